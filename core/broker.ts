@@ -1,0 +1,249 @@
+// The broker: registry of sessions and connections, routing of messages to
+// sessions, retained store, wills and session expiry. A pure state machine:
+// transports call accept()/receive()/transportClosed(), the clock calls timers.
+
+import type { ByteSink, Env } from './env.ts';
+import type { BrokerConfig } from './config.ts';
+import { brokerConfig, NEVER_EXPIRE } from './config.ts';
+import { Connection, type CloseCause } from './connection.ts';
+import { Session, type Delivery, type DropReason, type SessionSink } from './session.ts';
+import { Router, type Subscription } from './router.ts';
+import { RetainStore } from './retain-store.ts';
+import type { Message } from './message.ts';
+import { isExpired } from './message.ts';
+import { RC } from './reason-codes.ts';
+import { SysPublisher } from './sys-topics.ts';
+
+export const VERSION = '0.1.0';
+
+export interface BrokerStats {
+  connectedCount: number;
+  connectsAccepted: number;
+  connectsRejected: number;
+  messagesIn: number;
+  messagesOut: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Messages not delivered, by reason. Never silent. */
+  dropped: Record<string, number>;
+  /** Connections closed by the broker, by v5 reason code. */
+  closedByReason: Record<string, number>;
+  willsPublished: number;
+  sessionsExpired: number;
+  takeovers: number;
+}
+
+/** Observers for the simulator's history and the runtime's logs. All optional. */
+export interface BrokerHooks {
+  onDrop?(clientId: string, msg: Message, reason: DropReason): void;
+  onConnect?(clientId: string, sessionPresent: boolean): void;
+  onDisconnect?(clientId: string, cause: CloseCause): void;
+  onWill?(clientId: string, msg: Message): void;
+}
+
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly sessions = new Map<string, Session>();
+  readonly connections = new Set<Connection>();
+  readonly router: Router;
+  readonly retained = new RetainStore();
+  readonly startedAt: number;
+  readonly stats: BrokerStats = {
+    connectedCount: 0,
+    connectsAccepted: 0,
+    connectsRejected: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    dropped: {},
+    closedByReason: {},
+    willsPublished: 0,
+    sessionsExpired: 0,
+    takeovers: 0,
+  };
+  hooks: BrokerHooks = {};
+  private idCounter = 0;
+  private sys: SysPublisher | null = null;
+  private readonly books: SessionSink;
+  private readonly deliverTo = (s: Session, d: Delivery): void => s.deliver(d);
+
+  constructor(
+    readonly env: Env,
+    config?: Partial<BrokerConfig> | BrokerConfig,
+  ) {
+    this.config = brokerConfig(config);
+    this.router = new Router(this.config.sharedSubscriptionStrategy, env.random);
+    this.startedAt = env.clock.now();
+    const stats = this.stats;
+    this.books = {
+      dropped: (s, d, reason) => {
+        stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
+        this.hooks.onDrop?.(s.clientId, d.msg, reason);
+      },
+      sent: () => {},
+    };
+    if (this.config.sysInterval > 0) this.sys = new SysPublisher(this);
+  }
+
+  get connectedCount(): number {
+    return this.stats.connectedCount;
+  }
+
+  /** A transport accepted a connection. Feed it bytes with `receive`. */
+  accept(sink: ByteSink, remote = ''): Connection {
+    const c = new Connection(this, sink, remote);
+    this.connections.add(c);
+    return c;
+  }
+
+  assignClientId(): string {
+    const r = Math.floor(this.env.random.next() * 0x100000000).toString(16).padStart(8, '0');
+    return `${this.config.node}-${(++this.idCounter).toString(36)}-${r}`;
+  }
+
+  countConnack(rc: number): void {
+    if (rc < 0x80) this.stats.connectsAccepted++;
+    else this.stats.connectsRejected++;
+  }
+
+  countClose(rc: number): void {
+    const k = '0x' + rc.toString(16).padStart(2, '0');
+    this.stats.closedByReason[k] = (this.stats.closedByReason[k] ?? 0) + 1;
+  }
+
+  /**
+   * Binds `conn` to the session of `clientId`: takes over a live connection,
+   * discards the old session on Clean Start, otherwise resumes it.
+   */
+  openSession(conn: Connection, clientId: string, clean: boolean, expiry: number): { session: Session; present: boolean } {
+    let s = this.sessions.get(clientId);
+    if (s?.conn) {
+      const old = s.conn;
+      this.stats.takeovers++;
+      this.countClose(RC.SessionTakenOver);
+      if (old.version === 5) old.send({ cmd: 'disconnect', reasonCode: RC.SessionTakenOver });
+      old.teardown('takeover'); // schedules the old will per its delay; a resume below cancels it
+      s = this.sessions.get(clientId); // gone if its Session Expiry was 0
+    }
+    if (s && clean) {
+      this.endSession(s, 'no-session');
+      s = undefined;
+    }
+    const present = s !== undefined;
+    if (!s) {
+      s = new Session(
+        clientId,
+        {
+          maxInflight: this.config.limits.maxInflight,
+          maxQueued: this.config.limits.maxQueuedMessages,
+          dropOldest: this.config.session.dropPolicy === 'drop-oldest',
+          queueQos0: this.config.session.queueQos0,
+        },
+        this.books,
+        this.env.clock,
+      );
+      this.sessions.set(clientId, s);
+    } else {
+      // A new connection before the will delay elapsed cancels the will [MQTT-3.1.3-9].
+      s.willTimer?.cancel();
+      s.willTimer = null;
+      s.expiryTimer?.cancel();
+      s.expiryTimer = null;
+    }
+    s.expiryInterval = expiry;
+    s.conn = conn;
+    this.stats.connectedCount++;
+    this.hooks.onConnect?.(clientId, present);
+    return { session: s, present };
+  }
+
+  connectionClosed(conn: Connection, wasConnected: boolean, cause: CloseCause): void {
+    this.connections.delete(conn);
+    const s = conn.session;
+    if (!wasConnected || !s || s.conn !== conn) return;
+    s.conn = null;
+    this.stats.connectedCount--;
+    s.disconnectedAt = this.env.clock.now();
+    this.hooks.onDisconnect?.(s.clientId, cause);
+    if (cause === 'client-disconnect') s.will = null; // normal DISCONNECT discards the will [MQTT-3.1.2-10]
+
+    if (s.expiryInterval === 0) {
+      this.endSession(s, 'session-expired');
+      return;
+    }
+    if (s.will) {
+      const delay = Math.min(s.will.delay, s.expiryInterval);
+      if (delay === 0) this.publishWill(s);
+      else s.willTimer = this.env.clock.setTimer(delay * 1000, () => this.publishWill(s));
+    }
+    if (s.expiryInterval !== NEVER_EXPIRE) {
+      s.expiryTimer = this.env.clock.setTimer(s.expiryInterval * 1000, () => {
+        if (this.sessions.get(s.clientId) === s && !s.conn) {
+          this.stats.sessionsExpired++;
+          this.endSession(s, 'session-expired');
+        }
+      });
+    }
+  }
+
+  /** Removes a session: its subscriptions, owed messages (counted as dropped) and pending will. */
+  private endSession(s: Session, reason: DropReason): void {
+    if (s.will && !s.conn) this.publishWill(s);
+    s.willTimer?.cancel();
+    s.expiryTimer?.cancel();
+    for (const sub of s.subscriptions.values()) this.router.remove(sub);
+    s.subscriptions.clear();
+    s.discard(reason);
+    if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
+  }
+
+  private publishWill(s: Session): void {
+    const w = s.will;
+    s.will = null;
+    s.willTimer?.cancel();
+    s.willTimer = null;
+    if (!w) return;
+    const now = this.env.clock.now();
+    const msg: Message = { ...w.msg, receivedAt: now };
+    if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
+    this.stats.willsPublished++;
+    this.hooks.onWill?.(s.clientId, msg);
+    this.publish(msg);
+  }
+
+  /** Routes an application message to every matching session; returns how many got it. */
+  publish(msg: Message): number {
+    if (msg.retain && this.config.features.retainAvailable) this.retained.put(msg);
+    return this.router.route(msg, this.deliverTo);
+  }
+
+  subscribe(sub: Subscription, replaced: Subscription | undefined): void {
+    if (replaced) this.router.remove(replaced);
+    sub.session.subscriptions.set(sub.raw, sub);
+    this.router.add(sub);
+  }
+
+  unsubscribe(sub: Subscription): void {
+    this.router.remove(sub);
+    sub.session.subscriptions.delete(sub.raw);
+  }
+
+  sendRetained(sub: Subscription): void {
+    const now = this.env.clock.now();
+    for (const m of this.retained.match(sub.filter, now)) {
+      if (isExpired(m, now)) continue;
+      sub.session.deliver({ msg: m, qos: (m.qos < sub.qos ? m.qos : sub.qos) as 0 | 1 | 2, retain: true, subIds: sub.subId ? [sub.subId] : undefined });
+    }
+  }
+
+  /** Graceful stop: DISCONNECT 0x8B to every client (v5), close all connections. */
+  shutdown(): void {
+    this.sys?.stop();
+    for (const c of [...this.connections]) c.protocolClose(RC.ServerShuttingDown, 'server shutting down', 'shutdown');
+  }
+}

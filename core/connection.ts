@@ -1,0 +1,258 @@
+// One client network connection: bytes in → packets → handlers; packets
+// out → bytes. Owns what dies with the socket: protocol version, keep
+// alive, topic aliases, the client's limits. Everything that survives a
+// reconnect lives in Session.
+
+import mqttPacket from 'mqtt-packet';
+import type { Packet, IPublishPacket } from 'mqtt-packet';
+import type { ByteSink, Timer } from './env.ts';
+import type { Broker } from './broker.ts';
+import type { Session, Delivery } from './session.ts';
+import { Framer, FrameError } from './framer.ts';
+import { RC } from './reason-codes.ts';
+import { remainingExpiry } from './message.ts';
+import { handleConnect } from './handlers/connect.ts';
+import { handlePublish, handlePubrel } from './handlers/publish.ts';
+import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.ts';
+
+export type ConnState = 'new' | 'connected' | 'closed';
+
+/** Why a connection ended: decides the will and is reported in stats. */
+export type CloseCause = 'client-disconnect' | 'client-disconnect-with-will' | 'transport' | 'keepalive' | 'protocol' | 'takeover' | 'shutdown' | 'connect-timeout' | 'rejected';
+
+export class Connection {
+  state: ConnState = 'new';
+  version: 3 | 4 | 5 = 4;
+  session: Session | null = null;
+  clientId = '';
+  keepalive = 0;
+  lastRx = 0;
+  /** The client's limits from CONNECT (v5), bounding what we send. */
+  clientReceiveMaximum = 65535;
+  clientMaxPacketSize = 268_435_460;
+  clientTopicAliasMaximum = 0;
+  /** v5 Request Problem Information: reason strings allowed on acks. */
+  problemInfo = true;
+  inAliases: Map<number, string> | null = null;
+  private outAliases: Map<string, number> | null = null;
+  private timer: Timer | null = null;
+  private framer: Framer;
+  private parser = mqttPacket.parser({ protocolVersion: 4 });
+  private pending: Packet | null = null;
+  private parseError: string | null = null;
+
+  constructor(
+    readonly broker: Broker,
+    private readonly sink: ByteSink,
+    readonly remote: string,
+  ) {
+    this.framer = new Framer(broker.config.limits.maxPacketSize);
+    this.parser.on('packet', (p: Packet) => (this.pending = p));
+    this.parser.on('error', (e: Error) => (this.parseError = e.message));
+    this.lastRx = broker.env.clock.now();
+    this.arm(broker.config.connectTimeoutMs);
+  }
+
+  /** Transport delivered bytes. */
+  receive(bytes: Buffer): void {
+    if (this.state === 'closed') return;
+    this.lastRx = this.broker.env.clock.now();
+    this.broker.stats.bytesIn += bytes.length;
+    this.framer.push(bytes, this.onFrame);
+    if (this.framer.error && (this.state as ConnState) !== 'closed') {
+      if (this.framer.error === FrameError.TooLarge) this.protocolClose(RC.PacketTooLarge, 'packet exceeds Maximum Packet Size');
+      else this.protocolClose(RC.MalformedPacket, 'bad Remaining Length');
+    }
+  }
+
+  /** Transport closed underneath us (peer closed, reset, error). */
+  transportClosed(): void {
+    if (this.state !== 'closed') this.teardown('transport');
+  }
+
+  private onFrame = (frame: Buffer): boolean => {
+    this.pending = null;
+    this.parseError = null;
+    this.parser.parse(frame);
+    const p = this.pending as Packet | null;
+    if (this.parseError !== null || p === null) {
+      this.malformed(frame, this.parseError ?? 'unparseable packet');
+      return false;
+    }
+    this.broker.stats.packetsIn++;
+    this.dispatch(p, frame);
+    return this.state !== 'closed';
+  };
+
+  private malformed(frame: Buffer, why: string): void {
+    if (this.state === 'new') {
+      if (why === 'Invalid protocol version') {
+        // [MQTT-3.1.2-2]: answer in a version the client can read, then close.
+        this.writeRaw(Buffer.from([0x20, 0x02, 0x00, 0x01]));
+        this.teardown('rejected');
+        return;
+      }
+      if (frame[0] >> 4 !== 1) {
+        this.teardown('protocol'); // first packet must be CONNECT [MQTT-3.1.0-1]
+        return;
+      }
+    }
+    this.protocolClose(RC.MalformedPacket, why);
+  }
+
+  private dispatch(p: Packet, frame: Buffer): void {
+    if (this.state === 'new') {
+      if (p.cmd !== 'connect') return this.teardown('protocol');
+      handleConnect(this, p);
+      return;
+    }
+    switch (p.cmd) {
+      case 'publish':
+        return handlePublish(this, p, frame);
+      case 'puback':
+        this.session!.complete(p.messageId!, 1);
+        return;
+      case 'pubrec':
+        if (!this.session!.received(p.messageId!, p.reasonCode ?? 0)) this.sendAck('pubrel', p.messageId!, RC.PacketIdentifierNotFound);
+        else if ((p.reasonCode ?? 0) < 0x80) this.sendAck('pubrel', p.messageId!, 0);
+        return;
+      case 'pubcomp':
+        this.session!.complete(p.messageId!, 2);
+        return;
+      case 'pubrel':
+        return handlePubrel(this, p.messageId!);
+      case 'subscribe':
+        return handleSubscribe(this, p);
+      case 'unsubscribe':
+        return handleUnsubscribe(this, p);
+      case 'pingreq':
+        this.send({ cmd: 'pingresp' });
+        return;
+      case 'disconnect':
+        return this.onDisconnect(p.reasonCode ?? 0, p.properties?.sessionExpiryInterval);
+      case 'connect':
+        return this.protocolClose(RC.ProtocolError, 'second CONNECT'); // [MQTT-3.1.0-2]
+      default:
+        // AUTH without an authentication method, or a server-only packet.
+        return this.protocolClose(RC.ProtocolError, `unexpected ${p.cmd}`);
+    }
+  }
+
+  private onDisconnect(rc: number, expiry: number | undefined): void {
+    const s = this.session!;
+    if (expiry !== undefined) {
+      if (s.expiryInterval === 0 && expiry !== 0) {
+        // [MQTT-3.14.2-2]
+        return this.protocolClose(RC.ProtocolError, 'Session Expiry Interval was 0 at CONNECT');
+      }
+      s.expiryInterval = Math.min(expiry, this.broker.config.limits.maxSessionExpiry);
+    }
+    this.teardown(rc === RC.DisconnectWithWill ? 'client-disconnect-with-will' : 'client-disconnect');
+  }
+
+  /** Marks the client as connected and starts keep-alive supervision. */
+  established(session: Session, keepalive: number): void {
+    this.state = 'connected';
+    this.session = session;
+    this.keepalive = keepalive;
+    this.arm(keepalive > 0 ? keepalive * 1500 : 0);
+  }
+
+  private arm(ms: number): void {
+    this.timer?.cancel();
+    this.timer = ms > 0 ? this.broker.env.clock.setTimer(ms, this.onTimer) : null;
+  }
+
+  private onTimer = (): void => {
+    this.timer = null;
+    if (this.state === 'closed') return;
+    const now = this.broker.env.clock.now();
+    if (this.state === 'new') {
+      this.teardown('connect-timeout');
+      return;
+    }
+    // One timer per connection, re-armed lazily, instead of one per packet.
+    const limit = this.keepalive * 1500;
+    const idle = now - this.lastRx;
+    if (idle >= limit) {
+      this.protocolClose(RC.KeepAliveTimeout, 'keep alive timeout', 'keepalive');
+    } else this.arm(limit - idle);
+  };
+
+  /** Closes with a v5 DISCONNECT carrying `rc` (3.1.1: just closes). */
+  protocolClose(rc: number, reason: string, cause: CloseCause = 'protocol'): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'connected' && this.version === 5) {
+      this.send({ cmd: 'disconnect', reasonCode: rc, properties: { reasonString: reason } });
+    } else if (this.state === 'new' && this.version === 5 && rc >= 0x80) {
+      this.send({ cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: { reasonString: reason } });
+    }
+    this.broker.countClose(rc);
+    this.teardown(cause);
+  }
+
+  /** Ends the connection; the broker decides about will and session. */
+  teardown(cause: CloseCause): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state === 'connected';
+    this.state = 'closed';
+    this.timer?.cancel();
+    this.timer = null;
+    this.parser.removeAllListeners();
+    this.sink.close();
+    this.broker.connectionClosed(this, wasConnected, cause);
+  }
+
+  send(p: Packet): void {
+    const buf = mqttPacket.generate(p, { protocolVersion: this.version });
+    this.writeRaw(buf);
+  }
+
+  writeRaw(buf: Buffer): void {
+    this.broker.stats.bytesOut += buf.length;
+    this.broker.stats.packetsOut++;
+    this.sink.write(buf);
+  }
+
+  sendAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void {
+    this.send(this.version === 5 && rc !== 0 ? { cmd, messageId: pid, reasonCode: rc } : { cmd, messageId: pid });
+  }
+
+  /**
+   * Encodes and writes one PUBLISH. Returns false (nothing written) when it
+   * would exceed the client's Maximum Packet Size.
+   */
+  sendPublish(d: Delivery, pid: number, dup: boolean): boolean {
+    const msg = d.msg;
+    const pkt: IPublishPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: d.qos, retain: d.retain, dup, messageId: pid || undefined };
+    let alias = 0;
+    let newAlias = false;
+    if (this.version === 5) {
+      const now = this.broker.env.clock.now();
+      const props: NonNullable<IPublishPacket['properties']> = msg.props ? { ...msg.props } : {};
+      const exp = remainingExpiry(msg, now);
+      if (exp !== undefined) props.messageExpiryInterval = exp;
+      if (d.subIds) props.subscriptionIdentifier = d.subIds.length === 1 ? d.subIds[0] : d.subIds;
+      if (this.clientTopicAliasMaximum > 0) {
+        const map = (this.outAliases ??= new Map());
+        alias = map.get(msg.topic) ?? 0;
+        if (alias) pkt.topic = '';
+        else if (map.size < this.clientTopicAliasMaximum) {
+          alias = map.size + 1;
+          map.set(msg.topic, alias);
+          newAlias = true;
+        }
+        if (alias) props.topicAlias = alias;
+      }
+      pkt.properties = props;
+    }
+    const buf = mqttPacket.generate(pkt, { protocolVersion: this.version });
+    if (buf.length > this.clientMaxPacketSize) {
+      if (newAlias) this.outAliases!.delete(msg.topic);
+      return false;
+    }
+    this.broker.stats.messagesOut++;
+    this.writeRaw(buf);
+    return true;
+  }
+}

@@ -1,0 +1,152 @@
+// CONNECT → CONNACK (§3.1, §3.2): validation, client id assignment,
+// keep alive negotiation, session creation, resume or takeover.
+
+import type { IConnectPacket, IConnackPacket } from 'mqtt-packet';
+import type { Connection } from '../connection.ts';
+import { RC, connackCode311 } from '../reason-codes.ts';
+import { validateTopicName, TopicError, isValidUtf8 } from '../topic.ts';
+import type { Message } from '../message.ts';
+import { NEVER_EXPIRE } from '../config.ts';
+
+export function handleConnect(conn: Connection, p: IConnectPacket): void {
+  const broker = conn.broker;
+  const cfg = broker.config;
+  conn.version = (p.protocolVersion ?? 4) as 3 | 4 | 5;
+  const v5 = conn.version === 5;
+  const props = p.properties ?? {};
+
+  const reject = (rc: number, reason: string): void => {
+    const ack: IConnackPacket = v5
+      ? { cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: { reasonString: reason } }
+      : { cmd: 'connack', sessionPresent: false, returnCode: connackCode311(rc) };
+    conn.send(ack);
+    broker.countConnack(rc);
+    conn.teardown('rejected');
+  };
+
+  if (v5 && props.authenticationMethod !== undefined) return reject(RC.BadAuthenticationMethod, 'enhanced authentication is not supported');
+
+  // Client identifier [MQTT-3.1.3-5..9].
+  let clientId = p.clientId ?? '';
+  let assigned: string | undefined;
+  if (clientId.length > cfg.limits.maxClientIdLength) return reject(RC.ClientIdentifierNotValid, 'client id too long');
+  if (clientId.includes('\uFFFD') && !isValidUtf8(Buffer.from(clientId))) return reject(RC.ClientIdentifierNotValid, 'client id is not UTF-8');
+  if (clientId.length === 0) {
+    if (conn.version === 3 || (conn.version === 4 && !p.clean)) return reject(RC.ClientIdentifierNotValid, 'empty client id needs clean session');
+    clientId = broker.assignClientId();
+    if (v5) assigned = clientId;
+  }
+
+  if (broker.connectedCount >= cfg.limits.maxConnections) return reject(RC.QuotaExceeded, 'maximum connections reached');
+
+  // The client's own limits bound what we send it.
+  if (v5) {
+    if (props.receiveMaximum !== undefined) conn.clientReceiveMaximum = props.receiveMaximum;
+    if (props.maximumPacketSize !== undefined) conn.clientMaxPacketSize = props.maximumPacketSize;
+    if (props.topicAliasMaximum !== undefined) conn.clientTopicAliasMaximum = props.topicAliasMaximum;
+    if (props.requestProblemInformation === false) conn.problemInfo = false;
+    if (conn.clientReceiveMaximum === 0 || conn.clientMaxPacketSize === 0) return reject(RC.ProtocolError, 'Receive Maximum and Maximum Packet Size must not be 0');
+  }
+
+  // Will message [MQTT-3.1.2-8..18].
+  let will: Message | null = null;
+  let willDelay = 0;
+  let willExpiry: number | undefined;
+  if (p.will) {
+    const w = p.will;
+    const te = validateTopicName(w.topic, cfg.limits.maxTopicLevels);
+    if (te !== TopicError.None) return reject(RC.TopicNameInvalid, 'invalid will topic');
+    if ((w.qos ?? 0) > cfg.features.maximumQoS) return reject(RC.QoSNotSupported, 'will QoS not supported');
+    if (w.retain && !cfg.features.retainAvailable) return reject(RC.RetainNotSupported, 'retain not available');
+    const payload = typeof w.payload === 'string' ? Buffer.from(w.payload) : w.payload ?? Buffer.alloc(0);
+    const wp = w.properties ?? {};
+    if (wp.payloadFormatIndicator && !isValidUtf8(payload)) return reject(RC.PayloadFormatInvalid, 'will payload is not UTF-8');
+    const now = broker.env.clock.now();
+    will = {
+      topic: w.topic,
+      payload,
+      qos: (w.qos ?? 0) as 0 | 1 | 2,
+      retain: !!w.retain,
+      from: clientId,
+      receivedAt: now,
+      props: pickProps(wp),
+    };
+    willExpiry = wp.messageExpiryInterval;
+    willDelay = wp.willDelayInterval ?? 0;
+  }
+
+  // Keep alive: v5 lets the server impose its own (Server Keep Alive).
+  let keepalive = p.keepalive ?? 0;
+  let serverKeepAlive: number | undefined;
+  const maxKa = cfg.limits.maxKeepalive;
+  if (maxKa > 0 && (keepalive === 0 || keepalive > maxKa)) {
+    keepalive = maxKa;
+    if (v5) serverKeepAlive = maxKa;
+  }
+
+  // Session expiry: v5 from the property; 3.1.x persistent sessions from config.
+  let expiry: number;
+  if (v5) expiry = props.sessionExpiryInterval ?? 0;
+  else expiry = p.clean ? 0 : cfg.session.v3SessionExpiry;
+  let expiryCapped = false;
+  if (expiry > cfg.limits.maxSessionExpiry) {
+    expiry = cfg.limits.maxSessionExpiry;
+    expiryCapped = true;
+  }
+
+  conn.clientId = clientId;
+  const { session, present } = broker.openSession(conn, clientId, !!p.clean, expiry);
+  session.protocolVersion = conn.version;
+  session.will = will ? { msg: will, delay: willDelay, expirySec: willExpiry } : null;
+
+  const ack: IConnackPacket = { cmd: 'connack', sessionPresent: present };
+  if (v5) {
+    const f = cfg.features;
+    const ap: NonNullable<IConnackPacket['properties']> = {
+      receiveMaximum: cfg.limits.receiveMaximum,
+      maximumPacketSize: cfg.limits.maxPacketSize,
+      topicAliasMaximum: cfg.limits.topicAliasMaximum,
+      retainAvailable: f.retainAvailable,
+      wildcardSubscriptionAvailable: f.wildcardSubscriptionAvailable,
+      subscriptionIdentifiersAvailable: f.subscriptionIdentifierAvailable,
+      sharedSubscriptionAvailable: f.sharedSubscriptionAvailable,
+    };
+    // Maximum QoS may only be sent as 0 or 1 [MQTT-3.2.2-9].
+    if (f.maximumQoS < 2) ap.maximumQoS = f.maximumQoS;
+    if (ap.topicAliasMaximum === 0) delete ap.topicAliasMaximum;
+    if (assigned !== undefined) ap.assignedClientIdentifier = assigned;
+    if (serverKeepAlive !== undefined) ap.serverKeepAlive = serverKeepAlive;
+    if (expiryCapped && expiry !== NEVER_EXPIRE) ap.sessionExpiryInterval = expiry;
+    ack.reasonCode = RC.Success;
+    ack.properties = ap;
+  } else ack.returnCode = 0;
+  conn.send(ack);
+  broker.countConnack(RC.Success);
+  conn.established(session, keepalive);
+  session.resend();
+  session.pump();
+}
+
+export function pickProps(p: {
+  payloadFormatIndicator?: boolean;
+  contentType?: string;
+  responseTopic?: string;
+  correlationData?: Buffer;
+  userProperties?: Record<string, string | string[]>;
+}): Message['props'] {
+  if (
+    p.payloadFormatIndicator === undefined &&
+    p.contentType === undefined &&
+    p.responseTopic === undefined &&
+    p.correlationData === undefined &&
+    p.userProperties === undefined
+  )
+    return undefined;
+  const out: NonNullable<Message['props']> = {};
+  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator;
+  if (p.contentType !== undefined) out.contentType = p.contentType;
+  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic;
+  if (p.correlationData !== undefined) out.correlationData = p.correlationData;
+  if (p.userProperties !== undefined) out.userProperties = p.userProperties;
+  return out;
+}

@@ -1,0 +1,103 @@
+// Inbound PUBLISH and PUBREL (§3.3, §4.3): topic aliases, validation, the
+// QoS 1 ack and the QoS 2 exactly-once handshake.
+
+import type { IPublishPacket } from 'mqtt-packet';
+import type { Connection } from '../connection.ts';
+import { RC } from '../reason-codes.ts';
+import { validateTopicName, TopicError, isValidUtf8 } from '../topic.ts';
+import type { Message, QoS } from '../message.ts';
+import { pickProps } from './connect.ts';
+
+export function handlePublish(conn: Connection, p: IPublishPacket, frame: Buffer): void {
+  const broker = conn.broker;
+  const cfg = broker.config;
+  const session = conn.session!;
+  const qos = p.qos;
+  const pid = p.messageId ?? 0;
+  const props = p.properties;
+
+  if (qos > cfg.features.maximumQoS) return conn.protocolClose(RC.QoSNotSupported, 'QoS not supported'); // [MQTT-3.2.2-11]
+  if (p.retain && !cfg.features.retainAvailable) return conn.protocolClose(RC.RetainNotSupported, 'retain not available'); // [MQTT-3.2.2-14]
+
+  // Topic aliases (inbound) [MQTT-3.3.2-7..12].
+  let topic = p.topic;
+  const alias = props?.topicAlias;
+  if (alias !== undefined) {
+    if (alias === 0 || alias > cfg.limits.topicAliasMaximum) return conn.protocolClose(RC.TopicAliasInvalid, 'topic alias out of range');
+    const map = (conn.inAliases ??= new Map());
+    if (topic.length > 0) map.set(alias, topic);
+    else {
+      const t = map.get(alias);
+      if (t === undefined) return conn.protocolClose(RC.ProtocolError, 'unknown topic alias');
+      topic = t;
+    }
+  } else if (topic.length === 0) return conn.protocolClose(RC.ProtocolError, 'empty topic without alias');
+
+  if (topic.includes('\uFFFD') && !topicBytesValid(frame)) return conn.protocolClose(RC.MalformedPacket, 'topic is not valid UTF-8');
+  const te = validateTopicName(topic, cfg.limits.maxTopicLevels);
+  if (te !== TopicError.None) {
+    if (te === TopicError.TooManyLevels && qos > 0) {
+      // Not malformed, just beyond our limit: refuse this message only.
+      broker.stats.dropped['topic-levels'] = (broker.stats.dropped['topic-levels'] ?? 0) + 1;
+      conn.sendAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.TopicNameInvalid : 0);
+      return;
+    }
+    if (te === TopicError.TooManyLevels) return;
+    return conn.protocolClose(RC.TopicNameInvalid, 'invalid topic name');
+  }
+
+  const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
+  if (props?.payloadFormatIndicator && !isValidUtf8(payload)) {
+    if (qos === 0) return;
+    conn.sendAck(qos === 1 ? 'puback' : 'pubrec', pid, RC.PayloadFormatInvalid);
+    return;
+  }
+
+  broker.stats.messagesIn++;
+
+  if (qos === 2) {
+    if (session.inboundQos2.has(pid)) {
+      // A resend of a message we already own: acknowledge, do not route again [MQTT-4.3.3-9].
+      conn.sendAck('pubrec', pid, 0);
+      return;
+    }
+    if (session.inboundQos2.size >= cfg.limits.receiveMaximum) return conn.protocolClose(RC.ReceiveMaximumExceeded, 'receive maximum exceeded'); // [MQTT-3.3.4-9]
+  }
+
+  if (topic.startsWith('$SYS/') || topic === '$SYS') {
+    // Clients must not forge broker statistics.
+    broker.stats.dropped['sys-topic'] = (broker.stats.dropped['sys-topic'] ?? 0) + 1;
+    if (qos > 0) conn.sendAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.NotAuthorized : 0);
+    return;
+  }
+
+  const now = broker.env.clock.now();
+  const msg: Message = { topic, payload, qos: qos as QoS, retain: p.retain, from: conn.clientId, receivedAt: now };
+  if (props) {
+    const mp = pickProps(props);
+    if (mp) msg.props = mp;
+    if (props.messageExpiryInterval !== undefined) msg.expiresAt = now + props.messageExpiryInterval * 1000;
+  }
+  const receivers = broker.publish(msg);
+  const rc = conn.version === 5 && receivers === 0 ? RC.NoMatchingSubscribers : 0;
+  if (qos === 1) conn.sendAck('puback', pid, rc);
+  else if (qos === 2) {
+    session.inboundQos2.add(pid);
+    conn.sendAck('pubrec', pid, rc);
+  }
+}
+
+export function handlePubrel(conn: Connection, pid: number): void {
+  const s = conn.session!;
+  if (s.inboundQos2.delete(pid)) conn.sendAck('pubcomp', pid, 0);
+  else conn.sendAck('pubcomp', pid, RC.PacketIdentifierNotFound);
+}
+
+/** Re-checks the raw topic bytes of a PUBLISH frame as strict UTF-8. */
+function topicBytesValid(frame: Buffer): boolean {
+  let i = 1;
+  while (frame[i] & 0x80) i++;
+  i++;
+  const len = frame.readUInt16BE(i);
+  return isValidUtf8(frame.subarray(i + 2, i + 2 + len));
+}

@@ -1,0 +1,164 @@
+// Node-local subscriptions: topic filter → subscribers, plus shared groups.
+// Matching a publish yields one delivery per subscribed session (overlapping
+// filters merged per §3.3.4) and one per shared group.
+
+import type { Random } from './env.ts';
+import type { Message, QoS } from './message.ts';
+import type { Session, Delivery } from './session.ts';
+import { TopicTrie } from './topic-trie.ts';
+import type { SharedStrategy } from './config.ts';
+
+export interface Subscription {
+  session: Session;
+  /** As the client sent it, including any `$share/{group}/` prefix. */
+  raw: string;
+  filter: string;
+  group?: string;
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  retainHandling: 0 | 1 | 2;
+  subId?: number;
+}
+
+interface SharedGroup {
+  members: Subscription[];
+  next: number;
+}
+
+export interface FilterEntry {
+  subs: Map<string, Subscription>; // by client id
+  groups: Map<string, SharedGroup> | null;
+}
+
+export class Router {
+  private trie = new TopicTrie<FilterEntry>();
+  private scratch: FilterEntry[] = [];
+  private merged = new Map<Session, Delivery>();
+  private subCount = 0;
+
+  constructor(private strategy: SharedStrategy, private random: Random) {}
+
+  get subscriptionCount(): number {
+    return this.subCount;
+  }
+
+  get filterCount(): number {
+    return this.trie.size;
+  }
+
+  filters(): IterableIterator<[string, FilterEntry]> {
+    return this.trie.entries();
+  }
+
+  add(sub: Subscription): void {
+    const e = this.trie.getOrCreate(sub.filter, () => ({ subs: new Map(), groups: null }));
+    const id = sub.session.clientId;
+    if (sub.group === undefined) {
+      if (!e.subs.has(id)) this.subCount++;
+      e.subs.set(id, sub);
+      return;
+    }
+    const groups = (e.groups ??= new Map());
+    let g: SharedGroup | undefined = groups.get(sub.group);
+    if (!g) groups.set(sub.group, (g = { members: [], next: 0 }));
+    const i = g.members.findIndex((m: Subscription) => m.session.clientId === id);
+    if (i >= 0) g.members[i] = sub;
+    else {
+      g.members.push(sub);
+      this.subCount++;
+    }
+  }
+
+  remove(sub: Subscription): void {
+    const e = this.trie.get(sub.filter);
+    if (!e) return;
+    const id = sub.session.clientId;
+    if (sub.group === undefined) {
+      if (e.subs.get(id) === sub && e.subs.delete(id)) this.subCount--;
+    } else {
+      const g = e.groups?.get(sub.group);
+      if (g) {
+        const i = g.members.indexOf(sub);
+        if (i >= 0) {
+          g.members.splice(i, 1);
+          this.subCount--;
+          if (g.next > i) g.next--;
+          if (g.members.length === 0) e.groups!.delete(sub.group);
+        }
+      }
+    }
+    if (e.subs.size === 0 && (!e.groups || e.groups.size === 0)) this.trie.delete(sub.filter);
+  }
+
+  /**
+   * Calls `deliver` once per receiving session. Overlapping non-shared
+   * subscriptions of one client merge into one delivery at their highest
+   * QoS carrying all their subscription identifiers.
+   */
+  route(msg: Message, deliver: (s: Session, d: Delivery) => void): number {
+    const entries = this.trie.match(msg.topic, this.scratch);
+    let n = 0;
+    const merged = this.merged;
+    const single = entries.length === 1;
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k];
+      for (const sub of e.subs.values()) {
+        if (sub.noLocal && sub.session.clientId === msg.from) continue;
+        const qos = (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS;
+        const retain = sub.retainAsPublished && msg.retain;
+        if (single) {
+          deliver(sub.session, { msg, qos, retain, subIds: sub.subId ? [sub.subId] : undefined });
+          n++;
+          continue;
+        }
+        const prev = merged.get(sub.session);
+        if (!prev) merged.set(sub.session, { msg, qos, retain, subIds: sub.subId ? [sub.subId] : undefined });
+        else {
+          if (qos > prev.qos) prev.qos = qos;
+          if (retain) prev.retain = true;
+          if (sub.subId) (prev.subIds ??= []).push(sub.subId);
+        }
+      }
+      if (e.groups) {
+        for (const g of e.groups.values()) {
+          const sub = this.pick(g);
+          deliver(sub.session, { msg, qos: (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS, retain: sub.retainAsPublished && msg.retain, subIds: sub.subId ? [sub.subId] : undefined });
+          n++;
+        }
+      }
+    }
+    if (merged.size) {
+      for (const [s, d] of merged) {
+        deliver(s, d);
+        n++;
+      }
+      merged.clear();
+    }
+    entries.length = 0;
+    return n;
+  }
+
+  /** One member per message: the next connected one in turn, else the next one at all (it queues). */
+  private pick(g: SharedGroup): Subscription {
+    const ms = g.members;
+    if (this.strategy === 'random') {
+      const start = Math.floor(this.random.next() * ms.length);
+      for (let i = 0; i < ms.length; i++) {
+        const m = ms[(start + i) % ms.length];
+        if (m.session.conn) return m;
+      }
+      return ms[start];
+    }
+    for (let i = 0; i < ms.length; i++) {
+      const idx = (g.next + i) % ms.length;
+      if (ms[idx].session.conn) {
+        g.next = (idx + 1) % ms.length;
+        return ms[idx];
+      }
+    }
+    const m = ms[g.next % ms.length];
+    g.next = (g.next + 1) % ms.length;
+    return m;
+  }
+}

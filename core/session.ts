@@ -1,0 +1,213 @@
+// A client session: what outlives a connection when Clean Start is 0
+// (subscriptions, QoS 1/2 state in both directions, the offline queue, the
+// will). Outbound delivery lives here because it is bounded by session
+// state (inflight window, queue limit), not by the socket.
+
+import type { Timer } from './env.ts';
+import type { Message, QoS } from './message.ts';
+import { isExpired } from './message.ts';
+import type { Subscription } from './router.ts';
+import type { Connection } from './connection.ts';
+
+/** One message on its way to this session's client. */
+export interface Delivery {
+  msg: Message;
+  qos: QoS;
+  retain: boolean;
+  subIds?: number[];
+}
+
+export interface Inflight extends Delivery {
+  /** 'publish': waiting for PUBACK/PUBREC; 'pubrel': PUBREL sent, waiting for PUBCOMP. */
+  state: 'publish' | 'pubrel';
+}
+
+export interface WillState {
+  /** receivedAt/expiresAt are set when it is published. */
+  msg: Message;
+  /** Will Delay Interval, seconds. */
+  delay: number;
+  /** Message Expiry Interval of the will, seconds. */
+  expirySec?: number;
+}
+
+export type DropReason = 'queue-full' | 'expired' | 'offline-qos0' | 'packet-too-large' | 'session-expired' | 'no-session';
+
+/** What a session reports to whoever keeps the books (broker stats, simulator history). */
+export interface SessionSink {
+  dropped(session: Session, d: Delivery, reason: DropReason): void;
+  sent(session: Session, d: Delivery): void;
+}
+
+export class Session {
+  conn: Connection | null = null;
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly inflight = new Map<number, Inflight>();
+  /** Inbound QoS 2 packet ids between PUBREC and PUBREL [MQTT-4.3.3]. */
+  readonly inboundQos2 = new Set<number>();
+  private queue: Delivery[] = [];
+  private qHead = 0;
+  private nextPid = 1;
+  /** Seconds; 0 = ends with the connection. */
+  expiryInterval = 0;
+  will: WillState | null = null;
+  willTimer: Timer | null = null;
+  expiryTimer: Timer | null = null;
+  /** Broker clock when the last connection closed (for expiry accounting). */
+  disconnectedAt = 0;
+  protocolVersion: 3 | 4 | 5 = 4;
+
+  constructor(
+    readonly clientId: string,
+    private readonly limits: { maxInflight: number; maxQueued: number; dropOldest: boolean; queueQos0: boolean },
+    private readonly books: SessionSink,
+    private readonly clock: { now(): number },
+  ) {}
+
+  get queued(): number {
+    return this.queue.length - this.qHead;
+  }
+
+  *queuedDeliveries(): IterableIterator<Delivery> {
+    for (let i = this.qHead; i < this.queue.length; i++) yield this.queue[i];
+  }
+
+  private window(): number {
+    const c = this.conn;
+    return c ? Math.min(this.limits.maxInflight, c.clientReceiveMaximum) : 0;
+  }
+
+  /** Hands one message to this session: sends it now, or queues it. */
+  deliver(d: Delivery): void {
+    const c = this.conn;
+    if (c && this.queued === 0) {
+      if (d.qos === 0) {
+        if (c.sendPublish(d, 0, false)) this.books.sent(this, d);
+        else this.books.dropped(this, d, 'packet-too-large');
+        return;
+      }
+      if (this.inflight.size < this.window()) {
+        this.sendNew(c, d);
+        return;
+      }
+    }
+    if (!c && d.qos === 0 && !this.limits.queueQos0) {
+      this.books.dropped(this, d, 'offline-qos0');
+      return;
+    }
+    this.enqueue(d);
+  }
+
+  private enqueue(d: Delivery): void {
+    if (this.queued >= this.limits.maxQueued) {
+      if (this.limits.dropOldest && this.queued > 0) {
+        this.books.dropped(this, this.queue[this.qHead], 'queue-full');
+        this.queue[this.qHead++] = undefined as unknown as Delivery;
+      } else {
+        this.books.dropped(this, d, 'queue-full');
+        return;
+      }
+    }
+    this.queue.push(d);
+  }
+
+  private dequeue(): Delivery | undefined {
+    if (this.qHead >= this.queue.length) return undefined;
+    const d = this.queue[this.qHead];
+    this.queue[this.qHead++] = undefined as unknown as Delivery;
+    // Compact now and then so a long-lived queue does not keep a dead prefix.
+    if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.qHead);
+      this.qHead = 0;
+    }
+    return d;
+  }
+
+  private sendNew(c: Connection, d: Delivery): void {
+    const pid = this.allocPid();
+    if (c.sendPublish(d, pid, false)) {
+      this.inflight.set(pid, { msg: d.msg, qos: d.qos, retain: d.retain, subIds: d.subIds, state: 'publish' });
+      this.books.sent(this, d);
+    } else {
+      // Too large for this client: discarded as if delivered [MQTT-3.1.2-25].
+      this.books.dropped(this, d, 'packet-too-large');
+    }
+  }
+
+  /** Moves queued messages into the inflight window while it has room. */
+  pump(): void {
+    const c = this.conn;
+    if (!c) return;
+    const win = this.window();
+    const now = this.clock.now();
+    while (this.queued > 0) {
+      const head = this.queue[this.qHead];
+      if (head.qos > 0 && this.inflight.size >= win) return;
+      this.dequeue();
+      if (isExpired(head.msg, now)) {
+        this.books.dropped(this, head, 'expired');
+        continue;
+      }
+      if (head.qos === 0) {
+        if (c.sendPublish(head, 0, false)) this.books.sent(this, head);
+        else this.books.dropped(this, head, 'packet-too-large');
+      } else this.sendNew(c, head);
+    }
+  }
+
+  /** On session resume: resend unacknowledged PUBLISH with DUP and pending PUBREL [MQTT-4.4.0-1]. */
+  resend(): void {
+    const c = this.conn;
+    if (!c) return;
+    for (const [pid, f] of this.inflight) {
+      if (f.state === 'publish') c.sendPublish(f, pid, true);
+      else c.sendAck('pubrel', pid, 0);
+    }
+  }
+
+  /** PUBACK (QoS 1) or PUBCOMP (QoS 2) from the client: the message is done. */
+  complete(pid: number, expect: 1 | 2): boolean {
+    const f = this.inflight.get(pid);
+    if (!f || f.qos !== expect || (expect === 2 && f.state !== 'pubrel')) return false;
+    this.inflight.delete(pid);
+    this.pump();
+    return true;
+  }
+
+  /** PUBREC from the client. Returns false for an unknown packet id. */
+  received(pid: number, reasonCode: number): boolean {
+    const f = this.inflight.get(pid);
+    if (!f || f.qos !== 2) return false;
+    if (reasonCode >= 0x80) {
+      this.inflight.delete(pid);
+      this.pump();
+    } else f.state = 'pubrel';
+    return true;
+  }
+
+  /** Everything still owed to the client, in order, for handing the session elsewhere. */
+  pending(): Delivery[] {
+    const out: Delivery[] = [];
+    for (const f of this.inflight.values()) out.push(f);
+    for (const d of this.queuedDeliveries()) out.push(d);
+    return out;
+  }
+
+  /** Drops all owed messages, reporting each (session ended). */
+  discard(reason: DropReason): void {
+    for (const f of this.inflight.values()) if (f.state === 'publish') this.books.dropped(this, f, reason);
+    for (const d of this.queuedDeliveries()) this.books.dropped(this, d, reason);
+    this.inflight.clear();
+    this.queue = [];
+    this.qHead = 0;
+  }
+
+  private allocPid(): number {
+    for (let tries = 0; tries < 65535; tries++) {
+      const pid = this.nextPid;
+      this.nextPid = pid === 65535 ? 1 : pid + 1;
+      if (!this.inflight.has(pid)) return pid;
+    }
+    throw new Error('packet identifiers exhausted'); // unreachable: the window is at most 65535
+  }
+}

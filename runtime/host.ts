@@ -1,0 +1,53 @@
+// Real-world implementations of the core's Env: a monotonic wall clock,
+// timers that survive Node's 24.8-day setTimeout ceiling, crypto randomness.
+
+import { randomBytes } from 'node:crypto';
+import type { Clock, Env, Random, Timer, Logger } from '../core/env.ts';
+
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+export class RealClock implements Clock {
+  private readonly origin = Date.now() - performance.now();
+
+  now(): number {
+    return this.origin + performance.now();
+  }
+
+  setTimer(delayMs: number, fn: () => void): Timer {
+    let handle: NodeJS.Timeout;
+    const due = this.now() + delayMs;
+    const arm = (): void => {
+      const left = due - this.now();
+      if (left > MAX_TIMEOUT) handle = setTimeout(arm, MAX_TIMEOUT);
+      else handle = setTimeout(fn, Math.max(0, left));
+      handle.unref?.();
+    };
+    arm();
+    return { cancel: () => clearTimeout(handle) };
+  }
+}
+
+/** Uniform [0,1) from the OS CSPRNG, drawn in blocks. */
+export class CryptoRandom implements Random {
+  private buf = randomBytes(4096);
+  private pos = 0;
+
+  next(): number {
+    if (this.pos + 4 > this.buf.length) {
+      this.buf = randomBytes(4096);
+      this.pos = 0;
+    }
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v / 0x100000000;
+  }
+}
+
+export const consoleLogger: Logger = {
+  info: (m) => console.log(`${new Date().toISOString()} info ${m}`),
+  warn: (m) => console.warn(`${new Date().toISOString()} warn ${m}`),
+};
+
+export function realEnv(log: Logger = consoleLogger): Env {
+  return { clock: new RealClock(), random: new CryptoRandom(), log };
+}

@@ -1,0 +1,134 @@
+// TCP and WebSocket listeners: move bytes between sockets and core
+// Connections. Writes are batched per event-loop turn (one syscall or one
+// WebSocket frame for all packets produced while handling an input).
+
+import net from 'node:net';
+import http from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Broker } from '../core/broker.ts';
+import type { ByteSink } from '../core/env.ts';
+import type { Connection } from '../core/connection.ts';
+
+export interface ListenerOptions {
+  host: string;
+  port: number;
+  /** A client whose unsent bytes exceed this is disconnected (slow consumer). */
+  maxWriteBuffer: number;
+}
+
+class SocketSink implements ByteSink {
+  conn: Connection | null = null;
+  private corked = false;
+  constructor(private socket: net.Socket, private maxBuffer: number, private onSlow: () => void) {}
+
+  write(bytes: Uint8Array): void {
+    const s = this.socket;
+    if (s.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(this.uncork);
+    }
+    s.write(bytes);
+    if (s.writableLength > this.maxBuffer) this.onSlow();
+  }
+
+  private uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  close(): void {
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
+    this.socket.end();
+    // Do not wait forever for a peer that stopped reading.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+}
+
+export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Server> {
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    let conn: Connection | null = null;
+    const sink = new SocketSink(socket, opts.maxWriteBuffer, () => {
+      broker.stats.dropped['slow-consumer'] = (broker.stats.dropped['slow-consumer'] ?? 0) + 1;
+      socket.destroy();
+    });
+    conn = broker.accept(sink, `${socket.remoteAddress}:${socket.remotePort}`);
+    socket.on('data', (b) => conn!.receive(b));
+    socket.on('close', () => conn!.transportClosed());
+    socket.on('error', () => socket.destroy());
+  });
+  server.maxConnections = broker.config.limits.maxConnections + 64;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+class WsSink implements ByteSink {
+  private pending: Uint8Array[] = [];
+  constructor(private ws: WebSocket, private maxBuffer: number, private onSlow: () => void) {}
+
+  write(bytes: Uint8Array): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.pending.length === 0) process.nextTick(this.flush);
+    this.pending.push(bytes);
+  }
+
+  private flush = (): void => {
+    if (this.pending.length === 0 || this.ws.readyState !== this.ws.OPEN) {
+      this.pending = [];
+      return;
+    }
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    this.pending = [];
+    this.ws.send(data, { binary: true });
+    if (this.ws.bufferedAmount > this.maxBuffer) this.onSlow();
+  };
+
+  close(): void {
+    this.flush();
+    this.ws.close();
+    setTimeout(() => this.ws.terminate(), 5000).unref();
+  }
+}
+
+export function listenWs(broker: Broker, opts: ListenerOptions & { path: string }): Promise<http.Server> {
+  const http_ = http.createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' });
+    res.end('MQTT over WebSocket: connect with a WebSocket client to ' + opts.path + '\n');
+  });
+  const wss = new WebSocketServer({
+    server: http_,
+    path: opts.path,
+    maxPayload: broker.config.limits.maxPacketSize + 8,
+    // MQTT over WebSockets uses the "mqtt" subprotocol [MQTT-6.0.0-3].
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+  });
+  wss.on('connection', (ws, req) => {
+    const sink = new WsSink(ws, opts.maxWriteBuffer, () => {
+      broker.stats.dropped['slow-consumer'] = (broker.stats.dropped['slow-consumer'] ?? 0) + 1;
+      ws.terminate();
+    });
+    const conn = broker.accept(sink, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      conn.receive(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+    });
+    ws.on('close', () => conn.transportClosed());
+    ws.on('error', () => ws.terminate());
+  });
+  return new Promise((resolve, reject) => {
+    http_.once('error', reject);
+    http_.listen(opts.port, opts.host, () => {
+      http_.off('error', reject);
+      resolve(http_);
+    });
+  });
+}
