@@ -35,3 +35,18 @@ export interface Env {
   random: Random;
   log?: Logger;
 }
+
+/**
+ * Durable key-value storage with explicit sync: what is not synced may be
+ * lost in a crash. The simulator's disk and the runtime's embedded store
+ * implement it.
+ */
+export interface Storage {
+  get(key: string): Uint8Array | undefined;
+  put(key: string, value: Uint8Array): void;
+  delete(key: string): void;
+  /** Keys with `prefix`, sorted. */
+  keys(prefix?: string): string[];
+  /** Makes every earlier put/delete durable. */
+  sync(): void;
+}

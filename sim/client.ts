@@ -1,0 +1,353 @@
+// A simulated MQTT client built on the same codec as the broker. It
+// connects (directly or through a load balancer), subscribes, publishes,
+// acknowledges, resends unacknowledged QoS 1/2 with DUP after reconnecting,
+// reconnects with jittered backoff, and records every operation and every
+// delivery into the history: the checkers judge the run from these lines.
+
+import mqttPacket from 'mqtt-packet';
+import type { Packet, IPublishPacket } from 'mqtt-packet';
+import type { World } from './world.ts';
+import type { SimHost } from './host.ts';
+import type { SimSocket, StreamEndpoint, CloseReason } from './network.ts';
+import type { Rng } from './rng.ts';
+import type { QoS } from '../core/message.ts';
+import type { Timer } from '../core/env.ts';
+
+export interface ClientOptions {
+  /** Where to connect: a node name, a load balancer name, or several nodes tried in turn. */
+  target: string | string[];
+  /** Host the client runs on (default: its own host named after the client id). */
+  host?: string;
+  version?: 3 | 4 | 5;
+  clean?: boolean;
+  /** v5 Session Expiry Interval, seconds (default 0 with clean, 0xFFFFFFFF without). */
+  sessionExpiry?: number;
+  keepalive?: number;
+  /** Reconnect backoff; false = stay disconnected. */
+  reconnect?: { minMs: number; maxMs: number } | false;
+  /** Subscribed on every connect whose session is not present. */
+  subscriptions?: { filter: string; qos: QoS }[];
+  will?: { topic: string; payload: string; qos: QoS; retain?: boolean; delay?: number };
+  /** Connect as soon as created (default true). */
+  autoConnect?: boolean;
+}
+
+type OutState = { pkt: IPublishPacket; id: string; state: 'publish' | 'pubrel' };
+
+export class SimClient implements StreamEndpoint {
+  state: 'idle' | 'connecting' | 'connected' | 'closed' = 'idle';
+  readonly host: SimHost;
+  readonly opts: Required<Omit<ClientOptions, 'will' | 'host'>> & Pick<ClientOptions, 'will' | 'host'>;
+  private sock: SimSocket | null = null;
+  private parser: ReturnType<typeof mqttPacket.parser>;
+  private rng: Rng;
+  private seq = 0;
+  private nextPid = 1;
+  private outbound = new Map<number, OutState>();
+  private offline: { pkt: IPublishPacket; id: string }[] = [];
+  private rxQos2 = new Set<number>();
+  private attempts = 0;
+  private targetIdx = 0;
+  private kaTimer: Timer | null = null;
+  private reconnectTimer: Timer | null = null;
+  private lastTx = 0;
+  private pingOutstanding = false;
+  private wantConnected = false;
+  /** Node the current connection landed on. */
+  node: string | null = null;
+  connects = 0;
+  /** Deliveries in arrival order (payload ids), for tests. */
+  readonly received: { id: string; topic: string; qos: QoS; dup: boolean; retain: boolean }[] = [];
+  readonly acked = new Set<string>();
+  onMessage: ((topic: string, payload: Buffer, pkt: IPublishPacket) => void) | null = null;
+
+  constructor(
+    readonly world: World,
+    readonly id: string,
+    opts: ClientOptions,
+  ) {
+    const clean = opts.clean ?? true;
+    this.opts = {
+      version: 4,
+      clean,
+      sessionExpiry: clean ? 0 : 0xffffffff,
+      keepalive: 60,
+      reconnect: { minMs: 1000, maxMs: 30_000 },
+      subscriptions: [],
+      autoConnect: true,
+      ...opts,
+    };
+    this.host = world.host(opts.host ?? id, true);
+    this.rng = world.rng(`client/${id}`);
+    this.parser = mqttPacket.parser({ protocolVersion: this.opts.version });
+    this.parser.on('packet', (p: Packet) => this.onPacket(p));
+    this.parser.on('error', (e: Error) => {
+      this.world.record({ type: 'client.error', c: this.id, error: e.message });
+      this.sock?.reset();
+    });
+    if (this.opts.autoConnect) this.connect();
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  get inflight(): number {
+    return this.outbound.size + this.offline.length;
+  }
+
+  connect(): void {
+    this.wantConnected = true;
+    if (this.state === 'connecting' || this.state === 'connected') return;
+    this.reconnectTimer?.cancel();
+    this.reconnectTimer = null;
+    const targets = Array.isArray(this.opts.target) ? this.opts.target : [this.opts.target];
+    const target = targets[this.targetIdx++ % targets.length];
+    this.state = 'connecting';
+    this.world.record({ type: 'client.connect', c: this.id, target });
+    this.world.dial(this.host, target, this, this.id);
+  }
+
+  /** Graceful DISCONNECT; no reconnect. */
+  disconnect(reasonCode = 0): void {
+    this.wantConnected = false;
+    this.reconnectTimer?.cancel();
+    if (this.state === 'connected') {
+      this.send({ cmd: 'disconnect', reasonCode } as Packet);
+      this.world.record({ type: 'client.disconnect', c: this.id, rc: reasonCode });
+    }
+    this.sock?.close();
+    this.closed('client');
+  }
+
+  /** The client process dies: socket reset, no DISCONNECT, no reconnect. */
+  kill(): void {
+    this.wantConnected = false;
+    this.reconnectTimer?.cancel();
+    this.world.record({ type: 'client.kill', c: this.id });
+    this.sock?.reset();
+    this.closed('killed');
+  }
+
+  subscribe(filter: string, qos: QoS): void {
+    if (!this.opts.subscriptions.some((s) => s.filter === filter)) this.opts.subscriptions.push({ filter, qos });
+    if (this.connected) this.sendSubscribe([{ filter, qos }]);
+  }
+
+  /** Publishes a message whose payload starts with a unique id `client:seq`; returns that id. */
+  publish(topic: string, qos: QoS, opts: { retain?: boolean; size?: number; payload?: string } = {}): string {
+    const id = `${this.id}:${++this.seq}`;
+    const body = opts.payload !== undefined ? `${id}|${opts.payload}` : opts.size ? `${id}|`.padEnd(opts.size, '.') : id;
+    const pkt: IPublishPacket = { cmd: 'publish', topic, payload: Buffer.from(body), qos, retain: !!opts.retain, dup: false };
+    this.world.record({ type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain });
+    if (this.connected) this.sendPublish(pkt, id);
+    else this.offline.push({ pkt, id });
+    return id;
+  }
+
+  // ---- transport ------------------------------------------------------
+
+  onOpen(sock: SimSocket): void {
+    this.sock = sock;
+    this.node = sock.peer.host.name;
+    const o = this.opts;
+    const connect: any = {
+      cmd: 'connect',
+      protocolId: o.version === 3 ? 'MQIsdp' : 'MQTT',
+      protocolVersion: o.version,
+      clientId: this.id,
+      clean: o.clean,
+      keepalive: o.keepalive,
+    };
+    if (o.version === 5) connect.properties = { sessionExpiryInterval: o.sessionExpiry };
+    if (o.will) {
+      connect.will = { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: !!o.will.retain };
+      if (o.version === 5 && o.will.delay) connect.will.properties = { willDelayInterval: o.will.delay };
+    }
+    this.send(connect);
+  }
+
+  onData(bytes: Buffer): void {
+    this.parser.parse(bytes);
+  }
+
+  onClose(reason: CloseReason): void {
+    this.closed(reason);
+  }
+
+  private closed(reason: string): void {
+    if (this.state === 'closed' || this.state === 'idle') {
+      if (reason !== 'client' && reason !== 'killed') this.scheduleReconnect();
+      return;
+    }
+    const was = this.state;
+    this.state = 'closed';
+    this.sock = null;
+    this.kaTimer?.cancel();
+    this.kaTimer = null;
+    this.pingOutstanding = false;
+    this.world.record({ type: 'client.closed', c: this.id, reason, node: this.node, was });
+    this.parser = mqttPacket.parser({ protocolVersion: this.opts.version });
+    this.parser.on('packet', (p: Packet) => this.onPacket(p));
+    this.parser.on('error', () => this.sock?.reset());
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const r = this.opts.reconnect;
+    if (!r || !this.wantConnected || this.reconnectTimer) return;
+    const base = Math.min(r.maxMs, r.minMs * 2 ** Math.min(this.attempts++, 16));
+    const delay = base / 2 + this.rng.next() * (base / 2);
+    this.reconnectTimer = this.host.setTimer(delay, () => {
+      this.reconnectTimer = null;
+      if (this.wantConnected && this.state !== 'connected' && this.state !== 'connecting') this.connect();
+    });
+  }
+
+  private send(p: Packet): void {
+    if (!this.sock) return;
+    this.lastTx = this.host.now();
+    this.sock.write(mqttPacket.generate(p, { protocolVersion: this.opts.version }));
+  }
+
+  // ---- protocol -------------------------------------------------------
+
+  private onPacket(p: Packet): void {
+    switch (p.cmd) {
+      case 'connack':
+        return this.onConnack(p.sessionPresent, (p.reasonCode ?? p.returnCode ?? 0) as number);
+      case 'publish':
+        return this.onPublish(p);
+      case 'puback':
+        return this.done(p.messageId!, 1, p.reasonCode ?? 0);
+      case 'pubrec': {
+        const o = this.outbound.get(p.messageId!);
+        if (!o) return;
+        if ((p.reasonCode ?? 0) >= 0x80) return this.done(p.messageId!, 2, p.reasonCode!);
+        o.state = 'pubrel';
+        this.send({ cmd: 'pubrel', messageId: p.messageId });
+        return;
+      }
+      case 'pubcomp':
+        return this.done(p.messageId!, 2, p.reasonCode ?? 0);
+      case 'pubrel':
+        this.rxQos2.delete(p.messageId!);
+        this.send({ cmd: 'pubcomp', messageId: p.messageId });
+        return;
+      case 'suback':
+        this.world.record({ type: 'sub.ok', c: this.id, granted: (p.granted as number[]).join(',') });
+        return;
+      case 'pingresp':
+        this.pingOutstanding = false;
+        return;
+      case 'disconnect':
+        this.world.record({ type: 'client.server-disconnect', c: this.id, rc: p.reasonCode ?? 0 });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onConnack(present: boolean, rc: number): void {
+    if (rc !== 0) {
+      this.world.record({ type: 'client.connack', c: this.id, rc, node: this.node });
+      this.sock?.close();
+      this.closed('rejected');
+      return;
+    }
+    this.state = 'connected';
+    this.connects++;
+    this.attempts = 0;
+    this.world.record({ type: 'client.connack', c: this.id, rc, present, node: this.node });
+    this.armKeepalive();
+    if (!present && this.opts.subscriptions.length) this.sendSubscribe(this.opts.subscriptions);
+    // Unacknowledged publishes are resent with DUP [MQTT-4.4.0-1]; a new session has no
+    // state for them, so they are sent again as new (at-least-once on our side).
+    for (const [pid, o] of this.outbound) {
+      if (o.state === 'pubrel' && present) this.send({ cmd: 'pubrel', messageId: pid });
+      else {
+        o.state = 'publish';
+        this.send({ ...o.pkt, messageId: pid, dup: true });
+      }
+    }
+    const q = this.offline;
+    this.offline = [];
+    for (const { pkt, id } of q) this.sendPublish(pkt, id);
+  }
+
+  private sendSubscribe(subs: { filter: string; qos: QoS }[]): void {
+    this.world.record({ type: 'sub.invoke', c: this.id, filters: subs.map((s) => s.filter).join(',') });
+    this.send({ cmd: 'subscribe', messageId: this.allocPid(), subscriptions: subs.map((s) => ({ topic: s.filter, qos: s.qos })) });
+  }
+
+  private sendPublish(pkt: IPublishPacket, id: string): void {
+    if (pkt.qos === 0) {
+      this.send(pkt);
+      this.world.record({ type: 'pub.ok', c: this.id, id });
+      return;
+    }
+    const pid = this.allocPid();
+    this.outbound.set(pid, { pkt, id, state: 'publish' });
+    this.send({ ...pkt, messageId: pid });
+  }
+
+  private done(pid: number, qos: 1 | 2, rc: number): void {
+    const o = this.outbound.get(pid);
+    if (!o || o.pkt.qos !== qos) return;
+    this.outbound.delete(pid);
+    if (rc >= 0x80) this.world.record({ type: 'pub.fail', c: this.id, id: o.id, rc });
+    else {
+      this.acked.add(o.id);
+      this.world.record({ type: 'pub.ok', c: this.id, id: o.id, node: this.node });
+    }
+  }
+
+  private onPublish(p: IPublishPacket): void {
+    const payload = p.payload as Buffer;
+    const bar = payload.indexOf(0x7c);
+    const id = payload.toString('latin1', 0, bar < 0 ? payload.length : bar);
+    const pid = p.messageId ?? 0;
+    if (p.qos === 2) {
+      if (this.rxQos2.has(pid)) {
+        this.send({ cmd: 'pubrec', messageId: pid });
+        return;
+      }
+      this.rxQos2.add(pid);
+    }
+    this.received.push({ id, topic: p.topic, qos: p.qos, dup: p.dup, retain: p.retain });
+    this.world.record({ type: 'deliver', c: this.id, id, topic: p.topic, qos: p.qos, dup: p.dup, retain: p.retain, node: this.node });
+    this.onMessage?.(p.topic, payload, p);
+    if (p.qos === 1) this.send({ cmd: 'puback', messageId: pid });
+    else if (p.qos === 2) this.send({ cmd: 'pubrec', messageId: pid });
+  }
+
+  private armKeepalive(): void {
+    const ka = this.opts.keepalive;
+    if (ka <= 0) return;
+    this.kaTimer = this.host.setTimer(ka * 1000, () => {
+      this.kaTimer = null;
+      if (this.state !== 'connected') return;
+      if (this.pingOutstanding) {
+        // No PINGRESP within a keep-alive period: the connection is dead.
+        this.world.record({ type: 'client.keepalive-timeout', c: this.id, node: this.node });
+        const sock = this.sock;
+        this.closed('keepalive');
+        sock?.reset();
+        return;
+      }
+      if (this.host.now() - this.lastTx >= ka * 1000 - 1) {
+        this.pingOutstanding = true;
+        this.send({ cmd: 'pingreq' });
+      }
+      this.armKeepalive();
+    });
+  }
+
+  private allocPid(): number {
+    for (;;) {
+      const pid = this.nextPid;
+      this.nextPid = pid === 65535 ? 1 : pid + 1;
+      if (!this.outbound.has(pid)) return pid;
+    }
+  }
+}

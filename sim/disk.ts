@@ -1,0 +1,53 @@
+// A simulated disk with fsync semantics: writes land in a volatile cache;
+// sync() makes them durable; a crash throws the cache away.
+
+import type { Storage } from '../core/env.ts';
+
+export class SimDisk implements Storage {
+  private durable = new Map<string, Uint8Array | null>();
+  private cache = new Map<string, Uint8Array | null>();
+  syncs = 0;
+
+  get(key: string): Uint8Array | undefined {
+    const c = this.cache.get(key);
+    if (c !== undefined) return c ?? undefined;
+    return this.durable.get(key) ?? undefined;
+  }
+
+  put(key: string, value: Uint8Array): void {
+    this.cache.set(key, value);
+  }
+
+  delete(key: string): void {
+    this.cache.set(key, null);
+  }
+
+  keys(prefix = ''): string[] {
+    const out = new Set<string>();
+    for (const [k, v] of this.durable) if (v && k.startsWith(prefix)) out.add(k);
+    for (const [k, v] of this.cache) {
+      if (!k.startsWith(prefix)) continue;
+      if (v) out.add(k);
+      else out.delete(k);
+    }
+    return [...out].sort();
+  }
+
+  sync(): void {
+    this.syncs++;
+    for (const [k, v] of this.cache) {
+      if (v) this.durable.set(k, v);
+      else this.durable.delete(k);
+    }
+    this.cache.clear();
+  }
+
+  /** Power loss: unsynced writes are gone. */
+  crash(): void {
+    this.cache.clear();
+  }
+
+  get unsynced(): number {
+    return this.cache.size;
+  }
+}

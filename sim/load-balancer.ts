@@ -1,0 +1,102 @@
+// A TCP load balancer in front of broker nodes (HAProxy/nginx stream
+// style): health checks at an interval with rise/fall counts, round-robin
+// or sticky-by-client-id (HAProxy's stick table on the CONNECT client id).
+// Connections pass through it: partitions on either hop cut them.
+
+import type { World } from './world.ts';
+import type { SimHost } from './host.ts';
+
+export interface LoadBalancerOptions {
+  backends: string[];
+  mode?: 'round-robin' | 'sticky';
+  /** Health check interval (HAProxy `inter`), ms. */
+  checkIntervalMs?: number;
+  /** Consecutive successes to mark a backend up (HAProxy `rise`). */
+  rise?: number;
+  /** Consecutive failures to mark it down (HAProxy `fall`). */
+  fall?: number;
+  /** Close a backend's client connections when it is marked down (`on-marked-down shutdown-sessions`). */
+  shutdownSessionsOnDown?: boolean;
+}
+
+interface Backend {
+  name: string;
+  healthy: boolean;
+  ok: number;
+  fail: number;
+}
+
+export class LoadBalancer {
+  readonly backends: Backend[];
+  private rr = 0;
+  private stick = new Map<string, string>();
+  readonly opts: Required<LoadBalancerOptions>;
+
+  constructor(
+    readonly world: World,
+    readonly host: SimHost,
+    opts: LoadBalancerOptions,
+  ) {
+    this.opts = { mode: 'round-robin', checkIntervalMs: 2000, rise: 2, fall: 3, shutdownSessionsOnDown: false, ...opts };
+    this.backends = opts.backends.map((name) => ({ name, healthy: true, ok: 0, fail: 0 }));
+    this.schedule();
+  }
+
+  get name(): string {
+    return this.host.name;
+  }
+
+  healthyBackends(): string[] {
+    return this.backends.filter((b) => b.healthy).map((b) => b.name);
+  }
+
+  private schedule(): void {
+    this.host.setTimer(this.opts.checkIntervalMs, () => {
+      this.check();
+      this.schedule();
+    });
+  }
+
+  /** An application-level check (like GET /health): a paused or unreachable node fails it. */
+  private check(): void {
+    const net = this.world.network;
+    for (const b of this.backends) {
+      const h = this.world.host(b.name);
+      const ok =
+        h.state === 'up' &&
+        net.listeners.has(b.name) &&
+        net.pathState(this.name, b.name) === 'open' &&
+        net.pathState(b.name, this.name) === 'open' &&
+        this.world.isReady(b.name);
+      if (ok) {
+        b.fail = 0;
+        if (!b.healthy && ++b.ok >= this.opts.rise) this.mark(b, true);
+      } else {
+        b.ok = 0;
+        if (b.healthy && ++b.fail >= this.opts.fall) this.mark(b, false);
+      }
+    }
+  }
+
+  private mark(b: Backend, healthy: boolean): void {
+    b.healthy = healthy;
+    b.ok = b.fail = 0;
+    this.world.record({ type: 'lb.backend', lb: this.name, backend: b.name, healthy });
+    if (!healthy && this.opts.shutdownSessionsOnDown) {
+      for (const s of this.world.network.connectionsOf(b.name)) if (s.via === this.name) s.reset();
+    }
+  }
+
+  /** Chooses the backend for a new client connection, or undefined when none is healthy. */
+  pick(clientId: string): string | undefined {
+    const healthy = this.backends.filter((b) => b.healthy);
+    if (healthy.length === 0) return undefined;
+    if (this.opts.mode === 'sticky') {
+      const s = this.stick.get(clientId);
+      if (s && healthy.some((b) => b.name === s)) return s;
+    }
+    const b = healthy[this.rr++ % healthy.length].name;
+    if (this.opts.mode === 'sticky') this.stick.set(clientId, b);
+    return b;
+  }
+}

@@ -1,0 +1,372 @@
+// The simulated network: TCP-like connections (ordered, reliable byte
+// streams) between hosts, carrying the exact bytes the core writes, with
+// per-link latency and the faults TCP users meet: partitions (one-way or
+// both), clogged links, resets, refused and timed-out connects, and
+// half-open connections after a power loss.
+
+import type { ByteSink } from '../core/env.ts';
+import type { EventHandler, SimEvent } from './event-queue.ts';
+import type { SimHost } from './host.ts';
+import type { World } from './world.ts';
+import { sampleLatency, type Latency, type Rng } from './rng.ts';
+
+export type CloseReason = 'fin' | 'reset' | 'timeout' | 'refused';
+
+export interface StreamEndpoint {
+  onOpen?(sock: SimSocket): void;
+  onData(bytes: Buffer): void;
+  onClose(reason: CloseReason): void;
+}
+
+/** Something that accepts connections on a host (a broker, the load balancer). */
+export interface Listener {
+  accept(sock: SimSocket): StreamEndpoint;
+}
+
+const FIN = Symbol('fin');
+const RST = Symbol('rst');
+type Segment = Buffer | typeof FIN | typeof RST;
+
+let nextConnId = 1;
+
+export class SimSocket implements ByteSink, EventHandler {
+  peer!: SimSocket;
+  endpoint: StreamEndpoint | null = null;
+  /** Local side still open (not closed by the application or the peer). */
+  open = true;
+  readonly epoch: number;
+  /** Last scheduled arrival at the peer: later segments never overtake it. */
+  private lastAt = 0;
+  held: Segment[] | null = null;
+  /** Since when data sent by this side has gone unacknowledged (blocked path or dead peer). */
+  unackedSince = -1;
+  bytesSent = 0;
+
+  constructor(
+    readonly net: Network,
+    readonly host: SimHost,
+    readonly id: number,
+    /** Hop through which packets travel (the load balancer), if any. */
+    readonly via: string | undefined,
+  ) {
+    this.epoch = host.epoch;
+  }
+
+  get alive(): boolean {
+    return this.host.epoch === this.epoch && this.host.up;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (!this.open || !this.alive) return;
+    this.bytesSent += bytes.length;
+    this.net.send(this, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
+  }
+
+  /** Application close: FIN after everything written so far. */
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.endpoint = null;
+    if (this.alive) this.net.send(this, FIN);
+  }
+
+  /** Abortive close: RST to the peer, immediately. */
+  reset(): void {
+    const ep = this.endpoint;
+    this.open = false;
+    this.endpoint = null;
+    if (this.alive) this.net.send(this, RST);
+    ep?.onClose('reset');
+  }
+
+  /** A segment from the peer arrives here. */
+  fire(seg: unknown, ev: SimEvent): void {
+    const h = this.host;
+    if (h.epoch !== this.epoch || !h.up) {
+      // The process that owned this socket is gone. A rebooted stack answers RST;
+      // a dead machine answers nothing and the sender times out.
+      if (h.up && seg !== RST) this.net.send(this, RST, true);
+      else this.peer.markUnacked();
+      return;
+    }
+    if (h.state === 'paused') {
+      h.defer(ev);
+      return;
+    }
+    this.peer.unackedSince = -1;
+    if (!this.open) return;
+    const ep = this.endpoint;
+    if (seg === FIN || seg === RST) {
+      this.open = false;
+      this.endpoint = null;
+      ep?.onClose(seg === FIN ? 'fin' : 'reset');
+      return;
+    }
+    ep?.onData(seg as Buffer);
+  }
+
+  schedule(seg: Segment, at: number): void {
+    if (at < this.lastAt) at = this.lastAt;
+    this.lastAt = at;
+    this.net.world.queue.push(at, this.peer, seg);
+  }
+
+  markUnacked(): void {
+    if (this.unackedSince >= 0) return;
+    this.unackedSince = this.net.world.now;
+    this.net.armUserTimeout(this);
+  }
+
+  /** TCP gave up retransmitting: the connection is dead on this side only. */
+  timedOut(): void {
+    if (!this.open) return;
+    const ep = this.endpoint;
+    this.open = false;
+    this.endpoint = null;
+    ep?.onClose('timeout');
+  }
+}
+
+interface LinkState {
+  latency?: Latency;
+  rng: Rng;
+}
+
+export interface NetworkOptions {
+  latency: Latency;
+  /** How long unacknowledged data is retransmitted before TCP gives up (Linux default ≈ 15 min). */
+  tcpUserTimeoutMs: number;
+  /** How long a connect waits for an answer (SYN retries). */
+  connectTimeoutMs: number;
+}
+
+class UserTimeout implements EventHandler {
+  fire(sock: unknown): void {
+    const s = sock as SimSocket;
+    if (s.unackedSince < 0) return;
+    const due = s.unackedSince + s.net.opts.tcpUserTimeoutMs;
+    if (s.net.world.now >= due) s.timedOut();
+    else s.net.world.queue.push(due, this, s);
+  }
+}
+const userTimeout = new UserTimeout();
+
+export class Network {
+  /** Directed pairs "a>b" whose packets are dropped (partition) or held (clog). */
+  private blocked = new Set<string>();
+  private clogged = new Set<string>();
+  private links = new Map<string, LinkState>();
+  private holding = new Set<SimSocket>();
+  readonly listeners = new Map<string, Listener>();
+  /** Sockets per host, to reset or orphan them when the host crashes. */
+  private sockets = new Map<string, Set<SimSocket>>();
+
+  constructor(
+    readonly world: World,
+    readonly opts: NetworkOptions,
+  ) {}
+
+  // ---- topology -------------------------------------------------------
+
+  setLatency(a: string, b: string, l: Latency, bothWays = true): void {
+    this.link(a, b).latency = l;
+    if (bothWays) this.link(b, a).latency = l;
+  }
+
+  /** Blocks a→b (and b→a unless oneWay) for every host in the groups. */
+  partition(groupA: string[], groupB: string[], oneWay = false): void {
+    for (const a of groupA)
+      for (const b of groupB) {
+        if (a === b) continue;
+        this.blocked.add(`${a}>${b}`);
+        if (!oneWay) this.blocked.add(`${b}>${a}`);
+      }
+  }
+
+  clog(groupA: string[], groupB: string[], oneWay = false): void {
+    for (const a of groupA)
+      for (const b of groupB) {
+        if (a === b) continue;
+        this.clogged.add(`${a}>${b}`);
+        if (!oneWay) this.clogged.add(`${b}>${a}`);
+      }
+  }
+
+  /** Removes every partition and clog; held data flows again. */
+  heal(): void {
+    this.blocked.clear();
+    this.clogged.clear();
+    this.flushHeld();
+  }
+
+  unclog(): void {
+    this.clogged.clear();
+    this.flushHeld();
+  }
+
+  repair(groupA: string[], groupB: string[]): void {
+    for (const a of groupA)
+      for (const b of groupB) {
+        for (const k of [`${a}>${b}`, `${b}>${a}`]) {
+          this.blocked.delete(k);
+          this.clogged.delete(k);
+        }
+      }
+    this.flushHeld();
+  }
+
+  get partitions(): string[] {
+    return [...this.blocked].sort();
+  }
+
+  /** 'open', 'blocked' (dropped until healed, TCP retransmits) or 'clogged' (held, delivered later). */
+  pathState(from: string, to: string, via?: string): 'open' | 'blocked' | 'clogged' {
+    const hops = via ? [`${from}>${via}`, `${via}>${to}`] : [`${from}>${to}`];
+    let state: 'open' | 'blocked' | 'clogged' = 'open';
+    for (const h of hops) {
+      if (this.blocked.has(h)) return 'blocked';
+      if (this.clogged.has(h)) state = 'clogged';
+    }
+    return state;
+  }
+
+  latency(from: string, to: string, via?: string): number {
+    if (via) return this.latency(from, via) + this.latency(via, to);
+    const l = this.link(from, to);
+    return sampleLatency(l.latency ?? this.opts.latency, l.rng);
+  }
+
+  private link(a: string, b: string): LinkState {
+    const k = `${a}>${b}`;
+    let l = this.links.get(k);
+    if (!l) this.links.set(k, (l = { rng: this.world.rng(`link/${k}`) }));
+    return l;
+  }
+
+  // ---- data path ------------------------------------------------------
+
+  send(s: SimSocket, seg: Segment, bypassHold = false): void {
+    const from = s.host.name;
+    const to = s.peer.host.name;
+    const state = this.pathState(from, to, s.via);
+    if (!bypassHold && (state !== 'open' || s.held)) {
+      (s.held ??= []).push(seg);
+      this.holding.add(s);
+      if (state === 'blocked') s.markUnacked();
+      return;
+    }
+    if (state !== 'open') return; // an RST into a partition is simply lost
+    s.schedule(seg, this.world.now + this.latency(from, to, s.via));
+  }
+
+  private flushHeld(): void {
+    for (const s of [...this.holding]) {
+      const state = this.pathState(s.host.name, s.peer.host.name, s.via);
+      if (state !== 'open' || !s.held) continue;
+      const segs = s.held;
+      s.held = null;
+      this.holding.delete(s);
+      if (!s.alive) continue;
+      for (const seg of segs) s.schedule(seg, this.world.now + this.latency(s.host.name, s.peer.host.name, s.via));
+    }
+  }
+
+  armUserTimeout(s: SimSocket): void {
+    this.world.queue.push(this.world.now + this.opts.tcpUserTimeoutMs, userTimeout, s);
+  }
+
+  // ---- connections ----------------------------------------------------
+
+  listen(host: string, l: Listener): void {
+    this.listeners.set(host, l);
+  }
+
+  unlisten(host: string): void {
+    this.listeners.delete(host);
+  }
+
+  /**
+   * Opens a connection from `from` to `to` (optionally through `via`).
+   * The endpoint gets onOpen after one round trip, or onClose('refused'|'timeout').
+   */
+  connect(from: SimHost, to: SimHost, endpoint: StreamEndpoint, via?: string): void {
+    const w = this.world;
+    const fwd = this.pathState(from.name, to.name, via);
+    const back = this.pathState(to.name, from.name, via);
+    const fromEpoch = from.epoch;
+    if (fwd === 'blocked' || back === 'blocked' || (to.state === 'crashed' && to.crashMode === 'power')) {
+      w.at(w.now + this.opts.connectTimeoutMs, from, () => {
+        if (from.epoch === fromEpoch) endpoint.onClose('timeout');
+      });
+      return;
+    }
+    const rtt = this.latency(from.name, to.name, via) + this.latency(to.name, from.name, via);
+    const listener = this.listeners.get(to.name);
+    if (to.state === 'crashed' || !listener) {
+      w.at(w.now + rtt, from, () => {
+        if (from.epoch === fromEpoch) endpoint.onClose('refused');
+      });
+      return;
+    }
+    const id = nextConnId++;
+    const c = new SimSocket(this, from, id, via);
+    const srv = new SimSocket(this, to, id, via);
+    c.peer = srv;
+    srv.peer = c;
+    c.endpoint = endpoint;
+    this.track(from, c);
+    this.track(to, srv);
+    // The server's kernel completes the handshake; the application accepts
+    // when it next runs (later, if the process is paused).
+    w.at(w.now + rtt / 2, to, () => {
+      if (!srv.alive || !srv.open) return;
+      srv.endpoint = listener.accept(srv);
+    });
+    w.at(w.now + rtt, from, () => {
+      if (c.open && c.alive) endpoint.onOpen?.(c);
+    });
+  }
+
+  private track(h: SimHost, s: SimSocket): void {
+    let set = this.sockets.get(h.name);
+    if (!set) this.sockets.set(h.name, (set = new Set()));
+    set.add(s);
+    if (set.size > 256 && set.size % 256 === 0) for (const x of set) if (!x.open || !x.alive) set.delete(x);
+  }
+
+  /**
+   * The host's process died. With `notifyPeers` (the OS survived, as with
+   * kill -9) peers get an RST; without (power loss) they are left half-open.
+   */
+  hostCrashed(h: SimHost, notifyPeers: boolean): void {
+    const set = this.sockets.get(h.name);
+    if (!set) return;
+    this.sockets.delete(h.name);
+    for (const s of set) {
+      if (!s.open) continue;
+      s.open = false;
+      s.endpoint = null;
+      s.held = null;
+      this.holding.delete(s);
+      if (notifyPeers && this.pathState(h.name, s.peer.host.name, s.via) === 'open') {
+        s.peer.net.world.queue.push(this.world.now + this.latency(h.name, s.peer.host.name, s.via), s.peer, RST);
+      }
+    }
+  }
+
+  /** Resets every connection between hosts a and b (either direction). */
+  resetBetween(a: string, b: string): number {
+    let n = 0;
+    for (const s of this.sockets.get(a) ?? []) {
+      if (s.open && s.peer.host.name === b) {
+        s.reset();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  connectionsOf(host: string): SimSocket[] {
+    return [...(this.sockets.get(host) ?? [])].filter((s) => s.open && s.alive);
+  }
+}

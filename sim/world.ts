@@ -1,0 +1,315 @@
+// The simulated world and its scripting API: hosts running the real
+// broker core, clients, a load balancer, one event queue, one seed.
+// Faults are methods (partition, heal, crash, restart, pause, skew, clog);
+// time moves only inside sleep/until/step.
+
+import { Broker } from '../core/broker.ts';
+import type { BrokerConfig } from '../core/config.ts';
+import type { Env } from '../core/env.ts';
+import { EventQueue, type EventHandler } from './event-queue.ts';
+import { History, type HistoryEvent, type HistoryOptions } from './history.ts';
+import { SimHost } from './host.ts';
+import { Network, type StreamEndpoint, type SimSocket } from './network.ts';
+import { Rng, type Latency } from './rng.ts';
+import { armTripwires } from './tripwire.ts';
+import { SimClient, type ClientOptions } from './client.ts';
+import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
+
+export interface WorldOptions {
+  seed: number | string;
+  /** Default one-way latency of every link. */
+  latency?: Latency;
+  tcpUserTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  history?: HistoryOptions;
+}
+
+export interface SimBroker {
+  name: string;
+  host: SimHost;
+  broker: Broker | null;
+  config: Partial<BrokerConfig>;
+}
+
+/** Runs a closure on a host when due, unless that host crashed meanwhile; held while paused. */
+class HostCall implements EventHandler {
+  constructor(
+    private host: SimHost,
+    private epoch: number,
+    private fn: () => void,
+  ) {}
+  fire(_a: unknown, ev: import('./event-queue.ts').SimEvent): void {
+    if (this.host.epoch !== this.epoch || this.host.state === 'crashed') return;
+    if (this.host.state === 'paused') return this.host.defer(ev);
+    this.fn();
+  }
+}
+
+export class World {
+  readonly seed: string;
+  now = 0;
+  readonly queue = new EventQueue();
+  readonly history: History;
+  readonly network: Network;
+  readonly brokers = new Map<string, SimBroker>();
+  readonly clients = new Map<string, SimClient>();
+  readonly balancers = new Map<string, LoadBalancer>();
+  private hosts = new Map<string, SimHost>();
+  eventsProcessed = 0;
+
+  constructor(opts: WorldOptions) {
+    this.seed = String(opts.seed);
+    this.history = new History(opts.history);
+    this.network = new Network(this, {
+      latency: opts.latency ?? { kind: 'uniform', min: 0.2, max: 1 },
+      tcpUserTimeoutMs: opts.tcpUserTimeoutMs ?? 900_000,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
+    });
+  }
+
+  rng(label: string): Rng {
+    return new Rng(this.seed, label);
+  }
+
+  host(name: string, create = false): SimHost {
+    let h = this.hosts.get(name);
+    if (!h) {
+      if (!create) throw new Error(`no host ${name}`);
+      this.hosts.set(name, (h = new SimHost(this, name)));
+    }
+    return h;
+  }
+
+  hostNames(): string[] {
+    return [...this.hosts.keys()];
+  }
+
+  record(ev: HistoryEvent): void {
+    this.history.record(this.now, ev);
+  }
+
+  /** Schedules `fn` on `host` at virtual time `t` (dropped if the host crashes first). */
+  at(t: number, host: SimHost, fn: () => void): void {
+    this.queue.push(t, new HostCall(host, host.epoch, fn), null);
+  }
+
+  // ---- building the world ---------------------------------------------
+
+  addBroker(name: string, config: Partial<BrokerConfig> = {}): SimBroker {
+    if (this.brokers.has(name)) throw new Error(`broker ${name} exists`);
+    const host = this.host(name, true);
+    const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config } };
+    this.brokers.set(name, b);
+    this.boot(b);
+    return b;
+  }
+
+  private boot(b: SimBroker): void {
+    const env: Env = { clock: b.host, random: this.rng(`broker/${b.name}/${b.host.epoch}`) };
+    const broker = new Broker(env, b.config);
+    broker.hooks = {
+      onDrop: (clientId, msg, reason) => {
+        const bar = msg.payload.indexOf(0x7c);
+        this.record({ type: 'drop', node: b.name, c: clientId, id: msg.payload.toString('latin1', 0, bar < 0 ? Math.min(64, msg.payload.length) : bar), reason });
+      },
+      onWill: (clientId, msg) => this.record({ type: 'will', node: b.name, c: clientId, topic: msg.topic }),
+    };
+    b.broker = broker;
+    b.host.start();
+    this.network.listen(b.name, {
+      accept: (sock: SimSocket): StreamEndpoint => {
+        const conn = broker.accept(sock, sock.peer.host.name);
+        return { onData: (bytes) => conn.receive(bytes), onClose: () => conn.transportClosed() };
+      },
+    });
+    this.record({ type: 'node.start', node: b.name });
+  }
+
+  addLoadBalancer(name: string, opts: LoadBalancerOptions): LoadBalancer {
+    const lb = new LoadBalancer(this, this.host(name, true), opts);
+    this.balancers.set(name, lb);
+    return lb;
+  }
+
+  client(id: string, opts: ClientOptions): SimClient {
+    if (this.clients.has(id)) throw new Error(`client ${id} exists`);
+    const c = new SimClient(this, id, opts);
+    this.clients.set(id, c);
+    return c;
+  }
+
+  /** Whether a node accepts clients (the load balancer's health check asks this). */
+  isReady(node: string): boolean {
+    const b = this.brokers.get(node);
+    return !!b?.broker && b.host.state === 'up';
+  }
+
+  /** Opens a client connection to a node or through a load balancer. */
+  dial(from: SimHost, target: string, endpoint: StreamEndpoint, clientId: string): void {
+    const lb = this.balancers.get(target);
+    if (!lb) {
+      this.network.connect(from, this.host(target), endpoint, undefined);
+      return;
+    }
+    const state = this.network.pathState(from.name, lb.name);
+    const backend = state === 'blocked' ? undefined : lb.pick(clientId);
+    if (!backend) {
+      // No healthy backend: the balancer accepts and closes at once.
+      const epoch = from.epoch;
+      this.at(this.now + 2 * this.network.latency(from.name, lb.name), from, () => {
+        if (from.epoch === epoch) endpoint.onClose(state === 'blocked' ? 'timeout' : 'reset');
+      });
+      return;
+    }
+    this.network.connect(from, this.host(backend), endpoint, lb.name);
+  }
+
+  // ---- faults -----------------------------------------------------------
+
+  partition(a: string[], b: string[], opts: { oneWay?: boolean } = {}): void {
+    this.network.partition(a, b, opts.oneWay);
+    this.record({ type: 'fault.partition', a: a.join(','), b: b.join(','), oneWay: !!opts.oneWay });
+  }
+
+  /** Cuts `name` off from every other host. */
+  isolate(name: string): void {
+    this.partition([name], this.hostNames().filter((h) => h !== name));
+  }
+
+  heal(): void {
+    this.network.heal();
+    this.record({ type: 'fault.heal' });
+  }
+
+  clog(a: string[], b: string[], opts: { oneWay?: boolean } = {}): void {
+    this.network.clog(a, b, opts.oneWay);
+    this.record({ type: 'fault.clog', a: a.join(','), b: b.join(','), oneWay: !!opts.oneWay });
+  }
+
+  unclog(): void {
+    this.network.unclog();
+    this.record({ type: 'fault.unclog' });
+  }
+
+  /** Resets every connection between two hosts. */
+  resetConnections(a: string, b: string): void {
+    const n = this.network.resetBetween(a, b) + this.network.resetBetween(b, a);
+    this.record({ type: 'fault.reset', a, b, n });
+  }
+
+  /**
+   * Crashes a host. 'process' (kill -9: the OS resets its connections) or
+   * 'power' (hardware failure: peers stay half-open, connects time out).
+   * Volatile state is lost; unsynced disk writes too.
+   */
+  crash(name: string, mode: 'process' | 'power' = 'process'): void {
+    const h = this.host(name);
+    if (h.state === 'crashed') return;
+    h.crash(mode);
+    this.network.hostCrashed(h, mode === 'process');
+    const b = this.brokers.get(name);
+    if (b) b.broker = null;
+    this.record({ type: 'fault.crash', node: name, mode });
+  }
+
+  restart(name: string): void {
+    const b = this.brokers.get(name);
+    if (!b) throw new Error(`no broker ${name}`);
+    if (b.host.state !== 'crashed') this.crash(name, 'process');
+    this.boot(b);
+  }
+
+  pause(name: string): void {
+    this.host(name).pause();
+    this.record({ type: 'fault.pause', node: name });
+  }
+
+  unpause(name: string): void {
+    this.host(name).unpause();
+    this.record({ type: 'fault.unpause', node: name });
+  }
+
+  /** Steps a host's clock by `ms` (NTP jump). */
+  skew(name: string, ms: number): void {
+    this.host(name).offset += ms;
+    this.record({ type: 'fault.skew', node: name, ms });
+  }
+
+  /** Sets a host's clock drift (0.001 = runs 0.1% fast). */
+  drift(name: string, rate: number): void {
+    const h = this.host(name);
+    const local = h.now();
+    h.drift = rate;
+    h.offset = local - this.now * (1 + rate); // continuous at the change
+    this.record({ type: 'fault.drift', node: name, rate });
+  }
+
+  broker(name: string): Broker {
+    const b = this.brokers.get(name)?.broker;
+    if (!b) throw new Error(`broker ${name} is not running`);
+    return b;
+  }
+
+  // ---- running -----------------------------------------------------------
+
+  /** Processes one event; false when the queue is empty. */
+  step(): boolean {
+    const ev = this.queue.pop();
+    if (!ev) return false;
+    if (ev.at > this.now) this.now = ev.at;
+    if (ev.live) {
+      this.eventsProcessed++;
+      ev.handler.fire(ev.arg, ev);
+    }
+    return true;
+  }
+
+  /** Runs every event up to and including virtual time `t`, then sets the clock to `t`. */
+  runUntil(t: number): void {
+    const disarm = armTripwires();
+    try {
+      while (this.queue.peekTime() <= t) this.step();
+      if (t > this.now) this.now = t;
+    } finally {
+      disarm();
+    }
+  }
+
+  sleep(ms: number): Promise<void> {
+    try {
+      this.runUntil(this.now + ms);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Runs until `pred()` holds (checked after every event) or `timeoutMs` passes. */
+  until(pred: () => boolean, opts: { timeoutMs: number; label?: string }): Promise<boolean> {
+    const end = this.now + opts.timeoutMs;
+    const disarm = armTripwires();
+    try {
+      for (;;) {
+        if (pred()) return Promise.resolve(true);
+        if (this.queue.peekTime() > end) break;
+        this.step();
+      }
+      this.now = end;
+      return Promise.resolve(pred());
+    } catch (e) {
+      return Promise.reject(e);
+    } finally {
+      disarm();
+    }
+  }
+
+  /** Runs a whole script with ambient time and randomness tripwired throughout. */
+  async run<T>(script: (w: World) => Promise<T>): Promise<T> {
+    const disarm = armTripwires();
+    try {
+      return await script(this);
+    } finally {
+      disarm();
+    }
+  }
+}
