@@ -1,0 +1,129 @@
+// `sim` command line: run scenarios in the deterministic simulator.
+
+import { parseArgs } from 'node:util';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runScenario, checkDeterminism, type Scenario, type RunResult } from './scenario.ts';
+import { firstDivergence } from './history.ts';
+
+const USAGE = `usage: sim <command> [options]
+
+commands:
+  run FILE        run a scenario (a module in scenarios/)
+  replay TRACE    re-run the scenario and seed recorded in a trace file and verify it matches
+
+run options:
+  --seed N                 root seed (default 1)
+  --trace FILE             write the history as JSON lines
+  --check-determinism      run the seed twice and report the first diverging event
+  --json                   print the summary as JSON
+`;
+
+async function load(file: string): Promise<Scenario> {
+  const mod = await import(pathToFileURL(resolve(file)).href);
+  const s = mod.default as Scenario;
+  if (!s || typeof s.run !== 'function') throw new Error(`${file}: default export is not a scenario (use defineScenario)`);
+  return s;
+}
+
+function fmtMs(ms: number): string {
+  if (ms < 1000) return `${ms.toFixed(1)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
+  if (ms < 172_800_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} days`;
+}
+
+function printSummary(r: RunResult, file: string): void {
+  console.log(`scenario   ${r.scenario}  (seed ${r.seed})`);
+  console.log(`simulated  ${fmtMs(r.simulatedMs)} in ${fmtMs(r.wallMs)} wall, ${r.events} events (${Math.round(r.events / (r.wallMs / 1000))}/s)`);
+  for (const [k, v] of Object.entries(r.report)) console.log(`${k.padEnd(10)} ${v}`);
+  console.log(`history    ${r.historyLines} lines, hash ${r.hash}`);
+  if (r.violations.length === 0) console.log('verdict    PASS');
+  else {
+    console.log(`verdict    FAIL: ${r.violations.length} violation(s)`);
+    for (const v of r.violations) console.log(`  ${v.property}: ${v.detail}`);
+    console.log(`replay     npx sim run ${file} --seed ${r.seed}`);
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      seed: { type: 'string', default: '1' },
+      trace: { type: 'string' },
+      'check-determinism': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
+  const file = positionals[0];
+  if (!file) throw new UsageError('run needs a scenario file');
+  const s = await load(file);
+  if (values['check-determinism']) {
+    const d = await checkDeterminism(s, values.seed!);
+    if (d.identical) console.log(`deterministic: two runs of seed ${values.seed} identical, hash ${d.hash}`);
+    else console.log(`NOT deterministic: first divergence at history line ${d.index}\n  run 1: ${d.a}\n  run 2: ${d.b}`);
+    return d.identical ? 0 : 1;
+  }
+  const r = await runScenario(s, values.seed!, { keepLines: !!values.trace });
+  if (values.trace) {
+    const header = JSON.stringify({ type: 'trace', scenario: file, name: r.scenario, seed: r.seed });
+    const footer = JSON.stringify({ type: 'end', hash: r.hash, lines: r.historyLines });
+    writeFileSync(values.trace, [header, ...r.lines!, footer].join('\n') + '\n');
+  }
+  if (values.json) console.log(JSON.stringify({ ...r, lines: undefined }, null, 2));
+  else printSummary(r, file);
+  return r.violations.length ? 1 : 0;
+}
+
+async function replay(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {} });
+  const file = positionals[0];
+  if (!file) throw new UsageError('replay needs a trace file');
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+  const header = JSON.parse(lines[0]);
+  const footer = JSON.parse(lines[lines.length - 1]);
+  if (header.type !== 'trace' || footer.type !== 'end') throw new Error(`${file}: not a sim trace`);
+  const s = await load(header.scenario);
+  const r = await runScenario(s, header.seed, { keepLines: true });
+  const recorded = lines.slice(1, -1);
+  const i = firstDivergence(recorded, r.lines!);
+  if (i < 0 && r.hash === footer.hash) {
+    console.log(`replay matches: ${recorded.length} events, hash ${r.hash}`);
+    return 0;
+  }
+  console.log(`replay DIVERGES at line ${i + 2} of ${file}\n  recorded: ${recorded[i]}\n  replayed: ${r.lines![i]}`);
+  return 1;
+}
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run':
+        return await run(rest);
+      case 'replay':
+        return await replay(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+        console.log(USAGE);
+        return cmd === undefined ? 1 : 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(e);
+    return 1;
+  }
+}

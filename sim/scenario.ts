@@ -1,0 +1,74 @@
+// A scenario: a module in scenarios/ whose default export says how to build
+// a world, what to do in it, and what must hold afterwards. Scenarios use
+// only the World API so they can later run against live processes too.
+
+import { World, type WorldOptions } from './world.ts';
+import { firstDivergence } from './history.ts';
+
+export interface ScenarioContext {
+  /** Adds a line to the run's summary. */
+  report(key: string, value: string | number): void;
+  /** Records a violated property; the run fails. */
+  violation(property: string, detail: string): void;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** World options other than the seed. */
+  world?: Omit<WorldOptions, 'seed' | 'history'>;
+  run(world: World, ctx: ScenarioContext): Promise<void>;
+}
+
+export function defineScenario(s: Scenario): Scenario {
+  return s;
+}
+
+export interface RunResult {
+  scenario: string;
+  seed: string;
+  hash: string;
+  events: number;
+  historyLines: number;
+  simulatedMs: number;
+  wallMs: number;
+  report: Record<string, string | number>;
+  violations: { property: string; detail: string }[];
+  lines?: string[];
+}
+
+export async function runScenario(s: Scenario, seed: string | number, opts: { keepLines?: boolean; wallClock?: () => number } = {}): Promise<RunResult> {
+  const clock = opts.wallClock ?? (() => performance.now());
+  const t0 = clock();
+  const world = new World({ ...s.world, seed, history: { keepLines: opts.keepLines, keepEvents: true } });
+  const report: Record<string, string | number> = {};
+  const violations: { property: string; detail: string }[] = [];
+  const ctx: ScenarioContext = {
+    report: (k, v) => void (report[k] = v),
+    violation: (property, detail) => {
+      violations.push({ property, detail });
+      world.record({ type: 'violation', property, detail });
+    },
+  };
+  await world.run((w) => s.run(w, ctx));
+  return {
+    scenario: s.name,
+    seed: String(seed),
+    hash: world.history.hash,
+    events: world.eventsProcessed,
+    historyLines: world.history.count,
+    simulatedMs: world.now,
+    wallMs: clock() - t0,
+    report,
+    violations,
+    lines: opts.keepLines ? world.history.lines : undefined,
+  };
+}
+
+/** Runs a seed twice; returns the first line where the runs differ, if any. */
+export async function checkDeterminism(s: Scenario, seed: string | number): Promise<{ identical: boolean; index: number; a?: string; b?: string; hash: string }> {
+  const r1 = await runScenario(s, seed, { keepLines: true });
+  const r2 = await runScenario(s, seed, { keepLines: true });
+  const i = firstDivergence(r1.lines!, r2.lines!);
+  return { identical: i < 0 && r1.hash === r2.hash, index: i, a: r1.lines![i], b: r2.lines![i], hash: r1.hash };
+}
