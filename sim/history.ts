@@ -23,10 +23,15 @@ export class History {
 
   record(t: number, ev: HistoryEvent): void {
     this.count++;
-    const line = JSON.stringify({ t, ...ev });
+    // Same text as JSON.stringify({ t, ...ev }) without building the merged object.
+    const body = JSON.stringify(ev);
+    const line = body.length > 2 ? `{"t":${t},${body.slice(1)}` : `{"t":${t}}`;
     this.mix(line);
     if (this.opts.keepLines) this.lines.push(line);
-    if (this.opts.keepEvents) this.events.push({ t, ...ev });
+    if (this.opts.keepEvents) {
+      (ev as { t?: number }).t = t;
+      this.events.push(ev as HistoryEvent & { t: number });
+    }
   }
 
   private mix(s: string): void {

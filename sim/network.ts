@@ -41,6 +41,8 @@ export class SimSocket implements ByteSink, EventHandler {
   /** Since when data sent by this side has gone unacknowledged (blocked path or dead peer). */
   unackedSince = -1;
   bytesSent = 0;
+  /** Cached link state for this direction (latency stream). */
+  link: LinkState | undefined = undefined;
 
   constructor(
     readonly net: Network,
@@ -127,7 +129,7 @@ export class SimSocket implements ByteSink, EventHandler {
   }
 }
 
-interface LinkState {
+export interface LinkState {
   latency?: Latency;
   rng: Rng;
 }
@@ -221,6 +223,7 @@ export class Network {
 
   /** 'open', 'blocked' (dropped until healed, TCP retransmits) or 'clogged' (held, delivered later). */
   pathState(from: string, to: string, via?: string): 'open' | 'blocked' | 'clogged' {
+    if (this.blocked.size === 0 && this.clogged.size === 0) return 'open';
     const hops = via ? [`${from}>${via}`, `${via}>${to}`] : [`${from}>${to}`];
     let state: 'open' | 'blocked' | 'clogged' = 'open';
     for (const h of hops) {
@@ -233,6 +236,13 @@ export class Network {
   latency(from: string, to: string, via?: string): number {
     if (via) return this.latency(from, via) + this.latency(via, to);
     const l = this.link(from, to);
+    return sampleLatency(l.latency ?? this.opts.latency, l.rng);
+  }
+
+  /** One-way latency for a socket's direction, with its link looked up once. */
+  socketLatency(s: SimSocket): number {
+    if (s.via) return this.latency(s.host.name, s.peer.host.name, s.via);
+    const l = (s.link ??= this.link(s.host.name, s.peer.host.name));
     return sampleLatency(l.latency ?? this.opts.latency, l.rng);
   }
 
@@ -256,7 +266,7 @@ export class Network {
       return;
     }
     if (state !== 'open') return; // an RST into a partition is simply lost
-    s.schedule(seg, this.world.now + this.latency(from, to, s.via));
+    s.schedule(seg, this.world.now + this.socketLatency(s));
   }
 
   private flushHeld(): void {
