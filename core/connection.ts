@@ -9,6 +9,8 @@ import type { ByteSink, Timer } from './env.ts';
 import type { Broker } from './broker.ts';
 import type { Session, Delivery } from './session.ts';
 import { Framer, FrameError } from './framer.ts';
+import { checkPacket } from './packet-check.ts';
+import { mayHaveBadUtf8, stringsValid } from './raw-strings.ts';
 import { RC } from './reason-codes.ts';
 import { remainingExpiry } from './message.ts';
 import { handleConnect } from './handlers/connect.ts';
@@ -80,7 +82,13 @@ export class Connection {
       return false;
     }
     this.broker.stats.packetsIn++;
-    this.dispatch(p, frame);
+    const problem = checkPacket(p) ?? (mayHaveBadUtf8(p) && !stringsValid(frame, p, p.cmd === 'connect' ? (p.protocolVersion ?? 4) : this.version) ? { rc: RC.MalformedPacket, reason: 'ill-formed UTF-8 string' } : null);
+    if (problem) {
+      if (this.state === 'new' && p.cmd !== 'connect') this.teardown('protocol');
+      else this.protocolClose(problem.rc, problem.reason);
+      return false;
+    }
+    this.dispatch(p);
     return this.state !== 'closed';
   };
 
@@ -100,7 +108,7 @@ export class Connection {
     this.protocolClose(RC.MalformedPacket, why);
   }
 
-  private dispatch(p: Packet, frame: Buffer): void {
+  private dispatch(p: Packet): void {
     if (this.state === 'new') {
       if (p.cmd !== 'connect') return this.teardown('protocol');
       handleConnect(this, p);
@@ -108,7 +116,7 @@ export class Connection {
     }
     switch (p.cmd) {
       case 'publish':
-        return handlePublish(this, p, frame);
+        return handlePublish(this, p);
       case 'puback':
         this.session!.complete(p.messageId!, 1);
         return;

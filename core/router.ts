@@ -10,7 +10,7 @@ import type { SharedStrategy } from './config.ts';
 
 export interface Subscription {
   session: Session;
-  /** As the client sent it, including any `$share/{group}/` prefix. */
+  /** Canonical key: the filter, or `$share/{group}/{filter}` (also for `$queue/{filter}`). */
   raw: string;
   filter: string;
   group?: string;

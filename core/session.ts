@@ -20,6 +20,8 @@ export interface Delivery {
 export interface Inflight extends Delivery {
   /** 'publish': waiting for PUBACK/PUBREC; 'pubrel': PUBREL sent, waiting for PUBCOMP. */
   state: 'publish' | 'pubrel';
+  /** Owed a resend on this connection but held back by the client's Receive Maximum. */
+  deferred?: boolean;
 }
 
 export interface WillState {
@@ -48,6 +50,9 @@ export class Session {
   private queue: Delivery[] = [];
   private qHead = 0;
   private nextPid = 1;
+  /** Inflight entries actually sent on the current connection (what Receive Maximum counts). */
+  private outstanding = 0;
+  private deferredCount = 0;
   /** Seconds; 0 = ends with the connection. */
   expiryInterval = 0;
   will: WillState | null = null;
@@ -80,13 +85,13 @@ export class Session {
   /** Hands one message to this session: sends it now, or queues it. */
   deliver(d: Delivery): void {
     const c = this.conn;
-    if (c && this.queued === 0) {
+    if (c && this.queued === 0 && this.deferredCount === 0) {
       if (d.qos === 0) {
         if (c.sendPublish(d, 0, false)) this.books.sent(this, d);
         else this.books.dropped(this, d, 'packet-too-large');
         return;
       }
-      if (this.inflight.size < this.window()) {
+      if (this.outstanding < this.window()) {
         this.sendNew(c, d);
         return;
       }
@@ -101,8 +106,7 @@ export class Session {
   private enqueue(d: Delivery): void {
     if (this.queued >= this.limits.maxQueued) {
       if (this.limits.dropOldest && this.queued > 0) {
-        this.books.dropped(this, this.queue[this.qHead], 'queue-full');
-        this.queue[this.qHead++] = undefined as unknown as Delivery;
+        this.books.dropped(this, this.dequeue()!, 'queue-full');
       } else {
         this.books.dropped(this, d, 'queue-full');
         return;
@@ -116,7 +120,7 @@ export class Session {
     const d = this.queue[this.qHead];
     this.queue[this.qHead++] = undefined as unknown as Delivery;
     // Compact now and then so a long-lived queue does not keep a dead prefix.
-    if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) {
+    if (this.qHead >= 1024 && this.qHead * 2 >= this.queue.length) {
       this.queue = this.queue.slice(this.qHead);
       this.qHead = 0;
     }
@@ -127,6 +131,7 @@ export class Session {
     const pid = this.allocPid();
     if (c.sendPublish(d, pid, false)) {
       this.inflight.set(pid, { msg: d.msg, qos: d.qos, retain: d.retain, subIds: d.subIds, state: 'publish' });
+      this.outstanding++;
       this.books.sent(this, d);
     } else {
       // Too large for this client: discarded as if delivered [MQTT-3.1.2-25].
@@ -139,10 +144,19 @@ export class Session {
     const c = this.conn;
     if (!c) return;
     const win = this.window();
+    if (this.deferredCount > 0) {
+      for (const [pid, f] of this.inflight) {
+        if (this.outstanding >= win) return;
+        if (!f.deferred) continue;
+        f.deferred = false;
+        this.deferredCount--;
+        this.resendOne(c, pid, f);
+      }
+    }
     const now = this.clock.now();
     while (this.queued > 0) {
       const head = this.queue[this.qHead];
-      if (head.qos > 0 && this.inflight.size >= win) return;
+      if (head.qos > 0 && this.outstanding >= win) return;
       this.dequeue();
       if (isExpired(head.msg, now)) {
         this.books.dropped(this, head, 'expired');
@@ -159,17 +173,39 @@ export class Session {
   resend(): void {
     const c = this.conn;
     if (!c) return;
+    this.outstanding = 0;
+    this.deferredCount = 0;
+    const win = this.window();
     for (const [pid, f] of this.inflight) {
-      if (f.state === 'publish') c.sendPublish(f, pid, true);
-      else c.sendAck('pubrel', pid, 0);
+      if (f.state === 'pubrel') {
+        c.sendAck('pubrel', pid, 0);
+        this.outstanding++;
+      } else if (this.outstanding < win) {
+        f.deferred = false;
+        this.resendOne(c, pid, f);
+      } else {
+        // The new connection's Receive Maximum may be smaller [MQTT-3.3.4-9].
+        f.deferred = true;
+        this.deferredCount++;
+      }
+    }
+  }
+
+  private resendOne(c: Connection, pid: number, f: Inflight): void {
+    if (c.sendPublish(f, pid, true)) this.outstanding++;
+    else {
+      // Too large for this client now: discarded as if delivered [MQTT-3.1.2-25].
+      this.inflight.delete(pid);
+      this.books.dropped(this, f, 'packet-too-large');
     }
   }
 
   /** PUBACK (QoS 1) or PUBCOMP (QoS 2) from the client: the message is done. */
   complete(pid: number, expect: 1 | 2): boolean {
     const f = this.inflight.get(pid);
-    if (!f || f.qos !== expect || (expect === 2 && f.state !== 'pubrel')) return false;
+    if (!f || f.deferred || f.qos !== expect || (expect === 2 && f.state !== 'pubrel')) return false;
     this.inflight.delete(pid);
+    this.outstanding--;
     this.pump();
     return true;
   }
@@ -177,9 +213,10 @@ export class Session {
   /** PUBREC from the client. Returns false for an unknown packet id. */
   received(pid: number, reasonCode: number): boolean {
     const f = this.inflight.get(pid);
-    if (!f || f.qos !== 2) return false;
+    if (!f || f.deferred || f.qos !== 2) return false;
     if (reasonCode >= 0x80) {
       this.inflight.delete(pid);
+      this.outstanding--;
       this.pump();
     } else f.state = 'pubrel';
     return true;
@@ -200,6 +237,8 @@ export class Session {
     this.inflight.clear();
     this.queue = [];
     this.qHead = 0;
+    this.outstanding = 0;
+    this.deferredCount = 0;
   }
 
   private allocPid(): number {

@@ -108,7 +108,9 @@ export function listenWs(broker: Broker, opts: ListenerOptions & { path: string 
   const wss = new WebSocketServer({
     server: http_,
     path: opts.path,
-    maxPayload: broker.config.limits.maxPacketSize + 8,
+    // Room above the MQTT limit so an oversized packet reaches the core and gets
+    // DISCONNECT 0x95 instead of a bare WebSocket close 1009.
+    maxPayload: broker.config.limits.maxPacketSize * 2 + 65536,
     // MQTT over WebSockets uses the "mqtt" subprotocol [MQTT-6.0.0-3].
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
   });

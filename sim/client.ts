@@ -53,6 +53,8 @@ export class SimClient implements StreamEndpoint {
   private lastTx = 0;
   private pingOutstanding = false;
   private wantConnected = false;
+  /** The transport endpoint of the current connection attempt; callbacks from older attempts are ignored. */
+  private attempt: StreamEndpoint | null = null;
   /** Node the current connection landed on. */
   node: string | null = null;
   connects = 0;
@@ -105,7 +107,22 @@ export class SimClient implements StreamEndpoint {
     const target = targets[this.targetIdx++ % targets.length];
     this.state = 'connecting';
     this.world.record({ type: 'client.connect', c: this.id, target });
-    this.world.dial(this.host, target, this, this.id);
+    // One endpoint per attempt: an attempt abandoned by kill() or disconnect() while
+    // connecting must neither connect later nor close a newer connection.
+    const attempt: StreamEndpoint = {
+      onOpen: (sock) => {
+        if (this.attempt === attempt) this.onOpen(sock);
+        else sock.reset();
+      },
+      onData: (bytes) => {
+        if (this.attempt === attempt) this.onData(bytes);
+      },
+      onClose: (reason) => {
+        if (this.attempt === attempt) this.onClose(reason);
+      },
+    };
+    this.attempt = attempt;
+    this.world.dial(this.host, target, attempt, this.id);
   }
 
   /** Graceful DISCONNECT; no reconnect. */
@@ -182,6 +199,7 @@ export class SimClient implements StreamEndpoint {
     }
     const was = this.state;
     this.state = 'closed';
+    this.attempt = null;
     this.sock = null;
     this.kaTimer?.cancel();
     this.kaTimer = null;
@@ -321,10 +339,16 @@ export class SimClient implements StreamEndpoint {
     else if (p.qos === 2) this.send({ cmd: 'pubrec', messageId: pid });
   }
 
-  private armKeepalive(): void {
+  /**
+   * Keep alive [MQTT-3.1.2-23]: a PINGREQ when nothing was sent for a whole
+   * keep-alive period, timed from the last packet sent (not from the last
+   * check, which would leave gaps of up to 2 K and get a healthy client cut
+   * off by the broker's 1.5 K limit).
+   */
+  private armKeepalive(delayMs = this.opts.keepalive * 1000): void {
     const ka = this.opts.keepalive;
     if (ka <= 0) return;
-    this.kaTimer = this.host.setTimer(ka * 1000, () => {
+    this.kaTimer = this.host.setTimer(delayMs, () => {
       this.kaTimer = null;
       if (this.state !== 'connected') return;
       if (this.pingOutstanding) {
@@ -335,11 +359,12 @@ export class SimClient implements StreamEndpoint {
         sock?.reset();
         return;
       }
-      if (this.host.now() - this.lastTx >= ka * 1000 - 1) {
+      const idle = this.host.now() - this.lastTx;
+      if (idle >= ka * 1000 - 1) {
         this.pingOutstanding = true;
         this.send({ cmd: 'pingreq' });
-      }
-      this.armKeepalive();
+        this.armKeepalive();
+      } else this.armKeepalive(ka * 1000 - idle);
     });
   }
 

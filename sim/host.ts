@@ -66,7 +66,12 @@ export class SimHost implements Clock {
 
   setTimer(delayMs: number, fn: () => void): Timer {
     const t = new HostTimer(this, this.epoch, fn);
-    const virtualDelay = Math.max(0, delayMs) / (1 + this.drift);
+    // Like Node's timers, a positive delay waits at least 1 ms. Without this
+    // floor a sub-ulp delay (a lazily re-armed timer whose remaining time is
+    // float rounding noise) is absorbed by `now + delay`, fires at the same
+    // instant without the host clock moving, and re-arms forever.
+    const localDelay = delayMs > 0 ? Math.max(1, delayMs) : 0;
+    const virtualDelay = localDelay / (1 + this.drift);
     t.ev = this.world.queue.push(this.world.now + virtualDelay, t, null);
     return t;
   }
@@ -98,7 +103,8 @@ export class SimHost implements Clock {
     this.crashMode = mode;
     this.epoch++;
     this.deferred = [];
-    this.disk.crash();
+    // kill -9 leaves written data in the OS page cache; only a power loss loses what was not fsynced.
+    if (mode === 'power') this.disk.crash();
   }
 
   start(): void {

@@ -83,7 +83,8 @@ export class LoadBalancer {
     b.ok = b.fail = 0;
     this.world.record({ type: 'lb.backend', lb: this.name, backend: b.name, healthy });
     if (!healthy && this.opts.shutdownSessionsOnDown) {
-      for (const s of this.world.network.connectionsOf(b.name)) if (s.via === this.name) s.reset();
+      const net = this.world.network;
+      for (const s of net.connectionsOf(b.name)) if (s.via === this.name) net.abortVia(s);
     }
   }
 

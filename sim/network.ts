@@ -85,9 +85,11 @@ export class SimSocket implements ByteSink, EventHandler {
   fire(seg: unknown, ev: SimEvent): void {
     const h = this.host;
     if (h.epoch !== this.epoch || !h.up) {
-      // The process that owned this socket is gone. A rebooted stack answers RST;
-      // a dead machine answers nothing and the sender times out.
-      if (h.up && seg !== RST) this.net.send(this, RST, true);
+      // The process that owned this socket is gone. A live OS (after a process
+      // crash, or rebooted) answers RST; a dead machine answers nothing and the
+      // sender times out.
+      const osAlive = h.up || h.crashMode === 'process';
+      if (osAlive && seg !== RST) this.net.send(this, RST, true);
       else this.peer.markUnacked();
       return;
     }
@@ -374,6 +376,20 @@ export class Network {
       }
     }
     return n;
+  }
+
+  /**
+   * The hop a connection runs through (the load balancer) aborts it: an RST
+   * to each end over that end's own hop, so a partition or a paused host on
+   * the far side does not hold back the other side's reset.
+   */
+  abortVia(s: SimSocket): void {
+    const via = s.via;
+    if (!via) return;
+    for (const end of [s, s.peer]) {
+      if (!end.open || !end.alive || this.pathState(via, end.host.name) !== 'open') continue;
+      this.world.queue.push(this.world.now + this.latency(via, end.host.name), end, RST);
+    }
   }
 
   connectionsOf(host: string): SimSocket[] {

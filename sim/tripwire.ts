@@ -28,6 +28,9 @@ export function armTripwires(): () => void {
     setInterval: g.setInterval,
     setImmediate: g.setImmediate,
     randomUUID: g.crypto?.randomUUID,
+    getRandomValues: g.crypto?.getRandomValues,
+    perfNow: g.performance?.now,
+    hrtime: process.hrtime,
     Date: g.Date,
   };
   const trip = (what: string) => () => {
@@ -47,7 +50,12 @@ export function armTripwires(): () => void {
   g.setTimeout = trip('setTimeout');
   g.setInterval = trip('setInterval');
   g.setImmediate = trip('setImmediate');
-  if (g.crypto) g.crypto.randomUUID = trip('crypto.randomUUID');
+  if (g.crypto) {
+    g.crypto.randomUUID = trip('crypto.randomUUID');
+    g.crypto.getRandomValues = trip('crypto.getRandomValues');
+  }
+  if (g.performance) g.performance.now = trip('performance.now');
+  process.hrtime = Object.assign(trip('process.hrtime'), { bigint: trip('process.hrtime.bigint') }) as typeof process.hrtime;
   g.Date = FakeDate;
   restore = () => {
     Date.now = saved.now;
@@ -55,7 +63,12 @@ export function armTripwires(): () => void {
     g.setTimeout = saved.setTimeout;
     g.setInterval = saved.setInterval;
     g.setImmediate = saved.setImmediate;
-    if (g.crypto) g.crypto.randomUUID = saved.randomUUID;
+    if (g.crypto) {
+      g.crypto.randomUUID = saved.randomUUID;
+      g.crypto.getRandomValues = saved.getRandomValues;
+    }
+    if (g.performance) g.performance.now = saved.perfNow;
+    process.hrtime = saved.hrtime;
     g.Date = RealDate;
     RealDate.now = saved.now;
   };

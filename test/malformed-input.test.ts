@@ -22,7 +22,7 @@ import { TestClient, newBroker, encode, decodeAll, type Version } from './helper
 // ---------------------------------------------------------------------------
 // Vocabulary of the "valid" streams: small, so things collide.
 
-const TOPICS = ['wb/x', 'wb/y', 'a/b', 'a', '/', '$SYS/x', 'é/ü', 'x'];
+const TOPICS = ['wb/x', 'wb/x', 'wb/y', 'a/b', 'a', '/', '$SYS/x', 'é/ü', 'x'];
 const FILTERS = ['wb/#', 'wb/+', '#', '+', '+/+', 'a/#', 'a/b', '$SYS/#', '/', 'a/+/b', '$share/g/wb/#', '$share/g/#', '$queue/wb/x', '$share/$queue/wb/x', '$share/h/a/b'];
 const CLIENT_IDS = ['fuzz', 'fuzz-2', ''];
 
@@ -41,7 +41,7 @@ function clean<T extends object>(o: T): T {
 
 function connectArb(v: Version): fc.Arbitrary<IConnectPacket> {
   const willProps = v === 5
-    ? opt(fc.record({ willDelayInterval: opt(fc.constantFrom(0, 1, 30)), messageExpiryInterval: opt(fc.constantFrom(0, 1, 100)), payloadFormatIndicator: opt(fc.boolean()), contentType: opt(fc.constant('text/plain')), userProperties: userProps }).map(clean))
+    ? opt(fc.record({ willDelayInterval: opt(fc.constantFrom(0, 1, 30)), messageExpiryInterval: opt(fc.constantFrom(0, 1, 100)), payloadFormatIndicator: opt(fc.boolean()), contentType: opt(fc.constantFrom('', 'text/plain')), correlationData: opt(bytes(2)), userProperties: userProps }).map(clean))
     : fc.constant(undefined);
   const will = opt(
     fc.record({ topic: fc.constantFrom(...TOPICS), payload: bytes(16), qos: fc.constantFrom<0 | 1 | 2>(0, 1, 2), retain: fc.boolean(), properties: willProps }).map(clean),
@@ -87,8 +87,8 @@ function publishArb(v: Version): fc.Arbitrary<IPublishPacket> {
             topicAlias: opt(fc.constantFrom(1, 2, 3)),
             messageExpiryInterval: opt(fc.constantFrom(0, 1, 60)),
             payloadFormatIndicator: opt(fc.boolean()),
-            contentType: opt(fc.constant('t')),
-            responseTopic: opt(fc.constant('wb/reply')),
+            contentType: opt(fc.constantFrom('', 't')),
+            responseTopic: opt(fc.constantFrom('', 'wb/reply')),
             correlationData: opt(bytes(4)),
             userProperties: userProps,
           })
@@ -107,32 +107,136 @@ function publishArb(v: Version): fc.Arbitrary<IPublishPacket> {
 function subscribeArb(v: Version): fc.Arbitrary<ISubscribePacket> {
   const sub = fc
     .record({ topic: fc.constantFrom(...FILTERS), qos: fc.constantFrom<0 | 1 | 2>(0, 1, 2), nl: fc.boolean(), rap: fc.boolean(), rh: fc.constantFrom(0, 1, 2) })
-    .map((s) => (v === 5 ? s : { topic: s.topic, qos: s.qos }));
+    .map((s) => (v === 5 ? { ...s, nl: s.nl && !s.topic.startsWith('$') } : { topic: s.topic, qos: s.qos }));
   const props = v === 5 ? opt(fc.record({ subscriptionIdentifier: opt(fc.constantFrom(1, 2, 300)), userProperties: userProps }).map(clean)) : fc.constant(undefined);
   return fc.record({ messageId: pid, subscriptions: fc.array(sub, { minLength: 1, maxLength: 3 }), properties: props }).map((r) => clean<ISubscribePacket>({ cmd: 'subscribe', ...r }));
 }
 
 function otherArb(v: Version): fc.Arbitrary<Packet> {
   const v5 = v === 5;
-  const arbs: fc.Arbitrary<Packet>[] = [
-    publishArb(v),
-    publishArb(v),
-    subscribeArb(v),
-    fc.record({ messageId: pid, unsubscriptions: fc.array(fc.constantFrom(...FILTERS), { minLength: 1, maxLength: 2 }) }).map((r) => ({ cmd: 'unsubscribe' as const, ...r })),
-    fc.record({ cmd: fc.constantFrom<'puback' | 'pubrec'>('puback', 'pubrec'), messageId: pid, reasonCode: v5 ? fc.constantFrom(0, 0x10, 0x80, 0x91) : fc.constant(undefined) }).map((p) => clean(p as Packet)),
-    fc.record({ cmd: fc.constantFrom<'pubrel' | 'pubcomp'>('pubrel', 'pubcomp'), messageId: pid, reasonCode: v5 ? fc.constantFrom(0, 0x92) : fc.constant(undefined) }).map((p) => clean(p as Packet)),
-    fc.constant({ cmd: 'pingreq' as const }),
-    fc.record({ reasonCode: v5 ? fc.constantFrom(0, 4, 0x80) : fc.constant(undefined), properties: v5 ? opt(fc.record({ sessionExpiryInterval: fc.constantFrom(0, 5, 1000) })) : fc.constant(undefined) }).map((r) => clean<Packet>({ cmd: 'disconnect', ...r })),
+  const w = (weight: number, arbitrary: fc.Arbitrary<Packet>) => ({ weight, arbitrary });
+  const arbs = [
+    w(8, publishArb(v)),
+    w(4, subscribeArb(v)),
+    w(1, fc.record({ messageId: pid, unsubscriptions: fc.array(fc.constantFrom(...FILTERS), { minLength: 1, maxLength: 2 }) }).map((r) => ({ cmd: 'unsubscribe' as const, ...r }))),
+    w(2, fc.record({ cmd: fc.constantFrom<'puback' | 'pubrec'>('puback', 'pubrec'), messageId: pid, reasonCode: v5 ? fc.constantFrom(0, 0x10, 0x80, 0x91) : fc.constant(undefined) }).map((p) => clean(p as Packet))),
+    w(2, fc.record({ cmd: fc.constantFrom<'pubrel' | 'pubcomp'>('pubrel', 'pubcomp'), messageId: pid, reasonCode: v5 ? fc.constantFrom(0, 0x92) : fc.constant(undefined) }).map((p) => clean(p as Packet))),
+    w(1, fc.constant<Packet>({ cmd: 'pingreq' })),
+    // The three below end the connection; kept rare so streams get somewhere first.
+    w(1, fc.record({ reasonCode: v5 ? fc.constantFrom(0, 4, 0x80) : fc.constant(undefined), properties: v5 ? opt(fc.record({ sessionExpiryInterval: fc.constantFrom(0, 5, 1000) })) : fc.constant(undefined) }).map((r) => clean<Packet>({ cmd: 'disconnect', ...r }))),
   ];
-  if (v5) arbs.push(fc.constant<Packet>({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'x' } }));
-  if (v5) arbs.push(connectArb(v)); // a second CONNECT is a protocol error
+  if (v5) arbs.push(w(1, fc.constant<Packet>({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'x' } })));
+  if (v5) arbs.push(w(1, connectArb(v))); // a second CONNECT is a protocol error
   return fc.oneof(...arbs);
 }
 
-/** A valid packet sequence of version `v` (CONNECT first), encoded. */
-function validStreamArb(v: Version): fc.Arbitrary<Buffer> {
-  return fc.tuple(connectArb(v), fc.array(otherArb(v), { maxLength: 12 })).map(([c, rest]) => Buffer.concat([c, ...rest].map((p) => encode(p, v))));
+/** A valid packet sequence of version `v` (CONNECT first), each packet encoded. */
+function validPacketsArb(v: Version, maxLength = 12): fc.Arbitrary<Buffer[]> {
+  return fc.tuple(connectArb(v), fc.array(otherArb(v), { maxLength })).map(([c, rest]) => [c, ...rest].map((p) => encode(p, v)));
 }
+
+function validStreamArb(v: Version): fc.Arbitrary<Buffer> {
+  return validPacketsArb(v).map((ps) => Buffer.concat(ps));
+}
+
+// ---------------------------------------------------------------------------
+// Structure-aware mutation for v5: replace a packet's property block with a
+// generated one: known and unknown identifiers, repeats, values of the right
+// width, and string/binary/pair lengths that overrun the packet.
+
+type PropType = 'byte' | 'int16' | 'int32' | 'var' | 'string' | 'binary' | 'pair' | 'unknown';
+const PROP_IDS: [number, PropType][] = [
+  [0x01, 'byte'], [0x02, 'int32'], [0x03, 'string'], [0x08, 'string'], [0x09, 'binary'], [0x0b, 'var'],
+  [0x11, 'int32'], [0x15, 'string'], [0x16, 'binary'], [0x17, 'byte'], [0x18, 'int32'], [0x19, 'byte'],
+  [0x1f, 'string'], [0x21, 'int16'], [0x22, 'int16'], [0x23, 'int16'], [0x26, 'pair'], [0x27, 'int32'], [0x7f, 'unknown'],
+];
+const str = (s: string) => [0, s.length, ...Buffer.from(s)];
+const GOOD_VALUES: Record<PropType, number[][]> = {
+  byte: [[0], [1], [2]],
+  int16: [[0, 0], [0, 1], [0, 3], [0xff, 0xff]],
+  int32: [[0, 0, 0, 0], [0, 0, 0, 5], [0xff, 0xff, 0xff, 0xff]],
+  var: [[0], [1], [0x80, 0x01], [0xff, 0xff, 0xff, 0x7f]],
+  string: [str(''), str('a'), str('wb/x')],
+  binary: [str(''), [0, 2, 0, 0xff]],
+  pair: [[...str('k'), ...str('v')], [...str(''), ...str('')]],
+  unknown: [[]],
+};
+/** Lengths that run past the end of the packet: mqtt-packet yields null (or -1) instead of an error. */
+const OVERRUN_VALUES: Record<PropType, number[][]> = {
+  byte: [[]],
+  int16: [[0]],
+  int32: [[0, 0]],
+  var: [[0x80]],
+  string: [[0x01, 0x00], [0xff, 0xff]],
+  binary: [[0x01, 0x00]],
+  pair: [[0x01, 0x00], [...str('k'), 0x01, 0x00]],
+  unknown: [[]],
+};
+
+/** Identifiers the broker forwards or acts on come up more often. */
+const FORWARDED = new Set([0x01, 0x02, 0x03, 0x08, 0x09, 0x0b, 0x23, 0x26]);
+const propIdArb = fc.oneof(...PROP_IDS.map((x) => ({ weight: FORWARDED.has(x[0]) ? 4 : 1, arbitrary: fc.constant(x) })));
+const goodItemArb = fc.tuple(propIdArb, fc.nat()).map(([[id, type], k]) => [id, ...GOOD_VALUES[type][k % GOOD_VALUES[type].length]]);
+/** An overrunning value only parses "successfully" as the last item of a block, so it goes last. */
+const overrunItemArb = fc.tuple(propIdArb, fc.nat()).map(([[id, type], k]) => [id, ...OVERRUN_VALUES[type][k % OVERRUN_VALUES[type].length]]);
+const propBlockArb = fc
+  .tuple(fc.array(goodItemArb, { maxLength: 3 }), fc.boolean(), fc.option(overrunItemArb, { nil: undefined, freq: 3 }))
+  .map(([items, dupFirst, last]) => Buffer.from([...(dupFirst && items.length ? [items[0], ...items] : items), ...(last ? [last] : [])].flat()));
+
+function readVarint(b: Buffer, at: number): { value: number; len: number } | null {
+  let value = 0;
+  let mul = 1;
+  for (let i = 0; i < 4 && at + i < b.length; i++) {
+    value += (b[at + i] & 0x7f) * mul;
+    mul *= 128;
+    if (!(b[at + i] & 0x80)) return { value, len: i + 1 };
+  }
+  return null;
+}
+
+function writeVarint(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let d = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) d |= 0x80;
+    out.push(d);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+/** Replaces the property block of one encoded v5 packet (CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT). */
+function replaceProps(pkt: Buffer, block: Buffer): Buffer {
+  const rl = readVarint(pkt, 1);
+  if (!rl) return pkt;
+  const b = 1 + rl.len;
+  const type = pkt[0] >> 4;
+  let off: number;
+  if (type === 1) off = b + 2 + pkt.readUInt16BE(b) + 4;
+  else if (type === 3) off = b + 2 + pkt.readUInt16BE(b) + (((pkt[0] >> 1) & 3) > 0 ? 2 : 0);
+  else if (type === 8 || type === 10) off = b + 2;
+  else if (type === 14 && rl.value >= 1) off = b + 1;
+  else return pkt;
+  if (off >= pkt.length) return Buffer.concat([pkt, writeVarint(block.length), block]);
+  const old = readVarint(pkt, off);
+  if (!old) return pkt;
+  const body = Buffer.concat([pkt.subarray(b, off), writeVarint(block.length), block, pkt.subarray(off + old.len + old.value)]);
+  return Buffer.concat([pkt.subarray(0, 1), writeVarint(body.length), body]);
+}
+
+/** v5 packet stream where some packets get a generated property block. */
+const propMutatedStreamArb: fc.Arbitrary<Buffer> = fc
+  .tuple(validPacketsArb(5), fc.array(fc.tuple(fc.nat(), fc.boolean(), propBlockArb), { minLength: 1, maxLength: 4 }))
+  .map(([ps, muts]) => {
+    const out = [...ps];
+    // Mostly PUBLISH and SUBSCRIBE: their properties travel on to other clients.
+    const pubsub = out.map((p, i) => ((p[0] >> 4 === 3 || p[0] >> 4 === 8) ? i : -1)).filter((i) => i >= 0);
+    for (const [i, any, block] of muts) {
+      const k = any || pubsub.length === 0 ? i % out.length : pubsub[i % pubsub.length];
+      out[k] = replaceProps(out[k], block);
+    }
+    return Buffer.concat(out);
+  });
 
 // ---------------------------------------------------------------------------
 // Byte-level mutations.
@@ -277,8 +381,12 @@ function check(s: Scenario): void {
   const got = sub.publishes().filter((p) => p.topic === 'wb/fresh' && Buffer.from(p.payload as Buffer).toString() === payload);
   expect(got.length, 'subscriber got the fresh message exactly once').toBe(1);
   expect(got[0].qos).toBe(1);
-  expect(sub.parseErrors, 'broker output to the subscriber parses').toEqual([]);
-  expect(pub.parseErrors, 'broker output to the publisher parses').toEqual([]);
+  for (const c of [sub, pub]) {
+    const out = decodeAll(c.sink.allBytes(), c.version);
+    expect(c.parseErrors, 'broker output to a well-behaved client parses').toEqual([]);
+    expect(out.errors).toEqual([]);
+    expect(out.rest, 'broker output to a well-behaved client ends on a packet boundary').toBe(0);
+  }
   expect(sub.sink.writesAfterClose + pub.sink.writesAfterClose).toBe(0);
   checkInvariants(broker);
 }
@@ -291,10 +399,14 @@ function checkBadConnection({ broker, bad, weClosed, causes }: Outcome): void {
   if (conn.state === 'closed') expect(broker.connections.has(conn)).toBe(false);
   else expect(broker.connections.has(conn)).toBe(true);
 
+  // Whatever the broker wrote is a sequence of whole, well-formed packets.
+  const { packets, errors, rest } = decodeAll(bad.sink.allBytes(), conn.version === 5 ? 5 : 4);
+  expect(errors, 'broker output to the bad connection parses').toEqual([]);
+  expect(rest, `broker output to the bad connection ends on a packet boundary (${packets.map((p) => p.cmd).join(' ')})`).toBe(0);
+
   if (!bad.sink.closed || weClosed || conn.version !== 5) return;
   const cause = causes.get(conn.clientId);
   if (conn.clientId && (cause === 'client-disconnect' || cause === 'client-disconnect-with-will')) return; // the client said goodbye
-  const { packets } = decodeAll(bad.sink.allBytes(), 5);
   if (packets.length === 0) return;
   const last = packets[packets.length - 1] as IConnackPacket | IDisconnectPacket;
   expect(['disconnect', 'connack'], `last packet before a broker-side close (cause ${cause})`).toContain(last.cmd);
@@ -317,6 +429,17 @@ export function checkInvariants(broker: Broker): void {
   expect(broker.stats.connectedCount, 'stats.connectedCount = sessions with a live conn').toBe(live);
   expect(broker.router.subscriptionCount, 'router.subscriptionCount = Σ session subscriptions').toBe(subs);
   for (const c of broker.connections) expect(c.state).not.toBe('closed');
+  // Limits taken from the wire are numbers in their protocol ranges (not arrays, null, NaN or -1).
+  const inRange = (x: unknown, lo: number, hi: number) => typeof x === 'number' && Number.isInteger(x) && x >= lo && x <= hi;
+  const show = (x: unknown) => (Array.isArray(x) ? JSON.stringify(x) : String(x));
+  for (const [id, s] of broker.sessions) expect(inRange(s.expiryInterval, 0, 0xffffffff), `session ${id} expiryInterval ${show(s.expiryInterval)}`).toBe(true);
+  for (const c of broker.connections) {
+    if (c.state !== 'connected') continue;
+    expect(inRange(c.clientReceiveMaximum, 1, 65535), `clientReceiveMaximum ${show(c.clientReceiveMaximum)}`).toBe(true);
+    expect(inRange(c.clientMaxPacketSize, 1, 0xffffffff), `clientMaxPacketSize ${show(c.clientMaxPacketSize)}`).toBe(true);
+    expect(inRange(c.clientTopicAliasMaximum, 0, 65535), `clientTopicAliasMaximum ${show(c.clientTopicAliasMaximum)}`).toBe(true);
+    expect(inRange(c.keepalive, 0, 65535), `keepalive ${show(c.keepalive)}`).toBe(true);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -349,12 +472,33 @@ const mutatedScenario: fc.Arbitrary<Scenario> = fc
     goodVersion: fc.constantFrom<4 | 5>(4, 5),
     stream: fc.constantFrom<Version>(3, 4, 5, 5).chain((v) => validStreamArb(v)),
     mutations: fc.array(mutationArb, { minLength: 0, maxLength: 4 }),
-    cuts: fc.array(fc.nat(), { maxLength: 5 }),
+    cuts: fc.array(fc.nat(), { maxLength: 16 }),
     ...scenarioTail,
   })
   .map(({ stream, mutations, cuts, ...r }) => ({ ...r, chunks: cut(mutate(stream, mutations), cuts) }));
 
-export const __mutatedScenario = mutatedScenario;
+/** v5 streams whose PUBLISH/SUBSCRIBE/... property blocks were replaced, plus a few byte mutations, one packet per chunk mostly. */
+const propBlockScenario: fc.Arbitrary<Scenario> = fc
+  .record({
+    goodVersion: fc.constantFrom<4 | 5>(4, 5, 5),
+    stream: propMutatedStreamArb,
+    mutations: fc.array(mutationArb, { maxLength: 2 }),
+    cuts: fc.array(fc.nat(), { maxLength: 8 }),
+    ...scenarioTail,
+  })
+  .map(({ stream, mutations, cuts, ...r }) => ({ ...r, chunks: cut(mutate(stream, mutations), cuts) }));
+
+/** Unmutated hostile-but-well-formed sequences, one packet per chunk: invariants are checked after every packet. */
+const packetSequenceScenario: fc.Arbitrary<Scenario> = fc
+  .record({
+    goodVersion: fc.constantFrom<4 | 5>(4, 5),
+    packets: fc.constantFrom<Version>(3, 4, 5, 5).chain((v) =>
+      fc.tuple(connectArb(v), fc.array(otherArb(v), { maxLength: 25 })).map(([c, rest]) => [c, ...rest].map((p) => encode(p, v))),
+    ),
+    ...scenarioTail,
+  })
+  .map(({ packets, ...r }) => ({ ...r, chunks: packets }));
+
 const SEED = 0x5eed;
 
 describe('malformed input on one connection', () => {
@@ -392,5 +536,188 @@ describe('malformed input on one connection', () => {
 
   it('property: mutated valid packet streams (flip, set, truncate, splice, duplicate, delete; random chunking)', () => {
     fc.assert(fc.property(mutatedScenario, check), { seed: SEED + 2, numRuns: 400 });
+  });
+
+  it('property: v5 streams with generated property blocks (repeats, unknown ids, overrunning lengths)', () => {
+    fc.assert(fc.property(propBlockScenario, check), { seed: SEED + 4, numRuns: 400 });
+  });
+
+  it('property: well-formed hostile packet sequences, invariants after every packet', () => {
+    fc.assert(fc.property(packetSequenceScenario, check), { seed: SEED + 3, numRuns: 200 });
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Minimal reproductions of what the properties above found, one per root cause.
+
+/** v5 PUBLISH (QoS 0) from raw parts: topic, raw property bytes, payload. */
+function rawPublish5(topic: string, props: number[], payload: string): Buffer {
+  const t = Buffer.from(topic);
+  const body = Buffer.concat([Buffer.from([0, t.length]), t, Buffer.from([props.length, ...props]), Buffer.from(payload)]);
+  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+}
+
+describe('malformed input: reproductions', () => {
+  function world(goodVersion: 4 | 5 = 5) {
+    const w = setupWorld(goodVersion);
+    w.bad.connect('fuzz');
+    return w;
+  }
+
+  function freshMessageGetsThrough(sub: TestClient, pub: TestClient): void {
+    const payload = `fresh-${++fresh}`;
+    expect(pub.publish('wb/fresh', payload, 1).map((p) => p.cmd)).toContain('puback');
+    sub.poll();
+    expect(sub.publishes().filter((p) => Buffer.from(p.payload as Buffer).toString() === payload).length).toBe(1);
+  }
+
+  // A string/binary property whose length runs past the property block: mqtt-packet
+  // yields `null` for it instead of a parse error, and the broker forwards the null.
+  it.each([
+    ['Content Type (0x03)', 0x03],
+    ['Response Topic (0x08)', 0x08],
+    ['Correlation Data (0x09)', 0x09],
+  ])('a PUBLISH whose %s length overruns the packet is not forwarded as null to v5 subscribers', (_name, id) => {
+    const { broker, sub, pub, bad } = world(5);
+    expect(() => bad.sendRaw(rawPublish5('wb/x', [id, 0x01, 0x00], 'hi'))).not.toThrow();
+    // Either refused (DISCONNECT 0x81) or delivered without the broken property; never a crash.
+    if (bad.closed) expect((decodeAll(bad.sink.allBytes(), 5).packets.at(-1) as IDisconnectPacket).reasonCode).toBeGreaterThanOrEqual(0x80);
+    expect(sub.parseErrors).toEqual([]);
+    freshMessageGetsThrough(sub, pub);
+    checkInvariants(broker);
+  });
+
+  it('a User Property pair that overruns the packet is not forwarded as null', () => {
+    const { sub, pub, bad } = world(5);
+    // 0x26, name length 0x0100 (runs past the end).
+    expect(() => bad.sendRaw(rawPublish5('wb/x', [0x26, 0x01, 0x00], 'hi'))).not.toThrow();
+    freshMessageGetsThrough(sub, pub);
+  });
+
+  it('a retained PUBLISH with an overrunning property does not poison later SUBSCRIBEs', () => {
+    const { broker, pub, bad } = world(4);
+    const msg = rawPublish5('wb/poison', [0x09, 0x01, 0x00], 'hi');
+    msg[0] |= 0x01; // RETAIN
+    expect(() => bad.sendRaw(msg)).not.toThrow();
+    const late = new TestClient(broker, 5, 'late');
+    late.connect('late-subscriber');
+    expect(() => late.subscribe('wb/#', 1)).not.toThrow();
+    expect(late.closed).toBe(false);
+    freshMessageGetsThrough(late, pub);
+  });
+
+  it('a will with an overrunning property does not crash when it is published', () => {
+    const { broker, env, sub, pub } = world(5);
+    const w = new TestClient(broker, 5, 'will');
+    // CONNECT v5 with a will whose Content Type length overruns: build from a valid one and patch.
+    const ok = encode({ cmd: 'connect', protocolVersion: 5, clientId: 'will-client', clean: true, keepalive: 0, will: { topic: 'wb/will', payload: Buffer.from('w'), qos: 0, retain: false, properties: { contentType: '' } } }, 5);
+    const at = ok.indexOf(Buffer.from([0x03, 0x03, 0x00, 0x00])); // will props: length 3, Content Type, len 0
+    expect(at).toBeGreaterThan(0);
+    ok[at + 2] = 0x01; // string length 0x0100
+    expect(() => w.sendRaw(ok)).not.toThrow();
+    // Refusing the CONNECT is fine too; accepting it means the will is published on close.
+    expect(() => w.conn.transportClosed()).not.toThrow();
+    env.clock.advance(1000);
+    freshMessageGetsThrough(sub, pub);
+    checkInvariants(broker);
+  });
+
+  it('a SUBSCRIBE carrying the Subscription Identifier twice does not break other clients\' publishes', () => {
+    const { broker, sub, pub, bad } = world(5);
+    // SUBSCRIBE id 1, properties: 0x0B 1, 0x0B 2 (a Protocol Error [MQTT-3.8.2-?]), filter wb/# QoS 1.
+    const t = Buffer.from('wb/#');
+    const body = Buffer.concat([Buffer.from([0, 1, 4, 0x0b, 1, 0x0b, 2, 0, t.length]), t, Buffer.from([1])]);
+    bad.sendRaw(Buffer.concat([Buffer.from([0x82, body.length]), body]));
+    if (!bad.closed) bad.subscribe('#', 1, { subscriptionIdentifier: 3 }); // an overlapping subscription
+    expect(() => freshMessageGetsThrough(sub, pub)).not.toThrow();
+    checkInvariants(broker);
+  });
+
+  // A PUBACK/PUBREC/PUBREL/PUBCOMP (or QoS>0 PUBLISH) too short to hold its Packet Identifier parses
+  // with messageId -1; the ack the broker answers with encodes as a bare header (RL 2 or 4, no body),
+  // which desynchronises the client's stream: the next packet is swallowed as that body.
+  it.each([
+    ['PUBREL', [0x62, 0x00]],
+    ['PUBREL', [0x62, 0x01, 0x00]],
+    ['PUBREC', [0x50, 0x00]],
+    ['QoS 1 PUBLISH', [0x32, 0x07, 0x00, 0x04, ...Buffer.from('wb/x'), 0x00]],
+  ])('v5: a %s too short for its Packet Identifier gets no truncated reply (%j)', (_name, bytes) => {
+    const { broker, sub, pub, bad } = world(5);
+    bad.sendRaw(Buffer.from(bytes));
+    bad.sendRaw(encode({ cmd: 'pingreq' }, 5));
+    const out = decodeAll(bad.sink.allBytes(), 5);
+    expect(out.errors).toEqual([]);
+    expect(out.rest, `output: ${bad.sink.allBytes().toString('hex')}`).toBe(0);
+    if (bad.closed) expect((out.packets.at(-1) as IDisconnectPacket).reasonCode).toBe(0x81);
+    else expect(out.packets.at(-1)?.cmd).toBe('pingresp');
+    freshMessageGetsThrough(sub, pub);
+    checkInvariants(broker);
+  });
+
+  it('v4: a PUBREL too short for its Packet Identifier gets no truncated reply', () => {
+    const { broker } = setupWorld(4);
+    const b = new TestClient(broker, 4, 'bad4');
+    b.connect('fuzz4');
+    b.sendRaw(Buffer.from([0x62, 0x00]));
+    if (b.closed) return; // closing is a fine answer in 3.1.1
+    b.sendRaw(encode({ cmd: 'pingreq' }, 4));
+    const out = decodeAll(b.sink.allBytes(), 4);
+    expect(out.errors).toEqual([]);
+    expect(out.rest, `output: ${b.sink.allBytes().toString('hex')}`).toBe(0);
+    expect(out.packets.at(-1)?.cmd, `output: ${b.sink.allBytes().toString('hex')}`).toBe('pingresp');
+  });
+
+  // Repeated properties come out of mqtt-packet as arrays, overrunning integers as -1; both end up in
+  // session/connection state (Session Expiry NaN → a NaN timer; Receive Maximum NaN → no window).
+  it.each([
+    ['Session Expiry Interval twice', [0x11, 0, 0, 0, 10, 0x11, 0, 0, 0, 20]],
+    ['Receive Maximum twice', [0x21, 0, 5, 0x21, 0, 6]],
+    ['Maximum Packet Size twice', [0x27, 0, 0, 1, 0, 0x27, 0, 0, 2, 0]],
+    ['Topic Alias Maximum twice', [0x22, 0, 1, 0x22, 0, 2]],
+  ])('v5 CONNECT with %s is refused, not stored', (_name, props) => {
+    const { broker, sub, pub } = setupWorld(5);
+    const c = new TestClient(broker, 5, 'dup');
+    const ok = encode({ cmd: 'connect', protocolVersion: 5, clientId: 'dup-props', clean: true, keepalive: 0 }, 5);
+    c.sendRaw(replaceProps(ok, Buffer.from(props)));
+    if (!c.closed) {
+      checkInvariants(broker);
+      c.conn.transportClosed();
+    } else {
+      const last = decodeAll(c.sink.allBytes(), 5).packets.at(-1) as IConnackPacket | undefined;
+      if (last) expect(last.reasonCode).toBeGreaterThanOrEqual(0x80);
+    }
+    checkInvariants(broker);
+    freshMessageGetsThrough(sub, pub);
+  });
+
+  it('v5 DISCONNECT with the Session Expiry Interval twice does not leave a NaN expiry', () => {
+    const { broker, sub, pub } = setupWorld(5);
+    const c = new TestClient(broker, 5, 'dup');
+    c.connect('dup-expiry', { properties: { sessionExpiryInterval: 60 } });
+    c.sendRaw(Buffer.from([0xe0, 12, 0x00, 10, 0x11, 0, 0, 0, 10, 0x11, 0, 0, 0, 20]));
+    checkInvariants(broker);
+    freshMessageGetsThrough(sub, pub);
+  });
+
+  it('$queue/f and $share/$queue/f from one client keep session and router counts equal', () => {
+    const { broker, bad } = world(5);
+    expect(bad.subscribe('$queue/wb/x', 1).granted).toEqual([1]);
+    checkInvariants(broker);
+    expect(bad.subscribe('$share/$queue/wb/x', 1).granted).toEqual([1]);
+    checkInvariants(broker);
+  });
+
+  it('after unsubscribing $share/$queue/f, what the session lists is what gets routed', () => {
+    const { broker, bad, pub } = world(5);
+    bad.subscribe('$queue/wb/x', 1);
+    bad.subscribe('$share/$queue/wb/x', 1);
+    bad.send({ cmd: 'unsubscribe', messageId: 99, unsubscriptions: ['$share/$queue/wb/x'] });
+    bad.poll();
+    const listed = [...broker.sessions.get('fuzz')!.subscriptions.keys()];
+    pub.publish('wb/x', 'still-there', 1);
+    bad.poll();
+    const delivered = bad.publishes().some((p) => Buffer.from(p.payload as Buffer).toString() === 'still-there');
+    expect(delivered, `session lists ${JSON.stringify(listed)}`).toBe(listed.length > 0);
+    checkInvariants(broker);
   });
 });

@@ -3,7 +3,7 @@
 
 import { describe, it, expect } from 'vitest';
 import type { IPublishPacket, IPubackPacket, IPubrecPacket, ISubackPacket, IDisconnectPacket } from 'mqtt-packet';
-import { useRuntime, VERSIONS, sleep, waitUntil, uniqueId, publishPacket, type TestClient } from './helpers/runtime.ts';
+import { useRuntime, isolated, VERSIONS, sleep, waitUntil, uniqueId, publishPacket, type TestClient } from './helpers/runtime.ts';
 
 const rt = useRuntime();
 
@@ -125,6 +125,26 @@ describe('maxInflight', () => {
     await waitUntil(() => s.inflight.size === 0 && s.queued === 0, 2000, 'drain');
   });
 
+  it('a QoS 2 message counts against the window until PUBCOMP, not just until PUBREC', async () => {
+    const srv = await rt.server({ limits: { maxInflight: 1 } });
+    const clientId = uniqueId('inf2');
+    const r = await rt.raw(srv, 4);
+    await r.connect({ clientId });
+    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'inf2/t', qos: 2 }] });
+    await r.waitFor('suback');
+    const pub = await rt.client(srv, { protocolVersion: 4 });
+    await pub.publishAsync('inf2/t', 'first', { qos: 2 });
+    await pub.publishAsync('inf2/t', 'second', { qos: 2 });
+    const p1 = await r.waitFor<IPublishPacket>('publish');
+    r.send({ cmd: 'pubrec', messageId: p1.messageId });
+    await r.waitFor('pubrel');
+    await sleep(150);
+    expect(r.of('publish')).toHaveLength(1); // still waiting for PUBCOMP
+    r.send({ cmd: 'pubcomp', messageId: p1.messageId });
+    const p2 = await r.waitFor<IPublishPacket>('publish', (p) => p.messageId !== p1.messageId || p.payload.toString() === 'second');
+    expect(p2.payload.toString()).toBe('second');
+  });
+
   it("v5: the client's Receive Maximum bounds the window too", async () => {
     const srv = await rt.server({ limits: { maxInflight: 10 } });
     const clientId = uniqueId('rm');
@@ -158,6 +178,28 @@ describe('maxQueuedMessages', () => {
     await again.inbox.waitFor(2);
     await sleep(100);
     expect(again.inbox.payloads()).toEqual(['m3', 'm4']);
+  });
+
+  it('drop-oldest: a full offline queue does not keep growing in memory', async () => {
+    const srv = await rt.server({ limits: { maxQueuedMessages: 10 } });
+    const clientId = uniqueId('qleak');
+    const sub = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
+    await sub.subscribeAsync('qleak/t', { qos: 0 });
+    await sub.endAsync();
+    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+    const pub = await rt.client(srv, { protocolVersion: 4 });
+    const n = 5000;
+    for (let i = 0; i < n; i++) pub.publish('qleak/t', `m${i}`, { qos: 0 });
+    await pub.publishAsync('qleak/t', 'last', { qos: 1 });
+    const s = srv.broker.sessions.get(clientId)!;
+    expect(s.queued).toBe(10);
+    expect(srv.broker.stats.dropped['queue-full']).toBe(n + 1 - 10);
+    // The backing array must stay proportional to the limit, not to the traffic.
+    const backing = (s as unknown as { queue: unknown[] }).queue.length;
+    expect(backing).toBeLessThan(2 * 1024 + 10);
+    const again = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
+    await again.inbox.waitFor(10);
+    expect(again.inbox.payloads().at(-1)).toBe('last');
   });
 
   it('drop-new: an offline session keeps the oldest N', async () => {
@@ -364,16 +406,25 @@ describe('maxKeepalive and maxSessionExpiry', () => {
     expect(b.connack.properties?.serverKeepAlive).toBeUndefined();
   });
 
-  it('v3.1.1: a client with keep alive 0 is still supervised with maxKeepalive', async () => {
+  it.concurrent('v5: mqtt.js adopts Server Keep Alive and stays connected past 1.5 x maxKeepalive', isolated(async (rt) => {
+    const srv = await rt.server({ limits: { maxKeepalive: 1 } });
+    const c = await rt.client(srv, { protocolVersion: 5, keepalive: 60 });
+    expect(c.connack.properties?.serverKeepAlive).toBe(1);
+    await sleep(2000);
+    expect(c.isClosed()).toBe(false);
+    expect(c.packetsIn.some((p) => p.cmd === 'pingresp')).toBe(true);
+  }));
+
+  it.concurrent('v3.1.1: a client with keep alive 0 is still supervised with maxKeepalive', isolated(async (rt) => {
     const srv = await rt.server({ limits: { maxKeepalive: 1 } });
     const r = await rt.raw(srv, 4);
     await r.connect({ keepalive: 0 });
     const t0 = Date.now();
     await r.waitClosed(4000);
     expect(r.closedAt - t0).toBeGreaterThanOrEqual(1200);
-  });
+  }));
 
-  it('v5: a Session Expiry above maxSessionExpiry is capped, announced in CONNACK and enforced', async () => {
+  it.concurrent('v5: a Session Expiry above maxSessionExpiry is capped, announced in CONNACK and enforced', isolated(async (rt) => {
     const srv = await rt.server({ limits: { maxSessionExpiry: 1 } });
     const clientId = uniqueId('mse');
     const a = await rt.client(srv, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 3600 } });
@@ -381,7 +432,7 @@ describe('maxKeepalive and maxSessionExpiry', () => {
     await a.endAsync();
     await waitUntil(() => !srv.broker.sessions.has(clientId), 3000, 'session expiry');
     expect(srv.broker.stats.sessionsExpired).toBe(1);
-  });
+  }));
 });
 
 describe('maxWriteBuffer (slow consumer)', () => {

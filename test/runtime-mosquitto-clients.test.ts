@@ -18,16 +18,16 @@ afterAll(() => srv.stop());
 
 /** Starts mosquitto_sub, resolves with its output once it exits (-C count reached or -W timeout). */
 function sub(args: string[]): { done: Promise<string>; ready: Promise<void> } {
-  const before = srv.broker.router.subscriptionCount;
+  const filter = args[args.indexOf('-t') + 1];
   const p = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', port, ...args]);
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   p.stderr.on('data', (d) => (out += d));
   const done = new Promise<string>((r) => p.on('exit', () => r(out)));
-  // mosquitto_sub has subscribed once the broker counts its subscription.
+  // mosquitto_sub has subscribed once a session holds its filter.
   const ready = new Promise<void>((r) => {
     const t = setInterval(() => {
-      if (srv.broker.router.subscriptionCount > before || p.exitCode !== null) {
+      if ([...srv.broker.sessions.values()].some((x) => x.subscriptions.has(filter)) || p.exitCode !== null) {
         clearInterval(t);
         r();
       }

@@ -3,7 +3,8 @@
 // subscription QoS, overlapping subscriptions, ordering, $-topics.
 
 import { describe, it, expect } from 'vitest';
-import type { IPublishPacket, IPubrecPacket, IPubcompPacket, IPubackPacket, IUnsubackPacket } from 'mqtt-packet';
+import mqttPacket from 'mqtt-packet';
+import type { IPublishPacket, IPubrecPacket, IPubcompPacket, IPubackPacket, IUnsubackPacket, IConnackPacket } from 'mqtt-packet';
 import { useRuntime, VERSIONS, sleep, waitUntil, uniqueId, publishPacket } from './helpers/runtime.ts';
 
 const rt = useRuntime();
@@ -222,5 +223,70 @@ describe('QoS 2 exactly once with a raw client', () => {
     expect(srv.broker.sessions.get(id)!.inflight.get(p.messageId!)?.state).toBe('pubrel');
     r.send({ cmd: 'pubcomp', messageId: p.messageId });
     await waitUntil(() => srv.broker.sessions.get(id)!.inflight.size === 0, 2000, 'inflight to drain');
+  });
+
+  it('v5: a PUBREC with an error reason code ends the QoS 2 flow without PUBREL', async () => {
+    const srv = await rt.server();
+    const pub = await rt.client(srv, { protocolVersion: 5 });
+    const id = uniqueId('rawrec');
+    const r = await rt.raw(srv, 5);
+    await r.connect({ clientId: id });
+    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rec/t', qos: 2, nl: false, rap: false, rh: 0 }] });
+    await r.waitFor('suback');
+    await pub.publishAsync('rec/t', 'refused', { qos: 2 });
+    const p = await r.waitFor<IPublishPacket>('publish');
+    r.send({ cmd: 'pubrec', messageId: p.messageId, reasonCode: 0x80 });
+    await waitUntil(() => srv.broker.sessions.get(id)!.inflight.size === 0, 2000, 'inflight to drain');
+    await sleep(100);
+    expect(r.of('pubrel')).toHaveLength(0);
+  });
+});
+
+describe('framing over TCP', () => {
+  it('packets split into 1-byte writes and several packets in one write are both handled', async () => {
+    const srv = await rt.server();
+    const sub = await rt.client(srv, { protocolVersion: 4 });
+    await sub.subscribeAsync('frag/#', { qos: 1 });
+    const r = await rt.raw(srv, 4);
+    r.socket.setNoDelay(true);
+    const gen = (p: Parameters<typeof r.send>[0]) => mqttPacket.generate(p, { protocolVersion: 4 });
+    const connect = gen({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 0, clientId: uniqueId('frag') });
+    const big = gen(publishPacket('frag/one', Buffer.alloc(300, 0x61), 1, 1)); // 2-byte Remaining Length
+    for (const b of Buffer.concat([connect, big])) {
+      r.write(Buffer.from([b]));
+      await new Promise((res) => setImmediate(res));
+    }
+    await r.waitFor('connack');
+    await r.waitFor('puback');
+    // Three packets in a single write.
+    r.write(Buffer.concat([gen(publishPacket('frag/two', 'b', 1, 2)), gen(publishPacket('frag/three', 'c', 0)), gen({ cmd: 'pingreq' })]));
+    await r.waitFor('pingresp');
+    await sub.inbox.waitFor(3);
+    expect(sub.inbox.topics()).toEqual(['frag/one', 'frag/two', 'frag/three']);
+    expect(sub.inbox.messages[0].payload.length).toBe(300);
+  });
+});
+
+describe('MQTT 3.1 (MQIsdp)', () => {
+  it('a protocol level 3 client can publish and subscribe', async () => {
+    const srv = await rt.server();
+    const c = await rt.client(srv, { protocolVersion: 3, protocolId: 'MQIsdp' });
+    expect(c.connack.returnCode).toBe(0);
+    const other = await rt.client(srv, { protocolVersion: 4 });
+    await c.subscribeAsync('v31/t', { qos: 1 });
+    await other.publishAsync('v31/t', 'to 3.1', { qos: 1 });
+    await c.publishAsync('v31/t', 'from 3.1', { qos: 2 });
+    await c.inbox.waitFor(2);
+    expect(c.inbox.payloads()).toEqual(['to 3.1', 'from 3.1']);
+  });
+
+  it('a protocol level 3 client with an empty client id is rejected with return code 2', async () => {
+    const srv = await rt.server();
+    const r = await rt.raw(srv, 4);
+    // mqtt-packet refuses to encode this one: [0x10, 14, "MQIsdp", level 3, clean, keep alive 0, client id ""].
+    r.write(Buffer.from([0x10, 14, 0, 6, ...Buffer.from('MQIsdp'), 3, 0x02, 0, 0, 0, 0]));
+    const ack = await r.waitFor<IConnackPacket>('connack');
+    expect(ack.returnCode).toBe(2);
+    await r.waitClosed();
   });
 });

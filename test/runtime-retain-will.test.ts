@@ -1,7 +1,7 @@
 // Retained messages and will messages end to end over real TCP.
 
 import { describe, it, expect } from 'vitest';
-import { useRuntime, VERSIONS, sleep, waitUntil, uniqueId } from './helpers/runtime.ts';
+import { useRuntime, isolated, VERSIONS, sleep, waitUntil, uniqueId } from './helpers/runtime.ts';
 
 const rt = useRuntime();
 
@@ -42,6 +42,18 @@ describe.each(VERSIONS)('retained messages, protocol version %i', (protocolVersi
     await sub.subscribeAsync('ret/#', { qos: 1 });
     await sleep(200);
     expect(sub.inbox.length).toBe(0);
+  });
+
+  it('clearing a retained message is still forwarded (empty payload) to existing subscribers', async () => {
+    const srv = await rt.server();
+    const sub = await rt.client(srv, { protocolVersion });
+    await sub.subscribeAsync('ret/fw', { qos: 1 });
+    const pub = await rt.client(srv, { protocolVersion });
+    await pub.publishAsync('ret/fw', 'set', { qos: 1, retain: true });
+    await pub.publishAsync('ret/fw', Buffer.alloc(0), { qos: 1, retain: true });
+    await sub.inbox.waitFor(2);
+    expect(sub.inbox.payloads()).toEqual(['set', '']);
+    expect(srv.broker.retained.size).toBe(0);
   });
 
   it('a wildcard subscription receives every matching retained message, at min(QoS)', async () => {
@@ -177,19 +189,6 @@ describe.each(VERSIONS)('will messages, protocol version %i', (protocolVersion) 
     expect(m.packet.retain).toBe(true);
   });
 
-  it('is published when the keep alive expires (raw client goes silent)', async () => {
-    const srv = await rt.server();
-    const watcher = await rt.client(srv, { protocolVersion });
-    await watcher.subscribeAsync('will/ka', { qos: 0 });
-    const r = await rt.raw(srv, protocolVersion);
-    const ack = await r.connect({ keepalive: 1, will: { topic: 'will/ka', payload: Buffer.from('timed out'), qos: 0, retain: false } });
-    expect(ack.returnCode ?? ack.reasonCode).toBe(0);
-    const t0 = Date.now();
-    const [m] = await watcher.inbox.waitFor(1, 4000);
-    expect(m.payload.toString()).toBe('timed out');
-    expect(m.at - t0).toBeGreaterThanOrEqual(1200);
-    await r.waitClosed(2000);
-  });
 });
 
 describe('will messages, v5 specifics', () => {
@@ -248,66 +247,6 @@ describe('will messages, v5 specifics', () => {
     expect(p.messageExpiryInterval).toBeLessThanOrEqual(60);
   });
 
-  it('Will Delay Interval delays the will', async () => {
-    const srv = await rt.server();
-    const watcher = await rt.client(srv, { protocolVersion: 5 });
-    await watcher.subscribeAsync('will/delay', { qos: 1 });
-    const c = await rt.client(srv, {
-      protocolVersion: 5,
-      clientId: uniqueId('wd'),
-      clean: false,
-      properties: { sessionExpiryInterval: 30 },
-      will: { topic: 'will/delay', payload: Buffer.from('late'), qos: 1, retain: false, properties: { willDelayInterval: 1 } },
-    });
-    const t0 = Date.now();
-    c.stream.destroy();
-    await sleep(500);
-    expect(watcher.inbox.length).toBe(0);
-    const [m] = await watcher.inbox.waitFor(1, 3000);
-    expect(m.payload.toString()).toBe('late');
-    expect(m.at - t0).toBeGreaterThanOrEqual(900);
-  });
-
-  it('a reconnect within the Will Delay Interval cancels the will', async () => {
-    const srv = await rt.server();
-    const watcher = await rt.client(srv, { protocolVersion: 5 });
-    await watcher.subscribeAsync('will/cancel', { qos: 1 });
-    const clientId = uniqueId('wc');
-    const opts = {
-      protocolVersion: 5 as const,
-      clientId,
-      clean: false,
-      properties: { sessionExpiryInterval: 30 },
-      will: { topic: 'will/cancel', payload: Buffer.from('should not'), qos: 1 as const, retain: false, properties: { willDelayInterval: 1 } },
-    };
-    const c = await rt.client(srv, opts);
-    c.stream.destroy();
-    await waitUntil(() => srv.broker.connectedCount === 1, 2000, 'first connection to close');
-    const again = await rt.client(srv, { ...opts, will: undefined });
-    expect(again.connack.sessionPresent).toBe(true);
-    await sleep(1600);
-    expect(watcher.inbox.length).toBe(0);
-    expect(srv.broker.stats.willsPublished).toBe(0);
-  });
-
-  it('the will is published when the session expires before the Will Delay Interval', async () => {
-    const srv = await rt.server();
-    const watcher = await rt.client(srv, { protocolVersion: 5 });
-    await watcher.subscribeAsync('will/exp', { qos: 1 });
-    const c = await rt.client(srv, {
-      protocolVersion: 5,
-      clean: false,
-      properties: { sessionExpiryInterval: 1 },
-      will: { topic: 'will/exp', payload: Buffer.from('session over'), qos: 1, retain: false, properties: { willDelayInterval: 60 } },
-    });
-    const t0 = Date.now();
-    c.stream.destroy();
-    const [m] = await watcher.inbox.waitFor(1, 3000);
-    expect(m.payload.toString()).toBe('session over');
-    expect(m.at - t0).toBeGreaterThanOrEqual(900);
-    expect(m.at - t0).toBeLessThan(2500);
-  });
-
   it('with Session Expiry 0 a delayed will is published as soon as the connection drops', async () => {
     const srv = await rt.server();
     const watcher = await rt.client(srv, { protocolVersion: 5 });
@@ -328,6 +267,14 @@ describe('will messages, v5 specifics', () => {
     expect('code' in res && res.code).toBe(0x9b);
   });
 
+  it('a will flagged UTF-8 whose payload is not UTF-8 is refused with CONNACK 0x99', async () => {
+    const srv = await rt.server();
+    const r = await rt.raw(srv, 5);
+    const ack = await r.connect({ will: { topic: 'w/pfi', payload: Buffer.from([0xff, 0xfe]), qos: 0, retain: false, properties: { payloadFormatIndicator: true } } });
+    expect(ack.reasonCode).toBe(0x99);
+    await r.waitClosed();
+  });
+
   it('a will whose topic has a wildcard is refused with CONNACK 0x90', async () => {
     const srv = await rt.server();
     const r = await rt.raw(srv, 5);
@@ -335,4 +282,101 @@ describe('will messages, v5 specifics', () => {
     expect(ack.reasonCode).toBe(0x90);
     await r.waitClosed();
   });
+});
+
+describe('will timing (real timers, run concurrently)', () => {
+  for (const protocolVersion of VERSIONS) {
+    it.concurrent(`v${protocolVersion}: the will is published when the keep alive expires (raw client goes silent)`, isolated(async (rt) => {
+      const srv = await rt.server();
+      const watcher = await rt.client(srv, { protocolVersion });
+      await watcher.subscribeAsync('will/ka', { qos: 0 });
+      const r = await rt.raw(srv, protocolVersion);
+      const ack = await r.connect({ keepalive: 1, will: { topic: 'will/ka', payload: Buffer.from('timed out'), qos: 0, retain: false } });
+      expect(ack.returnCode ?? ack.reasonCode).toBe(0);
+      const t0 = Date.now();
+      const [m] = await watcher.inbox.waitFor(1, 4000);
+      expect(m.payload.toString()).toBe('timed out');
+      expect(m.at - t0).toBeGreaterThanOrEqual(1200);
+      await r.waitClosed(2000);
+    }));
+  }
+
+  it.concurrent('Will Delay Interval delays the will', isolated(async (rt) => {
+    const srv = await rt.server();
+    const watcher = await rt.client(srv, { protocolVersion: 5 });
+    await watcher.subscribeAsync('will/delay', { qos: 1 });
+    const c = await rt.client(srv, {
+      protocolVersion: 5,
+      clientId: uniqueId('wd'),
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+      will: { topic: 'will/delay', payload: Buffer.from('late'), qos: 1, retain: false, properties: { willDelayInterval: 1 } },
+    });
+    const t0 = Date.now();
+    c.stream.destroy();
+    await sleep(500);
+    expect(watcher.inbox.length).toBe(0);
+    const [m] = await watcher.inbox.waitFor(1, 3000);
+    expect(m.payload.toString()).toBe('late');
+    expect(m.at - t0).toBeGreaterThanOrEqual(900);
+  }));
+
+  it.concurrent('a reconnect within the Will Delay Interval cancels the will', isolated(async (rt) => {
+    const srv = await rt.server();
+    const watcher = await rt.client(srv, { protocolVersion: 5 });
+    await watcher.subscribeAsync('will/cancel', { qos: 1 });
+    const clientId = uniqueId('wc');
+    const opts = {
+      protocolVersion: 5 as const,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+      will: { topic: 'will/cancel', payload: Buffer.from('should not'), qos: 1 as const, retain: false, properties: { willDelayInterval: 1 } },
+    };
+    const c = await rt.client(srv, opts);
+    c.stream.destroy();
+    await waitUntil(() => srv.broker.connectedCount === 1, 2000, 'first connection to close');
+    const again = await rt.client(srv, { ...opts, will: undefined });
+    expect(again.connack.sessionPresent).toBe(true);
+    await sleep(1600);
+    expect(watcher.inbox.length).toBe(0);
+    expect(srv.broker.stats.willsPublished).toBe(0);
+  }));
+
+  it.concurrent('DISCONNECT 0x04 with a Will Delay Interval publishes the will after the delay', isolated(async (rt) => {
+    const srv = await rt.server();
+    const watcher = await rt.client(srv, { protocolVersion: 5 });
+    await watcher.subscribeAsync('will/d4', { qos: 1 });
+    const c = await rt.client(srv, {
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+      will: { topic: 'will/d4', payload: Buffer.from('later'), qos: 1, retain: false, properties: { willDelayInterval: 1 } },
+    });
+    const t0 = Date.now();
+    await c.endAsync(false, { reasonCode: 0x04 });
+    await sleep(400);
+    expect(watcher.inbox.length).toBe(0);
+    const [m] = await watcher.inbox.waitFor(1, 3000);
+    expect(m.payload.toString()).toBe('later');
+    expect(m.at - t0).toBeGreaterThanOrEqual(900);
+  }));
+
+  it.concurrent('the will is published when the session expires before the Will Delay Interval', isolated(async (rt) => {
+    const srv = await rt.server();
+    const watcher = await rt.client(srv, { protocolVersion: 5 });
+    await watcher.subscribeAsync('will/exp', { qos: 1 });
+    const c = await rt.client(srv, {
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: 1 },
+      will: { topic: 'will/exp', payload: Buffer.from('session over'), qos: 1, retain: false, properties: { willDelayInterval: 60 } },
+    });
+    const t0 = Date.now();
+    c.stream.destroy();
+    const [m] = await watcher.inbox.waitFor(1, 3000);
+    expect(m.payload.toString()).toBe('session over');
+    expect(m.at - t0).toBeGreaterThanOrEqual(900);
+    expect(m.at - t0).toBeLessThan(2500);
+  }));
 });

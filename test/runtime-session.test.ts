@@ -3,7 +3,7 @@
 
 import { describe, it, expect } from 'vitest';
 import type { IPublishPacket, IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
-import { useRuntime, sleep, waitUntil, uniqueId, patchedConnect } from './helpers/runtime.ts';
+import { useRuntime, isolated, sleep, waitUntil, uniqueId, patchedConnect, publishPacket } from './helpers/runtime.ts';
 
 const rt = useRuntime();
 
@@ -78,7 +78,7 @@ describe('persistent session resume', () => {
     expect(b.connack.sessionPresent).toBe(false);
   });
 
-  it('v5 session expiry actually expires the session (1 s)', async () => {
+  it.concurrent('v5 session expiry actually expires the session (1 s)', isolated(async (rt) => {
     const srv = await rt.server();
     const clientId = uniqueId('exp');
     const a = await rt.client(srv, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 1 } });
@@ -95,9 +95,9 @@ describe('persistent session resume', () => {
     expect(b.connack.sessionPresent).toBe(false);
     await sleep(150);
     expect(b.inbox.length).toBe(0);
-  });
+  }));
 
-  it('v5 session is still present just before it expires', async () => {
+  it.concurrent('v5 session is still present just before it expires', isolated(async (rt) => {
     const srv = await rt.server();
     const clientId = uniqueId('exp2');
     const a = await rt.client(srv, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 2 } });
@@ -110,7 +110,7 @@ describe('persistent session resume', () => {
     await sleep(1700);
     expect(srv.broker.sessions.get(clientId)?.conn).not.toBeNull();
     expect(srv.broker.stats.sessionsExpired).toBe(0);
-  });
+  }));
 
   it('v5 DISCONNECT with Session Expiry Interval 0 ends a persistent session', async () => {
     const srv = await rt.server();
@@ -227,6 +227,165 @@ describe('session takeover', () => {
     const [m] = await fresh.inbox.waitFor(1);
     expect(m.payload.toString()).toBe('to-new');
     expect(old.inbox.length).toBe(0);
+  });
+});
+
+describe('more session state', () => {
+  it('v5 takeover publishes the old connection’s will (Will Delay 0)', async () => {
+    const srv = await rt.server();
+    const watcher = await rt.client(srv, { protocolVersion: 5 });
+    await watcher.subscribeAsync('tow/will', { qos: 1 });
+    const clientId = uniqueId('tow');
+    await rt.client(srv, { protocolVersion: 5, clientId, will: { topic: 'tow/will', payload: Buffer.from('replaced'), qos: 1, retain: false } });
+    await rt.client(srv, { protocolVersion: 5, clientId });
+    const [m] = await watcher.inbox.waitFor(1);
+    expect(m.payload.toString()).toBe('replaced');
+  });
+
+  it('takeover with clean:false resends the old connection’s unacknowledged QoS 1 PUBLISH to the new one', async () => {
+    const srv = await rt.server();
+    const clientId = uniqueId('tor');
+    const old = await rt.raw(srv, 5);
+    await old.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30 } });
+    old.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'tor/t', qos: 1, nl: false, rap: false, rh: 0 }] });
+    await old.waitFor('suback');
+    const pub = await rt.client(srv, { protocolVersion: 5 });
+    await pub.publishAsync('tor/t', 'in flight', { qos: 1 });
+    const first = await old.waitFor<IPublishPacket>('publish');
+    const fresh = await rt.raw(srv, 5);
+    const ack = await fresh.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30 } });
+    expect(ack.sessionPresent).toBe(true);
+    const again = await fresh.waitFor<IPublishPacket>('publish');
+    expect(again.dup).toBe(true);
+    expect(again.messageId).toBe(first.messageId);
+    expect((await old.waitFor<IDisconnectPacket>('disconnect')).reasonCode).toBe(0x8e);
+  });
+
+  it('inbound QoS 2 state survives a reconnect: PUBREL after resume completes, the resent PUBLISH is not routed again', async () => {
+    const srv = await rt.server();
+    const sub = await rt.client(srv, { protocolVersion: 4 });
+    await sub.subscribeAsync('in2/t', { qos: 2 });
+    const clientId = uniqueId('in2');
+    const r1 = await rt.raw(srv, 4);
+    await r1.connect({ clientId, clean: false });
+    r1.send(publishPacket('in2/t', 'once', 2, 21));
+    await r1.waitFor('pubrec');
+    r1.socket.destroy(); // before PUBREL
+    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+    const r2 = await rt.raw(srv, 4);
+    await r2.connect({ clientId, clean: false });
+    r2.send(publishPacket('in2/t', 'once', 2, 21, { dup: true }));
+    await r2.waitFor('pubrec');
+    r2.send({ cmd: 'pubrel', messageId: 21 });
+    await r2.waitFor('pubcomp');
+    await sub.inbox.waitFor(1);
+    await sleep(150);
+    expect(sub.inbox.payloads()).toEqual(['once']);
+  });
+
+  it('QoS 0 messages are queued for an offline session (queueQos0: true)', async () => {
+    const srv = await rt.server();
+    const clientId = uniqueId('q0');
+    const a = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
+    await a.subscribeAsync('q0/t', { qos: 0 });
+    await a.endAsync();
+    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+    const pub = await rt.client(srv, { protocolVersion: 4 });
+    await pub.publishAsync('q0/t', 'qos0 while away', { qos: 0 });
+    await waitUntil(() => srv.broker.sessions.get(clientId)!.queued === 1, 2000, 'queued');
+    const b = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
+    const [m] = await b.inbox.waitFor(1);
+    expect(m.payload.toString()).toBe('qos0 while away');
+    expect(m.packet.qos).toBe(0);
+  });
+
+  it('QoS 0 messages are dropped for an offline session with queueQos0: false', async () => {
+    const srv = await rt.server({ session: { queueQos0: false } });
+    const clientId = uniqueId('q0n');
+    const a = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
+    await a.subscribeAsync('q0n/t', { qos: 1 });
+    await a.endAsync();
+    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+    const pub = await rt.client(srv, { protocolVersion: 4 });
+    await pub.publishAsync('q0n/t', 'zero', { qos: 0 });
+    await pub.publishAsync('q0n/t', 'one', { qos: 1 });
+    await waitUntil(() => srv.broker.stats.dropped['offline-qos0'] === 1, 2000, 'offline-qos0 drop');
+    const b = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
+    await b.inbox.waitFor(1);
+    await sleep(100);
+    expect(b.inbox.payloads()).toEqual(['one']);
+  });
+
+  it.concurrent('v3.1.1 persistent sessions expire after session.v3SessionExpiry', isolated(async (rt) => {
+    const srv = await rt.server({ session: { v3SessionExpiry: 1 } });
+    const clientId = uniqueId('v3x');
+    const a = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
+    await a.subscribeAsync('v3x/t', { qos: 1 });
+    await a.endAsync();
+    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+    await waitUntil(() => !srv.broker.sessions.has(clientId), 3000, 'v3 session expiry');
+    const b = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
+    expect(b.connack.sessionPresent).toBe(false);
+  }));
+
+  it("v5 resume: retransmitted PUBLISHes respect the new connection's Receive Maximum [MQTT-3.3.4-9]", async () => {
+    const srv = await rt.server();
+    const clientId = uniqueId('rmr');
+    const r1 = await rt.raw(srv, 5);
+    await r1.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30, receiveMaximum: 5 } });
+    r1.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rmr/t', qos: 1, nl: false, rap: false, rh: 0 }] });
+    await r1.waitFor('suback');
+    const pub = await rt.client(srv, { protocolVersion: 5 });
+    for (let i = 0; i < 5; i++) await pub.publishAsync('rmr/t', `m${i}`, { qos: 1 });
+    await waitUntil(() => r1.of('publish').length === 5, 2000, '5 unacknowledged PUBLISH');
+    r1.socket.destroy();
+    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+
+    const r2 = await rt.raw(srv, 5);
+    await r2.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30, receiveMaximum: 2 } });
+    await r2.waitFor('publish');
+    await sleep(200);
+    // Unacknowledged QoS 1 PUBLISHes outstanding on this connection must not exceed 2.
+    expect(r2.of('publish').length).toBeLessThanOrEqual(2);
+    // Acknowledging lets the rest through, each exactly once.
+    const seen = new Set<number>();
+    await waitUntil(
+      () => {
+        for (const p of r2.of<IPublishPacket>('publish')) {
+          if (!seen.has(p.messageId!)) {
+            seen.add(p.messageId!);
+            r2.send({ cmd: 'puback', messageId: p.messageId });
+          }
+        }
+        return seen.size === 5;
+      },
+      3000,
+      'all 5 messages',
+    );
+    expect(r2.of<IPublishPacket>('publish').map((p) => p.payload.toString()).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+  });
+});
+
+describe('resume with a smaller client Maximum Packet Size', () => {
+  it('an in-flight message now too large for the client is discarded, not left blocking the window [MQTT-3.1.2-25]', async () => {
+    const srv = await rt.server({ limits: { maxInflight: 1 } });
+    const clientId = uniqueId('mpsr');
+    const r1 = await rt.raw(srv, 5);
+    await r1.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30 } });
+    r1.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'mpsr/t', qos: 1, nl: false, rap: false, rh: 0 }] });
+    await r1.waitFor('suback');
+    const pub = await rt.client(srv, { protocolVersion: 5 });
+    await pub.publishAsync('mpsr/t', Buffer.alloc(500, 1), { qos: 1 });
+    await r1.waitFor('publish'); // not acknowledged
+    r1.socket.destroy();
+    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+
+    const r2 = await rt.raw(srv, 5);
+    await r2.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30, maximumPacketSize: 200 } });
+    await pub.publishAsync('mpsr/t', 'small', { qos: 1 });
+    const p = await r2.waitFor<IPublishPacket>('publish', () => true, 1000);
+    expect(p.payload.toString()).toBe('small');
+    expect(r2.of<IPublishPacket>('publish').every((x) => x.payload.length < 200)).toBe(true);
   });
 });
 

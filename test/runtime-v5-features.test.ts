@@ -4,7 +4,7 @@
 
 import { describe, it, expect } from 'vitest';
 import type { IPublishPacket, IPubackPacket, ISubackPacket } from 'mqtt-packet';
-import { useRuntime, VERSIONS, sleep, waitUntil, uniqueId, publishPacket } from './helpers/runtime.ts';
+import { useRuntime, isolated, VERSIONS, sleep, waitUntil, uniqueId, publishPacket } from './helpers/runtime.ts';
 
 const rt = useRuntime();
 
@@ -99,6 +99,23 @@ describe.each(VERSIONS)('shared subscriptions, protocol version %i', (protocolVe
   });
 });
 
+describe('shared subscription strategy', () => {
+  it("sharedSubscriptionStrategy 'random': every message reaches exactly one member of the group", async () => {
+    const srv = await rt.server({ sharedSubscriptionStrategy: 'random' });
+    const members = await Promise.all([0, 1, 2].map(() => rt.client(srv, { protocolVersion: 5 })));
+    for (const m of members) await m.subscribeAsync('$share/r/rnd/t', { qos: 1 });
+    const pub = await rt.client(srv, { protocolVersion: 5 });
+    const n = 30;
+    for (let i = 0; i < n; i++) await pub.publishAsync('rnd/t', `m${i}`, { qos: 1 });
+    const total = () => members.reduce((a, m) => a + m.inbox.length, 0);
+    await waitUntil(() => total() === n, 2000, `${n} deliveries`);
+    await sleep(100);
+    expect(total()).toBe(n);
+    const all = members.flatMap((m) => m.inbox.payloads()).sort();
+    expect(all).toEqual(Array.from({ length: n }, (_, i) => `m${i}`).sort());
+  });
+});
+
 describe('v5 shared subscription rules', () => {
   it('No Local on a shared subscription is a protocol error (DISCONNECT 0x82)', async () => {
     const srv = await rt.server();
@@ -176,8 +193,26 @@ describe('topic aliases', () => {
   });
 });
 
+describe('topic aliases are per connection', () => {
+  it('an alias set on a previous connection is unknown after reconnecting (DISCONNECT 0x82)', async () => {
+    const srv = await rt.server();
+    const clientId = uniqueId('tar');
+    const r1 = await rt.raw(srv, 5);
+    await r1.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30 } });
+    r1.send(publishPacket('tar/t', 'set', 1, 1, { properties: { topicAlias: 1 } }));
+    await r1.waitFor('puback');
+    r1.socket.destroy();
+    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+    const r2 = await rt.raw(srv, 5);
+    await r2.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30 } });
+    r2.send(publishPacket('', 'use', 1, 2, { properties: { topicAlias: 1 } }));
+    const d = await r2.waitFor('disconnect');
+    expect((d as { reasonCode?: number }).reasonCode).toBe(0x82);
+  });
+});
+
 describe('message expiry', () => {
-  it('a queued message whose Message Expiry Interval elapsed is not delivered to the offline subscriber', async () => {
+  it.concurrent('a queued message whose Message Expiry Interval elapsed is not delivered to the offline subscriber', isolated(async (rt) => {
     const srv = await rt.server();
     const clientId = uniqueId('mx');
     const opts = { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 30 } };
@@ -195,9 +230,9 @@ describe('message expiry', () => {
     await sleep(150);
     expect(again.inbox.payloads()).toEqual(['forever']);
     expect(srv.broker.stats.dropped.expired).toBe(1);
-  });
+  }));
 
-  it('a delivered queued message carries the decremented Message Expiry Interval', async () => {
+  it.concurrent('a delivered queued message carries the decremented Message Expiry Interval', isolated(async (rt) => {
     const srv = await rt.server();
     const clientId = uniqueId('mx2');
     const opts = { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 30 } };
@@ -214,7 +249,7 @@ describe('message expiry', () => {
     expect(left).toBeDefined();
     expect(left!).toBeLessThan(60);
     expect(left!).toBeGreaterThanOrEqual(57);
-  });
+  }));
 
   it('a live message keeps its Message Expiry Interval; one without it gets none', async () => {
     const srv = await rt.server();
@@ -229,7 +264,20 @@ describe('message expiry', () => {
     expect(b.packet.properties?.messageExpiryInterval).toBeUndefined();
   });
 
-  it('an expired retained message is not sent to new subscribers', async () => {
+  it.concurrent('a retained message sent on subscribe carries its remaining Message Expiry Interval', isolated(async (rt) => {
+    const srv = await rt.server();
+    const pub = await rt.client(srv, { protocolVersion: 5 });
+    await pub.publishAsync('mx5/t', 'r', { qos: 1, retain: true, properties: { messageExpiryInterval: 30 } });
+    await sleep(1200);
+    const sub = await rt.client(srv, { protocolVersion: 5 });
+    await sub.subscribeAsync('mx5/t', { qos: 1 });
+    const [m] = await sub.inbox.waitFor(1);
+    expect(m.packet.retain).toBe(true);
+    expect(m.packet.properties?.messageExpiryInterval).toBeLessThan(30);
+    expect(m.packet.properties?.messageExpiryInterval).toBeGreaterThanOrEqual(27);
+  }));
+
+  it.concurrent('an expired retained message is not sent to new subscribers', isolated(async (rt) => {
     const srv = await rt.server();
     const pub = await rt.client(srv, { protocolVersion: 5 });
     await pub.publishAsync('mx4/t', 'brief', { qos: 1, retain: true, properties: { messageExpiryInterval: 1 } });
@@ -241,7 +289,7 @@ describe('message expiry', () => {
     await late.subscribeAsync('mx4/t', { qos: 1 });
     await sleep(200);
     expect(late.inbox.length).toBe(0);
-  });
+  }));
 });
 
 describe('properties pass-through', () => {
@@ -376,7 +424,7 @@ describe('subscription identifiers and No Local', () => {
 });
 
 describe('$SYS topics', () => {
-  it('$SYS/broker/... statistics are published and not matched by #', async () => {
+  it.concurrent('$SYS/broker/... statistics are published and not matched by #', isolated(async (rt) => {
     const srv = await rt.server({ sysInterval: 1 });
     const sys = await rt.client(srv, { protocolVersion: 5 });
     const all = await rt.client(srv, { protocolVersion: 5 });
@@ -392,7 +440,7 @@ describe('$SYS topics', () => {
       expect(topics.has(`$SYS/broker/${t}`), t).toBe(true);
     }
     expect(all.inbox.messages.filter((m) => m.topic.startsWith('$'))).toEqual([]);
-  });
+  }));
 
   it('clients cannot publish to $SYS (v5 PUBACK 0x87, nothing routed)', async () => {
     const srv = await rt.server();

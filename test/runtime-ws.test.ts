@@ -3,6 +3,9 @@
 import http from 'node:http';
 import { describe, it, expect } from 'vitest';
 import mqtt from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import type { Packet, IDisconnectPacket } from 'mqtt-packet';
+import { WebSocket } from 'ws';
 import { useRuntime, VERSIONS, sleep, waitUntil } from './helpers/runtime.ts';
 
 const rt = useRuntime();
@@ -104,5 +107,62 @@ describe('WebSocket listener', () => {
     expect(srv.wsPort).toBeUndefined();
     const c = await rt.client(srv, { protocolVersion: 4 });
     expect(c.connack.returnCode).toBe(0);
+  });
+
+  it('v5 over WebSocket: a PUBLISH above maxPacketSize gets DISCONNECT 0x95, like over TCP', async () => {
+    const srv = await rt.server({ limits: { maxPacketSize: 1024 } });
+    const c = await rt.client(srv, { protocolVersion: 5, transport: 'ws' });
+    expect(c.connack.properties?.maximumPacketSize).toBe(1024);
+    c.publish('ws/big', Buffer.alloc(4000, 1), { qos: 0 });
+    await waitUntil(() => c.isClosed(), 3000, 'close');
+    expect(c.disconnects.map((d) => d.reasonCode)).toEqual([0x95]);
+  });
+
+  it('v5 WebSocket clients get DISCONNECT 0x8B when the server stops', async () => {
+    const srv = await rt.server();
+    const c = await rt.client(srv, { protocolVersion: 5, transport: 'ws' });
+    await srv.stop();
+    await waitUntil(() => c.isClosed(), 3000, 'close');
+    expect(c.disconnects.map((d) => d.reasonCode)).toEqual([0x8b]);
+  });
+
+  it('a WebSocket connection can take over a TCP session and vice versa', async () => {
+    const srv = await rt.server();
+    const clientId = 'ws-tcp-takeover';
+    const tcp = await rt.client(srv, { protocolVersion: 5, clientId });
+    const ws = await rt.client(srv, { protocolVersion: 5, clientId, transport: 'ws' });
+    await waitUntil(() => tcp.disconnects.length === 1, 2000, 'TCP client DISCONNECT');
+    expect(tcp.disconnects[0].reasonCode).toBe(0x8e);
+    const tcp2 = await rt.client(srv, { protocolVersion: 5, clientId });
+    await waitUntil(() => ws.disconnects.length === 1, 2000, 'WS client DISCONNECT');
+    expect(ws.disconnects[0].reasonCode).toBe(0x8e);
+    await waitUntil(() => ws.isClosed(), 2000, 'WS close');
+    expect(tcp2.isClosed()).toBe(false);
+    expect(srv.broker.connectedCount).toBe(1);
+  });
+
+  it('v5 over WebSocket: an oversized PUBLISH sent as a single WebSocket frame also gets DISCONNECT 0x95', async () => {
+    const srv = await rt.server({ limits: { maxPacketSize: 1024 } });
+    const bystander = await rt.client(srv, { protocolVersion: 5 });
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.wsPort}/mqtt`, 'mqtt');
+    const got: Packet[] = [];
+    const parser = mqttPacket.parser({ protocolVersion: 5 });
+    parser.on('packet', (p: Packet) => got.push(p));
+    let closed = false;
+    ws.on('message', (d: Buffer) => parser.parse(d));
+    ws.on('close', () => (closed = true));
+    ws.on('error', () => {});
+    await new Promise((r) => ws.once('open', r));
+    try {
+      ws.send(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, keepalive: 0, clientId: 'ws-one-frame' }, { protocolVersion: 5 }));
+      await waitUntil(() => got.some((p) => p.cmd === 'connack'), 2000, 'CONNACK');
+      const big = mqttPacket.generate({ cmd: 'publish', topic: 'ws/one', payload: Buffer.alloc(4000, 1), qos: 0, retain: false, dup: false }, { protocolVersion: 5 });
+      ws.send(big); // one frame, larger than the listener's maxPayload
+      await waitUntil(() => closed, 3000, 'close');
+      expect(got.filter((p) => p.cmd === 'disconnect').map((p) => (p as IDisconnectPacket).reasonCode)).toEqual([0x95]);
+      expect(bystander.isClosed()).toBe(false);
+    } finally {
+      ws.terminate();
+    }
   });
 });

@@ -30,7 +30,6 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
   let clientId = p.clientId ?? '';
   let assigned: string | undefined;
   if (clientId.length > cfg.limits.maxClientIdLength) return reject(RC.ClientIdentifierNotValid, 'client id too long');
-  if (clientId.includes('\uFFFD') && !isValidUtf8(Buffer.from(clientId))) return reject(RC.ClientIdentifierNotValid, 'client id is not UTF-8');
   if (clientId.length === 0) {
     if (conn.version === 3 || (conn.version === 4 && !p.clean)) return reject(RC.ClientIdentifierNotValid, 'empty client id needs clean session');
     clientId = broker.assignClientId();

@@ -8,7 +8,7 @@ import { validateTopicName, TopicError, isValidUtf8 } from '../topic.ts';
 import type { Message, QoS } from '../message.ts';
 import { pickProps } from './connect.ts';
 
-export function handlePublish(conn: Connection, p: IPublishPacket, frame: Buffer): void {
+export function handlePublish(conn: Connection, p: IPublishPacket): void {
   const broker = conn.broker;
   const cfg = broker.config;
   const session = conn.session!;
@@ -33,7 +33,6 @@ export function handlePublish(conn: Connection, p: IPublishPacket, frame: Buffer
     }
   } else if (topic.length === 0) return conn.protocolClose(RC.ProtocolError, 'empty topic without alias');
 
-  if (topic.includes('\uFFFD') && !topicBytesValid(frame)) return conn.protocolClose(RC.MalformedPacket, 'topic is not valid UTF-8');
   const te = validateTopicName(topic, cfg.limits.maxTopicLevels);
   if (te !== TopicError.None) {
     if (te === TopicError.TooManyLevels && qos > 0) {
@@ -91,13 +90,4 @@ export function handlePubrel(conn: Connection, pid: number): void {
   const s = conn.session!;
   if (s.inboundQos2.delete(pid)) conn.sendAck('pubcomp', pid, 0);
   else conn.sendAck('pubcomp', pid, RC.PacketIdentifierNotFound);
-}
-
-/** Re-checks the raw topic bytes of a PUBLISH frame as strict UTF-8. */
-function topicBytesValid(frame: Buffer): boolean {
-  let i = 1;
-  while (frame[i] & 0x80) i++;
-  i++;
-  const len = frame.readUInt16BE(i);
-  return isValidUtf8(frame.subarray(i + 2, i + 2 + len));
 }

@@ -3,7 +3,7 @@
 import type { ISubscribePacket, IUnsubscribePacket } from 'mqtt-packet';
 import type { Connection } from '../connection.ts';
 import { RC } from '../reason-codes.ts';
-import { parseShare, validateTopicFilter, TopicError, hasWildcard, isValidUtf8 } from '../topic.ts';
+import { parseShare, validateTopicFilter, TopicError, hasWildcard, type ParsedFilter } from '../topic.ts';
 import type { Subscription } from '../router.ts';
 import type { QoS } from '../message.ts';
 
@@ -25,7 +25,7 @@ export function handleSubscribe(conn: Connection, p: ISubscribePacket): void {
 
   for (const s of p.subscriptions) {
     const parsed = parseShare(s.topic);
-    if (!parsed || (s.topic.includes('\uFFFD') && !isValidUtf8(Buffer.from(s.topic)))) {
+    if (!parsed) {
       fail(RC.TopicFilterInvalid);
       continue;
     }
@@ -45,7 +45,9 @@ export function handleSubscribe(conn: Connection, p: ISubscribePacket): void {
       fail(RC.WildcardSubscriptionsNotSupported);
       continue;
     }
-    const existing = session.subscriptions.get(s.topic);
+    // `$queue/f` and `$share/$queue/f` are one subscription: key by the canonical form.
+    const key = canonicalFilter(parsed);
+    const existing = session.subscriptions.get(key);
     const max = cfg.limits.maxSubscriptionsPerClient;
     if (!existing && max > 0 && session.subscriptions.size >= max) {
       fail(RC.QuotaExceeded);
@@ -54,7 +56,7 @@ export function handleSubscribe(conn: Connection, p: ISubscribePacket): void {
     const qos = Math.min(s.qos, cfg.features.maximumQoS) as QoS;
     const sub: Subscription = {
       session,
-      raw: s.topic,
+      raw: key,
       filter: parsed.filter,
       group: parsed.group,
       qos,
@@ -85,7 +87,8 @@ export function handleUnsubscribe(conn: Connection, p: IUnsubscribePacket): void
   if (p.unsubscriptions.length === 0) return conn.protocolClose(RC.ProtocolError, 'UNSUBSCRIBE without filters'); // [MQTT-3.10.3-2]
   const codes: number[] = [];
   for (const raw of p.unsubscriptions) {
-    const sub = session.subscriptions.get(raw);
+    const parsed = parseShare(raw);
+    const sub = session.subscriptions.get(parsed ? canonicalFilter(parsed) : raw);
     if (sub) {
       broker.unsubscribe(sub);
       codes.push(RC.Success);
@@ -93,4 +96,8 @@ export function handleUnsubscribe(conn: Connection, p: IUnsubscribePacket): void
   }
   if (conn.version === 5) conn.send({ cmd: 'unsuback', messageId: p.messageId, granted: codes });
   else conn.send({ cmd: 'unsuback', messageId: p.messageId, granted: [] });
+}
+
+function canonicalFilter(p: ParsedFilter): string {
+  return p.group === undefined ? p.filter : `$share/${p.group}/${p.filter}`;
 }

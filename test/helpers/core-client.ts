@@ -15,15 +15,51 @@ export function encode(p: Packet, version: Version): Buffer {
   return mqttPacket.generate(p, { protocolVersion: version });
 }
 
-/** Decodes a byte string the broker wrote (one version's grammar). */
-export function decodeAll(bytes: Buffer, version: Version): { packets: Packet[]; errors: string[] } {
+/** Cuts a byte string into frames by the fixed header alone; `rest` counts the bytes of an incomplete last frame. */
+export function splitFrames(bytes: Buffer): { frames: Buffer[]; rest: number } {
+  const frames: Buffer[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    let len = 0;
+    let mul = 1;
+    let j = i + 1;
+    let ok = false;
+    for (; j < bytes.length && j < i + 5; j++) {
+      len += (bytes[j] & 0x7f) * mul;
+      mul *= 128;
+      if (!(bytes[j] & 0x80)) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) break;
+    const end = j + 1 + len;
+    if (end > bytes.length) break;
+    frames.push(bytes.subarray(i, end));
+    i = end;
+  }
+  return { frames, rest: bytes.length - i };
+}
+
+/**
+ * Decodes a byte string the broker wrote (one version's grammar), frame by
+ * frame: every frame must decode to exactly one packet. `rest` counts bytes
+ * left over as an incomplete packet at the end.
+ */
+export function decodeAll(bytes: Buffer, version: Version): { packets: Packet[]; errors: string[]; rest: number } {
   const parser = mqttPacket.parser({ protocolVersion: version });
   const packets: Packet[] = [];
   const errors: string[] = [];
   parser.on('packet', (p: Packet) => packets.push(p));
   parser.on('error', (e: Error) => errors.push(e.message));
-  parser.parse(bytes);
-  return { packets, errors };
+  const { frames, rest } = splitFrames(bytes);
+  for (const [i, f] of frames.entries()) {
+    const before = packets.length;
+    const nErr = errors.length;
+    parser.parse(f);
+    if (errors.length === nErr && packets.length !== before + 1) errors.push(`frame ${i} (${f.subarray(0, 8).toString('hex')}) decoded to ${packets.length - before} packets`);
+  }
+  return { packets, errors, rest };
 }
 
 /** A RecordingSink that also notices writes after close and double closes. */

@@ -89,14 +89,35 @@ export const uniqueId = (prefix = 'c'): string => `${prefix}-${process.pid}-${++
 
 /**
  * Registers an afterEach that ends every client, socket and server created
- * through the returned functions during the test.
+ * through the returned functions during the test. Not for concurrent tests:
+ * use `isolated` there.
  */
 export function useRuntime() {
+  const h = createRuntime();
+  afterEach(() => h.cleanup());
+  return h;
+}
+
+/** Wraps a test body with its own harness, cleaned up when it ends (safe for it.concurrent). */
+export function isolated(fn: (rt: Runtime) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const h = createRuntime();
+    try {
+      await fn(h);
+    } finally {
+      await h.cleanup();
+    }
+  };
+}
+
+export type Runtime = ReturnType<typeof createRuntime>;
+
+export function createRuntime() {
   const servers: RunningServer[] = [];
   const clients: MqttClient[] = [];
   const sockets: net.Socket[] = [];
 
-  afterEach(async () => {
+  async function cleanup(): Promise<void> {
     const cs = clients.splice(0);
     const ss = sockets.splice(0);
     const svs = servers.splice(0);
@@ -114,7 +135,7 @@ export function useRuntime() {
     );
     for (const s of ss) s.destroy();
     await Promise.all(svs.map((s) => Promise.race([s.stop(), sleep(3000)])));
-  });
+  }
 
   async function server(overrides: Record<string, unknown> = {}): Promise<RunningServer> {
     const s = await startServer({ listeners: DEFAULT_LISTENERS, sysInterval: 0, ...overrides }, silentLog);
@@ -200,7 +221,7 @@ export function useRuntime() {
     return r;
   }
 
-  return { server, client, tryConnect, raw, make };
+  return { server, client, tryConnect, raw, make, cleanup };
 }
 
 export class RawClient {
