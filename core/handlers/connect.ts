@@ -36,7 +36,8 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
     if (v5) assigned = clientId;
   }
 
-  if (broker.connectedCount >= cfg.limits.maxConnections) return reject(RC.QuotaExceeded, 'maximum connections reached');
+  // A takeover frees the slot it needs, so a client behind a half-open connection can always come back.
+  if (broker.connectedCount >= cfg.limits.maxConnections && !broker.sessions.get(clientId)?.conn) return reject(RC.QuotaExceeded, 'maximum connections reached');
 
   // The client's own limits bound what we send it.
   if (v5) {
@@ -79,8 +80,10 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
   let serverKeepAlive: number | undefined;
   const maxKa = cfg.limits.maxKeepalive;
   if (maxKa > 0 && (keepalive === 0 || keepalive > maxKa)) {
+    // 3.1.x has no way to tell the client, which would be cut off while pinging on its own schedule (Mosquitto does the same).
+    if (!v5) return reject(RC.ClientIdentifierNotValid, 'keep alive exceeds the server maximum');
     keepalive = maxKa;
-    if (v5) serverKeepAlive = maxKa;
+    serverKeepAlive = maxKa;
   }
 
   // Session expiry: v5 from the property; 3.1.x persistent sessions from config.
