@@ -19,6 +19,9 @@ import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.ts';
 
 export type ConnState = 'new' | 'connected' | 'closed';
 
+/** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
+const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
+
 /** Why a connection ended: decides the will and is reported in stats. */
 export type CloseCause = 'client-disconnect' | 'client-disconnect-with-will' | 'transport' | 'keepalive' | 'protocol' | 'takeover' | 'shutdown' | 'connect-timeout' | 'rejected';
 
@@ -73,6 +76,16 @@ export class Connection {
   }
 
   private onFrame = (frame: Buffer): boolean => {
+    // The acks of the QoS flows are fixed 4-byte packets: decode them without the general parser.
+    if (frame.length === 4 && frame[1] === 2 && this.state === 'connected') {
+      const cmd = ACKS[frame[0]];
+      const pid = frame.readUInt16BE(2);
+      if (cmd !== undefined && pid !== 0) {
+        this.broker.stats.packetsIn++;
+        this.dispatch({ cmd, messageId: pid } as Packet);
+        return (this.state as ConnState) !== 'closed';
+      }
+    }
     this.pending = null;
     this.parseError = null;
     this.parser.parse(frame);
@@ -232,6 +245,10 @@ export class Connection {
    */
   sendPublish(d: Delivery, pid: number, dup: boolean): boolean {
     const msg = d.msg;
+    // Fan-out fast path: the bytes are the same for every subscriber except the packet id.
+    if (!d.subIds && (this.version < 5 || (this.clientTopicAliasMaximum === 0 && msg.expiresAt === undefined))) {
+      return this.sendCached(d, pid, dup);
+    }
     const pkt: IPublishPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: d.qos, retain: d.retain, dup, messageId: pid || undefined };
     let alias = 0;
     let newAlias = false;
@@ -261,6 +278,32 @@ export class Connection {
     }
     this.broker.stats.messagesOut++;
     this.writeRaw(buf);
+    return true;
+  }
+
+  private sendCached(d: Delivery, pid: number, dup: boolean): boolean {
+    const msg = d.msg;
+    const key = (this.version === 5 ? 12 : 0) + d.qos * 4 + (d.retain ? 2 : 0) + (dup ? 1 : 0);
+    const cache = (msg.encoded ??= []);
+    let t = cache[key];
+    if (t === undefined) {
+      const pkt: IPublishPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: d.qos, retain: d.retain, dup, messageId: d.qos ? 1 : undefined };
+      if (this.version === 5) pkt.properties = msg.props ? { ...msg.props } : {};
+      const buf = mqttPacket.generate(pkt, { protocolVersion: this.version });
+      let off = 1;
+      while (buf[off] & 0x80) off++;
+      off += 1 + 2 + buf.readUInt16BE(off + 1);
+      cache[key] = t = { buf, pidOffset: off };
+    }
+    if (t.buf.length > this.clientMaxPacketSize) return false;
+    let out = t.buf;
+    if (d.qos > 0) {
+      out = Buffer.allocUnsafe(t.buf.length);
+      t.buf.copy(out);
+      out.writeUInt16BE(pid, t.pidOffset);
+    }
+    this.broker.stats.messagesOut++;
+    this.writeRaw(out);
     return true;
   }
 }

@@ -24,6 +24,8 @@ export interface Message {
   /** Absolute expiry on the broker clock (ms), from Message Expiry Interval. */
   expiresAt?: number;
   props?: MessageProperties;
+  /** Encoded PUBLISH bytes shared by subscribers alike in version/QoS/retain/DUP (see Connection.sendCached). */
+  encoded?: ({ buf: Buffer; pidOffset: number } | undefined)[];
 }
 
 /** Remaining Message Expiry Interval in whole seconds, as forwarded [MQTT-3.3.2-6]. */

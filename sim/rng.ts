@@ -7,7 +7,8 @@ import type { Random } from '../core/env.ts';
 export class Rng implements Random {
   private prng: seedrandom.PRNG;
   constructor(root: string | number, readonly label: string) {
-    this.prng = seedrandom(`${root}/${label}`);
+    // Alea: seeded like the default ARC4 but several times faster; it draws once per segment.
+    this.prng = seedrandom.alea(`${root}/${label}`);
   }
   next(): number {
     return this.prng();
