@@ -23,7 +23,8 @@ function sub(args: string[]): { done: Promise<string>; ready: Promise<void> } {
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   p.stderr.on('data', (d) => (out += d));
-  const done = new Promise<string>((r) => p.on('exit', () => r(out)));
+  // 'close', not 'exit': stdout may still hold data when the process exits.
+  const done = new Promise<string>((r) => p.on('close', () => r(out)));
   // mosquitto_sub has subscribed once a session holds its filter.
   const ready = new Promise<void>((r) => {
     const t = setInterval(() => {
