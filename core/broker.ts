@@ -12,7 +12,10 @@ import { RetainStore } from './retain-store.ts';
 import type { Message } from './message.ts';
 import { isExpired } from './message.ts';
 import { RC } from './reason-codes.ts';
+import { parseShare } from './topic.ts';
 import { SysPublisher } from './sys-topics.ts';
+import { Cluster, type ClusterConfig } from './cluster/cluster.ts';
+import type { QoS } from './message.ts';
 
 export const VERSION = '0.1.0';
 
@@ -67,6 +70,7 @@ export class Broker {
     takeovers: 0,
   };
   hooks: BrokerHooks = {};
+  cluster: Cluster | null = null;
   private idCounter = 0;
   private sys: SysPublisher | null = null;
   private readonly books: SessionSink;
@@ -123,11 +127,7 @@ export class Broker {
   openSession(conn: Connection, clientId: string, clean: boolean, expiry: number): { session: Session; present: boolean } {
     let s = this.sessions.get(clientId);
     if (s?.conn) {
-      const old = s.conn;
-      this.stats.takeovers++;
-      this.countClose(RC.SessionTakenOver);
-      if (old.version === 5) old.send({ cmd: 'disconnect', reasonCode: RC.SessionTakenOver });
-      old.teardown('takeover'); // schedules the old will per its delay; a resume below cancels it
+      this.takenOver(s); // schedules the old will per its delay; a resume below cancels it
       s = this.sessions.get(clientId); // gone if its Session Expiry was 0
     }
     if (s && clean) {
@@ -158,6 +158,7 @@ export class Broker {
     s.expiryInterval = expiry;
     s.conn = conn;
     this.stats.connectedCount++;
+    this.cluster?.registered(clientId);
     this.hooks.onConnect?.(clientId, present);
     return { session: s, present };
   }
@@ -216,10 +217,68 @@ export class Broker {
     this.publish(msg);
   }
 
-  /** Routes an application message to every matching session; returns how many got it. */
+  /** Starts clustering this broker (see core/cluster/cluster.ts). */
+  joinCluster(config: ClusterConfig): Cluster {
+    if (this.cluster) throw new Error('already clustered');
+    this.cluster = new Cluster(this, config);
+    return this.cluster;
+  }
+
+  /** Closes the live connection of `s` because the client connected again (here or on another node). */
+  takenOver(s: Session): void {
+    const old = s.conn;
+    if (!old) return;
+    this.stats.takeovers++;
+    this.countClose(RC.SessionTakenOver);
+    if (old.version === 5) old.send({ cmd: 'disconnect', reasonCode: RC.SessionTakenOver });
+    old.teardown('takeover');
+  }
+
+  /** Routes an application message to every matching session (and, clustered, node); returns how many got it. */
   publish(msg: Message): number {
     if (msg.retain && this.config.features.retainAvailable) this.retained.put(msg);
+    if (this.cluster) return this.cluster.route(msg);
     return this.router.route(msg, this.deliverTo);
+  }
+
+  /** Delivers to local sessions only; `groups` are the share groups this node serves for this message. */
+  dispatchLocal(msg: Message, groups: ReadonlySet<string>): number {
+    return this.router.route(msg, this.deliverTo, groups);
+  }
+
+  /** A replicated retained message that the publishing node did not forward here: serve subscribers it did not know of. */
+  retainedForLateSubscribers(msg: Message): void {
+    this.router.forEachPlain(msg.topic, (sub) => {
+      if (sub.retainHandling === 2) return;
+      sub.session.deliver({ msg, qos: (msg.qos < sub.qos ? msg.qos : sub.qos) as QoS, retain: true, subIds: sub.subId ? [sub.subId] : undefined });
+    });
+  }
+
+  countDrop(clientId: string, msg: Message, reason: DropReason): void {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+    this.hooks.onDrop?.(clientId, msg, reason);
+  }
+
+  /** The session moved to another node: forget it here without a will or drops. */
+  dropSession(s: Session): void {
+    s.will = null;
+    s.willTimer?.cancel();
+    s.expiryTimer?.cancel();
+    for (const sub of s.subscriptions.values()) this.router.remove(sub);
+    s.subscriptions.clear();
+    s.clear();
+    if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
+  }
+
+  /** Merges a session handed over from another node into the local one. */
+  adoptSession(s: Session, subs: { key: string; qos: QoS; nl: boolean; rap: boolean; rh: 0 | 1 | 2; subId?: number }[], owed: { msg: Message; qos: QoS }[]): void {
+    for (const x of subs) {
+      if (s.subscriptions.has(x.key)) continue;
+      const p = parseShare(x.key);
+      if (!p) continue;
+      this.subscribe({ session: s, raw: x.key, filter: p.filter, group: p.group, qos: x.qos, noLocal: x.nl, retainAsPublished: x.rap, retainHandling: x.rh, subId: x.subId }, undefined);
+    }
+    for (const o of owed) s.deliver({ msg: o.msg, qos: o.qos, retain: o.msg.retain });
   }
 
   subscribe(sub: Subscription, replaced: Subscription | undefined): void {
@@ -244,6 +303,7 @@ export class Broker {
   /** Graceful stop: DISCONNECT 0x8B to every client (v5), close all connections. */
   shutdown(): void {
     this.sys?.stop();
+    this.cluster?.stop();
     for (const c of [...this.connections]) c.protocolClose(RC.ServerShuttingDown, 'server shutting down', 'shutdown');
   }
 }

@@ -34,6 +34,26 @@ export interface Env {
   clock: Clock;
   random: Random;
   log?: Logger;
+  /** Needed by clustered brokers only. */
+  crypto?: Crypto;
+  /** Outbound peer connections, needed by clustered brokers only. */
+  peers?: PeerDialer;
+}
+
+export interface Crypto {
+  hmacSha256(key: string, data: string): string;
+}
+
+/** Callbacks of one outbound peer connection. */
+export interface PeerDialHandler {
+  open(sink: ByteSink): void;
+  data(bytes: Buffer): void;
+  closed(): void;
+}
+
+export interface PeerDialer {
+  /** Opens a connection to another node's cluster address ("host:port" or a simulator host name). */
+  connect(address: string, handler: PeerDialHandler): void;
 }
 
 /**

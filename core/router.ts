@@ -27,6 +27,7 @@ interface SharedGroup {
 }
 
 export interface FilterEntry {
+  filter: string;
   subs: Map<string, Subscription>; // by client id
   groups: Map<string, SharedGroup> | null;
 }
@@ -37,7 +38,18 @@ export class Router {
   private merged = new Map<Session, Delivery>();
   private subCount = 0;
 
+  /** Told when this node gains its first or loses its last subscriber for a route key (the cluster replicates it). */
+  onRouteChange: ((key: string, added: boolean) => void) | null = null;
+
   constructor(private strategy: SharedStrategy, private random: Random) {}
+
+  /** Route keys this node holds: plain filters and `$share/{group}/{filter}`. */
+  *routeKeys(): IterableIterator<string> {
+    for (const [filter, e] of this.trie.entries()) {
+      if (e.subs.size > 0) yield filter;
+      if (e.groups) for (const g of e.groups.keys()) yield `$share/${g}/${filter}`;
+    }
+  }
 
   get subscriptionCount(): number {
     return this.subCount;
@@ -52,16 +64,22 @@ export class Router {
   }
 
   add(sub: Subscription): void {
-    const e = this.trie.getOrCreate(sub.filter, () => ({ subs: new Map(), groups: null }));
+    const e = this.trie.getOrCreate(sub.filter, () => ({ filter: sub.filter, subs: new Map(), groups: null }));
     const id = sub.session.clientId;
     if (sub.group === undefined) {
-      if (!e.subs.has(id)) this.subCount++;
+      if (!e.subs.has(id)) {
+        this.subCount++;
+        if (e.subs.size === 0) this.onRouteChange?.(sub.filter, true);
+      }
       e.subs.set(id, sub);
       return;
     }
     const groups = (e.groups ??= new Map());
     let g: SharedGroup | undefined = groups.get(sub.group);
-    if (!g) groups.set(sub.group, (g = { members: [], next: 0 }));
+    if (!g) {
+      groups.set(sub.group, (g = { members: [], next: 0 }));
+      this.onRouteChange?.(`$share/${sub.group}/${sub.filter}`, true);
+    }
     const i = g.members.findIndex((m: Subscription) => m.session.clientId === id);
     if (i >= 0) g.members[i] = sub;
     else {
@@ -75,7 +93,10 @@ export class Router {
     if (!e) return;
     const id = sub.session.clientId;
     if (sub.group === undefined) {
-      if (e.subs.get(id) === sub && e.subs.delete(id)) this.subCount--;
+      if (e.subs.get(id) === sub && e.subs.delete(id)) {
+        this.subCount--;
+        if (e.subs.size === 0) this.onRouteChange?.(sub.filter, false);
+      }
     } else {
       const g = e.groups?.get(sub.group);
       if (g) {
@@ -84,7 +105,10 @@ export class Router {
           g.members.splice(i, 1);
           this.subCount--;
           if (g.next > i) g.next--;
-          if (g.members.length === 0) e.groups!.delete(sub.group);
+          if (g.members.length === 0) {
+            e.groups!.delete(sub.group);
+            this.onRouteChange?.(`$share/${sub.group}/${sub.filter}`, false);
+          }
         }
       }
     }
@@ -94,9 +118,10 @@ export class Router {
   /**
    * Calls `deliver` once per receiving session. Overlapping non-shared
    * subscriptions of one client merge into one delivery at their highest
-   * QoS carrying all their subscription identifiers.
+   * QoS carrying all their subscription identifiers. With `groups`, only
+   * those share groups (keys `$share/{group}/{filter}`) are served here.
    */
-  route(msg: Message, deliver: (s: Session, d: Delivery) => void): number {
+  route(msg: Message, deliver: (s: Session, d: Delivery) => void, groups: ReadonlySet<string> | null = null): number {
     const entries = this.trie.match(msg.topic, this.scratch);
     let n = 0;
     const merged = this.merged;
@@ -121,7 +146,9 @@ export class Router {
         }
       }
       if (e.groups) {
-        for (const g of e.groups.values()) {
+        for (const [name, g] of e.groups) {
+          // In a cluster the publishing node picks one node per group; only that node dispatches it.
+          if (groups !== null && !groups.has(`$share/${name}/${e.filter}`)) continue;
           const sub = this.pick(g);
           deliver(sub.session, { msg, qos: (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS, retain: sub.retainAsPublished && msg.retain, subIds: sub.subId ? [sub.subId] : undefined });
           n++;
@@ -137,6 +164,12 @@ export class Router {
     }
     entries.length = 0;
     return n;
+  }
+
+  /** Calls `fn` for each plain (non-shared) subscription matching `topic`. */
+  forEachPlain(topic: string, fn: (sub: Subscription) => void): void {
+    const entries = this.trie.match(topic, []);
+    for (const e of entries) for (const sub of e.subs.values()) fn(sub);
   }
 
   /** One member per message: the next connected one in turn, else the next one at all (it queues). */

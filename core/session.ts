@@ -230,6 +230,15 @@ export class Session {
     return out;
   }
 
+  /** Forgets all owed messages without reporting them (they were handed to another node). */
+  clear(): void {
+    this.inflight.clear();
+    this.queue = [];
+    this.qHead = 0;
+    this.outstanding = 0;
+    this.deferredCount = 0;
+  }
+
   /** Drops all owed messages, reporting each (session ended). */
   discard(reason: DropReason): void {
     for (const f of this.inflight.values()) if (f.state === 'publish') this.books.dropped(this, f, reason);

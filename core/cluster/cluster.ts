@@ -1,0 +1,598 @@
+// Cluster membership and message routing between nodes (EMQX's design):
+// full mesh of authenticated peer links with heartbeats; a replicated
+// route table (filter → nodes) with each node the single writer of its own
+// routes; a publish is forwarded once per node with a matching route;
+// shared groups are served by one node per message; retained messages are
+// replicated and merged last-writer-wins; a client id lives on one node
+// (newest connect wins, its session is handed over). Autoheal is the
+// full resync every link does when it comes up; autoclean drops a node
+// unreachable for too long.
+
+import type { ByteSink, Timer } from '../env.ts';
+import type { Broker } from '../broker.ts';
+import type { Message } from '../message.ts';
+import type { Session } from '../session.ts';
+import { RouteTable } from './route-table.ts';
+import {
+  F,
+  FrameReader,
+  PROTOCOL_VERSION,
+  encodeJson,
+  encodeMessage,
+  toWire,
+  fromWire,
+  type Frame,
+  type HandoffBody,
+  type MemberInfo,
+} from './peer-protocol.ts';
+
+export interface ClusterConfig {
+  /** Shared secret: peers prove they know it with an HMAC over a fresh nonce. */
+  secret: string;
+  /** This node's peer address as others dial it. */
+  address: string;
+  discovery: 'static' | 'manual';
+  /** Static discovery: every node of the cluster (this one may be included). */
+  seeds: { node: string; address: string }[];
+  heartbeatIntervalMs: number;
+  /** No frame from a peer for this long: it is unreachable. */
+  heartbeatTimeoutMs: number;
+  reconnectIntervalMs: number;
+  /** Unreachable this long: its routes are purged and it is removed (EMQX autoclean). */
+  autocleanMs: number;
+  /** Messages kept per unreachable peer, flushed when it comes back. */
+  forwardBuffer: number;
+}
+
+export function defaultClusterConfig(address: string): ClusterConfig {
+  return {
+    secret: '',
+    address,
+    discovery: 'static',
+    seeds: [],
+    heartbeatIntervalMs: 1000,
+    heartbeatTimeoutMs: 5000,
+    reconnectIntervalMs: 1000,
+    autocleanMs: 300_000,
+    forwardBuffer: 10_000,
+  };
+}
+
+export type NodeState = 'running' | 'unreachable' | 'stopped' | 'left';
+
+interface Member {
+  node: string;
+  address: string;
+  state: NodeState;
+  link: PeerLink | null;
+  /** When it became unreachable (broker clock). */
+  downSince: number;
+  /** Frames for it while unreachable. */
+  buffer: Buffer[];
+  dialing: boolean;
+}
+
+export interface ClusterStats {
+  forwardedOut: number;
+  forwardedIn: number;
+  netsplitsDetected: number;
+  netsplitsHealed: number;
+  autocleaned: number;
+  handoffsOut: number;
+  handoffsIn: number;
+  authFailures: number;
+  badFrames: number;
+}
+
+class PeerLink {
+  state: 'hello' | 'authed' | 'closed' = 'hello';
+  peer = '';
+  peerAddress = '';
+  private reader = new FrameReader();
+  private frames: Frame[] = [];
+  readonly nonce: string;
+  lastRx: number;
+  private gotAuth = false;
+  private sentAuth = false;
+
+  constructor(
+    private c: Cluster,
+    private sink: ByteSink,
+    readonly outbound: boolean,
+    readonly expect: string | null,
+  ) {
+    this.nonce = randomHex(c.broker, 16);
+    this.lastRx = c.now();
+    this.write(encodeJson(F.Hello, { v: PROTOCOL_VERSION, node: c.node, address: c.config.address, nonce: this.nonce }));
+  }
+
+  write(b: Buffer): void {
+    if (this.state !== 'closed') this.sink.write(b);
+  }
+
+  receive(bytes: Buffer): void {
+    if (this.state === 'closed') return;
+    this.lastRx = this.c.now();
+    const frames = this.frames;
+    frames.length = 0;
+    try {
+      this.reader.push(bytes, this.c.now(), frames);
+    } catch (e) {
+      this.c.stats.badFrames++;
+      this.c.log(`peer link ${this.peer || '?'}: ${(e as Error).message}; closing`);
+      this.close();
+      return;
+    }
+    for (const f of frames) {
+      if ((this.state as string) === 'closed') return;
+      this.handle(f);
+    }
+  }
+
+  private handle(f: Frame): void {
+    if (this.state === 'hello') {
+      if (f.type === F.Hello) {
+        if (f.body.v !== PROTOCOL_VERSION) return this.fail(`peer protocol version ${f.body.v} not supported`);
+        if (this.expect && f.body.node !== this.expect) return this.fail(`expected ${this.expect}, reached ${f.body.node}`);
+        if (f.body.node === this.c.node) return this.fail('connected to itself');
+        this.peer = f.body.node;
+        this.peerAddress = f.body.address;
+        this.write(encodeJson(F.Auth, { mac: this.c.mac(f.body.nonce, this.c.node) }));
+        this.sentAuth = true;
+        if (this.gotAuth) this.c.linkUp(this);
+        return;
+      }
+      if (f.type === F.Auth && this.peer) {
+        if (f.body.mac !== this.c.mac(this.nonce, this.peer)) {
+          this.c.stats.authFailures++;
+          return this.fail(`peer ${this.peer} failed authentication`);
+        }
+        this.gotAuth = true;
+        if (this.sentAuth) this.c.linkUp(this);
+        return;
+      }
+      return this.fail('frame before authentication');
+    }
+    this.c.onFrame(this, f);
+  }
+
+  private fail(why: string): void {
+    this.c.log(`peer link: ${why}`);
+    this.close();
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    const was = this.state;
+    this.state = 'closed';
+    this.sink.close();
+    if (was === 'authed') this.c.linkDown(this);
+  }
+
+  transportClosed(): void {
+    if (this.state === 'closed') return;
+    const was = this.state;
+    this.state = 'closed';
+    if (was === 'authed') this.c.linkDown(this);
+  }
+}
+
+function randomHex(b: Broker, bytes: number): string {
+  let s = '';
+  for (let i = 0; i < bytes; i++) s += Math.floor(b.env.random.next() * 256).toString(16).padStart(2, '0');
+  return s;
+}
+
+export class Cluster {
+  readonly routes = new RouteTable();
+  readonly members = new Map<string, Member>();
+  readonly stats: ClusterStats = { forwardedOut: 0, forwardedIn: 0, netsplitsDetected: 0, netsplitsHealed: 0, autocleaned: 0, handoffsOut: 0, handoffsIn: 0, authFailures: 0, badFrames: 0 };
+  /** Where each connected client id is registered: node and connect time (newest wins). */
+  private registry = new Map<string, { node: string; at: number }>();
+  private rr = new Map<string, number>();
+  private timer: Timer | null = null;
+  private stopped = false;
+  onEvent: ((type: string, detail: Record<string, string | number>) => void) | null = null;
+
+  constructor(
+    readonly broker: Broker,
+    readonly config: ClusterConfig,
+  ) {
+    if (!broker.env.crypto || !broker.env.peers) throw new Error('a clustered broker needs env.crypto and env.peers');
+    for (const s of config.seeds) if (s.node !== this.node) this.addMember(s.node, s.address);
+    broker.router.onRouteChange = (key, added) => this.localRoute(key, added);
+    for (const k of broker.router.routeKeys()) this.routes.add(this.node, k);
+    this.tick();
+  }
+
+  get node(): string {
+    return this.broker.config.node;
+  }
+
+  now(): number {
+    return this.broker.env.clock.now();
+  }
+
+  log(m: string): void {
+    this.broker.env.log?.warn(`[${this.node}] ${m}`);
+  }
+
+  mac(nonce: string, node: string): string {
+    return this.broker.env.crypto!.hmacSha256(this.config.secret, `mqttlab-peer|${nonce}|${node}`);
+  }
+
+  private event(type: string, detail: Record<string, string | number> = {}): void {
+    this.onEvent?.(type, detail);
+  }
+
+  private addMember(node: string, address: string): Member {
+    let m = this.members.get(node);
+    if (!m) {
+      m = { node, address, state: 'unreachable', link: null, downSince: this.now(), buffer: [], dialing: false };
+      this.members.set(node, m);
+    } else if (address) m.address = address;
+    return m;
+  }
+
+  // ---- links ------------------------------------------------------------
+
+  /** An inbound peer connection was accepted by the transport. */
+  acceptPeer(sink: ByteSink): { receive(b: Buffer): void; transportClosed(): void } {
+    return new PeerLink(this, sink, false, null);
+  }
+
+  private dial(m: Member): void {
+    if (m.dialing || m.link || this.stopped) return;
+    m.dialing = true;
+    let link: PeerLink | null = null;
+    this.broker.env.peers!.connect(m.address, {
+      open: (sink) => {
+        link = new PeerLink(this, sink, true, m.node);
+      },
+      data: (b) => link?.receive(b),
+      closed: () => {
+        m.dialing = false;
+        link?.transportClosed();
+      },
+    });
+  }
+
+  linkUp(l: PeerLink): void {
+    const m = this.addMember(l.peer, l.peerAddress);
+    if (m.link && m.link.state === 'authed') {
+      // One link per pair: the one dialed by the lower node name wins.
+      const keepNew = (l.outbound ? this.node : l.peer) < (m.link.outbound ? this.node : l.peer);
+      if (!keepNew) {
+        l.close();
+        return;
+      }
+      const old = m.link;
+      m.link = null;
+      old.close();
+    }
+    l.state = 'authed';
+    m.link = l;
+    const wasDown = m.state === 'unreachable' || m.state === 'stopped';
+    const healed = wasDown && m.downSince > 0 && this.everUp.has(m.node);
+    m.state = 'running';
+    this.everUp.add(m.node);
+    if (healed) this.stats.netsplitsHealed++;
+    this.event('peer.up', { peer: m.node, healed: healed ? 1 : 0 });
+    // Full resync: membership, our routes, our retained messages, our connected clients.
+    l.write(encodeJson(F.Members, { members: this.memberInfo() }));
+    l.write(encodeJson(F.Routes, { full: true, add: [...this.routes.keysOf(this.node)], del: [] }));
+    const now = this.now();
+    for (const r of this.broker.retained.all()) l.write(encodeMessage(F.Retain, r, now));
+    for (const [clientId, reg] of this.registry) if (reg.node === this.node) l.write(encodeJson(F.Register, { clientId, at: reg.at, node: this.node }));
+    for (const b of m.buffer) l.write(b);
+    m.buffer = [];
+  }
+
+  private everUp = new Set<string>();
+
+  linkDown(l: PeerLink): void {
+    const m = this.members.get(l.peer);
+    if (!m || m.link !== l) return;
+    m.link = null;
+    m.dialing = false;
+    if (m.state === 'running') {
+      m.state = 'unreachable';
+      m.downSince = this.now();
+      this.stats.netsplitsDetected++;
+      this.event('peer.down', { peer: m.node });
+    }
+  }
+
+  private memberInfo(): MemberInfo[] {
+    const out: MemberInfo[] = [{ node: this.node, address: this.config.address, state: 'running' }];
+    for (const m of this.members.values()) {
+      if (m.state === 'left') out.push({ node: m.node, address: m.address, state: 'left' });
+      else if (m.state !== 'stopped') out.push({ node: m.node, address: m.address, state: 'running' });
+    }
+    return out;
+  }
+
+  /** Heartbeats, failure detection, redials, autoclean. */
+  private tick = (): void => {
+    if (this.stopped) return;
+    const now = this.now();
+    const ping = encodeJson(F.Ping, { t: now });
+    for (const m of this.members.values()) {
+      if (m.state === 'left') continue;
+      const l = m.link;
+      if (l) {
+        if (now - l.lastRx > this.config.heartbeatTimeoutMs) {
+          this.log(`no heartbeat from ${m.node} for ${Math.round(now - l.lastRx)} ms`);
+          l.close();
+        } else l.write(ping);
+        continue;
+      }
+      if (m.state !== 'stopped' && now - m.downSince > this.config.autocleanMs) this.autoclean(m);
+      // The lower name dials; a node that joined by hand dials its seed whatever the names.
+      if (this.node < m.node || !this.everUp.has(m.node)) this.dial(m);
+    }
+    this.timer = this.broker.env.clock.setTimer(this.config.heartbeatIntervalMs, this.tick);
+  };
+
+  private autoclean(m: Member): void {
+    m.state = 'stopped';
+    m.buffer = [];
+    const n = this.routes.purge(m.node);
+    for (const [id, r] of this.registry) if (r.node === m.node) this.registry.delete(id);
+    this.stats.autocleaned++;
+    this.event('autoclean', { peer: m.node, routes: n });
+  }
+
+  private broadcast(b: Buffer): void {
+    for (const m of this.members.values()) this.sendTo(m, b);
+  }
+
+  private sendTo(m: Member, b: Buffer): void {
+    if (m.link) m.link.write(b);
+    else if (m.state === 'unreachable') {
+      if (m.buffer.length >= this.config.forwardBuffer) {
+        m.buffer.shift();
+        this.broker.stats.dropped['peer-unreachable'] = (this.broker.stats.dropped['peer-unreachable'] ?? 0) + 1;
+      }
+      m.buffer.push(b);
+    }
+  }
+
+  // ---- frames -------------------------------------------------------------
+
+  onFrame(l: PeerLink, f: Frame): void {
+    const peer = l.peer;
+    switch (f.type) {
+      case F.Ping:
+        return;
+      case F.Routes:
+        if (f.body.full) this.routes.replace(peer, f.body.add);
+        else {
+          for (const k of f.body.add) this.routes.add(peer, k);
+          for (const k of f.body.del) this.routes.remove(peer, k);
+        }
+        return;
+      case F.Forward:
+        this.stats.forwardedIn++;
+        this.broker.dispatchLocal(f.msg, new Set(f.groups));
+        return;
+      case F.Retain:
+        return this.mergeRetained(f.msg, f.deleted, f.notForwarded);
+      case F.Members:
+        for (const mi of f.body.members) {
+          if (mi.node === this.node) continue;
+          if (mi.state === 'left') this.forget(mi.node);
+          else if (!this.members.has(mi.node) || this.members.get(mi.node)!.state === 'stopped') this.addMember(mi.node, mi.address);
+        }
+        return;
+      case F.Leave:
+        if (f.body.node === this.node) {
+          // Forced out by another node: drop cluster data, stop dialing.
+          this.event('forced-out', { by: f.body.by ?? peer });
+          this.leaveLocal();
+        } else this.forget(f.body.node);
+        return;
+      case F.Register:
+        return this.onRegister(f.body.clientId, f.body.node, f.body.at);
+      case F.Handoff:
+        return this.onHandoff(peer, f.body);
+      default:
+        this.stats.badFrames++;
+        l.close();
+    }
+  }
+
+  // ---- routing --------------------------------------------------------------
+
+  private localRoute(key: string, added: boolean): void {
+    if (added) this.routes.add(this.node, key);
+    else this.routes.remove(this.node, key);
+    this.broadcast(encodeJson(F.Routes, { full: false, add: added ? [key] : [], del: added ? [] : [key] }));
+  }
+
+  /**
+   * Routes a message published on this node: one forward per node with a
+   * matching route, one node per shared group. Returns the number of
+   * receivers known here (local deliveries + remote nodes).
+   */
+  route(msg: Message): number {
+    const entries = this.routes.match(msg.topic);
+    let targets: Map<string, string[]> | null = null;
+    const add = (node: string): string[] => {
+      targets ??= new Map();
+      let gs = targets.get(node);
+      if (!gs) targets.set(node, (gs = []));
+      return gs;
+    };
+    for (const e of entries) {
+      for (const n of e.nodes) add(n);
+      if (e.groups) {
+        for (const [g, nodes] of e.groups) {
+          const key = `$share/${g}/${e.filter}`;
+          add(this.pickNode(key, nodes)).push(key);
+        }
+      }
+    }
+    const now = this.now();
+    if (msg.retain) this.replicateRetained(msg, targets, now);
+    if (!targets) return 0;
+    let n = 0;
+    let plain: Buffer | null = null;
+    for (const [node, groups] of targets as Map<string, string[]>) {
+      if (node === this.node) {
+        n += this.broker.dispatchLocal(msg, new Set(groups));
+        continue;
+      }
+      const m = this.members.get(node);
+      if (!m || m.state === 'left' || m.state === 'stopped') continue;
+      const frame = groups.length ? encodeMessage(F.Forward, msg, now, groups) : (plain ??= encodeMessage(F.Forward, msg, now));
+      this.sendTo(m, frame);
+      this.stats.forwardedOut++;
+      n++;
+    }
+    return n;
+  }
+
+  /** Round robin over the nodes serving a share group, in name order (deterministic). */
+  private pickNode(key: string, nodes: Set<string>): string {
+    const list = [...nodes].filter((n) => n === this.node || this.members.get(n)?.state === 'running').sort();
+    const pool = list.length ? list : [...nodes].sort();
+    const i = this.rr.get(key) ?? 0;
+    this.rr.set(key, i + 1);
+    return pool[i % pool.length];
+  }
+
+  // ---- retained ---------------------------------------------------------------
+
+  /**
+   * A retained publish (or clear) on this node goes to every node. A node we
+   * do not forward it to may still have subscribers we do not know of yet
+   * (their route is in flight): the flag tells it to serve them, which closes
+   * the publish-then-subscribe race that loses retained messages in VerneMQ (#2251).
+   */
+  private replicateRetained(msg: Message, targets: Map<string, string[]> | null, now: number): void {
+    const deleted = msg.payload.length === 0;
+    let fwd: Buffer | null = null;
+    let notFwd: Buffer | null = null;
+    for (const m of this.members.values()) {
+      if (m.state === 'left' || m.state === 'stopped') continue;
+      const nf = !deleted && !targets?.has(m.node);
+      this.sendTo(m, nf ? (notFwd ??= encodeMessage(F.Retain, msg, now, [], false, true)) : (fwd ??= encodeMessage(F.Retain, msg, now, [], deleted, false)));
+    }
+  }
+
+  /** Last writer wins by the origin's receive time, then by publisher id. */
+  private mergeRetained(msg: Message, deleted: boolean, notForwarded: boolean): void {
+    const cur = this.broker.retained.get(msg.topic);
+    if (cur && (cur.receivedAt > msg.receivedAt || (cur.receivedAt === msg.receivedAt && cur.from > msg.from))) return;
+    if (deleted) msg.payload = Buffer.alloc(0);
+    this.broker.retained.put(msg);
+    if (notForwarded && !deleted) this.broker.retainedForLateSubscribers(msg);
+  }
+
+  // ---- client registry and session handoff --------------------------------------
+
+  /** A client connected here: claim its id cluster-wide. */
+  registered(clientId: string): void {
+    const at = this.now();
+    this.registry.set(clientId, { node: this.node, at });
+    this.broadcast(encodeJson(F.Register, { clientId, at, node: this.node }));
+  }
+
+  private onRegister(clientId: string, node: string, at: number): void {
+    const cur = this.registry.get(clientId);
+    if (cur && (cur.at > at || (cur.at === at && cur.node > node))) return; // ours is newer
+    this.registry.set(clientId, { node, at });
+    const s = this.broker.sessions.get(clientId);
+    if (!s) return;
+    // The newer connection elsewhere wins: our connection goes, the session moves there.
+    if (s.conn) this.broker.takenOver(s);
+    this.handOff(s, node);
+  }
+
+  private handOff(s: Session, node: string): void {
+    const m = this.members.get(node);
+    if (!m) return;
+    const now = this.now();
+    const body: HandoffBody = {
+      clientId: s.clientId,
+      expiry: s.expiryInterval,
+      subs: [...s.subscriptions.values()].map((x) => ({ key: x.raw, qos: x.qos, nl: x.noLocal, rap: x.retainAsPublished, rh: x.retainHandling, subId: x.subId })),
+      msgs: s.pending().map((d) => toWire(d.msg, now, d.qos)),
+    };
+    this.stats.handoffsOut++;
+    this.sendTo(m, encodeJson(F.Handoff, body));
+    this.event('handoff.out', { clientId: s.clientId, to: node, msgs: body.msgs.length });
+    this.broker.dropSession(s);
+  }
+
+  private onHandoff(from: string, h: HandoffBody): void {
+    this.stats.handoffsIn++;
+    const now = this.now();
+    const s = this.broker.sessions.get(h.clientId);
+    this.event('handoff.in', { clientId: h.clientId, from, msgs: h.msgs.length });
+    if (!s || s.expiryInterval === 0) {
+      // The client started clean here (or is gone): nothing to resume; the owed messages are dropped, counted.
+      for (const w of h.msgs) this.broker.countDrop(h.clientId, fromWire(w, now), 'no-session');
+      return;
+    }
+    this.broker.adoptSession(s, h.subs, h.msgs.map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })));
+  }
+
+  // ---- membership commands ----------------------------------------------------
+
+  /** `cluster join`: contact a node of an existing cluster (manual discovery). */
+  join(node: string, address: string): void {
+    const m = this.addMember(node, address);
+    if (m.state === 'left' || m.state === 'stopped') m.state = 'unreachable';
+    this.dial(m);
+  }
+
+  /** `cluster leave`: tell everyone, drop cluster data, stop dialing. */
+  leave(): void {
+    this.broadcast(encodeJson(F.Leave, { node: this.node }));
+    this.leaveLocal();
+  }
+
+  private leaveLocal(): void {
+    for (const m of this.members.values()) {
+      m.state = 'left';
+      m.link?.close();
+      this.routes.purge(m.node);
+    }
+    this.members.clear();
+    this.event('left', {});
+  }
+
+  /** `cluster force-leave NODE`: remove a (usually dead) node from the cluster. */
+  forceLeave(node: string): boolean {
+    const m = this.members.get(node);
+    if (!m) return false;
+    this.broadcast(encodeJson(F.Leave, { node, by: this.node }));
+    this.forget(node);
+    return true;
+  }
+
+  private forget(node: string): void {
+    const m = this.members.get(node);
+    if (!m) return;
+    m.state = 'left';
+    m.link?.close();
+    m.buffer = [];
+    this.routes.purge(node);
+    for (const [id, r] of this.registry) if (r.node === node) this.registry.delete(id);
+    this.event('member.left', { peer: node });
+  }
+
+  status(): { node: string; state: NodeState; address: string }[] {
+    const out: { node: string; state: NodeState; address: string }[] = [{ node: this.node, state: 'running', address: this.config.address }];
+    for (const m of this.members.values()) out.push({ node: m.node, state: m.state, address: m.address });
+    return out.sort((a, b) => (a.node < b.node ? -1 : 1));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+    for (const m of this.members.values()) m.link?.close();
+  }
+}

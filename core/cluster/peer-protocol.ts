@@ -1,0 +1,295 @@
+// The peer protocol between cluster nodes: length-prefixed frames
+// [u32 length][u8 type][body]. Control frames carry JSON; the hot frame
+// (a forwarded message) is a compact binary record. Anything malformed,
+// unknown or oversized closes the link; it never throws past decode().
+
+import type { Message, QoS } from '../message.ts';
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_FRAME = 64 * 1024 * 1024;
+
+export const enum F {
+  Hello = 1,
+  Auth = 2,
+  Ping = 3,
+  Routes = 4,
+  Forward = 5,
+  Retain = 6,
+  Members = 7,
+  Leave = 8,
+  Register = 9,
+  Handoff = 10,
+}
+
+export interface HelloBody {
+  v: number;
+  node: string;
+  address: string;
+  nonce: string;
+}
+export interface AuthBody {
+  mac: string;
+}
+export interface PingBody {
+  t: number;
+}
+/** Route changes of the sending node; `full` replaces everything known of it. */
+export interface RoutesBody {
+  full: boolean;
+  add: string[];
+  del: string[];
+}
+export interface MemberInfo {
+  node: string;
+  address: string;
+  state: 'running' | 'left';
+}
+export interface MembersBody {
+  members: MemberInfo[];
+}
+export interface LeaveBody {
+  node: string;
+  /** Set when another node forces `node` out. */
+  by?: string;
+}
+export interface RegisterBody {
+  clientId: string;
+  /** Connect time on the registering node's clock, and a tiebreak. */
+  at: number;
+  node: string;
+}
+export interface HandoffBody {
+  clientId: string;
+  subs: { key: string; qos: QoS; nl: boolean; rap: boolean; rh: 0 | 1 | 2; subId?: number }[];
+  expiry: number;
+  /** Undelivered messages, in order (inflight first). */
+  msgs: WireMessage[];
+}
+export interface WireMessage {
+  topic: string;
+  payload: string; // base64
+  qos: QoS;
+  retain: boolean;
+  from: string;
+  receivedAt: number;
+  expiresIn?: number;
+  props?: Message['props'];
+  /** Delivery QoS for handoffs. */
+  dq?: QoS;
+}
+
+export type Frame =
+  | { type: F.Hello; body: HelloBody }
+  | { type: F.Auth; body: AuthBody }
+  | { type: F.Ping; body: PingBody }
+  | { type: F.Routes; body: RoutesBody }
+  | { type: F.Forward; msg: Message; groups: string[] }
+  | { type: F.Retain; msg: Message; deleted: boolean; notForwarded: boolean }
+  | { type: F.Members; body: MembersBody }
+  | { type: F.Leave; body: LeaveBody }
+  | { type: F.Register; body: RegisterBody }
+  | { type: F.Handoff; body: HandoffBody };
+
+export function encodeJson(type: F, body: unknown): Buffer {
+  const json = Buffer.from(JSON.stringify(body));
+  const out = Buffer.allocUnsafe(5 + json.length);
+  out.writeUInt32BE(1 + json.length, 0);
+  out[4] = type;
+  json.copy(out, 5);
+  return out;
+}
+
+/**
+ * Binary message record: flags, topic, from, receivedAt, [expiry], [props JSON],
+ * group keys, payload. Used for Forward and Retain frames.
+ */
+export function encodeMessage(type: F.Forward | F.Retain, msg: Message, now: number, groups: string[] = [], deleted = false, notForwarded = false): Buffer {
+  const topic = Buffer.from(msg.topic);
+  const from = Buffer.from(msg.from);
+  const props = msg.props ? Buffer.from(JSON.stringify(msg.props, propReplacer)) : null;
+  const gs = groups.map((g) => Buffer.from(g));
+  let len = 1 + 1 + 2 + topic.length + 2 + from.length + 8 + 1 + 4 + msg.payload.length;
+  if (msg.expiresAt !== undefined) len += 4;
+  if (props) len += 4 + props.length;
+  for (const g of gs) len += 2 + g.length;
+  const out = Buffer.allocUnsafe(4 + len);
+  let o = 0;
+  out.writeUInt32BE(len, o);
+  o += 4;
+  out[o++] = type;
+  out[o++] = (msg.retain ? 1 : 0) | (msg.qos << 1) | (props ? 8 : 0) | (msg.expiresAt !== undefined ? 16 : 0) | (deleted ? 32 : 0) | (notForwarded ? 64 : 0);
+  o = putStr(out, o, topic);
+  o = putStr(out, o, from);
+  out.writeDoubleBE(msg.receivedAt, o);
+  o += 8;
+  if (msg.expiresAt !== undefined) {
+    out.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.round(msg.expiresAt - now))), o);
+    o += 4;
+  }
+  if (props) {
+    out.writeUInt32BE(props.length, o);
+    o += 4;
+    props.copy(out, o);
+    o += props.length;
+  }
+  out[o++] = gs.length;
+  for (const g of gs) o = putStr(out, o, g);
+  out.writeUInt32BE(msg.payload.length, o);
+  o += 4;
+  msg.payload.copy(out, o);
+  return out;
+}
+
+function putStr(out: Buffer, o: number, b: Buffer): number {
+  out.writeUInt16BE(b.length, o);
+  b.copy(out, o + 2);
+  return o + 2 + b.length;
+}
+
+// correlationData is a Buffer: carry it as base64 inside the props JSON.
+function propReplacer(this: unknown, k: string, v: unknown): unknown {
+  if (k === 'correlationData' && v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer') {
+    return { b64: Buffer.from((v as { data: number[] }).data).toString('base64') };
+  }
+  return v;
+}
+
+export class FrameError extends Error {}
+
+/** Splits a peer byte stream into frames. */
+export class FrameReader {
+  private buf: Buffer | null = null;
+
+  /** Returns the complete frames in `chunk` (plus what was buffered); throws FrameError on garbage. */
+  push(chunk: Buffer, now: number, out: Frame[]): void {
+    let b = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    let o = 0;
+    while (b.length - o >= 4) {
+      const len = b.readUInt32BE(o);
+      if (len < 1 || len > MAX_FRAME) throw new FrameError(`bad frame length ${len}`);
+      if (b.length - o - 4 < len) break;
+      out.push(decode(b.subarray(o + 4, o + 4 + len), now));
+      o += 4 + len;
+    }
+    this.buf = o < b.length ? Buffer.from(b.subarray(o)) : null;
+    b = null as unknown as Buffer;
+  }
+}
+
+function json<T>(body: Buffer, check: (x: any) => boolean): T {
+  let x: unknown;
+  try {
+    x = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new FrameError('bad JSON');
+  }
+  if (typeof x !== 'object' || x === null || !check(x)) throw new FrameError('bad frame body');
+  return x as T;
+}
+
+const str = (v: unknown) => typeof v === 'string';
+const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+const strs = (v: unknown) => Array.isArray(v) && v.every(str);
+
+export function decode(f: Buffer, now: number): Frame {
+  const type = f[0] as F;
+  const body = f.subarray(1);
+  switch (type) {
+    case F.Hello:
+      return { type, body: json<HelloBody>(body, (x) => num(x.v) && str(x.node) && str(x.address) && str(x.nonce)) };
+    case F.Auth:
+      return { type, body: json<AuthBody>(body, (x) => str(x.mac)) };
+    case F.Ping:
+      return { type, body: json<PingBody>(body, (x) => num(x.t)) };
+    case F.Routes:
+      return { type, body: json<RoutesBody>(body, (x) => typeof x.full === 'boolean' && strs(x.add) && strs(x.del)) };
+    case F.Members:
+      return {
+        type,
+        body: json<MembersBody>(body, (x) => Array.isArray(x.members) && x.members.every((m: any) => m && str(m.node) && str(m.address) && (m.state === 'running' || m.state === 'left'))),
+      };
+    case F.Leave:
+      return { type, body: json<LeaveBody>(body, (x) => str(x.node) && (x.by === undefined || str(x.by))) };
+    case F.Register:
+      return { type, body: json<RegisterBody>(body, (x) => str(x.clientId) && num(x.at) && str(x.node)) };
+    case F.Handoff:
+      return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && Array.isArray(x.msgs) && num(x.expiry)) };
+    case F.Forward:
+    case F.Retain: {
+      try {
+        return decodeMessage(type, body, now);
+      } catch (e) {
+        if (e instanceof FrameError) throw e;
+        throw new FrameError('truncated message frame');
+      }
+    }
+    default:
+      throw new FrameError(`unknown frame type ${type}`);
+  }
+}
+
+function decodeMessage(type: F.Forward | F.Retain, b: Buffer, now: number): Frame {
+  let o = 0;
+  const flags = b[o++];
+  const qos = ((flags >> 1) & 3) as QoS;
+  if (qos > 2) throw new FrameError('bad QoS');
+  const getStr = (): string => {
+    const n = b.readUInt16BE(o);
+    if (o + 2 + n > b.length) throw new FrameError('string overruns frame');
+    const s = b.toString('utf8', o + 2, o + 2 + n);
+    o += 2 + n;
+    return s;
+  };
+  const topic = getStr();
+  const from = getStr();
+  const receivedAt = b.readDoubleBE(o);
+  o += 8;
+  const msg: Message = { topic, from, receivedAt, qos, retain: (flags & 1) === 1, payload: Buffer.alloc(0) };
+  if (flags & 16) {
+    msg.expiresAt = now + b.readUInt32BE(o);
+    o += 4;
+  }
+  if (flags & 8) {
+    const n = b.readUInt32BE(o);
+    o += 4;
+    if (o + n > b.length) throw new FrameError('properties overrun frame');
+    msg.props = parseProps(b.toString('utf8', o, o + n));
+    o += n;
+  }
+  const groups: string[] = [];
+  const ng = b[o++];
+  for (let i = 0; i < ng; i++) groups.push(getStr());
+  const n = b.readUInt32BE(o);
+  o += 4;
+  if (o + n !== b.length) throw new FrameError('payload length mismatch');
+  msg.payload = Buffer.from(b.subarray(o, o + n));
+  if (type === F.Forward) return { type, msg, groups };
+  return { type, msg, deleted: (flags & 32) !== 0, notForwarded: (flags & 64) !== 0 };
+}
+
+function parseProps(s: string): Message['props'] {
+  let p: any;
+  try {
+    p = JSON.parse(s);
+  } catch {
+    throw new FrameError('bad properties');
+  }
+  if (typeof p !== 'object' || p === null) throw new FrameError('bad properties');
+  if (p.correlationData && typeof p.correlationData.b64 === 'string') p.correlationData = Buffer.from(p.correlationData.b64, 'base64');
+  return p;
+}
+
+export function toWire(msg: Message, now: number, dq?: QoS): WireMessage {
+  const w: WireMessage = { topic: msg.topic, payload: msg.payload.toString('base64'), qos: msg.qos, retain: msg.retain, from: msg.from, receivedAt: msg.receivedAt };
+  if (msg.expiresAt !== undefined) w.expiresIn = Math.max(0, msg.expiresAt - now);
+  if (msg.props) w.props = JSON.parse(JSON.stringify(msg.props, propReplacer));
+  if (dq !== undefined) w.dq = dq;
+  return w;
+}
+
+export function fromWire(w: WireMessage, now: number): Message {
+  const m: Message = { topic: String(w.topic), payload: Buffer.from(String(w.payload), 'base64'), qos: (w.qos & 3) as QoS, retain: !!w.retain, from: String(w.from), receivedAt: Number(w.receivedAt) };
+  if (typeof w.expiresIn === 'number') m.expiresAt = now + w.expiresIn;
+  if (w.props) m.props = parseProps(JSON.stringify(w.props));
+  return m;
+}
