@@ -289,19 +289,20 @@ export class Network {
 
   // ---- connections ----------------------------------------------------
 
-  listen(host: string, l: Listener): void {
-    this.listeners.set(host, l);
+  /** Registers what accepts connections on `host` (port: default MQTT, or e.g. 'cluster'). */
+  listen(host: string, l: Listener, port?: string): void {
+    this.listeners.set(port ? `${host}:${port}` : host, l);
   }
 
-  unlisten(host: string): void {
-    this.listeners.delete(host);
+  unlisten(host: string, port?: string): void {
+    this.listeners.delete(port ? `${host}:${port}` : host);
   }
 
   /**
    * Opens a connection from `from` to `to` (optionally through `via`).
    * The endpoint gets onOpen after one round trip, or onClose('refused'|'timeout').
    */
-  connect(from: SimHost, to: SimHost, endpoint: StreamEndpoint, via?: string): void {
+  connect(from: SimHost, to: SimHost, endpoint: StreamEndpoint, via?: string, port?: string): void {
     const w = this.world;
     const fwd = this.pathState(from.name, to.name, via);
     const back = this.pathState(to.name, from.name, via);
@@ -313,7 +314,7 @@ export class Network {
       return;
     }
     const rtt = this.latency(from.name, to.name, via) + this.latency(to.name, from.name, via);
-    const listener = this.listeners.get(to.name);
+    const listener = this.listeners.get(port ? `${to.name}:${port}` : to.name);
     if (to.state === 'crashed' || !listener) {
       w.at(w.now + rtt, from, () => {
         if (from.epoch === fromEpoch) endpoint.onClose('refused');

@@ -3,7 +3,9 @@
 // Faults are methods (partition, heal, crash, restart, pause, skew, clog);
 // time moves only inside sleep/until/step.
 
+import { createHmac } from 'node:crypto';
 import { Broker } from '../core/broker.ts';
+import { defaultClusterConfig, type ClusterConfig } from '../core/cluster/cluster.ts';
 import type { BrokerConfig } from '../core/config.ts';
 import type { Env } from '../core/env.ts';
 import { EventQueue, type EventHandler } from './event-queue.ts';
@@ -29,6 +31,14 @@ export interface SimBroker {
   host: SimHost;
   broker: Broker | null;
   config: Partial<BrokerConfig>;
+  /** Set for clustered nodes; the address is `${name}:cluster`. */
+  cluster?: Partial<ClusterConfig>;
+}
+
+export interface SimClusterOptions {
+  secret?: string;
+  broker?: Partial<BrokerConfig>;
+  cluster?: Partial<ClusterConfig>;
 }
 
 /** Runs a closure on a host when due, unless that host crashed meanwhile; held while paused. */
@@ -95,17 +105,33 @@ export class World {
 
   // ---- building the world ---------------------------------------------
 
-  addBroker(name: string, config: Partial<BrokerConfig> = {}): SimBroker {
+  addBroker(name: string, config: Partial<BrokerConfig> = {}, cluster?: Partial<ClusterConfig>): SimBroker {
     if (this.brokers.has(name)) throw new Error(`broker ${name} exists`);
     const host = this.host(name, true);
-    const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config } };
+    const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config }, cluster };
     this.brokers.set(name, b);
     this.boot(b);
     return b;
   }
 
+  /** Brokers that form one cluster by static discovery (each lists all as seeds). */
+  addCluster(names: string[], opts: SimClusterOptions = {}): SimBroker[] {
+    const seeds = names.map((n) => ({ node: n, address: `${n}:cluster` }));
+    return names.map((n) => this.addBroker(n, opts.broker ?? {}, { secret: opts.secret ?? 'sim-secret', seeds, ...opts.cluster }));
+  }
+
   private boot(b: SimBroker): void {
     const env: Env = { clock: b.host, random: this.rng(`broker/${b.name}/${b.host.epoch}`) };
+    if (b.cluster) {
+      const host = b.host;
+      env.crypto = { hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest('hex') };
+      env.peers = {
+        connect: (address, h) => {
+          const [to, port] = address.split(':');
+          this.network.connect(host, this.host(to, true), { onOpen: (s) => h.open(s), onData: (bytes) => h.data(bytes), onClose: () => h.closed() }, undefined, port);
+        },
+      };
+    }
     const broker = new Broker(env, b.config);
     broker.hooks = {
       onDrop: (clientId, msg, reason) => {
@@ -116,6 +142,21 @@ export class World {
     };
     b.broker = broker;
     b.host.start();
+    if (b.cluster) {
+      const cfg: ClusterConfig = { ...defaultClusterConfig(`${b.name}:cluster`), ...b.cluster, address: `${b.name}:cluster` };
+      const cluster = broker.joinCluster(cfg);
+      cluster.onEvent = (type, detail) => this.record({ type: `cluster.${type}`, node: b.name, ...detail });
+      this.network.listen(
+        b.name,
+        {
+          accept: (sock: SimSocket): StreamEndpoint => {
+            const link = cluster.acceptPeer(sock);
+            return { onData: (bytes) => link.receive(bytes), onClose: () => link.transportClosed() };
+          },
+        },
+        'cluster',
+      );
+    }
     this.network.listen(b.name, {
       accept: (sock: SimSocket): StreamEndpoint => {
         const conn = broker.accept(sock, sock.peer.host.name);

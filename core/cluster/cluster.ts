@@ -70,6 +70,9 @@ interface Member {
   /** Frames for it while unreachable. */
   buffer: Buffer[];
   dialing: boolean;
+  /** Identifies the current dial attempt; results of abandoned attempts are ignored. */
+  attempt: number;
+  dialStarted: number;
 }
 
 export interface ClusterStats {
@@ -228,7 +231,7 @@ export class Cluster {
   private addMember(node: string, address: string): Member {
     let m = this.members.get(node);
     if (!m) {
-      m = { node, address, state: 'unreachable', link: null, downSince: this.now(), buffer: [], dialing: false };
+      m = { node, address, state: 'unreachable', link: null, downSince: this.now(), buffer: [], dialing: false, attempt: 0, dialStarted: 0 };
       this.members.set(node, m);
     } else if (address) m.address = address;
     return m;
@@ -242,16 +245,24 @@ export class Cluster {
   }
 
   private dial(m: Member): void {
-    if (m.dialing || m.link || this.stopped) return;
+    if (m.link || this.stopped) return;
+    // A connect into a partition can hang for the transport's whole timeout: give up sooner and retry.
+    if (m.dialing && this.now() - m.dialStarted < this.config.heartbeatTimeoutMs) return;
+    const attempt = ++m.attempt;
     m.dialing = true;
+    m.dialStarted = this.now();
     let link: PeerLink | null = null;
     this.broker.env.peers!.connect(m.address, {
       open: (sink) => {
+        if (attempt !== m.attempt || m.link) {
+          sink.close();
+          return;
+        }
         link = new PeerLink(this, sink, true, m.node);
       },
       data: (b) => link?.receive(b),
       closed: () => {
-        m.dialing = false;
+        if (attempt === m.attempt) m.dialing = false;
         link?.transportClosed();
       },
     });
