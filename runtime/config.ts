@@ -13,6 +13,27 @@ export interface RuntimeConfig extends BrokerConfig {
   };
   /** Bytes a client may leave unread before it is disconnected as a slow consumer. */
   maxWriteBuffer: number;
+  cluster: RuntimeClusterConfig;
+}
+
+/** Clustering over TCP (see core/cluster/cluster.ts). */
+export interface RuntimeClusterConfig {
+  enabled: boolean;
+  /** Bind address of the peer listener. */
+  host: string;
+  /** Peer listener port (0 = any free port; then other nodes cannot list it as a seed). */
+  port: number;
+  /** The "host:port" other nodes dial to reach this one; '' = 127.0.0.1:<port>. */
+  advertise: string;
+  /** Shared secret of the cluster; required when enabled. */
+  secret: string;
+  /** static: `seeds` are every node of the cluster; manual: `seeds` are only nodes to contact to join. */
+  discovery: 'static' | 'manual';
+  /** `name@host:port` entries; this node may be among them. */
+  seeds: string[];
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  autocleanMs: number;
 }
 
 const port = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535 ? null : 'must be a port number 0-65535');
@@ -20,6 +41,39 @@ const host = (v: unknown) => (typeof v === 'string' && v.length > 0 ? null : 'mu
 const bool = (v: unknown) => (typeof v === 'boolean' ? null : 'must be true or false');
 const path = (v: unknown) => (typeof v === 'string' && v.startsWith('/') ? null : 'must start with /');
 const bytes = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 65536 ? null : 'must be an integer >= 65536');
+const int = (min: number, max: number) => (v: unknown) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `must be an integer in [${min}, ${max}]`;
+const str = (v: unknown) => (typeof v === 'string' ? null : 'must be a string');
+const hostPort = (v: unknown) => (v === '' || (typeof v === 'string' && parseHostPort(v) !== null) ? null : 'must be "host:port" (or empty for 127.0.0.1:<port>)');
+const discovery = (v: unknown) => (v === 'static' || v === 'manual' ? null : 'must be one of static, manual');
+const seeds = (v: unknown) => {
+  if (!Array.isArray(v)) return 'must be a list of "name@host:port" strings';
+  const bad = v.filter((x) => parseSeed(x) === null);
+  if (bad.length) return `must be a list of "name@host:port" strings; bad: ${bad.map((x) => JSON.stringify(x)).join(', ')}`;
+  const names = v.map((x) => parseSeed(x)!.node);
+  const dup = names.filter((n, i) => names.indexOf(n) !== i);
+  return dup.length ? `node ${JSON.stringify(dup[0])} listed twice` : null;
+};
+
+/** "host:port" or "[v6]:port" → parts; null if malformed (port must be 1-65535). */
+export function parseHostPort(s: string): { host: string; port: number } | null {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:@/\[\]]+)):(\d{1,5})$/.exec(s);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return null;
+  return { host: m[1] ?? m[2], port };
+}
+
+/** "name@host:port" → seed; null if malformed. */
+export function parseSeed(s: unknown): { node: string; address: string } | null {
+  if (typeof s !== 'string') return null;
+  const at = s.indexOf('@');
+  if (at < 0) return null;
+  const node = s.slice(0, at);
+  const address = s.slice(at + 1);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(node) || parseHostPort(address) === null) return null;
+  return { node, address };
+}
 
 export const runtimeSchema: Record<string, unknown> = {
   ...brokerSchema,
@@ -28,6 +82,18 @@ export const runtimeSchema: Record<string, unknown> = {
     ws: { enabled: bool, host, port, path },
   },
   maxWriteBuffer: bytes,
+  cluster: {
+    enabled: bool,
+    host,
+    port,
+    advertise: hostPort,
+    secret: str,
+    discovery,
+    seeds,
+    heartbeatIntervalMs: int(10, 600_000),
+    heartbeatTimeoutMs: int(50, 3_600_000),
+    autocleanMs: int(1000, 30 * 86_400_000),
+  },
 };
 
 export function defaultRuntimeConfig(): RuntimeConfig {
@@ -38,11 +104,28 @@ export function defaultRuntimeConfig(): RuntimeConfig {
       ws: { enabled: true, host: '0.0.0.0', port: 8083, path: '/mqtt' },
     },
     maxWriteBuffer: 16 * 1024 * 1024,
+    cluster: {
+      enabled: false,
+      host: '0.0.0.0',
+      port: 4370,
+      advertise: '',
+      secret: '',
+      discovery: 'static',
+      seeds: [],
+      heartbeatIntervalMs: 1000,
+      heartbeatTimeoutMs: 5000,
+      autocleanMs: 300_000,
+    },
   };
 }
 
 export function runtimeConfig(overrides?: unknown): RuntimeConfig {
   const { value, errors } = mergeChecked(runtimeSchema, defaultRuntimeConfig(), overrides);
+  const c = value.cluster;
+  if (c.enabled) {
+    if (c.secret === '') errors.push('cluster.secret: required when clustering is enabled (config file, --cluster-secret or MQTTLAB_CLUSTER_SECRET); every node of the cluster needs the same one');
+    if (c.heartbeatTimeoutMs <= c.heartbeatIntervalMs) errors.push(`cluster.heartbeatTimeoutMs: must be greater than cluster.heartbeatIntervalMs (${c.heartbeatIntervalMs}) (got ${c.heartbeatTimeoutMs})`);
+  }
   if (errors.length) throw new ConfigError(errors);
   return value;
 }
@@ -58,6 +141,6 @@ export function readConfigFile(file: string): unknown {
 }
 
 export function brokerPart(c: RuntimeConfig): BrokerConfig {
-  const { listeners: _l, maxWriteBuffer: _m, ...b } = c;
+  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, ...b } = c;
   return b;
 }

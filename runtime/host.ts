@@ -1,8 +1,8 @@
 // Real-world implementations of the core's Env: a monotonic wall clock,
 // timers that survive Node's 24.8-day setTimeout ceiling, crypto randomness.
 
-import { randomBytes } from 'node:crypto';
-import type { Clock, Env, Random, Timer, Logger } from '../core/env.ts';
+import { randomBytes, createHmac } from 'node:crypto';
+import type { Clock, Crypto, Env, Random, Timer, Logger } from '../core/env.ts';
 
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
@@ -42,6 +42,11 @@ export class CryptoRandom implements Random {
     return v / 0x100000000;
   }
 }
+
+/** HMAC for the cluster's peer authentication (the simulator uses the same). */
+export const nodeCrypto: Crypto = {
+  hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest('hex'),
+};
 
 export const consoleLogger: Logger = {
   info: (m) => console.log(`${new Date().toISOString()} info ${m}`),

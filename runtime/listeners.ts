@@ -16,7 +16,8 @@ export interface ListenerOptions {
   maxWriteBuffer: number;
 }
 
-class SocketSink implements ByteSink {
+/** Socket → core byte sink: writes corked per event-loop turn; too much unread output calls `onSlow`. */
+export class SocketSink implements ByteSink {
   conn: Connection | null = null;
   private corked = false;
   constructor(private socket: net.Socket, private maxBuffer: number, private onSlow: () => void) {}

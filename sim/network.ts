@@ -41,6 +41,9 @@ export class SimSocket implements ByteSink, EventHandler {
   /** Since when data sent by this side has gone unacknowledged (blocked path or dead peer). */
   unackedSince = -1;
   bytesSent = 0;
+  /** False until the application has the socket; segments wait in `early`. */
+  ready = false;
+  private early: Segment[] | null = null;
   /** Cached link state for this direction (latency stream). */
   link: LinkState | undefined = undefined;
 
@@ -99,6 +102,25 @@ export class SimSocket implements ByteSink, EventHandler {
     }
     this.peer.unackedSince = -1;
     if (!this.open) return;
+    if (!this.ready) {
+      // Arrived before the application took the socket (accept / connect completion): the kernel buffers it.
+      (this.early ??= []).push(seg as Segment);
+      return;
+    }
+    this.take(seg as Segment);
+  }
+
+  /** The application takes the socket: buffered segments are handed over in order. */
+  attach(ep: StreamEndpoint, opened?: () => void): void {
+    this.endpoint = ep;
+    this.ready = true;
+    opened?.();
+    const early = this.early;
+    this.early = null;
+    if (early) for (const seg of early) if (this.open) this.take(seg);
+  }
+
+  private take(seg: Segment): void {
     const ep = this.endpoint;
     if (seg === FIN || seg === RST) {
       this.open = false;
@@ -326,17 +348,17 @@ export class Network {
     const srv = new SimSocket(this, to, id, via);
     c.peer = srv;
     srv.peer = c;
-    c.endpoint = endpoint;
     this.track(from, c);
     this.track(to, srv);
     // The server's kernel completes the handshake; the application accepts
     // when it next runs (later, if the process is paused).
     w.at(w.now + rtt / 2, to, () => {
       if (!srv.alive || !srv.open) return;
-      srv.endpoint = listener.accept(srv);
+      srv.attach(listener.accept(srv));
     });
     w.at(w.now + rtt, from, () => {
-      if (c.open && c.alive) endpoint.onOpen?.(c);
+      if (!c.open || !c.alive) return;
+      c.attach(endpoint, () => endpoint.onOpen?.(c));
     });
   }
 
