@@ -237,7 +237,8 @@ export class Broker {
   /** Routes an application message to every matching session (and, clustered, node); returns how many got it. */
   publish(msg: Message): number {
     if (msg.retain && this.config.features.retainAvailable) this.retained.put(msg);
-    if (this.cluster) return this.cluster.route(msg);
+    // $SYS is this node's own statistics: neither replicated nor forwarded (peers would overwrite each other's).
+    if (this.cluster && !msg.topic.startsWith('$SYS/')) return this.cluster.route(msg);
     return this.router.route(msg, this.deliverTo);
   }
 

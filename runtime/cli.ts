@@ -20,6 +20,14 @@ start options:
   --ws-port N       MQTT over WebSocket port, path /mqtt (default 8083)
   --no-ws           disable the WebSocket listener
   --no-tcp          disable the TCP listener
+
+cluster options (see README "Run a cluster"):
+  --cluster-port N      peer port; enables clustering (default 4370)
+  --cluster-host ADDR   bind address of the peer port (default 0.0.0.0)
+  --advertise HOST:PORT the address other nodes dial (default 127.0.0.1:<cluster port>)
+  --seeds LIST          comma-separated name@host:port of the cluster's nodes (this one may be
+                        included); enables clustering
+  --cluster-secret S    shared secret of the cluster (or env MQTTLAB_CLUSTER_SECRET)
 `;
 
 function int(name: string, v: string | undefined): number | undefined {
@@ -41,6 +49,11 @@ async function start(argv: string[]): Promise<void> {
       'ws-port': { type: 'string' },
       'no-ws': { type: 'boolean' },
       'no-tcp': { type: 'boolean' },
+      'cluster-port': { type: 'string' },
+      'cluster-host': { type: 'string' },
+      advertise: { type: 'string' },
+      seeds: { type: 'string' },
+      'cluster-secret': { type: 'string' },
     },
   });
   const file = values.config ? (readConfigFile(values.config) as Record<string, any>) ?? {} : {};
@@ -57,6 +70,28 @@ async function start(argv: string[]): Promise<void> {
   if (wp !== undefined) ws.port = wp;
   if (values['no-ws']) ws.enabled = false;
   if (values['no-tcp']) tcp.enabled = false;
+  if (cfg.cluster !== undefined && (typeof cfg.cluster !== 'object' || cfg.cluster === null || Array.isArray(cfg.cluster))) {
+    throw new ConfigError(['cluster: must be an object']);
+  }
+  const cl: Record<string, any> = (cfg.cluster ??= {});
+  const cp = int('cluster-port', values['cluster-port']);
+  if (cp !== undefined) {
+    cl.port = cp;
+    cl.enabled = true;
+  }
+  if (values.seeds !== undefined) {
+    cl.seeds = values.seeds
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    cl.enabled = true;
+  }
+  if (values['cluster-host'] !== undefined) cl.host = values['cluster-host'];
+  if (values.advertise !== undefined) cl.advertise = values.advertise;
+  const envSecret = process.env.MQTTLAB_CLUSTER_SECRET;
+  if (values['cluster-secret'] !== undefined) cl.secret = values['cluster-secret'];
+  else if (envSecret) cl.secret = envSecret;
+  if (Object.keys(cl).length === 0) delete cfg.cluster;
 
   const server = await startServer(cfg);
   const c = server.config;
@@ -64,7 +99,8 @@ async function start(argv: string[]): Promise<void> {
     `mqttlab ${VERSION} node ${c.node}: ` +
       [server.tcpPort !== undefined && `mqtt://${c.listeners.tcp.host}:${server.tcpPort}`, server.wsPort !== undefined && `ws://${c.listeners.ws.host}:${server.wsPort}${c.listeners.ws.path}`]
         .filter(Boolean)
-        .join(' '),
+        .join(' ') +
+      (server.cluster ? ` cluster ${c.cluster.advertise} (peer port ${c.cluster.host}:${server.clusterPort})` : ''),
   );
   let stopping = false;
   const stop = async (sig: string) => {

@@ -102,3 +102,64 @@ export function checkOnlySubscribed(events: Ev[]): Violation[] {
 export function checkSafety(events: Ev[], expect: Expectation[]): Violation[] {
   return [...checkNoLoss(events, expect), ...checkNoQos2Duplicates(events), ...checkOrder(events), ...checkOnlySubscribed(events)];
 }
+
+export interface PhaseStats {
+  phase: string;
+  published: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  maxDelayMs: number;
+}
+
+/**
+ * Per-phase figures from the history: publishes acknowledged in the phase,
+ * their deliveries (whenever they arrived), losses against `expect`, and
+ * duplicate deliveries of one message to one client.
+ */
+export function phaseStats(events: Ev[], phases: { name: string; from: number; to: number }[], expect: Expectation[]): PhaseStats[] {
+  const invoked = new Map<string, Ev>();
+  const deliveries = new Map<string, Ev[]>();
+  const oks: Ev[] = [];
+  for (const e of events) {
+    if (e.type === 'pub.invoke') invoked.set(e.id as string, e);
+    else if (e.type === 'pub.ok') oks.push(e);
+    else if (e.type === 'deliver' && !e.retain) {
+      const k = e.id as string;
+      let l = deliveries.get(k);
+      if (!l) deliveries.set(k, (l = []));
+      l.push(e);
+    }
+  }
+  const lostIds = new Set(checkNoLoss(events, expect).map((v) => `${v.excerpt[0].id}`));
+  return phases.map((ph) => {
+    let published = 0;
+    let delivered = 0;
+    let duplicated = 0;
+    let lost = 0;
+    let maxDelayMs = 0;
+    for (const ok of oks) {
+      const inv = invoked.get(ok.id as string);
+      if (!inv || inv.t < ph.from || inv.t >= ph.to) continue;
+      published++;
+      if (lostIds.has(inv.id as string)) lost++;
+      const ds = deliveries.get(inv.id as string) ?? [];
+      delivered += ds.length;
+      const seen = new Set<string>();
+      for (const d of ds) {
+        if (seen.has(d.c as string)) duplicated++;
+        seen.add(d.c as string);
+        maxDelayMs = Math.max(maxDelayMs, d.t - inv.t);
+      }
+    }
+    return { phase: ph.name, published, delivered, lost, duplicated, maxDelayMs: Math.round(maxDelayMs) };
+  });
+}
+
+export function formatPhases(rows: PhaseStats[]): string {
+  const head = ['phase', 'published', 'delivered', 'lost', 'dup', 'max delay'];
+  const lines = rows.map((r) => [r.phase, r.published, r.delivered, r.lost, r.duplicated, `${r.maxDelayMs} ms`].map(String));
+  const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [fmt(head), ...lines.map(fmt)].join('\n');
+}

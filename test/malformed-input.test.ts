@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import type { Packet, IConnectPacket, IPublishPacket, ISubscribePacket, IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
 import type { Broker } from '../core/broker.ts';
 import type { CloseCause } from '../core/connection.ts';
-import { TestClient, newBroker, encode, decodeAll, type Version } from './helpers/core-client.ts';
+import { TestClient, newBroker, encode, decodeAll, splitFrames, type Version } from './helpers/core-client.ts';
 
 // ---------------------------------------------------------------------------
 // Vocabulary of the "valid" streams: small, so things collide.
@@ -696,6 +696,22 @@ describe('malformed input: reproductions', () => {
     c.connect('dup-expiry', { properties: { sessionExpiryInterval: 60 } });
     c.sendRaw(Buffer.from([0xe0, 12, 0x00, 10, 0x11, 0, 0, 0, 10, 0x11, 0, 0, 0, 20]));
     checkInvariants(broker);
+    freshMessageGetsThrough(sub, pub);
+  });
+
+  it('v5: the closing DISCONNECT respects the client\'s Maximum Packet Size [MQTT-3.1.2-24]', () => {
+    const { broker, sub, pub } = setupWorld(5);
+    const c = new TestClient(broker, 5, 'small');
+    const ack = c.connect('small-packets', { properties: { maximumPacketSize: 32 } });
+    expect(ack.reasonCode).toBe(0);
+    c.sendRaw(Buffer.from([0x30, 0xff, 0xff, 0x7f])); // 2 MiB: over the broker's limit
+    expect(c.closed).toBe(true);
+    const { frames } = splitFrames(c.sink.allBytes());
+    const last = decodeAll(frames[frames.length - 1], 5).packets[0] as IDisconnectPacket;
+    expect(last.cmd).toBe('disconnect');
+    expect(last.reasonCode).toBe(0x95);
+    // The Reason String is optional; it must go rather than push the packet over the client's limit.
+    for (const f of frames) expect(f.length, `${f.subarray(0, 1).toString('hex')}… is ${f.length} bytes`).toBeLessThanOrEqual(32);
     freshMessageGetsThrough(sub, pub);
   });
 

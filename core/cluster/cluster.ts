@@ -19,6 +19,7 @@ import {
   PROTOCOL_VERSION,
   encodeJson,
   encodeMessage,
+  encodeSeq,
   toWire,
   fromWire,
   type Frame,
@@ -67,8 +68,14 @@ interface Member {
   link: PeerLink | null;
   /** When it became unreachable (broker clock). */
   downSince: number;
-  /** Frames for it while unreachable. */
-  buffer: Buffer[];
+  /** Incarnation of the peer our sequence state refers to. */
+  peerInc: string;
+  /** Reliable frames sent and not yet acknowledged, oldest first: resent when the link comes back. */
+  unacked: { seq: number; frame: Buffer }[];
+  outSeq: number;
+  /** Highest in-order Seq frame received from the peer's current incarnation. */
+  inSeq: number;
+  sinceAck: number;
   dialing: boolean;
   /** Identifies the current dial attempt; results of abandoned attempts are ignored. */
   attempt: number;
@@ -91,6 +98,7 @@ class PeerLink {
   state: 'hello' | 'authed' | 'closed' = 'hello';
   peer = '';
   peerAddress = '';
+  peerInc = '';
   private reader = new FrameReader();
   private frames: Frame[] = [];
   readonly nonce: string;
@@ -106,8 +114,14 @@ class PeerLink {
   ) {
     this.nonce = randomHex(c.broker, 16);
     this.lastRx = c.now();
-    this.write(encodeJson(F.Hello, { v: PROTOCOL_VERSION, node: c.node, address: c.config.address, nonce: this.nonce }));
+    this.write(encodeJson(F.Hello, { v: PROTOCOL_VERSION, node: c.node, address: c.config.address, nonce: this.nonce, inc: c.incarnation }));
+    // Heartbeats only watch authenticated links: one that never completes the handshake is cut here.
+    this.helloTimer = c.broker.env.clock.setTimer(c.config.heartbeatTimeoutMs, () => {
+      if (this.state === 'hello') this.fail(`no handshake within ${c.config.heartbeatTimeoutMs} ms`);
+    });
   }
+
+  private helloTimer: Timer | null = null;
 
   write(b: Buffer): void {
     if (this.state !== 'closed') this.sink.write(b);
@@ -140,6 +154,7 @@ class PeerLink {
         if (f.body.node === this.c.node) return this.fail('connected to itself');
         this.peer = f.body.node;
         this.peerAddress = f.body.address;
+        this.peerInc = f.body.inc;
         this.write(encodeJson(F.Auth, { mac: this.c.mac(f.body.nonce, this.c.node) }));
         this.sentAuth = true;
         if (this.gotAuth) this.c.linkUp(this);
@@ -168,6 +183,7 @@ class PeerLink {
     if (this.state === 'closed') return;
     const was = this.state;
     this.state = 'closed';
+    this.helloTimer?.cancel();
     this.sink.close();
     if (was === 'authed') this.c.linkDown(this);
   }
@@ -176,6 +192,7 @@ class PeerLink {
     if (this.state === 'closed') return;
     const was = this.state;
     this.state = 'closed';
+    this.helloTimer?.cancel();
     if (was === 'authed') this.c.linkDown(this);
   }
 }
@@ -196,12 +213,14 @@ export class Cluster {
   private timer: Timer | null = null;
   private stopped = false;
   onEvent: ((type: string, detail: Record<string, string | number>) => void) | null = null;
+  readonly incarnation: string;
 
   constructor(
     readonly broker: Broker,
     readonly config: ClusterConfig,
   ) {
     if (!broker.env.crypto || !broker.env.peers) throw new Error('a clustered broker needs env.crypto and env.peers');
+    this.incarnation = randomHex(broker, 8);
     for (const s of config.seeds) if (s.node !== this.node) this.addMember(s.node, s.address);
     broker.router.onRouteChange = (key, added) => this.localRoute(key, added);
     for (const k of broker.router.routeKeys()) this.routes.add(this.node, k);
@@ -231,7 +250,7 @@ export class Cluster {
   private addMember(node: string, address: string): Member {
     let m = this.members.get(node);
     if (!m) {
-      m = { node, address, state: 'unreachable', link: null, downSince: this.now(), buffer: [], dialing: false, attempt: 0, dialStarted: 0 };
+      m = { node, address, state: 'unreachable', link: null, downSince: this.now(), peerInc: '', unacked: [], outSeq: 0, inSeq: 0, sinceAck: 0, dialing: false, attempt: 0, dialStarted: 0 };
       this.members.set(node, m);
     } else if (address) m.address = address;
     return m;
@@ -283,6 +302,13 @@ export class Cluster {
     }
     l.state = 'authed';
     m.link = l;
+    if (m.peerInc !== l.peerInc) {
+      // First contact, or the peer restarted: its state is new, so is our sequence state with it.
+      if (m.peerInc && m.unacked.length) this.countDropped('peer-restarted', m.unacked.length);
+      m.unacked = [];
+      m.inSeq = 0;
+      m.peerInc = l.peerInc;
+    }
     const wasDown = m.state === 'unreachable' || m.state === 'stopped';
     const healed = wasDown && m.downSince > 0 && this.everUp.has(m.node);
     m.state = 'running';
@@ -295,8 +321,12 @@ export class Cluster {
     const now = this.now();
     for (const r of this.broker.retained.all()) l.write(encodeMessage(F.Retain, r, now));
     for (const [clientId, reg] of this.registry) if (reg.node === this.node) l.write(encodeJson(F.Register, { clientId, at: reg.at, node: this.node }));
-    for (const b of m.buffer) l.write(b);
-    m.buffer = [];
+    // What the link lost (or never carried) goes again; the peer drops what it already has.
+    for (const u of m.unacked) l.write(u.frame);
+  }
+
+  private countDropped(reason: string, n: number): void {
+    this.broker.stats.dropped[reason] = (this.broker.stats.dropped[reason] ?? 0) + n;
   }
 
   private everUp = new Set<string>();
@@ -327,7 +357,6 @@ export class Cluster {
   private tick = (): void => {
     if (this.stopped) return;
     const now = this.now();
-    const ping = encodeJson(F.Ping, { t: now });
     for (const m of this.members.values()) {
       if (m.state === 'left') continue;
       const l = m.link;
@@ -335,7 +364,10 @@ export class Cluster {
         if (now - l.lastRx > this.config.heartbeatTimeoutMs) {
           this.log(`no heartbeat from ${m.node} for ${Math.round(now - l.lastRx)} ms`);
           l.close();
-        } else l.write(ping);
+        } else {
+          l.write(encodeJson(F.Ping, { t: now, ack: m.inSeq }));
+          m.sinceAck = 0;
+        }
         continue;
       }
       if (m.state !== 'stopped' && now - m.downSince > this.config.autocleanMs) this.autoclean(m);
@@ -347,7 +379,8 @@ export class Cluster {
 
   private autoclean(m: Member): void {
     m.state = 'stopped';
-    m.buffer = [];
+    if (m.unacked.length) this.countDropped('peer-removed', m.unacked.length);
+    m.unacked = [];
     const n = this.routes.purge(m.node);
     for (const [id, r] of this.registry) if (r.node === m.node) this.registry.delete(id);
     this.stats.autocleaned++;
@@ -358,15 +391,31 @@ export class Cluster {
     for (const m of this.members.values()) this.sendTo(m, b);
   }
 
+  /** Best effort: state frames that every link-up resynchronises anyway. */
   private sendTo(m: Member, b: Buffer): void {
-    if (m.link) m.link.write(b);
-    else if (m.state === 'unreachable') {
-      if (m.buffer.length >= this.config.forwardBuffer) {
-        m.buffer.shift();
-        this.broker.stats.dropped['peer-unreachable'] = (this.broker.stats.dropped['peer-unreachable'] ?? 0) + 1;
-      }
-      m.buffer.push(b);
+    m.link?.write(b);
+  }
+
+  /**
+   * At least once over any number of link failures, deduplicated by the
+   * receiver: forwards and handoffs. Kept until acknowledged, bounded.
+   */
+  private sendReliable(m: Member, frame: Buffer): void {
+    const seq = ++m.outSeq;
+    const f = encodeSeq(seq, frame);
+    if (m.unacked.length >= this.config.forwardBuffer) {
+      m.unacked.shift();
+      this.countDropped('peer-unreachable', 1);
     }
+    m.unacked.push({ seq, frame: f });
+    m.link?.write(f);
+  }
+
+  private acked(m: Member, seq: number): void {
+    const u = m.unacked;
+    let i = 0;
+    while (i < u.length && u[i].seq <= seq) i++;
+    if (i > 0) m.unacked = i === u.length ? [] : u.slice(i);
   }
 
   // ---- frames -------------------------------------------------------------
@@ -374,8 +423,22 @@ export class Cluster {
   onFrame(l: PeerLink, f: Frame): void {
     const peer = l.peer;
     switch (f.type) {
-      case F.Ping:
+      case F.Ping: {
+        const m = this.members.get(peer);
+        if (m) this.acked(m, f.body.ack);
         return;
+      }
+      case F.Seq: {
+        const m = this.members.get(peer);
+        if (!m || m.link !== l) return;
+        if (f.seq <= m.inSeq) return; // already have it (resent after a link loss)
+        m.inSeq = f.seq;
+        if (++m.sinceAck >= 256) {
+          m.sinceAck = 0;
+          l.write(encodeJson(F.Ping, { t: this.now(), ack: m.inSeq }));
+        }
+        return this.onFrame(l, f.inner);
+      }
       case F.Routes:
         if (f.body.full) this.routes.replace(peer, f.body.add);
         else {
@@ -457,7 +520,7 @@ export class Cluster {
       const m = this.members.get(node);
       if (!m || m.state === 'left' || m.state === 'stopped') continue;
       const frame = groups.length ? encodeMessage(F.Forward, msg, now, groups) : (plain ??= encodeMessage(F.Forward, msg, now));
-      this.sendTo(m, frame);
+      this.sendReliable(m, frame);
       this.stats.forwardedOut++;
       n++;
     }
@@ -532,7 +595,7 @@ export class Cluster {
       msgs: s.pending().map((d) => toWire(d.msg, now, d.qos)),
     };
     this.stats.handoffsOut++;
-    this.sendTo(m, encodeJson(F.Handoff, body));
+    this.sendReliable(m, encodeJson(F.Handoff, body));
     this.event('handoff.out', { clientId: s.clientId, to: node, msgs: body.msgs.length });
     this.broker.dropSession(s);
   }
@@ -589,7 +652,7 @@ export class Cluster {
     if (!m) return;
     m.state = 'left';
     m.link?.close();
-    m.buffer = [];
+    m.unacked = [];
     this.routes.purge(node);
     for (const [id, r] of this.registry) if (r.node === node) this.registry.delete(id);
     this.event('member.left', { peer: node });

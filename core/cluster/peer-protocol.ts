@@ -19,6 +19,8 @@ export const enum F {
   Leave = 8,
   Register = 9,
   Handoff = 10,
+  /** A frame that must survive link loss: [u32 seq][inner frame without length]. */
+  Seq = 11,
 }
 
 export interface HelloBody {
@@ -26,12 +28,16 @@ export interface HelloBody {
   node: string;
   address: string;
   nonce: string;
+  /** Changes with every start of the node: sequence numbers are per incarnation. */
+  inc: string;
 }
 export interface AuthBody {
   mac: string;
 }
 export interface PingBody {
   t: number;
+  /** Highest Seq frame received from the recipient, in order (cumulative ack). */
+  ack: number;
 }
 /** Route changes of the sending node; `full` replaces everything known of it. */
 export interface RoutesBody {
@@ -88,7 +94,18 @@ export type Frame =
   | { type: F.Members; body: MembersBody }
   | { type: F.Leave; body: LeaveBody }
   | { type: F.Register; body: RegisterBody }
-  | { type: F.Handoff; body: HandoffBody };
+  | { type: F.Handoff; body: HandoffBody }
+  | { type: F.Seq; seq: number; inner: Frame };
+
+/** Wraps an encoded frame for reliable delivery. */
+export function encodeSeq(seq: number, frame: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(frame.length + 5);
+  out.writeUInt32BE(frame.length + 1, 0); // type + seq + inner (type and body)
+  out[4] = F.Seq;
+  out.writeUInt32BE(seq, 5);
+  frame.copy(out, 9, 4);
+  return out;
+}
 
 export function encodeJson(type: F, body: unknown): Buffer {
   const json = Buffer.from(JSON.stringify(body));
@@ -196,11 +213,11 @@ export function decode(f: Buffer, now: number): Frame {
   const body = f.subarray(1);
   switch (type) {
     case F.Hello:
-      return { type, body: json<HelloBody>(body, (x) => num(x.v) && str(x.node) && str(x.address) && str(x.nonce)) };
+      return { type, body: json<HelloBody>(body, (x) => num(x.v) && str(x.node) && str(x.address) && str(x.nonce) && str(x.inc)) };
     case F.Auth:
       return { type, body: json<AuthBody>(body, (x) => str(x.mac)) };
     case F.Ping:
-      return { type, body: json<PingBody>(body, (x) => num(x.t)) };
+      return { type, body: json<PingBody>(body, (x) => num(x.t) && num(x.ack)) };
     case F.Routes:
       return { type, body: json<RoutesBody>(body, (x) => typeof x.full === 'boolean' && strs(x.add) && strs(x.del)) };
     case F.Members:
@@ -214,6 +231,10 @@ export function decode(f: Buffer, now: number): Frame {
       return { type, body: json<RegisterBody>(body, (x) => str(x.clientId) && num(x.at) && str(x.node)) };
     case F.Handoff:
       return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && Array.isArray(x.msgs) && num(x.expiry)) };
+    case F.Seq: {
+      if (body.length < 5 || body[4] === F.Seq) throw new FrameError('bad sequenced frame');
+      return { type, seq: body.readUInt32BE(0), inner: decode(body.subarray(4), now) };
+    }
     case F.Forward:
     case F.Retain: {
       try {

@@ -1,0 +1,140 @@
+// Peer links of a cluster over real TCP: a listener that hands every
+// accepted socket to the cluster core, and the dialer (env.peers) the core
+// uses to reach other nodes. Bytes only: framing, authentication and
+// heartbeats are the core's (core/cluster/).
+
+import net from 'node:net';
+import type { ByteSink, Logger, PeerDialer, PeerDialHandler } from '../core/env.ts';
+import { SocketSink } from './listeners.ts';
+import { parseHostPort } from './config.ts';
+
+/** Unsent bytes towards one peer beyond which the link is cut (the core buffers and redials). */
+export const PEER_MAX_WRITE_BUFFER = 256 * 1024 * 1024;
+
+/** What the core returns for an accepted peer connection (Cluster.acceptPeer). */
+export interface PeerEndpoint {
+  receive(bytes: Buffer): void;
+  transportClosed(): void;
+}
+
+export interface PeerListenerOptions {
+  host: string;
+  port: number;
+  /** Called per accepted socket; null refuses it (cluster not running). */
+  accept(sink: ByteSink, remote: string): PeerEndpoint | null;
+  log?: Logger;
+  maxWriteBuffer?: number;
+}
+
+export interface PeerListener {
+  server: net.Server;
+  /** Bound port (useful when configured as 0). */
+  port: number;
+  /** Stops accepting and destroys every accepted socket. */
+  close(): Promise<void>;
+}
+
+function tune(socket: net.Socket): void {
+  socket.setNoDelay(true);
+  // Heartbeats find dead peers; keepalive only reaps sockets nobody writes to any more.
+  socket.setKeepAlive(true, 10_000);
+}
+
+export function listenPeers(opts: PeerListenerOptions): Promise<PeerListener> {
+  const sockets = new Set<net.Socket>();
+  const max = opts.maxWriteBuffer ?? PEER_MAX_WRITE_BUFFER;
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    tune(socket);
+    const sink = new SocketSink(socket, max, () => {
+      opts.log?.warn(`peer link from ${remote}: more than ${max} bytes unsent; closing`);
+      socket.destroy();
+    });
+    const ep = opts.accept(sink, remote);
+    if (!ep) {
+      socket.destroy();
+      return;
+    }
+    socket.on('data', (b) => ep.receive(b));
+    socket.on('close', () => ep.transportClosed());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      const a = server.address();
+      resolve({
+        server,
+        port: a && typeof a === 'object' ? a.port : opts.port,
+        close: () =>
+          new Promise<void>((r) => {
+            server.close(() => r());
+            for (const s of sockets) s.destroy();
+          }),
+      });
+    });
+  });
+}
+
+export interface TcpPeerDialerOptions {
+  /** A connect not established within this is abandoned (the core retries on its next heartbeat). */
+  connectTimeoutMs: number;
+  log?: Logger;
+  maxWriteBuffer?: number;
+}
+
+/** env.peers over node:net: dials "host:port" (or "[v6]:port"). */
+export class TcpPeerDialer implements PeerDialer {
+  private sockets = new Set<net.Socket>();
+  private stopped = false;
+
+  constructor(private opts: TcpPeerDialerOptions) {}
+
+  connect(address: string, handler: PeerDialHandler): void {
+    let done = false;
+    const closed = (): void => {
+      if (done) return;
+      done = true;
+      handler.closed();
+    };
+    const hp = parseHostPort(address);
+    if (!hp || this.stopped) {
+      if (!hp) this.opts.log?.warn(`cluster: cannot dial ${JSON.stringify(address)}: not host:port`);
+      // Never re-enter the core from inside its own connect() call.
+      process.nextTick(closed);
+      return;
+    }
+    const socket = net.connect({ host: hp.host, port: hp.port });
+    this.sockets.add(socket);
+    const timer = setTimeout(() => socket.destroy(), this.opts.connectTimeoutMs);
+    timer.unref();
+    const max = this.opts.maxWriteBuffer ?? PEER_MAX_WRITE_BUFFER;
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      tune(socket);
+      handler.open(
+        new SocketSink(socket, max, () => {
+          this.opts.log?.warn(`peer link to ${address}: more than ${max} bytes unsent; closing`);
+          socket.destroy();
+        }),
+      );
+    });
+    socket.on('data', (b) => handler.data(b));
+    socket.on('error', () => socket.destroy()); // 'close' follows
+    socket.on('close', () => {
+      clearTimeout(timer);
+      this.sockets.delete(socket);
+      closed();
+    });
+  }
+
+  /** Destroys every outbound socket, connecting or open; later dials fail at once. */
+  close(): void {
+    this.stopped = true;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+}
