@@ -15,6 +15,7 @@ import { RC } from './reason-codes.ts';
 import { parseShare } from './topic.ts';
 import { SysPublisher } from './sys-topics.ts';
 import { Cluster, type ClusterConfig } from './cluster/cluster.ts';
+import type { SubSpec } from './cluster/peer-protocol.ts';
 import type { QoS } from './message.ts';
 
 export const VERSION = '0.1.0';
@@ -88,8 +89,11 @@ export class Broker {
       dropped: (s, d, reason) => {
         stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
         this.hooks.onDrop?.(s.clientId, d.msg, reason);
+        this.cluster?.replicator.done(s, d);
       },
       sent: () => {},
+      accepted: (s, d) => this.cluster?.replicator.accepted(s, d),
+      done: (s, d) => this.cluster?.replicator.done(s, d),
     };
     if (this.config.sysInterval > 0) this.sys = new SysPublisher(this);
   }
@@ -134,20 +138,17 @@ export class Broker {
       this.endSession(s, 'no-session');
       s = undefined;
     }
-    const present = s !== undefined;
+    let present = s !== undefined;
+    if (!s && !clean && this.cluster) {
+      // Another node owned this session and replicated it here: resume it now.
+      const r = this.cluster.replicator.take(clientId);
+      if (r) {
+        s = this.restoreSession(clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
+        present = true;
+      }
+    }
     if (!s) {
-      s = new Session(
-        clientId,
-        {
-          maxInflight: this.config.limits.maxInflight,
-          maxQueued: this.config.limits.maxQueuedMessages,
-          dropOldest: this.config.session.dropPolicy === 'drop-oldest',
-          queueQos0: this.config.session.queueQos0,
-        },
-        this.books,
-        this.env.clock,
-      );
-      this.sessions.set(clientId, s);
+      s = this.newSession(clientId);
     } else {
       // A new connection before the will delay elapsed cancels the will [MQTT-3.1.3-9].
       s.willTimer?.cancel();
@@ -157,10 +158,52 @@ export class Broker {
     }
     s.expiryInterval = expiry;
     s.conn = conn;
+    s.connectedAt = this.env.clock.now();
     this.stats.connectedCount++;
-    this.cluster?.registered(clientId);
+    if (this.cluster) {
+      this.cluster.claim(s);
+      this.cluster.replicator.stateChanged(s);
+    }
     this.hooks.onConnect?.(clientId, present);
     return { session: s, present };
+  }
+
+  private newSession(clientId: string): Session {
+    const s = new Session(
+      clientId,
+      {
+        maxInflight: this.config.limits.maxInflight,
+        maxQueued: this.config.limits.maxQueuedMessages,
+        dropOldest: this.config.session.dropPolicy === 'drop-oldest',
+        queueQos0: this.config.session.queueQos0,
+      },
+      this.books,
+      this.env.clock,
+    );
+    if (this.cluster) s.seen = new Set();
+    this.sessions.set(clientId, s);
+    return s;
+  }
+
+  /** Recreates an offline persistent session from replicated state (failover, or resume on another node). */
+  restoreSession(clientId: string, expiry: number, at: number, subs: SubSpec[], owed: { msg: Message; qos: QoS }[]): Session {
+    const s = this.newSession(clientId);
+    s.expiryInterval = expiry;
+    s.connectedAt = at;
+    s.disconnectedAt = this.env.clock.now();
+    this.adoptSession(s, subs, owed);
+    this.startExpiry(s);
+    return s;
+  }
+
+  private startExpiry(s: Session): void {
+    if (s.expiryInterval === NEVER_EXPIRE) return;
+    s.expiryTimer = this.env.clock.setTimer(s.expiryInterval * 1000, () => {
+      if (this.sessions.get(s.clientId) === s && !s.conn) {
+        this.stats.sessionsExpired++;
+        this.endSession(s, 'session-expired');
+      }
+    });
   }
 
   connectionClosed(conn: Connection, wasConnected: boolean, cause: CloseCause): void {
@@ -182,14 +225,8 @@ export class Broker {
       if (delay === 0) this.publishWill(s);
       else s.willTimer = this.env.clock.setTimer(delay * 1000, () => this.publishWill(s));
     }
-    if (s.expiryInterval !== NEVER_EXPIRE) {
-      s.expiryTimer = this.env.clock.setTimer(s.expiryInterval * 1000, () => {
-        if (this.sessions.get(s.clientId) === s && !s.conn) {
-          this.stats.sessionsExpired++;
-          this.endSession(s, 'session-expired');
-        }
-      });
-    }
+    this.startExpiry(s);
+    this.cluster?.claim(s);
   }
 
   /** Removes a session: its subscriptions, owed messages (counted as dropped) and pending will. */
@@ -199,8 +236,11 @@ export class Broker {
     s.expiryTimer?.cancel();
     for (const sub of s.subscriptions.values()) this.router.remove(sub);
     s.subscriptions.clear();
+    const replicated = s.expiryInterval > 0;
+    s.expiryInterval = 0; // what is discarded now is not replicated as done, the replica just ends
     s.discard(reason);
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
+    if (replicated) this.cluster?.replicator.ended(s.clientId);
   }
 
   private publishWill(s: Session): void {
@@ -238,7 +278,10 @@ export class Broker {
   publish(msg: Message): number {
     if (msg.retain && this.config.features.retainAvailable) this.retained.put(msg);
     // $SYS is this node's own statistics: neither replicated nor forwarded (peers would overwrite each other's).
-    if (this.cluster && !msg.topic.startsWith('$SYS/')) return this.cluster.route(msg);
+    if (this.cluster && !msg.topic.startsWith('$SYS/')) {
+      msg.mid ??= this.cluster.nextMid();
+      return this.cluster.route(msg);
+    }
     return this.router.route(msg, this.deliverTo);
   }
 
@@ -272,7 +315,7 @@ export class Broker {
   }
 
   /** Merges a session handed over from another node into the local one. */
-  adoptSession(s: Session, subs: { key: string; qos: QoS; nl: boolean; rap: boolean; rh: 0 | 1 | 2; subId?: number }[], owed: { msg: Message; qos: QoS }[]): void {
+  adoptSession(s: Session, subs: SubSpec[], owed: { msg: Message; qos: QoS }[]): void {
     for (const x of subs) {
       if (s.subscriptions.has(x.key)) continue;
       const p = parseShare(x.key);
@@ -286,11 +329,13 @@ export class Broker {
     if (replaced) this.router.remove(replaced);
     sub.session.subscriptions.set(sub.raw, sub);
     this.router.add(sub);
+    this.cluster?.replicator.stateChanged(sub.session);
   }
 
   unsubscribe(sub: Subscription): void {
     this.router.remove(sub);
     sub.session.subscriptions.delete(sub.raw);
+    this.cluster?.replicator.stateChanged(sub.session);
   }
 
   sendRetained(sub: Subscription): void {

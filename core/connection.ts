@@ -225,7 +225,15 @@ export class Connection {
   }
 
   send(p: Packet): void {
-    const buf = mqttPacket.generate(p, { protocolVersion: this.version });
+    let buf = mqttPacket.generate(p, { protocolVersion: this.version });
+    if (buf.length > this.clientMaxPacketSize) {
+      // Reason String and User Properties are the parts we may leave out [MQTT-3.1.2-25]; otherwise it cannot be sent.
+      const props = (p as { properties?: Record<string, unknown> }).properties;
+      if (!props) return;
+      const { reasonString: _r, userProperties: _u, ...rest } = props;
+      buf = mqttPacket.generate({ ...p, properties: rest } as Packet, { protocolVersion: this.version });
+      if (buf.length > this.clientMaxPacketSize) return;
+    }
     this.writeRaw(buf);
   }
 

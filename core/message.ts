@@ -24,6 +24,8 @@ export interface Message {
   /** Absolute expiry on the broker clock (ms), from Message Expiry Interval. */
   expiresAt?: number;
   props?: MessageProperties;
+  /** Cluster-wide message id (node/incarnation/counter), set when a clustered broker takes the message. */
+  mid?: string;
   /** Encoded PUBLISH bytes shared by subscribers alike in version/QoS/retain/DUP (see Connection.sendCached). */
   encoded?: ({ buf: Buffer; pidOffset: number } | undefined)[];
 }

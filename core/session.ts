@@ -39,6 +39,10 @@ export type DropReason = 'queue-full' | 'expired' | 'offline-qos0' | 'packet-too
 export interface SessionSink {
   dropped(session: Session, d: Delivery, reason: DropReason): void;
   sent(session: Session, d: Delivery): void;
+  /** The session took responsibility for a message it could not hand over at once (queued or in flight). */
+  accepted(session: Session, d: Delivery): void;
+  /** A message the session had accepted is done: acknowledged by the client (or sent, QoS 0). */
+  done(session: Session, d: Delivery): void;
 }
 
 export class Session {
@@ -61,6 +65,10 @@ export class Session {
   /** Broker clock when the last connection closed (for expiry accounting). */
   disconnectedAt = 0;
   protocolVersion: 3 | 4 | 5 = 4;
+  /** Broker clock at the last CONNECT (orders competing claims on a client id across nodes). */
+  connectedAt = 0;
+  /** Clustered: ids of messages recently handed to this session, to drop copies arriving by a second path. */
+  seen: Set<string> | null = null;
 
   constructor(
     readonly clientId: string,
@@ -84,6 +92,12 @@ export class Session {
 
   /** Hands one message to this session: sends it now, or queues it. */
   deliver(d: Delivery): void {
+    const mid = d.msg.mid;
+    if (this.seen !== null && mid !== undefined) {
+      if (this.seen.has(mid)) return;
+      this.seen.add(mid);
+      if (this.seen.size > 8192) this.seen.delete(this.seen.values().next().value as string);
+    }
     const c = this.conn;
     if (c && this.queued === 0 && this.deferredCount === 0) {
       if (d.qos === 0) {
@@ -113,6 +127,7 @@ export class Session {
       }
     }
     this.queue.push(d);
+    this.books.accepted(this, d);
   }
 
   private dequeue(): Delivery | undefined {
@@ -127,12 +142,13 @@ export class Session {
     return d;
   }
 
-  private sendNew(c: Connection, d: Delivery): void {
+  private sendNew(c: Connection, d: Delivery, fromQueue = false): void {
     const pid = this.allocPid();
     if (c.sendPublish(d, pid, false)) {
       this.inflight.set(pid, { msg: d.msg, qos: d.qos, retain: d.retain, subIds: d.subIds, state: 'publish' });
       this.outstanding++;
       this.books.sent(this, d);
+      if (!fromQueue) this.books.accepted(this, d);
     } else {
       // Too large for this client: discarded as if delivered [MQTT-3.1.2-25].
       this.books.dropped(this, d, 'packet-too-large');
@@ -163,9 +179,11 @@ export class Session {
         continue;
       }
       if (head.qos === 0) {
-        if (c.sendPublish(head, 0, false)) this.books.sent(this, head);
-        else this.books.dropped(this, head, 'packet-too-large');
-      } else this.sendNew(c, head);
+        if (c.sendPublish(head, 0, false)) {
+          this.books.sent(this, head);
+          this.books.done(this, head);
+        } else this.books.dropped(this, head, 'packet-too-large');
+      } else this.sendNew(c, head, true);
     }
   }
 
@@ -206,6 +224,7 @@ export class Session {
     if (!f || f.deferred || f.qos !== expect || (expect === 2 && f.state !== 'pubrel')) return false;
     this.inflight.delete(pid);
     this.outstanding--;
+    if (expect === 1) this.books.done(this, f);
     this.pump();
     return true;
   }
@@ -217,8 +236,13 @@ export class Session {
     if (reasonCode >= 0x80) {
       this.inflight.delete(pid);
       this.outstanding--;
+      this.books.done(this, f);
       this.pump();
-    } else f.state = 'pubrel';
+    } else {
+      // The client has the message; what remains is the PUBREL/PUBCOMP bookkeeping.
+      if (f.state === 'publish') this.books.done(this, f);
+      f.state = 'pubrel';
+    }
     return true;
   }
 

@@ -13,6 +13,7 @@ import type { Broker } from '../broker.ts';
 import type { Message } from '../message.ts';
 import type { Session } from '../session.ts';
 import { RouteTable } from './route-table.ts';
+import { SessionReplicator } from './session-replication.ts';
 import {
   F,
   FrameReader,
@@ -71,7 +72,7 @@ interface Member {
   /** Incarnation of the peer our sequence state refers to. */
   peerInc: string;
   /** Reliable frames sent and not yet acknowledged, oldest first: resent when the link comes back. */
-  unacked: { seq: number; frame: Buffer }[];
+  unacked: { seq: number; frame: Buffer; msg?: Message }[];
   outSeq: number;
   /** Highest in-order Seq frame received from the peer's current incarnation. */
   inSeq: number;
@@ -207,8 +208,10 @@ export class Cluster {
   readonly routes = new RouteTable();
   readonly members = new Map<string, Member>();
   readonly stats: ClusterStats = { forwardedOut: 0, forwardedIn: 0, netsplitsDetected: 0, netsplitsHealed: 0, autocleaned: 0, handoffsOut: 0, handoffsIn: 0, authFailures: 0, badFrames: 0 };
-  /** Where each connected client id is registered: node and connect time (newest wins). */
-  private registry = new Map<string, { node: string; at: number }>();
+  /** Who holds each client id's session: node, connect time, connected or not (live, then newest, then name wins). */
+  private registry = new Map<string, { node: string; at: number; live: boolean }>();
+  readonly replicator: SessionReplicator;
+  private midSeq = 0;
   private rr = new Map<string, number>();
   private timer: Timer | null = null;
   private stopped = false;
@@ -221,6 +224,7 @@ export class Cluster {
   ) {
     if (!broker.env.crypto || !broker.env.peers) throw new Error('a clustered broker needs env.crypto and env.peers');
     this.incarnation = randomHex(broker, 8);
+    this.replicator = new SessionReplicator(this, broker);
     for (const s of config.seeds) if (s.node !== this.node) this.addMember(s.node, s.address);
     broker.router.onRouteChange = (key, added) => this.localRoute(key, added);
     for (const k of broker.router.routeKeys()) this.routes.add(this.node, k);
@@ -243,8 +247,19 @@ export class Cluster {
     return this.broker.env.crypto!.hmacSha256(this.config.secret, `mqttlab-peer|${nonce}|${node}`);
   }
 
-  private event(type: string, detail: Record<string, string | number> = {}): void {
+  emit(type: string, detail: Record<string, string | number> = {}): void {
     this.onEvent?.(type, detail);
+  }
+
+  /** A cluster-unique id for a message entering here. */
+  nextMid(): string {
+    return `${this.node}.${this.incarnation}.${++this.midSeq}`;
+  }
+
+  /** The node that takes over `owner`'s sessions: the first running node after it in name order. */
+  backupOf(owner: string): string {
+    const up = [this.node, ...[...this.members.values()].filter((m) => m.state === 'running').map((m) => m.node)].filter((n) => n !== owner).sort();
+    return up.find((n) => n > owner) ?? up[0];
   }
 
   private addMember(node: string, address: string): Member {
@@ -314,15 +329,19 @@ export class Cluster {
     m.state = 'running';
     this.everUp.add(m.node);
     if (healed) this.stats.netsplitsHealed++;
-    this.event('peer.up', { peer: m.node, healed: healed ? 1 : 0 });
+    this.emit('peer.up', { peer: m.node, healed: healed ? 1 : 0 });
+    // What the link lost (or never carried) goes again, before anything newer; the peer drops what it already has.
+    for (const u of m.unacked) l.write(u.frame);
     // Full resync: membership, our routes, our retained messages, our connected clients.
     l.write(encodeJson(F.Members, { members: this.memberInfo() }));
     l.write(encodeJson(F.Routes, { full: true, add: [...this.routes.keysOf(this.node)], del: [] }));
     const now = this.now();
-    for (const r of this.broker.retained.all()) l.write(encodeMessage(F.Retain, r, now));
-    for (const [clientId, reg] of this.registry) if (reg.node === this.node) l.write(encodeJson(F.Register, { clientId, at: reg.at, node: this.node }));
-    // What the link lost (or never carried) goes again; the peer drops what it already has.
-    for (const u of m.unacked) l.write(u.frame);
+    for (const r of this.broker.retained.all()) if (!r.topic.startsWith('$SYS/')) l.write(encodeMessage(F.Retain, r, now)); // $SYS is per node
+    // Our claims on client ids, and replicas of our persistent sessions.
+    for (const s of this.broker.sessions.values()) {
+      l.write(encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live: s.conn !== null }));
+      for (const f of this.replicator.snapshot(s)) this.sendReliable(m, f);
+    }
   }
 
   private countDropped(reason: string, n: number): void {
@@ -340,8 +359,28 @@ export class Cluster {
       m.state = 'unreachable';
       m.downSince = this.now();
       this.stats.netsplitsDetected++;
-      this.event('peer.down', { peer: m.node });
+      this.emit('peer.down', { peer: m.node });
+      this.failover(m);
     }
+  }
+
+  /**
+   * A peer became unreachable: messages it never confirmed go to its backup
+   * (which may be us), and if we are the backup its sessions come alive here.
+   * If it was only cut off, the heal merges both sides without duplicates.
+   */
+  private failover(m: Member): void {
+    const now = this.now();
+    const msgs = m.unacked.filter((u) => u.msg).map((u) => toWire(u.msg!, now));
+    const backup = this.backupOf(m.node);
+    if (msgs.length) {
+      if (backup === this.node) this.replicator.orphans(m.node, msgs);
+      else {
+        const b = this.members.get(backup);
+        if (b) this.sendReliable(b, encodeJson(F.Orphan, { owner: m.node, msgs }));
+      }
+    }
+    this.replicator.ownerDown(m.node);
   }
 
   private memberInfo(): MemberInfo[] {
@@ -384,7 +423,7 @@ export class Cluster {
     const n = this.routes.purge(m.node);
     for (const [id, r] of this.registry) if (r.node === m.node) this.registry.delete(id);
     this.stats.autocleaned++;
-    this.event('autoclean', { peer: m.node, routes: n });
+    this.emit('autoclean', { peer: m.node, routes: n });
   }
 
   private broadcast(b: Buffer): void {
@@ -400,15 +439,19 @@ export class Cluster {
    * At least once over any number of link failures, deduplicated by the
    * receiver: forwards and handoffs. Kept until acknowledged, bounded.
    */
-  private sendReliable(m: Member, frame: Buffer): void {
+  private sendReliable(m: Member, frame: Buffer, msg?: Message): void {
     const seq = ++m.outSeq;
     const f = encodeSeq(seq, frame);
     if (m.unacked.length >= this.config.forwardBuffer) {
       m.unacked.shift();
       this.countDropped('peer-unreachable', 1);
     }
-    m.unacked.push({ seq, frame: f });
+    m.unacked.push({ seq, frame: f, msg });
     m.link?.write(f);
+  }
+
+  broadcastReliable(frame: Buffer): void {
+    for (const m of this.members.values()) if (m.state !== 'left' && m.state !== 'stopped') this.sendReliable(m, frame);
   }
 
   private acked(m: Member, seq: number): void {
@@ -462,14 +505,24 @@ export class Cluster {
       case F.Leave:
         if (f.body.node === this.node) {
           // Forced out by another node: drop cluster data, stop dialing.
-          this.event('forced-out', { by: f.body.by ?? peer });
+          this.emit('forced-out', { by: f.body.by ?? peer });
           this.leaveLocal();
         } else this.forget(f.body.node);
         return;
       case F.Register:
-        return this.onRegister(f.body.clientId, f.body.node, f.body.at);
+        return this.onRegister(f.body.clientId, f.body.node, f.body.at, f.body.live);
       case F.Handoff:
         return this.onHandoff(peer, f.body);
+      case F.RState:
+        return this.replicator.onState(peer, f.body);
+      case F.RMsg:
+        return this.replicator.onMsg(peer, f.body);
+      case F.RDone:
+        return this.replicator.onDone(peer, f.body);
+      case F.REnd:
+        return this.replicator.onEnd(peer, f.body.clientId);
+      case F.Orphan:
+        return this.replicator.orphans(f.body.owner, f.body.msgs);
       default:
         this.stats.badFrames++;
         l.close();
@@ -520,7 +573,7 @@ export class Cluster {
       const m = this.members.get(node);
       if (!m || m.state === 'left' || m.state === 'stopped') continue;
       const frame = groups.length ? encodeMessage(F.Forward, msg, now, groups) : (plain ??= encodeMessage(F.Forward, msg, now));
-      this.sendReliable(m, frame);
+      this.sendReliable(m, frame, msg);
       this.stats.forwardedOut++;
       n++;
     }
@@ -566,22 +619,28 @@ export class Cluster {
 
   // ---- client registry and session handoff --------------------------------------
 
-  /** A client connected here: claim its id cluster-wide. */
-  registered(clientId: string): void {
-    const at = this.now();
-    this.registry.set(clientId, { node: this.node, at });
-    this.broadcast(encodeJson(F.Register, { clientId, at, node: this.node }));
+  /** This node holds the session of `s.clientId` (a client connected, or a session failed over here): say so. */
+  claim(s: Session): void {
+    const live = s.conn !== null;
+    this.registry.set(s.clientId, { node: this.node, at: s.connectedAt, live });
+    this.broadcast(encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live }));
   }
 
-  private onRegister(clientId: string, node: string, at: number): void {
-    const cur = this.registry.get(clientId);
-    if (cur && (cur.at > at || (cur.at === at && cur.node > node))) return; // ours is newer
-    this.registry.set(clientId, { node, at });
+  private onRegister(clientId: string, node: string, at: number, live: boolean): void {
     const s = this.broker.sessions.get(clientId);
-    if (!s) return;
-    // The newer connection elsewhere wins: our connection goes, the session moves there.
-    if (s.conn) this.broker.takenOver(s);
-    this.handOff(s, node);
+    if (s) {
+      // Live beats offline, then the newer connect, then the node name: every node decides alike.
+      const mine = s.conn !== null;
+      const theirsWins = live !== mine ? live : at !== s.connectedAt ? at > s.connectedAt : node > this.node;
+      if (!theirsWins) return;
+      this.registry.set(clientId, { node, at, live });
+      if (s.conn) this.broker.takenOver(s);
+      // The session may have ended with its connection (Session Expiry 0).
+      if (this.broker.sessions.get(clientId) === s) this.handOff(s, node);
+      return;
+    }
+    const cur = this.registry.get(clientId);
+    if (!cur || live || !cur.live) this.registry.set(clientId, { node, at, live });
   }
 
   private handOff(s: Session, node: string): void {
@@ -596,15 +655,16 @@ export class Cluster {
     };
     this.stats.handoffsOut++;
     this.sendReliable(m, encodeJson(F.Handoff, body));
-    this.event('handoff.out', { clientId: s.clientId, to: node, msgs: body.msgs.length });
+    this.emit('handoff.out', { clientId: s.clientId, to: node, msgs: body.msgs.length });
     this.broker.dropSession(s);
+    this.replicator.ended(s.clientId);
   }
 
   private onHandoff(from: string, h: HandoffBody): void {
     this.stats.handoffsIn++;
     const now = this.now();
     const s = this.broker.sessions.get(h.clientId);
-    this.event('handoff.in', { clientId: h.clientId, from, msgs: h.msgs.length });
+    this.emit('handoff.in', { clientId: h.clientId, from, msgs: h.msgs.length });
     if (!s || s.expiryInterval === 0) {
       // The client started clean here (or is gone): nothing to resume; the owed messages are dropped, counted.
       for (const w of h.msgs) this.broker.countDrop(h.clientId, fromWire(w, now), 'no-session');
@@ -635,7 +695,7 @@ export class Cluster {
       this.routes.purge(m.node);
     }
     this.members.clear();
-    this.event('left', {});
+    this.emit('left', {});
   }
 
   /** `cluster force-leave NODE`: remove a (usually dead) node from the cluster. */
@@ -655,7 +715,7 @@ export class Cluster {
     m.unacked = [];
     this.routes.purge(node);
     for (const [id, r] of this.registry) if (r.node === node) this.registry.delete(id);
-    this.event('member.left', { peer: node });
+    this.emit('member.left', { peer: node });
   }
 
   status(): { node: string; state: NodeState; address: string }[] {

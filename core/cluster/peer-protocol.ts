@@ -21,6 +21,43 @@ export const enum F {
   Handoff = 10,
   /** A frame that must survive link loss: [u32 seq][inner frame without length]. */
   Seq = 11,
+  /** Session replication: the owner's view of a persistent session. */
+  RState = 12,
+  RMsg = 13,
+  RDone = 14,
+  REnd = 15,
+  /** Messages forwarded to a node that died before confirming them, for its sessions' new home. */
+  Orphan = 16,
+}
+
+export interface SubSpec {
+  key: string;
+  qos: QoS;
+  nl: boolean;
+  rap: boolean;
+  rh: 0 | 1 | 2;
+  subId?: number;
+}
+export interface RStateBody {
+  clientId: string;
+  at: number;
+  expiry: number;
+  subs: SubSpec[];
+}
+export interface RMsgBody {
+  clientId: string;
+  msg: WireMessage;
+}
+export interface RDoneBody {
+  clientId: string;
+  mids: string[];
+}
+export interface REndBody {
+  clientId: string;
+}
+export interface OrphanBody {
+  owner: string;
+  msgs: WireMessage[];
 }
 
 export interface HelloBody {
@@ -63,10 +100,12 @@ export interface RegisterBody {
   /** Connect time on the registering node's clock, and a tiebreak. */
   at: number;
   node: string;
+  /** The client is connected there (a live claim beats an offline one). */
+  live: boolean;
 }
 export interface HandoffBody {
   clientId: string;
-  subs: { key: string; qos: QoS; nl: boolean; rap: boolean; rh: 0 | 1 | 2; subId?: number }[];
+  subs: SubSpec[];
   expiry: number;
   /** Undelivered messages, in order (inflight first). */
   msgs: WireMessage[];
@@ -82,6 +121,7 @@ export interface WireMessage {
   props?: Message['props'];
   /** Delivery QoS for handoffs. */
   dq?: QoS;
+  mid?: string;
 }
 
 export type Frame =
@@ -95,7 +135,12 @@ export type Frame =
   | { type: F.Leave; body: LeaveBody }
   | { type: F.Register; body: RegisterBody }
   | { type: F.Handoff; body: HandoffBody }
-  | { type: F.Seq; seq: number; inner: Frame };
+  | { type: F.Seq; seq: number; inner: Frame }
+  | { type: F.RState; body: RStateBody }
+  | { type: F.RMsg; body: RMsgBody }
+  | { type: F.RDone; body: RDoneBody }
+  | { type: F.REnd; body: REndBody }
+  | { type: F.Orphan; body: OrphanBody };
 
 /** Wraps an encoded frame for reliable delivery. */
 export function encodeSeq(seq: number, frame: Buffer): Buffer {
@@ -123,9 +168,10 @@ export function encodeJson(type: F, body: unknown): Buffer {
 export function encodeMessage(type: F.Forward | F.Retain, msg: Message, now: number, groups: string[] = [], deleted = false, notForwarded = false): Buffer {
   const topic = Buffer.from(msg.topic);
   const from = Buffer.from(msg.from);
+  const mid = Buffer.from(msg.mid ?? '');
   const props = msg.props ? Buffer.from(JSON.stringify(msg.props, propReplacer)) : null;
   const gs = groups.map((g) => Buffer.from(g));
-  let len = 1 + 1 + 2 + topic.length + 2 + from.length + 8 + 1 + 4 + msg.payload.length;
+  let len = 1 + 1 + 2 + topic.length + 2 + from.length + 2 + mid.length + 8 + 1 + 4 + msg.payload.length;
   if (msg.expiresAt !== undefined) len += 4;
   if (props) len += 4 + props.length;
   for (const g of gs) len += 2 + g.length;
@@ -137,6 +183,7 @@ export function encodeMessage(type: F.Forward | F.Retain, msg: Message, now: num
   out[o++] = (msg.retain ? 1 : 0) | (msg.qos << 1) | (props ? 8 : 0) | (msg.expiresAt !== undefined ? 16 : 0) | (deleted ? 32 : 0) | (notForwarded ? 64 : 0);
   o = putStr(out, o, topic);
   o = putStr(out, o, from);
+  o = putStr(out, o, mid);
   out.writeDoubleBE(msg.receivedAt, o);
   o += 8;
   if (msg.expiresAt !== undefined) {
@@ -207,6 +254,10 @@ function json<T>(body: Buffer, check: (x: any) => boolean): T {
 const str = (v: unknown) => typeof v === 'string';
 const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 const strs = (v: unknown) => Array.isArray(v) && v.every(str);
+const qosOk = (v: unknown) => v === 0 || v === 1 || v === 2;
+const subOk = (x: any) => x && str(x.key) && qosOk(x.qos) && typeof x.nl === 'boolean' && typeof x.rap === 'boolean' && qosOk(x.rh) && (x.subId === undefined || num(x.subId));
+const wireOk = (x: any) =>
+  x && str(x.topic) && str(x.payload) && qosOk(x.qos) && typeof x.retain === 'boolean' && str(x.from) && num(x.receivedAt) && (x.dq === undefined || qosOk(x.dq)) && (x.mid === undefined || str(x.mid));
 
 export function decode(f: Buffer, now: number): Frame {
   const type = f[0] as F;
@@ -228,9 +279,19 @@ export function decode(f: Buffer, now: number): Frame {
     case F.Leave:
       return { type, body: json<LeaveBody>(body, (x) => str(x.node) && (x.by === undefined || str(x.by))) };
     case F.Register:
-      return { type, body: json<RegisterBody>(body, (x) => str(x.clientId) && num(x.at) && str(x.node)) };
+      return { type, body: json<RegisterBody>(body, (x) => str(x.clientId) && num(x.at) && str(x.node) && typeof x.live === 'boolean') };
+    case F.RState:
+      return { type, body: json<RStateBody>(body, (x) => str(x.clientId) && num(x.at) && num(x.expiry) && Array.isArray(x.subs) && x.subs.every(subOk)) };
+    case F.RMsg:
+      return { type, body: json<RMsgBody>(body, (x) => str(x.clientId) && wireOk(x.msg)) };
+    case F.RDone:
+      return { type, body: json<RDoneBody>(body, (x) => str(x.clientId) && strs(x.mids)) };
+    case F.REnd:
+      return { type, body: json<REndBody>(body, (x) => str(x.clientId)) };
+    case F.Orphan:
+      return { type, body: json<OrphanBody>(body, (x) => str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)) };
     case F.Handoff:
-      return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && Array.isArray(x.msgs) && num(x.expiry)) };
+      return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && x.subs.every(subOk) && Array.isArray(x.msgs) && x.msgs.every(wireOk) && num(x.expiry)) };
     case F.Seq: {
       if (body.length < 5 || body[4] === F.Seq) throw new FrameError('bad sequenced frame');
       return { type, seq: body.readUInt32BE(0), inner: decode(body.subarray(4), now) };
@@ -263,9 +324,11 @@ function decodeMessage(type: F.Forward | F.Retain, b: Buffer, now: number): Fram
   };
   const topic = getStr();
   const from = getStr();
+  const mid = getStr();
   const receivedAt = b.readDoubleBE(o);
   o += 8;
   const msg: Message = { topic, from, receivedAt, qos, retain: (flags & 1) === 1, payload: Buffer.alloc(0) };
+  if (mid) msg.mid = mid;
   if (flags & 16) {
     msg.expiresAt = now + b.readUInt32BE(o);
     o += 4;
@@ -305,6 +368,7 @@ export function toWire(msg: Message, now: number, dq?: QoS): WireMessage {
   if (msg.expiresAt !== undefined) w.expiresIn = Math.max(0, msg.expiresAt - now);
   if (msg.props) w.props = JSON.parse(JSON.stringify(msg.props, propReplacer));
   if (dq !== undefined) w.dq = dq;
+  if (msg.mid !== undefined) w.mid = msg.mid;
   return w;
 }
 
@@ -312,5 +376,6 @@ export function fromWire(w: WireMessage, now: number): Message {
   const m: Message = { topic: String(w.topic), payload: Buffer.from(String(w.payload), 'base64'), qos: (w.qos & 3) as QoS, retain: !!w.retain, from: String(w.from), receivedAt: Number(w.receivedAt) };
   if (typeof w.expiresIn === 'number') m.expiresAt = now + w.expiresIn;
   if (w.props) m.props = parseProps(JSON.stringify(w.props));
+  if (typeof w.mid === 'string') m.mid = w.mid;
   return m;
 }

@@ -1,0 +1,179 @@
+// Replicated persistent sessions: the node that owns a persistent session
+// streams its state (subscriptions, and every message it accepted but the
+// client has not yet acknowledged) to every other node, which keep it as a
+// replica — not routed, not delivered. When the client reconnects on
+// another node, that node resumes the session from its replica at once;
+// when the owner becomes unreachable, one deterministic backup turns the
+// replicas it holds for that owner into live offline sessions (routes,
+// queue), so messages published in the meantime are kept too. Copies that
+// reach a session by two paths are dropped by message id.
+//
+// Cost: every accepted/acknowledged message of a persistent session is one
+// small frame per peer. Clusters are small (EMQX advises 3 core nodes).
+
+import type { Cluster } from './cluster.ts';
+import type { Broker } from '../broker.ts';
+import type { Session, Delivery } from '../session.ts';
+import type { Message, QoS } from '../message.ts';
+import { F, encodeJson, toWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage } from './peer-protocol.ts';
+import { matches, parseShare } from '../topic.ts';
+
+export interface Replica {
+  clientId: string;
+  owner: string;
+  at: number;
+  expiry: number;
+  subs: SubSpec[];
+  /** Owed messages in order, by message id. */
+  msgs: Map<string, { msg: Message; qos: QoS }>;
+}
+
+export class SessionReplicator {
+  readonly replicas = new Map<string, Replica>();
+  /** Sessions activated here from a failed owner's replicas: clientId → that owner. */
+  private adoptedFrom = new Map<string, string>();
+
+  constructor(
+    private c: Cluster,
+    private b: Broker,
+  ) {}
+
+  private replicated(s: Session): boolean {
+    return s.expiryInterval > 0;
+  }
+
+  // ---- owner side ------------------------------------------------------------
+
+  /** Subscriptions, expiry or connect time changed: send the whole state. */
+  stateChanged(s: Session): void {
+    if (!this.replicated(s)) return;
+    this.c.broadcastReliable(encodeJson(F.RState, this.stateOf(s)));
+  }
+
+  stateOf(s: Session): RStateBody {
+    return { clientId: s.clientId, at: s.connectedAt, expiry: s.expiryInterval, subs: specs(s) };
+  }
+
+  accepted(s: Session, d: Delivery): void {
+    if (!this.replicated(s) || d.msg.mid === undefined) return;
+    this.c.broadcastReliable(encodeJson(F.RMsg, { clientId: s.clientId, msg: toWire(d.msg, this.b.env.clock.now(), d.qos) } satisfies RMsgBody));
+  }
+
+  done(s: Session, d: Delivery): void {
+    if (!this.replicated(s) || d.msg.mid === undefined) return;
+    this.c.broadcastReliable(encodeJson(F.RDone, { clientId: s.clientId, mids: [d.msg.mid] } satisfies RDoneBody));
+  }
+
+  ended(clientId: string): void {
+    this.c.broadcastReliable(encodeJson(F.REnd, { clientId }));
+  }
+
+  /** Full snapshot of a session for one peer (after its link comes up). */
+  snapshot(s: Session): Buffer[] {
+    if (!this.replicated(s)) return [];
+    const now = this.b.env.clock.now();
+    const out = [encodeJson(F.RState, this.stateOf(s))];
+    for (const d of s.pending()) if (d.msg.mid !== undefined) out.push(encodeJson(F.RMsg, { clientId: s.clientId, msg: toWire(d.msg, now, d.qos) }));
+    return out;
+  }
+
+  // ---- replica side --------------------------------------------------------------
+
+  onState(from: string, st: RStateBody): void {
+    if (this.b.sessions.has(st.clientId) && this.b.sessions.get(st.clientId)!.conn) return; // we own it live
+    const r = this.replicas.get(st.clientId);
+    if (r && r.owner !== from && r.at > st.at) return; // a newer owner already replicates it
+    if (r && r.owner === from) {
+      r.at = st.at;
+      r.expiry = st.expiry;
+      r.subs = st.subs;
+      return;
+    }
+    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map() });
+  }
+
+  onMsg(from: string, m: RMsgBody): void {
+    const r = this.replicas.get(m.clientId);
+    if (!r || r.owner !== from) return;
+    const msg = fromWire(m.msg, this.b.env.clock.now());
+    if (msg.mid === undefined) return;
+    r.msgs.set(msg.mid, { msg, qos: (m.msg.dq ?? m.msg.qos) as QoS });
+  }
+
+  onDone(from: string, d: RDoneBody): void {
+    const r = this.replicas.get(d.clientId);
+    if (!r || r.owner !== from) return;
+    for (const mid of d.mids) r.msgs.delete(mid);
+  }
+
+  onEnd(from: string, clientId: string): void {
+    const r = this.replicas.get(clientId);
+    if (r && r.owner === from) this.replicas.delete(clientId);
+  }
+
+  /** A client connected here with Clean Start 0 and we have no session: resume from the replica. */
+  take(clientId: string): Replica | undefined {
+    const r = this.replicas.get(clientId);
+    if (r) this.replicas.delete(clientId);
+    return r;
+  }
+
+  // ---- failover --------------------------------------------------------------------
+
+  /**
+   * `owner` became unreachable. If this node is its backup (the first
+   * running node after it in name order), its replicated sessions become
+   * live offline sessions here.
+   */
+  ownerDown(owner: string): void {
+    if (this.c.backupOf(owner) !== this.c.node) return;
+    let n = 0;
+    for (const r of [...this.replicas.values()]) {
+      if (r.owner !== owner) continue;
+      this.replicas.delete(r.clientId);
+      if (this.b.sessions.has(r.clientId)) continue;
+      const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
+      this.adoptedFrom.set(r.clientId, owner);
+      this.c.claim(s);
+      for (const f of this.snapshot(s)) this.c.broadcastReliable(f);
+      n++;
+    }
+    if (n) this.c.emit('failover', { from: owner, sessions: n });
+  }
+
+  /** Messages the dead `owner` never confirmed: give them to the sessions that came from it (or their replicas). */
+  orphans(owner: string, msgs: WireMessage[]): void {
+    const now = this.b.env.clock.now();
+    for (const w of msgs) {
+      const msg = fromWire(w, now);
+      for (const r of this.replicas.values()) {
+        if (r.owner !== owner || msg.mid === undefined || r.msgs.has(msg.mid)) continue;
+        const q = matchQos(r.subs, msg);
+        if (q !== null) r.msgs.set(msg.mid, { msg, qos: q });
+      }
+      for (const [clientId, from] of this.adoptedFrom) {
+        if (from !== owner) continue;
+        const s = this.b.sessions.get(clientId);
+        if (!s) continue;
+        const q = matchQos(specs(s), msg);
+        if (q !== null) s.deliver({ msg, qos: q, retain: false });
+      }
+    }
+  }
+}
+
+function specs(s: Session): SubSpec[] {
+  return [...s.subscriptions.values()].map((x) => ({ key: x.raw, qos: x.qos, nl: x.noLocal, rap: x.retainAsPublished, rh: x.retainHandling, subId: x.subId }));
+}
+
+/** Highest QoS among the plain subscriptions matching the message, or null. */
+function matchQos(subs: SubSpec[], msg: Message): QoS | null {
+  let best: QoS | null = null;
+  for (const sub of subs) {
+    const p = parseShare(sub.key);
+    if (!p || p.group !== undefined || !matches(p.filter, msg.topic)) continue;
+    const q = (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS;
+    if (best === null || q > best) best = q;
+  }
+  return best;
+}
