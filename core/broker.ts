@@ -144,6 +144,7 @@ export class Broker {
       const r = this.cluster.replicator.take(clientId);
       if (r) {
         s = this.restoreSession(clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
+        this.cluster.replicator.fetchOrphans(s, r.owner);
         present = true;
       }
     }

@@ -69,6 +69,8 @@ export class Session {
   connectedAt = 0;
   /** Clustered: ids of messages recently handed to this session, to drop copies arriving by a second path. */
   seen: Set<string> | null = null;
+  /** While set, nothing is sent: older messages still being collected go here, ahead of the queue. */
+  private front: Delivery[] | null = null;
 
   constructor(
     readonly clientId: string,
@@ -90,16 +92,49 @@ export class Session {
     return c ? Math.min(this.limits.maxInflight, c.clientReceiveMaximum) : 0;
   }
 
+  /** First sight of a message id (always true without ids). */
+  private fresh(d: Delivery): boolean {
+    const mid = d.msg.mid;
+    if (this.seen === null || mid === undefined) return true;
+    if (this.seen.has(mid)) return false;
+    this.seen.add(mid);
+    if (this.seen.size > 8192) this.seen.delete(this.seen.values().next().value as string);
+    return true;
+  }
+
+  /** Holds all sending until release(): older messages may still arrive and must go first. */
+  hold(): void {
+    this.front ??= [];
+  }
+
+  get holding(): boolean {
+    return this.front !== null;
+  }
+
+  /** A message older than everything queued (collected while holding). */
+  deliverFront(d: Delivery): void {
+    if (this.front === null) return this.deliver(d);
+    if (!this.fresh(d)) return;
+    this.front.push(d);
+    this.books.accepted(this, d);
+  }
+
+  release(): void {
+    const f = this.front;
+    if (f === null) return;
+    this.front = null;
+    if (f.length) {
+      this.queue = f.concat(this.queue.slice(this.qHead));
+      this.qHead = 0;
+    }
+    this.pump();
+  }
+
   /** Hands one message to this session: sends it now, or queues it. */
   deliver(d: Delivery): void {
-    const mid = d.msg.mid;
-    if (this.seen !== null && mid !== undefined) {
-      if (this.seen.has(mid)) return;
-      this.seen.add(mid);
-      if (this.seen.size > 8192) this.seen.delete(this.seen.values().next().value as string);
-    }
+    if (!this.fresh(d)) return;
     const c = this.conn;
-    if (c && this.queued === 0 && this.deferredCount === 0) {
+    if (c && this.queued === 0 && this.deferredCount === 0 && this.front === null) {
       if (d.qos === 0) {
         if (c.sendPublish(d, 0, false)) this.books.sent(this, d);
         else this.books.dropped(this, d, 'packet-too-large');
@@ -158,7 +193,7 @@ export class Session {
   /** Moves queued messages into the inflight window while it has room. */
   pump(): void {
     const c = this.conn;
-    if (!c) return;
+    if (!c || this.front !== null) return;
     const win = this.window();
     if (this.deferredCount > 0) {
       for (const [pid, f] of this.inflight) {

@@ -18,6 +18,7 @@ run options:
   --trace FILE             write the history as JSON lines
   --check-determinism      run the seed twice and report the first diverging event
   --json                   print the summary as JSON
+  --param NAME=VALUE       set a scenario knob (repeatable), e.g. --param quietDays=10
 `;
 
 async function load(file: string): Promise<Scenario> {
@@ -35,7 +36,7 @@ function fmtMs(ms: number): string {
   return `${(ms / 86_400_000).toFixed(1)} days`;
 }
 
-function printSummary(r: RunResult, file: string): void {
+function printSummary(r: RunResult, file: string, params?: Record<string, number>): void {
   console.log(`scenario   ${r.scenario}  (seed ${r.seed})`);
   console.log(`simulated  ${fmtMs(r.simulatedMs)} in ${fmtMs(r.wallMs)} wall, ${r.events} events (${Math.round(r.events / (r.wallMs / 1000))}/s)`);
   for (const [k, v] of Object.entries(r.report)) console.log(`${k.padEnd(10)} ${v}`);
@@ -44,7 +45,8 @@ function printSummary(r: RunResult, file: string): void {
   else {
     console.log(`verdict    FAIL: ${r.violations.length} violation(s)`);
     for (const v of r.violations) console.log(`  ${v.property}: ${v.detail}`);
-    console.log(`replay     npx sim run ${file} --seed ${r.seed}`);
+    const ps = Object.entries(params ?? {}).map(([k, v]) => ` --param ${k}=${v}`).join('');
+    console.log(`replay     npx sim run ${file} --seed ${r.seed}${ps}`);
   }
 }
 
@@ -58,25 +60,32 @@ async function run(argv: string[]): Promise<number> {
       trace: { type: 'string' },
       'check-determinism': { type: 'boolean' },
       json: { type: 'boolean' },
+      param: { type: 'string', multiple: true },
     },
   });
   const file = positionals[0];
   if (!file) throw new UsageError('run needs a scenario file');
   const s = await load(file);
+  const params: Record<string, number> = {};
+  for (const p of values.param ?? []) {
+    const [k, v] = p.split('=');
+    if (!k || v === undefined || !Number.isFinite(Number(v))) throw new UsageError(`--param ${p}: expected NAME=NUMBER`);
+    params[k] = Number(v);
+  }
   if (values['check-determinism']) {
-    const d = await checkDeterminism(s, values.seed!);
+    const d = await checkDeterminism(s, values.seed!, params);
     if (d.identical) console.log(`deterministic: two runs of seed ${values.seed} identical, hash ${d.hash}`);
     else console.log(`NOT deterministic: first divergence at history line ${d.index}\n  run 1: ${d.a}\n  run 2: ${d.b}`);
     return d.identical ? 0 : 1;
   }
-  const r = await runScenario(s, values.seed!, { keepLines: !!values.trace });
+  const r = await runScenario(s, values.seed!, { keepLines: !!values.trace, params });
   if (values.trace) {
-    const header = JSON.stringify({ type: 'trace', scenario: file, name: r.scenario, seed: r.seed });
+    const header = JSON.stringify({ type: 'trace', scenario: file, name: r.scenario, seed: r.seed, params });
     const footer = JSON.stringify({ type: 'end', hash: r.hash, lines: r.historyLines });
     writeFileSync(values.trace, [header, ...r.lines!, footer].join('\n') + '\n');
   }
   if (values.json) console.log(JSON.stringify({ ...r, lines: undefined }, null, 2));
-  else printSummary(r, file);
+  else printSummary(r, file, params);
   return r.violations.length ? 1 : 0;
 }
 
@@ -89,7 +98,7 @@ async function replay(argv: string[]): Promise<number> {
   const footer = JSON.parse(lines[lines.length - 1]);
   if (header.type !== 'trace' || footer.type !== 'end') throw new Error(`${file}: not a sim trace`);
   const s = await load(header.scenario);
-  const r = await runScenario(s, header.seed, { keepLines: true });
+  const r = await runScenario(s, header.seed, { keepLines: true, params: header.params });
   const recorded = lines.slice(1, -1);
   const i = firstDivergence(recorded, r.lines!);
   if (i < 0 && r.hash === footer.hash) {

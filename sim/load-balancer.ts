@@ -5,6 +5,7 @@
 
 import type { World } from './world.ts';
 import type { SimHost } from './host.ts';
+import type { SimSocket } from './network.ts';
 
 export interface LoadBalancerOptions {
   backends: string[];
@@ -83,9 +84,24 @@ export class LoadBalancer {
     b.ok = b.fail = 0;
     this.world.record({ type: 'lb.backend', lb: this.name, backend: b.name, healthy });
     if (!healthy && this.opts.shutdownSessionsOnDown) {
+      // The balancer knows its own sessions even when the backend's machine is gone.
       const net = this.world.network;
-      for (const s of net.connectionsOf(b.name)) if (s.via === this.name) net.abortVia(s);
+      for (const s of this.sessions) {
+        if (!s.open) this.sessions.delete(s);
+        else if (s.peer.host.name === b.name) {
+          this.sessions.delete(s);
+          net.abortVia(s);
+        }
+      }
     }
+  }
+
+  /** Client-side sockets of connections passing through this balancer. */
+  private sessions = new Set<SimSocket>();
+
+  proxied(s: SimSocket): void {
+    this.sessions.add(s);
+    if (this.sessions.size % 1024 === 0) for (const x of this.sessions) if (!x.open) this.sessions.delete(x);
   }
 
   /** Chooses the backend for a new client connection, or undefined when none is healthy. */

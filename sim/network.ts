@@ -324,7 +324,7 @@ export class Network {
    * Opens a connection from `from` to `to` (optionally through `via`).
    * The endpoint gets onOpen after one round trip, or onClose('refused'|'timeout').
    */
-  connect(from: SimHost, to: SimHost, endpoint: StreamEndpoint, via?: string, port?: string): void {
+  connect(from: SimHost, to: SimHost, endpoint: StreamEndpoint, via?: string, port?: string): SimSocket | undefined {
     const w = this.world;
     const fwd = this.pathState(from.name, to.name, via);
     const back = this.pathState(to.name, from.name, via);
@@ -360,6 +360,7 @@ export class Network {
       if (!c.open || !c.alive) return;
       c.attach(endpoint, () => endpoint.onOpen?.(c));
     });
+    return c;
   }
 
   private track(h: SimHost, s: SimSocket): void {

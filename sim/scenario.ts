@@ -6,6 +6,8 @@ import { World, type WorldOptions } from './world.ts';
 import { firstDivergence } from './history.ts';
 
 export interface ScenarioContext {
+  /** A numeric knob of the scenario (`sim run --param name=value`), else its default. */
+  param(name: string, dflt: number): number;
   /** Adds a line to the run's summary. */
   report(key: string, value: string | number): void;
   /** Records a violated property; the run fails. */
@@ -37,13 +39,18 @@ export interface RunResult {
   lines?: string[];
 }
 
-export async function runScenario(s: Scenario, seed: string | number, opts: { keepLines?: boolean; wallClock?: () => number } = {}): Promise<RunResult> {
+export async function runScenario(
+  s: Scenario,
+  seed: string | number,
+  opts: { keepLines?: boolean; wallClock?: () => number; params?: Record<string, number> } = {},
+): Promise<RunResult> {
   const clock = opts.wallClock ?? (() => performance.now());
   const t0 = clock();
   const world = new World({ ...s.world, seed, history: { keepLines: opts.keepLines, keepEvents: true } });
   const report: Record<string, string | number> = {};
   const violations: { property: string; detail: string }[] = [];
   const ctx: ScenarioContext = {
+    param: (name, dflt) => opts.params?.[name] ?? dflt,
     report: (k, v) => void (report[k] = v),
     violation: (property, detail) => {
       violations.push({ property, detail });
@@ -66,9 +73,9 @@ export async function runScenario(s: Scenario, seed: string | number, opts: { ke
 }
 
 /** Runs a seed twice; returns the first line where the runs differ, if any. */
-export async function checkDeterminism(s: Scenario, seed: string | number): Promise<{ identical: boolean; index: number; a?: string; b?: string; hash: string }> {
-  const r1 = await runScenario(s, seed, { keepLines: true });
-  const r2 = await runScenario(s, seed, { keepLines: true });
+export async function checkDeterminism(s: Scenario, seed: string | number, params?: Record<string, number>): Promise<{ identical: boolean; index: number; a?: string; b?: string; hash: string }> {
+  const r1 = await runScenario(s, seed, { keepLines: true, params });
+  const r2 = await runScenario(s, seed, { keepLines: true, params });
   const i = firstDivergence(r1.lines!, r2.lines!);
   return { identical: i < 0 && r1.hash === r2.hash, index: i, a: r1.lines![i], b: r2.lines![i], hash: r1.hash };
 }

@@ -202,7 +202,8 @@ export class World {
       });
       return;
     }
-    this.network.connect(from, this.host(backend), endpoint, lb.name);
+    const sock = this.network.connect(from, this.host(backend), endpoint, lb.name);
+    if (sock) lb.proxied(sock);
   }
 
   // ---- faults -----------------------------------------------------------

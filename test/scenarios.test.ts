@@ -5,10 +5,15 @@ import { runScenario, type Scenario } from '../sim/scenario.ts';
 
 const files = readdirSync('scenarios').filter((f) => f.endsWith('.ts'));
 
+/** Shorter knobs where a scenario's full length belongs in `npm run bench:sim`, not in every test run. */
+const quick: Record<string, Record<string, number>> = {
+  'failover-1770-days.ts': { quietDays: 2, repairHours: 0.25, trafficMinutes: 5 },
+};
+
 describe.each(files)('scenario %s', (file) => {
   it.each([1, 2, 3])('passes with seed %i', async (seed) => {
     const s = (await import(`../scenarios/${file}`)).default as Scenario;
-    const r = await runScenario(s, seed);
+    const r = await runScenario(s, seed, { params: quick[file] });
     expect(r.violations).toEqual([]);
     expect(r.events).toBeGreaterThan(0);
   });

@@ -360,6 +360,7 @@ export class Cluster {
       m.downSince = this.now();
       this.stats.netsplitsDetected++;
       this.emit('peer.down', { peer: m.node });
+      this.replicator.peerGone(m.node);
       this.failover(m);
     }
   }
@@ -450,6 +451,24 @@ export class Cluster {
     m.link?.write(f);
   }
 
+  sendReliableTo(node: string, frame: Buffer): void {
+    const m = this.members.get(node);
+    if (m) this.sendReliable(m, frame);
+  }
+
+  /** Messages forwarded to `node` that it has not confirmed yet, oldest first. */
+  unconfirmedFor(node: string): Message[] {
+    const m = this.members.get(node);
+    if (!m) return [];
+    const out: Message[] = [];
+    for (const u of m.unacked) if (u.msg) out.push(u.msg);
+    return out;
+  }
+
+  runningPeers(): string[] {
+    return [...this.members.values()].filter((m) => m.state === 'running').map((m) => m.node);
+  }
+
   broadcastReliable(frame: Buffer): void {
     for (const m of this.members.values()) if (m.state !== 'left' && m.state !== 'stopped') this.sendReliable(m, frame);
   }
@@ -523,6 +542,10 @@ export class Cluster {
         return this.replicator.onEnd(peer, f.body.clientId);
       case F.Orphan:
         return this.replicator.orphans(f.body.owner, f.body.msgs);
+      case F.OrphanReq:
+        return this.replicator.onOrphanReq(peer, f.body.clientId, f.body.owner);
+      case F.OrphanReply:
+        return this.replicator.onOrphanReply(peer, f.body);
       default:
         this.stats.badFrames++;
         l.close();

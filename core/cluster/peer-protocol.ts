@@ -28,6 +28,19 @@ export const enum F {
   REnd = 15,
   /** Messages forwarded to a node that died before confirming them, for its sessions' new home. */
   Orphan = 16,
+  /** A session moved here from `owner`: send me what you forwarded to it unconfirmed. */
+  OrphanReq = 17,
+  OrphanReply = 18,
+}
+
+export interface OrphanReqBody {
+  clientId: string;
+  owner: string;
+}
+export interface OrphanReplyBody {
+  clientId: string;
+  owner: string;
+  msgs: WireMessage[];
 }
 
 export interface SubSpec {
@@ -140,7 +153,9 @@ export type Frame =
   | { type: F.RMsg; body: RMsgBody }
   | { type: F.RDone; body: RDoneBody }
   | { type: F.REnd; body: REndBody }
-  | { type: F.Orphan; body: OrphanBody };
+  | { type: F.Orphan; body: OrphanBody }
+  | { type: F.OrphanReq; body: OrphanReqBody }
+  | { type: F.OrphanReply; body: OrphanReplyBody };
 
 /** Wraps an encoded frame for reliable delivery. */
 export function encodeSeq(seq: number, frame: Buffer): Buffer {
@@ -290,6 +305,10 @@ export function decode(f: Buffer, now: number): Frame {
       return { type, body: json<REndBody>(body, (x) => str(x.clientId)) };
     case F.Orphan:
       return { type, body: json<OrphanBody>(body, (x) => str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)) };
+    case F.OrphanReq:
+      return { type, body: json<OrphanReqBody>(body, (x) => str(x.clientId) && str(x.owner)) };
+    case F.OrphanReply:
+      return { type, body: json<OrphanReplyBody>(body, (x) => str(x.clientId) && str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)) };
     case F.Handoff:
       return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && x.subs.every(subOk) && Array.isArray(x.msgs) && x.msgs.every(wireOk) && num(x.expiry)) };
     case F.Seq: {

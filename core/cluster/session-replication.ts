@@ -15,7 +15,12 @@ import type { Cluster } from './cluster.ts';
 import type { Broker } from '../broker.ts';
 import type { Session, Delivery } from '../session.ts';
 import type { Message, QoS } from '../message.ts';
-import { F, encodeJson, toWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage } from './peer-protocol.ts';
+import { F, encodeJson, toWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage, type OrphanReplyBody } from './peer-protocol.ts';
+import type { Timer } from '../env.ts';
+
+/** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
+const FETCH_TIMEOUT_MS = 3000;
+const DONE_DELAY_MS = 50;
 import { matches, parseShare } from '../topic.ts';
 
 export interface Replica {
@@ -32,6 +37,8 @@ export class SessionReplicator {
   readonly replicas = new Map<string, Replica>();
   /** Sessions activated here from a failed owner's replicas: clientId → that owner. */
   private adoptedFrom = new Map<string, string>();
+  /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
+  private fetching = new Map<string, { owner: string; waiting: Set<string>; timer: Timer }>();
 
   constructor(
     private c: Cluster,
@@ -59,12 +66,34 @@ export class SessionReplicator {
     this.c.broadcastReliable(encodeJson(F.RMsg, { clientId: s.clientId, msg: toWire(d.msg, this.b.env.clock.now(), d.qos) } satisfies RMsgBody));
   }
 
+  /**
+   * Acknowledgements are batched (at most DONE_DELAY_MS late): losing a batch
+   * with the owner only means those messages are delivered once more after a
+   * failover (at least once), never lost.
+   */
   done(s: Session, d: Delivery): void {
     if (!this.replicated(s) || d.msg.mid === undefined) return;
-    this.c.broadcastReliable(encodeJson(F.RDone, { clientId: s.clientId, mids: [d.msg.mid] } satisfies RDoneBody));
+    let list = this.doneBatch.get(s.clientId);
+    if (!list) this.doneBatch.set(s.clientId, (list = []));
+    list.push(d.msg.mid);
+    if (++this.doneCount >= 512) this.flushDone();
+    else this.doneTimer ??= this.b.env.clock.setTimer(DONE_DELAY_MS, this.flushDone);
   }
 
+  private doneBatch = new Map<string, string[]>();
+  private doneCount = 0;
+  private doneTimer: Timer | null = null;
+
+  private flushDone = (): void => {
+    this.doneTimer?.cancel();
+    this.doneTimer = null;
+    this.doneCount = 0;
+    for (const [clientId, mids] of this.doneBatch) this.c.broadcastReliable(encodeJson(F.RDone, { clientId, mids } satisfies RDoneBody));
+    this.doneBatch.clear();
+  };
+
   ended(clientId: string): void {
+    if (this.doneBatch.has(clientId)) this.flushDone();
     this.c.broadcastReliable(encodeJson(F.REnd, { clientId }));
   }
 
@@ -114,7 +143,11 @@ export class SessionReplicator {
   /** A client connected here with Clean Start 0 and we have no session: resume from the replica. */
   take(clientId: string): Replica | undefined {
     const r = this.replicas.get(clientId);
-    if (r) this.replicas.delete(clientId);
+    if (r) {
+      this.replicas.delete(clientId);
+      // Forwards its old owner never confirmed may still come our way as orphans.
+      this.adoptedFrom.set(clientId, r.owner);
+    }
     return r;
   }
 
@@ -134,6 +167,7 @@ export class SessionReplicator {
       if (this.b.sessions.has(r.clientId)) continue;
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
       this.adoptedFrom.set(r.clientId, owner);
+      this.fetchOrphans(s, owner);
       this.c.claim(s);
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);
       n++;
@@ -156,9 +190,70 @@ export class SessionReplicator {
         const s = this.b.sessions.get(clientId);
         if (!s) continue;
         const q = matchQos(specs(s), msg);
-        if (q !== null) s.deliver({ msg, qos: q, retain: false });
+        if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
       }
     }
+  }
+
+  /**
+   * A session just moved here from `owner` (resumed from its replica, or
+   * failed over). Messages other nodes forwarded to the owner that it never
+   * confirmed are older than anything that reaches the session here now:
+   * hold the session until every running peer has sent its share, so they
+   * go first and per-publisher order holds.
+   */
+  fetchOrphans(s: Session, owner: string): void {
+    s.hold();
+    for (const msg of this.c.unconfirmedFor(owner)) {
+      const q = matchQos(specs(s), msg);
+      if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
+    }
+    const waiting = new Set(this.c.runningPeers().filter((n) => n !== owner));
+    if (waiting.size === 0) return s.release();
+    const prev = this.fetching.get(s.clientId);
+    prev?.timer.cancel();
+    const timer = this.b.env.clock.setTimer(FETCH_TIMEOUT_MS, () => this.finish(s.clientId));
+    this.fetching.set(s.clientId, { owner, waiting, timer });
+    for (const n of waiting) this.c.sendReliableTo(n, encodeJson(F.OrphanReq, { clientId: s.clientId, owner }));
+  }
+
+  /** A peer asks for what we forwarded to `owner` unconfirmed. */
+  onOrphanReq(from: string, clientId: string, owner: string): void {
+    const now = this.b.env.clock.now();
+    const msgs = this.c.unconfirmedFor(owner).map((m) => toWire(m, now));
+    this.c.sendReliableTo(from, encodeJson(F.OrphanReply, { clientId, owner, msgs } satisfies OrphanReplyBody));
+  }
+
+  onOrphanReply(from: string, r: OrphanReplyBody): void {
+    const f = this.fetching.get(r.clientId);
+    const s = this.b.sessions.get(r.clientId);
+    if (s) {
+      const now = this.b.env.clock.now();
+      const subs = specs(s);
+      for (const w of r.msgs) {
+        const msg = fromWire(w, now);
+        const q = matchQos(subs, msg);
+        if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
+      }
+    }
+    if (!f) return;
+    f.waiting.delete(from);
+    if (f.waiting.size === 0) this.finish(r.clientId);
+  }
+
+  /** A peer we were waiting for went away: stop waiting for it. */
+  peerGone(node: string): void {
+    for (const [clientId, f] of this.fetching) {
+      if (f.waiting.delete(node) && f.waiting.size === 0) this.finish(clientId);
+    }
+  }
+
+  private finish(clientId: string): void {
+    const f = this.fetching.get(clientId);
+    if (!f) return;
+    f.timer.cancel();
+    this.fetching.delete(clientId);
+    this.b.sessions.get(clientId)?.release();
   }
 }
 
