@@ -4,6 +4,7 @@
 
 import { World } from '../sim/world.ts';
 import type { EventHandler } from '../sim/event-queue.ts';
+import { runScenario } from '../sim/scenario.ts';
 
 const quick = process.argv.includes('--quick');
 
@@ -76,4 +77,12 @@ console.log(
     `${mqtt.deliveredPerWallSecond.toLocaleString('en')} msgs/s, ${mqtt.eventsPerWallSecond.toLocaleString('en')} events/s, ` +
     `${mqtt.speedup}x real time`,
 );
-console.log(JSON.stringify({ timer: { eventsPerSec: Math.round(timer.perSec) }, mqtt }));
+let failover: { wallMs: number; events: number; simulatedDays: number; pass: boolean } | null = null;
+if (!quick) {
+  // The seed story at full length: 1770 days of simulated uptime, then the failure.
+  const s = (await import('../scenarios/failover-1770-days.ts')).default;
+  const r = await runScenario(s, 1);
+  failover = { wallMs: Math.round(r.wallMs), events: r.events, simulatedDays: +(r.simulatedMs / 86_400_000).toFixed(1), pass: r.violations.length === 0 };
+  console.log(`failover-1770-days: ${failover.simulatedDays} simulated days in ${(failover.wallMs / 1000).toFixed(1)} s wall, ${failover.events.toLocaleString('en')} events, verdict ${failover.pass ? 'PASS' : 'FAIL'}`);
+}
+console.log(JSON.stringify({ timer: { eventsPerSec: Math.round(timer.perSec) }, mqtt, failover }));

@@ -277,13 +277,21 @@ export class Broker {
 
   /** Routes an application message to every matching session (and, clustered, node); returns how many got it. */
   publish(msg: Message): number {
-    if (msg.retain && this.config.features.retainAvailable) this.retained.put(msg);
+    if (msg.retain && this.config.features.retainAvailable) this.storeRetained(msg);
     // $SYS is this node's own statistics: neither replicated nor forwarded (peers would overwrite each other's).
     if (this.cluster && !msg.topic.startsWith('$SYS/')) {
       msg.mid ??= this.cluster.nextMid();
       return this.cluster.route(msg);
     }
     return this.router.route(msg, this.deliverTo);
+  }
+
+  /** Stores (or clears) a retained message; one that expires is swept when it does, not kept until read. */
+  storeRetained(msg: Message): void {
+    this.retained.put(msg);
+    if (msg.expiresAt !== undefined && msg.payload.length > 0) {
+      this.env.clock.setTimer(Math.max(0, msg.expiresAt - this.env.clock.now()), () => this.retained.sweep(this.env.clock.now()));
+    }
   }
 
   /** Delivers to local sessions only; `groups` are the share groups this node serves for this message. */

@@ -7,7 +7,6 @@ import http from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from '../core/broker.ts';
 import type { ByteSink } from '../core/env.ts';
-import type { Connection } from '../core/connection.ts';
 
 export interface ListenerOptions {
   host: string;
@@ -18,7 +17,6 @@ export interface ListenerOptions {
 
 /** Socket → core byte sink: writes corked per event-loop turn; too much unread output calls `onSlow`. */
 export class SocketSink implements ByteSink {
-  conn: Connection | null = null;
   private corked = false;
   constructor(private socket: net.Socket, private maxBuffer: number, private onSlow: () => void) {}
 
@@ -53,14 +51,13 @@ export class SocketSink implements ByteSink {
 export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Server> {
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
-    let conn: Connection | null = null;
     const sink = new SocketSink(socket, opts.maxWriteBuffer, () => {
       broker.stats.dropped['slow-consumer'] = (broker.stats.dropped['slow-consumer'] ?? 0) + 1;
       socket.destroy();
     });
-    conn = broker.accept(sink, `${socket.remoteAddress}:${socket.remotePort}`);
-    socket.on('data', (b) => conn!.receive(b));
-    socket.on('close', () => conn!.transportClosed());
+    const conn = broker.accept(sink, `${socket.remoteAddress}:${socket.remotePort}`);
+    socket.on('data', (b) => conn.receive(b));
+    socket.on('close', () => conn.transportClosed());
     socket.on('error', () => socket.destroy());
   });
   server.maxConnections = broker.config.limits.maxConnections + 64;

@@ -20,6 +20,7 @@ import {
   PROTOCOL_VERSION,
   encodeJson,
   encodeMessage,
+  encodePing,
   encodeSeq,
   toWire,
   fromWire,
@@ -405,7 +406,7 @@ export class Cluster {
           this.log(`no heartbeat from ${m.node} for ${Math.round(now - l.lastRx)} ms`);
           l.close();
         } else {
-          l.write(encodeJson(F.Ping, { t: now, ack: m.inSeq }));
+          l.write(encodePing(now, m.inSeq));
           m.sinceAck = 0;
         }
         continue;
@@ -497,7 +498,7 @@ export class Cluster {
         m.inSeq = f.seq;
         if (++m.sinceAck >= 256) {
           m.sinceAck = 0;
-          l.write(encodeJson(F.Ping, { t: this.now(), ack: m.inSeq }));
+          l.write(encodePing(this.now(), m.inSeq));
         }
         return this.onFrame(l, f.inner);
       }
@@ -636,7 +637,7 @@ export class Cluster {
     const cur = this.broker.retained.get(msg.topic);
     if (cur && (cur.receivedAt > msg.receivedAt || (cur.receivedAt === msg.receivedAt && cur.from > msg.from))) return;
     if (deleted) msg.payload = Buffer.alloc(0);
-    this.broker.retained.put(msg);
+    this.broker.storeRetained(msg);
     if (notForwarded && !deleted) this.broker.retainedForLateSubscribers(msg);
   }
 

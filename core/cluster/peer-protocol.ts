@@ -157,6 +157,16 @@ export type Frame =
   | { type: F.OrphanReq; body: OrphanReqBody }
   | { type: F.OrphanReply; body: OrphanReplyBody };
 
+/** Heartbeat (the most frequent frame on an idle cluster): binary [f64 t][u32 ack]. */
+export function encodePing(t: number, ack: number): Buffer {
+  const out = Buffer.allocUnsafe(17);
+  out.writeUInt32BE(13, 0);
+  out[4] = F.Ping;
+  out.writeDoubleBE(t, 5);
+  out.writeUInt32BE(ack >>> 0, 13);
+  return out;
+}
+
 /** Wraps an encoded frame for reliable delivery. */
 export function encodeSeq(seq: number, frame: Buffer): Buffer {
   const out = Buffer.allocUnsafe(frame.length + 5);
@@ -283,7 +293,8 @@ export function decode(f: Buffer, now: number): Frame {
     case F.Auth:
       return { type, body: json<AuthBody>(body, (x) => str(x.mac)) };
     case F.Ping:
-      return { type, body: json<PingBody>(body, (x) => num(x.t) && num(x.ack)) };
+      if (body.length !== 12) throw new FrameError('bad heartbeat');
+      return { type, body: { t: body.readDoubleBE(0), ack: body.readUInt32BE(8) } };
     case F.Routes:
       return { type, body: json<RoutesBody>(body, (x) => typeof x.full === 'boolean' && strs(x.add) && strs(x.del)) };
     case F.Members:
