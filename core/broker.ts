@@ -215,7 +215,10 @@ export class Broker {
     this.stats.connectedCount--;
     s.disconnectedAt = this.env.clock.now();
     this.hooks.onDisconnect?.(s.clientId, cause);
-    if (cause === 'client-disconnect') s.will = null; // normal DISCONNECT discards the will [MQTT-3.1.2-10]
+    if (cause === 'client-disconnect' && s.will) {
+      s.will = null; // normal DISCONNECT discards the will [MQTT-3.1.2-10]
+      this.cluster?.replicator.willChanged(s);
+    }
 
     if (s.expiryInterval === 0) {
       this.endSession(s, 'session-expired');
@@ -253,8 +256,14 @@ export class Broker {
     const now = this.env.clock.now();
     const msg: Message = { ...w.msg, receivedAt: now };
     if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
+    this.cluster?.replicator.willChanged(s);
+    this.publishWillOf(s.clientId, msg);
+  }
+
+  /** Publishes a will (also one a crashed peer's client left behind). */
+  publishWillOf(clientId: string, msg: Message): void {
     this.stats.willsPublished++;
-    this.hooks.onWill?.(s.clientId, msg);
+    this.hooks.onWill?.(clientId, msg);
     this.publish(msg);
   }
 
@@ -314,7 +323,10 @@ export class Broker {
 
   /** The session moved to another node: forget it here without a will or drops. */
   dropSession(s: Session): void {
-    s.will = null;
+    if (s.will) {
+      s.will = null;
+      this.cluster?.replicator.willChanged(s);
+    }
     s.willTimer?.cancel();
     s.expiryTimer?.cancel();
     for (const sub of s.subscriptions.values()) this.router.remove(sub);

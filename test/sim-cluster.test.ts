@@ -288,3 +288,38 @@ describe('partitions, autoheal, autoclean', () => {
     expect(a).toEqual(b);
   });
 });
+
+describe('wills of clients whose node crashed (EMQX #1667)', () => {
+  it('the surviving node publishes the will after the will delay', async () => {
+    const { w, names } = cluster(2, 'will-crash');
+    const watcher = w.client('watcher', { target: 'n2', subscriptions: [{ filter: 'status/#', qos: 1 }] });
+    w.client('dev', { target: 'n1', version: 5, clean: false, sessionExpiry: 600, will: { topic: 'status/dev', payload: 'offline', qos: 1, delay: 10 }, reconnect: false });
+    await w.run(async (w) => {
+      await w.until(allRunning(w, names), { timeoutMs: 10_000 });
+      await w.sleep(1000);
+      w.crash('n1', 'power');
+      await w.sleep(5000 + 5000); // detection (heartbeat timeout 5 s) + part of the delay
+      expect(watcher.received.filter((r) => r.topic === 'status/dev')).toEqual([]);
+      await w.sleep(10_000);
+      expect(watcher.received.filter((r) => r.topic === 'status/dev').map((r) => r.id)).toEqual(['offline']);
+      expect(w.history.events.some((e) => e.type === 'cluster.will' && e.node === 'n2' && e.clientId === 'dev')).toBe(true);
+    });
+  });
+
+  it('no will when the client reconnects elsewhere within the delay, nor after a graceful disconnect', async () => {
+    const { w, names } = cluster(2, 'will-back');
+    const watcher = w.client('watcher', { target: 'n2', subscriptions: [{ filter: 'status/#', qos: 1 }] });
+    const dev = w.client('dev', { target: ['n1', 'n2'], version: 5, clean: false, sessionExpiry: 600, keepalive: 5, will: { topic: 'status/dev', payload: 'offline', qos: 1, delay: 30 }, reconnect: { minMs: 500, maxMs: 1000 } });
+    const calm = w.client('calm', { target: 'n1', version: 5, will: { topic: 'status/calm', payload: 'offline', qos: 1 } });
+    await w.run(async (w) => {
+      await w.until(allRunning(w, names), { timeoutMs: 10_000 });
+      await w.until(() => dev.connected && calm.connected, { timeoutMs: 5000 });
+      calm.disconnect();
+      await w.sleep(1000);
+      w.crash('n1', 'power');
+      await w.until(() => dev.connected && dev.node === 'n2', { timeoutMs: 30_000 });
+      await w.sleep(60_000);
+      expect(watcher.received.filter((r) => r.topic.startsWith('status/'))).toEqual([]);
+    });
+  });
+});

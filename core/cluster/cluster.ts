@@ -318,10 +318,14 @@ export class Cluster {
     }
     l.state = 'authed';
     m.link = l;
+    this.replicator.ownerBack(m.node);
     if (m.peerInc !== l.peerInc) {
-      // First contact, or the peer restarted: its state is new, so is our sequence state with it.
-      if (m.peerInc && m.unacked.length) this.countDropped('peer-restarted', m.unacked.length);
-      m.unacked = [];
+      // The peer restarted: its state is new, so is our sequence state with it (the
+      // resync below rebuilds what it needs). On first contact, what we queued for it stays.
+      if (m.peerInc) {
+        if (m.unacked.length) this.countDropped('peer-restarted', m.unacked.length);
+        m.unacked = [];
+      }
       m.inSeq = 0;
       m.peerInc = l.peerInc;
     }
@@ -543,6 +547,8 @@ export class Cluster {
         return this.replicator.onEnd(peer, f.body.clientId);
       case F.Orphan:
         return this.replicator.orphans(f.body.owner, f.body.msgs);
+      case F.RWill:
+        return this.replicator.onWill(peer, f.body);
       case F.OrphanReq:
         return this.replicator.onOrphanReq(peer, f.body.clientId, f.body.owner);
       case F.OrphanReply:
@@ -648,6 +654,12 @@ export class Cluster {
     const live = s.conn !== null;
     this.registry.set(s.clientId, { node: this.node, at: s.connectedAt, live });
     this.broadcast(encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live }));
+  }
+
+  /** Whether the client connected again (anywhere) after `at`. */
+  claimedSince(clientId: string, at: number): boolean {
+    const r = this.registry.get(clientId);
+    return !!r && r.at > at;
   }
 
   private onRegister(clientId: string, node: string, at: number, live: boolean): void {

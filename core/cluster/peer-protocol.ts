@@ -31,6 +31,16 @@ export const enum F {
   /** A session moved here from `owner`: send me what you forwarded to it unconfirmed. */
   OrphanReq = 17,
   OrphanReply = 18,
+  /** The will of a client connected on the sender (absent: cleared), for survivors to publish if the sender dies. */
+  RWill = 19,
+}
+
+export interface RWillBody {
+  clientId: string;
+  at: number;
+  will?: WireMessage;
+  delay?: number;
+  expirySec?: number;
 }
 
 export interface OrphanReqBody {
@@ -155,7 +165,8 @@ export type Frame =
   | { type: F.REnd; body: REndBody }
   | { type: F.Orphan; body: OrphanBody }
   | { type: F.OrphanReq; body: OrphanReqBody }
-  | { type: F.OrphanReply; body: OrphanReplyBody };
+  | { type: F.OrphanReply; body: OrphanReplyBody }
+  | { type: F.RWill; body: RWillBody };
 
 /** Heartbeat (the most frequent frame on an idle cluster): binary [f64 t][u32 ack]. */
 export function encodePing(t: number, ack: number): Buffer {
@@ -316,6 +327,8 @@ export function decode(f: Buffer, now: number): Frame {
       return { type, body: json<REndBody>(body, (x) => str(x.clientId)) };
     case F.Orphan:
       return { type, body: json<OrphanBody>(body, (x) => str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)) };
+    case F.RWill:
+      return { type, body: json<RWillBody>(body, (x) => str(x.clientId) && num(x.at) && (x.will === undefined || (wireOk(x.will) && num(x.delay)))) };
     case F.OrphanReq:
       return { type, body: json<OrphanReqBody>(body, (x) => str(x.clientId) && str(x.owner)) };
     case F.OrphanReply:

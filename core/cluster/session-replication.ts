@@ -15,7 +15,7 @@ import type { Cluster } from './cluster.ts';
 import type { Broker } from '../broker.ts';
 import type { Session, Delivery } from '../session.ts';
 import type { Message, QoS } from '../message.ts';
-import { F, encodeJson, toWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage, type OrphanReplyBody } from './peer-protocol.ts';
+import { F, encodeJson, toWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage, type OrphanReplyBody, type RWillBody } from './peer-protocol.ts';
 import type { Timer } from '../env.ts';
 
 /** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
@@ -37,6 +37,8 @@ export class SessionReplicator {
   readonly replicas = new Map<string, Replica>();
   /** Sessions activated here from a failed owner's replicas: clientId → that owner. */
   private adoptedFrom = new Map<string, string>();
+  /** Wills of clients connected on other nodes: published here if that node dies and we are its backup. */
+  private wills = new Map<string, { owner: string; at: number; msg: Message; delay: number; expirySec?: number; timer: Timer | null }>();
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
   private fetching = new Map<string, { owner: string; waiting: Set<string>; timer: Timer }>();
 
@@ -151,6 +153,56 @@ export class SessionReplicator {
     return r;
   }
 
+  // ---- wills (EMQX #1667: wills of clients on a crashed node were never published) ----
+
+  /** The will of a client connected here was set, discarded or published. */
+  willChanged(s: Session): void {
+    const now = this.b.env.clock.now();
+    const w = s.will;
+    this.c.broadcastReliable(
+      encodeJson(F.RWill, w ? { clientId: s.clientId, at: s.connectedAt, will: toWire(w.msg, now), delay: w.delay, expirySec: w.expirySec } : { clientId: s.clientId, at: s.connectedAt }),
+    );
+  }
+
+  onWill(from: string, b: RWillBody): void {
+    const cur = this.wills.get(b.clientId);
+    if (!b.will) {
+      if (cur && cur.owner === from) {
+        cur.timer?.cancel();
+        this.wills.delete(b.clientId);
+      }
+      return;
+    }
+    cur?.timer?.cancel();
+    this.wills.set(b.clientId, { owner: from, at: b.at, msg: fromWire(b.will, this.b.env.clock.now()), delay: b.delay ?? 0, expirySec: b.expirySec, timer: null });
+  }
+
+  /** The owner is gone: as its backup, publish its clients' wills after their delay, unless they come back first. */
+  private armWills(owner: string): void {
+    for (const [clientId, w] of this.wills) {
+      if (w.owner !== owner || w.timer) continue;
+      w.timer = this.b.env.clock.setTimer(w.delay * 1000, () => {
+        this.wills.delete(clientId);
+        if (this.c.claimedSince(clientId, w.at)) return; // reconnected somewhere: no will
+        const now = this.b.env.clock.now();
+        const msg: Message = { ...w.msg, receivedAt: now };
+        if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
+        this.c.emit('will', { clientId, from: owner });
+        this.b.publishWillOf(clientId, msg);
+      });
+    }
+  }
+
+  /** The owner is back (it was cut off, not dead): its clients' wills stay with it. */
+  ownerBack(owner: string): void {
+    for (const w of this.wills.values()) {
+      if (w.owner === owner && w.timer) {
+        w.timer.cancel();
+        w.timer = null;
+      }
+    }
+  }
+
   // ---- failover --------------------------------------------------------------------
 
   /**
@@ -160,6 +212,7 @@ export class SessionReplicator {
    */
   ownerDown(owner: string): void {
     if (this.c.backupOf(owner) !== this.c.node) return;
+    this.armWills(owner);
     let n = 0;
     for (const r of [...this.replicas.values()]) {
       if (r.owner !== owner) continue;

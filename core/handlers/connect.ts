@@ -100,6 +100,7 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
   const { session, present } = broker.openSession(conn, clientId, !!p.clean, expiry);
   session.protocolVersion = conn.version;
   session.will = will ? { msg: will, delay: willDelay, expirySec: willExpiry } : null;
+  if (will || present) broker.cluster?.replicator.willChanged(session);
 
   const ack: IConnackPacket = { cmd: 'connack', sessionPresent: present };
   if (v5) {
