@@ -139,12 +139,13 @@ export class Broker {
       s = undefined;
     }
     let present = s !== undefined;
+    let movedFrom: { owner: string; done: Set<string> } | null = null;
     if (!s && !clean && this.cluster) {
       // Another node owned this session and replicated it here: resume it now.
       const r = this.cluster.replicator.take(clientId);
       if (r) {
         s = this.restoreSession(clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
-        this.cluster.replicator.fetchOrphans(s, r.owner);
+        movedFrom = { owner: r.owner, done: r.done };
         present = true;
       }
     }
@@ -162,7 +163,9 @@ export class Broker {
     s.connectedAt = this.env.clock.now();
     this.stats.connectedCount++;
     if (this.cluster) {
+      // Claim first: the old owner then hands the session over before it answers the orphan request.
       this.cluster.claim(s);
+      if (movedFrom) this.cluster.replicator.fetchOrphans(s, movedFrom.owner, movedFrom.done);
       this.cluster.replicator.stateChanged(s);
     }
     this.hooks.onConnect?.(clientId, present);

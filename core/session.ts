@@ -119,6 +119,19 @@ export class Session {
     this.books.accepted(this, d);
   }
 
+  /**
+   * Ids of messages this session already had elsewhere (delivered and
+   * acknowledged on its previous node): later copies are dropped, also
+   * those collected while holding.
+   */
+  knownDone(mids: Iterable<string>): void {
+    if (this.seen === null) return;
+    const done = new Set(mids);
+    for (const m of done) if (!this.seen.has(m)) this.seen.add(m);
+    if (this.front) this.front = this.front.filter((d) => d.msg.mid === undefined || !done.has(d.msg.mid));
+    while (this.seen.size > 8192) this.seen.delete(this.seen.values().next().value as string);
+  }
+
   release(): void {
     const f = this.front;
     if (f === null) return;

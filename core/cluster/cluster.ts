@@ -688,6 +688,7 @@ export class Cluster {
       expiry: s.expiryInterval,
       subs: [...s.subscriptions.values()].map((x) => ({ key: x.raw, qos: x.qos, nl: x.noLocal, rap: x.retainAsPublished, rh: x.retainHandling, subId: x.subId })),
       msgs: s.pending().map((d) => toWire(d.msg, now, d.qos)),
+      seen: s.seen ? [...s.seen] : undefined,
     };
     this.stats.handoffsOut++;
     this.sendReliable(m, encodeJson(F.Handoff, body));
@@ -707,6 +708,7 @@ export class Cluster {
       return;
     }
     this.broker.adoptSession(s, h.subs, h.msgs.map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })));
+    if (h.seen) s.knownDone(h.seen);
   }
 
   // ---- membership commands ----------------------------------------------------

@@ -132,6 +132,8 @@ export interface HandoffBody {
   expiry: number;
   /** Undelivered messages, in order (inflight first). */
   msgs: WireMessage[];
+  /** Ids of messages the session already had (delivered or owed): copies arriving later are dropped. */
+  seen?: string[];
 }
 export interface WireMessage {
   topic: string;
@@ -334,7 +336,7 @@ export function decode(f: Buffer, now: number): Frame {
     case F.OrphanReply:
       return { type, body: json<OrphanReplyBody>(body, (x) => str(x.clientId) && str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)) };
     case F.Handoff:
-      return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && x.subs.every(subOk) && Array.isArray(x.msgs) && x.msgs.every(wireOk) && num(x.expiry)) };
+      return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && x.subs.every(subOk) && Array.isArray(x.msgs) && x.msgs.every(wireOk) && num(x.expiry) && (x.seen === undefined || strs(x.seen))) };
     case F.Seq: {
       if (body.length < 5 || body[4] === F.Seq) throw new FrameError('bad sequenced frame');
       return { type, seq: body.readUInt32BE(0), inner: decode(body.subarray(4), now) };

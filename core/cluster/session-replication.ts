@@ -31,6 +31,8 @@ export interface Replica {
   subs: SubSpec[];
   /** Owed messages in order, by message id. */
   msgs: Map<string, { msg: Message; qos: QoS }>;
+  /** Recently completed message ids: a copy still on its way (an orphan) must not be delivered again. */
+  done: Set<string>;
 }
 
 export class SessionReplicator {
@@ -120,7 +122,7 @@ export class SessionReplicator {
       r.subs = st.subs;
       return;
     }
-    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map() });
+    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map(), done: new Set() });
   }
 
   onMsg(from: string, m: RMsgBody): void {
@@ -134,7 +136,11 @@ export class SessionReplicator {
   onDone(from: string, d: RDoneBody): void {
     const r = this.replicas.get(d.clientId);
     if (!r || r.owner !== from) return;
-    for (const mid of d.mids) r.msgs.delete(mid);
+    for (const mid of d.mids) {
+      r.msgs.delete(mid);
+      r.done.add(mid);
+    }
+    while (r.done.size > 8192) r.done.delete(r.done.values().next().value as string);
   }
 
   onEnd(from: string, clientId: string): void {
@@ -220,8 +226,8 @@ export class SessionReplicator {
       if (this.b.sessions.has(r.clientId)) continue;
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
       this.adoptedFrom.set(r.clientId, owner);
-      this.fetchOrphans(s, owner);
       this.c.claim(s);
+      this.fetchOrphans(s, owner, r.done);
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);
       n++;
     }
@@ -234,7 +240,7 @@ export class SessionReplicator {
     for (const w of msgs) {
       const msg = fromWire(w, now);
       for (const r of this.replicas.values()) {
-        if (r.owner !== owner || msg.mid === undefined || r.msgs.has(msg.mid)) continue;
+        if (r.owner !== owner || msg.mid === undefined || r.msgs.has(msg.mid) || r.done.has(msg.mid)) continue;
         const q = matchQos(r.subs, msg);
         if (q !== null) r.msgs.set(msg.mid, { msg, qos: q });
       }
@@ -255,8 +261,9 @@ export class SessionReplicator {
    * hold the session until every running peer has sent its share, so they
    * go first and per-publisher order holds.
    */
-  fetchOrphans(s: Session, owner: string): void {
+  fetchOrphans(s: Session, owner: string, done: Iterable<string> = []): void {
     s.hold();
+    s.knownDone(done);
     for (const msg of this.c.unconfirmedFor(owner)) {
       const q = matchQos(specs(s), msg);
       if (q !== null) s.deliverFront({ msg, qos: q, retain: false });

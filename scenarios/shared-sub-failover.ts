@@ -1,0 +1,127 @@
+// Shared subscription member's node crashes and restarts. Models EMQX #3059
+// (after a node rejoins, messages to $share/... are dropped) and VerneMQ
+// #595 (a shared subscriber stops getting messages through the other node
+// after that node restarts), the
+// "shared-sub member's node restarting" item of the scenarios the sources
+// suggest. A $share group with one persistent member on each of 3 nodes,
+// publishers on n1 and n3, a plain persistent subscriber as a witness.
+// n2 is killed (kill -9) and restarted; its member fails over to n3, and
+// once n2 is back it moves back to n2 (its client restarts).
+// While all nodes are up each message must reach exactly one member of the
+// group (deliveries counted per message id, redeliveries included); no
+// acknowledged QoS 1/2 message may be missing from the group as a whole
+// (at least one member) nor from the witness; the cluster must converge.
+import { defineScenario } from '../sim/scenario.ts';
+import { checkSafety, phaseStats, formatPhases } from '../sim/checkers.ts';
+import { convergenceProblems } from '../sim/convergence.ts';
+
+export default defineScenario({
+  name: 'shared-sub-failover',
+  description: '3 nodes; $share group with a member on each; the node of one member crashes and restarts; one member per message, none lost',
+  async run(w, ctx) {
+    const downMs = ctx.param('downMs', 8000);
+    const nodes = ['n1', 'n2', 'n3'];
+    w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
+    const reconnect = { minMs: 300, maxMs: 3000 };
+    const FILTER = '$share/workers/jobs/#';
+    const members = nodes.map((n, i) =>
+      w.client(`m-${n}`, { target: [n, nodes[(i + 1) % 3]], version: 5, clean: false, sessionExpiry: 86_400, keepalive: 20, reconnect, subscriptions: [{ filter: FILTER, qos: 1 }] }),
+    );
+    const witness = w.client('witness', { target: 'n3', version: 5, clean: false, sessionExpiry: 86_400, keepalive: 20, reconnect, subscriptions: [{ filter: 'jobs/#', qos: 2 }] });
+    const pubs = [w.client('pub-n1', { target: 'n1', version: 5, keepalive: 20, reconnect }), w.client('pub-n3', { target: 'n3', keepalive: 20, reconnect })];
+
+    const converged = () => convergenceProblems(w).length === 0;
+    const allConnected = () => [...w.clients.values()].every((c) => c.connected);
+    if (!(await w.until(() => converged() && allConnected(), { timeoutMs: 30_000 }))) ctx.violation('liveness', `cluster or clients did not come up: ${convergenceProblems(w).join('; ')}`);
+    await w.sleep(1000);
+    const subscribedAt = w.now;
+
+    const phases: { name: string; from: number; to: number; allUp: boolean }[] = [];
+    let k = 0;
+    const traffic = async (name: string, ms: number, allUp: boolean) => {
+      const from = w.now;
+      for (let t = 0; t < ms; t += 100) {
+        pubs.forEach((p, i) => p.publish(`jobs/${i}/${k % 5}`, (i ? 2 : 1) as 1 | 2));
+        k++;
+        await w.sleep(100);
+      }
+      phases.push({ name, from, to: w.now, allUp });
+    };
+
+    await traffic('steady', 5000, true);
+    w.crash('n2', 'process');
+    await traffic('n2 down', downMs, false);
+    w.restart('n2');
+    const restartedAt = w.now;
+    const rejoinFrom = w.now;
+    // Publishing goes on while n2 rejoins; that window is not "all nodes up" yet.
+    while (w.now - restartedAt < 60_000 && !(converged() && allConnected())) {
+      pubs.forEach((p, i) => p.publish(`jobs/${i}/${k % 5}`, (i ? 2 : 1) as 1 | 2));
+      k++;
+      await w.sleep(100);
+    }
+    phases.push({ name: 'n2 rejoining', from: rejoinFrom, to: w.now, allUp: false });
+    const ok = converged() && allConnected();
+    ctx.report('rejoin', ok ? `n2 back and all members connected ${((w.now - restartedAt) / 1000).toFixed(1)} s after the restart` : 'NO');
+    if (!ok) ctx.violation('liveness', `after the restart: ${convergenceProblems(w).join('; ')}`);
+    // The n2 member moves back to the restarted node (its next target), so the group is served by all three again.
+    const back = members[1];
+    back.kill();
+    back.connect();
+    const moveFrom = w.now;
+    while (w.now - moveFrom < 30_000 && !(back.connected && converged())) {
+      pubs.forEach((p, i) => p.publish(`jobs/${i}/${k % 5}`, (i ? 2 : 1) as 1 | 2));
+      k++;
+      await w.sleep(100);
+    }
+    phases.push({ name: 'member moves', from: moveFrom, to: w.now, allUp: false });
+    ctx.report('member', `${back.id} back on ${back.node} ${((w.now - moveFrom) / 1000).toFixed(1)} s after its client restarted`);
+    await traffic('healed', 5000, true);
+    await w.sleep(20_000);
+
+    const events = w.history.events;
+    // Per message: deliveries to members of the group.
+    const memberIds = new Set(members.map((m) => m.id));
+    const toGroup = new Map<string, { n: number; who: Set<string> }>();
+    for (const e of events) {
+      if (e.type !== 'deliver' || !memberIds.has(e.c as string)) continue;
+      const id = e.id as string;
+      let r = toGroup.get(id);
+      if (!r) toGroup.set(id, (r = { n: 0, who: new Set() }));
+      r.n++;
+      r.who.add(e.c as string);
+    }
+    const invoked = new Map<string, number>();
+    for (const e of events) if (e.type === 'pub.invoke') invoked.set(e.id as string, e.t);
+    const perMember = new Map<string, number>();
+    const rows: string[] = [];
+    for (const ph of phases) {
+      let acked = 0;
+      let lost = 0;
+      let multi = 0;
+      for (const e of events) {
+        if (e.type !== 'pub.ok') continue;
+        const t = invoked.get(e.id as string)!;
+        if (t < ph.from || t >= ph.to) continue;
+        acked++;
+        const r = toGroup.get(e.id as string);
+        if (!r) {
+          lost++;
+          ctx.violation('shared-no-loss', `${e.id} acknowledged at ${e.t.toFixed(1)} ms reached no member of the group`);
+          continue;
+        }
+        for (const c of r.who) perMember.set(c, (perMember.get(c) ?? 0) + 1);
+        if (r.n > 1) {
+          multi++;
+          if (ph.allUp) ctx.violation('shared-exactly-one', `${e.id} (${ph.name}, all nodes up) delivered ${r.n} times to the group: ${[...r.who].join(', ')}`);
+        }
+      }
+      rows.push(`${ph.name.padEnd(13)} ${String(acked).padStart(5)} acked  ${String(lost).padStart(3)} lost to the group  ${String(multi).padStart(3)} delivered more than once`);
+    }
+    ctx.report('group', '\n' + rows.join('\n'));
+    ctx.report('members', [...perMember].map(([c, n]) => `${c}:${n}`).sort().join(' '));
+    const expect = [{ client: witness.id, filter: 'jobs/#', from: subscribedAt }];
+    ctx.report('phases', '\n' + formatPhases(phaseStats(events, phases, expect)));
+    for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
+  },
+});
