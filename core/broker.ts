@@ -145,6 +145,7 @@ export class Broker {
       const r = this.cluster.replicator.take(clientId);
       if (r) {
         s = this.restoreSession(clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
+        for (const p of r.in2) s.inboundQos2.add(p);
         movedFrom = { owner: r.owner, done: r.done };
         present = true;
       }

@@ -243,6 +243,30 @@ export class Connection {
     this.sink.write(buf);
   }
 
+  /**
+   * Acknowledgements of the client's QoS 1/2 publishes, kept in the order the
+   * PUBLISH packets arrived [MQTT-4.6.0-2]; one may wait (cluster ack mode
+   * 'replicated') and holds back those behind it.
+   */
+  private pubAcks: { cmd: 'puback' | 'pubrec'; pid: number; rc: number; ready: boolean }[] = [];
+
+  queuePubAck(cmd: 'puback' | 'pubrec', pid: number, rc: number, ready: boolean): { ready: boolean; rc: number } {
+    const a = { cmd, pid, rc, ready };
+    this.pubAcks.push(a);
+    if (ready) this.flushPubAcks();
+    return a;
+  }
+
+  flushPubAcks(): void {
+    const q = this.pubAcks;
+    let i = 0;
+    while (i < q.length && q[i].ready) {
+      if (this.state === 'connected') this.sendAck(q[i].cmd, q[i].pid, q[i].rc);
+      i++;
+    }
+    if (i > 0) this.pubAcks = q.slice(i);
+  }
+
   sendAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void {
     this.send(this.version === 5 && rc !== 0 ? { cmd, messageId: pid, reasonCode: rc } : { cmd, messageId: pid });
   }

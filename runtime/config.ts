@@ -34,6 +34,8 @@ export interface RuntimeClusterConfig {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   autocleanMs: number;
+  /** 'replicated': PUBACK/PUBREC once peers confirmed the message; 'local': once routed here. */
+  ackMode: 'replicated' | 'local';
 }
 
 const port = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535 ? null : 'must be a port number 0-65535');
@@ -93,6 +95,7 @@ export const runtimeSchema: Record<string, unknown> = {
     heartbeatIntervalMs: int(10, 600_000),
     heartbeatTimeoutMs: int(50, 3_600_000),
     autocleanMs: int(1000, 30 * 86_400_000),
+    ackMode: (v: unknown) => (v === 'replicated' || v === 'local' ? null : 'must be replicated or local'),
   },
 };
 
@@ -115,6 +118,7 @@ export function defaultRuntimeConfig(): RuntimeConfig {
       heartbeatIntervalMs: 1000,
       heartbeatTimeoutMs: 5000,
       autocleanMs: 300_000,
+      ackMode: 'replicated',
     },
   };
 }

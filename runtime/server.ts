@@ -57,6 +57,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
         heartbeatTimeoutMs: cc.heartbeatTimeoutMs,
         reconnectIntervalMs: cc.heartbeatIntervalMs,
         autocleanMs: cc.autocleanMs,
+        ackMode: cc.ackMode,
       });
       const node = config.node;
       cluster.onEvent = (type, detail) => {

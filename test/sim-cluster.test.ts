@@ -4,6 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { World } from '../sim/world.ts';
 import { SimClient } from '../sim/client.ts';
+import { checkNoLoss } from '../sim/checkers.ts';
 
 function cluster(n: number, seed: string | number = 1, opts: Parameters<World['addCluster']>[1] = {}): { w: World; names: string[] } {
   const w = new World({ seed, history: { keepEvents: true } });
@@ -321,5 +322,63 @@ describe('wills of clients whose node crashed (EMQX #1667)', () => {
       await w.sleep(60_000);
       expect(watcher.received.filter((r) => r.topic.startsWith('status/'))).toEqual([]);
     });
+  });
+});
+
+describe('publisher acknowledgement modes', () => {
+  const run = async (ackMode: 'replicated' | 'local') => {
+    const { w, names } = cluster(2, `ack-${ackMode}`, { cluster: { ackMode } });
+    w.client('sub', { target: 'n2', version: 5, clean: false, sessionExpiry: 600, subscriptions: [{ filter: 'a/#', qos: 1 }] });
+    const pub = w.client('pub', { target: 'n1' });
+    let ackedAfter = -1;
+    await w.run(async (w) => {
+      await w.until(allRunning(w, names), { timeoutMs: 10_000 });
+      await w.sleep(1000);
+      w.clog(['n1'], ['n2']); // the peer link stalls, nothing is lost
+      const t0 = w.now;
+      pub.publish('a/b', 1);
+      await w.sleep(2000);
+      w.unclog();
+      await w.until(() => pub.acked.size === 1, { timeoutMs: 5000 });
+      ackedAfter = (w.history.events.find((e) => e.type === 'pub.ok' && e.c === 'pub')?.t ?? NaN) - t0;
+    });
+    return ackedAfter;
+  };
+
+  it("'replicated' acknowledges only once the peer holding the subscriber confirmed the message", async () => {
+    expect(await run('replicated')).toBeGreaterThan(2000);
+  });
+
+  it("'local' acknowledges as soon as the message is routed", async () => {
+    expect(await run('local')).toBeLessThan(50);
+  });
+});
+
+describe("the publisher's node dies right after taking a message", () => {
+  const run = async (ackMode: 'replicated' | 'local') => {
+    const { w, names } = cluster(2, `ack-crash-${ackMode}`, { cluster: { ackMode } });
+    w.client('sub', { target: 'n2', version: 5, clean: false, sessionExpiry: 600, subscriptions: [{ filter: 'a/#', qos: 1 }] });
+    const pub = w.client('pub', { target: ['n1', 'n2'], reconnect: { minMs: 200, maxMs: 1000 } });
+    await w.run(async (w) => {
+      await w.until(allRunning(w, names), { timeoutMs: 10_000 });
+      await w.until(() => pub.connected && pub.node === 'n1', { timeoutMs: 5000 });
+      await w.sleep(500);
+      w.clog(['n1'], ['n2']);
+      pub.publish('a/b', 1);
+      await w.sleep(50);
+      w.crash('n1', 'power');
+      w.unclog();
+      await w.sleep(60_000);
+    });
+    return checkNoLoss(w.history.events, [{ client: 'sub', filter: 'a/#', from: 0 }]);
+  };
+
+  it("'local' mode: the checker catches the acknowledged message that was lost", async () => {
+    const v = await run('local');
+    expect(v.map((x) => x.property)).toEqual(['no-acked-loss']);
+  });
+
+  it("'replicated' mode: the publisher was never told, resends, and nothing is lost", async () => {
+    expect(await run('replicated')).toEqual([]);
   });
 });

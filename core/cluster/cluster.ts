@@ -43,6 +43,13 @@ export interface ClusterConfig {
   reconnectIntervalMs: number;
   /** Unreachable this long: its routes are purged and it is removed (EMQX autoclean). */
   autocleanMs: number;
+  /**
+   * 'replicated': a QoS 1/2 publish is acknowledged to its publisher once every
+   * node it was forwarded or replicated to has confirmed it (safe against the
+   * loss of one node). 'local': as soon as it is routed here (faster, but lost
+   * if this node dies in that instant).
+   */
+  ackMode: 'replicated' | 'local';
   /** Messages kept per unreachable peer, flushed when it comes back. */
   forwardBuffer: number;
 }
@@ -58,10 +65,34 @@ export function defaultClusterConfig(address: string): ClusterConfig {
     reconnectIntervalMs: 1000,
     autocleanMs: 300_000,
     forwardBuffer: 10_000,
+    ackMode: 'replicated',
   };
 }
 
 export type NodeState = 'running' | 'unreachable' | 'stopped' | 'left';
+
+/** How long a node may sit on received reliable frames before confirming them. */
+const ACK_DELAY_MS = 5;
+
+/** A publish whose acknowledgement to its publisher waits until peers confirm what it caused. */
+export interface Tracker {
+  pending: number;
+  done: (() => void) | null;
+}
+
+interface Unacked {
+  seq: number;
+  frame: Buffer;
+  msg?: Message;
+  tracker?: Tracker;
+}
+
+function settle(u: Unacked): void {
+  const t = u.tracker;
+  if (!t) return;
+  u.tracker = undefined;
+  if (--t.pending === 0) t.done?.();
+}
 
 interface Member {
   node: string;
@@ -73,11 +104,12 @@ interface Member {
   /** Incarnation of the peer our sequence state refers to. */
   peerInc: string;
   /** Reliable frames sent and not yet acknowledged, oldest first: resent when the link comes back. */
-  unacked: { seq: number; frame: Buffer; msg?: Message }[];
+  unacked: Unacked[];
   outSeq: number;
   /** Highest in-order Seq frame received from the peer's current incarnation. */
   inSeq: number;
   sinceAck: number;
+  ackTimer: Timer | null;
   dialing: boolean;
   /** Identifies the current dial attempt; results of abandoned attempts are ignored. */
   attempt: number;
@@ -266,7 +298,7 @@ export class Cluster {
   private addMember(node: string, address: string): Member {
     let m = this.members.get(node);
     if (!m) {
-      m = { node, address, state: 'unreachable', link: null, downSince: this.now(), peerInc: '', unacked: [], outSeq: 0, inSeq: 0, sinceAck: 0, dialing: false, attempt: 0, dialStarted: 0 };
+      m = { node, address, state: 'unreachable', link: null, downSince: this.now(), peerInc: '', unacked: [], outSeq: 0, inSeq: 0, sinceAck: 0, ackTimer: null, dialing: false, attempt: 0, dialStarted: 0 };
       this.members.set(node, m);
     } else if (address) m.address = address;
     return m;
@@ -324,7 +356,7 @@ export class Cluster {
       // resync below rebuilds what it needs). On first contact, what we queued for it stays.
       if (m.peerInc) {
         if (m.unacked.length) this.countDropped('peer-restarted', m.unacked.length);
-        m.unacked = [];
+        this.dropUnacked(m);
       }
       m.inSeq = 0;
       m.peerInc = l.peerInc;
@@ -386,6 +418,8 @@ export class Cluster {
         if (b) this.sendReliable(b, encodeJson(F.Orphan, { owner: m.node, msgs }));
       }
     }
+    // Publishers waiting on the dead node's confirmation are answered: their messages live on here and at the backup.
+    for (const u of m.unacked) settle(u);
     this.replicator.ownerDown(m.node);
   }
 
@@ -425,7 +459,7 @@ export class Cluster {
   private autoclean(m: Member): void {
     m.state = 'stopped';
     if (m.unacked.length) this.countDropped('peer-removed', m.unacked.length);
-    m.unacked = [];
+    this.dropUnacked(m);
     const n = this.routes.purge(m.node);
     for (const [id, r] of this.registry) if (r.node === m.node) this.registry.delete(id);
     this.stats.autocleaned++;
@@ -449,11 +483,48 @@ export class Cluster {
     const seq = ++m.outSeq;
     const f = encodeSeq(seq, frame);
     if (m.unacked.length >= this.config.forwardBuffer) {
-      m.unacked.shift();
+      settle(m.unacked.shift()!);
       this.countDropped('peer-unreachable', 1);
     }
-    m.unacked.push({ seq, frame: f, msg });
+    const u: Unacked = { seq, frame: f, msg };
+    // Only a running peer can make the message safe sooner; one cut off keeps it in our buffer either way.
+    if (this.tracking && m.state === 'running') {
+      this.tracking.pending++;
+      u.tracker = this.tracking;
+    }
+    m.unacked.push(u);
     m.link?.write(f);
+  }
+
+  private sendAck(m: Member): void {
+    m.ackTimer?.cancel();
+    m.ackTimer = null;
+    m.sinceAck = 0;
+    m.link?.write(encodePing(this.now(), m.inSeq));
+  }
+
+  private dropUnacked(m: Member): void {
+    for (const u of m.unacked) settle(u);
+    m.unacked = [];
+  }
+
+  private tracking: Tracker | null = null;
+
+  /**
+   * Runs `publish` and reports what the publisher's acknowledgement must wait
+   * for: null when it may go now (ack mode 'local', no peer involved).
+   */
+  tracked<T>(publish: () => T): { result: T; tracker: Tracker | null } {
+    if (this.config.ackMode === 'local') return { result: publish(), tracker: null };
+    const t: Tracker = { pending: 0, done: null };
+    this.tracking = t;
+    let result: T;
+    try {
+      result = publish();
+    } finally {
+      this.tracking = null;
+    }
+    return { result, tracker: t.pending > 0 ? t : null };
   }
 
   sendReliableTo(node: string, frame: Buffer): void {
@@ -481,7 +552,7 @@ export class Cluster {
   private acked(m: Member, seq: number): void {
     const u = m.unacked;
     let i = 0;
-    while (i < u.length && u[i].seq <= seq) i++;
+    while (i < u.length && u[i].seq <= seq) settle(u[i++]);
     if (i > 0) m.unacked = i === u.length ? [] : u.slice(i);
   }
 
@@ -500,10 +571,9 @@ export class Cluster {
         if (!m || m.link !== l) return;
         if (f.seq <= m.inSeq) return; // already have it (resent after a link loss)
         m.inSeq = f.seq;
-        if (++m.sinceAck >= 256) {
-          m.sinceAck = 0;
-          l.write(encodePing(this.now(), m.inSeq));
-        }
+        // Delayed acknowledgement (like TCP's): publishers in ack mode 'replicated' wait for it.
+        if (++m.sinceAck >= 256) this.sendAck(m);
+        else m.ackTimer ??= this.broker.env.clock.setTimer(ACK_DELAY_MS, () => this.sendAck(m));
         return this.onFrame(l, f.inner);
       }
       case F.Routes:
@@ -689,6 +759,7 @@ export class Cluster {
       subs: [...s.subscriptions.values()].map((x) => ({ key: x.raw, qos: x.qos, nl: x.noLocal, rap: x.retainAsPublished, rh: x.retainHandling, subId: x.subId })),
       msgs: s.pending().map((d) => toWire(d.msg, now, d.qos)),
       seen: s.seen ? [...s.seen] : undefined,
+      in2: s.inboundQos2.size ? [...s.inboundQos2] : undefined,
     };
     this.stats.handoffsOut++;
     this.sendReliable(m, encodeJson(F.Handoff, body));
@@ -709,6 +780,7 @@ export class Cluster {
     }
     this.broker.adoptSession(s, h.subs, h.msgs.map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })));
     if (h.seen) s.knownDone(h.seen);
+    if (h.in2) for (const p of h.in2) s.inboundQos2.add(p);
   }
 
   // ---- membership commands ----------------------------------------------------
@@ -750,7 +822,7 @@ export class Cluster {
     if (!m) return;
     m.state = 'left';
     m.link?.close();
-    m.unacked = [];
+    this.dropUnacked(m);
     this.routes.purge(node);
     for (const [id, r] of this.registry) if (r.node === node) this.registry.delete(id);
     this.emit('member.left', { peer: node });

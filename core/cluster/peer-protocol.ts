@@ -66,6 +66,8 @@ export interface RStateBody {
   at: number;
   expiry: number;
   subs: SubSpec[];
+  /** Inbound QoS 2 packet ids received and not yet released: a resend of one must not be routed again. */
+  in2?: number[];
 }
 export interface RMsgBody {
   clientId: string;
@@ -134,6 +136,7 @@ export interface HandoffBody {
   msgs: WireMessage[];
   /** Ids of messages the session already had (delivered or owed): copies arriving later are dropped. */
   seen?: string[];
+  in2?: number[];
 }
 export interface WireMessage {
   topic: string;
@@ -293,6 +296,7 @@ const str = (v: unknown) => typeof v === 'string';
 const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 const strs = (v: unknown) => Array.isArray(v) && v.every(str);
 const qosOk = (v: unknown) => v === 0 || v === 1 || v === 2;
+const pids = (v: unknown) => Array.isArray(v) && v.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535);
 const subOk = (x: any) => x && str(x.key) && qosOk(x.qos) && typeof x.nl === 'boolean' && typeof x.rap === 'boolean' && qosOk(x.rh) && (x.subId === undefined || num(x.subId));
 const wireOk = (x: any) =>
   x && str(x.topic) && str(x.payload) && qosOk(x.qos) && typeof x.retain === 'boolean' && str(x.from) && num(x.receivedAt) && (x.dq === undefined || qosOk(x.dq)) && (x.mid === undefined || str(x.mid));
@@ -320,7 +324,7 @@ export function decode(f: Buffer, now: number): Frame {
     case F.Register:
       return { type, body: json<RegisterBody>(body, (x) => str(x.clientId) && num(x.at) && str(x.node) && typeof x.live === 'boolean') };
     case F.RState:
-      return { type, body: json<RStateBody>(body, (x) => str(x.clientId) && num(x.at) && num(x.expiry) && Array.isArray(x.subs) && x.subs.every(subOk)) };
+      return { type, body: json<RStateBody>(body, (x) => str(x.clientId) && num(x.at) && num(x.expiry) && Array.isArray(x.subs) && x.subs.every(subOk) && (x.in2 === undefined || pids(x.in2))) };
     case F.RMsg:
       return { type, body: json<RMsgBody>(body, (x) => str(x.clientId) && wireOk(x.msg)) };
     case F.RDone:
@@ -336,7 +340,7 @@ export function decode(f: Buffer, now: number): Frame {
     case F.OrphanReply:
       return { type, body: json<OrphanReplyBody>(body, (x) => str(x.clientId) && str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)) };
     case F.Handoff:
-      return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && x.subs.every(subOk) && Array.isArray(x.msgs) && x.msgs.every(wireOk) && num(x.expiry) && (x.seen === undefined || strs(x.seen))) };
+      return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && x.subs.every(subOk) && Array.isArray(x.msgs) && x.msgs.every(wireOk) && num(x.expiry) && (x.seen === undefined || strs(x.seen)) && (x.in2 === undefined || pids(x.in2))) };
     case F.Seq: {
       if (body.length < 5 || body[4] === F.Seq) throw new FrameError('bad sequenced frame');
       return { type, seq: body.readUInt32BE(0), inner: decode(body.subarray(4), now) };

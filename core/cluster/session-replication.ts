@@ -33,6 +33,7 @@ export interface Replica {
   msgs: Map<string, { msg: Message; qos: QoS }>;
   /** Recently completed message ids: a copy still on its way (an orphan) must not be delivered again. */
   done: Set<string>;
+  in2: number[];
 }
 
 export class SessionReplicator {
@@ -62,7 +63,9 @@ export class SessionReplicator {
   }
 
   stateOf(s: Session): RStateBody {
-    return { clientId: s.clientId, at: s.connectedAt, expiry: s.expiryInterval, subs: specs(s) };
+    const st: RStateBody = { clientId: s.clientId, at: s.connectedAt, expiry: s.expiryInterval, subs: specs(s) };
+    if (s.inboundQos2.size) st.in2 = [...s.inboundQos2];
+    return st;
   }
 
   accepted(s: Session, d: Delivery): void {
@@ -120,9 +123,10 @@ export class SessionReplicator {
       r.at = st.at;
       r.expiry = st.expiry;
       r.subs = st.subs;
+      r.in2 = st.in2 ?? [];
       return;
     }
-    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map(), done: new Set() });
+    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map(), done: new Set(), in2: st.in2 ?? [] });
   }
 
   onMsg(from: string, m: RMsgBody): void {
@@ -225,6 +229,7 @@ export class SessionReplicator {
       this.replicas.delete(r.clientId);
       if (this.b.sessions.has(r.clientId)) continue;
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
+      for (const p of r.in2) s.inboundQos2.add(p);
       this.adoptedFrom.set(r.clientId, owner);
       this.c.claim(s);
       this.fetchOrphans(s, owner, r.done);

@@ -38,7 +38,7 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     if (te === TopicError.TooManyLevels && qos > 0) {
       // Not malformed, just beyond our limit: refuse this message only.
       broker.stats.dropped['topic-levels'] = (broker.stats.dropped['topic-levels'] ?? 0) + 1;
-      conn.sendAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.TopicNameInvalid : 0);
+      conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.TopicNameInvalid : 0, true);
       return;
     }
     if (te === TopicError.TooManyLevels) return;
@@ -48,7 +48,7 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
   const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
   if (props?.payloadFormatIndicator && !isValidUtf8(payload)) {
     if (qos === 0) return;
-    conn.sendAck(qos === 1 ? 'puback' : 'pubrec', pid, RC.PayloadFormatInvalid);
+    conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, RC.PayloadFormatInvalid, true);
     return;
   }
 
@@ -57,7 +57,7 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
   if (qos === 2) {
     if (session.inboundQos2.has(pid)) {
       // A resend of a message we already own: acknowledge, do not route again [MQTT-4.3.3-9].
-      conn.sendAck('pubrec', pid, 0);
+      conn.queuePubAck('pubrec', pid, 0, true);
       return;
     }
     if (session.inboundQos2.size >= cfg.limits.receiveMaximum) return conn.protocolClose(RC.ReceiveMaximumExceeded, 'receive maximum exceeded'); // [MQTT-3.3.4-9]
@@ -66,7 +66,7 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
   if (topic.startsWith('$SYS/') || topic === '$SYS') {
     // Clients must not forge broker statistics.
     broker.stats.dropped['sys-topic'] = (broker.stats.dropped['sys-topic'] ?? 0) + 1;
-    if (qos > 0) conn.sendAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.NotAuthorized : 0);
+    if (qos > 0) conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.NotAuthorized : 0, true);
     return;
   }
 
@@ -77,17 +77,34 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     if (mp) msg.props = mp;
     if (props.messageExpiryInterval !== undefined) msg.expiresAt = now + props.messageExpiryInterval * 1000;
   }
-  const receivers = broker.publish(msg);
+  if (qos === 0) {
+    broker.publish(msg);
+    return;
+  }
+  if (qos === 2) session.inboundQos2.add(pid);
+  // Clustered with ack mode 'replicated', the acknowledgement waits until peers confirm the message and,
+  // for QoS 2, that they know this packet id is taken (so a resend after a failover is not routed twice).
+  const cluster = broker.cluster;
+  const { result: receivers, tracker } = cluster
+    ? cluster.tracked(() => {
+        if (qos === 2) cluster.replicator.stateChanged(session);
+        return broker.publish(msg);
+      })
+    : { result: broker.publish(msg), tracker: null };
   const rc = conn.version === 5 && receivers === 0 ? RC.NoMatchingSubscribers : 0;
-  if (qos === 1) conn.sendAck('puback', pid, rc);
-  else if (qos === 2) {
-    session.inboundQos2.add(pid);
-    conn.sendAck('pubrec', pid, rc);
+  const ack = conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, rc, tracker === null);
+  if (tracker) {
+    tracker.done = () => {
+      ack.ready = true;
+      conn.flushPubAcks();
+    };
   }
 }
 
 export function handlePubrel(conn: Connection, pid: number): void {
   const s = conn.session!;
-  if (s.inboundQos2.delete(pid)) conn.sendAck('pubcomp', pid, 0);
-  else conn.sendAck('pubcomp', pid, RC.PacketIdentifierNotFound);
+  if (s.inboundQos2.delete(pid)) {
+    conn.broker.cluster?.replicator.stateChanged(s);
+    conn.sendAck('pubcomp', pid, 0);
+  } else conn.sendAck('pubcomp', pid, RC.PacketIdentifierNotFound);
 }
