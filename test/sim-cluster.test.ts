@@ -382,3 +382,32 @@ describe("the publisher's node dies right after taking a message", () => {
     expect(await run('replicated')).toEqual([]);
   });
 });
+
+describe('consistency switches during a netsplit (VerneMQ allow_*_during_netsplit)', () => {
+  it('refuse connects, publishes and subscribes while a member is unreachable; everything works again after the heal', async () => {
+    const { w, names } = cluster(2, 'switches', { cluster: { allowRegisterDuringNetsplit: false, allowPublishDuringNetsplit: false, allowSubscribeDuringNetsplit: false } });
+    const pub = w.client('pub', { target: 'n1', version: 5 });
+    const sub = w.client('sub', { target: 'n1', version: 5, subscriptions: [{ filter: 'x/#', qos: 1 }] });
+    await w.run(async (w) => {
+      await w.until(allRunning(w, names), { timeoutMs: 10_000 });
+      await w.until(() => pub.connected && sub.connected, { timeoutMs: 5000 });
+      w.partition(['n1', 'pub', 'sub', 'late'], ['n2']);
+      await w.sleep(8000); // past the heartbeat timeout: n2 is unreachable
+      expect(w.broker('n1').cluster!.netsplit).toBe(true);
+      pub.publish('x/1', 1);
+      sub.subscribe('y/#', 1);
+      const late = w.client('late', { target: 'n1', version: 5, reconnect: false });
+      await w.sleep(500);
+      expect(w.history.events.some((e) => e.type === 'pub.fail' && e.c === 'pub' && e.rc === 0x80)).toBe(true);
+      expect(sub.received).toEqual([]);
+      expect(w.history.events.some((e) => e.type === 'sub.ok' && e.c === 'sub' && e.granted === '128')).toBe(true);
+      expect(w.history.events.some((e) => e.type === 'client.connack' && e.c === 'late' && e.rc === 0x88)).toBe(true);
+      expect(late.connected).toBe(false);
+      w.heal();
+      await w.until(allRunning(w, names), { timeoutMs: 30_000 });
+      pub.publish('x/2', 1);
+      await w.sleep(500);
+      expect(sub.received.map((r) => r.id)).toEqual(['pub:2']);
+    });
+  });
+});

@@ -52,6 +52,13 @@ export interface ClusterConfig {
   ackMode: 'replicated' | 'local';
   /** Messages kept per unreachable peer, flushed when it comes back. */
   forwardBuffer: number;
+  /**
+   * Consistency switches (VerneMQ's allow_*_during_netsplit): false refuses
+   * connects, publishes or subscribes while any member is unreachable.
+   */
+  allowRegisterDuringNetsplit: boolean;
+  allowPublishDuringNetsplit: boolean;
+  allowSubscribeDuringNetsplit: boolean;
 }
 
 export function defaultClusterConfig(address: string): ClusterConfig {
@@ -66,6 +73,9 @@ export function defaultClusterConfig(address: string): ClusterConfig {
     autocleanMs: 300_000,
     forwardBuffer: 10_000,
     ackMode: 'replicated',
+    allowRegisterDuringNetsplit: true,
+    allowPublishDuringNetsplit: true,
+    allowSubscribeDuringNetsplit: true,
   };
 }
 
@@ -539,6 +549,12 @@ export class Cluster {
     const out: Message[] = [];
     for (const u of m.unacked) if (u.msg) out.push(u.msg);
     return out;
+  }
+
+  /** Some member of the cluster cannot be reached right now. */
+  get netsplit(): boolean {
+    for (const m of this.members.values()) if (m.state === 'unreachable') return true;
+    return false;
   }
 
   runningPeers(): string[] {

@@ -36,6 +36,7 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
     if (v5) assigned = clientId;
   }
 
+  if (broker.cluster && !broker.cluster.config.allowRegisterDuringNetsplit && broker.cluster.netsplit) return reject(RC.ServerUnavailable, 'cluster netsplit: connects refused');
   // A takeover frees the slot it needs, so a client behind a half-open connection can always come back.
   if (broker.connectedCount >= cfg.limits.maxConnections && !broker.sessions.get(clientId)?.conn) return reject(RC.QuotaExceeded, 'maximum connections reached');
 

@@ -70,6 +70,15 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     return;
   }
 
+  const cl = broker.cluster;
+  if (cl && !cl.config.allowPublishDuringNetsplit && cl.netsplit) {
+    broker.stats.dropped['netsplit'] = (broker.stats.dropped['netsplit'] ?? 0) + 1;
+    if (qos === 0) return;
+    // 3.1.1 has no way to refuse a publish: close instead of acknowledging what was not taken.
+    if (conn.version !== 5) return conn.protocolClose(RC.ServerUnavailable, 'cluster netsplit');
+    conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, RC.UnspecifiedError, true);
+    return;
+  }
   const now = broker.env.clock.now();
   const msg: Message = { topic, payload, qos: qos as QoS, retain: p.retain, from: conn.clientId, receivedAt: now };
   if (props) {

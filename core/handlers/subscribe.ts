@@ -20,10 +20,15 @@ export function handleSubscribe(conn: Connection, p: ISubscribePacket): void {
   if (p.subscriptions.length === 0) return conn.protocolClose(RC.ProtocolError, 'SUBSCRIBE without filters'); // [MQTT-3.8.3-2]
 
   const granted: number[] = [];
+  const refuse = broker.cluster !== null && !broker.cluster.config.allowSubscribeDuringNetsplit && broker.cluster.netsplit;
   const added: { sub: Subscription; isNew: boolean }[] = [];
   const fail = (rc: number) => granted.push(v5 ? rc : 0x80);
 
   for (const s of p.subscriptions) {
+    if (refuse) {
+      fail(RC.UnspecifiedError);
+      continue;
+    }
     const parsed = parseShare(s.topic);
     if (!parsed) {
       fail(RC.TopicFilterInvalid);
