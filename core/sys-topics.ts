@@ -35,8 +35,21 @@ export class SysPublisher {
     this.put('node', this.broker.config.node);
   }
 
+  /** `$SYS/brokers`: the running nodes of the cluster, comma-separated (clustered brokers only; kept on this node). */
+  private publishBrokers(): void {
+    const b = this.broker;
+    if (!b.cluster) return;
+    const running = b.cluster
+      .status()
+      .filter((m) => m.state === 'running')
+      .map((m) => m.node)
+      .sort();
+    b.publish({ topic: '$SYS/brokers', payload: Buffer.from(running.join(',')), qos: 0, retain: true, from: '', receivedAt: b.env.clock.now() });
+  }
+
   publishAll(): void {
     const b = this.broker;
+    this.publishBrokers();
     const s = b.stats;
     let dropped = 0;
     for (const v of Object.values(s.dropped)) dropped += v;

@@ -12,6 +12,8 @@ const USAGE = `usage: sim <command> [options]
 commands:
   run FILE        run a scenario (a module in scenarios/)
   replay TRACE    re-run the scenario and seed recorded in a trace file and verify it matches
+  explore         run generated fault schedules against a 3-node cluster; a failure is shrunk
+                  and written as a scenario file (--runs N, --seed S, --out FILE)
 
 run options:
   --seed N                 root seed (default 1)
@@ -89,6 +91,22 @@ async function run(argv: string[]): Promise<number> {
   return r.violations.length ? 1 : 0;
 }
 
+async function exploreCmd(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, strict: true, options: { runs: { type: 'string', default: '20' }, seed: { type: 'string' }, out: { type: 'string', default: 'explored.ts' } } });
+  const { explore, toScenario } = await import('./explore.ts');
+  const r = await explore(Number(values.runs), values.seed === undefined ? undefined : Number(values.seed));
+  if (r.ok) {
+    console.log(`explore: ${r.runs} generated schedules, no violation`);
+    return 0;
+  }
+  console.log(`explore: violation after ${r.runs} schedule(s); shrunk to:\n${JSON.stringify(r.schedule)}\n${r.why}`);
+  if (r.schedule) {
+    writeFileSync(values.out!, toScenario(r.schedule, r.why ?? ''));
+    console.log(`written as a scenario: ${values.out} (move it into scenarios/ and run it with npx sim run)`);
+  }
+  return 1;
+}
+
 async function replay(argv: string[]): Promise<number> {
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {} });
   const file = positionals[0];
@@ -119,6 +137,8 @@ export async function main(argv: string[]): Promise<number> {
         return await run(rest);
       case 'replay':
         return await replay(rest);
+      case 'explore':
+        return await exploreCmd(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -365,7 +365,13 @@ export class Cluster {
       // The peer restarted: its state is new, so is our sequence state with it (the
       // resync below rebuilds what it needs). On first contact, what we queued for it stays.
       if (m.peerInc) {
-        if (m.unacked.length) this.countDropped('peer-restarted', m.unacked.length);
+        // It restarted faster than we noticed it was gone: its previous life failed all the same,
+        // so its sessions and what it never confirmed go through failover first.
+        if (m.state === 'running') {
+          this.emit('peer.restarted', { peer: m.node });
+          this.replicator.peerGone(m.node);
+          this.failover(m);
+        }
         this.dropUnacked(m);
       }
       m.inSeq = 0;
