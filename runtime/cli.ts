@@ -5,11 +5,13 @@ import { ConfigError } from '../core/config.ts';
 import { VERSION } from '../core/broker.ts';
 import { readConfigFile } from './config.ts';
 import { startServer } from './server.ts';
+import { ctl, CTL_USAGE } from './ctl.ts';
 
 const USAGE = `usage: runtime <command> [options]
 
 commands:
   start     run a broker
+  ctl       operate a running broker through its admin API (see "runtime ctl --help")
   version   print the version
 
 start options:
@@ -28,6 +30,11 @@ cluster options (see README "Run a cluster"):
   --seeds LIST          comma-separated name@host:port of the cluster's nodes (this one may be
                         included); enables clustering
   --cluster-secret S    shared secret of the cluster (or env MQTTLAB_CLUSTER_SECRET)
+
+admin API options (see README "Operate"):
+  --admin-port N        admin HTTP API port; enables it (default 18083; 0 = any free port)
+  --admin-host ADDR     its bind address (default 127.0.0.1; any other needs a token)
+  --admin-token T       bearer token required by the admin API (or env MQTTLAB_ADMIN_TOKEN)
 `;
 
 function int(name: string, v: string | undefined): number | undefined {
@@ -54,6 +61,9 @@ async function start(argv: string[]): Promise<void> {
       advertise: { type: 'string' },
       seeds: { type: 'string' },
       'cluster-secret': { type: 'string' },
+      'admin-port': { type: 'string' },
+      'admin-host': { type: 'string' },
+      'admin-token': { type: 'string' },
     },
   });
   const file = values.config ? (readConfigFile(values.config) as Record<string, any>) ?? {} : {};
@@ -92,6 +102,20 @@ async function start(argv: string[]): Promise<void> {
   if (values['cluster-secret'] !== undefined) cl.secret = values['cluster-secret'];
   else if (envSecret) cl.secret = envSecret;
   if (Object.keys(cl).length === 0) delete cfg.cluster;
+  if (cfg.admin !== undefined && (typeof cfg.admin !== 'object' || cfg.admin === null || Array.isArray(cfg.admin))) {
+    throw new ConfigError(['admin: must be an object']);
+  }
+  const ad: Record<string, any> = (cfg.admin ??= {});
+  const ap = int('admin-port', values['admin-port']);
+  if (ap !== undefined) {
+    ad.port = ap;
+    ad.enabled = true;
+  }
+  if (values['admin-host'] !== undefined) ad.host = values['admin-host'];
+  const envToken = process.env.MQTTLAB_ADMIN_TOKEN;
+  if (values['admin-token'] !== undefined) ad.token = values['admin-token'];
+  else if (envToken) ad.token = envToken;
+  if (Object.keys(ad).length === 0) delete cfg.admin;
 
   const server = await startServer(cfg);
   const c = server.config;
@@ -100,7 +124,8 @@ async function start(argv: string[]): Promise<void> {
       [server.tcpPort !== undefined && `mqtt://${c.listeners.tcp.host}:${server.tcpPort}`, server.wsPort !== undefined && `ws://${c.listeners.ws.host}:${server.wsPort}${c.listeners.ws.path}`]
         .filter(Boolean)
         .join(' ') +
-      (server.cluster ? ` cluster ${c.cluster.advertise} (peer port ${c.cluster.host}:${server.clusterPort})` : ''),
+      (server.cluster ? ` cluster ${c.cluster.advertise} (peer port ${c.cluster.host}:${server.clusterPort})` : '') +
+      (server.admin ? ` admin http://${c.admin.host.includes(':') ? `[${c.admin.host}]` : c.admin.host}:${server.adminPort}` : ''),
   );
   let stopping = false;
   const stop = async (sig: string) => {
@@ -121,6 +146,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'start':
         await start(rest);
         return -1; // keeps running
+      case 'ctl':
+        return await ctl(rest);
       case 'version':
         console.log(VERSION);
         return 0;
@@ -137,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError) console.error(e.message);
     else if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') console.error(`cannot listen: ${(e as Error).message}`);
-    else if ((e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(e as Error).message}\n\n${USAGE}`);
+    else if ((e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(e as Error).message}\n\n${cmd === 'ctl' ? CTL_USAGE : USAGE}`);
     else console.error(e);
     return 1;
   }

@@ -14,6 +14,23 @@ export interface RuntimeConfig extends BrokerConfig {
   /** Bytes a client may leave unread before it is disconnected as a slow consumer. */
   maxWriteBuffer: number;
   cluster: RuntimeClusterConfig;
+  admin: RuntimeAdminConfig;
+}
+
+/** The admin HTTP API (runtime/admin.ts). */
+export interface RuntimeAdminConfig {
+  enabled: boolean;
+  /** Bind address; a non-loopback one requires a token. */
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  /** Bearer token required on every request when not empty. */
+  token: string;
+}
+
+/** Whether `h` names the loopback interface only. */
+export function isLoopbackHost(h: string): boolean {
+  return h === 'localhost' || h === '::1' || h === '[::1]' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 /** Clustering over TCP (see core/cluster/cluster.ts). */
@@ -97,6 +114,7 @@ export const runtimeSchema: Record<string, unknown> = {
     autocleanMs: int(1000, 30 * 86_400_000),
     ackMode: (v: unknown) => (v === 'replicated' || v === 'local' ? null : 'must be replicated or local'),
   },
+  admin: { enabled: bool, host, port, token: str },
 };
 
 export function defaultRuntimeConfig(): RuntimeConfig {
@@ -120,6 +138,7 @@ export function defaultRuntimeConfig(): RuntimeConfig {
       autocleanMs: 300_000,
       ackMode: 'replicated',
     },
+    admin: { enabled: false, host: '127.0.0.1', port: 18083, token: '' },
   };
 }
 
@@ -129,6 +148,10 @@ export function runtimeConfig(overrides?: unknown): RuntimeConfig {
   if (c.enabled) {
     if (c.secret === '') errors.push('cluster.secret: required when clustering is enabled (config file, --cluster-secret or MQTTLAB_CLUSTER_SECRET); every node of the cluster needs the same one');
     if (c.heartbeatTimeoutMs <= c.heartbeatIntervalMs) errors.push(`cluster.heartbeatTimeoutMs: must be greater than cluster.heartbeatIntervalMs (${c.heartbeatIntervalMs}) (got ${c.heartbeatTimeoutMs})`);
+  }
+  const a = value.admin;
+  if (a.enabled && a.token === '' && !isLoopbackHost(a.host)) {
+    errors.push(`admin.token: required when the admin API listens on a non-loopback host (${a.host}) (config file, --admin-token or MQTTLAB_ADMIN_TOKEN)`);
   }
   if (errors.length) throw new ConfigError(errors);
   return value;
@@ -145,6 +168,6 @@ export function readConfigFile(file: string): unknown {
 }
 
 export function brokerPart(c: RuntimeConfig): BrokerConfig {
-  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, ...b } = c;
+  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, admin: _a, ...b } = c;
   return b;
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../core/env.ts';
 import { realEnv, consoleLogger, nodeCrypto } from './host.ts';
 import { listenTcp, listenWs } from './listeners.ts';
 import { listenPeers, TcpPeerDialer, type PeerListener } from './peer-transport.ts';
+import { startAdmin, type AdminServer } from './admin.ts';
 import { brokerPart, parseSeed, runtimeConfig, type RuntimeConfig } from './config.ts';
 
 export interface RunningServer {
@@ -21,6 +22,9 @@ export interface RunningServer {
   /** Set when clustering is enabled. */
   cluster?: Cluster;
   clusterPort?: number;
+  /** Set when the admin API is enabled. */
+  admin?: AdminServer;
+  adminPort?: number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +42,8 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
   let ws: http.Server | undefined;
   let peers: PeerListener | undefined;
   let cluster: Cluster | undefined;
+  let admin: AdminServer | undefined;
+  let stopping = false;
   const l = config.listeners;
   try {
     if (l.tcp.enabled) tcp = await listenTcp(broker, { ...l.tcp, maxWriteBuffer: config.maxWriteBuffer });
@@ -68,12 +74,25 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
       };
       if (cc.discovery === 'manual') for (const s of seeds) if (s.node !== node) cluster.join(s.node, s.address);
     }
+    const ac = config.admin;
+    if (ac.enabled) {
+      admin = await startAdmin({
+        broker,
+        cluster,
+        host: ac.host,
+        port: ac.port,
+        token: ac.token,
+        log,
+        accepting: () => !stopping && (tcp?.listening === true || ws?.listening === true),
+      });
+    }
   } catch (e) {
     broker.shutdown();
     dialer?.close();
     tcp?.close();
     ws?.close();
     await peers?.close();
+    await admin?.close();
     throw e;
   }
   const addr = (s?: net.Server | http.Server) => {
@@ -87,7 +106,10 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     wsPort: addr(ws),
     cluster,
     clusterPort: peers?.port,
+    admin,
+    adminPort: admin?.port,
     async stop() {
+      stopping = true;
       broker.shutdown();
       dialer?.close();
       await Promise.all([
@@ -100,6 +122,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
             }),
         ),
         peers?.close(),
+        admin?.close(),
       ]);
     },
   };

@@ -411,3 +411,20 @@ describe('consistency switches during a netsplit (VerneMQ allow_*_during_netspli
     });
   });
 });
+
+describe("a node's own state", () => {
+  it("is 'left' after leave and after being forced out, so health checks can tell", async () => {
+    const { w, names } = cluster(3, 'self-state');
+    await w.run(async (w) => {
+      await w.until(allRunning(w, names), { timeoutMs: 10_000 });
+      const self = (n: string) => w.broker(n).cluster!.status().find((s) => s.node === n)?.state;
+      expect(self('n1')).toBe('running');
+      w.broker('n3').cluster!.leave();
+      expect(self('n3')).toBe('left');
+      w.broker('n1').cluster!.forceLeave('n2');
+      await w.sleep(1000);
+      expect(self('n2')).toBe('left');
+      expect(self('n1')).toBe('running');
+    });
+  });
+});

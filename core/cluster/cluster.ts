@@ -820,7 +820,11 @@ export class Cluster {
     this.leaveLocal();
   }
 
+  /** This node's own membership: 'left' after leave or being forced out, 'stopped' after stop(). */
+  private selfState: NodeState = 'running';
+
   private leaveLocal(): void {
+    this.selfState = 'left';
     for (const m of this.members.values()) {
       m.state = 'left';
       m.link?.close();
@@ -851,13 +855,14 @@ export class Cluster {
   }
 
   status(): { node: string; state: NodeState; address: string }[] {
-    const out: { node: string; state: NodeState; address: string }[] = [{ node: this.node, state: 'running', address: this.config.address }];
+    const out: { node: string; state: NodeState; address: string }[] = [{ node: this.node, state: this.selfState, address: this.config.address }];
     for (const m of this.members.values()) out.push({ node: m.node, state: m.state, address: m.address });
     return out.sort((a, b) => (a.node < b.node ? -1 : 1));
   }
 
   stop(): void {
     this.stopped = true;
+    this.selfState = 'stopped';
     this.timer?.cancel();
     for (const m of this.members.values()) m.link?.close();
   }

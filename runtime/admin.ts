@@ -1,0 +1,256 @@
+// The admin HTTP API: health, statistics, clients, subscriptions, routes and
+// cluster membership commands, as JSON over node:http. Bound to loopback by
+// default; on any other address a bearer token is required (config.ts
+// refuses to start without one).
+
+import http from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Broker } from '../core/broker.ts';
+import { VERSION } from '../core/broker.ts';
+import type { Cluster } from '../core/cluster/cluster.ts';
+import type { Logger } from '../core/env.ts';
+import { isLoopbackHost, parseHostPort } from './config.ts';
+
+export interface AdminOptions {
+  broker: Broker;
+  cluster?: Cluster;
+  host: string;
+  port: number;
+  token: string;
+  /** Whether the broker accepts clients now (a listener is up and it is not stopping). */
+  accepting: () => boolean;
+  log?: Logger;
+}
+
+export interface AdminServer {
+  server: http.Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 64 * 1024;
+const NODE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function authorized(req: http.IncomingMessage, token: string): boolean {
+  if (token === '') return true;
+  const h = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(.+)$/i.exec(h);
+  if (!m) return false;
+  // Constant time whatever the lengths.
+  return timingSafeEqual(digest(m[1].trim()), digest(token));
+}
+
+function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, `request body larger than ${MAX_BODY} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8').trim();
+      if (text === '') return resolve({});
+      try {
+        const v = JSON.parse(text);
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+        resolve(v);
+      } catch {
+        reject(new HttpError(400, 'request body must be a JSON object'));
+      }
+    });
+  });
+}
+
+/** The health verdict: the broker accepts clients and, clustered, this node is running. */
+export function health(o: Pick<AdminOptions, 'broker' | 'cluster' | 'accepting'>): { ok: boolean; reason?: string } {
+  if (!o.accepting()) return { ok: false, reason: 'not accepting clients' };
+  if (o.broker.connections.size >= o.broker.config.limits.maxConnections) return { ok: false, reason: 'connection limit reached' };
+  if (o.cluster) {
+    const self = o.cluster.status().find((m) => m.node === o.cluster!.node);
+    if (self?.state !== 'running') return { ok: false, reason: `cluster state ${self?.state ?? 'unknown'}` };
+  }
+  return { ok: true };
+}
+
+export function statsOf(broker: Broker, cluster?: Cluster): Record<string, unknown> {
+  return {
+    node: broker.config.node,
+    version: VERSION,
+    uptimeSec: Math.floor((broker.env.clock.now() - broker.startedAt) / 1000),
+    ...broker.stats,
+    sessions: broker.sessions.size,
+    connections: broker.connections.size,
+    subscriptions: broker.router.subscriptionCount,
+    retained: broker.retained.size,
+    routes: cluster ? cluster.routes.size : [...broker.router.routeKeys()].length,
+    ...(cluster ? { cluster: { ...cluster.stats } } : {}),
+  };
+}
+
+export function clientsOf(broker: Broker): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const s of broker.sessions.values()) {
+    out.push({
+      clientId: s.clientId,
+      connected: s.conn !== null,
+      node: broker.config.node,
+      sessionExpiry: s.expiryInterval,
+      queued: s.queued,
+      inflight: s.inflight.size,
+      subscriptions: s.subscriptions.size,
+      protocolVersion: s.conn?.version ?? s.protocolVersion,
+      remote: s.conn?.remote ?? '',
+    });
+  }
+  return out.sort((a, b) => (String(a.clientId) < String(b.clientId) ? -1 : 1));
+}
+
+export function subscriptionsOf(broker: Broker): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const s of broker.sessions.values()) {
+    for (const sub of s.subscriptions.values()) {
+      out.push({
+        clientId: s.clientId,
+        topic: sub.raw,
+        qos: sub.qos,
+        noLocal: sub.noLocal,
+        retainAsPublished: sub.retainAsPublished,
+        retainHandling: sub.retainHandling,
+        ...(sub.subId ? { subId: sub.subId } : {}),
+      });
+    }
+  }
+  return out.sort((a, b) => (`${a.clientId}\0${a.topic}` < `${b.clientId}\0${b.topic}` ? -1 : 1));
+}
+
+export function routesOf(broker: Broker, cluster?: Cluster): { topic: string; node: string }[] {
+  if (!cluster) return [...broker.router.routeKeys()].sort().map((topic) => ({ topic, node: broker.config.node }));
+  return cluster.routes.dump().map((line) => {
+    const i = line.lastIndexOf(' -> ');
+    return { topic: line.slice(0, i), node: line.slice(i + 4) };
+  });
+}
+
+function clusterOf(broker: Broker, cluster?: Cluster): Record<string, unknown> {
+  if (!cluster) return { clustered: false, node: broker.config.node, members: [], stats: null };
+  return { clustered: true, node: cluster.node, members: cluster.status(), stats: { ...cluster.stats } };
+}
+
+function needCluster(cluster?: Cluster): Cluster {
+  if (!cluster) throw new HttpError(409, 'this node is not clustered');
+  return cluster;
+}
+
+function nodeArg(body: Record<string, unknown>): string {
+  const n = body.node;
+  if (typeof n !== 'string' || !NODE_NAME.test(n)) throw new HttpError(400, 'node: must be 1-64 chars of A-Z a-z 0-9 _ . -');
+  return n;
+}
+
+async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ status: number; body: unknown }> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
+  const { broker, cluster } = o;
+  switch (route) {
+    case 'GET /health': {
+      const h = health(o);
+      return h.ok ? { status: 200, body: { status: 'ok' } } : { status: 503, body: { status: 'unavailable', reason: h.reason } };
+    }
+    case 'GET /api/cluster':
+      return { status: 200, body: clusterOf(broker, cluster) };
+    case 'POST /api/cluster/join': {
+      const c = needCluster(cluster);
+      const body = await readBody(req);
+      const node = nodeArg(body);
+      if (typeof body.address !== 'string' || parseHostPort(body.address) === null) throw new HttpError(400, 'address: must be "host:port"');
+      if (node === c.node) throw new HttpError(400, `node: ${node} is this node`);
+      c.join(node, body.address);
+      return { status: 202, body: { result: 'joining', node, address: body.address, members: c.status() } };
+    }
+    case 'POST /api/cluster/leave': {
+      const c = needCluster(cluster);
+      await readBody(req);
+      c.leave();
+      return { status: 200, body: { result: 'left', members: c.status() } };
+    }
+    case 'POST /api/cluster/force-leave': {
+      const c = needCluster(cluster);
+      const node = nodeArg(await readBody(req));
+      if (node === c.node) throw new HttpError(400, 'node: cannot force this node out; use leave');
+      if (!c.forceLeave(node)) throw new HttpError(404, `node: ${node} is not a member`);
+      return { status: 200, body: { result: 'removed', node, members: c.status() } };
+    }
+    case 'GET /api/stats':
+      return { status: 200, body: statsOf(broker, cluster) };
+    case 'GET /api/clients':
+      return { status: 200, body: { clients: clientsOf(broker) } };
+    case 'GET /api/subscriptions':
+      return { status: 200, body: { subscriptions: subscriptionsOf(broker) } };
+    case 'GET /api/routes':
+      return { status: 200, body: { clustered: !!cluster, routes: routesOf(broker, cluster) } };
+  }
+  const known = ['/health', '/api/cluster', '/api/cluster/join', '/api/cluster/leave', '/api/cluster/force-leave', '/api/stats', '/api/clients', '/api/subscriptions', '/api/routes'];
+  if (known.includes(url.pathname.replace(/\/+$/, ''))) throw new HttpError(405, `method ${req.method} not allowed on ${url.pathname}`);
+  throw new HttpError(404, `no such endpoint: ${url.pathname}`);
+}
+
+/** Starts the admin API; rejects (EADDRINUSE, or a missing token off loopback) without leaving anything open. */
+export async function startAdmin(o: AdminOptions): Promise<AdminServer> {
+  if (o.token === '' && !isLoopbackHost(o.host)) throw new Error(`admin API: refusing to listen on ${o.host} without a token (admin.token)`);
+  const server = http.createServer((req, res) => {
+    const send = (status: number, body: unknown, extra: Record<string, string> = {}) => {
+      const text = JSON.stringify(body) + '\n';
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...extra });
+      res.end(text);
+    };
+    if (!authorized(req, o.token)) {
+      req.resume();
+      return send(401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer realm="mqttlab"' });
+    }
+    handle(o, req).then(
+      (r) => send(r.status, r.body),
+      (e) => {
+        if (e instanceof HttpError) return send(e.status, { error: e.message });
+        o.log?.warn(`admin API: ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
+        send(500, { error: (e as Error).message });
+      },
+    );
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address();
+  return {
+    server,
+    port: a && typeof a === 'object' ? a.port : o.port,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,183 @@
+// `runtime ctl`: operates a running broker through its admin HTTP API
+// (runtime/admin.ts) and prints readable tables, or the raw JSON with --json.
+
+import { parseArgs } from 'node:util';
+
+export const CTL_USAGE = `usage: runtime ctl [--admin URL] [--token T] [--json] <command>
+
+commands:
+  cluster status                  members of the cluster and their state
+  cluster join NODE HOST:PORT     contact NODE at HOST:PORT (its peer port) to join its cluster
+  cluster leave                   leave the cluster
+  cluster force-leave NODE        remove a (dead) node from the cluster
+  broker stats                    broker statistics
+  clients list                    sessions on this node
+  subscriptions list              subscriptions on this node
+  routes list                     the cluster route table (or this node's routes)
+
+options:
+  --admin URL   admin API of the node (default http://127.0.0.1:18083, or env MQTTLAB_ADMIN_URL)
+  --token T     bearer token (or env MQTTLAB_ADMIN_TOKEN)
+  --json        print the JSON answer instead of a table
+`;
+
+export interface CtlIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const consoleIo: CtlIo = { out: (l) => console.log(l), err: (l) => console.error(l) };
+
+/** Renders rows as an aligned text table with a header. */
+export function table(headers: string[], rows: unknown[][]): string {
+  const cells = rows.map((r) => r.map((c) => (c === undefined || c === null ? '' : String(c))));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...cells.map(line)].join('\n');
+}
+
+function flatten(o: Record<string, unknown>, prefix = '', out: [string, unknown][] = []): [string, unknown][] {
+  for (const [k, v] of Object.entries(o)) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      if (Object.keys(v).length === 0) out.push([prefix + k, '-']);
+      else flatten(v as Record<string, unknown>, `${prefix}${k}.`, out);
+    } else out.push([prefix + k, v]);
+  }
+  return out;
+}
+
+class CtlError extends Error {
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
+    super(message);
+  }
+}
+
+interface Command {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: Record<string, unknown>;
+  render(r: any): string;
+}
+
+function command(words: string[]): Command {
+  const [group, verb, ...args] = words;
+  const arity = (n: number, usage: string) => {
+    if (args.length !== n) throw new CtlError(`usage: runtime ctl ${usage}`, 2);
+  };
+  const members = (r: any) => table(['NODE', 'STATE', 'ADDRESS'], (r.members ?? []).map((m: any) => [m.node, m.state, m.address]));
+  switch (`${group ?? ''} ${verb ?? ''}`) {
+    case 'cluster status':
+      arity(0, 'cluster status');
+      return {
+        method: 'GET',
+        path: '/api/cluster',
+        render: (r) => {
+          if (!r.clustered) return `node ${r.node}: not clustered`;
+          const s = r.stats ?? {};
+          return `${members(r)}\n\nforwarded out/in ${s.forwardedOut}/${s.forwardedIn}, netsplits detected/healed ${s.netsplitsDetected}/${s.netsplitsHealed}, handoffs out/in ${s.handoffsOut}/${s.handoffsIn}, autocleaned ${s.autocleaned}, auth failures ${s.authFailures}`;
+        },
+      };
+    case 'cluster join':
+      arity(2, 'cluster join NODE HOST:PORT');
+      return { method: 'POST', path: '/api/cluster/join', body: { node: args[0], address: args[1] }, render: (r) => `joining ${r.node} at ${r.address}\n\n${members(r)}` };
+    case 'cluster leave':
+      arity(0, 'cluster leave');
+      return { method: 'POST', path: '/api/cluster/leave', render: () => 'left the cluster' };
+    case 'cluster force-leave':
+      arity(1, 'cluster force-leave NODE');
+      return { method: 'POST', path: '/api/cluster/force-leave', body: { node: args[0] }, render: (r) => `removed ${r.node}\n\n${members(r)}` };
+    case 'broker stats':
+      arity(0, 'broker stats');
+      return { method: 'GET', path: '/api/stats', render: (r) => table(['STAT', 'VALUE'], flatten(r)) };
+    case 'clients list':
+      arity(0, 'clients list');
+      return {
+        method: 'GET',
+        path: '/api/clients',
+        render: (r) =>
+          table(
+            ['CLIENT ID', 'CONNECTED', 'NODE', 'EXPIRY', 'QUEUED', 'INFLIGHT'],
+            r.clients.map((c: any) => [c.clientId, c.connected ? 'yes' : 'no', c.node, c.sessionExpiry === 0xffffffff ? 'never' : `${c.sessionExpiry}s`, c.queued, c.inflight]),
+          ),
+      };
+    case 'subscriptions list':
+      arity(0, 'subscriptions list');
+      return {
+        method: 'GET',
+        path: '/api/subscriptions',
+        render: (r) => table(['CLIENT ID', 'TOPIC', 'QOS'], r.subscriptions.map((s: any) => [s.clientId, s.topic, s.qos])),
+      };
+    case 'routes list':
+      arity(0, 'routes list');
+      return { method: 'GET', path: '/api/routes', render: (r) => table(['TOPIC', 'NODE'], r.routes.map((x: any) => [x.topic, x.node])) };
+  }
+  throw new CtlError(words.length ? `unknown command ${JSON.stringify(words.join(' '))}\n\n${CTL_USAGE}` : CTL_USAGE, 2);
+}
+
+/** Runs `runtime ctl ARGS`; returns the exit code (0 ok, 1 failed, 2 usage). */
+export async function ctl(argv: string[], io: CtlIo = consoleIo): Promise<number> {
+  let values: { admin?: string; token?: string; json?: boolean; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { admin: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (e) {
+    io.err(`${(e as Error).message}\n\n${CTL_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(CTL_USAGE);
+    return 0;
+  }
+  try {
+    const cmd = command(positionals);
+    const base = values.admin ?? process.env.MQTTLAB_ADMIN_URL ?? 'http://127.0.0.1:18083';
+    let url: URL;
+    try {
+      url = new URL(cmd.path, base.endsWith('/') ? base : base + '/');
+    } catch {
+      throw new CtlError(`--admin: not a URL: ${JSON.stringify(base)}`, 2);
+    }
+    const token = values.token ?? process.env.MQTTLAB_ADMIN_TOKEN ?? '';
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (cmd.body) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(url, { method: cmd.method, headers, body: cmd.body ? JSON.stringify(cmd.body) : undefined, signal: AbortSignal.timeout(10_000) });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new CtlError(`cannot reach the admin API at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+    }
+    const text = await res.text();
+    let body: any;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new CtlError(`${url.origin}${cmd.path}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
+    }
+    if (!res.ok) {
+      if (values.json) io.out(JSON.stringify(body, null, 2));
+      throw new CtlError(`${cmd.method} ${cmd.path}: HTTP ${res.status}: ${body?.error ?? text.trim()}`);
+    }
+    io.out(values.json ? JSON.stringify(body, null, 2) : cmd.render(body));
+    return 0;
+  } catch (e) {
+    if (e instanceof CtlError) {
+      io.err(e.message);
+      return e.code;
+    }
+    throw e;
+  }
+}
