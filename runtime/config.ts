@@ -53,6 +53,10 @@ export interface RuntimeClusterConfig {
   autocleanMs: number;
   /** 'replicated': PUBACK/PUBREC once peers confirmed the message; 'local': once routed here. */
   ackMode: 'replicated' | 'local';
+  /** VerneMQ-style consistency switches: false refuses connects / publishes / subscribes during a netsplit. */
+  allowRegisterDuringNetsplit: boolean;
+  allowPublishDuringNetsplit: boolean;
+  allowSubscribeDuringNetsplit: boolean;
 }
 
 const port = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535 ? null : 'must be a port number 0-65535');
@@ -113,6 +117,9 @@ export const runtimeSchema: Record<string, unknown> = {
     heartbeatTimeoutMs: int(50, 3_600_000),
     autocleanMs: int(1000, 30 * 86_400_000),
     ackMode: (v: unknown) => (v === 'replicated' || v === 'local' ? null : 'must be replicated or local'),
+    allowRegisterDuringNetsplit: bool,
+    allowPublishDuringNetsplit: bool,
+    allowSubscribeDuringNetsplit: bool,
   },
   admin: { enabled: bool, host, port, token: str },
 };
@@ -137,6 +144,9 @@ export function defaultRuntimeConfig(): RuntimeConfig {
       heartbeatTimeoutMs: 5000,
       autocleanMs: 300_000,
       ackMode: 'replicated',
+      allowRegisterDuringNetsplit: true,
+      allowPublishDuringNetsplit: true,
+      allowSubscribeDuringNetsplit: true,
     },
     admin: { enabled: false, host: '127.0.0.1', port: 18083, token: '' },
   };

@@ -64,6 +64,9 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
         reconnectIntervalMs: cc.heartbeatIntervalMs,
         autocleanMs: cc.autocleanMs,
         ackMode: cc.ackMode,
+        allowRegisterDuringNetsplit: cc.allowRegisterDuringNetsplit,
+        allowPublishDuringNetsplit: cc.allowPublishDuringNetsplit,
+        allowSubscribeDuringNetsplit: cc.allowSubscribeDuringNetsplit,
       });
       const node = config.node;
       cluster.onEvent = (type, detail) => {
