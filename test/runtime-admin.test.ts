@@ -3,7 +3,6 @@
 // `runtime start` processes operated through their admin ports, where a
 // persistent session survives kill -9 of the node it lived on.
 
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,26 +13,11 @@ import { startAdmin } from '../runtime/admin.ts';
 import { ctl, table } from '../runtime/ctl.ts';
 import { ConfigError } from '../core/config.ts';
 import { createRuntime, waitUntil, sleep, uniqueId, silentLog } from './helpers/runtime.ts';
+import { freePorts } from './helpers/ports.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'admin-test-secret';
 
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 const base = (s: RunningServer | number) => `http://127.0.0.1:${typeof s === 'number' ? s : s.adminPort}`;
 

@@ -3,7 +3,6 @@
 // across nodes, authentication) and real `runtime start` processes
 // (forming a cluster from the command line, surviving kill -9 of a node).
 
-import net from 'node:net';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,27 +14,11 @@ import { runtimeConfig } from '../runtime/config.ts';
 import { ConfigError } from '../core/config.ts';
 import type { Logger } from '../core/env.ts';
 import { createRuntime, waitUntil, sleep, uniqueId, type TestClient } from './helpers/runtime.ts';
+import { freePorts } from './helpers/ports.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'loopback-test-secret';
 
-/** Distinct free loopback ports: all held open at once, then released. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 interface Node extends RunningServer {
   logs: string[];
