@@ -59,10 +59,6 @@ export class Router {
     return this.trie.size;
   }
 
-  filters(): IterableIterator<[string, FilterEntry]> {
-    return this.trie.entries();
-  }
-
   add(sub: Subscription): void {
     const e = this.trie.getOrCreate(sub.filter, () => ({ filter: sub.filter, subs: new Map(), groups: null }));
     const id = sub.session.clientId;
