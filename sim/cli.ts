@@ -17,6 +17,7 @@ commands:
 
 run options:
   --seed N                 root seed (default 1)
+  --seeds A..B             sweep seeds A to B; prints one line per failing seed and a total
   --trace FILE             write the history as JSON lines
   --check-determinism      run the seed twice and report the first diverging event
   --json                   print the summary as JSON
@@ -63,6 +64,7 @@ async function run(argv: string[]): Promise<number> {
       'check-determinism': { type: 'boolean' },
       json: { type: 'boolean' },
       param: { type: 'string', multiple: true },
+      seeds: { type: 'string' },
     },
   });
   const file = positionals[0];
@@ -73,6 +75,22 @@ async function run(argv: string[]): Promise<number> {
     const [k, v] = p.split('=');
     if (!k || v === undefined || !Number.isFinite(Number(v))) throw new UsageError(`--param ${p}: expected NAME=NUMBER`);
     params[k] = Number(v);
+  }
+  if (values.seeds) {
+    const m = /^(\d+)\.\.(\d+)$/.exec(values.seeds);
+    if (!m || Number(m[1]) > Number(m[2])) throw new UsageError(`--seeds ${values.seeds}: expected A..B`);
+    let failed = 0;
+    for (let seed = Number(m[1]); seed <= Number(m[2]); seed++) {
+      const r = await runScenario(s, seed, { params });
+      if (r.violations.length) {
+        failed++;
+        const ps = Object.entries(params).map(([k, v]) => ` --param ${k}=${v}`).join('');
+        console.log(`seed ${seed}: FAIL ${r.violations[0].property}: ${r.violations[0].detail} (replay: npx sim run ${file} --seed ${seed}${ps})`);
+      }
+    }
+    const total = Number(m[2]) - Number(m[1]) + 1;
+    console.log(`${total - failed} passed, ${failed} failed`);
+    return failed ? 1 : 0;
   }
   if (values['check-determinism']) {
     const d = await checkDeterminism(s, values.seed!, params);
