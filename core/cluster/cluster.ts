@@ -667,18 +667,19 @@ export class Cluster {
   route(msg: Message): number {
     const entries = this.routes.match(msg.topic);
     let targets: Map<string, string[]> | null = null;
-    const add = (node: string): string[] => {
-      targets ??= new Map();
-      let gs = targets.get(node);
-      if (!gs) targets.set(node, (gs = []));
-      return gs;
-    };
     for (const e of entries) {
-      for (const n of e.nodes) add(n);
+      for (const n of e.nodes) {
+        targets ??= new Map();
+        if (!targets.has(n)) targets.set(n, []);
+      }
       if (e.groups) {
         for (const [g, nodes] of e.groups) {
           const key = `$share/${g}/${e.filter}`;
-          add(this.pickNode(key, nodes)).push(key);
+          const n = this.pickNode(key, nodes);
+          targets ??= new Map();
+          const gs = targets.get(n);
+          if (gs) gs.push(key);
+          else targets.set(n, [key]);
         }
       }
     }
@@ -687,7 +688,7 @@ export class Cluster {
     if (!targets) return 0;
     let n = 0;
     let plain: Buffer | null = null;
-    for (const [node, groups] of targets as Map<string, string[]>) {
+    for (const [node, groups] of targets) {
       if (node === this.node) {
         n += this.broker.dispatchLocal(msg, new Set(groups));
         continue;
