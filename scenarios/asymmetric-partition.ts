@@ -10,7 +10,7 @@
 // (membership, routes, retained stores), and no acknowledged QoS 1/2
 // message may be missing from a persistent subscriber.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats, formatPhases } from '../sim/checkers.ts';
+import { checkSafety, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 import type { SimClient } from '../sim/client.ts';
 
@@ -64,7 +64,7 @@ export default defineScenario({
     ctx.report('netsplits', `detected per node ${netsplits}`);
     const events = w.history.events;
     const expect = persistent.map((c) => ({ client: c.id, filter: 'grid/#', from: subscribedAt }));
-    ctx.report('phases', '\n' + formatPhases(phaseStats(events, phases, expect)));
+    ctx.phases(phaseStats(events, phases, expect));
     for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
     const live = [...w.clients.values()].filter((c) => c.connected).length;
     ctx.report('clients', `${live}/${w.clients.size} connected at the end`);

@@ -9,7 +9,7 @@
 // No QoS 1/2 message acknowledged to its publisher may be missing at a
 // persistent subscriber; after the last rejoin the cluster must converge.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats, formatPhases } from '../sim/checkers.ts';
+import { checkSafety, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 
 export default defineScenario({
@@ -83,7 +83,7 @@ export default defineScenario({
     ctx.report('clients', `${[...w.clients.values()].filter((c) => c.connected).length}/${w.clients.size} connected at the end (${spread})`);
     const events = w.history.events;
     const expect = subs.map((s) => ({ client: s.id, filter: 'site/#', from: subscribedAt }));
-    ctx.report('phases', '\n' + formatPhases(phaseStats(events, phases, expect)));
+    ctx.phases(phaseStats(events, phases, expect));
     for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
   },
 });

@@ -12,7 +12,7 @@
 // acknowledged QoS 1/2 message may be missing from the group as a whole
 // (at least one member) nor from the witness; the cluster must converge.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats, formatPhases } from '../sim/checkers.ts';
+import { checkSafety, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 
 export default defineScenario({
@@ -121,7 +121,7 @@ export default defineScenario({
     ctx.report('group', '\n' + rows.join('\n'));
     ctx.report('members', [...perMember].map(([c, n]) => `${c}:${n}`).sort().join(' '));
     const expect = [{ client: witness.id, filter: 'jobs/#', from: subscribedAt }];
-    ctx.report('phases', '\n' + formatPhases(phaseStats(events, phases, expect)));
+    ctx.phases(phaseStats(events, phases, expect));
     for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
   },
 });

@@ -7,7 +7,7 @@
 // QoS 1/2 message acknowledged to its publisher may be missing at a
 // persistent subscriber that was subscribed before the split.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats, formatPhases } from '../sim/checkers.ts';
+import { checkSafety, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 import type { SimClient } from '../sim/client.ts';
 
@@ -60,7 +60,7 @@ export default defineScenario({
 
     const events = w.history.events;
     const expect = persistent.map((c) => ({ client: c.id, filter: 'plant/#', from: subscribedAt }));
-    ctx.report('phases', '\n' + formatPhases(phaseStats(events, phases, expect)));
+    ctx.phases(phaseStats(events, phases, expect));
     for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
     const live = [...w.clients.values()].filter((c) => c.connected).length;
     ctx.report('clients', `${live}/${w.clients.size} connected at the end`);

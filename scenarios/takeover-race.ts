@@ -14,7 +14,7 @@
 // in the losing process swallows a later message that reuses its packet
 // id), so exactly-once is not a property of this setup, only no-loss.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats, formatPhases } from '../sim/checkers.ts';
+import { checkSafety, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 import { SimClient } from '../sim/client.ts';
 
@@ -98,7 +98,7 @@ export default defineScenario({
 
     const events = w.history.events;
     const expect = [{ client: ID, filter: 'dev/in/#', from: subscribedAt }];
-    ctx.report('phases', '\n' + formatPhases(phaseStats(events, phases, expect)));
+    ctx.phases(phaseStats(events, phases, expect));
     for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
   },
 });

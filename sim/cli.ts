@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runScenario, checkDeterminism, type Scenario, type RunResult } from './scenario.ts';
 import { firstDivergence } from './history.ts';
+import { formatPhases } from './checkers.ts';
 
 const USAGE = `usage: sim <command> [options]
 
@@ -43,6 +44,7 @@ function printSummary(r: RunResult, file: string, params?: Record<string, number
   console.log(`scenario   ${r.scenario}  (seed ${r.seed})`);
   console.log(`simulated  ${fmtMs(r.simulatedMs)} in ${fmtMs(r.wallMs)} wall, ${r.events} events (${Math.round(r.events / (r.wallMs / 1000))}/s)`);
   for (const [k, v] of Object.entries(r.report)) console.log(`${k.padEnd(10)} ${v}`);
+  if (r.phases) console.log(`phases\n${formatPhases(r.phases)}`);
   console.log(`history    ${r.historyLines} lines, hash ${r.hash}`);
   if (r.violations.length === 0) console.log('verdict    PASS');
   else {

@@ -4,8 +4,11 @@
 
 import { World, type WorldOptions } from './world.ts';
 import { firstDivergence } from './history.ts';
+import type { PhaseStats } from './checkers.ts';
 
 export interface ScenarioContext {
+  /** The per-phase table (published, delivered, lost, duplicated, max delay); `--json` carries the rows. */
+  phases(rows: PhaseStats[]): void;
   /** A numeric knob of the scenario (`sim run --param name=value`), else its default. */
   param(name: string, dflt: number): number;
   /** Adds a line to the run's summary. */
@@ -35,6 +38,7 @@ export interface RunResult {
   simulatedMs: number;
   wallMs: number;
   report: Record<string, string | number>;
+  phases?: PhaseStats[];
   violations: { property: string; detail: string }[];
   lines?: string[];
 }
@@ -48,9 +52,11 @@ export async function runScenario(
   const t0 = clock();
   const world = new World({ ...s.world, seed, history: { keepLines: opts.keepLines, keepEvents: true } });
   const report: Record<string, string | number> = {};
+  let phases: PhaseStats[] | undefined;
   const violations: { property: string; detail: string }[] = [];
   const ctx: ScenarioContext = {
     param: (name, dflt) => opts.params?.[name] ?? dflt,
+    phases: (rows) => void (phases = rows),
     report: (k, v) => void (report[k] = v),
     violation: (property, detail) => {
       violations.push({ property, detail });
@@ -67,6 +73,7 @@ export async function runScenario(
     simulatedMs: world.now,
     wallMs: clock() - t0,
     report,
+    phases,
     violations,
     lines: opts.keepLines ? world.history.lines : undefined,
   };
