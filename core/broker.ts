@@ -84,11 +84,9 @@ export class Broker {
     this.config = brokerConfig(config);
     this.router = new Router(this.config.sharedSubscriptionStrategy, env.random);
     this.startedAt = env.clock.now();
-    const stats = this.stats;
     this.books = {
       dropped: (s, d, reason) => {
-        stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
-        this.hooks.onDrop?.(s.clientId, d.msg, reason);
+        this.countDrop(s.clientId, d.msg, reason);
         this.cluster?.replicator.done(s, d);
       },
       sent: () => {},
@@ -320,9 +318,15 @@ export class Broker {
     });
   }
 
+  /** A message not delivered to `clientId`, counted by reason and reported to the hooks. */
   countDrop(clientId: string, msg: Message, reason: DropReason): void {
-    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+    this.countDropped(reason);
     this.hooks.onDrop?.(clientId, msg, reason);
+  }
+
+  /** Counts messages given up, by reason (drops are never silent). */
+  countDropped(reason: string, n = 1): void {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + n;
   }
 
   /** The session moved to another node: forget it here without a will or drops. */

@@ -52,7 +52,7 @@ export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Se
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     const sink = new SocketSink(socket, opts.maxWriteBuffer, () => {
-      broker.stats.dropped['slow-consumer'] = (broker.stats.dropped['slow-consumer'] ?? 0) + 1;
+      broker.countDropped('slow-consumer');
       socket.destroy();
     });
     const conn = broker.accept(sink, `${socket.remoteAddress}:${socket.remotePort}`);
@@ -114,7 +114,7 @@ export function listenWs(broker: Broker, opts: ListenerOptions & { path: string 
   });
   wss.on('connection', (ws, req) => {
     const sink = new WsSink(ws, opts.maxWriteBuffer, () => {
-      broker.stats.dropped['slow-consumer'] = (broker.stats.dropped['slow-consumer'] ?? 0) + 1;
+      broker.countDropped('slow-consumer');
       ws.terminate();
     });
     const conn = broker.accept(sink, `${req.socket.remoteAddress}:${req.socket.remotePort}`);

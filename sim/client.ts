@@ -32,6 +32,12 @@ export interface ClientOptions {
   autoConnect?: boolean;
 }
 
+/** The message id a simulated publisher puts in front of its payload (`client:seq|...`); else the payload's first 64 bytes. */
+export function payloadId(payload: Buffer): string {
+  const bar = payload.indexOf(0x7c);
+  return payload.toString('latin1', 0, bar < 0 ? Math.min(64, payload.length) : bar);
+}
+
 const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
 
 type OutState = { pkt: IPublishPacket; id: string; state: 'publish' | 'pubrel' };
@@ -336,8 +342,7 @@ export class SimClient implements StreamEndpoint {
 
   private onPublish(p: IPublishPacket): void {
     const payload = p.payload as Buffer;
-    const bar = payload.indexOf(0x7c);
-    const id = payload.toString('latin1', 0, bar < 0 ? payload.length : bar);
+    const id = payloadId(payload);
     const pid = p.messageId ?? 0;
     if (p.qos === 2) {
       if (this.rxQos2.has(pid)) {

@@ -14,7 +14,7 @@ import { SimHost } from './host.ts';
 import { Network, type StreamEndpoint, type SimSocket } from './network.ts';
 import { Rng, type Latency } from './rng.ts';
 import { armTripwires } from './tripwire.ts';
-import { SimClient, type ClientOptions } from './client.ts';
+import { SimClient, payloadId, type ClientOptions } from './client.ts';
 import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
 
 export interface WorldOptions {
@@ -135,8 +135,7 @@ export class World {
     const broker = new Broker(env, b.config);
     broker.hooks = {
       onDrop: (clientId, msg, reason) => {
-        const bar = msg.payload.indexOf(0x7c);
-        this.record({ type: 'drop', node: b.name, c: clientId, id: msg.payload.toString('latin1', 0, bar < 0 ? Math.min(64, msg.payload.length) : bar), reason });
+        this.record({ type: 'drop', node: b.name, c: clientId, id: payloadId(msg.payload), reason });
       },
       onWill: (clientId, msg) => this.record({ type: 'will', node: b.name, c: clientId, topic: msg.topic }),
     };

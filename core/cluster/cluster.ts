@@ -397,10 +397,6 @@ export class Cluster {
     }
   }
 
-  private countDropped(reason: string, n: number): void {
-    this.broker.stats.dropped[reason] = (this.broker.stats.dropped[reason] ?? 0) + n;
-  }
-
   private everUp = new Set<string>();
 
   linkDown(l: PeerLink): void {
@@ -474,7 +470,7 @@ export class Cluster {
 
   private autoclean(m: Member): void {
     m.state = 'stopped';
-    if (m.unacked.length) this.countDropped('peer-removed', m.unacked.length);
+    if (m.unacked.length) this.broker.countDropped('peer-removed', m.unacked.length);
     this.dropUnacked(m);
     const n = this.routes.purge(m.node);
     for (const [id, r] of this.registry) if (r.node === m.node) this.registry.delete(id);
@@ -500,7 +496,7 @@ export class Cluster {
     const f = encodeSeq(seq, frame);
     if (m.unacked.length >= this.config.forwardBuffer) {
       settle(m.unacked.shift()!);
-      this.countDropped('peer-unreachable', 1);
+      this.broker.countDropped('peer-unreachable', 1);
     }
     const u: Unacked = { seq, frame: f, msg };
     // Only a running peer can make the message safe sooner; one cut off keeps it in our buffer either way.

@@ -37,7 +37,7 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
   if (te !== TopicError.None) {
     if (te === TopicError.TooManyLevels && qos > 0) {
       // Not malformed, just beyond our limit: refuse this message only.
-      broker.stats.dropped['topic-levels'] = (broker.stats.dropped['topic-levels'] ?? 0) + 1;
+      broker.countDropped('topic-levels');
       conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.TopicNameInvalid : 0, true);
       return;
     }
@@ -65,14 +65,14 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
 
   if (topic.startsWith('$SYS/') || topic === '$SYS') {
     // Clients must not forge broker statistics.
-    broker.stats.dropped['sys-topic'] = (broker.stats.dropped['sys-topic'] ?? 0) + 1;
+    broker.countDropped('sys-topic');
     if (qos > 0) conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.NotAuthorized : 0, true);
     return;
   }
 
   const cl = broker.cluster;
   if (cl && !cl.config.allowPublishDuringNetsplit && cl.netsplit) {
-    broker.stats.dropped['netsplit'] = (broker.stats.dropped['netsplit'] ?? 0) + 1;
+    broker.countDropped('netsplit');
     if (qos === 0) return;
     // 3.1.1 has no way to refuse a publish: close instead of acknowledging what was not taken.
     if (conn.version !== 5) return conn.protocolClose(RC.ServerUnavailable, 'cluster netsplit');
