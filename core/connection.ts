@@ -20,6 +20,8 @@ import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.ts';
 export type ConnState = 'new' | 'connected' | 'closed';
 
 /** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
+const PINGREQ = { cmd: 'pingreq' } as Packet;
+const PINGRESP = Buffer.from([0xd0, 0x00]);
 const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
 
 /** Why a connection ended: decides the will and is reported in stats. */
@@ -86,6 +88,12 @@ export class Connection {
         return (this.state as ConnState) !== 'closed';
       }
     }
+    // PINGREQ is most of an idle connection's traffic.
+    if (frame.length === 2 && frame[0] === 0xc0 && frame[1] === 0 && this.state === 'connected') {
+      this.broker.stats.packetsIn++;
+      this.dispatch(PINGREQ);
+      return true;
+    }
     this.pending = null;
     this.parseError = null;
     this.parser.parse(frame);
@@ -147,7 +155,7 @@ export class Connection {
       case 'unsubscribe':
         return handleUnsubscribe(this, p);
       case 'pingreq':
-        this.send({ cmd: 'pingresp' });
+        this.writeRaw(PINGRESP);
         return;
       case 'disconnect':
         return this.onDisconnect(p.reasonCode ?? 0, p.properties?.sessionExpiryInterval);

@@ -165,6 +165,14 @@ export class World {
     this.record({ type: 'node.start', node: b.name });
   }
 
+  /**
+   * Something a health check looks at changed (a host's state, a listener, a
+   * partition or clog): load balancers resting between identical checks wake up.
+   */
+  topologyChanged(): void {
+    for (const lb of this.balancers.values()) lb.wake();
+  }
+
   addLoadBalancer(name: string, opts: LoadBalancerOptions): LoadBalancer {
     const lb = new LoadBalancer(this, this.host(name, true), opts);
     this.balancers.set(name, lb);
