@@ -34,6 +34,8 @@ export const enum F {
   OrphanReply = 18,
   /** The will of a client connected on the sender (absent: cleared), for survivors to publish if the sender dies. */
   RWill = 19,
+  /** A message that reached a session's old node after the session moved on: for the new owner, by client id. Binary like RMsg. */
+  Moved = 20,
 }
 
 export interface RWillBody {
@@ -109,6 +111,8 @@ export interface RoutesBody {
   full: boolean;
   add: string[];
   del: string[];
+  /** A full table of another node's routes, as the sender knows them (lets a restarted node learn the whole table from one peer). */
+  of?: string;
 }
 export interface MemberInfo {
   node: string;
@@ -169,6 +173,7 @@ export type Frame =
   | { type: F.Seq; seq: number; inner: Frame }
   | { type: F.RState; body: RStateBody }
   | { type: F.RMsg; body: RMsgBody }
+  | { type: F.Moved; body: RMsgBody }
   | { type: F.RDone; body: RDoneBody }
   | { type: F.REnd; body: REndBody }
   | { type: F.Orphan; body: OrphanBody }
@@ -218,7 +223,7 @@ export function encodeMessage(type: F.Forward | F.Retain, msg: Message, now: num
  * front of the message record. The record is built once per message and
  * shared by every session it is replicated for.
  */
-export function encodeRMsg(clientId: string, dq: QoS, msg: Message, now: number): Buffer {
+export function encodeRMsg(clientId: string, dq: QoS, msg: Message, now: number, type: F.RMsg | F.Moved = F.RMsg): Buffer {
   let rec = lastRecord;
   if (lastRecordMsg !== msg || lastRecordAt !== now) {
     rec = encodeRecord(F.RMsg, 0, msg, now, [], 0);
@@ -231,7 +236,7 @@ export function encodeRMsg(clientId: string, dq: QoS, msg: Message, now: number)
   const len = 1 + 2 + id.length + 1 + recBody;
   const out = Buffer.allocUnsafe(4 + len);
   out.writeUInt32BE(len, 0);
-  out[4] = F.RMsg;
+  out[4] = type;
   const o = putStr(out, 5, id);
   out[o] = dq;
   rec!.copy(out, o + 1, 5);
@@ -348,7 +353,7 @@ export function decode(f: Buffer, now: number): Frame {
       if (body.length !== 12) throw new FrameError('bad heartbeat');
       return { type, body: { t: body.readDoubleBE(0), ack: body.readUInt32BE(8) } };
     case F.Routes:
-      return { type, body: json<RoutesBody>(body, (x) => typeof x.full === 'boolean' && strs(x.add) && strs(x.del)) };
+      return { type, body: json<RoutesBody>(body, (x) => typeof x.full === 'boolean' && strs(x.add) && strs(x.del) && (x.of === undefined || (str(x.of) && x.full === true))) };
     case F.Members:
       return {
         type,
@@ -360,7 +365,8 @@ export function decode(f: Buffer, now: number): Frame {
       return { type, body: json<RegisterBody>(body, (x) => str(x.clientId) && num(x.at) && str(x.node) && typeof x.live === 'boolean') };
     case F.RState:
       return { type, body: json<RStateBody>(body, (x) => str(x.clientId) && num(x.at) && num(x.expiry) && Array.isArray(x.subs) && x.subs.every(subOk) && (x.in2 === undefined || pids(x.in2))) };
-    case F.RMsg: {
+    case F.RMsg:
+    case F.Moved: {
       if (body.length < 3) throw new FrameError('short RMsg');
       const n = body.readUInt16BE(0);
       if (3 + n > body.length) throw new FrameError('client id overruns frame');
