@@ -451,11 +451,22 @@ export class Broker {
     return r;
   }
 
-  /** Graceful stop: DISCONNECT 0x8B to every client (v5), close all connections, sync the store. */
-  shutdown(reason: number = RC.ServerShuttingDown): void {
+  /**
+   * Closes every client connection: v5 clients get DISCONNECT 0x8B (server
+   * shutting down), or 0x9C (use another server) with a Server Reference
+   * when one is given. Their sessions stay (offline), so a cluster still
+   * replicates them before it stops.
+   */
+  disconnectAll(serverReference = ''): void {
+    const rc = serverReference ? RC.UseAnotherServer : RC.ServerShuttingDown;
+    for (const c of [...this.connections]) c.protocolClose(rc, 'server shutting down', 'shutdown', serverReference || undefined);
+    this.store?.sync();
+  }
+
+  /** Stop: clients disconnected (see disconnectAll), clustering and $SYS stopped, the store synced. */
+  shutdown(serverReference = ''): void {
     this.sys?.stop();
     this.cluster?.stop();
-    for (const c of [...this.connections]) c.protocolClose(reason, 'server shutting down', 'shutdown');
-    this.store?.sync();
+    this.disconnectAll(serverReference);
   }
 }

@@ -201,10 +201,10 @@ export class Connection {
   };
 
   /** Closes with a v5 DISCONNECT carrying `rc` (3.1.1: just closes). */
-  protocolClose(rc: number, reason: string, cause: CloseCause = 'protocol'): void {
+  protocolClose(rc: number, reason: string, cause: CloseCause = 'protocol', serverReference?: string): void {
     if (this.state === 'closed') return;
     if (this.state === 'connected' && this.version === 5) {
-      this.send({ cmd: 'disconnect', reasonCode: rc, properties: { reasonString: reason } });
+      this.send({ cmd: 'disconnect', reasonCode: rc, properties: serverReference ? { reasonString: reason, serverReference } : { reasonString: reason } });
     } else if (this.state === 'new' && this.version === 5 && rc >= 0x80) {
       this.send({ cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: { reasonString: reason } });
     }
