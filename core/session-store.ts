@@ -88,6 +88,7 @@ export class SessionStore {
 
   /** A retained message was set or (empty payload) cleared. */
   retained(msg: Message): void {
+    if (msg.topic.startsWith('$SYS/')) return; // this node's statistics, published afresh after a restart
     const key = 'r/' + msg.topic;
     if (msg.payload.length === 0) this.del(key);
     else this.put(key, encodeRetained(msg));
