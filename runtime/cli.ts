@@ -49,7 +49,8 @@ function int(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-async function start(argv: string[]): Promise<void> {
+/** `runtime start` flags (and the config file they name) as config overrides, not yet validated. */
+export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.env): Record<string, any> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -112,7 +113,7 @@ async function start(argv: string[]): Promise<void> {
   }
   if (values['cluster-host'] !== undefined) cl.host = values['cluster-host'];
   if (values.advertise !== undefined) cl.advertise = values.advertise;
-  const envSecret = process.env.MQTTLAB_CLUSTER_SECRET;
+  const envSecret = env.MQTTLAB_CLUSTER_SECRET;
   if (values['cluster-secret'] !== undefined) cl.secret = values['cluster-secret'];
   else if (envSecret) cl.secret = envSecret;
   if (Object.keys(cl).length === 0) delete cfg.cluster;
@@ -126,13 +127,16 @@ async function start(argv: string[]): Promise<void> {
     ad.enabled = true;
   }
   if (values['admin-host'] !== undefined) ad.host = values['admin-host'];
-  const envToken = process.env.MQTTLAB_ADMIN_TOKEN;
+  const envToken = env.MQTTLAB_ADMIN_TOKEN;
   if (values['admin-token'] !== undefined) ad.token = values['admin-token'];
   else if (envToken) ad.token = envToken;
   if (Object.keys(ad).length === 0) delete cfg.admin;
   if (values['data-dir'] !== undefined) cfg.dataDir = values['data-dir'];
+  return cfg;
+}
 
-  const server = await startServer(cfg);
+async function start(argv: string[]): Promise<void> {
+  const server = await startServer(startOverrides(argv));
   const c = server.config;
   console.log(
     `mqttlab ${VERSION} node ${c.node}: ` +
