@@ -14,7 +14,7 @@ import { isExpired } from './message.ts';
 import { RC } from './reason-codes.ts';
 import { parseShare } from './topic.ts';
 import { SysPublisher } from './sys-topics.ts';
-import { SessionStore } from './session-store.ts';
+import { SessionStore, type LoadedState } from './session-store.ts';
 import { Cluster, type ClusterConfig } from './cluster/cluster.ts';
 import type { SubSpec } from './cluster/peer-protocol.ts';
 import type { QoS } from './message.ts';
@@ -408,9 +408,21 @@ export class Broker {
     if (this.cluster) throw new Error('restore() is for standalone brokers: a cluster restores from its replicas');
     const now = this.env.clock.now();
     const loaded = store.load();
+    store.restoring = true;
+    try {
+      this.restoreLoaded(loaded, now, r);
+    } finally {
+      store.restoring = false;
+    }
+    store.sync();
+    return r;
+  }
+
+  private restoreLoaded(loaded: LoadedState, now: number, r: { sessions: number; messages: number; retained: number; expired: number }): void {
+    const store = this.store!;
     for (const m of loaded.retained) {
       if (isExpired(m, now)) {
-        store.retained({ ...m, payload: Buffer.alloc(0) });
+        store.forgetRetained(m.topic);
         r.expired++;
         continue;
       }
@@ -447,8 +459,6 @@ export class Broker {
       this.startExpiry(s, left === Infinity ? 0 : left);
       r.sessions++;
     }
-    store.sync();
-    return r;
   }
 
   /**

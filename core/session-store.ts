@@ -47,6 +47,8 @@ export class SessionStore {
   private timer: Timer | null = null;
   writes = 0;
   syncs = 0;
+  /** Set while restoring: rebuilding sessions and retained messages from their records rewrites nothing. */
+  restoring = false;
 
   constructor(
     private readonly storage: Storage,
@@ -58,6 +60,7 @@ export class SessionStore {
 
   /** Subscriptions, expiry, connection times or inbound QoS 2 ids of `s` changed. */
   saveSession(s: Session): void {
+    if (this.restoring) return;
     const key = 's/' + s.clientId;
     if (s.expiryInterval === 0) {
       // Not (or no longer) persistent: an older record must not bring it back.
@@ -88,7 +91,7 @@ export class SessionStore {
 
   /** A retained message was set or (empty payload) cleared. */
   retained(msg: Message): void {
-    if (msg.topic.startsWith('$SYS/')) return; // this node's statistics, published afresh after a restart
+    if (this.restoring || msg.topic.startsWith('$SYS/')) return; // $SYS: this node's statistics, published afresh after a restart
     const key = 'r/' + msg.topic;
     if (msg.payload.length === 0) this.del(key);
     else this.put(key, encodeRetained(msg));
@@ -178,6 +181,11 @@ export class SessionStore {
       }
     }
     return out;
+  }
+
+  /** Deletes a retained record that expired while the node was down. */
+  forgetRetained(topic: string): void {
+    this.del('r/' + topic);
   }
 
   /** Deletes an owed record that will not be restored (expired while the node was down). */
