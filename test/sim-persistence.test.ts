@@ -120,6 +120,35 @@ describe('persistent sessions on a simulated disk', () => {
     expect(sub.received.map((m) => m.id)).toEqual(ids);
   });
 
+  it('with an asynchronous store the PUBACK waits until the write is durable, acknowledgements keep their order, and a publish that wrote nothing waits for nothing', async () => {
+    const w = makeWorld({ latency: fixed });
+    const disk = w.host('n1', true).disk as import('../sim/disk.ts').SimDisk & { whenDurable?(fn: () => void): void };
+    const held: (() => void)[] = [];
+    disk.whenDurable = (fn) => held.push(fn); // durability arrives when the test says so
+    w.addBroker('n1', {}, undefined, { persist: true });
+    const sub = w.client('sub', { target: 'n1', version: 5, clean: false, sessionExpiry: 60, keepalive: 30, subscriptions: [{ filter: 'a/#', qos: 1 }] });
+    const pub = w.client('pub', { target: 'n1', version: 5, keepalive: 30 });
+    await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
+    await w.sleep(20);
+    sub.kill();
+    await w.sleep(20);
+    held.splice(0); // the subscription's own writes
+    const ids = [pub.publish('a/1', 1), pub.publish('a/2', 1)];
+    await w.sleep(100);
+    expect(events(w, 'pub.ok', { c: 'pub' })).toEqual([]);
+    expect(held.length).toBe(2);
+    held[1](); // the second publish's sync completes first: its PUBACK still waits for the first
+    await w.sleep(20);
+    expect(events(w, 'pub.ok', { c: 'pub' })).toEqual([]);
+    held[0]();
+    await w.sleep(20);
+    expect(events(w, 'pub.ok', { c: 'pub' }).map((e) => e.id)).toEqual(ids);
+    // A publish that matches no persistent session writes nothing and is acknowledged at once.
+    pub.publish('elsewhere', 1);
+    await w.sleep(20);
+    expect(events(w, 'pub.ok', { c: 'pub' })).toHaveLength(3);
+  });
+
   it('the same seed gives the same history with a disk', async () => {
     const run = async (): Promise<string> => {
       const { w, sub, pub } = await setup();
