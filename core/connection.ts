@@ -248,9 +248,9 @@ export class Connection {
    * PUBLISH packets arrived [MQTT-4.6.0-2]; one may wait (cluster ack mode
    * 'replicated') and holds back those behind it.
    */
-  private pubAcks: { cmd: 'puback' | 'pubrec'; pid: number; rc: number; ready: boolean }[] = [];
+  private pubAcks: { cmd: 'puback' | 'pubrec' | 'pubcomp'; pid: number; rc: number; ready: boolean }[] = [];
 
-  queuePubAck(cmd: 'puback' | 'pubrec', pid: number, rc: number, ready: boolean): { ready: boolean; rc: number } {
+  queuePubAck(cmd: 'puback' | 'pubrec' | 'pubcomp', pid: number, rc: number, ready: boolean): { ready: boolean; rc: number } {
     const a = { cmd, pid, rc, ready };
     this.pubAcks.push(a);
     if (ready) this.flushPubAcks();

@@ -45,6 +45,7 @@ describe('kill -9 and restart of a node with --data-dir', () => {
     await pub.publishAsync('cfg/b', 'B', { qos: 0, retain: true });
     // All in flight at once: the acknowledgements share fsyncs (group commit).
     await Promise.all(Array.from({ length: N }, (_, i) => pub.publishAsync(`d/${i % 7}`, `m${i}`, { qos: 1 })));
+    await pub.publishAsync('d/q2', 'exactly-once', { qos: 2 }); // PUBREC after the fsync; PUBCOMP after the released id is synced
     await pub.publishAsync('cfg/c', 'C', { qos: 1, retain: true }); // after cfg/b's QoS 0 write: its sync covers that too
 
     // The lock: a second broker on the same data dir stops with a clear message.
@@ -57,14 +58,14 @@ describe('kill -9 and restart of a node with --data-dir', () => {
 
     const p3 = start('d1');
     await waitUntil(() => p3.mqttPort > 0 && p3.adminPort > 0, 15_000, `restart (output: ${p3.out})`);
-    expect(p3.out).toMatch(new RegExp(`1 sessions, ${N} queued messages, 3 retained restored`));
+    expect(p3.out).toMatch(new RegExp(`1 sessions, ${N + 1} queued messages, 3 retained restored`));
     const subs = (await getJson(p3.adminPort, '/api/subscriptions')).body.subscriptions.filter((s: any) => s.clientId === clientId);
     expect(subs.map((s: any) => `${s.topic}:${s.qos}`).sort()).toEqual(['d/#:1', 'other/+:0']);
 
     const again = await rt.client(srv(p3), opts);
     expect(again.connack.sessionPresent).toBe(true);
-    const got = await again.inbox.waitFor(N, 10_000);
-    expect(got.map((m) => m.payload.toString())).toEqual(Array.from({ length: N }, (_, i) => `m${i}`));
+    const got = await again.inbox.waitFor(N + 1, 10_000);
+    expect(got.map((m) => m.payload.toString())).toEqual([...Array.from({ length: N }, (_, i) => `m${i}`), 'exactly-once']);
     expect(got.every((m) => m.packet.qos === 1)).toBe(true);
 
     const late = await rt.client(srv(p3), { protocolVersion: 5 });

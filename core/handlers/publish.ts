@@ -123,7 +123,15 @@ export function handlePubrel(conn: Connection, pid: number): void {
   const s = conn.session!;
   if (s.inboundQos2.delete(pid)) {
     conn.broker.cluster?.replicator.stateChanged(s);
-    conn.broker.store?.saveSession(s);
-    conn.sendAck('pubcomp', pid, 0);
+    const store = conn.broker.store;
+    store?.saveSession(s);
+    // A released id must not come back after a restart: the next message reusing it would be taken for a resend.
+    if (store !== null && store.commit()) {
+      const ack = conn.queuePubAck('pubcomp', pid, 0, false);
+      store.whenDurable(() => {
+        ack.ready = true;
+        conn.flushPubAcks();
+      });
+    } else conn.sendAck('pubcomp', pid, 0);
   } else conn.sendAck('pubcomp', pid, RC.PacketIdentifierNotFound);
 }
