@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
-import { createRuntime, waitUntil, sleep, uniqueId, type RunningServer } from './helpers/runtime.ts';
+import { createRuntime, isolated, waitUntil, sleep, uniqueId, type RunningServer } from './helpers/runtime.ts';
 import { spawnRuntime, alive, getJson, type Proc } from './helpers/processes.ts';
 import { freePorts } from './helpers/ports.ts';
 
@@ -75,4 +75,24 @@ describe('graceful stop (SIGTERM) of a cluster node', () => {
     await sleep(200);
     expect(again.inbox.length).toBe(7);
   });
+});
+
+describe('graceful stop of a standalone node', () => {
+  it(
+    'with shutdown.serverReference, v5 clients get DISCONNECT 0x9C (use another server) with the reference; 3.1.1 clients are disconnected; health is 503 meanwhile',
+    isolated(async (rt) => {
+      const s = await rt.server({ admin: { enabled: true, port: 0 }, shutdown: { drainMs: 300, serverReference: 'mqtt-b.example.com:1883' } });
+      const v5 = await rt.client(s, { protocolVersion: 5 });
+      const v4 = await rt.client(s, { protocolVersion: 4 });
+      expect((await getJson(s.adminPort!, '/health')).status).toBe(200);
+      const stopping = s.gracefulStop();
+      expect((await getJson(s.adminPort!, '/health')).status).toBe(503);
+      expect(v5.isClosed()).toBe(false); // still served while draining
+      await stopping;
+      await Promise.all([v5.whenClosed, v4.whenClosed]);
+      expect(v5.disconnects.map((d) => [d.reasonCode, d.properties?.serverReference])).toEqual([[0x9c, 'mqtt-b.example.com:1883']]);
+      expect(v4.disconnects).toEqual([]);
+      expect(s.broker.stats.closedByReason).toEqual({ '0x9c': 2 });
+    }),
+  );
 });
