@@ -74,7 +74,7 @@ describe('graceful stop (SIGTERM) of a cluster node', () => {
     expect(got.map((m) => m.payload.toString())).toEqual(['before0', 'before1', 'before2', 'before3', 'before4', 'after0', 'after1']);
     await sleep(200);
     expect(again.inbox.length).toBe(7);
-  });
+  }, 60_000); // two processes and a drain; slow on a loaded machine
 });
 
 describe('graceful stop of a standalone node', () => {
