@@ -209,10 +209,10 @@ export class Connection {
   };
 
   /** Closes with a v5 DISCONNECT carrying `rc` (3.1.1: just closes). */
-  protocolClose(rc: number, reason: string, cause: CloseCause = 'protocol'): void {
+  protocolClose(rc: number, reason: string, cause: CloseCause = 'protocol', serverReference?: string): void {
     if (this.state === 'closed') return;
     if (this.state === 'connected' && this.version === 5) {
-      this.send({ cmd: 'disconnect', reasonCode: rc, properties: { reasonString: reason } });
+      this.send({ cmd: 'disconnect', reasonCode: rc, properties: serverReference ? { reasonString: reason, serverReference } : { reasonString: reason } });
     } else if (this.state === 'new' && this.version === 5 && rc >= 0x80) {
       this.send({ cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: { reasonString: reason } });
     }
@@ -256,9 +256,9 @@ export class Connection {
    * PUBLISH packets arrived [MQTT-4.6.0-2]; one may wait (cluster ack mode
    * 'replicated') and holds back those behind it.
    */
-  private pubAcks: { cmd: 'puback' | 'pubrec'; pid: number; rc: number; ready: boolean }[] = [];
+  private pubAcks: { cmd: 'puback' | 'pubrec' | 'pubcomp'; pid: number; rc: number; ready: boolean }[] = [];
 
-  queuePubAck(cmd: 'puback' | 'pubrec', pid: number, rc: number, ready: boolean): { ready: boolean; rc: number } {
+  queuePubAck(cmd: 'puback' | 'pubrec' | 'pubcomp', pid: number, rc: number, ready: boolean): { ready: boolean; rc: number } {
     const a = { cmd, pid, rc, ready };
     this.pubAcks.push(a);
     if (ready) this.flushPubAcks();

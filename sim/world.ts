@@ -33,6 +33,8 @@ export interface SimBroker {
   config: Partial<BrokerConfig>;
   /** Set for clustered nodes; the address is `${name}:cluster`. */
   cluster?: Partial<ClusterConfig>;
+  /** Standalone only: keeps persistent sessions and retained messages on the host's disk and restores them on restart. */
+  persist?: boolean;
 }
 
 export interface SimClusterOptions {
@@ -105,10 +107,11 @@ export class World {
 
   // ---- building the world ---------------------------------------------
 
-  addBroker(name: string, config: Partial<BrokerConfig> = {}, cluster?: Partial<ClusterConfig>): SimBroker {
+  addBroker(name: string, config: Partial<BrokerConfig> = {}, cluster?: Partial<ClusterConfig>, opts: { persist?: boolean } = {}): SimBroker {
     if (this.brokers.has(name)) throw new Error(`broker ${name} exists`);
+    if (opts.persist && cluster) throw new Error('persist is for standalone brokers');
     const host = this.host(name, true);
-    const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config }, cluster };
+    const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config }, cluster, persist: opts.persist };
     this.brokers.set(name, b);
     this.boot(b);
     return b;
@@ -122,6 +125,7 @@ export class World {
 
   private boot(b: SimBroker): void {
     const env: Env = { clock: b.host, random: this.rng(`broker/${b.name}/${b.host.epoch}`) };
+    if (b.persist) env.storage = b.host.disk;
     if (b.cluster) {
       const host = b.host;
       env.crypto = { hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest('hex') };
@@ -141,6 +145,7 @@ export class World {
     };
     b.broker = broker;
     b.host.start();
+    if (b.persist) this.record({ type: 'node.restore', node: b.name, ...broker.restore() });
     if (b.cluster) {
       const cfg: ClusterConfig = { ...defaultClusterConfig(`${b.name}:cluster`), ...b.cluster, address: `${b.name}:cluster` };
       const cluster = broker.joinCluster(cfg);

@@ -964,6 +964,18 @@ export class Cluster {
     return out.sort((a, b) => (a.node < b.node ? -1 : 1));
   }
 
+  /**
+   * Reliable frames (replication, forwards, handoffs) running peers have not
+   * confirmed yet; batched replication acknowledgements are sent first. A
+   * graceful stop waits for 0 so the peers hold every session's latest state.
+   */
+  unconfirmedFrames(): number {
+    this.replicator.flush();
+    let n = 0;
+    for (const m of this.members.values()) if (m.state === 'running') n += m.unacked.length;
+    return n;
+  }
+
   stop(): void {
     this.stopped = true;
     this.selfState = 'stopped';

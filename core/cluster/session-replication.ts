@@ -91,6 +91,11 @@ export class SessionReplicator {
   private doneCount = 0;
   private doneTimer: Timer | null = null;
 
+  /** Sends the batched acknowledgements now (graceful stop). */
+  flush(): void {
+    if (this.doneBatch.size) this.flushDone();
+  }
+
   private flushDone = (): void => {
     this.doneTimer?.cancel();
     this.doneTimer = null;
