@@ -2,6 +2,7 @@
 // sessions, retained store, wills and session expiry. A pure state machine:
 // transports call accept()/receive()/transportClosed(), the clock calls timers.
 
+import { RecentSet } from './recent-set.ts';
 import type { ByteSink, Env } from './env.ts';
 import type { BrokerConfig } from './config.ts';
 import { brokerConfig, NEVER_EXPIRE } from './config.ts';
@@ -196,7 +197,7 @@ export class Broker {
       this.books,
       this.env.clock,
     );
-    if (this.cluster) s.seen = new Set();
+    if (this.cluster) s.seen = new RecentSet(8192);
     this.sessions.set(clientId, s);
     return s;
   }

@@ -100,7 +100,6 @@ export class Session {
     if (this.seen === null || mid === undefined) return true;
     if (this.seen.has(mid)) return false;
     this.seen.add(mid);
-    if (this.seen.size > 8192) this.seen.delete(this.seen.values().next().value as string);
     return true;
   }
 
@@ -131,7 +130,6 @@ export class Session {
     const done = new Set(mids);
     for (const m of done) if (!this.seen.has(m)) this.seen.add(m);
     if (this.front) this.front = this.front.filter((d) => d.msg.mid === undefined || !done.has(d.msg.mid));
-    while (this.seen.size > 8192) this.seen.delete(this.seen.values().next().value as string);
   }
 
   release(): void {

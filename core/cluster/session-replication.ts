@@ -11,6 +11,7 @@
 // Cost: every accepted/acknowledged message of a persistent session is one
 // small frame per peer. Clusters are small (EMQX advises 3 core nodes).
 
+import { RecentSet } from '../recent-set.ts';
 import type { Cluster } from './cluster.ts';
 import type { Broker } from '../broker.ts';
 import type { Session, Delivery } from '../session.ts';
@@ -131,7 +132,7 @@ export class SessionReplicator {
       r.in2 = st.in2 ?? [];
       return;
     }
-    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map(), done: new Set(), in2: st.in2 ?? [] });
+    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map(), done: new RecentSet(8192), in2: st.in2 ?? [] });
   }
 
   onMsg(from: string, m: RMsgBody): void {
@@ -149,7 +150,6 @@ export class SessionReplicator {
       r.msgs.delete(mid);
       r.done.add(mid);
     }
-    while (r.done.size > 8192) r.done.delete(r.done.values().next().value as string);
   }
 
   onEnd(from: string, clientId: string): void {

@@ -1,0 +1,31 @@
+// A set that remembers only its newest `capacity` members: message ids for
+// dedupe windows. Evicting through a ring of slots, not by iterating the Set
+// from its start: a Set whose oldest entries keep being deleted makes
+// `values().next()` walk the deleted slots, slower with every message.
+
+export class RecentSet<T> extends Set<T> {
+  private ring: (T | undefined)[] = [];
+  private head = 0;
+
+  constructor(readonly capacity: number) {
+    super();
+  }
+
+  override add(v: T): this {
+    if (super.has(v)) return this;
+    if (this.ring.length < this.capacity) this.ring.push(v);
+    else {
+      const old = this.ring[this.head];
+      if (old !== undefined) super.delete(old);
+      this.ring[this.head] = v;
+      this.head = (this.head + 1) % this.capacity;
+    }
+    return super.add(v);
+  }
+
+  override clear(): void {
+    super.clear();
+    this.ring = [];
+    this.head = 0;
+  }
+}
