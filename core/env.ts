@@ -2,6 +2,8 @@
 // The simulator implements them on virtual time and seeded randomness;
 // the runtime on real timers, sockets and disk.
 
+import type { Authenticator, Authorizer } from './auth.ts';
+
 export interface Timer {
   cancel(): void;
 }
@@ -38,6 +40,10 @@ export interface Env {
   crypto?: Crypto;
   /** Outbound peer connections, needed by clustered brokers only. */
   peers?: PeerDialer;
+  /** Checks CONNECT credentials; absent = everyone may connect (see core/auth.ts). */
+  authenticator?: Authenticator;
+  /** Checks publishes, subscriptions and wills; absent = everything allowed. */
+  authorizer?: Authorizer;
 }
 
 export interface Crypto {

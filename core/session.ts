@@ -60,6 +60,8 @@ export class Session {
   /** Seconds; 0 = ends with the connection. */
   expiryInterval = 0;
   will: WillState | null = null;
+  /** User name of the connection that made this session (with authentication on, only it may resume it). */
+  owner: string | undefined = undefined;
   willTimer: Timer | null = null;
   expiryTimer: Timer | null = null;
   /** Broker clock when the last connection closed (for expiry accounting). */
