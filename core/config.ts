@@ -169,7 +169,8 @@ export function mergeChecked<T>(schema: Record<string, unknown>, base: T, overri
       errors.push(`${p}: unknown key`);
     } else if (typeof rule === 'function') {
       const err = (rule as Check)(v);
-      if (err) errors.push(`${p}: ${err} (got ${JSON.stringify(v)})`);
+      // Never echo a secret back into a log, even a mistyped one.
+      if (err) errors.push(`${p}: ${err} (got ${/secret|token|password/i.test(k) ? 'a value, not shown' : JSON.stringify(v)})`);
       else out[k] = v;
     } else {
       const sub = mergeChecked(rule as Record<string, unknown>, out[k], v, p);
