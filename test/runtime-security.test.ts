@@ -146,7 +146,7 @@ describe('authorization (ACL file)', () => {
   const h = createRuntime();
   let srv: RunningServer;
   beforeAll(async () => {
-    srv = await h.server(secured());
+    srv = await h.server(secured({ sysInterval: 1 }));
   });
   afterAll(() => h.cleanup());
 
@@ -231,11 +231,18 @@ describe('authorization (ACL file)', () => {
     expect(b.inbox.length).toBe(0);
   });
 
-  it('denials are visible in /api/stats', async () => {
+  it('denials are visible in /api/stats and, to a user the ACL lets read $SYS, in $SYS/broker/security/#', async () => {
     const s = await stats(srv);
     expect(s.denied.subscribe).toBeGreaterThan(0);
     expect(s.denied.publish).toBeGreaterThan(0);
     expect(s.denied.will).toBeGreaterThan(0);
+    expect(s.auth.failed).toBe(0);
+    const root = await h.client(srv, { ...user('root'), protocolVersion: 5 });
+    await root.subscribeAsync('$SYS/broker/security/denied/+', { qos: 0 });
+    const got = await root.inbox.waitFor(3, 3000);
+    const byTopic = Object.fromEntries(got.map((m) => [m.topic.split('/').pop(), Number(m.payload.toString())]));
+    expect(byTopic.publish).toBeGreaterThan(0);
+    expect(byTopic.subscribe).toBeGreaterThan(0);
   });
 });
 
