@@ -192,6 +192,7 @@ export class Broker {
       s.expiryTimer = null;
     }
     s.expiryInterval = expiry;
+    s.cleanStarted = clean;
     s.conn = conn;
     s.connectedAt = this.env.clock.now();
     this.stats.connectedCount++;

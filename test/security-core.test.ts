@@ -197,3 +197,53 @@ describe('simulated world with passwords and an ACL', () => {
     expect(granted.join('\n')).toMatch(/1,1,135/);
   });
 });
+
+describe('sessions belong to their user, across the cluster', () => {
+  it('another user resuming a client id on another node gets a fresh session, not the queued messages', async () => {
+    const w = new World({ seed: 'owner-across-nodes', history: { keepLines: true } });
+    w.addCluster(['n1', 'n2'], { security: { users: { alice: 'a', bob: 'b', root: 'r' }, acl: 'allow user root both #\nallow all both users/%u/#' } });
+    const c = w.client('shared-id', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, username: 'alice', password: 'a', subscriptions: [{ filter: 'users/alice/#', qos: 1 }] });
+    const root = w.client('root', { target: 'n1', version: 5, username: 'root', password: 'r' });
+    await w.run(async (w) => {
+      await w.sleep(2000);
+      c.disconnect();
+      await w.sleep(200);
+      root.publish('users/alice/while-away', 1);
+      await w.sleep(500);
+      Object.assign(c.opts, { username: 'bob', password: 'b', target: 'n2', reconnect: false });
+      c.connect();
+      await w.sleep(1000);
+      root.publish('users/alice/later', 1);
+      await w.sleep(500);
+    });
+    const connacks = w.history.lines.filter((l) => l.includes('client.connack') && l.includes('shared-id'));
+    expect(connacks).toHaveLength(2);
+    expect(connacks[1]).toMatch(/present[=":]+false/);
+    expect(c.received.map((r) => r.topic)).toEqual([]);
+    expect(w.broker('n2').stats.denied.subscribe).toBe(1); // bob's resubscribe to users/alice/#
+  });
+});
+
+describe('clean start across nodes', () => {
+  it('a v5 Clean Start with a session expiry on another node does not merge in the old session handed over', async () => {
+    const w = new World({ seed: 'clean-start-across' });
+    w.addCluster(['n1', 'n2']);
+    const c = w.client('cs', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, subscriptions: [{ filter: 'old/#', qos: 1 }] });
+    const pub = w.client('pub', { target: 'n1', version: 5 });
+    await w.run(async (w) => {
+      await w.sleep(2000);
+      c.disconnect();
+      await w.sleep(200);
+      pub.publish('old/queued', 1);
+      await w.sleep(500);
+      Object.assign(c.opts, { clean: true, target: 'n2', subscriptions: [], reconnect: false });
+      c.connect();
+      await w.sleep(1000);
+      pub.publish('old/after', 1);
+      await w.sleep(500);
+    });
+    expect(c.received.map((r) => r.topic)).toEqual([]);
+    expect(w.broker('n2').sessions.get('cs')!.subscriptions.size).toBe(0);
+    expect(w.broker('n2').stats.dropped['no-session']).toBe(1);
+  });
+});

@@ -798,7 +798,7 @@ export class Cluster {
     const now = this.now();
     const s = this.broker.sessions.get(h.clientId);
     this.emit('handoff.in', { clientId: h.clientId, from, msgs: h.msgs.length });
-    if (!s || s.expiryInterval === 0) {
+    if (!s || s.expiryInterval === 0 || s.cleanStarted) {
       // The client started clean here (or is gone): nothing to resume; the owed messages are dropped, counted.
       for (const w of h.msgs) this.broker.countDrop(h.clientId, fromWire(w, now), 'no-session');
       return;

@@ -68,6 +68,8 @@ export interface RStateBody {
   subs: SubSpec[];
   /** Inbound QoS 2 packet ids received and not yet released: a resend of one must not be routed again. */
   in2?: number[];
+  /** User name that made the session (with authentication on, only it may resume the session elsewhere). */
+  user?: string;
 }
 export interface RMsgBody {
   clientId: string;
@@ -324,7 +326,7 @@ export function decode(f: Buffer, now: number): Frame {
     case F.Register:
       return { type, body: json<RegisterBody>(body, (x) => str(x.clientId) && num(x.at) && str(x.node) && typeof x.live === 'boolean') };
     case F.RState:
-      return { type, body: json<RStateBody>(body, (x) => str(x.clientId) && num(x.at) && num(x.expiry) && Array.isArray(x.subs) && x.subs.every(subOk) && (x.in2 === undefined || pids(x.in2))) };
+      return { type, body: json<RStateBody>(body, (x) => str(x.clientId) && num(x.at) && num(x.expiry) && Array.isArray(x.subs) && x.subs.every(subOk) && (x.in2 === undefined || pids(x.in2)) && (x.user === undefined || str(x.user))) };
     case F.RMsg:
       return { type, body: json<RMsgBody>(body, (x) => str(x.clientId) && wireOk(x.msg)) };
     case F.RDone:

@@ -34,6 +34,7 @@ export interface Replica {
   /** Recently completed message ids: a copy still on its way (an orphan) must not be delivered again. */
   done: Set<string>;
   in2: number[];
+  user?: string;
 }
 
 export class SessionReplicator {
@@ -65,6 +66,7 @@ export class SessionReplicator {
   stateOf(s: Session): RStateBody {
     const st: RStateBody = { clientId: s.clientId, at: s.connectedAt, expiry: s.expiryInterval, subs: specs(s) };
     if (s.inboundQos2.size) st.in2 = [...s.inboundQos2];
+    if (s.owner !== undefined) st.user = s.owner;
     return st;
   }
 
@@ -124,9 +126,10 @@ export class SessionReplicator {
       r.expiry = st.expiry;
       r.subs = st.subs;
       r.in2 = st.in2 ?? [];
+      r.user = st.user;
       return;
     }
-    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map(), done: new Set(), in2: st.in2 ?? [] });
+    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map(), done: new Set(), in2: st.in2 ?? [], user: st.user });
   }
 
   onMsg(from: string, m: RMsgBody): void {

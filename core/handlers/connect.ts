@@ -128,10 +128,19 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
   const accept = (username: string | undefined): void => {
     conn.clientId = clientId;
     // With authentication on, a session belongs to its user: another user with the same client id starts afresh.
-    const prior = broker.secured ? broker.sessions.get(clientId) : undefined;
-    const clean = !!p.clean || (prior !== undefined && prior.owner !== username);
+    // (Also a session another node replicated here.)
+    let prior: { user: string | undefined } | undefined;
+    if (broker.secured) {
+      const local = broker.sessions.get(clientId);
+      const replica = local ? undefined : broker.cluster?.replicator.replicas.get(clientId);
+      prior = local ? { user: local.owner } : replica ? { user: replica.user } : undefined;
+    }
+    const clean = !!p.clean || (prior !== undefined && prior.user !== username);
     const { session, present } = broker.openSession(conn, clientId, clean, expiry);
-    session.owner = username;
+    if (session.owner !== username) {
+      session.owner = username;
+      broker.cluster?.replicator.stateChanged(session);
+    }
     session.protocolVersion = conn.version;
     session.will = will ? { msg: will, delay: willDelay, expirySec: willExpiry } : null;
     if (will || present) broker.cluster?.replicator.willChanged(session);
