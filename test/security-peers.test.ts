@@ -7,7 +7,7 @@
 
 import { describe, it, expect } from 'vitest';
 import net from 'node:net';
-import { F, FrameReader, encodeJson, type Frame } from '../core/cluster/peer-protocol.ts';
+import { F, FrameReader, encodeJson, PROTOCOL_VERSION, type Frame } from '../core/cluster/peer-protocol.ts';
 import { World } from '../sim/world.ts';
 import type { SimSocket } from '../sim/network.ts';
 import { startServer } from '../runtime/server.ts';
@@ -121,7 +121,7 @@ describe('peer authentication over TCP', () => {
       const early = await rawPeer(ports[0], [routes]);
       expect(early.closed).toBe(true);
       // A Hello naming a real member, an Auth with a made-up MAC, then routes.
-      const forged = await rawPeer(ports[0], [encodeJson(F.Hello, { v: 1, node: 'p2', address: '127.0.0.1:1', nonce: 'abcd', inc: 'z' }), encodeJson(F.Auth, { mac: '00'.repeat(32) }), routes]);
+      const forged = await rawPeer(ports[0], [encodeJson(F.Hello, { v: PROTOCOL_VERSION, node: 'p2', address: '127.0.0.1:1', nonce: 'abcd', inc: 'z' }), encodeJson(F.Auth, { mac: '00'.repeat(32) }), routes]);
       expect(forged.closed).toBe(true);
       expect(p1.cluster!.stats.authFailures).toBeGreaterThan(0);
       await sleep(200);
@@ -159,7 +159,7 @@ describe('peer links over mutual TLS', () => {
       await pub.publishAsync('tls/x', 'over-tls', { qos: 1 });
       expect((await sub.inbox.waitFor(1))[0].payload.toString()).toBe('over-tls');
       // Plain TCP to a TLS peer port: no Hello ever comes back.
-      const plain = await rawPeer(ports[0], [encodeJson(F.Hello, { v: 1, node: 'x', address: '127.0.0.1:1', nonce: 'ab', inc: 'z' })]);
+      const plain = await rawPeer(ports[0], [encodeJson(F.Hello, { v: PROTOCOL_VERSION, node: 'x', address: '127.0.0.1:1', nonce: 'ab', inc: 'z' })]);
       expect(plain.got).toEqual([]);
       await sleep(500);
       expect(running(a, 't3') || running(b, 't3') || running(c, 't1') || running(c, 't2')).toBe(false);

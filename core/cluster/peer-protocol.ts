@@ -5,7 +5,8 @@
 
 import type { Message, QoS } from '../message.ts';
 
-export const PROTOCOL_VERSION = 1;
+// 2: the handshake MAC names prover, verifier and side of the link; replicated session state carries its user.
+export const PROTOCOL_VERSION = 2;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
 export const enum F {
