@@ -247,3 +247,33 @@ describe('clean start across nodes', () => {
     expect(w.broker('n2').stats.dropped['no-session']).toBe(1);
   });
 });
+
+describe('denied publishes by protocol version', () => {
+  it('v5 QoS 2 gets PUBREC 0x87 and no PUBREL is needed; 3.1.1 with v3DeniedPublish=disconnect is closed, with ack gets a plain PUBACK', () => {
+    const mk = (v3DeniedPublish: 'ack' | 'disconnect') => {
+      const env = manualEnv('deny-pub');
+      env.authorizer = new Acl(parseAcl('allow all both ok/#').rules, false);
+      return new Broker(env, { sysInterval: 0, security: { v3DeniedPublish } } as Partial<BrokerConfig>);
+    };
+    const b = mk('ack');
+    const watcher = new TestClient(b, 5);
+    watcher.connect('w');
+    expect((watcher.subscribe('no/#', 1) as ISubackPacket).granted).toEqual([0x87]);
+    watcher.subscribe('ok/#', 1);
+    const v5 = new TestClient(b, 5);
+    v5.autoAck = false;
+    v5.connect('v5');
+    expect(v5.publish('no/x', 'x', 2)).toMatchObject([{ cmd: 'pubrec', reasonCode: 0x87 }]);
+    const v4 = new TestClient(b, 4);
+    v4.connect('v4');
+    expect(v4.publish('no/x', 'x', 1)).toMatchObject([{ cmd: 'puback' }]);
+    expect(v4.publish('ok/x', 'y', 1)).toMatchObject([{ cmd: 'puback' }]);
+    expect(watcher.poll().filter((p) => p.cmd === 'publish').map((p) => (p as { topic: string }).topic)).toEqual(['ok/x']);
+    expect(b.stats.denied).toEqual({ publish: 2, subscribe: 1, will: 0 });
+
+    const strict = new TestClient(mk('disconnect'), 4);
+    strict.connect('s');
+    expect(strict.publish('no/x', 'x', 1)).toEqual([]);
+    expect(strict.closed).toBe(true);
+  });
+});
