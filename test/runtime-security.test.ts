@@ -269,7 +269,7 @@ describe('TLS and WSS', () => {
   beforeAll(async () => {
     const tls = { cert: pki.serverCert, key: pki.serverKey, ca: pki.ca };
     srv = await h.server(secured({ listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false }, tls: { enabled: true, host: '127.0.0.1', port: 0 }, wss: { enabled: true, host: '127.0.0.1', port: 0 } }, tls }));
-    certSrv = await h.server(secured({ listeners: { tcp: { enabled: false }, ws: { enabled: false }, tls: { enabled: true, host: '127.0.0.1', port: 0 } }, tls: { ...tls, requireClientCert: true } }));
+    certSrv = await h.server(secured({ listeners: { tcp: { enabled: false }, ws: { enabled: false }, tls: { enabled: true, host: '127.0.0.1', port: 0 }, wss: { enabled: true, host: '127.0.0.1', port: 0 } }, tls: { ...tls, requireClientCert: true } }));
   });
   afterAll(async () => {
     for (const c of opened) c.end(true);
@@ -316,6 +316,17 @@ describe('TLS and WSS', () => {
     expect((await tracked(`mqtts://127.0.0.1:${certSrv.tlsPort}`, { ...tlsOpts(), ...user('alice') })).ok).toBe(false);
     const rogue = pki.client('alice', { untrusted: true });
     expect((await tracked(`mqtts://127.0.0.1:${certSrv.tlsPort}`, { ...tlsOpts(), cert: pki.read(rogue.cert), key: pki.read(rogue.key) })).ok).toBe(false);
+  });
+
+  it('wss with client certificates: the CN is the user name there too', async () => {
+    const bob = pki.client('bob');
+    const c = await tracked(`wss://127.0.0.1:${certSrv.wssPort}/mqtt`, { ...tlsOpts(), cert: pki.read(bob.cert), key: pki.read(bob.key), protocolVersion: 5 });
+    expect(c.ok).toBe(true);
+    const n = c.packets.length;
+    c.client.subscribe(['users/bob/#', 'users/alice/#'], { qos: 1 });
+    await waitUntil(() => c.packets.slice(n).some((p) => p.cmd === 'suback'));
+    expect((c.packets.slice(n).find((p) => p.cmd === 'suback') as ISubackPacket).granted).toEqual([1, 0x87]);
+    expect((await tracked(`wss://127.0.0.1:${certSrv.wssPort}/mqtt`, { ...tlsOpts(), ...user('bob') })).ok).toBe(false);
   });
 });
 
