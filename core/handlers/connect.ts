@@ -130,7 +130,7 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
     // With authentication on, a session belongs to its user: another user with the same client id starts afresh.
     // (Also a session another node replicated here.)
     let prior: { user: string | undefined } | undefined;
-    if (broker.secured) {
+    if (broker.secured || conn.certUser !== undefined) {
       const local = broker.sessions.get(clientId);
       const replica = local ? undefined : broker.cluster?.replicator.replicas.get(clientId);
       prior = local ? { user: local.owner } : replica ? { user: replica.user } : undefined;
