@@ -129,15 +129,16 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
     conn.clientId = clientId;
     // With authentication on, a session belongs to its user: another user with the same client id starts afresh.
     // (Also a session another node replicated here.)
+    const owned = broker.secured || conn.certUser !== undefined;
     let prior: { user: string | undefined } | undefined;
-    if (broker.secured || conn.certUser !== undefined) {
+    if (owned) {
       const local = broker.sessions.get(clientId);
       const replica = local ? undefined : broker.cluster?.replicator.replicas.get(clientId);
       prior = local ? { user: local.owner } : replica ? { user: replica.user } : undefined;
     }
     const clean = !!p.clean || (prior !== undefined && prior.user !== username);
     const { session, present } = broker.openSession(conn, clientId, clean, expiry);
-    if (session.owner !== username) {
+    if (owned && session.owner !== username) {
       session.owner = username;
       broker.cluster?.replicator.stateChanged(session);
     }
