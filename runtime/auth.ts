@@ -28,14 +28,15 @@ export function hashPassword(password: string, params = SCRYPT_DEFAULT): string 
   return `scrypt$${params.N}$${params.r}$${params.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
-const maxmem = (x: { N: number; r: number; p: number }) => 128 * x.N * x.r * x.p + 1024 * 1024 * 64;
+/** scrypt needs 128·N·r bytes; room on top for node's bookkeeping. */
+const maxmem = (x: { N: number; r: number }) => 128 * x.N * x.r + 16 * 1024 * 1024;
 
 function parseHash(s: string): ScryptHash | null {
   const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(s);
   if (!m) return null;
   const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
   // N a power of two > 1; bounds keep one check from eating the machine.
-  if (N < 2 || N > 2 ** 20 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) return null;
+  if (N < 2 || N > 2 ** 20 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16 || 128 * N * r > 256 * 1024 * 1024) return null;
   const salt = Buffer.from(m[4], 'base64');
   const hash = Buffer.from(m[5], 'base64');
   if (salt.length < 8 || hash.length < 16) return null;
