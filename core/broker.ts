@@ -19,6 +19,7 @@ import { SessionStore, type LoadedState } from './session-store.ts';
 import { Cluster, type ClusterConfig } from './cluster/cluster.ts';
 import type { SubSpec } from './cluster/peer-protocol.ts';
 import type { QoS } from './message.ts';
+import { FlappingDetector, TokenBucket } from './rate-limit.ts';
 
 export const VERSION = '0.1.0';
 
@@ -39,6 +40,18 @@ export interface BrokerStats {
   willsPublished: number;
   sessionsExpired: number;
   takeovers: number;
+  /** Refused by the ACL: PUBLISH packets, SUBSCRIBE filters, will messages. */
+  denied: { publish: number; subscribe: number; will: number };
+  /** CONNECTs refused: bad credentials or not authorized, banned client id, listener over its connect rate; clients cut off for their message rate; bans imposed. */
+  auth: { failed: number; banned: number; connectRateExceeded: number; messageRateExceeded: number; flappingBans: number };
+}
+
+/** What the transport knows about a connection. */
+export interface AcceptInfo {
+  /** Listener name: each has its own connect-rate bucket. */
+  listener?: string;
+  /** Verified TLS client certificate's CN, used as the user name without a password check. */
+  certUser?: string;
 }
 
 /** Observers for the simulator's history and the runtime's logs. All optional. */
@@ -71,11 +84,15 @@ export class Broker {
     willsPublished: 0,
     sessionsExpired: 0,
     takeovers: 0,
+    denied: { publish: 0, subscribe: 0, will: 0 },
+    auth: { failed: 0, banned: 0, connectRateExceeded: 0, messageRateExceeded: 0, flappingBans: 0 },
   };
   hooks: BrokerHooks = {};
   cluster: Cluster | null = null;
   /** Set when the env has storage: persistent sessions and retained messages written to disk. */
   readonly store: SessionStore | null;
+  readonly flapping: FlappingDetector | null;
+  private connectBuckets = new Map<string, TokenBucket>();
   private idCounter = 0;
   private sys: SysPublisher | null = null;
   private readonly books: SessionSink;
@@ -106,7 +123,22 @@ export class Broker {
         store?.done(s, d);
       },
     };
+    this.flapping = this.config.security.flapping.enabled ? new FlappingDetector(this.config.security.flapping, env.clock) : null;
     if (this.config.sysInterval > 0) this.sys = new SysPublisher(this);
+  }
+
+  /** Whether authentication or authorization is on: then sessions belong to the identity that made them. */
+  get secured(): boolean {
+    return this.env.authenticator !== undefined || this.env.authorizer !== undefined;
+  }
+
+  /** Takes a token from the listener's connect-rate bucket; false = over the rate. */
+  connectAllowed(listener: string): boolean {
+    const rate = this.config.security.maxConnectRate;
+    if (rate === 0) return true;
+    let b = this.connectBuckets.get(listener);
+    if (!b) this.connectBuckets.set(listener, (b = new TokenBucket(rate, rate, this.env.clock)));
+    return b.take();
   }
 
   get connectedCount(): number {
@@ -114,8 +146,10 @@ export class Broker {
   }
 
   /** A transport accepted a connection. Feed it bytes with `receive`. */
-  accept(sink: ByteSink, remote = ''): Connection {
+  accept(sink: ByteSink, remote = '', info: AcceptInfo = {}): Connection {
     const c = new Connection(this, sink, remote);
+    if (info.listener !== undefined) c.listener = info.listener;
+    c.certUser = info.certUser;
     this.connections.add(c);
     return c;
   }
@@ -171,6 +205,7 @@ export class Broker {
       s.expiryTimer = null;
     }
     s.expiryInterval = expiry;
+    s.cleanStarted = clean;
     s.conn = conn;
     s.connectedAt = this.env.clock.now();
     this.stats.connectedCount++;

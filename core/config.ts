@@ -1,6 +1,8 @@
 // Broker configuration: every key, its default, and validation. Unknown
 // keys and bad values are errors, reported all at once with their path.
 
+import type { FlappingConfig } from './rate-limit.ts';
+
 export type DropPolicy = 'drop-oldest' | 'drop-new';
 export type SharedStrategy = 'round-robin' | 'random';
 
@@ -49,6 +51,19 @@ export interface BrokerConfig {
   connectTimeoutMs: number;
   /** $SYS publish interval in seconds; 0 disables $SYS. */
   sysInterval: number;
+  security: SecurityConfig;
+}
+
+/** Limits against floods and misbehaving clients (authentication and ACLs come in through Env). */
+export interface SecurityConfig {
+  /** CONNECTs accepted per second on each listener (burst of one second's worth); 0 = unlimited. Excess: v5 CONNACK 0x9F, 3.1.1 code 3. */
+  maxConnectRate: number;
+  /** PUBLISH packets per second per client (burst of one second's worth); 0 = unlimited. Excess: DISCONNECT 0x96 (3.1.1: close). */
+  maxMessageRate: number;
+  /** A client id that connects more than maxConnects times within windowSec is refused for banSec (v5 0x8A, 3.1.1 code 5). */
+  flapping: FlappingConfig;
+  /** MQTT 3.1.1 cannot refuse a PUBLISH [MQTT-3.3.5-2]: 'ack' acknowledges and drops it, 'disconnect' closes the connection. */
+  v3DeniedPublish: 'ack' | 'disconnect';
 }
 
 export const NEVER_EXPIRE = 0xffffffff;
@@ -80,6 +95,12 @@ export function defaultBrokerConfig(): BrokerConfig {
     sharedSubscriptionStrategy: 'round-robin',
     connectTimeoutMs: 10_000,
     sysInterval: 10,
+    security: {
+      maxConnectRate: 0,
+      maxMessageRate: 0,
+      flapping: { enabled: false, maxConnects: 15, windowSec: 60, banSec: 300 },
+      v3DeniedPublish: 'ack',
+    },
   };
 }
 
@@ -122,6 +143,12 @@ export const brokerSchema: Record<string, unknown> = {
   sharedSubscriptionStrategy: oneOf('round-robin', 'random'),
   connectTimeoutMs: int(100, 3_600_000),
   sysInterval: int(0, 86_400),
+  security: {
+    maxConnectRate: int(0, 1_000_000),
+    maxMessageRate: int(0, 1_000_000),
+    flapping: { enabled: bool, maxConnects: int(1, 1_000_000), windowSec: int(1, 86_400), banSec: int(1, 30 * 86_400) },
+    v3DeniedPublish: oneOf('ack', 'disconnect'),
+  },
 };
 
 /**
@@ -142,7 +169,8 @@ export function mergeChecked<T>(schema: Record<string, unknown>, base: T, overri
       errors.push(`${p}: unknown key`);
     } else if (typeof rule === 'function') {
       const err = (rule as Check)(v);
-      if (err) errors.push(`${p}: ${err} (got ${JSON.stringify(v)})`);
+      // Never echo a secret back into a log, even a mistyped one.
+      if (err) errors.push(`${p}: ${err} (got ${/secret|token|password/i.test(k) ? 'a value, not shown' : JSON.stringify(v)})`);
       else out[k] = v;
     } else {
       const sub = mergeChecked(rule as Record<string, unknown>, out[k], v, p);

@@ -16,8 +16,14 @@ import { remainingExpiry } from './message.ts';
 import { handleConnect } from './handlers/connect.ts';
 import { handlePublish, handlePubrel } from './handlers/publish.ts';
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.ts';
+import type { Identity } from './auth.ts';
+import { TokenBucket } from './rate-limit.ts';
 
-export type ConnState = 'new' | 'connected' | 'closed';
+/** 'auth': CONNECT received, waiting for the authenticator; later packets are held until it answers. */
+export type ConnState = 'new' | 'auth' | 'connected' | 'closed';
+
+/** Packets a client may send behind its CONNECT while authentication runs (more closes the connection). */
+const MAX_HELD_PACKETS = 256;
 
 /** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
 const PINGREQ = { cmd: 'pingreq' } as Packet;
@@ -41,6 +47,18 @@ export class Connection {
   /** v5 Request Problem Information: reason strings allowed on acks. */
   problemInfo = true;
   inAliases: Map<number, string> | null = null;
+  /** Listener the transport accepted this on (its own connect-rate bucket). */
+  listener = 'default';
+  /** Verified TLS client certificate CN: the user name, no password asked. */
+  certUser: string | undefined = undefined;
+  /** Authenticated user name (undefined = anonymous): what the ACL sees. */
+  username: string | undefined = undefined;
+  private msgBucket: TokenBucket | null = null;
+  /** ACL verdicts of recent publish topics: the rules are walked once per topic, not per message. */
+  private pubVerdicts: Map<string, boolean> | null = null;
+  /** Packets that arrived while the authenticator had not answered yet, replayed after CONNACK [MQTT-3.1.4-5]. */
+  private held: Buffer[] | null = null;
+  private heldBytes = 0;
   private outAliases: Map<string, number> | null = null;
   private timer: Timer | null = null;
   private framer: Framer;
@@ -78,6 +96,7 @@ export class Connection {
   }
 
   private onFrame = (frame: Buffer): boolean => {
+    if (this.state === 'auth') return this.hold(frame);
     // The acks of the QoS flows are fixed 4-byte packets: decode them without the general parser.
     if (frame.length === 4 && frame[1] === 2 && this.state === 'connected') {
       const cmd = ACKS[frame[0]];
@@ -112,6 +131,49 @@ export class Connection {
     this.dispatch(p);
     return this.state !== 'closed';
   };
+
+  private hold(frame: Buffer): boolean {
+    this.held ??= [];
+    this.heldBytes += frame.length;
+    if (this.held.length >= MAX_HELD_PACKETS || this.heldBytes > this.broker.config.limits.maxPacketSize) {
+      this.protocolClose(RC.QuotaExceeded, 'too much data before CONNACK');
+      return false;
+    }
+    this.held.push(Buffer.from(frame));
+    return true;
+  }
+
+  /** Authentication succeeded: handle what the client sent meanwhile, in order. A refused CONNECT discards it instead. */
+  replayHeld(): void {
+    const held = this.held;
+    this.held = null;
+    this.heldBytes = 0;
+    if (!held) return;
+    for (const f of held) if (this.state !== 'connected' || !this.onFrame(f)) return;
+  }
+
+  identity(): Identity {
+    return { username: this.username, clientId: this.clientId };
+  }
+
+  /** ACL check of a publish topic, cached per connection. */
+  mayPublish(topic: string): boolean {
+    const authz = this.broker.env.authorizer;
+    if (!authz) return true;
+    const cache = (this.pubVerdicts ??= new Map());
+    let v = cache.get(topic);
+    if (v === undefined) {
+      v = authz.mayPublish(this.identity(), topic);
+      if (cache.size >= 256) cache.clear();
+      cache.set(topic, v);
+    }
+    return v;
+  }
+
+  /** Counts one inbound PUBLISH against the client's message rate; false = over it. */
+  takeMessageToken(): boolean {
+    return this.msgBucket === null || this.msgBucket.take();
+  }
 
   private malformed(frame: Buffer, why: string): void {
     if (this.state === 'new') {
@@ -183,6 +245,8 @@ export class Connection {
   established(session: Session, keepalive: number): void {
     this.state = 'connected';
     this.session = session;
+    const rate = this.broker.config.security.maxMessageRate;
+    if (rate > 0) this.msgBucket = new TokenBucket(rate, rate, this.broker.env.clock);
     this.keepalive = keepalive;
     this.arm(keepalive > 0 ? keepalive * 1500 : 0);
   }
@@ -196,7 +260,7 @@ export class Connection {
     this.timer = null;
     if (this.state === 'closed') return;
     const now = this.broker.env.clock.now();
-    if (this.state === 'new') {
+    if (this.state === 'new' || this.state === 'auth') {
       this.teardown('connect-timeout');
       return;
     }
@@ -213,7 +277,7 @@ export class Connection {
     if (this.state === 'closed') return;
     if (this.state === 'connected' && this.version === 5) {
       this.send({ cmd: 'disconnect', reasonCode: rc, properties: serverReference ? { reasonString: reason, serverReference } : { reasonString: reason } });
-    } else if (this.state === 'new' && this.version === 5 && rc >= 0x80) {
+    } else if ((this.state === 'new' || this.state === 'auth') && this.version === 5 && rc >= 0x80) {
       this.send({ cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: { reasonString: reason } });
     }
     this.broker.countClose(rc);
@@ -227,6 +291,7 @@ export class Connection {
     this.state = 'closed';
     this.timer?.cancel();
     this.timer = null;
+    this.held = null;
     this.parser.removeAllListeners();
     this.sink.close();
     this.broker.connectionClosed(this, wasConnected, cause);

@@ -2,6 +2,8 @@
 // The simulator implements them on virtual time and seeded randomness;
 // the runtime on real timers, sockets and disk.
 
+import type { Authenticator, Authorizer } from './auth.ts';
+
 export interface Timer {
   cancel(): void;
 }
@@ -40,6 +42,10 @@ export interface Env {
   peers?: PeerDialer;
   /** Where a standalone broker keeps persistent sessions and retained messages (see core/session-store.ts). */
   storage?: Storage;
+  /** Checks CONNECT credentials; absent = everyone may connect (see core/auth.ts). */
+  authenticator?: Authenticator;
+  /** Checks publishes, subscriptions and wills; absent = everything allowed. */
+  authorizer?: Authorizer;
 }
 
 export interface Crypto {

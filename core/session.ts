@@ -62,6 +62,10 @@ export class Session {
   /** Seconds; 0 = ends with the connection. */
   expiryInterval = 0;
   will: WillState | null = null;
+  /** User name of the connection that made this session (with authentication on, only it may resume it). */
+  owner: string | undefined = undefined;
+  /** The last connect asked for (or was given) Clean Start: a handoff of an older session must not be merged in. */
+  cleanStarted = false;
   willTimer: Timer | null = null;
   expiryTimer: Timer | null = null;
   /** Broker clock when the last connection closed (for expiry accounting). */

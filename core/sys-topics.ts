@@ -64,5 +64,12 @@ export class SysPublisher {
     this.put('retained messages/count', b.retained.size);
     this.put('load/bytes/received', s.bytesIn);
     this.put('load/bytes/sent', s.bytesOut);
+    this.put('security/auth/failed', s.auth.failed);
+    this.put('security/banned', s.auth.banned);
+    this.put('security/denied/publish', s.denied.publish);
+    this.put('security/denied/subscribe', s.denied.subscribe);
+    this.put('security/denied/will', s.denied.will);
+    this.put('security/rate-limited/connect', s.auth.connectRateExceeded);
+    this.put('security/rate-limited/messages', s.auth.messageRateExceeded);
   }
 }

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config.ts';
 import { VERSION } from '../core/broker.ts';
 import { readConfigFile } from './config.ts';
+import { passwd, PASSWD_USAGE } from './passwd.ts';
 import { startServer } from './server.ts';
 import { ctl, CTL_USAGE } from './ctl.ts';
 import { DataDirLockedError } from './disk-store.ts';
@@ -13,6 +14,7 @@ const USAGE = `usage: runtime <command> [options]
 commands:
   start     run a broker
   ctl       operate a running broker through its admin API (see "runtime ctl --help")
+  passwd    add or change a user in a password file: runtime passwd FILE USER [--password P]
   version   print the version
 
 start options:
@@ -25,6 +27,22 @@ start options:
   --no-tcp          disable the TCP listener
   --data-dir DIR    keep persistent sessions and retained messages in DIR (LevelDB; standalone nodes)
 
+security options (see README "Security"):
+  --password-file FILE  users allowed to connect (written by "runtime passwd")
+  --acl-file FILE       who may publish / subscribe to what
+  --acl-default V       allow or deny when no ACL rule matches (default deny)
+  --allow-anonymous     let clients without a user name connect even with a password file
+  --deny-anonymous      refuse clients without a user name (default when a password file is set)
+  --tls-port N          MQTT over TLS port; enables it (default 8883; 0 = any free port)
+  --wss-port N          MQTT over secure WebSocket port, path /mqtt; enables it
+  --tls-cert FILE       PEM certificate of the TLS and WSS listeners
+  --tls-key FILE        its PEM private key
+  --tls-ca FILE         PEM CA bundle client certificates must chain to
+  --require-client-cert refuse TLS clients without a certificate from --tls-ca; its CN is the user name
+  --max-connect-rate N  CONNECTs per second per listener (0 = unlimited)
+  --max-message-rate N  PUBLISH packets per second per client (0 = unlimited)
+  --flapping            ban client ids that reconnect too often (see security.flapping)
+
 cluster options (see README "Run a cluster"):
   --cluster-port N      peer port; enables clustering (default 4370)
   --cluster-host ADDR   bind address of the peer port (default 0.0.0.0)
@@ -35,6 +53,8 @@ cluster options (see README "Run a cluster"):
   --discovery MODE      static (seeds are the cluster), manual (seeds only to join) or dns
   --dns-name NAME       DNS discovery: SRV name (_cluster._tcp.<headless service>) or A-record name;
                         enables clustering with --discovery dns
+  --cluster-tls-cert FILE, --cluster-tls-key FILE, --cluster-tls-ca FILE
+                        mutual TLS on peer links (all three; enables it)
 
 admin API options (see README "Operate"):
   --admin-port N        admin HTTP API port; enables it (default 18083; 0 = any free port)
@@ -73,6 +93,23 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
       'data-dir': { type: 'string' },
       discovery: { type: 'string' },
       'dns-name': { type: 'string' },
+      'password-file': { type: 'string' },
+      'acl-file': { type: 'string' },
+      'acl-default': { type: 'string' },
+      'allow-anonymous': { type: 'boolean' },
+      'deny-anonymous': { type: 'boolean' },
+      'tls-port': { type: 'string' },
+      'wss-port': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'require-client-cert': { type: 'boolean' },
+      'max-connect-rate': { type: 'string' },
+      'max-message-rate': { type: 'string' },
+      flapping: { type: 'boolean' },
+      'cluster-tls-cert': { type: 'string' },
+      'cluster-tls-key': { type: 'string' },
+      'cluster-tls-ca': { type: 'string' },
     },
   });
   const file = values.config ? (readConfigFile(values.config) as Record<string, any>) ?? {} : {};
@@ -89,6 +126,33 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
   if (wp !== undefined) ws.port = wp;
   if (values['no-ws']) ws.enabled = false;
   if (values['no-tcp']) tcp.enabled = false;
+  for (const k of ['tls', 'security'] as const) {
+    if (cfg[k] !== undefined && (typeof cfg[k] !== 'object' || cfg[k] === null || Array.isArray(cfg[k]))) throw new ConfigError([`${k}: must be an object`]);
+  }
+  const tp = int('tls-port', values['tls-port']);
+  if (tp !== undefined) listeners.tls = { ...listeners.tls, port: tp, enabled: true };
+  const wsp = int('wss-port', values['wss-port']);
+  if (wsp !== undefined) listeners.wss = { ...listeners.wss, port: wsp, enabled: true };
+  if (values.host !== undefined) for (const k of ['tls', 'wss']) if (listeners[k]) listeners[k].host = values.host;
+  const tlsc: Record<string, any> = (cfg.tls ??= {});
+  if (values['tls-cert'] !== undefined) tlsc.cert = values['tls-cert'];
+  if (values['tls-key'] !== undefined) tlsc.key = values['tls-key'];
+  if (values['tls-ca'] !== undefined) tlsc.ca = values['tls-ca'];
+  if (values['require-client-cert']) tlsc.requireClientCert = true;
+  if (Object.keys(tlsc).length === 0) delete cfg.tls;
+  const sec: Record<string, any> = (cfg.security ??= {});
+  if (values['password-file'] !== undefined) sec.passwordFile = values['password-file'];
+  if (values['acl-file'] !== undefined) sec.aclFile = values['acl-file'];
+  if (values['acl-default'] !== undefined) sec.aclDefault = values['acl-default'];
+  if (values['allow-anonymous'] && values['deny-anonymous']) throw new ConfigError(['--allow-anonymous and --deny-anonymous: pick one']);
+  if (values['allow-anonymous']) sec.allowAnonymous = true;
+  if (values['deny-anonymous']) sec.allowAnonymous = false;
+  const mcr = int('max-connect-rate', values['max-connect-rate']);
+  if (mcr !== undefined) sec.maxConnectRate = mcr;
+  const mmr = int('max-message-rate', values['max-message-rate']);
+  if (mmr !== undefined) sec.maxMessageRate = mmr;
+  if (values.flapping) sec.flapping = { ...sec.flapping, enabled: true };
+  if (Object.keys(sec).length === 0) delete cfg.security;
   if (cfg.cluster !== undefined && (typeof cfg.cluster !== 'object' || cfg.cluster === null || Array.isArray(cfg.cluster))) {
     throw new ConfigError(['cluster: must be an object']);
   }
@@ -112,6 +176,12 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
     cl.enabled = true;
   }
   if (values['cluster-host'] !== undefined) cl.host = values['cluster-host'];
+  const ctls = { cert: values['cluster-tls-cert'], key: values['cluster-tls-key'], ca: values['cluster-tls-ca'] };
+  if (ctls.cert !== undefined || ctls.key !== undefined || ctls.ca !== undefined) {
+    if (cl.tls !== undefined && (typeof cl.tls !== 'object' || cl.tls === null)) throw new ConfigError(['cluster.tls: must be an object']);
+    cl.tls = { ...cl.tls, enabled: true };
+    for (const [k, v] of Object.entries(ctls)) if (v !== undefined) cl.tls[k] = v;
+  }
   if (values.advertise !== undefined) cl.advertise = values.advertise;
   const envSecret = env.MQTTLAB_CLUSTER_SECRET;
   if (values['cluster-secret'] !== undefined) cl.secret = values['cluster-secret'];
@@ -140,7 +210,12 @@ async function start(argv: string[]): Promise<void> {
   const c = server.config;
   console.log(
     `mqttlab ${VERSION} node ${c.node}: ` +
-      [server.tcpPort !== undefined && `mqtt://${c.listeners.tcp.host}:${server.tcpPort}`, server.wsPort !== undefined && `ws://${c.listeners.ws.host}:${server.wsPort}${c.listeners.ws.path}`]
+      [
+        server.tcpPort !== undefined && `mqtt://${c.listeners.tcp.host}:${server.tcpPort}`,
+        server.wsPort !== undefined && `ws://${c.listeners.ws.host}:${server.wsPort}${c.listeners.ws.path}`,
+        server.tlsPort !== undefined && `mqtts://${c.listeners.tls.host}:${server.tlsPort}`,
+        server.wssPort !== undefined && `wss://${c.listeners.wss.host}:${server.wssPort}${c.listeners.wss.path}`,
+      ]
         .filter(Boolean)
         .join(' ') +
       (server.cluster ? ` cluster ${c.cluster.advertise} (peer port ${c.cluster.host}:${server.clusterPort})` : '') +
@@ -172,6 +247,8 @@ export async function main(argv: string[]): Promise<number> {
         return -1; // keeps running
       case 'ctl':
         return await ctl(rest);
+      case 'passwd':
+        return await passwd(rest);
       case 'version':
         console.log(VERSION);
         return 0;
@@ -188,7 +265,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError || e instanceof DataDirLockedError) console.error(e.message);
     else if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') console.error(`cannot listen: ${(e as Error).message}`);
-    else if ((e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(e as Error).message}\n\n${cmd === 'ctl' ? CTL_USAGE : USAGE}`);
+    else if ((e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(e as Error).message}\n\n${cmd === 'ctl' ? CTL_USAGE : cmd === 'passwd' ? PASSWD_USAGE : USAGE}`);
     else console.error(e);
     return 1;
   }

@@ -4,13 +4,20 @@
 
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { brokerSchema, defaultBrokerConfig, mergeChecked, ConfigError, type BrokerConfig } from '../core/config.ts';
+import { brokerSchema, defaultBrokerConfig, mergeChecked, ConfigError, type BrokerConfig, type SecurityConfig } from '../core/config.ts';
 
-export interface RuntimeConfig extends BrokerConfig {
+export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
   listeners: {
     tcp: { enabled: boolean; host: string; port: number };
     ws: { enabled: boolean; host: string; port: number; path: string };
+    /** MQTT over TLS; needs tls.cert and tls.key. */
+    tls: { enabled: boolean; host: string; port: number };
+    /** MQTT over secure WebSocket; needs tls.cert and tls.key. */
+    wss: { enabled: boolean; host: string; port: number; path: string };
   };
+  /** Certificate files (PEM paths) of the TLS and WSS listeners. */
+  tls: RuntimeTlsConfig;
+  security: RuntimeSecurityConfig;
   /** Bytes a client may leave unread before it is disconnected as a slow consumer. */
   maxWriteBuffer: number;
   cluster: RuntimeClusterConfig;
@@ -28,6 +35,35 @@ export interface RuntimeShutdownConfig {
   handoffTimeoutMs: number;
   /** When set, v5 clients get DISCONNECT 0x9C (use another server) with this Server Reference instead of 0x8B. */
   serverReference: string;
+}
+
+export interface RuntimeTlsConfig {
+  cert: string;
+  key: string;
+  /** CA bundle that client certificates must chain to. */
+  ca: string;
+  /** Refuse TLS clients without a certificate signed by `ca`; the certificate's CN is then the user name (no password asked). */
+  requireClientCert: boolean;
+}
+
+/** Core limits (core/config.ts SecurityConfig) plus the files the runtime reads. */
+export interface RuntimeSecurityConfig extends SecurityConfig {
+  /** `user:scrypt$N$r$p$salt$hash` lines (`runtime passwd FILE USER` writes them); '' = no password check. */
+  passwordFile: string;
+  /** ACL rules (README "Security"); '' = everything allowed. */
+  aclFile: string;
+  /** Verdict when no ACL rule matches. */
+  aclDefault: 'allow' | 'deny';
+  /** Clients without a user name: 'auto' = allowed only when no passwordFile is set. */
+  allowAnonymous: boolean | 'auto';
+}
+
+/** TLS on peer links (mutual: both ends present a certificate signed by `ca`), under the HMAC handshake. */
+export interface RuntimePeerTlsConfig {
+  enabled: boolean;
+  cert: string;
+  key: string;
+  ca: string;
 }
 
 /** The admin HTTP API (runtime/admin.ts). */
@@ -76,6 +112,7 @@ export interface RuntimeClusterConfig {
   allowRegisterDuringNetsplit: boolean;
   allowPublishDuringNetsplit: boolean;
   allowSubscribeDuringNetsplit: boolean;
+  tls: RuntimePeerTlsConfig;
 }
 
 const port = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535 ? null : 'must be a port number 0-65535');
@@ -122,6 +159,16 @@ export const runtimeSchema: Record<string, unknown> = {
   listeners: {
     tcp: { enabled: bool, host, port },
     ws: { enabled: bool, host, port, path },
+    tls: { enabled: bool, host, port },
+    wss: { enabled: bool, host, port, path },
+  },
+  tls: { cert: str, key: str, ca: str, requireClientCert: bool },
+  security: {
+    ...(brokerSchema.security as Record<string, unknown>),
+    passwordFile: str,
+    aclFile: str,
+    aclDefault: (v: unknown) => (v === 'allow' || v === 'deny' ? null : 'must be allow or deny'),
+    allowAnonymous: (v: unknown) => (typeof v === 'boolean' || v === 'auto' ? null : 'must be true, false or auto'),
   },
   maxWriteBuffer: bytes,
   cluster: {
@@ -142,6 +189,7 @@ export const runtimeSchema: Record<string, unknown> = {
     dnsName: str,
     dnsIntervalMs: int(100, 3_600_000),
     dnsForgetMs: int(0, 30 * 86_400_000),
+    tls: { enabled: bool, cert: str, key: str, ca: str },
   },
   admin: { enabled: bool, host, port, token: str },
   dataDir: str,
@@ -149,12 +197,17 @@ export const runtimeSchema: Record<string, unknown> = {
 };
 
 export function defaultRuntimeConfig(): RuntimeConfig {
+  const b = defaultBrokerConfig();
   return {
-    ...defaultBrokerConfig(),
+    ...b,
     listeners: {
       tcp: { enabled: true, host: '0.0.0.0', port: 1883 },
       ws: { enabled: true, host: '0.0.0.0', port: 8083, path: '/mqtt' },
+      tls: { enabled: false, host: '0.0.0.0', port: 8883 },
+      wss: { enabled: false, host: '0.0.0.0', port: 8084, path: '/mqtt' },
     },
+    tls: { cert: '', key: '', ca: '', requireClientCert: false },
+    security: { ...b.security, passwordFile: '', aclFile: '', aclDefault: 'deny', allowAnonymous: 'auto' },
     maxWriteBuffer: 16 * 1024 * 1024,
     cluster: {
       enabled: false,
@@ -174,6 +227,7 @@ export function defaultRuntimeConfig(): RuntimeConfig {
       dnsName: '',
       dnsIntervalMs: 5000,
       dnsForgetMs: 60_000,
+      tls: { enabled: false, cert: '', key: '', ca: '' },
     },
     admin: { enabled: false, host: '127.0.0.1', port: 18083, token: '' },
     dataDir: '',
@@ -187,14 +241,31 @@ export function runtimeConfig(overrides?: unknown): RuntimeConfig {
   if (c.enabled) {
     if (c.secret === '') errors.push('cluster.secret: required when clustering is enabled (config file, --cluster-secret or MQTTLAB_CLUSTER_SECRET); every node of the cluster needs the same one');
     if (c.discovery === 'dns' && c.dnsName === '') errors.push('cluster.dnsName: required with cluster.discovery: dns (e.g. _cluster._tcp.mqttlab-headless.default.svc.cluster.local)');
+    if (c.tls.enabled) for (const k of ['cert', 'key', 'ca'] as const) if (c.tls[k] === '') errors.push(`cluster.tls.${k}: required when cluster.tls.enabled (peers verify each other against the CA)`);
     if (c.heartbeatTimeoutMs <= c.heartbeatIntervalMs) errors.push(`cluster.heartbeatTimeoutMs: must be greater than cluster.heartbeatIntervalMs (${c.heartbeatIntervalMs}) (got ${c.heartbeatTimeoutMs})`);
   }
   const a = value.admin;
   if (a.enabled && a.token === '' && !isLoopbackHost(a.host)) {
     errors.push(`admin.token: required when the admin API listens on a non-loopback host (${a.host}) (config file, --admin-token or MQTTLAB_ADMIN_TOKEN)`);
   }
+  const l = value.listeners;
+  const t = value.tls;
+  if (l.tls.enabled || l.wss.enabled) {
+    for (const k of ['cert', 'key'] as const) if (t[k] === '') errors.push(`tls.${k}: required when the ${l.tls.enabled ? 'tls' : 'wss'} listener is enabled (--tls-${k})`);
+  }
+  if (t.requireClientCert && t.ca === '') errors.push('tls.ca: required with tls.requireClientCert (the CA client certificates must chain to; --tls-ca)');
+  const sec = value.security;
+  if (sec.allowAnonymous === false && sec.passwordFile === '' && !(t.requireClientCert && (l.tls.enabled || l.wss.enabled))) {
+    errors.push('security.allowAnonymous: false needs security.passwordFile or client certificates (tls.requireClientCert with a tls/wss listener): nobody could connect');
+  }
   if (errors.length) throw new ConfigError(errors);
   return value;
+}
+
+/** Whether clients without a user name may connect under this configuration. */
+export function anonymousAllowed(c: RuntimeConfig): boolean {
+  const a = c.security.allowAnonymous;
+  return a === 'auto' ? c.security.passwordFile === '' : a;
 }
 
 /** Reads a .yaml/.yml/.json config file into a plain object (not yet validated). */
@@ -208,6 +279,7 @@ export function readConfigFile(file: string): unknown {
 }
 
 export function brokerPart(c: RuntimeConfig): BrokerConfig {
-  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, admin: _a, dataDir: _d, shutdown: _s, ...b } = c;
-  return b;
+  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, admin: _a, dataDir: _dd, shutdown: _s, tls: _t, security, ...b } = c;
+  const { passwordFile: _p, aclFile: _f, aclDefault: _d, allowAnonymous: _y, ...core } = security;
+  return { ...b, security: core };
 }

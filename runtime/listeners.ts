@@ -1,9 +1,13 @@
-// TCP and WebSocket listeners: move bytes between sockets and core
-// Connections. Writes are batched per event-loop turn (one syscall or one
-// WebSocket frame for all packets produced while handling an input).
+// TCP, TLS, WebSocket and secure WebSocket listeners: move bytes between
+// sockets and core Connections. Writes are batched per event-loop turn (one
+// syscall or one WebSocket frame for all packets produced while handling an
+// input). With client certificates required, a verified certificate's CN is
+// handed to the core as the user name.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import http from 'node:http';
+import https from 'node:https';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from '../core/broker.ts';
 import type { ByteSink } from '../core/env.ts';
@@ -13,6 +17,30 @@ export interface ListenerOptions {
   port: number;
   /** A client whose unsent bytes exceed this is disconnected (slow consumer). */
   maxWriteBuffer: number;
+  /** Name for the connect-rate bucket (default: the transport, e.g. 'tcp'). */
+  name?: string;
+  /** Serve TLS (TLS listener, or WSS for listenWs). */
+  tls?: TlsServerFiles;
+}
+
+/** PEM contents, read by the server at start. */
+export interface TlsServerFiles {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+  /** Refuse clients without a certificate signed by `ca`; its CN becomes the user name. */
+  requireClientCert: boolean;
+}
+
+function tlsServerOptions(f: TlsServerFiles): tls.TlsOptions {
+  return { cert: f.cert, key: f.key, ca: f.ca, requestCert: f.requireClientCert, rejectUnauthorized: f.requireClientCert, minVersion: 'TLSv1.2' };
+}
+
+/** The verified client certificate's CN, if client certificates are required. */
+function certUser(socket: net.Socket, f: TlsServerFiles | undefined): string | undefined {
+  if (!f?.requireClientCert || !(socket instanceof tls.TLSSocket) || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate()?.subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : undefined;
 }
 
 /** Socket → core byte sink: writes corked per event-loop turn; too much unread output calls `onSlow`. */
@@ -49,17 +77,21 @@ export class SocketSink implements ByteSink {
 }
 
 export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Server> {
-  const server = net.createServer((socket) => {
+  const name = opts.name ?? (opts.tls ? 'tls' : 'tcp');
+  const onSocket = (socket: net.Socket) => {
     socket.setNoDelay(true);
     const sink = new SocketSink(socket, opts.maxWriteBuffer, () => {
       broker.countDropped('slow-consumer');
       socket.destroy();
     });
-    const conn = broker.accept(sink, `${socket.remoteAddress}:${socket.remotePort}`);
+    const conn = broker.accept(sink, `${socket.remoteAddress}:${socket.remotePort}`, { listener: name, certUser: certUser(socket, opts.tls) });
     socket.on('data', (b) => conn.receive(b));
     socket.on('close', () => conn.transportClosed());
     socket.on('error', () => socket.destroy());
-  });
+  };
+  const server = opts.tls ? tls.createServer(tlsServerOptions(opts.tls), onSocket) : net.createServer(onSocket);
+  // Failed handshakes (no or bad client certificate, plain MQTT on the TLS port) just close that socket.
+  server.on('tlsClientError', (_e, socket) => socket.destroy());
   server.maxConnections = broker.config.limits.maxConnections + 64;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -99,10 +131,13 @@ class WsSink implements ByteSink {
 }
 
 export function listenWs(broker: Broker, opts: ListenerOptions & { path: string }): Promise<http.Server> {
-  const http_ = http.createServer((_req, res) => {
+  const name = opts.name ?? (opts.tls ? 'wss' : 'ws');
+  const onRequest = (_req: http.IncomingMessage, res: http.ServerResponse) => {
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end('MQTT over WebSocket: connect with a WebSocket client to ' + opts.path + '\n');
-  });
+  };
+  const http_: http.Server = opts.tls ? https.createServer(tlsServerOptions(opts.tls), onRequest) : http.createServer(onRequest);
+  if (opts.tls) http_.on('tlsClientError', (_e: Error, socket: net.Socket) => socket.destroy());
   const wss = new WebSocketServer({
     server: http_,
     path: opts.path,
@@ -117,7 +152,7 @@ export function listenWs(broker: Broker, opts: ListenerOptions & { path: string 
       broker.countDropped('slow-consumer');
       ws.terminate();
     });
-    const conn = broker.accept(sink, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+    const conn = broker.accept(sink, `${req.socket.remoteAddress}:${req.socket.remotePort}`, { listener: name, certUser: certUser(req.socket, opts.tls) });
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       conn.receive(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
     });

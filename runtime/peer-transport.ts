@@ -1,9 +1,12 @@
 // Peer links of a cluster over real TCP: a listener that hands every
 // accepted socket to the cluster core, and the dialer (env.peers) the core
 // uses to reach other nodes. Bytes only: framing, authentication and
-// heartbeats are the core's (core/cluster/).
+// heartbeats are the core's (core/cluster/). Optionally over mutual TLS
+// (both ends present a certificate signed by the cluster's CA); the HMAC
+// handshake runs inside it either way.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import type { ByteSink, Logger, PeerDialer, PeerDialHandler } from '../core/env.ts';
 import { SocketSink } from './listeners.ts';
 import { parseHostPort } from './config.ts';
@@ -17,9 +20,17 @@ export interface PeerEndpoint {
   transportClosed(): void;
 }
 
+/** PEM contents for mutual TLS between peers. */
+export interface PeerTls {
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer;
+}
+
 export interface PeerListenerOptions {
   host: string;
   port: number;
+  tls?: PeerTls;
   /** Called per accepted socket; null refuses it (cluster not running). */
   accept(sink: ByteSink, remote: string): PeerEndpoint | null;
   log?: Logger;
@@ -43,7 +54,7 @@ function tune(socket: net.Socket): void {
 export function listenPeers(opts: PeerListenerOptions): Promise<PeerListener> {
   const sockets = new Set<net.Socket>();
   const max = opts.maxWriteBuffer ?? PEER_MAX_WRITE_BUFFER;
-  const server = net.createServer((socket) => {
+  const onSocket = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -60,6 +71,12 @@ export function listenPeers(opts: PeerListenerOptions): Promise<PeerListener> {
     }
     socket.on('data', (b) => ep.receive(b));
     socket.on('close', () => ep.transportClosed());
+  };
+  const t = opts.tls;
+  const server = t ? tls.createServer({ cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, onSocket) : net.createServer(onSocket);
+  server.on('tlsClientError', (e, socket) => {
+    opts.log?.warn(`peer link from ${socket.remoteAddress}:${socket.remotePort}: TLS handshake failed: ${e.message}`);
+    socket.destroy();
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -84,6 +101,7 @@ export interface TcpPeerDialerOptions {
   connectTimeoutMs: number;
   log?: Logger;
   maxWriteBuffer?: number;
+  tls?: PeerTls;
 }
 
 /** env.peers over node:net: dials "host:port" (or "[v6]:port"). */
@@ -107,12 +125,14 @@ export class TcpPeerDialer implements PeerDialer {
       process.nextTick(closed);
       return;
     }
-    const socket = net.connect({ host: hp.host, port: hp.port });
+    const t = this.opts.tls;
+    // Peers are dialled by address, often an IP: the CA signature is the check, not the host name.
+    const socket = t ? tls.connect({ host: hp.host, port: hp.port, cert: t.cert, key: t.key, ca: t.ca, minVersion: 'TLSv1.2', checkServerIdentity: () => undefined }) : net.connect({ host: hp.host, port: hp.port });
     this.sockets.add(socket);
     const timer = setTimeout(() => socket.destroy(), this.opts.connectTimeoutMs);
     timer.unref();
     const max = this.opts.maxWriteBuffer ?? PEER_MAX_WRITE_BUFFER;
-    socket.once('connect', () => {
+    socket.once(t ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       tune(socket);
       handler.open(
@@ -123,7 +143,13 @@ export class TcpPeerDialer implements PeerDialer {
       );
     });
     socket.on('data', (b) => handler.data(b));
-    socket.on('error', () => socket.destroy()); // 'close' follows
+    let tcpUp = false;
+    socket.once('connect', () => (tcpUp = true));
+    socket.on('error', (e) => {
+      // A failed TLS handshake is worth a line; a peer that is down is the heartbeat's business.
+      if (t && tcpUp) this.opts.log?.warn(`peer link to ${address}: ${e.message}`);
+      socket.destroy(); // 'close' follows
+    });
     socket.on('close', () => {
       clearTimeout(timer);
       this.sockets.delete(socket);

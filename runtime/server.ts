@@ -3,6 +3,11 @@
 
 import type net from 'node:net';
 import type http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../core/config.ts';
+import { PasswordAuthenticator, loadPasswordFile, loadAclFile } from './auth.ts';
+import type { TlsServerFiles } from './listeners.ts';
+import type { PeerTls } from './peer-transport.ts';
 import { Broker } from '../core/broker.ts';
 import type { Cluster } from '../core/cluster/cluster.ts';
 import { defaultClusterConfig } from '../core/cluster/cluster.ts';
@@ -11,7 +16,7 @@ import { realEnv, consoleLogger, nodeCrypto } from './host.ts';
 import { listenTcp, listenWs } from './listeners.ts';
 import { listenPeers, TcpPeerDialer, type PeerListener } from './peer-transport.ts';
 import { startAdmin, type AdminServer } from './admin.ts';
-import { brokerPart, parseSeed, runtimeConfig, type RuntimeConfig } from './config.ts';
+import { anonymousAllowed, brokerPart, parseSeed, runtimeConfig, type RuntimeConfig } from './config.ts';
 import { DiskStore } from './disk-store.ts';
 import { DnsDiscovery } from '../core/cluster/discovery.ts';
 import { NodeDnsResolver } from './dns-resolver.ts';
@@ -22,6 +27,8 @@ export interface RunningServer {
   /** Bound ports (useful when configured as 0). */
   tcpPort?: number;
   wsPort?: number;
+  tlsPort?: number;
+  wssPort?: number;
   /** Set when clustering is enabled. */
   cluster?: Cluster;
   clusterPort?: number;
@@ -45,15 +52,35 @@ export interface RunningServer {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+function readPem(key: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new ConfigError([`${key}: cannot read ${file}: ${(e as Error).message}`]);
+  }
+}
 
 export async function startServer(overrides?: unknown, log: Logger = consoleLogger): Promise<RunningServer> {
   const config = runtimeConfig(overrides);
   const env = realEnv(log);
+  const sec = config.security;
+  // Files are read (and rejected) before anything listens.
+  const anonymous = anonymousAllowed(config);
+  if (sec.passwordFile !== '' || !anonymous) env.authenticator = new PasswordAuthenticator(sec.passwordFile ? loadPasswordFile(sec.passwordFile) : new Map(), anonymous);
+  if (sec.aclFile !== '') env.authorizer = loadAclFile(sec.aclFile, sec.aclDefault === 'allow');
+  const l = config.listeners;
+  const t = config.tls;
+  const tlsFiles: TlsServerFiles | undefined =
+    l.tls.enabled || l.wss.enabled
+      ? { cert: readPem('tls.cert', t.cert), key: readPem('tls.key', t.key), ca: t.ca ? readPem('tls.ca', t.ca) : undefined, requireClientCert: t.requireClientCert }
+      : undefined;
   const cc = config.cluster;
+  const peerTls: PeerTls | undefined = cc.enabled && cc.tls.enabled ? { cert: readPem('cluster.tls.cert', cc.tls.cert), key: readPem('cluster.tls.key', cc.tls.key), ca: readPem('cluster.tls.ca', cc.tls.ca) } : undefined;
+  if (anonymous) log.warn(`anonymous clients may connect${sec.passwordFile ? '' : ' (no security.passwordFile)'}${sec.aclFile ? '' : ' and, without security.aclFile, publish and subscribe to anything'}`);
   let dialer: TcpPeerDialer | undefined;
   if (cc.enabled) {
     env.crypto = nodeCrypto;
-    env.peers = dialer = new TcpPeerDialer({ connectTimeoutMs: cc.heartbeatTimeoutMs, log });
+    env.peers = dialer = new TcpPeerDialer({ connectTimeoutMs: cc.heartbeatTimeoutMs, log, tls: peerTls });
   }
   let store: DiskStore | undefined;
   let restored: RunningServer['restored'];
@@ -75,17 +102,20 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
   let discovery: DnsDiscovery | undefined;
   let tcp: net.Server | undefined;
   let ws: http.Server | undefined;
+  let tlsServer: net.Server | undefined;
+  let wss: http.Server | undefined;
   let peers: PeerListener | undefined;
   let cluster: Cluster | undefined;
   let admin: AdminServer | undefined;
   let stopping = false;
-  const l = config.listeners;
   try {
     if (l.tcp.enabled) tcp = await listenTcp(broker, { ...l.tcp, maxWriteBuffer: config.maxWriteBuffer });
     if (l.ws.enabled) ws = await listenWs(broker, { ...l.ws, maxWriteBuffer: config.maxWriteBuffer });
+    if (l.tls.enabled) tlsServer = await listenTcp(broker, { ...l.tls, maxWriteBuffer: config.maxWriteBuffer, tls: tlsFiles });
+    if (l.wss.enabled) wss = await listenWs(broker, { ...l.wss, maxWriteBuffer: config.maxWriteBuffer, tls: tlsFiles });
     if (cc.enabled) {
       // Listen before joining: joining dials the seeds at once, and they dial back.
-      peers = await listenPeers({ host: cc.host, port: cc.port, log, accept: (sink) => cluster?.acceptPeer(sink) ?? null });
+      peers = await listenPeers({ host: cc.host, port: cc.port, log, tls: peerTls, accept: (sink) => cluster?.acceptPeer(sink) ?? null });
       cc.advertise ||= `127.0.0.1:${peers.port}`;
       const seeds = cc.seeds.map((s) => parseSeed(s)!);
       cluster = broker.joinCluster({
@@ -127,7 +157,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
         port: ac.port,
         token: ac.token,
         log,
-        accepting: () => !stopping && (tcp?.listening === true || ws?.listening === true),
+        accepting: () => !stopping && [tcp, ws, tlsServer, wss].some((s) => s?.listening === true),
         store,
       });
     }
@@ -136,8 +166,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     broker.shutdown();
     await store?.close();
     dialer?.close();
-    tcp?.close();
-    ws?.close();
+    for (const s of [tcp, ws, tlsServer, wss]) s?.close();
     await peers?.close();
     await admin?.close();
     throw e;
@@ -154,7 +183,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
       broker.shutdown(config.shutdown.serverReference);
       dialer?.close();
       await Promise.all([
-        ...[tcp, ws].map(
+        ...[tcp, ws, tlsServer, wss].map(
           (s) =>
             new Promise<void>((r) => {
               if (!s?.listening) return r();
@@ -165,7 +194,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
         peers?.close(),
         admin?.close(),
       ]);
-      for (const s of [tcp, ws]) (s as http.Server | undefined)?.closeAllConnections?.();
+      for (const s of [tcp, ws, tlsServer, wss]) (s as http.Server | undefined)?.closeAllConnections?.();
       await store?.close();
     })());
   fatal = (e) => {
@@ -177,7 +206,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     stopping = true; // /health: 503 from now on
     const sc = config.shutdown;
     if (sc.drainMs > 0) await sleep(sc.drainMs);
-    for (const s of [tcp, ws]) s?.close(); // no new clients; connected ones stay until disconnectAll
+    for (const s of [tcp, ws, tlsServer, wss]) s?.close(); // no new clients; connected ones stay until disconnectAll
     discovery?.stop();
     broker.disconnectAll(sc.serverReference);
     if (cluster) {
@@ -197,6 +226,8 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     gracefulStop,
     tcpPort: addr(tcp),
     wsPort: addr(ws),
+    tlsPort: addr(tlsServer),
+    wssPort: addr(wss),
     cluster,
     clusterPort: peers?.port,
     admin,

@@ -30,6 +30,8 @@ export interface ClientOptions {
   will?: { topic: string; payload: string; qos: QoS; retain?: boolean; delay?: number };
   /** Connect as soon as created (default true). */
   autoConnect?: boolean;
+  username?: string;
+  password?: string;
 }
 
 /** The message id a simulated publisher puts in front of its payload (`client:seq|...`); else the payload's first 64 bytes. */
@@ -46,7 +48,7 @@ type OutState = { pkt: IPublishPacket; id: string; state: 'publish' | 'pubrel' }
 export class SimClient implements StreamEndpoint {
   state: 'idle' | 'connecting' | 'connected' | 'closed' = 'idle';
   readonly host: SimHost;
-  readonly opts: Required<Omit<ClientOptions, 'will' | 'host'>> & Pick<ClientOptions, 'will' | 'host'>;
+  readonly opts: Required<Omit<ClientOptions, 'will' | 'host' | 'username' | 'password'>> & Pick<ClientOptions, 'will' | 'host' | 'username' | 'password'>;
   private sock: SimSocket | null = null;
   private parser: ReturnType<typeof mqttPacket.parser>;
   /** The parser holds the start of an incomplete packet. */
@@ -188,6 +190,8 @@ export class SimClient implements StreamEndpoint {
       keepalive: o.keepalive,
     };
     if (o.version === 5) connect.properties = { sessionExpiryInterval: o.sessionExpiry };
+    if (o.username !== undefined) connect.username = o.username;
+    if (o.password !== undefined) connect.password = Buffer.from(o.password);
     if (o.will) {
       connect.will = { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: !!o.will.retain };
       if (o.version === 5 && o.will.delay) connect.will.properties = { willDelayInterval: o.will.delay };

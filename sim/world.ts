@@ -3,6 +3,7 @@
 // Faults are methods (partition, heal, crash, restart, pause, skew, clog);
 // time moves only inside sleep/until/step.
 
+import { simSecurity, type SimSecurity } from './auth.ts';
 import { createHmac } from 'node:crypto';
 import { Broker } from '../core/broker.ts';
 import { defaultClusterConfig, type ClusterConfig } from '../core/cluster/cluster.ts';
@@ -35,12 +36,15 @@ export interface SimBroker {
   cluster?: Partial<ClusterConfig>;
   /** Standalone only: keeps persistent sessions and retained messages on the host's disk and restores them on restart. */
   persist?: boolean;
+  /** Client authentication and ACL (sim/auth.ts). */
+  security?: SimSecurity;
 }
 
 export interface SimClusterOptions {
   secret?: string;
   broker?: Partial<BrokerConfig>;
   cluster?: Partial<ClusterConfig>;
+  security?: SimSecurity;
 }
 
 /** Runs a closure on a host when due, unless that host crashed meanwhile; held while paused. */
@@ -107,11 +111,11 @@ export class World {
 
   // ---- building the world ---------------------------------------------
 
-  addBroker(name: string, config: Partial<BrokerConfig> = {}, cluster?: Partial<ClusterConfig>, opts: { persist?: boolean } = {}): SimBroker {
+  addBroker(name: string, config: Partial<BrokerConfig> = {}, cluster?: Partial<ClusterConfig>, opts: { persist?: boolean; security?: SimSecurity } = {}): SimBroker {
     if (this.brokers.has(name)) throw new Error(`broker ${name} exists`);
     if (opts.persist && cluster) throw new Error('persist is for standalone brokers');
     const host = this.host(name, true);
-    const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config }, cluster, persist: opts.persist };
+    const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config }, cluster, persist: opts.persist, security: opts.security };
     this.brokers.set(name, b);
     this.boot(b);
     return b;
@@ -120,12 +124,13 @@ export class World {
   /** Brokers that form one cluster by static discovery (each lists all as seeds). */
   addCluster(names: string[], opts: SimClusterOptions = {}): SimBroker[] {
     const seeds = names.map((n) => ({ node: n, address: `${n}:cluster` }));
-    return names.map((n) => this.addBroker(n, opts.broker ?? {}, { secret: opts.secret ?? 'sim-secret', seeds, ...opts.cluster }));
+    return names.map((n) => this.addBroker(n, opts.broker ?? {}, { secret: opts.secret ?? 'sim-secret', seeds, ...opts.cluster }, { security: opts.security }));
   }
 
   private boot(b: SimBroker): void {
     const env: Env = { clock: b.host, random: this.rng(`broker/${b.name}/${b.host.epoch}`) };
     if (b.persist) env.storage = b.host.disk;
+    if (b.security) Object.assign(env, simSecurity(b.security, b.host));
     if (b.cluster) {
       const host = b.host;
       env.crypto = { hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest('hex') };

@@ -263,7 +263,7 @@ describe('cluster authentication', () => {
     expect(errs({ enabled: true, secret: 's', heartbeatIntervalMs: 2000, heartbeatTimeoutMs: 1000 })[0]).toMatch(/heartbeatTimeoutMs: must be greater/);
     const d = runtimeConfig().cluster;
     expect(errs({ ackMode: 'fast' })[0]).toMatch(/^cluster\.ackMode: must be replicated or local/);
-    expect(d).toEqual({ enabled: false, host: '0.0.0.0', port: 4370, advertise: '', secret: '', discovery: 'static', seeds: [], heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, autocleanMs: 300_000, ackMode: 'replicated', allowRegisterDuringNetsplit: true, allowPublishDuringNetsplit: true, allowSubscribeDuringNetsplit: true, dnsName: '', dnsIntervalMs: 5000, dnsForgetMs: 60_000 });
+    expect(d).toEqual({ enabled: false, host: '0.0.0.0', port: 4370, advertise: '', secret: '', discovery: 'static', seeds: [], heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, autocleanMs: 300_000, ackMode: 'replicated', allowRegisterDuringNetsplit: true, allowPublishDuringNetsplit: true, allowSubscribeDuringNetsplit: true, dnsName: '', dnsIntervalMs: 5000, dnsForgetMs: 60_000, tls: { enabled: false, cert: '', key: '', ca: '' } });
   });
 });
 

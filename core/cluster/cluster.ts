@@ -204,13 +204,13 @@ class PeerLink {
         this.peer = f.body.node;
         this.peerAddress = f.body.address;
         this.peerInc = f.body.inc;
-        this.write(encodeJson(F.Auth, { mac: this.c.mac(f.body.nonce, this.c.node) }));
+        this.write(encodeJson(F.Auth, { mac: this.c.mac(f.body.nonce, this.c.node, this.peer, this.outbound) }));
         this.sentAuth = true;
         if (this.gotAuth) this.c.linkUp(this);
         return;
       }
       if (f.type === F.Auth && this.peer) {
-        if (f.body.mac !== this.c.mac(this.nonce, this.peer)) {
+        if (!sameString(f.body.mac, this.c.mac(this.nonce, this.peer, this.c.node, !this.outbound))) {
           this.c.stats.authFailures++;
           return this.fail(`peer ${this.peer} failed authentication`);
         }
@@ -292,8 +292,14 @@ export class Cluster {
     this.broker.env.log?.warn(`[${this.node}] ${m}`);
   }
 
-  mac(nonce: string, node: string): string {
-    return this.broker.env.crypto!.hmacSha256(this.config.secret, `mqttlab-peer|${nonce}|${node}`);
+  /**
+   * The proof that `prover` knows the secret, over the verifier's nonce. It names the verifier and the
+   * prover's side of the link, so a proof obtained by dialing one member cannot be replayed to another
+   * (an attacker relaying between two nodes dials both: it can only collect acceptor proofs and
+   * would have to present dialer proofs).
+   */
+  mac(nonce: string, prover: string, verifier: string, proverDialed: boolean): string {
+    return this.broker.env.crypto!.hmacSha256(this.config.secret, `mqttlab-peer|${nonce}|${prover}|${verifier}|${proverDialed ? 'dialer' : 'acceptor'}`);
   }
 
   emit(type: string, detail: Record<string, string | number> = {}): void {
@@ -889,7 +895,7 @@ export class Cluster {
     const now = this.now();
     const s = this.broker.sessions.get(h.clientId);
     this.emit('handoff.in', { clientId: h.clientId, from, msgs: h.msgs.length });
-    if (!s || s.expiryInterval === 0) {
+    if (!s || s.expiryInterval === 0 || s.cleanStarted) {
       // The client started clean here (or is gone): nothing to resume; the owed messages are dropped, counted.
       for (const w of h.msgs) this.broker.countDrop(h.clientId, fromWire(w, now), 'no-session');
       return;
@@ -982,4 +988,12 @@ export class Cluster {
     this.timer?.cancel();
     for (const m of this.members.values()) m.link?.close();
   }
+}
+
+/** Compares without stopping at the first difference (the MAC check must not leak how much matched). */
+function sameString(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return d === 0;
 }

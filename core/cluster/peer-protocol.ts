@@ -5,7 +5,8 @@
 
 import type { Message, QoS } from '../message.ts';
 
-// 2: RMsg is a binary message record (was JSON with a base64 payload).
+// 2: RMsg is a binary message record (was JSON with a base64 payload); the handshake MAC names prover,
+// verifier and side of the link; replicated session state carries its user.
 export const PROTOCOL_VERSION = 2;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
@@ -71,6 +72,8 @@ export interface RStateBody {
   subs: SubSpec[];
   /** Inbound QoS 2 packet ids received and not yet released: a resend of one must not be routed again. */
   in2?: number[];
+  /** User name that made the session (with authentication on, only it may resume the session elsewhere). */
+  user?: string;
 }
 export interface RMsgBody {
   clientId: string;
@@ -364,7 +367,7 @@ export function decode(f: Buffer, now: number): Frame {
     case F.Register:
       return { type, body: json<RegisterBody>(body, (x) => str(x.clientId) && num(x.at) && str(x.node) && typeof x.live === 'boolean') };
     case F.RState:
-      return { type, body: json<RStateBody>(body, (x) => str(x.clientId) && num(x.at) && num(x.expiry) && Array.isArray(x.subs) && x.subs.every(subOk) && (x.in2 === undefined || pids(x.in2))) };
+      return { type, body: json<RStateBody>(body, (x) => str(x.clientId) && num(x.at) && num(x.expiry) && Array.isArray(x.subs) && x.subs.every(subOk) && (x.in2 === undefined || pids(x.in2)) && (x.user === undefined || str(x.user))) };
     case F.RMsg:
     case F.Moved: {
       if (body.length < 3) throw new FrameError('short RMsg');

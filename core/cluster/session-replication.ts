@@ -35,6 +35,7 @@ export interface Replica {
   /** Recently completed message ids: a copy still on its way (an orphan) must not be delivered again. */
   done: Set<string>;
   in2: number[];
+  user?: string;
 }
 
 export class SessionReplicator {
@@ -66,6 +67,7 @@ export class SessionReplicator {
   stateOf(s: Session): RStateBody {
     const st: RStateBody = { clientId: s.clientId, at: s.connectedAt, expiry: s.expiryInterval, subs: specs(s) };
     if (s.inboundQos2.size) st.in2 = [...s.inboundQos2];
+    if (s.owner !== undefined) st.user = s.owner;
     return st;
   }
 
@@ -130,9 +132,10 @@ export class SessionReplicator {
       r.expiry = st.expiry;
       r.subs = st.subs;
       r.in2 = st.in2 ?? [];
+      r.user = st.user;
       return;
     }
-    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map(), done: new RecentSet(8192), in2: st.in2 ?? [] });
+    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map(), done: new RecentSet(8192), in2: st.in2 ?? [], user: st.user });
   }
 
   onMsg(from: string, m: RMsgBody): void {

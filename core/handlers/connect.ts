@@ -1,5 +1,7 @@
-// CONNECT → CONNACK (§3.1, §3.2): validation, client id assignment,
-// keep alive negotiation, session creation, resume or takeover.
+// CONNECT → CONNACK (§3.1, §3.2): validation, connect rate and bans,
+// authentication (possibly asynchronous: the CONNACK waits for it), the will
+// ACL check, client id assignment, keep alive negotiation, session
+// creation, resume or takeover.
 
 import type { IConnectPacket, IConnackPacket } from 'mqtt-packet';
 import type { Connection } from '../connection.ts';
@@ -24,6 +26,12 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
     conn.teardown('rejected');
   };
 
+  // Flood protection first: it must stay cheap.
+  if (!broker.connectAllowed(conn.listener)) {
+    broker.stats.auth.connectRateExceeded++;
+    return reject(RC.ConnectionRateExceeded, 'connection rate exceeded');
+  }
+  // No EnhancedAuthenticator (core/auth.ts) is implemented: every method is unknown.
   if (v5 && props.authenticationMethod !== undefined) return reject(RC.BadAuthenticationMethod, 'enhanced authentication is not supported');
 
   // Client identifier [MQTT-3.1.3-5..9].
@@ -36,6 +44,10 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
     if (v5) assigned = clientId;
   }
 
+  if (broker.flapping && broker.flapping.banned(clientId) > 0) {
+    broker.stats.auth.banned++;
+    return reject(RC.Banned, 'client id banned for flapping');
+  }
   if (broker.cluster && !broker.cluster.config.allowRegisterDuringNetsplit && broker.cluster.netsplit) return reject(RC.ServerUnavailable, 'cluster netsplit: connects refused');
   // A takeover frees the slot it needs, so a client behind a half-open connection can always come back.
   if (broker.connectedCount >= cfg.limits.maxConnections && !broker.sessions.get(clientId)?.conn) return reject(RC.QuotaExceeded, 'maximum connections reached');
@@ -97,38 +109,87 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
     expiryCapped = true;
   }
 
-  conn.clientId = clientId;
-  const { session, present } = broker.openSession(conn, clientId, !!p.clean, expiry);
-  session.protocolVersion = conn.version;
-  session.will = will ? { msg: will, delay: willDelay, expirySec: willExpiry } : null;
-  if (will || present) broker.cluster?.replicator.willChanged(session);
+  const finish = (username: string | undefined): void => {
+    conn.username = username;
+    if (broker.flapping?.record(clientId)) {
+      broker.stats.auth.flappingBans++;
+      broker.stats.auth.banned++;
+      return reject(RC.Banned, 'client id banned for flapping');
+    }
+    if (will && broker.env.authorizer && !broker.env.authorizer.mayPublish({ username, clientId }, will.topic)) {
+      broker.stats.denied.will++;
+      // 3.1.1 has no code for it: accept the client, never publish the will.
+      if (v5) return reject(RC.NotAuthorized, 'will topic not authorized');
+      will = null;
+    }
+    accept(username);
+  };
 
-  const ack: IConnackPacket = { cmd: 'connack', sessionPresent: present };
-  if (v5) {
-    const f = cfg.features;
-    const ap: NonNullable<IConnackPacket['properties']> = {
-      receiveMaximum: cfg.limits.receiveMaximum,
-      maximumPacketSize: cfg.limits.maxPacketSize,
-      topicAliasMaximum: cfg.limits.topicAliasMaximum,
-      retainAvailable: f.retainAvailable,
-      wildcardSubscriptionAvailable: f.wildcardSubscriptionAvailable,
-      subscriptionIdentifiersAvailable: f.subscriptionIdentifierAvailable,
-      sharedSubscriptionAvailable: f.sharedSubscriptionAvailable,
-    };
-    // Maximum QoS may only be sent as 0 or 1 [MQTT-3.2.2-9].
-    if (f.maximumQoS < 2) ap.maximumQoS = f.maximumQoS;
-    if (ap.topicAliasMaximum === 0) delete ap.topicAliasMaximum;
-    if (assigned !== undefined) ap.assignedClientIdentifier = assigned;
-    if (serverKeepAlive !== undefined) ap.serverKeepAlive = serverKeepAlive;
-    if (expiryCapped && expiry !== NEVER_EXPIRE) ap.sessionExpiryInterval = expiry;
-    ack.reasonCode = RC.Success;
-    ack.properties = ap;
-  } else ack.returnCode = 0;
-  conn.send(ack);
-  broker.countConnack(RC.Success);
-  conn.established(session, keepalive);
-  session.resend();
-  session.pump();
+  const accept = (username: string | undefined): void => {
+    conn.clientId = clientId;
+    // With authentication on, a session belongs to its user: another user with the same client id starts afresh.
+    // (Also a session another node replicated here.)
+    const owned = broker.secured || conn.certUser !== undefined;
+    let prior: { user: string | undefined } | undefined;
+    if (owned) {
+      const local = broker.sessions.get(clientId);
+      const replica = local ? undefined : broker.cluster?.replicator.replicas.get(clientId);
+      prior = local ? { user: local.owner } : replica ? { user: replica.user } : undefined;
+    }
+    const clean = !!p.clean || (prior !== undefined && prior.user !== username);
+    const { session, present } = broker.openSession(conn, clientId, clean, expiry);
+    if (owned && session.owner !== username) {
+      session.owner = username;
+      broker.cluster?.replicator.stateChanged(session);
+    }
+    session.protocolVersion = conn.version;
+    session.will = will ? { msg: will, delay: willDelay, expirySec: willExpiry } : null;
+    if (will || present) broker.cluster?.replicator.willChanged(session);
+
+    const ack: IConnackPacket = { cmd: 'connack', sessionPresent: present };
+    if (v5) {
+      const f = cfg.features;
+      const ap: NonNullable<IConnackPacket['properties']> = {
+        receiveMaximum: cfg.limits.receiveMaximum,
+        maximumPacketSize: cfg.limits.maxPacketSize,
+        topicAliasMaximum: cfg.limits.topicAliasMaximum,
+        retainAvailable: f.retainAvailable,
+        wildcardSubscriptionAvailable: f.wildcardSubscriptionAvailable,
+        subscriptionIdentifiersAvailable: f.subscriptionIdentifierAvailable,
+        sharedSubscriptionAvailable: f.sharedSubscriptionAvailable,
+      };
+      // Maximum QoS may only be sent as 0 or 1 [MQTT-3.2.2-9].
+      if (f.maximumQoS < 2) ap.maximumQoS = f.maximumQoS;
+      if (ap.topicAliasMaximum === 0) delete ap.topicAliasMaximum;
+      if (assigned !== undefined) ap.assignedClientIdentifier = assigned;
+      if (serverKeepAlive !== undefined) ap.serverKeepAlive = serverKeepAlive;
+      if (expiryCapped && expiry !== NEVER_EXPIRE) ap.sessionExpiryInterval = expiry;
+      ack.reasonCode = RC.Success;
+      ack.properties = ap;
+    } else ack.returnCode = 0;
+    conn.send(ack);
+    broker.countConnack(RC.Success);
+    conn.established(session, keepalive);
+    session.resend();
+    session.pump();
+  };
+
+  // A verified client certificate is the identity; otherwise ask the authenticator, if any.
+  if (conn.certUser !== undefined) return finish(conn.certUser);
+  const authn = broker.env.authenticator;
+  if (!authn) return finish(p.username);
+  conn.state = 'auth';
+  conn.clientId = clientId;
+  const password = p.password === undefined ? undefined : Buffer.isBuffer(p.password) ? p.password : Buffer.from(p.password);
+  authn.authenticate({ clientId, username: p.username, password, remote: conn.remote }, (r) => {
+    if (conn.state !== 'auth') return; // closed (or timed out) meanwhile
+    if (!r.ok) {
+      broker.stats.auth.failed++;
+      return reject(r.reason === 'bad-credentials' ? RC.BadUserNameOrPassword : RC.NotAuthorized, r.reason === 'bad-credentials' ? 'bad user name or password' : 'not authorized');
+    }
+    finish(p.username);
+    conn.replayHeld();
+  });
 }
 
 export function pickProps(p: {

@@ -1,5 +1,6 @@
-// Inbound PUBLISH and PUBREL (§3.3, §4.3): topic aliases, validation, the
-// QoS 1 ack and the QoS 2 exactly-once handshake.
+// Inbound PUBLISH and PUBREL (§3.3, §4.3): message rate, topic aliases,
+// validation, the ACL (on the resolved topic), the QoS 1 ack and the QoS 2
+// exactly-once handshake.
 
 import type { IPublishPacket } from 'mqtt-packet';
 import type { Connection } from '../connection.ts';
@@ -16,6 +17,10 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
   const pid = p.messageId ?? 0;
   const props = p.properties;
 
+  if (!conn.takeMessageToken()) {
+    broker.stats.auth.messageRateExceeded++;
+    return conn.protocolClose(RC.MessageRateTooHigh, 'message rate too high');
+  }
   if (qos > cfg.features.maximumQoS) return conn.protocolClose(RC.QoSNotSupported, 'QoS not supported'); // [MQTT-3.2.2-11]
   if (p.retain && !cfg.features.retainAvailable) return conn.protocolClose(RC.RetainNotSupported, 'retain not available'); // [MQTT-3.2.2-14]
 
@@ -67,6 +72,16 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     // Clients must not forge broker statistics.
     broker.countDropped('sys-topic');
     if (qos > 0) conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.NotAuthorized : 0, true);
+    return;
+  }
+
+  // Checked on the topic an alias resolved to, never on the alias.
+  if (!conn.mayPublish(topic)) {
+    broker.stats.denied.publish++;
+    if (qos === 0) return;
+    if (conn.version === 5) conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, RC.NotAuthorized, true);
+    else if (cfg.security.v3DeniedPublish === 'disconnect') conn.protocolClose(RC.NotAuthorized, 'publish not authorized');
+    else conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, 0, true); // [MQTT-3.3.5-2]: acknowledged, not delivered
     return;
   }
 

@@ -50,6 +50,13 @@ export function handleSubscribe(conn: Connection, p: ISubscribePacket): void {
       fail(RC.WildcardSubscriptionsNotSupported);
       continue;
     }
+    // The ACL sees the filter inside $share/$queue; retained messages then only come for a permitted filter.
+    const authz = broker.env.authorizer;
+    if (authz && !authz.maySubscribe(conn.identity(), parsed.filter)) {
+      broker.stats.denied.subscribe++;
+      fail(RC.NotAuthorized);
+      continue;
+    }
     // `$queue/f` and `$share/$queue/f` are one subscription: key by the canonical form.
     const key = canonicalFilter(parsed);
     const existing = session.subscriptions.get(key);

@@ -1,0 +1,131 @@
+// Password file and ACL file for the runtime. Password lines are
+//   user:scrypt$N$r$p$salt$hash        (salt and hash in base64)
+// one per line, `#` comments. Verification runs node:crypto's scrypt on
+// the libuv pool, so the event loop keeps serving while a CONNECT waits.
+
+import { readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { Authenticator, AuthRequest, AuthResult } from '../core/auth.ts';
+import { Acl, parseAcl } from '../core/acl.ts';
+import { ConfigError } from '../core/config.ts';
+
+export interface ScryptHash {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+/** Cost used for new hashes: 2^15 × 8 × 1 (32 MiB, tens of ms). */
+export const SCRYPT_DEFAULT = { N: 32768, r: 8, p: 1 };
+const KEY_LEN = 32;
+const USER = /^[^:\s]{1,65535}$/;
+
+export function hashPassword(password: string, params = SCRYPT_DEFAULT): string {
+  const salt = randomBytes(16);
+  const hash = scryptSync(password, salt, KEY_LEN, { ...params, maxmem: maxmem(params) });
+  return `scrypt$${params.N}$${params.r}$${params.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+/** scrypt needs 128·N·r bytes; room on top for node's bookkeeping. */
+const maxmem = (x: { N: number; r: number }) => 128 * x.N * x.r + 16 * 1024 * 1024;
+
+function parseHash(s: string): ScryptHash | null {
+  const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(s);
+  if (!m) return null;
+  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // N a power of two > 1; bounds keep one check from eating the machine.
+  if (N < 2 || N > 2 ** 20 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16 || 128 * N * r > 256 * 1024 * 1024) return null;
+  const salt = Buffer.from(m[4], 'base64');
+  const hash = Buffer.from(m[5], 'base64');
+  if (salt.length < 8 || hash.length < 16) return null;
+  return { N, r, p, salt, hash };
+}
+
+/** Parses password-file text: user → hash, and every bad line. */
+export function parsePasswordFile(text: string): { users: Map<string, ScryptHash>; errors: string[] } {
+  const users = new Map<string, ScryptHash>();
+  const errors: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const c = line.indexOf(':');
+    const user = line.slice(0, c);
+    const h = c > 0 ? parseHash(line.slice(c + 1)) : null;
+    if (c <= 0 || !USER.test(user) || !h) errors.push(`line ${i + 1}: expected user:scrypt$N$r$p$salt$hash`);
+    else if (users.has(user)) errors.push(`line ${i + 1}: user ${JSON.stringify(user)} listed twice`);
+    else users.set(user, h);
+  });
+  return { users, errors };
+}
+
+export function loadPasswordFile(file: string): Map<string, ScryptHash> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`security.passwordFile: cannot read ${file}: ${(e as Error).message}`]);
+  }
+  const { users, errors } = parsePasswordFile(text);
+  if (errors.length) throw new ConfigError(errors.map((e) => `security.passwordFile ${file}: ${e}`));
+  return users;
+}
+
+export function loadAclFile(file: string, defaultAllow: boolean): Acl {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`security.aclFile: cannot read ${file}: ${(e as Error).message}`]);
+  }
+  const { rules, errors } = parseAcl(text);
+  if (errors.length) throw new ConfigError(errors.map((e) => `security.aclFile ${file}: ${e}`));
+  return new Acl(rules, defaultAllow);
+}
+
+/** Adds or replaces `user` in the password file (created if missing), keeping other lines. */
+export function setPassword(file: string, user: string, password: string, params = SCRYPT_DEFAULT): void {
+  if (!USER.test(user)) throw new ConfigError([`user name must be non-empty, without ':' or whitespace (got ${JSON.stringify(user)})`]);
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split(/\r?\n/) : [];
+  const entry = `${user}:${hashPassword(password, params)}`;
+  let found = false;
+  const out = lines.map((l) => {
+    if (l.trim().startsWith(`${user}:`)) {
+      found = true;
+      return entry;
+    }
+    return l;
+  });
+  while (out.length && out[out.length - 1] === '') out.pop();
+  if (!found) out.push(entry);
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, out.join('\n') + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** Users from a password file; anonymous clients per `allowAnonymous`. */
+export class PasswordAuthenticator implements Authenticator {
+  /** Checked for unknown users too, so timing does not tell which names exist. */
+  private readonly dummy: ScryptHash = { ...SCRYPT_DEFAULT, salt: randomBytes(16), hash: randomBytes(KEY_LEN) };
+
+  constructor(
+    private readonly users: ReadonlyMap<string, ScryptHash>,
+    private readonly allowAnonymous: boolean,
+  ) {}
+
+  authenticate(req: AuthRequest, done: (r: AuthResult) => void): void {
+    if (req.username === undefined) {
+      // MQTT 3.1.1 forbids a password without a user name; v5 allows it, but we have no one to check it against.
+      done(this.allowAnonymous && req.password === undefined ? { ok: true } : { ok: false, reason: 'not-authorized' });
+      return;
+    }
+    const known = this.users.get(req.username);
+    const h = known ?? this.dummy;
+    const pw = req.password ?? Buffer.alloc(0);
+    scrypt(pw, h.salt, h.hash.length, { N: h.N, r: h.r, p: h.p, maxmem: maxmem(h) }, (err, key) => {
+      const ok = !err && known !== undefined && req.password !== undefined && timingSafeEqual(key, h.hash);
+      done(ok ? { ok: true } : { ok: false, reason: 'bad-credentials' });
+    });
+  }
+}
