@@ -254,7 +254,7 @@ describe('TLS and WSS', () => {
   const connect = (url: string, opts: IClientOptions): Promise<{ ok: boolean; code?: number; client: mqtt.MqttClient; packets: Packet[] }> =>
     new Promise((resolve) => {
       const packets: Packet[] = [];
-      const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 3000, clientId: uniqueId('tls'), ...opts });
+      const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 10_000, clientId: uniqueId('tls'), ...opts });
       c.on('packetreceive', (p) => packets.push(p));
       c.once('connect', () => resolve({ ok: true, client: c, packets }));
       c.once('error', (e: Error & { code?: number }) => resolve({ ok: false, code: typeof e.code === 'number' ? e.code : undefined, client: c, packets }));

@@ -149,7 +149,7 @@ export function createRuntime() {
     const url = transport === 'ws' ? `ws://127.0.0.1:${srv.wsPort}/mqtt` : `mqtt://127.0.0.1:${srv.tcpPort}`;
     const c = mqtt.connect(url, {
       reconnectPeriod: 0,
-      connectTimeout: 3000,
+      connectTimeout: 10_000, // generous: scrypt checks and a loaded machine
       clientId: rest.clientId ?? uniqueId(),
       ...rest,
     }) as TestClient;
