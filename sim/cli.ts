@@ -106,7 +106,7 @@ async function run(argv: string[]): Promise<number> {
     params[k] = Number(v);
   }
   if (values.live) {
-    if (values.seeds || values['check-determinism'] || values.trace) throw new UsageError('--live runs once: --seeds, --check-determinism and --trace are simulator-only');
+    if (values.seeds || values['check-determinism']) throw new UsageError('--live runs once: --seeds and --check-determinism are simulator-only');
     const num = (name: string, v: string | undefined) => {
       if (v === undefined) return undefined;
       const n = Number(v);
@@ -119,9 +119,15 @@ async function run(argv: string[]): Promise<number> {
       timeScale: num('time-scale', values['time-scale']),
       maxQuietMs: num('max-quiet-ms', values['max-quiet-ms']),
       dir: values['keep-dir'] ? resolve(values['keep-dir']) : undefined,
+      keepLines: !!values.trace,
       log: values.json ? undefined : (l) => console.error(`live       ${l}`),
     });
-    if (values.json) console.log(JSON.stringify(r, null, 2));
+    if (values.trace) {
+      // A record of what happened, for reading; `sim replay` cannot re-run a live history.
+      const header = JSON.stringify({ type: 'trace', scenario: file, name: r.scenario, seed: r.seed, params, live: r.live });
+      writeFileSync(values.trace, [header, ...r.lines!].join('\n') + '\n');
+    }
+    if (values.json) console.log(JSON.stringify({ ...r, lines: undefined }, null, 2));
     else printLiveSummary(r, values['keep-dir']);
     return r.violations.length ? 1 : 0;
   }

@@ -52,7 +52,8 @@ export function haproxyConfig(c: LbConfig): string {
     `  timeout connect ${ms(Math.min(5000, Math.max(200, c.checkIntervalMs * 2)))}`,
     `  timeout client ${ms(idle)}`,
     `  timeout server ${ms(idle)}`,
-    `  timeout check ${ms(Math.max(100, c.checkIntervalMs))}`,
+    // A check may take a while on a busy machine: a too-short timeout marks healthy nodes down.
+    `  timeout check ${ms(Math.max(1000, c.checkIntervalMs))}`,
     '  retries 3',
     '  option redispatch',
     '',

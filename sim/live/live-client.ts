@@ -27,6 +27,8 @@ export class LiveClient {
   private targetIdx = 0;
   /** Bumped per connection so a late lookup of an older one is ignored. */
   private gen = 0;
+  /** Filters whose SUBACK arrived. */
+  private confirmed = new Set<string>();
 
   constructor(
     readonly world: LiveWorld,
@@ -111,13 +113,16 @@ export class LiveClient {
     const gen = ++this.gen;
     const at = this.world.now;
     const present = !!p.sessionPresent;
+    // Subscribe at once, as SimClient does; also when the session is present but a
+    // connection died before our SUBACK came (the session then has no subscription).
+    const missing = this.opts.subscriptions.filter((s) => !present || !this.confirmed.has(s.filter));
+    if (missing.length) this.sendSubscribe(missing);
     const finish = (node: string | null) => {
       if (gen !== this.gen || !this.client?.connected) return;
       this.node = node;
       this.state = 'connected';
       this.connects++;
       this.world.recordAt(at, { type: 'client.connack', c: this.id, rc: 0, present, node });
-      if (!present && this.opts.subscriptions.length) this.sendSubscribe(this.opts.subscriptions);
     };
     const ts = this.targets();
     const direct = ts.length === 1 && this.world.brokers.has(ts[0]) ? ts[0] : null;
@@ -192,6 +197,7 @@ export class LiveClient {
       Object.fromEntries(subs.map((s) => [s.filter, { qos: s.qos }])),
       (err, granted) => {
         if (err || !granted) return;
+        for (const g of granted) if (g.qos < 0x80) this.confirmed.add(g.topic);
         this.world.record({ type: 'sub.ok', c: this.id, granted: granted.map((g) => g.qos).join(',') });
       },
     );

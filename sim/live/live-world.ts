@@ -45,6 +45,8 @@ export interface LiveOptions {
   keepDir?: boolean;
   /** Extra `runtime start` arguments per node (e.g. a data dir flag). */
   nodeArgs?: (node: string, dir: string) => string[];
+  /** Keep the history's lines (for --trace). */
+  keepLines?: boolean;
   /** Progress lines (node starts, faults). */
   log?: (line: string) => void;
 }
@@ -82,7 +84,6 @@ export class LiveBalancer {
   }
 
   healthyBackends(): string[] {
-    this.world.wantLb = true;
     return [...this.healthy].filter(([, up]) => up).map(([n]) => n);
   }
 
@@ -98,7 +99,7 @@ export class LiveBalancer {
 
 export class LiveWorld {
   readonly seed: string;
-  readonly history = new History({ keepEvents: true });
+  readonly history: History;
   readonly brokers = new Map<string, LiveNode>();
   readonly clients = new Map<string, LiveClient>();
   readonly balancers = new Map<string, LiveBalancer>();
@@ -109,7 +110,8 @@ export class LiveWorld {
   readonly notes: string[] = [];
   eventsProcessed = 0;
   wantViews = false;
-  wantLb = false;
+  private lbPoll: NodeJS.Timeout | null = null;
+  private lbReading = false;
   private views: NodeView[] | null = null;
   private wall0 = performance.now();
   /** Virtual time skipped by capped sleeps. */
@@ -122,6 +124,7 @@ export class LiveWorld {
 
   private constructor(readonly opts: LiveOptions) {
     this.seed = String(opts.seed);
+    this.history = new History({ keepEvents: true, keepLines: !!opts.keepLines });
     this.timeScale = opts.timeScale;
     this.dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mqttlab-live-'));
     fs.mkdirSync(this.dir, { recursive: true });
@@ -312,6 +315,7 @@ export class LiveWorld {
     this.chain(async () => {
       await proc.start();
       this.opts.log?.(`haproxy ${name} on ${config.bindPort} (config ${proc.configFile})`);
+      this.lbPoll ??= setInterval(() => void this.readBalancers(), 50);
     });
     return lb;
   }
@@ -381,9 +385,20 @@ export class LiveWorld {
   private async refresh(): Promise<void> {
     const tasks: Promise<void>[] = [];
     if (this.wantViews) tasks.push(this.readViews());
-    if (this.wantLb) for (const lb of this.balancers.values()) tasks.push(lb.refresh());
+    tasks.push(this.readBalancers());
     await Promise.all(tasks);
     this.lastRefresh = performance.now();
+  }
+
+  /** Backend states of every balancer; also polled in the background so lb.backend events carry their time. */
+  private async readBalancers(): Promise<void> {
+    if (this.lbReading || this.balancers.size === 0) return;
+    this.lbReading = true;
+    try {
+      await Promise.all([...this.balancers.values()].map((lb) => lb.refresh()));
+    } finally {
+      this.lbReading = false;
+    }
   }
 
   private async readViews(): Promise<void> {
@@ -547,7 +562,7 @@ export class LiveWorld {
       wall = this.opts.maxQuietMs;
     }
     if (wall > 0) await new Promise((r) => setTimeout(r, wall));
-    if ((this.wantViews || this.wantLb) && performance.now() - this.lastRefresh > 500) await this.refresh();
+    if (this.wantViews && performance.now() - this.lastRefresh > 500) await this.refresh();
   }
 
   /** Polls `pred` (over fresh node and balancer snapshots) until it holds or `timeoutMs` of virtual time passes. */
@@ -572,7 +587,9 @@ export class LiveWorld {
 
   /** Stops clients, the balancer, the proxy and every node (SIGKILL; a stopped process gets SIGCONT first). */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    if (this.lbPoll) clearInterval(this.lbPoll);
     await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => {})));
     await Promise.all([...this.balancers.values()].map((b) => b.proc.stop()));
     for (const n of this.brokers.values()) {

@@ -20,6 +20,10 @@ export interface LiveRunOptions {
   haproxy?: string | null;
   nodeArgs?: (node: string, dir: string) => string[];
   log?: (line: string) => void;
+  /** Keep the history lines in the result (for a trace file). */
+  keepLines?: boolean;
+  /** Handed the world as soon as it exists (tests close it in afterAll if a run is abandoned). */
+  onWorld?: (w: LiveWorld) => void;
 }
 
 export interface LiveRunResult extends RunResult {
@@ -37,7 +41,8 @@ export async function runLive(s: Scenario, seed: string | number, opts: LiveRunO
   const maxQuietMs = opts.maxQuietMs ?? s.live?.maxQuietMs ?? 5000;
   if (!(timeScale > 0)) throw new Error(`time scale must be > 0 (got ${timeScale})`);
   const haproxy = opts.haproxy === undefined ? findHaproxy() : opts.haproxy;
-  const world = await LiveWorld.create({ seed, timeScale, maxQuietMs, haproxy, dir: opts.dir, nodeArgs: opts.nodeArgs, log: opts.log });
+  const world = await LiveWorld.create({ seed, timeScale, maxQuietMs, haproxy, dir: opts.dir, keepLines: opts.keepLines, nodeArgs: opts.nodeArgs, log: opts.log });
+  opts.onWorld?.(world);
   const onExit = () => world.killAll();
   process.on('exit', onExit);
   const report: Record<string, string | number> = {};
@@ -75,6 +80,7 @@ export async function runLive(s: Scenario, seed: string | number, opts: LiveRunO
     report,
     phases,
     violations,
+    lines: opts.keepLines ? world.history.lines : undefined,
     live: { timeScale, maxQuietMs, dir: world.dir, notes: world.notes, haproxy },
   };
 }
