@@ -29,6 +29,7 @@ export class LiveClient {
   private gen = 0;
   /** Filters whose SUBACK arrived. */
   private confirmed = new Set<string>();
+  private offline: (() => void)[] = [];
 
   constructor(
     readonly world: LiveWorld,
@@ -123,6 +124,9 @@ export class LiveClient {
       this.state = 'connected';
       this.connects++;
       this.world.recordAt(at, { type: 'client.connack', c: this.id, rc: 0, present, node });
+      const q = this.offline;
+      this.offline = [];
+      for (const send of q) send();
     };
     const ts = this.targets();
     const direct = ts.length === 1 && this.world.brokers.has(ts[0]) ? ts[0] : null;
@@ -185,9 +189,11 @@ export class LiveClient {
           this.world.record({ type: 'pub.ok', c: this.id, id, node: this.node });
         }
       });
-    // Before the first connection exists mqtt.js has nothing to queue into: wait for it.
-    if (this.client) send();
-    else this.world.afterSetup(() => (this.client ? send() : this.pending--));
+    // Publishes made while not connected wait here and go out after the resends of
+    // in-flight ones (as in SimClient). Handing them to mqtt.js offline would put them in
+    // its store under packet ids the next connection may reuse, overwriting and reordering.
+    if (this.connected && this.client?.connected) send();
+    else this.offline.push(send);
     return id;
   }
 
@@ -213,6 +219,8 @@ export class LiveClient {
   /** Closes the client for good (end of run). */
   async close(): Promise<void> {
     this.wantConnected = false;
+    this.pending -= this.offline.length;
+    this.offline = [];
     const c = this.client;
     if (!c) return;
     c.options.reconnectPeriod = 0;
