@@ -114,7 +114,16 @@ async function run(argv: string[]): Promise<number> {
       return n;
     };
     const { runLive } = await import('./live/runner.ts');
+    // Ctrl-C: a SIGSTOPped node would otherwise outlive us, frozen.
+    let world: import('./live/live-world.ts').LiveWorld | undefined;
+    const interrupted = (sig: NodeJS.Signals) => {
+      world?.killAll();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
     const r = await runLive(s, values.seed!, {
+      onWorld: (w) => (world = w),
       params,
       timeScale: num('time-scale', values['time-scale']),
       maxQuietMs: num('max-quiet-ms', values['max-quiet-ms']),
