@@ -281,10 +281,9 @@ export class FaultProxy {
     const now = Date.now();
     for (const p of [...this.pipes]) {
       if (p.closed || p.finished) {
-        if (p.finished && !p.closed) {
-          p.closed = true;
-          this.untrack(p);
-        } else this.untrack(p);
+        // Both directions ended and flushed: the sockets close by themselves.
+        p.closed = true;
+        this.untrack(p);
         continue;
       }
       if (!p.upstream && p.src !== undefined && now - p.openedAt > this.connectTimeoutMs) {

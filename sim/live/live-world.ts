@@ -193,7 +193,7 @@ export class LiveWorld {
   addCluster(names: string[], opts: SimClusterOptions = {}): LiveNode[] {
     const nodes = names.map((n) => this.addNode(n, opts.broker ?? {}, { secret: opts.secret ?? 'live-secret', ...opts.cluster }));
     const seeds = nodes.map((n) => `${n.name}@127.0.0.1:${n.proxyPort}`);
-    for (const n of nodes) this.writeConfig(n, opts, seeds);
+    for (const n of nodes) this.writeConfig(n, seeds);
     this.chain(async () => {
       for (const n of nodes) await this.proxy.front(n.name, n.clusterPort!, n.proxyPort!);
       await Promise.all(nodes.map((n) => this.spawn(n)));
@@ -222,14 +222,14 @@ export class LiveWorld {
     this.brokers.set(name, n);
     this.pending.set(name, { config, cluster });
     if (!cluster) {
-      this.writeConfig(n, {}, []);
+      this.writeConfig(n, []);
       this.chain(() => this.spawn(n));
     }
     return n;
   }
 
   /** The runtime configuration of a node: the scenario's broker and cluster settings, time values scaled. */
-  private writeConfig(n: LiveNode, _opts: SimClusterOptions, seeds: string[]): void {
+  private writeConfig(n: LiveNode, seeds: string[]): void {
     const { config, cluster } = this.pending.get(n.name)!;
     const cfg: Record<string, unknown> = {
       sysInterval: 0,
