@@ -29,6 +29,7 @@ run options:
   --time-scale X           live: wall ms per virtual ms (default: the scenario's live.timeScale, else 1)
   --max-quiet-ms N         live: the longest wall time one sleep takes (default: the scenario's, else 5000)
   --keep-dir DIR           live: keep node configs and logs and the generated HAProxy/nginx configs in DIR
+  --data-dirs              live: start each node with --data-dir DIR/<node>-data, kept across its restarts
 `;
 
 async function load(file: string): Promise<Scenario> {
@@ -94,6 +95,7 @@ async function run(argv: string[]): Promise<number> {
       'time-scale': { type: 'string' },
       'max-quiet-ms': { type: 'string' },
       'keep-dir': { type: 'string' },
+      'data-dirs': { type: 'boolean' },
     },
   });
   const file = positionals[0];
@@ -124,6 +126,7 @@ async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', interrupted);
     const r = await runLive(s, values.seed!, {
       onWorld: (w) => (world = w),
+      dataDirs: !!values['data-dirs'],
       params,
       timeScale: num('time-scale', values['time-scale']),
       maxQuietMs: num('max-quiet-ms', values['max-quiet-ms']),

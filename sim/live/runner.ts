@@ -3,6 +3,7 @@
 // simulator's World. A live run is not reproducible by seed: the seed only
 // feeds the scenario's own random choices.
 
+import path from 'node:path';
 import type { Scenario, ScenarioContext, RunResult } from '../scenario.ts';
 import type { World } from '../world.ts';
 import type { PhaseStats } from '../checkers.ts';
@@ -19,6 +20,8 @@ export interface LiveRunOptions {
   dir?: string;
   haproxy?: string | null;
   nodeArgs?: (node: string, dir: string) => string[];
+  /** Give each node `--data-dir <dir>/<node>-data`, the same across its restarts (needs a runtime with --data-dir). */
+  dataDirs?: boolean;
   log?: (line: string) => void;
   /** Keep the history lines in the result (for a trace file). */
   keepLines?: boolean;
@@ -41,7 +44,9 @@ export async function runLive(s: Scenario, seed: string | number, opts: LiveRunO
   const maxQuietMs = opts.maxQuietMs ?? s.live?.maxQuietMs ?? 5000;
   if (!(timeScale > 0)) throw new Error(`time scale must be > 0 (got ${timeScale})`);
   const haproxy = opts.haproxy === undefined ? findHaproxy() : opts.haproxy;
-  const world = await LiveWorld.create({ seed, timeScale, maxQuietMs, haproxy, dir: opts.dir, keepLines: opts.keepLines, nodeArgs: opts.nodeArgs, log: opts.log });
+  const dataDir = (node: string, dir: string) => ['--data-dir', path.join(dir, `${node}-data`)];
+  const nodeArgs = opts.dataDirs ? (node: string, dir: string) => [...dataDir(node, dir), ...(opts.nodeArgs?.(node, dir) ?? [])] : opts.nodeArgs;
+  const world = await LiveWorld.create({ seed, timeScale, maxQuietMs, haproxy, dir: opts.dir, keepLines: opts.keepLines, nodeArgs, log: opts.log });
   opts.onWorld?.(world);
   const onExit = () => world.killAll();
   process.on('exit', onExit);
