@@ -84,10 +84,12 @@ export class LiveClient {
       host: servers[0].host,
       port: servers[0].port,
     };
-    if (o.version === 5) copts.properties = { sessionExpiryInterval: o.sessionExpiry };
+    // Protocol intervals in seconds run on the scenario's clock too (0 and "never" stay).
+    const secs = (v: number) => (v === 0 || v >= 0xffffffff ? v : Math.max(1, Math.round(v * scale)));
+    if (o.version === 5) copts.properties = { sessionExpiryInterval: secs(o.sessionExpiry) };
     if (o.will) {
       copts.will = { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: !!o.will.retain };
-      if (o.version === 5 && o.will.delay) copts.will.properties = { willDelayInterval: o.will.delay };
+      if (o.version === 5 && o.will.delay) copts.will.properties = { willDelayInterval: secs(o.will.delay) };
     }
     this.attempt();
     const c = mqtt.connect(copts);
@@ -131,7 +133,10 @@ export class LiveClient {
     const ts = this.targets();
     const direct = ts.length === 1 && this.world.brokers.has(ts[0]) ? ts[0] : null;
     if (direct) finish(direct);
-    else void this.world.locate(this.id).then(finish);
+    else {
+      this.node = null; // not known until located: deliveries meanwhile say so rather than name the old node
+      void this.world.locate(this.id).then(finish);
+    }
   }
 
   private onClose(reason: string): void {

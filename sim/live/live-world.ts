@@ -69,6 +69,8 @@ export interface LiveNode {
   stopped: boolean;
   log: string;
   starts: number;
+  /** A restart is under way. */
+  starting?: boolean;
 }
 
 export class LiveBalancer {
@@ -379,7 +381,10 @@ export class LiveWorld {
   convergenceViews(): NodeView[] {
     this.wantViews = true;
     if (this.views === null) return [{ name: '*', routeKeys: [], retained: [], error: 'not observed yet' }];
-    return this.views;
+    // A node restarting counts as not converged yet; one crashed since the snapshot no longer counts.
+    const starting = [...this.brokers.values()].filter((n) => n.starting);
+    if (starting.length) return starting.map((n) => ({ name: n.name, routeKeys: [], retained: [], error: 'starting' }));
+    return this.views.filter((v) => this.brokers.get(v.name)?.state === 'up');
   }
 
   private async refresh(): Promise<void> {
@@ -503,12 +508,18 @@ export class LiveWorld {
     const n = this.node(name);
     if (n.state !== 'crashed') this.crash(name, 'process');
     const child = n.child;
+    n.starting = true;
     this.chain(async () => {
       if (child && child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
         await n.exited;
       }
-      await this.spawn(n);
+      try {
+        await this.spawn(n);
+      } finally {
+        n.starting = false;
+        this.views = null; // observe the cluster afresh with the node back
+      }
     });
   }
 
