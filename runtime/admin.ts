@@ -160,6 +160,11 @@ export function routesOf(broker: Broker, cluster?: Cluster): { topic: string; no
   });
 }
 
+/** Retained messages, payloads in base64 (they are bytes). */
+export function retainedOf(broker: Broker): { topic: string; qos: number; payload: string }[] {
+  return [...broker.retained.all()].map((m) => ({ topic: m.topic, qos: m.qos, payload: m.payload.toString('base64') })).sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+}
+
 function clusterOf(broker: Broker, cluster?: Cluster): Record<string, unknown> {
   if (!cluster) return { clustered: false, node: broker.config.node, members: [], stats: null };
   return { clustered: true, node: cluster.node, members: cluster.status(), stats: { ...cluster.stats } };
@@ -219,8 +224,13 @@ async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ sta
       return { status: 200, body: { clustered: !!cluster, routes: routesOf(broker, cluster) } };
     case 'GET /metrics':
       return { status: 200, body: new Raw(METRICS_CONTENT_TYPE, renderMetrics(broker, cluster, o.store)) };
+    case 'GET /api/routes/local':
+      // The route keys this node's own subscriptions make (what it announces to its peers).
+      return { status: 200, body: { node: broker.config.node, routes: [...broker.router.routeKeys()].sort() } };
+    case 'GET /api/retained':
+      return { status: 200, body: { retained: retainedOf(broker) } };
   }
-  const known = ['/metrics', '/health', '/api/cluster', '/api/cluster/join', '/api/cluster/leave', '/api/cluster/force-leave', '/api/stats', '/api/clients', '/api/subscriptions', '/api/routes'];
+  const known = ['/metrics', '/health', '/api/cluster', '/api/cluster/join', '/api/cluster/leave', '/api/cluster/force-leave', '/api/stats', '/api/clients', '/api/subscriptions', '/api/routes', '/api/routes/local', '/api/retained'];
   if (known.includes(url.pathname.replace(/\/+$/, ''))) throw new HttpError(405, `method ${req.method} not allowed on ${url.pathname}`);
   throw new HttpError(404, `no such endpoint: ${url.pathname}`);
 }

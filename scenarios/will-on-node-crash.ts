@@ -13,6 +13,8 @@ import type { SimClient } from '../sim/client.ts';
 export default defineScenario({
   name: 'will-on-node-crash',
   description: '3 nodes; devices with wills; n1 loses power; survivors publish the wills of n1 devices that stay gone',
+  // Live (sim run --live): 10x faster; the 2-minute wait for the wills is not quiet time, so it is not cut short.
+  live: { timeScale: 0.1, maxQuietMs: 15_000 },
   async run(w, ctx) {
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes);

@@ -23,6 +23,13 @@ run options:
   --check-determinism      run the seed twice and report the first diverging event
   --json                   print the summary as JSON
   --param NAME=VALUE       set a scenario knob (repeatable), e.g. --param quietDays=10
+  --live                   run against real processes instead: runtime nodes on loopback ports,
+                           mqtt.js clients, HAProxy as the balancer, real faults (README "Run
+                           scenarios live"); not reproducible by seed
+  --time-scale X           live: wall ms per virtual ms (default: the scenario's live.timeScale, else 1)
+  --max-quiet-ms N         live: the longest wall time one sleep takes (default: the scenario's, else 5000)
+  --keep-dir DIR           live: keep node configs and logs and the generated HAProxy/nginx configs in DIR
+  --data-dirs              live: start each node with --data-dir DIR/<node>-data, kept across its restarts
 `;
 
 async function load(file: string): Promise<Scenario> {
@@ -55,6 +62,23 @@ function printSummary(r: RunResult, file: string, params?: Record<string, number
   }
 }
 
+function printLiveSummary(r: import('./live/runner.ts').LiveRunResult, keepDir?: string): void {
+  const l = r.live;
+  console.log(`scenario   ${r.scenario}  (live: real processes; not reproducible by seed)`);
+  console.log(`simulated  ${fmtMs(r.simulatedMs)} in ${fmtMs(r.wallMs)} wall (time scale ${l.timeScale}, quiet capped at ${fmtMs(l.maxQuietMs)} wall)`);
+  for (const [k, v] of Object.entries(r.report)) console.log(`${k.padEnd(10)} ${v}`);
+  for (const n of l.notes) console.log(`live note  ${n}`);
+  if (r.phases) console.log(`phases\n${formatPhases(r.phases)}`);
+  console.log(`history    ${r.historyLines} lines (live runs differ run to run)`);
+  if (keepDir) console.log(`files      ${keepDir}: node configs and logs, <lb>.haproxy.cfg, <lb>.nginx.conf`);
+  if (r.violations.length === 0) console.log('verdict    PASS');
+  else {
+    console.log(`verdict    FAIL: ${r.violations.length} violation(s)`);
+    for (const v of r.violations.slice(0, 20)) console.log(`  ${v.property}: ${v.detail}`);
+    if (r.violations.length > 20) console.log(`  ... ${r.violations.length - 20} more`);
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -67,6 +91,11 @@ async function run(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       param: { type: 'string', multiple: true },
       seeds: { type: 'string' },
+      live: { type: 'boolean' },
+      'time-scale': { type: 'string' },
+      'max-quiet-ms': { type: 'string' },
+      'keep-dir': { type: 'string' },
+      'data-dirs': { type: 'boolean' },
     },
   });
   const file = positionals[0];
@@ -77,6 +106,42 @@ async function run(argv: string[]): Promise<number> {
     const [k, v] = p.split('=');
     if (!k || v === undefined || !Number.isFinite(Number(v))) throw new UsageError(`--param ${p}: expected NAME=NUMBER`);
     params[k] = Number(v);
+  }
+  if (values.live) {
+    if (values.seeds || values['check-determinism']) throw new UsageError('--live runs once: --seeds and --check-determinism are simulator-only');
+    const num = (name: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!(n > 0)) throw new UsageError(`--${name} ${v}: expected a number > 0`);
+      return n;
+    };
+    const { runLive } = await import('./live/runner.ts');
+    // Ctrl-C: a SIGSTOPped node would otherwise outlive us, frozen.
+    let world: import('./live/live-world.ts').LiveWorld | undefined;
+    const interrupted = (sig: NodeJS.Signals) => {
+      world?.killAll();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
+    const r = await runLive(s, values.seed!, {
+      onWorld: (w) => (world = w),
+      dataDirs: !!values['data-dirs'],
+      params,
+      timeScale: num('time-scale', values['time-scale']),
+      maxQuietMs: num('max-quiet-ms', values['max-quiet-ms']),
+      dir: values['keep-dir'] ? resolve(values['keep-dir']) : undefined,
+      keepLines: !!values.trace,
+      log: values.json ? undefined : (l) => console.error(`live       ${l}`),
+    });
+    if (values.trace) {
+      // A record of what happened, for reading; `sim replay` cannot re-run a live history.
+      const header = JSON.stringify({ type: 'trace', scenario: file, name: r.scenario, seed: r.seed, params, live: r.live });
+      writeFileSync(values.trace, [header, ...r.lines!].join('\n') + '\n');
+    }
+    if (values.json) console.log(JSON.stringify({ ...r, lines: undefined }, null, 2));
+    else printLiveSummary(r, values['keep-dir']);
+    return r.violations.length ? 1 : 0;
   }
   if (values.seeds) {
     const m = /^(\d+)\.\.(\d+)$/.exec(values.seeds);

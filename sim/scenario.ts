@@ -23,6 +23,18 @@ export interface Scenario {
   /** World options other than the seed. */
   world?: Omit<WorldOptions, 'seed' | 'history'>;
   run(world: World, ctx: ScenarioContext): Promise<void>;
+  /** How the scenario runs against real processes (`sim run --live`); the simulator ignores it. */
+  live?: LiveHints;
+}
+
+/** Time mapping and knobs for a live run (see sim/live/). */
+export interface LiveHints {
+  /** Wall milliseconds per virtual millisecond (default 1: real time). */
+  timeScale?: number;
+  /** Longest wall time one sleep may take (default 5000 ms); the virtual clock jumps the rest. */
+  maxQuietMs?: number;
+  /** Parameter defaults for live runs (overridden by --param). */
+  params?: Record<string, number>;
 }
 
 export function defineScenario(s: Scenario): Scenario {

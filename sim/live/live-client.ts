@@ -1,0 +1,239 @@
+// A real MQTT client (mqtt.js over loopback TCP) that records the same
+// history events as the simulator's SimClient (sim/client.ts): connect,
+// connack, closed, subscribe, publish invoked / acknowledged / failed, and
+// every delivery with the payload id the publisher put in front. The
+// checkers (sim/checkers.ts) judge a live history exactly as a simulated one.
+
+import mqtt from 'mqtt';
+import type { MqttClient, IClientOptions } from 'mqtt';
+import type { IPublishPacket, IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
+import { payloadId, type ClientOptions } from '../client.ts';
+import type { QoS } from '../../core/message.ts';
+import type { LiveWorld } from './live-world.ts';
+
+export class LiveClient {
+  state: 'idle' | 'connecting' | 'connected' | 'closed' = 'idle';
+  readonly opts: Required<Omit<ClientOptions, 'will' | 'host' | 'username' | 'password'>> & Pick<ClientOptions, 'will' | 'host' | 'username' | 'password'>;
+  /** Node the current connection landed on (through a balancer: asked of the nodes' admin APIs). */
+  node: string | null = null;
+  connects = 0;
+  readonly received: { id: string; topic: string; qos: QoS; dup: boolean; retain: boolean }[] = [];
+  readonly acked = new Set<string>();
+  onMessage: ((topic: string, payload: Buffer, pkt: IPublishPacket) => void) | null = null;
+  private client: MqttClient | null = null;
+  private seq = 0;
+  private pending = 0;
+  private wantConnected = false;
+  private targetIdx = 0;
+  /** Bumped per connection so a late lookup of an older one is ignored. */
+  private gen = 0;
+  /** Filters whose SUBACK arrived. */
+  private confirmed = new Set<string>();
+  private offline: (() => void)[] = [];
+
+  constructor(
+    readonly world: LiveWorld,
+    readonly id: string,
+    opts: ClientOptions,
+  ) {
+    const clean = opts.clean ?? true;
+    this.opts = { version: 4, clean, sessionExpiry: clean ? 0 : 0xffffffff, keepalive: 60, reconnect: { minMs: 1000, maxMs: 30_000 }, subscriptions: [], autoConnect: true, ...opts };
+    if (this.opts.autoConnect) this.connect();
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** Publishes not yet acknowledged. */
+  get inflight(): number {
+    return this.pending;
+  }
+
+  private targets(): string[] {
+    return Array.isArray(this.opts.target) ? this.opts.target : [this.opts.target];
+  }
+
+  connect(): void {
+    this.wantConnected = true;
+    if (this.client) {
+      if (!this.client.connected && !this.client.reconnecting) this.client.reconnect();
+      return;
+    }
+    // Nodes and the balancer must be listening first.
+    this.world.afterSetup(() => this.open());
+  }
+
+  private open(): void {
+    if (!this.wantConnected || this.client) return;
+    const o = this.opts;
+    const scale = this.world.timeScale;
+    const r = o.reconnect;
+    const servers = this.targets().map((t) => ({ host: '127.0.0.1', port: this.world.mqttPort(t) }));
+    const copts: IClientOptions = {
+      clientId: this.id,
+      protocolVersion: o.version as 3 | 4 | 5,
+      protocolId: o.version === 3 ? 'MQIsdp' : 'MQTT',
+      clean: o.clean,
+      keepalive: o.keepalive > 0 ? Math.max(1, Math.round(o.keepalive * scale)) : 0,
+      // mqtt.js retries at a fixed period: the scenario's minimum backoff, in wall time.
+      reconnectPeriod: r ? Math.max(20, Math.round(r.minMs * scale)) : 0,
+      connectTimeout: Math.max(2000, Math.round(30_000 * scale)),
+      resubscribe: false,
+      servers,
+      host: servers[0].host,
+      port: servers[0].port,
+    };
+    // Protocol intervals in seconds run on the scenario's clock too (0 and "never" stay).
+    const secs = (v: number) => (v === 0 || v >= 0xffffffff ? v : Math.max(1, Math.round(v * scale)));
+    if (o.version === 5) copts.properties = { sessionExpiryInterval: secs(o.sessionExpiry) };
+    if (o.username !== undefined) copts.username = o.username;
+    if (o.password !== undefined) copts.password = o.password;
+    if (o.will) {
+      copts.will = { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: !!o.will.retain };
+      if (o.version === 5 && o.will.delay) copts.will.properties = { willDelayInterval: secs(o.will.delay) };
+    }
+    this.attempt();
+    const c = mqtt.connect(copts);
+    this.client = c;
+    c.on('reconnect', () => this.attempt());
+    c.on('connect', (p: IConnackPacket) => this.onConnack(p));
+    c.on('close', () => this.onClose('close'));
+    c.on('error', (e: Error & { code?: number }) => {
+      // A refused CONNACK arrives as an error carrying its code.
+      if (typeof e.code === 'number') this.world.record({ type: 'client.connack', c: this.id, rc: e.code, node: this.node });
+    });
+    c.on('disconnect', (p: IDisconnectPacket) => this.world.record({ type: 'client.server-disconnect', c: this.id, rc: p.reasonCode ?? 0 }));
+    c.on('message', (topic: string, payload: Buffer, p: IPublishPacket) => this.onPublish(topic, payload, p));
+  }
+
+  private attempt(): void {
+    const ts = this.targets();
+    const target = ts[this.targetIdx++ % ts.length];
+    this.state = 'connecting';
+    this.world.record({ type: 'client.connect', c: this.id, target });
+  }
+
+  private onConnack(p: IConnackPacket): void {
+    const gen = ++this.gen;
+    const at = this.world.now;
+    const present = !!p.sessionPresent;
+    // Subscribe at once, as SimClient does; also when the session is present but a
+    // connection died before our SUBACK came (the session then has no subscription).
+    const missing = this.opts.subscriptions.filter((s) => !present || !this.confirmed.has(s.filter));
+    if (missing.length) this.sendSubscribe(missing);
+    const finish = (node: string | null) => {
+      if (gen !== this.gen || !this.client?.connected) return;
+      this.node = node;
+      this.state = 'connected';
+      this.connects++;
+      this.world.recordAt(at, { type: 'client.connack', c: this.id, rc: 0, present, node });
+      const q = this.offline;
+      this.offline = [];
+      for (const send of q) send();
+    };
+    const ts = this.targets();
+    const direct = ts.length === 1 && this.world.brokers.has(ts[0]) ? ts[0] : null;
+    if (direct) finish(direct);
+    else {
+      this.node = null; // not known until located: deliveries meanwhile say so rather than name the old node
+      void this.world.locate(this.id).then(finish);
+    }
+  }
+
+  private onClose(reason: string): void {
+    this.gen++;
+    if (this.state === 'closed' || this.state === 'idle') return;
+    const was = this.state;
+    this.state = 'closed';
+    this.world.record({ type: 'client.closed', c: this.id, reason, node: this.node, was });
+  }
+
+  /** Graceful DISCONNECT; no reconnect. */
+  disconnect(reasonCode = 0): void {
+    this.wantConnected = false;
+    if (this.state === 'connected') this.world.record({ type: 'client.disconnect', c: this.id, rc: reasonCode });
+    this.client?.end(false, { reasonCode });
+    this.onClose('client');
+  }
+
+  /** The client process dies: the socket is destroyed, no DISCONNECT, no reconnect. */
+  kill(): void {
+    this.wantConnected = false;
+    this.world.record({ type: 'client.kill', c: this.id });
+    const c = this.client;
+    if (c) {
+      c.options.reconnectPeriod = 0;
+      c.stream?.destroy();
+      c.end(true);
+    }
+    this.onClose('killed');
+  }
+
+  subscribe(filter: string, qos: QoS): void {
+    if (!this.opts.subscriptions.some((s) => s.filter === filter)) this.opts.subscriptions.push({ filter, qos });
+    if (this.connected) this.sendSubscribe([{ filter, qos }]);
+  }
+
+  /** Publishes a message whose payload starts with a unique id `client:seq`; returns that id. */
+  publish(topic: string, qos: QoS, opts: { retain?: boolean; size?: number; payload?: string } = {}): string {
+    const id = `${this.id}:${++this.seq}`;
+    const body = opts.payload !== undefined ? `${id}|${opts.payload}` : opts.size ? `${id}|`.padEnd(opts.size, '.') : id;
+    this.world.record({ type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain });
+    this.pending++;
+    const send = () =>
+      this.client!.publish(topic, Buffer.from(body), { qos, retain: !!opts.retain }, (err) => {
+        this.pending--;
+        if (err) {
+          const rc = (err as Error & { code?: number }).code;
+          // Only a broker's reason code is a failure the checkers know; a closed client is not an answer.
+          if (typeof rc === 'number') this.world.record({ type: 'pub.fail', c: this.id, id, rc });
+          return;
+        }
+        if (qos === 0) this.world.record({ type: 'pub.ok', c: this.id, id });
+        else {
+          this.acked.add(id);
+          this.world.record({ type: 'pub.ok', c: this.id, id, node: this.node });
+        }
+      });
+    // Publishes made while not connected wait here and go out after the resends of
+    // in-flight ones (as in SimClient). Handing them to mqtt.js offline would put them in
+    // its store under packet ids the next connection may reuse, overwriting and reordering.
+    if (this.connected && this.client?.connected) send();
+    else this.offline.push(send);
+    return id;
+  }
+
+  private sendSubscribe(subs: { filter: string; qos: QoS }[]): void {
+    this.world.record({ type: 'sub.invoke', c: this.id, filters: subs.map((s) => s.filter).join(',') });
+    this.client!.subscribe(
+      Object.fromEntries(subs.map((s) => [s.filter, { qos: s.qos }])),
+      (err, granted) => {
+        if (err || !granted) return;
+        for (const g of granted) if (g.qos < 0x80) this.confirmed.add(g.topic);
+        this.world.record({ type: 'sub.ok', c: this.id, granted: granted.map((g) => g.qos).join(',') });
+      },
+    );
+  }
+
+  private onPublish(topic: string, payload: Buffer, p: IPublishPacket): void {
+    const id = payloadId(payload);
+    this.received.push({ id, topic, qos: p.qos, dup: p.dup, retain: p.retain });
+    this.world.record({ type: 'deliver', c: this.id, id, topic, qos: p.qos, dup: p.dup, retain: p.retain, node: this.node });
+    this.onMessage?.(topic, payload, p);
+  }
+
+  /** Closes the client for good (end of run). */
+  async close(): Promise<void> {
+    this.wantConnected = false;
+    this.pending -= this.offline.length;
+    this.offline = [];
+    const c = this.client;
+    if (!c) return;
+    c.options.reconnectPeriod = 0;
+    await new Promise<void>((r) => {
+      c.end(true, {}, () => r());
+      setTimeout(r, 1000).unref();
+    });
+  }
+}
