@@ -8,7 +8,12 @@
 import type { HistoryEvent } from './history.ts';
 import type { World } from './world.ts';
 
-/** How far the next slice may go: at most `maxEvents` events, none later than `untilMs` (virtual). */
+/**
+ * How far the next slice may go: at most `maxEvents` events, none later
+ * than `untilMs` (virtual). The world counts `maxEvents` down on this very
+ * object, so the observer may set it to 0 from event() to end the slice
+ * after the current event (pause on a fault, single step).
+ */
 export interface Slice {
   maxEvents: number;
   untilMs: number;
@@ -127,4 +132,16 @@ function countOf(it: Iterable<unknown>): number {
   let n = 0;
   for (const _ of it) n++;
   return n;
+}
+
+/** Several observers as one: every one sees each event; the first that paces, paces. */
+export function allObservers(...obs: SimObserver[]): SimObserver {
+  const pacer = obs.find((o) => o.pace);
+  const watchers = obs.filter((o) => o.event);
+  return {
+    event: (t, ev) => {
+      for (const o of watchers) o.event!(t, ev);
+    },
+    ...(pacer ? { pace: (w: World, h: number) => pacer.pace!(w, h) } : {}),
+  };
 }
