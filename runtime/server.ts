@@ -10,7 +10,7 @@ import type { Logger } from '../core/env.ts';
 import { realEnv, consoleLogger, nodeCrypto } from './host.ts';
 import { listenTcp, listenWs } from './listeners.ts';
 import { listenPeers, TcpPeerDialer, type PeerListener } from './peer-transport.ts';
-import { startAdmin, type AdminServer } from './admin.ts';
+import { startAdmin, AdminEvents, type AdminServer } from './admin.ts';
 import { brokerPart, parseSeed, runtimeConfig, type RuntimeConfig } from './config.ts';
 
 export interface RunningServer {
@@ -43,6 +43,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
   let peers: PeerListener | undefined;
   let cluster: Cluster | undefined;
   let admin: AdminServer | undefined;
+  const events = new AdminEvents();
   let stopping = false;
   const l = config.listeners;
   try {
@@ -70,6 +71,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
       });
       const node = config.node;
       cluster.onEvent = (type, detail) => {
+        events.emit(`cluster.${type}`, node, detail);
         const kv = Object.entries(detail)
           .map(([k, v]) => `${k}=${v}`)
           .join(' ');
@@ -86,6 +88,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
         port: ac.port,
         token: ac.token,
         log,
+        events,
         accepting: () => !stopping && (tcp?.listening === true || ws?.listening === true),
       });
     }
@@ -98,6 +101,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     await admin?.close();
     throw e;
   }
+  events.emit('node.start', config.node);
   const addr = (s?: net.Server | http.Server) => {
     const a = s?.address();
     return a && typeof a === 'object' ? a.port : undefined;

@@ -19,7 +19,7 @@ export function MessageFlow({ state, width, maxRows }: { state: UiState; width: 
   w[0] = Math.min(w[0], Math.max(10, width - w.slice(1).reduce((a, b) => a + b + 1, 0) - 1));
   const fmt = (cs: string[]) => cs.map((c, i) => (i === 0 ? fit(c, w[0]).padEnd(w[0]) : c.padStart(w[i]))).join(' ');
   const last = state.latency.length ? state.latency[state.latency.length - 1] : 0;
-  const label = `latency ${duration(last)} `;
+  const label = state.source === 'live' ? 'latency ' : `latency ${duration(last)} `;
   const spark = sparkline(state.latency, Math.max(0, width - label.length - 30));
   const title = `message flow${state.phasesFinal ? ' (checked by the scenario)' : ' (live, by phase)'}${hidden ? `  +${hidden} earlier` : ''}`;
   return (
@@ -38,7 +38,7 @@ export function MessageFlow({ state, width, maxRows }: { state: UiState; width: 
       <Text wrap="truncate">
         <Text dimColor>{label}</Text>
         <Text color="cyan">{spark}</Text>
-        <Text dimColor>{spark ? ' (max per sim-second, log)' : 'no deliveries yet'}</Text>
+        <Text dimColor>{spark ? ' (max per sim-second, log)' : state.source === 'live' ? 'not visible through the admin API' : 'no deliveries yet'}</Text>
       </Text>
     </Box>
   );

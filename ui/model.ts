@@ -118,6 +118,13 @@ const LIVE_PROPERTIES: [string, 'passing' | 'pending', string][] = [
   ['liveness', 'pending', 'the scenario checks convergence and failover'],
 ];
 
+/** What can be checked from outside a live cluster, through its admin API. */
+const CLUSTER_PROPERTIES: [string, 'passing' | 'pending', string][] = [
+  ['health', 'pending', 'every node answers GET /health with 200'],
+  ['membership', 'pending', 'every running node sees every other running'],
+  ['no-drops', 'passing', 'no message dropped (queue full, expired, ...)'],
+];
+
 /** Folds events and samples into UiState snapshots. */
 export class ModelBuilder {
   private s: UiState;
@@ -137,7 +144,7 @@ export class ModelBuilder {
 
   constructor(title: string, source: UiState['source']) {
     this.s = emptyState(title, source);
-    for (const [name, status, detail] of LIVE_PROPERTIES) this.props.set(name, { name, status, detail, count: 0, excerpt: [] });
+    for (const [name, status, detail] of source === 'live' ? CLUSTER_PROPERTIES : LIVE_PROPERTIES) this.props.set(name, { name, status, detail, count: 0, excerpt: [] });
     this.s.phases.push(phase('start', 0));
   }
 
@@ -205,6 +212,29 @@ export class ModelBuilder {
       p.excerpt = excerpt;
     }
     p.count++;
+  }
+
+  /** Starts a new phase of the message flow table (live cluster: on state changes seen by polling). */
+  phase(t: number, name: string): void {
+    this.newPhase(t, name);
+  }
+
+  /** A property's state, as judged by a live source (admin API polls). */
+  property(name: string, status: PropertyState['status'], detail: string, excerpt: string[] = []): void {
+    const p = this.props.get(name) ?? { name, status, detail, count: 0, excerpt };
+    if (status === 'failing' && p.status !== 'failing') p.count++;
+    Object.assign(p, { status, detail, excerpt });
+    this.props.set(name, p);
+  }
+
+  /** Live cluster: message counters since the last poll, and the current queue/window sizes. */
+  counters(d: { published: number; delivered: number; dropped: number; queued: number; inflight: number }): void {
+    const cur = this.s.phases[this.s.phases.length - 1];
+    cur.published += d.published;
+    cur.delivered += d.delivered;
+    cur.lost += d.dropped;
+    cur.queued = d.queued;
+    cur.inFlight = d.inflight;
   }
 
   /** One history event (sim run, trace replay). */
@@ -465,6 +495,7 @@ function line(t: number, ev: HistoryEvent): string {
 
 /** Simulated time as the timeline shows it: 12.345s, 3h02m, 1770d04h. */
 export function fmtT(ms: number): string {
+  if (ms < 0) return `-${fmtT(-ms)}`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(3)}s`;
   const s = Math.floor(ms / 1000);
   const d = Math.floor(s / 86400);
