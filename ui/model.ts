@@ -352,6 +352,7 @@ export class ModelBuilder {
       if (what === 'autoclean') return this.timeline(t, 'cluster', `${node} autocleans ${peer} (${ev.routes} routes)`);
       if (what === 'handoff.in') return this.timeline(t, 'takeover', `${ev.clientId} moves ${ev.from} -> ${node} (${ev.msgs} msgs)`);
       if (what === 'handoff.out') return;
+      if (what === 'will') return this.timeline(t, 'cluster', `${node} publishes the will of ${ev.clientId} (its node ${ev.from} is gone)`);
       const kv = Object.entries(ev)
         .filter(([k]) => k !== 'type' && k !== 'node' && k !== 't')
         .map(([k, v]) => `${k}=${v}`)
@@ -370,7 +371,8 @@ export class ModelBuilder {
     const k = `${c}|${id}`;
     const again = this.seen.has(k);
     if (again) {
-      ph.duplicated++;
+      // Only messages the run published itself have unique ids (wills and the like reuse theirs).
+      if (inv) ph.duplicated++;
       if (ev.qos === 2) this.fail('qos2-exactly-once', `${id} delivered twice to ${c}`, [...this.recent.filter((l) => l.includes(id)), line(t, ev)]);
     } else {
       this.seen.add(k);
