@@ -108,6 +108,8 @@ interface Invoke {
   qos: number;
   c: string;
   topic: string;
+  /** When its publisher got the PUBACK/PUBCOMP (for violation excerpts). */
+  okAt?: number;
 }
 
 const LIVE_PROPERTIES: [string, 'passing' | 'pending', string][] = [
@@ -254,6 +256,7 @@ export class ModelBuilder {
     if (type === 'pub.ok' || type === 'pub.fail') {
       const inv = this.invokes.get(ev.id as string);
       if (inv && inv.qos > 0) this.s.phases[inv.phase].inFlight!--;
+      if (inv && type === 'pub.ok') inv.okAt = t;
       return;
     }
     if (type === 'sub.invoke') {
@@ -331,6 +334,7 @@ export class ModelBuilder {
         const inv = id ? this.invokes.get(id) : undefined;
         const ex = [
           ...(inv ? [`${fmtT(inv.t)} pub.invoke ${inv.c} ${id} QoS ${inv.qos} ${inv.topic}`] : []),
+          ...(inv?.okAt !== undefined ? [`${fmtT(inv.okAt)} pub.ok ${inv.c} ${id} (acknowledged)`] : []),
           ...(id ? this.recent.filter((l) => l.includes(id)) : this.recent.slice(-6)),
         ];
         this.fail(ev.property as string, detail, ex);
