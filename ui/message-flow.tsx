@@ -21,7 +21,7 @@ export function MessageFlow({ state, width, maxRows }: { state: UiState; width: 
   const last = state.latency.length ? state.latency[state.latency.length - 1] : 0;
   const label = state.source === 'live' ? 'latency ' : `latency ${duration(last)} `;
   const spark = sparkline(state.latency, Math.max(0, width - label.length - 30));
-  const title = `message flow${state.phasesFinal ? ' (checked by the scenario)' : ' (live, by phase)'}${hidden ? `  +${hidden} earlier` : ''}`;
+  const title = `message flow${state.phasesFinal ? ' (checked by the scenario)' : state.source === 'replay' ? ' (by phase)' : ' (live, by phase)'}${hidden ? `  +${hidden} earlier` : ''}`;
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">

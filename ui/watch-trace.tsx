@@ -13,15 +13,28 @@ export class TraceSource implements UiSource {
   private listeners = new Listeners();
   private timer: ReturnType<typeof setInterval> | null = null;
 
+  private snap: UiState;
+
   constructor(private frames: UiState[]) {
     this.i = frames.length - 1;
+    this.snap = this.build();
   }
 
   get index(): number {
     return this.i;
   }
 
+  /** The same object until the position changes (useSyncExternalStore needs a stable snapshot). */
   current(): UiState {
+    return this.snap;
+  }
+
+  private changed(): void {
+    this.snap = this.build();
+    this.listeners.emit();
+  }
+
+  private build(): UiState {
     const f = this.frames[this.i];
     const last = this.i === this.frames.length - 1;
     return {
@@ -37,7 +50,7 @@ export class TraceSource implements UiSource {
   private go(i: number): void {
     this.i = Math.max(0, Math.min(this.frames.length - 1, i));
     if (this.i === this.frames.length - 1) this.stop();
-    this.listeners.emit();
+    this.changed();
   }
 
   private stop(): void {
@@ -69,7 +82,7 @@ export class TraceSource implements UiSource {
         if (this.i === this.frames.length - 1) this.i = 0;
         this.timer = setInterval(() => this.go(this.i + 1), 100);
       }
-      this.listeners.emit();
+      this.changed();
     }
   }
 
