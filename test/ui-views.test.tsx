@@ -168,15 +168,19 @@ describe('screen', () => {
     expect(lines[row]).toContain('╭');
   });
 
-  it('once the run is done the summary replaces the timeline', () => {
+  it('once the run is done the summary comes first, then as much timeline as fits; t shows the timeline alone', () => {
     const s = fixture();
     s.status.done = true;
     s.summary = ['verdict    PASS', 'scenario   split-brain  (seed 1)', 'history    11860 lines, hash 77cfcc462b363999'];
     const f = render(<Screen state={s} cols={80} rows={24} scroll={0} />).lastFrame()!;
     expect(f).toContain('verdict    PASS');
     expect(f).toContain('hash 77cfcc462b363999');
-    expect(f).not.toContain('timeline (4)');
+    // Room left below the summary goes to the newest timeline lines.
+    const tall = render(<Screen state={s} cols={80} rows={34} scroll={0} />).lastFrame()!;
+    expect(tall.indexOf('verdict    PASS')).toBeLessThan(tall.indexOf('timeline (4)'));
+    expect(tall).toContain('VIOLATION order');
     const withTimeline = render(<Screen state={s} cols={80} rows={24} scroll={0} showTimeline />).lastFrame()!;
     expect(withTimeline).toContain('timeline (4)');
+    expect(withTimeline).not.toContain('verdict    PASS');
   });
 });

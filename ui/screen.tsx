@@ -88,8 +88,13 @@ export function Screen({ state, cols, rows, scroll, showTimeline }: ScreenProps)
   const flowH = 3 + phaseRows;
   const bottomH = wide ? height - 2 : Math.max(3, height - fixed - flowH);
   const summaryMode = state.status.done && state.summary.length > 0 && !showTimeline;
+  // The summary first; the newest timeline lines below it when there is room.
+  const sumH = Math.min(state.summary.length, bottomH);
   const bottom = summaryMode ? (
-    <Summary lines={state.summary} height={bottomH} width={rightW} />
+    <Box flexDirection="column" width={rightW} height={bottomH}>
+      <Summary lines={state.summary} height={sumH} width={rightW} />
+      {bottomH - sumH >= 3 ? <Timeline entries={state.timeline} height={bottomH - sumH} width={rightW} scroll={scroll} /> : null}
+    </Box>
   ) : (
     <Timeline entries={state.timeline} height={bottomH} width={rightW} scroll={scroll} />
   );
