@@ -7,7 +7,7 @@
 // ends in a newline, so the plain erase-and-write mode is used.
 
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { render, useApp, useInput, useStdout } from 'ink';
+import { render, useApp, useInput, useStdout, type Key } from 'ink';
 import { Screen } from './screen.tsx';
 import type { UiSource } from './source.ts';
 
@@ -32,7 +32,12 @@ export function App({ source, onQuit }: { source: UiSource; onQuit?: () => void 
   const [scroll, setScroll] = useState(0);
   const [showTimeline, setShowTimeline] = useState(false);
   const { exit } = useApp();
-  useInput((input, key) => {
+  useInput((raw, key) => {
+    // Keys typed faster than a frame arrive as one string: take them one by one.
+    const chars = raw.length > 1 && !key.ctrl && !key.meta ? [...raw] : [raw];
+    for (const input of chars) onKey(input, key);
+  });
+  function onKey(input: string, key: Key): void {
     if (input === 'q' || (key.ctrl && input === 'c') || key.escape) {
       source.close();
       onQuit?.();
@@ -43,7 +48,7 @@ export function App({ source, onQuit }: { source: UiSource; onQuit?: () => void 
     if (key.downArrow) return setScroll((s) => Math.max(0, s - 1));
     if (input === 't') return setShowTimeline((v) => !v);
     source.key({ input, leftArrow: key.leftArrow, rightArrow: key.rightArrow, pageUp: key.pageUp, pageDown: key.pageDown, home: key.home, end: key.end });
-  });
+  }
   return <Screen state={state} cols={cols} rows={rows} scroll={scroll} showTimeline={showTimeline} />;
 }
 

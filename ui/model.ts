@@ -354,7 +354,7 @@ export class ModelBuilder {
       }
       if (what === 'failover') return this.timeline(t, 'cluster', `${node} takes over ${ev.sessions} session(s) of ${ev.from}`);
       if (what === 'autoclean') return this.timeline(t, 'cluster', `${node} autocleans ${peer} (${ev.routes} routes)`);
-      if (what === 'handoff.in') return this.timeline(t, 'takeover', `${ev.clientId} moves ${ev.from} -> ${node} (${ev.msgs} msgs)`);
+      if (what === 'handoff.in') return this.timeline(t, 'takeover', `${ev.clientId}: session handed over ${ev.from} -> ${node} (${ev.msgs} msgs)`);
       if (what === 'handoff.out') return;
       if (what === 'will') return this.timeline(t, 'cluster', `${node} publishes the will of ${ev.clientId} (its node ${ev.from} is gone)`);
       const kv = Object.entries(ev)
@@ -433,7 +433,9 @@ export class ModelBuilder {
       const p = prev?.nodes.find((x) => x.name === n.name);
       const dt = prev ? (ws.t - prev.t) / 1000 : 0;
       rates[n.name] =
-        p && dt > 0 && n.msgIn >= p.msgIn && n.msgOut >= p.msgOut
+        n.state === 'stopped'
+          ? { inPerSec: 0, outPerSec: 0 }
+          : p && dt > 0 && n.msgIn >= p.msgIn && n.msgOut >= p.msgOut
           ? { inPerSec: (n.msgIn - p.msgIn) / dt, outPerSec: (n.msgOut - p.msgOut) / dt }
           : (this.s.rates[n.name] ?? { inPerSec: 0, outPerSec: 0 });
     }
@@ -441,7 +443,7 @@ export class ModelBuilder {
     if (!prev || ws.t - prev.t >= 1000) {
       this.s.rates = rates;
       this.prevSample = ws;
-    }
+    } else for (const n of ws.nodes) if (n.state === 'stopped') this.s.rates = { ...this.s.rates, [n.name]: { inPerSec: 0, outPerSec: 0 } };
     this.s.nodes = ws.nodes;
     this.s.links = ws.links;
     this.s.balancers = ws.balancers;
