@@ -453,13 +453,14 @@ export class ModelBuilder {
   }
 
   /** The run ended: the scenario's own phase table and verdict replace the live figures. */
-  finish(r: { phases?: { phase: string; published: number; delivered: number; lost: number; duplicated: number; maxDelayMs: number }[]; violations: { property: string; detail: string }[]; summary: string[] }): void {
+  finish(r: { phases?: { phase: string; published: number; delivered: number; lost: number; duplicated: number; maxDelayMs: number }[]; violations: { property: string; detail: string }[]; summary: string[]; settle?: boolean }): void {
     if (r.phases) {
       this.s.phases = r.phases.map((p) => ({ name: p.phase, from: 0, published: p.published, delivered: p.delivered, inFlight: null, queued: null, lost: p.lost, duplicated: p.duplicated, maxDelayMs: p.maxDelayMs }));
       this.s.phasesFinal = true;
     }
     const failed = new Set(r.violations.map((v) => v.property));
-    for (const p of this.props.values()) {
+    // A run that did not finish settles nothing: pending stays pending.
+    if (r.settle !== false) for (const p of this.props.values()) {
       if (p.status === 'pending' && !failed.has(p.name)) {
         p.status = 'passing';
         p.detail = p.name === 'liveness' ? 'the scenario reached every goal in time' : 'every acknowledged message arrived';

@@ -31,6 +31,11 @@ export function traceFrames(trace: Trace, summary: string[]): UiState[] {
     const t = ev.t;
     delete (ev as { t?: number }).t;
     m.event(t, ev);
+    // Traces written before samples existed: a frame per state change (no node boxes then).
+    if (samples === 0 && m.state.timeline.length !== timelineAt) {
+      frames.push(m.snapshot());
+      timelineAt = m.state.timeline.length;
+    }
   }
   if (footer.simulatedMs !== undefined) m.setTime(footer.simulatedMs);
   m.finish({ phases: footer.phases, violations: footer.violations ?? [], summary });

@@ -121,6 +121,14 @@ export class SimDriver implements SimObserver, UiSource {
     this.listeners.emit();
   }
 
+  /** The scenario threw: the error becomes the summary. */
+  failed(e: Error): void {
+    this.model.finish({ settle: false, violations: [{ property: 'run', detail: e.message }], summary: ['verdict    ERROR: the scenario threw', ...String(e.stack ?? e.message).split('\n').slice(0, 8)] });
+    this.model.setStatus({ paused: false, note: 'ERROR' });
+    this.frame = this.model.snapshot();
+    this.listeners.emit();
+  }
+
   // ---- UI source -----------------------------------------------------------
 
   current(): UiState {

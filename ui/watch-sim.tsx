@@ -25,6 +25,9 @@ export async function watchScenario(s: Scenario, seed: string, o: WatchOptions):
   const app = runApp(driver);
   let quitEarly = false;
   app.then(() => void (quitEarly = true));
+  // Let React and ink finish mounting first: work they queue now (microtasks
+  // reading performance.now) must not run inside the simulation's tripwires.
+  await new Promise((r) => setTimeout(r, 20));
   try {
     const r = await runScenario(s, seed, {
       keepLines: o.keepLines,
@@ -42,6 +45,9 @@ export async function watchScenario(s: Scenario, seed: string, o: WatchOptions):
       await app;
       return null;
     }
+    // The scenario threw: say so on screen, keep it there until q, then report as usual.
+    driver.failed(e as Error);
+    if (!quitEarly) await app;
     throw e;
   }
 }
