@@ -1,5 +1,6 @@
 // `runtime ui`: attach the terminal UI to a live cluster's admin APIs.
 
+import './production.ts';
 import { LiveSource } from './live-source.ts';
 import { runApp } from './app.tsx';
 import { plainText } from './plain.ts';

@@ -1,6 +1,7 @@
 // `sim run FILE --ui`: the scenario runs under the terminal UI. The summary
 // stays on screen at the end until the user quits.
 
+import './production.ts';
 import { runScenario, type RunResult, type Scenario } from '../sim/scenario.ts';
 import { allObservers, type SimObserver } from '../sim/observe.ts';
 import type { World } from '../sim/world.ts';

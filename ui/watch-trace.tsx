@@ -2,6 +2,7 @@
 // ←/→ one frame, PgUp/PgDn ten, [ and ] the previous/next state change,
 // Home/End, space plays forward.
 
+import './production.ts';
 import type { Trace } from '../sim/trace.ts';
 import type { UiState } from './model.ts';
 import { traceFrames } from './replay-frames.ts';
