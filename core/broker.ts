@@ -14,6 +14,7 @@ import { isExpired } from './message.ts';
 import { RC } from './reason-codes.ts';
 import { parseShare } from './topic.ts';
 import { SysPublisher } from './sys-topics.ts';
+import { SessionStore, type LoadedState } from './session-store.ts';
 import { Cluster, type ClusterConfig } from './cluster/cluster.ts';
 import type { SubSpec } from './cluster/peer-protocol.ts';
 import type { QoS } from './message.ts';
@@ -72,6 +73,8 @@ export class Broker {
   };
   hooks: BrokerHooks = {};
   cluster: Cluster | null = null;
+  /** Set when the env has storage: persistent sessions and retained messages written to disk. */
+  readonly store: SessionStore | null;
   private idCounter = 0;
   private sys: SysPublisher | null = null;
   private readonly books: SessionSink;
@@ -84,14 +87,23 @@ export class Broker {
     this.config = brokerConfig(config);
     this.router = new Router(this.config.sharedSubscriptionStrategy, env.random);
     this.startedAt = env.clock.now();
+    this.store = env.storage ? new SessionStore(env.storage, env.clock, env.log) : null;
+    const store = this.store;
     this.books = {
       dropped: (s, d, reason) => {
         this.countDrop(s.clientId, d.msg, reason);
         this.cluster?.replicator.done(s, d);
+        store?.done(s, d);
       },
       sent: () => {},
-      accepted: (s, d) => this.cluster?.replicator.accepted(s, d),
-      done: (s, d) => this.cluster?.replicator.done(s, d),
+      accepted: (s, d) => {
+        this.cluster?.replicator.accepted(s, d);
+        store?.accepted(s, d);
+      },
+      done: (s, d) => {
+        this.cluster?.replicator.done(s, d);
+        store?.done(s, d);
+      },
     };
     if (this.config.sysInterval > 0) this.sys = new SysPublisher(this);
   }
@@ -167,6 +179,7 @@ export class Broker {
       if (movedFrom) this.cluster.replicator.fetchOrphans(s, movedFrom.owner, movedFrom.done);
       this.cluster.replicator.stateChanged(s);
     }
+    this.store?.saveSession(s);
     this.hooks.onConnect?.(clientId, present);
     return { session: s, present };
   }
@@ -199,9 +212,9 @@ export class Broker {
     return s;
   }
 
-  private startExpiry(s: Session): void {
+  private startExpiry(s: Session, delayMs = s.expiryInterval * 1000): void {
     if (s.expiryInterval === NEVER_EXPIRE) return;
-    s.expiryTimer = this.env.clock.setTimer(s.expiryInterval * 1000, () => {
+    s.expiryTimer = this.env.clock.setTimer(delayMs, () => {
       if (this.sessions.get(s.clientId) === s && !s.conn) {
         this.stats.sessionsExpired++;
         this.endSession(s, 'session-expired');
@@ -233,6 +246,7 @@ export class Broker {
     }
     this.startExpiry(s);
     this.cluster?.claim(s);
+    this.store?.saveSession(s);
   }
 
   /** Removes a session: its subscriptions, owed messages (counted as dropped) and pending will. */
@@ -247,6 +261,7 @@ export class Broker {
     s.discard(reason);
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
     if (replicated) this.cluster?.replicator.ended(s.clientId);
+    this.store?.ended(s.clientId);
   }
 
   private publishWill(s: Session): void {
@@ -300,6 +315,7 @@ export class Broker {
   /** Stores (or clears) a retained message; one that expires is swept when it does, not kept until read. */
   storeRetained(msg: Message): void {
     this.retained.put(msg);
+    this.store?.retained(msg);
     if (msg.expiresAt !== undefined && msg.payload.length > 0) {
       this.env.clock.setTimer(Math.max(0, msg.expiresAt - this.env.clock.now()), () => this.retained.sweep(this.env.clock.now()));
     }
@@ -359,12 +375,14 @@ export class Broker {
     sub.session.subscriptions.set(sub.raw, sub);
     this.router.add(sub);
     this.cluster?.replicator.stateChanged(sub.session);
+    this.store?.saveSession(sub.session);
   }
 
   unsubscribe(sub: Subscription): void {
     this.router.remove(sub);
     sub.session.subscriptions.delete(sub.raw);
     this.cluster?.replicator.stateChanged(sub.session);
+    this.store?.saveSession(sub.session);
   }
 
   sendRetained(sub: Subscription): void {
@@ -375,10 +393,90 @@ export class Broker {
     }
   }
 
-  /** Graceful stop: DISCONNECT 0x8B to every client (v5), close all connections. */
-  shutdown(): void {
+  /**
+   * Rebuilds persistent sessions and retained messages from the store
+   * (standalone nodes: a clustered node gets its sessions back from its
+   * peers' replicas). Call once, before the first client connects.
+   * Sessions keep counting their expiry from their last disconnect; those
+   * that expired while the node was down are removed, as are expired
+   * messages.
+   */
+  restore(): { sessions: number; messages: number; retained: number; expired: number } {
+    const store = this.store;
+    const r = { sessions: 0, messages: 0, retained: 0, expired: 0 };
+    if (!store) return r;
+    if (this.cluster) throw new Error('restore() is for standalone brokers: a cluster restores from its replicas');
+    const now = this.env.clock.now();
+    const loaded = store.load();
+    store.restoring = true;
+    try {
+      this.restoreLoaded(loaded, now, r);
+    } finally {
+      store.restoring = false;
+    }
+    store.sync();
+    return r;
+  }
+
+  private restoreLoaded(loaded: LoadedState, now: number, r: { sessions: number; messages: number; retained: number; expired: number }): void {
+    const store = this.store!;
+    for (const m of loaded.retained) {
+      if (isExpired(m, now)) {
+        store.forgetRetained(m.topic);
+        r.expired++;
+        continue;
+      }
+      this.storeRetained(m);
+      r.retained++;
+    }
+    for (const st of loaded.sessions) {
+      const rec = st.record;
+      const since = rec.disconnectedAt || now; // 0: it was connected when the node stopped
+      const left = rec.expiry === NEVER_EXPIRE ? Infinity : rec.expiry * 1000 - (now - since);
+      if (left <= 0) {
+        for (const o of st.owed) store.forget(st.clientId, o.pk);
+        store.ended(st.clientId);
+        r.expired++;
+        continue;
+      }
+      const s = this.newSession(st.clientId);
+      s.expiryInterval = rec.expiry;
+      s.connectedAt = rec.connectedAt;
+      s.disconnectedAt = since;
+      s.protocolVersion = rec.protocolVersion;
+      for (const p of rec.in2) s.inboundQos2.add(p);
+      this.adoptSession(s, rec.subs, []);
+      // Records keep their keys (pk set): delivering them writes nothing new.
+      for (const o of st.owed) {
+        if (isExpired(o.msg, now)) {
+          store.forget(st.clientId, o.pk);
+          r.expired++;
+          continue;
+        }
+        s.deliver({ msg: o.msg, qos: o.qos, retain: o.retain, subIds: o.subIds, pk: o.pk });
+        r.messages++;
+      }
+      this.startExpiry(s, left === Infinity ? 0 : left);
+      r.sessions++;
+    }
+  }
+
+  /**
+   * Closes every client connection: v5 clients get DISCONNECT 0x8B (server
+   * shutting down), or 0x9C (use another server) with a Server Reference
+   * when one is given. Their sessions stay (offline), so a cluster still
+   * replicates them before it stops.
+   */
+  disconnectAll(serverReference = ''): void {
+    const rc = serverReference ? RC.UseAnotherServer : RC.ServerShuttingDown;
+    for (const c of [...this.connections]) c.protocolClose(rc, 'server shutting down', 'shutdown', serverReference || undefined);
+    this.store?.sync();
+  }
+
+  /** Stop: clients disconnected (see disconnectAll), clustering and $SYS stopped, the store synced. */
+  shutdown(serverReference = ''): void {
     this.sys?.stop();
     this.cluster?.stop();
-    for (const c of [...this.connections]) c.protocolClose(RC.ServerShuttingDown, 'server shutting down', 'shutdown');
+    this.disconnectAll(serverReference);
   }
 }

@@ -20,6 +20,8 @@ import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.ts';
 export type ConnState = 'new' | 'connected' | 'closed';
 
 /** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
+const PINGREQ = { cmd: 'pingreq' } as Packet;
+const PINGRESP = Buffer.from([0xd0, 0x00]);
 const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
 
 /** Why a connection ended: decides the will and is reported in stats. */
@@ -86,6 +88,12 @@ export class Connection {
         return (this.state as ConnState) !== 'closed';
       }
     }
+    // PINGREQ is most of an idle connection's traffic.
+    if (frame.length === 2 && frame[0] === 0xc0 && frame[1] === 0 && this.state === 'connected') {
+      this.broker.stats.packetsIn++;
+      this.dispatch(PINGREQ);
+      return true;
+    }
     this.pending = null;
     this.parseError = null;
     this.parser.parse(frame);
@@ -147,7 +155,7 @@ export class Connection {
       case 'unsubscribe':
         return handleUnsubscribe(this, p);
       case 'pingreq':
-        this.send({ cmd: 'pingresp' });
+        this.writeRaw(PINGRESP);
         return;
       case 'disconnect':
         return this.onDisconnect(p.reasonCode ?? 0, p.properties?.sessionExpiryInterval);
@@ -201,10 +209,10 @@ export class Connection {
   };
 
   /** Closes with a v5 DISCONNECT carrying `rc` (3.1.1: just closes). */
-  protocolClose(rc: number, reason: string, cause: CloseCause = 'protocol'): void {
+  protocolClose(rc: number, reason: string, cause: CloseCause = 'protocol', serverReference?: string): void {
     if (this.state === 'closed') return;
     if (this.state === 'connected' && this.version === 5) {
-      this.send({ cmd: 'disconnect', reasonCode: rc, properties: { reasonString: reason } });
+      this.send({ cmd: 'disconnect', reasonCode: rc, properties: serverReference ? { reasonString: reason, serverReference } : { reasonString: reason } });
     } else if (this.state === 'new' && this.version === 5 && rc >= 0x80) {
       this.send({ cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: { reasonString: reason } });
     }
@@ -248,9 +256,9 @@ export class Connection {
    * PUBLISH packets arrived [MQTT-4.6.0-2]; one may wait (cluster ack mode
    * 'replicated') and holds back those behind it.
    */
-  private pubAcks: { cmd: 'puback' | 'pubrec'; pid: number; rc: number; ready: boolean }[] = [];
+  private pubAcks: { cmd: 'puback' | 'pubrec' | 'pubcomp'; pid: number; rc: number; ready: boolean }[] = [];
 
-  queuePubAck(cmd: 'puback' | 'pubrec', pid: number, rc: number, ready: boolean): { ready: boolean; rc: number } {
+  queuePubAck(cmd: 'puback' | 'pubrec' | 'pubcomp', pid: number, rc: number, ready: boolean): { ready: boolean; rc: number } {
     const a = { cmd, pid, rc, ready };
     this.pubAcks.push(a);
     if (ready) this.flushPubAcks();

@@ -38,6 +38,8 @@ export interface Env {
   crypto?: Crypto;
   /** Outbound peer connections, needed by clustered brokers only. */
   peers?: PeerDialer;
+  /** Where a standalone broker keeps persistent sessions and retained messages (see core/session-store.ts). */
+  storage?: Storage;
 }
 
 export interface Crypto {
@@ -67,6 +69,11 @@ export interface Storage {
   delete(key: string): void;
   /** Keys with `prefix`, sorted. */
   keys(prefix?: string): string[];
-  /** Makes every earlier put/delete durable. */
+  /** Makes every earlier put/delete durable (an asynchronous store: starts doing so). */
   sync(): void;
+  /**
+   * Asynchronous stores only: calls `fn` once everything before the last
+   * sync() is durable. A store without it is durable when sync() returns.
+   */
+  whenDurable?(fn: () => void): void;
 }

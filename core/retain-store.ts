@@ -37,6 +37,12 @@ export class RetainStore {
     node.msg = msg;
   }
 
+  /** Forgets every retained message (a node joining a cluster takes the cluster's). */
+  clear(): void {
+    this.root = { children: null, msg: undefined };
+    this.count = 0;
+  }
+
   get(topic: string): Message | undefined {
     let node: Node | undefined = this.root;
     for (const w of topic.split('/')) {

@@ -15,6 +15,8 @@ export interface Delivery {
   qos: QoS;
   retain: boolean;
   subIds?: number[];
+  /** Position of its record in the node's store, while it is stored (see core/session-store.ts). */
+  pk?: number;
 }
 
 export interface Inflight extends Delivery {
@@ -193,10 +195,11 @@ export class Session {
   private sendNew(c: Connection, d: Delivery, fromQueue = false): void {
     const pid = this.allocPid();
     if (c.sendPublish(d, pid, false)) {
-      this.inflight.set(pid, { msg: d.msg, qos: d.qos, retain: d.retain, subIds: d.subIds, state: 'publish' });
+      const f: Inflight = { msg: d.msg, qos: d.qos, retain: d.retain, subIds: d.subIds, state: 'publish', pk: d.pk };
+      this.inflight.set(pid, f);
       this.outstanding++;
       this.books.sent(this, d);
-      if (!fromQueue) this.books.accepted(this, d);
+      if (!fromQueue) this.books.accepted(this, f);
     } else {
       // Too large for this client: discarded as if delivered [MQTT-3.1.2-25].
       this.books.dropped(this, d, 'packet-too-large');

@@ -10,6 +10,8 @@ import { VERSION } from '../core/broker.ts';
 import type { Cluster } from '../core/cluster/cluster.ts';
 import type { Logger } from '../core/env.ts';
 import { isLoopbackHost, parseHostPort } from './config.ts';
+import type { DiskStore } from './disk-store.ts';
+import { renderMetrics, METRICS_CONTENT_TYPE } from './metrics.ts';
 
 export interface AdminOptions {
   broker: Broker;
@@ -22,6 +24,7 @@ export interface AdminOptions {
   log?: Logger;
   /** Node events for GET /api/events (server.ts feeds cluster events in). */
   events?: AdminEvents;
+  store?: DiskStore;
 }
 
 /** One event on the stream: what happened, where, when (wall ms). */
@@ -70,6 +73,14 @@ export class AdminEvents {
 
 function sse(ev: AdminEvent): string {
   return `event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`;
+}
+
+/** A response that is not JSON. */
+class Raw {
+  constructor(
+    readonly contentType: string,
+    readonly text: string,
+  ) {}
 }
 
 export interface AdminServer {
@@ -256,8 +267,10 @@ async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ sta
       return { status: 200, body: { subscriptions: subscriptionsOf(broker) } };
     case 'GET /api/routes':
       return { status: 200, body: { clustered: !!cluster, routes: routesOf(broker, cluster) } };
+    case 'GET /metrics':
+      return { status: 200, body: new Raw(METRICS_CONTENT_TYPE, renderMetrics(broker, cluster, o.store)) };
   }
-  const known = ['/health', '/api/cluster', '/api/cluster/join', '/api/cluster/leave', '/api/cluster/force-leave', '/api/stats', '/api/clients', '/api/subscriptions', '/api/routes'];
+  const known = ['/metrics', '/health', '/api/cluster', '/api/cluster/join', '/api/cluster/leave', '/api/cluster/force-leave', '/api/stats', '/api/clients', '/api/subscriptions', '/api/routes'];
   if (known.includes(url.pathname.replace(/\/+$/, ''))) throw new HttpError(405, `method ${req.method} not allowed on ${url.pathname}`);
   throw new HttpError(404, `no such endpoint: ${url.pathname}`);
 }
@@ -267,8 +280,9 @@ export async function startAdmin(o: AdminOptions): Promise<AdminServer> {
   if (o.token === '' && !isLoopbackHost(o.host)) throw new Error(`admin API: refusing to listen on ${o.host} without a token (admin.token)`);
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown, extra: Record<string, string> = {}) => {
-      const text = JSON.stringify(body) + '\n';
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...extra });
+      const raw = body instanceof Raw;
+      const text = raw ? body.text : JSON.stringify(body) + '\n';
+      res.writeHead(status, { 'content-type': raw ? body.contentType : 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...extra });
       res.end(text);
     };
     if (!authorized(req, o.token)) {

@@ -6,6 +6,7 @@ import { VERSION } from '../core/broker.ts';
 import { readConfigFile } from './config.ts';
 import { startServer } from './server.ts';
 import { ctl, CTL_USAGE } from './ctl.ts';
+import { DataDirLockedError } from './disk-store.ts';
 
 const USAGE = `usage: runtime <command> [options]
 
@@ -23,6 +24,7 @@ start options:
   --ws-port N       MQTT over WebSocket port, path /mqtt (default 8083)
   --no-ws           disable the WebSocket listener
   --no-tcp          disable the TCP listener
+  --data-dir DIR    keep persistent sessions and retained messages in DIR (LevelDB; standalone nodes)
 
 cluster options (see README "Run a cluster"):
   --cluster-port N      peer port; enables clustering (default 4370)
@@ -31,6 +33,9 @@ cluster options (see README "Run a cluster"):
   --seeds LIST          comma-separated name@host:port of the cluster's nodes (this one may be
                         included); enables clustering
   --cluster-secret S    shared secret of the cluster (or env MQTTLAB_CLUSTER_SECRET)
+  --discovery MODE      static (seeds are the cluster), manual (seeds only to join) or dns
+  --dns-name NAME       DNS discovery: SRV name (_cluster._tcp.<headless service>) or A-record name;
+                        enables clustering with --discovery dns
 
 admin API options (see README "Operate"):
   --admin-port N        admin HTTP API port; enables it (default 18083; 0 = any free port)
@@ -66,7 +71,8 @@ function int(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-async function start(argv: string[]): Promise<void> {
+/** `runtime start` flags (and the config file they name) as config overrides, not yet validated. */
+export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.env): Record<string, any> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -86,6 +92,9 @@ async function start(argv: string[]): Promise<void> {
       'admin-port': { type: 'string' },
       'admin-host': { type: 'string' },
       'admin-token': { type: 'string' },
+      'data-dir': { type: 'string' },
+      discovery: { type: 'string' },
+      'dns-name': { type: 'string' },
     },
   });
   const file = values.config ? (readConfigFile(values.config) as Record<string, any>) ?? {} : {};
@@ -118,9 +127,15 @@ async function start(argv: string[]): Promise<void> {
       .filter(Boolean);
     cl.enabled = true;
   }
+  if (values.discovery !== undefined) cl.discovery = values.discovery;
+  if (values['dns-name'] !== undefined) {
+    cl.dnsName = values['dns-name'];
+    cl.discovery ??= 'dns';
+    cl.enabled = true;
+  }
   if (values['cluster-host'] !== undefined) cl.host = values['cluster-host'];
   if (values.advertise !== undefined) cl.advertise = values.advertise;
-  const envSecret = process.env.MQTTLAB_CLUSTER_SECRET;
+  const envSecret = env.MQTTLAB_CLUSTER_SECRET;
   if (values['cluster-secret'] !== undefined) cl.secret = values['cluster-secret'];
   else if (envSecret) cl.secret = envSecret;
   if (Object.keys(cl).length === 0) delete cfg.cluster;
@@ -134,12 +149,16 @@ async function start(argv: string[]): Promise<void> {
     ad.enabled = true;
   }
   if (values['admin-host'] !== undefined) ad.host = values['admin-host'];
-  const envToken = process.env.MQTTLAB_ADMIN_TOKEN;
+  const envToken = env.MQTTLAB_ADMIN_TOKEN;
   if (values['admin-token'] !== undefined) ad.token = values['admin-token'];
   else if (envToken) ad.token = envToken;
   if (Object.keys(ad).length === 0) delete cfg.admin;
+  if (values['data-dir'] !== undefined) cfg.dataDir = values['data-dir'];
+  return cfg;
+}
 
-  const server = await startServer(cfg);
+async function start(argv: string[]): Promise<void> {
+  const server = await startServer(startOverrides(argv));
   const c = server.config;
   console.log(
     `mqttlab ${VERSION} node ${c.node}: ` +
@@ -151,10 +170,15 @@ async function start(argv: string[]): Promise<void> {
   );
   let stopping = false;
   const stop = async (sig: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: stop now.
+      console.log(`${sig}: stopping now`);
+      await server.stop();
+      process.exit(0);
+    }
     stopping = true;
-    console.log(`${sig}: shutting down`);
-    await server.stop();
+    console.log(`${sig}: shutting down gracefully (again to stop at once)`);
+    await server.gracefulStop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -186,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
         return 1;
     }
   } catch (e) {
-    if (e instanceof ConfigError) console.error(e.message);
+    if (e instanceof ConfigError || e instanceof DataDirLockedError) console.error(e.message);
     else if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') console.error(`cannot listen: ${(e as Error).message}`);
     else if ((e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(e as Error).message}\n\n${cmd === 'ctl' ? CTL_USAGE : USAGE}`);
     else console.error(e);

@@ -15,6 +15,19 @@ export interface RuntimeConfig extends BrokerConfig {
   maxWriteBuffer: number;
   cluster: RuntimeClusterConfig;
   admin: RuntimeAdminConfig;
+  /** Standalone nodes: directory of the embedded store (persistent sessions, retained messages); '' = memory only. */
+  dataDir: string;
+  shutdown: RuntimeShutdownConfig;
+}
+
+/** Graceful stop on SIGTERM/SIGINT (runtime/server.ts). */
+export interface RuntimeShutdownConfig {
+  /** /health answers 503 this long before listeners close, so load balancers stop sending clients. */
+  drainMs: number;
+  /** Clustered: how long to wait for peers to confirm the sessions' latest state before stopping. */
+  handoffTimeoutMs: number;
+  /** When set, v5 clients get DISCONNECT 0x9C (use another server) with this Server Reference instead of 0x8B. */
+  serverReference: string;
 }
 
 /** The admin HTTP API (runtime/admin.ts). */
@@ -44,8 +57,14 @@ export interface RuntimeClusterConfig {
   advertise: string;
   /** Shared secret of the cluster; required when enabled. */
   secret: string;
-  /** static: `seeds` are every node of the cluster; manual: `seeds` are only nodes to contact to join. */
-  discovery: 'static' | 'manual';
+  /** static: `seeds` are every node of the cluster; manual: `seeds` are only nodes to contact to join; dns: members come from `dnsName`. */
+  discovery: 'static' | 'manual' | 'dns';
+  /** DNS discovery: an SRV name (`_cluster._tcp.mqttlab-headless.ns.svc.cluster.local`: targets' first label = node name) or an A/AAAA name (node name = address). */
+  dnsName: string;
+  /** DNS discovery: lookup interval. */
+  dnsIntervalMs: number;
+  /** DNS discovery: a node absent from DNS this long and unreachable is forced out of the cluster. */
+  dnsForgetMs: number;
   /** `name@host:port` entries; this node may be among them. */
   seeds: string[];
   heartbeatIntervalMs: number;
@@ -68,7 +87,7 @@ const int = (min: number, max: number) => (v: unknown) =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `must be an integer in [${min}, ${max}]`;
 const str = (v: unknown) => (typeof v === 'string' ? null : 'must be a string');
 const hostPort = (v: unknown) => (v === '' || (typeof v === 'string' && parseHostPort(v) !== null) ? null : 'must be "host:port" (or empty for 127.0.0.1:<port>)');
-const discovery = (v: unknown) => (v === 'static' || v === 'manual' ? null : 'must be one of static, manual');
+const discovery = (v: unknown) => (v === 'static' || v === 'manual' || v === 'dns' ? null : 'must be one of static, manual, dns');
 const seeds = (v: unknown) => {
   if (!Array.isArray(v)) return 'must be a list of "name@host:port" strings';
   const bad = v.filter((x) => parseSeed(x) === null);
@@ -120,8 +139,13 @@ export const runtimeSchema: Record<string, unknown> = {
     allowRegisterDuringNetsplit: bool,
     allowPublishDuringNetsplit: bool,
     allowSubscribeDuringNetsplit: bool,
+    dnsName: str,
+    dnsIntervalMs: int(100, 3_600_000),
+    dnsForgetMs: int(0, 30 * 86_400_000),
   },
   admin: { enabled: bool, host, port, token: str },
+  dataDir: str,
+  shutdown: { drainMs: int(0, 600_000), handoffTimeoutMs: int(0, 600_000), serverReference: str },
 };
 
 export function defaultRuntimeConfig(): RuntimeConfig {
@@ -147,8 +171,13 @@ export function defaultRuntimeConfig(): RuntimeConfig {
       allowRegisterDuringNetsplit: true,
       allowPublishDuringNetsplit: true,
       allowSubscribeDuringNetsplit: true,
+      dnsName: '',
+      dnsIntervalMs: 5000,
+      dnsForgetMs: 60_000,
     },
     admin: { enabled: false, host: '127.0.0.1', port: 18083, token: '' },
+    dataDir: '',
+    shutdown: { drainMs: 0, handoffTimeoutMs: 5000, serverReference: '' },
   };
 }
 
@@ -157,6 +186,7 @@ export function runtimeConfig(overrides?: unknown): RuntimeConfig {
   const c = value.cluster;
   if (c.enabled) {
     if (c.secret === '') errors.push('cluster.secret: required when clustering is enabled (config file, --cluster-secret or MQTTLAB_CLUSTER_SECRET); every node of the cluster needs the same one');
+    if (c.discovery === 'dns' && c.dnsName === '') errors.push('cluster.dnsName: required with cluster.discovery: dns (e.g. _cluster._tcp.mqttlab-headless.default.svc.cluster.local)');
     if (c.heartbeatTimeoutMs <= c.heartbeatIntervalMs) errors.push(`cluster.heartbeatTimeoutMs: must be greater than cluster.heartbeatIntervalMs (${c.heartbeatIntervalMs}) (got ${c.heartbeatTimeoutMs})`);
   }
   const a = value.admin;
@@ -178,6 +208,6 @@ export function readConfigFile(file: string): unknown {
 }
 
 export function brokerPart(c: RuntimeConfig): BrokerConfig {
-  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, admin: _a, ...b } = c;
+  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, admin: _a, dataDir: _d, shutdown: _s, ...b } = c;
   return b;
 }

@@ -12,6 +12,9 @@ import { listenTcp, listenWs } from './listeners.ts';
 import { listenPeers, TcpPeerDialer, type PeerListener } from './peer-transport.ts';
 import { startAdmin, AdminEvents, type AdminServer } from './admin.ts';
 import { brokerPart, parseSeed, runtimeConfig, type RuntimeConfig } from './config.ts';
+import { DiskStore } from './disk-store.ts';
+import { DnsDiscovery } from '../core/cluster/discovery.ts';
+import { NodeDnsResolver } from './dns-resolver.ts';
 
 export interface RunningServer {
   broker: Broker;
@@ -25,8 +28,23 @@ export interface RunningServer {
   /** Set when the admin API is enabled. */
   admin?: AdminServer;
   adminPort?: number;
+  /** Set with a data dir (standalone). */
+  store?: DiskStore;
+  /** What the store gave back at start, and how long it took. */
+  restored?: { sessions: number; messages: number; retained: number; expired: number; ms: number };
+  /** Immediate stop: clients get DISCONNECT 0x8B, everything closes, the store is flushed. */
   stop(): Promise<void>;
+  /**
+   * SIGTERM: /health turns 503 (load balancers drain) for shutdown.drainMs,
+   * listeners close, clients get DISCONNECT 0x8B (or 0x9C + Server
+   * Reference), a clustered node waits until its peers confirmed every
+   * session's latest state (they take the sessions over when the links
+   * close), then stop().
+   */
+  gracefulStop(): Promise<void>;
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function startServer(overrides?: unknown, log: Logger = consoleLogger): Promise<RunningServer> {
   const config = runtimeConfig(overrides);
@@ -37,7 +55,24 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     env.crypto = nodeCrypto;
     env.peers = dialer = new TcpPeerDialer({ connectTimeoutMs: cc.heartbeatTimeoutMs, log });
   }
+  let store: DiskStore | undefined;
+  let restored: RunningServer['restored'];
+  let fatal = (_e: Error): void => {};
+  if (config.dataDir) {
+    if (cc.enabled) log.warn(`dataDir ${config.dataDir} not used: a clustered node gets its sessions back from its peers' replicas`);
+    else {
+      store = await DiskStore.open(config.dataDir);
+      env.storage = store;
+      store.onError = (e) => fatal(e);
+    }
+  }
   const broker = new Broker(env, brokerPart(config));
+  if (store) {
+    const t0 = performance.now();
+    restored = { ...broker.restore(), ms: Math.round(performance.now() - t0) };
+    log.info(`[${config.node}] data dir ${config.dataDir}: ${restored.sessions} sessions, ${restored.messages} queued messages, ${restored.retained} retained restored (${restored.expired} expired) in ${restored.ms} ms`);
+  }
+  let discovery: DnsDiscovery | undefined;
   let tcp: net.Server | undefined;
   let ws: http.Server | undefined;
   let peers: PeerListener | undefined;
@@ -57,7 +92,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
       cluster = broker.joinCluster({
         ...defaultClusterConfig(cc.advertise),
         secret: cc.secret,
-        discovery: cc.discovery,
+        discovery: cc.discovery === 'dns' ? 'manual' : cc.discovery,
         // Manual discovery: the seeds are only contacted to join (below); membership comes from them.
         seeds: cc.discovery === 'static' ? seeds : [],
         heartbeatIntervalMs: cc.heartbeatIntervalMs,
@@ -77,7 +112,13 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
           .join(' ');
         log.info(`[${node}] cluster ${type}${kv ? ' ' + kv : ''}`);
       };
-      if (cc.discovery === 'manual') for (const s of seeds) if (s.node !== node) cluster.join(s.node, s.address);
+      if (cc.discovery !== 'static') for (const s of seeds) if (s.node !== node) cluster.join(s.node, s.address);
+      if (cc.discovery === 'dns') {
+        discovery = new DnsDiscovery(cluster, new NodeDnsResolver(peers.port, log), env.clock, { name: cc.dnsName, intervalMs: cc.dnsIntervalMs, forgetAfterMs: cc.dnsForgetMs }, (type, detail) =>
+          log.info(`[${node}] cluster ${type} ${Object.entries(detail).map(([k, v]) => `${k}=${v}`).join(' ')}`),
+        );
+        discovery.start();
+      }
     }
     const ac = config.admin;
     if (ac.enabled) {
@@ -90,10 +131,13 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
         log,
         events,
         accepting: () => !stopping && (tcp?.listening === true || ws?.listening === true),
+        store,
       });
     }
   } catch (e) {
+    discovery?.stop();
     broker.shutdown();
+    await store?.close();
     dialer?.close();
     tcp?.close();
     ws?.close();
@@ -106,24 +150,18 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     const a = s?.address();
     return a && typeof a === 'object' ? a.port : undefined;
   };
-  return {
-    broker,
-    config,
-    tcpPort: addr(tcp),
-    wsPort: addr(ws),
-    cluster,
-    clusterPort: peers?.port,
-    admin,
-    adminPort: admin?.port,
-    async stop() {
+  let stopped: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
       stopping = true;
-      broker.shutdown();
+      discovery?.stop();
+      broker.shutdown(config.shutdown.serverReference);
       dialer?.close();
       await Promise.all([
         ...[tcp, ws].map(
           (s) =>
             new Promise<void>((r) => {
-              if (!s) return r();
+              if (!s?.listening) return r();
               s.close(() => r());
               (s as http.Server).closeAllConnections?.();
             }),
@@ -131,6 +169,42 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
         peers?.close(),
         admin?.close(),
       ]);
-    },
+      for (const s of [tcp, ws]) (s as http.Server | undefined)?.closeAllConnections?.();
+      await store?.close();
+    })());
+  fatal = (e) => {
+    log.warn(`[${config.node}] data dir ${config.dataDir}: write failed (${e.message}): stopping, nothing more is acknowledged`);
+    void stop();
+  };
+  const gracefulStop = async (): Promise<void> => {
+    if (stopping) return stop();
+    stopping = true; // /health: 503 from now on
+    const sc = config.shutdown;
+    if (sc.drainMs > 0) await sleep(sc.drainMs);
+    for (const s of [tcp, ws]) s?.close(); // no new clients; connected ones stay until disconnectAll
+    discovery?.stop();
+    broker.disconnectAll(sc.serverReference);
+    if (cluster) {
+      // The sessions are now offline: wait until the peers hold their latest state, then stop (they take them over).
+      const until = performance.now() + sc.handoffTimeoutMs;
+      while (cluster.unconfirmedFrames() > 0 && performance.now() < until) await sleep(20);
+      const left = cluster.unconfirmedFrames();
+      if (left > 0) log.warn(`[${config.node}] graceful stop: ${left} replication frames unconfirmed after ${sc.handoffTimeoutMs} ms`);
+    }
+    await stop();
+  };
+  return {
+    broker,
+    config,
+    store,
+    restored,
+    gracefulStop,
+    tcpPort: addr(tcp),
+    wsPort: addr(ws),
+    cluster,
+    clusterPort: peers?.port,
+    admin,
+    adminPort: admin?.port,
+    stop,
   };
 }

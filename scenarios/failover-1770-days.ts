@@ -21,8 +21,9 @@ export default defineScenario({
     const quietDays = ctx.param('quietDays', 1770);
     const repairHours = ctx.param('repairHours', 3);
     const trafficMinutes = ctx.param('trafficMinutes', 60);
-    // Heartbeats and checks at production-like intervals keep 1770 days affordable to simulate.
-    w.addCluster(['n1', 'n2'], { cluster: { heartbeatIntervalMs: 5000, heartbeatTimeoutMs: 15_000, autocleanMs: 24 * HOUR } });
+    // Production-like intervals: a heartbeat every 15 s, down after 45 s (Erlang distribution, which EMQX
+    // clusters over, ticks every 15 s with net_ticktime 60); the balancer checks every 5 s.
+    w.addCluster(['n1', 'n2'], { cluster: { heartbeatIntervalMs: 15_000, heartbeatTimeoutMs: 45_000, autocleanMs: 24 * HOUR } });
     const lb = w.addLoadBalancer('lb', { backends: ['n1', 'n2'], mode: 'round-robin', checkIntervalMs: 5000, rise: 2, fall: 3, shutdownSessionsOnDown: true });
     const reconnect = { minMs: 500, maxMs: 8000 };
     const subs = Array.from({ length: 8 }, (_, i) =>

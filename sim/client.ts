@@ -38,6 +38,7 @@ export function payloadId(payload: Buffer): string {
   return payload.toString('latin1', 0, bar < 0 ? Math.min(64, payload.length) : bar);
 }
 
+const PINGREQ = Buffer.from([0xc0, 0x00]);
 const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
 
 type OutState = { pkt: IPublishPacket; id: string; state: 'publish' | 'pubrel' };
@@ -203,6 +204,10 @@ export class SimClient implements StreamEndpoint {
         this.onPacket({ cmd, messageId: pid } as Packet);
         return;
       }
+    }
+    if (!this.partial && bytes.length === 2 && bytes[0] === 0xd0 && bytes[1] === 0) {
+      this.pingOutstanding = false;
+      return;
     }
     this.partial = this.parser.parse(bytes) > 0;
   }
@@ -381,7 +386,10 @@ export class SimClient implements StreamEndpoint {
       const idle = this.host.now() - this.lastTx;
       if (idle >= ka * 1000 - 1) {
         this.pingOutstanding = true;
-        this.send({ cmd: 'pingreq' });
+        if (this.sock) {
+          this.lastTx = this.host.now();
+          this.sock.write(PINGREQ);
+        }
         this.armKeepalive();
       } else this.armKeepalive(ka * 1000 - idle);
     });

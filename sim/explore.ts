@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { World } from './world.ts';
 import { checkNoLoss, checkOrder, checkOnlySubscribed, type Violation } from './checkers.ts';
 import { convergenceProblems } from './convergence.ts';
+import type { ClusterConfig } from '../core/cluster/cluster.ts';
 
 const NODES = ['n1', 'n2', 'n3'];
 
@@ -54,49 +55,60 @@ export interface ExploreResult {
   violations: Violation[];
   convergence: string[];
   events: number;
+  /** Messages parked with a cut-off replica, delivered after the heal after newer ones (allowed, reported). */
+  parked: number;
 }
 
-/** Runs one schedule; returns what broke. */
-export async function runSchedule(s: Schedule): Promise<ExploreResult> {
+/** Runs one schedule in a world of its own (seeded by the schedule); returns what broke. */
+export async function runSchedule(s: Schedule, cluster: Partial<ClusterConfig> = {}): Promise<ExploreResult> {
   const w = new World({ seed: s.seed, history: { keepEvents: true } });
-  w.addCluster(NODES, { broker: { limits: { maxQueuedMessages: 100_000 } as never } });
+  return w.run((w) => playSchedule(w, s.faults, cluster));
+}
+
+/**
+ * Plays a fault schedule against the explorer's standard cluster and
+ * workload inside a running world (a scenario's, so `--seed` and the history
+ * hash are the scenario's); returns what broke.
+ */
+export async function playSchedule(w: World, faults: Fault[], cluster: Partial<ClusterConfig> = {}): Promise<ExploreResult> {
+  w.addCluster(NODES, { broker: { limits: { maxQueuedMessages: 100_000 } as never }, cluster });
   const reconnect = { minMs: 500, maxMs: 4000 };
   const subs = NODES.map((n) => w.client(`sub-${n}`, { target: [n, ...NODES.filter((x) => x !== n)], version: 5, clean: false, sessionExpiry: 86_400, keepalive: 10, reconnect, subscriptions: [{ filter: 't/#', qos: 1 }] }));
   const pubs = NODES.map((n) => w.client(`pub-${n}`, { target: [n, ...NODES.filter((x) => x !== n)], version: 5, keepalive: 10, reconnect }));
-  let from = 0;
-  await w.run(async (w) => {
-    await w.until(() => convergenceProblems(w).length === 0 && [...w.clients.values()].every((c) => c.connected), { timeoutMs: 30_000 });
-    from = w.now + 1000;
-    await w.sleep(1000);
-    const start = w.now;
-    const pending = [...s.faults];
-    const later: { at: number; run: () => void }[] = [];
-    for (let t = 0; t <= 70_000; t += 500) {
-      while (pending.length && pending[0].at <= t) apply(w, pending.shift()!, start, later);
-      for (const l of later.filter((x) => x.at <= w.now)) {
-        l.run();
-        later.splice(later.indexOf(l), 1);
-      }
-      if (t % 1000 === 0) for (const p of pubs) p.publish(`t/${p.id}`, 1);
-      await w.sleep(500);
+  await w.until(() => convergenceProblems(w).length === 0 && [...w.clients.values()].every((c) => c.connected), { timeoutMs: 30_000 });
+  const from = w.now + 1000;
+  await w.sleep(1000);
+  const start = w.now;
+  const pending = [...faults];
+  const later: { at: number; run: () => void }[] = [];
+  for (let t = 0; t <= 70_000; t += 500) {
+    while (pending.length && pending[0].at <= t) apply(w, pending.shift()!, start, later);
+    for (const l of later.filter((x) => x.at <= w.now)) {
+      l.run();
+      later.splice(later.indexOf(l), 1);
     }
-    // Heal phase: everything repaired, then time to converge and drain.
-    for (const l of later) l.run();
-    w.heal();
-    for (const n of NODES) {
-      const h = w.host(n);
-      if (h.state === 'paused') w.unpause(n);
-      if (h.state === 'crashed') w.restart(n);
-    }
-    await w.until(() => convergenceProblems(w).length === 0 && subs.every((c) => c.connected), { timeoutMs: 300_000 });
-    await w.sleep(60_000);
-  });
+    if (t % 1000 === 0) for (const p of pubs) p.publish(`t/${p.id}`, 1);
+    await w.sleep(500);
+  }
+  // Heal phase: everything repaired, then time to converge and drain.
+  for (const l of later) l.run();
+  w.heal();
+  const healAt = w.now;
+  for (const n of NODES) {
+    const h = w.host(n);
+    if (h.state === 'paused') w.unpause(n);
+    if (h.state === 'crashed') w.restart(n);
+  }
+  await w.until(() => convergenceProblems(w).length === 0 && subs.every((c) => c.connected), { timeoutMs: 300_000 });
+  await w.sleep(60_000);
   const ev = w.history.events;
   const expect = subs.map((c) => ({ client: c.id, filter: 't/#', from }));
+  const parked: typeof ev = [];
   return {
-    violations: [...checkNoLoss(ev, expect), ...checkOrder(ev), ...checkOnlySubscribed(ev)],
+    violations: [...checkNoLoss(ev, expect), ...checkOrder(ev, { parkedUntil: healAt, parked }), ...checkOnlySubscribed(ev)],
     convergence: convergenceProblems(w),
     events: w.eventsProcessed,
+    parked: parked.length,
   };
 }
 
@@ -132,27 +144,30 @@ function apply(w: World, f: Fault, start: number, later: { at: number; run: () =
 /** A failing schedule as a scenario file the user can keep and re-run. */
 export function toScenario(s: Schedule, why: string): string {
   return `// Found by \`sim explore\`: ${why.replace(/\n/g, ' ')}
+// Replay: npx sim run <this file> --seed ${s.seed}
 import { defineScenario } from '../sim/scenario.ts';
-import { runSchedule } from '../sim/explore.ts';
+import { playSchedule } from '../sim/explore.ts';
 
 export default defineScenario({
   name: 'explored-${s.seed}',
   description: 'a generated fault schedule, shrunk',
-  async run(_w, ctx) {
-    const r = await runSchedule(${JSON.stringify(s)});
+  async run(w, ctx) {
+    const r = await playSchedule(w, ${JSON.stringify(s.faults)});
     for (const v of r.violations) ctx.violation(v.property, v.detail);
     for (const c of r.convergence) ctx.violation('liveness', c);
+    ctx.report('parked', r.parked);
   },
 });
 `;
 }
 
 /** fast-check over generated schedules; returns the shrunk counterexample, if any. */
-export async function explore(runs: number, seed?: number): Promise<{ ok: boolean; schedule?: Schedule; why?: string; runs: number }> {
+/** `cluster` overrides the cluster config of every run (a deliberately weakened one proves the explorer finds loss). */
+export async function explore(runs: number, seed?: number, cluster: Partial<ClusterConfig> = {}): Promise<{ ok: boolean; schedule?: Schedule; why?: string; runs: number }> {
   let why = '';
   const res = await fc.check(
     fc.asyncProperty(scheduleArb, async (s) => {
-      const r = await runSchedule(s);
+      const r = await runSchedule(s, cluster);
       why = [...r.violations.map((v) => `${v.property}: ${v.detail}`), ...r.convergence.map((c) => `liveness: ${c}`)].slice(0, 3).join('\n');
       return r.violations.length === 0 && r.convergence.length === 0;
     }),
@@ -160,6 +175,6 @@ export async function explore(runs: number, seed?: number): Promise<{ ok: boolea
   );
   if (!res.failed) return { ok: true, runs: res.numRuns };
   const schedule = res.counterexample?.[0] as Schedule | undefined;
-  if (schedule) why = [...(await runSchedule(schedule)).violations.map((v) => `${v.property}: ${v.detail}`)].slice(0, 3).join('\n') || why;
+  if (schedule) why = [...(await runSchedule(schedule, cluster)).violations.map((v) => `${v.property}: ${v.detail}`)].slice(0, 3).join('\n') || why;
   return { ok: false, schedule, why, runs: res.numRuns };
 }

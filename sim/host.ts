@@ -83,12 +83,14 @@ export class SimHost implements Clock {
 
   pause(): void {
     if (this.state === 'up') this.state = 'paused';
+    this.world.topologyChanged();
   }
 
   /** Frozen events run now, in the order they were due. */
   unpause(): void {
     if (this.state !== 'paused') return;
     this.state = 'up';
+    this.world.topologyChanged();
     const evs = this.deferred;
     this.deferred = [];
     for (const ev of evs) {
@@ -105,10 +107,19 @@ export class SimHost implements Clock {
     this.deferred = [];
     // kill -9 leaves written data in the OS page cache; only a power loss loses what was not fsynced.
     if (mode === 'power') this.disk.crash();
+    this.world.topologyChanged();
   }
 
   start(): void {
     this.state = 'up';
     this.startedAt = this.world.now;
+    this.world.topologyChanged();
+  }
+
+  /** A timer due at virtual time `at` (not before now): for periodic work replayed on a fixed grid. */
+  setTimerAt(at: number, fn: () => void): Timer {
+    const t = new HostTimer(this, this.epoch, fn);
+    t.ev = this.world.queue.push(Math.max(at, this.world.now), t, null);
+    return t;
   }
 }

@@ -207,6 +207,7 @@ export class Network {
         this.blocked.add(`${a}>${b}`);
         if (!oneWay) this.blocked.add(`${b}>${a}`);
       }
+    this.world.topologyChanged();
   }
 
   clog(groupA: string[], groupB: string[], oneWay = false): void {
@@ -216,17 +217,20 @@ export class Network {
         this.clogged.add(`${a}>${b}`);
         if (!oneWay) this.clogged.add(`${b}>${a}`);
       }
+    this.world.topologyChanged();
   }
 
   /** Removes every partition and clog; held data flows again. */
   heal(): void {
     this.blocked.clear();
     this.clogged.clear();
+    this.world.topologyChanged();
     this.flushHeld();
   }
 
   unclog(): void {
     this.clogged.clear();
+    this.world.topologyChanged();
     this.flushHeld();
   }
 
@@ -238,6 +242,7 @@ export class Network {
           this.clogged.delete(k);
         }
       }
+    this.world.topologyChanged();
     this.flushHeld();
   }
 
@@ -314,10 +319,12 @@ export class Network {
   /** Registers what accepts connections on `host` (port: default MQTT, or e.g. 'cluster'). */
   listen(host: string, l: Listener, port?: string): void {
     this.listeners.set(port ? `${host}:${port}` : host, l);
+    this.world.topologyChanged();
   }
 
   unlisten(host: string, port?: string): void {
     this.listeners.delete(port ? `${host}:${port}` : host);
+    this.world.topologyChanged();
   }
 
   /**

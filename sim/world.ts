@@ -34,6 +34,8 @@ export interface SimBroker {
   config: Partial<BrokerConfig>;
   /** Set for clustered nodes; the address is `${name}:cluster`. */
   cluster?: Partial<ClusterConfig>;
+  /** Standalone only: keeps persistent sessions and retained messages on the host's disk and restores them on restart. */
+  persist?: boolean;
 }
 
 export interface SimClusterOptions {
@@ -109,10 +111,11 @@ export class World {
 
   // ---- building the world ---------------------------------------------
 
-  addBroker(name: string, config: Partial<BrokerConfig> = {}, cluster?: Partial<ClusterConfig>): SimBroker {
+  addBroker(name: string, config: Partial<BrokerConfig> = {}, cluster?: Partial<ClusterConfig>, opts: { persist?: boolean } = {}): SimBroker {
     if (this.brokers.has(name)) throw new Error(`broker ${name} exists`);
+    if (opts.persist && cluster) throw new Error('persist is for standalone brokers');
     const host = this.host(name, true);
-    const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config }, cluster };
+    const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config }, cluster, persist: opts.persist };
     this.brokers.set(name, b);
     this.boot(b);
     return b;
@@ -126,6 +129,7 @@ export class World {
 
   private boot(b: SimBroker): void {
     const env: Env = { clock: b.host, random: this.rng(`broker/${b.name}/${b.host.epoch}`) };
+    if (b.persist) env.storage = b.host.disk;
     if (b.cluster) {
       const host = b.host;
       env.crypto = { hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest('hex') };
@@ -145,6 +149,7 @@ export class World {
     };
     b.broker = broker;
     b.host.start();
+    if (b.persist) this.record({ type: 'node.restore', node: b.name, ...broker.restore() });
     if (b.cluster) {
       const cfg: ClusterConfig = { ...defaultClusterConfig(`${b.name}:cluster`), ...b.cluster, address: `${b.name}:cluster` };
       const cluster = broker.joinCluster(cfg);
@@ -167,6 +172,14 @@ export class World {
       },
     });
     this.record({ type: 'node.start', node: b.name });
+  }
+
+  /**
+   * Something a health check looks at changed (a host's state, a listener, a
+   * partition or clog): load balancers resting between identical checks wake up.
+   */
+  topologyChanged(): void {
+    for (const lb of this.balancers.values()) lb.wake();
   }
 
   addLoadBalancer(name: string, opts: LoadBalancerOptions): LoadBalancer {

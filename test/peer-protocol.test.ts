@@ -3,7 +3,7 @@
 // crashing the node or disturbing its other links.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { F, FrameReader, FrameError, encodeJson, encodeMessage, encodePing, encodeSeq, type Frame } from '../core/cluster/peer-protocol.ts';
+import { F, FrameReader, FrameError, encodeJson, encodeMessage, encodePing, encodeRMsg, encodeSeq, type Frame } from '../core/cluster/peer-protocol.ts';
 import { World } from '../sim/world.ts';
 import type { Message } from '../core/message.ts';
 
@@ -26,6 +26,23 @@ describe('frames', () => {
     expect(seq.seq).toBe(9);
     expect(seq.inner.type).toBe(F.Retain);
     expect((seq.inner as Extract<Frame, { type: F.Retain }>).notForwarded).toBe(true);
+  });
+
+  it('RMsg: one record per message, shared by the sessions it is replicated for; truncation anywhere is a FrameError', () => {
+    const msg: Message = { topic: 'fleet/7/cmd', payload: Buffer.from('hello'), qos: 2, retain: false, from: 'backend-1', receivedAt: 99, mid: 'n1.a.3', expiresAt: 5099 };
+    const a = encodeRMsg('dev-1', 1, msg, 1000);
+    const b = encodeRMsg('dev-22', 2, msg, 1000);
+    const out: Frame[] = [];
+    new FrameReader().push(Buffer.concat([a, b]), 2000, out);
+    const [ra, rb] = out as Extract<Frame, { type: F.RMsg }>[];
+    expect([ra.body.clientId, ra.body.dq, rb.body.clientId, rb.body.dq]).toEqual(['dev-1', 1, 'dev-22', 2]);
+    expect(rb.body.msg.payload.toString()).toBe('hello');
+    expect(rb.body.msg).toMatchObject({ topic: 'fleet/7/cmd', qos: 2, from: 'backend-1', mid: 'n1.a.3', expiresAt: 6099 });
+    for (let cut = 5; cut < a.length; cut++) {
+      const f = Buffer.from(a.subarray(0, cut));
+      f.writeUInt32BE(cut - 4, 0);
+      expect(() => new FrameReader().push(f, 0, [])).toThrow(FrameError);
+    }
   });
 
   it('never throws anything but FrameError on random bytes', () => {

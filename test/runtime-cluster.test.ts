@@ -254,14 +254,16 @@ describe('cluster authentication', () => {
     expect(errs({ seeds: 'n1@127.0.0.1:1' })[0]).toMatch(/^cluster\.seeds:/);
     expect(errs({ seeds: ['n1@a:1', 'n1@b:2'] })[0]).toMatch(/listed twice/);
     expect(errs({ advertise: 'nohost' })[0]).toMatch(/^cluster\.advertise:/);
-    expect(errs({ discovery: 'dns' })[0]).toMatch(/^cluster\.discovery: must be one of static, manual/);
+    expect(errs({ discovery: 'gossip' })[0]).toMatch(/^cluster\.discovery: must be one of static, manual, dns/);
+    expect(errs({ enabled: true, secret: 's', discovery: 'dns' })[0]).toMatch(/^cluster\.dnsName: required with cluster\.discovery: dns/);
+    expect(errs({ enabled: true, secret: 's', discovery: 'dns', dnsName: '_cluster._tcp.mq.default.svc.cluster.local' })).toEqual([]);
     expect(errs({ port: 70000 })[0]).toMatch(/^cluster\.port:/);
     expect(errs({ heartbeatIntervalMs: 0 })[0]).toMatch(/^cluster\.heartbeatIntervalMs:/);
     expect(errs({ bogus: 1 })).toEqual(['cluster.bogus: unknown key']);
     expect(errs({ enabled: true, secret: 's', heartbeatIntervalMs: 2000, heartbeatTimeoutMs: 1000 })[0]).toMatch(/heartbeatTimeoutMs: must be greater/);
     const d = runtimeConfig().cluster;
     expect(errs({ ackMode: 'fast' })[0]).toMatch(/^cluster\.ackMode: must be replicated or local/);
-    expect(d).toEqual({ enabled: false, host: '0.0.0.0', port: 4370, advertise: '', secret: '', discovery: 'static', seeds: [], heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, autocleanMs: 300_000, ackMode: 'replicated', allowRegisterDuringNetsplit: true, allowPublishDuringNetsplit: true, allowSubscribeDuringNetsplit: true });
+    expect(d).toEqual({ enabled: false, host: '0.0.0.0', port: 4370, advertise: '', secret: '', discovery: 'static', seeds: [], heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, autocleanMs: 300_000, ackMode: 'replicated', allowRegisterDuringNetsplit: true, allowPublishDuringNetsplit: true, allowSubscribeDuringNetsplit: true, dnsName: '', dnsIntervalMs: 5000, dnsForgetMs: 60_000 });
   });
 });
 

@@ -8,6 +8,7 @@ const files = readdirSync('scenarios').filter((f) => f.endsWith('.ts'));
 /** Shorter knobs where a scenario's full length belongs in `npm run bench:sim`, not in every test run. */
 const quick: Record<string, Record<string, number>> = {
   'failover-1770-days.ts': { quietDays: 2, repairHours: 0.25, trafficMinutes: 5 },
+  'reconnect-storm.ts': { devices: 300, downMs: 20_000 },
 };
 
 describe.each(files)('scenario %s', (file) => {

@@ -10,7 +10,8 @@
 
 import type { ByteSink, Timer } from '../env.ts';
 import type { Broker } from '../broker.ts';
-import type { Message } from '../message.ts';
+import type { Message, QoS } from '../message.ts';
+import { matches } from '../topic.ts';
 import type { Session } from '../session.ts';
 import { RouteTable } from './route-table.ts';
 import { SessionReplicator } from './session-replication.ts';
@@ -21,6 +22,7 @@ import {
   encodeJson,
   encodeMessage,
   encodePing,
+  encodeRMsg,
   encodeSeq,
   toWire,
   fromWire,
@@ -85,6 +87,9 @@ export type NodeState = 'running' | 'unreachable' | 'stopped' | 'left';
 const ACK_DELAY_MS = 5;
 
 /** A publish whose acknowledgement to its publisher waits until peers confirm what it caused. */
+/** How long a session's old node passes late forwards on to its new one. */
+const MOVED_FOLLOW_MS = 5 * 60_000;
+
 export interface Tracker {
   pending: number;
   done: (() => void) | null;
@@ -269,6 +274,7 @@ export class Cluster {
     this.incarnation = randomHex(broker, 8);
     this.replicator = new SessionReplicator(this, broker);
     for (const s of config.seeds) if (s.node !== this.node) this.addMember(s.node, s.address);
+    this.routesKnown = this.members.size === 0;
     broker.router.onRouteChange = (key, added) => this.localRoute(key, added);
     for (const k of broker.router.routeKeys()) this.routes.add(this.node, k);
     this.tick();
@@ -387,6 +393,10 @@ export class Cluster {
     for (const u of m.unacked) l.write(u.frame);
     // Full resync: membership, our routes, our retained messages, our connected clients.
     l.write(encodeJson(F.Members, { members: this.memberInfo() }));
+    // The routes we hold of the other running nodes first, then ours: when ours arrive the peer knows the whole table.
+    for (const o of this.members.values()) {
+      if (o.node !== m.node && o.state === 'running') l.write(encodeJson(F.Routes, { full: true, add: [...this.routes.keysOf(o.node)], del: [], of: o.node }));
+    }
     l.write(encodeJson(F.Routes, { full: true, add: [...this.routes.keysOf(this.node)], del: [] }));
     const now = this.now();
     for (const r of this.broker.retained.all()) if (!r.topic.startsWith('$SYS/')) l.write(encodeMessage(F.Retain, r, now)); // $SYS is per node
@@ -595,8 +605,14 @@ export class Cluster {
         return this.onFrame(l, f.inner);
       }
       case F.Routes:
-        if (f.body.full) this.routes.replace(peer, f.body.add);
-        else {
+        if (f.body.of !== undefined) {
+          // Second-hand: only for a node we have not heard from ourselves since we started.
+          if (f.body.of !== this.node && this.members.has(f.body.of) && !this.routesFrom.has(f.body.of)) this.routes.replace(f.body.of, f.body.add);
+        } else if (f.body.full) {
+          this.routes.replace(peer, f.body.add);
+          this.routesFrom.add(peer);
+          if (!this.routesKnown) this.routesLearned();
+        } else {
           for (const k of f.body.add) this.routes.add(peer, k);
           for (const k of f.body.del) this.routes.remove(peer, k);
         }
@@ -604,7 +620,14 @@ export class Cluster {
       case F.Forward:
         this.stats.forwardedIn++;
         this.broker.dispatchLocal(f.msg, new Set(f.groups));
+        if (this.moved.size) this.forwardMoved(f.msg);
         return;
+      case F.Moved: {
+        const s = this.broker.sessions.get(f.body.clientId);
+        if (s) s.deliver({ msg: f.body.msg, qos: f.body.dq, retain: false });
+        else this.broker.countDrop(f.body.clientId, f.body.msg, 'no-session');
+        return;
+      }
       case F.Retain:
         return this.mergeRetained(f.msg, f.deleted, f.notForwarded);
       case F.Members:
@@ -661,6 +684,35 @@ export class Cluster {
    * receivers known here (local deliveries + remote nodes).
    */
   route(msg: Message): number {
+    const targets = this.targetsOf(msg);
+    const now = this.now();
+    if (msg.retain) this.replicateRetained(msg, targets, now);
+    // Started as a cluster member and not synced with any peer yet: the route table is not
+    // known, so "no remote subscriber" proves nothing. The acknowledgement waits for the sync.
+    if (!this.routesKnown && this.tracking && msg.qos > 0) {
+      this.tracking.pending++;
+      this.parked.push({ msg, tracker: this.tracking });
+    }
+    if (!targets) return 0;
+    let n = 0;
+    let plain: Buffer | null = null;
+    for (const [node, groups] of targets) {
+      if (node === this.node) {
+        n += this.broker.dispatchLocal(msg, new Set(groups));
+        continue;
+      }
+      const m = this.members.get(node);
+      if (!m || m.state === 'left' || m.state === 'stopped') continue;
+      const frame = groups.length ? encodeMessage(F.Forward, msg, now, groups) : (plain ??= encodeMessage(F.Forward, msg, now));
+      this.sendReliable(m, frame, msg);
+      this.stats.forwardedOut++;
+      n++;
+    }
+    return n;
+  }
+
+  /** Nodes with a matching route, each with the share groups it serves the message to. */
+  private targetsOf(msg: Message): Map<string, string[]> | null {
     const entries = this.routes.match(msg.topic);
     let targets: Map<string, string[]> | null = null;
     for (const e of entries) {
@@ -679,24 +731,43 @@ export class Cluster {
         }
       }
     }
+    return targets;
+  }
+
+  /** Whether this node has learned the cluster's routes since it started (or joined). */
+  private routesKnown: boolean;
+  /** Nodes whose full route table came from themselves since we started. */
+  private routesFrom = new Set<string>();
+  /** QoS 1/2 publishes accepted before that, their acknowledgements held. */
+  private parked: { msg: Message; tracker: Tracker }[] = [];
+
+  /**
+   * The first full route table from a peer: publishes parked before it go to
+   * the remote subscribers it names (local ones had them at once), and their
+   * publishers' acknowledgements follow those forwards.
+   */
+  private routesLearned(): void {
+    this.routesKnown = true;
+    const parked = this.parked;
+    this.parked = [];
+    if (parked.length) this.emit('parked.released', { messages: parked.length });
     const now = this.now();
-    if (msg.retain) this.replicateRetained(msg, targets, now);
-    if (!targets) return 0;
-    let n = 0;
-    let plain: Buffer | null = null;
-    for (const [node, groups] of targets) {
-      if (node === this.node) {
-        n += this.broker.dispatchLocal(msg, new Set(groups));
-        continue;
+    for (const p of parked) {
+      const targets = this.targetsOf(p.msg);
+      this.tracking = p.tracker;
+      try {
+        if (targets)
+          for (const [node, groups] of targets) {
+            const m = node === this.node ? undefined : this.members.get(node);
+            if (!m || m.state === 'left' || m.state === 'stopped') continue;
+            this.sendReliable(m, groups.length ? encodeMessage(F.Forward, p.msg, now, groups) : encodeMessage(F.Forward, p.msg, now), p.msg);
+            this.stats.forwardedOut++;
+          }
+      } finally {
+        this.tracking = null;
       }
-      const m = this.members.get(node);
-      if (!m || m.state === 'left' || m.state === 'stopped') continue;
-      const frame = groups.length ? encodeMessage(F.Forward, msg, now, groups) : (plain ??= encodeMessage(F.Forward, msg, now));
-      this.sendReliable(m, frame, msg);
-      this.stats.forwardedOut++;
-      n++;
+      if (--p.tracker.pending === 0) p.tracker.done?.();
     }
-    return n;
   }
 
   /** Round robin over the nodes serving a share group, in name order (deterministic). */
@@ -781,10 +852,36 @@ export class Cluster {
       in2: s.inboundQos2.size ? [...s.inboundQos2] : undefined,
     };
     this.stats.handoffsOut++;
+    const filters: { filter: string; qos: QoS }[] = [];
+    for (const x of s.subscriptions.values()) if (!x.raw.startsWith('$share/') && !x.raw.startsWith('$queue/')) filters.push({ filter: x.raw, qos: x.qos });
+    if (filters.length) this.moved.set(s.clientId, { node, filters, until: now + MOVED_FOLLOW_MS });
     this.sendReliable(m, encodeJson(F.Handoff, body));
     this.emit('handoff.out', { clientId: s.clientId, to: node, msgs: body.msgs.length });
     this.broker.dropSession(s);
     this.replicator.ended(s.clientId);
+  }
+
+  /** Sessions handed off from here: forwards still on their way to us follow them. */
+  private moved = new Map<string, { node: string; filters: { filter: string; qos: QoS }[]; until: number }>();
+
+  /**
+   * A forward that arrived after the session it was meant for moved on (the
+   * sender routed it before it learned of the move): pass it to the new owner,
+   * whose session drops it if it already has it (message ids).
+   */
+  private forwardMoved(msg: Message): void {
+    const now = this.now();
+    for (const [clientId, e] of this.moved) {
+      if (now > e.until || this.broker.sessions.has(clientId)) {
+        this.moved.delete(clientId);
+        continue;
+      }
+      let dq = -1;
+      for (const x of e.filters) if (x.qos > dq && matches(x.filter, msg.topic)) dq = Math.min(x.qos, msg.qos);
+      const m = this.members.get(e.node);
+      if (dq < 0 || !m) continue;
+      this.sendReliable(m, encodeRMsg(clientId, dq as QoS, msg, now, F.Moved), msg);
+    }
   }
 
   private onHandoff(from: string, h: HandoffBody): void {
@@ -806,6 +903,16 @@ export class Cluster {
 
   /** `cluster join`: contact a node of an existing cluster (manual discovery). */
   join(node: string, address: string): void {
+    if (this.selfState !== 'running' || ![...this.members.values()].some((x) => x.state === 'running')) {
+      // Not part of a running cluster: discard what this node holds of cluster data (other
+      // nodes' routes, session replicas, retained messages) and take the cluster's instead.
+      for (const n of this.routes.nodes()) if (n !== this.node) this.routes.purge(n);
+      this.replicator.replicas.clear();
+      this.broker.retained.clear();
+      this.routesKnown = false;
+      this.selfState = 'running';
+      this.emit('join.wiped', {});
+    }
     const m = this.addMember(node, address);
     if (m.state === 'left' || m.state === 'stopped') m.state = 'unreachable';
     this.dial(m);
@@ -855,6 +962,18 @@ export class Cluster {
     const out: { node: string; state: NodeState; address: string }[] = [{ node: this.node, state: this.selfState, address: this.config.address }];
     for (const m of this.members.values()) out.push({ node: m.node, state: m.state, address: m.address });
     return out.sort((a, b) => (a.node < b.node ? -1 : 1));
+  }
+
+  /**
+   * Reliable frames (replication, forwards, handoffs) running peers have not
+   * confirmed yet; batched replication acknowledgements are sent first. A
+   * graceful stop waits for 0 so the peers hold every session's latest state.
+   */
+  unconfirmedFrames(): number {
+    this.replicator.flush();
+    let n = 0;
+    for (const m of this.members.values()) if (m.state === 'running') n += m.unacked.length;
+    return n;
   }
 
   stop(): void {

@@ -5,7 +5,8 @@
 
 import type { Message, QoS } from '../message.ts';
 
-export const PROTOCOL_VERSION = 1;
+// 2: RMsg is a binary message record (was JSON with a base64 payload).
+export const PROTOCOL_VERSION = 2;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
 export const enum F {
@@ -33,6 +34,8 @@ export const enum F {
   OrphanReply = 18,
   /** The will of a client connected on the sender (absent: cleared), for survivors to publish if the sender dies. */
   RWill = 19,
+  /** A message that reached a session's old node after the session moved on: for the new owner, by client id. Binary like RMsg. */
+  Moved = 20,
 }
 
 export interface RWillBody {
@@ -71,7 +74,9 @@ export interface RStateBody {
 }
 export interface RMsgBody {
   clientId: string;
-  msg: WireMessage;
+  msg: Message;
+  /** QoS of the delivery (the subscription's, at most the message's). */
+  dq: QoS;
 }
 export interface RDoneBody {
   clientId: string;
@@ -106,6 +111,8 @@ export interface RoutesBody {
   full: boolean;
   add: string[];
   del: string[];
+  /** A full table of another node's routes, as the sender knows them (lets a restarted node learn the whole table from one peer). */
+  of?: string;
 }
 export interface MemberInfo {
   node: string;
@@ -166,6 +173,7 @@ export type Frame =
   | { type: F.Seq; seq: number; inner: Frame }
   | { type: F.RState; body: RStateBody }
   | { type: F.RMsg; body: RMsgBody }
+  | { type: F.Moved; body: RMsgBody }
   | { type: F.RDone; body: RDoneBody }
   | { type: F.REnd; body: REndBody }
   | { type: F.Orphan; body: OrphanBody }
@@ -207,6 +215,38 @@ export function encodeJson(type: F, body: unknown): Buffer {
  * group keys, payload. Used for Forward and Retain frames.
  */
 export function encodeMessage(type: F.Forward | F.Retain, msg: Message, now: number, groups: string[] = [], deleted = false, notForwarded = false): Buffer {
+  return encodeRecord(type, 0, msg, now, groups, (deleted ? 32 : 0) | (notForwarded ? 64 : 0));
+}
+
+/**
+ * RMsg: one message queued for one replicated session, `[clientId][dq]` in
+ * front of the message record. The record is built once per message and
+ * shared by every session it is replicated for.
+ */
+export function encodeRMsg(clientId: string, dq: QoS, msg: Message, now: number, type: F.RMsg | F.Moved = F.RMsg): Buffer {
+  let rec = lastRecord;
+  if (lastRecordMsg !== msg || lastRecordAt !== now) {
+    rec = encodeRecord(F.RMsg, 0, msg, now, [], 0);
+    lastRecord = rec;
+    lastRecordMsg = msg;
+    lastRecordAt = now;
+  }
+  const id = Buffer.from(clientId);
+  const recBody = rec!.length - 5;
+  const len = 1 + 2 + id.length + 1 + recBody;
+  const out = Buffer.allocUnsafe(4 + len);
+  out.writeUInt32BE(len, 0);
+  out[4] = type;
+  const o = putStr(out, 5, id);
+  out[o] = dq;
+  rec!.copy(out, o + 1, 5);
+  return out;
+}
+let lastRecord: Buffer | null = null;
+let lastRecordMsg: Message | null = null;
+let lastRecordAt = 0;
+
+function encodeRecord(type: F, _reserved: number, msg: Message, now: number, groups: string[], extraFlags: number): Buffer {
   const topic = Buffer.from(msg.topic);
   const from = Buffer.from(msg.from);
   const mid = Buffer.from(msg.mid ?? '');
@@ -221,7 +261,7 @@ export function encodeMessage(type: F.Forward | F.Retain, msg: Message, now: num
   out.writeUInt32BE(len, o);
   o += 4;
   out[o++] = type;
-  out[o++] = (msg.retain ? 1 : 0) | (msg.qos << 1) | (props ? 8 : 0) | (msg.expiresAt !== undefined ? 16 : 0) | (deleted ? 32 : 0) | (notForwarded ? 64 : 0);
+  out[o++] = (msg.retain ? 1 : 0) | (msg.qos << 1) | (props ? 8 : 0) | (msg.expiresAt !== undefined ? 16 : 0) | extraFlags;
   o = putStr(out, o, topic);
   o = putStr(out, o, from);
   o = putStr(out, o, mid);
@@ -313,7 +353,7 @@ export function decode(f: Buffer, now: number): Frame {
       if (body.length !== 12) throw new FrameError('bad heartbeat');
       return { type, body: { t: body.readDoubleBE(0), ack: body.readUInt32BE(8) } };
     case F.Routes:
-      return { type, body: json<RoutesBody>(body, (x) => typeof x.full === 'boolean' && strs(x.add) && strs(x.del)) };
+      return { type, body: json<RoutesBody>(body, (x) => typeof x.full === 'boolean' && strs(x.add) && strs(x.del) && (x.of === undefined || (str(x.of) && x.full === true))) };
     case F.Members:
       return {
         type,
@@ -326,7 +366,17 @@ export function decode(f: Buffer, now: number): Frame {
     case F.RState:
       return { type, body: json<RStateBody>(body, (x) => str(x.clientId) && num(x.at) && num(x.expiry) && Array.isArray(x.subs) && x.subs.every(subOk) && (x.in2 === undefined || pids(x.in2))) };
     case F.RMsg:
-      return { type, body: json<RMsgBody>(body, (x) => str(x.clientId) && wireOk(x.msg)) };
+    case F.Moved: {
+      if (body.length < 3) throw new FrameError('short RMsg');
+      const n = body.readUInt16BE(0);
+      if (3 + n > body.length) throw new FrameError('client id overruns frame');
+      const clientId = body.toString('utf8', 2, 2 + n);
+      const dq = body[2 + n];
+      if (dq > 2) throw new FrameError('bad QoS');
+      const rec = decodeRecord(body.subarray(3 + n), now);
+      if (rec.groups.length || rec.flags & 96) throw new FrameError('bad RMsg record');
+      return { type, body: { clientId, dq: dq as QoS, msg: rec.msg } };
+    }
     case F.RDone:
       return { type, body: json<RDoneBody>(body, (x) => str(x.clientId) && strs(x.mids)) };
     case F.REnd:
@@ -360,13 +410,24 @@ export function decode(f: Buffer, now: number): Frame {
 }
 
 function decodeMessage(type: F.Forward | F.Retain, b: Buffer, now: number): Frame {
+  const { msg, groups, flags } = decodeRecord(b, now);
+  if (type === F.Forward) return { type, msg, groups };
+  return { type, msg, deleted: (flags & 32) !== 0, notForwarded: (flags & 64) !== 0 };
+}
+
+function decodeRecord(b: Buffer, now: number): { msg: Message; groups: string[]; flags: number } {
   let o = 0;
+  if (b.length < 1 + 6 + 8 + 1 + 4) throw new FrameError('short message record');
   const flags = b[o++];
   const qos = ((flags >> 1) & 3) as QoS;
   if (qos > 2) throw new FrameError('bad QoS');
+  const need = (n: number) => {
+    if (o + n > b.length) throw new FrameError('message record overruns frame');
+  };
   const getStr = (): string => {
+    need(2);
     const n = b.readUInt16BE(o);
-    if (o + 2 + n > b.length) throw new FrameError('string overruns frame');
+    need(2 + n);
     const s = b.toString('utf8', o + 2, o + 2 + n);
     o += 2 + n;
     return s;
@@ -374,30 +435,34 @@ function decodeMessage(type: F.Forward | F.Retain, b: Buffer, now: number): Fram
   const topic = getStr();
   const from = getStr();
   const mid = getStr();
+  need(8);
   const receivedAt = b.readDoubleBE(o);
   o += 8;
   const msg: Message = { topic, from, receivedAt, qos, retain: (flags & 1) === 1, payload: Buffer.alloc(0) };
   if (mid) msg.mid = mid;
   if (flags & 16) {
+    need(4);
     msg.expiresAt = now + b.readUInt32BE(o);
     o += 4;
   }
   if (flags & 8) {
+    need(4);
     const n = b.readUInt32BE(o);
     o += 4;
-    if (o + n > b.length) throw new FrameError('properties overrun frame');
+    need(n);
     msg.props = parseProps(b.toString('utf8', o, o + n));
     o += n;
   }
   const groups: string[] = [];
+  need(1);
   const ng = b[o++];
   for (let i = 0; i < ng; i++) groups.push(getStr());
+  need(4);
   const n = b.readUInt32BE(o);
   o += 4;
   if (o + n !== b.length) throw new FrameError('payload length mismatch');
   msg.payload = Buffer.from(b.subarray(o, o + n));
-  if (type === F.Forward) return { type, msg, groups };
-  return { type, msg, deleted: (flags & 32) !== 0, notForwarded: (flags & 64) !== 0 };
+  return { msg, groups, flags };
 }
 
 function parseProps(s: string): Message['props'] {

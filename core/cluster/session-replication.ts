@@ -15,7 +15,7 @@ import type { Cluster } from './cluster.ts';
 import type { Broker } from '../broker.ts';
 import type { Session, Delivery } from '../session.ts';
 import type { Message, QoS } from '../message.ts';
-import { F, encodeJson, toWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage, type OrphanReplyBody, type RWillBody } from './peer-protocol.ts';
+import { F, encodeJson, encodeRMsg, toWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage, type OrphanReplyBody, type RWillBody } from './peer-protocol.ts';
 import type { Timer } from '../env.ts';
 
 /** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
@@ -70,7 +70,7 @@ export class SessionReplicator {
 
   accepted(s: Session, d: Delivery): void {
     if (!this.replicated(s) || d.msg.mid === undefined) return;
-    this.c.broadcastReliable(encodeJson(F.RMsg, { clientId: s.clientId, msg: toWire(d.msg, this.b.env.clock.now(), d.qos) } satisfies RMsgBody));
+    this.c.broadcastReliable(encodeRMsg(s.clientId, d.qos, d.msg, this.b.env.clock.now()));
   }
 
   /**
@@ -91,6 +91,11 @@ export class SessionReplicator {
   private doneCount = 0;
   private doneTimer: Timer | null = null;
 
+  /** Sends the batched acknowledgements now (graceful stop). */
+  flush(): void {
+    if (this.doneBatch.size) this.flushDone();
+  }
+
   private flushDone = (): void => {
     this.doneTimer?.cancel();
     this.doneTimer = null;
@@ -109,7 +114,7 @@ export class SessionReplicator {
     if (!this.replicated(s)) return [];
     const now = this.b.env.clock.now();
     const out = [encodeJson(F.RState, this.stateOf(s))];
-    for (const d of s.pending()) if (d.msg.mid !== undefined) out.push(encodeJson(F.RMsg, { clientId: s.clientId, msg: toWire(d.msg, now, d.qos) }));
+    for (const d of s.pending()) if (d.msg.mid !== undefined) out.push(encodeRMsg(s.clientId, d.qos, d.msg, now));
     return out;
   }
 
@@ -132,9 +137,9 @@ export class SessionReplicator {
   onMsg(from: string, m: RMsgBody): void {
     const r = this.replicas.get(m.clientId);
     if (!r || r.owner !== from) return;
-    const msg = fromWire(m.msg, this.b.env.clock.now());
+    const msg = m.msg;
     if (msg.mid === undefined) return;
-    r.msgs.set(msg.mid, { msg, qos: (m.msg.dq ?? m.msg.qos) as QoS });
+    r.msgs.set(msg.mid, { msg, qos: m.dq });
   }
 
   onDone(from: string, d: RDoneBody): void {

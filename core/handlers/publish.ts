@@ -90,7 +90,10 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     broker.publish(msg);
     return;
   }
-  if (qos === 2) session.inboundQos2.add(pid);
+  if (qos === 2) {
+    session.inboundQos2.add(pid);
+    broker.store?.saveSession(session);
+  }
   // Clustered with ack mode 'replicated', the acknowledgement waits until peers confirm the message and,
   // for QoS 2, that they know this packet id is taken (so a resend after a failover is not routed twice).
   const cluster = broker.cluster;
@@ -101,19 +104,34 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
       })
     : { result: broker.publish(msg), tracker: null };
   const rc = conn.version === 5 && receivers === 0 ? RC.NoMatchingSubscribers : 0;
-  const ack = conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, rc, tracker === null);
-  if (tracker) {
-    tracker.done = () => {
-      ack.ready = true;
-      conn.flushPubAcks();
-    };
-  }
+  // With a store, what this publish wrote (owed messages, retained, QoS 2 id) is synced before the acknowledgement.
+  const store = broker.store;
+  const onDisk = store !== null && store.commit();
+  let waits = (tracker ? 1 : 0) + (onDisk ? 1 : 0);
+  const ack = conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, rc, waits === 0);
+  if (waits === 0) return;
+  const go = (): void => {
+    if (--waits > 0) return;
+    ack.ready = true;
+    conn.flushPubAcks();
+  };
+  if (tracker) tracker.done = go;
+  if (onDisk) store.whenDurable(go);
 }
 
 export function handlePubrel(conn: Connection, pid: number): void {
   const s = conn.session!;
   if (s.inboundQos2.delete(pid)) {
     conn.broker.cluster?.replicator.stateChanged(s);
-    conn.sendAck('pubcomp', pid, 0);
+    const store = conn.broker.store;
+    store?.saveSession(s);
+    // A released id must not come back after a restart: the next message reusing it would be taken for a resend.
+    if (store !== null && store.commit()) {
+      const ack = conn.queuePubAck('pubcomp', pid, 0, false);
+      store.whenDurable(() => {
+        ack.ready = true;
+        conn.flushPubAcks();
+      });
+    } else conn.sendAck('pubcomp', pid, 0);
   } else conn.sendAck('pubcomp', pid, RC.PacketIdentifierNotFound);
 }

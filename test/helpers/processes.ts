@@ -1,0 +1,42 @@
+// Real `runtime start` processes for integration tests: spawn, read the
+// ports they print, wait for their exit; always killed in afterAll.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  out: string;
+  mqttPort: number;
+  adminPort: number;
+  exited: Promise<number | null>;
+}
+
+export function spawnRuntime(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
+  const child = spawn(process.execPath, ['bin/runtime.js', 'start', '--node', name, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p: Proc = { name, child, out: '', mqttPort: 0, adminPort: 0, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
+  const onData = (b: Buffer) => {
+    p.out += b.toString();
+    const m = /mqtt:\/\/[^\s:]+:(\d+)/.exec(p.out);
+    if (m && !p.mqttPort) p.mqttPort = Number(m[1]);
+    const a = / admin http:\/\/[^\s:]+:(\d+)/.exec(p.out);
+    if (a && !p.adminPort) p.adminPort = Number(a[1]);
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  return p;
+}
+
+export function alive(p: Proc): boolean {
+  return p.child.exitCode === null && p.child.signalCode === null;
+}
+
+export async function getJson(port: number, p: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`http://127.0.0.1:${port}${p}`, { signal: AbortSignal.timeout(5000) });
+  const text = await res.text();
+  return { status: res.status, body: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
+}
