@@ -22,7 +22,57 @@ export interface AdminOptions {
   /** Whether the broker accepts clients now (a listener is up and it is not stopping). */
   accepting: () => boolean;
   log?: Logger;
+  /** Node events for GET /api/events (server.ts feeds cluster events in). */
+  events?: AdminEvents;
   store?: DiskStore;
+}
+
+/** One event on the stream: what happened, where, when (wall ms). */
+export interface AdminEvent {
+  t: number;
+  type: string;
+  node: string;
+  [k: string]: string | number;
+}
+
+const EVENT_BACKLOG = 200;
+
+/**
+ * The event stream behind GET /api/events (Server-Sent Events): every
+ * event to every subscriber as `event: <type>` / `data: <json>`; a new
+ * subscriber first gets the last events (so a UI attaching late sees how
+ * the node got where it is).
+ */
+export class AdminEvents {
+  private subs = new Set<http.ServerResponse>();
+  private backlog: AdminEvent[] = [];
+
+  constructor(private clock: () => number = () => Date.now()) {}
+
+  emit(type: string, node: string, detail: Record<string, string | number> = {}): void {
+    const ev: AdminEvent = { ...detail, t: this.clock(), type, node };
+    this.backlog.push(ev);
+    if (this.backlog.length > EVENT_BACKLOG) this.backlog.shift();
+    const frame = sse(ev);
+    for (const r of this.subs) r.write(frame);
+  }
+
+  subscribe(res: http.ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(`retry: 2000\n\n`);
+    for (const ev of this.backlog) res.write(sse(ev));
+    this.subs.add(res);
+    // A comment now and then keeps proxies from closing an idle stream.
+    const ping = setInterval(() => res.write(`: ping\n\n`), 15_000);
+    res.on('close', () => {
+      clearInterval(ping);
+      this.subs.delete(res);
+    });
+  }
+}
+
+function sse(ev: AdminEvent): string {
+  return `event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`;
 }
 
 /** A response that is not JSON. */
@@ -248,6 +298,12 @@ export async function startAdmin(o: AdminOptions): Promise<AdminServer> {
     if (!authorized(req, o.token)) {
       req.resume();
       return send(401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer realm="mqttlab"' });
+    }
+    const path = new URL(req.url ?? '/', 'http://admin').pathname.replace(/\/+$/, '');
+    if (path === '/api/events') {
+      if (req.method !== 'GET') return send(405, { error: `method ${req.method} not allowed on ${path}` });
+      if (!o.events) return send(404, { error: 'no event stream on this node' });
+      return o.events.subscribe(res);
     }
     handle(o, req).then(
       (r) => send(r.status, r.body),

@@ -15,6 +15,7 @@ commands:
   start     run a broker
   ctl       operate a running broker through its admin API (see "runtime ctl --help")
   passwd    add or change a user in a password file: runtime passwd FILE USER [--password P]
+  ui        watch a running cluster in the terminal UI through its nodes' admin APIs
   version   print the version
 
 start options:
@@ -60,7 +61,28 @@ admin API options (see README "Operate"):
   --admin-port N        admin HTTP API port; enables it (default 18083; 0 = any free port)
   --admin-host ADDR     its bind address (default 127.0.0.1; any other needs a token)
   --admin-token T       bearer token required by the admin API (or env MQTTLAB_ADMIN_TOKEN)
+
+ui options:
+  --admin URL           admin API of a node (repeatable: one per node; default http://127.0.0.1:18083,
+                        or env MQTTLAB_ADMIN_URL); nodes not given appear as their peers see them
+  --token T             bearer token (or env MQTTLAB_ADMIN_TOKEN)
 `;
+
+async function ui(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, strict: true, options: { admin: { type: 'string', multiple: true }, token: { type: 'string' } } });
+  const urls = values.admin?.length ? values.admin : [process.env.MQTTLAB_ADMIN_URL || 'http://127.0.0.1:18083'];
+  for (const u of urls) {
+    let ok = false;
+    try {
+      ok = /^https?:$/.test(new URL(u).protocol);
+    } catch {
+      // reported below
+    }
+    if (!ok) throw new ConfigError([`--admin: not an http(s) URL: ${JSON.stringify(u)}`]);
+  }
+  const { watchLive } = await import('../ui/watch-live.tsx');
+  return watchLive(urls, values.token ?? process.env.MQTTLAB_ADMIN_TOKEN ?? '');
+}
 
 function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -249,6 +271,8 @@ export async function main(argv: string[]): Promise<number> {
         return await ctl(rest);
       case 'passwd':
         return await passwd(rest);
+      case 'ui':
+        return await ui(rest);
       case 'version':
         console.log(VERSION);
         return 0;

@@ -15,7 +15,7 @@ import type { Logger } from '../core/env.ts';
 import { realEnv, consoleLogger, nodeCrypto } from './host.ts';
 import { listenTcp, listenWs } from './listeners.ts';
 import { listenPeers, TcpPeerDialer, type PeerListener } from './peer-transport.ts';
-import { startAdmin, type AdminServer } from './admin.ts';
+import { startAdmin, AdminEvents, type AdminServer } from './admin.ts';
 import { anonymousAllowed, brokerPart, parseSeed, runtimeConfig, type RuntimeConfig } from './config.ts';
 import { DiskStore } from './disk-store.ts';
 import { DnsDiscovery } from '../core/cluster/discovery.ts';
@@ -107,6 +107,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
   let peers: PeerListener | undefined;
   let cluster: Cluster | undefined;
   let admin: AdminServer | undefined;
+  const events = new AdminEvents();
   let stopping = false;
   try {
     if (l.tcp.enabled) tcp = await listenTcp(broker, { ...l.tcp, maxWriteBuffer: config.maxWriteBuffer });
@@ -135,6 +136,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
       });
       const node = config.node;
       cluster.onEvent = (type, detail) => {
+        events.emit(`cluster.${type}`, node, detail);
         const kv = Object.entries(detail)
           .map(([k, v]) => `${k}=${v}`)
           .join(' ');
@@ -157,6 +159,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
         port: ac.port,
         token: ac.token,
         log,
+        events,
         accepting: () => !stopping && [tcp, ws, tlsServer, wss].some((s) => s?.listening === true),
         store,
       });
@@ -171,6 +174,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     await admin?.close();
     throw e;
   }
+  events.emit('node.start', config.node);
   const addr = (s?: net.Server | http.Server) => {
     const a = s?.address();
     return a && typeof a === 'object' ? a.port : undefined;

@@ -1,12 +1,15 @@
 // `sim` command line: run scenarios in the deterministic simulator.
 
 import { parseArgs } from 'node:util';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runScenario, checkDeterminism, type Scenario, type RunResult } from './scenario.ts';
 import { firstDivergence } from './history.ts';
 import { formatPhases } from './checkers.ts';
+import { TraceSampler, readTrace, writeTrace } from './trace.ts';
+import { allObservers, type SimObserver } from './observe.ts';
+import type { World } from './world.ts';
 
 const USAGE = `usage: sim <command> [options]
 
@@ -19,7 +22,7 @@ commands:
 run options:
   --seed N                 root seed (default 1)
   --seeds A..B             sweep seeds A to B; prints one line per failing seed and a total
-  --trace FILE             write the history as JSON lines
+  --trace FILE             write the history as JSON lines (with world samples for replay --ui)
   --check-determinism      run the seed twice and report the first diverging event
   --json                   print the summary as JSON
   --param NAME=VALUE       set a scenario knob (repeatable), e.g. --param quietDays=10
@@ -30,6 +33,13 @@ run options:
   --max-quiet-ms N         live: the longest wall time one sleep takes (default: the scenario's, else 5000)
   --keep-dir DIR           live: keep node configs and logs and the generated HAProxy/nginx configs in DIR
   --data-dirs              live: start each node with --data-dir DIR/<node>-data, kept across its restarts
+  --ui                     watch the run in the terminal UI (keys: space pause, s step, +/- speed,
+                           m max, n next fault, q quit); plain output when stdout is not a terminal
+  --speed X                starting speed under --ui: x1, x10 (default) ... x1000000, or max
+  --paused                 start the --ui run paused
+
+replay options:
+  --ui                     scrub through the trace in the terminal UI instead of re-running it
 `;
 
 async function load(file: string): Promise<Scenario> {
@@ -47,19 +57,26 @@ function fmtMs(ms: number): string {
   return `${(ms / 86_400_000).toFixed(1)} days`;
 }
 
-function printSummary(r: RunResult, file: string, params?: Record<string, number>): void {
-  console.log(`scenario   ${r.scenario}  (seed ${r.seed})`);
-  console.log(`simulated  ${fmtMs(r.simulatedMs)} in ${fmtMs(r.wallMs)} wall, ${r.events} events (${Math.round(r.events / (r.wallMs / 1000))}/s)`);
-  for (const [k, v] of Object.entries(r.report)) console.log(`${k.padEnd(10)} ${v}`);
-  if (r.phases) console.log(`phases\n${formatPhases(r.phases)}`);
-  console.log(`history    ${r.historyLines} lines, hash ${r.hash}`);
-  if (r.violations.length === 0) console.log('verdict    PASS');
+/** The run's summary as printed; the UI shows it without the phase table (its flow view has that). */
+function summaryLines(r: RunResult, file: string, params?: Record<string, number>, withPhases = true): string[] {
+  const out: string[] = [];
+  out.push(`scenario   ${r.scenario}  (seed ${r.seed})`);
+  out.push(`simulated  ${fmtMs(r.simulatedMs)} in ${fmtMs(r.wallMs)} wall, ${r.events} events (${Math.round(r.events / (r.wallMs / 1000))}/s)`);
+  for (const [k, v] of Object.entries(r.report)) out.push(`${k.padEnd(10)} ${v}`);
+  if (r.phases && withPhases) out.push(`phases\n${formatPhases(r.phases)}`);
+  out.push(`history    ${r.historyLines} lines, hash ${r.hash}`);
+  if (r.violations.length === 0) out.push('verdict    PASS');
   else {
-    console.log(`verdict    FAIL: ${r.violations.length} violation(s)`);
-    for (const v of r.violations) console.log(`  ${v.property}: ${v.detail}`);
+    out.push(`verdict    FAIL: ${r.violations.length} violation(s)`);
+    for (const v of r.violations) out.push(`  ${v.property}: ${v.detail}`);
     const ps = Object.entries(params ?? {}).map(([k, v]) => ` --param ${k}=${v}`).join('');
-    console.log(`replay     npx sim run ${file} --seed ${r.seed}${ps}`);
+    out.push(`replay     npx sim run ${file} --seed ${r.seed}${ps}`);
   }
+  return out;
+}
+
+function printSummary(r: RunResult, file: string, params?: Record<string, number>): void {
+  console.log(summaryLines(r, file, params).join('\n'));
 }
 
 function printLiveSummary(r: import('./live/runner.ts').LiveRunResult, keepDir?: string): void {
@@ -96,10 +113,15 @@ async function run(argv: string[]): Promise<number> {
       'max-quiet-ms': { type: 'string' },
       'keep-dir': { type: 'string' },
       'data-dirs': { type: 'boolean' },
+      ui: { type: 'boolean' },
+      speed: { type: 'string' },
+      paused: { type: 'boolean' },
     },
   });
   const file = positionals[0];
   if (!file) throw new UsageError('run needs a scenario file');
+  const ui = !!values.ui && !!process.stdout.isTTY && !!process.stdin.isTTY && !values.json;
+  if (values.ui && (values.seeds || values['check-determinism'])) throw new UsageError('--ui watches one run: not with --seeds or --check-determinism');
   const s = await load(file);
   const params: Record<string, number> = {};
   for (const p of values.param ?? []) {
@@ -165,11 +187,40 @@ async function run(argv: string[]): Promise<number> {
     else console.log(`NOT deterministic: first divergence at history line ${d.index}\n  run 1: ${d.a}\n  run 2: ${d.b}`);
     return d.identical ? 0 : 1;
   }
-  const r = await runScenario(s, values.seed!, { keepLines: !!values.trace, params });
+  let sampler: TraceSampler | null = null;
+  const observers: ((w: World) => SimObserver)[] = [];
+  if (values.trace) observers.push((w) => (sampler = new TraceSampler(w)));
+  let r: RunResult;
+  if (ui) {
+    const { watchScenario } = await import('../ui/watch-sim.tsx');
+    const { parseSpeed } = await import('../ui/sim-driver.ts');
+    const speed = values.speed === undefined ? undefined : parseSpeed(values.speed);
+    const watched = await watchScenario(s, values.seed!, {
+      params,
+      keepLines: !!values.trace,
+      speed,
+      paused: !!values.paused,
+      observers,
+      // Verdict first: on a small terminal the end of the summary may not fit.
+      summary: (res) => {
+        const l = summaryLines(res, file, params, false);
+        const v = l.findIndex((x) => x.startsWith('verdict'));
+        return [...l.slice(v), ...l.slice(0, v)];
+      },
+    });
+    if (!watched) return 130; // quit before the end
+    r = watched;
+  } else {
+    r = await runScenario(s, values.seed!, { keepLines: !!values.trace, params, observe: observers.length ? (w) => allObservers(...observers.map((o) => o(w))) : undefined });
+  }
   if (values.trace) {
-    const header = JSON.stringify({ type: 'trace', scenario: file, name: r.scenario, seed: r.seed, params });
-    const footer = JSON.stringify({ type: 'end', hash: r.hash, lines: r.historyLines });
-    writeFileSync(values.trace, [header, ...r.lines!, footer].join('\n') + '\n');
+    const sp = sampler as TraceSampler | null;
+    sp?.final();
+    writeTrace(values.trace, { type: 'trace', scenario: file, name: r.scenario, seed: r.seed, params }, r, sp?.samples ?? []);
+  }
+  if (ui) {
+    if (values.trace) console.log(`trace      ${values.trace}`);
+    return r.violations.length ? 1 : 0;
   }
   if (values.json) console.log(JSON.stringify({ ...r, lines: undefined }, null, 2));
   else printSummary(r, file, params);
@@ -193,22 +244,28 @@ async function exploreCmd(argv: string[]): Promise<number> {
 }
 
 async function replay(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {} });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ui: { type: 'boolean' } } });
   const file = positionals[0];
   if (!file) throw new UsageError('replay needs a trace file');
-  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-  const header = JSON.parse(lines[0]);
-  const footer = JSON.parse(lines[lines.length - 1]);
-  if (header.type !== 'trace' || footer.type !== 'end') throw new Error(`${file}: not a sim trace`);
+  const trace = readTrace(file);
+  const { header, footer } = trace;
+  if (values.ui && process.stdout.isTTY && process.stdin.isTTY) {
+    const { watchTrace } = await import('../ui/watch-trace.tsx');
+    await watchTrace(trace);
+    return 0;
+  }
   const s = await load(header.scenario);
   const r = await runScenario(s, header.seed, { keepLines: true, params: header.params });
-  const recorded = lines.slice(1, -1);
+  const recorded = trace.history;
   const i = firstDivergence(recorded, r.lines!);
   if (i < 0 && r.hash === footer.hash) {
     console.log(`replay matches: ${recorded.length} events, hash ${r.hash}`);
     return 0;
   }
-  console.log(`replay DIVERGES at line ${i + 2} of ${file}\n  recorded: ${recorded[i]}\n  replayed: ${r.lines![i]}`);
+  // The file line: the header, then history lines with sample lines between them.
+  let line = 1;
+  for (let seen = 0; line <= trace.body.length; line++) if (!trace.body[line - 1].startsWith('{"sample"') && seen++ === i) break;
+  console.log(`replay DIVERGES at line ${line + 1} of ${file}\n  recorded: ${recorded[i]}\n  replayed: ${r.lines![i]}`);
   return 1;
 }
 

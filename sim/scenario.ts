@@ -5,6 +5,7 @@
 import { World, type WorldOptions } from './world.ts';
 import { firstDivergence } from './history.ts';
 import type { PhaseStats } from './checkers.ts';
+import type { SimObserver } from './observe.ts';
 
 export interface ScenarioContext {
   /** The per-phase table (published, delivered, lost, duplicated, max delay); `--json` carries the rows. */
@@ -58,7 +59,13 @@ export interface RunResult {
 export async function runScenario(
   s: Scenario,
   seed: string | number,
-  opts: { keepLines?: boolean; wallClock?: () => number; params?: Record<string, number> } = {},
+  opts: {
+    keepLines?: boolean;
+    wallClock?: () => number;
+    params?: Record<string, number>;
+    /** Watches the run (UI, trace samples); it only reads, so the history is the same. */
+    observe?: (world: World) => SimObserver;
+  } = {},
 ): Promise<RunResult> {
   const clock = opts.wallClock ?? (() => performance.now());
   const t0 = clock();
@@ -75,6 +82,7 @@ export async function runScenario(
       world.record({ type: 'violation', property, detail });
     },
   };
+  if (opts.observe) world.observer = opts.observe(world);
   await world.run((w) => s.run(w, ctx));
   return {
     scenario: s.name,

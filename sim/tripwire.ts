@@ -75,6 +75,22 @@ export function armTripwires(): () => void {
   return disarm;
 }
 
+/**
+ * Lifts every armed tripwire until the returned function is called, which
+ * arms them again at the same depth. For observers that yield to the event
+ * loop in the middle of a run (nothing in the world runs meanwhile).
+ */
+export function suspendTripwires(): () => void {
+  const d = depth;
+  if (d === 0) return () => {};
+  depth = 1;
+  disarm();
+  return () => {
+    armTripwires();
+    depth = d;
+  };
+}
+
 function disarm(): void {
   if (--depth > 0) return;
   restore?.();

@@ -14,7 +14,8 @@ import { History, type HistoryEvent, type HistoryOptions } from './history.ts';
 import { SimHost } from './host.ts';
 import { Network, type StreamEndpoint, type SimSocket } from './network.ts';
 import { Rng, type Latency } from './rng.ts';
-import { armTripwires } from './tripwire.ts';
+import { armTripwires, suspendTripwires } from './tripwire.ts';
+import type { SimObserver, Slice } from './observe.ts';
 import { SimClient, payloadId, type ClientOptions } from './client.ts';
 import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
 
@@ -72,6 +73,8 @@ export class World {
   readonly balancers = new Map<string, LoadBalancer>();
   private hosts = new Map<string, SimHost>();
   eventsProcessed = 0;
+  /** Sees every recorded event and may pace sleep/until (sim/observe.ts); null: the plain synchronous run. */
+  observer: SimObserver | null = null;
 
   constructor(opts: WorldOptions) {
     this.seed = String(opts.seed);
@@ -102,6 +105,7 @@ export class World {
 
   record(ev: HistoryEvent): void {
     this.history.record(this.now, ev);
+    this.observer?.event?.(this.now, ev);
   }
 
   /** Schedules `fn` on `host` at virtual time `t` (dropped if the host crashes first). */
@@ -335,6 +339,7 @@ export class World {
   }
 
   sleep(ms: number): Promise<void> {
+    if (this.observer?.pace) return this.pacedUntil(null, this.now + ms).then(() => undefined);
     try {
       this.runUntil(this.now + ms);
       return Promise.resolve();
@@ -346,6 +351,7 @@ export class World {
   /** Runs until `pred()` holds (checked after every event) or `timeoutMs` passes. */
   until(pred: () => boolean, opts: { timeoutMs: number; label?: string }): Promise<boolean> {
     const end = this.now + opts.timeoutMs;
+    if (this.observer?.pace) return this.pacedUntil(pred, end);
     const disarm = armTripwires();
     try {
       for (;;) {
@@ -357,6 +363,37 @@ export class World {
       return Promise.resolve(pred());
     } catch (e) {
       return Promise.reject(e);
+    } finally {
+      disarm();
+    }
+  }
+
+  /**
+   * sleep/until under a pacing observer: the same sequence of pred() checks
+   * and steps as the synchronous versions, with the observer awaited between
+   * slices. The clock is only moved by events and, at the end, to `end`, as
+   * there, so the history is the same.
+   */
+  private async pacedUntil(pred: (() => boolean) | null, end: number): Promise<boolean> {
+    const disarm = armTripwires();
+    let slice: Slice = { maxEvents: 0, untilMs: -Infinity };
+    try {
+      for (;;) {
+        if (pred?.()) return true;
+        if (this.queue.peekTime() > end) break;
+        while (slice.maxEvents <= 0 || this.queue.peekTime() > slice.untilMs) {
+          const resume = suspendTripwires();
+          try {
+            slice = await this.observer!.pace!(this, end);
+          } finally {
+            resume();
+          }
+        }
+        this.step();
+        slice.maxEvents--;
+      }
+      if (end > this.now) this.now = end;
+      return pred ? pred() : true;
     } finally {
       disarm();
     }
