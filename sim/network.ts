@@ -46,6 +46,8 @@ export class SimSocket implements ByteSink, EventHandler {
   private early: Segment[] | null = null;
   /** Cached link state for this direction (latency stream). */
   link: LinkState | undefined = undefined;
+  /** Second hop of a connection through a balancer (via → peer). */
+  link2: LinkState | undefined = undefined;
 
   constructor(
     readonly net: Network,
@@ -270,7 +272,13 @@ export class Network {
 
   /** One-way latency for a socket's direction, with its link looked up once. */
   socketLatency(s: SimSocket): number {
-    if (s.via) return this.latency(s.host.name, s.peer.host.name, s.via);
+    if (s.via) {
+      // Two hops through the balancer: both links looked up once per socket, sampled in the same order as latency().
+      const a = (s.link ??= this.link(s.host.name, s.via));
+      const b = (s.link2 ??= this.link(s.via, s.peer.host.name));
+      const la = sampleLatency(a.latency ?? this.opts.latency, a.rng);
+      return la + sampleLatency(b.latency ?? this.opts.latency, b.rng);
+    }
     const l = (s.link ??= this.link(s.host.name, s.peer.host.name));
     return sampleLatency(l.latency ?? this.opts.latency, l.rng);
   }

@@ -316,7 +316,9 @@ export class FrameReader {
       const len = b.readUInt32BE(o);
       if (len < 1 || len > MAX_FRAME) throw new FrameError(`bad frame length ${len}`);
       if (b.length - o - 4 < len) break;
-      out.push(decode(b.subarray(o + 4, o + 4 + len), now));
+      // Heartbeats are most of an idle link's frames: read them in place.
+      if (len === 13 && b[o + 4] === F.Ping) out.push({ type: F.Ping, body: { t: b.readDoubleBE(o + 5), ack: b.readUInt32BE(o + 13) } });
+      else out.push(decode(b.subarray(o + 4, o + 4 + len), now));
       o += 4 + len;
     }
     this.buf = o < b.length ? Buffer.from(b.subarray(o)) : null;
