@@ -369,8 +369,18 @@ describe('cluster of three `runtime start` processes', () => {
     expect(sub.inbox.messages[0].packet.qos).toBe(1);
   });
 
-  it('after kill -9 of n1, n2 and n3 detect it and keep routing between themselves', async () => {
+  it('after kill -9 of n1, n2 and n3 detect it and keep routing between themselves; a persistent session of n1 resumes on n2 with its queued QoS 1 messages', async () => {
     const [p1, p2, p3] = procs;
+    // A persistent subscriber on n1 goes offline; QoS 1 messages published on n3 queue in its session on n1.
+    const id = uniqueId('dev');
+    const queued = `queued/${uniqueId()}`;
+    const first = await rt.client(srv(p1), { protocolVersion: 5, clientId: id, clean: false, properties: { sessionExpiryInterval: 3600 } });
+    await first.subscribeAsync(queued, { qos: 1 });
+    await sleep(300); // the route reaches n3
+    await first.endAsync();
+    const early = await rt.client(srv(p3), { protocolVersion: 5 });
+    // ackMode replicated: each PUBACK means the message is safe against the loss of one node.
+    for (let i = 0; i < 10; i++) await early.publishAsync(queued, `m${i}`, { qos: 1 });
     p1.child.kill('SIGKILL');
     await p1.exited;
     for (const p of [p2, p3]) await waitUntil(() => p.out.includes(`[${p.name}] cluster peer.down peer=n1`), 5000, `${p.name} to notice n1 is down (output: ${p.out})`);
@@ -383,6 +393,10 @@ describe('cluster of three `runtime start` processes', () => {
       await sleep(100);
     }
     expect(sub.inbox.length).toBeGreaterThan(0);
+    const resumed = await rt.client(srv(p2), { protocolVersion: 5, clientId: id, clean: false, properties: { sessionExpiryInterval: 3600 } });
+    expect(resumed.connack!.sessionPresent).toBe(true);
+    const got = await resumed.inbox.waitFor(10, 10_000);
+    expect(got.map((m) => m.payload.toString())).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
     expect(p2.child.exitCode).toBeNull();
     expect(p3.child.exitCode).toBeNull();
   });
