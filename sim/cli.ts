@@ -238,7 +238,7 @@ async function exploreCmd(argv: string[]): Promise<number> {
   console.log(`explore: violation after ${r.runs} schedule(s); shrunk to:\n${JSON.stringify(r.schedule)}\n${r.why}`);
   if (r.schedule) {
     writeFileSync(values.out!, toScenario(r.schedule, r.why ?? ''));
-    console.log(`written as a scenario: ${values.out} (move it into scenarios/ and run it with npx sim run)`);
+    console.log(`written as a scenario: ${values.out} (move it into scenarios/, then: npx sim run scenarios/${values.out!.split('/').pop()} --seed ${r.schedule.seed})`);
   }
   return 1;
 }
