@@ -13,6 +13,7 @@ import { checkPacket } from './packet-check.ts';
 import { mayHaveBadUtf8, stringsValid } from './raw-strings.ts';
 import { RC } from './reason-codes.ts';
 import { remainingExpiry } from './message.ts';
+import { decodePublish311, encodePublish311 } from './publish-codec.ts';
 import { handleConnect } from './handlers/connect.ts';
 import { handlePublish, handlePubrel } from './handlers/publish.ts';
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.ts';
@@ -86,13 +87,17 @@ export class Connection {
         return (this.state as ConnState) !== 'closed';
       }
     }
-    this.pending = null;
-    this.parseError = null;
-    this.parser.parse(frame);
-    const p = this.pending as Packet | null;
-    if (this.parseError !== null || p === null) {
-      this.malformed(frame, this.parseError ?? 'unparseable packet');
-      return false;
+    // PUBLISH of 3.1.1 clients, the bulk of the traffic, skips the general parser (and its per-byte debug calls).
+    let p: Packet | null = this.state === 'connected' && this.version < 5 ? decodePublish311(frame) : null;
+    if (p === null) {
+      this.pending = null;
+      this.parseError = null;
+      this.parser.parse(frame);
+      p = this.pending as Packet | null;
+      if (this.parseError !== null || p === null) {
+        this.malformed(frame, this.parseError ?? 'unparseable packet');
+        return false;
+      }
     }
     this.broker.stats.packetsIn++;
     const problem = checkPacket(p) ?? (mayHaveBadUtf8(p) && !stringsValid(frame, p, p.cmd === 'connect' ? (p.protocolVersion ?? 4) : this.version) ? { rc: RC.MalformedPacket, reason: 'ill-formed UTF-8 string' } : null);
@@ -319,9 +324,13 @@ export class Connection {
     const cache = (msg.encoded ??= []);
     let t = cache[key];
     if (t === undefined) {
-      const pkt: IPublishPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: d.qos, retain: d.retain, dup, messageId: d.qos ? 1 : undefined };
-      if (this.version === 5) pkt.properties = msg.props ? { ...msg.props } : {};
-      const buf = mqttPacket.generate(pkt, { protocolVersion: this.version });
+      let buf: Buffer;
+      if (this.version < 5) buf = encodePublish311(msg.topic, msg.payload, d.qos, d.retain, dup, 1);
+      else {
+        const pkt: IPublishPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: d.qos, retain: d.retain, dup, messageId: d.qos ? 1 : undefined };
+        pkt.properties = msg.props ? { ...msg.props } : {};
+        buf = mqttPacket.generate(pkt, { protocolVersion: this.version });
+      }
       let off = 1;
       while (buf[off] & 0x80) off++;
       off += 1 + 2 + buf.readUInt16BE(off + 1);
