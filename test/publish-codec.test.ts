@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
-import type { Packet } from 'mqtt-packet';
+import type { Packet, IPublishPacket } from 'mqtt-packet';
 import { decodePublish311, encodePublish311 } from '../core/publish-codec.ts';
 
 const arb = fc.record({
@@ -39,7 +39,7 @@ describe('3.1.1 PUBLISH codec', () => {
         parser.on('packet', (p: Packet) => (ref = p));
         parser.parse(frame);
         const got = decodePublish311(frame)!;
-        const r = ref as Packet & { payload: Buffer; length: number };
+        const r = ref as unknown as IPublishPacket & { payload: Buffer; length: number };
         expect({ ...got, payload: got.payload.toString('hex') }).toEqual({ cmd: r.cmd, retain: r.retain, qos: r.qos, dup: r.dup, topic: r.topic, length: r.length, payload: r.payload.toString('hex'), ...(x.qos ? { messageId: x.pid } : {}) });
       }),
       { numRuns: 500 },
