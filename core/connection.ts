@@ -18,6 +18,8 @@ import { handleConnect } from './handlers/connect.ts';
 import { handlePublish, handlePubrel } from './handlers/publish.ts';
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.ts';
 
+const ACK_BYTE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const;
+
 export type ConnState = 'new' | 'connected' | 'closed';
 
 /** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
@@ -273,6 +275,17 @@ export class Connection {
   }
 
   sendAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void {
+    if (this.version < 5 || rc === 0) {
+      // Fixed-size acks written directly, the same bytes mqtt-packet makes (v5: reason code 0 and empty properties).
+      const v5 = this.version === 5;
+      const b = Buffer.allocUnsafe(v5 ? 6 : 4);
+      b[0] = ACK_BYTE[cmd];
+      b[1] = v5 ? 4 : 2;
+      b.writeUInt16BE(pid, 2);
+      if (v5) b[4] = b[5] = 0;
+      if (b.length <= this.clientMaxPacketSize) this.writeRaw(b);
+      return;
+    }
     this.send(this.version === 5 && rc !== 0 ? { cmd, messageId: pid, reasonCode: rc } : { cmd, messageId: pid });
   }
 
