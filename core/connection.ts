@@ -45,7 +45,10 @@ export class Connection {
   private outAliases: Map<string, number> | null = null;
   private timer: Timer | null = null;
   private framer: Framer;
-  private parser = mqttPacket.parser({ protocolVersion: 4 });
+  /** The general parser, made on demand: an idle client (CONNECT done, nothing since) holds none (~1.6 KB each). */
+  private parser: ReturnType<typeof mqttPacket.parser> | null = null;
+  /** What mqtt-packet's parser reads from its settings, as the CONNECT left them. */
+  private parserSettings: { protocolVersion: number; bridgeMode?: boolean } = { protocolVersion: 4 };
   private pending: Packet | null = null;
   private parseError: string | null = null;
 
@@ -55,8 +58,6 @@ export class Connection {
     readonly remote: string,
   ) {
     this.framer = new Framer(broker.config.limits.maxPacketSize);
-    this.parser.on('packet', (p: Packet) => (this.pending = p));
-    this.parser.on('error', (e: Error) => (this.parseError = e.message));
     this.lastRx = broker.env.clock.now();
     this.arm(broker.config.connectTimeoutMs);
   }
@@ -94,11 +95,18 @@ export class Connection {
     if (p === null) {
       this.pending = null;
       this.parseError = null;
-      this.parser.parse(frame);
+      const parser = this.parser ?? this.makeParser();
+      parser.parse(frame);
       p = this.pending as Packet | null;
       if (this.parseError !== null || p === null) {
         this.malformed(frame, this.parseError ?? 'unparseable packet');
         return false;
+      }
+      if (p.cmd === 'connect') {
+        // The parser took its settings from this CONNECT; keep them, not the parser.
+        this.parserSettings = { protocolVersion: p.protocolVersion ?? 4, bridgeMode: (p as { bridgeMode?: boolean }).bridgeMode };
+        parser.removeAllListeners();
+        this.parser = null;
       }
     }
     this.broker.stats.packetsIn++;
@@ -111,6 +119,13 @@ export class Connection {
     this.dispatch(p);
     return this.state !== 'closed';
   };
+
+  private makeParser(): ReturnType<typeof mqttPacket.parser> {
+    const parser = mqttPacket.parser({ ...this.parserSettings });
+    parser.on('packet', (p: Packet) => (this.pending = p));
+    parser.on('error', (e: Error) => (this.parseError = e.message));
+    return (this.parser = parser);
+  }
 
   private malformed(frame: Buffer, why: string): void {
     if (this.state === 'new') {
@@ -226,7 +241,8 @@ export class Connection {
     this.state = 'closed';
     this.timer?.cancel();
     this.timer = null;
-    this.parser.removeAllListeners();
+    this.parser?.removeAllListeners();
+    this.parser = null;
     this.sink.close();
     this.broker.connectionClosed(this, wasConnected, cause);
   }
