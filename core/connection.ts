@@ -13,6 +13,7 @@ import { checkPacket } from './packet-check.ts';
 import { mayHaveBadUtf8, stringsValid } from './raw-strings.ts';
 import { RC } from './reason-codes.ts';
 import { remainingExpiry } from './message.ts';
+import { decodePublish311, encodePublish311 } from './publish-codec.ts';
 import { handleConnect } from './handlers/connect.ts';
 import { handlePublish, handlePubrel } from './handlers/publish.ts';
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.ts';
@@ -25,9 +26,11 @@ export type ConnState = 'new' | 'auth' | 'connected' | 'closed';
 /** Packets a client may send behind its CONNECT while authentication runs (more closes the connection). */
 const MAX_HELD_PACKETS = 256;
 
-/** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
+const ACK_BYTE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const;
 const PINGREQ = { cmd: 'pingreq' } as Packet;
 const PINGRESP = Buffer.from([0xd0, 0x00]);
+
+/** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
 const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
 
 /** Why a connection ended: decides the will and is reported in stats. */
@@ -62,7 +65,10 @@ export class Connection {
   private outAliases: Map<string, number> | null = null;
   private timer: Timer | null = null;
   private framer: Framer;
-  private parser = mqttPacket.parser({ protocolVersion: 4 });
+  /** The general parser, made on demand: an idle client (CONNECT done, nothing since) holds none (~1.6 KB each). */
+  private parser: ReturnType<typeof mqttPacket.parser> | null = null;
+  /** What mqtt-packet's parser reads from its settings, as the CONNECT left them. */
+  private parserSettings: { protocolVersion: number; bridgeMode?: boolean } = { protocolVersion: 4 };
   private pending: Packet | null = null;
   private parseError: string | null = null;
 
@@ -72,8 +78,6 @@ export class Connection {
     readonly remote: string,
   ) {
     this.framer = new Framer(broker.config.limits.maxPacketSize);
-    this.parser.on('packet', (p: Packet) => (this.pending = p));
-    this.parser.on('error', (e: Error) => (this.parseError = e.message));
     this.lastRx = broker.env.clock.now();
     this.arm(broker.config.connectTimeoutMs);
   }
@@ -113,13 +117,24 @@ export class Connection {
       this.dispatch(PINGREQ);
       return true;
     }
-    this.pending = null;
-    this.parseError = null;
-    this.parser.parse(frame);
-    const p = this.pending as Packet | null;
-    if (this.parseError !== null || p === null) {
-      this.malformed(frame, this.parseError ?? 'unparseable packet');
-      return false;
+    // PUBLISH of 3.1.1 clients, the bulk of the traffic, skips the general parser (and its per-byte debug calls).
+    let p: Packet | null = this.state === 'connected' && this.version < 5 ? decodePublish311(frame) : null;
+    if (p === null) {
+      this.pending = null;
+      this.parseError = null;
+      const parser = this.parser ?? this.makeParser();
+      parser.parse(frame);
+      p = this.pending as Packet | null;
+      if (this.parseError !== null || p === null) {
+        this.malformed(frame, this.parseError ?? 'unparseable packet');
+        return false;
+      }
+      if (p.cmd === 'connect') {
+        // The parser took its settings from this CONNECT; keep them, not the parser.
+        this.parserSettings = { protocolVersion: p.protocolVersion ?? 4, bridgeMode: (p as { bridgeMode?: boolean }).bridgeMode };
+        parser.removeAllListeners();
+        this.parser = null;
+      }
     }
     this.broker.stats.packetsIn++;
     const problem = checkPacket(p) ?? (mayHaveBadUtf8(p) && !stringsValid(frame, p, p.cmd === 'connect' ? (p.protocolVersion ?? 4) : this.version) ? { rc: RC.MalformedPacket, reason: 'ill-formed UTF-8 string' } : null);
@@ -173,6 +188,13 @@ export class Connection {
   /** Counts one inbound PUBLISH against the client's message rate; false = over it. */
   takeMessageToken(): boolean {
     return this.msgBucket === null || this.msgBucket.take();
+  }
+
+  private makeParser(): ReturnType<typeof mqttPacket.parser> {
+    const parser = mqttPacket.parser({ ...this.parserSettings });
+    parser.on('packet', (p: Packet) => (this.pending = p));
+    parser.on('error', (e: Error) => (this.parseError = e.message));
+    return (this.parser = parser);
   }
 
   private malformed(frame: Buffer, why: string): void {
@@ -292,7 +314,8 @@ export class Connection {
     this.timer?.cancel();
     this.timer = null;
     this.held = null;
-    this.parser.removeAllListeners();
+    this.parser?.removeAllListeners();
+    this.parser = null;
     this.sink.close();
     this.broker.connectionClosed(this, wasConnected, cause);
   }
@@ -341,6 +364,17 @@ export class Connection {
   }
 
   sendAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void {
+    if (this.version < 5 || rc === 0) {
+      // Fixed-size acks written directly, the same bytes mqtt-packet makes (v5: reason code 0 and empty properties).
+      const v5 = this.version === 5;
+      const b = Buffer.allocUnsafe(v5 ? 6 : 4);
+      b[0] = ACK_BYTE[cmd];
+      b[1] = v5 ? 4 : 2;
+      b.writeUInt16BE(pid, 2);
+      if (v5) b[4] = b[5] = 0;
+      if (b.length <= this.clientMaxPacketSize) this.writeRaw(b);
+      return;
+    }
     this.send(this.version === 5 && rc !== 0 ? { cmd, messageId: pid, reasonCode: rc } : { cmd, messageId: pid });
   }
 
@@ -392,9 +426,13 @@ export class Connection {
     const cache = (msg.encoded ??= []);
     let t = cache[key];
     if (t === undefined) {
-      const pkt: IPublishPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: d.qos, retain: d.retain, dup, messageId: d.qos ? 1 : undefined };
-      if (this.version === 5) pkt.properties = msg.props ? { ...msg.props } : {};
-      const buf = mqttPacket.generate(pkt, { protocolVersion: this.version });
+      let buf: Buffer;
+      if (this.version < 5) buf = encodePublish311(msg.topic, msg.payload, d.qos, d.retain, dup, 1);
+      else {
+        const pkt: IPublishPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: d.qos, retain: d.retain, dup, messageId: d.qos ? 1 : undefined };
+        pkt.properties = msg.props ? { ...msg.props } : {};
+        buf = mqttPacket.generate(pkt, { protocolVersion: this.version });
+      }
       let off = 1;
       while (buf[off] & 0x80) off++;
       off += 1 + 2 + buf.readUInt16BE(off + 1);

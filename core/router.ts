@@ -21,6 +21,8 @@ export interface Subscription {
   subId?: number;
 }
 
+const MATCH_CACHE_MAX = 4096;
+
 interface SharedGroup {
   members: Subscription[];
   next: number;
@@ -34,7 +36,8 @@ export interface FilterEntry {
 
 export class Router {
   private trie = new TopicTrie<FilterEntry>();
-  private scratch: FilterEntry[] = [];
+  /** Topic → matching filter entries, valid until the set of filters changes (publishers reuse topics). */
+  private matchCache = new Map<string, FilterEntry[]>();
   private merged = new Map<Session, Delivery>();
   private subCount = 0;
 
@@ -60,6 +63,7 @@ export class Router {
   }
 
   add(sub: Subscription): void {
+    this.matchCache.clear();
     const e = this.trie.getOrCreate(sub.filter, () => ({ filter: sub.filter, subs: new Map(), groups: null }));
     const id = sub.session.clientId;
     if (sub.group === undefined) {
@@ -85,6 +89,7 @@ export class Router {
   }
 
   remove(sub: Subscription): void {
+    this.matchCache.clear();
     const e = this.trie.get(sub.filter);
     if (!e) return;
     const id = sub.session.clientId;
@@ -118,7 +123,12 @@ export class Router {
    * those share groups (keys `$share/{group}/{filter}`) are served here.
    */
   route(msg: Message, deliver: (s: Session, d: Delivery) => void, groups: ReadonlySet<string> | null = null): number {
-    const entries = this.trie.match(msg.topic, this.scratch);
+    let entries = this.matchCache.get(msg.topic);
+    if (entries === undefined) {
+      entries = this.trie.match(msg.topic, []);
+      if (this.matchCache.size >= MATCH_CACHE_MAX) this.matchCache.clear();
+      this.matchCache.set(msg.topic, entries);
+    }
     let n = 0;
     const merged = this.merged;
     const single = entries.length === 1;
@@ -158,7 +168,6 @@ export class Router {
       }
       merged.clear();
     }
-    entries.length = 0;
     return n;
   }
 

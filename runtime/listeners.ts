@@ -43,33 +43,35 @@ function certUser(socket: net.Socket, f: TlsServerFiles | undefined): string | u
   return typeof cn === 'string' && cn !== '' ? cn : undefined;
 }
 
-/** Socket → core byte sink: writes corked per event-loop turn; too much unread output calls `onSlow`. */
+/**
+ * Socket → core byte sink: the packets of one event-loop turn are joined
+ * into one buffer and written once (one syscall, no writev of many tiny
+ * buffers); too much unread output calls `onSlow`.
+ */
 export class SocketSink implements ByteSink {
-  private corked = false;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   constructor(private socket: net.Socket, private maxBuffer: number, private onSlow: () => void) {}
 
   write(bytes: Uint8Array): void {
-    const s = this.socket;
-    if (s.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      s.cork();
-      process.nextTick(this.uncork);
-    }
-    s.write(bytes);
-    if (s.writableLength > this.maxBuffer) this.onSlow();
+    if (this.socket.destroyed) return;
+    if (this.pending.length === 0) process.nextTick(this.flush);
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.socket.writableLength + this.pendingBytes > this.maxBuffer) this.onSlow();
   }
 
-  private uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
+  private flush = (): void => {
+    const p = this.pending;
+    if (p.length === 0) return;
+    const data = p.length === 1 ? p[0] : Buffer.concat(p, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.socket.destroyed) this.socket.write(data);
   };
 
   close(): void {
-    if (this.corked) {
-      this.corked = false;
-      this.socket.uncork();
-    }
+    this.flush();
     this.socket.end();
     // Do not wait forever for a peer that stopped reading.
     setTimeout(() => this.socket.destroy(), 5000).unref();

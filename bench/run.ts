@@ -1,0 +1,202 @@
+// Broker benchmark: our broker side by side with Mosquitto and Aedes, each
+// in its own process, driven by the same load generator (this process),
+// interleaved over several repetitions. Prints a table, writes JSON, then
+// runs the simulator benchmark (bench/sim-bench.ts).
+//   npm run bench [-- --quick] [--reps N] [--out FILE] [--only a,b] [--brokers a,b] [--no-sim] [--cpu-prof DIR]
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import os from 'node:os';
+import { MOSQUITTO, startBroker, startCluster, type BrokerKind, type RunningBroker } from './brokers.ts';
+import { FULL, QUICK, fanIn, fanOut, qos1, latency, idle, clusterFanIn, type Timing } from './scenarios.ts';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const opt = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const quick = flag('--quick');
+const timing: Timing = quick ? QUICK : FULL;
+const reps = Number(opt('--reps') ?? (quick ? 1 : 3));
+const out = resolve(opt('--out') ?? new URL('./results/latest.json', import.meta.url).pathname);
+const only = opt('--only')?.split(',');
+const cpuProfDir = opt('--cpu-prof') ? resolve(opt('--cpu-prof')!) : undefined;
+const want = (s: string) => !only || only.includes(s);
+let brokers: BrokerKind[] = (opt('--brokers')?.split(',') as BrokerKind[]) ?? ['mqttlab', 'mosquitto', 'aedes'];
+if (brokers.includes('mosquitto') && !existsSync(MOSQUITTO)) {
+  console.warn(`mosquitto not found at ${MOSQUITTO}: measuring without it (apt-get install mosquitto)`);
+  brokers = brokers.filter((b) => b !== 'mosquitto');
+}
+
+/** Each metric: unit, whether higher is better, and how to run it against one broker. */
+interface Metric {
+  key: string;
+  label: string;
+  unit: string;
+  higher: boolean;
+}
+const METRICS: Metric[] = [
+  { key: 'fanIn', label: 'fan-in QoS 0 (10 pub -> 10 sub)', unit: 'msg/s', higher: true },
+  { key: 'fanOut', label: 'fan-out QoS 0 (1 pub -> 100 sub)', unit: 'msg/s', higher: true },
+  { key: 'qos1', label: 'QoS 1 1:1 pipelined (10 pairs)', unit: 'msg/s', higher: true },
+  { key: 'latP50', label: 'latency p50 @ 1,000 msg/s', unit: 'us', higher: false },
+  { key: 'latP99', label: 'latency p99 @ 1,000 msg/s', unit: 'us', higher: false },
+  { key: 'latP999', label: 'latency p999 @ 1,000 msg/s', unit: 'us', higher: false },
+  { key: 'connectRate', label: `connect rate (${timing.idleClients} clients)`, unit: 'conn/s', higher: true },
+  { key: 'rssPerConn', label: 'RSS per idle connection', unit: 'B', higher: false },
+  { key: 'heapPerConn', label: 'JS heap per idle connection', unit: 'B', higher: false },
+  { key: 'cluster', label: '3-node cluster, pub/sub on different nodes', unit: 'msg/s', higher: true },
+];
+
+type Samples = Record<string, Partial<Record<BrokerKind, number[]>>>;
+const samples: Samples = {};
+const raw: unknown[] = [];
+const record = (key: string, b: BrokerKind, v: number | undefined) => {
+  if (v === undefined || !Number.isFinite(v)) return;
+  ((samples[key] ??= {})[b] ??= []).push(v);
+};
+
+type Scenario = 'fanin' | 'fanout' | 'qos1' | 'latency' | 'idle';
+const SCENARIOS: Scenario[] = (['fanin', 'fanout', 'qos1', 'latency', 'idle'] as Scenario[]).filter(want);
+
+async function runScenario(b: RunningBroker, sc: Scenario, r: Record<string, unknown>): Promise<void> {
+  const kind = b.kind;
+  if (sc === 'fanin') record('fanIn', kind, (r.fanIn = await fanIn(b, timing)).msgsPerSec);
+  if (sc === 'fanout') record('fanOut', kind, (r.fanOut = await fanOut(b, timing)).msgsPerSec);
+  if (sc === 'qos1') record('qos1', kind, (r.qos1 = await qos1(b, timing)).msgsPerSec);
+  if (sc === 'latency') {
+    const x = (r.latency = await latency(b, timing));
+    record('latP50', kind, x.p50us);
+    record('latP99', kind, x.p99us);
+    record('latP999', kind, x.p999us);
+  }
+  if (sc === 'idle') {
+    const x = (r.idle = await idle(b, timing));
+    record('connectRate', kind, x.connectsPerSec);
+    record('rssPerConn', kind, x.rssPerConnBytes);
+    record('heapPerConn', kind, x.heapPerConnBytes);
+  }
+}
+
+/** Runs `scenarios` on a fresh broker process of `kind`. */
+async function measure(kind: BrokerKind, rep: number, scenarios: Scenario[]): Promise<void> {
+  const b = await startBroker(kind, { cpuProfDir: kind === 'mqttlab' ? cpuProfDir : undefined });
+  const r: Record<string, unknown> = { broker: kind, rep };
+  try {
+    for (const sc of scenarios) await runScenario(b, sc, r);
+    r.brokerDropped = await b.dropped();
+    raw.push(r);
+    process.stderr.write(`  rep ${rep + 1} ${kind}: ${JSON.stringify(r)}\n`);
+  } finally {
+    await b.stop();
+  }
+}
+
+async function measureCluster(rep: number): Promise<void> {
+  const nodes: RunningBroker[] = await startCluster(3, { cpuProfDir });
+  try {
+    const x = await clusterFanIn(nodes, timing);
+    record('cluster', 'mqttlab', x.msgsPerSec);
+    const brokerDropped = await Promise.all(nodes.map((n) => n.dropped()));
+    raw.push({ broker: 'mqttlab-cluster-3', rep, cluster: x, brokerDropped });
+    process.stderr.write(`  rep ${rep + 1} mqttlab 3-node cluster: ${JSON.stringify(x)}\n`);
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const t0 = Date.now();
+const loadBefore = os.loadavg()[0];
+console.log(`broker benchmark: ${brokers.join(', ')}; ${reps} repetition(s)${quick ? ', quick' : ''}; ${os.cpus().length} CPUs, Node ${process.version}, load average ${loadBefore.toFixed(1)}`);
+for (let rep = 0; rep < reps; rep++) {
+  // Interleaved: every broker once per repetition, the order rotating.
+  const order = brokers.map((_, i) => brokers[(i + rep) % brokers.length]);
+  if (quick) for (const kind of order) await measure(kind, rep, SCENARIOS);
+  // Full: a fresh broker per scenario, so no backlog or garbage carries over from the one before.
+  else for (const sc of SCENARIOS) for (const kind of order) await measure(kind, rep, [sc]);
+  if (want('cluster') && brokers.includes('mqttlab')) await measureCluster(rep);
+}
+
+interface Row {
+  metric: string;
+  label: string;
+  unit: string;
+  higherIsBetter: boolean;
+  brokers: Partial<Record<BrokerKind, { median: number; min: number; max: number; n: number }>>;
+  /** Our median over the peer's: above 1 is better when higher is better, below 1 when lower is better. */
+  ratio: Partial<Record<BrokerKind, number>>;
+}
+const rows: Row[] = [];
+for (const m of METRICS) {
+  const s = samples[m.key];
+  if (!s) continue;
+  const row: Row = { metric: m.key, label: m.label, unit: m.unit, higherIsBetter: m.higher, brokers: {}, ratio: {} };
+  for (const b of brokers) {
+    const xs = s[b];
+    if (xs?.length) row.brokers[b] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
+  }
+  const ours = row.brokers.mqttlab?.median;
+  for (const b of brokers) {
+    const peer = row.brokers[b]?.median;
+    if (b !== 'mqttlab' && ours !== undefined && peer) row.ratio[b] = +(ours / peer).toFixed(2);
+  }
+  rows.push(row);
+}
+
+const fmt = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en') : v.toFixed(1));
+const cell = (r: Row, b: BrokerKind) => {
+  const x = r.brokers[b];
+  if (!x) return '-';
+  return x.n > 1 ? `${fmt(x.median)} (${fmt(x.min)}..${fmt(x.max)})` : fmt(x.median);
+};
+const peers = brokers.filter((b) => b !== 'mqttlab');
+const header = ['scenario', 'unit', ...brokers, ...peers.map((p) => `ours/${p}`)];
+const table = rows.map((r) => [r.label + (r.higherIsBetter ? '' : ' (lower better)'), r.unit, ...brokers.map((b) => cell(r, b)), ...peers.map((p) => (r.ratio[p] !== undefined ? `${r.ratio[p]}x` : '-'))]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+const line = (cols: string[]) => '| ' + cols.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+console.log('');
+console.log(line(header));
+console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+for (const r of table) console.log(line(r));
+console.log(`\nmedian (min..max) of ${reps} repetition(s); ratios are medians, ours / peer. ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
+
+let sim: unknown = null;
+if (!flag('--no-sim')) {
+  console.log('\nsimulator benchmark (bench/sim-bench.ts):');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./sim-bench.ts', import.meta.url).pathname, ...(quick ? ['--quick'] : [])], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+  const lines = r.stdout.trim().split('\n');
+  for (const l of lines.slice(0, -1)) console.log('  ' + l);
+  try {
+    sim = JSON.parse(lines[lines.length - 1]);
+  } catch {
+    console.log(`  simulator benchmark failed: ${r.stderr}`);
+  }
+}
+
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverageBefore: loadBefore, loadAverageAfter: os.loadavg()[0] },
+      mode: quick ? 'quick' : 'full',
+      reps,
+      timing,
+      rows,
+      runs: raw,
+      sim,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(`\nJSON: ${out}`);

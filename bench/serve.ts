@@ -1,0 +1,59 @@
+// A broker under test in its own process, for bench/run.ts: our broker
+// (runtime startServer) or Aedes on node:net. Started with fork(); reports
+// its port over IPC, answers memory probes, exits cleanly on "stop" (so
+// --cpu-prof can write its profile).
+//   tsx bench/serve.ts mqttlab '<runtime config overrides as JSON>'
+//   tsx bench/serve.ts aedes
+
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+type Ctl = { cmd: 'mem' } | { cmd: 'stats' } | { cmd: 'stop' };
+
+const kind = process.argv[2];
+const silent = { info: () => {}, warn: () => {} };
+let stop: () => Promise<void>;
+let port: number;
+let dropped: () => Record<string, number> = () => ({});
+
+if (kind === 'mqttlab') {
+  const { startServer } = await import('../runtime/server.ts');
+  const overrides = JSON.parse(process.argv[3] ?? '{}');
+  const s = await startServer(overrides, silent);
+  port = s.tcpPort!;
+  dropped = () => ({ ...s.broker.stats.dropped });
+  stop = () => s.stop();
+} else if (kind === 'aedes') {
+  const { Aedes } = await import('aedes');
+  // Default concurrency (100) overflows the stack in mqemitter's queue under pipelined
+  // bursts (RangeError: Maximum call stack size exceeded); unbounded avoids the queue.
+  const aedes = await Aedes.createBroker({ concurrency: 0 });
+  // Same socket options as ours: Nagle off.
+  const server = net.createServer({ noDelay: true }, aedes.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+  stop = () => new Promise<void>((r) => aedes.close(() => server.close(() => r())));
+} else {
+  throw new Error(`unknown broker ${kind}`);
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+process.on('message', async (m: Ctl) => {
+  if (m.cmd === 'mem') {
+    // Settle garbage first so the figure is live data only.
+    for (let i = 0; i < 3; i++) {
+      gc?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    const u = process.memoryUsage();
+    process.send!({ mem: { rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers } });
+  } else if (m.cmd === 'stats') {
+    process.send!({ dropped: dropped() });
+  } else if (m.cmd === 'stop') {
+    await Promise.race([stop().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+    process.exit(0);
+  }
+});
+// The benchmark died: do not outlive it.
+process.on('disconnect', () => process.exit(0));
+process.send!({ port });
