@@ -185,9 +185,10 @@ function readProps(r: Reader): MessageProperties {
       const k = r.str();
       const v = r.str();
       const cur = Object.hasOwn(up, k) ? up[k] : undefined;
-      if (cur === undefined) up[k] = v;
+      // defineProperty: a user property named "__proto__" stays a property, not the object's prototype.
+      if (cur === undefined) Object.defineProperty(up, k, { value: v, enumerable: true, writable: true, configurable: true });
       else if (Array.isArray(cur)) cur.push(v);
-      else up[k] = [cur, v];
+      else Object.defineProperty(up, k, { value: [cur, v], enumerable: true, writable: true, configurable: true });
     }
     p.userProperties = up;
   }
