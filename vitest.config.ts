@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Two cores: keep network tests from starving each other.
     maxWorkers: 2,
+    setupFiles: ['test/setup/fast-check.ts'],
   },
 });
