@@ -5,6 +5,7 @@
 // delivery into the history: the checkers judge the run from these lines.
 
 import mqttPacket from 'mqtt-packet';
+import { decodePublish311, encodePublish311 } from '../core/publish-codec.ts';
 import type { Packet, IPublishPacket } from 'mqtt-packet';
 import type { World } from './world.ts';
 import type { SimHost } from './host.ts';
@@ -41,6 +42,19 @@ export function payloadId(payload: Buffer): string {
 }
 
 const PINGREQ = Buffer.from([0xc0, 0x00]);
+const ACK_FIRST_BYTE: Partial<Record<string, number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
+
+/** Whether `b` is exactly one whole MQTT packet (fixed header's Remaining Length matches). */
+function onePacket(b: Buffer): boolean {
+  let rem = 0;
+  let mul = 1;
+  for (let i = 1; i < 5 && i < b.length; i++) {
+    rem += (b[i] & 0x7f) * mul;
+    if ((b[i] & 0x80) === 0) return i + 1 + rem === b.length;
+    mul *= 128;
+  }
+  return false;
+}
 const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
 
 type OutState = { pkt: IPublishPacket; id: string; state: 'publish' | 'pubrel' };
@@ -213,6 +227,14 @@ export class SimClient implements StreamEndpoint {
       this.pingOutstanding = false;
       return;
     }
+    // A segment holding exactly one 3.1.1 PUBLISH (the usual case) skips the streaming parser.
+    if (!this.partial && this.opts.version < 5 && bytes[0] >> 4 === 3 && onePacket(bytes)) {
+      const p = decodePublish311(bytes);
+      if (p) {
+        this.onPacket(p);
+        return;
+      }
+    }
     this.partial = this.parser.parse(bytes) > 0;
   }
 
@@ -254,6 +276,17 @@ export class SimClient implements StreamEndpoint {
   private send(p: Packet): void {
     if (!this.sock) return;
     this.lastTx = this.host.now();
+    const ack = ACK_FIRST_BYTE[p.cmd];
+    if (ack !== undefined && (p as { reasonCode?: number }).reasonCode === undefined && !(p as { properties?: unknown }).properties) {
+      // The same bytes mqtt-packet generates: 4 bytes, or 6 with reason code 0 and no properties in v5.
+      const pid = (p as { messageId: number }).messageId;
+      this.sock.write(this.opts.version < 5 ? Buffer.from([ack, 2, pid >> 8, pid & 0xff]) : Buffer.from([ack, 4, pid >> 8, pid & 0xff, 0, 0]));
+      return;
+    }
+    if (p.cmd === 'publish' && this.opts.version < 5 && Buffer.isBuffer(p.payload)) {
+      this.sock.write(encodePublish311(p.topic, p.payload, p.qos, p.retain, p.dup, p.messageId ?? 0));
+      return;
+    }
     this.sock.write(mqttPacket.generate(p, { protocolVersion: this.opts.version }));
   }
 

@@ -25,19 +25,26 @@ export class History {
     this.count++;
     // Same text as JSON.stringify({ t, ...ev }) without building the merged object.
     const body = JSON.stringify(ev);
-    const line = body.length > 2 ? `{"t":${t},${body.slice(1)}` : `{"t":${t}}`;
-    this.mix(line);
-    if (this.opts.keepLines) this.lines.push(line);
+    // The hash is streaming: mix the line's parts as they are, the line itself is built only when kept.
+    if (body.length > 2) {
+      this.mix(`{"t":${t},`, 0);
+      this.mix(body, 1);
+      if (this.opts.keepLines) this.lines.push(`{"t":${t},${body.slice(1)}`);
+    } else {
+      const line = `{"t":${t}}`;
+      this.mix(line, 0);
+      if (this.opts.keepLines) this.lines.push(line);
+    }
     if (this.opts.keepEvents) {
       (ev as { t?: number }).t = t;
       this.events.push(ev as HistoryEvent & { t: number });
     }
   }
 
-  private mix(s: string): void {
+  private mix(s: string, from: number): void {
     let a = this.h1;
     let b = this.h2;
-    for (let i = 0; i < s.length; i++) {
+    for (let i = from; i < s.length; i++) {
       a ^= s.charCodeAt(i);
       // 64-bit multiply by the FNV prime 0x100000001b3, in 32-bit halves.
       const prod = a * 0x1b3; // < 2^41: exact in a double
