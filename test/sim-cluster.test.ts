@@ -354,6 +354,29 @@ describe('publisher acknowledgement modes', () => {
   });
 });
 
+describe('a running peer that is slow to confirm', () => {
+  it('keeps its backlog beyond forwardBuffer (up to ten times): a stalled link that then resets loses no acknowledged message', async () => {
+    const { w, names } = cluster(2, 'slow-peer', { cluster: { forwardBuffer: 10 } });
+    const sub = w.client('sub', { target: 'n2', version: 5, clean: false, sessionExpiry: 600, subscriptions: [{ filter: 'a/#', qos: 1 }] });
+    const pub = w.client('pub', { target: 'n1', version: 5 });
+    await w.run(async (w) => {
+      await w.until(allRunning(w, names), { timeoutMs: 10_000 });
+      await w.sleep(1000);
+      w.clog(['n1'], ['n2']); // stalled, not declared down (within the heartbeat timeout)
+      for (let i = 0; i < 50; i++) pub.publish('a/b', 1);
+      await w.sleep(2000);
+      expect(w.broker('n1').cluster!.status().find((s) => s.node === 'n2')?.state).toBe('running');
+      expect(w.broker('n1').cluster!.unconfirmedFrames()).toBeGreaterThanOrEqual(50); // all kept, not 10
+      // The stalled connection dies: only what n1 still holds unconfirmed goes again on the new one.
+      w.resetConnections('n1', 'n2');
+      w.unclog();
+      await w.until(() => pub.acked.size === 50 && sub.received.length >= 50, { timeoutMs: 10_000 });
+    });
+    // Before: the backlog was cut to 10 while the peer was running; 40 acknowledged messages never arrived.
+    expect(new Set(sub.received.map((r) => r.id)).size).toBe(50);
+  });
+});
+
 describe("the publisher's node dies right after taking a message", () => {
   const run = async (ackMode: 'replicated' | 'local') => {
     const { w, names } = cluster(2, `ack-crash-${ackMode}`, { cluster: { ackMode } });

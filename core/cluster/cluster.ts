@@ -52,7 +52,7 @@ export interface ClusterConfig {
    * if this node dies in that instant).
    */
   ackMode: 'replicated' | 'local';
-  /** Messages kept per unreachable peer, flushed when it comes back. */
+  /** Frames kept per unreachable peer, sent when it comes back (ten times this for a running but slow one). */
   forwardBuffer: number;
   /**
    * Consistency switches (VerneMQ's allow_*_during_netsplit): false refuses
@@ -510,9 +510,12 @@ export class Cluster {
   private sendReliable(m: Member, frame: Buffer, msg?: Message): void {
     const seq = ++m.outSeq;
     const f = encodeSeq(seq, frame);
-    if (m.unacked.length >= this.config.forwardBuffer) {
+    // A running peer is only slow to confirm (a starved CPU, a burst): its backlog may grow to ten
+    // times the buffer before anything is given up. One that is cut off keeps `forwardBuffer`.
+    const running = m.state === 'running';
+    if (m.unacked.length >= (running ? this.config.forwardBuffer * 10 : this.config.forwardBuffer)) {
       settle(m.unacked.shift()!);
-      this.broker.countDropped('peer-unreachable', 1);
+      this.broker.countDropped(running ? 'peer-backlog' : 'peer-unreachable', 1);
     }
     const u: Unacked = { seq, frame: f, msg };
     // Only a running peer can make the message safe sooner; one cut off keeps it in our buffer either way.
