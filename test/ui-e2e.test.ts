@@ -36,7 +36,8 @@ async function screenUntil(pred: (s: string) => boolean, timeoutMs: number): Pro
 describe.skipIf(!hasTmux)(hasTmux ? 'sim run --ui under tmux' : 'sim run --ui under tmux (SKIPPED: tmux is not installed)', () => {
   it('watches will-on-node-crash to the end at full speed; the summary stays on screen; q quits', async () => {
     const plain = await runScenario(willOnNodeCrash, 2);
-    const cmd = `cd ${JSON.stringify(ROOT)} && node bin/sim.js run scenarios/will-on-node-crash.ts --seed 2 --ui --speed max; echo EXIT=$?; sleep 10`;
+    // ink draws only the last frame when it believes it runs in CI (CI=true, as on the CI machine): unset it for the terminal.
+    const cmd = `cd ${JSON.stringify(ROOT)} && env -u CI -u CONTINUOUS_INTEGRATION node bin/sim.js run scenarios/will-on-node-crash.ts --seed 2 --ui --speed max; echo EXIT=$?; sleep 10`;
     tmux('new-session', '-d', '-s', 'ui', '-x', '100', '-y', '30', cmd);
     try {
       const screen = await screenUntil((s) => s.includes('verdict'), 45_000);
