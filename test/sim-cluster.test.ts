@@ -354,6 +354,45 @@ describe('publisher acknowledgement modes', () => {
   });
 });
 
+describe('cluster join by hand (emqx ctl cluster join)', () => {
+  it("a standalone node that joins discards its own cluster data (retained messages, routes) and takes the cluster's", async () => {
+    const w = new World({ seed: 'join-wipe', history: { keepEvents: true } });
+    w.addCluster(['n1', 'n2']);
+    w.addBroker('n3', {}, { secret: 'sim-secret', discovery: 'manual', seeds: [] });
+    const a = w.client('a', { target: 'n1' });
+    const b = w.client('b', { target: 'n3' });
+    await w.run(async (w) => {
+      await w.until(() => a.connected && b.connected, { timeoutMs: 10_000 });
+      a.publish('cluster/r', 1, { retain: true });
+      b.publish('local/r', 1, { retain: true });
+      await w.sleep(1000);
+      expect(w.broker('n3').retained.get('local/r')).toBeDefined();
+      w.broker('n3').cluster!.join('n1', 'n1:cluster');
+      await w.until(allRunning(w, ['n1', 'n2', 'n3']), { timeoutMs: 10_000 });
+      await w.sleep(1000);
+    });
+    expect(w.broker('n3').retained.get('local/r')).toBeUndefined();
+    expect(w.broker('n3').retained.get('cluster/r')).toBeDefined();
+    expect(w.history.events.some((e) => e.type === 'cluster.join.wiped' && e.node === 'n3')).toBe(true);
+  });
+
+  it('a member that lost its peers for a while keeps its data when it is told to join again', async () => {
+    const { w, names } = cluster(2, 'join-keep');
+    const a = w.client('a', { target: 'n1' });
+    await w.run(async (w) => {
+      await w.until(() => a.connected && allRunning(w, names)(), { timeoutMs: 10_000 });
+      a.publish('keep/r', 1, { retain: true });
+      await w.sleep(1000);
+      w.crash('n2', 'process');
+      await w.sleep(10_000);
+      w.broker('n1').cluster!.join('n2', 'n2:cluster'); // e.g. DNS discovery listing a pod again
+      await w.sleep(1000);
+    });
+    expect(w.broker('n1').retained.get('keep/r')).toBeDefined();
+    expect(w.history.events.some((e) => e.type === 'cluster.join.wiped')).toBe(false);
+  });
+});
+
 describe('a running peer that is slow to confirm', () => {
   it('keeps its backlog beyond forwardBuffer (up to ten times): a stalled link that then resets loses no acknowledged message', async () => {
     const { w, names } = cluster(2, 'slow-peer', { cluster: { forwardBuffer: 10 } });

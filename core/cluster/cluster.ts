@@ -912,9 +912,11 @@ export class Cluster {
 
   /** `cluster join`: contact a node of an existing cluster (manual discovery). */
   join(node: string, address: string): void {
-    if (this.selfState !== 'running' || ![...this.members.values()].some((x) => x.state === 'running')) {
-      // Not part of a running cluster: discard what this node holds of cluster data (other
-      // nodes' routes, session replicas, retained messages) and take the cluster's instead.
+    if (this.selfState === 'left' || this.everUp.size === 0) {
+      // Never part of a cluster since it started (or it left one): discard what this node holds of
+      // cluster data (other nodes' routes, session replicas, retained messages) and take the
+      // cluster's instead. A member that lost its peers for a while (DNS discovery joining a new
+      // pod meanwhile) keeps its data.
       for (const n of this.routes.nodes()) if (n !== this.node) this.routes.purge(n);
       this.replicator.replicas.clear();
       this.broker.retained.clear();
