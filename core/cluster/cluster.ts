@@ -440,8 +440,9 @@ export class Cluster {
     const msgs = m.unacked.filter((u) => u.msg).map((u) => toWire(u.msg!, now));
     const backup = this.backupOf(m.node);
     if (msgs.length) {
-      if (backup === this.node) this.replicator.orphans(m.node, msgs);
-      else {
+      // Kept in our own replicas of its sessions too: the backup may itself have restarted empty.
+      this.replicator.orphans(m.node, msgs);
+      if (backup !== this.node) {
         const b = this.members.get(backup);
         if (b) this.sendReliable(b, encodeJson(F.Orphan, { owner: m.node, msgs }));
       }
@@ -556,6 +557,10 @@ export class Cluster {
       this.tracking = null;
     }
     return { result, tracker: t.pending > 0 ? t : null };
+  }
+
+  isRunning(node: string): boolean {
+    return this.members.get(node)?.state === 'running';
   }
 
   sendReliableTo(node: string, frame: Buffer): void {
@@ -846,6 +851,7 @@ export class Cluster {
     }
     const cur = this.registry.get(clientId);
     if (!cur || live || !cur.live) this.registry.set(clientId, { node, at, live });
+    if (live) this.replicator.claimedElsewhere(clientId, node);
   }
 
   private handOff(s: Session, node: string): void {
@@ -898,7 +904,7 @@ export class Cluster {
     const now = this.now();
     const s = this.broker.sessions.get(h.clientId);
     this.emit('handoff.in', { clientId: h.clientId, from, msgs: h.msgs.length });
-    if (!s || s.expiryInterval === 0 || s.cleanStarted) {
+    if (!s || s.expiryInterval === 0 || s.cleanStarted || (h.user !== undefined && h.user !== s.owner)) {
       // The client started clean here (or is gone): nothing to resume; the owed messages are dropped, counted.
       for (const w of h.msgs) this.broker.countDrop(h.clientId, fromWire(w, now), 'no-session');
       return;

@@ -147,6 +147,8 @@ export interface HandoffBody {
   /** Ids of messages the session already had (delivered or owed): copies arriving later are dropped. */
   seen?: string[];
   in2?: number[];
+  /** The user the session belongs to (a replica handed over): another user's session does not take it. */
+  user?: string;
 }
 export interface WireMessage {
   topic: string;
@@ -395,7 +397,7 @@ export function decode(f: Buffer, now: number): Frame {
     case F.OrphanReply:
       return { type, body: json<OrphanReplyBody>(body, (x) => str(x.clientId) && str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)) };
     case F.Handoff:
-      return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && x.subs.every(subOk) && Array.isArray(x.msgs) && x.msgs.every(wireOk) && num(x.expiry) && (x.seen === undefined || strs(x.seen)) && (x.in2 === undefined || pids(x.in2))) };
+      return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && x.subs.every(subOk) && Array.isArray(x.msgs) && x.msgs.every(wireOk) && num(x.expiry) && (x.seen === undefined || strs(x.seen)) && (x.in2 === undefined || pids(x.in2)) && (x.user === undefined || str(x.user))) };
     case F.Seq: {
       if (body.length < 5 || body[4] === F.Seq) throw new FrameError('bad sequenced frame');
       return { type, seq: body.readUInt32BE(0), inner: decode(body.subarray(4), now) };

@@ -16,7 +16,7 @@ import type { Cluster } from './cluster.ts';
 import type { Broker } from '../broker.ts';
 import type { Session, Delivery } from '../session.ts';
 import type { Message, QoS } from '../message.ts';
-import { F, encodeJson, encodeRMsg, toWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage, type OrphanReplyBody, type RWillBody } from './peer-protocol.ts';
+import { F, encodeJson, encodeRMsg, toWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage, type OrphanReplyBody, type RWillBody, type HandoffBody } from './peer-protocol.ts';
 import type { Timer } from '../env.ts';
 
 /** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
@@ -158,6 +158,23 @@ export class SessionReplicator {
   onEnd(from: string, clientId: string): void {
     const r = this.replicas.get(clientId);
     if (r && r.owner === from) this.replicas.delete(clientId);
+  }
+
+  /**
+   * The client of a replica we hold connected on `node` while the replica's
+   * owner is down (or restarted empty): that node could not resume the
+   * session, so the owed messages would stay here. Hand the replica over;
+   * the session there merges it (message ids drop what it already has).
+   */
+  claimedElsewhere(clientId: string, node: string): void {
+    const r = this.replicas.get(clientId);
+    if (!r || r.owner === node || this.c.isRunning(r.owner)) return;
+    this.replicas.delete(clientId);
+    const now = this.b.env.clock.now();
+    const body: HandoffBody = { clientId, subs: r.subs, expiry: r.expiry, msgs: [...r.msgs.values()].map((o) => toWire(o.msg, now, o.qos)), seen: [...r.done] };
+    if (r.user !== undefined) body.user = r.user;
+    this.c.sendReliableTo(node, encodeJson(F.Handoff, body));
+    this.c.emit('replica.handed', { clientId, to: node, msgs: body.msgs.length });
   }
 
   /** A client connected here with Clean Start 0 and we have no session: resume from the replica. */
