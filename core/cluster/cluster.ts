@@ -717,12 +717,23 @@ export class Cluster {
       }
       const m = this.members.get(node);
       if (!m || m.state === 'left' || m.state === 'stopped') continue;
+      // Its sessions failed over when it went down: they get the message now (it may come back empty).
+      if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) this.orphanNow(m.node, msg, now);
       const frame = groups.length ? encodeMessage(F.Forward, msg, now, groups) : (plain ??= encodeMessage(F.Forward, msg, now));
       this.sendReliable(m, frame, msg);
       this.stats.forwardedOut++;
       n++;
     }
     return n;
+  }
+
+  /** A message for a node that is down: into our replicas of its sessions, and to its backup. */
+  private orphanNow(owner: string, msg: Message, now: number): void {
+    const w = [toWire(msg, now)];
+    this.replicator.orphans(owner, w);
+    const backup = this.backupOf(owner);
+    const b = backup === this.node ? undefined : this.members.get(backup);
+    if (b && b.state === 'running') this.sendReliable(b, encodeJson(F.Orphan, { owner, msgs: w }));
   }
 
   /** Nodes with a matching route, each with the share groups it serves the message to. */
