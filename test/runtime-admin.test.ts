@@ -3,9 +3,7 @@
 // `runtime start` processes operated through their admin ports, where a
 // persistent session survives kill -9 of the node it lived on.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startServer, type RunningServer } from '../runtime/server.ts';
 import { runtimeConfig } from '../runtime/config.ts';
@@ -14,8 +12,8 @@ import { ctl, table } from '../runtime/ctl.ts';
 import { ConfigError } from '../core/config.ts';
 import { createRuntime, waitUntil, sleep, uniqueId, silentLog } from './helpers/runtime.ts';
 import { freePorts } from './helpers/ports.ts';
+import { ROOT, spawnRuntime, type Proc } from './helpers/processes.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'admin-test-secret';
 
 
@@ -249,30 +247,6 @@ describe('admin API on an in-process cluster', () => {
 });
 
 // ---- real processes ---------------------------------------------------------
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  out: string;
-  mqttPort: number;
-  adminPort: number;
-  exited: Promise<number | null>;
-}
-
-function spawnRuntime(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ['bin/runtime.js', 'start', '--node', name, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { name, child, out: '', mqttPort: 0, adminPort: 0, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
-  const onData = (b: Buffer) => {
-    p.out += b.toString();
-    const m = /mqtt:\/\/[^\s:]+:(\d+)/.exec(p.out);
-    if (m && !p.mqttPort) p.mqttPort = Number(m[1]);
-    const a = / admin http:\/\/[^\s:]+:(\d+)/.exec(p.out);
-    if (a && !p.adminPort) p.adminPort = Number(a[1]);
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  return p;
-}
 
 function runCtlProcess(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {

@@ -6,8 +6,6 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startServer, type RunningServer } from '../runtime/server.ts';
 import { runtimeConfig } from '../runtime/config.ts';
@@ -15,8 +13,8 @@ import { ConfigError } from '../core/config.ts';
 import type { Logger } from '../core/env.ts';
 import { createRuntime, waitUntil, sleep, uniqueId, type TestClient } from './helpers/runtime.ts';
 import { freePorts } from './helpers/ports.ts';
+import { ROOT, spawnRuntime, type Proc } from './helpers/processes.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'loopback-test-secret';
 
 
@@ -296,27 +294,6 @@ describe('manual discovery', () => {
 });
 
 // ---- real processes ---------------------------------------------------------
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  out: string;
-  mqttPort: number;
-  exited: Promise<number | null>;
-}
-
-function spawnRuntime(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ['bin/runtime.js', 'start', '--node', name, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { name, child, out: '', mqttPort: 0, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
-  const onData = (b: Buffer) => {
-    p.out += b.toString();
-    const m = /mqtt:\/\/[^\s:]+:(\d+)/.exec(p.out);
-    if (m && !p.mqttPort) p.mqttPort = Number(m[1]);
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  return p;
-}
 
 describe('cluster of three `runtime start` processes', () => {
   const rt = createRuntime();
