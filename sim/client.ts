@@ -35,6 +35,11 @@ export interface ClientOptions {
   password?: string;
 }
 
+/** The payload a scenario publisher sends: its message id, then `|` and the payload or padding to `size` bytes. */
+export function messageBody(id: string, opts: { size?: number; payload?: string }): string {
+  return opts.payload !== undefined ? `${id}|${opts.payload}` : opts.size ? `${id}|`.padEnd(opts.size, '.') : id;
+}
+
 /** The message id a simulated publisher puts in front of its payload (`client:seq|...`); else the payload's first 64 bytes. */
 export function payloadId(payload: Buffer): string {
   const bar = payload.indexOf(0x7c);
@@ -181,8 +186,7 @@ export class SimClient implements StreamEndpoint {
   /** Publishes a message whose payload starts with a unique id `client:seq`; returns that id. */
   publish(topic: string, qos: QoS, opts: { retain?: boolean; size?: number; payload?: string } = {}): string {
     const id = `${this.id}:${++this.seq}`;
-    const body = opts.payload !== undefined ? `${id}|${opts.payload}` : opts.size ? `${id}|`.padEnd(opts.size, '.') : id;
-    const pkt: IPublishPacket = { cmd: 'publish', topic, payload: Buffer.from(body), qos, retain: !!opts.retain, dup: false };
+    const pkt: IPublishPacket = { cmd: 'publish', topic, payload: Buffer.from(messageBody(id, opts)), qos, retain: !!opts.retain, dup: false };
     this.world.record({ type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain });
     if (this.connected) this.sendPublish(pkt, id);
     else this.offline.push({ pkt, id });

@@ -12,7 +12,7 @@ import { ctl, table } from '../runtime/ctl.ts';
 import { ConfigError } from '../core/config.ts';
 import { createRuntime, waitUntil, sleep, uniqueId, silentLog } from './helpers/runtime.ts';
 import { freePorts } from './helpers/ports.ts';
-import { ROOT, spawnRuntime, type Proc } from './helpers/processes.ts';
+import { ROOT, spawnRuntime, type Proc, killAll } from './helpers/processes.ts';
 
 const SECRET = 'admin-test-secret';
 
@@ -290,8 +290,7 @@ describe('three `runtime start --admin-port` processes', () => {
 
   afterAll(async () => {
     await rt.cleanup();
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => Promise.race([p.exited, sleep(3000)])));
+    await killAll(procs);
   });
 
   it('`node bin/runtime.js ctl cluster status` lists the three nodes running', async () => {

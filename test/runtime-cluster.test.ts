@@ -13,7 +13,7 @@ import { ConfigError } from '../core/config.ts';
 import type { Logger } from '../core/env.ts';
 import { createRuntime, waitUntil, sleep, uniqueId, type TestClient } from './helpers/runtime.ts';
 import { freePorts } from './helpers/ports.ts';
-import { ROOT, spawnRuntime, type Proc } from './helpers/processes.ts';
+import { spawnRuntime, type Proc, killAll } from './helpers/processes.ts';
 
 const SECRET = 'loopback-test-secret';
 
@@ -318,8 +318,7 @@ describe('cluster of three `runtime start` processes', () => {
 
   afterAll(async () => {
     await rt.cleanup();
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => Promise.race([p.exited, sleep(3000)])));
+    await killAll(procs);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
 import { createRuntime, waitUntil, sleep, uniqueId, type RunningServer } from './helpers/runtime.ts';
-import { spawnRuntime, alive, getJson, type Proc } from './helpers/processes.ts';
+import { spawnRuntime, getJson, type Proc, killAll } from './helpers/processes.ts';
 
 const N = 200;
 
@@ -25,8 +25,7 @@ describe('kill -9 and restart of a node with --data-dir', () => {
 
   afterAll(async () => {
     await rt.cleanup();
-    for (const p of procs) if (alive(p)) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => Promise.race([p.exited, sleep(3000)])));
+    await killAll(procs);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
 import { createRuntime, isolated, waitUntil, sleep, uniqueId, type RunningServer } from './helpers/runtime.ts';
-import { spawnRuntime, alive, getJson, type Proc } from './helpers/processes.ts';
+import { spawnRuntime, getJson, type Proc, killAll } from './helpers/processes.ts';
 import { freePorts } from './helpers/ports.ts';
 
 const SECRET = 'graceful-secret';
@@ -21,8 +21,7 @@ describe('graceful stop (SIGTERM) of a cluster node', () => {
 
   afterAll(async () => {
     await rt.cleanup();
-    for (const p of procs) if (alive(p)) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => Promise.race([p.exited, sleep(3000)])));
+    await killAll(procs);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@
 import mqtt from 'mqtt';
 import type { MqttClient, IClientOptions } from 'mqtt';
 import type { IPublishPacket, IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
-import { payloadId, type ClientOptions } from '../client.ts';
+import { messageBody, payloadId, type ClientOptions } from '../client.ts';
 import type { QoS } from '../../core/message.ts';
 import type { LiveWorld } from './live-world.ts';
 
@@ -178,7 +178,7 @@ export class LiveClient {
   /** Publishes a message whose payload starts with a unique id `client:seq`; returns that id. */
   publish(topic: string, qos: QoS, opts: { retain?: boolean; size?: number; payload?: string } = {}): string {
     const id = `${this.id}:${++this.seq}`;
-    const body = opts.payload !== undefined ? `${id}|${opts.payload}` : opts.size ? `${id}|`.padEnd(opts.size, '.') : id;
+    const body = messageBody(id, opts);
     this.world.record({ type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain });
     this.pending++;
     const send = () =>

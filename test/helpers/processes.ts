@@ -35,6 +35,12 @@ export function alive(p: Proc): boolean {
   return p.child.exitCode === null && p.child.signalCode === null;
 }
 
+/** SIGKILLs every process still running and waits (at most 3 s each) for them to exit. */
+export async function killAll(procs: Proc[]): Promise<void> {
+  for (const p of procs) if (alive(p)) p.child.kill('SIGKILL');
+  await Promise.all(procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 3000))])));
+}
+
 export async function getJson(port: number, p: string): Promise<{ status: number; body: any }> {
   const res = await fetch(`http://127.0.0.1:${port}${p}`, { signal: AbortSignal.timeout(5000) });
   const text = await res.text();
