@@ -11,7 +11,7 @@
 import type { ByteSink, Timer } from '../env.ts';
 import type { Broker } from '../broker.ts';
 import type { Message, QoS } from '../message.ts';
-import { matches } from '../topic.ts';
+import { TopicTrie } from '../topic-trie.ts';
 import type { Session } from '../session.ts';
 import { RouteTable } from './route-table.ts';
 import { SessionReplicator } from './session-replication.ts';
@@ -482,6 +482,7 @@ export class Cluster {
       // The lower name dials; a node that joined by hand dials its seed whatever the names.
       if (this.node < m.node || !this.everUp.has(m.node)) this.dial(m);
     }
+    for (const [clientId, e] of this.moved) if (now > e.until) this.unfollow(clientId);
     this.timer = this.broker.env.clock.setTimer(this.config.heartbeatIntervalMs, this.tick);
   };
 
@@ -878,17 +879,39 @@ export class Cluster {
       in2: s.inboundQos2.size ? [...s.inboundQos2] : undefined,
     };
     this.stats.handoffsOut++;
-    const filters: { filter: string; qos: QoS }[] = [];
-    for (const x of s.subscriptions.values()) if (!x.raw.startsWith('$share/') && !x.raw.startsWith('$queue/')) filters.push({ filter: x.raw, qos: x.qos });
-    if (filters.length) this.moved.set(s.clientId, { node, filters, until: now + MOVED_FOLLOW_MS });
+    this.followMoved(s, node, now);
     this.sendReliable(m, encodeJson(F.Handoff, body));
     this.emit('handoff.out', { clientId: s.clientId, to: node, msgs: body.msgs.length });
     this.broker.dropSession(s);
     this.replicator.ended(s.clientId);
   }
 
-  /** Sessions handed off from here: forwards still on their way to us follow them. */
-  private moved = new Map<string, { node: string; filters: { filter: string; qos: QoS }[]; until: number }>();
+  /** Sessions handed off from here: forwards still on their way to us follow them, until `until`. */
+  private moved = new Map<string, { node: string; filters: string[]; until: number }>();
+  /** Their plain subscriptions by filter (client id -> QoS): a forward finds them by topic, not by a scan. */
+  private movedSubs = new TopicTrie<Map<string, QoS>>();
+  private movedScratch: Map<string, QoS>[] = [];
+
+  private followMoved(s: Session, node: string, now: number): void {
+    this.unfollow(s.clientId);
+    const filters: string[] = [];
+    for (const x of s.subscriptions.values()) {
+      if (x.raw.startsWith('$share/') || x.raw.startsWith('$queue/')) continue;
+      filters.push(x.raw);
+      this.movedSubs.getOrCreate(x.raw, () => new Map()).set(s.clientId, x.qos);
+    }
+    if (filters.length) this.moved.set(s.clientId, { node, filters, until: now + MOVED_FOLLOW_MS });
+  }
+
+  private unfollow(clientId: string): void {
+    const e = this.moved.get(clientId);
+    if (!e) return;
+    this.moved.delete(clientId);
+    for (const f of e.filters) {
+      const subs = this.movedSubs.get(f);
+      if (subs?.delete(clientId) && subs.size === 0) this.movedSubs.delete(f);
+    }
+  }
 
   /**
    * A forward that arrived after the session it was meant for moved on (the
@@ -897,16 +920,18 @@ export class Cluster {
    */
   private forwardMoved(msg: Message): void {
     const now = this.now();
-    for (const [clientId, e] of this.moved) {
+    const matched = this.movedSubs.match(msg.topic, this.movedScratch);
+    const dqs = new Map<string, number>();
+    for (const subs of matched) for (const [clientId, qos] of subs) dqs.set(clientId, Math.max(dqs.get(clientId) ?? -1, Math.min(qos, msg.qos)));
+    matched.length = 0;
+    for (const [clientId, dq] of dqs) {
+      const e = this.moved.get(clientId)!;
       if (now > e.until || this.broker.sessions.has(clientId)) {
-        this.moved.delete(clientId);
+        this.unfollow(clientId);
         continue;
       }
-      let dq = -1;
-      for (const x of e.filters) if (x.qos > dq && matches(x.filter, msg.topic)) dq = Math.min(x.qos, msg.qos);
       const m = this.members.get(e.node);
-      if (dq < 0 || !m) continue;
-      this.sendReliable(m, encodeRMsg(clientId, dq as QoS, msg, now, F.Moved), msg);
+      if (m) this.sendReliable(m, encodeRMsg(clientId, dq as QoS, msg, now, F.Moved), msg);
     }
   }
 
