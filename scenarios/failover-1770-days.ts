@@ -8,7 +8,7 @@
 // Reports failover time and messages delayed, lost (must be 0 for QoS >= 1)
 // and duplicated.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
+import { judge, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 
 const DAY = 86_400_000;
@@ -90,6 +90,6 @@ export default defineScenario({
     const events = w.history.events;
     const expect = subs.map((s) => ({ client: s.id, filter: 'factory/+/cmd', from: subscribedAt }));
     ctx.phases(phaseStats(events, phases, expect));
-    for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
+    judge(ctx, events, expect);
   },
 });

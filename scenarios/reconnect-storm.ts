@@ -13,7 +13,7 @@
 // nothing is delivered twice at QoS 2, and every client id ends with exactly
 // one live connection in the cluster.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
+import { judge, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 
 export default defineScenario({
@@ -148,6 +148,6 @@ export default defineScenario({
     const events = w.history.events;
     const expect = devs.filter((d) => !d.opts.clean).map((d) => ({ client: d.id, filter: d.opts.subscriptions[0].filter, from: subscribedAt }));
     ctx.phases(phaseStats(events, phases, expect));
-    for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
+    judge(ctx, events, expect);
   },
 });

@@ -8,7 +8,7 @@
 // Every subscriber must get the retained message, and at the end all
 // retained stores and route tables must agree.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats, type Expectation } from '../sim/checkers.ts';
+import { judge, phaseStats, type Expectation } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 
 export default defineScenario({
@@ -54,6 +54,6 @@ export default defineScenario({
     const live = events.filter((e) => e.type === 'deliver' && !e.retain && String(e.topic).startsWith('cfg/')).length;
     ctx.report('retained', `${trials} subscribes: ${got} got it as retained, ${live} live (route known in time); retained stores agree: ${ok ? 'yes' : 'NO'}`);
     ctx.phases(phaseStats(events, phases, expect));
-    for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
+    judge(ctx, events, expect);
   },
 });

@@ -9,7 +9,7 @@
 // No QoS 1/2 message acknowledged to its publisher may be missing at a
 // persistent subscriber; after the last rejoin the cluster must converge.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
+import { judge, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 
 export default defineScenario({
@@ -84,6 +84,6 @@ export default defineScenario({
     const events = w.history.events;
     const expect = subs.map((s) => ({ client: s.id, filter: 'site/#', from: subscribedAt }));
     ctx.phases(phaseStats(events, phases, expect));
-    for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
+    judge(ctx, events, expect);
   },
 });

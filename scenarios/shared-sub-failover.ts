@@ -12,7 +12,7 @@
 // acknowledged QoS 1/2 message may be missing from the group as a whole
 // (at least one member) nor from the witness; the cluster must converge.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
+import { judge, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 
 export default defineScenario({
@@ -122,6 +122,6 @@ export default defineScenario({
     ctx.report('members', [...perMember].map(([c, n]) => `${c}:${n}`).sort().join(' '));
     const expect = [{ client: witness.id, filter: 'jobs/#', from: subscribedAt }];
     ctx.phases(phaseStats(events, phases, expect));
-    for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
+    judge(ctx, events, expect);
   },
 });

@@ -9,7 +9,7 @@
 // other (convergence), and publishes on the survivors keep reaching
 // their persistent subscribers without loss.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
+import { judge, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 
 const MIN = 60_000;
@@ -77,6 +77,6 @@ export default defineScenario({
     const events = w.history.events;
     const expect = persistent.map((c) => ({ client: c.id, filter: 'fleet/#', from: subscribedAt }));
     ctx.phases(phaseStats(events, phases, expect));
-    for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
+    judge(ctx, events, expect);
   },
 });

@@ -3,7 +3,7 @@
 // QoS 0/1/2; its keep alive expires on the broker, its session queues, and
 // on reconnect every acknowledged QoS 1/2 message must arrive, QoS 2 once.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety } from '../sim/checkers.ts';
+import { judge } from '../sim/checkers.ts';
 
 export default defineScenario({
   name: 'subscriber-netsplit',
@@ -37,6 +37,6 @@ export default defineScenario({
     const delivered = ev.filter((e) => e.type === 'deliver').length;
     ctx.report('published', published);
     ctx.report('delivered', delivered);
-    for (const v of checkSafety(ev, [{ client: 'sub', filter: 'fleet/#', from: subscribedAt }])) ctx.violation(v.property, v.detail);
+    judge(ctx, ev, [{ client: 'sub', filter: 'fleet/#', from: subscribedAt }]);
   },
 });

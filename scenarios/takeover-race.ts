@@ -14,7 +14,7 @@
 // in the losing process swallows a later message that reuses its packet
 // id), so exactly-once is not a property of this setup, only no-loss.
 import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
+import { judge, phaseStats } from '../sim/checkers.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
 import { SimClient } from '../sim/client.ts';
 
@@ -99,6 +99,6 @@ export default defineScenario({
     const events = w.history.events;
     const expect = [{ client: ID, filter: 'dev/in/#', from: subscribedAt }];
     ctx.phases(phaseStats(events, phases, expect));
-    for (const v of checkSafety(events, expect)) ctx.violation(v.property, v.detail);
+    judge(ctx, events, expect);
   },
 });

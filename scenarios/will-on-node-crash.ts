@@ -8,6 +8,7 @@
 // on n2/n3, and a device that reconnects in time, must not.
 import { defineScenario } from '../sim/scenario.ts';
 import { convergenceProblems } from '../sim/convergence.ts';
+import { judge } from '../sim/checkers.ts';
 import type { SimClient } from '../sim/client.ts';
 
 export default defineScenario({
@@ -49,5 +50,7 @@ export default defineScenario({
     ctx.report('devices', `${onN1.length} on n1 (dev-3 reconnects elsewhere in time); wills received for ${[...byDevice.keys()].sort().join(', ') || 'none'}`);
     for (const id of expected) if (byDevice.get(id) !== 1) ctx.violation('will-published', `${id} went down with n1; its will arrived ${byDevice.get(id) ?? 0} times, expected once`);
     for (const [id, n] of byDevice) if (!expected.includes(id)) ctx.violation('no-false-will', `${id} did not go away, yet its will arrived ${n} time(s)`);
+    // The strict set judges every will by the spec (docs/verdicts.md), with the monitor's session as the expectation.
+    judge(ctx, w.history.events, [{ client: monitor.id, filter: 'status/#', from: 0 }]);
   },
 });

@@ -8,11 +8,13 @@ import mqttPacket from 'mqtt-packet';
 import { decodePublish311, encodePublish311 } from '../core/publish-codec.ts';
 import type { Packet, IPublishPacket } from 'mqtt-packet';
 import type { World } from './world.ts';
+import type { HistoryEvent } from './history.ts';
 import type { SimHost } from './host.ts';
 import type { SimSocket, StreamEndpoint, CloseReason } from './network.ts';
 import type { Rng } from './rng.ts';
 import type { QoS } from '../core/message.ts';
 import type { Timer } from '../core/env.ts';
+import { ClientGuard, wireSize, type ProtocolViolation } from './client-guard.ts';
 
 export interface ClientOptions {
   /** Where to connect: a node name, a load balancer name, or several nodes tried in turn. */
@@ -33,11 +35,50 @@ export interface ClientOptions {
   autoConnect?: boolean;
   username?: string;
   password?: string;
+  /** v5 Maximum Packet Size sent in CONNECT; a bigger packet from the server is a protocol violation. */
+  maximumPacketSize?: number;
+}
+
+type OptionalKeys = 'will' | 'host' | 'username' | 'password' | 'maximumPacketSize';
+/** Client options with the defaults filled in. */
+export type ResolvedClientOptions = Required<Omit<ClientOptions, OptionalKeys>> & Pick<ClientOptions, OptionalKeys>;
+
+/** The defaults both the simulated and the live client apply. */
+export function resolveClientOptions(opts: ClientOptions): ResolvedClientOptions {
+  const clean = opts.clean ?? true;
+  return { version: 4, clean, sessionExpiry: clean ? 0 : 0xffffffff, keepalive: 60, reconnect: { minMs: 1000, maxMs: 30_000 }, subscriptions: [], autoConnect: true, ...opts };
+}
+
+/** Options of a scenario publish; `clear` (with retain) sends the empty payload that deletes a retained message. */
+export interface PublishOptions {
+  retain?: boolean;
+  size?: number;
+  payload?: string;
+  clear?: boolean;
 }
 
 /** The payload a scenario publisher sends: its message id, then `|` and the payload or padding to `size` bytes. */
-export function messageBody(id: string, opts: { size?: number; payload?: string }): string {
+export function messageBody(id: string, opts: PublishOptions): string {
+  if (opts.clear) return '';
   return opts.payload !== undefined ? `${id}|${opts.payload}` : opts.size ? `${id}|`.padEnd(opts.size, '.') : id;
+}
+
+/**
+ * The `client.config` history event: what the checkers need to know of a
+ * client (session expiry, will) to judge its session and will.
+ */
+export function clientConfigEvent(id: string, o: ClientOptions & { version: number; clean: boolean; sessionExpiry: number; keepalive: number }): HistoryEvent {
+  const ev: HistoryEvent = { type: 'client.config', c: id, version: o.version, clean: o.clean, expiry: o.version === 5 ? o.sessionExpiry : o.clean ? 0 : 0xffffffff, keepalive: o.keepalive };
+  if (o.host) ev.h = o.host;
+  if (o.will) ev.will = { topic: o.will.topic, qos: o.will.qos, delay: o.version === 5 ? (o.will.delay ?? 0) : 0, id: payloadId(Buffer.from(o.will.payload)) };
+  return ev;
+}
+
+/** A strict client's answer to a server that broke the protocol: recorded, then the connection is dropped. */
+export function violationEvent(id: string, host: string | undefined, node: string | null, pv: ProtocolViolation): HistoryEvent {
+  const ev: HistoryEvent = { type: 'protocol-violation', c: id };
+  if (host) ev.h = host;
+  return Object.assign(ev, { kind: pv.kind, rule: pv.rule, detail: pv.detail, node });
 }
 
 /** The message id a simulated publisher puts in front of its payload (`client:seq|...`); else the payload's first 64 bytes. */
@@ -67,7 +108,9 @@ type OutState = { pkt: IPublishPacket; id: string; state: 'publish' | 'pubrel' }
 export class SimClient implements StreamEndpoint {
   state: 'idle' | 'connecting' | 'connected' | 'closed' = 'idle';
   readonly host: SimHost;
-  readonly opts: Required<Omit<ClientOptions, 'will' | 'host' | 'username' | 'password'>> & Pick<ClientOptions, 'will' | 'host' | 'username' | 'password'>;
+  readonly opts: ResolvedClientOptions;
+  /** Judges every packet from the server as a strict client would. */
+  private guard: ClientGuard;
   private sock: SimSocket | null = null;
   private parser: ReturnType<typeof mqttPacket.parser>;
   /** The parser holds the start of an incomplete packet. */
@@ -100,23 +143,15 @@ export class SimClient implements StreamEndpoint {
     readonly id: string,
     opts: ClientOptions,
   ) {
-    const clean = opts.clean ?? true;
-    this.opts = {
-      version: 4,
-      clean,
-      sessionExpiry: clean ? 0 : 0xffffffff,
-      keepalive: 60,
-      reconnect: { minMs: 1000, maxMs: 30_000 },
-      subscriptions: [],
-      autoConnect: true,
-      ...opts,
-    };
+    this.opts = resolveClientOptions(opts);
     this.host = world.host(opts.host ?? id, true);
     this.rng = world.rng(`client/${id}`);
+    this.guard = new ClientGuard(this.opts.clean, this.opts.version, { maximumPacketSize: opts.maximumPacketSize });
+    world.record(clientConfigEvent(id, this.opts));
     this.parser = mqttPacket.parser({ protocolVersion: this.opts.version });
     this.parser.on('packet', (p: Packet) => this.onPacket(p));
     this.parser.on('error', (e: Error) => {
-      this.world.record({ type: 'client.error', c: this.id, error: e.message });
+      this.rec({ type: 'client.error', c: this.id, error: e.message });
       this.sock?.reset();
     });
     if (this.opts.autoConnect) this.connect();
@@ -124,6 +159,12 @@ export class SimClient implements StreamEndpoint {
 
   get connected(): boolean {
     return this.state === 'connected';
+  }
+
+  /** Records a client event; a client sharing its id with another process (own host) names its host. */
+  private rec(ev: HistoryEvent): void {
+    if (this.opts.host) ev.h = this.opts.host;
+    this.world.record(ev);
   }
 
   get inflight(): number {
@@ -138,7 +179,7 @@ export class SimClient implements StreamEndpoint {
     const targets = Array.isArray(this.opts.target) ? this.opts.target : [this.opts.target];
     const target = targets[this.targetIdx++ % targets.length];
     this.state = 'connecting';
-    this.world.record({ type: 'client.connect', c: this.id, target });
+    this.rec({ type: 'client.connect', c: this.id, target });
     // One endpoint per attempt: an attempt abandoned by kill() or disconnect() while
     // connecting must neither connect later nor close a newer connection.
     const attempt: StreamEndpoint = {
@@ -163,7 +204,7 @@ export class SimClient implements StreamEndpoint {
     this.reconnectTimer?.cancel();
     if (this.state === 'connected') {
       this.send({ cmd: 'disconnect', reasonCode } as Packet);
-      this.world.record({ type: 'client.disconnect', c: this.id, rc: reasonCode });
+      this.rec({ type: 'client.disconnect', c: this.id, rc: reasonCode });
     }
     this.sock?.close();
     this.closed('client');
@@ -173,7 +214,7 @@ export class SimClient implements StreamEndpoint {
   kill(): void {
     this.wantConnected = false;
     this.reconnectTimer?.cancel();
-    this.world.record({ type: 'client.kill', c: this.id });
+    this.rec({ type: 'client.kill', c: this.id });
     this.sock?.reset();
     this.closed('killed');
   }
@@ -184,10 +225,12 @@ export class SimClient implements StreamEndpoint {
   }
 
   /** Publishes a message whose payload starts with a unique id `client:seq`; returns that id. */
-  publish(topic: string, qos: QoS, opts: { retain?: boolean; size?: number; payload?: string } = {}): string {
+  publish(topic: string, qos: QoS, opts: PublishOptions = {}): string {
     const id = `${this.id}:${++this.seq}`;
     const pkt: IPublishPacket = { cmd: 'publish', topic, payload: Buffer.from(messageBody(id, opts)), qos, retain: !!opts.retain, dup: false };
-    this.world.record({ type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain });
+    const ev: HistoryEvent = { type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain };
+    if (opts.clear) ev.clear = true;
+    this.rec(ev);
     if (this.connected) this.sendPublish(pkt, id);
     else this.offline.push({ pkt, id });
     return id;
@@ -198,6 +241,7 @@ export class SimClient implements StreamEndpoint {
   onOpen(sock: SimSocket): void {
     this.sock = sock;
     this.node = sock.peer.host.name;
+    this.guard.opened();
     const o = this.opts;
     const connect: any = {
       cmd: 'connect',
@@ -208,6 +252,7 @@ export class SimClient implements StreamEndpoint {
       keepalive: o.keepalive,
     };
     if (o.version === 5) connect.properties = { sessionExpiryInterval: o.sessionExpiry };
+    if (o.version === 5 && o.maximumPacketSize) connect.properties.maximumPacketSize = o.maximumPacketSize;
     if (o.username !== undefined) connect.username = o.username;
     if (o.password !== undefined) connect.password = Buffer.from(o.password);
     if (o.will) {
@@ -258,7 +303,7 @@ export class SimClient implements StreamEndpoint {
     this.kaTimer?.cancel();
     this.kaTimer = null;
     this.pingOutstanding = false;
-    this.world.record({ type: 'client.closed', c: this.id, reason, node: this.node, was });
+    this.rec({ type: 'client.closed', c: this.id, reason, node: this.node, was });
     this.parser = mqttPacket.parser({ protocolVersion: this.opts.version });
     this.partial = false;
     this.parser.on('packet', (p: Packet) => this.onPacket(p));
@@ -279,6 +324,7 @@ export class SimClient implements StreamEndpoint {
 
   private send(p: Packet): void {
     if (!this.sock) return;
+    this.guard.sent(p);
     this.lastTx = this.host.now();
     const ack = ACK_FIRST_BYTE[p.cmd];
     if (ack !== undefined && (p as { reasonCode?: number }).reasonCode === undefined && !(p as { properties?: unknown }).properties) {
@@ -296,7 +342,10 @@ export class SimClient implements StreamEndpoint {
 
   // ---- protocol -------------------------------------------------------
 
-  private onPacket(p: Packet): void {
+  private onPacket(p: Packet, size?: number): void {
+    const rem = (p as { length?: number }).length;
+    const bad = this.guard.received(p, size ?? (rem === undefined ? undefined : wireSize(rem)));
+    if (bad) return this.protocolError(bad);
     switch (p.cmd) {
       case 'connack':
         return this.onConnack(p.sessionPresent, (p.reasonCode ?? p.returnCode ?? 0) as number);
@@ -319,22 +368,36 @@ export class SimClient implements StreamEndpoint {
         this.send({ cmd: 'pubcomp', messageId: p.messageId });
         return;
       case 'suback':
-        this.world.record({ type: 'sub.ok', c: this.id, granted: (p.granted as number[]).join(',') });
+        this.rec({ type: 'sub.ok', c: this.id, granted: (p.granted as number[]).join(',') });
         return;
       case 'pingresp':
         this.pingOutstanding = false;
         return;
       case 'disconnect':
-        this.world.record({ type: 'client.server-disconnect', c: this.id, rc: p.reasonCode ?? 0 });
+        this.rec({ type: 'client.server-disconnect', c: this.id, rc: p.reasonCode ?? 0 });
         return;
       default:
         return;
     }
   }
 
+  /**
+   * The server broke the protocol: recorded, and the connection dropped as
+   * strict clients do (HiveMQ's client sends DISCONNECT 0x82 Protocol Error
+   * in v5 and closes; in 3.1.1 the only answer is closing [MQTT-4.8.0-1]).
+   * The packet is not processed. The client then reconnects by its policy.
+   */
+  private protocolError(pv: ProtocolViolation): void {
+    this.world.record(violationEvent(this.id, this.opts.host, this.node, pv));
+    const sock = this.sock;
+    if (this.opts.version === 5) this.send({ cmd: 'disconnect', reasonCode: 0x82 } as Packet);
+    this.closed('protocol-error');
+    sock?.close();
+  }
+
   private onConnack(present: boolean, rc: number): void {
     if (rc !== 0) {
-      this.world.record({ type: 'client.connack', c: this.id, rc, node: this.node });
+      this.rec({ type: 'client.connack', c: this.id, rc, node: this.node });
       this.sock?.close();
       this.closed('rejected');
       return;
@@ -342,7 +405,9 @@ export class SimClient implements StreamEndpoint {
     this.state = 'connected';
     this.connects++;
     this.attempts = 0;
-    this.world.record({ type: 'client.connack', c: this.id, rc, present, node: this.node });
+    // A new session [MQTT-3.2.2-5]: the old one's unreleased QoS 2 packet ids mean nothing now.
+    if (!present) this.rxQos2.clear();
+    this.rec({ type: 'client.connack', c: this.id, rc, present, node: this.node });
     this.armKeepalive();
     if (!present && this.opts.subscriptions.length) this.sendSubscribe(this.opts.subscriptions);
     // Unacknowledged publishes are resent with DUP [MQTT-4.4.0-1]; a new session has no
@@ -360,14 +425,14 @@ export class SimClient implements StreamEndpoint {
   }
 
   private sendSubscribe(subs: { filter: string; qos: QoS }[]): void {
-    this.world.record({ type: 'sub.invoke', c: this.id, filters: subs.map((s) => s.filter).join(',') });
+    this.rec({ type: 'sub.invoke', c: this.id, filters: subs.map((s) => s.filter).join(',') });
     this.send({ cmd: 'subscribe', messageId: this.allocPid(), subscriptions: subs.map((s) => ({ topic: s.filter, qos: s.qos })) });
   }
 
   private sendPublish(pkt: IPublishPacket, id: string): void {
     if (pkt.qos === 0) {
       this.send(pkt);
-      this.world.record({ type: 'pub.ok', c: this.id, id });
+      this.rec({ type: 'pub.ok', c: this.id, id });
       return;
     }
     const pid = this.allocPid();
@@ -379,10 +444,10 @@ export class SimClient implements StreamEndpoint {
     const o = this.outbound.get(pid);
     if (!o || o.pkt.qos !== qos) return;
     this.outbound.delete(pid);
-    if (rc >= 0x80) this.world.record({ type: 'pub.fail', c: this.id, id: o.id, rc });
+    if (rc >= 0x80) this.rec({ type: 'pub.fail', c: this.id, id: o.id, rc });
     else {
       this.acked.add(o.id);
-      this.world.record({ type: 'pub.ok', c: this.id, id: o.id, node: this.node });
+      this.rec({ type: 'pub.ok', c: this.id, id: o.id, node: this.node });
     }
   }
 
@@ -398,7 +463,7 @@ export class SimClient implements StreamEndpoint {
       this.rxQos2.add(pid);
     }
     this.received.push({ id, topic: p.topic, qos: p.qos, dup: p.dup, retain: p.retain });
-    this.world.record({ type: 'deliver', c: this.id, id, topic: p.topic, qos: p.qos, dup: p.dup, retain: p.retain, node: this.node });
+    this.rec({ type: 'deliver', c: this.id, id, topic: p.topic, qos: p.qos, dup: p.dup, retain: p.retain, node: this.node });
     this.onMessage?.(p.topic, payload, p);
     if (p.qos === 1) this.send({ cmd: 'puback', messageId: pid });
     else if (p.qos === 2) this.send({ cmd: 'pubrec', messageId: pid });
@@ -418,7 +483,7 @@ export class SimClient implements StreamEndpoint {
       if (this.state !== 'connected') return;
       if (this.pingOutstanding) {
         // No PINGRESP within a keep-alive period: the connection is dead.
-        this.world.record({ type: 'client.keepalive-timeout', c: this.id, node: this.node });
+        this.rec({ type: 'client.keepalive-timeout', c: this.id, node: this.node });
         const sock = this.sock;
         this.closed('keepalive');
         sock?.reset();

@@ -18,6 +18,22 @@ import { armTripwires, suspendTripwires } from './tripwire.ts';
 import type { SimObserver, Slice } from './observe.ts';
 import { SimClient, payloadId, type ClientOptions } from './client.ts';
 import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
+import { brokerConfig } from '../core/config.ts';
+
+/**
+ * The `node.config` history event: the configured trade-offs the checkers
+ * hold losses against (ackMode, queue bound). `hooks`: the broker's drops and
+ * wills are in the history (the simulator), or not (live processes).
+ */
+export function nodeConfigEvent(node: string, config: Partial<BrokerConfig>, cluster: Partial<ClusterConfig> | undefined, hooks: boolean): HistoryEvent {
+  const ev: HistoryEvent = { type: 'node.config', node, maxQueued: brokerConfig(config).limits.maxQueuedMessages, hooks };
+  if (cluster) {
+    const d = defaultClusterConfig('');
+    ev.ackMode = cluster.ackMode ?? d.ackMode;
+    ev.downAfterMs = cluster.heartbeatTimeoutMs ?? d.heartbeatTimeoutMs;
+  }
+  return ev;
+}
 
 export interface WorldOptions {
   seed: number | string;
@@ -121,6 +137,7 @@ export class World {
     const host = this.host(name, true);
     const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config }, cluster, persist: opts.persist, security: opts.security };
     this.brokers.set(name, b);
+    this.record(nodeConfigEvent(name, b.config, cluster, true));
     this.boot(b);
     return b;
   }

@@ -6,14 +6,18 @@
 
 import mqtt from 'mqtt';
 import type { MqttClient, IClientOptions } from 'mqtt';
-import type { IPublishPacket, IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
-import { messageBody, payloadId, type ClientOptions } from '../client.ts';
+import type { IPublishPacket, IConnackPacket, IDisconnectPacket, Packet } from 'mqtt-packet';
+import { messageBody, payloadId, resolveClientOptions, clientConfigEvent, violationEvent, type ClientOptions, type PublishOptions, type ResolvedClientOptions } from '../client.ts';
+import { ClientGuard, wireSize } from '../client-guard.ts';
+import type { HistoryEvent } from '../history.ts';
 import type { QoS } from '../../core/message.ts';
 import type { LiveWorld } from './live-world.ts';
 
 export class LiveClient {
   state: 'idle' | 'connecting' | 'connected' | 'closed' = 'idle';
-  readonly opts: Required<Omit<ClientOptions, 'will' | 'host' | 'username' | 'password'>> & Pick<ClientOptions, 'will' | 'host' | 'username' | 'password'>;
+  readonly opts: ResolvedClientOptions;
+  /** The same strict-client judge as SimClient's, fed from mqtt.js's packetsend/packetreceive. */
+  private guard: ClientGuard;
   /** Node the current connection landed on (through a balancer: asked of the nodes' admin APIs). */
   node: string | null = null;
   connects = 0;
@@ -36,13 +40,21 @@ export class LiveClient {
     readonly id: string,
     opts: ClientOptions,
   ) {
-    const clean = opts.clean ?? true;
-    this.opts = { version: 4, clean, sessionExpiry: clean ? 0 : 0xffffffff, keepalive: 60, reconnect: { minMs: 1000, maxMs: 30_000 }, subscriptions: [], autoConnect: true, ...opts };
+    this.opts = resolveClientOptions(opts);
+    this.guard = new ClientGuard(this.opts.clean, this.opts.version, { maximumPacketSize: opts.maximumPacketSize });
+    world.record(clientConfigEvent(id, this.opts));
     if (this.opts.autoConnect) this.connect();
   }
 
   get connected(): boolean {
     return this.state === 'connected';
+  }
+
+  /** Records a client event (at `at`, else now); a client sharing its id with another process names its host. */
+  private rec(ev: HistoryEvent, at?: number): void {
+    if (this.opts.host) ev.h = this.opts.host;
+    if (at === undefined) this.world.record(ev);
+    else this.world.recordAt(at, ev);
   }
 
   /** Publishes not yet acknowledged. */
@@ -87,6 +99,7 @@ export class LiveClient {
     // Protocol intervals in seconds run on the scenario's clock too (0 and "never" stay).
     const secs = (v: number) => (v === 0 || v >= 0xffffffff ? v : Math.max(1, Math.round(v * scale)));
     if (o.version === 5) copts.properties = { sessionExpiryInterval: secs(o.sessionExpiry) };
+    if (o.version === 5 && o.maximumPacketSize) copts.properties!.maximumPacketSize = o.maximumPacketSize;
     if (o.username !== undefined) copts.username = o.username;
     if (o.password !== undefined) copts.password = o.password;
     if (o.will) {
@@ -101,17 +114,29 @@ export class LiveClient {
     c.on('close', () => this.onClose('close'));
     c.on('error', (e: Error & { code?: number }) => {
       // A refused CONNACK arrives as an error carrying its code.
-      if (typeof e.code === 'number') this.world.record({ type: 'client.connack', c: this.id, rc: e.code, node: this.node });
+      if (typeof e.code === 'number') this.rec({ type: 'client.connack', c: this.id, rc: e.code, node: this.node });
     });
-    c.on('disconnect', (p: IDisconnectPacket) => this.world.record({ type: 'client.server-disconnect', c: this.id, rc: p.reasonCode ?? 0 }));
+    c.on('disconnect', (p: IDisconnectPacket) => this.rec({ type: 'client.server-disconnect', c: this.id, rc: p.reasonCode ?? 0 }));
     c.on('message', (topic: string, payload: Buffer, p: IPublishPacket) => this.onPublish(topic, payload, p));
+    c.on('packetsend', (p: Packet) => {
+      if (p.cmd === 'connect') this.guard.opened();
+      else this.guard.sent(p);
+    });
+    c.on('packetreceive', (p: Packet) => {
+      const rem = (p as { length?: number }).length;
+      const bad = this.guard.received(p, rem === undefined ? undefined : wireSize(rem));
+      if (!bad) return;
+      // mqtt.js handles the packet anyway; the connection is dropped after it, as a strict client would.
+      this.world.record(violationEvent(this.id, this.opts.host, this.node, bad));
+      c.stream?.destroy();
+    });
   }
 
   private attempt(): void {
     const ts = this.targets();
     const target = ts[this.targetIdx++ % ts.length];
     this.state = 'connecting';
-    this.world.record({ type: 'client.connect', c: this.id, target });
+    this.rec({ type: 'client.connect', c: this.id, target });
   }
 
   private onConnack(p: IConnackPacket): void {
@@ -127,7 +152,7 @@ export class LiveClient {
       this.node = node;
       this.state = 'connected';
       this.connects++;
-      this.world.recordAt(at, { type: 'client.connack', c: this.id, rc: 0, present, node });
+      this.rec({ type: 'client.connack', c: this.id, rc: 0, present, node }, at);
       const q = this.offline;
       this.offline = [];
       for (const send of q) send();
@@ -146,13 +171,13 @@ export class LiveClient {
     if (this.state === 'closed' || this.state === 'idle') return;
     const was = this.state;
     this.state = 'closed';
-    this.world.record({ type: 'client.closed', c: this.id, reason, node: this.node, was });
+    this.rec({ type: 'client.closed', c: this.id, reason, node: this.node, was });
   }
 
   /** Graceful DISCONNECT; no reconnect. */
   disconnect(reasonCode = 0): void {
     this.wantConnected = false;
-    if (this.state === 'connected') this.world.record({ type: 'client.disconnect', c: this.id, rc: reasonCode });
+    if (this.state === 'connected') this.rec({ type: 'client.disconnect', c: this.id, rc: reasonCode });
     this.client?.end(false, { reasonCode });
     this.onClose('client');
   }
@@ -160,7 +185,7 @@ export class LiveClient {
   /** The client process dies: the socket is destroyed, no DISCONNECT, no reconnect. */
   kill(): void {
     this.wantConnected = false;
-    this.world.record({ type: 'client.kill', c: this.id });
+    this.rec({ type: 'client.kill', c: this.id });
     const c = this.client;
     if (c) {
       c.options.reconnectPeriod = 0;
@@ -176,10 +201,12 @@ export class LiveClient {
   }
 
   /** Publishes a message whose payload starts with a unique id `client:seq`; returns that id. */
-  publish(topic: string, qos: QoS, opts: { retain?: boolean; size?: number; payload?: string } = {}): string {
+  publish(topic: string, qos: QoS, opts: PublishOptions = {}): string {
     const id = `${this.id}:${++this.seq}`;
     const body = messageBody(id, opts);
-    this.world.record({ type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain });
+    const ev: HistoryEvent = { type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain };
+    if (opts.clear) ev.clear = true;
+    this.rec(ev);
     this.pending++;
     const send = () =>
       this.client!.publish(topic, Buffer.from(body), { qos, retain: !!opts.retain }, (err) => {
@@ -187,13 +214,13 @@ export class LiveClient {
         if (err) {
           const rc = (err as Error & { code?: number }).code;
           // Only a broker's reason code is a failure the checkers know; a closed client is not an answer.
-          if (typeof rc === 'number') this.world.record({ type: 'pub.fail', c: this.id, id, rc });
+          if (typeof rc === 'number') this.rec({ type: 'pub.fail', c: this.id, id, rc });
           return;
         }
-        if (qos === 0) this.world.record({ type: 'pub.ok', c: this.id, id });
+        if (qos === 0) this.rec({ type: 'pub.ok', c: this.id, id });
         else {
           this.acked.add(id);
-          this.world.record({ type: 'pub.ok', c: this.id, id, node: this.node });
+          this.rec({ type: 'pub.ok', c: this.id, id, node: this.node });
         }
       });
     // Publishes made while not connected wait here and go out after the resends of
@@ -205,13 +232,13 @@ export class LiveClient {
   }
 
   private sendSubscribe(subs: { filter: string; qos: QoS }[]): void {
-    this.world.record({ type: 'sub.invoke', c: this.id, filters: subs.map((s) => s.filter).join(',') });
+    this.rec({ type: 'sub.invoke', c: this.id, filters: subs.map((s) => s.filter).join(',') });
     this.client!.subscribe(
       Object.fromEntries(subs.map((s) => [s.filter, { qos: s.qos }])),
       (err, granted) => {
         if (err || !granted) return;
         for (const g of granted) if (g.qos < 0x80) this.confirmed.add(g.topic);
-        this.world.record({ type: 'sub.ok', c: this.id, granted: granted.map((g) => g.qos).join(',') });
+        this.rec({ type: 'sub.ok', c: this.id, granted: granted.map((g) => g.qos).join(',') });
       },
     );
   }
@@ -219,7 +246,7 @@ export class LiveClient {
   private onPublish(topic: string, payload: Buffer, p: IPublishPacket): void {
     const id = payloadId(payload);
     this.received.push({ id, topic, qos: p.qos, dup: p.dup, retain: p.retain });
-    this.world.record({ type: 'deliver', c: this.id, id, topic, qos: p.qos, dup: p.dup, retain: p.retain, node: this.node });
+    this.rec({ type: 'deliver', c: this.id, id, topic, qos: p.qos, dup: p.dup, retain: p.retain, node: this.node });
     this.onMessage?.(topic, payload, p);
   }
 

@@ -23,7 +23,7 @@ import { History, type HistoryEvent } from '../history.ts';
 import { Rng } from '../rng.ts';
 import type { ClientOptions } from '../client.ts';
 import type { LoadBalancerOptions } from '../load-balancer.ts';
-import type { SimClusterOptions } from '../world.ts';
+import { nodeConfigEvent, type SimClusterOptions } from '../world.ts';
 import type { NodeView } from '../convergence.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { LiveClient } from './live-client.ts';
@@ -223,6 +223,7 @@ export class LiveWorld {
     };
     this.brokers.set(name, n);
     this.pending.set(name, { config, cluster });
+    this.record(nodeConfigEvent(name, config, cluster, false));
     if (!cluster) {
       this.writeConfig(n, []);
       this.chain(() => this.spawn(n));

@@ -1,0 +1,308 @@
+// What every checker shares: the event type, the verdict types, and views
+// of the history built once per history (an index of publishes and
+// deliveries, each client's connections, the configured trade-offs, the
+// fault windows). Checkers read the recorded history only, never broker
+// internals.
+
+import type { HistoryEvent } from '../history.ts';
+import { matches } from '../../core/topic.ts';
+
+export type Ev = HistoryEvent & { t: number };
+
+export interface Violation {
+  property: string;
+  detail: string;
+  /** History events that show it. */
+  excerpt: Ev[];
+}
+
+export interface Expectation {
+  /** Subscriber client id. */
+  client: string;
+  filter: string;
+  /** Messages published from this virtual time on must arrive. */
+  from: number;
+}
+
+/** Counts per category of what a checker excused (a named trade-off within its bound) or counted without failing. */
+export type Tally = Record<string, number>;
+
+export function count(tally: Tally | undefined, category: string, n = 1): void {
+  if (tally) tally[category] = (tally[category] ?? 0) + n;
+}
+
+export interface SafetyOptions {
+  /** Filled in with the per-category counts of excused losses, resends and other counted non-failures. */
+  tally?: Tally;
+  /** With a heal time: a message published before it and first delivered at or after it may come after newer ones (order). */
+  parkedUntil?: number;
+  parked?: Ev[];
+  /** Named exceptions the run does not accept: a loss in one of these categories is a violation. */
+  strict?: LossCategory[];
+  /** Retained reads are judged for subscribes from this time on (default: 30 s after the last fault ended). */
+  convergedAt?: number;
+  /** Two live connections for one client id longer than this (ms) is a violation (default 1000). */
+  settleMs?: number;
+}
+
+/** The named, configured trade-offs that may excuse an acknowledged message not arriving. */
+export type LossCategory = 'ack-local' | 'queue-overflow' | 'session-expired' | 'split-subscribe' | 'pending-offline';
+
+const matchCache = new Map<string, boolean>();
+/** matches() memoized: histories repeat the same few (filter, topic) pairs millions of times. */
+export function covers(filter: string, topic: string): boolean {
+  const k = filter + '\u0000' + topic;
+  let v = matchCache.get(k);
+  if (v === undefined) {
+    if (matchCache.size > 100_000) matchCache.clear();
+    matchCache.set(k, (v = matches(filter, topic)));
+  }
+  return v;
+}
+
+/** The topic filter of a subscription, without a `$share/{group}/` or `$queue/` prefix. */
+export function plainFilter(f: string): string {
+  return f.replace(/^\$share\/[^/]+\//, '').replace(/^\$queue\//, '');
+}
+
+/** Memoizes a view of a history; rebuilt when the history grew. */
+function memo<T>(build: (events: Ev[]) => T): (events: Ev[]) => T {
+  const cache = new WeakMap<Ev[], { length: number; value: T }>();
+  return (events) => {
+    const c = cache.get(events);
+    if (c && c.length === events.length) return c.value;
+    const value = build(events);
+    cache.set(events, { length: events.length, value });
+    return value;
+  };
+}
+
+/**
+ * Publishes by message id, acknowledgements, deliveries and broker-logged
+ * drops grouped by message id. Nested maps instead of `client|id` string
+ * keys: histories hold millions of deliveries.
+ */
+export interface HistoryIndex {
+  invoked: Map<string, Ev>;
+  acked: Ev[];
+  ackOf: Map<string, Ev>;
+  deliveries: Map<string, Ev[]>;
+  /** Drops the broker logged, per message id and client. */
+  drops: Map<string, Map<string, Ev>>;
+  /** SUBSCRIBEs per client, in order. */
+  subs: Map<string, Ev[]>;
+}
+
+export const indexOf = memo((events): HistoryIndex => {
+  const index: HistoryIndex = { invoked: new Map(), acked: [], ackOf: new Map(), deliveries: new Map(), drops: new Map(), subs: new Map() };
+  for (const e of events) {
+    const type = e.type;
+    if (type === 'deliver') {
+      const id = e.id as string;
+      const l = index.deliveries.get(id);
+      if (l) l.push(e);
+      else index.deliveries.set(id, [e]);
+    } else if (type === 'pub.invoke') index.invoked.set(e.id as string, e);
+    else if (type === 'pub.ok') {
+      index.acked.push(e);
+      index.ackOf.set(e.id as string, e);
+    } else if (type === 'sub.invoke') {
+      const l = index.subs.get(e.c as string);
+      if (l) l.push(e);
+      else index.subs.set(e.c as string, [e]);
+    } else if (type === 'drop') {
+      const id = e.id as string;
+      const d = index.drops.get(id);
+      if (d) d.set(e.c as string, e);
+      else index.drops.set(id, new Map([[e.c as string, e]]));
+    }
+  }
+  return index;
+});
+
+/** A connection the client saw accepted (CONNACK 0), from its CONNACK to its end as the client saw it. */
+export interface Conn {
+  c: string;
+  /** The client process: its host when it shares the id with another (`h`), else the id. */
+  key: string;
+  node: string | null;
+  connackAt: number;
+  present: boolean;
+  /** Infinity: still open at the end of the history. */
+  endAt: number;
+  end: 'open' | 'closed' | 'kill' | 'disconnect';
+  /** Reason code of the client's DISCONNECT. */
+  rc?: number;
+  /** The client.closed reason (keepalive, timeout, reset, protocol-error...). */
+  reason?: string;
+  connack: Ev;
+}
+
+export interface ClientConfig {
+  c: string;
+  version: number;
+  clean: boolean;
+  /** Session expiry, seconds (0xFFFFFFFF: never). */
+  expiry: number;
+  keepalive: number;
+  will?: { topic: string; qos: number; delay: number; id: string };
+}
+
+export interface NodeConfig {
+  node: string;
+  maxQueued: number;
+  ackMode?: 'replicated' | 'local';
+  downAfterMs?: number;
+  /** The broker's own drops and wills are in the history (simulator) or not (live). */
+  hooks: boolean;
+}
+
+export interface Timeline {
+  /** Accepted connections per client id, in CONNACK order. */
+  conns: Map<string, Conn[]>;
+  /** Client configuration per process key. */
+  clients: Map<string, ClientConfig>;
+  nodes: Map<string, NodeConfig>;
+  /** Time of the last event. */
+  end: number;
+}
+
+export function keyOf(e: Ev): string {
+  return (e.h as string | undefined) ?? (e.c as string);
+}
+
+export const timelineOf = memo((events): Timeline => {
+  const tl: Timeline = { conns: new Map(), clients: new Map(), nodes: new Map(), end: 0 };
+  const open = new Map<string, Conn>();
+  const ending = new Map<string, { end: Conn['end']; rc?: number }>();
+  for (const e of events) {
+    const type = e.type;
+    if (type === 'deliver' || type.startsWith('pub.') || type === 'drop') continue;
+    if (type === 'client.connack' && e.rc === 0) {
+      const key = keyOf(e);
+      const conn: Conn = { c: e.c as string, key, node: (e.node as string) ?? null, connackAt: e.t, present: !!e.present, endAt: Infinity, end: 'open', connack: e };
+      open.set(key, conn);
+      ending.delete(key);
+      let l = tl.conns.get(conn.c);
+      if (!l) tl.conns.set(conn.c, (l = []));
+      l.push(conn);
+    } else if (type === 'client.disconnect') ending.set(keyOf(e), { end: 'disconnect', rc: e.rc as number });
+    else if (type === 'client.kill') ending.set(keyOf(e), { end: 'kill' });
+    else if (type === 'client.closed') {
+      const key = keyOf(e);
+      const conn = open.get(key);
+      if (conn) {
+        const how = ending.get(key);
+        conn.endAt = e.t;
+        conn.end = how?.end ?? 'closed';
+        if (how?.rc !== undefined) conn.rc = how.rc;
+        conn.reason = e.reason as string;
+        open.delete(key);
+      }
+      ending.delete(key);
+    } else if (type === 'client.config') {
+      tl.clients.set(keyOf(e), { c: e.c as string, version: e.version as number, clean: !!e.clean, expiry: e.expiry as number, keepalive: e.keepalive as number, will: e.will as ClientConfig['will'] });
+    } else if (type === 'node.config') {
+      tl.nodes.set(e.node as string, { node: e.node as string, maxQueued: e.maxQueued as number, ackMode: e.ackMode as NodeConfig['ackMode'], downAfterMs: e.downAfterMs as number | undefined, hooks: !!e.hooks });
+    }
+  }
+  tl.end = events.length ? events[events.length - 1].t : 0;
+  return tl;
+});
+
+/** The connection of process `key` that was accepted and open at time `t`. */
+export function connAt(tl: Timeline, c: string, key: string, t: number): Conn | undefined {
+  const l = tl.conns.get(c);
+  if (!l) return undefined;
+  for (let i = l.length - 1; i >= 0; i--) {
+    const x = l[i];
+    if (x.key === key && x.connackAt <= t) return t <= x.endAt ? x : undefined;
+  }
+  return undefined;
+}
+
+/** A fault that may cut a node off or kill it, with the hosts it touches. */
+export interface FaultWindow {
+  kind: string;
+  /** Hosts on each side (a crash or pause: one host, b empty). */
+  a: string[];
+  b: string[];
+  from: number;
+  /** When it ended (heal, unpause, restart); Infinity if never. */
+  to: number;
+  oneWay?: boolean;
+  ev: Ev;
+}
+
+export const faultsOf = memo((events): FaultWindow[] => {
+  const out: FaultWindow[] = [];
+  const openOf = (pred: (f: FaultWindow) => boolean, t: number) => {
+    for (const f of out) if (f.to === Infinity && pred(f)) f.to = t;
+  };
+  for (const e of events) {
+    const type = e.type;
+    if (!type.startsWith('fault.') && type !== 'node.start') continue;
+    const t = e.t;
+    const split = (v: unknown) => String(v ?? '').split(',').filter(Boolean);
+    switch (type) {
+      case 'fault.partition':
+      case 'fault.clog':
+        out.push({ kind: type.slice(6), a: split(e.a), b: split(e.b), from: t, to: Infinity, oneWay: !!e.oneWay, ev: e });
+        break;
+      case 'fault.heal':
+        openOf((f) => f.kind === 'partition', t);
+        break;
+      case 'fault.unclog':
+        openOf((f) => f.kind === 'clog', t);
+        break;
+      case 'fault.repair': {
+        const a = split(e.a).join(',');
+        const b = split(e.b).join(',');
+        openOf((f) => f.kind === 'partition' && ((f.a.join(',') === a && f.b.join(',') === b) || (f.a.join(',') === b && f.b.join(',') === a)), t);
+        break;
+      }
+      case 'fault.crash':
+      case 'fault.pause':
+        out.push({ kind: type.slice(6), a: [e.node as string], b: [], from: t, to: Infinity, ev: e });
+        break;
+      case 'fault.unpause':
+        openOf((f) => f.kind === 'pause' && f.a[0] === e.node, t);
+        break;
+      case 'node.start':
+        openOf((f) => f.kind === 'crash' && f.a[0] === e.node, t);
+        break;
+      case 'fault.reset':
+        out.push({ kind: 'reset', a: [e.a as string], b: [e.b as string], from: t, to: t, ev: e });
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+});
+
+/** Whether a fault touches `node` at some time in [from, to]. */
+export function faultTouches(faults: FaultWindow[], node: string, from: number, to: number): FaultWindow | undefined {
+  for (const f of faults) if (f.from <= to && f.to >= from && (f.a.includes(node) || f.b.includes(node))) return f;
+  return undefined;
+}
+
+/** The partition separating nodes x and y (either direction) at time t, if any. */
+export function partitionBetween(faults: FaultWindow[], x: string, y: string, t: number): FaultWindow | undefined {
+  for (const f of faults) {
+    if (f.kind !== 'partition' || f.from > t || f.to <= t) continue;
+    if ((f.a.includes(x) && f.b.includes(y)) || (f.a.includes(y) && f.b.includes(x))) return f;
+  }
+  return undefined;
+}
+
+/** The end of the last fault (heal, unclog, unpause, restart), or 0 without faults. */
+export function lastFaultEnd(faults: FaultWindow[]): number {
+  let t = 0;
+  for (const f of faults) t = Math.max(t, f.to === Infinity ? f.from : f.to);
+  return t;
+}
+
+export function ms(t: number): string {
+  return `${t.toFixed(1)} ms`;
+}

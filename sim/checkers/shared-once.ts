@@ -1,0 +1,61 @@
+// A shared subscription's message goes to one member of the group [MQTT-4.8.2]:
+// per message and group ($share/{group}/{filter}, or $queue/{filter}), at most
+// one member gets it, except that the spec lets the server send it to another
+// member once the first one's connection broke (or its node failed) before
+// the acknowledgement: such a second member, with the first one's connection
+// closed or a fault on its node between the two deliveries, is counted as
+// `shared-redelivery`, not failed.
+
+import { connAt, count, covers, faultTouches, faultsOf, indexOf, keyOf, timelineOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+
+export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violation[] {
+  // group|filter -> members; members with a plain subscription to the same topics are not judged.
+  const groups = new Map<string, { filter: string; members: Set<string> }>();
+  const plain = new Map<string, string[]>();
+  for (const e of events) {
+    if (e.type !== 'sub.invoke') continue;
+    for (const f of String(e.filters).split(',')) {
+      const m = /^\$share\/([^/]+)\/(.*)$/.exec(f) ?? /^(\$queue)\/(.*)$/.exec(f);
+      if (!m) {
+        const l = plain.get(e.c as string) ?? [];
+        l.push(f);
+        plain.set(e.c as string, l);
+        continue;
+      }
+      const k = `${m[1]}|${m[2]}`;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { filter: m[2], members: new Set() }));
+      g.members.add(e.c as string);
+    }
+  }
+  if (groups.size === 0) return [];
+  const tl = timelineOf(events);
+  const faults = faultsOf(events);
+  const out: Violation[] = [];
+  for (const [id, ds] of indexOf(events).deliveries) {
+    const topic = ds[0].topic as string;
+    for (const [k, g] of groups) {
+      if (!covers(g.filter, topic)) continue;
+      let first: Ev | undefined;
+      for (const d of ds) {
+        const c = d.c as string;
+        if (d.retain || !g.members.has(c) || plain.get(c)?.some((f) => covers(f, topic))) continue;
+        if (!first) {
+          first = d;
+          continue;
+        }
+        if (d.c === first.c) continue;
+        const conn = connAt(tl, first.c as string, keyOf(first), first.t);
+        const broke = (conn && conn.endAt <= d.t) || (conn?.node && faultTouches(faults, conn.node, first.t, d.t));
+        if (broke) {
+          count(opts.tally, 'shared-redelivery');
+          first = d;
+        } else {
+          out.push({ property: 'shared-once', detail: `${id} on ${topic} went to ${first.c} and ${d.c} of group ${k.split('|')[0]}, with ${first.c}'s connection still up`, excerpt: [first, d] });
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}

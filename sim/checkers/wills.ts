@@ -1,0 +1,86 @@
+// A will is published if and only if the spec says so [MQTT-3.1.2-8..10,
+// MQTT-3.1.3-9, MQTT-3.14.4-3], judged per accepted connection of a client
+// with a will, from the broker's `will` events (the simulator records them;
+// a live history does not, and the checker then only counts the wills it
+// could not see). A will event between a connection's CONNACK and the next
+// one's belongs to that connection.
+//   - none after a clean DISCONNECT (reason code 0);
+//   - at most one per connection;
+//   - none when the client came back with its session within the will delay
+//     (less the time the server may have noticed the loss before the client:
+//     2 keep alives);
+//   - not before the earlier of will delay and session expiry has passed since
+//     the client killed the connection or sent DISCONNECT 0x04;
+//   - one when the session ended (the next CONNACK says session present 0)
+//     after a connection lost without a clean DISCONNECT: at the session's end
+//     at the latest, so at the earlier of will delay and session expiry;
+//   - one when the client never came back and the run went on past the earlier
+//     of delay and expiry plus the time to notice the loss (2 keep alives,
+//     or a node's down detection) plus 5 s.
+// The server and the clients share the simulator's clock, so times compare.
+
+import { count, timelineOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+
+export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] {
+  const tl = timelineOf(events);
+  const observed = [...tl.nodes.values()].some((n) => n.hooks);
+  const wills = new Map<string, Ev[]>();
+  for (const e of events) {
+    if (e.type !== 'will') continue;
+    const l = wills.get(e.c as string) ?? [];
+    l.push(e);
+    wills.set(e.c as string, l);
+  }
+  let downAfter = 0;
+  for (const n of tl.nodes.values()) downAfter = Math.max(downAfter, n.downAfterMs ?? 0);
+  const out: Violation[] = [];
+  for (const cfg of tl.clients.values()) {
+    const will = cfg.will;
+    if (!will) continue;
+    if (!observed) {
+      count(opts.tally, 'wills-unobserved');
+      continue;
+    }
+    const conns = (tl.conns.get(cfg.c) ?? []).filter((x) => tl.clients.get(x.key) === cfg);
+    const mine = wills.get(cfg.c) ?? [];
+    const delayMs = will.delay * 1000;
+    const expiryMs = cfg.clean && cfg.version < 5 ? 0 : cfg.expiry * 1000;
+    const dueMs = Math.min(delayMs, expiryMs);
+    // The client notices a dead connection within 2 keep alives; the server may notice that much earlier, or later (node down).
+    const slackMs = 2 * cfg.keepalive * 1000;
+    const noticeMs = Math.max(slackMs, downAfter);
+    for (let i = 0; i < conns.length; i++) {
+      const k = conns[i];
+      const next = conns[i + 1];
+      const until = next ? next.connackAt : Infinity;
+      const ws = mine.filter((w) => w.t > k.connackAt && w.t <= until);
+      const bad = (property: string, detail: string, excerpt: Ev[]) => out.push({ property, detail: `${cfg.c}: ${detail}`, excerpt: [k.connack, ...excerpt] });
+      if (ws.length > 1) bad('will-once', `${ws.length} wills for one connection (at ${ws.map((w) => w.t.toFixed(1)).join(', ')} ms)`, ws);
+      const clean = k.end === 'disconnect' && k.rc === 0;
+      if (clean) {
+        if (ws.length) bad('will-iff', `will published at ${ws[0].t.toFixed(1)} ms after a clean DISCONNECT at ${k.endAt.toFixed(1)} ms`, ws);
+        continue;
+      }
+      if (k.end === 'open') continue; // the client still holds it; a server that saw it die may publish
+      if (ws.length) {
+        const w = ws[0];
+        if (next && next.present && next.connackAt - k.endAt < delayMs - slackMs) {
+          bad('will-iff', `will published at ${w.t.toFixed(1)} ms though the client was back with its session ${((next.connackAt - k.endAt) / 1000).toFixed(1)} s after losing the connection, within its will delay of ${will.delay} s`, [w, next.connack]);
+        }
+        const serverKnew = k.end === 'kill' || k.end === 'disconnect';
+        if (serverKnew && w.t < k.endAt + dueMs - 1) {
+          bad('will-timing', `will published ${((w.t - k.endAt) / 1000).toFixed(1)} s after the connection ended, before the earlier of will delay ${will.delay} s and session expiry ${expiryMs / 1000} s`, [w]);
+        }
+        continue;
+      }
+      if (next && !next.present) {
+        bad('will-iff', `no will for the connection lost at ${k.endAt.toFixed(1)} ms, though the session had ended by the next CONNACK (session present 0) at ${next.connackAt.toFixed(1)} ms`, [next.connack]);
+      } else if (!next && tl.end > k.endAt + dueMs + noticeMs + 5000) {
+        bad('will-iff', `no will for the connection lost at ${k.endAt.toFixed(1)} ms; the client never came back and the will was due ${dueMs / 1000} s after the loss was noticed`, []);
+      } else if (next && next.present && next.connackAt > k.endAt + delayMs + noticeMs + 5000) {
+        bad('will-iff', `no will for the connection lost at ${k.endAt.toFixed(1)} ms; the client came back only at ${next.connackAt.toFixed(1)} ms, past its will delay of ${will.delay} s`, [next.connack]);
+      }
+    }
+  }
+  return out;
+}
