@@ -148,13 +148,26 @@ export class SimClient implements StreamEndpoint {
     this.rng = world.rng(`client/${id}`);
     this.guard = new ClientGuard(this.opts.clean, this.opts.version, { maximumPacketSize: opts.maximumPacketSize });
     world.record(clientConfigEvent(id, this.opts));
-    this.parser = mqttPacket.parser({ protocolVersion: this.opts.version });
-    this.parser.on('packet', (p: Packet) => this.onPacket(p));
-    this.parser.on('error', (e: Error) => {
+    this.parser = this.newParser();
+    if (this.opts.autoConnect) this.connect();
+  }
+
+  /**
+   * A parser for the next connection. Packets a replaced parser still emits
+   * (the rest of a segment after the connection was dropped mid-segment, as
+   * on a protocol violation) are ignored.
+   */
+  private newParser(): ReturnType<typeof mqttPacket.parser> {
+    const parser = mqttPacket.parser({ protocolVersion: this.opts.version });
+    parser.on('packet', (p: Packet) => {
+      if (parser === this.parser) this.onPacket(p);
+    });
+    parser.on('error', (e: Error) => {
+      if (parser !== this.parser) return;
       this.rec({ type: 'client.error', c: this.id, error: e.message });
       this.sock?.reset();
     });
-    if (this.opts.autoConnect) this.connect();
+    return parser;
   }
 
   get connected(): boolean {
@@ -304,10 +317,8 @@ export class SimClient implements StreamEndpoint {
     this.kaTimer = null;
     this.pingOutstanding = false;
     this.rec({ type: 'client.closed', c: this.id, reason, node: this.node, was });
-    this.parser = mqttPacket.parser({ protocolVersion: this.opts.version });
+    this.parser = this.newParser();
     this.partial = false;
-    this.parser.on('packet', (p: Packet) => this.onPacket(p));
-    this.parser.on('error', () => this.sock?.reset());
     this.scheduleReconnect();
   }
 

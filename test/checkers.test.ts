@@ -232,6 +232,13 @@ describe('strict simulated client', () => {
     expect(props(checkSafety(events, []))).toEqual(['connack-first']);
   });
 
+  it('ignores the rest of the segment after dropping the connection (the CONNACK right behind the PUBLISH)', async () => {
+    const { c, events } = await run((sock) => sock.write(Buffer.concat([bytes(publish), bytes(connack)])));
+    expect(events.filter((x) => x.type === 'protocol-violation').map((x) => x.kind)).toEqual(['publish-before-connack']);
+    expect(events.some((x) => x.type === 'client.connack')).toBe(false);
+    expect(c.connected).toBe(false);
+  });
+
   it('accepts the same PUBLISH after the CONNACK', async () => {
     const { c, events } = await run((sock) => {
       sock.write(bytes(connack));
