@@ -18,6 +18,7 @@ import { checkSharedOnce } from './checkers/shared-once.ts';
 import { checkClientProtocol } from './checkers/protocol.ts';
 
 export type { Ev, Expectation, LossCategory, SafetyOptions, Tally, Violation } from './checkers/common.ts';
+export { DEFAULT_ACCEPTED } from './checkers/common.ts';
 export { checkNoLoss, checkNoQos2Duplicates, checkOrder, checkOnlySubscribed, checkConnackFirst, checkDupOnlyOnResend, checkSingleConnection, checkRetainedReads, checkWills, checkSharedOnce, checkClientProtocol };
 
 /**

@@ -17,6 +17,7 @@ import {
   checkClientProtocol,
   type Ev,
   type Tally,
+  DEFAULT_ACCEPTED,
 } from '../sim/checkers.ts';
 import { World } from '../sim/world.ts';
 import type { SimSocket } from '../sim/network.ts';
@@ -67,14 +68,15 @@ describe('no-acked-loss', () => {
     expect(checkNoLoss(gone(2000), want)[0].detail).toContain('under its expiry of 5 s');
   });
 
-  it("excuses ackMode 'local' only with a fault on the acknowledging node, and not when the run is strict about it", () => {
+  it("excuses ackMode 'local' only when the run accepts it, and only with a fault on the acknowledging node", () => {
     const h = [...base(), ...pub(20, 'p:1'), e(22.5, 'fault.crash', { node: 'n1', mode: 'power' })];
     h[0] = e(0, 'node.config', { node: 'n1', maxQueued: 3, ackMode: 'local', hooks: true });
     const tally: Tally = {};
-    expect(checkNoLoss(h, want, { tally })).toEqual([]);
+    const accept = [...DEFAULT_ACCEPTED, 'ack-local' as const];
+    expect(checkNoLoss(h, want, { tally, accept })).toEqual([]);
     expect(tally['ack-local']).toBe(1);
-    expect(checkNoLoss(h, want, { strict: ['ack-local'] })[0].detail).toContain('ack-local is not accepted');
-    expect(props(checkNoLoss(h.slice(0, -1), want))).toEqual(['no-acked-loss']);
+    expect(checkNoLoss(h, want)[0].detail).toContain('ack-local, not accepted');
+    expect(props(checkNoLoss(h.slice(0, -1), want, { accept }))).toEqual(['no-acked-loss']);
   });
 
   it('excuses what the other side published before the heal to a subscription made during the split, not after', () => {

@@ -37,8 +37,8 @@ export interface SafetyOptions {
   /** With a heal time: a message published before it and first delivered at or after it may come after newer ones (order). */
   parkedUntil?: number;
   parked?: Ev[];
-  /** Named exceptions the run does not accept: a loss in one of these categories is a violation. */
-  strict?: LossCategory[];
+  /** The named trade-offs this run accepts (default DEFAULT_ACCEPTED); a loss in another category is a violation. */
+  accept?: LossCategory[];
   /** Retained reads are judged for subscribes from this time on (default: 30 s after the last fault ended). */
   convergedAt?: number;
   /** Two live connections for one client id longer than this (ms) is a violation (default 1000). */
@@ -47,6 +47,14 @@ export interface SafetyOptions {
 
 /** The named, configured trade-offs that may excuse an acknowledged message not arriving. */
 export type LossCategory = 'ack-local' | 'queue-overflow' | 'session-expired' | 'split-subscribe' | 'pending-offline';
+
+/**
+ * Accepted unless a run says otherwise: what the spec allows (queue bound,
+ * session expiry), the documented availability during a split, and a run
+ * ending with the subscriber away. `ackMode: 'local'` trades durability
+ * away on purpose: its losses are violations unless the run accepts them.
+ */
+export const DEFAULT_ACCEPTED: LossCategory[] = ['queue-overflow', 'session-expired', 'split-subscribe', 'pending-offline'];
 
 const matchCache = new Map<string, boolean>();
 /** matches() memoized: histories repeat the same few (filter, topic) pairs millions of times. */

@@ -8,7 +8,7 @@
 //   split-subscribe  the subscription was made while a partition cut its node off the publisher's, published before the heal
 //   pending-offline  the subscriber was offline at the end, and the message was published after its last CONNACK
 
-import { count, covers, plainFilter, faultTouches, faultsOf, indexOf, ms, partitionBetween, timelineOf, type Conn, type Ev, type Expectation, type LossCategory, type SafetyOptions, type Timeline, type Violation } from './common.ts';
+import { count, covers, plainFilter, faultTouches, faultsOf, indexOf, ms, partitionBetween, timelineOf, type Conn, type Ev, type Expectation, type LossCategory, DEFAULT_ACCEPTED, type SafetyOptions, type Timeline, type Violation } from './common.ts';
 
 /** How long after its PUBACK a fault on an ackMode 'local' node may still take the message with it. */
 export const ACK_LOCAL_WINDOW_MS = 1000;
@@ -103,8 +103,8 @@ export function lastSubscribe(events: Ev[], client: string, topic: string, t: nu
 /**
  * No acknowledged QoS 1/2 message lost: every publish acknowledged to its
  * publisher (pub.ok) whose topic matches an expectation reaches that
- * subscriber, unless one of the named trade-offs covers it within its bound
- * (counted in `opts.tally`); `opts.strict` lists trade-offs not accepted.
+ * subscriber, unless one of the named trade-offs the run accepts
+ * (`opts.accept`) covers it within its bound (counted in `opts.tally`).
  */
 export function checkNoLoss(events: Ev[], expect: Expectation[], opts: SafetyOptions = {}): Violation[] {
   const { invoked, acked, deliveries, drops } = indexOf(events);
@@ -119,13 +119,13 @@ export function checkNoLoss(events: Ev[], expect: Expectation[], opts: SafetyOpt
     for (const x of expect) {
       if (inv.t < x.from || !covers(x.filter, inv.topic as string) || reached(ds, x.client)) continue;
       const j = excuse(events, tl, inv, ok, x, expect, depth);
-      if (j.category && !opts.strict?.includes(j.category)) {
+      if (j.category && (opts.accept ?? DEFAULT_ACCEPTED).includes(j.category)) {
         count(opts.tally, j.category);
         continue;
       }
       const drop = drops.get(id)?.get(x.client);
       const logged = drop ? `; the broker logged dropping it (${drop.reason} on ${drop.node})` : '';
-      const why = j.category ? `; ${j.category} is not accepted by this run` : j.why ? `; ${j.why}` : '';
+      const why = j.category ? `; ${j.category}, not accepted by this run` : j.why ? `; ${j.why}` : '';
       out.push({ property: 'no-acked-loss', detail: `${id} (QoS ${inv.qos} on ${inv.topic}) acknowledged at ${ms(ok.t)} never reached ${x.client}${why}${logged}`, excerpt: drop ? [inv, ok, drop] : [inv, ok] });
     }
   }
