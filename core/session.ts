@@ -98,6 +98,16 @@ export class Session {
     return c ? Math.min(this.limits.maxInflight, c.clientReceiveMaximum) : 0;
   }
 
+  /**
+   * The connection PUBLISHes may go to: only once its CONNACK is out [MQTT-3.2.0-1]. Until then
+   * (a session resumed, or moved here, while its CONNECT is being answered) everything queues and
+   * goes after the CONNACK, each message once, as new.
+   */
+  private get live(): Connection | null {
+    const c = this.conn;
+    return c && c.state === 'connected' ? c : null;
+  }
+
   /** First sight of a message id (always true without ids). */
   private fresh(d: Delivery): boolean {
     const mid = d.msg.mid;
@@ -150,7 +160,7 @@ export class Session {
   /** Hands one message to this session: sends it now, or queues it. */
   deliver(d: Delivery): void {
     if (!this.fresh(d)) return;
-    const c = this.conn;
+    const c = this.live;
     if (c && this.queued === 0 && this.deferredCount === 0 && this.front === null) {
       if (d.qos === 0) {
         if (c.sendPublish(d, 0, false)) this.books.sent(this, d);
@@ -162,7 +172,7 @@ export class Session {
         return;
       }
     }
-    if (!c && d.qos === 0 && !this.limits.queueQos0) {
+    if (!this.conn && d.qos === 0 && !this.limits.queueQos0) {
       this.books.dropped(this, d, 'offline-qos0');
       return;
     }
@@ -210,7 +220,7 @@ export class Session {
 
   /** Moves queued messages into the inflight window while it has room. */
   pump(): void {
-    const c = this.conn;
+    const c = this.live;
     if (!c || this.front !== null) return;
     const win = this.window();
     if (this.deferredCount > 0) {
