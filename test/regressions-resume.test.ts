@@ -7,6 +7,12 @@ const seeds = [1, 2, 3, 4, 5];
 const cases: [file: string, params: Record<string, number>][] = [
   ['connack-first.ts', { nodes: 2 }],
   ['connack-first.ts', { nodes: 3 }],
+  // The publisher on the old node, the new node, the third; 2 nodes: on the old or the new node.
+  ['order-after-move.ts', { pubNode: 1 }],
+  ['order-after-move.ts', { pubNode: 2 }],
+  ['order-after-move.ts', { pubNode: 3 }],
+  ['order-after-move.ts', { nodes: 2, pubNode: 1 }],
+  ['order-after-move.ts', { nodes: 2, pubNode: 2 }],
 ];
 
 describe.each(cases)('regression %s %o', (file, params) => {

@@ -287,9 +287,13 @@ export class SessionReplicator {
   /**
    * A session just moved here from `owner` (resumed from its replica, or
    * failed over). Messages other nodes forwarded to the owner that it never
-   * confirmed are older than anything that reaches the session here now:
-   * hold the session until every running peer has sent its share, so they
-   * go first and per-publisher order holds.
+   * confirmed are newer than what the owner had accepted (the replica's
+   * queue) and older than anything that reaches the session here now: hold
+   * the session until every running peer has sent its share, so they go in
+   * between and per-publisher order holds. A running owner is asked too: it
+   * answers after the handoff our claim made it send (one link, in order), so
+   * what it accepted after the replica was taken is merged before anything
+   * is sent.
    */
   fetchOrphans(s: Session, owner: string, done: Iterable<string> = []): void {
     s.hold();
@@ -298,8 +302,8 @@ export class SessionReplicator {
       const q = matchQos(specs(s), msg);
       if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
     }
-    const waiting = new Set(this.c.runningPeers().filter((n) => n !== owner));
-    if (waiting.size === 0) return s.release();
+    const waiting = new Set(this.c.runningPeers());
+    if (waiting.size === 0) return s.release(midOrigin);
     const prev = this.fetching.get(s.clientId);
     prev?.timer.cancel();
     const timer = this.b.env.clock.setTimer(FETCH_TIMEOUT_MS, () => this.finish(s.clientId));
@@ -343,8 +347,15 @@ export class SessionReplicator {
     if (!f) return;
     f.timer.cancel();
     this.fetching.delete(clientId);
-    this.b.sessions.get(clientId)?.release();
+    this.b.sessions.get(clientId)?.release(midOrigin);
   }
+}
+
+/** Where a message entered the cluster and its sequence there: a mid is `node.incarnation.seq` (Cluster.nextMid). */
+function midOrigin(d: Delivery): { from: string; seq: number } | undefined {
+  const mid = d.msg.mid;
+  const dot = mid === undefined ? -1 : mid.lastIndexOf('.');
+  return dot < 0 ? undefined : { from: mid!.slice(0, dot), seq: Number(mid!.slice(dot + 1)) };
 }
 
 function specs(s: Session): SubSpec[] {
