@@ -13,6 +13,11 @@ const cases: [file: string, params: Record<string, number>][] = [
   ['order-after-move.ts', { pubNode: 3 }],
   ['order-after-move.ts', { nodes: 2, pubNode: 1 }],
   ['order-after-move.ts', { nodes: 2, pubNode: 2 }],
+  // Session Expiry 5 s < Will Delay 10 s; Session Expiry 0 (no replicated session); the delay first (3 s < 20 s).
+  ['will-delay-failover.ts', { nodes: 2 }],
+  ['will-delay-failover.ts', { nodes: 3 }],
+  ['will-delay-failover.ts', { nodes: 3, expiry: 0 }],
+  ['will-delay-failover.ts', { nodes: 3, expiry: 20, delay: 3 }],
 ];
 
 describe.each(cases)('regression %s %o', (file, params) => {
