@@ -318,6 +318,7 @@ export class Broker {
     const msg: Message = { ...w.msg, receivedAt: now };
     if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
     this.cluster?.replicator.willChanged(s);
+    if (w.lostWith !== undefined) this.cluster?.emit('will', { clientId: s.clientId, from: w.lostWith });
     this.publishWillOf(s.clientId, msg);
   }
 

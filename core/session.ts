@@ -33,6 +33,8 @@ export interface WillState {
   delay: number;
   /** Message Expiry Interval of the will, seconds. */
   expirySec?: number;
+  /** Set when the session failed over here: the lost node its client was connected to. */
+  lostWith?: string;
 }
 
 export type DropReason = 'queue-full' | 'expired' | 'offline-qos0' | 'packet-too-large' | 'session-expired' | 'no-session';

@@ -224,7 +224,7 @@ export class SessionReplicator {
       if (!w || w.owner !== owner) continue;
       this.wills.delete(s.clientId);
       w.timer?.cancel();
-      s.will = { msg: w.msg, delay: w.delay, expirySec: w.expirySec };
+      s.will = { msg: w.msg, delay: w.delay, expirySec: w.expirySec, lostWith: owner };
       this.willChanged(s); // held by the others now as ours, should we be lost too
       this.b.armWill(s);
     }
