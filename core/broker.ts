@@ -275,14 +275,22 @@ export class Broker {
       this.endSession(s, 'session-expired');
       return;
     }
-    if (s.will) {
-      const delay = Math.min(s.will.delay, s.expiryInterval);
-      if (delay === 0) this.publishWill(s);
-      else s.willTimer = this.env.clock.setTimer(delay * 1000, () => this.publishWill(s));
-    }
+    this.armWill(s);
     this.startExpiry(s);
     this.cluster?.claim(s);
     this.store?.saveSession(s);
+  }
+
+  /**
+   * The client of `s` is gone: its will goes out after the Will Delay, or when the session ends if
+   * that is sooner (endSession publishes it then) [MQTT-3.1.2-8, MQTT-3.1.3.2.2]. A new connection
+   * cancels it (openSession). Also for a session failed over from a lost node.
+   */
+  armWill(s: Session): void {
+    if (!s.will) return;
+    const delay = Math.min(s.will.delay, s.expiryInterval);
+    if (delay === 0) this.publishWill(s);
+    else s.willTimer = this.env.clock.setTimer(delay * 1000, () => this.publishWill(s));
   }
 
   /** Removes a session: its subscriptions, owed messages (counted as dropped) and pending will. */
@@ -310,6 +318,7 @@ export class Broker {
     const msg: Message = { ...w.msg, receivedAt: now };
     if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
     this.cluster?.replicator.willChanged(s);
+    if (w.lostWith !== undefined) this.cluster?.emit('will', { clientId: s.clientId, from: w.lostWith });
     this.publishWillOf(s.clientId, msg);
   }
 

@@ -33,6 +33,8 @@ export interface WillState {
   delay: number;
   /** Message Expiry Interval of the will, seconds. */
   expirySec?: number;
+  /** Set when the session failed over here: the lost node its client was connected to. */
+  lostWith?: string;
 }
 
 export type DropReason = 'queue-full' | 'expired' | 'offline-qos0' | 'packet-too-large' | 'session-expired' | 'no-session';
@@ -75,8 +77,10 @@ export class Session {
   connectedAt = 0;
   /** Clustered: ids of messages recently handed to this session, to drop copies arriving by a second path. */
   seen: Set<string> | null = null;
-  /** While set, nothing is sent: older messages still being collected go here, ahead of the queue. */
+  /** While set, nothing is sent: older messages still being collected go here, ahead of later arrivals. */
   private front: Delivery[] | null = null;
+  /** While holding: how many queued messages are older still (restored from a replica before the hold). */
+  private older = 0;
 
   constructor(
     readonly clientId: string,
@@ -98,6 +102,16 @@ export class Session {
     return c ? Math.min(this.limits.maxInflight, c.clientReceiveMaximum) : 0;
   }
 
+  /**
+   * The connection PUBLISHes may go to: only once its CONNACK is out [MQTT-3.2.0-1]. Until then
+   * (a session resumed, or moved here, while its CONNECT is being answered) everything queues and
+   * goes after the CONNACK, each message once, as new.
+   */
+  private get live(): Connection | null {
+    const c = this.conn;
+    return c && c.state === 'connected' ? c : null;
+  }
+
   /** First sight of a message id (always true without ids). */
   private fresh(d: Delivery): boolean {
     const mid = d.msg.mid;
@@ -107,16 +121,21 @@ export class Session {
     return true;
   }
 
-  /** Holds all sending until release(): older messages may still arrive and must go first. */
+  /**
+   * Holds all sending until release(): older messages may still arrive. They go after what is
+   * queued now (the session's own older queue) and before anything delivered meanwhile.
+   */
   hold(): void {
-    this.front ??= [];
+    if (this.front !== null) return;
+    this.front = [];
+    this.older = this.queued;
   }
 
   get holding(): boolean {
     return this.front !== null;
   }
 
-  /** A message older than everything queued (collected while holding). */
+  /** A message older than everything delivered since hold() (collected while holding). */
   deliverFront(d: Delivery): void {
     if (this.front === null) return this.deliver(d);
     if (!this.fresh(d)) return;
@@ -136,21 +155,28 @@ export class Session {
     if (this.front) this.front = this.front.filter((d) => d.msg.mid === undefined || !done.has(d.msg.mid));
   }
 
-  release(): void {
+  /**
+   * Ends a hold: the collected messages go between the older queue and what arrived since. `origin`
+   * (where a message entered, and its sequence there) then puts each origin's messages back in
+   * sequence, in the places they hold: copies that came by different paths (replica, handoff,
+   * peers' unconfirmed forwards) do not arrive in publish order among themselves.
+   */
+  release(origin?: (d: Delivery) => { from: string; seq: number } | undefined): void {
     const f = this.front;
     if (f === null) return;
     this.front = null;
-    if (f.length) {
-      this.queue = f.concat(this.queue.slice(this.qHead));
-      this.qHead = 0;
-    }
+    const at = this.qHead + this.older;
+    this.queue = this.queue.slice(this.qHead, at).concat(f, this.queue.slice(at));
+    this.qHead = 0;
+    this.older = 0;
+    if (origin) inOriginOrder(this.queue, origin);
     this.pump();
   }
 
   /** Hands one message to this session: sends it now, or queues it. */
   deliver(d: Delivery): void {
     if (!this.fresh(d)) return;
-    const c = this.conn;
+    const c = this.live;
     if (c && this.queued === 0 && this.deferredCount === 0 && this.front === null) {
       if (d.qos === 0) {
         if (c.sendPublish(d, 0, false)) this.books.sent(this, d);
@@ -162,7 +188,7 @@ export class Session {
         return;
       }
     }
-    if (!c && d.qos === 0 && !this.limits.queueQos0) {
+    if (!this.conn && d.qos === 0 && !this.limits.queueQos0) {
       this.books.dropped(this, d, 'offline-qos0');
       return;
     }
@@ -186,6 +212,7 @@ export class Session {
     if (this.qHead >= this.queue.length) return undefined;
     const d = this.queue[this.qHead];
     this.queue[this.qHead++] = undefined as unknown as Delivery;
+    if (this.older > 0) this.older--; // holding, the queue full: the oldest went
     // Compact now and then so a long-lived queue does not keep a dead prefix.
     if (this.qHead >= 1024 && this.qHead * 2 >= this.queue.length) {
       this.queue = this.queue.slice(this.qHead);
@@ -210,7 +237,7 @@ export class Session {
 
   /** Moves queued messages into the inflight window while it has room. */
   pump(): void {
-    const c = this.conn;
+    const c = this.live;
     if (!c || this.front !== null) return;
     const win = this.window();
     if (this.deferredCount > 0) {
@@ -334,5 +361,22 @@ export class Session {
       if (!this.inflight.has(pid)) return pid;
     }
     throw new Error('packet identifiers exhausted'); // unreachable: the window is at most 65535
+  }
+}
+
+/** Sorts each origin's deliveries by sequence in place, within the slots they occupy; others stay put. */
+function inOriginOrder(q: Delivery[], origin: (d: Delivery) => { from: string; seq: number } | undefined): void {
+  const slots = new Map<string, { at: number[]; ds: { d: Delivery; seq: number }[] }>();
+  q.forEach((d, i) => {
+    const o = origin(d);
+    if (!o) return;
+    let g = slots.get(o.from);
+    if (!g) slots.set(o.from, (g = { at: [], ds: [] }));
+    g.at.push(i);
+    g.ds.push({ d, seq: o.seq });
+  });
+  for (const g of slots.values()) {
+    g.ds.sort((a, b) => a.seq - b.seq);
+    g.at.forEach((i, k) => (q[i] = g.ds[k].d));
   }
 }

@@ -946,7 +946,11 @@ export class Cluster {
       return;
     }
     this.broker.adoptSession(s, h.subs, h.msgs.map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })));
-    if (h.seen) s.knownDone(h.seen);
+    if (h.seen) {
+      // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.
+      const owed = new Set(h.msgs.map((w) => w.mid));
+      s.knownDone(h.seen.filter((mid) => !owed.has(mid)));
+    }
     if (h.in2) for (const p of h.in2) s.inboundQos2.add(p);
   }
 

@@ -212,11 +212,25 @@ export class SessionReplicator {
     this.wills.set(b.clientId, { owner: from, at: b.at, msg: fromWire(b.will, this.b.env.clock.now()), delay: b.delay ?? 0, expirySec: b.expirySec, timer: null });
   }
 
-  /** The owner is gone: as its backup, publish its clients' wills after their delay, unless they come back first. */
-  private armWills(owner: string): void {
+  /**
+   * The owner is gone and we are its backup. The will of a client whose session we restored goes
+   * with that session (Broker.armWill: at the earlier of its delay and the session's expiry). The
+   * others had no replicated session (Session Expiry 0): it ended with the lost connection, so their
+   * wills go now, unless the client came back meanwhile.
+   */
+  private armWills(owner: string, restored: Session[]): void {
+    for (const s of restored) {
+      const w = this.wills.get(s.clientId);
+      if (!w || w.owner !== owner) continue;
+      this.wills.delete(s.clientId);
+      w.timer?.cancel();
+      s.will = { msg: w.msg, delay: w.delay, expirySec: w.expirySec, lostWith: owner };
+      this.willChanged(s); // held by the others now as ours, should we be lost too
+      this.b.armWill(s);
+    }
     for (const [clientId, w] of this.wills) {
       if (w.owner !== owner || w.timer) continue;
-      w.timer = this.b.env.clock.setTimer(w.delay * 1000, () => {
+      w.timer = this.b.env.clock.setTimer(0, () => {
         this.wills.delete(clientId);
         if (this.c.claimedSince(clientId, w.at)) return; // reconnected somewhere: no will
         const now = this.b.env.clock.now();
@@ -247,21 +261,23 @@ export class SessionReplicator {
    */
   ownerDown(owner: string): void {
     if (this.c.backupOf(owner) !== this.c.node) return;
-    this.armWills(owner);
-    let n = 0;
+    const restored: Session[] = [];
     for (const r of [...this.replicas.values()]) {
       if (r.owner !== owner) continue;
       this.replicas.delete(r.clientId);
       if (this.b.sessions.has(r.clientId)) continue;
+      // Connected elsewhere since (checked before our claim below overwrites the registry): no will.
+      if (this.c.claimedSince(r.clientId, r.at) && this.wills.get(r.clientId)?.owner === owner) this.wills.delete(r.clientId);
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
       for (const p of r.in2) s.inboundQos2.add(p);
       this.adoptedFrom.set(r.clientId, owner);
       this.c.claim(s);
       this.fetchOrphans(s, owner, r.done);
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);
-      n++;
+      restored.push(s);
     }
-    if (n) this.c.emit('failover', { from: owner, sessions: n });
+    this.armWills(owner, restored);
+    if (restored.length) this.c.emit('failover', { from: owner, sessions: restored.length });
   }
 
   /** Messages the dead `owner` never confirmed: give them to the sessions that came from it (or their replicas). */
@@ -287,9 +303,13 @@ export class SessionReplicator {
   /**
    * A session just moved here from `owner` (resumed from its replica, or
    * failed over). Messages other nodes forwarded to the owner that it never
-   * confirmed are older than anything that reaches the session here now:
-   * hold the session until every running peer has sent its share, so they
-   * go first and per-publisher order holds.
+   * confirmed are newer than what the owner had accepted (the replica's
+   * queue) and older than anything that reaches the session here now: hold
+   * the session until every running peer has sent its share, so they go in
+   * between and per-publisher order holds. A running owner is asked too: it
+   * answers after the handoff our claim made it send (one link, in order), so
+   * what it accepted after the replica was taken is merged before anything
+   * is sent.
    */
   fetchOrphans(s: Session, owner: string, done: Iterable<string> = []): void {
     s.hold();
@@ -298,8 +318,8 @@ export class SessionReplicator {
       const q = matchQos(specs(s), msg);
       if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
     }
-    const waiting = new Set(this.c.runningPeers().filter((n) => n !== owner));
-    if (waiting.size === 0) return s.release();
+    const waiting = new Set(this.c.runningPeers());
+    if (waiting.size === 0) return s.release(midOrigin);
     const prev = this.fetching.get(s.clientId);
     prev?.timer.cancel();
     const timer = this.b.env.clock.setTimer(FETCH_TIMEOUT_MS, () => this.finish(s.clientId));
@@ -343,8 +363,15 @@ export class SessionReplicator {
     if (!f) return;
     f.timer.cancel();
     this.fetching.delete(clientId);
-    this.b.sessions.get(clientId)?.release();
+    this.b.sessions.get(clientId)?.release(midOrigin);
   }
+}
+
+/** Where a message entered the cluster and its sequence there: a mid is `node.incarnation.seq` (Cluster.nextMid). */
+function midOrigin(d: Delivery): { from: string; seq: number } | undefined {
+  const mid = d.msg.mid;
+  const dot = mid === undefined ? -1 : mid.lastIndexOf('.');
+  return dot < 0 ? undefined : { from: mid!.slice(0, dot), seq: Number(mid!.slice(dot + 1)) };
 }
 
 function specs(s: Session): SubSpec[] {
