@@ -236,7 +236,6 @@ function judge(lab: Lab): string | null {
 
 function check(race: Race): Outcome {
   const o = enumerate(race);
-  if (process.env.LAB_COUNTS) console.log(JSON.stringify({ race: { ...race, nodes: race.nodes.length }, states: o.states, schedules: o.schedules, failures: o.failures.length }));
   expect(o.failures).toEqual([]);
   expect(o.schedules).toBeGreaterThan(1);
   return o;
