@@ -54,6 +54,11 @@ export class Router {
     }
   }
 
+  /** Whether a plain subscription to exactly `filter` is held here. */
+  holds(filter: string): boolean {
+    return (this.trie.get(filter)?.subs.size ?? 0) > 0;
+  }
+
   get subscriptionCount(): number {
     return this.subCount;
   }

@@ -41,6 +41,12 @@ export interface WorldOptions {
   latency?: Latency;
   tcpUserTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * Each host's clock starts up to this many ms ahead of virtual time (seeded per host). Real processes
+   * never share a clock: runtime/host.ts derives each one from Date.now(), whole milliseconds, so two
+   * nodes on one machine differ by up to 1 ms, more across machines. 0 (the default): identical clocks.
+   */
+  clockSpreadMs?: number;
   history?: HistoryOptions;
 }
 
@@ -92,8 +98,11 @@ export class World {
   /** Sees every recorded event and may pace sleep/until (sim/observe.ts); null: the plain synchronous run. */
   observer: SimObserver | null = null;
 
+  private clockSpreadMs: number;
+
   constructor(opts: WorldOptions) {
     this.seed = String(opts.seed);
+    this.clockSpreadMs = opts.clockSpreadMs ?? 0;
     this.history = new History(opts.history);
     this.network = new Network(this, {
       latency: opts.latency ?? { kind: 'uniform', min: 0.2, max: 1 },
@@ -111,6 +120,7 @@ export class World {
     if (!h) {
       if (!create) throw new Error(`no host ${name}`);
       this.hosts.set(name, (h = new SimHost(this, name)));
+      if (this.clockSpreadMs > 0) h.offset = this.rng(`clock/${name}`).next() * this.clockSpreadMs;
     }
     return h;
   }

@@ -483,6 +483,11 @@ export class Cluster {
       if (this.node < m.node || !this.everUp.has(m.node)) this.dial(m);
     }
     for (const [clientId, e] of this.moved) if (now > e.until) this.unfollow(clientId);
+    for (const [key, until] of this.lingering) {
+      if (now <= until) continue;
+      this.lingering.delete(key);
+      if (!this.broker.router.holds(key)) this.localRoute(key, false);
+    }
     this.timer = this.broker.env.clock.setTimer(this.config.heartbeatIntervalMs, this.tick);
   };
 
@@ -639,7 +644,9 @@ export class Cluster {
         return;
       case F.Moved: {
         const s = this.broker.sessions.get(f.body.clientId);
+        const next = s ? undefined : this.movedTo(f.body.clientId);
         if (s) s.deliver({ msg: f.body.msg, qos: f.body.dq, retain: false });
+        else if (next) this.sendReliable(next, encodeRMsg(f.body.clientId, f.body.dq, f.body.msg, this.now(), F.Moved), f.body.msg);
         else this.broker.countDrop(f.body.clientId, f.body.msg, 'no-session');
         return;
       }
@@ -688,6 +695,8 @@ export class Cluster {
   // ---- routing --------------------------------------------------------------
 
   private localRoute(key: string, added: boolean): void {
+    if (added) this.lingering.delete(key);
+    else if (this.lingering.has(key)) return; // a moved session's route: withdrawn when the linger ends
     if (added) this.routes.add(this.node, key);
     else this.routes.remove(this.node, key);
     this.broadcast(encodeJson(F.Routes, { full: false, add: added ? [key] : [], del: added ? [] : [key] }));
@@ -714,6 +723,8 @@ export class Cluster {
     for (const [node, groups] of targets) {
       if (node === this.node) {
         n += this.broker.dispatchLocal(msg, new Set(groups));
+        // A session that just moved on from here: its new owner's route may not have reached us yet.
+        if (this.moved.size) this.forwardMoved(msg, targets);
         continue;
       }
       const m = this.members.get(node);
@@ -838,6 +849,12 @@ export class Cluster {
   /** This node holds the session of `s.clientId` (a client connected, or a session failed over here): say so. */
   claim(s: Session): void {
     const live = s.conn !== null;
+    // A claim we already heard of was made before this connect, whatever the clocks say (they differ
+    // between nodes by a millisecond or more): ours must order after it, or neither node gives way.
+    const known = this.registry.get(s.clientId);
+    if (live && known && known.node !== this.node && known.at >= s.connectedAt) s.connectedAt = known.at + 1;
+    // The session is here again: what followed it elsewhere stops (a follow must never point back at us).
+    this.unfollow(s.clientId);
     this.registry.set(s.clientId, { node: this.node, at: s.connectedAt, live });
     this.broadcast(encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live }));
   }
@@ -880,12 +897,17 @@ export class Cluster {
     };
     this.stats.handoffsOut++;
     this.followMoved(s, node, now);
+    // Our routes for its filters stay up a while: a publisher that has not learned the new owner's
+    // route yet still forwards here (and we pass it on) instead of to no one.
+    for (const f of this.moved.get(s.clientId)!.filters) if (!this.lingering.has(f)) this.lingering.set(f, now + this.config.heartbeatTimeoutMs);
     this.sendReliable(m, encodeJson(F.Handoff, body));
     this.emit('handoff.out', { clientId: s.clientId, to: node, msgs: body.msgs.length });
     this.broker.dropSession(s);
     this.replicator.ended(s.clientId);
   }
 
+  /** Route keys of sessions handed off from here, still advertised until the time given. */
+  private lingering = new Map<string, number>();
   /** Sessions handed off from here: forwards still on their way to us follow them, until `until`. */
   private moved = new Map<string, { node: string; filters: string[]; until: number }>();
   /** Their plain subscriptions by filter (client id -> QoS): a forward finds them by topic, not by a scan. */
@@ -900,7 +922,15 @@ export class Cluster {
       filters.push(x.raw);
       this.movedSubs.getOrCreate(x.raw, () => new Map()).set(s.clientId, x.qos);
     }
-    if (filters.length) this.moved.set(s.clientId, { node, filters, until: now + MOVED_FOLLOW_MS });
+    // Kept without filters too: a handoff still on its way here follows the session.
+    this.moved.set(s.clientId, { node, filters, until: now + MOVED_FOLLOW_MS });
+  }
+
+  /** The node a session handed off from here went to, if it left recently and is not back. */
+  private movedTo(clientId: string): Member | undefined {
+    const e = this.moved.get(clientId);
+    if (!e || this.now() > e.until || this.broker.sessions.has(clientId)) return undefined;
+    return this.members.get(e.node);
   }
 
   private unfollow(clientId: string): void {
@@ -918,7 +948,7 @@ export class Cluster {
    * sender routed it before it learned of the move): pass it to the new owner,
    * whose session drops it if it already has it (message ids).
    */
-  private forwardMoved(msg: Message): void {
+  private forwardMoved(msg: Message, skip?: Map<string, string[]>): void {
     const now = this.now();
     const matched = this.movedSubs.match(msg.topic, this.movedScratch);
     const dqs = new Map<string, number>();
@@ -930,7 +960,7 @@ export class Cluster {
         this.unfollow(clientId);
         continue;
       }
-      const m = this.members.get(e.node);
+      const m = skip?.has(e.node) ? undefined : this.members.get(e.node);
       if (m) this.sendReliable(m, encodeRMsg(clientId, dq as QoS, msg, now, F.Moved), msg);
     }
   }
@@ -940,6 +970,13 @@ export class Cluster {
     const now = this.now();
     const s = this.broker.sessions.get(h.clientId);
     this.emit('handoff.in', { clientId: h.clientId, from, msgs: h.msgs.length });
+    const next = s ? undefined : this.movedTo(h.clientId);
+    if (next) {
+      // The session moved on from here before this handoff arrived (a takeover race): it follows.
+      this.sendReliable(next, encodeJson(F.Handoff, h));
+      this.emit('handoff.follow', { clientId: h.clientId, to: next.node, msgs: h.msgs.length });
+      return;
+    }
     if (!s || s.expiryInterval === 0 || s.cleanStarted || (h.user !== undefined && h.user !== s.owner)) {
       // The client started clean here (or is gone): nothing to resume; the owed messages are dropped, counted.
       for (const w of h.msgs) this.broker.countDrop(h.clientId, fromWire(w, now), 'no-session');
