@@ -102,7 +102,7 @@ interface Unacked {
   tracker?: Tracker;
 }
 
-function settle(u: Unacked): void {
+function settle(u: { tracker?: Tracker }): void {
   const t = u.tracker;
   if (!t) return;
   u.tracker = undefined;
@@ -125,10 +125,24 @@ interface Member {
   inSeq: number;
   sinceAck: number;
   ackTimer: Timer | null;
-  dialing: boolean;
-  /** Identifies the current dial attempt; results of abandoned attempts are ignored. */
-  attempt: number;
+  /** Dial attempts not yet opened or failed, and when the newest started. */
+  dialing: number;
   dialStarted: number;
+  /** The handshake of a link we dialed, while it runs: an attempt opening meanwhile is closed. */
+  dialHello: PeerLink | null;
+  /**
+   * Non-null while we do not hold the peer's current routes (it is cut off, or back and its full
+   * table not in yet): QoS 1/2 messages published here that were not forwarded to it, oldest
+   * first, bounded by `forwardBuffer`. When its table arrives, those matching it go after all.
+   */
+  stale: Stale[] | null;
+}
+
+/** A message held for a peer whose routes we do not know (see Member.stale). */
+interface Stale {
+  msg: Message;
+  /** Its publisher's acknowledgement, held when the peer was running (link up, routes on their way). */
+  tracker?: Tracker;
 }
 
 export interface ClusterStats {
@@ -320,7 +334,23 @@ export class Cluster {
   private addMember(node: string, address: string): Member {
     let m = this.members.get(node);
     if (!m) {
-      m = { node, address, state: 'unreachable', link: null, downSince: this.now(), peerInc: '', unacked: [], outSeq: 0, inSeq: 0, sinceAck: 0, ackTimer: null, dialing: false, attempt: 0, dialStarted: 0 };
+      m = {
+        node,
+        address,
+        state: 'unreachable',
+        link: null,
+        downSince: this.now(),
+        peerInc: '',
+        unacked: [],
+        outSeq: 0,
+        inSeq: 0,
+        sinceAck: 0,
+        ackTimer: null,
+        dialing: 0,
+        dialStarted: 0,
+        dialHello: null,
+        stale: [],
+      };
       this.members.set(node, m);
     } else if (address) m.address = address;
     return m;
@@ -335,23 +365,33 @@ export class Cluster {
 
   private dial(m: Member): void {
     if (m.link || this.stopped) return;
-    // A connect into a partition can hang for the transport's whole timeout: give up sooner and retry.
-    if (m.dialing && this.now() - m.dialStarted < this.config.heartbeatTimeoutMs) return;
-    const attempt = ++m.attempt;
-    m.dialing = true;
+    // A connect into a partition hangs until the transport gives up, and one started just before a heal
+    // does not notice it: a new attempt starts every reconnect interval meanwhile (each transport
+    // attempt ends at its own timeout), so a link comes back within an interval of the heal. The
+    // first attempt to open handshakes; others that open meanwhile are closed. A member removed
+    // (autoclean, stopped) is tried at the slower heartbeat-timeout pace.
+    const every = m.state === 'stopped' ? this.config.heartbeatTimeoutMs : this.config.reconnectIntervalMs;
+    if (m.dialing > 0 && this.now() - m.dialStarted < every) return;
+    m.dialing++;
     m.dialStarted = this.now();
     let link: PeerLink | null = null;
+    let pending = true;
+    const ended = (): void => {
+      if (pending) m.dialing--;
+      pending = false;
+    };
     this.broker.env.peers!.connect(m.address, {
       open: (sink) => {
-        if (attempt !== m.attempt || m.link) {
+        ended();
+        if (m.link || this.stopped || m.dialHello?.state === 'hello') {
           sink.close();
           return;
         }
-        link = new PeerLink(this, sink, true, m.node);
+        link = m.dialHello = new PeerLink(this, sink, true, m.node);
       },
       data: (b) => link?.receive(b),
       closed: () => {
-        if (attempt === m.attempt) m.dialing = false;
+        ended();
         link?.transportClosed();
       },
     });
@@ -419,7 +459,10 @@ export class Cluster {
     const m = this.members.get(l.peer);
     if (!m || m.link !== l) return;
     m.link = null;
-    m.dialing = false;
+    m.dialStarted = -Infinity; // redial at the next heartbeat, whatever attempts still hang
+    // Its routes may change while we cannot hear of them: from now on we keep what it may need.
+    if (m.stale) for (const x of m.stale) settle(x);
+    else m.stale = [];
     if (m.state === 'running') {
       m.state = 'unreachable';
       m.downSince = this.now();
@@ -490,6 +533,7 @@ export class Cluster {
     m.state = 'stopped';
     if (m.unacked.length) this.broker.countDropped('peer-removed', m.unacked.length);
     this.dropUnacked(m);
+    this.dropStale(m);
     const n = this.routes.purge(m.node);
     for (const [id, r] of this.registry) if (r.node === m.node) this.registry.delete(id);
     this.stats.autocleaned++;
@@ -539,6 +583,14 @@ export class Cluster {
   private dropUnacked(m: Member): void {
     for (const u of m.unacked) settle(u);
     m.unacked = [];
+  }
+
+  /** A removed peer gets nothing of what was kept for it (counted with its unconfirmed frames). */
+  private dropStale(m: Member): void {
+    if (!m.stale) return;
+    for (const x of m.stale) settle(x);
+    if (m.stale.length) this.broker.countDropped('peer-removed', m.stale.length);
+    m.stale = null;
   }
 
   private tracking: Tracker | null = null;
@@ -627,6 +679,8 @@ export class Cluster {
           this.routes.replace(peer, f.body.add);
           this.routesFrom.add(peer);
           if (!this.routesKnown) this.routesLearned();
+          const m = this.members.get(peer);
+          if (m) this.releaseStale(m);
         } else {
           for (const k of f.body.add) this.routes.add(peer, k);
           for (const k of f.body.del) this.routes.remove(peer, k);
@@ -708,6 +762,7 @@ export class Cluster {
       this.tracking.pending++;
       this.parked.push({ msg, tracker: this.tracking });
     }
+    if (msg.qos > 0) this.holdForStale(msg, targets);
     if (!targets) return 0;
     let n = 0;
     let plain: Buffer | null = null;
@@ -726,6 +781,52 @@ export class Cluster {
       n++;
     }
     return n;
+  }
+
+  /**
+   * A QoS 1/2 message not forwarded to peers whose routes we do not know: kept for them (Member.stale).
+   * Without this, a subscription made on the other side of a split lost what was published here until
+   * the link and its routes were back, acknowledged all the same.
+   */
+  private holdForStale(msg: Message, targets: Map<string, string[]> | null): void {
+    for (const m of this.members.values()) {
+      const st = m.stale;
+      if (!st || m.state === 'left' || m.state === 'stopped' || targets?.has(m.node)) continue;
+      if (st.length >= this.config.forwardBuffer) {
+        settle(st.shift()!);
+        this.broker.countDropped('peer-unreachable', 1);
+      }
+      const x: Stale = { msg };
+      // Back but its table not in yet: the acknowledgement waits for it, as for any running peer.
+      if (this.tracking && m.state === 'running') {
+        this.tracking.pending++;
+        x.tracker = this.tracking;
+      }
+      st.push(x);
+    }
+  }
+
+  /** The peer's full route table is in: what we kept for it goes now if the table matches it (acknowledgements follow). */
+  private releaseStale(m: Member): void {
+    const st = m.stale;
+    if (!st) return;
+    m.stale = null;
+    const now = this.now();
+    let n = 0;
+    for (const x of st) {
+      if (this.routes.match(x.msg.topic).some((e) => e.nodes.has(m.node))) {
+        this.tracking = x.tracker ?? null;
+        try {
+          this.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg);
+        } finally {
+          this.tracking = null;
+        }
+        this.stats.forwardedOut++;
+        n++;
+      }
+      settle(x);
+    }
+    if (n) this.emit('stale.released', { peer: m.node, messages: n });
   }
 
   /** A message for a node that is down: into our replicas of its sessions, and to its backup. */
@@ -1006,6 +1107,7 @@ export class Cluster {
     m.state = 'left';
     m.link?.close();
     this.dropUnacked(m);
+    this.dropStale(m);
     this.routes.purge(node);
     for (const [id, r] of this.registry) if (r.node === node) this.registry.delete(id);
     this.emit('member.left', { peer: node });
