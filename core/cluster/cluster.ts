@@ -3,7 +3,7 @@
 // route table (filter → nodes) with each node the single writer of its own
 // routes; a publish is forwarded once per node with a matching route;
 // shared groups are served by one node per message; retained messages are
-// replicated and merged last-writer-wins; a client id lives on one node
+// replicated with versions and tombstones (retained-replication.ts); a client id lives on one node
 // (newest connect wins, its session is handed over). Autoheal is the
 // full resync every link does when it comes up; autoclean drops a node
 // unreachable for too long.
@@ -15,6 +15,7 @@ import { TopicTrie } from '../topic-trie.ts';
 import type { Session } from '../session.ts';
 import { RouteTable } from './route-table.ts';
 import { SessionReplicator } from './session-replication.ts';
+import { RetainedReplicator } from './retained-replication.ts';
 import {
   F,
   FrameReader,
@@ -23,6 +24,7 @@ import {
   encodeMessage,
   encodePing,
   encodeRMsg,
+  encodeRetain,
   encodeSeq,
   toWire,
   fromWire,
@@ -273,6 +275,7 @@ export class Cluster {
   /** Who holds each client id's session: node, connect time, connected or not (live, then newest, then name wins). */
   private registry = new Map<string, { node: string; at: number; live: boolean }>();
   readonly replicator: SessionReplicator;
+  readonly retainedReplicas: RetainedReplicator;
   private midSeq = 0;
   private rr = new Map<string, number>();
   private timer: Timer | null = null;
@@ -287,6 +290,7 @@ export class Cluster {
     if (!broker.env.crypto || !broker.env.peers) throw new Error('a clustered broker needs env.crypto and env.peers');
     this.incarnation = randomHex(broker, 8);
     this.replicator = new SessionReplicator(this, broker);
+    this.retainedReplicas = new RetainedReplicator(broker.config.node, broker);
     for (const s of config.seeds) if (s.node !== this.node) this.addMember(s.node, s.address);
     this.routesKnown = this.members.size === 0;
     broker.router.onRouteChange = (key, added) => this.localRoute(key, added);
@@ -412,6 +416,8 @@ export class Cluster {
     }
     l.state = 'authed';
     m.link = l;
+    // Its full route table comes with its resync: until then what it may need is kept (Member.stale).
+    m.stale ??= [];
     this.replicator.ownerBack(m.node);
     if (m.peerInc !== l.peerInc) {
       // The peer restarted: its state is new, so is our sequence state with it (the
@@ -437,7 +443,7 @@ export class Cluster {
     this.emit('peer.up', { peer: m.node, healed: healed ? 1 : 0 });
     // What the link lost (or never carried) goes again, before anything newer; the peer drops what it already has.
     for (const u of m.unacked) l.write(u.frame);
-    // Full resync: membership, our routes, our retained messages, our connected clients.
+    // Full resync: membership, our routes, our retained messages and tombstones, our connected clients.
     l.write(encodeJson(F.Members, { members: this.memberInfo() }));
     // The routes we hold of the other running nodes first, then ours: when ours arrive the peer knows the whole table.
     for (const o of this.members.values()) {
@@ -445,7 +451,7 @@ export class Cluster {
     }
     l.write(encodeJson(F.Routes, { full: true, add: [...this.routes.keysOf(this.node)], del: [] }));
     const now = this.now();
-    for (const r of this.broker.retained.all()) if (!r.topic.startsWith('$SYS/')) l.write(encodeMessage(F.Retain, r, now)); // $SYS is per node
+    for (const f of this.retainedReplicas.resync(now)) l.write(f);
     // Our claims on client ids, and replicas of our persistent sessions.
     for (const s of this.broker.sessions.values()) {
       l.write(encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live: s.conn !== null }));
@@ -526,6 +532,7 @@ export class Cluster {
       if (this.node < m.node || !this.everUp.has(m.node)) this.dial(m);
     }
     for (const [clientId, e] of this.moved) if (now > e.until) this.unfollow(clientId);
+    this.retainedReplicas.gc(now);
     this.timer = this.broker.env.clock.setTimer(this.config.heartbeatIntervalMs, this.tick);
   };
 
@@ -697,8 +704,11 @@ export class Cluster {
         else this.broker.countDrop(f.body.clientId, f.body.msg, 'no-session');
         return;
       }
-      case F.Retain:
-        return this.mergeRetained(f.msg, f.deleted, f.notForwarded);
+      case F.Retain: {
+        const reply = this.retainedReplicas.merge(f.msg, f.v, f.deleted, f.notForwarded);
+        if (reply) l.write(reply);
+        return;
+      }
       case F.Members:
         for (const mi of f.body.members) {
           if (mi.node === this.node) continue;
@@ -789,6 +799,7 @@ export class Cluster {
    * the link and its routes were back, acknowledged all the same.
    */
   private holdForStale(msg: Message, targets: Map<string, string[]> | null): void {
+    if (!this.routesKnown) return; // parked instead, for every peer (routesLearned)
     for (const m of this.members.values()) {
       const st = m.stale;
       if (!st || m.state === 'left' || m.state === 'stopped' || targets?.has(m.node)) continue;
@@ -909,29 +920,23 @@ export class Cluster {
   // ---- retained ---------------------------------------------------------------
 
   /**
-   * A retained publish (or clear) on this node goes to every node. A node we
-   * do not forward it to may still have subscribers we do not know of yet
-   * (their route is in flight): the flag tells it to serve them, which closes
-   * the publish-then-subscribe race that loses retained messages in VerneMQ (#2251).
+   * A retained publish (or clear) on this node goes to every running node, reliably: its publisher's
+   * acknowledgement (ack mode 'replicated') waits until they hold it, so a set or clear acknowledged
+   * before another begins is older than it everywhere. Nodes cut off get it from the link-up resync.
+   * A node we do not forward it to may still have subscribers we do not know of yet (their route is
+   * in flight): the flag tells it to serve them, which closes the publish-then-subscribe race that
+   * loses retained messages in VerneMQ (#2251).
    */
   private replicateRetained(msg: Message, targets: Map<string, string[]> | null, now: number): void {
     const deleted = msg.payload.length === 0;
+    const v = this.retainedReplicas.local(msg);
     let fwd: Buffer | null = null;
     let notFwd: Buffer | null = null;
     for (const m of this.members.values()) {
-      if (m.state === 'left' || m.state === 'stopped') continue;
+      if (m.state !== 'running') continue;
       const nf = !deleted && !targets?.has(m.node);
-      this.sendTo(m, nf ? (notFwd ??= encodeMessage(F.Retain, msg, now, [], false, true)) : (fwd ??= encodeMessage(F.Retain, msg, now, [], deleted, false)));
+      this.sendReliable(m, nf ? (notFwd ??= encodeRetain(msg, v, now, false, true)) : (fwd ??= encodeRetain(msg, v, now, deleted, false)));
     }
-  }
-
-  /** Last writer wins by the origin's receive time, then by publisher id. */
-  private mergeRetained(msg: Message, deleted: boolean, notForwarded: boolean): void {
-    const cur = this.broker.retained.get(msg.topic);
-    if (cur && (cur.receivedAt > msg.receivedAt || (cur.receivedAt === msg.receivedAt && cur.from > msg.from))) return;
-    if (deleted) msg.payload = Buffer.alloc(0);
-    this.broker.storeRetained(msg);
-    if (notForwarded && !deleted) this.broker.retainedForLateSubscribers(msg);
   }
 
   // ---- client registry and session handoff --------------------------------------
@@ -1063,6 +1068,7 @@ export class Cluster {
       for (const n of this.routes.nodes()) if (n !== this.node) this.routes.purge(n);
       this.replicator.replicas.clear();
       this.broker.retained.clear();
+      this.retainedReplicas.clear();
       this.routesKnown = false;
       this.selfState = 'running';
       this.emit('join.wiped', {});
