@@ -130,7 +130,7 @@ interface Member {
   /** Dial attempts not yet opened or failed, and when the newest started. */
   dialing: number;
   dialStarted: number;
-  /** The handshake of a link we dialed, while it runs: an attempt opening meanwhile is closed. */
+  /** The link we dialed last (superseded while still in its handshake when a newer attempt opens). */
   dialHello: PeerLink | null;
   /**
    * Non-null while we do not hold the peer's current routes (it is cut off, or back and its full
@@ -371,9 +371,10 @@ export class Cluster {
     if (m.link || this.stopped) return;
     // A connect into a partition hangs until the transport gives up, and one started just before a heal
     // does not notice it: a new attempt starts every reconnect interval meanwhile (each transport
-    // attempt ends at its own timeout), so a link comes back within an interval of the heal. The
-    // first attempt to open handshakes; others that open meanwhile are closed. A member removed
-    // (autoclean, stopped) is tried at the slower heartbeat-timeout pace.
+    // attempt ends at its own timeout), so a link comes back within an interval of the heal. One
+    // handshake at a time: an attempt that opens supersedes one still in its handshake (a connection
+    // a proxy accepted during the cut may never carry a byte). A member removed (autoclean, stopped)
+    // is tried at the slower heartbeat-timeout pace.
     const every = m.state === 'stopped' ? this.config.heartbeatTimeoutMs : this.config.reconnectIntervalMs;
     if (m.dialing > 0 && this.now() - m.dialStarted < every) return;
     m.dialing++;
@@ -387,10 +388,11 @@ export class Cluster {
     this.broker.env.peers!.connect(m.address, {
       open: (sink) => {
         ended();
-        if (m.link || this.stopped || m.dialHello?.state === 'hello') {
+        if (m.link || this.stopped) {
           sink.close();
           return;
         }
+        if (m.dialHello?.state === 'hello') m.dialHello.close();
         link = m.dialHello = new PeerLink(this, sink, true, m.node);
       },
       data: (b) => link?.receive(b),
