@@ -3,6 +3,7 @@
 // correct clocks and with skewed ones). Then the retained versions' rules on their own, without a network.
 import { describe, it, expect } from 'vitest';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
+import { World } from '../sim/world.ts';
 import { Broker } from '../core/broker.ts';
 import type { Message } from '../core/message.ts';
 import { FrameReader, F, type Frame, type RetainVersion } from '../core/cluster/peer-protocol.ts';
@@ -16,6 +17,28 @@ describe.each(files)('regression %s', (file) => {
     const r = await runScenario(s, seed);
     expect(r.violations).toEqual([]);
     expect(r.events).toBeGreaterThan(0);
+  });
+});
+
+describe('what a node keeps for a peer whose routes it does not know', () => {
+  it('is bounded by forwardBuffer: the oldest are given up first, each one counted', async () => {
+    const w = new World({ seed: 'stale-bound', history: { keepEvents: true } });
+    w.addCluster(['n1', 'n2'], { cluster: { forwardBuffer: 5 } });
+    const pub = w.client('pub', { target: 'n1', version: 5 });
+    await w.run(async (w) => {
+      await w.until(() => pub.connected && w.broker('n1').cluster!.isRunning('n2'), { timeoutMs: 10_000 });
+      w.partition(['n1', 'pub'], ['n2', 'sub']);
+      await w.until(() => !w.broker('n1').cluster!.isRunning('n2'), { timeoutMs: 10_000 });
+      const sub = w.client('sub', { target: 'n2', version: 5, clean: false, sessionExpiry: 600, subscriptions: [{ filter: 't/#', qos: 1 }] });
+      await w.until(() => w.history.events.some((e) => e.type === 'sub.ok' && e.c === 'sub'), { timeoutMs: 10_000 });
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push(pub.publish('t/x', 1));
+      await w.until(() => ids.every((id) => pub.acked.has(id)), { timeoutMs: 10_000 });
+      w.heal();
+      await w.sleep(5000);
+      expect(sub.received.map((r) => r.id)).toEqual(ids.slice(15));
+      expect(w.broker('n1').stats.dropped['peer-unreachable']).toBe(15);
+    });
   });
 });
 
