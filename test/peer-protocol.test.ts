@@ -3,14 +3,14 @@
 // crashing the node or disturbing its other links.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { F, FrameReader, FrameError, encodeJson, encodeMessage, encodePing, encodeRMsg, encodeSeq, type Frame } from '../core/cluster/peer-protocol.ts';
+import { F, FrameReader, FrameError, encodeJson, encodeMessage, encodePing, encodeRMsg, encodeRetain, encodeSeq, type Frame } from '../core/cluster/peer-protocol.ts';
 import { World } from '../sim/world.ts';
 import type { Message } from '../core/message.ts';
 
 describe('frames', () => {
   it('round-trip: JSON, binary message (with properties and expiry), ping, sequenced', () => {
     const msg: Message = { topic: 'a/b', payload: Buffer.from([0, 1, 2, 255]), qos: 2, retain: true, from: 'c1', receivedAt: 1234.5, expiresAt: 11_234.5, mid: 'n1.x.7', props: { contentType: 'bin', correlationData: Buffer.from('cd'), userProperties: { k: ['a', 'b'] } } };
-    const frames = [encodeJson(F.Routes, { full: true, add: ['x/#'], del: [] }), encodeMessage(F.Forward, msg, 1000, ['$share/g/a/+']), encodePing(5, 42), encodeSeq(9, encodeMessage(F.Retain, msg, 1000, [], false, true))];
+    const frames = [encodeJson(F.Routes, { full: true, add: ['x/#'], del: [] }), encodeMessage(F.Forward, msg, 1000, ['$share/g/a/+']), encodePing(5, 42), encodeSeq(9, encodeRetain(msg, { l: 1000.5, c: 3, n: 'n2' }, 1000, false, true))];
     const out: Frame[] = [];
     const r = new FrameReader();
     const all = Buffer.concat(frames);
@@ -25,7 +25,11 @@ describe('frames', () => {
     const seq = out[3] as Extract<Frame, { type: F.Seq }>;
     expect(seq.seq).toBe(9);
     expect(seq.inner.type).toBe(F.Retain);
-    expect((seq.inner as Extract<Frame, { type: F.Retain }>).notForwarded).toBe(true);
+    const ret = seq.inner as Extract<Frame, { type: F.Retain }>;
+    expect(ret.notForwarded).toBe(true);
+    expect(ret.deleted).toBe(false);
+    expect(ret.v).toEqual({ l: 1000.5, c: 3, n: 'n2' });
+    expect(ret.msg.payload).toEqual(msg.payload);
   });
 
   it('RMsg: one record per message, shared by the sessions it is replicated for; truncation anywhere is a FrameError', () => {

@@ -3,7 +3,7 @@
 // route table (filter → nodes) with each node the single writer of its own
 // routes; a publish is forwarded once per node with a matching route;
 // shared groups are served by one node per message; retained messages are
-// replicated and merged last-writer-wins; a client id lives on one node
+// replicated with versions and tombstones (retained-replication.ts); a client id lives on one node
 // (newest connect wins, its session is handed over). Autoheal is the
 // full resync every link does when it comes up; autoclean drops a node
 // unreachable for too long.
@@ -15,6 +15,7 @@ import { TopicTrie } from '../topic-trie.ts';
 import type { Session } from '../session.ts';
 import { RouteTable } from './route-table.ts';
 import { SessionReplicator } from './session-replication.ts';
+import { RetainedReplicator } from './retained-replication.ts';
 import {
   F,
   FrameReader,
@@ -23,6 +24,7 @@ import {
   encodeMessage,
   encodePing,
   encodeRMsg,
+  encodeRetain,
   encodeSeq,
   toWire,
   fromWire,
@@ -102,7 +104,7 @@ interface Unacked {
   tracker?: Tracker;
 }
 
-function settle(u: Unacked): void {
+function settle(u: { tracker?: Tracker }): void {
   const t = u.tracker;
   if (!t) return;
   u.tracker = undefined;
@@ -125,10 +127,24 @@ interface Member {
   inSeq: number;
   sinceAck: number;
   ackTimer: Timer | null;
-  dialing: boolean;
-  /** Identifies the current dial attempt; results of abandoned attempts are ignored. */
-  attempt: number;
+  /** Dial attempts not yet opened or failed, and when the newest started. */
+  dialing: number;
   dialStarted: number;
+  /** The link we dialed last (superseded while still in its handshake when a newer attempt opens). */
+  dialHello: PeerLink | null;
+  /**
+   * Non-null while we do not hold the peer's current routes (it is cut off, or back and its full
+   * table not in yet): QoS 1/2 messages published here that were not forwarded to it, oldest
+   * first, bounded by `forwardBuffer`. When its table arrives, those matching it go after all.
+   */
+  stale: Stale[] | null;
+}
+
+/** A message held for a peer whose routes we do not know (see Member.stale). */
+interface Stale {
+  msg: Message;
+  /** Its publisher's acknowledgement, held when the peer was running (link up, routes on their way). */
+  tracker?: Tracker;
 }
 
 export interface ClusterStats {
@@ -259,6 +275,7 @@ export class Cluster {
   /** Who holds each client id's session: node, connect time, connected or not (live, then newest, then name wins). */
   private registry = new Map<string, { node: string; at: number; live: boolean }>();
   readonly replicator: SessionReplicator;
+  readonly retainedReplicas: RetainedReplicator;
   private midSeq = 0;
   private rr = new Map<string, number>();
   private timer: Timer | null = null;
@@ -273,6 +290,7 @@ export class Cluster {
     if (!broker.env.crypto || !broker.env.peers) throw new Error('a clustered broker needs env.crypto and env.peers');
     this.incarnation = randomHex(broker, 8);
     this.replicator = new SessionReplicator(this, broker);
+    this.retainedReplicas = new RetainedReplicator(broker.config.node, broker);
     for (const s of config.seeds) if (s.node !== this.node) this.addMember(s.node, s.address);
     this.routesKnown = this.members.size === 0;
     broker.router.onRouteChange = (key, added) => this.localRoute(key, added);
@@ -320,7 +338,23 @@ export class Cluster {
   private addMember(node: string, address: string): Member {
     let m = this.members.get(node);
     if (!m) {
-      m = { node, address, state: 'unreachable', link: null, downSince: this.now(), peerInc: '', unacked: [], outSeq: 0, inSeq: 0, sinceAck: 0, ackTimer: null, dialing: false, attempt: 0, dialStarted: 0 };
+      m = {
+        node,
+        address,
+        state: 'unreachable',
+        link: null,
+        downSince: this.now(),
+        peerInc: '',
+        unacked: [],
+        outSeq: 0,
+        inSeq: 0,
+        sinceAck: 0,
+        ackTimer: null,
+        dialing: 0,
+        dialStarted: 0,
+        dialHello: null,
+        stale: [],
+      };
       this.members.set(node, m);
     } else if (address) m.address = address;
     return m;
@@ -335,23 +369,35 @@ export class Cluster {
 
   private dial(m: Member): void {
     if (m.link || this.stopped) return;
-    // A connect into a partition can hang for the transport's whole timeout: give up sooner and retry.
-    if (m.dialing && this.now() - m.dialStarted < this.config.heartbeatTimeoutMs) return;
-    const attempt = ++m.attempt;
-    m.dialing = true;
+    // A connect into a partition hangs until the transport gives up, and one started just before a heal
+    // does not notice it: a new attempt starts every reconnect interval meanwhile (each transport
+    // attempt ends at its own timeout), so a link comes back within an interval of the heal. One
+    // handshake at a time: an attempt that opens supersedes one still in its handshake (a connection
+    // a proxy accepted during the cut may never carry a byte). A member removed (autoclean, stopped)
+    // is tried at the slower heartbeat-timeout pace.
+    const every = m.state === 'stopped' ? this.config.heartbeatTimeoutMs : this.config.reconnectIntervalMs;
+    if (m.dialing > 0 && this.now() - m.dialStarted < every) return;
+    m.dialing++;
     m.dialStarted = this.now();
     let link: PeerLink | null = null;
+    let pending = true;
+    const ended = (): void => {
+      if (pending) m.dialing--;
+      pending = false;
+    };
     this.broker.env.peers!.connect(m.address, {
       open: (sink) => {
-        if (attempt !== m.attempt || m.link) {
+        ended();
+        if (m.link || this.stopped) {
           sink.close();
           return;
         }
-        link = new PeerLink(this, sink, true, m.node);
+        if (m.dialHello?.state === 'hello') m.dialHello.close();
+        link = m.dialHello = new PeerLink(this, sink, true, m.node);
       },
       data: (b) => link?.receive(b),
       closed: () => {
-        if (attempt === m.attempt) m.dialing = false;
+        ended();
         link?.transportClosed();
       },
     });
@@ -372,6 +418,8 @@ export class Cluster {
     }
     l.state = 'authed';
     m.link = l;
+    // Its full route table comes with its resync: until then what it may need is kept (Member.stale).
+    m.stale ??= [];
     this.replicator.ownerBack(m.node);
     if (m.peerInc !== l.peerInc) {
       // The peer restarted: its state is new, so is our sequence state with it (the
@@ -397,7 +445,7 @@ export class Cluster {
     this.emit('peer.up', { peer: m.node, healed: healed ? 1 : 0 });
     // What the link lost (or never carried) goes again, before anything newer; the peer drops what it already has.
     for (const u of m.unacked) l.write(u.frame);
-    // Full resync: membership, our routes, our retained messages, our connected clients.
+    // Full resync: membership, our routes, our retained messages and tombstones, our connected clients.
     l.write(encodeJson(F.Members, { members: this.memberInfo() }));
     // The routes we hold of the other running nodes first, then ours: when ours arrive the peer knows the whole table.
     for (const o of this.members.values()) {
@@ -405,7 +453,7 @@ export class Cluster {
     }
     l.write(encodeJson(F.Routes, { full: true, add: [...this.routes.keysOf(this.node)], del: [] }));
     const now = this.now();
-    for (const r of this.broker.retained.all()) if (!r.topic.startsWith('$SYS/')) l.write(encodeMessage(F.Retain, r, now)); // $SYS is per node
+    for (const f of this.retainedReplicas.resync(now)) l.write(f);
     // Our claims on client ids, and replicas of our persistent sessions.
     for (const s of this.broker.sessions.values()) {
       l.write(encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live: s.conn !== null }));
@@ -419,7 +467,10 @@ export class Cluster {
     const m = this.members.get(l.peer);
     if (!m || m.link !== l) return;
     m.link = null;
-    m.dialing = false;
+    m.dialStarted = -Infinity; // redial at the next heartbeat, whatever attempts still hang
+    // Its routes may change while we cannot hear of them: from now on we keep what it may need.
+    if (m.stale) for (const x of m.stale) settle(x);
+    else m.stale = [];
     if (m.state === 'running') {
       m.state = 'unreachable';
       m.downSince = this.now();
@@ -488,6 +539,7 @@ export class Cluster {
       this.lingering.delete(key);
       if (!this.broker.router.holds(key)) this.localRoute(key, false);
     }
+    this.retainedReplicas.gc(now);
     this.timer = this.broker.env.clock.setTimer(this.config.heartbeatIntervalMs, this.tick);
   };
 
@@ -495,6 +547,7 @@ export class Cluster {
     m.state = 'stopped';
     if (m.unacked.length) this.broker.countDropped('peer-removed', m.unacked.length);
     this.dropUnacked(m);
+    this.dropStale(m);
     const n = this.routes.purge(m.node);
     for (const [id, r] of this.registry) if (r.node === m.node) this.registry.delete(id);
     this.stats.autocleaned++;
@@ -544,6 +597,14 @@ export class Cluster {
   private dropUnacked(m: Member): void {
     for (const u of m.unacked) settle(u);
     m.unacked = [];
+  }
+
+  /** A removed peer gets nothing of what was kept for it (counted with its unconfirmed frames). */
+  private dropStale(m: Member): void {
+    if (!m.stale) return;
+    for (const x of m.stale) settle(x);
+    if (m.stale.length) this.broker.countDropped('peer-removed', m.stale.length);
+    m.stale = null;
   }
 
   private tracking: Tracker | null = null;
@@ -632,6 +693,8 @@ export class Cluster {
           this.routes.replace(peer, f.body.add);
           this.routesFrom.add(peer);
           if (!this.routesKnown) this.routesLearned();
+          const m = this.members.get(peer);
+          if (m) this.releaseStale(m);
         } else {
           for (const k of f.body.add) this.routes.add(peer, k);
           for (const k of f.body.del) this.routes.remove(peer, k);
@@ -650,8 +713,11 @@ export class Cluster {
         else this.broker.countDrop(f.body.clientId, f.body.msg, 'no-session');
         return;
       }
-      case F.Retain:
-        return this.mergeRetained(f.msg, f.deleted, f.notForwarded);
+      case F.Retain: {
+        const reply = this.retainedReplicas.merge(f.msg, f.v, f.deleted, f.notForwarded);
+        if (reply) l.write(reply);
+        return;
+      }
       case F.Members:
         for (const mi of f.body.members) {
           if (mi.node === this.node) continue;
@@ -717,6 +783,7 @@ export class Cluster {
       this.tracking.pending++;
       this.parked.push({ msg, tracker: this.tracking });
     }
+    if (msg.qos > 0) this.holdForStale(msg, targets);
     if (!targets) return 0;
     let n = 0;
     let plain: Buffer | null = null;
@@ -737,6 +804,53 @@ export class Cluster {
       n++;
     }
     return n;
+  }
+
+  /**
+   * A QoS 1/2 message not forwarded to peers whose routes we do not know: kept for them (Member.stale).
+   * Without this, a subscription made on the other side of a split lost what was published here until
+   * the link and its routes were back, acknowledged all the same.
+   */
+  private holdForStale(msg: Message, targets: Map<string, string[]> | null): void {
+    if (!this.routesKnown) return; // parked instead, for every peer (routesLearned)
+    for (const m of this.members.values()) {
+      const st = m.stale;
+      if (!st || m.state === 'left' || m.state === 'stopped' || targets?.has(m.node)) continue;
+      if (st.length >= this.config.forwardBuffer) {
+        settle(st.shift()!);
+        this.broker.countDropped('peer-unreachable', 1);
+      }
+      const x: Stale = { msg };
+      // Back but its table not in yet: the acknowledgement waits for it, as for any running peer.
+      if (this.tracking && m.state === 'running') {
+        this.tracking.pending++;
+        x.tracker = this.tracking;
+      }
+      st.push(x);
+    }
+  }
+
+  /** The peer's full route table is in: what we kept for it goes now if the table matches it (acknowledgements follow). */
+  private releaseStale(m: Member): void {
+    const st = m.stale;
+    if (!st) return;
+    m.stale = null;
+    const now = this.now();
+    let n = 0;
+    for (const x of st) {
+      if (this.routes.match(x.msg.topic).some((e) => e.nodes.has(m.node))) {
+        this.tracking = x.tracker ?? null;
+        try {
+          this.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg);
+        } finally {
+          this.tracking = null;
+        }
+        this.stats.forwardedOut++;
+        n++;
+      }
+      settle(x);
+    }
+    if (n) this.emit('stale.released', { peer: m.node, messages: n });
   }
 
   /** A message for a node that is down: into our replicas of its sessions, and to its backup. */
@@ -819,29 +933,23 @@ export class Cluster {
   // ---- retained ---------------------------------------------------------------
 
   /**
-   * A retained publish (or clear) on this node goes to every node. A node we
-   * do not forward it to may still have subscribers we do not know of yet
-   * (their route is in flight): the flag tells it to serve them, which closes
-   * the publish-then-subscribe race that loses retained messages in VerneMQ (#2251).
+   * A retained publish (or clear) on this node goes to every running node, reliably: its publisher's
+   * acknowledgement (ack mode 'replicated') waits until they hold it, so a set or clear acknowledged
+   * before another begins is older than it everywhere. Nodes cut off get it from the link-up resync.
+   * A node we do not forward it to may still have subscribers we do not know of yet (their route is
+   * in flight): the flag tells it to serve them, which closes the publish-then-subscribe race that
+   * loses retained messages in VerneMQ (#2251).
    */
   private replicateRetained(msg: Message, targets: Map<string, string[]> | null, now: number): void {
     const deleted = msg.payload.length === 0;
+    const v = this.retainedReplicas.local(msg);
     let fwd: Buffer | null = null;
     let notFwd: Buffer | null = null;
     for (const m of this.members.values()) {
-      if (m.state === 'left' || m.state === 'stopped') continue;
+      if (m.state !== 'running') continue;
       const nf = !deleted && !targets?.has(m.node);
-      this.sendTo(m, nf ? (notFwd ??= encodeMessage(F.Retain, msg, now, [], false, true)) : (fwd ??= encodeMessage(F.Retain, msg, now, [], deleted, false)));
+      this.sendReliable(m, nf ? (notFwd ??= encodeRetain(msg, v, now, false, true)) : (fwd ??= encodeRetain(msg, v, now, deleted, false)));
     }
-  }
-
-  /** Last writer wins by the origin's receive time, then by publisher id. */
-  private mergeRetained(msg: Message, deleted: boolean, notForwarded: boolean): void {
-    const cur = this.broker.retained.get(msg.topic);
-    if (cur && (cur.receivedAt > msg.receivedAt || (cur.receivedAt === msg.receivedAt && cur.from > msg.from))) return;
-    if (deleted) msg.payload = Buffer.alloc(0);
-    this.broker.storeRetained(msg);
-    if (notForwarded && !deleted) this.broker.retainedForLateSubscribers(msg);
   }
 
   // ---- client registry and session handoff --------------------------------------
@@ -1003,6 +1111,7 @@ export class Cluster {
       for (const n of this.routes.nodes()) if (n !== this.node) this.routes.purge(n);
       this.replicator.replicas.clear();
       this.broker.retained.clear();
+      this.retainedReplicas.clear();
       this.routesKnown = false;
       this.selfState = 'running';
       this.emit('join.wiped', {});
@@ -1047,6 +1156,7 @@ export class Cluster {
     m.state = 'left';
     m.link?.close();
     this.dropUnacked(m);
+    this.dropStale(m);
     this.routes.purge(node);
     for (const [id, r] of this.registry) if (r.node === node) this.registry.delete(id);
     this.emit('member.left', { peer: node });

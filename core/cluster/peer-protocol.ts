@@ -7,7 +7,9 @@ import type { Message, QoS } from '../message.ts';
 
 // 2: RMsg is a binary message record (was JSON with a base64 payload); the handshake MAC names prover,
 // verifier and side of the link; replicated session state carries its user.
-export const PROTOCOL_VERSION = 2;
+// 3: Retain frames carry the write's version (hybrid time, counter, writer node) in front of the record, and
+// a clear is a tombstone with its version (see retained-replication.ts).
+export const PROTOCOL_VERSION = 3;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
 export const enum F {
@@ -150,6 +152,16 @@ export interface HandoffBody {
   /** The user the session belongs to (a replica handed over): another user's session does not take it. */
   user?: string;
 }
+/**
+ * The version of a retained set or clear: the writer's clock, never below the version it replaces (a hybrid
+ * logical clock per topic), a counter for writes within one millisecond, then the writer node as a tiebreak.
+ */
+export interface RetainVersion {
+  l: number;
+  c: number;
+  n: string;
+}
+
 export interface WireMessage {
   topic: string;
   payload: string; // base64
@@ -170,7 +182,7 @@ export type Frame =
   | { type: F.Ping; body: PingBody }
   | { type: F.Routes; body: RoutesBody }
   | { type: F.Forward; msg: Message; groups: string[] }
-  | { type: F.Retain; msg: Message; deleted: boolean; notForwarded: boolean }
+  | { type: F.Retain; msg: Message; v: RetainVersion; deleted: boolean; notForwarded: boolean }
   | { type: F.Members; body: MembersBody }
   | { type: F.Leave; body: LeaveBody }
   | { type: F.Register; body: RegisterBody }
@@ -217,10 +229,28 @@ export function encodeJson(type: F, body: unknown): Buffer {
 
 /**
  * Binary message record: flags, topic, from, receivedAt, [expiry], [props JSON],
- * group keys, payload. Used for Forward and Retain frames.
+ * group keys, payload. A Forward frame is one record.
  */
-export function encodeMessage(type: F.Forward | F.Retain, msg: Message, now: number, groups: string[] = [], deleted = false, notForwarded = false): Buffer {
-  return encodeRecord(type, 0, msg, now, groups, (deleted ? 32 : 0) | (notForwarded ? 64 : 0));
+export function encodeMessage(type: F.Forward, msg: Message, now: number, groups: string[] = []): Buffer {
+  return encodeRecord(type, 0, msg, now, groups, 0);
+}
+
+/**
+ * Retain: `[f64 l][u32 c][node]` (the write's version) in front of the message record; `deleted` makes it a
+ * tombstone (empty payload), `notForwarded` tells the receiver to serve subscribers the sender did not know of.
+ */
+export function encodeRetain(msg: Message, v: RetainVersion, now: number, deleted: boolean, notForwarded: boolean): Buffer {
+  const rec = encodeRecord(F.Retain, 0, msg, now, [], (deleted ? 32 : 0) | (notForwarded ? 64 : 0));
+  const n = Buffer.from(v.n);
+  const len = 1 + 8 + 4 + 2 + n.length + rec.length - 5;
+  const out = Buffer.allocUnsafe(4 + len);
+  out.writeUInt32BE(len, 0);
+  out[4] = F.Retain;
+  out.writeDoubleBE(v.l, 5);
+  out.writeUInt32BE(v.c >>> 0, 13);
+  const o = putStr(out, 17, n);
+  rec.copy(out, o, 5);
+  return out;
 }
 
 /**
@@ -417,9 +447,19 @@ export function decode(f: Buffer, now: number): Frame {
 }
 
 function decodeMessage(type: F.Forward | F.Retain, b: Buffer, now: number): Frame {
-  const { msg, groups, flags } = decodeRecord(b, now);
-  if (type === F.Forward) return { type, msg, groups };
-  return { type, msg, deleted: (flags & 32) !== 0, notForwarded: (flags & 64) !== 0 };
+  if (type === F.Forward) {
+    const { msg, groups } = decodeRecord(b, now);
+    return { type, msg, groups };
+  }
+  if (b.length < 14) throw new FrameError('short Retain frame');
+  const l = b.readDoubleBE(0);
+  const c = b.readUInt32BE(8);
+  const nl = b.readUInt16BE(12);
+  if (!Number.isFinite(l) || 14 + nl > b.length) throw new FrameError('bad retained version');
+  const v: RetainVersion = { l, c, n: b.toString('utf8', 14, 14 + nl) };
+  const { msg, groups, flags } = decodeRecord(b.subarray(14 + nl), now);
+  if (groups.length) throw new FrameError('bad Retain record');
+  return { type, msg, v, deleted: (flags & 32) !== 0, notForwarded: (flags & 64) !== 0 };
 }
 
 function decodeRecord(b: Buffer, now: number): { msg: Message; groups: string[]; flags: number } {
