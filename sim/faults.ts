@@ -50,6 +50,11 @@ export class FaultPlayer {
   private cut = false;
   private clogs = 0;
 
+  /** A partition is in effect (until the next heal). */
+  get partitioned(): boolean {
+    return this.cut;
+  }
+
   /** No partition or clog in effect and every node up: what a client sends now reaches its node. */
   get calm(): boolean {
     return !this.cut && this.clogs === 0 && [...this.state.values()].every((s) => s === 'up');

@@ -9,7 +9,7 @@ describe('sim explore', () => {
     const r = await explore(8, 42, { swarm: false });
     expect(r.why ?? '').toBe('');
     expect(r.ok).toBe(true);
-  });
+  }, 120_000);
 
   it('a deliberately weakened cluster (ack mode local) is caught losing acknowledged messages, and the schedule shrinks to two faults', async () => {
     const r = await explore(20, 1, { swarm: false, cluster: { ackMode: 'local' } });
@@ -40,7 +40,7 @@ describe('sim explore', () => {
     const r = await explore(6, 11);
     expect(r.why ?? '').toBe('');
     expect(r.ok).toBe(true);
-  }, 60_000);
+  }, 120_000);
 
   it('swarm with ack mode local (opt-in): acknowledged loss is found, shrunk, kept as a scenario file that replays the same run', async () => {
     const r = await explore(20, 6, { ackModes: ['local'], focus: ['no-acked-loss'] });
@@ -66,7 +66,7 @@ describe('sim explore', () => {
     // With acknowledgements replicated (the default) the same workload and faults lose nothing.
     const replicated = await runSchedule({ ...s, workload: { ...s.workload!, ackMode: 'replicated' } });
     expect(replicated.violations.filter((v) => v.property === 'no-acked-loss')).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 
   it('found by the sweep: a node dies while its backup has just restarted empty; the orphans live on in the other replicas and reach the client wherever it reconnects', async () => {
     const r = await runSchedule({
