@@ -65,21 +65,29 @@ export async function runOnProcesses(s: Schedule, timeScale: number, onWorld?: (
   return { result: live, wallMs: r.wallMs, notes: r.live.notes };
 }
 
+/** Plays one schedule in both worlds and compares the verdicts. */
+export async function diffOne(s: Schedule, index: number, timeScale: number, onWorld?: (w: LiveWorld) => void): Promise<DiffRow> {
+  const sim = await runSim(s);
+  let live: Awaited<ReturnType<typeof runOnProcesses>>;
+  try {
+    live = await runOnProcesses(s, timeScale, onWorld);
+  } catch (e) {
+    const detail = String((e as Error).message).split('\n')[0];
+    live = { result: { violations: [{ property: 'live-error', detail, excerpt: [] }], convergence: [], events: 0, parked: 0, splitLoss: 0 }, wallMs: 0, notes: [] };
+  }
+  const a = verdict(sim);
+  const b = verdict(live.result);
+  const details = [...firstPer(sim, 'sim'), ...firstPer(live.result, 'live')];
+  return { index, schedule: s, sim: a, live: b, details, differs: a.join() !== b.join(), liveWallMs: Math.round(live.wallMs), notes: live.notes };
+}
+
 export async function differential(opts: { runs: number; seed: number; timeScale: number; log?: (l: string) => void; onWorld?: (w: LiveWorld) => void }): Promise<DiffRow[]> {
   const rows: DiffRow[] = [];
   for (const [index, s] of liveSchedules(opts.runs, opts.seed).entries()) {
-    const sim = await runSim(s);
-    let live: Awaited<ReturnType<typeof runOnProcesses>>;
-    try {
-      live = await runOnProcesses(s, opts.timeScale, opts.onWorld);
-    } catch (e) {
-      live = { result: { violations: [{ property: 'live-error', detail: String((e as Error).message).split('\n')[0], excerpt: [] }], convergence: [], events: 0, parked: 0, splitLoss: 0 }, wallMs: 0, notes: [] };
-    }
-    const a = verdict(sim);
-    const b = verdict(live.result);
-    const row: DiffRow = { index, schedule: s, sim: a, live: b, details: [...firstPer(sim, 'sim'), ...firstPer(live.result, 'live')], differs: a.join() !== b.join(), liveWallMs: Math.round(live.wallMs), notes: live.notes };
+    const row = await diffOne(s, index, opts.timeScale, opts.onWorld);
     rows.push(row);
-    opts.log?.(`#${index} seed ${s.seed}: sim ${a.join(',') || 'PASS'} | live ${b.join(',') || 'PASS'} (${(row.liveWallMs / 1000).toFixed(0)} s)${row.differs ? '  DIFFERS' : ''}`);
+    const [a, b] = [row.sim.join(',') || 'PASS', row.live.join(',') || 'PASS'];
+    opts.log?.(`#${index} seed ${s.seed}: sim ${a} | live ${b} (${(row.liveWallMs / 1000).toFixed(0)} s)${row.differs ? '  DIFFERS' : ''}`);
   }
   return rows;
 }
