@@ -264,14 +264,17 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
   // Retained messages read back on every node after convergence.
   const readers = wl.retained.length ? names.map((n) => w.client(`rr-${n}`, { target: n, version: 5, keepalive: 10, subscriptions: [{ filter: 'r/#', qos: 1 }] })) : [];
   if (readers.length) {
-    await w.until(() => readers.every((c) => c.connected), { timeoutMs: 30_000 });
+    const subscribed = () => readers.every((c) => w.history.events.some((e) => e.type === 'sub.ok' && e.c === c.id));
+    await w.until(() => readers.every((c) => c.connected) && subscribed(), { timeoutMs: 30_000 });
     await w.sleep(5000);
   }
 
   const ev = w.history.events as Ev[];
   // After a whole-cluster outage a subscriber is owed what is published once it subscribed again.
   const wiped = player.wipedAt;
-  const since = (client: string) => (wiped === null ? from : (ev.find((e) => e.type === 'sub.ok' && e.c === client && e.t > wiped)?.t ?? Infinity));
+  // Owed from its first SUBACK (a live SUBACK can come after `from` on a loaded machine).
+  const subOk = (client: string, after: number) => ev.find((e) => e.type === 'sub.ok' && e.c === client && e.t > after)?.t ?? Infinity;
+  const since = (client: string) => Math.max(from, subOk(client, wiped ?? -Infinity));
   const expect: Expectation[] = [];
   wl.subs.forEach((s, i) => {
     if (owed(s) && !s.group) expect.push({ client: subs[i].id, filter: 't/#', from: since(subs[i].id) });
