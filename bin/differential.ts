@@ -20,3 +20,5 @@ console.log(formatTable(rows));
 if (process.env.OUT) fs.writeFileSync(process.env.OUT, JSON.stringify(rows, null, 1));
 const differ = rows.filter((r) => r.differs).length;
 console.log(`${rows.length} schedules, ${differ} with different verdicts`);
+// mqtt.js and the proxy can leave handles open after the worlds closed: end here.
+process.exit(0);
