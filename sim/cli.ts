@@ -16,7 +16,7 @@ const USAGE = `usage: sim <command> [options]
 commands:
   run FILE        run a scenario (a module in scenarios/)
   replay TRACE    re-run the scenario and seed recorded in a trace file and verify it matches
-  explore         run generated fault schedules against a 3-node cluster; a failure is shrunk
+  explore         run generated workloads and fault schedules (2-5 nodes); a failure is shrunk
                   and written as a scenario file (--runs N, --seed S, --out FILE)
 
 run options:

@@ -1,49 +1,38 @@
 // Generated fault schedules: fast-check draws a schedule (partitions of
 // random shape and symmetry, crashes with restart delays, pauses, clogs,
-// clock skew) as plain data, runs it against a 3-node cluster with
-// persistent subscribers and steady QoS 1 publishers, heals everything,
-// and checks safety and convergence. A failing schedule is shrunk by
-// fast-check and printed as a scenario file to keep.
+// clock skew) as plain data, runs it, heals everything, and checks safety
+// and convergence. A failing schedule is shrunk by fast-check and printed
+// as a scenario file to keep.
+//
+// Two workloads: the standard one (3 nodes, persistent subscribers, steady
+// QoS 1 publishers; `playSchedule`, used by restart-under-partition.ts) and
+// swarm testing (`playSwarm`, sim/swarm.ts): fast-check draws the workload
+// as well, so each run exercises a different mix of features.
 
 import fc from 'fast-check';
 import { World } from './world.ts';
 import { checkNoLoss, checkOrder, checkOnlySubscribed, type Violation } from './checkers.ts';
 import { convergenceProblems } from './convergence.ts';
+import { FaultPlayer, faultArbOver, type Fault } from './faults.ts';
+import { playSwarm, workloadArb, type Workload } from './swarm.ts';
 import type { ClusterConfig } from '../core/cluster/cluster.ts';
 
 const NODES = ['n1', 'n2', 'n3'];
 
-export type Fault =
-  | { at: number; kind: 'partition'; a: string[]; b: string[]; oneWay: boolean }
-  | { at: number; kind: 'heal' }
-  | { at: number; kind: 'crash'; node: string; mode: 'process' | 'power'; restartAfter: number }
-  | { at: number; kind: 'pause'; node: string; resumeAfter: number }
-  | { at: number; kind: 'clog'; a: string; b: string; releaseAfter: number }
-  | { at: number; kind: 'skew'; node: string; ms: number };
+export type { Fault } from './faults.ts';
 
 export interface Schedule {
   seed: number;
   faults: Fault[];
+  /** A generated workload (swarm testing); absent: the standard workload. */
+  workload?: Workload;
 }
 
-const node = fc.constantFrom(...NODES);
-const at = fc.integer({ min: 0, max: 60_000 });
-
-/** Splits the nodes (with their clients) into two non-empty groups. */
-const split = fc.shuffledSubarray(NODES, { minLength: 1, maxLength: 2 }).map((a) => ({ a, b: NODES.filter((n) => !a.includes(n)) }));
-
-export const faultArb: fc.Arbitrary<Fault> = fc.oneof(
-  fc.record({ at, kind: fc.constant('partition' as const), oneWay: fc.boolean() }).chain((f) => split.map((s) => ({ ...f, ...s }))),
-  fc.record({ at, kind: fc.constant('heal' as const) }),
-  fc.record({ at, kind: fc.constant('crash' as const), node, mode: fc.constantFrom('process' as const, 'power' as const), restartAfter: fc.integer({ min: 1000, max: 60_000 }) }),
-  fc.record({ at, kind: fc.constant('pause' as const), node, resumeAfter: fc.integer({ min: 100, max: 20_000 }) }),
-  fc.record({ at, kind: fc.constant('clog' as const), a: node, b: node, releaseAfter: fc.integer({ min: 100, max: 20_000 }) }).filter((f) => f.a !== f.b),
-  fc.record({ at, kind: fc.constant('skew' as const), node, ms: fc.integer({ min: -5000, max: 5000 }) }),
-);
+export const faultArb: fc.Arbitrary<Fault> = faultArbOver(NODES);
 
 export const scheduleArb: fc.Arbitrary<Schedule> = fc.record({
   seed: fc.integer({ min: 1, max: 1_000_000 }),
-  faults: fc.array(faultArb, { minLength: 1, maxLength: 8 }).map((fs) => [...fs].sort((x, y) => x.at - y.at)),
+  faults: fc.array(faultArb, { minLength: 1, maxLength: 8 }).map(byTime),
 });
 
 /** The hosts on one side: a node and its clients. */
@@ -62,7 +51,20 @@ export interface ExploreResult {
 /** Runs one schedule in a world of its own (seeded by the schedule); returns what broke. */
 export async function runSchedule(s: Schedule, cluster: Partial<ClusterConfig> = {}): Promise<ExploreResult> {
   const w = new World({ seed: s.seed, history: { keepEvents: true } });
-  return w.run((w) => playSchedule(w, s.faults, cluster));
+  return w.run((w) => (s.workload ? playSwarm(w, s.workload, s.faults, { cluster }) : playSchedule(w, s.faults, cluster)));
+}
+
+/** Generated workloads with generated faults (faults over n1..n5, folded onto the workload's node count). */
+export function swarmArb(opts: { ackModes?: ('replicated' | 'local')[] } = {}): fc.Arbitrary<Schedule> {
+  return fc.record({
+    seed: fc.integer({ min: 1, max: 1_000_000 }),
+    workload: workloadArb(opts),
+    faults: fc.array(faultArbOver(['n1', 'n2', 'n3', 'n4', 'n5']), { minLength: 1, maxLength: 8 }).map(byTime),
+  });
+}
+
+function byTime(fs: Fault[]): Fault[] {
+  return [...fs].sort((x, y) => x.at - y.at);
 }
 
 /**
@@ -78,27 +80,15 @@ export async function playSchedule(w: World, faults: Fault[], cluster: Partial<C
   await w.until(() => convergenceProblems(w).length === 0 && [...w.clients.values()].every((c) => c.connected), { timeoutMs: 30_000 });
   const from = w.now + 1000;
   await w.sleep(1000);
-  const start = w.now;
-  const pending = [...faults];
-  const later: { at: number; run: () => void }[] = [];
+  const faultPlayer = new FaultPlayer(w, faults, side);
   for (let t = 0; t <= 70_000; t += 500) {
-    while (pending.length && pending[0].at <= t) apply(w, pending.shift()!, start, later);
-    for (const l of later.filter((x) => x.at <= w.now)) {
-      l.run();
-      later.splice(later.indexOf(l), 1);
-    }
+    faultPlayer.tick(t);
     if (t % 1000 === 0) for (const p of pubs) p.publish(`t/${p.id}`, 1);
     await w.sleep(500);
   }
   // Heal phase: everything repaired, then time to converge and drain.
-  for (const l of later) l.run();
-  w.heal();
+  faultPlayer.healAll(NODES);
   const healAt = w.now;
-  for (const n of NODES) {
-    const h = w.host(n);
-    if (h.state === 'paused') w.unpause(n);
-    if (h.state === 'crashed') w.restart(n);
-  }
   await w.until(() => convergenceProblems(w).length === 0 && subs.every((c) => c.connected), { timeoutMs: 300_000 });
   await w.sleep(60_000);
   const ev = w.history.events;
@@ -112,47 +102,22 @@ export async function playSchedule(w: World, faults: Fault[], cluster: Partial<C
   };
 }
 
-function apply(w: World, f: Fault, start: number, later: { at: number; run: () => void }[]): void {
-  switch (f.kind) {
-    case 'partition':
-      w.partition(side(f.a), side(f.b), { oneWay: f.oneWay });
-      return;
-    case 'heal':
-      w.heal();
-      return;
-    case 'crash':
-      if (w.host(f.node).state === 'crashed') return;
-      w.crash(f.node, f.mode);
-      later.push({ at: w.now + f.restartAfter, run: () => w.host(f.node).state === 'crashed' && w.restart(f.node) });
-      return;
-    case 'pause':
-      if (w.host(f.node).state !== 'up') return;
-      w.pause(f.node);
-      later.push({ at: w.now + f.resumeAfter, run: () => w.host(f.node).state === 'paused' && w.unpause(f.node) });
-      return;
-    case 'clog':
-      w.clog([f.a], [f.b]);
-      later.push({ at: w.now + f.releaseAfter, run: () => w.unclog() });
-      return;
-    case 'skew':
-      w.skew(f.node, f.ms);
-      return;
-  }
-  void start;
-}
-
-/** A failing schedule as a scenario file the user can keep and re-run. */
-export function toScenario(s: Schedule, why: string): string {
+/**
+ * A failing schedule as a scenario file the user can keep and re-run;
+ * `root` is the path from the file's directory to the repository root.
+ */
+export function toScenario(s: Schedule, why: string, root = '..'): string {
+  const play = s.workload ? `playSwarm(w, ${JSON.stringify(s.workload)}, ${JSON.stringify(s.faults)})` : `playSchedule(w, ${JSON.stringify(s.faults)})`;
   return `// Found by \`sim explore\`: ${why.replace(/\n/g, ' ')}
 // Replay: npx sim run <this file> --seed ${s.seed}
-import { defineScenario } from '../sim/scenario.ts';
-import { playSchedule } from '../sim/explore.ts';
+import { defineScenario } from '${root}/sim/scenario.ts';
+import { ${s.workload ? 'playSwarm' : 'playSchedule'} } from '${root}/sim/${s.workload ? 'swarm' : 'explore'}.ts';
 
 export default defineScenario({
   name: 'explored-${s.seed}',
-  description: 'a generated fault schedule, shrunk',
+  description: 'a generated ${s.workload ? 'workload and ' : ''}fault schedule, shrunk',
   async run(w, ctx) {
-    const r = await playSchedule(w, ${JSON.stringify(s.faults)});
+    const r = await ${play};
     for (const v of r.violations) ctx.violation(v.property, v.detail);
     for (const c of r.convergence) ctx.violation('liveness', c);
     ctx.report('parked', r.parked);
@@ -161,20 +126,40 @@ export default defineScenario({
 `;
 }
 
+export interface ExploreOptions {
+  /** Overrides the cluster config of every run (a deliberately weakened one proves the explorer finds loss). */
+  cluster?: Partial<ClusterConfig>;
+  /** Generate workloads too (default); false: the standard workload. */
+  swarm?: boolean;
+  /** Ack modes the swarm draws from (default replicated only; add 'local' to see its allowed loss found). */
+  ackModes?: ('replicated' | 'local')[];
+  /** Fail (and shrink) on these properties only, e.g. ['no-acked-loss']; default: any violation or convergence problem. */
+  focus?: string[];
+  /** Called after each run (progress, schedules per minute). */
+  onRun?: (s: Schedule, r: ExploreResult) => void;
+}
+
+function problems(r: ExploreResult, focus?: string[]): string[] {
+  const all = [...r.violations.map((v) => `${v.property}: ${v.detail}`), ...r.convergence.map((c) => `liveness: ${c}`)];
+  return focus ? all.filter((p) => focus.some((f) => p.startsWith(`${f}: `))) : all;
+}
+
 /** fast-check over generated schedules; returns the shrunk counterexample, if any. */
-/** `cluster` overrides the cluster config of every run (a deliberately weakened one proves the explorer finds loss). */
-export async function explore(runs: number, seed?: number, cluster: Partial<ClusterConfig> = {}): Promise<{ ok: boolean; schedule?: Schedule; why?: string; runs: number }> {
+export async function explore(runs: number, seed?: number, opts: ExploreOptions = {}): Promise<{ ok: boolean; schedule?: Schedule; why?: string; runs: number }> {
+  const arb = opts.swarm === false ? scheduleArb : swarmArb({ ackModes: opts.ackModes });
   let why = '';
   const res = await fc.check(
-    fc.asyncProperty(scheduleArb, async (s) => {
-      const r = await runSchedule(s, cluster);
-      why = [...r.violations.map((v) => `${v.property}: ${v.detail}`), ...r.convergence.map((c) => `liveness: ${c}`)].slice(0, 3).join('\n');
-      return r.violations.length === 0 && r.convergence.length === 0;
+    fc.asyncProperty(arb, async (s) => {
+      const r = await runSchedule(s, opts.cluster);
+      opts.onRun?.(s, r);
+      const p = problems(r, opts.focus);
+      why = p.slice(0, 3).join('\n');
+      return p.length === 0;
     }),
     { numRuns: runs, seed, endOnFailure: false },
   );
   if (!res.failed) return { ok: true, runs: res.numRuns };
   const schedule = res.counterexample?.[0] as Schedule | undefined;
-  if (schedule) why = [...(await runSchedule(schedule, cluster)).violations.map((v) => `${v.property}: ${v.detail}`)].slice(0, 3).join('\n') || why;
+  if (schedule) why = problems(await runSchedule(schedule, opts.cluster), opts.focus).slice(0, 3).join('\n') || why;
   return { ok: false, schedule, why, runs: res.numRuns };
 }

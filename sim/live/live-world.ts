@@ -30,6 +30,7 @@ import { LiveClient } from './live-client.ts';
 import { HaproxyProcess, get, nginxConfig, type LbConfig } from './haproxy.ts';
 import { freePorts } from './ports.ts';
 
+const START_TIMEOUT_MS = 90_000;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface LiveOptions {
@@ -105,6 +106,7 @@ export class LiveWorld {
   readonly brokers = new Map<string, LiveNode>();
   readonly clients = new Map<string, LiveClient>();
   readonly balancers = new Map<string, LiveBalancer>();
+  private readonly extras: LiveClient[] = [];
   readonly proxy: FaultProxy;
   readonly timeScale: number;
   readonly dir: string;
@@ -281,10 +283,11 @@ export class LiveWorld {
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    const end = Date.now() + 30_000;
+    // Generous: a loaded machine (CI, shared cores) can take tens of seconds to start Node and tsx.
+    const end = Date.now() + START_TIMEOUT_MS;
     while (!/mqttlab \S+ node \S+: mqtt:\/\//.test(n.log.slice(Math.min(start, n.log.length)))) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`node ${n.name} exited at start: ${n.log.slice(-2000)}`);
-      if (Date.now() > end) throw new Error(`node ${n.name} did not start within 30 s: ${n.log.slice(-2000)}`);
+      if (Date.now() > end) throw new Error(`node ${n.name} did not start within ${START_TIMEOUT_MS / 1000} s: ${n.log.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 25));
     }
     n.state = 'up';
@@ -327,6 +330,13 @@ export class LiveWorld {
     if (this.clients.has(id)) throw new Error(`client ${id} exists`);
     const c = new LiveClient(this, id, opts);
     this.clients.set(id, c);
+    return c;
+  }
+
+  /** A second client with an id already in use (a client-id collision): not in `clients`, closed with the world. */
+  extraClient(id: string, opts: ClientOptions): LiveClient {
+    const c = new LiveClient(this, id, opts);
+    this.extras.push(c);
     return c;
   }
 
@@ -602,7 +612,7 @@ export class LiveWorld {
     if (this.closed) return;
     this.closed = true;
     if (this.lbPoll) clearInterval(this.lbPoll);
-    await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => {})));
+    await Promise.all([...this.clients.values(), ...this.extras].map((c) => c.close().catch(() => {})));
     await Promise.all([...this.balancers.values()].map((b) => b.proc.stop()));
     for (const n of this.brokers.values()) {
       const c = n.child;
