@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import os from 'node:os';
 import { MOSQUITTO, startBroker, startCluster, type BrokerKind, type RunningBroker } from './brokers.ts';
+import { latencyPlotHtml } from './plot.ts';
 import { FULL, QUICK, fanIn, fanOut, qos1, latency, idle, clusterFanIn, type Timing } from './scenarios.ts';
 
 const argv = process.argv.slice(2);
@@ -30,6 +31,10 @@ if (brokers.includes('mosquitto') && !existsSync(MOSQUITTO)) {
   brokers = brokers.filter((b) => b !== 'mosquitto');
 }
 
+/** Publish rates of the latency curve (msg/s); the first one's rows keep their old keys (latP50...). */
+const LATENCY_RATES = quick ? [1000, 10_000] : [1000, 10_000, 50_000];
+const latKey = (rate: number, p: 'P50' | 'P99' | 'P999') => (rate === 1000 ? `lat${p}` : `lat${rate / 1000}k${p}`);
+
 /** Each metric: unit, whether higher is better, and how to run it against one broker. */
 interface Metric {
   key: string;
@@ -44,6 +49,9 @@ const METRICS: Metric[] = [
   { key: 'latP50', label: 'latency p50 @ 1,000 msg/s', unit: 'us', higher: false },
   { key: 'latP99', label: 'latency p99 @ 1,000 msg/s', unit: 'us', higher: false },
   { key: 'latP999', label: 'latency p999 @ 1,000 msg/s', unit: 'us', higher: false },
+  ...LATENCY_RATES.slice(1).flatMap((rate) =>
+    (['P50', 'P99', 'P999'] as const).map((p) => ({ key: latKey(rate, p), label: `latency ${p.toLowerCase()} @ ${rate.toLocaleString('en')} msg/s`, unit: 'us', higher: false })),
+  ),
   { key: 'connectRate', label: `connect rate (${timing.idleClients} clients)`, unit: 'conn/s', higher: true },
   { key: 'rssPerConn', label: 'RSS per idle connection', unit: 'B', higher: false },
   { key: 'heapPerConn', label: 'JS heap per idle connection', unit: 'B', higher: false },
@@ -67,10 +75,15 @@ async function runScenario(b: RunningBroker, sc: Scenario, r: Record<string, unk
   if (sc === 'fanout') record('fanOut', kind, (r.fanOut = await fanOut(b, timing)).msgsPerSec);
   if (sc === 'qos1') record('qos1', kind, (r.qos1 = await qos1(b, timing)).msgsPerSec);
   if (sc === 'latency') {
-    const x = (r.latency = await latency(b, timing));
-    record('latP50', kind, x.p50us);
-    record('latP99', kind, x.p99us);
-    record('latP999', kind, x.p999us);
+    const xs = [];
+    for (const rate of LATENCY_RATES) {
+      const x = await latency(b, timing, rate);
+      xs.push(x);
+      record(latKey(rate, 'P50'), kind, x.p50us);
+      record(latKey(rate, 'P99'), kind, x.p99us);
+      record(latKey(rate, 'P999'), kind, x.p999us);
+    }
+    r.latency = xs;
   }
   if (sc === 'idle') {
     const x = (r.idle = await idle(b, timing));
@@ -200,3 +213,16 @@ writeFileSync(
   ) + '\n',
 );
 console.log(`\nJSON: ${out}`);
+const curves = LATENCY_RATES.map((rate) => ({ rate, rows: (['P50', 'P99', 'P999'] as const).map((p) => rows.find((r) => r.metric === latKey(rate, p))) }));
+const series = brokers.flatMap((b) =>
+  (['p50', 'p99', 'p999'] as const).map((p, i) => ({
+    broker: b,
+    percentile: p,
+    points: curves.flatMap((c) => (c.rows[i]?.brokers[b] ? [{ rate: c.rate, us: c.rows[i]!.brokers[b]!.median, min: c.rows[i]!.brokers[b]!.min, max: c.rows[i]!.brokers[b]!.max }] : [])),
+  })),
+);
+if (series.some((x) => x.points.length)) {
+  const html = out.replace(/\.json$/, '') + '-latency.html';
+  writeFileSync(html, latencyPlotHtml(series, `median of ${reps} repetition(s), ${new Date().toISOString().slice(0, 16)}Z, load average ${loadBefore.toFixed(1)}`));
+  console.log(`latency vs throughput: ${html}`);
+}
