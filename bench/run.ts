@@ -3,6 +3,7 @@
 // interleaved over several repetitions. Prints a table, writes JSON, then
 // runs the simulator benchmark (bench/sim-bench.ts).
 //   npm run bench [-- --quick] [--reps N] [--out FILE] [--only a,b] [--brokers a,b] [--no-sim] [--cpu-prof DIR]
+// (--only offline: memory per offline persistent session with 0, 10 and 1,000 queued messages; not in the default set)
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import os from 'node:os';
 import { MOSQUITTO, startBroker, startCluster, type BrokerKind, type RunningBroker } from './brokers.ts';
 import { latencyPlotHtml } from './plot.ts';
-import { FULL, QUICK, fanIn, fanOut, qos1, latency, idle, clusterFanIn, type Timing } from './scenarios.ts';
+import { FULL, QUICK, fanIn, fanOut, qos1, latency, idle, offlineSessions, clusterFanIn, type Timing } from './scenarios.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(name);
@@ -35,6 +36,9 @@ if (brokers.includes('mosquitto') && !existsSync(MOSQUITTO)) {
 const LATENCY_RATES = quick ? [1000, 10_000] : [1000, 10_000, 50_000];
 const latKey = (rate: number, p: 'P50' | 'P99' | 'P999') => (rate === 1000 ? `lat${p}` : `lat${rate / 1000}k${p}`);
 
+/** Offline persistent sessions: [queued messages each, sessions]; run only when asked (--only offline). */
+const OFFLINE: [number, number][] = quick ? [[0, 20], [10, 20], [1000, 5]] : [[0, 1000], [10, 1000], [1000, 100]];
+
 /** Each metric: unit, whether higher is better, and how to run it against one broker. */
 interface Metric {
   key: string;
@@ -56,6 +60,10 @@ const METRICS: Metric[] = [
   { key: 'rssPerConn', label: 'RSS per idle connection', unit: 'B', higher: false },
   { key: 'heapPerConn', label: 'JS heap per idle connection', unit: 'B', higher: false },
   { key: 'cluster', label: '3-node cluster, pub/sub on different nodes', unit: 'msg/s', higher: true },
+  ...OFFLINE.flatMap(([q, n]) => [
+    { key: `offline${q}Rss`, label: `RSS per offline session, ${q} queued (${n} sessions)`, unit: 'B', higher: false },
+    { key: `offline${q}Heap`, label: `JS heap per offline session, ${q} queued`, unit: 'B', higher: false },
+  ]),
 ];
 
 type Samples = Record<string, Partial<Record<BrokerKind, number[]>>>;
@@ -66,8 +74,8 @@ const record = (key: string, b: BrokerKind, v: number | undefined) => {
   ((samples[key] ??= {})[b] ??= []).push(v);
 };
 
-type Scenario = 'fanin' | 'fanout' | 'qos1' | 'latency' | 'idle';
-const SCENARIOS: Scenario[] = (['fanin', 'fanout', 'qos1', 'latency', 'idle'] as Scenario[]).filter(want);
+type Scenario = 'fanin' | 'fanout' | 'qos1' | 'latency' | 'idle' | 'offline';
+const SCENARIOS: Scenario[] = (['fanin', 'fanout', 'qos1', 'latency', 'idle', 'offline'] as Scenario[]).filter((s) => (s === 'offline' ? only?.includes(s) : want(s)));
 
 async function runScenario(b: RunningBroker, sc: Scenario, r: Record<string, unknown>): Promise<void> {
   const kind = b.kind;
@@ -84,6 +92,16 @@ async function runScenario(b: RunningBroker, sc: Scenario, r: Record<string, unk
       record(latKey(rate, 'P999'), kind, x.p999us);
     }
     r.latency = xs;
+  }
+  if (sc === 'offline') {
+    const xs = [];
+    for (const [q, n] of OFFLINE) {
+      const x = await offlineSessions(b, q, n);
+      xs.push(x);
+      record(`offline${q}Rss`, kind, x.rssPerSessionBytes);
+      record(`offline${q}Heap`, kind, x.heapPerSessionBytes);
+    }
+    r.offline = xs;
   }
   if (sc === 'idle') {
     const x = (r.idle = await idle(b, timing));
