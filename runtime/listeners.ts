@@ -1,7 +1,7 @@
 // TCP, TLS, WebSocket and secure WebSocket listeners: move bytes between
-// sockets and core Connections. A lone packet goes out at once; several
-// for one socket in a turn are batched (one syscall or one WebSocket frame
-// for all packets produced while handling an input). With client certificates required, a verified certificate's CN is
+// sockets and core Connections. Writes are batched per event-loop turn (one
+// syscall or one WebSocket frame for all packets produced while handling an
+// input). With client certificates required, a verified certificate's CN is
 // handed to the core as the user name.
 
 import net from 'node:net';
@@ -44,39 +44,24 @@ function certUser(socket: net.Socket, f: TlsServerFiles | undefined): string | u
 }
 
 /**
- * Socket → core byte sink. A lone packet on an idle socket is written at
- * once (no batching delay); when a turn of the event loop produces several
- * packets for the socket, that turn's and the next turn's packets after
- * the first are joined into one buffer and written once at the end of the
- * turn (one syscall, no writev of many tiny buffers). Too much unread
- * output calls `onSlow`.
+ * Socket → core byte sink: the packets of one event-loop turn are joined
+ * into one buffer and written once (one syscall, no writev of many tiny
+ * buffers); too much unread output calls `onSlow`.
  */
 export class SocketSink implements ByteSink {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
-  /** Packets written in this turn, and in the last turn that wrote any. */
-  private turnPackets = 0;
-  private lastTurnPackets = 0;
   constructor(private socket: net.Socket, private maxBuffer: number, private onSlow: () => void) {}
 
   write(bytes: Uint8Array): void {
     if (this.socket.destroyed) return;
-    if (this.turnPackets++ === 0) {
-      process.nextTick(this.flush);
-      if (this.lastTurnPackets <= 1 && this.socket.writableLength === 0) {
-        this.socket.write(bytes);
-        if (this.socket.writableLength > this.maxBuffer) this.onSlow();
-        return;
-      }
-    }
+    if (this.pending.length === 0) process.nextTick(this.flush);
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     if (this.socket.writableLength + this.pendingBytes > this.maxBuffer) this.onSlow();
   }
 
   private flush = (): void => {
-    this.lastTurnPackets = this.turnPackets;
-    this.turnPackets = 0;
     const p = this.pending;
     if (p.length === 0) return;
     const data = p.length === 1 ? p[0] : Buffer.concat(p, this.pendingBytes);
