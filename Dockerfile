@@ -14,6 +14,9 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY tsconfig.json ./
 COPY core ./core
 COPY runtime ./runtime
+# The simulator and its scenarios, for seed sweeps (deploy/k8s/sweep-job.yaml).
+COPY sim ./sim
+COPY scenarios ./scenarios
 
 # Data dir for standalone nodes (persistent sessions, retained messages); owned by the non-root user.
 RUN mkdir -p /data && chown node:node /data

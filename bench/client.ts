@@ -39,8 +39,8 @@ export class BenchClient {
     });
   }
 
-  /** Connects (MQTT 3.1.1, clean session) and waits for CONNACK. */
-  static async connect(t: Target, clientId: string, keepalive = 0): Promise<BenchClient> {
+  /** Connects (MQTT 3.1.1, clean session unless `clean` is false) and waits for CONNACK. */
+  static async connect(t: Target, clientId: string, keepalive = 0, clean = true): Promise<BenchClient> {
     const socket = net.connect(t.port, t.host);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -48,7 +48,7 @@ export class BenchClient {
     });
     const c = new BenchClient(socket);
     const ack = c.expect(2);
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean: true, keepalive } as Packet));
+    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean, keepalive } as Packet));
     const b = await ack;
     if (b.length < 4 || b[3] !== 0) throw new Error(`CONNACK refused for ${clientId}`);
     return c;

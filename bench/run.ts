@@ -3,13 +3,15 @@
 // interleaved over several repetitions. Prints a table, writes JSON, then
 // runs the simulator benchmark (bench/sim-bench.ts).
 //   npm run bench [-- --quick] [--reps N] [--out FILE] [--only a,b] [--brokers a,b] [--no-sim] [--cpu-prof DIR]
+// (--only offline: memory per offline persistent session with 0, 10 and 1,000 queued messages; not in the default set)
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import os from 'node:os';
 import { MOSQUITTO, startBroker, startCluster, type BrokerKind, type RunningBroker } from './brokers.ts';
-import { FULL, QUICK, fanIn, fanOut, qos1, latency, idle, clusterFanIn, type Timing } from './scenarios.ts';
+import { latencyPlotHtml } from './plot.ts';
+import { FULL, QUICK, fanIn, fanOut, qos1, latency, idle, offlineSessions, clusterFanIn, type Timing } from './scenarios.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(name);
@@ -30,6 +32,13 @@ if (brokers.includes('mosquitto') && !existsSync(MOSQUITTO)) {
   brokers = brokers.filter((b) => b !== 'mosquitto');
 }
 
+/** Publish rates of the latency curve (msg/s); the first one's rows keep their old keys (latP50...). */
+const LATENCY_RATES = quick ? [1000, 10_000] : [1000, 10_000, 50_000];
+const latKey = (rate: number, p: 'P50' | 'P99' | 'P999') => (rate === 1000 ? `lat${p}` : `lat${rate / 1000}k${p}`);
+
+/** Offline persistent sessions: [queued messages each, sessions]; run only when asked (--only offline). */
+const OFFLINE: [number, number][] = quick ? [[0, 20], [10, 20], [1000, 5]] : [[0, 1000], [10, 1000], [1000, 100]];
+
 /** Each metric: unit, whether higher is better, and how to run it against one broker. */
 interface Metric {
   key: string;
@@ -44,10 +53,17 @@ const METRICS: Metric[] = [
   { key: 'latP50', label: 'latency p50 @ 1,000 msg/s', unit: 'us', higher: false },
   { key: 'latP99', label: 'latency p99 @ 1,000 msg/s', unit: 'us', higher: false },
   { key: 'latP999', label: 'latency p999 @ 1,000 msg/s', unit: 'us', higher: false },
+  ...LATENCY_RATES.slice(1).flatMap((rate) =>
+    (['P50', 'P99', 'P999'] as const).map((p) => ({ key: latKey(rate, p), label: `latency ${p.toLowerCase()} @ ${rate.toLocaleString('en')} msg/s`, unit: 'us', higher: false })),
+  ),
   { key: 'connectRate', label: `connect rate (${timing.idleClients} clients)`, unit: 'conn/s', higher: true },
   { key: 'rssPerConn', label: 'RSS per idle connection', unit: 'B', higher: false },
   { key: 'heapPerConn', label: 'JS heap per idle connection', unit: 'B', higher: false },
   { key: 'cluster', label: '3-node cluster, pub/sub on different nodes', unit: 'msg/s', higher: true },
+  ...OFFLINE.flatMap(([q, n]) => [
+    { key: `offline${q}Rss`, label: `RSS per offline session, ${q} queued (${n} sessions)`, unit: 'B', higher: false },
+    { key: `offline${q}Heap`, label: `JS heap per offline session, ${q} queued`, unit: 'B', higher: false },
+  ]),
 ];
 
 type Samples = Record<string, Partial<Record<BrokerKind, number[]>>>;
@@ -58,8 +74,8 @@ const record = (key: string, b: BrokerKind, v: number | undefined) => {
   ((samples[key] ??= {})[b] ??= []).push(v);
 };
 
-type Scenario = 'fanin' | 'fanout' | 'qos1' | 'latency' | 'idle';
-const SCENARIOS: Scenario[] = (['fanin', 'fanout', 'qos1', 'latency', 'idle'] as Scenario[]).filter(want);
+type Scenario = 'fanin' | 'fanout' | 'qos1' | 'latency' | 'idle' | 'offline';
+const SCENARIOS: Scenario[] = (['fanin', 'fanout', 'qos1', 'latency', 'idle', 'offline'] as Scenario[]).filter((s) => (s === 'offline' ? only?.includes(s) : want(s)));
 
 async function runScenario(b: RunningBroker, sc: Scenario, r: Record<string, unknown>): Promise<void> {
   const kind = b.kind;
@@ -67,10 +83,25 @@ async function runScenario(b: RunningBroker, sc: Scenario, r: Record<string, unk
   if (sc === 'fanout') record('fanOut', kind, (r.fanOut = await fanOut(b, timing)).msgsPerSec);
   if (sc === 'qos1') record('qos1', kind, (r.qos1 = await qos1(b, timing)).msgsPerSec);
   if (sc === 'latency') {
-    const x = (r.latency = await latency(b, timing));
-    record('latP50', kind, x.p50us);
-    record('latP99', kind, x.p99us);
-    record('latP999', kind, x.p999us);
+    const xs = [];
+    for (const rate of LATENCY_RATES) {
+      const x = await latency(b, timing, rate);
+      xs.push(x);
+      record(latKey(rate, 'P50'), kind, x.p50us);
+      record(latKey(rate, 'P99'), kind, x.p99us);
+      record(latKey(rate, 'P999'), kind, x.p999us);
+    }
+    r.latency = xs;
+  }
+  if (sc === 'offline') {
+    const xs = [];
+    for (const [q, n] of OFFLINE) {
+      const x = await offlineSessions(b, q, n);
+      xs.push(x);
+      record(`offline${q}Rss`, kind, x.rssPerSessionBytes);
+      record(`offline${q}Heap`, kind, x.heapPerSessionBytes);
+    }
+    r.offline = xs;
   }
   if (sc === 'idle') {
     const x = (r.idle = await idle(b, timing));
@@ -200,3 +231,16 @@ writeFileSync(
   ) + '\n',
 );
 console.log(`\nJSON: ${out}`);
+const curves = LATENCY_RATES.map((rate) => ({ rate, rows: (['P50', 'P99', 'P999'] as const).map((p) => rows.find((r) => r.metric === latKey(rate, p))) }));
+const series = brokers.flatMap((b) =>
+  (['p50', 'p99', 'p999'] as const).map((p, i) => ({
+    broker: b,
+    percentile: p,
+    points: curves.flatMap((c) => (c.rows[i]?.brokers[b] ? [{ rate: c.rate, us: c.rows[i]!.brokers[b]!.median, min: c.rows[i]!.brokers[b]!.min, max: c.rows[i]!.brokers[b]!.max }] : [])),
+  })),
+);
+if (series.some((x) => x.points.length)) {
+  const html = out.replace(/\.json$/, '') + '-latency.html';
+  writeFileSync(html, latencyPlotHtml(series, `median of ${reps} repetition(s), ${new Date().toISOString().slice(0, 16)}Z, load average ${loadBefore.toFixed(1)}`));
+  console.log(`latency vs throughput: ${html}`);
+}

@@ -273,3 +273,59 @@ export async function idle(b: RunningBroker, t: Timing): Promise<Idle> {
     await sleep(300);
   }
 }
+
+export interface Offline {
+  queued: number;
+  sessions: number;
+  rssPerSessionBytes: number;
+  heapPerSessionBytes?: number;
+}
+
+/**
+ * Memory per offline persistent session: `n` clients connect with clean
+ * session off, subscribe at QoS 1 and go away; then `queued` QoS 1 messages
+ * (64 B) are published to each one's topic and wait in its session. Broker
+ * memory after a GC, before and after, divided by `n`.
+ */
+export async function offlineSessions(b: RunningBroker, queued: number, n: number): Promise<Offline> {
+  // Warm the broker's connect and subscribe paths first (compiled code and lazily built tables are not per-session memory).
+  for (let i = 0; i < 50; i++) {
+    const c = await BenchClient.connect(target(b), `off-warm-${i}`);
+    await c.subscribe(`off/warm/${i}`, 1);
+    c.close();
+  }
+  await sleep(100);
+  const before = await b.mem();
+  for (let i = 0; i < n; i++) {
+    const c = await BenchClient.connect(target(b), `off-${queued}-${i}`, 0, false);
+    await c.subscribe(`off/${queued}/${i}`, 1);
+    c.close();
+  }
+  await sleep(300);
+  if (queued > 0) {
+    const pub = await BenchClient.connect(target(b), `off-pub-${queued}`);
+    const tpls = Array.from({ length: n }, (_, i) => qos1Template(`off/${queued}/${i}`, Buffer.alloc(PAYLOAD)));
+    const total = n * queued;
+    let sent = 0;
+    // At most 1000 unacknowledged: packet ids are never reused while in flight.
+    while (pub.acked < total) {
+      while (sent < total && sent - pub.acked < 1000) {
+        const t = tpls[sent % n];
+        const m = Buffer.from(t.buf);
+        m.writeUInt16BE((sent % 65535) + 1, t.pidAt);
+        pub.write(m);
+        sent++;
+      }
+      await new Promise<void>((r) => (pub.onData = r));
+    }
+    pub.close();
+    await sleep(300);
+  }
+  const after = await b.mem();
+  return {
+    queued,
+    sessions: n,
+    rssPerSessionBytes: Math.round((after.rss - before.rss) / n),
+    heapPerSessionBytes: after.heapUsed !== undefined ? Math.round((after.heapUsed - before.heapUsed!) / n) : undefined,
+  };
+}

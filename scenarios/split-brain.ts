@@ -17,6 +17,10 @@ export default defineScenario({
   // Live (sim run --live): 4x faster than real time; the splits last 7.5 s of wall time.
   live: { timeScale: 0.25, maxQuietMs: 5000 },
   async run(w, ctx) {
+    // Phase lengths (shorter for wide seed sweeps: --param splitMs=5000 ...).
+    const steadyMs = ctx.param('steadyMs', 10_000);
+    const splitMs = ctx.param('splitMs', 30_000);
+    const drainMs = ctx.param('drainMs', 30_000);
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
     const side = (n: string) => [n, `ps-${n}`, `cs-${n}`, `p1-${n}`, `p2-${n}`];
@@ -45,20 +49,20 @@ export default defineScenario({
       phases.push({ name, from, to: w.now });
     };
 
-    await run('steady', 10_000);
+    await run('steady', steadyMs);
     w.partition([...side('n1'), ...side('n2')], side('n3'));
-    await run('split 2+1', 30_000);
+    await run('split 2+1', splitMs);
     w.heal();
     w.partition(side('n1'), [...side('n2'), ...side('n3')]);
     w.partition(side('n2'), side('n3'));
-    await run('split 1+1+1', 30_000);
+    await run('split 1+1+1', splitMs);
     w.heal();
     const healedAt = w.now;
     const ok = await w.until(converged, { timeoutMs: 120_000 });
     ctx.report('converged', ok ? `${((w.now - healedAt) / 1000).toFixed(1)} s after the heal` : 'NO');
     if (!ok) ctx.violation('liveness', `no convergence within 120 s of the heal: ${convergenceProblems(w).join('; ')}`);
-    await run('healed', 10_000);
-    await w.sleep(30_000); // let queues drain and resends finish
+    await run('healed', steadyMs);
+    await w.sleep(drainMs); // let queues drain and resends finish
 
     // A reader after convergence: its retained read must be the last write, not one the splits superseded.
     const reader = w.client('reader', { target: 'n2', version: 5, keepalive: 30 });

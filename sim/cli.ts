@@ -9,6 +9,7 @@ import { firstDivergence } from './history.ts';
 import { formatPhases } from './checkers.ts';
 import { TraceSampler, readTrace, writeTrace } from './trace.ts';
 import { allObservers, type SimObserver } from './observe.ts';
+import { parseSeedRange, parseShard, reportMerge, runSweep, SweepInputError } from './shard.ts';
 import type { World } from './world.ts';
 
 const USAGE = `usage: sim <command> [options]
@@ -16,12 +17,17 @@ const USAGE = `usage: sim <command> [options]
 commands:
   run FILE        run a scenario (a module in scenarios/)
   replay TRACE    re-run the scenario and seed recorded in a trace file and verify it matches
+  report merge F...  join sweep shard results (--json files) into one table: failing seeds with
+                  replay commands, missing shards, seeds whose hashes differ (--json to print JSON)
   explore         run generated workloads and fault schedules (2-5 nodes); a failure is shrunk
                   and written as a scenario file (--runs N, --seed S, --out FILE)
 
 run options:
   --seed N                 root seed (default 1)
   --seeds A..B             sweep seeds A to B; prints one line per failing seed and a total
+                           (with --json: one JSON result with every seed's hash and the failures)
+  --shard I/N              with --seeds: run only every N-th seed, starting at the I-th (one of N
+                           machines); join the --json results with sim report merge
   --trace FILE             write the history as JSON lines (with world samples for replay --ui)
   --check-determinism      run the seed twice and report the first diverging event
   --json                   print the summary as JSON
@@ -108,6 +114,7 @@ async function run(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       param: { type: 'string', multiple: true },
       seeds: { type: 'string' },
+      shard: { type: 'string' },
       live: { type: 'boolean' },
       'time-scale': { type: 'string' },
       'max-quiet-ms': { type: 'string' },
@@ -166,21 +173,15 @@ async function run(argv: string[]): Promise<number> {
     return r.violations.length ? 1 : 0;
   }
   if (values.seeds) {
-    const m = /^(\d+)\.\.(\d+)$/.exec(values.seeds);
-    if (!m || Number(m[1]) > Number(m[2])) throw new UsageError(`--seeds ${values.seeds}: expected A..B`);
-    let failed = 0;
-    for (let seed = Number(m[1]); seed <= Number(m[2]); seed++) {
-      const r = await runScenario(s, seed, { params });
-      if (r.violations.length) {
-        failed++;
-        const ps = Object.entries(params).map(([k, v]) => ` --param ${k}=${v}`).join('');
-        console.log(`seed ${seed}: FAIL ${r.violations[0].property}: ${r.violations[0].detail} (replay: npx sim run ${file} --seed ${seed}${ps})`);
-      }
-    }
-    const total = Number(m[2]) - Number(m[1]) + 1;
-    console.log(`${total - failed} passed, ${failed} failed`);
-    return failed ? 1 : 0;
+    const range = parseSeedRange(values.seeds);
+    const shard = values.shard ? parseShard(values.shard) : { index: 1, count: 1 };
+    const r = await runSweep(s, file, range, shard, params, (f) => {
+      if (!values.json) console.log(`seed ${f.seed}: FAIL ${f.violations[0].property}: ${f.violations[0].detail} (replay: ${f.replay})`);
+    });
+    console.log(values.json ? JSON.stringify(r) : `${r.passed} passed, ${r.failures.length} failed`);
+    return r.failures.length ? 1 : 0;
   }
+  if (values.shard) throw new UsageError('--shard splits a --seeds sweep');
   if (values['check-determinism']) {
     const d = await checkDeterminism(s, values.seed!, params);
     if (d.identical) console.log(`deterministic: two runs of seed ${values.seed} identical, hash ${d.hash}`);
@@ -281,6 +282,9 @@ export async function main(argv: string[]): Promise<number> {
         return await replay(rest);
       case 'explore':
         return await exploreCmd(rest);
+      case 'report':
+        if (rest[0] !== 'merge') throw new UsageError('report: expected report merge FILE...');
+        return reportMerge(rest.filter((a, i) => i > 0 && a !== '--json'), rest.includes('--json'));
       case undefined:
       case 'help':
       case '--help':
@@ -290,6 +294,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     }
   } catch (e) {
+    if (e instanceof SweepInputError) {
+      console.error(e.message);
+      return 2;
+    }
     if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`${(e as Error).message}\n\n${USAGE}`);
       return 2;

@@ -1,6 +1,8 @@
-// The run's history: one line per event with virtual time. Checkers read
-// it; its rolling hash proves two runs identical. Lines are built only
-// when kept (trace file, determinism check); the hash always runs.
+// The run's history: one event per operation with virtual time. Checkers
+// read it; its rolling hash proves two runs identical. The hash runs over
+// a compact binary encoding of each event (its fields as 32-bit words);
+// the JSON line of an event is built only when lines are kept (trace file,
+// determinism check), so a plain run never stringifies its history.
 
 export type HistoryEvent = { type: string } & Record<string, unknown>;
 
@@ -11,8 +13,20 @@ export interface HistoryOptions {
   keepEvents?: boolean;
 }
 
+// Value tags of the encoding; a field whose value is undefined is left out, as in the JSON line.
+const STRING = 1;
+const INT = 2;
+const FLOAT = 3;
+const TRUE = 4;
+const FALSE = 5;
+const OTHER = 6; // null, arrays, objects: their JSON text
+const END = 0xffffffff;
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
 export class History {
-  /** FNV-1a 64-bit as two 32-bit halves. */
+  /** Two independent 32-bit lanes (multiply, xor-shift: each step a bijection of the state). */
   private h1 = 0x84222325;
   private h2 = 0xcbf29ce4;
   count = 0;
@@ -23,17 +37,32 @@ export class History {
 
   record(t: number, ev: HistoryEvent): void {
     this.count++;
+    this.num(t);
+    for (const k in ev) {
+      const v = ev[k];
+      if (v === undefined) continue;
+      this.str(k);
+      switch (typeof v) {
+        case 'string':
+          this.word(STRING);
+          this.str(v);
+          break;
+        case 'number':
+          this.num(v);
+          break;
+        case 'boolean':
+          this.word(v ? TRUE : FALSE);
+          break;
+        default:
+          this.word(OTHER);
+          this.str(JSON.stringify(v) ?? '');
+      }
+    }
+    this.word(END);
     // Same text as JSON.stringify({ t, ...ev }) without building the merged object.
-    const body = JSON.stringify(ev);
-    // The hash is streaming: mix the line's parts as they are, the line itself is built only when kept.
-    if (body.length > 2) {
-      this.mix(`{"t":${t},`, 0);
-      this.mix(body, 1);
-      if (this.opts.keepLines) this.lines.push(`{"t":${t},${body.slice(1)}`);
-    } else {
-      const line = `{"t":${t}}`;
-      this.mix(line, 0);
-      if (this.opts.keepLines) this.lines.push(line);
+    if (this.opts.keepLines) {
+      const body = JSON.stringify(ev);
+      this.lines.push(body.length > 2 ? `{"t":${t},${body.slice(1)}` : `{"t":${t}}`);
     }
     if (this.opts.keepEvents) {
       (ev as { t?: number }).t = t;
@@ -41,24 +70,39 @@ export class History {
     }
   }
 
-  private mix(s: string, from: number): void {
-    let a = this.h1;
-    let b = this.h2;
-    for (let i = from; i < s.length; i++) {
-      a ^= s.charCodeAt(i);
-      // 64-bit multiply by the FNV prime 0x100000001b3, in 32-bit halves.
-      const prod = a * 0x1b3; // < 2^41: exact in a double
-      const lo = prod >>> 0;
-      const carry = Math.floor(prod / 4294967296);
-      b = (Math.imul(b, 0x1b3) + Math.imul(a, 0x100) + carry) >>> 0;
-      a = lo;
+  private word(x: number): void {
+    let a = this.h1 ^ x;
+    a = Math.imul(a, 0x85ebca6b);
+    this.h1 = a ^ (a >>> 13);
+    let b = this.h2 ^ x;
+    b = Math.imul(b, 0xc2b2ae35);
+    this.h2 = b ^ (b >>> 16);
+  }
+
+  /** Length, then the UTF-16 code units two to a word. */
+  private str(s: string): void {
+    const n = s.length;
+    this.word(n);
+    let i = 0;
+    for (; i + 1 < n; i += 2) this.word(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
+    if (i < n) this.word(s.charCodeAt(i));
+  }
+
+  /** A 32-bit integer as one word (-0 as 0, as the JSON line writes it), else the IEEE-754 bits. */
+  private num(v: number): void {
+    if ((v | 0) === v) {
+      this.word(INT);
+      this.word(v);
+      return;
     }
-    this.h1 = a;
-    this.h2 = b;
+    f64[0] = v;
+    this.word(FLOAT);
+    this.word(u32[0]);
+    this.word(u32[1]);
   }
 
   get hash(): string {
-    return this.h2.toString(16).padStart(8, '0') + this.h1.toString(16).padStart(8, '0');
+    return (this.h2 >>> 0).toString(16).padStart(8, '0') + (this.h1 >>> 0).toString(16).padStart(8, '0');
   }
 }
 

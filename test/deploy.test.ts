@@ -39,7 +39,7 @@ const k8s = Object.fromEntries(
 
 describe('Kubernetes manifests', () => {
   it('hold a StatefulSet, headless and client Services, ConfigMap and PodDisruptionBudget that agree with each other', () => {
-    expect(Object.keys(k8s).sort()).toEqual(['ConfigMap/mqttlab', 'PodDisruptionBudget/mqttlab', 'Service/mqttlab', 'Service/mqttlab-headless', 'StatefulSet/mqttlab']);
+    expect(Object.keys(k8s).sort()).toEqual(['ConfigMap/mqttlab', 'Job/mqttlab-sweep', 'PodDisruptionBudget/mqttlab', 'Service/mqttlab', 'Service/mqttlab-headless', 'StatefulSet/mqttlab']);
     const sts = k8s['StatefulSet/mqttlab'];
     const headless = k8s['Service/mqttlab-headless'];
     const labels = sts.spec.template.metadata.labels;
@@ -98,6 +98,31 @@ describe('docker compose', () => {
   });
 });
 
+describe('seed sweep templates', () => {
+  // The sweep job runs `sim run ... --shard k/N` in the broker image; the CI template the same per matrix entry.
+  it('the Indexed Job runs one shard per completion index, N in step with completions', () => {
+    const job = k8s['Job/mqttlab-sweep'];
+    expect(job.spec.completionMode).toBe('Indexed');
+    expect(job.spec.parallelism).toBe(job.spec.completions);
+    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+    const c = job.spec.template.spec.containers[0];
+    expect(c.image).toBe(k8s['StatefulSet/mqttlab'].spec.template.spec.containers[0].image);
+    const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(Number(env.SHARDS)).toBe(job.spec.completions);
+    expect(existsSync(env.SCENARIO)).toBe(true);
+    expect(c.args[0]).toContain('node bin/sim.js run "$SCENARIO" --seeds "$SEEDS" --shard "$((JOB_COMPLETION_INDEX + 1))/$SHARDS"');
+    expect(c.args[0]).toContain('--json');
+  });
+
+  it('the CI matrix template has one job per shard and merges their results', () => {
+    const wf = parse(readFileSync('.github/workflows/sweep.yml', 'utf8'));
+    expect(wf.jobs.shard.strategy.matrix.shard).toEqual(Array.from({ length: wf.env.SHARDS }, (_, i) => i + 1));
+    const steps = JSON.stringify(wf.jobs.shard.steps);
+    expect(steps).toContain('--shard \\"${{ matrix.shard }}/$SHARDS\\"');
+    expect(JSON.stringify(wf.jobs.merge.steps)).toContain('npx sim report merge shard-*.json');
+  });
+});
+
 describe('Dockerfile', () => {
   const text = readFileSync('Dockerfile', 'utf8');
   const lines = text.split('\n').filter((l) => /^[A-Z]+ /.test(l));
@@ -132,6 +157,8 @@ describe('Dockerfile', () => {
     };
     walk('runtime');
     walk('core');
+    walk('sim');
+    walk('scenarios');
     expect(outside).toEqual([]);
   });
 
