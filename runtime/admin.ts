@@ -11,7 +11,7 @@ import type { Cluster } from '../core/cluster/cluster.ts';
 import type { Logger } from '../core/env.ts';
 import { isLoopbackHost, parseHostPort } from './config.ts';
 import type { DiskStore } from './disk-store.ts';
-import { renderMetrics, METRICS_CONTENT_TYPE } from './metrics.ts';
+import { renderMetrics, METRICS_CONTENT_TYPE, type NodeMetrics } from './metrics.ts';
 
 export interface AdminOptions {
   broker: Broker;
@@ -25,6 +25,8 @@ export interface AdminOptions {
   /** Node events for GET /api/events (server.ts feeds cluster events in). */
   events?: AdminEvents;
   store?: DiskStore;
+  /** Latency histograms for GET /metrics. */
+  metrics?: NodeMetrics;
 }
 
 /** One event on the stream: what happened, where, when (wall ms). */
@@ -273,7 +275,7 @@ async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ sta
     case 'GET /api/routes':
       return { status: 200, body: { clustered: !!cluster, routes: routesOf(broker, cluster) } };
     case 'GET /metrics':
-      return { status: 200, body: new Raw(METRICS_CONTENT_TYPE, renderMetrics(broker, cluster, o.store)) };
+      return { status: 200, body: new Raw(METRICS_CONTENT_TYPE, await renderMetrics(broker, cluster, o.store, o.metrics)) };
     case 'GET /api/routes/local':
       // The route keys this node's own subscriptions make (what it announces to its peers).
       return { status: 200, body: { node: broker.config.node, routes: [...broker.router.routeKeys()].sort() } };

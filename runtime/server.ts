@@ -18,6 +18,7 @@ import { listenPeers, TcpPeerDialer, type PeerListener } from './peer-transport.
 import { startAdmin, AdminEvents, type AdminServer } from './admin.ts';
 import { anonymousAllowed, brokerPart, parseSeed, runtimeConfig, type RuntimeConfig } from './config.ts';
 import { DiskStore } from './disk-store.ts';
+import { NodeMetrics } from './metrics.ts';
 import { DnsDiscovery } from '../core/cluster/discovery.ts';
 import { NodeDnsResolver } from './dns-resolver.ts';
 
@@ -152,7 +153,10 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     }
     const ac = config.admin;
     if (ac.enabled) {
+      const metrics = new NodeMetrics();
+      metrics.attach(broker, cluster, store);
       admin = await startAdmin({
+        metrics,
         broker,
         cluster,
         host: ac.host,
