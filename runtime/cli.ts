@@ -26,6 +26,8 @@ start options:
   --ws-port N       MQTT over WebSocket port, path /mqtt (default 8083)
   --no-ws           disable the WebSocket listener
   --no-tcp          disable the TCP listener
+  --proxy-protocol on|optional|off  TCP clients come through HAProxy send-proxy(-v2): their own address from the
+                    PROXY header (optional: also direct clients; anyone reaching the port can claim an address)
   --data-dir DIR    keep persistent sessions and retained messages in DIR (LevelDB; standalone nodes)
 
 security options (see README "Security"):
@@ -104,6 +106,7 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
       'ws-port': { type: 'string' },
       'no-ws': { type: 'boolean' },
       'no-tcp': { type: 'boolean' },
+      'proxy-protocol': { type: 'string' },
       'cluster-port': { type: 'string' },
       'cluster-host': { type: 'string' },
       advertise: { type: 'string' },
@@ -148,6 +151,8 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
   if (wp !== undefined) ws.port = wp;
   if (values['no-ws']) ws.enabled = false;
   if (values['no-tcp']) tcp.enabled = false;
+  const pp = values['proxy-protocol'];
+  if (pp !== undefined) tcp.proxyProtocol = pp === 'on' ? true : pp === 'off' ? false : pp;
   for (const k of ['tls', 'security'] as const) {
     if (cfg[k] !== undefined && (typeof cfg[k] !== 'object' || cfg[k] === null || Array.isArray(cfg[k]))) throw new ConfigError([`${k}: must be an object`]);
   }

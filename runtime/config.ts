@@ -8,7 +8,11 @@ import { brokerSchema, defaultBrokerConfig, mergeChecked, ConfigError, type Brok
 
 export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
   listeners: {
-    tcp: { enabled: boolean; host: string; port: number };
+    /**
+     * proxyProtocol: connections start with a PROXY v1/v2 header (HAProxy `send-proxy`/`send-proxy-v2`);
+     * 'optional': those that start with one (anyone reaching the port can then claim any address).
+     */
+    tcp: { enabled: boolean; host: string; port: number; proxyProtocol: boolean | 'optional' };
     ws: { enabled: boolean; host: string; port: number; path: string };
     /** MQTT over TLS; needs tls.cert and tls.key. */
     tls: { enabled: boolean; host: string; port: number };
@@ -157,7 +161,7 @@ export function parseSeed(s: unknown): { node: string; address: string } | null 
 export const runtimeSchema: Record<string, unknown> = {
   ...brokerSchema,
   listeners: {
-    tcp: { enabled: bool, host, port },
+    tcp: { enabled: bool, host, port, proxyProtocol: (v: unknown) => (typeof v === 'boolean' || v === 'optional' ? null : 'must be true, false or optional') },
     ws: { enabled: bool, host, port, path },
     tls: { enabled: bool, host, port },
     wss: { enabled: bool, host, port, path },
@@ -201,7 +205,7 @@ export function defaultRuntimeConfig(): RuntimeConfig {
   return {
     ...b,
     listeners: {
-      tcp: { enabled: true, host: '0.0.0.0', port: 1883 },
+      tcp: { enabled: true, host: '0.0.0.0', port: 1883, proxyProtocol: false },
       ws: { enabled: true, host: '0.0.0.0', port: 8083, path: '/mqtt' },
       tls: { enabled: false, host: '0.0.0.0', port: 8883 },
       wss: { enabled: false, host: '0.0.0.0', port: 8084, path: '/mqtt' },

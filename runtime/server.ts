@@ -111,7 +111,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
   const events = new AdminEvents();
   let stopping = false;
   try {
-    if (l.tcp.enabled) tcp = await listenTcp(broker, { ...l.tcp, maxWriteBuffer: config.maxWriteBuffer });
+    if (l.tcp.enabled) tcp = await listenTcp(broker, { ...l.tcp, maxWriteBuffer: config.maxWriteBuffer, log });
     if (l.ws.enabled) ws = await listenWs(broker, { ...l.ws, maxWriteBuffer: config.maxWriteBuffer });
     if (l.tls.enabled) tlsServer = await listenTcp(broker, { ...l.tls, maxWriteBuffer: config.maxWriteBuffer, tls: tlsFiles });
     if (l.wss.enabled) wss = await listenWs(broker, { ...l.wss, maxWriteBuffer: config.maxWriteBuffer, tls: tlsFiles });
