@@ -5,7 +5,7 @@
 
 import { readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
-import type { Authenticator, AuthRequest, AuthResult } from '../core/auth.ts';
+import type { Authenticator, Authorizer, AuthRequest, AuthResult, Identity } from '../core/auth.ts';
 import { Acl, parseAcl } from '../core/acl.ts';
 import { ConfigError } from '../core/config.ts';
 
@@ -110,9 +110,14 @@ export class PasswordAuthenticator implements Authenticator {
   private readonly dummy: ScryptHash = { ...SCRYPT_DEFAULT, salt: randomBytes(16), hash: randomBytes(KEY_LEN) };
 
   constructor(
-    private readonly users: ReadonlyMap<string, ScryptHash>,
+    private users: ReadonlyMap<string, ScryptHash>,
     private readonly allowAnonymous: boolean,
   ) {}
+
+  /** Replaces the users (reload): CONNECTs from now on are checked against these. */
+  setUsers(users: ReadonlyMap<string, ScryptHash>): void {
+    this.users = users;
+  }
 
   authenticate(req: AuthRequest, done: (r: AuthResult) => void): void {
     if (req.username === undefined) {
@@ -128,4 +133,91 @@ export class PasswordAuthenticator implements Authenticator {
       done(ok ? { ok: true } : { ok: false, reason: 'bad-credentials' });
     });
   }
+}
+
+/** The ACL in force, replaced on reload; the broker holds this one object. */
+export class ReloadableAcl implements Authorizer {
+  constructor(public acl: Acl) {}
+  mayPublish(who: Identity, topic: string): boolean {
+    return this.acl.mayPublish(who, topic);
+  }
+  maySubscribe(who: Identity, filter: string): boolean {
+    return this.acl.maySubscribe(who, filter);
+  }
+}
+
+const sameHash = (a: ScryptHash, b: ScryptHash) => a.N === b.N && a.r === b.r && a.p === b.p && a.salt.equals(b.salt) && a.hash.equals(b.hash);
+const effectiveLines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim().replace(/\s+/g, ' '))
+    .filter((l) => l !== '' && !l.startsWith('#'));
+const names = (xs: string[]) => (xs.length > 5 ? `${xs.slice(0, 5).join(', ')} and ${xs.length - 5} more` : xs.join(', '));
+
+/**
+ * The password and ACL files of a running node, re-read on SIGHUP. A file
+ * that cannot be read or has a bad line keeps the one in force (all or
+ * nothing). Connected clients stay: a new password or ACL applies to
+ * CONNECTs, PUBLISHes and SUBSCRIBEs from then on.
+ */
+export class SecurityFiles {
+  readonly authenticator?: PasswordAuthenticator;
+  readonly authorizer?: ReloadableAcl;
+  private users: ReadonlyMap<string, ScryptHash>;
+  private aclLines: string[] = [];
+
+  constructor(
+    private readonly passwordFile: string,
+    private readonly aclFile: string,
+    private readonly aclDefaultAllow: boolean,
+    allowAnonymous: boolean,
+  ) {
+    this.users = passwordFile ? loadPasswordFile(passwordFile) : new Map();
+    if (passwordFile !== '' || !allowAnonymous) this.authenticator = new PasswordAuthenticator(this.users, allowAnonymous);
+    if (aclFile !== '') {
+      this.authorizer = new ReloadableAcl(loadAclFile(aclFile, aclDefaultAllow));
+      this.aclLines = effectiveLines(aclFile);
+    }
+  }
+
+  /** Re-reads both files: one line per file saying what changed, or why the old one stays. */
+  reload(): string[] {
+    const out: string[] = [];
+    if (this.passwordFile && this.authenticator) {
+      try {
+        const next = loadPasswordFile(this.passwordFile);
+        const added = [...next.keys()].filter((u) => !this.users.has(u));
+        const removed = [...this.users.keys()].filter((u) => !next.has(u));
+        const changed = [...next].filter(([u, h]) => this.users.has(u) && !sameHash(h, this.users.get(u)!)).map(([u]) => u);
+        this.users = next;
+        this.authenticator.setUsers(next);
+        const parts = [added.length && `added ${names(added)}`, removed.length && `removed ${names(removed)}`, changed.length && `new password for ${names(changed)}`].filter(Boolean);
+        out.push(`reload: password file ${this.passwordFile}: ${next.size} users${parts.length ? `; ${parts.join('; ')}` : ', no change'}`);
+      } catch (e) {
+        out.push(`reload: password file ${this.passwordFile} NOT reloaded, the previous one stays: ${oneLine(e)}`);
+      }
+    }
+    if (this.aclFile && this.authorizer) {
+      try {
+        const acl = loadAclFile(this.aclFile, this.aclDefaultAllow);
+        const lines = effectiveLines(this.aclFile);
+        const before = new Set(this.aclLines);
+        const now = new Set(lines);
+        const added = lines.filter((l) => !before.has(l));
+        const removed = this.aclLines.filter((l) => !now.has(l));
+        this.authorizer.acl = acl;
+        this.aclLines = lines;
+        const parts = [added.length && `added ${added.map((l) => JSON.stringify(l)).join(', ')}`, removed.length && `removed ${removed.map((l) => JSON.stringify(l)).join(', ')}`].filter(Boolean);
+        out.push(`reload: acl file ${this.aclFile}: ${acl.rules.length} rules${parts.length ? `; ${parts.join('; ')}` : ', no change'}`);
+      } catch (e) {
+        out.push(`reload: acl file ${this.aclFile} NOT reloaded, the previous one stays: ${oneLine(e)}`);
+      }
+    }
+    if (out.length === 0) out.push('reload: no security.passwordFile or security.aclFile configured: nothing to reload');
+    return out;
+  }
+}
+
+function oneLine(e: unknown): string {
+  return e instanceof ConfigError ? e.problems.join('; ') : (e as Error).message;
 }

@@ -263,6 +263,7 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => void server.reload());
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -5,7 +5,7 @@ import type net from 'node:net';
 import type http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/config.ts';
-import { PasswordAuthenticator, loadPasswordFile, loadAclFile } from './auth.ts';
+import { SecurityFiles } from './auth.ts';
 import type { TlsServerFiles } from './listeners.ts';
 import type { PeerTls } from './peer-transport.ts';
 import { Broker } from '../core/broker.ts';
@@ -50,6 +50,8 @@ export interface RunningServer {
    * close), then stop().
    */
   gracefulStop(): Promise<void>;
+  /** SIGHUP: re-reads the password and ACL files (connections stay); logs and returns one line per file. */
+  reload(): string[];
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -67,8 +69,9 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
   const sec = config.security;
   // Files are read (and rejected) before anything listens.
   const anonymous = anonymousAllowed(config);
-  if (sec.passwordFile !== '' || !anonymous) env.authenticator = new PasswordAuthenticator(sec.passwordFile ? loadPasswordFile(sec.passwordFile) : new Map(), anonymous);
-  if (sec.aclFile !== '') env.authorizer = loadAclFile(sec.aclFile, sec.aclDefault === 'allow');
+  const security = new SecurityFiles(sec.passwordFile, sec.aclFile, sec.aclDefault === 'allow', anonymous);
+  env.authenticator = security.authenticator;
+  env.authorizer = security.authorizer;
   const l = config.listeners;
   const t = config.tls;
   const tlsFiles: TlsServerFiles | undefined =
@@ -226,12 +229,21 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     }
     await stop();
   };
+  const reload = (): string[] => {
+    const lines = security.reload();
+    for (const l of lines) {
+      if (l.includes('NOT reloaded')) log.warn(`[${config.node}] ${l}`);
+      else log.info(`[${config.node}] ${l}`);
+    }
+    return lines;
+  };
   return {
     broker,
     config,
     store,
     restored,
     gracefulStop,
+    reload,
     tcpPort: addr(tcp),
     wsPort: addr(ws),
     tlsPort: addr(tlsServer),
