@@ -28,6 +28,8 @@ start options:
   --no-tcp          disable the TCP listener
   --proxy-protocol on|optional|off  TCP clients come through HAProxy send-proxy(-v2): their own address from the
                     PROXY header (optional: also direct clients; anyone reaching the port can claim an address)
+  --log-level L     debug, info (default), warn, error or silent
+  --log-format F    text (default: "<ISO time> <level> <message>") or json (one object per line)
   --data-dir DIR    keep persistent sessions and retained messages in DIR (LevelDB; standalone nodes)
 
 security options (see README "Security"):
@@ -106,6 +108,8 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
       'ws-port': { type: 'string' },
       'no-ws': { type: 'boolean' },
       'no-tcp': { type: 'boolean' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       'proxy-protocol': { type: 'string' },
       'cluster-port': { type: 'string' },
       'cluster-host': { type: 'string' },
@@ -151,6 +155,9 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
   if (wp !== undefined) ws.port = wp;
   if (values['no-ws']) ws.enabled = false;
   if (values['no-tcp']) tcp.enabled = false;
+  if (values['log-level'] !== undefined || values['log-format'] !== undefined) {
+    cfg.log = { ...cfg.log, ...(values['log-level'] !== undefined && { level: values['log-level'] }), ...(values['log-format'] !== undefined && { format: values['log-format'] }) };
+  }
   const pp = values['proxy-protocol'];
   if (pp !== undefined) tcp.proxyProtocol = pp === 'on' ? true : pp === 'off' ? false : pp;
   for (const k of ['tls', 'security'] as const) {
@@ -235,7 +242,24 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
 async function start(argv: string[]): Promise<void> {
   const server = await startServer(startOverrides(argv));
   const c = server.config;
-  console.log(
+  // Signal handlers before the banner: whoever waits for the banner may signal at once.
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) {
+      // A second signal: stop now.
+      server.log.info(`${sig}: stopping now`);
+      await server.stop();
+      process.exit(0);
+    }
+    stopping = true;
+    server.log.info(`${sig}: shutting down gracefully (again to stop at once)`);
+    await server.gracefulStop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => void server.reload());
+  server.log.info(
     `mqttlab ${VERSION} node ${c.node}: ` +
       [
         server.tcpPort !== undefined && `mqtt://${c.listeners.tcp.host}:${server.tcpPort}`,
@@ -248,22 +272,6 @@ async function start(argv: string[]): Promise<void> {
       (server.cluster ? ` cluster ${c.cluster.advertise} (peer port ${c.cluster.host}:${server.clusterPort})` : '') +
       (server.admin ? ` admin http://${c.admin.host.includes(':') ? `[${c.admin.host}]` : c.admin.host}:${server.adminPort}` : ''),
   );
-  let stopping = false;
-  const stop = async (sig: string) => {
-    if (stopping) {
-      // A second signal: stop now.
-      console.log(`${sig}: stopping now`);
-      await server.stop();
-      process.exit(0);
-    }
-    stopping = true;
-    console.log(`${sig}: shutting down gracefully (again to stop at once)`);
-    await server.gracefulStop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGHUP', () => void server.reload());
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 import { brokerSchema, defaultBrokerConfig, mergeChecked, ConfigError, type BrokerConfig, type SecurityConfig } from '../core/config.ts';
 
 export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
@@ -19,6 +20,8 @@ export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
     /** MQTT over secure WebSocket; needs tls.cert and tls.key. */
     wss: { enabled: boolean; host: string; port: number; path: string };
   };
+  /** Log lines: the lowest level written and text or JSON lines (runtime/log.ts). */
+  log: { level: LogLevel; format: LogFormat };
   /** Certificate files (PEM paths) of the TLS and WSS listeners. */
   tls: RuntimeTlsConfig;
   security: RuntimeSecurityConfig;
@@ -167,6 +170,10 @@ export const runtimeSchema: Record<string, unknown> = {
     wss: { enabled: bool, host, port, path },
   },
   tls: { cert: str, key: str, ca: str, requireClientCert: bool },
+  log: {
+    level: (v: unknown) => ((LOG_LEVELS as readonly unknown[]).includes(v) ? null : `must be one of ${LOG_LEVELS.join(', ')}`),
+    format: (v: unknown) => ((LOG_FORMATS as readonly unknown[]).includes(v) ? null : `must be one of ${LOG_FORMATS.join(', ')}`),
+  },
   security: {
     ...(brokerSchema.security as Record<string, unknown>),
     passwordFile: str,
@@ -211,6 +218,7 @@ export function defaultRuntimeConfig(): RuntimeConfig {
       wss: { enabled: false, host: '0.0.0.0', port: 8084, path: '/mqtt' },
     },
     tls: { cert: '', key: '', ca: '', requireClientCert: false },
+    log: { level: 'info', format: 'text' },
     security: { ...b.security, passwordFile: '', aclFile: '', aclDefault: 'deny', allowAnonymous: 'auto' },
     maxWriteBuffer: 16 * 1024 * 1024,
     cluster: {
@@ -283,7 +291,7 @@ export function readConfigFile(file: string): unknown {
 }
 
 export function brokerPart(c: RuntimeConfig): BrokerConfig {
-  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, admin: _a, dataDir: _dd, shutdown: _s, tls: _t, security, ...b } = c;
+  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, admin: _a, dataDir: _dd, shutdown: _s, tls: _t, log: _lg, security, ...b } = c;
   const { passwordFile: _p, aclFile: _f, aclDefault: _d, allowAnonymous: _y, ...core } = security;
   return { ...b, security: core };
 }

@@ -12,7 +12,8 @@ import { Broker } from '../core/broker.ts';
 import type { Cluster } from '../core/cluster/cluster.ts';
 import { defaultClusterConfig } from '../core/cluster/cluster.ts';
 import type { Logger } from '../core/env.ts';
-import { realEnv, consoleLogger, nodeCrypto } from './host.ts';
+import { realEnv, nodeCrypto } from './host.ts';
+import { createLogger } from './log.ts';
 import { listenTcp, listenWs } from './listeners.ts';
 import { listenPeers, TcpPeerDialer, type PeerListener } from './peer-transport.ts';
 import { startAdmin, AdminEvents, type AdminServer } from './admin.ts';
@@ -50,6 +51,8 @@ export interface RunningServer {
    * close), then stop().
    */
   gracefulStop(): Promise<void>;
+  /** The node's logger (config.log unless startServer was given one). */
+  log: Logger;
   /** SIGHUP: re-reads the password and ACL files (connections stay); logs and returns one line per file. */
   reload(): string[];
 }
@@ -63,8 +66,10 @@ function readPem(key: string, file: string): Buffer {
   }
 }
 
-export async function startServer(overrides?: unknown, log: Logger = consoleLogger): Promise<RunningServer> {
+/** Starts a node; without `logger`, logs as config.log says (level, text or JSON lines). */
+export async function startServer(overrides?: unknown, logger?: Logger): Promise<RunningServer> {
   const config = runtimeConfig(overrides);
+  const log = logger ?? createLogger({ ...config.log, node: config.node });
   const env = realEnv(log);
   const sec = config.security;
   // Files are read (and rejected) before anything listens.
@@ -244,6 +249,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     restored,
     gracefulStop,
     reload,
+    log,
     tcpPort: addr(tcp),
     wsPort: addr(ws),
     tlsPort: addr(tlsServer),
