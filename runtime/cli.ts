@@ -8,6 +8,7 @@ import { passwd, PASSWD_USAGE } from './passwd.ts';
 import { startServer } from './server.ts';
 import { ctl, CTL_USAGE } from './ctl.ts';
 import { DataDirLockedError } from './disk-store.ts';
+import { importMosquittoCommand } from './mosquitto-import.ts';
 
 const USAGE = `usage: runtime <command> [options]
 
@@ -16,6 +17,7 @@ commands:
   ctl       operate a running broker through its admin API (see "runtime ctl --help")
   passwd    add or change a user in a password file: runtime passwd FILE USER [--password P]
   ui        watch a running cluster in the terminal UI through its nodes' admin APIs
+  import-mosquitto  convert a mosquitto.conf: runtime import-mosquitto mosquitto.conf [--out mqttlab.yaml]
   version   print the version
 
 start options:
@@ -287,6 +289,8 @@ export async function main(argv: string[]): Promise<number> {
         return await passwd(rest);
       case 'ui':
         return await ui(rest);
+      case 'import-mosquitto':
+        return importMosquittoCommand(rest, (t) => process.stdout.write(t), (t) => console.error(t));
       case 'version':
         console.log(VERSION);
         return 0;
