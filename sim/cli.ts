@@ -16,6 +16,7 @@ const USAGE = `usage: sim <command> [options]
 commands:
   run FILE        run a scenario (a module in scenarios/)
   replay TRACE    re-run the scenario and seed recorded in a trace file and verify it matches
+  report TRACE --html FILE  one self-contained HTML page of a traced run (timeline, phases, latency, verdicts)
   explore         run generated fault schedules against a 3-node cluster; a failure is shrunk
                   and written as a scenario file (--runs N, --seed S, --out FILE)
 
@@ -23,6 +24,7 @@ run options:
   --seed N                 root seed (default 1)
   --seeds A..B             sweep seeds A to B; prints one line per failing seed and a total
   --trace FILE             write the history as JSON lines (with world samples for replay --ui)
+  --junit FILE             write JUnit XML: a test case per seed, a failure per violation (also for explore)
   --check-determinism      run the seed twice and report the first diverging event
   --json                   print the summary as JSON
   --param NAME=VALUE       set a scenario knob (repeatable), e.g. --param quietDays=10
@@ -116,9 +118,13 @@ async function run(argv: string[]): Promise<number> {
       ui: { type: 'boolean' },
       speed: { type: 'string' },
       paused: { type: 'boolean' },
+      junit: { type: 'string' },
     },
   });
   const file = positionals[0];
+  const junit: import('./junit.ts').JUnitCase[] = [];
+  const { caseOf, writeJUnit } = await import('./junit.ts');
+  const junitDone = (code: number): number => (values.junit && junit.length && writeJUnit(values.junit, `sim run ${file}`, junit), code);
   if (!file) throw new UsageError('run needs a scenario file');
   const ui = !!values.ui && !!process.stdout.isTTY && !!process.stdin.isTTY && !values.json;
   if (values.ui && (values.seeds || values['check-determinism'])) throw new UsageError('--ui watches one run: not with --seeds or --check-determinism');
@@ -171,15 +177,16 @@ async function run(argv: string[]): Promise<number> {
     let failed = 0;
     for (let seed = Number(m[1]); seed <= Number(m[2]); seed++) {
       const r = await runScenario(s, seed, { params });
+      const ps = Object.entries(params).map(([k, v]) => ` --param ${k}=${v}`).join('');
+      junit.push(caseOf(r, `npx sim run ${file} --seed ${seed}${ps}`));
       if (r.violations.length) {
         failed++;
-        const ps = Object.entries(params).map(([k, v]) => ` --param ${k}=${v}`).join('');
         console.log(`seed ${seed}: FAIL ${r.violations[0].property}: ${r.violations[0].detail} (replay: npx sim run ${file} --seed ${seed}${ps})`);
       }
     }
     const total = Number(m[2]) - Number(m[1]) + 1;
     console.log(`${total - failed} passed, ${failed} failed`);
-    return failed ? 1 : 0;
+    return junitDone(failed ? 1 : 0);
   }
   if (values['check-determinism']) {
     const d = await checkDeterminism(s, values.seed!, params);
@@ -222,15 +229,22 @@ async function run(argv: string[]): Promise<number> {
     if (values.trace) console.log(`trace      ${values.trace}`);
     return r.violations.length ? 1 : 0;
   }
+  junit.push(caseOf(r, `npx sim run ${file} --seed ${r.seed}${Object.entries(params).map(([k, v]) => ` --param ${k}=${v}`).join('')}`));
   if (values.json) console.log(JSON.stringify({ ...r, lines: undefined }, null, 2));
   else printSummary(r, file, params);
-  return r.violations.length ? 1 : 0;
+  return junitDone(r.violations.length ? 1 : 0);
 }
 
 async function exploreCmd(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { runs: { type: 'string', default: '20' }, seed: { type: 'string' }, out: { type: 'string', default: 'explored.ts' } } });
+  const { values } = parseArgs({ args: argv, strict: true, options: { runs: { type: 'string', default: '20' }, seed: { type: 'string' }, out: { type: 'string', default: 'explored.ts' }, junit: { type: 'string' } } });
   const { explore, toScenario } = await import('./explore.ts');
+  const t0 = performance.now();
   const r = await explore(Number(values.runs), values.seed === undefined ? undefined : Number(values.seed));
+  if (values.junit) {
+    const { writeJUnit } = await import('./junit.ts');
+    const failures = !r.ok ? [{ type: 'violation', message: `violation after ${r.runs} schedule(s), shrunk to ${JSON.stringify(r.schedule)}: ${r.why}` }] : [];
+    writeJUnit(values.junit, 'sim explore', [{ name: `${r.runs} generated schedules`, classname: 'explore', seconds: (performance.now() - t0) / 1000, failures }]);
+  }
   if (r.ok) {
     console.log(`explore: ${r.runs} generated schedules, no violation`);
     return 0;
@@ -281,6 +295,13 @@ export async function main(argv: string[]): Promise<number> {
         return await replay(rest);
       case 'explore':
         return await exploreCmd(rest);
+      case 'report': {
+        const { values: v, positionals: pos } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { html: { type: 'string' } } });
+        if (pos.length !== 1 || !v.html) throw new UsageError('usage: sim report TRACE --html FILE');
+        (await import('./report-html.ts')).writeReportHtml(pos[0], v.html);
+        console.log(`wrote ${v.html}`);
+        return 0;
+      }
       case undefined:
       case 'help':
       case '--help':
