@@ -6,6 +6,11 @@
 //
 // File format, one rule per line (`#` starts a comment line):
 //   allow|deny  all|anonymous|user NAME|client ID  publish|subscribe|both  FILTER [FILTER...]
+// or Mosquitto's (a file whose first rule starts with user, topic or pattern):
+//   topic [read|write|readwrite|deny] TOPIC     (before any `user` line: anonymous clients)
+//   user NAME                                  (the topic lines after it are that user's)
+//   pattern [read|write|readwrite|deny] TOPIC  (every client; %u user name, %c client id)
+// Mosquitto checks deny lines first, then allows; so do the rules made from them.
 
 import type { Authorizer, Identity } from './auth.ts';
 
@@ -154,11 +159,60 @@ export function intersects(p: string[], f: string[]): boolean {
   }
 }
 
-/** Parses ACL text; returns the rules and every problem found, by line. */
+const MOSQUITTO_ACCESS: Record<string, { publish: boolean; subscribe: boolean; allow: boolean }> = {
+  read: { publish: false, subscribe: true, allow: true },
+  write: { publish: true, subscribe: false, allow: true },
+  readwrite: { publish: true, subscribe: true, allow: true },
+  deny: { publish: true, subscribe: true, allow: false },
+};
+
+/** Mosquitto's acl_file syntax → rules (denies first, in file order, then allows). */
+function parseMosquittoAcl(lines: string[]): { rules: AclRule[]; errors: string[] } {
+  const denies: AclRule[] = [];
+  const allows: AclRule[] = [];
+  const errors: string[] = [];
+  let who: Who = { kind: 'anonymous' };
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n].trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const err = (m: string) => errors.push(`line ${n + 1}: ${m}: ${line}`);
+    const m = /^(\S+)\s*(.*)$/.exec(line)!;
+    const [kw, rest] = [m[1], m[2]];
+    if (kw === 'user') {
+      if (rest === '') err('expected a user name after user');
+      else who = { kind: 'user', name: rest };
+      continue;
+    }
+    if (kw !== 'topic' && kw !== 'pattern') {
+      err('expected user, topic or pattern (Mosquitto ACL syntax: the file starts that way)');
+      continue;
+    }
+    // `topic [access] TOPIC`: the topic is the rest of the line (it may hold spaces); no access = readwrite.
+    const a = /^(read|write|readwrite|deny)\s+(.+)$/.exec(rest);
+    const access = MOSQUITTO_ACCESS[a ? a[1] : 'readwrite'];
+    const topic = a ? a[2] : rest;
+    if (topic === '') {
+      err(`expected a topic after ${kw}`);
+      continue;
+    }
+    const p = compilePattern(topic);
+    if (typeof p === 'string') {
+      err(`topic ${JSON.stringify(topic)}: ${p}`);
+      continue;
+    }
+    const r: AclRule = { allow: access.allow, who: kw === 'pattern' ? { kind: 'all' } : who, publish: access.publish, subscribe: access.subscribe, patterns: [p], line: n + 1 };
+    (r.allow ? allows : denies).push(r);
+  }
+  return { rules: [...denies, ...allows], errors };
+}
+
+/** Parses ACL text (mqttlab's or Mosquitto's syntax); returns the rules and every problem found, by line. */
 export function parseAcl(text: string): { rules: AclRule[]; errors: string[] } {
+  const lines = text.split(/\r?\n/);
+  const first = lines.map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+  if (first !== undefined && /^(user|topic|pattern)(\s|$)/.test(first)) return parseMosquittoAcl(lines);
   const rules: AclRule[] = [];
   const errors: string[] = [];
-  const lines = text.split(/\r?\n/);
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n].trim();
     if (line === '' || line.startsWith('#')) continue;

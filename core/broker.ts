@@ -60,6 +60,8 @@ export interface BrokerHooks {
   onConnect?(clientId: string, sessionPresent: boolean): void;
   onDisconnect?(clientId: string, cause: CloseCause): void;
   onWill?(clientId: string, msg: Message): void;
+  /** A PUBLISH was written to `clientId`'s connection. */
+  onSent?(clientId: string, d: Delivery): void;
 }
 
 export class Broker {
@@ -113,7 +115,7 @@ export class Broker {
         this.cluster?.replicator.done(s, d);
         store?.done(s, d);
       },
-      sent: () => {},
+      sent: (s, d) => this.hooks.onSent?.(s.clientId, d),
       accepted: (s, d) => {
         this.cluster?.replicator.accepted(s, d);
         store?.accepted(s, d);

@@ -60,6 +60,22 @@ export class FlappingDetector {
     return 0;
   }
 
+  /** Client ids banned now, with the ms of ban left (for the admin API). */
+  list(): { clientId: string; leftMs: number }[] {
+    const out: { clientId: string; leftMs: number }[] = [];
+    for (const id of [...this.bans.keys()]) {
+      const left = this.banned(id);
+      if (left > 0) out.push({ clientId: id, leftMs: left });
+    }
+    return out.sort((a, b) => (a.clientId < b.clientId ? -1 : 1));
+  }
+
+  /** Lifts a ban (admin action); false when the id was not banned. */
+  unban(clientId: string): boolean {
+    this.windows.delete(clientId);
+    return this.bans.delete(clientId);
+  }
+
   /** Counts one accepted connect; true when this one crossed the limit and the id is now banned. */
   record(clientId: string): boolean {
     const now = this.clock.now();

@@ -1,14 +1,55 @@
 // $SYS/broker/... statistics, published as retained messages at an interval
-// (Mosquitto's topic names, so existing dashboards work).
+// (Mosquitto's topic names, so existing dashboards work). load/.../1min,
+// 5min, 15min are Mosquitto's moving averages of per-minute rates, computed
+// on the broker's clock (virtual in the simulator).
 
 import type { Broker } from './broker.ts';
 import { VERSION } from './broker.ts';
 import type { Timer } from './env.ts';
 
+/** The counters with load averages, under $SYS/broker/load/<name>/{1min,5min,15min}; messages = MQTT packets of any type. */
+const LOADS = ['messages/received', 'messages/sent', 'publish/received', 'publish/sent', 'bytes/received', 'bytes/sent', 'connections'] as const;
+type LoadName = (typeof LOADS)[number];
+const WINDOWS = [
+  ['1min', 60],
+  ['5min', 300],
+  ['15min', 900],
+] as const;
+
+/**
+ * Mosquitto's load averages (sys_tree.c): each interval's increase as a
+ * per-minute rate, folded into an exponentially weighted average with
+ * time constant 1, 5 and 15 minutes: load = rate + e^(-dt/T) (load - rate).
+ */
+export class LoadAverages {
+  private last: Record<LoadName, number> | null = null;
+  private lastAt = 0;
+  readonly load = new Map<string, number>();
+
+  update(now: number, counters: Record<LoadName, number>): void {
+    const prev = this.last;
+    const dt = (now - this.lastAt) / 1000;
+    if (prev && dt <= 0) return; // no time passed: the increase counts in the next interval
+    this.last = { ...counters };
+    this.lastAt = now;
+    if (!prev) return;
+    for (const name of LOADS) {
+      const perMin = ((counters[name] - prev[name]) * 60) / dt;
+      for (const [w, T] of WINDOWS) {
+        const k = `${name}/${w}`;
+        const old = this.load.get(k) ?? 0;
+        this.load.set(k, perMin + Math.exp(-dt / T) * (old - perMin));
+      }
+    }
+  }
+}
+
 export class SysPublisher {
   private timer: Timer | null = null;
+  private loads = new LoadAverages();
 
   constructor(private broker: Broker) {
+    this.loads.update(broker.env.clock.now(), this.counters());
     this.schedule();
     this.publishStatic();
   }
@@ -47,6 +88,20 @@ export class SysPublisher {
     b.publish({ topic: '$SYS/brokers', payload: Buffer.from(running.join(',')), qos: 0, retain: true, from: '', receivedAt: b.env.clock.now() });
   }
 
+  private counters(): Record<LoadName, number> {
+    const s = this.broker.stats;
+    return {
+      'messages/received': s.packetsIn,
+      'messages/sent': s.packetsOut,
+      'publish/received': s.messagesIn,
+      'publish/sent': s.messagesOut,
+      'bytes/received': s.bytesIn,
+      'bytes/sent': s.bytesOut,
+      // CONNECT packets answered, accepted or not.
+      connections: s.connectsAccepted + s.connectsRejected,
+    };
+  }
+
   publishAll(): void {
     const b = this.broker;
     this.publishBrokers();
@@ -62,8 +117,12 @@ export class SysPublisher {
     this.put('messages/dropped', dropped);
     this.put('subscriptions/count', b.router.subscriptionCount);
     this.put('retained messages/count', b.retained.size);
-    this.put('load/bytes/received', s.bytesIn);
-    this.put('load/bytes/sent', s.bytesOut);
+    this.put('bytes/received', s.bytesIn);
+    this.put('bytes/sent', s.bytesOut);
+    this.put('publish/messages/received', s.messagesIn);
+    this.put('publish/messages/sent', s.messagesOut);
+    this.loads.update(b.env.clock.now(), this.counters());
+    for (const [k, v] of this.loads.load) this.put(`load/${k}`, v.toFixed(2));
     this.put('security/auth/failed', s.auth.failed);
     this.put('security/banned', s.auth.banned);
     this.put('security/denied/publish', s.denied.publish);

@@ -11,7 +11,18 @@ import type { Cluster } from '../core/cluster/cluster.ts';
 import type { Logger } from '../core/env.ts';
 import { isLoopbackHost, parseHostPort } from './config.ts';
 import type { DiskStore } from './disk-store.ts';
-import { renderMetrics, METRICS_CONTENT_TYPE } from './metrics.ts';
+import { renderMetrics, METRICS_CONTENT_TYPE, type NodeMetrics } from './metrics.ts';
+import { RC } from '../core/reason-codes.ts';
+import { TopicError, validateTopicName } from '../core/topic.ts';
+
+const TOPIC_PROBLEM: Partial<Record<TopicError, string>> = {
+  [TopicError.Empty]: 'must not be empty',
+  [TopicError.Wildcard]: 'a topic name has no + or #',
+  [TopicError.NullChar]: 'contains U+0000',
+  [TopicError.TooManyLevels]: 'more levels than limits.maxTopicLevels',
+  [TopicError.TooLong]: 'longer than 65535',
+};
+import { DASHBOARD_HTML } from './dashboard.ts';
 
 export interface AdminOptions {
   broker: Broker;
@@ -25,6 +36,8 @@ export interface AdminOptions {
   /** Node events for GET /api/events (server.ts feeds cluster events in). */
   events?: AdminEvents;
   store?: DiskStore;
+  /** Latency histograms for GET /metrics. */
+  metrics?: NodeMetrics;
 }
 
 /** One event on the stream: what happened, where, when (wall ms). */
@@ -231,11 +244,73 @@ function nodeArg(body: Record<string, unknown>): string {
   return n;
 }
 
+/**
+ * `?page=P&limit=L` (EMQX's paging; page from 1): one page of `items` under `key`, with meta.count the total.
+ * Without either parameter, everything (and no meta, as before paging existed).
+ */
+function paged(url: URL, key: string, items: unknown[], extra: Record<string, unknown> = {}): { status: number; body: unknown } {
+  const num = (name: string, def: number): number => {
+    const v = url.searchParams.get(name);
+    if (v === null) return def;
+    if (!/^\d{1,9}$/.test(v) || Number(v) < 1) throw new HttpError(400, `${name}: must be a whole number from 1 (got ${JSON.stringify(v.slice(0, 20))})`);
+    return Number(v);
+  };
+  if (!url.searchParams.has('page') && !url.searchParams.has('limit')) return { status: 200, body: { ...extra, [key]: items } };
+  const limit = num('limit', 100);
+  const page = num('page', 1);
+  const start = (page - 1) * limit;
+  return { status: 200, body: { ...extra, [key]: items.slice(start, start + limit), meta: { page, limit, count: items.length, hasNext: start + limit < items.length } } };
+}
+
+function clientArg(body: Record<string, unknown>, key = 'clientId'): string {
+  const v = body[key];
+  if (typeof v !== 'string' || v === '' || v.length > 65535) throw new HttpError(400, `${key}: must be a non-empty string`);
+  return v;
+}
+
 async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ status: number; body: unknown }> {
   const url = new URL(req.url ?? '/', 'http://admin');
   const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
   const { broker, cluster } = o;
   switch (route) {
+    case 'GET /':
+      return { status: 200, body: new Raw('text/html; charset=utf-8', DASHBOARD_HTML) };
+    case 'POST /api/clients/kick': {
+      const id = clientArg(await readBody(req));
+      const conn = broker.sessions.get(id)?.conn;
+      if (!conn) throw new HttpError(404, `clientId: ${id} is not connected to this node`);
+      // v5 clients get DISCONNECT 0x98 (Administrative action); the session stays per its expiry.
+      conn.protocolClose(RC.AdministrativeAction, 'disconnected by an administrator');
+      o.log?.info(`[${broker.config.node}] admin API: client ${id} kicked`);
+      return { status: 200, body: { result: 'kicked', clientId: id } };
+    }
+    case 'POST /api/publish': {
+      const body = await readBody(req);
+      const topic = body.topic;
+      if (typeof topic !== 'string') throw new HttpError(400, 'topic: must be a string');
+      const bad = validateTopicName(topic, broker.config.limits.maxTopicLevels);
+      if (bad !== TopicError.None) throw new HttpError(400, `topic: ${TOPIC_PROBLEM[bad] ?? 'not a valid topic name'}`);
+      if (topic.startsWith('$')) throw new HttpError(400, 'topic: $ topics belong to the broker');
+      const payload = body.payload ?? '';
+      if (typeof payload !== 'string') throw new HttpError(400, 'payload: must be a string');
+      const encoding = body.encoding ?? 'utf8';
+      if (encoding !== 'utf8' && encoding !== 'base64') throw new HttpError(400, 'encoding: must be utf8 or base64');
+      const qos = body.qos ?? 0;
+      if (qos !== 0 && qos !== 1 && qos !== 2) throw new HttpError(400, 'qos: must be 0, 1 or 2');
+      const retain = body.retain ?? false;
+      if (typeof retain !== 'boolean') throw new HttpError(400, 'retain: must be true or false');
+      const buf = Buffer.from(payload, encoding);
+      if (buf.length > broker.config.limits.maxPacketSize) throw new HttpError(413, `payload: larger than limits.maxPacketSize (${broker.config.limits.maxPacketSize})`);
+      const delivered = broker.publish({ topic, payload: buf, qos, retain, from: '', receivedAt: broker.env.clock.now() });
+      return { status: 200, body: { result: 'published', topic, delivered } };
+    }
+    case 'GET /api/banned':
+      return paged(url, 'banned', (broker.flapping?.list() ?? []).map((b) => ({ clientId: b.clientId, reason: 'flapping', secondsLeft: Math.ceil(b.leftMs / 1000) })), { flapping: broker.flapping !== null });
+    case 'POST /api/banned/remove': {
+      const id = clientArg(await readBody(req));
+      if (!broker.flapping?.unban(id)) throw new HttpError(404, `clientId: ${id} is not banned`);
+      return { status: 200, body: { result: 'unbanned', clientId: id } };
+    }
     case 'GET /health': {
       const h = health(o);
       return h.ok ? { status: 200, body: { status: 'ok' } } : { status: 503, body: { status: 'unavailable', reason: h.reason } };
@@ -267,21 +342,21 @@ async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ sta
     case 'GET /api/stats':
       return { status: 200, body: statsOf(broker, cluster) };
     case 'GET /api/clients':
-      return { status: 200, body: { clients: clientsOf(broker) } };
+      return paged(url, 'clients', clientsOf(broker));
     case 'GET /api/subscriptions':
-      return { status: 200, body: { subscriptions: subscriptionsOf(broker) } };
+      return paged(url, 'subscriptions', subscriptionsOf(broker));
     case 'GET /api/routes':
-      return { status: 200, body: { clustered: !!cluster, routes: routesOf(broker, cluster) } };
+      return paged(url, 'routes', routesOf(broker, cluster), { clustered: !!cluster });
     case 'GET /metrics':
-      return { status: 200, body: new Raw(METRICS_CONTENT_TYPE, renderMetrics(broker, cluster, o.store)) };
+      return { status: 200, body: new Raw(METRICS_CONTENT_TYPE, await renderMetrics(broker, cluster, o.store, o.metrics)) };
     case 'GET /api/routes/local':
       // The route keys this node's own subscriptions make (what it announces to its peers).
       return { status: 200, body: { node: broker.config.node, routes: [...broker.router.routeKeys()].sort() } };
     case 'GET /api/retained':
-      return { status: 200, body: { retained: retainedOf(broker) } };
+      return paged(url, 'retained', retainedOf(broker));
   }
-  const known = ['/metrics', '/health', '/api/cluster', '/api/cluster/join', '/api/cluster/leave', '/api/cluster/force-leave', '/api/stats', '/api/clients', '/api/subscriptions', '/api/routes', '/api/routes/local', '/api/retained'];
-  if (known.includes(url.pathname.replace(/\/+$/, ''))) throw new HttpError(405, `method ${req.method} not allowed on ${url.pathname}`);
+  const known = ['/', '/api/clients/kick', '/api/publish', '/api/banned', '/api/banned/remove', '/metrics', '/health', '/api/cluster', '/api/cluster/join', '/api/cluster/leave', '/api/cluster/force-leave', '/api/stats', '/api/clients', '/api/subscriptions', '/api/routes', '/api/routes/local', '/api/retained'];
+  if (known.includes(url.pathname.replace(/\/+$/, '') || '/')) throw new HttpError(405, `method ${req.method} not allowed on ${url.pathname}`);
   throw new HttpError(404, `no such endpoint: ${url.pathname}`);
 }
 
@@ -295,7 +370,8 @@ export async function startAdmin(o: AdminOptions): Promise<AdminServer> {
       res.writeHead(status, { 'content-type': raw ? body.contentType : 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...extra });
       res.end(text);
     };
-    if (!authorized(req, o.token)) {
+    // The dashboard page holds no data (it asks for the token and calls the API): served to anyone.
+    if (!authorized(req, o.token) && !(req.method === 'GET' && (req.url === '/' || req.url === ''))) {
       req.resume();
       return send(401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer realm="mqttlab"' });
     }

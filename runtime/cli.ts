@@ -8,6 +8,7 @@ import { passwd, PASSWD_USAGE } from './passwd.ts';
 import { startServer } from './server.ts';
 import { ctl, CTL_USAGE } from './ctl.ts';
 import { DataDirLockedError } from './disk-store.ts';
+import { importMosquittoCommand } from './mosquitto-import.ts';
 
 const USAGE = `usage: runtime <command> [options]
 
@@ -16,6 +17,7 @@ commands:
   ctl       operate a running broker through its admin API (see "runtime ctl --help")
   passwd    add or change a user in a password file: runtime passwd FILE USER [--password P]
   ui        watch a running cluster in the terminal UI through its nodes' admin APIs
+  import-mosquitto  convert a mosquitto.conf: runtime import-mosquitto mosquitto.conf [--out mqttlab.yaml]
   version   print the version
 
 start options:
@@ -26,6 +28,10 @@ start options:
   --ws-port N       MQTT over WebSocket port, path /mqtt (default 8083)
   --no-ws           disable the WebSocket listener
   --no-tcp          disable the TCP listener
+  --proxy-protocol on|optional|off  TCP clients come through HAProxy send-proxy(-v2): their own address from the
+                    PROXY header (optional: also direct clients; anyone reaching the port can claim an address)
+  --log-level L     debug, info (default), warn, error or silent
+  --log-format F    text (default: "<ISO time> <level> <message>") or json (one object per line)
   --data-dir DIR    keep persistent sessions and retained messages in DIR (LevelDB; standalone nodes)
 
 security options (see README "Security"):
@@ -104,6 +110,9 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
       'ws-port': { type: 'string' },
       'no-ws': { type: 'boolean' },
       'no-tcp': { type: 'boolean' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
+      'proxy-protocol': { type: 'string' },
       'cluster-port': { type: 'string' },
       'cluster-host': { type: 'string' },
       advertise: { type: 'string' },
@@ -148,6 +157,11 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
   if (wp !== undefined) ws.port = wp;
   if (values['no-ws']) ws.enabled = false;
   if (values['no-tcp']) tcp.enabled = false;
+  if (values['log-level'] !== undefined || values['log-format'] !== undefined) {
+    cfg.log = { ...cfg.log, ...(values['log-level'] !== undefined && { level: values['log-level'] }), ...(values['log-format'] !== undefined && { format: values['log-format'] }) };
+  }
+  const pp = values['proxy-protocol'];
+  if (pp !== undefined) tcp.proxyProtocol = pp === 'on' ? true : pp === 'off' ? false : pp;
   for (const k of ['tls', 'security'] as const) {
     if (cfg[k] !== undefined && (typeof cfg[k] !== 'object' || cfg[k] === null || Array.isArray(cfg[k]))) throw new ConfigError([`${k}: must be an object`]);
   }
@@ -230,7 +244,24 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
 async function start(argv: string[]): Promise<void> {
   const server = await startServer(startOverrides(argv));
   const c = server.config;
-  console.log(
+  // Signal handlers before the banner: whoever waits for the banner may signal at once.
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) {
+      // A second signal: stop now.
+      server.log.info(`${sig}: stopping now`);
+      await server.stop();
+      process.exit(0);
+    }
+    stopping = true;
+    server.log.info(`${sig}: shutting down gracefully (again to stop at once)`);
+    await server.gracefulStop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => void server.reload());
+  server.log.info(
     `mqttlab ${VERSION} node ${c.node}: ` +
       [
         server.tcpPort !== undefined && `mqtt://${c.listeners.tcp.host}:${server.tcpPort}`,
@@ -243,21 +274,6 @@ async function start(argv: string[]): Promise<void> {
       (server.cluster ? ` cluster ${c.cluster.advertise} (peer port ${c.cluster.host}:${server.clusterPort})` : '') +
       (server.admin ? ` admin http://${c.admin.host.includes(':') ? `[${c.admin.host}]` : c.admin.host}:${server.adminPort}` : ''),
   );
-  let stopping = false;
-  const stop = async (sig: string) => {
-    if (stopping) {
-      // A second signal: stop now.
-      console.log(`${sig}: stopping now`);
-      await server.stop();
-      process.exit(0);
-    }
-    stopping = true;
-    console.log(`${sig}: shutting down gracefully (again to stop at once)`);
-    await server.gracefulStop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -273,6 +289,8 @@ export async function main(argv: string[]): Promise<number> {
         return await passwd(rest);
       case 'ui':
         return await ui(rest);
+      case 'import-mosquitto':
+        return importMosquittoCommand(rest, (t) => process.stdout.write(t), (t) => console.error(t));
       case 'version':
         console.log(VERSION);
         return 0;

@@ -4,17 +4,24 @@
 
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 import { brokerSchema, defaultBrokerConfig, mergeChecked, ConfigError, type BrokerConfig, type SecurityConfig } from '../core/config.ts';
 
 export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
   listeners: {
-    tcp: { enabled: boolean; host: string; port: number };
+    /**
+     * proxyProtocol: connections start with a PROXY v1/v2 header (HAProxy `send-proxy`/`send-proxy-v2`);
+     * 'optional': those that start with one (anyone reaching the port can then claim any address).
+     */
+    tcp: { enabled: boolean; host: string; port: number; proxyProtocol: boolean | 'optional' };
     ws: { enabled: boolean; host: string; port: number; path: string };
     /** MQTT over TLS; needs tls.cert and tls.key. */
     tls: { enabled: boolean; host: string; port: number };
     /** MQTT over secure WebSocket; needs tls.cert and tls.key. */
     wss: { enabled: boolean; host: string; port: number; path: string };
   };
+  /** Log lines: the lowest level written and text or JSON lines (runtime/log.ts). */
+  log: { level: LogLevel; format: LogFormat };
   /** Certificate files (PEM paths) of the TLS and WSS listeners. */
   tls: RuntimeTlsConfig;
   security: RuntimeSecurityConfig;
@@ -157,12 +164,16 @@ export function parseSeed(s: unknown): { node: string; address: string } | null 
 export const runtimeSchema: Record<string, unknown> = {
   ...brokerSchema,
   listeners: {
-    tcp: { enabled: bool, host, port },
+    tcp: { enabled: bool, host, port, proxyProtocol: (v: unknown) => (typeof v === 'boolean' || v === 'optional' ? null : 'must be true, false or optional') },
     ws: { enabled: bool, host, port, path },
     tls: { enabled: bool, host, port },
     wss: { enabled: bool, host, port, path },
   },
   tls: { cert: str, key: str, ca: str, requireClientCert: bool },
+  log: {
+    level: (v: unknown) => ((LOG_LEVELS as readonly unknown[]).includes(v) ? null : `must be one of ${LOG_LEVELS.join(', ')}`),
+    format: (v: unknown) => ((LOG_FORMATS as readonly unknown[]).includes(v) ? null : `must be one of ${LOG_FORMATS.join(', ')}`),
+  },
   security: {
     ...(brokerSchema.security as Record<string, unknown>),
     passwordFile: str,
@@ -201,12 +212,13 @@ export function defaultRuntimeConfig(): RuntimeConfig {
   return {
     ...b,
     listeners: {
-      tcp: { enabled: true, host: '0.0.0.0', port: 1883 },
+      tcp: { enabled: true, host: '0.0.0.0', port: 1883, proxyProtocol: false },
       ws: { enabled: true, host: '0.0.0.0', port: 8083, path: '/mqtt' },
       tls: { enabled: false, host: '0.0.0.0', port: 8883 },
       wss: { enabled: false, host: '0.0.0.0', port: 8084, path: '/mqtt' },
     },
     tls: { cert: '', key: '', ca: '', requireClientCert: false },
+    log: { level: 'info', format: 'text' },
     security: { ...b.security, passwordFile: '', aclFile: '', aclDefault: 'deny', allowAnonymous: 'auto' },
     maxWriteBuffer: 16 * 1024 * 1024,
     cluster: {
@@ -235,8 +247,60 @@ export function defaultRuntimeConfig(): RuntimeConfig {
   };
 }
 
+/** Mosquitto directive → mqttlab key, for hints on an unknown key. */
+const MOSQUITTO_KEYS: Record<string, string> = {
+  max_queued_messages: 'limits.maxQueuedMessages',
+  max_inflight_messages: 'limits.maxInflight',
+  max_connections: 'limits.maxConnections',
+  message_size_limit: 'limits.maxPacketSize',
+  max_packet_size: 'limits.maxPacketSize',
+  max_keepalive: 'limits.maxKeepalive',
+  allow_anonymous: 'security.allowAnonymous',
+  password_file: 'security.passwordFile',
+  acl_file: 'security.aclFile',
+  sys_interval: 'sysInterval',
+  persistence: 'dataDir',
+  persistence_location: 'dataDir',
+  listener: 'listeners.tcp.port',
+  queue_qos0_messages: 'session.queueQos0',
+  retain_available: 'features.retainAvailable',
+};
+
+const camel = (k: string) => k.replace(/[_-]([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  }
+  return d[a.length][b.length];
+}
+
+/** "a.b_c: unknown key" → the same with a hint: the camelCase key, a near spelling, or the Mosquitto directive's key. */
+export function didYouMean(error: string, schema: Record<string, unknown> = runtimeSchema): string {
+  const m = /^(.*): unknown key$/.exec(error);
+  if (!m) return error;
+  const parts = m[1].split('.');
+  const key = parts.pop()!;
+  let level: unknown = schema;
+  for (const p of parts) level = (level as Record<string, unknown>)?.[p];
+  if (typeof level !== 'object' || level === null) return error;
+  const keys = Object.keys(level);
+  const prefix = parts.length ? parts.join('.') + '.' : '';
+  const c = camel(key);
+  const exact = keys.find((k) => k.toLowerCase() === c.toLowerCase());
+  if (exact) return `${error} (did you mean ${prefix}${exact}?)`;
+  if (!prefix && MOSQUITTO_KEYS[key]) return `${error} (Mosquitto's ${key} is ${MOSQUITTO_KEYS[key]} here; runtime import-mosquitto converts a mosquitto.conf)`;
+  const near = keys.map((k) => [k, editDistance(c.toLowerCase(), k.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
+  if (near && near[1] <= Math.max(2, Math.floor(c.length / 4))) return `${error} (did you mean ${prefix}${near[0]}?)`;
+  return error;
+}
+
 export function runtimeConfig(overrides?: unknown): RuntimeConfig {
-  const { value, errors } = mergeChecked(runtimeSchema, defaultRuntimeConfig(), overrides);
+  const checked = mergeChecked(runtimeSchema, defaultRuntimeConfig(), overrides);
+  const value = checked.value;
+  const errors = checked.errors.map((e) => didYouMean(e));
   const c = value.cluster;
   if (c.enabled) {
     if (c.secret === '') errors.push('cluster.secret: required when clustering is enabled (config file, --cluster-secret or MQTTLAB_CLUSTER_SECRET); every node of the cluster needs the same one');
@@ -271,6 +335,10 @@ export function anonymousAllowed(c: RuntimeConfig): boolean {
 /** Reads a .yaml/.yml/.json config file into a plain object (not yet validated). */
 export function readConfigFile(file: string): unknown {
   const text = readFileSync(file, 'utf8');
+  // A mosquitto.conf ("listener 1883", "allow_anonymous true" lines) is no YAML mapping: say what to do with it.
+  if (/^\s*(listener|port|allow_anonymous|password_file|acl_file|persistence|max_queued_messages|include_dir|log_dest)\s+\S/m.test(text) && !/^\s*[A-Za-z_]+\s*:/m.test(text)) {
+    throw new ConfigError([`${file}: this is a Mosquitto configuration; convert it with: runtime import-mosquitto ${file} --out mqttlab.yaml`]);
+  }
   try {
     return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
@@ -279,7 +347,7 @@ export function readConfigFile(file: string): unknown {
 }
 
 export function brokerPart(c: RuntimeConfig): BrokerConfig {
-  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, admin: _a, dataDir: _dd, shutdown: _s, tls: _t, security, ...b } = c;
+  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, admin: _a, dataDir: _dd, shutdown: _s, tls: _t, log: _lg, security, ...b } = c;
   const { passwordFile: _p, aclFile: _f, aclDefault: _d, allowAnonymous: _y, ...core } = security;
   return { ...b, security: core };
 }

@@ -12,13 +12,18 @@ commands:
   cluster force-leave NODE        remove a (dead) node from the cluster
   broker stats                    broker statistics
   clients list                    sessions on this node
+  clients kick CLIENT_ID          disconnect a client (v5: DISCONNECT 0x98); its session stays per its expiry
   subscriptions list              subscriptions on this node
   routes list                     the cluster route table (or this node's routes)
+  publish TOPIC MESSAGE           publish a message from the broker [--qos N] [--retain]
+  banned list                     client ids banned for flapping, with the time left
+  banned remove CLIENT_ID         lift a ban
 
 options:
   --admin URL   admin API of the node (default http://127.0.0.1:18083, or env MQTTLAB_ADMIN_URL)
   --token T     bearer token (or env MQTTLAB_ADMIN_TOKEN)
   --json        print the JSON answer instead of a table
+  --page N, --limit N   one page of a list (from 1; 100 a page by default once --page is given)
 `;
 
 export interface CtlIo {
@@ -66,8 +71,23 @@ interface Command {
   render(r: any): string;
 }
 
-function command(words: string[]): Command {
+export interface CtlFlags {
+  qos?: string;
+  retain?: boolean;
+  page?: string;
+  limit?: string;
+}
+
+function command(words: string[], flags: CtlFlags = {}): Command {
   const [group, verb, ...args] = words;
+  const pageQuery = (base: string) => {
+    const q = new URLSearchParams();
+    if (flags.page !== undefined) q.set('page', flags.page);
+    if (flags.limit !== undefined) q.set('limit', flags.limit);
+    const qs = q.toString();
+    return qs ? `${base}?${qs}` : base;
+  };
+  const more = (r: any) => (r.meta && (r.meta.hasNext || r.meta.page > 1) ? `\n\npage ${r.meta.page} (${r.meta.limit} a page) of ${r.meta.count}${r.meta.hasNext ? `; next: --page ${r.meta.page + 1}` : ''}` : '');
   const arity = (n: number, usage: string) => {
     if (args.length !== n) throw new CtlError(`usage: runtime ctl ${usage}`, 2);
   };
@@ -100,37 +120,65 @@ function command(words: string[]): Command {
       arity(0, 'clients list');
       return {
         method: 'GET',
-        path: '/api/clients',
+        path: pageQuery('/api/clients'),
         render: (r) =>
           table(
-            ['CLIENT ID', 'CONNECTED', 'NODE', 'EXPIRY', 'QUEUED', 'INFLIGHT'],
-            r.clients.map((c: any) => [c.clientId, c.connected ? 'yes' : 'no', c.node, c.sessionExpiry === 0xffffffff ? 'never' : `${c.sessionExpiry}s`, c.queued, c.inflight]),
-          ),
+            ['CLIENT ID', 'CONNECTED', 'NODE', 'EXPIRY', 'QUEUED', 'INFLIGHT', 'REMOTE'],
+            r.clients.map((c: any) => [c.clientId, c.connected ? 'yes' : 'no', c.node, c.sessionExpiry === 0xffffffff ? 'never' : `${c.sessionExpiry}s`, c.queued, c.inflight, c.remote]),
+          ) + more(r),
       };
+    case 'clients kick':
+      arity(1, 'clients kick CLIENT_ID');
+      return { method: 'POST', path: '/api/clients/kick', body: { clientId: args[0] }, render: (r) => `kicked ${r.clientId}` };
+    case 'banned list':
+      arity(0, 'banned list');
+      return {
+        method: 'GET',
+        path: pageQuery('/api/banned'),
+        render: (r) => (r.flapping ? table(['CLIENT ID', 'REASON', 'SECONDS LEFT'], r.banned.map((b: any) => [b.clientId, b.reason, b.secondsLeft])) + more(r) : 'no bans: flapping detection is off (security.flapping.enabled)'),
+      };
+    case 'banned remove':
+      arity(1, 'banned remove CLIENT_ID');
+      return { method: 'POST', path: '/api/banned/remove', body: { clientId: args[0] }, render: (r) => `unbanned ${r.clientId}` };
     case 'subscriptions list':
       arity(0, 'subscriptions list');
       return {
         method: 'GET',
-        path: '/api/subscriptions',
-        render: (r) => table(['CLIENT ID', 'TOPIC', 'QOS'], r.subscriptions.map((s: any) => [s.clientId, s.topic, s.qos])),
+        path: pageQuery('/api/subscriptions'),
+        render: (r) => table(['CLIENT ID', 'TOPIC', 'QOS'], r.subscriptions.map((s: any) => [s.clientId, s.topic, s.qos])) + more(r),
       };
     case 'routes list':
       arity(0, 'routes list');
-      return { method: 'GET', path: '/api/routes', render: (r) => table(['TOPIC', 'NODE'], r.routes.map((x: any) => [x.topic, x.node])) };
+      return { method: 'GET', path: pageQuery('/api/routes'), render: (r) => table(['TOPIC', 'NODE'], r.routes.map((x: any) => [x.topic, x.node])) + more(r) };
+  }
+  if (group === 'publish') {
+    if (words.length !== 3) throw new CtlError('usage: runtime ctl publish TOPIC MESSAGE [--qos N] [--retain]', 2);
+    const qos = flags.qos === undefined ? 0 : Number(flags.qos);
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new CtlError(`--qos: must be 0, 1 or 2 (got ${JSON.stringify(flags.qos)})`, 2);
+    return { method: 'POST', path: '/api/publish', body: { topic: words[1], payload: words[2], qos, retain: flags.retain === true }, render: (r) => `published to ${r.topic} (${r.delivered} matching)` };
   }
   throw new CtlError(words.length ? `unknown command ${JSON.stringify(words.join(' '))}\n\n${CTL_USAGE}` : CTL_USAGE, 2);
 }
 
 /** Runs `runtime ctl ARGS`; returns the exit code (0 ok, 1 failed, 2 usage). */
 export async function ctl(argv: string[], io: CtlIo = consoleIo): Promise<number> {
-  let values: { admin?: string; token?: string; json?: boolean; help?: boolean };
+  let values: { admin?: string; token?: string; json?: boolean; help?: boolean } & CtlFlags;
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: { admin: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        admin: { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        qos: { type: 'string' },
+        retain: { type: 'boolean' },
+        page: { type: 'string' },
+        limit: { type: 'string' },
+      },
     }));
   } catch (e) {
     io.err(`${(e as Error).message}\n\n${CTL_USAGE}`);
@@ -141,7 +189,7 @@ export async function ctl(argv: string[], io: CtlIo = consoleIo): Promise<number
     return 0;
   }
   try {
-    const cmd = command(positionals);
+    const cmd = command(positionals, values);
     const base = values.admin ?? process.env.MQTTLAB_ADMIN_URL ?? 'http://127.0.0.1:18083';
     let url: URL;
     try {

@@ -29,6 +29,8 @@ export class DiskStore implements Storage {
   private failed: Error | null = null;
   /** Called when a write fails: durability is lost; the process should stop. */
   onError: (e: Error) => void = () => {};
+  /** Observer: a batch of `ops` puts/deletes is on disk, `ms` after it was handed to LevelDB (write + fsync). */
+  onBatch: ((ms: number, ops: number) => void) | null = null;
   batches = 0;
   opsWritten = 0;
 
@@ -107,6 +109,7 @@ export class DiskStore implements Storage {
     this.next = null;
     this.nextWaiters = [];
     this.writing = true;
+    const t0 = performance.now();
     const ops: Op[] = [];
     for (const [key, value] of batch) ops.push(value ? { type: 'put', key, value } : { type: 'del', key });
     this.db.batch(ops, { sync: true }).then(
@@ -114,6 +117,7 @@ export class DiskStore implements Storage {
         this.writing = false;
         this.batches++;
         this.opsWritten += ops.length;
+        this.onBatch?.(performance.now() - t0, ops.length);
         const w = this.waiters;
         this.waiters = [];
         for (const fn of w) fn();

@@ -3,6 +3,7 @@
 
 import { randomBytes, createHmac } from 'node:crypto';
 import type { Clock, Crypto, Env, Random, Timer, Logger } from '../core/env.ts';
+import { createLogger } from './log.ts';
 
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
@@ -48,10 +49,8 @@ export const nodeCrypto: Crypto = {
   hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest('hex'),
 };
 
-export const consoleLogger: Logger = {
-  info: (m) => console.log(`${new Date().toISOString()} info ${m}`),
-  warn: (m) => console.warn(`${new Date().toISOString()} warn ${m}`),
-};
+/** Text lines at level info (runtime/log.ts): the default where no configuration says otherwise. */
+export const consoleLogger: Logger = createLogger({ level: 'info', format: 'text' });
 
 export function realEnv(log: Logger = consoleLogger): Env {
   return { clock: new RealClock(), random: new CryptoRandom(), log };

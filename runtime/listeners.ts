@@ -10,7 +10,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from '../core/broker.ts';
-import type { ByteSink } from '../core/env.ts';
+import type { ByteSink, Logger } from '../core/env.ts';
+import { readProxyHeader } from './proxy-protocol.ts';
 
 export interface ListenerOptions {
   host: string;
@@ -21,7 +22,16 @@ export interface ListenerOptions {
   name?: string;
   /** Serve TLS (TLS listener, or WSS for listenWs). */
   tls?: TlsServerFiles;
+  /**
+   * Plain TCP only: true = every connection starts with a PROXY protocol v1/v2 header giving the client's
+   * address; 'optional' = those that start with one (clients reach the port both directly and through the balancer).
+   */
+  proxyProtocol?: boolean | 'optional';
+  log?: Logger;
 }
+
+/** How long a connection may take to send its PROXY header. */
+const PROXY_HEADER_TIMEOUT_MS = 5000;
 
 /** PEM contents, read by the server at start. */
 export interface TlsServerFiles {
@@ -80,16 +90,22 @@ export class SocketSink implements ByteSink {
 
 export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Server> {
   const name = opts.name ?? (opts.tls ? 'tls' : 'tcp');
-  const onSocket = (socket: net.Socket) => {
-    socket.setNoDelay(true);
+  const attach = (socket: net.Socket, remote: string, first?: Buffer) => {
     const sink = new SocketSink(socket, opts.maxWriteBuffer, () => {
       broker.countDropped('slow-consumer');
       socket.destroy();
     });
-    const conn = broker.accept(sink, `${socket.remoteAddress}:${socket.remotePort}`, { listener: name, certUser: certUser(socket, opts.tls) });
+    const conn = broker.accept(sink, remote, { listener: name, certUser: certUser(socket, opts.tls) });
     socket.on('data', (b) => conn.receive(b));
     socket.on('close', () => conn.transportClosed());
+    if (first?.length) conn.receive(first);
+  };
+  const onSocket = (socket: net.Socket) => {
+    socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (!opts.proxyProtocol || opts.tls) return attach(socket, peer);
+    readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS, opts.proxyProtocol === 'optional', (remote, rest) => attach(socket, remote, rest), (reason) => opts.log?.warn(`${name} listener: connection from ${peer} closed: ${reason}`));
   };
   const server = opts.tls ? tls.createServer(tlsServerOptions(opts.tls), onSocket) : net.createServer(onSocket);
   // Failed handshakes (no or bad client certificate, plain MQTT on the TLS port) just close that socket.

@@ -1,6 +1,10 @@
 // Prometheus text exposition (format 0.0.4) of a node's statistics, served
-// by the admin API at GET /metrics.
+// by the admin API at GET /metrics: the broker's counters and gauges, latency
+// histograms fed by observers on the broker, the cluster and the disk store,
+// and prom-client's standard process and Node runtime series (CPU, memory,
+// file descriptors, event-loop lag, heap, GC).
 
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from '../core/broker.ts';
 import type { Cluster } from '../core/cluster/cluster.ts';
 import type { DiskStore } from './disk-store.ts';
@@ -12,15 +16,98 @@ type Labels = Record<string, string>;
 class Exposition {
   private out: string[] = [];
 
-  metric(name: string, type: 'counter' | 'gauge', help: string, samples: [Labels, number][] | number): void {
+  metric(name: string, type: 'counter' | 'gauge' | 'histogram', help: string, samples: [Labels, number][] | number): void {
     this.out.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
     const list: [Labels, number][] = typeof samples === 'number' ? [[{}, samples]] : samples;
     for (const [labels, v] of list) this.out.push(`${name}${fmtLabels(labels)} ${fmtValue(v)}`);
   }
 
+  /** One histogram family: a series set per label set (cumulative buckets, +Inf, sum, count). */
+  histogram(name: string, help: string, hs: [Labels, Histogram][]): void {
+    this.metric(name, 'histogram', help, []);
+    for (const [labels, h] of hs) {
+      let cum = 0;
+      h.bounds.forEach((le, i) => {
+        cum += h.counts[i];
+        this.out.push(`${name}_bucket${fmtLabels({ ...labels, le: String(le) })} ${cum}`);
+      });
+      this.out.push(`${name}_bucket${fmtLabels({ ...labels, le: '+Inf' })} ${h.count}`);
+      this.out.push(`${name}_sum${fmtLabels(labels)} ${fmtValue(h.sum)}`, `${name}_count${fmtLabels(labels)} ${h.count}`);
+    }
+  }
+
+  /** Another registry's exposition (prom-client separates families with blank lines: dropped). */
+  raw(text: string): void {
+    // Its NaN is spelled "Nan" (Prometheus takes either; the format says NaN).
+    for (const line of text.split('\n')) if (line !== '') this.out.push(line.endsWith(' Nan') ? line.slice(0, -3) + 'NaN' : line);
+  }
+
   text(): string {
     return this.out.join('\n') + '\n';
   }
+}
+
+/** Fixed buckets (upper bounds, seconds), observed in O(buckets) with no allocation: cheap on the delivery path. */
+export class Histogram {
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length);
+  }
+
+  observe(v: number): void {
+    this.sum += v;
+    this.count++;
+    const b = this.bounds;
+    for (let i = 0; i < b.length; i++) {
+      if (v <= b[i]) {
+        this.counts[i]++;
+        return;
+      }
+    }
+  }
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const FSYNC_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
+
+/**
+ * Latency observed on one node: end-to-end delivery (message received by
+ * this cluster to PUBLISH written to the subscriber), data dir batches
+ * (write + fsync) and peer acknowledgements. attach() installs the
+ * observers; the core only calls them.
+ */
+export class NodeMetrics {
+  readonly delivery: Histogram[] = [0, 1, 2].map(() => new Histogram(LATENCY_BUCKETS));
+  readonly fsync = new Histogram(FSYNC_BUCKETS);
+  readonly peerAck = new Map<string, Histogram>();
+
+  attach(broker: Broker, cluster?: Cluster, store?: DiskStore): void {
+    const clock = broker.env.clock;
+    // Retained messages sent on subscribe (retain flag set) entered long ago: not a delivery latency.
+    broker.hooks.onSent = (_id, d) => {
+      if (!d.retain) this.delivery[d.qos].observe(Math.max(0, clock.now() - d.msg.receivedAt) / 1000);
+    };
+    if (store) store.onBatch = (ms) => this.fsync.observe(ms / 1000);
+    if (cluster) {
+      cluster.onPeerAck = (peer, ms) => {
+        let h = this.peerAck.get(peer);
+        if (!h) this.peerAck.set(peer, (h = new Histogram(LATENCY_BUCKETS)));
+        h.observe(ms / 1000);
+      };
+    }
+  }
+}
+
+/** Process and Node runtime series: one registry per process (they describe the process, not a broker). */
+let processRegistry: Registry | null = null;
+function processMetrics(): Promise<string> {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry.metrics();
 }
 
 function fmtLabels(l: Labels): string {
@@ -36,7 +123,7 @@ function fmtValue(v: number): string {
   return String(v);
 }
 
-export function renderMetrics(broker: Broker, cluster?: Cluster, store?: DiskStore): string {
+export async function renderMetrics(broker: Broker, cluster?: Cluster, store?: DiskStore, observed?: NodeMetrics): Promise<string> {
   const st = broker.stats;
   const e = new Exposition();
   const now = broker.env.clock.now();
@@ -64,15 +151,21 @@ export function renderMetrics(broker: Broker, cluster?: Cluster, store?: DiskSto
   e.metric('mqttlab_takeovers_total', 'counter', 'Connections taken over by a newer one with the same client id.', st.takeovers);
   let queued = 0;
   let inflight = 0;
+  let deepest = 0;
   for (const s of broker.sessions.values()) {
     queued += s.queued;
     inflight += s.inflight.size;
+    if (s.queued > deepest) deepest = s.queued;
   }
+  const limits = broker.config.limits;
+  e.metric('mqttlab_connections_limit', 'gauge', 'limits.maxConnections: CONNECTs beyond it are refused.', limits.maxConnections);
   e.metric('mqttlab_sessions', 'gauge', 'Sessions held by this node, by state.', [
     [{ state: 'connected' }, st.connectedCount],
     [{ state: 'offline' }, broker.sessions.size - st.connectedCount],
   ]);
   e.metric('mqttlab_queued_messages', 'gauge', 'Messages waiting in session queues.', queued);
+  e.metric('mqttlab_session_queue_max', 'gauge', 'Messages waiting in the fullest session queue.', deepest);
+  e.metric('mqttlab_session_queue_limit', 'gauge', 'limits.maxQueuedMessages: a session queue beyond it drops by session.dropPolicy.', limits.maxQueuedMessages);
   e.metric('mqttlab_inflight_messages', 'gauge', 'QoS 1/2 messages sent and not yet acknowledged by clients.', inflight);
   e.metric('mqttlab_subscriptions', 'gauge', 'Subscriptions of sessions on this node.', broker.router.subscriptionCount);
   e.metric('mqttlab_retained_messages', 'gauge', 'Retained messages.', broker.retained.size);
@@ -98,5 +191,12 @@ export function renderMetrics(broker: Broker, cluster?: Cluster, store?: DiskSto
     e.metric('mqttlab_store_batches_total', 'counter', 'Batches written with fsync.', store.batches);
     e.metric('mqttlab_store_ops_total', 'counter', 'Puts and deletes written.', store.opsWritten);
   }
+  if (observed) {
+    const o = observed;
+    e.histogram('mqttlab_delivery_latency_seconds', 'From a message entering the cluster to its PUBLISH written to a subscriber, by QoS of the delivery (retained messages sent on subscribe excluded).', o.delivery.map((h, qos): [Labels, Histogram] => [{ qos: String(qos) }, h]));
+    if (store) e.histogram('mqttlab_store_fsync_seconds', 'Data dir batches: write and fsync time of one group commit.', [[{}, o.fsync]]);
+    if (cluster) e.histogram('mqttlab_cluster_peer_ack_seconds', 'Peer round trip: a reliable frame (forward, handoff, replica) sent to its acknowledgement (includes the delayed ack of up to 5 ms).', [...o.peerAck].sort(([a], [b]) => (a < b ? -1 : 1)).map(([peer, h]): [Labels, Histogram] => [{ peer }, h]));
+  }
+  e.raw(await processMetrics());
   return e.text();
 }

@@ -5,19 +5,21 @@ import type net from 'node:net';
 import type http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/config.ts';
-import { PasswordAuthenticator, loadPasswordFile, loadAclFile } from './auth.ts';
+import { SecurityFiles } from './auth.ts';
 import type { TlsServerFiles } from './listeners.ts';
 import type { PeerTls } from './peer-transport.ts';
 import { Broker } from '../core/broker.ts';
 import type { Cluster } from '../core/cluster/cluster.ts';
 import { defaultClusterConfig } from '../core/cluster/cluster.ts';
 import type { Logger } from '../core/env.ts';
-import { realEnv, consoleLogger, nodeCrypto } from './host.ts';
+import { realEnv, nodeCrypto } from './host.ts';
+import { createLogger } from './log.ts';
 import { listenTcp, listenWs } from './listeners.ts';
 import { listenPeers, TcpPeerDialer, type PeerListener } from './peer-transport.ts';
 import { startAdmin, AdminEvents, type AdminServer } from './admin.ts';
 import { anonymousAllowed, brokerPart, parseSeed, runtimeConfig, type RuntimeConfig } from './config.ts';
 import { DiskStore } from './disk-store.ts';
+import { NodeMetrics } from './metrics.ts';
 import { DnsDiscovery } from '../core/cluster/discovery.ts';
 import { NodeDnsResolver } from './dns-resolver.ts';
 
@@ -49,6 +51,10 @@ export interface RunningServer {
    * close), then stop().
    */
   gracefulStop(): Promise<void>;
+  /** The node's logger (config.log unless startServer was given one). */
+  log: Logger;
+  /** SIGHUP: re-reads the password and ACL files (connections stay); logs and returns one line per file. */
+  reload(): string[];
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -60,14 +66,17 @@ function readPem(key: string, file: string): Buffer {
   }
 }
 
-export async function startServer(overrides?: unknown, log: Logger = consoleLogger): Promise<RunningServer> {
+/** Starts a node; without `logger`, logs as config.log says (level, text or JSON lines). */
+export async function startServer(overrides?: unknown, logger?: Logger): Promise<RunningServer> {
   const config = runtimeConfig(overrides);
+  const log = logger ?? createLogger({ ...config.log, node: config.node });
   const env = realEnv(log);
   const sec = config.security;
   // Files are read (and rejected) before anything listens.
   const anonymous = anonymousAllowed(config);
-  if (sec.passwordFile !== '' || !anonymous) env.authenticator = new PasswordAuthenticator(sec.passwordFile ? loadPasswordFile(sec.passwordFile) : new Map(), anonymous);
-  if (sec.aclFile !== '') env.authorizer = loadAclFile(sec.aclFile, sec.aclDefault === 'allow');
+  const security = new SecurityFiles(sec.passwordFile, sec.aclFile, sec.aclDefault === 'allow', anonymous);
+  env.authenticator = security.authenticator;
+  env.authorizer = security.authorizer;
   const l = config.listeners;
   const t = config.tls;
   const tlsFiles: TlsServerFiles | undefined =
@@ -110,7 +119,7 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
   const events = new AdminEvents();
   let stopping = false;
   try {
-    if (l.tcp.enabled) tcp = await listenTcp(broker, { ...l.tcp, maxWriteBuffer: config.maxWriteBuffer });
+    if (l.tcp.enabled) tcp = await listenTcp(broker, { ...l.tcp, maxWriteBuffer: config.maxWriteBuffer, log });
     if (l.ws.enabled) ws = await listenWs(broker, { ...l.ws, maxWriteBuffer: config.maxWriteBuffer });
     if (l.tls.enabled) tlsServer = await listenTcp(broker, { ...l.tls, maxWriteBuffer: config.maxWriteBuffer, tls: tlsFiles });
     if (l.wss.enabled) wss = await listenWs(broker, { ...l.wss, maxWriteBuffer: config.maxWriteBuffer, tls: tlsFiles });
@@ -152,7 +161,10 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     }
     const ac = config.admin;
     if (ac.enabled) {
+      const metrics = new NodeMetrics();
+      metrics.attach(broker, cluster, store);
       admin = await startAdmin({
+        metrics,
         broker,
         cluster,
         host: ac.host,
@@ -222,12 +234,22 @@ export async function startServer(overrides?: unknown, log: Logger = consoleLogg
     }
     await stop();
   };
+  const reload = (): string[] => {
+    const lines = security.reload();
+    for (const l of lines) {
+      if (l.includes('NOT reloaded')) log.warn(`[${config.node}] ${l}`);
+      else log.info(`[${config.node}] ${l}`);
+    }
+    return lines;
+  };
   return {
     broker,
     config,
     store,
     restored,
     gracefulStop,
+    reload,
+    log,
     tcpPort: addr(tcp),
     wsPort: addr(ws),
     tlsPort: addr(tlsServer),

@@ -9,7 +9,7 @@ import { firstDivergence } from './history.ts';
 import { formatPhases } from './checkers.ts';
 import { TraceSampler, readTrace, writeTrace } from './trace.ts';
 import { allObservers, type SimObserver } from './observe.ts';
-import { parseSeedRange, parseShard, reportMerge, runSweep, SweepInputError } from './shard.ts';
+import { parseSeedRange, parseShard, replayCommand, reportMerge, runSweep, SweepInputError, type SeedFailure } from './shard.ts';
 import type { World } from './world.ts';
 
 const USAGE = `usage: sim <command> [options]
@@ -19,6 +19,7 @@ commands:
   replay TRACE    re-run the scenario and seed recorded in a trace file and verify it matches
   report merge F...  join sweep shard results (--json files) into one table: failing seeds with
                   replay commands, missing shards, seeds whose hashes differ (--json to print JSON)
+  report TRACE --html FILE  one self-contained HTML page of a traced run (timeline, phases, latency, verdicts)
   explore         run generated workloads and fault schedules (2-5 nodes); a failure is shrunk
                   and written as a scenario file (--runs N, --seed S, --out FILE)
 
@@ -29,6 +30,7 @@ run options:
   --shard I/N              with --seeds: run only every N-th seed, starting at the I-th (one of N
                            machines); join the --json results with sim report merge
   --trace FILE             write the history as JSON lines (with world samples for replay --ui)
+  --junit FILE             write JUnit XML: a test case per seed, a failure per violation (also for explore)
   --check-determinism      run the seed twice and report the first diverging event
   --json                   print the summary as JSON
   --param NAME=VALUE       set a scenario knob (repeatable), e.g. --param quietDays=10
@@ -123,9 +125,13 @@ async function run(argv: string[]): Promise<number> {
       ui: { type: 'boolean' },
       speed: { type: 'string' },
       paused: { type: 'boolean' },
+      junit: { type: 'string' },
     },
   });
   const file = positionals[0];
+  const junit: import('./junit.ts').JUnitCase[] = [];
+  const { caseOf, writeJUnit } = await import('./junit.ts');
+  const junitDone = (code: number): number => (values.junit && junit.length && writeJUnit(values.junit, `sim run ${file}`, junit), code);
   if (!file) throw new UsageError('run needs a scenario file');
   const ui = !!values.ui && !!process.stdout.isTTY && !!process.stdin.isTTY && !values.json;
   if (values.ui && (values.seeds || values['check-determinism'])) throw new UsageError('--ui watches one run: not with --seeds or --check-determinism');
@@ -175,11 +181,12 @@ async function run(argv: string[]): Promise<number> {
   if (values.seeds) {
     const range = parseSeedRange(values.seeds);
     const shard = values.shard ? parseShard(values.shard) : { index: 1, count: 1 };
-    const r = await runSweep(s, file, range, shard, params, (f) => {
+    const onFailure = (f: SeedFailure) => {
       if (!values.json) console.log(`seed ${f.seed}: FAIL ${f.violations[0].property}: ${f.violations[0].detail} (replay: ${f.replay})`);
-    });
+    };
+    const r = await runSweep(s, file, range, shard, params, onFailure, (run, seed) => junit.push(caseOf(run, replayCommand(file, seed, params))));
     console.log(values.json ? JSON.stringify(r) : `${r.passed} passed, ${r.failures.length} failed`);
-    return r.failures.length ? 1 : 0;
+    return junitDone(r.failures.length ? 1 : 0);
   }
   if (values.shard) throw new UsageError('--shard splits a --seeds sweep');
   if (values['check-determinism']) {
@@ -223,15 +230,22 @@ async function run(argv: string[]): Promise<number> {
     if (values.trace) console.log(`trace      ${values.trace}`);
     return r.violations.length ? 1 : 0;
   }
+  junit.push(caseOf(r, `npx sim run ${file} --seed ${r.seed}${Object.entries(params).map(([k, v]) => ` --param ${k}=${v}`).join('')}`));
   if (values.json) console.log(JSON.stringify({ ...r, lines: undefined }, null, 2));
   else printSummary(r, file, params);
-  return r.violations.length ? 1 : 0;
+  return junitDone(r.violations.length ? 1 : 0);
 }
 
 async function exploreCmd(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { runs: { type: 'string', default: '20' }, seed: { type: 'string' }, out: { type: 'string', default: 'explored.ts' } } });
+  const { values } = parseArgs({ args: argv, strict: true, options: { runs: { type: 'string', default: '20' }, seed: { type: 'string' }, out: { type: 'string', default: 'explored.ts' }, junit: { type: 'string' } } });
   const { explore, toScenario } = await import('./explore.ts');
+  const t0 = performance.now();
   const r = await explore(Number(values.runs), values.seed === undefined ? undefined : Number(values.seed));
+  if (values.junit) {
+    const { writeJUnit } = await import('./junit.ts');
+    const failures = !r.ok ? [{ type: 'violation', message: `violation after ${r.runs} schedule(s), shrunk to ${JSON.stringify(r.schedule)}: ${r.why}` }] : [];
+    writeJUnit(values.junit, 'sim explore', [{ name: `${r.runs} generated schedules`, classname: 'explore', seconds: (performance.now() - t0) / 1000, failures }]);
+  }
   if (r.ok) {
     console.log(`explore: ${r.runs} generated schedules, no violation`);
     return 0;
@@ -282,9 +296,14 @@ export async function main(argv: string[]): Promise<number> {
         return await replay(rest);
       case 'explore':
         return await exploreCmd(rest);
-      case 'report':
-        if (rest[0] !== 'merge') throw new UsageError('report: expected report merge FILE...');
-        return reportMerge(rest.filter((a, i) => i > 0 && a !== '--json'), rest.includes('--json'));
+      case 'report': {
+        if (rest[0] === 'merge') return reportMerge(rest.filter((a, i) => i > 0 && a !== '--json'), rest.includes('--json'));
+        const { values: v, positionals: pos } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { html: { type: 'string' } } });
+        if (pos.length !== 1 || !v.html) throw new UsageError('usage: sim report merge FILE... | sim report TRACE --html FILE');
+        (await import('./report-html.ts')).writeReportHtml(pos[0], v.html);
+        console.log(`wrote ${v.html}`);
+        return 0;
+      }
       case undefined:
       case 'help':
       case '--help':

@@ -6,7 +6,7 @@
 // commands, and says which shards are missing or disagree.
 
 import { readFileSync } from 'node:fs';
-import { runScenario, type Scenario } from './scenario.ts';
+import { runScenario, type RunResult, type Scenario } from './scenario.ts';
 
 /** Bad arguments or result files: the CLI prints the message alone. */
 export class SweepInputError extends Error {}
@@ -80,11 +80,13 @@ export async function runSweep(
   shard: Shard,
   params: Record<string, number>,
   onFailure?: (f: SeedFailure) => void,
+  onRun?: (r: RunResult, seed: number) => void,
 ): Promise<SweepResult> {
   const t0 = performance.now();
   const res: SweepResult = { type: 'sweep', scenario: file, name: s.name, params, seeds: range, shard, ran: 0, passed: 0, failures: [], hashes: [], events: 0, simulatedMs: 0, wallMs: 0 };
   for (const seed of shardSeeds(range, shard)) {
     const r = await runScenario(s, seed, { params });
+    onRun?.(r, seed);
     res.ran++;
     res.hashes.push(r.hash);
     res.events += r.events;

@@ -85,11 +85,13 @@ describe('docker compose', () => {
       expect(cfg.cluster).toMatchObject({ enabled: true, discovery: 'static', advertise: `${n}:4370`, secret: 's3cret' });
       expect(cfg.cluster.seeds.sort()).toEqual(['mq1@mq1:4370', 'mq2@mq2:4370', 'mq3@mq3:4370']);
       expect(cfg.admin).toMatchObject({ enabled: true, host: '0.0.0.0', port: 18083 });
+      expect(cfg.listeners.tcp.proxyProtocol).toBe(true); // HAProxy sends PROXY v2 headers
     }
     expect(compose.services.haproxy.volumes[0]).toMatch(/^\.\/deploy\/haproxy\.cfg:/);
     const cfgText = readFileSync('deploy/haproxy.cfg', 'utf8');
     for (const n of ['mq1', 'mq2', 'mq3']) expect(cfgText).toMatch(new RegExp(`server ${n} ${n}:1883`));
     expect(cfgText).toMatch(/check port 18083/);
+    expect(cfgText).toMatch(/default-server send-proxy-v2 /);
   });
 
   it.skipIf(spawnSync('haproxy', ['-v']).error !== undefined)('haproxy -c accepts deploy/haproxy.cfg', () => {

@@ -209,8 +209,8 @@ describe('admin API on an in-process cluster', () => {
     await c.subscribeAsync(topic, { qos: 1 });
     await waitUntil(() => n1.cluster!.routes.dump().includes(`${topic} -> n2`), 3000, 'the route to reach n1');
     const clients = await runCtl(['--admin', base(n2), 'clients', 'list']);
-    expect(clients.out.split('\n')[0]).toMatch(/^CLIENT ID\s+CONNECTED\s+NODE\s+EXPIRY\s+QUEUED\s+INFLIGHT$/);
-    expect(clients.out).toMatch(new RegExp(`\\n${id}\\s+yes\\s+n2\\s+0s\\s+0\\s+0(\\n|$)`));
+    expect(clients.out.split('\n')[0]).toMatch(/^CLIENT ID\s+CONNECTED\s+NODE\s+EXPIRY\s+QUEUED\s+INFLIGHT\s+REMOTE$/);
+    expect(clients.out).toMatch(new RegExp(`\\n${id}\\s+yes\\s+n2\\s+0s\\s+0\\s+0\\s+127\\.0\\.0\\.1:\\d+(\\n|$)`));
     const routes = await runCtl(['--admin', base(n1), 'routes', 'list']);
     expect(routes.out).toMatch(new RegExp(`\\n${topic.replace(/[/-]/g, '\\$&')}\\s+n2(\\n|$)`));
     expect((await api(n1, '/api/routes')).body.routes).toContainEqual({ topic, node: 'n2' });

@@ -31,10 +31,13 @@ function parseExposition(text: string): { series: Series; types: Map<string, str
     }
     m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$/.exec(line);
     expect(m, `sample line: ${JSON.stringify(line)}`).not.toBeNull();
-    const name = m![1];
+    let name = m![1];
+    const base = /^(.*)_(bucket|sum|count)$/.exec(name)?.[1];
+    if (base && types.get(base) === 'histogram') name = base;
+    if (types.get(name) === 'histogram') expect(m![1], 'histogram samples are _bucket, _sum, _count').not.toBe(name);
     expect(types.has(name), `TYPE before samples of ${name}`).toBe(true);
     if (types.get(name) === 'counter') expect(name.endsWith('_total')).toBe(true);
-    const key = name + (m![2] ?? '');
+    const key = m![1] + (m![2] ?? '');
     expect(series.has(key), `duplicate series ${key}`).toBe(false);
     series.set(key, Number(m![3]));
   }
@@ -46,6 +49,24 @@ async function scrape(port: number): Promise<Series> {
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
   return parseExposition(await res.text()).series;
+}
+
+/** Bucket counts of each series set never decrease as `le` grows and end at _count. */
+function expectCumulative(s: Series, bucket: string): void {
+  const sets = new Map<string, [number, number][]>();
+  for (const [k, v] of s) {
+    const m = new RegExp(`^${bucket}\\{(.*?),?le="([^"]+)"\\}$`).exec(k);
+    if (!m) continue;
+    if (!sets.has(m[1])) sets.set(m[1], []);
+    sets.get(m[1])!.push([m[2] === '+Inf' ? Infinity : Number(m[2]), v]);
+  }
+  expect(sets.size).toBeGreaterThan(0);
+  for (const [labels, bs] of sets) {
+    bs.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < bs.length; i++) expect(bs[i][1], `${bucket}{${labels}} cumulative`).toBeGreaterThanOrEqual(bs[i - 1][1]);
+    const count = s.get(bucket.replace(/_bucket$/, '_count') + (labels ? `{${labels}}` : ''));
+    expect(bs[bs.length - 1][1]).toBe(count);
+  }
 }
 
 describe('GET /metrics', () => {
@@ -87,6 +108,20 @@ describe('GET /metrics', () => {
         expect(after.get('mqttlab_retained_messages')).toBe(1);
         expect(after.get('mqttlab_store_batches_total')!).toBeGreaterThan(mid.get('mqttlab_store_batches_total')!);
         expect(after.get('mqttlab_store_keys')).toBe(4); // the session, 2 owed messages, 1 retained
+
+        // Histograms: one QoS 1 delivery so far; every data dir batch timed; buckets cumulative up to +Inf.
+        expect(after.get('mqttlab_delivery_latency_seconds_count{qos="1"}')).toBe(1);
+        expect(after.get('mqttlab_delivery_latency_seconds_bucket{qos="1",le="+Inf"}')).toBe(1);
+        expect(after.get('mqttlab_delivery_latency_seconds_bucket{qos="1",le="60"}')).toBe(1);
+        expect(after.get('mqttlab_delivery_latency_seconds_count{qos="0"}')).toBe(0);
+        expect(after.get('mqttlab_store_fsync_seconds_count')).toBe(after.get('mqttlab_store_batches_total'));
+        expect(after.get('mqttlab_store_fsync_seconds_sum')!).toBeGreaterThan(0);
+        expectCumulative(after, 'mqttlab_store_fsync_seconds_bucket');
+        // Process and Node runtime series (prom-client's default collectors).
+        expect(after.get('process_cpu_seconds_total')!).toBeGreaterThan(0);
+        expect(after.get('process_resident_memory_bytes')!).toBeGreaterThan(1e6);
+        expect(after.get('nodejs_heap_size_used_bytes')!).toBeGreaterThan(0);
+        expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -126,6 +161,11 @@ describe('GET /metrics', () => {
       expect(m2.get('mqttlab_cluster_peer_up{peer="b"}')).toBe(0);
       expect(m2.get('mqttlab_cluster_peer_state{peer="b",state="unreachable"}')).toBe(1);
       expect(m2.get('mqttlab_cluster_netsplits_detected_total')).toBe(1);
+      // The forward to b was acknowledged: one peer round trip observed, not more than the delayed ack plus slack.
+      expect(m2.get('mqttlab_cluster_peer_ack_seconds_count{peer="b"}')!).toBeGreaterThanOrEqual(1);
+      expect(m2.get('mqttlab_cluster_peer_ack_seconds_sum{peer="b"}')!).toBeGreaterThan(0);
+      expectCumulative(m2, 'mqttlab_cluster_peer_ack_seconds_bucket');
+      expect(m2.get('mqttlab_delivery_latency_seconds_count{qos="1"}')).toBe(0); // delivered on b, not here
     }),
   );
 });

@@ -102,6 +102,8 @@ interface Unacked {
   frame: Buffer;
   msg?: Message;
   tracker?: Tracker;
+  /** First sent (broker clock): the acknowledgement's round trip is measured from here. */
+  sentAt: number;
 }
 
 function settle(u: { tracker?: Tracker }): void {
@@ -281,6 +283,8 @@ export class Cluster {
   private timer: Timer | null = null;
   private stopped = false;
   onEvent: ((type: string, detail: Record<string, string | number>) => void) | null = null;
+  /** Observer: a peer acknowledged reliable frames; `ms` from sending the newest of them (includes the delayed ack). */
+  onPeerAck: ((peer: string, ms: number) => void) | null = null;
   readonly incarnation: string;
 
   constructor(
@@ -577,7 +581,7 @@ export class Cluster {
       settle(m.unacked.shift()!);
       this.broker.countDropped(running ? 'peer-backlog' : 'peer-unreachable', 1);
     }
-    const u: Unacked = { seq, frame: f, msg };
+    const u: Unacked = { seq, frame: f, msg, sentAt: this.now() };
     // Only a running peer can make the message safe sooner; one cut off keeps it in our buffer either way.
     if (this.tracking && m.state === 'running') {
       this.tracking.pending++;
@@ -662,7 +666,9 @@ export class Cluster {
     const u = m.unacked;
     let i = 0;
     while (i < u.length && u[i].seq <= seq) settle(u[i++]);
-    if (i > 0) m.unacked = i === u.length ? [] : u.slice(i);
+    if (i === 0) return;
+    this.onPeerAck?.(m.node, this.now() - u[i - 1].sentAt);
+    m.unacked = i === u.length ? [] : u.slice(i);
   }
 
   // ---- frames -------------------------------------------------------------

@@ -240,7 +240,8 @@ export class LiveWorld {
       sysInterval: 0,
       ...config,
       node: n.name,
-      listeners: { tcp: { enabled: true, host: '127.0.0.1', port: n.mqttPort }, ws: { enabled: false } },
+      // Clients come both straight and through HAProxy (send-proxy-v2): the header is read when there is one.
+      listeners: { tcp: { enabled: true, host: '127.0.0.1', port: n.mqttPort, proxyProtocol: 'optional' }, ws: { enabled: false } },
       admin: { enabled: true, host: '127.0.0.1', port: n.adminPort },
     };
     if (cluster) {
@@ -313,6 +314,7 @@ export class LiveWorld {
       rise: o.rise,
       fall: o.fall,
       shutdownSessionsOnDown: o.shutdownSessionsOnDown,
+      proxyProtocol: true,
     };
     const proc = new HaproxyProcess(bin, path.join(this.dir, `${name}.haproxy.cfg`), config);
     fs.writeFileSync(path.join(this.dir, `${name}.nginx.conf`), nginxConfig(config));
