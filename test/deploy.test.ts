@@ -5,12 +5,15 @@
 // and HAProxy accepts its config.
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { startOverrides } from '../runtime/cli.ts';
 import { runtimeConfig, type RuntimeConfig } from '../runtime/config.ts';
+import { tool, titled } from './helpers/tools.ts';
+
+const hp = tool('haproxy');
 
 const env = { MQTTLAB_CLUSTER_SECRET: 's3cret', MQTTLAB_ADMIN_TOKEN: 't0ken' };
 
@@ -92,8 +95,8 @@ describe('docker compose', () => {
     expect(cfgText).toMatch(/check port 18083/);
   });
 
-  it.skipIf(spawnSync('haproxy', ['-v']).error !== undefined)('haproxy -c accepts deploy/haproxy.cfg', () => {
-    const out = execFileSync('haproxy', ['-c', '-f', 'deploy/haproxy.cfg'], { env: { ...process.env, MQTTLAB_ADMIN_TOKEN: 't' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  it.skipIf(!hp.path)(titled('haproxy -c accepts deploy/haproxy.cfg', hp), () => {
+    const out = execFileSync(hp.path!, ['-c', '-f', 'deploy/haproxy.cfg'], { env: { ...process.env, MQTTLAB_ADMIN_TOKEN: 't' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).toMatch(/Configuration file is valid/);
   });
 });
