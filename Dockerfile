@@ -12,6 +12,7 @@ COPY bin ./bin
 RUN npm ci --omit=dev && npm cache clean --force
 
 COPY tsconfig.json ./
+COPY cli ./cli
 COPY core ./core
 COPY runtime ./runtime
 

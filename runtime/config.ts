@@ -2,8 +2,8 @@
 // broker key from core/config.ts. Every key has a default; unknown keys and
 // bad values stop the start with a message naming each one.
 
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { readText } from '../cli/errors.ts';
 import { brokerSchema, defaultBrokerConfig, mergeChecked, ConfigError, type BrokerConfig, type SecurityConfig } from '../core/config.ts';
 
 export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
@@ -270,7 +270,7 @@ export function anonymousAllowed(c: RuntimeConfig): boolean {
 
 /** Reads a .yaml/.yml/.json config file into a plain object (not yet validated). */
 export function readConfigFile(file: string): unknown {
-  const text = readFileSync(file, 'utf8');
+  const text = readText('config file', file);
   try {
     return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {

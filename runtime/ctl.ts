@@ -1,9 +1,11 @@
 // `runtime ctl`: operates a running broker through its admin HTTP API
 // (runtime/admin.ts) and prints readable tables, or the raw JSON with --json.
 
-import { parseArgs } from 'node:util';
+import { EXIT, UsageError, defineCommand, didYouMean, help, parse } from '../cli/args.ts';
 
-export const CTL_USAGE = `usage: runtime ctl [--admin URL] [--token T] [--json] <command>
+export const CTL = defineCommand({
+  args: '<command>',
+  summary: `Operate a running broker through its admin HTTP API.
 
 commands:
   cluster status                  members of the cluster and their state
@@ -13,13 +15,16 @@ commands:
   broker stats                    broker statistics
   clients list                    sessions on this node
   subscriptions list              subscriptions on this node
-  routes list                     the cluster route table (or this node's routes)
+  routes list                     the cluster route table (or this node's routes)`,
+  flags: {
+    admin: { type: 'string', arg: 'URL', help: 'admin API of the node (default http://127.0.0.1:18083, or env MQTTLAB_ADMIN_URL)' },
+    token: { type: 'string', arg: 'T', help: 'bearer token (or env MQTTLAB_ADMIN_TOKEN)' },
+    json: { type: 'boolean', help: 'print the JSON answer instead of a table' },
+  },
+  more: 'Exit codes: 0 ok, 1 the broker refused (HTTP error), 2 usage, 3 the admin API cannot be reached.',
+});
 
-options:
-  --admin URL   admin API of the node (default http://127.0.0.1:18083, or env MQTTLAB_ADMIN_URL)
-  --token T     bearer token (or env MQTTLAB_ADMIN_TOKEN)
-  --json        print the JSON answer instead of a table
-`;
+const COMMANDS = ['cluster status', 'cluster join', 'cluster leave', 'cluster force-leave', 'broker stats', 'clients list', 'subscriptions list', 'routes list'];
 
 export interface CtlIo {
   out(line: string): void;
@@ -66,10 +71,10 @@ interface Command {
   render(r: any): string;
 }
 
-function command(words: string[]): Command {
+function command(words: string[], prog: string): Command {
   const [group, verb, ...args] = words;
   const arity = (n: number, usage: string) => {
-    if (args.length !== n) throw new CtlError(`usage: runtime ctl ${usage}`, 2);
+    if (args.length !== n) throw new CtlError(`usage: ${prog} ${usage}`, EXIT.USAGE);
   };
   const members = (r: any) => table(['NODE', 'STATE', 'ADDRESS'], (r.members ?? []).map((m: any) => [m.node, m.state, m.address]));
   switch (`${group ?? ''} ${verb ?? ''}`) {
@@ -118,36 +123,33 @@ function command(words: string[]): Command {
       arity(0, 'routes list');
       return { method: 'GET', path: '/api/routes', render: (r) => table(['TOPIC', 'NODE'], r.routes.map((x: any) => [x.topic, x.node])) };
   }
-  throw new CtlError(words.length ? `unknown command ${JSON.stringify(words.join(' '))}\n\n${CTL_USAGE}` : CTL_USAGE, 2);
+  const said = words.slice(0, 2).join(' ');
+  throw new CtlError(words.length ? `unknown command ${JSON.stringify(said)}${didYouMean(said, COMMANDS)}; see --help` : `a command is needed: ${COMMANDS.join(', ')}`, EXIT.USAGE);
 }
 
-/** Runs `runtime ctl ARGS`; returns the exit code (0 ok, 1 failed, 2 usage). */
-export async function ctl(argv: string[], io: CtlIo = consoleIo): Promise<number> {
-  let values: { admin?: string; token?: string; json?: boolean; help?: boolean };
-  let positionals: string[];
+/** Runs `runtime ctl ARGS` (prog: how it was called); returns the exit code (0 ok, 1 refused, 2 usage, 3 unreachable). */
+export async function ctl(argv: string[], prog = 'runtime ctl', io: CtlIo = consoleIo): Promise<number> {
+  let values, positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: { admin: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    }));
+    const p = parse(CTL, argv, prog);
+    if (p.help) {
+      io.out(help(CTL, prog));
+      return EXIT.PASS;
+    }
+    ({ values, positionals } = p);
   } catch (e) {
-    io.err(`${(e as Error).message}\n\n${CTL_USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.out(CTL_USAGE);
-    return 0;
+    if (!(e instanceof UsageError)) throw e;
+    io.err(e.message);
+    return EXIT.USAGE;
   }
   try {
-    const cmd = command(positionals);
+    const cmd = command(positionals, prog);
     const base = values.admin ?? process.env.MQTTLAB_ADMIN_URL ?? 'http://127.0.0.1:18083';
     let url: URL;
     try {
       url = new URL(cmd.path, base.endsWith('/') ? base : base + '/');
     } catch {
-      throw new CtlError(`--admin: not a URL: ${JSON.stringify(base)}`, 2);
+      throw new CtlError(`--admin: not a URL: ${JSON.stringify(base)}`, EXIT.USAGE);
     }
     const token = values.token ?? process.env.MQTTLAB_ADMIN_TOKEN ?? '';
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -158,14 +160,14 @@ export async function ctl(argv: string[], io: CtlIo = consoleIo): Promise<number
       res = await fetch(url, { method: cmd.method, headers, body: cmd.body ? JSON.stringify(cmd.body) : undefined, signal: AbortSignal.timeout(10_000) });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new CtlError(`cannot reach the admin API at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+      throw new CtlError(`cannot reach the admin API at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, EXIT.ERROR);
     }
     const text = await res.text();
     let body: any;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new CtlError(`${url.origin}${cmd.path}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
+      throw new CtlError(`${url.origin}${cmd.path}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`, EXIT.ERROR);
     }
     if (!res.ok) {
       if (values.json) io.out(JSON.stringify(body, null, 2));

@@ -17,8 +17,11 @@ import type { SimClient } from '../sim/client.ts';
 export default defineScenario({
   name: 'asymmetric-partition',
   description: '3 nodes; one-way partition n1->n2, then also n3->n1; publishes on every node; heal; converge without losing acknowledged messages',
+  params: {
+    splitMs: { default: 20_000, description: 'how long each one-way cut lasts (ms)' },
+  },
   async run(w, ctx) {
-    const splitMs = ctx.param('splitMs', 20_000);
+    const splitMs = ctx.param('splitMs');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
     const persistent = nodes.map((n) => w.client(`ps-${n}`, { target: n, version: 5, clean: false, sessionExpiry: 86_400, keepalive: 30, subscriptions: [{ filter: 'grid/#', qos: 2 }] }));

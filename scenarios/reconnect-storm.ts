@@ -19,10 +19,15 @@ import { convergenceProblems } from '../sim/convergence.ts';
 export default defineScenario({
   name: 'reconnect-storm',
   description: '3 nodes behind a balancer; thousands of devices; n1 is killed and all its clients reconnect at once; none lost',
+  params: {
+    devices: { default: 3000, description: 'number of devices that reconnect at once' },
+    groups: { default: 50, description: 'number of topic groups the devices subscribe to' },
+    downMs: { default: 60_000, description: 'how long the node is down before the storm (ms)' },
+  },
   async run(w, ctx) {
-    const devices = ctx.param('devices', 3000);
-    const groups = ctx.param('groups', 50);
-    const downMs = ctx.param('downMs', 60_000);
+    const devices = ctx.param('devices');
+    const groups = ctx.param('groups');
+    const downMs = ctx.param('downMs');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 10_000 } as never } });
     const lb = w.addLoadBalancer('lb', { backends: nodes, mode: 'round-robin', checkIntervalMs: 2000, rise: 2, fall: 2 });

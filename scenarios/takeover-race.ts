@@ -21,8 +21,11 @@ import { SimClient } from '../sim/client.ts';
 export default defineScenario({
   name: 'takeover-race',
   description: '3 nodes; one client id connects on n1 and n2 within 0-3 ms, repeatedly, while messages flow to it from n3',
+  params: {
+    rounds: { default: 40, description: 'number of takeover rounds' },
+  },
   async run(w, ctx) {
-    const rounds = ctx.param('rounds', 40);
+    const rounds = ctx.param('rounds');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
     const ID = 'dev';

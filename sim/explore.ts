@@ -163,11 +163,18 @@ export default defineScenario({
 
 /** fast-check over generated schedules; returns the shrunk counterexample, if any. */
 /** `cluster` overrides the cluster config of every run (a deliberately weakened one proves the explorer finds loss). */
-export async function explore(runs: number, seed?: number, cluster: Partial<ClusterConfig> = {}): Promise<{ ok: boolean; schedule?: Schedule; why?: string; runs: number }> {
+/** `onRun` is told after each generated schedule (progress). */
+export async function explore(
+  runs: number,
+  seed?: number,
+  cluster: Partial<ClusterConfig> = {},
+  onRun?: () => void,
+): Promise<{ ok: boolean; schedule?: Schedule; why?: string; runs: number }> {
   let why = '';
   const res = await fc.check(
     fc.asyncProperty(scheduleArb, async (s) => {
       const r = await runSchedule(s, cluster);
+      onRun?.();
       why = [...r.violations.map((v) => `${v.property}: ${v.detail}`), ...r.convergence.map((c) => `liveness: ${c}`)].slice(0, 3).join('\n');
       return r.violations.length === 0 && r.convergence.length === 0;
     }),
