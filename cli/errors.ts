@@ -61,6 +61,7 @@ export function formatError(e: unknown): { text: string; code: number } {
     return { text: `cannot listen on ${where}: ${why}`, code: EXIT.ERROR };
   }
   if (err.path && err.code && ERRNO[err.code]) return { text: `${err.path}: ${ERRNO[err.code]}`, code: EXIT.ERROR };
+  if (err.code === 'ERR_MODULE_NOT_FOUND') return { text: e.message.split('\n')[0], code: EXIT.ERROR };
   const t = e.name === 'TransformError' || /Transform failed/.test(e.message) ? transformError(e) : undefined;
   if (t) return { text: t, code: EXIT.ERROR };
   return { text: `error: ${e.message} (run with --stack for the stack trace)`, code: EXIT.ERROR };

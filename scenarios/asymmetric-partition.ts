@@ -9,10 +9,7 @@
 // publishes throughout. After the heal the cluster must converge
 // (membership, routes, retained stores), and no acknowledged QoS 1/2
 // message may be missing from a persistent subscriber.
-import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
-import type { SimClient } from '../sim/client.ts';
+import { defineScenario, checkSafety, phaseStats, convergenceProblems, type SimClient } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'asymmetric-partition',

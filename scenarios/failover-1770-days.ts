@@ -7,9 +7,7 @@
 // loss on n1 (peers half-open, no RST), 3 hours of repair, rejoin.
 // Reports failover time and messages delayed, lost (must be 0 for QoS >= 1)
 // and duplicated.
-import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, checkSafety, phaseStats, convergenceProblems } from 'mqttlab/sim';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

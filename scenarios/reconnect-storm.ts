@@ -12,9 +12,7 @@
 // checks that no acknowledged QoS 1 command to a persistent device is lost,
 // nothing is delivered twice at QoS 2, and every client id ends with exactly
 // one live connection in the cluster.
-import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, checkSafety, phaseStats, convergenceProblems } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'reconnect-storm',

@@ -7,9 +7,7 @@
 // one node and 0-5 ms later a client on another node subscribes to it.
 // Every subscriber must get the retained message, and at the end all
 // retained stores and route tables must agree.
-import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats, type Expectation } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, checkSafety, phaseStats, convergenceProblems, type Expectation } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'retained-cross-node',

@@ -8,9 +8,7 @@
 // restart, wait until the node rejoined and the balancer took it back).
 // No QoS 1/2 message acknowledged to its publisher may be missing at a
 // persistent subscriber; after the last rejoin the cluster must converge.
-import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, checkSafety, phaseStats, convergenceProblems } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'rolling-restart',

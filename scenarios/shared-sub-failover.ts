@@ -11,9 +11,7 @@
 // group (deliveries counted per message id, redeliveries included); no
 // acknowledged QoS 1/2 message may be missing from the group as a whole
 // (at least one member) nor from the witness; the cluster must converge.
-import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, checkSafety, phaseStats, convergenceProblems } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'shared-sub-failover',

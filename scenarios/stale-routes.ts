@@ -8,9 +8,7 @@
 // have purged every route of n3 (cluster.routes.dump()), agree with each
 // other (convergence), and publishes on the survivors keep reaching
 // their persistent subscribers without loss.
-import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, checkSafety, phaseStats, convergenceProblems } from 'mqttlab/sim';
 
 const MIN = 60_000;
 

@@ -13,10 +13,7 @@
 // two processes sharing one client id do not share (a stale PUBREC state
 // in the losing process swallows a later message that reuses its packet
 // id), so exactly-once is not a property of this setup, only no-loss.
-import { defineScenario } from '../sim/scenario.ts';
-import { checkSafety, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
-import { SimClient } from '../sim/client.ts';
+import { defineScenario, checkSafety, phaseStats, convergenceProblems, SimClient } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'takeover-race',

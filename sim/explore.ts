@@ -145,8 +145,7 @@ function apply(w: World, f: Fault, start: number, later: { at: number; run: () =
 export function toScenario(s: Schedule, why: string): string {
   return `// Found by \`sim explore\`: ${why.replace(/\n/g, ' ')}
 // Replay: npx sim run <this file> --seed ${s.seed}
-import { defineScenario } from '../sim/scenario.ts';
-import { playSchedule } from '../sim/explore.ts';
+import { defineScenario, playSchedule } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'explored-${s.seed}',

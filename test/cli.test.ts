@@ -11,6 +11,10 @@ import { VERSION } from '../core/broker.ts';
 import { main as sim } from '../sim/cli.ts';
 import { main as mqttlab } from '../cli/mqttlab.ts';
 import { ROOT } from './helpers/processes.ts';
+import { runScenario } from '../sim/scenario.ts';
+import { startServer } from '../runtime/server.ts';
+import { formatError } from '../cli/errors.ts';
+import willOnNodeCrash from '../scenarios/will-on-node-crash.ts';
 
 /** A bin as a user runs it (node bin/X.js ARGS in the repository). */
 function bin(name: string, args: string[]) {
@@ -51,6 +55,14 @@ describe('the bins (the issue\'s "done when")', { timeout: 180_000 }, () => {
     expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version).toBe(VERSION);
   });
 
+  it('a verbatim copy of a repository scenario runs from another directory, with the same hash', async () => {
+    const copy = join(dir, 'copy-of-will.ts');
+    writeFileSync(copy, readFileSync(join(ROOT, 'scenarios/will-on-node-crash.ts')));
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/sim.js'), 'run', copy, '--seed', '2', '--json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'PASS', hash: (await runScenario(willOnNodeCrash, 2)).hash });
+  });
+
   it('a missing scenario file is one line without a stack, exit 3; explore --runs abc is exit 2', () => {
     const r = bin('sim', ['run', 'scenarios/no-such-file.ts']);
     expect(r.code).toBe(3);
@@ -80,6 +92,16 @@ describe('help, version, typos', () => {
     expect(await inProcess(mqttlab, ['start', '--port', '18x'])).toMatchObject({ code: 2, err: '--port "18x": expected an integer' });
     expect(await inProcess(sim, ['explore', '--runs', '0'])).toMatchObject({ code: 2, err: '--runs 0: expected a number >= 1' });
     expect(await inProcess(sim, ['run', 'scenarios/split-brain.ts', '--seeds', '5..2'])).toMatchObject({ code: 2 });
+  });
+
+  it('a WebSocket port in use is a clean error like the TCP one, not a crash', async () => {
+    const taken = await startServer({ listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } }, sysInterval: 0 }, { info() {}, warn() {} });
+    try {
+      const err = await startServer({ listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { host: '127.0.0.1', port: taken.tcpPort } }, sysInterval: 0 }, { info() {}, warn() {} }).catch((e) => e);
+      expect(formatError(err)).toEqual({ code: 3, text: `cannot listen on 127.0.0.1:${taken.tcpPort}: address already in use` });
+    } finally {
+      await taken.stop();
+    }
   });
 
   it('a missing config file is one line, exit 3', async () => {

@@ -1,0 +1,10 @@
+// The scenario API by name: `import { defineScenario, checkSafety } from 'mqttlab/sim'` works in a
+// scenario file anywhere (package.json "exports"; the sim bin resolves `mqttlab/...` to this package
+// for files outside it). docs/writing-scenarios.md walks through a scenario.
+
+export { defineScenario, runScenario, type Scenario, type ScenarioContext, type ParamSpec, type LiveHints, type RunResult } from './scenario.ts';
+export { World, type WorldOptions } from './world.ts';
+export { SimClient, type ClientOptions } from './client.ts';
+export { checkSafety, checkNoLoss, checkNoQos2Duplicates, checkOrder, checkOnlySubscribed, phaseStats, formatPhases, type Expectation, type PhaseStats, type Violation } from './checkers.ts';
+export { convergenceProblems } from './convergence.ts';
+export { playSchedule, type Fault, type Schedule } from './explore.ts';
