@@ -106,7 +106,7 @@ describe('Dockerfile', () => {
   const lines = text.split('\n').filter((l) => /^[A-Z]+ /.test(l));
 
   it('copies paths that exist, installs production dependencies only, runs as non-root with a health check', () => {
-    expect(lines[0]).toBe('FROM node:20-slim');
+    expect(lines[0]).toBe('FROM node:22-slim');
     for (const l of lines.filter((x) => x.startsWith('COPY '))) {
       const parts = l.split(/\s+/).slice(1, -1);
       for (const p of parts) expect(existsSync(p), `${p} exists`).toBe(true);
