@@ -121,14 +121,15 @@ describe('scenarios and traces', { timeout: 120_000 }, () => {
 
   it('a near-miss file name gets a suggestion; a syntax error is file:line:col: message', async () => {
     expect((await inProcess(sim, ['run', 'scenarios/split-brian.ts'])).err).toBe('scenario scenarios/split-brian.ts: not found (did you mean scenarios/split-brain.ts?)');
-    const f = join(ROOT, 'scenarios', `.syntax-error-${process.pid}.ts`);
-    writeFileSync(f, "import { defineScenario } from '../sim/scenario.ts';\nexport default defineScenario({ name: 'x', description: 'y',\n  async run() { const a = ; } });\n");
+    // Outside scenarios/: test/scenarios.test.ts runs every file there.
+    const f = join(dir, 'syntax-error.ts');
+    writeFileSync(f, "import { defineScenario } from 'mqttlab/sim';\nexport default defineScenario({ name: 'x', description: 'y',\n  async run() { const a = ; } });\n");
     try {
       // As a user meets it (tsx, esbuild's message), and under vitest (vite's transform, another format).
       expect(bin('sim', ['run', f])).toMatchObject({ code: 3, err: `${f}:3:26: Unexpected ";"\n` });
       const r = await inProcess(sim, ['run', f]);
       expect(r.code).toBe(3);
-      expect(r.err).toMatch(/^\S*scenarios\/\.syntax-error-\d+\.ts:3:2\d: Unexpected token$/);
+      expect(r.err).toMatch(/^\S*syntax-error\.ts:3:2\d: Unexpected token$/);
     } finally {
       rmSync(f, { force: true });
     }
