@@ -1,17 +1,18 @@
 # mqttlab broker image: the TypeScript sources run through tsx (no build step).
 #   docker build -t mqttlab .
 #   docker run -p 1883:1883 -v mqttlab-data:/data mqttlab
-FROM node:20-slim
+FROM node:22-slim
 
 WORKDIR /app
 ENV NODE_ENV=production
 
-# Dependencies first (cached layer); bin/ is needed by the postinstall hook.
+# Dependencies first (cached layer).
 COPY package.json package-lock.json ./
 COPY bin ./bin
 RUN npm ci --omit=dev && npm cache clean --force
 
 COPY tsconfig.json ./
+COPY cli ./cli
 COPY core ./core
 COPY runtime ./runtime
 # The simulator and its scenarios, for seed sweeps (deploy/k8s/sweep-job.yaml).

@@ -1,6 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The package's own name (scenarios import the API as 'mqttlab/sim', package.json "exports").
+  resolve: { alias: { 'mqttlab/sim': fileURLToPath(new URL('./sim/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     testTimeout: 30_000,

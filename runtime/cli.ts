@@ -1,82 +1,87 @@
-// `runtime` command line: start a broker process.
+// `runtime` command line (also `mqttlab start|ctl|passwd|ui`): broker processes. Each subcommand is a
+// flag table (cli/args.ts); adding a flag is one line there.
 
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config.ts';
 import { VERSION } from '../core/broker.ts';
+import { EXIT, UsageError, defineCommand, dispatch, help, parse, parseOrHelp, type Group } from '../cli/args.ts';
+import { runCli } from '../cli/errors.ts';
 import { readConfigFile } from './config.ts';
-import { passwd, PASSWD_USAGE } from './passwd.ts';
+import { passwd } from './passwd.ts';
 import { startServer } from './server.ts';
-import { ctl, CTL_USAGE } from './ctl.ts';
-import { DataDirLockedError } from './disk-store.ts';
+import { ctl } from './ctl.ts';
 import { importMosquittoCommand } from './mosquitto-import.ts';
 
-const USAGE = `usage: runtime <command> [options]
+export const START = defineCommand({
+  summary: 'Run a broker (MQTT over TCP and WebSocket by default; TLS, WSS, clustering and the admin API on demand).',
+  flags: {
+    config: { type: 'string', arg: 'FILE', help: 'YAML or JSON config file (docs/configuration.md)' },
+    node: { type: 'string', arg: 'NAME', help: 'node name (default mqttlab)' },
+    host: { type: 'string', arg: 'ADDR', help: 'bind address for all listeners (default 0.0.0.0)' },
+    port: { type: 'int', arg: 'N', min: 0, help: 'MQTT over TCP port (default 1883; 0 = any free port)' },
+    'ws-port': { type: 'int', arg: 'N', min: 0, help: 'MQTT over WebSocket port, path /mqtt (default 8083)' },
+    'no-ws': { type: 'boolean', help: 'disable the WebSocket listener' },
+    'no-tcp': { type: 'boolean', help: 'disable the TCP listener' },
+    'proxy-protocol': { type: 'string', arg: 'on|optional|off', help: 'TCP clients come through HAProxy send-proxy(-v2): their address from the PROXY header (optional: direct clients too)' },
+    'log-level': { type: 'string', arg: 'L', help: 'debug, info (default), warn, error or silent' },
+    'log-format': { type: 'string', arg: 'F', help: 'text (default: "<ISO time> <level> <message>") or json (one object per line)' },
+    'data-dir': { type: 'string', arg: 'DIR', help: 'keep persistent sessions and retained messages in DIR (LevelDB; standalone nodes)' },
+    'password-file': { type: 'string', arg: 'FILE', group: 'security options (docs/security.md)', help: 'users allowed to connect (written by "mqttlab passwd")' },
+    'acl-file': { type: 'string', arg: 'FILE', group: 'security options (docs/security.md)', help: 'who may publish / subscribe to what' },
+    'acl-default': { type: 'string', arg: 'allow|deny', group: 'security options (docs/security.md)', help: 'when no ACL rule matches (default deny)' },
+    'allow-anonymous': { type: 'boolean', group: 'security options (docs/security.md)', help: 'let clients without a user name connect even with a password file' },
+    'deny-anonymous': { type: 'boolean', group: 'security options (docs/security.md)', help: 'refuse clients without a user name (default when a password file is set)' },
+    'tls-port': { type: 'int', arg: 'N', min: 0, group: 'security options (docs/security.md)', help: 'MQTT over TLS port; enables it (0 = any free port)' },
+    'wss-port': { type: 'int', arg: 'N', min: 0, group: 'security options (docs/security.md)', help: 'MQTT over secure WebSocket port, path /mqtt; enables it' },
+    'tls-cert': { type: 'string', arg: 'FILE', group: 'security options (docs/security.md)', help: 'PEM certificate of the TLS and WSS listeners' },
+    'tls-key': { type: 'string', arg: 'FILE', group: 'security options (docs/security.md)', help: 'its PEM private key' },
+    'tls-ca': { type: 'string', arg: 'FILE', group: 'security options (docs/security.md)', help: 'PEM CA bundle client certificates must chain to' },
+    'require-client-cert': { type: 'boolean', group: 'security options (docs/security.md)', help: 'refuse TLS clients without a certificate from --tls-ca; its CN is the user name' },
+    'max-connect-rate': { type: 'int', arg: 'N', min: 0, group: 'security options (docs/security.md)', help: 'CONNECTs per second per listener (0 = unlimited)' },
+    'max-message-rate': { type: 'int', arg: 'N', min: 0, group: 'security options (docs/security.md)', help: 'PUBLISH packets per second per client (0 = unlimited)' },
+    flapping: { type: 'boolean', group: 'security options (docs/security.md)', help: 'ban client ids that reconnect too often (security.flapping)' },
+    'cluster-port': { type: 'int', arg: 'N', min: 0, group: 'cluster options', help: 'peer port; enables clustering (default 4370)' },
+    'cluster-host': { type: 'string', arg: 'ADDR', group: 'cluster options', help: 'bind address of the peer port (default 0.0.0.0)' },
+    advertise: { type: 'string', arg: 'HOST:PORT', group: 'cluster options', help: 'the address other nodes dial (default 127.0.0.1:<cluster port>)' },
+    seeds: { type: 'string', arg: 'LIST', group: 'cluster options', help: "comma-separated name@host:port of the cluster's nodes; enables clustering" },
+    'cluster-secret': { type: 'string', arg: 'S', group: 'cluster options', help: 'shared secret of the cluster (or env MQTTLAB_CLUSTER_SECRET)' },
+    discovery: { type: 'string', arg: 'MODE', group: 'cluster options', help: 'static (seeds are the cluster), manual (seeds only to join) or dns' },
+    'dns-name': { type: 'string', arg: 'NAME', group: 'cluster options', help: 'DNS discovery: SRV or A-record name; enables clustering with --discovery dns' },
+    'cluster-tls-cert': { type: 'string', arg: 'FILE', group: 'cluster options', help: 'mutual TLS on peer links: certificate (with key and ca; enables it)' },
+    'cluster-tls-key': { type: 'string', arg: 'FILE', group: 'cluster options', help: 'mutual TLS on peer links: private key' },
+    'cluster-tls-ca': { type: 'string', arg: 'FILE', group: 'cluster options', help: 'mutual TLS on peer links: CA bundle' },
+    'admin-port': { type: 'int', arg: 'N', min: 0, group: 'admin API options', help: 'admin HTTP API port; enables it (default 18083; 0 = any free port)' },
+    'admin-host': { type: 'string', arg: 'ADDR', group: 'admin API options', help: 'its bind address (default 127.0.0.1; any other needs a token)' },
+    'admin-token': { type: 'string', arg: 'T', group: 'admin API options', help: 'bearer token required by the admin API (or env MQTTLAB_ADMIN_TOKEN)' },
+  },
+  more: 'Exit codes: 2 usage, 3 a bad config or a port in use; SIGTERM/SIGINT stop gracefully (exit 0).',
+});
 
-commands:
-  start     run a broker
-  ctl       operate a running broker through its admin API (see "runtime ctl --help")
-  passwd    add or change a user in a password file: runtime passwd FILE USER [--password P]
-  ui        watch a running cluster in the terminal UI through its nodes' admin APIs
-  import-mosquitto  convert a mosquitto.conf: runtime import-mosquitto mosquitto.conf [--out mqttlab.yaml]
-  version   print the version
+const UI = defineCommand({
+  summary: "Watch a running cluster in the terminal UI through its nodes' admin APIs.",
+  flags: {
+    admin: { type: 'strings', arg: 'URL', help: 'admin API of a node, one per node (default http://127.0.0.1:18083 or env MQTTLAB_ADMIN_URL)' },
+    token: { type: 'string', arg: 'T', help: 'bearer token (or env MQTTLAB_ADMIN_TOKEN)' },
+  },
+});
 
-start options:
-  --config FILE     YAML or JSON config file (see README "Configuration")
-  --node NAME       node name (default mqttlab)
-  --host ADDR       bind address for all listeners (default 0.0.0.0)
-  --port N          MQTT over TCP port (default 1883; 0 = any free port)
-  --ws-port N       MQTT over WebSocket port, path /mqtt (default 8083)
-  --no-ws           disable the WebSocket listener
-  --no-tcp          disable the TCP listener
-  --proxy-protocol on|optional|off  TCP clients come through HAProxy send-proxy(-v2): their own address from the
-                    PROXY header (optional: also direct clients; anyone reaching the port can claim an address)
-  --log-level L     debug, info (default), warn, error or silent
-  --log-format F    text (default: "<ISO time> <level> <message>") or json (one object per line)
-  --data-dir DIR    keep persistent sessions and retained messages in DIR (LevelDB; standalone nodes)
+const IMPORT_MOSQUITTO = defineCommand({
+  args: 'mosquitto.conf',
+  summary: 'Convert a mosquitto.conf into an mqttlab config file; what has no equivalent is listed on stderr.',
+  flags: { out: { type: 'string', arg: 'FILE', help: 'write the YAML to FILE (default: stdout)' } },
+});
 
-security options (see README "Security"):
-  --password-file FILE  users allowed to connect (written by "runtime passwd")
-  --acl-file FILE       who may publish / subscribe to what
-  --acl-default V       allow or deny when no ACL rule matches (default deny)
-  --allow-anonymous     let clients without a user name connect even with a password file
-  --deny-anonymous      refuse clients without a user name (default when a password file is set)
-  --tls-port N          MQTT over TLS port; enables it (default 8883; 0 = any free port)
-  --wss-port N          MQTT over secure WebSocket port, path /mqtt; enables it
-  --tls-cert FILE       PEM certificate of the TLS and WSS listeners
-  --tls-key FILE        its PEM private key
-  --tls-ca FILE         PEM CA bundle client certificates must chain to
-  --require-client-cert refuse TLS clients without a certificate from --tls-ca; its CN is the user name
-  --max-connect-rate N  CONNECTs per second per listener (0 = unlimited)
-  --max-message-rate N  PUBLISH packets per second per client (0 = unlimited)
-  --flapping            ban client ids that reconnect too often (see security.flapping)
+async function importMosquitto(argv: string[], prog: string): Promise<number> {
+  const parsed = parseOrHelp(IMPORT_MOSQUITTO, argv, prog);
+  if (!parsed) return EXIT.PASS;
+  if (parsed.positionals.length !== 1) throw new UsageError(`usage: ${prog} mosquitto.conf [--out mqttlab.yaml]`);
+  return importMosquittoCommand(parsed.positionals[0], parsed.values.out, (t) => process.stdout.write(t), (t) => console.error(t));
+}
 
-cluster options (see README "Run a cluster"):
-  --cluster-port N      peer port; enables clustering (default 4370)
-  --cluster-host ADDR   bind address of the peer port (default 0.0.0.0)
-  --advertise HOST:PORT the address other nodes dial (default 127.0.0.1:<cluster port>)
-  --seeds LIST          comma-separated name@host:port of the cluster's nodes (this one may be
-                        included); enables clustering
-  --cluster-secret S    shared secret of the cluster (or env MQTTLAB_CLUSTER_SECRET)
-  --discovery MODE      static (seeds are the cluster), manual (seeds only to join) or dns
-  --dns-name NAME       DNS discovery: SRV name (_cluster._tcp.<headless service>) or A-record name;
-                        enables clustering with --discovery dns
-  --cluster-tls-cert FILE, --cluster-tls-key FILE, --cluster-tls-ca FILE
-                        mutual TLS on peer links (all three; enables it)
-
-admin API options (see README "Operate"):
-  --admin-port N        admin HTTP API port; enables it (default 18083; 0 = any free port)
-  --admin-host ADDR     its bind address (default 127.0.0.1; any other needs a token)
-  --admin-token T       bearer token required by the admin API (or env MQTTLAB_ADMIN_TOKEN)
-
-ui options:
-  --admin URL           admin API of a node (repeatable: one per node; default http://127.0.0.1:18083,
-                        or env MQTTLAB_ADMIN_URL); nodes not given appear as their peers see them
-  --token T             bearer token (or env MQTTLAB_ADMIN_TOKEN)
-`;
-
-async function ui(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { admin: { type: 'string', multiple: true }, token: { type: 'string' } } });
-  const urls = values.admin?.length ? values.admin : [process.env.MQTTLAB_ADMIN_URL || 'http://127.0.0.1:18083'];
+async function ui(argv: string[], prog: string): Promise<number> {
+  const parsed = parseOrHelp(UI, argv, prog);
+  if (!parsed) return EXIT.PASS;
+  const { values } = parsed;
+  const urls = values.admin.length ? values.admin : [process.env.MQTTLAB_ADMIN_URL || 'http://127.0.0.1:18083'];
   for (const u of urls) {
     let ok = false;
     try {
@@ -84,66 +89,17 @@ async function ui(argv: string[]): Promise<number> {
     } catch {
       // reported below
     }
-    if (!ok) throw new ConfigError([`--admin: not an http(s) URL: ${JSON.stringify(u)}`]);
+    if (!ok) throw new UsageError(`--admin: not an http(s) URL: ${JSON.stringify(u)}`);
   }
   const { watchLive } = await import('../ui/watch-live.tsx');
   return watchLive(urls, values.token ?? process.env.MQTTLAB_ADMIN_TOKEN ?? '');
 }
 
-function int(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new ConfigError([`--${name}: must be an integer (got ${JSON.stringify(v)})`]);
-  return n;
-}
-
 /** `runtime start` flags (and the config file they name) as config overrides, not yet validated. */
-export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.env): Record<string, any> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      node: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'ws-port': { type: 'string' },
-      'no-ws': { type: 'boolean' },
-      'no-tcp': { type: 'boolean' },
-      'log-level': { type: 'string' },
-      'log-format': { type: 'string' },
-      'proxy-protocol': { type: 'string' },
-      'cluster-port': { type: 'string' },
-      'cluster-host': { type: 'string' },
-      advertise: { type: 'string' },
-      seeds: { type: 'string' },
-      'cluster-secret': { type: 'string' },
-      'admin-port': { type: 'string' },
-      'admin-host': { type: 'string' },
-      'admin-token': { type: 'string' },
-      'data-dir': { type: 'string' },
-      discovery: { type: 'string' },
-      'dns-name': { type: 'string' },
-      'password-file': { type: 'string' },
-      'acl-file': { type: 'string' },
-      'acl-default': { type: 'string' },
-      'allow-anonymous': { type: 'boolean' },
-      'deny-anonymous': { type: 'boolean' },
-      'tls-port': { type: 'string' },
-      'wss-port': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'tls-ca': { type: 'string' },
-      'require-client-cert': { type: 'boolean' },
-      'max-connect-rate': { type: 'string' },
-      'max-message-rate': { type: 'string' },
-      flapping: { type: 'boolean' },
-      'cluster-tls-cert': { type: 'string' },
-      'cluster-tls-key': { type: 'string' },
-      'cluster-tls-ca': { type: 'string' },
-    },
-  });
-  const file = values.config ? (readConfigFile(values.config) as Record<string, any>) ?? {} : {};
+export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.env, prog = 'runtime start'): Record<string, any> {
+  const { values, positionals } = parse(START, argv, prog);
+  if (positionals.length) throw new UsageError(`${prog}: takes no arguments (got ${positionals.join(' ')}); options start with --`);
+  const file = values.config ? ((readConfigFile(values.config) as Record<string, any>) ?? {}) : {};
   if (typeof file !== 'object' || Array.isArray(file)) throw new ConfigError(['config file: must contain a mapping']);
   const cfg: Record<string, any> = structuredClone(file);
   const listeners = (cfg.listeners ??= {});
@@ -151,9 +107,9 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
   const ws = (listeners.ws ??= {});
   if (values.node !== undefined) cfg.node = values.node;
   if (values.host !== undefined) tcp.host = ws.host = values.host;
-  const p = int('port', values.port);
+  const p = values.port;
   if (p !== undefined) tcp.port = p;
-  const wp = int('ws-port', values['ws-port']);
+  const wp = values['ws-port'];
   if (wp !== undefined) ws.port = wp;
   if (values['no-ws']) ws.enabled = false;
   if (values['no-tcp']) tcp.enabled = false;
@@ -165,9 +121,9 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
   for (const k of ['tls', 'security'] as const) {
     if (cfg[k] !== undefined && (typeof cfg[k] !== 'object' || cfg[k] === null || Array.isArray(cfg[k]))) throw new ConfigError([`${k}: must be an object`]);
   }
-  const tp = int('tls-port', values['tls-port']);
+  const tp = values['tls-port'];
   if (tp !== undefined) listeners.tls = { ...listeners.tls, port: tp, enabled: true };
-  const wsp = int('wss-port', values['wss-port']);
+  const wsp = values['wss-port'];
   if (wsp !== undefined) listeners.wss = { ...listeners.wss, port: wsp, enabled: true };
   if (values.host !== undefined) for (const k of ['tls', 'wss']) if (listeners[k]) listeners[k].host = values.host;
   const tlsc: Record<string, any> = (cfg.tls ??= {});
@@ -183,9 +139,9 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
   if (values['allow-anonymous'] && values['deny-anonymous']) throw new ConfigError(['--allow-anonymous and --deny-anonymous: pick one']);
   if (values['allow-anonymous']) sec.allowAnonymous = true;
   if (values['deny-anonymous']) sec.allowAnonymous = false;
-  const mcr = int('max-connect-rate', values['max-connect-rate']);
+  const mcr = values['max-connect-rate'];
   if (mcr !== undefined) sec.maxConnectRate = mcr;
-  const mmr = int('max-message-rate', values['max-message-rate']);
+  const mmr = values['max-message-rate'];
   if (mmr !== undefined) sec.maxMessageRate = mmr;
   if (values.flapping) sec.flapping = { ...sec.flapping, enabled: true };
   if (Object.keys(sec).length === 0) delete cfg.security;
@@ -193,7 +149,7 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
     throw new ConfigError(['cluster: must be an object']);
   }
   const cl: Record<string, any> = (cfg.cluster ??= {});
-  const cp = int('cluster-port', values['cluster-port']);
+  const cp = values['cluster-port'];
   if (cp !== undefined) {
     cl.port = cp;
     cl.enabled = true;
@@ -227,7 +183,7 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
     throw new ConfigError(['admin: must be an object']);
   }
   const ad: Record<string, any> = (cfg.admin ??= {});
-  const ap = int('admin-port', values['admin-port']);
+  const ap = values['admin-port'];
   if (ap !== undefined) {
     ad.port = ap;
     ad.enabled = true;
@@ -241,8 +197,12 @@ export function startOverrides(argv: string[], env: NodeJS.ProcessEnv = process.
   return cfg;
 }
 
-async function start(argv: string[]): Promise<void> {
-  const server = await startServer(startOverrides(argv));
+async function start(argv: string[], prog: string): Promise<number> {
+  if (parse(START, argv, prog).help) {
+    console.log(help(START, prog));
+    return EXIT.PASS;
+  }
+  const server = await startServer(startOverrides(argv, process.env, prog));
   const c = server.config;
   // Signal handlers before the banner: whoever waits for the banner may signal at once.
   let stopping = false;
@@ -274,41 +234,23 @@ async function start(argv: string[]): Promise<void> {
       (server.cluster ? ` cluster ${c.cluster.advertise} (peer port ${c.cluster.host}:${server.clusterPort})` : '') +
       (server.admin ? ` admin http://${c.admin.host.includes(':') ? `[${c.admin.host}]` : c.admin.host}:${server.adminPort}` : ''),
   );
+  return -1; // keeps running
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  try {
-    switch (cmd) {
-      case 'start':
-        await start(rest);
-        return -1; // keeps running
-      case 'ctl':
-        return await ctl(rest);
-      case 'passwd':
-        return await passwd(rest);
-      case 'ui':
-        return await ui(rest);
-      case 'import-mosquitto':
-        return importMosquittoCommand(rest, (t) => process.stdout.write(t), (t) => console.error(t));
-      case 'version':
-        console.log(VERSION);
-        return 0;
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        return cmd === undefined ? 1 : 0;
-      default:
-        console.error(`unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
-        return 1;
-    }
-  } catch (e) {
-    if (e instanceof ConfigError || e instanceof DataDirLockedError) console.error(e.message);
-    else if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') console.error(`cannot listen: ${(e as Error).message}`);
-    else if ((e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(e as Error).message}\n\n${cmd === 'ctl' ? CTL_USAGE : cmd === 'passwd' ? PASSWD_USAGE : USAGE}`);
-    else console.error(e);
-    return 1;
-  }
+export const RUNTIME: Group = {
+  summary: 'mqttlab broker processes: start one, operate it, manage its users, watch its cluster.',
+  commands: {
+    start: { summary: 'run a broker', run: start },
+    ctl: { summary: 'operate a running broker through its admin API (cluster, clients, routes...)', run: ctl },
+    passwd: { summary: 'add, change or remove a user of a password file', run: passwd },
+    ui: { summary: 'watch a running cluster in the terminal UI', run: ui },
+    'import-mosquitto': { summary: 'convert a mosquitto.conf: import-mosquitto mosquitto.conf [--out mqttlab.yaml]', run: importMosquitto },
+  },
+  more: 'Exit codes: 0 ok, 1 a refused operation, 2 usage, 3 load or internal error (bad config, port in use).',
+};
+
+/** `runtime ARGS`; returns the exit code, or -1 when a broker keeps running. */
+export function main(argv: string[], prog = 'runtime'): Promise<number> {
+  return runCli(argv, (a) => dispatch(RUNTIME, a, prog, VERSION));
 }
+

@@ -2,9 +2,9 @@
 // broker key from core/config.ts. Every key has a default; unknown keys and
 // bad values stop the start with a message naming each one.
 
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
+import { readText } from '../cli/errors.ts';
 import { brokerSchema, defaultBrokerConfig, mergeChecked, ConfigError, type BrokerConfig, type SecurityConfig } from '../core/config.ts';
 
 export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
@@ -334,7 +334,7 @@ export function anonymousAllowed(c: RuntimeConfig): boolean {
 
 /** Reads a .yaml/.yml/.json config file into a plain object (not yet validated). */
 export function readConfigFile(file: string): unknown {
-  const text = readFileSync(file, 'utf8');
+  const text = readText('config file', file);
   // A mosquitto.conf ("listener 1883", "allow_anonymous true" lines) is no YAML mapping: say what to do with it.
   if (/^\s*(listener|port|allow_anonymous|password_file|acl_file|persistence|max_queued_messages|include_dir|log_dest)\s+\S/m.test(text) && !/^\s*[A-Za-z_]+\s*:/m.test(text)) {
     throw new ConfigError([`${file}: this is a Mosquitto configuration; convert it with: runtime import-mosquitto ${file} --out mqttlab.yaml`]);

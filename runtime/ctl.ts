@@ -1,9 +1,11 @@
 // `runtime ctl`: operates a running broker through its admin HTTP API
 // (runtime/admin.ts) and prints readable tables, or the raw JSON with --json.
 
-import { parseArgs } from 'node:util';
+import { EXIT, UsageError, defineCommand, didYouMean, help, parse } from '../cli/args.ts';
 
-export const CTL_USAGE = `usage: runtime ctl [--admin URL] [--token T] [--json] <command>
+export const CTL = defineCommand({
+  args: '<command>',
+  summary: `Operate a running broker through its admin HTTP API.
 
 commands:
   cluster status                  members of the cluster and their state
@@ -17,14 +19,20 @@ commands:
   routes list                     the cluster route table (or this node's routes)
   publish TOPIC MESSAGE           publish a message from the broker [--qos N] [--retain]
   banned list                     client ids banned for flapping, with the time left
-  banned remove CLIENT_ID         lift a ban
+  banned remove CLIENT_ID         lift a ban`,
+  flags: {
+    admin: { type: 'string', arg: 'URL', help: 'admin API of the node (default http://127.0.0.1:18083, or env MQTTLAB_ADMIN_URL)' },
+    token: { type: 'string', arg: 'T', help: 'bearer token (or env MQTTLAB_ADMIN_TOKEN)' },
+    json: { type: 'boolean', help: 'print the JSON answer instead of a table' },
+    qos: { type: 'string', arg: 'N', help: 'publish: QoS 0, 1 or 2 (default 0)' },
+    retain: { type: 'boolean', help: 'publish: set the retain flag' },
+    page: { type: 'string', arg: 'N', help: 'lists: the page to show, from 1 (100 a page unless --limit)' },
+    limit: { type: 'string', arg: 'N', help: 'lists: entries a page' },
+  },
+  more: 'Exit codes: 0 ok, 1 the broker refused (HTTP error), 2 usage, 3 the admin API cannot be reached.',
+});
 
-options:
-  --admin URL   admin API of the node (default http://127.0.0.1:18083, or env MQTTLAB_ADMIN_URL)
-  --token T     bearer token (or env MQTTLAB_ADMIN_TOKEN)
-  --json        print the JSON answer instead of a table
-  --page N, --limit N   one page of a list (from 1; 100 a page by default once --page is given)
-`;
+const COMMANDS = ['cluster status', 'cluster join', 'cluster leave', 'cluster force-leave', 'broker stats', 'clients list', 'clients kick', 'subscriptions list', 'routes list', 'publish', 'banned list', 'banned remove'];
 
 export interface CtlIo {
   out(line: string): void;
@@ -78,7 +86,7 @@ export interface CtlFlags {
   limit?: string;
 }
 
-function command(words: string[], flags: CtlFlags = {}): Command {
+function command(words: string[], prog: string, flags: CtlFlags = {}): Command {
   const [group, verb, ...args] = words;
   const pageQuery = (base: string) => {
     const q = new URLSearchParams();
@@ -89,7 +97,7 @@ function command(words: string[], flags: CtlFlags = {}): Command {
   };
   const more = (r: any) => (r.meta && (r.meta.hasNext || r.meta.page > 1) ? `\n\npage ${r.meta.page} (${r.meta.limit} a page) of ${r.meta.count}${r.meta.hasNext ? `; next: --page ${r.meta.page + 1}` : ''}` : '');
   const arity = (n: number, usage: string) => {
-    if (args.length !== n) throw new CtlError(`usage: runtime ctl ${usage}`, 2);
+    if (args.length !== n) throw new CtlError(`usage: ${prog} ${usage}`, EXIT.USAGE);
   };
   const members = (r: any) => table(['NODE', 'STATE', 'ADDRESS'], (r.members ?? []).map((m: any) => [m.node, m.state, m.address]));
   switch (`${group ?? ''} ${verb ?? ''}`) {
@@ -152,50 +160,38 @@ function command(words: string[], flags: CtlFlags = {}): Command {
       return { method: 'GET', path: pageQuery('/api/routes'), render: (r) => table(['TOPIC', 'NODE'], r.routes.map((x: any) => [x.topic, x.node])) + more(r) };
   }
   if (group === 'publish') {
-    if (words.length !== 3) throw new CtlError('usage: runtime ctl publish TOPIC MESSAGE [--qos N] [--retain]', 2);
+    if (words.length !== 3) throw new CtlError(`usage: ${prog} publish TOPIC MESSAGE [--qos N] [--retain]`, EXIT.USAGE);
     const qos = flags.qos === undefined ? 0 : Number(flags.qos);
-    if (qos !== 0 && qos !== 1 && qos !== 2) throw new CtlError(`--qos: must be 0, 1 or 2 (got ${JSON.stringify(flags.qos)})`, 2);
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new CtlError(`--qos: must be 0, 1 or 2 (got ${JSON.stringify(flags.qos)})`, EXIT.USAGE);
     return { method: 'POST', path: '/api/publish', body: { topic: words[1], payload: words[2], qos, retain: flags.retain === true }, render: (r) => `published to ${r.topic} (${r.delivered} matching)` };
   }
-  throw new CtlError(words.length ? `unknown command ${JSON.stringify(words.join(' '))}\n\n${CTL_USAGE}` : CTL_USAGE, 2);
+  const said = words.slice(0, 2).join(' ');
+  throw new CtlError(words.length ? `unknown command ${JSON.stringify(said)}${didYouMean(said, COMMANDS)}; see --help` : `a command is needed: ${COMMANDS.join(', ')}`, EXIT.USAGE);
 }
 
-/** Runs `runtime ctl ARGS`; returns the exit code (0 ok, 1 failed, 2 usage). */
-export async function ctl(argv: string[], io: CtlIo = consoleIo): Promise<number> {
-  let values: { admin?: string; token?: string; json?: boolean; help?: boolean } & CtlFlags;
-  let positionals: string[];
+/** Runs `runtime ctl ARGS` (prog: how it was called); returns the exit code (0 ok, 1 refused, 2 usage, 3 unreachable). */
+export async function ctl(argv: string[], prog = 'runtime ctl', io: CtlIo = consoleIo): Promise<number> {
+  let values, positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        admin: { type: 'string' },
-        token: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        qos: { type: 'string' },
-        retain: { type: 'boolean' },
-        page: { type: 'string' },
-        limit: { type: 'string' },
-      },
-    }));
+    const p = parse(CTL, argv, prog);
+    if (p.help) {
+      io.out(help(CTL, prog));
+      return EXIT.PASS;
+    }
+    ({ values, positionals } = p);
   } catch (e) {
-    io.err(`${(e as Error).message}\n\n${CTL_USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.out(CTL_USAGE);
-    return 0;
+    if (!(e instanceof UsageError)) throw e;
+    io.err(e.message);
+    return EXIT.USAGE;
   }
   try {
-    const cmd = command(positionals, values);
+    const cmd = command(positionals, prog, values);
     const base = values.admin ?? process.env.MQTTLAB_ADMIN_URL ?? 'http://127.0.0.1:18083';
     let url: URL;
     try {
       url = new URL(cmd.path, base.endsWith('/') ? base : base + '/');
     } catch {
-      throw new CtlError(`--admin: not a URL: ${JSON.stringify(base)}`, 2);
+      throw new CtlError(`--admin: not a URL: ${JSON.stringify(base)}`, EXIT.USAGE);
     }
     const token = values.token ?? process.env.MQTTLAB_ADMIN_TOKEN ?? '';
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -206,14 +202,14 @@ export async function ctl(argv: string[], io: CtlIo = consoleIo): Promise<number
       res = await fetch(url, { method: cmd.method, headers, body: cmd.body ? JSON.stringify(cmd.body) : undefined, signal: AbortSignal.timeout(10_000) });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new CtlError(`cannot reach the admin API at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+      throw new CtlError(`cannot reach the admin API at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, EXIT.ERROR);
     }
     const text = await res.text();
     let body: any;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new CtlError(`${url.origin}${cmd.path}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
+      throw new CtlError(`${url.origin}${cmd.path}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`, EXIT.ERROR);
     }
     if (!res.ok) {
       if (values.json) io.out(JSON.stringify(body, null, 2));

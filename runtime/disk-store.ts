@@ -14,7 +14,9 @@ import type { Storage } from '../core/env.ts';
 
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
-export class DataDirLockedError extends Error {}
+export class DataDirLockedError extends Error {
+  override name = 'DataDirLockedError';
+}
 
 export class DiskStore implements Storage {
   private readonly mem = new Map<string, Uint8Array>();

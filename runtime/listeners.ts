@@ -178,6 +178,8 @@ export function listenWs(broker: Broker, opts: ListenerOptions & { path: string 
     ws.on('error', () => ws.terminate());
   });
   return new Promise((resolve, reject) => {
+    // The WebSocketServer re-emits the HTTP server's errors (EADDRINUSE): unhandled, they crashed the process.
+    wss.on('error', reject);
     http_.once('error', reject);
     http_.listen(opts.port, opts.host, () => {
       http_.off('error', reject);

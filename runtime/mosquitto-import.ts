@@ -3,10 +3,11 @@
 // reported. The password and ACL files it names are used as they are
 // (runtime/auth.ts reads `$7$`/`$6$` lines, core/acl.ts Mosquitto's ACL syntax).
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigError } from '../core/config.ts';
+import { readText } from '../cli/errors.ts';
 import { runtimeConfig } from './config.ts';
 
 export interface ImportResult {
@@ -225,23 +226,9 @@ export function importMosquitto(text: string, dir = '.'): ImportResult {
   return { config: cfg, skipped, notes };
 }
 
-/** The CLI: YAML to stdout (or --out FILE), the report to stderr. */
-export function importMosquittoCommand(argv: string[], write: (s: string) => void, report: (s: string) => void): number {
-  const out = argv.indexOf('--out');
-  const outFile = out >= 0 ? argv[out + 1] : undefined;
-  const files = argv.filter((a, i) => a !== '--out' && i !== out + 1);
-  if (files.length !== 1) {
-    report('usage: runtime import-mosquitto mosquitto.conf [--out mqttlab.yaml]');
-    return 1;
-  }
-  const f = files[0];
-  let text: string;
-  try {
-    text = readFileSync(f, 'utf8');
-  } catch (e) {
-    report(`cannot read ${f}: ${(e as Error).message}`);
-    return 1;
-  }
+/** The CLI: YAML to stdout (or to outFile), the report to stderr. An unreadable file throws (exit 3). */
+export function importMosquittoCommand(f: string, outFile: string | undefined, write: (s: string) => void, report: (s: string) => void): number {
+  const text = readText('mosquitto.conf', f);
   const r = importMosquitto(text, path.dirname(path.resolve(f)));
   const yaml = `# Imported from ${f} by runtime import-mosquitto\n${stringify(r.config)}`;
   if (outFile) {

@@ -3,28 +3,29 @@
 // read from stdin (first line) or, on a terminal, prompted for twice
 // without echo. Never prints the password or the hash.
 
-import { parseArgs } from 'node:util';
+import { EXIT, UsageError, defineCommand, parseOrHelp } from '../cli/args.ts';
 import { createInterface } from 'node:readline';
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { setPassword } from './auth.ts';
 import { ConfigError } from '../core/config.ts';
 
-export const PASSWD_USAGE = `usage: runtime passwd FILE USER [--password P]   add USER or change its password
-       runtime passwd FILE USER --delete         remove USER
-
+export const PASSWD = defineCommand({
+  args: 'FILE USER',
+  summary: `Add USER to a password file or change its password (--delete: remove USER).
 FILE holds one "user:scrypt$N$r$p$salt$hash" line per user (created if missing, mode 0600).
-Without --password the password is read from stdin, or prompted for on a terminal.`;
+Without --password the password is read from stdin, or prompted for on a terminal.`,
+  flags: {
+    password: { type: 'string', arg: 'P', help: 'the password (visible in the process list: prefer stdin or the prompt)' },
+    delete: { type: 'boolean', help: 'remove USER' },
+  },
+  more: 'Exit codes: 0 done, 1 no such user (--delete), 2 usage, 3 the file cannot be written.',
+});
 
-export async function passwd(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { password: { type: 'string' }, delete: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    console.log(PASSWD_USAGE);
-    return 0;
-  }
-  if (positionals.length !== 2) {
-    console.error(PASSWD_USAGE);
-    return 1;
-  }
+export async function passwd(argv: string[], prog = 'runtime passwd'): Promise<number> {
+  const parsed = parseOrHelp(PASSWD, argv, prog);
+  if (!parsed) return EXIT.PASS;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 2) throw new UsageError(`${prog}: needs FILE and USER (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}); see --help`);
   const [file, user] = positionals;
   if (values.delete) {
     const lines = existsSync(file) ? readFileSync(file, 'utf8').split(/\r?\n/) : [];

@@ -9,16 +9,16 @@
 // publishes throughout. After the heal the cluster must converge
 // (membership, routes, retained stores), and no acknowledged QoS 1/2
 // message may be missing from a persistent subscriber.
-import { defineScenario } from '../sim/scenario.ts';
-import { judge, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
-import type { SimClient } from '../sim/client.ts';
+import { defineScenario, judge, phaseStats, convergenceProblems, type SimClient } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'asymmetric-partition',
   description: '3 nodes; one-way partition n1->n2, then also n3->n1; publishes on every node; heal; converge without losing acknowledged messages',
+  params: {
+    splitMs: { default: 20_000, description: 'how long each one-way cut lasts (ms)' },
+  },
   async run(w, ctx) {
-    const splitMs = ctx.param('splitMs', 20_000);
+    const splitMs = ctx.param('splitMs');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
     const persistent = nodes.map((n) => w.client(`ps-${n}`, { target: n, version: 5, clean: false, sessionExpiry: 86_400, keepalive: 30, subscriptions: [{ filter: 'grid/#', qos: 2 }] }));

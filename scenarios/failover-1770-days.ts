@@ -7,9 +7,7 @@
 // loss on n1 (peers half-open, no RST), 3 hours of repair, rejoin.
 // Reports failover time and messages delayed, lost (must be 0 for QoS >= 1)
 // and duplicated.
-import { defineScenario } from '../sim/scenario.ts';
-import { judge, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/sim';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -17,13 +15,18 @@ const HOUR = 3_600_000;
 export default defineScenario({
   name: 'failover-1770-days',
   description: '2 nodes behind an HAProxy-like balancer; 1770 days up; n1 loses power; clients fail over to n2; n1 repaired after 3 h rejoins',
+  params: {
+    quietDays: { default: 1770, description: 'days of quiet uptime before the failure' },
+    repairHours: { default: 3, description: 'hours until the failed node is back' },
+    trafficMinutes: { default: 60, description: 'minutes of traffic around the failure' },
+  },
   // Live (sim run --live, real HAProxy in front): 20x faster than real time, the quiet
   // 1770 days become 3 s of wall time, and shorter traffic and repair by default.
   live: { timeScale: 0.05, maxQuietMs: 3000, params: { trafficMinutes: 2, repairHours: 0.5 } },
   async run(w, ctx) {
-    const quietDays = ctx.param('quietDays', 1770);
-    const repairHours = ctx.param('repairHours', 3);
-    const trafficMinutes = ctx.param('trafficMinutes', 60);
+    const quietDays = ctx.param('quietDays');
+    const repairHours = ctx.param('repairHours');
+    const trafficMinutes = ctx.param('trafficMinutes');
     // Production-like intervals: a heartbeat every 15 s, down after 45 s (Erlang distribution, which EMQX
     // clusters over, ticks every 15 s with net_ticktime 60); the balancer checks every 5 s.
     w.addCluster(['n1', 'n2'], { cluster: { heartbeatIntervalMs: 15_000, heartbeatTimeoutMs: 45_000, autocleanMs: 24 * HOUR } });

@@ -12,17 +12,20 @@
 // checks that no acknowledged QoS 1 command to a persistent device is lost,
 // nothing is delivered twice at QoS 2, and every client id ends with exactly
 // one live connection in the cluster.
-import { defineScenario } from '../sim/scenario.ts';
-import { judge, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'reconnect-storm',
   description: '3 nodes behind a balancer; thousands of devices; n1 is killed and all its clients reconnect at once; none lost',
+  params: {
+    devices: { default: 3000, description: 'number of devices that reconnect at once' },
+    groups: { default: 50, description: 'number of topic groups the devices subscribe to' },
+    downMs: { default: 60_000, description: 'how long the node is down before the storm (ms)' },
+  },
   async run(w, ctx) {
-    const devices = ctx.param('devices', 3000);
-    const groups = ctx.param('groups', 50);
-    const downMs = ctx.param('downMs', 60_000);
+    const devices = ctx.param('devices');
+    const groups = ctx.param('groups');
+    const downMs = ctx.param('downMs');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 10_000 } as never } });
     const lb = w.addLoadBalancer('lb', { backends: nodes, mode: 'round-robin', checkIntervalMs: 2000, rise: 2, fall: 2 });

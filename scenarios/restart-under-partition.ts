@@ -9,9 +9,7 @@
 // and VerneMQ's default too): nothing acknowledged may be lost and the
 // cluster must converge, and per-publisher order holds for everything but
 // those parked messages, which are counted and reported, not hidden.
-import { defineScenario } from '../sim/scenario.ts';
-import { playSchedule } from '../sim/explore.ts';
-import { judge } from '../sim/checkers.ts';
+import { defineScenario, judge, playSchedule } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'restart-under-partition',

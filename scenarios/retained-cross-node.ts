@@ -7,16 +7,18 @@
 // one node and 0-5 ms later a client on another node subscribes to it.
 // Every subscriber must get the retained message, and at the end all
 // retained stores and route tables must agree.
-import { defineScenario } from '../sim/scenario.ts';
-import { judge, phaseStats, type Expectation } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, judge, phaseStats, convergenceProblems, type Expectation } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'retained-cross-node',
   description: '3 nodes; retained publish on one node, subscribe on another 0-5 ms later; every subscriber gets it',
+  params: {
+    trials: { default: 300, description: 'number of retain-then-subscribe trials' },
+    maxGapMs: { default: 5, description: 'largest gap between the retained publish and the subscribe on another node (ms)' },
+  },
   async run(w, ctx) {
-    const trials = ctx.param('trials', 300);
-    const maxGapMs = ctx.param('maxGapMs', 5);
+    const trials = ctx.param('trials');
+    const maxGapMs = ctx.param('maxGapMs');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes);
     const pubs = nodes.map((n) => w.client(`pub-${n}`, { target: n, version: 5, keepalive: 30 }));

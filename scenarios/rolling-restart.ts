@@ -8,17 +8,20 @@
 // restart, wait until the node rejoined and the balancer took it back).
 // No QoS 1/2 message acknowledged to its publisher may be missing at a
 // persistent subscriber; after the last rejoin the cluster must converge.
-import { defineScenario } from '../sim/scenario.ts';
-import { judge, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'rolling-restart',
   description: '3 nodes behind a balancer; restart n1, n2, n3 in turn under traffic; persistent subscribers lose nothing acknowledged',
+  params: {
+    downMs: { default: 5000, description: 'how long each node is down during the restart (ms)' },
+    subscribers: { default: 6, description: 'number of persistent subscribers' },
+    publishers: { default: 3, description: 'number of publishers' },
+  },
   async run(w, ctx) {
-    const downMs = ctx.param('downMs', 5000);
-    const nSubs = ctx.param('subscribers', 6);
-    const nPubs = ctx.param('publishers', 3);
+    const downMs = ctx.param('downMs');
+    const nSubs = ctx.param('subscribers');
+    const nPubs = ctx.param('publishers');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
     const lb = w.addLoadBalancer('lb', { backends: nodes, mode: 'round-robin', checkIntervalMs: 1000, rise: 2, fall: 2, shutdownSessionsOnDown: true });

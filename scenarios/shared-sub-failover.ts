@@ -11,15 +11,16 @@
 // group (deliveries counted per message id, redeliveries included); no
 // acknowledged QoS 1/2 message may be missing from the group as a whole
 // (at least one member) nor from the witness; the cluster must converge.
-import { defineScenario } from '../sim/scenario.ts';
-import { judge, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'shared-sub-failover',
   description: '3 nodes; $share group with a member on each; the node of one member crashes and restarts; one member per message, none lost',
+  params: {
+    downMs: { default: 8000, description: 'how long the crashed node stays down (ms)' },
+  },
   async run(w, ctx) {
-    const downMs = ctx.param('downMs', 8000);
+    const downMs = ctx.param('downMs');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
     const reconnect = { minMs: 300, maxMs: 3000 };

@@ -6,10 +6,7 @@
 // converge by itself (membership, route tables, retained stores), and no
 // QoS 1/2 message acknowledged to its publisher may be missing at a
 // persistent subscriber that was subscribed before the split.
-import { defineScenario } from '../sim/scenario.ts';
-import { judge, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
-import type { SimClient } from '../sim/client.ts';
+import { defineScenario, judge, phaseStats, convergenceProblems, type SimClient } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'split-brain',

@@ -8,18 +8,20 @@
 // have purged every route of n3 (cluster.routes.dump()), agree with each
 // other (convergence), and publishes on the survivors keep reaching
 // their persistent subscribers without loss.
-import { defineScenario } from '../sim/scenario.ts';
-import { judge, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
+import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/sim';
 
 const MIN = 60_000;
 
 export default defineScenario({
   name: 'stale-routes',
   description: '3 nodes; n3 loses power for good; autoclean (10 min) must purge its routes within the hour; survivors keep working',
+  params: {
+    autocleanMin: { default: 10, description: 'cluster autoclean delay (minutes)' },
+    goneMin: { default: 60, description: 'how long the crashed node stays gone (minutes)' },
+  },
   async run(w, ctx) {
-    const autocleanMin = ctx.param('autocleanMin', 10);
-    const goneMin = ctx.param('goneMin', 60);
+    const autocleanMin = ctx.param('autocleanMin');
+    const goneMin = ctx.param('goneMin');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000 } as never }, cluster: { autocleanMs: autocleanMin * MIN } });
     const survivors = ['n1', 'n2'];

@@ -2,8 +2,7 @@
 // subscriber's network drops for 10 minutes while publishers keep going at
 // QoS 0/1/2; its keep alive expires on the broker, its session queues, and
 // on reconnect every acknowledged QoS 1/2 message must arrive, QoS 2 once.
-import { defineScenario } from '../sim/scenario.ts';
-import { judge } from '../sim/checkers.ts';
+import { defineScenario, judge } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'subscriber-netsplit',

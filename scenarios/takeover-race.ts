@@ -13,16 +13,16 @@
 // two processes sharing one client id do not share (a stale PUBREC state
 // in the losing process swallows a later message that reuses its packet
 // id), so exactly-once is not a property of this setup, only no-loss.
-import { defineScenario } from '../sim/scenario.ts';
-import { judge, phaseStats } from '../sim/checkers.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
-import { SimClient } from '../sim/client.ts';
+import { defineScenario, judge, phaseStats, convergenceProblems, SimClient } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'takeover-race',
   description: '3 nodes; one client id connects on n1 and n2 within 0-3 ms, repeatedly, while messages flow to it from n3',
+  params: {
+    rounds: { default: 40, description: 'number of takeover rounds' },
+  },
   async run(w, ctx) {
-    const rounds = ctx.param('rounds', 40);
+    const rounds = ctx.param('rounds');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
     const ID = 'dev';

@@ -6,10 +6,7 @@
 // loses power. Every device on n1 that does not come back within its will
 // delay must have its will published exactly once by a survivor; devices
 // on n2/n3, and a device that reconnects in time, must not.
-import { defineScenario } from '../sim/scenario.ts';
-import { convergenceProblems } from '../sim/convergence.ts';
-import { judge } from '../sim/checkers.ts';
-import type { SimClient } from '../sim/client.ts';
+import { defineScenario, judge, convergenceProblems, type SimClient } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'will-on-node-crash',

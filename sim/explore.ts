@@ -102,16 +102,12 @@ export async function playSchedule(w: World, faults: Fault[], cluster: Partial<C
   };
 }
 
-/**
- * A failing schedule as a scenario file the user can keep and re-run;
- * `root` is the path from the file's directory to the repository root.
- */
-export function toScenario(s: Schedule, why: string, root = '..'): string {
+/** A failing schedule as a scenario file the user can keep and re-run (anywhere: it imports 'mqttlab/sim'). */
+export function toScenario(s: Schedule, why: string): string {
   const play = s.workload ? `playSwarm(w, ${JSON.stringify(s.workload)}, ${JSON.stringify(s.faults)})` : `playSchedule(w, ${JSON.stringify(s.faults)})`;
   return `// Found by \`sim explore\`: ${why.replace(/\n/g, ' ')}
 // Replay: npx sim run <this file> --seed ${s.seed}
-import { defineScenario } from '${root}/sim/scenario.ts';
-import { ${s.workload ? 'playSwarm' : 'playSchedule'} } from '${root}/sim/${s.workload ? 'swarm' : 'explore'}.ts';
+import { defineScenario, ${s.workload ? 'playSwarm' : 'playSchedule'} } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'explored-${s.seed}',

@@ -10,17 +10,28 @@ import type { SimObserver } from './observe.ts';
 export interface ScenarioContext {
   /** The per-phase table (published, delivered, lost, duplicated, max delay); `--json` carries the rows. */
   phases(rows: PhaseStats[]): void;
-  /** A numeric knob of the scenario (`sim run --param name=value`), else its default. */
-  param(name: string, dflt: number): number;
+  /**
+   * A numeric knob of the scenario (`sim run --param name=value`), else its default: the one declared in
+   * `params`, or `dflt` for an undeclared knob (older scenarios; `--param` refuses undeclared names).
+   */
+  param(name: string, dflt?: number): number;
   /** Adds a line to the run's summary. */
   report(key: string, value: string | number): void;
   /** Records a violated property; the run fails. */
   violation(property: string, detail: string): void;
 }
 
+/** A declared scenario knob: `sim run FILE --help` lists it, `--param NAME=VALUE` sets it. */
+export interface ParamSpec {
+  default: number;
+  description: string;
+}
+
 export interface Scenario {
   name: string;
   description: string;
+  /** The knobs `ctx.param` reads; `--param` accepts only these names. */
+  params?: Record<string, ParamSpec>;
   /** World options other than the seed. */
   world?: Omit<WorldOptions, 'seed' | 'history'>;
   run(world: World, ctx: ScenarioContext): Promise<void>;
@@ -40,6 +51,18 @@ export interface LiveHints {
 
 export function defineScenario(s: Scenario): Scenario {
   return s;
+}
+
+/** The value of a knob: given, else declared default, else the caller's default. */
+export function paramValue(s: Scenario, given: Record<string, number> | undefined, name: string, dflt?: number): number {
+  const v = given?.[name] ?? s.params?.[name]?.default ?? dflt;
+  if (v === undefined) throw new Error(`scenario ${s.name}: ctx.param(${JSON.stringify(name)}) has no default: declare it in params`);
+  return v;
+}
+
+/** The names in `given` the scenario does not declare. */
+export function unknownParams(s: Scenario, given: Record<string, number>): string[] {
+  return Object.keys(given).filter((k) => !Object.hasOwn(s.params ?? {}, k));
 }
 
 export interface RunResult {
@@ -74,7 +97,7 @@ export async function runScenario(
   let phases: PhaseStats[] | undefined;
   const violations: { property: string; detail: string }[] = [];
   const ctx: ScenarioContext = {
-    param: (name, dflt) => opts.params?.[name] ?? dflt,
+    param: (name, dflt) => paramValue(s, opts.params, name, dflt),
     phases: (rows) => void (phases = rows),
     report: (k, v) => void (report[k] = v),
     violation: (property, detail) => {

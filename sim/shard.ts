@@ -6,10 +6,12 @@
 // commands, and says which shards are missing or disagree.
 
 import { readFileSync } from 'node:fs';
+import { UsageError } from '../cli/args.ts';
 import { runScenario, type RunResult, type Scenario } from './scenario.ts';
 
 /** Bad arguments or result files: the CLI prints the message alone. */
-export class SweepInputError extends Error {}
+/** Bad sweep input (a range, a shard, a result file): one line, exit 2. */
+export class SweepInputError extends UsageError {}
 
 export interface SeedRange {
   from: number;

@@ -5,7 +5,10 @@
 // UI's time travel); and a footer with the hash and the run's verdict.
 // Sample lines never start with `{"t":`, so readers tell them apart.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { VERSION } from '../core/broker.ts';
+import { LoadError, readText } from '../cli/errors.ts';
 import type { World } from './world.ts';
 import type { HistoryEvent } from './history.ts';
 import { sampleWorld, type SimObserver, type WorldSample } from './observe.ts';
@@ -41,10 +44,26 @@ export class TraceSampler implements SimObserver {
 
 export interface TraceHeader {
   type: 'trace';
+  /** The scenario file, relative to the trace's directory (older traces: relative to where sim ran). */
   scenario: string;
   name: string;
   seed: string;
   params: Record<string, number>;
+  /** The mqttlab version that wrote the trace. */
+  version?: string;
+}
+
+/** The header of a trace written to `traceFile` for a run of the scenario file `scenarioFile`. */
+export function traceHeader(traceFile: string, scenarioFile: string, run: { name: string; seed: string; params: Record<string, number> }): TraceHeader {
+  const scenario = relative(dirname(resolve(traceFile)), resolve(scenarioFile)).split('\\').join('/');
+  return { type: 'trace', scenario, name: run.name, seed: run.seed, params: run.params, version: VERSION };
+}
+
+/** The scenario file a trace names: relative to the trace, else (older traces) to the current directory. */
+export function traceScenarioFile(traceFile: string, header: TraceHeader): string {
+  if (isAbsolute(header.scenario)) return header.scenario;
+  const nextToTrace = resolve(dirname(resolve(traceFile)), header.scenario);
+  return existsSync(nextToTrace) || !existsSync(resolve(header.scenario)) ? nextToTrace : resolve(header.scenario);
 }
 
 export interface TraceFooter {
@@ -80,11 +99,24 @@ export interface Trace {
   body: string[];
 }
 
+/** Reads a trace; a damaged one is a LoadError naming the line ("truncated at line N", "not JSON at line N"). */
 export function readTrace(file: string): Trace {
-  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-  const header = JSON.parse(lines[0]);
-  const footer = JSON.parse(lines[lines.length - 1]);
-  if (header.type !== 'trace' || footer.type !== 'end') throw new Error(`${file}: not a sim trace`);
+  const text = readText('trace', file);
+  const lines = text.trimEnd().split('\n');
+  const parse = (i: number) => {
+    try {
+      return JSON.parse(lines[i]);
+    } catch {
+      const last = i === lines.length - 1 && !text.endsWith('\n');
+      throw new LoadError(`${file}: ${last ? 'truncated' : 'not JSON'} at line ${i + 1}`);
+    }
+  };
+  if (text.trim() === '') throw new LoadError(`${file}: empty, not a sim trace`);
+  const header = parse(0);
+  if (header?.type !== 'trace') throw new LoadError(`${file}: not a sim trace (line 1 is not a trace header)`);
+  const footer = parse(lines.length - 1);
+  if (footer?.type !== 'end') throw new LoadError(`${file}: truncated at line ${lines.length} (no end line: the run did not finish writing)`);
   const body = lines.slice(1, -1);
+  for (let i = 0; i < body.length; i++) if (!body[i].startsWith('{')) throw new LoadError(`${file}: not JSON at line ${i + 2}`);
   return { header, footer, body, history: body.filter((l) => !l.startsWith('{"sample"')) };
 }

@@ -5,12 +5,15 @@
 // and HAProxy accepts its config.
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { startOverrides } from '../runtime/cli.ts';
 import { runtimeConfig, type RuntimeConfig } from '../runtime/config.ts';
+import { tool, titled } from './helpers/tools.ts';
+
+const hp = tool('haproxy');
 
 const env = { MQTTLAB_CLUSTER_SECRET: 's3cret', MQTTLAB_ADMIN_TOKEN: 't0ken' };
 
@@ -94,8 +97,8 @@ describe('docker compose', () => {
     expect(cfgText).toMatch(/default-server send-proxy-v2 /);
   });
 
-  it.skipIf(spawnSync('haproxy', ['-v']).error !== undefined)('haproxy -c accepts deploy/haproxy.cfg', () => {
-    const out = execFileSync('haproxy', ['-c', '-f', 'deploy/haproxy.cfg'], { env: { ...process.env, MQTTLAB_ADMIN_TOKEN: 't' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  it.skipIf(!hp.path)(titled('haproxy -c accepts deploy/haproxy.cfg', hp), () => {
+    const out = execFileSync(hp.path!, ['-c', '-f', 'deploy/haproxy.cfg'], { env: { ...process.env, MQTTLAB_ADMIN_TOKEN: 't' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).toMatch(/Configuration file is valid/);
   });
 });
@@ -130,7 +133,7 @@ describe('Dockerfile', () => {
   const lines = text.split('\n').filter((l) => /^[A-Z]+ /.test(l));
 
   it('copies paths that exist, installs production dependencies only, runs as non-root with a health check', () => {
-    expect(lines[0]).toBe('FROM node:20-slim');
+    expect(lines[0]).toBe('FROM node:22-slim');
     for (const l of lines.filter((x) => x.startsWith('COPY '))) {
       const parts = l.split(/\s+/).slice(1, -1);
       for (const p of parts) expect(existsSync(p), `${p} exists`).toBe(true);

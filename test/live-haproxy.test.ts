@@ -12,8 +12,10 @@ import { startServer, type RunningServer } from '../runtime/server.ts';
 import { HaproxyProcess, findHaproxy, haproxyConfig, type LbConfig } from '../sim/live/haproxy.ts';
 import { freePorts } from './helpers/ports.ts';
 import { waitUntil, silentLog } from './helpers/runtime.ts';
+import { tool, titled } from './helpers/tools.ts';
 
-const bin = findHaproxy();
+const hp = tool('haproxy');
+const bin = hp.path ? findHaproxy() : null;
 
 /** Connects through the balancer and returns the node that holds the connection. */
 async function landOn(port: number, clientId: string, nodes: RunningServer[]): Promise<string> {
@@ -27,7 +29,7 @@ async function landOn(port: number, clientId: string, nodes: RunningServer[]): P
   }
 }
 
-describe.skipIf(!bin)('HAProxy in front of real brokers (skipped when haproxy is not installed)', () => {
+describe.skipIf(!bin)(titled('HAProxy in front of real brokers', hp), () => {
   let nodes: RunningServer[] = [];
   const procs: HaproxyProcess[] = [];
   let dir = '';

@@ -12,6 +12,10 @@ import { describe, it, expect, afterAll } from 'vitest';
 import type { Scenario } from '../sim/scenario.ts';
 import { runLive, haproxyAvailable, type LiveRunResult } from '../sim/live/runner.ts';
 import type { LiveWorld } from '../sim/live/live-world.ts';
+import { tool, titled } from './helpers/tools.ts';
+
+const hp = tool('haproxy');
+const withHaproxy = !!hp.path && haproxyAvailable();
 
 const worlds: LiveWorld[] = [];
 afterAll(async () => {
@@ -47,8 +51,8 @@ describe('scenarios live on loopback', () => {
     expect(r.phases!.find((p) => p.phase === 'split 2+1')!.maxDelayMs).toBeGreaterThan(1000);
   });
 
-  it.skipIf(!haproxyAvailable())(
-    'failover-1770-days.ts behind real HAProxy: n1 loses power (SIGSTOP), HAProxy marks it down, clients resume on n2, n1 rejoins; nothing acknowledged is lost (skipped when haproxy is not installed)',
+  it.skipIf(!withHaproxy)(
+    titled('failover-1770-days.ts behind real HAProxy: n1 loses power (SIGSTOP), HAProxy marks it down, clients resume on n2, n1 rejoins; nothing acknowledged is lost', hp),
     { timeout: 150_000 },
     async () => {
       const s = (await import('../scenarios/failover-1770-days.ts')).default as Scenario;
@@ -66,9 +70,3 @@ describe('scenarios live on loopback', () => {
     },
   );
 });
-
-if (!haproxyAvailable()) {
-  describe('scenarios live behind HAProxy', () => {
-    it.skip('haproxy is not installed (Debian package haproxy; .ci/run installs it): the failover-1770-days live run is skipped', () => {});
-  });
-}

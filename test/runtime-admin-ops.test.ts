@@ -8,7 +8,7 @@ import { isolated, waitUntil, uniqueId } from './helpers/runtime.ts';
 async function run(port: number, args: string[], token?: string): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await ctl(['--admin', `http://127.0.0.1:${port}`, ...(token ? ['--token', token] : []), ...args], { out: (l) => (out += l + '\n'), err: (l) => (err += l + '\n') });
+  const code = await ctl(['--admin', `http://127.0.0.1:${port}`, ...(token ? ['--token', token] : []), ...args], 'runtime ctl', { out: (l) => (out += l + '\n'), err: (l) => (err += l + '\n') });
   return { code, out, err };
 }
 

@@ -36,7 +36,7 @@ async function api(s: RunningServer | number, p: string, init: { method?: string
 async function runCtl(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await ctl(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await ctl(args, 'runtime ctl', { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

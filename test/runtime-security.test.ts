@@ -17,6 +17,7 @@ import { runtimeConfig } from '../runtime/config.ts';
 import { startServer } from '../runtime/server.ts';
 import { ConfigError } from '../core/config.ts';
 import { makePki, type TestPki } from './helpers/certs.ts';
+import { tool, titled } from './helpers/tools.ts';
 
 // Cheap scrypt cost for test users (the file format carries it per user).
 const FAST = { N: 1024, r: 8, p: 1 };
@@ -29,6 +30,7 @@ const ACL = [
 
 let dir: string;
 let pki: TestPki;
+const openssl = tool('openssl');
 let pwFile: string;
 let aclFile: string;
 
@@ -44,7 +46,7 @@ beforeAll(() => {
   ])
     setPassword(pwFile, u, p, FAST);
   writeFileSync(aclFile, ACL);
-  pki = makePki();
+  if (openssl.path) pki = makePki();
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -246,7 +248,7 @@ describe('authorization (ACL file)', () => {
   });
 });
 
-describe('TLS and WSS', () => {
+describe.skipIf(!openssl.path)(titled('TLS and WSS', openssl), () => {
   const h = createRuntime();
   let srv: RunningServer;
   let certSrv: RunningServer;
@@ -413,7 +415,7 @@ describe('configuration', () => {
     const base = { listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } }, sysInterval: 0 };
     await expect(startServer({ ...base, security: { passwordFile: badPw } })).rejects.toThrow(/security\.passwordFile .*bad-passwd: line 1/);
     await expect(startServer({ ...base, security: { aclFile: badAcl } })).rejects.toThrow(/security\.aclFile .*bad-acl: line 2/);
-    await expect(startServer({ ...base, listeners: { ...base.listeners, tls: { enabled: true, port: 0 } }, tls: { cert: join(dir, 'missing.crt'), key: pki.serverKey } })).rejects.toThrow(/tls\.cert: cannot read/);
+    await expect(startServer({ ...base, listeners: { ...base.listeners, tls: { enabled: true, port: 0 } }, tls: { cert: join(dir, 'missing.crt'), key: pwFile } })).rejects.toThrow(/tls\.cert: cannot read/);
   });
 
   it('`runtime passwd` writes a salted scrypt line from stdin or --password, replaces a user, and never prints the password', () => {

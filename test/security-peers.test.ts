@@ -15,6 +15,7 @@ import { freePorts } from './helpers/ports.ts';
 import { join } from 'node:path';
 import { sleep, waitUntil, createRuntime, type RunningServer } from './helpers/runtime.ts';
 import { makePki } from './helpers/certs.ts';
+import { tool, titled } from './helpers/tools.ts';
 import type { Logger } from '../core/env.ts';
 
 describe('peer authentication (simulator)', () => {
@@ -134,7 +135,8 @@ describe('peer authentication over TCP', () => {
   });
 });
 
-describe('peer links over mutual TLS', () => {
+const openssl = tool('openssl');
+describe.skipIf(!openssl.path)(titled('peer links over mutual TLS', openssl), () => {
   it('nodes with CA-signed certificates form a cluster and route; a plain-TCP peer and a node with an untrusted certificate never join', async () => {
     const pki = makePki();
     const rt = createRuntime();

@@ -8,18 +8,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runScenario } from '../sim/scenario.ts';
 import willOnNodeCrash from '../scenarios/will-on-node-crash.ts';
+import { tool, titled } from './helpers/tools.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const tmuxTool = tool('tmux');
 const SOCKET = `mqttlab-ui-test-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+const tmux = (...args: string[]) => execFileSync(tmuxTool.path ?? 'tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function screenUntil(pred: (s: string) => boolean, timeoutMs: number): Promise<string> {
@@ -33,7 +27,7 @@ async function screenUntil(pred: (s: string) => boolean, timeoutMs: number): Pro
   throw new Error(`screen never matched; last screen:\n${s}`);
 }
 
-describe.skipIf(!hasTmux)(hasTmux ? 'sim run --ui under tmux' : 'sim run --ui under tmux (SKIPPED: tmux is not installed)', () => {
+describe.skipIf(!tmuxTool.path)(titled('sim run --ui under tmux', tmuxTool), () => {
   it('watches will-on-node-crash to the end at full speed; the summary stays on screen; q quits', async () => {
     const plain = await runScenario(willOnNodeCrash, 2);
     // ink draws only the last frame when it believes it runs in CI (CI=true, as on the CI machine): unset it for the terminal.

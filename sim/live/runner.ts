@@ -4,7 +4,7 @@
 // feeds the scenario's own random choices.
 
 import path from 'node:path';
-import type { Scenario, ScenarioContext, RunResult } from '../scenario.ts';
+import { paramValue, type Scenario, type ScenarioContext, type RunResult } from '../scenario.ts';
 import type { World } from '../world.ts';
 import type { PhaseStats } from '../checkers.ts';
 import { LiveWorld, LiveUnsupported } from './live-world.ts';
@@ -55,7 +55,7 @@ export async function runLive(s: Scenario, seed: string | number, opts: LiveRunO
   const violations: { property: string; detail: string }[] = [];
   const params = { ...s.live?.params, ...opts.params };
   const ctx: ScenarioContext = {
-    param: (name, dflt) => params[name] ?? dflt,
+    param: (name, dflt) => paramValue(s, params, name, dflt),
     phases: (rows) => void (phases = rows),
     report: (k, v) => void (report[k] = v),
     violation: (property, detail) => {
