@@ -1,8 +1,7 @@
 // Schedules found by `sim explore`'s swarm testing (generated workloads and
 // faults), shrunk and kept in scenarios/regressions/. Each asserts the right
-// behaviour: no violation, and the cluster converges. A bug still open on
-// this branch is an `it.fails` naming the fix it waits for: when that fix is
-// merged the test reports "expected to fail" and becomes a plain `it`.
+// behaviour: no violation, and the cluster converges. A bug still open is
+// an `it.fails` naming the fix it waits for (none today).
 import { describe, it, expect } from 'vitest';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 
@@ -13,18 +12,19 @@ async function verdict(file: string): Promise<string[]> {
 }
 
 describe('regressions found by sim explore (swarm)', () => {
-  // Open: issue 13 bug 7 (fresh-id race), fixed on another branch (the registry/takeover fix).
-  it.fails('explored-collision-skew: one fresh client id on two nodes 1 ms apart, one clock 1 ms ahead, ends with one live connection', async () => {
+  // Issue 13 bug 7 (fresh-id race): fixed by claims stamped after any known claim.
+  it('explored-collision-skew: one fresh client id on two nodes 1 ms apart, one clock 1 ms ahead, ends with one live connection', async () => {
     expect(await verdict('explored-collision-skew.ts')).toEqual([]);
   });
 
-  // Open: not one of the seven bugs of issue 13; the handoff-race family of bug 2 on the shared-subscription path.
-  it.fails('explored-shared-handback: a share group message published on the member\'s node while its session is handed back after a heal reaches the member', async () => {
+  // The handoff-race family of bug 2 on the shared-subscription path: fixed by late handoffs following the session.
+  it('explored-shared-handback: a share group message published on the member\'s node while its session is handed back after a heal reaches the member', async () => {
     expect(await verdict('explored-shared-handback.ts')).toEqual([]);
   });
 
-  // Open: not one of the seven bugs; the share-group failover path (also seen live in shared-sub-failover).
-  it.fails('explored-shared-power-crash: the only share-group member\'s node loses power and restarts after 1 s; acknowledged messages reach the member', async () => {
+  // Share-group forwards the crashed node never confirmed were orphaned for plain subscriptions only:
+  // now they go to one member of the group among its failed-over sessions (Unacked.groups).
+  it('explored-shared-power-crash: the only share-group member\'s node loses power and restarts after 1 s; acknowledged messages reach the member', async () => {
     expect(await verdict('explored-shared-power-crash.ts')).toEqual([]);
   });
 });

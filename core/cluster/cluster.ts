@@ -31,6 +31,7 @@ import {
   type Frame,
   type HandoffBody,
   type MemberInfo,
+  type WireMessage,
 } from './peer-protocol.ts';
 
 export interface ClusterConfig {
@@ -101,6 +102,8 @@ interface Unacked {
   seq: number;
   frame: Buffer;
   msg?: Message;
+  /** The share groups a forward was for: if the peer fails, its orphans go to one member of each. */
+  groups?: string[];
   tracker?: Tracker;
   /** First sent (broker clock): the acknowledgement's round trip is measured from here. */
   sentAt: number;
@@ -492,7 +495,7 @@ export class Cluster {
    */
   private failover(m: Member): void {
     const now = this.now();
-    const msgs = m.unacked.filter((u) => u.msg).map((u) => toWire(u.msg!, now));
+    const msgs = m.unacked.filter((u) => u.msg).map((u) => orphanWire(u.msg!, u.groups, now));
     const backup = this.backupOf(m.node);
     if (msgs.length) {
       // Kept in our own replicas of its sessions too: the backup may itself have restarted empty.
@@ -571,7 +574,7 @@ export class Cluster {
    * At least once over any number of link failures, deduplicated by the
    * receiver: forwards and handoffs. Kept until acknowledged, bounded.
    */
-  private sendReliable(m: Member, frame: Buffer, msg?: Message): void {
+  private sendReliable(m: Member, frame: Buffer, msg?: Message, groups?: string[]): void {
     const seq = ++m.outSeq;
     const f = encodeSeq(seq, frame);
     // A running peer is only slow to confirm (a starved CPU, a burst): its backlog may grow to ten
@@ -582,6 +585,7 @@ export class Cluster {
       this.broker.countDropped(running ? 'peer-backlog' : 'peer-unreachable', 1);
     }
     const u: Unacked = { seq, frame: f, msg, sentAt: this.now() };
+    if (groups?.length) u.groups = groups;
     // Only a running peer can make the message safe sooner; one cut off keeps it in our buffer either way.
     if (this.tracking && m.state === 'running') {
       this.tracking.pending++;
@@ -639,12 +643,12 @@ export class Cluster {
     if (m) this.sendReliable(m, frame);
   }
 
-  /** Messages forwarded to `node` that it has not confirmed yet, oldest first. */
-  unconfirmedFor(node: string): Message[] {
+  /** Messages forwarded to `node` that it has not confirmed yet, oldest first, with the share groups they were for. */
+  unconfirmedFor(node: string): { msg: Message; groups: string[] }[] {
     const m = this.members.get(node);
     if (!m) return [];
-    const out: Message[] = [];
-    for (const u of m.unacked) if (u.msg) out.push(u.msg);
+    const out: { msg: Message; groups: string[] }[] = [];
+    for (const u of m.unacked) if (u.msg) out.push({ msg: u.msg, groups: u.groups ?? [] });
     return out;
   }
 
@@ -803,9 +807,9 @@ export class Cluster {
       const m = this.members.get(node);
       if (!m || m.state === 'left' || m.state === 'stopped') continue;
       // Its sessions failed over when it went down: they get the message now (it may come back empty).
-      if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) this.orphanNow(m.node, msg, now);
+      if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) this.orphanNow(m.node, msg, groups, now);
       const frame = groups.length ? encodeMessage(F.Forward, msg, now, groups) : (plain ??= encodeMessage(F.Forward, msg, now));
-      this.sendReliable(m, frame, msg);
+      this.sendReliable(m, frame, msg, groups);
       this.stats.forwardedOut++;
       n++;
     }
@@ -860,8 +864,8 @@ export class Cluster {
   }
 
   /** A message for a node that is down: into our replicas of its sessions, and to its backup. */
-  private orphanNow(owner: string, msg: Message, now: number): void {
-    const w = [toWire(msg, now)];
+  private orphanNow(owner: string, msg: Message, groups: string[], now: number): void {
+    const w = [orphanWire(msg, groups, now)];
     this.replicator.orphans(owner, w);
     const backup = this.backupOf(owner);
     const b = backup === this.node ? undefined : this.members.get(backup);
@@ -917,7 +921,7 @@ export class Cluster {
           for (const [node, groups] of targets) {
             const m = node === this.node ? undefined : this.members.get(node);
             if (!m || m.state === 'left' || m.state === 'stopped') continue;
-            this.sendReliable(m, groups.length ? encodeMessage(F.Forward, p.msg, now, groups) : encodeMessage(F.Forward, p.msg, now), p.msg);
+            this.sendReliable(m, groups.length ? encodeMessage(F.Forward, p.msg, now, groups) : encodeMessage(F.Forward, p.msg, now), p.msg, groups);
             this.stats.forwardedOut++;
           }
       } finally {
@@ -1200,4 +1204,11 @@ function sameString(a: string, b: string): boolean {
   let d = 0;
   for (let i = 0; i < a.length; i++) d |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return d === 0;
+}
+
+/** A message a failed peer never confirmed, with the share groups it was forwarded for. */
+function orphanWire(msg: Message, groups: string[] | undefined, now: number): WireMessage {
+  const w = toWire(msg, now);
+  if (groups?.length) w.groups = groups;
+  return w;
 }

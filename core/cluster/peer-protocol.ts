@@ -174,6 +174,8 @@ export interface WireMessage {
   /** Delivery QoS for handoffs. */
   dq?: QoS;
   mid?: string;
+  /** Orphans: the share groups (`$share/g/filter`) the unconfirmed forward was for. */
+  groups?: string[];
 }
 
 export type Frame =
@@ -376,7 +378,7 @@ const qosOk = (v: unknown) => v === 0 || v === 1 || v === 2;
 const pids = (v: unknown) => Array.isArray(v) && v.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535);
 const subOk = (x: any) => x && str(x.key) && qosOk(x.qos) && typeof x.nl === 'boolean' && typeof x.rap === 'boolean' && qosOk(x.rh) && (x.subId === undefined || num(x.subId));
 const wireOk = (x: any) =>
-  x && str(x.topic) && str(x.payload) && qosOk(x.qos) && typeof x.retain === 'boolean' && str(x.from) && num(x.receivedAt) && (x.dq === undefined || qosOk(x.dq)) && (x.mid === undefined || str(x.mid));
+  x && str(x.topic) && str(x.payload) && qosOk(x.qos) && typeof x.retain === 'boolean' && str(x.from) && num(x.receivedAt) && (x.dq === undefined || qosOk(x.dq)) && (x.mid === undefined || str(x.mid)) && (x.groups === undefined || (Array.isArray(x.groups) && x.groups.every(str)));
 
 export function decode(f: Buffer, now: number): Frame {
   const type = f[0] as F;

@@ -280,22 +280,31 @@ export class SessionReplicator {
     if (restored.length) this.c.emit('failover', { from: owner, sessions: restored.length });
   }
 
-  /** Messages the dead `owner` never confirmed: give them to the sessions that came from it (or their replicas). */
+  /**
+   * Messages the dead `owner` never confirmed: give them to the sessions that came from it (or their
+   * replicas). A forward for a share group goes to one member of the group among them (the first).
+   */
   orphans(owner: string, msgs: WireMessage[]): void {
     const now = this.b.env.clock.now();
     for (const w of msgs) {
       const msg = fromWire(w, now);
+      const groups = new Set(w.groups ?? []);
       for (const r of this.replicas.values()) {
-        if (r.owner !== owner || msg.mid === undefined || r.msgs.has(msg.mid) || r.done.has(msg.mid)) continue;
-        const q = matchQos(r.subs, msg);
-        if (q !== null) r.msgs.set(msg.mid, { msg, qos: q });
+        if (r.owner !== owner || msg.mid === undefined) continue;
+        const had = r.msgs.has(msg.mid) || r.done.has(msg.mid);
+        const q = orphanQos(r.subs, msg, groups);
+        if (q === null) continue;
+        if (!had) r.msgs.set(msg.mid, { msg, qos: q.qos });
+        if (q.group) groups.delete(q.group);
       }
       for (const [clientId, from] of this.adoptedFrom) {
         if (from !== owner) continue;
         const s = this.b.sessions.get(clientId);
         if (!s) continue;
-        const q = matchQos(specs(s), msg);
-        if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
+        const q = orphanQos(specs(s), msg, groups);
+        if (q === null) continue;
+        s.deliverFront({ msg, qos: q.qos, retain: false });
+        if (q.group) groups.delete(q.group);
       }
     }
   }
@@ -314,9 +323,9 @@ export class SessionReplicator {
   fetchOrphans(s: Session, owner: string, done: Iterable<string> = []): void {
     s.hold();
     s.knownDone(done);
-    for (const msg of this.c.unconfirmedFor(owner)) {
-      const q = matchQos(specs(s), msg);
-      if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
+    for (const { msg, groups } of this.c.unconfirmedFor(owner)) {
+      const q = orphanQos(specs(s), msg, new Set(groups));
+      if (q !== null) s.deliverFront({ msg, qos: q.qos, retain: false });
     }
     const waiting = new Set(this.c.runningPeers());
     if (waiting.size === 0) return s.release(midOrigin);
@@ -330,7 +339,11 @@ export class SessionReplicator {
   /** A peer asks for what we forwarded to `owner` unconfirmed. */
   onOrphanReq(from: string, clientId: string, owner: string): void {
     const now = this.b.env.clock.now();
-    const msgs = this.c.unconfirmedFor(owner).map((m) => toWire(m, now));
+    const msgs = this.c.unconfirmedFor(owner).map(({ msg, groups }) => {
+      const w = toWire(msg, now);
+      if (groups.length) w.groups = groups;
+      return w;
+    });
     this.c.sendReliableTo(from, encodeJson(F.OrphanReply, { clientId, owner, msgs } satisfies OrphanReplyBody));
   }
 
@@ -342,8 +355,8 @@ export class SessionReplicator {
       const subs = specs(s);
       for (const w of r.msgs) {
         const msg = fromWire(w, now);
-        const q = matchQos(subs, msg);
-        if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
+        const q = orphanQos(subs, msg, new Set(w.groups ?? []));
+        if (q !== null) s.deliverFront({ msg, qos: q.qos, retain: false });
       }
     }
     if (!f) return;
@@ -378,14 +391,23 @@ function specs(s: Session): SubSpec[] {
   return [...s.subscriptions.values()].map((x) => ({ key: x.raw, qos: x.qos, nl: x.noLocal, rap: x.retainAsPublished, rh: x.retainHandling, subId: x.subId }));
 }
 
-/** Highest QoS among the plain subscriptions matching the message, or null. */
-function matchQos(subs: SubSpec[], msg: Message): QoS | null {
+/**
+ * The QoS an orphan is owed by a session with these subscriptions, or null: the highest among its
+ * plain subscriptions matching the message, else that of its subscription in one of `groups` (the
+ * share groups the lost forward was for; `group` says which, so it goes to one member only).
+ */
+function orphanQos(subs: SubSpec[], msg: Message, groups: ReadonlySet<string>): { qos: QoS; group?: string } | null {
   let best: QoS | null = null;
+  let shared: { qos: QoS; group: string } | null = null;
   for (const sub of subs) {
+    const q = (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS;
+    if (groups.has(sub.key)) {
+      shared ??= { qos: q, group: sub.key };
+      continue;
+    }
     const p = parseShare(sub.key);
     if (!p || p.group !== undefined || !matches(p.filter, msg.topic)) continue;
-    const q = (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS;
     if (best === null || q > best) best = q;
   }
-  return best;
+  return best !== null ? { qos: best } : shared;
 }
