@@ -13,11 +13,16 @@ export default defineScenario({
   description: '3 nodes; split 2+1, then 3 ways; publishes on every side; heal; autoheal must converge without losing acknowledged messages',
   // Live (sim run --live): 4x faster than real time; the splits last 7.5 s of wall time.
   live: { timeScale: 0.25, maxQuietMs: 5000 },
+  // Phase lengths (shorter for wide seed sweeps: --param splitMs=5000 ...).
+  params: {
+    steadyMs: { default: 10_000, description: 'ms of traffic before the first split' },
+    splitMs: { default: 30_000, description: 'ms each split lasts' },
+    drainMs: { default: 30_000, description: 'ms after the heal for queues to drain' },
+  },
   async run(w, ctx) {
-    // Phase lengths (shorter for wide seed sweeps: --param splitMs=5000 ...).
-    const steadyMs = ctx.param('steadyMs', 10_000);
-    const splitMs = ctx.param('splitMs', 30_000);
-    const drainMs = ctx.param('drainMs', 30_000);
+    const steadyMs = ctx.param('steadyMs');
+    const splitMs = ctx.param('splitMs');
+    const drainMs = ctx.param('drainMs');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
     const side = (n: string) => [n, `ps-${n}`, `cs-${n}`, `p1-${n}`, `p2-${n}`];

@@ -23,7 +23,7 @@ function comments(): Map<string, string> {
   const out = new Map<string, string[]>();
   for (const f of ['core/config.ts', 'core/rate-limit.ts', 'runtime/config.ts']) {
     const text = readFileSync(`${ROOT}${f}`, 'utf8');
-    for (const m of text.matchAll(/\/\*\*([\s\S]*?)\*\/\s*\n\s*(\w+)\??:/g)) {
+    for (const m of text.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*?)\*\/\s*\n\s*(\w+)\??:/g)) {
       const doc = m[1].replace(/^\s*\*\s?/gm, '').replace(/\s+/g, ' ').trim();
       out.set(m[2], [...(out.get(m[2]) ?? []), doc]);
     }

@@ -70,7 +70,8 @@ async function inBrowser(html: string, extraArgs: string[] = []): Promise<any> {
     b.kill('SIGKILL');
     await new Promise((r) => (b.exitCode !== null ? r(null) : b.once('exit', r)));
     server.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    // Chromium's helpers may still be writing the profile for a moment after it exits.
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 

@@ -299,7 +299,7 @@ describe('three `runtime start --admin-port` processes', () => {
     expect(r.code).toBe(0);
     expect(r.out.split('\n').slice(1, 4).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['n1 running', 'n2 running', 'n3 running']);
     const bad = await runCtlProcess(['--admin', 'http://127.0.0.1:1', 'broker', 'stats']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(3); // EXIT.ERROR: the admin API cannot be reached (docs/cli.md)
     expect(bad.err).toMatch(/cannot reach the admin API/);
   });
 

@@ -377,13 +377,13 @@ describe('cluster of three `runtime start` processes', () => {
     expect(p3.child.exitCode).toBeNull();
   });
 
-  it('`runtime start --cluster-port` without a secret exits 1 naming cluster.secret', async () => {
+  it('`runtime start --cluster-port` without a secret exits 3 (a bad config) naming cluster.secret', async () => {
     const [port] = await freePorts(1);
     const env = { ...process.env };
     delete env.MQTTLAB_CLUSTER_SECRET;
     const p = spawnRuntime('nosecret', ['--port', '0', '--no-ws', '--cluster-port', String(port)], env);
     procs.push(p);
-    expect(await Promise.race([p.exited, sleep(15_000).then(() => 'timeout')])).toBe(1);
+    expect(await Promise.race([p.exited, sleep(15_000).then(() => 'timeout')])).toBe(3);
     expect(p.out).toMatch(/cluster\.secret: required when clustering is enabled/);
   });
 });

@@ -49,7 +49,7 @@ describe('kill -9 and restart of a node with --data-dir', () => {
 
     // The lock: a second broker on the same data dir stops with a clear message.
     const p2 = start('d2');
-    expect(await Promise.race([p2.exited, sleep(10_000).then(() => 'still running')])).toBe(1);
+    expect(await Promise.race([p2.exited, sleep(10_000).then(() => 'still running')])).toBe(3); // EXIT.ERROR
     expect(p2.out).toMatch(/data dir .* is in use by another process/);
 
     p1.child.kill('SIGKILL');

@@ -69,7 +69,7 @@ describe('runtime logs', () => {
       ['--log-format', 'xml', 'log.format: must be one of text, json'],
     ]) {
       const r = spawnSync(process.execPath, ['bin/runtime.js', 'start', '--port', '0', '--no-ws', flag, value], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
-      expect(r.status).toBe(1);
+      expect(r.status).toBe(3); // EXIT.ERROR: a bad config
       expect(r.stderr).toContain(msg);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
