@@ -13,9 +13,11 @@ import { spawnRuntime, killAll, ROOT, type Proc } from './helpers/processes.ts';
 import { makePki } from './helpers/certs.ts';
 import { freePorts } from './helpers/ports.ts';
 import { waitUntil } from './helpers/runtime.ts';
+import { tools } from './helpers/tools.ts';
 
-const CHROMIUM = ['chromium', 'chromium-browser'].find((c) => spawnSync(c, ['--version']).status === 0);
-const OPENSSL = spawnSync('openssl', ['version']).status === 0;
+const need = tools('chromium', 'openssl');
+const CHROMIUM = need.ok ? need.path('chromium') : undefined;
+const OPENSSL = need.ok;
 const procs: Proc[] = [];
 const browsers: ChildProcess[] = [];
 afterAll(async () => {

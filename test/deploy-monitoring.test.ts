@@ -12,10 +12,11 @@ import { describe, it, expect } from 'vitest';
 import { parse } from 'yaml';
 import { isolated, waitUntil } from './helpers/runtime.ts';
 import { freePorts } from './helpers/ports.ts';
+import { tool } from './helpers/tools.ts';
 
 const RULES = 'deploy/prometheus/alerts.yml';
 const DASHBOARD = 'deploy/grafana/mqttlab.json';
-const promtool = spawnSync('promtool', ['--version']).status === 0;
+const promtool = tool('promtool').path !== null;
 
 interface Rule {
   alert: string;

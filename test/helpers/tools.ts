@@ -14,6 +14,8 @@ export const PACKAGES = {
   haproxy: 'haproxy',
   tmux: 'tmux',
   openssl: 'openssl',
+  chromium: 'chromium',
+  promtool: 'prometheus',
 } as const;
 export type ToolName = keyof typeof PACKAGES;
 
