@@ -34,6 +34,12 @@ export class LiveClient {
   /** Filters whose SUBACK arrived. */
   private confirmed = new Set<string>();
   private offline: (() => void)[] = [];
+  /**
+   * Behind a balancer, the CONNACK is recorded once the node is known (asked of the admin APIs), but
+   * mqtt.js hands over packets that followed it meanwhile: this client's events wait here and go into
+   * the history after the CONNACK, at the times they were seen, so the history keeps the wire's order.
+   */
+  private held: { at: number; connack: HistoryEvent; events: { at: number; ev: HistoryEvent }[] } | null = null;
 
   constructor(
     readonly world: LiveWorld,
@@ -53,7 +59,8 @@ export class LiveClient {
   /** Records a client event (at `at`, else now); a client sharing its id with another process names its host. */
   private rec(ev: HistoryEvent, at?: number): void {
     if (this.opts.host) ev.h = this.opts.host;
-    if (at === undefined) this.world.record(ev);
+    if (this.held) this.held.events.push({ at: at ?? this.world.now, ev });
+    else if (at === undefined) this.world.record(ev);
     else this.world.recordAt(at, ev);
   }
 
@@ -127,7 +134,7 @@ export class LiveClient {
       const bad = this.guard.received(p, rem === undefined ? undefined : wireSize(rem));
       if (!bad) return;
       // mqtt.js handles the packet anyway; the connection is dropped after it, as a strict client would.
-      this.world.record(violationEvent(this.id, this.opts.host, this.node, bad));
+      this.rec(violationEvent(this.id, this.opts.host, this.node, bad));
       c.stream?.destroy();
     });
   }
@@ -143,6 +150,12 @@ export class LiveClient {
     const gen = ++this.gen;
     const at = this.world.now;
     const present = !!p.sessionPresent;
+    const ts = this.targets();
+    const direct = ts.length === 1 && this.world.brokers.has(ts[0]) ? ts[0] : null;
+    if (!direct) {
+      this.node = null; // not known until located
+      this.held = { at, connack: { type: 'client.connack', c: this.id, rc: 0, present, node: null }, events: [] };
+    }
     // Subscribe at once, as SimClient does; also when the session is present but a
     // connection died before our SUBACK came (the session then has no subscription).
     const missing = this.opts.subscriptions.filter((s) => !present || !this.confirmed.has(s.filter));
@@ -152,22 +165,32 @@ export class LiveClient {
       this.node = node;
       this.state = 'connected';
       this.connects++;
-      this.rec({ type: 'client.connack', c: this.id, rc: 0, present, node }, at);
+      if (direct) this.rec({ type: 'client.connack', c: this.id, rc: 0, present, node }, at);
+      else this.release(node);
       const q = this.offline;
       this.offline = [];
       for (const send of q) send();
     };
-    const ts = this.targets();
-    const direct = ts.length === 1 && this.world.brokers.has(ts[0]) ? ts[0] : null;
     if (direct) finish(direct);
-    else {
-      this.node = null; // not known until located: deliveries meanwhile say so rather than name the old node
-      void this.world.locate(this.id).then(finish);
+    else void this.world.locate(this.id).then(finish);
+  }
+
+  /** Records the held CONNACK, then what this connection saw meanwhile (on `node`, when it was found). */
+  private release(node: string | null): void {
+    const h = this.held;
+    if (!h) return;
+    this.held = null;
+    h.connack.node = node;
+    this.rec(h.connack, h.at);
+    for (const { at, ev } of h.events) {
+      if (ev.node === null) ev.node = node;
+      this.rec(ev, at);
     }
   }
 
   private onClose(reason: string): void {
     this.gen++;
+    this.release(null); // closed before its node was found: the CONNACK still came first
     if (this.state === 'closed' || this.state === 'idle') return;
     const was = this.state;
     this.state = 'closed';
