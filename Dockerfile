@@ -15,7 +15,7 @@ COPY tsconfig.json ./
 COPY cli ./cli
 COPY core ./core
 COPY runtime ./runtime
-# The simulator and its scenarios, for seed sweeps (deploy/k8s/sweep-job.yaml).
+# The simulator and its scenarios, for seed sweeps (deploy/sweep/k8s-sweep-job.yaml).
 COPY sim ./sim
 COPY scenarios ./scenarios
 

@@ -57,7 +57,7 @@ export interface RuntimeTlsConfig {
 export interface RuntimeSecurityConfig extends SecurityConfig {
   /** `user:scrypt$N$r$p$salt$hash` lines (`runtime passwd FILE USER` writes them); '' = no password check. */
   passwordFile: string;
-  /** ACL rules (README "Security"); '' = everything allowed. */
+  /** ACL rules (docs/security.md; Mosquitto's ACL syntax works too); '' = everything allowed. */
   aclFile: string;
   /** Verdict when no ACL rule matches. */
   aclDefault: 'allow' | 'deny';

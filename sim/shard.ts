@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../cli/args.ts';
+import { LoadError, errnoText } from '../cli/errors.ts';
 import { runScenario, type RunResult, type Scenario } from './scenario.ts';
 
 /** Bad arguments or result files: the CLI prints the message alone. */
@@ -188,18 +189,22 @@ export function formatMerged(m: MergedSweep): string {
     out.push('failing seeds');
     out.push(table(['seed', 'property', 'detail', 'replay'], m.failures.map((f) => [f.seed, f.violations[0].property, f.violations[0].detail.slice(0, 80), f.replay])));
   }
-  out.push(`verdict    ${m.failures.length === 0 && m.disagreements.length === 0 ? 'PASS' : 'FAIL'}: ${m.passed} passed, ${m.failures.length} failed of ${m.ran} seeds run`);
+  const verdict = m.failures.length || m.disagreements.length ? 'FAIL' : m.missing.length ? 'INCOMPLETE' : 'PASS';
+  out.push(`verdict    ${verdict}: ${m.passed} passed, ${m.failures.length} failed of ${m.ran} seeds run`);
   return out.join('\n');
 }
 
-/** `sim report merge a.json b.json ... [--json]`; exit 1 when a seed failed, a shard is missing or runs disagree. */
+/**
+ * `sim report merge a.json b.json ... [--json]`; exit 1 when a seed failed, a shard is missing (verdict
+ * INCOMPLETE) or runs disagree; an unreadable or non-JSON file is a load error (exit 3).
+ */
 export function reportMerge(files: string[], json: boolean): number {
   if (files.length === 0) throw new SweepInputError('report merge needs shard result files (from sim run FILE --seeds A..B --shard i/n --json)');
   const results = files.map((f) => {
     try {
       return JSON.parse(readFileSync(f, 'utf8')) as SweepResult;
     } catch (e) {
-      throw new SweepInputError(`${f}: ${(e as Error).message}`);
+      throw new LoadError(`${f}: ${e instanceof SyntaxError ? `not JSON (${e.message})` : errnoText(e)}`);
     }
   });
   const m = mergeSweeps(results);
