@@ -21,6 +21,7 @@ import type { Timer } from '../env.ts';
 
 /** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
 const FETCH_TIMEOUT_MS = 3000;
+const NO_GROUPS: ReadonlySet<string> = new Set();
 const DONE_DELAY_MS = 50;
 import { matches, parseShare } from '../topic.ts';
 
@@ -45,7 +46,9 @@ export class SessionReplicator {
   /** Wills of clients connected on other nodes: published here if that node dies and we are its backup. */
   private wills = new Map<string, { owner: string; at: number; msg: Message; delay: number; expirySec?: number; timer: Timer | null }>();
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
-  private fetching = new Map<string, { owner: string; waiting: Set<string>; timer: Timer }>();
+  private fetching = new Map<string, { owner: string; failed: boolean; waiting: Set<string>; timer: Timer }>();
+  /** Share-group orphans of a failed owner given to a member so far: `owner mid group` -> client id (one member each). */
+  private groupOrphans = new Map<string, string>();
 
   constructor(
     private c: Cluster,
@@ -244,6 +247,7 @@ export class SessionReplicator {
 
   /** The owner is back (it was cut off, not dead): its clients' wills stay with it. */
   ownerBack(owner: string): void {
+    for (const k of this.groupOrphans.keys()) if (k.startsWith(`${owner} `)) this.groupOrphans.delete(k);
     for (const w of this.wills.values()) {
       if (w.owner === owner && w.timer) {
         w.timer.cancel();
@@ -272,7 +276,7 @@ export class SessionReplicator {
       for (const p of r.in2) s.inboundQos2.add(p);
       this.adoptedFrom.set(r.clientId, owner);
       this.c.claim(s);
-      this.fetchOrphans(s, owner, r.done);
+      this.fetchOrphans(s, owner, r.done, true);
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);
       restored.push(s);
     }
@@ -291,22 +295,30 @@ export class SessionReplicator {
       const groups = new Set(w.groups ?? []);
       for (const r of this.replicas.values()) {
         if (r.owner !== owner || msg.mid === undefined) continue;
-        const had = r.msgs.has(msg.mid) || r.done.has(msg.mid);
-        const q = orphanQos(r.subs, msg, groups);
-        if (q === null) continue;
-        if (!had) r.msgs.set(msg.mid, { msg, qos: q.qos });
-        if (q.group) groups.delete(q.group);
+        const q = this.owed(owner, r.clientId, r.subs, msg, groups);
+        if (q !== null && !r.msgs.has(msg.mid) && !r.done.has(msg.mid)) r.msgs.set(msg.mid, { msg, qos: q });
       }
       for (const [clientId, from] of this.adoptedFrom) {
         if (from !== owner) continue;
         const s = this.b.sessions.get(clientId);
-        if (!s) continue;
-        const q = orphanQos(specs(s), msg, groups);
-        if (q === null) continue;
-        s.deliverFront({ msg, qos: q.qos, retain: false });
-        if (q.group) groups.delete(q.group);
+        const q = s ? this.owed(owner, clientId, specs(s), msg, groups) : null;
+        if (q !== null) s!.deliverFront({ msg, qos: q, retain: false });
       }
     }
+  }
+
+  /**
+   * The QoS a session (or replica) that came from `owner` is owed of an orphan, or null. A share-group
+   * orphan (`groups`: the groups its forward was for) goes to one member of the group: the first one asked.
+   */
+  private owed(owner: string, clientId: string, subs: SubSpec[], msg: Message, groups: ReadonlySet<string>): QoS | null {
+    const q = orphanQos(subs, msg, groups);
+    if (q === null || q.group === undefined || msg.mid === undefined) return q?.qos ?? null;
+    const key = `${owner} ${msg.mid} ${q.group}`;
+    const given = this.groupOrphans.get(key);
+    if (given !== undefined && given !== clientId) return null;
+    this.groupOrphans.set(key, clientId);
+    return q.qos;
   }
 
   /**
@@ -320,19 +332,20 @@ export class SessionReplicator {
    * what it accepted after the replica was taken is merged before anything
    * is sent.
    */
-  fetchOrphans(s: Session, owner: string, done: Iterable<string> = []): void {
+  fetchOrphans(s: Session, owner: string, done: Iterable<string> = [], failed = !this.c.isRunning(owner)): void {
     s.hold();
     s.knownDone(done);
     for (const { msg, groups } of this.c.unconfirmedFor(owner)) {
-      const q = orphanQos(specs(s), msg, new Set(groups));
-      if (q !== null) s.deliverFront({ msg, qos: q.qos, retain: false });
+      // A running owner serves the share-group forwards it gets itself; only a failed one's are orphans.
+      const q = this.owed(owner, s.clientId, specs(s), msg, failed ? new Set(groups) : NO_GROUPS);
+      if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
     }
     const waiting = new Set(this.c.runningPeers());
     if (waiting.size === 0) return s.release(midOrigin);
     const prev = this.fetching.get(s.clientId);
     prev?.timer.cancel();
     const timer = this.b.env.clock.setTimer(FETCH_TIMEOUT_MS, () => this.finish(s.clientId));
-    this.fetching.set(s.clientId, { owner, waiting, timer });
+    this.fetching.set(s.clientId, { owner, failed, waiting, timer });
     for (const n of waiting) this.c.sendReliableTo(n, encodeJson(F.OrphanReq, { clientId: s.clientId, owner }));
   }
 
@@ -355,8 +368,8 @@ export class SessionReplicator {
       const subs = specs(s);
       for (const w of r.msgs) {
         const msg = fromWire(w, now);
-        const q = orphanQos(subs, msg, new Set(w.groups ?? []));
-        if (q !== null) s.deliverFront({ msg, qos: q.qos, retain: false });
+        const q = this.owed(r.owner, s.clientId, subs, msg, f?.failed ? new Set(w.groups ?? []) : NO_GROUPS);
+        if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
       }
     }
     if (!f) return;
