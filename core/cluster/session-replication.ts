@@ -324,7 +324,7 @@ export class SessionReplicator {
     s.hold();
     s.knownDone(done);
     for (const { msg, groups } of this.c.unconfirmedFor(owner)) {
-      const q = orphanQos(specs(s), msg, new Set(groups));
+      const q = orphanQos(specs(s), msg, this.groupsOwed(owner, groups));
       if (q !== null) s.deliverFront({ msg, qos: q.qos, retain: false });
     }
     const waiting = new Set(this.c.runningPeers());
@@ -355,13 +355,22 @@ export class SessionReplicator {
       const subs = specs(s);
       for (const w of r.msgs) {
         const msg = fromWire(w, now);
-        const q = orphanQos(subs, msg, new Set(w.groups ?? []));
+        const q = orphanQos(subs, msg, this.groupsOwed(r.owner, w.groups ?? []));
         if (q !== null) s.deliverFront({ msg, qos: q.qos, retain: false });
       }
     }
     if (!f) return;
     f.waiting.delete(from);
     if (f.waiting.size === 0) this.finish(r.clientId);
+  }
+
+  /**
+   * The share groups an unconfirmed forward to `owner` is owed to here: none while the owner runs
+   * (it serves the group itself, to one member: another copy here would be a second delivery);
+   * those it was for once the owner has failed.
+   */
+  private groupsOwed(owner: string, groups: string[]): Set<string> {
+    return this.c.isRunning(owner) ? new Set() : new Set(groups);
   }
 
   /** A peer we were waiting for went away: stop waiting for it. */
