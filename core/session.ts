@@ -326,16 +326,26 @@ export class Session {
     return true;
   }
 
-  /** Everything still owed to the client, in order, for handing the session elsewhere. */
+  /**
+   * Everything still owed to the client, in order, for handing the session elsewhere. While holding,
+   * what was collected goes in its place (after the older queue): those ids are in `seen`, which goes
+   * along with a handoff, so leaving them out would make the next owner drop them as done.
+   */
   pending(): Delivery[] {
     const out: Delivery[] = [];
     for (const f of this.inflight.values()) out.push(f);
-    for (const d of this.queuedDeliveries()) out.push(d);
+    let i = 0;
+    for (const d of this.queuedDeliveries()) {
+      if (i++ === this.older && this.front) out.push(...this.front);
+      out.push(d);
+    }
+    if (this.front && i <= this.older) out.push(...this.front);
     return out;
   }
 
   /** Forgets all owed messages without reporting them (they were handed to another node). */
   clear(): void {
+    if (this.front) this.front = [];
     this.inflight.clear();
     this.queue = [];
     this.qHead = 0;
@@ -347,6 +357,7 @@ export class Session {
   discard(reason: DropReason): void {
     for (const f of this.inflight.values()) if (f.state === 'publish') this.books.dropped(this, f, reason);
     for (const d of this.queuedDeliveries()) this.books.dropped(this, d, reason);
+    if (this.front) for (const d of this.front.splice(0)) this.books.dropped(this, d, reason);
     this.inflight.clear();
     this.queue = [];
     this.qHead = 0;

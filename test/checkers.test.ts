@@ -11,6 +11,7 @@ import {
   checkConnackFirst,
   checkDupOnlyOnResend,
   checkSingleConnection,
+  checkOrder,
   checkRetainedReads,
   checkWills,
   checkSharedOnce,
@@ -132,6 +133,26 @@ describe('single-connection', () => {
     expect(props(checkSingleConnection(two(5000)))).toEqual(['single-connection']);
     expect(checkSingleConnection(two(25))).toEqual([]);
   });
+  it('counts as split-connect two connections accepted while a clog kept their nodes apart, ended within the settle time of its end', () => {
+    const clogged = (closeA: number, unclog: number) => [e(5, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }), ...two(closeA).slice(0, 2), e(unclog, 'fault.unclog'), ...two(closeA).slice(2)];
+    const tally: Tally = {};
+    expect(checkSingleConnection(clogged(5000, 4500), { tally })).toEqual([]);
+    expect(tally['split-connect']).toBe(1);
+    // Still open 1 s after the nodes could hear each other again: a violation.
+    expect(props(checkSingleConnection(clogged(5000, 2000)))).toEqual(['single-connection']);
+    // Both on one node: no split excuses it.
+    const sameNode = [e(5, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }), ...two(5000).map((x) => (x.h === 'b' && x.type === 'client.connack' ? { ...x, node: 'n1' } : x))];
+    expect(props(checkSingleConnection(sameNode))).toEqual(['single-connection']);
+  });
+  it('sets no order across the two processes of an id connected across a split; within one process order holds', () => {
+    const pubOn = (t: number, id: string) => e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
+    const got = (t: number, id: string, h: string, node: string) => e(t, 'deliver', { c: 'dev', h, id, topic: 'a/1', qos: 1, dup: false, retain: false, node });
+    const split = [e(5, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }), ...two(4600).slice(0, 2), pubOn(30, 'p:1'), pubOn(40, 'p:2'), got(45, 'p:2', 'b', 'n2'), e(4500, 'fault.unclog')];
+    const tally: Tally = {};
+    expect(checkOrder([...split, e(4600, 'client.closed', { c: 'dev', h: 'b', reason: 'server-disconnect' }), got(4700, 'p:1', 'a', 'n1')], { tally })).toEqual([]);
+    expect(tally['split-connect-order']).toBe(1);
+    expect(props(checkOrder([...split, got(4700, 'p:1', 'b', 'n2')]))).toEqual(['order']);
+  });
 });
 
 describe('retained-reads', () => {
@@ -166,6 +187,21 @@ describe('wills', () => {
     const back = e(2000, 'client.connack', { c: 'sub', rc: 0, present: true, node: 'n1' });
     expect(props(checkWills([...longDelay, e(1500, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }), back]))).toContain('will-iff');
     expect(checkWills([...longDelay, back])).toEqual([]);
+  });
+  it('counts as split-will a will another node published while cut off from the client\'s node; one is still owed', () => {
+    const withWill = { will: { topic: 'st/sub', qos: 1, delay: 0, id: 'w' } };
+    const h = (will: Ev[]) => [...base(60, withWill), e(100, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }), ...will, e(6500, 'fault.unclog'), e(9000, 'client.disconnect', { c: 'sub', rc: 0 }), e(9000, 'client.closed', { c: 'sub', reason: 'client' })];
+    const tally: Tally = {};
+    expect(checkWills(h([e(6000, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' })]), { tally })).toEqual([]);
+    expect(tally['split-will']).toBe(1);
+    // The client's own node has no such excuse, nor a node that could hear it.
+    expect(props(checkWills(h([e(6000, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' })])))).toEqual(['will-iff']);
+    const heard = h([]).filter((x) => !x.type.startsWith('fault.'));
+    expect(props(checkWills([...heard, e(8000, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' })]))).toEqual(['will-iff']);
+    // Killed during the clog: its node's will counts, the other node's is one more, not a second.
+    const killed = [...base(60, withWill), e(100, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }), e(200, 'client.kill', { c: 'sub' }), e(200, 'client.closed', { c: 'sub', reason: 'killed' })];
+    expect(checkWills([...killed, e(201, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }), e(6000, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' }), e(6500, 'fault.unclog')])).toEqual([]);
+    expect(props(checkWills([...killed, e(201, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }), e(300, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' })]))).toEqual(['will-once']);
   });
 });
 

@@ -304,6 +304,12 @@ export function partitionBetween(faults: FaultWindow[], x: string, y: string, t:
   return undefined;
 }
 
+/** Whether `f` is a partition or clog with nodes x and y on opposite sides (either direction). */
+export function separates(f: FaultWindow, x: string, y: string): boolean {
+  if (f.kind !== 'partition' && f.kind !== 'clog') return false;
+  return (f.a.includes(x) && f.b.includes(y)) || (f.a.includes(y) && f.b.includes(x));
+}
+
 /** The end of the last fault (heal, unclog, unpause, restart), or 0 without faults. */
 export function lastFaultEnd(faults: FaultWindow[]): number {
   let t = 0;

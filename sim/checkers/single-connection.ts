@@ -5,13 +5,47 @@
 // than `settleMs` (default 1 s: a takeover closes the old one within a few
 // round trips). Seen from the clients: a connection half-open after its
 // node lost power counts as live until the client notices.
+//
+// Named trade-off `split-connect` (docs/guarantees.md, availability during
+// a split): the second connection was accepted while a partition or clog
+// separated the two connections' nodes, so neither could hear of the other's
+// claim; counted, not failed, if the overlap ends within `settleMs` of the
+// end of that separation.
 
-import { timelineOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+import { count, faultsOf, separates, timelineOf, type Conn, type Ev, type FaultWindow, type SafetyOptions, type Violation } from './common.ts';
+
+/** Two accepted connections of one client id, open at once. */
+export interface Overlap {
+  c: string;
+  a: Conn;
+  b: Conn;
+  from: number;
+  to: number;
+  /** Covered by the split-connect trade-off. */
+  split: boolean;
+}
 
 export function checkSingleConnection(events: Ev[], opts: SafetyOptions = {}): Violation[] {
   const settle = opts.settleMs ?? 1000;
-  const tl = timelineOf(events);
   const out: Violation[] = [];
+  for (const o of overlapsOf(events, settle)) {
+    if (o.to - o.from <= settle) continue;
+    if (o.split) {
+      count(opts.tally, 'split-connect');
+      continue;
+    }
+    const { c, a, b } = o;
+    const till = Math.min(a.endAt, b.endAt) === Infinity ? 'the end of the run' : `${Math.min(a.endAt, b.endAt).toFixed(1)} ms`;
+    out.push({ property: 'single-connection', detail: `${c} had two live connections, on ${a.node} (${a.key}) and ${b.node} (${b.key}), from ${b.connackAt.toFixed(1)} ms to ${till}`, excerpt: [a.connack, b.connack] });
+  }
+  return out;
+}
+
+/** Every overlap of two processes' accepted connections of one client id. */
+export function overlapsOf(events: Ev[], settle: number): Overlap[] {
+  const tl = timelineOf(events);
+  const faults = faultsOf(events);
+  const out: Overlap[] = [];
   for (const [c, conns] of tl.conns) {
     for (let i = 0; i < conns.length; i++) {
       const a = conns[i];
@@ -19,13 +53,27 @@ export function checkSingleConnection(events: Ev[], opts: SafetyOptions = {}): V
       for (let j = i + 1; j < conns.length && conns[j].connackAt < aEnd; j++) {
         const b = conns[j];
         if (b.key === a.key) continue;
-        const overlap = Math.min(aEnd, b.endAt, tl.end) - b.connackAt;
-        if (overlap > settle) {
-          const till = Math.min(a.endAt, b.endAt) === Infinity ? 'the end of the run' : `${Math.min(a.endAt, b.endAt).toFixed(1)} ms`;
-          out.push({ property: 'single-connection', detail: `${c} had two live connections, on ${a.node} (${a.key}) and ${b.node} (${b.key}), from ${b.connackAt.toFixed(1)} ms to ${till}`, excerpt: [a.connack, b.connack] });
-        }
+        const to = Math.min(aEnd, b.endAt, tl.end);
+        const cutUntil = a.node && b.node && a.node !== b.node ? separatedUntil(faults, a.node, b.node, b.connackAt) : -Infinity;
+        out.push({ c, a, b, from: b.connackAt, to, split: to <= cutUntil + settle });
       }
     }
   }
   return out;
+}
+
+/**
+ * When nodes x and y could hear each other again, if a partition or clog separated them at time t
+ * (-Infinity if none did): the end of that fault, and of any later one that kept them apart from then on.
+ */
+function separatedUntil(faults: FaultWindow[], x: string, y: string, t: number): number {
+  let until = -Infinity;
+  let at = t;
+  for (;;) {
+    let next = until;
+    for (const f of faults) if (f.from <= at && f.to > at && separates(f, x, y)) next = Math.max(next, f.to);
+    if (next <= until) return until;
+    until = next;
+    at = next;
+  }
 }
