@@ -40,8 +40,11 @@ export interface Replica {
 
 export class SessionReplicator {
   readonly replicas = new Map<string, Replica>();
-  /** Sessions activated here from a failed owner's replicas: clientId → that owner. */
-  private adoptedFrom = new Map<string, string>();
+  /**
+   * Sessions moved here from another owner (resumed from its replica, or failed over): clientId → that owner
+   * and the session. Orphans of that owner go to that session only, never to one that replaced it afresh.
+   */
+  private adoptedFrom = new Map<string, { owner: string; session: Session }>();
   /** Wills of clients connected on other nodes: published here if that node dies and we are its backup. */
   private wills = new Map<string, { owner: string; at: number; msg: Message; delay: number; expirySec?: number; timer: Timer | null }>();
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
@@ -180,11 +183,7 @@ export class SessionReplicator {
   /** A client connected here with Clean Start 0 and we have no session: resume from the replica. */
   take(clientId: string): Replica | undefined {
     const r = this.replicas.get(clientId);
-    if (r) {
-      this.replicas.delete(clientId);
-      // Forwards its old owner never confirmed may still come our way as orphans.
-      this.adoptedFrom.set(clientId, r.owner);
-    }
+    if (r) this.replicas.delete(clientId); // the caller restores it and fetches its orphans (fetchOrphans)
     return r;
   }
 
@@ -270,7 +269,6 @@ export class SessionReplicator {
       if (this.c.claimedSince(r.clientId, r.at) && this.wills.get(r.clientId)?.owner === owner) this.wills.delete(r.clientId);
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
       for (const p of r.in2) s.inboundQos2.add(p);
-      this.adoptedFrom.set(r.clientId, owner);
       this.c.claim(s);
       this.fetchOrphans(s, owner, r.done);
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);
@@ -297,9 +295,9 @@ export class SessionReplicator {
         if (!had) r.msgs.set(msg.mid, { msg, qos: q.qos });
         if (q.group) groups.delete(q.group);
       }
-      for (const [clientId, from] of this.adoptedFrom) {
-        if (from !== owner) continue;
-        const s = this.b.sessions.get(clientId);
+      for (const [clientId, a] of this.adoptedFrom) {
+        if (a.owner !== owner) continue;
+        const s = this.adoptedSession(clientId, owner);
         if (!s) continue;
         const q = orphanQos(specs(s), msg, groups);
         if (q === null) continue;
@@ -321,6 +319,8 @@ export class SessionReplicator {
    * is sent.
    */
   fetchOrphans(s: Session, owner: string, done: Iterable<string> = []): void {
+    // Forwards its old owner never confirmed may still come our way as orphans: for this session only.
+    this.adoptedFrom.set(s.clientId, { owner, session: s });
     s.hold();
     s.knownDone(done);
     for (const { msg, groups } of this.c.unconfirmedFor(owner)) {
@@ -349,7 +349,7 @@ export class SessionReplicator {
 
   onOrphanReply(from: string, r: OrphanReplyBody): void {
     const f = this.fetching.get(r.clientId);
-    const s = this.b.sessions.get(r.clientId);
+    const s = this.adoptedSession(r.clientId, r.owner);
     if (s) {
       const now = this.b.env.clock.now();
       const subs = specs(s);
@@ -362,6 +362,19 @@ export class SessionReplicator {
     if (!f) return;
     f.waiting.delete(from);
     if (f.waiting.size === 0) this.finish(r.clientId);
+  }
+
+  /**
+   * The session here that moved from `owner` and asked for its orphans, if it is still the session of
+   * `clientId` (not replaced by a Clean Start or another user's, whose session this never was).
+   */
+  private adoptedSession(clientId: string, owner: string): Session | undefined {
+    const a = this.adoptedFrom.get(clientId);
+    if (!a) return undefined;
+    const s = this.b.sessions.get(clientId);
+    if (s === a.session) return a.owner === owner ? s : undefined;
+    this.adoptedFrom.delete(clientId);
+    return undefined;
   }
 
   /** A peer we were waiting for went away: stop waiting for it. */
