@@ -323,8 +323,9 @@ export class SessionReplicator {
     this.adoptedFrom.set(s.clientId, { owner, session: s });
     s.hold();
     s.knownDone(done);
+    const ownerUp = this.c.isRunning(owner); // its share-group forwards stay its own (onOrphanReq)
     for (const { msg, groups } of this.c.unconfirmedFor(owner)) {
-      const q = orphanQos(specs(s), msg, new Set(groups));
+      const q = orphanQos(specs(s), msg, new Set(ownerUp ? [] : groups));
       if (q !== null) s.deliverFront({ msg, qos: q.qos, retain: false });
     }
     const waiting = new Set(this.c.runningPeers());
@@ -339,9 +340,12 @@ export class SessionReplicator {
   /** A peer asks for what we forwarded to `owner` unconfirmed. */
   onOrphanReq(from: string, clientId: string, owner: string): void {
     const now = this.b.env.clock.now();
+    // A share-group forward the owner may still confirm is the owner's to give to one member (its failover
+    // makes it an orphan if it does not): another member taking it too would get it twice in the group.
+    const ownerUp = this.c.isRunning(owner);
     const msgs = this.c.unconfirmedFor(owner).map(({ msg, groups }) => {
       const w = toWire(msg, now);
-      if (groups.length) w.groups = groups;
+      if (groups.length && !ownerUp) w.groups = groups;
       return w;
     });
     this.c.sendReliableTo(from, encodeJson(F.OrphanReply, { clientId, owner, msgs } satisfies OrphanReplyBody));
