@@ -222,6 +222,37 @@ describe('sessions belong to their user, across the cluster', () => {
     expect(c.received.map((r) => r.topic)).toEqual([]);
     expect(w.broker('n2').stats.denied.subscribe).toBe(1); // bob's resubscribe to users/alice/#
   });
+
+  it('another user taking a client id on the other side of a split does not get its session after the heal', async () => {
+    const w = new World({ seed: 'owner-across-split', history: { keepLines: true } });
+    w.addCluster(['n1', 'n2'], { security: { users: { alice: 'a', bob: 'b', root: 'r' }, acl: 'allow user root both #\nallow all both users/%u/#' } });
+    const root = w.client('root', { target: 'n1', version: 5, username: 'root', password: 'r' });
+    let c!: ReturnType<typeof w.client>;
+    await w.run(async (w) => {
+      await w.sleep(1000);
+      // n2 never hears of alice's session: it has no replica telling it whose the client id was.
+      w.partition(['n1'], ['n2']);
+      c = w.client('shared-id', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, username: 'alice', password: 'a', subscriptions: [{ filter: 'users/alice/#', qos: 1 }] });
+      await w.sleep(1000);
+      c.disconnect();
+      await w.sleep(200);
+      root.publish('users/alice/while-away', 1);
+      await w.sleep(300);
+      Object.assign(c.opts, { username: 'bob', password: 'b', target: 'n2', subscriptions: [], reconnect: false });
+      c.connect();
+      await w.sleep(500);
+      w.heal(); // n1 hands alice's session to the live claim on n2, bob's
+      await w.sleep(3000);
+      root.publish('users/alice/later', 1);
+      await w.sleep(1000);
+    });
+    const connacks = w.history.lines.filter((l) => l.includes('client.connack') && l.includes('shared-id'));
+    expect(connacks).toHaveLength(2);
+    expect(connacks[1]).toMatch(/present[=":]+false/);
+    expect(w.history.lines.some((l) => l.includes('cluster.handoff.in') && l.includes('shared-id'))).toBe(true);
+    expect(c.received.map((r) => r.topic)).toEqual([]);
+    expect(w.broker('n2').sessions.get('shared-id')!.subscriptions.size).toBe(0);
+  });
 });
 
 describe('clean start across nodes', () => {
@@ -245,6 +276,83 @@ describe('clean start across nodes', () => {
     expect(c.received.map((r) => r.topic)).toEqual([]);
     expect(w.broker('n2').sessions.get('cs')!.subscriptions.size).toBe(0);
     expect(w.broker('n2').stats.dropped['no-session']).toBe(1);
+  });
+
+  it('what the old node passes on before it hears the handoff was refused does not reach the clean session', async () => {
+    const w = new World({ seed: 'clean-start-in-flight', history: { keepLines: true } });
+    w.addCluster(['n1', 'n2']);
+    const c = w.client('cs', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, subscriptions: [{ filter: 'old/#', qos: 1 }] });
+    const pub = w.client('pub', { target: 'n1', version: 5 });
+    const handedIn = () => w.history.lines.some((l) => l.includes('cluster.handoff.in') && l.includes('"cs"'));
+    await w.run(async (w) => {
+      await w.sleep(2000);
+      c.disconnect();
+      await w.sleep(200);
+      Object.assign(c.opts, { clean: true, target: 'n2', subscriptions: [{ filter: 'new/#', qos: 1 }], reconnect: false });
+      c.connect();
+      await w.until(handedIn, { timeoutMs: 5000 });
+      // n2's refusal is held on the way back: n1 still passes on what matches the old session's filters.
+      w.clog(['n2'], ['n1'], { oneWay: true });
+      pub.publish('old/after', 1);
+      await w.sleep(500);
+      w.unclog();
+      await w.sleep(1000);
+      pub.publish('old/later', 1);
+      await w.sleep(500);
+    });
+    expect(c.received.map((r) => r.topic)).toEqual([]);
+    const drops = w.history.lines.filter((l) => l.includes('"type":"drop"') && l.includes('"node":"n2"'));
+    expect(drops.map((l) => JSON.parse(l).id)).toEqual(['pub:1']); // old/after; old/later is no longer passed on
+  });
+});
+
+describe("a failed node's orphans after a clean start", () => {
+  /**
+   * A persistent session on n1; n3's forward of o/x to n1 stays unconfirmed (n1 and n3 cut apart). The client
+   * resumes on n2, which asks n3 for n1's orphans (`holdReply`: n3's answer is held), then starts clean there.
+   */
+  async function cleanAfterResume(seed: string, holdReply: boolean, after: (w: World) => Promise<void>) {
+    const w = new World({ seed, history: { keepLines: true } });
+    w.addCluster(['n1', 'n2', 'n3']);
+    const c = w.client('cs', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, subscriptions: [{ filter: 'o/#', qos: 1 }] });
+    const pub = w.client('pub', { target: 'n3', version: 5 });
+    await w.run(async (w) => {
+      await w.sleep(2000);
+      w.partition(['n1'], ['n3']);
+      pub.publish('o/x', 1);
+      await w.sleep(200);
+      c.disconnect();
+      await w.sleep(200);
+      if (holdReply) w.clog(['n3'], ['n2'], { oneWay: true });
+      Object.assign(c.opts, { target: 'n2' });
+      c.connect();
+      await w.sleep(holdReply ? 500 : 1000);
+      c.disconnect();
+      await w.sleep(200);
+      Object.assign(c.opts, { clean: true, reconnect: false });
+      c.connect();
+      await after(w);
+    });
+    expect(w.history.lines.some((l) => l.includes('client.connack') && l.includes('"present":true'))).toBe(true);
+    return c.received.map((r) => r.topic);
+  }
+
+  it('go to the session that moved from the node, not to the clean session that replaced it', async () => {
+    const received = await cleanAfterResume('clean-start-orphans', false, async (w) => {
+      // n3 gives up on n1: its unconfirmed forwards go to n1's backup, n2, for the sessions that came from n1.
+      await w.until(() => w.history.lines.some((l) => l.includes('cluster.peer.down') && l.includes('"node":"n3"')), { timeoutMs: 10_000 });
+      await w.sleep(1000);
+    });
+    expect(received).toEqual(['o/x']); // once: the resumed session got it in n3's answer
+  });
+
+  it('an answer to the resumed session arriving after the clean start does not reach the clean session', async () => {
+    const received = await cleanAfterResume('clean-start-orphan-reply', true, async (w) => {
+      await w.sleep(500);
+      w.unclog();
+      await w.sleep(1000);
+    });
+    expect(received).toEqual([]);
   });
 });
 

@@ -718,11 +718,16 @@ export class Cluster {
       case F.Moved: {
         const s = this.broker.sessions.get(f.body.clientId);
         const next = s ? undefined : this.movedTo(f.body.clientId);
-        if (s) s.deliver({ msg: f.body.msg, qos: f.body.dq, retain: false });
+        // Owed to the session the sender handed over: only the session that took that one over gets it.
+        if (s && this.heirs.get(s)?.has(peer)) s.deliver({ msg: f.body.msg, qos: f.body.dq, retain: false });
         else if (next) this.sendReliable(next, encodeRMsg(f.body.clientId, f.body.dq, f.body.msg, this.now(), F.Moved), f.body.msg);
         else this.broker.countDrop(f.body.clientId, f.body.msg, 'no-session');
         return;
       }
+      case F.Refused:
+        // Only if it still follows that session to the refusing node (a later move may point elsewhere).
+        if (this.moved.get(f.body.clientId)?.node === peer) this.unfollow(f.body.clientId);
+        return;
       case F.Retain: {
         const reply = this.retainedReplicas.merge(f.msg, f.v, f.deleted, f.notForwarded);
         if (reply) l.write(reply);
@@ -1013,6 +1018,8 @@ export class Cluster {
       seen: s.seen ? [...s.seen] : undefined,
       in2: s.inboundQos2.size ? [...s.inboundQos2] : undefined,
     };
+    // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
+    if (s.owner !== undefined) body.user = s.owner;
     this.stats.handoffsOut++;
     this.followMoved(s, node, now);
     // Our routes for its filters stay up a while: a publisher that has not learned the new owner's
@@ -1031,6 +1038,12 @@ export class Cluster {
   /** Their plain subscriptions by filter (client id -> QoS): a forward finds them by topic, not by a scan. */
   private movedSubs = new TopicTrie<Map<string, QoS>>();
   private movedScratch: Map<string, QoS>[] = [];
+  /**
+   * Sessions here that took over a session handed off by a peer, by peer (the latest handoff from it): what
+   * that peer passes on afterwards (F.Moved) is theirs. A session that started afresh with the same client id
+   * (Clean Start, another user) or replaced the one that took it over gets none of it.
+   */
+  private heirs = new WeakMap<Session, Set<string>>();
 
   private followMoved(s: Session, node: string, now: number): void {
     this.unfollow(s.clientId);
@@ -1098,8 +1111,15 @@ export class Cluster {
     if (!s || s.expiryInterval === 0 || s.cleanStarted || (h.user !== undefined && h.user !== s.owner)) {
       // The client started clean here (or is gone): nothing to resume; the owed messages are dropped, counted.
       for (const w of h.msgs) this.broker.countDrop(h.clientId, fromWire(w, now), 'no-session');
+      // Nor what still reaches the sender for that session: it stops passing it on, and what is already
+      // on its way here is not for the session now here.
+      if (s) this.heirs.get(s)?.delete(from);
+      this.sendReliableTo(from, encodeJson(F.Refused, { clientId: h.clientId }));
       return;
     }
+    let took = this.heirs.get(s);
+    if (!took) this.heirs.set(s, (took = new Set()));
+    took.add(from);
     this.broker.adoptSession(s, h.subs, h.msgs.map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })));
     if (h.seen) {
       // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.

@@ -9,7 +9,8 @@ import type { Message, QoS } from '../message.ts';
 // verifier and side of the link; replicated session state carries its user.
 // 3: Retain frames carry the write's version (hybrid time, counter, writer node) in front of the record, and
 // a clear is a tombstone with its version (see retained-replication.ts).
-export const PROTOCOL_VERSION = 3;
+// 4: Refused: a handoff the receiver did not take over tells the sender to stop passing that session's messages on.
+export const PROTOCOL_VERSION = 4;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
 export const enum F {
@@ -39,6 +40,11 @@ export const enum F {
   RWill = 19,
   /** A message that reached a session's old node after the session moved on: for the new owner, by client id. Binary like RMsg. */
   Moved = 20,
+  /**
+   * The handoff of this client id's session from the recipient was not taken over here (Clean Start, another
+   * user, no session): what it owed is not the session now here, so the recipient stops passing it on.
+   */
+  Refused = 21,
 }
 
 export interface RWillBody {
@@ -198,7 +204,8 @@ export type Frame =
   | { type: F.Orphan; body: OrphanBody }
   | { type: F.OrphanReq; body: OrphanReqBody }
   | { type: F.OrphanReply; body: OrphanReplyBody }
-  | { type: F.RWill; body: RWillBody };
+  | { type: F.RWill; body: RWillBody }
+  | { type: F.Refused; body: REndBody };
 
 /** Heartbeat (the most frequent frame on an idle cluster): binary [f64 t][u32 ack]. */
 export function encodePing(t: number, ack: number): Buffer {
@@ -419,6 +426,7 @@ export function decode(f: Buffer, now: number): Frame {
     case F.RDone:
       return { type, body: json<RDoneBody>(body, (x) => str(x.clientId) && strs(x.mids)) };
     case F.REnd:
+    case F.Refused:
       return { type, body: json<REndBody>(body, (x) => str(x.clientId)) };
     case F.Orphan:
       return { type, body: json<OrphanBody>(body, (x) => str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)) };

@@ -41,8 +41,11 @@ export interface Replica {
 
 export class SessionReplicator {
   readonly replicas = new Map<string, Replica>();
-  /** Sessions activated here from a failed owner's replicas: clientId → that owner. */
-  private adoptedFrom = new Map<string, string>();
+  /**
+   * Sessions moved here from another owner (resumed from its replica, or failed over): clientId → that owner
+   * and the session. Orphans of that owner go to that session only, never to one that replaced it afresh.
+   */
+  private adoptedFrom = new Map<string, { owner: string; session: Session }>();
   /** Wills of clients connected on other nodes: published here if that node dies and we are its backup. */
   private wills = new Map<string, { owner: string; at: number; msg: Message; delay: number; expirySec?: number; timer: Timer | null }>();
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
@@ -183,11 +186,7 @@ export class SessionReplicator {
   /** A client connected here with Clean Start 0 and we have no session: resume from the replica. */
   take(clientId: string): Replica | undefined {
     const r = this.replicas.get(clientId);
-    if (r) {
-      this.replicas.delete(clientId);
-      // Forwards its old owner never confirmed may still come our way as orphans.
-      this.adoptedFrom.set(clientId, r.owner);
-    }
+    if (r) this.replicas.delete(clientId); // the caller restores it and fetches its orphans (fetchOrphans)
     return r;
   }
 
@@ -274,7 +273,6 @@ export class SessionReplicator {
       if (this.c.claimedSince(r.clientId, r.at) && this.wills.get(r.clientId)?.owner === owner) this.wills.delete(r.clientId);
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
       for (const p of r.in2) s.inboundQos2.add(p);
-      this.adoptedFrom.set(r.clientId, owner);
       this.c.claim(s);
       this.fetchOrphans(s, owner, r.done, true);
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);
@@ -298,9 +296,9 @@ export class SessionReplicator {
         const q = this.owed(owner, r.clientId, r.subs, msg, groups);
         if (q !== null && !r.msgs.has(msg.mid) && !r.done.has(msg.mid)) r.msgs.set(msg.mid, { msg, qos: q });
       }
-      for (const [clientId, from] of this.adoptedFrom) {
-        if (from !== owner) continue;
-        const s = this.b.sessions.get(clientId);
+      for (const [clientId, a] of this.adoptedFrom) {
+        if (a.owner !== owner) continue;
+        const s = this.adoptedSession(clientId, owner);
         const q = s ? this.owed(owner, clientId, specs(s), msg, groups) : null;
         if (q !== null) s!.deliverFront({ msg, qos: q, retain: false });
       }
@@ -333,6 +331,8 @@ export class SessionReplicator {
    * is sent.
    */
   fetchOrphans(s: Session, owner: string, done: Iterable<string> = [], failed = !this.c.isRunning(owner)): void {
+    // Forwards its old owner never confirmed may still come our way as orphans: for this session only.
+    this.adoptedFrom.set(s.clientId, { owner, session: s });
     s.hold();
     s.knownDone(done);
     for (const { msg, groups } of this.c.unconfirmedFor(owner)) {
@@ -352,9 +352,12 @@ export class SessionReplicator {
   /** A peer asks for what we forwarded to `owner` unconfirmed. */
   onOrphanReq(from: string, clientId: string, owner: string): void {
     const now = this.b.env.clock.now();
+    // A share-group forward the owner may still confirm is the owner's to give to one member (its failover
+    // makes it an orphan if it does not): another member taking it too would get it twice in the group.
+    const ownerUp = this.c.isRunning(owner);
     const msgs = this.c.unconfirmedFor(owner).map(({ msg, groups }) => {
       const w = toWire(msg, now);
-      if (groups.length) w.groups = groups;
+      if (groups.length && !ownerUp) w.groups = groups;
       return w;
     });
     this.c.sendReliableTo(from, encodeJson(F.OrphanReply, { clientId, owner, msgs } satisfies OrphanReplyBody));
@@ -362,7 +365,7 @@ export class SessionReplicator {
 
   onOrphanReply(from: string, r: OrphanReplyBody): void {
     const f = this.fetching.get(r.clientId);
-    const s = this.b.sessions.get(r.clientId);
+    const s = this.adoptedSession(r.clientId, r.owner);
     if (s) {
       const now = this.b.env.clock.now();
       const subs = specs(s);
@@ -375,6 +378,19 @@ export class SessionReplicator {
     if (!f) return;
     f.waiting.delete(from);
     if (f.waiting.size === 0) this.finish(r.clientId);
+  }
+
+  /**
+   * The session here that moved from `owner` and asked for its orphans, if it is still the session of
+   * `clientId` (not replaced by a Clean Start or another user's, whose session this never was).
+   */
+  private adoptedSession(clientId: string, owner: string): Session | undefined {
+    const a = this.adoptedFrom.get(clientId);
+    if (!a) return undefined;
+    const s = this.b.sessions.get(clientId);
+    if (s === a.session) return a.owner === owner ? s : undefined;
+    this.adoptedFrom.delete(clientId);
+    return undefined;
   }
 
   /** A peer we were waiting for went away: stop waiting for it. */
