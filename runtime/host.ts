@@ -15,18 +15,42 @@ export class RealClock implements Clock {
   }
 
   setTimer(delayMs: number, fn: () => void): Timer {
-    let handle: NodeJS.Timeout;
-    const due = this.now() + delayMs;
-    const arm = (): void => {
-      const left = due - this.now();
-      if (left > MAX_TIMEOUT) handle = setTimeout(arm, MAX_TIMEOUT);
-      else handle = setTimeout(fn, Math.max(0, left));
-      handle.unref?.();
-    };
-    arm();
-    return { cancel: () => clearTimeout(handle) };
+    return new RealTimer(this, this.now() + delayMs, fn);
   }
 }
+
+/**
+ * One timer: a class, not closures (the TypeScript loader gives every named closure its own name
+ * property, a few hundred bytes; a broker holds one timer per connection).
+ */
+class RealTimer implements Timer {
+  private handle: NodeJS.Timeout;
+
+  constructor(
+    private readonly clock: RealClock,
+    private readonly due: number,
+    private readonly fn: () => void,
+  ) {
+    this.handle = this.arm();
+  }
+
+  private arm(): NodeJS.Timeout {
+    const left = this.due - this.clock.now();
+    // Beyond Node's ceiling (24.8 days): wait the ceiling, then look again.
+    const h = left > MAX_TIMEOUT ? setTimeout(rearm, MAX_TIMEOUT, this) : setTimeout(this.fn, Math.max(0, left));
+    h.unref?.();
+    return h;
+  }
+
+  static rearm(t: RealTimer): void {
+    t.handle = t.arm();
+  }
+
+  cancel(): void {
+    clearTimeout(this.handle);
+  }
+}
+const rearm = RealTimer.rearm;
 
 /** Uniform [0,1) from the OS CSPRNG, drawn in blocks. */
 export class CryptoRandom implements Random {

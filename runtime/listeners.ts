@@ -59,26 +59,32 @@ function certUser(socket: net.Socket, f: TlsServerFiles | undefined): string | u
  * buffers); too much unread output calls `onSlow`.
  */
 export class SocketSink implements ByteSink {
-  private pending: Uint8Array[] = [];
+  /** Packets of this turn; null = none (and no flush scheduled). */
+  private pending: Uint8Array[] | null = null;
   private pendingBytes = 0;
-  constructor(private socket: net.Socket, private maxBuffer: number, private onSlow: () => void) {}
+  /** `onSlow` is shared by the listener's sockets: no closure per connection. */
+  constructor(private socket: net.Socket, private maxBuffer: number, private onSlow: (socket: net.Socket) => void) {}
 
   write(bytes: Uint8Array): void {
     if (this.socket.destroyed) return;
-    if (this.pending.length === 0) process.nextTick(this.flush);
+    if (this.pending === null) {
+      this.pending = [];
+      process.nextTick(flushSink, this);
+    }
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
-    if (this.socket.writableLength + this.pendingBytes > this.maxBuffer) this.onSlow();
+    if (this.socket.writableLength + this.pendingBytes > this.maxBuffer) this.onSlow(this.socket);
   }
 
-  private flush = (): void => {
+  /** Writes what this turn produced; also from close(). */
+  flush(): void {
     const p = this.pending;
-    if (p.length === 0) return;
+    if (p === null) return;
     const data = p.length === 1 ? p[0] : Buffer.concat(p, this.pendingBytes);
-    this.pending = [];
+    this.pending = null;
     this.pendingBytes = 0;
     if (!this.socket.destroyed) this.socket.write(data);
-  };
+  }
 
   close(): void {
     this.flush();
@@ -88,13 +94,18 @@ export class SocketSink implements ByteSink {
   }
 }
 
+function flushSink(s: SocketSink): void {
+  s.flush();
+}
+
 export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Server> {
   const name = opts.name ?? (opts.tls ? 'tls' : 'tcp');
+  const onSlow = (socket: net.Socket) => {
+    broker.countDropped('slow-consumer');
+    socket.destroy();
+  };
   const attach = (socket: net.Socket, remote: string, first?: Buffer) => {
-    const sink = new SocketSink(socket, opts.maxWriteBuffer, () => {
-      broker.countDropped('slow-consumer');
-      socket.destroy();
-    });
+    const sink = new SocketSink(socket, opts.maxWriteBuffer, onSlow);
     const conn = broker.accept(sink, remote, { listener: name, certUser: certUser(socket, opts.tls) });
     socket.on('data', (b) => conn.receive(b));
     socket.on('close', () => conn.transportClosed());
