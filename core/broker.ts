@@ -147,8 +147,8 @@ export class Broker {
     return this.stats.connectedCount;
   }
 
-  /** A transport accepted a connection. Feed it bytes with `receive`. */
-  accept(sink: ByteSink, remote = '', info: AcceptInfo = {}): Connection {
+  /** A transport accepted a connection. Feed it bytes with `receive`. Without `remote`, sink.peerAddress() gives it when asked. */
+  accept(sink: ByteSink, remote?: string, info: AcceptInfo = {}): Connection {
     const c = new Connection(this, sink, remote);
     if (info.listener !== undefined) c.listener = info.listener;
     c.certUser = info.certUser;

@@ -14,6 +14,7 @@ import { mayHaveBadUtf8, stringsValid } from './raw-strings.ts';
 import { RC } from './reason-codes.ts';
 import { remainingExpiry } from './message.ts';
 import { decodePublish311, encodePublish311 } from './publish-codec.ts';
+import { decodeConnect311 } from './connect-codec.ts';
 import { handleConnect } from './handlers/connect.ts';
 import { handlePublish, handlePubrel } from './handlers/publish.ts';
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.ts';
@@ -86,14 +87,23 @@ export class Connection {
   private pending: Packet | null = null;
   private parseError: string | null = null;
 
+  /** The peer's address; see `remote`. */
+  private remoteText: string | undefined;
+
   constructor(
     readonly broker: Broker,
     private readonly sink: ByteSink,
-    readonly remote: string,
+    remote?: string,
   ) {
+    this.remoteText = remote;
     this.framer = new Framer(broker.config.limits.maxPacketSize);
     this.lastRx = broker.env.clock.now();
     this.arm(broker.config.connectTimeoutMs);
+  }
+
+  /** The peer's address ("host:port"), asked of the transport on first use. */
+  get remote(): string {
+    return (this.remoteText ??= this.sink.peerAddress?.() ?? '');
   }
 
   /** Transport delivered bytes. */
@@ -131,8 +141,9 @@ export class Connection {
       this.dispatch(PINGREQ);
       return true;
     }
-    // PUBLISH of 3.1.1 clients, the bulk of the traffic, skips the general parser (and its per-byte debug calls).
-    let p: Packet | null = this.state === 'connected' && this.version < 5 ? decodePublish311(frame) : null;
+    // PUBLISH of 3.1.1 clients, the bulk of the traffic, and their CONNECT skip the general parser
+    // (its per-byte debug calls, and a stream and buffer list made per connection).
+    let p: Packet | null = this.state === 'connected' ? (this.version < 5 ? decodePublish311(frame) : null) : this.state === 'new' ? decodeConnect311(frame) : null;
     if (p === null) {
       this.pending = null;
       this.parseError = null;

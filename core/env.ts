@@ -25,6 +25,8 @@ export interface ByteSink {
   write(bytes: Uint8Array): void;
   /** Close the transport after flushing what was written. */
   close(): void;
+  /** The peer's address, asked for only when needed (a system call on a real socket). */
+  peerAddress?(): string;
 }
 
 export interface Logger {

@@ -92,6 +92,10 @@ export class SocketSink implements ByteSink {
     // Do not wait forever for a peer that stopped reading.
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
+
+  peerAddress(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
 }
 
 function flushSink(s: SocketSink): void {
@@ -104,7 +108,8 @@ export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Se
     broker.countDropped('slow-consumer');
     socket.destroy();
   };
-  const attach = (socket: net.Socket, remote: string, first?: Buffer) => {
+  // Without a PROXY header the address is asked of the socket only when needed (SocketSink.peerAddress).
+  const attach = (socket: net.Socket, remote: string | undefined, first?: Buffer) => {
     const sink = new SocketSink(socket, opts.maxWriteBuffer, onSlow);
     const conn = broker.accept(sink, remote, { listener: name, certUser: certUser(socket, opts.tls) });
     socket.on('data', (b) => conn.receive(b));
@@ -114,8 +119,8 @@ export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Se
   const onSocket = (socket: net.Socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
+    if (!opts.proxyProtocol || opts.tls) return attach(socket, undefined);
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    if (!opts.proxyProtocol || opts.tls) return attach(socket, peer);
     readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS, opts.proxyProtocol === 'optional', (remote, rest) => attach(socket, remote, rest), (reason) => opts.log?.warn(`${name} listener: connection from ${peer} closed: ${reason}`));
   };
   const server = opts.tls ? tls.createServer(tlsServerOptions(opts.tls), onSocket) : net.createServer(onSocket);
