@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from '../core/broker.ts';
+import type { Connection } from '../core/connection.ts';
 import type { ByteSink, Logger } from '../core/env.ts';
 import { readProxyHeader } from './proxy-protocol.ts';
 
@@ -102,6 +103,25 @@ function flushSink(s: SocketSink): void {
   s.flush();
 }
 
+/**
+ * The Connection a client socket feeds. Shared listener functions find it here (`this` is the
+ * socket) instead of every socket holding closures of its own: a broker holds many idle sockets.
+ */
+const CONN = Symbol('mqttlab.connection');
+type ClientSocket = net.Socket & { [CONN]?: Connection };
+
+function onClientData(this: ClientSocket, b: Buffer): void {
+  this[CONN]!.receive(b);
+}
+
+function onClientClose(this: ClientSocket): void {
+  this[CONN]!.transportClosed();
+}
+
+function destroyOnError(this: net.Socket): void {
+  this.destroy();
+}
+
 export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Server> {
   const name = opts.name ?? (opts.tls ? 'tls' : 'tcp');
   const onSlow = (socket: net.Socket) => {
@@ -112,13 +132,14 @@ export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Se
   const attach = (socket: net.Socket, remote: string | undefined, first?: Buffer) => {
     const sink = new SocketSink(socket, opts.maxWriteBuffer, onSlow);
     const conn = broker.accept(sink, remote, { listener: name, certUser: certUser(socket, opts.tls) });
-    socket.on('data', (b) => conn.receive(b));
-    socket.on('close', () => conn.transportClosed());
+    (socket as ClientSocket)[CONN] = conn;
+    socket.on('data', onClientData);
+    socket.on('close', onClientClose);
     if (first?.length) conn.receive(first);
   };
   const onSocket = (socket: net.Socket) => {
     socket.setNoDelay(true);
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     if (!opts.proxyProtocol || opts.tls) return attach(socket, undefined);
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS, opts.proxyProtocol === 'optional', (remote, rest) => attach(socket, remote, rest), (reason) => opts.log?.warn(`${name} listener: connection from ${peer} closed: ${reason}`));
