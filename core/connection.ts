@@ -38,12 +38,9 @@ type ParserSettings = { protocolVersion: number; bridgeMode?: boolean };
 /** Parser settings of plain 3.1, 3.1.1 and 5.0 clients, shared by their connections. */
 const PARSER_SETTINGS: Record<number, ParserSettings | undefined> = { 3: { protocolVersion: 3 }, 4: { protocolVersion: 4 }, 5: { protocolVersion: 5 } };
 
-/**
- * A connection's timer callback. Made here, not as a class field: a field arrow function gets its
- * name set as an own property by the TypeScript loader (esbuild keepNames), a few hundred bytes each.
- */
-function timerCallback(c: Connection): () => void {
-  return () => c.onTimer();
+/** Every connection's timer callback: one function, the connection its argument (no closure per connection). */
+function connectionTimer(c: Connection): void {
+  c.onTimer();
 }
 
 /** Why a connection ended: decides the will and is reported in stats. */
@@ -77,8 +74,6 @@ export class Connection {
   private heldBytes = 0;
   private outAliases: Map<string, number> | null = null;
   private timer: Timer | null = null;
-  /** The keep-alive / connect timeout callback, made once (see timerCallback). */
-  private timerFn: (() => void) | null = null;
   private framer: Framer;
   /** The general parser, made on demand: an idle client (CONNECT done, nothing since) holds none (~1.6 KB each). */
   private parser: ReturnType<typeof mqttPacket.parser> | null = null;
@@ -303,10 +298,10 @@ export class Connection {
 
   private arm(ms: number): void {
     this.timer?.cancel();
-    this.timer = ms > 0 ? this.broker.env.clock.setTimer(ms, (this.timerFn ??= timerCallback(this))) : null;
+    this.timer = ms > 0 ? this.broker.env.clock.setTimer(ms, connectionTimer, this) : null;
   }
 
-  /** The connect timeout or keep-alive timer fired (called through timerFn). */
+  /** The connect timeout or keep-alive timer fired (called through connectionTimer). */
   onTimer(): void {
     this.timer = null;
     if (this.state === 'closed') return;

@@ -20,8 +20,8 @@ export class RealClock implements Clock {
    * get their own Node timer; longer ones (keep alive, connect timeout, expiry, heartbeats: one or
    * two per connection) share the wheel's, firing at most 1/128 of their delay late.
    */
-  setTimer(delayMs: number, fn: () => void): Timer {
-    return delayMs < WHEEL_MIN_MS ? new NodeTimer(delayMs, fn) : this.wheel.add(this.now() + delayMs, delayMs, fn);
+  setTimer<T = undefined>(delayMs: number, fn: (arg: T) => void, arg?: T): Timer {
+    return delayMs < WHEEL_MIN_MS ? new NodeTimer(delayMs, fn as (arg: unknown) => void, arg) : this.wheel.add(this.now() + delayMs, delayMs, fn as (arg: unknown) => void, arg);
   }
 }
 
@@ -32,8 +32,8 @@ const WHEEL_MIN_MS = 1000;
 class NodeTimer implements Timer {
   private readonly handle: NodeJS.Timeout;
 
-  constructor(delayMs: number, fn: () => void) {
-    this.handle = setTimeout(fn, Math.max(0, delayMs));
+  constructor(delayMs: number, fn: (arg: unknown) => void, arg: unknown) {
+    this.handle = arg === undefined ? setTimeout(fn as () => void, Math.max(0, delayMs)) : setTimeout(fn, Math.max(0, delayMs), arg);
     this.handle.unref?.();
   }
 
@@ -52,7 +52,8 @@ class WheelTimer implements Timer {
     readonly due: number,
     readonly slot: number,
     readonly seq: number,
-    readonly fn: () => void,
+    readonly fn: (arg: unknown) => void,
+    readonly arg: unknown,
   ) {}
 
   cancel(): void {
@@ -78,11 +79,11 @@ class TimerWheel {
 
   constructor(private readonly clock: RealClock) {}
 
-  add(due: number, delayMs: number, fn: () => void): WheelTimer {
+  add(due: number, delayMs: number, fn: (arg: unknown) => void, arg: unknown): WheelTimer {
     let g = 1;
     while (g * 256 <= delayMs) g *= 2;
     const slot = Math.ceil(due / g) * g;
-    const t = new WheelTimer(this, due, slot, this.seq++, fn);
+    const t = new WheelTimer(this, due, slot, this.seq++, fn, arg);
     let list = this.slots.get(slot);
     if (list === undefined) {
       this.slots.set(slot, (list = []));
@@ -140,7 +141,7 @@ class TimerWheel {
       if (t.index !== -2) continue; // cancelled by an earlier callback
       t.index = -1;
       try {
-        t.fn();
+        t.fn(t.arg);
       } catch (e) {
         // The others still run; the first error is thrown afterwards, as an uncaught timer error would be.
         failure ??= e;

@@ -88,6 +88,17 @@ describe('RealClock timers', () => {
     expect(ran).toEqual(['first', 'second', '40 days']);
   });
 
+  it('passes its argument to a shared callback, on its own Node timer and on the wheel', () => {
+    const clock = new RealClock();
+    const got: string[] = [];
+    const shared = (who: string) => got.push(who);
+    clock.setTimer(10, shared, 'short');
+    clock.setTimer(60_000, shared, 'long');
+    clock.setTimer(20, () => got.push('no argument'));
+    vi.advanceTimersByTime(61_000);
+    expect(got).toEqual(['short', 'no argument', 'long']);
+  });
+
   it('keeps the other callbacks of a slot running when one throws, then throws its error', () => {
     const clock = new RealClock();
     const ran: string[] = [];
