@@ -244,9 +244,16 @@ export interface Idle {
   heapPerConnBytes?: number;
 }
 
-/** `n` idle clients (keep alive 60 s): connect rate, and broker memory per connection after a GC. */
+/**
+ * `n` idle clients (keep alive 60 s): connect rate, and broker memory per connection after a GC.
+ * 200 connects first, closed again, warm the load generator and the broker (compiled code is not
+ * per-connection memory, and the first broker of a repetition no longer meets a cold generator).
+ */
 export async function idle(b: RunningBroker, t: Timing): Promise<Idle> {
   const n = t.idleClients;
+  const warm = await Promise.all(Array.from({ length: 200 }, (_, i) => BenchClient.connect(target(b), `idle-warm-${i}`, 60)));
+  for (const c of warm) c.close();
+  await sleep(300);
   const before = await b.mem();
   const clients: BenchClient[] = [];
   const t0 = performance.now();

@@ -147,8 +147,8 @@ export class Broker {
     return this.stats.connectedCount;
   }
 
-  /** A transport accepted a connection. Feed it bytes with `receive`. */
-  accept(sink: ByteSink, remote = '', info: AcceptInfo = {}): Connection {
+  /** A transport accepted a connection. Feed it bytes with `receive`. Without `remote`, sink.peerAddress() gives it when asked. */
+  accept(sink: ByteSink, remote?: string, info: AcceptInfo = {}): Connection {
     const c = new Connection(this, sink, remote);
     if (info.listener !== undefined) c.listener = info.listener;
     c.certUser = info.certUser;
@@ -192,7 +192,7 @@ export class Broker {
       const r = this.cluster.replicator.take(clientId);
       if (r) {
         s = this.restoreSession(clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
-        for (const p of r.in2) s.inboundQos2.add(p);
+        for (const p of r.in2) s.addInboundQos2(p);
         movedFrom = { owner: r.owner, done: r.done };
         present = true;
       }
@@ -222,18 +222,17 @@ export class Broker {
     return { session: s, present };
   }
 
+  private sessionLimits: ConstructorParameters<typeof Session>[1] | null = null;
+
   private newSession(clientId: string): Session {
-    const s = new Session(
-      clientId,
-      {
-        maxInflight: this.config.limits.maxInflight,
-        maxQueued: this.config.limits.maxQueuedMessages,
-        dropOldest: this.config.session.dropPolicy === 'drop-oldest',
-        queueQos0: this.config.session.queueQos0,
-      },
-      this.books,
-      this.env.clock,
-    );
+    // One limits object for all sessions (the config does not change while running).
+    this.sessionLimits ??= {
+      maxInflight: this.config.limits.maxInflight,
+      maxQueued: this.config.limits.maxQueuedMessages,
+      dropOldest: this.config.session.dropPolicy === 'drop-oldest',
+      queueQos0: this.config.session.queueQos0,
+    };
+    const s = new Session(clientId, this.sessionLimits, this.books, this.env.clock);
     if (this.cluster) s.seen = new RecentSet(8192);
     this.sessions.set(clientId, s);
     return s;
@@ -301,7 +300,7 @@ export class Broker {
     s.willTimer?.cancel();
     s.expiryTimer?.cancel();
     for (const sub of s.subscriptions.values()) this.router.remove(sub);
-    s.subscriptions.clear();
+    s.clearSubscriptions();
     const replicated = s.expiryInterval > 0;
     s.expiryInterval = 0; // what is discarded now is not replicated as done, the replica just ends
     s.discard(reason);
@@ -401,7 +400,7 @@ export class Broker {
     s.willTimer?.cancel();
     s.expiryTimer?.cancel();
     for (const sub of s.subscriptions.values()) this.router.remove(sub);
-    s.subscriptions.clear();
+    s.clearSubscriptions();
     s.clear();
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
   }
@@ -419,7 +418,7 @@ export class Broker {
 
   subscribe(sub: Subscription, replaced: Subscription | undefined): void {
     if (replaced) this.router.remove(replaced);
-    sub.session.subscriptions.set(sub.raw, sub);
+    sub.session.setSubscription(sub.raw, sub);
     this.router.add(sub);
     this.cluster?.replicator.stateChanged(sub.session);
     this.store?.saveSession(sub.session);
@@ -427,7 +426,7 @@ export class Broker {
 
   unsubscribe(sub: Subscription): void {
     this.router.remove(sub);
-    sub.session.subscriptions.delete(sub.raw);
+    sub.session.deleteSubscription(sub.raw);
     this.cluster?.replicator.stateChanged(sub.session);
     this.store?.saveSession(sub.session);
   }
@@ -491,7 +490,7 @@ export class Broker {
       s.connectedAt = rec.connectedAt;
       s.disconnectedAt = since;
       s.protocolVersion = rec.protocolVersion;
-      for (const p of rec.in2) s.inboundQos2.add(p);
+      for (const p of rec.in2) s.addInboundQos2(p);
       this.adoptSession(s, rec.subs, []);
       // Records keep their keys (pk set): delivering them writes nothing new.
       for (const o of st.owed) {

@@ -14,6 +14,7 @@ import { mayHaveBadUtf8, stringsValid } from './raw-strings.ts';
 import { RC } from './reason-codes.ts';
 import { remainingExpiry } from './message.ts';
 import { decodePublish311, encodePublish311 } from './publish-codec.ts';
+import { decodeConnect311 } from './connect-codec.ts';
 import { handleConnect } from './handlers/connect.ts';
 import { handlePublish, handlePubrel } from './handlers/publish.ts';
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe.ts';
@@ -32,6 +33,15 @@ const PINGRESP = Buffer.from([0xd0, 0x00]);
 
 /** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
 const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
+
+type ParserSettings = { protocolVersion: number; bridgeMode?: boolean };
+/** Parser settings of plain 3.1, 3.1.1 and 5.0 clients, shared by their connections. */
+const PARSER_SETTINGS: Record<number, ParserSettings | undefined> = { 3: { protocolVersion: 3 }, 4: { protocolVersion: 4 }, 5: { protocolVersion: 5 } };
+
+/** Every connection's timer callback: one function, the connection its argument (no closure per connection). */
+function connectionTimer(c: Connection): void {
+  c.onTimer();
+}
 
 /** Why a connection ended: decides the will and is reported in stats. */
 export type CloseCause = 'client-disconnect' | 'client-disconnect-with-will' | 'transport' | 'keepalive' | 'protocol' | 'takeover' | 'shutdown' | 'connect-timeout' | 'rejected';
@@ -67,19 +77,28 @@ export class Connection {
   private framer: Framer;
   /** The general parser, made on demand: an idle client (CONNECT done, nothing since) holds none (~1.6 KB each). */
   private parser: ReturnType<typeof mqttPacket.parser> | null = null;
-  /** What mqtt-packet's parser reads from its settings, as the CONNECT left them. */
-  private parserSettings: { protocolVersion: number; bridgeMode?: boolean } = { protocolVersion: 4 };
+  /** What mqtt-packet's parser reads from its settings, as the CONNECT left them (shared unless a bridge). */
+  private parserSettings: ParserSettings = PARSER_SETTINGS[4]!;
   private pending: Packet | null = null;
   private parseError: string | null = null;
+
+  /** The peer's address; see `remote`. */
+  private remoteText: string | undefined;
 
   constructor(
     readonly broker: Broker,
     private readonly sink: ByteSink,
-    readonly remote: string,
+    remote?: string,
   ) {
+    this.remoteText = remote;
     this.framer = new Framer(broker.config.limits.maxPacketSize);
     this.lastRx = broker.env.clock.now();
     this.arm(broker.config.connectTimeoutMs);
+  }
+
+  /** The peer's address ("host:port"), asked of the transport on first use. */
+  get remote(): string {
+    return (this.remoteText ??= this.sink.peerAddress?.() ?? '');
   }
 
   /** Transport delivered bytes. */
@@ -87,7 +106,7 @@ export class Connection {
     if (this.state === 'closed') return;
     this.lastRx = this.broker.env.clock.now();
     this.broker.stats.bytesIn += bytes.length;
-    this.framer.push(bytes, this.onFrame);
+    this.framer.push(bytes, this.onFrame, this);
     if (this.framer.error && (this.state as ConnState) !== 'closed') {
       if (this.framer.error === FrameError.TooLarge) this.protocolClose(RC.PacketTooLarge, 'packet exceeds Maximum Packet Size');
       else this.protocolClose(RC.MalformedPacket, 'bad Remaining Length');
@@ -99,7 +118,7 @@ export class Connection {
     if (this.state !== 'closed') this.teardown('transport');
   }
 
-  private onFrame = (frame: Buffer): boolean => {
+  private onFrame(frame: Buffer): boolean {
     if (this.state === 'auth') return this.hold(frame);
     // The acks of the QoS flows are fixed 4-byte packets: decode them without the general parser.
     if (frame.length === 4 && frame[1] === 2 && this.state === 'connected') {
@@ -117,24 +136,28 @@ export class Connection {
       this.dispatch(PINGREQ);
       return true;
     }
-    // PUBLISH of 3.1.1 clients, the bulk of the traffic, skips the general parser (and its per-byte debug calls).
-    let p: Packet | null = this.state === 'connected' && this.version < 5 ? decodePublish311(frame) : null;
+    // PUBLISH of 3.1.1 clients, the bulk of the traffic, and their CONNECT skip the general parser
+    // (its per-byte debug calls, and a stream and buffer list made per connection).
+    let p: Packet | null = this.state === 'connected' ? (this.version < 5 ? decodePublish311(frame) : null) : this.state === 'new' ? decodeConnect311(frame) : null;
     if (p === null) {
       this.pending = null;
       this.parseError = null;
       const parser = this.parser ?? this.makeParser();
       parser.parse(frame);
       p = this.pending as Packet | null;
+      this.pending = null;
       if (this.parseError !== null || p === null) {
         this.malformed(frame, this.parseError ?? 'unparseable packet');
         return false;
       }
-      if (p.cmd === 'connect') {
-        // The parser took its settings from this CONNECT; keep them, not the parser.
-        this.parserSettings = { protocolVersion: p.protocolVersion ?? 4, bridgeMode: (p as { bridgeMode?: boolean }).bridgeMode };
-        parser.removeAllListeners();
-        this.parser = null;
-      }
+    }
+    if (p.cmd === 'connect') {
+      // The parser takes its settings from this CONNECT; keep them, not a parser.
+      const version = p.protocolVersion ?? 4;
+      const bridgeMode = (p as { bridgeMode?: boolean }).bridgeMode;
+      this.parserSettings = (bridgeMode === undefined && PARSER_SETTINGS[version]) || { protocolVersion: version, bridgeMode };
+      this.parser?.removeAllListeners();
+      this.parser = null;
     }
     this.broker.stats.packetsIn++;
     const problem = checkPacket(p) ?? (mayHaveBadUtf8(p) && !stringsValid(frame, p, p.cmd === 'connect' ? (p.protocolVersion ?? 4) : this.version) ? { rc: RC.MalformedPacket, reason: 'ill-formed UTF-8 string' } : null);
@@ -145,7 +168,7 @@ export class Connection {
     }
     this.dispatch(p);
     return this.state !== 'closed';
-  };
+  }
 
   private hold(frame: Buffer): boolean {
     this.held ??= [];
@@ -275,10 +298,11 @@ export class Connection {
 
   private arm(ms: number): void {
     this.timer?.cancel();
-    this.timer = ms > 0 ? this.broker.env.clock.setTimer(ms, this.onTimer) : null;
+    this.timer = ms > 0 ? this.broker.env.clock.setTimer(ms, connectionTimer, this) : null;
   }
 
-  private onTimer = (): void => {
+  /** The connect timeout or keep-alive timer fired (called through connectionTimer). */
+  onTimer(): void {
     this.timer = null;
     if (this.state === 'closed') return;
     const now = this.broker.env.clock.now();
@@ -292,7 +316,7 @@ export class Connection {
     if (idle >= limit) {
       this.protocolClose(RC.KeepAliveTimeout, 'keep alive timeout', 'keepalive');
     } else this.arm(limit - idle);
-  };
+  }
 
   /** Closes with a v5 DISCONNECT carrying `rc` (3.1.1: just closes). */
   protocolClose(rc: number, reason: string, cause: CloseCause = 'protocol', serverReference?: string): void {
@@ -344,23 +368,25 @@ export class Connection {
    * PUBLISH packets arrived [MQTT-4.6.0-2]; one may wait (cluster ack mode
    * 'replicated') and holds back those behind it.
    */
-  private pubAcks: { cmd: 'puback' | 'pubrec' | 'pubcomp'; pid: number; rc: number; ready: boolean }[] = [];
+  private pubAcks: { cmd: 'puback' | 'pubrec' | 'pubcomp'; pid: number; rc: number; ready: boolean }[] | null = null;
 
   queuePubAck(cmd: 'puback' | 'pubrec' | 'pubcomp', pid: number, rc: number, ready: boolean): { ready: boolean; rc: number } {
     const a = { cmd, pid, rc, ready };
-    this.pubAcks.push(a);
+    (this.pubAcks ??= []).push(a);
     if (ready) this.flushPubAcks();
     return a;
   }
 
   flushPubAcks(): void {
     const q = this.pubAcks;
+    if (q === null) return;
     let i = 0;
     while (i < q.length && q[i].ready) {
       if (this.state === 'connected') this.sendAck(q[i].cmd, q[i].pid, q[i].rc);
       i++;
     }
-    if (i > 0) this.pubAcks = q.slice(i);
+    if (i === q.length) this.pubAcks = null;
+    else if (i > 0) this.pubAcks = q.slice(i);
   }
 
   sendAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void {

@@ -11,8 +11,11 @@ export interface Timer {
 export interface Clock {
   /** Milliseconds on this host's clock (virtual in the simulator). */
   now(): number;
-  /** Calls `fn` once after `delayMs` on this host's clock. */
-  setTimer(delayMs: number, fn: () => void): Timer;
+  /**
+   * Calls `fn(arg)` once after `delayMs` on this host's clock. With `arg`, many timers can share one
+   * function instead of a closure each (a broker holds one timer per connection).
+   */
+  setTimer<T = undefined>(delayMs: number, fn: (arg: T) => void, arg?: T): Timer;
 }
 
 export interface Random {
@@ -25,6 +28,8 @@ export interface ByteSink {
   write(bytes: Uint8Array): void;
   /** Close the transport after flushing what was written. */
   close(): void;
+  /** The peer's address, asked for only when needed (a system call on a real socket). */
+  peerAddress?(): string;
 }
 
 export interface Logger {

@@ -11,7 +11,8 @@ export const enum FrameError {
 }
 
 export class Framer {
-  private chunks: Buffer[] = [];
+  /** Bytes of an incomplete packet, in arrival order; null (the usual state between packets) holds nothing. */
+  private chunks: Buffer[] | null = null;
   private buffered = 0;
   /** Size of the packet being assembled, once its header is known. */
   private need = 0;
@@ -19,20 +20,29 @@ export class Framer {
 
   constructor(private maxPacketSize: number) {}
 
-  /** Feeds bytes; calls `onFrame` for each complete packet. Stops at the first error. */
-  push(chunk: Buffer, onFrame: (frame: Buffer) => boolean): void {
+  /**
+   * Feeds bytes; calls `onFrame` (with `self` as this: callers pass a method, not a closure per
+   * connection) for each complete packet. Stops at the first error, or when `onFrame` returns false.
+   */
+  push<T>(chunk: Buffer, onFrame: (this: T, frame: Buffer) => boolean, self?: T): void {
     if (this.error) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    if (this.need > this.buffered) return;
-    while (this.buffered >= 2) {
-      const head = this.chunks.length === 1 ? this.chunks[0] : this.flatten();
+    let buf = chunk;
+    if (this.chunks !== null) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      if (this.need > this.buffered) return;
+      buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+      this.chunks = null;
+    }
+    const end = buf.length;
+    let off = 0;
+    while (end - off >= 2) {
       let len = 0;
       let mul = 1;
-      let i = 1;
+      let i = off + 1;
       let complete = false;
-      for (; i < 5 && i < head.length; i++) {
-        const b = head[i];
+      for (; i < off + 5 && i < end; i++) {
+        const b = buf[i];
         len += (b & 0x7f) * mul;
         mul *= 128;
         if ((b & 0x80) === 0) {
@@ -41,31 +51,29 @@ export class Framer {
         }
       }
       if (!complete) {
-        if (i >= 5) this.error = FrameError.Malformed;
-        return;
+        if (i >= off + 5) {
+          this.error = FrameError.Malformed;
+          return;
+        }
+        break;
       }
-      const total = i + 1 + len;
+      const total = i + 1 - off + len;
       if (total > this.maxPacketSize) {
         this.error = FrameError.TooLarge;
         return;
       }
-      if (this.buffered < total) {
+      if (end - off < total) {
         this.need = total;
-        return;
+        break;
       }
       this.need = 0;
-      const buf = this.chunks.length === 1 ? this.chunks[0] : this.flatten();
-      const frame = buf.subarray(0, total);
-      const rest = buf.subarray(total);
-      this.chunks = rest.length ? [rest] : [];
-      this.buffered = rest.length;
-      if (!onFrame(frame)) return;
+      const frame = buf.subarray(off, off + total);
+      off += total;
+      if (!onFrame.call(self as T, frame)) break;
     }
-  }
-
-  private flatten(): Buffer {
-    const all = Buffer.concat(this.chunks, this.buffered);
-    this.chunks = [all];
-    return all;
+    if (off < end) {
+      this.chunks = [buf.subarray(off)];
+      this.buffered = end - off;
+    }
   }
 }

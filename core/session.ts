@@ -51,10 +51,10 @@ export interface SessionSink {
 
 export class Session {
   conn: Connection | null = null;
-  readonly subscriptions = new Map<string, Subscription>();
-  readonly inflight = new Map<number, Inflight>();
-  /** Inbound QoS 2 packet ids between PUBREC and PUBREL [MQTT-4.3.3]. */
-  readonly inboundQos2 = new Set<number>();
+  // Made on first use: most idle clients never need some of them (an empty Map or Set is ~200 B).
+  private subs: Map<string, Subscription> | null = null;
+  private inflightMap: Map<number, Inflight> | null = null;
+  private in2: Set<number> | null = null;
   private queue: Delivery[] = [];
   private qHead = 0;
   private nextPid = 1;
@@ -88,6 +88,42 @@ export class Session {
     private readonly books: SessionSink,
     private readonly clock: { now(): number },
   ) {}
+
+  /** Subscriptions by filter as the client wrote it; change through setSubscription/deleteSubscription. */
+  get subscriptions(): ReadonlyMap<string, Subscription> {
+    return this.subs ?? NO_SUBSCRIPTIONS;
+  }
+
+  setSubscription(key: string, sub: Subscription): void {
+    (this.subs ??= new Map()).set(key, sub);
+  }
+
+  deleteSubscription(key: string): void {
+    this.subs?.delete(key);
+  }
+
+  clearSubscriptions(): void {
+    this.subs?.clear();
+  }
+
+  /** Sent and not yet acknowledged, by packet id. */
+  get inflight(): ReadonlyMap<number, Inflight> {
+    return this.inflightMap ?? NO_INFLIGHT;
+  }
+
+  /** Inbound QoS 2 packet ids between PUBREC and PUBREL [MQTT-4.3.3]; change through addInboundQos2/deleteInboundQos2. */
+  get inboundQos2(): ReadonlySet<number> {
+    return this.in2 ?? NO_PIDS;
+  }
+
+  addInboundQos2(pid: number): void {
+    (this.in2 ??= new Set()).add(pid);
+  }
+
+  /** False if `pid` was not there. */
+  deleteInboundQos2(pid: number): boolean {
+    return this.in2 !== null && this.in2.delete(pid);
+  }
 
   get queued(): number {
     return this.queue.length - this.qHead;
@@ -225,7 +261,7 @@ export class Session {
     const pid = this.allocPid();
     if (c.sendPublish(d, pid, false)) {
       const f: Inflight = { msg: d.msg, qos: d.qos, retain: d.retain, subIds: d.subIds, state: 'publish', pk: d.pk };
-      this.inflight.set(pid, f);
+      (this.inflightMap ??= new Map()).set(pid, f);
       this.outstanding++;
       this.books.sent(this, d);
       if (!fromQueue) this.books.accepted(this, f);
@@ -293,7 +329,7 @@ export class Session {
     if (c.sendPublish(f, pid, true)) this.outstanding++;
     else {
       // Too large for this client now: discarded as if delivered [MQTT-3.1.2-25].
-      this.inflight.delete(pid);
+      this.inflightMap!.delete(pid);
       this.books.dropped(this, f, 'packet-too-large');
     }
   }
@@ -302,7 +338,7 @@ export class Session {
   complete(pid: number, expect: 1 | 2): boolean {
     const f = this.inflight.get(pid);
     if (!f || f.deferred || f.qos !== expect || (expect === 2 && f.state !== 'pubrel')) return false;
-    this.inflight.delete(pid);
+    this.inflightMap!.delete(pid);
     this.outstanding--;
     if (expect === 1) this.books.done(this, f);
     this.pump();
@@ -314,7 +350,7 @@ export class Session {
     const f = this.inflight.get(pid);
     if (!f || f.deferred || f.qos !== 2) return false;
     if (reasonCode >= 0x80) {
-      this.inflight.delete(pid);
+      this.inflightMap!.delete(pid);
       this.outstanding--;
       this.books.done(this, f);
       this.pump();
@@ -346,7 +382,7 @@ export class Session {
   /** Forgets all owed messages without reporting them (they were handed to another node). */
   clear(): void {
     if (this.front) this.front = [];
-    this.inflight.clear();
+    this.inflightMap?.clear();
     this.queue = [];
     this.qHead = 0;
     this.outstanding = 0;
@@ -358,7 +394,7 @@ export class Session {
     for (const f of this.inflight.values()) if (f.state === 'publish') this.books.dropped(this, f, reason);
     for (const d of this.queuedDeliveries()) this.books.dropped(this, d, reason);
     if (this.front) for (const d of this.front.splice(0)) this.books.dropped(this, d, reason);
-    this.inflight.clear();
+    this.inflightMap?.clear();
     this.queue = [];
     this.qHead = 0;
     this.outstanding = 0;
@@ -374,6 +410,10 @@ export class Session {
     throw new Error('packet identifiers exhausted'); // unreachable: the window is at most 65535
   }
 }
+
+const NO_SUBSCRIPTIONS: ReadonlyMap<string, Subscription> = new Map();
+const NO_INFLIGHT: ReadonlyMap<number, Inflight> = new Map();
+const NO_PIDS: ReadonlySet<number> = new Set();
 
 /** Sorts each origin's deliveries by sequence in place, within the slots they occupy; others stay put. */
 function inOriginOrder(q: Delivery[], origin: (d: Delivery) => { from: string; seq: number } | undefined): void {

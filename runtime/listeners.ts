@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from '../core/broker.ts';
+import type { Connection } from '../core/connection.ts';
 import type { ByteSink, Logger } from '../core/env.ts';
 import { readProxyHeader } from './proxy-protocol.ts';
 
@@ -59,26 +60,32 @@ function certUser(socket: net.Socket, f: TlsServerFiles | undefined): string | u
  * buffers); too much unread output calls `onSlow`.
  */
 export class SocketSink implements ByteSink {
-  private pending: Uint8Array[] = [];
+  /** Packets of this turn; null = none (and no flush scheduled). */
+  private pending: Uint8Array[] | null = null;
   private pendingBytes = 0;
-  constructor(private socket: net.Socket, private maxBuffer: number, private onSlow: () => void) {}
+  /** `onSlow` is shared by the listener's sockets: no closure per connection. */
+  constructor(private socket: net.Socket, private maxBuffer: number, private onSlow: (socket: net.Socket) => void) {}
 
   write(bytes: Uint8Array): void {
     if (this.socket.destroyed) return;
-    if (this.pending.length === 0) process.nextTick(this.flush);
+    if (this.pending === null) {
+      this.pending = [];
+      process.nextTick(flushSink, this);
+    }
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
-    if (this.socket.writableLength + this.pendingBytes > this.maxBuffer) this.onSlow();
+    if (this.socket.writableLength + this.pendingBytes > this.maxBuffer) this.onSlow(this.socket);
   }
 
-  private flush = (): void => {
+  /** Writes what this turn produced; also from close(). */
+  flush(): void {
     const p = this.pending;
-    if (p.length === 0) return;
+    if (p === null) return;
     const data = p.length === 1 ? p[0] : Buffer.concat(p, this.pendingBytes);
-    this.pending = [];
+    this.pending = null;
     this.pendingBytes = 0;
     if (!this.socket.destroyed) this.socket.write(data);
-  };
+  }
 
   close(): void {
     this.flush();
@@ -86,25 +93,55 @@ export class SocketSink implements ByteSink {
     // Do not wait forever for a peer that stopped reading.
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
+
+  peerAddress(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+}
+
+function flushSink(s: SocketSink): void {
+  s.flush();
+}
+
+/**
+ * The Connection a client socket feeds. Shared listener functions find it here (`this` is the
+ * socket) instead of every socket holding closures of its own: a broker holds many idle sockets.
+ */
+const CONN = Symbol('mqttlab.connection');
+type ClientSocket = net.Socket & { [CONN]?: Connection };
+
+function onClientData(this: ClientSocket, b: Buffer): void {
+  this[CONN]!.receive(b);
+}
+
+function onClientClose(this: ClientSocket): void {
+  this[CONN]!.transportClosed();
+}
+
+function destroyOnError(this: net.Socket): void {
+  this.destroy();
 }
 
 export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Server> {
   const name = opts.name ?? (opts.tls ? 'tls' : 'tcp');
-  const attach = (socket: net.Socket, remote: string, first?: Buffer) => {
-    const sink = new SocketSink(socket, opts.maxWriteBuffer, () => {
-      broker.countDropped('slow-consumer');
-      socket.destroy();
-    });
+  const onSlow = (socket: net.Socket) => {
+    broker.countDropped('slow-consumer');
+    socket.destroy();
+  };
+  // Without a PROXY header the address is asked of the socket only when needed (SocketSink.peerAddress).
+  const attach = (socket: net.Socket, remote: string | undefined, first?: Buffer) => {
+    const sink = new SocketSink(socket, opts.maxWriteBuffer, onSlow);
     const conn = broker.accept(sink, remote, { listener: name, certUser: certUser(socket, opts.tls) });
-    socket.on('data', (b) => conn.receive(b));
-    socket.on('close', () => conn.transportClosed());
+    (socket as ClientSocket)[CONN] = conn;
+    socket.on('data', onClientData);
+    socket.on('close', onClientClose);
     if (first?.length) conn.receive(first);
   };
   const onSocket = (socket: net.Socket) => {
     socket.setNoDelay(true);
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
+    if (!opts.proxyProtocol || opts.tls) return attach(socket, undefined);
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    if (!opts.proxyProtocol || opts.tls) return attach(socket, peer);
     readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS, opts.proxyProtocol === 'optional', (remote, rest) => attach(socket, remote, rest), (reason) => opts.log?.warn(`${name} listener: connection from ${peer} closed: ${reason}`));
   };
   const server = opts.tls ? tls.createServer(tlsServerOptions(opts.tls), onSocket) : net.createServer(onSocket);

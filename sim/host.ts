@@ -12,12 +12,13 @@ import { Rng } from './rng.ts';
 export type HostState = 'up' | 'paused' | 'crashed';
 
 /** Runs a callback on a host, unless the host has crashed since it was scheduled. */
-class HostTimer implements EventHandler, Timer {
+class HostTimer<T = unknown> implements EventHandler, Timer {
   ev: SimEvent | null = null;
   constructor(
     private host: SimHost,
     private epoch: number,
-    private fn: () => void,
+    private fn: (arg: T) => void,
+    private arg: T,
   ) {}
   fire(_arg: unknown, ev: SimEvent): void {
     if (this.host.epoch !== this.epoch) return;
@@ -26,7 +27,7 @@ class HostTimer implements EventHandler, Timer {
       return;
     }
     this.ev = null;
-    this.fn();
+    this.fn(this.arg);
   }
   cancel(): void {
     if (this.ev) this.ev.live = false;
@@ -64,8 +65,8 @@ export class SimHost implements Clock {
     return this.world.now * (1 + this.drift) + this.offset;
   }
 
-  setTimer(delayMs: number, fn: () => void): Timer {
-    const t = new HostTimer(this, this.epoch, fn);
+  setTimer<T = undefined>(delayMs: number, fn: (arg: T) => void, arg?: T): Timer {
+    const t = new HostTimer(this, this.epoch, fn, arg as T);
     // Like Node's timers, a positive delay waits at least 1 ms. Without this
     // floor a sub-ulp delay (a lazily re-armed timer whose remaining time is
     // float rounding noise) is absorbed by `now + delay`, fires at the same
@@ -118,7 +119,7 @@ export class SimHost implements Clock {
 
   /** A timer due at virtual time `at` (not before now): for periodic work replayed on a fixed grid. */
   setTimerAt(at: number, fn: () => void): Timer {
-    const t = new HostTimer(this, this.epoch, fn);
+    const t = new HostTimer(this, this.epoch, fn, undefined);
     t.ev = this.world.queue.push(Math.max(at, this.world.now), t, null);
     return t;
   }

@@ -57,7 +57,7 @@ class Lab {
       const rng = seedrandom(`lab/${n}`);
       const off = race.offsets[n] ?? 0;
       const env: Env = {
-        clock: { now: () => this.clock.now() + off, setTimer: (ms, fn) => this.clock.setTimer(ms, fn) },
+        clock: { now: () => this.clock.now() + off, setTimer: (ms, fn, arg) => this.clock.setTimer(ms, fn, arg) },
         random: { next: () => rng() },
         crypto: { hmacSha256: (k, d) => createHmac('sha256', k).update(d).digest('hex') },
         peers: { connect: (address, h) => this.pendingDials.push(() => this.dial(n, address.split(':')[0], h)) },

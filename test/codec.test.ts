@@ -4,19 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import type { Packet, IConnackPacket, IPublishPacket, IDisconnectPacket } from 'mqtt-packet';
 import { Framer, FrameError } from '../core/framer.ts';
-import { TestClient, newBroker, encode, decodeAll, type Version } from './helpers/core-client.ts';
-
-/** MQTT Variable Byte Integer encoding (§1.5.5). */
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
+import { TestClient, newBroker, encode, decodeAll, varint, type Version } from './helpers/core-client.ts';
 
 /** A frame of `type` whose body is `bodyLen` bytes of filler. */
 function frame(first: number, bodyLen: number, fill = 0x61): Buffer {

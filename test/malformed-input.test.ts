@@ -28,7 +28,7 @@ import fc from 'fast-check';
 import type { Packet, IConnectPacket, IPublishPacket, ISubscribePacket, IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
 import type { Broker } from '../core/broker.ts';
 import type { CloseCause } from '../core/connection.ts';
-import { TestClient, newBroker, encode, decodeAll, splitFrames, type Version } from './helpers/core-client.ts';
+import { TestClient, newBroker, encode, decodeAll, splitFrames, varint, type Version } from './helpers/core-client.ts';
 
 // ---------------------------------------------------------------------------
 // Vocabulary of the "valid" streams: small, so things collide.
@@ -205,17 +205,6 @@ function readVarint(b: Buffer, at: number): { value: number; len: number } | nul
   return null;
 }
 
-function writeVarint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let d = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) d |= 0x80;
-    out.push(d);
-  } while (n > 0);
-  return Buffer.from(out);
-}
-
 /** Replaces the property block of one encoded v5 packet (CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT). */
 function replaceProps(pkt: Buffer, block: Buffer): Buffer {
   const rl = readVarint(pkt, 1);
@@ -228,11 +217,11 @@ function replaceProps(pkt: Buffer, block: Buffer): Buffer {
   else if (type === 8 || type === 10) off = b + 2;
   else if (type === 14 && rl.value >= 1) off = b + 1;
   else return pkt;
-  if (off >= pkt.length) return Buffer.concat([pkt, writeVarint(block.length), block]);
+  if (off >= pkt.length) return Buffer.concat([pkt, varint(block.length), block]);
   const old = readVarint(pkt, off);
   if (!old) return pkt;
-  const body = Buffer.concat([pkt.subarray(b, off), writeVarint(block.length), block, pkt.subarray(off + old.len + old.value)]);
-  return Buffer.concat([pkt.subarray(0, 1), writeVarint(body.length), body]);
+  const body = Buffer.concat([pkt.subarray(b, off), varint(block.length), block, pkt.subarray(off + old.len + old.value)]);
+  return Buffer.concat([pkt.subarray(0, 1), varint(body.length), body]);
 }
 
 /** v5 packet stream where some packets get a generated property block. */

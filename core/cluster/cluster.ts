@@ -1126,7 +1126,7 @@ export class Cluster {
       const owed = new Set(h.msgs.map((w) => w.mid));
       s.knownDone(h.seen.filter((mid) => !owed.has(mid)));
     }
-    if (h.in2) for (const p of h.in2) s.inboundQos2.add(p);
+    if (h.in2) for (const p of h.in2) s.addInboundQos2(p);
   }
 
   // ---- membership commands ----------------------------------------------------

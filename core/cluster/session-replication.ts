@@ -272,7 +272,7 @@ export class SessionReplicator {
       // Connected elsewhere since (checked before our claim below overwrites the registry): no will.
       if (this.c.claimedSince(r.clientId, r.at) && this.wills.get(r.clientId)?.owner === owner) this.wills.delete(r.clientId);
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
-      for (const p of r.in2) s.inboundQos2.add(p);
+      for (const p of r.in2) s.addInboundQos2(p);
       this.c.claim(s);
       this.fetchOrphans(s, owner, r.done, true);
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);

@@ -9,123 +9,175 @@ import { RC, connackCode311 } from '../reason-codes.ts';
 import { validateTopicName, TopicError, isValidUtf8 } from '../topic.ts';
 import type { Message } from '../message.ts';
 import { NEVER_EXPIRE } from '../config.ts';
+import type { AuthResult } from '../auth.ts';
 
 export function handleConnect(conn: Connection, p: IConnectPacket): void {
-  const broker = conn.broker;
-  const cfg = broker.config;
-  conn.version = (p.protocolVersion ?? 4) as 3 | 4 | 5;
-  const v5 = conn.version === 5;
-  const props = p.properties ?? {};
+  new ConnectAttempt(conn, p).run();
+}
 
-  const reject = (rc: number, reason: string): void => {
-    const ack: IConnackPacket = v5
+/**
+ * One CONNECT being answered. A class, not closures inside handleConnect: the TypeScript loader
+ * names every local function with a property definition, which costs on each of many connects.
+ */
+class ConnectAttempt {
+  private readonly v5: boolean;
+  private clientId = '';
+  private assigned: string | undefined = undefined;
+  private will: Message | null = null;
+  private willDelay = 0;
+  private willExpiry: number | undefined = undefined;
+  private keepalive = 0;
+  private serverKeepAlive: number | undefined = undefined;
+  private expiry = 0;
+  private expiryCapped = false;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly p: IConnectPacket,
+  ) {
+    conn.version = (p.protocolVersion ?? 4) as 3 | 4 | 5;
+    this.v5 = conn.version === 5;
+  }
+
+  run(): void {
+    const { conn, p, v5 } = this;
+    const broker = conn.broker;
+    const cfg = broker.config;
+    const props = p.properties ?? {};
+
+    // Flood protection first: it must stay cheap.
+    if (!broker.connectAllowed(conn.listener)) {
+      broker.stats.auth.connectRateExceeded++;
+      return this.reject(RC.ConnectionRateExceeded, 'connection rate exceeded');
+    }
+    // No EnhancedAuthenticator (core/auth.ts) is implemented: every method is unknown.
+    if (v5 && props.authenticationMethod !== undefined) return this.reject(RC.BadAuthenticationMethod, 'enhanced authentication is not supported');
+
+    // Client identifier [MQTT-3.1.3-5..9].
+    let clientId = p.clientId ?? '';
+    if (clientId.length > cfg.limits.maxClientIdLength) return this.reject(RC.ClientIdentifierNotValid, 'client id too long');
+    if (clientId.length === 0) {
+      if (conn.version === 3 || (conn.version === 4 && !p.clean)) return this.reject(RC.ClientIdentifierNotValid, 'empty client id needs clean session');
+      clientId = broker.assignClientId();
+      if (v5) this.assigned = clientId;
+    }
+    this.clientId = clientId;
+
+    if (broker.flapping && broker.flapping.banned(clientId) > 0) {
+      broker.stats.auth.banned++;
+      return this.reject(RC.Banned, 'client id banned for flapping');
+    }
+    if (broker.cluster && !broker.cluster.config.allowRegisterDuringNetsplit && broker.cluster.netsplit) return this.reject(RC.ServerUnavailable, 'cluster netsplit: connects refused');
+    // A takeover frees the slot it needs, so a client behind a half-open connection can always come back.
+    if (broker.connectedCount >= cfg.limits.maxConnections && !broker.sessions.get(clientId)?.conn) return this.reject(RC.QuotaExceeded, 'maximum connections reached');
+
+    // The client's own limits bound what we send it.
+    if (v5) {
+      if (props.receiveMaximum !== undefined) conn.clientReceiveMaximum = props.receiveMaximum;
+      if (props.maximumPacketSize !== undefined) conn.clientMaxPacketSize = props.maximumPacketSize;
+      if (props.topicAliasMaximum !== undefined) conn.clientTopicAliasMaximum = props.topicAliasMaximum;
+      if (props.requestProblemInformation === false) conn.problemInfo = false;
+      if (conn.clientReceiveMaximum === 0 || conn.clientMaxPacketSize === 0) return this.reject(RC.ProtocolError, 'Receive Maximum and Maximum Packet Size must not be 0');
+    }
+
+    // Will message [MQTT-3.1.2-8..18].
+    if (p.will) {
+      const w = p.will;
+      const te = validateTopicName(w.topic, cfg.limits.maxTopicLevels);
+      if (te !== TopicError.None) return this.reject(RC.TopicNameInvalid, 'invalid will topic');
+      if ((w.qos ?? 0) > cfg.features.maximumQoS) return this.reject(RC.QoSNotSupported, 'will QoS not supported');
+      if (w.retain && !cfg.features.retainAvailable) return this.reject(RC.RetainNotSupported, 'retain not available');
+      const payload = typeof w.payload === 'string' ? Buffer.from(w.payload) : w.payload ?? Buffer.alloc(0);
+      const wp = w.properties ?? {};
+      if (wp.payloadFormatIndicator && !isValidUtf8(payload)) return this.reject(RC.PayloadFormatInvalid, 'will payload is not UTF-8');
+      const now = broker.env.clock.now();
+      this.will = {
+        topic: w.topic,
+        payload,
+        qos: (w.qos ?? 0) as 0 | 1 | 2,
+        retain: !!w.retain,
+        from: clientId,
+        receivedAt: now,
+        props: pickProps(wp),
+      };
+      this.willExpiry = wp.messageExpiryInterval;
+      this.willDelay = wp.willDelayInterval ?? 0;
+    }
+
+    // Keep alive: v5 lets the server impose its own (Server Keep Alive).
+    let keepalive = p.keepalive ?? 0;
+    const maxKa = cfg.limits.maxKeepalive;
+    if (maxKa > 0 && (keepalive === 0 || keepalive > maxKa)) {
+      // 3.1.x has no way to tell the client, which would be cut off while pinging on its own schedule (Mosquitto does the same).
+      if (!v5) return this.reject(RC.ClientIdentifierNotValid, 'keep alive exceeds the server maximum');
+      keepalive = maxKa;
+      this.serverKeepAlive = maxKa;
+    }
+    this.keepalive = keepalive;
+
+    // Session expiry: v5 from the property; 3.1.x persistent sessions from config.
+    let expiry: number;
+    if (v5) expiry = props.sessionExpiryInterval ?? 0;
+    else expiry = p.clean ? 0 : cfg.session.v3SessionExpiry;
+    if (expiry > cfg.limits.maxSessionExpiry) {
+      expiry = cfg.limits.maxSessionExpiry;
+      this.expiryCapped = true;
+    }
+    this.expiry = expiry;
+
+    // A verified client certificate is the identity; otherwise ask the authenticator, if any.
+    if (conn.certUser !== undefined) return this.finish(conn.certUser);
+    const authn = broker.env.authenticator;
+    if (!authn) return this.finish(p.username);
+    conn.state = 'auth';
+    conn.clientId = clientId;
+    const password = p.password === undefined ? undefined : Buffer.isBuffer(p.password) ? p.password : Buffer.from(p.password);
+    authn.authenticate({ clientId, username: p.username, password, remote: conn.remote }, (r) => this.authenticated(r));
+  }
+
+  private authenticated(r: AuthResult): void {
+    const { conn, p } = this;
+    if (conn.state !== 'auth') return; // closed (or timed out) meanwhile
+    if (!r.ok) {
+      conn.broker.stats.auth.failed++;
+      return this.reject(r.reason === 'bad-credentials' ? RC.BadUserNameOrPassword : RC.NotAuthorized, r.reason === 'bad-credentials' ? 'bad user name or password' : 'not authorized');
+    }
+    this.finish(p.username);
+    conn.replayHeld();
+  }
+
+  private reject(rc: number, reason: string): void {
+    const { conn } = this;
+    const ack: IConnackPacket = this.v5
       ? { cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: { reasonString: reason } }
       : { cmd: 'connack', sessionPresent: false, returnCode: connackCode311(rc) };
     conn.send(ack);
-    broker.countConnack(rc);
+    conn.broker.countConnack(rc);
     conn.teardown('rejected');
-  };
-
-  // Flood protection first: it must stay cheap.
-  if (!broker.connectAllowed(conn.listener)) {
-    broker.stats.auth.connectRateExceeded++;
-    return reject(RC.ConnectionRateExceeded, 'connection rate exceeded');
-  }
-  // No EnhancedAuthenticator (core/auth.ts) is implemented: every method is unknown.
-  if (v5 && props.authenticationMethod !== undefined) return reject(RC.BadAuthenticationMethod, 'enhanced authentication is not supported');
-
-  // Client identifier [MQTT-3.1.3-5..9].
-  let clientId = p.clientId ?? '';
-  let assigned: string | undefined;
-  if (clientId.length > cfg.limits.maxClientIdLength) return reject(RC.ClientIdentifierNotValid, 'client id too long');
-  if (clientId.length === 0) {
-    if (conn.version === 3 || (conn.version === 4 && !p.clean)) return reject(RC.ClientIdentifierNotValid, 'empty client id needs clean session');
-    clientId = broker.assignClientId();
-    if (v5) assigned = clientId;
   }
 
-  if (broker.flapping && broker.flapping.banned(clientId) > 0) {
-    broker.stats.auth.banned++;
-    return reject(RC.Banned, 'client id banned for flapping');
-  }
-  if (broker.cluster && !broker.cluster.config.allowRegisterDuringNetsplit && broker.cluster.netsplit) return reject(RC.ServerUnavailable, 'cluster netsplit: connects refused');
-  // A takeover frees the slot it needs, so a client behind a half-open connection can always come back.
-  if (broker.connectedCount >= cfg.limits.maxConnections && !broker.sessions.get(clientId)?.conn) return reject(RC.QuotaExceeded, 'maximum connections reached');
-
-  // The client's own limits bound what we send it.
-  if (v5) {
-    if (props.receiveMaximum !== undefined) conn.clientReceiveMaximum = props.receiveMaximum;
-    if (props.maximumPacketSize !== undefined) conn.clientMaxPacketSize = props.maximumPacketSize;
-    if (props.topicAliasMaximum !== undefined) conn.clientTopicAliasMaximum = props.topicAliasMaximum;
-    if (props.requestProblemInformation === false) conn.problemInfo = false;
-    if (conn.clientReceiveMaximum === 0 || conn.clientMaxPacketSize === 0) return reject(RC.ProtocolError, 'Receive Maximum and Maximum Packet Size must not be 0');
-  }
-
-  // Will message [MQTT-3.1.2-8..18].
-  let will: Message | null = null;
-  let willDelay = 0;
-  let willExpiry: number | undefined;
-  if (p.will) {
-    const w = p.will;
-    const te = validateTopicName(w.topic, cfg.limits.maxTopicLevels);
-    if (te !== TopicError.None) return reject(RC.TopicNameInvalid, 'invalid will topic');
-    if ((w.qos ?? 0) > cfg.features.maximumQoS) return reject(RC.QoSNotSupported, 'will QoS not supported');
-    if (w.retain && !cfg.features.retainAvailable) return reject(RC.RetainNotSupported, 'retain not available');
-    const payload = typeof w.payload === 'string' ? Buffer.from(w.payload) : w.payload ?? Buffer.alloc(0);
-    const wp = w.properties ?? {};
-    if (wp.payloadFormatIndicator && !isValidUtf8(payload)) return reject(RC.PayloadFormatInvalid, 'will payload is not UTF-8');
-    const now = broker.env.clock.now();
-    will = {
-      topic: w.topic,
-      payload,
-      qos: (w.qos ?? 0) as 0 | 1 | 2,
-      retain: !!w.retain,
-      from: clientId,
-      receivedAt: now,
-      props: pickProps(wp),
-    };
-    willExpiry = wp.messageExpiryInterval;
-    willDelay = wp.willDelayInterval ?? 0;
-  }
-
-  // Keep alive: v5 lets the server impose its own (Server Keep Alive).
-  let keepalive = p.keepalive ?? 0;
-  let serverKeepAlive: number | undefined;
-  const maxKa = cfg.limits.maxKeepalive;
-  if (maxKa > 0 && (keepalive === 0 || keepalive > maxKa)) {
-    // 3.1.x has no way to tell the client, which would be cut off while pinging on its own schedule (Mosquitto does the same).
-    if (!v5) return reject(RC.ClientIdentifierNotValid, 'keep alive exceeds the server maximum');
-    keepalive = maxKa;
-    serverKeepAlive = maxKa;
-  }
-
-  // Session expiry: v5 from the property; 3.1.x persistent sessions from config.
-  let expiry: number;
-  if (v5) expiry = props.sessionExpiryInterval ?? 0;
-  else expiry = p.clean ? 0 : cfg.session.v3SessionExpiry;
-  let expiryCapped = false;
-  if (expiry > cfg.limits.maxSessionExpiry) {
-    expiry = cfg.limits.maxSessionExpiry;
-    expiryCapped = true;
-  }
-
-  const finish = (username: string | undefined): void => {
+  private finish(username: string | undefined): void {
+    const { conn, clientId } = this;
+    const broker = conn.broker;
     conn.username = username;
     if (broker.flapping?.record(clientId)) {
       broker.stats.auth.flappingBans++;
       broker.stats.auth.banned++;
-      return reject(RC.Banned, 'client id banned for flapping');
+      return this.reject(RC.Banned, 'client id banned for flapping');
     }
-    if (will && broker.env.authorizer && !broker.env.authorizer.mayPublish({ username, clientId }, will.topic)) {
+    if (this.will && broker.env.authorizer && !broker.env.authorizer.mayPublish({ username, clientId }, this.will.topic)) {
       broker.stats.denied.will++;
       // 3.1.1 has no code for it: accept the client, never publish the will.
-      if (v5) return reject(RC.NotAuthorized, 'will topic not authorized');
-      will = null;
+      if (this.v5) return this.reject(RC.NotAuthorized, 'will topic not authorized');
+      this.will = null;
     }
-    accept(username);
-  };
+    this.accept(username);
+  }
 
-  const accept = (username: string | undefined): void => {
+  private accept(username: string | undefined): void {
+    const { conn, p, clientId, will, expiry } = this;
+    const broker = conn.broker;
+    const cfg = broker.config;
     conn.clientId = clientId;
     // With authentication on, a session belongs to its user: another user with the same client id starts afresh.
     // (Also a session another node replicated here.)
@@ -143,11 +195,11 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
       broker.cluster?.replicator.stateChanged(session);
     }
     session.protocolVersion = conn.version;
-    session.will = will ? { msg: will, delay: willDelay, expirySec: willExpiry } : null;
+    session.will = will ? { msg: will, delay: this.willDelay, expirySec: this.willExpiry } : null;
     if (will || present) broker.cluster?.replicator.willChanged(session);
 
-    const ack: IConnackPacket = { cmd: 'connack', sessionPresent: present };
-    if (v5) {
+    if (this.v5) {
+      const ack: IConnackPacket = { cmd: 'connack', sessionPresent: present };
       const f = cfg.features;
       const ap: NonNullable<IConnackPacket['properties']> = {
         receiveMaximum: cfg.limits.receiveMaximum,
@@ -161,36 +213,23 @@ export function handleConnect(conn: Connection, p: IConnectPacket): void {
       // Maximum QoS may only be sent as 0 or 1 [MQTT-3.2.2-9].
       if (f.maximumQoS < 2) ap.maximumQoS = f.maximumQoS;
       if (ap.topicAliasMaximum === 0) delete ap.topicAliasMaximum;
-      if (assigned !== undefined) ap.assignedClientIdentifier = assigned;
-      if (serverKeepAlive !== undefined) ap.serverKeepAlive = serverKeepAlive;
-      if (expiryCapped && expiry !== NEVER_EXPIRE) ap.sessionExpiryInterval = expiry;
+      if (this.assigned !== undefined) ap.assignedClientIdentifier = this.assigned;
+      if (this.serverKeepAlive !== undefined) ap.serverKeepAlive = this.serverKeepAlive;
+      if (this.expiryCapped && expiry !== NEVER_EXPIRE) ap.sessionExpiryInterval = expiry;
       ack.reasonCode = RC.Success;
       ack.properties = ap;
-    } else ack.returnCode = 0;
-    conn.send(ack);
+      conn.send(ack);
+    } else conn.writeRaw(present ? CONNACK_311_PRESENT : CONNACK_311);
     broker.countConnack(RC.Success);
-    conn.established(session, keepalive);
+    conn.established(session, this.keepalive);
     session.resend();
     session.pump();
-  };
-
-  // A verified client certificate is the identity; otherwise ask the authenticator, if any.
-  if (conn.certUser !== undefined) return finish(conn.certUser);
-  const authn = broker.env.authenticator;
-  if (!authn) return finish(p.username);
-  conn.state = 'auth';
-  conn.clientId = clientId;
-  const password = p.password === undefined ? undefined : Buffer.isBuffer(p.password) ? p.password : Buffer.from(p.password);
-  authn.authenticate({ clientId, username: p.username, password, remote: conn.remote }, (r) => {
-    if (conn.state !== 'auth') return; // closed (or timed out) meanwhile
-    if (!r.ok) {
-      broker.stats.auth.failed++;
-      return reject(r.reason === 'bad-credentials' ? RC.BadUserNameOrPassword : RC.NotAuthorized, r.reason === 'bad-credentials' ? 'bad user name or password' : 'not authorized');
-    }
-    finish(p.username);
-    conn.replayHeld();
-  });
+  }
 }
+
+/** 3.1/3.1.1 CONNACK, accepted, without and with a session present: the bytes mqtt-packet generates. */
+const CONNACK_311 = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+const CONNACK_311_PRESENT = Buffer.from([0x20, 0x02, 0x01, 0x00]);
 
 export function pickProps(p: {
   payloadFormatIndicator?: boolean;

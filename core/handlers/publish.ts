@@ -106,7 +106,7 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     return;
   }
   if (qos === 2) {
-    session.inboundQos2.add(pid);
+    session.addInboundQos2(pid);
     broker.store?.saveSession(session);
   }
   // Clustered with ack mode 'replicated', the acknowledgement waits until peers confirm the message and,
@@ -136,7 +136,7 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
 
 export function handlePubrel(conn: Connection, pid: number): void {
   const s = conn.session!;
-  if (s.inboundQos2.delete(pid)) {
+  if (s.deleteInboundQos2(pid)) {
     conn.broker.cluster?.replicator.stateChanged(s);
     const store = conn.broker.store;
     store?.saveSession(s);

@@ -16,6 +16,18 @@ export function encode(p: Packet, version: Version): Buffer {
 }
 
 /** Cuts a byte string into frames by the fixed header alone; `rest` counts the bytes of an incomplete last frame. */
+/** MQTT Variable Byte Integer encoding (§1.5.5). */
+export function varint(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
 export function splitFrames(bytes: Buffer): { frames: Buffer[]; rest: number } {
   const frames: Buffer[] = [];
   let i = 0;

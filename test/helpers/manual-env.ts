@@ -13,8 +13,8 @@ export class ManualClock {
     return this.t;
   }
 
-  setTimer(delayMs: number, fn: () => void): Timer {
-    const e = { at: this.t + delayMs, seq: this.seq++, fn, live: true };
+  setTimer<T = undefined>(delayMs: number, fn: (arg: T) => void, arg?: T): Timer {
+    const e = { at: this.t + delayMs, seq: this.seq++, fn: () => fn(arg as T), live: true };
     this.timers.push(e);
     return { cancel: () => void (e.live = false) };
   }
