@@ -324,7 +324,7 @@ export class SessionReplicator {
     s.hold();
     s.knownDone(done);
     for (const { msg, groups } of this.c.unconfirmedFor(owner)) {
-      const q = orphanQos(specs(s), msg, new Set(groups));
+      const q = orphanQos(specs(s), msg, this.orphanGroups(owner, groups));
       if (q !== null) s.deliverFront({ msg, qos: q.qos, retain: false });
     }
     const waiting = new Set(this.c.runningPeers());
@@ -334,6 +334,15 @@ export class SessionReplicator {
     const timer = this.b.env.clock.setTimer(FETCH_TIMEOUT_MS, () => this.finish(s.clientId));
     this.fetching.set(s.clientId, { owner, waiting, timer });
     for (const n of waiting) this.c.sendReliableTo(n, encodeJson(F.OrphanReq, { clientId: s.clientId, owner }));
+  }
+
+  /**
+   * The share groups an unconfirmed forward to `owner` is owed to by a session moving from it. Only a
+   * failed owner lost them; a running one dispatched them itself (to this session, then they come in
+   * its handoff or follow it, or to another member, which a copy here would duplicate).
+   */
+  private orphanGroups(owner: string, groups: string[]): Set<string> {
+    return new Set(this.c.isRunning(owner) ? [] : groups);
   }
 
   /** A peer asks for what we forwarded to `owner` unconfirmed. */
@@ -355,7 +364,7 @@ export class SessionReplicator {
       const subs = specs(s);
       for (const w of r.msgs) {
         const msg = fromWire(w, now);
-        const q = orphanQos(subs, msg, new Set(w.groups ?? []));
+        const q = orphanQos(subs, msg, this.orphanGroups(r.owner, w.groups ?? []));
         if (q !== null) s.deliverFront({ msg, qos: q.qos, retain: false });
       }
     }
