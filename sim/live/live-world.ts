@@ -361,6 +361,22 @@ export class LiveWorld {
     return this.locator.locate(clientId);
   }
 
+  /** The client ids each up node lists as connected (`GET /api/clients`); a node that does not answer is left out. */
+  async connectedClients(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    await Promise.all(
+      [...this.brokers.values()]
+        .filter((n) => n.state === 'up')
+        .map(async (n) => {
+          const body = await get(`http://127.0.0.1:${n.adminPort}/api/clients`, 10_000);
+          if (!body) return;
+          const list = JSON.parse(body).clients as { clientId: string; connected: boolean }[];
+          out.set(n.name, list.filter((c) => c.connected).map((c) => c.clientId));
+        }),
+    );
+    return out;
+  }
+
   isReady(node: string): boolean {
     return this.brokers.get(node)?.state === 'up';
   }
