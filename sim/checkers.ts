@@ -29,7 +29,7 @@ export { checkNoLoss, checkNoQos2Duplicates, checkOrder, checkOnlySubscribed, ch
 export function checkSafety(events: Ev[], expect: Expectation[], opts: SafetyOptions = {}): Violation[] {
   return [
     ...checkNoLoss(events, expect, opts),
-    ...checkNoQos2Duplicates(events),
+    ...checkNoQos2Duplicates(events, opts),
     ...checkOrder(events, opts),
     ...checkOnlySubscribed(events),
     ...checkConnackFirst(events),

@@ -340,6 +340,19 @@ export class World {
     return b;
   }
 
+  /**
+   * The client ids each running node holds a live connection for (what its admin API lists as
+   * connected). Async, as in the live world, which asks the nodes; here it reads them at once.
+   */
+  async connectedClients(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const b of this.brokers.values()) {
+      if (!b.broker || b.host.state !== 'up') continue;
+      out.set(b.name, [...b.broker.connections].map((c) => c.clientId).filter((id): id is string => !!id));
+    }
+    return out;
+  }
+
   // ---- running -----------------------------------------------------------
 
   /** Processes one event; false when the queue is empty. */

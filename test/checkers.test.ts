@@ -16,6 +16,7 @@ import {
   checkWills,
   checkSharedOnce,
   checkClientProtocol,
+  checkNoQos2Duplicates,
   type Ev,
   type Tally,
   DEFAULT_ACCEPTED,
@@ -220,6 +221,23 @@ describe('shared-once', () => {
     const tally: Tally = {};
     expect(checkSharedOnce(h(30), { tally })).toEqual([]);
     expect(tally['shared-redelivery']).toBe(1);
+  });
+});
+
+describe('qos2-exactly-once', () => {
+  const q2 = (t: number, node: string, dup = false) => deliver(t, 'p:1', { qos: 2, node, dup });
+  const crash = (t: number, node: string) => e(t, 'fault.crash', { node, mode: 'process' });
+  it('fails a second QoS 2 delivery; counts one across a crash of the delivering node as qos2-crash when accepted', () => {
+    expect(props(checkNoQos2Duplicates([...base(), q2(20, 'n1'), q2(40, 'n2', true)]))).toEqual(['qos2-exactly-once']);
+    // Another node's crash, or the crash before the first delivery, is no excuse.
+    expect(props(checkNoQos2Duplicates([...base(), q2(20, 'n1'), crash(30, 'n3'), q2(40, 'n2', true)]))).toEqual(['qos2-exactly-once']);
+    expect(props(checkNoQos2Duplicates([...base(), crash(15, 'n1'), q2(20, 'n1'), q2(40, 'n2', true)]))).toEqual(['qos2-exactly-once']);
+    const tally: Tally = {};
+    expect(checkNoQos2Duplicates([...base(), q2(20, 'n1'), crash(30, 'n1'), q2(40, 'n2', true)], { tally })).toEqual([]);
+    expect(tally['qos2-crash']).toBe(1);
+    // A run that does not accept it names the category.
+    const strict = checkNoQos2Duplicates([...base(), q2(20, 'n1'), crash(30, 'n1'), q2(40, 'n2', true)], { accept: [] });
+    expect(strict.map((v) => v.detail)).toEqual(['p:1 delivered twice to sub; qos2-crash (n1 crashed at 30.0 ms), not accepted by this run']);
   });
 });
 

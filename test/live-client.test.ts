@@ -12,7 +12,7 @@ import { checkConnackFirst } from '../sim/checkers.ts';
 import { isolated, sleep, waitUntil, uniqueId } from './helpers/runtime.ts';
 
 /** The parts of LiveWorld a LiveClient uses: one real broker behind the target 'lb', a slow node lookup. */
-function worldBehindBalancer(port: number, locateMs: number): LiveWorld {
+function worldBehindBalancer(port: number | ((target: string) => number), locateMs: number, located = 'n1'): LiveWorld {
   const history = new History({ keepEvents: true });
   const wall0 = performance.now();
   const world = {
@@ -25,10 +25,10 @@ function worldBehindBalancer(port: number, locateMs: number): LiveWorld {
     record: (ev: never) => history.record(world.now, ev),
     recordAt: (t: number, ev: never) => history.record(t, ev),
     afterSetup: (fn: () => void) => fn(),
-    mqttPort: () => port,
+    mqttPort: (t: string) => (typeof port === 'number' ? port : port(t)),
     locate: async () => {
       await sleep(locateMs);
-      return 'n1';
+      return located;
     },
   };
   return world as unknown as LiveWorld;
@@ -65,6 +65,37 @@ describe('LiveClient behind a balancer', () => {
         expect(checkConnackFirst(world.history.events)).toEqual([]);
       } finally {
         await second.close();
+      }
+    }),
+    20_000,
+  );
+});
+
+describe('LiveClient killed and started again', () => {
+  it(
+    'connects again on its next target, as a new process with a new connection',
+    isolated(async (rt) => {
+      // Two independent brokers as the client's two targets; shared-sub-failover kills a member and
+      // starts it again (a connect() after kill() used to do nothing: the ended mqtt.js client stayed).
+      const [a, b] = [await rt.server(), await rt.server()];
+      const world = worldBehindBalancer((t) => (t === 'n1' ? a : b).tcpPort!, 0, '?');
+      const id = uniqueId('member');
+      const c = new LiveClient(world, id, { target: ['n1', 'n2'], version: 5, clean: false, sessionExpiry: 600, keepalive: 30 });
+      try {
+        await waitUntil(() => c.connected, 5000, 'first CONNACK');
+        c.kill();
+        c.connect();
+        await waitUntil(() => c.connected, 5000, 'CONNACK after the restart');
+        const mine = world.history.events.filter((e) => e.c === id);
+        expect(mine.map((e) => e.type)).toEqual(['client.config', 'client.connect', 'client.connack', 'client.kill', 'client.closed', 'client.connect', 'client.connack']);
+        expect(mine.filter((e) => e.type === 'client.connect').map((e) => e.target)).toEqual(['n1', 'n2']);
+        // The second broker has never seen this id: the new connection really went to the next target.
+        expect(mine.filter((e) => e.type === 'client.connack').map((e) => e.present)).toEqual([false, false]);
+        await sleep(300); // the killed client's late close must not touch the new connection
+        expect(c.connected).toBe(true);
+        expect(world.history.events.filter((e) => e.type === 'protocol-violation')).toEqual([]);
+      } finally {
+        await c.close();
       }
     }),
     20_000,

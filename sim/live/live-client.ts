@@ -88,7 +88,10 @@ export class LiveClient {
     const o = this.opts;
     const scale = this.world.timeScale;
     const r = o.reconnect;
-    const servers = this.targets().map((t) => ({ host: '127.0.0.1', port: this.world.mqttPort(t) }));
+    // mqtt.js walks `servers` from the first on each new client: start where attempt() will record.
+    const ts = this.targets();
+    const first = this.targetIdx % ts.length;
+    const servers = [...ts.slice(first), ...ts.slice(0, first)].map((t) => ({ host: '127.0.0.1', port: this.world.mqttPort(t) }));
     const copts: IClientOptions = {
       clientId: this.id,
       protocolVersion: o.version as 3 | 4 | 5,
@@ -114,22 +117,29 @@ export class LiveClient {
       if (o.version === 5 && o.will.delay) copts.will.properties = { willDelayInterval: secs(o.will.delay) };
     }
     this.attempt();
+    // mqtt.js writes the first CONNECT inside mqtt.connect(), before our packetsend listener exists.
+    this.guard.opened();
     const c = mqtt.connect(copts);
     this.client = c;
-    c.on('reconnect', () => this.attempt());
-    c.on('connect', (p: IConnackPacket) => this.onConnack(p));
-    c.on('close', () => this.onClose('close'));
-    c.on('error', (e: Error & { code?: number }) => {
+    // A killed process's client may still report its close later: only the current one speaks.
+    const on = <A extends unknown[]>(ev: string, fn: (...a: A) => void) =>
+      c.on(ev as 'close', ((...a: A) => {
+        if (this.client === c) fn(...a);
+      }) as () => void);
+    on('reconnect', () => this.attempt());
+    on('connect', (p: IConnackPacket) => this.onConnack(p));
+    on('close', () => this.onClose('close'));
+    on('error', (e: Error & { code?: number }) => {
       // A refused CONNACK arrives as an error carrying its code.
       if (typeof e.code === 'number') this.rec({ type: 'client.connack', c: this.id, rc: e.code, node: this.node });
     });
-    c.on('disconnect', (p: IDisconnectPacket) => this.rec({ type: 'client.server-disconnect', c: this.id, rc: p.reasonCode ?? 0 }));
-    c.on('message', (topic: string, payload: Buffer, p: IPublishPacket) => this.onPublish(topic, payload, p));
-    c.on('packetsend', (p: Packet) => {
+    on('disconnect', (p: IDisconnectPacket) => this.rec({ type: 'client.server-disconnect', c: this.id, rc: p.reasonCode ?? 0 }));
+    on('message', (topic: string, payload: Buffer, p: IPublishPacket) => this.onPublish(topic, payload, p));
+    on('packetsend', (p: Packet) => {
       if (p.cmd === 'connect') this.guard.opened();
       else this.guard.sent(p);
     });
-    c.on('packetreceive', (p: Packet) => {
+    on('packetreceive', (p: Packet) => {
       const rem = (p as { length?: number }).length;
       const bad = this.guard.received(p, rem === undefined ? undefined : wireSize(rem));
       if (!bad) return;
@@ -205,11 +215,16 @@ export class LiveClient {
     this.onClose('client');
   }
 
-  /** The client process dies: the socket is destroyed, no DISCONNECT, no reconnect. */
+  /**
+   * The client process dies: the socket is destroyed, no DISCONNECT, no reconnect. Its mqtt.js client
+   * goes with it (one that was ended cannot be reconnected at once: `connect()` after `kill()` did
+   * nothing), so a later `connect()` opens a new one on the next target, as SimClient does.
+   */
   kill(): void {
     this.wantConnected = false;
     this.rec({ type: 'client.kill', c: this.id });
     const c = this.client;
+    this.client = null;
     if (c) {
       c.options.reconnectPeriod = 0;
       c.stream?.destroy();

@@ -29,6 +29,7 @@ import { FaultProxy } from './fault-proxy.ts';
 import { LiveClient } from './live-client.ts';
 import { HaproxyProcess, get, nginxConfig, type LbConfig } from './haproxy.ts';
 import { freePorts } from './ports.ts';
+import { ClientLocator } from './locator.ts';
 
 const START_TIMEOUT_MS = 90_000;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -125,6 +126,10 @@ export class LiveWorld {
   private ports: number[] = [];
   private lastRefresh = 0;
   private closed = false;
+  private readonly locator = new ClientLocator(
+    () => [...this.brokers.values()].filter((n) => n.state === 'up'),
+    get,
+  );
 
   private constructor(readonly opts: LiveOptions) {
     this.seed = String(opts.seed);
@@ -352,24 +357,24 @@ export class LiveWorld {
   }
 
   /** Which node holds the client's live connection (through a balancer the client cannot tell). */
-  async locate(clientId: string): Promise<string | null> {
-    const end = Date.now() + 2000;
-    while (Date.now() < end) {
-      const found: string[] = [];
-      await Promise.all(
-        [...this.brokers.values()]
-          .filter((n) => n.state === 'up')
-          .map(async (n) => {
-            const body = await get(`http://127.0.0.1:${n.adminPort}/api/clients`, 500);
-            if (!body) return;
-            const list = JSON.parse(body).clients as { clientId: string; connected: boolean }[];
-            if (list.some((c) => c.clientId === clientId && c.connected)) found.push(n.name);
-          }),
-      );
-      if (found.length === 1) return found[0];
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return null;
+  locate(clientId: string): Promise<string | null> {
+    return this.locator.locate(clientId);
+  }
+
+  /** The client ids each up node lists as connected (`GET /api/clients`); a node that does not answer is left out. */
+  async connectedClients(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    await Promise.all(
+      [...this.brokers.values()]
+        .filter((n) => n.state === 'up')
+        .map(async (n) => {
+          const body = await get(`http://127.0.0.1:${n.adminPort}/api/clients`, 10_000);
+          if (!body) return;
+          const list = JSON.parse(body).clients as { clientId: string; connected: boolean }[];
+          out.set(n.name, list.filter((c) => c.connected).map((c) => c.clientId));
+        }),
+    );
+    return out;
   }
 
   isReady(node: string): boolean {
