@@ -21,9 +21,17 @@ const OPENSSL = need.ok;
 const procs: Proc[] = [];
 const browsers: ChildProcess[] = [];
 afterAll(async () => {
-  for (const b of browsers) if (b.exitCode === null) b.kill('SIGKILL');
+  for (const b of browsers) killGroup(b);
   await killAll(procs);
 });
+
+function killGroup(b: ChildProcess): void {
+  try {
+    process.kill(-b.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
 
 /** The page: connect, subscribe, publish to itself, report what came back (or the error). */
 function page(url: string): string {
@@ -62,18 +70,20 @@ async function inBrowser(html: string, extraArgs: string[] = []): Promise<any> {
   const b = spawn(
     CHROMIUM!,
     ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, ...extraArgs, `http://127.0.0.1:${port}/`],
-    { stdio: 'ignore' },
+    // Its own process group: the helpers Chromium forks (zygote, crashpad) go with it.
+    { stdio: 'ignore', detached: true },
   );
   browsers.push(b);
   try {
     await waitUntil(() => result !== undefined, 60_000, 'the page to report');
     return result;
   } finally {
-    b.kill('SIGKILL');
-    await new Promise((r) => (b.exitCode !== null ? r(null) : b.once('exit', r)));
+    const exited = new Promise((r) => (b.exitCode !== null ? r(null) : b.once('exit', r)));
+    killGroup(b);
+    await exited;
     server.close();
-    // Chromium's helpers may still be writing the profile for a moment after it exits.
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    // A helper that outlived the group kill may still write the profile for a moment.
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
 
