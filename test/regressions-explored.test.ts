@@ -43,4 +43,10 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-collision-clog: one fresh client id connected through the balancer on both sides of a 1.5 s clog is down to one connection right after it', async () => {
     expect(await verdict('explored-collision-clog.ts')).toEqual([]);
   });
+
+  // A delay-0 will is due when the connection dies with its node: a reconnect elsewhere before the
+  // survivor notices the failure does not cancel it (it did; found by npm run test:faults).
+  it('explored-will-no-delay-crash: a client with a delay-0 will dies with its node and resumes elsewhere at once; the will is published', async () => {
+    expect(await verdict('explored-will-no-delay-crash.ts')).toEqual([]);
+  });
 });

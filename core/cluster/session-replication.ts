@@ -234,7 +234,8 @@ export class SessionReplicator {
       if (w.owner !== owner || w.timer) continue;
       w.timer = this.b.env.clock.setTimer(0, () => {
         this.wills.delete(clientId);
-        if (this.c.claimedSince(clientId, w.at)) return; // reconnected somewhere: no will
+        // Reconnected somewhere: no will, unless it had no delay (due when the connection died with its node).
+        if (w.delay > 0 && this.c.claimedSince(clientId, w.at)) return;
         const now = this.b.env.clock.now();
         const msg: Message = { ...w.msg, receivedAt: now };
         if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
@@ -269,8 +270,10 @@ export class SessionReplicator {
       if (r.owner !== owner) continue;
       this.replicas.delete(r.clientId);
       if (this.b.sessions.has(r.clientId)) continue;
-      // Connected elsewhere since (checked before our claim below overwrites the registry): no will.
-      if (this.c.claimedSince(r.clientId, r.at) && this.wills.get(r.clientId)?.owner === owner) this.wills.delete(r.clientId);
+      // Connected elsewhere since (checked before our claim below overwrites the registry): no will, unless
+      // it had no delay: that one was due when the connection died with its node, before any reconnect.
+      const w = this.wills.get(r.clientId);
+      if (this.c.claimedSince(r.clientId, r.at) && w?.owner === owner && w.delay > 0) this.wills.delete(r.clientId);
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
       for (const p of r.in2) s.addInboundQos2(p);
       this.c.claim(s);
