@@ -33,4 +33,16 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-collision-clog: one fresh client id connected through the balancer on both sides of a 1.5 s clog is down to one connection right after it', async () => {
     expect(await verdict('explored-collision-clog.ts')).toEqual([]);
   });
+
+  // Order after a session move: the queue a session resumed from its replica kept what the client had just
+  // acknowledged on its old node (the replica's acknowledgements are batched); the handoff's `seen` drops them.
+  it('explored-takeover-acked: an id connects to its session\'s node, then 3 ms later to the other one; what it acknowledged on the first does not come again as new', async () => {
+    expect(await verdict('explored-takeover-acked.ts')).toEqual([]);
+  });
+
+  // A node resumed from a pause fails its peer over though it is alive: the share-group forwards it gives a
+  // failed-over member are no longer sent to the peer again for that group (one member per message).
+  it('explored-shared-pause-failover: a node paused 10 s with a QoS 2 share-group publish fails its live peer over on resume; one member gets it', async () => {
+    expect(await verdict('explored-shared-pause-failover.ts')).toEqual([]);
+  });
 });

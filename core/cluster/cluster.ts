@@ -508,6 +508,21 @@ export class Cluster {
     // Publishers waiting on the dead node's confirmation are answered: their messages live on here and at the backup.
     for (const u of m.unacked) settle(u);
     this.replicator.ownerDown(m.node);
+    // Only cut off, it gets these frames again when it is back: the share groups one of its sessions
+    // here (the failed-over member) was given go no more, so the group gets the message once.
+    for (const u of m.unacked) {
+      if (!u.msg || !u.groups) continue;
+      const left = this.groupsNotGiven(m.node, u.msg, u.groups);
+      if (left.length === u.groups.length) continue;
+      u.groups = left.length ? left : undefined;
+      u.frame = encodeSeq(u.seq, encodeMessage(F.Forward, u.msg, now, left));
+    }
+  }
+
+  /** The share groups of a forward to `owner` that no session failed over here from it was given as an orphan. */
+  private groupsNotGiven(owner: string, msg: Message, groups: string[]): string[] {
+    if (msg.mid === undefined || this.backupOf(owner) !== this.node) return groups;
+    return groups.filter((g) => !this.replicator.groupGiven(owner, msg.mid!, g));
   }
 
   private memberInfo(): MemberInfo[] {
@@ -807,9 +822,13 @@ export class Cluster {
       const m = this.members.get(node);
       if (!m || m.state === 'left' || m.state === 'stopped') continue;
       // Its sessions failed over when it went down: they get the message now (it may come back empty).
-      if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) this.orphanNow(m.node, msg, groups, now);
-      const frame = groups.length ? encodeMessage(F.Forward, msg, now, groups) : (plain ??= encodeMessage(F.Forward, msg, now));
-      this.sendReliable(m, frame, msg, groups);
+      let gs = groups;
+      if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) {
+        this.orphanNow(m.node, msg, groups, now);
+        gs = this.groupsNotGiven(m.node, msg, groups); // served here: the peer, back, must not serve them again
+      }
+      const frame = gs.length ? encodeMessage(F.Forward, msg, now, gs) : (plain ??= encodeMessage(F.Forward, msg, now));
+      this.sendReliable(m, frame, msg, gs);
       this.stats.forwardedOut++;
       n++;
     }

@@ -307,6 +307,11 @@ export class SessionReplicator {
     }
   }
 
+  /** Whether a session (or replica) here that came from `owner` was given its forward of `mid` for share group `group`. */
+  groupGiven(owner: string, mid: string, group: string): boolean {
+    return this.groupOrphans.has(`${owner} ${mid} ${group}`);
+  }
+
   /**
    * The QoS a session (or replica) that came from `owner` is owed of an orphan, or null. A share-group
    * orphan (`groups`: the groups its forward was for) goes to one member of the group: the first one asked.
