@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { SimClient, type ClientOptions } from './client.ts';
 import { checkOrder, checkSafety, type Expectation, type Violation } from './checkers.ts';
 import { convergenceProblems } from './convergence.ts';
+import { timelineOf } from './checkers/common.ts';
 import { FaultPlayer, foldFault, type Fault } from './faults.ts';
 import type { World } from './world.ts';
 import type { HistoryEvent } from './history.ts';
@@ -300,7 +301,7 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
   const crashes = ev.filter((e) => e.type === 'fault.crash').map((e) => e.t);
   const crashedBetween = (v: Violation) => v.property === 'qos2-exactly-once' && crashes.some((t) => t >= v.excerpt[0].t && t <= v.excerpt[1].t);
   const violations = [
-    ...safety.filter((v) => !excused(v) && !crashedBetween(v)),
+    ...safety.filter((v) => !excused(v) && !crashedBetween(v) && !(wiped !== null && willLostInWipe(ev, v, wiped))),
     // Order: parked messages after a heal are the documented exception.
     ...checkOrder(ev, { parkedUntil: healAt, parked }).filter((v) => !unordered.has(v.excerpt[1]?.c as string)),
     ...singleConnection(racers),
@@ -342,6 +343,23 @@ function ackedCutOffThenCrashed(ev: Ev[]): Set<string> {
     }
   }
   return out;
+}
+
+/**
+ * A missing will the whole-cluster outage at `wiped` took with it (docs/guarantees.md): cluster nodes
+ * keep no disk, so with every node down no one holds the session or its will. Only for a connection
+ * the outage ended (or that ended before it) whose will was not yet due and noticed when it came.
+ */
+function willLostInWipe(ev: Ev[], v: Violation, wiped: number): boolean {
+  if (v.property !== 'will-iff' || !v.detail.includes(': no will for ')) return false;
+  const tl = timelineOf(ev);
+  const conn = [...tl.conns.values()].flat().find((x) => x.connack === v.excerpt[0]);
+  const cfg = conn && tl.clients.get(conn.key);
+  if (!conn || !cfg?.will || conn.endAt > wiped) return false;
+  let downAfter = 0;
+  for (const n of tl.nodes.values()) downAfter = Math.max(downAfter, n.downAfterMs ?? 0);
+  const dueMs = Math.min(cfg.will.delay, cfg.clean && cfg.version < 5 ? 0 : cfg.expiry) * 1000;
+  return conn.endAt + dueMs + Math.max(2 * cfg.keepalive * 1000, downAfter) > wiped;
 }
 
 /** Acknowledged QoS 1/2 messages each owed share group (all members owed) must reach one member. */

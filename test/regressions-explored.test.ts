@@ -45,4 +45,10 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-shared-pause-failover: a node paused 10 s with a QoS 2 share-group publish fails its live peer over on resume; one member gets it', async () => {
     expect(await verdict('explored-shared-pause-failover.ts')).toEqual([]);
   });
+
+  // Not a broker bug: cluster nodes keep no disk, so a whole-cluster outage loses the sessions and the wills
+  // not yet published (docs/guarantees.md); the swarm judges such a will as it judges the lost sessions.
+  it('explored-cluster-wipe-will: both nodes crash at once with a will client connected; its lost will is not judged, everything else is', async () => {
+    expect(await verdict('explored-cluster-wipe-will.ts')).toEqual([]);
+  });
 });
