@@ -57,6 +57,11 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-power-crash-collision.ts')).toEqual([]);
   });
 
+  // Issue 13 bug 7 family: the taken-over connection's offline claim overwrote the winner's in the registry.
+  it('explored-takeover-claim-order: an id connects on both nodes as a clog ends, one clock 2 ms behind; one connection is left at once', async () => {
+    expect(await verdict('explored-takeover-claim-order.ts')).toEqual([]);
+  });
+
   // The documented availability window (acknowledged while cut off, then the node crashed) for a retained write.
   it('explored-retained-cutoff-crash: a retained write acknowledged by a node cut off from its peer, then crashed, is counted as split loss, not a stale read', async () => {
     const s = (await import('../scenarios/regressions/explored-retained-cutoff-crash.ts')).default as Scenario;

@@ -1009,8 +1009,10 @@ export class Cluster {
       const mine = s.conn !== null;
       const theirsWins = live !== mine ? live : at !== s.connectedAt ? at > s.connectedAt : node > this.node;
       if (!theirsWins) return;
-      this.registry.set(clientId, { node, at, live });
+      // The old connection's close claims the session as offline here: the winner's claim goes in after it,
+      // or a later connect here would not order itself after that claim.
       if (s.conn) this.broker.takenOver(s);
+      this.registry.set(clientId, { node, at, live });
       // The session may have ended with its connection (Session Expiry 0).
       if (this.broker.sessions.get(clientId) === s) this.handOff(s, node);
       return;
