@@ -1,7 +1,7 @@
 // Schedules found by `sim explore`'s swarm testing (generated workloads and
 // faults), shrunk and kept in scenarios/regressions/. Each asserts the right
 // behaviour: no violation, and the cluster converges. A bug still open is
-// an `it.fails` naming the fix it waits for (explored-split-will-rearm).
+// an `it.fails` naming the fix it waits for (none today).
 import { describe, it, expect } from 'vitest';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 
@@ -62,9 +62,9 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-takeover-claim-order.ts')).toEqual([]);
   });
 
-  // Open: waits for the wills of connected clients to be replicated again after a heal (a will published
-  // during a split as split-will leaves no copy on the peers for the client's real loss later).
-  it.fails('explored-split-will-rearm: a will published during a clog while its client stayed connected is published again when the client is later lost with its node', async () => {
+  // A will published during a split (split-will) left no copy on the peer for the client's real loss later:
+  // the link-up resync now sends the wills of connected clients again.
+  it('explored-split-will-rearm: a will published during a clog while its client stayed connected is published again when the client is later lost with its node', async () => {
     expect(await verdict('explored-split-will-rearm.ts')).toEqual([]);
   });
 

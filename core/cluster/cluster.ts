@@ -465,6 +465,8 @@ export class Cluster {
     for (const s of this.broker.sessions.values()) {
       l.write(encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live: s.conn !== null }));
       for (const f of this.replicator.snapshot(s)) this.sendReliable(m, f);
+      const will = this.replicator.willFor(s);
+      if (will) this.sendReliable(m, will);
     }
   }
 

@@ -1,4 +1,4 @@
-// Found by `npm run test:faults` (RUNS=200 after bce31c4, shrunk), still open: a 5.5 s clog makes n2 take n1 for dead and publish w0's will though w0 is still connected on n1 (split-will, reaches the watcher at 8 s). After the heal n1 does not replicate w0's will again, so when a partition later isolates n1 and n1 crashes with w0 killed (24 s), no node holds the will: it is never published for the real loss.
+// Found by `npm run test:faults` (RUNS=200 after bce31c4, shrunk): a 5.5 s clog makes n2 take n1 for dead and publish w0's will though w0 is still connected on n1 (split-will, reaches the watcher at 8 s). After the heal n1 does not replicate w0's will again, so when a partition later isolates n1 and n1 crashes with w0 killed (24 s), no node holds the will: it is never published for the real loss. Fixed: the link-up resync sends the wills of connected clients again.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
