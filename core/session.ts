@@ -181,14 +181,27 @@ export class Session {
 
   /**
    * Ids of messages this session already had elsewhere (delivered and
-   * acknowledged on its previous node): later copies are dropped, also
-   * those collected while holding.
+   * acknowledged on its previous node): later copies are dropped, and so are
+   * the copies it holds but has not sent yet (collected while holding, or
+   * queued from a replica that missed the acknowledgements: a takeover
+   * right after the client acknowledged them on its old node).
    */
   knownDone(mids: Iterable<string>): void {
     if (this.seen === null) return;
     const done = new Set(mids);
     for (const m of done) if (!this.seen.has(m)) this.seen.add(m);
-    if (this.front) this.front = this.front.filter((d) => d.msg.mid === undefined || !done.has(d.msg.mid));
+    const keep = (d: Delivery): boolean => {
+      if (d.msg.mid === undefined || !done.has(d.msg.mid)) return true;
+      this.books.done(this, d);
+      return false;
+    };
+    if (this.front) this.front = this.front.filter(keep);
+    if (this.queued === 0) return;
+    const q = this.queue.slice(this.qHead);
+    const older = q.slice(0, this.older).filter(keep);
+    this.queue = older.concat(q.slice(this.older).filter(keep));
+    this.qHead = 0;
+    this.older = this.front ? older.length : 0;
   }
 
   /**

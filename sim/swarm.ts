@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { SimClient, type ClientOptions } from './client.ts';
 import { checkOrder, checkSafety, type Expectation, type Violation } from './checkers.ts';
 import { convergenceProblems } from './convergence.ts';
+import { timelineOf } from './checkers/common.ts';
 import { FaultPlayer, foldFault, type Fault } from './faults.ts';
 import type { World } from './world.ts';
 import type { HistoryEvent } from './history.ts';
@@ -294,13 +295,16 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
   const unordered = new Set([...wl.subs.map((s, i) => (s.group ? subs[i].id : '')), ...wl.collisions.map((c, k) => (c.clean ? `c${k}` : ''))]);
   const parked: Ev[] = [];
   const atRisk = ackedCutOffThenCrashed(ev);
-  const excused = (v: Violation) => (v.property === 'no-acked-loss' || v.property === 'shared-no-acked-loss') && atRisk.has(v.excerpt[0]?.id as string);
+  // A retained write inside that window is the same: lost with its node, an older value is the last one held.
+  const excused = (v: Violation) =>
+    ((v.property === 'no-acked-loss' || v.property === 'shared-no-acked-loss') && atRisk.has(v.excerpt[0]?.id as string)) ||
+    (v.property === 'retained-reads' && atRisk.has(v.excerpt[1]?.id as string));
   const safety = [...checkSafety(ev, expect).filter((v) => v.property !== 'order'), ...sharedLoss(ev, wl, (ids) => Math.min(...ids.map(since)))];
   // README, Guarantees: QoS 2 is exactly once while nodes stay up; a crash between the two deliveries is the stated limit.
   const crashes = ev.filter((e) => e.type === 'fault.crash').map((e) => e.t);
   const crashedBetween = (v: Violation) => v.property === 'qos2-exactly-once' && crashes.some((t) => t >= v.excerpt[0].t && t <= v.excerpt[1].t);
   const violations = [
-    ...safety.filter((v) => !excused(v) && !crashedBetween(v)),
+    ...safety.filter((v) => !excused(v) && !crashedBetween(v) && !(wiped !== null && willLostInWipe(ev, v, wiped))),
     // Order: parked messages after a heal are the documented exception.
     ...checkOrder(ev, { parkedUntil: healAt, parked }).filter((v) => !unordered.has(v.excerpt[1]?.c as string)),
     ...singleConnection(racers),
@@ -342,6 +346,23 @@ function ackedCutOffThenCrashed(ev: Ev[]): Set<string> {
     }
   }
   return out;
+}
+
+/**
+ * A missing will the whole-cluster outage at `wiped` took with it (docs/guarantees.md): cluster nodes
+ * keep no disk, so with every node down no one holds the session or its will. Only for a connection
+ * the outage ended (or that ended before it) whose will was not yet due and noticed when it came.
+ */
+function willLostInWipe(ev: Ev[], v: Violation, wiped: number): boolean {
+  if (v.property !== 'will-iff' || !v.detail.includes(': no will for ')) return false;
+  const tl = timelineOf(ev);
+  const conn = [...tl.conns.values()].flat().find((x) => x.connack === v.excerpt[0]);
+  const cfg = conn && tl.clients.get(conn.key);
+  if (!conn || !cfg?.will || conn.endAt > wiped) return false;
+  let downAfter = 0;
+  for (const n of tl.nodes.values()) downAfter = Math.max(downAfter, n.downAfterMs ?? 0);
+  const dueMs = Math.min(cfg.will.delay, cfg.clean && cfg.version < 5 ? 0 : cfg.expiry) * 1000;
+  return conn.endAt + dueMs + Math.max(2 * cfg.keepalive * 1000, downAfter) > wiped;
 }
 
 /** Acknowledged QoS 1/2 messages each owed share group (all members owed) must reach one member. */

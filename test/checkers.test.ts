@@ -134,6 +134,14 @@ describe('single-connection', () => {
     expect(props(checkSingleConnection(two(5000)))).toEqual(['single-connection']);
     expect(checkSingleConnection(two(25))).toEqual([]);
   });
+  it('ends a connection at its node\'s crash: a half-open one the client still holds is not a second live connection', () => {
+    const crashed = (at: number) => [...two(5000).slice(0, 1), e(at, 'fault.crash', { node: 'n1', mode: 'power' }), ...two(5000).slice(1)];
+    expect(checkSingleConnection(crashed(15))).toEqual([]);
+    // The crash came 3 s after the second connect: both were served that long.
+    expect(props(checkSingleConnection(crashed(3000)))).toEqual(['single-connection']);
+    // A crash of the other connection's node, or before the first connected, ends nothing of it.
+    expect(props(checkSingleConnection([e(5, 'fault.crash', { node: 'n1', mode: 'power' }), e(8, 'node.start', { node: 'n1' }), ...two(5000)]))).toEqual(['single-connection']);
+  });
   it('counts as split-connect two connections accepted while a clog kept their nodes apart, ended within the settle time of its end', () => {
     const clogged = (closeA: number, unclog: number) => [e(5, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }), ...two(closeA).slice(0, 2), e(unclog, 'fault.unclog'), ...two(closeA).slice(2)];
     const tally: Tally = {};

@@ -465,6 +465,8 @@ export class Cluster {
     for (const s of this.broker.sessions.values()) {
       l.write(encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live: s.conn !== null }));
       for (const f of this.replicator.snapshot(s)) this.sendReliable(m, f);
+      const will = this.replicator.willFor(s);
+      if (will) this.sendReliable(m, will);
     }
   }
 
@@ -508,6 +510,21 @@ export class Cluster {
     // Publishers waiting on the dead node's confirmation are answered: their messages live on here and at the backup.
     for (const u of m.unacked) settle(u);
     this.replicator.ownerDown(m.node);
+    // Only cut off, it gets these frames again when it is back: the share groups one of its sessions
+    // here (the failed-over member) was given go no more, so the group gets the message once.
+    for (const u of m.unacked) {
+      if (!u.msg || !u.groups) continue;
+      const left = this.groupsNotGiven(m.node, u.msg, u.groups);
+      if (left.length === u.groups.length) continue;
+      u.groups = left.length ? left : undefined;
+      u.frame = encodeSeq(u.seq, encodeMessage(F.Forward, u.msg, now, left));
+    }
+  }
+
+  /** The share groups of a forward to `owner` that no session failed over here from it was given as an orphan. */
+  private groupsNotGiven(owner: string, msg: Message, groups: string[]): string[] {
+    if (msg.mid === undefined || this.backupOf(owner) !== this.node) return groups;
+    return groups.filter((g) => !this.replicator.groupGiven(owner, msg.mid!, g));
   }
 
   private memberInfo(): MemberInfo[] {
@@ -812,9 +829,13 @@ export class Cluster {
       const m = this.members.get(node);
       if (!m || m.state === 'left' || m.state === 'stopped') continue;
       // Its sessions failed over when it went down: they get the message now (it may come back empty).
-      if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) this.orphanNow(m.node, msg, groups, now);
-      const frame = groups.length ? encodeMessage(F.Forward, msg, now, groups) : (plain ??= encodeMessage(F.Forward, msg, now));
-      this.sendReliable(m, frame, msg, groups);
+      let gs = groups;
+      if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) {
+        this.orphanNow(m.node, msg, groups, now);
+        gs = this.groupsNotGiven(m.node, msg, groups); // served here: the peer, back, must not serve them again
+      }
+      const frame = gs.length ? encodeMessage(F.Forward, msg, now, gs) : (plain ??= encodeMessage(F.Forward, msg, now));
+      this.sendReliable(m, frame, msg, gs);
       this.stats.forwardedOut++;
       n++;
     }
@@ -995,8 +1016,10 @@ export class Cluster {
       const mine = s.conn !== null;
       const theirsWins = live !== mine ? live : at !== s.connectedAt ? at > s.connectedAt : node > this.node;
       if (!theirsWins) return;
-      this.registry.set(clientId, { node, at, live });
+      // The old connection's close claims the session as offline here: the winner's claim goes in after it,
+      // or a later connect here would not order itself after that claim.
       if (s.conn) this.broker.takenOver(s);
+      this.registry.set(clientId, { node, at, live });
       // The session may have ended with its connection (Session Expiry 0).
       if (this.broker.sessions.get(clientId) === s) this.handOff(s, node);
       return;

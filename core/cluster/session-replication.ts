@@ -194,11 +194,22 @@ export class SessionReplicator {
 
   /** The will of a client connected here was set, discarded or published. */
   willChanged(s: Session): void {
+    this.c.broadcastReliable(this.willFrame(s));
+  }
+
+  private willFrame(s: Session): Buffer {
     const now = this.b.env.clock.now();
     const w = s.will;
-    this.c.broadcastReliable(
-      encodeJson(F.RWill, w ? { clientId: s.clientId, at: s.connectedAt, will: toWire(w.msg, now), delay: w.delay, expirySec: w.expirySec } : { clientId: s.clientId, at: s.connectedAt }),
-    );
+    return encodeJson(F.RWill, w ? { clientId: s.clientId, at: s.connectedAt, will: toWire(w.msg, now), delay: w.delay, expirySec: w.expirySec } : { clientId: s.clientId, at: s.connectedAt });
+  }
+
+  /**
+   * The will of a client connected here, for a peer whose link just came up: a peer that took us for
+   * dead published (and forgot) it though the client stayed (split-will); it must hold it again for
+   * the client's real loss.
+   */
+  willFor(s: Session): Buffer | null {
+    return s.will && s.conn ? this.willFrame(s) : null;
   }
 
   onWill(from: string, b: RWillBody): void {
@@ -306,6 +317,11 @@ export class SessionReplicator {
         if (q !== null) s!.deliverFront({ msg, qos: q, retain: false });
       }
     }
+  }
+
+  /** Whether a session (or replica) here that came from `owner` was given its forward of `mid` for share group `group`. */
+  groupGiven(owner: string, mid: string, group: string): boolean {
+    return this.groupOrphans.has(`${owner} ${mid} ${group}`);
   }
 
   /**

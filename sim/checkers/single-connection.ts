@@ -3,8 +3,11 @@
 // first. From the history: two client processes sharing an id whose
 // accepted connections (CONNACK 0 to the client's close) overlap for longer
 // than `settleMs` (default 1 s: a takeover closes the old one within a few
-// round trips). Seen from the clients: a connection half-open after its
-// node lost power counts as live until the client notices.
+// round trips). A connection ends at its node's crash at the latest: the
+// client may hold it half-open (power loss, no RST) until its keep alive
+// runs out, but no server holds it any more, so nothing can close it and
+// nothing comes over it (a connect elsewhere meanwhile is a second session
+// holder only on the client's side).
 //
 // Named trade-off `split-connect` (docs/guarantees.md, availability during
 // a split): the second connection was accepted while a partition or clog
@@ -46,14 +49,20 @@ export function overlapsOf(events: Ev[], settle: number): Overlap[] {
   const tl = timelineOf(events);
   const faults = faultsOf(events);
   const out: Overlap[] = [];
+  // Served until its node crashed, if it did before the client closed it.
+  const servedUntil = (x: Conn): number => {
+    let end = x.endAt;
+    for (const f of faults) if (f.kind === 'crash' && f.a[0] === x.node && f.from >= x.connackAt && f.from < end) end = f.from;
+    return end;
+  };
   for (const [c, conns] of tl.conns) {
     for (let i = 0; i < conns.length; i++) {
       const a = conns[i];
-      const aEnd = Math.min(a.endAt, tl.end);
+      const aEnd = Math.min(servedUntil(a), tl.end);
       for (let j = i + 1; j < conns.length && conns[j].connackAt < aEnd; j++) {
         const b = conns[j];
         if (b.key === a.key) continue;
-        const to = Math.min(aEnd, b.endAt, tl.end);
+        const to = Math.min(aEnd, servedUntil(b), tl.end);
         const cutUntil = a.node && b.node && a.node !== b.node ? separatedUntil(faults, a.node, b.node, b.connackAt) : -Infinity;
         out.push({ c, a, b, from: b.connackAt, to, split: to <= cutUntil + settle });
       }
