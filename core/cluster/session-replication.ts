@@ -368,7 +368,6 @@ export class SessionReplicator {
     for (const n of waiting) this.c.sendReliableTo(n, encodeJson(F.OrphanReq, { clientId: s.clientId, owner }));
   }
 
-
   /** A peer asks for what we forwarded to `owner` unconfirmed. */
   onOrphanReq(from: string, clientId: string, owner: string): void {
     const now = this.b.env.clock.now();
