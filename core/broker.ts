@@ -417,9 +417,11 @@ export class Broker {
   }
 
   subscribe(sub: Subscription, replaced: Subscription | undefined): void {
-    if (replaced) this.router.remove(replaced);
+    // The new one first: it takes the old one's place, so a re-subscribe never withdraws the filter's
+    // route (peers that saw the route go and come back dropped what they published in between).
     sub.session.setSubscription(sub.raw, sub);
     this.router.add(sub);
+    if (replaced) this.router.remove(replaced);
     this.cluster?.replicator.stateChanged(sub.session);
     this.store?.saveSession(sub.session);
   }

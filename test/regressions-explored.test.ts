@@ -91,4 +91,11 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(r.violations).toEqual([]);
     expect(r.report['split loss']).toBe(2); // the older value read back on n1 and on n2
   });
+
+  // A re-subscribe of the same filter withdrew its route and announced it again: a peer that published in
+  // between dropped the message though the subscription never went away.
+  it('explored-resubscribe-route: a subscriber subscribes to its filter again while a peer publishes; the message arrives', async () => {
+    const s = (await import('../scenarios/regressions/explored-resubscribe-route.ts')).default as Scenario;
+    expect((await runScenario(s, 54430)).violations).toEqual([]);
+  });
 });
