@@ -27,11 +27,11 @@ import {
   encodeRetain,
   encodeSeq,
   toWire,
+  toOrphanWire,
   fromWire,
   type Frame,
   type HandoffBody,
   type MemberInfo,
-  type WireMessage,
 } from './peer-protocol.ts';
 
 export interface ClusterConfig {
@@ -497,7 +497,7 @@ export class Cluster {
    */
   private failover(m: Member): void {
     const now = this.now();
-    const msgs = m.unacked.filter((u) => u.msg).map((u) => orphanWire(u.msg!, u.groups, now));
+    const msgs = m.unacked.filter((u) => u.msg).map((u) => toOrphanWire(u.msg!, u.groups, now));
     const backup = this.backupOf(m.node);
     if (msgs.length) {
       // Kept in our own replicas of its sessions too: the backup may itself have restarted empty.
@@ -891,7 +891,7 @@ export class Cluster {
 
   /** A message for a node that is down: into our replicas of its sessions, and to its backup. */
   private orphanNow(owner: string, msg: Message, groups: string[], now: number): void {
-    const w = [orphanWire(msg, groups, now)];
+    const w = [toOrphanWire(msg, groups, now)];
     this.replicator.orphans(owner, w);
     const backup = this.backupOf(owner);
     const b = backup === this.node ? undefined : this.members.get(backup);
@@ -1247,11 +1247,4 @@ function sameString(a: string, b: string): boolean {
   let d = 0;
   for (let i = 0; i < a.length; i++) d |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return d === 0;
-}
-
-/** A message a failed peer never confirmed, with the share groups it was forwarded for. */
-function orphanWire(msg: Message, groups: string[] | undefined, now: number): WireMessage {
-  const w = toWire(msg, now);
-  if (groups?.length) w.groups = groups;
-  return w;
 }

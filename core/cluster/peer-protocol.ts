@@ -543,6 +543,13 @@ export function toWire(msg: Message, now: number, dq?: QoS): WireMessage {
   return w;
 }
 
+/** A message a failed peer never confirmed, with the share groups its forward was for (orphans). */
+export function toOrphanWire(msg: Message, groups: readonly string[] | undefined, now: number): WireMessage {
+  const w = toWire(msg, now);
+  if (groups?.length) w.groups = [...groups];
+  return w;
+}
+
 export function fromWire(w: WireMessage, now: number): Message {
   const m: Message = { topic: String(w.topic), payload: Buffer.from(String(w.payload), 'base64'), qos: (w.qos & 3) as QoS, retain: !!w.retain, from: String(w.from), receivedAt: Number(w.receivedAt) };
   if (typeof w.expiresIn === 'number') m.expiresAt = now + w.expiresIn;

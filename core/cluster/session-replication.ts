@@ -16,7 +16,7 @@ import type { Cluster } from './cluster.ts';
 import type { Broker } from '../broker.ts';
 import type { Session, Delivery } from '../session.ts';
 import type { Message, QoS } from '../message.ts';
-import { F, encodeJson, encodeRMsg, toWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage, type OrphanReplyBody, type RWillBody, type HandoffBody } from './peer-protocol.ts';
+import { F, encodeJson, encodeRMsg, toWire, toOrphanWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage, type OrphanReplyBody, type RWillBody, type HandoffBody } from './peer-protocol.ts';
 import type { Timer } from '../env.ts';
 
 /** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
@@ -374,11 +374,7 @@ export class SessionReplicator {
     // A share-group forward the owner may still confirm is the owner's to give to one member (its failover
     // makes it an orphan if it does not): another member taking it too would get it twice in the group.
     const ownerUp = this.c.isRunning(owner);
-    const msgs = this.c.unconfirmedFor(owner).map(({ msg, groups }) => {
-      const w = toWire(msg, now);
-      if (groups.length && !ownerUp) w.groups = groups;
-      return w;
-    });
+    const msgs = this.c.unconfirmedFor(owner).map(({ msg, groups }) => toOrphanWire(msg, ownerUp ? undefined : groups, now));
     this.c.sendReliableTo(from, encodeJson(F.OrphanReply, { clientId, owner, msgs } satisfies OrphanReplyBody));
   }
 
