@@ -78,7 +78,9 @@ async function startNode(kind: 'mqttlab' | 'aedes', opts: StartOptions): Promise
     pid: child.pid!,
     mem: () =>
       new Promise((resolve) => {
-        child.once('message', (m: { mem: { rss: number; heapUsed: number } }) => resolve({ rss: rssOf(child.pid!), heapUsed: m.mem.heapUsed }));
+        child.once('message', (m: { mem: { rss: number; heapUsed: number } }) =>
+          resolve({ rss: rssOf(child.pid!), heapUsed: m.mem.heapUsed }),
+        );
         child.send({ cmd: 'mem' });
       }),
     dropped: () =>

@@ -48,7 +48,16 @@ export class BenchClient {
     });
     const c = new BenchClient(socket);
     const ack = c.expect(2);
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean, keepalive } as Packet));
+    socket.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clientId,
+        clean,
+        keepalive,
+      } as Packet),
+    );
     const b = await ack;
     if (b.length < 4 || b[3] !== 0) throw new Error(`CONNACK refused for ${clientId}`);
     return c;
@@ -56,7 +65,9 @@ export class BenchClient {
 
   async subscribe(topic: string, qos: 0 | 1): Promise<void> {
     const ack = this.expect(9);
-    this.socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos }] } as Packet));
+    this.socket.write(
+      mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos }] } as Packet),
+    );
     const b = await ack;
     if (b.length < 5 || b[4] >= 0x80) throw new Error(`SUBACK refused ${topic}`);
   }
@@ -132,7 +143,14 @@ export class BenchClient {
 
 /** Encoded QoS 0 PUBLISH repeated `n` times: one write sends a batch. */
 export function qos0Batch(topic: string, payload: Buffer, n: number): { buf: Buffer; each: number } {
-  const one = mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false } as Packet);
+  const one = mqttPacket.generate({
+    cmd: 'publish',
+    topic,
+    payload,
+    qos: 0,
+    retain: false,
+    dup: false,
+  } as Packet);
   const buf = Buffer.allocUnsafe(one.length * n);
   for (let i = 0; i < n; i++) one.copy(buf, i * one.length);
   return { buf, each: one.length };
@@ -140,7 +158,15 @@ export function qos0Batch(topic: string, payload: Buffer, n: number): { buf: Buf
 
 /** QoS 1 PUBLISH template and the offset of its packet id. */
 export function qos1Template(topic: string, payload: Buffer): { buf: Buffer; pidAt: number } {
-  const buf = mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 1, messageId: 1, retain: false, dup: false } as Packet);
+  const buf = mqttPacket.generate({
+    cmd: 'publish',
+    topic,
+    payload,
+    qos: 1,
+    messageId: 1,
+    retain: false,
+    dup: false,
+  } as Packet);
   let i = 1;
   while (buf[i] & 0x80) i++;
   return { buf, pidAt: i + 1 + 2 + Buffer.byteLength(topic) };

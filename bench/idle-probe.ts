@@ -79,7 +79,9 @@ if (argv[0] === '--generate') {
     stop = () => b.stop();
   }
 
-  const child = fork(new URL(import.meta.url).pathname, ['--generate', String(port), String(n)], { execArgv: ['--import', 'tsx'] });
+  const child = fork(new URL(import.meta.url).pathname, ['--generate', String(port), String(n)], {
+    execArgv: ['--import', 'tsx'],
+  });
   const next = () => new Promise<unknown>((r) => child.once('message', r));
   await next(); // warm
   await settle();

@@ -46,26 +46,45 @@ export function latencyPlotHtml(series: LatencySeries[], note: string): string {
   const x = logScale(xLo, xHi, M.left, W - M.right);
   const y = logScale(yLo, yHi, H - M.bottom, M.top);
   const svg: string[] = [];
-  svg.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
-  svg.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`);
+  svg.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
+  svg.push(
+    `<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`,
+  );
   for (const t of ticks(yLo, yHi)) {
-    svg.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#eee"/>`);
+    svg.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#eee"/>`,
+    );
     svg.push(`<text x="${M.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
   }
-  for (const r of [...new Set(rates)]) svg.push(`<text x="${x(r).toFixed(1)}" y="${H - M.bottom + 18}" text-anchor="middle">${fmt(r)}</text>`);
-  svg.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 12}" text-anchor="middle">publish rate (msg/s, log)</text>`);
-  svg.push(`<text transform="translate(16 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">end-to-end latency (µs, log)</text>`);
+  for (const r of [...new Set(rates)])
+    svg.push(`<text x="${x(r).toFixed(1)}" y="${H - M.bottom + 18}" text-anchor="middle">${fmt(r)}</text>`);
+  svg.push(
+    `<text x="${(M.left + W - M.right) / 2}" y="${H - 12}" text-anchor="middle">publish rate (msg/s, log)</text>`,
+  );
+  svg.push(
+    `<text transform="translate(16 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">end-to-end latency (µs, log)</text>`,
+  );
   let ly = M.top + 6;
   for (const s of series) {
     if (s.points.length === 0) continue;
     const color = COLORS[s.broker] ?? '#555';
     const path = s.points.map((p) => `${x(p.rate).toFixed(1)},${y(p.us).toFixed(1)}`).join(' ');
-    svg.push(`<polyline class="series" data-broker="${esc(s.broker)}" data-percentile="${s.percentile}" points="${path}" fill="none" stroke="${color}" stroke-width="2" stroke-dasharray="${DASH[s.percentile]}"/>`);
+    svg.push(
+      `<polyline class="series" data-broker="${esc(s.broker)}" data-percentile="${s.percentile}" points="${path}" fill="none" stroke="${color}" stroke-width="2" stroke-dasharray="${DASH[s.percentile]}"/>`,
+    );
     for (const p of s.points) {
-      svg.push(`<line x1="${x(p.rate).toFixed(1)}" x2="${x(p.rate).toFixed(1)}" y1="${y(p.min).toFixed(1)}" y2="${y(p.max).toFixed(1)}" stroke="${color}" stroke-opacity="0.4" stroke-width="4"/>`);
-      svg.push(`<circle cx="${x(p.rate).toFixed(1)}" cy="${y(p.us).toFixed(1)}" r="3" fill="${color}"><title>${esc(s.broker)} ${s.percentile} @ ${p.rate} msg/s: ${Math.round(p.us)} µs (${Math.round(p.min)}..${Math.round(p.max)})</title></circle>`);
+      svg.push(
+        `<line x1="${x(p.rate).toFixed(1)}" x2="${x(p.rate).toFixed(1)}" y1="${y(p.min).toFixed(1)}" y2="${y(p.max).toFixed(1)}" stroke="${color}" stroke-opacity="0.4" stroke-width="4"/>`,
+      );
+      svg.push(
+        `<circle cx="${x(p.rate).toFixed(1)}" cy="${y(p.us).toFixed(1)}" r="3" fill="${color}"><title>${esc(s.broker)} ${s.percentile} @ ${p.rate} msg/s: ${Math.round(p.us)} µs (${Math.round(p.min)}..${Math.round(p.max)})</title></circle>`,
+      );
     }
-    svg.push(`<line x1="${W - M.right + 12}" x2="${W - M.right + 42}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2" stroke-dasharray="${DASH[s.percentile]}"/>`);
+    svg.push(
+      `<line x1="${W - M.right + 12}" x2="${W - M.right + 42}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2" stroke-dasharray="${DASH[s.percentile]}"/>`,
+    );
     svg.push(`<text x="${W - M.right + 48}" y="${ly + 4}">${esc(s.broker)} ${s.percentile}</text>`);
     ly += 18;
   }

@@ -6,7 +6,11 @@ interface Node {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
-const prof = JSON.parse(readFileSync(process.argv[2], 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const prof = JSON.parse(readFileSync(process.argv[2], 'utf8')) as {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+};
 const n = Number(process.argv[3] ?? 25);
 const byId = new Map(prof.nodes.map((x) => [x.id, x]));
 const self = new Map<string, number>();
@@ -20,4 +24,5 @@ prof.samples.forEach((id, i) => {
 });
 const busy = total - (self.get('(idle) :0') ?? 0);
 console.log(`total ${(total / 1000).toFixed(0)} ms, busy ${(busy / 1000).toFixed(0)} ms`);
-for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`);
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, n))
+  console.log(`${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`);

@@ -11,7 +11,18 @@ import { dirname, resolve } from 'node:path';
 import os from 'node:os';
 import { MOSQUITTO, startBroker, startCluster, type BrokerKind, type RunningBroker } from './brokers.ts';
 import { latencyPlotHtml } from './plot.ts';
-import { FULL, QUICK, fanIn, fanOut, qos1, latency, idle, offlineSessions, clusterFanIn, type Timing } from './scenarios.ts';
+import {
+  FULL,
+  QUICK,
+  fanIn,
+  fanOut,
+  qos1,
+  latency,
+  idle,
+  offlineSessions,
+  clusterFanIn,
+  type Timing,
+} from './scenarios.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(name);
@@ -26,7 +37,11 @@ const out = resolve(opt('--out') ?? new URL('./results/latest.json', import.meta
 const only = opt('--only')?.split(',');
 const cpuProfDir = opt('--cpu-prof') ? resolve(opt('--cpu-prof')!) : undefined;
 const want = (s: string) => !only || only.includes(s);
-let brokers: BrokerKind[] = (opt('--brokers')?.split(',') as BrokerKind[]) ?? ['mqttlab', 'mosquitto', 'aedes'];
+let brokers: BrokerKind[] = (opt('--brokers')?.split(',') as BrokerKind[]) ?? [
+  'mqttlab',
+  'mosquitto',
+  'aedes',
+];
 if (brokers.includes('mosquitto') && !existsSync(MOSQUITTO)) {
   console.warn(`mosquitto not found at ${MOSQUITTO}: measuring without it (apt-get install mosquitto)`);
   brokers = brokers.filter((b) => b !== 'mosquitto');
@@ -34,10 +49,21 @@ if (brokers.includes('mosquitto') && !existsSync(MOSQUITTO)) {
 
 /** Publish rates of the latency curve (msg/s); the first one's rows keep their old keys (latP50...). */
 const LATENCY_RATES = quick ? [1000, 10_000] : [1000, 10_000, 50_000];
-const latKey = (rate: number, p: 'P50' | 'P99' | 'P999') => (rate === 1000 ? `lat${p}` : `lat${rate / 1000}k${p}`);
+const latKey = (rate: number, p: 'P50' | 'P99' | 'P999') =>
+  rate === 1000 ? `lat${p}` : `lat${rate / 1000}k${p}`;
 
 /** Offline persistent sessions: [queued messages each, sessions]; run only when asked (--only offline). */
-const OFFLINE: [number, number][] = quick ? [[0, 20], [10, 20], [1000, 5]] : [[0, 1000], [10, 1000], [1000, 100]];
+const OFFLINE: [number, number][] = quick
+  ? [
+      [0, 20],
+      [10, 20],
+      [1000, 5],
+    ]
+  : [
+      [0, 1000],
+      [10, 1000],
+      [1000, 100],
+    ];
 
 /** Each metric: unit, whether higher is better, and how to run it against one broker. */
 interface Metric {
@@ -54,14 +80,24 @@ const METRICS: Metric[] = [
   { key: 'latP99', label: 'latency p99 @ 1,000 msg/s', unit: 'us', higher: false },
   { key: 'latP999', label: 'latency p999 @ 1,000 msg/s', unit: 'us', higher: false },
   ...LATENCY_RATES.slice(1).flatMap((rate) =>
-    (['P50', 'P99', 'P999'] as const).map((p) => ({ key: latKey(rate, p), label: `latency ${p.toLowerCase()} @ ${rate.toLocaleString('en')} msg/s`, unit: 'us', higher: false })),
+    (['P50', 'P99', 'P999'] as const).map((p) => ({
+      key: latKey(rate, p),
+      label: `latency ${p.toLowerCase()} @ ${rate.toLocaleString('en')} msg/s`,
+      unit: 'us',
+      higher: false,
+    })),
   ),
   { key: 'connectRate', label: `connect rate (${timing.idleClients} clients)`, unit: 'conn/s', higher: true },
   { key: 'rssPerConn', label: 'RSS per idle connection', unit: 'B', higher: false },
   { key: 'heapPerConn', label: 'JS heap per idle connection', unit: 'B', higher: false },
   { key: 'cluster', label: '3-node cluster, pub/sub on different nodes', unit: 'msg/s', higher: true },
   ...OFFLINE.flatMap(([q, n]) => [
-    { key: `offline${q}Rss`, label: `RSS per offline session, ${q} queued (${n} sessions)`, unit: 'B', higher: false },
+    {
+      key: `offline${q}Rss`,
+      label: `RSS per offline session, ${q} queued (${n} sessions)`,
+      unit: 'B',
+      higher: false,
+    },
     { key: `offline${q}Heap`, label: `JS heap per offline session, ${q} queued`, unit: 'B', higher: false },
   ]),
 ];
@@ -75,7 +111,9 @@ const record = (key: string, b: BrokerKind, v: number | undefined) => {
 };
 
 type Scenario = 'fanin' | 'fanout' | 'qos1' | 'latency' | 'idle' | 'offline';
-const SCENARIOS: Scenario[] = (['fanin', 'fanout', 'qos1', 'latency', 'idle', 'offline'] as Scenario[]).filter((s) => (s === 'offline' ? only?.includes(s) : want(s)));
+const SCENARIOS: Scenario[] = (
+  ['fanin', 'fanout', 'qos1', 'latency', 'idle', 'offline'] as Scenario[]
+).filter((s) => (s === 'offline' ? only?.includes(s) : want(s)));
 
 async function runScenario(b: RunningBroker, sc: Scenario, r: Record<string, unknown>): Promise<void> {
   const kind = b.kind;
@@ -146,7 +184,9 @@ const median = (xs: number[]) => {
 
 const t0 = Date.now();
 const loadBefore = os.loadavg()[0];
-console.log(`broker benchmark: ${brokers.join(', ')}; ${reps} repetition(s)${quick ? ', quick' : ''}; ${os.cpus().length} CPUs, Node ${process.version}, load average ${loadBefore.toFixed(1)}`);
+console.log(
+  `broker benchmark: ${brokers.join(', ')}; ${reps} repetition(s)${quick ? ', quick' : ''}; ${os.cpus().length} CPUs, Node ${process.version}, load average ${loadBefore.toFixed(1)}`,
+);
 for (let rep = 0; rep < reps; rep++) {
   // Interleaved: every broker once per repetition, the order rotating.
   const order = brokers.map((_, i) => brokers[(i + rep) % brokers.length]);
@@ -169,10 +209,18 @@ const rows: Row[] = [];
 for (const m of METRICS) {
   const s = samples[m.key];
   if (!s) continue;
-  const row: Row = { metric: m.key, label: m.label, unit: m.unit, higherIsBetter: m.higher, brokers: {}, ratio: {} };
+  const row: Row = {
+    metric: m.key,
+    label: m.label,
+    unit: m.unit,
+    higherIsBetter: m.higher,
+    brokers: {},
+    ratio: {},
+  };
   for (const b of brokers) {
     const xs = s[b];
-    if (xs?.length) row.brokers[b] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
+    if (xs?.length)
+      row.brokers[b] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
   }
   const ours = row.brokers.mqttlab?.median;
   for (const b of brokers) {
@@ -190,19 +238,30 @@ const cell = (r: Row, b: BrokerKind) => {
 };
 const peers = brokers.filter((b) => b !== 'mqttlab');
 const header = ['scenario', 'unit', ...brokers, ...peers.map((p) => `ours/${p}`)];
-const table = rows.map((r) => [r.label + (r.higherIsBetter ? '' : ' (lower better)'), r.unit, ...brokers.map((b) => cell(r, b)), ...peers.map((p) => (r.ratio[p] !== undefined ? `${r.ratio[p]}x` : '-'))]);
+const table = rows.map((r) => [
+  r.label + (r.higherIsBetter ? '' : ' (lower better)'),
+  r.unit,
+  ...brokers.map((b) => cell(r, b)),
+  ...peers.map((p) => (r.ratio[p] !== undefined ? `${r.ratio[p]}x` : '-')),
+]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 const line = (cols: string[]) => '| ' + cols.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
 console.log('');
 console.log(line(header));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const r of table) console.log(line(r));
-console.log(`\nmedian (min..max) of ${reps} repetition(s); ratios are medians, ours / peer. ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
+console.log(
+  `\nmedian (min..max) of ${reps} repetition(s); ratios are medians, ours / peer. ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
+);
 
 let sim: unknown = null;
 if (!flag('--no-sim')) {
   console.log('\nsimulator benchmark (bench/sim-bench.ts):');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./sim-bench.ts', import.meta.url).pathname, ...(quick ? ['--quick'] : [])], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', new URL('./sim-bench.ts', import.meta.url).pathname, ...(quick ? ['--quick'] : [])],
+    { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname },
+  );
   const lines = r.stdout.trim().split('\n');
   for (const l of lines.slice(0, -1)) console.log('  ' + l);
   try {
@@ -218,7 +277,14 @@ writeFileSync(
   JSON.stringify(
     {
       date: new Date().toISOString(),
-      host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverageBefore: loadBefore, loadAverageAfter: os.loadavg()[0] },
+      host: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+        loadAverageBefore: loadBefore,
+        loadAverageAfter: os.loadavg()[0],
+      },
       mode: quick ? 'quick' : 'full',
       reps,
       timing,
@@ -231,16 +297,36 @@ writeFileSync(
   ) + '\n',
 );
 console.log(`\nJSON: ${out}`);
-const curves = LATENCY_RATES.map((rate) => ({ rate, rows: (['P50', 'P99', 'P999'] as const).map((p) => rows.find((r) => r.metric === latKey(rate, p))) }));
+const curves = LATENCY_RATES.map((rate) => ({
+  rate,
+  rows: (['P50', 'P99', 'P999'] as const).map((p) => rows.find((r) => r.metric === latKey(rate, p))),
+}));
 const series = brokers.flatMap((b) =>
   (['p50', 'p99', 'p999'] as const).map((p, i) => ({
     broker: b,
     percentile: p,
-    points: curves.flatMap((c) => (c.rows[i]?.brokers[b] ? [{ rate: c.rate, us: c.rows[i]!.brokers[b]!.median, min: c.rows[i]!.brokers[b]!.min, max: c.rows[i]!.brokers[b]!.max }] : [])),
+    points: curves.flatMap((c) =>
+      c.rows[i]?.brokers[b]
+        ? [
+            {
+              rate: c.rate,
+              us: c.rows[i]!.brokers[b]!.median,
+              min: c.rows[i]!.brokers[b]!.min,
+              max: c.rows[i]!.brokers[b]!.max,
+            },
+          ]
+        : [],
+    ),
   })),
 );
 if (series.some((x) => x.points.length)) {
   const html = out.replace(/\.json$/, '') + '-latency.html';
-  writeFileSync(html, latencyPlotHtml(series, `median of ${reps} repetition(s), ${new Date().toISOString().slice(0, 16)}Z, load average ${loadBefore.toFixed(1)}`));
+  writeFileSync(
+    html,
+    latencyPlotHtml(
+      series,
+      `median of ${reps} repetition(s), ${new Date().toISOString().slice(0, 16)}Z, load average ${loadBefore.toFixed(1)}`,
+    ),
+  );
   console.log(`latency vs throughput: ${html}`);
 }

@@ -17,7 +17,13 @@ export interface Timing {
   window: number;
 }
 
-export const FULL: Timing = { warmupMs: 1000, measureMs: 3000, latencyMs: 5000, idleClients: 10_000, window: 1 };
+export const FULL: Timing = {
+  warmupMs: 1000,
+  measureMs: 3000,
+  latencyMs: 5000,
+  idleClients: 10_000,
+  window: 1,
+};
 export const QUICK: Timing = { warmupMs: 100, measureMs: 300, latencyMs: 300, idleClients: 200, window: 0.1 };
 
 const PAYLOAD = 64;
@@ -46,7 +52,16 @@ interface Flow {
  * at most `window` messages ahead of the slowest subscriber, and for QoS 1
  * at most `window` unacknowledged.
  */
-async function runFlows(pubAt: (i: number) => Target, subAt: (i: number, j: number) => Target, flows: number, subsPerFlow: number, qos: 0 | 1, window: number, t: Timing, tag: string): Promise<Throughput> {
+async function runFlows(
+  pubAt: (i: number) => Target,
+  subAt: (i: number, j: number) => Target,
+  flows: number,
+  subsPerFlow: number,
+  qos: 0 | 1,
+  window: number,
+  t: Timing,
+  tag: string,
+): Promise<Throughput> {
   window = Math.max(1, Math.round(window * t.window));
   const fl: Flow[] = [];
   const all: BenchClient[] = [];
@@ -67,7 +82,14 @@ async function runFlows(pubAt: (i: number) => Target, subAt: (i: number, j: numb
         );
         const pub = await BenchClient.connect(pubAt(i), `${tag}-p${i}`);
         all.push(pub);
-        fl[i] = { pub, subs, batch: qos === 0 ? qos0Batch(topic, payload, 256) : null, q1: qos === 1 ? qos1Template(topic, payload) : null, sent: 0, pid: 0 };
+        fl[i] = {
+          pub,
+          subs,
+          batch: qos === 0 ? qos0Batch(topic, payload, 256) : null,
+          q1: qos === 1 ? qos1Template(topic, payload) : null,
+          sent: 0,
+          pid: 0,
+        };
       }),
     );
     const tReady = performance.now();
@@ -171,22 +193,58 @@ async function ready(fl: Flow[]): Promise<void> {
 
 /** 10 publishers, 10 subscribers, each pair on its own topic, QoS 0. */
 export function fanIn(b: RunningBroker, t: Timing): Promise<Throughput> {
-  return runFlows(() => target(b), () => target(b), 10, 1, 0, 1000, t, 'fanin');
+  return runFlows(
+    () => target(b),
+    () => target(b),
+    10,
+    1,
+    0,
+    1000,
+    t,
+    'fanin',
+  );
 }
 
 /** 1 publisher, 100 subscribers on one topic, QoS 0. */
 export function fanOut(b: RunningBroker, t: Timing): Promise<Throughput> {
-  return runFlows(() => target(b), () => target(b), 1, 100, 0, 500, t, 'fanout');
+  return runFlows(
+    () => target(b),
+    () => target(b),
+    1,
+    100,
+    0,
+    500,
+    t,
+    'fanout',
+  );
 }
 
 /** 10 publisher/subscriber pairs at QoS 1 both ways, 100 messages in flight per publisher. */
 export function qos1(b: RunningBroker, t: Timing): Promise<Throughput> {
-  return runFlows(() => target(b), () => target(b), 10, 1, 1, 100, t, 'qos1');
+  return runFlows(
+    () => target(b),
+    () => target(b),
+    10,
+    1,
+    1,
+    100,
+    t,
+    'qos1',
+  );
 }
 
 /** 10 pairs on a 3-node cluster: each publisher on node i, its subscriber on node i+1. */
 export function clusterFanIn(nodes: RunningBroker[], t: Timing): Promise<Throughput> {
-  return runFlows((i) => target(nodes[i % nodes.length]), (i) => target(nodes[(i + 1) % nodes.length]), 10, 1, 0, 200, t, 'cluster');
+  return runFlows(
+    (i) => target(nodes[i % nodes.length]),
+    (i) => target(nodes[(i + 1) % nodes.length]),
+    10,
+    1,
+    0,
+    200,
+    t,
+    'cluster',
+  );
 }
 
 export interface Latency {
@@ -229,7 +287,14 @@ export async function latency(b: RunningBroker, t: Timing, rate = 1000): Promise
     clearInterval(timer);
     lat.sort((x, y) => x - y);
     const q = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN);
-    return { rate, samples: lat.length, p50us: q(0.5), p99us: q(0.99), p999us: q(0.999), maxUs: Math.round(lat[lat.length - 1] ?? NaN) };
+    return {
+      rate,
+      samples: lat.length,
+      p50us: q(0.5),
+      p99us: q(0.99),
+      p999us: q(0.999),
+      maxUs: Math.round(lat[lat.length - 1] ?? NaN),
+    };
   } finally {
     sub.close();
     pub.close();
@@ -251,7 +316,9 @@ export interface Idle {
  */
 export async function idle(b: RunningBroker, t: Timing): Promise<Idle> {
   const n = t.idleClients;
-  const warm = await Promise.all(Array.from({ length: 200 }, (_, i) => BenchClient.connect(target(b), `idle-warm-${i}`, 60)));
+  const warm = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => BenchClient.connect(target(b), `idle-warm-${i}`, 60)),
+  );
   for (const c of warm) c.close();
   await sleep(300);
   const before = await b.mem();
@@ -273,7 +340,8 @@ export async function idle(b: RunningBroker, t: Timing): Promise<Idle> {
       clients: n,
       connectsPerSec: Math.round(n / secs),
       rssPerConnBytes: Math.round((after.rss - before.rss) / n),
-      heapPerConnBytes: after.heapUsed !== undefined ? Math.round((after.heapUsed - before.heapUsed!) / n) : undefined,
+      heapPerConnBytes:
+        after.heapUsed !== undefined ? Math.round((after.heapUsed - before.heapUsed!) / n) : undefined,
     };
   } finally {
     for (const c of clients) c.close();
@@ -311,7 +379,9 @@ export async function offlineSessions(b: RunningBroker, queued: number, n: numbe
   await sleep(300);
   if (queued > 0) {
     const pub = await BenchClient.connect(target(b), `off-pub-${queued}`);
-    const tpls = Array.from({ length: n }, (_, i) => qos1Template(`off/${queued}/${i}`, Buffer.alloc(PAYLOAD)));
+    const tpls = Array.from({ length: n }, (_, i) =>
+      qos1Template(`off/${queued}/${i}`, Buffer.alloc(PAYLOAD)),
+    );
     const total = n * queued;
     let sent = 0;
     // At most 1000 unacknowledged: packet ids are never reused while in flight.
@@ -333,6 +403,7 @@ export async function offlineSessions(b: RunningBroker, queued: number, n: numbe
     queued,
     sessions: n,
     rssPerSessionBytes: Math.round((after.rss - before.rss) / n),
-    heapPerSessionBytes: after.heapUsed !== undefined ? Math.round((after.heapUsed - before.heapUsed!) / n) : undefined,
+    heapPerSessionBytes:
+      after.heapUsed !== undefined ? Math.round((after.heapUsed - before.heapUsed!) / n) : undefined,
   };
 }

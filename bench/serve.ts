@@ -46,7 +46,9 @@ process.on('message', async (m: Ctl) => {
       await new Promise((r) => setImmediate(r));
     }
     const u = process.memoryUsage();
-    process.send!({ mem: { rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers } });
+    process.send!({
+      mem: { rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers },
+    });
   } else if (m.cmd === 'stats') {
     process.send!({ dropped: dropped() });
   } else if (m.cmd === 'stop') {

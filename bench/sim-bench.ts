@@ -46,13 +46,15 @@ function timerWorkload(events: number): { events: number; wallMs: number; perSec
 async function mqttWorkload(simSeconds: number): Promise<Record<string, number>> {
   const w = new World({ seed: 'bench' });
   const brokers = ['n1', 'n2', 'n3'];
-  for (const b of brokers) w.addBroker(b, { limits: { maxInflight: 1000, maxQueuedMessages: 100000 } as never });
+  for (const b of brokers)
+    w.addBroker(b, { limits: { maxInflight: 1000, maxQueuedMessages: 100000 } as never });
   // 100 clients: per node 3 subscribers on a wildcard and 30 publishers.
   const subs = [];
   const pubs = [];
   for (let i = 0; i < 100; i++) {
     const node = brokers[i % 3];
-    if (i < 9) subs.push(w.client(`s${i}`, { target: node, subscriptions: [{ filter: `load/${node}/#`, qos: 1 }] }));
+    if (i < 9)
+      subs.push(w.client(`s${i}`, { target: node, subscriptions: [{ filter: `load/${node}/#`, qos: 1 }] }));
     else pubs.push(w.client(`p${i}`, { target: node }));
   }
   await w.run(async (w) => {
@@ -102,7 +104,11 @@ async function scaleCell(nodes: number, clients: number, secs: number): Promise<
   const names = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
   w.addCluster(names, { broker: { limits: { maxQueuedMessages: 1000 } as never } });
   const cs = Array.from({ length: clients }, (_, i) =>
-    w.client(`d${i}`, { target: names[i % nodes], keepalive: 60, subscriptions: [{ filter: `dev/${i}/in`, qos: 1 }] }),
+    w.client(`d${i}`, {
+      target: names[i % nodes],
+      keepalive: 60,
+      subscriptions: [{ filter: `dev/${i}/in`, qos: 1 }],
+    }),
   );
   const connected = await w.run((w) => w.until(() => cs.every((c) => c.connected), { timeoutMs: 600_000 }));
   // Subscriptions reach every node's routing table.
@@ -157,14 +163,28 @@ function scaleTable(): void {
   const clientList = (opt('--clients') ?? '1000,10000,100000').split(',').map(Number);
   const secs = Number(opt('--secs') ?? 60);
   const rows: Record<string, number>[] = [];
-  console.log(`| nodes | clients | connect wall s | ${secs} simulated s: wall s | events | events/s wall | events/s CPU | deliveries/s wall | heap MB | peak RSS MB |`);
+  console.log(
+    `| nodes | clients | connect wall s | ${secs} simulated s: wall s | events | events/s wall | events/s CPU | deliveries/s wall | heap MB | peak RSS MB |`,
+  );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of clientList)
     for (const n of nodeList) {
-      const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=16384', '--import', 'tsx', new URL(import.meta.url).pathname, '--cell', `${n},${c},${secs}`], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 24,
-      });
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--expose-gc',
+          '--max-old-space-size=16384',
+          '--import',
+          'tsx',
+          new URL(import.meta.url).pathname,
+          '--cell',
+          `${n},${c},${secs}`,
+        ],
+        {
+          encoding: 'utf8',
+          maxBuffer: 1 << 24,
+        },
+      );
       const line = r.stdout.trim().split('\n').pop() ?? '';
       if (r.status !== 0 || !line.startsWith('{')) {
         console.log(`| ${n} | ${c} | failed: ${(r.stderr || line).trim().split('\n').pop()} |`);
@@ -189,7 +209,9 @@ if (opt('--cell')) {
   scaleTable();
 } else {
   const timer = timerWorkload(quick ? 200_000 : 5_000_000);
-  console.log(`engine (timer workload): ${timer.events} events in ${timer.wallMs.toFixed(0)} ms = ${Math.round(timer.perSec).toLocaleString('en')} events/s`);
+  console.log(
+    `engine (timer workload): ${timer.events} events in ${timer.wallMs.toFixed(0)} ms = ${Math.round(timer.perSec).toLocaleString('en')} events/s`,
+  );
   const mqtt = await mqttWorkload(Number(opt('--secs') ?? (quick ? 2 : 20)));
   console.log(
     `mqtt (3 brokers, 9 subscribers, 91 publishers, 64 B, QoS 0/1): ${mqtt.delivered} deliveries in ${mqtt.wallMs} ms wall = ` +
@@ -201,8 +223,15 @@ if (opt('--cell')) {
     // The seed story at full length: 1770 days of simulated uptime, then the failure.
     const s = (await import('../scenarios/failover-1770-days.ts')).default;
     const r = await runScenario(s, 1);
-    failover = { wallMs: Math.round(r.wallMs), events: r.events, simulatedDays: +(r.simulatedMs / 86_400_000).toFixed(1), pass: r.violations.length === 0 };
-    console.log(`failover-1770-days: ${failover.simulatedDays} simulated days in ${(failover.wallMs / 1000).toFixed(1)} s wall, ${failover.events.toLocaleString('en')} events, verdict ${failover.pass ? 'PASS' : 'FAIL'}`);
+    failover = {
+      wallMs: Math.round(r.wallMs),
+      events: r.events,
+      simulatedDays: +(r.simulatedMs / 86_400_000).toFixed(1),
+      pass: r.violations.length === 0,
+    };
+    console.log(
+      `failover-1770-days: ${failover.simulatedDays} simulated days in ${(failover.wallMs / 1000).toFixed(1)} s wall, ${failover.events.toLocaleString('en')} events, verdict ${failover.pass ? 'PASS' : 'FAIL'}`,
+    );
   }
   console.log(JSON.stringify({ timer: { eventsPerSec: Math.round(timer.perSec) }, mqtt, failover }));
 }

@@ -16,9 +16,14 @@ const r = await explore(runs, process.env.SEED ? Number(process.env.SEED) : unde
   },
 });
 const wall = ((performance.now() - t0) / 1000).toFixed(0);
-if (r.ok) console.log(`${r.runs} passed, 0 failed: ${done} generated workloads and fault schedules in ${wall} s (${perMinute()}/min)`);
+if (r.ok)
+  console.log(
+    `${r.runs} passed, 0 failed: ${done} generated workloads and fault schedules in ${wall} s (${perMinute()}/min)`,
+  );
 else {
-  console.log(`counterexample after ${r.runs} runs (${done} including shrinking, ${wall} s, ${perMinute()}/min):\n${JSON.stringify(r.schedule)}\n${r.why}`);
+  console.log(
+    `counterexample after ${r.runs} runs (${done} including shrinking, ${wall} s, ${perMinute()}/min):\n${JSON.stringify(r.schedule)}\n${r.why}`,
+  );
   if (r.schedule) {
     // One level below the repository root, like scenarios/, so its imports resolve.
     const file = `explored/explored-${r.schedule.seed}.ts`;

@@ -27,7 +27,8 @@ function packageType(file) {
 }
 
 export async function resolve(specifier, context, next) {
-  if (specifier === 'mqttlab' || specifier.startsWith('mqttlab/')) return next(specifier, { ...context, parentURL: SELF });
+  if (specifier === 'mqttlab' || specifier.startsWith('mqttlab/'))
+    return next(specifier, { ...context, parentURL: SELF });
   const r = await next(specifier, context);
   if (r.url.startsWith('file:') && /\.m?tsx?$/.test(r.url) && !r.url.includes('/node_modules/')) {
     const file = fileURLToPath(r.url);

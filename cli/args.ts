@@ -60,7 +60,8 @@ function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   }
   return d[a.length][b.length];
 }
@@ -85,9 +86,12 @@ function convert(name: string, f: Flag, raw: string): string | number {
   if (f.type !== 'int' && f.type !== 'number') return raw;
   const n = raw.trim() === '' ? NaN : Number(raw);
   if (!Number.isFinite(n) || (f.type === 'int' && !Number.isInteger(n))) {
-    throw new UsageError(`--${name} ${JSON.stringify(raw)}: expected ${f.type === 'int' ? 'an integer' : 'a number'}`);
+    throw new UsageError(
+      `--${name} ${JSON.stringify(raw)}: expected ${f.type === 'int' ? 'an integer' : 'a number'}`,
+    );
   }
-  if (f.min !== undefined && n < f.min) throw new UsageError(`--${name} ${raw}: expected a number >= ${f.min}`);
+  if (f.min !== undefined && n < f.min)
+    throw new UsageError(`--${name} ${raw}: expected a number >= ${f.min}`);
   return n;
 }
 
@@ -101,9 +105,19 @@ export interface Parsed<F extends Flags> {
 /** Parses argv against the command's flag table; throws UsageError with one line and a suggestion. */
 export function parse<F extends Flags>(cmd: Command<F>, argv: string[], prog: string): Parsed<F> {
   const flags: Flags = cmd.flags;
-  const byShort = new Map(Object.entries(flags).flatMap(([n, f]) => (f.short ? [[f.short, n] as const] : [])));
+  const byShort = new Map(
+    Object.entries(flags).flatMap(([n, f]) => (f.short ? [[f.short, n] as const] : [])),
+  );
   const values: Record<string, unknown> = {};
-  for (const [n, f] of Object.entries(flags)) values[n] = f.type === 'strings' ? [] : f.type === 'boolean' ? false : f.default === undefined ? undefined : convert(n, f, String(f.default));
+  for (const [n, f] of Object.entries(flags))
+    values[n] =
+      f.type === 'strings'
+        ? []
+        : f.type === 'boolean'
+          ? false
+          : f.default === undefined
+            ? undefined
+            : convert(n, f, String(f.default));
   const positionals: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -121,12 +135,17 @@ export function parse<F extends Flags>(cmd: Command<F>, argv: string[], prog: st
       continue;
     }
     const eq = a.indexOf('=');
-    const name = a.startsWith('--') ? a.slice(2, eq < 0 ? undefined : eq) : byShort.get(a.slice(1, 2)) ?? '';
-    let inline: string | undefined = eq < 0 ? (a.startsWith('--') || a.length === 2 ? undefined : a.slice(2)) : a.slice(eq + 1);
+    const name = a.startsWith('--')
+      ? a.slice(2, eq < 0 ? undefined : eq)
+      : (byShort.get(a.slice(1, 2)) ?? '');
+    let inline: string | undefined =
+      eq < 0 ? (a.startsWith('--') || a.length === 2 ? undefined : a.slice(2)) : a.slice(eq + 1);
     const f = flags[name];
     if (!f) {
       const shown = a.startsWith('--') ? `--${name}` : a;
-      throw new UsageError(`${prog}: unknown option ${shown}${didYouMean(name || a.slice(1), Object.keys(flags), '--')}; see --help`);
+      throw new UsageError(
+        `${prog}: unknown option ${shown}${didYouMean(name || a.slice(1), Object.keys(flags), '--')}; see --help`,
+      );
     }
     if (f.type === 'boolean') {
       if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
@@ -145,7 +164,11 @@ export function parse<F extends Flags>(cmd: Command<F>, argv: string[], prog: st
 }
 
 /** parse(), except that -h/--help prints the help text and gives null: the command returns EXIT.PASS. */
-export function parseOrHelp<F extends Flags>(cmd: Command<F>, argv: string[], prog: string): Parsed<F> | null {
+export function parseOrHelp<F extends Flags>(
+  cmd: Command<F>,
+  argv: string[],
+  prog: string,
+): Parsed<F> | null {
   const p = parse(cmd, argv, prog);
   if (!p.help) return p;
   console.log(help(cmd, prog));
@@ -154,13 +177,17 @@ export function parseOrHelp<F extends Flags>(cmd: Command<F>, argv: string[], pr
 
 /** The --help text: usage line, summary, flags grouped under their headings, then `more`. */
 export function help(cmd: Command, prog: string): string {
-  const label = (n: string, f: Flag) => `${f.short ? `-${f.short}, ` : ''}--${n}${f.type === 'boolean' ? '' : ` ${f.arg ?? (f.type === 'int' || f.type === 'number' ? 'N' : 'VALUE')}`}`;
+  const label = (n: string, f: Flag) =>
+    `${f.short ? `-${f.short}, ` : ''}--${n}${f.type === 'boolean' ? '' : ` ${f.arg ?? (f.type === 'int' || f.type === 'number' ? 'N' : 'VALUE')}`}`;
   const entries = [...Object.entries(cmd.flags), ['help', HELP_FLAG] as [string, Flag]];
   const width = Math.min(28, Math.max(...entries.map(([n, f]) => label(n, f).length)) + 2);
   const groups = new Map<string, string[]>();
   for (const [n, f] of entries) {
     const l = label(n, f);
-    const text = f.help + (f.default !== undefined ? ` (default ${f.default})` : '') + (f.type === 'strings' ? ' (repeatable)' : '');
+    const text =
+      f.help +
+      (f.default !== undefined ? ` (default ${f.default})` : '') +
+      (f.type === 'strings' ? ' (repeatable)' : '');
     const line = l.length < width ? `  ${l.padEnd(width)}${text}` : `  ${l}\n  ${' '.repeat(width)}${text}`;
     const g = f.group ?? 'options';
     groups.set(g, [...(groups.get(g) ?? []), line]);
@@ -181,7 +208,17 @@ export interface Group {
 export function groupHelp(g: Group, prog: string): string {
   const w = Math.max(...Object.keys(g.commands).map((n) => n.length)) + 2;
   const lines = Object.entries(g.commands).map(([n, c]) => `  ${n.padEnd(w)}${c.summary}`);
-  return [`usage: ${prog} <command> [options]`, '', g.summary, '', 'commands:', ...lines, '', `"${prog} <command> --help" for a command's options.`, ...(g.more ? ['', g.more.trimEnd()] : [])].join('\n');
+  return [
+    `usage: ${prog} <command> [options]`,
+    '',
+    g.summary,
+    '',
+    'commands:',
+    ...lines,
+    '',
+    `"${prog} <command> --help" for a command's options.`,
+    ...(g.more ? ['', g.more.trimEnd()] : []),
+  ].join('\n');
 }
 
 /** Runs the subcommand argv[0] names; help, version and unknown commands handled here. */
@@ -200,6 +237,9 @@ export async function dispatch(g: Group, argv: string[], prog: string, version: 
     return EXIT.PASS;
   }
   const c = g.commands[cmd];
-  if (!c) throw new UsageError(`${prog}: unknown ${cmd.startsWith('-') ? 'option' : 'command'} ${cmd}${didYouMean(cmd, Object.keys(g.commands))}; see ${prog} --help`);
+  if (!c)
+    throw new UsageError(
+      `${prog}: unknown ${cmd.startsWith('-') ? 'option' : 'command'} ${cmd}${didYouMean(cmd, Object.keys(g.commands))}; see ${prog} --help`,
+    );
   return c.run(rest, `${prog} ${cmd}`);
 }

@@ -53,14 +53,25 @@ export function debugging(argv: string[] = []): boolean {
 export function formatError(e: unknown): { text: string; code: number } {
   if (e instanceof UsageError) return { text: e.message, code: EXIT.USAGE };
   if (!(e instanceof Error)) return { text: `error: ${String(e)}`, code: EXIT.ERROR };
-  if (e instanceof LoadError || e instanceof ConfigError || e.name === 'DataDirLockedError') return { text: e.message, code: EXIT.ERROR };
+  if (e instanceof LoadError || e instanceof ConfigError || e.name === 'DataDirLockedError')
+    return { text: e.message, code: EXIT.ERROR };
   const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (err.code === 'EADDRINUSE' || err.code === 'EADDRNOTAVAIL' || (err.code === 'EACCES' && err.syscall === 'listen')) {
+  if (
+    err.code === 'EADDRINUSE' ||
+    err.code === 'EADDRNOTAVAIL' ||
+    (err.code === 'EACCES' && err.syscall === 'listen')
+  ) {
     const where = err.address !== undefined ? `${err.address}:${err.port}` : err.message;
-    const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : 'address not available';
+    const why =
+      err.code === 'EADDRINUSE'
+        ? 'address already in use'
+        : err.code === 'EACCES'
+          ? 'permission denied'
+          : 'address not available';
     return { text: `cannot listen on ${where}: ${why}`, code: EXIT.ERROR };
   }
-  if (err.path && err.code && ERRNO[err.code]) return { text: `${err.path}: ${ERRNO[err.code]}`, code: EXIT.ERROR };
+  if (err.path && err.code && ERRNO[err.code])
+    return { text: `${err.path}: ${ERRNO[err.code]}`, code: EXIT.ERROR };
   if (err.code === 'ERR_MODULE_NOT_FOUND') return { text: e.message.split('\n')[0], code: EXIT.ERROR };
   const t = e.name === 'TransformError' || /Transform failed/.test(e.message) ? transformError(e) : undefined;
   if (t) return { text: t, code: EXIT.ERROR };

@@ -11,7 +11,10 @@ export const MQTTLAB: Group = {
   summary: `mqttlab ${VERSION}: a clustered MQTT 3.1.1/5.0 broker and the deterministic simulator that tests it.`,
   commands: {
     ...RUNTIME.commands,
-    sim: { summary: 'the simulator: sim run FILE | replay TRACE | explore | report (see mqttlab sim --help)', run: (argv, prog) => dispatch(SIM, argv, prog, VERSION) },
+    sim: {
+      summary: 'the simulator: sim run FILE | replay TRACE | explore | report (see mqttlab sim --help)',
+      run: (argv, prog) => dispatch(SIM, argv, prog, VERSION),
+    },
   },
   more: 'Exit codes (every command): 0 pass, 1 verdict FAIL, 2 usage, 3 load or internal error.\n--stack (or DEBUG=mqttlab) shows stack traces. Docs: README.md and docs/.',
 };

@@ -14,7 +14,8 @@
 
 import type { Authorizer, Identity } from './auth.ts';
 
-type Who = { kind: 'all' } | { kind: 'anonymous' } | { kind: 'user'; name: string } | { kind: 'client'; id: string };
+type Who =
+  { kind: 'all' } | { kind: 'anonymous' } | { kind: 'user'; name: string } | { kind: 'client'; id: string };
 
 /** One pattern level: a plain string, a wildcard, or literal text with %u/%c holes. */
 type PatternLevel = string | { parts: string[] };
@@ -112,7 +113,8 @@ function resolve(p: PatternLevel[], who: Identity, allow: boolean): string[] | n
   return out ?? (p as string[]);
 }
 
-const isDollar = (l: string | undefined): boolean => l !== undefined && l !== '+' && l !== '#' && l.charCodeAt(0) === 0x24;
+const isDollar = (l: string | undefined): boolean =>
+  l !== undefined && l !== '+' && l !== '#' && l.charCodeAt(0) === 0x24;
 
 /** Pattern levels match topic levels; wildcards in the first level do not match `$` topics [MQTT-4.7.2-1]. */
 export function matchTopic(p: string[], t: string[]): boolean {
@@ -200,7 +202,14 @@ function parseMosquittoAcl(lines: string[]): { rules: AclRule[]; errors: string[
       err(`topic ${JSON.stringify(topic)}: ${p}`);
       continue;
     }
-    const r: AclRule = { allow: access.allow, who: kw === 'pattern' ? { kind: 'all' } : who, publish: access.publish, subscribe: access.subscribe, patterns: [p], line: n + 1 };
+    const r: AclRule = {
+      allow: access.allow,
+      who: kw === 'pattern' ? { kind: 'all' } : who,
+      publish: access.publish,
+      subscribe: access.subscribe,
+      patterns: [p],
+      line: n + 1,
+    };
     (r.allow ? allows : denies).push(r);
   }
   return { rules: [...denies, ...allows], errors };
@@ -254,7 +263,15 @@ export function parseAcl(text: string): { rules: AclRule[]; errors: string[] } {
         bad = true;
       } else patterns.push(p);
     }
-    if (!bad) rules.push({ allow: verdict === 'allow', who, publish: a !== 'subscribe', subscribe: a !== 'publish', patterns, line: n + 1 });
+    if (!bad)
+      rules.push({
+        allow: verdict === 'allow',
+        who,
+        publish: a !== 'subscribe',
+        subscribe: a !== 'publish',
+        patterns,
+        line: n + 1,
+      });
   }
   return { rules, errors };
 }

@@ -43,7 +43,13 @@ export interface BrokerStats {
   /** Refused by the ACL: PUBLISH packets, SUBSCRIBE filters, will messages. */
   denied: { publish: number; subscribe: number; will: number };
   /** CONNECTs refused: bad credentials or not authorized, banned client id, listener over its connect rate; clients cut off for their message rate; bans imposed. */
-  auth: { failed: number; banned: number; connectRateExceeded: number; messageRateExceeded: number; flappingBans: number };
+  auth: {
+    failed: number;
+    banned: number;
+    connectRateExceeded: number;
+    messageRateExceeded: number;
+    flappingBans: number;
+  };
 }
 
 /** What the transport knows about a connection. */
@@ -125,7 +131,9 @@ export class Broker {
         store?.done(s, d);
       },
     };
-    this.flapping = this.config.security.flapping.enabled ? new FlappingDetector(this.config.security.flapping, env.clock) : null;
+    this.flapping = this.config.security.flapping.enabled
+      ? new FlappingDetector(this.config.security.flapping, env.clock)
+      : null;
     if (this.config.sysInterval > 0) this.sys = new SysPublisher(this);
   }
 
@@ -157,7 +165,9 @@ export class Broker {
   }
 
   assignClientId(): string {
-    const r = Math.floor(this.env.random.next() * 0x100000000).toString(16).padStart(8, '0');
+    const r = Math.floor(this.env.random.next() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
     return `${this.config.node}-${(++this.idCounter).toString(36)}-${r}`;
   }
 
@@ -175,7 +185,12 @@ export class Broker {
    * Binds `conn` to the session of `clientId`: takes over a live connection,
    * discards the old session on Clean Start, otherwise resumes it.
    */
-  openSession(conn: Connection, clientId: string, clean: boolean, expiry: number): { session: Session; present: boolean } {
+  openSession(
+    conn: Connection,
+    clientId: string,
+    clean: boolean,
+    expiry: number,
+  ): { session: Session; present: boolean } {
     let s = this.sessions.get(clientId);
     if (s?.conn) {
       this.takenOver(s); // schedules the old will per its delay; a resume below cancels it
@@ -239,7 +254,13 @@ export class Broker {
   }
 
   /** Recreates an offline persistent session from replicated state (failover, or resume on another node). */
-  restoreSession(clientId: string, expiry: number, at: number, subs: SubSpec[], owed: { msg: Message; qos: QoS }[]): Session {
+  restoreSession(
+    clientId: string,
+    expiry: number,
+    at: number,
+    subs: SubSpec[],
+    owed: { msg: Message; qos: QoS }[],
+  ): Session {
     const s = this.newSession(clientId);
     s.expiryInterval = expiry;
     s.connectedAt = at;
@@ -363,7 +384,9 @@ export class Broker {
     this.retained.put(msg);
     this.store?.retained(msg);
     if (msg.expiresAt !== undefined && msg.payload.length > 0) {
-      this.env.clock.setTimer(Math.max(0, msg.expiresAt - this.env.clock.now()), () => this.retained.sweep(this.env.clock.now()));
+      this.env.clock.setTimer(Math.max(0, msg.expiresAt - this.env.clock.now()), () =>
+        this.retained.sweep(this.env.clock.now()),
+      );
     }
   }
 
@@ -376,7 +399,12 @@ export class Broker {
   retainedForLateSubscribers(msg: Message): void {
     this.router.forEachPlain(msg.topic, (sub) => {
       if (sub.retainHandling === 2) return;
-      sub.session.deliver({ msg, qos: (msg.qos < sub.qos ? msg.qos : sub.qos) as QoS, retain: true, subIds: sub.subId ? [sub.subId] : undefined });
+      sub.session.deliver({
+        msg,
+        qos: (msg.qos < sub.qos ? msg.qos : sub.qos) as QoS,
+        retain: true,
+        subIds: sub.subId ? [sub.subId] : undefined,
+      });
     });
   }
 
@@ -411,7 +439,20 @@ export class Broker {
       if (s.subscriptions.has(x.key)) continue;
       const p = parseShare(x.key);
       if (!p) continue;
-      this.subscribe({ session: s, raw: x.key, filter: p.filter, group: p.group, qos: x.qos, noLocal: x.nl, retainAsPublished: x.rap, retainHandling: x.rh, subId: x.subId }, undefined);
+      this.subscribe(
+        {
+          session: s,
+          raw: x.key,
+          filter: p.filter,
+          group: p.group,
+          qos: x.qos,
+          noLocal: x.nl,
+          retainAsPublished: x.rap,
+          retainHandling: x.rh,
+          subId: x.subId,
+        },
+        undefined,
+      );
     }
     for (const o of owed) s.deliver({ msg: o.msg, qos: o.qos, retain: o.msg.retain });
   }
@@ -437,7 +478,12 @@ export class Broker {
     const now = this.env.clock.now();
     for (const m of this.retained.match(sub.filter, now)) {
       if (isExpired(m, now)) continue;
-      sub.session.deliver({ msg: m, qos: (m.qos < sub.qos ? m.qos : sub.qos) as 0 | 1 | 2, retain: true, subIds: sub.subId ? [sub.subId] : undefined });
+      sub.session.deliver({
+        msg: m,
+        qos: (m.qos < sub.qos ? m.qos : sub.qos) as 0 | 1 | 2,
+        retain: true,
+        subIds: sub.subId ? [sub.subId] : undefined,
+      });
     }
   }
 
@@ -453,7 +499,8 @@ export class Broker {
     const store = this.store;
     const r = { sessions: 0, messages: 0, retained: 0, expired: 0 };
     if (!store) return r;
-    if (this.cluster) throw new Error('restore() is for standalone brokers: a cluster restores from its replicas');
+    if (this.cluster)
+      throw new Error('restore() is for standalone brokers: a cluster restores from its replicas');
     const now = this.env.clock.now();
     const loaded = store.load();
     store.restoring = true;
@@ -466,7 +513,11 @@ export class Broker {
     return r;
   }
 
-  private restoreLoaded(loaded: LoadedState, now: number, r: { sessions: number; messages: number; retained: number; expired: number }): void {
+  private restoreLoaded(
+    loaded: LoadedState,
+    now: number,
+    r: { sessions: number; messages: number; retained: number; expired: number },
+  ): void {
     const store = this.store!;
     for (const m of loaded.retained) {
       if (isExpired(m, now)) {
@@ -517,7 +568,8 @@ export class Broker {
    */
   disconnectAll(serverReference = ''): void {
     const rc = serverReference ? RC.UseAnotherServer : RC.ServerShuttingDown;
-    for (const c of [...this.connections]) c.protocolClose(rc, 'server shutting down', 'shutdown', serverReference || undefined);
+    for (const c of [...this.connections])
+      c.protocolClose(rc, 'server shutting down', 'shutdown', serverReference || undefined);
     this.store?.sync();
   }
 

@@ -106,11 +106,21 @@ export function defaultBrokerConfig(): BrokerConfig {
 
 type Check = (v: unknown) => string | null;
 
-const int = (min: number, max: number): Check => (v) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `must be an integer in [${min}, ${max}]`;
+const int =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? null
+      : `must be an integer in [${min}, ${max}]`;
 const bool: Check = (v) => (typeof v === 'boolean' ? null : 'must be true or false');
-const oneOf = (...xs: (string | number)[]): Check => (v) => (xs.includes(v as string) ? null : `must be one of ${xs.join(', ')}`);
-const name: Check = (v) => (typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) ? null : 'must be 1-64 chars of A-Z a-z 0-9 _ . -');
+const oneOf =
+  (...xs: (string | number)[]): Check =>
+  (v) =>
+    xs.includes(v as string) ? null : `must be one of ${xs.join(', ')}`;
+const name: Check = (v) =>
+  typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v)
+    ? null
+    : 'must be 1-64 chars of A-Z a-z 0-9 _ . -';
 
 /** Schema mirroring BrokerConfig; leaves are checks, objects are sections. */
 export const brokerSchema: Record<string, unknown> = {
@@ -146,7 +156,12 @@ export const brokerSchema: Record<string, unknown> = {
   security: {
     maxConnectRate: int(0, 1_000_000),
     maxMessageRate: int(0, 1_000_000),
-    flapping: { enabled: bool, maxConnects: int(1, 1_000_000), windowSec: int(1, 86_400), banSec: int(1, 30 * 86_400) },
+    flapping: {
+      enabled: bool,
+      maxConnects: int(1, 1_000_000),
+      windowSec: int(1, 86_400),
+      banSec: int(1, 30 * 86_400),
+    },
     v3DeniedPublish: oneOf('ack', 'disconnect'),
   },
 };
@@ -155,7 +170,12 @@ export const brokerSchema: Record<string, unknown> = {
  * Deep-merges `overrides` onto `base` following `schema`; returns the merged
  * value and every problem found (unknown key, wrong type, out of range).
  */
-export function mergeChecked<T>(schema: Record<string, unknown>, base: T, overrides: unknown, path = ''): { value: T; errors: string[] } {
+export function mergeChecked<T>(
+  schema: Record<string, unknown>,
+  base: T,
+  overrides: unknown,
+  path = '',
+): { value: T; errors: string[] } {
   const errors: string[] = [];
   const out = structuredClone(base) as Record<string, unknown>;
   if (overrides === undefined) return { value: out as T, errors };
@@ -170,7 +190,10 @@ export function mergeChecked<T>(schema: Record<string, unknown>, base: T, overri
     } else if (typeof rule === 'function') {
       const err = (rule as Check)(v);
       // Never echo a secret back into a log, even a mistyped one.
-      if (err) errors.push(`${p}: ${err} (got ${/secret|token|password/i.test(k) ? 'a value, not shown' : JSON.stringify(v)})`);
+      if (err)
+        errors.push(
+          `${p}: ${err} (got ${/secret|token|password/i.test(k) ? 'a value, not shown' : JSON.stringify(v)})`,
+        );
       else out[k] = v;
     } else {
       const sub = mergeChecked(rule as Record<string, unknown>, out[k], v, p);

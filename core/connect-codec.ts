@@ -67,7 +67,17 @@ export function decodeConnect311(frame: Buffer): IConnectPacket | null {
     password = Buffer.from(frame.subarray(p + 2, p + 2 + len));
   }
   // Fields in mqtt-packet's order (its Packet class first); bytes after the last field are ignored, as it does.
-  const pkt = { cmd: 'connect', retain: false, qos: 0, dup: false, length: end - start, topic: null, payload: null, protocolId, protocolVersion } as unknown as IConnectPacket;
+  const pkt = {
+    cmd: 'connect',
+    retain: false,
+    qos: 0,
+    dup: false,
+    length: end - start,
+    topic: null,
+    payload: null,
+    protocolId,
+    protocolVersion,
+  } as unknown as IConnectPacket;
   if (will) pkt.will = will;
   pkt.clean = (flags & 0x02) !== 0;
   pkt.keepalive = keepalive;

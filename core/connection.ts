@@ -32,11 +32,20 @@ const PINGREQ = { cmd: 'pingreq' } as Packet;
 const PINGRESP = Buffer.from([0xd0, 0x00]);
 
 /** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
-const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
+const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = {
+  0x40: 'puback',
+  0x50: 'pubrec',
+  0x62: 'pubrel',
+  0x70: 'pubcomp',
+};
 
 type ParserSettings = { protocolVersion: number; bridgeMode?: boolean };
 /** Parser settings of plain 3.1, 3.1.1 and 5.0 clients, shared by their connections. */
-const PARSER_SETTINGS: Record<number, ParserSettings | undefined> = { 3: { protocolVersion: 3 }, 4: { protocolVersion: 4 }, 5: { protocolVersion: 5 } };
+const PARSER_SETTINGS: Record<number, ParserSettings | undefined> = {
+  3: { protocolVersion: 3 },
+  4: { protocolVersion: 4 },
+  5: { protocolVersion: 5 },
+};
 
 /** Every connection's timer callback: one function, the connection its argument (no closure per connection). */
 function connectionTimer(c: Connection): void {
@@ -44,7 +53,16 @@ function connectionTimer(c: Connection): void {
 }
 
 /** Why a connection ended: decides the will and is reported in stats. */
-export type CloseCause = 'client-disconnect' | 'client-disconnect-with-will' | 'transport' | 'keepalive' | 'protocol' | 'takeover' | 'shutdown' | 'connect-timeout' | 'rejected';
+export type CloseCause =
+  | 'client-disconnect'
+  | 'client-disconnect-with-will'
+  | 'transport'
+  | 'keepalive'
+  | 'protocol'
+  | 'takeover'
+  | 'shutdown'
+  | 'connect-timeout'
+  | 'rejected';
 
 export class Connection {
   state: ConnState = 'new';
@@ -108,7 +126,8 @@ export class Connection {
     this.broker.stats.bytesIn += bytes.length;
     this.framer.push(bytes, this.onFrame, this);
     if (this.framer.error && (this.state as ConnState) !== 'closed') {
-      if (this.framer.error === FrameError.TooLarge) this.protocolClose(RC.PacketTooLarge, 'packet exceeds Maximum Packet Size');
+      if (this.framer.error === FrameError.TooLarge)
+        this.protocolClose(RC.PacketTooLarge, 'packet exceeds Maximum Packet Size');
       else this.protocolClose(RC.MalformedPacket, 'bad Remaining Length');
     }
   }
@@ -138,7 +157,14 @@ export class Connection {
     }
     // PUBLISH of 3.1.1 clients, the bulk of the traffic, and their CONNECT skip the general parser
     // (its per-byte debug calls, and a stream and buffer list made per connection).
-    let p: Packet | null = this.state === 'connected' ? (this.version < 5 ? decodePublish311(frame) : null) : this.state === 'new' ? decodeConnect311(frame) : null;
+    let p: Packet | null =
+      this.state === 'connected'
+        ? this.version < 5
+          ? decodePublish311(frame)
+          : null
+        : this.state === 'new'
+          ? decodeConnect311(frame)
+          : null;
     if (p === null) {
       this.pending = null;
       this.parseError = null;
@@ -155,12 +181,20 @@ export class Connection {
       // The parser takes its settings from this CONNECT; keep them, not a parser.
       const version = p.protocolVersion ?? 4;
       const bridgeMode = (p as { bridgeMode?: boolean }).bridgeMode;
-      this.parserSettings = (bridgeMode === undefined && PARSER_SETTINGS[version]) || { protocolVersion: version, bridgeMode };
+      this.parserSettings = (bridgeMode === undefined && PARSER_SETTINGS[version]) || {
+        protocolVersion: version,
+        bridgeMode,
+      };
       this.parser?.removeAllListeners();
       this.parser = null;
     }
     this.broker.stats.packetsIn++;
-    const problem = checkPacket(p) ?? (mayHaveBadUtf8(p) && !stringsValid(frame, p, p.cmd === 'connect' ? (p.protocolVersion ?? 4) : this.version) ? { rc: RC.MalformedPacket, reason: 'ill-formed UTF-8 string' } : null);
+    const problem =
+      checkPacket(p) ??
+      (mayHaveBadUtf8(p) &&
+      !stringsValid(frame, p, p.cmd === 'connect' ? (p.protocolVersion ?? 4) : this.version)
+        ? { rc: RC.MalformedPacket, reason: 'ill-formed UTF-8 string' }
+        : null);
     if (problem) {
       if (this.state === 'new' && p.cmd !== 'connect') this.teardown('protocol');
       else this.protocolClose(problem.rc, problem.reason);
@@ -249,7 +283,8 @@ export class Connection {
         this.session!.complete(p.messageId!, 1);
         return;
       case 'pubrec':
-        if (!this.session!.received(p.messageId!, p.reasonCode ?? 0)) this.sendAck('pubrel', p.messageId!, RC.PacketIdentifierNotFound);
+        if (!this.session!.received(p.messageId!, p.reasonCode ?? 0))
+          this.sendAck('pubrel', p.messageId!, RC.PacketIdentifierNotFound);
         else if ((p.reasonCode ?? 0) < 0x80) this.sendAck('pubrel', p.messageId!, 0);
         return;
       case 'pubcomp':
@@ -322,9 +357,18 @@ export class Connection {
   protocolClose(rc: number, reason: string, cause: CloseCause = 'protocol', serverReference?: string): void {
     if (this.state === 'closed') return;
     if (this.state === 'connected' && this.version === 5) {
-      this.send({ cmd: 'disconnect', reasonCode: rc, properties: serverReference ? { reasonString: reason, serverReference } : { reasonString: reason } });
+      this.send({
+        cmd: 'disconnect',
+        reasonCode: rc,
+        properties: serverReference ? { reasonString: reason, serverReference } : { reasonString: reason },
+      });
     } else if ((this.state === 'new' || this.state === 'auth') && this.version === 5 && rc >= 0x80) {
-      this.send({ cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: { reasonString: reason } });
+      this.send({
+        cmd: 'connack',
+        sessionPresent: false,
+        reasonCode: rc,
+        properties: { reasonString: reason },
+      });
     }
     this.broker.countClose(rc);
     this.teardown(cause);
@@ -368,9 +412,15 @@ export class Connection {
    * PUBLISH packets arrived [MQTT-4.6.0-2]; one may wait (cluster ack mode
    * 'replicated') and holds back those behind it.
    */
-  private pubAcks: { cmd: 'puback' | 'pubrec' | 'pubcomp'; pid: number; rc: number; ready: boolean }[] | null = null;
+  private pubAcks:
+    { cmd: 'puback' | 'pubrec' | 'pubcomp'; pid: number; rc: number; ready: boolean }[] | null = null;
 
-  queuePubAck(cmd: 'puback' | 'pubrec' | 'pubcomp', pid: number, rc: number, ready: boolean): { ready: boolean; rc: number } {
+  queuePubAck(
+    cmd: 'puback' | 'pubrec' | 'pubcomp',
+    pid: number,
+    rc: number,
+    ready: boolean,
+  ): { ready: boolean; rc: number } {
     const a = { cmd, pid, rc, ready };
     (this.pubAcks ??= []).push(a);
     if (ready) this.flushPubAcks();
@@ -401,7 +451,9 @@ export class Connection {
       if (b.length <= this.clientMaxPacketSize) this.writeRaw(b);
       return;
     }
-    this.send(this.version === 5 && rc !== 0 ? { cmd, messageId: pid, reasonCode: rc } : { cmd, messageId: pid });
+    this.send(
+      this.version === 5 && rc !== 0 ? { cmd, messageId: pid, reasonCode: rc } : { cmd, messageId: pid },
+    );
   }
 
   /**
@@ -411,10 +463,21 @@ export class Connection {
   sendPublish(d: Delivery, pid: number, dup: boolean): boolean {
     const msg = d.msg;
     // Fan-out fast path: the bytes are the same for every subscriber except the packet id.
-    if (!d.subIds && (this.version < 5 || (this.clientTopicAliasMaximum === 0 && msg.expiresAt === undefined))) {
+    if (
+      !d.subIds &&
+      (this.version < 5 || (this.clientTopicAliasMaximum === 0 && msg.expiresAt === undefined))
+    ) {
       return this.sendCached(d, pid, dup);
     }
-    const pkt: IPublishPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: d.qos, retain: d.retain, dup, messageId: pid || undefined };
+    const pkt: IPublishPacket = {
+      cmd: 'publish',
+      topic: msg.topic,
+      payload: msg.payload,
+      qos: d.qos,
+      retain: d.retain,
+      dup,
+      messageId: pid || undefined,
+    };
     let alias = 0;
     let newAlias = false;
     if (this.version === 5) {
@@ -455,7 +518,15 @@ export class Connection {
       let buf: Buffer;
       if (this.version < 5) buf = encodePublish311(msg.topic, msg.payload, d.qos, d.retain, dup, 1);
       else {
-        const pkt: IPublishPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: d.qos, retain: d.retain, dup, messageId: d.qos ? 1 : undefined };
+        const pkt: IPublishPacket = {
+          cmd: 'publish',
+          topic: msg.topic,
+          payload: msg.payload,
+          qos: d.qos,
+          retain: d.retain,
+          dup,
+          messageId: d.qos ? 1 : undefined,
+        };
         pkt.properties = msg.props ? { ...msg.props } : {};
         buf = mqttPacket.generate(pkt, { protocolVersion: this.version });
       }

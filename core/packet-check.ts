@@ -92,7 +92,8 @@ export function checkPacket(p: Packet): PacketProblem | null {
       if (p.username !== undefined && typeof p.username !== 'string') return malformed('bad user name');
       if (p.password !== undefined && !Buffer.isBuffer(p.password)) return malformed('bad password');
       if (p.will) {
-        if (typeof p.will.topic !== 'string' || !Buffer.isBuffer(p.will.payload)) return malformed('bad will');
+        if (typeof p.will.topic !== 'string' || !Buffer.isBuffer(p.will.payload))
+          return malformed('bad will');
         const wp = checkProps(p.will.properties);
         if (wp) return wp;
       }
@@ -102,7 +103,8 @@ export function checkPacket(p: Packet): PacketProblem | null {
       if (typeof p.topic !== 'string' || !Buffer.isBuffer(p.payload)) return malformed('bad PUBLISH');
       if (p.qos > 0 && !pid(p.messageId)) return malformed('bad packet identifier');
       // [MQTT-3.3.4-6]: only the server puts Subscription Identifiers on a PUBLISH.
-      if (p.properties?.subscriptionIdentifier !== undefined) return protocol('Subscription Identifier from a client');
+      if (p.properties?.subscriptionIdentifier !== undefined)
+        return protocol('Subscription Identifier from a client');
       return null;
     case 'puback':
     case 'pubrec':
@@ -113,11 +115,13 @@ export function checkPacket(p: Packet): PacketProblem | null {
       return pid(p.messageId) ? null : malformed('bad packet identifier');
     case 'subscribe':
       if (!pid(p.messageId)) return malformed('bad packet identifier');
-      if (!Array.isArray(p.subscriptions) || p.subscriptions.some((s) => typeof s.topic !== 'string')) return malformed('bad topic filter');
+      if (!Array.isArray(p.subscriptions) || p.subscriptions.some((s) => typeof s.topic !== 'string'))
+        return malformed('bad topic filter');
       return null;
     case 'unsubscribe':
       if (!pid(p.messageId)) return malformed('bad packet identifier');
-      if (!Array.isArray(p.unsubscriptions) || p.unsubscriptions.some((s) => typeof s !== 'string')) return malformed('bad topic filter');
+      if (!Array.isArray(p.unsubscriptions) || p.unsubscriptions.some((s) => typeof s !== 'string'))
+        return malformed('bad topic filter');
       return null;
     default:
       return null;

@@ -123,7 +123,12 @@ const HAS_MID = 4;
 const RETAIN = 8;
 
 function writeMessage(w: Writer, m: Message): void {
-  w.u8((m.expiresAt !== undefined ? HAS_EXPIRY : 0) | (m.props ? HAS_PROPS : 0) | (m.mid !== undefined ? HAS_MID : 0) | (m.retain ? RETAIN : 0));
+  w.u8(
+    (m.expiresAt !== undefined ? HAS_EXPIRY : 0) |
+      (m.props ? HAS_PROPS : 0) |
+      (m.mid !== undefined ? HAS_MID : 0) |
+      (m.retain ? RETAIN : 0),
+  );
   w.u8(m.qos);
   w.str(m.topic);
   w.bytes(m.payload);
@@ -137,7 +142,14 @@ function writeMessage(w: Writer, m: Message): void {
 function readMessage(r: Reader): Message {
   const flags = r.u8();
   const qos = r.u8() as QoS;
-  const m: Message = { topic: r.str(), payload: r.bytes(), qos, retain: (flags & RETAIN) !== 0, from: r.str(), receivedAt: r.f64() };
+  const m: Message = {
+    topic: r.str(),
+    payload: r.bytes(),
+    qos,
+    retain: (flags & RETAIN) !== 0,
+    from: r.str(),
+    receivedAt: r.f64(),
+  };
   if (flags & HAS_EXPIRY) m.expiresAt = r.f64();
   if (flags & HAS_MID) m.mid = r.str();
   if (flags & HAS_PROPS) m.props = readProps(r);
@@ -152,7 +164,13 @@ const P_CD = 8;
 const P_UP = 16;
 
 function writeProps(w: Writer, p: MessageProperties): void {
-  w.u8((p.payloadFormatIndicator !== undefined ? P_PFI : 0) | (p.contentType !== undefined ? P_CT : 0) | (p.responseTopic !== undefined ? P_RT : 0) | (p.correlationData !== undefined ? P_CD : 0) | (p.userProperties ? P_UP : 0));
+  w.u8(
+    (p.payloadFormatIndicator !== undefined ? P_PFI : 0) |
+      (p.contentType !== undefined ? P_CT : 0) |
+      (p.responseTopic !== undefined ? P_RT : 0) |
+      (p.correlationData !== undefined ? P_CD : 0) |
+      (p.userProperties ? P_UP : 0),
+  );
   if (p.payloadFormatIndicator !== undefined) w.u8(p.payloadFormatIndicator ? 1 : 0);
   if (p.contentType !== undefined) w.str(p.contentType);
   if (p.responseTopic !== undefined) w.str(p.responseTopic);
@@ -186,9 +204,16 @@ function readProps(r: Reader): MessageProperties {
       const v = r.str();
       const cur = Object.hasOwn(up, k) ? up[k] : undefined;
       // defineProperty: a user property named "__proto__" stays a property, not the object's prototype.
-      if (cur === undefined) Object.defineProperty(up, k, { value: v, enumerable: true, writable: true, configurable: true });
+      if (cur === undefined)
+        Object.defineProperty(up, k, { value: v, enumerable: true, writable: true, configurable: true });
       else if (Array.isArray(cur)) cur.push(v);
-      else Object.defineProperty(up, k, { value: [cur, v], enumerable: true, writable: true, configurable: true });
+      else
+        Object.defineProperty(up, k, {
+          value: [cur, v],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
     }
     p.userProperties = up;
   }
@@ -280,7 +305,13 @@ export function decodeSession(b: Uint8Array): SessionRecord {
     const key = r.str();
     const f = r.u8();
     const subId = r.uv();
-    const spec: SubSpec = { key, qos: (f & 3) as QoS, nl: (f & 4) !== 0, rap: (f & 8) !== 0, rh: ((f >> 4) & 3) as 0 | 1 | 2 };
+    const spec: SubSpec = {
+      key,
+      qos: (f & 3) as QoS,
+      nl: (f & 4) !== 0,
+      rap: (f & 8) !== 0,
+      rh: ((f >> 4) & 3) as 0 | 1 | 2,
+    };
     if (subId) spec.subId = subId;
     subs.push(spec);
   }

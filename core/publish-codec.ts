@@ -28,14 +28,28 @@ export function decodePublish311(frame: Buffer): IPublishPacket | null {
     messageId = frame.readUInt16BE(p);
     p += 2;
   }
-  const pkt: IPublishPacket = { cmd: 'publish', retain: (b0 & 1) !== 0, qos: qos as 0 | 1 | 2, dup: (b0 & 8) !== 0, topic, payload: frame.subarray(p) };
+  const pkt: IPublishPacket = {
+    cmd: 'publish',
+    retain: (b0 & 1) !== 0,
+    qos: qos as 0 | 1 | 2,
+    dup: (b0 & 8) !== 0,
+    topic,
+    payload: frame.subarray(p),
+  };
   if (messageId !== undefined) pkt.messageId = messageId;
   (pkt as { length?: number }).length = frame.length - start;
   return pkt;
 }
 
 /** Encodes a 3.1.1 PUBLISH byte for byte like mqtt-packet's generate (packet id 1 when QoS > 0: a template). */
-export function encodePublish311(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, dup: boolean, pid: number): Buffer {
+export function encodePublish311(
+  topic: string,
+  payload: Buffer,
+  qos: 0 | 1 | 2,
+  retain: boolean,
+  dup: boolean,
+  pid: number,
+): Buffer {
   const tlen = Buffer.byteLength(topic);
   const rem = 2 + tlen + (qos > 0 ? 2 : 0) + payload.length;
   let hdr = 2;

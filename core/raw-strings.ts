@@ -11,7 +11,8 @@ const R = '\uFFFD';
 function hasR(v: unknown): boolean {
   if (typeof v === 'string') return v.includes(R);
   if (Array.isArray(v)) return v.some(hasR);
-  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) return Object.entries(v).some(([k, x]) => k.includes(R) || hasR(x));
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v))
+    return Object.entries(v).some(([k, x]) => k.includes(R) || hasR(x));
   return false;
 }
 
@@ -22,7 +23,12 @@ export function mayHaveBadUtf8(p: Packet): boolean {
     case 'publish':
       return p.topic.includes(R) || (p.properties !== undefined && hasR(p.properties));
     case 'connect':
-      return hasR(p.clientId) || hasR(p.username) || hasR(p.properties) || (p.will !== undefined && (hasR(p.will.topic) || hasR(p.will.properties)));
+      return (
+        hasR(p.clientId) ||
+        hasR(p.username) ||
+        hasR(p.properties) ||
+        (p.will !== undefined && (hasR(p.will.topic) || hasR(p.will.properties)))
+      );
     case 'subscribe':
       return p.subscriptions.some((s) => hasR(s.topic)) || hasR(p.properties);
     case 'unsubscribe':
@@ -71,19 +77,33 @@ class Walker {
     while (this.i < end && this.ok) {
       const id = this.varint();
       switch (id) {
-        case 0x01: case 0x17: case 0x19: case 0x24: case 0x25: case 0x28: case 0x29: case 0x2a:
+        case 0x01:
+        case 0x17:
+        case 0x19:
+        case 0x24:
+        case 0x25:
+        case 0x28:
+        case 0x29:
+        case 0x2a:
           this.i += 1;
           break;
-        case 0x13: case 0x21: case 0x22: case 0x23:
+        case 0x13:
+        case 0x21:
+        case 0x22:
+        case 0x23:
           this.i += 2;
           break;
-        case 0x02: case 0x11: case 0x18: case 0x27:
+        case 0x02:
+        case 0x11:
+        case 0x18:
+        case 0x27:
           this.i += 4;
           break;
         case 0x0b:
           this.varint();
           break;
-        case 0x09: case 0x16:
+        case 0x09:
+        case 0x16:
           this.bin();
           break;
         case 0x26:

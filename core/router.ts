@@ -44,7 +44,10 @@ export class Router {
   /** Told when this node gains its first or loses its last subscriber for a route key (the cluster replicates it). */
   onRouteChange: ((key: string, added: boolean) => void) | null = null;
 
-  constructor(private strategy: SharedStrategy, private random: Random) {}
+  constructor(
+    private strategy: SharedStrategy,
+    private random: Random,
+  ) {}
 
   /** Route keys this node holds: plain filters and `$share/{group}/{filter}`. */
   *routeKeys(): IterableIterator<string> {
@@ -69,7 +72,11 @@ export class Router {
 
   add(sub: Subscription): void {
     this.matchCache.clear();
-    const e = this.trie.getOrCreate(sub.filter, () => ({ filter: sub.filter, subs: new Map(), groups: null }));
+    const e = this.trie.getOrCreate(sub.filter, () => ({
+      filter: sub.filter,
+      subs: new Map(),
+      groups: null,
+    }));
     const id = sub.session.clientId;
     if (sub.group === undefined) {
       if (!e.subs.has(id)) {
@@ -127,7 +134,11 @@ export class Router {
    * QoS carrying all their subscription identifiers. With `groups`, only
    * those share groups (keys `$share/{group}/{filter}`) are served here.
    */
-  route(msg: Message, deliver: (s: Session, d: Delivery) => void, groups: ReadonlySet<string> | null = null): number {
+  route(
+    msg: Message,
+    deliver: (s: Session, d: Delivery) => void,
+    groups: ReadonlySet<string> | null = null,
+  ): number {
     let entries = this.matchCache.get(msg.topic);
     if (entries === undefined) {
       entries = this.trie.match(msg.topic, []);
@@ -161,7 +172,12 @@ export class Router {
           // In a cluster the publishing node picks one node per group; only that node dispatches it.
           if (groups !== null && !groups.has(`$share/${name}/${e.filter}`)) continue;
           const sub = this.pick(g);
-          deliver(sub.session, { msg, qos: (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS, retain: sub.retainAsPublished && msg.retain, subIds: sub.subId ? [sub.subId] : undefined });
+          deliver(sub.session, {
+            msg,
+            qos: (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS,
+            retain: sub.retainAsPublished && msg.retain,
+            subIds: sub.subId ? [sub.subId] : undefined,
+          });
           n++;
         }
       }

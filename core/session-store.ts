@@ -22,7 +22,16 @@ import type { Clock, Logger, Storage, Timer } from './env.ts';
 import type { Session, Delivery } from './session.ts';
 import type { Message } from './message.ts';
 import type { SubSpec } from './cluster/peer-protocol.ts';
-import { encodeSession, decodeSession, encodeOwed, decodeOwed, encodeRetained, decodeRetained, type SessionRecord, type OwedRecord } from './persist-codec.ts';
+import {
+  encodeSession,
+  decodeSession,
+  encodeOwed,
+  decodeOwed,
+  encodeRetained,
+  decodeRetained,
+  type SessionRecord,
+  type OwedRecord,
+} from './persist-codec.ts';
 
 export const SYNC_DELAY_MS = 50;
 
@@ -67,7 +76,17 @@ export class SessionStore {
       if (this.storage.get(key) !== undefined) this.del(key);
       return;
     }
-    this.put(key, encodeSession({ expiry: s.expiryInterval, connectedAt: s.connectedAt, disconnectedAt: s.conn ? 0 : s.disconnectedAt, protocolVersion: s.protocolVersion, subs: specsOf(s), in2: [...s.inboundQos2] }));
+    this.put(
+      key,
+      encodeSession({
+        expiry: s.expiryInterval,
+        connectedAt: s.connectedAt,
+        disconnectedAt: s.conn ? 0 : s.disconnectedAt,
+        protocolVersion: s.protocolVersion,
+        subs: specsOf(s),
+        in2: [...s.inboundQos2],
+      }),
+    );
   }
 
   /** A persistent session took responsibility for a message. */
@@ -151,7 +170,11 @@ export class SessionStore {
     };
     for (const key of this.storage.keys('s/')) {
       try {
-        const s: StoredSession = { clientId: key.slice(2), record: decodeSession(this.storage.get(key)!), owed: [] };
+        const s: StoredSession = {
+          clientId: key.slice(2),
+          record: decodeSession(this.storage.get(key)!),
+          owed: [],
+        };
         byId.set(s.clientId, s);
         out.sessions.push(s);
       } catch (e) {
@@ -200,6 +223,14 @@ function owedKey(clientId: string, pk: number): string {
 
 function specsOf(s: Session): SubSpec[] {
   const out: SubSpec[] = [];
-  for (const x of s.subscriptions.values()) out.push({ key: x.raw, qos: x.qos, nl: x.noLocal, rap: x.retainAsPublished, rh: x.retainHandling, subId: x.subId });
+  for (const x of s.subscriptions.values())
+    out.push({
+      key: x.raw,
+      qos: x.qos,
+      nl: x.noLocal,
+      rap: x.retainAsPublished,
+      rh: x.retainHandling,
+      subId: x.subId,
+    });
   return out;
 }

@@ -37,7 +37,8 @@ export interface WillState {
   lostWith?: string;
 }
 
-export type DropReason = 'queue-full' | 'expired' | 'offline-qos0' | 'packet-too-large' | 'session-expired' | 'no-session';
+export type DropReason =
+  'queue-full' | 'expired' | 'offline-qos0' | 'packet-too-large' | 'session-expired' | 'no-session';
 
 /** What a session reports to whoever keeps the books (broker stats, simulator history). */
 export interface SessionSink {
@@ -84,7 +85,12 @@ export class Session {
 
   constructor(
     readonly clientId: string,
-    private readonly limits: { maxInflight: number; maxQueued: number; dropOldest: boolean; queueQos0: boolean },
+    private readonly limits: {
+      maxInflight: number;
+      maxQueued: number;
+      dropOldest: boolean;
+      queueQos0: boolean;
+    },
     private readonly books: SessionSink,
     private readonly clock: { now(): number },
   ) {}
@@ -273,7 +279,14 @@ export class Session {
   private sendNew(c: Connection, d: Delivery, fromQueue = false): void {
     const pid = this.allocPid();
     if (c.sendPublish(d, pid, false)) {
-      const f: Inflight = { msg: d.msg, qos: d.qos, retain: d.retain, subIds: d.subIds, state: 'publish', pk: d.pk };
+      const f: Inflight = {
+        msg: d.msg,
+        qos: d.qos,
+        retain: d.retain,
+        subIds: d.subIds,
+        state: 'publish',
+        pk: d.pk,
+      };
       (this.inflightMap ??= new Map()).set(pid, f);
       this.outstanding++;
       this.books.sent(this, d);
@@ -429,7 +442,10 @@ const NO_INFLIGHT: ReadonlyMap<number, Inflight> = new Map();
 const NO_PIDS: ReadonlySet<number> = new Set();
 
 /** Sorts each origin's deliveries by sequence in place, within the slots they occupy; others stay put. */
-function inOriginOrder(q: Delivery[], origin: (d: Delivery) => { from: string; seq: number } | undefined): void {
+function inOriginOrder(
+  q: Delivery[],
+  origin: (d: Delivery) => { from: string; seq: number } | undefined,
+): void {
   const slots = new Map<string, { at: number[]; ds: { d: Delivery; seq: number }[] }>();
   q.forEach((d, i) => {
     const o = origin(d);

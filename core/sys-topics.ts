@@ -8,7 +8,15 @@ import { VERSION } from './broker.ts';
 import type { Timer } from './env.ts';
 
 /** The counters with load averages, under $SYS/broker/load/<name>/{1min,5min,15min}; messages = MQTT packets of any type. */
-const LOADS = ['messages/received', 'messages/sent', 'publish/received', 'publish/sent', 'bytes/received', 'bytes/sent', 'connections'] as const;
+const LOADS = [
+  'messages/received',
+  'messages/sent',
+  'publish/received',
+  'publish/sent',
+  'bytes/received',
+  'bytes/sent',
+  'connections',
+] as const;
 type LoadName = (typeof LOADS)[number];
 const WINDOWS = [
   ['1min', 60],
@@ -68,7 +76,14 @@ export class SysPublisher {
 
   private put(topic: string, value: string | number): void {
     const b = this.broker;
-    b.publish({ topic: '$SYS/broker/' + topic, payload: Buffer.from(String(value)), qos: 0, retain: true, from: '', receivedAt: b.env.clock.now() });
+    b.publish({
+      topic: '$SYS/broker/' + topic,
+      payload: Buffer.from(String(value)),
+      qos: 0,
+      retain: true,
+      from: '',
+      receivedAt: b.env.clock.now(),
+    });
   }
 
   private publishStatic(): void {
@@ -85,7 +100,14 @@ export class SysPublisher {
       .filter((m) => m.state === 'running')
       .map((m) => m.node)
       .sort();
-    b.publish({ topic: '$SYS/brokers', payload: Buffer.from(running.join(',')), qos: 0, retain: true, from: '', receivedAt: b.env.clock.now() });
+    b.publish({
+      topic: '$SYS/brokers',
+      payload: Buffer.from(running.join(',')),
+      qos: 0,
+      retain: true,
+      from: '',
+      receivedAt: b.env.clock.now(),
+    });
   }
 
   private counters(): Record<LoadName, number> {

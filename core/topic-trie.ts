@@ -6,7 +6,10 @@
 export class TrieNode<V> {
   children: Map<string, TrieNode<V>> | null = null;
   value: V | undefined = undefined;
-  constructor(readonly parent: TrieNode<V> | null, readonly word: string) {}
+  constructor(
+    readonly parent: TrieNode<V> | null,
+    readonly word: string,
+  ) {}
 }
 
 export class TopicTrie<V> {
@@ -79,7 +82,8 @@ export class TopicTrie<V> {
     while (stack.length) {
       const [node, path] = stack.pop()!;
       if (node.value !== undefined) yield [path, node.value];
-      if (node.children) for (const [w, c] of node.children) stack.push([c, node === this.root ? w : path + '/' + w]);
+      if (node.children)
+        for (const [w, c] of node.children) stack.push([c, node === this.root ? w : path + '/' + w]);
     }
   }
 

@@ -71,7 +71,11 @@ export class AdminEvents {
   }
 
   subscribe(res: http.ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
     res.write(`retry: 2000\n\n`);
     for (const ev of this.backlog) res.write(sse(ev));
     this.subs.add(res);
@@ -154,9 +158,13 @@ function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
 }
 
 /** The health verdict: the broker accepts clients and, clustered, this node is running. */
-export function health(o: Pick<AdminOptions, 'broker' | 'cluster' | 'accepting'>): { ok: boolean; reason?: string } {
+export function health(o: Pick<AdminOptions, 'broker' | 'cluster' | 'accepting'>): {
+  ok: boolean;
+  reason?: string;
+} {
   if (!o.accepting()) return { ok: false, reason: 'not accepting clients' };
-  if (o.broker.connections.size >= o.broker.config.limits.maxConnections) return { ok: false, reason: 'connection limit reached' };
+  if (o.broker.connections.size >= o.broker.config.limits.maxConnections)
+    return { ok: false, reason: 'connection limit reached' };
   if (o.cluster) {
     const self = o.cluster.status().find((m) => m.node === o.cluster!.node);
     if (self?.state !== 'running') return { ok: false, reason: `cluster state ${self?.state ?? 'unknown'}` };
@@ -216,7 +224,8 @@ export function subscriptionsOf(broker: Broker): Record<string, unknown>[] {
 }
 
 export function routesOf(broker: Broker, cluster?: Cluster): { topic: string; node: string }[] {
-  if (!cluster) return [...broker.router.routeKeys()].sort().map((topic) => ({ topic, node: broker.config.node }));
+  if (!cluster)
+    return [...broker.router.routeKeys()].sort().map((topic) => ({ topic, node: broker.config.node }));
   return cluster.routes.dump().map((line) => {
     const i = line.lastIndexOf(' -> ');
     return { topic: line.slice(0, i), node: line.slice(i + 4) };
@@ -225,7 +234,9 @@ export function routesOf(broker: Broker, cluster?: Cluster): { topic: string; no
 
 /** Retained messages, payloads in base64 (they are bytes). */
 export function retainedOf(broker: Broker): { topic: string; qos: number; payload: string }[] {
-  return [...broker.retained.all()].map((m) => ({ topic: m.topic, qos: m.qos, payload: m.payload.toString('base64') })).sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+  return [...broker.retained.all()]
+    .map((m) => ({ topic: m.topic, qos: m.qos, payload: m.payload.toString('base64') }))
+    .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
 }
 
 function clusterOf(broker: Broker, cluster?: Cluster): Record<string, unknown> {
@@ -240,7 +251,8 @@ function needCluster(cluster?: Cluster): Cluster {
 
 function nodeArg(body: Record<string, unknown>): string {
   const n = body.node;
-  if (typeof n !== 'string' || !NODE_NAME.test(n)) throw new HttpError(400, 'node: must be 1-64 chars of A-Z a-z 0-9 _ . -');
+  if (typeof n !== 'string' || !NODE_NAME.test(n))
+    throw new HttpError(400, 'node: must be 1-64 chars of A-Z a-z 0-9 _ . -');
   return n;
 }
 
@@ -248,27 +260,48 @@ function nodeArg(body: Record<string, unknown>): string {
  * `?page=P&limit=L` (EMQX's paging; page from 1): one page of `items` under `key`, with meta.count the total.
  * Without either parameter, everything (and no meta, as before paging existed).
  */
-function paged(url: URL, key: string, items: unknown[], extra: Record<string, unknown> = {}): { status: number; body: unknown } {
+function paged(
+  url: URL,
+  key: string,
+  items: unknown[],
+  extra: Record<string, unknown> = {},
+): { status: number; body: unknown } {
   const num = (name: string, def: number): number => {
     const v = url.searchParams.get(name);
     if (v === null) return def;
-    if (!/^\d{1,9}$/.test(v) || Number(v) < 1) throw new HttpError(400, `${name}: must be a whole number from 1 (got ${JSON.stringify(v.slice(0, 20))})`);
+    if (!/^\d{1,9}$/.test(v) || Number(v) < 1)
+      throw new HttpError(
+        400,
+        `${name}: must be a whole number from 1 (got ${JSON.stringify(v.slice(0, 20))})`,
+      );
     return Number(v);
   };
-  if (!url.searchParams.has('page') && !url.searchParams.has('limit')) return { status: 200, body: { ...extra, [key]: items } };
+  if (!url.searchParams.has('page') && !url.searchParams.has('limit'))
+    return { status: 200, body: { ...extra, [key]: items } };
   const limit = num('limit', 100);
   const page = num('page', 1);
   const start = (page - 1) * limit;
-  return { status: 200, body: { ...extra, [key]: items.slice(start, start + limit), meta: { page, limit, count: items.length, hasNext: start + limit < items.length } } };
+  return {
+    status: 200,
+    body: {
+      ...extra,
+      [key]: items.slice(start, start + limit),
+      meta: { page, limit, count: items.length, hasNext: start + limit < items.length },
+    },
+  };
 }
 
 function clientArg(body: Record<string, unknown>, key = 'clientId'): string {
   const v = body[key];
-  if (typeof v !== 'string' || v === '' || v.length > 65535) throw new HttpError(400, `${key}: must be a non-empty string`);
+  if (typeof v !== 'string' || v === '' || v.length > 65535)
+    throw new HttpError(400, `${key}: must be a non-empty string`);
   return v;
 }
 
-async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ status: number; body: unknown }> {
+async function handle(
+  o: AdminOptions,
+  req: http.IncomingMessage,
+): Promise<{ status: number; body: unknown }> {
   const url = new URL(req.url ?? '/', 'http://admin');
   const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
   const { broker, cluster } = o;
@@ -289,23 +322,45 @@ async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ sta
       const topic = body.topic;
       if (typeof topic !== 'string') throw new HttpError(400, 'topic: must be a string');
       const bad = validateTopicName(topic, broker.config.limits.maxTopicLevels);
-      if (bad !== TopicError.None) throw new HttpError(400, `topic: ${TOPIC_PROBLEM[bad] ?? 'not a valid topic name'}`);
+      if (bad !== TopicError.None)
+        throw new HttpError(400, `topic: ${TOPIC_PROBLEM[bad] ?? 'not a valid topic name'}`);
       if (topic.startsWith('$')) throw new HttpError(400, 'topic: $ topics belong to the broker');
       const payload = body.payload ?? '';
       if (typeof payload !== 'string') throw new HttpError(400, 'payload: must be a string');
       const encoding = body.encoding ?? 'utf8';
-      if (encoding !== 'utf8' && encoding !== 'base64') throw new HttpError(400, 'encoding: must be utf8 or base64');
+      if (encoding !== 'utf8' && encoding !== 'base64')
+        throw new HttpError(400, 'encoding: must be utf8 or base64');
       const qos = body.qos ?? 0;
       if (qos !== 0 && qos !== 1 && qos !== 2) throw new HttpError(400, 'qos: must be 0, 1 or 2');
       const retain = body.retain ?? false;
       if (typeof retain !== 'boolean') throw new HttpError(400, 'retain: must be true or false');
       const buf = Buffer.from(payload, encoding);
-      if (buf.length > broker.config.limits.maxPacketSize) throw new HttpError(413, `payload: larger than limits.maxPacketSize (${broker.config.limits.maxPacketSize})`);
-      const delivered = broker.publish({ topic, payload: buf, qos, retain, from: '', receivedAt: broker.env.clock.now() });
+      if (buf.length > broker.config.limits.maxPacketSize)
+        throw new HttpError(
+          413,
+          `payload: larger than limits.maxPacketSize (${broker.config.limits.maxPacketSize})`,
+        );
+      const delivered = broker.publish({
+        topic,
+        payload: buf,
+        qos,
+        retain,
+        from: '',
+        receivedAt: broker.env.clock.now(),
+      });
       return { status: 200, body: { result: 'published', topic, delivered } };
     }
     case 'GET /api/banned':
-      return paged(url, 'banned', (broker.flapping?.list() ?? []).map((b) => ({ clientId: b.clientId, reason: 'flapping', secondsLeft: Math.ceil(b.leftMs / 1000) })), { flapping: broker.flapping !== null });
+      return paged(
+        url,
+        'banned',
+        (broker.flapping?.list() ?? []).map((b) => ({
+          clientId: b.clientId,
+          reason: 'flapping',
+          secondsLeft: Math.ceil(b.leftMs / 1000),
+        })),
+        { flapping: broker.flapping !== null },
+      );
     case 'POST /api/banned/remove': {
       const id = clientArg(await readBody(req));
       if (!broker.flapping?.unban(id)) throw new HttpError(404, `clientId: ${id} is not banned`);
@@ -313,7 +368,9 @@ async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ sta
     }
     case 'GET /health': {
       const h = health(o);
-      return h.ok ? { status: 200, body: { status: 'ok' } } : { status: 503, body: { status: 'unavailable', reason: h.reason } };
+      return h.ok
+        ? { status: 200, body: { status: 'ok' } }
+        : { status: 503, body: { status: 'unavailable', reason: h.reason } };
     }
     case 'GET /api/cluster':
       return { status: 200, body: clusterOf(broker, cluster) };
@@ -321,7 +378,8 @@ async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ sta
       const c = needCluster(cluster);
       const body = await readBody(req);
       const node = nodeArg(body);
-      if (typeof body.address !== 'string' || parseHostPort(body.address) === null) throw new HttpError(400, 'address: must be "host:port"');
+      if (typeof body.address !== 'string' || parseHostPort(body.address) === null)
+        throw new HttpError(400, 'address: must be "host:port"');
       if (node === c.node) throw new HttpError(400, `node: ${node} is this node`);
       c.join(node, body.address);
       return { status: 202, body: { result: 'joining', node, address: body.address, members: c.status() } };
@@ -348,32 +406,67 @@ async function handle(o: AdminOptions, req: http.IncomingMessage): Promise<{ sta
     case 'GET /api/routes':
       return paged(url, 'routes', routesOf(broker, cluster), { clustered: !!cluster });
     case 'GET /metrics':
-      return { status: 200, body: new Raw(METRICS_CONTENT_TYPE, await renderMetrics(broker, cluster, o.store, o.metrics)) };
+      return {
+        status: 200,
+        body: new Raw(METRICS_CONTENT_TYPE, await renderMetrics(broker, cluster, o.store, o.metrics)),
+      };
     case 'GET /api/routes/local':
       // The route keys this node's own subscriptions make (what it announces to its peers).
-      return { status: 200, body: { node: broker.config.node, routes: [...broker.router.routeKeys()].sort() } };
+      return {
+        status: 200,
+        body: { node: broker.config.node, routes: [...broker.router.routeKeys()].sort() },
+      };
     case 'GET /api/retained':
       return paged(url, 'retained', retainedOf(broker));
   }
-  const known = ['/', '/api/clients/kick', '/api/publish', '/api/banned', '/api/banned/remove', '/metrics', '/health', '/api/cluster', '/api/cluster/join', '/api/cluster/leave', '/api/cluster/force-leave', '/api/stats', '/api/clients', '/api/subscriptions', '/api/routes', '/api/routes/local', '/api/retained'];
-  if (known.includes(url.pathname.replace(/\/+$/, '') || '/')) throw new HttpError(405, `method ${req.method} not allowed on ${url.pathname}`);
+  const known = [
+    '/',
+    '/api/clients/kick',
+    '/api/publish',
+    '/api/banned',
+    '/api/banned/remove',
+    '/metrics',
+    '/health',
+    '/api/cluster',
+    '/api/cluster/join',
+    '/api/cluster/leave',
+    '/api/cluster/force-leave',
+    '/api/stats',
+    '/api/clients',
+    '/api/subscriptions',
+    '/api/routes',
+    '/api/routes/local',
+    '/api/retained',
+  ];
+  if (known.includes(url.pathname.replace(/\/+$/, '') || '/'))
+    throw new HttpError(405, `method ${req.method} not allowed on ${url.pathname}`);
   throw new HttpError(404, `no such endpoint: ${url.pathname}`);
 }
 
 /** Starts the admin API; rejects (EADDRINUSE, or a missing token off loopback) without leaving anything open. */
 export async function startAdmin(o: AdminOptions): Promise<AdminServer> {
-  if (o.token === '' && !isLoopbackHost(o.host)) throw new Error(`admin API: refusing to listen on ${o.host} without a token (admin.token)`);
+  if (o.token === '' && !isLoopbackHost(o.host))
+    throw new Error(`admin API: refusing to listen on ${o.host} without a token (admin.token)`);
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown, extra: Record<string, string> = {}) => {
       const raw = body instanceof Raw;
       const text = raw ? body.text : JSON.stringify(body) + '\n';
-      res.writeHead(status, { 'content-type': raw ? body.contentType : 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...extra });
+      res.writeHead(status, {
+        'content-type': raw ? body.contentType : 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-length': Buffer.byteLength(text),
+        ...extra,
+      });
       res.end(text);
     };
     // The dashboard page holds no data (it asks for the token and calls the API): served to anyone.
     if (!authorized(req, o.token) && !(req.method === 'GET' && (req.url === '/' || req.url === ''))) {
       req.resume();
-      return send(401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer realm="mqttlab"' });
+      return send(
+        401,
+        { error: 'missing or wrong bearer token' },
+        { 'www-authenticate': 'Bearer realm="mqttlab"' },
+      );
     }
     const path = new URL(req.url ?? '/', 'http://admin').pathname.replace(/\/+$/, '');
     if (path === '/api/events') {

@@ -44,7 +44,9 @@ export function hashPassword(password: string, params = SCRYPT_DEFAULT): string 
 const maxmem = (x: { N: number; r: number }) => 128 * x.N * x.r + 16 * 1024 * 1024;
 
 function parseHash(s: string): PasswordHash | null {
-  const mq = /^\$(7)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(s) ?? /^\$(6)\$()([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(s);
+  const mq =
+    /^\$(7)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(s) ??
+    /^\$(6)\$()([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(s);
   if (mq) {
     const iterations = mq[1] === '7' ? Number(mq[2]) : 1;
     const salt = Buffer.from(mq[3], 'base64');
@@ -57,7 +59,17 @@ function parseHash(s: string): PasswordHash | null {
   if (!m) return null;
   const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
   // N a power of two > 1; bounds keep one check from eating the machine.
-  if (N < 2 || N > 2 ** 20 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16 || 128 * N * r > 256 * 1024 * 1024) return null;
+  if (
+    N < 2 ||
+    N > 2 ** 20 ||
+    (N & (N - 1)) !== 0 ||
+    r < 1 ||
+    r > 32 ||
+    p < 1 ||
+    p > 16 ||
+    128 * N * r > 256 * 1024 * 1024
+  )
+    return null;
   const salt = Buffer.from(m[4], 'base64');
   const hash = Buffer.from(m[5], 'base64');
   if (salt.length < 8 || hash.length < 16) return null;
@@ -74,7 +86,10 @@ export function parsePasswordFile(text: string): { users: Map<string, PasswordHa
     const c = line.indexOf(':');
     const user = line.slice(0, c);
     const h = c > 0 ? parseHash(line.slice(c + 1)) : null;
-    if (c <= 0 || !USER.test(user) || !h) errors.push(`line ${i + 1}: expected user:scrypt$N$r$p$salt$hash (runtime passwd) or user:$7$... / user:$6$... (mosquitto_passwd)`);
+    if (c <= 0 || !USER.test(user) || !h)
+      errors.push(
+        `line ${i + 1}: expected user:scrypt$N$r$p$salt$hash (runtime passwd) or user:$7$... / user:$6$... (mosquitto_passwd)`,
+      );
     else if (users.has(user)) errors.push(`line ${i + 1}: user ${JSON.stringify(user)} listed twice`);
     else users.set(user, h);
   });
@@ -107,7 +122,10 @@ export function loadAclFile(file: string, defaultAllow: boolean): Acl {
 
 /** Adds or replaces `user` in the password file (created if missing), keeping other lines. */
 export function setPassword(file: string, user: string, password: string, params = SCRYPT_DEFAULT): void {
-  if (!USER.test(user)) throw new ConfigError([`user name must be non-empty, without ':' or whitespace (got ${JSON.stringify(user)})`]);
+  if (!USER.test(user))
+    throw new ConfigError([
+      `user name must be non-empty, without ':' or whitespace (got ${JSON.stringify(user)})`,
+    ]);
   const lines = existsSync(file) ? readFileSync(file, 'utf8').split(/\r?\n/) : [];
   const entry = `${user}:${hashPassword(password, params)}`;
   let found = false;
@@ -142,20 +160,30 @@ export class PasswordAuthenticator implements Authenticator {
     this.users = users;
     // The dummy costs what the file's hashes cost (a Mosquitto file: PBKDF2 of the same rounds).
     const first = users.values().next().value;
-    if (first) this.dummy = { ...first, salt: randomBytes(first.salt.length), hash: randomBytes(first.hash.length) };
+    if (first)
+      this.dummy = { ...first, salt: randomBytes(first.salt.length), hash: randomBytes(first.hash.length) };
   }
 
   authenticate(req: AuthRequest, done: (r: AuthResult) => void): void {
     if (req.username === undefined) {
       // MQTT 3.1.1 forbids a password without a user name; v5 allows it, but we have no one to check it against.
-      done(this.allowAnonymous && req.password === undefined ? { ok: true } : { ok: false, reason: 'not-authorized' });
+      done(
+        this.allowAnonymous && req.password === undefined
+          ? { ok: true }
+          : { ok: false, reason: 'not-authorized' },
+      );
       return;
     }
     const known = this.users.get(req.username);
     const h = known ?? this.dummy;
     const pw = req.password ?? Buffer.alloc(0);
     derive(h, pw, (err, key) => {
-      const ok = !err && known !== undefined && req.password !== undefined && key.length === h.hash.length && timingSafeEqual(key, h.hash);
+      const ok =
+        !err &&
+        known !== undefined &&
+        req.password !== undefined &&
+        key.length === h.hash.length &&
+        timingSafeEqual(key, h.hash);
       done(ok ? { ok: true } : { ok: false, reason: 'bad-credentials' });
     });
   }
@@ -187,7 +215,8 @@ const effectiveLines = (file: string) =>
     .split(/\r?\n/)
     .map((l) => l.trim().replace(/\s+/g, ' '))
     .filter((l) => l !== '' && !l.startsWith('#'));
-const names = (xs: string[]) => (xs.length > 5 ? `${xs.slice(0, 5).join(', ')} and ${xs.length - 5} more` : xs.join(', '));
+const names = (xs: string[]) =>
+  xs.length > 5 ? `${xs.slice(0, 5).join(', ')} and ${xs.length - 5} more` : xs.join(', ');
 
 /**
  * The password and ACL files of a running node, re-read on SIGHUP. A file
@@ -208,7 +237,8 @@ export class SecurityFiles {
     allowAnonymous: boolean,
   ) {
     this.users = passwordFile ? loadPasswordFile(passwordFile) : new Map();
-    if (passwordFile !== '' || !allowAnonymous) this.authenticator = new PasswordAuthenticator(this.users, allowAnonymous);
+    if (passwordFile !== '' || !allowAnonymous)
+      this.authenticator = new PasswordAuthenticator(this.users, allowAnonymous);
     if (aclFile !== '') {
       this.authorizer = new ReloadableAcl(loadAclFile(aclFile, aclDefaultAllow));
       this.aclLines = effectiveLines(aclFile);
@@ -223,13 +253,23 @@ export class SecurityFiles {
         const next = loadPasswordFile(this.passwordFile);
         const added = [...next.keys()].filter((u) => !this.users.has(u));
         const removed = [...this.users.keys()].filter((u) => !next.has(u));
-        const changed = [...next].filter(([u, h]) => this.users.has(u) && !sameHash(h, this.users.get(u)!)).map(([u]) => u);
+        const changed = [...next]
+          .filter(([u, h]) => this.users.has(u) && !sameHash(h, this.users.get(u)!))
+          .map(([u]) => u);
         this.users = next;
         this.authenticator.setUsers(next);
-        const parts = [added.length && `added ${names(added)}`, removed.length && `removed ${names(removed)}`, changed.length && `new password for ${names(changed)}`].filter(Boolean);
-        out.push(`reload: password file ${this.passwordFile}: ${next.size} users${parts.length ? `; ${parts.join('; ')}` : ', no change'}`);
+        const parts = [
+          added.length && `added ${names(added)}`,
+          removed.length && `removed ${names(removed)}`,
+          changed.length && `new password for ${names(changed)}`,
+        ].filter(Boolean);
+        out.push(
+          `reload: password file ${this.passwordFile}: ${next.size} users${parts.length ? `; ${parts.join('; ')}` : ', no change'}`,
+        );
       } catch (e) {
-        out.push(`reload: password file ${this.passwordFile} NOT reloaded, the previous one stays: ${oneLine(e)}`);
+        out.push(
+          `reload: password file ${this.passwordFile} NOT reloaded, the previous one stays: ${oneLine(e)}`,
+        );
       }
     }
     if (this.aclFile && this.authorizer) {
@@ -242,13 +282,19 @@ export class SecurityFiles {
         const removed = this.aclLines.filter((l) => !now.has(l));
         this.authorizer.acl = acl;
         this.aclLines = lines;
-        const parts = [added.length && `added ${added.map((l) => JSON.stringify(l)).join(', ')}`, removed.length && `removed ${removed.map((l) => JSON.stringify(l)).join(', ')}`].filter(Boolean);
-        out.push(`reload: acl file ${this.aclFile}: ${acl.rules.length} rules${parts.length ? `; ${parts.join('; ')}` : ', no change'}`);
+        const parts = [
+          added.length && `added ${added.map((l) => JSON.stringify(l)).join(', ')}`,
+          removed.length && `removed ${removed.map((l) => JSON.stringify(l)).join(', ')}`,
+        ].filter(Boolean);
+        out.push(
+          `reload: acl file ${this.aclFile}: ${acl.rules.length} rules${parts.length ? `; ${parts.join('; ')}` : ', no change'}`,
+        );
       } catch (e) {
         out.push(`reload: acl file ${this.aclFile} NOT reloaded, the previous one stays: ${oneLine(e)}`);
       }
     }
-    if (out.length === 0) out.push('reload: no security.passwordFile or security.aclFile configured: nothing to reload');
+    if (out.length === 0)
+      out.push('reload: no security.passwordFile or security.aclFile configured: nothing to reload');
     return out;
   }
 }

@@ -5,7 +5,14 @@
 import { parse as parseYaml } from 'yaml';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 import { readText } from '../cli/errors.ts';
-import { brokerSchema, defaultBrokerConfig, mergeChecked, ConfigError, type BrokerConfig, type SecurityConfig } from '../core/config.ts';
+import {
+  brokerSchema,
+  defaultBrokerConfig,
+  mergeChecked,
+  ConfigError,
+  type BrokerConfig,
+  type SecurityConfig,
+} from '../core/config.ts';
 
 export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
   listeners: {
@@ -122,20 +129,32 @@ export interface RuntimeClusterConfig {
   tls: RuntimePeerTlsConfig;
 }
 
-const port = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535 ? null : 'must be a port number 0-65535');
-const host = (v: unknown) => (typeof v === 'string' && v.length > 0 ? null : 'must be a host name or address');
+const port = (v: unknown) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535
+    ? null
+    : 'must be a port number 0-65535';
+const host = (v: unknown) =>
+  typeof v === 'string' && v.length > 0 ? null : 'must be a host name or address';
 const bool = (v: unknown) => (typeof v === 'boolean' ? null : 'must be true or false');
 const path = (v: unknown) => (typeof v === 'string' && v.startsWith('/') ? null : 'must start with /');
-const bytes = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 65536 ? null : 'must be an integer >= 65536');
+const bytes = (v: unknown) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 65536 ? null : 'must be an integer >= 65536';
 const int = (min: number, max: number) => (v: unknown) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `must be an integer in [${min}, ${max}]`;
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+    ? null
+    : `must be an integer in [${min}, ${max}]`;
 const str = (v: unknown) => (typeof v === 'string' ? null : 'must be a string');
-const hostPort = (v: unknown) => (v === '' || (typeof v === 'string' && parseHostPort(v) !== null) ? null : 'must be "host:port" (or empty for 127.0.0.1:<port>)');
-const discovery = (v: unknown) => (v === 'static' || v === 'manual' || v === 'dns' ? null : 'must be one of static, manual, dns');
+const hostPort = (v: unknown) =>
+  v === '' || (typeof v === 'string' && parseHostPort(v) !== null)
+    ? null
+    : 'must be "host:port" (or empty for 127.0.0.1:<port>)';
+const discovery = (v: unknown) =>
+  v === 'static' || v === 'manual' || v === 'dns' ? null : 'must be one of static, manual, dns';
 const seeds = (v: unknown) => {
   if (!Array.isArray(v)) return 'must be a list of "name@host:port" strings';
   const bad = v.filter((x) => parseSeed(x) === null);
-  if (bad.length) return `must be a list of "name@host:port" strings; bad: ${bad.map((x) => JSON.stringify(x)).join(', ')}`;
+  if (bad.length)
+    return `must be a list of "name@host:port" strings; bad: ${bad.map((x) => JSON.stringify(x)).join(', ')}`;
   const names = v.map((x) => parseSeed(x)!.node);
   const dup = names.filter((n, i) => names.indexOf(n) !== i);
   return dup.length ? `node ${JSON.stringify(dup[0])} listed twice` : null;
@@ -164,22 +183,31 @@ export function parseSeed(s: unknown): { node: string; address: string } | null 
 export const runtimeSchema: Record<string, unknown> = {
   ...brokerSchema,
   listeners: {
-    tcp: { enabled: bool, host, port, proxyProtocol: (v: unknown) => (typeof v === 'boolean' || v === 'optional' ? null : 'must be true, false or optional') },
+    tcp: {
+      enabled: bool,
+      host,
+      port,
+      proxyProtocol: (v: unknown) =>
+        typeof v === 'boolean' || v === 'optional' ? null : 'must be true, false or optional',
+    },
     ws: { enabled: bool, host, port, path },
     tls: { enabled: bool, host, port },
     wss: { enabled: bool, host, port, path },
   },
   tls: { cert: str, key: str, ca: str, requireClientCert: bool },
   log: {
-    level: (v: unknown) => ((LOG_LEVELS as readonly unknown[]).includes(v) ? null : `must be one of ${LOG_LEVELS.join(', ')}`),
-    format: (v: unknown) => ((LOG_FORMATS as readonly unknown[]).includes(v) ? null : `must be one of ${LOG_FORMATS.join(', ')}`),
+    level: (v: unknown) =>
+      (LOG_LEVELS as readonly unknown[]).includes(v) ? null : `must be one of ${LOG_LEVELS.join(', ')}`,
+    format: (v: unknown) =>
+      (LOG_FORMATS as readonly unknown[]).includes(v) ? null : `must be one of ${LOG_FORMATS.join(', ')}`,
   },
   security: {
     ...(brokerSchema.security as Record<string, unknown>),
     passwordFile: str,
     aclFile: str,
     aclDefault: (v: unknown) => (v === 'allow' || v === 'deny' ? null : 'must be allow or deny'),
-    allowAnonymous: (v: unknown) => (typeof v === 'boolean' || v === 'auto' ? null : 'must be true, false or auto'),
+    allowAnonymous: (v: unknown) =>
+      typeof v === 'boolean' || v === 'auto' ? null : 'must be true, false or auto',
   },
   maxWriteBuffer: bytes,
   cluster: {
@@ -272,7 +300,8 @@ function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   }
   return d[a.length][b.length];
 }
@@ -291,9 +320,13 @@ export function didYouMean(error: string, schema: Record<string, unknown> = runt
   const c = camel(key);
   const exact = keys.find((k) => k.toLowerCase() === c.toLowerCase());
   if (exact) return `${error} (did you mean ${prefix}${exact}?)`;
-  if (!prefix && MOSQUITTO_KEYS[key]) return `${error} (Mosquitto's ${key} is ${MOSQUITTO_KEYS[key]} here; runtime import-mosquitto converts a mosquitto.conf)`;
-  const near = keys.map((k) => [k, editDistance(c.toLowerCase(), k.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
-  if (near && near[1] <= Math.max(2, Math.floor(c.length / 4))) return `${error} (did you mean ${prefix}${near[0]}?)`;
+  if (!prefix && MOSQUITTO_KEYS[key])
+    return `${error} (Mosquitto's ${key} is ${MOSQUITTO_KEYS[key]} here; runtime import-mosquitto converts a mosquitto.conf)`;
+  const near = keys
+    .map((k) => [k, editDistance(c.toLowerCase(), k.toLowerCase())] as const)
+    .sort((a, b) => a[1] - b[1])[0];
+  if (near && near[1] <= Math.max(2, Math.floor(c.length / 4)))
+    return `${error} (did you mean ${prefix}${near[0]}?)`;
   return error;
 }
 
@@ -303,24 +336,53 @@ export function runtimeConfig(overrides?: unknown): RuntimeConfig {
   const errors = checked.errors.map((e) => didYouMean(e));
   const c = value.cluster;
   if (c.enabled) {
-    if (c.secret === '') errors.push('cluster.secret: required when clustering is enabled (config file, --cluster-secret or MQTTLAB_CLUSTER_SECRET); every node of the cluster needs the same one');
-    if (c.discovery === 'dns' && c.dnsName === '') errors.push('cluster.dnsName: required with cluster.discovery: dns (e.g. _cluster._tcp.mqttlab-headless.default.svc.cluster.local)');
-    if (c.tls.enabled) for (const k of ['cert', 'key', 'ca'] as const) if (c.tls[k] === '') errors.push(`cluster.tls.${k}: required when cluster.tls.enabled (peers verify each other against the CA)`);
-    if (c.heartbeatTimeoutMs <= c.heartbeatIntervalMs) errors.push(`cluster.heartbeatTimeoutMs: must be greater than cluster.heartbeatIntervalMs (${c.heartbeatIntervalMs}) (got ${c.heartbeatTimeoutMs})`);
+    if (c.secret === '')
+      errors.push(
+        'cluster.secret: required when clustering is enabled (config file, --cluster-secret or MQTTLAB_CLUSTER_SECRET); every node of the cluster needs the same one',
+      );
+    if (c.discovery === 'dns' && c.dnsName === '')
+      errors.push(
+        'cluster.dnsName: required with cluster.discovery: dns (e.g. _cluster._tcp.mqttlab-headless.default.svc.cluster.local)',
+      );
+    if (c.tls.enabled)
+      for (const k of ['cert', 'key', 'ca'] as const)
+        if (c.tls[k] === '')
+          errors.push(
+            `cluster.tls.${k}: required when cluster.tls.enabled (peers verify each other against the CA)`,
+          );
+    if (c.heartbeatTimeoutMs <= c.heartbeatIntervalMs)
+      errors.push(
+        `cluster.heartbeatTimeoutMs: must be greater than cluster.heartbeatIntervalMs (${c.heartbeatIntervalMs}) (got ${c.heartbeatTimeoutMs})`,
+      );
   }
   const a = value.admin;
   if (a.enabled && a.token === '' && !isLoopbackHost(a.host)) {
-    errors.push(`admin.token: required when the admin API listens on a non-loopback host (${a.host}) (config file, --admin-token or MQTTLAB_ADMIN_TOKEN)`);
+    errors.push(
+      `admin.token: required when the admin API listens on a non-loopback host (${a.host}) (config file, --admin-token or MQTTLAB_ADMIN_TOKEN)`,
+    );
   }
   const l = value.listeners;
   const t = value.tls;
   if (l.tls.enabled || l.wss.enabled) {
-    for (const k of ['cert', 'key'] as const) if (t[k] === '') errors.push(`tls.${k}: required when the ${l.tls.enabled ? 'tls' : 'wss'} listener is enabled (--tls-${k})`);
+    for (const k of ['cert', 'key'] as const)
+      if (t[k] === '')
+        errors.push(
+          `tls.${k}: required when the ${l.tls.enabled ? 'tls' : 'wss'} listener is enabled (--tls-${k})`,
+        );
   }
-  if (t.requireClientCert && t.ca === '') errors.push('tls.ca: required with tls.requireClientCert (the CA client certificates must chain to; --tls-ca)');
+  if (t.requireClientCert && t.ca === '')
+    errors.push(
+      'tls.ca: required with tls.requireClientCert (the CA client certificates must chain to; --tls-ca)',
+    );
   const sec = value.security;
-  if (sec.allowAnonymous === false && sec.passwordFile === '' && !(t.requireClientCert && (l.tls.enabled || l.wss.enabled))) {
-    errors.push('security.allowAnonymous: false needs security.passwordFile or client certificates (tls.requireClientCert with a tls/wss listener): nobody could connect');
+  if (
+    sec.allowAnonymous === false &&
+    sec.passwordFile === '' &&
+    !(t.requireClientCert && (l.tls.enabled || l.wss.enabled))
+  ) {
+    errors.push(
+      'security.allowAnonymous: false needs security.passwordFile or client certificates (tls.requireClientCert with a tls/wss listener): nobody could connect',
+    );
   }
   if (errors.length) throw new ConfigError(errors);
   return value;
@@ -336,8 +398,15 @@ export function anonymousAllowed(c: RuntimeConfig): boolean {
 export function readConfigFile(file: string): unknown {
   const text = readText('config file', file);
   // A mosquitto.conf ("listener 1883", "allow_anonymous true" lines) is no YAML mapping: say what to do with it.
-  if (/^\s*(listener|port|allow_anonymous|password_file|acl_file|persistence|max_queued_messages|include_dir|log_dest)\s+\S/m.test(text) && !/^\s*[A-Za-z_]+\s*:/m.test(text)) {
-    throw new ConfigError([`${file}: this is a Mosquitto configuration; convert it with: runtime import-mosquitto ${file} --out mqttlab.yaml`]);
+  if (
+    /^\s*(listener|port|allow_anonymous|password_file|acl_file|persistence|max_queued_messages|include_dir|log_dest)\s+\S/m.test(
+      text,
+    ) &&
+    !/^\s*[A-Za-z_]+\s*:/m.test(text)
+  ) {
+    throw new ConfigError([
+      `${file}: this is a Mosquitto configuration; convert it with: runtime import-mosquitto ${file} --out mqttlab.yaml`,
+    ]);
   }
   try {
     return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
@@ -347,7 +416,18 @@ export function readConfigFile(file: string): unknown {
 }
 
 export function brokerPart(c: RuntimeConfig): BrokerConfig {
-  const { listeners: _l, maxWriteBuffer: _m, cluster: _c, admin: _a, dataDir: _dd, shutdown: _s, tls: _t, log: _lg, security, ...b } = c;
+  const {
+    listeners: _l,
+    maxWriteBuffer: _m,
+    cluster: _c,
+    admin: _a,
+    dataDir: _dd,
+    shutdown: _s,
+    tls: _t,
+    log: _lg,
+    security,
+    ...b
+  } = c;
   const { passwordFile: _p, aclFile: _f, aclDefault: _d, allowAnonymous: _y, ...core } = security;
   return { ...b, security: core };
 }

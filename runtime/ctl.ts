@@ -21,7 +21,11 @@ commands:
   banned list                     client ids banned for flapping, with the time left
   banned remove CLIENT_ID         lift a ban`,
   flags: {
-    admin: { type: 'string', arg: 'URL', help: 'admin API of the node (default http://127.0.0.1:18083, or env MQTTLAB_ADMIN_URL)' },
+    admin: {
+      type: 'string',
+      arg: 'URL',
+      help: 'admin API of the node (default http://127.0.0.1:18083, or env MQTTLAB_ADMIN_URL)',
+    },
     token: { type: 'string', arg: 'T', help: 'bearer token (or env MQTTLAB_ADMIN_TOKEN)' },
     json: { type: 'boolean', help: 'print the JSON answer instead of a table' },
     qos: { type: 'string', arg: 'N', help: 'publish: QoS 0, 1 or 2 (default 0)' },
@@ -32,7 +36,20 @@ commands:
   more: 'Exit codes: 0 ok, 1 the broker refused (HTTP error), 2 usage, 3 the admin API cannot be reached.',
 });
 
-const COMMANDS = ['cluster status', 'cluster join', 'cluster leave', 'cluster force-leave', 'broker stats', 'clients list', 'clients kick', 'subscriptions list', 'routes list', 'publish', 'banned list', 'banned remove'];
+const COMMANDS = [
+  'cluster status',
+  'cluster join',
+  'cluster leave',
+  'cluster force-leave',
+  'broker stats',
+  'clients list',
+  'clients kick',
+  'subscriptions list',
+  'routes list',
+  'publish',
+  'banned list',
+  'banned remove',
+];
 
 export interface CtlIo {
   out(line: string): void;
@@ -53,7 +70,11 @@ export function table(headers: string[], rows: unknown[][]): string {
   return [line(headers), ...cells.map(line)].join('\n');
 }
 
-function flatten(o: Record<string, unknown>, prefix = '', out: [string, unknown][] = []): [string, unknown][] {
+function flatten(
+  o: Record<string, unknown>,
+  prefix = '',
+  out: [string, unknown][] = [],
+): [string, unknown][] {
   for (const [k, v] of Object.entries(o)) {
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       if (Object.keys(v).length === 0) out.push([prefix + k, '-']);
@@ -95,11 +116,18 @@ function command(words: string[], prog: string, flags: CtlFlags = {}): Command {
     const qs = q.toString();
     return qs ? `${base}?${qs}` : base;
   };
-  const more = (r: any) => (r.meta && (r.meta.hasNext || r.meta.page > 1) ? `\n\npage ${r.meta.page} (${r.meta.limit} a page) of ${r.meta.count}${r.meta.hasNext ? `; next: --page ${r.meta.page + 1}` : ''}` : '');
+  const more = (r: any) =>
+    r.meta && (r.meta.hasNext || r.meta.page > 1)
+      ? `\n\npage ${r.meta.page} (${r.meta.limit} a page) of ${r.meta.count}${r.meta.hasNext ? `; next: --page ${r.meta.page + 1}` : ''}`
+      : '';
   const arity = (n: number, usage: string) => {
     if (args.length !== n) throw new CtlError(`usage: ${prog} ${usage}`, EXIT.USAGE);
   };
-  const members = (r: any) => table(['NODE', 'STATE', 'ADDRESS'], (r.members ?? []).map((m: any) => [m.node, m.state, m.address]));
+  const members = (r: any) =>
+    table(
+      ['NODE', 'STATE', 'ADDRESS'],
+      (r.members ?? []).map((m: any) => [m.node, m.state, m.address]),
+    );
   switch (`${group ?? ''} ${verb ?? ''}`) {
     case 'cluster status':
       arity(0, 'cluster status');
@@ -114,13 +142,23 @@ function command(words: string[], prog: string, flags: CtlFlags = {}): Command {
       };
     case 'cluster join':
       arity(2, 'cluster join NODE HOST:PORT');
-      return { method: 'POST', path: '/api/cluster/join', body: { node: args[0], address: args[1] }, render: (r) => `joining ${r.node} at ${r.address}\n\n${members(r)}` };
+      return {
+        method: 'POST',
+        path: '/api/cluster/join',
+        body: { node: args[0], address: args[1] },
+        render: (r) => `joining ${r.node} at ${r.address}\n\n${members(r)}`,
+      };
     case 'cluster leave':
       arity(0, 'cluster leave');
       return { method: 'POST', path: '/api/cluster/leave', render: () => 'left the cluster' };
     case 'cluster force-leave':
       arity(1, 'cluster force-leave NODE');
-      return { method: 'POST', path: '/api/cluster/force-leave', body: { node: args[0] }, render: (r) => `removed ${r.node}\n\n${members(r)}` };
+      return {
+        method: 'POST',
+        path: '/api/cluster/force-leave',
+        body: { node: args[0] },
+        render: (r) => `removed ${r.node}\n\n${members(r)}`,
+      };
     case 'broker stats':
       arity(0, 'broker stats');
       return { method: 'GET', path: '/api/stats', render: (r) => table(['STAT', 'VALUE'], flatten(r)) };
@@ -132,41 +170,89 @@ function command(words: string[], prog: string, flags: CtlFlags = {}): Command {
         render: (r) =>
           table(
             ['CLIENT ID', 'CONNECTED', 'NODE', 'EXPIRY', 'QUEUED', 'INFLIGHT', 'REMOTE'],
-            r.clients.map((c: any) => [c.clientId, c.connected ? 'yes' : 'no', c.node, c.sessionExpiry === 0xffffffff ? 'never' : `${c.sessionExpiry}s`, c.queued, c.inflight, c.remote]),
+            r.clients.map((c: any) => [
+              c.clientId,
+              c.connected ? 'yes' : 'no',
+              c.node,
+              c.sessionExpiry === 0xffffffff ? 'never' : `${c.sessionExpiry}s`,
+              c.queued,
+              c.inflight,
+              c.remote,
+            ]),
           ) + more(r),
       };
     case 'clients kick':
       arity(1, 'clients kick CLIENT_ID');
-      return { method: 'POST', path: '/api/clients/kick', body: { clientId: args[0] }, render: (r) => `kicked ${r.clientId}` };
+      return {
+        method: 'POST',
+        path: '/api/clients/kick',
+        body: { clientId: args[0] },
+        render: (r) => `kicked ${r.clientId}`,
+      };
     case 'banned list':
       arity(0, 'banned list');
       return {
         method: 'GET',
         path: pageQuery('/api/banned'),
-        render: (r) => (r.flapping ? table(['CLIENT ID', 'REASON', 'SECONDS LEFT'], r.banned.map((b: any) => [b.clientId, b.reason, b.secondsLeft])) + more(r) : 'no bans: flapping detection is off (security.flapping.enabled)'),
+        render: (r) =>
+          r.flapping
+            ? table(
+                ['CLIENT ID', 'REASON', 'SECONDS LEFT'],
+                r.banned.map((b: any) => [b.clientId, b.reason, b.secondsLeft]),
+              ) + more(r)
+            : 'no bans: flapping detection is off (security.flapping.enabled)',
       };
     case 'banned remove':
       arity(1, 'banned remove CLIENT_ID');
-      return { method: 'POST', path: '/api/banned/remove', body: { clientId: args[0] }, render: (r) => `unbanned ${r.clientId}` };
+      return {
+        method: 'POST',
+        path: '/api/banned/remove',
+        body: { clientId: args[0] },
+        render: (r) => `unbanned ${r.clientId}`,
+      };
     case 'subscriptions list':
       arity(0, 'subscriptions list');
       return {
         method: 'GET',
         path: pageQuery('/api/subscriptions'),
-        render: (r) => table(['CLIENT ID', 'TOPIC', 'QOS'], r.subscriptions.map((s: any) => [s.clientId, s.topic, s.qos])) + more(r),
+        render: (r) =>
+          table(
+            ['CLIENT ID', 'TOPIC', 'QOS'],
+            r.subscriptions.map((s: any) => [s.clientId, s.topic, s.qos]),
+          ) + more(r),
       };
     case 'routes list':
       arity(0, 'routes list');
-      return { method: 'GET', path: pageQuery('/api/routes'), render: (r) => table(['TOPIC', 'NODE'], r.routes.map((x: any) => [x.topic, x.node])) + more(r) };
+      return {
+        method: 'GET',
+        path: pageQuery('/api/routes'),
+        render: (r) =>
+          table(
+            ['TOPIC', 'NODE'],
+            r.routes.map((x: any) => [x.topic, x.node]),
+          ) + more(r),
+      };
   }
   if (group === 'publish') {
-    if (words.length !== 3) throw new CtlError(`usage: ${prog} publish TOPIC MESSAGE [--qos N] [--retain]`, EXIT.USAGE);
+    if (words.length !== 3)
+      throw new CtlError(`usage: ${prog} publish TOPIC MESSAGE [--qos N] [--retain]`, EXIT.USAGE);
     const qos = flags.qos === undefined ? 0 : Number(flags.qos);
-    if (qos !== 0 && qos !== 1 && qos !== 2) throw new CtlError(`--qos: must be 0, 1 or 2 (got ${JSON.stringify(flags.qos)})`, EXIT.USAGE);
-    return { method: 'POST', path: '/api/publish', body: { topic: words[1], payload: words[2], qos, retain: flags.retain === true }, render: (r) => `published to ${r.topic} (${r.delivered} matching)` };
+    if (qos !== 0 && qos !== 1 && qos !== 2)
+      throw new CtlError(`--qos: must be 0, 1 or 2 (got ${JSON.stringify(flags.qos)})`, EXIT.USAGE);
+    return {
+      method: 'POST',
+      path: '/api/publish',
+      body: { topic: words[1], payload: words[2], qos, retain: flags.retain === true },
+      render: (r) => `published to ${r.topic} (${r.delivered} matching)`,
+    };
   }
   const said = words.slice(0, 2).join(' ');
-  throw new CtlError(words.length ? `unknown command ${JSON.stringify(said)}${didYouMean(said, COMMANDS)}; see --help` : `a command is needed: ${COMMANDS.join(', ')}`, EXIT.USAGE);
+  throw new CtlError(
+    words.length
+      ? `unknown command ${JSON.stringify(said)}${didYouMean(said, COMMANDS)}; see --help`
+      : `a command is needed: ${COMMANDS.join(', ')}`,
+    EXIT.USAGE,
+  );
 }
 
 /** Runs `runtime ctl ARGS` (prog: how it was called); returns the exit code (0 ok, 1 refused, 2 usage, 3 unreachable). */
@@ -199,17 +285,28 @@ export async function ctl(argv: string[], prog = 'runtime ctl', io: CtlIo = cons
     if (cmd.body) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(url, { method: cmd.method, headers, body: cmd.body ? JSON.stringify(cmd.body) : undefined, signal: AbortSignal.timeout(10_000) });
+      res = await fetch(url, {
+        method: cmd.method,
+        headers,
+        body: cmd.body ? JSON.stringify(cmd.body) : undefined,
+        signal: AbortSignal.timeout(10_000),
+      });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new CtlError(`cannot reach the admin API at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, EXIT.ERROR);
+      throw new CtlError(
+        `cannot reach the admin API at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+        EXIT.ERROR,
+      );
     }
     const text = await res.text();
     let body: any;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new CtlError(`${url.origin}${cmd.path}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`, EXIT.ERROR);
+      throw new CtlError(
+        `${url.origin}${cmd.path}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`,
+        EXIT.ERROR,
+      );
     }
     if (!res.ok) {
       if (values.json) io.out(JSON.stringify(body, null, 2));

@@ -50,7 +50,9 @@ export class DiskStore implements Storage {
     } catch (e) {
       const err = e as Error & { code?: string; cause?: Error & { code?: string } };
       if (err.cause?.code === 'LEVEL_LOCKED' || /lock/i.test(String(err.cause?.message ?? err.message))) {
-        throw new DataDirLockedError(`data dir ${dir} is in use by another process (LevelDB lock held): stop that broker or choose another --data-dir`);
+        throw new DataDirLockedError(
+          `data dir ${dir} is in use by another process (LevelDB lock held): stop that broker or choose another --data-dir`,
+        );
       }
       throw new Error(`cannot open data dir ${dir}: ${err.cause?.message ?? err.message}`);
     }

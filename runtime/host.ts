@@ -21,7 +21,9 @@ export class RealClock implements Clock {
    * two per connection) share the wheel's, firing at most 1/128 of their delay late.
    */
   setTimer<T = undefined>(delayMs: number, fn: (arg: T) => void, arg?: T): Timer {
-    return delayMs < WHEEL_MIN_MS ? new NodeTimer(delayMs, fn as (arg: unknown) => void, arg) : this.wheel.add(this.now() + delayMs, delayMs, fn as (arg: unknown) => void, arg);
+    return delayMs < WHEEL_MIN_MS
+      ? new NodeTimer(delayMs, fn as (arg: unknown) => void, arg)
+      : this.wheel.add(this.now() + delayMs, delayMs, fn as (arg: unknown) => void, arg);
   }
 }
 
@@ -33,7 +35,10 @@ class NodeTimer implements Timer {
   private readonly handle: NodeJS.Timeout;
 
   constructor(delayMs: number, fn: (arg: unknown) => void, arg: unknown) {
-    this.handle = arg === undefined ? setTimeout(fn as () => void, Math.max(0, delayMs)) : setTimeout(fn, Math.max(0, delayMs), arg);
+    this.handle =
+      arg === undefined
+        ? setTimeout(fn as () => void, Math.max(0, delayMs))
+        : setTimeout(fn, Math.max(0, delayMs), arg);
     this.handle.unref?.();
   }
 

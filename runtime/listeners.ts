@@ -44,7 +44,14 @@ export interface TlsServerFiles {
 }
 
 function tlsServerOptions(f: TlsServerFiles): tls.TlsOptions {
-  return { cert: f.cert, key: f.key, ca: f.ca, requestCert: f.requireClientCert, rejectUnauthorized: f.requireClientCert, minVersion: 'TLSv1.2' };
+  return {
+    cert: f.cert,
+    key: f.key,
+    ca: f.ca,
+    requestCert: f.requireClientCert,
+    rejectUnauthorized: f.requireClientCert,
+    minVersion: 'TLSv1.2',
+  };
 }
 
 /** The verified client certificate's CN, if client certificates are required. */
@@ -64,7 +71,11 @@ export class SocketSink implements ByteSink {
   private pending: Uint8Array[] | null = null;
   private pendingBytes = 0;
   /** `onSlow` is shared by the listener's sockets: no closure per connection. */
-  constructor(private socket: net.Socket, private maxBuffer: number, private onSlow: (socket: net.Socket) => void) {}
+  constructor(
+    private socket: net.Socket,
+    private maxBuffer: number,
+    private onSlow: (socket: net.Socket) => void,
+  ) {}
 
   write(bytes: Uint8Array): void {
     if (this.socket.destroyed) return;
@@ -142,9 +153,17 @@ export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Se
     socket.on('error', destroyOnError);
     if (!opts.proxyProtocol || opts.tls) return attach(socket, undefined);
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS, opts.proxyProtocol === 'optional', (remote, rest) => attach(socket, remote, rest), (reason) => opts.log?.warn(`${name} listener: connection from ${peer} closed: ${reason}`));
+    readProxyHeader(
+      socket,
+      PROXY_HEADER_TIMEOUT_MS,
+      opts.proxyProtocol === 'optional',
+      (remote, rest) => attach(socket, remote, rest),
+      (reason) => opts.log?.warn(`${name} listener: connection from ${peer} closed: ${reason}`),
+    );
   };
-  const server = opts.tls ? tls.createServer(tlsServerOptions(opts.tls), onSocket) : net.createServer(onSocket);
+  const server = opts.tls
+    ? tls.createServer(tlsServerOptions(opts.tls), onSocket)
+    : net.createServer(onSocket);
   // Failed handshakes (no or bad client certificate, plain MQTT on the TLS port) just close that socket.
   server.on('tlsClientError', (_e, socket) => socket.destroy());
   server.maxConnections = broker.config.limits.maxConnections + 64;
@@ -159,7 +178,11 @@ export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Se
 
 class WsSink implements ByteSink {
   private pending: Uint8Array[] = [];
-  constructor(private ws: WebSocket, private maxBuffer: number, private onSlow: () => void) {}
+  constructor(
+    private ws: WebSocket,
+    private maxBuffer: number,
+    private onSlow: () => void,
+  ) {}
 
   write(bytes: Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
@@ -191,7 +214,9 @@ export function listenWs(broker: Broker, opts: ListenerOptions & { path: string 
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end('MQTT over WebSocket: connect with a WebSocket client to ' + opts.path + '\n');
   };
-  const http_: http.Server = opts.tls ? https.createServer(tlsServerOptions(opts.tls), onRequest) : http.createServer(onRequest);
+  const http_: http.Server = opts.tls
+    ? https.createServer(tlsServerOptions(opts.tls), onRequest)
+    : http.createServer(onRequest);
   if (opts.tls) http_.on('tlsClientError', (_e: Error, socket: net.Socket) => socket.destroy());
   const wss = new WebSocketServer({
     server: http_,
@@ -200,16 +225,22 @@ export function listenWs(broker: Broker, opts: ListenerOptions & { path: string 
     // DISCONNECT 0x95 instead of a bare WebSocket close 1009.
     maxPayload: broker.config.limits.maxPacketSize * 2 + 65536,
     // MQTT over WebSockets uses the "mqtt" subprotocol [MQTT-6.0.0-3].
-    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+    handleProtocols: (protocols) =>
+      protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false,
   });
   wss.on('connection', (ws, req) => {
     const sink = new WsSink(ws, opts.maxWriteBuffer, () => {
       broker.countDropped('slow-consumer');
       ws.terminate();
     });
-    const conn = broker.accept(sink, `${req.socket.remoteAddress}:${req.socket.remotePort}`, { listener: name, certUser: certUser(req.socket, opts.tls) });
+    const conn = broker.accept(sink, `${req.socket.remoteAddress}:${req.socket.remotePort}`, {
+      listener: name,
+      certUser: certUser(req.socket, opts.tls),
+    });
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-      conn.receive(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+      conn.receive(
+        Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data),
+      );
     });
     ws.on('close', () => conn.transportClosed());
     ws.on('error', () => ws.terminate());

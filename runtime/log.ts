@@ -38,7 +38,9 @@ export function createLogger(o: LogOptions): RuntimeLogger {
   const prefix = o.node !== undefined ? `[${o.node}] ` : null;
   const line = (level: Exclude<LogLevel, 'silent'>) => {
     if (rank(level) < rank(o.level)) return () => {};
-    if (o.format === 'text') return (msg: string) => write(`${new Date().toISOString()} ${level} ${msg.replace(/\n/g, '\\n')}`, level);
+    if (o.format === 'text')
+      return (msg: string) =>
+        write(`${new Date().toISOString()} ${level} ${msg.replace(/\n/g, '\\n')}`, level);
     return (msg: string) => {
       const own = prefix !== null && msg.startsWith(prefix);
       const rec: Record<string, string> = { time: new Date().toISOString(), level };

@@ -16,8 +16,16 @@ type Labels = Record<string, string>;
 class Exposition {
   private out: string[] = [];
 
-  metric(name: string, type: 'counter' | 'gauge' | 'histogram', help: string, samples: [Labels, number][] | number): void {
-    this.out.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
+  metric(
+    name: string,
+    type: 'counter' | 'gauge' | 'histogram',
+    help: string,
+    samples: [Labels, number][] | number,
+  ): void {
+    this.out.push(
+      `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
+      `# TYPE ${name} ${type}`,
+    );
     const list: [Labels, number][] = typeof samples === 'number' ? [[{}, samples]] : samples;
     for (const [labels, v] of list) this.out.push(`${name}${fmtLabels(labels)} ${fmtValue(v)}`);
   }
@@ -32,14 +40,18 @@ class Exposition {
         this.out.push(`${name}_bucket${fmtLabels({ ...labels, le: String(le) })} ${cum}`);
       });
       this.out.push(`${name}_bucket${fmtLabels({ ...labels, le: '+Inf' })} ${h.count}`);
-      this.out.push(`${name}_sum${fmtLabels(labels)} ${fmtValue(h.sum)}`, `${name}_count${fmtLabels(labels)} ${h.count}`);
+      this.out.push(
+        `${name}_sum${fmtLabels(labels)} ${fmtValue(h.sum)}`,
+        `${name}_count${fmtLabels(labels)} ${h.count}`,
+      );
     }
   }
 
   /** Another registry's exposition (prom-client separates families with blank lines: dropped). */
   raw(text: string): void {
     // Its NaN is spelled "Nan" (Prometheus takes either; the format says NaN).
-    for (const line of text.split('\n')) if (line !== '') this.out.push(line.endsWith(' Nan') ? line.slice(0, -3) + 'NaN' : line);
+    for (const line of text.split('\n'))
+      if (line !== '') this.out.push(line.endsWith(' Nan') ? line.slice(0, -3) + 'NaN' : line);
   }
 
   text(): string {
@@ -69,7 +81,9 @@ export class Histogram {
   }
 }
 
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const LATENCY_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
 const FSYNC_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
 
 /**
@@ -113,7 +127,13 @@ function processMetrics(): Promise<string> {
 function fmtLabels(l: Labels): string {
   const ks = Object.keys(l);
   if (ks.length === 0) return '';
-  return '{' + ks.map((k) => `${k}="${l[k].replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',') + '}';
+  return (
+    '{' +
+    ks
+      .map((k) => `${k}="${l[k].replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+      .join(',') +
+    '}'
+  );
 }
 
 function fmtValue(v: number): string {
@@ -123,32 +143,81 @@ function fmtValue(v: number): string {
   return String(v);
 }
 
-export async function renderMetrics(broker: Broker, cluster?: Cluster, store?: DiskStore, observed?: NodeMetrics): Promise<string> {
+export async function renderMetrics(
+  broker: Broker,
+  cluster?: Cluster,
+  store?: DiskStore,
+  observed?: NodeMetrics,
+): Promise<string> {
   const st = broker.stats;
   const e = new Exposition();
   const now = broker.env.clock.now();
-  e.metric('mqttlab_uptime_seconds', 'gauge', 'Seconds since this broker started.', (now - broker.startedAt) / 1000);
+  e.metric(
+    'mqttlab_uptime_seconds',
+    'gauge',
+    'Seconds since this broker started.',
+    (now - broker.startedAt) / 1000,
+  );
   e.metric('mqttlab_connections', 'gauge', 'Clients connected (CONNECT accepted).', st.connectedCount);
-  e.metric('mqttlab_sockets', 'gauge', 'Open client transport connections, including those not yet connected.', broker.connections.size);
+  e.metric(
+    'mqttlab_sockets',
+    'gauge',
+    'Open client transport connections, including those not yet connected.',
+    broker.connections.size,
+  );
   e.metric('mqttlab_connects_total', 'counter', 'CONNECT packets answered, by result.', [
     [{ result: 'accepted' }, st.connectsAccepted],
     [{ result: 'rejected' }, st.connectsRejected],
   ]);
-  e.metric('mqttlab_disconnects_by_server_total', 'counter', 'Connections closed by the broker, by v5 reason code.', Object.entries(st.closedByReason).sort().map(([rc, n]) => [{ reason: rc }, n]));
-  e.metric('mqttlab_messages_received_total', 'counter', 'PUBLISH packets received from clients.', st.messagesIn);
+  e.metric(
+    'mqttlab_disconnects_by_server_total',
+    'counter',
+    'Connections closed by the broker, by v5 reason code.',
+    Object.entries(st.closedByReason)
+      .sort()
+      .map(([rc, n]) => [{ reason: rc }, n]),
+  );
+  e.metric(
+    'mqttlab_messages_received_total',
+    'counter',
+    'PUBLISH packets received from clients.',
+    st.messagesIn,
+  );
   e.metric('mqttlab_messages_sent_total', 'counter', 'PUBLISH packets sent to clients.', st.messagesOut);
-  e.metric('mqttlab_messages_forwarded_total', 'counter', 'Messages forwarded between cluster nodes, by direction.', [
-    [{ direction: 'out' }, cluster?.stats.forwardedOut ?? 0],
-    [{ direction: 'in' }, cluster?.stats.forwardedIn ?? 0],
-  ]);
-  e.metric('mqttlab_messages_dropped_total', 'counter', 'Messages not delivered, by reason.', Object.entries(st.dropped).sort().map(([reason, n]) => [{ reason }, n]));
+  e.metric(
+    'mqttlab_messages_forwarded_total',
+    'counter',
+    'Messages forwarded between cluster nodes, by direction.',
+    [
+      [{ direction: 'out' }, cluster?.stats.forwardedOut ?? 0],
+      [{ direction: 'in' }, cluster?.stats.forwardedIn ?? 0],
+    ],
+  );
+  e.metric(
+    'mqttlab_messages_dropped_total',
+    'counter',
+    'Messages not delivered, by reason.',
+    Object.entries(st.dropped)
+      .sort()
+      .map(([reason, n]) => [{ reason }, n]),
+  );
   e.metric('mqttlab_packets_received_total', 'counter', 'MQTT packets received.', st.packetsIn);
   e.metric('mqttlab_packets_sent_total', 'counter', 'MQTT packets sent.', st.packetsOut);
   e.metric('mqttlab_bytes_received_total', 'counter', 'Bytes received from clients.', st.bytesIn);
   e.metric('mqttlab_bytes_sent_total', 'counter', 'Bytes sent to clients.', st.bytesOut);
   e.metric('mqttlab_wills_published_total', 'counter', 'Will messages published.', st.willsPublished);
-  e.metric('mqttlab_sessions_expired_total', 'counter', 'Sessions removed by Session Expiry.', st.sessionsExpired);
-  e.metric('mqttlab_takeovers_total', 'counter', 'Connections taken over by a newer one with the same client id.', st.takeovers);
+  e.metric(
+    'mqttlab_sessions_expired_total',
+    'counter',
+    'Sessions removed by Session Expiry.',
+    st.sessionsExpired,
+  );
+  e.metric(
+    'mqttlab_takeovers_total',
+    'counter',
+    'Connections taken over by a newer one with the same client id.',
+    st.takeovers,
+  );
   let queued = 0;
   let inflight = 0;
   let deepest = 0;
@@ -158,44 +227,122 @@ export async function renderMetrics(broker: Broker, cluster?: Cluster, store?: D
     if (s.queued > deepest) deepest = s.queued;
   }
   const limits = broker.config.limits;
-  e.metric('mqttlab_connections_limit', 'gauge', 'limits.maxConnections: CONNECTs beyond it are refused.', limits.maxConnections);
+  e.metric(
+    'mqttlab_connections_limit',
+    'gauge',
+    'limits.maxConnections: CONNECTs beyond it are refused.',
+    limits.maxConnections,
+  );
   e.metric('mqttlab_sessions', 'gauge', 'Sessions held by this node, by state.', [
     [{ state: 'connected' }, st.connectedCount],
     [{ state: 'offline' }, broker.sessions.size - st.connectedCount],
   ]);
   e.metric('mqttlab_queued_messages', 'gauge', 'Messages waiting in session queues.', queued);
   e.metric('mqttlab_session_queue_max', 'gauge', 'Messages waiting in the fullest session queue.', deepest);
-  e.metric('mqttlab_session_queue_limit', 'gauge', 'limits.maxQueuedMessages: a session queue beyond it drops by session.dropPolicy.', limits.maxQueuedMessages);
-  e.metric('mqttlab_inflight_messages', 'gauge', 'QoS 1/2 messages sent and not yet acknowledged by clients.', inflight);
-  e.metric('mqttlab_subscriptions', 'gauge', 'Subscriptions of sessions on this node.', broker.router.subscriptionCount);
+  e.metric(
+    'mqttlab_session_queue_limit',
+    'gauge',
+    'limits.maxQueuedMessages: a session queue beyond it drops by session.dropPolicy.',
+    limits.maxQueuedMessages,
+  );
+  e.metric(
+    'mqttlab_inflight_messages',
+    'gauge',
+    'QoS 1/2 messages sent and not yet acknowledged by clients.',
+    inflight,
+  );
+  e.metric(
+    'mqttlab_subscriptions',
+    'gauge',
+    'Subscriptions of sessions on this node.',
+    broker.router.subscriptionCount,
+  );
   e.metric('mqttlab_retained_messages', 'gauge', 'Retained messages.', broker.retained.size);
-  e.metric('mqttlab_routes', 'gauge', 'Routes: cluster route table entries (topic filter, node), or this node\'s filters.', cluster ? cluster.routes.size : [...broker.router.routeKeys()].length);
+  e.metric(
+    'mqttlab_routes',
+    'gauge',
+    "Routes: cluster route table entries (topic filter, node), or this node's filters.",
+    cluster ? cluster.routes.size : [...broker.router.routeKeys()].length,
+  );
   if (cluster) {
     const cs = cluster.stats;
-    e.metric('mqttlab_cluster_netsplits_detected_total', 'counter', 'Peers found unreachable.', cs.netsplitsDetected);
-    e.metric('mqttlab_cluster_netsplits_healed_total', 'counter', 'Unreachable peers reached again.', cs.netsplitsHealed);
+    e.metric(
+      'mqttlab_cluster_netsplits_detected_total',
+      'counter',
+      'Peers found unreachable.',
+      cs.netsplitsDetected,
+    );
+    e.metric(
+      'mqttlab_cluster_netsplits_healed_total',
+      'counter',
+      'Unreachable peers reached again.',
+      cs.netsplitsHealed,
+    );
     e.metric('mqttlab_cluster_autocleaned_total', 'counter', 'Peers removed by autoclean.', cs.autocleaned);
     e.metric('mqttlab_cluster_handoffs_total', 'counter', 'Sessions handed between nodes, by direction.', [
       [{ direction: 'out' }, cs.handoffsOut],
       [{ direction: 'in' }, cs.handoffsIn],
     ]);
-    e.metric('mqttlab_cluster_auth_failures_total', 'counter', 'Peer handshakes that failed authentication.', cs.authFailures);
-    e.metric('mqttlab_cluster_bad_frames_total', 'counter', 'Malformed peer frames (the link is cut).', cs.badFrames);
+    e.metric(
+      'mqttlab_cluster_auth_failures_total',
+      'counter',
+      'Peer handshakes that failed authentication.',
+      cs.authFailures,
+    );
+    e.metric(
+      'mqttlab_cluster_bad_frames_total',
+      'counter',
+      'Malformed peer frames (the link is cut).',
+      cs.badFrames,
+    );
     const peers = cluster.status().filter((m) => m.node !== cluster.node);
-    e.metric('mqttlab_cluster_peer_up', 'gauge', '1 while the link to the peer is up (state running), else 0.', peers.map((m) => [{ peer: m.node }, m.state === 'running' ? 1 : 0]));
+    e.metric(
+      'mqttlab_cluster_peer_up',
+      'gauge',
+      '1 while the link to the peer is up (state running), else 0.',
+      peers.map((m) => [{ peer: m.node }, m.state === 'running' ? 1 : 0]),
+    );
     const states = ['running', 'unreachable', 'stopped', 'left'];
-    e.metric('mqttlab_cluster_peer_state', 'gauge', 'Membership state of each peer as seen here (1 for the current state).', peers.flatMap((m) => states.map((s): [Labels, number] => [{ peer: m.node, state: s }, m.state === s ? 1 : 0])));
+    e.metric(
+      'mqttlab_cluster_peer_state',
+      'gauge',
+      'Membership state of each peer as seen here (1 for the current state).',
+      peers.flatMap((m) =>
+        states.map((s): [Labels, number] => [{ peer: m.node, state: s }, m.state === s ? 1 : 0]),
+      ),
+    );
   }
   if (store) {
-    e.metric('mqttlab_store_keys', 'gauge', 'Records in the data dir (sessions, owed messages, retained messages).', store.size);
+    e.metric(
+      'mqttlab_store_keys',
+      'gauge',
+      'Records in the data dir (sessions, owed messages, retained messages).',
+      store.size,
+    );
     e.metric('mqttlab_store_batches_total', 'counter', 'Batches written with fsync.', store.batches);
     e.metric('mqttlab_store_ops_total', 'counter', 'Puts and deletes written.', store.opsWritten);
   }
   if (observed) {
     const o = observed;
-    e.histogram('mqttlab_delivery_latency_seconds', 'From a message entering the cluster to its PUBLISH written to a subscriber, by QoS of the delivery (retained messages sent on subscribe excluded).', o.delivery.map((h, qos): [Labels, Histogram] => [{ qos: String(qos) }, h]));
-    if (store) e.histogram('mqttlab_store_fsync_seconds', 'Data dir batches: write and fsync time of one group commit.', [[{}, o.fsync]]);
-    if (cluster) e.histogram('mqttlab_cluster_peer_ack_seconds', 'Peer round trip: a reliable frame (forward, handoff, replica) sent to its acknowledgement (includes the delayed ack of up to 5 ms).', [...o.peerAck].sort(([a], [b]) => (a < b ? -1 : 1)).map(([peer, h]): [Labels, Histogram] => [{ peer }, h]));
+    e.histogram(
+      'mqttlab_delivery_latency_seconds',
+      'From a message entering the cluster to its PUBLISH written to a subscriber, by QoS of the delivery (retained messages sent on subscribe excluded).',
+      o.delivery.map((h, qos): [Labels, Histogram] => [{ qos: String(qos) }, h]),
+    );
+    if (store)
+      e.histogram(
+        'mqttlab_store_fsync_seconds',
+        'Data dir batches: write and fsync time of one group commit.',
+        [[{}, o.fsync]],
+      );
+    if (cluster)
+      e.histogram(
+        'mqttlab_cluster_peer_ack_seconds',
+        'Peer round trip: a reliable frame (forward, handoff, replica) sent to its acknowledgement (includes the delayed ack of up to 5 ms).',
+        [...o.peerAck]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([peer, h]): [Labels, Histogram] => [{ peer }, h]),
+      );
   }
   e.raw(await processMetrics());
   return e.text();

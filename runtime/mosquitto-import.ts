@@ -57,7 +57,8 @@ const UNSUPPORTED: Record<string, string> = {
 
 const num = (v: string, line: number, key: string): number => {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError([`line ${line}: ${key}: expected a number (got ${JSON.stringify(v)})`]);
+  if (!Number.isFinite(n))
+    throw new ConfigError([`line ${line}: ${key}: expected a number (got ${JSON.stringify(v)})`]);
   return n;
 };
 const bool = (v: string, line: number, key: string): boolean => {
@@ -110,7 +111,8 @@ export function importMosquitto(text: string, dir = '.'): ImportResult {
         return;
       case 'protocol':
         if (!cur) return void skipped.push(`line ${n}: protocol: no listener before it`);
-        if (v !== 'mqtt' && v !== 'websockets') return void skipped.push(`line ${n}: protocol ${v}: only mqtt and websockets`);
+        if (v !== 'mqtt' && v !== 'websockets')
+          return void skipped.push(`line ${n}: protocol ${v}: only mqtt and websockets`);
         cur.protocol = v;
         return;
       case 'certfile':
@@ -170,17 +172,33 @@ export function importMosquitto(text: string, dir = '.'): ImportResult {
         return;
       case 'persistent_client_expiration': {
         const m = /^(\d+)([hdwmy])$/.exec(v);
-        if (!m) return void skipped.push(`line ${n}: persistent_client_expiration ${v}: expected a number and h, d, w, m or y`);
-        const sec = Number(m[1]) * { h: 3600, d: 86400, w: 7 * 86400, m: 30 * 86400, y: 365 * 86400 }[m[2] as 'h'];
+        if (!m)
+          return void skipped.push(
+            `line ${n}: persistent_client_expiration ${v}: expected a number and h, d, w, m or y`,
+          );
+        const sec =
+          Number(m[1]) * { h: 3600, d: 86400, w: 7 * 86400, m: 30 * 86400, y: 365 * 86400 }[m[2] as 'h'];
         set('session.v3SessionExpiry', sec);
-        notes.push(`line ${n}: persistent_client_expiration: MQTT 3.1.1 persistent sessions expire after ${sec} s (v5 clients choose their own Session Expiry)`);
+        notes.push(
+          `line ${n}: persistent_client_expiration: MQTT 3.1.1 persistent sessions expire after ${sec} s (v5 clients choose their own Session Expiry)`,
+        );
         return;
       }
       case 'log_type': {
-        const lv = v === 'debug' || v === 'all' ? 'debug' : v === 'error' ? 'error' : v === 'warning' ? 'warn' : v === 'none' ? 'silent' : 'info';
+        const lv =
+          v === 'debug' || v === 'all'
+            ? 'debug'
+            : v === 'error'
+              ? 'error'
+              : v === 'warning'
+                ? 'warn'
+                : v === 'none'
+                  ? 'silent'
+                  : 'info';
         // Several log_type lines: the most verbose wins.
         const order = ['debug', 'info', 'warn', 'error', 'silent'];
-        if (cfg.log?.level === undefined || order.indexOf(lv) < order.indexOf(cfg.log.level)) set('log.level', lv);
+        if (cfg.log?.level === undefined || order.indexOf(lv) < order.indexOf(cfg.log.level))
+          set('log.level', lv);
         return;
       }
       default: {
@@ -189,24 +207,37 @@ export function importMosquitto(text: string, dir = '.'): ImportResult {
       }
     }
   });
-  if (!sawListener && listeners.length === 0) listeners.push({ port: 1883, protocol: 'mqtt', tls: false, line: 0 });
+  if (!sawListener && listeners.length === 0)
+    listeners.push({ port: 1883, protocol: 'mqtt', tls: false, line: 0 });
   // Mosquitto 2 without any listener line listens on localhost only.
   if (!sawListener) for (const l of listeners) l.host ??= '127.0.0.1';
   const used = new Set<string>();
   for (const l of listeners) {
     const kind = l.protocol === 'websockets' ? (l.tls ? 'wss' : 'ws') : l.tls ? 'tls' : 'tcp';
     if (used.has(kind)) {
-      skipped.push(`line ${l.line}: listener ${l.port}: a second ${kind} listener (mqttlab has one of each: tcp, tls, ws, wss)`);
+      skipped.push(
+        `line ${l.line}: listener ${l.port}: a second ${kind} listener (mqttlab has one of each: tcp, tls, ws, wss)`,
+      );
       continue;
     }
     used.add(kind);
-    set(`listeners.${kind}`, { enabled: true, port: l.port, host: l.host ?? '0.0.0.0', ...(kind === 'ws' || kind === 'wss' ? { path: '/mqtt' } : {}) });
-    if (kind === 'ws' || kind === 'wss') notes.push(`listener ${l.port} (${kind}): MQTT over WebSocket on path /mqtt (Mosquitto accepts any path)`);
+    set(`listeners.${kind}`, {
+      enabled: true,
+      port: l.port,
+      host: l.host ?? '0.0.0.0',
+      ...(kind === 'ws' || kind === 'wss' ? { path: '/mqtt' } : {}),
+    });
+    if (kind === 'ws' || kind === 'wss')
+      notes.push(
+        `listener ${l.port} (${kind}): MQTT over WebSocket on path /mqtt (Mosquitto accepts any path)`,
+      );
   }
   if (Object.keys(tls).length) set('tls', tls);
   if (persistence) {
     set('dataDir', location);
-    notes.push(`persistence: sessions and retained messages in ${location} (a LevelDB directory; mosquitto.db is not read)`);
+    notes.push(
+      `persistence: sessions and retained messages in ${location} (a LevelDB directory; mosquitto.db is not read)`,
+    );
   }
   if (cfg.security?.allowAnonymous === undefined) {
     // Mosquitto 2 refuses anonymous clients unless told otherwise; with no password file that is everybody,
@@ -216,18 +247,30 @@ export function importMosquitto(text: string, dir = '.'): ImportResult {
       notes.push('allow_anonymous not set: false, as in Mosquitto 2');
     } else if (!sawListener) {
       set('security.allowAnonymous', true);
-      notes.push('no listener, no password_file: Mosquitto 2 serves nobody on 127.0.0.1:1883; imported as anonymous clients on 127.0.0.1 only');
+      notes.push(
+        'no listener, no password_file: Mosquitto 2 serves nobody on 127.0.0.1:1883; imported as anonymous clients on 127.0.0.1 only',
+      );
     } else {
-      throw new ConfigError(['allow_anonymous is not set and there is no password_file: Mosquitto 2 refuses every client; add allow_anonymous true or a password_file']);
+      throw new ConfigError([
+        'allow_anonymous is not set and there is no password_file: Mosquitto 2 refuses every client; add allow_anonymous true or a password_file',
+      ]);
     }
   }
-  if (cfg.security?.aclFile) notes.push('acl_file: checked on SUBSCRIBE against the whole filter (Mosquitto checks each delivered topic): a subscription wider than the read rules is refused');
+  if (cfg.security?.aclFile)
+    notes.push(
+      'acl_file: checked on SUBSCRIBE against the whole filter (Mosquitto checks each delivered topic): a subscription wider than the read rules is refused',
+    );
   runtimeConfig(cfg); // throws a ConfigError naming what does not fit
   return { config: cfg, skipped, notes };
 }
 
 /** The CLI: YAML to stdout (or to outFile), the report to stderr. An unreadable file throws (exit 3). */
-export function importMosquittoCommand(f: string, outFile: string | undefined, write: (s: string) => void, report: (s: string) => void): number {
+export function importMosquittoCommand(
+  f: string,
+  outFile: string | undefined,
+  write: (s: string) => void,
+  report: (s: string) => void,
+): number {
   const text = readText('mosquitto.conf', f);
   const r = importMosquitto(text, path.dirname(path.resolve(f)));
   const yaml = `# Imported from ${f} by runtime import-mosquitto\n${stringify(r.config)}`;

@@ -15,7 +15,11 @@ export const PASSWD = defineCommand({
 FILE holds one "user:scrypt$N$r$p$salt$hash" line per user (created if missing, mode 0600).
 Without --password the password is read from stdin, or prompted for on a terminal.`,
   flags: {
-    password: { type: 'string', arg: 'P', help: 'the password (visible in the process list: prefer stdin or the prompt)' },
+    password: {
+      type: 'string',
+      arg: 'P',
+      help: 'the password (visible in the process list: prefer stdin or the prompt)',
+    },
     delete: { type: 'boolean', help: 'remove USER' },
   },
   more: 'Exit codes: 0 done, 1 no such user (--delete), 2 usage, 3 the file cannot be written.',
@@ -25,7 +29,10 @@ export async function passwd(argv: string[], prog = 'runtime passwd'): Promise<n
   const parsed = parseOrHelp(PASSWD, argv, prog);
   if (!parsed) return EXIT.PASS;
   const { values, positionals } = parsed;
-  if (positionals.length !== 2) throw new UsageError(`${prog}: needs FILE and USER (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}); see --help`);
+  if (positionals.length !== 2)
+    throw new UsageError(
+      `${prog}: needs FILE and USER (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}); see --help`,
+    );
   const [file, user] = positionals;
   if (values.delete) {
     const lines = existsSync(file) ? readFileSync(file, 'utf8').split(/\r?\n/) : [];

@@ -73,9 +73,23 @@ export function listenPeers(opts: PeerListenerOptions): Promise<PeerListener> {
     socket.on('close', () => ep.transportClosed());
   };
   const t = opts.tls;
-  const server = t ? tls.createServer({ cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, onSocket) : net.createServer(onSocket);
+  const server = t
+    ? tls.createServer(
+        {
+          cert: t.cert,
+          key: t.key,
+          ca: t.ca,
+          requestCert: true,
+          rejectUnauthorized: true,
+          minVersion: 'TLSv1.2',
+        },
+        onSocket,
+      )
+    : net.createServer(onSocket);
   server.on('tlsClientError', (e, socket) => {
-    opts.log?.warn(`peer link from ${socket.remoteAddress}:${socket.remotePort}: TLS handshake failed: ${e.message}`);
+    opts.log?.warn(
+      `peer link from ${socket.remoteAddress}:${socket.remotePort}: TLS handshake failed: ${e.message}`,
+    );
     socket.destroy();
   });
   return new Promise((resolve, reject) => {
@@ -127,7 +141,17 @@ export class TcpPeerDialer implements PeerDialer {
     }
     const t = this.opts.tls;
     // Peers are dialled by address, often an IP: the CA signature is the check, not the host name.
-    const socket = t ? tls.connect({ host: hp.host, port: hp.port, cert: t.cert, key: t.key, ca: t.ca, minVersion: 'TLSv1.2', checkServerIdentity: () => undefined }) : net.connect({ host: hp.host, port: hp.port });
+    const socket = t
+      ? tls.connect({
+          host: hp.host,
+          port: hp.port,
+          cert: t.cert,
+          key: t.key,
+          ca: t.ca,
+          minVersion: 'TLSv1.2',
+          checkServerIdentity: () => undefined,
+        })
+      : net.connect({ host: hp.host, port: hp.port });
     this.sockets.add(socket);
     const timer = setTimeout(() => socket.destroy(), this.opts.connectTimeoutMs);
     timer.unref();

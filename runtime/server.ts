@@ -81,11 +81,26 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
   const t = config.tls;
   const tlsFiles: TlsServerFiles | undefined =
     l.tls.enabled || l.wss.enabled
-      ? { cert: readPem('tls.cert', t.cert), key: readPem('tls.key', t.key), ca: t.ca ? readPem('tls.ca', t.ca) : undefined, requireClientCert: t.requireClientCert }
+      ? {
+          cert: readPem('tls.cert', t.cert),
+          key: readPem('tls.key', t.key),
+          ca: t.ca ? readPem('tls.ca', t.ca) : undefined,
+          requireClientCert: t.requireClientCert,
+        }
       : undefined;
   const cc = config.cluster;
-  const peerTls: PeerTls | undefined = cc.enabled && cc.tls.enabled ? { cert: readPem('cluster.tls.cert', cc.tls.cert), key: readPem('cluster.tls.key', cc.tls.key), ca: readPem('cluster.tls.ca', cc.tls.ca) } : undefined;
-  if (anonymous) log.warn(`anonymous clients may connect${sec.passwordFile ? '' : ' (no security.passwordFile)'}${sec.aclFile ? '' : ' and, without security.aclFile, publish and subscribe to anything'}`);
+  const peerTls: PeerTls | undefined =
+    cc.enabled && cc.tls.enabled
+      ? {
+          cert: readPem('cluster.tls.cert', cc.tls.cert),
+          key: readPem('cluster.tls.key', cc.tls.key),
+          ca: readPem('cluster.tls.ca', cc.tls.ca),
+        }
+      : undefined;
+  if (anonymous)
+    log.warn(
+      `anonymous clients may connect${sec.passwordFile ? '' : ' (no security.passwordFile)'}${sec.aclFile ? '' : ' and, without security.aclFile, publish and subscribe to anything'}`,
+    );
   let dialer: TcpPeerDialer | undefined;
   if (cc.enabled) {
     env.crypto = nodeCrypto;
@@ -95,7 +110,10 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
   let restored: RunningServer['restored'];
   let fatal = (_e: Error): void => {};
   if (config.dataDir) {
-    if (cc.enabled) log.warn(`dataDir ${config.dataDir} not used: a clustered node gets its sessions back from its peers' replicas`);
+    if (cc.enabled)
+      log.warn(
+        `dataDir ${config.dataDir} not used: a clustered node gets its sessions back from its peers' replicas`,
+      );
     else {
       store = await DiskStore.open(config.dataDir);
       env.storage = store;
@@ -106,7 +124,9 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
   if (store) {
     const t0 = performance.now();
     restored = { ...broker.restore(), ms: Math.round(performance.now() - t0) };
-    log.info(`[${config.node}] data dir ${config.dataDir}: ${restored.sessions} sessions, ${restored.messages} queued messages, ${restored.retained} retained restored (${restored.expired} expired) in ${restored.ms} ms`);
+    log.info(
+      `[${config.node}] data dir ${config.dataDir}: ${restored.sessions} sessions, ${restored.messages} queued messages, ${restored.retained} retained restored (${restored.expired} expired) in ${restored.ms} ms`,
+    );
   }
   let discovery: DnsDiscovery | undefined;
   let tcp: net.Server | undefined;
@@ -119,13 +139,22 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
   const events = new AdminEvents();
   let stopping = false;
   try {
-    if (l.tcp.enabled) tcp = await listenTcp(broker, { ...l.tcp, maxWriteBuffer: config.maxWriteBuffer, log });
+    if (l.tcp.enabled)
+      tcp = await listenTcp(broker, { ...l.tcp, maxWriteBuffer: config.maxWriteBuffer, log });
     if (l.ws.enabled) ws = await listenWs(broker, { ...l.ws, maxWriteBuffer: config.maxWriteBuffer });
-    if (l.tls.enabled) tlsServer = await listenTcp(broker, { ...l.tls, maxWriteBuffer: config.maxWriteBuffer, tls: tlsFiles });
-    if (l.wss.enabled) wss = await listenWs(broker, { ...l.wss, maxWriteBuffer: config.maxWriteBuffer, tls: tlsFiles });
+    if (l.tls.enabled)
+      tlsServer = await listenTcp(broker, { ...l.tls, maxWriteBuffer: config.maxWriteBuffer, tls: tlsFiles });
+    if (l.wss.enabled)
+      wss = await listenWs(broker, { ...l.wss, maxWriteBuffer: config.maxWriteBuffer, tls: tlsFiles });
     if (cc.enabled) {
       // Listen before joining: joining dials the seeds at once, and they dial back.
-      peers = await listenPeers({ host: cc.host, port: cc.port, log, tls: peerTls, accept: (sink) => cluster?.acceptPeer(sink) ?? null });
+      peers = await listenPeers({
+        host: cc.host,
+        port: cc.port,
+        log,
+        tls: peerTls,
+        accept: (sink) => cluster?.acceptPeer(sink) ?? null,
+      });
       cc.advertise ||= `127.0.0.1:${peers.port}`;
       const seeds = cc.seeds.map((s) => parseSeed(s)!);
       cluster = broker.joinCluster({
@@ -151,10 +180,20 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
           .join(' ');
         log.info(`[${node}] cluster ${type}${kv ? ' ' + kv : ''}`);
       };
-      if (cc.discovery !== 'static') for (const s of seeds) if (s.node !== node) cluster.join(s.node, s.address);
+      if (cc.discovery !== 'static')
+        for (const s of seeds) if (s.node !== node) cluster.join(s.node, s.address);
       if (cc.discovery === 'dns') {
-        discovery = new DnsDiscovery(cluster, new NodeDnsResolver(peers.port, log), env.clock, { name: cc.dnsName, intervalMs: cc.dnsIntervalMs, forgetAfterMs: cc.dnsForgetMs }, (type, detail) =>
-          log.info(`[${node}] cluster ${type} ${Object.entries(detail).map(([k, v]) => `${k}=${v}`).join(' ')}`),
+        discovery = new DnsDiscovery(
+          cluster,
+          new NodeDnsResolver(peers.port, log),
+          env.clock,
+          { name: cc.dnsName, intervalMs: cc.dnsIntervalMs, forgetAfterMs: cc.dnsForgetMs },
+          (type, detail) =>
+            log.info(
+              `[${node}] cluster ${type} ${Object.entries(detail)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`,
+            ),
         );
         discovery.start();
       }
@@ -214,7 +253,9 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
       await store?.close();
     })());
   fatal = (e) => {
-    log.warn(`[${config.node}] data dir ${config.dataDir}: write failed (${e.message}): stopping, nothing more is acknowledged`);
+    log.warn(
+      `[${config.node}] data dir ${config.dataDir}: write failed (${e.message}): stopping, nothing more is acknowledged`,
+    );
     void stop();
   };
   const gracefulStop = async (): Promise<void> => {
@@ -230,7 +271,10 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
       const until = performance.now() + sc.handoffTimeoutMs;
       while (cluster.unconfirmedFrames() > 0 && performance.now() < until) await sleep(20);
       const left = cluster.unconfirmedFrames();
-      if (left > 0) log.warn(`[${config.node}] graceful stop: ${left} replication frames unconfirmed after ${sc.handoffTimeoutMs} ms`);
+      if (left > 0)
+        log.warn(
+          `[${config.node}] graceful stop: ${left} replication frames unconfirmed after ${sc.handoffTimeoutMs} ms`,
+        );
     }
     await stop();
   };

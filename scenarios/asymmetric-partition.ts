@@ -13,7 +13,8 @@ import { defineScenario, judge, phaseStats, convergenceProblems, type SimClient 
 
 export default defineScenario({
   name: 'asymmetric-partition',
-  description: '3 nodes; one-way partition n1->n2, then also n3->n1; publishes on every node; heal; converge without losing acknowledged messages',
+  description:
+    '3 nodes; one-way partition n1->n2, then also n3->n1; publishes on every node; heal; converge without losing acknowledged messages',
   params: {
     splitMs: { default: 20_000, description: 'how long each one-way cut lasts (ms)' },
   },
@@ -21,15 +22,32 @@ export default defineScenario({
     const splitMs = ctx.param('splitMs');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
-    const persistent = nodes.map((n) => w.client(`ps-${n}`, { target: n, version: 5, clean: false, sessionExpiry: 86_400, keepalive: 30, subscriptions: [{ filter: 'grid/#', qos: 2 }] }));
-    nodes.forEach((n) => w.client(`cs-${n}`, { target: n, clean: true, keepalive: 30, subscriptions: [{ filter: 'grid/+/alarm', qos: 0 }] }));
+    const persistent = nodes.map((n) =>
+      w.client(`ps-${n}`, {
+        target: n,
+        version: 5,
+        clean: false,
+        sessionExpiry: 86_400,
+        keepalive: 30,
+        subscriptions: [{ filter: 'grid/#', qos: 2 }],
+      }),
+    );
+    nodes.forEach((n) =>
+      w.client(`cs-${n}`, {
+        target: n,
+        clean: true,
+        keepalive: 30,
+        subscriptions: [{ filter: 'grid/+/alarm', qos: 0 }],
+      }),
+    );
     const pubs: [SimClient, 1 | 2][] = nodes.flatMap((n) => [
       [w.client(`p1-${n}`, { target: n, keepalive: 30 }), 1] as [SimClient, 1 | 2],
       [w.client(`p2-${n}`, { target: n, version: 5, keepalive: 30 }), 2] as [SimClient, 1 | 2],
     ]);
 
     const converged = () => convergenceProblems(w).length === 0;
-    if (!(await w.until(converged, { timeoutMs: 30_000 }))) ctx.violation('liveness', `cluster did not form: ${convergenceProblems(w).join('; ')}`);
+    if (!(await w.until(converged, { timeoutMs: 30_000 })))
+      ctx.violation('liveness', `cluster did not form: ${convergenceProblems(w).join('; ')}`);
     await w.sleep(1000);
     const subscribedAt = w.now;
     await w.sleep(200);
@@ -40,7 +58,9 @@ export default defineScenario({
       const from = w.now;
       for (let t = 0; t < ms; t += 250) {
         for (const [p, q] of pubs) p.publish(`grid/${p.node ?? 'x'}/${k % 3 === 0 ? 'alarm' : 'load'}`, q);
-        if (k % 20 === 0) for (const [p] of pubs.filter((_, i) => i % 2 === 0)) p.publish('grid/config', 1, { retain: true, payload: `${name}-${k}` });
+        if (k % 20 === 0)
+          for (const [p] of pubs.filter((_, i) => i % 2 === 0))
+            p.publish('grid/config', 1, { retain: true, payload: `${name}-${k}` });
         k++;
         await w.sleep(250);
       }
@@ -56,7 +76,11 @@ export default defineScenario({
     const healedAt = w.now;
     const ok = await w.until(converged, { timeoutMs: 120_000 });
     ctx.report('converged', ok ? `${((w.now - healedAt) / 1000).toFixed(1)} s after the heal` : 'NO');
-    if (!ok) ctx.violation('liveness', `no convergence within 120 s of the heal: ${convergenceProblems(w).join('; ')}`);
+    if (!ok)
+      ctx.violation(
+        'liveness',
+        `no convergence within 120 s of the heal: ${convergenceProblems(w).join('; ')}`,
+      );
     await run('healed', 5000);
     await w.sleep(30_000);
 

@@ -14,7 +14,8 @@ const HOUR = 3_600_000;
 
 export default defineScenario({
   name: 'failover-1770-days',
-  description: '2 nodes behind an HAProxy-like balancer; 1770 days up; n1 loses power; clients fail over to n2; n1 repaired after 3 h rejoins',
+  description:
+    '2 nodes behind an HAProxy-like balancer; 1770 days up; n1 loses power; clients fail over to n2; n1 repaired after 3 h rejoins',
   params: {
     quietDays: { default: 1770, description: 'days of quiet uptime before the failure' },
     repairHours: { default: 3, description: 'hours until the failed node is back' },
@@ -29,15 +30,39 @@ export default defineScenario({
     const trafficMinutes = ctx.param('trafficMinutes');
     // Production-like intervals: a heartbeat every 15 s, down after 45 s (Erlang distribution, which EMQX
     // clusters over, ticks every 15 s with net_ticktime 60); the balancer checks every 5 s.
-    w.addCluster(['n1', 'n2'], { cluster: { heartbeatIntervalMs: 15_000, heartbeatTimeoutMs: 45_000, autocleanMs: 24 * HOUR } });
-    const lb = w.addLoadBalancer('lb', { backends: ['n1', 'n2'], mode: 'round-robin', checkIntervalMs: 5000, rise: 2, fall: 3, shutdownSessionsOnDown: true });
+    w.addCluster(['n1', 'n2'], {
+      cluster: { heartbeatIntervalMs: 15_000, heartbeatTimeoutMs: 45_000, autocleanMs: 24 * HOUR },
+    });
+    const lb = w.addLoadBalancer('lb', {
+      backends: ['n1', 'n2'],
+      mode: 'round-robin',
+      checkIntervalMs: 5000,
+      rise: 2,
+      fall: 3,
+      shutdownSessionsOnDown: true,
+    });
     const reconnect = { minMs: 500, maxMs: 8000 };
     const subs = Array.from({ length: 8 }, (_, i) =>
-      w.client(`dev-${i}`, { target: 'lb', version: i % 2 ? 5 : 4, clean: false, sessionExpiry: 7 * 86_400, keepalive: 300, reconnect, subscriptions: [{ filter: 'factory/+/cmd', qos: 1 }] }),
+      w.client(`dev-${i}`, {
+        target: 'lb',
+        version: i % 2 ? 5 : 4,
+        clean: false,
+        sessionExpiry: 7 * 86_400,
+        keepalive: 300,
+        reconnect,
+        subscriptions: [{ filter: 'factory/+/cmd', qos: 1 }],
+      }),
     );
-    const pubs = Array.from({ length: 4 }, (_, i) => w.client(`app-${i}`, { target: 'lb', version: 5, keepalive: 300, reconnect }));
+    const pubs = Array.from({ length: 4 }, (_, i) =>
+      w.client(`app-${i}`, { target: 'lb', version: 5, keepalive: 300, reconnect }),
+    );
 
-    if (!(await w.until(() => convergenceProblems(w).length === 0 && [...w.clients.values()].every((c) => c.connected), { timeoutMs: 60_000 }))) {
+    if (
+      !(await w.until(
+        () => convergenceProblems(w).length === 0 && [...w.clients.values()].every((c) => c.connected),
+        { timeoutMs: 60_000 },
+      ))
+    ) {
       ctx.violation('liveness', 'cluster or clients did not come up');
     }
     const subscribedAt = w.now + 1000;
@@ -67,20 +92,43 @@ export default defineScenario({
       }
     });
     const everyoneOnN2 = () => [...w.clients.values()].every((c) => c.connected && c.node === 'n2');
-    if (!(await w.until(everyoneOnN2, { timeoutMs: HOUR }))) ctx.violation('liveness', 'clients did not all fail over to n2');
+    if (!(await w.until(everyoneOnN2, { timeoutMs: HOUR })))
+      ctx.violation('liveness', 'clients did not all fail over to n2');
     // Failover time from the history: the crash to each moved client's CONNACK on n2.
     const moved = new Map<string, number>();
-    for (const e of w.history.events) if (e.t > crashAt && e.type === 'client.connack' && e.node === 'n2' && e.rc === 0 && !moved.has(e.c as string)) moved.set(e.c as string, e.t);
+    for (const e of w.history.events)
+      if (
+        e.t > crashAt &&
+        e.type === 'client.connack' &&
+        e.node === 'n2' &&
+        e.rc === 0 &&
+        !moved.has(e.c as string)
+      )
+        moved.set(e.c as string, e.t);
     const times = [...moved.values()].map((t) => (t - crashAt) / 1000);
-    ctx.report('failover', `${moved.size} clients moved from n1 to n2, the first ${Math.min(...times).toFixed(1)} s and the last ${Math.max(...times).toFixed(1)} s after the crash`);
-    const resumed = w.history.events.filter((e) => e.t > crashAt && e.type === 'client.connack' && e.present === true && String(e.c).startsWith('dev-')).length;
+    ctx.report(
+      'failover',
+      `${moved.size} clients moved from n1 to n2, the first ${Math.min(...times).toFixed(1)} s and the last ${Math.max(...times).toFixed(1)} s after the crash`,
+    );
+    const resumed = w.history.events.filter(
+      (e) =>
+        e.t > crashAt && e.type === 'client.connack' && e.present === true && String(e.c).startsWith('dev-'),
+    ).length;
     ctx.report('sessions', `${resumed} persistent sessions resumed on n2 with session present`);
 
     await traffic('on n2 alone', Math.max(0, repairHours * HOUR - 10 * 60_000));
     w.restart('n1'); // repaired: same name, empty memory; it rejoins and resyncs by itself
     const repairedAt = w.now;
-    const rejoined = await w.until(() => convergenceProblems(w).length === 0 && lb.healthyBackends().includes('n1'), { timeoutMs: 10 * 60_000 });
-    ctx.report('rejoin', rejoined ? `n1 back in the cluster and the balancer ${((w.now - repairedAt) / 1000).toFixed(1)} s after repair` : 'NO');
+    const rejoined = await w.until(
+      () => convergenceProblems(w).length === 0 && lb.healthyBackends().includes('n1'),
+      { timeoutMs: 10 * 60_000 },
+    );
+    ctx.report(
+      'rejoin',
+      rejoined
+        ? `n1 back in the cluster and the balancer ${((w.now - repairedAt) / 1000).toFixed(1)} s after repair`
+        : 'NO',
+    );
     if (!rejoined) ctx.violation('liveness', `n1 did not rejoin: ${convergenceProblems(w).join('; ')}`);
     // New connections spread over both nodes again.
     const late = w.client('late-0', { target: 'lb', keepalive: 300 });

@@ -16,7 +16,8 @@ import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/
 
 export default defineScenario({
   name: 'reconnect-storm',
-  description: '3 nodes behind a balancer; thousands of devices; n1 is killed and all its clients reconnect at once; none lost',
+  description:
+    '3 nodes behind a balancer; thousands of devices; n1 is killed and all its clients reconnect at once; none lost',
   params: {
     devices: { default: 3000, description: 'number of devices that reconnect at once' },
     groups: { default: 50, description: 'number of topic groups the devices subscribe to' },
@@ -28,7 +29,13 @@ export default defineScenario({
     const downMs = ctx.param('downMs');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 10_000 } as never } });
-    const lb = w.addLoadBalancer('lb', { backends: nodes, mode: 'round-robin', checkIntervalMs: 2000, rise: 2, fall: 2 });
+    const lb = w.addLoadBalancer('lb', {
+      backends: nodes,
+      mode: 'round-robin',
+      checkIntervalMs: 2000,
+      rise: 2,
+      fall: 2,
+    });
     // Jittered exponential backoff from 200 ms up to 10 s: the storm is real but spread.
     const reconnect = { minMs: 200, maxMs: 10_000 };
     const devs = Array.from({ length: devices }, (_, i) =>
@@ -42,13 +49,17 @@ export default defineScenario({
         subscriptions: [{ filter: `fleet/${i % groups}/cmd`, qos: 1 }],
       }),
     );
-    const pubs = Array.from({ length: 5 }, (_, i) => w.client(`backend-${i}`, { target: 'lb', version: 5, keepalive: 60, reconnect }));
+    const pubs = Array.from({ length: 5 }, (_, i) =>
+      w.client(`backend-${i}`, { target: 'lb', version: 5, keepalive: 60, reconnect }),
+    );
 
     const allConnected = () => {
       for (const c of w.clients.values()) if (!c.connected) return false;
       return true;
     };
-    if (!(await w.until(() => allConnected() && convergenceProblems(w).length === 0, { timeoutMs: 120_000 }))) {
+    if (
+      !(await w.until(() => allConnected() && convergenceProblems(w).length === 0, { timeoutMs: 120_000 }))
+    ) {
       ctx.violation('liveness', `cluster or clients did not come up: ${convergenceProblems(w).join('; ')}`);
     }
     await w.sleep(2000);
@@ -58,7 +69,9 @@ export default defineScenario({
     let k = 0;
     const publishTick = () => {
       // Each backend sends one command per tick to a group of its own rotation; QoS 1, every fifth QoS 2.
-      pubs.forEach((p, i) => p.publish(`fleet/${(k * pubs.length + i) % groups}/cmd`, (k % 5 === 4 ? 2 : 1) as 1 | 2));
+      pubs.forEach((p, i) =>
+        p.publish(`fleet/${(k * pubs.length + i) % groups}/cmd`, (k % 5 === 4 ? 2 : 1) as 1 | 2),
+      );
       k++;
     };
     const traffic = async (name: string, ms: number, during?: (t: number) => void) => {
@@ -73,7 +86,10 @@ export default defineScenario({
 
     await traffic('steady', 10_000);
     const onN1 = new Set([...w.clients.values()].filter((c) => c.node === 'n1').map((c) => c.id));
-    ctx.report('population', `${devices} devices and ${pubs.length} publishers; ${onN1.size} clients on n1 when it dies`);
+    ctx.report(
+      'population',
+      `${devices} devices and ${pubs.length} publishers; ${onN1.size} clients on n1 when it dies`,
+    );
     const crashAt = w.now;
     w.crash('n1', 'process');
 
@@ -87,7 +103,11 @@ export default defineScenario({
       if (back) break;
     }
     phases.push({ name: 'storm', from: stormFrom, to: w.now });
-    if (!back) ctx.violation('liveness', `${[...onN1].filter((id) => !w.clients.get(id)!.connected).length} of n1's clients not reconnected 5 min after the crash`);
+    if (!back)
+      ctx.violation(
+        'liveness',
+        `${[...onN1].filter((id) => !w.clients.get(id)!.connected).length} of n1's clients not reconnected 5 min after the crash`,
+      );
 
     // From the history: each orphaned client's first successful CONNACK after the crash, and the CONNECT rate per node.
     const firstBack = new Map<string, number>();
@@ -106,25 +126,44 @@ export default defineScenario({
       perSecond.set(key, (perSecond.get(key) ?? 0) + 1);
     }
     const times = [...firstBack.values()].sort((a, b) => a - b);
-    const pct = (p: number) => (times.length ? times[Math.min(times.length - 1, Math.floor(p * times.length))] / 1000 : NaN);
-    ctx.report('reconnected', `${times.length} of ${onN1.size} back: p50 ${pct(0.5).toFixed(1)} s, p99 ${pct(0.99).toFixed(1)} s, max ${pct(1).toFixed(1)} s after the crash`);
+    const pct = (p: number) =>
+      times.length ? times[Math.min(times.length - 1, Math.floor(p * times.length))] / 1000 : NaN;
+    ctx.report(
+      'reconnected',
+      `${times.length} of ${onN1.size} back: p50 ${pct(0.5).toFixed(1)} s, p99 ${pct(0.99).toFixed(1)} s, max ${pct(1).toFixed(1)} s after the crash`,
+    );
     const peak = [...perSecond.entries()].sort((a, b) => b[1] - a[1])[0];
     if (peak) ctx.report('peak', `${peak[1]} CONNECTs accepted in one second by ${peak[0].split('@')[0]}`);
-    const resumed = w.history.events.filter((e) => e.t > crashAt && e.type === 'client.connack' && e.present === true && onN1.has(e.c as string)).length;
-    const persistentOnN1 = [...onN1].filter((id) => id.startsWith('dev-') && Number(id.slice(4)) % 2 === 0).length;
-    ctx.report('sessions', `${resumed} of ${persistentOnN1} persistent sessions from n1 resumed with session present${refused ? `; ${refused} CONNECTs refused` : ''}`);
+    const resumed = w.history.events.filter(
+      (e) => e.t > crashAt && e.type === 'client.connack' && e.present === true && onN1.has(e.c as string),
+    ).length;
+    const persistentOnN1 = [...onN1].filter(
+      (id) => id.startsWith('dev-') && Number(id.slice(4)) % 2 === 0,
+    ).length;
+    ctx.report(
+      'sessions',
+      `${resumed} of ${persistentOnN1} persistent sessions from n1 resumed with session present${refused ? `; ${refused} CONNECTs refused` : ''}`,
+    );
 
     await traffic('n1 down', Math.max(0, downMs - (w.now - crashAt)));
     w.restart('n1');
     const restartedAt = w.now;
     const rejoinFrom = w.now;
-    while (w.now - restartedAt < 120_000 && !(convergenceProblems(w).length === 0 && lb.healthyBackends().includes('n1'))) {
+    while (
+      w.now - restartedAt < 120_000 &&
+      !(convergenceProblems(w).length === 0 && lb.healthyBackends().includes('n1'))
+    ) {
       publishTick();
       await w.sleep(500);
     }
     phases.push({ name: 'n1 rejoining', from: rejoinFrom, to: w.now });
     const rejoined = convergenceProblems(w).length === 0 && lb.healthyBackends().includes('n1');
-    ctx.report('rejoin', rejoined ? `n1 back in the cluster and the balancer ${((w.now - restartedAt) / 1000).toFixed(1)} s after restart` : 'NO');
+    ctx.report(
+      'rejoin',
+      rejoined
+        ? `n1 back in the cluster and the balancer ${((w.now - restartedAt) / 1000).toFixed(1)} s after restart`
+        : 'NO',
+    );
     if (!rejoined) ctx.violation('liveness', `n1 did not rejoin: ${convergenceProblems(w).join('; ')}`);
 
     await traffic('after', 10_000);
@@ -137,12 +176,22 @@ export default defineScenario({
       for (const id of ids) holders.set(id, [...(holders.get(id) ?? []), n]);
     }
     const doubled = [...holders.entries()].filter(([, ns]) => ns.length > 1);
-    if (doubled.length) ctx.violation('one connection per client id', `${doubled.length} client ids connected more than once, e.g. ${doubled[0][0]} on ${doubled[0][1].join(', ')}`);
+    if (doubled.length)
+      ctx.violation(
+        'one connection per client id',
+        `${doubled.length} client ids connected more than once, e.g. ${doubled[0][0]} on ${doubled[0][1].join(', ')}`,
+      );
     const missing = [...w.clients.keys()].filter((id) => !holders.has(id));
-    if (missing.length) ctx.violation('liveness', `${missing.length} clients without a live connection at the end, e.g. ${missing[0]}`);
+    if (missing.length)
+      ctx.violation(
+        'liveness',
+        `${missing.length} clients without a live connection at the end, e.g. ${missing[0]}`,
+      );
 
     const events = w.history.events;
-    const expect = devs.filter((d) => !d.opts.clean).map((d) => ({ client: d.id, filter: d.opts.subscriptions[0].filter, from: subscribedAt }));
+    const expect = devs
+      .filter((d) => !d.opts.clean)
+      .map((d) => ({ client: d.id, filter: d.opts.subscriptions[0].filter, from: subscribedAt }));
     ctx.phases(phaseStats(events, phases, expect));
     judge(ctx, events, expect);
   },

@@ -13,7 +13,8 @@ import { defineScenario, judge, playSchedule } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'restart-under-partition',
-  description: 'a generated fault schedule, shrunk: n1 killed and restarted after 1 s while n2 is cut off from n1 and n3',
+  description:
+    'a generated fault schedule, shrunk: n1 killed and restarted after 1 s while n2 is cut off from n1 and n3',
   async run(w, ctx) {
     const r = await playSchedule(w, [
       { at: 0, kind: 'crash', node: 'n1', mode: 'process', restartAfter: 1000 },
@@ -27,7 +28,10 @@ export default defineScenario({
     const healAt = events.filter((e) => e.type === 'fault.heal').pop()?.t;
     const expect = ['n1', 'n2', 'n3'].map((n) => ({ client: `sub-${n}`, filter: 't/#', from }));
     judge(ctx, events, expect, { parkedUntil: healAt });
-    ctx.report('parked', `${r.parked} messages parked with the cut-off backup arrived after the heal, after newer ones (allowed: availability during a netsplit)`);
+    ctx.report(
+      'parked',
+      `${r.parked} messages parked with the cut-off backup arrived after the heal, after newer ones (allowed: availability during a netsplit)`,
+    );
     ctx.report('events', r.events);
   },
 });

@@ -11,10 +11,14 @@ import { defineScenario, judge, phaseStats, convergenceProblems, type Expectatio
 
 export default defineScenario({
   name: 'retained-cross-node',
-  description: '3 nodes; retained publish on one node, subscribe on another 0-5 ms later; every subscriber gets it',
+  description:
+    '3 nodes; retained publish on one node, subscribe on another 0-5 ms later; every subscriber gets it',
   params: {
     trials: { default: 300, description: 'number of retain-then-subscribe trials' },
-    maxGapMs: { default: 5, description: 'largest gap between the retained publish and the subscribe on another node (ms)' },
+    maxGapMs: {
+      default: 5,
+      description: 'largest gap between the retained publish and the subscribe on another node (ms)',
+    },
   },
   async run(w, ctx) {
     const trials = ctx.param('trials');
@@ -25,7 +29,12 @@ export default defineScenario({
     const subs = nodes.map((n) => w.client(`sub-${n}`, { target: n, version: 5, keepalive: 30 }));
     const rng = w.rng('scenario/retained-cross-node');
     const converged = () => convergenceProblems(w).length === 0;
-    if (!(await w.until(() => converged() && [...w.clients.values()].every((c) => c.connected), { timeoutMs: 30_000 }))) ctx.violation('liveness', 'cluster or clients did not come up');
+    if (
+      !(await w.until(() => converged() && [...w.clients.values()].every((c) => c.connected), {
+        timeoutMs: 30_000,
+      }))
+    )
+      ctx.violation('liveness', 'cluster or clients did not come up');
     await w.sleep(500);
 
     const expect: Expectation[] = [];
@@ -53,8 +62,13 @@ export default defineScenario({
 
     const events = w.history.events;
     const got = events.filter((e) => e.type === 'deliver' && e.retain).length;
-    const live = events.filter((e) => e.type === 'deliver' && !e.retain && String(e.topic).startsWith('cfg/')).length;
-    ctx.report('retained', `${trials} subscribes: ${got} got it as retained, ${live} live (route known in time); retained stores agree: ${ok ? 'yes' : 'NO'}`);
+    const live = events.filter(
+      (e) => e.type === 'deliver' && !e.retain && String(e.topic).startsWith('cfg/'),
+    ).length;
+    ctx.report(
+      'retained',
+      `${trials} subscribes: ${got} got it as retained, ${live} live (route known in time); retained stores agree: ${ok ? 'yes' : 'NO'}`,
+    );
     ctx.phases(phaseStats(events, phases, expect));
     judge(ctx, events, expect);
   },

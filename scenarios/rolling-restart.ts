@@ -12,7 +12,8 @@ import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/
 
 export default defineScenario({
   name: 'rolling-restart',
-  description: '3 nodes behind a balancer; restart n1, n2, n3 in turn under traffic; persistent subscribers lose nothing acknowledged',
+  description:
+    '3 nodes behind a balancer; restart n1, n2, n3 in turn under traffic; persistent subscribers lose nothing acknowledged',
   params: {
     downMs: { default: 5000, description: 'how long each node is down during the restart (ms)' },
     subscribers: { default: 6, description: 'number of persistent subscribers' },
@@ -24,16 +25,34 @@ export default defineScenario({
     const nPubs = ctx.param('publishers');
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
-    const lb = w.addLoadBalancer('lb', { backends: nodes, mode: 'round-robin', checkIntervalMs: 1000, rise: 2, fall: 2, shutdownSessionsOnDown: true });
+    const lb = w.addLoadBalancer('lb', {
+      backends: nodes,
+      mode: 'round-robin',
+      checkIntervalMs: 1000,
+      rise: 2,
+      fall: 2,
+      shutdownSessionsOnDown: true,
+    });
     const reconnect = { minMs: 300, maxMs: 4000 };
     const subs = Array.from({ length: nSubs }, (_, i) =>
-      w.client(`sub-${i}`, { target: 'lb', version: i % 2 ? 5 : 4, clean: false, sessionExpiry: 86_400, keepalive: 30, reconnect, subscriptions: [{ filter: 'site/#', qos: (i % 3 === 0 ? 2 : 1) as 1 | 2 }] }),
+      w.client(`sub-${i}`, {
+        target: 'lb',
+        version: i % 2 ? 5 : 4,
+        clean: false,
+        sessionExpiry: 86_400,
+        keepalive: 30,
+        reconnect,
+        subscriptions: [{ filter: 'site/#', qos: (i % 3 === 0 ? 2 : 1) as 1 | 2 }],
+      }),
     );
-    const pubs = Array.from({ length: nPubs }, (_, i) => w.client(`pub-${i}`, { target: 'lb', version: 5, keepalive: 30, reconnect }));
+    const pubs = Array.from({ length: nPubs }, (_, i) =>
+      w.client(`pub-${i}`, { target: 'lb', version: 5, keepalive: 30, reconnect }),
+    );
 
     const converged = () => convergenceProblems(w).length === 0;
     const allConnected = () => [...w.clients.values()].every((c) => c.connected);
-    if (!(await w.until(() => converged() && allConnected(), { timeoutMs: 30_000 }))) ctx.violation('liveness', `cluster or clients did not come up: ${convergenceProblems(w).join('; ')}`);
+    if (!(await w.until(() => converged() && allConnected(), { timeoutMs: 30_000 })))
+      ctx.violation('liveness', `cluster or clients did not come up: ${convergenceProblems(w).join('; ')}`);
     await w.sleep(1000);
     const subscribedAt = w.now;
     await w.sleep(500);
@@ -71,19 +90,38 @@ export default defineScenario({
       w.crash(n, 'process');
       await traffic(`${n} down`, downMs);
       w.restart(n);
-      const ok = await trafficUntil(`${n} rejoining`, () => converged() && lb.healthyBackends().includes(n) && allConnected(), 60_000);
-      if (!ok) ctx.violation('liveness', `${n} did not rejoin within 60 s: ${convergenceProblems(w).join('; ')}`);
-      ctx.report(`${n} restart`, ok ? `back in the cluster and the balancer ${((w.now - from) / 1000).toFixed(1)} s after the kill` : 'NO');
+      const ok = await trafficUntil(
+        `${n} rejoining`,
+        () => converged() && lb.healthyBackends().includes(n) && allConnected(),
+        60_000,
+      );
+      if (!ok)
+        ctx.violation('liveness', `${n} did not rejoin within 60 s: ${convergenceProblems(w).join('; ')}`);
+      ctx.report(
+        `${n} restart`,
+        ok
+          ? `back in the cluster and the balancer ${((w.now - from) / 1000).toFixed(1)} s after the kill`
+          : 'NO',
+      );
     }
     const healedAt = w.now;
     const ok = await w.until(() => converged() && allConnected(), { timeoutMs: 60_000 });
     ctx.report('converged', ok ? `${((w.now - healedAt) / 1000).toFixed(1)} s after the last rejoin` : 'NO');
-    if (!ok) ctx.violation('liveness', `no convergence after the rolling restart: ${convergenceProblems(w).join('; ')}`);
+    if (!ok)
+      ctx.violation(
+        'liveness',
+        `no convergence after the rolling restart: ${convergenceProblems(w).join('; ')}`,
+      );
     await traffic('after', 3000);
     await w.sleep(20_000); // queues drain, resends finish
 
-    const spread = nodes.map((n) => `${n}:${[...w.clients.values()].filter((c) => c.connected && c.node === n).length}`).join(' ');
-    ctx.report('clients', `${[...w.clients.values()].filter((c) => c.connected).length}/${w.clients.size} connected at the end (${spread})`);
+    const spread = nodes
+      .map((n) => `${n}:${[...w.clients.values()].filter((c) => c.connected && c.node === n).length}`)
+      .join(' ');
+    ctx.report(
+      'clients',
+      `${[...w.clients.values()].filter((c) => c.connected).length}/${w.clients.size} connected at the end (${spread})`,
+    );
     const events = w.history.events;
     const expect = subs.map((s) => ({ client: s.id, filter: 'site/#', from: subscribedAt }));
     ctx.phases(phaseStats(events, phases, expect));

@@ -17,7 +17,8 @@ import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/
 
 export default defineScenario({
   name: 'shared-sub-failover',
-  description: '3 nodes; $share group with a member on each; the node of one member crashes and restarts; one member per message, none lost',
+  description:
+    '3 nodes; $share group with a member on each; the node of one member crashes and restarts; one member per message, none lost',
   params: {
     downMs: { default: 8000, description: 'how long the crashed node stays down (ms)' },
   },
@@ -28,14 +29,34 @@ export default defineScenario({
     const reconnect = { minMs: 300, maxMs: 3000 };
     const FILTER = '$share/workers/jobs/#';
     const members = nodes.map((n, i) =>
-      w.client(`m-${n}`, { target: [n, nodes[(i + 1) % 3]], version: 5, clean: false, sessionExpiry: 86_400, keepalive: 20, reconnect, subscriptions: [{ filter: FILTER, qos: 1 }] }),
+      w.client(`m-${n}`, {
+        target: [n, nodes[(i + 1) % 3]],
+        version: 5,
+        clean: false,
+        sessionExpiry: 86_400,
+        keepalive: 20,
+        reconnect,
+        subscriptions: [{ filter: FILTER, qos: 1 }],
+      }),
     );
-    const witness = w.client('witness', { target: 'n3', version: 5, clean: false, sessionExpiry: 86_400, keepalive: 20, reconnect, subscriptions: [{ filter: 'jobs/#', qos: 2 }] });
-    const pubs = [w.client('pub-n1', { target: 'n1', version: 5, keepalive: 20, reconnect }), w.client('pub-n3', { target: 'n3', keepalive: 20, reconnect })];
+    const witness = w.client('witness', {
+      target: 'n3',
+      version: 5,
+      clean: false,
+      sessionExpiry: 86_400,
+      keepalive: 20,
+      reconnect,
+      subscriptions: [{ filter: 'jobs/#', qos: 2 }],
+    });
+    const pubs = [
+      w.client('pub-n1', { target: 'n1', version: 5, keepalive: 20, reconnect }),
+      w.client('pub-n3', { target: 'n3', keepalive: 20, reconnect }),
+    ];
 
     const converged = () => convergenceProblems(w).length === 0;
     const allConnected = () => [...w.clients.values()].every((c) => c.connected);
-    if (!(await w.until(() => converged() && allConnected(), { timeoutMs: 30_000 }))) ctx.violation('liveness', `cluster or clients did not come up: ${convergenceProblems(w).join('; ')}`);
+    if (!(await w.until(() => converged() && allConnected(), { timeoutMs: 30_000 })))
+      ctx.violation('liveness', `cluster or clients did not come up: ${convergenceProblems(w).join('; ')}`);
     await w.sleep(1000);
     const subscribedAt = w.now;
 
@@ -65,7 +86,12 @@ export default defineScenario({
     }
     phases.push({ name: 'n2 rejoining', from: rejoinFrom, to: w.now, allUp: false });
     const ok = converged() && allConnected();
-    ctx.report('rejoin', ok ? `n2 back and all members connected ${((w.now - restartedAt) / 1000).toFixed(1)} s after the restart` : 'NO');
+    ctx.report(
+      'rejoin',
+      ok
+        ? `n2 back and all members connected ${((w.now - restartedAt) / 1000).toFixed(1)} s after the restart`
+        : 'NO',
+    );
     if (!ok) ctx.violation('liveness', `after the restart: ${convergenceProblems(w).join('; ')}`);
     // The n2 member moves back to the restarted node (its next target), so the group is served by all three again.
     const back = members[1];
@@ -78,7 +104,10 @@ export default defineScenario({
       await w.sleep(100);
     }
     phases.push({ name: 'member moves', from: moveFrom, to: w.now, allUp: false });
-    ctx.report('member', `${back.id} back on ${back.node} ${((w.now - moveFrom) / 1000).toFixed(1)} s after its client restarted`);
+    ctx.report(
+      'member',
+      `${back.id} back on ${back.node} ${((w.now - moveFrom) / 1000).toFixed(1)} s after its client restarted`,
+    );
     await traffic('healed', 5000, true);
     await w.sleep(20_000);
 
@@ -89,10 +118,17 @@ export default defineScenario({
     // previous one broke or a node failed in between (MQTT-4.8.2 lets the server resend then; the
     // shared-once checker counts it as shared-redelivery): a message delivered in the last instant
     // before the kill and redelivered after the failover. Counted as `redelivered`, never excused else.
-    const breaks = events.filter((e) => e.type.startsWith('fault.') || ((e.type === 'client.closed' || e.type === 'client.kill') && memberIds.has(e.c as string)));
+    const breaks = events.filter(
+      (e) =>
+        e.type.startsWith('fault.') ||
+        ((e.type === 'client.closed' || e.type === 'client.kill') && memberIds.has(e.c as string)),
+    );
     const brokeBetween = (c: string, from: number, to: number) =>
       breaks.some((e) => e.t > from && e.t <= to && (e.type.startsWith('fault.') || e.c === c));
-    const toGroup = new Map<string, { n: number; who: Set<string>; last: { c: string; t: number }; redelivered: number }>();
+    const toGroup = new Map<
+      string,
+      { n: number; who: Set<string>; last: { c: string; t: number }; redelivered: number }
+    >();
     for (const e of events) {
       if (e.type !== 'deliver' || !memberIds.has(e.c as string)) continue;
       const id = e.id as string;
@@ -124,14 +160,21 @@ export default defineScenario({
         const r = toGroup.get(e.id as string);
         if (!r) {
           lost++;
-          ctx.violation('shared-no-loss', `${e.id} acknowledged at ${e.t.toFixed(1)} ms reached no member of the group`);
+          ctx.violation(
+            'shared-no-loss',
+            `${e.id} acknowledged at ${e.t.toFixed(1)} ms reached no member of the group`,
+          );
           continue;
         }
         for (const c of r.who) perMember.set(c, (perMember.get(c) ?? 0) + 1);
         if (r.redelivered) again++;
         if (r.n > 1) {
           multi++;
-          if (ph.allUp) ctx.violation('shared-exactly-one', `${e.id} (${ph.name}, all nodes up) delivered ${r.n} times to the group: ${[...r.who].join(', ')}`);
+          if (ph.allUp)
+            ctx.violation(
+              'shared-exactly-one',
+              `${e.id} (${ph.name}, all nodes up) delivered ${r.n} times to the group: ${[...r.who].join(', ')}`,
+            );
         }
       }
       rows.push(
@@ -140,7 +183,13 @@ export default defineScenario({
       );
     }
     ctx.report('group', '\n' + rows.join('\n'));
-    ctx.report('members', [...perMember].map(([c, n]) => `${c}:${n}`).sort().join(' '));
+    ctx.report(
+      'members',
+      [...perMember]
+        .map(([c, n]) => `${c}:${n}`)
+        .sort()
+        .join(' '),
+    );
     const expect = [{ client: witness.id, filter: 'jobs/#', from: subscribedAt }];
     ctx.phases(phaseStats(events, phases, expect));
     judge(ctx, events, expect);

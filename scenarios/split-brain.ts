@@ -10,7 +10,8 @@ import { defineScenario, judge, phaseStats, convergenceProblems, type SimClient 
 
 export default defineScenario({
   name: 'split-brain',
-  description: '3 nodes; split 2+1, then 3 ways; publishes on every side; heal; autoheal must converge without losing acknowledged messages',
+  description:
+    '3 nodes; split 2+1, then 3 ways; publishes on every side; heal; autoheal must converge without losing acknowledged messages',
   // Live (sim run --live): 4x faster than real time; the splits last 7.5 s of wall time.
   live: { timeScale: 0.25, maxQuietMs: 5000 },
   // Phase lengths (shorter for wide seed sweeps: --param splitMs=5000 ...).
@@ -26,15 +27,32 @@ export default defineScenario({
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
     const side = (n: string) => [n, `ps-${n}`, `cs-${n}`, `p1-${n}`, `p2-${n}`];
-    const persistent = nodes.map((n) => w.client(`ps-${n}`, { target: n, version: 5, clean: false, sessionExpiry: 86_400, keepalive: 30, subscriptions: [{ filter: 'plant/#', qos: 2 }] }));
-    nodes.forEach((n) => w.client(`cs-${n}`, { target: n, clean: true, keepalive: 30, subscriptions: [{ filter: 'plant/+/alarm', qos: 0 }] }));
+    const persistent = nodes.map((n) =>
+      w.client(`ps-${n}`, {
+        target: n,
+        version: 5,
+        clean: false,
+        sessionExpiry: 86_400,
+        keepalive: 30,
+        subscriptions: [{ filter: 'plant/#', qos: 2 }],
+      }),
+    );
+    nodes.forEach((n) =>
+      w.client(`cs-${n}`, {
+        target: n,
+        clean: true,
+        keepalive: 30,
+        subscriptions: [{ filter: 'plant/+/alarm', qos: 0 }],
+      }),
+    );
     const pubs: [SimClient, 1 | 2][] = nodes.flatMap((n) => [
       [w.client(`p1-${n}`, { target: n, keepalive: 30 }), 1] as [SimClient, 1 | 2],
       [w.client(`p2-${n}`, { target: n, version: 5, keepalive: 30 }), 2] as [SimClient, 1 | 2],
     ]);
 
     const converged = () => convergenceProblems(w).length === 0;
-    if (!(await w.until(converged, { timeoutMs: 30_000 }))) ctx.violation('liveness', `cluster did not form: ${convergenceProblems(w).join('; ')}`);
+    if (!(await w.until(converged, { timeoutMs: 30_000 })))
+      ctx.violation('liveness', `cluster did not form: ${convergenceProblems(w).join('; ')}`);
     const subscribedAt = w.now;
     await w.sleep(1000);
 
@@ -44,7 +62,9 @@ export default defineScenario({
       let k = 0;
       for (let t = 0; t < ms; t += 250) {
         for (const [p, q] of pubs) p.publish(`plant/${p.node ?? 'x'}/${k % 3 === 0 ? 'alarm' : 'temp'}`, q);
-        if (k % 20 === 0) for (const [p] of pubs.filter((_, i) => i % 2 === 0)) p.publish('plant/config', 1, { retain: true, payload: `${name}-${k}` });
+        if (k % 20 === 0)
+          for (const [p] of pubs.filter((_, i) => i % 2 === 0))
+            p.publish('plant/config', 1, { retain: true, payload: `${name}-${k}` });
         k++;
         await w.sleep(250);
       }
@@ -62,7 +82,11 @@ export default defineScenario({
     const healedAt = w.now;
     const ok = await w.until(converged, { timeoutMs: 120_000 });
     ctx.report('converged', ok ? `${((w.now - healedAt) / 1000).toFixed(1)} s after the heal` : 'NO');
-    if (!ok) ctx.violation('liveness', `no convergence within 120 s of the heal: ${convergenceProblems(w).join('; ')}`);
+    if (!ok)
+      ctx.violation(
+        'liveness',
+        `no convergence within 120 s of the heal: ${convergenceProblems(w).join('; ')}`,
+      );
     await run('healed', steadyMs);
     await w.sleep(drainMs); // let queues drain and resends finish
 

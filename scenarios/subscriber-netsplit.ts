@@ -9,8 +9,17 @@ export default defineScenario({
   description: 'single node; persistent subscriber partitioned for 10 min; QoS 0/1/2 publishers',
   async run(w, ctx) {
     w.addBroker('n1', { limits: { maxQueuedMessages: 100_000 } as never });
-    const sub = w.client('sub', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, keepalive: 30, subscriptions: [{ filter: 'fleet/#', qos: 2 }] });
-    const pubs = [0, 1, 2].map((q) => w.client(`pub${q}`, { target: 'n1', version: q === 2 ? 5 : 4, keepalive: 30 }));
+    const sub = w.client('sub', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      keepalive: 30,
+      subscriptions: [{ filter: 'fleet/#', qos: 2 }],
+    });
+    const pubs = [0, 1, 2].map((q) =>
+      w.client(`pub${q}`, { target: 'n1', version: q === 2 ? 5 : 4, keepalive: 30 }),
+    );
     await w.until(() => sub.connected && pubs.every((p) => p.connected), { timeoutMs: 10_000 });
     const subscribedAt = w.now + 50;
     await w.sleep(100);

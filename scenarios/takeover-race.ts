@@ -17,7 +17,8 @@ import { defineScenario, judge, phaseStats, convergenceProblems, SimClient } fro
 
 export default defineScenario({
   name: 'takeover-race',
-  description: '3 nodes; one client id connects on n1 and n2 within 0-3 ms, repeatedly, while messages flow to it from n3',
+  description:
+    '3 nodes; one client id connects on n1 and n2 within 0-3 ms, repeatedly, while messages flow to it from n3',
   params: {
     rounds: { default: 40, description: 'number of takeover rounds' },
   },
@@ -26,7 +27,15 @@ export default defineScenario({
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes, { broker: { limits: { maxQueuedMessages: 100_000, maxInflight: 64 } as never } });
     const ID = 'dev';
-    const opts = { version: 5 as const, clean: false, sessionExpiry: 86_400, keepalive: 30, reconnect: false as const, autoConnect: false, subscriptions: [{ filter: 'dev/in/#', qos: 1 as const }] };
+    const opts = {
+      version: 5 as const,
+      clean: false,
+      sessionExpiry: 86_400,
+      keepalive: 30,
+      reconnect: false as const,
+      autoConnect: false,
+      subscriptions: [{ filter: 'dev/in/#', qos: 1 as const }],
+    };
     // Two processes with one client id (World.client keeps ids unique, so these are built directly).
     const a = new SimClient(w, ID, { ...opts, target: 'n1', host: 'dev-a' });
     const b = new SimClient(w, ID, { ...opts, target: 'n2', host: 'dev-b' });
@@ -36,7 +45,12 @@ export default defineScenario({
 
     const converged = () => convergenceProblems(w).length === 0;
     a.connect();
-    if (!(await w.until(() => converged() && a.connected && pub1.connected && pub2.connected, { timeoutMs: 30_000 }))) ctx.violation('liveness', 'cluster or clients did not come up');
+    if (
+      !(await w.until(() => converged() && a.connected && pub1.connected && pub2.connected, {
+        timeoutMs: 30_000,
+      }))
+    )
+      ctx.violation('liveness', 'cluster or clients did not come up');
     await w.sleep(1000);
     const subscribedAt = w.now;
 
@@ -75,7 +89,11 @@ export default defineScenario({
       await traffic(500);
       const live = liveOn();
       maxLive = Math.max(maxLive, live.length);
-      if (live.length > 1) ctx.violation('single-connection', `round ${r}: ${ID} has live connections on ${live.join(' and ')} 500 ms after the race`);
+      if (live.length > 1)
+        ctx.violation(
+          'single-connection',
+          `round ${r}: ${ID} has live connections on ${live.join(' and ')} 500 ms after the race`,
+        );
       if (live.length === 1) winners[live[0] as 'n1' | 'n2']++;
       else winners.none++;
       // The loser was told to go away; the next round brings it back.
@@ -85,13 +103,27 @@ export default defineScenario({
     // Settle: the last winner stays; if neither holds the id, reconnect one.
     from = w.now;
     if (!a.connected && !b.connected) a.connect();
-    const settled = await w.until(() => converged() && liveOn().length === 1 && (a.connected || b.connected), { timeoutMs: 60_000 });
-    if (!settled) ctx.violation('liveness', `after the races: ${convergenceProblems(w).join('; ')}; live on [${liveOn().join(',')}]`);
+    const settled = await w.until(
+      () => converged() && liveOn().length === 1 && (a.connected || b.connected),
+      { timeoutMs: 60_000 },
+    );
+    if (!settled)
+      ctx.violation(
+        'liveness',
+        `after the races: ${convergenceProblems(w).join('; ')}; live on [${liveOn().join(',')}]`,
+      );
     const live = liveOn();
-    if (live.length !== 1) ctx.violation('single-connection', `${ID} live on [${live.join(',')}] after convergence`);
+    if (live.length !== 1)
+      ctx.violation('single-connection', `${ID} live on [${live.join(',')}] after convergence`);
     const holder = a.connected ? a : b;
-    ctx.report('races', `${rounds} rounds; connection left on n1 ${winners.n1}x, n2 ${winners.n2}x, none ${winners.none}x; at most ${maxLive} live connection(s) 500 ms after a race`);
-    ctx.report('end', `${ID} live on ${live.join(',') || 'none'} (client sees ${holder.connected ? holder.node : 'none'}); converged: ${settled ? 'yes' : 'NO'}`);
+    ctx.report(
+      'races',
+      `${rounds} rounds; connection left on n1 ${winners.n1}x, n2 ${winners.n2}x, none ${winners.none}x; at most ${maxLive} live connection(s) 500 ms after a race`,
+    );
+    ctx.report(
+      'end',
+      `${ID} live on ${live.join(',') || 'none'} (client sees ${holder.connected ? holder.node : 'none'}); converged: ${settled ? 'yes' : 'NO'}`,
+    );
     await traffic(2000);
     phases.push({ name: 'settled', from, to: w.now });
     await w.sleep(20_000);

@@ -10,13 +10,20 @@ import { defineScenario, judge, convergenceProblems, type SimClient } from 'mqtt
 
 export default defineScenario({
   name: 'will-on-node-crash',
-  description: '3 nodes; devices with wills; n1 loses power; survivors publish the wills of n1 devices that stay gone',
+  description:
+    '3 nodes; devices with wills; n1 loses power; survivors publish the wills of n1 devices that stay gone',
   // Live (sim run --live): 10x faster; the 2-minute wait for the wills is not quiet time, so it is not cut short.
   live: { timeScale: 0.1, maxQuietMs: 15_000 },
   async run(w, ctx) {
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes);
-    const monitor = w.client('monitor', { target: 'n3', version: 5, clean: false, sessionExpiry: 3600, subscriptions: [{ filter: 'status/#', qos: 1 }] });
+    const monitor = w.client('monitor', {
+      target: 'n3',
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      subscriptions: [{ filter: 'status/#', qos: 1 }],
+    });
     const devices: SimClient[] = [];
     for (let i = 0; i < 20; i++) {
       const node = nodes[i % 3];
@@ -34,7 +41,10 @@ export default defineScenario({
         }),
       );
     }
-    await w.until(() => convergenceProblems(w).length === 0 && [...w.clients.values()].every((c) => c.connected), { timeoutMs: 30_000 });
+    await w.until(
+      () => convergenceProblems(w).length === 0 && [...w.clients.values()].every((c) => c.connected),
+      { timeoutMs: 30_000 },
+    );
     await w.sleep(1000);
     const onN1 = devices.filter((d) => d.node === 'n1');
     w.crash('n1', 'power');
@@ -44,9 +54,19 @@ export default defineScenario({
     const byDevice = new Map<string, number>();
     for (const r of wills) byDevice.set(r.topic.slice(7), (byDevice.get(r.topic.slice(7)) ?? 0) + 1);
     const expected = onN1.filter((d) => d.id !== 'dev-3').map((d) => d.id);
-    ctx.report('devices', `${onN1.length} on n1 (dev-3 reconnects elsewhere in time); wills received for ${[...byDevice.keys()].sort().join(', ') || 'none'}`);
-    for (const id of expected) if (byDevice.get(id) !== 1) ctx.violation('will-published', `${id} went down with n1; its will arrived ${byDevice.get(id) ?? 0} times, expected once`);
-    for (const [id, n] of byDevice) if (!expected.includes(id)) ctx.violation('no-false-will', `${id} did not go away, yet its will arrived ${n} time(s)`);
+    ctx.report(
+      'devices',
+      `${onN1.length} on n1 (dev-3 reconnects elsewhere in time); wills received for ${[...byDevice.keys()].sort().join(', ') || 'none'}`,
+    );
+    for (const id of expected)
+      if (byDevice.get(id) !== 1)
+        ctx.violation(
+          'will-published',
+          `${id} went down with n1; its will arrived ${byDevice.get(id) ?? 0} times, expected once`,
+        );
+    for (const [id, n] of byDevice)
+      if (!expected.includes(id))
+        ctx.violation('no-false-will', `${id} did not go away, yet its will arrived ${n} time(s)`);
     // The strict set judges every will by the spec (docs/verdicts.md), with the monitor's session as the expectation.
     judge(ctx, w.history.events, [{ client: monitor.id, filter: 'status/#', from: 0 }]);
   },

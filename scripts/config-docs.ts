@@ -12,9 +12,14 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DOC = `${ROOT}docs/configuration.md`;
 
 /** Every leaf of the schema as [dotted path, its check]. */
-export function configKeys(schema: Record<string, unknown> = runtimeSchema, prefix = ''): [string, (v: unknown) => string | null][] {
+export function configKeys(
+  schema: Record<string, unknown> = runtimeSchema,
+  prefix = '',
+): [string, (v: unknown) => string | null][] {
   return Object.entries(schema).flatMap(([k, v]) =>
-    typeof v === 'function' ? [[prefix + k, v as (v: unknown) => string | null]] : configKeys(v as Record<string, unknown>, `${prefix}${k}.`),
+    typeof v === 'function'
+      ? [[prefix + k, v as (v: unknown) => string | null]]
+      : configKeys(v as Record<string, unknown>, `${prefix}${k}.`),
   );
 }
 
@@ -24,7 +29,10 @@ function comments(): Map<string, string> {
   for (const f of ['core/config.ts', 'core/rate-limit.ts', 'runtime/config.ts']) {
     const text = readFileSync(`${ROOT}${f}`, 'utf8');
     for (const m of text.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*?)\*\/\s*\n\s*(\w+)\??:/g)) {
-      const doc = m[1].replace(/^\s*\*\s?/gm, '').replace(/\s+/g, ' ').trim();
+      const doc = m[1]
+        .replace(/^\s*\*\s?/gm, '')
+        .replace(/\s+/g, ' ')
+        .trim();
       out.set(m[2], [...(out.get(m[2]) ?? []), doc]);
     }
   }

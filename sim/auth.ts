@@ -33,18 +33,28 @@ export class TableAuthenticator implements Authenticator {
   }
 
   private decide(req: AuthRequest): AuthResult {
-    if (req.username === undefined) return this.allowAnonymous ? { ok: true } : { ok: false, reason: 'not-authorized' };
+    if (req.username === undefined)
+      return this.allowAnonymous ? { ok: true } : { ok: false, reason: 'not-authorized' };
     const want = this.users.get(req.username);
-    if (want === undefined || req.password === undefined || !req.password.equals(Buffer.from(want))) return { ok: false, reason: 'bad-credentials' };
+    if (want === undefined || req.password === undefined || !req.password.equals(Buffer.from(want)))
+      return { ok: false, reason: 'bad-credentials' };
     return { ok: true };
   }
 }
 
 /** Builds the Env parts for `s` on `clock`; throws on a bad ACL. */
-export function simSecurity(s: SimSecurity, clock: Clock): { authenticator?: Authenticator; authorizer?: Acl } {
+export function simSecurity(
+  s: SimSecurity,
+  clock: Clock,
+): { authenticator?: Authenticator; authorizer?: Acl } {
   const out: { authenticator?: Authenticator; authorizer?: Acl } = {};
   if (s.users || s.allowAnonymous === false) {
-    out.authenticator = new TableAuthenticator(new Map(Object.entries(s.users ?? {})), s.allowAnonymous ?? !s.users, s.authDelayMs ?? 5, clock);
+    out.authenticator = new TableAuthenticator(
+      new Map(Object.entries(s.users ?? {})),
+      s.allowAnonymous ?? !s.users,
+      s.authDelayMs ?? 5,
+      clock,
+    );
   }
   if (s.acl !== undefined) {
     const { rules, errors } = parseAcl(s.acl);

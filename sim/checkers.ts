@@ -4,7 +4,14 @@
 // module runs the default set (checkSafety) and keeps the per-phase table.
 // docs/verdicts.md says what each one checks and what it excuses.
 
-import { indexOf, type Ev, type Expectation, type SafetyOptions, type Tally, type Violation } from './checkers/common.ts';
+import {
+  indexOf,
+  type Ev,
+  type Expectation,
+  type SafetyOptions,
+  type Tally,
+  type Violation,
+} from './checkers/common.ts';
 import { checkNoLoss } from './checkers/no-loss.ts';
 import { checkNoQos2Duplicates } from './checkers/qos2-once.ts';
 import { checkOrder } from './checkers/order.ts';
@@ -19,7 +26,19 @@ import { checkClientProtocol } from './checkers/protocol.ts';
 
 export type { Ev, Expectation, LossCategory, SafetyOptions, Tally, Violation } from './checkers/common.ts';
 export { DEFAULT_ACCEPTED } from './checkers/common.ts';
-export { checkNoLoss, checkNoQos2Duplicates, checkOrder, checkOnlySubscribed, checkConnackFirst, checkDupOnlyOnResend, checkSingleConnection, checkRetainedReads, checkWills, checkSharedOnce, checkClientProtocol };
+export {
+  checkNoLoss,
+  checkNoQos2Duplicates,
+  checkOrder,
+  checkOnlySubscribed,
+  checkConnackFirst,
+  checkDupOnlyOnResend,
+  checkSingleConnection,
+  checkRetainedReads,
+  checkWills,
+  checkSharedOnce,
+  checkClientProtocol,
+};
 
 /**
  * The default set: every checker, strict. Excused losses (named trade-offs
@@ -81,9 +100,16 @@ export interface PhaseStats {
  * excused ones are not losses here, they are in the tally), and duplicate
  * deliveries of one message to one client.
  */
-export function phaseStats(events: Ev[], phases: { name: string; from: number; to: number }[], expect: Expectation[], opts: SafetyOptions = {}): PhaseStats[] {
+export function phaseStats(
+  events: Ev[],
+  phases: { name: string; from: number; to: number }[],
+  expect: Expectation[],
+  opts: SafetyOptions = {},
+): PhaseStats[] {
   const { invoked, acked, deliveries } = indexOf(events);
-  const lostIds = new Set(checkNoLoss(events, expect, { ...opts, tally: undefined }).map((v) => `${v.excerpt[0].id}`));
+  const lostIds = new Set(
+    checkNoLoss(events, expect, { ...opts, tally: undefined }).map((v) => `${v.excerpt[0].id}`),
+  );
   return phases.map((ph) => {
     let published = 0;
     let delivered = 0;
@@ -117,9 +143,11 @@ export function phaseStats(events: Ev[], phases: { name: string; from: number; t
 
 export function formatPhases(rows: PhaseStats[]): string {
   const head = ['phase', 'published', 'delivered', 'lost', 'dup', 'max delay'];
-  const lines = rows.map((r) => [r.phase, r.published, r.delivered, r.lost, r.duplicated, `${r.maxDelayMs} ms`].map(String));
+  const lines = rows.map((r) =>
+    [r.phase, r.published, r.delivered, r.lost, r.duplicated, `${r.maxDelayMs} ms`].map(String),
+  );
   const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [fmt(head), ...lines.map(fmt)].join('\n');
 }
-

@@ -5,14 +5,32 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { VERSION } from '../core/broker.ts';
-import { EXIT, UsageError, closest, defineCommand, didYouMean, dispatch, help, parse, parseOrHelp, type Group } from '../cli/args.ts';
+import {
+  EXIT,
+  UsageError,
+  closest,
+  defineCommand,
+  didYouMean,
+  dispatch,
+  help,
+  parse,
+  parseOrHelp,
+  type Group,
+} from '../cli/args.ts';
 import { LoadError, runCli } from '../cli/errors.ts';
 import { runScenario, checkDeterminism, unknownParams, type Scenario, type RunResult } from './scenario.ts';
 import { firstDivergence } from './history.ts';
 import { formatPhases } from './checkers.ts';
 import { TraceSampler, readTrace, traceHeader, traceScenarioFile, writeTrace } from './trace.ts';
 import { allObservers, type SimObserver } from './observe.ts';
-import { parseSeedRange, parseShard, replayCommand, reportMerge, runSweep, type SeedFailure } from './shard.ts';
+import {
+  parseSeedRange,
+  parseShard,
+  replayCommand,
+  reportMerge,
+  runSweep,
+  type SeedFailure,
+} from './shard.ts';
 import { Progress } from './progress.ts';
 import type { World } from './world.ts';
 
@@ -23,11 +41,14 @@ export async function loadScenario(file: string): Promise<Scenario> {
     const dir = dirname(abs);
     const near = existsSync(dir) ? readdirSync(dir).filter((f) => /\.m?ts$/.test(f)) : [];
     const c = closest(basename(abs), near);
-    throw new LoadError(`scenario ${file}: not found${c ? ` (did you mean ${join(dirname(file), c)}?)` : ''}`);
+    throw new LoadError(
+      `scenario ${file}: not found${c ? ` (did you mean ${join(dirname(file), c)}?)` : ''}`,
+    );
   }
   const mod = await import(pathToFileURL(abs).href);
   const s = mod.default as Scenario;
-  if (!s || typeof s.run !== 'function') throw new LoadError(`scenario ${file}: the default export is not a scenario (use defineScenario)`);
+  if (!s || typeof s.run !== 'function')
+    throw new LoadError(`scenario ${file}: the default export is not a scenario (use defineScenario)`);
   return s;
 }
 
@@ -36,13 +57,16 @@ function scenarioParams(s: Scenario, given: string[]): Record<string, number> {
   const params: Record<string, number> = {};
   for (const p of given) {
     const [k, v, ...more] = p.split('=');
-    if (!k || v === undefined || more.length || v.trim() === '' || !Number.isFinite(Number(v))) throw new UsageError(`--param ${p}: expected NAME=NUMBER`);
+    if (!k || v === undefined || more.length || v.trim() === '' || !Number.isFinite(Number(v)))
+      throw new UsageError(`--param ${p}: expected NAME=NUMBER`);
     params[k] = Number(v);
   }
   const bad = unknownParams(s, params);
   if (bad.length) {
     const known = Object.keys(s.params ?? {});
-    const hint = known.length ? `${didYouMean(bad[0], known)}; it has ${known.join(', ')}` : ': it declares none';
+    const hint = known.length
+      ? `${didYouMean(bad[0], known)}; it has ${known.join(', ')}`
+      : ': it declares none';
     throw new UsageError(`--param ${bad[0]}: scenario ${s.name} has no such parameter${hint}`);
   }
   return params;
@@ -52,7 +76,12 @@ function paramsHelp(s: Scenario): string {
   const ps = Object.entries(s.params ?? {});
   if (!ps.length) return `scenario ${s.name}: ${s.description}\n(no parameters)`;
   const w = Math.max(...ps.map(([n]) => n.length)) + 2;
-  return [`scenario ${s.name}: ${s.description}`, '', 'scenario parameters (--param NAME=VALUE):', ...ps.map(([n, p]) => `  ${n.padEnd(w)}${p.description} (default ${p.default})`)].join('\n');
+  return [
+    `scenario ${s.name}: ${s.description}`,
+    '',
+    'scenario parameters (--param NAME=VALUE):',
+    ...ps.map(([n, p]) => `  ${n.padEnd(w)}${p.description} (default ${p.default})`),
+  ].join('\n');
 }
 
 const verdict = (failed: boolean) => (failed ? 'FAIL' : 'PASS');
@@ -67,10 +96,17 @@ function fmtMs(ms: number): string {
 }
 
 /** The run's summary as printed; the UI shows it without the phase table (its flow view has that). */
-function summaryLines(r: RunResult, file: string, params?: Record<string, number>, withPhases = true): string[] {
+function summaryLines(
+  r: RunResult,
+  file: string,
+  params?: Record<string, number>,
+  withPhases = true,
+): string[] {
   const out: string[] = [];
   out.push(`scenario   ${r.scenario}  (seed ${r.seed})`);
-  out.push(`simulated  ${fmtMs(r.simulatedMs)} in ${fmtMs(r.wallMs)} wall, ${r.events} events (${Math.round(r.events / (r.wallMs / 1000))}/s)`);
+  out.push(
+    `simulated  ${fmtMs(r.simulatedMs)} in ${fmtMs(r.wallMs)} wall, ${r.events} events (${Math.round(r.events / (r.wallMs / 1000))}/s)`,
+  );
   for (const [k, v] of Object.entries(r.report)) out.push(`${k.padEnd(10)} ${v}`);
   if (r.phases && withPhases) out.push(`phases\n${formatPhases(r.phases)}`);
   out.push(`history    ${r.historyLines} lines, hash ${r.hash}`);
@@ -78,7 +114,9 @@ function summaryLines(r: RunResult, file: string, params?: Record<string, number
   else {
     out.push(`verdict    FAIL: ${r.violations.length} violation(s)`);
     for (const v of r.violations) out.push(`  ${v.property}: ${v.detail}`);
-    const ps = Object.entries(params ?? {}).map(([k, v]) => ` --param ${k}=${v}`).join('');
+    const ps = Object.entries(params ?? {})
+      .map(([k, v]) => ` --param ${k}=${v}`)
+      .join('');
     out.push(`replay     npx sim run ${file} --seed ${r.seed}${ps}`);
   }
   return out;
@@ -91,7 +129,9 @@ function printSummary(r: RunResult, file: string, params?: Record<string, number
 function printLiveSummary(r: import('./live/runner.ts').LiveRunResult, keepDir?: string): void {
   const l = r.live;
   console.log(`scenario   ${r.scenario}  (live: real processes; not reproducible by seed)`);
-  console.log(`simulated  ${fmtMs(r.simulatedMs)} in ${fmtMs(r.wallMs)} wall (time scale ${l.timeScale}, quiet capped at ${fmtMs(l.maxQuietMs)} wall)`);
+  console.log(
+    `simulated  ${fmtMs(r.simulatedMs)} in ${fmtMs(r.wallMs)} wall (time scale ${l.timeScale}, quiet capped at ${fmtMs(l.maxQuietMs)} wall)`,
+  );
   for (const [k, v] of Object.entries(r.report)) console.log(`${k.padEnd(10)} ${v}`);
   for (const n of l.notes) console.log(`live note  ${n}`);
   if (r.phases) console.log(`phases\n${formatPhases(r.phases)}`);
@@ -105,27 +145,74 @@ function printLiveSummary(r: import('./live/runner.ts').LiveRunResult, keepDir?:
   }
 }
 
-
 const RUN = defineCommand({
   args: 'FILE',
   summary: 'Run a scenario file in the simulator (or against real processes with --live).',
   flags: {
     seed: { type: 'string', arg: 'N', default: '1', help: 'root seed' },
     seeds: { type: 'string', arg: 'A..B', help: 'sweep seeds A to B; one line per failing seed and a total' },
-    shard: { type: 'string', arg: 'I/N', help: 'with --seeds: only every N-th seed from the I-th (one of N machines); join --json results with sim report merge' },
-    junit: { type: 'string', arg: 'FILE', help: 'write JUnit XML: a test case per seed, a failure per violation' },
-    param: { type: 'strings', arg: 'NAME=VALUE', help: 'set a scenario parameter ("sim run FILE --help" lists them)' },
-    trace: { type: 'string', arg: 'FILE', help: 'write the history as JSON lines (with world samples for replay --ui)' },
+    shard: {
+      type: 'string',
+      arg: 'I/N',
+      help: 'with --seeds: only every N-th seed from the I-th (one of N machines); join --json results with sim report merge',
+    },
+    junit: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'write JUnit XML: a test case per seed, a failure per violation',
+    },
+    param: {
+      type: 'strings',
+      arg: 'NAME=VALUE',
+      help: 'set a scenario parameter ("sim run FILE --help" lists them)',
+    },
+    trace: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'write the history as JSON lines (with world samples for replay --ui)',
+    },
     'check-determinism': { type: 'boolean', help: 'run the seed twice and report the first diverging event' },
     json: { type: 'boolean', help: 'print the result as JSON (with verdict and version)' },
     quiet: { type: 'boolean', short: 'q', help: 'no progress line on stderr' },
-    live: { type: 'boolean', group: 'live options', help: 'run against real processes: runtime nodes on loopback, mqtt.js clients, HAProxy; not reproducible by seed' },
-    'time-scale': { type: 'number', arg: 'X', group: 'live options', help: "wall ms per virtual ms (default: the scenario's live.timeScale, else 1)" },
-    'max-quiet-ms': { type: 'number', arg: 'N', group: 'live options', help: "the longest wall time one sleep takes (default: the scenario's, else 5000)" },
-    'keep-dir': { type: 'string', arg: 'DIR', group: 'live options', help: 'keep node configs and logs and the generated HAProxy/nginx configs in DIR' },
-    'data-dirs': { type: 'boolean', group: 'live options', help: 'start each node with --data-dir DIR/<node>-data, kept across its restarts' },
-    ui: { type: 'boolean', group: 'terminal UI options', help: 'watch the run in the terminal UI (space pause, s step, +/- speed, m max, n next fault, q quit)' },
-    speed: { type: 'string', arg: 'X', group: 'terminal UI options', help: 'starting speed under --ui: x1, x10 (default) ... x1000000, or max' },
+    live: {
+      type: 'boolean',
+      group: 'live options',
+      help: 'run against real processes: runtime nodes on loopback, mqtt.js clients, HAProxy; not reproducible by seed',
+    },
+    'time-scale': {
+      type: 'number',
+      arg: 'X',
+      group: 'live options',
+      help: "wall ms per virtual ms (default: the scenario's live.timeScale, else 1)",
+    },
+    'max-quiet-ms': {
+      type: 'number',
+      arg: 'N',
+      group: 'live options',
+      help: "the longest wall time one sleep takes (default: the scenario's, else 5000)",
+    },
+    'keep-dir': {
+      type: 'string',
+      arg: 'DIR',
+      group: 'live options',
+      help: 'keep node configs and logs and the generated HAProxy/nginx configs in DIR',
+    },
+    'data-dirs': {
+      type: 'boolean',
+      group: 'live options',
+      help: 'start each node with --data-dir DIR/<node>-data, kept across its restarts',
+    },
+    ui: {
+      type: 'boolean',
+      group: 'terminal UI options',
+      help: 'watch the run in the terminal UI (space pause, s step, +/- speed, m max, n next fault, q quit)',
+    },
+    speed: {
+      type: 'string',
+      arg: 'X',
+      group: 'terminal UI options',
+      help: 'starting speed under --ui: x1, x10 (default) ... x1000000, or max',
+    },
     paused: { type: 'boolean', group: 'terminal UI options', help: 'start the --ui run paused' },
   },
   more: 'Exit codes: 0 pass, 1 verdict FAIL, 2 usage, 3 load or internal error.',
@@ -139,10 +226,13 @@ async function run(argv: string[], prog: string): Promise<number> {
     return EXIT.PASS;
   }
   if (!file) throw new UsageError(`${prog}: needs a scenario file, e.g. ${prog} scenarios/split-brain.ts`);
-  if (positionals.length > 1) throw new UsageError(`${prog}: one scenario file at a time (got ${positionals.join(' ')})`);
+  if (positionals.length > 1)
+    throw new UsageError(`${prog}: one scenario file at a time (got ${positionals.join(' ')})`);
   const ui = values.ui && !!process.stdout.isTTY && !!process.stdin.isTTY && !values.json;
-  if (values.ui && (values.seeds || values['check-determinism'])) throw new UsageError('--ui watches one run: not with --seeds or --check-determinism');
-  if (values.live && (values.seeds || values['check-determinism'])) throw new UsageError('--live runs once: --seeds and --check-determinism are simulator-only');
+  if (values.ui && (values.seeds || values['check-determinism']))
+    throw new UsageError('--ui watches one run: not with --seeds or --check-determinism');
+  if (values.live && (values.seeds || values['check-determinism']))
+    throw new UsageError('--live runs once: --seeds and --check-determinism are simulator-only');
   const range = values.seeds === undefined ? undefined : parseSeedRange(values.seeds);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   if (shard && !range) throw new UsageError('--shard splits a --seeds sweep');
@@ -151,7 +241,8 @@ async function run(argv: string[], prog: string): Promise<number> {
   const progress = Progress.forStderr(values.quiet || values.json || ui);
   if (values.live) return live(s, file, params, values);
   const { caseOf, writeJUnit } = await import('./junit.ts');
-  const junit = (cases: import('./junit.ts').JUnitCase[]) => values.junit && writeJUnit(values.junit, `sim run ${file}`, cases);
+  const junit = (cases: import('./junit.ts').JUnitCase[]) =>
+    values.junit && writeJUnit(values.junit, `sim run ${file}`, cases);
   if (range) {
     const sh = shard ?? { index: 1, count: 1 };
     const cases: import('./junit.ts').JUnitCase[] = [];
@@ -159,7 +250,9 @@ async function run(argv: string[], prog: string): Promise<number> {
     const onFailure = (f: SeedFailure) => {
       if (values.json) return;
       progress.clear();
-      console.log(`seed ${f.seed}: FAIL ${f.violations[0].property}: ${f.violations[0].detail} (replay: ${f.replay})`);
+      console.log(
+        `seed ${f.seed}: FAIL ${f.violations[0].property}: ${f.violations[0].detail} (replay: ${f.replay})`,
+      );
     };
     const r = await runSweep(s, file, range, sh, params, onFailure, (run, seed) => {
       progress.runDone();
@@ -176,8 +269,12 @@ async function run(argv: string[], prog: string): Promise<number> {
   if (values['check-determinism']) {
     const d = await checkDeterminism(s, values.seed, params);
     if (values.json) json({ scenario: s.name, seed: values.seed, verdict: verdict(!d.identical), ...d });
-    else if (d.identical) console.log(`deterministic: two runs of seed ${values.seed} identical, hash ${d.hash}`);
-    else console.log(`NOT deterministic: first divergence at history line ${d.index}\n  run 1: ${d.a}\n  run 2: ${d.b}`);
+    else if (d.identical)
+      console.log(`deterministic: two runs of seed ${values.seed} identical, hash ${d.hash}`);
+    else
+      console.log(
+        `NOT deterministic: first divergence at history line ${d.index}\n  run 1: ${d.a}\n  run 2: ${d.b}`,
+      );
     return d.identical ? EXIT.PASS : EXIT.FAIL;
   }
   let sampler: TraceSampler | null = null;
@@ -210,13 +307,22 @@ async function run(argv: string[], prog: string): Promise<number> {
     r = watched;
   } else {
     if (progress.enabled) observers.push((w) => progress.observer(w));
-    r = await runScenario(s, values.seed, { keepLines: !!values.trace, params, observe: observers.length ? (w) => allObservers(...observers.map((o) => o(w))) : undefined });
+    r = await runScenario(s, values.seed, {
+      keepLines: !!values.trace,
+      params,
+      observe: observers.length ? (w) => allObservers(...observers.map((o) => o(w))) : undefined,
+    });
     progress.clear();
   }
   if (values.trace) {
     const sp = sampler as TraceSampler | null;
     sp?.final();
-    writeTrace(values.trace, traceHeader(values.trace, file, { name: r.scenario, seed: r.seed, params }), r, sp?.samples ?? []);
+    writeTrace(
+      values.trace,
+      traceHeader(values.trace, file, { name: r.scenario, seed: r.seed, params }),
+      r,
+      sp?.samples ?? [],
+    );
   }
   const failed = r.violations.length > 0;
   if (ui) {
@@ -229,7 +335,12 @@ async function run(argv: string[], prog: string): Promise<number> {
 
 type RunValues = ReturnType<typeof parse<typeof RUN.flags>>['values'];
 
-async function live(s: Scenario, file: string, params: Record<string, number>, values: RunValues): Promise<number> {
+async function live(
+  s: Scenario,
+  file: string,
+  params: Record<string, number>,
+  values: RunValues,
+): Promise<number> {
   const { runLive } = await import('./live/runner.ts');
   // Ctrl-C: a SIGSTOPped node would otherwise outlive us, frozen.
   let world: import('./live/live-world.ts').LiveWorld | undefined;
@@ -251,7 +362,10 @@ async function live(s: Scenario, file: string, params: Record<string, number>, v
   });
   if (values.trace) {
     // A record of what happened, for reading; `sim replay` cannot re-run a live history.
-    const header = { ...traceHeader(values.trace, file, { name: r.scenario, seed: r.seed, params }), live: r.live };
+    const header = {
+      ...traceHeader(values.trace, file, { name: r.scenario, seed: r.seed, params }),
+      live: r.live,
+    };
     writeFileSync(values.trace, [JSON.stringify(header), ...r.lines!].join('\n') + '\n');
   }
   const failed = r.violations.length > 0;
@@ -261,12 +375,22 @@ async function live(s: Scenario, file: string, params: Record<string, number>, v
 }
 
 const EXPLORE = defineCommand({
-  summary: 'Run generated workloads and fault schedules (2-5 nodes); a failure is shrunk and written as a scenario file.',
+  summary:
+    'Run generated workloads and fault schedules (2-5 nodes); a failure is shrunk and written as a scenario file.',
   flags: {
     runs: { type: 'int', arg: 'N', default: 20, min: 1, help: 'number of generated schedules' },
     seed: { type: 'int', arg: 'S', help: 'seed of the generator (default: random; printed on failure)' },
-    out: { type: 'string', arg: 'FILE', default: 'explored.ts', help: 'where a shrunk failing schedule is written as a scenario' },
-    junit: { type: 'string', arg: 'FILE', help: 'write JUnit XML: one test case, a failure when a violation was found' },
+    out: {
+      type: 'string',
+      arg: 'FILE',
+      default: 'explored.ts',
+      help: 'where a shrunk failing schedule is written as a scenario',
+    },
+    junit: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'write JUnit XML: one test case, a failure when a violation was found',
+    },
     json: { type: 'boolean', help: 'print the result as JSON (with verdict and version)' },
     quiet: { type: 'boolean', short: 'q', help: 'no progress line on stderr' },
   },
@@ -282,30 +406,59 @@ async function exploreCmd(argv: string[], prog: string): Promise<number> {
   const progress = Progress.forStderr(values.quiet || values.json);
   progress.sweep(values.runs, 'schedule');
   const t0 = performance.now();
-  const r = await explore(values.runs, values.seed, { onRun: progress.enabled ? () => progress.runDone() : undefined });
+  const r = await explore(values.runs, values.seed, {
+    onRun: progress.enabled ? () => progress.runDone() : undefined,
+  });
   progress.clear();
   if (r.schedule) writeFileSync(values.out, toScenario(r.schedule, r.why ?? ''));
   if (values.junit) {
     const { writeJUnit } = await import('./junit.ts');
-    const failures = !r.ok ? [{ type: 'violation', message: `violation after ${r.runs} schedule(s), shrunk to ${JSON.stringify(r.schedule)}: ${r.why}` }] : [];
-    writeJUnit(values.junit, 'sim explore', [{ name: `${r.runs} generated schedules`, classname: 'explore', seconds: (performance.now() - t0) / 1000, failures }]);
+    const failures = !r.ok
+      ? [
+          {
+            type: 'violation',
+            message: `violation after ${r.runs} schedule(s), shrunk to ${JSON.stringify(r.schedule)}: ${r.why}`,
+          },
+        ]
+      : [];
+    writeJUnit(values.junit, 'sim explore', [
+      {
+        name: `${r.runs} generated schedules`,
+        classname: 'explore',
+        seconds: (performance.now() - t0) / 1000,
+        failures,
+      },
+    ]);
   }
   if (values.json) {
-    json({ verdict: verdict(!r.ok), runs: r.runs, seed: values.seed, schedule: r.schedule, why: r.why, out: r.schedule ? values.out : undefined });
+    json({
+      verdict: verdict(!r.ok),
+      runs: r.runs,
+      seed: values.seed,
+      schedule: r.schedule,
+      why: r.why,
+      out: r.schedule ? values.out : undefined,
+    });
     return r.ok ? EXIT.PASS : EXIT.FAIL;
   }
   if (r.ok) {
     console.log(`explore: ${r.runs} generated schedules, no violation`);
     return EXIT.PASS;
   }
-  console.log(`explore: violation after ${r.runs} schedule(s); shrunk to:\n${JSON.stringify(r.schedule)}\n${r.why}`);
-  if (r.schedule) console.log(`written as a scenario: ${values.out} (then: npx sim run ${values.out} --seed ${r.schedule.seed})`);
+  console.log(
+    `explore: violation after ${r.runs} schedule(s); shrunk to:\n${JSON.stringify(r.schedule)}\n${r.why}`,
+  );
+  if (r.schedule)
+    console.log(
+      `written as a scenario: ${values.out} (then: npx sim run ${values.out} --seed ${r.schedule.seed})`,
+    );
   return EXIT.FAIL;
 }
 
 const REPLAY = defineCommand({
   args: 'TRACE',
-  summary: 'Re-run the scenario and seed recorded in a trace file (sim run --trace) and check the history matches.',
+  summary:
+    'Re-run the scenario and seed recorded in a trace file (sim run --trace) and check the history matches.',
   flags: {
     ui: { type: 'boolean', help: 'scrub through the trace in the terminal UI instead of re-running it' },
     json: { type: 'boolean', help: 'print the result as JSON (with verdict and version)' },
@@ -326,7 +479,8 @@ async function replay(argv: string[], prog: string): Promise<number> {
     await watchTrace(trace);
     return EXIT.PASS;
   }
-  if ((header as { live?: unknown }).live) throw new LoadError(`${file}: a live run's trace is a record for reading; it cannot be replayed`);
+  if ((header as { live?: unknown }).live)
+    throw new LoadError(`${file}: a live run's trace is a record for reading; it cannot be replayed`);
   const s = await loadScenario(traceScenarioFile(file, header));
   const r = await runScenario(s, header.seed, { keepLines: true, params: header.params });
   const recorded = trace.history;
@@ -334,10 +488,25 @@ async function replay(argv: string[], prog: string): Promise<number> {
   const matches = i < 0 && r.hash === footer.hash;
   // The file line: the header, then history lines with sample lines between them.
   let line = 1;
-  if (!matches) for (let seen = 0; line <= trace.body.length; line++) if (!trace.body[line - 1].startsWith('{"sample"') && seen++ === i) break;
-  if (values.json) json({ verdict: verdict(!matches), scenario: s.name, seed: header.seed, hash: r.hash, recordedHash: footer.hash, events: recorded.length, traceVersion: header.version, divergence: matches ? undefined : { line: line + 1, recorded: recorded[i], replayed: r.lines![i] } });
+  if (!matches)
+    for (let seen = 0; line <= trace.body.length; line++)
+      if (!trace.body[line - 1].startsWith('{"sample"') && seen++ === i) break;
+  if (values.json)
+    json({
+      verdict: verdict(!matches),
+      scenario: s.name,
+      seed: header.seed,
+      hash: r.hash,
+      recordedHash: footer.hash,
+      events: recorded.length,
+      traceVersion: header.version,
+      divergence: matches ? undefined : { line: line + 1, recorded: recorded[i], replayed: r.lines![i] },
+    });
   else if (matches) console.log(`replay matches: ${recorded.length} events, hash ${r.hash}`);
-  else console.log(`replay DIVERGES at line ${line + 1} of ${file}\n  recorded: ${recorded[i]}\n  replayed: ${r.lines![i]}`);
+  else
+    console.log(
+      `replay DIVERGES at line ${line + 1} of ${file}\n  recorded: ${recorded[i]}\n  replayed: ${r.lines![i]}`,
+    );
   return matches ? EXIT.PASS : EXIT.FAIL;
 }
 
@@ -359,7 +528,8 @@ async function report(argv: string[], prog: string): Promise<number> {
   if (!parsed) return EXIT.PASS;
   const { values, positionals } = parsed;
   if (positionals[0] === 'merge') return reportMerge(positionals.slice(1), values.json);
-  if (positionals.length !== 1 || !values.html) throw new UsageError(`usage: ${prog} merge FILE... | ${prog} TRACE --html FILE`);
+  if (positionals.length !== 1 || !values.html)
+    throw new UsageError(`usage: ${prog} merge FILE... | ${prog} TRACE --html FILE`);
   (await import('./report-html.ts')).writeReportHtml(positionals[0], values.html);
   console.log(`wrote ${values.html}`);
   return EXIT.PASS;
@@ -370,8 +540,14 @@ export const SIM: Group = {
   commands: {
     run: { summary: 'run a scenario file (sim run FILE --help lists its parameters)', run },
     replay: { summary: 're-run a trace file and verify it matches', run: replay },
-    explore: { summary: 'run generated workloads and fault schedules; a failure is shrunk into a scenario file', run: exploreCmd },
-    report: { summary: 'report merge F... (join --seeds --shard --json results) or report TRACE --html FILE', run: report },
+    explore: {
+      summary: 'run generated workloads and fault schedules; a failure is shrunk into a scenario file',
+      run: exploreCmd,
+    },
+    report: {
+      summary: 'report merge F... (join --seeds --shard --json results) or report TRACE --html FILE',
+      run: report,
+    },
   },
   more: 'Exit codes: 0 pass, 1 verdict FAIL, 2 usage, 3 load or internal error. --stack (or DEBUG=mqttlab) shows stack traces.',
 };

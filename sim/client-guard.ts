@@ -104,13 +104,17 @@ export class ClientGuard {
    */
   received(p: Packet, size?: number): ProtocolViolation | null {
     if (size !== undefined && this.limits.maximumPacketSize && size > this.limits.maximumPacketSize) {
-      return v('packet-too-large', `${p.cmd} of ${size} bytes, over the Maximum Packet Size ${this.limits.maximumPacketSize} the client sent`);
+      return v(
+        'packet-too-large',
+        `${p.cmd} of ${size} bytes, over the Maximum Packet Size ${this.limits.maximumPacketSize} the client sent`,
+      );
     }
     if (p.cmd === 'connack') {
       if (this.connacked) return v('second-connack', 'a second CONNACK on one connection');
       this.connacked = true;
       const rc = (p.reasonCode ?? p.returnCode ?? 0) as number;
-      if (rc === 0 && p.sessionPresent && this.clean) return v('session-present-on-clean-start', 'session present 1 in reply to a clean start');
+      if (rc === 0 && p.sessionPresent && this.clean)
+        return v('session-present-on-clean-start', 'session present 1 in reply to a clean start');
       if (rc === 0 && !p.sessionPresent) {
         // A new session: whatever QoS 2 state we held for the old one is gone.
         this.rxPending.clear();
@@ -120,7 +124,10 @@ export class ClientGuard {
     }
     if (!this.connacked) {
       const what = p.cmd === 'publish' ? `PUBLISH ${p.topic}${p.dup ? ' (DUP)' : ''}` : p.cmd.toUpperCase();
-      return v(p.cmd === 'publish' ? 'publish-before-connack' : 'packet-before-connack', `${what} before the CONNACK`);
+      return v(
+        p.cmd === 'publish' ? 'publish-before-connack' : 'packet-before-connack',
+        `${what} before the CONNACK`,
+      );
     }
     switch (p.cmd) {
       case 'publish':
@@ -130,8 +137,16 @@ export class ClientGuard {
       case 'pubcomp': {
         const pid = p.messageId!;
         const want = this.out.get(pid);
-        if (want === undefined) return v('unknown-packet-id', `${p.cmd.toUpperCase()} for packet id ${pid}, which has nothing in flight`);
-        if (want !== p.cmd) return v('ack-type-mismatch', `${p.cmd.toUpperCase()} for packet id ${pid}, which waits for ${want.toUpperCase()}`);
+        if (want === undefined)
+          return v(
+            'unknown-packet-id',
+            `${p.cmd.toUpperCase()} for packet id ${pid}, which has nothing in flight`,
+          );
+        if (want !== p.cmd)
+          return v(
+            'ack-type-mismatch',
+            `${p.cmd.toUpperCase()} for packet id ${pid}, which waits for ${want.toUpperCase()}`,
+          );
         if (p.cmd === 'pubrec' && (p.reasonCode ?? 0) < 0x80) this.out.set(pid, 'pubcomp');
         else this.out.delete(pid);
         return null;
@@ -139,7 +154,11 @@ export class ClientGuard {
       case 'pubrel': {
         const pid = p.messageId!;
         // A PUBREL for an id we already completed is the server's resend after a lost PUBCOMP.
-        if (!this.rxPending.has(pid) && !this.rxDone.has(pid)) return v('unknown-packet-id', `PUBREL for packet id ${pid}, never received at QoS 2 in this session`);
+        if (!this.rxPending.has(pid) && !this.rxDone.has(pid))
+          return v(
+            'unknown-packet-id',
+            `PUBREL for packet id ${pid}, never received at QoS 2 in this session`,
+          );
         return null;
       }
       default:
@@ -153,16 +172,24 @@ export class ClientGuard {
     if (this.version === 5 && props) {
       const alias = props.topicAlias;
       if (alias !== undefined && alias > (this.limits.topicAliasMaximum ?? 0)) {
-        return v('topic-alias-not-allowed', `topic alias ${alias}, over the Topic Alias Maximum ${this.limits.topicAliasMaximum ?? 0} the client sent`);
+        return v(
+          'topic-alias-not-allowed',
+          `topic alias ${alias}, over the Topic Alias Maximum ${this.limits.topicAliasMaximum ?? 0} the client sent`,
+        );
       }
       const ids = props.subscriptionIdentifier;
       for (const id of ids === undefined ? [] : Array.isArray(ids) ? ids : [ids]) {
-        if (!this.subIds.has(id)) return v('subscription-id-not-set', `subscription identifier ${id}, which no SUBSCRIBE of this client set`);
+        if (!this.subIds.has(id))
+          return v(
+            'subscription-id-not-set',
+            `subscription identifier ${id}, which no SUBSCRIBE of this client set`,
+          );
       }
     }
     if (p.qos === 2) {
       const pid = p.messageId!;
-      if (this.rxPending.has(pid) && !p.dup) return v('packet-id-in-use', `new QoS 2 PUBLISH with packet id ${pid}, still unreleased`);
+      if (this.rxPending.has(pid) && !p.dup)
+        return v('packet-id-in-use', `new QoS 2 PUBLISH with packet id ${pid}, still unreleased`);
       this.rxPending.add(pid);
       this.rxDone.delete(pid);
     }

@@ -41,12 +41,22 @@ export interface ClientOptions {
 
 type OptionalKeys = 'will' | 'host' | 'username' | 'password' | 'maximumPacketSize';
 /** Client options with the defaults filled in. */
-export type ResolvedClientOptions = Required<Omit<ClientOptions, OptionalKeys>> & Pick<ClientOptions, OptionalKeys>;
+export type ResolvedClientOptions = Required<Omit<ClientOptions, OptionalKeys>> &
+  Pick<ClientOptions, OptionalKeys>;
 
 /** The defaults both the simulated and the live client apply. */
 export function resolveClientOptions(opts: ClientOptions): ResolvedClientOptions {
   const clean = opts.clean ?? true;
-  return { version: 4, clean, sessionExpiry: clean ? 0 : 0xffffffff, keepalive: 60, reconnect: { minMs: 1000, maxMs: 30_000 }, subscriptions: [], autoConnect: true, ...opts };
+  return {
+    version: 4,
+    clean,
+    sessionExpiry: clean ? 0 : 0xffffffff,
+    keepalive: 60,
+    reconnect: { minMs: 1000, maxMs: 30_000 },
+    subscriptions: [],
+    autoConnect: true,
+    ...opts,
+  };
 }
 
 /** Options of a scenario publish; `clear` (with retain) sends the empty payload that deletes a retained message. */
@@ -60,22 +70,47 @@ export interface PublishOptions {
 /** The payload a scenario publisher sends: its message id, then `|` and the payload or padding to `size` bytes. */
 export function messageBody(id: string, opts: PublishOptions): string {
   if (opts.clear) return '';
-  return opts.payload !== undefined ? `${id}|${opts.payload}` : opts.size ? `${id}|`.padEnd(opts.size, '.') : id;
+  return opts.payload !== undefined
+    ? `${id}|${opts.payload}`
+    : opts.size
+      ? `${id}|`.padEnd(opts.size, '.')
+      : id;
 }
 
 /**
  * The `client.config` history event: what the checkers need to know of a
  * client (session expiry, will) to judge its session and will.
  */
-export function clientConfigEvent(id: string, o: ClientOptions & { version: number; clean: boolean; sessionExpiry: number; keepalive: number }): HistoryEvent {
-  const ev: HistoryEvent = { type: 'client.config', c: id, version: o.version, clean: o.clean, expiry: o.version === 5 ? o.sessionExpiry : o.clean ? 0 : 0xffffffff, keepalive: o.keepalive };
+export function clientConfigEvent(
+  id: string,
+  o: ClientOptions & { version: number; clean: boolean; sessionExpiry: number; keepalive: number },
+): HistoryEvent {
+  const ev: HistoryEvent = {
+    type: 'client.config',
+    c: id,
+    version: o.version,
+    clean: o.clean,
+    expiry: o.version === 5 ? o.sessionExpiry : o.clean ? 0 : 0xffffffff,
+    keepalive: o.keepalive,
+  };
   if (o.host) ev.h = o.host;
-  if (o.will) ev.will = { topic: o.will.topic, qos: o.will.qos, delay: o.version === 5 ? (o.will.delay ?? 0) : 0, id: payloadId(Buffer.from(o.will.payload)) };
+  if (o.will)
+    ev.will = {
+      topic: o.will.topic,
+      qos: o.will.qos,
+      delay: o.version === 5 ? (o.will.delay ?? 0) : 0,
+      id: payloadId(Buffer.from(o.will.payload)),
+    };
   return ev;
 }
 
 /** A strict client's answer to a server that broke the protocol: recorded, then the connection is dropped. */
-export function violationEvent(id: string, host: string | undefined, node: string | null, pv: ProtocolViolation): HistoryEvent {
+export function violationEvent(
+  id: string,
+  host: string | undefined,
+  node: string | null,
+  pv: ProtocolViolation,
+): HistoryEvent {
   const ev: HistoryEvent = { type: 'protocol-violation', c: id };
   if (host) ev.h = host;
   return Object.assign(ev, { kind: pv.kind, rule: pv.rule, detail: pv.detail, node });
@@ -88,7 +123,12 @@ export function payloadId(payload: Buffer): string {
 }
 
 const PINGREQ = Buffer.from([0xc0, 0x00]);
-const ACK_FIRST_BYTE: Partial<Record<string, number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
+const ACK_FIRST_BYTE: Partial<Record<string, number>> = {
+  puback: 0x40,
+  pubrec: 0x50,
+  pubrel: 0x62,
+  pubcomp: 0x70,
+};
 
 /** Whether `b` is exactly one whole MQTT packet (fixed header's Remaining Length matches). */
 function onePacket(b: Buffer): boolean {
@@ -101,7 +141,12 @@ function onePacket(b: Buffer): boolean {
   }
   return false;
 }
-const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = { 0x40: 'puback', 0x50: 'pubrec', 0x62: 'pubrel', 0x70: 'pubcomp' };
+const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = {
+  0x40: 'puback',
+  0x50: 'pubrec',
+  0x62: 'pubrel',
+  0x70: 'pubcomp',
+};
 
 type OutState = { pkt: IPublishPacket; id: string; state: 'publish' | 'pubrel' };
 
@@ -146,7 +191,9 @@ export class SimClient implements StreamEndpoint {
     this.opts = resolveClientOptions(opts);
     this.host = world.host(opts.host ?? id, true);
     this.rng = world.rng(`client/${id}`);
-    this.guard = new ClientGuard(this.opts.clean, this.opts.version, { maximumPacketSize: opts.maximumPacketSize });
+    this.guard = new ClientGuard(this.opts.clean, this.opts.version, {
+      maximumPacketSize: opts.maximumPacketSize,
+    });
     world.record(clientConfigEvent(id, this.opts));
     this.parser = this.newParser();
     if (this.opts.autoConnect) this.connect();
@@ -233,14 +280,22 @@ export class SimClient implements StreamEndpoint {
   }
 
   subscribe(filter: string, qos: QoS): void {
-    if (!this.opts.subscriptions.some((s) => s.filter === filter)) this.opts.subscriptions.push({ filter, qos });
+    if (!this.opts.subscriptions.some((s) => s.filter === filter))
+      this.opts.subscriptions.push({ filter, qos });
     if (this.connected) this.sendSubscribe([{ filter, qos }]);
   }
 
   /** Publishes a message whose payload starts with a unique id `client:seq`; returns that id. */
   publish(topic: string, qos: QoS, opts: PublishOptions = {}): string {
     const id = `${this.id}:${++this.seq}`;
-    const pkt: IPublishPacket = { cmd: 'publish', topic, payload: Buffer.from(messageBody(id, opts)), qos, retain: !!opts.retain, dup: false };
+    const pkt: IPublishPacket = {
+      cmd: 'publish',
+      topic,
+      payload: Buffer.from(messageBody(id, opts)),
+      qos,
+      retain: !!opts.retain,
+      dup: false,
+    };
     const ev: HistoryEvent = { type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain };
     if (opts.clear) ev.clear = true;
     this.rec(ev);
@@ -269,7 +324,12 @@ export class SimClient implements StreamEndpoint {
     if (o.username !== undefined) connect.username = o.username;
     if (o.password !== undefined) connect.password = Buffer.from(o.password);
     if (o.will) {
-      connect.will = { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: !!o.will.retain };
+      connect.will = {
+        topic: o.will.topic,
+        payload: Buffer.from(o.will.payload),
+        qos: o.will.qos,
+        retain: !!o.will.retain,
+      };
       if (o.version === 5 && o.will.delay) connect.will.properties = { willDelayInterval: o.will.delay };
     }
     this.send(connect);
@@ -338,10 +398,18 @@ export class SimClient implements StreamEndpoint {
     this.guard.sent(p);
     this.lastTx = this.host.now();
     const ack = ACK_FIRST_BYTE[p.cmd];
-    if (ack !== undefined && (p as { reasonCode?: number }).reasonCode === undefined && !(p as { properties?: unknown }).properties) {
+    if (
+      ack !== undefined &&
+      (p as { reasonCode?: number }).reasonCode === undefined &&
+      !(p as { properties?: unknown }).properties
+    ) {
       // The same bytes mqtt-packet generates: 4 bytes, or 6 with reason code 0 and no properties in v5.
       const pid = (p as { messageId: number }).messageId;
-      this.sock.write(this.opts.version < 5 ? Buffer.from([ack, 2, pid >> 8, pid & 0xff]) : Buffer.from([ack, 4, pid >> 8, pid & 0xff, 0, 0]));
+      this.sock.write(
+        this.opts.version < 5
+          ? Buffer.from([ack, 2, pid >> 8, pid & 0xff])
+          : Buffer.from([ack, 4, pid >> 8, pid & 0xff, 0, 0]),
+      );
       return;
     }
     if (p.cmd === 'publish' && this.opts.version < 5 && Buffer.isBuffer(p.payload)) {
@@ -437,7 +505,11 @@ export class SimClient implements StreamEndpoint {
 
   private sendSubscribe(subs: { filter: string; qos: QoS }[]): void {
     this.rec({ type: 'sub.invoke', c: this.id, filters: subs.map((s) => s.filter).join(',') });
-    this.send({ cmd: 'subscribe', messageId: this.allocPid(), subscriptions: subs.map((s) => ({ topic: s.filter, qos: s.qos })) });
+    this.send({
+      cmd: 'subscribe',
+      messageId: this.allocPid(),
+      subscriptions: subs.map((s) => ({ topic: s.filter, qos: s.qos })),
+    });
   }
 
   private sendPublish(pkt: IPublishPacket, id: string): void {
@@ -474,7 +546,16 @@ export class SimClient implements StreamEndpoint {
       this.rxQos2.add(pid);
     }
     this.received.push({ id, topic: p.topic, qos: p.qos, dup: p.dup, retain: p.retain });
-    this.rec({ type: 'deliver', c: this.id, id, topic: p.topic, qos: p.qos, dup: p.dup, retain: p.retain, node: this.node });
+    this.rec({
+      type: 'deliver',
+      c: this.id,
+      id,
+      topic: p.topic,
+      qos: p.qos,
+      dup: p.dup,
+      retain: p.retain,
+      node: this.node,
+    });
     this.onMessage?.(p.topic, payload, p);
     if (p.qos === 1) this.send({ cmd: 'puback', messageId: pid });
     else if (p.qos === 2) this.send({ cmd: 'pubrec', messageId: pid });

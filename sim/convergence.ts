@@ -42,7 +42,10 @@ export function convergenceProblems(w: World | ObservedWorld): string[] {
     const notUp = c.status().filter((s) => running.includes(s.node) && s.state !== 'running');
     if (notUp.length) problems.push(`${n} sees ${notUp.map((s) => `${s.node} ${s.state}`).join(', ')}`);
     const rt = c.routes.dump().filter((r) => running.includes(r.slice(r.lastIndexOf(' ') + 1)));
-    if (rt.join('\n') !== actual.join('\n')) problems.push(`${n}'s route table differs from the subscriptions held (${rt.length} vs ${actual.length} routes)`);
+    if (rt.join('\n') !== actual.join('\n'))
+      problems.push(
+        `${n}'s route table differs from the subscriptions held (${rt.length} vs ${actual.length} routes)`,
+      );
     if (retained(n) !== ref) problems.push(`${n}'s retained store differs from ${running[0]}'s`);
   }
   return problems;
@@ -61,8 +64,12 @@ export function viewProblems(views: NodeView[]): string[] {
     const notUp = v.members.filter((s) => running.includes(s.node) && s.state !== 'running');
     if (notUp.length) problems.push(`${v.name} sees ${notUp.map((s) => `${s.node} ${s.state}`).join(', ')}`);
     const rt = v.routes.filter((r) => running.includes(r.slice(r.lastIndexOf(' ') + 1)));
-    if (rt.join('\n') !== actual.join('\n')) problems.push(`${v.name}'s route table differs from the subscriptions held (${rt.length} vs ${actual.length} routes)`);
-    if (v.retained.join(';') !== ref) problems.push(`${v.name}'s retained store differs from ${running[0]}'s`);
+    if (rt.join('\n') !== actual.join('\n'))
+      problems.push(
+        `${v.name}'s route table differs from the subscriptions held (${rt.length} vs ${actual.length} routes)`,
+      );
+    if (v.retained.join(';') !== ref)
+      problems.push(`${v.name}'s retained store differs from ${running[0]}'s`);
   }
   return problems;
 }

@@ -51,7 +51,9 @@ export interface ExploreResult {
 /** Runs one schedule in a world of its own (seeded by the schedule); returns what broke. */
 export async function runSchedule(s: Schedule, cluster: Partial<ClusterConfig> = {}): Promise<ExploreResult> {
   const w = new World({ seed: s.seed, history: { keepEvents: true } });
-  return w.run((w) => (s.workload ? playSwarm(w, s.workload, s.faults, { cluster }) : playSchedule(w, s.faults, cluster)));
+  return w.run((w) =>
+    s.workload ? playSwarm(w, s.workload, s.faults, { cluster }) : playSchedule(w, s.faults, cluster),
+  );
 }
 
 /** Generated workloads with generated faults (faults over n1..n5, folded onto the workload's node count). */
@@ -59,7 +61,9 @@ export function swarmArb(opts: { ackModes?: ('replicated' | 'local')[] } = {}): 
   return fc.record({
     seed: fc.integer({ min: 1, max: 1_000_000 }),
     workload: workloadArb(opts),
-    faults: fc.array(faultArbOver(['n1', 'n2', 'n3', 'n4', 'n5']), { minLength: 1, maxLength: 8 }).map(byTime),
+    faults: fc
+      .array(faultArbOver(['n1', 'n2', 'n3', 'n4', 'n5']), { minLength: 1, maxLength: 8 })
+      .map(byTime),
   });
 }
 
@@ -72,12 +76,36 @@ function byTime(fs: Fault[]): Fault[] {
  * workload inside a running world (a scenario's, so `--seed` and the history
  * hash are the scenario's); returns what broke.
  */
-export async function playSchedule(w: World, faults: Fault[], cluster: Partial<ClusterConfig> = {}): Promise<ExploreResult> {
+export async function playSchedule(
+  w: World,
+  faults: Fault[],
+  cluster: Partial<ClusterConfig> = {},
+): Promise<ExploreResult> {
   w.addCluster(NODES, { broker: { limits: { maxQueuedMessages: 100_000 } as never }, cluster });
   const reconnect = { minMs: 500, maxMs: 4000 };
-  const subs = NODES.map((n) => w.client(`sub-${n}`, { target: [n, ...NODES.filter((x) => x !== n)], version: 5, clean: false, sessionExpiry: 86_400, keepalive: 10, reconnect, subscriptions: [{ filter: 't/#', qos: 1 }] }));
-  const pubs = NODES.map((n) => w.client(`pub-${n}`, { target: [n, ...NODES.filter((x) => x !== n)], version: 5, keepalive: 10, reconnect }));
-  await w.until(() => convergenceProblems(w).length === 0 && [...w.clients.values()].every((c) => c.connected), { timeoutMs: 30_000 });
+  const subs = NODES.map((n) =>
+    w.client(`sub-${n}`, {
+      target: [n, ...NODES.filter((x) => x !== n)],
+      version: 5,
+      clean: false,
+      sessionExpiry: 86_400,
+      keepalive: 10,
+      reconnect,
+      subscriptions: [{ filter: 't/#', qos: 1 }],
+    }),
+  );
+  const pubs = NODES.map((n) =>
+    w.client(`pub-${n}`, {
+      target: [n, ...NODES.filter((x) => x !== n)],
+      version: 5,
+      keepalive: 10,
+      reconnect,
+    }),
+  );
+  await w.until(
+    () => convergenceProblems(w).length === 0 && [...w.clients.values()].every((c) => c.connected),
+    { timeoutMs: 30_000 },
+  );
   const from = w.now + 1000;
   await w.sleep(1000);
   const faultPlayer = new FaultPlayer(w, faults, side);
@@ -89,13 +117,19 @@ export async function playSchedule(w: World, faults: Fault[], cluster: Partial<C
   // Heal phase: everything repaired, then time to converge and drain.
   faultPlayer.healAll(NODES);
   const healAt = w.now;
-  await w.until(() => convergenceProblems(w).length === 0 && subs.every((c) => c.connected), { timeoutMs: 300_000 });
+  await w.until(() => convergenceProblems(w).length === 0 && subs.every((c) => c.connected), {
+    timeoutMs: 300_000,
+  });
   await w.sleep(60_000);
   const ev = w.history.events;
   const expect = subs.map((c) => ({ client: c.id, filter: 't/#', from }));
   const parked: typeof ev = [];
   return {
-    violations: [...checkNoLoss(ev, expect), ...checkOrder(ev, { parkedUntil: healAt, parked }), ...checkOnlySubscribed(ev)],
+    violations: [
+      ...checkNoLoss(ev, expect),
+      ...checkOrder(ev, { parkedUntil: healAt, parked }),
+      ...checkOnlySubscribed(ev),
+    ],
     convergence: convergenceProblems(w),
     events: w.eventsProcessed,
     parked: parked.length,
@@ -104,7 +138,9 @@ export async function playSchedule(w: World, faults: Fault[], cluster: Partial<C
 
 /** A failing schedule as a scenario file the user can keep and re-run (anywhere: it imports 'mqttlab/sim'). */
 export function toScenario(s: Schedule, why: string): string {
-  const play = s.workload ? `playSwarm(w, ${JSON.stringify(s.workload)}, ${JSON.stringify(s.faults)})` : `playSchedule(w, ${JSON.stringify(s.faults)})`;
+  const play = s.workload
+    ? `playSwarm(w, ${JSON.stringify(s.workload)}, ${JSON.stringify(s.faults)})`
+    : `playSchedule(w, ${JSON.stringify(s.faults)})`;
   return `// Found by \`sim explore\`: ${why.replace(/\n/g, ' ')}
 // Replay: npx sim run <this file> --seed ${s.seed}
 import { defineScenario, ${s.workload ? 'playSwarm' : 'playSchedule'} } from 'mqttlab/sim';
@@ -136,12 +172,19 @@ export interface ExploreOptions {
 }
 
 function problems(r: ExploreResult, focus?: string[]): string[] {
-  const all = [...r.violations.map((v) => `${v.property}: ${v.detail}`), ...r.convergence.map((c) => `liveness: ${c}`)];
+  const all = [
+    ...r.violations.map((v) => `${v.property}: ${v.detail}`),
+    ...r.convergence.map((c) => `liveness: ${c}`),
+  ];
   return focus ? all.filter((p) => focus.some((f) => p.startsWith(`${f}: `))) : all;
 }
 
 /** fast-check over generated schedules; returns the shrunk counterexample, if any. */
-export async function explore(runs: number, seed?: number, opts: ExploreOptions = {}): Promise<{ ok: boolean; schedule?: Schedule; why?: string; runs: number }> {
+export async function explore(
+  runs: number,
+  seed?: number,
+  opts: ExploreOptions = {},
+): Promise<{ ok: boolean; schedule?: Schedule; why?: string; runs: number }> {
   const arb = opts.swarm === false ? scheduleArb : swarmArb({ ackModes: opts.ackModes });
   let why = '';
   const res = await fc.check(
@@ -156,6 +199,10 @@ export async function explore(runs: number, seed?: number, opts: ExploreOptions 
   );
   if (!res.failed) return { ok: true, runs: res.numRuns };
   const schedule = res.counterexample?.[0] as Schedule | undefined;
-  if (schedule) why = problems(await runSchedule(schedule, opts.cluster), opts.focus).slice(0, 3).join('\n') || why;
+  if (schedule)
+    why =
+      problems(await runSchedule(schedule, opts.cluster), opts.focus)
+        .slice(0, 3)
+        .join('\n') || why;
   return { ok: false, schedule, why, runs: res.numRuns };
 }

@@ -19,19 +19,45 @@ export function faultArbOver(nodes: string[]): fc.Arbitrary<Fault> {
   const node = fc.constantFrom(...nodes);
   const at = fc.integer({ min: 0, max: 60_000 });
   // Splits the nodes (with their clients) into two non-empty groups.
-  const split = fc.shuffledSubarray(nodes, { minLength: 1, maxLength: nodes.length - 1 }).map((a) => ({ a, b: nodes.filter((n) => !a.includes(n)) }));
+  const split = fc
+    .shuffledSubarray(nodes, { minLength: 1, maxLength: nodes.length - 1 })
+    .map((a) => ({ a, b: nodes.filter((n) => !a.includes(n)) }));
   return fc.oneof(
-    fc.record({ at, kind: fc.constant('partition' as const), oneWay: fc.boolean() }).chain((f) => split.map((s) => ({ ...f, ...s }))),
+    fc
+      .record({ at, kind: fc.constant('partition' as const), oneWay: fc.boolean() })
+      .chain((f) => split.map((s) => ({ ...f, ...s }))),
     fc.record({ at, kind: fc.constant('heal' as const) }),
-    fc.record({ at, kind: fc.constant('crash' as const), node, mode: fc.constantFrom('process' as const, 'power' as const), restartAfter: fc.integer({ min: 1000, max: 60_000 }) }),
-    fc.record({ at, kind: fc.constant('pause' as const), node, resumeAfter: fc.integer({ min: 100, max: 20_000 }) }),
-    fc.record({ at, kind: fc.constant('clog' as const), a: node, b: node, releaseAfter: fc.integer({ min: 100, max: 20_000 }) }).filter((f) => f.a !== f.b),
+    fc.record({
+      at,
+      kind: fc.constant('crash' as const),
+      node,
+      mode: fc.constantFrom('process' as const, 'power' as const),
+      restartAfter: fc.integer({ min: 1000, max: 60_000 }),
+    }),
+    fc.record({
+      at,
+      kind: fc.constant('pause' as const),
+      node,
+      resumeAfter: fc.integer({ min: 100, max: 20_000 }),
+    }),
+    fc
+      .record({
+        at,
+        kind: fc.constant('clog' as const),
+        a: node,
+        b: node,
+        releaseAfter: fc.integer({ min: 100, max: 20_000 }),
+      })
+      .filter((f) => f.a !== f.b),
     fc.record({ at, kind: fc.constant('skew' as const), node, ms: fc.integer({ min: -5000, max: 5000 }) }),
   );
 }
 
 /** The part of the World API faults use (the simulator's World and the live one both have it). */
-export type FaultWorld = Pick<World, 'now' | 'partition' | 'heal' | 'crash' | 'restart' | 'pause' | 'unpause' | 'clog' | 'unclog' | 'skew'>;
+export type FaultWorld = Pick<
+  World,
+  'now' | 'partition' | 'heal' | 'crash' | 'restart' | 'pause' | 'unpause' | 'clog' | 'unclog' | 'skew'
+>;
 
 /**
  * Applies faults as their time comes and undoes them after their duration;
@@ -119,14 +145,21 @@ export class FaultPlayer {
         if (this.nodeState(f.node) === 'crashed') return;
         w.crash(f.node, f.mode);
         this.state.set(f.node, 'crashed');
-        if (this.nodes.length && this.nodes.every((n) => this.nodeState(n) === 'crashed')) this.wipedAt = w.now;
-        this.later.push({ at: w.now + f.restartAfter, run: () => this.nodeState(f.node) === 'crashed' && this.restart(f.node) });
+        if (this.nodes.length && this.nodes.every((n) => this.nodeState(n) === 'crashed'))
+          this.wipedAt = w.now;
+        this.later.push({
+          at: w.now + f.restartAfter,
+          run: () => this.nodeState(f.node) === 'crashed' && this.restart(f.node),
+        });
         return;
       case 'pause':
         if (this.nodeState(f.node) !== 'up') return;
         w.pause(f.node);
         this.state.set(f.node, 'paused');
-        this.later.push({ at: w.now + f.resumeAfter, run: () => this.nodeState(f.node) === 'paused' && this.unpause(f.node) });
+        this.later.push({
+          at: w.now + f.resumeAfter,
+          run: () => this.nodeState(f.node) === 'paused' && this.unpause(f.node),
+        });
         return;
       case 'clog':
         w.clog([f.a], [f.b]);

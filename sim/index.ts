@@ -2,11 +2,45 @@
 // scenario file anywhere (package.json "exports"; the sim bin resolves `mqttlab/...` to this package
 // for files outside it). docs/writing-scenarios.md walks through a scenario.
 
-export { defineScenario, runScenario, type Scenario, type ScenarioContext, type ParamSpec, type LiveHints, type RunResult } from './scenario.ts';
+export {
+  defineScenario,
+  runScenario,
+  type Scenario,
+  type ScenarioContext,
+  type ParamSpec,
+  type LiveHints,
+  type RunResult,
+} from './scenario.ts';
 export { World, type WorldOptions } from './world.ts';
 export { SimClient, type ClientOptions } from './client.ts';
-export { judge, checkSafety, checkNoLoss, checkNoQos2Duplicates, checkOrder, checkOnlySubscribed, checkConnackFirst, checkDupOnlyOnResend, checkSingleConnection, checkRetainedReads, checkWills, checkSharedOnce, checkClientProtocol, DEFAULT_ACCEPTED, phaseStats, formatPhases, formatTally } from './checkers.ts';
-export type { Expectation, PhaseStats, Violation, SafetyOptions, Tally, LossCategory, Verdicts } from './checkers.ts';
+export {
+  judge,
+  checkSafety,
+  checkNoLoss,
+  checkNoQos2Duplicates,
+  checkOrder,
+  checkOnlySubscribed,
+  checkConnackFirst,
+  checkDupOnlyOnResend,
+  checkSingleConnection,
+  checkRetainedReads,
+  checkWills,
+  checkSharedOnce,
+  checkClientProtocol,
+  DEFAULT_ACCEPTED,
+  phaseStats,
+  formatPhases,
+  formatTally,
+} from './checkers.ts';
+export type {
+  Expectation,
+  PhaseStats,
+  Violation,
+  SafetyOptions,
+  Tally,
+  LossCategory,
+  Verdicts,
+} from './checkers.ts';
 export { convergenceProblems } from './convergence.ts';
 export { playSchedule, type Fault, type Schedule } from './explore.ts';
 export { playSwarm, type Workload } from './swarm.ts';

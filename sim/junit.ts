@@ -31,8 +31,14 @@ export function caseOf(r: RunResult, replay: string): JUnitCase {
     name: `seed ${r.seed}`,
     classname: r.scenario,
     seconds: r.wallMs / 1000,
-    failures: r.violations.map((v) => ({ type: v.property, message: `${v.property}: ${v.detail} (replay: ${replay})` })),
-    out: [`history hash ${r.hash}, ${r.events} events, ${(r.simulatedMs / 1000).toFixed(2)} s simulated`, ...report].join('\n'),
+    failures: r.violations.map((v) => ({
+      type: v.property,
+      message: `${v.property}: ${v.detail} (replay: ${replay})`,
+    })),
+    out: [
+      `history hash ${r.hash}, ${r.events} events, ${(r.simulatedMs / 1000).toFixed(2)} s simulated`,
+      ...report,
+    ].join('\n'),
   };
 }
 
@@ -45,8 +51,13 @@ export function junitXml(suite: string, cases: JUnitCase[]): string {
     `  <testsuite name="${esc(suite)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${time.toFixed(3)}">`,
   ];
   for (const c of cases) {
-    lines.push(`    <testcase name="${esc(c.name)}" classname="${esc(c.classname)}" time="${c.seconds.toFixed(3)}">`);
-    for (const f of c.failures) lines.push(`      <failure type="${esc(f.type)}" message="${esc(f.message)}">${esc(f.message)}</failure>`);
+    lines.push(
+      `    <testcase name="${esc(c.name)}" classname="${esc(c.classname)}" time="${c.seconds.toFixed(3)}">`,
+    );
+    for (const f of c.failures)
+      lines.push(
+        `      <failure type="${esc(f.type)}" message="${esc(f.message)}">${esc(f.message)}</failure>`,
+      );
     if (c.out) lines.push(`      <system-out>${esc(c.out)}</system-out>`);
     lines.push('    </testcase>');
   }

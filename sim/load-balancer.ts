@@ -38,7 +38,14 @@ export class LoadBalancer {
     readonly host: SimHost,
     opts: LoadBalancerOptions,
   ) {
-    this.opts = { mode: 'round-robin', checkIntervalMs: 2000, rise: 2, fall: 3, shutdownSessionsOnDown: false, ...opts };
+    this.opts = {
+      mode: 'round-robin',
+      checkIntervalMs: 2000,
+      rise: 2,
+      fall: 3,
+      shutdownSessionsOnDown: false,
+      ...opts,
+    };
     this.backends = opts.backends.map((name) => ({ name, healthy: true, ok: 0, fail: 0 }));
     this.schedule();
   }

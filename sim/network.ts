@@ -314,7 +314,8 @@ export class Network {
       s.held = null;
       this.holding.delete(s);
       if (!s.alive) continue;
-      for (const seg of segs) s.schedule(seg, this.world.now + this.latency(s.host.name, s.peer.host.name, s.via));
+      for (const seg of segs)
+        s.schedule(seg, this.world.now + this.latency(s.host.name, s.peer.host.name, s.via));
     }
   }
 
@@ -339,7 +340,13 @@ export class Network {
    * Opens a connection from `from` to `to` (optionally through `via`).
    * The endpoint gets onOpen after one round trip, or onClose('refused'|'timeout').
    */
-  connect(from: SimHost, to: SimHost, endpoint: StreamEndpoint, via?: string, port?: string): SimSocket | undefined {
+  connect(
+    from: SimHost,
+    to: SimHost,
+    endpoint: StreamEndpoint,
+    via?: string,
+    port?: string,
+  ): SimSocket | undefined {
     const w = this.world;
     const fwd = this.pathState(from.name, to.name, via);
     const back = this.pathState(to.name, from.name, via);
@@ -400,7 +407,11 @@ export class Network {
       s.held = null;
       this.holding.delete(s);
       if (notifyPeers && this.pathState(h.name, s.peer.host.name, s.via) === 'open') {
-        s.peer.net.world.queue.push(this.world.now + this.latency(h.name, s.peer.host.name, s.via), s.peer, RST);
+        s.peer.net.world.queue.push(
+          this.world.now + this.latency(h.name, s.peer.host.name, s.via),
+          s.peer,
+          RST,
+        );
       }
     }
   }

@@ -77,19 +77,24 @@ export function sampleWorld(w: World): WorldSample {
   for (const b of w.brokers.values()) {
     const peers: Record<string, string> = {};
     const cl = b.broker?.cluster;
-    if (cl && b.host.state === 'up') for (const m of cl.status()) if (m.node !== b.name) peers[m.node] = m.state;
+    if (cl && b.host.state === 'up')
+      for (const m of cl.status()) if (m.node !== b.name) peers[m.node] = m.state;
     views.set(b.name, peers);
   }
   for (const b of w.brokers.values()) {
     const br = b.broker;
-    let state: NodeView = b.host.state === 'crashed' || !br ? 'stopped' : b.host.state === 'paused' ? 'paused' : 'running';
-    if (state === 'running') for (const [other, v] of views) if (other !== b.name && v[b.name] === 'unreachable') state = 'unreachable';
+    let state: NodeView =
+      b.host.state === 'crashed' || !br ? 'stopped' : b.host.state === 'paused' ? 'paused' : 'running';
+    if (state === 'running')
+      for (const [other, v] of views)
+        if (other !== b.name && v[b.name] === 'unreachable') state = 'unreachable';
     let queued = 0;
     let inflight = 0;
-    if (br) for (const s of br.sessions.values()) {
-      queued += s.queued;
-      inflight += s.inflight.size;
-    }
+    if (br)
+      for (const s of br.sessions.values()) {
+        queued += s.queued;
+        inflight += s.inflight.size;
+      }
     nodes.push({
       name: b.name,
       state,
@@ -124,7 +129,11 @@ export function sampleWorld(w: World): WorldSample {
       else state = 'up';
       links.push(open ? { a, b, state, open } : { a, b, state });
     }
-  const balancers = [...w.balancers.values()].map((lb) => ({ name: lb.name, backends: lb.backends.map((b) => b.name), healthy: lb.healthyBackends() }));
+  const balancers = [...w.balancers.values()].map((lb) => ({
+    name: lb.name,
+    backends: lb.backends.map((b) => b.name),
+    healthy: lb.healthyBackends(),
+  }));
   return { t: w.now, nodes, links, balancers };
 }
 

@@ -13,7 +13,9 @@ const EVERY_MS = 250;
 function fmtSim(ms: number): string {
   const s = Math.floor(ms / 1000);
   const d = Math.floor(s / 86_400);
-  const hms = [Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60].map((x) => String(x).padStart(2, '0')).join(':');
+  const hms = [Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60]
+    .map((x) => String(x).padStart(2, '0'))
+    .join(':');
   return d ? `${d}d ${hms}` : hms;
 }
 
@@ -58,7 +60,9 @@ export class Progress {
         if ((++events & 1023) !== 0) return;
         const wall = Math.max(1, real.dateNow() - t0);
         const run = this.runs.total ? `${this.label} ${this.runs.done + 1}/${this.runs.total}  ` : '';
-        this.draw(`${run}simulated ${fmtSim(w.now)}  ${Math.round((events * 1000) / wall)} events/s  phase ${phase}`);
+        this.draw(
+          `${run}simulated ${fmtSim(w.now)}  ${Math.round((events * 1000) / wall)} events/s  phase ${phase}`,
+        );
       },
     };
   }

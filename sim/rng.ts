@@ -6,7 +6,10 @@ import type { Random } from '../core/env.ts';
 
 export class Rng implements Random {
   private prng: seedrandom.PRNG;
-  constructor(root: string | number, readonly label: string) {
+  constructor(
+    root: string | number,
+    readonly label: string,
+  ) {
     // Alea: seeded like the default ARC4 but several times faster; it draws once per segment.
     this.prng = seedrandom.alea(`${root}/${label}`);
   }

@@ -54,9 +54,17 @@ export function defineScenario(s: Scenario): Scenario {
 }
 
 /** The value of a knob: given, else declared default, else the caller's default. */
-export function paramValue(s: Scenario, given: Record<string, number> | undefined, name: string, dflt?: number): number {
+export function paramValue(
+  s: Scenario,
+  given: Record<string, number> | undefined,
+  name: string,
+  dflt?: number,
+): number {
   const v = given?.[name] ?? s.params?.[name]?.default ?? dflt;
-  if (v === undefined) throw new Error(`scenario ${s.name}: ctx.param(${JSON.stringify(name)}) has no default: declare it in params`);
+  if (v === undefined)
+    throw new Error(
+      `scenario ${s.name}: ctx.param(${JSON.stringify(name)}) has no default: declare it in params`,
+    );
   return v;
 }
 
@@ -123,9 +131,19 @@ export async function runScenario(
 }
 
 /** Runs a seed twice; returns the first line where the runs differ, if any. */
-export async function checkDeterminism(s: Scenario, seed: string | number, params?: Record<string, number>): Promise<{ identical: boolean; index: number; a?: string; b?: string; hash: string }> {
+export async function checkDeterminism(
+  s: Scenario,
+  seed: string | number,
+  params?: Record<string, number>,
+): Promise<{ identical: boolean; index: number; a?: string; b?: string; hash: string }> {
   const r1 = await runScenario(s, seed, { keepLines: true, params });
   const r2 = await runScenario(s, seed, { keepLines: true, params });
   const i = firstDivergence(r1.lines!, r2.lines!);
-  return { identical: i < 0 && r1.hash === r2.hash, index: i, a: r1.lines![i], b: r2.lines![i], hash: r1.hash };
+  return {
+    identical: i < 0 && r1.hash === r2.hash,
+    index: i,
+    a: r1.lines![i],
+    b: r2.lines![i],
+    hash: r1.hash,
+  };
 }

@@ -60,7 +60,8 @@ export function parseShard(s: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(s);
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
-  if (!m || count < 1 || index < 1 || index > count) throw new SweepInputError(`--shard ${s}: expected i/n with 1 <= i <= n (e.g. 2/4)`);
+  if (!m || count < 1 || index < 1 || index > count)
+    throw new SweepInputError(`--shard ${s}: expected i/n with 1 <= i <= n (e.g. 2/4)`);
   return { index, count };
 }
 
@@ -72,7 +73,9 @@ export function shardSeeds(r: SeedRange, sh: Shard): number[] {
 }
 
 export function replayCommand(file: string, seed: number, params: Record<string, number>): string {
-  return `npx sim run ${file} --seed ${seed}${Object.entries(params).map(([k, v]) => ` --param ${k}=${v}`).join('')}`;
+  return `npx sim run ${file} --seed ${seed}${Object.entries(params)
+    .map(([k, v]) => ` --param ${k}=${v}`)
+    .join('')}`;
 }
 
 /** Runs one shard's seeds; `onFailure` sees each failing seed as it happens. */
@@ -86,7 +89,21 @@ export async function runSweep(
   onRun?: (r: RunResult, seed: number) => void,
 ): Promise<SweepResult> {
   const t0 = performance.now();
-  const res: SweepResult = { type: 'sweep', scenario: file, name: s.name, params, seeds: range, shard, ran: 0, passed: 0, failures: [], hashes: [], events: 0, simulatedMs: 0, wallMs: 0 };
+  const res: SweepResult = {
+    type: 'sweep',
+    scenario: file,
+    name: s.name,
+    params,
+    seeds: range,
+    shard,
+    ran: 0,
+    passed: 0,
+    failures: [],
+    hashes: [],
+    events: 0,
+    simulatedMs: 0,
+    wallMs: 0,
+  };
   for (const seed of shardSeeds(range, shard)) {
     const r = await runScenario(s, seed, { params });
     onRun?.(r, seed);
@@ -123,9 +140,11 @@ export interface MergedSweep {
 
 function sameSweep(a: SweepResult, b: SweepResult): string | null {
   if (a.scenario !== b.scenario) return `scenario ${a.scenario} vs ${b.scenario}`;
-  if (a.seeds.from !== b.seeds.from || a.seeds.to !== b.seeds.to) return `seeds ${a.seeds.from}..${a.seeds.to} vs ${b.seeds.from}..${b.seeds.to}`;
+  if (a.seeds.from !== b.seeds.from || a.seeds.to !== b.seeds.to)
+    return `seeds ${a.seeds.from}..${a.seeds.to} vs ${b.seeds.from}..${b.seeds.to}`;
   if (a.shard.count !== b.shard.count) return `shard count ${a.shard.count} vs ${b.shard.count}`;
-  if (JSON.stringify(a.params) !== JSON.stringify(b.params)) return `params ${JSON.stringify(a.params)} vs ${JSON.stringify(b.params)}`;
+  if (JSON.stringify(a.params) !== JSON.stringify(b.params))
+    return `params ${JSON.stringify(a.params)} vs ${JSON.stringify(b.params)}`;
   return null;
 }
 
@@ -134,7 +153,10 @@ export function mergeSweeps(results: SweepResult[]): MergedSweep {
   if (results.length === 0) throw new SweepInputError('nothing to merge');
   const first = results[0];
   for (const r of results) {
-    if (r.type !== 'sweep') throw new SweepInputError('not a sweep result (make it with sim run FILE --seeds A..B --shard i/n --json)');
+    if (r.type !== 'sweep')
+      throw new SweepInputError(
+        'not a sweep result (make it with sim run FILE --seeds A..B --shard i/n --json)',
+      );
     const diff = sameSweep(first, r);
     if (diff) throw new SweepInputError(`shards of different sweeps: ${diff}`);
   }
@@ -151,7 +173,9 @@ export function mergeSweeps(results: SweepResult[]): MergedSweep {
   const shards = [...byIndex.values()].sort((a, b) => a.shard.index - b.shard.index);
   const missing: number[] = [];
   for (let i = 1; i <= first.shard.count; i++) if (!byIndex.has(i)) missing.push(i);
-  const disagreements = [...hashes].filter(([, h]) => h.size > 1).map(([seed, h]) => ({ seed, hashes: [...h] }));
+  const disagreements = [...hashes]
+    .filter(([, h]) => h.size > 1)
+    .map(([seed, h]) => ({ seed, hashes: [...h] }));
   return {
     scenario: first.scenario,
     name: first.name,
@@ -163,33 +187,79 @@ export function mergeSweeps(results: SweepResult[]): MergedSweep {
     ran: hashes.size,
     passed: hashes.size - failures.size,
     failures: [...failures.values()].sort((a, b) => a.seed - b.seed),
-    rows: shards.map((r) => ({ shard: `${r.shard.index}/${r.shard.count}`, ran: r.ran, passed: r.passed, failed: r.failures.length, events: r.events, wallMs: r.wallMs })),
+    rows: shards.map((r) => ({
+      shard: `${r.shard.index}/${r.shard.count}`,
+      ran: r.ran,
+      passed: r.passed,
+      failed: r.failures.length,
+      events: r.events,
+      wallMs: r.wallMs,
+    })),
   };
 }
 
 function table(head: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map(String));
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(w[i]))
+      .join('  ')
+      .trimEnd();
   return [fmt(head), ...cells.map(fmt)].join('\n');
 }
 
 export function formatMerged(m: MergedSweep): string {
   const out: string[] = [];
-  const ps = Object.entries(m.params).map(([k, v]) => ` --param ${k}=${v}`).join('');
-  out.push(`sweep      ${m.name} (${m.scenario}${ps}), seeds ${m.seeds.from}..${m.seeds.to} in ${m.shards} shard(s)`);
-  const rows = m.rows.map((r) => [r.shard, r.ran, r.passed, r.failed, r.events.toLocaleString('en'), `${(r.wallMs / 1000).toFixed(1)} s`]);
+  const ps = Object.entries(m.params)
+    .map(([k, v]) => ` --param ${k}=${v}`)
+    .join('');
+  out.push(
+    `sweep      ${m.name} (${m.scenario}${ps}), seeds ${m.seeds.from}..${m.seeds.to} in ${m.shards} shard(s)`,
+  );
+  const rows = m.rows.map((r) => [
+    r.shard,
+    r.ran,
+    r.passed,
+    r.failed,
+    r.events.toLocaleString('en'),
+    `${(r.wallMs / 1000).toFixed(1)} s`,
+  ]);
   const sum = (k: 'ran' | 'events' | 'wallMs') => m.rows.reduce((a, r) => a + r[k], 0);
-  rows.push(['total', m.ran, m.passed, m.failures.length, sum('events').toLocaleString('en'), `${(sum('wallMs') / 1000).toFixed(1)} s`]);
+  rows.push([
+    'total',
+    m.ran,
+    m.passed,
+    m.failures.length,
+    sum('events').toLocaleString('en'),
+    `${(sum('wallMs') / 1000).toFixed(1)} s`,
+  ]);
   out.push(table(['shard', 'seeds', 'passed', 'failed', 'events', 'wall'], rows));
   const expected = m.seeds.to - m.seeds.from + 1;
-  if (m.missing.length) out.push(`missing    shard(s) ${m.missing.map((i) => `${i}/${m.shards}`).join(', ')}: ${m.ran} of ${expected} seeds run`);
-  for (const d of m.disagreements) out.push(`NOT REPRODUCIBLE  seed ${d.seed} gave different hashes in different shard files: ${d.hashes.join(' ')}`);
+  if (m.missing.length)
+    out.push(
+      `missing    shard(s) ${m.missing.map((i) => `${i}/${m.shards}`).join(', ')}: ${m.ran} of ${expected} seeds run`,
+    );
+  for (const d of m.disagreements)
+    out.push(
+      `NOT REPRODUCIBLE  seed ${d.seed} gave different hashes in different shard files: ${d.hashes.join(' ')}`,
+    );
   if (m.failures.length) {
     out.push('failing seeds');
-    out.push(table(['seed', 'property', 'detail', 'replay'], m.failures.map((f) => [f.seed, f.violations[0].property, f.violations[0].detail.slice(0, 80), f.replay])));
+    out.push(
+      table(
+        ['seed', 'property', 'detail', 'replay'],
+        m.failures.map((f) => [
+          f.seed,
+          f.violations[0].property,
+          f.violations[0].detail.slice(0, 80),
+          f.replay,
+        ]),
+      ),
+    );
   }
-  const verdict = m.failures.length || m.disagreements.length ? 'FAIL' : m.missing.length ? 'INCOMPLETE' : 'PASS';
+  const verdict =
+    m.failures.length || m.disagreements.length ? 'FAIL' : m.missing.length ? 'INCOMPLETE' : 'PASS';
   out.push(`verdict    ${verdict}: ${m.passed} passed, ${m.failures.length} failed of ${m.ran} seeds run`);
   return out.join('\n');
 }
@@ -199,7 +269,10 @@ export function formatMerged(m: MergedSweep): string {
  * INCOMPLETE) or runs disagree; an unreadable or non-JSON file is a load error (exit 3).
  */
 export function reportMerge(files: string[], json: boolean): number {
-  if (files.length === 0) throw new SweepInputError('report merge needs shard result files (from sim run FILE --seeds A..B --shard i/n --json)');
+  if (files.length === 0)
+    throw new SweepInputError(
+      'report merge needs shard result files (from sim run FILE --seeds A..B --shard i/n --json)',
+    );
   const results = files.map((f) => {
     try {
       return JSON.parse(readFileSync(f, 'utf8')) as SweepResult;

@@ -95,12 +95,26 @@ export function workloadArb(opts: { ackModes?: ('replicated' | 'local')[] } = {}
     balancer: fc.boolean(),
     ackMode: fc.constantFrom(...(opts.ackModes ?? ['replicated' as const])),
     subs: fc.array(
-      fc.record({ node, version, clean: fc.boolean(), expiry: fc.constantFrom(86_400, 20, 0), qos, group: fc.constantFrom(null, null, 'g1' as const, 'g2' as const) }),
+      fc.record({
+        node,
+        version,
+        clean: fc.boolean(),
+        expiry: fc.constantFrom(86_400, 20, 0),
+        qos,
+        group: fc.constantFrom(null, null, 'g1' as const, 'g2' as const),
+      }),
       { minLength: 1, maxLength: 4 },
     ),
     pubs: fc.array(fc.record({ node, version, qos }), { minLength: 1, maxLength: 3 }),
     collisions: fc.array(
-      fc.record({ at, existing: fc.boolean(), nodes: fc.tuple(node, node), gapMs: fc.integer({ min: 0, max: 5 }), version, clean: fc.boolean() }),
+      fc.record({
+        at,
+        existing: fc.boolean(),
+        nodes: fc.tuple(node, node),
+        gapMs: fc.integer({ min: 0, max: 5 }),
+        version,
+        clean: fc.boolean(),
+      }),
       { maxLength: 2 },
     ),
     lateSubs: fc.array(fc.record({ at, sub: fc.nat({ max: 3 }) }), { maxLength: 2 }),
@@ -168,11 +182,26 @@ function owed(s: { clean: boolean; version: 4 | 5; expiry: number; qos: QoS }): 
  * Plays a generated workload with a fault schedule inside a running world
  * (the simulator's or a live one); returns what broke.
  */
-export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: SwarmOptions = {}): Promise<SwarmResult> {
+export async function playSwarm(
+  w: World,
+  wl: Workload,
+  faults: Fault[],
+  opts: SwarmOptions = {},
+): Promise<SwarmResult> {
   const names = Array.from({ length: wl.nodes }, (_, i) => `n${i + 1}`);
   const at = (i: number) => names[i % names.length];
-  w.addCluster(names, { broker: { limits: { maxQueuedMessages: 100_000 } as never }, cluster: { ackMode: wl.ackMode, ...opts.cluster } });
-  if (wl.balancer) w.addLoadBalancer('lb', { backends: names, mode: 'round-robin', checkIntervalMs: 1000, rise: 2, fall: 2 });
+  w.addCluster(names, {
+    broker: { limits: { maxQueuedMessages: 100_000 } as never },
+    cluster: { ackMode: wl.ackMode, ...opts.cluster },
+  });
+  if (wl.balancer)
+    w.addLoadBalancer('lb', {
+      backends: names,
+      mode: 'round-robin',
+      checkIntervalMs: 1000,
+      rise: 2,
+      fall: 2,
+    });
   const target = (i: number) => (wl.balancer ? 'lb' : [at(i), ...names.filter((n) => n !== at(i))]);
   const home = new Map<string, string>();
   const reconnect = { minMs: 500, maxMs: 4000 };
@@ -180,19 +209,39 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
     home.set(id, at(i));
     return w.client(id, { target: target(i), keepalive: 10, reconnect, ...o });
   };
-  const persistent = (s: { version: 4 | 5; clean: boolean; expiry: number }) => (s.version === 5 && !s.clean ? { sessionExpiry: s.expiry } : {});
+  const persistent = (s: { version: 4 | 5; clean: boolean; expiry: number }) =>
+    s.version === 5 && !s.clean ? { sessionExpiry: s.expiry } : {};
   const filterOf = (s: SubSpec) => (s.group ? `$share/${s.group}/t/#` : 't/#');
-  const subs = wl.subs.map((s, i) => mk(`s${i}`, s.node, { version: s.version, clean: s.clean, ...persistent(s), subscriptions: [{ filter: filterOf(s), qos: s.qos }] }));
+  const subs = wl.subs.map((s, i) =>
+    mk(`s${i}`, s.node, {
+      version: s.version,
+      clean: s.clean,
+      ...persistent(s),
+      subscriptions: [{ filter: filterOf(s), qos: s.qos }],
+    }),
+  );
   const pubs = wl.pubs.map((p, i) => mk(`p${i}`, p.node, { version: p.version }));
   const retainer = wl.retained.length ? mk('r0', 0, { version: 5 }) : null;
-  const watcher = wl.wills.length ? mk('ww', 0, { version: 5, clean: false, sessionExpiry: ALWAYS, subscriptions: [{ filter: 'w/#', qos: 1 }] }) : null;
+  const watcher = wl.wills.length
+    ? mk('ww', 0, {
+        version: 5,
+        clean: false,
+        sessionExpiry: ALWAYS,
+        subscriptions: [{ filter: 'w/#', qos: 1 }],
+      })
+    : null;
   const willers = wl.wills.map((s, i) =>
     mk(`w${i}`, s.node, {
       version: s.version,
       clean: s.clean,
       ...persistent(s),
       reconnect: false,
-      will: { topic: `w/w${i}`, payload: `w${i}-will`, qos: 1, ...(s.version === 5 && s.delay ? { delay: s.delay } : {}) },
+      will: {
+        topic: `w/w${i}`,
+        payload: `w${i}-will`,
+        qos: 1,
+        ...(s.version === 5 && s.delay ? { delay: s.delay } : {}),
+      },
     }),
   );
   const extra = opts.extraClient ?? ((id: string, o: ClientOptions) => new SimClient(w, id, o));
@@ -200,13 +249,28 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
   const racers = wl.collisions.map((c, k) => {
     const id = `c${k}`;
     home.set(id, at(c.nodes[0]));
-    const o = { version: c.version, clean: c.clean, ...persistent({ ...c, expiry: ALWAYS }), keepalive: 10, reconnect: false as const, subscriptions: [{ filter: 't/#', qos: 1 as QoS }] };
-    const inst = (j: number, node: number) => extra(id, { ...o, target: wl.balancer ? 'lb' : at(node), host: `${id}-${j}`, autoConnect: false });
+    const o = {
+      version: c.version,
+      clean: c.clean,
+      ...persistent({ ...c, expiry: ALWAYS }),
+      keepalive: 10,
+      reconnect: false as const,
+      subscriptions: [{ filter: 't/#', qos: 1 as QoS }],
+    };
+    const inst = (j: number, node: number) =>
+      extra(id, { ...o, target: wl.balancer ? 'lb' : at(node), host: `${id}-${j}`, autoConnect: false });
     const all = [inst(0, c.nodes[0]), inst(1, c.nodes[0]), inst(2, c.nodes[1])];
     if (c.existing) all[0].connect();
     return all;
   });
-  const setupClients = () => [...subs, ...pubs, ...willers, ...(retainer ? [retainer] : []), ...(watcher ? [watcher] : []), ...racers.filter((_, k) => wl.collisions[k].existing).map((r) => r[0])];
+  const setupClients = () => [
+    ...subs,
+    ...pubs,
+    ...willers,
+    ...(retainer ? [retainer] : []),
+    ...(watcher ? [watcher] : []),
+    ...racers.filter((_, k) => wl.collisions[k].existing).map((r) => r[0]),
+  ];
   const converged = () => convergenceProblems(w).length === 0;
   await w.until(() => converged() && setupClients().every((c) => c.connected), { timeoutMs: 30_000 });
   const from = w.now + 1000;
@@ -214,13 +278,19 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
 
   // Hosts cut with a node: the node and the clients that connect to it directly.
   const cutClients = !wl.balancer && opts.cutClients !== false;
-  const side = (ns: string[]) => [...ns, ...(cutClients ? [...home].filter(([, n]) => ns.includes(n)).map(([c]) => c) : [])];
+  const side = (ns: string[]) => [
+    ...ns,
+    ...(cutClients ? [...home].filter(([, n]) => ns.includes(n)).map(([c]) => c) : []),
+  ];
   const folded = faults.map((f) => foldFault(f, wl.nodes)).filter((f): f is Fault => f !== null);
   const player = new FaultPlayer(w, folded, side, names);
   const ops: { at: number; run: () => void | Promise<void> }[] = [
     ...wl.collisions.map((c, k) => ({ at: c.at, run: () => race(k) })),
     ...wl.lateSubs.map((l) => ({ at: l.at, run: () => lateSub(l) })),
-    ...wl.retained.map((r) => ({ at: r.at, run: () => void retainer!.publish(`r/${r.topic}`, 1, { retain: true }) })),
+    ...wl.retained.map((r) => ({
+      at: r.at,
+      run: () => void retainer!.publish(`r/${r.topic}`, 1, { retain: true }),
+    })),
     ...wl.wills.map((s, i) => ({ at: s.at, run: () => endWiller(s, i) })),
   ].sort((a, b) => a.at - b.at);
   const lateFrom: { client: string; invokedAt: number; split: boolean }[] = [];
@@ -236,7 +306,12 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
     if (!c.connected) return; // gone already (its node crashed): the will is not judged
     if (s.end === 'kill') c.kill();
     else c.disconnect();
-    willEnds.push({ i, at: w.now, back: s.backAfter === null ? null : w.now + s.backAfter, calm: player.calm });
+    willEnds.push({
+      i,
+      at: w.now,
+      back: s.backAfter === null ? null : w.now + s.backAfter,
+      calm: player.calm,
+    });
   };
   const race = async (k: number) => {
     const [, b, c] = racers[k];
@@ -248,9 +323,11 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
   for (let t = 0; t <= 70_000; t += 500) {
     player.tick(t);
     while (ops.length && ops[0].at <= t) await ops.shift()!.run();
-    for (const e of willEnds) if (e.back !== null && e.back <= w.now) (willers[e.i].connect(), (e.back = null));
+    for (const e of willEnds)
+      if (e.back !== null && e.back <= w.now) (willers[e.i].connect(), (e.back = null));
     if (t % 1000 === 0) for (const p of pubs) p.publish(`t/${p.id}`, wl.pubs[pubs.indexOf(p)].qos);
-    if (t % 2000 === 0 && wl.lateSubs.length) for (const p of pubs) p.publish(`u/${p.id}`, wl.pubs[pubs.indexOf(p)].qos);
+    if (t % 2000 === 0 && wl.lateSubs.length)
+      for (const p of pubs) p.publish(`u/${p.id}`, wl.pubs[pubs.indexOf(p)].qos);
     await w.sleep(500);
   }
   for (const e of willEnds) if (e.back !== null) (willers[e.i].connect(), (e.back = null));
@@ -259,13 +336,26 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
   // A persistent collision id with nobody connected at the end gets one instance back, to drain its session.
   for (const r of racers) if (!r.some((c) => c.connected)) r[1].connect();
   const steady = [...subs, ...pubs, ...(retainer ? [retainer] : []), ...(watcher ? [watcher] : [])];
-  await w.until(() => converged() && steady.every((c) => c.connected) && racers.every((r) => r.some((c) => c.connected)), { timeoutMs: 300_000 });
+  await w.until(
+    () => converged() && steady.every((c) => c.connected) && racers.every((r) => r.some((c) => c.connected)),
+    { timeoutMs: 300_000 },
+  );
   await w.sleep(60_000);
 
   // Retained messages read back on every node after convergence.
-  const readers = wl.retained.length ? names.map((n) => w.client(`rr-${n}`, { target: n, version: 5, keepalive: 10, subscriptions: [{ filter: 'r/#', qos: 1 }] })) : [];
+  const readers = wl.retained.length
+    ? names.map((n) =>
+        w.client(`rr-${n}`, {
+          target: n,
+          version: 5,
+          keepalive: 10,
+          subscriptions: [{ filter: 'r/#', qos: 1 }],
+        }),
+      )
+    : [];
   if (readers.length) {
-    const subscribed = () => readers.every((c) => w.history.events.some((e) => e.type === 'sub.ok' && e.c === c.id));
+    const subscribed = () =>
+      readers.every((c) => w.history.events.some((e) => e.type === 'sub.ok' && e.c === c.id));
     await w.until(() => readers.every((c) => c.connected) && subscribed(), { timeoutMs: 30_000 });
     await w.sleep(5000);
   }
@@ -274,7 +364,8 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
   // After a whole-cluster outage a subscriber is owed what is published once it subscribed again.
   const wiped = player.wipedAt;
   // Owed from its first SUBACK (a live SUBACK can come after `from` on a loaded machine).
-  const subOk = (client: string, after: number) => ev.find((e) => e.type === 'sub.ok' && e.c === client && e.t > after)?.t ?? Infinity;
+  const subOk = (client: string, after: number) =>
+    ev.find((e) => e.type === 'sub.ok' && e.c === client && e.t > after)?.t ?? Infinity;
   const since = (client: string) => Math.max(from, subOk(client, wiped ?? -Infinity));
   const expect: Expectation[] = [];
   wl.subs.forEach((s, i) => {
@@ -285,35 +376,64 @@ export async function playSwarm(w: World, wl: Workload, faults: Fault[], opts: S
     const ok = ev.find((e) => e.type === 'sub.ok' && e.c === l.client && e.t >= l.invokedAt);
     // README, Guarantees: a subscription made during a split misses what the other side publishes before the heal.
     const heal = l.split ? ev.find((e) => e.type === 'fault.heal' && e.t > l.invokedAt) : ok;
-    if (ok && heal && owed({ ...s, qos: 1 }) && (wiped === null || ok.t > wiped)) expect.push({ client: l.client, filter: 'u/#', from: Math.max(ok.t, heal.t) });
+    if (ok && heal && owed({ ...s, qos: 1 }) && (wiped === null || ok.t > wiped))
+      expect.push({ client: l.client, filter: 'u/#', from: Math.max(ok.t, heal.t) });
   }
   wl.collisions.forEach((c, k) => {
     // An id that held its session through the run: the existing instance subscribed at the start.
-    if (c.existing && owed({ ...c, expiry: ALWAYS, qos: 1 })) expect.push({ client: `c${k}`, filter: 't/#', from: since(`c${k}`) });
+    if (c.existing && owed({ ...c, expiry: ALWAYS, qos: 1 }))
+      expect.push({ client: `c${k}`, filter: 't/#', from: since(`c${k}`) });
   });
   // No order promise: to a share group's member, or across two live connections of one clean collision id.
-  const unordered = new Set([...wl.subs.map((s, i) => (s.group ? subs[i].id : '')), ...wl.collisions.map((c, k) => (c.clean ? `c${k}` : ''))]);
+  const unordered = new Set([
+    ...wl.subs.map((s, i) => (s.group ? subs[i].id : '')),
+    ...wl.collisions.map((c, k) => (c.clean ? `c${k}` : '')),
+  ]);
   const parked: Ev[] = [];
   const atRisk = ackedCutOffThenCrashed(ev);
   // A retained write inside that window is the same: lost with its node, an older value is the last one held.
   const excused = (v: Violation) =>
-    ((v.property === 'no-acked-loss' || v.property === 'shared-no-acked-loss') && atRisk.has(v.excerpt[0]?.id as string)) ||
+    ((v.property === 'no-acked-loss' || v.property === 'shared-no-acked-loss') &&
+      atRisk.has(v.excerpt[0]?.id as string)) ||
     (v.property === 'retained-reads' && atRisk.has(v.excerpt[1]?.id as string));
-  const safety = [...checkSafety(ev, expect).filter((v) => v.property !== 'order'), ...sharedLoss(ev, wl, (ids) => Math.min(...ids.map(since)))];
+  const safety = [
+    ...checkSafety(ev, expect).filter((v) => v.property !== 'order'),
+    ...sharedLoss(ev, wl, (ids) => Math.min(...ids.map(since))),
+  ];
   // README, Guarantees: QoS 2 is exactly once while nodes stay up; a crash between the two deliveries is the stated limit.
   const crashes = ev.filter((e) => e.type === 'fault.crash').map((e) => e.t);
-  const crashedBetween = (v: Violation) => v.property === 'qos2-exactly-once' && crashes.some((t) => t >= v.excerpt[0].t && t <= v.excerpt[1].t);
+  const crashedBetween = (v: Violation) =>
+    v.property === 'qos2-exactly-once' && crashes.some((t) => t >= v.excerpt[0].t && t <= v.excerpt[1].t);
   const violations = [
-    ...safety.filter((v) => !excused(v) && !crashedBetween(v) && !(wiped !== null && willLostInWipe(ev, v, wiped))),
+    ...safety.filter(
+      (v) => !excused(v) && !crashedBetween(v) && !(wiped !== null && willLostInWipe(ev, v, wiped)),
+    ),
     // Order: parked messages after a heal are the documented exception.
-    ...checkOrder(ev, { parkedUntil: healAt, parked }).filter((v) => !unordered.has(v.excerpt[1]?.c as string)),
+    ...checkOrder(ev, { parkedUntil: healAt, parked }).filter(
+      (v) => !unordered.has(v.excerpt[1]?.c as string),
+    ),
     ...singleConnection(racers),
-    ...willVerdicts(ev, wl, willEnds.filter((e) => wiped === null || wiped < e.at - 15_000)),
-    ...retainedReadBack(ev, readers.map((r) => r.id), wiped ?? -Infinity, atRisk),
+    ...willVerdicts(
+      ev,
+      wl,
+      willEnds.filter((e) => wiped === null || wiped < e.at - 15_000),
+    ),
+    ...retainedReadBack(
+      ev,
+      readers.map((r) => r.id),
+      wiped ?? -Infinity,
+      atRisk,
+    ),
   ];
   // Read afresh (a live world observes nodes through their admin API): the readers added routes.
   const convergence = (await w.until(converged, { timeoutMs: 30_000 })) ? [] : convergenceProblems(w);
-  return { violations, convergence, events: w.eventsProcessed, parked: parked.length, splitLoss: safety.filter(excused).length };
+  return {
+    violations,
+    convergence,
+    events: w.eventsProcessed,
+    parked: parked.length,
+    splitLoss: safety.filter(excused).length,
+  };
 }
 
 /**
@@ -373,13 +493,28 @@ function sharedLoss(ev: Ev[], wl: Workload, since: (members: string[]) => number
     if (!members.length || !members.every((m) => owed(m.s))) continue;
     const ids = new Set(members.map((m) => m.id));
     const from = since([...ids]);
-    const got = new Set(ev.filter((e) => e.type === 'deliver' && ids.has(e.c as string) && !e.retain).map((e) => e.id as string));
+    const got = new Set(
+      ev
+        .filter((e) => e.type === 'deliver' && ids.has(e.c as string) && !e.retain)
+        .map((e) => e.id as string),
+    );
     const inv = new Map(ev.filter((e) => e.type === 'pub.invoke').map((e) => [e.id as string, e]));
     for (const ok of ev) {
       if (ok.type !== 'pub.ok') continue;
       const i = inv.get(ok.id as string);
-      if (!i || (i.qos as number) === 0 || i.t < from || !matches('t/#', i.topic as string) || got.has(i.id as string)) continue;
-      out.push({ property: 'shared-no-acked-loss', detail: `${i.id} acknowledged at ${ok.t.toFixed(1)} ms reached no member of ${g} (${[...ids].join(',')})`, excerpt: [i, ok] });
+      if (
+        !i ||
+        (i.qos as number) === 0 ||
+        i.t < from ||
+        !matches('t/#', i.topic as string) ||
+        got.has(i.id as string)
+      )
+        continue;
+      out.push({
+        property: 'shared-no-acked-loss',
+        detail: `${i.id} acknowledged at ${ok.t.toFixed(1)} ms reached no member of ${g} (${[...ids].join(',')})`,
+        excerpt: [i, ok],
+      });
     }
   }
   return out;
@@ -389,7 +524,11 @@ function sharedLoss(ev: Ev[], wl: Workload, since: (members: string[]) => number
 function singleConnection(racers: SwarmClient[][]): Violation[] {
   return racers
     .filter((r) => r.filter((c) => c.connected).length > 1)
-    .map((r) => ({ property: 'single-connection', detail: `${r[0].id}: ${r.filter((c) => c.connected).length} instances connected after settling`, excerpt: [] }));
+    .map((r) => ({
+      property: 'single-connection',
+      detail: `${r[0].id}: ${r.filter((c) => c.connected).length} instances connected after settling`,
+      excerpt: [],
+    }));
 }
 
 /**
@@ -405,19 +544,36 @@ function willVerdicts(ev: Ev[], wl: Workload, ends: { i: number; at: number; cal
     const back = ev.find((x) => x.type === 'client.connack' && x.c === id && x.t > e.at && x.rc === 0);
     // Judged up to its return: a later fault may end the new connection and publish the will then.
     const until = back ? back.t + 1000 : Infinity;
-    const all = ev.filter((x) => x.type === 'deliver' && x.c === 'ww' && x.topic === `w/${id}` && x.t >= e.at);
+    const all = ev.filter(
+      (x) => x.type === 'deliver' && x.c === 'ww' && x.topic === `w/${id}` && x.t >= e.at,
+    );
     const seen = all.filter((x) => x.t < until);
     // Under a fault the DISCONNECT or the return may never reach the node, which then rightly publishes the will.
     if (s.end === 'disconnect') {
-      if (seen.length && e.calm) out.push({ property: 'will', detail: `${id}'s will published after its clean DISCONNECT at ${e.at.toFixed(1)} ms`, excerpt: seen.slice(0, 1) });
+      if (seen.length && e.calm)
+        out.push({
+          property: 'will',
+          detail: `${id}'s will published after its clean DISCONNECT at ${e.at.toFixed(1)} ms`,
+          excerpt: seen.slice(0, 1),
+        });
       continue;
     }
     const delayed = s.version === 5 && s.delay > 0;
     const window = Math.min(s.delay, s.expiry) * 1000;
     if (delayed && back && !s.clean && back.present && back.t < e.at + window - 1000) {
-      if (seen.length && e.calm) out.push({ property: 'will', detail: `${id}'s will published though it resumed its session ${(back.t - e.at).toFixed(0)} ms after the kill (delay ${s.delay} s)`, excerpt: [back, seen[0]] });
+      if (seen.length && e.calm)
+        out.push({
+          property: 'will',
+          detail: `${id}'s will published though it resumed its session ${(back.t - e.at).toFixed(0)} ms after the kill (delay ${s.delay} s)`,
+          excerpt: [back, seen[0]],
+        });
     } else if (!delayed || !back) {
-      if (!all.length) out.push({ property: 'will', detail: `${id} killed at ${e.at.toFixed(1)} ms: its will never reached the watcher`, excerpt: [] });
+      if (!all.length)
+        out.push({
+          property: 'will',
+          detail: `${id} killed at ${e.at.toFixed(1)} ms: its will never reached the watcher`,
+          excerpt: [],
+        });
     }
   }
   return out;
@@ -431,14 +587,25 @@ function retainedReadBack(ev: Ev[], readers: string[], wiped: number, atRisk: Se
   const lastAcked = new Map<string, number>();
   const inv = new Map(ev.filter((e) => e.type === 'pub.invoke' && e.retain).map((e) => [e.id as string, e]));
   for (const e of ev) {
-    const i = e.type === 'pub.ok' && e.t > wiped && !atRisk.has(e.id as string) ? inv.get(e.id as string) : undefined;
-    if (i) lastAcked.set(i.topic as string, Math.max(lastAcked.get(i.topic as string) ?? 0, seq(i.id as string)));
+    const i =
+      e.type === 'pub.ok' && e.t > wiped && !atRisk.has(e.id as string) ? inv.get(e.id as string) : undefined;
+    if (i)
+      lastAcked.set(i.topic as string, Math.max(lastAcked.get(i.topic as string) ?? 0, seq(i.id as string)));
   }
   for (const r of readers) {
-    const got = new Map(ev.filter((e) => e.type === 'deliver' && e.c === r && e.retain).map((e) => [e.topic as string, seq(e.id as string)]));
+    const got = new Map(
+      ev
+        .filter((e) => e.type === 'deliver' && e.c === r && e.retain)
+        .map((e) => [e.topic as string, seq(e.id as string)]),
+    );
     for (const [topic, s] of lastAcked) {
       const g = got.get(topic);
-      if (g === undefined || g < s) out.push({ property: 'retained-read', detail: `${r} read ${g === undefined ? 'nothing' : `r0:${g}`} on ${topic}; last acknowledged r0:${s}`, excerpt: [] });
+      if (g === undefined || g < s)
+        out.push({
+          property: 'retained-read',
+          detail: `${r} read ${g === undefined ? 'nothing' : `r0:${g}`} on ${topic}; last acknowledged r0:${s}`,
+          excerpt: [],
+        });
     }
   }
   return out;

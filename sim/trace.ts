@@ -54,8 +54,14 @@ export interface TraceHeader {
 }
 
 /** The header of a trace written to `traceFile` for a run of the scenario file `scenarioFile`. */
-export function traceHeader(traceFile: string, scenarioFile: string, run: { name: string; seed: string; params: Record<string, number> }): TraceHeader {
-  const scenario = relative(dirname(resolve(traceFile)), resolve(scenarioFile)).split('\\').join('/');
+export function traceHeader(
+  traceFile: string,
+  scenarioFile: string,
+  run: { name: string; seed: string; params: Record<string, number> },
+): TraceHeader {
+  const scenario = relative(dirname(resolve(traceFile)), resolve(scenarioFile))
+    .split('\\')
+    .join('/');
   return { type: 'trace', scenario, name: run.name, seed: run.seed, params: run.params, version: VERSION };
 }
 
@@ -63,7 +69,9 @@ export function traceHeader(traceFile: string, scenarioFile: string, run: { name
 export function traceScenarioFile(traceFile: string, header: TraceHeader): string {
   if (isAbsolute(header.scenario)) return header.scenario;
   const nextToTrace = resolve(dirname(resolve(traceFile)), header.scenario);
-  return existsSync(nextToTrace) || !existsSync(resolve(header.scenario)) ? nextToTrace : resolve(header.scenario);
+  return existsSync(nextToTrace) || !existsSync(resolve(header.scenario))
+    ? nextToTrace
+    : resolve(header.scenario);
 }
 
 export interface TraceFooter {
@@ -77,15 +85,30 @@ export interface TraceFooter {
   violations?: RunResult['violations'];
 }
 
-export function writeTrace(file: string, header: TraceHeader, r: RunResult, samples: { after: number; sample: WorldSample }[]): void {
+export function writeTrace(
+  file: string,
+  header: TraceHeader,
+  r: RunResult,
+  samples: { after: number; sample: WorldSample }[],
+): void {
   const out: string[] = [JSON.stringify(header)];
   const lines = r.lines!;
   let k = 0;
   for (let i = 0; i <= lines.length; i++) {
-    while (k < samples.length && samples[k].after <= i) out.push(JSON.stringify({ sample: samples[k++].sample }));
+    while (k < samples.length && samples[k].after <= i)
+      out.push(JSON.stringify({ sample: samples[k++].sample }));
     if (i < lines.length) out.push(lines[i]);
   }
-  const footer: TraceFooter = { type: 'end', hash: r.hash, lines: r.historyLines, simulatedMs: r.simulatedMs, events: r.events, report: r.report, phases: r.phases, violations: r.violations };
+  const footer: TraceFooter = {
+    type: 'end',
+    hash: r.hash,
+    lines: r.historyLines,
+    simulatedMs: r.simulatedMs,
+    events: r.events,
+    report: r.report,
+    phases: r.phases,
+    violations: r.violations,
+  };
   out.push(JSON.stringify(footer));
   writeFileSync(file, out.join('\n') + '\n');
 }
@@ -113,10 +136,15 @@ export function readTrace(file: string): Trace {
   };
   if (text.trim() === '') throw new LoadError(`${file}: empty, not a sim trace`);
   const header = parse(0);
-  if (header?.type !== 'trace') throw new LoadError(`${file}: not a sim trace (line 1 is not a trace header)`);
+  if (header?.type !== 'trace')
+    throw new LoadError(`${file}: not a sim trace (line 1 is not a trace header)`);
   const footer = parse(lines.length - 1);
-  if (footer?.type !== 'end') throw new LoadError(`${file}: truncated at line ${lines.length} (no end line: the run did not finish writing)`);
+  if (footer?.type !== 'end')
+    throw new LoadError(
+      `${file}: truncated at line ${lines.length} (no end line: the run did not finish writing)`,
+    );
   const body = lines.slice(1, -1);
-  for (let i = 0; i < body.length; i++) if (!body[i].startsWith('{')) throw new LoadError(`${file}: not JSON at line ${i + 2}`);
+  for (let i = 0; i < body.length; i++)
+    if (!body[i].startsWith('{')) throw new LoadError(`${file}: not JSON at line ${i + 2}`);
   return { header, footer, body, history: body.filter((l) => !l.startsWith('{"sample"')) };
 }

@@ -3,7 +3,9 @@
 
 export class DeterminismViolation extends Error {
   constructor(what: string) {
-    super(`determinism violation: ${what} called inside the simulation; use the simulator's clock/random instead`);
+    super(
+      `determinism violation: ${what} called inside the simulation; use the simulator's clock/random instead`,
+    );
   }
 }
 
@@ -55,7 +57,9 @@ export function armTripwires(): () => void {
     g.crypto.getRandomValues = trip('crypto.getRandomValues');
   }
   if (g.performance) g.performance.now = trip('performance.now');
-  process.hrtime = Object.assign(trip('process.hrtime'), { bigint: trip('process.hrtime.bigint') }) as typeof process.hrtime;
+  process.hrtime = Object.assign(trip('process.hrtime'), {
+    bigint: trip('process.hrtime.bigint'),
+  }) as typeof process.hrtime;
   g.Date = FakeDate;
   restore = () => {
     Date.now = saved.now;

@@ -25,8 +25,18 @@ import { brokerConfig } from '../core/config.ts';
  * hold losses against (ackMode, queue bound). `hooks`: the broker's drops and
  * wills are in the history (the simulator), or not (live processes).
  */
-export function nodeConfigEvent(node: string, config: Partial<BrokerConfig>, cluster: Partial<ClusterConfig> | undefined, hooks: boolean): HistoryEvent {
-  const ev: HistoryEvent = { type: 'node.config', node, maxQueued: brokerConfig(config).limits.maxQueuedMessages, hooks };
+export function nodeConfigEvent(
+  node: string,
+  config: Partial<BrokerConfig>,
+  cluster: Partial<ClusterConfig> | undefined,
+  hooks: boolean,
+): HistoryEvent {
+  const ev: HistoryEvent = {
+    type: 'node.config',
+    node,
+    maxQueued: brokerConfig(config).limits.maxQueuedMessages,
+    hooks,
+  };
   if (cluster) {
     const d = defaultClusterConfig('');
     ev.ackMode = cluster.ackMode ?? d.ackMode;
@@ -141,11 +151,24 @@ export class World {
 
   // ---- building the world ---------------------------------------------
 
-  addBroker(name: string, config: Partial<BrokerConfig> = {}, cluster?: Partial<ClusterConfig>, opts: { persist?: boolean; security?: SimSecurity } = {}): SimBroker {
+  addBroker(
+    name: string,
+    config: Partial<BrokerConfig> = {},
+    cluster?: Partial<ClusterConfig>,
+    opts: { persist?: boolean; security?: SimSecurity } = {},
+  ): SimBroker {
     if (this.brokers.has(name)) throw new Error(`broker ${name} exists`);
     if (opts.persist && cluster) throw new Error('persist is for standalone brokers');
     const host = this.host(name, true);
-    const b: SimBroker = { name, host, broker: null, config: { node: name, sysInterval: 0, ...config }, cluster, persist: opts.persist, security: opts.security };
+    const b: SimBroker = {
+      name,
+      host,
+      broker: null,
+      config: { node: name, sysInterval: 0, ...config },
+      cluster,
+      persist: opts.persist,
+      security: opts.security,
+    };
     this.brokers.set(name, b);
     this.record(nodeConfigEvent(name, b.config, cluster, true));
     this.boot(b);
@@ -155,7 +178,14 @@ export class World {
   /** Brokers that form one cluster by static discovery (each lists all as seeds). */
   addCluster(names: string[], opts: SimClusterOptions = {}): SimBroker[] {
     const seeds = names.map((n) => ({ node: n, address: `${n}:cluster` }));
-    return names.map((n) => this.addBroker(n, opts.broker ?? {}, { secret: opts.secret ?? 'sim-secret', seeds, ...opts.cluster }, { security: opts.security }));
+    return names.map((n) =>
+      this.addBroker(
+        n,
+        opts.broker ?? {},
+        { secret: opts.secret ?? 'sim-secret', seeds, ...opts.cluster },
+        { security: opts.security },
+      ),
+    );
   }
 
   private boot(b: SimBroker): void {
@@ -168,7 +198,13 @@ export class World {
       env.peers = {
         connect: (address, h) => {
           const [to, port] = address.split(':');
-          this.network.connect(host, this.host(to, true), { onOpen: (s) => h.open(s), onData: (bytes) => h.data(bytes), onClose: () => h.closed() }, undefined, port);
+          this.network.connect(
+            host,
+            this.host(to, true),
+            { onOpen: (s) => h.open(s), onData: (bytes) => h.data(bytes), onClose: () => h.closed() },
+            undefined,
+            port,
+          );
         },
       };
     }
@@ -183,7 +219,11 @@ export class World {
     b.host.start();
     if (b.persist) this.record({ type: 'node.restore', node: b.name, ...broker.restore() });
     if (b.cluster) {
-      const cfg: ClusterConfig = { ...defaultClusterConfig(`${b.name}:cluster`), ...b.cluster, address: `${b.name}:cluster` };
+      const cfg: ClusterConfig = {
+        ...defaultClusterConfig(`${b.name}:cluster`),
+        ...b.cluster,
+        address: `${b.name}:cluster`,
+      };
       const cluster = broker.joinCluster(cfg);
       cluster.onEvent = (type, detail) => this.record({ type: `cluster.${type}`, node: b.name, ...detail });
       this.network.listen(
@@ -263,7 +303,10 @@ export class World {
 
   /** Cuts `name` off from every other host. */
   isolate(name: string): void {
-    this.partition([name], this.hostNames().filter((h) => h !== name));
+    this.partition(
+      [name],
+      this.hostNames().filter((h) => h !== name),
+    );
   }
 
   heal(): void {
@@ -348,7 +391,10 @@ export class World {
     const out = new Map<string, string[]>();
     for (const b of this.brokers.values()) {
       if (!b.broker || b.host.state !== 'up') continue;
-      out.set(b.name, [...b.broker.connections].map((c) => c.clientId).filter((id): id is string => !!id));
+      out.set(
+        b.name,
+        [...b.broker.connections].map((c) => c.clientId).filter((id): id is string => !!id),
+      );
     }
     return out;
   }

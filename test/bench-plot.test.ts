@@ -17,7 +17,11 @@ describe('latencyPlotHtml', () => {
     ];
     const html = latencyPlotHtml(series, 'test');
     expect(html).not.toMatch(/<script|src=|href=/);
-    const lines = [...html.matchAll(/<polyline class="series" data-broker="(\w+)" data-percentile="(\w+)" points="([^"]+)"/g)];
+    const lines = [
+      ...html.matchAll(
+        /<polyline class="series" data-broker="(\w+)" data-percentile="(\w+)" points="([^"]+)"/g,
+      ),
+    ];
     expect(lines.map((m) => `${m[1]} ${m[2]}`)).toEqual(['mqttlab p50', 'mqttlab p99', 'mosquitto p50']);
     const xy = (m: RegExpMatchArray) => m[3].split(' ').map((p) => p.split(',').map(Number));
     const p50 = xy(lines[0]);
@@ -29,6 +33,8 @@ describe('latencyPlotHtml', () => {
   });
 
   it('refuses an empty plot', () => {
-    expect(() => latencyPlotHtml([{ broker: 'mqttlab', percentile: 'p50', points: [] }], 'x')).toThrow(/no latency points/);
+    expect(() => latencyPlotHtml([{ broker: 'mqttlab', percentile: 'p50', points: [] }], 'x')).toThrow(
+      /no latency points/,
+    );
   });
 });

@@ -15,7 +15,11 @@ describe('npm run bench -- --quick', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
     try {
       const out = join(dir, 'quick.json');
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-sim', '--out', out], { cwd: root, encoding: 'utf8', timeout: 55_000 });
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-sim', '--out', out],
+        { cwd: root, encoding: 'utf8', timeout: 55_000 },
+      );
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain('| scenario');
       const res = JSON.parse(readFileSync(out, 'utf8'));
@@ -24,7 +28,8 @@ describe('npm run bench -- --quick', () => {
       for (const m of ['fanIn', 'fanOut', 'qos1', 'latP50', 'latP99', 'connectRate', 'rssPerConn']) {
         for (const b of brokers) expect(row(m)?.brokers[b]?.median, `${m} ${b}`).toBeTypeOf('number');
       }
-      for (const b of ['mqttlab', 'aedes']) expect(row('heapPerConn')?.brokers[b]?.median, `heap ${b}`).toBeTypeOf('number');
+      for (const b of ['mqttlab', 'aedes'])
+        expect(row('heapPerConn')?.brokers[b]?.median, `heap ${b}`).toBeTypeOf('number');
       expect(row('cluster')?.brokers.mqttlab?.median).toBeTypeOf('number');
       expect(row('fanIn').ratio.aedes).toBeTypeOf('number');
     } finally {

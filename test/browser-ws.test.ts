@@ -69,7 +69,18 @@ async function inBrowser(html: string, extraArgs: string[] = []): Promise<any> {
   const port = (server.address() as { port: number }).port;
   const b = spawn(
     CHROMIUM!,
-    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, ...extraArgs, `http://127.0.0.1:${port}/`],
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${profile}`,
+      ...extraArgs,
+      `http://127.0.0.1:${port}/`,
+    ],
     // Its own process group: the helpers Chromium forks (zygote, crashpad) go with it.
     { stdio: 'ignore', detached: true },
   );
@@ -87,22 +98,38 @@ async function inBrowser(html: string, extraArgs: string[] = []): Promise<any> {
   }
 }
 
-describe.skipIf(!CHROMIUM || !OPENSSL)('mqtt.js in headless Chromium against runtime start (skipped without chromium or openssl: apt-get install chromium openssl)', () => {
-  it('connects over ws:// and wss://, subscribes, publishes and receives its own message at QoS 1', async () => {
-    const pki = makePki();
-    try {
-      const [ws, wss] = await freePorts(2);
-      const p = spawnRuntime('browser', ['--host', '127.0.0.1', '--port', '0', '--ws-port', String(ws), '--wss-port', String(wss), '--tls-cert', pki.serverCert, '--tls-key', pki.serverKey]);
-      procs.push(p);
-      await waitUntil(() => p.mqttPort > 0, 30_000, 'runtime up');
-      const plain = await inBrowser(page(`ws://127.0.0.1:${ws}/mqtt`));
-      expect(plain).toMatchObject({ topic: 'browser/echo', qos: 1 });
-      expect(plain.payload).toMatch(/^hello from (Headless)?Chrome\/\d+/);
-      // The server certificate is the test CA's: Chromium is told to accept it (the CA is not in its store).
-      const secure = await inBrowser(page(`wss://127.0.0.1:${wss}/mqtt`), ['--ignore-certificate-errors']);
-      expect(secure).toMatchObject({ topic: 'browser/echo', qos: 1 });
-    } finally {
-      pki.cleanup();
-    }
-  }, 200_000);
-});
+describe.skipIf(!CHROMIUM || !OPENSSL)(
+  'mqtt.js in headless Chromium against runtime start (skipped without chromium or openssl: apt-get install chromium openssl)',
+  () => {
+    it('connects over ws:// and wss://, subscribes, publishes and receives its own message at QoS 1', async () => {
+      const pki = makePki();
+      try {
+        const [ws, wss] = await freePorts(2);
+        const p = spawnRuntime('browser', [
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--ws-port',
+          String(ws),
+          '--wss-port',
+          String(wss),
+          '--tls-cert',
+          pki.serverCert,
+          '--tls-key',
+          pki.serverKey,
+        ]);
+        procs.push(p);
+        await waitUntil(() => p.mqttPort > 0, 30_000, 'runtime up');
+        const plain = await inBrowser(page(`ws://127.0.0.1:${ws}/mqtt`));
+        expect(plain).toMatchObject({ topic: 'browser/echo', qos: 1 });
+        expect(plain.payload).toMatch(/^hello from (Headless)?Chrome\/\d+/);
+        // The server certificate is the test CA's: Chromium is told to accept it (the CA is not in its store).
+        const secure = await inBrowser(page(`wss://127.0.0.1:${wss}/mqtt`), ['--ignore-certificate-errors']);
+        expect(secure).toMatchObject({ topic: 'browser/echo', qos: 1 });
+      } finally {
+        pki.cleanup();
+      }
+    }, 200_000);
+  },
+);

@@ -18,7 +18,12 @@ import willOnNodeCrash from '../scenarios/will-on-node-crash.ts';
 
 /** A bin as a user runs it (node bin/X.js ARGS in the repository). */
 function bin(name: string, args: string[]) {
-  const r = spawnSync(process.execPath, [`bin/${name}.js`, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DEBUG: '' } });
+  const r = spawnSync(process.execPath, [`bin/${name}.js`, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, DEBUG: '' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -58,9 +63,16 @@ describe('the bins (the issue\'s "done when")', { timeout: 180_000 }, () => {
   it('a verbatim copy of a repository scenario runs from another directory, with the same hash', async () => {
     const copy = join(dir, 'copy-of-will.ts');
     writeFileSync(copy, readFileSync(join(ROOT, 'scenarios/will-on-node-crash.ts')));
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin/sim.js'), 'run', copy, '--seed', '2', '--json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/sim.js'), 'run', copy, '--seed', '2', '--json'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'PASS', hash: (await runScenario(willOnNodeCrash, 2)).hash });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      verdict: 'PASS',
+      hash: (await runScenario(willOnNodeCrash, 2)).hash,
+    });
   });
 
   it('a missing scenario file is one line without a stack, exit 3; explore --runs abc is exit 2', () => {
@@ -76,7 +88,18 @@ describe('the bins (the issue\'s "done when")', { timeout: 180_000 }, () => {
 
 describe('help, version, typos', () => {
   it('every command and subcommand answers -h/--help with exit 0', async () => {
-    for (const argv of [['--help'], ['-h'], ['start', '--help'], ['ctl', '-h'], ['passwd', '--help'], ['ui', '--help'], ['sim', '--help'], ['sim', 'run', '-h'], ['sim', 'replay', '--help'], ['sim', 'explore', '--help']]) {
+    for (const argv of [
+      ['--help'],
+      ['-h'],
+      ['start', '--help'],
+      ['ctl', '-h'],
+      ['passwd', '--help'],
+      ['ui', '--help'],
+      ['sim', '--help'],
+      ['sim', 'run', '-h'],
+      ['sim', 'replay', '--help'],
+      ['sim', 'explore', '--help'],
+    ]) {
       const r = await inProcess(mqttlab, argv);
       expect(r.code, argv.join(' ')).toBe(0);
       expect(r.out, argv.join(' ')).toMatch(/^usage: mqttlab/);
@@ -86,26 +109,61 @@ describe('help, version, typos', () => {
   });
 
   it('unknown commands and options: one line with a suggestion, exit 2', async () => {
-    expect(await inProcess(mqttlab, ['strat'])).toEqual({ code: 2, out: '', err: 'mqttlab: unknown command strat (did you mean start?); see mqttlab --help' });
-    expect(await inProcess(sim, ['run', 'x.ts', '--sed', '3'])).toEqual({ code: 2, out: '', err: 'sim run: unknown option --sed (did you mean --seed?); see --help' });
-    expect(await inProcess(mqttlab, ['start', '--prot', '1883'])).toMatchObject({ code: 2, err: 'mqttlab start: unknown option --prot (did you mean --port?); see --help' });
-    expect(await inProcess(mqttlab, ['start', '--port', '18x'])).toMatchObject({ code: 2, err: '--port "18x": expected an integer' });
-    expect(await inProcess(sim, ['explore', '--runs', '0'])).toMatchObject({ code: 2, err: '--runs 0: expected a number >= 1' });
-    expect(await inProcess(sim, ['run', 'scenarios/split-brain.ts', '--seeds', '5..2'])).toMatchObject({ code: 2 });
+    expect(await inProcess(mqttlab, ['strat'])).toEqual({
+      code: 2,
+      out: '',
+      err: 'mqttlab: unknown command strat (did you mean start?); see mqttlab --help',
+    });
+    expect(await inProcess(sim, ['run', 'x.ts', '--sed', '3'])).toEqual({
+      code: 2,
+      out: '',
+      err: 'sim run: unknown option --sed (did you mean --seed?); see --help',
+    });
+    expect(await inProcess(mqttlab, ['start', '--prot', '1883'])).toMatchObject({
+      code: 2,
+      err: 'mqttlab start: unknown option --prot (did you mean --port?); see --help',
+    });
+    expect(await inProcess(mqttlab, ['start', '--port', '18x'])).toMatchObject({
+      code: 2,
+      err: '--port "18x": expected an integer',
+    });
+    expect(await inProcess(sim, ['explore', '--runs', '0'])).toMatchObject({
+      code: 2,
+      err: '--runs 0: expected a number >= 1',
+    });
+    expect(await inProcess(sim, ['run', 'scenarios/split-brain.ts', '--seeds', '5..2'])).toMatchObject({
+      code: 2,
+    });
   });
 
   it('a WebSocket port in use is a clean error like the TCP one, not a crash', async () => {
-    const taken = await startServer({ listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } }, sysInterval: 0 }, { info() {}, warn() {} });
+    const taken = await startServer(
+      { listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } }, sysInterval: 0 },
+      { info() {}, warn() {} },
+    );
     try {
-      const err = await startServer({ listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { host: '127.0.0.1', port: taken.tcpPort } }, sysInterval: 0 }, { info() {}, warn() {} }).catch((e) => e);
-      expect(formatError(err)).toEqual({ code: 3, text: `cannot listen on 127.0.0.1:${taken.tcpPort}: address already in use` });
+      const err = await startServer(
+        {
+          listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { host: '127.0.0.1', port: taken.tcpPort } },
+          sysInterval: 0,
+        },
+        { info() {}, warn() {} },
+      ).catch((e) => e);
+      expect(formatError(err)).toEqual({
+        code: 3,
+        text: `cannot listen on 127.0.0.1:${taken.tcpPort}: address already in use`,
+      });
     } finally {
       await taken.stop();
     }
   });
 
   it('a missing config file is one line, exit 3', async () => {
-    expect(await inProcess(mqttlab, ['start', '--config', join(dir, 'nope.yml')])).toEqual({ code: 3, out: '', err: `config file ${join(dir, 'nope.yml')}: not found` });
+    expect(await inProcess(mqttlab, ['start', '--config', join(dir, 'nope.yml')])).toEqual({
+      code: 3,
+      out: '',
+      err: `config file ${join(dir, 'nope.yml')}: not found`,
+    });
   });
 });
 
@@ -113,17 +171,26 @@ describe('scenarios and traces', { timeout: 120_000 }, () => {
   it('declared parameters: listed by run FILE --help; an unknown --param is refused with a suggestion', async () => {
     const h = await inProcess(sim, ['run', 'scenarios/failover-1770-days.ts', '--help']);
     expect(h.code).toBe(0);
-    expect(h.out).toMatch(/scenario parameters \(--param NAME=VALUE\):\n {2}quietDays +days of quiet uptime before the failure \(default 1770\)/);
+    expect(h.out).toMatch(
+      /scenario parameters \(--param NAME=VALUE\):\n {2}quietDays +days of quiet uptime before the failure \(default 1770\)/,
+    );
     const bad = await inProcess(sim, ['run', 'scenarios/failover-1770-days.ts', '--param', 'quietday=30']);
     expect(bad).toMatchObject({ code: 2, out: '' });
-    expect(bad.err).toBe('--param quietday: scenario failover-1770-days has no such parameter (did you mean quietDays?); it has quietDays, repairHours, trafficMinutes');
+    expect(bad.err).toBe(
+      '--param quietday: scenario failover-1770-days has no such parameter (did you mean quietDays?); it has quietDays, repairHours, trafficMinutes',
+    );
   });
 
   it('a near-miss file name gets a suggestion; a syntax error is file:line:col: message', async () => {
-    expect((await inProcess(sim, ['run', 'scenarios/split-brian.ts'])).err).toBe('scenario scenarios/split-brian.ts: not found (did you mean scenarios/split-brain.ts?)');
+    expect((await inProcess(sim, ['run', 'scenarios/split-brian.ts'])).err).toBe(
+      'scenario scenarios/split-brian.ts: not found (did you mean scenarios/split-brain.ts?)',
+    );
     // Outside scenarios/: test/scenarios.test.ts runs every file there.
     const f = join(dir, 'syntax-error.ts');
-    writeFileSync(f, "import { defineScenario } from 'mqttlab/sim';\nexport default defineScenario({ name: 'x', description: 'y',\n  async run() { const a = ; } });\n");
+    writeFileSync(
+      f,
+      "import { defineScenario } from 'mqttlab/sim';\nexport default defineScenario({ name: 'x', description: 'y',\n  async run() { const a = ; } });\n",
+    );
     try {
       // As a user meets it (tsx, esbuild's message), and under vitest (vite's transform, another format).
       expect(bin('sim', ['run', f])).toMatchObject({ code: 3, err: `${f}:3:26: Unexpected ";"\n` });
@@ -136,15 +203,34 @@ describe('scenarios and traces', { timeout: 120_000 }, () => {
   });
 
   it('--json with --seeds, replay and run carries verdict and version; the trace names the scenario relative to itself', async () => {
-    const sweep = await inProcess(sim, ['run', 'scenarios/will-on-node-crash.ts', '--seeds', '1..2', '--json']);
+    const sweep = await inProcess(sim, [
+      'run',
+      'scenarios/will-on-node-crash.ts',
+      '--seeds',
+      '1..2',
+      '--json',
+    ]);
     expect(sweep.code).toBe(0);
     const j = JSON.parse(sweep.out);
     expect(j).toMatchObject({ version: VERSION, verdict: 'PASS', passed: 2, failed: 0 });
     expect(j.seeds).toEqual({ from: 1, to: 2 });
     expect(j.hashes).toHaveLength(2);
     const trace = join(dir, 'run.jsonl');
-    const run = await inProcess(sim, ['run', 'scenarios/will-on-node-crash.ts', '--seed', '2', '--trace', trace, '--json']);
-    expect(JSON.parse(run.out)).toMatchObject({ version: VERSION, verdict: 'PASS', hash: j.hashes[1], violations: [] });
+    const run = await inProcess(sim, [
+      'run',
+      'scenarios/will-on-node-crash.ts',
+      '--seed',
+      '2',
+      '--trace',
+      trace,
+      '--json',
+    ]);
+    expect(JSON.parse(run.out)).toMatchObject({
+      version: VERSION,
+      verdict: 'PASS',
+      hash: j.hashes[1],
+      violations: [],
+    });
     const header = JSON.parse(readFileSync(trace, 'utf8').split('\n')[0]);
     expect(header.version).toBe(VERSION);
     expect(header.scenario).not.toMatch(/^\//);
@@ -162,8 +248,17 @@ describe('scenarios and traces', { timeout: 120_000 }, () => {
     // Damaged traces: one line naming the line.
     const lines = readFileSync(trace, 'utf8').split('\n');
     writeFileSync(join(dir, 'cut.jsonl'), lines.slice(0, 40).join('\n') + '\n' + lines[40].slice(0, 10));
-    expect(await inProcess(sim, ['replay', join(dir, 'cut.jsonl')])).toMatchObject({ code: 3, err: `${join(dir, 'cut.jsonl')}: truncated at line 41` });
-    writeFileSync(join(dir, 'garbage.jsonl'), lines.slice(0, 5).join('\n') + '\nnot json at all\n' + lines.slice(5).join('\n'));
-    expect(await inProcess(sim, ['replay', join(dir, 'garbage.jsonl')])).toMatchObject({ code: 3, err: `${join(dir, 'garbage.jsonl')}: not JSON at line 6` });
+    expect(await inProcess(sim, ['replay', join(dir, 'cut.jsonl')])).toMatchObject({
+      code: 3,
+      err: `${join(dir, 'cut.jsonl')}: truncated at line 41`,
+    });
+    writeFileSync(
+      join(dir, 'garbage.jsonl'),
+      lines.slice(0, 5).join('\n') + '\nnot json at all\n' + lines.slice(5).join('\n'),
+    );
+    expect(await inProcess(sim, ['replay', join(dir, 'garbage.jsonl')])).toMatchObject({
+      code: 3,
+      err: `${join(dir, 'garbage.jsonl')}: not JSON at line 6`,
+    });
   });
 });

@@ -57,18 +57,28 @@ class Lab {
       const rng = seedrandom(`lab/${n}`);
       const off = race.offsets[n] ?? 0;
       const env: Env = {
-        clock: { now: () => this.clock.now() + off, setTimer: (ms, fn, arg) => this.clock.setTimer(ms, fn, arg) },
+        clock: {
+          now: () => this.clock.now() + off,
+          setTimer: (ms, fn, arg) => this.clock.setTimer(ms, fn, arg),
+        },
         random: { next: () => rng() },
         crypto: { hmacSha256: (k, d) => createHmac('sha256', k).update(d).digest('hex') },
-        peers: { connect: (address, h) => this.pendingDials.push(() => this.dial(n, address.split(':')[0], h)) },
+        peers: {
+          connect: (address, h) => this.pendingDials.push(() => this.dial(n, address.split(':')[0], h)),
+        },
       };
       this.brokers.set(n, new Broker(env, { node: n, sysInterval: 0 }));
       this.inputs.set(n, []);
     }
     const seeds = race.nodes.map((n) => ({ node: n, address: `${n}:cluster` }));
-    for (const [n, b] of this.brokers) b.joinCluster({ ...defaultClusterConfig(`${n}:cluster`), secret: 's', seeds });
+    for (const [n, b] of this.brokers)
+      b.joinCluster({ ...defaultClusterConfig(`${n}:cluster`), secret: 's', seeds });
     this.run(20);
-    for (const b of this.brokers.values()) if (b.cluster!.runningPeers().length !== race.nodes.length - 1) throw new Error(`cluster did not form: ${JSON.stringify(b.cluster!.status())} links ${[...this.links.keys()]}`);
+    for (const b of this.brokers.values())
+      if (b.cluster!.runningPeers().length !== race.nodes.length - 1)
+        throw new Error(
+          `cluster did not form: ${JSON.stringify(b.cluster!.status())} links ${[...this.links.keys()]}`,
+        );
     if (race.home) this.prepareHome(race.home.node, race.home.queued);
   }
 
@@ -104,7 +114,7 @@ class Lab {
   /** Time runs for `ms`: every frame is delivered at once, timers fire, clients acknowledge. */
   run(ms: number): void {
     for (let t = 0; t < ms; t++) {
-      for (let busy = true; busy; ) {
+      for (let busy = true; busy;) {
         const dials = this.pendingDials.splice(0);
         for (const d of dials) d();
         this.flush();
@@ -205,7 +215,10 @@ function enumerate(race: Race, limit = 20_000): Outcome {
     if (next.length === 0) {
       out.schedules++;
       const why = judge(lab);
-      if (why && out.failures.length < 5) out.failures.push(`${why} after ${path.map((s) => (s.kind === 'connect' ? `connect${s.who}` : s.link)).join(' ')}`);
+      if (why && out.failures.length < 5)
+        out.failures.push(
+          `${why} after ${path.map((s) => (s.kind === 'connect' ? `connect${s.who}` : s.link)).join(' ')}`,
+        );
       return;
     }
     // The last child continues on this cluster; the others replay their path on a fresh one.
@@ -226,7 +239,8 @@ function judge(lab: Lab): string | null {
   const live = [...lab.brokers].filter(([, b]) => !!b.sessions.get(ID)?.conn).map(([n]) => n);
   const racers = lab.clients.slice(lab.race.home ? 1 : 0);
   const open = racers.filter((c) => !c.closed).length;
-  if (live.length !== 1 || open !== 1) return `live on [${live.join(',')}], ${open} client connection(s) open`;
+  if (live.length !== 1 || open !== 1)
+    return `live on [${live.join(',')}], ${open} client connection(s) open`;
   const got = new Set<string>();
   for (const c of racers) for (const p of c.received) if (p.cmd === 'publish') got.add(String(p.payload));
   const missing = lab.sent.filter((m) => !got.has(m));
@@ -249,13 +263,20 @@ const skews: [string, Record<string, number>][] = [
 ];
 
 describe('a fresh client id connecting to two nodes, every delivery order', () => {
-  for (const nodes of [['n1', 'n2'], ['n1', 'n2', 'n3']]) {
+  for (const nodes of [
+    ['n1', 'n2'],
+    ['n1', 'n2', 'n3'],
+  ]) {
     for (const clean of [false, true]) {
       for (const version of versions) {
         for (const [label, offsets] of skews) {
-          it(`${nodes.length} nodes, ${clean ? 'clean' : 'persistent'}, v${version === 4 ? '3.1.1' : 5}, ${label}`, { timeout: 120_000 }, () => {
-            check({ nodes, targets: ['n1', 'n2'], clean, version, offsets });
-          });
+          it(
+            `${nodes.length} nodes, ${clean ? 'clean' : 'persistent'}, v${version === 4 ? '3.1.1' : 5}, ${label}`,
+            { timeout: 120_000 },
+            () => {
+              check({ nodes, targets: ['n1', 'n2'], clean, version, offsets });
+            },
+          );
         }
       }
     }
@@ -264,9 +285,20 @@ describe('a fresh client id connecting to two nodes, every delivery order', () =
 
 describe('a persistent session with queued messages on n3, its id connecting to n1 and n2, every delivery order', () => {
   for (const [label, offsets] of [skews[0], skews[2]]) {
-    it(`v5, ${label}: one live connection, every acknowledged message delivered`, { timeout: 120_000 }, () => {
-      const o = check({ nodes: ['n1', 'n2', 'n3'], targets: ['n1', 'n2'], clean: false, version: 5, offsets, home: { node: 'n3', queued: 3 } });
-      expect(o.states).toBeGreaterThan(o.schedules);
-    });
+    it(
+      `v5, ${label}: one live connection, every acknowledged message delivered`,
+      { timeout: 120_000 },
+      () => {
+        const o = check({
+          nodes: ['n1', 'n2', 'n3'],
+          targets: ['n1', 'n2'],
+          clean: false,
+          version: 5,
+          offsets,
+          home: { node: 'n3', queued: 3 },
+        });
+        expect(o.states).toBeGreaterThan(o.schedules);
+      },
+    );
   }
 });

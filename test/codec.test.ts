@@ -34,7 +34,15 @@ function splitAt(buf: Buffer, ...cuts: number[]): Buffer[] {
 }
 
 describe('Framer', () => {
-  const packets = [frame(0xc0, 0), frame(0x30, 1), frame(0x30, 127), frame(0x30, 128), frame(0x82, 300), frame(0xe0, 0), frame(0x30, 16384)];
+  const packets = [
+    frame(0xc0, 0),
+    frame(0x30, 1),
+    frame(0x30, 127),
+    frame(0x30, 128),
+    frame(0x82, 300),
+    frame(0xe0, 0),
+    frame(0x30, 16384),
+  ];
   const stream = Buffer.concat(packets);
 
   it('varint helper encodes the spec examples', () => {
@@ -163,18 +171,49 @@ function cmds(ps: Packet[]): string[] {
 /** A session-worth of client packets, publishing to itself so deliveries show up in the output. */
 function conversation(v: Version): Buffer {
   const ps: Packet[] = [
-    { cmd: 'connect', protocolId: v === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: v, clientId: 'splitter', clean: true, keepalive: 0 },
+    {
+      cmd: 'connect',
+      protocolId: v === 3 ? 'MQIsdp' : 'MQTT',
+      protocolVersion: v,
+      clientId: 'splitter',
+      clean: true,
+      keepalive: 0,
+    },
     { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 's/#', qos: 2 }] },
     { cmd: 'publish', topic: 's/0', payload: Buffer.from('zero'), qos: 0, retain: false, dup: false },
-    { cmd: 'publish', topic: 's/1', payload: Buffer.alloc(200, 1), qos: 1, messageId: 7, retain: false, dup: false },
-    { cmd: 'publish', topic: 's/2', payload: Buffer.from('two'), qos: 2, messageId: 8, retain: true, dup: false },
+    {
+      cmd: 'publish',
+      topic: 's/1',
+      payload: Buffer.alloc(200, 1),
+      qos: 1,
+      messageId: 7,
+      retain: false,
+      dup: false,
+    },
+    {
+      cmd: 'publish',
+      topic: 's/2',
+      payload: Buffer.from('two'),
+      qos: 2,
+      messageId: 8,
+      retain: true,
+      dup: false,
+    },
     { cmd: 'pubrel', messageId: 8 },
     { cmd: 'puback', messageId: 1 },
     { cmd: 'pubrec', messageId: 2 },
     { cmd: 'pubcomp', messageId: 2 },
     { cmd: 'pingreq' },
     { cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['s/#'] },
-    { cmd: 'publish', topic: 's/3', payload: Buffer.alloc(0), qos: 1, messageId: 9, retain: false, dup: false },
+    {
+      cmd: 'publish',
+      topic: 's/3',
+      payload: Buffer.alloc(0),
+      qos: 1,
+      messageId: 9,
+      retain: false,
+      dup: false,
+    },
     { cmd: 'disconnect' },
   ];
   return Buffer.concat(ps.map((p) => encode(p, v)));
@@ -194,7 +233,20 @@ describe('broker connection: framing', () => {
       const whole = run([stream]);
       const { packets, errors } = decodeAll(whole.out, v);
       expect(errors).toEqual([]);
-      expect(cmds(packets)).toEqual(['connack', 'suback', 'publish', 'publish', 'puback', 'publish', 'pubrec', 'pubcomp', 'pubrel', 'pingresp', 'unsuback', 'puback']);
+      expect(cmds(packets)).toEqual([
+        'connack',
+        'suback',
+        'publish',
+        'publish',
+        'puback',
+        'publish',
+        'pubrec',
+        'pubcomp',
+        'pubrel',
+        'pingresp',
+        'unsuback',
+        'puback',
+      ]);
       expect(whole.closed).toBe(true); // DISCONNECT at the end
       for (let cut = 1; cut < stream.length; cut++) {
         const r = run(splitAt(stream, cut));
@@ -221,7 +273,24 @@ describe('broker connection: framing', () => {
     const c = new TestClient(broker, 5);
     c.connect('bulk');
     const ids = Array.from({ length: 100 }, (_, i) => 1000 + i);
-    c.sendRaw(Buffer.concat(ids.map((messageId) => encode({ cmd: 'publish', topic: 'bulk/t', payload: Buffer.from(String(messageId)), qos: 1, messageId, retain: false, dup: false }, 5))));
+    c.sendRaw(
+      Buffer.concat(
+        ids.map((messageId) =>
+          encode(
+            {
+              cmd: 'publish',
+              topic: 'bulk/t',
+              payload: Buffer.from(String(messageId)),
+              qos: 1,
+              messageId,
+              retain: false,
+              dup: false,
+            },
+            5,
+          ),
+        ),
+      ),
+    );
     const got = c.poll();
     expect(cmds(got)).toEqual(ids.map(() => 'puback'));
     expect(got.map((p) => p.messageId)).toEqual(ids);
@@ -234,9 +303,18 @@ describe('broker connection: framing', () => {
     sub.connect('sub');
     sub.subscribe('p/#', 0);
     const pub = new TestClient(broker, 4);
-    const connect = encode({ cmd: 'connect', protocolVersion: 4, clientId: 'pub', clean: true, keepalive: 0 }, 4);
-    const p1 = encode({ cmd: 'publish', topic: 'p/1', payload: Buffer.from('one'), qos: 0, retain: false, dup: false }, 4);
-    const p2 = encode({ cmd: 'publish', topic: 'p/2', payload: Buffer.from('two'), qos: 0, retain: false, dup: false }, 4);
+    const connect = encode(
+      { cmd: 'connect', protocolVersion: 4, clientId: 'pub', clean: true, keepalive: 0 },
+      4,
+    );
+    const p1 = encode(
+      { cmd: 'publish', topic: 'p/1', payload: Buffer.from('one'), qos: 0, retain: false, dup: false },
+      4,
+    );
+    const p2 = encode(
+      { cmd: 'publish', topic: 'p/2', payload: Buffer.from('two'), qos: 0, retain: false, dup: false },
+      4,
+    );
     pub.sendRaw(Buffer.concat([connect, p1, p2.subarray(0, 3)]));
     expect(sub.poll().map((p) => (p as IPublishPacket).topic)).toEqual(['p/1']);
     pub.sendRaw(p2.subarray(3));
@@ -358,7 +436,19 @@ describe('broker connection: CONNECT round trips', () => {
   it('v3.1 (MQIsdp, version 3) → 3.1 CONNACK accepted', () => {
     const { broker } = newBroker();
     const c = new TestClient(broker, 3);
-    c.sendRaw(encode({ cmd: 'connect', protocolId: 'MQIsdp', protocolVersion: 3, clientId: 'old-client', clean: true, keepalive: 30 }, 3));
+    c.sendRaw(
+      encode(
+        {
+          cmd: 'connect',
+          protocolId: 'MQIsdp',
+          protocolVersion: 3,
+          clientId: 'old-client',
+          clean: true,
+          keepalive: 30,
+        },
+        3,
+      ),
+    );
     expect(c.sink.allBytes()).toEqual(Buffer.from([0x20, 0x02, 0x00, 0x00]));
     expect(c.closed).toBe(false);
     expect(c.conn.version).toBe(3);
@@ -373,18 +463,55 @@ describe('broker connection: CONNECT round trips', () => {
   it('v3.1.1 (MQTT, version 4) → CONNACK 0, session present on resume', () => {
     const { broker } = newBroker();
     const c = new TestClient(broker, 4);
-    c.sendRaw(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'c311', clean: false, keepalive: 0 }, 4));
+    c.sendRaw(
+      encode(
+        {
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clientId: 'c311',
+          clean: false,
+          keepalive: 0,
+        },
+        4,
+      ),
+    );
     expect(c.sink.allBytes()).toEqual(Buffer.from([0x20, 0x02, 0x00, 0x00]));
     c.conn.transportClosed();
     const d = new TestClient(broker, 4);
-    d.sendRaw(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'c311', clean: false, keepalive: 0 }, 4));
+    d.sendRaw(
+      encode(
+        {
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clientId: 'c311',
+          clean: false,
+          keepalive: 0,
+        },
+        4,
+      ),
+    );
     expect(d.sink.allBytes()).toEqual(Buffer.from([0x20, 0x02, 0x01, 0x00]));
   });
 
   it('v5 → CONNACK reason 0 with the server limits', () => {
     const { broker } = newBroker({ limits: { receiveMaximum: 50, topicAliasMaximum: 10 } });
     const c = new TestClient(broker, 5);
-    c.sendRaw(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'c5', clean: true, keepalive: 10, properties: { sessionExpiryInterval: 60 } }, 5));
+    c.sendRaw(
+      encode(
+        {
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 5,
+          clientId: 'c5',
+          clean: true,
+          keepalive: 10,
+          properties: { sessionExpiryInterval: 60 },
+        },
+        5,
+      ),
+    );
     const { packets, errors } = decodeAll(c.sink.allBytes(), 5);
     expect(errors).toEqual([]);
     expect(packets.length).toBe(1);
@@ -413,7 +540,9 @@ describe('broker connection: CONNECT round trips', () => {
     const { broker } = newBroker();
     const c = new TestClient(broker, 3);
     // mqtt-packet will not encode this, so by hand: MQIsdp, level 3, clean, keep alive 0, client id ''.
-    c.sendRaw(Buffer.from([0x10, 14, 0x00, 0x06, ...Buffer.from('MQIsdp'), 0x03, 0x02, 0x00, 0x00, 0x00, 0x00]));
+    c.sendRaw(
+      Buffer.from([0x10, 14, 0x00, 0x06, ...Buffer.from('MQIsdp'), 0x03, 0x02, 0x00, 0x00, 0x00, 0x00]),
+    );
     expect(c.sink.allBytes()).toEqual(Buffer.from([0x20, 0x02, 0x00, 0x02]));
     expect(c.closed).toBe(true);
   });
@@ -421,7 +550,10 @@ describe('broker connection: CONNECT round trips', () => {
   it('unknown protocol version → CONNACK 1, closed', () => {
     const { broker } = newBroker();
     const c = new TestClient(broker, 4);
-    const bytes = encode({ cmd: 'connect', protocolVersion: 4, clientId: 'v6', clean: true, keepalive: 0 }, 4);
+    const bytes = encode(
+      { cmd: 'connect', protocolVersion: 4, clientId: 'v6', clean: true, keepalive: 0 },
+      4,
+    );
     bytes[8] = 6; // protocol level byte: 0x10 RL 0x00 0x04 'MQTT' level
     c.sendRaw(bytes);
     expect(c.sink.allBytes()).toEqual(Buffer.from([0x20, 0x02, 0x00, 0x01]));

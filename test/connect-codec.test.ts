@@ -16,9 +16,20 @@ const arb = fc.record({
   clientId: text,
   clean: fc.boolean(),
   keepalive: fc.integer({ min: 0, max: 65535 }),
-  will: fc.option(fc.record({ topic: text, payload: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), qos: fc.constantFrom(0 as const, 1 as const, 2 as const), retain: fc.boolean() }), { nil: undefined }),
+  will: fc.option(
+    fc.record({
+      topic: text,
+      payload: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+      qos: fc.constantFrom(0 as const, 1 as const, 2 as const),
+      retain: fc.boolean(),
+    }),
+    { nil: undefined },
+  ),
   username: fc.option(text, { nil: undefined }),
-  password: fc.option(fc.uint8Array({ maxLength: 60 }).map((a) => Buffer.from(a)), { nil: undefined }),
+  password: fc.option(
+    fc.uint8Array({ maxLength: 60 }).map((a) => Buffer.from(a)),
+    { nil: undefined },
+  ),
 });
 
 type Connect = typeof arb extends fc.Arbitrary<infer T> ? T : never;
@@ -29,8 +40,16 @@ function generate(x: Connect): Buffer {
     const b = Buffer.from(v);
     return Buffer.concat([Buffer.from([b.length >> 8, b.length & 255]), b]);
   };
-  const flags = (x.username !== undefined ? 0x80 : 0) | (x.password !== undefined ? 0x40 : 0) | (x.will ? 0x04 | (x.will.qos << 3) | (x.will.retain ? 0x20 : 0) : 0) | (x.clean ? 0x02 : 0);
-  const parts = [str(x.version === 3 ? 'MQIsdp' : 'MQTT'), Buffer.from([x.version, flags, x.keepalive >> 8, x.keepalive & 255]), str(x.clientId)];
+  const flags =
+    (x.username !== undefined ? 0x80 : 0) |
+    (x.password !== undefined ? 0x40 : 0) |
+    (x.will ? 0x04 | (x.will.qos << 3) | (x.will.retain ? 0x20 : 0) : 0) |
+    (x.clean ? 0x02 : 0);
+  const parts = [
+    str(x.version === 3 ? 'MQIsdp' : 'MQTT'),
+    Buffer.from([x.version, flags, x.keepalive >> 8, x.keepalive & 255]),
+    str(x.clientId),
+  ];
   if (x.will) parts.push(str(x.will.topic), str(x.will.payload));
   if (x.username !== undefined) parts.push(str(x.username));
   if (x.password !== undefined) parts.push(str(x.password));
@@ -49,7 +68,10 @@ function reference(frame: Buffer): { packet?: Packet; error?: string } {
 }
 
 /** A packet as comparable data: key order kept, buffers as hex. */
-const plain = (p: unknown): string => JSON.stringify(p, (_k, v) => (v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data).toString('hex') : v));
+const plain = (p: unknown): string =>
+  JSON.stringify(p, (_k, v) =>
+    v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data).toString('hex') : v,
+  );
 
 describe('3.1/3.1.1 CONNECT decoder', () => {
   it('decodes what mqtt-packet decodes, field for field and in the same order', () => {
@@ -66,7 +88,7 @@ describe('3.1/3.1.1 CONNECT decoder', () => {
     );
   });
 
-  it('for damaged frames gives mqtt-packet\'s packet or null, never a packet mqtt-packet refuses', () => {
+  it("for damaged frames gives mqtt-packet's packet or null, never a packet mqtt-packet refuses", () => {
     const damage = fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), cut: fc.nat() });
     let decoded = 0;
     fc.assert(
@@ -91,9 +113,24 @@ describe('3.1/3.1.1 CONNECT decoder', () => {
   });
 
   it('leaves 5.0, bridge mode, bad flags and other packets to the general parser', () => {
-    const v4 = generate({ version: 4, clientId: 'c', clean: true, keepalive: 60, will: undefined, username: undefined, password: undefined });
+    const v4 = generate({
+      version: 4,
+      clientId: 'c',
+      clean: true,
+      keepalive: 60,
+      will: undefined,
+      username: undefined,
+      password: undefined,
+    });
     expect(decodeConnect311(v4)).not.toBeNull();
-    const v5 = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'c', clean: true, keepalive: 60 } as Packet);
+    const v5 = mqttPacket.generate({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 5,
+      clientId: 'c',
+      clean: true,
+      keepalive: 60,
+    } as Packet);
     expect(decodeConnect311(v5)).toBeNull();
     const at = headerLength(v4) + 6; // protocol level
     const bridge = Buffer.from(v4);

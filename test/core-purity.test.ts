@@ -16,8 +16,14 @@ const FORBIDDEN: [RegExp, string][] = [
   [/\bprocess\s*\.\s*(hrtime|nextTick|env|argv|exit)\b/, 'process.*'],
   [/\bperformance\s*\.\s*now\b/, 'performance.now'],
   [/\bcrypto\s*\.\s*(randomUUID|getRandomValues|randomBytes)\b/, 'crypto randomness'],
-  [/from\s+['"](node:)?(net|fs|fs\/promises|dgram|tls|http|https|http2|child_process|worker_threads|os|crypto|timers|timers\/promises|cluster|dns|readline)['"]/, 'Node I/O module'],
-  [/require\s*\(\s*['"](node:)?(net|fs|dgram|tls|http|https|child_process|os|crypto|timers)['"]\s*\)/, 'Node I/O require'],
+  [
+    /from\s+['"](node:)?(net|fs|fs\/promises|dgram|tls|http|https|http2|child_process|worker_threads|os|crypto|timers|timers\/promises|cluster|dns|readline)['"]/,
+    'Node I/O module',
+  ],
+  [
+    /require\s*\(\s*['"](node:)?(net|fs|dgram|tls|http|https|child_process|os|crypto|timers)['"]\s*\)/,
+    'Node I/O require',
+  ],
   [/from\s+['"](ws|mqtt|seedrandom)['"]/, 'transport or randomness package'],
 ];
 
@@ -30,9 +36,7 @@ function files(dir: string): string[] {
 
 /** Source without comments and string contents, so prose does not trip the scan. */
 function code(src: string): string {
-  return src
-    .replace(/\/\*[\s\S]*?\*\//g, '')
-    .replace(/(^|[^:])\/\/.*$/gm, '$1');
+  return src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
 }
 
 describe('core/ is pure', () => {
@@ -46,7 +50,9 @@ describe('core/ is pure', () => {
     });
   }
   it('the scanner catches violations', () => {
-    const bad = code('const t = Date.now(); // Math.random in a comment is fine\nimport net from "node:net";');
+    const bad = code(
+      'const t = Date.now(); // Math.random in a comment is fine\nimport net from "node:net";',
+    );
     const hits = FORBIDDEN.filter(([re]) => re.test(bad)).map(([, n]) => n);
     expect(hits).toEqual(['Date.now', 'Node I/O module']);
   });

@@ -34,7 +34,19 @@ const exprs = (): string[] => [
   ...dash.templating.list.filter((v: any) => v.type === 'query').map((v: any) => v.definition),
 ];
 
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+]);
 
 /** Metric names a PromQL expression selects: identifiers that are not functions, keywords, labels or ranges. */
 export function metricNames(expr: string): string[] {
@@ -74,7 +86,14 @@ describe('Prometheus alert rules', () => {
   it('cover node down, peer unreachable, drops rising, queue near its limit, fsync latency, connections; each with severity, summary, description', () => {
     const names = rules.map((r) => r.alert);
     expect(new Set(names).size).toBe(names.length);
-    for (const want of ['MqttlabNodeDown', 'MqttlabPeerUnreachable', 'MqttlabMessagesDropped', 'MqttlabSessionQueueNearLimit', 'MqttlabFsyncSlow', 'MqttlabConnectionsHigh']) {
+    for (const want of [
+      'MqttlabNodeDown',
+      'MqttlabPeerUnreachable',
+      'MqttlabMessagesDropped',
+      'MqttlabSessionQueueNearLimit',
+      'MqttlabFsyncSlow',
+      'MqttlabConnectionsHigh',
+    ]) {
       expect(names).toContain(want);
     }
     for (const r of rules) {
@@ -85,13 +104,19 @@ describe('Prometheus alert rules', () => {
     }
   });
 
-  it.skipIf(!promtool)('pass `promtool check rules` and the rule unit tests in alerts.test.yml (skipped without promtool: apt-get install prometheus)', () => {
-    const check = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
-    expect(check.status, check.stdout + check.stderr).toBe(0);
-    const unit = spawnSync('promtool', ['test', 'rules', 'alerts.test.yml'], { cwd: 'deploy/prometheus', encoding: 'utf8' });
-    expect(unit.status, unit.stdout + unit.stderr).toBe(0);
-    expect(unit.stdout).toContain('SUCCESS');
-  });
+  it.skipIf(!promtool)(
+    'pass `promtool check rules` and the rule unit tests in alerts.test.yml (skipped without promtool: apt-get install prometheus)',
+    () => {
+      const check = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+      const unit = spawnSync('promtool', ['test', 'rules', 'alerts.test.yml'], {
+        cwd: 'deploy/prometheus',
+        encoding: 'utf8',
+      });
+      expect(unit.status, unit.stdout + unit.stderr).toBe(0);
+      expect(unit.stdout).toContain('SUCCESS');
+    },
+  );
 });
 
 describe('Grafana dashboard', () => {
@@ -123,13 +148,23 @@ describe('Grafana dashboard', () => {
       for (const t of p.targets) expect(t.expr, p.title).toContain('instance=~"$instance"');
     }
     const titles = panels.map((p) => p.title).join('\n');
-    for (const want of ['Connections', 'Messages in / out', 'Drops by reason', 'Delivery latency', 'Peer links', 'Queue depths']) expect(titles).toContain(want);
+    for (const want of [
+      'Connections',
+      'Messages in / out',
+      'Drops by reason',
+      'Delivery latency',
+      'Peer links',
+      'Queue depths',
+    ])
+      expect(titles).toContain(want);
   });
 });
 
 describe('every series the alert rules and the dashboard query', () => {
   it('the expression reader finds metric names, not functions, labels or keywords', () => {
-    expect(metricNames('histogram_quantile(0.99, sum by (instance, le) (rate(a_bucket{x="y{"}[5m]))) > 0.1')).toEqual(['a_bucket']);
+    expect(
+      metricNames('histogram_quantile(0.99, sum by (instance, le) (rate(a_bucket{x="y{"}[5m]))) > 0.1'),
+    ).toEqual(['a_bucket']);
     expect(metricNames('b / c > 0.8 and on (instance) d offset 5m')).toEqual(['b', 'c', 'd']);
     expect(metricNames('label_values(e, instance)')).toEqual(['e']);
   });
@@ -143,7 +178,11 @@ describe('every series the alert rules and the dashboard query', () => {
         const [p1, p2] = await freePorts(2);
         const seeds = [`a@127.0.0.1:${p1}`, `b@127.0.0.1:${p2}`];
         const node = (name: string, port: number) =>
-          rt.server({ node: name, admin: { enabled: true, port: 0 }, cluster: { enabled: true, host: '127.0.0.1', port, secret: 's', seeds, heartbeatIntervalMs: 100 } });
+          rt.server({
+            node: name,
+            admin: { enabled: true, port: 0 },
+            cluster: { enabled: true, host: '127.0.0.1', port, secret: 's', seeds, heartbeatIntervalMs: 100 },
+          });
         const a = await node('a', p1);
         const b = await node('b', p2);
         await waitUntil(() => a.cluster!.status().every((m) => m.state === 'running'), 5000, 'cluster up');
@@ -158,7 +197,8 @@ describe('every series the alert rules and the dashboard query', () => {
         const have = new Set(texts.flatMap((t) => [...familyNames(t)]));
         have.add('up'); // written by Prometheus itself for every target
         const missing = new Set<string>();
-        for (const e of exprs()) for (const n of metricNames(e)) if (!have.has(n)) missing.add(`${n} (in ${e})`);
+        for (const e of exprs())
+          for (const n of metricNames(e)) if (!have.has(n)) missing.add(`${n} (in ${e})`);
         expect([...missing]).toEqual([]);
         // promtool's own lint of the exposition, where available.
         if (promtool) {

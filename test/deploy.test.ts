@@ -29,7 +29,12 @@ function configOf(argv: string[], files: Record<string, string> = {}): RuntimeCo
     args.splice(i, 2);
   }
   const flags = startOverrides(args, env);
-  const merged = { ...file, ...flags, cluster: { ...(file.cluster as object), ...flags.cluster }, admin: { ...(file.admin as object), ...flags.admin } };
+  const merged = {
+    ...file,
+    ...flags,
+    cluster: { ...(file.cluster as object), ...flags.cluster },
+    admin: { ...(file.admin as object), ...flags.admin },
+  };
   return runtimeConfig(merged);
 }
 
@@ -42,21 +47,35 @@ const k8s = Object.fromEntries(
 
 describe('Kubernetes manifests', () => {
   it('hold a StatefulSet, headless and client Services, ConfigMap and PodDisruptionBudget that agree with each other', () => {
-    expect(Object.keys(k8s).sort()).toEqual(['ConfigMap/mqttlab', 'PodDisruptionBudget/mqttlab', 'Service/mqttlab', 'Service/mqttlab-headless', 'StatefulSet/mqttlab']);
+    expect(Object.keys(k8s).sort()).toEqual([
+      'ConfigMap/mqttlab',
+      'PodDisruptionBudget/mqttlab',
+      'Service/mqttlab',
+      'Service/mqttlab-headless',
+      'StatefulSet/mqttlab',
+    ]);
     const sts = k8s['StatefulSet/mqttlab'];
     const headless = k8s['Service/mqttlab-headless'];
     const labels = sts.spec.template.metadata.labels;
     expect(sts.spec.serviceName).toBe('mqttlab-headless');
     expect(headless.spec.clusterIP).toBe('None');
-    for (const sel of [sts.spec.selector.matchLabels, headless.spec.selector, k8s['Service/mqttlab'].spec.selector, k8s['PodDisruptionBudget/mqttlab'].spec.selector.matchLabels]) {
+    for (const sel of [
+      sts.spec.selector.matchLabels,
+      headless.spec.selector,
+      k8s['Service/mqttlab'].spec.selector,
+      k8s['PodDisruptionBudget/mqttlab'].spec.selector.matchLabels,
+    ]) {
       for (const [k, v] of Object.entries(sel)) expect(labels[k]).toBe(v);
     }
     const c = sts.spec.template.spec.containers[0];
     const portNames = c.ports.map((p: any) => p.name);
-    for (const svc of [headless, k8s['Service/mqttlab']]) for (const p of svc.spec.ports) expect(portNames).toContain(p.targetPort);
+    for (const svc of [headless, k8s['Service/mqttlab']])
+      for (const p of svc.spec.ports) expect(portNames).toContain(p.targetPort);
     // The SRV name discovery resolves is the headless Service's "cluster" port.
     expect(headless.spec.ports.map((p: any) => p.name)).toContain('cluster');
-    expect(c.args[c.args.indexOf('--dns-name') + 1]).toBe('_cluster._tcp.mqttlab-headless.$(POD_NAMESPACE).svc.cluster.local');
+    expect(c.args[c.args.indexOf('--dns-name') + 1]).toBe(
+      '_cluster._tcp.mqttlab-headless.$(POD_NAMESPACE).svc.cluster.local',
+    );
     expect(c.args[c.args.indexOf('--advertise') + 1]).toMatch(/^\$\(POD_NAME\)\.mqttlab-headless\./);
     expect(sts.spec.template.spec.volumes[0].configMap.name).toBe('mqttlab');
     expect(k8s['PodDisruptionBudget/mqttlab'].spec.maxUnavailable).toBe(1);
@@ -64,10 +83,20 @@ describe('Kubernetes manifests', () => {
 
   it("the pods' command line with the ConfigMap is a valid broker config: DNS discovery, admin with a token, drain on SIGTERM", () => {
     const c = k8s['StatefulSet/mqttlab'].spec.template.spec.containers[0];
-    const argv = c.args.map((a: string) => a.replace('$(POD_NAME)', 'mqttlab-1').replace('$(POD_NAMESPACE)', 'default'));
-    const cfg = configOf(argv, { '/etc/mqttlab/mqttlab.yaml': k8s['ConfigMap/mqttlab'].data['mqttlab.yaml'] });
+    const argv = c.args.map((a: string) =>
+      a.replace('$(POD_NAME)', 'mqttlab-1').replace('$(POD_NAMESPACE)', 'default'),
+    );
+    const cfg = configOf(argv, {
+      '/etc/mqttlab/mqttlab.yaml': k8s['ConfigMap/mqttlab'].data['mqttlab.yaml'],
+    });
     expect(cfg.node).toBe('mqttlab-1');
-    expect(cfg.cluster).toMatchObject({ enabled: true, discovery: 'dns', dnsName: '_cluster._tcp.mqttlab-headless.default.svc.cluster.local', advertise: 'mqttlab-1.mqttlab-headless.default.svc.cluster.local:4370', secret: 's3cret' });
+    expect(cfg.cluster).toMatchObject({
+      enabled: true,
+      discovery: 'dns',
+      dnsName: '_cluster._tcp.mqttlab-headless.default.svc.cluster.local',
+      advertise: 'mqttlab-1.mqttlab-headless.default.svc.cluster.local:4370',
+      secret: 's3cret',
+    });
     expect(cfg.admin).toMatchObject({ enabled: true, host: '0.0.0.0', port: 18083, token: 't0ken' });
     expect(cfg.shutdown.drainMs).toBeGreaterThan(0);
     const grace = k8s['StatefulSet/mqttlab'].spec.template.spec.terminationGracePeriodSeconds * 1000;
@@ -85,7 +114,12 @@ describe('docker compose', () => {
       expect(s.build).toBe('.');
       const cfg = configOf(s.command);
       expect(cfg.node).toBe(n);
-      expect(cfg.cluster).toMatchObject({ enabled: true, discovery: 'static', advertise: `${n}:4370`, secret: 's3cret' });
+      expect(cfg.cluster).toMatchObject({
+        enabled: true,
+        discovery: 'static',
+        advertise: `${n}:4370`,
+        secret: 's3cret',
+      });
       expect(cfg.cluster.seeds.sort()).toEqual(['mq1@mq1:4370', 'mq2@mq2:4370', 'mq3@mq3:4370']);
       expect(cfg.admin).toMatchObject({ enabled: true, host: '0.0.0.0', port: 18083 });
       expect(cfg.listeners.tcp.proxyProtocol).toBe(true); // HAProxy sends PROXY v2 headers
@@ -98,7 +132,11 @@ describe('docker compose', () => {
   });
 
   it.skipIf(!hp.path)(titled('haproxy -c accepts deploy/haproxy.cfg', hp), () => {
-    const out = execFileSync(hp.path!, ['-c', '-f', 'deploy/haproxy.cfg'], { env: { ...process.env, MQTTLAB_ADMIN_TOKEN: 't' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(hp.path!, ['-c', '-f', 'deploy/haproxy.cfg'], {
+      env: { ...process.env, MQTTLAB_ADMIN_TOKEN: 't' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(out).toMatch(/Configuration file is valid/);
   });
 });
@@ -116,13 +154,17 @@ describe('seed sweep templates', () => {
     const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
     expect(Number(env.SHARDS)).toBe(job.spec.completions);
     expect(existsSync(env.SCENARIO)).toBe(true);
-    expect(c.args[0]).toContain('node bin/sim.js run "$SCENARIO" --seeds "$SEEDS" --shard "$((JOB_COMPLETION_INDEX + 1))/$SHARDS"');
+    expect(c.args[0]).toContain(
+      'node bin/sim.js run "$SCENARIO" --seeds "$SEEDS" --shard "$((JOB_COMPLETION_INDEX + 1))/$SHARDS"',
+    );
     expect(c.args[0]).toContain('--json');
   });
 
   it('the CI matrix template has one job per shard and merges their results', () => {
     const wf = parse(readFileSync('.github/workflows/sweep.yml', 'utf8'));
-    expect(wf.jobs.shard.strategy.matrix.shard).toEqual(Array.from({ length: wf.env.SHARDS }, (_, i) => i + 1));
+    expect(wf.jobs.shard.strategy.matrix.shard).toEqual(
+      Array.from({ length: wf.env.SHARDS }, (_, i) => i + 1),
+    );
     const steps = JSON.stringify(wf.jobs.shard.steps);
     expect(steps).toContain('--shard \\"${{ matrix.shard }}/$SHARDS\\"');
     expect(JSON.stringify(wf.jobs.merge.steps)).toContain('npx sim report merge shard-*.json');
@@ -145,7 +187,8 @@ describe('Dockerfile', () => {
     expect(text).toMatch(/^HEALTHCHECK .*\n.*\/health/m);
     // The runtime runs from production dependencies: tsx (the entrypoint registers it) and what runtime/ imports.
     const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-    for (const dep of ['tsx', 'classic-level', 'mqtt-packet', 'ws', 'yaml']) expect(Object.keys(pkg.dependencies)).toContain(dep);
+    for (const dep of ['tsx', 'classic-level', 'mqtt-packet', 'ws', 'yaml'])
+      expect(Object.keys(pkg.dependencies)).toContain(dep);
     // Sources the image leaves out (sim/, ui/, test/, ...) are not imported by what it runs.
     const copied = lines.filter((x) => x.startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1));
     const outside: string[] = [];
@@ -156,7 +199,8 @@ describe('Dockerfile', () => {
         else if (f.endsWith('.ts')) {
           for (const m of readFileSync(f, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
             const target = path.normalize(path.join(path.dirname(f), m[1]));
-            if (!copied.some((c) => target === c || target.startsWith(c + '/'))) outside.push(`${f} -> ${target}`);
+            if (!copied.some((c) => target === c || target.startsWith(c + '/')))
+              outside.push(`${f} -> ${target}`);
           }
         }
       }

@@ -26,14 +26,28 @@ describe('sim explore', () => {
     const seen = (f: (w: Workload) => boolean) => ws.some(f);
     for (const n of [2, 3, 4, 5]) expect(seen((w) => w.nodes === n)).toBe(true);
     expect(seen((w) => w.balancer) && seen((w) => !w.balancer)).toBe(true);
-    expect(seen((w) => w.subs.some((s) => s.version === 4 && !s.clean)) && seen((w) => w.subs.some((s) => s.version === 5 && s.expiry === 20))).toBe(true);
-    for (const q of [0, 1, 2]) expect(seen((w) => w.subs.some((s) => s.qos === q) && w.pubs.some((p) => p.qos === q))).toBe(true);
+    expect(
+      seen((w) => w.subs.some((s) => s.version === 4 && !s.clean)) &&
+        seen((w) => w.subs.some((s) => s.version === 5 && s.expiry === 20)),
+    ).toBe(true);
+    for (const q of [0, 1, 2])
+      expect(seen((w) => w.subs.some((s) => s.qos === q) && w.pubs.some((p) => p.qos === q))).toBe(true);
     expect(seen((w) => w.subs.some((s) => s.group !== null))).toBe(true);
-    expect(seen((w) => w.collisions.some((c) => c.existing)) && seen((w) => w.collisions.some((c) => !c.existing && c.gapMs === 0))).toBe(true);
+    expect(
+      seen((w) => w.collisions.some((c) => c.existing)) &&
+        seen((w) => w.collisions.some((c) => !c.existing && c.gapMs === 0)),
+    ).toBe(true);
     expect(seen((w) => w.lateSubs.length > 0) && seen((w) => w.retained.length > 1)).toBe(true);
-    expect(seen((w) => w.wills.some((x) => x.version === 5 && x.delay > 0)) && seen((w) => w.wills.some((x) => x.end === 'disconnect'))).toBe(true);
+    expect(
+      seen((w) => w.wills.some((x) => x.version === 5 && x.delay > 0)) &&
+        seen((w) => w.wills.some((x) => x.end === 'disconnect')),
+    ).toBe(true);
     expect(ws.every((w) => w.ackMode === 'replicated')).toBe(true);
-    expect(fc.sample(swarmArb({ ackModes: ['local'] }), { numRuns: 5, seed: 7 }).every((s) => s.workload!.ackMode === 'local')).toBe(true);
+    expect(
+      fc
+        .sample(swarmArb({ ackModes: ['local'] }), { numRuns: 5, seed: 7 })
+        .every((s) => s.workload!.ackMode === 'local'),
+    ).toBe(true);
   });
 
   it('swarm: fixed-seed generated workloads with faults keep safety and converge (the seeds avoid the open bugs of issue 13)', async () => {
@@ -59,7 +73,14 @@ describe('sim explore', () => {
     const { runScenario } = await import('../sim/scenario.ts');
     const { defineScenario } = await import('../sim/scenario.ts');
     const { playSwarm } = await import('../sim/swarm.ts');
-    const kept = defineScenario({ name: 'kept', description: '', run: async (w, ctx) => void (await playSwarm(w, s.workload!, s.faults)).violations.forEach((v) => ctx.violation(v.property, v.detail)) });
+    const kept = defineScenario({
+      name: 'kept',
+      description: '',
+      run: async (w, ctx) =>
+        void (await playSwarm(w, s.workload!, s.faults)).violations.forEach((v) =>
+          ctx.violation(v.property, v.detail),
+        ),
+    });
     const replay = await runScenario(kept, s.seed);
     expect(replay.events).toBe(direct.events);
     expect(replay.violations.map((v) => v.property)).toContain('no-acked-loss');
@@ -82,7 +103,7 @@ describe('sim explore', () => {
     expect(r.convergence).toEqual([]);
   });
 
-  it('found by the sweep: a message routed to a node already down goes to its sessions\' replicas at once (the node came back empty)', async () => {
+  it("found by the sweep: a message routed to a node already down goes to its sessions' replicas at once (the node came back empty)", async () => {
     const r = await runSchedule({
       seed: 1,
       faults: [

@@ -19,7 +19,15 @@ describe('admin API: local routes and retained messages', () => {
   });
 
   it('GET /api/routes/local lists the route keys of the subscriptions held; GET /api/retained the retained messages, payloads in base64', async () => {
-    srv = await startServer({ node: 'v1', sysInterval: 0, listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } }, admin: { enabled: true, port: 0 } }, silentLog);
+    srv = await startServer(
+      {
+        node: 'v1',
+        sysInterval: 0,
+        listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
+        admin: { enabled: true, port: 0 },
+      },
+      silentLog,
+    );
     expect(await get(srv, '/api/routes/local')).toEqual({ status: 200, body: { node: 'v1', routes: [] } });
     expect(await get(srv, '/api/retained')).toEqual({ status: 200, body: { retained: [] } });
     const c = await rt.client(srv, { protocolVersion: 5 });
@@ -33,7 +41,10 @@ describe('admin API: local routes and retained messages', () => {
       { topic: 'cfg/a', qos: 0, payload: Buffer.from('on').toString('base64') },
       { topic: 'cfg/b', qos: 1, payload: Buffer.from([0xff, 0x00, 0x41]).toString('base64') },
     ]);
-    const post = await fetch(`http://127.0.0.1:${srv.adminPort}/api/retained`, { method: 'POST', signal: AbortSignal.timeout(5000) });
+    const post = await fetch(`http://127.0.0.1:${srv.adminPort}/api/retained`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(5000),
+    });
     expect(post.status).toBe(405);
   });
 });

@@ -12,7 +12,11 @@ import { checkConnackFirst } from '../sim/checkers.ts';
 import { isolated, sleep, waitUntil, uniqueId } from './helpers/runtime.ts';
 
 /** The parts of LiveWorld a LiveClient uses: one real broker behind the target 'lb', a slow node lookup. */
-function worldBehindBalancer(port: number | ((target: string) => number), locateMs: number, located = 'n1'): LiveWorld {
+function worldBehindBalancer(
+  port: number | ((target: string) => number),
+  locateMs: number,
+  located = 'n1',
+): LiveWorld {
   const history = new History({ keepEvents: true });
   const wall0 = performance.now();
   const world = {
@@ -41,9 +45,19 @@ describe('LiveClient behind a balancer', () => {
       const srv = await rt.server();
       const world = worldBehindBalancer(srv.tcpPort!, 300);
       const id = uniqueId('dev');
-      const opts = { target: 'lb', version: 4 as const, clean: false, keepalive: 30, subscriptions: [{ filter: 'cmd/#', qos: 1 as const }] };
+      const opts = {
+        target: 'lb',
+        version: 4 as const,
+        clean: false,
+        keepalive: 30,
+        subscriptions: [{ filter: 'cmd/#', qos: 1 as const }],
+      };
       const first = new LiveClient(world, id, opts);
-      await waitUntil(() => world.history.events.some((e) => e.type === 'sub.ok' && e.c === id), 5000, 'first SUBACK');
+      await waitUntil(
+        () => world.history.events.some((e) => e.type === 'sub.ok' && e.c === id),
+        5000,
+        'first SUBACK',
+      );
       await first.close();
 
       // Messages queued for the offline session go out right behind the next CONNACK.
@@ -51,7 +65,11 @@ describe('LiveClient behind a balancer', () => {
       for (let i = 0; i < 5; i++) await pub.publishAsync('cmd/x', `m${i}`, { qos: 1 });
       const second = new LiveClient(world, id, opts);
       try {
-        await waitUntil(() => second.received.length === 5 && second.connected, 5000, 'queued messages and the located CONNACK');
+        await waitUntil(
+          () => second.received.length === 5 && second.connected,
+          5000,
+          'queued messages and the located CONNACK',
+        );
         const all = world.history.events.filter((e) => e.c === id);
         const mine = all.slice(all.map((e) => e.type).lastIndexOf('client.connect'));
         const types = mine.map((e) => e.type);
@@ -80,14 +98,28 @@ describe('LiveClient killed and started again', () => {
       const [a, b] = [await rt.server(), await rt.server()];
       const world = worldBehindBalancer((t) => (t === 'n1' ? a : b).tcpPort!, 0, '?');
       const id = uniqueId('member');
-      const c = new LiveClient(world, id, { target: ['n1', 'n2'], version: 5, clean: false, sessionExpiry: 600, keepalive: 30 });
+      const c = new LiveClient(world, id, {
+        target: ['n1', 'n2'],
+        version: 5,
+        clean: false,
+        sessionExpiry: 600,
+        keepalive: 30,
+      });
       try {
         await waitUntil(() => c.connected, 5000, 'first CONNACK');
         c.kill();
         c.connect();
         await waitUntil(() => c.connected, 5000, 'CONNACK after the restart');
         const mine = world.history.events.filter((e) => e.c === id);
-        expect(mine.map((e) => e.type)).toEqual(['client.config', 'client.connect', 'client.connack', 'client.kill', 'client.closed', 'client.connect', 'client.connack']);
+        expect(mine.map((e) => e.type)).toEqual([
+          'client.config',
+          'client.connect',
+          'client.connack',
+          'client.kill',
+          'client.closed',
+          'client.connect',
+          'client.connack',
+        ]);
         expect(mine.filter((e) => e.type === 'client.connect').map((e) => e.target)).toEqual(['n1', 'n2']);
         // The second broker has never seen this id: the new connection really went to the next target.
         expect(mine.filter((e) => e.type === 'client.connack').map((e) => e.present)).toEqual([false, false]);

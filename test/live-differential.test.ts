@@ -18,11 +18,15 @@ describe('differential: simulator vs live processes', () => {
   const schedules = liveSchedules(21, 1);
   for (const i of [2, 20]) {
     const s = schedules[i];
-    it(`schedule #${i} (seed ${s.seed}, ${s.workload!.nodes} nodes, ${s.faults.map((f) => f.kind).join('+')}): the same verdict in both`, { timeout: 240_000 }, async () => {
-      expect(s.workload!.balancer).toBe(false);
-      const row = await diffOne(s, i, 0.05, (w) => worlds.push(w));
-      expect(row.details).toEqual([]);
-      expect(row.differs).toBe(false);
-    });
+    it(
+      `schedule #${i} (seed ${s.seed}, ${s.workload!.nodes} nodes, ${s.faults.map((f) => f.kind).join('+')}): the same verdict in both`,
+      { timeout: 240_000 },
+      async () => {
+        expect(s.workload!.balancer).toBe(false);
+        const row = await diffOne(s, i, 0.05, (w) => worlds.push(w));
+        expect(row.details).toEqual([]);
+        expect(row.differs).toBe(false);
+      },
+    );
   }
 });

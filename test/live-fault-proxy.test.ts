@@ -64,16 +64,17 @@ async function setup(opts: { userTimeoutMs?: number; connectTimeoutMs?: number }
   const port = await proxy.front('b', b.port);
   cleanup.push(
     () => proxy.close(),
-    () => new Promise<void>((r) => {
-      for (const c of b.conns) c.sock.destroy();
-      b.server.close(() => r());
-    }),
+    () =>
+      new Promise<void>((r) => {
+        for (const c of b.conns) c.sock.destroy();
+        b.server.close(() => r());
+      }),
   );
   return { b, proxy, port };
 }
 
 describe('fault proxy', () => {
-  it('passes bytes both ways while open, the dialer\'s name line included', async () => {
+  it("passes bytes both ways while open, the dialer's name line included", async () => {
     const { b, port } = await setup();
     const a = dial(port, 'a');
     cleanup.push(() => void a.sock.destroy());
@@ -96,7 +97,11 @@ describe('fault proxy', () => {
     expect(a.data).toBe('');
     expect(a.closed).toBe(false);
     proxy.heal();
-    await waitUntil(() => b.conns[0].data === 'a\nu0;u1;u2;u3;u4;' && a.data === 'd0;d1;', 2000, 'held bytes after heal');
+    await waitUntil(
+      () => b.conns[0].data === 'a\nu0;u1;u2;u3;u4;' && a.data === 'd0;d1;',
+      2000,
+      'held bytes after heal',
+    );
   });
 
   it('a one-way cut a>b holds only what a sends; b to a flows', async () => {
@@ -170,7 +175,11 @@ describe('fault proxy', () => {
     expect(a.closed).toBe(false);
     expect(b.conns[0].data).toBe('a\n');
     proxy.unclog();
-    await waitUntil(() => b.conns[0].data === 'a\nx1;x2;' && b.conns[1].data === 'a\n', 2000, 'held bytes after unclog');
+    await waitUntil(
+      () => b.conns[0].data === 'a\nx1;x2;' && b.conns[1].data === 'a\n',
+      2000,
+      'held bytes after unclog',
+    );
   });
 
   it('a cut outranks a clog on the same pair; unclog leaves the cut', async () => {
@@ -189,8 +198,15 @@ describe('fault proxy', () => {
     const { b, proxy, port } = await setup();
     const a = dial(port, 'a');
     const c = dial(port, 'c');
-    cleanup.push(() => void a.sock.destroy(), () => void c.sock.destroy());
-    await waitUntil(() => b.conns.length === 2 && b.conns.every((x) => x.data.endsWith('\n')), 2000, 'two connections');
+    cleanup.push(
+      () => void a.sock.destroy(),
+      () => void c.sock.destroy(),
+    );
+    await waitUntil(
+      () => b.conns.length === 2 && b.conns.every((x) => x.data.endsWith('\n')),
+      2000,
+      'two connections',
+    );
     a.sock.end();
     const ofA = b.conns.find((x) => x.data === 'a\n')!;
     const ofC = b.conns.find((x) => x.data === 'c\n')!;

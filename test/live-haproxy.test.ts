@@ -19,13 +19,28 @@ const bin = hp.path ? findHaproxy() : null;
 
 /** Connects through the balancer and returns the node that holds the connection. */
 async function landOn(port: number, clientId: string, nodes: RunningServer[]): Promise<string> {
-  const c = await mqtt.connectAsync({ host: '127.0.0.1', port, clientId, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 });
+  const c = await mqtt.connectAsync({
+    host: '127.0.0.1',
+    port,
+    clientId,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
   try {
-    await waitUntil(() => nodes.some((n) => n.broker.sessions.get(clientId)?.conn), 2000, `${clientId} connected on a node`);
+    await waitUntil(
+      () => nodes.some((n) => n.broker.sessions.get(clientId)?.conn),
+      2000,
+      `${clientId} connected on a node`,
+    );
     return nodes.find((n) => n.broker.sessions.get(clientId)?.conn)!.config.node;
   } finally {
     await c.endAsync();
-    await waitUntil(() => nodes.every((n) => !n.broker.sessions.get(clientId)?.conn), 2000, `${clientId} gone`);
+    await waitUntil(
+      () => nodes.every((n) => !n.broker.sessions.get(clientId)?.conn),
+      2000,
+      `${clientId} gone`,
+    );
   }
 }
 
@@ -38,7 +53,15 @@ describe.skipIf(!bin)(titled('HAProxy in front of real brokers', hp), () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqttlab-haproxy-'));
     for (const name of ['h1', 'h2']) {
       nodes.push(
-        await startServer({ node: name, sysInterval: 0, listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } }, admin: { enabled: true, host: '127.0.0.1', port: 0 } }, silentLog),
+        await startServer(
+          {
+            node: name,
+            sysInterval: 0,
+            listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
+            admin: { enabled: true, host: '127.0.0.1', port: 0 },
+          },
+          silentLog,
+        ),
       );
     }
   });
@@ -70,11 +93,14 @@ describe.skipIf(!bin)(titled('HAProxy in front of real brokers', hp), () => {
 
   it('sticky: one client id keeps landing on the same node; different ids spread over both', async () => {
     const { port } = await start('sticky');
-    expect(fs.readFileSync(path.join(dir, 'sticky.cfg'), 'utf8')).toContain('stick on req.payload(0,0),mqtt_field_value(connect,client_identifier)');
+    expect(fs.readFileSync(path.join(dir, 'sticky.cfg'), 'utf8')).toContain(
+      'stick on req.payload(0,0),mqtt_field_value(connect,client_identifier)',
+    );
     const firsts = new Map<string, string>();
     for (const id of ['dev-a', 'dev-b', 'dev-c', 'dev-d']) firsts.set(id, await landOn(port, id, nodes));
     expect(new Set(firsts.values()).size).toBe(2);
-    for (let round = 0; round < 2; round++) for (const [id, node] of firsts) expect(await landOn(port, id, nodes)).toBe(node);
+    for (let round = 0; round < 2; round++)
+      for (const [id, node] of firsts) expect(await landOn(port, id, nodes)).toBe(node);
   });
 
   it('round-robin with /health checks: a node failing its check leaves the rotation, and comes back', async () => {
@@ -87,13 +113,27 @@ describe.skipIf(!bin)(titled('HAProxy in front of real brokers', hp), () => {
     const adminPort = h1.adminPort!;
     await h1.admin!.close();
     let states: Map<string, boolean> | null = null;
-    await waitUntil(() => (void lb.states().then((s) => (states = s)), states?.get('h1') === false), 10_000, 'h1 marked down');
+    await waitUntil(
+      () => (void lb.states().then((s) => (states = s)), states?.get('h1') === false),
+      10_000,
+      'h1 marked down',
+    );
     for (let i = 0; i < 4; i++) expect(await landOn(port, `down-${i}`, nodes)).toBe('h2');
     // Back on its port: HAProxy takes it back after `rise` good checks.
     const { startAdmin } = await import('../runtime/admin.ts');
-    const again = await startAdmin({ broker: h1.broker, host: '127.0.0.1', port: adminPort, token: '', accepting: () => true });
+    const again = await startAdmin({
+      broker: h1.broker,
+      host: '127.0.0.1',
+      port: adminPort,
+      token: '',
+      accepting: () => true,
+    });
     try {
-      await waitUntil(() => (void lb.states().then((s) => (states = s)), states?.get('h1') === true), 10_000, 'h1 back up');
+      await waitUntil(
+        () => (void lb.states().then((s) => (states = s)), states?.get('h1') === true),
+        10_000,
+        'h1 back up',
+      );
     } finally {
       await again.close();
     }

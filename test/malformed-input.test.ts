@@ -25,16 +25,47 @@
 
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import type { Packet, IConnectPacket, IPublishPacket, ISubscribePacket, IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
+import type {
+  Packet,
+  IConnectPacket,
+  IPublishPacket,
+  ISubscribePacket,
+  IConnackPacket,
+  IDisconnectPacket,
+} from 'mqtt-packet';
 import type { Broker } from '../core/broker.ts';
 import type { CloseCause } from '../core/connection.ts';
-import { TestClient, newBroker, encode, decodeAll, splitFrames, varint, type Version } from './helpers/core-client.ts';
+import {
+  TestClient,
+  newBroker,
+  encode,
+  decodeAll,
+  splitFrames,
+  varint,
+  type Version,
+} from './helpers/core-client.ts';
 
 // ---------------------------------------------------------------------------
 // Vocabulary of the "valid" streams: small, so things collide.
 
 const TOPICS = ['wb/x', 'wb/x', 'wb/y', 'a/b', 'a', '/', '$SYS/x', 'é/ü', 'x'];
-const FILTERS = ['wb/#', 'wb/+', '#', '+', '+/+', 'a/#', 'a/b', '$SYS/#', '/', 'a/+/b', '$share/g/wb/#', '$share/g/#', '$queue/wb/x', '$share/$queue/wb/x', '$share/h/a/b'];
+const FILTERS = [
+  'wb/#',
+  'wb/+',
+  '#',
+  '+',
+  '+/+',
+  'a/#',
+  'a/b',
+  '$SYS/#',
+  '/',
+  'a/+/b',
+  '$share/g/wb/#',
+  '$share/g/#',
+  '$queue/wb/x',
+  '$share/$queue/wb/x',
+  '$share/h/a/b',
+];
 const CLIENT_IDS = ['fuzz', 'fuzz-2', ''];
 
 const GOOD_SUB = 'well-behaved-subscriber';
@@ -43,7 +74,9 @@ const GOOD_PUB = 'well-behaved-publisher';
 const pid = fc.integer({ min: 1, max: 4 });
 const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((u) => Buffer.from(u));
 const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 2 });
-const userProps = opt(fc.constantFrom<Record<string, string | string[]>>({ k: 'v' }, { a: ['1', '2'] }, { '': '' }));
+const userProps = opt(
+  fc.constantFrom<Record<string, string | string[]>>({ k: 'v' }, { a: ['1', '2'] }, { '': '' }),
+);
 
 function clean<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
@@ -51,26 +84,47 @@ function clean<T extends object>(o: T): T {
 }
 
 function connectArb(v: Version): fc.Arbitrary<IConnectPacket> {
-  const willProps = v === 5
-    ? opt(fc.record({ willDelayInterval: opt(fc.constantFrom(0, 1, 30)), messageExpiryInterval: opt(fc.constantFrom(0, 1, 100)), payloadFormatIndicator: opt(fc.boolean()), contentType: opt(fc.constantFrom('', 'text/plain')), correlationData: opt(bytes(2)), userProperties: userProps }).map(clean))
-    : fc.constant(undefined);
+  const willProps =
+    v === 5
+      ? opt(
+          fc
+            .record({
+              willDelayInterval: opt(fc.constantFrom(0, 1, 30)),
+              messageExpiryInterval: opt(fc.constantFrom(0, 1, 100)),
+              payloadFormatIndicator: opt(fc.boolean()),
+              contentType: opt(fc.constantFrom('', 'text/plain')),
+              correlationData: opt(bytes(2)),
+              userProperties: userProps,
+            })
+            .map(clean),
+        )
+      : fc.constant(undefined);
   const will = opt(
-    fc.record({ topic: fc.constantFrom(...TOPICS), payload: bytes(16), qos: fc.constantFrom<0 | 1 | 2>(0, 1, 2), retain: fc.boolean(), properties: willProps }).map(clean),
+    fc
+      .record({
+        topic: fc.constantFrom(...TOPICS),
+        payload: bytes(16),
+        qos: fc.constantFrom<0 | 1 | 2>(0, 1, 2),
+        retain: fc.boolean(),
+        properties: willProps,
+      })
+      .map(clean),
   );
-  const props = v === 5
-    ? opt(
-        fc
-          .record({
-            sessionExpiryInterval: opt(fc.constantFrom(0, 5, 0xffffffff)),
-            receiveMaximum: opt(fc.constantFrom(1, 2, 65535)),
-            maximumPacketSize: opt(fc.constantFrom(64, 200, 100000)),
-            topicAliasMaximum: opt(fc.constantFrom(0, 2)),
-            requestProblemInformation: opt(fc.boolean()),
-            userProperties: userProps,
-          })
-          .map(clean),
-      )
-    : fc.constant(undefined);
+  const props =
+    v === 5
+      ? opt(
+          fc
+            .record({
+              sessionExpiryInterval: opt(fc.constantFrom(0, 5, 0xffffffff)),
+              receiveMaximum: opt(fc.constantFrom(1, 2, 65535)),
+              maximumPacketSize: opt(fc.constantFrom(64, 200, 100000)),
+              topicAliasMaximum: opt(fc.constantFrom(0, 2)),
+              requestProblemInformation: opt(fc.boolean()),
+              userProperties: userProps,
+            })
+            .map(clean),
+        )
+      : fc.constant(undefined);
   return fc
     .record({
       clientId: fc.constantFrom(...(v === 3 ? CLIENT_IDS.filter((c) => c) : CLIENT_IDS)),
@@ -91,25 +145,40 @@ function connectArb(v: Version): fc.Arbitrary<IConnectPacket> {
 }
 
 function publishArb(v: Version): fc.Arbitrary<IPublishPacket> {
-  const props = v === 5
-    ? opt(
-        fc
-          .record({
-            topicAlias: opt(fc.constantFrom(1, 2, 3)),
-            messageExpiryInterval: opt(fc.constantFrom(0, 1, 60)),
-            payloadFormatIndicator: opt(fc.boolean()),
-            contentType: opt(fc.constantFrom('', 't')),
-            responseTopic: opt(fc.constantFrom('', 'wb/reply')),
-            correlationData: opt(bytes(4)),
-            userProperties: userProps,
-          })
-          .map(clean),
-      )
-    : fc.constant(undefined);
+  const props =
+    v === 5
+      ? opt(
+          fc
+            .record({
+              topicAlias: opt(fc.constantFrom(1, 2, 3)),
+              messageExpiryInterval: opt(fc.constantFrom(0, 1, 60)),
+              payloadFormatIndicator: opt(fc.boolean()),
+              contentType: opt(fc.constantFrom('', 't')),
+              responseTopic: opt(fc.constantFrom('', 'wb/reply')),
+              correlationData: opt(bytes(4)),
+              userProperties: userProps,
+            })
+            .map(clean),
+        )
+      : fc.constant(undefined);
   return fc
-    .record({ topic: fc.constantFrom(...TOPICS), qos: fc.constantFrom<0 | 1 | 2>(0, 1, 2), retain: fc.boolean(), dup: fc.boolean(), messageId: pid, payload: bytes(24), properties: props, aliasOnly: fc.boolean() })
+    .record({
+      topic: fc.constantFrom(...TOPICS),
+      qos: fc.constantFrom<0 | 1 | 2>(0, 1, 2),
+      retain: fc.boolean(),
+      dup: fc.boolean(),
+      messageId: pid,
+      payload: bytes(24),
+      properties: props,
+      aliasOnly: fc.boolean(),
+    })
     .map(({ aliasOnly, messageId, ...r }) => {
-      const p: IPublishPacket = clean({ cmd: 'publish', ...r, dup: r.qos > 0 && r.dup, messageId: r.qos > 0 ? messageId : undefined });
+      const p: IPublishPacket = clean({
+        cmd: 'publish',
+        ...r,
+        dup: r.qos > 0 && r.dup,
+        messageId: r.qos > 0 ? messageId : undefined,
+      });
       if (aliasOnly && p.properties?.topicAlias) p.topic = '';
       return p;
     });
@@ -117,10 +186,29 @@ function publishArb(v: Version): fc.Arbitrary<IPublishPacket> {
 
 function subscribeArb(v: Version): fc.Arbitrary<ISubscribePacket> {
   const sub = fc
-    .record({ topic: fc.constantFrom(...FILTERS), qos: fc.constantFrom<0 | 1 | 2>(0, 1, 2), nl: fc.boolean(), rap: fc.boolean(), rh: fc.constantFrom(0, 1, 2) })
+    .record({
+      topic: fc.constantFrom(...FILTERS),
+      qos: fc.constantFrom<0 | 1 | 2>(0, 1, 2),
+      nl: fc.boolean(),
+      rap: fc.boolean(),
+      rh: fc.constantFrom(0, 1, 2),
+    })
     .map((s) => (v === 5 ? { ...s, nl: s.nl && !s.topic.startsWith('$') } : { topic: s.topic, qos: s.qos }));
-  const props = v === 5 ? opt(fc.record({ subscriptionIdentifier: opt(fc.constantFrom(1, 2, 300)), userProperties: userProps }).map(clean)) : fc.constant(undefined);
-  return fc.record({ messageId: pid, subscriptions: fc.array(sub, { minLength: 1, maxLength: 3 }), properties: props }).map((r) => clean<ISubscribePacket>({ cmd: 'subscribe', ...r }));
+  const props =
+    v === 5
+      ? opt(
+          fc
+            .record({ subscriptionIdentifier: opt(fc.constantFrom(1, 2, 300)), userProperties: userProps })
+            .map(clean),
+        )
+      : fc.constant(undefined);
+  return fc
+    .record({
+      messageId: pid,
+      subscriptions: fc.array(sub, { minLength: 1, maxLength: 3 }),
+      properties: props,
+    })
+    .map((r) => clean<ISubscribePacket>({ cmd: 'subscribe', ...r }));
 }
 
 function otherArb(v: Version): fc.Arbitrary<Packet> {
@@ -129,21 +217,62 @@ function otherArb(v: Version): fc.Arbitrary<Packet> {
   const arbs = [
     w(8, publishArb(v)),
     w(4, subscribeArb(v)),
-    w(1, fc.record({ messageId: pid, unsubscriptions: fc.array(fc.constantFrom(...FILTERS), { minLength: 1, maxLength: 2 }) }).map((r) => ({ cmd: 'unsubscribe' as const, ...r }))),
-    w(2, fc.record({ cmd: fc.constantFrom<'puback' | 'pubrec'>('puback', 'pubrec'), messageId: pid, reasonCode: v5 ? fc.constantFrom(0, 0x10, 0x80, 0x91) : fc.constant(undefined) }).map((p) => clean(p as Packet))),
-    w(2, fc.record({ cmd: fc.constantFrom<'pubrel' | 'pubcomp'>('pubrel', 'pubcomp'), messageId: pid, reasonCode: v5 ? fc.constantFrom(0, 0x92) : fc.constant(undefined) }).map((p) => clean(p as Packet))),
+    w(
+      1,
+      fc
+        .record({
+          messageId: pid,
+          unsubscriptions: fc.array(fc.constantFrom(...FILTERS), { minLength: 1, maxLength: 2 }),
+        })
+        .map((r) => ({ cmd: 'unsubscribe' as const, ...r })),
+    ),
+    w(
+      2,
+      fc
+        .record({
+          cmd: fc.constantFrom<'puback' | 'pubrec'>('puback', 'pubrec'),
+          messageId: pid,
+          reasonCode: v5 ? fc.constantFrom(0, 0x10, 0x80, 0x91) : fc.constant(undefined),
+        })
+        .map((p) => clean(p as Packet)),
+    ),
+    w(
+      2,
+      fc
+        .record({
+          cmd: fc.constantFrom<'pubrel' | 'pubcomp'>('pubrel', 'pubcomp'),
+          messageId: pid,
+          reasonCode: v5 ? fc.constantFrom(0, 0x92) : fc.constant(undefined),
+        })
+        .map((p) => clean(p as Packet)),
+    ),
     w(1, fc.constant<Packet>({ cmd: 'pingreq' })),
     // The three below end the connection; kept rare so streams get somewhere first.
-    w(1, fc.record({ reasonCode: v5 ? fc.constantFrom(0, 4, 0x80) : fc.constant(undefined), properties: v5 ? opt(fc.record({ sessionExpiryInterval: fc.constantFrom(0, 5, 1000) })) : fc.constant(undefined) }).map((r) => clean<Packet>({ cmd: 'disconnect', ...r }))),
+    w(
+      1,
+      fc
+        .record({
+          reasonCode: v5 ? fc.constantFrom(0, 4, 0x80) : fc.constant(undefined),
+          properties: v5
+            ? opt(fc.record({ sessionExpiryInterval: fc.constantFrom(0, 5, 1000) }))
+            : fc.constant(undefined),
+        })
+        .map((r) => clean<Packet>({ cmd: 'disconnect', ...r })),
+    ),
   ];
-  if (v5) arbs.push(w(1, fc.constant<Packet>({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'x' } })));
+  if (v5)
+    arbs.push(
+      w(1, fc.constant<Packet>({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'x' } })),
+    );
   if (v5) arbs.push(w(1, connectArb(v))); // a second CONNECT is a protocol error
   return fc.oneof(...arbs);
 }
 
 /** A valid packet sequence of version `v` (CONNECT first), each packet encoded. */
 function validPacketsArb(v: Version, maxLength = 12): fc.Arbitrary<Buffer[]> {
-  return fc.tuple(connectArb(v), fc.array(otherArb(v), { maxLength })).map(([c, rest]) => [c, ...rest].map((p) => encode(p, v)));
+  return fc
+    .tuple(connectArb(v), fc.array(otherArb(v), { maxLength }))
+    .map(([c, rest]) => [c, ...rest].map((p) => encode(p, v)));
 }
 
 function validStreamArb(v: Version): fc.Arbitrary<Buffer> {
@@ -157,19 +286,47 @@ function validStreamArb(v: Version): fc.Arbitrary<Buffer> {
 
 type PropType = 'byte' | 'int16' | 'int32' | 'var' | 'string' | 'binary' | 'pair' | 'unknown';
 const PROP_IDS: [number, PropType][] = [
-  [0x01, 'byte'], [0x02, 'int32'], [0x03, 'string'], [0x08, 'string'], [0x09, 'binary'], [0x0b, 'var'],
-  [0x11, 'int32'], [0x15, 'string'], [0x16, 'binary'], [0x17, 'byte'], [0x18, 'int32'], [0x19, 'byte'],
-  [0x1f, 'string'], [0x21, 'int16'], [0x22, 'int16'], [0x23, 'int16'], [0x26, 'pair'], [0x27, 'int32'], [0x7f, 'unknown'],
+  [0x01, 'byte'],
+  [0x02, 'int32'],
+  [0x03, 'string'],
+  [0x08, 'string'],
+  [0x09, 'binary'],
+  [0x0b, 'var'],
+  [0x11, 'int32'],
+  [0x15, 'string'],
+  [0x16, 'binary'],
+  [0x17, 'byte'],
+  [0x18, 'int32'],
+  [0x19, 'byte'],
+  [0x1f, 'string'],
+  [0x21, 'int16'],
+  [0x22, 'int16'],
+  [0x23, 'int16'],
+  [0x26, 'pair'],
+  [0x27, 'int32'],
+  [0x7f, 'unknown'],
 ];
 const str = (s: string) => [0, s.length, ...Buffer.from(s)];
 const GOOD_VALUES: Record<PropType, number[][]> = {
   byte: [[0], [1], [2]],
-  int16: [[0, 0], [0, 1], [0, 3], [0xff, 0xff]],
-  int32: [[0, 0, 0, 0], [0, 0, 0, 5], [0xff, 0xff, 0xff, 0xff]],
+  int16: [
+    [0, 0],
+    [0, 1],
+    [0, 3],
+    [0xff, 0xff],
+  ],
+  int32: [
+    [0, 0, 0, 0],
+    [0, 0, 0, 5],
+    [0xff, 0xff, 0xff, 0xff],
+  ],
   var: [[0], [1], [0x80, 0x01], [0xff, 0xff, 0xff, 0x7f]],
   string: [str(''), str('a'), str('wb/x')],
   binary: [str(''), [0, 2, 0, 0xff]],
-  pair: [[...str('k'), ...str('v')], [...str(''), ...str('')]],
+  pair: [
+    [...str('k'), ...str('v')],
+    [...str(''), ...str('')],
+  ],
   unknown: [[]],
 };
 /** Lengths that run past the end of the packet: mqtt-packet yields null (or -1) instead of an error. */
@@ -178,21 +335,41 @@ const OVERRUN_VALUES: Record<PropType, number[][]> = {
   int16: [[0]],
   int32: [[0, 0]],
   var: [[0x80]],
-  string: [[0x01, 0x00], [0xff, 0xff]],
+  string: [
+    [0x01, 0x00],
+    [0xff, 0xff],
+  ],
   binary: [[0x01, 0x00]],
-  pair: [[0x01, 0x00], [...str('k'), 0x01, 0x00]],
+  pair: [
+    [0x01, 0x00],
+    [...str('k'), 0x01, 0x00],
+  ],
   unknown: [[]],
 };
 
 /** Identifiers the broker forwards or acts on come up more often. */
 const FORWARDED = new Set([0x01, 0x02, 0x03, 0x08, 0x09, 0x0b, 0x23, 0x26]);
-const propIdArb = fc.oneof(...PROP_IDS.map((x) => ({ weight: FORWARDED.has(x[0]) ? 4 : 1, arbitrary: fc.constant(x) })));
-const goodItemArb = fc.tuple(propIdArb, fc.nat()).map(([[id, type], k]) => [id, ...GOOD_VALUES[type][k % GOOD_VALUES[type].length]]);
+const propIdArb = fc.oneof(
+  ...PROP_IDS.map((x) => ({ weight: FORWARDED.has(x[0]) ? 4 : 1, arbitrary: fc.constant(x) })),
+);
+const goodItemArb = fc
+  .tuple(propIdArb, fc.nat())
+  .map(([[id, type], k]) => [id, ...GOOD_VALUES[type][k % GOOD_VALUES[type].length]]);
 /** An overrunning value only parses "successfully" as the last item of a block, so it goes last. */
-const overrunItemArb = fc.tuple(propIdArb, fc.nat()).map(([[id, type], k]) => [id, ...OVERRUN_VALUES[type][k % OVERRUN_VALUES[type].length]]);
+const overrunItemArb = fc
+  .tuple(propIdArb, fc.nat())
+  .map(([[id, type], k]) => [id, ...OVERRUN_VALUES[type][k % OVERRUN_VALUES[type].length]]);
 const propBlockArb = fc
-  .tuple(fc.array(goodItemArb, { maxLength: 3 }), fc.boolean(), fc.option(overrunItemArb, { nil: undefined, freq: 3 }))
-  .map(([items, dupFirst, last]) => Buffer.from([...(dupFirst && items.length ? [items[0], ...items] : items), ...(last ? [last] : [])].flat()));
+  .tuple(
+    fc.array(goodItemArb, { maxLength: 3 }),
+    fc.boolean(),
+    fc.option(overrunItemArb, { nil: undefined, freq: 3 }),
+  )
+  .map(([items, dupFirst, last]) =>
+    Buffer.from(
+      [...(dupFirst && items.length ? [items[0], ...items] : items), ...(last ? [last] : [])].flat(),
+    ),
+  );
 
 function readVarint(b: Buffer, at: number): { value: number; len: number } | null {
   let value = 0;
@@ -220,17 +397,25 @@ function replaceProps(pkt: Buffer, block: Buffer): Buffer {
   if (off >= pkt.length) return Buffer.concat([pkt, varint(block.length), block]);
   const old = readVarint(pkt, off);
   if (!old) return pkt;
-  const body = Buffer.concat([pkt.subarray(b, off), varint(block.length), block, pkt.subarray(off + old.len + old.value)]);
+  const body = Buffer.concat([
+    pkt.subarray(b, off),
+    varint(block.length),
+    block,
+    pkt.subarray(off + old.len + old.value),
+  ]);
   return Buffer.concat([pkt.subarray(0, 1), varint(body.length), body]);
 }
 
 /** v5 packet stream where some packets get a generated property block. */
 const propMutatedStreamArb: fc.Arbitrary<Buffer> = fc
-  .tuple(validPacketsArb(5), fc.array(fc.tuple(fc.nat(), fc.boolean(), propBlockArb), { minLength: 1, maxLength: 4 }))
+  .tuple(
+    validPacketsArb(5),
+    fc.array(fc.tuple(fc.nat(), fc.boolean(), propBlockArb), { minLength: 1, maxLength: 4 }),
+  )
   .map(([ps, muts]) => {
     const out = [...ps];
     // Mostly PUBLISH and SUBSCRIBE: their properties travel on to other clients.
-    const pubsub = out.map((p, i) => ((p[0] >> 4 === 3 || p[0] >> 4 === 8) ? i : -1)).filter((i) => i >= 0);
+    const pubsub = out.map((p, i) => (p[0] >> 4 === 3 || p[0] >> 4 === 8 ? i : -1)).filter((i) => i >= 0);
     for (const [i, any, block] of muts) {
       const k = any || pubsub.length === 0 ? i % out.length : pubsub[i % pubsub.length];
       out[k] = replaceProps(out[k], block);
@@ -251,12 +436,33 @@ type Mutation =
 
 const at = fc.nat();
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('flip' as const), at, mask: fc.integer({ min: 1, max: 255 }) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('set' as const), at, value: fc.constantFrom(0x00, 0x7f, 0x80, 0xff, 0x10, 0x30, 0x82, 0xe0) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ k: fc.constant('flip' as const), at, mask: fc.integer({ min: 1, max: 255 }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('set' as const),
+      at,
+      value: fc.constantFrom(0x00, 0x7f, 0x80, 0xff, 0x10, 0x30, 0x82, 0xe0),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('truncate' as const), at }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('splice' as const), at, ins: bytes(8) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('duplicate' as const), from: at, len: fc.integer({ min: 1, max: 40 }), at }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('delete' as const), at, len: fc.integer({ min: 1, max: 8 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('duplicate' as const),
+      from: at,
+      len: fc.integer({ min: 1, max: 40 }),
+      at,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ k: fc.constant('delete' as const), at, len: fc.integer({ min: 1, max: 8 }) }),
+  },
 );
 
 function mutate(buf: Buffer, ms: Mutation[]): Buffer {
@@ -378,7 +584,9 @@ function check(s: Scenario): void {
   expect(puback, 'publisher got PUBACK').toBeDefined();
   expect((puback as { reasonCode?: number }).reasonCode ?? 0, 'PUBACK reason').toBe(0);
   sub.poll();
-  const got = sub.publishes().filter((p) => p.topic === 'wb/fresh' && Buffer.from(p.payload as Buffer).toString() === payload);
+  const got = sub
+    .publishes()
+    .filter((p) => p.topic === 'wb/fresh' && Buffer.from(p.payload as Buffer).toString() === payload);
   expect(got.length, 'subscriber got the fresh message exactly once').toBe(1);
   expect(got[0].qos).toBe(1);
   for (const c of [sub, pub]) {
@@ -402,14 +610,19 @@ function checkBadConnection({ broker, bad, weClosed, causes }: Outcome): void {
   // Whatever the broker wrote is a sequence of whole, well-formed packets.
   const { packets, errors, rest } = decodeAll(bad.sink.allBytes(), conn.version === 5 ? 5 : 4);
   expect(errors, 'broker output to the bad connection parses').toEqual([]);
-  expect(rest, `broker output to the bad connection ends on a packet boundary (${packets.map((p) => p.cmd).join(' ')})`).toBe(0);
+  expect(
+    rest,
+    `broker output to the bad connection ends on a packet boundary (${packets.map((p) => p.cmd).join(' ')})`,
+  ).toBe(0);
 
   if (!bad.sink.closed || weClosed || conn.version !== 5) return;
   const cause = causes.get(conn.clientId);
   if (conn.clientId && (cause === 'client-disconnect' || cause === 'client-disconnect-with-will')) return; // the client said goodbye
   if (packets.length === 0) return;
   const last = packets[packets.length - 1] as IConnackPacket | IDisconnectPacket;
-  expect(['disconnect', 'connack'], `last packet before a broker-side close (cause ${cause})`).toContain(last.cmd);
+  expect(['disconnect', 'connack'], `last packet before a broker-side close (cause ${cause})`).toContain(
+    last.cmd,
+  );
   expect(last.reasonCode ?? 0, `reason code of the closing ${last.cmd}`).toBeGreaterThanOrEqual(0x80);
 }
 
@@ -430,14 +643,28 @@ function checkInvariants(broker: Broker): void {
   expect(broker.router.subscriptionCount, 'router.subscriptionCount = Σ session subscriptions').toBe(subs);
   for (const c of broker.connections) expect(c.state).not.toBe('closed');
   // Limits taken from the wire are numbers in their protocol ranges (not arrays, null, NaN or -1).
-  const inRange = (x: unknown, lo: number, hi: number) => typeof x === 'number' && Number.isInteger(x) && x >= lo && x <= hi;
+  const inRange = (x: unknown, lo: number, hi: number) =>
+    typeof x === 'number' && Number.isInteger(x) && x >= lo && x <= hi;
   const show = (x: unknown) => (Array.isArray(x) ? JSON.stringify(x) : String(x));
-  for (const [id, s] of broker.sessions) expect(inRange(s.expiryInterval, 0, 0xffffffff), `session ${id} expiryInterval ${show(s.expiryInterval)}`).toBe(true);
+  for (const [id, s] of broker.sessions)
+    expect(
+      inRange(s.expiryInterval, 0, 0xffffffff),
+      `session ${id} expiryInterval ${show(s.expiryInterval)}`,
+    ).toBe(true);
   for (const c of broker.connections) {
     if (c.state !== 'connected') continue;
-    expect(inRange(c.clientReceiveMaximum, 1, 65535), `clientReceiveMaximum ${show(c.clientReceiveMaximum)}`).toBe(true);
-    expect(inRange(c.clientMaxPacketSize, 1, 0xffffffff), `clientMaxPacketSize ${show(c.clientMaxPacketSize)}`).toBe(true);
-    expect(inRange(c.clientTopicAliasMaximum, 0, 65535), `clientTopicAliasMaximum ${show(c.clientTopicAliasMaximum)}`).toBe(true);
+    expect(
+      inRange(c.clientReceiveMaximum, 1, 65535),
+      `clientReceiveMaximum ${show(c.clientReceiveMaximum)}`,
+    ).toBe(true);
+    expect(
+      inRange(c.clientMaxPacketSize, 1, 0xffffffff),
+      `clientMaxPacketSize ${show(c.clientMaxPacketSize)}`,
+    ).toBe(true);
+    expect(
+      inRange(c.clientTopicAliasMaximum, 0, 65535),
+      `clientTopicAliasMaximum ${show(c.clientTopicAliasMaximum)}`,
+    ).toBe(true);
     expect(inRange(c.keepalive, 0, 65535), `keepalive ${show(c.keepalive)}`).toBe(true);
   }
 }
@@ -452,7 +679,10 @@ const scenarioTail = {
 
 const randomBytesScenario: fc.Arbitrary<Scenario> = fc.record({
   goodVersion: fc.constantFrom<4 | 5>(4, 5),
-  chunks: fc.array(fc.uint8Array({ maxLength: 48 }).map((u) => Buffer.from(u)), { minLength: 1, maxLength: 6 }),
+  chunks: fc.array(
+    fc.uint8Array({ maxLength: 48 }).map((u) => Buffer.from(u)),
+    { minLength: 1, maxLength: 6 },
+  ),
   ...scenarioTail,
 });
 
@@ -460,11 +690,24 @@ const randomBytesScenario: fc.Arbitrary<Scenario> = fc.record({
 const connectThenGarbageScenario: fc.Arbitrary<Scenario> = fc
   .record({
     goodVersion: fc.constantFrom<4 | 5>(4, 5),
-    connect: fc.constantFrom<Version>(3, 4, 5).chain((v) => connectArb(v).map((c) => ({ ...c, protocolVersion: v }))),
-    garbage: fc.array(fc.oneof(fc.uint8Array({ maxLength: 32 }).map((u) => Buffer.from(u)), fc.constantFrom(...[0x30, 0x32, 0x62, 0x82, 0xa2, 0xc0, 0xe0, 0xf0].map((b) => Buffer.from([b, 2, 0, 1])))), { minLength: 1, maxLength: 6 }),
+    connect: fc
+      .constantFrom<Version>(3, 4, 5)
+      .chain((v) => connectArb(v).map((c) => ({ ...c, protocolVersion: v }))),
+    garbage: fc.array(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 32 }).map((u) => Buffer.from(u)),
+        fc.constantFrom(
+          ...[0x30, 0x32, 0x62, 0x82, 0xa2, 0xc0, 0xe0, 0xf0].map((b) => Buffer.from([b, 2, 0, 1])),
+        ),
+      ),
+      { minLength: 1, maxLength: 6 },
+    ),
     ...scenarioTail,
   })
-  .map(({ connect, garbage, ...r }) => ({ ...r, chunks: [encode(connect, connect.protocolVersion as Version), ...garbage] }));
+  .map(({ connect, garbage, ...r }) => ({
+    ...r,
+    chunks: [encode(connect, connect.protocolVersion as Version), ...garbage],
+  }));
 
 const mutatedScenario: fc.Arbitrary<Scenario> = fc
   .record({
@@ -491,9 +734,13 @@ const propBlockScenario: fc.Arbitrary<Scenario> = fc
 const packetSequenceScenario: fc.Arbitrary<Scenario> = fc
   .record({
     goodVersion: fc.constantFrom<4 | 5>(4, 5),
-    packets: fc.constantFrom<Version>(3, 4, 5, 5).chain((v) =>
-      fc.tuple(connectArb(v), fc.array(otherArb(v), { maxLength: 25 })).map(([c, rest]) => [c, ...rest].map((p) => encode(p, v))),
-    ),
+    packets: fc
+      .constantFrom<Version>(3, 4, 5, 5)
+      .chain((v) =>
+        fc
+          .tuple(connectArb(v), fc.array(otherArb(v), { maxLength: 25 }))
+          .map(([c, rest]) => [c, ...rest].map((p) => encode(p, v))),
+      ),
     ...scenarioTail,
   })
   .map(({ packets, ...r }) => ({ ...r, chunks: packets }));
@@ -505,14 +752,29 @@ describe('malformed input on one connection', () => {
     fc.assert(
       fc.property(fc.constantFrom<Version>(3, 4, 5), fc.constantFrom<4 | 5>(4, 5), (v, gv) => {
         const { broker, bad } = setupWorld(gv);
-        bad.sendRaw(encode({ cmd: 'connect', protocolVersion: v, protocolId: v === 3 ? 'MQIsdp' : 'MQTT', clientId: 'fuzz', clean: true, keepalive: 0 }, v));
+        bad.sendRaw(
+          encode(
+            {
+              cmd: 'connect',
+              protocolVersion: v,
+              protocolId: v === 3 ? 'MQIsdp' : 'MQTT',
+              clientId: 'fuzz',
+              clean: true,
+              keepalive: 0,
+            },
+            v,
+          ),
+        );
         expect(bad.conn.state).toBe('connected');
         checkInvariants(broker);
       }),
       { seed: SEED, numRuns: 6 },
     );
     // Every generated stream encodes; most keep the bad client connected or end in its own DISCONNECT.
-    const samples = fc.sample(fc.constantFrom<Version>(3, 4, 5).chain((v) => validStreamArb(v).map((b) => [v, b] as const)), { seed: SEED, numRuns: 200 });
+    const samples = fc.sample(
+      fc.constantFrom<Version>(3, 4, 5).chain((v) => validStreamArb(v).map((b) => [v, b] as const)),
+      { seed: SEED, numRuns: 200 },
+    );
     let connected = 0;
     for (const [v, b] of samples) {
       const { packets, errors } = decodeAll(b, v);
@@ -520,7 +782,8 @@ describe('malformed input on one connection', () => {
       expect(packets[0].cmd).toBe('connect');
       const { bad } = setupWorld(4);
       bad.sendRaw(b);
-      if (bad.conn.version === v && (bad.conn.state === 'connected' || bad.sink.allBytes().length > 0)) connected++;
+      if (bad.conn.version === v && (bad.conn.state === 'connected' || bad.sink.allBytes().length > 0))
+        connected++;
     }
     expect(connected).toBeGreaterThan(150);
   });
@@ -552,7 +815,12 @@ describe('malformed input on one connection', () => {
 /** v5 PUBLISH (QoS 0) from raw parts: topic, raw property bytes, payload. */
 function rawPublish5(topic: string, props: number[], payload: string): Buffer {
   const t = Buffer.from(topic);
-  const body = Buffer.concat([Buffer.from([0, t.length]), t, Buffer.from([props.length, ...props]), Buffer.from(payload)]);
+  const body = Buffer.concat([
+    Buffer.from([0, t.length]),
+    t,
+    Buffer.from([props.length, ...props]),
+    Buffer.from(payload),
+  ]);
   return Buffer.concat([Buffer.from([0x30, body.length]), body]);
 }
 
@@ -567,7 +835,9 @@ describe('malformed input: reproductions', () => {
     const payload = `fresh-${++fresh}`;
     expect(pub.publish('wb/fresh', payload, 1).map((p) => p.cmd)).toContain('puback');
     sub.poll();
-    expect(sub.publishes().filter((p) => Buffer.from(p.payload as Buffer).toString() === payload).length).toBe(1);
+    expect(
+      sub.publishes().filter((p) => Buffer.from(p.payload as Buffer).toString() === payload).length,
+    ).toBe(1);
   }
 
   // A string/binary property whose length runs past the property block: mqtt-packet
@@ -576,15 +846,21 @@ describe('malformed input: reproductions', () => {
     ['Content Type (0x03)', 0x03],
     ['Response Topic (0x08)', 0x08],
     ['Correlation Data (0x09)', 0x09],
-  ])('a PUBLISH whose %s length overruns the packet is not forwarded as null to v5 subscribers', (_name, id) => {
-    const { broker, sub, pub, bad } = world(5);
-    expect(() => bad.sendRaw(rawPublish5('wb/x', [id, 0x01, 0x00], 'hi'))).not.toThrow();
-    // Either refused (DISCONNECT 0x81) or delivered without the broken property; never a crash.
-    if (bad.closed) expect((decodeAll(bad.sink.allBytes(), 5).packets.at(-1) as IDisconnectPacket).reasonCode).toBeGreaterThanOrEqual(0x80);
-    expect(sub.parseErrors).toEqual([]);
-    freshMessageGetsThrough(sub, pub);
-    checkInvariants(broker);
-  });
+  ])(
+    'a PUBLISH whose %s length overruns the packet is not forwarded as null to v5 subscribers',
+    (_name, id) => {
+      const { broker, sub, pub, bad } = world(5);
+      expect(() => bad.sendRaw(rawPublish5('wb/x', [id, 0x01, 0x00], 'hi'))).not.toThrow();
+      // Either refused (DISCONNECT 0x81) or delivered without the broken property; never a crash.
+      if (bad.closed)
+        expect(
+          (decodeAll(bad.sink.allBytes(), 5).packets.at(-1) as IDisconnectPacket).reasonCode,
+        ).toBeGreaterThanOrEqual(0x80);
+      expect(sub.parseErrors).toEqual([]);
+      freshMessageGetsThrough(sub, pub);
+      checkInvariants(broker);
+    },
+  );
 
   it('a User Property pair that overruns the packet is not forwarded as null', () => {
     const { sub, pub, bad } = world(5);
@@ -609,7 +885,23 @@ describe('malformed input: reproductions', () => {
     const { broker, env, sub, pub } = world(5);
     const w = new TestClient(broker, 5, 'will');
     // CONNECT v5 with a will whose Content Type length overruns: build from a valid one and patch.
-    const ok = encode({ cmd: 'connect', protocolVersion: 5, clientId: 'will-client', clean: true, keepalive: 0, will: { topic: 'wb/will', payload: Buffer.from('w'), qos: 0, retain: false, properties: { contentType: '' } } }, 5);
+    const ok = encode(
+      {
+        cmd: 'connect',
+        protocolVersion: 5,
+        clientId: 'will-client',
+        clean: true,
+        keepalive: 0,
+        will: {
+          topic: 'wb/will',
+          payload: Buffer.from('w'),
+          qos: 0,
+          retain: false,
+          properties: { contentType: '' },
+        },
+      },
+      5,
+    );
     const at = ok.indexOf(Buffer.from([0x03, 0x03, 0x00, 0x00])); // will props: length 3, Content Type, len 0
     expect(at).toBeGreaterThan(0);
     ok[at + 2] = 0x01; // string length 0x0100
@@ -621,7 +913,7 @@ describe('malformed input: reproductions', () => {
     checkInvariants(broker);
   });
 
-  it('a SUBSCRIBE carrying the Subscription Identifier twice does not break other clients\' publishes', () => {
+  it("a SUBSCRIBE carrying the Subscription Identifier twice does not break other clients' publishes", () => {
     const { broker, sub, pub, bad } = world(5);
     // SUBSCRIBE id 1, properties: 0x0B 1, 0x0B 2 (a Protocol Error [MQTT-3.8.2-?]), filter wb/# QoS 1.
     const t = Buffer.from('wb/#');
@@ -676,7 +968,10 @@ describe('malformed input: reproductions', () => {
   ])('v5 CONNECT with %s is refused, not stored', (_name, props) => {
     const { broker, sub, pub } = setupWorld(5);
     const c = new TestClient(broker, 5, 'dup');
-    const ok = encode({ cmd: 'connect', protocolVersion: 5, clientId: 'dup-props', clean: true, keepalive: 0 }, 5);
+    const ok = encode(
+      { cmd: 'connect', protocolVersion: 5, clientId: 'dup-props', clean: true, keepalive: 0 },
+      5,
+    );
     c.sendRaw(replaceProps(ok, Buffer.from(props)));
     if (!c.closed) {
       checkInvariants(broker);
@@ -698,7 +993,7 @@ describe('malformed input: reproductions', () => {
     freshMessageGetsThrough(sub, pub);
   });
 
-  it('v5: the closing DISCONNECT respects the client\'s Maximum Packet Size [MQTT-3.1.2-24]', () => {
+  it("v5: the closing DISCONNECT respects the client's Maximum Packet Size [MQTT-3.1.2-24]", () => {
     const { broker, sub, pub } = setupWorld(5);
     const c = new TestClient(broker, 5, 'small');
     const ack = c.connect('small-packets', { properties: { maximumPacketSize: 32 } });
@@ -710,7 +1005,8 @@ describe('malformed input: reproductions', () => {
     expect(last.cmd).toBe('disconnect');
     expect(last.reasonCode).toBe(0x95);
     // The Reason String is optional; it must go rather than push the packet over the client's limit.
-    for (const f of frames) expect(f.length, `${f.subarray(0, 1).toString('hex')}… is ${f.length} bytes`).toBeLessThanOrEqual(32);
+    for (const f of frames)
+      expect(f.length, `${f.subarray(0, 1).toString('hex')}… is ${f.length} bytes`).toBeLessThanOrEqual(32);
     freshMessageGetsThrough(sub, pub);
   });
 
@@ -731,7 +1027,9 @@ describe('malformed input: reproductions', () => {
     const listed = [...broker.sessions.get('fuzz')!.subscriptions.keys()];
     pub.publish('wb/x', 'still-there', 1);
     bad.poll();
-    const delivered = bad.publishes().some((p) => Buffer.from(p.payload as Buffer).toString() === 'still-there');
+    const delivered = bad
+      .publishes()
+      .some((p) => Buffer.from(p.payload as Buffer).toString() === 'still-there');
     expect(delivered, `session lists ${JSON.stringify(listed)}`).toBe(listed.length > 0);
     checkInvariants(broker);
   });

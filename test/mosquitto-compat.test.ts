@@ -26,7 +26,11 @@ carol:$6$arHBer+AN6AFH4fu$uhnRGhDHi1fxdS18bC7rGUoJSlsuUvp3uRyOVHPf+k1pi2nx8wO99E
 `;
 
 function check(a: PasswordAuthenticator, username: string, password: string): Promise<boolean> {
-  return new Promise((r) => a.authenticate({ clientId: 'c', username, password: Buffer.from(password), remote: 'x' }, (res) => r(res.ok)));
+  return new Promise((r) =>
+    a.authenticate({ clientId: 'c', username, password: Buffer.from(password), remote: 'x' }, (res) =>
+      r(res.ok),
+    ),
+  );
 }
 
 const hasMosquittoPasswd = spawnSync('mosquitto_passwd', ['-h']).error === undefined;
@@ -50,25 +54,49 @@ describe('Mosquitto password files', () => {
     expect(errors[0]).toMatch(/^line 1: expected user:scrypt.*or user:\$7\$/);
   });
 
-  it.skipIf(!hasMosquittoPasswd)('a file made by the real mosquitto_passwd works unchanged for a running broker (skipped without mosquitto_passwd: apt-get install mosquitto)', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqttlab-mp-'));
-    const file = path.join(dir, 'passwd');
-    try {
-      expect(spawnSync('mosquitto_passwd', ['-c', '-b', file, 'dora', 'd0ra!']).status).toBe(0);
-      expect(spawnSync('mosquitto_passwd', ['-b', file, 'eve', 'e-pass']).status).toBe(0);
-      expect(fs.readFileSync(file, 'utf8')).toMatch(/^dora:\$7\$/);
-      const s = await startServer({ sysInterval: 0, listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } }, security: { passwordFile: file } }, silentLog);
+  it.skipIf(!hasMosquittoPasswd)(
+    'a file made by the real mosquitto_passwd works unchanged for a running broker (skipped without mosquitto_passwd: apt-get install mosquitto)',
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqttlab-mp-'));
+      const file = path.join(dir, 'passwd');
       try {
-        const ok = await mqtt.connectAsync({ host: '127.0.0.1', port: s.tcpPort!, username: 'dora', password: 'd0ra!', reconnectPeriod: 0 });
-        await ok.endAsync();
-        await expect(mqtt.connectAsync({ host: '127.0.0.1', port: s.tcpPort!, username: 'eve', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/);
+        expect(spawnSync('mosquitto_passwd', ['-c', '-b', file, 'dora', 'd0ra!']).status).toBe(0);
+        expect(spawnSync('mosquitto_passwd', ['-b', file, 'eve', 'e-pass']).status).toBe(0);
+        expect(fs.readFileSync(file, 'utf8')).toMatch(/^dora:\$7\$/);
+        const s = await startServer(
+          {
+            sysInterval: 0,
+            listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
+            security: { passwordFile: file },
+          },
+          silentLog,
+        );
+        try {
+          const ok = await mqtt.connectAsync({
+            host: '127.0.0.1',
+            port: s.tcpPort!,
+            username: 'dora',
+            password: 'd0ra!',
+            reconnectPeriod: 0,
+          });
+          await ok.endAsync();
+          await expect(
+            mqtt.connectAsync({
+              host: '127.0.0.1',
+              port: s.tcpPort!,
+              username: 'eve',
+              password: 'wrong',
+              reconnectPeriod: 0,
+            }),
+          ).rejects.toThrow(/Bad username or password/);
+        } finally {
+          await s.stop();
+        }
       } finally {
-        await s.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
 
 describe('Mosquitto ACL syntax', () => {
@@ -160,8 +188,15 @@ describe('runtime import-mosquitto', () => {
   it('maps the common directives and reports the others', () => {
     const r = importMosquitto(CONF, '/etc/mosquitto');
     expect(r.config).toMatchObject({
-      listeners: { tcp: { enabled: true, port: 1883, host: '0.0.0.0' }, ws: { enabled: true, port: 9001, path: '/mqtt' } },
-      security: { allowAnonymous: false, passwordFile: '/etc/mosquitto/passwd', aclFile: '/etc/mosquitto/acl' },
+      listeners: {
+        tcp: { enabled: true, port: 1883, host: '0.0.0.0' },
+        ws: { enabled: true, port: 9001, path: '/mqtt' },
+      },
+      security: {
+        allowAnonymous: false,
+        passwordFile: '/etc/mosquitto/passwd',
+        aclFile: '/etc/mosquitto/acl',
+      },
       limits: { maxInflight: 40, maxQueuedMessages: 5000 },
       dataDir: '/var/lib/mosquitto/',
       sysInterval: 30,
@@ -180,27 +215,45 @@ describe('runtime import-mosquitto', () => {
     expect(r.config.listeners.tcp).toEqual({ enabled: true, port: 1883, host: '127.0.0.1' });
     expect(r.config.security.allowAnonymous).toBe(true);
     expect(r.notes.join('\n')).toMatch(/anonymous clients on 127.0.0.1 only/);
-    expect(() => importMosquitto('listener 1883\n')).toThrow(/allow_anonymous is not set and there is no password_file/);
+    expect(() => importMosquitto('listener 1883\n')).toThrow(
+      /allow_anonymous is not set and there is no password_file/,
+    );
   });
 
   it('a bad value is a one-line error naming the line', () => {
-    expect(() => importMosquitto('max_queued_messages lots\n')).toThrow(/line 1: max_queued_messages: expected a number/);
+    expect(() => importMosquitto('max_queued_messages lots\n')).toThrow(
+      /line 1: max_queued_messages: expected a number/,
+    );
   });
 
   it('the CLI writes YAML that `runtime start --config` takes, with the Mosquitto password and ACL files unchanged', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqttlab-imp-'));
     try {
-      fs.writeFileSync(path.join(dir, 'mosquitto.conf'), 'listener 0 127.0.0.1\npassword_file passwd\nacl_file acl\nmax_queued_messages 10\nbridge_insecure true\n');
+      fs.writeFileSync(
+        path.join(dir, 'mosquitto.conf'),
+        'listener 0 127.0.0.1\npassword_file passwd\nacl_file acl\nmax_queued_messages 10\nbridge_insecure true\n',
+      );
       fs.writeFileSync(path.join(dir, 'passwd'), KNOWN);
       fs.writeFileSync(path.join(dir, 'acl'), 'user alice\ntopic readwrite alice/#\n');
       const out = path.join(dir, 'mqttlab.yaml');
-      const r = spawnSync(process.execPath, ['bin/runtime.js', 'import-mosquitto', path.join(dir, 'mosquitto.conf'), '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      const r = spawnSync(
+        process.execPath,
+        ['bin/runtime.js', 'import-mosquitto', path.join(dir, 'mosquitto.conf'), '--out', out],
+        { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+      );
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toContain('not imported: line 5: bridge_insecure: no mqttlab equivalent');
       const cfg = readConfigFile(out) as Record<string, any>;
       const s = await startServer({ ...cfg, sysInterval: 0 }, silentLog);
       try {
-        const c = await mqtt.connectAsync({ host: '127.0.0.1', port: s.tcpPort!, username: 'alice', password: 'secret-1', reconnectPeriod: 0, protocolVersion: 5 });
+        const c = await mqtt.connectAsync({
+          host: '127.0.0.1',
+          port: s.tcpPort!,
+          username: 'alice',
+          password: 'secret-1',
+          reconnectPeriod: 0,
+          protocolVersion: 5,
+        });
         const ok = await c.subscribeAsync('alice/#', { qos: 1 });
         expect(ok[0].qos).toBe(1);
         await expect(c.subscribeAsync('other/#', { qos: 1 })).rejects.toThrow(/Not authorized/);
@@ -226,12 +279,16 @@ describe('hints for Mosquitto habits in an mqttlab config', () => {
   };
 
   it('snake_case keys: the camelCase key; Mosquitto directive names: where they live here; typos: the near key', () => {
-    expect(problems({ limits: { max_queued_messages: 5 } })).toEqual(['limits.max_queued_messages: unknown key (did you mean limits.maxQueuedMessages?)']);
+    expect(problems({ limits: { max_queued_messages: 5 } })).toEqual([
+      'limits.max_queued_messages: unknown key (did you mean limits.maxQueuedMessages?)',
+    ]);
     expect(problems({ max_queued_messages: 5 })).toEqual([
       "max_queued_messages: unknown key (Mosquitto's max_queued_messages is limits.maxQueuedMessages here; runtime import-mosquitto converts a mosquitto.conf)",
     ]);
     expect(problems({ sys_interval: 5 })).toEqual(['sys_interval: unknown key (did you mean sysInterval?)']);
-    expect(problems({ security: { passwordFiel: 'x' } })[0]).toBe('security.passwordFiel: unknown key (did you mean security.passwordFile?)');
+    expect(problems({ security: { passwordFiel: 'x' } })[0]).toBe(
+      'security.passwordFiel: unknown key (did you mean security.passwordFile?)',
+    );
     expect(didYouMean('zzz: unknown key')).toBe('zzz: unknown key');
   });
 
@@ -240,7 +297,9 @@ describe('hints for Mosquitto habits in an mqttlab config', () => {
     try {
       const f = path.join(dir, 'mosquitto.conf');
       fs.writeFileSync(f, 'listener 1883\nallow_anonymous true\n');
-      expect(() => readConfigFile(f)).toThrow(/this is a Mosquitto configuration; convert it with: runtime import-mosquitto/);
+      expect(() => readConfigFile(f)).toThrow(
+        /this is a Mosquitto configuration; convert it with: runtime import-mosquitto/,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -3,14 +3,40 @@
 // crashing the node or disturbing its other links.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { F, FrameReader, FrameError, encodeJson, encodeMessage, encodePing, encodeRMsg, encodeRetain, encodeSeq, type Frame } from '../core/cluster/peer-protocol.ts';
+import {
+  F,
+  FrameReader,
+  FrameError,
+  encodeJson,
+  encodeMessage,
+  encodePing,
+  encodeRMsg,
+  encodeRetain,
+  encodeSeq,
+  type Frame,
+} from '../core/cluster/peer-protocol.ts';
 import { World } from '../sim/world.ts';
 import type { Message } from '../core/message.ts';
 
 describe('frames', () => {
   it('round-trip: JSON, binary message (with properties and expiry), ping, sequenced', () => {
-    const msg: Message = { topic: 'a/b', payload: Buffer.from([0, 1, 2, 255]), qos: 2, retain: true, from: 'c1', receivedAt: 1234.5, expiresAt: 11_234.5, mid: 'n1.x.7', props: { contentType: 'bin', correlationData: Buffer.from('cd'), userProperties: { k: ['a', 'b'] } } };
-    const frames = [encodeJson(F.Routes, { full: true, add: ['x/#'], del: [] }), encodeMessage(F.Forward, msg, 1000, ['$share/g/a/+']), encodePing(5, 42), encodeSeq(9, encodeRetain(msg, { l: 1000.5, c: 3, n: 'n2' }, 1000, false, true))];
+    const msg: Message = {
+      topic: 'a/b',
+      payload: Buffer.from([0, 1, 2, 255]),
+      qos: 2,
+      retain: true,
+      from: 'c1',
+      receivedAt: 1234.5,
+      expiresAt: 11_234.5,
+      mid: 'n1.x.7',
+      props: { contentType: 'bin', correlationData: Buffer.from('cd'), userProperties: { k: ['a', 'b'] } },
+    };
+    const frames = [
+      encodeJson(F.Routes, { full: true, add: ['x/#'], del: [] }),
+      encodeMessage(F.Forward, msg, 1000, ['$share/g/a/+']),
+      encodePing(5, 42),
+      encodeSeq(9, encodeRetain(msg, { l: 1000.5, c: 3, n: 'n2' }, 1000, false, true)),
+    ];
     const out: Frame[] = [];
     const r = new FrameReader();
     const all = Buffer.concat(frames);
@@ -33,7 +59,16 @@ describe('frames', () => {
   });
 
   it('RMsg: one record per message, shared by the sessions it is replicated for; truncation anywhere is a FrameError', () => {
-    const msg: Message = { topic: 'fleet/7/cmd', payload: Buffer.from('hello'), qos: 2, retain: false, from: 'backend-1', receivedAt: 99, mid: 'n1.a.3', expiresAt: 5099 };
+    const msg: Message = {
+      topic: 'fleet/7/cmd',
+      payload: Buffer.from('hello'),
+      qos: 2,
+      retain: false,
+      from: 'backend-1',
+      receivedAt: 99,
+      mid: 'n1.a.3',
+      expiresAt: 5099,
+    };
     const a = encodeRMsg('dev-1', 1, msg, 1000);
     const b = encodeRMsg('dev-22', 2, msg, 1000);
     const out: Frame[] = [];
@@ -41,7 +76,13 @@ describe('frames', () => {
     const [ra, rb] = out as Extract<Frame, { type: F.RMsg }>[];
     expect([ra.body.clientId, ra.body.dq, rb.body.clientId, rb.body.dq]).toEqual(['dev-1', 1, 'dev-22', 2]);
     expect(rb.body.msg.payload.toString()).toBe('hello');
-    expect(rb.body.msg).toMatchObject({ topic: 'fleet/7/cmd', qos: 2, from: 'backend-1', mid: 'n1.a.3', expiresAt: 6099 });
+    expect(rb.body.msg).toMatchObject({
+      topic: 'fleet/7/cmd',
+      qos: 2,
+      from: 'backend-1',
+      mid: 'n1.a.3',
+      expiresAt: 6099,
+    });
     for (let cut = 5; cut < a.length; cut++) {
       const f = Buffer.from(a.subarray(0, cut));
       f.writeUInt32BE(cut - 4, 0);
@@ -80,7 +121,13 @@ describe('a hostile peer', () => {
     await w.run(async (w) => {
       await w.sleep(3000);
       for (const p of payloads) {
-        w.network.connect(attacker, w.host('n1'), { onOpen: (s) => s.write(p), onData: () => {}, onClose: (r) => closed.push(r) }, undefined, 'cluster');
+        w.network.connect(
+          attacker,
+          w.host('n1'),
+          { onOpen: (s) => s.write(p), onData: () => {}, onClose: (r) => closed.push(r) },
+          undefined,
+          'cluster',
+        );
       }
       await w.sleep(3000);
       pub.publish('ok/1', 1);
@@ -88,7 +135,12 @@ describe('a hostile peer', () => {
     });
     expect(closed.length).toBe(payloads.length);
     expect(w.broker('n1').cluster!.routes.dump()).toEqual(['ok/# -> n2']);
-    expect(w.broker('n1').cluster!.status().find((s) => s.node === 'n2')?.state).toBe('running');
+    expect(
+      w
+        .broker('n1')
+        .cluster!.status()
+        .find((s) => s.node === 'n2')?.state,
+    ).toBe('running');
     expect(sub.received.map((r) => r.id)).toEqual(['pub:1']);
   });
 });

@@ -16,15 +16,35 @@ const arb = fc.record({
   pid: fc.integer({ min: 1, max: 65535 }),
 });
 
-function reference(x: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean; dup: boolean; pid: number }): Buffer {
-  return mqttPacket.generate({ cmd: 'publish', topic: x.topic, payload: x.payload, qos: x.qos, retain: x.retain, dup: x.dup, messageId: x.qos ? x.pid : undefined } as Packet, { protocolVersion: 4 });
+function reference(x: {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  dup: boolean;
+  pid: number;
+}): Buffer {
+  return mqttPacket.generate(
+    {
+      cmd: 'publish',
+      topic: x.topic,
+      payload: x.payload,
+      qos: x.qos,
+      retain: x.retain,
+      dup: x.dup,
+      messageId: x.qos ? x.pid : undefined,
+    } as Packet,
+    { protocolVersion: 4 },
+  );
 }
 
 describe('3.1.1 PUBLISH codec', () => {
   it('encodes byte for byte like mqtt-packet', () => {
     fc.assert(
       fc.property(arb, (x) => {
-        expect(encodePublish311(x.topic, x.payload, x.qos, x.retain, x.dup, x.pid).equals(reference(x))).toBe(true);
+        expect(encodePublish311(x.topic, x.payload, x.qos, x.retain, x.dup, x.pid).equals(reference(x))).toBe(
+          true,
+        );
       }),
       { numRuns: 500 },
     );
@@ -40,7 +60,16 @@ describe('3.1.1 PUBLISH codec', () => {
         parser.parse(frame);
         const got = decodePublish311(frame)!;
         const r = ref as unknown as IPublishPacket & { payload: Buffer; length: number };
-        expect({ ...got, payload: got.payload.toString('hex') }).toEqual({ cmd: r.cmd, retain: r.retain, qos: r.qos, dup: r.dup, topic: r.topic, length: r.length, payload: r.payload.toString('hex'), ...(x.qos ? { messageId: x.pid } : {}) });
+        expect({ ...got, payload: got.payload.toString('hex') }).toEqual({
+          cmd: r.cmd,
+          retain: r.retain,
+          qos: r.qos,
+          dup: r.dup,
+          topic: r.topic,
+          length: r.length,
+          payload: r.payload.toString('hex'),
+          ...(x.qos ? { messageId: x.pid } : {}),
+        });
       }),
       { numRuns: 500 },
     );

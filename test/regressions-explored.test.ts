@@ -18,7 +18,7 @@ describe('regressions found by sim explore (swarm)', () => {
   });
 
   // The handoff-race family of bug 2 on the shared-subscription path: fixed by late handoffs following the session.
-  it('explored-shared-handback: a share group message published on the member\'s node while its session is handed back after a heal reaches the member', async () => {
+  it("explored-shared-handback: a share group message published on the member's node while its session is handed back after a heal reaches the member", async () => {
     expect(await verdict('explored-shared-handback.ts')).toEqual([]);
   });
 
@@ -28,13 +28,16 @@ describe('regressions found by sim explore (swarm)', () => {
   // moving away from it (orphan fetch on resume): the owner had given them to another member, so the
   // message reached two members (shared-sub-failover seed 1: m-n2 moves back to n2 while m-n3 on n3
   // got pub-n1:132). Only a failed owner's share-group forwards are orphans.
-  it.each([1, 2, 3, 4, 5])('shared-sub-failover seed %i: one member per message when a member moves off a running node', async (seed) => {
-    const s = (await import('../scenarios/shared-sub-failover.ts')).default as Scenario;
-    const r = await runScenario(s, seed);
-    expect(r.violations.map((v) => `${v.property}: ${v.detail}`)).toEqual([]);
-  });
+  it.each([1, 2, 3, 4, 5])(
+    'shared-sub-failover seed %i: one member per message when a member moves off a running node',
+    async (seed) => {
+      const s = (await import('../scenarios/shared-sub-failover.ts')).default as Scenario;
+      const r = await runScenario(s, seed);
+      expect(r.violations.map((v) => `${v.property}: ${v.detail}`)).toEqual([]);
+    },
+  );
 
-  it('explored-shared-power-crash: the only share-group member\'s node loses power and restarts after 1 s; acknowledged messages reach the member', async () => {
+  it("explored-shared-power-crash: the only share-group member's node loses power and restarts after 1 s; acknowledged messages reach the member", async () => {
     expect(await verdict('explored-shared-power-crash.ts')).toEqual([]);
   });
 
@@ -52,7 +55,7 @@ describe('regressions found by sim explore (swarm)', () => {
 
   // Order after a session move: the queue a session resumed from its replica kept what the client had just
   // acknowledged on its old node (the replica's acknowledgements are batched); the handoff's `seen` drops them.
-  it('explored-takeover-acked: an id connects to its session\'s node, then 3 ms later to the other one; what it acknowledged on the first does not come again as new', async () => {
+  it("explored-takeover-acked: an id connects to its session's node, then 3 ms later to the other one; what it acknowledged on the first does not come again as new", async () => {
     expect(await verdict('explored-takeover-acked.ts')).toEqual([]);
   });
 
@@ -86,7 +89,8 @@ describe('regressions found by sim explore (swarm)', () => {
 
   // The documented availability window (acknowledged while cut off, then the node crashed) for a retained write.
   it('explored-retained-cutoff-crash: a retained write acknowledged by a node cut off from its peer, then crashed, is counted as split loss, not a stale read', async () => {
-    const s = (await import('../scenarios/regressions/explored-retained-cutoff-crash.ts')).default as Scenario;
+    const s = (await import('../scenarios/regressions/explored-retained-cutoff-crash.ts'))
+      .default as Scenario;
     const r = await runScenario(s, 1);
     expect(r.violations).toEqual([]);
     expect(r.report['split loss']).toBe(2); // the older value read back on n1 and on n2

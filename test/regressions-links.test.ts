@@ -29,8 +29,16 @@ describe('what a node keeps for a peer whose routes it does not know', () => {
       await w.until(() => pub.connected && w.broker('n1').cluster!.isRunning('n2'), { timeoutMs: 10_000 });
       w.partition(['n1', 'pub'], ['n2', 'sub']);
       await w.until(() => !w.broker('n1').cluster!.isRunning('n2'), { timeoutMs: 10_000 });
-      const sub = w.client('sub', { target: 'n2', version: 5, clean: false, sessionExpiry: 600, subscriptions: [{ filter: 't/#', qos: 1 }] });
-      await w.until(() => w.history.events.some((e) => e.type === 'sub.ok' && e.c === 'sub'), { timeoutMs: 10_000 });
+      const sub = w.client('sub', {
+        target: 'n2',
+        version: 5,
+        clean: false,
+        sessionExpiry: 600,
+        subscriptions: [{ filter: 't/#', qos: 1 }],
+      });
+      await w.until(() => w.history.events.some((e) => e.type === 'sub.ok' && e.c === 'sub'), {
+        timeoutMs: 10_000,
+      });
       const ids: string[] = [];
       for (let i = 0; i < 20; i++) ids.push(pub.publish('t/x', 1));
       await w.until(() => ids.every((id) => pub.acked.has(id)), { timeoutMs: 10_000 });
@@ -44,10 +52,20 @@ describe('what a node keeps for a peer whose routes it does not know', () => {
 
 /** A node's retained store and its replicator, on a clock the test sets. */
 function node(name: string, clock: { t: number }) {
-  const broker = new Broker({ clock: { now: () => clock.t, setTimer: () => ({ cancel() {} }) }, random: { next: () => 0.5 } }, { node: name, sysInterval: 0 });
+  const broker = new Broker(
+    { clock: { now: () => clock.t, setTimer: () => ({ cancel() {} }) }, random: { next: () => 0.5 } },
+    { node: name, sysInterval: 0 },
+  );
   const r = new RetainedReplicator(name, broker);
   const write = (topic: string, value: string | null): RetainVersion => {
-    const msg: Message = { topic, payload: Buffer.from(value ?? ''), qos: 1, retain: true, from: 'c', receivedAt: clock.t };
+    const msg: Message = {
+      topic,
+      payload: Buffer.from(value ?? ''),
+      qos: 1,
+      retain: true,
+      from: 'c',
+      receivedAt: clock.t,
+    };
     broker.storeRetained(msg);
     return r.local(msg);
   };

@@ -7,7 +7,15 @@ describe('retained message expiry', () => {
   it('an expiring retained message leaves the store at its expiry time', () => {
     const env = manualEnv();
     const b = new Broker(env, { sysInterval: 0 });
-    b.publish({ topic: 'a/b', payload: Buffer.from('x'), qos: 0, retain: true, from: 'c', receivedAt: 0, expiresAt: 5000 });
+    b.publish({
+      topic: 'a/b',
+      payload: Buffer.from('x'),
+      qos: 0,
+      retain: true,
+      from: 'c',
+      receivedAt: 0,
+      expiresAt: 5000,
+    });
     b.publish({ topic: 'a/c', payload: Buffer.from('y'), qos: 0, retain: true, from: 'c', receivedAt: 0 });
     expect(b.retained.size).toBe(2);
     env.clock.advance(4999);

@@ -5,10 +5,18 @@ import { describe, it, expect } from 'vitest';
 import { ctl } from '../runtime/ctl.ts';
 import { isolated, waitUntil, uniqueId } from './helpers/runtime.ts';
 
-async function run(port: number, args: string[], token?: string): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  port: number,
+  args: string[],
+  token?: string,
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await ctl(['--admin', `http://127.0.0.1:${port}`, ...(token ? ['--token', token] : []), ...args], 'runtime ctl', { out: (l) => (out += l + '\n'), err: (l) => (err += l + '\n') });
+  const code = await ctl(
+    ['--admin', `http://127.0.0.1:${port}`, ...(token ? ['--token', token] : []), ...args],
+    'runtime ctl',
+    { out: (l) => (out += l + '\n'), err: (l) => (err += l + '\n') },
+  );
   return { code, out, err };
 }
 
@@ -21,7 +29,15 @@ describe('admin operations', () => {
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
       const html = await page.text();
-      for (const want of ['Connections', 'Throughput', 'Drops', 'Cluster members', "fetch('/api/events'", "api('/api/stats')"]) expect(html).toContain(want);
+      for (const want of [
+        'Connections',
+        'Throughput',
+        'Drops',
+        'Cluster members',
+        "fetch('/api/events'",
+        "api('/api/stats')",
+      ])
+        expect(html).toContain(want);
       expect((await fetch(`http://127.0.0.1:${s.adminPort}/api/stats`)).status).toBe(401);
       expect((await fetch(`http://127.0.0.1:${s.adminPort}/`, { method: 'POST' })).status).toBe(401);
     }),
@@ -32,7 +48,12 @@ describe('admin operations', () => {
     isolated(async (rt) => {
       const s = await rt.server({ admin: { enabled: true, port: 0 } });
       const id = uniqueId('kick');
-      const c = await rt.client(s, { protocolVersion: 5, clientId: id, clean: false, properties: { sessionExpiryInterval: 300 } });
+      const c = await rt.client(s, {
+        protocolVersion: 5,
+        clientId: id,
+        clean: false,
+        properties: { sessionExpiryInterval: 300 },
+      });
       const r = await run(s.adminPort!, ['clients', 'kick', id]);
       expect(r).toMatchObject({ code: 0, out: `kicked ${id}\n` });
       await c.whenClosed;
@@ -67,7 +88,10 @@ describe('admin operations', () => {
   it(
     'ctl banned list / remove: a flapping client id is listed with the time left, and can connect again once removed',
     isolated(async (rt) => {
-      const s = await rt.server({ admin: { enabled: true, port: 0 }, security: { flapping: { enabled: true, maxConnects: 2, windowSec: 60, banSec: 120 } } });
+      const s = await rt.server({
+        admin: { enabled: true, port: 0 },
+        security: { flapping: { enabled: true, maxConnects: 2, windowSec: 60, banSec: 120 } },
+      });
       const id = uniqueId('flap');
       for (let i = 0; i < 3; i++) {
         const c = await rt.tryConnect(s, { clientId: id, protocolVersion: 5 });

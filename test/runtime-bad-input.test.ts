@@ -4,7 +4,17 @@
 import { describe, it, expect, beforeEach } from 'vitest';
 import mqttPacket from 'mqtt-packet';
 import type { IConnackPacket, IDisconnectPacket, ISubackPacket } from 'mqtt-packet';
-import { useRuntime, VERSIONS, sleep, waitUntil, publishPacket, patchedConnect, type RunningServer, type TestClient, type RawClient } from './helpers/runtime.ts';
+import {
+  useRuntime,
+  VERSIONS,
+  sleep,
+  waitUntil,
+  publishPacket,
+  patchedConnect,
+  type RunningServer,
+  type TestClient,
+  type RawClient,
+} from './helpers/runtime.ts';
 
 const rt = useRuntime();
 
@@ -47,7 +57,11 @@ describe('before CONNECT', () => {
     const r = await rt.raw(srv, 4);
     // 'G' reads as a PUBACK header and 'E' as a Remaining Length of 69: a
     // request line plus the usual headers is longer than that, so it frames.
-    r.write(Buffer.from('GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1:1883\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n'));
+    r.write(
+      Buffer.from(
+        'GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1:1883\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n',
+      ),
+    );
     await r.waitClosed(3000);
     expect(r.of('connack')).toHaveLength(0);
     await bystanderStillWorks();
@@ -141,7 +155,14 @@ describe.each(VERSIONS)('after CONNECT, protocol version %i', (protocolVersion) 
   it('a second CONNECT is a protocol error (v5 DISCONNECT 0x82)', async () => {
     const r = await rt.raw(srv, protocolVersion);
     await r.connect({ clientId: `twice-${protocolVersion}` });
-    r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clean: true, keepalive: 0, clientId: `twice-${protocolVersion}` });
+    r.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion,
+      clean: true,
+      keepalive: 0,
+      clientId: `twice-${protocolVersion}`,
+    });
     await closedWith(r, v5 ? 0x82 : null);
     expect(r.of('connack')).toHaveLength(1);
     await bystanderStillWorks();
@@ -171,7 +192,11 @@ describe.each(VERSIONS)('after CONNECT, protocol version %i', (protocolVersion) 
   it('a server-only packet (CONNACK) from the client closes the connection (v5 0x82)', async () => {
     const r = await rt.raw(srv, protocolVersion);
     await r.connect();
-    r.send(v5 ? { cmd: 'connack', sessionPresent: false, reasonCode: 0 } : { cmd: 'connack', sessionPresent: false, returnCode: 0 });
+    r.send(
+      v5
+        ? { cmd: 'connack', sessionPresent: false, reasonCode: 0 }
+        : { cmd: 'connack', sessionPresent: false, returnCode: 0 },
+    );
     await closedWith(r, v5 ? 0x82 : null);
     await bystanderStillWorks();
   });
@@ -180,7 +205,9 @@ describe.each(VERSIONS)('after CONNECT, protocol version %i', (protocolVersion) 
     const watcher = await rt.client(srv, { protocolVersion });
     await watcher.subscribeAsync('bad/will', { qos: 1 });
     const r = await rt.raw(srv, protocolVersion);
-    await r.connect({ will: { topic: 'bad/will', payload: Buffer.from('misbehaved'), qos: 1, retain: false } });
+    await r.connect({
+      will: { topic: 'bad/will', payload: Buffer.from('misbehaved'), qos: 1, retain: false },
+    });
     r.send(publishPacket('x/#', 'wild', 0));
     await r.waitClosed(3000);
     const [m] = await watcher.inbox.waitFor(1);
@@ -189,83 +216,105 @@ describe.each(VERSIONS)('after CONNECT, protocol version %i', (protocolVersion) 
   });
 });
 
-describe.each(VERSIONS)('ill-formed UTF-8 is a Malformed Packet [MQTT-1.5.4-1], protocol version %i', (protocolVersion) => {
-  const BAD = [0xc3, 0x28]; // a lead byte followed by a non-continuation byte
+describe.each(VERSIONS)(
+  'ill-formed UTF-8 is a Malformed Packet [MQTT-1.5.4-1], protocol version %i',
+  (protocolVersion) => {
+    const BAD = [0xc3, 0x28]; // a lead byte followed by a non-continuation byte
 
-  it('in the client identifier: the connection is refused', async () => {
-    const r = await rt.raw(srv, protocolVersion);
-    const b = patchedConnect({ protocolVersion, clientId: 'zz' }, {});
-    const at = b.lastIndexOf(Buffer.from('zz'));
-    b[at] = BAD[0];
-    b[at + 1] = BAD[1];
-    r.write(b);
-    await waitUntil(() => r.closed || r.of('connack').length > 0, 3000, 'CONNACK or close');
-    const ok = r.of<IConnackPacket>('connack').filter((a) => (a.reasonCode ?? a.returnCode) === 0);
-    expect(ok).toHaveLength(0);
-    await r.waitClosed(2000);
-    await bystanderStillWorks();
-  });
+    it('in the client identifier: the connection is refused', async () => {
+      const r = await rt.raw(srv, protocolVersion);
+      const b = patchedConnect({ protocolVersion, clientId: 'zz' }, {});
+      const at = b.lastIndexOf(Buffer.from('zz'));
+      b[at] = BAD[0];
+      b[at + 1] = BAD[1];
+      r.write(b);
+      await waitUntil(() => r.closed || r.of('connack').length > 0, 3000, 'CONNACK or close');
+      const ok = r.of<IConnackPacket>('connack').filter((a) => (a.reasonCode ?? a.returnCode) === 0);
+      expect(ok).toHaveLength(0);
+      await r.waitClosed(2000);
+      await bystanderStillWorks();
+    });
 
-  it('in a SUBSCRIBE topic filter: not granted (or the connection is closed)', async () => {
-    const r = await rt.raw(srv, protocolVersion);
-    await r.connect();
-    const b = Buffer.from(
-      mqttPacket.generate({ cmd: 'subscribe', messageId: 4, subscriptions: [{ topic: 'zz', qos: 1, nl: false, rap: false, rh: 0 }] }, { protocolVersion }),
-    );
-    const at = b.lastIndexOf(Buffer.from('zz'));
-    b[at] = BAD[0];
-    b[at + 1] = BAD[1];
-    r.write(b);
-    await waitUntil(() => r.closed || r.of('suback').length > 0, 3000, 'SUBACK or close');
-    const granted = r.of<ISubackPacket>('suback').flatMap((a) => a.granted as number[]);
-    expect(granted.filter((g) => g < 0x80)).toEqual([]);
-    await bystanderStillWorks();
-  });
+    it('in a SUBSCRIBE topic filter: not granted (or the connection is closed)', async () => {
+      const r = await rt.raw(srv, protocolVersion);
+      await r.connect();
+      const b = Buffer.from(
+        mqttPacket.generate(
+          {
+            cmd: 'subscribe',
+            messageId: 4,
+            subscriptions: [{ topic: 'zz', qos: 1, nl: false, rap: false, rh: 0 }],
+          },
+          { protocolVersion },
+        ),
+      );
+      const at = b.lastIndexOf(Buffer.from('zz'));
+      b[at] = BAD[0];
+      b[at + 1] = BAD[1];
+      r.write(b);
+      await waitUntil(() => r.closed || r.of('suback').length > 0, 3000, 'SUBACK or close');
+      const granted = r.of<ISubackPacket>('suback').flatMap((a) => a.granted as number[]);
+      expect(granted.filter((g) => g < 0x80)).toEqual([]);
+      await bystanderStillWorks();
+    });
 
-  it('in the will topic: the connection is refused and no will is ever published', async () => {
-    const watcher = await rt.client(srv, { protocolVersion });
-    await watcher.subscribeAsync('#', { qos: 0 });
-    const r = await rt.raw(srv, protocolVersion);
-    const b = patchedConnect({ protocolVersion, clientId: 'willutf8', will: { topic: 'w/zz', payload: Buffer.from('x'), qos: 0, retain: false } }, {});
-    const at = b.indexOf(Buffer.from('w/zz')) + 2;
-    b[at] = BAD[0];
-    b[at + 1] = BAD[1];
-    r.write(b);
-    await waitUntil(() => r.closed || r.of('connack').length > 0, 3000, 'CONNACK or close');
-    const ok = r.of<IConnackPacket>('connack').filter((a) => (a.reasonCode ?? a.returnCode) === 0);
-    expect(ok).toHaveLength(0);
-    r.socket.destroy();
-    await sleep(100);
-    expect(watcher.inbox.length).toBe(0);
-    await bystanderStillWorks(2);
-  });
+    it('in the will topic: the connection is refused and no will is ever published', async () => {
+      const watcher = await rt.client(srv, { protocolVersion });
+      await watcher.subscribeAsync('#', { qos: 0 });
+      const r = await rt.raw(srv, protocolVersion);
+      const b = patchedConnect(
+        {
+          protocolVersion,
+          clientId: 'willutf8',
+          will: { topic: 'w/zz', payload: Buffer.from('x'), qos: 0, retain: false },
+        },
+        {},
+      );
+      const at = b.indexOf(Buffer.from('w/zz')) + 2;
+      b[at] = BAD[0];
+      b[at + 1] = BAD[1];
+      r.write(b);
+      await waitUntil(() => r.closed || r.of('connack').length > 0, 3000, 'CONNACK or close');
+      const ok = r.of<IConnackPacket>('connack').filter((a) => (a.reasonCode ?? a.returnCode) === 0);
+      expect(ok).toHaveLength(0);
+      r.socket.destroy();
+      await sleep(100);
+      expect(watcher.inbox.length).toBe(0);
+      await bystanderStillWorks(2);
+    });
 
-  it('in an UNSUBSCRIBE topic filter: the connection is closed (v5 DISCONNECT 0x81)', async () => {
-    const r = await rt.raw(srv, protocolVersion);
-    await r.connect();
-    const b = Buffer.from(mqttPacket.generate({ cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['zz'] }, { protocolVersion }));
-    const at = b.lastIndexOf(Buffer.from('zz'));
-    b[at] = BAD[0];
-    b[at + 1] = BAD[1];
-    r.write(b);
-    await waitUntil(() => r.closed || r.of('unsuback').length > 0, 3000, 'UNSUBACK or close');
-    expect(r.of('unsuback')).toHaveLength(0);
-    await closedWith(r, protocolVersion === 5 ? 0x81 : null);
-    await bystanderStillWorks();
-  });
+    it('in an UNSUBSCRIBE topic filter: the connection is closed (v5 DISCONNECT 0x81)', async () => {
+      const r = await rt.raw(srv, protocolVersion);
+      await r.connect();
+      const b = Buffer.from(
+        mqttPacket.generate(
+          { cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['zz'] },
+          { protocolVersion },
+        ),
+      );
+      const at = b.lastIndexOf(Buffer.from('zz'));
+      b[at] = BAD[0];
+      b[at + 1] = BAD[1];
+      r.write(b);
+      await waitUntil(() => r.closed || r.of('unsuback').length > 0, 3000, 'UNSUBACK or close');
+      expect(r.of('unsuback')).toHaveLength(0);
+      await closedWith(r, protocolVersion === 5 ? 0x81 : null);
+      await bystanderStillWorks();
+    });
 
-  it('in a PUBLISH topic name: the connection is closed (v5 DISCONNECT 0x81)', async () => {
-    const r = await rt.raw(srv, protocolVersion);
-    await r.connect();
-    const b = Buffer.from(mqttPacket.generate(publishPacket('zz', 'x', 0), { protocolVersion }));
-    const at = b.indexOf(Buffer.from('zz'));
-    b[at] = BAD[0];
-    b[at + 1] = BAD[1];
-    r.write(b);
-    await closedWith(r, protocolVersion === 5 ? 0x81 : null);
-    await bystanderStillWorks();
-  });
-});
+    it('in a PUBLISH topic name: the connection is closed (v5 DISCONNECT 0x81)', async () => {
+      const r = await rt.raw(srv, protocolVersion);
+      await r.connect();
+      const b = Buffer.from(mqttPacket.generate(publishPacket('zz', 'x', 0), { protocolVersion }));
+      const at = b.indexOf(Buffer.from('zz'));
+      b[at] = BAD[0];
+      b[at + 1] = BAD[1];
+      r.write(b);
+      await closedWith(r, protocolVersion === 5 ? 0x81 : null);
+      await bystanderStillWorks();
+    });
+  },
+);
 
 describe('ill-formed UTF-8 in v5 PUBLISH string properties is a Malformed Packet [MQTT-1.5.4-1]', () => {
   const cases: [string, Record<string, unknown>][] = [
@@ -279,7 +328,9 @@ describe('ill-formed UTF-8 in v5 PUBLISH string properties is a Malformed Packet
       await watcher.subscribeAsync('p8/t', { qos: 1 });
       const r = await rt.raw(srv, 5);
       await r.connect();
-      const b = Buffer.from(mqttPacket.generate(publishPacket('p8/t', 'payload', 1, 9, { properties }), { protocolVersion: 5 }));
+      const b = Buffer.from(
+        mqttPacket.generate(publishPacket('p8/t', 'payload', 1, 9, { properties }), { protocolVersion: 5 }),
+      );
       const at = b.indexOf(Buffer.from('zz'));
       b[at] = 0xc3;
       b[at + 1] = 0x28;
@@ -294,49 +345,75 @@ describe('ill-formed UTF-8 in v5 PUBLISH string properties is a Malformed Packet
   }
 });
 
-describe.each(VERSIONS)('malformed fixed headers and options close the connection, protocol version %i', (protocolVersion) => {
-  const v5 = protocolVersion === 5;
-  const gen = (p: Parameters<typeof mqttPacket.generate>[0]) => Buffer.from(mqttPacket.generate(p, { protocolVersion }));
-  const cases: [string, () => Buffer][] = [
-    // [MQTT-3.3.1-4]: both QoS bits set.
-    ['a PUBLISH with QoS 3', () => {
-      const b = gen(publishPacket('m/t', 'xx', 1, 1));
-      b[0] |= 0x06;
-      return b;
-    }],
-    // [MQTT-3.8.1-1]: SUBSCRIBE fixed header flags must be 0010.
-    ['a SUBSCRIBE with fixed header flags 0000', () => {
-      const b = gen({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'm/t', qos: 0, nl: false, rap: false, rh: 0 }] });
-      b[0] = 0x80;
-      return b;
-    }],
-    // [MQTT-3.10.1-1]: UNSUBSCRIBE fixed header flags must be 0010.
-    ['an UNSUBSCRIBE with fixed header flags 0000', () => {
-      const b = gen({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: ['m/t'] });
-      b[0] = 0xa0;
-      return b;
-    }],
-    // [MQTT-3.6.1-1]: PUBREL fixed header flags must be 0010.
-    ['a PUBREL with fixed header flags 0000', () => Buffer.from([0x60, 0x02, 0x00, 0x01])],
-    // [MQTT-3.8.3-4] / v5 3.8.3.1: Maximum QoS 3 in the subscription options.
-    ['a SUBSCRIBE requesting QoS 3', () => {
-      const b = gen({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'm/t', qos: 0, nl: false, rap: false, rh: 0 }] });
-      b[b.length - 1] |= 0x03;
-      return b;
-    }],
-  ];
-  for (const [name, bytes] of cases) {
-    it(`${name}${v5 ? ' (DISCONNECT 0x81)' : ''}`, async () => {
-      const r = await rt.raw(srv, protocolVersion);
-      await r.connect();
-      r.write(bytes());
-      await waitUntil(() => r.closed || r.packets.length > 1, 3000, 'a reply or close');
-      expect(r.packets.filter((p) => p.cmd !== 'connack' && p.cmd !== 'disconnect').map((p) => p.cmd)).toEqual([]);
-      await closedWith(r, v5 ? 0x81 : null);
-      await bystanderStillWorks();
-    });
-  }
-});
+describe.each(VERSIONS)(
+  'malformed fixed headers and options close the connection, protocol version %i',
+  (protocolVersion) => {
+    const v5 = protocolVersion === 5;
+    const gen = (p: Parameters<typeof mqttPacket.generate>[0]) =>
+      Buffer.from(mqttPacket.generate(p, { protocolVersion }));
+    const cases: [string, () => Buffer][] = [
+      // [MQTT-3.3.1-4]: both QoS bits set.
+      [
+        'a PUBLISH with QoS 3',
+        () => {
+          const b = gen(publishPacket('m/t', 'xx', 1, 1));
+          b[0] |= 0x06;
+          return b;
+        },
+      ],
+      // [MQTT-3.8.1-1]: SUBSCRIBE fixed header flags must be 0010.
+      [
+        'a SUBSCRIBE with fixed header flags 0000',
+        () => {
+          const b = gen({
+            cmd: 'subscribe',
+            messageId: 1,
+            subscriptions: [{ topic: 'm/t', qos: 0, nl: false, rap: false, rh: 0 }],
+          });
+          b[0] = 0x80;
+          return b;
+        },
+      ],
+      // [MQTT-3.10.1-1]: UNSUBSCRIBE fixed header flags must be 0010.
+      [
+        'an UNSUBSCRIBE with fixed header flags 0000',
+        () => {
+          const b = gen({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: ['m/t'] });
+          b[0] = 0xa0;
+          return b;
+        },
+      ],
+      // [MQTT-3.6.1-1]: PUBREL fixed header flags must be 0010.
+      ['a PUBREL with fixed header flags 0000', () => Buffer.from([0x60, 0x02, 0x00, 0x01])],
+      // [MQTT-3.8.3-4] / v5 3.8.3.1: Maximum QoS 3 in the subscription options.
+      [
+        'a SUBSCRIBE requesting QoS 3',
+        () => {
+          const b = gen({
+            cmd: 'subscribe',
+            messageId: 1,
+            subscriptions: [{ topic: 'm/t', qos: 0, nl: false, rap: false, rh: 0 }],
+          });
+          b[b.length - 1] |= 0x03;
+          return b;
+        },
+      ],
+    ];
+    for (const [name, bytes] of cases) {
+      it(`${name}${v5 ? ' (DISCONNECT 0x81)' : ''}`, async () => {
+        const r = await rt.raw(srv, protocolVersion);
+        await r.connect();
+        r.write(bytes());
+        await waitUntil(() => r.closed || r.packets.length > 1, 3000, 'a reply or close');
+        expect(
+          r.packets.filter((p) => p.cmd !== 'connack' && p.cmd !== 'disconnect').map((p) => p.cmd),
+        ).toEqual([]);
+        await closedWith(r, v5 ? 0x81 : null);
+        await bystanderStillWorks();
+      });
+    }
+  },
+);
 
 describe('v5-only protocol errors', () => {
   it('AUTH without an authentication method gets DISCONNECT 0x82', async () => {
@@ -361,7 +438,12 @@ describe('v5-only protocol errors', () => {
     // mqtt-packet will not encode identifier 0: encode 1 and patch the varint.
     const b = Buffer.from(
       (await import('mqtt-packet')).default.generate(
-        { cmd: 'subscribe', messageId: 1, properties: { subscriptionIdentifier: 1 }, subscriptions: [{ topic: 's/t', qos: 0, nl: false, rap: false, rh: 0 }] },
+        {
+          cmd: 'subscribe',
+          messageId: 1,
+          properties: { subscriptionIdentifier: 1 },
+          subscriptions: [{ topic: 's/t', qos: 0, nl: false, rap: false, rh: 0 }],
+        },
         { protocolVersion: 5 },
       ),
     );

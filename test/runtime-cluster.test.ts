@@ -17,12 +17,16 @@ import { spawnRuntime, type Proc, killAll } from './helpers/processes.ts';
 
 const SECRET = 'loopback-test-secret';
 
-
 interface Node extends RunningServer {
   logs: string[];
 }
 
-async function startNode(name: string, clusterPort: number, seeds: string[], opts: { secret?: string; sysInterval?: number } = {}): Promise<Node> {
+async function startNode(
+  name: string,
+  clusterPort: number,
+  seeds: string[],
+  opts: { secret?: string; sysInterval?: number } = {},
+): Promise<Node> {
   const logs: string[] = [];
   const log: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(m) };
   const srv = await startServer(
@@ -30,7 +34,15 @@ async function startNode(name: string, clusterPort: number, seeds: string[], opt
       node: name,
       sysInterval: opts.sysInterval ?? 0,
       listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
-      cluster: { enabled: true, host: '127.0.0.1', port: clusterPort, secret: opts.secret ?? SECRET, seeds, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1500 },
+      cluster: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: clusterPort,
+        secret: opts.secret ?? SECRET,
+        seeds,
+        heartbeatIntervalMs: 100,
+        heartbeatTimeoutMs: 1500,
+      },
     },
     log,
   );
@@ -60,7 +72,12 @@ describe('cluster of three in-process servers over loopback TCP', () => {
     const seeds = ports.map((p, i) => `n${i + 1}@127.0.0.1:${p}`);
     // n2 is given a seed list without itself: both forms work.
     n1 = await startNode('n1', ports[0], seeds, { sysInterval: 1 });
-    n2 = await startNode('n2', ports[1], seeds.filter((s) => !s.startsWith('n2@')), { sysInterval: 1 });
+    n2 = await startNode(
+      'n2',
+      ports[1],
+      seeds.filter((s) => !s.startsWith('n2@')),
+      { sysInterval: 1 },
+    );
     n3 = await startNode('n3', ports[2], seeds, { sysInterval: 1 });
     all = [n1, n2, n3];
   });
@@ -74,7 +91,9 @@ describe('cluster of three in-process servers over loopback TCP', () => {
     await waitUntil(() => allRunning(all), 5000, 'all three nodes running on every node');
     for (const n of all) {
       expect(n.config.cluster.advertise).toBe(`127.0.0.1:${n.clusterPort}`);
-      expect(n.cluster!.status()).toEqual(all.map((m) => ({ node: m.config.node, state: 'running', address: m.config.cluster.advertise })));
+      expect(n.cluster!.status()).toEqual(
+        all.map((m) => ({ node: m.config.node, state: 'running', address: m.config.cluster.advertise })),
+      );
       expect(n.cluster!.stats.authFailures).toBe(0);
       expect(n.logs.filter((l) => l.includes('cluster peer.up')).length).toBeGreaterThanOrEqual(2);
     }
@@ -102,13 +121,19 @@ describe('cluster of three in-process servers over loopback TCP', () => {
     const b = await rt.client(n2, { protocolVersion: 5 });
     await a.subscribeAsync(`$share/g/${filter}`, { qos: 1 });
     await b.subscribeAsync(`$share/g/${filter}`, { qos: 1 });
-    await waitUntil(() => routeKnown([n3], `$share/g/${filter}`, 'n1') && routeKnown([n3], `$share/g/${filter}`, 'n2'), 3000, 'share routes to reach n3');
+    await waitUntil(
+      () => routeKnown([n3], `$share/g/${filter}`, 'n1') && routeKnown([n3], `$share/g/${filter}`, 'n2'),
+      3000,
+      'share routes to reach n3',
+    );
     const pub = await rt.client(n3, { protocolVersion: 5 });
     const N = 10;
     for (let i = 0; i < N; i++) await pub.publishAsync(filter, `m${i}`, { qos: 1 });
     await waitUntil(() => a.inbox.length + b.inbox.length >= N, 3000, `${N} shared deliveries`);
     await sleep(200); // a duplicate would show up by now
-    const got = [...a.inbox.payloads(), ...b.inbox.payloads()].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1)));
+    const got = [...a.inbox.payloads(), ...b.inbox.payloads()].sort(
+      (x, y) => Number(x.slice(1)) - Number(y.slice(1)),
+    );
     expect(got).toEqual(Array.from({ length: N }, (_, i) => `m${i}`));
     expect(a.inbox.length).toBe(N / 2);
     expect(b.inbox.length).toBe(N / 2);
@@ -123,7 +148,13 @@ describe('cluster of three in-process servers over loopback TCP', () => {
     const topic = `ret/${uniqueId()}`;
     const pub = await rt.client(n1, { protocolVersion: 5 });
     await pub.publishAsync(topic, 'kept', { qos: 1, retain: true });
-    await waitUntil(() => n2.broker.retained.get(topic)?.payload.toString() === 'kept' && n3.broker.retained.get(topic) !== undefined, 3000, 'retained replication');
+    await waitUntil(
+      () =>
+        n2.broker.retained.get(topic)?.payload.toString() === 'kept' &&
+        n3.broker.retained.get(topic) !== undefined,
+      3000,
+      'retained replication',
+    );
     const sub = await rt.client(n2, { protocolVersion: 5 });
     await sub.subscribeAsync(topic, { qos: 1 });
     const [m] = await sub.inbox.waitFor(1);
@@ -131,7 +162,15 @@ describe('cluster of three in-process servers over loopback TCP', () => {
     expect(m.packet.retain).toBe(true);
     // Clearing it on n1 clears it everywhere.
     await pub.publishAsync(topic, '', { qos: 1, retain: true });
-    await waitUntil(() => all.every((n) => n.broker.retained.get(topic) === undefined || n.broker.retained.get(topic)!.payload.length === 0), 3000, 'retained clear to replicate');
+    await waitUntil(
+      () =>
+        all.every(
+          (n) =>
+            n.broker.retained.get(topic) === undefined || n.broker.retained.get(topic)!.payload.length === 0,
+        ),
+      3000,
+      'retained clear to replicate',
+    );
     const late = await rt.client(n3, { protocolVersion: 5 });
     await late.subscribeAsync(topic, { qos: 1 });
     await sleep(200);
@@ -155,7 +194,12 @@ describe('cluster of three in-process servers over loopback TCP', () => {
   it('queued messages of an offline persistent session on n1 move to n2 when the client resumes there', async () => {
     const clientId = uniqueId('ho');
     const topic = `ho/${uniqueId()}`;
-    const opts = { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 300 } };
+    const opts = {
+      protocolVersion: 5 as const,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    };
     const first = await rt.client(n1, opts);
     await first.subscribeAsync(topic, { qos: 1 });
     await first.endAsync();
@@ -174,7 +218,11 @@ describe('cluster of three in-process servers over loopback TCP', () => {
     expect(n1.cluster!.stats.handoffsOut).toBe(outBefore + 1);
     expect(n1.broker.sessions.has(clientId)).toBe(false);
     // The subscription moved too: new messages follow the client to n2.
-    await waitUntil(() => routeKnown([n3], topic, 'n2') && !routeKnown([n3], topic, 'n1'), 3000, 'route to move to n2');
+    await waitUntil(
+      () => routeKnown([n3], topic, 'n2') && !routeKnown([n3], topic, 'n1'),
+      3000,
+      'route to move to n2',
+    );
     await pub.publishAsync(topic, 'live', { qos: 1 });
     await again.inbox.waitFor(4);
     expect(again.inbox.payloads()[3]).toBe('live');
@@ -182,19 +230,27 @@ describe('cluster of three in-process servers over loopback TCP', () => {
 
   it("keeps each node's $SYS statistics to itself", async () => {
     // n1 gets clearly more clients than n2, so its $SYS/broker/clients/connected cannot pass for n2's.
-    while (n1.broker.stats.connectedCount < n2.broker.stats.connectedCount + 4) await rt.client(n1, { protocolVersion: 5 });
+    while (n1.broker.stats.connectedCount < n2.broker.stats.connectedCount + 4)
+      await rt.client(n1, { protocolVersion: 5 });
     const sub = await rt.client(n2, { protocolVersion: 5 });
     const own = n2.broker.stats.connectedCount;
     await sub.subscribeAsync('$SYS/broker/node', { qos: 0 });
     await sub.subscribeAsync('$SYS/broker/clients/connected', { qos: 0 });
-    await waitUntil(() => routeKnown([n1, n3], '$SYS/broker/clients/connected', 'n2'), 3000, 'the $SYS route to reach n1 and n3');
+    await waitUntil(
+      () => routeKnown([n1, n3], '$SYS/broker/clients/connected', 'n2'),
+      3000,
+      'the $SYS route to reach n1 and n3',
+    );
     const forwarded = () => [n1, n3].map((n) => n.cluster!.stats.forwardedOut);
     const before = forwarded();
     // Two live publishing rounds of every node (sysInterval 1 s); the retained value (older, of any age) aside.
-    const live = (m: { topic: string; packet: { retain: boolean } }) => m.topic.endsWith('/connected') && !m.packet.retain;
+    const live = (m: { topic: string; packet: { retain: boolean } }) =>
+      m.topic.endsWith('/connected') && !m.packet.retain;
     await sub.inbox.waitFor(2, 5000, live);
     expect(forwarded()).toEqual(before);
-    expect(new Set(sub.inbox.messages.filter((m) => m.topic.endsWith('/node')).map((m) => m.payload.toString()))).toEqual(new Set(['n2']));
+    expect(
+      new Set(sub.inbox.messages.filter((m) => m.topic.endsWith('/node')).map((m) => m.payload.toString())),
+    ).toEqual(new Set(['n2']));
     expect(new Set(sub.inbox.messages.filter(live).map((m) => Number(m.payload)))).toEqual(new Set([own]));
     expect(n2.broker.retained.get('$SYS/broker/node')!.payload.toString()).toBe('n2');
   });
@@ -216,17 +272,30 @@ describe('cluster authentication', () => {
     let badEverRunning = false;
     const watch = () => {
       if (bad.cluster!.status().some((m) => m.node !== 'bad' && m.state === 'running')) badEverRunning = true;
-      for (const g of [g1, g2]) if (g.cluster!.status().some((m) => m.node === 'bad' && m.state === 'running')) badEverRunning = true;
+      for (const g of [g1, g2])
+        if (g.cluster!.status().some((m) => m.node === 'bad' && m.state === 'running')) badEverRunning = true;
       return false;
     };
-    await waitUntil(() => (watch(), allRunning([g1, g2]) && g1.cluster!.stats.authFailures >= 2 && g2.cluster!.stats.authFailures >= 2), 5000, 'g1/g2 up and repeated auth failures');
+    await waitUntil(
+      () => (
+        watch(),
+        allRunning([g1, g2]) && g1.cluster!.stats.authFailures >= 2 && g2.cluster!.stats.authFailures >= 2
+      ),
+      5000,
+      'g1/g2 up and repeated auth failures',
+    );
     const end = Date.now() + 500;
     while (Date.now() < end) {
       watch();
       await sleep(10);
     }
     expect(badEverRunning).toBe(false);
-    expect(bad.cluster!.status().filter((m) => m.node !== 'bad').map((m) => m.state)).toEqual(['unreachable', 'unreachable']);
+    expect(
+      bad
+        .cluster!.status()
+        .filter((m) => m.node !== 'bad')
+        .map((m) => m.state),
+    ).toEqual(['unreachable', 'unreachable']);
     expect(bad.cluster!.stats.authFailures).toBeGreaterThan(0);
     expect(g1.logs.some((l) => l.includes('peer bad failed authentication'))).toBe(true);
     expect(g1.cluster!.routes.nodes()).not.toContain('bad');
@@ -235,7 +304,12 @@ describe('cluster authentication', () => {
   it('clustering without a secret is refused at start, naming the key', async () => {
     expect(() => runtimeConfig({ cluster: { enabled: true } })).toThrow(ConfigError);
     expect(() => runtimeConfig({ cluster: { enabled: true } })).toThrow(/cluster\.secret: required/);
-    await expect(startServer({ cluster: { enabled: true, port: 0 }, listeners: { tcp: { port: 0 }, ws: { enabled: false } } })).rejects.toThrow(/cluster\.secret/);
+    await expect(
+      startServer({
+        cluster: { enabled: true, port: 0 },
+        listeners: { tcp: { port: 0 }, ws: { enabled: false } },
+      }),
+    ).rejects.toThrow(/cluster\.secret/);
   });
 
   it('validates the cluster section', () => {
@@ -248,20 +322,54 @@ describe('cluster authentication', () => {
       }
     };
     expect(errs({ seeds: ['n1@127.0.0.1:4370', 'n2@[::1]:4371'] })).toEqual([]);
-    expect(errs({ seeds: ['n1@127.0.0.1'] })[0]).toMatch(/^cluster\.seeds: must be a list of "name@host:port"/);
+    expect(errs({ seeds: ['n1@127.0.0.1'] })[0]).toMatch(
+      /^cluster\.seeds: must be a list of "name@host:port"/,
+    );
     expect(errs({ seeds: 'n1@127.0.0.1:1' })[0]).toMatch(/^cluster\.seeds:/);
     expect(errs({ seeds: ['n1@a:1', 'n1@b:2'] })[0]).toMatch(/listed twice/);
     expect(errs({ advertise: 'nohost' })[0]).toMatch(/^cluster\.advertise:/);
-    expect(errs({ discovery: 'gossip' })[0]).toMatch(/^cluster\.discovery: must be one of static, manual, dns/);
-    expect(errs({ enabled: true, secret: 's', discovery: 'dns' })[0]).toMatch(/^cluster\.dnsName: required with cluster\.discovery: dns/);
-    expect(errs({ enabled: true, secret: 's', discovery: 'dns', dnsName: '_cluster._tcp.mq.default.svc.cluster.local' })).toEqual([]);
+    expect(errs({ discovery: 'gossip' })[0]).toMatch(
+      /^cluster\.discovery: must be one of static, manual, dns/,
+    );
+    expect(errs({ enabled: true, secret: 's', discovery: 'dns' })[0]).toMatch(
+      /^cluster\.dnsName: required with cluster\.discovery: dns/,
+    );
+    expect(
+      errs({
+        enabled: true,
+        secret: 's',
+        discovery: 'dns',
+        dnsName: '_cluster._tcp.mq.default.svc.cluster.local',
+      }),
+    ).toEqual([]);
     expect(errs({ port: 70000 })[0]).toMatch(/^cluster\.port:/);
     expect(errs({ heartbeatIntervalMs: 0 })[0]).toMatch(/^cluster\.heartbeatIntervalMs:/);
     expect(errs({ bogus: 1 })).toEqual(['cluster.bogus: unknown key']);
-    expect(errs({ enabled: true, secret: 's', heartbeatIntervalMs: 2000, heartbeatTimeoutMs: 1000 })[0]).toMatch(/heartbeatTimeoutMs: must be greater/);
+    expect(
+      errs({ enabled: true, secret: 's', heartbeatIntervalMs: 2000, heartbeatTimeoutMs: 1000 })[0],
+    ).toMatch(/heartbeatTimeoutMs: must be greater/);
     const d = runtimeConfig().cluster;
     expect(errs({ ackMode: 'fast' })[0]).toMatch(/^cluster\.ackMode: must be replicated or local/);
-    expect(d).toEqual({ enabled: false, host: '0.0.0.0', port: 4370, advertise: '', secret: '', discovery: 'static', seeds: [], heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, autocleanMs: 300_000, ackMode: 'replicated', allowRegisterDuringNetsplit: true, allowPublishDuringNetsplit: true, allowSubscribeDuringNetsplit: true, dnsName: '', dnsIntervalMs: 5000, dnsForgetMs: 60_000, tls: { enabled: false, cert: '', key: '', ca: '' } });
+    expect(d).toEqual({
+      enabled: false,
+      host: '0.0.0.0',
+      port: 4370,
+      advertise: '',
+      secret: '',
+      discovery: 'static',
+      seeds: [],
+      heartbeatIntervalMs: 1000,
+      heartbeatTimeoutMs: 5000,
+      autocleanMs: 300_000,
+      ackMode: 'replicated',
+      allowRegisterDuringNetsplit: true,
+      allowPublishDuringNetsplit: true,
+      allowSubscribeDuringNetsplit: true,
+      dnsName: '',
+      dnsIntervalMs: 5000,
+      dnsForgetMs: 60_000,
+      tls: { enabled: false, cert: '', key: '', ca: '' },
+    });
   });
 });
 
@@ -283,7 +391,16 @@ describe('manual discovery', () => {
         node: 'c',
         sysInterval: 0,
         listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
-        cluster: { enabled: true, host: '127.0.0.1', port: ports[2], secret: SECRET, discovery: 'manual', seeds: [`a@127.0.0.1:${ports[0]}`], heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1500 },
+        cluster: {
+          enabled: true,
+          host: '127.0.0.1',
+          port: ports[2],
+          secret: SECRET,
+          discovery: 'manual',
+          seeds: [`a@127.0.0.1:${ports[0]}`],
+          heartbeatIntervalMs: 100,
+          heartbeatTimeoutMs: 1500,
+        },
       },
       { info() {}, warn() {} },
     );
@@ -304,16 +421,41 @@ describe('cluster of three `runtime start` processes', () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mqttlab-cluster-'));
     const cfgFile = path.join(tmp, 'cluster.yaml');
-    fs.writeFileSync(cfgFile, 'sysInterval: 0\ncluster:\n  heartbeatIntervalMs: 200\n  heartbeatTimeoutMs: 2000\n');
+    fs.writeFileSync(
+      cfgFile,
+      'sysInterval: 0\ncluster:\n  heartbeatIntervalMs: 200\n  heartbeatTimeoutMs: 2000\n',
+    );
     const ports = await freePorts(3);
     const seeds = ports.map((p, i) => `n${i + 1}@127.0.0.1:${p}`).join(',');
     const env = { ...process.env, MQTTLAB_CLUSTER_SECRET: SECRET };
     for (let i = 0; i < 3; i++) {
       procs.push(
-        spawnRuntime(`n${i + 1}`, ['--config', cfgFile, '--host', '127.0.0.1', '--port', '0', '--no-ws', '--cluster-host', '127.0.0.1', '--cluster-port', String(ports[i]), '--seeds', seeds], env),
+        spawnRuntime(
+          `n${i + 1}`,
+          [
+            '--config',
+            cfgFile,
+            '--host',
+            '127.0.0.1',
+            '--port',
+            '0',
+            '--no-ws',
+            '--cluster-host',
+            '127.0.0.1',
+            '--cluster-port',
+            String(ports[i]),
+            '--seeds',
+            seeds,
+          ],
+          env,
+        ),
       );
     }
-    await waitUntil(() => procs.every((p) => p.mqttPort > 0), 15_000, `all processes to listen (output: ${procs.map((p) => p.out).join(' | ')})`);
+    await waitUntil(
+      () => procs.every((p) => p.mqttPort > 0),
+      15_000,
+      `all processes to listen (output: ${procs.map((p) => p.out).join(' | ')})`,
+    );
   });
 
   afterAll(async () => {
@@ -325,8 +467,14 @@ describe('cluster of three `runtime start` processes', () => {
   it('form a cluster: every process logs the other two up', async () => {
     for (const p of procs) {
       const others = procs.filter((o) => o !== p).map((o) => o.name);
-      await waitUntil(() => others.every((o) => p.out.includes(`[${p.name}] cluster peer.up peer=${o}`)), 10_000, `${p.name} to see ${others.join(', ')} (output: ${p.out})`);
-      expect(p.out).toMatch(new RegExp(`node ${p.name}: mqtt://127\\.0\\.0\\.1:\\d+ cluster 127\\.0\\.0\\.1:\\d+`));
+      await waitUntil(
+        () => others.every((o) => p.out.includes(`[${p.name}] cluster peer.up peer=${o}`)),
+        10_000,
+        `${p.name} to see ${others.join(', ')} (output: ${p.out})`,
+      );
+      expect(p.out).toMatch(
+        new RegExp(`node ${p.name}: mqtt://127\\.0\\.0\\.1:\\d+ cluster 127\\.0\\.0\\.1:\\d+`),
+      );
     }
   });
 
@@ -350,7 +498,12 @@ describe('cluster of three `runtime start` processes', () => {
     // A persistent subscriber on n1 goes offline; QoS 1 messages published on n3 queue in its session on n1.
     const id = uniqueId('dev');
     const queued = `queued/${uniqueId()}`;
-    const first = await rt.client(srv(p1), { protocolVersion: 5, clientId: id, clean: false, properties: { sessionExpiryInterval: 3600 } });
+    const first = await rt.client(srv(p1), {
+      protocolVersion: 5,
+      clientId: id,
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    });
     await first.subscribeAsync(queued, { qos: 1 });
     await sleep(300); // the route reaches n3
     await first.endAsync();
@@ -359,7 +512,12 @@ describe('cluster of three `runtime start` processes', () => {
     for (let i = 0; i < 10; i++) await early.publishAsync(queued, `m${i}`, { qos: 1 });
     p1.child.kill('SIGKILL');
     await p1.exited;
-    for (const p of [p2, p3]) await waitUntil(() => p.out.includes(`[${p.name}] cluster peer.down peer=n1`), 5000, `${p.name} to notice n1 is down (output: ${p.out})`);
+    for (const p of [p2, p3])
+      await waitUntil(
+        () => p.out.includes(`[${p.name}] cluster peer.down peer=n1`),
+        5000,
+        `${p.name} to notice n1 is down (output: ${p.out})`,
+      );
     const topic = `after/${uniqueId()}`;
     const sub = await rt.client(srv(p3), { protocolVersion: 5 });
     await sub.subscribeAsync(topic, { qos: 1 });
@@ -369,7 +527,12 @@ describe('cluster of three `runtime start` processes', () => {
       await sleep(100);
     }
     expect(sub.inbox.length).toBeGreaterThan(0);
-    const resumed = await rt.client(srv(p2), { protocolVersion: 5, clientId: id, clean: false, properties: { sessionExpiryInterval: 3600 } });
+    const resumed = await rt.client(srv(p2), {
+      protocolVersion: 5,
+      clientId: id,
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    });
     expect(resumed.connack!.sessionPresent).toBe(true);
     const got = await resumed.inbox.waitFor(10, 10_000);
     expect(got.map((m) => m.payload.toString())).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));

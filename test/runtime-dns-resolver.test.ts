@@ -6,7 +6,8 @@ import { describe, it, expect } from 'vitest';
 import { NodeDnsResolver } from '../runtime/dns-resolver.ts';
 import type { DiscoveredNode } from '../core/cluster/discovery.ts';
 
-const ask = (r: NodeDnsResolver, name: string) => new Promise<DiscoveredNode[] | null>((res) => r.resolve(name, res));
+const ask = (r: NodeDnsResolver, name: string) =>
+  new Promise<DiscoveredNode[] | null>((res) => r.resolve(name, res));
 
 describe('NodeDnsResolver', () => {
   it('maps SRV records to pod names and A records to addresses; a failed lookup is null and warned about once', async () => {
@@ -37,5 +38,4 @@ describe('NodeDnsResolver', () => {
     expect(await ask(r, '_cluster._tcp.mq-headless.ns.svc.cluster.local')).toBeNull();
     expect(warned).toEqual(['DNS discovery: _cluster._tcp.mq-headless.ns.svc.cluster.local: ETIMEOUT']);
   });
-
 });

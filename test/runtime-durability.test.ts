@@ -17,7 +17,17 @@ describe('kill -9 and restart of a node with --data-dir', () => {
   const procs: Proc[] = [];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mqttlab-data-'));
   const start = (name: string) => {
-    const p = spawnRuntime(name, ['--host', '127.0.0.1', '--port', '0', '--no-ws', '--admin-port', '0', '--data-dir', dir]);
+    const p = spawnRuntime(name, [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--no-ws',
+      '--admin-port',
+      '0',
+      '--data-dir',
+      dir,
+    ]);
     procs.push(p);
     return p;
   };
@@ -34,7 +44,12 @@ describe('kill -9 and restart of a node with --data-dir', () => {
     await waitUntil(() => p1.mqttPort > 0 && p1.adminPort > 0, 15_000, `listening (output: ${p1.out})`);
 
     const clientId = uniqueId('durable');
-    const opts = { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 3600 } };
+    const opts = {
+      protocolVersion: 5 as const,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    };
     const sub = await rt.client(srv(p1), opts);
     await sub.subscribeAsync({ 'd/#': { qos: 1 }, 'other/+': { qos: 0 } });
     await sub.endAsync();
@@ -43,7 +58,9 @@ describe('kill -9 and restart of a node with --data-dir', () => {
     await pub.publishAsync('cfg/a', 'A', { qos: 1, retain: true });
     await pub.publishAsync('cfg/b', 'B', { qos: 0, retain: true });
     // All in flight at once: the acknowledgements share fsyncs (group commit).
-    await Promise.all(Array.from({ length: N }, (_, i) => pub.publishAsync(`d/${i % 7}`, `m${i}`, { qos: 1 })));
+    await Promise.all(
+      Array.from({ length: N }, (_, i) => pub.publishAsync(`d/${i % 7}`, `m${i}`, { qos: 1 })),
+    );
     await pub.publishAsync('d/q2', 'exactly-once', { qos: 2 }); // PUBREC after the fsync; PUBCOMP after the released id is synced
     await pub.publishAsync('cfg/c', 'C', { qos: 1, retain: true }); // after cfg/b's QoS 0 write: its sync covers that too
 
@@ -58,19 +75,28 @@ describe('kill -9 and restart of a node with --data-dir', () => {
     const p3 = start('d1');
     await waitUntil(() => p3.mqttPort > 0 && p3.adminPort > 0, 15_000, `restart (output: ${p3.out})`);
     expect(p3.out).toMatch(new RegExp(`1 sessions, ${N + 1} queued messages, 3 retained restored`));
-    const subs = (await getJson(p3.adminPort, '/api/subscriptions')).body.subscriptions.filter((s: any) => s.clientId === clientId);
+    const subs = (await getJson(p3.adminPort, '/api/subscriptions')).body.subscriptions.filter(
+      (s: any) => s.clientId === clientId,
+    );
     expect(subs.map((s: any) => `${s.topic}:${s.qos}`).sort()).toEqual(['d/#:1', 'other/+:0']);
 
     const again = await rt.client(srv(p3), opts);
     expect(again.connack.sessionPresent).toBe(true);
     const got = await again.inbox.waitFor(N + 1, 10_000);
-    expect(got.map((m) => m.payload.toString())).toEqual([...Array.from({ length: N }, (_, i) => `m${i}`), 'exactly-once']);
+    expect(got.map((m) => m.payload.toString())).toEqual([
+      ...Array.from({ length: N }, (_, i) => `m${i}`),
+      'exactly-once',
+    ]);
     expect(got.every((m) => m.packet.qos === 1)).toBe(true);
 
     const late = await rt.client(srv(p3), { protocolVersion: 5 });
     await late.subscribeAsync('cfg/#', { qos: 1 });
     await late.inbox.waitFor(3, 3000);
-    expect(late.inbox.messages.map((m) => `${m.topic}=${m.payload}`).sort()).toEqual(['cfg/a=A', 'cfg/b=B', 'cfg/c=C']);
+    expect(late.inbox.messages.map((m) => `${m.topic}=${m.payload}`).sort()).toEqual([
+      'cfg/a=A',
+      'cfg/b=B',
+      'cfg/c=C',
+    ]);
 
     // A graceful stop flushes and exits 0.
     await again.endAsync();

@@ -2,12 +2,28 @@
 // enforced end to end, with the right v5 reason code / 3.1.1 behaviour.
 
 import { describe, it, expect } from 'vitest';
-import type { IPublishPacket, IPubackPacket, IPubrecPacket, ISubackPacket, IDisconnectPacket } from 'mqtt-packet';
-import { useRuntime, isolated, VERSIONS, sleep, waitUntil, uniqueId, publishPacket, type TestClient } from './helpers/runtime.ts';
+import type {
+  IPublishPacket,
+  IPubackPacket,
+  IPubrecPacket,
+  ISubackPacket,
+  IDisconnectPacket,
+} from 'mqtt-packet';
+import {
+  useRuntime,
+  isolated,
+  VERSIONS,
+  sleep,
+  waitUntil,
+  uniqueId,
+  publishPacket,
+  type TestClient,
+} from './helpers/runtime.ts';
 
 const rt = useRuntime();
 
-const suback = (c: TestClient): ISubackPacket => c.packetsIn.filter((p) => p.cmd === 'suback').at(-1) as ISubackPacket;
+const suback = (c: TestClient): ISubackPacket =>
+  c.packetsIn.filter((p) => p.cmd === 'suback').at(-1) as ISubackPacket;
 const subscribeRaw = (c: TestClient, topic: string, qos: 0 | 1 | 2 = 1): Promise<ISubackPacket> =>
   new Promise((r) => c.subscribe(topic, { qos }, () => r(suback(c))));
 
@@ -119,9 +135,11 @@ describe('maxInflight', () => {
     await waitUntil(() => r.of('publish').length >= 3, 2000, '3rd PUBLISH');
     await sleep(100);
     expect(r.of<IPublishPacket>('publish').map((p) => p.payload.toString())).toEqual(['m0', 'm1', 'm2']);
-    for (const p of r.of<IPublishPacket>('publish').slice(1)) r.send({ cmd: 'puback', messageId: p.messageId });
+    for (const p of r.of<IPublishPacket>('publish').slice(1))
+      r.send({ cmd: 'puback', messageId: p.messageId });
     await waitUntil(() => r.of('publish').length === 5, 2000, 'all PUBLISH');
-    for (const p of r.of<IPublishPacket>('publish').slice(3)) r.send({ cmd: 'puback', messageId: p.messageId });
+    for (const p of r.of<IPublishPacket>('publish').slice(3))
+      r.send({ cmd: 'puback', messageId: p.messageId });
     await waitUntil(() => s.inflight.size === 0 && s.queued === 0, 2000, 'drain');
   });
 
@@ -141,7 +159,10 @@ describe('maxInflight', () => {
     await sleep(150);
     expect(r.of('publish')).toHaveLength(1); // still waiting for PUBCOMP
     r.send({ cmd: 'pubcomp', messageId: p1.messageId });
-    const p2 = await r.waitFor<IPublishPacket>('publish', (p) => p.messageId !== p1.messageId || p.payload.toString() === 'second');
+    const p2 = await r.waitFor<IPublishPacket>(
+      'publish',
+      (p) => p.messageId !== p1.messageId || p.payload.toString() === 'second',
+    );
     expect(p2.payload.toString()).toBe('second');
   });
 
@@ -150,7 +171,11 @@ describe('maxInflight', () => {
     const clientId = uniqueId('rm');
     const r = await rt.raw(srv, 5);
     await r.connect({ clientId, properties: { receiveMaximum: 1 } });
-    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rm/t', qos: 2, nl: false, rap: false, rh: 0 }] });
+    r.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [{ topic: 'rm/t', qos: 2, nl: false, rap: false, rh: 0 }],
+    });
     await r.waitFor('suback');
     const pub = await rt.client(srv, { protocolVersion: 5 });
     for (let i = 0; i < 3; i++) await pub.publishAsync('rm/t', `m${i}`, { qos: 2 });
@@ -165,7 +190,12 @@ describe('maxQueuedMessages', () => {
   it('drop-oldest: an offline session keeps the newest N, drops are counted as queue-full', async () => {
     const srv = await rt.server({ limits: { maxQueuedMessages: 2 } });
     const clientId = uniqueId('q');
-    const opts = { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 30 } };
+    const opts = {
+      protocolVersion: 5 as const,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+    };
     const sub = await rt.client(srv, opts);
     await sub.subscribeAsync('q/t', { qos: 1 });
     await sub.endAsync();
@@ -366,7 +396,10 @@ describe('retainAvailable = false', () => {
 
   it('v5: a retained will is refused with CONNACK 0x9A', async () => {
     const srv = await rt.server({ features: { retainAvailable: false } });
-    const res = await rt.tryConnect(srv, { protocolVersion: 5, will: { topic: 'ra/w', payload: Buffer.from('x'), qos: 0, retain: true } });
+    const res = await rt.tryConnect(srv, {
+      protocolVersion: 5,
+      will: { topic: 'ra/w', payload: Buffer.from('x'), qos: 0, retain: true },
+    });
     expect('code' in res && res.code).toBe(0x9a);
   });
 
@@ -417,14 +450,17 @@ describe('maxKeepalive and maxSessionExpiry', () => {
     expect(b.connack.properties?.serverKeepAlive).toBeUndefined();
   });
 
-  it.concurrent('v5: mqtt.js adopts Server Keep Alive and stays connected past 1.5 x maxKeepalive', isolated(async (rt) => {
-    const srv = await rt.server({ limits: { maxKeepalive: 1 } });
-    const c = await rt.client(srv, { protocolVersion: 5, keepalive: 60 });
-    expect(c.connack.properties?.serverKeepAlive).toBe(1);
-    await sleep(2000);
-    expect(c.isClosed()).toBe(false);
-    expect(c.packetsIn.some((p) => p.cmd === 'pingresp')).toBe(true);
-  }));
+  it.concurrent(
+    'v5: mqtt.js adopts Server Keep Alive and stays connected past 1.5 x maxKeepalive',
+    isolated(async (rt) => {
+      const srv = await rt.server({ limits: { maxKeepalive: 1 } });
+      const c = await rt.client(srv, { protocolVersion: 5, keepalive: 60 });
+      expect(c.connack.properties?.serverKeepAlive).toBe(1);
+      await sleep(2000);
+      expect(c.isClosed()).toBe(false);
+      expect(c.packetsIn.some((p) => p.cmd === 'pingresp')).toBe(true);
+    }),
+  );
 
   it('v3.1.1: a keep alive above maxKeepalive (or 0) is refused with return code 2, as Mosquitto does', async () => {
     const srv = await rt.server({ limits: { maxKeepalive: 10 } });
@@ -438,15 +474,23 @@ describe('maxKeepalive and maxSessionExpiry', () => {
     expect((await ok.connect({ keepalive: 10 })).returnCode).toBe(0);
   });
 
-  it.concurrent('v5: a Session Expiry above maxSessionExpiry is capped, announced in CONNACK and enforced', isolated(async (rt) => {
-    const srv = await rt.server({ limits: { maxSessionExpiry: 1 } });
-    const clientId = uniqueId('mse');
-    const a = await rt.client(srv, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 3600 } });
-    expect(a.connack.properties?.sessionExpiryInterval).toBe(1);
-    await a.endAsync();
-    await waitUntil(() => !srv.broker.sessions.has(clientId), 3000, 'session expiry');
-    expect(srv.broker.stats.sessionsExpired).toBe(1);
-  }));
+  it.concurrent(
+    'v5: a Session Expiry above maxSessionExpiry is capped, announced in CONNACK and enforced',
+    isolated(async (rt) => {
+      const srv = await rt.server({ limits: { maxSessionExpiry: 1 } });
+      const clientId = uniqueId('mse');
+      const a = await rt.client(srv, {
+        protocolVersion: 5,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 3600 },
+      });
+      expect(a.connack.properties?.sessionExpiryInterval).toBe(1);
+      await a.endAsync();
+      await waitUntil(() => !srv.broker.sessions.has(clientId), 3000, 'session expiry');
+      expect(srv.broker.stats.sessionsExpired).toBe(1);
+    }),
+  );
 });
 
 describe('maxWriteBuffer (slow consumer)', () => {

@@ -29,12 +29,16 @@ function parseExposition(text: string): { series: Series; types: Map<string, str
       types.set(m[1], m[2]);
       continue;
     }
-    m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$/.exec(line);
+    m =
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$/.exec(
+        line,
+      );
     expect(m, `sample line: ${JSON.stringify(line)}`).not.toBeNull();
     let name = m![1];
     const base = /^(.*)_(bucket|sum|count)$/.exec(name)?.[1];
     if (base && types.get(base) === 'histogram') name = base;
-    if (types.get(name) === 'histogram') expect(m![1], 'histogram samples are _bucket, _sum, _count').not.toBe(name);
+    if (types.get(name) === 'histogram')
+      expect(m![1], 'histogram samples are _bucket, _sum, _count').not.toBe(name);
     expect(types.has(name), `TYPE before samples of ${name}`).toBe(true);
     if (types.get(name) === 'counter') expect(name.endsWith('_total')).toBe(true);
     const key = m![1] + (m![2] ?? '');
@@ -63,7 +67,8 @@ function expectCumulative(s: Series, bucket: string): void {
   expect(sets.size).toBeGreaterThan(0);
   for (const [labels, bs] of sets) {
     bs.sort((a, b) => a[0] - b[0]);
-    for (let i = 1; i < bs.length; i++) expect(bs[i][1], `${bucket}{${labels}} cumulative`).toBeGreaterThanOrEqual(bs[i - 1][1]);
+    for (let i = 1; i < bs.length; i++)
+      expect(bs[i][1], `${bucket}{${labels}} cumulative`).toBeGreaterThanOrEqual(bs[i - 1][1]);
     const count = s.get(bucket.replace(/_bucket$/, '_count') + (labels ? `{${labels}}` : ''));
     expect(bs[bs.length - 1][1]).toBe(count);
   }
@@ -75,14 +80,24 @@ describe('GET /metrics', () => {
     isolated(async (rt) => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'mqttlab-metrics-'));
       try {
-        const s = await rt.server({ admin: { enabled: true, port: 0 }, dataDir: dir, limits: { maxQueuedMessages: 2 }, session: { dropPolicy: 'drop-new' } });
+        const s = await rt.server({
+          admin: { enabled: true, port: 0 },
+          dataDir: dir,
+          limits: { maxQueuedMessages: 2 },
+          session: { dropPolicy: 'drop-new' },
+        });
         const before = await scrape(s.adminPort!);
         expect(before.get('mqttlab_connections')).toBe(0);
         expect(before.get('mqttlab_uptime_seconds')).toBeGreaterThanOrEqual(0);
         expect(before.has('mqttlab_cluster_peer_up{peer="x"}')).toBe(false);
 
         const id = uniqueId('m');
-        const sub = await rt.client(s, { protocolVersion: 5, clientId: id, clean: false, properties: { sessionExpiryInterval: 60 } });
+        const sub = await rt.client(s, {
+          protocolVersion: 5,
+          clientId: id,
+          clean: false,
+          properties: { sessionExpiryInterval: 60 },
+        });
         await sub.subscribeAsync('t/#', { qos: 1 });
         const pub = await rt.client(s, { protocolVersion: 5 });
         await pub.publishAsync('t/1', 'x', { qos: 1 });
@@ -94,7 +109,9 @@ describe('GET /metrics', () => {
         expect(mid.get('mqttlab_messages_sent_total')).toBe(1);
         expect(mid.get('mqttlab_sessions{state="connected"}')).toBe(2);
         expect(mid.get('mqttlab_subscriptions')).toBe(1);
-        expect(mid.get('mqttlab_bytes_received_total')!).toBeGreaterThan(before.get('mqttlab_bytes_received_total')!);
+        expect(mid.get('mqttlab_bytes_received_total')!).toBeGreaterThan(
+          before.get('mqttlab_bytes_received_total')!,
+        );
         expect(mid.get('mqttlab_bytes_sent_total')!).toBeGreaterThan(0);
 
         await sub.endAsync();
@@ -106,7 +123,9 @@ describe('GET /metrics', () => {
         expect(after.get('mqttlab_queued_messages')).toBe(2);
         expect(after.get('mqttlab_messages_dropped_total{reason="queue-full"}')).toBe(2);
         expect(after.get('mqttlab_retained_messages')).toBe(1);
-        expect(after.get('mqttlab_store_batches_total')!).toBeGreaterThan(mid.get('mqttlab_store_batches_total')!);
+        expect(after.get('mqttlab_store_batches_total')!).toBeGreaterThan(
+          mid.get('mqttlab_store_batches_total')!,
+        );
         expect(after.get('mqttlab_store_keys')).toBe(4); // the session, 2 owed messages, 1 retained
 
         // Histograms: one QoS 1 delivery so far; every data dir batch timed; buckets cumulative up to +Inf.
@@ -134,10 +153,28 @@ describe('GET /metrics', () => {
       const [p1, p2] = await freePorts(2);
       const seeds = [`a@127.0.0.1:${p1}`, `b@127.0.0.1:${p2}`];
       const node = (name: string, port: number) =>
-        rt.server({ node: name, admin: { enabled: true, port: 0 }, cluster: { enabled: true, host: '127.0.0.1', port, secret: 's', seeds, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1000 } });
+        rt.server({
+          node: name,
+          admin: { enabled: true, port: 0 },
+          cluster: {
+            enabled: true,
+            host: '127.0.0.1',
+            port,
+            secret: 's',
+            seeds,
+            heartbeatIntervalMs: 100,
+            heartbeatTimeoutMs: 1000,
+          },
+        });
       const a = await node('a', p1);
       const b = await node('b', p2);
-      await waitUntil(() => a.cluster!.status().every((m) => m.state === 'running') && b.cluster!.status().every((m) => m.state === 'running'), 5000, 'cluster up');
+      await waitUntil(
+        () =>
+          a.cluster!.status().every((m) => m.state === 'running') &&
+          b.cluster!.status().every((m) => m.state === 'running'),
+        5000,
+        'cluster up',
+      );
       const m0 = await scrape(a.adminPort!);
       expect(m0.get('mqttlab_cluster_peer_up{peer="b"}')).toBe(1);
       expect(m0.get('mqttlab_cluster_peer_state{peer="b",state="running"}')).toBe(1);
@@ -155,7 +192,11 @@ describe('GET /metrics', () => {
       expect((await scrape(b.adminPort!)).get('mqttlab_messages_forwarded_total{direction="in"}')).toBe(1);
 
       await b.stop();
-      await waitUntil(() => a.cluster!.status().some((m) => m.node === 'b' && m.state === 'unreachable'), 5000, 'b unreachable');
+      await waitUntil(
+        () => a.cluster!.status().some((m) => m.node === 'b' && m.state === 'unreachable'),
+        5000,
+        'b unreachable',
+      );
       await sleep(10);
       const m2 = await scrape(a.adminPort!);
       expect(m2.get('mqttlab_cluster_peer_up{peer="b"}')).toBe(0);

@@ -16,7 +16,10 @@ let port: string;
 
 describe.skipIf(!clients.ok)(titled('mosquitto_pub / mosquitto_sub against the runtime', clients), () => {
   beforeAll(async () => {
-    srv = await startServer({ listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } }, sysInterval: 1 }, quiet);
+    srv = await startServer(
+      { listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } }, sysInterval: 1 },
+      quiet,
+    );
     port = String(srv.tcpPort);
   });
   afterAll(() => srv.stop());
@@ -33,7 +36,10 @@ describe.skipIf(!clients.ok)(titled('mosquitto_pub / mosquitto_sub against the r
     // mosquitto_sub has subscribed once a session holds its filter.
     const ready = new Promise<void>((r) => {
       const t = setInterval(() => {
-        if ([...srv.broker.sessions.values()].some((x) => x.subscriptions.has(filter)) || p.exitCode !== null) {
+        if (
+          [...srv.broker.sessions.values()].some((x) => x.subscriptions.has(filter)) ||
+          p.exitCode !== null
+        ) {
           clearInterval(t);
           r();
         }
@@ -51,30 +57,62 @@ describe.skipIf(!clients.ok)(titled('mosquitto_pub / mosquitto_sub against the r
       await pub(['-V', v, '-t', `m/${v}/a`, '-m', 'zero', '-q', '0']);
       await pub(['-V', v, '-t', `m/${v}/b`, '-m', 'one', '-q', '1']);
       await pub(['-V', v, '-t', `m/${v}/c`, '-m', 'two', '-q', '2']);
-      expect((await s.done).trim().split('\n')).toEqual([`m/${v}/a zero 0`, `m/${v}/b one 1`, `m/${v}/c two 2`]);
+      expect((await s.done).trim().split('\n')).toEqual([
+        `m/${v}/a zero 0`,
+        `m/${v}/b one 1`,
+        `m/${v}/c two 2`,
+      ]);
     });
 
     it('retained message set, received by a later subscriber, then cleared', async () => {
       await pub(['-V', v, '-t', `r/${v}`, '-m', 'kept', '-q', '1', '-r']);
-      const got = await run(SUB, ['-h', '127.0.0.1', '-p', port, '-V', v, '-t', `r/${v}`, '-C', '1', '-W', '3', '-F', '%t %p %r'], { timeout: 5000 });
+      const got = await run(
+        SUB,
+        ['-h', '127.0.0.1', '-p', port, '-V', v, '-t', `r/${v}`, '-C', '1', '-W', '3', '-F', '%t %p %r'],
+        { timeout: 5000 },
+      );
       expect(got.stdout.trim()).toBe(`r/${v} kept 1`);
       await pub(['-V', v, '-t', `r/${v}`, '-r', '-n']);
-      await expect(run(SUB, ['-h', '127.0.0.1', '-p', port, '-V', v, '-t', `r/${v}`, '-C', '1', '-W', '1'], { timeout: 5000 })).rejects.toMatchObject({ code: 27 });
+      await expect(
+        run(SUB, ['-h', '127.0.0.1', '-p', port, '-V', v, '-t', `r/${v}`, '-C', '1', '-W', '1'], {
+          timeout: 5000,
+        }),
+      ).rejects.toMatchObject({ code: 27 });
     });
   });
 
   describe('mosquitto clients and $SYS', () => {
     it('reads broker statistics from $SYS/broker/#', async () => {
-      const got = await run(SUB, ['-h', '127.0.0.1', '-p', port, '-t', '$SYS/broker/version', '-C', '1', '-W', '3'], { timeout: 5000 });
+      const got = await run(
+        SUB,
+        ['-h', '127.0.0.1', '-p', port, '-t', '$SYS/broker/version', '-C', '1', '-W', '3'],
+        { timeout: 5000 },
+      );
       expect(got.stdout).toMatch(/^mqttlab /);
-      const up = await run(SUB, ['-h', '127.0.0.1', '-p', port, '-t', '$SYS/broker/uptime', '-C', '1', '-W', '3'], { timeout: 5000 });
+      const up = await run(
+        SUB,
+        ['-h', '127.0.0.1', '-p', port, '-t', '$SYS/broker/uptime', '-C', '1', '-W', '3'],
+        { timeout: 5000 },
+      );
       expect(up.stdout).toMatch(/^\d+ seconds/);
     });
 
     it('v5 user properties pass through', async () => {
       const s = sub(['-V', 'mqttv5', '-t', 'up/x', '-C', '1', '-W', '5', '-F', '%P %p']);
       await s.ready;
-      await pub(['-V', 'mqttv5', '-t', 'up/x', '-m', 'payload', '-D', 'publish', 'user-property', 'site', 'north']);
+      await pub([
+        '-V',
+        'mqttv5',
+        '-t',
+        'up/x',
+        '-m',
+        'payload',
+        '-D',
+        'publish',
+        'user-property',
+        'site',
+        'north',
+      ]);
       expect((await s.done).trim()).toBe('site:north payload');
     });
   });

@@ -4,7 +4,14 @@
 
 import { describe, it, expect } from 'vitest';
 import mqttPacket from 'mqtt-packet';
-import type { IPublishPacket, IPubrecPacket, IPubcompPacket, IPubackPacket, IUnsubackPacket, IConnackPacket } from 'mqtt-packet';
+import type {
+  IPublishPacket,
+  IPubrecPacket,
+  IPubcompPacket,
+  IPubackPacket,
+  IUnsubackPacket,
+  IConnackPacket,
+} from 'mqtt-packet';
 import { useRuntime, VERSIONS, sleep, waitUntil, uniqueId, publishPacket } from './helpers/runtime.ts';
 
 const rt = useRuntime();
@@ -106,7 +113,9 @@ describe.each(VERSIONS)('QoS over TCP, protocol version %i', (protocolVersion) =
     const pub = await rt.client(srv, { protocolVersion });
     await sub.subscribeAsync('qos/order', { qos: 1 });
     const n = 50;
-    await Promise.all(Array.from({ length: n }, (_, i) => pub.publishAsync('qos/order', String(i), { qos: 1 })));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => pub.publishAsync('qos/order', String(i), { qos: 1 })),
+    );
     await sub.inbox.waitFor(n);
     expect(sub.inbox.payloads()).toEqual(Array.from({ length: n }, (_, i) => String(i)));
   });
@@ -231,7 +240,11 @@ describe('QoS 2 exactly once with a raw client', () => {
     const id = uniqueId('rawrec');
     const r = await rt.raw(srv, 5);
     await r.connect({ clientId: id });
-    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rec/t', qos: 2, nl: false, rap: false, rh: 0 }] });
+    r.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [{ topic: 'rec/t', qos: 2, nl: false, rap: false, rh: 0 }],
+    });
     await r.waitFor('suback');
     await pub.publishAsync('rec/t', 'refused', { qos: 2 });
     const p = await r.waitFor<IPublishPacket>('publish');
@@ -250,7 +263,14 @@ describe('framing over TCP', () => {
     const r = await rt.raw(srv, 4);
     r.socket.setNoDelay(true);
     const gen = (p: Parameters<typeof r.send>[0]) => mqttPacket.generate(p, { protocolVersion: 4 });
-    const connect = gen({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 0, clientId: uniqueId('frag') });
+    const connect = gen({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 0,
+      clientId: uniqueId('frag'),
+    });
     const big = gen(publishPacket('frag/one', Buffer.alloc(300, 0x61), 1, 1)); // 2-byte Remaining Length
     for (const b of Buffer.concat([connect, big])) {
       r.write(Buffer.from([b]));
@@ -259,7 +279,13 @@ describe('framing over TCP', () => {
     await r.waitFor('connack');
     await r.waitFor('puback');
     // Three packets in a single write.
-    r.write(Buffer.concat([gen(publishPacket('frag/two', 'b', 1, 2)), gen(publishPacket('frag/three', 'c', 0)), gen({ cmd: 'pingreq' })]));
+    r.write(
+      Buffer.concat([
+        gen(publishPacket('frag/two', 'b', 1, 2)),
+        gen(publishPacket('frag/three', 'c', 0)),
+        gen({ cmd: 'pingreq' }),
+      ]),
+    );
     await r.waitFor('pingresp');
     await sub.inbox.waitFor(3);
     expect(sub.inbox.topics()).toEqual(['frag/one', 'frag/two', 'frag/three']);

@@ -16,7 +16,15 @@ const procs: Proc[] = [];
 afterAll(() => killAll(procs));
 
 function connect(port: number, username: string, password: string) {
-  return mqtt.connectAsync({ host: '127.0.0.1', port, username, password, clientId: `${username}-${Date.now()}`, reconnectPeriod: 0, connectTimeout: 5000 });
+  return mqtt.connectAsync({
+    host: '127.0.0.1',
+    port,
+    username,
+    password,
+    clientId: `${username}-${Date.now()}`,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
 }
 async function refused(port: number, username: string, password: string): Promise<boolean> {
   try {
@@ -37,7 +45,17 @@ describe('SIGHUP reload of security files', () => {
       setPassword(pw, 'alice', 'a-pass', CHEAP);
       setPassword(pw, 'dave', 'd-pass', CHEAP);
       fs.writeFileSync(acl, 'allow user alice both a/#\n');
-      const p = spawnRuntime('reload', ['--host', '127.0.0.1', '--port', '0', '--no-ws', '--password-file', pw, '--acl-file', acl]);
+      const p = spawnRuntime('reload', [
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--no-ws',
+        '--password-file',
+        pw,
+        '--acl-file',
+        acl,
+      ]);
       procs.push(p);
       await waitUntil(() => p.mqttPort > 0, 20_000, 'node up');
 
@@ -50,12 +68,26 @@ describe('SIGHUP reload of security files', () => {
       // bob added, dave removed, alice's password changed; bob may publish to a/#.
       setPassword(pw, 'bob', 'b-pass', CHEAP);
       setPassword(pw, 'alice', 'a-pass-2', CHEAP);
-      fs.writeFileSync(pw, fs.readFileSync(pw, 'utf8').split('\n').filter((l) => !l.startsWith('dave:')).join('\n'));
-      fs.writeFileSync(acl, '# alice reads, bob writes\nallow user alice both a/#\nallow user bob publish a/#\n');
+      fs.writeFileSync(
+        pw,
+        fs
+          .readFileSync(pw, 'utf8')
+          .split('\n')
+          .filter((l) => !l.startsWith('dave:'))
+          .join('\n'),
+      );
+      fs.writeFileSync(
+        acl,
+        '# alice reads, bob writes\nallow user alice both a/#\nallow user bob publish a/#\n',
+      );
       p.child.kill('SIGHUP');
       await waitUntil(() => /reload: acl file/.test(p.out), 5000, 'reload logged');
-      expect(p.out).toMatch(/info \[reload\] reload: password file \S+: 2 users; added bob; removed dave; new password for alice\n/);
-      expect(p.out).toMatch(/info \[reload\] reload: acl file \S+: 2 rules; added "allow user bob publish a\/#"\n/);
+      expect(p.out).toMatch(
+        /info \[reload\] reload: password file \S+: 2 users; added bob; removed dave; new password for alice\n/,
+      );
+      expect(p.out).toMatch(
+        /info \[reload\] reload: acl file \S+: 2 rules; added "allow user bob publish a\/#"\n/,
+      );
 
       const bob = await connect(p.mqttPort, 'bob', 'b-pass');
       const got = new Promise<string>((r) => alice.once('message', (_t, m) => r(m.toString())));
@@ -70,8 +102,12 @@ describe('SIGHUP reload of security files', () => {
       fs.writeFileSync(acl, 'allow user bob publish a/#/b\n');
       p.child.kill('SIGHUP');
       await waitUntil(() => /acl file \S+ NOT reloaded/.test(p.out), 5000, 'bad reload logged');
-      expect(p.out).toMatch(/warn \[reload\] reload: password file \S+ NOT reloaded, the previous one stays: security.passwordFile \S+: line 3: expected user:scrypt/);
-      expect(p.out).toMatch(/warn \[reload\] reload: acl file \S+ NOT reloaded, the previous one stays: security.aclFile \S+: line 1: topic filter "a\/#\/b": # must be the last level/);
+      expect(p.out).toMatch(
+        /warn \[reload\] reload: password file \S+ NOT reloaded, the previous one stays: security.passwordFile \S+: line 3: expected user:scrypt/,
+      );
+      expect(p.out).toMatch(
+        /warn \[reload\] reload: acl file \S+ NOT reloaded, the previous one stays: security.aclFile \S+: line 1: topic filter "a\/#\/b": # must be the last level/,
+      );
       const bob2 = await connect(p.mqttPort, 'bob', 'b-pass');
       const got2 = new Promise<string>((r) => alice.once('message', (_t, m) => r(m.toString())));
       await bob2.publishAsync('a/y', 'still allowed', { qos: 1 });

@@ -156,7 +156,10 @@ describe.each(VERSIONS)('will messages, protocol version %i', (protocolVersion) 
     const srv = await rt.server();
     const watcher = await rt.client(srv, { protocolVersion });
     await watcher.subscribeAsync('will/#', { qos: 1 });
-    const c = await rt.client(srv, { protocolVersion, will: { topic: 'will/a', payload: Buffer.from('bye'), qos: 1, retain: false } });
+    const c = await rt.client(srv, {
+      protocolVersion,
+      will: { topic: 'will/a', payload: Buffer.from('bye'), qos: 1, retain: false },
+    });
     c.stream.destroy();
     const [m] = await watcher.inbox.waitFor(1);
     expect(m.topic).toBe('will/a');
@@ -169,7 +172,10 @@ describe.each(VERSIONS)('will messages, protocol version %i', (protocolVersion) 
     const srv = await rt.server();
     const watcher = await rt.client(srv, { protocolVersion });
     await watcher.subscribeAsync('will/#', { qos: 1 });
-    const c = await rt.client(srv, { protocolVersion, will: { topic: 'will/b', payload: Buffer.from('bye'), qos: 1, retain: false } });
+    const c = await rt.client(srv, {
+      protocolVersion,
+      will: { topic: 'will/b', payload: Buffer.from('bye'), qos: 1, retain: false },
+    });
     await c.endAsync();
     await waitUntil(() => srv.broker.connectedCount === 1, 2000, 'disconnect to be processed');
     await sleep(200);
@@ -179,7 +185,10 @@ describe.each(VERSIONS)('will messages, protocol version %i', (protocolVersion) 
 
   it('a retained will is stored as the retained message of its topic', async () => {
     const srv = await rt.server();
-    const c = await rt.client(srv, { protocolVersion, will: { topic: 'will/ret', payload: Buffer.from('offline'), qos: 0, retain: true } });
+    const c = await rt.client(srv, {
+      protocolVersion,
+      will: { topic: 'will/ret', payload: Buffer.from('offline'), qos: 0, retain: true },
+    });
     c.stream.destroy();
     await waitUntil(() => srv.broker.retained.size === 1, 2000, 'retained will');
     const sub = await rt.client(srv, { protocolVersion });
@@ -188,7 +197,6 @@ describe.each(VERSIONS)('will messages, protocol version %i', (protocolVersion) 
     expect(m.payload.toString()).toBe('offline');
     expect(m.packet.retain).toBe(true);
   });
-
 });
 
 describe('will messages, v5 specifics', () => {
@@ -196,7 +204,10 @@ describe('will messages, v5 specifics', () => {
     const srv = await rt.server();
     const watcher = await rt.client(srv, { protocolVersion: 5 });
     await watcher.subscribeAsync('will/#', { qos: 1 });
-    const c = await rt.client(srv, { protocolVersion: 5, will: { topic: 'will/x4', payload: Buffer.from('asked'), qos: 1, retain: false } });
+    const c = await rt.client(srv, {
+      protocolVersion: 5,
+      will: { topic: 'will/x4', payload: Buffer.from('asked'), qos: 1, retain: false },
+    });
     await c.endAsync(false, { reasonCode: 0x04 });
     const [m] = await watcher.inbox.waitFor(1);
     expect(m.topic).toBe('will/x4');
@@ -207,7 +218,10 @@ describe('will messages, v5 specifics', () => {
     const srv = await rt.server();
     const watcher = await rt.client(srv, { protocolVersion: 5 });
     await watcher.subscribeAsync('will/#', { qos: 1 });
-    const c = await rt.client(srv, { protocolVersion: 5, will: { topic: 'will/x0', payload: Buffer.from('no'), qos: 1, retain: false } });
+    const c = await rt.client(srv, {
+      protocolVersion: 5,
+      will: { topic: 'will/x0', payload: Buffer.from('no'), qos: 1, retain: false },
+    });
     await c.endAsync(false, { reasonCode: 0x00 });
     await waitUntil(() => srv.broker.connectedCount === 1, 2000, 'disconnect to be processed');
     await sleep(200);
@@ -253,7 +267,13 @@ describe('will messages, v5 specifics', () => {
     await watcher.subscribeAsync('will/now', { qos: 1 });
     const c = await rt.client(srv, {
       protocolVersion: 5,
-      will: { topic: 'will/now', payload: Buffer.from('now'), qos: 1, retain: false, properties: { willDelayInterval: 30 } },
+      will: {
+        topic: 'will/now',
+        payload: Buffer.from('now'),
+        qos: 1,
+        retain: false,
+        properties: { willDelayInterval: 30 },
+      },
     });
     const t0 = Date.now();
     c.stream.destroy();
@@ -263,14 +283,25 @@ describe('will messages, v5 specifics', () => {
 
   it('a will QoS above Maximum QoS is refused with CONNACK 0x9B', async () => {
     const srv = await rt.server({ features: { maximumQoS: 1 } });
-    const res = await rt.tryConnect(srv, { protocolVersion: 5, will: { topic: 'w/q', payload: Buffer.from('x'), qos: 2, retain: false } });
+    const res = await rt.tryConnect(srv, {
+      protocolVersion: 5,
+      will: { topic: 'w/q', payload: Buffer.from('x'), qos: 2, retain: false },
+    });
     expect('code' in res && res.code).toBe(0x9b);
   });
 
   it('a will flagged UTF-8 whose payload is not UTF-8 is refused with CONNACK 0x99', async () => {
     const srv = await rt.server();
     const r = await rt.raw(srv, 5);
-    const ack = await r.connect({ will: { topic: 'w/pfi', payload: Buffer.from([0xff, 0xfe]), qos: 0, retain: false, properties: { payloadFormatIndicator: true } } });
+    const ack = await r.connect({
+      will: {
+        topic: 'w/pfi',
+        payload: Buffer.from([0xff, 0xfe]),
+        qos: 0,
+        retain: false,
+        properties: { payloadFormatIndicator: true },
+      },
+    });
     expect(ack.reasonCode).toBe(0x99);
     await r.waitClosed();
   });
@@ -286,97 +317,139 @@ describe('will messages, v5 specifics', () => {
 
 describe('will timing (real timers, run concurrently)', () => {
   for (const protocolVersion of VERSIONS) {
-    it.concurrent(`v${protocolVersion}: the will is published when the keep alive expires (raw client goes silent)`, isolated(async (rt) => {
-      const srv = await rt.server();
-      const watcher = await rt.client(srv, { protocolVersion });
-      await watcher.subscribeAsync('will/ka', { qos: 0 });
-      const r = await rt.raw(srv, protocolVersion);
-      const ack = await r.connect({ keepalive: 1, will: { topic: 'will/ka', payload: Buffer.from('timed out'), qos: 0, retain: false } });
-      expect(ack.returnCode ?? ack.reasonCode).toBe(0);
-      const t0 = Date.now();
-      const [m] = await watcher.inbox.waitFor(1, 4000);
-      expect(m.payload.toString()).toBe('timed out');
-      expect(m.at - t0).toBeGreaterThanOrEqual(1200);
-      await r.waitClosed(2000);
-    }));
+    it.concurrent(
+      `v${protocolVersion}: the will is published when the keep alive expires (raw client goes silent)`,
+      isolated(async (rt) => {
+        const srv = await rt.server();
+        const watcher = await rt.client(srv, { protocolVersion });
+        await watcher.subscribeAsync('will/ka', { qos: 0 });
+        const r = await rt.raw(srv, protocolVersion);
+        const ack = await r.connect({
+          keepalive: 1,
+          will: { topic: 'will/ka', payload: Buffer.from('timed out'), qos: 0, retain: false },
+        });
+        expect(ack.returnCode ?? ack.reasonCode).toBe(0);
+        const t0 = Date.now();
+        const [m] = await watcher.inbox.waitFor(1, 4000);
+        expect(m.payload.toString()).toBe('timed out');
+        expect(m.at - t0).toBeGreaterThanOrEqual(1200);
+        await r.waitClosed(2000);
+      }),
+    );
   }
 
-  it.concurrent('Will Delay Interval delays the will', isolated(async (rt) => {
-    const srv = await rt.server();
-    const watcher = await rt.client(srv, { protocolVersion: 5 });
-    await watcher.subscribeAsync('will/delay', { qos: 1 });
-    const c = await rt.client(srv, {
-      protocolVersion: 5,
-      clientId: uniqueId('wd'),
-      clean: false,
-      properties: { sessionExpiryInterval: 30 },
-      will: { topic: 'will/delay', payload: Buffer.from('late'), qos: 1, retain: false, properties: { willDelayInterval: 1 } },
-    });
-    const t0 = Date.now();
-    c.stream.destroy();
-    await sleep(500);
-    expect(watcher.inbox.length).toBe(0);
-    const [m] = await watcher.inbox.waitFor(1, 3000);
-    expect(m.payload.toString()).toBe('late');
-    expect(m.at - t0).toBeGreaterThanOrEqual(900);
-  }));
+  it.concurrent(
+    'Will Delay Interval delays the will',
+    isolated(async (rt) => {
+      const srv = await rt.server();
+      const watcher = await rt.client(srv, { protocolVersion: 5 });
+      await watcher.subscribeAsync('will/delay', { qos: 1 });
+      const c = await rt.client(srv, {
+        protocolVersion: 5,
+        clientId: uniqueId('wd'),
+        clean: false,
+        properties: { sessionExpiryInterval: 30 },
+        will: {
+          topic: 'will/delay',
+          payload: Buffer.from('late'),
+          qos: 1,
+          retain: false,
+          properties: { willDelayInterval: 1 },
+        },
+      });
+      const t0 = Date.now();
+      c.stream.destroy();
+      await sleep(500);
+      expect(watcher.inbox.length).toBe(0);
+      const [m] = await watcher.inbox.waitFor(1, 3000);
+      expect(m.payload.toString()).toBe('late');
+      expect(m.at - t0).toBeGreaterThanOrEqual(900);
+    }),
+  );
 
-  it.concurrent('a reconnect within the Will Delay Interval cancels the will', isolated(async (rt) => {
-    const srv = await rt.server();
-    const watcher = await rt.client(srv, { protocolVersion: 5 });
-    await watcher.subscribeAsync('will/cancel', { qos: 1 });
-    const clientId = uniqueId('wc');
-    const opts = {
-      protocolVersion: 5 as const,
-      clientId,
-      clean: false,
-      properties: { sessionExpiryInterval: 30 },
-      will: { topic: 'will/cancel', payload: Buffer.from('should not'), qos: 1 as const, retain: false, properties: { willDelayInterval: 1 } },
-    };
-    const c = await rt.client(srv, opts);
-    c.stream.destroy();
-    await waitUntil(() => srv.broker.connectedCount === 1, 2000, 'first connection to close');
-    const again = await rt.client(srv, { ...opts, will: undefined });
-    expect(again.connack.sessionPresent).toBe(true);
-    await sleep(1600);
-    expect(watcher.inbox.length).toBe(0);
-    expect(srv.broker.stats.willsPublished).toBe(0);
-  }));
+  it.concurrent(
+    'a reconnect within the Will Delay Interval cancels the will',
+    isolated(async (rt) => {
+      const srv = await rt.server();
+      const watcher = await rt.client(srv, { protocolVersion: 5 });
+      await watcher.subscribeAsync('will/cancel', { qos: 1 });
+      const clientId = uniqueId('wc');
+      const opts = {
+        protocolVersion: 5 as const,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 30 },
+        will: {
+          topic: 'will/cancel',
+          payload: Buffer.from('should not'),
+          qos: 1 as const,
+          retain: false,
+          properties: { willDelayInterval: 1 },
+        },
+      };
+      const c = await rt.client(srv, opts);
+      c.stream.destroy();
+      await waitUntil(() => srv.broker.connectedCount === 1, 2000, 'first connection to close');
+      const again = await rt.client(srv, { ...opts, will: undefined });
+      expect(again.connack.sessionPresent).toBe(true);
+      await sleep(1600);
+      expect(watcher.inbox.length).toBe(0);
+      expect(srv.broker.stats.willsPublished).toBe(0);
+    }),
+  );
 
-  it.concurrent('DISCONNECT 0x04 with a Will Delay Interval publishes the will after the delay', isolated(async (rt) => {
-    const srv = await rt.server();
-    const watcher = await rt.client(srv, { protocolVersion: 5 });
-    await watcher.subscribeAsync('will/d4', { qos: 1 });
-    const c = await rt.client(srv, {
-      protocolVersion: 5,
-      clean: false,
-      properties: { sessionExpiryInterval: 30 },
-      will: { topic: 'will/d4', payload: Buffer.from('later'), qos: 1, retain: false, properties: { willDelayInterval: 1 } },
-    });
-    const t0 = Date.now();
-    await c.endAsync(false, { reasonCode: 0x04 });
-    await sleep(400);
-    expect(watcher.inbox.length).toBe(0);
-    const [m] = await watcher.inbox.waitFor(1, 3000);
-    expect(m.payload.toString()).toBe('later');
-    expect(m.at - t0).toBeGreaterThanOrEqual(900);
-  }));
+  it.concurrent(
+    'DISCONNECT 0x04 with a Will Delay Interval publishes the will after the delay',
+    isolated(async (rt) => {
+      const srv = await rt.server();
+      const watcher = await rt.client(srv, { protocolVersion: 5 });
+      await watcher.subscribeAsync('will/d4', { qos: 1 });
+      const c = await rt.client(srv, {
+        protocolVersion: 5,
+        clean: false,
+        properties: { sessionExpiryInterval: 30 },
+        will: {
+          topic: 'will/d4',
+          payload: Buffer.from('later'),
+          qos: 1,
+          retain: false,
+          properties: { willDelayInterval: 1 },
+        },
+      });
+      const t0 = Date.now();
+      await c.endAsync(false, { reasonCode: 0x04 });
+      await sleep(400);
+      expect(watcher.inbox.length).toBe(0);
+      const [m] = await watcher.inbox.waitFor(1, 3000);
+      expect(m.payload.toString()).toBe('later');
+      expect(m.at - t0).toBeGreaterThanOrEqual(900);
+    }),
+  );
 
-  it.concurrent('the will is published when the session expires before the Will Delay Interval', isolated(async (rt) => {
-    const srv = await rt.server();
-    const watcher = await rt.client(srv, { protocolVersion: 5 });
-    await watcher.subscribeAsync('will/exp', { qos: 1 });
-    const c = await rt.client(srv, {
-      protocolVersion: 5,
-      clean: false,
-      properties: { sessionExpiryInterval: 1 },
-      will: { topic: 'will/exp', payload: Buffer.from('session over'), qos: 1, retain: false, properties: { willDelayInterval: 60 } },
-    });
-    const t0 = Date.now();
-    c.stream.destroy();
-    const [m] = await watcher.inbox.waitFor(1, 3000);
-    expect(m.payload.toString()).toBe('session over');
-    expect(m.at - t0).toBeGreaterThanOrEqual(900);
-    expect(m.at - t0).toBeLessThan(2500);
-  }));
+  it.concurrent(
+    'the will is published when the session expires before the Will Delay Interval',
+    isolated(async (rt) => {
+      const srv = await rt.server();
+      const watcher = await rt.client(srv, { protocolVersion: 5 });
+      await watcher.subscribeAsync('will/exp', { qos: 1 });
+      const c = await rt.client(srv, {
+        protocolVersion: 5,
+        clean: false,
+        properties: { sessionExpiryInterval: 1 },
+        will: {
+          topic: 'will/exp',
+          payload: Buffer.from('session over'),
+          qos: 1,
+          retain: false,
+          properties: { willDelayInterval: 60 },
+        },
+      });
+      const t0 = Date.now();
+      c.stream.destroy();
+      const [m] = await watcher.inbox.waitFor(1, 3000);
+      expect(m.payload.toString()).toBe('session over');
+      expect(m.at - t0).toBeGreaterThanOrEqual(900);
+      expect(m.at - t0).toBeLessThan(2500);
+    }),
+  );
 });

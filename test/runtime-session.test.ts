@@ -3,14 +3,25 @@
 
 import { describe, it, expect } from 'vitest';
 import type { IPublishPacket, IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
-import { useRuntime, isolated, sleep, waitUntil, uniqueId, patchedConnect, publishPacket } from './helpers/runtime.ts';
+import {
+  useRuntime,
+  isolated,
+  sleep,
+  waitUntil,
+  uniqueId,
+  patchedConnect,
+  publishPacket,
+} from './helpers/runtime.ts';
 
 const rt = useRuntime();
 
 describe('persistent session resume', () => {
   const variants = [
     { name: 'v3.1.1 clean:false', opts: { protocolVersion: 4 as const, clean: false } },
-    { name: 'v5 clean:false + Session Expiry 30', opts: { protocolVersion: 5 as const, clean: false, properties: { sessionExpiryInterval: 30 } } },
+    {
+      name: 'v5 clean:false + Session Expiry 30',
+      opts: { protocolVersion: 5 as const, clean: false, properties: { sessionExpiryInterval: 30 } },
+    },
   ];
   for (const { name, opts } of variants) {
     it(`${name}: queued QoS 1 messages are delivered on resume with sessionPresent`, async () => {
@@ -78,44 +89,75 @@ describe('persistent session resume', () => {
     expect(b.connack.sessionPresent).toBe(false);
   });
 
-  it.concurrent('v5 session expiry actually expires the session (1 s)', isolated(async (rt) => {
-    const srv = await rt.server();
-    const clientId = uniqueId('exp');
-    const a = await rt.client(srv, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 1 } });
-    await a.subscribeAsync('exp/t', { qos: 1 });
-    await a.endAsync();
-    const pub = await rt.client(srv, { protocolVersion: 5 });
-    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'session to go offline');
-    await pub.publishAsync('exp/t', 'lost', { qos: 1 });
-    expect(srv.broker.sessions.get(clientId)!.queued).toBe(1);
-    await waitUntil(() => !srv.broker.sessions.has(clientId), 3000, 'session expiry');
-    expect(srv.broker.stats.sessionsExpired).toBe(1);
-    expect(srv.broker.stats.dropped['session-expired']).toBe(1);
-    const b = await rt.client(srv, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 1 } });
-    expect(b.connack.sessionPresent).toBe(false);
-    await sleep(150);
-    expect(b.inbox.length).toBe(0);
-  }));
+  it.concurrent(
+    'v5 session expiry actually expires the session (1 s)',
+    isolated(async (rt) => {
+      const srv = await rt.server();
+      const clientId = uniqueId('exp');
+      const a = await rt.client(srv, {
+        protocolVersion: 5,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 1 },
+      });
+      await a.subscribeAsync('exp/t', { qos: 1 });
+      await a.endAsync();
+      const pub = await rt.client(srv, { protocolVersion: 5 });
+      await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'session to go offline');
+      await pub.publishAsync('exp/t', 'lost', { qos: 1 });
+      expect(srv.broker.sessions.get(clientId)!.queued).toBe(1);
+      await waitUntil(() => !srv.broker.sessions.has(clientId), 3000, 'session expiry');
+      expect(srv.broker.stats.sessionsExpired).toBe(1);
+      expect(srv.broker.stats.dropped['session-expired']).toBe(1);
+      const b = await rt.client(srv, {
+        protocolVersion: 5,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 1 },
+      });
+      expect(b.connack.sessionPresent).toBe(false);
+      await sleep(150);
+      expect(b.inbox.length).toBe(0);
+    }),
+  );
 
-  it.concurrent('v5 session is still present just before it expires', isolated(async (rt) => {
-    const srv = await rt.server();
-    const clientId = uniqueId('exp2');
-    const a = await rt.client(srv, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 2 } });
-    await a.subscribeAsync('exp2/t', { qos: 1 });
-    await a.endAsync();
-    await sleep(600);
-    const b = await rt.client(srv, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 2 } });
-    expect(b.connack.sessionPresent).toBe(true);
-    // Reconnecting cancelled the expiry timer: the session outlives the original 2 s.
-    await sleep(1700);
-    expect(srv.broker.sessions.get(clientId)?.conn).not.toBeNull();
-    expect(srv.broker.stats.sessionsExpired).toBe(0);
-  }));
+  it.concurrent(
+    'v5 session is still present just before it expires',
+    isolated(async (rt) => {
+      const srv = await rt.server();
+      const clientId = uniqueId('exp2');
+      const a = await rt.client(srv, {
+        protocolVersion: 5,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 2 },
+      });
+      await a.subscribeAsync('exp2/t', { qos: 1 });
+      await a.endAsync();
+      await sleep(600);
+      const b = await rt.client(srv, {
+        protocolVersion: 5,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 2 },
+      });
+      expect(b.connack.sessionPresent).toBe(true);
+      // Reconnecting cancelled the expiry timer: the session outlives the original 2 s.
+      await sleep(1700);
+      expect(srv.broker.sessions.get(clientId)?.conn).not.toBeNull();
+      expect(srv.broker.stats.sessionsExpired).toBe(0);
+    }),
+  );
 
   it('v5 DISCONNECT with Session Expiry Interval 0 ends a persistent session', async () => {
     const srv = await rt.server();
     const clientId = uniqueId('dse');
-    const a = await rt.client(srv, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 60 } });
+    const a = await rt.client(srv, {
+      protocolVersion: 5,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+    });
     await a.subscribeAsync('dse/t', { qos: 1 });
     await a.endAsync(false, { reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
     await waitUntil(() => !srv.broker.sessions.has(clientId), 2000, 'session removal');
@@ -216,7 +258,12 @@ describe('session takeover', () => {
   it('v5 takeover with clean:false keeps the session (subscriptions, sessionPresent)', async () => {
     const srv = await rt.server();
     const clientId = uniqueId('to5p');
-    const opts = { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 30 } };
+    const opts = {
+      protocolVersion: 5 as const,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+    };
     const old = await rt.client(srv, opts);
     await old.subscribeAsync('tp/t', { qos: 1 });
     const fresh = await rt.client(srv, opts);
@@ -236,7 +283,11 @@ describe('more session state', () => {
     const watcher = await rt.client(srv, { protocolVersion: 5 });
     await watcher.subscribeAsync('tow/will', { qos: 1 });
     const clientId = uniqueId('tow');
-    await rt.client(srv, { protocolVersion: 5, clientId, will: { topic: 'tow/will', payload: Buffer.from('replaced'), qos: 1, retain: false } });
+    await rt.client(srv, {
+      protocolVersion: 5,
+      clientId,
+      will: { topic: 'tow/will', payload: Buffer.from('replaced'), qos: 1, retain: false },
+    });
     await rt.client(srv, { protocolVersion: 5, clientId });
     const [m] = await watcher.inbox.waitFor(1);
     expect(m.payload.toString()).toBe('replaced');
@@ -247,7 +298,11 @@ describe('more session state', () => {
     const clientId = uniqueId('tor');
     const old = await rt.raw(srv, 5);
     await old.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30 } });
-    old.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'tor/t', qos: 1, nl: false, rap: false, rh: 0 }] });
+    old.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [{ topic: 'tor/t', qos: 1, nl: false, rap: false, rh: 0 }],
+    });
     await old.waitFor('suback');
     const pub = await rt.client(srv, { protocolVersion: 5 });
     await pub.publishAsync('tor/t', 'in flight', { qos: 1 });
@@ -316,24 +371,35 @@ describe('more session state', () => {
     expect(b.inbox.payloads()).toEqual(['one']);
   });
 
-  it.concurrent('v3.1.1 persistent sessions expire after session.v3SessionExpiry', isolated(async (rt) => {
-    const srv = await rt.server({ session: { v3SessionExpiry: 1 } });
-    const clientId = uniqueId('v3x');
-    const a = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
-    await a.subscribeAsync('v3x/t', { qos: 1 });
-    await a.endAsync();
-    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
-    await waitUntil(() => !srv.broker.sessions.has(clientId), 3000, 'v3 session expiry');
-    const b = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
-    expect(b.connack.sessionPresent).toBe(false);
-  }));
+  it.concurrent(
+    'v3.1.1 persistent sessions expire after session.v3SessionExpiry',
+    isolated(async (rt) => {
+      const srv = await rt.server({ session: { v3SessionExpiry: 1 } });
+      const clientId = uniqueId('v3x');
+      const a = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
+      await a.subscribeAsync('v3x/t', { qos: 1 });
+      await a.endAsync();
+      await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+      await waitUntil(() => !srv.broker.sessions.has(clientId), 3000, 'v3 session expiry');
+      const b = await rt.client(srv, { protocolVersion: 4, clientId, clean: false });
+      expect(b.connack.sessionPresent).toBe(false);
+    }),
+  );
 
   it("v5 resume: retransmitted PUBLISHes respect the new connection's Receive Maximum [MQTT-3.3.4-9]", async () => {
     const srv = await rt.server();
     const clientId = uniqueId('rmr');
     const r1 = await rt.raw(srv, 5);
-    await r1.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30, receiveMaximum: 5 } });
-    r1.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rmr/t', qos: 1, nl: false, rap: false, rh: 0 }] });
+    await r1.connect({
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 30, receiveMaximum: 5 },
+    });
+    r1.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [{ topic: 'rmr/t', qos: 1, nl: false, rap: false, rh: 0 }],
+    });
     await r1.waitFor('suback');
     const pub = await rt.client(srv, { protocolVersion: 5 });
     for (let i = 0; i < 5; i++) await pub.publishAsync('rmr/t', `m${i}`, { qos: 1 });
@@ -342,7 +408,11 @@ describe('more session state', () => {
     await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
 
     const r2 = await rt.raw(srv, 5);
-    await r2.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30, receiveMaximum: 2 } });
+    await r2.connect({
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 30, receiveMaximum: 2 },
+    });
     await r2.waitFor('publish');
     await sleep(200);
     // Unacknowledged QoS 1 PUBLISHes outstanding on this connection must not exceed 2.
@@ -362,7 +432,12 @@ describe('more session state', () => {
       3000,
       'all 5 messages',
     );
-    expect(r2.of<IPublishPacket>('publish').map((p) => p.payload.toString()).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(
+      r2
+        .of<IPublishPacket>('publish')
+        .map((p) => p.payload.toString())
+        .sort(),
+    ).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
   });
 });
 
@@ -372,7 +447,11 @@ describe('resume with a smaller client Maximum Packet Size', () => {
     const clientId = uniqueId('mpsr');
     const r1 = await rt.raw(srv, 5);
     await r1.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30 } });
-    r1.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'mpsr/t', qos: 1, nl: false, rap: false, rh: 0 }] });
+    r1.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [{ topic: 'mpsr/t', qos: 1, nl: false, rap: false, rh: 0 }],
+    });
     await r1.waitFor('suback');
     const pub = await rt.client(srv, { protocolVersion: 5 });
     await pub.publishAsync('mpsr/t', Buffer.alloc(500, 1), { qos: 1 });
@@ -381,7 +460,11 @@ describe('resume with a smaller client Maximum Packet Size', () => {
     await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
 
     const r2 = await rt.raw(srv, 5);
-    await r2.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 30, maximumPacketSize: 200 } });
+    await r2.connect({
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 30, maximumPacketSize: 200 },
+    });
     await pub.publishAsync('mpsr/t', 'small', { qos: 1 });
     const p = await r2.waitFor<IPublishPacket>('publish', () => true, 1000);
     expect(p.payload.toString()).toBe('small');

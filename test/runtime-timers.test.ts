@@ -63,7 +63,7 @@ describe('RealClock timers', () => {
     expect(ran).toEqual(['once', 'first', 'later']);
   });
 
-  it('runs timers set by a timer callback, and a lone long timer beyond Node\'s 24.8-day ceiling', () => {
+  it("runs timers set by a timer callback, and a lone long timer beyond Node's 24.8-day ceiling", () => {
     const clock = new RealClock();
     const ran: string[] = [];
     const t0 = clock.now();

@@ -4,7 +4,15 @@
 
 import { describe, it, expect } from 'vitest';
 import type { IPublishPacket, IPubackPacket, ISubackPacket } from 'mqtt-packet';
-import { useRuntime, isolated, VERSIONS, sleep, waitUntil, uniqueId, publishPacket } from './helpers/runtime.ts';
+import {
+  useRuntime,
+  isolated,
+  VERSIONS,
+  sleep,
+  waitUntil,
+  uniqueId,
+  publishPacket,
+} from './helpers/runtime.ts';
 
 const rt = useRuntime();
 
@@ -121,7 +129,11 @@ describe('v5 shared subscription rules', () => {
     const srv = await rt.server();
     const r = await rt.raw(srv, 5);
     await r.connect();
-    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/t', qos: 1, nl: true, rap: false, rh: 0 }] });
+    r.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [{ topic: '$share/g/t', qos: 1, nl: true, rap: false, rh: 0 }],
+    });
     const d = await r.waitFor('disconnect');
     expect((d as { reasonCode?: number }).reasonCode).toBe(0x82);
     await r.waitClosed();
@@ -212,44 +224,60 @@ describe('topic aliases are per connection', () => {
 });
 
 describe('message expiry', () => {
-  it.concurrent('a queued message whose Message Expiry Interval elapsed is not delivered to the offline subscriber', isolated(async (rt) => {
-    const srv = await rt.server();
-    const clientId = uniqueId('mx');
-    const opts = { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 30 } };
-    const sub = await rt.client(srv, opts);
-    await sub.subscribeAsync('mx/t', { qos: 1 });
-    await sub.endAsync();
-    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
-    const pub = await rt.client(srv, { protocolVersion: 5 });
-    await pub.publishAsync('mx/t', 'short', { qos: 1, properties: { messageExpiryInterval: 1 } });
-    await pub.publishAsync('mx/t', 'forever', { qos: 1 });
-    await sleep(1300);
-    const again = await rt.client(srv, opts);
-    expect(again.connack.sessionPresent).toBe(true);
-    await again.inbox.waitFor(1);
-    await sleep(150);
-    expect(again.inbox.payloads()).toEqual(['forever']);
-    expect(srv.broker.stats.dropped.expired).toBe(1);
-  }));
+  it.concurrent(
+    'a queued message whose Message Expiry Interval elapsed is not delivered to the offline subscriber',
+    isolated(async (rt) => {
+      const srv = await rt.server();
+      const clientId = uniqueId('mx');
+      const opts = {
+        protocolVersion: 5 as const,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 30 },
+      };
+      const sub = await rt.client(srv, opts);
+      await sub.subscribeAsync('mx/t', { qos: 1 });
+      await sub.endAsync();
+      await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+      const pub = await rt.client(srv, { protocolVersion: 5 });
+      await pub.publishAsync('mx/t', 'short', { qos: 1, properties: { messageExpiryInterval: 1 } });
+      await pub.publishAsync('mx/t', 'forever', { qos: 1 });
+      await sleep(1300);
+      const again = await rt.client(srv, opts);
+      expect(again.connack.sessionPresent).toBe(true);
+      await again.inbox.waitFor(1);
+      await sleep(150);
+      expect(again.inbox.payloads()).toEqual(['forever']);
+      expect(srv.broker.stats.dropped.expired).toBe(1);
+    }),
+  );
 
-  it.concurrent('a delivered queued message carries the decremented Message Expiry Interval', isolated(async (rt) => {
-    const srv = await rt.server();
-    const clientId = uniqueId('mx2');
-    const opts = { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 30 } };
-    const sub = await rt.client(srv, opts);
-    await sub.subscribeAsync('mx2/t', { qos: 1 });
-    await sub.endAsync();
-    await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
-    const pub = await rt.client(srv, { protocolVersion: 5 });
-    await pub.publishAsync('mx2/t', 'x', { qos: 1, properties: { messageExpiryInterval: 60 } });
-    await sleep(1200);
-    const again = await rt.client(srv, opts);
-    const [m] = await again.inbox.waitFor(1);
-    const left = m.packet.properties?.messageExpiryInterval;
-    expect(left).toBeDefined();
-    expect(left!).toBeLessThan(60);
-    expect(left!).toBeGreaterThanOrEqual(57);
-  }));
+  it.concurrent(
+    'a delivered queued message carries the decremented Message Expiry Interval',
+    isolated(async (rt) => {
+      const srv = await rt.server();
+      const clientId = uniqueId('mx2');
+      const opts = {
+        protocolVersion: 5 as const,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 30 },
+      };
+      const sub = await rt.client(srv, opts);
+      await sub.subscribeAsync('mx2/t', { qos: 1 });
+      await sub.endAsync();
+      await waitUntil(() => srv.broker.sessions.get(clientId)?.conn === null, 2000, 'offline');
+      const pub = await rt.client(srv, { protocolVersion: 5 });
+      await pub.publishAsync('mx2/t', 'x', { qos: 1, properties: { messageExpiryInterval: 60 } });
+      await sleep(1200);
+      const again = await rt.client(srv, opts);
+      const [m] = await again.inbox.waitFor(1);
+      const left = m.packet.properties?.messageExpiryInterval;
+      expect(left).toBeDefined();
+      expect(left!).toBeLessThan(60);
+      expect(left!).toBeGreaterThanOrEqual(57);
+    }),
+  );
 
   it('a live message keeps its Message Expiry Interval; one without it gets none', async () => {
     const srv = await rt.server();
@@ -264,32 +292,46 @@ describe('message expiry', () => {
     expect(b.packet.properties?.messageExpiryInterval).toBeUndefined();
   });
 
-  it.concurrent('a retained message sent on subscribe carries its remaining Message Expiry Interval', isolated(async (rt) => {
-    const srv = await rt.server();
-    const pub = await rt.client(srv, { protocolVersion: 5 });
-    await pub.publishAsync('mx5/t', 'r', { qos: 1, retain: true, properties: { messageExpiryInterval: 30 } });
-    await sleep(1200);
-    const sub = await rt.client(srv, { protocolVersion: 5 });
-    await sub.subscribeAsync('mx5/t', { qos: 1 });
-    const [m] = await sub.inbox.waitFor(1);
-    expect(m.packet.retain).toBe(true);
-    expect(m.packet.properties?.messageExpiryInterval).toBeLessThan(30);
-    expect(m.packet.properties?.messageExpiryInterval).toBeGreaterThanOrEqual(27);
-  }));
+  it.concurrent(
+    'a retained message sent on subscribe carries its remaining Message Expiry Interval',
+    isolated(async (rt) => {
+      const srv = await rt.server();
+      const pub = await rt.client(srv, { protocolVersion: 5 });
+      await pub.publishAsync('mx5/t', 'r', {
+        qos: 1,
+        retain: true,
+        properties: { messageExpiryInterval: 30 },
+      });
+      await sleep(1200);
+      const sub = await rt.client(srv, { protocolVersion: 5 });
+      await sub.subscribeAsync('mx5/t', { qos: 1 });
+      const [m] = await sub.inbox.waitFor(1);
+      expect(m.packet.retain).toBe(true);
+      expect(m.packet.properties?.messageExpiryInterval).toBeLessThan(30);
+      expect(m.packet.properties?.messageExpiryInterval).toBeGreaterThanOrEqual(27);
+    }),
+  );
 
-  it.concurrent('an expired retained message is not sent to new subscribers', isolated(async (rt) => {
-    const srv = await rt.server();
-    const pub = await rt.client(srv, { protocolVersion: 5 });
-    await pub.publishAsync('mx4/t', 'brief', { qos: 1, retain: true, properties: { messageExpiryInterval: 1 } });
-    const early = await rt.client(srv, { protocolVersion: 5 });
-    await early.subscribeAsync('mx4/t', { qos: 1 });
-    await early.inbox.waitFor(1);
-    await sleep(1200);
-    const late = await rt.client(srv, { protocolVersion: 5 });
-    await late.subscribeAsync('mx4/t', { qos: 1 });
-    await sleep(200);
-    expect(late.inbox.length).toBe(0);
-  }));
+  it.concurrent(
+    'an expired retained message is not sent to new subscribers',
+    isolated(async (rt) => {
+      const srv = await rt.server();
+      const pub = await rt.client(srv, { protocolVersion: 5 });
+      await pub.publishAsync('mx4/t', 'brief', {
+        qos: 1,
+        retain: true,
+        properties: { messageExpiryInterval: 1 },
+      });
+      const early = await rt.client(srv, { protocolVersion: 5 });
+      await early.subscribeAsync('mx4/t', { qos: 1 });
+      await early.inbox.waitFor(1);
+      await sleep(1200);
+      const late = await rt.client(srv, { protocolVersion: 5 });
+      await late.subscribeAsync('mx4/t', { qos: 1 });
+      await sleep(200);
+      expect(late.inbox.length).toBe(0);
+    }),
+  );
 });
 
 describe('properties pass-through', () => {
@@ -323,11 +365,17 @@ describe('properties pass-through', () => {
     await responder.subscribeAsync('svc/req', { qos: 1 });
     responder.on('message', (_t, payload, packet) => {
       const p = packet.properties!;
-      responder.publish(p.responseTopic!, `echo:${payload}`, { qos: 1, properties: { correlationData: p.correlationData } });
+      responder.publish(p.responseTopic!, `echo:${payload}`, {
+        qos: 1,
+        properties: { correlationData: p.correlationData },
+      });
     });
     const requester = await rt.client(srv, { protocolVersion: 5 });
     await requester.subscribeAsync('svc/resp/me', { qos: 1 });
-    await requester.publishAsync('svc/req', 'ping', { qos: 1, properties: { responseTopic: 'svc/resp/me', correlationData: Buffer.from('id-7') } });
+    await requester.publishAsync('svc/req', 'ping', {
+      qos: 1,
+      properties: { responseTopic: 'svc/resp/me', correlationData: Buffer.from('id-7') },
+    });
     const [m] = await requester.inbox.waitFor(1);
     expect(m.payload.toString()).toBe('echo:ping');
     expect(m.packet.properties?.correlationData?.toString()).toBe('id-7');
@@ -338,7 +386,10 @@ describe('properties pass-through', () => {
     const sub = await rt.client(srv, { protocolVersion: 4 });
     await sub.subscribeAsync('mixed/t', { qos: 1 });
     const pub = await rt.client(srv, { protocolVersion: 5 });
-    await pub.publishAsync('mixed/t', 'hi', { qos: 1, properties: { userProperties: { a: 'b' }, messageExpiryInterval: 10 } });
+    await pub.publishAsync('mixed/t', 'hi', {
+      qos: 1,
+      properties: { userProperties: { a: 'b' }, messageExpiryInterval: 10 },
+    });
     const [m] = await sub.inbox.waitFor(1);
     expect(m.payload.toString()).toBe('hi');
     expect(m.packet.properties).toBeUndefined();
@@ -350,7 +401,11 @@ describe('properties pass-through', () => {
     await sub.subscribeAsync('pfi/t', { qos: 1 });
     const r = await rt.raw(srv, 5);
     await r.connect();
-    r.send(publishPacket('pfi/t', Buffer.from([0xff, 0xfe, 0xc3]), 1, 4, { properties: { payloadFormatIndicator: true } }));
+    r.send(
+      publishPacket('pfi/t', Buffer.from([0xff, 0xfe, 0xc3]), 1, 4, {
+        properties: { payloadFormatIndicator: true },
+      }),
+    );
     const ack = await r.waitFor<IPubackPacket>('puback');
     expect(ack.reasonCode).toBe(0x99);
     await sleep(100);
@@ -424,24 +479,34 @@ describe('subscription identifiers and No Local', () => {
 });
 
 describe('$SYS topics', () => {
-  it.concurrent('$SYS/broker/... statistics are published and not matched by #', isolated(async (rt) => {
-    const srv = await rt.server({ sysInterval: 1 });
-    const sys = await rt.client(srv, { protocolVersion: 5 });
-    const all = await rt.client(srv, { protocolVersion: 5 });
-    await all.subscribeAsync('#', { qos: 0 });
-    await sys.subscribeAsync('$SYS/broker/#', { qos: 0 });
-    // Static topics are retained and arrive right after SUBACK.
-    await sys.inbox.waitFor(1, 2000, (m) => m.topic === '$SYS/broker/version');
-    // Periodic statistics arrive within the interval.
-    const [conn] = await sys.inbox.waitFor(1, 3000, (m) => m.topic === '$SYS/broker/clients/connected');
-    expect(Number(conn.payload.toString())).toBeGreaterThanOrEqual(2);
-    const topics = new Set(sys.inbox.topics());
-    // Mosquitto's names: bytes/received is the total, load/bytes/received/1min its moving per-minute rate.
-    for (const t of ['uptime', 'messages/received', 'messages/sent', 'subscriptions/count', 'bytes/received', 'load/bytes/received/1min']) {
-      expect(topics.has(`$SYS/broker/${t}`), t).toBe(true);
-    }
-    expect(all.inbox.messages.filter((m) => m.topic.startsWith('$'))).toEqual([]);
-  }));
+  it.concurrent(
+    '$SYS/broker/... statistics are published and not matched by #',
+    isolated(async (rt) => {
+      const srv = await rt.server({ sysInterval: 1 });
+      const sys = await rt.client(srv, { protocolVersion: 5 });
+      const all = await rt.client(srv, { protocolVersion: 5 });
+      await all.subscribeAsync('#', { qos: 0 });
+      await sys.subscribeAsync('$SYS/broker/#', { qos: 0 });
+      // Static topics are retained and arrive right after SUBACK.
+      await sys.inbox.waitFor(1, 2000, (m) => m.topic === '$SYS/broker/version');
+      // Periodic statistics arrive within the interval.
+      const [conn] = await sys.inbox.waitFor(1, 3000, (m) => m.topic === '$SYS/broker/clients/connected');
+      expect(Number(conn.payload.toString())).toBeGreaterThanOrEqual(2);
+      const topics = new Set(sys.inbox.topics());
+      // Mosquitto's names: bytes/received is the total, load/bytes/received/1min its moving per-minute rate.
+      for (const t of [
+        'uptime',
+        'messages/received',
+        'messages/sent',
+        'subscriptions/count',
+        'bytes/received',
+        'load/bytes/received/1min',
+      ]) {
+        expect(topics.has(`$SYS/broker/${t}`), t).toBe(true);
+      }
+      expect(all.inbox.messages.filter((m) => m.topic.startsWith('$'))).toEqual([]);
+    }),
+  );
 
   it('clients cannot publish to $SYS (v5 PUBACK 0x87, nothing routed)', async () => {
     const srv = await rt.server();

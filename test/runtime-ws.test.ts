@@ -54,7 +54,11 @@ describe.each(VERSIONS)('MQTT over WebSocket, protocol version %i', (protocolVer
     const srv = await rt.server();
     const watcher = await rt.client(srv, { protocolVersion, transport: 'ws' });
     await watcher.subscribeAsync('ws/will', { qos: 1 });
-    const c = await rt.client(srv, { protocolVersion, transport: 'ws', will: { topic: 'ws/will', payload: Buffer.from('ws gone'), qos: 1, retain: false } });
+    const c = await rt.client(srv, {
+      protocolVersion,
+      transport: 'ws',
+      will: { topic: 'ws/will', payload: Buffer.from('ws gone'), qos: 1, retain: false },
+    });
     c.stream.destroy();
     const [m] = await watcher.inbox.waitFor(1);
     expect(m.payload.toString()).toBe('ws gone');
@@ -63,7 +67,13 @@ describe.each(VERSIONS)('MQTT over WebSocket, protocol version %i', (protocolVer
   it('a persistent session resumes over WebSocket', async () => {
     const srv = await rt.server();
     const clientId = `ws-ps-${protocolVersion}`;
-    const opts = { protocolVersion, transport: 'ws' as const, clientId, clean: false, properties: protocolVersion === 5 ? { sessionExpiryInterval: 30 } : undefined };
+    const opts = {
+      protocolVersion,
+      transport: 'ws' as const,
+      clientId,
+      clean: false,
+      properties: protocolVersion === 5 ? { sessionExpiryInterval: 30 } : undefined,
+    };
     const a = await rt.client(srv, opts);
     await a.subscribeAsync('ws/ps', { qos: 1 });
     await a.endAsync();
@@ -80,17 +90,22 @@ describe('WebSocket listener', () => {
   it('plain HTTP on the WebSocket port gets 426 Upgrade Required', async () => {
     const srv = await rt.server();
     const status = await new Promise<number>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: srv.wsPort, path: '/mqtt' }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject);
+      http
+        .get({ host: '127.0.0.1', port: srv.wsPort, path: '/mqtt' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
     });
     expect(status).toBe(426);
   });
 
   it('a WebSocket on another path is refused', async () => {
     const srv = await rt.server();
-    const c = mqtt.connect(`ws://127.0.0.1:${srv.wsPort}/not-mqtt`, { reconnectPeriod: 0, connectTimeout: 2000 });
+    const c = mqtt.connect(`ws://127.0.0.1:${srv.wsPort}/not-mqtt`, {
+      reconnectPeriod: 0,
+      connectTimeout: 2000,
+    });
     const outcome = await new Promise<string>((r) => {
       c.once('connect', () => r('connected'));
       c.once('error', () => r('error'));
@@ -103,7 +118,9 @@ describe('WebSocket listener', () => {
   });
 
   it('the WebSocket listener can be disabled', async () => {
-    const srv = await rt.server({ listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } } });
+    const srv = await rt.server({
+      listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
+    });
     expect(srv.wsPort).toBeUndefined();
     const c = await rt.client(srv, { protocolVersion: 4 });
     expect(c.connack.returnCode).toBe(0);
@@ -154,12 +171,36 @@ describe('WebSocket listener', () => {
     ws.on('error', () => {});
     await new Promise((r) => ws.once('open', r));
     try {
-      ws.send(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, keepalive: 0, clientId: 'ws-one-frame' }, { protocolVersion: 5 }));
+      ws.send(
+        mqttPacket.generate(
+          {
+            cmd: 'connect',
+            protocolId: 'MQTT',
+            protocolVersion: 5,
+            clean: true,
+            keepalive: 0,
+            clientId: 'ws-one-frame',
+          },
+          { protocolVersion: 5 },
+        ),
+      );
       await waitUntil(() => got.some((p) => p.cmd === 'connack'), 2000, 'CONNACK');
-      const big = mqttPacket.generate({ cmd: 'publish', topic: 'ws/one', payload: Buffer.alloc(4000, 1), qos: 0, retain: false, dup: false }, { protocolVersion: 5 });
+      const big = mqttPacket.generate(
+        {
+          cmd: 'publish',
+          topic: 'ws/one',
+          payload: Buffer.alloc(4000, 1),
+          qos: 0,
+          retain: false,
+          dup: false,
+        },
+        { protocolVersion: 5 },
+      );
       ws.send(big); // one frame, larger than the listener's maxPayload
       await waitUntil(() => closed, 3000, 'close');
-      expect(got.filter((p) => p.cmd === 'disconnect').map((p) => (p as IDisconnectPacket).reasonCode)).toEqual([0x95]);
+      expect(
+        got.filter((p) => p.cmd === 'disconnect').map((p) => (p as IDisconnectPacket).reasonCode),
+      ).toEqual([0x95]);
       expect(bystander.isClosed()).toBe(false);
     } finally {
       ws.terminate();

@@ -28,7 +28,8 @@ describe('split-brain checkers are not blind', () => {
       ...s,
       async run(w, ctx) {
         const add = w.addCluster.bind(w);
-        w.addCluster = (names, opts = {}) => add(names, { ...opts, cluster: { ...opts.cluster, forwardBuffer: 1 } });
+        w.addCluster = (names, opts = {}) =>
+          add(names, { ...opts, cluster: { ...opts.cluster, forwardBuffer: 1 } });
         await s.run(w, ctx);
       },
     };

@@ -47,7 +47,11 @@ const ruleArb = fc
   )
   .map(([v, w, a, ps]) => `${v} ${w} ${a} ${ps.join(' ')}`);
 const singlePatternAllowArb = fc
-  .tuple(fc.constantFrom('all', 'anonymous', 'user alice', 'user +', 'client c1'), fc.constantFrom('publish', 'subscribe', 'both'), patternArb)
+  .tuple(
+    fc.constantFrom('all', 'anonymous', 'user alice', 'user +', 'client c1'),
+    fc.constantFrom('publish', 'subscribe', 'both'),
+    patternArb,
+  )
   .map(([w, a, p]) => `allow ${w} ${a} ${p}`);
 const aclArb = fc.tuple(fc.array(ruleArb, { maxLength: 6 }), fc.boolean());
 const identityArb = fc.record({
@@ -76,11 +80,20 @@ describe('ACL file format', () => {
       [false, { kind: 'client', id: 'c1' }, true, false, 3],
       [true, { kind: 'all' }, false, true, 4],
     ]);
-    expect(errors.map((e) => e.split(':')[0])).toEqual(['line 5', 'line 6', 'line 7', 'line 8', 'line 9', 'line 10']);
+    expect(errors.map((e) => e.split(':')[0])).toEqual([
+      'line 5',
+      'line 6',
+      'line 7',
+      'line 8',
+      'line 9',
+      'line 10',
+    ]);
   });
 
   it('first match wins; the default decides the rest', () => {
-    const a = acl('deny user alice publish secret/#\nallow all publish #\nallow user alice subscribe alice/#');
+    const a = acl(
+      'deny user alice publish secret/#\nallow all publish #\nallow user alice subscribe alice/#',
+    );
     const alice: Identity = { username: 'alice', clientId: 'c' };
     const bob: Identity = { username: 'bob', clientId: 'c' };
     expect(a.mayPublish(alice, 'secret/x')).toBe(false);
@@ -131,7 +144,8 @@ describe('ACL properties (fast-check)', () => {
         const uncovered = inF.filter((t) => !matches(p, t));
         const shared = inF.filter((t) => matches(p, t));
         if (covers(P, F)) expect(uncovered).toEqual([]);
-        if (shared.length > 0) expect({ p, f, intersects: intersects(P, F) }).toEqual({ p, f, intersects: true });
+        if (shared.length > 0)
+          expect({ p, f, intersects: intersects(P, F) }).toEqual({ p, f, intersects: true });
         expect(SAMPLE_TOPICS.filter((t) => matchTopic(P, t.split('/')) !== matches(p, t))).toEqual([]);
       }),
       { numRuns: 1000, seed: 9 },
@@ -140,25 +154,40 @@ describe('ACL properties (fast-check)', () => {
 
   it('no bypass: a permitted subscription filter only matches topics the ACL permits', () => {
     fc.assert(
-      fc.property(aclArb, identityArb, filterArb(['a', 'b', '$s', 'alice', 'c1', 'xalice']), ([lines, defaultAllow], who, f) => {
-        const a = acl(lines.join('\n'), defaultAllow);
-        if (!a.maySubscribe(who, f)) return;
-        expect(SAMPLE_TOPICS.filter((t) => matches(f, t) && !a.topicVerdict(who, 'subscribe', t.split('/')))).toEqual([]);
-      }),
+      fc.property(
+        aclArb,
+        identityArb,
+        filterArb(['a', 'b', '$s', 'alice', 'c1', 'xalice']),
+        ([lines, defaultAllow], who, f) => {
+          const a = acl(lines.join('\n'), defaultAllow);
+          if (!a.maySubscribe(who, f)) return;
+          expect(
+            SAMPLE_TOPICS.filter((t) => matches(f, t) && !a.topicVerdict(who, 'subscribe', t.split('/'))),
+          ).toEqual([]);
+        },
+      ),
       { numRuns: 3000, seed: 10 },
     );
   });
 
   it('a user name or client id with +, # or / gains nothing from %u/%c allow rules', () => {
     fc.assert(
-      fc.property(fc.array(singlePatternAllowArb, { maxLength: 6 }), identityArb, filterArb(['a', 'b', '$s', 'alice', 'c1']), (lines, who, f) => {
-        const bad = (v: string | undefined) => v === undefined || v === '' || /[/+#]/.test(v);
-        const withSubs = acl(lines.join('\n'));
-        const drop = (l: string) => (bad(who.username) && l.includes('%u')) || (bad(who.clientId) && l.includes('%c'));
-        const without = acl(lines.filter((l) => !drop(l)).join('\n'));
-        expect(SAMPLE_TOPICS.filter((t) => withSubs.mayPublish(who, t) !== without.mayPublish(who, t))).toEqual([]);
-        expect(withSubs.maySubscribe(who, f)).toBe(without.maySubscribe(who, f));
-      }),
+      fc.property(
+        fc.array(singlePatternAllowArb, { maxLength: 6 }),
+        identityArb,
+        filterArb(['a', 'b', '$s', 'alice', 'c1']),
+        (lines, who, f) => {
+          const bad = (v: string | undefined) => v === undefined || v === '' || /[/+#]/.test(v);
+          const withSubs = acl(lines.join('\n'));
+          const drop = (l: string) =>
+            (bad(who.username) && l.includes('%u')) || (bad(who.clientId) && l.includes('%c'));
+          const without = acl(lines.filter((l) => !drop(l)).join('\n'));
+          expect(
+            SAMPLE_TOPICS.filter((t) => withSubs.mayPublish(who, t) !== without.mayPublish(who, t)),
+          ).toEqual([]);
+          expect(withSubs.maySubscribe(who, f)).toBe(without.maySubscribe(who, f));
+        },
+      ),
       { numRuns: 1000, seed: 11 },
     );
   });
@@ -170,15 +199,35 @@ describe('ACL properties (fast-check)', () => {
         aclArb,
         filterArb(['a', 'b', '$s', 'alice']),
         fc.constantFrom('', '$share/g/', '$queue/'),
-        fc.array(fc.tuple(fc.constantFrom(...topics), fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.tuple(fc.constantFrom(...topics), fc.integer({ min: 1, max: 3 })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
         ([lines, defaultAllow], filter, prefix, pubs) => {
           const env = manualEnv('acl-prop');
           const a = acl(['allow user root both # $s/#', ...lines].join('\n'), defaultAllow);
-          env.authenticator = new TableAuthenticator(new Map([['alice', 'pw'], ['root', 'pw']]), false, 0, env.clock);
+          env.authenticator = new TableAuthenticator(
+            new Map([
+              ['alice', 'pw'],
+              ['root', 'pw'],
+            ]),
+            false,
+            0,
+            env.clock,
+          );
           env.authorizer = a;
           const broker = new Broker(env, { sysInterval: 0 });
           const login = (c: TestClient, user: string, id: string) => {
-            c.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: id, clean: true, keepalive: 0, username: user, password: Buffer.from('pw') });
+            c.send({
+              cmd: 'connect',
+              protocolId: 'MQTT',
+              protocolVersion: 5,
+              clientId: id,
+              clean: true,
+              keepalive: 0,
+              username: user,
+              password: Buffer.from('pw'),
+            });
             expect(c.poll().find((p) => p.cmd === 'connack')).toMatchObject({ reasonCode: 0 });
           };
           const alice = new TestClient(broker, 5);
@@ -201,7 +250,8 @@ describe('ACL properties (fast-check)', () => {
             alice.publish('', 'a-alias', 1, { properties: { topicAlias: alias } });
           }
           alice.poll();
-          for (const p of alice.publishes()) expect(a.topicVerdict(who, 'subscribe', p.topic.split('/'))).toBe(true);
+          for (const p of alice.publishes())
+            expect(a.topicVerdict(who, 'subscribe', p.topic.split('/'))).toBe(true);
           for (const p of watcher.publishes() as IPublishPacket[]) {
             if (!String(p.payload).startsWith('a')) continue;
             expect(a.mayPublish(who, p.topic)).toBe(true);

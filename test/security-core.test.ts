@@ -15,14 +15,34 @@ import { TestClient, type Version } from './helpers/core-client.ts';
 
 function secureBroker(opts: { delayMs?: number; acl?: string; config?: Record<string, unknown> } = {}) {
   const env = manualEnv('security-core');
-  env.authenticator = new TableAuthenticator(new Map([['alice', 'pw'], ['bob', 'pw']]), false, opts.delayMs ?? 50, env.clock);
+  env.authenticator = new TableAuthenticator(
+    new Map([
+      ['alice', 'pw'],
+      ['bob', 'pw'],
+    ]),
+    false,
+    opts.delayMs ?? 50,
+    env.clock,
+  );
   if (opts.acl) env.authorizer = new Acl(parseAcl(opts.acl).rules, false);
   const broker = new Broker(env, { sysInterval: 0, ...(opts.config as Partial<BrokerConfig>) });
   return { env, broker };
 }
 
-function connectPacket(version: Version, clientId: string, username?: string, password?: string): IConnectPacket {
-  const p: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clientId, clean: true, keepalive: 0 };
+function connectPacket(
+  version: Version,
+  clientId: string,
+  username?: string,
+  password?: string,
+): IConnectPacket {
+  const p: IConnectPacket = {
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: version,
+    clientId,
+    clean: true,
+    keepalive: 0,
+  };
   if (username !== undefined) p.username = username;
   if (password !== undefined) p.password = Buffer.from(password);
   return p;
@@ -34,7 +54,15 @@ describe('deferred CONNACK', () => {
     const c = new TestClient(broker, 5);
     c.send(connectPacket(5, 'a1', 'alice', 'pw'));
     c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'users/alice/#', qos: 1 }] });
-    c.send({ cmd: 'publish', topic: 'users/alice/x', payload: Buffer.from('1'), qos: 1, messageId: 2, retain: false, dup: false });
+    c.send({
+      cmd: 'publish',
+      topic: 'users/alice/x',
+      payload: Buffer.from('1'),
+      qos: 1,
+      messageId: 2,
+      retain: false,
+      dup: false,
+    });
     c.send({ cmd: 'pingreq' });
     expect(c.poll()).toEqual([]);
     expect(broker.connectedCount).toBe(0);
@@ -107,14 +135,19 @@ describe('deferred CONNACK', () => {
 describe('rates on the injected clock', () => {
   it('connect rate: one bucket per listener, refilled by the clock', () => {
     const env = manualEnv('rate');
-    const broker = new Broker(env, { sysInterval: 0, security: { maxConnectRate: 2 } } as Partial<BrokerConfig>);
+    const broker = new Broker(env, {
+      sysInterval: 0,
+      security: { maxConnectRate: 2 },
+    } as Partial<BrokerConfig>);
     const connect = (listener: string, id: string) => {
       const sink = new TestClient(broker, 5);
       sink.conn.listener = listener;
       sink.send(connectPacket(5, id));
       return (sink.poll()[0] as IConnackPacket).reasonCode;
     };
-    expect([connect('tcp', 'a'), connect('tcp', 'b'), connect('tcp', 'c'), connect('ws', 'd')]).toEqual([0, 0, 0x9f, 0]);
+    expect([connect('tcp', 'a'), connect('tcp', 'b'), connect('tcp', 'c'), connect('ws', 'd')]).toEqual([
+      0, 0, 0x9f, 0,
+    ]);
     env.clock.advance(499);
     expect(connect('tcp', 'e')).toBe(0x9f);
     env.clock.advance(1);
@@ -124,7 +157,10 @@ describe('rates on the injected clock', () => {
 
   it('flapping: the ban lasts banSec, then the client id may connect again', () => {
     const env = manualEnv('flap');
-    const broker = new Broker(env, { sysInterval: 0, security: { flapping: { enabled: true, maxConnects: 2, windowSec: 10, banSec: 30 } } } as Partial<BrokerConfig>);
+    const broker = new Broker(env, {
+      sysInterval: 0,
+      security: { flapping: { enabled: true, maxConnects: 2, windowSec: 10, banSec: 30 } },
+    } as Partial<BrokerConfig>);
     const connect = (id: string) => {
       const c = new TestClient(broker, 5);
       c.send(connectPacket(5, id));
@@ -149,7 +185,10 @@ describe('rates on the injected clock', () => {
   it('message rate: a v5 client over it gets DISCONNECT 0x96, a 3.1.1 client is closed', () => {
     for (const v of [5, 4] as const) {
       const env = manualEnv('msg-rate');
-      const broker = new Broker(env, { sysInterval: 0, security: { maxMessageRate: 3 } } as Partial<BrokerConfig>);
+      const broker = new Broker(env, {
+        sysInterval: 0,
+        security: { maxMessageRate: 3 },
+      } as Partial<BrokerConfig>);
       const c = new TestClient(broker, v);
       c.connect('m');
       for (let i = 0; i < 3; i++) c.publish('t', 'x', 0);
@@ -167,10 +206,32 @@ describe('rates on the injected clock', () => {
 describe('simulated world with passwords and an ACL', () => {
   async function run(seed: string) {
     const w = new World({ seed, history: { keepLines: true } });
-    w.addBroker('n1', {}, undefined, { security: { users: { alice: 'a', bob: 'b' }, acl: 'allow all both users/%u/#\nallow all subscribe public/#\nallow user bob publish public/#', authDelayMs: 20 } });
-    const alice = w.client('alice-c', { target: 'n1', version: 5, username: 'alice', password: 'a', subscriptions: [{ filter: 'users/alice/#', qos: 1 }, { filter: 'public/#', qos: 1 }, { filter: 'users/bob/#', qos: 1 }] });
+    w.addBroker('n1', {}, undefined, {
+      security: {
+        users: { alice: 'a', bob: 'b' },
+        acl: 'allow all both users/%u/#\nallow all subscribe public/#\nallow user bob publish public/#',
+        authDelayMs: 20,
+      },
+    });
+    const alice = w.client('alice-c', {
+      target: 'n1',
+      version: 5,
+      username: 'alice',
+      password: 'a',
+      subscriptions: [
+        { filter: 'users/alice/#', qos: 1 },
+        { filter: 'public/#', qos: 1 },
+        { filter: 'users/bob/#', qos: 1 },
+      ],
+    });
     const bob = w.client('bob-c', { target: 'n1', version: 5, username: 'bob', password: 'b' });
-    const eve = w.client('eve-c', { target: 'n1', version: 5, username: 'alice', password: 'guess', reconnect: false });
+    const eve = w.client('eve-c', {
+      target: 'n1',
+      version: 5,
+      username: 'alice',
+      password: 'guess',
+      reconnect: false,
+    });
     const anon = w.client('anon-c', { target: 'n1', version: 4, reconnect: false });
     await w.run(async (w) => {
       await w.sleep(500);
@@ -201,8 +262,21 @@ describe('simulated world with passwords and an ACL', () => {
 describe('sessions belong to their user, across the cluster', () => {
   it('another user resuming a client id on another node gets a fresh session, not the queued messages', async () => {
     const w = new World({ seed: 'owner-across-nodes', history: { keepLines: true } });
-    w.addCluster(['n1', 'n2'], { security: { users: { alice: 'a', bob: 'b', root: 'r' }, acl: 'allow user root both #\nallow all both users/%u/#' } });
-    const c = w.client('shared-id', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, username: 'alice', password: 'a', subscriptions: [{ filter: 'users/alice/#', qos: 1 }] });
+    w.addCluster(['n1', 'n2'], {
+      security: {
+        users: { alice: 'a', bob: 'b', root: 'r' },
+        acl: 'allow user root both #\nallow all both users/%u/#',
+      },
+    });
+    const c = w.client('shared-id', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      username: 'alice',
+      password: 'a',
+      subscriptions: [{ filter: 'users/alice/#', qos: 1 }],
+    });
     const root = w.client('root', { target: 'n1', version: 5, username: 'root', password: 'r' });
     await w.run(async (w) => {
       await w.sleep(2000);
@@ -225,20 +299,39 @@ describe('sessions belong to their user, across the cluster', () => {
 
   it('another user taking a client id on the other side of a split does not get its session after the heal', async () => {
     const w = new World({ seed: 'owner-across-split', history: { keepLines: true } });
-    w.addCluster(['n1', 'n2'], { security: { users: { alice: 'a', bob: 'b', root: 'r' }, acl: 'allow user root both #\nallow all both users/%u/#' } });
+    w.addCluster(['n1', 'n2'], {
+      security: {
+        users: { alice: 'a', bob: 'b', root: 'r' },
+        acl: 'allow user root both #\nallow all both users/%u/#',
+      },
+    });
     const root = w.client('root', { target: 'n1', version: 5, username: 'root', password: 'r' });
     let c!: ReturnType<typeof w.client>;
     await w.run(async (w) => {
       await w.sleep(1000);
       // n2 never hears of alice's session: it has no replica telling it whose the client id was.
       w.partition(['n1'], ['n2']);
-      c = w.client('shared-id', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, username: 'alice', password: 'a', subscriptions: [{ filter: 'users/alice/#', qos: 1 }] });
+      c = w.client('shared-id', {
+        target: 'n1',
+        version: 5,
+        clean: false,
+        sessionExpiry: 3600,
+        username: 'alice',
+        password: 'a',
+        subscriptions: [{ filter: 'users/alice/#', qos: 1 }],
+      });
       await w.sleep(1000);
       c.disconnect();
       await w.sleep(200);
       root.publish('users/alice/while-away', 1);
       await w.sleep(300);
-      Object.assign(c.opts, { username: 'bob', password: 'b', target: 'n2', subscriptions: [], reconnect: false });
+      Object.assign(c.opts, {
+        username: 'bob',
+        password: 'b',
+        target: 'n2',
+        subscriptions: [],
+        reconnect: false,
+      });
       c.connect();
       await w.sleep(500);
       w.heal(); // n1 hands alice's session to the live claim on n2, bob's
@@ -249,7 +342,9 @@ describe('sessions belong to their user, across the cluster', () => {
     const connacks = w.history.lines.filter((l) => l.includes('client.connack') && l.includes('shared-id'));
     expect(connacks).toHaveLength(2);
     expect(connacks[1]).toMatch(/present[=":]+false/);
-    expect(w.history.lines.some((l) => l.includes('cluster.handoff.in') && l.includes('shared-id'))).toBe(true);
+    expect(w.history.lines.some((l) => l.includes('cluster.handoff.in') && l.includes('shared-id'))).toBe(
+      true,
+    );
     expect(c.received.map((r) => r.topic)).toEqual([]);
     expect(w.broker('n2').sessions.get('shared-id')!.subscriptions.size).toBe(0);
   });
@@ -259,7 +354,13 @@ describe('clean start across nodes', () => {
   it('a v5 Clean Start with a session expiry on another node does not merge in the old session handed over', async () => {
     const w = new World({ seed: 'clean-start-across' });
     w.addCluster(['n1', 'n2']);
-    const c = w.client('cs', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, subscriptions: [{ filter: 'old/#', qos: 1 }] });
+    const c = w.client('cs', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      subscriptions: [{ filter: 'old/#', qos: 1 }],
+    });
     const pub = w.client('pub', { target: 'n1', version: 5 });
     await w.run(async (w) => {
       await w.sleep(2000);
@@ -281,14 +382,26 @@ describe('clean start across nodes', () => {
   it('what the old node passes on before it hears the handoff was refused does not reach the clean session', async () => {
     const w = new World({ seed: 'clean-start-in-flight', history: { keepLines: true } });
     w.addCluster(['n1', 'n2']);
-    const c = w.client('cs', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, subscriptions: [{ filter: 'old/#', qos: 1 }] });
+    const c = w.client('cs', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      subscriptions: [{ filter: 'old/#', qos: 1 }],
+    });
     const pub = w.client('pub', { target: 'n1', version: 5 });
-    const handedIn = () => w.history.lines.some((l) => l.includes('cluster.handoff.in') && l.includes('"cs"'));
+    const handedIn = () =>
+      w.history.lines.some((l) => l.includes('cluster.handoff.in') && l.includes('"cs"'));
     await w.run(async (w) => {
       await w.sleep(2000);
       c.disconnect();
       await w.sleep(200);
-      Object.assign(c.opts, { clean: true, target: 'n2', subscriptions: [{ filter: 'new/#', qos: 1 }], reconnect: false });
+      Object.assign(c.opts, {
+        clean: true,
+        target: 'n2',
+        subscriptions: [{ filter: 'new/#', qos: 1 }],
+        reconnect: false,
+      });
       c.connect();
       await w.until(handedIn, { timeoutMs: 5000 });
       // n2's refusal is held on the way back: n1 still passes on what matches the old session's filters.
@@ -314,7 +427,13 @@ describe("a failed node's orphans after a clean start", () => {
   async function cleanAfterResume(seed: string, holdReply: boolean, after: (w: World) => Promise<void>) {
     const w = new World({ seed, history: { keepLines: true } });
     w.addCluster(['n1', 'n2', 'n3']);
-    const c = w.client('cs', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, subscriptions: [{ filter: 'o/#', qos: 1 }] });
+    const c = w.client('cs', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      subscriptions: [{ filter: 'o/#', qos: 1 }],
+    });
     const pub = w.client('pub', { target: 'n3', version: 5 });
     await w.run(async (w) => {
       await w.sleep(2000);
@@ -333,14 +452,19 @@ describe("a failed node's orphans after a clean start", () => {
       c.connect();
       await after(w);
     });
-    expect(w.history.lines.some((l) => l.includes('client.connack') && l.includes('"present":true'))).toBe(true);
+    expect(w.history.lines.some((l) => l.includes('client.connack') && l.includes('"present":true'))).toBe(
+      true,
+    );
     return c.received.map((r) => r.topic);
   }
 
   it('go to the session that moved from the node, not to the clean session that replaced it', async () => {
     const received = await cleanAfterResume('clean-start-orphans', false, async (w) => {
       // n3 gives up on n1: its unconfirmed forwards go to n1's backup, n2, for the sessions that came from n1.
-      await w.until(() => w.history.lines.some((l) => l.includes('cluster.peer.down') && l.includes('"node":"n3"')), { timeoutMs: 10_000 });
+      await w.until(
+        () => w.history.lines.some((l) => l.includes('cluster.peer.down') && l.includes('"node":"n3"')),
+        { timeoutMs: 10_000 },
+      );
       await w.sleep(1000);
     });
     expect(received).toEqual(['o/x']); // once: the resumed session got it in n3's answer
@@ -376,7 +500,12 @@ describe('denied publishes by protocol version', () => {
     v4.connect('v4');
     expect(v4.publish('no/x', 'x', 1)).toMatchObject([{ cmd: 'puback' }]);
     expect(v4.publish('ok/x', 'y', 1)).toMatchObject([{ cmd: 'puback' }]);
-    expect(watcher.poll().filter((p) => p.cmd === 'publish').map((p) => (p as { topic: string }).topic)).toEqual(['ok/x']);
+    expect(
+      watcher
+        .poll()
+        .filter((p) => p.cmd === 'publish')
+        .map((p) => (p as { topic: string }).topic),
+    ).toEqual(['ok/x']);
     expect(b.stats.denied).toEqual({ publish: 2, subscribe: 1, will: 0 });
 
     const strict = new TestClient(mk('disconnect'), 4);

@@ -35,20 +35,41 @@ describe('peer authentication (simulator)', () => {
         w.network.connect(
           attacker,
           w.host(n),
-          { onOpen: (s) => (socks[n] = s), onData: (b) => reader.push(b, 0, inbox[n]), onClose: () => closed.push(n) },
+          {
+            onOpen: (s) => (socks[n] = s),
+            onData: (b) => reader.push(b, 0, inbox[n]),
+            onClose: () => closed.push(n),
+          },
           undefined,
           'cluster',
         );
       }
       await w.sleep(500);
-      const hello = (n: string) => inbox[n].find((f) => f.type === F.Hello) as Extract<Frame, { type: F.Hello }>;
+      const hello = (n: string) =>
+        inbox[n].find((f) => f.type === F.Hello) as Extract<Frame, { type: F.Hello }>;
       // n2 proves itself over n1's nonce, believing it talks to n1 ...
-      socks.n2.write(encodeJson(F.Hello, { v: hello('n1').body.v, node: 'n1', address: 'n1:cluster', nonce: hello('n1').body.nonce, inc: 'x' }));
+      socks.n2.write(
+        encodeJson(F.Hello, {
+          v: hello('n1').body.v,
+          node: 'n1',
+          address: 'n1:cluster',
+          nonce: hello('n1').body.nonce,
+          inc: 'x',
+        }),
+      );
       await w.sleep(500);
       const proof = inbox.n2.find((f) => f.type === F.Auth) as Extract<Frame, { type: F.Auth }>;
       expect(proof).toBeDefined();
       // ... and the attacker hands that proof to n1 as n2, then claims every topic.
-      socks.n1.write(encodeJson(F.Hello, { v: hello('n1').body.v, node: 'n2', address: 'mallory:cluster', nonce: 'aa', inc: 'y' }));
+      socks.n1.write(
+        encodeJson(F.Hello, {
+          v: hello('n1').body.v,
+          node: 'n2',
+          address: 'mallory:cluster',
+          nonce: 'aa',
+          inc: 'y',
+        }),
+      );
       socks.n1.write(encodeJson(F.Auth, { mac: proof.body.mac }));
       socks.n1.write(encodeJson(F.Routes, { full: true, add: ['#'], del: [] }));
       await w.sleep(1000);
@@ -58,14 +79,24 @@ describe('peer authentication (simulator)', () => {
     expect(closed).toContain('n1');
     expect(w.broker('n1').cluster!.stats.authFailures).toBeGreaterThan(0);
     expect(w.broker('n1').cluster!.routes.dump()).toEqual(['ok/# -> n2']);
-    expect(w.broker('n1').cluster!.status().find((s) => s.node === 'n2')).toMatchObject({ state: 'running', address: 'n2:cluster' });
+    expect(
+      w
+        .broker('n1')
+        .cluster!.status()
+        .find((s) => s.node === 'n2'),
+    ).toMatchObject({ state: 'running', address: 'n2:cluster' });
     expect(sub.received.map((r) => r.id)).toEqual(['pub:1']);
   });
 });
 
 const SECRET = 'peer-test-secret';
 
-async function node(name: string, port: number, seeds: string[], extra: { secret?: string; tls?: Record<string, unknown> } = {}): Promise<RunningServer & { logs: string[] }> {
+async function node(
+  name: string,
+  port: number,
+  seeds: string[],
+  extra: { secret?: string; tls?: Record<string, unknown> } = {},
+): Promise<RunningServer & { logs: string[] }> {
   const logs: string[] = [];
   const log: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(m) };
   const srv = await startServer(
@@ -73,14 +104,24 @@ async function node(name: string, port: number, seeds: string[], extra: { secret
       node: name,
       sysInterval: 0,
       listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
-      cluster: { enabled: true, host: '127.0.0.1', port, secret: extra.secret ?? SECRET, seeds, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1500, ...(extra.tls ? { tls: extra.tls } : {}) },
+      cluster: {
+        enabled: true,
+        host: '127.0.0.1',
+        port,
+        secret: extra.secret ?? SECRET,
+        seeds,
+        heartbeatIntervalMs: 100,
+        heartbeatTimeoutMs: 1500,
+        ...(extra.tls ? { tls: extra.tls } : {}),
+      },
     },
     log,
   );
   return Object.assign(srv, { logs });
 }
 
-const running = (a: RunningServer, b: string) => a.cluster!.status().some((m) => m.node === b && m.state === 'running');
+const running = (a: RunningServer, b: string) =>
+  a.cluster!.status().some((m) => m.node === b && m.state === 'running');
 
 /** Opens a raw TCP connection to a peer port, writes `frames`, resolves when the node closes it. */
 function rawPeer(port: number, frames: Buffer[]): Promise<{ closed: boolean; got: Frame[] }> {
@@ -122,7 +163,17 @@ describe('peer authentication over TCP', () => {
       const early = await rawPeer(ports[0], [routes]);
       expect(early.closed).toBe(true);
       // A Hello naming a real member, an Auth with a made-up MAC, then routes.
-      const forged = await rawPeer(ports[0], [encodeJson(F.Hello, { v: PROTOCOL_VERSION, node: 'p2', address: '127.0.0.1:1', nonce: 'abcd', inc: 'z' }), encodeJson(F.Auth, { mac: '00'.repeat(32) }), routes]);
+      const forged = await rawPeer(ports[0], [
+        encodeJson(F.Hello, {
+          v: PROTOCOL_VERSION,
+          node: 'p2',
+          address: '127.0.0.1:1',
+          nonce: 'abcd',
+          inc: 'z',
+        }),
+        encodeJson(F.Auth, { mac: '00'.repeat(32) }),
+        routes,
+      ]);
       expect(forged.closed).toBe(true);
       expect(p1.cluster!.stats.authFailures).toBeGreaterThan(0);
       await sleep(200);
@@ -147,11 +198,18 @@ describe.skipIf(!openssl.path)(titled('peer links over mutual TLS', openssl), ()
       const rogue = pki.client('t3', { untrusted: true });
       const ports = await freePorts(3);
       const seeds = ports.map((p, i) => `t${i + 1}@127.0.0.1:${p}`);
-      const tlsOf = (c: { cert: string; key: string }) => ({ enabled: true, cert: c.cert, key: c.key, ca: pki.ca });
+      const tlsOf = (c: { cert: string; key: string }) => ({
+        enabled: true,
+        cert: c.cert,
+        key: c.key,
+        ca: pki.ca,
+      });
       const a = await node('t1', ports[0], seeds, { tls: tlsOf(t1) });
       const b = await node('t2', ports[1], seeds, { tls: tlsOf(t2) });
       // Right secret, wrong CA: TLS stops it before the HMAC handshake.
-      const c = await node('t3', ports[2], seeds, { tls: { ...tlsOf(rogue), ca: join(pki.dir, 'rogue-ca.crt') } });
+      const c = await node('t3', ports[2], seeds, {
+        tls: { ...tlsOf(rogue), ca: join(pki.dir, 'rogue-ca.crt') },
+      });
       nodes.push(a, b, c);
       await waitUntil(() => running(a, 't2') && running(b, 't1'), 5000, 't1 and t2 up over TLS');
       const sub = await rt.client(b, { protocolVersion: 5 });
@@ -161,7 +219,15 @@ describe.skipIf(!openssl.path)(titled('peer links over mutual TLS', openssl), ()
       await pub.publishAsync('tls/x', 'over-tls', { qos: 1 });
       expect((await sub.inbox.waitFor(1))[0].payload.toString()).toBe('over-tls');
       // Plain TCP to a TLS peer port: no Hello ever comes back.
-      const plain = await rawPeer(ports[0], [encodeJson(F.Hello, { v: PROTOCOL_VERSION, node: 'x', address: '127.0.0.1:1', nonce: 'ab', inc: 'z' })]);
+      const plain = await rawPeer(ports[0], [
+        encodeJson(F.Hello, {
+          v: PROTOCOL_VERSION,
+          node: 'x',
+          address: '127.0.0.1:1',
+          nonce: 'ab',
+          inc: 'z',
+        }),
+      ]);
       expect(plain.got).toEqual([]);
       await sleep(500);
       expect(running(a, 't3') || running(b, 't3') || running(c, 't1') || running(c, 't2')).toBe(false);

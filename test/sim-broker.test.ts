@@ -42,7 +42,9 @@ describe('QoS round trips', () => {
   it('SUBACK grants the requested QoS and delivery is downgraded to the subscription QoS', async () => {
     const w = makeWorld();
     w.addBroker('n1');
-    const subs = ([0, 1, 2] as const).map((q) => w.client(`s${q}`, { target: 'n1', subscriptions: [{ filter: 'd', qos: q }] }));
+    const subs = ([0, 1, 2] as const).map((q) =>
+      w.client(`s${q}`, { target: 'n1', subscriptions: [{ filter: 'd', qos: q }] }),
+    );
     const pub = w.client('pub', { target: 'n1' });
     await settle(w, () => pub.connected && subs.every((s) => s.connected), 1000, 'connect');
     await w.sleep(10);
@@ -81,7 +83,13 @@ describe('retained messages', () => {
     const b = pub.publish('cfg/b', 0, { retain: true });
     await w.sleep(100);
     expect(early.received.every((m) => !m.retain)).toBe(true);
-    expect(w.broker('n1').retained.match('cfg/#', w.now).map((m) => m.topic).sort()).toEqual(['cfg/a', 'cfg/b']);
+    expect(
+      w
+        .broker('n1')
+        .retained.match('cfg/#', w.now)
+        .map((m) => m.topic)
+        .sort(),
+    ).toEqual(['cfg/a', 'cfg/b']);
 
     const late = w.client('late', { target: 'n1', subscriptions: [{ filter: 'cfg/+', qos: 1 }] });
     await settle(w, () => late.received.length === 2, 1000, 'retained delivery');
@@ -98,7 +106,11 @@ describe('will messages', () => {
   async function setup(opts: { version?: 3 | 4 | 5; keepalive?: number; retain?: boolean } = {}) {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
-    const watcher = w.client('watcher', { target: 'n1', keepalive: 600, subscriptions: [{ filter: 'status/#', qos: 1 }] });
+    const watcher = w.client('watcher', {
+      target: 'n1',
+      keepalive: 600,
+      subscriptions: [{ filter: 'status/#', qos: 1 }],
+    });
     const dev = w.client('dev', {
       target: 'n1',
       version: opts.version ?? 4,
@@ -115,8 +127,12 @@ describe('will messages', () => {
     const { w, watcher, dev } = await setup();
     dev.kill();
     await w.sleep(100);
-    expect(events(w, 'will')).toEqual([expect.objectContaining({ node: 'n1', c: 'dev', topic: 'status/dev' })]);
-    expect(watcher.received).toEqual([{ id: 'gone', topic: 'status/dev', qos: 1, dup: false, retain: false }]);
+    expect(events(w, 'will')).toEqual([
+      expect.objectContaining({ node: 'n1', c: 'dev', topic: 'status/dev' }),
+    ]);
+    expect(watcher.received).toEqual([
+      { id: 'gone', topic: 'status/dev', qos: 1, dup: false, retain: false },
+    ]);
     expect(w.broker('n1').stats.willsPublished).toBe(1);
   });
 
@@ -175,8 +191,19 @@ describe('will messages', () => {
     for (const resume of [false, true]) {
       const w = makeWorld({ latency: fixed });
       w.addBroker('n1');
-      const watcher = w.client('watcher', { target: 'n1', keepalive: 600, subscriptions: [{ filter: 'status/#', qos: 1 }] });
-      const opts = { target: 'n1', version: 5 as const, clean: false, sessionExpiry: 600, reconnect: false as const, will: { topic: 'status/dev', payload: 'gone', qos: 1 as QoS, delay: 10 } };
+      const watcher = w.client('watcher', {
+        target: 'n1',
+        keepalive: 600,
+        subscriptions: [{ filter: 'status/#', qos: 1 }],
+      });
+      const opts = {
+        target: 'n1',
+        version: 5 as const,
+        clean: false,
+        sessionExpiry: 600,
+        reconnect: false as const,
+        will: { topic: 'status/dev', payload: 'gone', qos: 1 as QoS, delay: 10 },
+      };
       const dev = w.client('dev', opts);
       await settle(w, () => watcher.connected && dev.connected, 1000, 'connect');
       await w.sleep(10);
@@ -202,13 +229,21 @@ describe('will messages', () => {
 describe('persistent sessions', () => {
   const variants = [
     { name: 'v3.1.1 clean:false', opts: { version: 4 as const, clean: false } },
-    { name: 'v5 clean:false + Session Expiry 30', opts: { version: 5 as const, clean: false, sessionExpiry: 30 } },
+    {
+      name: 'v5 clean:false + Session Expiry 30',
+      opts: { version: 5 as const, clean: false, sessionExpiry: 30 },
+    },
   ];
   for (const { name, opts } of variants) {
     it(`${name}: queued QoS 1 messages are delivered on resume with sessionPresent`, async () => {
       const w = makeWorld();
       w.addBroker('n1');
-      const sub = w.client('sub', { target: 'n1', ...opts, keepalive: 60, subscriptions: [{ filter: 'ps/t', qos: 1 }] });
+      const sub = w.client('sub', {
+        target: 'n1',
+        ...opts,
+        keepalive: 60,
+        subscriptions: [{ filter: 'ps/t', qos: 1 }],
+      });
       const pub = w.client('pub', { target: 'n1', version: opts.version });
       await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
       await w.sleep(10);
@@ -251,13 +286,22 @@ describe('persistent sessions', () => {
     await w.sleep(100);
     expect(events(w, 'client.connack', { c: 'sub' }).at(-1)).toMatchObject({ present: false });
     expect(fresh.received).toEqual([]);
-    expect(events(w, 'drop', { c: 'sub', id: queued })).toEqual([expect.objectContaining({ reason: 'no-session' })]);
+    expect(events(w, 'drop', { c: 'sub', id: queued })).toEqual([
+      expect.objectContaining({ reason: 'no-session' }),
+    ]);
   });
 
   it('v5 Session Expiry: an offline session ends after its interval', async () => {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
-    const sub = w.client('sub', { target: 'n1', version: 5, clean: false, sessionExpiry: 20, reconnect: false, subscriptions: [{ filter: 'e', qos: 1 }] });
+    const sub = w.client('sub', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 20,
+      reconnect: false,
+      subscriptions: [{ filter: 'e', qos: 1 }],
+    });
     const pub = w.client('pub', { target: 'n1' });
     await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
     await w.sleep(10);
@@ -269,13 +313,20 @@ describe('persistent sessions', () => {
     await w.sleep(2000);
     expect(w.broker('n1').sessions.has('sub')).toBe(false);
     expect(w.broker('n1').stats.sessionsExpired).toBe(1);
-    expect(events(w, 'drop', { c: 'sub', id: owed })).toEqual([expect.objectContaining({ reason: 'session-expired' })]);
+    expect(events(w, 'drop', { c: 'sub', id: owed })).toEqual([
+      expect.objectContaining({ reason: 'session-expired' }),
+    ]);
   });
 
   it('an unacknowledged QoS 1 delivery is resent with DUP on resume', async () => {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
-    const sub = w.client('sub', { target: 'n1', clean: false, reconnect: false, subscriptions: [{ filter: 'r', qos: 1 }] });
+    const sub = w.client('sub', {
+      target: 'n1',
+      clean: false,
+      reconnect: false,
+      subscriptions: [{ filter: 'r', qos: 1 }],
+    });
     const pub = w.client('pub', { target: 'n1' });
     await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
     await w.sleep(10);
@@ -299,7 +350,12 @@ describe('QoS 2 exactly once across a reconnect', () => {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
     const sub = w.client('sub', { target: 'n1', keepalive: 600, subscriptions: [{ filter: 'x', qos: 2 }] });
-    const pub = w.client('pub', { target: 'n1', clean: false, keepalive: 600, reconnect: { minMs: 500, maxMs: 1000 } });
+    const pub = w.client('pub', {
+      target: 'n1',
+      clean: false,
+      keepalive: 600,
+      reconnect: { minMs: 500, maxMs: 1000 },
+    });
     await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
     await w.sleep(10);
     w.partition(['n1'], ['pub'], { oneWay: true }); // acks to the publisher are lost
@@ -324,7 +380,15 @@ describe('QoS 2 exactly once across a reconnect', () => {
   it('subscriber side: the PUBREC is lost, the broker resends with DUP, the client does not deliver it again', async () => {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
-    const sub = w.client('sub', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, keepalive: 600, reconnect: { minMs: 500, maxMs: 1000 }, subscriptions: [{ filter: 'x', qos: 2 }] });
+    const sub = w.client('sub', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      keepalive: 600,
+      reconnect: { minMs: 500, maxMs: 1000 },
+      subscriptions: [{ filter: 'x', qos: 2 }],
+    });
     const pub = w.client('pub', { target: 'n1', keepalive: 600 });
     await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
     await w.sleep(10);
@@ -356,7 +420,13 @@ describe('QoS 2 exactly once across a reconnect', () => {
   it('a pending PUBREL is resent on resume and completes the flow', async () => {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
-    const sub = w.client('sub', { target: 'n1', clean: false, keepalive: 600, reconnect: { minMs: 500, maxMs: 1000 }, subscriptions: [{ filter: 'x', qos: 2 }] });
+    const sub = w.client('sub', {
+      target: 'n1',
+      clean: false,
+      keepalive: 600,
+      reconnect: { minMs: 500, maxMs: 1000 },
+      subscriptions: [{ filter: 'x', qos: 2 }],
+    });
     const pub = w.client('pub', { target: 'n1', keepalive: 600 });
     await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
     await w.sleep(10);
@@ -379,7 +449,14 @@ describe('session takeover', () => {
     it(`v${version}: a second client with the same id takes the session over; the first is closed`, async () => {
       const w = makeWorld({ latency: fixed });
       w.addBroker('n1');
-      const opts = { target: 'n1', version, clean: false, sessionExpiry: 3600, keepalive: 60, reconnect: false as const };
+      const opts = {
+        target: 'n1',
+        version,
+        clean: false,
+        sessionExpiry: 3600,
+        keepalive: 60,
+        reconnect: false as const,
+      };
       const first = w.client('dev', { ...opts, subscriptions: [{ filter: 'to/dev', qos: 1 }] });
       const pub = w.client('pub', { target: 'n1' });
       await settle(w, () => first.connected && pub.connected, 1000, 'connect');
@@ -395,9 +472,15 @@ describe('session takeover', () => {
       expect(first.connected).toBe(false);
       expect(second.node).toBe('n1');
       if (version === 5) {
-        expect(events(w, 'client.server-disconnect', { c: 'dev' })).toEqual([expect.objectContaining({ rc: 0x8e })]);
+        expect(events(w, 'client.server-disconnect', { c: 'dev' })).toEqual([
+          expect.objectContaining({ rc: 0x8e }),
+        ]);
         expect(b.stats.closedByReason['0x8e']).toBe(1);
-      } else expect(events(w, 'client.closed', { c: 'dev' })[0]).toMatchObject({ reason: 'fin', was: 'connected' });
+      } else
+        expect(events(w, 'client.closed', { c: 'dev' })[0]).toMatchObject({
+          reason: 'fin',
+          was: 'connected',
+        });
       // One session, now bound to the new connection, with its subscription.
       expect(b.sessions.get('dev')!.conn).toBe(connOf(w, 'n1', 'dev'));
       expect(b.connectedCount).toBe(2);
@@ -441,7 +524,7 @@ describe('keep alive', () => {
     // Publish just after the client's keep-alive checks and at random moments, for an hour.
     await w.sleep(10);
     c.publish('s', 0);
-    for (let t = 0; t < 3_600_000; ) {
+    for (let t = 0; t < 3_600_000;) {
       const gap = rng.next() * 3 * K * 1000;
       await w.sleep(gap);
       t += gap;

@@ -6,18 +6,30 @@ import { World } from '../sim/world.ts';
 import { SimClient } from '../sim/client.ts';
 import { checkNoLoss } from '../sim/checkers.ts';
 
-function cluster(n: number, seed: string | number = 1, opts: Parameters<World['addCluster']>[1] = {}): { w: World; names: string[] } {
+function cluster(
+  n: number,
+  seed: string | number = 1,
+  opts: Parameters<World['addCluster']>[1] = {},
+): { w: World; names: string[] } {
   const w = new World({ seed, history: { keepEvents: true } });
   const names = Array.from({ length: n }, (_, i) => `n${i + 1}`);
   w.addCluster(names, opts);
   return { w, names };
 }
 
-const allRunning = (w: World, names: string[], among = names) => () =>
-  among.every((n) => {
-    const b = w.brokers.get(n)?.broker;
-    return b && b.cluster!.status().filter((s) => among.includes(s.node)).every((s) => s.state === 'running');
-  });
+const allRunning =
+  (w: World, names: string[], among = names) =>
+  () =>
+    among.every((n) => {
+      const b = w.brokers.get(n)?.broker;
+      return (
+        b &&
+        b
+          .cluster!.status()
+          .filter((s) => among.includes(s.node))
+          .every((s) => s.state === 'running')
+      );
+    });
 
 /** Route table that the subscriptions on each node imply. */
 function expectedRoutes(w: World, names: string[]): string[] {
@@ -29,16 +41,23 @@ function expectedRoutes(w: World, names: string[]): string[] {
 describe.each([2, 3, 5])('%i-node cluster', (n) => {
   it('forms by static seeds; a publish on any node reaches subscribers on every node, forwarded once per node', async () => {
     const { w, names } = cluster(n, `form-${n}`);
-    const subs = names.flatMap((node) => [0, 1].map((k) => w.client(`s-${node}-${k}`, { target: node, subscriptions: [{ filter: 'room/+/temp', qos: 1 }] })));
+    const subs = names.flatMap((node) =>
+      [0, 1].map((k) =>
+        w.client(`s-${node}-${k}`, { target: node, subscriptions: [{ filter: 'room/+/temp', qos: 1 }] }),
+      ),
+    );
     const pubs = names.map((node) => w.client(`p-${node}`, { target: node }));
     await w.run(async (w) => {
       expect(await w.until(allRunning(w, names), { timeoutMs: 10_000 })).toBe(true);
-      await w.until(() => names.every((x) => w.broker(x).cluster!.routes.dump().length === n), { timeoutMs: 5000 });
+      await w.until(() => names.every((x) => w.broker(x).cluster!.routes.dump().length === n), {
+        timeoutMs: 5000,
+      });
       for (const x of names) expect(w.broker(x).cluster!.routes.dump()).toEqual(expectedRoutes(w, names));
       const fwd0 = names.map((x) => w.broker(x).cluster!.stats.forwardedOut);
       for (const p of pubs) p.publish('room/1/temp', 1);
       await w.sleep(1000);
-      for (const s of subs) expect(s.received.map((r) => r.id).sort()).toEqual(pubs.map((p) => `${p.id}:1`).sort());
+      for (const s of subs)
+        expect(s.received.map((r) => r.id).sort()).toEqual(pubs.map((p) => `${p.id}:1`).sort());
       // Two subscribers per node, but one forward per remote node.
       names.forEach((x, i) => expect(w.broker(x).cluster!.stats.forwardedOut - fwd0[i]).toBe(n - 1));
       for (const p of pubs) expect(p.acked.size).toBe(1);
@@ -47,8 +66,13 @@ describe.each([2, 3, 5])('%i-node cluster', (n) => {
 
   it('shared subscriptions are cluster-wide: one delivery per group per message', async () => {
     const { w, names } = cluster(n, `share-${n}`);
-    const a = names.map((node) => w.client(`a-${node}`, { target: node, subscriptions: [{ filter: '$share/A/job/#', qos: 1 }] }));
-    const b = w.client('b-only', { target: names[n - 1], subscriptions: [{ filter: '$share/B/job/#', qos: 1 }] });
+    const a = names.map((node) =>
+      w.client(`a-${node}`, { target: node, subscriptions: [{ filter: '$share/A/job/#', qos: 1 }] }),
+    );
+    const b = w.client('b-only', {
+      target: names[n - 1],
+      subscriptions: [{ filter: '$share/B/job/#', qos: 1 }],
+    });
     const pub = w.client('pub', { target: names[0] });
     await w.run(async (w) => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
@@ -77,7 +101,8 @@ describe('retained messages across nodes', () => {
       await w.sleep(500);
       expect(s2.received.map((r) => [r.id, r.retain])).toEqual([['pub:1', true]]);
       expect(s3.received.map((r) => [r.id, r.retain])).toEqual([['pub:1', true]]);
-      for (const x of names) expect(w.broker(x).retained.get('cfg/site')?.payload.toString()).toBe('pub:1|v1');
+      for (const x of names)
+        expect(w.broker(x).retained.get('cfg/site')?.payload.toString()).toBe('pub:1|v1');
     });
   });
 
@@ -128,7 +153,13 @@ describe('client ids across nodes', () => {
   it('connecting on n2 takes over the connection on n1 (0x8E) and moves the queued session', async () => {
     const { w, names } = cluster(3, 'takeover');
     const pub = w.client('pub', { target: 'n3' });
-    const dev = w.client('dev', { target: 'n1', version: 5, clean: false, sessionExpiry: 3600, subscriptions: [{ filter: 'cmd/dev', qos: 1 }] });
+    const dev = w.client('dev', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      subscriptions: [{ filter: 'cmd/dev', qos: 1 }],
+    });
     await w.run(async (w) => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
       await w.until(() => dev.connected, { timeoutMs: 5000 });
@@ -136,7 +167,14 @@ describe('client ids across nodes', () => {
       dev.disconnect();
       for (let i = 0; i < 5; i++) pub.publish('cmd/dev', 1);
       await w.sleep(500);
-      const again = new SimClient(w, 'dev', { target: 'n2', host: 'dev-b', version: 5, clean: false, sessionExpiry: 3600, reconnect: false });
+      const again = new SimClient(w, 'dev', {
+        target: 'n2',
+        host: 'dev-b',
+        version: 5,
+        clean: false,
+        sessionExpiry: 3600,
+        reconnect: false,
+      });
       await w.sleep(1000);
       expect(again.received.map((r) => r.id)).toEqual(['pub:1', 'pub:2', 'pub:3', 'pub:4', 'pub:5']);
       expect(w.broker('n1').sessions.has('dev')).toBe(false);
@@ -145,9 +183,17 @@ describe('client ids across nodes', () => {
       pub.publish('cmd/dev', 1);
       await w.sleep(300);
       expect(again.received.map((r) => r.id)).toContain('pub:6');
-      const third = new SimClient(w, 'dev', { target: 'n3', host: 'dev-c', version: 5, clean: false, sessionExpiry: 3600 });
+      const third = new SimClient(w, 'dev', {
+        target: 'n3',
+        host: 'dev-c',
+        version: 5,
+        clean: false,
+        sessionExpiry: 3600,
+      });
       await w.sleep(1000);
-      expect(w.history.events.some((e) => e.type === 'client.server-disconnect' && e.c === 'dev' && e.rc === 0x8e)).toBe(true);
+      expect(
+        w.history.events.some((e) => e.type === 'client.server-disconnect' && e.c === 'dev' && e.rc === 0x8e),
+      ).toBe(true);
       expect(third.connected).toBe(true);
       expect(w.broker('n3').sessions.has('dev')).toBe(true);
       expect(w.broker('n2').sessions.has('dev')).toBe(false);
@@ -173,7 +219,9 @@ describe('client ids across nodes', () => {
 describe('partitions, autoheal, autoclean', () => {
   it('a 3-way partition with publishes on every side heals: membership and routes converge, nothing routed is lost after the heal', async () => {
     const { w, names } = cluster(3, 'split3');
-    const subs = names.map((node) => w.client(`s-${node}`, { target: node, subscriptions: [{ filter: 'data/#', qos: 1 }] }));
+    const subs = names.map((node) =>
+      w.client(`s-${node}`, { target: node, subscriptions: [{ filter: 'data/#', qos: 1 }] }),
+    );
     const pubs = names.map((node) => w.client(`p-${node}`, { target: node }));
     await w.run(async (w) => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
@@ -182,7 +230,14 @@ describe('partitions, autoheal, autoclean', () => {
       w.partition(['n1', 's-n1', 'p-n1'], ['n3', 's-n3', 'p-n3']);
       w.partition(['n2', 's-n2', 'p-n2'], ['n3', 's-n3', 'p-n3']);
       await w.sleep(10_000);
-      for (const x of names) expect(w.broker(x).cluster!.status().filter((s) => s.node !== x).every((s) => s.state === 'unreachable')).toBe(true);
+      for (const x of names)
+        expect(
+          w
+            .broker(x)
+            .cluster!.status()
+            .filter((s) => s.node !== x)
+            .every((s) => s.state === 'unreachable'),
+        ).toBe(true);
       // Each side keeps serving its own clients.
       pubs.forEach((p) => p.publish(`data/${p.id}`, 1));
       await w.sleep(1000);
@@ -216,8 +271,15 @@ describe('partitions, autoheal, autoclean', () => {
       expect(w.broker('n1').cluster!.routes.dump()).toContain('x/# -> n3'); // unreachable, not yet cleaned
       await w.sleep(40_000);
       expect(w.broker('n1').cluster!.routes.dump()).not.toContain('x/# -> n3');
-      expect(w.broker('n2').cluster!.status().find((s) => s.node === 'n3')?.state).toBe('stopped');
-      expect(w.history.events.some((e) => e.type === 'cluster.autoclean' && e.node === 'n1' && e.peer === 'n3')).toBe(true);
+      expect(
+        w
+          .broker('n2')
+          .cluster!.status()
+          .find((s) => s.node === 'n3')?.state,
+      ).toBe('stopped');
+      expect(
+        w.history.events.some((e) => e.type === 'cluster.autoclean' && e.node === 'n1' && e.peer === 'n3'),
+      ).toBe(true);
       w.restart('n3');
       expect(await w.until(allRunning(w, names), { timeoutMs: 30_000 })).toBe(true);
       // Its client comes back (reconnect) and its route is replicated again.
@@ -243,8 +305,15 @@ describe('partitions, autoheal, autoclean', () => {
       const st = w.broker('n1').cluster!.status();
       expect(st.find((s) => s.node === 'n2')?.state).toBe('running');
       expect(st.find((s) => s.node === 'evil')?.state).not.toBe('running');
-      expect(w.broker('n1').cluster!.routes.dump().some((r) => r.endsWith('evil'))).toBe(false);
-      expect(w.broker('n1').cluster!.stats.authFailures + w.broker('n2').cluster!.stats.authFailures).toBeGreaterThan(0);
+      expect(
+        w
+          .broker('n1')
+          .cluster!.routes.dump()
+          .some((r) => r.endsWith('evil')),
+      ).toBe(false);
+      expect(
+        w.broker('n1').cluster!.stats.authFailures + w.broker('n2').cluster!.stats.authFailures,
+      ).toBeGreaterThan(0);
     });
   });
 
@@ -258,13 +327,28 @@ describe('partitions, autoheal, autoclean', () => {
       w.broker('n3').cluster!.leave();
       await w.sleep(1000);
       for (const x of ['n1', 'n2']) {
-        expect(w.broker(x).cluster!.status().find((s) => s.node === 'n3')?.state).toBe('left');
-        expect(w.broker(x).cluster!.routes.dump().some((r) => r.endsWith('n3'))).toBe(false);
+        expect(
+          w
+            .broker(x)
+            .cluster!.status()
+            .find((s) => s.node === 'n3')?.state,
+        ).toBe('left');
+        expect(
+          w
+            .broker(x)
+            .cluster!.routes.dump()
+            .some((r) => r.endsWith('n3')),
+        ).toBe(false);
       }
       w.crash('n2', 'power');
       await w.sleep(1000);
       expect(w.broker('n1').cluster!.forceLeave('n2')).toBe(true);
-      expect(w.broker('n1').cluster!.status().find((s) => s.node === 'n2')?.state).toBe('left');
+      expect(
+        w
+          .broker('n1')
+          .cluster!.status()
+          .find((s) => s.node === 'n2')?.state,
+      ).toBe('left');
       expect(w.broker('n1').cluster!.routes.dump()).toEqual([]);
     });
   });
@@ -294,7 +378,14 @@ describe('wills of clients whose node crashed (EMQX #1667)', () => {
   it('the surviving node publishes the will after the will delay', async () => {
     const { w, names } = cluster(2, 'will-crash');
     const watcher = w.client('watcher', { target: 'n2', subscriptions: [{ filter: 'status/#', qos: 1 }] });
-    w.client('dev', { target: 'n1', version: 5, clean: false, sessionExpiry: 600, will: { topic: 'status/dev', payload: 'offline', qos: 1, delay: 10 }, reconnect: false });
+    w.client('dev', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 600,
+      will: { topic: 'status/dev', payload: 'offline', qos: 1, delay: 10 },
+      reconnect: false,
+    });
     await w.run(async (w) => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
       await w.sleep(1000);
@@ -303,15 +394,29 @@ describe('wills of clients whose node crashed (EMQX #1667)', () => {
       expect(watcher.received.filter((r) => r.topic === 'status/dev')).toEqual([]);
       await w.sleep(10_000);
       expect(watcher.received.filter((r) => r.topic === 'status/dev').map((r) => r.id)).toEqual(['offline']);
-      expect(w.history.events.some((e) => e.type === 'cluster.will' && e.node === 'n2' && e.clientId === 'dev')).toBe(true);
+      expect(
+        w.history.events.some((e) => e.type === 'cluster.will' && e.node === 'n2' && e.clientId === 'dev'),
+      ).toBe(true);
     });
   });
 
   it('no will when the client reconnects elsewhere within the delay, nor after a graceful disconnect', async () => {
     const { w, names } = cluster(2, 'will-back');
     const watcher = w.client('watcher', { target: 'n2', subscriptions: [{ filter: 'status/#', qos: 1 }] });
-    const dev = w.client('dev', { target: ['n1', 'n2'], version: 5, clean: false, sessionExpiry: 600, keepalive: 5, will: { topic: 'status/dev', payload: 'offline', qos: 1, delay: 30 }, reconnect: { minMs: 500, maxMs: 1000 } });
-    const calm = w.client('calm', { target: 'n1', version: 5, will: { topic: 'status/calm', payload: 'offline', qos: 1 } });
+    const dev = w.client('dev', {
+      target: ['n1', 'n2'],
+      version: 5,
+      clean: false,
+      sessionExpiry: 600,
+      keepalive: 5,
+      will: { topic: 'status/dev', payload: 'offline', qos: 1, delay: 30 },
+      reconnect: { minMs: 500, maxMs: 1000 },
+    });
+    const calm = w.client('calm', {
+      target: 'n1',
+      version: 5,
+      will: { topic: 'status/calm', payload: 'offline', qos: 1 },
+    });
     await w.run(async (w) => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
       await w.until(() => dev.connected && calm.connected, { timeoutMs: 5000 });
@@ -328,7 +433,13 @@ describe('wills of clients whose node crashed (EMQX #1667)', () => {
 describe('publisher acknowledgement modes', () => {
   const run = async (ackMode: 'replicated' | 'local') => {
     const { w, names } = cluster(2, `ack-${ackMode}`, { cluster: { ackMode } });
-    w.client('sub', { target: 'n2', version: 5, clean: false, sessionExpiry: 600, subscriptions: [{ filter: 'a/#', qos: 1 }] });
+    w.client('sub', {
+      target: 'n2',
+      version: 5,
+      clean: false,
+      sessionExpiry: 600,
+      subscriptions: [{ filter: 'a/#', qos: 1 }],
+    });
     const pub = w.client('pub', { target: 'n1' });
     let ackedAfter = -1;
     await w.run(async (w) => {
@@ -396,7 +507,13 @@ describe('cluster join by hand (emqx ctl cluster join)', () => {
 describe('a running peer that is slow to confirm', () => {
   it('keeps its backlog beyond forwardBuffer (up to ten times): a stalled link that then resets loses no acknowledged message', async () => {
     const { w, names } = cluster(2, 'slow-peer', { cluster: { forwardBuffer: 10 } });
-    const sub = w.client('sub', { target: 'n2', version: 5, clean: false, sessionExpiry: 600, subscriptions: [{ filter: 'a/#', qos: 1 }] });
+    const sub = w.client('sub', {
+      target: 'n2',
+      version: 5,
+      clean: false,
+      sessionExpiry: 600,
+      subscriptions: [{ filter: 'a/#', qos: 1 }],
+    });
     const pub = w.client('pub', { target: 'n1', version: 5 });
     await w.run(async (w) => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
@@ -404,7 +521,12 @@ describe('a running peer that is slow to confirm', () => {
       w.clog(['n1'], ['n2']); // stalled, not declared down (within the heartbeat timeout)
       for (let i = 0; i < 50; i++) pub.publish('a/b', 1);
       await w.sleep(2000);
-      expect(w.broker('n1').cluster!.status().find((s) => s.node === 'n2')?.state).toBe('running');
+      expect(
+        w
+          .broker('n1')
+          .cluster!.status()
+          .find((s) => s.node === 'n2')?.state,
+      ).toBe('running');
       expect(w.broker('n1').cluster!.unconfirmedFrames()).toBeGreaterThanOrEqual(50); // all kept, not 10
       // The stalled connection dies: only what n1 still holds unconfirmed goes again on the new one.
       w.resetConnections('n1', 'n2');
@@ -419,7 +541,13 @@ describe('a running peer that is slow to confirm', () => {
 describe("the publisher's node dies right after taking a message", () => {
   const run = async (ackMode: 'replicated' | 'local') => {
     const { w, names } = cluster(2, `ack-crash-${ackMode}`, { cluster: { ackMode } });
-    w.client('sub', { target: 'n2', version: 5, clean: false, sessionExpiry: 600, subscriptions: [{ filter: 'a/#', qos: 1 }] });
+    w.client('sub', {
+      target: 'n2',
+      version: 5,
+      clean: false,
+      sessionExpiry: 600,
+      subscriptions: [{ filter: 'a/#', qos: 1 }],
+    });
     const pub = w.client('pub', { target: ['n1', 'n2'], reconnect: { minMs: 200, maxMs: 1000 } });
     await w.run(async (w) => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
@@ -447,7 +575,13 @@ describe("the publisher's node dies right after taking a message", () => {
 
 describe('consistency switches during a netsplit (VerneMQ allow_*_during_netsplit)', () => {
   it('refuse connects, publishes and subscribes while a member is unreachable; everything works again after the heal', async () => {
-    const { w, names } = cluster(2, 'switches', { cluster: { allowRegisterDuringNetsplit: false, allowPublishDuringNetsplit: false, allowSubscribeDuringNetsplit: false } });
+    const { w, names } = cluster(2, 'switches', {
+      cluster: {
+        allowRegisterDuringNetsplit: false,
+        allowPublishDuringNetsplit: false,
+        allowSubscribeDuringNetsplit: false,
+      },
+    });
     const pub = w.client('pub', { target: 'n1', version: 5 });
     const sub = w.client('sub', { target: 'n1', version: 5, subscriptions: [{ filter: 'x/#', qos: 1 }] });
     await w.run(async (w) => {
@@ -460,10 +594,16 @@ describe('consistency switches during a netsplit (VerneMQ allow_*_during_netspli
       sub.subscribe('y/#', 1);
       const late = w.client('late', { target: 'n1', version: 5, reconnect: false });
       await w.sleep(500);
-      expect(w.history.events.some((e) => e.type === 'pub.fail' && e.c === 'pub' && e.rc === 0x80)).toBe(true);
+      expect(w.history.events.some((e) => e.type === 'pub.fail' && e.c === 'pub' && e.rc === 0x80)).toBe(
+        true,
+      );
       expect(sub.received).toEqual([]);
-      expect(w.history.events.some((e) => e.type === 'sub.ok' && e.c === 'sub' && e.granted === '128')).toBe(true);
-      expect(w.history.events.some((e) => e.type === 'client.connack' && e.c === 'late' && e.rc === 0x88)).toBe(true);
+      expect(w.history.events.some((e) => e.type === 'sub.ok' && e.c === 'sub' && e.granted === '128')).toBe(
+        true,
+      );
+      expect(
+        w.history.events.some((e) => e.type === 'client.connack' && e.c === 'late' && e.rc === 0x88),
+      ).toBe(true);
       expect(late.connected).toBe(false);
       w.heal();
       await w.until(allRunning(w, names), { timeoutMs: 30_000 });
@@ -479,7 +619,11 @@ describe("a node's own state", () => {
     const { w, names } = cluster(3, 'self-state');
     await w.run(async (w) => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
-      const self = (n: string) => w.broker(n).cluster!.status().find((s) => s.node === n)?.state;
+      const self = (n: string) =>
+        w
+          .broker(n)
+          .cluster!.status()
+          .find((s) => s.node === n)?.state;
       expect(self('n1')).toBe('running');
       w.broker('n3').cluster!.leave();
       expect(self('n3')).toBe('left');

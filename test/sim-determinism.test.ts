@@ -12,11 +12,22 @@ import { makeWorld, events } from './helpers/sim.ts';
 
 /** A small busy world: random latencies, QoS 0/1/2 traffic, a partition, reconnect jitter. */
 async function busyRun(seed: number | string): Promise<{ hash: string; lines: string[]; count: number }> {
-  const w = new World({ seed, latency: { kind: 'exponential', min: 0.5, mean: 3 }, history: { keepLines: true } });
+  const w = new World({
+    seed,
+    latency: { kind: 'exponential', min: 0.5, mean: 3 },
+    history: { keepLines: true },
+  });
   await w.run(async () => {
     w.addBroker('n1');
-    const sub = w.client('sub', { target: 'n1', clean: false, keepalive: 5, subscriptions: [{ filter: 'd/#', qos: 2 }] });
-    const pubs = [0, 1, 2].map((q) => w.client(`p${q}`, { target: 'n1', version: q === 2 ? 5 : 4, keepalive: 5 }));
+    const sub = w.client('sub', {
+      target: 'n1',
+      clean: false,
+      keepalive: 5,
+      subscriptions: [{ filter: 'd/#', qos: 2 }],
+    });
+    const pubs = [0, 1, 2].map((q) =>
+      w.client(`p${q}`, { target: 'n1', version: q === 2 ? 5 : 4, keepalive: 5 }),
+    );
     await w.until(() => sub.connected && pubs.every((p) => p.connected), { timeoutMs: 5000 });
     await w.sleep(50);
     for (let i = 0; i < 20; i++) {

@@ -3,7 +3,12 @@
 
 import { describe, it, expect } from 'vitest';
 import { makeWorld, settle } from './helpers/sim.ts';
-import { DiscoveryState, DnsDiscovery, type DiscoveredNode, type Resolver } from '../core/cluster/discovery.ts';
+import {
+  DiscoveryState,
+  DnsDiscovery,
+  type DiscoveredNode,
+  type Resolver,
+} from '../core/cluster/discovery.ts';
 import type { World } from '../sim/world.ts';
 
 const fixed = { kind: 'fixed', ms: 1 } as const;
@@ -19,9 +24,26 @@ class FakeDns implements Resolver {
 }
 
 function pod(w: World, dns: FakeDns, name: string): DnsDiscovery {
-  w.addBroker(name, {}, { secret: 's', discovery: 'manual', seeds: [], heartbeatIntervalMs: 500, heartbeatTimeoutMs: 2000, autocleanMs: 3_600_000 });
+  w.addBroker(
+    name,
+    {},
+    {
+      secret: 's',
+      discovery: 'manual',
+      seeds: [],
+      heartbeatIntervalMs: 500,
+      heartbeatTimeoutMs: 2000,
+      autocleanMs: 3_600_000,
+    },
+  );
   const cluster = w.broker(name).cluster!;
-  const d = new DnsDiscovery(cluster, dns, w.host(name), { name: 'mq-headless', intervalMs: 1000, forgetAfterMs: 10_000 }, (type, detail) => w.record({ type, node: name, ...detail }));
+  const d = new DnsDiscovery(
+    cluster,
+    dns,
+    w.host(name),
+    { name: 'mq-headless', intervalMs: 1000, forgetAfterMs: 10_000 },
+    (type, detail) => w.record({ type, node: name, ...detail }),
+  );
   d.start();
   return d;
 }
@@ -63,11 +85,31 @@ describe('DNS discovery', () => {
     disc[3].stop();
     await w.sleep(5000);
     // Unreachable, not yet forgotten (forgetAfterMs 10 s).
-    expect(w.broker('mq-0').cluster!.status().map((m) => m.node)).toEqual(all4);
-    const members = (n: string) => w.broker(n).cluster!.status().filter((m) => m.state !== 'left').map((m) => m.node);
-    await settle(w, () => ['mq-0', 'mq-1'].every((n) => members(n).length === 2), 20_000, 'scaled-down nodes forgotten');
+    expect(
+      w
+        .broker('mq-0')
+        .cluster!.status()
+        .map((m) => m.node),
+    ).toEqual(all4);
+    const members = (n: string) =>
+      w
+        .broker(n)
+        .cluster!.status()
+        .filter((m) => m.state !== 'left')
+        .map((m) => m.node);
+    await settle(
+      w,
+      () => ['mq-0', 'mq-1'].every((n) => members(n).length === 2),
+      20_000,
+      'scaled-down nodes forgotten',
+    );
     expect(running(w, 'mq-0')).toEqual(['mq-0', 'mq-1']);
-    expect(w.history.events.filter((e) => e.type === 'dns.forget').map((e) => `${e.node}:${e.peer}`).sort()).toEqual(['mq-0:mq-2', 'mq-0:mq-3', 'mq-1:mq-2', 'mq-1:mq-3']);
+    expect(
+      w.history.events
+        .filter((e) => e.type === 'dns.forget')
+        .map((e) => `${e.node}:${e.peer}`)
+        .sort(),
+    ).toEqual(['mq-0:mq-2', 'mq-0:mq-3', 'mq-1:mq-2', 'mq-1:mq-3']);
     // Well before autoclean (1 h) would have done it.
     expect(w.now).toBeLessThan(120_000);
   });

@@ -13,7 +13,15 @@ describe('EventQueue', () => {
   it('pops in (time, seq) order: a property test against a sorted reference', () => {
     // An operation is a push at some time (few distinct values, so ties are common) or a pop.
     const op = fc.oneof(
-      { weight: 3, arbitrary: fc.record({ push: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 1e9 }).map((n) => n / 7)) }) },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          push: fc.oneof(
+            fc.integer({ min: 0, max: 20 }),
+            fc.integer({ min: 0, max: 1e9 }).map((n) => n / 7),
+          ),
+        }),
+      },
       { weight: 2, arbitrary: fc.constant({ pop: true as const }) },
     );
     fc.assert(
@@ -188,7 +196,9 @@ describe('virtual time', () => {
           const want = Math.max(1, delay);
           // Within float noise of the requested delay, and never before the clock moved.
           expect(firedAt).toBeGreaterThan(armedAt);
-          expect(Math.abs(firedAt - armedAt - want)).toBeLessThanOrEqual(1e-12 * Math.max(1e6, Math.abs(armedAt), start));
+          expect(Math.abs(firedAt - armedAt - want)).toBeLessThanOrEqual(
+            1e-12 * Math.max(1e6, Math.abs(armedAt), start),
+          );
         },
       ),
       { numRuns: 300 },

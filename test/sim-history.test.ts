@@ -31,8 +31,14 @@ describe('History hash over the binary encoding', () => {
       [[1, { type: 'xv', '': 1 }]],
       [[1, { type: 'x', v: 'ab' }]],
       [[1, { type: 'x', v: 'ba' }]],
-      [[1, { type: 'x', v: 'a' }], [1, { type: 'x', v: 'b' }]],
-      [[1, { type: 'x', v: 'b' }], [1, { type: 'x', v: 'a' }]],
+      [
+        [1, { type: 'x', v: 'a' }],
+        [1, { type: 'x', v: 'b' }],
+      ],
+      [
+        [1, { type: 'x', v: 'b' }],
+        [1, { type: 'x', v: 'a' }],
+      ],
       [[1, { type: 'x', v: 'é' }]],
       [[1, { type: 'x', v: -1 }]],
       [[1, { type: 'x', v: 2 ** 40 }]],

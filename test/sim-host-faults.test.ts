@@ -13,12 +13,20 @@ describe('process crash', () => {
   it('peers get a reset at once; connects are refused while the node is down; restart boots a fresh broker', async () => {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
-    const c = w.client('c', { target: 'n1', clean: false, keepalive: 30, reconnect: { minMs: 1000, maxMs: 2000 }, subscriptions: [{ filter: 't', qos: 1 }] });
+    const c = w.client('c', {
+      target: 'n1',
+      clean: false,
+      keepalive: 30,
+      reconnect: { minMs: 1000, maxMs: 2000 },
+      subscriptions: [{ filter: 't', qos: 1 }],
+    });
     await settle(w, () => c.connected, 1000, 'connect');
     await w.sleep(100);
     const crashAt = w.now;
     w.crash('n1', 'process');
-    expect(events(w, 'fault.crash')).toEqual([expect.objectContaining({ node: 'n1', mode: 'process', t: crashAt })]);
+    expect(events(w, 'fault.crash')).toEqual([
+      expect.objectContaining({ node: 'n1', mode: 'process', t: crashAt }),
+    ]);
     expect(() => w.broker('n1')).toThrow(/not running/);
     expect(w.isReady('n1')).toBe(false);
 
@@ -72,7 +80,9 @@ describe('process crash', () => {
     const at = w.now;
     c.publish('x', 1);
     await w.sleep(100);
-    expect(events(w, 'client.closed', { c: 'c' })).toEqual([expect.objectContaining({ reason: 'reset', was: 'connected', t: at + 2 })]);
+    expect(events(w, 'client.closed', { c: 'c' })).toEqual([
+      expect.objectContaining({ reason: 'reset', was: 'connected', t: at + 2 }),
+    ]);
   });
 
   it('restart of a running node crashes it first', async () => {
@@ -98,7 +108,9 @@ describe('power loss', () => {
     await w.sleep(4999);
     expect(events(w, 'client.closed')).toEqual([]);
     await w.sleep(2);
-    expect(events(w, 'client.closed', { c: 'c' })).toEqual([expect.objectContaining({ reason: 'timeout', was: 'connecting', t: 5000 })]);
+    expect(events(w, 'client.closed', { c: 'c' })).toEqual([
+      expect.objectContaining({ reason: 'timeout', was: 'connecting', t: 5000 }),
+    ]);
     expect(c.connected).toBe(false);
   });
 
@@ -123,7 +135,10 @@ describe('power loss', () => {
     // The first PINGREQ after the crash goes unanswered for a whole period.
     expect(kat[0].t).toBeGreaterThan(crashAt + K * 1000);
     expect(kat[0].t).toBeLessThanOrEqual(crashAt + 2 * K * 1000 + 1);
-    expect(events(w, 'client.closed', { c: 'c' })[0]).toMatchObject({ reason: 'keepalive', was: 'connected' });
+    expect(events(w, 'client.closed', { c: 'c' })[0]).toMatchObject({
+      reason: 'keepalive',
+      was: 'connected',
+    });
     // Without keep alive, a client that sends nothing never finds out.
     await w.sleep(3_600_000);
     expect(quiet.connected).toBe(true);
@@ -140,7 +155,9 @@ describe('power loss', () => {
     expect(c.connected).toBe(true); // still half-open
     c.publish('x', 1);
     await w.sleep(10);
-    expect(events(w, 'client.closed', { c: 'c' })).toEqual([expect.objectContaining({ reason: 'reset', was: 'connected' })]);
+    expect(events(w, 'client.closed', { c: 'c' })).toEqual([
+      expect.objectContaining({ reason: 'reset', was: 'connected' }),
+    ]);
     expect(w.broker('n1').stats.messagesIn).toBe(0);
   });
 
@@ -317,7 +334,7 @@ describe('clock skew and drift', () => {
     expect(events(w, 'fault.drift').map((e) => e.rate)).toEqual([0.5, -0.25, 0]);
   });
 
-  it("a broker whose clock runs fast enforces keep alive early in real (virtual) time", async () => {
+  it('a broker whose clock runs fast enforces keep alive early in real (virtual) time', async () => {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
     w.drift('n1', 1); // twice as fast

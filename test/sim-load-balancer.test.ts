@@ -41,7 +41,9 @@ describe('placement', () => {
     const placements: Record<string, string[]> = {};
     for (const mode of ['sticky', 'round-robin'] as const) {
       const w = cluster({ mode });
-      const clients = ['a', 'b', 'c'].map((id) => w.client(id, { target: 'lb', keepalive: 60, reconnect: { minMs: 100, maxMs: 200 } }));
+      const clients = ['a', 'b', 'c'].map((id) =>
+        w.client(id, { target: 'lb', keepalive: 60, reconnect: { minMs: 100, maxMs: 200 } }),
+      );
       await settle(w, () => clients.every((c) => c.connected), 1000, 'connect');
       const first = clients.map((c) => c.node!);
       expect(first).toEqual(['n1', 'n2', 'n1']);
@@ -80,7 +82,14 @@ describe('health checks', () => {
     const interval = 1000;
     const w = cluster({ checkIntervalMs: interval, fall: 3, rise: 2 });
     const lb = w.balancers.get('lb')!;
-    const clients = Array.from({ length: 6 }, (_, i) => w.client(`c${i}`, { target: 'lb', keepalive: 30, clean: false, reconnect: { minMs: 200, maxMs: 1000 } }));
+    const clients = Array.from({ length: 6 }, (_, i) =>
+      w.client(`c${i}`, {
+        target: 'lb',
+        keepalive: 30,
+        clean: false,
+        reconnect: { minMs: 200, maxMs: 1000 },
+      }),
+    );
     await settle(w, () => clients.every((c) => c.connected), 1000, 'connect');
     expect(nodeCounts(clients)).toEqual({ n1: 3, n2: 3 });
     await w.sleep(5500 - w.now);
@@ -91,13 +100,19 @@ describe('health checks', () => {
     expect(lb.healthyBackends()).toEqual(['n1', 'n2']);
     expect(events(w, 'lb.backend')).toEqual([]);
     await w.sleep(2);
-    expect(events(w, 'lb.backend')).toEqual([expect.objectContaining({ lb: 'lb', backend: 'n1', healthy: false, t: 8000 })]);
+    expect(events(w, 'lb.backend')).toEqual([
+      expect.objectContaining({ lb: 'lb', backend: 'n1', healthy: false, t: 8000 }),
+    ]);
     expect(lb.healthyBackends()).toEqual(['n2']);
 
     // Every client is (back) on n2, and no connection attempt after the down-mark went to n1.
     await settle(w, () => clients.every((c) => c.connected && c.node === 'n2'), 30_000, 'failover');
     expect(w.broker('n2').connectedCount).toBe(6);
-    expect(events(w, 'client.connack').filter((e) => e.t > 5500).every((e) => e.node === 'n2')).toBe(true);
+    expect(
+      events(w, 'client.connack')
+        .filter((e) => e.t > 5500)
+        .every((e) => e.node === 'n2'),
+    ).toBe(true);
     // Clients arriving while n1 is marked down all go to n2.
     const late = Array.from({ length: 4 }, (_, i) => w.client(`late${i}`, { target: 'lb' }));
     await settle(w, () => late.every((c) => c.connected), 1000, 'connect');
@@ -112,7 +127,9 @@ describe('health checks', () => {
     await w.sleep(21_999 - w.now);
     expect(lb.healthyBackends()).toEqual(['n2']);
     await w.sleep(2);
-    expect(events(w, 'lb.backend').at(-1)).toEqual(expect.objectContaining({ backend: 'n1', healthy: true, t: 22_000 }));
+    expect(events(w, 'lb.backend').at(-1)).toEqual(
+      expect.objectContaining({ backend: 'n1', healthy: true, t: 22_000 }),
+    );
     expect(lb.healthyBackends()).toEqual(['n1', 'n2']);
 
     // New clients are spread over both nodes again; the moved ones stay where they are.
@@ -159,7 +176,9 @@ describe('health checks', () => {
     expect(w.balancers.get('lb')!.healthyBackends()).toEqual([]);
     const c = w.client('c', { target: 'lb', reconnect: false });
     await w.sleep(100);
-    expect(events(w, 'client.closed', { c: 'c' })).toEqual([expect.objectContaining({ reason: 'reset', was: 'connecting', t: 1502 })]);
+    expect(events(w, 'client.closed', { c: 'c' })).toEqual([
+      expect.objectContaining({ reason: 'reset', was: 'connecting', t: 1502 }),
+    ]);
     expect(c.connected).toBe(false);
   });
 });
@@ -167,16 +186,23 @@ describe('health checks', () => {
 describe('shutdown-sessions on marked down', () => {
   it('clients of a backend cut off from the balancer are reset when it is marked down and move to a healthy node', async () => {
     const w = cluster({ checkIntervalMs: 1000, fall: 2, rise: 2, shutdownSessionsOnDown: true });
-    const clients = Array.from({ length: 4 }, (_, i) => w.client(`c${i}`, { target: 'lb', keepalive: 60, reconnect: { minMs: 200, maxMs: 400 } }));
+    const clients = Array.from({ length: 4 }, (_, i) =>
+      w.client(`c${i}`, { target: 'lb', keepalive: 60, reconnect: { minMs: 200, maxMs: 400 } }),
+    );
     await settle(w, () => clients.every((c) => c.connected), 1000, 'connect');
     const onN1 = clients.filter((c) => c.node === 'n1');
     expect(onN1).toHaveLength(2);
     await w.sleep(1500 - w.now);
     w.partition(['lb'], ['n1']);
     await w.sleep(3000 - w.now + 10);
-    expect(events(w, 'lb.backend')).toEqual([expect.objectContaining({ backend: 'n1', healthy: false, t: 3000 })]);
+    expect(events(w, 'lb.backend')).toEqual([
+      expect.objectContaining({ backend: 'n1', healthy: false, t: 3000 }),
+    ]);
     // The balancer itself resets the client side: no waiting for keep alive across the partition.
-    for (const c of onN1) expect(events(w, 'client.closed', { c: c.id })).toEqual([expect.objectContaining({ reason: 'reset', was: 'connected', t: 3001 })]);
+    for (const c of onN1)
+      expect(events(w, 'client.closed', { c: c.id })).toEqual([
+        expect.objectContaining({ reason: 'reset', was: 'connected', t: 3001 }),
+      ]);
     await settle(w, () => clients.every((c) => c.connected && c.node === 'n2'), 5000, 'failover');
     expect(w.now).toBeLessThan(5000);
   });
@@ -190,7 +216,9 @@ describe('shutdown-sessions on marked down', () => {
     await w.sleep(1500 - w.now);
     w.pause('n1');
     await w.sleep(2000);
-    expect(events(w, 'lb.backend')).toEqual([expect.objectContaining({ backend: 'n1', healthy: false, t: 3000 })]);
+    expect(events(w, 'lb.backend')).toEqual([
+      expect.objectContaining({ backend: 'n1', healthy: false, t: 3000 }),
+    ]);
     await settle(w, () => c.connected && c.node === 'n2', 5000, 'failover');
     // The frozen broker has not run at all meanwhile.
     expect(disc).toEqual([]);

@@ -14,7 +14,12 @@ describe('partition', () => {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
     const K = 10;
-    const sub = w.client('sub', { target: 'n1', clean: false, keepalive: K, subscriptions: [{ filter: 't', qos: 1 }] });
+    const sub = w.client('sub', {
+      target: 'n1',
+      clean: false,
+      keepalive: K,
+      subscriptions: [{ filter: 't', qos: 1 }],
+    });
     const pub = w.client('pub', { target: 'n1', keepalive: 600 });
     await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
     await w.sleep(500);
@@ -77,7 +82,9 @@ describe('partition', () => {
     await w.sleep(2999);
     expect(c.connected).toBe(true);
     await w.sleep(2);
-    expect(events(w, 'client.closed', { c: 'c' })).toEqual([expect.objectContaining({ reason: 'timeout', was: 'connected' })]);
+    expect(events(w, 'client.closed', { c: 'c' })).toEqual([
+      expect.objectContaining({ reason: 'timeout', was: 'connected' }),
+    ]);
     expect(events(w, 'client.closed', { c: 'c' })[0].t).toBeCloseTo(cutAt + 3000, 6);
     // The broker never sent anything, so it never noticed: its side is still "connected".
     await w.sleep(60_000);
@@ -174,7 +181,12 @@ describe('one-way partition', () => {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
     const K = 5;
-    const c = w.client('c', { target: 'n1', keepalive: K, reconnect: false, subscriptions: [{ filter: 'down', qos: 0 }] });
+    const c = w.client('c', {
+      target: 'n1',
+      keepalive: K,
+      reconnect: false,
+      subscriptions: [{ filter: 'down', qos: 0 }],
+    });
     const o = w.client('o', { target: 'n1', keepalive: 600, subscriptions: [{ filter: 'up', qos: 1 }] });
     await settle(w, () => c.connected && o.connected, 1000, 'connect');
     await w.sleep(10);
@@ -210,7 +222,7 @@ describe('clog', () => {
     w.clog(['pub'], ['n1']);
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
-      ids.push(pub.publish('c/x', ((i % 3) as 0 | 1 | 2)));
+      ids.push(pub.publish('c/x', (i % 3) as 0 | 1 | 2));
       await w.sleep(10);
     }
     await w.sleep(10_000);
@@ -282,8 +294,18 @@ describe('resetConnections', () => {
   it('resets both ends at once: the client sees a reset and reconnects, the broker publishes the will', async () => {
     const w = makeWorld({ latency: fixed });
     w.addBroker('n1');
-    const c = w.client('c', { target: 'n1', clean: false, keepalive: 60, will: { topic: 'status/c', payload: 'offline', qos: 1 }, subscriptions: [{ filter: 'cmd', qos: 1 }] });
-    const watcher = w.client('watcher', { target: 'n1', keepalive: 60, subscriptions: [{ filter: 'status/#', qos: 1 }] });
+    const c = w.client('c', {
+      target: 'n1',
+      clean: false,
+      keepalive: 60,
+      will: { topic: 'status/c', payload: 'offline', qos: 1 },
+      subscriptions: [{ filter: 'cmd', qos: 1 }],
+    });
+    const watcher = w.client('watcher', {
+      target: 'n1',
+      keepalive: 60,
+      subscriptions: [{ filter: 'status/#', qos: 1 }],
+    });
     await settle(w, () => c.connected && watcher.connected, 1000, 'connect');
     await w.sleep(10);
     const disc = watchDisconnects(w, 'n1');
@@ -294,7 +316,9 @@ describe('resetConnections', () => {
     expect(fault[0]).toMatchObject({ a: 'c', b: 'n1' });
     expect(fault[0].n).toBeGreaterThan(0);
     // Both sides closed in the same instant.
-    expect(events(w, 'client.closed', { c: 'c' })).toEqual([expect.objectContaining({ reason: 'reset', was: 'connected', t: t0 })]);
+    expect(events(w, 'client.closed', { c: 'c' })).toEqual([
+      expect.objectContaining({ reason: 'reset', was: 'connected', t: t0 }),
+    ]);
     expect(disc).toEqual([{ c: 'c', cause: 'transport', t: t0 }]);
     expect(events(w, 'will', { c: 'c' })).toHaveLength(1);
     await w.sleep(100);

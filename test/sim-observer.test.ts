@@ -41,7 +41,9 @@ describe('observers leave the run unchanged', () => {
     let frames = 0;
     driver.subscribe(() => frames++);
     let sampler: TraceSampler | null = null;
-    const driven = await runScenario(willOnNodeCrash, 3, { observe: (w) => allObservers(driver.attach(w), (sampler = new TraceSampler(w))) });
+    const driven = await runScenario(willOnNodeCrash, 3, {
+      observe: (w) => allObservers(driver.attach(w), (sampler = new TraceSampler(w))),
+    });
     expect(driven.hash).toBe(plain.hash);
     expect(sampler!.samples.length).toBeGreaterThan(10);
     // The driver's model saw the run: the crash, the wills, every event.
@@ -56,7 +58,9 @@ describe('observers leave the run unchanged', () => {
     const plain = await runScenario(willOnNodeCrash, 4);
     const driver = new SimDriver('x', { speed: Infinity, paused: true });
     const seen: string[] = [];
-    const run = runScenario(willOnNodeCrash, 4, { observe: (w) => allObservers(driver.attach(w), { event: (_t, ev) => void seen.push(ev.type) }) });
+    const run = runScenario(willOnNodeCrash, 4, {
+      observe: (w) => allObservers(driver.attach(w), { event: (_t, ev) => void seen.push(ev.type) }),
+    });
     await new Promise((r) => setTimeout(r, 50));
     // Started paused: only what the scenario records while building the world at t=0.
     const setup = seen.length;
@@ -67,7 +71,8 @@ describe('observers leave the run unchanged', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(seen).toHaveLength(setup + 1); // one step: one recorded event
     driver.key({ input: 'n' }); // flat out to the next fault, then paused again
-    for (let i = 0; i < 200 && !driver.current().status.paused; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 200 && !driver.current().status.paused; i++)
+      await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 20));
     expect(seen[seen.length - 1]).toMatch(/^fault\./);
     expect(driver.current().status.note).toMatch(/stopped at fault\./);
@@ -83,9 +88,23 @@ describe('traces for time travel', () => {
     try {
       const file = path.join(dir, 'run.jsonl');
       let sampler: TraceSampler | null = null;
-      const r = await runScenario(willOnNodeCrash, 5, { keepLines: true, observe: (w) => (sampler = new TraceSampler(w)) });
+      const r = await runScenario(willOnNodeCrash, 5, {
+        keepLines: true,
+        observe: (w) => (sampler = new TraceSampler(w)),
+      });
       sampler!.final();
-      writeTrace(file, { type: 'trace', scenario: 'scenarios/will-on-node-crash.ts', name: r.scenario, seed: r.seed, params: {} }, r, sampler!.samples);
+      writeTrace(
+        file,
+        {
+          type: 'trace',
+          scenario: 'scenarios/will-on-node-crash.ts',
+          name: r.scenario,
+          seed: r.seed,
+          params: {},
+        },
+        r,
+        sampler!.samples,
+      );
       const t = readTrace(file);
       expect(t.history).toEqual(r.lines);
       expect(t.body.length).toBe(r.lines!.length + sampler!.samples.length);

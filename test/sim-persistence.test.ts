@@ -8,16 +8,33 @@ import fc from 'fast-check';
 import { makeWorld, events, settle } from './helpers/sim.ts';
 import type { World } from '../sim/world.ts';
 import type { SimClient } from '../sim/client.ts';
-import { decodeOwed, encodeOwed, decodeSession, encodeSession, decodeRetained, encodeRetained } from '../core/persist-codec.ts';
+import {
+  decodeOwed,
+  encodeOwed,
+  decodeSession,
+  encodeSession,
+  decodeRetained,
+  encodeRetained,
+} from '../core/persist-codec.ts';
 import type { Message } from '../core/message.ts';
 
 const fixed = { kind: 'fixed', ms: 1 } as const;
 const reconnect = { minMs: 500, maxMs: 1000 };
 
-async function setup(opts: { version?: 4 | 5; expiry?: number } = {}): Promise<{ w: World; sub: SimClient; pub: SimClient }> {
+async function setup(
+  opts: { version?: 4 | 5; expiry?: number } = {},
+): Promise<{ w: World; sub: SimClient; pub: SimClient }> {
   const w = makeWorld({ latency: fixed });
   w.addBroker('n1', {}, undefined, { persist: true });
-  const sub = w.client('sub', { target: 'n1', version: opts.version ?? 5, clean: false, sessionExpiry: opts.expiry ?? 3600, keepalive: 30, reconnect, subscriptions: [{ filter: 'a/#', qos: 1 }] });
+  const sub = w.client('sub', {
+    target: 'n1',
+    version: opts.version ?? 5,
+    clean: false,
+    sessionExpiry: opts.expiry ?? 3600,
+    keepalive: 30,
+    reconnect,
+    subscriptions: [{ filter: 'a/#', qos: 1 }],
+  });
   const pub = w.client('pub', { target: 'n1', keepalive: 30, reconnect });
   await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
   await w.sleep(50);
@@ -43,7 +60,12 @@ describe('persistent sessions on a simulated disk', () => {
       w.crash('n1', mode);
       await w.sleep(1000);
       w.restart('n1');
-      expect(events(w, 'node.restore', { node: 'n1' }).at(-1)).toMatchObject({ sessions: 1, messages: 30, retained: 1, expired: 0 });
+      expect(events(w, 'node.restore', { node: 'n1' }).at(-1)).toMatchObject({
+        sessions: 1,
+        messages: 30,
+        retained: 1,
+        expired: 0,
+      });
       expect(w.broker('n1').sessions.get('sub')!.subscriptions.has('a/#')).toBe(true);
 
       sub.connect();
@@ -51,7 +73,11 @@ describe('persistent sessions on a simulated disk', () => {
       expect(events(w, 'client.connack', { c: 'sub' }).at(-1)).toMatchObject({ present: true });
       expect(sub.received.map((m) => m.id)).toEqual(ids);
 
-      const late = w.client('late', { target: 'n1', keepalive: 30, subscriptions: [{ filter: 'cfg/#', qos: 1 }] });
+      const late = w.client('late', {
+        target: 'n1',
+        keepalive: 30,
+        subscriptions: [{ filter: 'cfg/#', qos: 1 }],
+      });
       await settle(w, () => late.received.length === 1, 2000, 'retained');
       expect(late.received[0]).toMatchObject({ topic: 'cfg/mode', retain: true });
     });
@@ -110,7 +136,12 @@ describe('persistent sessions on a simulated disk', () => {
   it('MQTT 3.1.1 clean-session=false sessions are kept too; a clean session leaves nothing on disk', async () => {
     const { w, sub, pub } = await setup({ version: 4 });
     const ids = await publishWhileAway(w, sub, pub, 4);
-    const clean = w.client('clean', { target: 'n1', clean: true, keepalive: 30, subscriptions: [{ filter: 'a/#', qos: 1 }] });
+    const clean = w.client('clean', {
+      target: 'n1',
+      clean: true,
+      keepalive: 30,
+      subscriptions: [{ filter: 'a/#', qos: 1 }],
+    });
     await settle(w, () => clean.connected, 1000, 'connect');
     expect(w.host('n1').disk.keys('s/')).toEqual(['s/sub']);
     w.crash('n1', 'process');
@@ -122,11 +153,20 @@ describe('persistent sessions on a simulated disk', () => {
 
   it('with an asynchronous store the PUBACK waits until the write is durable, acknowledgements keep their order, and a publish that wrote nothing waits for nothing', async () => {
     const w = makeWorld({ latency: fixed });
-    const disk = w.host('n1', true).disk as import('../sim/disk.ts').SimDisk & { whenDurable?(fn: () => void): void };
+    const disk = w.host('n1', true).disk as import('../sim/disk.ts').SimDisk & {
+      whenDurable?(fn: () => void): void;
+    };
     const held: (() => void)[] = [];
     disk.whenDurable = (fn) => held.push(fn); // durability arrives when the test says so
     w.addBroker('n1', {}, undefined, { persist: true });
-    const sub = w.client('sub', { target: 'n1', version: 5, clean: false, sessionExpiry: 60, keepalive: 30, subscriptions: [{ filter: 'a/#', qos: 1 }] });
+    const sub = w.client('sub', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 60,
+      keepalive: 30,
+      subscriptions: [{ filter: 'a/#', qos: 1 }],
+    });
     const pub = w.client('pub', { target: 'n1', version: 5, keepalive: 30 });
     await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
     await w.sleep(20);
@@ -180,29 +220,50 @@ describe('store records', () => {
           contentType: fc.string(),
           responseTopic: fc.string(),
           correlationData: fc.uint8Array().map((a) => Buffer.from(a)),
-          userProperties: fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.array(fc.string(), { minLength: 2, maxLength: 3 }))),
+          userProperties: fc.dictionary(
+            fc.string(),
+            fc.oneof(fc.string(), fc.array(fc.string(), { minLength: 2, maxLength: 3 })),
+          ),
         },
         { requiredKeys: [] },
       ),
       { nil: undefined },
     ),
   });
-  const clean = (m: Message): Message => JSON.parse(JSON.stringify(m, (_k, v) => (v === undefined ? undefined : v)));
+  const clean = (m: Message): Message =>
+    JSON.parse(JSON.stringify(m, (_k, v) => (v === undefined ? undefined : v)));
 
   it('messages, owed deliveries, sessions and retained messages round-trip; truncated records raise, never garble', () => {
     fc.assert(
-      fc.property(arbMsg, fc.array(fc.integer({ min: 1, max: 268435455 }), { maxLength: 3 }), fc.integer({ min: 1, max: 200 }), (m0, subIds, cut) => {
-        const m = m0 as Message;
-        const o = decodeOwed(encodeOwed({ msg: m, qos: m.qos, retain: m.retain, subIds: subIds.length ? subIds : undefined }));
-        expect(clean(o.msg)).toEqual(clean(m));
-        expect(o.subIds).toEqual(subIds.length ? subIds : undefined);
-        expect(clean(decodeRetained(encodeRetained(m)))).toEqual(clean(m));
-        const bytes = encodeRetained(m);
-        if (cut < bytes.length) expect(() => decodeRetained(bytes.subarray(0, cut))).toThrow();
-      }),
+      fc.property(
+        arbMsg,
+        fc.array(fc.integer({ min: 1, max: 268435455 }), { maxLength: 3 }),
+        fc.integer({ min: 1, max: 200 }),
+        (m0, subIds, cut) => {
+          const m = m0 as Message;
+          const o = decodeOwed(
+            encodeOwed({ msg: m, qos: m.qos, retain: m.retain, subIds: subIds.length ? subIds : undefined }),
+          );
+          expect(clean(o.msg)).toEqual(clean(m));
+          expect(o.subIds).toEqual(subIds.length ? subIds : undefined);
+          expect(clean(decodeRetained(encodeRetained(m)))).toEqual(clean(m));
+          const bytes = encodeRetained(m);
+          if (cut < bytes.length) expect(() => decodeRetained(bytes.subarray(0, cut))).toThrow();
+        },
+      ),
       { numRuns: 200 },
     );
-    const rec = { expiry: 4294967295, connectedAt: 1.5, disconnectedAt: 2, protocolVersion: 5 as const, subs: [{ key: '$share/g/a/+', qos: 2 as const, nl: true, rap: false, rh: 2 as const, subId: 7 }, { key: 'b', qos: 0 as const, nl: false, rap: true, rh: 0 as const }], in2: [1, 65535] };
+    const rec = {
+      expiry: 4294967295,
+      connectedAt: 1.5,
+      disconnectedAt: 2,
+      protocolVersion: 5 as const,
+      subs: [
+        { key: '$share/g/a/+', qos: 2 as const, nl: true, rap: false, rh: 2 as const, subId: 7 },
+        { key: 'b', qos: 0 as const, nl: false, rap: true, rh: 0 as const },
+      ],
+      in2: [1, 65535],
+    };
     expect(decodeSession(encodeSession(rec))).toEqual(rec);
   });
 });

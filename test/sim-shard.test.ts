@@ -8,10 +8,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineScenario } from '../sim/scenario.ts';
-import { formatMerged, mergeSweeps, parseShard, runSweep, shardSeeds, type SweepResult } from '../sim/shard.ts';
+import {
+  formatMerged,
+  mergeSweeps,
+  parseShard,
+  runSweep,
+  shardSeeds,
+  type SweepResult,
+} from '../sim/shard.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const sim = (args: string[]) => spawnSync(process.execPath, ['bin/sim.js', ...args], { cwd: root, encoding: 'utf8', timeout: 110_000 });
+const sim = (args: string[]) =>
+  spawnSync(process.execPath, ['bin/sim.js', ...args], { cwd: root, encoding: 'utf8', timeout: 110_000 });
 
 // A real property on random latency: a QoS 0 message crosses client -> broker -> client within 2.5 ms.
 // Links take 0.2-2 ms each way, so some seeds fail it: the sweep has failing seeds to report.
@@ -44,14 +52,25 @@ describe('sim run --seeds --shard', () => {
 
   it('split-brain --seeds 1..8 --shard 2/4 --json runs exactly seeds 2 and 6', () => {
     const params = ['--param', 'steadyMs=1000', '--param', 'splitMs=3000', '--param', 'drainMs=5000'];
-    const r = sim(['run', 'scenarios/split-brain.ts', '--seeds', '1..8', '--shard', '2/4', '--json', ...params]);
+    const r = sim([
+      'run',
+      'scenarios/split-brain.ts',
+      '--seeds',
+      '1..8',
+      '--shard',
+      '2/4',
+      '--json',
+      ...params,
+    ]);
     expect(r.stderr).toBe('');
     const res = JSON.parse(r.stdout) as SweepResult;
     expect(res.ran).toBe(2);
     expect(res.hashes).toHaveLength(2);
     expect(res.shard).toEqual({ index: 2, count: 4 });
     // Seed 6 run alone gives the shard's second hash.
-    const one = JSON.parse(sim(['run', 'scenarios/split-brain.ts', '--seed', '6', '--json', ...params]).stdout);
+    const one = JSON.parse(
+      sim(['run', 'scenarios/split-brain.ts', '--seed', '6', '--json', ...params]).stdout,
+    );
     expect(one.hash).toBe(res.hashes[1]);
   }, 120_000);
 
@@ -66,7 +85,8 @@ describe('sim report merge', () => {
   it('joins 4 shards into one table with the failing seeds and their replay commands', async () => {
     const range = { from: 1, to: 24 };
     const shards: SweepResult[] = [];
-    for (let i = 1; i <= 4; i++) shards.push(await runSweep(fastPath, 'scenarios/fast-path.ts', range, { index: i, count: 4 }, {}));
+    for (let i = 1; i <= 4; i++)
+      shards.push(await runSweep(fastPath, 'scenarios/fast-path.ts', range, { index: i, count: 4 }, {}));
     const m = mergeSweeps(shards);
     expect(m.ran).toBe(24);
     expect(m.missing).toEqual([]);
@@ -91,7 +111,9 @@ describe('sim report merge', () => {
       });
       const r = sim(['report', 'merge', ...files]);
       expect(r.status).toBe(1); // failing seeds
-      expect(r.stdout).toContain(`verdict    FAIL: ${24 - failing.length} passed, ${failing.length} failed of 24 seeds run`);
+      expect(r.stdout).toContain(
+        `verdict    FAIL: ${24 - failing.length} passed, ${failing.length} failed of 24 seeds run`,
+      );
       const partial = sim(['report', 'merge', files[0], files[2], files[3], '--json']);
       expect(JSON.parse(partial.stdout).missing).toEqual([2]);
     } finally {
@@ -100,8 +122,26 @@ describe('sim report merge', () => {
   }, 60_000);
 
   it('a seed run twice with different hashes is reported as not reproducible; different sweeps are refused', () => {
-    const base: SweepResult = { type: 'sweep', scenario: 's.ts', name: 's', params: {}, seeds: { from: 1, to: 4 }, shard: { index: 1, count: 2 }, ran: 2, passed: 2, failures: [], hashes: ['a', 'b'], events: 1, simulatedMs: 1, wallMs: 1 };
-    const m = mergeSweeps([base, { ...base, hashes: ['a', 'c'] }, { ...base, shard: { index: 2, count: 2 }, hashes: ['d', 'e'] }]);
+    const base: SweepResult = {
+      type: 'sweep',
+      scenario: 's.ts',
+      name: 's',
+      params: {},
+      seeds: { from: 1, to: 4 },
+      shard: { index: 1, count: 2 },
+      ran: 2,
+      passed: 2,
+      failures: [],
+      hashes: ['a', 'b'],
+      events: 1,
+      simulatedMs: 1,
+      wallMs: 1,
+    };
+    const m = mergeSweeps([
+      base,
+      { ...base, hashes: ['a', 'c'] },
+      { ...base, shard: { index: 2, count: 2 }, hashes: ['d', 'e'] },
+    ]);
     expect(m.disagreements).toEqual([{ seed: 3, hashes: ['b', 'c'] }]);
     expect(formatMerged(m)).toContain('NOT REPRODUCIBLE  seed 3');
     expect(() => mergeSweeps([base, { ...base, params: { x: 1 } }])).toThrow(/different sweeps/);

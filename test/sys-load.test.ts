@@ -5,7 +5,8 @@ import { describe, it, expect } from 'vitest';
 import { newBroker } from './helpers/core-client.ts';
 import { LoadAverages } from '../core/sys-topics.ts';
 
-const retained = (b: ReturnType<typeof newBroker>['broker'], t: string) => b.retained.get(`$SYS/broker/${t}`)?.payload.toString();
+const retained = (b: ReturnType<typeof newBroker>['broker'], t: string) =>
+  b.retained.get(`$SYS/broker/${t}`)?.payload.toString();
 
 describe('$SYS load averages', () => {
   it('a steady 600 packets per minute: the 1 min average gets there first, then 5 and 15 min; published with 2 decimals', () => {
@@ -16,8 +17,14 @@ describe('$SYS load averages', () => {
     }
     // After 60 s of a step from 0 to 600/min: 600 (1 - e^(-60/T)).
     expect(Number(retained(broker, 'load/messages/received/1min'))).toBeCloseTo(600 * (1 - Math.exp(-1)), 1);
-    expect(Number(retained(broker, 'load/messages/received/5min'))).toBeCloseTo(600 * (1 - Math.exp(-60 / 300)), 1);
-    expect(Number(retained(broker, 'load/messages/received/15min'))).toBeCloseTo(600 * (1 - Math.exp(-60 / 900)), 1);
+    expect(Number(retained(broker, 'load/messages/received/5min'))).toBeCloseTo(
+      600 * (1 - Math.exp(-60 / 300)),
+      1,
+    );
+    expect(Number(retained(broker, 'load/messages/received/15min'))).toBeCloseTo(
+      600 * (1 - Math.exp(-60 / 900)),
+      1,
+    );
     expect(retained(broker, 'load/messages/received/1min')).toMatch(/^\d+\.\d\d$/);
     expect(retained(broker, 'load/messages/sent/1min')).toBe('0.00');
     for (let i = 0; i < 60; i++) {
@@ -36,8 +43,17 @@ describe('$SYS load averages', () => {
   it('every Mosquitto load topic is published, and the totals live at bytes/ and publish/messages/', () => {
     const { broker, env } = newBroker({ sysInterval: 5 });
     env.clock.advance(5000);
-    for (const n of ['messages/received', 'messages/sent', 'publish/received', 'publish/sent', 'bytes/received', 'bytes/sent', 'connections']) {
-      for (const w of ['1min', '5min', '15min']) expect(retained(broker, `load/${n}/${w}`), `${n}/${w}`).toBe('0.00');
+    for (const n of [
+      'messages/received',
+      'messages/sent',
+      'publish/received',
+      'publish/sent',
+      'bytes/received',
+      'bytes/sent',
+      'connections',
+    ]) {
+      for (const w of ['1min', '5min', '15min'])
+        expect(retained(broker, `load/${n}/${w}`), `${n}/${w}`).toBe('0.00');
     }
     expect(retained(broker, 'bytes/received')).toBe('0');
     expect(retained(broker, 'publish/messages/received')).toBe('0');
@@ -45,7 +61,15 @@ describe('$SYS load averages', () => {
 
   it('uneven intervals weigh by elapsed time (the formula, directly)', () => {
     const l = new LoadAverages();
-    const c = { 'messages/received': 0, 'messages/sent': 0, 'publish/received': 0, 'publish/sent': 0, 'bytes/received': 0, 'bytes/sent': 0, connections: 0 };
+    const c = {
+      'messages/received': 0,
+      'messages/sent': 0,
+      'publish/received': 0,
+      'publish/sent': 0,
+      'bytes/received': 0,
+      'bytes/sent': 0,
+      connections: 0,
+    };
     l.update(0, c);
     l.update(30_000, { ...c, connections: 30 }); // 60/min for 30 s
     expect(l.load.get('connections/1min')).toBeCloseTo(60 * (1 - Math.exp(-0.5)), 9);

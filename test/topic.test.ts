@@ -4,7 +4,15 @@
 
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { validateTopicName, validateTopicFilter, parseShare, matches, hasWildcard, isValidUtf8, TopicError } from '../core/topic.ts';
+import {
+  validateTopicName,
+  validateTopicFilter,
+  parseShare,
+  matches,
+  hasWildcard,
+  isValidUtf8,
+  TopicError,
+} from '../core/topic.ts';
 import { TopicTrie } from '../core/topic-trie.ts';
 import { RetainStore } from '../core/retain-store.ts';
 import type { Message } from '../core/message.ts';
@@ -31,7 +39,9 @@ const topicArb = fc
 const filterArb = fc
   .tuple(
     fc.oneof(firstLevelArb, fc.constant('+')),
-    fc.array(fc.oneof({ weight: 3, arbitrary: levelArb }, { weight: 1, arbitrary: fc.constant('+') }), { maxLength: 3 }),
+    fc.array(fc.oneof({ weight: 3, arbitrary: levelArb }, { weight: 1, arbitrary: fc.constant('+') }), {
+      maxLength: 3,
+    }),
     fc.boolean(),
     fc.boolean(),
   )
@@ -78,10 +88,14 @@ describe('validateTopicName', () => {
 
   it('property: None iff non-empty, no + # U+0000, within the level limit', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', '/', '+', '#', '\u0000', '$', 'é'), maxLength: 12 }), fc.integer({ min: 1, max: 6 }), (t, max) => {
-        const ok = t.length > 0 && !/[+#\u0000]/.test(t) && t.split('/').length <= max;
-        expect(validateTopicName(t, max) === TopicError.None).toBe(ok);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', '/', '+', '#', '\u0000', '$', 'é'), maxLength: 12 }),
+        fc.integer({ min: 1, max: 6 }),
+        (t, max) => {
+          const ok = t.length > 0 && !/[+#\u0000]/.test(t) && t.split('/').length <= max;
+          expect(validateTopicName(t, max) === TopicError.None).toBe(ok);
+        },
+      ),
       opts(500),
     );
   });
@@ -136,15 +150,19 @@ describe('validateTopicFilter', () => {
 
   it('property: None iff every level is + / # (last only) / wildcard-free, no U+0000, within limit', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', '/', '+', '#', '\u0000', '$'), maxLength: 10 }), fc.integer({ min: 1, max: 6 }), (f, max) => {
-        const lv = f.split('/');
-        const ok =
-          f.length > 0 &&
-          !f.includes('\u0000') &&
-          lv.length <= max &&
-          lv.every((l, i) => l === '+' || (l === '#' && i === lv.length - 1) || !/[+#]/.test(l));
-        expect(validateTopicFilter(f, max) === TopicError.None).toBe(ok);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', '/', '+', '#', '\u0000', '$'), maxLength: 10 }),
+        fc.integer({ min: 1, max: 6 }),
+        (f, max) => {
+          const lv = f.split('/');
+          const ok =
+            f.length > 0 &&
+            !f.includes('\u0000') &&
+            lv.length <= max &&
+            lv.every((l, i) => l === '+' || (l === '#' && i === lv.length - 1) || !/[+#]/.test(l));
+          expect(validateTopicFilter(f, max) === TopicError.None).toBe(ok);
+        },
+      ),
       opts(1000),
     );
   });
@@ -177,15 +195,29 @@ describe('parseShare', () => {
     expect(parseShare(raw)).toEqual(want);
   });
 
-  it.each(['$share/g', '$share/', '$share//a', '$share/g/', '$share/g+/a', '$share/+/a', '$share/g#/a', '$share/#/a', '$queue/'])('%j is broken share syntax → null', (raw) => {
+  it.each([
+    '$share/g',
+    '$share/',
+    '$share//a',
+    '$share/g/',
+    '$share/g+/a',
+    '$share/+/a',
+    '$share/g#/a',
+    '$share/#/a',
+    '$queue/',
+  ])('%j is broken share syntax → null', (raw) => {
     expect(parseShare(raw)).toBeNull();
   });
 
   it('property: $share/{g}/{f} round-trips for any wildcard-free, slash-free group and non-empty f', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', 'b', '$', '-'), minLength: 1, maxLength: 5 }), filterArb, (g, f) => {
-        expect(parseShare(`$share/${g}/${f}`)).toEqual({ filter: f, group: g });
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', 'b', '$', '-'), minLength: 1, maxLength: 5 }),
+        filterArb,
+        (g, f) => {
+          expect(parseShare(`$share/${g}/${f}`)).toEqual({ filter: f, group: g });
+        },
+      ),
       opts(300),
     );
   });
@@ -258,7 +290,9 @@ function checkTrie(trie: TopicTrie<string>, model: Map<string, string>, topics: 
   for (const t of topics) {
     const got = trie.match(t, []);
     const want = [...model.entries()].filter(([f]) => matches(f, t)).map(([, v]) => v);
-    expect(sorted(got), `match(${JSON.stringify(t)}) over ${JSON.stringify([...model.keys()])}`).toEqual(sorted(want));
+    expect(sorted(got), `match(${JSON.stringify(t)}) over ${JSON.stringify([...model.keys()])}`).toEqual(
+      sorted(want),
+    );
   }
   expect(new Map(trie.entries())).toEqual(model);
 }
@@ -306,27 +340,34 @@ describe('TopicTrie', () => {
 
   it('property: match agrees with matches(), size and entries agree with a Map, after every insert/delete', () => {
     fc.assert(
-      fc.property(fc.array(trieOpArb, { maxLength: 40 }), fc.array(topicArb, { minLength: 1, maxLength: 12 }), (ops, topics) => {
-        const trie = new TopicTrie<string>();
-        const model = new Map<string, string>();
-        let n = 0;
-        for (const { op, filter } of ops) {
-          if (op === 'set') {
-            const v = `${filter}#${n++}`;
-            trie.set(filter, v);
-            model.set(filter, v);
-          } else if (op === 'getOrCreate') {
-            const v = `${filter}#${n++}`;
-            const got = trie.getOrCreate(filter, () => v);
-            if (!model.has(filter)) model.set(filter, v);
-            expect(got).toBe(model.get(filter));
-          } else {
-            expect(trie.delete(filter)).toBe(model.delete(filter));
+      fc.property(
+        fc.array(trieOpArb, { maxLength: 40 }),
+        fc.array(topicArb, { minLength: 1, maxLength: 12 }),
+        (ops, topics) => {
+          const trie = new TopicTrie<string>();
+          const model = new Map<string, string>();
+          let n = 0;
+          for (const { op, filter } of ops) {
+            if (op === 'set') {
+              const v = `${filter}#${n++}`;
+              trie.set(filter, v);
+              model.set(filter, v);
+            } else if (op === 'getOrCreate') {
+              const v = `${filter}#${n++}`;
+              const got = trie.getOrCreate(filter, () => v);
+              if (!model.has(filter)) model.set(filter, v);
+              expect(got).toBe(model.get(filter));
+            } else {
+              expect(trie.delete(filter)).toBe(model.delete(filter));
+            }
+            expect(trie.get(filter)).toBe(model.get(filter));
+            checkTrie(trie, model, [
+              ...topics,
+              ...(filter.includes('+') || filter.includes('#') ? [] : [filter]),
+            ]);
           }
-          expect(trie.get(filter)).toBe(model.get(filter));
-          checkTrie(trie, model, [...topics, ...(filter.includes('+') || filter.includes('#') ? [] : [filter])]);
-        }
-      }),
+        },
+      ),
       opts(400),
     );
   });
@@ -352,7 +393,14 @@ describe('TopicTrie', () => {
 // RetainStore against a brute-force filter over a Map of topic → message.
 
 function msg(topic: string, payload: string, now: number, expirySec?: number): Message {
-  const m: Message = { topic, payload: Buffer.from(payload), qos: 1, retain: true, from: 'c', receivedAt: now };
+  const m: Message = {
+    topic,
+    payload: Buffer.from(payload),
+    qos: 1,
+    retain: true,
+    from: 'c',
+    receivedAt: now,
+  };
   if (expirySec !== undefined) m.expiresAt = now + expirySec * 1000;
   return m;
 }
@@ -364,9 +412,28 @@ type RetainOp =
   | { op: 'sweep' };
 
 const retainOpArb: fc.Arbitrary<RetainOp> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('put' as const), topic: topicArb, empty: fc.constant(false), expiry: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('put' as const), topic: topicArb, empty: fc.constant(true), expiry: fc.constant(undefined) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 3000 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('put' as const),
+      topic: topicArb,
+      empty: fc.constant(false),
+      expiry: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('put' as const),
+      topic: topicArb,
+      empty: fc.constant(true),
+      expiry: fc.constant(undefined),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 3000 }) }),
+  },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('match' as const), filter: filterArb }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('sweep' as const) }) },
 );
@@ -435,7 +502,9 @@ describe('RetainStore', () => {
               const got = rs.match(o.filter, now);
               const matched = [...model.values()].filter((m) => matches(o.filter, m.topic));
               const want = matched.filter((m) => !expired(m));
-              expect(sorted(got.map((m) => m.topic)), `match(${o.filter}) at ${now}`).toEqual(sorted(want.map((m) => m.topic)));
+              expect(sorted(got.map((m) => m.topic)), `match(${o.filter}) at ${now}`).toEqual(
+                sorted(want.map((m) => m.topic)),
+              );
               for (const m of got) expect(m).toBe(model.get(m.topic));
               // match drops the expired messages it came across.
               for (const m of matched) if (expired(m)) model.delete(m.topic);

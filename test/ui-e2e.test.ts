@@ -13,7 +13,8 @@ import { tool, titled } from './helpers/tools.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tmuxTool = tool('tmux');
 const SOCKET = `mqttlab-ui-test-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync(tmuxTool.path ?? 'tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+const tmux = (...args: string[]) =>
+  execFileSync(tmuxTool.path ?? 'tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function screenUntil(pred: (s: string) => boolean, timeoutMs: number): Promise<string> {
@@ -39,7 +40,9 @@ describe.skipIf(!tmuxTool.path)(titled('sim run --ui under tmux', tmuxTool), () 
       expect(lines[0]).toMatch(/mqttlab ▸ will-on-node-crash {2}seed 2 .* max {2}done/);
       expect(screen).toContain('verdict    PASS');
       expect(screen).toContain(`hash ${plain.hash}`);
-      expect(screen).toMatch(/message flow .*\n.*phase +published +delivered +inflight +queued +lost +dup +max delay/);
+      expect(screen).toMatch(
+        /message flow .*\n.*phase +published +delivered +inflight +queued +lost +dup +max delay/,
+      );
       expect(screen).toMatch(/n1 power loss +0 +\d+ +0 +0 +0 +0 /);
       expect(screen).toMatch(/✓ no-acked-loss ✓ qos2-exactly-once ✓ order ✓ only-subscribed/);
       expect(screen).toMatch(/n1 [●◌‖✕] /);

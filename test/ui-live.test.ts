@@ -19,7 +19,15 @@ function startNode(name: string, clusterPort: number, seeds: string[]): Promise<
       node: name,
       sysInterval: 0,
       listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
-      cluster: { enabled: true, host: '127.0.0.1', port: clusterPort, secret: 'ui-secret', seeds, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1000 },
+      cluster: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: clusterPort,
+        secret: 'ui-secret',
+        seeds,
+        heartbeatIntervalMs: 100,
+        heartbeatTimeoutMs: 1000,
+      },
       admin: { enabled: true, port: 0, token: TOKEN },
     },
     silentLog,
@@ -27,7 +35,11 @@ function startNode(name: string, clusterPort: number, seeds: string[]): Promise<
 }
 
 /** Reads the SSE stream until `n` events arrived (or the timeout). */
-function readEvents(url: string, token: string | null, n: number): Promise<{ status: number; type: string; events: any[] }> {
+function readEvents(
+  url: string,
+  token: string | null,
+  n: number,
+): Promise<{ status: number; type: string; events: any[] }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
       const events: any[] = [];
@@ -63,7 +75,11 @@ describe('runtime ui on a live cluster', () => {
     const seeds = ports.map((p, i) => `n${i + 1}@127.0.0.1:${p}`);
     nodes.push(await startNode('n1', ports[0], seeds), await startNode('n2', ports[1], seeds));
     const [n1, n2] = nodes;
-    await waitUntil(() => nodes.every((n) => n.cluster!.status().every((m) => m.state === 'running')), 5000, 'cluster formed');
+    await waitUntil(
+      () => nodes.every((n) => n.cluster!.status().every((m) => m.state === 'running')),
+      5000,
+      'cluster formed',
+    );
     const urls = nodes.map((n) => `http://127.0.0.1:${n.adminPort}`);
 
     // The stream: the backlog first (this node's start, its peer coming up), behind the token.
@@ -80,7 +96,12 @@ describe('runtime ui on a live cluster', () => {
 
     src = new LiveSource(urls, TOKEN);
     src.start();
-    await waitUntil(() => src!.current().nodes.length === 2 && src!.current().timeline.some((e) => e.text === 'n1 sees n2 up'), 5000, 'first poll and stream');
+    await waitUntil(
+      () =>
+        src!.current().nodes.length === 2 && src!.current().timeline.some((e) => e.text === 'n1 sees n2 up'),
+      5000,
+      'first poll and stream',
+    );
     let s = src.current();
     expect(s.nodes.map((n) => [n.name, n.state])).toEqual([
       ['n1', 'running'],
@@ -96,7 +117,10 @@ describe('runtime ui on a live cluster', () => {
     await waitUntil(
       () => {
         const c = src!.current();
-        return c.nodes.find((n) => n.name === 'n2')?.state === 'stopped' && c.timeline.some((e) => e.text === 'n1 sees n2 down');
+        return (
+          c.nodes.find((n) => n.name === 'n2')?.state === 'stopped' &&
+          c.timeline.some((e) => e.text === 'n1 sees n2 down')
+        );
       },
       8000,
       'n2 seen stopped',

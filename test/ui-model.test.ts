@@ -6,7 +6,19 @@ import { describe, it, expect } from 'vitest';
 import { ModelBuilder, fmtT } from '../ui/model.ts';
 import type { WorldSample } from '../sim/observe.ts';
 
-const node = (name: string, state: 'running' | 'stopped', msgIn = 0) => ({ name, state, uptimeMs: 1000, connections: 1, sessions: 1, routes: 1, queued: 2, inflight: 0, msgIn, msgOut: 0, peers: {} });
+const node = (name: string, state: 'running' | 'stopped', msgIn = 0) => ({
+  name,
+  state,
+  uptimeMs: 1000,
+  connections: 1,
+  sessions: 1,
+  routes: 1,
+  queued: 2,
+  inflight: 0,
+  msgIn,
+  msgOut: 0,
+  peers: {},
+});
 
 describe('ModelBuilder', () => {
   it('cuts phases at faults and counts publishes, deliveries, in flight, duplicates and latency per phase', () => {
@@ -25,7 +37,13 @@ describe('ModelBuilder', () => {
     m.event(2200, { type: 'pub.ok', c: 'p', id: 'p:1' });
     const s = m.snapshot();
     expect(s.phases.map((p) => p.name)).toEqual(['start', 'n2 power loss', 'split']);
-    expect(s.phases[0]).toMatchObject({ published: 2, delivered: 3, duplicated: 1, inFlight: 1, maxDelayMs: 2080 });
+    expect(s.phases[0]).toMatchObject({
+      published: 2,
+      delivered: 3,
+      duplicated: 1,
+      inFlight: 1,
+      maxDelayMs: 2080,
+    });
     expect(s.phases[1].published).toBe(0);
     expect(s.timeline.map((e) => `${fmtT(e.t)} ${e.glyphs} ${e.text}`)).toEqual([
       '0.000s ● n1 started',
@@ -39,10 +57,24 @@ describe('ModelBuilder', () => {
 
   it('names a split by its shape from the next sample, and takes queue sizes and rates from samples', () => {
     const m = new ModelBuilder('t', 'sim');
-    const base: WorldSample = { t: 0, nodes: [node('n1', 'running'), node('n2', 'running'), node('n3', 'running')], links: [], balancers: [] };
+    const base: WorldSample = {
+      t: 0,
+      nodes: [node('n1', 'running'), node('n2', 'running'), node('n3', 'running')],
+      links: [],
+      balancers: [],
+    };
     m.sample(base);
     m.event(1000, { type: 'fault.partition', a: 'n1,n2', b: 'n3', oneWay: false });
-    m.sample({ ...base, t: 1000, nodes: [node('n1', 'running', 50), node('n2', 'running'), node('n3', 'running')], links: [{ a: 'n1', b: 'n2', state: 'up' }, { a: 'n1', b: 'n3', state: 'cut' }, { a: 'n2', b: 'n3', state: 'cut' }] });
+    m.sample({
+      ...base,
+      t: 1000,
+      nodes: [node('n1', 'running', 50), node('n2', 'running'), node('n3', 'running')],
+      links: [
+        { a: 'n1', b: 'n2', state: 'up' },
+        { a: 'n1', b: 'n3', state: 'cut' },
+        { a: 'n2', b: 'n3', state: 'cut' },
+      ],
+    });
     const s = m.snapshot();
     expect(s.phases[1].name).toBe('split 2+1');
     expect(s.phases[1].queued).toBe(6);
@@ -69,8 +101,16 @@ describe('ModelBuilder', () => {
     const m = new ModelBuilder('t', 'sim');
     m.event(1, { type: 'pub.invoke', c: 'p', id: 'p:7', topic: 'a', qos: 1 });
     m.event(2, { type: 'pub.ok', c: 'p', id: 'p:7' });
-    m.event(90, { type: 'violation', property: 'no-acked-loss', detail: 'p:7 (QoS 1 on a) acknowledged at 2.0 ms never reached s' });
-    m.finish({ phases: [{ phase: 'steady', published: 1, delivered: 0, lost: 1, duplicated: 0, maxDelayMs: 0 }], violations: [{ property: 'no-acked-loss', detail: '...' }], summary: ['verdict    FAIL: 1 violation(s)'] });
+    m.event(90, {
+      type: 'violation',
+      property: 'no-acked-loss',
+      detail: 'p:7 (QoS 1 on a) acknowledged at 2.0 ms never reached s',
+    });
+    m.finish({
+      phases: [{ phase: 'steady', published: 1, delivered: 0, lost: 1, duplicated: 0, maxDelayMs: 0 }],
+      violations: [{ property: 'no-acked-loss', detail: '...' }],
+      summary: ['verdict    FAIL: 1 violation(s)'],
+    });
     const s = m.snapshot();
     const loss = s.properties.find((p) => p.name === 'no-acked-loss')!;
     expect(loss.status).toBe('failing');
@@ -78,7 +118,19 @@ describe('ModelBuilder', () => {
     expect(loss.excerpt[1]).toBe('0.002s pub.ok p p:7 (acknowledged)');
     expect(s.properties.find((p) => p.name === 'liveness')!.status).toBe('passing');
     expect(s.phasesFinal).toBe(true);
-    expect(s.phases).toEqual([{ name: 'steady', from: 0, published: 1, delivered: 0, inFlight: null, queued: null, lost: 1, duplicated: 0, maxDelayMs: 0 }]);
+    expect(s.phases).toEqual([
+      {
+        name: 'steady',
+        from: 0,
+        published: 1,
+        delivered: 0,
+        inFlight: null,
+        queued: null,
+        lost: 1,
+        duplicated: 0,
+        maxDelayMs: 0,
+      },
+    ]);
     expect(s.timeline[s.timeline.length - 1]).toMatchObject({ kind: 'violation' });
     expect(s.status.done).toBe(true);
   });

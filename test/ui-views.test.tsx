@@ -15,9 +15,45 @@ function fixture(): UiState {
   const s = emptyState('split-brain  seed 1', 'sim');
   s.t = 45_250;
   s.nodes = [
-    { name: 'n1', state: 'running', uptimeMs: 45_000, connections: 4, sessions: 5, routes: 6, queued: 374, inflight: 2, msgIn: 900, msgOut: 3000, peers: { n2: 'running', n3: 'unreachable' } },
-    { name: 'n2', state: 'paused', uptimeMs: 45_000, connections: 4, sessions: 4, routes: 6, queued: 0, inflight: 0, msgIn: 900, msgOut: 3000, peers: { n1: 'running', n3: 'unreachable' } },
-    { name: 'n3', state: 'stopped', uptimeMs: 0, connections: 0, sessions: 0, routes: 0, queued: 0, inflight: 0, msgIn: 0, msgOut: 0, peers: {} },
+    {
+      name: 'n1',
+      state: 'running',
+      uptimeMs: 45_000,
+      connections: 4,
+      sessions: 5,
+      routes: 6,
+      queued: 374,
+      inflight: 2,
+      msgIn: 900,
+      msgOut: 3000,
+      peers: { n2: 'running', n3: 'unreachable' },
+    },
+    {
+      name: 'n2',
+      state: 'paused',
+      uptimeMs: 45_000,
+      connections: 4,
+      sessions: 4,
+      routes: 6,
+      queued: 0,
+      inflight: 0,
+      msgIn: 900,
+      msgOut: 3000,
+      peers: { n1: 'running', n3: 'unreachable' },
+    },
+    {
+      name: 'n3',
+      state: 'stopped',
+      uptimeMs: 0,
+      connections: 0,
+      sessions: 0,
+      routes: 0,
+      queued: 0,
+      inflight: 0,
+      msgIn: 0,
+      msgOut: 0,
+      peers: {},
+    },
   ];
   s.links = [
     { a: 'n1', b: 'n2', state: 'up' },
@@ -33,14 +69,40 @@ function fixture(): UiState {
     { t: 41_002, kind: 'violation', glyphs: '●●✕', text: 'VIOLATION order: ps-n1 got p1-n1:7 after seq 9' },
   ];
   s.phases = [
-    { name: 'start', from: 0, published: 246, delivered: 990, inFlight: 0, queued: 0, lost: 0, duplicated: 0, maxDelayMs: 3 },
-    { name: 'split 2+1', from: 11_002, published: 738, delivered: 2928, inFlight: 6, queued: 561, lost: 2, duplicated: 5, maxDelayMs: 62_021 },
+    {
+      name: 'start',
+      from: 0,
+      published: 246,
+      delivered: 990,
+      inFlight: 0,
+      queued: 0,
+      lost: 0,
+      duplicated: 0,
+      maxDelayMs: 3,
+    },
+    {
+      name: 'split 2+1',
+      from: 11_002,
+      published: 738,
+      delivered: 2928,
+      inFlight: 6,
+      queued: 561,
+      lost: 2,
+      duplicated: 5,
+      maxDelayMs: 62_021,
+    },
   ];
   s.latency = [3, 3, 2, 62_021, 40, 3];
   s.properties = [
     { name: 'no-acked-loss', status: 'pending', detail: 'checked at the end', count: 0, excerpt: [] },
     { name: 'qos2-exactly-once', status: 'passing', detail: '', count: 0, excerpt: [] },
-    { name: 'order', status: 'failing', detail: 'ps-n1 got p1-n1:7 after seq 9 on plant/n1/temp', count: 3, excerpt: ['41.002s deliver c=ps-n1 id=p1-n1:7 topic=plant/n1/temp'] },
+    {
+      name: 'order',
+      status: 'failing',
+      detail: 'ps-n1 got p1-n1:7 after seq 9 on plant/n1/temp',
+      count: 3,
+      excerpt: ['41.002s deliver c=ps-n1 id=p1-n1:7 topic=plant/n1/temp'],
+    },
   ];
   s.status = { paused: true, speed: 'x1,000', done: false, events: 6589, note: '' };
   return s;
@@ -75,7 +137,12 @@ describe('cluster map', () => {
 });
 
 describe('timeline', () => {
-  const many: TimelineEntry[] = Array.from({ length: 30 }, (_, i) => ({ t: i * 1000, kind: 'fault', glyphs: '●●', text: `event ${i}` }));
+  const many: TimelineEntry[] = Array.from({ length: 30 }, (_, i) => ({
+    t: i * 1000,
+    kind: 'fault',
+    glyphs: '●●',
+    text: `event ${i}`,
+  }));
 
   it('shows one line per state change, newest at the bottom, with node glyphs', () => {
     const { lastFrame } = render(<Timeline entries={fixture().timeline} height={6} width={80} scroll={0} />);
@@ -125,7 +192,9 @@ describe('message flow', () => {
 
 describe('checker panel', () => {
   it('lists each property passing, failing or pending and shows a violation with its history excerpt', () => {
-    const f = render(<CheckerPanel properties={fixture().properties} width={100} maxLines={6} />).lastFrame()!;
+    const f = render(
+      <CheckerPanel properties={fixture().properties} width={100} maxLines={6} />,
+    ).lastFrame()!;
     expect(f).toContain('… no-acked-loss');
     expect(f).toContain('✓ qos2-exactly-once');
     expect(f).toContain('✗ order');
@@ -171,7 +240,11 @@ describe('screen', () => {
   it('once the run is done the summary comes first, then as much timeline as fits; t shows the timeline alone', () => {
     const s = fixture();
     s.status.done = true;
-    s.summary = ['verdict    PASS', 'scenario   split-brain  (seed 1)', 'history    11860 lines, hash 77cfcc462b363999'];
+    s.summary = [
+      'verdict    PASS',
+      'scenario   split-brain  (seed 1)',
+      'history    11860 lines, hash 77cfcc462b363999',
+    ];
     const f = render(<Screen state={s} cols={80} rows={24} scroll={0} />).lastFrame()!;
     expect(f).toContain('verdict    PASS');
     expect(f).toContain('hash 77cfcc462b363999');
@@ -179,7 +252,9 @@ describe('screen', () => {
     const tall = render(<Screen state={s} cols={80} rows={34} scroll={0} />).lastFrame()!;
     expect(tall.indexOf('verdict    PASS')).toBeLessThan(tall.indexOf('timeline (4)'));
     expect(tall).toContain('VIOLATION order');
-    const withTimeline = render(<Screen state={s} cols={80} rows={24} scroll={0} showTimeline />).lastFrame()!;
+    const withTimeline = render(
+      <Screen state={s} cols={80} rows={24} scroll={0} showTimeline />,
+    ).lastFrame()!;
     expect(withTimeline).toContain('timeline (4)');
     expect(withTimeline).not.toContain('verdict    PASS');
   });

@@ -47,7 +47,15 @@ export function App({ source, onQuit }: { source: UiSource; onQuit?: () => void 
     if (key.upArrow) return setScroll((s) => Math.min(s + 1, Math.max(0, state.timeline.length - 1)));
     if (key.downArrow) return setScroll((s) => Math.max(0, s - 1));
     if (input === 't') return setShowTimeline((v) => !v);
-    source.key({ input, leftArrow: key.leftArrow, rightArrow: key.rightArrow, pageUp: key.pageUp, pageDown: key.pageDown, home: key.home, end: key.end });
+    source.key({
+      input,
+      leftArrow: key.leftArrow,
+      rightArrow: key.rightArrow,
+      pageUp: key.pageUp,
+      pageDown: key.pageDown,
+      home: key.home,
+      end: key.end,
+    });
   }
   return <Screen state={state} cols={cols} rows={rows} scroll={scroll} showTimeline={showTimeline} />;
 }
@@ -56,6 +64,11 @@ export function App({ source, onQuit }: { source: UiSource; onQuit?: () => void 
 export async function runApp(source: UiSource): Promise<void> {
   // Start at the top of a clear screen so the frame never makes the terminal scroll.
   process.stdout.write('\x1b[2J\x1b[3J\x1b[H');
-  const inst = render(<App source={source} />, { exitOnCtrlC: false, maxFps: 12, incrementalRendering: false, patchConsole: true });
+  const inst = render(<App source={source} />, {
+    exitOnCtrlC: false,
+    maxFps: 12,
+    incrementalRendering: false,
+    patchConsole: true,
+  });
   await inst.waitUntilExit();
 }

@@ -8,7 +8,15 @@ import { fit } from './format.ts';
 const MARK = { passing: '✓', failing: '✗', pending: '…' } as const;
 const COLOR = { passing: 'green', failing: 'red', pending: 'yellow' } as const;
 
-export function CheckerPanel({ properties, width, maxLines }: { properties: PropertyState[]; width: number; maxLines: number }) {
+export function CheckerPanel({
+  properties,
+  width,
+  maxLines,
+}: {
+  properties: PropertyState[];
+  width: number;
+  maxLines: number;
+}) {
   const failing = properties.filter((p) => p.status === 'failing');
   const lines: { text: string; color?: string; dim?: boolean }[] = [];
   for (const p of failing) {

@@ -7,10 +7,23 @@ import type { UiState, NodeSample, LinkSample } from './model.ts';
 import { compact, rate, fit } from './format.ts';
 import { fmtUptime } from './model.ts';
 
-const COLOR: Record<string, string> = { running: 'green', unreachable: 'yellow', paused: 'blue', stopped: 'red' };
+const COLOR: Record<string, string> = {
+  running: 'green',
+  unreachable: 'yellow',
+  paused: 'blue',
+  stopped: 'red',
+};
 const GLYPH: Record<string, string> = { running: '●', unreachable: '◌', paused: '‖', stopped: '✕' };
 
-export function NodeBox({ n, rates, width }: { n: NodeSample; rates?: { inPerSec: number; outPerSec: number }; width: number }) {
+export function NodeBox({
+  n,
+  rates,
+  width,
+}: {
+  n: NodeSample;
+  rates?: { inPerSec: number; outPerSec: number };
+  width: number;
+}) {
   const inner = width - 2;
   const up = n.state === 'stopped' ? 'down' : `up ${fmtUptime(n.uptimeMs)}`;
   const head = `${n.name} ${GLYPH[n.state]} ${n.state}`;
@@ -22,13 +35,22 @@ export function NodeBox({ n, rates, width }: { n: NodeSample; rates?: { inPerSec
   return (
     <Box borderStyle="round" borderColor={COLOR[n.state]} width={width} flexDirection="column">
       <Text wrap="truncate">
-        <Text bold color={COLOR[n.state]}>{fit(head, inner)}</Text>
+        <Text bold color={COLOR[n.state]}>
+          {fit(head, inner)}
+        </Text>
         {head.length + 1 + up.length <= inner ? ' '.repeat(gap) + up : ''}
       </Text>
-      <Text wrap="truncate">{fit(`conn ${compact(n.connections)} sess ${compact(n.sessions)} rt ${compact(n.routes)} q ${compact(n.queued)}`, inner)}</Text>
+      <Text wrap="truncate">
+        {fit(
+          `conn ${compact(n.connections)} sess ${compact(n.sessions)} rt ${compact(n.routes)} q ${compact(n.queued)}`,
+          inner,
+        )}
+      </Text>
       <Text wrap="truncate">
         {fit(io, inner)}
-        {unreachable.length && inner - io.length > 4 ? <Text color="yellow">{fit(` ✗${unreachable.join(',')}`, inner - io.length)}</Text> : null}
+        {unreachable.length && inner - io.length > 4 ? (
+          <Text color="yellow">{fit(` ✗${unreachable.join(',')}`, inner - io.length)}</Text>
+        ) : null}
       </Text>
     </Box>
   );

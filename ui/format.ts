@@ -37,7 +37,9 @@ export function sparkline(values: number[], width: number): string {
   const logs = vs.map((v) => Math.log10(1 + Math.max(0, v)));
   const max = Math.max(...logs);
   if (max === 0) return BARS[0].repeat(vs.length);
-  return logs.map((l) => BARS[Math.min(BARS.length - 1, Math.floor((l / max) * (BARS.length - 1) + 0.5))]).join('');
+  return logs
+    .map((l) => BARS[Math.min(BARS.length - 1, Math.floor((l / max) * (BARS.length - 1) + 0.5))])
+    .join('');
 }
 
 /** Cuts a string to `w` columns with an ellipsis. */

@@ -24,12 +24,17 @@ interface Poll {
 const POLL_MS = 1000;
 
 async function getJson(url: string, token: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(POLL_MS * 0.9) });
+  const res = await fetch(url, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    signal: AbortSignal.timeout(POLL_MS * 0.9),
+  });
   return { status: res.status, body: await res.json() };
 }
 
 function sum(o: unknown): number {
-  return o && typeof o === 'object' ? Object.values(o as Record<string, number>).reduce((a, b) => a + (Number(b) || 0), 0) : 0;
+  return o && typeof o === 'object'
+    ? Object.values(o as Record<string, number>).reduce((a, b) => a + (Number(b) || 0), 0)
+    : 0;
 }
 
 export class LiveSource implements UiSource {
@@ -51,7 +56,10 @@ export class LiveSource implements UiSource {
     now = Date.now(),
   ) {
     this.t0 = now;
-    this.model = new ModelBuilder(`live cluster (${urls.length} admin API${urls.length > 1 ? 's' : ''})`, 'live');
+    this.model = new ModelBuilder(
+      `live cluster (${urls.length} admin API${urls.length > 1 ? 's' : ''})`,
+      'live',
+    );
     this.model.setStatus({ speed: 'live' });
     this.frame = this.model.snapshot();
   }
@@ -114,9 +122,23 @@ export class LiveSource implements UiSource {
   private async pollOne(url: string): Promise<Poll> {
     try {
       const api = (p: string) => getJson(new URL(p, url).href, this.token);
-      const [h, c, s, cl] = await Promise.all([api('/health'), api('/api/cluster'), api('/api/stats'), api('/api/clients')]);
-      if (s.status !== 200) return { url, ok: false, healthy: false, error: String(s.body?.error ?? s.status) };
-      return { url, ok: true, healthy: h.status === 200, node: s.body.node, members: c.body.members ?? [], stats: s.body, clients: cl.body.clients ?? [] };
+      const [h, c, s, cl] = await Promise.all([
+        api('/health'),
+        api('/api/cluster'),
+        api('/api/stats'),
+        api('/api/clients'),
+      ]);
+      if (s.status !== 200)
+        return { url, ok: false, healthy: false, error: String(s.body?.error ?? s.status) };
+      return {
+        url,
+        ok: true,
+        healthy: h.status === 200,
+        node: s.body.node,
+        members: c.body.members ?? [],
+        stats: s.body,
+        clients: cl.body.clients ?? [],
+      };
     } catch (e) {
       return { url, ok: false, healthy: false, error: (e as Error).message };
     }
@@ -133,13 +155,22 @@ export class LiveSource implements UiSource {
       if (n) byName.set(n, p);
       const was = this.wasOk.get(p.url);
       if (was !== undefined && was !== p.ok) {
-        this.model.timeline(t, 'node', p.ok ? `${n ?? p.url} answers again` : `${n ?? p.url} not answering (${p.error})`);
+        this.model.timeline(
+          t,
+          'node',
+          p.ok ? `${n ?? p.url} answers again` : `${n ?? p.url} not answering (${p.error})`,
+        );
         if (!p.ok) this.model.phase(t, `${n ?? 'node'} down`);
       }
       this.wasOk.set(p.url, p.ok);
     }
     const views = new Map<string, Record<string, string>>();
-    for (const [n, p] of byName) if (p.ok) views.set(n, Object.fromEntries((p.members ?? []).filter((m) => m.node !== n).map((m) => [m.node, m.state])));
+    for (const [n, p] of byName)
+      if (p.ok)
+        views.set(
+          n,
+          Object.fromEntries((p.members ?? []).filter((m) => m.node !== n).map((m) => [m.node, m.state])),
+        );
     const names = new Set<string>(byName.keys());
     for (const v of views.values()) for (const n of Object.keys(v)) names.add(n);
     const sorted = [...names].sort();
@@ -148,10 +179,20 @@ export class LiveSource implements UiSource {
       const seenBy = [...views].filter(([o]) => o !== n).map(([, v]) => v[n]);
       let state: NodeSample['state'];
       if (p && !p.ok) state = 'stopped';
-      else if (!p) state = seenBy.includes('running') ? 'running' : seenBy.includes('unreachable') ? 'unreachable' : 'stopped';
+      else if (!p)
+        state = seenBy.includes('running')
+          ? 'running'
+          : seenBy.includes('unreachable')
+            ? 'unreachable'
+            : 'stopped';
       else {
         const self = p.members?.find((m) => m.node === n)?.state ?? 'running';
-        state = self !== 'running' && (p.members?.length ?? 0) > 0 ? 'stopped' : seenBy.includes('unreachable') ? 'unreachable' : 'running';
+        state =
+          self !== 'running' && (p.members?.length ?? 0) > 0
+            ? 'stopped'
+            : seenBy.includes('unreachable')
+              ? 'unreachable'
+              : 'running';
       }
       const st = p?.ok ? p.stats! : {};
       return {
@@ -178,8 +219,10 @@ export class LiveSource implements UiSource {
         const ab = views.get(a)?.[b];
         const ba = views.get(b)?.[a];
         if (na.state === 'stopped' || nb.state === 'stopped') links.push({ a, b, state: 'down' });
-        else if ((ab ?? 'running') === 'running' && (ba ?? 'running') === 'running') links.push({ a, b, state: 'up' });
-        else if (ab === 'running' || ba === 'running') links.push({ a, b, state: 'one-way', open: ba === 'running' ? `${a}>${b}` : `${b}>${a}` });
+        else if ((ab ?? 'running') === 'running' && (ba ?? 'running') === 'running')
+          links.push({ a, b, state: 'up' });
+        else if (ab === 'running' || ba === 'running')
+          links.push({ a, b, state: 'one-way', open: ba === 'running' ? `${a}>${b}` : `${b}>${a}` });
         else links.push({ a, b, state: 'cut' });
       }
     this.model.sample({ t, nodes, links, balancers: [] });
@@ -189,7 +232,11 @@ export class LiveSource implements UiSource {
     let dropped = 0;
     for (const [n, p] of byName) {
       if (!p.ok) continue;
-      const cur = { msgIn: Number(p.stats!.messagesIn ?? 0), msgOut: Number(p.stats!.messagesOut ?? 0), dropped: sum(p.stats!.dropped) };
+      const cur = {
+        msgIn: Number(p.stats!.messagesIn ?? 0),
+        msgOut: Number(p.stats!.messagesOut ?? 0),
+        dropped: sum(p.stats!.dropped),
+      };
       const prev = this.last.get(n);
       // A restarted node starts its counters again from zero.
       if (prev && cur.msgIn >= prev.msgIn && cur.msgOut >= prev.msgOut && cur.dropped >= prev.dropped) {
@@ -199,21 +246,48 @@ export class LiveSource implements UiSource {
       }
       this.last.set(n, cur);
     }
-    this.model.counters({ published, delivered, dropped, queued: nodes.reduce((a, n) => a + n.queued, 0), inflight: nodes.reduce((a, n) => a + n.inflight, 0) });
+    this.model.counters({
+      published,
+      delivered,
+      dropped,
+      queued: nodes.reduce((a, n) => a + n.queued, 0),
+      inflight: nodes.reduce((a, n) => a + n.inflight, 0),
+    });
     this.judge(t, polls, nodes, dropped);
     this.publish();
   }
 
   private judge(t: number, polls: Poll[], nodes: NodeSample[], dropped: number): void {
-    const sick = polls.filter((p) => !p.healthy).map((p) => `${p.node ?? this.names.get(p.url) ?? p.url}: ${p.ok ? 'unhealthy (503)' : p.error}`);
-    this.model.property('health', sick.length ? 'failing' : 'passing', sick.length ? sick.join('; ') : `${polls.length} node(s) healthy`);
-    const disagree = nodes.filter((n) => n.state !== 'stopped').flatMap((n) => Object.entries(n.peers).filter(([, s]) => s !== 'running').map(([p, s]) => `${n.name} sees ${p} ${s}`));
-    this.model.property('membership', disagree.length ? 'failing' : 'passing', disagree.length ? disagree.join('; ') : 'all running nodes agree');
+    const sick = polls
+      .filter((p) => !p.healthy)
+      .map((p) => `${p.node ?? this.names.get(p.url) ?? p.url}: ${p.ok ? 'unhealthy (503)' : p.error}`);
+    this.model.property(
+      'health',
+      sick.length ? 'failing' : 'passing',
+      sick.length ? sick.join('; ') : `${polls.length} node(s) healthy`,
+    );
+    const disagree = nodes
+      .filter((n) => n.state !== 'stopped')
+      .flatMap((n) =>
+        Object.entries(n.peers)
+          .filter(([, s]) => s !== 'running')
+          .map(([p, s]) => `${n.name} sees ${p} ${s}`),
+      );
+    this.model.property(
+      'membership',
+      disagree.length ? 'failing' : 'passing',
+      disagree.length ? disagree.join('; ') : 'all running nodes agree',
+    );
     const degraded = sick.length > 0 || disagree.length > 0;
     if (degraded !== this.degraded) this.model.phase(t, degraded ? 'degraded' : 'all up');
     this.degraded = degraded;
     this.droppedTotal += dropped;
-    if (dropped > 0) this.model.property('no-drops', 'failing', `${this.droppedTotal} message(s) dropped since attaching (see runtime ctl broker stats)`);
+    if (dropped > 0)
+      this.model.property(
+        'no-drops',
+        'failing',
+        `${this.droppedTotal} message(s) dropped since attaching (see runtime ctl broker stats)`,
+      );
   }
 
   private publish(): void {

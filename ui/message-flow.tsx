@@ -8,7 +8,16 @@ import { compact, duration, sparkline, fit } from './format.ts';
 const COLS = ['phase', 'published', 'delivered', 'inflight', 'queued', 'lost', 'dup', 'max delay'];
 
 function cells(p: PhaseRow): string[] {
-  return [p.name, compact(p.published), compact(p.delivered), p.inFlight === null ? '-' : compact(p.inFlight), p.queued === null ? '-' : compact(p.queued), compact(p.lost), compact(p.duplicated), duration(p.maxDelayMs)];
+  return [
+    p.name,
+    compact(p.published),
+    compact(p.delivered),
+    p.inFlight === null ? '-' : compact(p.inFlight),
+    p.queued === null ? '-' : compact(p.queued),
+    compact(p.lost),
+    compact(p.duplicated),
+    duration(p.maxDelayMs),
+  ];
 }
 
 export function MessageFlow({ state, width, maxRows }: { state: UiState; width: number; maxRows: number }) {
@@ -17,7 +26,8 @@ export function MessageFlow({ state, width, maxRows }: { state: UiState; width: 
   const body = rows.map(cells);
   const w = COLS.map((h, i) => Math.max(i === 0 ? 12 : h.length, ...body.map((r) => r[i].length)));
   w[0] = Math.min(w[0], Math.max(10, width - w.slice(1).reduce((a, b) => a + b + 1, 0) - 1));
-  const fmt = (cs: string[]) => cs.map((c, i) => (i === 0 ? fit(c, w[0]).padEnd(w[0]) : c.padStart(w[i]))).join(' ');
+  const fmt = (cs: string[]) =>
+    cs.map((c, i) => (i === 0 ? fit(c, w[0]).padEnd(w[0]) : c.padStart(w[i]))).join(' ');
   const last = state.latency.length ? state.latency[state.latency.length - 1] : 0;
   const label = state.source === 'live' ? 'latency ' : `latency ${duration(last)} `;
   const spark = sparkline(state.latency, Math.max(0, width - label.length - 30));
@@ -38,7 +48,13 @@ export function MessageFlow({ state, width, maxRows }: { state: UiState; width: 
       <Text wrap="truncate">
         <Text dimColor>{label}</Text>
         <Text color="cyan">{spark}</Text>
-        <Text dimColor>{spark ? ' (max per sim-second, log)' : state.source === 'live' ? 'not visible through the admin API' : 'no deliveries yet'}</Text>
+        <Text dimColor>
+          {spark
+            ? ' (max per sim-second, log)'
+            : state.source === 'live'
+              ? 'not visible through the admin API'
+              : 'no deliveries yet'}
+        </Text>
       </Text>
     </Box>
   );

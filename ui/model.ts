@@ -146,7 +146,8 @@ export class ModelBuilder {
 
   constructor(title: string, source: UiState['source']) {
     this.s = emptyState(title, source);
-    for (const [name, status, detail] of source === 'live' ? CLUSTER_PROPERTIES : LIVE_PROPERTIES) this.props.set(name, { name, status, detail, count: 0, excerpt: [] });
+    for (const [name, status, detail] of source === 'live' ? CLUSTER_PROPERTIES : LIVE_PROPERTIES)
+      this.props.set(name, { name, status, detail, count: 0, excerpt: [] });
     this.s.phases.push(phase('start', 0));
   }
 
@@ -230,7 +231,13 @@ export class ModelBuilder {
   }
 
   /** Live cluster: message counters since the last poll, and the current queue/window sizes. */
-  counters(d: { published: number; delivered: number; dropped: number; queued: number; inflight: number }): void {
+  counters(d: {
+    published: number;
+    delivered: number;
+    dropped: number;
+    queued: number;
+    inflight: number;
+  }): void {
     const cur = this.s.phases[this.s.phases.length - 1];
     cur.published += d.published;
     cur.delivered += d.delivered;
@@ -261,7 +268,8 @@ export class ModelBuilder {
     }
     if (type === 'sub.invoke') {
       const list = this.filters.get(ev.c as string) ?? [];
-      for (const f of String(ev.filters).split(',')) list.push(f.replace(/^\$share\/[^/]+\//, '').replace(/^\$queue\//, ''));
+      for (const f of String(ev.filters).split(','))
+        list.push(f.replace(/^\$share\/[^/]+\//, '').replace(/^\$queue\//, ''));
       this.filters.set(ev.c as string, list);
       return;
     }
@@ -272,7 +280,8 @@ export class ModelBuilder {
       return;
     }
     if (type.startsWith('client.') || type === 'will') {
-      if (type === 'client.server-disconnect' && ev.rc === 0x8e) this.timeline(t, 'takeover', `${ev.c} taken over (0x8E)`);
+      if (type === 'client.server-disconnect' && ev.rc === 0x8e)
+        this.timeline(t, 'takeover', `${ev.c} taken over (0x8E)`);
       return;
     }
     this.stateChange(t, ev);
@@ -300,16 +309,28 @@ export class ModelBuilder {
       case 'fault.crash':
         this.nodeState.set(node!, 'stopped');
         this.newPhase(t, `${node} ${ev.mode === 'power' ? 'power loss' : 'crash'}`);
-        return this.timeline(t, 'fault', ev.mode === 'power' ? `${node} loses power (peers half-open)` : `${node} killed (kill -9)`);
+        return this.timeline(
+          t,
+          'fault',
+          ev.mode === 'power' ? `${node} loses power (peers half-open)` : `${node} killed (kill -9)`,
+        );
       case 'fault.partition':
         this.newPhase(t, ev.oneWay ? 'one-way split' : 'split');
-        return this.timeline(t, 'fault', `partition ${short(ev.a as string)} ${ev.oneWay ? '-/->' : '|'} ${short(ev.b as string)}`);
+        return this.timeline(
+          t,
+          'fault',
+          `partition ${short(ev.a as string)} ${ev.oneWay ? '-/->' : '|'} ${short(ev.b as string)}`,
+        );
       case 'fault.heal':
         this.newPhase(t, 'healed');
         return this.timeline(t, 'fault', 'network healed');
       case 'fault.clog':
         this.newPhase(t, 'clogged');
-        return this.timeline(t, 'fault', `clog ${short(ev.a as string)} ${ev.oneWay ? '->' : '<->'} ${short(ev.b as string)}`);
+        return this.timeline(
+          t,
+          'fault',
+          `clog ${short(ev.a as string)} ${ev.oneWay ? '->' : '<->'} ${short(ev.b as string)}`,
+        );
       case 'fault.unclog':
         this.newPhase(t, 'unclogged');
         return this.timeline(t, 'fault', 'unclogged');
@@ -350,13 +371,29 @@ export class ModelBuilder {
       }
       if (what === 'peer.up') {
         if (peer && this.nodeState.get(peer) === 'unreachable') this.nodeState.set(peer, 'running');
-        return this.timeline(t, 'cluster', `${node} sees ${peer} up${ev.healed ? ' (autoheal: split healed)' : ''}`);
+        return this.timeline(
+          t,
+          'cluster',
+          `${node} sees ${peer} up${ev.healed ? ' (autoheal: split healed)' : ''}`,
+        );
       }
-      if (what === 'failover') return this.timeline(t, 'cluster', `${node} takes over ${ev.sessions} session(s) of ${ev.from}`);
-      if (what === 'autoclean') return this.timeline(t, 'cluster', `${node} autocleans ${peer} (${ev.routes} routes)`);
-      if (what === 'handoff.in') return this.timeline(t, 'takeover', `${ev.clientId}: session handed over ${ev.from} -> ${node} (${ev.msgs} msgs)`);
+      if (what === 'failover')
+        return this.timeline(t, 'cluster', `${node} takes over ${ev.sessions} session(s) of ${ev.from}`);
+      if (what === 'autoclean')
+        return this.timeline(t, 'cluster', `${node} autocleans ${peer} (${ev.routes} routes)`);
+      if (what === 'handoff.in')
+        return this.timeline(
+          t,
+          'takeover',
+          `${ev.clientId}: session handed over ${ev.from} -> ${node} (${ev.msgs} msgs)`,
+        );
       if (what === 'handoff.out') return;
-      if (what === 'will') return this.timeline(t, 'cluster', `${node} publishes the will of ${ev.clientId} (its node ${ev.from} is gone)`);
+      if (what === 'will')
+        return this.timeline(
+          t,
+          'cluster',
+          `${node} publishes the will of ${ev.clientId} (its node ${ev.from} is gone)`,
+        );
       const kv = Object.entries(ev)
         .filter(([k]) => k !== 'type' && k !== 'node' && k !== 't')
         .map(([k, v]) => `${k}=${v}`)
@@ -377,13 +414,20 @@ export class ModelBuilder {
     if (again) {
       // Only messages the run published itself have unique ids (wills and the like reuse theirs).
       if (inv) ph.duplicated++;
-      if (ev.qos === 2) this.fail('qos2-exactly-once', `${id} delivered twice to ${c}`, [...this.recent.filter((l) => l.includes(id)), line(t, ev)]);
+      if (ev.qos === 2)
+        this.fail('qos2-exactly-once', `${id} delivered twice to ${c}`, [
+          ...this.recent.filter((l) => l.includes(id)),
+          line(t, ev),
+        ]);
     } else {
       this.seen.add(k);
       if (!ev.dup) this.checkOrder(t, ev, c, id);
     }
     const fs = this.filters.get(c);
-    if (fs && !fs.some((f) => this.covers(f, ev.topic as string))) this.fail('only-subscribed', `${c} got ${id} on ${ev.topic} without a matching subscription`, [line(t, ev)]);
+    if (fs && !fs.some((f) => this.covers(f, ev.topic as string)))
+      this.fail('only-subscribed', `${c} got ${id} on ${ev.topic} without a matching subscription`, [
+        line(t, ev),
+      ]);
     if (inv) {
       const d = t - inv.t;
       if (d > ph.maxDelayMs) ph.maxDelayMs = Math.round(d);
@@ -408,7 +452,8 @@ export class ModelBuilder {
     const seq = Number(id.slice(i + 1));
     const k = `${c}|${id.slice(0, i)}|${ev.topic}|${ev.qos}`;
     const prev = this.orderLast.get(k);
-    if (prev !== undefined && seq < prev) this.fail('order', `${c} got ${id} after seq ${prev} on ${ev.topic}`, [line(t, ev)]);
+    if (prev !== undefined && seq < prev)
+      this.fail('order', `${c} got ${id} after seq ${prev} on ${ev.topic}`, [line(t, ev)]);
     if (prev === undefined || seq > prev) this.orderLast.set(k, seq);
   }
 
@@ -436,14 +481,17 @@ export class ModelBuilder {
         n.state === 'stopped'
           ? { inPerSec: 0, outPerSec: 0 }
           : p && dt > 0 && n.msgIn >= p.msgIn && n.msgOut >= p.msgOut
-          ? { inPerSec: (n.msgIn - p.msgIn) / dt, outPerSec: (n.msgOut - p.msgOut) / dt }
-          : (this.s.rates[n.name] ?? { inPerSec: 0, outPerSec: 0 });
+            ? { inPerSec: (n.msgIn - p.msgIn) / dt, outPerSec: (n.msgOut - p.msgOut) / dt }
+            : (this.s.rates[n.name] ?? { inPerSec: 0, outPerSec: 0 });
     }
     // Keep the last rates when samples come closer together than a second of simulated time.
     if (!prev || ws.t - prev.t >= 1000) {
       this.s.rates = rates;
       this.prevSample = ws;
-    } else for (const n of ws.nodes) if (n.state === 'stopped') this.s.rates = { ...this.s.rates, [n.name]: { inPerSec: 0, outPerSec: 0 } };
+    } else
+      for (const n of ws.nodes)
+        if (n.state === 'stopped')
+          this.s.rates = { ...this.s.rates, [n.name]: { inPerSec: 0, outPerSec: 0 } };
     this.s.nodes = ws.nodes;
     this.s.links = ws.links;
     this.s.balancers = ws.balancers;
@@ -453,19 +501,45 @@ export class ModelBuilder {
   }
 
   /** The run ended: the scenario's own phase table and verdict replace the live figures. */
-  finish(r: { phases?: { phase: string; published: number; delivered: number; lost: number; duplicated: number; maxDelayMs: number }[]; violations: { property: string; detail: string }[]; summary: string[]; settle?: boolean }): void {
+  finish(r: {
+    phases?: {
+      phase: string;
+      published: number;
+      delivered: number;
+      lost: number;
+      duplicated: number;
+      maxDelayMs: number;
+    }[];
+    violations: { property: string; detail: string }[];
+    summary: string[];
+    settle?: boolean;
+  }): void {
     if (r.phases) {
-      this.s.phases = r.phases.map((p) => ({ name: p.phase, from: 0, published: p.published, delivered: p.delivered, inFlight: null, queued: null, lost: p.lost, duplicated: p.duplicated, maxDelayMs: p.maxDelayMs }));
+      this.s.phases = r.phases.map((p) => ({
+        name: p.phase,
+        from: 0,
+        published: p.published,
+        delivered: p.delivered,
+        inFlight: null,
+        queued: null,
+        lost: p.lost,
+        duplicated: p.duplicated,
+        maxDelayMs: p.maxDelayMs,
+      }));
       this.s.phasesFinal = true;
     }
     const failed = new Set(r.violations.map((v) => v.property));
     // A run that did not finish settles nothing: pending stays pending.
-    if (r.settle !== false) for (const p of this.props.values()) {
-      if (p.status === 'pending' && !failed.has(p.name)) {
-        p.status = 'passing';
-        p.detail = p.name === 'liveness' ? 'the scenario reached every goal in time' : 'every acknowledged message arrived';
+    if (r.settle !== false)
+      for (const p of this.props.values()) {
+        if (p.status === 'pending' && !failed.has(p.name)) {
+          p.status = 'passing';
+          p.detail =
+            p.name === 'liveness'
+              ? 'the scenario reached every goal in time'
+              : 'every acknowledged message arrived';
+        }
       }
-    }
     this.s.summary = r.summary;
     this.s.status.done = true;
   }
@@ -483,7 +557,17 @@ function splitShape(ws: WorldSample): string {
 }
 
 function phase(name: string, from: number): PhaseRow {
-  return { name, from, published: 0, delivered: 0, inFlight: 0, queued: 0, lost: 0, duplicated: 0, maxDelayMs: 0 };
+  return {
+    name,
+    from,
+    published: 0,
+    delivered: 0,
+    inFlight: 0,
+    queued: 0,
+    lost: 0,
+    duplicated: 0,
+    maxDelayMs: 0,
+  };
 }
 
 /** "n1,ps-n1,cs-n1" -> "n1+4": client hosts ride along with their node in partitions. */
@@ -491,7 +575,10 @@ function short(group: string): string {
   const parts = group.split(',');
   const nodes = parts.filter((p) => !p.includes('-'));
   const rest = parts.length - nodes.length;
-  return (nodes.length ? nodes.join(',') : parts.slice(0, 2).join(',')) + (rest > 0 && nodes.length ? ` (+${rest} clients)` : '');
+  return (
+    (nodes.length ? nodes.join(',') : parts.slice(0, 2).join(',')) +
+    (rest > 0 && nodes.length ? ` (+${rest} clients)` : '')
+  );
 }
 
 function line(t: number, ev: HistoryEvent): string {

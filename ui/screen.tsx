@@ -50,7 +50,11 @@ function Summary({ lines, height, width }: { lines: string[]; height: number; wi
   return (
     <Box flexDirection="column" width={width} height={height}>
       {lines.slice(0, Math.max(0, height)).map((l, i) => (
-        <Text key={i} wrap="truncate" color={l.startsWith('verdict') ? (l.includes('PASS') ? 'green' : 'red') : undefined}>
+        <Text
+          key={i}
+          wrap="truncate"
+          color={l.startsWith('verdict') ? (l.includes('PASS') ? 'green' : 'red') : undefined}
+        >
           {fit(l, width)}
         </Text>
       ))}
@@ -93,7 +97,9 @@ export function Screen({ state, cols, rows, scroll, showTimeline }: ScreenProps)
   const bottom = summaryMode ? (
     <Box flexDirection="column" width={rightW} height={bottomH}>
       <Summary lines={state.summary} height={sumH} width={rightW} />
-      {bottomH - sumH >= 3 ? <Timeline entries={state.timeline} height={bottomH - sumH} width={rightW} scroll={scroll} /> : null}
+      {bottomH - sumH >= 3 ? (
+        <Timeline entries={state.timeline} height={bottomH - sumH} width={rightW} scroll={scroll} />
+      ) : null}
     </Box>
   ) : (
     <Timeline entries={state.timeline} height={bottomH} width={rightW} scroll={scroll} />

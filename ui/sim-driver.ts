@@ -93,7 +93,8 @@ export class SimDriver implements SimObserver, UiSource {
       return (this.slice = { maxEvents: SLICE_EVENTS, untilMs: Infinity });
     }
     this.clock = Math.min(horizon, this.clock + dt * this.speed);
-    if (world.queue.peekTime() > this.clock && this.clock < horizon) await tick(15); // ahead of the wall clock: wait
+    if (world.queue.peekTime() > this.clock && this.clock < horizon)
+      await tick(15); // ahead of the wall clock: wait
     else await tick(0);
     return (this.slice = { maxEvents: SLICE_EVENTS, untilMs: this.clock });
   }
@@ -109,11 +110,22 @@ export class SimDriver implements SimObserver, UiSource {
 
   private status(): void {
     const help = this.paused ? 'paused: space resumes, s steps' : '';
-    this.model.setStatus({ paused: this.paused, speed: this.jumping ? 'to next fault' : speedLabel(this.speed), ...(help && !this.model.state.status.note ? { note: help } : {}) });
+    this.model.setStatus({
+      paused: this.paused,
+      speed: this.jumping ? 'to next fault' : speedLabel(this.speed),
+      ...(help && !this.model.state.status.note ? { note: help } : {}),
+    });
   }
 
   /** The run ended: final sample, the scenario's own tables and the summary. */
-  finish(world: World, r: { phases?: Parameters<ModelBuilder['finish']>[0]['phases']; violations: { property: string; detail: string }[]; summary: string[] }): void {
+  finish(
+    world: World,
+    r: {
+      phases?: Parameters<ModelBuilder['finish']>[0]['phases'];
+      violations: { property: string; detail: string }[];
+      summary: string[];
+    },
+  ): void {
     this.model.sample(sampleWorld(world));
     this.model.finish(r);
     this.model.setStatus({ paused: false, note: r.violations.length ? 'FAIL' : 'PASS' });
@@ -123,7 +135,16 @@ export class SimDriver implements SimObserver, UiSource {
 
   /** The scenario threw: the error becomes the summary. */
   failed(e: Error): void {
-    this.model.finish({ settle: false, violations: [{ property: 'run', detail: e.message }], summary: ['verdict    ERROR: the scenario threw', ...String(e.stack ?? e.message).split('\n').slice(0, 8)] });
+    this.model.finish({
+      settle: false,
+      violations: [{ property: 'run', detail: e.message }],
+      summary: [
+        'verdict    ERROR: the scenario threw',
+        ...String(e.stack ?? e.message)
+          .split('\n')
+          .slice(0, 8),
+      ],
+    });
     this.model.setStatus({ paused: false, note: 'ERROR' });
     this.frame = this.model.snapshot();
     this.listeners.emit();

@@ -6,10 +6,22 @@ import { Box, Text } from 'ink';
 import { fmtT, type TimelineEntry } from './model.ts';
 import { fit } from './format.ts';
 
-const KIND_COLOR: Record<string, string> = { fault: 'red', node: 'green', cluster: 'cyan', lb: 'magenta', violation: 'redBright', takeover: 'yellow', info: 'white' };
+const KIND_COLOR: Record<string, string> = {
+  fault: 'red',
+  node: 'green',
+  cluster: 'cyan',
+  lb: 'magenta',
+  violation: 'redBright',
+  takeover: 'yellow',
+  info: 'white',
+};
 
 /** The window of entries shown for a scroll offset, clamped; also whether more lies above/below. */
-export function timelineWindow(entries: TimelineEntry[], height: number, scroll: number): { rows: TimelineEntry[]; above: number; below: number } {
+export function timelineWindow(
+  entries: TimelineEntry[],
+  height: number,
+  scroll: number,
+): { rows: TimelineEntry[]; above: number; below: number } {
   const h = Math.max(1, height);
   const maxScroll = Math.max(0, entries.length - h);
   const s = Math.min(Math.max(0, scroll), maxScroll);
@@ -18,7 +30,17 @@ export function timelineWindow(entries: TimelineEntry[], height: number, scroll:
   return { rows: entries.slice(start, end), above: start, below: s };
 }
 
-export function Timeline({ entries, height, width, scroll }: { entries: TimelineEntry[]; height: number; width: number; scroll: number }) {
+export function Timeline({
+  entries,
+  height,
+  width,
+  scroll,
+}: {
+  entries: TimelineEntry[];
+  height: number;
+  width: number;
+  scroll: number;
+}) {
   const { rows, above, below } = timelineWindow(entries, height - 1, scroll);
   const tw = Math.max(8, ...rows.map((r) => fmtT(r.t).length));
   const title = `timeline (${entries.length})${above ? `  ↑${above} more` : ''}${below ? `  ↓${below} newer` : ''}`;

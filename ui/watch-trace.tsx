@@ -40,7 +40,13 @@ export class TraceSource implements UiSource {
     const last = this.i === this.frames.length - 1;
     return {
       ...f,
-      status: { ...f.status, done: last && f.status.done, paused: this.timer === null, speed: `frame ${this.i + 1}/${this.frames.length}`, note: this.timer ? 'playing' : '' },
+      status: {
+        ...f.status,
+        done: last && f.status.done,
+        paused: this.timer === null,
+        speed: `frame ${this.i + 1}/${this.frames.length}`,
+        note: this.timer ? 'playing' : '',
+      },
     };
   }
 
@@ -98,7 +104,11 @@ export async function watchTrace(trace: Trace): Promise<void> {
     `trace      ${trace.header.scenario}  seed ${trace.header.seed}${Object.keys(trace.header.params ?? {}).length ? '  ' + JSON.stringify(trace.header.params) : ''}`,
     ...Object.entries(f.report ?? {}).map(([k, v]) => `${k.padEnd(10)} ${v}`),
     `history    ${f.lines} lines, hash ${f.hash}`,
-    f.violations === undefined ? 'verdict    (not recorded in this trace)' : f.violations.length ? `verdict    FAIL: ${f.violations.length} violation(s)` : 'verdict    PASS',
+    f.violations === undefined
+      ? 'verdict    (not recorded in this trace)'
+      : f.violations.length
+        ? `verdict    FAIL: ${f.violations.length} violation(s)`
+        : 'verdict    PASS',
     ...(f.violations ?? []).map((v) => `  ${v.property}: ${v.detail}`),
   ];
   await runApp(new TraceSource(traceFrames(trace, summary)));

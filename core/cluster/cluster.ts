@@ -184,7 +184,15 @@ class PeerLink {
   ) {
     this.nonce = randomHex(c.broker, 16);
     this.lastRx = c.now();
-    this.write(encodeJson(F.Hello, { v: PROTOCOL_VERSION, node: c.node, address: c.config.address, nonce: this.nonce, inc: c.incarnation }));
+    this.write(
+      encodeJson(F.Hello, {
+        v: PROTOCOL_VERSION,
+        node: c.node,
+        address: c.config.address,
+        nonce: this.nonce,
+        inc: c.incarnation,
+      }),
+    );
     // Heartbeats only watch authenticated links: one that never completes the handshake is cut here.
     this.helloTimer = c.broker.env.clock.setTimer(c.config.heartbeatTimeoutMs, () => {
       if (this.state === 'hello') this.fail(`no handshake within ${c.config.heartbeatTimeoutMs} ms`);
@@ -219,13 +227,17 @@ class PeerLink {
   private handle(f: Frame): void {
     if (this.state === 'hello') {
       if (f.type === F.Hello) {
-        if (f.body.v !== PROTOCOL_VERSION) return this.fail(`peer protocol version ${f.body.v} not supported`);
-        if (this.expect && f.body.node !== this.expect) return this.fail(`expected ${this.expect}, reached ${f.body.node}`);
+        if (f.body.v !== PROTOCOL_VERSION)
+          return this.fail(`peer protocol version ${f.body.v} not supported`);
+        if (this.expect && f.body.node !== this.expect)
+          return this.fail(`expected ${this.expect}, reached ${f.body.node}`);
         if (f.body.node === this.c.node) return this.fail('connected to itself');
         this.peer = f.body.node;
         this.peerAddress = f.body.address;
         this.peerInc = f.body.inc;
-        this.write(encodeJson(F.Auth, { mac: this.c.mac(f.body.nonce, this.c.node, this.peer, this.outbound) }));
+        this.write(
+          encodeJson(F.Auth, { mac: this.c.mac(f.body.nonce, this.c.node, this.peer, this.outbound) }),
+        );
         this.sentAuth = true;
         if (this.gotAuth) this.c.linkUp(this);
         return;
@@ -269,14 +281,27 @@ class PeerLink {
 
 function randomHex(b: Broker, bytes: number): string {
   let s = '';
-  for (let i = 0; i < bytes; i++) s += Math.floor(b.env.random.next() * 256).toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes; i++)
+    s += Math.floor(b.env.random.next() * 256)
+      .toString(16)
+      .padStart(2, '0');
   return s;
 }
 
 export class Cluster {
   readonly routes = new RouteTable();
   readonly members = new Map<string, Member>();
-  readonly stats: ClusterStats = { forwardedOut: 0, forwardedIn: 0, netsplitsDetected: 0, netsplitsHealed: 0, autocleaned: 0, handoffsOut: 0, handoffsIn: 0, authFailures: 0, badFrames: 0 };
+  readonly stats: ClusterStats = {
+    forwardedOut: 0,
+    forwardedIn: 0,
+    netsplitsDetected: 0,
+    netsplitsHealed: 0,
+    autocleaned: 0,
+    handoffsOut: 0,
+    handoffsIn: 0,
+    authFailures: 0,
+    badFrames: 0,
+  };
   /** Who holds each client id's session: node, connect time, connected or not (live, then newest, then name wins). */
   private registry = new Map<string, { node: string; at: number; live: boolean }>();
   readonly replicator: SessionReplicator;
@@ -294,7 +319,8 @@ export class Cluster {
     readonly broker: Broker,
     readonly config: ClusterConfig,
   ) {
-    if (!broker.env.crypto || !broker.env.peers) throw new Error('a clustered broker needs env.crypto and env.peers');
+    if (!broker.env.crypto || !broker.env.peers)
+      throw new Error('a clustered broker needs env.crypto and env.peers');
     this.incarnation = randomHex(broker, 8);
     this.replicator = new SessionReplicator(this, broker);
     this.retainedReplicas = new RetainedReplicator(broker.config.node, broker);
@@ -324,7 +350,10 @@ export class Cluster {
    * would have to present dialer proofs).
    */
   mac(nonce: string, prover: string, verifier: string, proverDialed: boolean): string {
-    return this.broker.env.crypto!.hmacSha256(this.config.secret, `mqttlab-peer|${nonce}|${prover}|${verifier}|${proverDialed ? 'dialer' : 'acceptor'}`);
+    return this.broker.env.crypto!.hmacSha256(
+      this.config.secret,
+      `mqttlab-peer|${nonce}|${prover}|${verifier}|${proverDialed ? 'dialer' : 'acceptor'}`,
+    );
   }
 
   emit(type: string, detail: Record<string, string | number> = {}): void {
@@ -338,7 +367,12 @@ export class Cluster {
 
   /** The node that takes over `owner`'s sessions: the first running node after it in name order. */
   backupOf(owner: string): string {
-    const up = [this.node, ...[...this.members.values()].filter((m) => m.state === 'running').map((m) => m.node)].filter((n) => n !== owner).sort();
+    const up = [
+      this.node,
+      ...[...this.members.values()].filter((m) => m.state === 'running').map((m) => m.node),
+    ]
+      .filter((n) => n !== owner)
+      .sort();
     return up.find((n) => n > owner) ?? up[0];
   }
 
@@ -456,14 +490,24 @@ export class Cluster {
     l.write(encodeJson(F.Members, { members: this.memberInfo() }));
     // The routes we hold of the other running nodes first, then ours: when ours arrive the peer knows the whole table.
     for (const o of this.members.values()) {
-      if (o.node !== m.node && o.state === 'running') l.write(encodeJson(F.Routes, { full: true, add: [...this.routes.keysOf(o.node)], del: [], of: o.node }));
+      if (o.node !== m.node && o.state === 'running')
+        l.write(
+          encodeJson(F.Routes, { full: true, add: [...this.routes.keysOf(o.node)], del: [], of: o.node }),
+        );
     }
     l.write(encodeJson(F.Routes, { full: true, add: [...this.routes.keysOf(this.node)], del: [] }));
     const now = this.now();
     for (const f of this.retainedReplicas.resync(now)) l.write(f);
     // Our claims on client ids, and replicas of our persistent sessions.
     for (const s of this.broker.sessions.values()) {
-      l.write(encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live: s.conn !== null }));
+      l.write(
+        encodeJson(F.Register, {
+          clientId: s.clientId,
+          at: s.connectedAt,
+          node: this.node,
+          live: s.conn !== null,
+        }),
+      );
       for (const f of this.replicator.snapshot(s)) this.sendReliable(m, f);
       const will = this.replicator.willFor(s);
       if (will) this.sendReliable(m, will);
@@ -680,7 +724,8 @@ export class Cluster {
   }
 
   broadcastReliable(frame: Buffer): void {
-    for (const m of this.members.values()) if (m.state !== 'left' && m.state !== 'stopped') this.sendReliable(m, frame);
+    for (const m of this.members.values())
+      if (m.state !== 'left' && m.state !== 'stopped') this.sendReliable(m, frame);
   }
 
   private acked(m: Member, seq: number): void {
@@ -715,7 +760,8 @@ export class Cluster {
       case F.Routes:
         if (f.body.of !== undefined) {
           // Second-hand: only for a node we have not heard from ourselves since we started.
-          if (f.body.of !== this.node && this.members.has(f.body.of) && !this.routesFrom.has(f.body.of)) this.routes.replace(f.body.of, f.body.add);
+          if (f.body.of !== this.node && this.members.has(f.body.of) && !this.routesFrom.has(f.body.of))
+            this.routes.replace(f.body.of, f.body.add);
         } else if (f.body.full) {
           this.routes.replace(peer, f.body.add);
           this.routesFrom.add(peer);
@@ -737,7 +783,12 @@ export class Cluster {
         const next = s ? undefined : this.movedTo(f.body.clientId);
         // Owed to the session the sender handed over: only the session that took that one over gets it.
         if (s && this.heirs.get(s)?.has(peer)) s.deliver({ msg: f.body.msg, qos: f.body.dq, retain: false });
-        else if (next) this.sendReliable(next, encodeRMsg(f.body.clientId, f.body.dq, f.body.msg, this.now(), F.Moved), f.body.msg);
+        else if (next)
+          this.sendReliable(
+            next,
+            encodeRMsg(f.body.clientId, f.body.dq, f.body.msg, this.now(), F.Moved),
+            f.body.msg,
+          );
         else this.broker.countDrop(f.body.clientId, f.body.msg, 'no-session');
         return;
       }
@@ -754,7 +805,8 @@ export class Cluster {
         for (const mi of f.body.members) {
           if (mi.node === this.node) continue;
           if (mi.state === 'left') this.forget(mi.node);
-          else if (!this.members.has(mi.node) || this.members.get(mi.node)!.state === 'stopped') this.addMember(mi.node, mi.address);
+          else if (!this.members.has(mi.node) || this.members.get(mi.node)!.state === 'stopped')
+            this.addMember(mi.node, mi.address);
         }
         return;
       case F.Leave:
@@ -834,7 +886,9 @@ export class Cluster {
         this.orphanNow(m.node, msg, groups, now);
         gs = this.groupsNotGiven(m.node, msg, groups); // served here: the peer, back, must not serve them again
       }
-      const frame = gs.length ? encodeMessage(F.Forward, msg, now, gs) : (plain ??= encodeMessage(F.Forward, msg, now));
+      const frame = gs.length
+        ? encodeMessage(F.Forward, msg, now, gs)
+        : (plain ??= encodeMessage(F.Forward, msg, now));
       this.sendReliable(m, frame, msg, gs);
       this.stats.forwardedOut++;
       n++;
@@ -947,7 +1001,14 @@ export class Cluster {
           for (const [node, groups] of targets) {
             const m = node === this.node ? undefined : this.members.get(node);
             if (!m || m.state === 'left' || m.state === 'stopped') continue;
-            this.sendReliable(m, groups.length ? encodeMessage(F.Forward, p.msg, now, groups) : encodeMessage(F.Forward, p.msg, now), p.msg, groups);
+            this.sendReliable(
+              m,
+              groups.length
+                ? encodeMessage(F.Forward, p.msg, now, groups)
+                : encodeMessage(F.Forward, p.msg, now),
+              p.msg,
+              groups,
+            );
             this.stats.forwardedOut++;
           }
       } finally {
@@ -984,7 +1045,12 @@ export class Cluster {
     for (const m of this.members.values()) {
       if (m.state !== 'running') continue;
       const nf = !deleted && !targets?.has(m.node);
-      this.sendReliable(m, nf ? (notFwd ??= encodeRetain(msg, v, now, false, true)) : (fwd ??= encodeRetain(msg, v, now, deleted, false)));
+      this.sendReliable(
+        m,
+        nf
+          ? (notFwd ??= encodeRetain(msg, v, now, false, true))
+          : (fwd ??= encodeRetain(msg, v, now, deleted, false)),
+      );
     }
   }
 
@@ -1000,7 +1066,9 @@ export class Cluster {
     // The session is here again: what followed it elsewhere stops (a follow must never point back at us).
     this.unfollow(s.clientId);
     this.registry.set(s.clientId, { node: this.node, at: s.connectedAt, live });
-    this.broadcast(encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live }));
+    this.broadcast(
+      encodeJson(F.Register, { clientId: s.clientId, at: s.connectedAt, node: this.node, live }),
+    );
   }
 
   /** Whether the client connected again (anywhere) after `at`. */
@@ -1036,7 +1104,14 @@ export class Cluster {
     const body: HandoffBody = {
       clientId: s.clientId,
       expiry: s.expiryInterval,
-      subs: [...s.subscriptions.values()].map((x) => ({ key: x.raw, qos: x.qos, nl: x.noLocal, rap: x.retainAsPublished, rh: x.retainHandling, subId: x.subId })),
+      subs: [...s.subscriptions.values()].map((x) => ({
+        key: x.raw,
+        qos: x.qos,
+        nl: x.noLocal,
+        rap: x.retainAsPublished,
+        rh: x.retainHandling,
+        subId: x.subId,
+      })),
       msgs: s.pending().map((d) => toWire(d.msg, now, d.qos)),
       seen: s.seen ? [...s.seen] : undefined,
       in2: s.inboundQos2.size ? [...s.inboundQos2] : undefined,
@@ -1047,7 +1122,8 @@ export class Cluster {
     this.followMoved(s, node, now);
     // Our routes for its filters stay up a while: a publisher that has not learned the new owner's
     // route yet still forwards here (and we pass it on) instead of to no one.
-    for (const f of this.moved.get(s.clientId)!.filters) if (!this.lingering.has(f)) this.lingering.set(f, now + this.config.heartbeatTimeoutMs);
+    for (const f of this.moved.get(s.clientId)!.filters)
+      if (!this.lingering.has(f)) this.lingering.set(f, now + this.config.heartbeatTimeoutMs);
     this.sendReliable(m, encodeJson(F.Handoff, body));
     this.emit('handoff.out', { clientId: s.clientId, to: node, msgs: body.msgs.length });
     this.broker.dropSession(s);
@@ -1106,7 +1182,9 @@ export class Cluster {
     const now = this.now();
     const matched = this.movedSubs.match(msg.topic, this.movedScratch);
     const dqs = new Map<string, number>();
-    for (const subs of matched) for (const [clientId, qos] of subs) dqs.set(clientId, Math.max(dqs.get(clientId) ?? -1, Math.min(qos, msg.qos)));
+    for (const subs of matched)
+      for (const [clientId, qos] of subs)
+        dqs.set(clientId, Math.max(dqs.get(clientId) ?? -1, Math.min(qos, msg.qos)));
     matched.length = 0;
     for (const [clientId, dq] of dqs) {
       const e = this.moved.get(clientId)!;
@@ -1143,7 +1221,11 @@ export class Cluster {
     let took = this.heirs.get(s);
     if (!took) this.heirs.set(s, (took = new Set()));
     took.add(from);
-    this.broker.adoptSession(s, h.subs, h.msgs.map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })));
+    this.broker.adoptSession(
+      s,
+      h.subs,
+      h.msgs.map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })),
+    );
     if (h.seen) {
       // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.
       const owed = new Set(h.msgs.map((w) => w.mid));
@@ -1216,7 +1298,9 @@ export class Cluster {
   }
 
   status(): { node: string; state: NodeState; address: string }[] {
-    const out: { node: string; state: NodeState; address: string }[] = [{ node: this.node, state: this.selfState, address: this.config.address }];
+    const out: { node: string; state: NodeState; address: string }[] = [
+      { node: this.node, state: this.selfState, address: this.config.address },
+    ];
     for (const m of this.members.values()) out.push({ node: m.node, state: m.state, address: m.address });
     return out.sort((a, b) => (a.node < b.node ? -1 : 1));
   }

@@ -45,7 +45,9 @@ export class DiscoveryState {
   update(now: number, answer: DiscoveredNode[] | null, members: DiscoveredNode[] = []): DiscoveryActions {
     const out: DiscoveryActions = { join: [], forget: [] };
     if (answer === null || answer.length === 0) return out;
-    for (const m of members) if (m.node !== this.self && !this.known.has(m.node)) this.known.set(m.node, { address: m.address, missingSince: null });
+    for (const m of members)
+      if (m.node !== this.self && !this.known.has(m.node))
+        this.known.set(m.node, { address: m.address, missingSince: null });
     const listed = new Set<string>();
     for (const n of answer) {
       if (n.node === this.self || listed.has(n.node)) continue;

@@ -248,7 +248,13 @@ export function encodeMessage(type: F.Forward, msg: Message, now: number, groups
  * Retain: `[f64 l][u32 c][node]` (the write's version) in front of the message record; `deleted` makes it a
  * tombstone (empty payload), `notForwarded` tells the receiver to serve subscribers the sender did not know of.
  */
-export function encodeRetain(msg: Message, v: RetainVersion, now: number, deleted: boolean, notForwarded: boolean): Buffer {
+export function encodeRetain(
+  msg: Message,
+  v: RetainVersion,
+  now: number,
+  deleted: boolean,
+  notForwarded: boolean,
+): Buffer {
   const rec = encodeRecord(F.Retain, 0, msg, now, [], (deleted ? 32 : 0) | (notForwarded ? 64 : 0));
   const n = Buffer.from(v.n);
   const len = 1 + 8 + 4 + 2 + n.length + rec.length - 5;
@@ -267,7 +273,13 @@ export function encodeRetain(msg: Message, v: RetainVersion, now: number, delete
  * front of the message record. The record is built once per message and
  * shared by every session it is replicated for.
  */
-export function encodeRMsg(clientId: string, dq: QoS, msg: Message, now: number, type: F.RMsg | F.Moved = F.RMsg): Buffer {
+export function encodeRMsg(
+  clientId: string,
+  dq: QoS,
+  msg: Message,
+  now: number,
+  type: F.RMsg | F.Moved = F.RMsg,
+): Buffer {
   let rec = lastRecord;
   if (lastRecordMsg !== msg || lastRecordAt !== now) {
     rec = encodeRecord(F.RMsg, 0, msg, now, [], 0);
@@ -290,7 +302,14 @@ let lastRecord: Buffer | null = null;
 let lastRecordMsg: Message | null = null;
 let lastRecordAt = 0;
 
-function encodeRecord(type: F, _reserved: number, msg: Message, now: number, groups: string[], extraFlags: number): Buffer {
+function encodeRecord(
+  type: F,
+  _reserved: number,
+  msg: Message,
+  now: number,
+  groups: string[],
+  extraFlags: number,
+): Buffer {
   const topic = Buffer.from(msg.topic);
   const from = Buffer.from(msg.from);
   const mid = Buffer.from(msg.mid ?? '');
@@ -305,7 +324,12 @@ function encodeRecord(type: F, _reserved: number, msg: Message, now: number, gro
   out.writeUInt32BE(len, o);
   o += 4;
   out[o++] = type;
-  out[o++] = (msg.retain ? 1 : 0) | (msg.qos << 1) | (props ? 8 : 0) | (msg.expiresAt !== undefined ? 16 : 0) | extraFlags;
+  out[o++] =
+    (msg.retain ? 1 : 0) |
+    (msg.qos << 1) |
+    (props ? 8 : 0) |
+    (msg.expiresAt !== undefined ? 16 : 0) |
+    extraFlags;
   o = putStr(out, o, topic);
   o = putStr(out, o, from);
   o = putStr(out, o, mid);
@@ -358,7 +382,8 @@ export class FrameReader {
       if (len < 1 || len > MAX_FRAME) throw new FrameError(`bad frame length ${len}`);
       if (b.length - o - 4 < len) break;
       // Heartbeats are most of an idle link's frames: read them in place.
-      if (len === 13 && b[o + 4] === F.Ping) out.push({ type: F.Ping, body: { t: b.readDoubleBE(o + 5), ack: b.readUInt32BE(o + 13) } });
+      if (len === 13 && b[o + 4] === F.Ping)
+        out.push({ type: F.Ping, body: { t: b.readDoubleBE(o + 5), ack: b.readUInt32BE(o + 13) } });
       else out.push(decode(b.subarray(o + 4, o + 4 + len), now));
       o += 4 + len;
     }
@@ -383,34 +408,92 @@ const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 const strs = (v: unknown) => Array.isArray(v) && v.every(str);
 const qosOk = (v: unknown) => v === 0 || v === 1 || v === 2;
 const pids = (v: unknown) => Array.isArray(v) && v.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535);
-const subOk = (x: any) => x && str(x.key) && qosOk(x.qos) && typeof x.nl === 'boolean' && typeof x.rap === 'boolean' && qosOk(x.rh) && (x.subId === undefined || num(x.subId));
+const subOk = (x: any) =>
+  x &&
+  str(x.key) &&
+  qosOk(x.qos) &&
+  typeof x.nl === 'boolean' &&
+  typeof x.rap === 'boolean' &&
+  qosOk(x.rh) &&
+  (x.subId === undefined || num(x.subId));
 const wireOk = (x: any) =>
-  x && str(x.topic) && str(x.payload) && qosOk(x.qos) && typeof x.retain === 'boolean' && str(x.from) && num(x.receivedAt) && (x.dq === undefined || qosOk(x.dq)) && (x.mid === undefined || str(x.mid)) && (x.groups === undefined || (Array.isArray(x.groups) && x.groups.every(str)));
+  x &&
+  str(x.topic) &&
+  str(x.payload) &&
+  qosOk(x.qos) &&
+  typeof x.retain === 'boolean' &&
+  str(x.from) &&
+  num(x.receivedAt) &&
+  (x.dq === undefined || qosOk(x.dq)) &&
+  (x.mid === undefined || str(x.mid)) &&
+  (x.groups === undefined || (Array.isArray(x.groups) && x.groups.every(str)));
 
 export function decode(f: Buffer, now: number): Frame {
   const type = f[0] as F;
   const body = f.subarray(1);
   switch (type) {
     case F.Hello:
-      return { type, body: json<HelloBody>(body, (x) => num(x.v) && str(x.node) && str(x.address) && str(x.nonce) && str(x.inc)) };
+      return {
+        type,
+        body: json<HelloBody>(
+          body,
+          (x) => num(x.v) && str(x.node) && str(x.address) && str(x.nonce) && str(x.inc),
+        ),
+      };
     case F.Auth:
       return { type, body: json<AuthBody>(body, (x) => str(x.mac)) };
     case F.Ping:
       if (body.length !== 12) throw new FrameError('bad heartbeat');
       return { type, body: { t: body.readDoubleBE(0), ack: body.readUInt32BE(8) } };
     case F.Routes:
-      return { type, body: json<RoutesBody>(body, (x) => typeof x.full === 'boolean' && strs(x.add) && strs(x.del) && (x.of === undefined || (str(x.of) && x.full === true))) };
+      return {
+        type,
+        body: json<RoutesBody>(
+          body,
+          (x) =>
+            typeof x.full === 'boolean' &&
+            strs(x.add) &&
+            strs(x.del) &&
+            (x.of === undefined || (str(x.of) && x.full === true)),
+        ),
+      };
     case F.Members:
       return {
         type,
-        body: json<MembersBody>(body, (x) => Array.isArray(x.members) && x.members.every((m: any) => m && str(m.node) && str(m.address) && (m.state === 'running' || m.state === 'left'))),
+        body: json<MembersBody>(
+          body,
+          (x) =>
+            Array.isArray(x.members) &&
+            x.members.every(
+              (m: any) => m && str(m.node) && str(m.address) && (m.state === 'running' || m.state === 'left'),
+            ),
+        ),
       };
     case F.Leave:
       return { type, body: json<LeaveBody>(body, (x) => str(x.node) && (x.by === undefined || str(x.by))) };
     case F.Register:
-      return { type, body: json<RegisterBody>(body, (x) => str(x.clientId) && num(x.at) && str(x.node) && typeof x.live === 'boolean') };
+      return {
+        type,
+        body: json<RegisterBody>(
+          body,
+          (x) => str(x.clientId) && num(x.at) && str(x.node) && typeof x.live === 'boolean',
+        ),
+      };
     case F.RState:
-      return { type, body: json<RStateBody>(body, (x) => str(x.clientId) && num(x.at) && num(x.expiry) && Array.isArray(x.subs) && x.subs.every(subOk) && (x.in2 === undefined || pids(x.in2)) && (x.user === undefined || str(x.user))) };
+      return {
+        type,
+        body: json<RStateBody>(
+          body,
+          (x) =>
+            str(x.clientId) &&
+            num(x.at) &&
+            num(x.expiry) &&
+            Array.isArray(x.subs) &&
+            x.subs.every(subOk) &&
+            (x.in2 === undefined || pids(x.in2)) &&
+            (x.user === undefined || str(x.user)),
+        ),
+      };
     case F.RMsg:
     case F.Moved: {
       if (body.length < 3) throw new FrameError('short RMsg');
@@ -429,15 +512,45 @@ export function decode(f: Buffer, now: number): Frame {
     case F.Refused:
       return { type, body: json<REndBody>(body, (x) => str(x.clientId)) };
     case F.Orphan:
-      return { type, body: json<OrphanBody>(body, (x) => str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)) };
+      return {
+        type,
+        body: json<OrphanBody>(body, (x) => str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)),
+      };
     case F.RWill:
-      return { type, body: json<RWillBody>(body, (x) => str(x.clientId) && num(x.at) && (x.will === undefined || (wireOk(x.will) && num(x.delay)))) };
+      return {
+        type,
+        body: json<RWillBody>(
+          body,
+          (x) => str(x.clientId) && num(x.at) && (x.will === undefined || (wireOk(x.will) && num(x.delay))),
+        ),
+      };
     case F.OrphanReq:
       return { type, body: json<OrphanReqBody>(body, (x) => str(x.clientId) && str(x.owner)) };
     case F.OrphanReply:
-      return { type, body: json<OrphanReplyBody>(body, (x) => str(x.clientId) && str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)) };
+      return {
+        type,
+        body: json<OrphanReplyBody>(
+          body,
+          (x) => str(x.clientId) && str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk),
+        ),
+      };
     case F.Handoff:
-      return { type, body: json<HandoffBody>(body, (x) => str(x.clientId) && Array.isArray(x.subs) && x.subs.every(subOk) && Array.isArray(x.msgs) && x.msgs.every(wireOk) && num(x.expiry) && (x.seen === undefined || strs(x.seen)) && (x.in2 === undefined || pids(x.in2)) && (x.user === undefined || str(x.user))) };
+      return {
+        type,
+        body: json<HandoffBody>(
+          body,
+          (x) =>
+            str(x.clientId) &&
+            Array.isArray(x.subs) &&
+            x.subs.every(subOk) &&
+            Array.isArray(x.msgs) &&
+            x.msgs.every(wireOk) &&
+            num(x.expiry) &&
+            (x.seen === undefined || strs(x.seen)) &&
+            (x.in2 === undefined || pids(x.in2)) &&
+            (x.user === undefined || str(x.user)),
+        ),
+      };
     case F.Seq: {
       if (body.length < 5 || body[4] === F.Seq) throw new FrameError('bad sequenced frame');
       return { type, seq: body.readUInt32BE(0), inner: decode(body.subarray(4), now) };
@@ -530,12 +643,20 @@ function parseProps(s: string): Message['props'] {
     throw new FrameError('bad properties');
   }
   if (typeof p !== 'object' || p === null) throw new FrameError('bad properties');
-  if (p.correlationData && typeof p.correlationData.b64 === 'string') p.correlationData = Buffer.from(p.correlationData.b64, 'base64');
+  if (p.correlationData && typeof p.correlationData.b64 === 'string')
+    p.correlationData = Buffer.from(p.correlationData.b64, 'base64');
   return p;
 }
 
 export function toWire(msg: Message, now: number, dq?: QoS): WireMessage {
-  const w: WireMessage = { topic: msg.topic, payload: msg.payload.toString('base64'), qos: msg.qos, retain: msg.retain, from: msg.from, receivedAt: msg.receivedAt };
+  const w: WireMessage = {
+    topic: msg.topic,
+    payload: msg.payload.toString('base64'),
+    qos: msg.qos,
+    retain: msg.retain,
+    from: msg.from,
+    receivedAt: msg.receivedAt,
+  };
   if (msg.expiresAt !== undefined) w.expiresIn = Math.max(0, msg.expiresAt - now);
   if (msg.props) w.props = JSON.parse(JSON.stringify(msg.props, propReplacer));
   if (dq !== undefined) w.dq = dq;
@@ -551,7 +672,14 @@ export function toOrphanWire(msg: Message, groups: readonly string[] | undefined
 }
 
 export function fromWire(w: WireMessage, now: number): Message {
-  const m: Message = { topic: String(w.topic), payload: Buffer.from(String(w.payload), 'base64'), qos: (w.qos & 3) as QoS, retain: !!w.retain, from: String(w.from), receivedAt: Number(w.receivedAt) };
+  const m: Message = {
+    topic: String(w.topic),
+    payload: Buffer.from(String(w.payload), 'base64'),
+    qos: (w.qos & 3) as QoS,
+    retain: !!w.retain,
+    from: String(w.from),
+    receivedAt: Number(w.receivedAt),
+  };
   if (typeof w.expiresIn === 'number') m.expiresAt = now + w.expiresIn;
   if (w.props) m.props = parseProps(JSON.stringify(w.props));
   if (typeof w.mid === 'string') m.mid = w.mid;

@@ -57,8 +57,10 @@ export class RetainedReplicator {
   local(msg: Message): RetainVersion {
     const now = this.now();
     const e = this.entries.get(msg.topic)?.v;
-    const cur = e && this.horizon && compareVersions(this.horizon, e) > 0 ? this.horizon : (e ?? this.horizon);
-    const v: RetainVersion = cur && cur.l >= now ? { l: cur.l, c: cur.c + 1, n: this.node } : { l: now, c: 0, n: this.node };
+    const cur =
+      e && this.horizon && compareVersions(this.horizon, e) > 0 ? this.horizon : (e ?? this.horizon);
+    const v: RetainVersion =
+      cur && cur.l >= now ? { l: cur.l, c: cur.c + 1, n: this.node } : { l: now, c: 0, n: this.node };
     this.entries.set(msg.topic, { v, gone: msg.payload.length === 0 ? now : null });
     return v;
   }

@@ -16,7 +16,22 @@ import type { Cluster } from './cluster.ts';
 import type { Broker } from '../broker.ts';
 import type { Session, Delivery } from '../session.ts';
 import type { Message, QoS } from '../message.ts';
-import { F, encodeJson, encodeRMsg, toWire, toOrphanWire, fromWire, type SubSpec, type RStateBody, type RMsgBody, type RDoneBody, type WireMessage, type OrphanReplyBody, type RWillBody, type HandoffBody } from './peer-protocol.ts';
+import {
+  F,
+  encodeJson,
+  encodeRMsg,
+  toWire,
+  toOrphanWire,
+  fromWire,
+  type SubSpec,
+  type RStateBody,
+  type RMsgBody,
+  type RDoneBody,
+  type WireMessage,
+  type OrphanReplyBody,
+  type RWillBody,
+  type HandoffBody,
+} from './peer-protocol.ts';
 import type { Timer } from '../env.ts';
 
 /** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
@@ -47,9 +62,15 @@ export class SessionReplicator {
    */
   private adoptedFrom = new Map<string, { owner: string; session: Session }>();
   /** Wills of clients connected on other nodes: published here if that node dies and we are its backup. */
-  private wills = new Map<string, { owner: string; at: number; msg: Message; delay: number; expirySec?: number; timer: Timer | null }>();
+  private wills = new Map<
+    string,
+    { owner: string; at: number; msg: Message; delay: number; expirySec?: number; timer: Timer | null }
+  >();
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
-  private fetching = new Map<string, { owner: string; failed: boolean; waiting: Set<string>; timer: Timer }>();
+  private fetching = new Map<
+    string,
+    { owner: string; failed: boolean; waiting: Set<string>; timer: Timer }
+  >();
   /** Share-group orphans of a failed owner given to a member so far: `owner mid group` -> client id (one member each). */
   private groupOrphans = new Map<string, string>();
 
@@ -71,7 +92,12 @@ export class SessionReplicator {
   }
 
   stateOf(s: Session): RStateBody {
-    const st: RStateBody = { clientId: s.clientId, at: s.connectedAt, expiry: s.expiryInterval, subs: specs(s) };
+    const st: RStateBody = {
+      clientId: s.clientId,
+      at: s.connectedAt,
+      expiry: s.expiryInterval,
+      subs: specs(s),
+    };
     if (s.inboundQos2.size) st.in2 = [...s.inboundQos2];
     if (s.owner !== undefined) st.user = s.owner;
     return st;
@@ -109,7 +135,8 @@ export class SessionReplicator {
     this.doneTimer?.cancel();
     this.doneTimer = null;
     this.doneCount = 0;
-    for (const [clientId, mids] of this.doneBatch) this.c.broadcastReliable(encodeJson(F.RDone, { clientId, mids } satisfies RDoneBody));
+    for (const [clientId, mids] of this.doneBatch)
+      this.c.broadcastReliable(encodeJson(F.RDone, { clientId, mids } satisfies RDoneBody));
     this.doneBatch.clear();
   };
 
@@ -123,7 +150,8 @@ export class SessionReplicator {
     if (!this.replicated(s)) return [];
     const now = this.b.env.clock.now();
     const out = [encodeJson(F.RState, this.stateOf(s))];
-    for (const d of s.pending()) if (d.msg.mid !== undefined) out.push(encodeRMsg(s.clientId, d.qos, d.msg, now));
+    for (const d of s.pending())
+      if (d.msg.mid !== undefined) out.push(encodeRMsg(s.clientId, d.qos, d.msg, now));
     return out;
   }
 
@@ -141,7 +169,17 @@ export class SessionReplicator {
       r.user = st.user;
       return;
     }
-    this.replicas.set(st.clientId, { clientId: st.clientId, owner: from, at: st.at, expiry: st.expiry, subs: st.subs, msgs: new Map(), done: new RecentSet(8192), in2: st.in2 ?? [], user: st.user });
+    this.replicas.set(st.clientId, {
+      clientId: st.clientId,
+      owner: from,
+      at: st.at,
+      expiry: st.expiry,
+      subs: st.subs,
+      msgs: new Map(),
+      done: new RecentSet(8192),
+      in2: st.in2 ?? [],
+      user: st.user,
+    });
   }
 
   onMsg(from: string, m: RMsgBody): void {
@@ -177,7 +215,13 @@ export class SessionReplicator {
     if (!r || r.owner === node || this.c.isRunning(r.owner)) return;
     this.replicas.delete(clientId);
     const now = this.b.env.clock.now();
-    const body: HandoffBody = { clientId, subs: r.subs, expiry: r.expiry, msgs: [...r.msgs.values()].map((o) => toWire(o.msg, now, o.qos)), seen: [...r.done] };
+    const body: HandoffBody = {
+      clientId,
+      subs: r.subs,
+      expiry: r.expiry,
+      msgs: [...r.msgs.values()].map((o) => toWire(o.msg, now, o.qos)),
+      seen: [...r.done],
+    };
     if (r.user !== undefined) body.user = r.user;
     this.c.sendReliableTo(node, encodeJson(F.Handoff, body));
     this.c.emit('replica.handed', { clientId, to: node, msgs: body.msgs.length });
@@ -200,7 +244,18 @@ export class SessionReplicator {
   private willFrame(s: Session): Buffer {
     const now = this.b.env.clock.now();
     const w = s.will;
-    return encodeJson(F.RWill, w ? { clientId: s.clientId, at: s.connectedAt, will: toWire(w.msg, now), delay: w.delay, expirySec: w.expirySec } : { clientId: s.clientId, at: s.connectedAt });
+    return encodeJson(
+      F.RWill,
+      w
+        ? {
+            clientId: s.clientId,
+            at: s.connectedAt,
+            will: toWire(w.msg, now),
+            delay: w.delay,
+            expirySec: w.expirySec,
+          }
+        : { clientId: s.clientId, at: s.connectedAt },
+    );
   }
 
   /**
@@ -222,7 +277,14 @@ export class SessionReplicator {
       return;
     }
     cur?.timer?.cancel();
-    this.wills.set(b.clientId, { owner: from, at: b.at, msg: fromWire(b.will, this.b.env.clock.now()), delay: b.delay ?? 0, expirySec: b.expirySec, timer: null });
+    this.wills.set(b.clientId, {
+      owner: from,
+      at: b.at,
+      msg: fromWire(b.will, this.b.env.clock.now()),
+      delay: b.delay ?? 0,
+      expirySec: b.expirySec,
+      timer: null,
+    });
   }
 
   /**
@@ -284,7 +346,8 @@ export class SessionReplicator {
       // Connected elsewhere since (checked before our claim below overwrites the registry): no will, unless
       // it had no delay: that one was due when the connection died with its node, before any reconnect.
       const w = this.wills.get(r.clientId);
-      if (this.c.claimedSince(r.clientId, r.at) && w?.owner === owner && w.delay > 0) this.wills.delete(r.clientId);
+      if (this.c.claimedSince(r.clientId, r.at) && w?.owner === owner && w.delay > 0)
+        this.wills.delete(r.clientId);
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
       for (const p of r.in2) s.addInboundQos2(p);
       this.c.claim(s);
@@ -328,7 +391,13 @@ export class SessionReplicator {
    * The QoS a session (or replica) that came from `owner` is owed of an orphan, or null. A share-group
    * orphan (`groups`: the groups its forward was for) goes to one member of the group: the first one asked.
    */
-  private owed(owner: string, clientId: string, subs: SubSpec[], msg: Message, groups: ReadonlySet<string>): QoS | null {
+  private owed(
+    owner: string,
+    clientId: string,
+    subs: SubSpec[],
+    msg: Message,
+    groups: ReadonlySet<string>,
+  ): QoS | null {
     const q = orphanQos(subs, msg, groups);
     if (q === null || q.group === undefined || msg.mid === undefined) return q?.qos ?? null;
     const key = `${owner} ${msg.mid} ${q.group}`;
@@ -349,7 +418,12 @@ export class SessionReplicator {
    * what it accepted after the replica was taken is merged before anything
    * is sent.
    */
-  fetchOrphans(s: Session, owner: string, done: Iterable<string> = [], failed = !this.c.isRunning(owner)): void {
+  fetchOrphans(
+    s: Session,
+    owner: string,
+    done: Iterable<string> = [],
+    failed = !this.c.isRunning(owner),
+  ): void {
     // Forwards its old owner never confirmed may still come our way as orphans: for this session only.
     this.adoptedFrom.set(s.clientId, { owner, session: s });
     s.hold();
@@ -365,7 +439,8 @@ export class SessionReplicator {
     prev?.timer.cancel();
     const timer = this.b.env.clock.setTimer(FETCH_TIMEOUT_MS, () => this.finish(s.clientId));
     this.fetching.set(s.clientId, { owner, failed, waiting, timer });
-    for (const n of waiting) this.c.sendReliableTo(n, encodeJson(F.OrphanReq, { clientId: s.clientId, owner }));
+    for (const n of waiting)
+      this.c.sendReliableTo(n, encodeJson(F.OrphanReq, { clientId: s.clientId, owner }));
   }
 
   /** A peer asks for what we forwarded to `owner` unconfirmed. */
@@ -374,8 +449,13 @@ export class SessionReplicator {
     // A share-group forward the owner may still confirm is the owner's to give to one member (its failover
     // makes it an orphan if it does not): another member taking it too would get it twice in the group.
     const ownerUp = this.c.isRunning(owner);
-    const msgs = this.c.unconfirmedFor(owner).map(({ msg, groups }) => toOrphanWire(msg, ownerUp ? undefined : groups, now));
-    this.c.sendReliableTo(from, encodeJson(F.OrphanReply, { clientId, owner, msgs } satisfies OrphanReplyBody));
+    const msgs = this.c
+      .unconfirmedFor(owner)
+      .map(({ msg, groups }) => toOrphanWire(msg, ownerUp ? undefined : groups, now));
+    this.c.sendReliableTo(
+      from,
+      encodeJson(F.OrphanReply, { clientId, owner, msgs } satisfies OrphanReplyBody),
+    );
   }
 
   onOrphanReply(from: string, r: OrphanReplyBody): void {
@@ -432,7 +512,14 @@ function midOrigin(d: Delivery): { from: string; seq: number } | undefined {
 }
 
 function specs(s: Session): SubSpec[] {
-  return [...s.subscriptions.values()].map((x) => ({ key: x.raw, qos: x.qos, nl: x.noLocal, rap: x.retainAsPublished, rh: x.retainHandling, subId: x.subId }));
+  return [...s.subscriptions.values()].map((x) => ({
+    key: x.raw,
+    qos: x.qos,
+    nl: x.noLocal,
+    rap: x.retainAsPublished,
+    rh: x.retainHandling,
+    subId: x.subId,
+  }));
 }
 
 /**
@@ -440,7 +527,11 @@ function specs(s: Session): SubSpec[] {
  * plain subscriptions matching the message, else that of its subscription in one of `groups` (the
  * share groups the lost forward was for; `group` says which, so it goes to one member only).
  */
-function orphanQos(subs: SubSpec[], msg: Message, groups: ReadonlySet<string>): { qos: QoS; group?: string } | null {
+function orphanQos(
+  subs: SubSpec[],
+  msg: Message,
+  groups: ReadonlySet<string>,
+): { qos: QoS; group?: string } | null {
   let best: QoS | null = null;
   let shared: { qos: QoS; group: string } | null = null;
   for (const sub of subs) {

@@ -51,13 +51,16 @@ class ConnectAttempt {
       return this.reject(RC.ConnectionRateExceeded, 'connection rate exceeded');
     }
     // No EnhancedAuthenticator (core/auth.ts) is implemented: every method is unknown.
-    if (v5 && props.authenticationMethod !== undefined) return this.reject(RC.BadAuthenticationMethod, 'enhanced authentication is not supported');
+    if (v5 && props.authenticationMethod !== undefined)
+      return this.reject(RC.BadAuthenticationMethod, 'enhanced authentication is not supported');
 
     // Client identifier [MQTT-3.1.3-5..9].
     let clientId = p.clientId ?? '';
-    if (clientId.length > cfg.limits.maxClientIdLength) return this.reject(RC.ClientIdentifierNotValid, 'client id too long');
+    if (clientId.length > cfg.limits.maxClientIdLength)
+      return this.reject(RC.ClientIdentifierNotValid, 'client id too long');
     if (clientId.length === 0) {
-      if (conn.version === 3 || (conn.version === 4 && !p.clean)) return this.reject(RC.ClientIdentifierNotValid, 'empty client id needs clean session');
+      if (conn.version === 3 || (conn.version === 4 && !p.clean))
+        return this.reject(RC.ClientIdentifierNotValid, 'empty client id needs clean session');
       clientId = broker.assignClientId();
       if (v5) this.assigned = clientId;
     }
@@ -67,9 +70,11 @@ class ConnectAttempt {
       broker.stats.auth.banned++;
       return this.reject(RC.Banned, 'client id banned for flapping');
     }
-    if (broker.cluster && !broker.cluster.config.allowRegisterDuringNetsplit && broker.cluster.netsplit) return this.reject(RC.ServerUnavailable, 'cluster netsplit: connects refused');
+    if (broker.cluster && !broker.cluster.config.allowRegisterDuringNetsplit && broker.cluster.netsplit)
+      return this.reject(RC.ServerUnavailable, 'cluster netsplit: connects refused');
     // A takeover frees the slot it needs, so a client behind a half-open connection can always come back.
-    if (broker.connectedCount >= cfg.limits.maxConnections && !broker.sessions.get(clientId)?.conn) return this.reject(RC.QuotaExceeded, 'maximum connections reached');
+    if (broker.connectedCount >= cfg.limits.maxConnections && !broker.sessions.get(clientId)?.conn)
+      return this.reject(RC.QuotaExceeded, 'maximum connections reached');
 
     // The client's own limits bound what we send it.
     if (v5) {
@@ -77,7 +82,8 @@ class ConnectAttempt {
       if (props.maximumPacketSize !== undefined) conn.clientMaxPacketSize = props.maximumPacketSize;
       if (props.topicAliasMaximum !== undefined) conn.clientTopicAliasMaximum = props.topicAliasMaximum;
       if (props.requestProblemInformation === false) conn.problemInfo = false;
-      if (conn.clientReceiveMaximum === 0 || conn.clientMaxPacketSize === 0) return this.reject(RC.ProtocolError, 'Receive Maximum and Maximum Packet Size must not be 0');
+      if (conn.clientReceiveMaximum === 0 || conn.clientMaxPacketSize === 0)
+        return this.reject(RC.ProtocolError, 'Receive Maximum and Maximum Packet Size must not be 0');
     }
 
     // Will message [MQTT-3.1.2-8..18].
@@ -85,11 +91,14 @@ class ConnectAttempt {
       const w = p.will;
       const te = validateTopicName(w.topic, cfg.limits.maxTopicLevels);
       if (te !== TopicError.None) return this.reject(RC.TopicNameInvalid, 'invalid will topic');
-      if ((w.qos ?? 0) > cfg.features.maximumQoS) return this.reject(RC.QoSNotSupported, 'will QoS not supported');
-      if (w.retain && !cfg.features.retainAvailable) return this.reject(RC.RetainNotSupported, 'retain not available');
-      const payload = typeof w.payload === 'string' ? Buffer.from(w.payload) : w.payload ?? Buffer.alloc(0);
+      if ((w.qos ?? 0) > cfg.features.maximumQoS)
+        return this.reject(RC.QoSNotSupported, 'will QoS not supported');
+      if (w.retain && !cfg.features.retainAvailable)
+        return this.reject(RC.RetainNotSupported, 'retain not available');
+      const payload = typeof w.payload === 'string' ? Buffer.from(w.payload) : (w.payload ?? Buffer.alloc(0));
       const wp = w.properties ?? {};
-      if (wp.payloadFormatIndicator && !isValidUtf8(payload)) return this.reject(RC.PayloadFormatInvalid, 'will payload is not UTF-8');
+      if (wp.payloadFormatIndicator && !isValidUtf8(payload))
+        return this.reject(RC.PayloadFormatInvalid, 'will payload is not UTF-8');
       const now = broker.env.clock.now();
       this.will = {
         topic: w.topic,
@@ -131,8 +140,15 @@ class ConnectAttempt {
     if (!authn) return this.finish(p.username);
     conn.state = 'auth';
     conn.clientId = clientId;
-    const password = p.password === undefined ? undefined : Buffer.isBuffer(p.password) ? p.password : Buffer.from(p.password);
-    authn.authenticate({ clientId, username: p.username, password, remote: conn.remote }, (r) => this.authenticated(r));
+    const password =
+      p.password === undefined
+        ? undefined
+        : Buffer.isBuffer(p.password)
+          ? p.password
+          : Buffer.from(p.password);
+    authn.authenticate({ clientId, username: p.username, password, remote: conn.remote }, (r) =>
+      this.authenticated(r),
+    );
   }
 
   private authenticated(r: AuthResult): void {
@@ -140,7 +156,10 @@ class ConnectAttempt {
     if (conn.state !== 'auth') return; // closed (or timed out) meanwhile
     if (!r.ok) {
       conn.broker.stats.auth.failed++;
-      return this.reject(r.reason === 'bad-credentials' ? RC.BadUserNameOrPassword : RC.NotAuthorized, r.reason === 'bad-credentials' ? 'bad user name or password' : 'not authorized');
+      return this.reject(
+        r.reason === 'bad-credentials' ? RC.BadUserNameOrPassword : RC.NotAuthorized,
+        r.reason === 'bad-credentials' ? 'bad user name or password' : 'not authorized',
+      );
     }
     this.finish(p.username);
     conn.replayHeld();
@@ -165,7 +184,11 @@ class ConnectAttempt {
       broker.stats.auth.banned++;
       return this.reject(RC.Banned, 'client id banned for flapping');
     }
-    if (this.will && broker.env.authorizer && !broker.env.authorizer.mayPublish({ username, clientId }, this.will.topic)) {
+    if (
+      this.will &&
+      broker.env.authorizer &&
+      !broker.env.authorizer.mayPublish({ username, clientId }, this.will.topic)
+    ) {
       broker.stats.denied.will++;
       // 3.1.1 has no code for it: accept the client, never publish the will.
       if (this.v5) return this.reject(RC.NotAuthorized, 'will topic not authorized');

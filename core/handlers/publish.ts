@@ -22,13 +22,15 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     return conn.protocolClose(RC.MessageRateTooHigh, 'message rate too high');
   }
   if (qos > cfg.features.maximumQoS) return conn.protocolClose(RC.QoSNotSupported, 'QoS not supported'); // [MQTT-3.2.2-11]
-  if (p.retain && !cfg.features.retainAvailable) return conn.protocolClose(RC.RetainNotSupported, 'retain not available'); // [MQTT-3.2.2-14]
+  if (p.retain && !cfg.features.retainAvailable)
+    return conn.protocolClose(RC.RetainNotSupported, 'retain not available'); // [MQTT-3.2.2-14]
 
   // Topic aliases (inbound) [MQTT-3.3.2-7..12].
   let topic = p.topic;
   const alias = props?.topicAlias;
   if (alias !== undefined) {
-    if (alias === 0 || alias > cfg.limits.topicAliasMaximum) return conn.protocolClose(RC.TopicAliasInvalid, 'topic alias out of range');
+    if (alias === 0 || alias > cfg.limits.topicAliasMaximum)
+      return conn.protocolClose(RC.TopicAliasInvalid, 'topic alias out of range');
     const map = (conn.inAliases ??= new Map());
     if (topic.length > 0) map.set(alias, topic);
     else {
@@ -43,7 +45,12 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     if (te === TopicError.TooManyLevels && qos > 0) {
       // Not malformed, just beyond our limit: refuse this message only.
       broker.countDropped('topic-levels');
-      conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.TopicNameInvalid : 0, true);
+      conn.queuePubAck(
+        qos === 1 ? 'puback' : 'pubrec',
+        pid,
+        conn.version === 5 ? RC.TopicNameInvalid : 0,
+        true,
+      );
       return;
     }
     if (te === TopicError.TooManyLevels) return;
@@ -65,13 +72,15 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
       conn.queuePubAck('pubrec', pid, 0, true);
       return;
     }
-    if (session.inboundQos2.size >= cfg.limits.receiveMaximum) return conn.protocolClose(RC.ReceiveMaximumExceeded, 'receive maximum exceeded'); // [MQTT-3.3.4-9]
+    if (session.inboundQos2.size >= cfg.limits.receiveMaximum)
+      return conn.protocolClose(RC.ReceiveMaximumExceeded, 'receive maximum exceeded'); // [MQTT-3.3.4-9]
   }
 
   if (topic.startsWith('$SYS/') || topic === '$SYS') {
     // Clients must not forge broker statistics.
     broker.countDropped('sys-topic');
-    if (qos > 0) conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.NotAuthorized : 0, true);
+    if (qos > 0)
+      conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, conn.version === 5 ? RC.NotAuthorized : 0, true);
     return;
   }
 
@@ -80,7 +89,8 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     broker.stats.denied.publish++;
     if (qos === 0) return;
     if (conn.version === 5) conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, RC.NotAuthorized, true);
-    else if (cfg.security.v3DeniedPublish === 'disconnect') conn.protocolClose(RC.NotAuthorized, 'publish not authorized');
+    else if (cfg.security.v3DeniedPublish === 'disconnect')
+      conn.protocolClose(RC.NotAuthorized, 'publish not authorized');
     else conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, 0, true); // [MQTT-3.3.5-2]: acknowledged, not delivered
     return;
   }
@@ -95,7 +105,14 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     return;
   }
   const now = broker.env.clock.now();
-  const msg: Message = { topic, payload, qos: qos as QoS, retain: p.retain, from: conn.clientId, receivedAt: now };
+  const msg: Message = {
+    topic,
+    payload,
+    qos: qos as QoS,
+    retain: p.retain,
+    from: conn.clientId,
+    receivedAt: now,
+  };
   if (props) {
     const mp = pickProps(props);
     if (mp) msg.props = mp;

@@ -14,13 +14,18 @@ export function handleSubscribe(conn: Connection, p: ISubscribePacket): void {
   const v5 = conn.version === 5;
   const subId = p.properties?.subscriptionIdentifier;
   if (subId !== undefined) {
-    if (!cfg.features.subscriptionIdentifierAvailable) return conn.protocolClose(RC.SubscriptionIdentifiersNotSupported, 'subscription identifiers not supported');
+    if (!cfg.features.subscriptionIdentifierAvailable)
+      return conn.protocolClose(
+        RC.SubscriptionIdentifiersNotSupported,
+        'subscription identifiers not supported',
+      );
     if (subId === 0) return conn.protocolClose(RC.ProtocolError, 'subscription identifier 0'); // [MQTT-3.8.2-?] value 0 is a protocol error
   }
   if (p.subscriptions.length === 0) return conn.protocolClose(RC.ProtocolError, 'SUBSCRIBE without filters'); // [MQTT-3.8.3-2]
 
   const granted: number[] = [];
-  const refuse = broker.cluster !== null && !broker.cluster.config.allowSubscribeDuringNetsplit && broker.cluster.netsplit;
+  const refuse =
+    broker.cluster !== null && !broker.cluster.config.allowSubscribeDuringNetsplit && broker.cluster.netsplit;
   const added: { sub: Subscription; isNew: boolean }[] = [];
   const fail = (rc: number) => granted.push(v5 ? rc : 0x80);
 
@@ -96,7 +101,8 @@ export function handleSubscribe(conn: Connection, p: ISubscribePacket): void {
 export function handleUnsubscribe(conn: Connection, p: IUnsubscribePacket): void {
   const broker = conn.broker;
   const session = conn.session!;
-  if (p.unsubscriptions.length === 0) return conn.protocolClose(RC.ProtocolError, 'UNSUBSCRIBE without filters'); // [MQTT-3.10.3-2]
+  if (p.unsubscriptions.length === 0)
+    return conn.protocolClose(RC.ProtocolError, 'UNSUBSCRIBE without filters'); // [MQTT-3.10.3-2]
   const codes: number[] = [];
   for (const raw of p.unsubscriptions) {
     const parsed = parseShare(raw);

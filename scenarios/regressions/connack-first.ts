@@ -14,16 +14,31 @@ import { convergenceProblems } from '../../sim/convergence.ts';
 
 export default defineScenario({
   name: 'connack-first',
-  description: '2 or 3 nodes; a persistent subscriber with queued messages resumes on another node from its replica',
+  description:
+    '2 or 3 nodes; a persistent subscriber with queued messages resumes on another node from its replica',
   async run(w, ctx) {
     const n = ctx.param('nodes', 2);
     const nodes = ['n1', 'n2', 'n3'].slice(0, n);
     const last = nodes[n - 1];
     w.addCluster(nodes);
-    const opts = { version: 5 as const, clean: false, sessionExpiry: 3600, keepalive: 30, reconnect: false as const };
-    const sub = w.client('sub', { ...opts, target: ['n1', last], subscriptions: [{ filter: 'q/#', qos: 1 }] });
+    const opts = {
+      version: 5 as const,
+      clean: false,
+      sessionExpiry: 3600,
+      keepalive: 30,
+      reconnect: false as const,
+    };
+    const sub = w.client('sub', {
+      ...opts,
+      target: ['n1', last],
+      subscriptions: [{ filter: 'q/#', qos: 1 }],
+    });
     const pub = w.client('pub', { target: last, keepalive: 30 });
-    if (!(await w.until(() => convergenceProblems(w).length === 0 && sub.connected && pub.connected, { timeoutMs: 30_000 }))) {
+    if (
+      !(await w.until(() => convergenceProblems(w).length === 0 && sub.connected && pub.connected, {
+        timeoutMs: 30_000,
+      }))
+    ) {
       return ctx.violation('liveness', 'cluster or clients did not come up');
     }
     await w.sleep(1000);
@@ -42,14 +57,28 @@ export default defineScenario({
     await w.sleep(3000);
 
     for (const v of connackFirst(w.history.events)) ctx.violation(v.property, v.detail);
-    const acked = w.history.events.filter((e) => e.type === 'pub.ok' && e.c === 'pub').map((e) => e.id as string);
+    const acked = w.history.events
+      .filter((e) => e.type === 'pub.ok' && e.c === 'pub')
+      .map((e) => e.id as string);
     const got = new Map<string, number>();
-    for (const e of w.history.events) if (e.type === 'deliver' && e.c === 'sub') got.set(e.id as string, (got.get(e.id as string) ?? 0) + 1);
+    for (const e of w.history.events)
+      if (e.type === 'deliver' && e.c === 'sub') got.set(e.id as string, (got.get(e.id as string) ?? 0) + 1);
     const missing = acked.filter((id) => !got.has(id));
     const twice = [...got].filter(([, k]) => k > 1).map(([id]) => id);
-    ctx.report('resumed', `${acked.length} acknowledged; sub resumed on ${sub.node}, got ${got.size} distinct, ${twice.length} more than once`);
-    if (missing.length) ctx.violation('no-acked-loss', `${missing.length} acknowledged messages never delivered: ${missing.slice(0, 5).join(' ')}`);
-    if (twice.length) ctx.violation('delivered-once', `${twice.length} messages delivered more than once without a reconnect in between: ${twice.slice(0, 5).join(' ')}`);
+    ctx.report(
+      'resumed',
+      `${acked.length} acknowledged; sub resumed on ${sub.node}, got ${got.size} distinct, ${twice.length} more than once`,
+    );
+    if (missing.length)
+      ctx.violation(
+        'no-acked-loss',
+        `${missing.length} acknowledged messages never delivered: ${missing.slice(0, 5).join(' ')}`,
+      );
+    if (twice.length)
+      ctx.violation(
+        'delivered-once',
+        `${twice.length} messages delivered more than once without a reconnect in between: ${twice.slice(0, 5).join(' ')}`,
+      );
   },
 });
 
@@ -65,10 +94,18 @@ function connackFirst(events: Ev[]): { property: string; detail: string }[] {
     if (e.type === 'client.connect') awaiting.add(c);
     else if (e.type === 'client.connack') awaiting.delete(c);
     else if (e.type === 'deliver') {
-      if (awaiting.has(c)) out.push({ property: 'connack-first', detail: `t=${e.t} ${c} got PUBLISH ${e.id} before its CONNACK` });
+      if (awaiting.has(c))
+        out.push({
+          property: 'connack-first',
+          detail: `t=${e.t} ${c} got PUBLISH ${e.id} before its CONNACK`,
+        });
       let s = sent.get(c);
       if (!s) sent.set(c, (s = new Set()));
-      if (e.dup && !s.has(e.id as string)) out.push({ property: 'dup-only-on-resend', detail: `t=${e.t} ${c} got ${e.id} with DUP, never sent before` });
+      if (e.dup && !s.has(e.id as string))
+        out.push({
+          property: 'dup-only-on-resend',
+          detail: `t=${e.t} ${c} got ${e.id} with DUP, never sent before`,
+        });
       s.add(e.id as string);
     }
   }

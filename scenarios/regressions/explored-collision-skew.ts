@@ -7,7 +7,21 @@ export default defineScenario({
   name: 'explored-collision-skew',
   description: 'a generated workload and fault schedule, shrunk',
   async run(w, ctx) {
-    const r = await playSwarm(w, {"balancer":false,"ackMode":"replicated","collisions":[{"at":0,"existing":false,"nodes":[4,0],"gapMs":1,"version":5,"clean":false}],"lateSubs":[],"retained":[],"wills":[],"nodes":3,"subs":[{"node":0,"version":5,"clean":false,"expiry":86400,"qos":1,"group":null}],"pubs":[{"node":0,"version":5,"qos":1}]}, [{"at":0,"kind":"skew","node":"n2","ms":1}]);
+    const r = await playSwarm(
+      w,
+      {
+        balancer: false,
+        ackMode: 'replicated',
+        collisions: [{ at: 0, existing: false, nodes: [4, 0], gapMs: 1, version: 5, clean: false }],
+        lateSubs: [],
+        retained: [],
+        wills: [],
+        nodes: 3,
+        subs: [{ node: 0, version: 5, clean: false, expiry: 86400, qos: 1, group: null }],
+        pubs: [{ node: 0, version: 5, qos: 1 }],
+      },
+      [{ at: 0, kind: 'skew', node: 'n2', ms: 1 }],
+    );
     for (const v of r.violations) ctx.violation(v.property, v.detail);
     for (const c of r.convergence) ctx.violation('liveness', c);
     ctx.report('parked', r.parked);

@@ -6,9 +6,37 @@ import { defineScenario, playSwarm } from '../../sim/index.ts';
 
 export default defineScenario({
   name: 'explored-resubscribe-route',
-  description: 'a generated workload and fault schedule, shrunk by hand: a late re-subscribe of the same filter',
+  description:
+    'a generated workload and fault schedule, shrunk by hand: a late re-subscribe of the same filter',
   async run(w, ctx) {
-    const r = await playSwarm(w, {"nodes":2,"balancer":false,"ackMode":"replicated","subs":[{"node":0,"version":5,"clean":false,"expiry":86400,"qos":0,"group":null},{"node":0,"version":5,"clean":true,"expiry":86400,"qos":1,"group":"g1"}],"pubs":[{"node":0,"version":5,"qos":0},{"node":3,"version":5,"qos":1},{"node":0,"version":5,"qos":0}],"collisions":[],"lateSubs":[{"at":45501,"sub":0},{"at":13501,"sub":0}],"retained":[{"at":0,"topic":0},{"at":0,"topic":0}],"wills":[]}, [{"at":0,"kind":"heal"}]);
+    const r = await playSwarm(
+      w,
+      {
+        nodes: 2,
+        balancer: false,
+        ackMode: 'replicated',
+        subs: [
+          { node: 0, version: 5, clean: false, expiry: 86400, qos: 0, group: null },
+          { node: 0, version: 5, clean: true, expiry: 86400, qos: 1, group: 'g1' },
+        ],
+        pubs: [
+          { node: 0, version: 5, qos: 0 },
+          { node: 3, version: 5, qos: 1 },
+          { node: 0, version: 5, qos: 0 },
+        ],
+        collisions: [],
+        lateSubs: [
+          { at: 45501, sub: 0 },
+          { at: 13501, sub: 0 },
+        ],
+        retained: [
+          { at: 0, topic: 0 },
+          { at: 0, topic: 0 },
+        ],
+        wills: [],
+      },
+      [{ at: 0, kind: 'heal' }],
+    );
     for (const v of r.violations) ctx.violation(v.property, v.detail);
     for (const c of r.convergence) ctx.violation('liveness', c);
   },

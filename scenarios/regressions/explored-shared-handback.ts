@@ -7,7 +7,24 @@ export default defineScenario({
   name: 'explored-shared-handback',
   description: 'a generated workload and fault schedule, shrunk',
   async run(w, ctx) {
-    const r = await playSwarm(w, {"balancer":false,"ackMode":"replicated","collisions":[],"lateSubs":[],"retained":[],"wills":[],"nodes":3,"subs":[{"node":0,"version":5,"clean":false,"expiry":86400,"qos":1,"group":"g1"}],"pubs":[{"node":0,"version":5,"qos":1}]}, [{"at":39001,"kind":"partition","oneWay":false,"a":["n1"],"b":["n2","n3"]},{"at":47001,"kind":"heal"}]);
+    const r = await playSwarm(
+      w,
+      {
+        balancer: false,
+        ackMode: 'replicated',
+        collisions: [],
+        lateSubs: [],
+        retained: [],
+        wills: [],
+        nodes: 3,
+        subs: [{ node: 0, version: 5, clean: false, expiry: 86400, qos: 1, group: 'g1' }],
+        pubs: [{ node: 0, version: 5, qos: 1 }],
+      },
+      [
+        { at: 39001, kind: 'partition', oneWay: false, a: ['n1'], b: ['n2', 'n3'] },
+        { at: 47001, kind: 'heal' },
+      ],
+    );
     for (const v of r.violations) ctx.violation(v.property, v.detail);
     for (const c of r.convergence) ctx.violation('liveness', c);
     ctx.report('parked', r.parked);

@@ -7,7 +7,25 @@ export default defineScenario({
   name: 'explored-shared-pause-failover',
   description: 'a generated workload and fault schedule, shrunk',
   async run(w, ctx) {
-    const r = await playSwarm(w, {"nodes":2,"balancer":true,"ackMode":"replicated","subs":[{"node":1,"version":5,"clean":false,"expiry":86400,"qos":2,"group":"g2"},{"node":3,"version":5,"clean":false,"expiry":86400,"qos":2,"group":"g2"},{"node":1,"version":5,"clean":true,"expiry":0,"qos":1,"group":"g2"}],"pubs":[{"node":2,"version":4,"qos":2}],"collisions":[],"lateSubs":[],"retained":[],"wills":[]}, [{"at":19987,"kind":"pause","node":"n4","resumeAfter":9853}]);
+    const r = await playSwarm(
+      w,
+      {
+        nodes: 2,
+        balancer: true,
+        ackMode: 'replicated',
+        subs: [
+          { node: 1, version: 5, clean: false, expiry: 86400, qos: 2, group: 'g2' },
+          { node: 3, version: 5, clean: false, expiry: 86400, qos: 2, group: 'g2' },
+          { node: 1, version: 5, clean: true, expiry: 0, qos: 1, group: 'g2' },
+        ],
+        pubs: [{ node: 2, version: 4, qos: 2 }],
+        collisions: [],
+        lateSubs: [],
+        retained: [],
+        wills: [],
+      },
+      [{ at: 19987, kind: 'pause', node: 'n4', resumeAfter: 9853 }],
+    );
     for (const v of r.violations) ctx.violation(v.property, v.detail);
     for (const c of r.convergence) ctx.violation('liveness', c);
     ctx.report('parked', r.parked);

@@ -7,7 +7,36 @@ export default defineScenario({
   name: 'explored-split-will-rearm',
   description: 'a generated workload and fault schedule, shrunk',
   async run(w, ctx) {
-    const r = await playSwarm(w, {"nodes":2,"balancer":false,"ackMode":"replicated","subs":[{"node":0,"version":5,"clean":false,"expiry":86400,"qos":1,"group":null}],"pubs":[{"node":0,"version":5,"qos":1}],"collisions":[],"lateSubs":[],"retained":[],"wills":[{"node":0,"version":5,"clean":false,"delay":0,"expiry":86400,"at":22501,"end":"kill","backAfter":null}]}, [{"at":0,"kind":"clog","a":"n1","b":"n2","releaseAfter":5501},{"at":7001,"kind":"partition","oneWay":false,"a":["n1"],"b":["n2","n3","n4","n5"]},{"at":22501,"kind":"crash","node":"n1","mode":"process","restartAfter":1000}]);
+    const r = await playSwarm(
+      w,
+      {
+        nodes: 2,
+        balancer: false,
+        ackMode: 'replicated',
+        subs: [{ node: 0, version: 5, clean: false, expiry: 86400, qos: 1, group: null }],
+        pubs: [{ node: 0, version: 5, qos: 1 }],
+        collisions: [],
+        lateSubs: [],
+        retained: [],
+        wills: [
+          {
+            node: 0,
+            version: 5,
+            clean: false,
+            delay: 0,
+            expiry: 86400,
+            at: 22501,
+            end: 'kill',
+            backAfter: null,
+          },
+        ],
+      },
+      [
+        { at: 0, kind: 'clog', a: 'n1', b: 'n2', releaseAfter: 5501 },
+        { at: 7001, kind: 'partition', oneWay: false, a: ['n1'], b: ['n2', 'n3', 'n4', 'n5'] },
+        { at: 22501, kind: 'crash', node: 'n1', mode: 'process', restartAfter: 1000 },
+      ],
+    );
     for (const v of r.violations) ctx.violation(v.property, v.detail);
     for (const c of r.convergence) ctx.violation('liveness', c);
     ctx.report('parked', r.parked);

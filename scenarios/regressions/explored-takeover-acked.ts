@@ -7,7 +7,21 @@ export default defineScenario({
   name: 'explored-takeover-acked',
   description: 'a generated workload and fault schedule, shrunk',
   async run(w, ctx) {
-    const r = await playSwarm(w, {"nodes":2,"balancer":false,"ackMode":"replicated","subs":[{"node":0,"version":5,"clean":false,"expiry":86400,"qos":2,"group":"g1"}],"pubs":[{"node":1,"version":5,"qos":1}],"collisions":[{"at":23207,"existing":true,"nodes":[1,0],"gapMs":3,"version":4,"clean":false}],"lateSubs":[],"retained":[],"wills":[]}, [{"at":8,"kind":"pause","node":"n4","resumeAfter":19999}]);
+    const r = await playSwarm(
+      w,
+      {
+        nodes: 2,
+        balancer: false,
+        ackMode: 'replicated',
+        subs: [{ node: 0, version: 5, clean: false, expiry: 86400, qos: 2, group: 'g1' }],
+        pubs: [{ node: 1, version: 5, qos: 1 }],
+        collisions: [{ at: 23207, existing: true, nodes: [1, 0], gapMs: 3, version: 4, clean: false }],
+        lateSubs: [],
+        retained: [],
+        wills: [],
+      },
+      [{ at: 8, kind: 'pause', node: 'n4', resumeAfter: 19999 }],
+    );
     for (const v of r.violations) ctx.violation(v.property, v.detail);
     for (const c of r.convergence) ctx.violation('liveness', c);
     ctx.report('parked', r.parked);

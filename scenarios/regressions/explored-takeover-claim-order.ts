@@ -7,7 +7,25 @@ export default defineScenario({
   name: 'explored-takeover-claim-order',
   description: 'a generated workload and fault schedule, shrunk',
   async run(w, ctx) {
-    const r = await playSwarm(w, {"nodes":2,"balancer":true,"ackMode":"replicated","subs":[{"node":0,"version":5,"clean":false,"expiry":86400,"qos":1,"group":null}],"pubs":[{"node":0,"version":5,"qos":1}],"collisions":[{"at":10501,"existing":true,"nodes":[0,0],"gapMs":0,"version":5,"clean":false}],"lateSubs":[],"retained":[{"at":0,"topic":0}],"wills":[]}, [{"at":0,"kind":"skew","node":"n4","ms":-2},{"at":0,"kind":"clog","a":"n1","b":"n4","releaseAfter":10501},{"at":12001,"kind":"crash","node":"n1","mode":"process","restartAfter":1000}]);
+    const r = await playSwarm(
+      w,
+      {
+        nodes: 2,
+        balancer: true,
+        ackMode: 'replicated',
+        subs: [{ node: 0, version: 5, clean: false, expiry: 86400, qos: 1, group: null }],
+        pubs: [{ node: 0, version: 5, qos: 1 }],
+        collisions: [{ at: 10501, existing: true, nodes: [0, 0], gapMs: 0, version: 5, clean: false }],
+        lateSubs: [],
+        retained: [{ at: 0, topic: 0 }],
+        wills: [],
+      },
+      [
+        { at: 0, kind: 'skew', node: 'n4', ms: -2 },
+        { at: 0, kind: 'clog', a: 'n1', b: 'n4', releaseAfter: 10501 },
+        { at: 12001, kind: 'crash', node: 'n1', mode: 'process', restartAfter: 1000 },
+      ],
+    );
     for (const v of r.violations) ctx.violation(v.property, v.detail);
     for (const c of r.convergence) ctx.violation('liveness', c);
     ctx.report('parked', r.parked);

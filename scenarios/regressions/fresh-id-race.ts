@@ -16,7 +16,8 @@ import { ackedNeverDelivered, dropsOf } from './strict.ts';
 
 export default defineScenario({
   name: 'fresh-id-race',
-  description: '2 or 3 nodes; fresh client ids connect on two nodes 0-5 ms apart (clean/persistent, 3.1.1/5, balancer or direct)',
+  description:
+    '2 or 3 nodes; fresh client ids connect on two nodes 0-5 ms apart (clean/persistent, 3.1.1/5, balancer or direct)',
   // Like the live report: processes on one machine, loopback latency, clocks up to 1 ms apart.
   world: { clockSpreadMs: 1, latency: { kind: 'uniform', min: 0.02, max: 0.1 } },
   async run(w, ctx) {
@@ -28,7 +29,8 @@ export default defineScenario({
     if (viaBalancer) w.addLoadBalancer('lb', { backends: nodes, mode: 'round-robin' });
     const pub = w.client('pub', { target: nodes[nodes.length - 1], version: 5, keepalive: 30 });
     const rng = w.rng('scenario/fresh-id-race');
-    const up = () => pub.connected && nodes.every((n) => w.broker(n).cluster!.runningPeers().length === nodeCount - 1);
+    const up = () =>
+      pub.connected && nodes.every((n) => w.broker(n).cluster!.runningPeers().length === nodeCount - 1);
     if (!(await w.until(up, { timeoutMs: 30_000 }))) ctx.violation('liveness', 'cluster did not come up');
     await w.sleep(500);
 
@@ -43,8 +45,17 @@ export default defineScenario({
           const id = `fresh-${races++}`;
           const topic = `fresh/${id}`;
           const gap = rep === 0 ? 0 : rng.next() * (rep % 3 === 1 ? 5 : 1);
-          const opts = { version, clean, keepalive: 30, reconnect: false as const, autoConnect: false, subscriptions: [{ filter: topic, qos: 1 as const }] };
-          const [ta, tb] = viaBalancer ? ['lb', 'lb'] : [nodes[races % nodeCount], nodes[(races + 1) % nodeCount]];
+          const opts = {
+            version,
+            clean,
+            keepalive: 30,
+            reconnect: false as const,
+            autoConnect: false,
+            subscriptions: [{ filter: topic, qos: 1 as const }],
+          };
+          const [ta, tb] = viaBalancer
+            ? ['lb', 'lb']
+            : [nodes[races % nodeCount], nodes[(races + 1) % nodeCount]];
           const a = new SimClient(w, id, { ...opts, target: ta, host: `${id}-a` });
           const b = new SimClient(w, id, { ...opts, target: tb, host: `${id}-b` });
           const t0 = w.now;
@@ -52,7 +63,7 @@ export default defineScenario({
           a.connect();
           // Messages flow to the id from the first millisecond of the race on.
           while (w.now - t0 < 40) {
-            if (!bStarted && w.now - t0 >= gap) (bStarted = true), b.connect();
+            if (!bStarted && w.now - t0 >= gap) ((bStarted = true), b.connect());
             pub.publish(topic, 1);
             await w.sleep(1);
           }
@@ -85,10 +96,24 @@ export default defineScenario({
     for (const x of expect) {
       const missing = ackedNeverDelivered(w.history.events, x.id, `fresh/${x.id}`, x.from);
       lost += missing.length;
-      if (missing.length) ctx.violation('no-acked-loss', `${missing.length} acknowledged messages never reached ${x.id}: ${missing.slice(0, 6).join(' ')}`);
+      if (missing.length)
+        ctx.violation(
+          'no-acked-loss',
+          `${missing.length} acknowledged messages never reached ${x.id}: ${missing.slice(0, 6).join(' ')}`,
+        );
       for (const [k, v] of Object.entries(dropsOf(w.history.events, x.id))) drops[k] = (drops[k] ?? 0) + v;
     }
-    ctx.report('races', `${races} fresh ids on ${nodeCount} nodes ${viaBalancer ? 'through a balancer' : 'direct'}; ${twoLive} left two live connections; ${unsubscribed} never subscribed`);
-    ctx.report('loss', `${lost} acknowledged messages lost; broker drops: ${Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+    ctx.report(
+      'races',
+      `${races} fresh ids on ${nodeCount} nodes ${viaBalancer ? 'through a balancer' : 'direct'}; ${twoLive} left two live connections; ${unsubscribed} never subscribed`,
+    );
+    ctx.report(
+      'loss',
+      `${lost} acknowledged messages lost; broker drops: ${
+        Object.entries(drops)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none'
+      }`,
+    );
   },
 });

@@ -14,26 +14,38 @@ import { ackedNeverDelivered, dropsOf } from './strict.ts';
 
 export default defineScenario({
   name: 'handoff-follows-session',
-  description: '3 nodes; a session with queued messages on n3; its id connects to n1 then 0-5 ms later to n2 while messages flow; no acknowledged loss',
+  description:
+    '3 nodes; a session with queued messages on n3; its id connects to n1 then 0-5 ms later to n2 while messages flow; no acknowledged loss',
   async run(w, ctx) {
     const rounds = ctx.param('rounds', 20);
     const queued = ctx.param('queued', 5);
     const farMs = ctx.param('farMs', 2);
     w.addCluster(['n1', 'n2', 'n3']);
     // n3 a little farther from n1 and n2 than they are from each other: its handoff is the slow frame.
-    for (const n of ['n1', 'n2']) w.network.setLatency('n3', n, { kind: 'uniform', min: farMs * 0.75, max: farMs * 1.5 });
+    for (const n of ['n1', 'n2'])
+      w.network.setLatency('n3', n, { kind: 'uniform', min: farMs * 0.75, max: farMs * 1.5 });
     const ID = 'dev';
-    const opts = { version: 5 as const, clean: false, sessionExpiry: 86_400, keepalive: 30, reconnect: false as const, autoConnect: false, subscriptions: [{ filter: 'dev/in/#', qos: 1 as const }] };
+    const opts = {
+      version: 5 as const,
+      clean: false,
+      sessionExpiry: 86_400,
+      keepalive: 30,
+      reconnect: false as const,
+      autoConnect: false,
+      subscriptions: [{ filter: 'dev/in/#', qos: 1 as const }],
+    };
     const home = new SimClient(w, ID, { ...opts, target: 'n3', host: 'dev-home' });
     const a = new SimClient(w, ID, { ...opts, target: 'n1', host: 'dev-a' });
     const b = new SimClient(w, ID, { ...opts, target: 'n2', host: 'dev-b' });
     const pub = w.client('pub', { target: 'n3', version: 5, keepalive: 30 });
     const rng = w.rng('scenario/handoff-follows-session');
     const converged = () => convergenceProblems(w).length === 0;
-    if (!(await w.until(() => converged() && pub.connected, { timeoutMs: 30_000 }))) ctx.violation('liveness', 'cluster did not come up');
+    if (!(await w.until(() => converged() && pub.connected, { timeoutMs: 30_000 })))
+      ctx.violation('liveness', 'cluster did not come up');
     const from = w.now;
     const settle = async (label: string, pred: () => boolean) => {
-      if (!(await w.until(pred, { timeoutMs: 30_000 }))) ctx.violation('liveness', `${label}: ${convergenceProblems(w).join('; ')}`);
+      if (!(await w.until(pred, { timeoutMs: 30_000 })))
+        ctx.violation('liveness', `${label}: ${convergenceProblems(w).join('; ')}`);
     };
 
     for (let r = 0; r < rounds; r++) {
@@ -54,8 +66,8 @@ export default defineScenario({
       let racedA = false;
       let racedB = false;
       while (w.now - t0 < gap + 10) {
-        if (!racedA) (racedA = true), a.connect();
-        if (!racedB && w.now - t0 >= gap) (racedB = true), b.connect();
+        if (!racedA) ((racedA = true), a.connect());
+        if (!racedB && w.now - t0 >= gap) ((racedB = true), b.connect());
         pub.publish(`dev/in/${r}`, 1);
         await w.sleep(0.5);
       }
@@ -69,7 +81,16 @@ export default defineScenario({
     const lost = ackedNeverDelivered(w.history.events, ID, 'dev/in/#', from);
     const drops = dropsOf(w.history.events, ID);
     ctx.report('published', `${pub.acked.size} acknowledged QoS 1 messages for ${ID} over ${rounds} races`);
-    ctx.report('drops', Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none');
-    if (lost.length) ctx.violation('no-acked-loss', `${lost.length} acknowledged messages never reached ${ID}: ${lost.slice(0, 8).join(' ')}`);
+    ctx.report(
+      'drops',
+      Object.entries(drops)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none',
+    );
+    if (lost.length)
+      ctx.violation(
+        'no-acked-loss',
+        `${lost.length} acknowledged messages never reached ${ID}: ${lost.slice(0, 8).join(' ')}`,
+      );
   },
 });

@@ -11,14 +11,27 @@ import { convergenceProblems } from '../../sim/convergence.ts';
 
 export default defineScenario({
   name: 'order-after-move',
-  description: '3 (or 2) nodes; a subscriber with 5 queued messages resumes on another node while a publisher sends every 1 ms',
+  description:
+    '3 (or 2) nodes; a subscriber with 5 queued messages resumes on another node while a publisher sends every 1 ms',
   async run(w, ctx) {
     const nodes = ['n1', 'n2', 'n3'].slice(0, ctx.param('nodes', 3));
     const pubNode = nodes[Math.min(ctx.param('pubNode', 3), nodes.length) - 1];
     w.addCluster(nodes);
-    const sub = w.client('sub', { version: 5, clean: false, sessionExpiry: 3600, keepalive: 30, reconnect: false, target: ['n1', 'n2'], subscriptions: [{ filter: 'o/#', qos: 1 }] });
+    const sub = w.client('sub', {
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      keepalive: 30,
+      reconnect: false,
+      target: ['n1', 'n2'],
+      subscriptions: [{ filter: 'o/#', qos: 1 }],
+    });
     const pub = w.client('pub', { target: pubNode, keepalive: 30 });
-    if (!(await w.until(() => convergenceProblems(w).length === 0 && sub.connected && pub.connected, { timeoutMs: 30_000 }))) {
+    if (
+      !(await w.until(() => convergenceProblems(w).length === 0 && sub.connected && pub.connected, {
+        timeoutMs: 30_000,
+      }))
+    ) {
       return ctx.violation('liveness', 'cluster or clients did not come up');
     }
     await w.sleep(1000);
@@ -38,16 +51,31 @@ export default defineScenario({
     const acked = ev.filter((e) => e.type === 'pub.ok' && e.c === 'pub').map((e) => e.id as string);
     const firsts: string[] = [];
     const seen = new Set<string>();
-    for (const e of ev) if (e.type === 'deliver' && e.c === 'sub' && !seen.has(e.id as string)) firsts.push(e.id as string), seen.add(e.id as string);
-    ctx.report('received', `${firsts.length} of ${acked.length} acknowledged; first: ${firsts.slice(0, 8).map(seq).join(' ')}`);
+    for (const e of ev)
+      if (e.type === 'deliver' && e.c === 'sub' && !seen.has(e.id as string))
+        (firsts.push(e.id as string), seen.add(e.id as string));
+    ctx.report(
+      'received',
+      `${firsts.length} of ${acked.length} acknowledged; first: ${firsts.slice(0, 8).map(seq).join(' ')}`,
+    );
     for (let i = 1; i < firsts.length; i++) {
       if (seq(firsts[i]) < seq(firsts[i - 1])) {
-        ctx.violation('ordered-topic', `${firsts[i]} arrived after ${firsts[i - 1]}: ${firsts.slice(Math.max(0, i - 6), i + 3).map(seq).join(' ')}`);
+        ctx.violation(
+          'ordered-topic',
+          `${firsts[i]} arrived after ${firsts[i - 1]}: ${firsts
+            .slice(Math.max(0, i - 6), i + 3)
+            .map(seq)
+            .join(' ')}`,
+        );
         break;
       }
     }
     const missing = acked.filter((id) => !seen.has(id));
-    if (missing.length) ctx.violation('no-acked-loss', `${missing.length} acknowledged messages never delivered: ${missing.slice(0, 5).join(' ')}`);
+    if (missing.length)
+      ctx.violation(
+        'no-acked-loss',
+        `${missing.length} acknowledged messages never delivered: ${missing.slice(0, 5).join(' ')}`,
+      );
   },
 });
 

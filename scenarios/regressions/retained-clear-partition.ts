@@ -8,7 +8,8 @@ import { checkRetainedAfterConvergence, retainedCluster } from './retained-ops.t
 
 export default defineScenario({
   name: 'retained-clear-partition',
-  description: '3 nodes; retained set everywhere; n3 cut off; clears and sets on both sides; heal; no cleared value comes back',
+  description:
+    '3 nodes; retained set everywhere; n3 cut off; clears and sets on both sides; heal; no cleared value comes back',
   async run(w, ctx) {
     const nodes = ['n1', 'n2', 'n3'];
     const rng = w.rng('scenario/retained-clear-partition');

@@ -9,12 +9,16 @@ import { checkRetainedAfterConvergence, retainedCluster } from './retained-ops.t
 
 export default defineScenario({
   name: 'retained-clear-skew',
-  description: '3 nodes with skewed clocks; retained sets and clears alternate between nodes, then across a split; stores agree on the last acknowledged',
+  description:
+    '3 nodes with skewed clocks; retained sets and clears alternate between nodes, then across a split; stores agree on the last acknowledged',
   async run(w, ctx) {
     const nodes = ['n1', 'n2', 'n3'];
     // The clocks disagree from the start (a runtime node's clock is monotonic from its start: a step
     // while it runs would not reach it, and in the simulator it would cut every link at once).
-    for (const [n, ms] of [['n1', 1_200_000], ['n3', 600_000]] as const) {
+    for (const [n, ms] of [
+      ['n1', 1_200_000],
+      ['n3', 600_000],
+    ] as const) {
       w.host(n, true);
       w.skew(n, ms);
     }

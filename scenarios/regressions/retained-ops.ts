@@ -30,7 +30,19 @@ export class RetainedWriter implements StreamEndpoint {
 
   onOpen(sock: SimSocket): void {
     this.sock = sock;
-    sock.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: this.id, clean: true, keepalive: 0 }, { protocolVersion: 5 }));
+    sock.write(
+      mqttPacket.generate(
+        {
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 5,
+          clientId: this.id,
+          clean: true,
+          keepalive: 0,
+        },
+        { protocolVersion: 5 },
+      ),
+    );
   }
 
   onData(bytes: Buffer): void {
@@ -60,7 +72,12 @@ export class RetainedWriter implements StreamEndpoint {
     this.waiting.set(messageId, id);
     this.w.record({ type: 'retain.op', c: this.id, id, topic, op: value === null ? 'clear' : 'set' });
     const payload = value === null ? Buffer.alloc(0) : Buffer.from(`${id}|${value}`);
-    this.sock?.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 1, retain: true, dup: false, messageId }, { protocolVersion: 5 }));
+    this.sock?.write(
+      mqttPacket.generate(
+        { cmd: 'publish', topic, payload, qos: 1, retain: true, dup: false, messageId },
+        { protocolVersion: 5 },
+      ),
+    );
     return id;
   }
 
@@ -90,8 +107,20 @@ export function expectedRetained(w: World): Map<string, string> {
 }
 
 /** A fresh subscriber per node reads the retained messages under `filter`: per node, topic -> id of the set it got. */
-export async function readRetained(w: World, nodes: string[], filter: string, tag: string): Promise<Map<string, Map<string, string>>> {
-  const readers = nodes.map((n) => w.client(`read-${tag}-${n}`, { target: n, version: 5, keepalive: 30, subscriptions: [{ filter, qos: 1 }] }));
+export async function readRetained(
+  w: World,
+  nodes: string[],
+  filter: string,
+  tag: string,
+): Promise<Map<string, Map<string, string>>> {
+  const readers = nodes.map((n) =>
+    w.client(`read-${tag}-${n}`, {
+      target: n,
+      version: 5,
+      keepalive: 30,
+      subscriptions: [{ filter, qos: 1 }],
+    }),
+  );
   const subscribed = (id: string) => w.history.events.some((e) => e.type === 'sub.ok' && e.c === id);
   await w.until(() => readers.every((r) => subscribed(r.id)), { timeoutMs: 10_000 });
   await w.sleep(200);
@@ -106,13 +135,26 @@ export async function readRetained(w: World, nodes: string[], filter: string, ta
 }
 
 /** Waits for convergence, then asserts that every node serves exactly the expected retained state and that the stores agree. */
-export async function checkRetainedAfterConvergence(w: World, ctx: ScenarioContext, nodes: string[], filter: string): Promise<void> {
+export async function checkRetainedAfterConvergence(
+  w: World,
+  ctx: ScenarioContext,
+  nodes: string[],
+  filter: string,
+): Promise<void> {
   const from = w.now;
   const ok = await w.until(() => convergenceProblems(w).length === 0, { timeoutMs: 60_000 });
   ctx.report('converged', ok ? `${((w.now - from) / 1000).toFixed(1)} s after the heal` : 'NO');
-  if (!ok) ctx.violation('convergence', `retained stores or routes never agreed: ${convergenceProblems(w).join('; ')}`);
+  if (!ok)
+    ctx.violation(
+      'convergence',
+      `retained stores or routes never agreed: ${convergenceProblems(w).join('; ')}`,
+    );
   const expected = expectedRetained(w);
-  const show = (m: Map<string, string>) => [...m].sort().map(([t, id]) => `${t}=${id}`).join(' ') || '(none)';
+  const show = (m: Map<string, string>) =>
+    [...m]
+      .sort()
+      .map(([t, id]) => `${t}=${id}`)
+      .join(' ') || '(none)';
   ctx.report('expected', show(expected));
   const reads = await readRetained(w, nodes, filter, 'final');
   for (const [n, got] of reads) {
@@ -120,7 +162,9 @@ export async function checkRetainedAfterConvergence(w: World, ctx: ScenarioConte
     for (const t of [...topics].sort()) {
       if (got.get(t) === expected.get(t)) continue;
       const what = got.has(t) ? `${got.get(t)}` : 'nothing';
-      const want = expected.has(t) ? `${expected.get(t)} (the last acknowledged set)` : 'nothing (cleared last)';
+      const want = expected.has(t)
+        ? `${expected.get(t)} (the last acknowledged set)`
+        : 'nothing (cleared last)';
       ctx.violation('retained-read', `${n} serves ${what} for ${t}; expected ${want}`);
     }
   }
@@ -130,14 +174,25 @@ export async function checkRetainedAfterConvergence(w: World, ctx: ScenarioConte
  * A cluster of `nodes` with a RetainedWriter on each (host `wr-<node>`), up and converged. Returns `put`: a set
  * (or clear, value null) on a node, waited for until acknowledged, then a pause of up to `maxGapMs`.
  */
-export async function retainedCluster(w: World, ctx: ScenarioContext, nodes: string[], rng: Rng, maxGapMs: number) {
+export async function retainedCluster(
+  w: World,
+  ctx: ScenarioContext,
+  nodes: string[],
+  rng: Rng,
+  maxGapMs: number,
+) {
   w.addCluster(nodes);
   const wr = new Map(nodes.map((n) => [n, new RetainedWriter(w, `wr-${n}`, n)]));
   const up = () => convergenceProblems(w).length === 0 && [...wr.values()].every((x) => x.connected);
-  if (!(await w.until(up, { timeoutMs: 30_000 }))) ctx.violation('liveness', 'cluster or writers did not come up');
+  if (!(await w.until(up, { timeoutMs: 30_000 })))
+    ctx.violation('liveness', 'cluster or writers did not come up');
   await w.sleep(1000);
   return async (node: string, topic: string, value: string | null): Promise<void> => {
-    if (!(await wr.get(node)!.writeAcked(topic, value))) ctx.violation('liveness', `${value === null ? 'clear' : 'set'} of ${topic} on ${node} not acknowledged`);
+    if (!(await wr.get(node)!.writeAcked(topic, value)))
+      ctx.violation(
+        'liveness',
+        `${value === null ? 'clear' : 'set'} of ${topic} on ${node} not acknowledged`,
+      );
     await w.sleep(rng.next() * maxGapMs);
   };
 }

@@ -21,13 +21,16 @@ export function ackedNeverDelivered(events: Ev[], client: string, filter: string
   }
   return acked.filter((id) => {
     const inv = invoked.get(id)!;
-    return (inv.qos as number) > 0 && inv.t >= from && matches(filter, inv.topic as string) && !delivered.has(id);
+    return (
+      (inv.qos as number) > 0 && inv.t >= from && matches(filter, inv.topic as string) && !delivered.has(id)
+    );
   });
 }
 
 /** Broker-recorded drops for `client`, by reason (reported, never excused). */
 export function dropsOf(events: Ev[], client: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const e of events) if (e.type === 'drop' && e.c === client) out[e.reason as string] = (out[e.reason as string] ?? 0) + 1;
+  for (const e of events)
+    if (e.type === 'drop' && e.c === client) out[e.reason as string] = (out[e.reason as string] ?? 0) + 1;
   return out;
 }

@@ -11,22 +11,33 @@ import { convergenceProblems } from '../../sim/convergence.ts';
 
 export default defineScenario({
   name: 'subscribe-during-split',
-  description: '3 nodes; n1 cut off; persistent subscribe on n2; heal; QoS 1 publishes on n1 from the heal on must all arrive',
+  description:
+    '3 nodes; n1 cut off; persistent subscribe on n2; heal; QoS 1 publishes on n1 from the heal on must all arrive',
   async run(w, ctx) {
     const count = ctx.param('messages', 350);
     const nodes = ['n1', 'n2', 'n3'];
     w.addCluster(nodes);
     const pub = w.client('pub', { target: 'n1', version: 5, keepalive: 30 });
     const rng = w.rng('scenario/subscribe-during-split');
-    if (!(await w.until(() => convergenceProblems(w).length === 0 && pub.connected, { timeoutMs: 30_000 }))) ctx.violation('liveness', 'cluster did not form');
+    if (!(await w.until(() => convergenceProblems(w).length === 0 && pub.connected, { timeoutMs: 30_000 })))
+      ctx.violation('liveness', 'cluster did not form');
     await w.sleep(500);
 
     w.partition(['n1', 'pub'], ['n2', 'n3', 'sub']);
     // Long enough for both sides to declare the other down (heartbeat timeout 5 s), plus a seeded offset so the
     // heal falls anywhere in n1's dial cycle.
     await w.sleep(7000 + rng.next() * 5000);
-    const sub = w.client('sub', { target: 'n2', version: 5, clean: false, sessionExpiry: 3600, keepalive: 30, subscriptions: [{ filter: 'split/#', qos: 1 }] });
-    await w.until(() => w.history.events.some((e) => e.type === 'sub.ok' && e.c === 'sub'), { timeoutMs: 10_000 });
+    const sub = w.client('sub', {
+      target: 'n2',
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      keepalive: 30,
+      subscriptions: [{ filter: 'split/#', qos: 1 }],
+    });
+    await w.until(() => w.history.events.some((e) => e.type === 'sub.ok' && e.c === 'sub'), {
+      timeoutMs: 10_000,
+    });
     // Published on n1 during the split, after the subscription.
     for (let i = 0; i < 20; i++) {
       pub.publish('split/during', 1);
@@ -46,17 +57,39 @@ export default defineScenario({
     const invokedAt = new Map<string, number>();
     for (const e of ev) if (e.type === 'pub.invoke' && e.c === 'pub') invokedAt.set(e.id as string, e.t);
     const got = new Map<string, number>();
-    for (const e of ev) if (e.type === 'deliver' && e.c === 'sub' && !got.has(e.id as string)) got.set(e.id as string, e.t);
+    for (const e of ev)
+      if (e.type === 'deliver' && e.c === 'sub' && !got.has(e.id as string)) got.set(e.id as string, e.t);
     const acked = ev.filter((e) => e.type === 'pub.ok' && e.c === 'pub').map((e) => e.id as string);
     const after = acked.filter((id) => invokedAt.get(id)! >= healedAt);
     const during = acked.filter((id) => invokedAt.get(id)! < healedAt);
     const lostAfter = after.filter((id) => !got.has(id));
-    const delay = Math.max(0, ...after.filter((id) => got.has(id)).map((id) => got.get(id)! - invokedAt.get(id)!));
-    ctx.report('after the heal', `${after.length} acknowledged, ${after.length - lostAfter.length} delivered, max delay ${delay.toFixed(0)} ms`);
-    ctx.report('during the split', `${during.length} acknowledged, ${during.filter((id) => got.has(id)).length} delivered`);
-    if (after.length < count) ctx.violation('liveness', `only ${after.length} of ${count} publishes after the heal were acknowledged`);
-    if (lostAfter.length) ctx.violation('no-acked-loss', `${lostAfter.length} messages acknowledged after the heal never reached sub (first ${lostAfter[0]})`);
+    const delay = Math.max(
+      0,
+      ...after.filter((id) => got.has(id)).map((id) => got.get(id)! - invokedAt.get(id)!),
+    );
+    ctx.report(
+      'after the heal',
+      `${after.length} acknowledged, ${after.length - lostAfter.length} delivered, max delay ${delay.toFixed(0)} ms`,
+    );
+    ctx.report(
+      'during the split',
+      `${during.length} acknowledged, ${during.filter((id) => got.has(id)).length} delivered`,
+    );
+    if (after.length < count)
+      ctx.violation(
+        'liveness',
+        `only ${after.length} of ${count} publishes after the heal were acknowledged`,
+      );
+    if (lostAfter.length)
+      ctx.violation(
+        'no-acked-loss',
+        `${lostAfter.length} messages acknowledged after the heal never reached sub (first ${lostAfter[0]})`,
+      );
     const lostDuring = during.filter((id) => !got.has(id));
-    if (lostDuring.length) ctx.violation('no-acked-loss', `${lostDuring.length} messages acknowledged during the split never reached sub (first ${lostDuring[0]})`);
+    if (lostDuring.length)
+      ctx.violation(
+        'no-acked-loss',
+        `${lostDuring.length} messages acknowledged during the split never reached sub (first ${lostDuring[0]})`,
+      );
   },
 });

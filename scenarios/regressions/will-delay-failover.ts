@@ -15,7 +15,13 @@ export default defineScenario({
     const delay = ctx.param('delay', 10);
     const expiry = ctx.param('expiry', 5);
     w.addCluster(nodes);
-    const monitor = w.client('monitor', { target: nodes[nodes.length - 1], version: 5, clean: false, sessionExpiry: 3600, subscriptions: [{ filter: 'status/#', qos: 1 }] });
+    const monitor = w.client('monitor', {
+      target: nodes[nodes.length - 1],
+      version: 5,
+      clean: false,
+      sessionExpiry: 3600,
+      subscriptions: [{ filter: 'status/#', qos: 1 }],
+    });
     const dev = w.client('dev', {
       target: 'n1',
       version: 5,
@@ -25,7 +31,11 @@ export default defineScenario({
       reconnect: false,
       will: { topic: 'status/dev', payload: 'offline', qos: 1, delay },
     });
-    if (!(await w.until(() => convergenceProblems(w).length === 0 && monitor.connected && dev.connected, { timeoutMs: 30_000 }))) {
+    if (
+      !(await w.until(() => convergenceProblems(w).length === 0 && monitor.connected && dev.connected, {
+        timeoutMs: 30_000,
+      }))
+    ) {
       return ctx.violation('liveness', 'cluster or clients did not come up');
     }
     await w.sleep(1000);
@@ -34,16 +44,31 @@ export default defineScenario({
     await w.sleep(delay * 1000 + 30_000);
 
     const ev = w.history.events;
-    const down = ev.find((e) => e.type === 'cluster.peer.down' && e.node === 'n2' && e.peer === 'n1' && e.t >= crashAt);
+    const down = ev.find(
+      (e) => e.type === 'cluster.peer.down' && e.node === 'n2' && e.peer === 'n1' && e.t >= crashAt,
+    );
     const wills = ev.filter((e) => e.type === 'will' && e.c === 'dev');
     const due = Math.min(delay, expiry) * 1000;
-    ctx.report('will', `n1 crashed at ${crashAt.toFixed(0)}, lost at ${down?.t.toFixed(0)}; will at ${wills.map((e) => `${e.t.toFixed(0)} on ${e.node}`).join(', ') || 'never'}; due ${due} ms after the loss`);
+    ctx.report(
+      'will',
+      `n1 crashed at ${crashAt.toFixed(0)}, lost at ${down?.t.toFixed(0)}; will at ${wills.map((e) => `${e.t.toFixed(0)} on ${e.node}`).join(', ') || 'never'}; due ${due} ms after the loss`,
+    );
     if (!down) return ctx.violation('liveness', 'n2 never saw n1 go down');
-    if (wills.length !== 1) return ctx.violation('will-once', `the will was published ${wills.length} times, expected once`);
+    if (wills.length !== 1)
+      return ctx.violation('will-once', `the will was published ${wills.length} times, expected once`);
     const after = wills[0].t - down.t;
     // The session expires (or the delay ends) `due` after the backup learned of the loss; 1 s of slack for the timers.
-    if (after > due + 1000) ctx.violation('will-at-earlier', `will published ${after.toFixed(0)} ms after the loss, due after ${due} ms (delay ${delay} s, session expiry ${expiry} s)`);
-    if (wills[0].t - crashAt < due - 1000) ctx.violation('will-not-early', `will published ${(wills[0].t - crashAt).toFixed(0)} ms after the crash, before ${due} ms`);
-    if (!monitor.received.some((r) => r.topic === 'status/dev')) ctx.violation('will-delivered', 'the monitor never received the will');
+    if (after > due + 1000)
+      ctx.violation(
+        'will-at-earlier',
+        `will published ${after.toFixed(0)} ms after the loss, due after ${due} ms (delay ${delay} s, session expiry ${expiry} s)`,
+      );
+    if (wills[0].t - crashAt < due - 1000)
+      ctx.violation(
+        'will-not-early',
+        `will published ${(wills[0].t - crashAt).toFixed(0)} ms after the crash, before ${due} ms`,
+      );
+    if (!monitor.received.some((r) => r.topic === 'status/dev'))
+      ctx.violation('will-delivered', 'the monitor never received the will');
   },
 });

@@ -49,7 +49,8 @@ export interface SafetyOptions {
  * The named, configured trade-offs that may excuse an acknowledged message not arriving, and
  * `qos2-crash`: a QoS 2 message delivered again after the node that delivered it crashed (qos2-once.ts).
  */
-export type LossCategory = 'ack-local' | 'queue-overflow' | 'session-expired' | 'split-subscribe' | 'pending-offline' | 'qos2-crash';
+export type LossCategory =
+  'ack-local' | 'queue-overflow' | 'session-expired' | 'split-subscribe' | 'pending-offline' | 'qos2-crash';
 
 /**
  * Accepted unless a run says otherwise: what the spec allows (queue bound,
@@ -58,7 +59,13 @@ export type LossCategory = 'ack-local' | 'queue-overflow' | 'session-expired' | 
  * the delivering node (the stated limit). `ackMode: 'local'` trades durability
  * away on purpose: its losses are violations unless the run accepts them.
  */
-export const DEFAULT_ACCEPTED: LossCategory[] = ['queue-overflow', 'session-expired', 'split-subscribe', 'pending-offline', 'qos2-crash'];
+export const DEFAULT_ACCEPTED: LossCategory[] = [
+  'queue-overflow',
+  'session-expired',
+  'split-subscribe',
+  'pending-offline',
+  'qos2-crash',
+];
 
 const matchCache = new Map<string, boolean>();
 /** matches() memoized: histories repeat the same few (filter, topic) pairs millions of times. */
@@ -106,7 +113,14 @@ export interface HistoryIndex {
 }
 
 export const indexOf = memo((events): HistoryIndex => {
-  const index: HistoryIndex = { invoked: new Map(), acked: [], ackOf: new Map(), deliveries: new Map(), drops: new Map(), subs: new Map() };
+  const index: HistoryIndex = {
+    invoked: new Map(),
+    acked: [],
+    ackOf: new Map(),
+    deliveries: new Map(),
+    drops: new Map(),
+    subs: new Map(),
+  };
   for (const e of events) {
     const type = e.type;
     if (type === 'deliver') {
@@ -192,7 +206,16 @@ export const timelineOf = memo((events): Timeline => {
     if (type === 'deliver' || type.startsWith('pub.') || type === 'drop') continue;
     if (type === 'client.connack' && e.rc === 0) {
       const key = keyOf(e);
-      const conn: Conn = { c: e.c as string, key, node: (e.node as string) ?? null, connackAt: e.t, present: !!e.present, endAt: Infinity, end: 'open', connack: e };
+      const conn: Conn = {
+        c: e.c as string,
+        key,
+        node: (e.node as string) ?? null,
+        connackAt: e.t,
+        present: !!e.present,
+        endAt: Infinity,
+        end: 'open',
+        connack: e,
+      };
       open.set(key, conn);
       ending.delete(key);
       let l = tl.conns.get(conn.c);
@@ -213,9 +236,22 @@ export const timelineOf = memo((events): Timeline => {
       }
       ending.delete(key);
     } else if (type === 'client.config') {
-      tl.clients.set(keyOf(e), { c: e.c as string, version: e.version as number, clean: !!e.clean, expiry: e.expiry as number, keepalive: e.keepalive as number, will: e.will as ClientConfig['will'] });
+      tl.clients.set(keyOf(e), {
+        c: e.c as string,
+        version: e.version as number,
+        clean: !!e.clean,
+        expiry: e.expiry as number,
+        keepalive: e.keepalive as number,
+        will: e.will as ClientConfig['will'],
+      });
     } else if (type === 'node.config') {
-      tl.nodes.set(e.node as string, { node: e.node as string, maxQueued: e.maxQueued as number, ackMode: e.ackMode as NodeConfig['ackMode'], downAfterMs: e.downAfterMs as number | undefined, hooks: !!e.hooks });
+      tl.nodes.set(e.node as string, {
+        node: e.node as string,
+        maxQueued: e.maxQueued as number,
+        ackMode: e.ackMode as NodeConfig['ackMode'],
+        downAfterMs: e.downAfterMs as number | undefined,
+        hooks: !!e.hooks,
+      });
     }
   }
   tl.end = events.length ? events[events.length - 1].t : 0;
@@ -255,11 +291,22 @@ export const faultsOf = memo((events): FaultWindow[] => {
     const type = e.type;
     if (!type.startsWith('fault.') && type !== 'node.start') continue;
     const t = e.t;
-    const split = (v: unknown) => String(v ?? '').split(',').filter(Boolean);
+    const split = (v: unknown) =>
+      String(v ?? '')
+        .split(',')
+        .filter(Boolean);
     switch (type) {
       case 'fault.partition':
       case 'fault.clog':
-        out.push({ kind: type.slice(6), a: split(e.a), b: split(e.b), from: t, to: Infinity, oneWay: !!e.oneWay, ev: e });
+        out.push({
+          kind: type.slice(6),
+          a: split(e.a),
+          b: split(e.b),
+          from: t,
+          to: Infinity,
+          oneWay: !!e.oneWay,
+          ev: e,
+        });
         break;
       case 'fault.heal':
         openOf((f) => f.kind === 'partition', t);
@@ -270,7 +317,12 @@ export const faultsOf = memo((events): FaultWindow[] => {
       case 'fault.repair': {
         const a = split(e.a).join(',');
         const b = split(e.b).join(',');
-        openOf((f) => f.kind === 'partition' && ((f.a.join(',') === a && f.b.join(',') === b) || (f.a.join(',') === b && f.b.join(',') === a)), t);
+        openOf(
+          (f) =>
+            f.kind === 'partition' &&
+            ((f.a.join(',') === a && f.b.join(',') === b) || (f.a.join(',') === b && f.b.join(',') === a)),
+          t,
+        );
         break;
       }
       case 'fault.crash':
@@ -294,13 +346,24 @@ export const faultsOf = memo((events): FaultWindow[] => {
 });
 
 /** Whether a fault touches `node` at some time in [from, to]. */
-export function faultTouches(faults: FaultWindow[], node: string, from: number, to: number): FaultWindow | undefined {
-  for (const f of faults) if (f.from <= to && f.to >= from && (f.a.includes(node) || f.b.includes(node))) return f;
+export function faultTouches(
+  faults: FaultWindow[],
+  node: string,
+  from: number,
+  to: number,
+): FaultWindow | undefined {
+  for (const f of faults)
+    if (f.from <= to && f.to >= from && (f.a.includes(node) || f.b.includes(node))) return f;
   return undefined;
 }
 
 /** The partition separating nodes x and y (either direction) at time t, if any. */
-export function partitionBetween(faults: FaultWindow[], x: string, y: string, t: number): FaultWindow | undefined {
+export function partitionBetween(
+  faults: FaultWindow[],
+  x: string,
+  y: string,
+  t: number,
+): FaultWindow | undefined {
   for (const f of faults) {
     if (f.kind !== 'partition' || f.from > t || f.to <= t) continue;
     if ((f.a.includes(x) && f.b.includes(y)) || (f.a.includes(y) && f.b.includes(x))) return f;

@@ -16,9 +16,21 @@ export function checkConnackFirst(events: Ev[]): Violation[] {
     else if (type === 'client.connack' || type === 'client.closed') waiting.delete(keyOf(e));
     else if (type === 'deliver') {
       const conn = waiting.get(keyOf(e));
-      if (conn) out.push({ property: 'connack-first', detail: `${e.c} got PUBLISH ${e.id}${e.dup ? ' (DUP)' : ''} on ${e.topic} from ${e.node} before its CONNACK`, excerpt: [conn, e] });
-    } else if (type === 'protocol-violation' && (e.kind === 'publish-before-connack' || e.kind === 'packet-before-connack')) {
-      out.push({ property: 'connack-first', detail: `${e.c}: ${e.detail} from ${e.node} [${e.rule}]`, excerpt: [e] });
+      if (conn)
+        out.push({
+          property: 'connack-first',
+          detail: `${e.c} got PUBLISH ${e.id}${e.dup ? ' (DUP)' : ''} on ${e.topic} from ${e.node} before its CONNACK`,
+          excerpt: [conn, e],
+        });
+    } else if (
+      type === 'protocol-violation' &&
+      (e.kind === 'publish-before-connack' || e.kind === 'packet-before-connack')
+    ) {
+      out.push({
+        property: 'connack-first',
+        detail: `${e.c}: ${e.detail} from ${e.node} [${e.rule}]`,
+        excerpt: [e],
+      });
     }
   }
   return out;

@@ -9,7 +9,16 @@
 // otherwise it is a first transmission marked DUP: a violation. So is DUP on
 // QoS 0. Both kinds of resend are counted in the tally, not failed.
 
-import { connAt, count, indexOf, keyOf, timelineOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+import {
+  connAt,
+  count,
+  indexOf,
+  keyOf,
+  timelineOf,
+  type Ev,
+  type SafetyOptions,
+  type Violation,
+} from './common.ts';
 
 export function checkDupOnlyOnResend(events: Ev[], opts: SafetyOptions = {}): Violation[] {
   const { invoked, deliveries } = indexOf(events);
@@ -20,7 +29,11 @@ export function checkDupOnlyOnResend(events: Ev[], opts: SafetyOptions = {}): Vi
       const e = ds[i];
       if (!e.dup) continue;
       if (e.qos === 0) {
-        out.push({ property: 'dup-only-on-resend', detail: `${e.c} got ${e.id} at QoS 0 with DUP 1`, excerpt: [e] });
+        out.push({
+          property: 'dup-only-on-resend',
+          detail: `${e.c} got ${e.id} at QoS 0 with DUP 1`,
+          excerpt: [e],
+        });
         continue;
       }
       const c = e.c as string;
@@ -42,8 +55,14 @@ export function checkDupOnlyOnResend(events: Ev[], opts: SafetyOptions = {}): Vi
         count(opts.tally, 'dup-resend-unseen');
         continue;
       }
-      const why = conn.present ? `published at ${inv.t.toFixed(1)} ms, after this connection's CONNACK` : 'on a new session (session present 0)';
-      out.push({ property: 'dup-only-on-resend', detail: `${c} got ${e.id} with DUP 1 from ${e.node} though it was never sent before: ${why}`, excerpt: [conn.connack, e] });
+      const why = conn.present
+        ? `published at ${inv.t.toFixed(1)} ms, after this connection's CONNACK`
+        : 'on a new session (session present 0)';
+      out.push({
+        property: 'dup-only-on-resend',
+        detail: `${c} got ${e.id} with DUP 1 from ${e.node} though it was never sent before: ${why}`,
+        excerpt: [conn.connack, e],
+      });
     }
   }
   return out;

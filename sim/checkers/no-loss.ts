@@ -8,7 +8,25 @@
 //   split-subscribe  the subscription was made while a partition cut its node off the publisher's, published before the heal
 //   pending-offline  the subscriber was offline at the end, and the message was published after its last CONNACK
 
-import { count, covers, plainFilter, faultTouches, faultsOf, indexOf, ms, partitionBetween, timelineOf, type Conn, type Ev, type Expectation, type LossCategory, DEFAULT_ACCEPTED, type SafetyOptions, type Timeline, type Violation } from './common.ts';
+import {
+  count,
+  covers,
+  plainFilter,
+  faultTouches,
+  faultsOf,
+  indexOf,
+  ms,
+  partitionBetween,
+  timelineOf,
+  type Conn,
+  type Ev,
+  type Expectation,
+  type LossCategory,
+  DEFAULT_ACCEPTED,
+  type SafetyOptions,
+  type Timeline,
+  type Violation,
+} from './common.ts';
 
 /** How long after its PUBACK a fault on an ackMode 'local' node may still take the message with it. */
 export const ACK_LOCAL_WINDOW_MS = 1000;
@@ -52,7 +70,15 @@ interface Judged {
 }
 
 /** Why an acknowledged message `inv` may be missing at `x.client`, if a trade-off covers it. */
-function excuse(events: Ev[], tl: Timeline, inv: Ev, ok: Ev, x: Expectation, expect: Expectation[], depth: Map<string, (t: number) => number>): Judged {
+function excuse(
+  events: Ev[],
+  tl: Timeline,
+  inv: Ev,
+  ok: Ev,
+  x: Expectation,
+  expect: Expectation[],
+  depth: Map<string, (t: number) => number>,
+): Judged {
   const id = inv.id as string;
   const drop = indexOf(events).drops.get(id)?.get(x.client);
   const faults = faultsOf(events);
@@ -62,7 +88,9 @@ function excuse(events: Ev[], tl: Timeline, inv: Ev, ok: Ev, x: Expectation, exp
     if (!d) depth.set(x.client, (d = queueDepth(events, expect, x.client)));
     const pending = d(drop.t);
     if (pending >= bound) return { category: 'queue-overflow' };
-    return { why: `dropped as queue-full with ${pending} messages pending, under maxQueuedMessages ${bound}` };
+    return {
+      why: `dropped as queue-full with ${pending} messages pending, under maxQueuedMessages ${bound}`,
+    };
   }
   const conns: Conn[] = tl.conns.get(x.client) ?? [];
   // The session ended between the publish and the subscriber's next connection.
@@ -74,10 +102,17 @@ function excuse(events: Ev[], tl: Timeline, inv: Ev, ok: Ev, x: Expectation, exp
     const expiryMs = cfg ? (cfg.clean && cfg.version < 5 ? 0 : cfg.expiry * 1000) : Infinity;
     const gap = next.connackAt - gapFrom;
     if (gap >= expiryMs - 1) return { category: 'session-expired' };
-    return { why: `the session was gone at ${ms(next.connackAt)} (session present 0) after ${(gap / 1000).toFixed(1)} s offline, under its expiry of ${expiryMs / 1000} s` };
+    return {
+      why: `the session was gone at ${ms(next.connackAt)} (session present 0) after ${(gap / 1000).toFixed(1)} s offline, under its expiry of ${expiryMs / 1000} s`,
+    };
   }
   const ackNode = ok.node as string | undefined;
-  if (ackNode && tl.nodes.get(ackNode)?.ackMode === 'local' && faultTouches(faults, ackNode, inv.t, ok.t + ACK_LOCAL_WINDOW_MS)) return { category: 'ack-local' };
+  if (
+    ackNode &&
+    tl.nodes.get(ackNode)?.ackMode === 'local' &&
+    faultTouches(faults, ackNode, inv.t, ok.t + ACK_LOCAL_WINDOW_MS)
+  )
+    return { category: 'ack-local' };
   // Subscribed during a split: what the other side publishes before the heal does not know the route.
   const sub = lastSubscribe(events, x.client, inv.topic as string, inv.t);
   if (sub && ackNode) {
@@ -95,7 +130,12 @@ export function lastSubscribe(events: Ev[], client: string, topic: string, t: nu
   let found: Ev | undefined;
   for (const e of indexOf(events).subs.get(client) ?? []) {
     if (e.t > t) break;
-    if (String(e.filters).split(',').some((f) => covers(plainFilter(f), topic))) found = e;
+    if (
+      String(e.filters)
+        .split(',')
+        .some((f) => covers(plainFilter(f), topic))
+    )
+      found = e;
   }
   return found;
 }
@@ -126,7 +166,11 @@ export function checkNoLoss(events: Ev[], expect: Expectation[], opts: SafetyOpt
       const drop = drops.get(id)?.get(x.client);
       const logged = drop ? `; the broker logged dropping it (${drop.reason} on ${drop.node})` : '';
       const why = j.category ? `; ${j.category}, not accepted by this run` : j.why ? `; ${j.why}` : '';
-      out.push({ property: 'no-acked-loss', detail: `${id} (QoS ${inv.qos} on ${inv.topic}) acknowledged at ${ms(ok.t)} never reached ${x.client}${why}${logged}`, excerpt: drop ? [inv, ok, drop] : [inv, ok] });
+      out.push({
+        property: 'no-acked-loss',
+        detail: `${id} (QoS ${inv.qos} on ${inv.topic}) acknowledged at ${ms(ok.t)} never reached ${x.client}${why}${logged}`,
+        excerpt: drop ? [inv, ok, drop] : [inv, ok],
+      });
     }
   }
   return out;

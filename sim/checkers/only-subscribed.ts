@@ -12,7 +12,12 @@ export function checkOnlySubscribed(events: Ev[]): Violation[] {
       filters.set(e.c as string, list);
     } else if (e.type === 'deliver') {
       const fs = filters.get(e.c as string) ?? [];
-      if (!fs.some((f) => covers(f, e.topic as string))) out.push({ property: 'only-subscribed', detail: `${e.c} got ${e.id} on ${e.topic} without a matching subscription`, excerpt: [e] });
+      if (!fs.some((f) => covers(f, e.topic as string)))
+        out.push({
+          property: 'only-subscribed',
+          detail: `${e.c} got ${e.id} on ${e.topic} without a matching subscription`,
+          excerpt: [e],
+        });
     }
   }
   return out;

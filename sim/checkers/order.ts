@@ -23,7 +23,13 @@ export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] 
   const acrossSplit = (prev: Ev, e: Ev): boolean => {
     if (keyOf(prev) === keyOf(e)) return false;
     splits ??= overlapsOf(events, opts.settleMs ?? 1000).filter((o) => o.split);
-    return splits.some((o) => o.c === e.c && o.from <= prev.t && prev.t <= o.to && (o.a.key === keyOf(prev) || o.b.key === keyOf(prev)));
+    return splits.some(
+      (o) =>
+        o.c === e.c &&
+        o.from <= prev.t &&
+        prev.t <= o.to &&
+        (o.a.key === keyOf(prev) || o.b.key === keyOf(prev)),
+    );
   };
   for (const e of events) {
     if (e.type !== 'deliver' || e.dup || e.retain) continue;
@@ -53,7 +59,12 @@ export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] 
         opts.parked?.push(e);
         count(opts.tally, 'parked');
       } else if (acrossSplit(prev.ev, e)) count(opts.tally, 'split-connect-order');
-      else out.push({ property: 'order', detail: `${c} got ${id} after ${prev.ev.id} on ${e.topic}`, excerpt: [prev.ev, e] });
+      else
+        out.push({
+          property: 'order',
+          detail: `${c} got ${id} after ${prev.ev.id} on ${e.topic}`,
+          excerpt: [prev.ev, e],
+        });
     }
     if (!prev) streams.set(k, { seq, ev: e });
     else if (seq > prev.seq) {

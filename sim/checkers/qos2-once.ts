@@ -17,11 +17,19 @@ export function checkNoQos2Duplicates(events: Ev[], opts: SafetyOptions = {}): V
       for (let j = 0; j < i; j++) {
         const prev = ds[j];
         if (prev.c === e.c && prev.qos === 2 && !prev.retain) {
-          const crash = prev.node ? crashes.find((f) => f.node === prev.node && f.t >= prev.t && f.t <= e.t) : undefined;
+          const crash = prev.node
+            ? crashes.find((f) => f.node === prev.node && f.t >= prev.t && f.t <= e.t)
+            : undefined;
           if (crash && accepted) count(opts.tally, 'qos2-crash');
           else {
-            const why = crash ? `; qos2-crash (${crash.node} crashed at ${crash.t.toFixed(1)} ms), not accepted by this run` : '';
-            out.push({ property: 'qos2-exactly-once', detail: `${e.id} delivered twice to ${e.c}${why}`, excerpt: [prev, e] });
+            const why = crash
+              ? `; qos2-crash (${crash.node} crashed at ${crash.t.toFixed(1)} ms), not accepted by this run`
+              : '';
+            out.push({
+              property: 'qos2-exactly-once',
+              detail: `${e.id} delivered twice to ${e.c}${why}`,
+              excerpt: [prev, e],
+            });
           }
           break;
         }

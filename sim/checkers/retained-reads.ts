@@ -42,7 +42,11 @@ export function checkRetainedReads(events: Ev[], opts: SafetyOptions = {}): Viol
       if (w === undefined || w.inv === read || !w.ok) continue;
       if (w.inv.t > readOk.t && w.ok.t < sub.t) {
         const what = w.inv.clear ? `cleared by ${w.inv.id}` : `superseded by ${w.inv.id}`;
-        out.push({ property: 'retained-reads', detail: `${e.c} subscribed at ${sub.t.toFixed(1)} ms and got retained ${e.id} on ${e.topic} from ${e.node}, ${what} (acknowledged at ${w.ok.t.toFixed(1)} ms)`, excerpt: [read, w.inv, w.ok, sub, e] });
+        out.push({
+          property: 'retained-reads',
+          detail: `${e.c} subscribed at ${sub.t.toFixed(1)} ms and got retained ${e.id} on ${e.topic} from ${e.node}, ${what} (acknowledged at ${w.ok.t.toFixed(1)} ms)`,
+          excerpt: [read, w.inv, w.ok, sub, e],
+        });
         break;
       }
     }

@@ -6,7 +6,19 @@
 // closed or a fault on its node between the two deliveries, is counted as
 // `shared-redelivery`, not failed.
 
-import { connAt, count, covers, faultTouches, faultsOf, indexOf, keyOf, timelineOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+import {
+  connAt,
+  count,
+  covers,
+  faultTouches,
+  faultsOf,
+  indexOf,
+  keyOf,
+  timelineOf,
+  type Ev,
+  type SafetyOptions,
+  type Violation,
+} from './common.ts';
 
 export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violation[] {
   // group|filter -> members; members with a plain subscription to the same topics are not judged.
@@ -46,12 +58,17 @@ export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violati
         }
         if (d.c === first.c) continue;
         const conn = connAt(tl, first.c as string, keyOf(first), first.t);
-        const broke = (conn && conn.endAt <= d.t) || (conn?.node && faultTouches(faults, conn.node, first.t, d.t));
+        const broke =
+          (conn && conn.endAt <= d.t) || (conn?.node && faultTouches(faults, conn.node, first.t, d.t));
         if (broke) {
           count(opts.tally, 'shared-redelivery');
           first = d;
         } else {
-          out.push({ property: 'shared-once', detail: `${id} on ${topic} went to ${first.c} and ${d.c} of group ${k.split('|')[0]}, with ${first.c}'s connection still up`, excerpt: [first, d] });
+          out.push({
+            property: 'shared-once',
+            detail: `${id} on ${topic} went to ${first.c} and ${d.c} of group ${k.split('|')[0]}, with ${first.c}'s connection still up`,
+            excerpt: [first, d],
+          });
           break;
         }
       }

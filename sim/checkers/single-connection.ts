@@ -15,7 +15,17 @@
 // claim; counted, not failed, if the overlap ends within `settleMs` of the
 // end of that separation.
 
-import { count, faultsOf, separates, timelineOf, type Conn, type Ev, type FaultWindow, type SafetyOptions, type Violation } from './common.ts';
+import {
+  count,
+  faultsOf,
+  separates,
+  timelineOf,
+  type Conn,
+  type Ev,
+  type FaultWindow,
+  type SafetyOptions,
+  type Violation,
+} from './common.ts';
 
 /** Two accepted connections of one client id, open at once. */
 export interface Overlap {
@@ -38,8 +48,15 @@ export function checkSingleConnection(events: Ev[], opts: SafetyOptions = {}): V
       continue;
     }
     const { c, a, b } = o;
-    const till = Math.min(a.endAt, b.endAt) === Infinity ? 'the end of the run' : `${Math.min(a.endAt, b.endAt).toFixed(1)} ms`;
-    out.push({ property: 'single-connection', detail: `${c} had two live connections, on ${a.node} (${a.key}) and ${b.node} (${b.key}), from ${b.connackAt.toFixed(1)} ms to ${till}`, excerpt: [a.connack, b.connack] });
+    const till =
+      Math.min(a.endAt, b.endAt) === Infinity
+        ? 'the end of the run'
+        : `${Math.min(a.endAt, b.endAt).toFixed(1)} ms`;
+    out.push({
+      property: 'single-connection',
+      detail: `${c} had two live connections, on ${a.node} (${a.key}) and ${b.node} (${b.key}), from ${b.connackAt.toFixed(1)} ms to ${till}`,
+      excerpt: [a.connack, b.connack],
+    });
   }
   return out;
 }
@@ -52,7 +69,8 @@ export function overlapsOf(events: Ev[], settle: number): Overlap[] {
   // Served until its node crashed, if it did before the client closed it.
   const servedUntil = (x: Conn): number => {
     let end = x.endAt;
-    for (const f of faults) if (f.kind === 'crash' && f.a[0] === x.node && f.from >= x.connackAt && f.from < end) end = f.from;
+    for (const f of faults)
+      if (f.kind === 'crash' && f.a[0] === x.node && f.from >= x.connackAt && f.from < end) end = f.from;
     return end;
   };
   for (const [c, conns] of tl.conns) {
@@ -63,7 +81,10 @@ export function overlapsOf(events: Ev[], settle: number): Overlap[] {
         const b = conns[j];
         if (b.key === a.key) continue;
         const to = Math.min(aEnd, servedUntil(b), tl.end);
-        const cutUntil = a.node && b.node && a.node !== b.node ? separatedUntil(faults, a.node, b.node, b.connackAt) : -Infinity;
+        const cutUntil =
+          a.node && b.node && a.node !== b.node
+            ? separatedUntil(faults, a.node, b.node, b.connackAt)
+            : -Infinity;
         out.push({ c, a, b, from: b.connackAt, to, split: to <= cutUntil + settle });
       }
     }

@@ -25,7 +25,16 @@
 // while a partition, clog or pause kept the two apart (or within `settleMs`
 // after) is counted, not judged, as long as no will is missing.
 
-import { count, faultsOf, separates, timelineOf, type Ev, type FaultWindow, type SafetyOptions, type Violation } from './common.ts';
+import {
+  count,
+  faultsOf,
+  separates,
+  timelineOf,
+  type Ev,
+  type FaultWindow,
+  type SafetyOptions,
+  type Violation,
+} from './common.ts';
 
 export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] {
   const tl = timelineOf(events);
@@ -63,13 +72,26 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
       const until = next ? next.connackAt : Infinity;
       const ws = mine.filter((w) => w.t > k.connackAt && w.t <= until);
       // Judged: the wills not covered by split-will (the others only count as published).
-      const firm = ws.filter((w) => !(k.node && w.node !== k.node && cutOff(faults, w.node as string, k.node, w.t, settle)));
+      const firm = ws.filter(
+        (w) => !(k.node && w.node !== k.node && cutOff(faults, w.node as string, k.node, w.t, settle)),
+      );
       count(opts.tally, 'split-will', ws.length - firm.length);
-      const bad = (property: string, detail: string, excerpt: Ev[]) => out.push({ property, detail: `${cfg.c}: ${detail}`, excerpt: [k.connack, ...excerpt] });
-      if (firm.length > 1) bad('will-once', `${firm.length} wills for one connection (at ${firm.map((w) => w.t.toFixed(1)).join(', ')} ms)`, firm);
+      const bad = (property: string, detail: string, excerpt: Ev[]) =>
+        out.push({ property, detail: `${cfg.c}: ${detail}`, excerpt: [k.connack, ...excerpt] });
+      if (firm.length > 1)
+        bad(
+          'will-once',
+          `${firm.length} wills for one connection (at ${firm.map((w) => w.t.toFixed(1)).join(', ')} ms)`,
+          firm,
+        );
       const clean = k.end === 'disconnect' && k.rc === 0;
       if (clean) {
-        if (firm.length) bad('will-iff', `will published at ${firm[0].t.toFixed(1)} ms after a clean DISCONNECT at ${k.endAt.toFixed(1)} ms`, firm);
+        if (firm.length)
+          bad(
+            'will-iff',
+            `will published at ${firm[0].t.toFixed(1)} ms after a clean DISCONNECT at ${k.endAt.toFixed(1)} ms`,
+            firm,
+          );
         continue;
       }
       if (k.end === 'open') continue; // the client still holds it; a server that saw it die may publish
@@ -77,20 +99,40 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
         const w = firm[0];
         if (!w) continue;
         if (next && next.present && next.connackAt - k.endAt < delayMs - slackMs) {
-          bad('will-iff', `will published at ${w.t.toFixed(1)} ms though the client was back with its session ${((next.connackAt - k.endAt) / 1000).toFixed(1)} s after losing the connection, within its will delay of ${will.delay} s`, [w, next.connack]);
+          bad(
+            'will-iff',
+            `will published at ${w.t.toFixed(1)} ms though the client was back with its session ${((next.connackAt - k.endAt) / 1000).toFixed(1)} s after losing the connection, within its will delay of ${will.delay} s`,
+            [w, next.connack],
+          );
         }
         const serverKnew = k.end === 'kill' || k.end === 'disconnect';
         if (serverKnew && w.t < k.endAt + dueMs - 1) {
-          bad('will-timing', `will published ${((w.t - k.endAt) / 1000).toFixed(1)} s after the connection ended, before the earlier of will delay ${will.delay} s and session expiry ${expiryMs / 1000} s`, [w]);
+          bad(
+            'will-timing',
+            `will published ${((w.t - k.endAt) / 1000).toFixed(1)} s after the connection ended, before the earlier of will delay ${will.delay} s and session expiry ${expiryMs / 1000} s`,
+            [w],
+          );
         }
         continue;
       }
       if (next && !next.present) {
-        bad('will-iff', `no will for the connection lost at ${k.endAt.toFixed(1)} ms, though the session had ended by the next CONNACK (session present 0) at ${next.connackAt.toFixed(1)} ms`, [next.connack]);
+        bad(
+          'will-iff',
+          `no will for the connection lost at ${k.endAt.toFixed(1)} ms, though the session had ended by the next CONNACK (session present 0) at ${next.connackAt.toFixed(1)} ms`,
+          [next.connack],
+        );
       } else if (!next && tl.end > k.endAt + dueMs + noticeMs + 5000) {
-        bad('will-iff', `no will for the connection lost at ${k.endAt.toFixed(1)} ms; the client never came back and the will was due ${dueMs / 1000} s after the loss was noticed`, []);
+        bad(
+          'will-iff',
+          `no will for the connection lost at ${k.endAt.toFixed(1)} ms; the client never came back and the will was due ${dueMs / 1000} s after the loss was noticed`,
+          [],
+        );
       } else if (next && next.present && next.connackAt > k.endAt + delayMs + noticeMs + 5000) {
-        bad('will-iff', `no will for the connection lost at ${k.endAt.toFixed(1)} ms; the client came back only at ${next.connackAt.toFixed(1)} ms, past its will delay of ${will.delay} s`, [next.connack]);
+        bad(
+          'will-iff',
+          `no will for the connection lost at ${k.endAt.toFixed(1)} ms; the client came back only at ${next.connackAt.toFixed(1)} ms, past its will delay of ${will.delay} s`,
+          [next.connack],
+        );
       }
     }
   }

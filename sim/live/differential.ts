@@ -16,9 +16,11 @@ import type { LiveWorld } from './live-world.ts';
  * them all with the balancer and the fault proxy).
  */
 export function liveSchedules(runs: number, seed: number, maxNodes = 3): Schedule[] {
-  return fc
-    .sample(swarmArb(), { numRuns: runs, seed })
-    .map((s) => ({ ...s, workload: { ...s.workload!, nodes: Math.min(maxNodes, s.workload!.nodes) }, faults: s.faults.filter((f) => f.kind !== 'skew') }));
+  return fc.sample(swarmArb(), { numRuns: runs, seed }).map((s) => ({
+    ...s,
+    workload: { ...s.workload!, nodes: Math.min(maxNodes, s.workload!.nodes) },
+    faults: s.faults.filter((f) => f.kind !== 'skew'),
+  }));
 }
 
 export interface DiffRow {
@@ -35,7 +37,9 @@ export interface DiffRow {
 
 /** Property names of a result (liveness for convergence problems), sorted and unique. */
 function verdict(r: Pick<SwarmResult, 'violations' | 'convergence'>): string[] {
-  return [...new Set([...r.violations.map((v) => v.property), ...(r.convergence.length ? ['liveness'] : [])])].sort();
+  return [
+    ...new Set([...r.violations.map((v) => v.property), ...(r.convergence.length ? ['liveness'] : [])]),
+  ].sort();
 }
 
 function firstPer(r: Pick<SwarmResult, 'violations' | 'convergence'>, side: string): string[] {
@@ -50,44 +54,89 @@ export async function runSim(s: Schedule): Promise<SwarmResult> {
   return w.run((w) => playSwarm(w, s.workload!, s.faults, { cutClients: false }));
 }
 
-export async function runOnProcesses(s: Schedule, timeScale: number, onWorld?: (w: LiveWorld) => void): Promise<{ result: SwarmResult; wallMs: number; notes: string[] }> {
+export async function runOnProcesses(
+  s: Schedule,
+  timeScale: number,
+  onWorld?: (w: LiveWorld) => void,
+): Promise<{ result: SwarmResult; wallMs: number; notes: string[] }> {
   let result: SwarmResult | null = null;
   const scenario = defineScenario({
     name: `diff-${s.seed}`,
     description: 'a generated workload and fault schedule',
     async run(w) {
       const lw = w as unknown as LiveWorld;
-      result = await playSwarm(w, s.workload!, s.faults, { cutClients: false, extraClient: (id, o) => lw.extraClient(id, o) });
+      result = await playSwarm(w, s.workload!, s.faults, {
+        cutClients: false,
+        extraClient: (id, o) => lw.extraClient(id, o),
+      });
     },
   });
   const r = await runLive(scenario, s.seed, { timeScale, maxQuietMs: 3000, onWorld });
-  const live: SwarmResult = result ?? { violations: r.violations.map((v) => ({ ...v, excerpt: [] })), convergence: [], events: 0, parked: 0, splitLoss: 0 };
+  const live: SwarmResult = result ?? {
+    violations: r.violations.map((v) => ({ ...v, excerpt: [] })),
+    convergence: [],
+    events: 0,
+    parked: 0,
+    splitLoss: 0,
+  };
   return { result: live, wallMs: r.wallMs, notes: r.live.notes };
 }
 
 /** Plays one schedule in both worlds and compares the verdicts. */
-export async function diffOne(s: Schedule, index: number, timeScale: number, onWorld?: (w: LiveWorld) => void): Promise<DiffRow> {
+export async function diffOne(
+  s: Schedule,
+  index: number,
+  timeScale: number,
+  onWorld?: (w: LiveWorld) => void,
+): Promise<DiffRow> {
   const sim = await runSim(s);
   let live: Awaited<ReturnType<typeof runOnProcesses>>;
   try {
     live = await runOnProcesses(s, timeScale, onWorld);
   } catch (e) {
     const detail = String((e as Error).message).split('\n')[0];
-    live = { result: { violations: [{ property: 'live-error', detail, excerpt: [] }], convergence: [], events: 0, parked: 0, splitLoss: 0 }, wallMs: 0, notes: [] };
+    live = {
+      result: {
+        violations: [{ property: 'live-error', detail, excerpt: [] }],
+        convergence: [],
+        events: 0,
+        parked: 0,
+        splitLoss: 0,
+      },
+      wallMs: 0,
+      notes: [],
+    };
   }
   const a = verdict(sim);
   const b = verdict(live.result);
   const details = [...firstPer(sim, 'sim'), ...firstPer(live.result, 'live')];
-  return { index, schedule: s, sim: a, live: b, details, differs: a.join() !== b.join(), liveWallMs: Math.round(live.wallMs), notes: live.notes };
+  return {
+    index,
+    schedule: s,
+    sim: a,
+    live: b,
+    details,
+    differs: a.join() !== b.join(),
+    liveWallMs: Math.round(live.wallMs),
+    notes: live.notes,
+  };
 }
 
-export async function differential(opts: { runs: number; seed: number; timeScale: number; log?: (l: string) => void; onWorld?: (w: LiveWorld) => void }): Promise<DiffRow[]> {
+export async function differential(opts: {
+  runs: number;
+  seed: number;
+  timeScale: number;
+  log?: (l: string) => void;
+  onWorld?: (w: LiveWorld) => void;
+}): Promise<DiffRow[]> {
   const rows: DiffRow[] = [];
   for (const [index, s] of liveSchedules(opts.runs, opts.seed).entries()) {
     const row = await diffOne(s, index, opts.timeScale, opts.onWorld);
     rows.push(row);
     const [a, b] = [row.sim.join(',') || 'PASS', row.live.join(',') || 'PASS'];
-    opts.log?.(`#${index} seed ${s.seed}: sim ${a} | live ${b} (${(row.liveWallMs / 1000).toFixed(0)} s)${row.differs ? '  DIFFERS' : ''}`);
+    opts.log?.(
+      `#${index} seed ${s.seed}: sim ${a} | live ${b} (${(row.liveWallMs / 1000).toFixed(0)} s)${row.differs ? '  DIFFERS' : ''}`,
+    );
   }
   return rows;
 }
@@ -100,9 +149,20 @@ function describeWorkload(s: Schedule): string {
 
 export function formatTable(rows: DiffRow[]): string {
   const head = ['#', 'seed', 'workload [faults]', 'sim', 'live', ''];
-  const lines = rows.map((r) => [String(r.index), String(r.schedule.seed), describeWorkload(r.schedule), r.sim.join(',') || 'PASS', r.live.join(',') || 'PASS', r.differs ? 'DIFFERS' : '']);
+  const lines = rows.map((r) => [
+    String(r.index),
+    String(r.schedule.seed),
+    describeWorkload(r.schedule),
+    r.sim.join(',') || 'PASS',
+    r.live.join(',') || 'PASS',
+    r.differs ? 'DIFFERS' : '',
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join('  ').trimEnd();
+  const fmt = (c: string[]) =>
+    c
+      .map((x, i) => x.padEnd(w[i]))
+      .join('  ')
+      .trimEnd();
   const out = [fmt(head), ...lines.map(fmt)];
   for (const r of rows.filter((r) => r.differs)) out.push(`#${r.index}: ${r.details.join(' | ')}`);
   return out.join('\n');

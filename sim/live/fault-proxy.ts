@@ -39,9 +39,7 @@ class Flow {
   held: Seg[] = [];
   heldSince = 0;
   done = false;
-  constructor(
-    readonly out: () => net.Socket | null,
-  ) {}
+  constructor(readonly out: () => net.Socket | null) {}
 }
 
 class Pipe {
@@ -205,7 +203,10 @@ export class FaultProxy {
     this.identify = opts.identify ?? helloNode;
     this.userTimeoutMs = opts.userTimeoutMs ?? 900_000;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 30_000;
-    this.timer = setInterval(() => this.expire(), Math.max(10, Math.min(250, this.userTimeoutMs / 4, this.connectTimeoutMs / 4)));
+    this.timer = setInterval(
+      () => this.expire(),
+      Math.max(10, Math.min(250, this.userTimeoutMs / 4, this.connectTimeoutMs / 4)),
+    );
     this.timer.unref();
   }
 

@@ -7,7 +7,16 @@
 import mqtt from 'mqtt';
 import type { MqttClient, IClientOptions } from 'mqtt';
 import type { IPublishPacket, IConnackPacket, IDisconnectPacket, Packet } from 'mqtt-packet';
-import { messageBody, payloadId, resolveClientOptions, clientConfigEvent, violationEvent, type ClientOptions, type PublishOptions, type ResolvedClientOptions } from '../client.ts';
+import {
+  messageBody,
+  payloadId,
+  resolveClientOptions,
+  clientConfigEvent,
+  violationEvent,
+  type ClientOptions,
+  type PublishOptions,
+  type ResolvedClientOptions,
+} from '../client.ts';
 import { ClientGuard, wireSize } from '../client-guard.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { QoS } from '../../core/message.ts';
@@ -39,7 +48,8 @@ export class LiveClient {
    * mqtt.js hands over packets that followed it meanwhile: this client's events wait here and go into
    * the history after the CONNACK, at the times they were seen, so the history keeps the wire's order.
    */
-  private held: { at: number; connack: HistoryEvent; events: { at: number; ev: HistoryEvent }[] } | null = null;
+  private held: { at: number; connack: HistoryEvent; events: { at: number; ev: HistoryEvent }[] } | null =
+    null;
 
   constructor(
     readonly world: LiveWorld,
@@ -47,7 +57,9 @@ export class LiveClient {
     opts: ClientOptions,
   ) {
     this.opts = resolveClientOptions(opts);
-    this.guard = new ClientGuard(this.opts.clean, this.opts.version, { maximumPacketSize: opts.maximumPacketSize });
+    this.guard = new ClientGuard(this.opts.clean, this.opts.version, {
+      maximumPacketSize: opts.maximumPacketSize,
+    });
     world.record(clientConfigEvent(id, this.opts));
     if (this.opts.autoConnect) this.connect();
   }
@@ -91,7 +103,10 @@ export class LiveClient {
     // mqtt.js walks `servers` from the first on each new client: start where attempt() will record.
     const ts = this.targets();
     const first = this.targetIdx % ts.length;
-    const servers = [...ts.slice(first), ...ts.slice(0, first)].map((t) => ({ host: '127.0.0.1', port: this.world.mqttPort(t) }));
+    const servers = [...ts.slice(first), ...ts.slice(0, first)].map((t) => ({
+      host: '127.0.0.1',
+      port: this.world.mqttPort(t),
+    }));
     const copts: IClientOptions = {
       clientId: this.id,
       protocolVersion: o.version as 3 | 4 | 5,
@@ -113,7 +128,12 @@ export class LiveClient {
     if (o.username !== undefined) copts.username = o.username;
     if (o.password !== undefined) copts.password = o.password;
     if (o.will) {
-      copts.will = { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: !!o.will.retain };
+      copts.will = {
+        topic: o.will.topic,
+        payload: Buffer.from(o.will.payload),
+        qos: o.will.qos,
+        retain: !!o.will.retain,
+      };
       if (o.version === 5 && o.will.delay) copts.will.properties = { willDelayInterval: secs(o.will.delay) };
     }
     this.attempt();
@@ -123,17 +143,23 @@ export class LiveClient {
     this.client = c;
     // A killed process's client may still report its close later: only the current one speaks.
     const on = <A extends unknown[]>(ev: string, fn: (...a: A) => void) =>
-      c.on(ev as 'close', ((...a: A) => {
-        if (this.client === c) fn(...a);
-      }) as () => void);
+      c.on(
+        ev as 'close',
+        ((...a: A) => {
+          if (this.client === c) fn(...a);
+        }) as () => void,
+      );
     on('reconnect', () => this.attempt());
     on('connect', (p: IConnackPacket) => this.onConnack(p));
     on('close', () => this.onClose('close'));
     on('error', (e: Error & { code?: number }) => {
       // A refused CONNACK arrives as an error carrying its code.
-      if (typeof e.code === 'number') this.rec({ type: 'client.connack', c: this.id, rc: e.code, node: this.node });
+      if (typeof e.code === 'number')
+        this.rec({ type: 'client.connack', c: this.id, rc: e.code, node: this.node });
     });
-    on('disconnect', (p: IDisconnectPacket) => this.rec({ type: 'client.server-disconnect', c: this.id, rc: p.reasonCode ?? 0 }));
+    on('disconnect', (p: IDisconnectPacket) =>
+      this.rec({ type: 'client.server-disconnect', c: this.id, rc: p.reasonCode ?? 0 }),
+    );
     on('message', (topic: string, payload: Buffer, p: IPublishPacket) => this.onPublish(topic, payload, p));
     on('packetsend', (p: Packet) => {
       if (p.cmd === 'connect') this.guard.opened();
@@ -164,7 +190,11 @@ export class LiveClient {
     const direct = ts.length === 1 && this.world.brokers.has(ts[0]) ? ts[0] : null;
     if (!direct) {
       this.node = null; // not known until located
-      this.held = { at, connack: { type: 'client.connack', c: this.id, rc: 0, present, node: null }, events: [] };
+      this.held = {
+        at,
+        connack: { type: 'client.connack', c: this.id, rc: 0, present, node: null },
+        events: [],
+      };
     }
     // Subscribe at once, as SimClient does; also when the session is present but a
     // connection died before our SUBACK came (the session then has no subscription).
@@ -234,7 +264,8 @@ export class LiveClient {
   }
 
   subscribe(filter: string, qos: QoS): void {
-    if (!this.opts.subscriptions.some((s) => s.filter === filter)) this.opts.subscriptions.push({ filter, qos });
+    if (!this.opts.subscriptions.some((s) => s.filter === filter))
+      this.opts.subscriptions.push({ filter, qos });
     if (this.connected) this.sendSubscribe([{ filter, qos }]);
   }
 
@@ -284,7 +315,16 @@ export class LiveClient {
   private onPublish(topic: string, payload: Buffer, p: IPublishPacket): void {
     const id = payloadId(payload);
     this.received.push({ id, topic, qos: p.qos, dup: p.dup, retain: p.retain });
-    this.rec({ type: 'deliver', c: this.id, id, topic, qos: p.qos, dup: p.dup, retain: p.retain, node: this.node });
+    this.rec({
+      type: 'deliver',
+      c: this.id,
+      id,
+      topic,
+      qos: p.qos,
+      dup: p.dup,
+      retain: p.retain,
+      node: this.node,
+    });
     this.onMessage?.(topic, payload, p);
   }
 

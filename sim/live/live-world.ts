@@ -95,7 +95,8 @@ export class LiveBalancer {
     const st = await this.proc.states();
     if (!st) return;
     for (const [n, up] of st) {
-      if (this.healthy.get(n) !== up) this.world.record({ type: 'lb.backend', lb: this.name, backend: n, healthy: up });
+      if (this.healthy.get(n) !== up)
+        this.world.record({ type: 'lb.backend', lb: this.name, backend: n, healthy: up });
       this.healthy.set(n, up);
     }
   }
@@ -200,7 +201,9 @@ export class LiveWorld {
   }
 
   addCluster(names: string[], opts: SimClusterOptions = {}): LiveNode[] {
-    const nodes = names.map((n) => this.addNode(n, opts.broker ?? {}, { secret: opts.secret ?? 'live-secret', ...opts.cluster }));
+    const nodes = names.map((n) =>
+      this.addNode(n, opts.broker ?? {}, { secret: opts.secret ?? 'live-secret', ...opts.cluster }),
+    );
     const seeds = nodes.map((n) => `${n.name}@127.0.0.1:${n.proxyPort}`);
     for (const n of nodes) this.writeConfig(n, seeds);
     this.chain(async () => {
@@ -246,7 +249,10 @@ export class LiveWorld {
       ...config,
       node: n.name,
       // Clients come both straight and through HAProxy (send-proxy-v2): the header is read when there is one.
-      listeners: { tcp: { enabled: true, host: '127.0.0.1', port: n.mqttPort, proxyProtocol: 'optional' }, ws: { enabled: false } },
+      listeners: {
+        tcp: { enabled: true, host: '127.0.0.1', port: n.mqttPort, proxyProtocol: 'optional' },
+        ws: { enabled: false },
+      },
       admin: { enabled: true, host: '127.0.0.1', port: n.adminPort },
     };
     if (cluster) {
@@ -264,7 +270,12 @@ export class LiveWorld {
         heartbeatTimeoutMs: hbt,
         autocleanMs: this.scaled(cluster.autocleanMs ?? 300_000, Math.max(1000, hbt * 2)),
       };
-      for (const k of ['ackMode', 'allowRegisterDuringNetsplit', 'allowPublishDuringNetsplit', 'allowSubscribeDuringNetsplit'] as const) {
+      for (const k of [
+        'ackMode',
+        'allowRegisterDuringNetsplit',
+        'allowPublishDuringNetsplit',
+        'allowSubscribeDuringNetsplit',
+      ] as const) {
         if (cluster[k] !== undefined) c[k] = cluster[k];
       }
       cfg.cluster = c;
@@ -274,8 +285,18 @@ export class LiveWorld {
 
   /** Starts (or restarts) a node's process and waits until it listens. */
   private async spawn(n: LiveNode): Promise<void> {
-    const args = ['bin/runtime.js', 'start', '--config', n.configFile, ...(this.opts.nodeArgs?.(n.name, this.dir) ?? [])];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MQTTLAB_CLUSTER_SECRET: '' } });
+    const args = [
+      'bin/runtime.js',
+      'start',
+      '--config',
+      n.configFile,
+      ...(this.opts.nodeArgs?.(n.name, this.dir) ?? []),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MQTTLAB_CLUSTER_SECRET: '' },
+    });
     n.child = child;
     n.stopped = false;
     n.starts++;
@@ -292,19 +313,35 @@ export class LiveWorld {
     // Generous: a loaded machine (CI, shared cores) can take tens of seconds to start Node and tsx.
     const end = Date.now() + START_TIMEOUT_MS;
     while (!/mqttlab \S+ node \S+: mqtt:\/\//.test(n.log.slice(Math.min(start, n.log.length)))) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`node ${n.name} exited at start: ${n.log.slice(-2000)}`);
-      if (Date.now() > end) throw new Error(`node ${n.name} did not start within ${START_TIMEOUT_MS / 1000} s: ${n.log.slice(-2000)}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`node ${n.name} exited at start: ${n.log.slice(-2000)}`);
+      if (Date.now() > end)
+        throw new Error(
+          `node ${n.name} did not start within ${START_TIMEOUT_MS / 1000} s: ${n.log.slice(-2000)}`,
+        );
       await new Promise((r) => setTimeout(r, 25));
     }
     n.state = 'up';
     this.record({ type: 'node.start', node: n.name });
-    this.opts.log?.(`node ${n.name} up (mqtt ${n.mqttPort}, admin ${n.adminPort}${n.proxyPort ? `, peers via proxy ${n.proxyPort} -> ${n.clusterPort}` : ''})`);
+    this.opts.log?.(
+      `node ${n.name} up (mqtt ${n.mqttPort}, admin ${n.adminPort}${n.proxyPort ? `, peers via proxy ${n.proxyPort} -> ${n.clusterPort}` : ''})`,
+    );
   }
 
   addLoadBalancer(name: string, opts: LoadBalancerOptions): LiveBalancer {
     const bin = this.opts.haproxy;
-    if (!bin) throw new LiveUnsupported('this scenario needs a load balancer and haproxy was not found (install the Debian package haproxy or set HAPROXY)');
-    const o = { mode: 'round-robin' as const, checkIntervalMs: 2000, rise: 2, fall: 3, shutdownSessionsOnDown: false, ...opts };
+    if (!bin)
+      throw new LiveUnsupported(
+        'this scenario needs a load balancer and haproxy was not found (install the Debian package haproxy or set HAPROXY)',
+      );
+    const o = {
+      mode: 'round-robin' as const,
+      checkIntervalMs: 2000,
+      rise: 2,
+      fall: 3,
+      shutdownSessionsOnDown: false,
+      ...opts,
+    };
     const config: LbConfig = {
       name,
       bindPort: this.port(),
@@ -371,7 +408,10 @@ export class LiveWorld {
           const body = await get(`http://127.0.0.1:${n.adminPort}/api/clients`, 10_000);
           if (!body) return;
           const list = JSON.parse(body).clients as { clientId: string; connected: boolean }[];
-          out.set(n.name, list.filter((c) => c.connected).map((c) => c.clientId));
+          out.set(
+            n.name,
+            list.filter((c) => c.connected).map((c) => c.clientId),
+          );
         }),
     );
     return out;
@@ -382,7 +422,9 @@ export class LiveWorld {
   }
 
   broker(_name: string): never {
-    throw new LiveUnsupported('w.broker(): broker internals are not reachable in a live run (use the admin API)');
+    throw new LiveUnsupported(
+      'w.broker(): broker internals are not reachable in a live run (use the admin API)',
+    );
   }
 
   host(_name: string): never {
@@ -401,7 +443,8 @@ export class LiveWorld {
     if (this.views === null) return [{ name: '*', routeKeys: [], retained: [], error: 'not observed yet' }];
     // A node restarting counts as not converged yet; one crashed since the snapshot no longer counts.
     const starting = [...this.brokers.values()].filter((n) => n.starting);
-    if (starting.length) return starting.map((n) => ({ name: n.name, routeKeys: [], retained: [], error: 'starting' }));
+    if (starting.length)
+      return starting.map((n) => ({ name: n.name, routeKeys: [], retained: [], error: 'starting' }));
     return this.views.filter((v) => this.brokers.get(v.name)?.state === 'up');
   }
 
@@ -429,16 +472,25 @@ export class LiveWorld {
     this.views = await Promise.all(
       running.map(async (n): Promise<NodeView> => {
         const base = `http://127.0.0.1:${n.adminPort}`;
-        const [cl, routes, local, retained] = await Promise.all(['/api/cluster', '/api/routes', '/api/routes/local', '/api/retained'].map((p) => get(base + p, 1000)));
-        if (!cl || !routes || !local || !retained) return { name: n.name, routeKeys: [], retained: [], error: 'admin API did not answer' };
+        const [cl, routes, local, retained] = await Promise.all(
+          ['/api/cluster', '/api/routes', '/api/routes/local', '/api/retained'].map((p) =>
+            get(base + p, 1000),
+          ),
+        );
+        if (!cl || !routes || !local || !retained)
+          return { name: n.name, routeKeys: [], retained: [], error: 'admin API did not answer' };
         const c = JSON.parse(cl);
         const r = JSON.parse(routes);
         return {
           name: n.name,
           routeKeys: JSON.parse(local).routes,
-          routes: c.clustered ? (r.routes as { topic: string; node: string }[]).map((x) => `${x.topic} -> ${x.node}`).sort() : undefined,
+          routes: c.clustered
+            ? (r.routes as { topic: string; node: string }[]).map((x) => `${x.topic} -> ${x.node}`).sort()
+            : undefined,
           members: c.clustered ? c.members : undefined,
-          retained: (JSON.parse(retained).retained as { topic: string; payload: string }[]).map((m) => `${m.topic}=${Buffer.from(m.payload, 'base64').toString('latin1')}`).sort(),
+          retained: (JSON.parse(retained).retained as { topic: string; payload: string }[])
+            .map((m) => `${m.topic}=${Buffer.from(m.payload, 'base64').toString('latin1')}`)
+            .sort(),
         };
       }),
     );
@@ -448,7 +500,9 @@ export class LiveWorld {
 
   private nodePairs(a: string[], b: string[]): [string, string][] {
     const out: [string, string][] = [];
-    for (const x of a) for (const y of b) if (x !== y && this.brokers.get(x)?.proxyPort && this.brokers.get(y)?.proxyPort) out.push([x, y]);
+    for (const x of a)
+      for (const y of b)
+        if (x !== y && this.brokers.get(x)?.proxyPort && this.brokers.get(y)?.proxyPort) out.push([x, y]);
     return out;
   }
 
@@ -462,8 +516,13 @@ export class LiveWorld {
         const c = this.clients.get(h);
         if (!c) continue;
         const ts = Array.isArray(c.opts.target) ? c.opts.target : [c.opts.target];
-        const hit = ts.filter((t) => other.includes(t) || (this.balancers.get(t)?.config.backends.some((bk) => other.includes(bk.name)) ?? false));
-        if (hit.length) this.note(`${kind}: client ${h} to ${hit.join(',')} not cut (client links are not proxied)`);
+        const hit = ts.filter(
+          (t) =>
+            other.includes(t) ||
+            (this.balancers.get(t)?.config.backends.some((bk) => other.includes(bk.name)) ?? false),
+        );
+        if (hit.length)
+          this.note(`${kind}: client ${h} to ${hit.join(',')} not cut (client links are not proxied)`);
       }
     }
   }
@@ -479,7 +538,10 @@ export class LiveWorld {
   }
 
   isolate(name: string): void {
-    this.partition([name], this.hostNames().filter((h) => h !== name));
+    this.partition(
+      [name],
+      this.hostNames().filter((h) => h !== name),
+    );
   }
 
   heal(): void {
@@ -519,7 +581,9 @@ export class LiveWorld {
     }
     n.state = 'crashed';
     this.record({ type: 'fault.crash', node: name, mode });
-    this.opts.log?.(`crash ${name} (${mode === 'process' ? 'SIGKILL' : 'SIGSTOP: power loss, frozen until restart'})`);
+    this.opts.log?.(
+      `crash ${name} (${mode === 'process' ? 'SIGKILL' : 'SIGSTOP: power loss, frozen until restart'})`,
+    );
   }
 
   restart(name: string): void {
@@ -626,7 +690,11 @@ export class LiveWorld {
       if (!c || c.exitCode !== null || c.signalCode !== null) continue;
       c.kill('SIGKILL');
     }
-    await Promise.all([...this.brokers.values()].map((n) => Promise.race([n.exited, new Promise((r) => setTimeout(r, 3000))])));
+    await Promise.all(
+      [...this.brokers.values()].map((n) =>
+        Promise.race([n.exited, new Promise((r) => setTimeout(r, 3000))]),
+      ),
+    );
     await this.proxy.close();
     if (!this.opts.keepDir && !this.opts.dir) fs.rmSync(this.dir, { recursive: true, force: true });
   }

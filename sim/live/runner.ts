@@ -38,15 +38,30 @@ export function haproxyAvailable(): boolean {
   return findHaproxy() !== null;
 }
 
-export async function runLive(s: Scenario, seed: string | number, opts: LiveRunOptions = {}): Promise<LiveRunResult> {
+export async function runLive(
+  s: Scenario,
+  seed: string | number,
+  opts: LiveRunOptions = {},
+): Promise<LiveRunResult> {
   const t0 = performance.now();
   const timeScale = opts.timeScale ?? s.live?.timeScale ?? 1;
   const maxQuietMs = opts.maxQuietMs ?? s.live?.maxQuietMs ?? 5000;
   if (!(timeScale > 0)) throw new Error(`time scale must be > 0 (got ${timeScale})`);
   const haproxy = opts.haproxy === undefined ? findHaproxy() : opts.haproxy;
   const dataDir = (node: string, dir: string) => ['--data-dir', path.join(dir, `${node}-data`)];
-  const nodeArgs = opts.dataDirs ? (node: string, dir: string) => [...dataDir(node, dir), ...(opts.nodeArgs?.(node, dir) ?? [])] : opts.nodeArgs;
-  const world = await LiveWorld.create({ seed, timeScale, maxQuietMs, haproxy, dir: opts.dir, keepLines: opts.keepLines, nodeArgs, log: opts.log });
+  const nodeArgs = opts.dataDirs
+    ? (node: string, dir: string) => [...dataDir(node, dir), ...(opts.nodeArgs?.(node, dir) ?? [])]
+    : opts.nodeArgs;
+  const world = await LiveWorld.create({
+    seed,
+    timeScale,
+    maxQuietMs,
+    haproxy,
+    dir: opts.dir,
+    keepLines: opts.keepLines,
+    nodeArgs,
+    log: opts.log,
+  });
   opts.onWorld?.(world);
   const onExit = () => world.killAll();
   process.on('exit', onExit);

@@ -58,7 +58,10 @@ export function splitFrames(bytes: Buffer): { frames: Buffer[]; rest: number } {
  * frame: every frame must decode to exactly one packet. `rest` counts bytes
  * left over as an incomplete packet at the end.
  */
-export function decodeAll(bytes: Buffer, version: Version): { packets: Packet[]; errors: string[]; rest: number } {
+export function decodeAll(
+  bytes: Buffer,
+  version: Version,
+): { packets: Packet[]; errors: string[]; rest: number } {
   const parser = mqttPacket.parser({ protocolVersion: version });
   const packets: Packet[] = [];
   const errors: string[] = [];
@@ -69,7 +72,10 @@ export function decodeAll(bytes: Buffer, version: Version): { packets: Packet[];
     const before = packets.length;
     const nErr = errors.length;
     parser.parse(f);
-    if (errors.length === nErr && packets.length !== before + 1) errors.push(`frame ${i} (${f.subarray(0, 8).toString('hex')}) decoded to ${packets.length - before} packets`);
+    if (errors.length === nErr && packets.length !== before + 1)
+      errors.push(
+        `frame ${i} (${f.subarray(0, 8).toString('hex')}) decoded to ${packets.length - before} packets`,
+      );
   }
   return { packets, errors, rest };
 }
@@ -185,7 +191,11 @@ export class TestClient {
     return ack as IConnackPacket;
   }
 
-  subscribe(filter: string, qos: 0 | 1 | 2 = 1, properties?: { subscriptionIdentifier?: number }): ISubackPacket {
+  subscribe(
+    filter: string,
+    qos: 0 | 1 | 2 = 1,
+    properties?: { subscriptionIdentifier?: number },
+  ): ISubackPacket {
     const messageId = this.pid();
     this.send({ cmd: 'subscribe', messageId, subscriptions: [{ topic: filter, qos }], properties });
     const ack = this.poll().find((p) => p.cmd === 'suback' && p.messageId === messageId);
@@ -194,7 +204,12 @@ export class TestClient {
   }
 
   /** Sends a PUBLISH; returns what the broker answered on this connection (PUBACK/PUBREC... after auto-acks). */
-  publish(topic: string, payload: Buffer | string, qos: 0 | 1 | 2 = 0, extra: Partial<IPublishPacket> = {}): Packet[] {
+  publish(
+    topic: string,
+    payload: Buffer | string,
+    qos: 0 | 1 | 2 = 0,
+    extra: Partial<IPublishPacket> = {},
+  ): Packet[] {
     const p: IPublishPacket = { cmd: 'publish', topic, payload, qos, retain: false, dup: false, ...extra };
     if (qos > 0) p.messageId = this.pid();
     this.send(p);

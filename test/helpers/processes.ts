@@ -17,8 +17,19 @@ export interface Proc {
 }
 
 export function spawnRuntime(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
-  const child = spawn(process.execPath, ['bin/runtime.js', 'start', '--node', name, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { name, child, out: '', mqttPort: 0, adminPort: 0, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
+  const child = spawn(process.execPath, ['bin/runtime.js', 'start', '--node', name, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const p: Proc = {
+    name,
+    child,
+    out: '',
+    mqttPort: 0,
+    adminPort: 0,
+    exited: new Promise((r) => child.on('exit', (code) => r(code))),
+  };
   const onData = (b: Buffer) => {
     p.out += b.toString();
     const m = /mqtt:\/\/[^\s:]+:(\d+)/.exec(p.out);
@@ -44,5 +55,8 @@ export async function killAll(procs: Proc[]): Promise<void> {
 export async function getJson(port: number, p: string): Promise<{ status: number; body: any }> {
   const res = await fetch(`http://127.0.0.1:${port}${p}`, { signal: AbortSignal.timeout(5000) });
   const text = await res.text();
-  return { status: res.status, body: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
+  return {
+    status: res.status,
+    body: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text,
+  };
 }

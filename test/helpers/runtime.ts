@@ -173,7 +173,10 @@ export function createRuntime() {
   }
 
   /** Connects and resolves on CONNACK success; rejects on refusal or close. */
-  function client(srv: RunningServer, opts: IClientOptions & { transport?: 'tcp' | 'ws' } = {}): Promise<TestClient> {
+  function client(
+    srv: RunningServer,
+    opts: IClientOptions & { transport?: 'tcp' | 'ws' } = {},
+  ): Promise<TestClient> {
     const c = make(srv, opts);
     return new Promise((resolve, reject) => {
       const onConnect = (ack: IConnackPacket) => {
@@ -201,14 +204,19 @@ export function createRuntime() {
   }
 
   /** Connects expecting a refusal; resolves with the error and its CONNACK code. */
-  async function tryConnect(srv: RunningServer, opts: IClientOptions = {}): Promise<{ client: TestClient } | ConnectFailure> {
+  async function tryConnect(
+    srv: RunningServer,
+    opts: IClientOptions = {},
+  ): Promise<{ client: TestClient } | ConnectFailure> {
     const c = make(srv, opts);
     return new Promise((resolve) => {
       c.once('connect', (ack) => {
         c.connack = ack;
         resolve({ client: c });
       });
-      c.once('error', (e: Error & { code?: number }) => resolve({ error: e, code: e.code, packetsIn: c.packetsIn }));
+      c.once('error', (e: Error & { code?: number }) =>
+        resolve({ error: e, code: e.code, packetsIn: c.packetsIn }),
+      );
       c.once('close', () => resolve({ error: new Error('closed'), code: undefined, packetsIn: c.packetsIn }));
     });
   }
@@ -285,7 +293,11 @@ export class RawClient {
   }
 
   /** First received packet of `cmd` (matching `pred`), waiting up to `timeoutMs`. */
-  async waitFor<T extends Packet = Packet>(cmd: Packet['cmd'], pred: (p: T) => boolean = () => true, timeoutMs = 3000): Promise<T> {
+  async waitFor<T extends Packet = Packet>(
+    cmd: Packet['cmd'],
+    pred: (p: T) => boolean = () => true,
+    timeoutMs = 3000,
+  ): Promise<T> {
     let found: T | undefined;
     await waitUntil(
       () => (found = this.packets.find((p) => p.cmd === cmd && pred(p as T)) as T | undefined) !== undefined,
@@ -301,8 +313,23 @@ export class RawClient {
 }
 
 /** Sends a raw PUBLISH without going through mqtt.js validation. */
-export function publishPacket(topic: string, payload: string | Buffer, qos: 0 | 1 | 2 = 0, messageId?: number, extra: Partial<IPublishPacket> = {}): IPublishPacket {
-  return { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos, retain: false, dup: false, messageId, ...extra };
+export function publishPacket(
+  topic: string,
+  payload: string | Buffer,
+  qos: 0 | 1 | 2 = 0,
+  messageId?: number,
+  extra: Partial<IPublishPacket> = {},
+): IPublishPacket {
+  return {
+    cmd: 'publish',
+    topic,
+    payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+    qos,
+    retain: false,
+    dup: false,
+    messageId,
+    ...extra,
+  };
 }
 
 /**
@@ -310,11 +337,25 @@ export function publishPacket(topic: string, payload: string | Buffer, qos: 0 | 
  * connect flags, for packets mqtt-packet refuses to generate. Assumes a
  * one-byte Remaining Length (packet under 128 bytes).
  */
-export function patchedConnect(p: Partial<IConnectPacket>, patch: { level?: number; flags?: (f: number) => number }): Buffer {
+export function patchedConnect(
+  p: Partial<IConnectPacket>,
+  patch: { level?: number; flags?: (f: number) => number },
+): Buffer {
   const b = Buffer.from(
-    mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 0, clientId: 'x', ...p } as IConnectPacket, {
-      protocolVersion: p.protocolVersion ?? 4,
-    }),
+    mqttPacket.generate(
+      {
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        keepalive: 0,
+        clientId: 'x',
+        ...p,
+      } as IConnectPacket,
+      {
+        protocolVersion: p.protocolVersion ?? 4,
+      },
+    ),
   );
   if (b[1] & 0x80) throw new Error('patchedConnect: packet too long');
   if (patch.level !== undefined) b[8] = patch.level;

@@ -14,7 +14,9 @@ export function makeWorld(opts: Partial<Omit<WorldOptions, 'history'>> = {}): Wo
 
 /** History events of one type, optionally filtered by field values. */
 export function events(w: World, type: string, match: Record<string, unknown> = {}): Ev[] {
-  return w.history.events.filter((e) => e.type === type && Object.entries(match).every(([k, v]) => e[k] === v));
+  return w.history.events.filter(
+    (e) => e.type === type && Object.entries(match).every(([k, v]) => e[k] === v),
+  );
 }
 
 /** The broker's live connection of `clientId` on `node`, if any. */
@@ -23,7 +25,12 @@ export function connOf(w: World, node: string, clientId: string): Connection | u
 }
 
 /** Runs the world until `pred` holds; fails the test if it does not within `timeoutMs`. */
-export async function settle(w: World, pred: () => boolean, timeoutMs: number, label = 'condition'): Promise<void> {
+export async function settle(
+  w: World,
+  pred: () => boolean,
+  timeoutMs: number,
+  label = 'condition',
+): Promise<void> {
   const ok = await w.until(pred, { timeoutMs });
   if (!ok) throw new Error(`timed out after ${timeoutMs} virtual ms waiting for ${label}`);
 }
