@@ -6,9 +6,12 @@ import { RecentSet } from './recent-set.ts';
 import type { ByteSink, Env } from './env.ts';
 import type { BrokerConfig } from './config.ts';
 import { brokerConfig, NEVER_EXPIRE } from './config.ts';
-import { Connection, type CloseCause } from './connection.ts';
-import { Session, type Delivery, type DropReason, type SessionSink } from './session.ts';
-import { Router, type Subscription } from './router.ts';
+import { Connection } from './connection.ts';
+import type { BrokerApi, BrokerStats, CloseCause } from './broker-api.ts';
+import type { AckWait, Distribution, Resumed, SplitOp } from './distribution.ts';
+import { Journals, type SessionJournal } from './journal.ts';
+import { Session, type Delivery, type DropReason, type SessionSink, type Subscription } from './session.ts';
+import { Router } from './router.ts';
 import { RetainStore } from './retain-store.ts';
 import type { Message } from './message.ts';
 import { isExpired } from './message.ts';
@@ -16,41 +19,12 @@ import { RC } from './reason-codes.ts';
 import { parseShare } from './topic.ts';
 import { SysPublisher } from './sys-topics.ts';
 import { SessionStore, type LoadedState } from './session-store.ts';
-import { Cluster, type ClusterConfig } from './cluster/cluster.ts';
-import type { SubSpec } from './cluster/peer-protocol.ts';
+import { fromSpec, type SubSpec } from './subscription.ts';
 import type { QoS } from './message.ts';
 import { FlappingDetector, TokenBucket } from './rate-limit.ts';
 
-export const VERSION = '0.1.0';
-
-export interface BrokerStats {
-  connectedCount: number;
-  connectsAccepted: number;
-  connectsRejected: number;
-  messagesIn: number;
-  messagesOut: number;
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Messages not delivered, by reason. Never silent. */
-  dropped: Record<string, number>;
-  /** Connections closed by the broker, by v5 reason code. */
-  closedByReason: Record<string, number>;
-  willsPublished: number;
-  sessionsExpired: number;
-  takeovers: number;
-  /** Refused by the ACL: PUBLISH packets, SUBSCRIBE filters, will messages. */
-  denied: { publish: number; subscribe: number; will: number };
-  /** CONNECTs refused: bad credentials or not authorized, banned client id, listener over its connect rate; clients cut off for their message rate; bans imposed. */
-  auth: {
-    failed: number;
-    banned: number;
-    connectRateExceeded: number;
-    messageRateExceeded: number;
-    flappingBans: number;
-  };
-}
+export { VERSION } from './version.ts';
+export type { BrokerStats } from './broker-api.ts';
 
 /** What the transport knows about a connection. */
 export interface AcceptInfo {
@@ -70,7 +44,7 @@ export interface BrokerHooks {
   onSent?(clientId: string, d: Delivery): void;
 }
 
-export class Broker {
+export class Broker implements BrokerApi {
   readonly config: BrokerConfig;
   readonly sessions = new Map<string, Session>();
   readonly connections = new Set<Connection>();
@@ -96,7 +70,9 @@ export class Broker {
     auth: { failed: 0, banned: 0, connectRateExceeded: 0, messageRateExceeded: 0, flappingBans: 0 },
   };
   hooks: BrokerHooks = {};
-  cluster: Cluster | null = null;
+  /** Set when clustered (see distribute). */
+  private distribution: Distribution | null = null;
+  readonly journal = new Journals();
   /** Set when the env has storage: persistent sessions and retained messages written to disk. */
   readonly store: SessionStore | null;
   readonly flapping: FlappingDetector | null;
@@ -114,22 +90,16 @@ export class Broker {
     this.router = new Router(this.config.sharedSubscriptionStrategy, env.random);
     this.startedAt = env.clock.now();
     this.store = env.storage ? new SessionStore(env.storage, env.clock, env.log) : null;
-    const store = this.store;
+    if (this.store) this.journal.add(this.store);
+    const journal = this.journal;
     this.books = {
       dropped: (s, d, reason) => {
         this.countDrop(s.clientId, d.msg, reason);
-        this.cluster?.replicator.done(s, d);
-        store?.done(s, d);
+        journal.done(s, d);
       },
       sent: (s, d) => this.hooks.onSent?.(s.clientId, d),
-      accepted: (s, d) => {
-        this.cluster?.replicator.accepted(s, d);
-        store?.accepted(s, d);
-      },
-      done: (s, d) => {
-        this.cluster?.replicator.done(s, d);
-        store?.done(s, d);
-      },
+      accepted: (s, d) => journal.accepted(s, d),
+      done: (s, d) => journal.done(s, d),
     };
     this.flapping = this.config.security.flapping.enabled
       ? new FlappingDetector(this.config.security.flapping, env.clock)
@@ -171,6 +141,11 @@ export class Broker {
     return `${this.config.node}-${(++this.idCounter).toString(36)}-${r}`;
   }
 
+  /** The connection `s` is on. Only openSession binds connections to sessions, and only this broker's own. */
+  connectionOf(s: Session): Connection | null {
+    return s.conn as Connection | null;
+  }
+
   countConnack(rc: number): void {
     if (rc < 0x80) this.stats.connectsAccepted++;
     else this.stats.connectsRejected++;
@@ -201,14 +176,12 @@ export class Broker {
       s = undefined;
     }
     let present = s !== undefined;
-    let movedFrom: { owner: string; done: Set<string> } | null = null;
-    if (!s && !clean && this.cluster) {
+    let resumed: Resumed | null = null;
+    if (!s && !clean && this.distribution) {
       // Another node owned this session and replicated it here: resume it now.
-      const r = this.cluster.replicator.take(clientId);
-      if (r) {
-        s = this.restoreSession(clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
-        for (const p of r.in2) s.addInboundQos2(p);
-        movedFrom = { owner: r.owner, done: r.done };
+      resumed = this.distribution.resume(clientId);
+      if (resumed) {
+        s = resumed.session;
         present = true;
       }
     }
@@ -226,13 +199,9 @@ export class Broker {
     s.conn = conn;
     s.connectedAt = this.env.clock.now();
     this.stats.connectedCount++;
-    if (this.cluster) {
-      // Claim first: the old owner then hands the session over before it answers the orphan request.
-      this.cluster.claim(s);
-      if (movedFrom) this.cluster.replicator.fetchOrphans(s, movedFrom.owner, movedFrom.done);
-      this.cluster.replicator.stateChanged(s);
-    }
-    this.store?.saveSession(s);
+    // Claim first: the old owner then hands the session over before it answers the orphan request.
+    this.distribution?.claim(s, resumed ?? undefined);
+    this.journal.stateChanged(s);
     this.hooks.onConnect?.(clientId, present);
     return { session: s, present };
   }
@@ -248,7 +217,7 @@ export class Broker {
       queueQos0: this.config.session.queueQos0,
     };
     const s = new Session(clientId, this.sessionLimits, this.books, this.env.clock);
-    if (this.cluster) s.seen = new RecentSet(8192);
+    if (this.distribution) s.seen = new RecentSet(8192);
     this.sessions.set(clientId, s);
     return s;
   }
@@ -290,7 +259,7 @@ export class Broker {
     this.hooks.onDisconnect?.(s.clientId, cause);
     if (cause === 'client-disconnect' && s.will) {
       s.will = null; // normal DISCONNECT discards the will [MQTT-3.1.2-10]
-      this.cluster?.replicator.willChanged(s);
+      this.journal.willChanged(s);
     }
 
     if (s.expiryInterval === 0) {
@@ -299,8 +268,8 @@ export class Broker {
     }
     this.armWill(s);
     this.startExpiry(s);
-    this.cluster?.claim(s);
-    this.store?.saveSession(s);
+    this.distribution?.claim(s);
+    this.journal.wentOffline(s);
   }
 
   /**
@@ -326,8 +295,7 @@ export class Broker {
     s.expiryInterval = 0; // what is discarded now is not replicated as done, the replica just ends
     s.discard(reason);
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
-    if (replicated) this.cluster?.replicator.ended(s.clientId);
-    this.store?.ended(s.clientId);
+    this.journal.ended(s.clientId, replicated);
   }
 
   private publishWill(s: Session): void {
@@ -339,8 +307,8 @@ export class Broker {
     const now = this.env.clock.now();
     const msg: Message = { ...w.msg, receivedAt: now };
     if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
-    this.cluster?.replicator.willChanged(s);
-    if (w.lostWith !== undefined) this.cluster?.emit('will', { clientId: s.clientId, from: w.lostWith });
+    this.journal.willChanged(s);
+    if (w.lostWith !== undefined) this.distribution?.willPublished(s.clientId, w.lostWith);
     this.publishWillOf(s.clientId, msg);
   }
 
@@ -351,11 +319,46 @@ export class Broker {
     this.publish(msg);
   }
 
-  /** Starts clustering this broker (see core/cluster/cluster.ts). */
-  joinCluster(config: ClusterConfig): Cluster {
-    if (this.cluster) throw new Error('already clustered');
-    this.cluster = new Cluster(this, config);
-    return this.cluster;
+  /**
+   * Shares this broker's work with other nodes (core/cluster/cluster.ts calls it when it starts):
+   * routing and client-id claims go through `d`, and `journal` hears of every persistent session.
+   */
+  distribute(d: Distribution, journal: SessionJournal): void {
+    if (this.distribution) throw new Error('already clustered');
+    this.distribution = d;
+    this.journal.add(journal, true); // told before the disk: the order the simulator's runs replay in
+  }
+
+  get clustered(): boolean {
+    return this.distribution !== null;
+  }
+
+  priorOwner(clientId: string): { user: string | undefined } | undefined {
+    const local = this.sessions.get(clientId);
+    if (local) return { user: local.owner };
+    return this.distribution?.replicaOwner(clientId);
+  }
+
+  refuses(op: SplitOp): boolean {
+    return this.distribution !== null && this.distribution.refuses(op);
+  }
+
+  tracked<T>(publish: () => T): { result: T; tracker: AckWait | null } {
+    return this.distribution ? this.distribution.tracked(publish) : { result: publish(), tracker: null };
+  }
+
+  commit(): boolean {
+    return this.store !== null && this.store.commit();
+  }
+
+  whenDurable(fn: () => void): void {
+    if (this.store) this.store.whenDurable(fn);
+    else fn();
+  }
+
+  /** The nodes of the cluster running now, this one included (standalone: none). */
+  runningNodes(): string[] {
+    return this.distribution ? this.distribution.runningNodes() : [];
   }
 
   /** Closes the live connection of `s` because the client connected again (here or on another node). */
@@ -364,17 +367,16 @@ export class Broker {
     if (!old) return;
     this.stats.takeovers++;
     this.countClose(RC.SessionTakenOver);
-    if (old.version === 5) old.send({ cmd: 'disconnect', reasonCode: RC.SessionTakenOver });
-    old.teardown('takeover');
+    old.takenOver();
   }
 
   /** Routes an application message to every matching session (and, clustered, node); returns how many got it. */
   publish(msg: Message): number {
     if (msg.retain && this.config.features.retainAvailable) this.storeRetained(msg);
     // $SYS is this node's own statistics: neither replicated nor forwarded (peers would overwrite each other's).
-    if (this.cluster && !msg.topic.startsWith('$SYS/')) {
-      msg.mid ??= this.cluster.nextMid();
-      return this.cluster.route(msg);
+    if (this.distribution && !msg.topic.startsWith('$SYS/')) {
+      msg.mid ??= this.distribution.nextMid();
+      return this.distribution.route(msg);
     }
     return this.router.route(msg, this.deliverTo);
   }
@@ -423,7 +425,7 @@ export class Broker {
   dropSession(s: Session): void {
     if (s.will) {
       s.will = null;
-      this.cluster?.replicator.willChanged(s);
+      this.journal.willChanged(s);
     }
     s.willTimer?.cancel();
     s.expiryTimer?.cancel();
@@ -437,22 +439,8 @@ export class Broker {
   adoptSession(s: Session, subs: SubSpec[], owed: { msg: Message; qos: QoS }[]): void {
     for (const x of subs) {
       if (s.subscriptions.has(x.key)) continue;
-      const p = parseShare(x.key);
-      if (!p) continue;
-      this.subscribe(
-        {
-          session: s,
-          raw: x.key,
-          filter: p.filter,
-          group: p.group,
-          qos: x.qos,
-          noLocal: x.nl,
-          retainAsPublished: x.rap,
-          retainHandling: x.rh,
-          subId: x.subId,
-        },
-        undefined,
-      );
+      const sub = fromSpec(s, x);
+      if (sub) this.subscribe(sub, undefined);
     }
     for (const o of owed) s.deliver({ msg: o.msg, qos: o.qos, retain: o.msg.retain });
   }
@@ -463,15 +451,13 @@ export class Broker {
     sub.session.setSubscription(sub.raw, sub);
     this.router.add(sub);
     if (replaced) this.router.remove(replaced);
-    this.cluster?.replicator.stateChanged(sub.session);
-    this.store?.saveSession(sub.session);
+    this.journal.stateChanged(sub.session);
   }
 
   unsubscribe(sub: Subscription): void {
     this.router.remove(sub);
     sub.session.deleteSubscription(sub.raw);
-    this.cluster?.replicator.stateChanged(sub.session);
-    this.store?.saveSession(sub.session);
+    this.journal.stateChanged(sub.session);
   }
 
   sendRetained(sub: Subscription): void {
@@ -499,7 +485,7 @@ export class Broker {
     const store = this.store;
     const r = { sessions: 0, messages: 0, retained: 0, expired: 0 };
     if (!store) return r;
-    if (this.cluster)
+    if (this.distribution)
       throw new Error('restore() is for standalone brokers: a cluster restores from its replicas');
     const now = this.env.clock.now();
     const loaded = store.load();
@@ -576,7 +562,7 @@ export class Broker {
   /** Stop: clients disconnected (see disconnectAll), clustering and $SYS stopped, the store synced. */
   shutdown(serverReference = ''): void {
     this.sys?.stop();
-    this.cluster?.stop();
+    this.distribution?.stop();
     this.disconnectAll(serverReference);
   }
 }

@@ -6,8 +6,8 @@
 import mqttPacket from 'mqtt-packet';
 import type { Packet, IPublishPacket } from 'mqtt-packet';
 import type { ByteSink, Timer } from './env.ts';
-import type { Broker } from './broker.ts';
-import type { Session, Delivery } from './session.ts';
+import type { BrokerApi, CloseCause } from './broker-api.ts';
+import type { Session, Delivery, SessionOutlet } from './session.ts';
 import { Framer, FrameError } from './framer.ts';
 import { checkPacket } from './packet-check.ts';
 import { mayHaveBadUtf8, stringsValid } from './raw-strings.ts';
@@ -52,19 +52,9 @@ function connectionTimer(c: Connection): void {
   c.onTimer();
 }
 
-/** Why a connection ended: decides the will and is reported in stats. */
-export type CloseCause =
-  | 'client-disconnect'
-  | 'client-disconnect-with-will'
-  | 'transport'
-  | 'keepalive'
-  | 'protocol'
-  | 'takeover'
-  | 'shutdown'
-  | 'connect-timeout'
-  | 'rejected';
+export type { CloseCause };
 
-export class Connection {
+export class Connection implements SessionOutlet {
   state: ConnState = 'new';
   version: 3 | 4 | 5 = 4;
   session: Session | null = null;
@@ -104,7 +94,7 @@ export class Connection {
   private remoteText: string | undefined;
 
   constructor(
-    readonly broker: Broker,
+    readonly broker: BrokerApi,
     private readonly sink: ByteSink,
     remote?: string,
   ) {
@@ -375,6 +365,12 @@ export class Connection {
   }
 
   /** Ends the connection; the broker decides about will and session. */
+  /** The client connected again (here or on another node): v5 clients are told why [MQTT-3.1.4-3]. */
+  takenOver(): void {
+    if (this.version === 5) this.send({ cmd: 'disconnect', reasonCode: RC.SessionTakenOver });
+    this.teardown('takeover');
+  }
+
   teardown(cause: CloseCause): void {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';

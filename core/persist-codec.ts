@@ -3,7 +3,7 @@
 // a version byte first so the format can grow; no JSON on this path.
 
 import type { Message, MessageProperties, QoS } from './message.ts';
-import type { SubSpec } from './cluster/peer-protocol.ts';
+import type { SubSpec } from './subscription.ts';
 
 const V1 = 1;
 

@@ -4,22 +4,9 @@
 
 import type { Random } from './env.ts';
 import type { Message, QoS } from './message.ts';
-import type { Session, Delivery } from './session.ts';
+import type { Session, Delivery, Subscription } from './session.ts';
 import { TopicTrie } from './topic-trie.ts';
 import type { SharedStrategy } from './config.ts';
-
-export interface Subscription {
-  session: Session;
-  /** Canonical key: the filter, or `$share/{group}/{filter}` (also for `$queue/{filter}`). */
-  raw: string;
-  filter: string;
-  group?: string;
-  qos: QoS;
-  noLocal: boolean;
-  retainAsPublished: boolean;
-  retainHandling: 0 | 1 | 2;
-  subId?: number;
-}
 
 const MATCH_CACHE_MAX = 4096;
 

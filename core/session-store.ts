@@ -21,7 +21,8 @@
 import type { Clock, Logger, Storage, Timer } from './env.ts';
 import type { Session, Delivery } from './session.ts';
 import type { Message } from './message.ts';
-import type { SubSpec } from './cluster/peer-protocol.ts';
+import { specsOf } from './subscription.ts';
+import type { SessionJournal } from './journal.ts';
 import {
   encodeSession,
   decodeSession,
@@ -50,7 +51,7 @@ export interface LoadedState {
   discarded: number;
 }
 
-export class SessionStore {
+export class SessionStore implements SessionJournal {
   private seq = 0;
   private unsynced = false;
   private timer: Timer | null = null;
@@ -102,6 +103,17 @@ export class SessionStore {
     this.del(owedKey(s.clientId, d.pk));
     d.pk = undefined;
   }
+
+  /** SessionJournal: the disk keeps the session's record (subscriptions, times, QoS 2 ids), not its will. */
+  stateChanged(s: Session): void {
+    this.saveSession(s);
+  }
+
+  wentOffline(s: Session): void {
+    this.saveSession(s);
+  }
+
+  willChanged(): void {}
 
   /** The session ended; its owed messages are deleted as they are discarded. */
   ended(clientId: string): void {
@@ -219,18 +231,4 @@ export class SessionStore {
 
 function owedKey(clientId: string, pk: number): string {
   return 'q/' + clientId + '\0' + pk.toString(16).padStart(SEQ_DIGITS, '0');
-}
-
-function specsOf(s: Session): SubSpec[] {
-  const out: SubSpec[] = [];
-  for (const x of s.subscriptions.values())
-    out.push({
-      key: x.raw,
-      qos: x.qos,
-      nl: x.noLocal,
-      rap: x.retainAsPublished,
-      rh: x.retainHandling,
-      subId: x.subId,
-    });
-  return out;
 }

@@ -6,8 +6,33 @@
 import type { Timer } from './env.ts';
 import type { Message, QoS } from './message.ts';
 import { isExpired } from './message.ts';
-import type { Subscription } from './router.ts';
-import type { Connection } from './connection.ts';
+
+/** A subscription of a session: indexed by the node's subscription index (core/router.ts). */
+export interface Subscription {
+  session: Session;
+  /** Canonical key: the filter, or `$share/{group}/{filter}` (also for `$queue/{filter}`). */
+  raw: string;
+  filter: string;
+  group?: string;
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  retainHandling: 0 | 1 | 2;
+  subId?: number;
+}
+
+/** What a session needs of the connection its client is on (core/connection.ts implements it). */
+export interface SessionOutlet {
+  /** PUBLISHes go only once this is 'connected' (its CONNACK is out). */
+  readonly state: string;
+  /** The client's Receive Maximum: a bound on the inflight window. */
+  readonly clientReceiveMaximum: number;
+  /** Writes a PUBLISH; false when it is over the client's Maximum Packet Size (not sent). */
+  sendPublish(d: Delivery, pid: number, dup: boolean): boolean;
+  sendAck(kind: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void;
+  /** The client connected again (here or on another node): this connection ends with Session Taken Over. */
+  takenOver(): void;
+}
 
 /** One message on its way to this session's client. */
 export interface Delivery {
@@ -51,7 +76,7 @@ export interface SessionSink {
 }
 
 export class Session {
-  conn: Connection | null = null;
+  conn: SessionOutlet | null = null;
   // Made on first use: most idle clients never need some of them (an empty Map or Set is ~200 B).
   private subs: Map<string, Subscription> | null = null;
   private inflightMap: Map<number, Inflight> | null = null;
@@ -149,7 +174,7 @@ export class Session {
    * (a session resumed, or moved here, while its CONNECT is being answered) everything queues and
    * goes after the CONNACK, each message once, as new.
    */
-  private get live(): Connection | null {
+  private get live(): SessionOutlet | null {
     const c = this.conn;
     return c && c.state === 'connected' ? c : null;
   }
@@ -276,7 +301,7 @@ export class Session {
     return d;
   }
 
-  private sendNew(c: Connection, d: Delivery, fromQueue = false): void {
+  private sendNew(c: SessionOutlet, d: Delivery, fromQueue = false): void {
     const pid = this.allocPid();
     if (c.sendPublish(d, pid, false)) {
       const f: Inflight = {
@@ -351,7 +376,7 @@ export class Session {
     }
   }
 
-  private resendOne(c: Connection, pid: number, f: Inflight): void {
+  private resendOne(c: SessionOutlet, pid: number, f: Inflight): void {
     if (c.sendPublish(f, pid, true)) this.outstanding++;
     else {
       // Too large for this client now: discarded as if delivered [MQTT-3.1.2-25].

@@ -3,9 +3,25 @@
 // 5min, 15min are Mosquitto's moving averages of per-minute rates, computed
 // on the broker's clock (virtual in the simulator).
 
-import type { Broker } from './broker.ts';
-import { VERSION } from './broker.ts';
-import type { Timer } from './env.ts';
+import type { BrokerStats } from './broker-api.ts';
+import type { BrokerConfig } from './config.ts';
+import type { Env, Timer } from './env.ts';
+import type { Message } from './message.ts';
+import { VERSION } from './version.ts';
+
+/** What $SYS reports on: the broker (core/broker.ts). */
+export interface SysSource {
+  readonly env: Env;
+  readonly config: BrokerConfig;
+  readonly stats: BrokerStats;
+  readonly startedAt: number;
+  readonly sessions: { readonly size: number };
+  readonly router: { readonly subscriptionCount: number };
+  readonly retained: { readonly size: number };
+  readonly clustered: boolean;
+  runningNodes(): string[];
+  publish(msg: Message): number;
+}
 
 /** The counters with load averages, under $SYS/broker/load/<name>/{1min,5min,15min}; messages = MQTT packets of any type. */
 const LOADS = [
@@ -56,7 +72,7 @@ export class SysPublisher {
   private timer: Timer | null = null;
   private loads = new LoadAverages();
 
-  constructor(private broker: Broker) {
+  constructor(private broker: SysSource) {
     this.loads.update(broker.env.clock.now(), this.counters());
     this.schedule();
     this.publishStatic();
@@ -94,12 +110,8 @@ export class SysPublisher {
   /** `$SYS/brokers`: the running nodes of the cluster, comma-separated (clustered brokers only; kept on this node). */
   private publishBrokers(): void {
     const b = this.broker;
-    if (!b.cluster) return;
-    const running = b.cluster
-      .status()
-      .filter((m) => m.state === 'running')
-      .map((m) => m.node)
-      .sort();
+    if (!b.clustered) return;
+    const running = b.runningNodes();
     b.publish({
       topic: '$SYS/brokers',
       payload: Buffer.from(running.join(',')),

@@ -198,8 +198,8 @@ export function clientsOf(broker: Broker): Record<string, unknown>[] {
       queued: s.queued,
       inflight: s.inflight.size,
       subscriptions: s.subscriptions.size,
-      protocolVersion: s.conn?.version ?? s.protocolVersion,
-      remote: s.conn?.remote ?? '',
+      protocolVersion: broker.connectionOf(s)?.version ?? s.protocolVersion,
+      remote: broker.connectionOf(s)?.remote ?? '',
     });
   }
   return out.sort((a, b) => (String(a.clientId) < String(b.clientId) ? -1 : 1));
@@ -310,7 +310,8 @@ async function handle(
       return { status: 200, body: new Raw('text/html; charset=utf-8', DASHBOARD_HTML) };
     case 'POST /api/clients/kick': {
       const id = clientArg(await readBody(req));
-      const conn = broker.sessions.get(id)?.conn;
+      const s = broker.sessions.get(id);
+      const conn = s ? broker.connectionOf(s) : null;
       if (!conn) throw new HttpError(404, `clientId: ${id} is not connected to this node`);
       // v5 clients get DISCONNECT 0x98 (Administrative action); the session stays per its expiry.
       conn.protocolClose(RC.AdministrativeAction, 'disconnected by an administrator');

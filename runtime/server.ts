@@ -9,8 +9,7 @@ import { SecurityFiles } from './auth.ts';
 import type { TlsServerFiles } from './listeners.ts';
 import type { PeerTls } from './peer-transport.ts';
 import { Broker } from '../core/broker.ts';
-import type { Cluster } from '../core/cluster/cluster.ts';
-import { defaultClusterConfig } from '../core/cluster/cluster.ts';
+import { Cluster, defaultClusterConfig } from '../core/cluster/cluster.ts';
 import type { Logger } from '../core/env.ts';
 import { realEnv, nodeCrypto } from './host.ts';
 import { createLogger } from './log.ts';
@@ -157,7 +156,7 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
       });
       cc.advertise ||= `127.0.0.1:${peers.port}`;
       const seeds = cc.seeds.map((s) => parseSeed(s)!);
-      cluster = broker.joinCluster({
+      cluster = new Cluster(broker, {
         ...defaultClusterConfig(cc.advertise),
         secret: cc.secret,
         discovery: cc.discovery === 'dns' ? 'manual' : cc.discovery,

@@ -84,7 +84,7 @@ export default defineScenario({
     await run('healed', 5000);
     await w.sleep(30_000);
 
-    const netsplits = nodes.map((n) => `${n}:${w.broker(n).cluster!.stats.netsplitsDetected}`).join(' ');
+    const netsplits = nodes.map((n) => `${n}:${w.cluster(n).stats.netsplitsDetected}`).join(' ');
     ctx.report('netsplits', `detected per node ${netsplits}`);
     // A reader after convergence: its retained read must be the last write, not one the splits superseded.
     const reader = w.client('reader', { target: 'n2', version: 5, keepalive: 30 });

@@ -65,8 +65,8 @@ export default defineScenario({
     const subscribedAt = w.now;
     const n3Routes = (n: string) =>
       w
-        .broker(n)
-        .cluster!.routes.dump()
+        .cluster(n)
+        .routes.dump()
         .filter((r) => r.endsWith(' -> n3'));
     ctx.report('before', `survivors hold ${n3Routes('n1').length} and ${n3Routes('n2').length} routes of n3`);
 
@@ -106,12 +106,12 @@ export default defineScenario({
           `${n} still routes to n3 ${((w.now - crashAt) / MIN).toFixed(0)} min after it died: ${stale.join(', ')}`,
         );
       const st = w
-        .broker(n)
-        .cluster!.status()
+        .cluster(n)
+        .status()
         .find((s) => s.node === 'n3');
       ctx.report(
         `${n} view`,
-        `n3 ${st?.state}; ${stale.length} routes of n3 left; ${w.broker(n).cluster!.routes.dump().length} routes in all`,
+        `n3 ${st?.state}; ${stale.length} routes of n3 left; ${w.cluster(n).routes.dump().length} routes in all`,
       );
     }
     const ok = converged();

@@ -37,7 +37,7 @@ export function convergenceProblems(w: World | ObservedWorld): string[] {
       .join(';');
   const ref = running.length ? retained(running[0]) : '';
   for (const n of running) {
-    const c = w.broker(n).cluster;
+    const c = w.clusterOrNull(n);
     if (!c) continue;
     const notUp = c.status().filter((s) => running.includes(s.node) && s.state !== 'running');
     if (notUp.length) problems.push(`${n} sees ${notUp.map((s) => `${s.node} ${s.state}`).join(', ')}`);

@@ -76,7 +76,7 @@ export function sampleWorld(w: World): WorldSample {
   const views = new Map<string, Record<string, string>>();
   for (const b of w.brokers.values()) {
     const peers: Record<string, string> = {};
-    const cl = b.broker?.cluster;
+    const cl = b.broker ? (b.clustering ?? null) : null;
     if (cl && b.host.state === 'up')
       for (const m of cl.status()) if (m.node !== b.name) peers[m.node] = m.state;
     views.set(b.name, peers);
@@ -101,7 +101,7 @@ export function sampleWorld(w: World): WorldSample {
       uptimeMs: br ? w.now - b.host.startedAt : 0,
       connections: br?.connections.size ?? 0,
       sessions: br?.sessions.size ?? 0,
-      routes: br ? (br.cluster ? br.cluster.routes.size : countOf(br.router.routeKeys())) : 0,
+      routes: br ? (b.clustering ? b.clustering.routes.size : countOf(br.router.routeKeys())) : 0,
       queued,
       inflight,
       msgIn: br?.stats.messagesIn ?? 0,

@@ -6,7 +6,7 @@
 import { simSecurity, type SimSecurity } from './auth.ts';
 import { createHmac } from 'node:crypto';
 import { Broker } from '../core/broker.ts';
-import { defaultClusterConfig, type ClusterConfig } from '../core/cluster/cluster.ts';
+import { Cluster, defaultClusterConfig, type ClusterConfig } from '../core/cluster/cluster.ts';
 import type { BrokerConfig } from '../core/config.ts';
 import type { Env } from '../core/env.ts';
 import { EventQueue, type EventHandler } from './event-queue.ts';
@@ -67,6 +67,8 @@ export interface SimBroker {
   config: Partial<BrokerConfig>;
   /** Set for clustered nodes; the address is `${name}:cluster`. */
   cluster?: Partial<ClusterConfig>;
+  /** The running node's cluster part (clustered nodes while up). */
+  clustering?: Cluster | null;
   /** Standalone only: keeps persistent sessions and retained messages on the host's disk and restores them on restart. */
   persist?: boolean;
   /** Client authentication and ACL (sim/auth.ts). */
@@ -224,7 +226,8 @@ export class World {
         ...b.cluster,
         address: `${b.name}:cluster`,
       };
-      const cluster = broker.joinCluster(cfg);
+      const cluster = new Cluster(broker, cfg);
+      b.clustering = cluster;
       cluster.onEvent = (type, detail) => this.record({ type: `cluster.${type}`, node: b.name, ...detail });
       this.network.listen(
         b.name,
@@ -341,7 +344,10 @@ export class World {
     h.crash(mode);
     this.network.hostCrashed(h, mode === 'process');
     const b = this.brokers.get(name);
-    if (b) b.broker = null;
+    if (b) {
+      b.broker = null;
+      b.clustering = null;
+    }
     this.record({ type: 'fault.crash', node: name, mode });
   }
 
@@ -381,6 +387,19 @@ export class World {
     const b = this.brokers.get(name)?.broker;
     if (!b) throw new Error(`broker ${name} is not running`);
     return b;
+  }
+
+  /** The cluster part of a running clustered node. */
+  cluster(name: string): Cluster {
+    const c = this.clusterOrNull(name);
+    if (!c) throw new Error(`${name} is not a running cluster node`);
+    return c;
+  }
+
+  /** The cluster part of a node, or null when it is standalone or not running. */
+  clusterOrNull(name: string): Cluster | null {
+    const b = this.brokers.get(name);
+    return b?.broker ? (b.clustering ?? null) : null;
   }
 
   /**

@@ -13,7 +13,7 @@ import { createHmac } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
 import seedrandom from 'seedrandom';
 import { Broker } from '../core/broker.ts';
-import { defaultClusterConfig } from '../core/cluster/cluster.ts';
+import { Cluster, defaultClusterConfig } from '../core/cluster/cluster.ts';
 import type { ByteSink, Env, PeerDialHandler } from '../core/env.ts';
 import { ManualClock } from './helpers/manual-env.ts';
 import { TestClient, type Version } from './helpers/core-client.ts';
@@ -45,6 +45,7 @@ const ID = 'dev';
 class Lab {
   clock = new ManualClock();
   brokers = new Map<string, Broker>();
+  clusters = new Map<string, Cluster>();
   links = new Map<string, Link>();
   /** Each node's inputs so far: what identifies a schedule. */
   inputs = new Map<string, string[]>();
@@ -72,12 +73,12 @@ class Lab {
     }
     const seeds = race.nodes.map((n) => ({ node: n, address: `${n}:cluster` }));
     for (const [n, b] of this.brokers)
-      b.joinCluster({ ...defaultClusterConfig(`${n}:cluster`), secret: 's', seeds });
+      this.clusters.set(n, new Cluster(b, { ...defaultClusterConfig(`${n}:cluster`), secret: 's', seeds }));
     this.run(20);
-    for (const b of this.brokers.values())
-      if (b.cluster!.runningPeers().length !== race.nodes.length - 1)
+    for (const c of this.clusters.values())
+      if (c.runningPeers().length !== race.nodes.length - 1)
         throw new Error(
-          `cluster did not form: ${JSON.stringify(b.cluster!.status())} links ${[...this.links.keys()]}`,
+          `cluster did not form: ${JSON.stringify(c.status())} links ${[...this.links.keys()]}`,
         );
     if (race.home) this.prepareHome(race.home.node, race.home.queued);
   }
@@ -97,7 +98,7 @@ class Lab {
   /** A peer connection: two links named `from>to#n` (both nodes dial at first; one connection per pair stays). */
   private dial(from: string, to: string, h: PeerDialHandler): void {
     const n = ++this.conns;
-    const acc = this.brokers.get(to)!.cluster!.acceptPeer(this.sink(`${to}>${from}#${n}`));
+    const acc = this.clusters.get(to)!.acceptPeer(this.sink(`${to}>${from}#${n}`));
     this.link(`${from}>${to}#${n}`).deliver = (b) => acc.receive(b);
     this.link(`${to}>${from}#${n}`).deliver = (b) => h.data(b);
     h.open(this.sink(`${from}>${to}#${n}`));

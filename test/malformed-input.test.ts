@@ -631,11 +631,12 @@ function checkInvariants(broker: Broker): void {
   let subs = 0;
   for (const [id, s] of broker.sessions) {
     expect(s.clientId).toBe(id);
-    if (s.conn) {
+    const conn = broker.connectionOf(s);
+    if (conn) {
       live++;
-      expect(s.conn.state, `session ${id} holds a dead connection`).toBe('connected');
-      expect(s.conn.session).toBe(s);
-      expect(broker.connections.has(s.conn)).toBe(true);
+      expect(conn.state, `session ${id} holds a dead connection`).toBe('connected');
+      expect(conn.session).toBe(s);
+      expect(broker.connections.has(conn)).toBe(true);
     }
     subs += s.subscriptions.size;
   }

@@ -26,9 +26,9 @@ describe('what a node keeps for a peer whose routes it does not know', () => {
     w.addCluster(['n1', 'n2'], { cluster: { forwardBuffer: 5 } });
     const pub = w.client('pub', { target: 'n1', version: 5 });
     await w.run(async (w) => {
-      await w.until(() => pub.connected && w.broker('n1').cluster!.isRunning('n2'), { timeoutMs: 10_000 });
+      await w.until(() => pub.connected && w.cluster('n1').isRunning('n2'), { timeoutMs: 10_000 });
       w.partition(['n1', 'pub'], ['n2', 'sub']);
-      await w.until(() => !w.broker('n1').cluster!.isRunning('n2'), { timeoutMs: 10_000 });
+      await w.until(() => !w.cluster('n1').isRunning('n2'), { timeoutMs: 10_000 });
       const sub = w.client('sub', {
         target: 'n2',
         version: 5,

@@ -77,12 +77,12 @@ describe('peer authentication (simulator)', () => {
       await w.sleep(1000);
     });
     expect(closed).toContain('n1');
-    expect(w.broker('n1').cluster!.stats.authFailures).toBeGreaterThan(0);
-    expect(w.broker('n1').cluster!.routes.dump()).toEqual(['ok/# -> n2']);
+    expect(w.cluster('n1').stats.authFailures).toBeGreaterThan(0);
+    expect(w.cluster('n1').routes.dump()).toEqual(['ok/# -> n2']);
     expect(
       w
-        .broker('n1')
-        .cluster!.status()
+        .cluster('n1')
+        .status()
         .find((s) => s.node === 'n2'),
     ).toMatchObject({ state: 'running', address: 'n2:cluster' });
     expect(sub.received.map((r) => r.id)).toEqual(['pub:1']);

@@ -21,11 +21,11 @@ const allRunning =
   (w: World, names: string[], among = names) =>
   () =>
     among.every((n) => {
-      const b = w.brokers.get(n)?.broker;
+      const c = w.clusterOrNull(n);
       return (
-        b &&
-        b
-          .cluster!.status()
+        c &&
+        c
+          .status()
           .filter((s) => among.includes(s.node))
           .every((s) => s.state === 'running')
       );
@@ -49,17 +49,17 @@ describe.each([2, 3, 5])('%i-node cluster', (n) => {
     const pubs = names.map((node) => w.client(`p-${node}`, { target: node }));
     await w.run(async (w) => {
       expect(await w.until(allRunning(w, names), { timeoutMs: 10_000 })).toBe(true);
-      await w.until(() => names.every((x) => w.broker(x).cluster!.routes.dump().length === n), {
+      await w.until(() => names.every((x) => w.cluster(x).routes.dump().length === n), {
         timeoutMs: 5000,
       });
-      for (const x of names) expect(w.broker(x).cluster!.routes.dump()).toEqual(expectedRoutes(w, names));
-      const fwd0 = names.map((x) => w.broker(x).cluster!.stats.forwardedOut);
+      for (const x of names) expect(w.cluster(x).routes.dump()).toEqual(expectedRoutes(w, names));
+      const fwd0 = names.map((x) => w.cluster(x).stats.forwardedOut);
       for (const p of pubs) p.publish('room/1/temp', 1);
       await w.sleep(1000);
       for (const s of subs)
         expect(s.received.map((r) => r.id).sort()).toEqual(pubs.map((p) => `${p.id}:1`).sort());
       // Two subscribers per node, but one forward per remote node.
-      names.forEach((x, i) => expect(w.broker(x).cluster!.stats.forwardedOut - fwd0[i]).toBe(n - 1));
+      names.forEach((x, i) => expect(w.cluster(x).stats.forwardedOut - fwd0[i]).toBe(n - 1));
       for (const p of pubs) expect(p.acked.size).toBe(1);
     });
   });
@@ -233,8 +233,8 @@ describe('partitions, autoheal, autoclean', () => {
       for (const x of names)
         expect(
           w
-            .broker(x)
-            .cluster!.status()
+            .cluster(x)
+            .status()
             .filter((s) => s.node !== x)
             .every((s) => s.state === 'unreachable'),
         ).toBe(true);
@@ -249,12 +249,12 @@ describe('partitions, autoheal, autoclean', () => {
       expect(await w.until(allRunning(w, names), { timeoutMs: 30_000 })).toBe(true);
       await w.sleep(2000);
       const want = expectedRoutes(w, names);
-      for (const x of names) expect(w.broker(x).cluster!.routes.dump()).toEqual(want);
+      for (const x of names) expect(w.cluster(x).routes.dump()).toEqual(want);
       expect(want).toContain('late/# -> n2');
       pubs.forEach((p) => p.publish('late/x', 1));
       await w.sleep(1000);
       expect(late.received.map((r) => r.id).sort()).toEqual(pubs.map((p) => `${p.id}:2`).sort());
-      expect(w.broker('n1').cluster!.stats.netsplitsHealed).toBeGreaterThan(0);
+      expect(w.cluster('n1').stats.netsplitsHealed).toBeGreaterThan(0);
     });
   });
 
@@ -265,16 +265,16 @@ describe('partitions, autoheal, autoclean', () => {
     await w.run(async (w) => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
       await w.sleep(1000);
-      expect(w.broker('n1').cluster!.routes.dump()).toContain('x/# -> n3');
+      expect(w.cluster('n1').routes.dump()).toContain('x/# -> n3');
       w.crash('n3', 'power');
       await w.sleep(30_000);
-      expect(w.broker('n1').cluster!.routes.dump()).toContain('x/# -> n3'); // unreachable, not yet cleaned
+      expect(w.cluster('n1').routes.dump()).toContain('x/# -> n3'); // unreachable, not yet cleaned
       await w.sleep(40_000);
-      expect(w.broker('n1').cluster!.routes.dump()).not.toContain('x/# -> n3');
+      expect(w.cluster('n1').routes.dump()).not.toContain('x/# -> n3');
       expect(
         w
-          .broker('n2')
-          .cluster!.status()
+          .cluster('n2')
+          .status()
           .find((s) => s.node === 'n3')?.state,
       ).toBe('stopped');
       expect(
@@ -283,7 +283,7 @@ describe('partitions, autoheal, autoclean', () => {
       w.restart('n3');
       expect(await w.until(allRunning(w, names), { timeoutMs: 30_000 })).toBe(true);
       // Its client comes back (reconnect) and its route is replicated again.
-      await w.until(() => w.broker('n1').cluster!.routes.dump().includes('x/# -> n3'), { timeoutMs: 60_000 });
+      await w.until(() => w.cluster('n1').routes.dump().includes('x/# -> n3'), { timeoutMs: 60_000 });
       const pub = w.client('pub', { target: 'n2' });
       await w.until(() => pub.connected, { timeoutMs: 5000 });
       pub.publish('x/1', 1);
@@ -302,18 +302,16 @@ describe('partitions, autoheal, autoclean', () => {
     w.client('spy', { target: 'evil', subscriptions: [{ filter: '#', qos: 1 }] });
     await w.run(async (w) => {
       await w.sleep(10_000);
-      const st = w.broker('n1').cluster!.status();
+      const st = w.cluster('n1').status();
       expect(st.find((s) => s.node === 'n2')?.state).toBe('running');
       expect(st.find((s) => s.node === 'evil')?.state).not.toBe('running');
       expect(
         w
-          .broker('n1')
-          .cluster!.routes.dump()
+          .cluster('n1')
+          .routes.dump()
           .some((r) => r.endsWith('evil')),
       ).toBe(false);
-      expect(
-        w.broker('n1').cluster!.stats.authFailures + w.broker('n2').cluster!.stats.authFailures,
-      ).toBeGreaterThan(0);
+      expect(w.cluster('n1').stats.authFailures + w.cluster('n2').stats.authFailures).toBeGreaterThan(0);
     });
   });
 
@@ -324,32 +322,32 @@ describe('partitions, autoheal, autoclean', () => {
     await w.run(async (w) => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
       await w.sleep(1000);
-      w.broker('n3').cluster!.leave();
+      w.cluster('n3').leave();
       await w.sleep(1000);
       for (const x of ['n1', 'n2']) {
         expect(
           w
-            .broker(x)
-            .cluster!.status()
+            .cluster(x)
+            .status()
             .find((s) => s.node === 'n3')?.state,
         ).toBe('left');
         expect(
           w
-            .broker(x)
-            .cluster!.routes.dump()
+            .cluster(x)
+            .routes.dump()
             .some((r) => r.endsWith('n3')),
         ).toBe(false);
       }
       w.crash('n2', 'power');
       await w.sleep(1000);
-      expect(w.broker('n1').cluster!.forceLeave('n2')).toBe(true);
+      expect(w.cluster('n1').forceLeave('n2')).toBe(true);
       expect(
         w
-          .broker('n1')
-          .cluster!.status()
+          .cluster('n1')
+          .status()
           .find((s) => s.node === 'n2')?.state,
       ).toBe('left');
-      expect(w.broker('n1').cluster!.routes.dump()).toEqual([]);
+      expect(w.cluster('n1').routes.dump()).toEqual([]);
     });
   });
 
@@ -478,7 +476,7 @@ describe('cluster join by hand (emqx ctl cluster join)', () => {
       b.publish('local/r', 1, { retain: true });
       await w.sleep(1000);
       expect(w.broker('n3').retained.get('local/r')).toBeDefined();
-      w.broker('n3').cluster!.join('n1', 'n1:cluster');
+      w.cluster('n3').join('n1', 'n1:cluster');
       await w.until(allRunning(w, ['n1', 'n2', 'n3']), { timeoutMs: 10_000 });
       await w.sleep(1000);
     });
@@ -496,7 +494,7 @@ describe('cluster join by hand (emqx ctl cluster join)', () => {
       await w.sleep(1000);
       w.crash('n2', 'process');
       await w.sleep(10_000);
-      w.broker('n1').cluster!.join('n2', 'n2:cluster'); // e.g. DNS discovery listing a pod again
+      w.cluster('n1').join('n2', 'n2:cluster'); // e.g. DNS discovery listing a pod again
       await w.sleep(1000);
     });
     expect(w.broker('n1').retained.get('keep/r')).toBeDefined();
@@ -523,11 +521,11 @@ describe('a running peer that is slow to confirm', () => {
       await w.sleep(2000);
       expect(
         w
-          .broker('n1')
-          .cluster!.status()
+          .cluster('n1')
+          .status()
           .find((s) => s.node === 'n2')?.state,
       ).toBe('running');
-      expect(w.broker('n1').cluster!.unconfirmedFrames()).toBeGreaterThanOrEqual(50); // all kept, not 10
+      expect(w.cluster('n1').unconfirmedFrames()).toBeGreaterThanOrEqual(50); // all kept, not 10
       // The stalled connection dies: only what n1 still holds unconfirmed goes again on the new one.
       w.resetConnections('n1', 'n2');
       w.unclog();
@@ -589,7 +587,7 @@ describe('consistency switches during a netsplit (VerneMQ allow_*_during_netspli
       await w.until(() => pub.connected && sub.connected, { timeoutMs: 5000 });
       w.partition(['n1', 'pub', 'sub', 'late'], ['n2']);
       await w.sleep(8000); // past the heartbeat timeout: n2 is unreachable
-      expect(w.broker('n1').cluster!.netsplit).toBe(true);
+      expect(w.cluster('n1').netsplit).toBe(true);
       pub.publish('x/1', 1);
       sub.subscribe('y/#', 1);
       const late = w.client('late', { target: 'n1', version: 5, reconnect: false });
@@ -621,13 +619,13 @@ describe("a node's own state", () => {
       await w.until(allRunning(w, names), { timeoutMs: 10_000 });
       const self = (n: string) =>
         w
-          .broker(n)
-          .cluster!.status()
+          .cluster(n)
+          .status()
           .find((s) => s.node === n)?.state;
       expect(self('n1')).toBe('running');
-      w.broker('n3').cluster!.leave();
+      w.cluster('n3').leave();
       expect(self('n3')).toBe('left');
-      w.broker('n1').cluster!.forceLeave('n2');
+      w.cluster('n1').forceLeave('n2');
       await w.sleep(1000);
       expect(self('n2')).toBe('left');
       expect(self('n1')).toBe('running');

@@ -36,7 +36,7 @@ function pod(w: World, dns: FakeDns, name: string): DnsDiscovery {
       autocleanMs: 3_600_000,
     },
   );
-  const cluster = w.broker(name).cluster!;
+  const cluster = w.cluster(name);
   const d = new DnsDiscovery(
     cluster,
     dns,
@@ -50,8 +50,8 @@ function pod(w: World, dns: FakeDns, name: string): DnsDiscovery {
 
 function running(w: World, name: string): string[] {
   return w
-    .broker(name)
-    .cluster!.status()
+    .cluster(name)
+    .status()
     .filter((m) => m.state === 'running')
     .map((m) => m.node);
 }
@@ -87,14 +87,14 @@ describe('DNS discovery', () => {
     // Unreachable, not yet forgotten (forgetAfterMs 10 s).
     expect(
       w
-        .broker('mq-0')
-        .cluster!.status()
+        .cluster('mq-0')
+        .status()
         .map((m) => m.node),
     ).toEqual(all4);
     const members = (n: string) =>
       w
-        .broker(n)
-        .cluster!.status()
+        .cluster(n)
+        .status()
         .filter((m) => m.state !== 'left')
         .map((m) => m.node);
     await settle(

@@ -4,6 +4,9 @@
 // unknown or oversized closes the link; it never throws past decode().
 
 import type { Message, QoS } from '../message.ts';
+import type { SubSpec } from '../subscription.ts';
+
+export type { SubSpec };
 
 // 2: RMsg is a binary message record (was JSON with a base64 payload); the handshake MAC names prover,
 // verifier and side of the link; replicated session state carries its user.
@@ -65,14 +68,6 @@ export interface OrphanReplyBody {
   msgs: WireMessage[];
 }
 
-export interface SubSpec {
-  key: string;
-  qos: QoS;
-  nl: boolean;
-  rap: boolean;
-  rh: 0 | 1 | 2;
-  subId?: number;
-}
 export interface RStateBody {
   clientId: string;
   at: number;

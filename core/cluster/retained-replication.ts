@@ -16,7 +16,7 @@
 // than 24 h, and not written since, may be dropped at the heal instead of spreading. Nothing newer than
 // the horizon is affected, and the stores always converge.
 
-import type { Broker } from '../broker.ts';
+import type { LocalNode } from './local-node.ts';
 import type { Message } from '../message.ts';
 import { encodeRetain, type RetainVersion } from './peer-protocol.ts';
 
@@ -46,7 +46,7 @@ export class RetainedReplicator {
 
   constructor(
     private node: string,
-    private broker: Broker,
+    private broker: LocalNode,
   ) {}
 
   private now(): number {

@@ -12,8 +12,11 @@
 // small frame per peer. Clusters are small (EMQX advises 3 core nodes).
 
 import { RecentSet } from '../recent-set.ts';
-import type { Cluster } from './cluster.ts';
-import type { Broker } from '../broker.ts';
+import { specsOf } from '../subscription.ts';
+import type { SessionJournal } from '../journal.ts';
+import type { ClusterEvent } from './events.ts';
+import type { Resumed } from '../distribution.ts';
+import type { LocalNode } from './local-node.ts';
 import type { Session, Delivery } from '../session.ts';
 import type { Message, QoS } from '../message.ts';
 import {
@@ -54,7 +57,26 @@ export interface Replica {
   user?: string;
 }
 
-export class SessionReplicator {
+/** What the replicator needs of the cluster it runs in (core/cluster/cluster.ts implements it). */
+export interface ReplicaLinks {
+  readonly node: string;
+  /** The node that takes over `owner`'s sessions when it fails. */
+  backupOf(owner: string): string;
+  isRunning(node: string): boolean;
+  runningPeers(): string[];
+  /** Reliable frames: to every member, or to one. */
+  broadcastReliable(frame: Buffer): void;
+  sendReliableTo(node: string, frame: Buffer): void;
+  /** Messages forwarded to `node` it has not confirmed yet, oldest first, with their share groups. */
+  unconfirmedFor(node: string): { msg: Message; groups: string[] }[];
+  /** Tells the cluster this node holds the session now. */
+  claim(s: Session): void;
+  /** Whether the client connected again (anywhere) after `at`. */
+  claimedSince(clientId: string, at: number): boolean;
+  emit(e: ClusterEvent): void;
+}
+
+export class SessionReplicator implements SessionJournal {
   readonly replicas = new Map<string, Replica>();
   /**
    * Sessions moved here from another owner (resumed from its replica, or failed over): clientId → that owner
@@ -75,8 +97,8 @@ export class SessionReplicator {
   private groupOrphans = new Map<string, string>();
 
   constructor(
-    private c: Cluster,
-    private b: Broker,
+    private c: ReplicaLinks,
+    private b: LocalNode,
   ) {}
 
   private replicated(s: Session): boolean {
@@ -96,7 +118,7 @@ export class SessionReplicator {
       clientId: s.clientId,
       at: s.connectedAt,
       expiry: s.expiryInterval,
-      subs: specs(s),
+      subs: specsOf(s),
     };
     if (s.inboundQos2.size) st.in2 = [...s.inboundQos2];
     if (s.owner !== undefined) st.user = s.owner;
@@ -140,7 +162,12 @@ export class SessionReplicator {
     this.doneBatch.clear();
   };
 
-  ended(clientId: string): void {
+  /** The client went offline: nothing to send (its claim says so; the state is unchanged). */
+  wentOffline(): void {}
+
+  /** The session ended here: peers drop their replicas (only a persistent session had any). */
+  ended(clientId: string, persistent = true): void {
+    if (!persistent) return;
     if (this.doneBatch.has(clientId)) this.flushDone();
     this.c.broadcastReliable(encodeJson(F.REnd, { clientId }));
   }
@@ -224,7 +251,7 @@ export class SessionReplicator {
     };
     if (r.user !== undefined) body.user = r.user;
     this.c.sendReliableTo(node, encodeJson(F.Handoff, body));
-    this.c.emit('replica.handed', { clientId, to: node, msgs: body.msgs.length });
+    this.c.emit({ type: 'replica.handed', clientId, to: node, msgs: body.msgs.length });
   }
 
   /** A client connected here with Clean Start 0 and we have no session: resume from the replica. */
@@ -232,6 +259,15 @@ export class SessionReplicator {
     const r = this.replicas.get(clientId);
     if (r) this.replicas.delete(clientId); // the caller restores it and fetches its orphans (fetchOrphans)
     return r;
+  }
+
+  /** The client connected here and a replica of its session is held: the session lives here now. */
+  resume(clientId: string): Resumed | null {
+    const r = this.take(clientId);
+    if (!r) return null;
+    const s = this.b.restoreSession(clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
+    for (const p of r.in2) s.addInboundQos2(p);
+    return { session: s, owner: r.owner, done: r.done };
   }
 
   // ---- wills (EMQX #1667: wills of clients on a crashed node were never published) ----
@@ -312,7 +348,7 @@ export class SessionReplicator {
         const now = this.b.env.clock.now();
         const msg: Message = { ...w.msg, receivedAt: now };
         if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
-        this.c.emit('will', { clientId, from: owner });
+        this.c.emit({ type: 'will', clientId, from: owner });
         this.b.publishWillOf(clientId, msg);
       });
     }
@@ -356,7 +392,7 @@ export class SessionReplicator {
       restored.push(s);
     }
     this.armWills(owner, restored);
-    if (restored.length) this.c.emit('failover', { from: owner, sessions: restored.length });
+    if (restored.length) this.c.emit({ type: 'failover', from: owner, sessions: restored.length });
   }
 
   /**
@@ -376,7 +412,7 @@ export class SessionReplicator {
       for (const [clientId, a] of this.adoptedFrom) {
         if (a.owner !== owner) continue;
         const s = this.adoptedSession(clientId, owner);
-        const q = s ? this.owed(owner, clientId, specs(s), msg, groups) : null;
+        const q = s ? this.owed(owner, clientId, specsOf(s), msg, groups) : null;
         if (q !== null) s!.deliverFront({ msg, qos: q, retain: false });
       }
     }
@@ -430,7 +466,7 @@ export class SessionReplicator {
     s.knownDone(done);
     for (const { msg, groups } of this.c.unconfirmedFor(owner)) {
       // A running owner serves the share-group forwards it gets itself; only a failed one's are orphans.
-      const q = this.owed(owner, s.clientId, specs(s), msg, failed ? new Set(groups) : NO_GROUPS);
+      const q = this.owed(owner, s.clientId, specsOf(s), msg, failed ? new Set(groups) : NO_GROUPS);
       if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
     }
     const waiting = new Set(this.c.runningPeers());
@@ -463,7 +499,7 @@ export class SessionReplicator {
     const s = this.adoptedSession(r.clientId, r.owner);
     if (s) {
       const now = this.b.env.clock.now();
-      const subs = specs(s);
+      const subs = specsOf(s);
       for (const w of r.msgs) {
         const msg = fromWire(w, now);
         const q = this.owed(r.owner, s.clientId, subs, msg, f?.failed ? new Set(w.groups ?? []) : NO_GROUPS);
@@ -509,17 +545,6 @@ function midOrigin(d: Delivery): { from: string; seq: number } | undefined {
   const mid = d.msg.mid;
   const dot = mid === undefined ? -1 : mid.lastIndexOf('.');
   return dot < 0 ? undefined : { from: mid!.slice(0, dot), seq: Number(mid!.slice(dot + 1)) };
-}
-
-function specs(s: Session): SubSpec[] {
-  return [...s.subscriptions.values()].map((x) => ({
-    key: x.raw,
-    qos: x.qos,
-    nl: x.noLocal,
-    rap: x.retainAsPublished,
-    rh: x.retainHandling,
-    subId: x.subId,
-  }));
 }
 
 /**

@@ -70,7 +70,7 @@ class ConnectAttempt {
       broker.stats.auth.banned++;
       return this.reject(RC.Banned, 'client id banned for flapping');
     }
-    if (broker.cluster && !broker.cluster.config.allowRegisterDuringNetsplit && broker.cluster.netsplit)
+    if (broker.refuses('register'))
       return this.reject(RC.ServerUnavailable, 'cluster netsplit: connects refused');
     // A takeover frees the slot it needs, so a client behind a half-open connection can always come back.
     if (broker.connectedCount >= cfg.limits.maxConnections && !broker.sessions.get(clientId)?.conn)
@@ -205,21 +205,16 @@ class ConnectAttempt {
     // With authentication on, a session belongs to its user: another user with the same client id starts afresh.
     // (Also a session another node replicated here.)
     const owned = broker.secured || conn.certUser !== undefined;
-    let prior: { user: string | undefined } | undefined;
-    if (owned) {
-      const local = broker.sessions.get(clientId);
-      const replica = local ? undefined : broker.cluster?.replicator.replicas.get(clientId);
-      prior = local ? { user: local.owner } : replica ? { user: replica.user } : undefined;
-    }
+    const prior = owned ? broker.priorOwner(clientId) : undefined;
     const clean = !!p.clean || (prior !== undefined && prior.user !== username);
     const { session, present } = broker.openSession(conn, clientId, clean, expiry);
     if (owned && session.owner !== username) {
       session.owner = username;
-      broker.cluster?.replicator.stateChanged(session);
+      broker.journal.stateChanged(session);
     }
     session.protocolVersion = conn.version;
     session.will = will ? { msg: will, delay: this.willDelay, expirySec: this.willExpiry } : null;
-    if (will || present) broker.cluster?.replicator.willChanged(session);
+    if (will || present) broker.journal.willChanged(session);
 
     if (this.v5) {
       const ack: IConnackPacket = { cmd: 'connack', sessionPresent: present };

@@ -95,8 +95,7 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     return;
   }
 
-  const cl = broker.cluster;
-  if (cl && !cl.config.allowPublishDuringNetsplit && cl.netsplit) {
+  if (broker.refuses('publish')) {
     broker.countDropped('netsplit');
     if (qos === 0) return;
     // 3.1.1 has no way to refuse a publish: close instead of acknowledging what was not taken.
@@ -122,23 +121,16 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     broker.publish(msg);
     return;
   }
-  if (qos === 2) {
-    session.addInboundQos2(pid);
-    broker.store?.saveSession(session);
-  }
+  if (qos === 2) session.addInboundQos2(pid);
   // Clustered with ack mode 'replicated', the acknowledgement waits until peers confirm the message and,
   // for QoS 2, that they know this packet id is taken (so a resend after a failover is not routed twice).
-  const cluster = broker.cluster;
-  const { result: receivers, tracker } = cluster
-    ? cluster.tracked(() => {
-        if (qos === 2) cluster.replicator.stateChanged(session);
-        return broker.publish(msg);
-      })
-    : { result: broker.publish(msg), tracker: null };
+  const { result: receivers, tracker } = broker.tracked(() => {
+    if (qos === 2) broker.journal.stateChanged(session);
+    return broker.publish(msg);
+  });
   const rc = conn.version === 5 && receivers === 0 ? RC.NoMatchingSubscribers : 0;
   // With a store, what this publish wrote (owed messages, retained, QoS 2 id) is synced before the acknowledgement.
-  const store = broker.store;
-  const onDisk = store !== null && store.commit();
+  const onDisk = broker.commit();
   let waits = (tracker ? 1 : 0) + (onDisk ? 1 : 0);
   const ack = conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, rc, waits === 0);
   if (waits === 0) return;
@@ -148,19 +140,18 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     conn.flushPubAcks();
   };
   if (tracker) tracker.done = go;
-  if (onDisk) store.whenDurable(go);
+  if (onDisk) broker.whenDurable(go);
 }
 
 export function handlePubrel(conn: Connection, pid: number): void {
   const s = conn.session!;
   if (s.deleteInboundQos2(pid)) {
-    conn.broker.cluster?.replicator.stateChanged(s);
-    const store = conn.broker.store;
-    store?.saveSession(s);
+    const broker = conn.broker;
+    broker.journal.stateChanged(s);
     // A released id must not come back after a restart: the next message reusing it would be taken for a resend.
-    if (store !== null && store.commit()) {
+    if (broker.commit()) {
       const ack = conn.queuePubAck('pubcomp', pid, 0, false);
-      store.whenDurable(() => {
+      broker.whenDurable(() => {
         ack.ready = true;
         conn.flushPubAcks();
       });

@@ -4,7 +4,7 @@ import type { ISubscribePacket, IUnsubscribePacket } from 'mqtt-packet';
 import type { Connection } from '../connection.ts';
 import { RC } from '../reason-codes.ts';
 import { parseShare, validateTopicFilter, TopicError, hasWildcard, type ParsedFilter } from '../topic.ts';
-import type { Subscription } from '../router.ts';
+import type { Subscription } from '../session.ts';
 import type { QoS } from '../message.ts';
 
 export function handleSubscribe(conn: Connection, p: ISubscribePacket): void {
@@ -24,8 +24,7 @@ export function handleSubscribe(conn: Connection, p: ISubscribePacket): void {
   if (p.subscriptions.length === 0) return conn.protocolClose(RC.ProtocolError, 'SUBSCRIBE without filters'); // [MQTT-3.8.3-2]
 
   const granted: number[] = [];
-  const refuse =
-    broker.cluster !== null && !broker.cluster.config.allowSubscribeDuringNetsplit && broker.cluster.netsplit;
+  const refuse = broker.refuses('subscribe');
   const added: { sub: Subscription; isNew: boolean }[] = [];
   const fail = (rc: number) => granted.push(v5 ? rc : 0x80);
 

@@ -30,7 +30,7 @@ export default defineScenario({
     const pub = w.client('pub', { target: nodes[nodes.length - 1], version: 5, keepalive: 30 });
     const rng = w.rng('scenario/fresh-id-race');
     const up = () =>
-      pub.connected && nodes.every((n) => w.broker(n).cluster!.runningPeers().length === nodeCount - 1);
+      pub.connected && nodes.every((n) => w.cluster(n).runningPeers().length === nodeCount - 1);
     if (!(await w.until(up, { timeoutMs: 30_000 }))) ctx.violation('liveness', 'cluster did not come up');
     await w.sleep(500);
 

@@ -1,0 +1,97 @@
+// The broker as a client connection and its packet handlers see it (core/connection.ts,
+// core/handlers/*). core/broker.ts implements it. Nothing here is about clustering or the disk:
+// those reach the handlers only as the policy and the waits they decide.
+
+import type { BrokerConfig } from './config.ts';
+import type { Env } from './env.ts';
+import type { Message } from './message.ts';
+import type { Session, SessionOutlet, Subscription } from './session.ts';
+import type { SessionJournal } from './journal.ts';
+import type { AckWait, SplitOp } from './distribution.ts';
+import type { FlappingDetector } from './rate-limit.ts';
+
+export interface BrokerStats {
+  connectedCount: number;
+  connectsAccepted: number;
+  connectsRejected: number;
+  messagesIn: number;
+  messagesOut: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Messages not delivered, by reason. Never silent. */
+  dropped: Record<string, number>;
+  /** Connections closed by the broker, by v5 reason code. */
+  closedByReason: Record<string, number>;
+  willsPublished: number;
+  sessionsExpired: number;
+  takeovers: number;
+  /** Refused by the ACL: PUBLISH packets, SUBSCRIBE filters, will messages. */
+  denied: { publish: number; subscribe: number; will: number };
+  /** CONNECTs refused: bad credentials or not authorized, banned client id, listener over its connect rate; clients cut off for their message rate; bans imposed. */
+  auth: {
+    failed: number;
+    banned: number;
+    connectRateExceeded: number;
+    messageRateExceeded: number;
+    flappingBans: number;
+  };
+}
+
+/** Why a connection ended: decides the will and is reported in stats. */
+export type CloseCause =
+  | 'client-disconnect'
+  | 'client-disconnect-with-will'
+  | 'transport'
+  | 'keepalive'
+  | 'protocol'
+  | 'takeover'
+  | 'shutdown'
+  | 'connect-timeout'
+  | 'rejected';
+
+export interface BrokerApi {
+  readonly config: BrokerConfig;
+  readonly env: Env;
+  readonly stats: BrokerStats;
+  readonly sessions: ReadonlyMap<string, Session>;
+  readonly flapping: FlappingDetector | null;
+  /** Authentication or authorization is on: sessions belong to the identity that made them. */
+  readonly secured: boolean;
+  readonly connectedCount: number;
+  /** Every journal of persistent sessions (disk, peers' replicas), told at once. */
+  readonly journal: SessionJournal;
+
+  /** Takes a token from the listener's connect-rate bucket; false = over the rate. */
+  connectAllowed(listener: string): boolean;
+  assignClientId(): string;
+  countConnack(rc: number): void;
+  countClose(rc: number): void;
+  countDropped(reason: string, n?: number): void;
+
+  /** The user the session of `clientId` belongs to, if one is held here (live or as another node's replica). */
+  priorOwner(clientId: string): { user: string | undefined } | undefined;
+  /** Binds a connection to the session of `clientId` (takeover, Clean Start, resume). */
+  openSession(
+    conn: SessionOutlet,
+    clientId: string,
+    clean: boolean,
+    expiry: number,
+  ): { session: Session; present: boolean };
+  connectionClosed(conn: SessionOutlet, wasConnected: boolean, cause: CloseCause): void;
+  /** Whether the cluster refuses `op` now (a member is unreachable and the configuration says so). */
+  refuses(op: SplitOp): boolean;
+
+  /** Routes an application message; returns how many receivers it has. */
+  publish(msg: Message): number;
+  /** Runs `publish`; the publisher's acknowledgement waits for the returned AckWait when not null. */
+  tracked<T>(publish: () => T): { result: T; tracker: AckWait | null };
+  /** Syncs what the store holds unsynced; true when the caller must wait for whenDurable(). */
+  commit(): boolean;
+  whenDurable(fn: () => void): void;
+
+  subscribe(sub: Subscription, replaced: Subscription | undefined): void;
+  unsubscribe(sub: Subscription): void;
+  sendRetained(sub: Subscription): void;
+}

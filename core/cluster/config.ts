@@ -1,0 +1,53 @@
+// A cluster node's settings (runtime: `cluster.*` in the config file; simulator: the world's options).
+
+export interface ClusterConfig {
+  /** Shared secret: peers prove they know it with an HMAC over a fresh nonce. */
+  secret: string;
+  /** This node's peer address as others dial it. */
+  address: string;
+  discovery: 'static' | 'manual';
+  /** Static discovery: every node of the cluster (this one may be included). */
+  seeds: { node: string; address: string }[];
+  heartbeatIntervalMs: number;
+  /** No frame from a peer for this long: it is unreachable. */
+  heartbeatTimeoutMs: number;
+  reconnectIntervalMs: number;
+  /** Unreachable this long: its routes are purged and it is removed (EMQX autoclean). */
+  autocleanMs: number;
+  /**
+   * 'replicated': a QoS 1/2 publish is acknowledged to its publisher once every
+   * node it was forwarded or replicated to has confirmed it (safe against the
+   * loss of one node). 'local': as soon as it is routed here (faster, but lost
+   * if this node dies in that instant).
+   */
+  ackMode: 'replicated' | 'local';
+  /** Frames kept per unreachable peer, sent when it comes back (ten times this for a running but slow one). */
+  forwardBuffer: number;
+  /**
+   * Consistency switches (VerneMQ's allow_*_during_netsplit): false refuses
+   * connects, publishes or subscribes while any member is unreachable.
+   */
+  allowRegisterDuringNetsplit: boolean;
+  allowPublishDuringNetsplit: boolean;
+  allowSubscribeDuringNetsplit: boolean;
+}
+
+export function defaultClusterConfig(address: string): ClusterConfig {
+  return {
+    secret: '',
+    address,
+    discovery: 'static',
+    seeds: [],
+    heartbeatIntervalMs: 1000,
+    heartbeatTimeoutMs: 5000,
+    reconnectIntervalMs: 1000,
+    autocleanMs: 300_000,
+    forwardBuffer: 10_000,
+    ackMode: 'replicated',
+    allowRegisterDuringNetsplit: true,
+    allowPublishDuringNetsplit: true,
+    allowSubscribeDuringNetsplit: true,
+  };
+}
+
+export type NodeState = 'running' | 'unreachable' | 'stopped' | 'left';

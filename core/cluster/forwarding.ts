@@ -1,0 +1,263 @@
+// Forwarding (EMQX's emqx_broker:route): a message published here goes once to each node with a
+// matching route, and each share group is served by one node per message (round robin). A node
+// that is unreachable has its share delivered to the sessions failed over from it (orphans); a
+// node whose routes we do not know yet (cut off, or back with its table on the way) keeps what it
+// may need; a node that started and has not learned the cluster's routes holds its publishers'
+// acknowledgements until it has.
+
+import type { Message } from '../message.ts';
+import { settle, type AckTracker, type Tracker } from './ack-tracker.ts';
+import type { ClusterEvent, ClusterStats } from './events.ts';
+import type { LocalNode } from './local-node.ts';
+import type { Member, Stale } from './member.ts';
+import type { Membership } from './membership.ts';
+import {
+  F,
+  encodeJson,
+  encodeMessage,
+  encodeRetain,
+  toOrphanWire,
+  type WireMessage,
+} from './peer-protocol.ts';
+import type { Registry } from './registry.ts';
+import type { RetainedReplicator } from './retained-replication.ts';
+import type { RouteTable } from './route-table.ts';
+
+/** What forwarding needs of the session replicas (core/cluster/session-replication.ts). */
+export interface OrphanKeeper {
+  /** Messages for sessions of a node that is down: into our replicas of them. */
+  orphans(owner: string, msgs: WireMessage[]): void;
+  /** Whether a session failed over here from `owner` was given message `mid` for share group `group`. */
+  groupGiven(owner: string, mid: string, group: string): boolean;
+}
+
+export interface ForwardingLinks {
+  readonly membership: Membership;
+  readonly table: RouteTable;
+  readonly acks: AckTracker;
+  readonly registry: Registry;
+  readonly replicas: OrphanKeeper;
+  readonly retained: RetainedReplicator;
+  readonly stats: ClusterStats;
+  /** Frames kept per peer whose routes are unknown. */
+  readonly forwardBuffer: number;
+  now(): number;
+  sendReliable(m: Member, frame: Buffer, msg?: Message, groups?: string[]): void;
+  emit(e: ClusterEvent): void;
+}
+
+export class Forwarding {
+  /** Whether this node has learned the cluster's routes since it started (or joined). */
+  routesKnown: boolean;
+  /** QoS 1/2 publishes accepted before that, their acknowledgements held. */
+  private parked: { msg: Message; tracker: Tracker }[] = [];
+  /** Round-robin position per share group key. */
+  private rr = new Map<string, number>();
+
+  constructor(
+    private readonly local: LocalNode,
+    private readonly c: ForwardingLinks,
+  ) {
+    this.routesKnown = c.membership.members.size === 0;
+  }
+
+  private get node(): string {
+    return this.c.membership.node;
+  }
+
+  /**
+   * Routes a message published on this node: one forward per node with a
+   * matching route, one node per shared group. Returns the number of
+   * receivers known here (local deliveries + remote nodes).
+   */
+  route(msg: Message): number {
+    const targets = this.targetsOf(msg);
+    const now = this.c.now();
+    const acks = this.c.acks;
+    if (msg.retain) this.replicateRetained(msg, targets, now);
+    // Started as a cluster member and not synced with any peer yet: the route table is not
+    // known, so "no remote subscriber" proves nothing. The acknowledgement waits for the sync.
+    if (!this.routesKnown && acks.current && msg.qos > 0) this.parked.push({ msg, tracker: acks.hold()! });
+    if (msg.qos > 0) this.holdForStale(msg, targets);
+    if (!targets) return 0;
+    let n = 0;
+    let plain: Buffer | null = null;
+    for (const [node, groups] of targets) {
+      if (node === this.node) {
+        n += this.local.dispatchLocal(msg, new Set(groups));
+        // A session that just moved on from here: its new owner's route may not have reached us yet.
+        if (this.c.registry.following) this.c.registry.forwardMoved(msg, targets);
+        continue;
+      }
+      const m = this.c.membership.get(node);
+      if (!m || m.state === 'left' || m.state === 'stopped') continue;
+      // Its sessions failed over when it went down: they get the message now (it may come back empty).
+      let gs = groups;
+      if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) {
+        this.orphanNow(m.node, msg, groups, now);
+        gs = this.groupsNotGiven(m.node, msg, groups); // served here: the peer, back, must not serve them again
+      }
+      const frame = gs.length
+        ? encodeMessage(F.Forward, msg, now, gs)
+        : (plain ??= encodeMessage(F.Forward, msg, now));
+      this.c.sendReliable(m, frame, msg, gs);
+      this.c.stats.forwardedOut++;
+      n++;
+    }
+    return n;
+  }
+
+  /** F.Forward: a message published on `peer` for our sessions (`groups`: the share groups we serve). */
+  onForward(msg: Message, groups: string[] | undefined): void {
+    this.c.stats.forwardedIn++;
+    this.local.dispatchLocal(msg, new Set(groups));
+    if (this.c.registry.following) this.c.registry.forwardMoved(msg);
+  }
+
+  /** The share groups of a forward to `owner` that no session failed over here from it was given as an orphan. */
+  groupsNotGiven(owner: string, msg: Message, groups: string[]): string[] {
+    if (msg.mid === undefined || this.c.membership.backupOf(owner) !== this.node) return groups;
+    return groups.filter((g) => !this.c.replicas.groupGiven(owner, msg.mid!, g));
+  }
+
+  /**
+   * A QoS 1/2 message not forwarded to peers whose routes we do not know: kept for them (Member.stale).
+   * Without this, a subscription made on the other side of a split lost what was published here until
+   * the link and its routes were back, acknowledged all the same.
+   */
+  private holdForStale(msg: Message, targets: Map<string, string[]> | null): void {
+    if (!this.routesKnown) return; // parked instead, for every peer (routesLearned)
+    for (const m of this.c.membership.members.values()) {
+      const st = m.stale;
+      if (!st || m.state === 'left' || m.state === 'stopped' || targets?.has(m.node)) continue;
+      if (st.length >= this.c.forwardBuffer) {
+        settle(st.shift()!);
+        this.local.countDropped('peer-unreachable', 1);
+      }
+      const x: Stale = { msg };
+      // Back but its table not in yet: the acknowledgement waits for it, as for any running peer.
+      if (this.c.acks.current && m.state === 'running') x.tracker = this.c.acks.hold();
+      st.push(x);
+    }
+  }
+
+  /** The peer's full route table is in: what we kept for it goes now if the table matches it (acknowledgements follow). */
+  releaseStale(m: Member): void {
+    const st = m.stale;
+    if (!st) return;
+    m.stale = null;
+    const now = this.c.now();
+    let n = 0;
+    for (const x of st) {
+      if (this.c.table.match(x.msg.topic).some((e) => e.nodes.has(m.node))) {
+        this.c.acks.within(x.tracker ?? null, () =>
+          this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg),
+        );
+        this.c.stats.forwardedOut++;
+        n++;
+      }
+      settle(x);
+    }
+    if (n) this.c.emit({ type: 'stale.released', peer: m.node, messages: n });
+  }
+
+  /** A message for a node that is down: into our replicas of its sessions, and to its backup. */
+  private orphanNow(owner: string, msg: Message, groups: string[], now: number): void {
+    const w = [toOrphanWire(msg, groups, now)];
+    this.c.replicas.orphans(owner, w);
+    const backup = this.c.membership.backupOf(owner);
+    const b = backup === this.node ? undefined : this.c.membership.get(backup);
+    if (b && b.state === 'running') this.c.sendReliable(b, encodeJson(F.Orphan, { owner, msgs: w }));
+  }
+
+  /** Nodes with a matching route, each with the share groups it serves the message to. */
+  private targetsOf(msg: Message): Map<string, string[]> | null {
+    const entries = this.c.table.match(msg.topic);
+    let targets: Map<string, string[]> | null = null;
+    for (const e of entries) {
+      for (const n of e.nodes) {
+        targets ??= new Map();
+        if (!targets.has(n)) targets.set(n, []);
+      }
+      if (e.groups) {
+        for (const [g, nodes] of e.groups) {
+          const key = `$share/${g}/${e.filter}`;
+          const n = this.pickNode(key, nodes);
+          targets ??= new Map();
+          const gs = targets.get(n);
+          if (gs) gs.push(key);
+          else targets.set(n, [key]);
+        }
+      }
+    }
+    return targets;
+  }
+
+  /**
+   * The first full route table from a peer: publishes parked before it go to
+   * the remote subscribers it names (local ones had them at once), and their
+   * publishers' acknowledgements follow those forwards.
+   */
+  routesLearned(): void {
+    this.routesKnown = true;
+    const parked = this.parked;
+    this.parked = [];
+    if (parked.length) this.c.emit({ type: 'parked.released', messages: parked.length });
+    const now = this.c.now();
+    for (const p of parked) {
+      const targets = this.targetsOf(p.msg);
+      this.c.acks.within(p.tracker, () => {
+        if (targets)
+          for (const [node, groups] of targets) {
+            const m = node === this.node ? undefined : this.c.membership.get(node);
+            if (!m || m.state === 'left' || m.state === 'stopped') continue;
+            this.c.sendReliable(
+              m,
+              groups.length
+                ? encodeMessage(F.Forward, p.msg, now, groups)
+                : encodeMessage(F.Forward, p.msg, now),
+              p.msg,
+              groups,
+            );
+            this.c.stats.forwardedOut++;
+          }
+      });
+      if (--p.tracker.pending === 0) p.tracker.done?.();
+    }
+  }
+
+  /** Round robin over the nodes serving a share group, in name order (deterministic). */
+  private pickNode(key: string, nodes: Set<string>): string {
+    const ms = this.c.membership;
+    const list = [...nodes].filter((n) => n === this.node || ms.get(n)?.state === 'running').sort();
+    const pool = list.length ? list : [...nodes].sort();
+    const i = this.rr.get(key) ?? 0;
+    this.rr.set(key, i + 1);
+    return pool[i % pool.length];
+  }
+
+  /**
+   * A retained publish (or clear) on this node goes to every running node, reliably: its publisher's
+   * acknowledgement (ack mode 'replicated') waits until they hold it, so a set or clear acknowledged
+   * before another begins is older than it everywhere. Nodes cut off get it from the link-up resync.
+   * A node we do not forward it to may still have subscribers we do not know of yet (their route is
+   * in flight): the flag tells it to serve them, which closes the publish-then-subscribe race that
+   * loses retained messages in VerneMQ (#2251).
+   */
+  private replicateRetained(msg: Message, targets: Map<string, string[]> | null, now: number): void {
+    const deleted = msg.payload.length === 0;
+    const v = this.c.retained.local(msg);
+    let fwd: Buffer | null = null;
+    let notFwd: Buffer | null = null;
+    for (const m of this.c.membership.members.values()) {
+      if (m.state !== 'running') continue;
+      const nf = !deleted && !targets?.has(m.node);
+      this.c.sendReliable(
+        m,
+        nf
+          ? (notFwd ??= encodeRetain(msg, v, now, false, true))
+          : (fwd ??= encodeRetain(msg, v, now, deleted, false)),
+      );
+    }
+  }
+}

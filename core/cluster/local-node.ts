@@ -1,0 +1,57 @@
+// The local broker as the cluster sees it: what core/cluster/* may ask of the node it runs on.
+// core/broker.ts implements it; the cluster never holds the Broker class.
+
+import type { Env } from '../env.ts';
+import type { Message, QoS } from '../message.ts';
+import type { Session, DropReason } from '../session.ts';
+import type { SubSpec } from '../subscription.ts';
+import type { Distribution } from '../distribution.ts';
+import type { SessionJournal } from '../journal.ts';
+import type { RetainStore } from '../retain-store.ts';
+
+/** The node-local subscription index, as the route table follows it (core/router.ts). */
+export interface LocalRoutes {
+  /** Called when the first subscription of a route key comes or the last one goes. */
+  onRouteChange: ((key: string, added: boolean) => void) | null;
+  routeKeys(): IterableIterator<string>;
+  holds(key: string): boolean;
+}
+
+export interface LocalNode {
+  readonly env: Env;
+  readonly config: { readonly node: string };
+  readonly sessions: ReadonlyMap<string, Session>;
+  readonly router: LocalRoutes;
+  readonly retained: RetainStore;
+
+  /** The cluster takes over routing, claims and replicas (called once, when it starts). */
+  distribute(d: Distribution, journal: SessionJournal): void;
+
+  /** Delivers to local sessions only; `groups` are the share groups this node serves the message to. */
+  dispatchLocal(msg: Message, groups: ReadonlySet<string>): number;
+  /** Stores (or clears) a retained message here. */
+  storeRetained(msg: Message): void;
+  /** A replicated retained message the publishing node did not forward here: serve subscribers it did not know of. */
+  retainedForLateSubscribers(msg: Message): void;
+  publishWillOf(clientId: string, msg: Message): void;
+
+  /** Recreates an offline persistent session from a replica (failover, or a resume on this node). */
+  restoreSession(
+    clientId: string,
+    expiry: number,
+    at: number,
+    subs: SubSpec[],
+    owed: { msg: Message; qos: QoS }[],
+  ): Session;
+  /** Merges a session handed over from another node into the local one. */
+  adoptSession(s: Session, subs: SubSpec[], owed: { msg: Message; qos: QoS }[]): void;
+  /** The session moved to another node: forget it here without a will or drops. */
+  dropSession(s: Session): void;
+  /** Closes the live connection of `s`: its client connected again on another node. */
+  takenOver(s: Session): void;
+  /** Arms the will of an offline session (its delay, or the session's end if sooner). */
+  armWill(s: Session): void;
+
+  countDrop(clientId: string, msg: Message, reason: DropReason): void;
+  countDropped(reason: string, n?: number): void;
+}

@@ -1,0 +1,72 @@
+// Who is in the cluster and in what state, as this node sees it: the members, which of them ever
+// came up, this node's own state, and the deterministic choice of a failed node's backup.
+
+import type { NodeState } from './config.ts';
+import { newMember, type Member } from './member.ts';
+import type { MemberInfo } from './peer-protocol.ts';
+
+export class Membership {
+  readonly members = new Map<string, Member>();
+  /** Peers whose link came up at least once since this node started. */
+  readonly everUp = new Set<string>();
+  /** This node's own membership: 'left' after leave or being forced out, 'stopped' after stop(). */
+  selfState: NodeState = 'running';
+
+  constructor(
+    readonly node: string,
+    readonly address: string,
+    private readonly now: () => number,
+  ) {}
+
+  /** The member `node`, added (unreachable until its link comes up) if it is new. */
+  add(node: string, address: string): Member {
+    let m = this.members.get(node);
+    if (!m) {
+      m = newMember(node, address, this.now());
+      this.members.set(node, m);
+    } else if (address) m.address = address;
+    return m;
+  }
+
+  get(node: string): Member | undefined {
+    return this.members.get(node);
+  }
+
+  isRunning(node: string): boolean {
+    return this.members.get(node)?.state === 'running';
+  }
+
+  runningPeers(): string[] {
+    return [...this.members.values()].filter((m) => m.state === 'running').map((m) => m.node);
+  }
+
+  /** Some member of the cluster cannot be reached right now. */
+  get netsplit(): boolean {
+    for (const m of this.members.values()) if (m.state === 'unreachable') return true;
+    return false;
+  }
+
+  /** The node that takes over `owner`'s sessions: the first running node after it in name order. */
+  backupOf(owner: string): string {
+    const up = [this.node, ...this.runningPeers()].filter((n) => n !== owner).sort();
+    return up.find((n) => n > owner) ?? up[0];
+  }
+
+  /** The membership as sent to a peer at link-up: this node, and the members not removed. */
+  info(): MemberInfo[] {
+    const out: MemberInfo[] = [{ node: this.node, address: this.address, state: 'running' }];
+    for (const m of this.members.values()) {
+      if (m.state === 'left') out.push({ node: m.node, address: m.address, state: 'left' });
+      else if (m.state !== 'stopped') out.push({ node: m.node, address: m.address, state: 'running' });
+    }
+    return out;
+  }
+
+  status(): { node: string; state: NodeState; address: string }[] {
+    const out: { node: string; state: NodeState; address: string }[] = [
+      { node: this.node, state: this.selfState, address: this.address },
+    ];
+    for (const m of this.members.values()) out.push({ node: m.node, state: m.state, address: m.address });
+    return out.sort((a, b) => (a.node < b.node ? -1 : 1));
+  }
+}

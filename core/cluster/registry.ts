@@ -1,0 +1,279 @@
+// The client-id registry and session handoff (EMQX's emqx_cm): a client id lives on one node. Each
+// node claims the ids whose sessions it holds; of two claims the live one wins, then the newer
+// connect, then the higher node name, so every node decides alike. The loser hands the session
+// over (subscriptions, owed messages, message ids seen), and for a while passes on what still
+// reaches it for that session, so a late forward or handoff follows it.
+
+import type { Message, QoS } from '../message.ts';
+import type { Session } from '../session.ts';
+import { specsOf } from '../subscription.ts';
+import { TopicTrie } from '../topic-trie.ts';
+import type { ClusterEvent, ClusterStats } from './events.ts';
+import type { LocalNode } from './local-node.ts';
+import type { Member } from './member.ts';
+import type { Membership } from './membership.ts';
+import {
+  F,
+  encodeJson,
+  encodeRMsg,
+  fromWire,
+  toWire,
+  type HandoffBody,
+  type RMsgBody,
+} from './peer-protocol.ts';
+
+/** How long a session's old node passes late forwards on to its new one. */
+const MOVED_FOLLOW_MS = 5 * 60_000;
+
+/** What the registry needs of the rest of the cluster (core/cluster/cluster.ts wires it). */
+export interface RegistryLinks {
+  readonly membership: Membership;
+  /** How long a handed-off session's routes stay advertised here. */
+  readonly lingerMs: number;
+  readonly stats: ClusterStats;
+  now(): number;
+  sendReliable(m: Member, frame: Buffer, msg?: Message): void;
+  sendReliableTo(node: string, frame: Buffer): void;
+  /** Best effort to every member (each link-up resends the claims anyway). */
+  broadcast(frame: Buffer): void;
+  /** Keeps route keys advertised until `until`. */
+  linger(keys: string[], until: number): void;
+  /** The session of `clientId` is no longer held here: peers drop their replicas of it. */
+  replicaEnded(clientId: string): void;
+  /** A live claim by another node for a session we hold no live copy of. */
+  claimedElsewhere(clientId: string, node: string): void;
+  emit(e: ClusterEvent): void;
+}
+
+interface Claim {
+  node: string;
+  at: number;
+  live: boolean;
+}
+
+export class Registry {
+  /** Who holds each client id's session: node, connect time, connected or not (live, then newest, then name wins). */
+  private claims = new Map<string, Claim>();
+  /** Sessions handed off from here: forwards still on their way to us follow them, until `until`. */
+  private moved = new Map<string, { node: string; filters: string[]; until: number }>();
+  /** Their plain subscriptions by filter (client id -> QoS): a forward finds them by topic, not by a scan. */
+  private movedSubs = new TopicTrie<Map<string, QoS>>();
+  private movedScratch: Map<string, QoS>[] = [];
+  /**
+   * Sessions here that took over a session handed off by a peer, by peer (the latest handoff from it): what
+   * that peer passes on afterwards (F.Moved) is theirs. A session that started afresh with the same client id
+   * (Clean Start, another user) or replaced the one that took it over gets none of it.
+   */
+  private heirs = new WeakMap<Session, Set<string>>();
+
+  constructor(
+    private readonly local: LocalNode,
+    private readonly c: RegistryLinks,
+  ) {}
+
+  private get node(): string {
+    return this.c.membership.node;
+  }
+
+  /** This node holds the session of `s.clientId` (a client connected, or a session failed over here): say so. */
+  claim(s: Session): void {
+    const live = s.conn !== null;
+    // A claim we already heard of was made before this connect, whatever the clocks say (they differ
+    // between nodes by a millisecond or more): ours must order after it, or neither node gives way.
+    const known = this.claims.get(s.clientId);
+    if (live && known && known.node !== this.node && known.at >= s.connectedAt) s.connectedAt = known.at + 1;
+    // The session is here again: what followed it elsewhere stops (a follow must never point back at us).
+    this.unfollow(s.clientId);
+    this.claims.set(s.clientId, { node: this.node, at: s.connectedAt, live });
+    this.c.broadcast(this.claimFrame(s));
+  }
+
+  /** Our claim on the session of `s`, as sent to a peer at link-up. */
+  claimFrame(s: Session): Buffer {
+    return encodeJson(F.Register, {
+      clientId: s.clientId,
+      at: s.connectedAt,
+      node: this.node,
+      live: s.conn !== null,
+    });
+  }
+
+  /** Whether the client connected again (anywhere) after `at`. */
+  claimedSince(clientId: string, at: number): boolean {
+    const r = this.claims.get(clientId);
+    return !!r && r.at > at;
+  }
+
+  /** F.Register: `node` claims the session of `clientId`. */
+  onRegister(clientId: string, node: string, at: number, live: boolean): void {
+    const s = this.local.sessions.get(clientId);
+    if (s) {
+      // Live beats offline, then the newer connect, then the node name: every node decides alike.
+      const mine = s.conn !== null;
+      const theirsWins = live !== mine ? live : at !== s.connectedAt ? at > s.connectedAt : node > this.node;
+      if (!theirsWins) return;
+      // The old connection's close claims the session as offline here: the winner's claim goes in after it,
+      // or a later connect here would not order itself after that claim.
+      if (s.conn) this.local.takenOver(s);
+      this.claims.set(clientId, { node, at, live });
+      // The session may have ended with its connection (Session Expiry 0).
+      if (this.local.sessions.get(clientId) === s) this.handOff(s, node);
+      return;
+    }
+    const cur = this.claims.get(clientId);
+    if (!cur || live || !cur.live) this.claims.set(clientId, { node, at, live });
+    if (live) this.c.claimedElsewhere(clientId, node);
+  }
+
+  /** Forgets the claims of a node removed from the cluster. */
+  purge(node: string): void {
+    for (const [id, r] of this.claims) if (r.node === node) this.claims.delete(id);
+  }
+
+  private handOff(s: Session, node: string): void {
+    const m = this.c.membership.get(node);
+    if (!m) return;
+    const now = this.c.now();
+    const body: HandoffBody = {
+      clientId: s.clientId,
+      expiry: s.expiryInterval,
+      subs: specsOf(s),
+      msgs: s.pending().map((d) => toWire(d.msg, now, d.qos)),
+      seen: s.seen ? [...s.seen] : undefined,
+      in2: s.inboundQos2.size ? [...s.inboundQos2] : undefined,
+    };
+    // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
+    if (s.owner !== undefined) body.user = s.owner;
+    this.c.stats.handoffsOut++;
+    this.followMoved(s, node, now);
+    // Our routes for its filters stay up a while: a publisher that has not learned the new owner's
+    // route yet still forwards here (and we pass it on) instead of to no one.
+    this.c.linger(this.moved.get(s.clientId)!.filters, now + this.c.lingerMs);
+    this.c.sendReliable(m, encodeJson(F.Handoff, body));
+    this.c.emit({ type: 'handoff.out', clientId: s.clientId, to: node, msgs: body.msgs.length });
+    this.local.dropSession(s);
+    this.c.replicaEnded(s.clientId);
+  }
+
+  private followMoved(s: Session, node: string, now: number): void {
+    this.unfollow(s.clientId);
+    const filters: string[] = [];
+    for (const x of s.subscriptions.values()) {
+      if (x.raw.startsWith('$share/') || x.raw.startsWith('$queue/')) continue;
+      filters.push(x.raw);
+      this.movedSubs.getOrCreate(x.raw, () => new Map()).set(s.clientId, x.qos);
+    }
+    // Kept without filters too: a handoff still on its way here follows the session.
+    this.moved.set(s.clientId, { node, filters, until: now + MOVED_FOLLOW_MS });
+  }
+
+  /** The node a session handed off from here went to, if it left recently and is not back. */
+  private movedTo(clientId: string): Member | undefined {
+    const e = this.moved.get(clientId);
+    if (!e || this.c.now() > e.until || this.local.sessions.has(clientId)) return undefined;
+    return this.c.membership.get(e.node);
+  }
+
+  private unfollow(clientId: string): void {
+    const e = this.moved.get(clientId);
+    if (!e) return;
+    this.moved.delete(clientId);
+    for (const f of e.filters) {
+      const subs = this.movedSubs.get(f);
+      if (subs?.delete(clientId) && subs.size === 0) this.movedSubs.delete(f);
+    }
+  }
+
+  /** Stops following sessions whose follow time is up. */
+  expire(now: number): void {
+    for (const [clientId, e] of this.moved) if (now > e.until) this.unfollow(clientId);
+  }
+
+  /** Whether any session handed off from here is still followed. */
+  get following(): boolean {
+    return this.moved.size > 0;
+  }
+
+  /**
+   * A forward that arrived after the session it was meant for moved on (the
+   * sender routed it before it learned of the move): pass it to the new owner,
+   * whose session drops it if it already has it (message ids).
+   */
+  forwardMoved(msg: Message, skip?: Map<string, string[]>): void {
+    const now = this.c.now();
+    const matched = this.movedSubs.match(msg.topic, this.movedScratch);
+    const dqs = new Map<string, number>();
+    for (const subs of matched)
+      for (const [clientId, qos] of subs)
+        dqs.set(clientId, Math.max(dqs.get(clientId) ?? -1, Math.min(qos, msg.qos)));
+    matched.length = 0;
+    for (const [clientId, dq] of dqs) {
+      const e = this.moved.get(clientId)!;
+      if (now > e.until || this.local.sessions.has(clientId)) {
+        this.unfollow(clientId);
+        continue;
+      }
+      const m = skip?.has(e.node) ? undefined : this.c.membership.get(e.node);
+      if (m) this.c.sendReliable(m, encodeRMsg(clientId, dq as QoS, msg, now, F.Moved), msg);
+    }
+  }
+
+  /** F.Moved: a message the sender owed a session it handed over to us. */
+  onMoved(peer: string, body: RMsgBody): void {
+    const s = this.local.sessions.get(body.clientId);
+    const next = s ? undefined : this.movedTo(body.clientId);
+    // Owed to the session the sender handed over: only the session that took that one over gets it.
+    if (s && this.heirs.get(s)?.has(peer)) s.deliver({ msg: body.msg, qos: body.dq, retain: false });
+    else if (next)
+      this.c.sendReliable(
+        next,
+        encodeRMsg(body.clientId, body.dq, body.msg, this.c.now(), F.Moved),
+        body.msg,
+      );
+    else this.local.countDrop(body.clientId, body.msg, 'no-session');
+  }
+
+  /** F.Refused: `peer` did not take over the session we handed it. */
+  onRefused(peer: string, clientId: string): void {
+    // Only if it still follows that session to the refusing node (a later move may point elsewhere).
+    if (this.moved.get(clientId)?.node === peer) this.unfollow(clientId);
+  }
+
+  /** F.Handoff: `from` hands us the session of `h.clientId`. */
+  onHandoff(from: string, h: HandoffBody): void {
+    this.c.stats.handoffsIn++;
+    const now = this.c.now();
+    const s = this.local.sessions.get(h.clientId);
+    this.c.emit({ type: 'handoff.in', clientId: h.clientId, from, msgs: h.msgs.length });
+    const next = s ? undefined : this.movedTo(h.clientId);
+    if (next) {
+      // The session moved on from here before this handoff arrived (a takeover race): it follows.
+      this.c.sendReliable(next, encodeJson(F.Handoff, h));
+      this.c.emit({ type: 'handoff.follow', clientId: h.clientId, to: next.node, msgs: h.msgs.length });
+      return;
+    }
+    if (!s || s.expiryInterval === 0 || s.cleanStarted || (h.user !== undefined && h.user !== s.owner)) {
+      // The client started clean here (or is gone): nothing to resume; the owed messages are dropped, counted.
+      for (const w of h.msgs) this.local.countDrop(h.clientId, fromWire(w, now), 'no-session');
+      // Nor what still reaches the sender for that session: it stops passing it on, and what is already
+      // on its way here is not for the session now here.
+      if (s) this.heirs.get(s)?.delete(from);
+      this.c.sendReliableTo(from, encodeJson(F.Refused, { clientId: h.clientId }));
+      return;
+    }
+    let took = this.heirs.get(s);
+    if (!took) this.heirs.set(s, (took = new Set()));
+    took.add(from);
+    this.local.adoptSession(
+      s,
+      h.subs,
+      h.msgs.map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })),
+    );
+    if (h.seen) {
+      // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.
+      const owed = new Set(h.msgs.map((w) => w.mid));
+      s.knownDone(h.seen.filter((mid) => !owed.has(mid)));
+    }
+    if (h.in2) for (const p of h.in2) s.addInboundQos2(p);
+  }
+}

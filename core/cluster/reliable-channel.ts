@@ -1,0 +1,91 @@
+// At least once over any number of link failures, deduplicated by the receiver: forwards, handoffs,
+// replication. Each frame to a peer gets the next sequence number and is kept until the peer
+// confirms it (a delayed acknowledgement, like TCP's, rides on pings); a link that comes back
+// resends what is unconfirmed and the receiver drops what it already has.
+
+import type { Clock } from '../env.ts';
+import type { Message } from '../message.ts';
+import { settle, type AckTracker } from './ack-tracker.ts';
+import type { ClusterConfig } from './config.ts';
+import type { Member, Unacked } from './member.ts';
+import { encodePing, encodeSeq } from './peer-protocol.ts';
+
+/** How long a node may sit on received reliable frames before confirming them. */
+const ACK_DELAY_MS = 5;
+/** Received frames that are confirmed at once, without waiting for the delay. */
+const ACK_EVERY = 256;
+
+export interface ChannelHooks {
+  /** Frames given up for a peer (its backlog over the bound), by reason. */
+  dropped(reason: string, n: number): void;
+  /** A peer confirmed frames; `ms` from sending the newest of them (includes the delayed ack). */
+  peerAck(peer: string, ms: number): void;
+}
+
+export class ReliableChannel {
+  constructor(
+    private readonly config: ClusterConfig,
+    private readonly clock: Clock,
+    private readonly acks: AckTracker,
+    private readonly hooks: ChannelHooks,
+  ) {}
+
+  /** Sends `frame` to `m` reliably; `msg` (and its share `groups`) when it forwards a message. */
+  send(m: Member, frame: Buffer, msg?: Message, groups?: string[]): void {
+    const seq = ++m.outSeq;
+    const f = encodeSeq(seq, frame);
+    // A running peer is only slow to confirm (a starved CPU, a burst): its backlog may grow to ten
+    // times the buffer before anything is given up. One that is cut off keeps `forwardBuffer`.
+    const running = m.state === 'running';
+    if (m.unacked.length >= (running ? this.config.forwardBuffer * 10 : this.config.forwardBuffer)) {
+      settle(m.unacked.shift()!);
+      this.hooks.dropped(running ? 'peer-backlog' : 'peer-unreachable', 1);
+    }
+    const u: Unacked = { seq, frame: f, msg, sentAt: this.clock.now() };
+    if (groups?.length) u.groups = groups;
+    // Only a running peer can make the message safe sooner; one cut off keeps it in our buffer either way.
+    if (this.acks.current && m.state === 'running') u.tracker = this.acks.hold();
+    m.unacked.push(u);
+    m.link?.write(f);
+  }
+
+  /** A Seq frame from `m`: true when it is new (its inner frame is then handled), false for a resend. */
+  received(m: Member, seq: number): boolean {
+    if (seq <= m.inSeq) return false; // already have it (resent after a link loss)
+    m.inSeq = seq;
+    // Delayed acknowledgement: publishers in ack mode 'replicated' wait for it.
+    if (++m.sinceAck >= ACK_EVERY) this.sendAck(m);
+    else m.ackTimer ??= this.clock.setTimer(ACK_DELAY_MS, () => this.sendAck(m));
+    return true;
+  }
+
+  /** `m` confirmed everything up to `seq`. */
+  acked(m: Member, seq: number): void {
+    const u = m.unacked;
+    let i = 0;
+    while (i < u.length && u[i].seq <= seq) settle(u[i++]);
+    if (i === 0) return;
+    this.hooks.peerAck(m.node, this.clock.now() - u[i - 1].sentAt);
+    m.unacked = i === u.length ? [] : u.slice(i);
+  }
+
+  /** Forgets what `m` never confirmed (it restarted, or left); publishers waiting on it are answered. */
+  dropUnacked(m: Member): void {
+    for (const u of m.unacked) settle(u);
+    m.unacked = [];
+  }
+
+  /** Messages forwarded to `m` it has not confirmed yet, oldest first, with the share groups they were for. */
+  unconfirmed(m: Member): { msg: Message; groups: string[] }[] {
+    const out: { msg: Message; groups: string[] }[] = [];
+    for (const u of m.unacked) if (u.msg) out.push({ msg: u.msg, groups: u.groups ?? [] });
+    return out;
+  }
+
+  private sendAck(m: Member): void {
+    m.ackTimer?.cancel();
+    m.ackTimer = null;
+    m.sinceAck = 0;
+    m.link?.write(encodePing(this.clock.now(), m.inSeq));
+  }
+}
