@@ -5,7 +5,7 @@
 import type { BrokerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import type { Message } from './message.ts';
-import type { Session, SessionOutlet, Subscription } from './session.ts';
+import type { Delivery, DropReason, Session, SessionOutlet, Subscription } from './session.ts';
 import type { SessionJournal } from './journal.ts';
 import type { AckWait, SplitOp } from './distribution.ts';
 import type { FlappingDetector } from './rate-limit.ts';
@@ -37,6 +37,46 @@ export interface BrokerStats {
     messageRateExceeded: number;
     flappingBans: number;
   };
+}
+
+/** All counters at zero. */
+export function newStats(): BrokerStats {
+  return {
+    connectedCount: 0,
+    connectsAccepted: 0,
+    connectsRejected: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    dropped: {},
+    closedByReason: {},
+    willsPublished: 0,
+    sessionsExpired: 0,
+    takeovers: 0,
+    denied: { publish: 0, subscribe: 0, will: 0 },
+    auth: { failed: 0, banned: 0, connectRateExceeded: 0, messageRateExceeded: 0, flappingBans: 0 },
+  };
+}
+
+/** What the transport knows about a connection. */
+export interface AcceptInfo {
+  /** Listener name: each has its own connect-rate bucket. */
+  listener?: string;
+  /** Verified TLS client certificate's CN, used as the user name without a password check. */
+  certUser?: string;
+}
+
+/** Observers for the simulator's history and the runtime's logs. All optional. */
+export interface BrokerHooks {
+  onDrop?(clientId: string, msg: Message, reason: DropReason): void;
+  onConnect?(clientId: string, sessionPresent: boolean): void;
+  onDisconnect?(clientId: string, cause: CloseCause): void;
+  onWill?(clientId: string, msg: Message): void;
+  /** A PUBLISH was written to `clientId`'s connection. */
+  onSent?(clientId: string, d: Delivery): void;
 }
 
 /** Why a connection ended: decides the will and is reported in stats. */

@@ -7,7 +7,14 @@ import type { ByteSink, Env } from './env.ts';
 import type { BrokerConfig } from './config.ts';
 import { brokerConfig, NEVER_EXPIRE } from './config.ts';
 import { Connection } from './connection.ts';
-import type { BrokerApi, BrokerStats, CloseCause } from './broker-api.ts';
+import {
+  newStats,
+  type AcceptInfo,
+  type BrokerApi,
+  type BrokerHooks,
+  type BrokerStats,
+  type CloseCause,
+} from './broker-api.ts';
 import type { AckWait, Distribution, Resumed, SplitOp } from './distribution.ts';
 import { Journals, type SessionJournal } from './journal.ts';
 import { Session, type Delivery, type DropReason, type SessionSink, type Subscription } from './session.ts';
@@ -18,31 +25,14 @@ import { isExpired } from './message.ts';
 import { RC } from './reason-codes.ts';
 import { parseShare } from './topic.ts';
 import { SysPublisher } from './sys-topics.ts';
-import { SessionStore, type LoadedState } from './session-store.ts';
+import { SessionStore } from './session-store.ts';
+import { restoreLoaded, type RestoreCounts } from './restore.ts';
 import { fromSpec, type SubSpec } from './subscription.ts';
 import type { QoS } from './message.ts';
 import { FlappingDetector, TokenBucket } from './rate-limit.ts';
 
 export { VERSION } from './version.ts';
-export type { BrokerStats } from './broker-api.ts';
-
-/** What the transport knows about a connection. */
-export interface AcceptInfo {
-  /** Listener name: each has its own connect-rate bucket. */
-  listener?: string;
-  /** Verified TLS client certificate's CN, used as the user name without a password check. */
-  certUser?: string;
-}
-
-/** Observers for the simulator's history and the runtime's logs. All optional. */
-export interface BrokerHooks {
-  onDrop?(clientId: string, msg: Message, reason: DropReason): void;
-  onConnect?(clientId: string, sessionPresent: boolean): void;
-  onDisconnect?(clientId: string, cause: CloseCause): void;
-  onWill?(clientId: string, msg: Message): void;
-  /** A PUBLISH was written to `clientId`'s connection. */
-  onSent?(clientId: string, d: Delivery): void;
-}
+export type { AcceptInfo, BrokerHooks, BrokerStats } from './broker-api.ts';
 
 export class Broker implements BrokerApi {
   readonly config: BrokerConfig;
@@ -51,24 +41,7 @@ export class Broker implements BrokerApi {
   readonly router: Router;
   readonly retained = new RetainStore();
   readonly startedAt: number;
-  readonly stats: BrokerStats = {
-    connectedCount: 0,
-    connectsAccepted: 0,
-    connectsRejected: 0,
-    messagesIn: 0,
-    messagesOut: 0,
-    packetsIn: 0,
-    packetsOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    dropped: {},
-    closedByReason: {},
-    willsPublished: 0,
-    sessionsExpired: 0,
-    takeovers: 0,
-    denied: { publish: 0, subscribe: 0, will: 0 },
-    auth: { failed: 0, banned: 0, connectRateExceeded: 0, messageRateExceeded: 0, flappingBans: 0 },
-  };
+  readonly stats: BrokerStats = newStats();
   hooks: BrokerHooks = {};
   /** Set when clustered (see distribute). */
   private distribution: Distribution | null = null;
@@ -481,9 +454,9 @@ export class Broker implements BrokerApi {
    * that expired while the node was down are removed, as are expired
    * messages.
    */
-  restore(): { sessions: number; messages: number; retained: number; expired: number } {
+  restore(): RestoreCounts {
     const store = this.store;
-    const r = { sessions: 0, messages: 0, retained: 0, expired: 0 };
+    const r: RestoreCounts = { sessions: 0, messages: 0, retained: 0, expired: 0 };
     if (!store) return r;
     if (this.distribution)
       throw new Error('restore() is for standalone brokers: a cluster restores from its replicas');
@@ -491,59 +464,17 @@ export class Broker implements BrokerApi {
     const loaded = store.load();
     store.restoring = true;
     try {
-      this.restoreLoaded(loaded, now, r);
+      restoreLoaded(store, loaded, now, r, {
+        newSession: (clientId) => this.newSession(clientId),
+        adoptSession: (x, subs) => this.adoptSession(x, subs, []),
+        startExpiry: (x, delayMs) => this.startExpiry(x, delayMs),
+        storeRetained: (m) => this.storeRetained(m),
+      });
     } finally {
       store.restoring = false;
     }
     store.sync();
     return r;
-  }
-
-  private restoreLoaded(
-    loaded: LoadedState,
-    now: number,
-    r: { sessions: number; messages: number; retained: number; expired: number },
-  ): void {
-    const store = this.store!;
-    for (const m of loaded.retained) {
-      if (isExpired(m, now)) {
-        store.forgetRetained(m.topic);
-        r.expired++;
-        continue;
-      }
-      this.storeRetained(m);
-      r.retained++;
-    }
-    for (const st of loaded.sessions) {
-      const rec = st.record;
-      const since = rec.disconnectedAt || now; // 0: it was connected when the node stopped
-      const left = rec.expiry === NEVER_EXPIRE ? Infinity : rec.expiry * 1000 - (now - since);
-      if (left <= 0) {
-        for (const o of st.owed) store.forget(st.clientId, o.pk);
-        store.ended(st.clientId);
-        r.expired++;
-        continue;
-      }
-      const s = this.newSession(st.clientId);
-      s.expiryInterval = rec.expiry;
-      s.connectedAt = rec.connectedAt;
-      s.disconnectedAt = since;
-      s.protocolVersion = rec.protocolVersion;
-      for (const p of rec.in2) s.addInboundQos2(p);
-      this.adoptSession(s, rec.subs, []);
-      // Records keep their keys (pk set): delivering them writes nothing new.
-      for (const o of st.owed) {
-        if (isExpired(o.msg, now)) {
-          store.forget(st.clientId, o.pk);
-          r.expired++;
-          continue;
-        }
-        s.deliver({ msg: o.msg, qos: o.qos, retain: o.retain, subIds: o.subIds, pk: o.pk });
-        r.messages++;
-      }
-      this.startExpiry(s, left === Infinity ? 0 : left);
-      r.sessions++;
-    }
   }
 
   /**

@@ -13,7 +13,7 @@ import { checkPacket } from './packet-check.ts';
 import { mayHaveBadUtf8, stringsValid } from './raw-strings.ts';
 import { RC } from './reason-codes.ts';
 import { remainingExpiry } from './message.ts';
-import { decodePublish311, encodePublish311 } from './publish-codec.ts';
+import { ACKS, cachedPublish, decodePublish311, encodeAck } from './publish-codec.ts';
 import { decodeConnect311 } from './connect-codec.ts';
 import { handleConnect } from './handlers/connect.ts';
 import { handlePublish, handlePubrel } from './handlers/publish.ts';
@@ -27,17 +27,8 @@ export type ConnState = 'new' | 'auth' | 'connected' | 'closed';
 /** Packets a client may send behind its CONNECT while authentication runs (more closes the connection). */
 const MAX_HELD_PACKETS = 256;
 
-const ACK_BYTE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const;
 const PINGREQ = { cmd: 'pingreq' } as Packet;
 const PINGRESP = Buffer.from([0xd0, 0x00]);
-
-/** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
-const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = {
-  0x40: 'puback',
-  0x50: 'pubrec',
-  0x62: 'pubrel',
-  0x70: 'pubcomp',
-};
 
 type ParserSettings = { protocolVersion: number; bridgeMode?: boolean };
 /** Parser settings of plain 3.1, 3.1.1 and 5.0 clients, shared by their connections. */
@@ -437,13 +428,7 @@ export class Connection implements SessionOutlet {
 
   sendAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void {
     if (this.version < 5 || rc === 0) {
-      // Fixed-size acks written directly, the same bytes mqtt-packet makes (v5: reason code 0 and empty properties).
-      const v5 = this.version === 5;
-      const b = Buffer.allocUnsafe(v5 ? 6 : 4);
-      b[0] = ACK_BYTE[cmd];
-      b[1] = v5 ? 4 : 2;
-      b.writeUInt16BE(pid, 2);
-      if (v5) b[4] = b[5] = 0;
+      const b = encodeAck(cmd, pid, this.version === 5);
       if (b.length <= this.clientMaxPacketSize) this.writeRaw(b);
       return;
     }
@@ -506,38 +491,8 @@ export class Connection implements SessionOutlet {
   }
 
   private sendCached(d: Delivery, pid: number, dup: boolean): boolean {
-    const msg = d.msg;
-    const key = (this.version === 5 ? 12 : 0) + d.qos * 4 + (d.retain ? 2 : 0) + (dup ? 1 : 0);
-    const cache = (msg.encoded ??= []);
-    let t = cache[key];
-    if (t === undefined) {
-      let buf: Buffer;
-      if (this.version < 5) buf = encodePublish311(msg.topic, msg.payload, d.qos, d.retain, dup, 1);
-      else {
-        const pkt: IPublishPacket = {
-          cmd: 'publish',
-          topic: msg.topic,
-          payload: msg.payload,
-          qos: d.qos,
-          retain: d.retain,
-          dup,
-          messageId: d.qos ? 1 : undefined,
-        };
-        pkt.properties = msg.props ? { ...msg.props } : {};
-        buf = mqttPacket.generate(pkt, { protocolVersion: this.version });
-      }
-      let off = 1;
-      while (buf[off] & 0x80) off++;
-      off += 1 + 2 + buf.readUInt16BE(off + 1);
-      cache[key] = t = { buf, pidOffset: off };
-    }
-    if (t.buf.length > this.clientMaxPacketSize) return false;
-    let out = t.buf;
-    if (d.qos > 0) {
-      out = Buffer.allocUnsafe(t.buf.length);
-      t.buf.copy(out);
-      out.writeUInt16BE(pid, t.pidOffset);
-    }
+    const out = cachedPublish(d, pid, dup, this.version, this.clientMaxPacketSize);
+    if (out === null) return false;
     this.broker.stats.messagesOut++;
     this.writeRaw(out);
     return true;

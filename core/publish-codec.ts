@@ -1,8 +1,10 @@
-// PUBLISH without properties (MQTT 3.1/3.1.1) decoded and encoded by hand:
-// the hot path of every message. Produces and accepts exactly what
+// PUBLISH without properties (MQTT 3.1/3.1.1) and the acknowledgements, decoded and encoded by
+// hand: the hot path of every message. Produces and accepts exactly what
 // mqtt-packet does; anything unusual is left to mqtt-packet (returns null).
 
+import mqttPacket from 'mqtt-packet';
 import type { IPublishPacket } from 'mqtt-packet';
+import type { Delivery } from './session.ts';
 
 /**
  * Decodes one whole 3.1.1 PUBLISH frame; null when it is not one or is
@@ -73,4 +75,73 @@ export function encodePublish311(
   }
   payload.copy(buf, o);
   return buf;
+}
+
+/**
+ * The fan-out fast path: a PUBLISH without per-subscriber properties has the same bytes for every
+ * subscriber but the packet id, so they are encoded once per message (and QoS, retain, DUP,
+ * protocol) and copied with the id patched in. Null when it exceeds the client's Maximum Packet Size.
+ */
+export function cachedPublish(
+  d: Delivery,
+  pid: number,
+  dup: boolean,
+  version: 3 | 4 | 5,
+  maxPacketSize: number,
+): Buffer | null {
+  const msg = d.msg;
+  const key = (version === 5 ? 12 : 0) + d.qos * 4 + (d.retain ? 2 : 0) + (dup ? 1 : 0);
+  const cache = (msg.encoded ??= []);
+  let t = cache[key];
+  if (t === undefined) {
+    let buf: Buffer;
+    if (version < 5) buf = encodePublish311(msg.topic, msg.payload, d.qos, d.retain, dup, 1);
+    else {
+      const pkt: IPublishPacket = {
+        cmd: 'publish',
+        topic: msg.topic,
+        payload: msg.payload,
+        qos: d.qos,
+        retain: d.retain,
+        dup,
+        messageId: d.qos ? 1 : undefined,
+      };
+      pkt.properties = msg.props ? { ...msg.props } : {};
+      buf = mqttPacket.generate(pkt, { protocolVersion: version });
+    }
+    let off = 1;
+    while (buf[off] & 0x80) off++;
+    off += 1 + 2 + buf.readUInt16BE(off + 1);
+    cache[key] = t = { buf, pidOffset: off };
+  }
+  if (t.buf.length > maxPacketSize) return null;
+  let out = t.buf;
+  if (d.qos > 0) {
+    out = Buffer.allocUnsafe(t.buf.length);
+    t.buf.copy(out);
+    out.writeUInt16BE(pid, t.pidOffset);
+  }
+  return out;
+}
+
+export type AckCmd = 'puback' | 'pubrec' | 'pubrel' | 'pubcomp';
+
+const ACK_BYTE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const;
+
+/** First byte → type of the 4-byte acknowledgements (PUBREL carries its mandatory flags 0b0010). */
+export const ACKS: Record<number, AckCmd> = {
+  0x40: 'puback',
+  0x50: 'pubrec',
+  0x62: 'pubrel',
+  0x70: 'pubcomp',
+};
+
+/** A fixed-size acknowledgement, the same bytes mqtt-packet makes (v5: reason code 0 and empty properties). */
+export function encodeAck(cmd: AckCmd, pid: number, v5: boolean): Buffer {
+  const b = Buffer.allocUnsafe(v5 ? 6 : 4);
+  b[0] = ACK_BYTE[cmd];
+  b[1] = v5 ? 4 : 2;
+  b.writeUInt16BE(pid, 2);
+  if (v5) b[4] = b[5] = 0;
+  return b;
 }

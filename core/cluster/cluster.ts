@@ -6,30 +6,27 @@
 // each part's resync when a link comes up (linkUp, in this order); autoclean drops a node that was
 // unreachable for too long.
 //
-// This file is the composition root: it wires the parts, each one concept in its own file, and
-// dispatches peer frames to them.
-//   peer-link.ts          handshake and frames of one link     heartbeat.ts        failure detection, dials
-//   membership.ts         members, their states, backups       reliable-channel.ts sequenced, acknowledged frames
-//   ack-tracker.ts        ackMode 'replicated' waits           route-replication.ts the cluster route table
-//   forwarding.ts         publishes to other nodes             retained-replication.ts retained messages
-//   registry.ts           client-id claims and handoff         session-replication.ts session replicas
-//   config.ts, events.ts  settings, events and counters        local-node.ts       what the cluster needs of the broker
+// This file is the composition root: it wires the parts (one concept per file, see
+// docs/ARCHITECTURE.md) and dispatches peer frames to them.
 
 import type { ByteSink, Clock, Random } from '../env.ts';
 import type { Message } from '../message.ts';
 import type { Session } from '../session.ts';
 import type { Distribution, Resumed, SplitOp } from '../distribution.ts';
 import { AckTracker, settle, type Tracker } from './ack-tracker.ts';
-import type { ClusterConfig, NodeState } from './config.ts';
+import { allowedDuringNetsplit, type ClusterConfig, type NodeState } from './config.ts';
 import { eventDetail, type ClusterEvent, type ClusterEventDetail, type ClusterEventType } from './events.ts';
 import type { ClusterStats } from './events.ts';
+import { Autoheal } from './autoheal.ts';
+import { Failover } from './failover.ts';
 import { Forwarding } from './forwarding.ts';
 import { Heartbeat, type HeartbeatHost } from './heartbeat.ts';
 import type { LocalNode } from './local-node.ts';
 import type { Member } from './member.ts';
 import { Membership } from './membership.ts';
+import { MembershipChanges } from './membership-changes.ts';
 import { PeerLink, randomHex, type PeerLinkHost } from './peer-link.ts';
-import { F, encodeJson, encodeMessage, encodeSeq, toOrphanWire, type Frame } from './peer-protocol.ts';
+import { F, encodeJson, type Frame } from './peer-protocol.ts';
 import { Registry } from './registry.ts';
 import { ReliableChannel } from './reliable-channel.ts';
 import { RetainedReplicator } from './retained-replication.ts';
@@ -64,6 +61,9 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   private readonly registry: Registry;
   private readonly forwarding: Forwarding;
   private readonly heartbeat: Heartbeat;
+  private readonly failover: Failover;
+  private readonly changes: MembershipChanges;
+  private readonly autoheal: Autoheal;
   private midSeq = 0;
   stopped = false;
   /** Observer of the events (the simulator's history, the runtime's log). */
@@ -123,6 +123,58 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       sendReliable: send,
       emit,
     });
+    this.failover = new Failover({
+      membership,
+      stats: this.stats,
+      replicas: this.replicator,
+      now,
+      sendReliable: send,
+      dropUnacked: (m) => this.channel.dropUnacked(m),
+      groupsNotGiven: (owner, msg, groups) => this.forwarding.groupsNotGiven(owner, msg, groups),
+      purge: (node) => this.purge(node),
+      countDropped: (reason, n) => broker.countDropped(reason, n),
+      emit,
+    });
+    this.changes = new MembershipChanges({
+      membership,
+      broadcast: (frame) => this.broadcast(frame),
+      dial: (m) => this.heartbeat.dial(m),
+      removed: (m) => {
+        this.channel.dropUnacked(m);
+        this.failover.dropStale(m);
+        this.purge(m.node);
+      },
+      purgeRoutes: (node) => this.routeRep.table.purge(node),
+      wipe: () => {
+        const table = this.routeRep.table;
+        for (const n of table.nodes()) if (n !== this.node) table.purge(n);
+        this.replicator.replicas.clear();
+        broker.retained.clear();
+        this.retainedReplicas.clear();
+        this.forwarding.routesKnown = false;
+      },
+      emit,
+    });
+    // Autoheal: each part's resync, in this order.
+    const heal = (this.autoheal = new Autoheal({
+      membership,
+      stats: this.stats,
+      ownerBack: (node) => this.replicator.ownerBack(node),
+      restarted: (m) => this.failover.restarted(m),
+      dropUnacked: (m) => this.channel.dropUnacked(m),
+      emit,
+    }));
+    heal.add((m, l) => {
+      for (const u of m.unacked) l.write(u.frame); // what the link lost, or never carried, first
+    });
+    heal.add((_m, l) => l.write(encodeJson(F.Members, { members: membership.info() })));
+    heal.add((m, l) => {
+      for (const f of this.routeRep.resync(m.node)) l.write(f);
+    });
+    heal.add((_m, l) => {
+      for (const f of this.retainedReplicas.resync(this.now())) l.write(f);
+    });
+    heal.add((m, l) => this.resyncSessions(m, l));
     this.heartbeat = new Heartbeat(config, env.clock, env.peers, membership, this, this);
     this.heartbeat.tick();
     broker.distribute(this, this.replicator);
@@ -265,14 +317,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   }
 
   refuses(op: SplitOp): boolean {
-    const c = this.config;
-    const allowed =
-      op === 'register'
-        ? c.allowRegisterDuringNetsplit
-        : op === 'publish'
-          ? c.allowPublishDuringNetsplit
-          : c.allowSubscribeDuringNetsplit;
-    return !allowed && this.netsplit;
+    return !allowedDuringNetsplit(this.config, op) && this.netsplit;
   }
 
   willPublished(clientId: string, lostWith: string): void {
@@ -310,54 +355,13 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     return new PeerLink(this, sink, false, null);
   }
 
-  /** A link finished its handshake: one link per pair, then the full resync (autoheal). */
+  /** A link finished its handshake: one link per pair, then the full resync (autoheal.ts). */
   linkUp(l: PeerLink): void {
-    const m = this.membership.add(l.peer, l.peerAddress);
-    if (m.link && m.link.state === 'authed') {
-      // One link per pair: the one dialed by the lower node name wins.
-      const keepNew = (l.outbound ? this.node : l.peer) < (m.link.outbound ? this.node : l.peer);
-      if (!keepNew) {
-        l.close();
-        return;
-      }
-      const old = m.link;
-      m.link = null;
-      old.close();
-    }
-    l.state = 'authed';
-    m.link = l;
-    // Its full route table comes with its resync: until then what it may need is kept (Member.stale).
-    m.stale ??= [];
-    this.replicator.ownerBack(m.node);
-    if (m.peerInc !== l.peerInc) {
-      // The peer restarted: its state is new, so is our sequence state with it (the
-      // resync below rebuilds what it needs). On first contact, what we queued for it stays.
-      if (m.peerInc) {
-        // It restarted faster than we noticed it was gone: its previous life failed all the same,
-        // so its sessions and what it never confirmed go through failover first.
-        if (m.state === 'running') {
-          this.emit({ type: 'peer.restarted', peer: m.node });
-          this.replicator.peerGone(m.node);
-          this.failover(m);
-        }
-        this.channel.dropUnacked(m);
-      }
-      m.inSeq = 0;
-      m.peerInc = l.peerInc;
-    }
-    const everUp = this.membership.everUp;
-    const wasDown = m.state === 'unreachable' || m.state === 'stopped';
-    const healed = wasDown && m.downSince > 0 && everUp.has(m.node);
-    m.state = 'running';
-    everUp.add(m.node);
-    if (healed) this.stats.netsplitsHealed++;
-    this.emit({ type: 'peer.up', peer: m.node, healed: healed ? 1 : 0 });
-    // What the link lost (or never carried) goes again, before anything newer; the peer drops what it already has.
-    for (const u of m.unacked) l.write(u.frame);
-    // Full resync: membership, routes, retained messages and tombstones, our claims and session replicas.
-    l.write(encodeJson(F.Members, { members: this.membership.info() }));
-    for (const f of this.routeRep.resync(m.node)) l.write(f);
-    for (const f of this.retainedReplicas.resync(this.now())) l.write(f);
+    this.autoheal.up(l);
+  }
+
+  /** Our claims on client ids, and replicas of our persistent sessions. */
+  private resyncSessions(m: Member, l: PeerLink): void {
     for (const s of this.broker.sessions.values()) {
       l.write(this.registry.claimFrame(s));
       for (const f of this.replicator.snapshot(s)) this.channel.send(m, f);
@@ -374,57 +378,12 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     // Its routes may change while we cannot hear of them: from now on we keep what it may need.
     if (m.stale) for (const x of m.stale) settle(x);
     else m.stale = [];
-    if (m.state === 'running') {
-      m.state = 'unreachable';
-      m.downSince = this.now();
-      this.stats.netsplitsDetected++;
-      this.emit({ type: 'peer.down', peer: m.node });
-      this.replicator.peerGone(m.node);
-      this.failover(m);
-    }
+    if (m.state === 'running') this.failover.lost(m);
   }
 
-  /**
-   * A peer became unreachable: messages it never confirmed go to its backup
-   * (which may be us), and if we are the backup its sessions come alive here.
-   * If it was only cut off, the heal merges both sides without duplicates.
-   */
-  private failover(m: Member): void {
-    const now = this.now();
-    const msgs = m.unacked.filter((u) => u.msg).map((u) => toOrphanWire(u.msg!, u.groups, now));
-    const backup = this.membership.backupOf(m.node);
-    if (msgs.length) {
-      // Kept in our own replicas of its sessions too: the backup may itself have restarted empty.
-      this.replicator.orphans(m.node, msgs);
-      if (backup !== this.node) {
-        const b = this.membership.get(backup);
-        if (b) this.channel.send(b, encodeJson(F.Orphan, { owner: m.node, msgs }));
-      }
-    }
-    // Publishers waiting on the dead node's confirmation are answered: their messages live on here and at the backup.
-    for (const u of m.unacked) settle(u);
-    this.replicator.ownerDown(m.node);
-    // Only cut off, it gets these frames again when it is back: the share groups one of its sessions
-    // here (the failed-over member) was given go no more, so the group gets the message once.
-    for (const u of m.unacked) {
-      if (!u.msg || !u.groups) continue;
-      const left = this.forwarding.groupsNotGiven(m.node, u.msg, u.groups);
-      if (left.length === u.groups.length) continue;
-      u.groups = left.length ? left : undefined;
-      u.frame = encodeSeq(u.seq, encodeMessage(F.Forward, u.msg, now, left));
-    }
-  }
-
-  /** HeartbeatHost: `m` was unreachable for autocleanMs; it is removed, with its routes and claims. */
+  /** HeartbeatHost: `m` was unreachable for autocleanMs. */
   autoclean(m: Member): void {
-    m.state = 'stopped';
-    if (m.unacked.length) this.broker.countDropped('peer-removed', m.unacked.length);
-    this.channel.dropUnacked(m);
-    this.dropStale(m);
-    const n = this.routeRep.table.purge(m.node);
-    this.registry.purge(m.node);
-    this.stats.autocleaned++;
-    this.emit({ type: 'autoclean', peer: m.node, routes: n });
+    this.failover.autoclean(m);
   }
 
   /** HeartbeatHost: each part's periodic work. */
@@ -434,12 +393,11 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.retainedReplicas.gc(now);
   }
 
-  /** A removed peer gets nothing of what was kept for it (counted with its unconfirmed frames). */
-  private dropStale(m: Member): void {
-    if (!m.stale) return;
-    for (const x of m.stale) settle(x);
-    if (m.stale.length) this.broker.countDropped('peer-removed', m.stale.length);
-    m.stale = null;
+  /** Forgets a removed node's routes (returns how many) and claims. */
+  private purge(node: string): number {
+    const n = this.routeRep.table.purge(node);
+    this.registry.purge(node);
+    return n;
   }
 
   /** A peer's own full route table is in. */
@@ -479,20 +437,9 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
         return;
       }
       case F.Members:
-        for (const mi of f.body.members) {
-          if (mi.node === this.node) continue;
-          if (mi.state === 'left') this.forget(mi.node);
-          else if (!this.membership.members.has(mi.node) || this.membership.get(mi.node)!.state === 'stopped')
-            this.membership.add(mi.node, mi.address);
-        }
-        return;
+        return this.changes.onMembers(f.body.members);
       case F.Leave:
-        if (f.body.node === this.node) {
-          // Forced out by another node: drop cluster data, stop dialing.
-          this.emit({ type: 'forced-out', by: f.body.by ?? peer });
-          this.leaveLocal();
-        } else this.forget(f.body.node);
-        return;
+        return this.changes.onLeave(peer, f.body);
       case F.Register:
         return this.registry.onRegister(f.body.clientId, f.body.node, f.body.at, f.body.live);
       case F.Handoff:
@@ -523,62 +470,17 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
 
   /** `cluster join`: contact a node of an existing cluster (manual discovery). */
   join(node: string, address: string): void {
-    const ms = this.membership;
-    if (ms.selfState === 'left' || ms.everUp.size === 0) {
-      // Never part of a cluster since it started (or it left one): discard what this node holds of
-      // cluster data (other nodes' routes, session replicas, retained messages) and take the
-      // cluster's instead. A member that lost its peers for a while (DNS discovery joining a new
-      // pod meanwhile) keeps its data.
-      const table = this.routeRep.table;
-      for (const n of table.nodes()) if (n !== this.node) table.purge(n);
-      this.replicator.replicas.clear();
-      this.broker.retained.clear();
-      this.retainedReplicas.clear();
-      this.forwarding.routesKnown = false;
-      ms.selfState = 'running';
-      this.emit({ type: 'join.wiped' });
-    }
-    const m = ms.add(node, address);
-    if (m.state === 'left' || m.state === 'stopped') m.state = 'unreachable';
-    this.heartbeat.dial(m);
+    this.changes.join(node, address);
   }
 
   /** `cluster leave`: tell everyone, drop cluster data, stop dialing. */
   leave(): void {
-    this.broadcast(encodeJson(F.Leave, { node: this.node }));
-    this.leaveLocal();
-  }
-
-  private leaveLocal(): void {
-    this.membership.selfState = 'left';
-    for (const m of this.membership.members.values()) {
-      m.state = 'left';
-      m.link?.close();
-      this.routeRep.table.purge(m.node);
-    }
-    this.membership.members.clear();
-    this.emit({ type: 'left' });
+    this.changes.leave();
   }
 
   /** `cluster force-leave NODE`: remove a (usually dead) node from the cluster. */
   forceLeave(node: string): boolean {
-    const m = this.membership.get(node);
-    if (!m) return false;
-    this.broadcast(encodeJson(F.Leave, { node, by: this.node }));
-    this.forget(node);
-    return true;
-  }
-
-  private forget(node: string): void {
-    const m = this.membership.get(node);
-    if (!m) return;
-    m.state = 'left';
-    m.link?.close();
-    this.channel.dropUnacked(m);
-    this.dropStale(m);
-    this.routeRep.table.purge(node);
-    this.registry.purge(node);
-    this.emit({ type: 'member.left', peer: node });
+    return this.changes.forceLeave(node);
   }
 
   stop(): void {

@@ -1,5 +1,7 @@
 // A cluster node's settings (runtime: `cluster.*` in the config file; simulator: the world's options).
 
+import type { SplitOp } from '../distribution.ts';
+
 export interface ClusterConfig {
   /** Shared secret: peers prove they know it with an HMAC over a fresh nonce. */
   secret: string;
@@ -51,3 +53,9 @@ export function defaultClusterConfig(address: string): ClusterConfig {
 }
 
 export type NodeState = 'running' | 'unreachable' | 'stopped' | 'left';
+
+/** Whether the configuration lets `op` go on while a member is unreachable. */
+export function allowedDuringNetsplit(c: ClusterConfig, op: SplitOp): boolean {
+  if (op === 'register') return c.allowRegisterDuringNetsplit;
+  return op === 'publish' ? c.allowPublishDuringNetsplit : c.allowSubscribeDuringNetsplit;
+}

@@ -2,205 +2,37 @@
 // [u32 length][u8 type][body]. Control frames carry JSON; the hot frame
 // (a forwarded message) is a compact binary record. Anything malformed,
 // unknown or oversized closes the link; it never throws past decode().
+// The frames themselves are in core/cluster/peer-frames.ts.
 
 import type { Message, QoS } from '../message.ts';
-import type { SubSpec } from '../subscription.ts';
+import {
+  F,
+  MAX_FRAME,
+  FrameError,
+  type Frame,
+  type RetainVersion,
+  type WireMessage,
+  type HelloBody,
+  type AuthBody,
+  type RoutesBody,
+  type MembersBody,
+  type LeaveBody,
+  type RegisterBody,
+  type RStateBody,
+  type RDoneBody,
+  type REndBody,
+  type OrphanBody,
+  type RWillBody,
+  type OrphanReqBody,
+  type OrphanReplyBody,
+  type HandoffBody,
+  type PingBody,
+  type RMsgBody,
+} from './peer-frames.ts';
+import { parseProps, propReplacer } from './wire-message.ts';
 
-export type { SubSpec };
-
-// 2: RMsg is a binary message record (was JSON with a base64 payload); the handshake MAC names prover,
-// verifier and side of the link; replicated session state carries its user.
-// 3: Retain frames carry the write's version (hybrid time, counter, writer node) in front of the record, and
-// a clear is a tombstone with its version (see retained-replication.ts).
-// 4: Refused: a handoff the receiver did not take over tells the sender to stop passing that session's messages on.
-export const PROTOCOL_VERSION = 4;
-export const MAX_FRAME = 64 * 1024 * 1024;
-
-export const enum F {
-  Hello = 1,
-  Auth = 2,
-  Ping = 3,
-  Routes = 4,
-  Forward = 5,
-  Retain = 6,
-  Members = 7,
-  Leave = 8,
-  Register = 9,
-  Handoff = 10,
-  /** A frame that must survive link loss: [u32 seq][inner frame without length]. */
-  Seq = 11,
-  /** Session replication: the owner's view of a persistent session. */
-  RState = 12,
-  RMsg = 13,
-  RDone = 14,
-  REnd = 15,
-  /** Messages forwarded to a node that died before confirming them, for its sessions' new home. */
-  Orphan = 16,
-  /** A session moved here from `owner`: send me what you forwarded to it unconfirmed. */
-  OrphanReq = 17,
-  OrphanReply = 18,
-  /** The will of a client connected on the sender (absent: cleared), for survivors to publish if the sender dies. */
-  RWill = 19,
-  /** A message that reached a session's old node after the session moved on: for the new owner, by client id. Binary like RMsg. */
-  Moved = 20,
-  /**
-   * The handoff of this client id's session from the recipient was not taken over here (Clean Start, another
-   * user, no session): what it owed is not the session now here, so the recipient stops passing it on.
-   */
-  Refused = 21,
-}
-
-export interface RWillBody {
-  clientId: string;
-  at: number;
-  will?: WireMessage;
-  delay?: number;
-  expirySec?: number;
-}
-
-export interface OrphanReqBody {
-  clientId: string;
-  owner: string;
-}
-export interface OrphanReplyBody {
-  clientId: string;
-  owner: string;
-  msgs: WireMessage[];
-}
-
-export interface RStateBody {
-  clientId: string;
-  at: number;
-  expiry: number;
-  subs: SubSpec[];
-  /** Inbound QoS 2 packet ids received and not yet released: a resend of one must not be routed again. */
-  in2?: number[];
-  /** User name that made the session (with authentication on, only it may resume the session elsewhere). */
-  user?: string;
-}
-export interface RMsgBody {
-  clientId: string;
-  msg: Message;
-  /** QoS of the delivery (the subscription's, at most the message's). */
-  dq: QoS;
-}
-export interface RDoneBody {
-  clientId: string;
-  mids: string[];
-}
-export interface REndBody {
-  clientId: string;
-}
-export interface OrphanBody {
-  owner: string;
-  msgs: WireMessage[];
-}
-
-export interface HelloBody {
-  v: number;
-  node: string;
-  address: string;
-  nonce: string;
-  /** Changes with every start of the node: sequence numbers are per incarnation. */
-  inc: string;
-}
-export interface AuthBody {
-  mac: string;
-}
-export interface PingBody {
-  t: number;
-  /** Highest Seq frame received from the recipient, in order (cumulative ack). */
-  ack: number;
-}
-/** Route changes of the sending node; `full` replaces everything known of it. */
-export interface RoutesBody {
-  full: boolean;
-  add: string[];
-  del: string[];
-  /** A full table of another node's routes, as the sender knows them (lets a restarted node learn the whole table from one peer). */
-  of?: string;
-}
-export interface MemberInfo {
-  node: string;
-  address: string;
-  state: 'running' | 'left';
-}
-export interface MembersBody {
-  members: MemberInfo[];
-}
-export interface LeaveBody {
-  node: string;
-  /** Set when another node forces `node` out. */
-  by?: string;
-}
-export interface RegisterBody {
-  clientId: string;
-  /** Connect time on the registering node's clock, and a tiebreak. */
-  at: number;
-  node: string;
-  /** The client is connected there (a live claim beats an offline one). */
-  live: boolean;
-}
-export interface HandoffBody {
-  clientId: string;
-  subs: SubSpec[];
-  expiry: number;
-  /** Undelivered messages, in order (inflight first). */
-  msgs: WireMessage[];
-  /** Ids of messages the session already had (delivered or owed): copies arriving later are dropped. */
-  seen?: string[];
-  in2?: number[];
-  /** The user the session belongs to (a replica handed over): another user's session does not take it. */
-  user?: string;
-}
-/**
- * The version of a retained set or clear: the writer's clock, never below the version it replaces (a hybrid
- * logical clock per topic), a counter for writes within one millisecond, then the writer node as a tiebreak.
- */
-export interface RetainVersion {
-  l: number;
-  c: number;
-  n: string;
-}
-
-export interface WireMessage {
-  topic: string;
-  payload: string; // base64
-  qos: QoS;
-  retain: boolean;
-  from: string;
-  receivedAt: number;
-  expiresIn?: number;
-  props?: Message['props'];
-  /** Delivery QoS for handoffs. */
-  dq?: QoS;
-  mid?: string;
-  /** Orphans: the share groups (`$share/g/filter`) the unconfirmed forward was for. */
-  groups?: string[];
-}
-
-export type Frame =
-  | { type: F.Hello; body: HelloBody }
-  | { type: F.Auth; body: AuthBody }
-  | { type: F.Ping; body: PingBody }
-  | { type: F.Routes; body: RoutesBody }
-  | { type: F.Forward; msg: Message; groups: string[] }
-  | { type: F.Retain; msg: Message; v: RetainVersion; deleted: boolean; notForwarded: boolean }
-  | { type: F.Members; body: MembersBody }
-  | { type: F.Leave; body: LeaveBody }
-  | { type: F.Register; body: RegisterBody }
-  | { type: F.Handoff; body: HandoffBody }
-  | { type: F.Seq; seq: number; inner: Frame }
-  | { type: F.RState; body: RStateBody }
-  | { type: F.RMsg; body: RMsgBody }
-  | { type: F.Moved; body: RMsgBody }
-  | { type: F.RDone; body: RDoneBody }
-  | { type: F.REnd; body: REndBody }
-  | { type: F.Orphan; body: OrphanBody }
-  | { type: F.OrphanReq; body: OrphanReqBody }
-  | { type: F.OrphanReply; body: OrphanReplyBody }
-  | { type: F.RWill; body: RWillBody }
-  | { type: F.Refused; body: REndBody };
+export * from './peer-frames.ts';
+export * from './wire-message.ts';
 
 /** Heartbeat (the most frequent frame on an idle cluster): binary [f64 t][u32 ack]. */
 export function encodePing(t: number, ack: number): Buffer {
@@ -353,16 +185,6 @@ function putStr(out: Buffer, o: number, b: Buffer): number {
   b.copy(out, o + 2);
   return o + 2 + b.length;
 }
-
-// correlationData is a Buffer: carry it as base64 inside the props JSON.
-function propReplacer(this: unknown, k: string, v: unknown): unknown {
-  if (k === 'correlationData' && v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer') {
-    return { b64: Buffer.from((v as { data: number[] }).data).toString('base64') };
-  }
-  return v;
-}
-
-export class FrameError extends Error {}
 
 /** Splits a peer byte stream into frames. */
 export class FrameReader {
@@ -628,55 +450,4 @@ function decodeRecord(b: Buffer, now: number): { msg: Message; groups: string[];
   if (o + n !== b.length) throw new FrameError('payload length mismatch');
   msg.payload = Buffer.from(b.subarray(o, o + n));
   return { msg, groups, flags };
-}
-
-function parseProps(s: string): Message['props'] {
-  let p: any;
-  try {
-    p = JSON.parse(s);
-  } catch {
-    throw new FrameError('bad properties');
-  }
-  if (typeof p !== 'object' || p === null) throw new FrameError('bad properties');
-  if (p.correlationData && typeof p.correlationData.b64 === 'string')
-    p.correlationData = Buffer.from(p.correlationData.b64, 'base64');
-  return p;
-}
-
-export function toWire(msg: Message, now: number, dq?: QoS): WireMessage {
-  const w: WireMessage = {
-    topic: msg.topic,
-    payload: msg.payload.toString('base64'),
-    qos: msg.qos,
-    retain: msg.retain,
-    from: msg.from,
-    receivedAt: msg.receivedAt,
-  };
-  if (msg.expiresAt !== undefined) w.expiresIn = Math.max(0, msg.expiresAt - now);
-  if (msg.props) w.props = JSON.parse(JSON.stringify(msg.props, propReplacer));
-  if (dq !== undefined) w.dq = dq;
-  if (msg.mid !== undefined) w.mid = msg.mid;
-  return w;
-}
-
-/** A message a failed peer never confirmed, with the share groups its forward was for (orphans). */
-export function toOrphanWire(msg: Message, groups: readonly string[] | undefined, now: number): WireMessage {
-  const w = toWire(msg, now);
-  if (groups?.length) w.groups = [...groups];
-  return w;
-}
-
-export function fromWire(w: WireMessage, now: number): Message {
-  const m: Message = {
-    topic: String(w.topic),
-    payload: Buffer.from(String(w.payload), 'base64'),
-    qos: (w.qos & 3) as QoS,
-    retain: !!w.retain,
-    from: String(w.from),
-    receivedAt: Number(w.receivedAt),
-  };
-  if (typeof w.expiresIn === 'number') m.expiresAt = now + w.expiresIn;
-  if (w.props) m.props = parseProps(JSON.stringify(w.props));
-  if (typeof w.mid === 'string') m.mid = w.mid;
-  return m;
 }

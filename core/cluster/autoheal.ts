@@ -1,0 +1,74 @@
+// Autoheal: when a link to a peer comes up (first contact, the end of a cut, or a peer that restarted)
+// one link per pair is kept, the peer's state is brought back to running, and each part sends the
+// peer its full state: its resync, in the order the parts registered (runs replay alike only in it).
+// The peer drops what it already has.
+
+import type { ClusterEvent, ClusterStats } from './events.ts';
+import type { Member } from './member.ts';
+import type { Membership } from './membership.ts';
+import type { PeerLink } from './peer-link.ts';
+
+/** What one part sends a peer whose link came up. */
+export type Resync = (m: Member, l: PeerLink) => void;
+
+export interface AutohealLinks {
+  readonly membership: Membership;
+  readonly stats: ClusterStats;
+  /** The peer is back: the replicas held of its sessions are replicas again. */
+  ownerBack(node: string): void;
+  /** It restarted faster than we noticed it was gone: its previous life goes through failover first. */
+  restarted(m: Member): void;
+  /** Forgets what the peer never confirmed (its sequence state is new). */
+  dropUnacked(m: Member): void;
+  emit(e: ClusterEvent): void;
+}
+
+export class Autoheal {
+  private resyncs: Resync[] = [];
+
+  constructor(private readonly c: AutohealLinks) {}
+
+  /** Adds a part's resync, after those added before. */
+  add(r: Resync): void {
+    this.resyncs.push(r);
+  }
+
+  /** A link finished its handshake. */
+  up(l: PeerLink): void {
+    const ms = this.c.membership;
+    const m = ms.add(l.peer, l.peerAddress);
+    if (m.link && m.link.state === 'authed') {
+      // One link per pair: the one dialed by the lower node name wins.
+      const keepNew = (l.outbound ? ms.node : l.peer) < (m.link.outbound ? ms.node : l.peer);
+      if (!keepNew) {
+        l.close();
+        return;
+      }
+      const old = m.link;
+      m.link = null;
+      old.close();
+    }
+    l.state = 'authed';
+    m.link = l;
+    // Its full route table comes with its resync: until then what it may need is kept (Member.stale).
+    m.stale ??= [];
+    this.c.ownerBack(m.node);
+    if (m.peerInc !== l.peerInc) {
+      // The peer restarted: its state is new, so is our sequence state with it (the
+      // resync below rebuilds what it needs). On first contact, what we queued for it stays.
+      if (m.peerInc) {
+        if (m.state === 'running') this.c.restarted(m);
+        this.c.dropUnacked(m);
+      }
+      m.inSeq = 0;
+      m.peerInc = l.peerInc;
+    }
+    const wasDown = m.state === 'unreachable' || m.state === 'stopped';
+    const healed = wasDown && m.downSince > 0 && ms.everUp.has(m.node);
+    m.state = 'running';
+    ms.everUp.add(m.node);
+    if (healed) this.c.stats.netsplitsHealed++;
+    this.c.emit({ type: 'peer.up', peer: m.node, healed: healed ? 1 : 0 });
+    for (const r of this.resyncs) r(m, l);
+  }
+}

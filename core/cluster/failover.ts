@@ -1,0 +1,101 @@
+// What happens when a peer is lost: it went unreachable (a crash, or only a cut: the heal merges both
+// sides without duplicates), or it was unreachable for autocleanMs and is removed (EMQX autoclean).
+
+import type { Message } from '../message.ts';
+import { settle } from './ack-tracker.ts';
+import type { ClusterEvent, ClusterStats } from './events.ts';
+import type { OrphanKeeper } from './forwarding.ts';
+import type { Member } from './member.ts';
+import type { Membership } from './membership.ts';
+import { F, encodeJson, encodeMessage, encodeSeq, toOrphanWire } from './peer-protocol.ts';
+
+export interface FailoverLinks {
+  readonly membership: Membership;
+  readonly stats: ClusterStats;
+  readonly replicas: OrphanKeeper & {
+    /** The replicas of `owner`'s sessions come alive here if we are its backup. */
+    ownerDown(owner: string): void;
+    peerGone(node: string): void;
+  };
+  now(): number;
+  sendReliable(m: Member, frame: Buffer): void;
+  dropUnacked(m: Member): void;
+  /** The share groups of a forward to `owner` no session failed over here from it was given. */
+  groupsNotGiven(owner: string, msg: Message, groups: string[]): string[];
+  /** Forgets a removed node's routes (returns how many) and claims. */
+  purge(node: string): number;
+  countDropped(reason: string, n: number): void;
+  emit(e: ClusterEvent): void;
+}
+
+export class Failover {
+  constructor(private readonly c: FailoverLinks) {}
+
+  /** The link to a running peer is gone: from now on it is unreachable. */
+  lost(m: Member): void {
+    m.state = 'unreachable';
+    m.downSince = this.c.now();
+    this.c.stats.netsplitsDetected++;
+    this.c.emit({ type: 'peer.down', peer: m.node });
+    this.c.replicas.peerGone(m.node);
+    this.failover(m);
+  }
+
+  /** The peer restarted faster than we noticed it was gone: its previous life failed all the same. */
+  restarted(m: Member): void {
+    this.c.emit({ type: 'peer.restarted', peer: m.node });
+    this.c.replicas.peerGone(m.node);
+    this.failover(m);
+  }
+
+  /**
+   * A peer became unreachable: messages it never confirmed go to its backup
+   * (which may be us), and if we are the backup its sessions come alive here.
+   * If it was only cut off, the heal merges both sides without duplicates.
+   */
+  failover(m: Member): void {
+    const now = this.c.now();
+    const msgs = m.unacked.filter((u) => u.msg).map((u) => toOrphanWire(u.msg!, u.groups, now));
+    const ms = this.c.membership;
+    const backup = ms.backupOf(m.node);
+    if (msgs.length) {
+      // Kept in our own replicas of its sessions too: the backup may itself have restarted empty.
+      this.c.replicas.orphans(m.node, msgs);
+      if (backup !== ms.node) {
+        const b = ms.get(backup);
+        if (b) this.c.sendReliable(b, encodeJson(F.Orphan, { owner: m.node, msgs }));
+      }
+    }
+    // Publishers waiting on the dead node's confirmation are answered: their messages live on here and at the backup.
+    for (const u of m.unacked) settle(u);
+    this.c.replicas.ownerDown(m.node);
+    // Only cut off, it gets these frames again when it is back: the share groups one of its sessions
+    // here (the failed-over member) was given go no more, so the group gets the message once.
+    for (const u of m.unacked) {
+      if (!u.msg || !u.groups) continue;
+      const left = this.c.groupsNotGiven(m.node, u.msg, u.groups);
+      if (left.length === u.groups.length) continue;
+      u.groups = left.length ? left : undefined;
+      u.frame = encodeSeq(u.seq, encodeMessage(F.Forward, u.msg, now, left));
+    }
+  }
+
+  /** `m` was unreachable for autocleanMs: it is removed, with its routes and claims. */
+  autoclean(m: Member): void {
+    m.state = 'stopped';
+    if (m.unacked.length) this.c.countDropped('peer-removed', m.unacked.length);
+    this.c.dropUnacked(m);
+    this.dropStale(m);
+    const n = this.c.purge(m.node);
+    this.c.stats.autocleaned++;
+    this.c.emit({ type: 'autoclean', peer: m.node, routes: n });
+  }
+
+  /** A removed peer gets nothing of what was kept for it (counted with its unconfirmed frames). */
+  dropStale(m: Member): void {
+    if (!m.stale) return;
+    for (const x of m.stale) settle(x);
+    if (m.stale.length) this.c.countDropped('peer-removed', m.stale.length);
+    m.stale = null;
+  }
+}
