@@ -18,7 +18,7 @@ import {
 import type { AckWait, Distribution, Resumed, SplitOp } from './distribution.ts';
 import { Journals, type SessionJournal } from './journal.ts';
 import { Session, type Delivery, type DropReason, type SessionSink, type Subscription } from './session.ts';
-import { Router } from './router.ts';
+import { SubscriptionIndex } from './subscription-index.ts';
 import { RetainStore } from './retain-store.ts';
 import type { Message } from './message.ts';
 import { isExpired } from './message.ts';
@@ -38,7 +38,7 @@ export class Broker implements BrokerApi {
   readonly config: BrokerConfig;
   readonly sessions = new Map<string, Session>();
   readonly connections = new Set<Connection>();
-  readonly router: Router;
+  readonly subscriptions: SubscriptionIndex;
   readonly retained = new RetainStore();
   readonly startedAt: number;
   readonly stats: BrokerStats = newStats();
@@ -60,7 +60,7 @@ export class Broker implements BrokerApi {
     config?: Partial<BrokerConfig> | BrokerConfig,
   ) {
     this.config = brokerConfig(config);
-    this.router = new Router(this.config.sharedSubscriptionStrategy, env.random);
+    this.subscriptions = new SubscriptionIndex(this.config.sharedSubscriptionStrategy, env.random);
     this.startedAt = env.clock.now();
     this.store = env.storage ? new SessionStore(env.storage, env.clock, env.log) : null;
     if (this.store) this.journal.add(this.store);
@@ -262,7 +262,7 @@ export class Broker implements BrokerApi {
     if (s.will && !s.conn) this.publishWill(s);
     s.willTimer?.cancel();
     s.expiryTimer?.cancel();
-    for (const sub of s.subscriptions.values()) this.router.remove(sub);
+    for (const sub of s.subscriptions.values()) this.subscriptions.remove(sub);
     s.clearSubscriptions();
     const replicated = s.expiryInterval > 0;
     s.expiryInterval = 0; // what is discarded now is not replicated as done, the replica just ends
@@ -351,7 +351,7 @@ export class Broker implements BrokerApi {
       msg.mid ??= this.distribution.nextMid();
       return this.distribution.route(msg);
     }
-    return this.router.route(msg, this.deliverTo);
+    return this.subscriptions.dispatch(msg, this.deliverTo);
   }
 
   /** Stores (or clears) a retained message; one that expires is swept when it does, not kept until read. */
@@ -367,12 +367,12 @@ export class Broker implements BrokerApi {
 
   /** Delivers to local sessions only; `groups` are the share groups this node serves for this message. */
   dispatchLocal(msg: Message, groups: ReadonlySet<string>): number {
-    return this.router.route(msg, this.deliverTo, groups);
+    return this.subscriptions.dispatch(msg, this.deliverTo, groups);
   }
 
   /** A replicated retained message that the publishing node did not forward here: serve subscribers it did not know of. */
   retainedForLateSubscribers(msg: Message): void {
-    this.router.forEachPlain(msg.topic, (sub) => {
+    this.subscriptions.forEachPlain(msg.topic, (sub) => {
       if (sub.retainHandling === 2) return;
       sub.session.deliver({
         msg,
@@ -402,7 +402,7 @@ export class Broker implements BrokerApi {
     }
     s.willTimer?.cancel();
     s.expiryTimer?.cancel();
-    for (const sub of s.subscriptions.values()) this.router.remove(sub);
+    for (const sub of s.subscriptions.values()) this.subscriptions.remove(sub);
     s.clearSubscriptions();
     s.clear();
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
@@ -422,13 +422,13 @@ export class Broker implements BrokerApi {
     // The new one first: it takes the old one's place, so a re-subscribe never withdraws the filter's
     // route (peers that saw the route go and come back dropped what they published in between).
     sub.session.setSubscription(sub.raw, sub);
-    this.router.add(sub);
-    if (replaced) this.router.remove(replaced);
+    this.subscriptions.add(sub);
+    if (replaced) this.subscriptions.remove(replaced);
     this.journal.stateChanged(sub.session);
   }
 
   unsubscribe(sub: Subscription): void {
-    this.router.remove(sub);
+    this.subscriptions.remove(sub);
     sub.session.deleteSubscription(sub.raw);
     this.journal.stateChanged(sub.session);
   }

@@ -7,7 +7,7 @@ import type { Timer } from './env.ts';
 import type { Message, QoS } from './message.ts';
 import { isExpired } from './message.ts';
 
-/** A subscription of a session: indexed by the node's subscription index (core/router.ts). */
+/** A subscription of a session: indexed by the node's subscription index (core/subscription-index.ts). */
 export interface Subscription {
   session: Session;
   /** Canonical key: the filter, or `$share/{group}/{filter}` (also for `$queue/{filter}`). */

@@ -16,7 +16,7 @@ export interface SysSource {
   readonly stats: BrokerStats;
   readonly startedAt: number;
   readonly sessions: { readonly size: number };
-  readonly router: { readonly subscriptionCount: number };
+  readonly subscriptions: { readonly subscriptionCount: number };
   readonly retained: { readonly size: number };
   readonly clustered: boolean;
   runningNodes(): string[];
@@ -149,7 +149,7 @@ export class SysPublisher {
     this.put('messages/received', s.messagesIn);
     this.put('messages/sent', s.messagesOut);
     this.put('messages/dropped', dropped);
-    this.put('subscriptions/count', b.router.subscriptionCount);
+    this.put('subscriptions/count', b.subscriptions.subscriptionCount);
     this.put('retained messages/count', b.retained.size);
     this.put('bytes/received', s.bytesIn);
     this.put('bytes/sent', s.bytesOut);

@@ -180,9 +180,9 @@ export function statsOf(broker: Broker, cluster?: Cluster): Record<string, unkno
     ...broker.stats,
     sessions: broker.sessions.size,
     connections: broker.connections.size,
-    subscriptions: broker.router.subscriptionCount,
+    subscriptions: broker.subscriptions.subscriptionCount,
     retained: broker.retained.size,
-    routes: cluster ? cluster.routes.size : [...broker.router.routeKeys()].length,
+    routes: cluster ? cluster.routes.size : [...broker.subscriptions.routeKeys()].length,
     ...(cluster ? { cluster: { ...cluster.stats } } : {}),
   };
 }
@@ -225,7 +225,7 @@ export function subscriptionsOf(broker: Broker): Record<string, unknown>[] {
 
 export function routesOf(broker: Broker, cluster?: Cluster): { topic: string; node: string }[] {
   if (!cluster)
-    return [...broker.router.routeKeys()].sort().map((topic) => ({ topic, node: broker.config.node }));
+    return [...broker.subscriptions.routeKeys()].sort().map((topic) => ({ topic, node: broker.config.node }));
   return cluster.routes.dump().map((line) => {
     const i = line.lastIndexOf(' -> ');
     return { topic: line.slice(0, i), node: line.slice(i + 4) };
@@ -415,7 +415,7 @@ async function handle(
       // The route keys this node's own subscriptions make (what it announces to its peers).
       return {
         status: 200,
-        body: { node: broker.config.node, routes: [...broker.router.routeKeys()].sort() },
+        body: { node: broker.config.node, routes: [...broker.subscriptions.routeKeys()].sort() },
       };
     case 'GET /api/retained':
       return paged(url, 'retained', retainedOf(broker));

@@ -255,14 +255,14 @@ export async function renderMetrics(
     'mqttlab_subscriptions',
     'gauge',
     'Subscriptions of sessions on this node.',
-    broker.router.subscriptionCount,
+    broker.subscriptions.subscriptionCount,
   );
   e.metric('mqttlab_retained_messages', 'gauge', 'Retained messages.', broker.retained.size);
   e.metric(
     'mqttlab_routes',
     'gauge',
     "Routes: cluster route table entries (topic filter, node), or this node's filters.",
-    cluster ? cluster.routes.size : [...broker.router.routeKeys()].length,
+    cluster ? cluster.routes.size : [...broker.subscriptions.routeKeys()].length,
   );
   if (cluster) {
     const cs = cluster.stats;

@@ -28,7 +28,7 @@ export function convergenceProblems(w: World | ObservedWorld): string[] {
   const running = [...w.brokers.values()].filter((b) => b.broker && b.host.state === 'up').map((b) => b.name);
   const problems: string[] = [];
   const actual: string[] = [];
-  for (const n of running) for (const k of w.broker(n).router.routeKeys()) actual.push(`${k} -> ${n}`);
+  for (const n of running) for (const k of w.broker(n).subscriptions.routeKeys()) actual.push(`${k} -> ${n}`);
   actual.sort();
   const retained = (n: string) =>
     [...w.broker(n).retained.all()]

@@ -101,7 +101,7 @@ export function sampleWorld(w: World): WorldSample {
       uptimeMs: br ? w.now - b.host.startedAt : 0,
       connections: br?.connections.size ?? 0,
       sessions: br?.sessions.size ?? 0,
-      routes: br ? (b.clustering ? b.clustering.routes.size : countOf(br.router.routeKeys())) : 0,
+      routes: br ? (b.clustering ? b.clustering.routes.size : countOf(br.subscriptions.routeKeys())) : 0,
       queued,
       inflight,
       msgIn: br?.stats.messagesIn ?? 0,

@@ -34,7 +34,7 @@ const allRunning =
 /** Route table that the subscriptions on each node imply. */
 function expectedRoutes(w: World, names: string[]): string[] {
   const out: string[] = [];
-  for (const n of names) for (const k of w.broker(n).router.routeKeys()) out.push(`${k} -> ${n}`);
+  for (const n of names) for (const k of w.broker(n).subscriptions.routeKeys()) out.push(`${k} -> ${n}`);
   return out.sort();
 }
 

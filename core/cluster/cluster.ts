@@ -89,7 +89,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     for (const s of config.seeds) if (s.node !== this.node) membership.add(s.node, s.address);
     this.routeRep = new RouteReplication(
       membership,
-      broker.router,
+      broker.subscriptions,
       (frame) => this.broadcast(frame),
       (peer) => this.fullTableFrom(peer),
     );

@@ -9,7 +9,7 @@ import type { Distribution } from '../distribution.ts';
 import type { SessionJournal } from '../journal.ts';
 import type { RetainStore } from '../retain-store.ts';
 
-/** The node-local subscription index, as the route table follows it (core/router.ts). */
+/** The node-local subscription index, as the route table follows it (core/subscription-index.ts). */
 export interface LocalRoutes {
   /** Called when the first subscription of a route key comes or the last one goes. */
   onRouteChange: ((key: string, added: boolean) => void) | null;
@@ -21,7 +21,7 @@ export interface LocalNode {
   readonly env: Env;
   readonly config: { readonly node: string };
   readonly sessions: ReadonlyMap<string, Session>;
-  readonly router: LocalRoutes;
+  readonly subscriptions: LocalRoutes;
   readonly retained: RetainStore;
 
   /** The cluster takes over routing, claims and replicas (called once, when it starts). */

@@ -1,6 +1,7 @@
-// Node-local subscriptions: topic filter → subscribers, plus shared groups.
-// Matching a publish yields one delivery per subscribed session (overlapping
-// filters merged per §3.3.4) and one per shared group.
+// The node-local subscription index: topic filter → this node's subscribers, plus shared groups.
+// (A route, as in EMQX, is the cluster's: filter → nodes, core/cluster/route-table.ts.) Matching a
+// publish yields one delivery per subscribed session (overlapping filters merged per §3.3.4) and one
+// per shared group.
 
 import type { Random } from './env.ts';
 import type { Message, QoS } from './message.ts';
@@ -21,7 +22,7 @@ export interface FilterEntry {
   groups: Map<string, SharedGroup> | null;
 }
 
-export class Router {
+export class SubscriptionIndex {
   private trie = new TopicTrie<FilterEntry>();
   /** Topic → matching filter entries, valid until the set of filters changes (publishers reuse topics). */
   private matchCache = new Map<string, FilterEntry[]>();
@@ -121,7 +122,7 @@ export class Router {
    * QoS carrying all their subscription identifiers. With `groups`, only
    * those share groups (keys `$share/{group}/{filter}`) are served here.
    */
-  route(
+  dispatch(
     msg: Message,
     deliver: (s: Session, d: Delivery) => void,
     groups: ReadonlySet<string> | null = null,
