@@ -24,6 +24,8 @@ export interface MqttLimits {
   maxKeepalive: number;
   /** Upper bound for Session Expiry Interval, seconds. */
   maxSessionExpiry: number;
+  /** Bytes a client may leave unread before it is disconnected as a slow consumer. */
+  maxWriteBuffer: number;
 }
 
 export interface MqttFeatures {
@@ -83,6 +85,7 @@ export function defaultBrokerConfig(): BrokerConfig {
       topicAliasMaximum: 1024,
       maxKeepalive: 0,
       maxSessionExpiry: NEVER_EXPIRE,
+      maxWriteBuffer: 16 * 1024 * 1024,
     },
     features: {
       maximumQoS: 2,
@@ -137,6 +140,7 @@ export const brokerSchema: Record<string, unknown> = {
     topicAliasMaximum: int(0, 65535),
     maxKeepalive: int(0, 65535),
     maxSessionExpiry: int(0, NEVER_EXPIRE),
+    maxWriteBuffer: int(65536, 2 ** 31),
   },
   features: {
     maximumQoS: oneOf(0, 1, 2),

@@ -79,6 +79,8 @@ export class Connection implements SessionOutlet {
   /** What mqtt-packet's parser reads from its settings, as the CONNECT left them (shared unless a bridge). */
   private parserSettings: ParserSettings = PARSER_SETTINGS[4]!;
   private pending: Packet | null = null;
+  /** Cut off as a slow consumer: nothing more is written. */
+  private slow = false;
   private parseError: string | null = null;
 
   /** The peer's address; see `remote`. */
@@ -389,9 +391,25 @@ export class Connection implements SessionOutlet {
   }
 
   writeRaw(buf: Buffer): void {
+    if (this.slow) return;
     this.broker.stats.bytesOut += buf.length;
     this.broker.stats.packetsOut++;
     this.sink.write(buf);
+    const backlog = this.sink.buffered?.();
+    if (backlog !== undefined && backlog > this.broker.config.limits.maxWriteBuffer) this.slowConsumer();
+  }
+
+  /**
+   * The client leaves more than maxWriteBuffer bytes unread: it is cut off (counted as a drop,
+   * 'slow-consumer') instead of the broker holding its backlog without bound. Its session stays
+   * (QoS 1/2 messages in flight are resent when it comes back) and its will goes as for any broken
+   * connection, once the transport reports the connection gone.
+   */
+  private slowConsumer(): void {
+    this.slow = true;
+    this.broker.countDropped('slow-consumer');
+    if (this.sink.abort) this.sink.abort();
+    else this.sink.close();
   }
 
   /**

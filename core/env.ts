@@ -30,6 +30,10 @@ export interface ByteSink {
   close(): void;
   /** The peer's address, asked for only when needed (a system call on a real socket). */
   peerAddress?(): string;
+  /** Bytes written and not yet taken by the peer (a slow reader's backlog); without it none is counted. */
+  buffered?(): number;
+  /** Drops the connection now, unsent bytes discarded; the transport then reports it closed. */
+  abort?(): void;
 }
 
 export interface Logger {

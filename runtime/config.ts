@@ -180,8 +180,15 @@ export function parseSeed(s: unknown): { node: string; address: string } | null 
   return { node, address };
 }
 
+/** The core's limits but maxWriteBuffer, a top-level key here (brokerPart puts it back). */
+const { maxWriteBuffer: _coreMaxWriteBuffer, ...runtimeLimits } = brokerSchema.limits as Record<
+  string,
+  unknown
+>;
+
 export const runtimeSchema: Record<string, unknown> = {
   ...brokerSchema,
+  limits: runtimeLimits,
   listeners: {
     tcp: {
       enabled: bool,
@@ -429,5 +436,5 @@ export function brokerPart(c: RuntimeConfig): BrokerConfig {
     ...b
   } = c;
   const { passwordFile: _p, aclFile: _f, aclDefault: _d, allowAnonymous: _y, ...core } = security;
-  return { ...b, security: core };
+  return { ...b, limits: { ...b.limits, maxWriteBuffer: c.maxWriteBuffer }, security: core };
 }

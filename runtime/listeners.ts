@@ -64,18 +64,13 @@ function certUser(socket: net.Socket, f: TlsServerFiles | undefined): string | u
 /**
  * Socket → core byte sink: the packets of one event-loop turn are joined
  * into one buffer and written once (one syscall, no writev of many tiny
- * buffers); too much unread output calls `onSlow`.
+ * buffers). The core reads `buffered()` to cut off slow consumers.
  */
 export class SocketSink implements ByteSink {
   /** Packets of this turn; null = none (and no flush scheduled). */
   private pending: Uint8Array[] | null = null;
   private pendingBytes = 0;
-  /** `onSlow` is shared by the listener's sockets: no closure per connection. */
-  constructor(
-    private socket: net.Socket,
-    private maxBuffer: number,
-    private onSlow: (socket: net.Socket) => void,
-  ) {}
+  constructor(private socket: net.Socket) {}
 
   write(bytes: Uint8Array): void {
     if (this.socket.destroyed) return;
@@ -85,7 +80,16 @@ export class SocketSink implements ByteSink {
     }
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
-    if (this.socket.writableLength + this.pendingBytes > this.maxBuffer) this.onSlow(this.socket);
+  }
+
+  buffered(): number {
+    return this.socket.writableLength + this.pendingBytes;
+  }
+
+  abort(): void {
+    this.pending = null;
+    this.pendingBytes = 0;
+    this.socket.destroy();
   }
 
   /** Writes what this turn produced; also from close(). */
@@ -135,13 +139,9 @@ function destroyOnError(this: net.Socket): void {
 
 export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Server> {
   const name = opts.name ?? (opts.tls ? 'tls' : 'tcp');
-  const onSlow = (socket: net.Socket) => {
-    broker.countDropped('slow-consumer');
-    socket.destroy();
-  };
   // Without a PROXY header the address is asked of the socket only when needed (SocketSink.peerAddress).
   const attach = (socket: net.Socket, remote: string | undefined, first?: Buffer) => {
-    const sink = new SocketSink(socket, opts.maxWriteBuffer, onSlow);
+    const sink = new SocketSink(socket);
     const conn = broker.accept(sink, remote, { listener: name, certUser: certUser(socket, opts.tls) });
     (socket as ClientSocket)[CONN] = conn;
     socket.on('data', onClientData);
@@ -178,27 +178,36 @@ export function listenTcp(broker: Broker, opts: ListenerOptions): Promise<net.Se
 
 class WsSink implements ByteSink {
   private pending: Uint8Array[] = [];
-  constructor(
-    private ws: WebSocket,
-    private maxBuffer: number,
-    private onSlow: () => void,
-  ) {}
+  private pendingBytes = 0;
+  constructor(private ws: WebSocket) {}
 
   write(bytes: Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.pending.length === 0) process.nextTick(this.flush);
     this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+  }
+
+  buffered(): number {
+    return this.ws.bufferedAmount + this.pendingBytes;
+  }
+
+  abort(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.ws.terminate();
   }
 
   private flush = (): void => {
     if (this.pending.length === 0 || this.ws.readyState !== this.ws.OPEN) {
       this.pending = [];
+      this.pendingBytes = 0;
       return;
     }
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
     this.pending = [];
+    this.pendingBytes = 0;
     this.ws.send(data, { binary: true });
-    if (this.ws.bufferedAmount > this.maxBuffer) this.onSlow();
   };
 
   close(): void {
@@ -229,10 +238,7 @@ export function listenWs(broker: Broker, opts: ListenerOptions & { path: string 
       protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false,
   });
   wss.on('connection', (ws, req) => {
-    const sink = new WsSink(ws, opts.maxWriteBuffer, () => {
-      broker.countDropped('slow-consumer');
-      ws.terminate();
-    });
+    const sink = new WsSink(ws);
     const conn = broker.accept(sink, `${req.socket.remoteAddress}:${req.socket.remotePort}`, {
       listener: name,
       certUser: certUser(req.socket, opts.tls),

@@ -51,6 +51,19 @@ function tune(socket: net.Socket): void {
   socket.setKeepAlive(true, 10_000);
 }
 
+/** A peer link's sink: past `max` unsent bytes the peer is gone or hopelessly behind, and `over` closes it. */
+function boundedSink(socket: net.Socket, max: number, over: () => void): ByteSink {
+  const s = new SocketSink(socket);
+  return {
+    write(b) {
+      s.write(b);
+      if (s.buffered() > max) over();
+    },
+    close: () => s.close(),
+    peerAddress: () => s.peerAddress(),
+  };
+}
+
 export function listenPeers(opts: PeerListenerOptions): Promise<PeerListener> {
   const sockets = new Set<net.Socket>();
   const max = opts.maxWriteBuffer ?? PEER_MAX_WRITE_BUFFER;
@@ -60,7 +73,7 @@ export function listenPeers(opts: PeerListenerOptions): Promise<PeerListener> {
     socket.on('error', () => socket.destroy());
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     tune(socket);
-    const sink = new SocketSink(socket, max, () => {
+    const sink = boundedSink(socket, max, () => {
       opts.log?.warn(`peer link from ${remote}: more than ${max} bytes unsent; closing`);
       socket.destroy();
     });
@@ -160,7 +173,7 @@ export class TcpPeerDialer implements PeerDialer {
       clearTimeout(timer);
       tune(socket);
       handler.open(
-        new SocketSink(socket, max, () => {
+        boundedSink(socket, max, () => {
           this.opts.log?.warn(`peer link to ${address}: more than ${max} bytes unsent; closing`);
           socket.destroy();
         }),

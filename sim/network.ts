@@ -41,6 +41,8 @@ export class SimSocket implements ByteSink, EventHandler {
   /** Since when data sent by this side has gone unacknowledged (blocked path or dead peer). */
   unackedSince = -1;
   bytesSent = 0;
+  /** Bytes the application on this side has taken (what the peer sent and is no longer buffered). */
+  bytesTaken = 0;
   /** False until the application has the socket; segments wait in `early`. */
   ready = false;
   private early: Segment[] | null = null;
@@ -76,6 +78,30 @@ export class SimSocket implements ByteSink, EventHandler {
     this.endpoint = null;
     if (this.alive) this.net.send(this, FIN);
   }
+
+  /** Bytes written here that the peer's application has not taken yet (in flight, held, or unread). */
+  buffered(): number {
+    return this.bytesSent - this.peer.bytesTaken;
+  }
+
+  /**
+   * The application drops the connection (a slow consumer cut off): RST to the peer, and the
+   * close is reported to this side's application as a later event, as a kernel does, never from
+   * inside the write that decided it.
+   */
+  abort(): void {
+    if (!this.open) return;
+    const ep = this.endpoint;
+    this.open = false;
+    this.endpoint = null;
+    if (this.alive) this.net.send(this, RST);
+    if (!ep) return;
+    this.aborted = ep;
+    this.net.world.queue.push(this.net.world.now, reportReset, this);
+  }
+
+  /** The application of an aborted socket, told of the reset by the next event. */
+  aborted: StreamEndpoint | null = null;
 
   /** Abortive close: RST to the peer, immediately. */
   reset(): void {
@@ -130,6 +156,7 @@ export class SimSocket implements ByteSink, EventHandler {
       ep?.onClose(seg === FIN ? 'fin' : 'reset');
       return;
     }
+    this.bytesTaken += (seg as Buffer).length;
     ep?.onData(seg as Buffer);
   }
 
@@ -167,6 +194,18 @@ export interface NetworkOptions {
   /** How long a connect waits for an answer (SYN retries). */
   connectTimeoutMs: number;
 }
+
+/** Tells an application its connection was reset (see SimSocket.abort). */
+const reportReset: EventHandler = {
+  fire(sock: unknown, ev: SimEvent): void {
+    const s = sock as SimSocket;
+    if (!s.alive) return; // the process is gone, and its connections with it
+    if (s.host.state === 'paused') return s.host.defer(ev);
+    const ep = s.aborted;
+    s.aborted = null;
+    ep?.onClose('reset');
+  },
+};
 
 class UserTimeout implements EventHandler {
   fire(sock: unknown): void {

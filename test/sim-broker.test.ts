@@ -573,3 +573,45 @@ describe('client life cycle', () => {
     expect(events(w, 'client.closed', { c: 'c' })).toHaveLength(1); // just the kill
   });
 });
+
+describe('slow consumers (limits.maxWriteBuffer, enforced in the core)', () => {
+  const run = async (clogged: boolean) => {
+    const w = makeWorld({ seed: 'slow' });
+    w.addBroker('n1', { limits: { maxWriteBuffer: 64 * 1024 } as never });
+    const sub = w.client('sub', {
+      target: 'n1',
+      version: 5,
+      clean: false,
+      sessionExpiry: 600,
+      subscriptions: [{ filter: 'big/#', qos: 0 }],
+    });
+    const pub = w.client('pub', { target: 'n1', version: 5 });
+    await settle(w, () => sub.connected && pub.connected, 1000, 'connect');
+    await w.sleep(10);
+    // The broker's writes to the subscriber are held on the way (its reads stall): they pile up unread.
+    if (clogged) w.clog(['n1'], ['sub'], { oneWay: true });
+    // 200 KB in bursts of 10 KB, 10 ms apart: a reading client never has more than a burst unread.
+    const payload = 'x'.repeat(1000);
+    for (let i = 0; i < 20; i++) {
+      for (let j = 0; j < 10; j++) pub.publish('big/t', 0, { payload });
+      await w.sleep(10);
+    }
+    await w.sleep(200);
+    return { w, b: w.broker('n1') };
+  };
+
+  it('a client that leaves more than maxWriteBuffer bytes unread is cut off, its session kept', async () => {
+    const { b } = await run(true);
+    expect(b.stats.dropped['slow-consumer']).toBe(1);
+    const s = b.sessions.get('sub')!;
+    expect(s.conn).toBeNull(); // disconnected ...
+    expect(s.subscriptions.has('big/#')).toBe(true); // ... but its persistent session stays
+    expect(b.connectedCount).toBe(1); // the publisher is still connected
+  });
+
+  it('a client that reads keeps its connection, whatever the volume', async () => {
+    const { b } = await run(false);
+    expect(b.stats.dropped['slow-consumer']).toBeUndefined();
+    expect(b.sessions.get('sub')!.conn).not.toBeNull();
+  });
+});
