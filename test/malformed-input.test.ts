@@ -641,7 +641,9 @@ function checkInvariants(broker: Broker): void {
     subs += s.subscriptions.size;
   }
   expect(broker.stats.connectedCount, 'stats.connectedCount = sessions with a live conn').toBe(live);
-  expect(broker.subscriptions.subscriptionCount, 'router.subscriptionCount = Σ session subscriptions').toBe(subs);
+  expect(broker.subscriptions.subscriptionCount, 'router.subscriptionCount = Σ session subscriptions').toBe(
+    subs,
+  );
   for (const c of broker.connections) expect(c.state).not.toBe('closed');
   // Limits taken from the wire are numbers in their protocol ranges (not arrays, null, NaN or -1).
   const inRange = (x: unknown, lo: number, hi: number) =>
