@@ -1,6 +1,6 @@
 // Generates docs/configuration.md from the config schema (runtime/config.ts runtimeSchema), the
 // defaults and the doc comments of the config interfaces, so the reference cannot drift:
-// test/config-docs.test.ts fails when the file is stale or misses a key.
+// test/runtime/config-docs.test.ts fails when the file is stale or misses a key.
 //   npx tsx scripts/config-docs.ts          rewrite docs/configuration.md
 //   npx tsx scripts/config-docs.ts --check  exit 1 when it is stale
 

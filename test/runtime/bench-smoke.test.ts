@@ -1,0 +1,39 @@
+// The broker benchmark's quick mode end to end: all three brokers (Mosquitto
+// when installed) in their own processes, every scenario, numbers in the
+// JSON. No thresholds: performance is measured by `npm run bench`, not tested.
+
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+describe('npm run bench -- --quick', () => {
+  it('produces a number for every broker and scenario', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+    try {
+      const out = join(dir, 'quick.json');
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-sim', '--out', out],
+        { cwd: root, encoding: 'utf8', timeout: 55_000 },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('| scenario');
+      const res = JSON.parse(readFileSync(out, 'utf8'));
+      const brokers = ['mqttlab', 'aedes', ...(existsSync('/usr/sbin/mosquitto') ? ['mosquitto'] : [])];
+      const row = (m: string) => res.rows.find((x: { metric: string }) => x.metric === m);
+      for (const m of ['fanIn', 'fanOut', 'qos1', 'latP50', 'latP99', 'connectRate', 'rssPerConn']) {
+        for (const b of brokers) expect(row(m)?.brokers[b]?.median, `${m} ${b}`).toBeTypeOf('number');
+      }
+      for (const b of ['mqttlab', 'aedes'])
+        expect(row('heapPerConn')?.brokers[b]?.median, `heap ${b}`).toBeTypeOf('number');
+      expect(row('cluster')?.brokers.mqttlab?.median).toBeTypeOf('number');
+      expect(row('fanIn').ratio.aedes).toBeTypeOf('number');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000); // typically 15-25 s; room for a loaded CI machine
+});

@@ -1,0 +1,553 @@
+// Each checker on small synthetic histories: it catches a crafted violating
+// history and passes a correct one; the strict client records a protocol
+// violation when a raw simulated server breaks the protocol.
+
+import { describe, it, expect } from 'vitest';
+import mqttPacket from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
+import {
+  checkSafety,
+  checkNoLoss,
+  checkConnackFirst,
+  checkDupOnlyOnResend,
+  checkSingleConnection,
+  checkOrder,
+  checkRetainedReads,
+  checkWills,
+  checkSharedOnce,
+  checkClientProtocol,
+  checkNoQos2Duplicates,
+  type Ev,
+  type Tally,
+  DEFAULT_ACCEPTED,
+} from '../../sim/checkers.ts';
+import { World } from '../../sim/world.ts';
+import type { SimSocket } from '../../sim/network.ts';
+
+type Fields = Record<string, unknown>;
+const e = (t: number, type: string, f: Fields = {}): Ev => ({ type, ...f, t }) as Ev;
+
+/** A persistent v5 subscriber `sub` on n1 with expiry `expiry` s, connected at 10. */
+function base(expiry = 3600, extra: Fields = {}): Ev[] {
+  return [
+    e(0, 'node.config', { node: 'n1', maxQueued: 3, ackMode: 'replicated', downAfterMs: 5000, hooks: true }),
+    e(0, 'client.config', { c: 'sub', version: 5, clean: false, expiry, keepalive: 30, ...extra }),
+    e(1, 'client.connect', { c: 'sub', target: 'n1' }),
+    e(10, 'client.connack', { c: 'sub', rc: 0, present: false, node: 'n1' }),
+    e(11, 'sub.invoke', { c: 'sub', filters: 'a/#' }),
+  ];
+}
+const pub = (t: number, id: string, f: Fields = {}) => [
+  e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false, ...f }),
+  e(t + 2, 'pub.ok', { c: 'p', id, node: 'n1' }),
+];
+const deliver = (t: number, id: string, f: Fields = {}) =>
+  e(t, 'deliver', { c: 'sub', id, topic: 'a/1', qos: 1, dup: false, retain: false, node: 'n1', ...f });
+const want = [{ client: 'sub', filter: 'a/#', from: 0 }];
+const props = (vs: { property: string }[]) => vs.map((v) => v.property);
+
+describe('no-acked-loss', () => {
+  it('fails a lost acknowledged message even when the broker logged the drop', () => {
+    const h = [
+      ...base(),
+      ...pub(20, 'p:1'),
+      e(25, 'drop', { node: 'n1', c: 'sub', id: 'p:1', reason: 'no-session' }),
+    ];
+    const v = checkNoLoss(h, want);
+    expect(props(v)).toEqual(['no-acked-loss']);
+    expect(v[0].detail).toContain('no-session');
+    expect(checkNoLoss([...base(), ...pub(20, 'p:1'), deliver(30, 'p:1')], want)).toEqual([]);
+  });
+
+  it('excuses a queue-full drop only at the configured bound, and counts it', () => {
+    const full = [
+      ...base(),
+      ...pub(20, 'p:1'),
+      ...pub(21, 'p:2'),
+      ...pub(22, 'p:3'),
+      ...pub(23, 'p:4'),
+      e(24, 'drop', { node: 'n1', c: 'sub', id: 'p:1', reason: 'queue-full' }),
+    ];
+    const h = [...full, deliver(30, 'p:2'), deliver(31, 'p:3'), deliver(32, 'p:4')];
+    const tally: Tally = {};
+    expect(checkNoLoss(h, want, { tally })).toEqual([]);
+    expect(tally).toEqual({ 'queue-overflow': 1 });
+    // Only two pending at the drop (maxQueued 3): not a full queue.
+    const early = [
+      ...base(),
+      ...pub(20, 'p:1'),
+      ...pub(21, 'p:2'),
+      e(23, 'drop', { node: 'n1', c: 'sub', id: 'p:1', reason: 'queue-full' }),
+      deliver(30, 'p:2'),
+    ];
+    expect(checkNoLoss(early, want)[0].detail).toContain('under maxQueuedMessages 3');
+  });
+
+  it('excuses loss to an expired session only after its expiry', () => {
+    const gone = (back: number) => [
+      ...base(5),
+      ...pub(20, 'p:1'),
+      e(100, 'client.closed', { c: 'sub', reason: 'reset', was: 'connected' }),
+      e(back, 'client.connack', { c: 'sub', rc: 0, present: false, node: 'n1' }),
+    ];
+    const tally: Tally = {};
+    expect(checkNoLoss(gone(6000), want, { tally })).toEqual([]);
+    expect(tally['session-expired']).toBe(1);
+    expect(checkNoLoss(gone(2000), want)[0].detail).toContain('under its expiry of 5 s');
+  });
+
+  it("excuses ackMode 'local' only when the run accepts it, and only with a fault on the acknowledging node", () => {
+    const h = [...base(), ...pub(20, 'p:1'), e(22.5, 'fault.crash', { node: 'n1', mode: 'power' })];
+    h[0] = e(0, 'node.config', { node: 'n1', maxQueued: 3, ackMode: 'local', hooks: true });
+    const tally: Tally = {};
+    const accept = [...DEFAULT_ACCEPTED, 'ack-local' as const];
+    expect(checkNoLoss(h, want, { tally, accept })).toEqual([]);
+    expect(tally['ack-local']).toBe(1);
+    expect(checkNoLoss(h, want)[0].detail).toContain('ack-local, not accepted');
+    expect(props(checkNoLoss(h.slice(0, -1), want, { accept }))).toEqual(['no-acked-loss']);
+  });
+
+  it('excuses what the other side published before the heal to a subscription made during the split, not after', () => {
+    const h = [
+      ...base().slice(0, 4),
+      e(10.5, 'fault.partition', { a: 'n1', b: 'n2', oneWay: false }),
+      e(11, 'sub.invoke', { c: 'sub', filters: 'a/#' }),
+      e(20, 'pub.invoke', { c: 'p', id: 'p:1', topic: 'a/1', qos: 1, retain: false }),
+      e(22, 'pub.ok', { c: 'p', id: 'p:1', node: 'n2' }),
+      e(50, 'fault.heal'),
+      e(60, 'pub.invoke', { c: 'p', id: 'p:2', topic: 'a/1', qos: 1, retain: false }),
+      e(62, 'pub.ok', { c: 'p', id: 'p:2', node: 'n2' }),
+    ];
+    const tally: Tally = {};
+    const v = checkNoLoss(h, want, { tally });
+    expect(tally['split-subscribe']).toBe(1);
+    expect(v.map((x) => x.excerpt[0].id)).toEqual(['p:2']);
+  });
+});
+
+describe('connack-first', () => {
+  it('fails a delivery between CONNECT and CONNACK, and the strict client’s record of one', () => {
+    const early = [
+      e(1, 'client.connect', { c: 'sub', target: 'n1' }),
+      deliver(2, 'p:1'),
+      e(3, 'client.connack', { c: 'sub', rc: 0, present: true, node: 'n1' }),
+    ];
+    expect(props(checkConnackFirst(early))).toEqual(['connack-first']);
+    expect(
+      props(
+        checkConnackFirst([
+          e(1, 'protocol-violation', {
+            c: 'sub',
+            kind: 'publish-before-connack',
+            rule: 'MQTT-3.2.0-1',
+            detail: 'x',
+            node: 'n1',
+          }),
+        ]),
+      ),
+    ).toEqual(['connack-first']);
+    expect(checkConnackFirst([early[0], early[2], deliver(4, 'p:1')])).toEqual([]);
+  });
+});
+
+describe('dup-only-on-resend', () => {
+  it('fails DUP on a first transmission, counts resends', () => {
+    // New session: nothing can have been sent before.
+    expect(
+      props(checkDupOnlyOnResend([...base(), ...pub(20, 'p:1'), deliver(30, 'p:1', { dup: true })])),
+    ).toEqual(['dup-only-on-resend']);
+    // Resumed session, published after this CONNACK: a first transmission.
+    const resumed = [
+      ...base(),
+      e(40, 'client.closed', { c: 'sub', reason: 'reset' }),
+      e(50, 'client.connack', { c: 'sub', rc: 0, present: true, node: 'n1' }),
+    ];
+    expect(
+      props(checkDupOnlyOnResend([...resumed, ...pub(60, 'p:1'), deliver(70, 'p:1', { dup: true })])),
+    ).toEqual(['dup-only-on-resend']);
+    // Published before it: may have died on the old connection; or seen before in the session.
+    const tally: Tally = {};
+    expect(
+      checkDupOnlyOnResend(
+        [
+          ...base(),
+          ...pub(20, 'p:1'),
+          ...pub(21, 'p:2'),
+          deliver(25, 'p:2'),
+          ...resumed.slice(5),
+          deliver(55, 'p:1', { dup: true }),
+          deliver(56, 'p:2', { dup: true }),
+        ],
+        { tally },
+      ),
+    ).toEqual([]);
+    expect(tally).toEqual({ 'dup-resend-unseen': 1, 'dup-resend-seen': 1 });
+    expect(
+      props(
+        checkDupOnlyOnResend([
+          ...base(),
+          e(20, 'pub.invoke', { c: 'p', id: 'p:1', topic: 'a/1', qos: 0 }),
+          deliver(30, 'p:1', { qos: 0, dup: true }),
+        ]),
+      ),
+    ).toEqual(['dup-only-on-resend']);
+  });
+});
+
+describe('single-connection', () => {
+  const two = (closeA: number) => [
+    e(10, 'client.connack', { c: 'dev', h: 'a', rc: 0, present: false, node: 'n1' }),
+    e(20, 'client.connack', { c: 'dev', h: 'b', rc: 0, present: true, node: 'n2' }),
+    e(closeA, 'client.closed', { c: 'dev', h: 'a', reason: 'server-disconnect' }),
+    e(9000, 'fault.heal'),
+  ];
+  it('fails two processes with one id both connected past the settle time', () => {
+    expect(props(checkSingleConnection(two(5000)))).toEqual(['single-connection']);
+    expect(checkSingleConnection(two(25))).toEqual([]);
+  });
+  it("ends a connection at its node's crash: a half-open one the client still holds is not a second live connection", () => {
+    const crashed = (at: number) => [
+      ...two(5000).slice(0, 1),
+      e(at, 'fault.crash', { node: 'n1', mode: 'power' }),
+      ...two(5000).slice(1),
+    ];
+    expect(checkSingleConnection(crashed(15))).toEqual([]);
+    // The crash came 3 s after the second connect: both were served that long.
+    expect(props(checkSingleConnection(crashed(3000)))).toEqual(['single-connection']);
+    // A crash of the other connection's node, or before the first connected, ends nothing of it.
+    expect(
+      props(
+        checkSingleConnection([
+          e(5, 'fault.crash', { node: 'n1', mode: 'power' }),
+          e(8, 'node.start', { node: 'n1' }),
+          ...two(5000),
+        ]),
+      ),
+    ).toEqual(['single-connection']);
+  });
+  it('counts as split-connect two connections accepted while a clog kept their nodes apart, ended within the settle time of its end', () => {
+    const clogged = (closeA: number, unclog: number) => [
+      e(5, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }),
+      ...two(closeA).slice(0, 2),
+      e(unclog, 'fault.unclog'),
+      ...two(closeA).slice(2),
+    ];
+    const tally: Tally = {};
+    expect(checkSingleConnection(clogged(5000, 4500), { tally })).toEqual([]);
+    expect(tally['split-connect']).toBe(1);
+    // Still open 1 s after the nodes could hear each other again: a violation.
+    expect(props(checkSingleConnection(clogged(5000, 2000)))).toEqual(['single-connection']);
+    // Both on one node: no split excuses it.
+    const sameNode = [
+      e(5, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }),
+      ...two(5000).map((x) => (x.h === 'b' && x.type === 'client.connack' ? { ...x, node: 'n1' } : x)),
+    ];
+    expect(props(checkSingleConnection(sameNode))).toEqual(['single-connection']);
+  });
+  it('sets no order across the two processes of an id connected across a split; within one process order holds', () => {
+    const pubOn = (t: number, id: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
+    const got = (t: number, id: string, h: string, node: string) =>
+      e(t, 'deliver', { c: 'dev', h, id, topic: 'a/1', qos: 1, dup: false, retain: false, node });
+    const split = [
+      e(5, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }),
+      ...two(4600).slice(0, 2),
+      pubOn(30, 'p:1'),
+      pubOn(40, 'p:2'),
+      got(45, 'p:2', 'b', 'n2'),
+      e(4500, 'fault.unclog'),
+    ];
+    const tally: Tally = {};
+    expect(
+      checkOrder(
+        [
+          ...split,
+          e(4600, 'client.closed', { c: 'dev', h: 'b', reason: 'server-disconnect' }),
+          got(4700, 'p:1', 'a', 'n1'),
+        ],
+        { tally },
+      ),
+    ).toEqual([]);
+    expect(tally['split-connect-order']).toBe(1);
+    expect(props(checkOrder([...split, got(4700, 'p:1', 'b', 'n2')]))).toEqual(['order']);
+  });
+});
+
+describe('retained-reads', () => {
+  const w = (t: number, id: string, f: Fields = {}) => [
+    e(t, 'pub.invoke', { c: 'p', id, topic: 'cfg', qos: 1, retain: true, ...f }),
+    e(t + 2, 'pub.ok', { c: 'p', id }),
+  ];
+  it('fails a read of a value cleared before the SUBSCRIBE', () => {
+    const h = [
+      ...w(10, 'p:1'),
+      ...w(20, 'p:2', { clear: true }),
+      e(30, 'sub.invoke', { c: 'r', filters: 'cfg' }),
+      e(32, 'deliver', { c: 'r', id: 'p:1', topic: 'cfg', qos: 1, retain: true, dup: false, node: 'n2' }),
+    ];
+    const v = checkRetainedReads(h);
+    expect(props(v)).toEqual(['retained-reads']);
+    expect(v[0].detail).toContain('cleared by p:2');
+    const ok = [
+      ...w(10, 'p:1'),
+      ...w(20, 'p:2'),
+      e(30, 'sub.invoke', { c: 'r', filters: 'cfg' }),
+      e(32, 'deliver', { c: 'r', id: 'p:2', topic: 'cfg', qos: 1, retain: true, dup: false }),
+    ];
+    expect(checkRetainedReads(ok)).toEqual([]);
+    // Concurrent writes may go either way.
+    expect(
+      checkRetainedReads([
+        ...w(10, 'p:1'),
+        ...w(11, 'p:2'),
+        e(30, 'sub.invoke', { c: 'r', filters: 'cfg' }),
+        e(32, 'deliver', { c: 'r', id: 'p:1', topic: 'cfg', qos: 1, retain: true, dup: false }),
+      ]),
+    ).toEqual([]);
+  });
+});
+
+describe('wills', () => {
+  const will = { will: { topic: 'st/sub', qos: 1, delay: 10, id: 'offline' } };
+  it('fails a will after a clean DISCONNECT', () => {
+    const h = [
+      ...base(60, will),
+      e(50, 'client.disconnect', { c: 'sub', rc: 0 }),
+      e(50, 'client.closed', { c: 'sub', reason: 'client' }),
+      e(60, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }),
+    ];
+    expect(props(checkWills(h))).toEqual(['will-iff']);
+    expect(checkWills(h.slice(0, -1))).toEqual([]);
+  });
+  it('wants a will by the end of the session, none when the client came back within its delay, none too early', () => {
+    const killed = [
+      ...base(5, will),
+      e(50, 'client.kill', { c: 'sub' }),
+      e(50, 'client.closed', { c: 'sub', reason: 'killed' }),
+    ];
+    const newSession = e(20_000, 'client.connack', { c: 'sub', rc: 0, present: false, node: 'n1' });
+    expect(props(checkWills([...killed, newSession]))).toEqual(['will-iff']);
+    expect(
+      checkWills([...killed, e(5050, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }), newSession]),
+    ).toEqual([]);
+    // Session expiry 5 s < will delay 10 s: published after 1 s is too early.
+    expect(
+      props(checkWills([...killed, e(1050, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }), newSession])),
+    ).toEqual(['will-timing']);
+    const longDelay = [
+      ...base(3600, { will: { ...will.will, delay: 120 } }),
+      e(50, 'client.kill', { c: 'sub' }),
+      e(50, 'client.closed', { c: 'sub', reason: 'killed' }),
+    ];
+    const back = e(2000, 'client.connack', { c: 'sub', rc: 0, present: true, node: 'n1' });
+    expect(
+      props(checkWills([...longDelay, e(1500, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }), back])),
+    ).toContain('will-iff');
+    expect(checkWills([...longDelay, back])).toEqual([]);
+  });
+  it("counts as split-will a will another node published while cut off from the client's node; one is still owed", () => {
+    const withWill = { will: { topic: 'st/sub', qos: 1, delay: 0, id: 'w' } };
+    const h = (will: Ev[]) => [
+      ...base(60, withWill),
+      e(100, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }),
+      ...will,
+      e(6500, 'fault.unclog'),
+      e(9000, 'client.disconnect', { c: 'sub', rc: 0 }),
+      e(9000, 'client.closed', { c: 'sub', reason: 'client' }),
+    ];
+    const tally: Tally = {};
+    expect(checkWills(h([e(6000, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' })]), { tally })).toEqual(
+      [],
+    );
+    expect(tally['split-will']).toBe(1);
+    // The client's own node has no such excuse, nor a node that could hear it.
+    expect(props(checkWills(h([e(6000, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' })])))).toEqual([
+      'will-iff',
+    ]);
+    const heard = h([]).filter((x) => !x.type.startsWith('fault.'));
+    expect(props(checkWills([...heard, e(8000, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' })]))).toEqual(
+      ['will-iff'],
+    );
+    // Killed during the clog: its node's will counts, the other node's is one more, not a second.
+    const killed = [
+      ...base(60, withWill),
+      e(100, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }),
+      e(200, 'client.kill', { c: 'sub' }),
+      e(200, 'client.closed', { c: 'sub', reason: 'killed' }),
+    ];
+    expect(
+      checkWills([
+        ...killed,
+        e(201, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }),
+        e(6000, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' }),
+        e(6500, 'fault.unclog'),
+      ]),
+    ).toEqual([]);
+    expect(
+      props(
+        checkWills([
+          ...killed,
+          e(201, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }),
+          e(300, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }),
+        ]),
+      ),
+    ).toEqual(['will-once']);
+  });
+});
+
+describe('shared-once', () => {
+  const h = (closeAt: number) => [
+    e(10, 'client.connack', { c: 'm1', rc: 0, present: false, node: 'n1' }),
+    e(10, 'client.connack', { c: 'm2', rc: 0, present: false, node: 'n2' }),
+    e(11, 'sub.invoke', { c: 'm1', filters: '$share/g/jobs/#' }),
+    e(11, 'sub.invoke', { c: 'm2', filters: '$share/g/jobs/#' }),
+    e(20, 'deliver', { c: 'm1', id: 'p:1', topic: 'jobs/1', qos: 1, dup: false, retain: false }),
+    e(closeAt, 'client.closed', { c: 'm1', reason: 'reset' }),
+    e(40, 'deliver', { c: 'm2', id: 'p:1', topic: 'jobs/1', qos: 1, dup: false, retain: false }),
+  ];
+  it('fails a message to two members while the first still had it, counts a redelivery after its connection broke', () => {
+    expect(props(checkSharedOnce(h(50)))).toEqual(['shared-once']);
+    const tally: Tally = {};
+    expect(checkSharedOnce(h(30), { tally })).toEqual([]);
+    expect(tally['shared-redelivery']).toBe(1);
+  });
+});
+
+describe('qos2-exactly-once', () => {
+  const q2 = (t: number, node: string, dup = false) => deliver(t, 'p:1', { qos: 2, node, dup });
+  const crash = (t: number, node: string) => e(t, 'fault.crash', { node, mode: 'process' });
+  it('fails a second QoS 2 delivery; counts one across a crash of the delivering node as qos2-crash when accepted', () => {
+    expect(props(checkNoQos2Duplicates([...base(), q2(20, 'n1'), q2(40, 'n2', true)]))).toEqual([
+      'qos2-exactly-once',
+    ]);
+    // Another node's crash, or the crash before the first delivery, is no excuse.
+    expect(
+      props(checkNoQos2Duplicates([...base(), q2(20, 'n1'), crash(30, 'n3'), q2(40, 'n2', true)])),
+    ).toEqual(['qos2-exactly-once']);
+    expect(
+      props(checkNoQos2Duplicates([...base(), crash(15, 'n1'), q2(20, 'n1'), q2(40, 'n2', true)])),
+    ).toEqual(['qos2-exactly-once']);
+    const tally: Tally = {};
+    expect(
+      checkNoQos2Duplicates([...base(), q2(20, 'n1'), crash(30, 'n1'), q2(40, 'n2', true)], { tally }),
+    ).toEqual([]);
+    expect(tally['qos2-crash']).toBe(1);
+    // A run that does not accept it names the category.
+    const strict = checkNoQos2Duplicates([...base(), q2(20, 'n1'), crash(30, 'n1'), q2(40, 'n2', true)], {
+      accept: [],
+    });
+    expect(strict.map((v) => v.detail)).toEqual([
+      'p:1 delivered twice to sub; qos2-crash (n1 crashed at 30.0 ms), not accepted by this run',
+    ]);
+  });
+});
+
+describe('client-protocol', () => {
+  it('fails every protocol violation the strict client recorded', () => {
+    const pv = e(5, 'protocol-violation', {
+      c: 'sub',
+      kind: 'unknown-packet-id',
+      rule: 'MQTT-4.3.2-2',
+      detail: 'PUBACK for packet id 9',
+      node: 'n1',
+    });
+    expect(props(checkClientProtocol([pv]))).toEqual(['client-protocol']);
+    expect(checkClientProtocol(base())).toEqual([]);
+  });
+});
+
+/** A raw simulated server on host `srv`: answers CONNECT with whatever `script` writes. */
+function rawServer(w: World, script: (sock: SimSocket, connect: Packet) => void): void {
+  w.host('srv', true);
+  w.network.listen('srv', {
+    accept: (sock) => {
+      const parser = mqttPacket.parser({ protocolVersion: 5 });
+      parser.on('packet', (p: Packet) => {
+        if (p.cmd === 'connect') script(sock, p);
+      });
+      return { onData: (b) => void parser.parse(b), onClose: () => {} };
+    },
+  });
+}
+const bytes = (p: object) => mqttPacket.generate(p as Packet, { protocolVersion: 5 });
+
+describe('strict simulated client', () => {
+  async function run(script: (sock: SimSocket) => void) {
+    const w = new World({ seed: 1, history: { keepEvents: true } });
+    rawServer(w, script);
+    const c = w.client('sub', {
+      target: 'srv',
+      version: 5,
+      clean: false,
+      sessionExpiry: 60,
+      reconnect: false,
+    });
+    await w.run(() => w.sleep(100));
+    return { w, c, events: w.history.events };
+  }
+  const publish = {
+    cmd: 'publish',
+    topic: 'a/1',
+    payload: Buffer.from('p:1|x'),
+    qos: 1,
+    messageId: 7,
+    dup: false,
+    retain: false,
+  };
+  const connack = { cmd: 'connack', sessionPresent: true, reasonCode: 0 };
+
+  it('records PUBLISH before CONNACK as a violation, delivers nothing and drops the connection', async () => {
+    const { c, events } = await run((sock) => {
+      sock.write(bytes(publish));
+      sock.write(bytes(connack));
+    });
+    const pv = events.filter((x) => x.type === 'protocol-violation');
+    expect(pv.map((x) => x.kind)).toEqual(['publish-before-connack']);
+    expect(events.some((x) => x.type === 'deliver')).toBe(false);
+    expect(c.connected).toBe(false);
+    expect(events.some((x) => x.type === 'client.closed' && x.reason === 'protocol-error')).toBe(true);
+    expect(props(checkSafety(events, []))).toEqual(['connack-first']);
+  });
+
+  it('ignores the rest of the segment after dropping the connection (the CONNACK right behind the PUBLISH)', async () => {
+    const { c, events } = await run((sock) => sock.write(Buffer.concat([bytes(publish), bytes(connack)])));
+    expect(events.filter((x) => x.type === 'protocol-violation').map((x) => x.kind)).toEqual([
+      'publish-before-connack',
+    ]);
+    expect(events.some((x) => x.type === 'client.connack')).toBe(false);
+    expect(c.connected).toBe(false);
+  });
+
+  it('accepts the same PUBLISH after the CONNACK', async () => {
+    const { c, events } = await run((sock) => {
+      sock.write(bytes(connack));
+      sock.write(bytes(publish));
+    });
+    expect(c.connected).toBe(true);
+    expect(events.filter((x) => x.type === 'deliver').map((x) => x.id)).toEqual(['p:1']);
+    expect([...checkConnackFirst(events), ...checkClientProtocol(events)]).toEqual([]);
+  });
+
+  it('records a topic alias it never allowed, a PUBACK for an unknown id, and a reused QoS 2 packet id', async () => {
+    const kinds = async (after: object) => {
+      const { events } = await run((sock) => {
+        sock.write(bytes(connack));
+        sock.write(bytes(after));
+      });
+      return events.filter((x) => x.type === 'protocol-violation').map((x) => x.kind);
+    };
+    expect(await kinds({ ...publish, properties: { topicAlias: 1 } })).toEqual(['topic-alias-not-allowed']);
+    expect(await kinds({ cmd: 'puback', messageId: 9, reasonCode: 0 })).toEqual(['unknown-packet-id']);
+    expect(await kinds({ ...publish, properties: { subscriptionIdentifier: 4 } })).toEqual([
+      'subscription-id-not-set',
+    ]);
+    const { events } = await run((sock) => {
+      sock.write(bytes(connack));
+      sock.write(bytes({ ...publish, qos: 2 }));
+      sock.write(bytes({ ...publish, qos: 2, payload: Buffer.from('p:2|y') }));
+    });
+    expect(events.filter((x) => x.type === 'protocol-violation').map((x) => x.kind)).toEqual([
+      'packet-id-in-use',
+    ]);
+  });
+});
