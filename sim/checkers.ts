@@ -108,7 +108,10 @@ export function phaseStats(
 ): PhaseStats[] {
   const { invoked, acked, deliveries } = indexOf(events);
   const lostIds = new Set(
-    checkNoLoss(events, expect, { ...opts, tally: undefined }).map((v) => `${v.excerpt[0].id}`),
+    checkNoLoss(events, expect, { ...opts, tally: undefined }).map((v) => {
+      const inv = v.excerpt[0];
+      return inv.type === 'pub.invoke' ? inv.id : '';
+    }),
   );
   return phases.map((ph) => {
     let published = 0;
@@ -117,10 +120,10 @@ export function phaseStats(
     let lost = 0;
     let maxDelayMs = 0;
     for (const ok of acked) {
-      const inv = invoked.get(ok.id as string);
+      const inv = invoked.get(ok.id);
       if (!inv || inv.t < ph.from || inv.t >= ph.to) continue;
       published++;
-      const id = inv.id as string;
+      const id = inv.id;
       if (lostIds.has(id)) lost++;
       const ds = deliveries.get(id);
       if (!ds) continue;

@@ -7,12 +7,12 @@ export function checkOnlySubscribed(events: Ev[]): Violation[] {
   const out: Violation[] = [];
   for (const e of events) {
     if (e.type === 'sub.invoke') {
-      const list = filters.get(e.c as string) ?? [];
-      list.push(...String(e.filters).split(',').map(plainFilter));
-      filters.set(e.c as string, list);
+      const list = filters.get(e.c) ?? [];
+      list.push(...e.filters.split(',').map(plainFilter));
+      filters.set(e.c, list);
     } else if (e.type === 'deliver') {
-      const fs = filters.get(e.c as string) ?? [];
-      if (!fs.some((f) => covers(f, e.topic as string)))
+      const fs = filters.get(e.c) ?? [];
+      if (!fs.some((f) => covers(f, e.topic)))
         out.push({
           property: 'only-subscribed',
           detail: `${e.c} got ${e.id} on ${e.topic} without a matching subscription`,

@@ -10,6 +10,7 @@
 // during the overlap sets no order for what the other gets (counted as
 // `split-connect-order`).
 
+import type { At, DeliverEvent } from '../events.ts';
 import { count, indexOf, keyOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
 import { overlapsOf, type Overlap } from './single-connection.ts';
 
@@ -17,10 +18,10 @@ export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] 
   const { deliveries, invoked } = indexOf(events);
   const parkedUntil = opts.parkedUntil ?? Infinity;
   // Per client, per publisher|topic|qos stream: the highest sequence seen first so far.
-  const last = new Map<string, Map<string, { seq: number; ev: Ev }>>();
+  const last = new Map<string, Map<string, { seq: number; ev: At<DeliverEvent> }>>();
   const out: Violation[] = [];
   let splits: Overlap[] | null = null;
-  const acrossSplit = (prev: Ev, e: Ev): boolean => {
+  const acrossSplit = (prev: At<DeliverEvent>, e: At<DeliverEvent>): boolean => {
     if (keyOf(prev) === keyOf(e)) return false;
     splits ??= overlapsOf(events, opts.settleMs ?? 1000).filter((o) => o.split);
     return splits.some(
@@ -33,8 +34,8 @@ export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] 
   };
   for (const e of events) {
     if (e.type !== 'deliver' || e.dup || e.retain) continue;
-    const id = e.id as string;
-    const c = e.c as string;
+    const id = e.id;
+    const c = e.c;
     // Only a message's first arrival at this client counts.
     const ds = deliveries.get(id)!;
     let first = true;
