@@ -105,7 +105,7 @@ describe('ModelBuilder', () => {
     m.event(7, deliver('s', 'p:1', 'a/b', 2));
     m.event(8, deliver('s', 'p:9', 'x/y', 0));
     const ps = Object.fromEntries(m.snapshot().properties.map((p) => [p.name, p]));
-    expect(ps.order).toMatchObject({ status: 'failing', detail: 's got p:1 after seq 2 on a/b' });
+    expect(ps.order).toMatchObject({ status: 'failing', detail: 's got p:1 after p:2 on a/b' });
     expect(ps['qos2-exactly-once']).toMatchObject({ status: 'failing', detail: 'p:1 delivered twice to s' });
     expect(ps['qos2-exactly-once'].excerpt.join('\n')).toContain('0.007s deliver c=s id=p:1');
     expect(ps['only-subscribed']).toMatchObject({ status: 'failing', count: 1 });

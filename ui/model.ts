@@ -4,9 +4,19 @@
 // UiState snapshots. Building is incremental and cheap per event: counters,
 // a few maps keyed by message id, no rescans.
 
-import { isCluster, type ClusterHistoryEvent, type DeliverEvent, type HistoryEvent } from '../sim/events.ts';
+import {
+  isCluster,
+  type ClusterHistoryEvent,
+  type DeliverEvent,
+  type Ev,
+  type HistoryEvent,
+} from '../sim/events.ts';
 import type { BalancerSample, LinkSample, NodeSample, WorldSample } from '../sim/observe.ts';
-import { matches } from '../core/topic.ts';
+import type { Violation } from '../sim/checkers/common.ts';
+import type { PhaseStats } from '../sim/checkers/phases.ts';
+import { Qos2OnceChecker } from '../sim/checkers/qos2-once.ts';
+import { OrderChecker } from '../sim/checkers/order.ts';
+import { OnlySubscribedChecker } from '../sim/checkers/only-subscribed.ts';
 
 export type { NodeSample, LinkSample, BalancerSample, WorldSample };
 
@@ -135,9 +145,8 @@ export class ModelBuilder {
   private prevSample: WorldSample | null = null;
   private invokes = new Map<string, Invoke>();
   private seen = new Set<string>();
-  private orderLast = new Map<string, number>();
-  private filters = new Map<string, string[]>();
-  private coverCache = new Map<string, boolean>();
+  /** The simulator's own checkers, fed as the events come: the verdict so far. */
+  private checkers = [new Qos2OnceChecker(), new OrderChecker(), new OnlySubscribedChecker()];
   private bucketStart = -1;
   private bucketMax = 0;
   private recent: string[] = [];
@@ -250,6 +259,11 @@ export class ModelBuilder {
   event(t: number, ev: HistoryEvent): void {
     this.setTime(t);
     this.s.status.events++;
+    const at: Ev = { ...ev, t };
+    for (const c of this.checkers) {
+      const v = c.feed(at);
+      if (v) this.violated(v);
+    }
     if (ev.type === 'deliver') return this.deliver(t, ev);
     if (ev.type === 'pub.invoke') {
       const ph = this.s.phases.length - 1;
@@ -265,13 +279,7 @@ export class ModelBuilder {
       if (inv && ev.type === 'pub.ok') inv.okAt = t;
       return;
     }
-    if (ev.type === 'sub.invoke') {
-      const list = this.filters.get(ev.c) ?? [];
-      for (const f of ev.filters.split(','))
-        list.push(f.replace(/^\$share\/[^/]+\//, '').replace(/^\$queue\//, ''));
-      this.filters.set(ev.c, list);
-      return;
-    }
+    if (ev.type === 'sub.invoke') return;
     this.remember(t, ev);
     if (ev.type === 'drop') {
       const inv = this.invokes.get(ev.id);
@@ -285,6 +293,15 @@ export class ModelBuilder {
     }
     if (isCluster(ev)) return this.clusterEvent(t, ev);
     this.stateChange(t, ev);
+  }
+
+  /** A checker's violation: the property fails with the events that show it. */
+  private violated(v: Violation): void {
+    this.fail(
+      v.property,
+      v.detail,
+      v.excerpt.map((e) => line(e.t, e)),
+    );
   }
 
   private remember(t: number, ev: HistoryEvent): void {
@@ -409,24 +426,10 @@ export class ModelBuilder {
     const ph = this.s.phases[inv ? inv.phase : this.s.phases.length - 1];
     ph.delivered++;
     const k = `${c}|${id}`;
-    const again = this.seen.has(k);
-    if (again) {
-      // Only messages the run published itself have unique ids (wills and the like reuse theirs).
+    // Only messages the run published itself have unique ids (wills and the like reuse theirs).
+    if (this.seen.has(k)) {
       if (inv) ph.duplicated++;
-      if (ev.qos === 2)
-        this.fail('qos2-exactly-once', `${id} delivered twice to ${c}`, [
-          ...this.recent.filter((l) => l.includes(id)),
-          line(t, ev),
-        ]);
-    } else {
-      this.seen.add(k);
-      if (!ev.dup) this.checkOrder(t, ev, c, id);
-    }
-    const fs = this.filters.get(c);
-    if (fs && !fs.some((f) => this.covers(f, ev.topic)))
-      this.fail('only-subscribed', `${c} got ${id} on ${ev.topic} without a matching subscription`, [
-        line(t, ev),
-      ]);
+    } else this.seen.add(k);
     if (inv) {
       const d = t - inv.t;
       if (d > ph.maxDelayMs) ph.maxDelayMs = Math.round(d);
@@ -444,26 +447,6 @@ export class ModelBuilder {
     const l = this.s.latency;
     l.push(v);
     if (l.length > LATENCY_MAX) l.splice(0, l.length - LATENCY_MAX);
-  }
-
-  private checkOrder(t: number, ev: DeliverEvent, c: string, id: string): void {
-    const i = id.lastIndexOf(':');
-    const seq = Number(id.slice(i + 1));
-    const k = `${c}|${id.slice(0, i)}|${ev.topic}|${ev.qos}`;
-    const prev = this.orderLast.get(k);
-    if (prev !== undefined && seq < prev)
-      this.fail('order', `${c} got ${id} after seq ${prev} on ${ev.topic}`, [line(t, ev)]);
-    if (prev === undefined || seq > prev) this.orderLast.set(k, seq);
-  }
-
-  private covers(filter: string, topic: string): boolean {
-    const k = filter + '\u0000' + topic;
-    let v = this.coverCache.get(k);
-    if (v === undefined) {
-      if (this.coverCache.size > 50_000) this.coverCache.clear();
-      this.coverCache.set(k, (v = matches(filter, topic)));
-    }
-    return v;
   }
 
   /** A world sample: node boxes, links, balancers; rates from the previous sample. */
@@ -501,14 +484,7 @@ export class ModelBuilder {
 
   /** The run ended: the scenario's own phase table and verdict replace the live figures. */
   finish(r: {
-    phases?: {
-      phase: string;
-      published: number;
-      delivered: number;
-      lost: number;
-      duplicated: number;
-      maxDelayMs: number;
-    }[];
+    phases?: PhaseStats[];
     violations: { property: string; detail: string }[];
     summary: string[];
     settle?: boolean;
