@@ -9,7 +9,8 @@ import { SecurityFiles } from './auth.ts';
 import type { TlsServerFiles } from './listeners.ts';
 import type { PeerTls } from './peer-transport.ts';
 import { Broker } from '../core/broker.ts';
-import { Cluster, defaultClusterConfig } from '../core/cluster/cluster.ts';
+import { Cluster } from '../core/cluster/cluster.ts';
+import { coreClusterConfig } from './cluster-config.ts';
 import type { Logger } from '../core/env.ts';
 import { realEnv, nodeCrypto } from './host.ts';
 import { createLogger } from './log.ts';
@@ -156,21 +157,8 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
       });
       cc.advertise ||= `127.0.0.1:${peers.port}`;
       const seeds = cc.seeds.map((s) => parseSeed(s)!);
-      cluster = new Cluster(broker, {
-        ...defaultClusterConfig(cc.advertise),
-        secret: cc.secret,
-        discovery: cc.discovery === 'dns' ? 'manual' : cc.discovery,
-        // Manual discovery: the seeds are only contacted to join (below); membership comes from them.
-        seeds: cc.discovery === 'static' ? seeds : [],
-        heartbeatIntervalMs: cc.heartbeatIntervalMs,
-        heartbeatTimeoutMs: cc.heartbeatTimeoutMs,
-        reconnectIntervalMs: cc.heartbeatIntervalMs,
-        autocleanMs: cc.autocleanMs,
-        ackMode: cc.ackMode,
-        allowRegisterDuringNetsplit: cc.allowRegisterDuringNetsplit,
-        allowPublishDuringNetsplit: cc.allowPublishDuringNetsplit,
-        allowSubscribeDuringNetsplit: cc.allowSubscribeDuringNetsplit,
-      });
+      // Manual discovery joins through the seeds (below).
+      cluster = new Cluster(broker, coreClusterConfig(cc, cc.advertise, seeds));
       const node = config.node;
       cluster.onEvent = (type, detail) => {
         events.emit(`cluster.${type}`, node, detail);

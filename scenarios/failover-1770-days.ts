@@ -97,14 +97,8 @@ export default defineScenario({
     // Failover time from the history: the crash to each moved client's CONNACK on n2.
     const moved = new Map<string, number>();
     for (const e of w.history.events)
-      if (
-        e.t > crashAt &&
-        e.type === 'client.connack' &&
-        e.node === 'n2' &&
-        e.rc === 0 &&
-        !moved.has(e.c as string)
-      )
-        moved.set(e.c as string, e.t);
+      if (e.t > crashAt && e.type === 'client.connack' && e.node === 'n2' && e.rc === 0 && !moved.has(e.c))
+        moved.set(e.c, e.t);
     const times = [...moved.values()].map((t) => (t - crashAt) / 1000);
     ctx.report(
       'failover',

@@ -119,7 +119,7 @@ export default defineScenario({
         refused++;
         continue;
       }
-      const c = e.c as string;
+      const c = e.c;
       if (!onN1.has(c) || firstBack.has(c)) continue;
       firstBack.set(c, e.t - crashAt);
       const key = `${e.node}@${Math.floor((e.t - crashAt) / 1000)}`;
@@ -135,7 +135,7 @@ export default defineScenario({
     const peak = [...perSecond.entries()].sort((a, b) => b[1] - a[1])[0];
     if (peak) ctx.report('peak', `${peak[1]} CONNECTs accepted in one second by ${peak[0].split('@')[0]}`);
     const resumed = w.history.events.filter(
-      (e) => e.t > crashAt && e.type === 'client.connack' && e.present === true && onN1.has(e.c as string),
+      (e) => e.t > crashAt && e.type === 'client.connack' && e.present === true && onN1.has(e.c),
     ).length;
     const persistentOnN1 = [...onN1].filter(
       (id) => id.startsWith('dev-') && Number(id.slice(4)) % 2 === 0,

@@ -121,18 +121,18 @@ export default defineScenario({
     const breaks = events.filter(
       (e) =>
         e.type.startsWith('fault.') ||
-        ((e.type === 'client.closed' || e.type === 'client.kill') && memberIds.has(e.c as string)),
+        ((e.type === 'client.closed' || e.type === 'client.kill') && memberIds.has(e.c)),
     );
     const brokeBetween = (c: string, from: number, to: number) =>
-      breaks.some((e) => e.t > from && e.t <= to && (e.type.startsWith('fault.') || e.c === c));
+      breaks.some((e) => e.t > from && e.t <= to && (e.type.startsWith('fault.') || ('c' in e && e.c === c)));
     const toGroup = new Map<
       string,
       { n: number; who: Set<string>; last: { c: string; t: number }; redelivered: number }
     >();
     for (const e of events) {
-      if (e.type !== 'deliver' || !memberIds.has(e.c as string)) continue;
-      const id = e.id as string;
-      const c = e.c as string;
+      if (e.type !== 'deliver' || !memberIds.has(e.c)) continue;
+      const id = e.id;
+      const c = e.c;
       const r = toGroup.get(id);
       if (!r) {
         toGroup.set(id, { n: 1, who: new Set([c]), last: { c, t: e.t }, redelivered: 0 });
@@ -144,7 +144,7 @@ export default defineScenario({
       r.last = { c, t: e.t };
     }
     const invoked = new Map<string, number>();
-    for (const e of events) if (e.type === 'pub.invoke') invoked.set(e.id as string, e.t);
+    for (const e of events) if (e.type === 'pub.invoke') invoked.set(e.id, e.t);
     const perMember = new Map<string, number>();
     const rows: string[] = [];
     for (const ph of phases) {
@@ -154,10 +154,10 @@ export default defineScenario({
       let again = 0;
       for (const e of events) {
         if (e.type !== 'pub.ok') continue;
-        const t = invoked.get(e.id as string)!;
+        const t = invoked.get(e.id)!;
         if (t < ph.from || t >= ph.to) continue;
         acked++;
-        const r = toGroup.get(e.id as string);
+        const r = toGroup.get(e.id);
         if (!r) {
           lost++;
           ctx.violation(

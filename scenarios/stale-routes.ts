@@ -8,7 +8,7 @@
 // have purged every route of n3 (cluster.routes.dump()), agree with each
 // other (convergence), and publishes on the survivors keep reaching
 // their persistent subscribers without loss.
-import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/sim';
+import { defineScenario, judge, phaseStats, convergenceProblems, is } from 'mqttlab/sim';
 
 const MIN = 60_000;
 
@@ -91,7 +91,8 @@ export default defineScenario({
     const crashAt = w.now;
     await traffic('n3 gone, before autoclean', autocleanMin * MIN + 30_000, 5000);
     const purgedAt = w.history.events
-      .filter((e) => e.type === 'cluster.autoclean' && e.peer === 'n3')
+      .filter(is('cluster.autoclean'))
+      .filter((e) => e.peer === 'n3')
       .map((e) => `${e.node} at ${((e.t - crashAt) / MIN).toFixed(1)} min (${e.routes} routes)`);
     ctx.report('autoclean', purgedAt.length ? purgedAt.join(', ') : 'none');
     await traffic('n3 gone, after autoclean', Math.max(0, goneMin * MIN - (w.now - crashAt)), 5000);

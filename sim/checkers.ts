@@ -1,11 +1,10 @@
 // Checkers read the recorded history only (never broker internals), as a
 // client-side observer would: what was acknowledged, what arrived, what the
-// clients saw on the wire. One checker per file in sim/checkers/; this
-// module runs the default set (checkSafety) and keeps the per-phase table.
+// clients saw on the wire. One checker per file in sim/checkers/ (the per-phase
+// table in phases.ts); this module runs the default set (checkSafety).
 // docs/verdicts.md says what each one checks and what it excuses.
 
 import {
-  indexOf,
   type Ev,
   type Expectation,
   type SafetyOptions,
@@ -13,9 +12,9 @@ import {
   type Violation,
 } from './checkers/common.ts';
 import { checkNoLoss } from './checkers/no-loss.ts';
-import { checkNoQos2Duplicates } from './checkers/qos2-once.ts';
-import { checkOrder } from './checkers/order.ts';
-import { checkOnlySubscribed } from './checkers/only-subscribed.ts';
+import { checkNoQos2Duplicates, Qos2OnceChecker } from './checkers/qos2-once.ts';
+import { checkOrder, OrderChecker } from './checkers/order.ts';
+import { checkOnlySubscribed, OnlySubscribedChecker } from './checkers/only-subscribed.ts';
 import { checkConnackFirst } from './checkers/connack-first.ts';
 import { checkDupOnlyOnResend } from './checkers/dup-only-on-resend.ts';
 import { checkSingleConnection } from './checkers/single-connection.ts';
@@ -26,6 +25,7 @@ import { checkClientProtocol } from './checkers/protocol.ts';
 
 export type { Ev, Expectation, LossCategory, SafetyOptions, Tally, Violation } from './checkers/common.ts';
 export { DEFAULT_ACCEPTED } from './checkers/common.ts';
+export { phaseStats, formatPhases, type PhaseStats } from './checkers/phases.ts';
 export {
   checkNoLoss,
   checkNoQos2Duplicates,
@@ -38,6 +38,9 @@ export {
   checkWills,
   checkSharedOnce,
   checkClientProtocol,
+  Qos2OnceChecker,
+  OrderChecker,
+  OnlySubscribedChecker,
 };
 
 /**
@@ -83,71 +86,4 @@ export function judge(ctx: Verdicts, events: Ev[], expect: Expectation[], opts: 
   for (const v of checkSafety(events, expect, { ...opts, tally })) ctx.violation(v.property, v.detail);
   ctx.report('exceptions', formatTally(tally));
   return tally;
-}
-
-export interface PhaseStats {
-  phase: string;
-  published: number;
-  delivered: number;
-  lost: number;
-  duplicated: number;
-  maxDelayMs: number;
-}
-
-/**
- * Per-phase figures from the history: publishes acknowledged in the phase,
- * their deliveries (whenever they arrived), losses against `expect` (strict:
- * excused ones are not losses here, they are in the tally), and duplicate
- * deliveries of one message to one client.
- */
-export function phaseStats(
-  events: Ev[],
-  phases: { name: string; from: number; to: number }[],
-  expect: Expectation[],
-  opts: SafetyOptions = {},
-): PhaseStats[] {
-  const { invoked, acked, deliveries } = indexOf(events);
-  const lostIds = new Set(
-    checkNoLoss(events, expect, { ...opts, tally: undefined }).map((v) => `${v.excerpt[0].id}`),
-  );
-  return phases.map((ph) => {
-    let published = 0;
-    let delivered = 0;
-    let duplicated = 0;
-    let lost = 0;
-    let maxDelayMs = 0;
-    for (const ok of acked) {
-      const inv = invoked.get(ok.id as string);
-      if (!inv || inv.t < ph.from || inv.t >= ph.to) continue;
-      published++;
-      const id = inv.id as string;
-      if (lostIds.has(id)) lost++;
-      const ds = deliveries.get(id);
-      if (!ds) continue;
-      for (let i = 0; i < ds.length; i++) {
-        const d = ds[i];
-        if (d.retain) continue;
-        delivered++;
-        for (let j = 0; j < i; j++) {
-          if (ds[j].c === d.c && !ds[j].retain) {
-            duplicated++;
-            break;
-          }
-        }
-        if (d.t - inv.t > maxDelayMs) maxDelayMs = d.t - inv.t;
-      }
-    }
-    return { phase: ph.name, published, delivered, lost, duplicated, maxDelayMs: Math.round(maxDelayMs) };
-  });
-}
-
-export function formatPhases(rows: PhaseStats[]): string {
-  const head = ['phase', 'published', 'delivered', 'lost', 'dup', 'max delay'];
-  const lines = rows.map((r) =>
-    [r.phase, r.published, r.delivered, r.lost, r.duplicated, `${r.maxDelayMs} ms`].map(String),
-  );
-  const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
-  return [fmt(head), ...lines.map(fmt)].join('\n');
 }

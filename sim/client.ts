@@ -8,7 +8,7 @@ import mqttPacket from 'mqtt-packet';
 import { decodePublish311, encodePublish311 } from '../core/publish-codec.ts';
 import type { Packet, IPublishPacket } from 'mqtt-packet';
 import type { World } from './world.ts';
-import type { HistoryEvent } from './history.ts';
+import type { ClientConfigEvent, ClientEvent, ProtocolViolationEvent, PubInvokeEvent } from './events.ts';
 import type { SimHost } from './host.ts';
 import type { SimSocket, StreamEndpoint, CloseReason } from './network.ts';
 import type { Rng } from './rng.ts';
@@ -84,8 +84,8 @@ export function messageBody(id: string, opts: PublishOptions): string {
 export function clientConfigEvent(
   id: string,
   o: ClientOptions & { version: number; clean: boolean; sessionExpiry: number; keepalive: number },
-): HistoryEvent {
-  const ev: HistoryEvent = {
+): ClientConfigEvent {
+  const ev: ClientConfigEvent = {
     type: 'client.config',
     c: id,
     version: o.version,
@@ -110,10 +110,11 @@ export function violationEvent(
   host: string | undefined,
   node: string | null,
   pv: ProtocolViolation,
-): HistoryEvent {
-  const ev: HistoryEvent = { type: 'protocol-violation', c: id };
-  if (host) ev.h = host;
-  return Object.assign(ev, { kind: pv.kind, rule: pv.rule, detail: pv.detail, node });
+): ProtocolViolationEvent {
+  // Field order as the history hash has it: the host comes before the violation.
+  const head: Pick<ProtocolViolationEvent, 'type' | 'c' | 'h'> = { type: 'protocol-violation', c: id };
+  if (host) head.h = host;
+  return Object.assign(head, { kind: pv.kind, rule: pv.rule, detail: pv.detail, node });
 }
 
 /** The message id a simulated publisher puts in front of its payload (`client:seq|...`); else the payload's first 64 bytes. */
@@ -222,7 +223,7 @@ export class SimClient implements StreamEndpoint {
   }
 
   /** Records a client event; a client sharing its id with another process (own host) names its host. */
-  private rec(ev: HistoryEvent): void {
+  private rec(ev: ClientEvent): void {
     if (this.opts.host) ev.h = this.opts.host;
     this.world.record(ev);
   }
@@ -296,7 +297,7 @@ export class SimClient implements StreamEndpoint {
       retain: !!opts.retain,
       dup: false,
     };
-    const ev: HistoryEvent = { type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain };
+    const ev: PubInvokeEvent = { type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain };
     if (opts.clear) ev.clear = true;
     this.rec(ev);
     if (this.connected) this.sendPublish(pkt, id);

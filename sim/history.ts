@@ -4,7 +4,9 @@
 // the JSON line of an event is built only when lines are kept (trace file,
 // determinism check), so a plain run never stringifies its history.
 
-export type HistoryEvent = { type: string } & Record<string, unknown>;
+import type { Ev, HistoryEvent } from './events.ts';
+
+export type { Ev, HistoryEvent } from './events.ts';
 
 export interface HistoryOptions {
   /** Keep every line in memory (for --trace and --check-determinism). */
@@ -25,21 +27,27 @@ const END = 0xffffffff;
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
-export class History {
+/**
+ * The encoder takes any event with a `type` (its tests feed it arbitrary shapes); the world
+ * records HistoryEvents only.
+ */
+export class History<E extends { type: string } = HistoryEvent> {
   /** Two independent 32-bit lanes (multiply, xor-shift: each step a bijection of the state). */
   private h1 = 0x84222325;
   private h2 = 0xcbf29ce4;
   count = 0;
   readonly lines: string[] = [];
-  readonly events: (HistoryEvent & { t: number })[] = [];
+  readonly events: (E & { t: number })[] = [];
 
   constructor(private opts: HistoryOptions = {}) {}
 
-  record(t: number, ev: HistoryEvent): void {
+  record(t: number, ev: E): void {
     this.count++;
     this.num(t);
-    for (const k in ev) {
-      const v = ev[k];
+    // The encoder walks any event's fields in their insertion order, whatever its kind.
+    const fields = ev as unknown as Record<string, unknown>;
+    for (const k in fields) {
+      const v = fields[k];
       if (v === undefined) continue;
       this.str(k);
       switch (typeof v) {
@@ -65,8 +73,9 @@ export class History {
       this.lines.push(body.length > 2 ? `{"t":${t},${body.slice(1)}` : `{"t":${t}}`);
     }
     if (this.opts.keepEvents) {
-      (ev as { t?: number }).t = t;
-      this.events.push(ev as HistoryEvent & { t: number });
+      const at = ev as E & { t: number };
+      at.t = t;
+      this.events.push(at);
     }
   }
 

@@ -41,6 +41,7 @@ export type {
   LossCategory,
   Verdicts,
 } from './checkers.ts';
+export { is, idOf, type Ev, type HistoryEvent, type EventOf, type At } from './events.ts';
 export { convergenceProblems } from './convergence.ts';
 export { playSchedule, type Fault, type Schedule } from './explore.ts';
 export { playSwarm, type Workload } from './swarm.ts';

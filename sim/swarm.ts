@@ -17,12 +17,10 @@ import { convergenceProblems } from './convergence.ts';
 import { timelineOf } from './checkers/common.ts';
 import { FaultPlayer, foldFault, type Fault } from './faults.ts';
 import type { World } from './world.ts';
-import type { HistoryEvent } from './history.ts';
+import { idOf, is, type Ev } from './events.ts';
 import type { QoS } from '../core/message.ts';
 import type { ClusterConfig } from '../core/cluster/cluster.ts';
 import { matches } from '../core/topic.ts';
-
-type Ev = HistoryEvent & { t: number };
 
 /** Node choices are indexes folded onto the node count at play time, so the workload shrinks independently of it. */
 export interface SubSpec {
@@ -360,7 +358,7 @@ export async function playSwarm(
     await w.sleep(5000);
   }
 
-  const ev = w.history.events as Ev[];
+  const ev = w.history.events;
   // After a whole-cluster outage a subscriber is owed what is published once it subscribed again.
   const wiped = player.wipedAt;
   // Owed from its first SUBACK (a live SUBACK can come after `from` on a loaded machine).
@@ -394,8 +392,8 @@ export async function playSwarm(
   // A retained write inside that window is the same: lost with its node, an older value is the last one held.
   const excused = (v: Violation) =>
     ((v.property === 'no-acked-loss' || v.property === 'shared-no-acked-loss') &&
-      atRisk.has(v.excerpt[0]?.id as string)) ||
-    (v.property === 'retained-reads' && atRisk.has(v.excerpt[1]?.id as string));
+      atRisk.has(idOf(v.excerpt[0]) ?? '')) ||
+    (v.property === 'retained-reads' && atRisk.has(idOf(v.excerpt[1]) ?? ''));
   const safety = [
     ...checkSafety(ev, expect).filter((v) => v.property !== 'order'),
     ...sharedLoss(ev, wl, (ids) => Math.min(...ids.map(since))),
@@ -410,7 +408,7 @@ export async function playSwarm(
     ),
     // Order: parked messages after a heal are the documented exception.
     ...checkOrder(ev, { parkedUntil: healAt, parked }).filter(
-      (v) => !unordered.has(v.excerpt[1]?.c as string),
+      (v) => !unordered.has(v.excerpt[1]?.type === 'deliver' ? v.excerpt[1].c : ''),
     ),
     ...singleConnection(racers),
     ...willVerdicts(
@@ -450,19 +448,19 @@ function ackedCutOffThenCrashed(ev: Ev[]): Set<string> {
   const out = new Set<string>();
   for (const e of ev) {
     if (e.type === 'cluster.peer.down' || e.type === 'cluster.peer.up') {
-      const d = down.get(e.node as string) ?? new Set<string>();
-      if (e.type === 'cluster.peer.down') d.add(e.peer as string);
-      else d.delete(e.peer as string);
-      down.set(e.node as string, d);
-      if (!d.size) risky.delete(e.node as string);
-    } else if (e.type === 'pub.ok' && down.get(e.node as string)?.size) {
-      const l = risky.get(e.node as string) ?? [];
-      l.push(e.id as string);
-      risky.set(e.node as string, l);
+      const d = down.get(e.node) ?? new Set<string>();
+      if (e.type === 'cluster.peer.down') d.add(String(e.peer));
+      else d.delete(String(e.peer));
+      down.set(e.node, d);
+      if (!d.size) risky.delete(e.node);
+    } else if (e.type === 'pub.ok' && e.node && down.get(e.node)?.size) {
+      const l = risky.get(e.node) ?? [];
+      l.push(e.id);
+      risky.set(e.node, l);
     } else if (e.type === 'fault.crash' || e.type === 'node.start') {
-      for (const id of risky.get(e.node as string) ?? []) if (e.type === 'fault.crash') out.add(id);
-      risky.delete(e.node as string);
-      down.delete(e.node as string);
+      for (const id of risky.get(e.node) ?? []) if (e.type === 'fault.crash') out.add(id);
+      risky.delete(e.node);
+      down.delete(e.node);
     }
   }
   return out;
@@ -495,21 +493,15 @@ function sharedLoss(ev: Ev[], wl: Workload, since: (members: string[]) => number
     const from = since([...ids]);
     const got = new Set(
       ev
-        .filter((e) => e.type === 'deliver' && ids.has(e.c as string) && !e.retain)
-        .map((e) => e.id as string),
+        .filter(is('deliver'))
+        .filter((e) => ids.has(e.c) && !e.retain)
+        .map((e) => e.id),
     );
-    const inv = new Map(ev.filter((e) => e.type === 'pub.invoke').map((e) => [e.id as string, e]));
+    const inv = new Map(ev.filter(is('pub.invoke')).map((e) => [e.id, e]));
     for (const ok of ev) {
       if (ok.type !== 'pub.ok') continue;
-      const i = inv.get(ok.id as string);
-      if (
-        !i ||
-        (i.qos as number) === 0 ||
-        i.t < from ||
-        !matches('t/#', i.topic as string) ||
-        got.has(i.id as string)
-      )
-        continue;
+      const i = inv.get(ok.id);
+      if (!i || i.qos === 0 || i.t < from || !matches('t/#', i.topic) || got.has(i.id)) continue;
       out.push({
         property: 'shared-no-acked-loss',
         detail: `${i.id} acknowledged at ${ok.t.toFixed(1)} ms reached no member of ${g} (${[...ids].join(',')})`,
@@ -541,7 +533,7 @@ function willVerdicts(ev: Ev[], wl: Workload, ends: { i: number; at: number; cal
   for (const e of ends) {
     const s = wl.wills[e.i];
     const id = `w${e.i}`;
-    const back = ev.find((x) => x.type === 'client.connack' && x.c === id && x.t > e.at && x.rc === 0);
+    const back = ev.filter(is('client.connack')).find((x) => x.c === id && x.t > e.at && x.rc === 0);
     // Judged up to its return: a later fault may end the new connection and publish the will then.
     const until = back ? back.t + 1000 : Infinity;
     const all = ev.filter(
@@ -585,18 +577,22 @@ function retainedReadBack(ev: Ev[], readers: string[], wiped: number, atRisk: Se
   const out: Violation[] = [];
   const seq = (id: string) => Number(id.slice(id.indexOf(':') + 1));
   const lastAcked = new Map<string, number>();
-  const inv = new Map(ev.filter((e) => e.type === 'pub.invoke' && e.retain).map((e) => [e.id as string, e]));
+  const inv = new Map(
+    ev
+      .filter(is('pub.invoke'))
+      .filter((e) => e.retain)
+      .map((e) => [e.id, e]),
+  );
   for (const e of ev) {
-    const i =
-      e.type === 'pub.ok' && e.t > wiped && !atRisk.has(e.id as string) ? inv.get(e.id as string) : undefined;
-    if (i)
-      lastAcked.set(i.topic as string, Math.max(lastAcked.get(i.topic as string) ?? 0, seq(i.id as string)));
+    const i = e.type === 'pub.ok' && e.t > wiped && !atRisk.has(e.id) ? inv.get(e.id) : undefined;
+    if (i) lastAcked.set(i.topic, Math.max(lastAcked.get(i.topic) ?? 0, seq(i.id)));
   }
   for (const r of readers) {
     const got = new Map(
       ev
-        .filter((e) => e.type === 'deliver' && e.c === r && e.retain)
-        .map((e) => [e.topic as string, seq(e.id as string)]),
+        .filter(is('deliver'))
+        .filter((e) => e.c === r && e.retain)
+        .map((e) => [e.topic, seq(e.id)]),
     );
     for (const [topic, s] of lastAcked) {
       const g = got.get(topic);

@@ -10,7 +10,8 @@ import { Cluster, defaultClusterConfig, type ClusterConfig } from '../core/clust
 import type { BrokerConfig } from '../core/config.ts';
 import type { Env } from '../core/env.ts';
 import { EventQueue, type EventHandler } from './event-queue.ts';
-import { History, type HistoryEvent, type HistoryOptions } from './history.ts';
+import { History, type HistoryOptions } from './history.ts';
+import type { HistoryEvent, NodeConfigEvent } from './events.ts';
 import { SimHost } from './host.ts';
 import { Network, type StreamEndpoint, type SimSocket } from './network.ts';
 import { Rng, type Latency } from './rng.ts';
@@ -30,8 +31,8 @@ export function nodeConfigEvent(
   config: Partial<BrokerConfig>,
   cluster: Partial<ClusterConfig> | undefined,
   hooks: boolean,
-): HistoryEvent {
-  const ev: HistoryEvent = {
+): NodeConfigEvent {
+  const ev: NodeConfigEvent = {
     type: 'node.config',
     node,
     maxQueued: brokerConfig(config).limits.maxQueuedMessages,

@@ -4,9 +4,19 @@
 // UiState snapshots. Building is incremental and cheap per event: counters,
 // a few maps keyed by message id, no rescans.
 
-import type { HistoryEvent } from '../sim/history.ts';
+import {
+  isCluster,
+  type ClusterHistoryEvent,
+  type DeliverEvent,
+  type Ev,
+  type HistoryEvent,
+} from '../sim/events.ts';
 import type { BalancerSample, LinkSample, NodeSample, WorldSample } from '../sim/observe.ts';
-import { matches } from '../core/topic.ts';
+import type { Violation } from '../sim/checkers/common.ts';
+import type { PhaseStats } from '../sim/checkers/phases.ts';
+import { Qos2OnceChecker } from '../sim/checkers/qos2-once.ts';
+import { OrderChecker } from '../sim/checkers/order.ts';
+import { OnlySubscribedChecker } from '../sim/checkers/only-subscribed.ts';
 
 export type { NodeSample, LinkSample, BalancerSample, WorldSample };
 
@@ -135,9 +145,8 @@ export class ModelBuilder {
   private prevSample: WorldSample | null = null;
   private invokes = new Map<string, Invoke>();
   private seen = new Set<string>();
-  private orderLast = new Map<string, number>();
-  private filters = new Map<string, string[]>();
-  private coverCache = new Map<string, boolean>();
+  /** The simulator's own checkers, fed as the events come: the verdict so far. */
+  private checkers = [new Qos2OnceChecker(), new OrderChecker(), new OnlySubscribedChecker()];
   private bucketStart = -1;
   private bucketMax = 0;
   private recent: string[] = [];
@@ -250,41 +259,49 @@ export class ModelBuilder {
   event(t: number, ev: HistoryEvent): void {
     this.setTime(t);
     this.s.status.events++;
-    const type = ev.type;
-    if (type === 'deliver') return this.deliver(t, ev);
-    if (type === 'pub.invoke') {
+    const at: Ev = { ...ev, t };
+    for (const c of this.checkers) {
+      const v = c.feed(at);
+      if (v) this.violated(v);
+    }
+    if (ev.type === 'deliver') return this.deliver(t, ev);
+    if (ev.type === 'pub.invoke') {
       const ph = this.s.phases.length - 1;
       this.s.phases[ph].published++;
-      const qos = ev.qos as number;
+      const qos = ev.qos;
       if (qos > 0) this.s.phases[ph].inFlight!++;
-      this.invokes.set(ev.id as string, { t, phase: ph, qos, c: ev.c as string, topic: ev.topic as string });
+      this.invokes.set(ev.id, { t, phase: ph, qos, c: ev.c, topic: ev.topic });
       return;
     }
-    if (type === 'pub.ok' || type === 'pub.fail') {
-      const inv = this.invokes.get(ev.id as string);
+    if (ev.type === 'pub.ok' || ev.type === 'pub.fail') {
+      const inv = this.invokes.get(ev.id);
       if (inv && inv.qos > 0) this.s.phases[inv.phase].inFlight!--;
-      if (inv && type === 'pub.ok') inv.okAt = t;
+      if (inv && ev.type === 'pub.ok') inv.okAt = t;
       return;
     }
-    if (type === 'sub.invoke') {
-      const list = this.filters.get(ev.c as string) ?? [];
-      for (const f of String(ev.filters).split(','))
-        list.push(f.replace(/^\$share\/[^/]+\//, '').replace(/^\$queue\//, ''));
-      this.filters.set(ev.c as string, list);
-      return;
-    }
+    if (ev.type === 'sub.invoke') return;
     this.remember(t, ev);
-    if (type === 'drop') {
-      const inv = this.invokes.get(ev.id as string);
+    if (ev.type === 'drop') {
+      const inv = this.invokes.get(ev.id);
       this.s.phases[inv ? inv.phase : this.s.phases.length - 1].lost++;
       return;
     }
-    if (type.startsWith('client.') || type === 'will') {
-      if (type === 'client.server-disconnect' && ev.rc === 0x8e)
+    if (ev.type.startsWith('client.') || ev.type === 'will') {
+      if (ev.type === 'client.server-disconnect' && ev.rc === 0x8e)
         this.timeline(t, 'takeover', `${ev.c} taken over (0x8E)`);
       return;
     }
+    if (isCluster(ev)) return this.clusterEvent(t, ev);
     this.stateChange(t, ev);
+  }
+
+  /** A checker's violation: the property fails with the events that show it. */
+  private violated(v: Violation): void {
+    this.fail(
+      v.property,
+      v.detail,
+      v.excerpt.map((e) => line(e.t, e)),
+    );
   }
 
   private remember(t: number, ev: HistoryEvent): void {
@@ -293,64 +310,61 @@ export class ModelBuilder {
   }
 
   private stateChange(t: number, ev: HistoryEvent): void {
-    const type = ev.type;
-    const node = ev.node as string | undefined;
-    switch (type) {
+    switch (ev.type) {
       case 'node.start': {
-        const known = this.nodeState.has(node!);
-        this.knowNode(node!);
-        this.nodeState.set(node!, 'running');
+        const node = ev.node;
+        const known = this.nodeState.has(node);
+        this.knowNode(node);
+        this.nodeState.set(node, 'running');
         if (known) {
           this.newPhase(t, `${node} back`);
           this.timeline(t, 'node', `${node} restarted`);
         } else this.timeline(t, 'node', `${node} started`);
         return;
       }
-      case 'fault.crash':
-        this.nodeState.set(node!, 'stopped');
+      case 'fault.crash': {
+        const node = ev.node;
+        this.nodeState.set(node, 'stopped');
         this.newPhase(t, `${node} ${ev.mode === 'power' ? 'power loss' : 'crash'}`);
         return this.timeline(
           t,
           'fault',
           ev.mode === 'power' ? `${node} loses power (peers half-open)` : `${node} killed (kill -9)`,
         );
+      }
       case 'fault.partition':
         this.newPhase(t, ev.oneWay ? 'one-way split' : 'split');
         return this.timeline(
           t,
           'fault',
-          `partition ${short(ev.a as string)} ${ev.oneWay ? '-/->' : '|'} ${short(ev.b as string)}`,
+          `partition ${short(ev.a)} ${ev.oneWay ? '-/->' : '|'} ${short(ev.b)}`,
         );
       case 'fault.heal':
         this.newPhase(t, 'healed');
         return this.timeline(t, 'fault', 'network healed');
       case 'fault.clog':
         this.newPhase(t, 'clogged');
-        return this.timeline(
-          t,
-          'fault',
-          `clog ${short(ev.a as string)} ${ev.oneWay ? '->' : '<->'} ${short(ev.b as string)}`,
-        );
+        return this.timeline(t, 'fault', `clog ${short(ev.a)} ${ev.oneWay ? '->' : '<->'} ${short(ev.b)}`);
       case 'fault.unclog':
         this.newPhase(t, 'unclogged');
         return this.timeline(t, 'fault', 'unclogged');
       case 'fault.pause':
-        this.nodeState.set(node!, 'paused');
-        this.newPhase(t, `${node} paused`);
-        return this.timeline(t, 'fault', `${node} paused`);
+        this.nodeState.set(ev.node, 'paused');
+        this.newPhase(t, `${ev.node} paused`);
+        return this.timeline(t, 'fault', `${ev.node} paused`);
       case 'fault.unpause':
-        this.nodeState.set(node!, 'running');
-        return this.timeline(t, 'fault', `${node} resumed`);
+        this.nodeState.set(ev.node, 'running');
+        return this.timeline(t, 'fault', `${ev.node} resumed`);
       case 'fault.skew':
-        return this.timeline(t, 'fault', `${node} clock ${Number(ev.ms) >= 0 ? '+' : ''}${ev.ms} ms`);
+        return this.timeline(t, 'fault', `${ev.node} clock ${ev.ms >= 0 ? '+' : ''}${ev.ms} ms`);
       case 'fault.drift':
-        return this.timeline(t, 'fault', `${node} clock drift ${ev.rate}`);
+        return this.timeline(t, 'fault', `${ev.node} clock drift ${ev.rate}`);
       case 'fault.reset':
         return this.timeline(t, 'fault', `${ev.n} connections reset ${ev.a} <-> ${ev.b}`);
       case 'lb.backend':
         return this.timeline(t, 'lb', `${ev.lb}: ${ev.backend} marked ${ev.healthy ? 'UP' : 'DOWN'}`);
       case 'violation': {
-        const detail = String(ev.detail);
+        const detail = ev.detail;
         const id = /^(\S+:\d+)/.exec(detail)?.[1];
         const inv = id ? this.invokes.get(id) : undefined;
         const ex = [
@@ -358,76 +372,64 @@ export class ModelBuilder {
           ...(inv?.okAt !== undefined ? [`${fmtT(inv.okAt)} pub.ok ${inv.c} ${id} (acknowledged)`] : []),
           ...(id ? this.recent.filter((l) => l.includes(id)) : this.recent.slice(-6)),
         ];
-        this.fail(ev.property as string, detail, ex);
+        this.fail(ev.property, detail, ex);
         return this.timeline(t, 'violation', `VIOLATION ${ev.property}: ${detail}`);
       }
     }
-    if (type.startsWith('cluster.')) {
-      const what = type.slice(8);
-      const peer = ev.peer as string | undefined;
-      if (what === 'peer.down') {
-        if (peer && this.nodeState.get(peer) === 'running') this.nodeState.set(peer, 'unreachable');
-        return this.timeline(t, 'cluster', `${node} sees ${peer} down`);
-      }
-      if (what === 'peer.up') {
-        if (peer && this.nodeState.get(peer) === 'unreachable') this.nodeState.set(peer, 'running');
-        return this.timeline(
-          t,
-          'cluster',
-          `${node} sees ${peer} up${ev.healed ? ' (autoheal: split healed)' : ''}`,
-        );
-      }
-      if (what === 'failover')
-        return this.timeline(t, 'cluster', `${node} takes over ${ev.sessions} session(s) of ${ev.from}`);
-      if (what === 'autoclean')
-        return this.timeline(t, 'cluster', `${node} autocleans ${peer} (${ev.routes} routes)`);
-      if (what === 'handoff.in')
-        return this.timeline(
-          t,
-          'takeover',
-          `${ev.clientId}: session handed over ${ev.from} -> ${node} (${ev.msgs} msgs)`,
-        );
-      if (what === 'handoff.out') return;
-      if (what === 'will')
-        return this.timeline(
-          t,
-          'cluster',
-          `${node} publishes the will of ${ev.clientId} (its node ${ev.from} is gone)`,
-        );
-      const kv = Object.entries(ev)
-        .filter(([k]) => k !== 'type' && k !== 'node' && k !== 't')
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ');
-      return this.timeline(t, 'cluster', `${node} ${what}${kv ? ' ' + kv : ''}`);
-    }
   }
 
-  private deliver(t: number, ev: HistoryEvent): void {
+  private clusterEvent(t: number, ev: ClusterHistoryEvent): void {
+    const node = ev.node;
+    const what = ev.type.slice(8);
+    const peer = ev.peer === undefined ? undefined : String(ev.peer);
+    if (what === 'peer.down') {
+      if (peer && this.nodeState.get(peer) === 'running') this.nodeState.set(peer, 'unreachable');
+      return this.timeline(t, 'cluster', `${node} sees ${peer} down`);
+    }
+    if (what === 'peer.up') {
+      if (peer && this.nodeState.get(peer) === 'unreachable') this.nodeState.set(peer, 'running');
+      return this.timeline(
+        t,
+        'cluster',
+        `${node} sees ${peer} up${ev.healed ? ' (autoheal: split healed)' : ''}`,
+      );
+    }
+    if (what === 'failover')
+      return this.timeline(t, 'cluster', `${node} takes over ${ev.sessions} session(s) of ${ev.from}`);
+    if (what === 'autoclean')
+      return this.timeline(t, 'cluster', `${node} autocleans ${peer} (${ev.routes} routes)`);
+    if (what === 'handoff.in')
+      return this.timeline(
+        t,
+        'takeover',
+        `${ev.clientId}: session handed over ${ev.from} -> ${node} (${ev.msgs} msgs)`,
+      );
+    if (what === 'handoff.out') return;
+    if (what === 'will')
+      return this.timeline(
+        t,
+        'cluster',
+        `${node} publishes the will of ${ev.clientId} (its node ${ev.from} is gone)`,
+      );
+    const kv = Object.entries(ev)
+      .filter(([k]) => k !== 'type' && k !== 'node' && k !== 't')
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    return this.timeline(t, 'cluster', `${node} ${what}${kv ? ' ' + kv : ''}`);
+  }
+
+  private deliver(t: number, ev: DeliverEvent): void {
     if (ev.retain) return;
-    const id = ev.id as string;
-    const c = ev.c as string;
+    const id = ev.id;
+    const c = ev.c;
     const inv = this.invokes.get(id);
     const ph = this.s.phases[inv ? inv.phase : this.s.phases.length - 1];
     ph.delivered++;
     const k = `${c}|${id}`;
-    const again = this.seen.has(k);
-    if (again) {
-      // Only messages the run published itself have unique ids (wills and the like reuse theirs).
+    // Only messages the run published itself have unique ids (wills and the like reuse theirs).
+    if (this.seen.has(k)) {
       if (inv) ph.duplicated++;
-      if (ev.qos === 2)
-        this.fail('qos2-exactly-once', `${id} delivered twice to ${c}`, [
-          ...this.recent.filter((l) => l.includes(id)),
-          line(t, ev),
-        ]);
-    } else {
-      this.seen.add(k);
-      if (!ev.dup) this.checkOrder(t, ev, c, id);
-    }
-    const fs = this.filters.get(c);
-    if (fs && !fs.some((f) => this.covers(f, ev.topic as string)))
-      this.fail('only-subscribed', `${c} got ${id} on ${ev.topic} without a matching subscription`, [
-        line(t, ev),
-      ]);
+    } else this.seen.add(k);
     if (inv) {
       const d = t - inv.t;
       if (d > ph.maxDelayMs) ph.maxDelayMs = Math.round(d);
@@ -445,26 +447,6 @@ export class ModelBuilder {
     const l = this.s.latency;
     l.push(v);
     if (l.length > LATENCY_MAX) l.splice(0, l.length - LATENCY_MAX);
-  }
-
-  private checkOrder(t: number, ev: HistoryEvent, c: string, id: string): void {
-    const i = id.lastIndexOf(':');
-    const seq = Number(id.slice(i + 1));
-    const k = `${c}|${id.slice(0, i)}|${ev.topic}|${ev.qos}`;
-    const prev = this.orderLast.get(k);
-    if (prev !== undefined && seq < prev)
-      this.fail('order', `${c} got ${id} after seq ${prev} on ${ev.topic}`, [line(t, ev)]);
-    if (prev === undefined || seq > prev) this.orderLast.set(k, seq);
-  }
-
-  private covers(filter: string, topic: string): boolean {
-    const k = filter + '\u0000' + topic;
-    let v = this.coverCache.get(k);
-    if (v === undefined) {
-      if (this.coverCache.size > 50_000) this.coverCache.clear();
-      this.coverCache.set(k, (v = matches(filter, topic)));
-    }
-    return v;
   }
 
   /** A world sample: node boxes, links, balancers; rates from the previous sample. */
@@ -502,14 +484,7 @@ export class ModelBuilder {
 
   /** The run ended: the scenario's own phase table and verdict replace the live figures. */
   finish(r: {
-    phases?: {
-      phase: string;
-      published: number;
-      delivered: number;
-      lost: number;
-      duplicated: number;
-      maxDelayMs: number;
-    }[];
+    phases?: PhaseStats[];
     violations: { property: string; detail: string }[];
     summary: string[];
     settle?: boolean;

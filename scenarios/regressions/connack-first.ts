@@ -10,6 +10,7 @@
 // DUP on a message never delivered before, every acknowledged message
 // delivered once.
 import { defineScenario } from '../../sim/scenario.ts';
+import { is, type Ev } from '../../sim/events.ts';
 import { convergenceProblems } from '../../sim/convergence.ts';
 
 export default defineScenario({
@@ -58,11 +59,12 @@ export default defineScenario({
 
     for (const v of connackFirst(w.history.events)) ctx.violation(v.property, v.detail);
     const acked = w.history.events
-      .filter((e) => e.type === 'pub.ok' && e.c === 'pub')
-      .map((e) => e.id as string);
+      .filter(is('pub.ok'))
+      .filter((e) => e.c === 'pub')
+      .map((e) => e.id);
     const got = new Map<string, number>();
     for (const e of w.history.events)
-      if (e.type === 'deliver' && e.c === 'sub') got.set(e.id as string, (got.get(e.id as string) ?? 0) + 1);
+      if (e.type === 'deliver' && e.c === 'sub') got.set(e.id, (got.get(e.id) ?? 0) + 1);
     const missing = acked.filter((id) => !got.has(id));
     const twice = [...got].filter(([, k]) => k > 1).map(([id]) => id);
     ctx.report(
@@ -82,18 +84,16 @@ export default defineScenario({
   },
 });
 
-type Ev = { type: string; t: number } & Record<string, unknown>;
-
 /** CONNACK before any PUBLISH on a connection; DUP only on a message already sent to that client. */
 function connackFirst(events: Ev[]): { property: string; detail: string }[] {
   const out: { property: string; detail: string }[] = [];
   const awaiting = new Set<string>();
   const sent = new Map<string, Set<string>>();
   for (const e of events) {
-    const c = e.c as string;
-    if (e.type === 'client.connect') awaiting.add(c);
-    else if (e.type === 'client.connack') awaiting.delete(c);
+    if (e.type === 'client.connect') awaiting.add(e.c);
+    else if (e.type === 'client.connack') awaiting.delete(e.c);
     else if (e.type === 'deliver') {
+      const c = e.c;
       if (awaiting.has(c))
         out.push({
           property: 'connack-first',
@@ -101,12 +101,12 @@ function connackFirst(events: Ev[]): { property: string; detail: string }[] {
         });
       let s = sent.get(c);
       if (!s) sent.set(c, (s = new Set()));
-      if (e.dup && !s.has(e.id as string))
+      if (e.dup && !s.has(e.id))
         out.push({
           property: 'dup-only-on-resend',
           detail: `t=${e.t} ${c} got ${e.id} with DUP, never sent before`,
         });
-      s.add(e.id as string);
+      s.add(e.id);
     }
   }
   return out;

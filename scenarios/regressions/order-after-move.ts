@@ -7,6 +7,7 @@
 // order (first deliveries; MQTT's ordered topic guarantee) and every
 // acknowledged message arrives.
 import { defineScenario } from '../../sim/scenario.ts';
+import { is } from '../../sim/events.ts';
 import { convergenceProblems } from '../../sim/convergence.ts';
 
 export default defineScenario({
@@ -48,12 +49,14 @@ export default defineScenario({
     await w.sleep(3000);
 
     const ev = w.history.events;
-    const acked = ev.filter((e) => e.type === 'pub.ok' && e.c === 'pub').map((e) => e.id as string);
+    const acked = ev
+      .filter(is('pub.ok'))
+      .filter((e) => e.c === 'pub')
+      .map((e) => e.id);
     const firsts: string[] = [];
     const seen = new Set<string>();
     for (const e of ev)
-      if (e.type === 'deliver' && e.c === 'sub' && !seen.has(e.id as string))
-        (firsts.push(e.id as string), seen.add(e.id as string));
+      if (e.type === 'deliver' && e.c === 'sub' && !seen.has(e.id)) (firsts.push(e.id), seen.add(e.id));
     ctx.report(
       'received',
       `${firsts.length} of ${acked.length} acknowledged; first: ${firsts.slice(0, 8).map(seq).join(' ')}`,

@@ -96,10 +96,10 @@ export function expectedRetained(w: World): Map<string, string> {
   const ops = new Map<string, { topic: string; op: string }>();
   const out = new Map<string, string>();
   for (const e of w.history.events) {
-    if (e.type === 'retain.op') ops.set(e.id as string, { topic: e.topic as string, op: e.op as string });
-    else if (e.type === 'retain.ack' && (e.rc as number) < 0x80) {
-      const o = ops.get(e.id as string)!;
-      if (o.op === 'set') out.set(o.topic, e.id as string);
+    if (e.type === 'retain.op') ops.set(e.id, { topic: e.topic, op: e.op });
+    else if (e.type === 'retain.ack' && e.rc < 0x80) {
+      const o = ops.get(e.id)!;
+      if (o.op === 'set') out.set(o.topic, e.id);
       else out.delete(o.topic);
     }
   }

@@ -7,6 +7,7 @@
 // split after the subscription (kept for n2 while its routes were unknown:
 // up to forwardBuffer messages, for at most autocleanMs; both far off here).
 import { defineScenario } from '../../sim/scenario.ts';
+import { is } from '../../sim/events.ts';
 import { convergenceProblems } from '../../sim/convergence.ts';
 
 export default defineScenario({
@@ -55,11 +56,13 @@ export default defineScenario({
 
     const ev = w.history.events;
     const invokedAt = new Map<string, number>();
-    for (const e of ev) if (e.type === 'pub.invoke' && e.c === 'pub') invokedAt.set(e.id as string, e.t);
+    for (const e of ev) if (e.type === 'pub.invoke' && e.c === 'pub') invokedAt.set(e.id, e.t);
     const got = new Map<string, number>();
-    for (const e of ev)
-      if (e.type === 'deliver' && e.c === 'sub' && !got.has(e.id as string)) got.set(e.id as string, e.t);
-    const acked = ev.filter((e) => e.type === 'pub.ok' && e.c === 'pub').map((e) => e.id as string);
+    for (const e of ev) if (e.type === 'deliver' && e.c === 'sub' && !got.has(e.id)) got.set(e.id, e.t);
+    const acked = ev
+      .filter(is('pub.ok'))
+      .filter((e) => e.c === 'pub')
+      .map((e) => e.id);
     const after = acked.filter((id) => invokedAt.get(id)! >= healedAt);
     const during = acked.filter((id) => invokedAt.get(id)! < healedAt);
     const lostAfter = after.filter((id) => !got.has(id));

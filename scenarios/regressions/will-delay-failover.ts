@@ -5,6 +5,7 @@
 // earlier of the two after the loss was detected [MQTT-3.1.2-8, 3.1.3.2.2],
 // as it is when a client's connection closes on a single node.
 import { defineScenario } from '../../sim/scenario.ts';
+import { is } from '../../sim/events.ts';
 import { convergenceProblems } from '../../sim/convergence.ts';
 
 export default defineScenario({
@@ -47,7 +48,7 @@ export default defineScenario({
     const down = ev.find(
       (e) => e.type === 'cluster.peer.down' && e.node === 'n2' && e.peer === 'n1' && e.t >= crashAt,
     );
-    const wills = ev.filter((e) => e.type === 'will' && e.c === 'dev');
+    const wills = ev.filter(is('will')).filter((e) => e.c === 'dev');
     const due = Math.min(delay, expiry) * 1000;
     ctx.report(
       'will',

@@ -4,10 +4,19 @@
 // fault windows). Checkers read the recorded history only, never broker
 // internals.
 
-import type { HistoryEvent } from '../history.ts';
+import type {
+  At,
+  ClientConnackEvent,
+  DeliverEvent,
+  DropEvent,
+  Ev,
+  PubInvokeEvent,
+  PubOkEvent,
+  SubInvokeEvent,
+} from '../events.ts';
 import { matches } from '../../core/topic.ts';
 
-export type Ev = HistoryEvent & { t: number };
+export type { Ev } from '../events.ts';
 
 export interface Violation {
   property: string;
@@ -102,14 +111,14 @@ function memo<T>(build: (events: Ev[]) => T): (events: Ev[]) => T {
  * keys: histories hold millions of deliveries.
  */
 export interface HistoryIndex {
-  invoked: Map<string, Ev>;
-  acked: Ev[];
-  ackOf: Map<string, Ev>;
-  deliveries: Map<string, Ev[]>;
+  invoked: Map<string, At<PubInvokeEvent>>;
+  acked: At<PubOkEvent>[];
+  ackOf: Map<string, At<PubOkEvent>>;
+  deliveries: Map<string, At<DeliverEvent>[]>;
   /** Drops the broker logged, per message id and client. */
-  drops: Map<string, Map<string, Ev>>;
+  drops: Map<string, Map<string, At<DropEvent>>>;
   /** SUBSCRIBEs per client, in order. */
-  subs: Map<string, Ev[]>;
+  subs: Map<string, At<SubInvokeEvent>[]>;
 }
 
 export const indexOf = memo((events): HistoryIndex => {
@@ -122,25 +131,22 @@ export const indexOf = memo((events): HistoryIndex => {
     subs: new Map(),
   };
   for (const e of events) {
-    const type = e.type;
-    if (type === 'deliver') {
-      const id = e.id as string;
-      const l = index.deliveries.get(id);
+    if (e.type === 'deliver') {
+      const l = index.deliveries.get(e.id);
       if (l) l.push(e);
-      else index.deliveries.set(id, [e]);
-    } else if (type === 'pub.invoke') index.invoked.set(e.id as string, e);
-    else if (type === 'pub.ok') {
+      else index.deliveries.set(e.id, [e]);
+    } else if (e.type === 'pub.invoke') index.invoked.set(e.id, e);
+    else if (e.type === 'pub.ok') {
       index.acked.push(e);
-      index.ackOf.set(e.id as string, e);
-    } else if (type === 'sub.invoke') {
-      const l = index.subs.get(e.c as string);
+      index.ackOf.set(e.id, e);
+    } else if (e.type === 'sub.invoke') {
+      const l = index.subs.get(e.c);
       if (l) l.push(e);
-      else index.subs.set(e.c as string, [e]);
-    } else if (type === 'drop') {
-      const id = e.id as string;
-      const d = index.drops.get(id);
-      if (d) d.set(e.c as string, e);
-      else index.drops.set(id, new Map([[e.c as string, e]]));
+      else index.subs.set(e.c, [e]);
+    } else if (e.type === 'drop') {
+      const d = index.drops.get(e.id);
+      if (d) d.set(e.c, e);
+      else index.drops.set(e.id, new Map([[e.c, e]]));
     }
   }
   return index;
@@ -161,7 +167,7 @@ export interface Conn {
   rc?: number;
   /** The client.closed reason (keepalive, timeout, reset, protocol-error...). */
   reason?: string;
-  connack: Ev;
+  connack: At<ClientConnackEvent>;
 }
 
 export interface ClientConfig {
@@ -193,8 +199,9 @@ export interface Timeline {
   end: number;
 }
 
-export function keyOf(e: Ev): string {
-  return (e.h as string | undefined) ?? (e.c as string);
+/** The client process of a client's event: its host when it shares the id with another, else the id. */
+export function keyOf(e: { c: string; h?: string }): string {
+  return e.h ?? e.c;
 }
 
 export const timelineOf = memo((events): Timeline => {
@@ -204,12 +211,12 @@ export const timelineOf = memo((events): Timeline => {
   for (const e of events) {
     const type = e.type;
     if (type === 'deliver' || type.startsWith('pub.') || type === 'drop') continue;
-    if (type === 'client.connack' && e.rc === 0) {
+    if (e.type === 'client.connack' && e.rc === 0) {
       const key = keyOf(e);
       const conn: Conn = {
-        c: e.c as string,
+        c: e.c,
         key,
-        node: (e.node as string) ?? null,
+        node: e.node ?? null,
         connackAt: e.t,
         present: !!e.present,
         endAt: Infinity,
@@ -221,9 +228,9 @@ export const timelineOf = memo((events): Timeline => {
       let l = tl.conns.get(conn.c);
       if (!l) tl.conns.set(conn.c, (l = []));
       l.push(conn);
-    } else if (type === 'client.disconnect') ending.set(keyOf(e), { end: 'disconnect', rc: e.rc as number });
-    else if (type === 'client.kill') ending.set(keyOf(e), { end: 'kill' });
-    else if (type === 'client.closed') {
+    } else if (e.type === 'client.disconnect') ending.set(keyOf(e), { end: 'disconnect', rc: e.rc });
+    else if (e.type === 'client.kill') ending.set(keyOf(e), { end: 'kill' });
+    else if (e.type === 'client.closed') {
       const key = keyOf(e);
       const conn = open.get(key);
       if (conn) {
@@ -231,25 +238,25 @@ export const timelineOf = memo((events): Timeline => {
         conn.endAt = e.t;
         conn.end = how?.end ?? 'closed';
         if (how?.rc !== undefined) conn.rc = how.rc;
-        conn.reason = e.reason as string;
+        conn.reason = e.reason;
         open.delete(key);
       }
       ending.delete(key);
-    } else if (type === 'client.config') {
+    } else if (e.type === 'client.config') {
       tl.clients.set(keyOf(e), {
-        c: e.c as string,
-        version: e.version as number,
+        c: e.c,
+        version: e.version,
         clean: !!e.clean,
-        expiry: e.expiry as number,
-        keepalive: e.keepalive as number,
-        will: e.will as ClientConfig['will'],
+        expiry: e.expiry,
+        keepalive: e.keepalive,
+        will: e.will,
       });
-    } else if (type === 'node.config') {
-      tl.nodes.set(e.node as string, {
-        node: e.node as string,
-        maxQueued: e.maxQueued as number,
-        ackMode: e.ackMode as NodeConfig['ackMode'],
-        downAfterMs: e.downAfterMs as number | undefined,
+    } else if (e.type === 'node.config') {
+      tl.nodes.set(e.node, {
+        node: e.node,
+        maxQueued: e.maxQueued,
+        ackMode: e.ackMode,
+        downAfterMs: e.downAfterMs,
         hooks: !!e.hooks,
       });
     }
@@ -287,19 +294,14 @@ export const faultsOf = memo((events): FaultWindow[] => {
   const openOf = (pred: (f: FaultWindow) => boolean, t: number) => {
     for (const f of out) if (f.to === Infinity && pred(f)) f.to = t;
   };
+  const split = (v: string) => v.split(',').filter(Boolean);
   for (const e of events) {
-    const type = e.type;
-    if (!type.startsWith('fault.') && type !== 'node.start') continue;
     const t = e.t;
-    const split = (v: unknown) =>
-      String(v ?? '')
-        .split(',')
-        .filter(Boolean);
-    switch (type) {
+    switch (e.type) {
       case 'fault.partition':
       case 'fault.clog':
         out.push({
-          kind: type.slice(6),
+          kind: e.type.slice(6),
           a: split(e.a),
           b: split(e.b),
           from: t,
@@ -327,16 +329,20 @@ export const faultsOf = memo((events): FaultWindow[] => {
       }
       case 'fault.crash':
       case 'fault.pause':
-        out.push({ kind: type.slice(6), a: [e.node as string], b: [], from: t, to: Infinity, ev: e });
+        out.push({ kind: e.type.slice(6), a: [e.node], b: [], from: t, to: Infinity, ev: e });
         break;
-      case 'fault.unpause':
-        openOf((f) => f.kind === 'pause' && f.a[0] === e.node, t);
+      case 'fault.unpause': {
+        const node = e.node;
+        openOf((f) => f.kind === 'pause' && f.a[0] === node, t);
         break;
-      case 'node.start':
-        openOf((f) => f.kind === 'crash' && f.a[0] === e.node, t);
+      }
+      case 'node.start': {
+        const node = e.node;
+        openOf((f) => f.kind === 'crash' && f.a[0] === node, t);
         break;
+      }
       case 'fault.reset':
-        out.push({ kind: 'reset', a: [e.a as string], b: [e.b as string], from: t, to: t, ev: e });
+        out.push({ kind: 'reset', a: [e.a], b: [e.b], from: t, to: t, ev: e });
         break;
       default:
         break;

@@ -36,7 +36,7 @@ export function checkDupOnlyOnResend(events: Ev[], opts: SafetyOptions = {}): Vi
         });
         continue;
       }
-      const c = e.c as string;
+      const c = e.c;
       const conn = connAt(tl, c, keyOf(e), e.t);
       if (!conn) continue; // before a CONNACK: connack-first's finding
       // The session the delivery belongs to began at the last CONNACK of this id with session present 0.
@@ -46,7 +46,7 @@ export function checkDupOnlyOnResend(events: Ev[], opts: SafetyOptions = {}): Vi
         count(opts.tally, 'dup-resend-seen');
         continue;
       }
-      const inv = invoked.get(e.id as string);
+      const inv = invoked.get(e.id);
       if (!inv) {
         count(opts.tally, 'dup-unjudged');
         continue;

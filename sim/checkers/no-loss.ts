@@ -8,6 +8,7 @@
 //   split-subscribe  the subscription was made while a partition cut its node off the publisher's, published before the heal
 //   pending-offline  the subscriber was offline at the end, and the message was published after its last CONNACK
 
+import type { At, DeliverEvent, PubInvokeEvent, PubOkEvent, SubInvokeEvent } from '../events.ts';
 import {
   count,
   covers,
@@ -31,7 +32,7 @@ import {
 /** How long after its PUBACK a fault on an ackMode 'local' node may still take the message with it. */
 export const ACK_LOCAL_WINDOW_MS = 1000;
 
-function reached(ds: Ev[] | undefined, client: string): boolean {
+function reached(ds: At<DeliverEvent>[] | undefined, client: string): boolean {
   if (ds) for (const d of ds) if (d.c === client) return true;
   return false;
 }
@@ -43,9 +44,9 @@ function queueDepth(events: Ev[], x: Expectation[], client: string): (t: number)
   const pub: number[] = [];
   const got: number[] = [];
   for (const inv of invoked.values()) {
-    if (!filters.some((f) => covers(f, inv.topic as string))) continue;
+    if (!filters.some((f) => covers(f, inv.topic))) continue;
     pub.push(inv.t);
-    const d = deliveries.get(inv.id as string)?.find((e) => e.c === client);
+    const d = deliveries.get(inv.id)?.find((e) => e.c === client);
     if (d) got.push(d.t);
   }
   pub.sort((a, b) => a - b);
@@ -73,17 +74,17 @@ interface Judged {
 function excuse(
   events: Ev[],
   tl: Timeline,
-  inv: Ev,
-  ok: Ev,
+  inv: At<PubInvokeEvent>,
+  ok: At<PubOkEvent>,
   x: Expectation,
   expect: Expectation[],
   depth: Map<string, (t: number) => number>,
 ): Judged {
-  const id = inv.id as string;
+  const id = inv.id;
   const drop = indexOf(events).drops.get(id)?.get(x.client);
   const faults = faultsOf(events);
   if (drop?.reason === 'queue-full') {
-    const bound = tl.nodes.get(drop.node as string)?.maxQueued ?? 1000;
+    const bound = tl.nodes.get(drop.node)?.maxQueued ?? 1000;
     let d = depth.get(x.client);
     if (!d) depth.set(x.client, (d = queueDepth(events, expect, x.client)));
     const pending = d(drop.t);
@@ -106,7 +107,7 @@ function excuse(
       why: `the session was gone at ${ms(next.connackAt)} (session present 0) after ${(gap / 1000).toFixed(1)} s offline, under its expiry of ${expiryMs / 1000} s`,
     };
   }
-  const ackNode = ok.node as string | undefined;
+  const ackNode = ok.node;
   if (
     ackNode &&
     tl.nodes.get(ackNode)?.ackMode === 'local' &&
@@ -114,7 +115,7 @@ function excuse(
   )
     return { category: 'ack-local' };
   // Subscribed during a split: what the other side publishes before the heal does not know the route.
-  const sub = lastSubscribe(events, x.client, inv.topic as string, inv.t);
+  const sub = lastSubscribe(events, x.client, inv.topic, inv.t);
   if (sub && ackNode) {
     const subConn = conns.find((c) => c.connackAt <= sub.t && sub.t <= c.endAt);
     const split = subConn?.node ? partitionBetween(faults, subConn.node, ackNode, sub.t) : undefined;
@@ -126,16 +127,16 @@ function excuse(
 }
 
 /** The client's last SUBSCRIBE covering `topic` invoked at or before `t`. */
-export function lastSubscribe(events: Ev[], client: string, topic: string, t: number): Ev | undefined {
-  let found: Ev | undefined;
+export function lastSubscribe(
+  events: Ev[],
+  client: string,
+  topic: string,
+  t: number,
+): At<SubInvokeEvent> | undefined {
+  let found: At<SubInvokeEvent> | undefined;
   for (const e of indexOf(events).subs.get(client) ?? []) {
     if (e.t > t) break;
-    if (
-      String(e.filters)
-        .split(',')
-        .some((f) => covers(plainFilter(f), topic))
-    )
-      found = e;
+    if (e.filters.split(',').some((f) => covers(plainFilter(f), topic))) found = e;
   }
   return found;
 }
@@ -152,12 +153,12 @@ export function checkNoLoss(events: Ev[], expect: Expectation[], opts: SafetyOpt
   const depth = new Map<string, (t: number) => number>();
   const out: Violation[] = [];
   for (const ok of acked) {
-    const inv = invoked.get(ok.id as string);
-    if (!inv || (inv.qos as number) === 0 || inv.clear) continue;
-    const id = inv.id as string;
+    const inv = invoked.get(ok.id);
+    if (!inv || inv.qos === 0 || inv.clear) continue;
+    const id = inv.id;
     const ds = deliveries.get(id);
     for (const x of expect) {
-      if (inv.t < x.from || !covers(x.filter, inv.topic as string) || reached(ds, x.client)) continue;
+      if (inv.t < x.from || !covers(x.filter, inv.topic) || reached(ds, x.client)) continue;
       const j = excuse(events, tl, inv, ok, x, expect, depth);
       if (j.category && (opts.accept ?? DEFAULT_ACCEPTED).includes(j.category)) {
         count(opts.tally, j.category);

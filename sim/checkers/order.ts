@@ -9,20 +9,55 @@
 // single-connection.ts) each had their own session: what one of them got
 // during the overlap sets no order for what the other gets (counted as
 // `split-connect-order`).
+//
+// Incremental: fed one event at a time (the UI's live verdict), it keeps per client and stream
+// the highest sequence first seen. Whether two processes overlapped across a split is asked of
+// `overlaps` when a reordering needs it: the batch check passes the whole history's; fed alone,
+// the checker keeps the connection and fault events seen so far and judges by those.
 
-import { count, indexOf, keyOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+import type { At, DeliverEvent } from '../events.ts';
+import { count, keyOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
 import { overlapsOf, type Overlap } from './single-connection.ts';
 
-export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] {
-  const { deliveries, invoked } = indexOf(events);
-  const parkedUntil = opts.parkedUntil ?? Infinity;
-  // Per client, per publisher|topic|qos stream: the highest sequence seen first so far.
-  const last = new Map<string, Map<string, { seq: number; ev: Ev }>>();
-  const out: Violation[] = [];
-  let splits: Overlap[] | null = null;
-  const acrossSplit = (prev: Ev, e: Ev): boolean => {
+/** What a reordering across a split needs: connections, their ends and the faults. */
+function isConnectionEvent(e: Ev): boolean {
+  return (
+    e.type === 'client.connack' ||
+    e.type === 'client.disconnect' ||
+    e.type === 'client.kill' ||
+    e.type === 'client.closed' ||
+    e.type === 'node.start' ||
+    e.type.startsWith('fault.')
+  );
+}
+
+export class OrderChecker {
+  readonly violations: Violation[] = [];
+  private readonly parkedUntil: number;
+  private readonly settle: number;
+  /** Per client, per publisher|topic|qos stream: the highest sequence seen first so far. */
+  private readonly last = new Map<string, Map<string, { seq: number; ev: At<DeliverEvent> }>>();
+  /** Per message id: the clients that got a first copy (not retained, not DUP). */
+  private readonly got = new Map<string, Set<string>>();
+  private readonly invokedAt = new Map<string, number>();
+  /** Connection and fault events seen so far (when no `overlaps` was given). */
+  private readonly seen: Ev[] = [];
+  private splits: Overlap[] | null = null;
+
+  constructor(
+    private readonly opts: SafetyOptions = {},
+    private readonly overlaps?: () => Overlap[],
+  ) {
+    this.parkedUntil = opts.parkedUntil ?? Infinity;
+    this.settle = opts.settleMs ?? 1000;
+  }
+
+  /** Whether `prev` and `e` came over two processes' connections open at once across a split. */
+  private acrossSplit(prev: At<DeliverEvent>, e: At<DeliverEvent>): boolean {
     if (keyOf(prev) === keyOf(e)) return false;
-    splits ??= overlapsOf(events, opts.settleMs ?? 1000).filter((o) => o.split);
+    const splits = this.overlaps
+      ? (this.splits ??= this.overlaps().filter((o) => o.split))
+      : overlapsOf([...this.seen, e], this.settle).filter((o) => o.split);
     return splits.some(
       (o) =>
         o.c === e.c &&
@@ -30,47 +65,53 @@ export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] 
         prev.t <= o.to &&
         (o.a.key === keyOf(prev) || o.b.key === keyOf(prev)),
     );
-  };
-  for (const e of events) {
-    if (e.type !== 'deliver' || e.dup || e.retain) continue;
-    const id = e.id as string;
-    const c = e.c as string;
+  }
+
+  /** One event of the history, in order; returns the violation it shows, if any. */
+  feed(e: Ev): Violation | undefined {
+    if (e.type === 'pub.invoke') this.invokedAt.set(e.id, e.t);
+    else if (!this.overlaps && isConnectionEvent(e)) this.seen.push(e);
+    if (e.type !== 'deliver' || e.dup || e.retain) return undefined;
+    const { id, c } = e;
     // Only a message's first arrival at this client counts.
-    const ds = deliveries.get(id)!;
-    let first = true;
-    for (const d of ds) {
-      if (d === e) break;
-      if (d.c === c && !d.retain && !d.dup) {
-        first = false;
-        break;
-      }
-    }
-    if (!first) continue;
+    let got = this.got.get(id);
+    if (!got) this.got.set(id, (got = new Set()));
+    if (got.has(c)) return undefined;
+    got.add(c);
     const colon = id.indexOf(':');
-    if (colon < 0) continue; // not a scenario publisher's message (a will)
+    if (colon < 0) return undefined; // not a scenario publisher's message (a will)
     const seq = Number(id.slice(colon + 1));
     const k = `${id.slice(0, colon)}|${e.topic}|${e.qos}`;
-    let streams = last.get(c);
-    if (!streams) last.set(c, (streams = new Map()));
+    let streams = this.last.get(c);
+    if (!streams) this.last.set(c, (streams = new Map()));
     const prev = streams.get(k);
+    let v: Violation | undefined;
     if (prev && seq < prev.seq) {
-      const inv = invoked.get(id);
-      if (e.t >= parkedUntil && inv && inv.t < parkedUntil) {
-        opts.parked?.push(e);
-        count(opts.tally, 'parked');
-      } else if (acrossSplit(prev.ev, e)) count(opts.tally, 'split-connect-order');
-      else
-        out.push({
+      const invokedAt = this.invokedAt.get(id);
+      if (e.t >= this.parkedUntil && invokedAt !== undefined && invokedAt < this.parkedUntil) {
+        this.opts.parked?.push(e);
+        count(this.opts.tally, 'parked');
+      } else if (this.acrossSplit(prev.ev, e)) count(this.opts.tally, 'split-connect-order');
+      else {
+        v = {
           property: 'order',
           detail: `${c} got ${id} after ${prev.ev.id} on ${e.topic}`,
           excerpt: [prev.ev, e],
-        });
+        };
+        this.violations.push(v);
+      }
     }
     if (!prev) streams.set(k, { seq, ev: e });
     else if (seq > prev.seq) {
       prev.seq = seq;
       prev.ev = e;
     }
+    return v;
   }
-  return out;
+}
+
+export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] {
+  const checker = new OrderChecker(opts, () => overlapsOf(events, opts.settleMs ?? 1000));
+  for (const e of events) checker.feed(e);
+  return checker.violations;
 }

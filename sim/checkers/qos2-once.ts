@@ -3,38 +3,57 @@
 // `qos2-crash`, the node that made the first delivery crashed between the two. A killed process
 // takes the PUBREC state it had not replicated yet with it, and the replica delivers again (at
 // least once). Counted when the run accepts it (the default), a violation naming it otherwise.
+//
+// Incremental: fed one event at a time (the UI's live verdict), it judges each delivery against
+// the first QoS 2 copy the client got and the crashes seen so far, as the batch check does.
 
-import { DEFAULT_ACCEPTED, count, indexOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+import type { At, CrashEvent, DeliverEvent } from '../events.ts';
+import { DEFAULT_ACCEPTED, count, type Ev, type SafetyOptions, type Violation } from './common.ts';
+
+export class Qos2OnceChecker {
+  readonly violations: Violation[] = [];
+  private readonly crashes: At<CrashEvent>[] = [];
+  /** Per message id and client: its first QoS 2 delivery (not retained). */
+  private readonly first = new Map<string, Map<string, At<DeliverEvent>>>();
+  private readonly accepted: boolean;
+
+  constructor(private readonly opts: SafetyOptions = {}) {
+    this.accepted = (opts.accept ?? DEFAULT_ACCEPTED).includes('qos2-crash');
+  }
+
+  /** One event of the history, in order; returns the violation it shows, if any. */
+  feed(e: Ev): Violation | undefined {
+    if (e.type === 'fault.crash') this.crashes.push(e);
+    if (e.type !== 'deliver' || e.qos !== 2 || e.retain) return undefined;
+    let byClient = this.first.get(e.id);
+    if (!byClient) this.first.set(e.id, (byClient = new Map()));
+    const prev = byClient.get(e.c);
+    if (!prev) {
+      byClient.set(e.c, e);
+      return undefined;
+    }
+    const crash = prev.node
+      ? this.crashes.find((f) => f.node === prev.node && f.t >= prev.t && f.t <= e.t)
+      : undefined;
+    if (crash && this.accepted) {
+      count(this.opts.tally, 'qos2-crash');
+      return undefined;
+    }
+    const why = crash
+      ? `; qos2-crash (${crash.node} crashed at ${crash.t.toFixed(1)} ms), not accepted by this run`
+      : '';
+    const v: Violation = {
+      property: 'qos2-exactly-once',
+      detail: `${e.id} delivered twice to ${e.c}${why}`,
+      excerpt: [prev, e],
+    };
+    this.violations.push(v);
+    return v;
+  }
+}
 
 export function checkNoQos2Duplicates(events: Ev[], opts: SafetyOptions = {}): Violation[] {
-  const out: Violation[] = [];
-  const crashes = events.filter((e) => e.type === 'fault.crash');
-  const accepted = (opts.accept ?? DEFAULT_ACCEPTED).includes('qos2-crash');
-  for (const ds of indexOf(events).deliveries.values()) {
-    for (let i = 1; i < ds.length; i++) {
-      const e = ds[i];
-      if (e.qos !== 2 || e.retain) continue;
-      for (let j = 0; j < i; j++) {
-        const prev = ds[j];
-        if (prev.c === e.c && prev.qos === 2 && !prev.retain) {
-          const crash = prev.node
-            ? crashes.find((f) => f.node === prev.node && f.t >= prev.t && f.t <= e.t)
-            : undefined;
-          if (crash && accepted) count(opts.tally, 'qos2-crash');
-          else {
-            const why = crash
-              ? `; qos2-crash (${crash.node} crashed at ${crash.t.toFixed(1)} ms), not accepted by this run`
-              : '';
-            out.push({
-              property: 'qos2-exactly-once',
-              detail: `${e.id} delivered twice to ${e.c}${why}`,
-              excerpt: [prev, e],
-            });
-          }
-          break;
-        }
-      }
-    }
-  }
-  return out;
+  const checker = new Qos2OnceChecker(opts);
+  for (const e of events) checker.feed(e);
+  return checker.violations;
 }

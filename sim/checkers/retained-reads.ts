@@ -8,14 +8,15 @@
 // on are judged (default: 30 s after the last fault ended); during a split
 // each side serves what it has (availability).
 
+import type { At, PubInvokeEvent, PubOkEvent } from '../events.ts';
 import { faultsOf, indexOf, lastFaultEnd, type Ev, type SafetyOptions, type Violation } from './common.ts';
 import { lastSubscribe } from './no-loss.ts';
 
 export const RETAINED_SETTLE_MS = 30_000;
 
 interface Write {
-  inv: Ev;
-  ok?: Ev;
+  inv: At<PubInvokeEvent>;
+  ok?: At<PubOkEvent>;
 }
 
 export function checkRetainedReads(events: Ev[], opts: SafetyOptions = {}): Violation[] {
@@ -26,19 +27,19 @@ export function checkRetainedReads(events: Ev[], opts: SafetyOptions = {}): Viol
   const writes = new Map<string, Write[]>();
   for (const inv of invoked.values()) {
     if (!inv.retain) continue;
-    const l = writes.get(inv.topic as string) ?? [];
-    l.push({ inv, ok: ackOf.get(inv.id as string) });
-    writes.set(inv.topic as string, l);
+    const l = writes.get(inv.topic) ?? [];
+    l.push({ inv, ok: ackOf.get(inv.id) });
+    writes.set(inv.topic, l);
   }
   const out: Violation[] = [];
   for (const e of events) {
     if (e.type !== 'deliver' || !e.retain) continue;
-    const sub = lastSubscribe(events, e.c as string, e.topic as string, e.t);
+    const sub = lastSubscribe(events, e.c, e.topic, e.t);
     if (!sub || sub.t < from) continue;
-    const read = invoked.get(e.id as string);
-    const readOk = ackOf.get(e.id as string);
+    const read = invoked.get(e.id);
+    const readOk = ackOf.get(e.id);
     if (!read || !readOk) continue;
-    for (const w of writes.get(e.topic as string) ?? []) {
+    for (const w of writes.get(e.topic) ?? []) {
       if (w === undefined || w.inv === read || !w.ok) continue;
       if (w.inv.t > readOk.t && w.ok.t < sub.t) {
         const what = w.inv.clear ? `cleared by ${w.inv.id}` : `superseded by ${w.inv.id}`;

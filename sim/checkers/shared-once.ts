@@ -6,6 +6,7 @@
 // closed or a fault on its node between the two deliveries, is counted as
 // `shared-redelivery`, not failed.
 
+import type { At, DeliverEvent } from '../events.ts';
 import {
   connAt,
   count,
@@ -29,15 +30,15 @@ export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violati
     for (const f of String(e.filters).split(',')) {
       const m = /^\$share\/([^/]+)\/(.*)$/.exec(f) ?? /^(\$queue)\/(.*)$/.exec(f);
       if (!m) {
-        const l = plain.get(e.c as string) ?? [];
+        const l = plain.get(e.c) ?? [];
         l.push(f);
-        plain.set(e.c as string, l);
+        plain.set(e.c, l);
         continue;
       }
       const k = `${m[1]}|${m[2]}`;
       let g = groups.get(k);
       if (!g) groups.set(k, (g = { filter: m[2], members: new Set() }));
-      g.members.add(e.c as string);
+      g.members.add(e.c);
     }
   }
   if (groups.size === 0) return [];
@@ -45,19 +46,19 @@ export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violati
   const faults = faultsOf(events);
   const out: Violation[] = [];
   for (const [id, ds] of indexOf(events).deliveries) {
-    const topic = ds[0].topic as string;
+    const topic = ds[0].topic;
     for (const [k, g] of groups) {
       if (!covers(g.filter, topic)) continue;
-      let first: Ev | undefined;
+      let first: At<DeliverEvent> | undefined;
       for (const d of ds) {
-        const c = d.c as string;
+        const c = d.c;
         if (d.retain || !g.members.has(c) || plain.get(c)?.some((f) => covers(f, topic))) continue;
         if (!first) {
           first = d;
           continue;
         }
         if (d.c === first.c) continue;
-        const conn = connAt(tl, first.c as string, keyOf(first), first.t);
+        const conn = connAt(tl, first.c, keyOf(first), first.t);
         const broke =
           (conn && conn.endAt <= d.t) || (conn?.node && faultTouches(faults, conn.node, first.t, d.t));
         if (broke) {

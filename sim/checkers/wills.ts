@@ -25,6 +25,7 @@
 // while a partition, clog or pause kept the two apart (or within `settleMs`
 // after) is counted, not judged, as long as no will is missing.
 
+import type { At, WillEvent } from '../events.ts';
 import {
   count,
   faultsOf,
@@ -39,12 +40,12 @@ import {
 export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] {
   const tl = timelineOf(events);
   const observed = [...tl.nodes.values()].some((n) => n.hooks);
-  const wills = new Map<string, Ev[]>();
+  const wills = new Map<string, At<WillEvent>[]>();
   for (const e of events) {
     if (e.type !== 'will') continue;
-    const l = wills.get(e.c as string) ?? [];
+    const l = wills.get(e.c) ?? [];
     l.push(e);
-    wills.set(e.c as string, l);
+    wills.set(e.c, l);
   }
   let downAfter = 0;
   for (const n of tl.nodes.values()) downAfter = Math.max(downAfter, n.downAfterMs ?? 0);
@@ -73,7 +74,7 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
       const ws = mine.filter((w) => w.t > k.connackAt && w.t <= until);
       // Judged: the wills not covered by split-will (the others only count as published).
       const firm = ws.filter(
-        (w) => !(k.node && w.node !== k.node && cutOff(faults, w.node as string, k.node, w.t, settle)),
+        (w) => !(k.node && w.node !== k.node && cutOff(faults, w.node, k.node, w.t, settle)),
       );
       count(opts.tally, 'split-will', ws.length - firm.length);
       const bad = (property: string, detail: string, excerpt: Ev[]) =>

@@ -18,7 +18,7 @@ import {
   type ResolvedClientOptions,
 } from '../client.ts';
 import { ClientGuard, wireSize } from '../client-guard.ts';
-import type { HistoryEvent } from '../history.ts';
+import type { ClientConnackEvent, ClientEvent, PubInvokeEvent } from '../events.ts';
 import type { QoS } from '../../core/message.ts';
 import type { LiveWorld } from './live-world.ts';
 
@@ -48,8 +48,11 @@ export class LiveClient {
    * mqtt.js hands over packets that followed it meanwhile: this client's events wait here and go into
    * the history after the CONNACK, at the times they were seen, so the history keeps the wire's order.
    */
-  private held: { at: number; connack: HistoryEvent; events: { at: number; ev: HistoryEvent }[] } | null =
-    null;
+  private held: {
+    at: number;
+    connack: ClientConnackEvent;
+    events: { at: number; ev: ClientEvent }[];
+  } | null = null;
 
   constructor(
     readonly world: LiveWorld,
@@ -69,7 +72,7 @@ export class LiveClient {
   }
 
   /** Records a client event (at `at`, else now); a client sharing its id with another process names its host. */
-  private rec(ev: HistoryEvent, at?: number): void {
+  private rec(ev: ClientEvent, at?: number): void {
     if (this.opts.host) ev.h = this.opts.host;
     if (this.held) this.held.events.push({ at: at ?? this.world.now, ev });
     else if (at === undefined) this.world.record(ev);
@@ -223,7 +226,7 @@ export class LiveClient {
     h.connack.node = node;
     this.rec(h.connack, h.at);
     for (const { at, ev } of h.events) {
-      if (ev.node === null) ev.node = node;
+      if ('node' in ev && ev.node === null) ev.node = node;
       this.rec(ev, at);
     }
   }
@@ -273,7 +276,7 @@ export class LiveClient {
   publish(topic: string, qos: QoS, opts: PublishOptions = {}): string {
     const id = `${this.id}:${++this.seq}`;
     const body = messageBody(id, opts);
-    const ev: HistoryEvent = { type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain };
+    const ev: PubInvokeEvent = { type: 'pub.invoke', c: this.id, id, topic, qos, retain: !!opts.retain };
     if (opts.clear) ev.clear = true;
     this.rec(ev);
     this.pending++;

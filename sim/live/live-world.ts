@@ -29,6 +29,8 @@ import { FaultProxy } from './fault-proxy.ts';
 import { LiveClient } from './live-client.ts';
 import { HaproxyProcess, get, nginxConfig, type LbConfig } from './haproxy.ts';
 import { freePorts } from './ports.ts';
+import { sharedClusterSettings } from '../../runtime/cluster-config.ts';
+import type { RuntimeClusterConfig } from '../../runtime/config.ts';
 import { ClientLocator } from './locator.ts';
 
 const START_TIMEOUT_MS = 90_000;
@@ -258,27 +260,20 @@ export class LiveWorld {
     if (cluster) {
       const hbi = this.scaled(cluster.heartbeatIntervalMs ?? 1000, 100);
       const hbt = Math.max(this.scaled(cluster.heartbeatTimeoutMs ?? 5000, 2000), hbi * 3);
-      const c: Record<string, unknown> = {
+      // The scenario's settings by the runtime's one mapping; the times scaled, as every timer here.
+      cfg.cluster = {
         enabled: true,
         host: '127.0.0.1',
         port: n.clusterPort,
         advertise: `127.0.0.1:${n.proxyPort}`,
-        secret: cluster.secret ?? 'live-secret',
         discovery: cluster.discovery ?? 'static',
         seeds,
+        ...sharedClusterSettings(cluster),
+        secret: cluster.secret ?? 'live-secret',
         heartbeatIntervalMs: hbi,
         heartbeatTimeoutMs: hbt,
         autocleanMs: this.scaled(cluster.autocleanMs ?? 300_000, Math.max(1000, hbt * 2)),
-      };
-      for (const k of [
-        'ackMode',
-        'allowRegisterDuringNetsplit',
-        'allowPublishDuringNetsplit',
-        'allowSubscribeDuringNetsplit',
-      ] as const) {
-        if (cluster[k] !== undefined) c[k] = cluster[k];
-      }
-      cfg.cluster = c;
+      } satisfies Partial<RuntimeClusterConfig>;
     }
     fs.writeFileSync(n.configFile, JSON.stringify(cfg, null, 2));
   }

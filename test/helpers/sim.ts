@@ -2,10 +2,10 @@
 // history queries, and access to a broker's view of one client.
 
 import { World, type WorldOptions } from '../../sim/world.ts';
-import type { HistoryEvent } from '../../sim/history.ts';
+import type { At, Ev, EventOf, HistoryEvent } from '../../sim/events.ts';
 import type { Connection } from '../../core/connection.ts';
 
-export type Ev = HistoryEvent & { t: number };
+export type { Ev };
 
 /** A world that keeps history lines and events (seed 1 unless given). */
 export function makeWorld(opts: Partial<Omit<WorldOptions, 'history'>> = {}): World {
@@ -13,9 +13,14 @@ export function makeWorld(opts: Partial<Omit<WorldOptions, 'history'>> = {}): Wo
 }
 
 /** History events of one type, optionally filtered by field values. */
-export function events(w: World, type: string, match: Record<string, unknown> = {}): Ev[] {
+export function events<T extends HistoryEvent['type']>(
+  w: World,
+  type: T,
+  match: Partial<EventOf<T>> = {},
+): At<EventOf<T>>[] {
   return w.history.events.filter(
-    (e) => e.type === type && Object.entries(match).every(([k, v]) => e[k] === v),
+    (e): e is Ev & At<EventOf<T>> =>
+      e.type === type && Object.entries(match).every(([k, v]) => Reflect.get(e, k) === v),
   );
 }
 

@@ -70,7 +70,7 @@ describe('LiveClient behind a balancer', () => {
           5000,
           'queued messages and the located CONNACK',
         );
-        const all = world.history.events.filter((e) => e.c === id);
+        const all = world.history.events.filter((e) => 'c' in e && e.c === id);
         const mine = all.slice(all.map((e) => e.type).lastIndexOf('client.connect'));
         const types = mine.map((e) => e.type);
         expect(types.indexOf('client.connack')).toBeGreaterThan(0);
@@ -110,7 +110,7 @@ describe('LiveClient killed and started again', () => {
         c.kill();
         c.connect();
         await waitUntil(() => c.connected, 5000, 'CONNACK after the restart');
-        const mine = world.history.events.filter((e) => e.c === id);
+        const mine = world.history.events.filter((e) => 'c' in e && e.c === id);
         expect(mine.map((e) => e.type)).toEqual([
           'client.config',
           'client.connect',

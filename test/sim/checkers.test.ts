@@ -22,6 +22,7 @@ import {
   DEFAULT_ACCEPTED,
 } from '../../sim/checkers.ts';
 import { World } from '../../sim/world.ts';
+import { idOf } from '../../sim/events.ts';
 import type { SimSocket } from '../../sim/network.ts';
 
 type Fields = Record<string, unknown>;
@@ -121,7 +122,7 @@ describe('no-acked-loss', () => {
     const tally: Tally = {};
     const v = checkNoLoss(h, want, { tally });
     expect(tally['split-subscribe']).toBe(1);
-    expect(v.map((x) => x.excerpt[0].id)).toEqual(['p:2']);
+    expect(v.map((x) => idOf(x.excerpt[0]))).toEqual(['p:2']);
   });
 });
 
@@ -240,7 +241,7 @@ describe('single-connection', () => {
     // Both on one node: no split excuses it.
     const sameNode = [
       e(5, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }),
-      ...two(5000).map((x) => (x.h === 'b' && x.type === 'client.connack' ? { ...x, node: 'n1' } : x)),
+      ...two(5000).map((x) => (x.type === 'client.connack' && x.h === 'b' ? { ...x, node: 'n1' } : x)),
     ];
     expect(props(checkSingleConnection(sameNode))).toEqual(['single-connection']);
   });

@@ -85,8 +85,8 @@ describe('same seed, same run', () => {
     // Changing a single recorded line changes the hash.
     const w1 = makeWorld();
     const w2 = makeWorld();
-    w1.record({ type: 'x', v: 1 });
-    w2.record({ type: 'x', v: 2 });
+    w1.record({ type: 'violation', property: 'x', detail: '1' });
+    w2.record({ type: 'violation', property: 'x', detail: '2' });
     expect(w1.history.hash).not.toBe(w2.history.hash);
   });
 
@@ -111,16 +111,16 @@ describe('same seed, same run', () => {
       name: 'flaky',
       description: 'records a different value on its second run',
       async run(w) {
-        w.record({ type: 'a' });
-        w.record({ type: 'b', run: runs++ });
-        w.record({ type: 'c' });
+        w.record({ type: 'violation', property: 'a', detail: '' });
+        w.record({ type: 'violation', property: 'b', detail: `run ${runs++}` });
+        w.record({ type: 'violation', property: 'c', detail: '' });
       },
     });
     const r = await checkDeterminism(flaky, 1);
     expect(r.identical).toBe(false);
     expect(r.index).toBe(1);
-    expect(r.a).toContain('"run":0');
-    expect(r.b).toContain('"run":1');
+    expect(r.a).toContain('"detail":"run 0"');
+    expect(r.b).toContain('"detail":"run 1"');
   });
 });
 

@@ -42,7 +42,12 @@ function pod(w: World, dns: FakeDns, name: string): DnsDiscovery {
     dns,
     w.host(name),
     { name: 'mq-headless', intervalMs: 1000, forgetAfterMs: 10_000 },
-    (type, detail) => w.record({ type, node: name, ...detail }),
+    (type, detail) =>
+      w.record(
+        type === 'dns.join'
+          ? { type, node: name, peer: detail.peer, address: detail.address }
+          : { type: 'dns.forget', node: name, peer: detail.peer },
+      ),
   );
   d.start();
   return d;

@@ -5,6 +5,8 @@
 import { describe, it, expect } from 'vitest';
 import { ModelBuilder, fmtT } from '../../ui/model.ts';
 import type { WorldSample } from '../../sim/observe.ts';
+import type { DeliverEvent } from '../../sim/events.ts';
+import type { QoS } from 'mqtt-packet';
 
 const node = (name: string, state: 'running' | 'stopped', msgIn = 0) => ({
   name,
@@ -20,20 +22,32 @@ const node = (name: string, state: 'running' | 'stopped', msgIn = 0) => ({
   peers: {},
 });
 
+/** A delivery from n1, not retained. */
+const deliver = (c: string, id: string, topic: string, qos: QoS, dup = false): DeliverEvent => ({
+  type: 'deliver',
+  c,
+  id,
+  topic,
+  qos,
+  dup,
+  retain: false,
+  node: 'n1',
+});
+
 describe('ModelBuilder', () => {
   it('cuts phases at faults and counts publishes, deliveries, in flight, duplicates and latency per phase', () => {
     const m = new ModelBuilder('t', 'sim');
     m.event(0, { type: 'node.start', node: 'n1' });
     m.event(0, { type: 'node.start', node: 'n2' });
-    m.event(10, { type: 'pub.invoke', c: 'p', id: 'p:1', topic: 'a/b', qos: 1 });
+    m.event(10, { type: 'pub.invoke', c: 'p', id: 'p:1', topic: 'a/b', qos: 1, retain: false });
     m.event(12, { type: 'sub.invoke', c: 's', filters: 'a/#' });
-    m.event(15, { type: 'deliver', c: 's', id: 'p:1', topic: 'a/b', qos: 1, dup: false, retain: false });
-    m.event(20, { type: 'pub.invoke', c: 'p', id: 'p:2', topic: 'a/b', qos: 1 });
+    m.event(15, deliver('s', 'p:1', 'a/b', 1));
+    m.event(20, { type: 'pub.invoke', c: 'p', id: 'p:2', topic: 'a/b', qos: 1, retain: false });
     m.event(30, { type: 'fault.crash', node: 'n2', mode: 'power' });
     m.event(31, { type: 'fault.partition', a: 'n1', b: 'n3', oneWay: false });
     // p:2 was published before the crash: its late deliveries count in the first phase.
-    m.event(2000, { type: 'deliver', c: 's', id: 'p:2', topic: 'a/b', qos: 1, dup: false, retain: false });
-    m.event(2100, { type: 'deliver', c: 's', id: 'p:2', topic: 'a/b', qos: 1, dup: true, retain: false });
+    m.event(2000, deliver('s', 'p:2', 'a/b', 1));
+    m.event(2100, deliver('s', 'p:2', 'a/b', 1, true));
     m.event(2200, { type: 'pub.ok', c: 'p', id: 'p:1' });
     const s = m.snapshot();
     expect(s.phases.map((p) => p.name)).toEqual(['start', 'n2 power loss', 'split']);
@@ -84,13 +98,14 @@ describe('ModelBuilder', () => {
   it('flags a QoS 2 duplicate, a reordering and a delivery without subscription at once, with the events that show it', () => {
     const m = new ModelBuilder('t', 'sim');
     m.event(0, { type: 'sub.invoke', c: 's', filters: 'a/#' });
-    for (const i of [1, 2]) m.event(i, { type: 'pub.invoke', c: 'p', id: `p:${i}`, topic: 'a/b', qos: 2 });
-    m.event(5, { type: 'deliver', c: 's', id: 'p:2', topic: 'a/b', qos: 2, dup: false, retain: false });
-    m.event(6, { type: 'deliver', c: 's', id: 'p:1', topic: 'a/b', qos: 2, dup: false, retain: false });
-    m.event(7, { type: 'deliver', c: 's', id: 'p:1', topic: 'a/b', qos: 2, dup: false, retain: false });
-    m.event(8, { type: 'deliver', c: 's', id: 'p:9', topic: 'x/y', qos: 0, dup: false, retain: false });
+    for (const i of [1, 2])
+      m.event(i, { type: 'pub.invoke', c: 'p', id: `p:${i}`, topic: 'a/b', qos: 2, retain: false });
+    m.event(5, deliver('s', 'p:2', 'a/b', 2));
+    m.event(6, deliver('s', 'p:1', 'a/b', 2));
+    m.event(7, deliver('s', 'p:1', 'a/b', 2));
+    m.event(8, deliver('s', 'p:9', 'x/y', 0));
     const ps = Object.fromEntries(m.snapshot().properties.map((p) => [p.name, p]));
-    expect(ps.order).toMatchObject({ status: 'failing', detail: 's got p:1 after seq 2 on a/b' });
+    expect(ps.order).toMatchObject({ status: 'failing', detail: 's got p:1 after p:2 on a/b' });
     expect(ps['qos2-exactly-once']).toMatchObject({ status: 'failing', detail: 'p:1 delivered twice to s' });
     expect(ps['qos2-exactly-once'].excerpt.join('\n')).toContain('0.007s deliver c=s id=p:1');
     expect(ps['only-subscribed']).toMatchObject({ status: 'failing', count: 1 });
@@ -99,7 +114,7 @@ describe('ModelBuilder', () => {
 
   it('a recorded violation fails its property with the message’s history; finish settles the rest and takes the scenario’s table', () => {
     const m = new ModelBuilder('t', 'sim');
-    m.event(1, { type: 'pub.invoke', c: 'p', id: 'p:7', topic: 'a', qos: 1 });
+    m.event(1, { type: 'pub.invoke', c: 'p', id: 'p:7', topic: 'a', qos: 1, retain: false });
     m.event(2, { type: 'pub.ok', c: 'p', id: 'p:7' });
     m.event(90, {
       type: 'violation',
