@@ -4,7 +4,7 @@
 // reconnect lives in Session.
 
 import mqttPacket from 'mqtt-packet';
-import type { Packet, IPublishPacket } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
 import type { ByteSink, Timer } from './env.ts';
 import type { BrokerApi, CloseCause } from './broker-api.ts';
 import type { Session, Delivery, SessionOutlet } from './session.ts';
@@ -12,8 +12,8 @@ import { Framer, FrameError } from './framer.ts';
 import { checkPacket } from './packet-check.ts';
 import { mayHaveBadUtf8, stringsValid } from './raw-strings.ts';
 import { RC } from './reason-codes.ts';
-import { remainingExpiry } from './message.ts';
-import { ACKS, cachedPublish, decodePublish311, encodeAck } from './publish-codec.ts';
+import { ACKS, cachedPublish, decodePublish311, encodeAck, publishPacket } from './publish-codec.ts';
+import { PubAcks, type PubAckCmd } from './pub-acks.ts';
 import { decodeConnect311 } from './connect-codec.ts';
 import { handleConnect } from './handlers/connect.ts';
 import { handlePublish, handlePubrel } from './handlers/publish.ts';
@@ -400,10 +400,8 @@ export class Connection implements SessionOutlet {
   }
 
   /**
-   * The client leaves more than maxWriteBuffer bytes unread: it is cut off (counted as a drop,
-   * 'slow-consumer') instead of the broker holding its backlog without bound. Its session stays
-   * (QoS 1/2 messages in flight are resent when it comes back) and its will goes as for any broken
-   * connection, once the transport reports the connection gone.
+   * More than maxWriteBuffer bytes left unread: the client is cut off (a 'slow-consumer' drop) rather
+   * than its backlog held without bound. Its session stays; the will goes as for any broken connection.
    */
   private slowConsumer(): void {
     this.slow = true;
@@ -412,22 +410,13 @@ export class Connection implements SessionOutlet {
     else this.sink.close();
   }
 
-  /**
-   * Acknowledgements of the client's QoS 1/2 publishes, kept in the order the
-   * PUBLISH packets arrived [MQTT-4.6.0-2]; one may wait (cluster ack mode
-   * 'replicated') and holds back those behind it.
-   */
-  private pubAcks:
-    { cmd: 'puback' | 'pubrec' | 'pubcomp'; pid: number; rc: number; ready: boolean }[] | null = null;
+  /** Acknowledgements of the client's QoS 1/2 publishes, in order (see PubAcks). Made on first use. */
+  private pubAcks: PubAcks | null = null;
 
-  queuePubAck(
-    cmd: 'puback' | 'pubrec' | 'pubcomp',
-    pid: number,
-    rc: number,
-    ready: boolean,
-  ): { ready: boolean; rc: number } {
-    const a = { cmd, pid, rc, ready };
-    (this.pubAcks ??= []).push(a);
+  /** Queues an acknowledgement; `ready` false: it waits (set `ready` on the returned entry, then flushPubAcks). */
+  queuePubAck(cmd: PubAckCmd, pid: number, rc: number, ready: boolean): { ready: boolean; rc: number } {
+    const a = (this.pubAcks ??= new PubAcks()).push(cmd, pid, rc);
+    a.ready = ready;
     if (ready) this.flushPubAcks();
     return a;
   }
@@ -435,13 +424,8 @@ export class Connection implements SessionOutlet {
   flushPubAcks(): void {
     const q = this.pubAcks;
     if (q === null) return;
-    let i = 0;
-    while (i < q.length && q[i].ready) {
-      if (this.state === 'connected') this.sendAck(q[i].cmd, q[i].pid, q[i].rc);
-      i++;
-    }
-    if (i === q.length) this.pubAcks = null;
-    else if (i > 0) this.pubAcks = q.slice(i);
+    if (q.flush((cmd, pid, rc) => this.state === 'connected' && this.sendAck(cmd, pid, rc)))
+      this.pubAcks = null;
   }
 
   sendAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void {
@@ -468,35 +452,19 @@ export class Connection implements SessionOutlet {
     ) {
       return this.sendCached(d, pid, dup);
     }
-    const pkt: IPublishPacket = {
-      cmd: 'publish',
-      topic: msg.topic,
-      payload: msg.payload,
-      qos: d.qos,
-      retain: d.retain,
-      dup,
-      messageId: pid || undefined,
-    };
-    let alias = 0;
+    const v5 = this.version === 5;
+    const pkt = publishPacket(d, pid, dup, v5 ? this.broker.env.clock.now() : null);
     let newAlias = false;
-    if (this.version === 5) {
-      const now = this.broker.env.clock.now();
-      const props: NonNullable<IPublishPacket['properties']> = msg.props ? { ...msg.props } : {};
-      const exp = remainingExpiry(msg, now);
-      if (exp !== undefined) props.messageExpiryInterval = exp;
-      if (d.subIds) props.subscriptionIdentifier = d.subIds.length === 1 ? d.subIds[0] : d.subIds;
-      if (this.clientTopicAliasMaximum > 0) {
-        const map = (this.outAliases ??= new Map());
-        alias = map.get(msg.topic) ?? 0;
-        if (alias) pkt.topic = '';
-        else if (map.size < this.clientTopicAliasMaximum) {
-          alias = map.size + 1;
-          map.set(msg.topic, alias);
-          newAlias = true;
-        }
-        if (alias) props.topicAlias = alias;
+    if (v5 && this.clientTopicAliasMaximum > 0) {
+      const map = (this.outAliases ??= new Map());
+      let alias = map.get(msg.topic) ?? 0;
+      if (alias) pkt.topic = '';
+      else if (map.size < this.clientTopicAliasMaximum) {
+        alias = map.size + 1;
+        map.set(msg.topic, alias);
+        newAlias = true;
       }
-      pkt.properties = props;
+      if (alias) pkt.properties!.topicAlias = alias;
     }
     const buf = mqttPacket.generate(pkt, { protocolVersion: this.version });
     if (buf.length > this.clientMaxPacketSize) {

@@ -5,6 +5,7 @@
 import mqttPacket from 'mqtt-packet';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { Delivery } from './session.ts';
+import { remainingExpiry } from './message.ts';
 
 /**
  * Decodes one whole 3.1.1 PUBLISH frame; null when it is not one or is
@@ -144,4 +145,29 @@ export function encodeAck(cmd: AckCmd, pid: number, v5: boolean): Buffer {
   b.writeUInt16BE(pid, 2);
   if (v5) b[4] = b[5] = 0;
   return b;
+}
+
+/**
+ * A PUBLISH as mqtt-packet encodes it. `now` (v5 only, null for 3.1.1): the properties, with the
+ * expiry left and the subscription identifiers; the connection adds its topic alias after them.
+ */
+export function publishPacket(d: Delivery, pid: number, dup: boolean, now: number | null): IPublishPacket {
+  const msg = d.msg;
+  const pkt: IPublishPacket = {
+    cmd: 'publish',
+    topic: msg.topic,
+    payload: msg.payload,
+    qos: d.qos,
+    retain: d.retain,
+    dup,
+    messageId: pid || undefined,
+  };
+  if (now !== null) {
+    const props: NonNullable<IPublishPacket['properties']> = msg.props ? { ...msg.props } : {};
+    const exp = remainingExpiry(msg, now);
+    if (exp !== undefined) props.messageExpiryInterval = exp;
+    if (d.subIds) props.subscriptionIdentifier = d.subIds.length === 1 ? d.subIds[0] : d.subIds;
+    pkt.properties = props;
+  }
+  return pkt;
 }
