@@ -98,15 +98,7 @@ export function cachedPublish(
     let buf: Buffer;
     if (version < 5) buf = encodePublish311(msg.topic, msg.payload, d.qos, d.retain, dup, 1);
     else {
-      const pkt: IPublishPacket = {
-        cmd: 'publish',
-        topic: msg.topic,
-        payload: msg.payload,
-        qos: d.qos,
-        retain: d.retain,
-        dup,
-        messageId: d.qos ? 1 : undefined,
-      };
+      const pkt = publishPacket(d, d.qos ? 1 : 0, dup, null);
       pkt.properties = msg.props ? { ...msg.props } : {};
       buf = mqttPacket.generate(pkt, { protocolVersion: version });
     }
