@@ -102,4 +102,10 @@ describe('regressions found by sim explore (swarm)', () => {
     const s = (await import('../scenarios/regressions/explored-resubscribe-route.ts')).default as Scenario;
     expect((await runScenario(s, 54430)).violations).toEqual([]);
   });
+
+  // A replica given a share-group orphan counted as the group's member having it: the forward sent to the
+  // owner again (back from a one-way cut) went without the group, and the replica's copy was dropped.
+  it('explored-shared-replica-orphan: a node cut off one way gives share-group forwards to its replica of a member that stays connected on the owner; they reach the member', async () => {
+    expect(await verdict('explored-shared-replica-orphan.ts')).toEqual([]);
+  });
 });

@@ -382,9 +382,13 @@ export class SessionReplicator {
     }
   }
 
-  /** Whether a session (or replica) here that came from `owner` was given its forward of `mid` for share group `group`. */
+  /**
+   * Whether a session failed over here from `owner` was given its forward of `mid` for share group `group`.
+   * A replica given it does not count: if the owner comes back with its session, the replica's copy goes.
+   */
   groupGiven(owner: string, mid: string, group: string): boolean {
-    return this.groupOrphans.has(`${owner} ${mid} ${group}`);
+    const c = this.groupOrphans.get(`${owner} ${mid} ${group}`);
+    return c !== undefined && this.adoptedSession(c, owner) !== undefined;
   }
 
   /**
