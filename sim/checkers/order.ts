@@ -7,11 +7,38 @@
 // exception of restart-under-partition). Two processes of one client id
 // connected at once across a split (the `split-connect` trade-off of
 // single-connection.ts) each had their own session: what one of them got
-// during the overlap sets no order for what the other gets (counted as
+// during the overlap sets no order for what the other gets, also when the
+// takeover that ends the overlap hands the other copy's queue to the
+// surviving connection (within `settleMs` of it; counted as
 // `split-connect-order`).
+// The restart-under-partition exception (docs/guarantees.md, Order) for a cut
+// that heals during the run: a node that restarted while cut off (a partition or
+// a clog) gets its sessions' older messages from the backup when the cut
+// heals, after newer ones: a message published before that heal and first
+// delivered by that node within PARK_MS after it is `parked` too.
 
-import { count, indexOf, keyOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+import { count, faultsOf, indexOf, keyOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
 import { overlapsOf, type Overlap } from './single-connection.ts';
+
+/** How long after a heal the backup's handoff of a restarted node's sessions may still be arriving. */
+const PARK_MS = 10_000;
+
+/** Per node: the heals of cuts it restarted in (the node on one side of the cut). */
+function restartsUnderCut(events: Ev[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const starts = events.filter((e) => e.type === 'node.start' && e.t > 0);
+  for (const f of faultsOf(events)) {
+    if ((f.kind !== 'partition' && f.kind !== 'clog') || f.to === Infinity) continue;
+    for (const st of starts) {
+      const n = st.node as string;
+      if (st.t < f.from || st.t > f.to || !(f.a.includes(n) || f.b.includes(n))) continue;
+      const l = out.get(n) ?? [];
+      l.push(f.to);
+      out.set(n, l);
+    }
+  }
+  return out;
+}
 
 export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] {
   const { deliveries, invoked } = indexOf(events);
@@ -20,15 +47,22 @@ export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] 
   const last = new Map<string, Map<string, { seq: number; ev: Ev }>>();
   const out: Violation[] = [];
   let splits: Overlap[] | null = null;
+  let restarts: Map<string, number[]> | null = null;
+  const parkedAtHeal = (e: Ev, published: number): boolean => {
+    restarts ??= restartsUnderCut(events);
+    return !!restarts.get(e.node as string)?.some((h) => published < h && h <= e.t && e.t <= h + PARK_MS);
+  };
+  const settle = opts.settleMs ?? 1000;
   const acrossSplit = (prev: Ev, e: Ev): boolean => {
-    if (keyOf(prev) === keyOf(e)) return false;
-    splits ??= overlapsOf(events, opts.settleMs ?? 1000).filter((o) => o.split);
+    splits ??= overlapsOf(events, settle).filter((o) => o.split);
     return splits.some(
       (o) =>
         o.c === e.c &&
         o.from <= prev.t &&
         prev.t <= o.to &&
-        (o.a.key === keyOf(prev) || o.b.key === keyOf(prev)),
+        (o.a.key === keyOf(prev) || o.b.key === keyOf(prev)) &&
+        // The other process's, or the other copy's handed to the survivor at the takeover that ended the overlap.
+        (keyOf(prev) !== keyOf(e) || (o.to < e.t && e.t <= o.to + settle)),
     );
   };
   for (const e of events) {
@@ -55,7 +89,7 @@ export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] 
     const prev = streams.get(k);
     if (prev && seq < prev.seq) {
       const inv = invoked.get(id);
-      if (e.t >= parkedUntil && inv && inv.t < parkedUntil) {
+      if (inv && ((e.t >= parkedUntil && inv.t < parkedUntil) || parkedAtHeal(e, inv.t))) {
         opts.parked?.push(e);
         count(opts.tally, 'parked');
       } else if (acrossSplit(prev.ev, e)) count(opts.tally, 'split-connect-order');
