@@ -109,6 +109,12 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-shared-replica-orphan.ts')).toEqual([]);
   });
 
+  // A paused node served share-group forwards from its inbox on resume, while its peer had failed it over and
+  // given them to a member's failed-over session, handed back right after: one message, two members.
+  it('explored-shared-pause-handback: a node paused 6 s with share-group forwards in its inbox serves them on resume; the member handed back does not get them again', async () => {
+    expect(await verdict('explored-shared-pause-handback.ts')).toEqual([]);
+  });
+
   // Not a broker bug: the documented restart-under-partition exception (docs/guarantees.md, Order) for a cut
   // that heals during the run; the order checker counts those messages as parked, as for the final heal.
   it("explored-restart-clog-order: a node restarts inside a 19.5 s clog from its sessions' backup; the backup's older messages after the first new one are parked, not an order violation", async () => {

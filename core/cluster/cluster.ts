@@ -32,7 +32,9 @@ import {
   type Frame,
   type HandoffBody,
   type MemberInfo,
+  type WireMessage,
 } from './peer-protocol.ts';
+import { matches } from '../topic.ts';
 
 export interface ClusterConfig {
   /** Shared secret: peers prove they know it with an HMAC over a fresh nonce. */
@@ -776,6 +778,7 @@ export class Cluster {
       case F.Forward:
         this.stats.forwardedIn++;
         this.broker.dispatchLocal(f.msg, new Set(f.groups));
+        if (f.groups?.length) this.noteServed(f.msg, f.groups);
         if (this.moved.size) this.forwardMoved(f.msg);
         return;
       case F.Moved: {
@@ -1197,6 +1200,25 @@ export class Cluster {
     }
   }
 
+  /** Share-group forwards a member here was given (mid -> group keys), the latest `forwardBuffer` of them. */
+  private servedShared = new Map<string, string[]>();
+
+  private noteServed(msg: Message, groups: string[]): void {
+    const gs = groups.filter((g) => this.broker.router.servesGroup(g));
+    if (msg.mid === undefined || !gs.length) return;
+    this.servedShared.set(msg.mid, gs);
+    if (this.servedShared.size > this.config.forwardBuffer)
+      this.servedShared.delete(this.servedShared.keys().next().value!);
+  }
+
+  /** A handed-over message owed only through a share group that a member here was already given it for. */
+  private servedHere(w: WireMessage, subs: HandoffBody['subs']): boolean {
+    const gs = w.mid === undefined ? undefined : this.servedShared.get(w.mid);
+    if (!gs) return false;
+    const plain = subs.some((x) => !x.key.startsWith('$share/') && matches(x.key, w.topic));
+    return !plain && subs.some((x) => gs.includes(x.key));
+  }
+
   private onHandoff(from: string, h: HandoffBody): void {
     this.stats.handoffsIn++;
     const now = this.now();
@@ -1221,10 +1243,14 @@ export class Cluster {
     let took = this.heirs.get(s);
     if (!took) this.heirs.set(s, (took = new Set()));
     took.add(from);
+    // A share-group forward the peer failed over to this session while we served it to a member here
+    // (we were paused or cut off, not down): the group had it.
     this.broker.adoptSession(
       s,
       h.subs,
-      h.msgs.map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })),
+      h.msgs
+        .filter((w) => !this.servedHere(w, h.subs))
+        .map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })),
     );
     if (h.seen) {
       // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.
