@@ -458,6 +458,22 @@ describe('shared-once', () => {
     expect(checkSharedOnce(h(30), { tally })).toEqual([]);
     expect(tally['shared-redelivery']).toBe(1);
   });
+  it("counts a second member's copy after the publisher's connection broke before its acknowledgement as publisher-resend", () => {
+    const pub = (clean: boolean, qos: number, okAt: number) => [
+      e(1, 'client.config', { c: 'p', version: 5, clean, expiry: clean ? 0 : 86400, keepalive: 10 }),
+      e(2, 'client.connack', { c: 'p', rc: 0, present: false, node: 'n3' }),
+      e(15, 'pub.invoke', { c: 'p', id: 'p:1', topic: 'jobs/1', qos, retain: false }),
+      e(25, 'client.closed', { c: 'p', reason: 'reset' }),
+      e(okAt, 'pub.ok', { c: 'p', id: 'p:1', node: 'n2' }),
+    ];
+    const tally: Tally = {};
+    expect(checkSharedOnce([...pub(true, 2, 45), ...h(50)], { tally })).toEqual([]);
+    expect(tally['publisher-resend']).toBe(1);
+    expect(checkSharedOnce([...pub(false, 1, 45), ...h(50)])).toEqual([]);
+    // Acknowledged before the break, or a persistent publisher's QoS 2 (its packet ids deduplicate): a violation.
+    expect(props(checkSharedOnce([...pub(true, 2, 18), ...h(50)]))).toEqual(['shared-once']);
+    expect(props(checkSharedOnce([...pub(false, 2, 45), ...h(50)]))).toEqual(['shared-once']);
+  });
 });
 
 describe('qos2-exactly-once', () => {

@@ -137,4 +137,10 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-split-collision-order: a fresh id connected on both sides of a split; the other copy's queue handed over at the takeover is split-connect-order, not an order violation", async () => {
     expect(await verdict('explored-split-collision-order.ts')).toEqual([]);
   });
+
+  // Not a broker bug: a publisher that starts clean sends an unacknowledged QoS 2 message again after its node
+  // crashed, to a server with no state of it (docs/guarantees.md); shared-once counts it as publisher-resend.
+  it("explored-shared-publisher-resend: a clean QoS 2 publisher's node crashes before its PUBRECs; its resends reach other members of the group", async () => {
+    expect(await verdict('explored-shared-publisher-resend.ts')).toEqual([]);
+  });
 });
