@@ -474,6 +474,18 @@ describe('shared-once', () => {
     expect(props(checkSharedOnce([...pub(true, 2, 18), ...h(50)]))).toEqual(['shared-once']);
     expect(props(checkSharedOnce([...pub(false, 2, 45), ...h(50)]))).toEqual(['shared-once']);
   });
+  it("counts a first member's delivery within 1 s of a fault on its node ending as shared-late-forward", () => {
+    const paused = (resumeAt: number) => [
+      e(resumeAt - 5000, 'fault.pause', { node: 'n1' }),
+      e(resumeAt, 'fault.unpause', { node: 'n1' }),
+      ...h(50),
+    ];
+    const tally: Tally = {};
+    expect(checkSharedOnce(paused(19), { tally })).toEqual([]);
+    expect(tally['shared-late-forward']).toBe(1);
+    // Resumed more than 1 s before the first delivery: a violation.
+    expect(props(checkSharedOnce(paused(-1500)))).toEqual(['shared-once']);
+  });
 });
 
 describe('qos2-exactly-once', () => {

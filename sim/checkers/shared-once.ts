@@ -9,6 +9,11 @@
 // publisher sent it again after reconnecting, to a server with no state of
 // it (QoS 1: at least once; QoS 2 from a publisher that starts clean, whose
 // session keeps no packet ids: docs/guarantees.md): `publisher-resend`.
+// The documented limit of a forward the first member's node delivered as a
+// fault on it ended (waiting in its inbox through a pause, or on a clogged
+// link), while its sender had failed it over to another member: counted as
+// `shared-late-forward` when the first delivery came within 1 s of the end
+// of a fault on its node.
 
 import {
   connAt,
@@ -23,6 +28,9 @@ import {
   type SafetyOptions,
   type Violation,
 } from './common.ts';
+
+/** How soon after a fault on its node a member's delivery may still be a forward that waited out the fault. */
+const LATE_FORWARD_MS = 1000;
 
 export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violation[] {
   // group|filter -> members; members with a plain subscription to the same topics are not judged.
@@ -78,6 +86,9 @@ export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violati
           (conn && conn.endAt <= d.t) || (conn?.node && faultTouches(faults, conn.node, first.t, d.t));
         if (broke) {
           count(opts.tally, 'shared-redelivery');
+          first = d;
+        } else if (conn?.node && faultTouches(faults, conn.node, first.t - LATE_FORWARD_MS, first.t)) {
+          count(opts.tally, 'shared-late-forward');
           first = d;
         } else if (d.t >= resentAfter(id)) {
           count(opts.tally, 'publisher-resend');
