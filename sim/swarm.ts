@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { SimClient, type ClientOptions } from './client.ts';
 import { checkOrder, checkSafety, type Expectation, type Violation } from './checkers.ts';
 import { convergenceProblems } from './convergence.ts';
-import { timelineOf } from './checkers/common.ts';
+import { connAt, keyOf, timelineOf } from './checkers/common.ts';
 import { FaultPlayer, foldFault, type Fault } from './faults.ts';
 import type { World } from './world.ts';
 import type { HistoryEvent } from './history.ts';
@@ -448,7 +448,19 @@ function ackedCutOffThenCrashed(ev: Ev[]): Set<string> {
   const down = new Map<string, Set<string>>();
   const risky = new Map<string, string[]>();
   const out = new Set<string>();
+  // A node's last crash while it had a peer down: an acknowledgement it sent just before arrives after it.
+  const crashedCutOff = new Map<string, number>();
+  const tl = timelineOf(ev);
+  const sentBefore = (e: Ev): boolean => {
+    const at = crashedCutOff.get(e.node as string);
+    const conn = at === undefined ? undefined : connAt(tl, e.c as string, keyOf(e), e.t);
+    return !!conn && conn.node === e.node && conn.connackAt < at!;
+  };
   for (const e of ev) {
+    if (e.type === 'pub.ok' && sentBefore(e)) {
+      out.add(e.id as string);
+      continue;
+    }
     if (e.type === 'cluster.peer.down' || e.type === 'cluster.peer.up') {
       const d = down.get(e.node as string) ?? new Set<string>();
       if (e.type === 'cluster.peer.down') d.add(e.peer as string);
@@ -460,6 +472,8 @@ function ackedCutOffThenCrashed(ev: Ev[]): Set<string> {
       l.push(e.id as string);
       risky.set(e.node as string, l);
     } else if (e.type === 'fault.crash' || e.type === 'node.start') {
+      if (e.type === 'fault.crash' && down.get(e.node as string)?.size)
+        crashedCutOff.set(e.node as string, e.t);
       for (const id of risky.get(e.node as string) ?? []) if (e.type === 'fault.crash') out.add(id);
       risky.delete(e.node as string);
       down.delete(e.node as string);
