@@ -476,6 +476,7 @@ export class Cluster {
           this.failover(m);
         }
         this.dropUnacked(m);
+        this.restarted.add(m.node);
       }
       m.inSeq = 0;
       m.peerInc = l.peerInc;
@@ -871,6 +872,8 @@ export class Cluster {
       this.parked.push({ msg, tracker: this.tracking });
     }
     if (msg.qos > 0) this.holdForStale(msg, targets);
+    if (this.restarted.size && msg.qos > 0 && msg.mid !== undefined)
+      this.orphanForRestarted(msg, targets, now);
     if (!targets) return 0;
     let n = 0;
     let plain: Buffer | null = null;
@@ -944,6 +947,23 @@ export class Cluster {
       settle(x);
     }
     if (n) this.emit('stale.released', { peer: m.node, messages: n });
+  }
+
+  /**
+   * Peers that came back empty while we hold replicas of their sessions: their routes went with their old
+   * life, and until the backup's restore reaches us (re-owning our replicas) no route leads to those sessions.
+   */
+  private restarted = new Set<string>();
+
+  /** A message those sessions are owed goes to them as an orphan (our replicas, the backup), not to no one. */
+  private orphanForRestarted(msg: Message, targets: Map<string, string[]> | null, now: number): void {
+    const served = new Set<string>();
+    for (const gs of targets?.values() ?? []) for (const g of gs) served.add(g);
+    for (const owner of [...this.restarted]) {
+      const owed = this.replicator.owedByReplicas(owner, msg, served);
+      if (!owed) this.restarted.delete(owner);
+      else if (owed.plain || owed.groups.length) this.orphanNow(owner, msg, owed.groups, now);
+    }
   }
 
   /** A message for a node that is down: into our replicas of its sessions, and to its backup. */
@@ -1204,9 +1224,17 @@ export class Cluster {
   private servedShared = new Map<string, string[]>();
 
   private noteServed(msg: Message, groups: string[]): void {
-    const gs = groups.filter((g) => this.broker.router.servesGroup(g));
-    if (msg.mid === undefined || !gs.length) return;
-    this.servedShared.set(msg.mid, gs);
+    if (msg.mid !== undefined)
+      this.servedGroups(
+        msg.mid,
+        groups.filter((g) => this.broker.router.servesGroup(g)),
+      );
+  }
+
+  /** Share groups a member here was given `mid` for: a forward served here, or an orphan given to a session here. */
+  servedGroups(mid: string, groups: string[]): void {
+    if (!groups.length) return;
+    this.servedShared.set(mid, [...(this.servedShared.get(mid) ?? []), ...groups]);
     if (this.servedShared.size > this.config.forwardBuffer)
       this.servedShared.delete(this.servedShared.keys().next().value!);
   }

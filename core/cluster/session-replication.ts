@@ -320,7 +320,15 @@ export class SessionReplicator {
 
   /** The owner is back (it was cut off, not dead): its clients' wills stay with it. */
   ownerBack(owner: string): void {
-    for (const k of this.groupOrphans.keys()) if (k.startsWith(`${owner} `)) this.groupOrphans.delete(k);
+    for (const [k, c] of this.groupOrphans) {
+      if (!k.startsWith(`${owner} `)) continue;
+      this.groupOrphans.delete(k);
+      // Given to a session here: a member's copy the owner hands us later is not delivered again.
+      if (!this.b.sessions.has(c)) continue;
+      const rest = k.slice(owner.length + 1);
+      const sp = rest.indexOf(' ');
+      this.c.servedGroups(rest.slice(0, sp), [rest.slice(sp + 1)]);
+    }
     for (const w of this.wills.values()) {
       if (w.owner === owner && w.timer) {
         w.timer.cancel();
@@ -380,6 +388,31 @@ export class SessionReplicator {
         if (q !== null) s!.deliverFront({ msg, qos: q, retain: false });
       }
     }
+  }
+
+  /**
+   * What our replicas of `owner`'s sessions are owed of `msg` (their plain subscriptions, their share groups
+   * not in `served`); undefined: we hold no replica of `owner` any more.
+   */
+  owedByReplicas(
+    owner: string,
+    msg: Message,
+    served: ReadonlySet<string>,
+  ): { plain: boolean; groups: string[] } | undefined {
+    let any = false;
+    let plain = false;
+    const groups = new Set<string>();
+    for (const r of this.replicas.values()) {
+      if (r.owner !== owner) continue;
+      any = true;
+      for (const sub of r.subs) {
+        const p = parseShare(sub.key);
+        if (!p || !matches(p.filter, msg.topic)) continue;
+        if (p.group === undefined) plain = true;
+        else if (!served.has(sub.key)) groups.add(sub.key);
+      }
+    }
+    return any ? { plain, groups: [...groups] } : undefined;
   }
 
   /**
