@@ -259,6 +259,18 @@ describe('single-connection', () => {
     // Still open 1 s after both had each other up again: a violation.
     expect(props(checkSingleConnection(resumed(6000)))).toEqual(['single-connection']);
   });
+  it("counts as split-connect a connect accepted while the other connection's node is paused", () => {
+    const paused = (closeA: number) => [
+      e(15, 'fault.pause', { node: 'n1' }),
+      ...two(closeA).slice(0, 2),
+      e(4500, 'fault.unpause', { node: 'n1' }),
+      ...two(closeA).slice(2),
+    ];
+    const tally: Tally = {};
+    expect(checkSingleConnection(paused(4600), { tally })).toEqual([]);
+    expect(tally['split-connect']).toBe(1);
+    expect(props(checkSingleConnection(paused(6000)))).toEqual(['single-connection']);
+  });
   it('sets no order across the two processes of an id connected across a split; within one process order holds', () => {
     const pubOn = (t: number, id: string) =>
       e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });

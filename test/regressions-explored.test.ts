@@ -176,4 +176,9 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-cutoff-crash-late-ack: a node cut off one way acknowledges alone and crashes; its last acknowledgements arrive after the crash and count as split loss', async () => {
     expect(await verdict('explored-cutoff-crash-late-ack.ts')).toEqual([]);
   });
+
+  // Not a broker bug: the split-connect trade-off; a paused node cannot hear the other node's claim.
+  it("explored-paused-holder-collision: an id connects again while its connection's node is paused; the paused node takes its connection over as it resumes", async () => {
+    expect(await verdict('explored-paused-holder-collision.ts')).toEqual([]);
+  });
 });

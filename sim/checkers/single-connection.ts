@@ -16,7 +16,7 @@
 // end of that separation. The nodes' own view counts as well: a node that
 // has its peer down (`cluster.peer.down` until `cluster.peer.up`, e.g. a
 // node just resumed from a pause, its links dead until it dials again)
-// cannot hear the peer's claim either.
+// cannot hear the peer's claim either, nor can a paused node.
 
 import {
   count,
@@ -138,7 +138,11 @@ function apartUntil(
   let until = -Infinity;
   let at = t;
   for (;;) {
-    const next = Math.max(until, separatedUntil(faults, x, y, at), unheardUntil(unheard, x, y, at));
+    let next = Math.max(until, separatedUntil(faults, x, y, at), unheardUntil(unheard, x, y, at));
+    // A paused node hears nothing until it resumes.
+    for (const f of faults)
+      if (f.kind === 'pause' && f.from <= at && f.to > at && (f.a[0] === x || f.a[0] === y))
+        next = Math.max(next, f.to);
     if (next <= until) return until;
     until = next;
     at = next;
