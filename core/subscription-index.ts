@@ -7,6 +7,7 @@ import type { Random } from './env.ts';
 import type { Message, QoS } from './message.ts';
 import type { Session, Delivery, Subscription } from './session.ts';
 import { TopicTrie } from './topic-trie.ts';
+import { parseShare } from './topic.ts';
 import type { SharedStrategy } from './config.ts';
 
 const MATCH_CACHE_MAX = 4096;
@@ -48,6 +49,12 @@ export class SubscriptionIndex {
   /** Whether a plain subscription to exactly `filter` is held here. */
   holds(filter: string): boolean {
     return (this.trie.get(filter)?.subs.size ?? 0) > 0;
+  }
+
+  /** Whether share group `key` (`$share/{group}/{filter}`) has a member here. */
+  servesGroup(key: string): boolean {
+    const p = parseShare(key);
+    return p?.group !== undefined && !!this.trie.get(p.filter)?.groups?.has(p.group);
   }
 
   get subscriptionCount(): number {

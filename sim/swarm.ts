@@ -14,10 +14,10 @@ import fc from 'fast-check';
 import { SimClient, type ClientOptions } from './client.ts';
 import { checkOrder, checkSafety, type Expectation, type Violation } from './checkers.ts';
 import { convergenceProblems } from './convergence.ts';
-import { timelineOf } from './checkers/common.ts';
+import { connAt, keyOf, timelineOf } from './checkers/common.ts';
 import { FaultPlayer, foldFault, type Fault } from './faults.ts';
 import type { World } from './world.ts';
-import { idOf, is, type Ev } from './events.ts';
+import { idOf, is, type At, type Ev, type PubOkEvent } from './events.ts';
 import type { QoS } from '../core/message.ts';
 import type { ClusterConfig } from '../core/cluster/cluster.ts';
 import { matches } from '../core/topic.ts';
@@ -446,7 +446,19 @@ function ackedCutOffThenCrashed(ev: Ev[]): Set<string> {
   const down = new Map<string, Set<string>>();
   const risky = new Map<string, string[]>();
   const out = new Set<string>();
+  // A node's last crash while it had a peer down: an acknowledgement it sent just before arrives after it.
+  const crashedCutOff = new Map<string, number>();
+  const tl = timelineOf(ev);
+  const sentBefore = (e: At<PubOkEvent>): boolean => {
+    const at = e.node ? crashedCutOff.get(e.node) : undefined;
+    const conn = at === undefined ? undefined : connAt(tl, e.c, keyOf(e), e.t);
+    return !!conn && conn.node === e.node && conn.connackAt < at!;
+  };
   for (const e of ev) {
+    if (e.type === 'pub.ok' && sentBefore(e)) {
+      out.add(e.id);
+      continue;
+    }
     if (e.type === 'cluster.peer.down' || e.type === 'cluster.peer.up') {
       const d = down.get(e.node) ?? new Set<string>();
       if (e.type === 'cluster.peer.down') d.add(String(e.peer));
@@ -458,6 +470,7 @@ function ackedCutOffThenCrashed(ev: Ev[]): Set<string> {
       l.push(e.id);
       risky.set(e.node, l);
     } else if (e.type === 'fault.crash' || e.type === 'node.start') {
+      if (e.type === 'fault.crash' && down.get(e.node)?.size) crashedCutOff.set(e.node, e.t);
       for (const id of risky.get(e.node) ?? []) if (e.type === 'fault.crash') out.add(id);
       risky.delete(e.node);
       down.delete(e.node);

@@ -20,6 +20,8 @@ export interface AutohealLinks {
   restarted(m: Member): void;
   /** Forgets what the peer never confirmed (its sequence state is new). */
   dropUnacked(m: Member): void;
+  /** The peer came back as a new incarnation, empty: its routes went with its old life. */
+  cameBackEmpty(node: string): void;
   emit(e: ClusterEvent): void;
 }
 
@@ -59,6 +61,7 @@ export class Autoheal {
       if (m.peerInc) {
         if (m.state === 'running') this.c.restarted(m);
         this.c.dropUnacked(m);
+        this.c.cameBackEmpty(m.node);
       }
       m.inSeq = 0;
       m.peerInc = l.peerInc;

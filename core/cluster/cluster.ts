@@ -31,6 +31,7 @@ import { Registry } from './registry.ts';
 import { ReliableChannel } from './reliable-channel.ts';
 import { RetainedReplicator } from './retained-replication.ts';
 import { RouteReplication } from './route-replication.ts';
+import { ServedShared } from './served-shared.ts';
 import type { RouteTable } from './route-table.ts';
 import { SessionReplicator, type ReplicaLinks } from './session-replication.ts';
 
@@ -62,6 +63,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   private readonly forwarding: Forwarding;
   private readonly heartbeat: Heartbeat;
   private readonly failover: Failover;
+  private readonly served: ServedShared;
   private readonly changes: MembershipChanges;
   private readonly autoheal: Autoheal;
   private midSeq = 0;
@@ -87,6 +89,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.replicator = new SessionReplicator(this, broker);
     this.retainedReplicas = new RetainedReplicator(this.node, broker);
     for (const s of config.seeds) if (s.node !== this.node) membership.add(s.node, s.address);
+    this.served = new ServedShared(config.forwardBuffer, (key) => broker.subscriptions.servesGroup(key));
     this.routeRep = new RouteReplication(
       membership,
       broker.subscriptions,
@@ -99,6 +102,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     const now = (): number => this.now();
     this.registry = new Registry(broker, {
       membership,
+      served: this.served,
       lingerMs: config.heartbeatTimeoutMs,
       stats: this.stats,
       now,
@@ -117,6 +121,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       registry: this.registry,
       replicas: this.replicator,
       retained: this.retainedReplicas,
+      served: this.served,
       stats: this.stats,
       forwardBuffer: config.forwardBuffer,
       now,
@@ -162,6 +167,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       ownerBack: (node) => this.replicator.ownerBack(node),
       restarted: (m) => this.failover.restarted(m),
       dropUnacked: (m) => this.channel.dropUnacked(m),
+      cameBackEmpty: (node) => this.forwarding.cameBackEmpty(node),
       emit,
     }));
     heal.add((m, l) => {
@@ -257,6 +263,11 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
 
   status(): { node: string; state: NodeState; address: string }[] {
     return this.membership.status();
+  }
+
+  /** ReplicaLinks: members here were given `mid` for these share groups. */
+  servedGroups(mid: string, groups: string[]): void {
+    this.served.note(mid, groups);
   }
 
   /** Whether the client connected again (anywhere) after `at`. */

@@ -22,6 +22,7 @@ import {
 import type { Registry } from './registry.ts';
 import type { RetainedReplicator } from './retained-replication.ts';
 import type { RouteTable } from './route-table.ts';
+import type { ServedShared } from './served-shared.ts';
 
 /** What forwarding needs of the session replicas (core/cluster/session-replication.ts). */
 export interface OrphanKeeper {
@@ -29,6 +30,15 @@ export interface OrphanKeeper {
   orphans(owner: string, msgs: WireMessage[]): void;
   /** Whether a session failed over here from `owner` was given message `mid` for share group `group`. */
   groupGiven(owner: string, mid: string, group: string): boolean;
+  /**
+   * What our replicas of `owner`'s sessions are owed of `msg` (their plain subscriptions, their share
+   * groups not in `served`); undefined: we hold no replica of `owner` any more.
+   */
+  owedByReplicas(
+    owner: string,
+    msg: Message,
+    served: ReadonlySet<string>,
+  ): { plain: boolean; groups: string[] } | undefined;
 }
 
 export interface ForwardingLinks {
@@ -38,6 +48,7 @@ export interface ForwardingLinks {
   readonly registry: Registry;
   readonly replicas: OrphanKeeper;
   readonly retained: RetainedReplicator;
+  readonly served: ServedShared;
   readonly stats: ClusterStats;
   /** Frames kept per peer whose routes are unknown. */
   readonly forwardBuffer: number;
@@ -53,6 +64,11 @@ export class Forwarding {
   private parked: { msg: Message; tracker: Tracker }[] = [];
   /** Round-robin position per share group key. */
   private rr = new Map<string, number>();
+  /**
+   * Peers that came back empty while we hold replicas of their sessions: their routes went with their old
+   * life, and until the backup's restore reaches us (re-owning our replicas) no route leads to those sessions.
+   */
+  private restarted = new Set<string>();
 
   constructor(
     private readonly local: LocalNode,
@@ -79,6 +95,8 @@ export class Forwarding {
     // known, so "no remote subscriber" proves nothing. The acknowledgement waits for the sync.
     if (!this.routesKnown && acks.current && msg.qos > 0) this.parked.push({ msg, tracker: acks.hold()! });
     if (msg.qos > 0) this.holdForStale(msg, targets);
+    if (this.restarted.size && msg.qos > 0 && msg.mid !== undefined)
+      this.orphanForRestarted(msg, targets, now);
     if (!targets) return 0;
     let n = 0;
     let plain: Buffer | null = null;
@@ -111,7 +129,24 @@ export class Forwarding {
   onForward(msg: Message, groups: string[] | undefined): void {
     this.c.stats.forwardedIn++;
     this.local.dispatchLocal(msg, new Set(groups));
+    if (groups?.length) this.c.served.forwarded(msg.mid, groups);
     if (this.c.registry.following) this.c.registry.forwardMoved(msg);
+  }
+
+  /** `node` came back as a new incarnation: what we hold replicas for gets orphans until its restore is in. */
+  cameBackEmpty(node: string): void {
+    this.restarted.add(node);
+  }
+
+  /** A message those sessions are owed goes to them as an orphan (our replicas, the backup), not to no one. */
+  private orphanForRestarted(msg: Message, targets: Map<string, string[]> | null, now: number): void {
+    const served = new Set<string>();
+    for (const gs of targets?.values() ?? []) for (const g of gs) served.add(g);
+    for (const owner of [...this.restarted]) {
+      const owed = this.c.replicas.owedByReplicas(owner, msg, served);
+      if (!owed) this.restarted.delete(owner);
+      else if (owed.plain || owed.groups.length) this.orphanNow(owner, msg, owed.groups, now);
+    }
   }
 
   /** The share groups of a forward to `owner` that no session failed over here from it was given as an orphan. */

@@ -15,6 +15,8 @@ export interface LocalRoutes {
   onRouteChange: ((key: string, added: boolean) => void) | null;
   routeKeys(): IterableIterator<string>;
   holds(key: string): boolean;
+  /** Whether share group `key` (`$share/{group}/{filter}`) has a member here. */
+  servesGroup(key: string): boolean;
 }
 
 export interface LocalNode {

@@ -12,6 +12,7 @@ import type { ClusterEvent, ClusterStats } from './events.ts';
 import type { LocalNode } from './local-node.ts';
 import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
+import type { ServedShared } from './served-shared.ts';
 import {
   F,
   encodeJson,
@@ -31,6 +32,8 @@ export interface RegistryLinks {
   /** How long a handed-off session's routes stay advertised here. */
   readonly lingerMs: number;
   readonly stats: ClusterStats;
+  /** Share-group messages members here were already given. */
+  readonly served: ServedShared;
   now(): number;
   sendReliable(m: Member, frame: Buffer, msg?: Message): void;
   sendReliableTo(node: string, frame: Buffer): void;
@@ -264,10 +267,14 @@ export class Registry {
     let took = this.heirs.get(s);
     if (!took) this.heirs.set(s, (took = new Set()));
     took.add(from);
+    // A share-group forward the peer failed over to this session while we served it to a member here
+    // (we were paused or cut off, not down): the group had it.
     this.local.adoptSession(
       s,
       h.subs,
-      h.msgs.map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })),
+      h.msgs
+        .filter((w) => !this.c.served.servedHere(w, h.subs))
+        .map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })),
     );
     if (h.seen) {
       // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.

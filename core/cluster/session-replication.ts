@@ -74,6 +74,8 @@ export interface ReplicaLinks {
   /** Whether the client connected again (anywhere) after `at`. */
   claimedSince(clientId: string, at: number): boolean;
   emit(e: ClusterEvent): void;
+  /** Members here were given `mid` for these share groups. */
+  servedGroups(mid: string, groups: string[]): void;
 }
 
 export class SessionReplicator implements SessionJournal {
@@ -356,7 +358,15 @@ export class SessionReplicator implements SessionJournal {
 
   /** The owner is back (it was cut off, not dead): its clients' wills stay with it. */
   ownerBack(owner: string): void {
-    for (const k of this.groupOrphans.keys()) if (k.startsWith(`${owner} `)) this.groupOrphans.delete(k);
+    for (const [k, c] of this.groupOrphans) {
+      if (!k.startsWith(`${owner} `)) continue;
+      this.groupOrphans.delete(k);
+      // Given to a session here: a member's copy the owner hands us later is not delivered again.
+      if (!this.b.sessions.has(c)) continue;
+      const rest = k.slice(owner.length + 1);
+      const sp = rest.indexOf(' ');
+      this.c.servedGroups(rest.slice(0, sp), [rest.slice(sp + 1)]);
+    }
     for (const w of this.wills.values()) {
       if (w.owner === owner && w.timer) {
         w.timer.cancel();
@@ -418,9 +428,38 @@ export class SessionReplicator implements SessionJournal {
     }
   }
 
-  /** Whether a session (or replica) here that came from `owner` was given its forward of `mid` for share group `group`. */
+  /**
+   * What our replicas of `owner`'s sessions are owed of `msg` (their plain subscriptions, their share groups
+   * not in `served`); undefined: we hold no replica of `owner` any more.
+   */
+  owedByReplicas(
+    owner: string,
+    msg: Message,
+    served: ReadonlySet<string>,
+  ): { plain: boolean; groups: string[] } | undefined {
+    let any = false;
+    let plain = false;
+    const groups = new Set<string>();
+    for (const r of this.replicas.values()) {
+      if (r.owner !== owner) continue;
+      any = true;
+      for (const sub of r.subs) {
+        const p = parseShare(sub.key);
+        if (!p || !matches(p.filter, msg.topic)) continue;
+        if (p.group === undefined) plain = true;
+        else if (!served.has(sub.key)) groups.add(sub.key);
+      }
+    }
+    return any ? { plain, groups: [...groups] } : undefined;
+  }
+
+  /**
+   * Whether a session failed over here from `owner` was given its forward of `mid` for share group `group`.
+   * A replica given it does not count: if the owner comes back with its session, the replica's copy goes.
+   */
   groupGiven(owner: string, mid: string, group: string): boolean {
-    return this.groupOrphans.has(`${owner} ${mid} ${group}`);
+    const c = this.groupOrphans.get(`${owner} ${mid} ${group}`);
+    return c !== undefined && this.adoptedSession(c, owner) !== undefined;
   }
 
   /**

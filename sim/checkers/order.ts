@@ -7,8 +7,15 @@
 // exception of restart-under-partition). Two processes of one client id
 // connected at once across a split (the `split-connect` trade-off of
 // single-connection.ts) each had their own session: what one of them got
-// during the overlap sets no order for what the other gets (counted as
+// during the overlap sets no order for what the other gets, also when the
+// takeover that ends the overlap hands the other copy's queue to the
+// surviving connection (within `settleMs` of it; counted as
 // `split-connect-order`).
+// The restart-under-partition exception (docs/guarantees.md, Order) for a cut
+// that heals during the run: a node that restarted while cut off (a partition or
+// a clog) gets its sessions' older messages from the backup when the cut
+// heals, after newer ones: a message published before that heal and first
+// delivered by that node within PARK_MS after it is `parked` too.
 //
 // Incremental: fed one event at a time (the UI's live verdict), it keeps per client and stream
 // the highest sequence first seen. Whether two processes overlapped across a split is asked of
@@ -16,8 +23,29 @@
 // the checker keeps the connection and fault events seen so far and judges by those.
 
 import type { At, DeliverEvent } from '../events.ts';
-import { count, keyOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+import { count, faultsOf, keyOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
 import { overlapsOf, type Overlap } from './single-connection.ts';
+
+/** How long after a heal the backup's handoff of a restarted node's sessions may still be arriving. */
+const PARK_MS = 10_000;
+
+/** Per node: the heals of cuts it restarted in (the node on one side of the cut). */
+function restartsUnderCut(events: Ev[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const starts: { node: string; t: number }[] = [];
+  for (const e of events) if (e.type === 'node.start' && e.t > 0) starts.push({ node: e.node, t: e.t });
+  for (const f of faultsOf(events)) {
+    if ((f.kind !== 'partition' && f.kind !== 'clog') || f.to === Infinity) continue;
+    for (const st of starts) {
+      const n = st.node;
+      if (st.t < f.from || st.t > f.to || !(f.a.includes(n) || f.b.includes(n))) continue;
+      const l = out.get(n) ?? [];
+      l.push(f.to);
+      out.set(n, l);
+    }
+  }
+  return out;
+}
 
 /** What a reordering across a split needs: connections, their ends and the faults. */
 function isConnectionEvent(e: Ev): boolean {
@@ -44,17 +72,31 @@ export class OrderChecker {
   private readonly seen: Ev[] = [];
   private splits: Overlap[] | null = null;
 
+  private restarts: Map<string, number[]> | null = null;
+
   constructor(
     private readonly opts: SafetyOptions = {},
     private readonly overlaps?: () => Overlap[],
+    /** The whole history (batch check); fed alone, the events seen so far are used. */
+    private readonly history?: Ev[],
   ) {
     this.parkedUntil = opts.parkedUntil ?? Infinity;
     this.settle = opts.settleMs ?? 1000;
   }
 
+  /** A message published before the heal of a cut its node restarted in, delivered by it soon after. */
+  private parkedAtHeal(e: At<DeliverEvent>, published: number): boolean {
+    const restarts = this.history
+      ? (this.restarts ??= restartsUnderCut(this.history))
+      : restartsUnderCut(this.seen);
+    return (
+      e.node !== null && !!restarts.get(e.node)?.some((h) => published < h && h <= e.t && e.t <= h + PARK_MS)
+    );
+  }
+
   /** Whether `prev` and `e` came over two processes' connections open at once across a split. */
   private acrossSplit(prev: At<DeliverEvent>, e: At<DeliverEvent>): boolean {
-    if (keyOf(prev) === keyOf(e)) return false;
+    const settle = this.settle;
     const splits = this.overlaps
       ? (this.splits ??= this.overlaps().filter((o) => o.split))
       : overlapsOf([...this.seen, e], this.settle).filter((o) => o.split);
@@ -63,7 +105,9 @@ export class OrderChecker {
         o.c === e.c &&
         o.from <= prev.t &&
         prev.t <= o.to &&
-        (o.a.key === keyOf(prev) || o.b.key === keyOf(prev)),
+        (o.a.key === keyOf(prev) || o.b.key === keyOf(prev)) &&
+        // The other process's, or the other copy's handed to the survivor at the takeover that ended the overlap.
+        (keyOf(prev) !== keyOf(e) || (o.to < e.t && e.t <= o.to + settle)),
     );
   }
 
@@ -88,7 +132,10 @@ export class OrderChecker {
     let v: Violation | undefined;
     if (prev && seq < prev.seq) {
       const invokedAt = this.invokedAt.get(id);
-      if (e.t >= this.parkedUntil && invokedAt !== undefined && invokedAt < this.parkedUntil) {
+      if (
+        invokedAt !== undefined &&
+        ((e.t >= this.parkedUntil && invokedAt < this.parkedUntil) || this.parkedAtHeal(e, invokedAt))
+      ) {
         this.opts.parked?.push(e);
         count(this.opts.tally, 'parked');
       } else if (this.acrossSplit(prev.ev, e)) count(this.opts.tally, 'split-connect-order');
@@ -111,7 +158,7 @@ export class OrderChecker {
 }
 
 export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] {
-  const checker = new OrderChecker(opts, () => overlapsOf(events, opts.settleMs ?? 1000));
+  const checker = new OrderChecker(opts, () => overlapsOf(events, opts.settleMs ?? 1000), events);
   for (const e of events) checker.feed(e);
   return checker.violations;
 }

@@ -4,7 +4,16 @@
 // member once the first one's connection broke (or its node failed) before
 // the acknowledgement: such a second member, with the first one's connection
 // closed or a fault on its node between the two deliveries, is counted as
-// `shared-redelivery`, not failed.
+// `shared-redelivery`, not failed. Nor is a second member's copy after the
+// publisher's connection broke before the message was acknowledged: the
+// publisher sent it again after reconnecting, to a server with no state of
+// it (QoS 1: at least once; QoS 2 from a publisher that starts clean, whose
+// session keeps no packet ids: docs/guarantees.md): `publisher-resend`.
+// The documented limit of a forward the first member's node delivered as a
+// fault on it ended (waiting in its inbox through a pause, or on a clogged
+// link), while its sender had failed it over to another member: counted as
+// `shared-late-forward` when the first delivery came within 1 s of the end
+// of a fault on its node.
 
 import type { At, DeliverEvent } from '../events.ts';
 import {
@@ -20,6 +29,9 @@ import {
   type SafetyOptions,
   type Violation,
 } from './common.ts';
+
+/** How soon after a fault on its node a member's delivery may still be a forward that waited out the fault. */
+const LATE_FORWARD_MS = 1000;
 
 export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violation[] {
   // group|filter -> members; members with a plain subscription to the same topics are not judged.
@@ -44,8 +56,20 @@ export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violati
   if (groups.size === 0) return [];
   const tl = timelineOf(events);
   const faults = faultsOf(events);
+  const { invoked, ackOf, deliveries } = indexOf(events);
+  // When the publisher's connection broke with the message not yet acknowledged (Infinity: it did not).
+  const resentAfter = (id: string): number => {
+    const inv = invoked.get(id);
+    const conn = inv && connAt(tl, inv.c as string, keyOf(inv), inv.t);
+    if (!inv || !conn || conn.endAt === Infinity) return Infinity;
+    const ok = ackOf.get(id);
+    if (ok && ok.t < conn.endAt) return Infinity;
+    // A persistent publisher's QoS 2 resend is deduplicated with its session's packet ids.
+    if ((inv.qos as number) === 2 && !tl.clients.get(keyOf(inv))?.clean) return Infinity;
+    return conn.endAt;
+  };
   const out: Violation[] = [];
-  for (const [id, ds] of indexOf(events).deliveries) {
+  for (const [id, ds] of deliveries) {
     const topic = ds[0].topic;
     for (const [k, g] of groups) {
       if (!covers(g.filter, topic)) continue;
@@ -63,6 +87,12 @@ export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violati
           (conn && conn.endAt <= d.t) || (conn?.node && faultTouches(faults, conn.node, first.t, d.t));
         if (broke) {
           count(opts.tally, 'shared-redelivery');
+          first = d;
+        } else if (conn?.node && faultTouches(faults, conn.node, first.t - LATE_FORWARD_MS, first.t)) {
+          count(opts.tally, 'shared-late-forward');
+          first = d;
+        } else if (d.t >= resentAfter(id)) {
+          count(opts.tally, 'publisher-resend');
           first = d;
         } else {
           out.push({

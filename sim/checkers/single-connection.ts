@@ -13,7 +13,10 @@
 // a split): the second connection was accepted while a partition or clog
 // separated the two connections' nodes, so neither could hear of the other's
 // claim; counted, not failed, if the overlap ends within `settleMs` of the
-// end of that separation.
+// end of that separation. The nodes' own view counts as well: a node that
+// has its peer down (`cluster.peer.down` until `cluster.peer.up`, e.g. a
+// node just resumed from a pause, its links dead until it dials again)
+// cannot hear the peer's claim either, nor can a paused node.
 
 import {
   count,
@@ -65,6 +68,7 @@ export function checkSingleConnection(events: Ev[], opts: SafetyOptions = {}): V
 export function overlapsOf(events: Ev[], settle: number): Overlap[] {
   const tl = timelineOf(events);
   const faults = faultsOf(events);
+  const unheard = peerDownWindows(events);
   const out: Overlap[] = [];
   // Served until its node crashed, if it did before the client closed it.
   const servedUntil = (x: Conn): number => {
@@ -83,7 +87,7 @@ export function overlapsOf(events: Ev[], settle: number): Overlap[] {
         const to = Math.min(aEnd, servedUntil(b), tl.end);
         const cutUntil =
           a.node && b.node && a.node !== b.node
-            ? separatedUntil(faults, a.node, b.node, b.connackAt)
+            ? apartUntil(faults, unheard, a.node, b.node, b.connackAt)
             : -Infinity;
         out.push({ c, a, b, from: b.connackAt, to, split: to <= cutUntil + settle });
       }
@@ -106,4 +110,54 @@ function separatedUntil(faults: FaultWindow[], x: string, y: string, t: number):
     until = next;
     at = next;
   }
+}
+
+/** Per `node peer`: the times the node had that peer down (peer.down to the next peer.up). */
+function peerDownWindows(events: Ev[]): Map<string, { from: number; to: number }[]> {
+  const out = new Map<string, { from: number; to: number }[]>();
+  for (const e of events) {
+    if (e.type !== 'cluster.peer.down' && e.type !== 'cluster.peer.up') continue;
+    const k = `${e.node} ${e.peer}`;
+    const l = out.get(k) ?? [];
+    const open = l.length && l[l.length - 1].to === Infinity ? l[l.length - 1] : null;
+    if (e.type === 'cluster.peer.down' && !open) l.push({ from: e.t, to: Infinity });
+    else if (e.type === 'cluster.peer.up' && open) open.to = e.t;
+    out.set(k, l);
+  }
+  return out;
+}
+
+/** When x and y could hear each other again, if a fault or their own view kept them apart at t (each from the end of the last). */
+function apartUntil(
+  faults: FaultWindow[],
+  unheard: Map<string, { from: number; to: number }[]>,
+  x: string,
+  y: string,
+  t: number,
+): number {
+  let until = -Infinity;
+  let at = t;
+  for (;;) {
+    let next = Math.max(until, separatedUntil(faults, x, y, at), unheardUntil(unheard, x, y, at));
+    // A paused node hears nothing until it resumes.
+    for (const f of faults)
+      if (f.kind === 'pause' && f.from <= at && f.to > at && (f.a[0] === x || f.a[0] === y))
+        next = Math.max(next, f.to);
+    if (next <= until) return until;
+    until = next;
+    at = next;
+  }
+}
+
+/** When x and y both had each other up again, if either had the other down at time t (-Infinity if not). */
+function unheardUntil(
+  w: Map<string, { from: number; to: number }[]>,
+  x: string,
+  y: string,
+  t: number,
+): number {
+  let until = -Infinity;
+  for (const k of [`${x} ${y}`, `${y} ${x}`])
+    for (const d of w.get(k) ?? []) if (d.from <= t && t < d.to) until = Math.max(until, d.to);
+  return until;
 }

@@ -245,6 +245,33 @@ describe('single-connection', () => {
     ];
     expect(props(checkSingleConnection(sameNode))).toEqual(['single-connection']);
   });
+  it("counts as split-connect a connect accepted by a node that had the other's node down (just resumed from a pause)", () => {
+    const resumed = (closeA: number) => [
+      e(15, 'cluster.peer.down', { node: 'n2', peer: 'n1' }),
+      e(15, 'cluster.peer.down', { node: 'n1', peer: 'n2' }),
+      ...two(closeA).slice(0, 2),
+      e(4500, 'cluster.peer.up', { node: 'n1', peer: 'n2' }),
+      e(4501, 'cluster.peer.up', { node: 'n2', peer: 'n1' }),
+      ...two(closeA).slice(2),
+    ];
+    const tally: Tally = {};
+    expect(checkSingleConnection(resumed(5000), { tally })).toEqual([]);
+    expect(tally['split-connect']).toBe(1);
+    // Still open 1 s after both had each other up again: a violation.
+    expect(props(checkSingleConnection(resumed(6000)))).toEqual(['single-connection']);
+  });
+  it("counts as split-connect a connect accepted while the other connection's node is paused", () => {
+    const paused = (closeA: number) => [
+      e(15, 'fault.pause', { node: 'n1' }),
+      ...two(closeA).slice(0, 2),
+      e(4500, 'fault.unpause', { node: 'n1' }),
+      ...two(closeA).slice(2),
+    ];
+    const tally: Tally = {};
+    expect(checkSingleConnection(paused(4600), { tally })).toEqual([]);
+    expect(tally['split-connect']).toBe(1);
+    expect(props(checkSingleConnection(paused(6000)))).toEqual(['single-connection']);
+  });
   it('sets no order across the two processes of an id connected across a split; within one process order holds', () => {
     const pubOn = (t: number, id: string) =>
       e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
@@ -271,6 +298,38 @@ describe('single-connection', () => {
     ).toEqual([]);
     expect(tally['split-connect-order']).toBe(1);
     expect(props(checkOrder([...split, got(4700, 'p:1', 'b', 'n2')]))).toEqual(['order']);
+    // The survivor gets the other copy's older message at the takeover: not ordered after its own; later it is.
+    const survivor = (t: number) => [
+      ...split.map((x) => (x.type === 'deliver' ? { ...x, h: 'a', node: 'n1' } : x)),
+      e(4600, 'client.closed', { c: 'dev', h: 'b', reason: 'server-disconnect' }),
+      got(t, 'p:1', 'a', 'n1'),
+    ];
+    const t2: Tally = {};
+    expect(checkOrder(survivor(4700), { tally: t2 })).toEqual([]);
+    expect(t2['split-connect-order']).toBe(1);
+    expect(props(checkOrder(survivor(7000)))).toEqual(['order']);
+  });
+  it("counts as parked a restarted node's older messages arriving from the backup when the cut it restarted in heals", () => {
+    const pubOn = (t: number, id: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
+    const got = (t: number, id: string, node = 'n1') =>
+      e(t, 'deliver', { c: 's', id, topic: 'a/1', qos: 1, dup: false, retain: false, node });
+    const run = (restart: boolean, late = 0) => [
+      e(1000, 'fault.crash', { node: 'n1', mode: 'power' }),
+      e(2000, 'fault.clog', { a: 'n1', b: 'n2', oneWay: false }),
+      ...(restart ? [e(2000, 'node.start', { node: 'n1' })] : []),
+      pubOn(3000, 'p:1'),
+      e(22000, 'fault.unclog'),
+      pubOn(22005, 'p:2'),
+      got(22007, 'p:2'),
+      got(22008 + late, 'p:1'),
+    ];
+    const tally: Tally = {};
+    expect(checkOrder(run(true), { tally })).toEqual([]);
+    expect(tally.parked).toBe(1);
+    // No restart inside the cut, or long after the heal: a violation.
+    expect(props(checkOrder(run(false)))).toEqual(['order']);
+    expect(props(checkOrder(run(true, 20_000)))).toEqual(['order']);
   });
 });
 
@@ -411,6 +470,34 @@ describe('shared-once', () => {
     const tally: Tally = {};
     expect(checkSharedOnce(h(30), { tally })).toEqual([]);
     expect(tally['shared-redelivery']).toBe(1);
+  });
+  it("counts a second member's copy after the publisher's connection broke before its acknowledgement as publisher-resend", () => {
+    const pub = (clean: boolean, qos: number, okAt: number) => [
+      e(1, 'client.config', { c: 'p', version: 5, clean, expiry: clean ? 0 : 86400, keepalive: 10 }),
+      e(2, 'client.connack', { c: 'p', rc: 0, present: false, node: 'n3' }),
+      e(15, 'pub.invoke', { c: 'p', id: 'p:1', topic: 'jobs/1', qos, retain: false }),
+      e(25, 'client.closed', { c: 'p', reason: 'reset' }),
+      e(okAt, 'pub.ok', { c: 'p', id: 'p:1', node: 'n2' }),
+    ];
+    const tally: Tally = {};
+    expect(checkSharedOnce([...pub(true, 2, 45), ...h(50)], { tally })).toEqual([]);
+    expect(tally['publisher-resend']).toBe(1);
+    expect(checkSharedOnce([...pub(false, 1, 45), ...h(50)])).toEqual([]);
+    // Acknowledged before the break, or a persistent publisher's QoS 2 (its packet ids deduplicate): a violation.
+    expect(props(checkSharedOnce([...pub(true, 2, 18), ...h(50)]))).toEqual(['shared-once']);
+    expect(props(checkSharedOnce([...pub(false, 2, 45), ...h(50)]))).toEqual(['shared-once']);
+  });
+  it("counts a first member's delivery within 1 s of a fault on its node ending as shared-late-forward", () => {
+    const paused = (resumeAt: number) => [
+      e(resumeAt - 5000, 'fault.pause', { node: 'n1' }),
+      e(resumeAt, 'fault.unpause', { node: 'n1' }),
+      ...h(50),
+    ];
+    const tally: Tally = {};
+    expect(checkSharedOnce(paused(19), { tally })).toEqual([]);
+    expect(tally['shared-late-forward']).toBe(1);
+    // Resumed more than 1 s before the first delivery: a violation.
+    expect(props(checkSharedOnce(paused(-1500)))).toEqual(['shared-once']);
   });
 });
 

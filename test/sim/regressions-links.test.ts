@@ -17,7 +17,7 @@ const files = ['subscribe-during-split', 'retained-clear-partition', 'retained-c
 
 describe.each(files)('regression %s', (file) => {
   it.each([1, 2, 3, 4, 5])('passes with seed %i', async (seed) => {
-    const s = (await import(`../scenarios/regressions/${file}.ts`)).default as Scenario;
+    const s = (await import(`../../scenarios/regressions/${file}.ts`)).default as Scenario;
     const r = await runScenario(s, seed);
     expect(r.violations).toEqual([]);
     expect(r.events).toBeGreaterThan(0);

@@ -22,7 +22,7 @@ const cases: [file: string, params: Record<string, number>][] = [
 
 describe.each(cases)('regression %s %o', (file, params) => {
   it.each(seeds)('passes with seed %i', async (seed) => {
-    const s = (await import(`../scenarios/regressions/${file}`)).default as Scenario;
+    const s = (await import(`../../scenarios/regressions/${file}`)).default as Scenario;
     const r = await runScenario(s, seed, { params });
     expect(r.violations).toEqual([]);
     expect(r.events).toBeGreaterThan(0);

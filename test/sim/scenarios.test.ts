@@ -13,7 +13,7 @@ const quick: Record<string, Record<string, number>> = {
 
 describe.each(files)('scenario %s', (file) => {
   it.each([1, 2, 3])('passes with seed %i', async (seed) => {
-    const s = (await import(`../scenarios/${file}`)).default as Scenario;
+    const s = (await import(`../../scenarios/${file}`)).default as Scenario;
     const r = await runScenario(s, seed, { params: quick[file] });
     expect(r.violations).toEqual([]);
     expect(r.events).toBeGreaterThan(0);
