@@ -20,6 +20,8 @@ import type { SimObserver, Slice } from './observe.ts';
 import { SimClient, payloadId, type ClientOptions } from './client.ts';
 import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
 import { brokerConfig } from '../core/config.ts';
+import type { ScenarioWorld } from './scenario-world.ts';
+import { simProblems } from './convergence.ts';
 
 /**
  * The `node.config` history event: the configured trade-offs the checkers
@@ -95,7 +97,8 @@ class HostCall implements EventHandler {
   }
 }
 
-export class World {
+/** The simulator's world: what scenarios call (ScenarioWorld) over the event queue, hosts and network. */
+export class World implements ScenarioWorld {
   readonly seed: string;
   now = 0;
   readonly queue = new EventQueue();
@@ -138,6 +141,11 @@ export class World {
 
   hostNames(): string[] {
     return [...this.hosts.keys()];
+  }
+
+  /** Itself: scenarios reach simulator internals (brokers, hosts, links) through `w.sim` (null live). */
+  get sim(): World {
+    return this;
   }
 
   record(ev: HistoryEvent): void {
@@ -268,6 +276,11 @@ export class World {
     return c;
   }
 
+  /** A second client with an id already in use (two processes, one client id): not in `clients`. */
+  extraClient(id: string, opts: ClientOptions): SimClient {
+    return new SimClient(this, id, opts);
+  }
+
   /** Whether a node accepts clients (the load balancer's health check asks this). */
   isReady(node: string): boolean {
     const b = this.brokers.get(node);
@@ -313,6 +326,12 @@ export class World {
   heal(): void {
     this.network.heal();
     this.record({ type: 'fault.heal' });
+  }
+
+  /** Removes the partition and clog between two groups (both directions), leaving the others. */
+  repair(a: string[], b: string[]): void {
+    this.network.repair(a, b);
+    this.record({ type: 'fault.repair', a: a.join(','), b: b.join(',') });
   }
 
   clog(a: string[], b: string[], opts: { oneWay?: boolean } = {}): void {
@@ -398,6 +417,10 @@ export class World {
       );
     }
     return out;
+  }
+
+  convergenceProblems(): string[] {
+    return simProblems(this);
   }
 
   // ---- running -----------------------------------------------------------
