@@ -7,7 +7,7 @@
 import type { ByteSink } from '../core/env.ts';
 import type { EventHandler, SimEvent } from './event-queue.ts';
 import type { SimHost } from './host.ts';
-import type { World } from './world.ts';
+import type { SimKernel } from './kernel.ts';
 import { sampleLatency, type Latency, type Rng } from './rng.ts';
 import { Topology, type PathState } from './topology.ts';
 
@@ -190,7 +190,7 @@ export class Network {
   private sockets = new Map<string, Set<SimSocket>>();
 
   constructor(
-    readonly world: World,
+    readonly world: SimKernel,
     readonly opts: NetworkOptions,
   ) {}
 
