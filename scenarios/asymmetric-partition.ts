@@ -9,7 +9,14 @@
 // publishes throughout. After the heal the cluster must converge
 // (membership, routes, retained stores), and no acknowledged QoS 1/2
 // message may be missing from a persistent subscriber.
-import { defineScenario, judge, phaseStats, convergenceProblems, type SimClient } from 'mqttlab/sim';
+import {
+  defineScenario,
+  judge,
+  phaseStats,
+  convergenceProblems,
+  simOnly,
+  type ScenarioClient,
+} from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'asymmetric-partition',
@@ -40,9 +47,9 @@ export default defineScenario({
         subscriptions: [{ filter: 'grid/+/alarm', qos: 0 }],
       }),
     );
-    const pubs: [SimClient, 1 | 2][] = nodes.flatMap((n) => [
-      [w.client(`p1-${n}`, { target: n, keepalive: 30 }), 1] as [SimClient, 1 | 2],
-      [w.client(`p2-${n}`, { target: n, version: 5, keepalive: 30 }), 2] as [SimClient, 1 | 2],
+    const pubs: [ScenarioClient, 1 | 2][] = nodes.flatMap((n) => [
+      [w.client(`p1-${n}`, { target: n, keepalive: 30 }), 1] as [ScenarioClient, 1 | 2],
+      [w.client(`p2-${n}`, { target: n, version: 5, keepalive: 30 }), 2] as [ScenarioClient, 1 | 2],
     ]);
 
     const converged = () => convergenceProblems(w).length === 0;
@@ -84,7 +91,9 @@ export default defineScenario({
     await run('healed', 5000);
     await w.sleep(30_000);
 
-    const netsplits = nodes.map((n) => `${n}:${w.cluster(n).stats.netsplitsDetected}`).join(' ');
+    const netsplits = nodes
+      .map((n) => `${n}:${simOnly(w, 'w.cluster()').cluster(n).stats.netsplitsDetected}`)
+      .join(' ');
     ctx.report('netsplits', `detected per node ${netsplits}`);
     // A reader after convergence: its retained read must be the last write, not one the splits superseded.
     const reader = w.client('reader', { target: 'n2', version: 5, keepalive: 30 });

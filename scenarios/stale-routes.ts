@@ -8,7 +8,7 @@
 // have purged every route of n3 (cluster.routes.dump()), agree with each
 // other (convergence), and publishes on the survivors keep reaching
 // their persistent subscribers without loss.
-import { defineScenario, judge, phaseStats, convergenceProblems, is } from 'mqttlab/sim';
+import { defineScenario, judge, phaseStats, convergenceProblems, is, simOnly } from 'mqttlab/sim';
 
 const MIN = 60_000;
 
@@ -64,7 +64,7 @@ export default defineScenario({
     await w.sleep(1000);
     const subscribedAt = w.now;
     const n3Routes = (n: string) =>
-      w
+      simOnly(w, 'w.cluster()')
         .cluster(n)
         .routes.dump()
         .filter((r) => r.endsWith(' -> n3'));
@@ -106,13 +106,13 @@ export default defineScenario({
           'stale-routes',
           `${n} still routes to n3 ${((w.now - crashAt) / MIN).toFixed(0)} min after it died: ${stale.join(', ')}`,
         );
-      const st = w
+      const st = simOnly(w, 'w.cluster()')
         .cluster(n)
         .status()
         .find((s) => s.node === 'n3');
       ctx.report(
         `${n} view`,
-        `n3 ${st?.state}; ${stale.length} routes of n3 left; ${w.cluster(n).routes.dump().length} routes in all`,
+        `n3 ${st?.state}; ${stale.length} routes of n3 left; ${simOnly(w, 'w.cluster()').cluster(n).routes.dump().length} routes in all`,
       );
     }
     const ok = converged();

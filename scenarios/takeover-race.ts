@@ -13,7 +13,7 @@
 // two processes sharing one client id do not share (a stale PUBREC state
 // in the losing process swallows a later message that reuses its packet
 // id), so exactly-once is not a property of this setup, only no-loss.
-import { defineScenario, judge, phaseStats, convergenceProblems, SimClient } from 'mqttlab/sim';
+import { defineScenario, judge, phaseStats, convergenceProblems, simOnly } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'takeover-race',
@@ -37,8 +37,8 @@ export default defineScenario({
       subscriptions: [{ filter: 'dev/in/#', qos: 1 as const }],
     };
     // Two processes with one client id (World.client keeps ids unique, so these are built directly).
-    const a = new SimClient(w, ID, { ...opts, target: 'n1', host: 'dev-a' });
-    const b = new SimClient(w, ID, { ...opts, target: 'n2', host: 'dev-b' });
+    const a = w.extraClient(ID, { ...opts, target: 'n1', host: 'dev-a' });
+    const b = w.extraClient(ID, { ...opts, target: 'n2', host: 'dev-b' });
     const pub1 = w.client('pub-1', { target: 'n3', keepalive: 30 });
     const pub2 = w.client('pub-2', { target: 'n3', version: 5, keepalive: 30 });
     const rng = w.rng('scenario/takeover-race');
@@ -55,7 +55,8 @@ export default defineScenario({
     const subscribedAt = w.now;
 
     /** Nodes holding a live connection for the id. */
-    const liveOn = () => nodes.filter((n) => w.isReady(n) && !!w.broker(n).sessions.get(ID)?.conn);
+    const liveOn = () =>
+      nodes.filter((n) => w.isReady(n) && !!simOnly(w, 'w.broker()').broker(n).sessions.get(ID)?.conn);
     const phases: { name: string; from: number; to: number }[] = [];
     let k = 0;
     const tick = () => {

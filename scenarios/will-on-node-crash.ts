@@ -6,7 +6,7 @@
 // loses power. Every device on n1 that does not come back within its will
 // delay must have its will published exactly once by a survivor; devices
 // on n2/n3, and a device that reconnects in time, must not.
-import { defineScenario, judge, convergenceProblems, type SimClient } from 'mqttlab/sim';
+import { defineScenario, judge, convergenceProblems, type ScenarioClient } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'will-on-node-crash',
@@ -24,7 +24,7 @@ export default defineScenario({
       sessionExpiry: 3600,
       subscriptions: [{ filter: 'status/#', qos: 1 }],
     });
-    const devices: SimClient[] = [];
+    const devices: ScenarioClient[] = [];
     for (let i = 0; i < 20; i++) {
       const node = nodes[i % 3];
       // dev-3 (on n1, will delay 30 s) comes back to another node in time; the others on n1 stay gone.

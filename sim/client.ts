@@ -7,7 +7,7 @@
 import mqttPacket from 'mqtt-packet';
 import { decodePublish311, encodePublish311 } from '../core/publish-codec.ts';
 import type { Packet, IPublishPacket } from 'mqtt-packet';
-import type { World } from './world.ts';
+import type { SimKernel } from './kernel.ts';
 import type { ClientConfigEvent, ClientEvent, ProtocolViolationEvent, PubInvokeEvent } from './events.ts';
 import type { SimHost } from './host.ts';
 import type { SimSocket, StreamEndpoint, CloseReason } from './network.ts';
@@ -185,7 +185,7 @@ export class SimClient implements StreamEndpoint {
   onMessage: ((topic: string, payload: Buffer, pkt: IPublishPacket) => void) | null = null;
 
   constructor(
-    readonly world: World,
+    readonly world: SimKernel,
     readonly id: string,
     opts: ClientOptions,
   ) {

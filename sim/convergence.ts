@@ -3,6 +3,7 @@
 // retained stores are equal. Reads node state, which is what converging means.
 
 import type { World } from './world.ts';
+import type { ScenarioWorld } from './scenario-world.ts';
 
 /** One running node's state as read through its admin API (live runs). */
 export interface NodeView {
@@ -18,13 +19,13 @@ export interface NodeView {
   error?: string;
 }
 
-/** A world whose node state is observed from outside (the live runner): it hands over snapshots. */
-export interface ObservedWorld {
-  convergenceViews(): NodeView[];
+/** Why the world's running nodes do not agree yet; each world judges by what it can see. */
+export function convergenceProblems(w: ScenarioWorld): string[] {
+  return w.convergenceProblems();
 }
 
-export function convergenceProblems(w: World | ObservedWorld): string[] {
-  if ('convergenceViews' in w) return viewProblems(w.convergenceViews());
+/** The judgement over the simulated brokers' state. */
+export function simProblems(w: World): string[] {
   const running = [...w.brokers.values()].filter((b) => b.broker && b.host.state === 'up').map((b) => b.name);
   const problems: string[] = [];
   const actual: string[] = [];

@@ -11,6 +11,7 @@
 
 import fc from 'fast-check';
 import { World } from './world.ts';
+import type { ScenarioWorld } from './scenario-world.ts';
 import { checkNoLoss, checkOrder, checkOnlySubscribed, type Violation } from './checkers.ts';
 import { convergenceProblems } from './convergence.ts';
 import { FaultPlayer, faultArbOver, type Fault } from './faults.ts';
@@ -77,7 +78,7 @@ function byTime(fs: Fault[]): Fault[] {
  * hash are the scenario's); returns what broke.
  */
 export async function playSchedule(
-  w: World,
+  w: ScenarioWorld,
   faults: Fault[],
   cluster: Partial<ClusterConfig> = {},
 ): Promise<ExploreResult> {
@@ -131,7 +132,7 @@ export async function playSchedule(
       ...checkOnlySubscribed(ev),
     ],
     convergence: convergenceProblems(w),
-    events: w.eventsProcessed,
+    events: w.sim?.eventsProcessed ?? w.history.count,
     parked: parked.length,
   };
 }

@@ -4,7 +4,7 @@
 // are tracked here instead of read from hosts).
 
 import fc from 'fast-check';
-import type { World } from './world.ts';
+import type { ScenarioWorld } from './scenario-world.ts';
 
 export type Fault =
   | { at: number; kind: 'partition'; a: string[]; b: string[]; oneWay: boolean }
@@ -53,9 +53,9 @@ export function faultArbOver(nodes: string[]): fc.Arbitrary<Fault> {
   );
 }
 
-/** The part of the World API faults use (the simulator's World and the live one both have it). */
+/** The part of the scenario world faults use. */
 export type FaultWorld = Pick<
-  World,
+  ScenarioWorld,
   'now' | 'partition' | 'heal' | 'crash' | 'restart' | 'pause' | 'unpause' | 'clog' | 'unclog' | 'skew'
 >;
 

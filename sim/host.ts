@@ -5,7 +5,7 @@
 
 import type { Clock, Timer } from '../core/env.ts';
 import type { EventHandler, SimEvent } from './event-queue.ts';
-import type { World } from './world.ts';
+import type { SimKernel } from './kernel.ts';
 import { SimDisk } from './disk.ts';
 import { Rng } from './rng.ts';
 
@@ -51,7 +51,7 @@ export class SimHost implements Clock {
   startedAt = 0;
 
   constructor(
-    readonly world: World,
+    readonly world: SimKernel,
     readonly name: string,
   ) {
     this.rng = world.rng(`host/${name}`);

@@ -12,6 +12,13 @@ export {
   type RunResult,
 } from './scenario.ts';
 export { World, type WorldOptions } from './world.ts';
+export {
+  simOnly,
+  LiveUnsupported,
+  type ScenarioWorld,
+  type ScenarioClient,
+  type ScenarioBalancer,
+} from './scenario-world.ts';
 export { SimClient, type ClientOptions } from './client.ts';
 export {
   judge,

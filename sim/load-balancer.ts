@@ -3,7 +3,7 @@
 // or sticky-by-client-id (HAProxy's stick table on the CONNECT client id).
 // Connections pass through it: partitions on either hop cut them.
 
-import type { World } from './world.ts';
+import type { SimKernel } from './kernel.ts';
 import type { SimHost } from './host.ts';
 import type { SimSocket } from './network.ts';
 
@@ -34,7 +34,7 @@ export class LoadBalancer {
   readonly opts: Required<LoadBalancerOptions>;
 
   constructor(
-    readonly world: World,
+    readonly world: SimKernel,
     readonly host: SimHost,
     opts: LoadBalancerOptions,
   ) {

@@ -1,14 +1,15 @@
 // The simulated network: TCP-like connections (ordered, reliable byte
 // streams) between hosts, carrying the exact bytes the core writes, with
 // per-link latency and the faults TCP users meet: partitions (one-way or
-// both), clogged links, resets, refused and timed-out connects, and
-// half-open connections after a power loss.
+// both) and clogged links (their state in sim/topology.ts), resets, refused
+// and timed-out connects, and half-open connections after a power loss.
 
 import type { ByteSink } from '../core/env.ts';
 import type { EventHandler, SimEvent } from './event-queue.ts';
 import type { SimHost } from './host.ts';
-import type { World } from './world.ts';
+import type { SimKernel } from './kernel.ts';
 import { sampleLatency, type Latency, type Rng } from './rng.ts';
+import { Topology, type PathState } from './topology.ts';
 
 export type CloseReason = 'fin' | 'reset' | 'timeout' | 'refused';
 
@@ -219,9 +220,8 @@ class UserTimeout implements EventHandler {
 const userTimeout = new UserTimeout();
 
 export class Network {
-  /** Directed pairs "a>b" whose packets are dropped (partition) or held (clog). */
-  private blocked = new Set<string>();
-  private clogged = new Set<string>();
+  /** Partitions and clogs between hosts. */
+  readonly topology = new Topology();
   private links = new Map<string, LinkState>();
   private holding = new Set<SimSocket>();
   readonly listeners = new Map<string, Listener>();
@@ -229,78 +229,55 @@ export class Network {
   private sockets = new Map<string, Set<SimSocket>>();
 
   constructor(
-    readonly world: World,
+    readonly world: SimKernel,
     readonly opts: NetworkOptions,
   ) {}
 
-  // ---- topology -------------------------------------------------------
+  // ---- links and faults -----------------------------------------------
 
   setLatency(a: string, b: string, l: Latency, bothWays = true): void {
     this.link(a, b).latency = l;
     if (bothWays) this.link(b, a).latency = l;
   }
 
+  // Faults change the topology (sim/topology.ts); the sockets react: balancers re-check, held data flows.
+
   /** Blocks a→b (and b→a unless oneWay) for every host in the groups. */
   partition(groupA: string[], groupB: string[], oneWay = false): void {
-    for (const a of groupA)
-      for (const b of groupB) {
-        if (a === b) continue;
-        this.blocked.add(`${a}>${b}`);
-        if (!oneWay) this.blocked.add(`${b}>${a}`);
-      }
+    this.topology.partition(groupA, groupB, oneWay);
     this.world.topologyChanged();
   }
 
   clog(groupA: string[], groupB: string[], oneWay = false): void {
-    for (const a of groupA)
-      for (const b of groupB) {
-        if (a === b) continue;
-        this.clogged.add(`${a}>${b}`);
-        if (!oneWay) this.clogged.add(`${b}>${a}`);
-      }
+    this.topology.clog(groupA, groupB, oneWay);
     this.world.topologyChanged();
   }
 
   /** Removes every partition and clog; held data flows again. */
   heal(): void {
-    this.blocked.clear();
-    this.clogged.clear();
+    this.topology.heal();
     this.world.topologyChanged();
     this.flushHeld();
   }
 
   unclog(): void {
-    this.clogged.clear();
+    this.topology.unclog();
     this.world.topologyChanged();
     this.flushHeld();
   }
 
   repair(groupA: string[], groupB: string[]): void {
-    for (const a of groupA)
-      for (const b of groupB) {
-        for (const k of [`${a}>${b}`, `${b}>${a}`]) {
-          this.blocked.delete(k);
-          this.clogged.delete(k);
-        }
-      }
+    this.topology.repair(groupA, groupB);
     this.world.topologyChanged();
     this.flushHeld();
   }
 
   get partitions(): string[] {
-    return [...this.blocked].sort();
+    return this.topology.partitions;
   }
 
-  /** 'open', 'blocked' (dropped until healed, TCP retransmits) or 'clogged' (held, delivered later). */
-  pathState(from: string, to: string, via?: string): 'open' | 'blocked' | 'clogged' {
-    if (this.blocked.size === 0 && this.clogged.size === 0) return 'open';
-    const hops = via ? [`${from}>${via}`, `${via}>${to}`] : [`${from}>${to}`];
-    let state: 'open' | 'blocked' | 'clogged' = 'open';
-    for (const h of hops) {
-      if (this.blocked.has(h)) return 'blocked';
-      if (this.clogged.has(h)) state = 'clogged';
-    }
-    return state;
+  pathState(from: string, to: string, via?: string): PathState {
+    return this.topology.pathState(from, to, via);
   }
 
   latency(from: string, to: string, via?: string): number {

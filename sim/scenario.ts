@@ -1,11 +1,13 @@
 // A scenario: a module in scenarios/ whose default export says how to build
-// a world, what to do in it, and what must hold afterwards. Scenarios use
-// only the World API so they can later run against live processes too.
+// a world, what to do in it, and what must hold afterwards. Scenarios are
+// written against ScenarioWorld (sim/scenario-world.ts), so they run against
+// live processes too.
 
 import { World, type WorldOptions } from './world.ts';
 import { firstDivergence } from './history.ts';
 import type { PhaseStats } from './checkers.ts';
 import type { SimObserver } from './observe.ts';
+import type { ScenarioWorld } from './scenario-world.ts';
 
 export interface ScenarioContext {
   /** The per-phase table (published, delivered, lost, duplicated, max delay); `--json` carries the rows. */
@@ -34,7 +36,7 @@ export interface Scenario {
   params?: Record<string, ParamSpec>;
   /** World options other than the seed. */
   world?: Omit<WorldOptions, 'seed' | 'history'>;
-  run(world: World, ctx: ScenarioContext): Promise<void>;
+  run(world: ScenarioWorld, ctx: ScenarioContext): Promise<void>;
   /** How the scenario runs against real processes (`sim run --live`); the simulator ignores it. */
   live?: LiveHints;
 }

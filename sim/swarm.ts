@@ -11,12 +11,12 @@
 // must not see a will, which retained message must be read back).
 
 import fc from 'fast-check';
-import { SimClient, type ClientOptions } from './client.ts';
+import type { ClientOptions } from './client.ts';
 import { checkOrder, checkSafety, type Expectation, type Violation } from './checkers.ts';
 import { convergenceProblems } from './convergence.ts';
 import { connAt, keyOf, timelineOf } from './checkers/common.ts';
 import { FaultPlayer, foldFault, type Fault } from './faults.ts';
-import type { World } from './world.ts';
+import type { ScenarioClient, ScenarioWorld } from './scenario-world.ts';
 import { idOf, is, type At, type Ev, type PubOkEvent } from './events.ts';
 import type { QoS } from '../core/message.ts';
 import type { ClusterConfig } from '../core/cluster/cluster.ts';
@@ -133,25 +133,11 @@ export function workloadArb(opts: { ackModes?: ('replicated' | 'local')[] } = {}
   });
 }
 
-/** What the explorer needs of a client: the simulated one and the live one (sim/live/live-client.ts) both fit. */
-export interface SwarmClient {
-  readonly id: string;
-  readonly connected: boolean;
-  connect(): void;
-  disconnect(reasonCode?: number): void;
-  kill(): void;
-  subscribe(filter: string, qos: QoS): void;
-  publish(topic: string, qos: QoS, opts?: { retain?: boolean }): string;
-}
+/** What the explorer needs of a client: the scenario world's. */
+export type SwarmClient = ScenarioClient;
 
 export interface SwarmOptions {
   cluster?: Partial<ClusterConfig>;
-  /**
-   * A second client with an id already in use (a collision); the world's
-   * `client()` keeps one per id. Default: a SimClient (simulator worlds);
-   * a live run passes a LiveClient maker.
-   */
-  extraClient?: (id: string, opts: ClientOptions) => SwarmClient;
   /**
    * Whether a partition also cuts the clients of the nodes on each side
    * (default true). Live runs cannot cut client links (they are not
@@ -181,7 +167,7 @@ function owed(s: { clean: boolean; version: 4 | 5; expiry: number; qos: QoS }): 
  * (the simulator's or a live one); returns what broke.
  */
 export async function playSwarm(
-  w: World,
+  w: ScenarioWorld,
   wl: Workload,
   faults: Fault[],
   opts: SwarmOptions = {},
@@ -242,7 +228,8 @@ export async function playSwarm(
       },
     }),
   );
-  const extra = opts.extraClient ?? ((id: string, o: ClientOptions) => new SimClient(w, id, o));
+  // A second client with an id already in use (a collision): the world's client() keeps one per id.
+  const extra = (id: string, o: ClientOptions) => w.extraClient(id, o);
   // Collision ids: instance 0 holds the id (existing) or is absent (fresh); instances 1 and 2 race.
   const racers = wl.collisions.map((c, k) => {
     const id = `c${k}`;
@@ -428,7 +415,7 @@ export async function playSwarm(
   return {
     violations,
     convergence,
-    events: w.eventsProcessed,
+    events: w.sim?.eventsProcessed ?? w.history.count,
     parked: parked.length,
     splitLoss: safety.filter(excused).length,
   };

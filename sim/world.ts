@@ -1,7 +1,8 @@
-// The simulated world and its scripting API: hosts running the real
-// broker core, clients, a load balancer, one event queue, one seed.
-// Faults are methods (partition, heal, crash, restart, pause, skew, clog);
-// time moves only inside sleep/until/step.
+// The simulated world as scenarios call it (ScenarioWorld): nodes running
+// the real broker core, clients, load balancers; faults are methods
+// (partition, heal, crash, restart, pause, skew, clog); time moves only
+// inside sleep/until/step. The queue, clock, hosts and network underneath
+// are the kernel (sim/kernel.ts).
 
 import { simSecurity, type SimSecurity } from './auth.ts';
 import { createHmac } from 'node:crypto';
@@ -9,17 +10,19 @@ import { Broker } from '../core/broker.ts';
 import { Cluster, defaultClusterConfig, type ClusterConfig } from '../core/cluster/cluster.ts';
 import type { BrokerConfig } from '../core/config.ts';
 import type { Env } from '../core/env.ts';
-import { EventQueue, type EventHandler } from './event-queue.ts';
-import { History, type HistoryOptions } from './history.ts';
-import type { HistoryEvent, NodeConfigEvent } from './events.ts';
-import { SimHost } from './host.ts';
-import { Network, type StreamEndpoint, type SimSocket } from './network.ts';
-import { Rng, type Latency } from './rng.ts';
+import type { NodeConfigEvent } from './events.ts';
+import type { SimHost } from './host.ts';
+import type { StreamEndpoint, SimSocket } from './network.ts';
 import { armTripwires, suspendTripwires } from './tripwire.ts';
-import type { SimObserver, Slice } from './observe.ts';
+import type { Slice } from './observe.ts';
+import { SimKernel } from './kernel.ts';
+
+export type { WorldOptions } from './kernel.ts';
 import { SimClient, payloadId, type ClientOptions } from './client.ts';
 import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
 import { brokerConfig } from '../core/config.ts';
+import type { ScenarioWorld } from './scenario-world.ts';
+import { simProblems } from './convergence.ts';
 
 /**
  * The `node.config` history event: the configured trade-offs the checkers
@@ -46,21 +49,6 @@ export function nodeConfigEvent(
   return ev;
 }
 
-export interface WorldOptions {
-  seed: number | string;
-  /** Default one-way latency of every link. */
-  latency?: Latency;
-  tcpUserTimeoutMs?: number;
-  connectTimeoutMs?: number;
-  /**
-   * Each host's clock starts up to this many ms ahead of virtual time (seeded per host). Real processes
-   * never share a clock: runtime/host.ts derives each one from Date.now(), whole milliseconds, so two
-   * nodes on one machine differ by up to 1 ms, more across machines. 0 (the default): identical clocks.
-   */
-  clockSpreadMs?: number;
-  history?: HistoryOptions;
-}
-
 export interface SimBroker {
   name: string;
   host: SimHost;
@@ -83,73 +71,14 @@ export interface SimClusterOptions {
   security?: SimSecurity;
 }
 
-/** Runs a closure on a host when due, unless that host crashed meanwhile; held while paused. */
-class HostCall implements EventHandler {
-  constructor(
-    private host: SimHost,
-    private epoch: number,
-    private fn: () => void,
-  ) {}
-  fire(_a: unknown, ev: import('./event-queue.ts').SimEvent): void {
-    if (this.host.epoch !== this.epoch || this.host.state === 'crashed') return;
-    if (this.host.state === 'paused') return this.host.defer(ev);
-    this.fn();
-  }
-}
-
-export class World {
-  readonly seed: string;
-  now = 0;
-  readonly queue = new EventQueue();
-  readonly history: History;
-  readonly network: Network;
+/** The simulator's world: what scenarios call (ScenarioWorld) over the kernel (sim/kernel.ts). */
+export class World extends SimKernel implements ScenarioWorld {
   readonly brokers = new Map<string, SimBroker>();
   readonly clients = new Map<string, SimClient>();
-  readonly balancers = new Map<string, LoadBalancer>();
-  private hosts = new Map<string, SimHost>();
-  eventsProcessed = 0;
-  /** Sees every recorded event and may pace sleep/until (sim/observe.ts); null: the plain synchronous run. */
-  observer: SimObserver | null = null;
 
-  private clockSpreadMs: number;
-
-  constructor(opts: WorldOptions) {
-    this.seed = String(opts.seed);
-    this.clockSpreadMs = opts.clockSpreadMs ?? 0;
-    this.history = new History(opts.history);
-    this.network = new Network(this, {
-      latency: opts.latency ?? { kind: 'uniform', min: 0.2, max: 1 },
-      tcpUserTimeoutMs: opts.tcpUserTimeoutMs ?? 900_000,
-      connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
-    });
-  }
-
-  rng(label: string): Rng {
-    return new Rng(this.seed, label);
-  }
-
-  host(name: string, create = false): SimHost {
-    let h = this.hosts.get(name);
-    if (!h) {
-      if (!create) throw new Error(`no host ${name}`);
-      this.hosts.set(name, (h = new SimHost(this, name)));
-      if (this.clockSpreadMs > 0) h.offset = this.rng(`clock/${name}`).next() * this.clockSpreadMs;
-    }
-    return h;
-  }
-
-  hostNames(): string[] {
-    return [...this.hosts.keys()];
-  }
-
-  record(ev: HistoryEvent): void {
-    this.history.record(this.now, ev);
-    this.observer?.event?.(this.now, ev);
-  }
-
-  /** Schedules `fn` on `host` at virtual time `t` (dropped if the host crashes first). */
-  at(t: number, host: SimHost, fn: () => void): void {
-    this.queue.push(t, new HostCall(host, host.epoch, fn), null);
+  /** Itself: scenarios reach simulator internals (brokers, hosts, links) through `w.sim` (null live). */
+  get sim(): World {
+    return this;
   }
 
   // ---- building the world ---------------------------------------------
@@ -250,14 +179,6 @@ export class World {
     this.record({ type: 'node.start', node: b.name });
   }
 
-  /**
-   * Something a health check looks at changed (a host's state, a listener, a
-   * partition or clog): load balancers resting between identical checks wake up.
-   */
-  topologyChanged(): void {
-    for (const lb of this.balancers.values()) lb.wake();
-  }
-
   addLoadBalancer(name: string, opts: LoadBalancerOptions): LoadBalancer {
     const lb = new LoadBalancer(this, this.host(name, true), opts);
     this.balancers.set(name, lb);
@@ -271,31 +192,15 @@ export class World {
     return c;
   }
 
-  /** Whether a node accepts clients (the load balancer's health check asks this). */
-  isReady(node: string): boolean {
-    const b = this.brokers.get(node);
-    return !!b?.broker && b.host.state === 'up';
+  /** A second client with an id already in use (two processes, one client id): not in `clients`. */
+  extraClient(id: string, opts: ClientOptions): SimClient {
+    return new SimClient(this, id, opts);
   }
 
-  /** Opens a client connection to a node or through a load balancer. */
-  dial(from: SimHost, target: string, endpoint: StreamEndpoint, clientId: string): void {
-    const lb = this.balancers.get(target);
-    if (!lb) {
-      this.network.connect(from, this.host(target), endpoint, undefined);
-      return;
-    }
-    const state = this.network.pathState(from.name, lb.name);
-    const backend = state === 'blocked' ? undefined : lb.pick(clientId);
-    if (!backend) {
-      // No healthy backend: the balancer accepts and closes at once.
-      const epoch = from.epoch;
-      this.at(this.now + 2 * this.network.latency(from.name, lb.name), from, () => {
-        if (from.epoch === epoch) endpoint.onClose(state === 'blocked' ? 'timeout' : 'reset');
-      });
-      return;
-    }
-    const sock = this.network.connect(from, this.host(backend), endpoint, lb.name);
-    if (sock) lb.proxied(sock);
+  /** Whether a node accepts clients (the load balancer's health check asks this). */
+  override isReady(node: string): boolean {
+    const b = this.brokers.get(node);
+    return !!b?.broker && b.host.state === 'up';
   }
 
   // ---- faults -----------------------------------------------------------
@@ -316,6 +221,12 @@ export class World {
   heal(): void {
     this.network.heal();
     this.record({ type: 'fault.heal' });
+  }
+
+  /** Removes the partition and clog between two groups (both directions), leaving the others. */
+  repair(a: string[], b: string[]): void {
+    this.network.repair(a, b);
+    this.record({ type: 'fault.repair', a: a.join(','), b: b.join(',') });
   }
 
   clog(a: string[], b: string[], opts: { oneWay?: boolean } = {}): void {
@@ -419,30 +330,11 @@ export class World {
     return out;
   }
 
+  convergenceProblems(): string[] {
+    return simProblems(this);
+  }
+
   // ---- running -----------------------------------------------------------
-
-  /** Processes one event; false when the queue is empty. */
-  step(): boolean {
-    const ev = this.queue.pop();
-    if (!ev) return false;
-    if (ev.at > this.now) this.now = ev.at;
-    if (ev.live) {
-      this.eventsProcessed++;
-      ev.handler.fire(ev.arg, ev);
-    }
-    return true;
-  }
-
-  /** Runs every event up to and including virtual time `t`, then sets the clock to `t`. */
-  runUntil(t: number): void {
-    const disarm = armTripwires();
-    try {
-      while (this.queue.peekTime() <= t) this.step();
-      if (t > this.now) this.now = t;
-    } finally {
-      disarm();
-    }
-  }
 
   sleep(ms: number): Promise<void> {
     if (this.observer?.pace) return this.pacedUntil(null, this.now + ms).then(() => undefined);

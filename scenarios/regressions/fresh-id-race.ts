@@ -11,7 +11,7 @@
 // nodes: n1 resumed n2's fresh session from its replica, stamped its claim
 // older than n2's, and neither gave way.
 import { defineScenario } from '../../sim/scenario.ts';
-import { SimClient } from '../../sim/client.ts';
+import { simOnly } from '../../sim/scenario-world.ts';
 import { ackedNeverDelivered, dropsOf } from './strict.ts';
 
 export default defineScenario({
@@ -30,11 +30,13 @@ export default defineScenario({
     const pub = w.client('pub', { target: nodes[nodes.length - 1], version: 5, keepalive: 30 });
     const rng = w.rng('scenario/fresh-id-race');
     const up = () =>
-      pub.connected && nodes.every((n) => w.cluster(n).runningPeers().length === nodeCount - 1);
+      pub.connected &&
+      nodes.every((n) => simOnly(w, 'w.cluster()').cluster(n).runningPeers().length === nodeCount - 1);
     if (!(await w.until(up, { timeoutMs: 30_000 }))) ctx.violation('liveness', 'cluster did not come up');
     await w.sleep(500);
 
-    const liveOn = (id: string) => nodes.filter((n) => w.isReady(n) && !!w.broker(n).sessions.get(id)?.conn);
+    const liveOn = (id: string) =>
+      nodes.filter((n) => w.isReady(n) && !!simOnly(w, 'w.broker()').broker(n).sessions.get(id)?.conn);
     const expect: { id: string; from: number }[] = [];
     let races = 0;
     let twoLive = 0;
@@ -56,8 +58,8 @@ export default defineScenario({
           const [ta, tb] = viaBalancer
             ? ['lb', 'lb']
             : [nodes[races % nodeCount], nodes[(races + 1) % nodeCount]];
-          const a = new SimClient(w, id, { ...opts, target: ta, host: `${id}-a` });
-          const b = new SimClient(w, id, { ...opts, target: tb, host: `${id}-b` });
+          const a = w.extraClient(id, { ...opts, target: ta, host: `${id}-a` });
+          const b = w.extraClient(id, { ...opts, target: tb, host: `${id}-b` });
           const t0 = w.now;
           let bStarted = false;
           a.connect();

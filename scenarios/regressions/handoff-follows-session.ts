@@ -8,7 +8,7 @@
 // Judged strictly: every acknowledged QoS 1 message reaches the client id on
 // some connection, whatever the broker recorded as dropped.
 import { defineScenario } from '../../sim/scenario.ts';
-import { SimClient } from '../../sim/client.ts';
+import { simOnly } from '../../sim/scenario-world.ts';
 import { convergenceProblems } from '../../sim/convergence.ts';
 import { ackedNeverDelivered, dropsOf } from './strict.ts';
 
@@ -23,7 +23,11 @@ export default defineScenario({
     w.addCluster(['n1', 'n2', 'n3']);
     // n3 a little farther from n1 and n2 than they are from each other: its handoff is the slow frame.
     for (const n of ['n1', 'n2'])
-      w.network.setLatency('n3', n, { kind: 'uniform', min: farMs * 0.75, max: farMs * 1.5 });
+      simOnly(w, 'w.network').network.setLatency('n3', n, {
+        kind: 'uniform',
+        min: farMs * 0.75,
+        max: farMs * 1.5,
+      });
     const ID = 'dev';
     const opts = {
       version: 5 as const,
@@ -34,9 +38,9 @@ export default defineScenario({
       autoConnect: false,
       subscriptions: [{ filter: 'dev/in/#', qos: 1 as const }],
     };
-    const home = new SimClient(w, ID, { ...opts, target: 'n3', host: 'dev-home' });
-    const a = new SimClient(w, ID, { ...opts, target: 'n1', host: 'dev-a' });
-    const b = new SimClient(w, ID, { ...opts, target: 'n2', host: 'dev-b' });
+    const home = w.extraClient(ID, { ...opts, target: 'n3', host: 'dev-home' });
+    const a = w.extraClient(ID, { ...opts, target: 'n1', host: 'dev-a' });
+    const b = w.extraClient(ID, { ...opts, target: 'n2', host: 'dev-b' });
     const pub = w.client('pub', { target: 'n3', version: 5, keepalive: 30 });
     const rng = w.rng('scenario/handoff-follows-session');
     const converged = () => convergenceProblems(w).length === 0;

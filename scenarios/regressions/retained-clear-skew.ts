@@ -5,6 +5,7 @@
 // again across a split (each topic written on one side only). Every node must serve the value acknowledged
 // last (nothing after a clear), and the stores must agree.
 import { defineScenario } from '../../sim/scenario.ts';
+import { simOnly } from '../../sim/scenario-world.ts';
 import { checkRetainedAfterConvergence, retainedCluster } from './retained-ops.ts';
 
 export default defineScenario({
@@ -19,7 +20,7 @@ export default defineScenario({
       ['n1', 1_200_000],
       ['n3', 600_000],
     ] as const) {
-      w.host(n, true);
+      simOnly(w, 'w.host()').host(n, true);
       w.skew(n, ms);
     }
     const rng = w.rng('scenario/retained-clear-skew');

@@ -4,6 +4,7 @@
 // Not a scenario (scenarios are the files directly in scenarios/ and scenarios/regressions/ that export one).
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import type { World } from '../../sim/world.ts';
+import { simOnly, type ScenarioWorld } from '../../sim/scenario-world.ts';
 import type { SimSocket, StreamEndpoint } from '../../sim/network.ts';
 import type { Rng } from '../../sim/rng.ts';
 import type { ScenarioContext } from '../../sim/scenario.ts';
@@ -92,7 +93,7 @@ export class RetainedWriter implements StreamEndpoint {
  * The expected retained state: per topic, the operation acknowledged last in the history (a set: its
  * id; a clear: nothing). Operations never acknowledged are not counted.
  */
-export function expectedRetained(w: World): Map<string, string> {
+export function expectedRetained(w: ScenarioWorld): Map<string, string> {
   const ops = new Map<string, { topic: string; op: string }>();
   const out = new Map<string, string>();
   for (const e of w.history.events) {
@@ -108,7 +109,7 @@ export function expectedRetained(w: World): Map<string, string> {
 
 /** A fresh subscriber per node reads the retained messages under `filter`: per node, topic -> id of the set it got. */
 export async function readRetained(
-  w: World,
+  w: ScenarioWorld,
   nodes: string[],
   filter: string,
   tag: string,
@@ -136,7 +137,7 @@ export async function readRetained(
 
 /** Waits for convergence, then asserts that every node serves exactly the expected retained state and that the stores agree. */
 export async function checkRetainedAfterConvergence(
-  w: World,
+  w: ScenarioWorld,
   ctx: ScenarioContext,
   nodes: string[],
   filter: string,
@@ -175,14 +176,16 @@ export async function checkRetainedAfterConvergence(
  * (or clear, value null) on a node, waited for until acknowledged, then a pause of up to `maxGapMs`.
  */
 export async function retainedCluster(
-  w: World,
+  w: ScenarioWorld,
   ctx: ScenarioContext,
   nodes: string[],
   rng: Rng,
   maxGapMs: number,
 ) {
   w.addCluster(nodes);
-  const wr = new Map(nodes.map((n) => [n, new RetainedWriter(w, `wr-${n}`, n)]));
+  const wr = new Map(
+    nodes.map((n) => [n, new RetainedWriter(simOnly(w, 'a raw MQTT writer'), `wr-${n}`, n)]),
+  );
   const up = () => convergenceProblems(w).length === 0 && [...wr.values()].every((x) => x.connected);
   if (!(await w.until(up, { timeoutMs: 30_000 })))
     ctx.violation('liveness', 'cluster or writers did not come up');

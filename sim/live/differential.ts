@@ -64,11 +64,7 @@ export async function runOnProcesses(
     name: `diff-${s.seed}`,
     description: 'a generated workload and fault schedule',
     async run(w) {
-      const lw = w as unknown as LiveWorld;
-      result = await playSwarm(w, s.workload!, s.faults, {
-        cutClients: false,
-        extraClient: (id, o) => lw.extraClient(id, o),
-      });
+      result = await playSwarm(w, s.workload!, s.faults, { cutClients: false });
     },
   });
   const r = await runLive(scenario, s.seed, { timeScale, maxQuietMs: 3000, onWorld });

@@ -24,7 +24,8 @@ import { Rng } from '../rng.ts';
 import type { ClientOptions } from '../client.ts';
 import type { LoadBalancerOptions } from '../load-balancer.ts';
 import { nodeConfigEvent, type SimClusterOptions } from '../world.ts';
-import type { NodeView } from '../convergence.ts';
+import { viewProblems, type NodeView } from '../convergence.ts';
+import { LiveUnsupported, type ScenarioWorld } from '../scenario-world.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { LiveClient } from './live-client.ts';
 import { HaproxyProcess, get, nginxConfig, type LbConfig } from './haproxy.ts';
@@ -55,8 +56,7 @@ export interface LiveOptions {
   log?: (line: string) => void;
 }
 
-/** What a scenario may call that has no live equivalent. */
-export class LiveUnsupported extends Error {}
+export { LiveUnsupported };
 
 export interface LiveNode {
   name: string;
@@ -104,7 +104,7 @@ export class LiveBalancer {
   }
 }
 
-export class LiveWorld {
+export class LiveWorld implements ScenarioWorld {
   readonly seed: string;
   readonly history: History;
   readonly brokers = new Map<string, LiveNode>();
@@ -416,21 +416,18 @@ export class LiveWorld {
     return this.brokers.get(node)?.state === 'up';
   }
 
-  broker(_name: string): never {
-    throw new LiveUnsupported(
-      'w.broker(): broker internals are not reachable in a live run (use the admin API)',
-    );
-  }
-
-  host(_name: string): never {
-    throw new LiveUnsupported('w.host(): simulated hosts do not exist in a live run');
-  }
-
   hostNames(): string[] {
     return [...this.brokers.keys(), ...this.clients.keys(), ...this.balancers.keys()];
   }
 
   // ---- observation -----------------------------------------------------
+
+  /** No simulator behind real processes: simOnly() throws LiveUnsupported. */
+  readonly sim = null;
+
+  convergenceProblems(): string[] {
+    return viewProblems(this.convergenceViews());
+  }
 
   /** Node snapshots for convergenceProblems (refreshed by sleep/until). */
   convergenceViews(): NodeView[] {

@@ -5,9 +5,9 @@
 
 import path from 'node:path';
 import { paramValue, type Scenario, type ScenarioContext, type RunResult } from '../scenario.ts';
-import type { World } from '../world.ts';
 import type { PhaseStats } from '../checkers.ts';
-import { LiveWorld, LiveUnsupported } from './live-world.ts';
+import { LiveWorld } from './live-world.ts';
+import { LiveUnsupported } from '../scenario-world.ts';
 import { findHaproxy } from './haproxy.ts';
 
 export interface LiveRunOptions {
@@ -79,9 +79,8 @@ export async function runLive(
     },
   };
   try {
-    // The scenario speaks the World API; LiveWorld implements the part scenarios use
-    // and throws LiveUnsupported for simulator internals (w.broker(), w.host()).
-    await s.run(world as unknown as World, ctx);
+    // Scenarios are written against ScenarioWorld; simulator internals (simOnly) throw LiveUnsupported here.
+    await s.run(world, ctx);
   } catch (e) {
     if (!(e instanceof LiveUnsupported)) throw e;
     violations.push({ property: 'live-unsupported', detail: e.message });
