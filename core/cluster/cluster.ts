@@ -172,6 +172,7 @@ class PeerLink {
   private reader = new FrameReader();
   private frames: Frame[] = [];
   readonly nonce: string;
+  /** On the monotonic clock: a step of the wall clock (NTP) must not look like a silent peer. */
   lastRx: number;
   private gotAuth = false;
   private sentAuth = false;
@@ -183,7 +184,7 @@ class PeerLink {
     readonly expect: string | null,
   ) {
     this.nonce = randomHex(c.broker, 16);
-    this.lastRx = c.now();
+    this.lastRx = c.elapsed();
     this.write(
       encodeJson(F.Hello, {
         v: PROTOCOL_VERSION,
@@ -207,7 +208,7 @@ class PeerLink {
 
   receive(bytes: Buffer): void {
     if (this.state === 'closed') return;
-    this.lastRx = this.c.now();
+    this.lastRx = this.c.elapsed();
     const frames = this.frames;
     frames.length = 0;
     try {
@@ -337,6 +338,12 @@ export class Cluster {
 
   now(): number {
     return this.broker.env.clock.now();
+  }
+
+  /** Monotonic milliseconds for durations (the wall clock where the host has no monotonic one). */
+  elapsed(): number {
+    const clock = this.broker.env.clock;
+    return clock.monotonic ? clock.monotonic() : clock.now();
   }
 
   log(m: string): void {
@@ -584,12 +591,13 @@ export class Cluster {
   private tick = (): void => {
     if (this.stopped) return;
     const now = this.now();
+    const elapsed = this.elapsed();
     for (const m of this.members.values()) {
       if (m.state === 'left') continue;
       const l = m.link;
       if (l) {
-        if (now - l.lastRx > this.config.heartbeatTimeoutMs) {
-          this.log(`no heartbeat from ${m.node} for ${Math.round(now - l.lastRx)} ms`);
+        if (elapsed - l.lastRx > this.config.heartbeatTimeoutMs) {
+          this.log(`no heartbeat from ${m.node} for ${Math.round(elapsed - l.lastRx)} ms`);
           l.close();
         } else {
           l.write(encodePing(now, m.inSeq));
