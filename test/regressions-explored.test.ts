@@ -107,4 +107,15 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-skew-step-will: a 4.6 s step of one node's clock takes no peer for dead, so no will is published for a client still connected", async () => {
     expect(await verdict('explored-skew-step-will.ts')).toEqual([]);
   });
+
+  // Peers held wills by client id: the will of the client's new connection replaced the one of the connection
+  // that died with its node, due at once (no delay). Now by owner and client id.
+  it("explored-delay0-will-moved: a v3.1.1 client whose node loses power resumes elsewhere with a will again before the loss is noticed; the lost connection's will is published", async () => {
+    expect(await verdict('explored-delay0-will-moved.ts')).toEqual([]);
+  });
+
+  // A failover of a split-brain copy armed the will of a connection live on a node the backup could hear.
+  it("explored-split-copy-will: a session copy failed over during a one-way partition is restored again on the client's side without publishing the will of its live connection", async () => {
+    expect(await verdict('explored-split-copy-will.ts')).toEqual([]);
+  });
 });

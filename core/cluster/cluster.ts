@@ -1085,6 +1085,12 @@ export class Cluster {
     return !!r && r.at > at;
   }
 
+  /** Whether the connection of `clientId` made at `at` is live on a running node other than `owner` and this one. */
+  liveElsewhere(clientId: string, at: number, owner: string): boolean {
+    const r = this.registry.get(clientId);
+    return !!r && r.live && r.at === at && r.node !== owner && this.members.get(r.node)?.state === 'running';
+  }
+
   private onRegister(clientId: string, node: string, at: number, live: boolean): void {
     const s = this.broker.sessions.get(clientId);
     if (s) {
