@@ -393,6 +393,52 @@ describe('wills', () => {
       ),
     ).toEqual(['will-once']);
   });
+  it('takes a DISCONNECT sent after its node crashed as a lost connection: the will is due, not forbidden', () => {
+    const withWill = { will: { topic: 'st/sub', qos: 1, delay: 0, id: 'w' } };
+    const h = (crash: Ev[], will: Ev[]) => [
+      ...base(3600, withWill),
+      ...crash,
+      e(4000, 'client.disconnect', { c: 'sub', rc: 0 }),
+      e(4000, 'client.closed', { c: 'sub', reason: 'client' }),
+      ...will,
+    ];
+    const crashed = [e(2000, 'fault.crash', { node: 'n1', mode: 'power' })];
+    const failover = [
+      e(7000, 'cluster.will', { node: 'n2', clientId: 'sub', from: 'n1' }),
+      e(7000, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' }),
+    ];
+    expect(checkWills(h(crashed, failover))).toEqual([]);
+    // ... and owed: the client never came back.
+    expect(props(checkWills([...h(crashed, []), e(80_000, 'fault.heal')]))).toEqual(['will-iff']);
+    // A node that is up received the DISCONNECT; so did one that had crashed and restarted before it.
+    expect(props(checkWills(h([], failover)))).toEqual(['will-iff']);
+    const restarted = [...crashed, e(3000, 'node.start', { node: 'n1' })];
+    expect(props(checkWills(h(restarted, failover)))).toEqual(['will-iff']);
+  });
+  it("judges a will against the connection it was for: the client's last one on the node it was published for", () => {
+    const withWill = { will: { topic: 'st/sub', qos: 1, delay: 0, id: 'w' } };
+    const moved = [
+      ...base(3600, withWill),
+      e(2000, 'fault.crash', { node: 'n1', mode: 'power' }),
+      e(3000, 'client.kill', { c: 'sub' }),
+      e(3000, 'client.closed', { c: 'sub', reason: 'killed' }),
+      e(3500, 'client.connack', { c: 'sub', rc: 0, present: true, node: 'n2' }),
+    ];
+    // n1's connection died with n1; n3 publishes its will after the client is back on n2, and n2's own later.
+    const lostWithN1 = [
+      e(7000, 'cluster.will', { node: 'n3', clientId: 'sub', from: 'n1' }),
+      e(7000, 'will', { node: 'n3', c: 'sub', topic: 'st/sub' }),
+    ];
+    const n2Lost = [
+      e(9000, 'client.kill', { c: 'sub' }),
+      e(9000, 'client.closed', { c: 'sub', reason: 'killed' }),
+      e(9001, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' }),
+    ];
+    expect(checkWills([...moved, ...lostWithN1, ...n2Lost])).toEqual([]);
+    // Two wills for n1's connection are still one too many.
+    const twice = [...lostWithN1, { ...lostWithN1[0], t: 7100 }, { ...lostWithN1[1], t: 7100 }];
+    expect(props(checkWills([...moved, ...twice, ...n2Lost]))).toEqual(['will-once']);
+  });
 });
 
 describe('shared-once', () => {

@@ -118,4 +118,17 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-split-copy-will: a session copy failed over during a one-way partition is restored again on the client's side without publishing the will of its live connection", async () => {
     expect(await verdict('explored-split-copy-will.ts')).toEqual([]);
   });
+
+  // Checker corrections (the broker was right):
+  it('explored-disconnect-to-crashed: a DISCONNECT sent into a connection whose node lost power is not clean: the will published at failover is due', async () => {
+    expect(await verdict('explored-disconnect-to-crashed.ts')).toEqual([]);
+  });
+
+  it('explored-wipe-power-will: a will client connected on a node that lost power as the last one of the cluster gets no will (whole-cluster outage), though its client noticed later', async () => {
+    expect(await verdict('explored-wipe-power-will.ts')).toEqual([]);
+  });
+
+  it('explored-will-attribution: a will published for a connection lost with its node after the client reconnected elsewhere is judged against that connection', async () => {
+    expect(await verdict('explored-will-attribution.ts')).toEqual([]);
+  });
 });
