@@ -119,6 +119,12 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-split-copy-will.ts')).toEqual([]);
   });
 
+  // A failed-over will of a Session Expiry 0 client waited for its delay and was dropped when the client
+  // reconnected (a new session): its session had ended with the connection, so it was due at once.
+  it('explored-expiry0-will: a Clean Start client with a will delay loses its connection with its node and reconnects elsewhere at once; the will is published', async () => {
+    expect(await verdict('explored-expiry0-will.ts')).toEqual([]);
+  });
+
   // Checker corrections (the broker was right):
   it('explored-disconnect-to-crashed: a DISCONNECT sent into a connection whose node lost power is not clean: the will published at failover is due', async () => {
     expect(await verdict('explored-disconnect-to-crashed.ts')).toEqual([]);

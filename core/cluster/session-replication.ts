@@ -263,7 +263,9 @@ export class SessionReplicator {
             clientId: s.clientId,
             at: s.connectedAt,
             will: toWire(w.msg, now),
-            delay: w.delay,
+            // Due at the earlier of its delay and the session's end: with Session Expiry 0 the session ends with
+            // the connection, so a reconnect (a new session) does not cancel it [MQTT-3.1.2-8, 3.1.3.2.2].
+            delay: Math.min(w.delay, s.expiryInterval),
             expirySec: w.expirySec,
           }
         : { clientId: s.clientId, at: s.connectedAt },
