@@ -125,6 +125,11 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-expiry0-will.ts')).toEqual([]);
   });
 
+  // A node frozen longer than a client's keep alive blamed the client for its own freeze on resuming.
+  it('explored-paused-keepalive: a client that disconnects cleanly while its node is frozen gets no will from that node when it resumes', async () => {
+    expect(await verdict('explored-paused-keepalive.ts')).toEqual([]);
+  });
+
   // Checker corrections (the broker was right):
   it('explored-disconnect-to-crashed: a DISCONNECT sent into a connection whose node lost power is not clean: the will published at failover is due', async () => {
     expect(await verdict('explored-disconnect-to-crashed.ts')).toEqual([]);
