@@ -415,6 +415,26 @@ describe('wills', () => {
     const restarted = [...crashed, e(3000, 'node.start', { node: 'n1' })];
     expect(props(checkWills(h(restarted, failover)))).toEqual(['will-iff']);
   });
+  it("counts as split-will a second will from a node cut off from the first will's node; not from one that heard it", () => {
+    const withWill = { will: { topic: 'st/sub', qos: 1, delay: 0, id: 'w' } };
+    const wills = [
+      e(7000, 'cluster.will', { node: 'n2', clientId: 'sub', from: 'n1' }),
+      e(7000, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' }),
+      e(7000, 'cluster.will', { node: 'n3', clientId: 'sub', from: 'n1' }),
+      e(7000, 'will', { node: 'n3', c: 'sub', topic: 'st/sub' }),
+    ];
+    const h = (split: Ev[]) => [
+      ...base(3600, withWill),
+      ...split,
+      e(2000, 'fault.crash', { node: 'n1', mode: 'power' }),
+      ...wills,
+      e(9000, 'fault.unclog'),
+    ];
+    const tally: Tally = {};
+    expect(checkWills(h([e(100, 'fault.clog', { a: 'n2', b: 'n3', oneWay: false })]), { tally })).toEqual([]);
+    expect(tally['split-will']).toBe(1);
+    expect(props(checkWills(h([])))).toEqual(['will-once']);
+  });
   it("judges a will against the connection it was for: the client's last one on the node it was published for", () => {
     const withWill = { will: { topic: 'st/sub', qos: 1, delay: 0, id: 'w' } };
     const moved = [

@@ -142,4 +142,7 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-will-attribution: a will published for a connection lost with its node after the client reconnected elsewhere is judged against that connection', async () => {
     expect(await verdict('explored-will-attribution.ts')).toEqual([]);
   });
+  it('explored-split-double-will: a node dies while the two others are clogged apart; each publishes its will once (split-will), not a will-once failure', async () => {
+    expect(await verdict('explored-split-double-will.ts')).toEqual([]);
+  });
 });

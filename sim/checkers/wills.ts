@@ -25,7 +25,9 @@
 // the wills of its clients (EMQX #1667), though a client may still be
 // connected there. A will published by another node than the connection's
 // while a partition, clog or pause kept the two apart (or within `settleMs`
-// after) is counted, not judged, as long as no will is missing.
+// after) is counted, not judged, as long as no will is missing; so is a
+// second will published by a node cut off from the node that published the
+// first (both sides of a split failed the dead node's sessions over).
 
 import {
   count,
@@ -92,8 +94,16 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
       const next = conns[i + 1];
       const ws = mine.filter((w) => connOf(w) === k);
       // Judged: the wills not covered by split-will (the others only count as published).
+      // Also a second will from a node cut off from the one that published the first: each side of a split
+      // took the dead node's sessions over, neither could know of the other's will.
       const firm = ws.filter(
-        (w) => !(k.node && w.node !== k.node && cutOff(faults, w.node as string, k.node, w.t, settle)),
+        (w, i) =>
+          !(k.node && w.node !== k.node && cutOff(faults, w.node as string, k.node, w.t, settle)) &&
+          !ws
+            .slice(0, i)
+            .some(
+              (x) => x.node !== w.node && cutOff(faults, x.node as string, w.node as string, w.t, settle),
+            ),
       );
       count(opts.tally, 'split-will', ws.length - firm.length);
       const bad = (property: string, detail: string, excerpt: Ev[]) =>
