@@ -410,10 +410,14 @@ describe('wills', () => {
     expect(checkWills(h(crashed, failover))).toEqual([]);
     // ... and owed: the client never came back.
     expect(props(checkWills([...h(crashed, []), e(80_000, 'fault.heal')]))).toEqual(['will-iff']);
-    // A node that is up received the DISCONNECT; so did one that had crashed and restarted before it.
+    // A node that is up received the DISCONNECT; one that crashed and restarted since did not (a new process).
     expect(props(checkWills(h([], failover)))).toEqual(['will-iff']);
     const restarted = [...crashed, e(3000, 'node.start', { node: 'n1' })];
-    expect(props(checkWills(h(restarted, failover)))).toEqual(['will-iff']);
+    expect(checkWills(h(restarted, failover))).toEqual([]);
+    // A crash before the CONNACK does not end the connection.
+    expect(props(checkWills([...crashed.map((x) => ({ ...x, t: 5 })), ...h([], failover)]))).toEqual([
+      'will-iff',
+    ]);
   });
   it("counts as split-will a second will from a node cut off from the first will's node; not from one that heard it", () => {
     const withWill = { will: { topic: 'st/sub', qos: 1, delay: 0, id: 'w' } };

@@ -6,7 +6,7 @@
 // the node it was for (the lost node a peer published it for), else to the
 // client's last connection before it.
 //   - none after a clean DISCONNECT (reason code 0), unless it was sent after the connection's node crashed
-//     (the server lost the connection without a DISCONNECT: the will is due as for a kill);
+//     (also when it restarted since: the server lost the connection without a DISCONNECT, the will is due);
 //   - at most one per connection;
 //   - none when the client came back with its session within the will delay
 //     (less the time the server may have noticed the loss before the client:
@@ -179,9 +179,11 @@ function cutOff(faults: FaultWindow[], x: string, y: string, t: number, settle: 
   });
 }
 
-/** Whether `node` crashed after the CONNACK at `connack` and was still down at `end`: what the client sent then was lost. */
+/**
+ * Whether `node` crashed between the CONNACK at `connack` and the client's end of the connection at `end`:
+ * the crash ended the connection for the server (a restarted node does not know it), so what the client
+ * sent later was lost.
+ */
 function crashedOn(faults: FaultWindow[], node: string, connack: number, end: number): boolean {
-  return faults.some(
-    (f) => f.kind === 'crash' && f.a[0] === node && f.from >= connack && f.from <= end && f.to >= end,
-  );
+  return faults.some((f) => f.kind === 'crash' && f.a[0] === node && f.from >= connack && f.from <= end);
 }
