@@ -73,6 +73,8 @@ export class Connection implements SessionOutlet {
   private heldBytes = 0;
   private outAliases: Map<string, number> | null = null;
   private timer: Timer | null = null;
+  /** When the timer is due on the clock: one that fires much later found this process frozen (paused, stalled). */
+  private timerDue = 0;
   private framer: Framer;
   /** The general parser, made on demand: an idle client (CONNECT done, nothing since) holds none (~1.6 KB each). */
   private parser: ReturnType<typeof mqttPacket.parser> | null = null;
@@ -317,6 +319,7 @@ export class Connection implements SessionOutlet {
   private arm(ms: number): void {
     this.timer?.cancel();
     this.timer = ms > 0 ? this.broker.env.clock.setTimer(ms, connectionTimer, this) : null;
+    this.timerDue = this.broker.env.clock.now() + ms;
   }
 
   /** The connect timeout or keep-alive timer fired (called through connectionTimer). */
@@ -330,6 +333,10 @@ export class Connection implements SessionOutlet {
     }
     // One timer per connection, re-armed lazily, instead of one per packet.
     const limit = this.keepalive * 1500;
+    // Time this process was frozen is not the client's silence: what it sent meanwhile is still to be read
+    // (a DISCONNECT among it must discard the will). EMQX likewise checks the socket's received bytes.
+    const frozen = now - this.timerDue;
+    if (frozen > 1000) this.lastRx += frozen;
     const idle = now - this.lastRx;
     if (idle >= limit) {
       this.protocolClose(RC.KeepAliveTimeout, 'keep alive timeout', 'keepalive');

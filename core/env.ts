@@ -12,6 +12,11 @@ export interface Clock {
   /** Milliseconds on this host's clock (virtual in the simulator). */
   now(): number;
   /**
+   * Monotonic milliseconds, for durations: unlike `now()` never stepped (NTP). Absent: `now()` is.
+   * The cluster's failure detector measures peer silence on it.
+   */
+  monotonic?(): number;
+  /**
    * Calls `fn(arg)` once after `delayMs` on this host's clock. With `arg`, many timers can share one
    * function instead of a closure each (a broker holds one timer per connection).
    */

@@ -44,6 +44,8 @@ export class SimHost implements Clock {
   /** Local clock = virtual × (1 + drift) + offset (ms). */
   offset = 0;
   drift = 0;
+  /** Monotonic clock = virtual × (1 + drift) + monoOffset: drifts like the local clock, is never stepped by skew. */
+  monoOffset = 0;
   readonly disk = new SimDisk();
   readonly rng: Rng;
   private deferred: SimEvent[] = [];
@@ -63,6 +65,10 @@ export class SimHost implements Clock {
 
   now(): number {
     return this.world.now * (1 + this.drift) + this.offset;
+  }
+
+  monotonic(): number {
+    return this.world.now * (1 + this.drift) + this.monoOffset;
   }
 
   setTimer<T = undefined>(delayMs: number, fn: (arg: T) => void, arg?: T): Timer {

@@ -469,18 +469,25 @@ function ackedCutOffThenCrashed(ev: Ev[]): Set<string> {
 /**
  * A missing will the whole-cluster outage at `wiped` took with it (docs/guarantees.md): cluster nodes
  * keep no disk, so with every node down no one holds the session or its will. Only for a connection
- * the outage ended (or that ended before it) whose will was not yet due and noticed when it came.
+ * the outage ended (or that ended before it) whose will was not yet due and noticed when it came
+ * (a connection whose node crashed ended then, though the client noticed later).
  */
 function willLostInWipe(ev: Ev[], v: Violation, wiped: number): boolean {
   if (v.property !== 'will-iff' || !v.detail.includes(': no will for ')) return false;
   const tl = timelineOf(ev);
   const conn = [...tl.conns.values()].flat().find((x) => x.connack === v.excerpt[0]);
   const cfg = conn && tl.clients.get(conn.key);
-  if (!conn || !cfg?.will || conn.endAt > wiped) return false;
+  if (!conn || !cfg?.will) return false;
+  // A power crash leaves the client's end open until it notices: the server lost the connection at the crash.
+  const crash = ev.find(
+    (e) => e.type === 'fault.crash' && e.node === conn.node && e.t >= conn.connackAt && e.t <= conn.endAt,
+  );
+  const lostAt = crash?.t ?? conn.endAt;
+  if (lostAt > wiped) return false;
   let downAfter = 0;
   for (const n of tl.nodes.values()) downAfter = Math.max(downAfter, n.downAfterMs ?? 0);
   const dueMs = Math.min(cfg.will.delay, cfg.clean && cfg.version < 5 ? 0 : cfg.expiry) * 1000;
-  return conn.endAt + dueMs + Math.max(2 * cfg.keepalive * 1000, downAfter) > wiped;
+  return lostAt + dueMs + Math.max(2 * cfg.keepalive * 1000, downAfter) > wiped;
 }
 
 /** Acknowledged QoS 1/2 messages each owed share group (all members owed) must reach one member. */

@@ -290,8 +290,10 @@ export class World extends SimKernel implements ScenarioWorld {
   drift(name: string, rate: number): void {
     const h = this.host(name);
     const local = h.now();
+    const mono = h.monotonic();
     h.drift = rate;
     h.offset = local - this.now * (1 + rate); // continuous at the change
+    h.monoOffset = mono - this.now * (1 + rate);
     this.record({ type: 'fault.drift', node: name, rate });
   }
 

@@ -270,6 +270,11 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.served.note(mid, groups);
   }
 
+  /** Whether the connection of `clientId` made at `at` is live on a running node other than `owner` and this one. */
+  liveElsewhere(clientId: string, at: number, owner: string): boolean {
+    return this.registry.liveElsewhere(clientId, at, owner);
+  }
+
   /** Whether the client connected again (anywhere) after `at`. */
   claimedSince(clientId: string, at: number): boolean {
     return this.registry.claimedSince(clientId, at);

@@ -6,7 +6,7 @@ import type { Clock, PeerDialer, Timer } from '../env.ts';
 import type { ClusterConfig } from './config.ts';
 import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
-import { PeerLink, type PeerLinkHost } from './peer-link.ts';
+import { PeerLink, elapsed, type PeerLinkHost } from './peer-link.ts';
 import { encodePing } from './peer-protocol.ts';
 
 export interface HeartbeatHost {
@@ -34,13 +34,14 @@ export class Heartbeat {
   tick = (): void => {
     if (this.host.stopped) return;
     const now = this.clock.now();
+    const mono = elapsed(this.clock);
     const ms = this.membership;
     for (const m of ms.members.values()) {
       if (m.state === 'left') continue;
       const l = m.link;
       if (l) {
-        if (now - l.lastRx > this.config.heartbeatTimeoutMs) {
-          this.links.log(`no heartbeat from ${m.node} for ${Math.round(now - l.lastRx)} ms`);
+        if (mono - l.lastRx > this.config.heartbeatTimeoutMs) {
+          this.links.log(`no heartbeat from ${m.node} for ${Math.round(mono - l.lastRx)} ms`);
           l.close();
         } else {
           l.write(encodePing(now, m.inSeq));

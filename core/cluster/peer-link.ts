@@ -35,6 +35,7 @@ export class PeerLink {
   private reader = new FrameReader();
   private frames: Frame[] = [];
   readonly nonce: string;
+  /** On the monotonic clock: a step of the wall clock (NTP) must not look like a silent peer. */
   lastRx: number;
   private gotAuth = false;
   private sentAuth = false;
@@ -47,7 +48,7 @@ export class PeerLink {
     readonly expect: string | null,
   ) {
     this.nonce = randomHex(c.random, 16);
-    this.lastRx = c.clock.now();
+    this.lastRx = elapsed(c.clock);
     this.write(
       encodeJson(F.Hello, {
         v: PROTOCOL_VERSION,
@@ -70,7 +71,7 @@ export class PeerLink {
 
   receive(bytes: Buffer): void {
     if (this.state === 'closed') return;
-    this.lastRx = this.c.clock.now();
+    this.lastRx = elapsed(this.c.clock);
     const frames = this.frames;
     frames.length = 0;
     try {
@@ -140,6 +141,11 @@ export class PeerLink {
     this.helloTimer.cancel();
     if (was === 'authed') this.c.linkDown(this);
   }
+}
+
+/** Monotonic milliseconds for durations (the wall clock where the host has no monotonic one). */
+export function elapsed(clock: Clock): number {
+  return clock.monotonic ? clock.monotonic() : clock.now();
 }
 
 export function randomHex(random: Random, bytes: number): string {

@@ -107,6 +107,12 @@ export class Registry {
     return !!r && r.at > at;
   }
 
+  /** Whether the connection of `clientId` made at `at` is live on a running node other than `owner` and this one. */
+  liveElsewhere(clientId: string, at: number, owner: string): boolean {
+    const r = this.claims.get(clientId);
+    return !!r && r.live && r.at === at && r.node !== owner && this.c.membership.isRunning(r.node);
+  }
+
   /** F.Register: `node` claims the session of `clientId`. */
   onRegister(clientId: string, node: string, at: number, live: boolean): void {
     const s = this.local.sessions.get(clientId);

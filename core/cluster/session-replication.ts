@@ -73,6 +73,8 @@ export interface ReplicaLinks {
   claim(s: Session): void;
   /** Whether the client connected again (anywhere) after `at`. */
   claimedSince(clientId: string, at: number): boolean;
+  /** Whether the connection of `clientId` made at `at` is live on a running node other than `owner` and this one. */
+  liveElsewhere(clientId: string, at: number, owner: string): boolean;
   emit(e: ClusterEvent): void;
   /** Members here were given `mid` for these share groups. */
   servedGroups(mid: string, groups: string[]): void;
@@ -85,10 +87,22 @@ export class SessionReplicator implements SessionJournal {
    * and the session. Orphans of that owner go to that session only, never to one that replaced it afresh.
    */
   private adoptedFrom = new Map<string, { owner: string; session: Session }>();
-  /** Wills of clients connected on other nodes: published here if that node dies and we are its backup. */
+  /**
+   * Wills of clients connected on other nodes: published here if that node dies and we are its backup.
+   * By `owner clientId`: a client that moved on leaves its old node's will here until that node clears
+   * it, so a connection lost with its node still publishes one [MQTT-3.1.2-8], whatever came after.
+   */
   private wills = new Map<
     string,
-    { owner: string; at: number; msg: Message; delay: number; expirySec?: number; timer: Timer | null }
+    {
+      owner: string;
+      clientId: string;
+      at: number;
+      msg: Message;
+      delay: number;
+      expirySec?: number;
+      timer: Timer | null;
+    }
   >();
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
   private fetching = new Map<
@@ -289,7 +303,9 @@ export class SessionReplicator implements SessionJournal {
             clientId: s.clientId,
             at: s.connectedAt,
             will: toWire(w.msg, now),
-            delay: w.delay,
+            // Due at the earlier of its delay and the session's end: with Session Expiry 0 the session ends with
+            // the connection, so a reconnect (a new session) does not cancel it [MQTT-3.1.2-8, 3.1.3.2.2].
+            delay: Math.min(w.delay, s.expiryInterval),
             expirySec: w.expirySec,
           }
         : { clientId: s.clientId, at: s.connectedAt },
@@ -306,17 +322,15 @@ export class SessionReplicator implements SessionJournal {
   }
 
   onWill(from: string, b: RWillBody): void {
-    const cur = this.wills.get(b.clientId);
+    const key = `${from} ${b.clientId}`;
+    this.wills.get(key)?.timer?.cancel();
     if (!b.will) {
-      if (cur && cur.owner === from) {
-        cur.timer?.cancel();
-        this.wills.delete(b.clientId);
-      }
+      this.wills.delete(key);
       return;
     }
-    cur?.timer?.cancel();
-    this.wills.set(b.clientId, {
+    this.wills.set(key, {
       owner: from,
+      clientId: b.clientId,
       at: b.at,
       msg: fromWire(b.will, this.b.env.clock.now()),
       delay: b.delay ?? 0,
@@ -333,18 +347,19 @@ export class SessionReplicator implements SessionJournal {
    */
   private armWills(owner: string, restored: Session[]): void {
     for (const s of restored) {
-      const w = this.wills.get(s.clientId);
-      if (!w || w.owner !== owner) continue;
-      this.wills.delete(s.clientId);
+      const w = this.wills.get(`${owner} ${s.clientId}`);
+      if (!w) continue;
+      this.wills.delete(`${owner} ${s.clientId}`);
       w.timer?.cancel();
       s.will = { msg: w.msg, delay: w.delay, expirySec: w.expirySec, lostWith: owner };
       this.willChanged(s); // held by the others now as ours, should we be lost too
       this.b.armWill(s);
     }
-    for (const [clientId, w] of this.wills) {
+    for (const [key, w] of this.wills) {
       if (w.owner !== owner || w.timer) continue;
+      const clientId = w.clientId;
       w.timer = this.b.env.clock.setTimer(0, () => {
-        this.wills.delete(clientId);
+        this.wills.delete(key);
         // Reconnected somewhere: no will, unless it had no delay (due when the connection died with its node).
         if (w.delay > 0 && this.c.claimedSince(clientId, w.at)) return;
         const now = this.b.env.clock.now();
@@ -391,9 +406,11 @@ export class SessionReplicator implements SessionJournal {
       if (this.b.sessions.has(r.clientId)) continue;
       // Connected elsewhere since (checked before our claim below overwrites the registry): no will, unless
       // it had no delay: that one was due when the connection died with its node, before any reconnect.
-      const w = this.wills.get(r.clientId);
-      if (this.c.claimedSince(r.clientId, r.at) && w?.owner === owner && w.delay > 0)
-        this.wills.delete(r.clientId);
+      // Nor when the owner held a copy of a session whose connection is live on a node we hear (split-brain).
+      const w = this.wills.get(`${owner} ${r.clientId}`);
+      const since = this.c.claimedSince(r.clientId, r.at);
+      if (w && ((since && w.delay > 0) || this.c.liveElsewhere(r.clientId, w.at, owner)))
+        this.wills.delete(`${owner} ${r.clientId}`);
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
       for (const p of r.in2) s.addInboundQos2(p);
       this.c.claim(s);

@@ -2,9 +2,11 @@
 // MQTT-3.1.3-9, MQTT-3.14.4-3], judged per accepted connection of a client
 // with a will, from the broker's `will` events (the simulator records them;
 // a live history does not, and the checker then only counts the wills it
-// could not see). A will event between a connection's CONNACK and the next
-// one's belongs to that connection.
-//   - none after a clean DISCONNECT (reason code 0);
+// could not see). A will belongs to the client's last connection before it on
+// the node it was for (the lost node a peer published it for), else to the
+// client's last connection before it.
+//   - none after a clean DISCONNECT (reason code 0), unless it was sent after the connection's node crashed
+//     (also when it restarted since: the server lost the connection without a DISCONNECT, the will is due);
 //   - at most one per connection;
 //   - none when the client came back with its session within the will delay
 //     (less the time the server may have noticed the loss before the client:
@@ -23,7 +25,9 @@
 // the wills of its clients (EMQX #1667), though a client may still be
 // connected there. A will published by another node than the connection's
 // while a partition, clog or pause kept the two apart (or within `settleMs`
-// after) is counted, not judged, as long as no will is missing.
+// after) is counted, not judged, as long as no will is missing; so is a
+// second will published by a node cut off from the node that published the
+// first (both sides of a split failed the dead node's sessions over).
 
 import type { At, WillEvent } from '../events.ts';
 import {
@@ -31,6 +35,7 @@ import {
   faultsOf,
   separates,
   timelineOf,
+  type Conn,
   type Ev,
   type FaultWindow,
   type SafetyOptions,
@@ -41,8 +46,14 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
   const tl = timelineOf(events);
   const observed = [...tl.nodes.values()].some((n) => n.hooks);
   const wills = new Map<string, At<WillEvent>[]>();
+  // The node whose connection a will was for: the lost node a peer published it for (cluster.will), else its own.
+  const lostOn = new Map<At<WillEvent>, string>();
+  const relayed = new Map<string, string>();
   for (const e of events) {
+    if (e.type === 'cluster.will') relayed.set(`${e.node} ${e.clientId}`, String(e.from));
     if (e.type !== 'will') continue;
+    lostOn.set(e, relayed.get(`${e.node} ${e.c}`) ?? e.node ?? '');
+    relayed.delete(`${e.node} ${e.c}`);
     const l = wills.get(e.c) ?? [];
     l.push(e);
     wills.set(e.c, l);
@@ -60,6 +71,18 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
       continue;
     }
     const conns = (tl.conns.get(cfg.c) ?? []).filter((x) => tl.clients.get(x.key) === cfg);
+    // A will belongs to the client's last connection on that node before it (a connection lost with its
+    // node may have its will published after the client reconnected elsewhere), else to its last one.
+    const connOf = (w: At<WillEvent>) => {
+      let any: Conn | undefined;
+      let onNode: Conn | undefined;
+      for (const x of conns) {
+        if (x.connackAt >= w.t) break;
+        any = x;
+        if (x.node === lostOn.get(w)) onNode = x;
+      }
+      return onNode ?? any;
+    };
     const mine = wills.get(cfg.c) ?? [];
     const delayMs = will.delay * 1000;
     const expiryMs = cfg.clean && cfg.version < 5 ? 0 : cfg.expiry * 1000;
@@ -70,11 +93,14 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
     for (let i = 0; i < conns.length; i++) {
       const k = conns[i];
       const next = conns[i + 1];
-      const until = next ? next.connackAt : Infinity;
-      const ws = mine.filter((w) => w.t > k.connackAt && w.t <= until);
+      const ws = mine.filter((w) => connOf(w) === k);
       // Judged: the wills not covered by split-will (the others only count as published).
+      // Also a second will from a node cut off from the one that published the first: each side of a split
+      // took the dead node's sessions over, neither could know of the other's will.
       const firm = ws.filter(
-        (w) => !(k.node && w.node !== k.node && cutOff(faults, w.node, k.node, w.t, settle)),
+        (w, i) =>
+          !(k.node && w.node !== k.node && cutOff(faults, w.node, k.node, w.t, settle)) &&
+          !ws.slice(0, i).some((x) => x.node !== w.node && cutOff(faults, x.node, w.node, w.t, settle)),
       );
       count(opts.tally, 'split-will', ws.length - firm.length);
       const bad = (property: string, detail: string, excerpt: Ev[]) =>
@@ -85,7 +111,9 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
           `${firm.length} wills for one connection (at ${firm.map((w) => w.t.toFixed(1)).join(', ')} ms)`,
           firm,
         );
-      const clean = k.end === 'disconnect' && k.rc === 0;
+      // A DISCONNECT sent to a crashed node never arrived: the server lost the connection without one [MQTT-3.1.2-8].
+      const unheard = k.node !== null && crashedOn(faults, k.node, k.connackAt, k.endAt);
+      const clean = k.end === 'disconnect' && k.rc === 0 && !unheard;
       if (clean) {
         if (firm.length)
           bad(
@@ -106,7 +134,7 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
             [w, next.connack],
           );
         }
-        const serverKnew = k.end === 'kill' || k.end === 'disconnect';
+        const serverKnew = !unheard && (k.end === 'kill' || k.end === 'disconnect');
         if (serverKnew && w.t < k.endAt + dueMs - 1) {
           bad(
             'will-timing',
@@ -146,4 +174,13 @@ function cutOff(faults: FaultWindow[], x: string, y: string, t: number, settle: 
     if (f.from > t || f.to < t - settle) return false;
     return f.kind === 'pause' ? f.a[0] === x || f.a[0] === y : separates(f, x, y);
   });
+}
+
+/**
+ * Whether `node` crashed between the CONNACK at `connack` and the client's end of the connection at `end`:
+ * the crash ended the connection for the server (a restarted node does not know it), so what the client
+ * sent later was lost.
+ */
+function crashedOn(faults: FaultWindow[], node: string, connack: number, end: number): boolean {
+  return faults.some((f) => f.kind === 'crash' && f.a[0] === node && f.from >= connack && f.from <= end);
 }

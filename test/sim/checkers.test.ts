@@ -453,6 +453,76 @@ describe('wills', () => {
       ),
     ).toEqual(['will-once']);
   });
+  it('takes a DISCONNECT sent after its node crashed as a lost connection: the will is due, not forbidden', () => {
+    const withWill = { will: { topic: 'st/sub', qos: 1, delay: 0, id: 'w' } };
+    const h = (crash: Ev[], will: Ev[]) => [
+      ...base(3600, withWill),
+      ...crash,
+      e(4000, 'client.disconnect', { c: 'sub', rc: 0 }),
+      e(4000, 'client.closed', { c: 'sub', reason: 'client' }),
+      ...will,
+    ];
+    const crashed = [e(2000, 'fault.crash', { node: 'n1', mode: 'power' })];
+    const failover = [
+      e(7000, 'cluster.will', { node: 'n2', clientId: 'sub', from: 'n1' }),
+      e(7000, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' }),
+    ];
+    expect(checkWills(h(crashed, failover))).toEqual([]);
+    // ... and owed: the client never came back.
+    expect(props(checkWills([...h(crashed, []), e(80_000, 'fault.heal')]))).toEqual(['will-iff']);
+    // A node that is up received the DISCONNECT; one that crashed and restarted since did not (a new process).
+    expect(props(checkWills(h([], failover)))).toEqual(['will-iff']);
+    const restarted = [...crashed, e(3000, 'node.start', { node: 'n1' })];
+    expect(checkWills(h(restarted, failover))).toEqual([]);
+    // A crash before the CONNACK does not end the connection.
+    expect(props(checkWills([...crashed.map((x) => ({ ...x, t: 5 })), ...h([], failover)]))).toEqual([
+      'will-iff',
+    ]);
+  });
+  it("counts as split-will a second will from a node cut off from the first will's node; not from one that heard it", () => {
+    const withWill = { will: { topic: 'st/sub', qos: 1, delay: 0, id: 'w' } };
+    const wills = [
+      e(7000, 'cluster.will', { node: 'n2', clientId: 'sub', from: 'n1' }),
+      e(7000, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' }),
+      e(7000, 'cluster.will', { node: 'n3', clientId: 'sub', from: 'n1' }),
+      e(7000, 'will', { node: 'n3', c: 'sub', topic: 'st/sub' }),
+    ];
+    const h = (split: Ev[]) => [
+      ...base(3600, withWill),
+      ...split,
+      e(2000, 'fault.crash', { node: 'n1', mode: 'power' }),
+      ...wills,
+      e(9000, 'fault.unclog'),
+    ];
+    const tally: Tally = {};
+    expect(checkWills(h([e(100, 'fault.clog', { a: 'n2', b: 'n3', oneWay: false })]), { tally })).toEqual([]);
+    expect(tally['split-will']).toBe(1);
+    expect(props(checkWills(h([])))).toEqual(['will-once']);
+  });
+  it("judges a will against the connection it was for: the client's last one on the node it was published for", () => {
+    const withWill = { will: { topic: 'st/sub', qos: 1, delay: 0, id: 'w' } };
+    const moved = [
+      ...base(3600, withWill),
+      e(2000, 'fault.crash', { node: 'n1', mode: 'power' }),
+      e(3000, 'client.kill', { c: 'sub' }),
+      e(3000, 'client.closed', { c: 'sub', reason: 'killed' }),
+      e(3500, 'client.connack', { c: 'sub', rc: 0, present: true, node: 'n2' }),
+    ];
+    // n1's connection died with n1; n3 publishes its will after the client is back on n2, and n2's own later.
+    const lostWithN1 = [
+      e(7000, 'cluster.will', { node: 'n3', clientId: 'sub', from: 'n1' }),
+      e(7000, 'will', { node: 'n3', c: 'sub', topic: 'st/sub' }),
+    ];
+    const n2Lost = [
+      e(9000, 'client.kill', { c: 'sub' }),
+      e(9000, 'client.closed', { c: 'sub', reason: 'killed' }),
+      e(9001, 'will', { node: 'n2', c: 'sub', topic: 'st/sub' }),
+    ];
+    expect(checkWills([...moved, ...lostWithN1, ...n2Lost])).toEqual([]);
+    // Two wills for n1's connection are still one too many.
+    const twice = [...lostWithN1, { ...lostWithN1[0], t: 7100 }, { ...lostWithN1[1], t: 7100 }];
+    expect(props(checkWills([...moved, ...twice, ...n2Lost]))).toEqual(['will-once']);
+  });
 });
 
 describe('shared-once', () => {

@@ -183,4 +183,51 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-paused-holder-collision: an id connects again while its connection's node is paused; the paused node takes its connection over as it resumes", async () => {
     expect(await verdict('explored-paused-holder-collision.ts')).toEqual([]);
   });
+
+  // Wills (issue 13, npm run test:faults survey seed 7). Broker bugs:
+  // A forward step of a node's clock looked like silent peers: the failure detector now uses the monotonic clock.
+  it("explored-skew-step-will: a 4.6 s step of one node's clock takes no peer for dead, so no will is published for a client still connected", async () => {
+    expect(await verdict('explored-skew-step-will.ts')).toEqual([]);
+  });
+
+  // Peers held wills by client id: the will of the client's new connection replaced the one of the connection
+  // that died with its node, due at once (no delay). Now by owner and client id.
+  it("explored-delay0-will-moved: a v3.1.1 client whose node loses power resumes elsewhere with a will again before the loss is noticed; the lost connection's will is published", async () => {
+    expect(await verdict('explored-delay0-will-moved.ts')).toEqual([]);
+  });
+
+  // A failover of a split-brain copy armed the will of a connection live on a node the backup could hear.
+  it("explored-split-copy-will: a session copy failed over during a one-way partition is restored again on the client's side without publishing the will of its live connection", async () => {
+    expect(await verdict('explored-split-copy-will.ts')).toEqual([]);
+  });
+
+  // A failed-over will of a Session Expiry 0 client waited for its delay and was dropped when the client
+  // reconnected (a new session): its session had ended with the connection, so it was due at once.
+  it('explored-expiry0-will: a Clean Start client with a will delay loses its connection with its node and reconnects elsewhere at once; the will is published', async () => {
+    expect(await verdict('explored-expiry0-will.ts')).toEqual([]);
+  });
+
+  // A node frozen longer than a client's keep alive blamed the client for its own freeze on resuming.
+  it('explored-paused-keepalive: a client that disconnects cleanly while its node is frozen gets no will from that node when it resumes', async () => {
+    expect(await verdict('explored-paused-keepalive.ts')).toEqual([]);
+  });
+
+  // Checker corrections (the broker was right):
+  it('explored-disconnect-to-crashed: a DISCONNECT sent into a connection whose node lost power is not clean: the will published at failover is due', async () => {
+    expect(await verdict('explored-disconnect-to-crashed.ts')).toEqual([]);
+  });
+
+  it('explored-wipe-power-will: a will client connected on a node that lost power as the last one of the cluster gets no will (whole-cluster outage), though its client noticed later', async () => {
+    expect(await verdict('explored-wipe-power-will.ts')).toEqual([]);
+  });
+
+  it('explored-will-attribution: a will published for a connection lost with its node after the client reconnected elsewhere is judged against that connection', async () => {
+    expect(await verdict('explored-will-attribution.ts')).toEqual([]);
+  });
+  it('explored-split-double-will: a node dies while the two others are clogged apart; each publishes its will once (split-will), not a will-once failure', async () => {
+    expect(await verdict('explored-split-double-will.ts')).toEqual([]);
+  });
+  it('explored-kill-after-restart: a will published at failover is on time though the client drops its half-open connection only after the node restarted', async () => {
+    expect(await verdict('explored-kill-after-restart.ts')).toEqual([]);
+  });
 });
