@@ -476,7 +476,8 @@ export class Cluster {
           this.failover(m);
         }
         this.dropUnacked(m);
-        this.restarted.add(m.node);
+        const lost = this.replicator.replicaClaims(m.node);
+        if (lost.size) this.restarted.set(m.node, lost);
       }
       m.inSeq = 0;
       m.peerInc = l.peerInc;
@@ -950,17 +951,18 @@ export class Cluster {
   }
 
   /**
-   * Peers that came back empty while we hold replicas of their sessions: their routes went with their old
-   * life, and until the backup's restore reaches us (re-owning our replicas) no route leads to those sessions.
+   * Peers that came back empty while we hold replicas of their sessions (client id -> the claim's time):
+   * their routes went with their old life, and until a new claim re-owns our replica (the backup's restore,
+   * or the client connecting again) no route leads to those sessions.
    */
-  private restarted = new Set<string>();
+  private restarted = new Map<string, Map<string, number>>();
 
   /** A message those sessions are owed goes to them as an orphan (our replicas, the backup), not to no one. */
   private orphanForRestarted(msg: Message, targets: Map<string, string[]> | null, now: number): void {
     const served = new Set<string>();
     for (const gs of targets?.values() ?? []) for (const g of gs) served.add(g);
-    for (const owner of [...this.restarted]) {
-      const owed = this.replicator.owedByReplicas(owner, msg, served);
+    for (const [owner, lost] of [...this.restarted]) {
+      const owed = this.replicator.owedByReplicas(owner, lost, msg, served);
       if (!owed) this.restarted.delete(owner);
       else if (owed.plain || owed.groups.length) this.orphanNow(owner, msg, owed.groups, now);
     }
