@@ -30,12 +30,15 @@ export interface OrphanKeeper {
   orphans(owner: string, msgs: WireMessage[]): void;
   /** Whether a session failed over here from `owner` was given message `mid` for share group `group`. */
   groupGiven(owner: string, mid: string, group: string): boolean;
+  /** Our replicas of `owner`'s sessions: client id -> the time of the claim they replicate. */
+  replicaClaims(owner: string): Map<string, number>;
   /**
-   * What our replicas of `owner`'s sessions are owed of `msg` (their plain subscriptions, their share
-   * groups not in `served`); undefined: we hold no replica of `owner` any more.
+   * What our replicas of `owner`'s sessions in `lost` (still of that claim) are owed of `msg` (their plain
+   * subscriptions, their share groups not in `served`); undefined: none is left (each re-owned is dropped).
    */
   owedByReplicas(
     owner: string,
+    lost: Map<string, number>,
     msg: Message,
     served: ReadonlySet<string>,
   ): { plain: boolean; groups: string[] } | undefined;
@@ -65,10 +68,11 @@ export class Forwarding {
   /** Round-robin position per share group key. */
   private rr = new Map<string, number>();
   /**
-   * Peers that came back empty while we hold replicas of their sessions: their routes went with their old
-   * life, and until the backup's restore reaches us (re-owning our replicas) no route leads to those sessions.
+   * Peers that came back empty while we hold replicas of their sessions (client id -> the claim's time):
+   * their routes went with their old life, and until a new claim re-owns our replica (the backup's restore,
+   * or the client connecting again) no route leads to those sessions.
    */
-  private restarted = new Set<string>();
+  private restarted = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly local: LocalNode,
@@ -135,15 +139,16 @@ export class Forwarding {
 
   /** `node` came back as a new incarnation: what we hold replicas for gets orphans until its restore is in. */
   cameBackEmpty(node: string): void {
-    this.restarted.add(node);
+    const lost = this.c.replicas.replicaClaims(node);
+    if (lost.size) this.restarted.set(node, lost);
   }
 
   /** A message those sessions are owed goes to them as an orphan (our replicas, the backup), not to no one. */
   private orphanForRestarted(msg: Message, targets: Map<string, string[]> | null, now: number): void {
     const served = new Set<string>();
     for (const gs of targets?.values() ?? []) for (const g of gs) served.add(g);
-    for (const owner of [...this.restarted]) {
-      const owed = this.c.replicas.owedByReplicas(owner, msg, served);
+    for (const [owner, lost] of [...this.restarted]) {
+      const owed = this.c.replicas.owedByReplicas(owner, lost, msg, served);
       if (!owed) this.restarted.delete(owner);
       else if (owed.plain || owed.groups.length) this.orphanNow(owner, msg, owed.groups, now);
     }

@@ -445,20 +445,32 @@ export class SessionReplicator implements SessionJournal {
     }
   }
 
+  /** Our replicas of `owner`'s sessions: client id -> the time of the claim they replicate. */
+  replicaClaims(owner: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of this.replicas.values()) if (r.owner === owner) out.set(r.clientId, r.at);
+    return out;
+  }
+
   /**
-   * What our replicas of `owner`'s sessions are owed of `msg` (their plain subscriptions, their share groups
-   * not in `served`); undefined: we hold no replica of `owner` any more.
+   * What our replicas of `owner`'s sessions in `lost` (still of that claim) are owed of `msg` (their plain
+   * subscriptions, their share groups not in `served`); undefined: none is left (each re-owned is dropped).
    */
   owedByReplicas(
     owner: string,
+    lost: Map<string, number>,
     msg: Message,
     served: ReadonlySet<string>,
   ): { plain: boolean; groups: string[] } | undefined {
     let any = false;
     let plain = false;
     const groups = new Set<string>();
-    for (const r of this.replicas.values()) {
-      if (r.owner !== owner) continue;
+    for (const [clientId, at] of lost) {
+      const r = this.replicas.get(clientId);
+      if (!r || r.owner !== owner || r.at !== at) {
+        lost.delete(clientId);
+        continue;
+      }
       any = true;
       for (const sub of r.subs) {
         const p = parseShare(sub.key);
