@@ -16,7 +16,7 @@ import type { Distribution, Resumed, SplitOp } from '../distribution.ts';
 import { AckTracker, settle, type Tracker } from './ack-tracker.ts';
 import { allowedDuringNetsplit, type ClusterConfig, type NodeState } from './config.ts';
 import { eventDetail, type ClusterEvent, type ClusterEventDetail, type ClusterEventType } from './events.ts';
-import type { ClusterStats } from './events.ts';
+import { newClusterStats, type ClusterStats } from './events.ts';
 import { Autoheal } from './autoheal.ts';
 import { Failover } from './failover.ts';
 import { Forwarding } from './forwarding.ts';
@@ -41,17 +41,7 @@ export type { ClusterStats, ClusterEvent } from './events.ts';
 export type { Tracker } from './ack-tracker.ts';
 
 export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, HeartbeatHost {
-  readonly stats: ClusterStats = {
-    forwardedOut: 0,
-    forwardedIn: 0,
-    netsplitsDetected: 0,
-    netsplitsHealed: 0,
-    autocleaned: 0,
-    handoffsOut: 0,
-    handoffsIn: 0,
-    authFailures: 0,
-    badFrames: 0,
-  };
+  readonly stats: ClusterStats = newClusterStats();
   readonly incarnation: string;
   readonly membership: Membership;
   readonly replicator: SessionReplicator;

@@ -12,6 +12,21 @@ export interface ClusterStats {
   badFrames: number;
 }
 
+/** All counters at zero. */
+export function newClusterStats(): ClusterStats {
+  return {
+    forwardedOut: 0,
+    forwardedIn: 0,
+    netsplitsDetected: 0,
+    netsplitsHealed: 0,
+    autocleaned: 0,
+    handoffsOut: 0,
+    handoffsIn: 0,
+    authFailures: 0,
+    badFrames: 0,
+  };
+}
+
 /** Every event a cluster node emits. Field order is part of the simulator's history: keep it. */
 export type ClusterEvent =
   | { type: 'peer.up'; peer: string; healed: 0 | 1 }

@@ -1,20 +1,18 @@
-// Replicated persistent sessions: the node that owns a persistent session
-// streams its state (subscriptions, and every message it accepted but the
-// client has not yet acknowledged) to every other node, which keep it as a
-// replica — not routed, not delivered. When the client reconnects on
-// another node, that node resumes the session from its replica at once;
-// when the owner becomes unreachable, one deterministic backup turns the
-// replicas it holds for that owner into live offline sessions (routes,
-// queue), so messages published in the meantime are kept too. Copies that
-// reach a session by two paths are dropped by message id.
-//
-// Cost: every accepted/acknowledged message of a persistent session is one
-// small frame per peer. Clusters are small (EMQX advises 3 core nodes).
+// Replicated persistent sessions: the owner of a persistent session streams its state (subscriptions,
+// and every message it accepted that the client has not acknowledged yet) to every other node, which
+// keeps it as a replica, neither routed nor delivered. A client reconnecting on another node resumes
+// from that node's replica at once; when the owner becomes unreachable, one deterministic backup turns
+// its replicas into live offline sessions (routes, queue), so what is published meanwhile is kept too.
+// Copies that reach a session by two paths are dropped by message id. Cost: one small frame per peer
+// per accepted or acknowledged message (clusters are small: EMQX advises 3 core nodes).
 
 import { RecentSet } from '../recent-set.ts';
 import { specsOf } from '../subscription.ts';
 import type { SessionJournal } from '../journal.ts';
 import type { ClusterEvent } from './events.ts';
+import { WillReplicator } from './will-replication.ts';
+import { DoneBatch } from './done-batch.ts';
+import { midOrigin, orphanQos } from './orphan-rules.ts';
 import type { Resumed } from '../distribution.ts';
 import type { LocalNode } from './local-node.ts';
 import type { Session, Delivery } from '../session.ts';
@@ -36,12 +34,11 @@ import {
   type HandoffBody,
 } from './peer-protocol.ts';
 import type { Timer } from '../env.ts';
+import { matches, parseShare } from '../topic.ts';
 
 /** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
 const FETCH_TIMEOUT_MS = 3000;
 const NO_GROUPS: ReadonlySet<string> = new Set();
-const DONE_DELAY_MS = 50;
-import { matches, parseShare } from '../topic.ts';
 
 export interface Replica {
   clientId: string;
@@ -87,23 +84,7 @@ export class SessionReplicator implements SessionJournal {
    * and the session. Orphans of that owner go to that session only, never to one that replaced it afresh.
    */
   private adoptedFrom = new Map<string, { owner: string; session: Session }>();
-  /**
-   * Wills of clients connected on other nodes: published here if that node dies and we are its backup.
-   * By `owner clientId`: a client that moved on leaves its old node's will here until that node clears
-   * it, so a connection lost with its node still publishes one [MQTT-3.1.2-8], whatever came after.
-   */
-  private wills = new Map<
-    string,
-    {
-      owner: string;
-      clientId: string;
-      at: number;
-      msg: Message;
-      delay: number;
-      expirySec?: number;
-      timer: Timer | null;
-    }
-  >();
+  readonly wills: WillReplicator;
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
   private fetching = new Map<
     string,
@@ -115,7 +96,14 @@ export class SessionReplicator implements SessionJournal {
   constructor(
     private c: ReplicaLinks,
     private b: LocalNode,
-  ) {}
+  ) {
+    this.wills = new WillReplicator(c, b);
+    this.doneBatch = new DoneBatch(b.env.clock, (clientId, mids) =>
+      c.broadcastReliable(encodeJson(F.RDone, { clientId, mids } satisfies RDoneBody)),
+    );
+  }
+
+  private readonly doneBatch: DoneBatch;
 
   private replicated(s: Session): boolean {
     return s.expiryInterval > 0;
@@ -146,37 +134,16 @@ export class SessionReplicator implements SessionJournal {
     this.c.broadcastReliable(encodeRMsg(s.clientId, d.qos, d.msg, this.b.env.clock.now()));
   }
 
-  /**
-   * Acknowledgements are batched (at most DONE_DELAY_MS late): losing a batch
-   * with the owner only means those messages are delivered once more after a
-   * failover (at least once), never lost.
-   */
+  /** The client acknowledged a message (batched: done-batch.ts). */
   done(s: Session, d: Delivery): void {
     if (!this.replicated(s) || d.msg.mid === undefined) return;
-    let list = this.doneBatch.get(s.clientId);
-    if (!list) this.doneBatch.set(s.clientId, (list = []));
-    list.push(d.msg.mid);
-    if (++this.doneCount >= 512) this.flushDone();
-    else this.doneTimer ??= this.b.env.clock.setTimer(DONE_DELAY_MS, this.flushDone);
+    this.doneBatch.add(s.clientId, d.msg.mid);
   }
-
-  private doneBatch = new Map<string, string[]>();
-  private doneCount = 0;
-  private doneTimer: Timer | null = null;
 
   /** Sends the batched acknowledgements now (graceful stop). */
   flush(): void {
-    if (this.doneBatch.size) this.flushDone();
+    if (this.doneBatch.size) this.doneBatch.flush();
   }
-
-  private flushDone = (): void => {
-    this.doneTimer?.cancel();
-    this.doneTimer = null;
-    this.doneCount = 0;
-    for (const [clientId, mids] of this.doneBatch)
-      this.c.broadcastReliable(encodeJson(F.RDone, { clientId, mids } satisfies RDoneBody));
-    this.doneBatch.clear();
-  };
 
   /** The client went offline: nothing to send (its claim says so; the state is unchanged). */
   wentOffline(): void {}
@@ -184,7 +151,7 @@ export class SessionReplicator implements SessionJournal {
   /** The session ended here: peers drop their replicas (only a persistent session had any). */
   ended(clientId: string, persistent = true): void {
     if (!persistent) return;
-    if (this.doneBatch.has(clientId)) this.flushDone();
+    if (this.doneBatch.has(clientId)) this.doneBatch.flush();
     this.c.broadcastReliable(encodeJson(F.REnd, { clientId }));
   }
 
@@ -286,89 +253,20 @@ export class SessionReplicator implements SessionJournal {
     return { session: s, owner: r.owner, done: r.done };
   }
 
-  // ---- wills (EMQX #1667: wills of clients on a crashed node were never published) ----
+  // ---- wills (will-replication.ts) ----------------------------------------------------
 
   /** The will of a client connected here was set, discarded or published. */
   willChanged(s: Session): void {
-    this.c.broadcastReliable(this.willFrame(s));
+    this.wills.changed(s);
   }
 
-  private willFrame(s: Session): Buffer {
-    const now = this.b.env.clock.now();
-    const w = s.will;
-    return encodeJson(
-      F.RWill,
-      w
-        ? {
-            clientId: s.clientId,
-            at: s.connectedAt,
-            will: toWire(w.msg, now),
-            // Due at the earlier of its delay and the session's end: with Session Expiry 0 the session ends with
-            // the connection, so a reconnect (a new session) does not cancel it [MQTT-3.1.2-8, 3.1.3.2.2].
-            delay: Math.min(w.delay, s.expiryInterval),
-            expirySec: w.expirySec,
-          }
-        : { clientId: s.clientId, at: s.connectedAt },
-    );
-  }
-
-  /**
-   * The will of a client connected here, for a peer whose link just came up: a peer that took us for
-   * dead published (and forgot) it though the client stayed (split-will); it must hold it again for
-   * the client's real loss.
-   */
+  /** The will of a client connected here, for a peer whose link just came up (WillReplicator.frameFor). */
   willFor(s: Session): Buffer | null {
-    return s.will && s.conn ? this.willFrame(s) : null;
+    return this.wills.frameFor(s);
   }
 
   onWill(from: string, b: RWillBody): void {
-    const key = `${from} ${b.clientId}`;
-    this.wills.get(key)?.timer?.cancel();
-    if (!b.will) {
-      this.wills.delete(key);
-      return;
-    }
-    this.wills.set(key, {
-      owner: from,
-      clientId: b.clientId,
-      at: b.at,
-      msg: fromWire(b.will, this.b.env.clock.now()),
-      delay: b.delay ?? 0,
-      expirySec: b.expirySec,
-      timer: null,
-    });
-  }
-
-  /**
-   * The owner is gone and we are its backup. The will of a client whose session we restored goes
-   * with that session (Broker.armWill: at the earlier of its delay and the session's expiry). The
-   * others had no replicated session (Session Expiry 0): it ended with the lost connection, so their
-   * wills go now, unless the client came back meanwhile.
-   */
-  private armWills(owner: string, restored: Session[]): void {
-    for (const s of restored) {
-      const w = this.wills.get(`${owner} ${s.clientId}`);
-      if (!w) continue;
-      this.wills.delete(`${owner} ${s.clientId}`);
-      w.timer?.cancel();
-      s.will = { msg: w.msg, delay: w.delay, expirySec: w.expirySec, lostWith: owner };
-      this.willChanged(s); // held by the others now as ours, should we be lost too
-      this.b.armWill(s);
-    }
-    for (const [key, w] of this.wills) {
-      if (w.owner !== owner || w.timer) continue;
-      const clientId = w.clientId;
-      w.timer = this.b.env.clock.setTimer(0, () => {
-        this.wills.delete(key);
-        // Reconnected somewhere: no will, unless it had no delay (due when the connection died with its node).
-        if (w.delay > 0 && this.c.claimedSince(clientId, w.at)) return;
-        const now = this.b.env.clock.now();
-        const msg: Message = { ...w.msg, receivedAt: now };
-        if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
-        this.c.emit({ type: 'will', clientId, from: owner });
-        this.b.publishWillOf(clientId, msg);
-      });
-    }
+    this.wills.onWill(from, b);
   }
 
   /** The owner is back (it was cut off, not dead): its clients' wills stay with it. */
@@ -382,12 +280,7 @@ export class SessionReplicator implements SessionJournal {
       const sp = rest.indexOf(' ');
       this.c.servedGroups(rest.slice(0, sp), [rest.slice(sp + 1)]);
     }
-    for (const w of this.wills.values()) {
-      if (w.owner === owner && w.timer) {
-        w.timer.cancel();
-        w.timer = null;
-      }
-    }
+    this.wills.ownerBack(owner);
   }
 
   // ---- failover --------------------------------------------------------------------
@@ -407,10 +300,7 @@ export class SessionReplicator implements SessionJournal {
       // Connected elsewhere since (checked before our claim below overwrites the registry): no will, unless
       // it had no delay: that one was due when the connection died with its node, before any reconnect.
       // Nor when the owner held a copy of a session whose connection is live on a node we hear (split-brain).
-      const w = this.wills.get(`${owner} ${r.clientId}`);
-      const since = this.c.claimedSince(r.clientId, r.at);
-      if (w && ((since && w.delay > 0) || this.c.liveElsewhere(r.clientId, w.at, owner)))
-        this.wills.delete(`${owner} ${r.clientId}`);
+      this.wills.forgetIfBack(owner, r.clientId, r.at);
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
       for (const p of r.in2) s.addInboundQos2(p);
       this.c.claim(s);
@@ -418,7 +308,7 @@ export class SessionReplicator implements SessionJournal {
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);
       restored.push(s);
     }
-    this.armWills(owner, restored);
+    this.wills.arm(owner, restored);
     if (restored.length) this.c.emit({ type: 'failover', from: owner, sessions: restored.length });
   }
 
@@ -606,36 +496,4 @@ export class SessionReplicator implements SessionJournal {
     this.fetching.delete(clientId);
     this.b.sessions.get(clientId)?.release(midOrigin);
   }
-}
-
-/** Where a message entered the cluster and its sequence there: a mid is `node.incarnation.seq` (Cluster.nextMid). */
-function midOrigin(d: Delivery): { from: string; seq: number } | undefined {
-  const mid = d.msg.mid;
-  const dot = mid === undefined ? -1 : mid.lastIndexOf('.');
-  return dot < 0 ? undefined : { from: mid!.slice(0, dot), seq: Number(mid!.slice(dot + 1)) };
-}
-
-/**
- * The QoS an orphan is owed by a session with these subscriptions, or null: the highest among its
- * plain subscriptions matching the message, else that of its subscription in one of `groups` (the
- * share groups the lost forward was for; `group` says which, so it goes to one member only).
- */
-function orphanQos(
-  subs: SubSpec[],
-  msg: Message,
-  groups: ReadonlySet<string>,
-): { qos: QoS; group?: string } | null {
-  let best: QoS | null = null;
-  let shared: { qos: QoS; group: string } | null = null;
-  for (const sub of subs) {
-    const q = (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS;
-    if (groups.has(sub.key)) {
-      shared ??= { qos: q, group: sub.key };
-      continue;
-    }
-    const p = parseShare(sub.key);
-    if (!p || p.group !== undefined || !matches(p.filter, msg.topic)) continue;
-    if (best === null || q > best) best = q;
-  }
-  return best !== null ? { qos: best } : shared;
 }

@@ -1,0 +1,153 @@
+// Wills across the cluster (EMQX #1667: wills of clients on a crashed node were never published).
+// The node a client is connected to streams the client's will to every peer; if that node dies, its
+// backup publishes it: with the session restored there (at the earlier of its delay and the session's
+// expiry), or at once when there is no session to restore (Session Expiry 0), unless the client came
+// back meanwhile.
+
+import type { Message } from '../message.ts';
+import type { Session } from '../session.ts';
+import type { Timer } from '../env.ts';
+import type { ClusterEvent } from './events.ts';
+import type { LocalNode } from './local-node.ts';
+import { F, encodeJson, fromWire, toWire, type RWillBody } from './peer-protocol.ts';
+
+/** What the will replicator needs of the cluster (a part of ReplicaLinks). */
+export interface WillLinks {
+  broadcastReliable(frame: Buffer): void;
+  /** Whether the client connected again (anywhere) after `at`. */
+  claimedSince(clientId: string, at: number): boolean;
+  /** Whether the connection of `clientId` made at `at` is live on a running node other than `owner` and this one. */
+  liveElsewhere(clientId: string, at: number, owner: string): boolean;
+  emit(e: ClusterEvent): void;
+}
+
+interface HeldWill {
+  owner: string;
+  clientId: string;
+  at: number;
+  msg: Message;
+  delay: number;
+  expirySec?: number;
+  timer: Timer | null;
+}
+
+export class WillReplicator {
+  /**
+   * Wills of clients connected on other nodes: published here if that node dies and we are its backup.
+   * By `owner clientId`: a client that moved on leaves its old node's will here until that node clears
+   * it, so a connection lost with its node still publishes one [MQTT-3.1.2-8], whatever came after.
+   */
+  private wills = new Map<string, HeldWill>();
+
+  constructor(
+    private readonly c: WillLinks,
+    private readonly b: LocalNode,
+  ) {}
+
+  /** The will of a client connected here was set, discarded or published. */
+  changed(s: Session): void {
+    this.c.broadcastReliable(this.frame(s));
+  }
+
+  private frame(s: Session): Buffer {
+    const now = this.b.env.clock.now();
+    const w = s.will;
+    return encodeJson(
+      F.RWill,
+      w
+        ? {
+            clientId: s.clientId,
+            at: s.connectedAt,
+            will: toWire(w.msg, now),
+            // Due at the earlier of its delay and the session's end: with Session Expiry 0 the session ends with
+            // the connection, so a reconnect (a new session) does not cancel it [MQTT-3.1.2-8, 3.1.3.2.2].
+            delay: Math.min(w.delay, s.expiryInterval),
+            expirySec: w.expirySec,
+          }
+        : { clientId: s.clientId, at: s.connectedAt },
+    );
+  }
+
+  /**
+   * The will of a client connected here, for a peer whose link just came up: a peer that took us for
+   * dead published (and forgot) it though the client stayed (split-will); it must hold it again for
+   * the client's real loss.
+   */
+  frameFor(s: Session): Buffer | null {
+    return s.will && s.conn ? this.frame(s) : null;
+  }
+
+  /** F.RWill: the will of a client connected on `from` (absent: cleared). */
+  onWill(from: string, b: RWillBody): void {
+    const key = `${from} ${b.clientId}`;
+    this.wills.get(key)?.timer?.cancel();
+    if (!b.will) {
+      this.wills.delete(key);
+      return;
+    }
+    this.wills.set(key, {
+      owner: from,
+      clientId: b.clientId,
+      at: b.at,
+      msg: fromWire(b.will, this.b.env.clock.now()),
+      delay: b.delay ?? 0,
+      expirySec: b.expirySec,
+      timer: null,
+    });
+  }
+
+  /**
+   * Before the session of `clientId` (claimed at `at`) is restored from the dead `owner`: connected
+   * elsewhere since, its will goes no more, unless it had no delay (due when the connection died with
+   * its node, before any reconnect); nor when the owner held a copy of a session whose connection is
+   * live on a node we hear (split-brain).
+   */
+  forgetIfBack(owner: string, clientId: string, at: number): void {
+    const key = `${owner} ${clientId}`;
+    const w = this.wills.get(key);
+    const since = this.c.claimedSince(clientId, at);
+    if (w && ((since && w.delay > 0) || this.c.liveElsewhere(clientId, w.at, owner))) this.wills.delete(key);
+  }
+
+  /**
+   * The owner is gone and we are its backup. The will of a client whose session we restored goes
+   * with that session (Broker.armWill: at the earlier of its delay and the session's expiry). The
+   * others had no replicated session (Session Expiry 0): it ended with the lost connection, so their
+   * wills go now, unless the client came back meanwhile.
+   */
+  arm(owner: string, restored: Session[]): void {
+    for (const s of restored) {
+      const w = this.wills.get(`${owner} ${s.clientId}`);
+      if (!w) continue;
+      this.wills.delete(`${owner} ${s.clientId}`);
+      w.timer?.cancel();
+      s.will = { msg: w.msg, delay: w.delay, expirySec: w.expirySec, lostWith: owner };
+      this.changed(s); // held by the others now as ours, should we be lost too
+      this.b.armWill(s);
+    }
+    for (const [key, w] of this.wills) {
+      if (w.owner !== owner || w.timer) continue;
+      const clientId = w.clientId;
+      w.timer = this.b.env.clock.setTimer(0, () => {
+        this.wills.delete(key);
+        // Reconnected somewhere: no will, unless it had no delay (due when the connection died with its node).
+        if (w.delay > 0 && this.c.claimedSince(clientId, w.at)) return;
+        const now = this.b.env.clock.now();
+        const msg: Message = { ...w.msg, receivedAt: now };
+        if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
+        this.c.emit({ type: 'will', clientId, from: owner });
+        this.b.publishWillOf(clientId, msg);
+      });
+    }
+  }
+
+  /** The owner is back (it was cut off, not dead): its clients' wills stay with it. */
+  ownerBack(owner: string): void {
+    for (const w of this.wills.values()) {
+      if (w.owner === owner && w.timer) {
+        w.timer.cancel();
+        w.timer = null;
+      }
+    }
+  }
+}
