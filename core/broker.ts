@@ -23,7 +23,6 @@ import { RetainStore } from './retain-store.ts';
 import type { Message } from './message.ts';
 import { isExpired } from './message.ts';
 import { RC } from './reason-codes.ts';
-import { parseShare } from './topic.ts';
 import { SysPublisher } from './sys-topics.ts';
 import { SessionStore } from './session-store.ts';
 import { restoreLoaded, type RestoreCounts } from './restore.ts';

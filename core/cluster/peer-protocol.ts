@@ -11,7 +11,6 @@ import {
   FrameError,
   type Frame,
   type RetainVersion,
-  type WireMessage,
   type HelloBody,
   type AuthBody,
   type RoutesBody,
@@ -26,8 +25,6 @@ import {
   type OrphanReqBody,
   type OrphanReplyBody,
   type HandoffBody,
-  type PingBody,
-  type RMsgBody,
 } from './peer-frames.ts';
 import { parseProps, propReplacer } from './wire-message.ts';
 
