@@ -3,8 +3,8 @@
 // forwarded once per node with a matching route, share groups served by one node per message;
 // retained messages replicated with versions and tombstones; a client id held by one node (newest
 // connect wins, its session handed over); persistent sessions replicated to every node. Autoheal is
-// each part's resync when a link comes up (linkUp, in this order); autoclean drops a node that was
-// unreachable for too long.
+// each part's resync when a link comes up (autoheal.ts, in the order the constructor registers them);
+// autoclean drops a node that was unreachable for too long.
 //
 // This file is the composition root: it wires the parts (one concept per file, see
 // docs/ARCHITECTURE.md) and dispatches peer frames to them.
@@ -15,8 +15,14 @@ import type { Session } from '../session.ts';
 import type { Distribution, Resumed, SplitOp } from '../distribution.ts';
 import { AckTracker, settle, type Tracker } from './ack-tracker.ts';
 import { allowedDuringNetsplit, type ClusterConfig, type NodeState } from './config.ts';
-import { eventDetail, type ClusterEvent, type ClusterEventDetail, type ClusterEventType } from './events.ts';
-import { newClusterStats, type ClusterStats } from './events.ts';
+import {
+  eventDetail,
+  newClusterStats,
+  type ClusterEvent,
+  type ClusterEventDetail,
+  type ClusterEventType,
+  type ClusterStats,
+} from './events.ts';
 import { Autoheal } from './autoheal.ts';
 import { Failover } from './failover.ts';
 import { Forwarding } from './forwarding.ts';
