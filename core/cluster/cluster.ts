@@ -15,14 +15,8 @@ import type { Session } from '../session.ts';
 import type { Distribution, Resumed, SplitOp } from '../distribution.ts';
 import { AckTracker, settle, type Tracker } from './ack-tracker.ts';
 import { allowedDuringNetsplit, type ClusterConfig, type NodeState } from './config.ts';
-import {
-  eventDetail,
-  newClusterStats,
-  type ClusterEvent,
-  type ClusterEventDetail,
-  type ClusterEventType,
-  type ClusterStats,
-} from './events.ts';
+import { eventDetail, newClusterStats, type ClusterEvent, type ClusterStats } from './events.ts';
+import type { ClusterEventDetail, ClusterEventType } from './events.ts';
 import { Autoheal } from './autoheal.ts';
 import { Failover } from './failover.ts';
 import { Forwarding } from './forwarding.ts';
