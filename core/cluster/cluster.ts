@@ -260,8 +260,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.served.note(mid, groups);
   }
 
-  /** Whether the connection of `clientId` made at `at` is live on a running node other than `owner` and this one. */
-  liveElsewhere(clientId: string, at: number, owner: string): boolean {
+  /** The running node other than `owner` and this one where the connection of `clientId` made at `at` is live. */
+  liveElsewhere(clientId: string, at: number, owner: string): string | undefined {
     return this.registry.liveElsewhere(clientId, at, owner);
   }
 

@@ -107,10 +107,11 @@ export class Registry {
     return !!r && r.at > at;
   }
 
-  /** Whether the connection of `clientId` made at `at` is live on a running node other than `owner` and this one. */
-  liveElsewhere(clientId: string, at: number, owner: string): boolean {
+  /** The running node other than `owner` and this one where the connection of `clientId` made at `at` is live. */
+  liveElsewhere(clientId: string, at: number, owner: string): string | undefined {
     const r = this.claims.get(clientId);
-    return !!r && r.live && r.at === at && r.node !== owner && this.c.membership.isRunning(r.node);
+    const live = !!r && r.live && r.at === at && r.node !== owner && this.c.membership.isRunning(r.node);
+    return live ? r.node : undefined;
   }
 
   /** F.Register: `node` claims the session of `clientId`. */

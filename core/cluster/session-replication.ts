@@ -13,6 +13,7 @@ import type { ClusterEvent } from './events.ts';
 import { WillReplicator } from './will-replication.ts';
 import { DoneBatch } from './done-batch.ts';
 import { midOrigin, orphanQos } from './orphan-rules.ts';
+import { replicaHandoff, type Replica } from './replica.ts';
 import type { Resumed } from '../distribution.ts';
 import type { LocalNode } from './local-node.ts';
 import type { Session, Delivery } from '../session.ts';
@@ -21,7 +22,6 @@ import {
   F,
   encodeJson,
   encodeRMsg,
-  toWire,
   toOrphanWire,
   fromWire,
   type SubSpec,
@@ -31,7 +31,6 @@ import {
   type WireMessage,
   type OrphanReplyBody,
   type RWillBody,
-  type HandoffBody,
 } from './peer-protocol.ts';
 import type { Timer } from '../env.ts';
 import { matches, parseShare } from '../topic.ts';
@@ -39,20 +38,6 @@ import { matches, parseShare } from '../topic.ts';
 /** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
 const FETCH_TIMEOUT_MS = 3000;
 const NO_GROUPS: ReadonlySet<string> = new Set();
-
-export interface Replica {
-  clientId: string;
-  owner: string;
-  at: number;
-  expiry: number;
-  subs: SubSpec[];
-  /** Owed messages in order, by message id. */
-  msgs: Map<string, { msg: Message; qos: QoS }>;
-  /** Recently completed message ids: a copy still on its way (an orphan) must not be delivered again. */
-  done: Set<string>;
-  in2: number[];
-  user?: string;
-}
 
 /** What the replicator needs of the cluster it runs in (core/cluster/cluster.ts implements it). */
 export interface ReplicaLinks {
@@ -70,8 +55,8 @@ export interface ReplicaLinks {
   claim(s: Session): void;
   /** Whether the client connected again (anywhere) after `at`. */
   claimedSince(clientId: string, at: number): boolean;
-  /** Whether the connection of `clientId` made at `at` is live on a running node other than `owner` and this one. */
-  liveElsewhere(clientId: string, at: number, owner: string): boolean;
+  /** The running node other than `owner` and this one where the connection of `clientId` made at `at` is live. */
+  liveElsewhere(clientId: string, at: number, owner: string): string | undefined;
   emit(e: ClusterEvent): void;
   /** Members here were given `mid` for these share groups. */
   servedGroups(mid: string, groups: string[]): void;
@@ -222,19 +207,15 @@ export class SessionReplicator implements SessionJournal {
    */
   claimedElsewhere(clientId: string, node: string): void {
     const r = this.replicas.get(clientId);
-    if (!r || r.owner === node || this.c.isRunning(r.owner)) return;
-    this.replicas.delete(clientId);
-    const now = this.b.env.clock.now();
-    const body: HandoffBody = {
-      clientId,
-      subs: r.subs,
-      expiry: r.expiry,
-      msgs: [...r.msgs.values()].map((o) => toWire(o.msg, now, o.qos)),
-      seen: [...r.done],
-    };
-    if (r.user !== undefined) body.user = r.user;
+    if (r && r.owner !== node && !this.c.isRunning(r.owner)) this.handReplica(r, node);
+  }
+
+  /** Our replica `r` goes to `node`, where its session is: the session there merges it. */
+  private handReplica(r: Replica, node: string): void {
+    this.replicas.delete(r.clientId);
+    const body = replicaHandoff(r, this.b.env.clock.now());
     this.c.sendReliableTo(node, encodeJson(F.Handoff, body));
-    this.c.emit({ type: 'replica.handed', clientId, to: node, msgs: body.msgs.length });
+    this.c.emit({ type: 'replica.handed', clientId: r.clientId, to: node, msgs: body.msgs.length });
   }
 
   /** A client connected here with Clean Start 0 and we have no session: resume from the replica. */
@@ -301,6 +282,13 @@ export class SessionReplicator implements SessionJournal {
       // it had no delay: that one was due when the connection died with its node, before any reconnect.
       // Nor when the owner held a copy of a session whose connection is live on a node we hear (split-brain).
       this.wills.forgetIfBack(owner, r.clientId, r.at);
+      // That copy (the owner took it over in a one-way cut) goes to the live session: an offline one here would
+      // take share-group messages no connection gets (scenarios/regressions/explored-oneway-shared-loss.ts).
+      const live = this.c.liveElsewhere(r.clientId, r.at, owner);
+      if (live !== undefined) {
+        this.handReplica(r, live);
+        continue;
+      }
       const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
       for (const p of r.in2) s.addInboundQos2(p);
       this.c.claim(s);

@@ -16,8 +16,8 @@ export interface WillLinks {
   broadcastReliable(frame: Buffer): void;
   /** Whether the client connected again (anywhere) after `at`. */
   claimedSince(clientId: string, at: number): boolean;
-  /** Whether the connection of `clientId` made at `at` is live on a running node other than `owner` and this one. */
-  liveElsewhere(clientId: string, at: number, owner: string): boolean;
+  /** The running node other than `owner` and this one where the connection of `clientId` made at `at` is live. */
+  liveElsewhere(clientId: string, at: number, owner: string): string | undefined;
   emit(e: ClusterEvent): void;
 }
 
@@ -106,7 +106,8 @@ export class WillReplicator {
     const key = `${owner} ${clientId}`;
     const w = this.wills.get(key);
     const since = this.c.claimedSince(clientId, at);
-    if (w && ((since && w.delay > 0) || this.c.liveElsewhere(clientId, w.at, owner))) this.wills.delete(key);
+    if (w && ((since && w.delay > 0) || this.c.liveElsewhere(clientId, w.at, owner) !== undefined))
+      this.wills.delete(key);
   }
 
   /**
