@@ -73,8 +73,3 @@ export function newMember(node: string, address: string, now: number): Member {
     stale: [],
   };
 }
-
-/** A member that is part of the cluster (not removed by autoclean, not gone by leave). */
-export function isMember(m: Member): boolean {
-  return m.state !== 'left' && m.state !== 'stopped';
-}
