@@ -18,6 +18,7 @@ import {
 import type { AckWait, Distribution, Resumed, SplitOp } from './distribution.ts';
 import { Journals, type SessionJournal } from './journal.ts';
 import { Session, type Delivery, type DropReason, type SessionSink, type Subscription } from './session.ts';
+import type { Owed } from './delivery.ts';
 import { SubscriptionIndex } from './subscription-index.ts';
 import { RetainStore } from './retain-store.ts';
 import type { Message } from './message.ts';
@@ -72,6 +73,7 @@ export class Broker implements BrokerApi {
       sent: (s, d) => this.hooks.onSent?.(s.clientId, d),
       accepted: (s, d) => journal.accepted(s, d),
       done: (s, d) => journal.done(s, d),
+      qos2: (s, pid, step, d) => journal.qos2(s, pid, step, d),
     };
     this.flapping = this.config.security.flapping.enabled
       ? new FlappingDetector(this.config.security.flapping, env.clock)
@@ -195,13 +197,7 @@ export class Broker implements BrokerApi {
   }
 
   /** Recreates an offline persistent session from replicated state (failover, or resume on another node). */
-  restoreSession(
-    clientId: string,
-    expiry: number,
-    at: number,
-    subs: SubSpec[],
-    owed: { msg: Message; qos: QoS }[],
-  ): Session {
+  restoreSession(clientId: string, expiry: number, at: number, subs: SubSpec[], owed: Owed[]): Session {
     const s = this.newSession(clientId);
     s.expiryInterval = expiry;
     s.connectedAt = at;
@@ -408,13 +404,13 @@ export class Broker implements BrokerApi {
   }
 
   /** Merges a session handed over from another node into the local one. */
-  adoptSession(s: Session, subs: SubSpec[], owed: { msg: Message; qos: QoS }[]): void {
+  adoptSession(s: Session, subs: SubSpec[], owed: Owed[]): void {
     for (const x of subs) {
       if (s.subscriptions.has(x.key)) continue;
       const sub = fromSpec(s, x);
       if (sub) this.subscribe(sub, undefined);
     }
-    for (const o of owed) s.deliver({ msg: o.msg, qos: o.qos, retain: o.msg.retain });
+    for (const o of owed) s.deliver({ msg: o.msg, qos: o.qos, retain: o.msg.retain, sentAs: o.sentAs });
   }
 
   subscribe(sub: Subscription, replaced: Subscription | undefined): void {

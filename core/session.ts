@@ -4,8 +4,12 @@
 // state (inflight window, queue limit), not by the socket.
 
 import type { Timer } from './env.ts';
-import type { Message, QoS } from './message.ts';
+import type { QoS } from './message.ts';
 import { isExpired } from './message.ts';
+import { inOriginOrder } from './delivery.ts';
+import type { Delivery, DropReason, Inflight, Qos2Step, WillState } from './delivery.ts';
+
+export type { Delivery, DropReason, Inflight, Qos2Step, WillState } from './delivery.ts';
 
 /** A subscription of a session: indexed by the node's subscription index (core/subscription-index.ts). */
 export interface Subscription {
@@ -34,37 +38,6 @@ export interface SessionOutlet {
   takenOver(): void;
 }
 
-/** One message on its way to this session's client. */
-export interface Delivery {
-  msg: Message;
-  qos: QoS;
-  retain: boolean;
-  subIds?: number[];
-  /** Position of its record in the node's store, while it is stored (see core/session-store.ts). */
-  pk?: number;
-}
-
-export interface Inflight extends Delivery {
-  /** 'publish': waiting for PUBACK/PUBREC; 'pubrel': PUBREL sent, waiting for PUBCOMP. */
-  state: 'publish' | 'pubrel';
-  /** Owed a resend on this connection but held back by the client's Receive Maximum. */
-  deferred?: boolean;
-}
-
-export interface WillState {
-  /** receivedAt/expiresAt are set when it is published. */
-  msg: Message;
-  /** Will Delay Interval, seconds. */
-  delay: number;
-  /** Message Expiry Interval of the will, seconds. */
-  expirySec?: number;
-  /** Set when the session failed over here: the lost node its client was connected to. */
-  lostWith?: string;
-}
-
-export type DropReason =
-  'queue-full' | 'expired' | 'offline-qos0' | 'packet-too-large' | 'session-expired' | 'no-session';
-
 /** What a session reports to whoever keeps the books (broker stats, simulator history). */
 export interface SessionSink {
   dropped(session: Session, d: Delivery, reason: DropReason): void;
@@ -73,6 +46,8 @@ export interface SessionSink {
   accepted(session: Session, d: Delivery): void;
   /** A message the session had accepted is done: acknowledged by the client (or sent, QoS 0). */
   done(session: Session, d: Delivery): void;
+  /** An outbound QoS 2 step: what a copy of the session needs to resend under the same packet id. */
+  qos2(session: Session, pid: number, step: Qos2Step, d?: Delivery): void;
 }
 
 export class Session {
@@ -81,6 +56,10 @@ export class Session {
   private subs: Map<string, Subscription> | null = null;
   private inflightMap: Map<number, Inflight> | null = null;
   private in2: Set<number> | null = null;
+  /** PUBRELs owed for QoS 2 messages a previous owner sent, whose PUBREC reached it. */
+  private rel: Set<number> | null = null;
+  /** Packet ids queued messages were sent with before (sentAs): not given to others meanwhile. */
+  private reserved: Set<number> | null = null;
   private queue: Delivery[] = [];
   private qHead = 0;
   private nextPid = 1;
@@ -206,6 +185,7 @@ export class Session {
   deliverFront(d: Delivery): void {
     if (this.front === null) return this.deliver(d);
     if (!this.fresh(d)) return;
+    if (d.sentAs !== undefined) (this.reserved ??= new Set()).add(d.sentAs);
     this.front.push(d);
     this.books.accepted(this, d);
   }
@@ -256,6 +236,7 @@ export class Session {
   /** Hands one message to this session: sends it now, or queues it. */
   deliver(d: Delivery): void {
     if (!this.fresh(d)) return;
+    if (d.sentAs !== undefined) (this.reserved ??= new Set()).add(d.sentAs);
     const c = this.live;
     if (c && this.queued === 0 && this.deferredCount === 0 && this.front === null) {
       if (d.qos === 0) {
@@ -302,8 +283,12 @@ export class Session {
   }
 
   private sendNew(c: SessionOutlet, d: Delivery, fromQueue = false): void {
-    const pid = this.allocPid();
-    if (c.sendPublish(d, pid, false)) {
+    // Sent before with this id (its PUBREC never came back): the same id, so the client's exactly-once check holds.
+    const id = d.sentAs;
+    const again =
+      id !== undefined && !!this.reserved?.delete(id) && !this.inflight.has(id) && !this.rel?.has(id);
+    const pid = again ? id : this.allocPid();
+    if (c.sendPublish(d, pid, again)) {
       const f: Inflight = {
         msg: d.msg,
         qos: d.qos,
@@ -316,6 +301,7 @@ export class Session {
       this.outstanding++;
       this.books.sent(this, d);
       if (!fromQueue) this.books.accepted(this, f);
+      if (d.qos === 2) this.books.qos2(this, pid, 'sent', f);
     } else {
       // Too large for this client: discarded as if delivered [MQTT-3.1.2-25].
       this.books.dropped(this, d, 'packet-too-large');
@@ -361,6 +347,7 @@ export class Session {
     this.outstanding = 0;
     this.deferredCount = 0;
     const win = this.window();
+    if (this.rel) for (const pid of this.rel) c.sendAck('pubrel', pid, 0);
     for (const [pid, f] of this.inflight) {
       if (f.state === 'pubrel') {
         c.sendAck('pubrel', pid, 0);
@@ -387,11 +374,16 @@ export class Session {
 
   /** PUBACK (QoS 1) or PUBCOMP (QoS 2) from the client: the message is done. */
   complete(pid: number, expect: 1 | 2): boolean {
+    if (expect === 2 && this.rel?.delete(pid)) {
+      this.books.qos2(this, pid, 'completed');
+      return true;
+    }
     const f = this.inflight.get(pid);
     if (!f || f.deferred || f.qos !== expect || (expect === 2 && f.state !== 'pubrel')) return false;
     this.inflightMap!.delete(pid);
     this.outstanding--;
     if (expect === 1) this.books.done(this, f);
+    else this.books.qos2(this, pid, 'completed');
     this.pump();
     return true;
   }
@@ -407,7 +399,10 @@ export class Session {
       this.pump();
     } else {
       // The client has the message; what remains is the PUBREL/PUBCOMP bookkeeping.
-      if (f.state === 'publish') this.books.done(this, f);
+      if (f.state === 'publish') {
+        this.books.done(this, f);
+        this.books.qos2(this, pid, 'released', f);
+      }
       f.state = 'pubrel';
     }
     return true;
@@ -420,7 +415,10 @@ export class Session {
    */
   pending(): Delivery[] {
     const out: Delivery[] = [];
-    for (const f of this.inflight.values()) out.push(f);
+    for (const [pid, f] of this.inflight) {
+      // Past PUBREC the client has it: only the PUBREL is owed (releasing()). Sent QoS 2 keeps its id.
+      if (f.state === 'publish') out.push(f.qos === 2 ? { ...f, sentAs: pid } : f);
+    }
     let i = 0;
     for (const d of this.queuedDeliveries()) {
       if (i++ === this.older && this.front) out.push(...this.front);
@@ -430,8 +428,24 @@ export class Session {
     return out;
   }
 
+  /** Packet ids whose PUBREL is owed (the client has the message; its PUBCOMP has not come back). */
+  releasing(): number[] {
+    const out = this.rel ? [...this.rel] : [];
+    for (const [pid, f] of this.inflight) if (f.state === 'pubrel') out.push(pid);
+    return out;
+  }
+
+  /** A previous owner got the PUBREC of `pid`: the PUBREL is owed here (sent now if the client is on). */
+  addReleasing(pid: number): void {
+    if (this.inflight.has(pid) || this.rel?.has(pid)) return;
+    (this.rel ??= new Set()).add(pid);
+    this.live?.sendAck('pubrel', pid, 0);
+  }
+
   /** Forgets all owed messages without reporting them (they were handed to another node). */
   clear(): void {
+    this.rel = null;
+    this.reserved = null;
     if (this.front) this.front = [];
     this.inflightMap?.clear();
     this.queue = [];
@@ -446,6 +460,7 @@ export class Session {
     for (const d of this.queuedDeliveries()) this.books.dropped(this, d, reason);
     if (this.front) for (const d of this.front.splice(0)) this.books.dropped(this, d, reason);
     this.inflightMap?.clear();
+    this.rel = this.reserved = null;
     this.queue = [];
     this.qHead = 0;
     this.outstanding = 0;
@@ -456,7 +471,7 @@ export class Session {
     for (let tries = 0; tries < 65535; tries++) {
       const pid = this.nextPid;
       this.nextPid = pid === 65535 ? 1 : pid + 1;
-      if (!this.inflight.has(pid)) return pid;
+      if (!this.inflight.has(pid) && !this.rel?.has(pid) && !this.reserved?.has(pid)) return pid;
     }
     throw new Error('packet identifiers exhausted'); // unreachable: the window is at most 65535
   }
@@ -465,23 +480,3 @@ export class Session {
 const NO_SUBSCRIPTIONS: ReadonlyMap<string, Subscription> = new Map();
 const NO_INFLIGHT: ReadonlyMap<number, Inflight> = new Map();
 const NO_PIDS: ReadonlySet<number> = new Set();
-
-/** Sorts each origin's deliveries by sequence in place, within the slots they occupy; others stay put. */
-function inOriginOrder(
-  q: Delivery[],
-  origin: (d: Delivery) => { from: string; seq: number } | undefined,
-): void {
-  const slots = new Map<string, { at: number[]; ds: { d: Delivery; seq: number }[] }>();
-  q.forEach((d, i) => {
-    const o = origin(d);
-    if (!o) return;
-    let g = slots.get(o.from);
-    if (!g) slots.set(o.from, (g = { at: [], ds: [] }));
-    g.at.push(i);
-    g.ds.push({ d, seq: o.seq });
-  });
-  for (const g of slots.values()) {
-    g.ds.sort((a, b) => a.seq - b.seq);
-    g.at.forEach((i, k) => (q[i] = g.ds[k].d));
-  }
-}

@@ -164,13 +164,21 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       for (const u of m.unacked) l.write(u.frame); // what the link lost, or never carried, first
     });
     heal.add((_m, l) => l.write(encodeJson(F.Members, { members: membership.info() })));
-    heal.add((m, l) => {
-      for (const f of this.routeRep.resync(m.node)) l.write(f);
-    });
+    // Claims before routes: a session the peer handed off goes before what it kept for our routes (the
+    // handoff knows the packet ids its client holds; a forward copy reaching the session first does not).
     heal.add((_m, l) => {
-      for (const f of this.retainedReplicas.resync(this.now())) l.write(f);
+      for (const s of this.broker.sessions.values()) l.write(this.registry.claimFrame(s));
     });
-    heal.add((m, l) => this.resyncSessions(m, l));
+    heal.add((m, l) => this.routeRep.resync(m.node).forEach((f) => l.write(f)));
+    heal.add((_m, l) => [...this.retainedReplicas.resync(this.now())].forEach((f) => l.write(f)));
+    heal.add((m) => {
+      // Replicas of our persistent sessions, and their wills.
+      for (const s of this.broker.sessions.values()) {
+        for (const f of this.replicator.snapshot(s)) this.channel.send(m, f);
+        const will = this.replicator.willFor(s);
+        if (will) this.channel.send(m, will);
+      }
+    });
     this.heartbeat = new Heartbeat(config, env.clock, env.peers, membership, this, this);
     this.heartbeat.tick();
     broker.distribute(this, this.replicator);
@@ -366,16 +374,6 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.autoheal.up(l);
   }
 
-  /** Our claims on client ids, and replicas of our persistent sessions. */
-  private resyncSessions(m: Member, l: PeerLink): void {
-    for (const s of this.broker.sessions.values()) {
-      l.write(this.registry.claimFrame(s));
-      for (const f of this.replicator.snapshot(s)) this.channel.send(m, f);
-      const will = this.replicator.willFor(s);
-      if (will) this.channel.send(m, will);
-    }
-  }
-
   linkDown(l: PeerLink): void {
     const m = this.membership.get(l.peer);
     if (!m || m.link !== l) return;
@@ -456,6 +454,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
         return this.replicator.onMsg(peer, f.body);
       case F.RDone:
         return this.replicator.onDone(peer, f.body);
+      case F.ROut:
+        return this.replicator.onOut(peer, f.body);
       case F.REnd:
         return this.replicator.onEnd(peer, f.body.clientId);
       case F.Orphan:

@@ -4,6 +4,7 @@
 import type { Env } from '../env.ts';
 import type { Message, QoS } from '../message.ts';
 import type { Session, DropReason } from '../session.ts';
+import type { Owed } from '../delivery.ts';
 import type { SubSpec } from '../subscription.ts';
 import type { Distribution } from '../distribution.ts';
 import type { SessionJournal } from '../journal.ts';
@@ -38,15 +39,9 @@ export interface LocalNode {
   publishWillOf(clientId: string, msg: Message): void;
 
   /** Recreates an offline persistent session from a replica (failover, or a resume on this node). */
-  restoreSession(
-    clientId: string,
-    expiry: number,
-    at: number,
-    subs: SubSpec[],
-    owed: { msg: Message; qos: QoS }[],
-  ): Session;
+  restoreSession(clientId: string, expiry: number, at: number, subs: SubSpec[], owed: Owed[]): Session;
   /** Merges a session handed over from another node into the local one. */
-  adoptSession(s: Session, subs: SubSpec[], owed: { msg: Message; qos: QoS }[]): void;
+  adoptSession(s: Session, subs: SubSpec[], owed: Owed[]): void;
   /** The session moved to another node: forget it here without a will or drops. */
   dropSession(s: Session): void;
   /** Closes the live connection of `s`: its client connected again on another node. */

@@ -3,6 +3,7 @@
 
 import type { Message, QoS } from '../message.ts';
 import type { SubSpec } from '../subscription.ts';
+import type { Qos2Step } from '../delivery.ts';
 
 export type { SubSpec };
 
@@ -11,7 +12,8 @@ export type { SubSpec };
 // 3: Retain frames carry the write's version (hybrid time, counter, writer node) in front of the record, and
 // a clear is a tombstone with its version (see retained-replication.ts).
 // 4: Refused: a handoff the receiver did not take over tells the sender to stop passing that session's messages on.
-export const PROTOCOL_VERSION = 4;
+// 5: outbound QoS 2 state follows a session (ROut; sentAs on handed-off messages, rel on handoffs).
+export const PROTOCOL_VERSION = 5;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
 export const enum F {
@@ -46,6 +48,16 @@ export const enum F {
    * user, no session): what it owed is not the session now here, so the recipient stops passing it on.
    */
   Refused = 21,
+  /** An outbound QoS 2 step of a replicated session (session.ts Qos2Step): replicas resend under the same id. */
+  ROut = 22,
+}
+
+export interface ROutBody {
+  clientId: string;
+  pid: number;
+  step: Qos2Step;
+  /** 'sent': the message sent with `pid`. */
+  mid?: string;
 }
 
 export interface RWillBody {
@@ -148,6 +160,8 @@ export interface HandoffBody {
   /** Ids of messages the session already had (delivered or owed): copies arriving later are dropped. */
   seen?: string[];
   in2?: number[];
+  /** Outbound QoS 2 packet ids past PUBREC: the new owner owes their PUBRELs. */
+  rel?: number[];
   /** The user the session belongs to (a replica handed over): another user's session does not take it. */
   user?: string;
 }
@@ -175,6 +189,8 @@ export interface WireMessage {
   mid?: string;
   /** Orphans: the share groups (`$share/g/filter`) the unconfirmed forward was for. */
   groups?: string[];
+  /** Handoffs: QoS 2 sent to the client with this packet id, its PUBREC not received. */
+  sentAs?: number;
 }
 
 export type Frame =
@@ -198,7 +214,8 @@ export type Frame =
   | { type: F.OrphanReq; body: OrphanReqBody }
   | { type: F.OrphanReply; body: OrphanReplyBody }
   | { type: F.RWill; body: RWillBody }
-  | { type: F.Refused; body: REndBody };
+  | { type: F.Refused; body: REndBody }
+  | { type: F.ROut; body: ROutBody };
 
 /** A malformed, unknown or oversized frame: the link is closed. */
 export class FrameError extends Error {}

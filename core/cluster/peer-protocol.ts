@@ -19,6 +19,7 @@ import {
   type RegisterBody,
   type RStateBody,
   type RDoneBody,
+  type ROutBody,
   type REndBody,
   type OrphanBody,
   type RWillBody,
@@ -240,7 +241,9 @@ const wireOk = (x: any) =>
   num(x.receivedAt) &&
   (x.dq === undefined || qosOk(x.dq)) &&
   (x.mid === undefined || str(x.mid)) &&
-  (x.groups === undefined || (Array.isArray(x.groups) && x.groups.every(str)));
+  (x.groups === undefined || (Array.isArray(x.groups) && x.groups.every(str))) &&
+  (x.sentAs === undefined || pids([x.sentAs]));
+const stepOk = (v: unknown) => v === 'sent' || v === 'released' || v === 'completed';
 
 export function decode(f: Buffer, now: number): Frame {
   const type = f[0] as F;
@@ -362,7 +365,16 @@ export function decode(f: Buffer, now: number): Frame {
             num(x.expiry) &&
             (x.seen === undefined || strs(x.seen)) &&
             (x.in2 === undefined || pids(x.in2)) &&
+            (x.rel === undefined || pids(x.rel)) &&
             (x.user === undefined || str(x.user)),
+        ),
+      };
+    case F.ROut:
+      return {
+        type,
+        body: json<ROutBody>(
+          body,
+          (x) => str(x.clientId) && pids([x.pid]) && stepOk(x.step) && (x.mid === undefined || str(x.mid)),
         ),
       };
     case F.Seq: {

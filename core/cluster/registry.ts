@@ -148,10 +148,12 @@ export class Registry {
       clientId: s.clientId,
       expiry: s.expiryInterval,
       subs: specsOf(s),
-      msgs: s.pending().map((d) => toWire(d.msg, now, d.qos)),
+      msgs: s.pending().map((d) => toWire(d.msg, now, d.qos, d.sentAs)),
       seen: s.seen ? [...s.seen] : undefined,
       in2: s.inboundQos2.size ? [...s.inboundQos2] : undefined,
     };
+    const rel = s.releasing();
+    if (rel.length) body.rel = rel;
     // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
     if (s.owner !== undefined) body.user = s.owner;
     this.c.stats.handoffsOut++;
@@ -281,7 +283,7 @@ export class Registry {
       h.subs,
       h.msgs
         .filter((w) => !this.c.served.servedHere(w, h.subs))
-        .map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2 })),
+        .map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2, sentAs: w.sentAs })),
     );
     if (h.seen) {
       // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.
@@ -289,5 +291,6 @@ export class Registry {
       s.knownDone(h.seen.filter((mid) => !owed.has(mid)));
     }
     if (h.in2) for (const p of h.in2) s.addInboundQos2(p);
+    if (h.rel) for (const p of h.rel) s.addReleasing(p);
   }
 }

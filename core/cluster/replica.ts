@@ -2,7 +2,18 @@
 // handoff that gives it to the node where the session lives.
 
 import type { Message, QoS } from '../message.ts';
-import { toWire, type HandoffBody, type SubSpec } from './peer-protocol.ts';
+import type { Session } from '../session.ts';
+import type { LocalNode } from './local-node.ts';
+import {
+  encodeJson,
+  encodeRMsg,
+  F,
+  toWire,
+  type HandoffBody,
+  type ROutBody,
+  type RStateBody,
+  type SubSpec,
+} from './peer-protocol.ts';
 
 export interface Replica {
   clientId: string;
@@ -10,11 +21,13 @@ export interface Replica {
   at: number;
   expiry: number;
   subs: SubSpec[];
-  /** Owed messages in order, by message id. */
-  msgs: Map<string, { msg: Message; qos: QoS }>;
+  /** Owed messages in order, by message id; `sentAs`: QoS 2 sent with that packet id, PUBREC not yet received. */
+  msgs: Map<string, { msg: Message; qos: QoS; sentAs?: number }>;
   /** Recently completed message ids: a copy still on its way (an orphan) must not be delivered again. */
   done: Set<string>;
   in2: number[];
+  /** Outbound QoS 2 packet ids past PUBREC (PUBREL owed). */
+  rel: Set<number>;
   user?: string;
 }
 
@@ -24,9 +37,47 @@ export function replicaHandoff(r: Replica, now: number): HandoffBody {
     clientId: r.clientId,
     subs: r.subs,
     expiry: r.expiry,
-    msgs: [...r.msgs.values()].map((o) => toWire(o.msg, now, o.qos)),
+    msgs: [...r.msgs.values()].map((o) => toWire(o.msg, now, o.qos, o.sentAs)),
     seen: [...r.done],
   };
+  if (r.rel.size) body.rel = [...r.rel];
   if (r.user !== undefined) body.user = r.user;
   return body;
+}
+
+/** The live session a replica becomes here: its queue (sent QoS 2 keeps its packet id), QoS 2 state both ways. */
+export function restoreReplica(b: LocalNode, r: Replica): Session {
+  const s = b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
+  for (const p of r.in2) s.addInboundQos2(p);
+  for (const p of r.rel) s.addReleasing(p);
+  return s;
+}
+
+/** An outbound QoS 2 step of the session `r` replicates (frames from qos2Frame). */
+export function replicaQos2(r: Replica, o: ROutBody): void {
+  const e = o.mid === undefined ? undefined : r.msgs.get(o.mid);
+  if (o.step === 'sent') {
+    if (e) e.sentAs = o.pid;
+  } else if (o.step === 'released') {
+    // The client has it (its done may still be batched): only the PUBREL is owed, never the message again.
+    if (o.mid !== undefined && r.msgs.delete(o.mid)) r.done.add(o.mid);
+    r.rel.add(o.pid);
+  } else r.rel.delete(o.pid);
+}
+
+export function qos2Frame(clientId: string, pid: number, step: ROutBody['step'], mid?: string): Buffer {
+  const body: ROutBody = { clientId, pid, step };
+  if (mid !== undefined) body.mid = mid;
+  return encodeJson(F.ROut, body);
+}
+
+/** A full copy of `s` for a peer (after its link comes up): state, owed messages, outbound QoS 2 state. */
+export function replicaSnapshot(s: Session, state: RStateBody, now: number): Buffer[] {
+  const out = [encodeJson(F.RState, state)];
+  for (const d of s.pending())
+    if (d.msg.mid !== undefined) out.push(encodeRMsg(s.clientId, d.qos, d.msg, now));
+  for (const d of s.pending())
+    if (d.sentAs !== undefined) out.push(qos2Frame(s.clientId, d.sentAs, 'sent', d.msg.mid));
+  for (const p of s.releasing()) out.push(qos2Frame(s.clientId, p, 'released'));
+  return out;
 }

@@ -13,10 +13,17 @@ import type { ClusterEvent } from './events.ts';
 import { WillReplicator } from './will-replication.ts';
 import { DoneBatch } from './done-batch.ts';
 import { midOrigin, orphanQos } from './orphan-rules.ts';
-import { replicaHandoff, type Replica } from './replica.ts';
+import {
+  qos2Frame,
+  replicaHandoff,
+  replicaQos2,
+  replicaSnapshot,
+  restoreReplica,
+  type Replica,
+} from './replica.ts';
 import type { Resumed } from '../distribution.ts';
 import type { LocalNode } from './local-node.ts';
-import type { Session, Delivery } from '../session.ts';
+import type { Session, Delivery, Qos2Step } from '../session.ts';
 import type { Message, QoS } from '../message.ts';
 import {
   F,
@@ -31,6 +38,7 @@ import {
   type WireMessage,
   type OrphanReplyBody,
   type RWillBody,
+  type ROutBody,
 } from './peer-protocol.ts';
 import type { Timer } from '../env.ts';
 import { matches, parseShare } from '../topic.ts';
@@ -125,6 +133,10 @@ export class SessionReplicator implements SessionJournal {
     this.doneBatch.add(s.clientId, d.msg.mid);
   }
 
+  qos2(s: Session, pid: number, step: Qos2Step, d?: Delivery): void {
+    if (this.replicated(s)) this.c.broadcastReliable(qos2Frame(s.clientId, pid, step, d?.msg.mid));
+  }
+
   /** Sends the batched acknowledgements now (graceful stop). */
   flush(): void {
     if (this.doneBatch.size) this.doneBatch.flush();
@@ -143,11 +155,7 @@ export class SessionReplicator implements SessionJournal {
   /** Full snapshot of a session for one peer (after its link comes up). */
   snapshot(s: Session): Buffer[] {
     if (!this.replicated(s)) return [];
-    const now = this.b.env.clock.now();
-    const out = [encodeJson(F.RState, this.stateOf(s))];
-    for (const d of s.pending())
-      if (d.msg.mid !== undefined) out.push(encodeRMsg(s.clientId, d.qos, d.msg, now));
-    return out;
+    return replicaSnapshot(s, this.stateOf(s), this.b.env.clock.now());
   }
 
   // ---- replica side --------------------------------------------------------------
@@ -173,8 +181,14 @@ export class SessionReplicator implements SessionJournal {
       msgs: new Map(),
       done: new RecentSet(8192),
       in2: st.in2 ?? [],
+      rel: new Set(),
       user: st.user,
     });
+  }
+
+  onOut(from: string, o: ROutBody): void {
+    const r = this.replicas.get(o.clientId);
+    if (r && r.owner === from) replicaQos2(r, o);
   }
 
   onMsg(from: string, m: RMsgBody): void {
@@ -229,9 +243,7 @@ export class SessionReplicator implements SessionJournal {
   resume(clientId: string): Resumed | null {
     const r = this.take(clientId);
     if (!r) return null;
-    const s = this.b.restoreSession(clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
-    for (const p of r.in2) s.addInboundQos2(p);
-    return { session: s, owner: r.owner, done: r.done };
+    return { session: restoreReplica(this.b, r), owner: r.owner, done: r.done };
   }
 
   // ---- wills (will-replication.ts) ----------------------------------------------------
@@ -289,8 +301,7 @@ export class SessionReplicator implements SessionJournal {
         this.handReplica(r, live);
         continue;
       }
-      const s = this.b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
-      for (const p of r.in2) s.addInboundQos2(p);
+      const s = restoreReplica(this.b, r);
       this.c.claim(s);
       this.fetchOrphans(s, owner, r.done, true);
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);

@@ -4,7 +4,7 @@
 import type { Message, QoS } from '../message.ts';
 import { FrameError, type WireMessage } from './peer-frames.ts';
 
-export function toWire(msg: Message, now: number, dq?: QoS): WireMessage {
+export function toWire(msg: Message, now: number, dq?: QoS, sentAs?: number): WireMessage {
   const w: WireMessage = {
     topic: msg.topic,
     payload: msg.payload.toString('base64'),
@@ -17,6 +17,7 @@ export function toWire(msg: Message, now: number, dq?: QoS): WireMessage {
   if (msg.props) w.props = JSON.parse(JSON.stringify(msg.props, propReplacer));
   if (dq !== undefined) w.dq = dq;
   if (msg.mid !== undefined) w.mid = msg.mid;
+  if (sentAs !== undefined) w.sentAs = sentAs;
   return w;
 }
 
