@@ -389,13 +389,19 @@ export class Broker implements BrokerApi {
     this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + n;
   }
 
-  /** The session moved to another node: forget it here without a will or drops. */
-  dropSession(s: Session): void {
+  /** The will of `s` goes no more from here: published or discarded where its connection was, or moved on. */
+  discardWill(s: Session): void {
     if (s.will) {
       s.will = null;
       this.journal.willChanged(s);
     }
     s.willTimer?.cancel();
+    s.willTimer = null;
+  }
+
+  /** The session moved to another node: forget it here without a will or drops. */
+  dropSession(s: Session): void {
+    this.discardWill(s);
     s.expiryTimer?.cancel();
     for (const sub of s.subscriptions.values()) this.subscriptions.remove(sub);
     s.clearSubscriptions();

@@ -73,6 +73,8 @@ export class FaultPlayer {
    * issue 15), so nothing from before it can be owed.
    */
   wipedAt: number | null = null;
+  /** Every time every node was down at once (a will lost in an earlier one stays lost). */
+  readonly wipes: number[] = [];
   private cut = false;
   private clogs = 0;
 
@@ -146,7 +148,7 @@ export class FaultPlayer {
         w.crash(f.node, f.mode);
         this.state.set(f.node, 'crashed');
         if (this.nodes.length && this.nodes.every((n) => this.nodeState(n) === 'crashed'))
-          this.wipedAt = w.now;
+          this.wipes.push((this.wipedAt = w.now));
         this.later.push({
           at: w.now + f.restartAfter,
           run: () => this.nodeState(f.node) === 'crashed' && this.restart(f.node),

@@ -391,7 +391,7 @@ export async function playSwarm(
     v.property === 'qos2-exactly-once' && crashes.some((t) => t >= v.excerpt[0].t && t <= v.excerpt[1].t);
   const violations = [
     ...safety.filter(
-      (v) => !excused(v) && !crashedBetween(v) && !(wiped !== null && willLostInWipe(ev, v, wiped)),
+      (v) => !excused(v) && !crashedBetween(v) && !player.wipes.some((at) => willLostInWipe(ev, v, at)),
     ),
     // Order: parked messages after a heal are the documented exception.
     ...checkOrder(ev, { parkedUntil: healAt, parked }).filter(

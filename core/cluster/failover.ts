@@ -69,6 +69,10 @@ export class Failover {
     // Publishers waiting on the dead node's confirmation are answered: their messages live on here and at the backup.
     for (const u of m.unacked) settle(u);
     this.c.replicas.ownerDown(m.node);
+    // Owners lost earlier whose backup this was: their sessions come alive at their next backup (maybe us),
+    // so which node takes them over does not depend on the order the two losses were noticed in.
+    for (const o of ms.members.values())
+      if (o !== m && o.state === 'unreachable') this.c.replicas.ownerDown(o.node);
     // Only cut off, it gets these frames again when it is back: the share groups one of its sessions
     // here (the failed-over member) was given go no more, so the group gets the message once.
     for (const u of m.unacked) {

@@ -46,6 +46,8 @@ export interface LocalNode {
   dropSession(s: Session): void;
   /** Closes the live connection of `s`: its client connected again on another node. */
   takenOver(s: Session): void;
+  /** The will of `s` goes no more from here: published or discarded where its connection was. */
+  discardWill(s: Session): void;
   /** Arms the will of an offline session (its delay, or the session's end if sooner). */
   armWill(s: Session): void;
 

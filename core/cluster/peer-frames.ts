@@ -12,7 +12,7 @@ export type { SubSpec };
 // 3: Retain frames carry the write's version (hybrid time, counter, writer node) in front of the record, and
 // a clear is a tombstone with its version (see retained-replication.ts).
 // 4: Refused: a handoff the receiver did not take over tells the sender to stop passing that session's messages on.
-// 5: outbound QoS 2 state follows a session (ROut; sentAs on handed-off messages, rel on handoffs).
+// 5: outbound QoS 2 state follows a session (ROut; sentAs on handed-off messages, rel on handoffs); noWill.
 export const PROTOCOL_VERSION = 5;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
@@ -162,6 +162,8 @@ export interface HandoffBody {
   in2?: number[];
   /** Outbound QoS 2 packet ids past PUBREC: the new owner owes their PUBRELs. */
   rel?: number[];
+  /** The sender's session holds no will (published, or discarded by a clean DISCONNECT, where the client was). */
+  noWill?: boolean;
   /** The user the session belongs to (a replica handed over): another user's session does not take it. */
   user?: string;
 }

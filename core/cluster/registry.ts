@@ -154,6 +154,7 @@ export class Registry {
     };
     const rel = s.releasing();
     if (rel.length) body.rel = rel;
+    if (!s.will) body.noWill = true;
     // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
     if (s.owner !== undefined) body.user = s.owner;
     this.c.stats.handoffsOut++;
@@ -292,5 +293,7 @@ export class Registry {
     }
     if (h.in2) for (const p of h.in2) s.addInboundQos2(p);
     if (h.rel) for (const p of h.rel) s.addReleasing(p);
+    // The will we took over with this session from `from` (taking it for dead) went, or goes no more, there.
+    if (h.noWill && s.will?.lostWith === from) this.local.discardWill(s);
   }
 }

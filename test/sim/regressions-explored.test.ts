@@ -217,6 +217,16 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-qos2-oneway-handoff.ts')).toEqual([]);
   });
 
+  // An owner's sessions stayed replicas when its backup died at the same moment.
+  it('explored-backup-lost-too: an owner and its backup crash together; the next node takes the sessions over and nothing acknowledged is lost', async () => {
+    expect(await verdict('explored-backup-lost-too.ts')).toEqual([]);
+  });
+
+  // A will published during a pause came again from the node that woke up and failed the session over.
+  it('explored-pause-handoff-will: a will published by the node of the client while a paused peer failed the session over is not published again when that node hands the session over', async () => {
+    expect(await verdict('explored-pause-handoff-will.ts')).toEqual([]);
+  });
+
   // Checker corrections (the broker was right):
   it('explored-disconnect-to-crashed: a DISCONNECT sent into a connection whose node lost power is not clean: the will published at failover is due', async () => {
     expect(await verdict('explored-disconnect-to-crashed.ts')).toEqual([]);
@@ -234,5 +244,8 @@ describe('regressions found by sim explore (swarm)', () => {
   });
   it('explored-kill-after-restart: a will published at failover is on time though the client drops its half-open connection only after the node restarted', async () => {
     expect(await verdict('explored-kill-after-restart.ts')).toEqual([]);
+  });
+  it('explored-two-wipes-will: a will lost in the first of two whole-cluster outages is excused by that outage, not judged against the last one', async () => {
+    expect(await verdict('explored-two-wipes-will.ts')).toEqual([]);
   });
 });
