@@ -48,6 +48,7 @@ export class Autoheal {
       }
       const old = m.link;
       m.link = null;
+      m.lastHeard = Math.max(m.lastHeard, old.lastRx);
       old.close();
     }
     l.state = 'authed';
@@ -65,6 +66,7 @@ export class Autoheal {
       }
       m.inSeq = 0;
       m.peerInc = l.peerInc;
+      m.upSince = l.lastRx;
     }
     const wasDown = m.state === 'unreachable' || m.state === 'stopped';
     const healed = wasDown && m.downSince > 0 && ms.everUp.has(m.node);

@@ -378,6 +378,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     const m = this.membership.get(l.peer);
     if (!m || m.link !== l) return;
     m.link = null;
+    m.lastHeard = Math.max(m.lastHeard, l.lastRx);
     m.dialStarted = -Infinity; // redial at the next heartbeat, whatever attempts still hang
     // Its routes may change while we cannot hear of them: from now on we keep what it may need.
     if (m.stale) for (const x of m.stale) settle(x);

@@ -34,6 +34,10 @@ export interface Member {
   downSince: number;
   /** Incarnation of the peer our sequence state refers to. */
   peerInc: string;
+  /** Monotonic ms: when the link to its current incarnation first came up here. */
+  upSince: number;
+  /** Monotonic ms: when we last heard its previous link (its last life, once it is lost or restarted). */
+  lastHeard: number;
   /** Reliable frames sent and not yet acknowledged, oldest first: resent when the link comes back. */
   unacked: Unacked[];
   outSeq: number;
@@ -62,6 +66,8 @@ export function newMember(node: string, address: string, now: number): Member {
     link: null,
     downSince: now,
     peerInc: '',
+    upSince: 0,
+    lastHeard: 0,
     unacked: [],
     outSeq: 0,
     inSeq: 0,

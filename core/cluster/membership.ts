@@ -46,9 +46,15 @@ export class Membership {
     return false;
   }
 
-  /** The node that takes over `owner`'s sessions: the first running node after it in name order. */
+  /**
+   * The node that takes over `owner`'s sessions: the first running node after it in name order that
+   * can hold their replicas. A peer whose current life began after we last heard the owner restarted
+   * empty since (our view): it cannot, so it is passed over (two takeovers merge; none would lose).
+   */
   backupOf(owner: string): string {
-    const up = [this.node, ...this.runningPeers()].filter((n) => n !== owner).sort();
+    const o = this.members.get(owner);
+    const peers = this.runningPeers().filter((n) => !o || this.members.get(n)!.upSince <= o.lastHeard);
+    const up = [this.node, ...peers].filter((n) => n !== owner).sort();
     return up.find((n) => n > owner) ?? up[0];
   }
 

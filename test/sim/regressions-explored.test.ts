@@ -227,6 +227,11 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-pause-handoff-will.ts')).toEqual([]);
   });
 
+  // An owner's sessions stayed replicas when its backup came back empty just before the owner's restart was noticed.
+  it('explored-backup-restarted-empty: an owner and its backup crash and restart empty together; the node with the replica takes the session over and nothing acknowledged is lost', async () => {
+    expect(await verdict('explored-backup-restarted-empty.ts')).toEqual([]);
+  });
+
   // Checker corrections (the broker was right):
   it('explored-disconnect-to-crashed: a DISCONNECT sent into a connection whose node lost power is not clean: the will published at failover is due', async () => {
     expect(await verdict('explored-disconnect-to-crashed.ts')).toEqual([]);
