@@ -38,6 +38,8 @@ export class WillReplicator {
    * it, so a connection lost with its node still publishes one [MQTT-3.1.2-8], whatever came after.
    */
   private wills = new Map<string, HeldWill>();
+  /** The nodes wills came from (a handful: the cluster's members). */
+  private owners = new Set<string>();
 
   constructor(
     private readonly c: WillLinks,
@@ -80,11 +82,20 @@ export class WillReplicator {
   /** F.RWill: the will of a client connected on `from` (absent: cleared). */
   onWill(from: string, b: RWillBody): void {
     const key = `${from} ${b.clientId}`;
+    // The same connection's will from another node (one that failed its session over from there) is this
+    // one now: only the latest holder's copy counts, so it goes once, or not at all once that node cleared it.
+    for (const owner of this.owners) {
+      const w = owner === from ? undefined : this.wills.get(`${owner} ${b.clientId}`);
+      if (w?.at !== b.at) continue;
+      w.timer?.cancel();
+      this.wills.delete(`${owner} ${b.clientId}`);
+    }
     this.wills.get(key)?.timer?.cancel();
     if (!b.will) {
       this.wills.delete(key);
       return;
     }
+    this.owners.add(from);
     this.wills.set(key, {
       owner: from,
       clientId: b.clientId,

@@ -232,6 +232,11 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-backup-restarted-empty.ts')).toEqual([]);
   });
 
+  // A will the backup published came again from the next backup, which still held the dead owner's copy.
+  it('explored-backup-will-moved: an owner dies, its backup publishes the will of a client and dies too; the next node does not publish the will again', async () => {
+    expect(await verdict('explored-backup-will-moved.ts')).toEqual([]);
+  });
+
   // Checker corrections (the broker was right):
   it('explored-disconnect-to-crashed: a DISCONNECT sent into a connection whose node lost power is not clean: the will published at failover is due', async () => {
     expect(await verdict('explored-disconnect-to-crashed.ts')).toEqual([]);
