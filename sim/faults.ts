@@ -83,6 +83,11 @@ export class FaultPlayer {
     return this.cut;
   }
 
+  /** Traffic between some nodes is held (until the clogs are released). */
+  get clogged(): boolean {
+    return this.clogs > 0;
+  }
+
   /** No partition or clog in effect and every node up: what a client sends now reaches its node. */
   get calm(): boolean {
     return !this.cut && this.clogs === 0 && [...this.state.values()].every((s) => s === 'up');

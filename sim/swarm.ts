@@ -278,12 +278,14 @@ export async function playSwarm(
     })),
     ...wl.wills.map((s, i) => ({ at: s.at, run: () => endWiller(s, i) })),
   ].sort((a, b) => a.at - b.at);
-  const lateFrom: { client: string; invokedAt: number; split: boolean }[] = [];
+  /** `split`: made while links were cut (partition) or held (clog); owed what others publish once they flow. */
+  const lateFrom: { client: string; invokedAt: number; split: 'fault.heal' | 'fault.unclog' | null }[] = [];
   const lateSub = (l: LateSub) => {
     const c = subs[l.sub % subs.length];
     if (!c.connected) return; // a subscribe while offline is only sent with a new session
     c.subscribe('u/#', 1);
-    lateFrom.push({ client: c.id, invokedAt: w.now, split: player.partitioned });
+    const split = player.partitioned ? 'fault.heal' : player.clogged ? 'fault.unclog' : null;
+    lateFrom.push({ client: c.id, invokedAt: w.now, split });
   };
   const willEnds: { i: number; at: number; back: number | null; calm: boolean }[] = [];
   const endWiller = (s: WillSpec, i: number) => {
@@ -360,7 +362,8 @@ export async function playSwarm(
     const s = wl.subs[Number(l.client.slice(1))];
     const ok = ev.find((e) => e.type === 'sub.ok' && e.c === l.client && e.t >= l.invokedAt);
     // README, Guarantees: a subscription made during a split misses what the other side publishes before the heal.
-    const heal = l.split ? ev.find((e) => e.type === 'fault.heal' && e.t > l.invokedAt) : ok;
+    // A clogged link is a split no one detects: the route goes when it flows again.
+    const heal = l.split ? ev.find((e) => e.type === l.split && e.t > l.invokedAt) : ok;
     if (ok && heal && owed({ ...s, qos: 1 }) && (wiped === null || ok.t > wiped))
       expect.push({ client: l.client, filter: 'u/#', from: Math.max(ok.t, heal.t) });
   }

@@ -258,4 +258,7 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-two-wipes-will: a will lost in the first of two whole-cluster outages is excused by that outage, not judged against the last one', async () => {
     expect(await verdict('explored-two-wipes-will.ts')).toEqual([]);
   });
+  it('explored-clog-late-subscribe: a subscription made while its node is clogged from the node of the publisher is owed what is published after the unclog (split-subscribe)', async () => {
+    expect(await verdict('explored-clog-late-subscribe.ts')).toEqual([]);
+  });
 });
