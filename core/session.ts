@@ -435,6 +435,14 @@ export class Session {
     return out;
   }
 
+  /**
+   * Restored from a copy whose owner last sent QoS 2 under `last`: new ids start half the id space away,
+   * as that owner may have gone on sending from `last` (in a split) under ids its client still holds.
+   */
+  pidsAfter(last: number): void {
+    this.nextPid = ((last - 1 + 32768) % 65535) + 1;
+  }
+
   /** A previous owner got the PUBREC of `pid`: the PUBREL is owed here (sent now if the client is on). */
   addReleasing(pid: number): void {
     if (this.inflight.has(pid) || this.rel?.has(pid)) return;

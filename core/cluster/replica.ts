@@ -28,6 +28,8 @@ export interface Replica {
   in2: number[];
   /** Outbound QoS 2 packet ids past PUBREC (PUBREL owed). */
   rel: Set<number>;
+  /** The packet id the owner sent QoS 2 under last (Session.pidsAfter). */
+  lastSent?: number;
   user?: string;
 }
 
@@ -50,6 +52,7 @@ export function restoreReplica(b: LocalNode, r: Replica): Session {
   const s = b.restoreSession(r.clientId, r.expiry, r.at, r.subs, [...r.msgs.values()]);
   for (const p of r.in2) s.addInboundQos2(p);
   for (const p of r.rel) s.addReleasing(p);
+  if (r.lastSent !== undefined) s.pidsAfter(r.lastSent);
   return s;
 }
 
@@ -57,6 +60,7 @@ export function restoreReplica(b: LocalNode, r: Replica): Session {
 export function replicaQos2(r: Replica, o: ROutBody): void {
   const e = o.mid === undefined ? undefined : r.msgs.get(o.mid);
   if (o.step === 'sent') {
+    r.lastSent = o.pid;
     if (e) e.sentAs = o.pid;
   } else if (o.step === 'released') {
     // The client has it (its done may still be batched): only the PUBREL is owed, never the message again.
