@@ -409,14 +409,14 @@ export class Broker implements BrokerApi {
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
   }
 
-  /** Merges a session handed over from another node into the local one. */
+  /** Merges a session handed over from another node into the local one (older than what a held one got since). */
   adoptSession(s: Session, subs: SubSpec[], owed: Owed[]): void {
     for (const x of subs) {
       if (s.subscriptions.has(x.key)) continue;
       const sub = fromSpec(s, x);
       if (sub) this.subscribe(sub, undefined);
     }
-    for (const o of owed) s.deliver({ msg: o.msg, qos: o.qos, retain: o.msg.retain, sentAs: o.sentAs });
+    for (const o of owed) s.deliverFront({ msg: o.msg, qos: o.qos, retain: o.msg.retain, sentAs: o.sentAs });
   }
 
   subscribe(sub: Subscription, replaced: Subscription | undefined): void {

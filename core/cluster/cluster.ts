@@ -160,14 +160,14 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       cameBackEmpty: (node) => this.forwarding.cameBackEmpty(node),
       emit,
     }));
-    heal.add((m, l) => {
-      for (const u of m.unacked) l.write(u.frame); // what the link lost, or never carried, first
-    });
     heal.add((_m, l) => l.write(encodeJson(F.Members, { members: membership.info() })));
-    // Claims before routes: a session the peer handed off goes before what it kept for our routes (the
-    // handoff knows the packet ids its client holds; a forward copy reaching the session first does not).
+    // Claims before forwards and routes: a live session the peer also holds waits for the peer's copy (older
+    // messages, the packet ids its client holds) before what the peer kept or queued for our routes.
     heal.add((_m, l) => {
       for (const s of this.broker.sessions.values()) l.write(this.registry.claimFrame(s));
+    });
+    heal.add((m, l) => {
+      for (const u of m.unacked) l.write(u.frame); // what the link lost, or never carried
     });
     heal.add((m, l) => this.routeRep.resync(m.node).forEach((f) => l.write(f)));
     heal.add((_m, l) => [...this.retainedReplicas.resync(this.now())].forEach((f) => l.write(f)));

@@ -13,6 +13,11 @@ import type { LocalNode } from './local-node.ts';
 import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
 import type { ServedShared } from './served-shared.ts';
+import type { Timer } from '../env.ts';
+import { midOrigin } from './orphan-rules.ts';
+
+/** How long a live session waits for the handoff of a peer's older copy before it sends again. */
+const HANDOFF_WAIT_MS = 3000;
 import {
   F,
   encodeJson,
@@ -68,6 +73,8 @@ export class Registry {
    * (Clean Start, another user) or replaced the one that took it over gets none of it.
    */
   private heirs = new WeakMap<Session, Set<string>>();
+  /** Live sessions here holding their sends until a peer that also held a copy hands it over. */
+  private awaiting = new Map<string, { from: string; timer: Timer }>();
 
   constructor(
     private readonly local: LocalNode,
@@ -121,6 +128,9 @@ export class Registry {
       // Live beats offline, then the newer connect, then the node name: every node decides alike.
       const mine = s.conn !== null;
       const theirsWins = live !== mine ? live : at !== s.connectedAt ? at > s.connectedAt : node > this.node;
+      // Theirs is an offline copy (a failover during a split): it comes here with messages older than what
+      // reaches us from now on (forwards it kept while we were cut off), so nothing is sent until it is in.
+      if (!theirsWins && mine && !live) this.awaitHandoff(s, node);
       if (!theirsWins) return;
       // The old connection's close claims the session as offline here: the winner's claim goes in after it,
       // or a later connect here would not order itself after that claim.
@@ -252,6 +262,22 @@ export class Registry {
     if (this.moved.get(clientId)?.node === peer) this.unfollow(clientId);
   }
 
+  private awaitHandoff(s: Session, from: string): void {
+    if (this.awaiting.has(s.clientId)) return;
+    s.hold();
+    const timer = this.local.env.clock.setTimer(HANDOFF_WAIT_MS, () => this.handoffIn(s.clientId, from));
+    this.awaiting.set(s.clientId, { from, timer });
+  }
+
+  /** The awaited handoff is in (or never came): the session sends again, older messages first. */
+  private handoffIn(clientId: string, from: string): void {
+    const a = this.awaiting.get(clientId);
+    if (a?.from !== from) return;
+    a.timer.cancel();
+    this.awaiting.delete(clientId);
+    this.local.sessions.get(clientId)?.release(midOrigin);
+  }
+
   /** F.Handoff: `from` hands us the session of `h.clientId`. */
   onHandoff(from: string, h: HandoffBody): void {
     this.c.stats.handoffsIn++;
@@ -293,6 +319,7 @@ export class Registry {
     }
     if (h.in2) for (const p of h.in2) s.addInboundQos2(p);
     if (h.rel) for (const p of h.rel) s.addReleasing(p);
+    this.handoffIn(h.clientId, from);
     // The will we took over with this session from `from` (taking it for dead) went, or goes no more, there.
     if (h.noWill && s.will?.lostWith === from) this.local.discardWill(s);
   }
