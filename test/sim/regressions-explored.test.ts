@@ -266,4 +266,19 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-clog-late-subscribe: a subscription made while its node is clogged from the node of the publisher is owed what is published after the unclog (split-subscribe)', async () => {
     expect(await verdict('explored-clog-late-subscribe.ts')).toEqual([]);
   });
+  //
+  it.fails(
+    'explored-clog-moved-forward-order: OPEN: a forward sent before the subscription, passed on by the old node after a takeover during a clog, arrives after newer ones',
+    async () => {
+      expect(await verdict('explored-clog-moved-forward-order.ts')).toEqual([]);
+    },
+  );
+
+  //
+  it.fails(
+    'explored-pause-stale-order: OPEN: a message kept for a paused node is delivered to a session taken over there after newer ones',
+    async () => {
+      expect(await verdict('explored-pause-stale-order.ts')).toEqual([]);
+    },
+  );
 });
