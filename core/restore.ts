@@ -1,5 +1,5 @@
-// A standalone node's restart: its persistent sessions and retained messages rebuilt from the disk
-// store (a clustered node gets its sessions back from its peers' replicas). Sessions keep counting
+// A node's restart with its data dir: its persistent sessions and retained messages rebuilt from the
+// disk store (clustered, they then rejoin: core/cluster/durable.ts). Sessions keep counting
 // their expiry from their last disconnect; those that expired while the node was down are removed,
 // as are expired messages.
 

@@ -17,6 +17,7 @@ import { AckTracker, settle, type Tracker } from './ack-tracker.ts';
 import { allowedDuringNetsplit, type ClusterConfig, type NodeState } from './config.ts';
 import { eventDetail, newClusterStats, type ClusterEvent, type ClusterStats } from './events.ts';
 import type { ClusterEventDetail, ClusterEventType } from './events.ts';
+import { confirmWhenDurable, rejoinRestored } from './durable.ts';
 import { Autoheal } from './autoheal.ts';
 import { Failover } from './failover.ts';
 import { Forwarding } from './forwarding.ts';
@@ -75,6 +76,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.channel = new ReliableChannel(config, env.clock, this.acks, {
       dropped: (reason, n) => broker.countDropped(reason, n),
       peerAck: (peer, ms) => this.onPeerAck?.(peer, ms),
+      durable: confirmWhenDurable(broker.store),
     });
     this.replicator = new SessionReplicator(this, broker);
     this.retainedReplicas = new RetainedReplicator(this.node, broker);
@@ -174,8 +176,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.heartbeat = new Heartbeat(config, env.clock, env.peers, membership, this, this);
     this.heartbeat.tick();
     broker.distribute(this, this.replicator);
+    rejoinRestored(broker.sessions.values(), (s) => this.registry.claim(s));
   }
-
   // ---- getters --------------------------------------------------------------
 
   get node(): string {
