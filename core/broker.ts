@@ -72,6 +72,7 @@ export class Broker implements BrokerApi {
       sent: (s, d) => this.hooks.onSent?.(s.clientId, d),
       accepted: (s, d) => journal.accepted(s, d),
       done: (s, d) => journal.done(s, d),
+      outbound: this.store ? (s, pid, f, completed) => this.store!.outbound(s, pid, f, completed) : undefined,
     };
     this.flapping = this.config.security.flapping.enabled
       ? new FlappingDetector(this.config.security.flapping, env.clock)

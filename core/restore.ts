@@ -57,15 +57,23 @@ export function restoreLoaded(
     s.disconnectedAt = since;
     s.protocolVersion = rec.protocolVersion;
     for (const p of rec.in2) s.addInboundQos2(p);
+    if (rec.in2held) store.restoreHeld(st.clientId, rec.in2held);
     b.adoptSession(s, rec.subs);
     // Records keep their keys (pk set): delivering them writes nothing new.
     for (const o of st.owed) {
+      const d = { msg: o.msg, qos: o.qos, retain: o.retain, subIds: o.subIds, pk: o.pk };
+      // In flight: resent under its packet id on resume (after PUBREC, its PUBREL), whatever its expiry.
+      if (o.pid !== undefined && (o.released || !isExpired(o.msg, now))) {
+        s.restoreInflight(o.pid, { ...d, state: o.released ? 'pubrel' : 'publish' });
+        r.messages++;
+        continue;
+      }
       if (isExpired(o.msg, now)) {
         store.forget(st.clientId, o.pk);
         r.expired++;
         continue;
       }
-      s.deliver({ msg: o.msg, qos: o.qos, retain: o.retain, subIds: o.subIds, pk: o.pk });
+      s.deliver(d);
       r.messages++;
     }
     b.startExpiry(s, left === Infinity ? 0 : left);

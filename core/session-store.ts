@@ -19,7 +19,7 @@
 // never an acknowledged QoS 1/2 message.
 
 import type { Clock, Logger, Storage, Timer } from './env.ts';
-import type { Session, Delivery } from './session.ts';
+import type { Session, Delivery, Inflight } from './session.ts';
 import type { Message } from './message.ts';
 import { specsOf } from './subscription.ts';
 import type { SessionJournal } from './journal.ts';
@@ -77,6 +77,7 @@ export class SessionStore implements SessionJournal {
       if (this.storage.get(key) !== undefined) this.del(key);
       return;
     }
+    const held = this.held2.get(s);
     this.put(
       key,
       encodeSession({
@@ -85,9 +86,53 @@ export class SessionStore implements SessionJournal {
         disconnectedAt: s.conn ? 0 : s.disconnectedAt,
         protocolVersion: s.protocolVersion,
         subs: specsOf(s),
-        in2: [...s.inboundQos2],
+        in2: held ? [...s.inboundQos2].filter((p) => !held.has(p)) : [...s.inboundQos2],
+        in2held: held ? heldMids(held) : undefined,
       }),
     );
+  }
+
+  /**
+   * Inbound QoS 2 ids whose PUBREC waits for peers (clustered, ack mode 'replicated'): kept off the disk
+   * until they confirmed. Only then do the peers hold the message durably; an id on disk before that
+   * would, after a power loss of every node, make the publisher's resend look like a duplicate of a
+   * message no node kept. Until then a resend after a restart is routed again (at least once).
+   */
+  private held2 = new WeakMap<Session, Map<number, Message>>();
+  /** Restored: held ids of the last life, by client id: the publisher's resend goes out as the same message. */
+  private resent = new Map<string, Map<number, string>>();
+
+  holdInbound2(s: Session, pid: number, msg: Message): void {
+    let h = this.held2.get(s);
+    if (!h) this.held2.set(s, (h = new Map()));
+    h.set(pid, msg);
+  }
+
+  /** The held message was routed (it has its message id now): the id and message id go to disk with it. */
+  routedInbound2(s: Session): void {
+    if (this.held2.has(s)) this.saveSession(s);
+  }
+
+  /** The message id a publish with `pid` had before the restart, if its PUBREC was never sent (taken once). */
+  resentMid(clientId: string, pid: number): string | undefined {
+    const m = this.resent.get(clientId);
+    const mid = m?.get(pid);
+    if (mid !== undefined) m!.delete(pid);
+    return mid;
+  }
+
+  /** Restore: the held ids of a session's last life. */
+  restoreHeld(clientId: string, held: { pid: number; mid: string }[]): void {
+    if (held.length) this.resent.set(clientId, new Map(held.map((h) => [h.pid, h.mid])));
+  }
+
+  /** The peers confirmed: the id goes to disk. Returns true when the PUBREC must wait for whenDurable(). */
+  releaseInbound2(s: Session, pid: number): boolean {
+    const h = this.held2.get(s);
+    if (!h?.delete(pid)) return false;
+    if (h.size === 0) this.held2.delete(s);
+    this.saveSession(s);
+    return this.commit();
   }
 
   /** A persistent session took responsibility for a message. */
@@ -102,6 +147,33 @@ export class SessionStore implements SessionJournal {
     if (d.pk === undefined) return;
     this.del(owedKey(s.clientId, d.pk));
     d.pk = undefined;
+  }
+
+  /**
+   * A persistent session's message in flight: its packet id (and, QoS 2, its PUBREL state) is kept with
+   * it, so after a restart the client gets it again under the same id (no second QoS 2 delivery) and its
+   * PUBREL (the id is not reused while the client holds it). `completed`: PUBCOMP, the record goes.
+   */
+  outbound(s: Session, pid: number, f: Inflight, completed: boolean): void {
+    if (this.restoring || s.expiryInterval === 0) return;
+    if (completed || f.state === 'pubrel') {
+      // At PUBREC, done() deleted the message's record: a new one keeps the packet id until PUBCOMP.
+      if (f.pk !== undefined) this.del(owedKey(s.clientId, f.pk));
+      f.pk = completed ? undefined : ++this.seq;
+      if (completed) return;
+    }
+    if (f.pk === undefined) return; // not stored (QoS 0, or not persistent when accepted)
+    const o = {
+      msg: f.msg,
+      qos: f.qos,
+      retain: f.retain,
+      subIds: f.subIds,
+      pid,
+      released: f.state === 'pubrel',
+    };
+    this.put(owedKey(s.clientId, f.pk), encodeOwed(o));
+    // A QoS 2 PUBLISH is synced as it goes: lost, the client could get it again under another packet id.
+    if (f.qos === 2 && f.state === 'publish') this.sync();
   }
 
   /** SessionJournal: the disk keeps the session's record (subscriptions, times, QoS 2 ids), not its will. */
@@ -231,4 +303,10 @@ export class SessionStore implements SessionJournal {
 
 function owedKey(clientId: string, pk: number): string {
   return 'q/' + clientId + '\0' + pk.toString(16).padStart(SEQ_DIGITS, '0');
+}
+
+function heldMids(held: Map<number, Message>): { pid: number; mid: string }[] {
+  const out: { pid: number; mid: string }[] = [];
+  for (const [pid, m] of held) if (m.mid !== undefined) out.push({ pid, mid: m.mid });
+  return out;
 }

@@ -73,6 +73,8 @@ export interface SessionSink {
   accepted(session: Session, d: Delivery): void;
   /** A message the session had accepted is done: acknowledged by the client (or sent, QoS 0). */
   done(session: Session, d: Delivery): void;
+  /** A message in flight under `pid` was sent, or (QoS 2) moved to PUBREL, or `completed` (the disk keeps this). */
+  outbound?(session: Session, pid: number, f: Inflight, completed: boolean): void;
 }
 
 export class Session {
@@ -316,6 +318,7 @@ export class Session {
       this.outstanding++;
       this.books.sent(this, d);
       if (!fromQueue) this.books.accepted(this, f);
+      this.books.outbound?.(this, pid, f, false);
     } else {
       // Too large for this client: discarded as if delivered [MQTT-3.1.2-25].
       this.books.dropped(this, d, 'packet-too-large');
@@ -352,6 +355,11 @@ export class Session {
         } else this.books.dropped(this, head, 'packet-too-large');
       } else this.sendNew(c, head, true);
     }
+  }
+
+  /** Restart from the disk: a message that was in flight under `pid` (resent with it, or its PUBREL, on resume). */
+  restoreInflight(pid: number, f: Inflight): void {
+    (this.inflightMap ??= new Map()).set(pid, f);
   }
 
   /** On session resume: resend unacknowledged PUBLISH with DUP and pending PUBREL [MQTT-4.4.0-1]. */
@@ -392,6 +400,7 @@ export class Session {
     this.inflightMap!.delete(pid);
     this.outstanding--;
     if (expect === 1) this.books.done(this, f);
+    else this.books.outbound?.(this, pid, f, true);
     this.pump();
     return true;
   }
@@ -409,6 +418,7 @@ export class Session {
       // The client has the message; what remains is the PUBREL/PUBCOMP bookkeeping.
       if (f.state === 'publish') this.books.done(this, f);
       f.state = 'pubrel';
+      this.books.outbound?.(this, pid, f, false);
     }
     return true;
   }

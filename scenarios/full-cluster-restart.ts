@@ -40,7 +40,18 @@ export default defineScenario({
         subscriptions: [{ filter: 'site/#', qos: (i % 3 === 0 ? 2 : 1) as 1 | 2 }],
       }),
     );
-    const pubs = nodes.map((n) => w.client(`pub-${n}`, { target: n, version: 5, keepalive: 30, reconnect }));
+    // Publishers keep their sessions too: QoS 2 is exactly once within a session, and a publisher that starts
+    // a new one after a power loss sends what it had in flight again as new messages [MQTT-4.3.3].
+    const pubs = nodes.map((n) =>
+      w.client(`pub-${n}`, {
+        target: n,
+        version: 5,
+        keepalive: 30,
+        reconnect,
+        clean: false,
+        sessionExpiry: 86_400,
+      }),
+    );
     const converged = () => convergenceProblems(w).length === 0;
     const allConnected = (cs: ScenarioClient[]) => cs.every((c) => c.connected);
     if (!(await w.until(() => converged() && allConnected([...subs, ...pubs]), { timeoutMs: 30_000 })))
