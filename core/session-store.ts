@@ -172,8 +172,9 @@ export class SessionStore implements SessionJournal {
       released: f.state === 'pubrel',
     };
     this.put(owedKey(s.clientId, f.pk), encodeOwed(o));
-    // A QoS 2 PUBLISH is synced as it goes: lost, the client could get it again under another packet id.
-    if (f.qos === 2 && f.state === 'publish') this.sync();
+    // QoS 2 is synced as it goes, before the PUBLISH (lost, the client could get it again under another
+    // packet id) and before the PUBREL (lost, the PUBLISH would be resent to a client that completed it).
+    if (f.qos === 2) this.sync();
   }
 
   /** SessionJournal: the disk keeps the session's record (subscriptions, times, QoS 2 ids), not its will. */
