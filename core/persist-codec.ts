@@ -249,15 +249,20 @@ export interface OwedRecord {
   pid?: number;
   /** QoS 2 after PUBREC: only the PUBREL is owed. */
   released?: boolean;
+  /** QoS 2 completed (PUBCOMP): nothing is owed; its message id is remembered, so a copy arriving again is dropped. */
+  completed?: boolean;
 }
 
 const O_PID = 8;
 const O_RELEASED = 16;
+const O_COMPLETED = 32;
 
 export function encodeOwed(o: OwedRecord): Uint8Array {
   const w = new Writer();
   w.u8(V1);
-  w.u8(o.qos | (o.retain ? 4 : 0) | (o.pid !== undefined ? O_PID : 0) | (o.released ? O_RELEASED : 0));
+  const f =
+    (o.pid !== undefined ? O_PID : 0) | (o.released ? O_RELEASED : 0) | (o.completed ? O_COMPLETED : 0);
+  w.u8(o.qos | (o.retain ? 4 : 0) | f);
   const ids = o.subIds ?? [];
   w.uv(ids.length);
   for (const id of ids) w.uv(id);
@@ -277,6 +282,7 @@ export function decodeOwed(b: Uint8Array): OwedRecord {
   if (subIds.length) o.subIds = subIds;
   if (pid !== undefined) o.pid = pid;
   if (f & O_RELEASED) o.released = true;
+  if (f & O_COMPLETED) o.completed = true;
   return o;
 }
 

@@ -4,6 +4,7 @@
 // as are expired messages.
 
 import { NEVER_EXPIRE } from './config.ts';
+import { RecentSet } from './recent-set.ts';
 import { isExpired, type Message } from './message.ts';
 import type { Session } from './session.ts';
 import type { LoadedState, SessionStore } from './session-store.ts';
@@ -61,6 +62,12 @@ export function restoreLoaded(
     b.adoptSession(s, rec.subs);
     // Records keep their keys (pk set): delivering them writes nothing new.
     for (const o of st.owed) {
+      if (o.completed) {
+        // A QoS 2 message the client completed: a copy routed again (its publisher's resend) is dropped.
+        if (o.msg.mid !== undefined) (s.seen ??= new RecentSet(8192)).add(o.msg.mid);
+        store.noteCompleted(st.clientId, o.pk);
+        continue;
+      }
       const d = { msg: o.msg, qos: o.qos, retain: o.retain, subIds: o.subIds, pk: o.pk };
       // In flight: resent under its packet id on resume (after PUBREC, its PUBREL), whatever its expiry.
       if (o.pid !== undefined && (o.released || !isExpired(o.msg, now))) {

@@ -35,6 +35,8 @@ import {
 } from './persist-codec.ts';
 
 export const SYNC_DELAY_MS = 50;
+/** Completed QoS 2 message ids remembered on disk per session (clustered nodes). */
+const KEEP_COMPLETED = 64;
 
 const SEQ_DIGITS = 13;
 
@@ -156,11 +158,11 @@ export class SessionStore implements SessionJournal {
    */
   outbound(s: Session, pid: number, f: Inflight, completed: boolean): void {
     if (this.restoring || s.expiryInterval === 0) return;
-    if (completed || f.state === 'pubrel') {
+    if (completed) return this.completed(s.clientId, f);
+    if (f.state === 'pubrel') {
       // At PUBREC, done() deleted the message's record: a new one keeps the packet id until PUBCOMP.
       if (f.pk !== undefined) this.del(owedKey(s.clientId, f.pk));
-      f.pk = completed ? undefined : ++this.seq;
-      if (completed) return;
+      f.pk = ++this.seq;
     }
     if (f.pk === undefined) return; // not stored (QoS 0, or not persistent when accepted)
     const o = {
@@ -177,6 +179,30 @@ export class SessionStore implements SessionJournal {
     if (f.qos === 2) this.sync();
   }
 
+  /**
+   * PUBCOMP. Clustered (the message has an id), the record stays as a marker of the id, the newest
+   * KEEP_COMPLETED per session: after a power loss of every node a publisher may resend what it never had
+   * acknowledged, routed again as the same message; the restored session drops it (Session.seen).
+   */
+  private completed(clientId: string, f: Inflight): void {
+    const pk = f.pk;
+    f.pk = undefined;
+    if (pk === undefined) return;
+    if (f.msg.mid === undefined) return this.del(owedKey(clientId, pk));
+    this.put(owedKey(clientId, pk), encodeOwed({ msg: f.msg, qos: 2, retain: f.retain, completed: true }));
+    this.noteCompleted(clientId, pk);
+  }
+
+  /** Remembers a completion marker's key; the oldest beyond KEEP_COMPLETED go. */
+  noteCompleted(clientId: string, pk: number): void {
+    let l = this.completedKeys.get(clientId);
+    if (!l) this.completedKeys.set(clientId, (l = []));
+    l.push(pk);
+    if (l.length > KEEP_COMPLETED) this.del(owedKey(clientId, l.shift()!));
+  }
+
+  private completedKeys = new Map<string, number[]>();
+
   /** SessionJournal: the disk keeps the session's record (subscriptions, times, QoS 2 ids), not its will. */
   stateChanged(s: Session): void {
     this.saveSession(s);
@@ -191,6 +217,8 @@ export class SessionStore implements SessionJournal {
   /** The session ended; its owed messages are deleted as they are discarded. */
   ended(clientId: string): void {
     this.del('s/' + clientId);
+    for (const pk of this.completedKeys.get(clientId) ?? []) this.del(owedKey(clientId, pk));
+    this.completedKeys.delete(clientId);
   }
 
   /** A retained message was set or (empty payload) cleared. */

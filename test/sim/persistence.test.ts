@@ -267,7 +267,7 @@ describe('store records', () => {
     expect(decodeSession(encodeSession(rec))).toEqual(rec);
   });
 
-  it('in-flight packet ids, the PUBREL state and held inbound QoS 2 ids round-trip; records written before them still read', () => {
+  it('in-flight packet ids, the PUBREL state, completion markers and held inbound QoS 2 ids round-trip; records written before them still read', () => {
     const m: Message = {
       topic: 'a/b',
       payload: Buffer.from('x'),
@@ -283,6 +283,10 @@ describe('store records', () => {
     expect([sent.pid, sent.released, sent.subIds]).toEqual([65535, undefined, [3]]);
     const rel = decodeOwed(encodeOwed({ msg: m, qos: 2, retain: true, pid: 7, released: true }));
     expect([rel.pid, rel.released, rel.retain, rel.msg.topic]).toEqual([7, true, true, 'a/b']);
+    const done = decodeOwed(
+      encodeOwed({ msg: { ...m, mid: 'n2.cd34.9' }, qos: 2, retain: false, completed: true }),
+    );
+    expect([done.completed, done.pid, done.msg.mid]).toEqual([true, undefined, 'n2.cd34.9']);
     const base = {
       expiry: 60,
       connectedAt: 1,
