@@ -1,10 +1,12 @@
-// What a standalone node keeps on disk so persistent sessions and retained
-// messages survive a restart: one record per persistent session, one per
-// message such a session owes its client, one per retained message.
+// What a node keeps on disk so persistent sessions and retained messages
+// survive a restart (clustered nodes too: docs/durability.md): one record
+// per persistent session, one per message such a session owes its client,
+// one per retained message.
 //
 // Keys (sorted order is restore order):
 //   s/<clientId>                      session state (subscriptions, expiry, QoS 2 ids)
-//   q/<clientId>\0<seq, 13 hex digits> one owed message (queued or in flight), in acceptance order
+//   q/<clientId>\0<seq, 13 hex digits> one owed message (queued, or in flight with its packet id; QoS 2 after
+//                                     PUBREC: its PUBREL; clustered, after PUBCOMP: a marker of its message id)
 //   r/<topic>                         one retained message
 //
 // Sync policy: every write goes to the store at once; sync() is called
@@ -12,6 +14,8 @@
 //    (commit(); the acknowledgement waits for the store's durability
 //    callback when the store is asynchronous), so an acknowledged message
 //    is on disk; stores group concurrent syncs into one fsync;
+//  - clustered, before confirming a peer's frames (core/cluster/durable.ts);
+//  - as a QoS 2 PUBLISH or PUBREL goes to a persistent session's client;
 //  - otherwise at most SYNC_DELAY_MS after the first unsynced write
 //    (subscription changes, completed deliveries, QoS 0, retained via QoS 0).
 // A power loss can therefore forget a completed delivery (sent again:
