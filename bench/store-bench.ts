@@ -1,29 +1,62 @@
 // Data dir benchmark: QoS 1 publishes into an offline persistent session
 // (every message is one store record, and its PUBACK waits for the fsync)
-// with and without --data-dir, and the restart recovery time of what they
-// left behind. Run: npm run bench:store [-- --quick]
+// with and without --data-dir, standalone and on a 2-node cluster, and the
+// restart recovery time of what they left behind. Run: npm run bench:store [-- --quick]
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import { startServer } from '../runtime/server.ts';
+import { startServer, type RunningServer } from '../runtime/server.ts';
+import { freePorts } from '../sim/live/ports.ts';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 5_000 : 50_000;
 const WINDOW = 100; // publishes in flight
 const silent = { info() {}, warn() {} };
 
-async function run(dataDir: string): Promise<{ perSec: number; batches: number }> {
-  const s = await startServer(
-    {
-      listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
-      sysInterval: 0,
-      dataDir,
-      limits: { maxQueuedMessages: N + 10 },
-    },
-    silent,
+/** Two clustered nodes (ack mode 'replicated') on free loopback ports; each its own data dir when `dataDir`. */
+async function pair(dataDir: string): Promise<RunningServer[]> {
+  const ports = await freePorts(2);
+  const seeds = ports.map((p, i) => `b${i + 1}@127.0.0.1:${p}`);
+  const nodes = await Promise.all(
+    ports.map((port, i) =>
+      startServer(
+        {
+          node: `b${i + 1}`,
+          listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
+          sysInterval: 0,
+          dataDir: dataDir && path.join(dataDir, `b${i + 1}`),
+          limits: { maxQueuedMessages: N + 10 },
+          cluster: { enabled: true, host: '127.0.0.1', port, seeds, secret: 'bench-secret' },
+        },
+        silent,
+      ),
+    ),
   );
+  while (nodes.some((n) => n.cluster!.runningNodes().length < 2)) await new Promise((r) => setTimeout(r, 20));
+  return nodes;
+}
+
+/**
+ * Publishes into an offline persistent session. Clustered: the publisher on one node, the session on
+ * the other, so each PUBACK waits for the peer's confirmation (after its fsync, with a data dir).
+ */
+async function run(dataDir: string, clustered = false): Promise<{ perSec: number; batches: number }> {
+  const servers = clustered
+    ? await pair(dataDir)
+    : [
+        await startServer(
+          {
+            listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
+            sysInterval: 0,
+            dataDir,
+            limits: { maxQueuedMessages: N + 10 },
+          },
+          silent,
+        ),
+      ];
+  const s = servers[servers.length - 1];
   const url = `mqtt://127.0.0.1:${s.tcpPort}`;
   const sub = await mqtt.connectAsync(url, {
     clientId: 'bench-sub',
@@ -34,7 +67,11 @@ async function run(dataDir: string): Promise<{ perSec: number; batches: number }
   });
   await sub.subscribeAsync('b/#', { qos: 1 });
   await sub.endAsync();
-  const pub = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 });
+  if (clustered) await new Promise((r) => setTimeout(r, 200)); // the route reaches the publisher's node
+  const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${servers[0].tcpPort}`, {
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+  });
   const payload = Buffer.alloc(64, 'x');
   const t0 = performance.now();
   let next = 0;
@@ -49,14 +86,17 @@ async function run(dataDir: string): Promise<{ perSec: number; batches: number }
   const ms = performance.now() - t0;
   await pub.endAsync();
   const batches = s.store?.batches ?? 0;
-  await s.stop();
+  for (const x of servers) await x.stop();
   return { perSec: Math.round(N / (ms / 1000)), batches };
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mqttlab-bench-'));
+const cdir = mkdtempSync(path.join(os.tmpdir(), 'mqttlab-bench-cluster-'));
 try {
   const mem = await run('');
   const disk = await run(dir);
+  const cmem = await run('', true);
+  const cdisk = await run(cdir, true);
   const t0 = performance.now();
   const again = await startServer(
     {
@@ -77,7 +117,11 @@ try {
   console.log(
     `  --data-dir (fsync/ack)  ${disk.perSec} msg/s, ${disk.batches} fsynced batches (${(N / Math.max(1, disk.batches)).toFixed(1)} messages per fsync)`,
   );
+  console.log(
+    `2 clustered nodes (ack mode replicated), publisher on one, the session on the other: memory only ${cmem.perSec} msg/s, --data-dir ${cdisk.perSec} msg/s (${(N / Math.max(1, cdisk.batches)).toFixed(1)} messages per fsync on the session's node)`,
+  );
   console.log(`restart with ${r.messages} queued messages: restore ${r.ms} ms, whole start ${startMs} ms`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  rmSync(cdir, { recursive: true, force: true });
 }

@@ -91,6 +91,14 @@ export type CloseCause =
   | 'connect-timeout'
   | 'rejected';
 
+/** What the publish handler asks of the data dir about inbound QoS 2 ids (core/session-store.ts). */
+export interface Inbound2Journal {
+  holdInbound2(s: Session, pid: number, msg: Message): void;
+  routedInbound2(s: Session): void;
+  releaseInbound2(s: Session, pid: number): boolean;
+  resentMid(clientId: string, pid: number): string | undefined;
+}
+
 export interface BrokerApi {
   readonly config: BrokerConfig;
   readonly env: Env;
@@ -127,6 +135,8 @@ export interface BrokerApi {
   publish(msg: Message): number;
   /** Runs `publish`; the publisher's acknowledgement waits for the returned AckWait when not null. */
   tracked<T>(publish: () => T): { result: T; tracker: AckWait | null };
+  /** The data dir, as a QoS 2 publish needs it (core/session-store.ts); null without one. */
+  readonly store: Inbound2Journal | null;
   /** Syncs what the store holds unsynced; true when the caller must wait for whenDurable(). */
   commit(): boolean;
   whenDurable(fn: () => void): void;

@@ -73,7 +73,7 @@ export class Broker implements BrokerApi {
       sent: (s, d) => this.hooks.onSent?.(s.clientId, d),
       accepted: (s, d) => journal.accepted(s, d),
       done: (s, d) => journal.done(s, d),
-      qos2: (s, pid, step, d) => journal.qos2(s, pid, step, d),
+      outbound: (s, pid, step, f) => journal.outbound(s, pid, step, f),
     };
     this.flapping = this.config.security.flapping.enabled
       ? new FlappingDetector(this.config.security.flapping, env.clock)
@@ -448,9 +448,9 @@ export class Broker implements BrokerApi {
   }
 
   /**
-   * Rebuilds persistent sessions and retained messages from the store
-   * (standalone nodes: a clustered node gets its sessions back from its
-   * peers' replicas). Call once, before the first client connects.
+   * Rebuilds persistent sessions and retained messages from the store.
+   * Call once, before the first client connects and before clustering
+   * (core/cluster/durable.ts: the restored sessions then rejoin).
    * Sessions keep counting their expiry from their last disconnect; those
    * that expired while the node was down are removed, as are expired
    * messages.
@@ -460,7 +460,7 @@ export class Broker implements BrokerApi {
     const r: RestoreCounts = { sessions: 0, messages: 0, retained: 0, expired: 0 };
     if (!store) return r;
     if (this.distribution)
-      throw new Error('restore() is for standalone brokers: a cluster restores from its replicas');
+      throw new Error('restore() goes before distribute(): the restored sessions rejoin the cluster');
     const now = this.env.clock.now();
     const loaded = store.load();
     store.restoring = true;

@@ -3,7 +3,7 @@
 // session to the other nodes (core/cluster/session-replication.ts). The broker tells every journal
 // at one call site; a journal that keeps no copy of some part (the disk keeps no wills) ignores it.
 
-import type { Delivery, Qos2Step, Session } from './session.ts';
+import type { Delivery, Inflight, Qos2Step, Session } from './session.ts';
 
 export interface SessionJournal {
   /** Subscriptions, expiry, connect time, owner or inbound QoS 2 ids changed (also: the client connected). */
@@ -16,8 +16,8 @@ export interface SessionJournal {
   done(s: Session, d: Delivery): void;
   /** Its will was set, cleared or published. */
   willChanged(s: Session): void;
-  /** An outbound QoS 2 step (`d`: its delivery): a copy resends under the same packet id, so the client drops it. */
-  qos2(s: Session, pid: number, step: Qos2Step, d?: Delivery): void;
+  /** A message in flight under `pid` was sent, released (PUBREC) or completed: see SessionSink.outbound. */
+  outbound(s: Session, pid: number, step: Qos2Step, f?: Inflight): void;
   /** The session ended here. `persistent`: it had a Session Expiry above 0 until then. */
   ended(clientId: string, persistent: boolean): void;
 }
@@ -47,8 +47,8 @@ export class Journals implements SessionJournal {
   willChanged(s: Session): void {
     for (const j of this.list) j.willChanged(s);
   }
-  qos2(s: Session, pid: number, step: Qos2Step, d?: Delivery): void {
-    for (const j of this.list) j.qos2(s, pid, step, d);
+  outbound(s: Session, pid: number, step: Qos2Step, f?: Inflight): void {
+    for (const j of this.list) j.outbound(s, pid, step, f);
   }
   ended(clientId: string, persistent: boolean): void {
     for (const j of this.list) j.ended(clientId, persistent);

@@ -64,6 +64,11 @@ class Reader {
   private pos = 0;
   constructor(private buf: Buffer) {}
 
+  /** Whether bytes are left (a field newer records add at the end). */
+  get more(): boolean {
+    return this.pos < this.buf.length;
+  }
+
   private need(n: number): void {
     if (this.pos + n > this.buf.length) throw new CodecError('truncated record');
   }
@@ -240,15 +245,28 @@ export interface OwedRecord {
   qos: QoS;
   retain: boolean;
   subIds?: number[];
+  /** In flight under this packet id (resent with it after a restart). */
+  pid?: number;
+  /** QoS 2 after PUBREC: only the PUBREL is owed. */
+  released?: boolean;
+  /** QoS 2 completed (PUBCOMP): nothing is owed; its message id is remembered, so a copy arriving again is dropped. */
+  completed?: boolean;
 }
+
+const O_PID = 8;
+const O_RELEASED = 16;
+const O_COMPLETED = 32;
 
 export function encodeOwed(o: OwedRecord): Uint8Array {
   const w = new Writer();
   w.u8(V1);
-  w.u8(o.qos | (o.retain ? 4 : 0));
+  const f =
+    (o.pid !== undefined ? O_PID : 0) | (o.released ? O_RELEASED : 0) | (o.completed ? O_COMPLETED : 0);
+  w.u8(o.qos | (o.retain ? 4 : 0) | f);
   const ids = o.subIds ?? [];
   w.uv(ids.length);
   for (const id of ids) w.uv(id);
+  if (o.pid !== undefined) w.uv(o.pid);
   writeMessage(w, o.msg);
   return w.done();
 }
@@ -259,8 +277,12 @@ export function decodeOwed(b: Uint8Array): OwedRecord {
   const n = r.uv();
   const subIds: number[] = [];
   for (let i = 0; i < n; i++) subIds.push(r.uv());
+  const pid = f & O_PID ? r.uv() : undefined;
   const o: OwedRecord = { qos: (f & 3) as QoS, retain: (f & 4) !== 0, msg: readMessage(r) };
   if (subIds.length) o.subIds = subIds;
+  if (pid !== undefined) o.pid = pid;
+  if (f & O_RELEASED) o.released = true;
+  if (f & O_COMPLETED) o.completed = true;
   return o;
 }
 
@@ -274,6 +296,8 @@ export interface SessionRecord {
   subs: SubSpec[];
   /** Inbound QoS 2 packet ids between PUBREC and PUBREL. */
   in2: number[];
+  /** Inbound QoS 2 ids whose PUBREC was not sent yet, with their message ids (a resend is routed again as that). */
+  in2held?: { pid: number; mid: string }[];
 }
 
 export function encodeSession(s: SessionRecord): Uint8Array {
@@ -291,6 +315,13 @@ export function encodeSession(s: SessionRecord): Uint8Array {
   }
   w.uv(s.in2.length);
   for (const p of s.in2) w.uv(p);
+  if (s.in2held?.length) {
+    w.uv(s.in2held.length);
+    for (const h of s.in2held) {
+      w.uv(h.pid);
+      w.str(h.mid);
+    }
+  }
   return w.done();
 }
 
@@ -317,5 +348,10 @@ export function decodeSession(b: Uint8Array): SessionRecord {
   }
   const in2: number[] = [];
   for (let n = r.uv(); n > 0; n--) in2.push(r.uv());
-  return { expiry, connectedAt, disconnectedAt, protocolVersion, subs, in2 };
+  const rec: SessionRecord = { expiry, connectedAt, disconnectedAt, protocolVersion, subs, in2 };
+  if (r.more) {
+    rec.in2held = [];
+    for (let n = r.uv(); n > 0; n--) rec.in2held.push({ pid: r.uv(), mid: r.str() });
+  }
+  return rec;
 }

@@ -1,10 +1,12 @@
-// What a standalone node keeps on disk so persistent sessions and retained
-// messages survive a restart: one record per persistent session, one per
-// message such a session owes its client, one per retained message.
+// What a node keeps on disk so persistent sessions and retained messages
+// survive a restart (clustered nodes too: docs/durability.md): one record
+// per persistent session, one per message such a session owes its client,
+// one per retained message.
 //
 // Keys (sorted order is restore order):
 //   s/<clientId>                      session state (subscriptions, expiry, QoS 2 ids)
-//   q/<clientId>\0<seq, 13 hex digits> one owed message (queued or in flight), in acceptance order
+//   q/<clientId>\0<seq, 13 hex digits> one owed message (queued, or in flight with its packet id; QoS 2 after
+//                                     PUBREC: its PUBREL; clustered, after PUBCOMP: a marker of its message id)
 //   r/<topic>                         one retained message
 //
 // Sync policy: every write goes to the store at once; sync() is called
@@ -12,6 +14,8 @@
 //    (commit(); the acknowledgement waits for the store's durability
 //    callback when the store is asynchronous), so an acknowledged message
 //    is on disk; stores group concurrent syncs into one fsync;
+//  - clustered, before confirming a peer's frames (core/cluster/durable.ts);
+//  - as a QoS 2 PUBLISH or PUBREL goes to a persistent session's client;
 //  - otherwise at most SYNC_DELAY_MS after the first unsynced write
 //    (subscription changes, completed deliveries, QoS 0, retained via QoS 0).
 // A power loss can therefore forget a completed delivery (sent again:
@@ -19,7 +23,7 @@
 // never an acknowledged QoS 1/2 message.
 
 import type { Clock, Logger, Storage, Timer } from './env.ts';
-import type { Session, Delivery } from './session.ts';
+import type { Session, Delivery, Inflight, Qos2Step } from './session.ts';
 import type { Message } from './message.ts';
 import { specsOf } from './subscription.ts';
 import type { SessionJournal } from './journal.ts';
@@ -35,6 +39,8 @@ import {
 } from './persist-codec.ts';
 
 export const SYNC_DELAY_MS = 50;
+/** Completed QoS 2 message ids remembered on disk per session (clustered nodes). */
+const KEEP_COMPLETED = 64;
 
 const SEQ_DIGITS = 13;
 
@@ -68,12 +74,6 @@ export class SessionStore implements SessionJournal {
 
   // ---- writes ---------------------------------------------------------------
 
-  /**
-   * Outbound QoS 2 packet ids are not on disk: after a restart an owed QoS 2 message goes out under a
-   * new id, which a client that had it under the old one takes as new (issue 15 keeps them).
-   */
-  qos2(): void {}
-
   /** Subscriptions, expiry, connection times or inbound QoS 2 ids of `s` changed. */
   saveSession(s: Session): void {
     if (this.restoring) return;
@@ -83,6 +83,7 @@ export class SessionStore implements SessionJournal {
       if (this.storage.get(key) !== undefined) this.del(key);
       return;
     }
+    const held = this.held2.get(s);
     this.put(
       key,
       encodeSession({
@@ -91,9 +92,53 @@ export class SessionStore implements SessionJournal {
         disconnectedAt: s.conn ? 0 : s.disconnectedAt,
         protocolVersion: s.protocolVersion,
         subs: specsOf(s),
-        in2: [...s.inboundQos2],
+        in2: held ? [...s.inboundQos2].filter((p) => !held.has(p)) : [...s.inboundQos2],
+        in2held: held ? heldMids(held) : undefined,
       }),
     );
+  }
+
+  /**
+   * Inbound QoS 2 ids whose PUBREC waits for peers (clustered, ack mode 'replicated'): kept off the disk
+   * until they confirmed. Only then do the peers hold the message durably; an id on disk before that
+   * would, after a power loss of every node, make the publisher's resend look like a duplicate of a
+   * message no node kept. Until then a resend after a restart is routed again (at least once).
+   */
+  private held2 = new WeakMap<Session, Map<number, Message>>();
+  /** Restored: held ids of the last life, by client id: the publisher's resend goes out as the same message. */
+  private resent = new Map<string, Map<number, string>>();
+
+  holdInbound2(s: Session, pid: number, msg: Message): void {
+    let h = this.held2.get(s);
+    if (!h) this.held2.set(s, (h = new Map()));
+    h.set(pid, msg);
+  }
+
+  /** The held message was routed (it has its message id now): the id and message id go to disk with it. */
+  routedInbound2(s: Session): void {
+    if (this.held2.has(s)) this.saveSession(s);
+  }
+
+  /** The message id a publish with `pid` had before the restart, if its PUBREC was never sent (taken once). */
+  resentMid(clientId: string, pid: number): string | undefined {
+    const m = this.resent.get(clientId);
+    const mid = m?.get(pid);
+    if (mid !== undefined) m!.delete(pid);
+    return mid;
+  }
+
+  /** Restore: the held ids of a session's last life. */
+  restoreHeld(clientId: string, held: { pid: number; mid: string }[]): void {
+    if (held.length) this.resent.set(clientId, new Map(held.map((h) => [h.pid, h.mid])));
+  }
+
+  /** The peers confirmed: the id goes to disk. Returns true when the PUBREC must wait for whenDurable(). */
+  releaseInbound2(s: Session, pid: number): boolean {
+    const h = this.held2.get(s);
+    if (!h?.delete(pid)) return false;
+    if (h.size === 0) this.held2.delete(s);
+    this.saveSession(s);
+    return this.commit();
   }
 
   /** A persistent session took responsibility for a message. */
@@ -110,6 +155,59 @@ export class SessionStore implements SessionJournal {
     d.pk = undefined;
   }
 
+  /**
+   * A persistent session's message in flight: its packet id (and, QoS 2, its PUBREL state) is kept with
+   * it, so after a restart the client gets it again under the same id (no second QoS 2 delivery) and its
+   * PUBREL (the id is not reused while the client holds it). `completed`: PUBCOMP, the record goes.
+   */
+  outbound(s: Session, pid: number, step: Qos2Step, f?: Inflight): void {
+    if (this.restoring || s.expiryInterval === 0 || !f) return; // no f: a PUBREL owed elsewhere, not on disk
+    const completed = step === 'completed';
+    if (completed) return this.completed(s.clientId, f);
+    if (f.state === 'pubrel') {
+      // At PUBREC, done() deleted the message's record: a new one keeps the packet id until PUBCOMP.
+      if (f.pk !== undefined) this.del(owedKey(s.clientId, f.pk));
+      f.pk = ++this.seq;
+    }
+    if (f.pk === undefined) return; // not stored (QoS 0, or not persistent when accepted)
+    const o = {
+      msg: f.msg,
+      qos: f.qos,
+      retain: f.retain,
+      subIds: f.subIds,
+      pid,
+      released: f.state === 'pubrel',
+    };
+    this.put(owedKey(s.clientId, f.pk), encodeOwed(o));
+    // QoS 2 is synced as it goes, before the PUBLISH (lost, the client could get it again under another
+    // packet id) and before the PUBREL (lost, the PUBLISH would be resent to a client that completed it).
+    if (f.qos === 2) this.sync();
+  }
+
+  /**
+   * PUBCOMP. Clustered (the message has an id), the record stays as a marker of the id, the newest
+   * KEEP_COMPLETED per session: after a power loss of every node a publisher may resend what it never had
+   * acknowledged, routed again as the same message; the restored session drops it (Session.seen).
+   */
+  private completed(clientId: string, f: Inflight): void {
+    const pk = f.pk;
+    f.pk = undefined;
+    if (pk === undefined) return;
+    if (f.msg.mid === undefined) return this.del(owedKey(clientId, pk));
+    this.put(owedKey(clientId, pk), encodeOwed({ msg: f.msg, qos: 2, retain: f.retain, completed: true }));
+    this.noteCompleted(clientId, pk);
+  }
+
+  /** Remembers a completion marker's key; the oldest beyond KEEP_COMPLETED go. */
+  noteCompleted(clientId: string, pk: number): void {
+    let l = this.completedKeys.get(clientId);
+    if (!l) this.completedKeys.set(clientId, (l = []));
+    l.push(pk);
+    if (l.length > KEEP_COMPLETED) this.del(owedKey(clientId, l.shift()!));
+  }
+
+  private completedKeys = new Map<string, number[]>();
+
   /** SessionJournal: the disk keeps the session's record (subscriptions, times, QoS 2 ids), not its will. */
   stateChanged(s: Session): void {
     this.saveSession(s);
@@ -124,6 +222,8 @@ export class SessionStore implements SessionJournal {
   /** The session ended; its owed messages are deleted as they are discarded. */
   ended(clientId: string): void {
     this.del('s/' + clientId);
+    for (const pk of this.completedKeys.get(clientId) ?? []) this.del(owedKey(clientId, pk));
+    this.completedKeys.delete(clientId);
   }
 
   /** A retained message was set or (empty payload) cleared. */
@@ -237,4 +337,10 @@ export class SessionStore implements SessionJournal {
 
 function owedKey(clientId: string, pk: number): string {
   return 'q/' + clientId + '\0' + pk.toString(16).padStart(SEQ_DIGITS, '0');
+}
+
+function heldMids(held: Map<number, Message>): { pid: number; mid: string }[] {
+  const out: { pid: number; mid: string }[] = [];
+  for (const [pid, m] of held) if (m.mid !== undefined) out.push({ pid, mid: m.mid });
+  return out;
 }

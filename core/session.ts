@@ -46,8 +46,11 @@ export interface SessionSink {
   accepted(session: Session, d: Delivery): void;
   /** A message the session had accepted is done: acknowledged by the client (or sent, QoS 0). */
   done(session: Session, d: Delivery): void;
-  /** An outbound QoS 2 step: what a copy of the session needs to resend under the same packet id. */
-  qos2(session: Session, pid: number, step: Qos2Step, d?: Delivery): void;
+  /**
+   * A message in flight under `pid` was sent (QoS 1/2), or moved to PUBREL, or completed (QoS 2; without `f`:
+   * an owed PUBREL taken over): copies of the session (disk, replicas) resend under the same packet id.
+   */
+  outbound(session: Session, pid: number, step: Qos2Step, f?: Inflight): void;
 }
 
 export class Session {
@@ -158,9 +161,11 @@ export class Session {
     return c && c.state === 'connected' ? c : null;
   }
 
-  /** First sight of a message id (always true without ids). */
+  /** First sight of a message id; a copy of one in flight here under its sentAs, or released, is not. */
   private fresh(d: Delivery): boolean {
     const mid = d.msg.mid;
+    const was = d.sentAs === undefined ? undefined : this.inflight.get(d.sentAs);
+    if ((was && was.msg.mid === mid) || (d.sentAs !== undefined && this.rel?.has(d.sentAs))) return false;
     if (this.seen === null || mid === undefined) return true;
     if (this.seen.has(mid)) return false;
     this.seen.add(mid);
@@ -301,7 +306,7 @@ export class Session {
       this.outstanding++;
       this.books.sent(this, d);
       if (!fromQueue) this.books.accepted(this, f);
-      if (d.qos === 2) this.books.qos2(this, pid, 'sent', f);
+      this.books.outbound(this, pid, 'sent', f);
     } else {
       // Too large for this client: discarded as if delivered [MQTT-3.1.2-25].
       this.books.dropped(this, d, 'packet-too-large');
@@ -340,6 +345,11 @@ export class Session {
     }
   }
 
+  /** Restart from the disk: a message that was in flight under `pid` (resent with it, or its PUBREL, on resume). */
+  restoreInflight(pid: number, f: Inflight): void {
+    (this.inflightMap ??= new Map()).set(pid, f);
+  }
+
   /** On session resume: resend unacknowledged PUBLISH with DUP and pending PUBREL [MQTT-4.4.0-1]. */
   resend(): void {
     const c = this.conn;
@@ -375,7 +385,7 @@ export class Session {
   /** PUBACK (QoS 1) or PUBCOMP (QoS 2) from the client: the message is done. */
   complete(pid: number, expect: 1 | 2): boolean {
     if (expect === 2 && this.rel?.delete(pid)) {
-      this.books.qos2(this, pid, 'completed');
+      this.books.outbound(this, pid, 'completed');
       return true;
     }
     const f = this.inflight.get(pid);
@@ -383,7 +393,7 @@ export class Session {
     this.inflightMap!.delete(pid);
     this.outstanding--;
     if (expect === 1) this.books.done(this, f);
-    else this.books.qos2(this, pid, 'completed');
+    else this.books.outbound(this, pid, 'completed', f);
     this.pump();
     return true;
   }
@@ -399,11 +409,10 @@ export class Session {
       this.pump();
     } else {
       // The client has the message; what remains is the PUBREL/PUBCOMP bookkeeping.
-      if (f.state === 'publish') {
-        this.books.done(this, f);
-        this.books.qos2(this, pid, 'released', f);
-      }
+      const first = f.state === 'publish';
+      if (first) this.books.done(this, f);
       f.state = 'pubrel';
+      if (first) this.books.outbound(this, pid, 'released', f);
     }
     return true;
   }

@@ -36,7 +36,7 @@ export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
   maxWriteBuffer: number;
   cluster: RuntimeClusterConfig;
   admin: RuntimeAdminConfig;
-  /** Standalone nodes: directory of the embedded store (persistent sessions, retained messages); '' = memory only. */
+  /** Directory of the embedded store (persistent sessions, retained messages; clustered nodes too, see docs/durability.md); '' = memory only. */
   dataDir: string;
   shutdown: RuntimeShutdownConfig;
 }

@@ -37,7 +37,7 @@ export interface RunningServer {
   /** Set when the admin API is enabled. */
   admin?: AdminServer;
   adminPort?: number;
-  /** Set with a data dir (standalone). */
+  /** Set with a data dir. */
   store?: DiskStore;
   /** What the store gave back at start, and how long it took. */
   restored?: { sessions: number; messages: number; retained: number; expired: number; ms: number };
@@ -110,15 +110,11 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
   let restored: RunningServer['restored'];
   let fatal = (_e: Error): void => {};
   if (config.dataDir) {
-    if (cc.enabled)
-      log.warn(
-        `dataDir ${config.dataDir} not used: a clustered node gets its sessions back from its peers' replicas`,
-      );
-    else {
-      store = await DiskStore.open(config.dataDir);
-      env.storage = store;
-      store.onError = (e) => fatal(e);
-    }
+    // Clustered too: its own sessions and the retained messages come back from the disk before it
+    // rejoins; what it missed while down comes from its peers (core/cluster/durable.ts).
+    store = await DiskStore.open(config.dataDir);
+    env.storage = store;
+    store.onError = (e) => fatal(e);
   }
   const broker = new Broker(env, brokerPart(config));
   if (store) {

@@ -58,7 +58,7 @@ export interface SimBroker {
   cluster?: Partial<ClusterConfig>;
   /** The running node's cluster part (clustered nodes while up). */
   clustering?: Cluster | null;
-  /** Standalone only: keeps persistent sessions and retained messages on the host's disk and restores them on restart. */
+  /** Keeps persistent sessions and retained messages on the host's disk and restores them on restart (a data dir). */
   persist?: boolean;
   /** Client authentication and ACL (sim/auth.ts). */
   security?: SimSecurity;
@@ -69,6 +69,8 @@ export interface SimClusterOptions {
   broker?: Partial<BrokerConfig>;
   cluster?: Partial<ClusterConfig>;
   security?: SimSecurity;
+  /** Each node keeps its data on its host's disk (runtime: --data-dir) and restores it on restart. */
+  persist?: boolean;
 }
 
 /** The simulator's world: what scenarios call (ScenarioWorld) over the kernel (sim/kernel.ts). */
@@ -90,7 +92,6 @@ export class World extends SimKernel implements ScenarioWorld {
     opts: { persist?: boolean; security?: SimSecurity } = {},
   ): SimBroker {
     if (this.brokers.has(name)) throw new Error(`broker ${name} exists`);
-    if (opts.persist && cluster) throw new Error('persist is for standalone brokers');
     const host = this.host(name, true);
     const b: SimBroker = {
       name,
@@ -115,7 +116,7 @@ export class World extends SimKernel implements ScenarioWorld {
         n,
         opts.broker ?? {},
         { secret: opts.secret ?? 'sim-secret', seeds, ...opts.cluster },
-        { security: opts.security },
+        { security: opts.security, persist: opts.persist },
       ),
     );
   }

@@ -64,7 +64,7 @@ export class Autoheal {
         this.c.dropUnacked(m);
         this.c.cameBackEmpty(m.node);
       }
-      m.inSeq = 0;
+      m.inSeq = m.confirmed = 0;
       m.peerInc = l.peerInc;
       m.upSince = l.lastRx;
     }

@@ -17,6 +17,7 @@ import { AckTracker, settle, type Tracker } from './ack-tracker.ts';
 import { allowedDuringNetsplit, type ClusterConfig, type NodeState } from './config.ts';
 import { eventDetail, newClusterStats, type ClusterEvent, type ClusterStats } from './events.ts';
 import type { ClusterEventDetail, ClusterEventType } from './events.ts';
+import { confirmWhenDurable, rejoinRestored } from './durable.ts';
 import { Autoheal } from './autoheal.ts';
 import { Failover } from './failover.ts';
 import { Forwarding } from './forwarding.ts';
@@ -75,6 +76,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.channel = new ReliableChannel(config, env.clock, this.acks, {
       dropped: (reason, n) => broker.countDropped(reason, n),
       peerAck: (peer, ms) => this.onPeerAck?.(peer, ms),
+      durable: confirmWhenDurable(broker.store),
     });
     this.replicator = new SessionReplicator(this, broker);
     this.retainedReplicas = new RetainedReplicator(this.node, broker);
@@ -166,9 +168,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     heal.add((_m, l) => {
       for (const s of this.broker.sessions.values()) l.write(this.registry.claimFrame(s));
     });
-    heal.add((m, l) => {
-      for (const u of m.unacked) l.write(u.frame); // what the link lost, or never carried
-    });
+    heal.add((m, l) => m.unacked.forEach((u) => l.write(u.frame))); // what the link lost, or never carried
     heal.add((m, l) => this.routeRep.resync(m.node).forEach((f) => l.write(f)));
     heal.add((_m, l) => [...this.retainedReplicas.resync(this.now())].forEach((f) => l.write(f)));
     heal.add((m) => {
@@ -182,8 +182,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.heartbeat = new Heartbeat(config, env.clock, env.peers, membership, this, this);
     this.heartbeat.tick();
     broker.distribute(this, this.replicator);
+    rejoinRestored(broker.sessions.values(), (s) => this.registry.claim(s));
   }
-
   // ---- getters --------------------------------------------------------------
 
   get node(): string {

@@ -261,6 +261,8 @@ export class Forwarding {
             );
             this.c.stats.forwardedOut++;
           }
+        // Peers whose routes are still unknown (not back yet after a whole-cluster restart) get it when they are.
+        this.holdForStale(p.msg, targets);
       });
       if (--p.tracker.pending === 0) p.tracker.done?.();
     }

@@ -43,6 +43,8 @@ export interface Member {
   outSeq: number;
   /** Highest in-order Seq frame received from the peer's current incarnation. */
   inSeq: number;
+  /** Highest Seq we confirm: with a data dir, only once what its frames wrote is on disk (<= inSeq). */
+  confirmed: number;
   sinceAck: number;
   ackTimer: Timer | null;
   /** Dial attempts not yet opened or failed, and when the newest started. */
@@ -71,6 +73,7 @@ export function newMember(node: string, address: string, now: number): Member {
     unacked: [],
     outSeq: 0,
     inSeq: 0,
+    confirmed: 0,
     sinceAck: 0,
     ackTimer: null,
     dialing: 0,

@@ -20,6 +20,12 @@ export interface ChannelHooks {
   dropped(reason: string, n: number): void;
   /** A peer confirmed frames; `ms` from sending the newest of them (includes the delayed ack). */
   peerAck(peer: string, ms: number): void;
+  /**
+   * With a data dir: syncs what received frames wrote and calls `then` once it is on disk, so a
+   * confirmation (which answers a publisher in ack mode 'replicated') never outruns the local fsync.
+   * Absent: confirmations go at once.
+   */
+  durable?: (then: () => void) => void;
 }
 
 export class ReliableChannel {
@@ -53,8 +59,10 @@ export class ReliableChannel {
   received(m: Member, seq: number): boolean {
     if (seq <= m.inSeq) return false; // already have it (resent after a link loss)
     m.inSeq = seq;
-    // Delayed acknowledgement: publishers in ack mode 'replicated' wait for it.
-    if (++m.sinceAck >= ACK_EVERY) this.sendAck(m);
+    if (!this.hooks.durable) m.confirmed = seq;
+    // Delayed acknowledgement: publishers in ack mode 'replicated' wait for it. With a data dir, an
+    // early one covers the frames before this one only: this one's handler has not written yet.
+    if (++m.sinceAck >= ACK_EVERY) this.sendAck(m, this.hooks.durable ? seq - 1 : seq);
     else m.ackTimer ??= this.clock.setTimer(ACK_DELAY_MS, () => this.sendAck(m));
     return true;
   }
@@ -82,10 +90,18 @@ export class ReliableChannel {
     return out;
   }
 
-  private sendAck(m: Member): void {
+  private sendAck(m: Member, upTo = m.inSeq): void {
     m.ackTimer?.cancel();
     m.ackTimer = null;
     m.sinceAck = 0;
-    m.link?.write(encodePing(this.clock.now(), m.inSeq));
+    const durable = this.hooks.durable;
+    if (!durable) return void m.link?.write(encodePing(this.clock.now(), m.inSeq));
+    const inc = m.peerInc;
+    durable(() => {
+      // The peer restarted meanwhile: these sequence numbers were its previous life's.
+      if (m.peerInc !== inc) return;
+      if (upTo > m.confirmed) m.confirmed = upTo;
+      m.link?.write(encodePing(this.clock.now(), m.confirmed));
+    });
   }
 }

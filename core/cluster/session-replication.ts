@@ -23,7 +23,7 @@ import {
 } from './replica.ts';
 import type { Resumed } from '../distribution.ts';
 import type { LocalNode } from './local-node.ts';
-import type { Session, Delivery, Qos2Step } from '../session.ts';
+import type { Session, Delivery, Inflight, Qos2Step } from '../session.ts';
 import type { Message, QoS } from '../message.ts';
 import {
   F,
@@ -133,8 +133,10 @@ export class SessionReplicator implements SessionJournal {
     this.doneBatch.add(s.clientId, d.msg.mid);
   }
 
-  qos2(s: Session, pid: number, step: Qos2Step, d?: Delivery): void {
-    if (this.replicated(s)) this.c.broadcastReliable(qos2Frame(s.clientId, pid, step, d?.msg.mid));
+  /** Replicas follow outbound QoS 2 (sent under which id, PUBREL owed): a moved session resends under it. */
+  outbound(s: Session, pid: number, step: Qos2Step, f?: Inflight): void {
+    if (!this.replicated(s) || (f && f.qos !== 2)) return;
+    this.c.broadcastReliable(qos2Frame(s.clientId, pid, step, f?.msg.mid));
   }
 
   /** Sends the batched acknowledgements now (graceful stop). */

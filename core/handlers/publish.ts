@@ -122,12 +122,22 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     return;
   }
   if (qos === 2) session.addInboundQos2(pid);
+  // With a data dir, the id goes to disk once what the peers were sent is durable (SessionStore.held2);
+  // a resend of one never acknowledged before a restart goes out as the same message (its copies drop it).
+  const store = qos === 2 ? broker.store : null;
+  if (store) {
+    msg.mid = store.resentMid(session.clientId, pid);
+    store.holdInbound2(session, pid, msg);
+  }
   // Clustered with ack mode 'replicated', the acknowledgement waits until peers confirm the message and,
   // for QoS 2, that they know this packet id is taken (so a resend after a failover is not routed twice).
   const { result: receivers, tracker } = broker.tracked(() => {
     if (qos === 2) broker.journal.stateChanged(session);
     return broker.publish(msg);
   });
+  if (!tracker)
+    store?.releaseInbound2(session, pid); // no peer to wait for: synced with the message
+  else store?.routedInbound2(session);
   const rc = conn.version === 5 && receivers === 0 ? RC.NoMatchingSubscribers : 0;
   // With a store, what this publish wrote (owed messages, retained, QoS 2 id) is synced before the acknowledgement.
   const onDisk = broker.commit();
@@ -136,6 +146,10 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
   if (waits === 0) return;
   const go = (): void => {
     if (--waits > 0) return;
+    if (tracker && store?.releaseInbound2(session, pid)) {
+      waits = 1;
+      return broker.whenDurable(go);
+    }
     ack.ready = true;
     conn.flushPubAcks();
   };

@@ -204,7 +204,12 @@ export class LiveWorld implements ScenarioWorld {
 
   addCluster(names: string[], opts: SimClusterOptions = {}): LiveNode[] {
     const nodes = names.map((n) =>
-      this.addNode(n, opts.broker ?? {}, { secret: opts.secret ?? 'live-secret', ...opts.cluster }),
+      this.addNode(
+        n,
+        opts.broker ?? {},
+        { secret: opts.secret ?? 'live-secret', ...opts.cluster },
+        opts.persist,
+      ),
     );
     const seeds = nodes.map((n) => `${n.name}@127.0.0.1:${n.proxyPort}`);
     for (const n of nodes) this.writeConfig(n, seeds);
@@ -215,9 +220,17 @@ export class LiveWorld implements ScenarioWorld {
     return nodes;
   }
 
-  private pending = new Map<string, { config: Partial<BrokerConfig>; cluster?: Partial<ClusterConfig> }>();
+  private pending = new Map<
+    string,
+    { config: Partial<BrokerConfig>; cluster?: Partial<ClusterConfig>; persist?: boolean }
+  >();
 
-  private addNode(name: string, config: Partial<BrokerConfig>, cluster?: Partial<ClusterConfig>): LiveNode {
+  private addNode(
+    name: string,
+    config: Partial<BrokerConfig>,
+    cluster?: Partial<ClusterConfig>,
+    persist?: boolean,
+  ): LiveNode {
     if (this.brokers.has(name)) throw new Error(`broker ${name} exists`);
     const n: LiveNode = {
       name,
@@ -234,7 +247,7 @@ export class LiveWorld implements ScenarioWorld {
       starts: 0,
     };
     this.brokers.set(name, n);
-    this.pending.set(name, { config, cluster });
+    this.pending.set(name, { config, cluster, persist });
     this.record(nodeConfigEvent(name, config, cluster, false));
     if (!cluster) {
       this.writeConfig(n, []);
@@ -245,7 +258,7 @@ export class LiveWorld implements ScenarioWorld {
 
   /** The runtime configuration of a node: the scenario's broker and cluster settings, time values scaled. */
   private writeConfig(n: LiveNode, seeds: string[]): void {
-    const { config, cluster } = this.pending.get(n.name)!;
+    const { config, cluster, persist } = this.pending.get(n.name)!;
     const cfg: Record<string, unknown> = {
       sysInterval: 0,
       ...config,
@@ -257,6 +270,8 @@ export class LiveWorld implements ScenarioWorld {
       },
       admin: { enabled: true, host: '127.0.0.1', port: n.adminPort },
     };
+    // The scenario's persist: the node's data dir, the same across its restarts.
+    if (persist) cfg.dataDir = path.join(this.dir, `${n.name}-data`);
     if (cluster) {
       const hbi = this.scaled(cluster.heartbeatIntervalMs ?? 1000, 100);
       const hbt = Math.max(this.scaled(cluster.heartbeatTimeoutMs ?? 5000, 2000), hbi * 3);

@@ -266,4 +266,37 @@ describe('store records', () => {
     };
     expect(decodeSession(encodeSession(rec))).toEqual(rec);
   });
+
+  it('in-flight packet ids, the PUBREL state, completion markers and held inbound QoS 2 ids round-trip; records written before them still read', () => {
+    const m: Message = {
+      topic: 'a/b',
+      payload: Buffer.from('x'),
+      qos: 2,
+      retain: false,
+      from: 'p',
+      receivedAt: 5,
+    };
+    const plain = encodeOwed({ msg: m, qos: 2, retain: false });
+    expect(decodeOwed(plain).pid).toBeUndefined();
+    expect(decodeOwed(plain).released).toBeUndefined();
+    const sent = decodeOwed(encodeOwed({ msg: m, qos: 2, retain: false, subIds: [3], pid: 65535 }));
+    expect([sent.pid, sent.released, sent.subIds]).toEqual([65535, undefined, [3]]);
+    const rel = decodeOwed(encodeOwed({ msg: m, qos: 2, retain: true, pid: 7, released: true }));
+    expect([rel.pid, rel.released, rel.retain, rel.msg.topic]).toEqual([7, true, true, 'a/b']);
+    const done = decodeOwed(
+      encodeOwed({ msg: { ...m, mid: 'n2.cd34.9' }, qos: 2, retain: false, completed: true }),
+    );
+    expect([done.completed, done.pid, done.msg.mid]).toEqual([true, undefined, 'n2.cd34.9']);
+    const base = {
+      expiry: 60,
+      connectedAt: 1,
+      disconnectedAt: 0,
+      protocolVersion: 5 as const,
+      subs: [],
+      in2: [4],
+    };
+    expect(decodeSession(encodeSession(base))).toEqual(base); // no held ids: the old layout, byte for byte
+    const held = { ...base, in2held: [{ pid: 9, mid: 'n1.ab12.42' }] };
+    expect(decodeSession(encodeSession(held))).toEqual(held);
+  });
 });
