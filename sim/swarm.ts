@@ -546,8 +546,16 @@ function willVerdicts(ev: Ev[], wl: Workload, ends: { i: number; at: number; cal
     const back = ev.filter(is('client.connack')).find((x) => x.c === id && x.t > e.at && x.rc === 0);
     // Judged up to its return: a later fault may end the new connection and publish the will then.
     const until = back ? back.t + 1000 : Infinity;
+    // A connection whose node crashed under it (power: the client noticed only later) ended at the crash.
+    const conn = ev
+      .filter(is('client.connack'))
+      .filter((x) => x.c === id && x.t <= e.at && x.rc === 0)
+      .pop();
+    const crash = ev.find(
+      (x) => x.type === 'fault.crash' && x.node === conn?.node && x.t >= conn.t && x.t <= e.at,
+    );
     const all = ev.filter(
-      (x) => x.type === 'deliver' && x.c === 'ww' && x.topic === `w/${id}` && x.t >= e.at,
+      (x) => x.type === 'deliver' && x.c === 'ww' && x.topic === `w/${id}` && x.t >= (crash?.t ?? e.at),
     );
     const seen = all.filter((x) => x.t < until);
     // Under a fault the DISCONNECT or the return may never reach the node, which then rightly publishes the will.

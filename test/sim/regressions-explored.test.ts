@@ -281,4 +281,8 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-pause-stale-order.ts')).toEqual([]);
     },
   );
+  //
+  it('explored-power-will-before-kill: a will published at the failover of a node that lost power counts for the connection it ended, though the client killed it only later', async () => {
+    expect(await verdict('explored-power-will-before-kill.ts')).toEqual([]);
+  });
 });
