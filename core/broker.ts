@@ -311,6 +311,8 @@ export class Broker implements BrokerApi {
     return this.distribution?.replicaOwner(clientId);
   }
 
+  redirect = (): string | null => this.distribution?.redirect() ?? null;
+
   refuses(op: SplitOp): boolean {
     return this.distribution !== null && this.distribution.refuses(op);
   }

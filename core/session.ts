@@ -32,6 +32,8 @@ export interface SessionOutlet {
   sendAck(kind: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void;
   /** The client connected again (here or on another node): this connection ends with Session Taken Over. */
   takenOver(): void;
+  /** Evacuation: the connection ends with Use Another Server (v5, with `serverReference`; 3.1.1 closed). */
+  evict(serverReference: string): void;
 }
 
 /** One message on its way to this session's client. */

@@ -11,7 +11,8 @@ export type { SubSpec };
 // 3: Retain frames carry the write's version (hybrid time, counter, writer node) in front of the record, and
 // a clear is a tombstone with its version (see retained-replication.ts).
 // 4: Refused: a handoff the receiver did not take over tells the sender to stop passing that session's messages on.
-export const PROTOCOL_VERSION = 4;
+// 5: Rebalance (evacuation and rebalance, maintenance.ts); a Handoff with `migrate` moves an offline session.
+export const PROTOCOL_VERSION = 5;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
 export const enum F {
@@ -46,6 +47,20 @@ export const enum F {
    * user, no session): what it owed is not the session now here, so the recipient stops passing it on.
    */
   Refused = 21,
+  /** Cluster rebalance: a participant's connection count asked and told, a donor's order, its release. */
+  Rebalance = 22,
+}
+
+export interface RebalanceBody {
+  op: 'load?' | 'load' | 'evict' | 'stop';
+  /** load?, load: the coordinator's measuring round. */
+  round?: number;
+  /** load: live connections; evict: how many to close. */
+  conns?: number;
+  /** evict: connections closed a second, the health-check wait (ms), the nodes clients are pointed to. */
+  rate?: number;
+  waitMs?: number;
+  to?: string[];
 }
 
 export interface RWillBody {
@@ -150,6 +165,8 @@ export interface HandoffBody {
   in2?: number[];
   /** The user the session belongs to (a replica handed over): another user's session does not take it. */
   user?: string;
+  /** An evacuating node moves its offline session here: it becomes a session here even if none is. */
+  migrate?: true;
 }
 /**
  * The version of a retained set or clear: the writer's clock, never below the version it replaces (a hybrid
@@ -198,7 +215,8 @@ export type Frame =
   | { type: F.OrphanReq; body: OrphanReqBody }
   | { type: F.OrphanReply; body: OrphanReplyBody }
   | { type: F.RWill; body: RWillBody }
-  | { type: F.Refused; body: REndBody };
+  | { type: F.Refused; body: REndBody }
+  | { type: F.Rebalance; body: RebalanceBody };
 
 /** A malformed, unknown or oversized frame: the link is closed. */
 export class FrameError extends Error {}

@@ -25,6 +25,7 @@ import {
   type OrphanReqBody,
   type OrphanReplyBody,
   type HandoffBody,
+  type RebalanceBody,
 } from './peer-frames.ts';
 import { parseProps, propReplacer } from './wire-message.ts';
 
@@ -362,7 +363,22 @@ export function decode(f: Buffer, now: number): Frame {
             num(x.expiry) &&
             (x.seen === undefined || strs(x.seen)) &&
             (x.in2 === undefined || pids(x.in2)) &&
-            (x.user === undefined || str(x.user)),
+            (x.user === undefined || str(x.user)) &&
+            (x.migrate === undefined || x.migrate === true),
+        ),
+      };
+    case F.Rebalance:
+      return {
+        type,
+        body: json<RebalanceBody>(
+          body,
+          (x) =>
+            ['load?', 'load', 'evict', 'stop'].includes(x.op) &&
+            (x.round === undefined || num(x.round)) &&
+            (x.conns === undefined || num(x.conns)) &&
+            (x.rate === undefined || (num(x.rate) && x.rate > 0)) &&
+            (x.waitMs === undefined || num(x.waitMs)) &&
+            (x.to === undefined || strs(x.to)),
         ),
       };
     case F.Seq: {

@@ -43,6 +43,10 @@ export interface RegistryLinks {
   linger(keys: string[], until: number): void;
   /** The session of `clientId` is no longer held here: peers drop their replicas of it. */
   replicaEnded(clientId: string): void;
+  /** An evacuating node moves the session of `h` here: an empty offline session for it (filled like a handoff). */
+  migratedIn(h: HandoffBody): Session;
+  /** ...and filled: claim it (what peers forwarded to `from` unconfirmed is fetched) and replicate it. */
+  migrated(s: Session, from: string): void;
   /** A live claim by another node for a session we hold no live copy of. */
   claimedElsewhere(clientId: string, node: string): void;
   emit(e: ClusterEvent): void;
@@ -140,7 +144,12 @@ export class Registry {
     for (const [id, r] of this.claims) if (r.node === node) this.claims.delete(id);
   }
 
-  private handOff(s: Session, node: string): void {
+  /** Evacuation: hands the offline session `s` over to `node`, where it becomes a session (evacuation.ts). */
+  migrate(s: Session, node: string): void {
+    this.handOff(s, node, true);
+  }
+
+  private handOff(s: Session, node: string, migrate = false): void {
     const m = this.c.membership.get(node);
     if (!m) return;
     const now = this.c.now();
@@ -154,6 +163,7 @@ export class Registry {
     };
     // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
     if (s.owner !== undefined) body.user = s.owner;
+    if (migrate) body.migrate = true;
     this.c.stats.handoffsOut++;
     this.followMoved(s, node, now);
     // Our routes for its filters stay up a while: a publisher that has not learned the new owner's
@@ -253,8 +263,18 @@ export class Registry {
   onHandoff(from: string, h: HandoffBody): void {
     this.c.stats.handoffsIn++;
     const now = this.c.now();
-    const s = this.local.sessions.get(h.clientId);
+    let s = this.local.sessions.get(h.clientId);
     this.c.emit({ type: 'handoff.in', clientId: h.clientId, from, msgs: h.msgs.length });
+    let fresh = false;
+    if (!s && h.migrate) {
+      // Moved here by an evacuation: a session here, unless its client connected on another node meanwhile.
+      const cur = this.claims.get(h.clientId);
+      const away = cur?.live && cur.node !== this.node && cur.node !== from ? cur.node : undefined;
+      if (away === undefined) {
+        s = this.c.migratedIn(h);
+        fresh = true;
+      } else return this.c.sendReliableTo(away, encodeJson(F.Handoff, { ...h, migrate: undefined }));
+    }
     const next = s ? undefined : this.movedTo(h.clientId);
     if (next) {
       // The session moved on from here before this handoff arrived (a takeover race): it follows.
@@ -289,5 +309,6 @@ export class Registry {
       s.knownDone(h.seen.filter((mid) => !owed.has(mid)));
     }
     if (h.in2) for (const p of h.in2) s.addInboundQos2(p);
+    if (fresh) this.c.migrated(s, from);
   }
 }
