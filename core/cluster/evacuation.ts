@@ -88,7 +88,9 @@ export class Evacuation {
   private timer: Timer | null = null;
   private connectionsEvicted = 0;
   private sessionsMigrated = 0;
+  /** Round-robin counters over the targets: clients pointed at, sessions moved. */
   private rr = 0;
+  private moves = 0;
   /** Client ids whose connections this evacuation closed: their sessions are waited for (takeover). */
   private readonly evicted = new Set<string>();
   /** A rebalance donor's order is carried out. */
@@ -216,7 +218,7 @@ export class Evacuation {
         // A client that still got in (a connect racing the start) is closed first; it moves with its next connect.
         if (s.conn) this.c.evict(s, this.redirect());
         else {
-          this.c.migrate(s, targets[this.rr++ % targets.length]);
+          this.c.migrate(s, targets[this.moves++ % targets.length]);
           this.sessionsMigrated++;
         }
         moved++;

@@ -1,10 +1,11 @@
 // Planned maintenance of a node (EMQX's node rebalance): this node's evacuation (evacuation.ts), and a
 // cluster rebalance this node coordinates. The coordinator asks each participant for its connection count
-// (F.Rebalance load?/load), takes the average, and orders every node above it by more than both thresholds
-// (absolute and relative) to close its excess connections at a rate (evict). A donor reports itself
-// unhealthy meanwhile, so the balancer sends the reconnecting clients to the others; their persistent
-// sessions follow them by the usual takeover. The coordinator measures again until the spread is within
-// the thresholds, then releases the donors (stop); a donor also releases itself a while after its quota.
+// (F.Rebalance load?/load) and takes the average. When a node is above it by more than both thresholds
+// (absolute and relative), every node above the average is a donor: it is told to close its excess
+// connections at a rate (evict) and reports itself unhealthy meanwhile, so the balancer sends the
+// reconnecting clients only to nodes below the average; their persistent sessions follow them by the usual
+// takeover. The coordinator measures again until the spread is within the thresholds, then releases the
+// donors (stop); a donor also releases itself a while after its quota (a lost coordinator must not leave it).
 
 import {
   Evacuation,
@@ -230,8 +231,10 @@ export class Maintenance {
     const total = [...this.answers.values()].reduce((a, b) => a + b, 0);
     const avg = total / o.nodes.length;
     const over = (n: number): boolean => n > avg + o.connThreshold && n > avg * o.relConnThreshold;
-    const donors = o.nodes.filter((n) => over(this.answers.get(n)!));
-    if (donors.length === 0) return this.release('balanced');
+    if (!o.nodes.some((n) => over(this.answers.get(n)!))) return this.release('balanced');
+    // Unbalanced: every node above the average gives up its excess (and stays out of the balancer meanwhile),
+    // so the clients it sends away land only on nodes below the average.
+    const donors = o.nodes.filter((n) => this.answers.get(n)! > Math.ceil(avg));
     // One order per node at most (so it ends): what it has above the average; the others are where its clients go.
     // Counts taken while donors' clients are on their way are not acted on: only once those donors are done.
     const now = this.c.clock.now();

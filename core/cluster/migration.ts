@@ -22,7 +22,7 @@ export function migrationLinks(
   return {
     migratedIn(h) {
       c.replicator.take(h.clientId); // our replica of it is outdated by the handoff
-      const s = local.restoreSession(h.clientId, h.expiry, local.env.clock.now(), [], []);
+      const s = local.restoreSession(h.clientId, h.expiry, h.at ?? local.env.clock.now(), [], []);
       s.owner = h.user;
       return s;
     },

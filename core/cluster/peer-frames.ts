@@ -167,6 +167,8 @@ export interface HandoffBody {
   user?: string;
   /** An evacuating node moves its offline session here: it becomes a session here even if none is. */
   migrate?: true;
+  /** With migrate: the session's last connect (a live claim made after it is the client's, elsewhere). */
+  at?: number;
 }
 /**
  * The version of a retained set or clear: the writer's clock, never below the version it replaces (a hybrid

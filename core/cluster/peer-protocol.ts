@@ -364,7 +364,8 @@ export function decode(f: Buffer, now: number): Frame {
             (x.seen === undefined || strs(x.seen)) &&
             (x.in2 === undefined || pids(x.in2)) &&
             (x.user === undefined || str(x.user)) &&
-            (x.migrate === undefined || x.migrate === true),
+            (x.migrate === undefined || x.migrate === true) &&
+            (x.at === undefined || num(x.at)),
         ),
       };
     case F.Rebalance:

@@ -163,7 +163,7 @@ export class Registry {
     };
     // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
     if (s.owner !== undefined) body.user = s.owner;
-    if (migrate) body.migrate = true;
+    if (migrate) Object.assign(body, { migrate: true, at: s.connectedAt });
     this.c.stats.handoffsOut++;
     this.followMoved(s, node, now);
     // Our routes for its filters stay up a while: a publisher that has not learned the new owner's
@@ -267,13 +267,18 @@ export class Registry {
     this.c.emit({ type: 'handoff.in', clientId: h.clientId, from, msgs: h.msgs.length });
     let fresh = false;
     if (!s && h.migrate) {
-      // Moved here by an evacuation: a session here, unless its client connected on another node meanwhile.
+      // Moved here by an evacuation: a session here, unless its client connected on another node since.
       const cur = this.claims.get(h.clientId);
-      const away = cur?.live && cur.node !== this.node && cur.node !== from ? cur.node : undefined;
+      const since = cur?.live && cur.at > (h.at ?? Infinity) && cur.node !== this.node && cur.node !== from;
+      const away = since ? cur.node : undefined;
       if (away === undefined) {
         s = this.c.migratedIn(h);
         fresh = true;
-      } else return this.c.sendReliableTo(away, encodeJson(F.Handoff, { ...h, migrate: undefined }));
+      } else
+        return this.c.sendReliableTo(
+          away,
+          encodeJson(F.Handoff, { ...h, migrate: undefined, at: undefined }),
+        );
     }
     const next = s ? undefined : this.movedTo(h.clientId);
     if (next) {
