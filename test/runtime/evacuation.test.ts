@@ -10,8 +10,7 @@ import { promisify } from 'node:util';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { RunningServer } from '../../runtime/server.ts';
 import { createRuntime, waitUntil, uniqueId, sleep } from '../helpers/runtime.ts';
-import { freePorts } from '../helpers/ports.ts';
-import { spawnRuntime, type Proc, killAll, getJson, ROOT } from '../helpers/processes.ts';
+import { spawnCluster, type Proc, killAll, getJson, ROOT } from '../helpers/processes.ts';
 
 const SECRET = 'loopback-test-secret';
 const run = promisify(execFile);
@@ -44,25 +43,7 @@ describe('evacuation of a `runtime start` process (runtime ctl rebalance start -
       cfgFile,
       'sysInterval: 0\ncluster:\n  heartbeatIntervalMs: 200\n  heartbeatTimeoutMs: 2000\n',
     );
-    const ports = await freePorts(3);
-    const seeds = ports.map((p, i) => `n${i + 1}@127.0.0.1:${p}`).join(',');
-    const env = { ...process.env, MQTTLAB_CLUSTER_SECRET: SECRET };
-    for (let i = 0; i < 3; i++)
-      procs.push(
-        spawnRuntime(
-          `n${i + 1}`,
-          [
-            ...['--config', cfgFile, '--host', '127.0.0.1', '--port', '0', '--no-ws', '--admin-port', '0'],
-            ...['--cluster-host', '127.0.0.1', '--cluster-port', String(ports[i]), '--seeds', seeds],
-          ],
-          env,
-        ),
-      );
-    await waitUntil(
-      () => procs.every((p) => p.mqttPort > 0 && p.adminPort > 0),
-      15_000,
-      `all processes to listen (output: ${procs.map((p) => p.out).join(' | ')})`,
-    );
+    await spawnCluster(procs, 3, cfgFile, SECRET, ['--admin-port', '0']);
     for (const p of procs)
       await waitUntil(
         () => procs.every((o) => o === p || p.out.includes(`[${p.name}] cluster peer.up peer=${o.name}`)),
