@@ -16,7 +16,13 @@ export interface RebalanceFlags {
 }
 
 /** `rebalance start [--evacuation]`: the flags that apply, as the API's body. */
-export function rebalanceStart(f: RebalanceFlags): CtlCommand {
+export function rebalanceStart(f: RebalanceFlags, usage: (message: string) => never): CtlCommand {
+  const only = f.evacuation
+    ? (['nodes', 'conn-threshold', 'rel-conn-threshold'] as const)
+    : (['migrate-to', 'sess-evict-rate', 'redirect-to'] as const);
+  for (const k of only)
+    if (f[k] !== undefined)
+      usage(`--${k} is for rebalance start ${f.evacuation ? 'without' : 'with'} --evacuation`);
   const body: Record<string, unknown> = {};
   const put = (key: string, v: unknown) => {
     if (v !== undefined) body[key] = v;

@@ -290,7 +290,9 @@ function command(words: string[], prog: string, flags: CtlFlags = {}): CtlComman
       };
     case 'rebalance start':
       arity(0, 'rebalance start [--evacuation] [options]');
-      return rebalanceStart(flags);
+      return rebalanceStart(flags, (m) => {
+        throw new CtlError(m, EXIT.USAGE);
+      });
     case 'rebalance status':
       arity(0, 'rebalance status');
       return { method: 'GET', path: '/api/rebalance/status', render: renderRebalance };

@@ -68,6 +68,8 @@ export interface EvacuationLinks {
   evict(s: Session, serverReference: string): void;
   /** Hands the offline session `s` over to `node` (it becomes that node's offline session). */
   migrate(s: Session, node: string): void;
+  /** Every session handed over so far was confirmed by its target (or the target is gone): safe to stop. */
+  handedOver(): boolean;
   emit(e: ClusterEvent): void;
 }
 
@@ -224,6 +226,8 @@ export class Evacuation {
         moved++;
       }
     if (this.c.sessions.size) this.after(everyMs, () => this.migrateSessions());
+    // Done once the targets confirmed the handoffs: stopped before, the node would take them along.
+    else if (!this.c.handedOver()) this.after(TICK_MS, () => this.migrateSessions());
     else this.enter('done');
   }
 

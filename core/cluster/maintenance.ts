@@ -18,6 +18,7 @@ import type { Clock, Timer } from '../env.ts';
 import type { Session } from '../session.ts';
 import type { ClusterEvent } from './events.ts';
 import type { LocalNode } from './local-node.ts';
+import type { Membership } from './membership.ts';
 
 export interface RebalanceOptions {
   /** Participants (empty: every running node). */
@@ -54,6 +55,7 @@ export interface RebalanceStatus {
 /** What maintenance needs of the cluster (core/cluster/cluster.ts). */
 export interface MaintenanceCluster {
   readonly node: string;
+  readonly membership: Membership;
   readonly clock: Clock;
   runningPeers(): string[];
   runningNodes(): string[];
@@ -78,10 +80,13 @@ export class Maintenance {
   private deadline = 0;
 
   private readonly c: EvacuationLinks & MaintenanceCluster;
+  /** Per target, the reliable frame sequence of the latest session handed to it. */
+  private readonly handoffs = new Map<string, number>();
 
   constructor(cluster: MaintenanceCluster, local: LocalNode, migrate: (s: Session, node: string) => void) {
     this.c = {
       node: cluster.node,
+      membership: cluster.membership,
       clock: cluster.clock,
       sessions: local.sessions,
       runningPeers: () => cluster.runningPeers(),
@@ -89,7 +94,18 @@ export class Maintenance {
       sendReliableTo: (node, frame) => cluster.sendReliableTo(node, frame),
       emit: (e) => cluster.emit(e),
       evict: (s, ref) => s.conn?.evict(ref),
-      migrate,
+      migrate: (s, node) => {
+        migrate(s, node);
+        this.handoffs.set(node, cluster.membership.get(node)?.outSeq ?? 0);
+      },
+      handedOver: () => {
+        for (const [node, seq] of this.handoffs) {
+          const m = cluster.membership.get(node);
+          if (m?.state === 'running' && m.unacked.length && m.unacked[0].seq <= seq) return false;
+          this.handoffs.delete(node);
+        }
+        return true;
+      },
     };
   }
 
@@ -105,7 +121,8 @@ export class Maintenance {
 
   /** Starts evacuating this node; an error text when it cannot. */
   evacuate(opts: EvacuationOptions): string | null {
-    if (this.evacuation) return `a ${this.evacuation.kind} is already running here; stop it first`;
+    if (this.evacuation)
+      return `${this.evacuation.kind === 'evacuation' ? 'an evacuation' : 'a rebalance'} is already running here; stop it first`;
     if (this.plan && this.isRunning()) return 'this node coordinates a rebalance; stop it first';
     const unknown = opts.migrateTo.filter((n) => n === this.c.node || !this.c.runningPeers().includes(n));
     if (unknown.length) return `migrate-to: ${unknown.join(', ')} not a running peer`;

@@ -37,8 +37,10 @@ describe('evacuation', () => {
 
       w.evacuate('n1', { migrateTo: ['n2', 'n3'], waitHealthCheckMs: 1000, waitTakeoverMs: 0 });
       expect(w.isReady('n1')).toBe(false);
-      await settle(w, () => w.broker('n1').sessions.size === 0, 10_000, 'n1 empty');
-      expect(w.rebalanceStatus('n1').evacuation).toMatchObject({ phase: 'done', sessionsMigrated: 1 });
+      await settle(w, () => w.rebalanceStatus('n1').evacuation?.phase === 'done', 10_000, 'evacuation done');
+      // Done only once the target confirmed the handoff: the node can be stopped.
+      expect(w.broker('n1').sessions.size).toBe(0);
+      expect(w.rebalanceStatus('n1').evacuation).toMatchObject({ sessionsMigrated: 1, sessionsLeft: 0 });
       // Round-robin over the targets: the first session goes to n2.
       await settle(w, () => w.broker('n2').sessions.get('sub')?.queued === 20, 5000, 'session on n2');
       expect(w.broker('n3').sessions.has('sub')).toBe(false);
