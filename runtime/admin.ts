@@ -248,7 +248,14 @@ export function retainedOf(broker: Broker): { topic: string; qos: number; payloa
 
 function clusterOf(broker: Broker, cluster?: Cluster): Record<string, unknown> {
   if (!cluster) return { clustered: false, node: broker.config.node, members: [], stats: null };
-  return { clustered: true, node: cluster.node, members: cluster.status(), stats: { ...cluster.stats } };
+  const { evacuation } = cluster.maintenance.status();
+  return {
+    clustered: true,
+    node: cluster.node,
+    members: cluster.status(),
+    stats: { ...cluster.stats },
+    evacuation,
+  };
 }
 
 function needCluster(cluster?: Cluster): Cluster {

@@ -73,6 +73,21 @@ export interface EvacuationLinks {
   emit(e: ClusterEvent): void;
 }
 
+const SHORT: Record<EvacuationPhase, string> = {
+  'waiting-health-check': 'health wait',
+  'evicting-connections': 'closing',
+  'waiting-takeover': 'takeover',
+  'evicting-sessions': 'moving',
+  done: 'done',
+};
+
+/** One short line of progress, as the terminal UI shows it on the node's box. */
+export function progressText(s: EvacuationStatus): string {
+  return s.kind === 'evacuation'
+    ? `evac ${SHORT[s.phase]}: ${s.connectionsLeft}c ${s.sessionsLeft}s left`
+    : `donor ${SHORT[s.phase]}: ${s.connectionsLeft}c left`;
+}
+
 /** The smallest step between two batches (ms): a rate of 500/s closes 50 connections every 100 ms. */
 const TICK_MS = 100;
 /** How often a finished evacuation looks for sessions that came here since (a failover). */

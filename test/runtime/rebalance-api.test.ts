@@ -90,6 +90,13 @@ describe('rebalance admin API on a 2-node cluster', () => {
     const ev = await run(port, 'rebalance', 'start', '--evacuation', '--wait-health-check', '30');
     expect(ev.out).toContain('evacuation on n2: waiting-health-check, targets n1');
     expect(await health()).toBe(503);
+    // GET /api/cluster carries it too (runtime ui shows it on the node's box).
+    const cl = await fetch(`http://127.0.0.1:${port}/api/cluster`).then((x) => x.json());
+    expect(cl.evacuation).toMatchObject({
+      kind: 'evacuation',
+      phase: 'waiting-health-check',
+      targets: ['n1'],
+    });
     const again = await run(port, 'rebalance', 'start', '--evacuation');
     expect(again.err).toContain('HTTP 409: an evacuation is already running here; stop it first');
     expect(await run(port, 'rebalance', 'stop')).toMatchObject({ code: 0, out: 'stopped on n2\n' });

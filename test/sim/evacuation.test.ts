@@ -5,6 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { World } from '../../sim/world.ts';
 import { settle } from '../helpers/sim.ts';
+import { sampleWorld } from '../../sim/observe.ts';
 
 function world(seed = 1): World {
   const w = new World({ seed, history: { keepEvents: true } });
@@ -37,6 +38,10 @@ describe('evacuation', () => {
 
       w.evacuate('n1', { migrateTo: ['n2', 'n3'], waitHealthCheckMs: 1000, waitTakeoverMs: 0 });
       expect(w.isReady('n1')).toBe(false);
+      // What the terminal UI shows on n1's box.
+      expect(sampleWorld(w).nodes.find((n) => n.name === 'n1')!.maintenance).toBe(
+        'evac health wait: 0c 1s left',
+      );
       await settle(w, () => w.rebalanceStatus('n1').evacuation?.phase === 'done', 10_000, 'evacuation done');
       // Done only once the target confirmed the handoff: the node can be stopped.
       expect(w.broker('n1').sessions.size).toBe(0);
