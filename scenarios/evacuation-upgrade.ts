@@ -8,7 +8,7 @@
 // sleeps through the upgrade (persistent, offline): its session and queue are moved by each evacuation. Reports the peak of
 // accepted CONNECTs a second and the lost and duplicated messages; no QoS 1/2 message acknowledged to its
 // publisher may be missing at a persistent device, and the evacuated node must end with no session.
-import { defineScenario, judge, phaseStats, convergenceProblems, simOnly } from 'mqttlab/sim';
+import { defineScenario, judge, phaseStats, convergenceProblems, simOnly, deviceFleet } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'evacuation-upgrade',
@@ -38,20 +38,8 @@ export default defineScenario({
     // The balancer needs up to (fall + 1) checks to take a failing node out: the evacuation waits that long.
     const waitHealthCheckMs = (check.fall + 1) * check.checkIntervalMs;
     const reconnect = { minMs: 200, maxMs: 10_000 };
-    const devs = Array.from({ length: devices }, (_, i) =>
-      w.client(`dev-${i}`, {
-        target: 'lb',
-        version: i % 3 === 0 ? 4 : 5,
-        clean: i % 2 === 1,
-        sessionExpiry: i % 2 === 1 ? 0 : 3600,
-        keepalive: 60,
-        reconnect,
-        subscriptions: [{ filter: `fleet/${i % groups}/cmd`, qos: 1 }],
-      }),
-    );
-    const pubs = Array.from({ length: 5 }, (_, i) =>
-      w.client(`backend-${i}`, { target: 'lb', version: 5, keepalive: 60, reconnect }),
-    );
+    const fleet = deviceFleet(w, { devices, groups, target: 'lb', reconnect });
+    const devs = fleet.devices;
     const asleep = new Set<string>();
     const allConnected = () => {
       for (const c of w.clients.values()) if (!c.connected && !asleep.has(c.id)) return false;
@@ -65,12 +53,7 @@ export default defineScenario({
 
     const phases: { name: string; from: number; to: number }[] = [];
     let k = 0;
-    const tick = () => {
-      pubs.forEach((p, i) =>
-        p.publish(`fleet/${(k * pubs.length + i) % groups}/cmd`, (k % 5 === 4 ? 2 : 1) as 1 | 2),
-      );
-      k++;
-    };
+    const tick = () => fleet.tick(k++);
     /** Publishes every 500 ms until `pred` holds or `timeoutMs` passed; returns whether it held. */
     const trafficUntil = async (name: string, pred: () => boolean, timeoutMs: number) => {
       const from = w.now;
@@ -86,7 +69,7 @@ export default defineScenario({
       nodes.map((n) => `${n}:${devs.filter((c) => c.connected && c.node === n).length}`).join(' ');
 
     await trafficUntil('steady', () => false, 10_000);
-    ctx.report('before', `${devices} devices and ${pubs.length} publishers (${spread()})`);
+    ctx.report('before', `${devices} devices and ${fleet.backends.length} publishers (${spread()})`);
     // Sleeping devices (persistent, offline through the upgrade): their sessions and queues are moved.
     const sleepers = devs.filter((_, i) => i % 20 === 0);
     for (const s of sleepers) {
