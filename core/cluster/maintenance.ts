@@ -177,7 +177,7 @@ export class Maintenance {
         if (b.round === this.round && this.plan?.phase !== 'stopped') this.answer(from, b.conns ?? 0);
         return;
       case 'evict':
-        return this.donate(b.conns ?? 0, b.rate ?? 1, b.waitMs ?? 0, b.to ?? []);
+        return this.donate(b);
       case 'stop':
         if (this.evacuation?.kind === 'rebalance') this.endEvacuation();
     }
@@ -208,15 +208,17 @@ export class Maintenance {
   }
 
   /** This node is a donor: close `conns` connections at `rate`, pointing clients to `to`. */
-  private donate(conns: number, rate: number, waitMs: number, to: string[]): void {
+  private donate(b: RebalanceBody): void {
     if (this.evacuation) return; // evacuating already (or donating): that covers it
+    const rate = b.rate ?? 1;
     const ev = new Evacuation(this.c, {
-      migrateTo: to,
+      migrateTo: b.to ?? [],
       connEvictRate: rate,
       sessEvictRate: rate,
-      waitHealthCheckMs: waitMs,
-      waitTakeoverMs: this.planOpts?.waitTakeoverMs ?? 60_000,
-      maxConnections: conns,
+      waitHealthCheckMs: b.waitMs ?? 0,
+      // Released by the coordinator, or by itself this long after its quota (a lost coordinator).
+      waitTakeoverMs: b.holdMs ?? defaultRebalanceOptions.waitTakeoverMs,
+      maxConnections: b.conns ?? 0,
     });
     ev.onEnd = () => {
       if (this.evacuation === ev) this.endEvacuation();
@@ -275,6 +277,7 @@ export class Maintenance {
         rate: o.connEvictRate,
         waitMs: o.waitHealthCheckMs,
         to,
+        holdMs: o.waitTakeoverMs,
       };
       if (d === this.c.node) this.onFrame(d, order);
       else this.c.sendReliableTo(d, encodeJson(F.Rebalance, order));

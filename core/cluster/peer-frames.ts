@@ -61,6 +61,8 @@ export interface RebalanceBody {
   rate?: number;
   waitMs?: number;
   to?: string[];
+  /** evict: how long (ms) the donor stays unhealthy after its quota, unless released first. */
+  holdMs?: number;
 }
 
 export interface RWillBody {

@@ -379,6 +379,7 @@ export function decode(f: Buffer, now: number): Frame {
             (x.conns === undefined || num(x.conns)) &&
             (x.rate === undefined || (num(x.rate) && x.rate > 0)) &&
             (x.waitMs === undefined || num(x.waitMs)) &&
+            (x.holdMs === undefined || num(x.holdMs)) &&
             (x.to === undefined || strs(x.to)),
         ),
       };

@@ -145,4 +145,28 @@ describe('rebalance', () => {
       await settle(w, () => lb.healthyBackends().length === 3, 5000, 'donor back in the balancer');
     });
   });
+
+  it('a donor whose coordinator is lost releases itself after its quota (it does not stay out of the balancer)', async () => {
+    const w = world(4);
+    const clients = Array.from({ length: 20 }, (_, i) =>
+      w.client(`c${i}`, { target: i < 16 ? 'n1' : 'n3', version: 5, reconnect: { minMs: 100, maxMs: 1000 } }),
+    );
+    await w.run(async (w) => {
+      await settle(w, running(w), 10_000, 'cluster up');
+      await settle(w, () => clients.every((c) => c.connected), 10_000, 'clients up');
+      for (const c of clients) (c.opts as { target: string | string[] }).target = ['n3', 'n1'];
+      w.rebalance('n2', { connThreshold: 2, connEvictRate: 5, waitHealthCheckMs: 200, waitTakeoverMs: 3000 });
+      await settle(w, () => w.rebalanceStatus('n1').evacuation?.kind === 'rebalance', 5000, 'n1 ordered');
+      expect(w.isReady('n1')).toBe(false);
+      w.crash('n2', 'process');
+      // Quota 16 - 7 = 9 at 5/s: about 2 s, then 3 s unhealthy: released by itself, no 'stop' from n2.
+      await settle(w, () => w.rebalanceStatus('n1').evacuation === null, 15_000, 'donor released');
+      expect(w.isReady('n1')).toBe(true);
+      expect(
+        w.history.events
+          .filter((e) => e.type === 'cluster.evacuation' && e.node === 'n1')
+          .map((e) => Reflect.get(e, 'phase')),
+      ).toEqual(['waiting-health-check', 'evicting-connections', 'done', 'stopped']);
+    });
+  });
 });
