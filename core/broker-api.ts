@@ -130,6 +130,8 @@ export interface BrokerApi {
   connectionClosed(conn: SessionOutlet, wasConnected: boolean, cause: CloseCause): void;
   /** Whether the cluster refuses `op` now (a member is unreachable and the configuration says so). */
   refuses(op: SplitOp): boolean;
+  /** This node sends clients away (evacuation, rebalance): the Server Reference for them, else null. */
+  redirect(): string | null;
 
   /** Routes an application message; returns how many receivers it has. */
   publish(msg: Message): number;

@@ -307,6 +307,7 @@ export class Broker implements BrokerApi {
     return this.distribution?.replicaOwner(clientId);
   }
 
+  redirect = (): string | null => this.distribution?.redirect() ?? null;
   refuses(op: SplitOp): boolean {
     return this.distribution !== null && this.distribution.refuses(op);
   }
@@ -320,8 +321,7 @@ export class Broker implements BrokerApi {
   }
 
   whenDurable(fn: () => void): void {
-    if (this.store) this.store.whenDurable(fn);
-    else fn();
+    return this.store ? this.store.whenDurable(fn) : fn();
   }
 
   /** The nodes of the cluster running now, this one included (standalone: none). */

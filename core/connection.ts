@@ -365,6 +365,11 @@ export class Connection implements SessionOutlet {
   }
 
   /** Ends the connection; the broker decides about will and session. */
+  /** Evacuation: v5 DISCONNECT 0x9C Use Another Server with `serverReference` (3.1.1: closed). */
+  evict(serverReference: string): void {
+    this.protocolClose(RC.UseAnotherServer, 'node evacuation', 'shutdown', serverReference || undefined);
+  }
+
   /** The client connected again (here or on another node): v5 clients are told why [MQTT-3.1.4-3]. */
   takenOver(): void {
     if (this.version === 5) this.send({ cmd: 'disconnect', reasonCode: RC.SessionTakenOver });

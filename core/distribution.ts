@@ -37,6 +37,8 @@ export interface Distribution {
   replicaOwner(clientId: string): { user: string | undefined } | undefined;
   /** Whether `op` is refused now (a member is unreachable and the configuration says so). */
   refuses(op: SplitOp): boolean;
+  /** While this node is evacuated (or gives up clients in a rebalance): the Server Reference connects get. */
+  redirect(): string | null;
   /** The will of a client lost with node `lostWith` was published here. */
   willPublished(clientId: string, lostWith: string): void;
   /** The nodes running now, this one included (for `$SYS/brokers`). */

@@ -36,6 +36,8 @@ export interface SessionOutlet {
   sendAck(kind: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void;
   /** The client connected again (here or on another node): this connection ends with Session Taken Over. */
   takenOver(): void;
+  /** Evacuation: the connection ends with Use Another Server (v5, with `serverReference`; 3.1.1 closed). */
+  evict(serverReference: string): void;
 }
 
 /** What a session reports to whoever keeps the books (broker stats, simulator history). */
@@ -444,10 +446,8 @@ export class Session {
     return out;
   }
 
-  /**
-   * Restored from a copy whose owner last sent QoS 2 under `last`: new ids start half the id space away,
-   * as that owner may have gone on sending from `last` (in a split) under ids its client still holds.
-   */
+  /** Restored from a copy whose owner last sent QoS 2 under `last`: new ids start half the id space away, as
+   *  that owner may have gone on sending from `last` (in a split) under ids its client still holds. */
   pidsAfter(last: number): void {
     this.nextPid = ((last - 1 + 32768) % 65535) + 1;
   }

@@ -23,6 +23,7 @@ const TOPIC_PROBLEM: Partial<Record<TopicError, string>> = {
   [TopicError.TooLong]: 'longer than 65535',
 };
 import { DASHBOARD_HTML } from './dashboard.ts';
+import { rebalanceRoute } from './rebalance-api.ts';
 
 export interface AdminOptions {
   broker: Broker;
@@ -165,6 +166,12 @@ export function health(o: Pick<AdminOptions, 'broker' | 'cluster' | 'accepting'>
   if (!o.accepting()) return { ok: false, reason: 'not accepting clients' };
   if (o.broker.connections.size >= o.broker.config.limits.maxConnections)
     return { ok: false, reason: 'connection limit reached' };
+  const ev = o.cluster?.maintenance.evacuation;
+  if (ev)
+    return {
+      ok: false,
+      reason: ev.kind === 'evacuation' ? 'node evacuation' : 'rebalance: giving up clients',
+    };
   if (o.cluster) {
     const self = o.cluster.status().find((m) => m.node === o.cluster!.node);
     if (self?.state !== 'running') return { ok: false, reason: `cluster state ${self?.state ?? 'unknown'}` };
@@ -241,7 +248,14 @@ export function retainedOf(broker: Broker): { topic: string; qos: number; payloa
 
 function clusterOf(broker: Broker, cluster?: Cluster): Record<string, unknown> {
   if (!cluster) return { clustered: false, node: broker.config.node, members: [], stats: null };
-  return { clustered: true, node: cluster.node, members: cluster.status(), stats: { ...cluster.stats } };
+  const { evacuation } = cluster.maintenance.status();
+  return {
+    clustered: true,
+    node: cluster.node,
+    members: cluster.status(),
+    stats: { ...cluster.stats },
+    evacuation,
+  };
 }
 
 function needCluster(cluster?: Cluster): Cluster {
@@ -305,6 +319,8 @@ async function handle(
   const url = new URL(req.url ?? '/', 'http://admin');
   const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
   const { broker, cluster } = o;
+  const rebalance = await rebalanceRoute(route, cluster, () => readBody(req));
+  if (rebalance) return rebalance;
   switch (route) {
     case 'GET /':
       return { status: 200, body: new Raw('text/html; charset=utf-8', DASHBOARD_HTML) };

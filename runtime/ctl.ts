@@ -2,6 +2,7 @@
 // (runtime/admin.ts) and prints readable tables, or the raw JSON with --json.
 
 import { EXIT, UsageError, defineCommand, didYouMean, help, parse } from '../cli/args.ts';
+import { rebalanceStart, renderRebalance, type RebalanceFlags } from './ctl-rebalance.ts';
 
 export const CTL = defineCommand({
   args: '<command>',
@@ -19,7 +20,12 @@ commands:
   routes list                     the cluster route table (or this node's routes)
   publish TOPIC MESSAGE           publish a message from the broker [--qos N] [--retain]
   banned list                     client ids banned for flapping, with the time left
-  banned remove CLIENT_ID         lift a ban`,
+  banned remove CLIENT_ID         lift a ban
+  rebalance start --evacuation    empty this node before a stop or upgrade: /health 503, connects refused,
+                                  clients closed (v5: 0x9C Use another server), sessions moved to the others
+  rebalance start                 move connections off nodes above the average (this node coordinates)
+  rebalance status                this node's evacuation (or donor part) and the rebalance it coordinates
+  rebalance stop                  end it: /health back to 200, connects accepted`,
   flags: {
     admin: {
       type: 'string',
@@ -32,6 +38,64 @@ commands:
     retain: { type: 'boolean', help: 'publish: set the retain flag' },
     page: { type: 'string', arg: 'N', help: 'lists: the page to show, from 1 (100 a page unless --limit)' },
     limit: { type: 'string', arg: 'N', help: 'lists: entries a page' },
+    evacuation: { type: 'boolean', help: 'rebalance start: evacuate this node', group: 'rebalance' },
+    'migrate-to': {
+      type: 'string',
+      arg: 'NODES',
+      help: 'evacuation: target nodes, "n2,n3" (default: every running peer)',
+      group: 'rebalance',
+    },
+    'conn-evict-rate': {
+      type: 'number',
+      min: 0,
+      help: 'connections closed a second (500)',
+      group: 'rebalance',
+    },
+    'sess-evict-rate': {
+      type: 'number',
+      min: 0,
+      help: 'evacuation: sessions moved a second (500)',
+      group: 'rebalance',
+    },
+    'wait-health-check': {
+      type: 'number',
+      arg: 'S',
+      min: 0,
+      help: 'seconds unhealthy before closing connections (60)',
+      group: 'rebalance',
+    },
+    'wait-takeover': {
+      type: 'number',
+      arg: 'S',
+      min: 0,
+      help: 'seconds for clients to reconnect elsewhere before sessions move (60)',
+      group: 'rebalance',
+    },
+    'redirect-to': {
+      type: 'string',
+      arg: 'REF',
+      help: 'evacuation: Server Reference for v5 clients (default: the target node name)',
+      group: 'rebalance',
+    },
+    nodes: {
+      type: 'string',
+      arg: 'NODES',
+      help: 'rebalance: participants (default: all running)',
+      group: 'rebalance',
+    },
+    'conn-threshold': {
+      type: 'number',
+      min: 0,
+      help: 'rebalance: donor above average + N (1000)',
+      group: 'rebalance',
+    },
+    'rel-conn-threshold': {
+      type: 'number',
+      min: 1,
+      arg: 'R',
+      help: 'rebalance: ...and above average x R (1.1)',
+      group: 'rebalance',
+    },
   },
   more: 'Exit codes: 0 ok, 1 the broker refused (HTTP error), 2 usage, 3 the admin API cannot be reached.',
 });
@@ -49,6 +113,9 @@ const COMMANDS = [
   'publish',
   'banned list',
   'banned remove',
+  'rebalance start',
+  'rebalance status',
+  'rebalance stop',
 ];
 
 export interface CtlIo {
@@ -93,21 +160,21 @@ class CtlError extends Error {
   }
 }
 
-interface Command {
+export interface CtlCommand {
   method: 'GET' | 'POST';
   path: string;
   body?: Record<string, unknown>;
   render(r: any): string;
 }
 
-export interface CtlFlags {
+export interface CtlFlags extends RebalanceFlags {
   qos?: string;
   retain?: boolean;
   page?: string;
   limit?: string;
 }
 
-function command(words: string[], prog: string, flags: CtlFlags = {}): Command {
+function command(words: string[], prog: string, flags: CtlFlags = {}): CtlCommand {
   const [group, verb, ...args] = words;
   const pageQuery = (base: string) => {
     const q = new URLSearchParams();
@@ -221,6 +288,17 @@ function command(words: string[], prog: string, flags: CtlFlags = {}): Command {
             r.subscriptions.map((s: any) => [s.clientId, s.topic, s.qos]),
           ) + more(r),
       };
+    case 'rebalance start':
+      arity(0, 'rebalance start [--evacuation] [options]');
+      return rebalanceStart(flags, (m) => {
+        throw new CtlError(m, EXIT.USAGE);
+      });
+    case 'rebalance status':
+      arity(0, 'rebalance status');
+      return { method: 'GET', path: '/api/rebalance/status', render: renderRebalance };
+    case 'rebalance stop':
+      arity(0, 'rebalance stop');
+      return { method: 'POST', path: '/api/rebalance/stop', render: (r) => `stopped on ${r.node}` };
     case 'routes list':
       arity(0, 'routes list');
       return {

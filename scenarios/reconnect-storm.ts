@@ -12,7 +12,7 @@
 // checks that no acknowledged QoS 1 command to a persistent device is lost,
 // nothing is delivered twice at QoS 2, and every client id ends with exactly
 // one live connection in the cluster.
-import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/sim';
+import { defineScenario, judge, phaseStats, convergenceProblems, deviceFleet } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'reconnect-storm',
@@ -38,20 +38,8 @@ export default defineScenario({
     });
     // Jittered exponential backoff from 200 ms up to 10 s: the storm is real but spread.
     const reconnect = { minMs: 200, maxMs: 10_000 };
-    const devs = Array.from({ length: devices }, (_, i) =>
-      w.client(`dev-${i}`, {
-        target: 'lb',
-        version: i % 3 === 0 ? 4 : 5,
-        clean: i % 2 === 1,
-        sessionExpiry: i % 2 === 1 ? 0 : 3600,
-        keepalive: 60,
-        reconnect,
-        subscriptions: [{ filter: `fleet/${i % groups}/cmd`, qos: 1 }],
-      }),
-    );
-    const pubs = Array.from({ length: 5 }, (_, i) =>
-      w.client(`backend-${i}`, { target: 'lb', version: 5, keepalive: 60, reconnect }),
-    );
+    const fleet = deviceFleet(w, { devices, groups, target: 'lb', reconnect });
+    const pubs = fleet.backends;
 
     const allConnected = () => {
       for (const c of w.clients.values()) if (!c.connected) return false;
@@ -67,13 +55,7 @@ export default defineScenario({
 
     const phases: { name: string; from: number; to: number }[] = [];
     let k = 0;
-    const publishTick = () => {
-      // Each backend sends one command per tick to a group of its own rotation; QoS 1, every fifth QoS 2.
-      pubs.forEach((p, i) =>
-        p.publish(`fleet/${(k * pubs.length + i) % groups}/cmd`, (k % 5 === 4 ? 2 : 1) as 1 | 2),
-      );
-      k++;
-    };
+    const publishTick = () => fleet.tick(k++);
     const traffic = async (name: string, ms: number, during?: (t: number) => void) => {
       const from = w.now;
       for (let t = 0; t < ms; t += 500) {
@@ -189,7 +171,7 @@ export default defineScenario({
       );
 
     const events = w.history.events;
-    const expect = devs
+    const expect = fleet.devices
       .filter((d) => !d.opts.clean)
       .map((d) => ({ client: d.id, filter: d.opts.subscriptions[0].filter, from: subscribedAt }));
     ctx.phases(phaseStats(events, phases, expect));

@@ -50,5 +50,6 @@ export type {
 } from './checkers.ts';
 export { is, idOf, type Ev, type HistoryEvent, type EventOf, type At } from './events.ts';
 export { convergenceProblems } from './convergence.ts';
+export { deviceFleet, type Fleet } from './fleet.ts';
 export { playSchedule, type Fault, type Schedule } from './explore.ts';
 export { playSwarm, type Workload } from './swarm.ts';

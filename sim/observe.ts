@@ -6,7 +6,11 @@
 // (node counters, link states, balancer health).
 
 import type { HistoryEvent } from './history.ts';
-import type { World } from './world.ts';
+import type { SimBroker, World } from './world.ts';
+import { progressText } from '../core/cluster/evacuation.ts';
+
+/** The running cluster part of a node, if any. */
+const runningCluster = (b: SimBroker) => (b.broker && b.host.state === 'up' ? (b.clustering ?? null) : null);
 
 /**
  * How far the next slice may go: at most `maxEvents` events, none later
@@ -47,6 +51,8 @@ export interface NodeSample {
   msgOut: number;
   /** How this node sees each peer (cluster membership), when it runs. */
   peers: Record<string, string>;
+  /** Its evacuation (or rebalance donor part) in progress, one line (core/cluster/evacuation.ts progressText). */
+  maintenance?: string;
 }
 
 export interface LinkSample {
@@ -108,6 +114,8 @@ export function sampleWorld(w: World): WorldSample {
       msgOut: br?.stats.messagesOut ?? 0,
       peers: views.get(b.name)!,
     });
+    const ev = runningCluster(b)?.maintenance.status().evacuation;
+    if (ev) nodes[nodes.length - 1].maintenance = progressText(ev);
   }
   const names = [...w.brokers.keys()];
   const links: LinkSample[] = [];

@@ -23,6 +23,12 @@ import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
 import { brokerConfig } from '../core/config.ts';
 import type { ScenarioWorld } from './scenario-world.ts';
 import { simProblems } from './convergence.ts';
+import { defaultEvacuationOptions, type EvacuationOptions } from '../core/cluster/evacuation.ts';
+import {
+  defaultRebalanceOptions,
+  type Maintenance,
+  type RebalanceOptions,
+} from '../core/cluster/maintenance.ts';
 
 /**
  * The `node.config` history event: the configured trade-offs the checkers
@@ -159,7 +165,10 @@ export class World extends SimKernel implements ScenarioWorld {
       };
       const cluster = new Cluster(broker, cfg);
       b.clustering = cluster;
-      cluster.onEvent = (type, detail) => this.record({ type: `cluster.${type}`, node: b.name, ...detail });
+      cluster.onEvent = (type, detail) => {
+        this.record({ type: `cluster.${type}`, node: b.name, ...detail });
+        if (type === 'evacuation') this.topologyChanged(); // its health changed: balancers check again
+      };
       this.network.listen(
         b.name,
         {
@@ -201,7 +210,31 @@ export class World extends SimKernel implements ScenarioWorld {
   /** Whether a node accepts clients (the load balancer's health check asks this). */
   override isReady(node: string): boolean {
     const b = this.brokers.get(node);
-    return !!b?.broker && b.host.state === 'up';
+    return !!b?.broker && b.host.state === 'up' && !b.clustering?.maintenance.draining;
+  }
+
+  // ---- planned maintenance (core/cluster/maintenance.ts) --------------------------------
+
+  /** `rebalance start --evacuation` on `node`; throws why it cannot start. Options default as in the runtime. */
+  evacuate(node: string, opts: Partial<EvacuationOptions> = {}): void {
+    const err = this.cluster(node).maintenance.evacuate({ ...defaultEvacuationOptions, ...opts });
+    if (err) throw new Error(`evacuate ${node}: ${err}`);
+  }
+
+  /** `rebalance start` coordinated by `node`; throws why it cannot start. */
+  rebalance(node: string, opts: Partial<RebalanceOptions> = {}): void {
+    const err = this.cluster(node).maintenance.rebalance({ ...defaultRebalanceOptions, ...opts });
+    if (err) throw new Error(`rebalance ${node}: ${err}`);
+  }
+
+  /** `rebalance status` of `node`: its evacuation (or donor part) and the rebalance it coordinates. */
+  rebalanceStatus(node: string): ReturnType<Maintenance['status']> {
+    return this.cluster(node).maintenance.status();
+  }
+
+  /** `rebalance stop` on `node`; false when nothing ran there. */
+  stopRebalance(node: string): boolean {
+    return this.cluster(node).maintenance.stop();
   }
 
   // ---- faults -----------------------------------------------------------

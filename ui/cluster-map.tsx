@@ -52,6 +52,11 @@ export function NodeBox({
           <Text color="yellow">{fit(` ✗${unreachable.join(',')}`, inner - io.length)}</Text>
         ) : null}
       </Text>
+      {n.maintenance ? (
+        <Text wrap="truncate" color="magenta">
+          {fit(n.maintenance, inner)}
+        </Text>
+      ) : null}
     </Box>
   );
 }

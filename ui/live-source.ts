@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { NodeSample, LinkSample } from '../sim/observe.ts';
 import { ModelBuilder, type UiState } from './model.ts';
+import { progressText, type EvacuationStatus } from '../core/cluster/evacuation.ts';
 import { Listeners, type KeyPress, type UiSource } from './source.ts';
 
 interface Poll {
@@ -18,6 +19,8 @@ interface Poll {
   members?: { node: string; state: string }[];
   stats?: Record<string, unknown>;
   clients?: { queued: number; inflight: number }[];
+  /** Its evacuation or rebalance donor part in progress (GET /api/cluster). */
+  evacuation?: EvacuationStatus | null;
   error?: string;
 }
 
@@ -138,6 +141,7 @@ export class LiveSource implements UiSource {
         members: c.body.members ?? [],
         stats: s.body,
         clients: cl.body.clients ?? [],
+        evacuation: c.body.evacuation,
       };
     } catch (e) {
       return { url, ok: false, healthy: false, error: (e as Error).message };
@@ -207,6 +211,7 @@ export class LiveSource implements UiSource {
         msgIn: Number(st.messagesIn ?? 0),
         msgOut: Number(st.messagesOut ?? 0),
         peers: views.get(n) ?? {},
+        ...(p?.ok && p.evacuation ? { maintenance: progressText(p.evacuation) } : {}),
       };
     });
     const links: LinkSample[] = [];

@@ -405,6 +405,18 @@ export class ModelBuilder {
         `${ev.clientId}: session handed over ${ev.from} -> ${node} (${ev.msgs} msgs)`,
       );
     if (what === 'handoff.out') return;
+    if (what === 'evacuation')
+      return this.timeline(
+        t,
+        'cluster',
+        `${node} evacuation ${ev.phase}: ${ev.connections} connections, ${ev.sessions} sessions here`,
+      );
+    if (what === 'rebalance')
+      return this.timeline(
+        t,
+        'cluster',
+        `${node} rebalance ${ev.phase}${ev.donors ? ` (donors ${ev.donors})` : ''}`,
+      );
     if (what === 'will')
       return this.timeline(
         t,

@@ -24,9 +24,11 @@ import { Forwarding } from './forwarding.ts';
 import { Heartbeat, type HeartbeatHost } from './heartbeat.ts';
 import type { LocalNode } from './local-node.ts';
 import type { Member } from './member.ts';
+import { Maintenance } from './maintenance.ts';
 import { Membership } from './membership.ts';
+import { migrationLinks } from './migration.ts';
 import { MembershipChanges } from './membership-changes.ts';
-import { PeerLink, randomHex, type PeerLinkHost } from './peer-link.ts';
+import { PeerLink, peerProof, randomHex, type PeerLinkHost } from './peer-link.ts';
 import { F, encodeJson, type Frame } from './peer-protocol.ts';
 import { Registry } from './registry.ts';
 import { ReliableChannel } from './reliable-channel.ts';
@@ -47,6 +49,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   readonly membership: Membership;
   readonly replicator: SessionReplicator;
   readonly retainedReplicas: RetainedReplicator;
+  readonly maintenance: Maintenance;
   private readonly acks: AckTracker;
   private readonly channel: ReliableChannel;
   private readonly routeRep: RouteReplication;
@@ -104,8 +107,10 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       linger: (keys, until) => this.routeRep.linger(keys, until),
       replicaEnded: (clientId) => this.replicator.ended(clientId),
       claimedElsewhere: (clientId, node) => this.replicator.claimedElsewhere(clientId, node),
+      ...migrationLinks(broker, this),
       emit,
     });
+    this.maintenance = new Maintenance(this, broker, (s, node) => this.registry.migrate(s, node));
     this.forwarding = new Forwarding(broker, {
       membership,
       table: this.routeRep.table,
@@ -229,17 +234,9 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.onEvent(type, detail);
   }
 
-  /**
-   * The proof that `prover` knows the secret, over the verifier's nonce. It names the verifier and the
-   * prover's side of the link, so a proof obtained by dialing one member cannot be replayed to another
-   * (an attacker relaying between two nodes dials both: it can only collect acceptor proofs and
-   * would have to present dialer proofs).
-   */
+  /** PeerLinkHost: the handshake proof (peerProof). */
   mac(nonce: string, prover: string, verifier: string, proverDialed: boolean): string {
-    return this.broker.env.crypto!.hmacSha256(
-      this.config.secret,
-      `mqttlab-peer|${nonce}|${prover}|${verifier}|${proverDialed ? 'dialer' : 'acceptor'}`,
-    );
+    return peerProof(this.broker.env.crypto!, this.config.secret, nonce, prover, verifier, proverDialed);
   }
 
   backupOf(owner: string): string {
@@ -284,11 +281,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     return m ? this.channel.unconfirmed(m) : [];
   }
 
-  /**
-   * Reliable frames (replication, forwards, handoffs) running peers have not
-   * confirmed yet; batched replication acknowledgements are sent first. A
-   * graceful stop waits for 0 so the peers hold every session's latest state.
-   */
+  /** Reliable frames (replication, forwards, handoffs) running peers have not confirmed yet, batched replication
+   * acknowledgements sent first. A graceful stop waits for 0 so the peers hold every session's latest state. */
   unconfirmedFrames(): number {
     this.replicator.flush();
     let n = 0;
@@ -315,11 +309,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     return this.replicator.resume(clientId);
   }
 
-  /**
-   * This node holds the session of `s.clientId` (a client connected, or a session failed over here): say so.
-   * `from`: it was just resumed from another node's replica; what that node forwarded and never had
-   * confirmed is fetched once the claim is out (the old owner hands the session over first).
-   */
+  /** This node holds the session of `s.clientId` (connected, failed over, migrated here): say so. `from`: resumed
+   * from that node's replica; what it was forwarded unconfirmed is fetched once the claim is out (after its handoff). */
   claim(s: Session, from?: Resumed): void {
     this.registry.claim(s);
     if (from) this.replicator.fetchOrphans(s, from.owner, from.done);
@@ -328,6 +319,10 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   replicaOwner(clientId: string): { user: string | undefined } | undefined {
     const r = this.replicator.replicas.get(clientId);
     return r ? { user: r.user } : undefined;
+  }
+
+  redirect(): string | null {
+    return this.maintenance.redirect();
   }
 
   refuses(op: SplitOp): boolean {
@@ -467,6 +462,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
         return this.replicator.onOrphanReq(peer, f.body.clientId, f.body.owner);
       case F.OrphanReply:
         return this.replicator.onOrphanReply(peer, f.body);
+      case F.Rebalance:
+        return this.maintenance.onFrame(peer, f.body);
       default:
         this.stats.badFrames++;
         l.close();
@@ -494,6 +491,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.stopped = true;
     this.membership.selfState = 'stopped';
     this.heartbeat.stop();
+    this.maintenance.stop();
     for (const m of this.membership.members.values()) m.link?.close();
   }
 }

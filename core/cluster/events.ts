@@ -44,7 +44,9 @@ export type ClusterEvent =
   | { type: 'handoff.follow'; clientId: string; to: string; msgs: number }
   | { type: 'replica.handed'; clientId: string; to: string; msgs: number }
   | { type: 'will'; clientId: string; from: string }
-  | { type: 'failover'; from: string; sessions: number };
+  | { type: 'failover'; from: string; sessions: number }
+  | { type: 'evacuation'; phase: string; connections: number; sessions: number }
+  | { type: 'rebalance'; phase: string; donors: string };
 
 export type ClusterEventType = ClusterEvent['type'];
 

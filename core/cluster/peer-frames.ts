@@ -12,7 +12,8 @@ export type { SubSpec };
 // 3: Retain frames carry the write's version (hybrid time, counter, writer node) in front of the record, and
 // a clear is a tombstone with its version (see retained-replication.ts).
 // 4: Refused: a handoff the receiver did not take over tells the sender to stop passing that session's messages on.
-// 5: outbound QoS 2 state follows a session (ROut; sentAs on handed-off messages, rel on handoffs); noWill.
+// 5: outbound QoS 2 state follows a session (ROut; sentAs on handed-off messages, rel on handoffs); noWill;
+// Rebalance (evacuation and rebalance, maintenance.ts); a Handoff with `migrate` moves an offline session.
 export const PROTOCOL_VERSION = 5;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
@@ -50,6 +51,8 @@ export const enum F {
   Refused = 21,
   /** An outbound QoS 2 step of a replicated session (session.ts Qos2Step): replicas resend under the same id. */
   ROut = 22,
+  /** Cluster rebalance: a participant's connection count asked and told, a donor's order, its release. */
+  Rebalance = 23,
 }
 
 export interface ROutBody {
@@ -58,6 +61,20 @@ export interface ROutBody {
   step: Qos2Step;
   /** 'sent': the message sent with `pid`. */
   mid?: string;
+}
+
+export interface RebalanceBody {
+  op: 'load?' | 'load' | 'evict' | 'stop';
+  /** load?, load: the coordinator's measuring round. */
+  round?: number;
+  /** load: live connections; evict: how many to close. */
+  conns?: number;
+  /** evict: connections closed a second, the health-check wait (ms), the nodes clients are pointed to. */
+  rate?: number;
+  waitMs?: number;
+  to?: string[];
+  /** evict: how long (ms) the donor stays unhealthy after its quota, unless released first. */
+  holdMs?: number;
 }
 
 export interface RWillBody {
@@ -166,6 +183,10 @@ export interface HandoffBody {
   noWill?: boolean;
   /** The user the session belongs to (a replica handed over): another user's session does not take it. */
   user?: string;
+  /** An evacuating node moves its offline session here: it becomes a session here even if none is. */
+  migrate?: true;
+  /** With migrate: the session's last connect (a live claim made after it is the client's, elsewhere). */
+  at?: number;
 }
 /**
  * The version of a retained set or clear: the writer's clock, never below the version it replaces (a hybrid
@@ -217,7 +238,8 @@ export type Frame =
   | { type: F.OrphanReply; body: OrphanReplyBody }
   | { type: F.RWill; body: RWillBody }
   | { type: F.Refused; body: REndBody }
-  | { type: F.ROut; body: ROutBody };
+  | { type: F.ROut; body: ROutBody }
+  | { type: F.Rebalance; body: RebalanceBody };
 
 /** A malformed, unknown or oversized frame: the link is closed. */
 export class FrameError extends Error {}

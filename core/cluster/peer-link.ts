@@ -2,7 +2,7 @@
 // over the other side's nonce), then frames handed to the cluster. A link that never completes
 // its handshake is cut after the heartbeat timeout.
 
-import type { ByteSink, Clock, Random, Timer } from '../env.ts';
+import type { ByteSink, Clock, Crypto, Random, Timer } from '../env.ts';
 import type { ClusterStats } from './events.ts';
 import { F, FrameReader, PROTOCOL_VERSION, encodeJson, type Frame } from './peer-protocol.ts';
 
@@ -146,6 +146,24 @@ export class PeerLink {
 /** Monotonic milliseconds for durations (the wall clock where the host has no monotonic one). */
 export function elapsed(clock: Clock): number {
   return clock.monotonic ? clock.monotonic() : clock.now();
+}
+
+/**
+ * The proof that `prover` knows the secret, over the verifier's nonce. It names the verifier and the
+ * prover's side of the link, so a proof obtained by dialing one member cannot be replayed to another
+ * (an attacker relaying between two nodes dials both: it can only collect acceptor proofs and
+ * would have to present dialer proofs).
+ */
+export function peerProof(
+  crypto: Crypto,
+  secret: string,
+  nonce: string,
+  prover: string,
+  verifier: string,
+  proverDialed: boolean,
+): string {
+  const side = proverDialed ? 'dialer' : 'acceptor';
+  return crypto.hmacSha256(secret, `mqttlab-peer|${nonce}|${prover}|${verifier}|${side}`);
 }
 
 export function randomHex(random: Random, bytes: number): string {

@@ -26,6 +26,7 @@ import {
   type OrphanReqBody,
   type OrphanReplyBody,
   type HandoffBody,
+  type RebalanceBody,
 } from './peer-frames.ts';
 import { parseProps, propReplacer } from './wire-message.ts';
 
@@ -367,7 +368,24 @@ export function decode(f: Buffer, now: number): Frame {
             (x.in2 === undefined || pids(x.in2)) &&
             (x.rel === undefined || pids(x.rel)) &&
             (x.noWill === undefined || typeof x.noWill === 'boolean') &&
-            (x.user === undefined || str(x.user)),
+            (x.user === undefined || str(x.user)) &&
+            (x.migrate === undefined || x.migrate === true) &&
+            (x.at === undefined || num(x.at)),
+        ),
+      };
+    case F.Rebalance:
+      return {
+        type,
+        body: json<RebalanceBody>(
+          body,
+          (x) =>
+            ['load?', 'load', 'evict', 'stop'].includes(x.op) &&
+            (x.round === undefined || num(x.round)) &&
+            (x.conns === undefined || num(x.conns)) &&
+            (x.rate === undefined || (num(x.rate) && x.rate > 0)) &&
+            (x.waitMs === undefined || num(x.waitMs)) &&
+            (x.holdMs === undefined || num(x.holdMs)) &&
+            (x.to === undefined || strs(x.to)),
         ),
       };
     case F.ROut:

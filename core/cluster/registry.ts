@@ -48,6 +48,10 @@ export interface RegistryLinks {
   linger(keys: string[], until: number): void;
   /** The session of `clientId` is no longer held here: peers drop their replicas of it. */
   replicaEnded(clientId: string): void;
+  /** An evacuating node moves the session of `h` here: an empty offline session for it (filled like a handoff). */
+  migratedIn(h: HandoffBody): Session;
+  /** ...and filled: claim it (what peers forwarded to `from` unconfirmed is fetched) and replicate it. */
+  migrated(s: Session, from: string): void;
   /** A live claim by another node for a session we hold no live copy of. */
   claimedElsewhere(clientId: string, node: string): void;
   emit(e: ClusterEvent): void;
@@ -150,7 +154,12 @@ export class Registry {
     for (const [id, r] of this.claims) if (r.node === node) this.claims.delete(id);
   }
 
-  private handOff(s: Session, node: string): void {
+  /** Evacuation: hands the offline session `s` over to `node`, where it becomes a session (evacuation.ts). */
+  migrate(s: Session, node: string): void {
+    this.handOff(s, node, true);
+  }
+
+  private handOff(s: Session, node: string, migrate = false): void {
     const m = this.c.membership.get(node);
     if (!m) return;
     const now = this.c.now();
@@ -167,6 +176,7 @@ export class Registry {
     if (!s.will) body.noWill = true;
     // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
     if (s.owner !== undefined) body.user = s.owner;
+    if (migrate) Object.assign(body, { migrate: true, at: s.connectedAt });
     this.c.stats.handoffsOut++;
     this.followMoved(s, node, now);
     // Our routes for its filters stay up a while: a publisher that has not learned the new owner's
@@ -282,8 +292,23 @@ export class Registry {
   onHandoff(from: string, h: HandoffBody): void {
     this.c.stats.handoffsIn++;
     const now = this.c.now();
-    const s = this.local.sessions.get(h.clientId);
+    let s = this.local.sessions.get(h.clientId);
     this.c.emit({ type: 'handoff.in', clientId: h.clientId, from, msgs: h.msgs.length });
+    let fresh = false;
+    if (!s && h.migrate) {
+      // Moved here by an evacuation: a session here, unless its client connected on another node since.
+      const cur = this.claims.get(h.clientId);
+      const since = cur?.live && cur.at > (h.at ?? Infinity) && cur.node !== this.node && cur.node !== from;
+      const away = since ? cur.node : undefined;
+      if (away === undefined) {
+        s = this.c.migratedIn(h);
+        fresh = true;
+      } else
+        return this.c.sendReliableTo(
+          away,
+          encodeJson(F.Handoff, { ...h, migrate: undefined, at: undefined }),
+        );
+    }
     const next = s ? undefined : this.movedTo(h.clientId);
     if (next) {
       // The session moved on from here before this handoff arrived (a takeover race): it follows.
@@ -322,5 +347,6 @@ export class Registry {
     this.handoffIn(h.clientId, from);
     // The will we took over with this session from `from` (taking it for dead) went, or goes no more, there.
     if (h.noWill && s.will?.lostWith === from) this.local.discardWill(s);
+    if (fresh) this.c.migrated(s, from);
   }
 }

@@ -70,6 +70,8 @@ class ConnectAttempt {
       broker.stats.auth.banned++;
       return this.reject(RC.Banned, 'client id banned for flapping');
     }
+    const away = broker.redirect();
+    if (away !== null) return this.reject(RC.UseAnotherServer, 'node is being evacuated', away);
     if (broker.refuses('register'))
       return this.reject(RC.ServerUnavailable, 'cluster netsplit: connects refused');
     // A takeover frees the slot it needs, so a client behind a half-open connection can always come back.
@@ -165,10 +167,11 @@ class ConnectAttempt {
     conn.replayHeld();
   }
 
-  private reject(rc: number, reason: string): void {
+  private reject(rc: number, reason: string, serverReference?: string): void {
     const { conn } = this;
+    const props = serverReference ? { reasonString: reason, serverReference } : { reasonString: reason };
     const ack: IConnackPacket = this.v5
-      ? { cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: { reasonString: reason } }
+      ? { cmd: 'connack', sessionPresent: false, reasonCode: rc, properties: props }
       : { cmd: 'connack', sessionPresent: false, returnCode: connackCode311(rc) };
     conn.send(ack);
     conn.broker.countConnack(rc);

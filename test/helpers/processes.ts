@@ -4,6 +4,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { freePorts } from './ports.ts';
+import { waitUntil } from './runtime.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -59,4 +61,42 @@ export async function getJson(port: number, p: string): Promise<{ status: number
     status: res.status,
     body: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text,
   };
+}
+
+/**
+ * `runtime start` processes n1..nN clustered over loopback by static seeds (config `cfgFile`, `secret` in the
+ * environment), each with `extra` arguments, pushed into `procs` (so afterAll kills them whatever happens);
+ * resolves once all listen (and serve the admin API when `extra` enables it).
+ */
+export async function spawnCluster(
+  procs: Proc[],
+  n: number,
+  cfgFile: string,
+  secret: string,
+  extra: string[] = [],
+): Promise<void> {
+  const ports = await freePorts(n);
+  const seeds = ports.map((p, i) => `n${i + 1}@127.0.0.1:${p}`).join(',');
+  const env = { ...process.env, MQTTLAB_CLUSTER_SECRET: secret };
+  const common = [
+    '--config',
+    cfgFile,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--no-ws',
+    '--cluster-host',
+    '127.0.0.1',
+  ];
+  for (const [i, port] of ports.entries())
+    procs.push(
+      spawnRuntime(`n${i + 1}`, [...common, '--cluster-port', String(port), '--seeds', seeds, ...extra], env),
+    );
+  const admin = extra.includes('--admin-port');
+  await waitUntil(
+    () => procs.every((p) => p.mqttPort > 0 && (!admin || p.adminPort > 0)),
+    15_000,
+    `all processes to listen (output: ${procs.map((p) => p.out).join(' | ')})`,
+  );
 }

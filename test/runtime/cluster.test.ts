@@ -13,7 +13,7 @@ import { ConfigError } from '../../core/config.ts';
 import type { Logger } from '../../core/env.ts';
 import { createRuntime, waitUntil, sleep, uniqueId, type TestClient } from '../helpers/runtime.ts';
 import { freePorts } from '../helpers/ports.ts';
-import { spawnRuntime, type Proc, killAll } from '../helpers/processes.ts';
+import { spawnRuntime, spawnCluster, type Proc, killAll } from '../helpers/processes.ts';
 
 const SECRET = 'loopback-test-secret';
 
@@ -425,37 +425,7 @@ describe('cluster of three `runtime start` processes', () => {
       cfgFile,
       'sysInterval: 0\ncluster:\n  heartbeatIntervalMs: 200\n  heartbeatTimeoutMs: 2000\n',
     );
-    const ports = await freePorts(3);
-    const seeds = ports.map((p, i) => `n${i + 1}@127.0.0.1:${p}`).join(',');
-    const env = { ...process.env, MQTTLAB_CLUSTER_SECRET: SECRET };
-    for (let i = 0; i < 3; i++) {
-      procs.push(
-        spawnRuntime(
-          `n${i + 1}`,
-          [
-            '--config',
-            cfgFile,
-            '--host',
-            '127.0.0.1',
-            '--port',
-            '0',
-            '--no-ws',
-            '--cluster-host',
-            '127.0.0.1',
-            '--cluster-port',
-            String(ports[i]),
-            '--seeds',
-            seeds,
-          ],
-          env,
-        ),
-      );
-    }
-    await waitUntil(
-      () => procs.every((p) => p.mqttPort > 0),
-      15_000,
-      `all processes to listen (output: ${procs.map((p) => p.out).join(' | ')})`,
-    );
+    await spawnCluster(procs, 3, cfgFile, SECRET);
   });
 
   afterAll(async () => {

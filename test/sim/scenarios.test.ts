@@ -9,6 +9,7 @@ const files = readdirSync('scenarios').filter((f) => f.endsWith('.ts'));
 const quick: Record<string, Record<string, number>> = {
   'failover-1770-days.ts': { quietDays: 2, repairHours: 0.25, trafficMinutes: 5 },
   'reconnect-storm.ts': { devices: 300, downMs: 20_000 },
+  'evacuation-upgrade.ts': { devices: 300 },
 };
 
 describe.each(files)('scenario %s', (file) => {

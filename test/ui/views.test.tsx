@@ -10,6 +10,7 @@ import { CheckerPanel } from '../../ui/checker-panel.tsx';
 import { Screen } from '../../ui/screen.tsx';
 import { emptyState, type UiState, type TimelineEntry } from '../../ui/model.ts';
 import { sparkline } from '../../ui/format.ts';
+import { progressText } from '../../core/cluster/evacuation.ts';
 
 function fixture(): UiState {
   const s = emptyState('split-brain  seed 1', 'sim');
@@ -127,6 +128,24 @@ describe('cluster map', () => {
     expect(f).toMatch(/lb →.*n1✓.*n2✗.*n3✗/);
     // Three boxes side by side at 90 columns: one row of round borders.
     expect(f.split('\n')[0].match(/╭/g)).toHaveLength(3);
+  });
+
+  it('shows an evacuation in progress on its node', () => {
+    const s = fixture();
+    s.nodes[0].maintenance = progressText({
+      kind: 'evacuation',
+      phase: 'evicting-connections',
+      startedAt: 0,
+      targets: ['n2'],
+      connEvictRate: 100,
+      sessEvictRate: 100,
+      connectionsEvicted: 300,
+      sessionsMigrated: 0,
+      connectionsLeft: 120,
+      sessionsLeft: 40,
+    });
+    const f = render(<ClusterMap state={s} width={90} />).lastFrame()!;
+    expect(f).toContain('evac closing: 120c 40s left');
   });
 
   it('wraps boxes onto more rows when the terminal is narrow', () => {
