@@ -64,6 +64,7 @@ export class Autoheal {
         this.c.cameBackEmpty(m.node);
       }
       m.inSeq = 0;
+      m.ackSeq = 0;
       m.peerInc = l.peerInc;
     }
     const wasDown = m.state === 'unreachable' || m.state === 'stopped';

@@ -28,7 +28,7 @@ import { MembershipChanges } from './membership-changes.ts';
 import { PeerLink, randomHex, type PeerLinkHost } from './peer-link.ts';
 import { F, encodeJson, type Frame } from './peer-protocol.ts';
 import { Registry } from './registry.ts';
-import { ReliableChannel } from './reliable-channel.ts';
+import { ReliableChannel, storeGate } from './reliable-channel.ts';
 import { RetainedReplicator } from './retained-replication.ts';
 import { RouteReplication } from './route-replication.ts';
 import { ServedShared } from './served-shared.ts';
@@ -75,6 +75,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.channel = new ReliableChannel(config, env.clock, this.acks, {
       dropped: (reason, n) => broker.countDropped(reason, n),
       peerAck: (peer, ms) => this.onPeerAck?.(peer, ms),
+      durable: storeGate(env.storage),
     });
     this.replicator = new SessionReplicator(this, broker);
     this.retainedReplicas = new RetainedReplicator(this.node, broker);

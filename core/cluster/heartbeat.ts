@@ -44,7 +44,7 @@ export class Heartbeat {
           this.links.log(`no heartbeat from ${m.node} for ${Math.round(mono - l.lastRx)} ms`);
           l.close();
         } else {
-          l.write(encodePing(now, m.inSeq));
+          l.write(encodePing(now, m.ackSeq));
           m.sinceAck = 0;
         }
         continue;

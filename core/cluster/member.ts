@@ -39,6 +39,8 @@ export interface Member {
   outSeq: number;
   /** Highest in-order Seq frame received from the peer's current incarnation. */
   inSeq: number;
+  /** Highest Seq frame confirmed to the peer: inSeq, or (an external store) the highest it holds durably. */
+  ackSeq: number;
   sinceAck: number;
   ackTimer: Timer | null;
   /** Dial attempts not yet opened or failed, and when the newest started. */
@@ -65,6 +67,7 @@ export function newMember(node: string, address: string, now: number): Member {
     unacked: [],
     outSeq: 0,
     inSeq: 0,
+    ackSeq: 0,
     sinceAck: 0,
     ackTimer: null,
     dialing: 0,

@@ -3,7 +3,7 @@
 // confirms it (a delayed acknowledgement, like TCP's, rides on pings); a link that comes back
 // resends what is unconfirmed and the receiver drops what it already has.
 
-import type { Clock } from '../env.ts';
+import type { Clock, Storage } from '../env.ts';
 import type { Message } from '../message.ts';
 import { settle, type AckTracker } from './ack-tracker.ts';
 import type { ClusterConfig } from './config.ts';
@@ -20,6 +20,22 @@ export interface ChannelHooks {
   dropped(reason: string, n: number): void;
   /** A peer confirmed frames; `ms` from sending the newest of them (includes the delayed ack). */
   peerAck(peer: string, ms: number): void;
+  /** With an external store: calls `fn` once what this node's store took so far is durable (see storeGate). */
+  durable?: (fn: () => void) => void;
+}
+
+/**
+ * A node whose sessions live in an external store (core/external-storage.ts) confirms a frame only once
+ * what it wrote for it (a queued message) is durable there: the publisher's PUBACK (ack mode replicated)
+ * then promises a message that survives this node too. Without such a store frames are confirmed on receipt.
+ */
+export function storeGate(s: Storage | undefined): ChannelHooks['durable'] {
+  const wait = s?.whenDurable?.bind(s);
+  if (!s || !wait) return undefined;
+  return (fn) => {
+    s.sync();
+    wait(fn);
+  };
 }
 
 export class ReliableChannel {
@@ -53,6 +69,7 @@ export class ReliableChannel {
   received(m: Member, seq: number): boolean {
     if (seq <= m.inSeq) return false; // already have it (resent after a link loss)
     m.inSeq = seq;
+    if (!this.hooks.durable) m.ackSeq = seq;
     // Delayed acknowledgement: publishers in ack mode 'replicated' wait for it.
     if (++m.sinceAck >= ACK_EVERY) this.sendAck(m);
     else m.ackTimer ??= this.clock.setTimer(ACK_DELAY_MS, () => this.sendAck(m));
@@ -86,6 +103,12 @@ export class ReliableChannel {
     m.ackTimer?.cancel();
     m.ackTimer = null;
     m.sinceAck = 0;
-    m.link?.write(encodePing(this.clock.now(), m.inSeq));
+    const seq = m.inSeq;
+    if (!this.hooks.durable) return m.link?.write(encodePing(this.clock.now(), seq));
+    this.hooks.durable(() => {
+      if (m.inSeq < seq || seq <= m.ackSeq) return; // the peer restarted meanwhile, or a later ack went out
+      m.ackSeq = seq;
+      m.link?.write(encodePing(this.clock.now(), seq));
+    });
   }
 }
