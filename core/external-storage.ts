@@ -13,6 +13,7 @@
 
 import type { Clock, Storage } from './env.ts';
 import { RecentSet } from './recent-set.ts';
+import { GroupCommit, sortedKeys } from './group-commit.ts';
 
 export interface StoreRecord {
   key: string;
@@ -59,11 +60,8 @@ export class ExternalStorage implements Storage, StoreResults {
   private readonly mem = new Map<string, Uint8Array>();
   /** Session keys this node deleted (or found absent): no need to delete them again. */
   private readonly absent = new RecentSet<string>(65536);
-  private pending = new Map<string, Uint8Array | null>();
-  private next: Map<string, Uint8Array | null> | null = null;
-  private nextWaiters: (() => void)[] = [];
+  private readonly batches = new GroupCommit();
   private inFlight: { id: number; ops: StoreWrite[] } | null = null;
-  private waiters: (() => void)[] = [];
   private readonly loads = new Map<number, (r: StoreRecord[] | Error) => void>();
   private ids = 0;
   readonly stats: ExternalStats = {
@@ -94,39 +92,30 @@ export class ExternalStorage implements Storage, StoreResults {
   put(key: string, value: Uint8Array): void {
     this.mem.set(key, value);
     this.absent.delete(key);
-    this.pending.set(key, value);
+    this.batches.write(key, value);
   }
 
   delete(key: string): void {
     this.mem.delete(key);
     if (key.startsWith('s/')) this.absent.add(key);
-    this.pending.set(key, null);
+    this.batches.write(key, null);
   }
 
   keys(prefix = ''): string[] {
-    const out: string[] = [];
-    for (const k of this.mem.keys()) if (k.startsWith(prefix)) out.push(k);
-    return out.sort();
+    return sortedKeys(this.mem, prefix);
   }
 
   sync(): void {
-    if (this.pending.size === 0) return;
-    const p = this.pending;
-    this.pending = new Map();
-    if (this.next) for (const [k, v] of p) this.next.set(k, v);
-    else this.next = p;
-    this.pump();
+    if (this.batches.sync()) this.pump();
   }
 
   whenDurable(fn: () => void): void {
-    if (this.next) this.nextWaiters.push(fn);
-    else if (this.inFlight) this.waiters.push(fn);
-    else fn();
+    this.batches.whenDurable(fn);
   }
 
   /** Writes confirmed yet to come (a backlog while the store is unreachable). */
   get unconfirmed(): number {
-    return (this.inFlight?.ops.length ?? 0) + (this.next?.size ?? 0) + this.pending.size;
+    return (this.inFlight?.ops.length ?? 0) + this.batches.queued;
   }
 
   /** Asks the store for the records of `clientId`'s session; `done` gets them, or the failure. */
@@ -148,12 +137,10 @@ export class ExternalStorage implements Storage, StoreResults {
   }
 
   private pump(): void {
-    if (this.inFlight || !this.next) return;
+    const batch = this.batches.take();
+    if (!batch) return;
     const ops: StoreWrite[] = [];
-    for (const [key, value] of this.next) ops.push({ key, value });
-    this.waiters = this.nextWaiters;
-    this.next = null;
-    this.nextWaiters = [];
+    for (const [key, value] of batch) ops.push({ key, value });
     this.send({ id: 0, ops });
   }
 
@@ -170,9 +157,7 @@ export class ExternalStorage implements Storage, StoreResults {
     this.stats.batches++;
     this.stats.opsWritten += b.ops.length;
     this.stats.lastError = '';
-    const w = this.waiters;
-    this.waiters = [];
-    for (const fn of w) fn();
+    this.batches.written();
     this.pump();
   }
 

@@ -23,6 +23,8 @@ import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
 import { brokerConfig } from '../core/config.ts';
 import type { ScenarioWorld } from './scenario-world.ts';
 import { simProblems } from './convergence.ts';
+import { ExternalStorage } from '../core/external-storage.ts';
+import { REDIS_HOST, SimRedis, SimStoreLink, type SimRedisOptions } from './redis.ts';
 
 /**
  * The `node.config` history event: the configured trade-offs the checkers
@@ -62,6 +64,8 @@ export interface SimBroker {
   persist?: boolean;
   /** Client authentication and ACL (sim/auth.ts). */
   security?: SimSecurity;
+  /** 'redis': sessions, queues and retained messages in the world's Redis (addRedis), loaded on CONNECT. */
+  store?: 'redis';
 }
 
 export interface SimClusterOptions {
@@ -69,12 +73,15 @@ export interface SimClusterOptions {
   broker?: Partial<BrokerConfig>;
   cluster?: Partial<ClusterConfig>;
   security?: SimSecurity;
+  store?: 'redis';
 }
 
 /** The simulator's world: what scenarios call (ScenarioWorld) over the kernel (sim/kernel.ts). */
 export class World extends SimKernel implements ScenarioWorld {
   readonly brokers = new Map<string, SimBroker>();
   readonly clients = new Map<string, SimClient>();
+  /** The world's Redis server, once added (sim/redis.ts). */
+  redis: SimRedis | null = null;
 
   /** Itself: scenarios reach simulator internals (brokers, hosts, links) through `w.sim` (null live). */
   get sim(): World {
@@ -87,7 +94,7 @@ export class World extends SimKernel implements ScenarioWorld {
     name: string,
     config: Partial<BrokerConfig> = {},
     cluster?: Partial<ClusterConfig>,
-    opts: { persist?: boolean; security?: SimSecurity } = {},
+    opts: { persist?: boolean; security?: SimSecurity; store?: 'redis' } = {},
   ): SimBroker {
     if (this.brokers.has(name)) throw new Error(`broker ${name} exists`);
     if (opts.persist && cluster) throw new Error('persist is for standalone brokers');
@@ -100,6 +107,7 @@ export class World extends SimKernel implements ScenarioWorld {
       cluster,
       persist: opts.persist,
       security: opts.security,
+      store: opts.store,
     };
     this.brokers.set(name, b);
     this.record(nodeConfigEvent(name, b.config, cluster, true));
@@ -115,7 +123,7 @@ export class World extends SimKernel implements ScenarioWorld {
         n,
         opts.broker ?? {},
         { secret: opts.secret ?? 'sim-secret', seeds, ...opts.cluster },
-        { security: opts.security },
+        { security: opts.security, store: opts.store },
       ),
     );
   }
@@ -123,6 +131,7 @@ export class World extends SimKernel implements ScenarioWorld {
   private boot(b: SimBroker): void {
     const env: Env = { clock: b.host, random: this.rng(`broker/${b.name}/${b.host.epoch}`) };
     if (b.persist) env.storage = b.host.disk;
+    if (b.store === 'redis') env.storage = this.redisStorage(b.host);
     if (b.security) Object.assign(env, simSecurity(b.security, b.host));
     if (b.cluster) {
       const host = b.host;
@@ -177,6 +186,33 @@ export class World extends SimKernel implements ScenarioWorld {
       },
     });
     this.record({ type: 'node.start', node: b.name });
+  }
+
+  /** A Redis server on host `redis` for brokers with store 'redis' (faults: crashRedis, partitions, latency). */
+  addRedis(opts: SimRedisOptions = {}): SimRedis {
+    if (this.redis) throw new Error('the world has a Redis already');
+    this.redis = new SimRedis(this.host(REDIS_HOST, true), this.network, { aof: true, ...opts });
+    this.redis.start();
+    return this.redis;
+  }
+
+  private redisStorage(host: SimHost): ExternalStorage {
+    if (!this.redis) throw new Error("store 'redis' needs w.addRedis() first");
+    const link = new SimStoreLink(host, this.redis.host, this.network);
+    const storage = new ExternalStorage(link, host);
+    link.results = storage;
+    return storage;
+  }
+
+  /** Crashes the Redis host (without AOF it comes back empty: data loss the checkers report). */
+  crashRedis(mode: 'process' | 'power' = 'process'): void {
+    this.crash(REDIS_HOST, mode);
+    this.redis!.crashed();
+  }
+
+  restartRedis(): void {
+    this.redis!.start();
+    this.record({ type: 'node.start', node: REDIS_HOST });
   }
 
   addLoadBalancer(name: string, opts: LoadBalancerOptions): LoadBalancer {

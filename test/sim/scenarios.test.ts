@@ -37,3 +37,14 @@ describe('split-brain checkers are not blind', () => {
     expect(r.violations.some((v) => v.property === 'no-acked-loss')).toBe(true);
   });
 });
+
+describe('the Redis store scenario is not blind', () => {
+  it('a Redis that restarts empty (no AOF) after acknowledging is caught losing acknowledged messages', async () => {
+    const s = (await import('../../scenarios/redis-store-failover.ts')).default as Scenario;
+    const r = await runScenario(s, 1, { params: { aof: 0, redisCrash: 1 } });
+    expect(r.violations.some((v) => v.property === 'no-acked-loss')).toBe(true);
+    // The same crash with the AOF loses nothing.
+    const kept = await runScenario(s, 1, { params: { aof: 1, redisCrash: 1 } });
+    expect(kept.violations).toEqual([]);
+  });
+});
