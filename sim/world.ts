@@ -107,8 +107,9 @@ export class World extends SimKernel implements ScenarioWorld {
       cluster,
       persist: opts.persist,
       security: opts.security,
-      store: opts.store,
+      store: opts.store ?? (opts.persist ? undefined : this.defaultStore),
     };
+    if (b.store === 'redis' && !this.redis) this.addRedis();
     this.brokers.set(name, b);
     this.record(nodeConfigEvent(name, b.config, cluster, true));
     this.boot(b);
