@@ -2,6 +2,7 @@
 // core/handlers/*). core/broker.ts implements it. Nothing here is about clustering or the disk:
 // those reach the handlers only as the policy and the waits they decide.
 
+import type { SessionLoads } from './session-load.ts';
 import type { BrokerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import type { Message } from './message.ts';
@@ -142,6 +143,8 @@ export interface BrokerApi {
   /** Syncs what the store holds unsynced; true when the caller must wait for whenDurable(). */
   commit(): boolean;
   whenDurable(fn: () => void): void;
+  /** Set with an external store: a CONNECT waits for its session from it (core/session-load.ts). */
+  readonly loads: SessionLoads | null;
 
   subscribe(sub: Subscription, replaced: Subscription | undefined): void;
   unsubscribe(sub: Subscription): void;

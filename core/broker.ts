@@ -21,14 +21,14 @@ import { Session, type Delivery, type DropReason, type SessionSink, type Subscri
 import type { Owed } from './delivery.ts';
 import { SubscriptionIndex } from './subscription-index.ts';
 import { RetainStore } from './retain-store.ts';
-import type { Message } from './message.ts';
+import type { Message, QoS } from './message.ts';
 import { isExpired } from './message.ts';
 import { RC } from './reason-codes.ts';
 import { SysPublisher } from './sys-topics.ts';
-import { SessionStore } from './session-store.ts';
+import { SessionStore, type LoadedState } from './session-store.ts';
 import { restoreLoaded, type RestoreCounts } from './restore.ts';
+import { sessionLoads, type SessionLoads } from './session-load.ts';
 import { fromSpec, type SubSpec } from './subscription.ts';
-import type { QoS } from './message.ts';
 import { FlappingDetector, TokenBucket } from './rate-limit.ts';
 
 export { VERSION } from './version.ts';
@@ -48,6 +48,8 @@ export class Broker implements BrokerApi {
   readonly journal = new Journals();
   /** Set when the env has storage: persistent sessions and retained messages written to disk. */
   readonly store: SessionStore | null;
+  /** Set when the storage is external (shared by nodes): sessions loaded as their clients connect. */
+  readonly loads: SessionLoads | null;
   readonly flapping: FlappingDetector | null;
   private connectBuckets = new Map<string, TokenBucket>();
   private idCounter = 0;
@@ -64,6 +66,7 @@ export class Broker implements BrokerApi {
     this.startedAt = env.clock.now();
     this.store = env.storage ? new SessionStore(env.storage, env.clock, env.log) : null;
     if (this.store) this.journal.add(this.store);
+    this.loads = sessionLoads(env, this.store, this);
     const journal = this.journal;
     this.books = {
       dropped: (s, d, reason) => {
@@ -448,21 +451,18 @@ export class Broker implements BrokerApi {
   }
 
   /**
-   * Rebuilds persistent sessions and retained messages from the store.
-   * Call once, before the first client connects and before clustering
-   * (core/cluster/durable.ts: the restored sessions then rejoin).
-   * Sessions keep counting their expiry from their last disconnect; those
-   * that expired while the node was down are removed, as are expired
-   * messages.
+   * Rebuilds persistent sessions and retained messages from the store (call once, before the first client
+   * connects and before clustering: core/cluster/durable.ts, the restored sessions then rejoin), or, `loaded`,
+   * a session an external store gave back. Expiry counts from the last disconnect; what expired is removed.
    */
-  restore(): RestoreCounts {
+  restore(loaded?: LoadedState): RestoreCounts {
     const store = this.store;
     const r: RestoreCounts = { sessions: 0, messages: 0, retained: 0, expired: 0 };
     if (!store) return r;
-    if (this.distribution)
+    if (this.distribution && !loaded)
       throw new Error('restore() goes before distribute(): the restored sessions rejoin the cluster');
     const now = this.env.clock.now();
-    const loaded = store.load();
+    loaded ??= store.load();
     store.restoring = true;
     try {
       restoreLoaded(store, loaded, now, r, {

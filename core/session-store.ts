@@ -72,6 +72,11 @@ export class SessionStore implements SessionJournal {
     private readonly log?: Logger,
   ) {}
 
+  /** Message keys from here on are above `pk` (one loaded from a store shared with other nodes). */
+  seqAtLeast(pk: number): void {
+    if (pk > this.seq) this.seq = pk;
+  }
+
   // ---- writes ---------------------------------------------------------------
 
   /** Subscriptions, expiry, connection times or inbound QoS 2 ids of `s` changed. */

@@ -47,6 +47,11 @@ export const START = defineCommand({
       arg: 'DIR',
       help: 'keep persistent sessions and retained messages in DIR (LevelDB; standalone nodes)',
     },
+    'session-store': {
+      type: 'string',
+      arg: 'URL',
+      help: 'keep persistent sessions, their queues and retained messages in Redis (redis://host:port/db); nodes share it',
+    },
     'password-file': {
       type: 'string',
       arg: 'FILE',
@@ -390,6 +395,8 @@ export function startOverrides(
   else if (envToken) ad.token = envToken;
   if (Object.keys(ad).length === 0) delete cfg.admin;
   if (values['data-dir'] !== undefined) cfg.dataDir = values['data-dir'];
+  const ss = values['session-store'];
+  if (ss !== undefined) cfg.store = { ...cfg.store, kind: 'redis', url: ss };
   return cfg;
 }
 

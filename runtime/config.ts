@@ -38,7 +38,20 @@ export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
   admin: RuntimeAdminConfig;
   /** Directory of the embedded store (persistent sessions, retained messages; clustered nodes too, see docs/durability.md); '' = memory only. */
   dataDir: string;
+  store: RuntimeStoreConfig;
   shutdown: RuntimeShutdownConfig;
+}
+
+/** Where persistent sessions, their queues and retained messages live (docs/redis-store.md). */
+export interface RuntimeStoreConfig {
+  /** 'memory': this node only (or dataDir); 'redis': a Redis shared by every node (clustered or not). */
+  kind: 'memory' | 'redis';
+  /** redis://[:password@]host:port/db of the Redis server. */
+  url: string;
+  /** Prepended to every Redis key: several brokers (or tests) can share one Redis. */
+  keyPrefix: string;
+  /** How long a CONNECT waits for its session from the store before CONNACK 0x88 (Server Unavailable). */
+  loadTimeoutMs: number;
 }
 
 /** Graceful stop on SIGTERM/SIGINT (runtime/server.ts). */
@@ -239,6 +252,15 @@ export const runtimeSchema: Record<string, unknown> = {
   },
   admin: { enabled: bool, host, port, token: str },
   dataDir: str,
+  store: {
+    kind: (v: unknown) => (v === 'memory' || v === 'redis' ? null : 'must be memory or redis'),
+    url: (v: unknown) =>
+      typeof v === 'string' && (v === '' || /^rediss?:\/\/[^\s]+$/.test(v))
+        ? null
+        : 'must be a redis://host:port/db URL (or empty)',
+    keyPrefix: str,
+    loadTimeoutMs: int(10, 600_000),
+  },
   shutdown: { drainMs: int(0, 600_000), handoffTimeoutMs: int(0, 600_000), serverReference: str },
 };
 
@@ -278,6 +300,7 @@ export function defaultRuntimeConfig(): RuntimeConfig {
     },
     admin: { enabled: false, host: '127.0.0.1', port: 18083, token: '' },
     dataDir: '',
+    store: { kind: 'memory', url: '', keyPrefix: 'mqttlab:', loadTimeoutMs: 5000 },
     shutdown: { drainMs: 0, handoffTimeoutMs: 5000, serverReference: '' },
   };
 }
@@ -362,6 +385,13 @@ export function runtimeConfig(overrides?: unknown): RuntimeConfig {
         `cluster.heartbeatTimeoutMs: must be greater than cluster.heartbeatIntervalMs (${c.heartbeatIntervalMs}) (got ${c.heartbeatTimeoutMs})`,
       );
   }
+  const st = value.store;
+  if (st.kind === 'redis' && st.url === '')
+    errors.push(
+      'store.url: required with store.kind: redis (e.g. redis://127.0.0.1:6379/0; --session-store)',
+    );
+  if (st.kind === 'redis' && value.dataDir !== '')
+    errors.push('dataDir: not used with store.kind: redis (sessions live in Redis); remove one of them');
   const a = value.admin;
   if (a.enabled && a.token === '' && !isLoopbackHost(a.host)) {
     errors.push(
@@ -429,6 +459,7 @@ export function brokerPart(c: RuntimeConfig): BrokerConfig {
     cluster: _c,
     admin: _a,
     dataDir: _dd,
+    store: _st,
     shutdown: _s,
     tls: _t,
     log: _lg,

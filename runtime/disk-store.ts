@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { ClassicLevel } from 'classic-level';
 import type { Storage } from '../core/env.ts';
+import { GroupCommit, sortedKeys } from '../core/group-commit.ts';
 
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
@@ -20,13 +21,7 @@ export class DataDirLockedError extends Error {
 
 export class DiskStore implements Storage {
   private readonly mem = new Map<string, Uint8Array>();
-  /** Writes since the last sync(), last write per key wins. */
-  private pending = new Map<string, Uint8Array | null>();
-  /** Synced but not yet handed to LevelDB (a batch is in flight). */
-  private next: Map<string, Uint8Array | null> | null = null;
-  private nextWaiters: (() => void)[] = [];
-  private writing = false;
-  private waiters: (() => void)[] = [];
+  private readonly commit = new GroupCommit();
   private closed = false;
   private failed: Error | null = null;
   /** Called when a write fails: durability is lost; the process should stop. */
@@ -71,34 +66,25 @@ export class DiskStore implements Storage {
 
   put(key: string, value: Uint8Array): void {
     this.mem.set(key, value);
-    this.pending.set(key, value);
+    this.commit.write(key, value);
   }
 
   delete(key: string): void {
     this.mem.delete(key);
-    this.pending.set(key, null);
+    this.commit.write(key, null);
   }
 
   keys(prefix = ''): string[] {
-    const out: string[] = [];
-    for (const k of this.mem.keys()) if (k.startsWith(prefix)) out.push(k);
-    return out.sort();
+    return sortedKeys(this.mem, prefix);
   }
 
   sync(): void {
-    if (this.pending.size === 0) return;
-    const p = this.pending;
-    this.pending = new Map();
-    if (this.next) for (const [k, v] of p) this.next.set(k, v);
-    else this.next = p;
-    this.pump();
+    if (this.commit.sync()) this.pump();
   }
 
   whenDurable(fn: () => void): void {
     if (this.failed) return; // never acknowledged: the process is going down
-    if (this.next) this.nextWaiters.push(fn);
-    else if (this.writing) this.waiters.push(fn);
-    else fn();
+    this.commit.whenDurable(fn);
   }
 
   /** Resolves once everything synced so far is on disk. */
@@ -107,28 +93,21 @@ export class DiskStore implements Storage {
   }
 
   private pump(): void {
-    if (this.writing || !this.next || this.closed) return;
-    const batch = this.next;
-    this.waiters = this.nextWaiters;
-    this.next = null;
-    this.nextWaiters = [];
-    this.writing = true;
+    if (this.closed) return;
+    const batch = this.commit.take();
+    if (!batch) return;
     const t0 = performance.now();
     const ops: Op[] = [];
     for (const [key, value] of batch) ops.push(value ? { type: 'put', key, value } : { type: 'del', key });
     this.db.batch(ops, { sync: true }).then(
       () => {
-        this.writing = false;
         this.batches++;
         this.opsWritten += ops.length;
         this.onBatch?.(performance.now() - t0, ops.length);
-        const w = this.waiters;
-        this.waiters = [];
-        for (const fn of w) fn();
+        this.commit.written();
         this.pump();
       },
       (e: Error) => {
-        this.writing = false;
         this.failed = e;
         this.onError(e);
       },

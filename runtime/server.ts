@@ -19,6 +19,7 @@ import { listenPeers, TcpPeerDialer, type PeerListener } from './peer-transport.
 import { startAdmin, AdminEvents, type AdminServer } from './admin.ts';
 import { anonymousAllowed, brokerPart, parseSeed, runtimeConfig, type RuntimeConfig } from './config.ts';
 import { DiskStore } from './disk-store.ts';
+import { openRedisStore, type RedisStore } from './redis-store.ts';
 import { NodeMetrics } from './metrics.ts';
 import { DnsDiscovery } from '../core/cluster/discovery.ts';
 import { NodeDnsResolver } from './dns-resolver.ts';
@@ -39,6 +40,8 @@ export interface RunningServer {
   adminPort?: number;
   /** Set with a data dir. */
   store?: DiskStore;
+  /** Set with store.kind redis: sessions, queues and retained messages in Redis. */
+  redis?: RedisStore;
   /** What the store gave back at start, and how long it took. */
   restored?: { sessions: number; messages: number; retained: number; expired: number; ms: number };
   /** Immediate stop: clients get DISCONNECT 0x8B, everything closes, the store is flushed. */
@@ -116,7 +119,12 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
     env.storage = store;
     store.onError = (e) => fatal(e);
   }
+  const redis = config.store.kind === 'redis' ? await openRedisStore(config.store, env, log) : undefined;
   const broker = new Broker(env, brokerPart(config));
+  if (redis) {
+    const r = broker.restore(); // the retained messages (sessions come as their clients connect)
+    log.info(`[${config.node}] session store ${config.store.url}: ${r.retained} retained messages loaded`);
+  }
   if (store) {
     const t0 = performance.now();
     restored = { ...broker.restore(), ms: Math.round(performance.now() - t0) };
@@ -202,6 +210,7 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
     discovery?.stop();
     broker.shutdown();
     await store?.close();
+    await redis?.close();
     dialer?.close();
     for (const s of [tcp, ws, tlsServer, wss]) s?.close();
     await peers?.close();
@@ -234,6 +243,7 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
       ]);
       for (const s of [tcp, ws, tlsServer, wss]) (s as http.Server | undefined)?.closeAllConnections?.();
       await store?.close();
+      await redis?.close();
     })());
   fatal = (e) => {
     log.warn(
@@ -273,6 +283,7 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
     broker,
     config,
     store,
+    redis,
     restored,
     gracefulStop,
     reload,

@@ -161,6 +161,11 @@ const RUN = defineCommand({
       arg: 'FILE',
       help: 'write JUnit XML: a test case per seed, a failure per violation',
     },
+    store: {
+      type: 'string',
+      arg: 'redis',
+      help: "every broker keeps its sessions in the world's simulated Redis (docs/redis-store.md), not in memory or replicas",
+    },
     param: {
       type: 'strings',
       arg: 'NAME=VALUE',
@@ -236,7 +241,12 @@ async function run(argv: string[], prog: string): Promise<number> {
   const range = values.seeds === undefined ? undefined : parseSeedRange(values.seeds);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   if (shard && !range) throw new UsageError('--shard splits a --seeds sweep');
-  const s = await loadScenario(file);
+  if (values.store !== undefined && values.store !== 'redis')
+    throw new UsageError(`--store ${values.store}: the one external store is redis`);
+  if (values.store && values.live)
+    throw new UsageError('--store redis is simulator-only (live: runtime --session-store)');
+  const loaded = await loadScenario(file);
+  const s: Scenario = values.store ? { ...loaded, world: { ...loaded.world, store: 'redis' } } : loaded;
   const params = scenarioParams(s, values.param);
   const progress = Progress.forStderr(values.quiet || values.json || ui);
   if (values.live) return live(s, file, params, values);

@@ -28,6 +28,8 @@ export interface WorldOptions {
    */
   clockSpreadMs?: number;
   history?: HistoryOptions;
+  /** 'redis': every broker keeps its sessions in the world's simulated Redis (sim/redis.ts), added on first use. */
+  store?: 'redis';
 }
 
 /** Runs a closure on a host when due, unless that host crashed meanwhile; held while paused. */
@@ -57,10 +59,13 @@ export abstract class SimKernel {
   observer: SimObserver | null = null;
 
   private clockSpreadMs: number;
+  /** WorldOptions.store: the store brokers get unless a scenario says otherwise. */
+  readonly defaultStore: 'redis' | undefined;
 
   constructor(opts: WorldOptions) {
     this.seed = String(opts.seed);
     this.clockSpreadMs = opts.clockSpreadMs ?? 0;
+    this.defaultStore = opts.store;
     this.history = new History(opts.history);
     this.network = new Network(this, {
       latency: opts.latency ?? { kind: 'uniform', min: 0.2, max: 1 },

@@ -29,6 +29,8 @@ import {
   type Maintenance,
   type RebalanceOptions,
 } from '../core/cluster/maintenance.ts';
+import { ExternalStorage } from '../core/external-storage.ts';
+import { REDIS_HOST, SimRedis, SimStoreLink, type SimRedisOptions } from './redis.ts';
 
 /**
  * The `node.config` history event: the configured trade-offs the checkers
@@ -68,6 +70,8 @@ export interface SimBroker {
   persist?: boolean;
   /** Client authentication and ACL (sim/auth.ts). */
   security?: SimSecurity;
+  /** 'redis': sessions, queues and retained messages in the world's Redis (addRedis), loaded on CONNECT. */
+  store?: 'redis';
 }
 
 export interface SimClusterOptions {
@@ -77,12 +81,15 @@ export interface SimClusterOptions {
   security?: SimSecurity;
   /** Each node keeps its data on its host's disk (runtime: --data-dir) and restores it on restart. */
   persist?: boolean;
+  store?: 'redis';
 }
 
 /** The simulator's world: what scenarios call (ScenarioWorld) over the kernel (sim/kernel.ts). */
 export class World extends SimKernel implements ScenarioWorld {
   readonly brokers = new Map<string, SimBroker>();
   readonly clients = new Map<string, SimClient>();
+  /** The world's Redis server, once added (sim/redis.ts). */
+  redis: SimRedis | null = null;
 
   /** Itself: scenarios reach simulator internals (brokers, hosts, links) through `w.sim` (null live). */
   get sim(): World {
@@ -95,7 +102,7 @@ export class World extends SimKernel implements ScenarioWorld {
     name: string,
     config: Partial<BrokerConfig> = {},
     cluster?: Partial<ClusterConfig>,
-    opts: { persist?: boolean; security?: SimSecurity } = {},
+    opts: { persist?: boolean; security?: SimSecurity; store?: 'redis' } = {},
   ): SimBroker {
     if (this.brokers.has(name)) throw new Error(`broker ${name} exists`);
     const host = this.host(name, true);
@@ -107,7 +114,9 @@ export class World extends SimKernel implements ScenarioWorld {
       cluster,
       persist: opts.persist,
       security: opts.security,
+      store: opts.store ?? (opts.persist ? undefined : this.defaultStore),
     };
+    if (b.store === 'redis' && !this.redis) this.addRedis();
     this.brokers.set(name, b);
     this.record(nodeConfigEvent(name, b.config, cluster, true));
     this.boot(b);
@@ -122,7 +131,7 @@ export class World extends SimKernel implements ScenarioWorld {
         n,
         opts.broker ?? {},
         { secret: opts.secret ?? 'sim-secret', seeds, ...opts.cluster },
-        { security: opts.security, persist: opts.persist },
+        { security: opts.security, persist: opts.persist, store: opts.store },
       ),
     );
   }
@@ -130,6 +139,7 @@ export class World extends SimKernel implements ScenarioWorld {
   private boot(b: SimBroker): void {
     const env: Env = { clock: b.host, random: this.rng(`broker/${b.name}/${b.host.epoch}`) };
     if (b.persist) env.storage = b.host.disk;
+    if (b.store === 'redis') env.storage = this.redisStorage(b.host);
     if (b.security) Object.assign(env, simSecurity(b.security, b.host));
     if (b.cluster) {
       const host = b.host;
@@ -187,6 +197,33 @@ export class World extends SimKernel implements ScenarioWorld {
       },
     });
     this.record({ type: 'node.start', node: b.name });
+  }
+
+  /** A Redis server on host `redis` for brokers with store 'redis' (faults: crashRedis, partitions, latency). */
+  addRedis(opts: SimRedisOptions = {}): SimRedis {
+    if (this.redis) throw new Error('the world has a Redis already');
+    this.redis = new SimRedis(this.host(REDIS_HOST, true), this.network, { aof: true, ...opts });
+    this.redis.start();
+    return this.redis;
+  }
+
+  private redisStorage(host: SimHost): ExternalStorage {
+    if (!this.redis) throw new Error("store 'redis' needs w.addRedis() first");
+    const link = new SimStoreLink(host, this.redis.host, this.network);
+    const storage = new ExternalStorage(link, host);
+    link.results = storage;
+    return storage;
+  }
+
+  /** Crashes the Redis host (without AOF it comes back empty: data loss the checkers report). */
+  crashRedis(mode: 'process' | 'power' = 'process'): void {
+    this.crash(REDIS_HOST, mode);
+    this.redis!.crashed();
+  }
+
+  restartRedis(): void {
+    this.redis!.start();
+    this.record({ type: 'node.start', node: REDIS_HOST });
   }
 
   addLoadBalancer(name: string, opts: LoadBalancerOptions): LoadBalancer {

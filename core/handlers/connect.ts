@@ -164,7 +164,7 @@ class ConnectAttempt {
       );
     }
     this.finish(p.username);
-    conn.replayHeld();
+    if ((conn.state as string) === 'connected') conn.replayHeld(); // else still waiting for its session from the store
   }
 
   private reject(rc: number, reason: string, serverReference?: string): void {
@@ -197,7 +197,20 @@ class ConnectAttempt {
       if (this.v5) return this.reject(RC.NotAuthorized, 'will topic not authorized');
       this.will = null;
     }
-    this.accept(username);
+    // Its session may be in the external store: the CONNECT waits for it, as for an authenticator.
+    const loads = broker.loads;
+    if (!loads?.needed(clientId, !!this.p.clean)) return this.accept(username);
+    conn.state = 'auth';
+    loads.load(
+      clientId,
+      () => conn.state === 'auth',
+      (ok) => {
+        if (conn.state !== 'auth') return; // closed (or timed out) meanwhile
+        if (!ok) return this.reject(RC.ServerUnavailable, 'session store unavailable');
+        this.accept(username);
+        conn.replayHeld();
+      },
+    );
   }
 
   private accept(username: string | undefined): void {

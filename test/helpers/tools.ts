@@ -16,6 +16,7 @@ export const PACKAGES = {
   openssl: 'openssl',
   chromium: 'chromium',
   promtool: 'prometheus',
+  'redis-server': 'redis-server',
 } as const;
 export type ToolName = keyof typeof PACKAGES;
 
