@@ -77,8 +77,11 @@ export class Registry {
    * (Clean Start, another user) or replaced the one that took it over gets none of it.
    */
   private heirs = new WeakMap<Session, Set<string>>();
-  /** Live sessions here holding their sends until a peer that also held a copy hands it over. */
-  private awaiting = new Map<string, { from: string; timer: Timer }>();
+  /**
+   * Live sessions here holding their sends until the peers that also held a copy handed them over: the
+   * claimants, and how many handoffs are still due (a copy may come through another node: counted, not named).
+   */
+  private awaiting = new Map<string, { from: Set<string>; due: number; timer: Timer }>();
 
   constructor(
     private readonly local: LocalNode,
@@ -273,16 +276,21 @@ export class Registry {
   }
 
   private awaitHandoff(s: Session, from: string): void {
-    if (this.awaiting.has(s.clientId)) return;
+    const a = this.awaiting.get(s.clientId);
+    if (a && !a.from.has(from)) {
+      a.from.add(from);
+      a.due++;
+    }
+    if (a) return;
     s.hold();
-    const timer = this.local.env.clock.setTimer(HANDOFF_WAIT_MS, () => this.handoffIn(s.clientId, from));
-    this.awaiting.set(s.clientId, { from, timer });
+    const timer = this.local.env.clock.setTimer(HANDOFF_WAIT_MS, () => this.handoffIn(s.clientId, true));
+    this.awaiting.set(s.clientId, { from: new Set([from]), due: 1, timer });
   }
 
-  /** The awaited handoff is in (or never came): the session sends again, older messages first. */
-  private handoffIn(clientId: string, from: string): void {
+  /** An awaited handoff is in (`all`: or they never came): once all are, the session sends, older first. */
+  private handoffIn(clientId: string, all = false): void {
     const a = this.awaiting.get(clientId);
-    if (a?.from !== from) return;
+    if (!a || (--a.due > 0 && !all)) return;
     a.timer.cancel();
     this.awaiting.delete(clientId);
     this.local.sessions.get(clientId)?.release(midOrigin);
@@ -344,7 +352,7 @@ export class Registry {
     }
     if (h.in2) for (const p of h.in2) s.addInboundQos2(p);
     if (h.rel) for (const p of h.rel) s.addReleasing(p);
-    this.handoffIn(h.clientId, from);
+    this.handoffIn(h.clientId);
     // The will we took over with this session from `from` (taking it for dead) went, or goes no more, there.
     if (h.noWill && s.will?.lostWith === from) this.local.discardWill(s);
     if (fresh) this.c.migrated(s, from);
