@@ -164,7 +164,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       ownerBack: (node) => this.replicator.ownerBack(node),
       restarted: (m) => this.failover.restarted(m),
       dropUnacked: (m) => this.channel.dropUnacked(m),
-      cameBackEmpty: (node) => this.forwarding.cameBackEmpty(node),
+      // Its claims went with its old life (it claims again what it restored): none may still point at it.
+      cameBackEmpty: (node) => (this.registry.purge(node), this.forwarding.cameBackEmpty(node)),
       emit,
     }));
     heal.add((_m, l) => l.write(encodeJson(F.Members, { members: membership.info() })));
