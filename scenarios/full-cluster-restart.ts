@@ -8,6 +8,7 @@
 // the retained messages survive (a fresh client on every node reads the newest acknowledged value of each topic).
 import {
   defineScenario,
+  trafficPhases,
   judge,
   phaseStats,
   convergenceProblems,
@@ -72,7 +73,6 @@ export default defineScenario({
     const subscribedAt = w.now;
     await w.sleep(500);
 
-    const phases: { name: string; from: number; to: number }[] = [];
     let k = 0;
     // A publisher publishes while connected and within the server's Receive Maximum (64): its
     // acknowledgements wait while its node is alone (no peer's routes known yet).
@@ -85,25 +85,7 @@ export default defineScenario({
       if (k % 3 === 0 && ready(rp)) rp.publish(`cfg/${k % nTopics}`, 1, { retain: true });
       k++;
     };
-    const traffic = async (name: string, ms: number) => {
-      const from = w.now;
-      for (let t = 0; t < ms; t += 200) {
-        tick();
-        await w.sleep(200);
-      }
-      phases.push({ name, from, to: w.now });
-    };
-    const trafficUntil = async (name: string, pred: () => boolean, timeoutMs: number) => {
-      const from = w.now;
-      let ok = false;
-      while (w.now - from < timeoutMs) {
-        if ((ok = pred())) break;
-        tick();
-        await w.sleep(200);
-      }
-      phases.push({ name, from, to: w.now });
-      return ok;
-    };
+    const { phases, traffic, trafficUntil } = trafficPhases(w, tick);
     const offline = subs.filter((_, i) => i % 2 === 1);
     /** Every node loses power in the same instant, while publishes are in flight; returns each subscriber's connects. */
     const powerLoss = async (name: string) => {

@@ -8,7 +8,7 @@
 // restart, wait until the node rejoined and the balancer took it back).
 // No QoS 1/2 message acknowledged to its publisher may be missing at a
 // persistent subscriber; after the last rejoin the cluster must converge.
-import { defineScenario, judge, phaseStats, convergenceProblems } from 'mqttlab/sim';
+import { defineScenario, judge, phaseStats, convergenceProblems, trafficPhases } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'rolling-restart',
@@ -57,32 +57,12 @@ export default defineScenario({
     const subscribedAt = w.now;
     await w.sleep(500);
 
-    const phases: { name: string; from: number; to: number }[] = [];
     let k = 0;
     const tick = () => {
       pubs.forEach((p, i) => p.publish(`site/${i}/${k % 4}`, (i % 2 ? 2 : 1) as 1 | 2));
       k++;
     };
-    const traffic = async (name: string, ms: number) => {
-      const from = w.now;
-      for (let t = 0; t < ms; t += 200) {
-        tick();
-        await w.sleep(200);
-      }
-      phases.push({ name, from, to: w.now });
-    };
-    /** Keeps publishing until `pred` holds (or the timeout); returns whether it held. */
-    const trafficUntil = async (name: string, pred: () => boolean, timeoutMs: number) => {
-      const from = w.now;
-      let ok = false;
-      while (w.now - from < timeoutMs) {
-        if ((ok = pred())) break;
-        tick();
-        await w.sleep(200);
-      }
-      phases.push({ name, from, to: w.now });
-      return ok;
-    };
+    const { phases, traffic, trafficUntil } = trafficPhases(w, tick);
 
     await traffic('steady', 3000);
     for (const n of nodes) {

@@ -51,5 +51,6 @@ export type {
 export { is, idOf, type Ev, type HistoryEvent, type EventOf, type At } from './events.ts';
 export { convergenceProblems } from './convergence.ts';
 export { deviceFleet, type Fleet } from './fleet.ts';
+export { trafficPhases, type TrafficPhases, type Phase } from './traffic-phases.ts';
 export { playSchedule, type Fault, type Schedule } from './explore.ts';
 export { playSwarm, type Workload } from './swarm.ts';
