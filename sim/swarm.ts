@@ -353,7 +353,8 @@ export async function playSwarm(
   // Owed from its first SUBACK (a live SUBACK can come after `from` on a loaded machine).
   const subOk = (client: string, after: number) =>
     ev.find((e) => e.type === 'sub.ok' && e.c === client && e.t > after)?.t ?? Infinity;
-  const since = (client: string) => Math.max(from, subOk(client, wiped ?? -Infinity));
+  const since = (client: string) =>
+    Math.max(from, subOk(client, Math.max(wiped ?? -Infinity, lostAlone(ev, client))));
   const expect: Expectation[] = [];
   wl.subs.forEach((s, i) => {
     if (owed(s) && !s.group) expect.push({ client: subs[i].id, filter: 't/#', from: since(subs[i].id) });
@@ -520,6 +521,39 @@ function sharedLoss(ev: Ev[], wl: Workload, since: (members: string[]) => number
     }
   }
   return out;
+}
+
+/**
+ * When the client's session was last lost with the only node that held it: the node crashed with no link to
+ * any peer since the session was made there (a cut kept it alone: no replica could exist) and the client came
+ * back without it (session present 0). Like a whole-cluster outage (docs/guarantees.md), nothing from before
+ * is owed; -Infinity if never.
+ */
+function lostAlone(ev: Ev[], client: string): number {
+  let at = -Infinity;
+  const acks = ev.filter(is('client.connack')).filter((x) => x.c === client && x.rc === 0);
+  acks.forEach((k, i) => {
+    const next = acks[i + 1];
+    if (!next || next.present || !k.node) return;
+    const crash = ev.find((e) => e.type === 'fault.crash' && e.node === k.node && e.t > k.t && e.t < next.t);
+    if (crash && !linkedBetween(ev, k.node, k.t, crash.t)) at = crash.t;
+  });
+  return at;
+}
+
+/** Whether `node` had a link to some peer up at any time in [from, to] (its links end when it (re)starts). */
+function linkedBetween(ev: Ev[], node: string, from: number, to: number): boolean {
+  const up = new Set<string>();
+  for (const e of ev) {
+    if (e.t > to) break;
+    if (e.type === 'node.start' && e.node === node) up.clear();
+    else if (e.type === 'cluster.peer.up' && e.node === node) {
+      if (e.t >= from) return true;
+      up.add(String(e.peer));
+    } else if (e.type === 'cluster.peer.down' && e.node === node) up.delete(String(e.peer));
+    if (e.t >= from && up.size > 0) return true;
+  }
+  return false;
 }
 
 /** After settling, at most one instance of a client id is connected. */
