@@ -524,10 +524,11 @@ function sharedLoss(ev: Ev[], wl: Workload, since: (members: string[]) => number
 }
 
 /**
- * When the client's session was last lost with the only node that held it: the node crashed with no link to
- * any peer since the session was made there (a cut kept it alone: no replica could exist) and the client came
- * back without it (session present 0). Like a whole-cluster outage (docs/guarantees.md), nothing from before
- * is owed; -Infinity if never.
+ * When the client's session was last lost with every copy of it: its node crashed, and each peer that held a
+ * replica (linked to that node since the session was made there) had crashed since it last linked to it (a
+ * cut kept it from getting the replica again); the client came back without it (session present 0). Without
+ * data dirs that is a whole-cluster outage for this session (docs/guarantees.md): nothing from before is owed.
+ * -Infinity if never.
  */
 function lostAlone(ev: Ev[], client: string): number {
   let at = -Infinity;
@@ -536,24 +537,29 @@ function lostAlone(ev: Ev[], client: string): number {
     const next = acks[i + 1];
     if (!next || next.present || !k.node) return;
     const crash = ev.find((e) => e.type === 'fault.crash' && e.node === k.node && e.t > k.t && e.t < next.t);
-    if (crash && !linkedBetween(ev, k.node, k.t, crash.t)) at = crash.t;
+    if (crash && replicasLost(ev, k.node, k.t, crash.t)) at = crash.t;
   });
   return at;
 }
 
-/** Whether `node` had a link to some peer up at any time in [from, to] (its links end when it (re)starts). */
-function linkedBetween(ev: Ev[], node: string, from: number, to: number): boolean {
-  const up = new Set<string>();
+/**
+ * Whether no peer of `node` still held a replica at `to` of a session made there at `from`: each peer linked
+ * to `node` (from its view) at some point in [from, to] crashed after its last link-up before `to`.
+ */
+function replicasLost(ev: Ev[], node: string, from: number, to: number): boolean {
+  const up = new Map<string, number>(); // peer -> its last link-up, while up
+  const held = new Map<string, number>(); // peers that held a replica -> their last link-up
   for (const e of ev) {
     if (e.t > to) break;
     if (e.type === 'node.start' && e.node === node) up.clear();
-    else if (e.type === 'cluster.peer.up' && e.node === node) {
-      if (e.t >= from) return true;
-      up.add(String(e.peer));
-    } else if (e.type === 'cluster.peer.down' && e.node === node) up.delete(String(e.peer));
-    if (e.t >= from && up.size > 0) return true;
+    else if (e.type === 'cluster.peer.up' && e.node === node) up.set(String(e.peer), e.t);
+    else if (e.type === 'cluster.peer.down' && e.node === node) up.delete(String(e.peer));
+    if (e.t >= from) for (const [p, t] of up) held.set(p, t);
   }
-  return false;
+  for (const [p, t] of up) held.set(p, t);
+  return [...held].every(([p, t]) =>
+    ev.some((e) => e.type === 'fault.crash' && e.node === p && e.t >= t && e.t <= to),
+  );
 }
 
 /** After settling, at most one instance of a client id is connected. */

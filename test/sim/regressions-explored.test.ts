@@ -289,4 +289,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-lost-alone: a session made on a node a one-way cut kept from linking dies with that node; what it was owed is excused as in a whole-cluster outage (lostAlone)', async () => {
     expect(await verdict('explored-lost-alone.ts')).toEqual([]);
   });
+  //
+  it('explored-every-copy-lost: the owner and then the replica holder, restarted empty behind a cut, lose every copy of a session: excused as in a whole-cluster outage', async () => {
+    expect(await verdict('explored-every-copy-lost.ts')).toEqual([]);
+  });
 });
