@@ -68,13 +68,15 @@ export class FaultPlayer {
   private later: { at: number; run: () => void }[] = [];
   private state = new Map<string, 'up' | 'crashed' | 'paused'>();
   /**
-   * The last time every node was down at once: a cluster keeps sessions,
-   * queues and retained messages in memory only (durable cluster state is
-   * issue 15), so nothing from before it can be owed.
+   * Every time every node was down at once: the swarm's nodes keep sessions, queues and retained messages
+   * in memory only, so nothing from before the last one can be owed (a will lost in an earlier one stays lost).
    */
-  wipedAt: number | null = null;
-  /** Every time every node was down at once (a will lost in an earlier one stays lost). */
   readonly wipes: number[] = [];
+
+  /** The last whole-cluster outage, or null. */
+  get wipedAt(): number | null {
+    return this.wipes.length ? this.wipes[this.wipes.length - 1] : null;
+  }
   private cut = false;
   private clogs = 0;
 
@@ -153,7 +155,7 @@ export class FaultPlayer {
         w.crash(f.node, f.mode);
         this.state.set(f.node, 'crashed');
         if (this.nodes.length && this.nodes.every((n) => this.nodeState(n) === 'crashed'))
-          this.wipes.push((this.wipedAt = w.now));
+          this.wipes.push(w.now);
         this.later.push({
           at: w.now + f.restartAfter,
           run: () => this.nodeState(f.node) === 'crashed' && this.restart(f.node),
