@@ -88,6 +88,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.routeRep = new RouteReplication(
       membership,
       broker.subscriptions,
+      broker.env.clock,
       (frame) => this.broadcast(frame),
       (peer) => this.fullTableFrom(peer),
     );
@@ -427,7 +428,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       case F.Routes:
         return this.routeRep.onRoutes(peer, f.body);
       case F.Forward:
-        return this.forwarding.onForward(f.msg, f.groups);
+        return this.forwarding.onForward(f);
       case F.Moved:
         return this.registry.onMoved(peer, f.body);
       case F.Refused:
