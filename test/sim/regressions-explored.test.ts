@@ -285,4 +285,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-every-copy-lost: the owner and then the replica holder, restarted empty behind a cut, lose every copy of a session: excused as in a whole-cluster outage', async () => {
     expect(await verdict('explored-every-copy-lost.ts')).toEqual([]);
   });
+  // Checker correction (swarm will verdict): split-will before the crash
+  it('explored-split-will-before-crash: the will a cut-off peer published while the connection was live (split-will) counts for that connection when its node crashes afterwards', async () => {
+    expect(await verdict('explored-split-will-before-crash.ts')).toEqual([]);
+  });
 });
