@@ -144,7 +144,13 @@ export class Forwarding {
     // Kept for us during a cut: it may be older than what a session moved here has had from its origin.
     const skip = f.kept ? (s: Session) => s.seen !== null && laterSeen(this.seenMax(s), msg.mid) : undefined;
     this.local.dispatchLocal(msg, new Set(groups), { known, skip });
-    if (groups?.length) this.c.served.forwarded(msg.mid, groups);
+    if (groups?.length) {
+      this.c.served.forwarded(msg.mid, groups);
+      // The member the sender picked us for moved on meanwhile: it follows, not lost.
+      for (const g of groups)
+        if (!this.local.subscriptions.servesGroup(g) && !this.c.registry.forwardMovedGroup(msg, g))
+          this.local.countDropped('no-member', 1);
+    }
     if (this.c.registry.following) this.c.registry.forwardMoved(msg, undefined, known);
   }
 

@@ -293,4 +293,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-will-before-disconnect: a split-will published before a clean DISCONNECT and held by the clog until after it is not a will after a clean DISCONNECT', async () => {
     expect(await verdict('explored-split-will-before-disconnect.ts')).toEqual([]);
   });
+  //
+  it('explored-shared-moved-member: a share-group forward that reaches a node after the group member moved on follows the member instead of being lost', async () => {
+    expect(await verdict('explored-shared-moved-member.ts')).toEqual([]);
+  });
 });
