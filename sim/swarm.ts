@@ -364,6 +364,8 @@ export async function playSwarm(
     const ok = ev.find((e) => e.type === 'sub.ok' && e.c === l.client && e.t >= l.invokedAt);
     // README, Guarantees: a subscription made during a split misses what the other side publishes before the heal.
     // A clogged link is a split no one detects: the route goes when it flows again.
+    // Acknowledged by a node that heard no peer and crashed before it did again: lost with it (ackedAlone).
+    if (ok && ackedAlone(ev, l.client, ok.t)) continue;
     const heal = l.split ? ev.find((e) => e.type === l.split && e.t > l.invokedAt) : ok;
     if (ok && heal && owed({ ...s, qos: 1 }) && (wiped === null || ok.t > wiped))
       expect.push({ client: l.client, filter: 'u/#', from: Math.max(ok.t, heal.t) });
@@ -540,6 +542,31 @@ function lostAlone(ev: Ev[], client: string): number {
     if (crash && replicasLost(ev, k.node, k.t, crash.t)) at = crash.t;
   });
   return at;
+}
+
+/**
+ * Whether `client`'s SUBACK at `t` came from a node that took every peer for lost then (a pause or a cut) and
+ * crashed before it linked to one again: nothing could replicate the new subscription, so it was lost with
+ * the node, as a publish acknowledged alone in ack mode 'replicated' is (docs/guarantees.md).
+ */
+function ackedAlone(ev: Ev[], client: string, t: number): boolean {
+  const node = ev
+    .filter(is('client.connack'))
+    .filter((x) => x.c === client && x.t <= t && x.rc === 0)
+    .pop()?.node;
+  if (!node) return false;
+  const up = new Set<string>();
+  for (const e of ev) {
+    if (e.t > t) break;
+    if (e.type === 'node.start' && e.node === node) up.clear();
+    else if (e.type === 'cluster.peer.up' && e.node === node) up.add(String(e.peer));
+    else if (e.type === 'cluster.peer.down' && e.node === node) up.delete(String(e.peer));
+  }
+  if (up.size) return false;
+  const crash = ev.find((e) => e.type === 'fault.crash' && e.node === node && e.t > t);
+  return (
+    !!crash && !ev.some((e) => e.type === 'cluster.peer.up' && e.node === node && e.t > t && e.t < crash.t)
+  );
 }
 
 /**

@@ -297,4 +297,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-shared-moved-member: a share-group forward that reaches a node after the group member moved on follows the member instead of being lost', async () => {
     expect(await verdict('explored-shared-moved-member.ts')).toEqual([]);
   });
+  // Checker correction (swarm): ackedAlone
+  it('explored-sub-acked-alone: a subscription a node acknowledged alone and lost with it in a crash before any link came back is not owed later messages (ackedAlone)', async () => {
+    expect(await verdict('explored-sub-acked-alone.ts')).toEqual([]);
+  });
 });
