@@ -60,6 +60,11 @@ export class SimDisk implements Storage {
     return this.met;
   }
 
+  /** The process using the disk died: the next one learns of a fault from its own first sync. */
+  processGone(): void {
+    this.met = null;
+  }
+
   /** Power loss: unsynced writes are gone. */
   crash(): void {
     this.cache.clear();
