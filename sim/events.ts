@@ -165,7 +165,7 @@ export interface NodeConfigEvent {
   maxQueued: number;
   /** The broker's own drops and wills are in the history (the simulator), or not (live processes). */
   hooks: boolean;
-  ackMode?: 'replicated' | 'local';
+  ackMode?: 'replicated' | 'local' | 'quorum';
   downAfterMs?: number;
 }
 

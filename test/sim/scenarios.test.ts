@@ -77,3 +77,11 @@ describe('the disk-faults scenario is not blind', () => {
     expect(r.violations.some((v) => v.property === 'no-acked-loss')).toBe(true);
   });
 });
+
+describe("paused-node-acks: ack mode 'replicated' loses there, 'quorum' does not", () => {
+  it("a node woken from a long pause acknowledges with every peer taken for lost and is killed: 'replicated' is caught losing", async () => {
+    const s = (await import('../../scenarios/paused-node-acks.ts')).default as Scenario;
+    const r = await runScenario(s, 1, { params: { quorum: 0 } });
+    expect(r.violations.some((v) => v.property === 'no-acked-loss')).toBe(true);
+  });
+});
