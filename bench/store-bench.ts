@@ -1,7 +1,8 @@
 // Data dir benchmark: QoS 1 publishes into an offline persistent session
 // (every message is one store record, and its PUBACK waits for the fsync)
 // with and without --data-dir, standalone and on a 2-node cluster, and the
-// restart recovery time of what they left behind. Run: npm run bench:store [-- --quick]
+// restart recovery time of what they left behind; on 3 nodes, what ack mode 'quorum' costs against
+// 'replicated'. Run: npm run bench:store [-- --quick]
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -15,9 +16,11 @@ const N = quick ? 5_000 : 50_000;
 const WINDOW = 100; // publishes in flight
 const silent = { info() {}, warn() {} };
 
-/** Two clustered nodes (ack mode 'replicated') on free loopback ports; each its own data dir when `dataDir`. */
-async function pair(dataDir: string): Promise<RunningServer[]> {
-  const ports = await freePorts(2);
+type AckMode = 'replicated' | 'quorum';
+
+/** `count` clustered nodes on free loopback ports; each its own data dir when `dataDir`. */
+async function group(dataDir: string, count = 2, ackMode: AckMode = 'replicated'): Promise<RunningServer[]> {
+  const ports = await freePorts(count);
   const seeds = ports.map((p, i) => `b${i + 1}@127.0.0.1:${p}`);
   const nodes = await Promise.all(
     ports.map((port, i) =>
@@ -28,23 +31,31 @@ async function pair(dataDir: string): Promise<RunningServer[]> {
           sysInterval: 0,
           dataDir: dataDir && path.join(dataDir, `b${i + 1}`),
           limits: { maxQueuedMessages: N + 10 },
-          cluster: { enabled: true, host: '127.0.0.1', port, seeds, secret: 'bench-secret' },
+          cluster: { enabled: true, host: '127.0.0.1', port, seeds, secret: 'bench-secret', ackMode },
         },
         silent,
       ),
     ),
   );
-  while (nodes.some((n) => n.cluster!.runningNodes().length < 2)) await new Promise((r) => setTimeout(r, 20));
+  while (nodes.some((n) => n.cluster!.runningNodes().length < count))
+    await new Promise((r) => setTimeout(r, 20));
   return nodes;
 }
 
 /**
- * Publishes into an offline persistent session. Clustered: the publisher on one node, the session on
- * the other, so each PUBACK waits for the peer's confirmation (after its fsync, with a data dir).
+ * Publishes into an offline persistent session. Clustered: the publisher on the first node, the session
+ * on the last (each PUBACK waits for its confirmation, after its fsync with a data dir), or, `sameNode`,
+ * on the publisher's node (each PUBACK waits for the peers its replicas went to: all in 'replicated',
+ * a majority in 'quorum').
  */
-async function run(dataDir: string, clustered = false): Promise<{ perSec: number; batches: number }> {
+async function run(
+  dataDir: string,
+  clustered = 0,
+  ackMode: AckMode = 'replicated',
+  sameNode = false,
+): Promise<{ perSec: number; batches: number }> {
   const servers = clustered
-    ? await pair(dataDir)
+    ? await group(dataDir, clustered, ackMode)
     : [
         await startServer(
           {
@@ -56,7 +67,7 @@ async function run(dataDir: string, clustered = false): Promise<{ perSec: number
           silent,
         ),
       ];
-  const s = servers[servers.length - 1];
+  const s = sameNode ? servers[0] : servers[servers.length - 1];
   const url = `mqtt://127.0.0.1:${s.tcpPort}`;
   const sub = await mqtt.connectAsync(url, {
     clientId: 'bench-sub',
@@ -95,8 +106,12 @@ const cdir = mkdtempSync(path.join(os.tmpdir(), 'mqttlab-bench-cluster-'));
 try {
   const mem = await run('');
   const disk = await run(dir);
-  const cmem = await run('', true);
-  const cdisk = await run(cdir, true);
+  const cmem = await run('', 2);
+  const cdisk = await run(cdir, 2);
+  const modes = ['replicated', 'quorum'] as const;
+  const three: string[] = [];
+  for (const sameNode of [true, false])
+    for (const m of modes) three.push(`${m} ${(await run('', 3, m, sameNode)).perSec}`);
   const t0 = performance.now();
   const again = await startServer(
     {
@@ -119,6 +134,9 @@ try {
   );
   console.log(
     `2 clustered nodes (ack mode replicated), publisher on one, the session on the other: memory only ${cmem.perSec} msg/s, --data-dir ${cdisk.perSec} msg/s (${(N / Math.max(1, cdisk.batches)).toFixed(1)} messages per fsync on the session's node)`,
+  );
+  console.log(
+    `3 clustered nodes, memory only, session on the publisher's node (replicas to both peers): ${three.slice(0, 2).join(', ')} msg/s; session on another node: ${three.slice(2).join(', ')} msg/s`,
   );
   console.log(`restart with ${r.messages} queued messages: restore ${r.ms} ms, whole start ${startMs} ms`);
 } finally {
