@@ -10,6 +10,8 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { startServer, type RunningServer } from '../runtime/server.ts';
 import { freePorts } from '../sim/live/ports.ts';
+import { MOSQUITTO, startMosquitto } from './brokers.ts';
+import { existsSync } from 'node:fs';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 5_000 : 50_000;
@@ -68,7 +70,15 @@ async function run(
         ),
       ];
   const s = sameNode ? servers[0] : servers[servers.length - 1];
-  const url = `mqtt://127.0.0.1:${s.tcpPort}`;
+  const perSec = await measure(s.tcpPort!, servers[0].tcpPort!, clustered > 0);
+  const batches = s.store?.batches ?? 0;
+  for (const x of servers) await x.stop();
+  return { perSec, batches };
+}
+
+/** N QoS 1 publishes on `pubPort` into an offline persistent session made on `subPort`: msg/s. */
+async function measure(subPort: number, pubPort: number, clustered: boolean): Promise<number> {
+  const url = `mqtt://127.0.0.1:${subPort}`;
   const sub = await mqtt.connectAsync(url, {
     clientId: 'bench-sub',
     clean: false,
@@ -79,7 +89,7 @@ async function run(
   await sub.subscribeAsync('b/#', { qos: 1 });
   await sub.endAsync();
   if (clustered) await new Promise((r) => setTimeout(r, 200)); // the route reaches the publisher's node
-  const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${servers[0].tcpPort}`, {
+  const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${pubPort}`, {
     protocolVersion: 5,
     reconnectPeriod: 0,
   });
@@ -96,16 +106,33 @@ async function run(
   );
   const ms = performance.now() - t0;
   await pub.endAsync();
-  const batches = s.store?.batches ?? 0;
-  for (const x of servers) await x.stop();
-  return { perSec: Math.round(N / (ms / 1000)), batches };
+  return Math.round(N / (ms / 1000));
 }
+
+/** Mosquitto with `persistence true` and `autosave` settings, the same workload (null: not installed). */
+async function mosquitto(autosave: string[]): Promise<number | null> {
+  if (!existsSync(MOSQUITTO)) return null;
+  const m = await startMosquitto(autosave);
+  try {
+    return await measure(m.port, m.port, false);
+  } finally {
+    await m.stop();
+  }
+}
+
+// Mosquitto writes its whole in-memory database to mosquitto.db at each autosave (never fsyncs per
+// message): the default saves every 1800 s (a kill -9 loses what came since); on changes, after that
+// many changes.
+const MOSQ_DEFAULT = ['autosave_interval 1800'];
+const MOSQ_ON_CHANGES = ['autosave_on_changes true', 'autosave_interval 1000'];
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mqttlab-bench-'));
 const cdir = mkdtempSync(path.join(os.tmpdir(), 'mqttlab-bench-cluster-'));
 try {
   const mem = await run('');
   const disk = await run(dir);
+  const mosqDefault = await mosquitto(MOSQ_DEFAULT);
+  const mosqChanges = await mosquitto(MOSQ_ON_CHANGES);
   const cmem = await run('', 2);
   const cdisk = await run(cdir, 2);
   const modes = ['replicated', 'quorum'] as const;
@@ -135,6 +162,12 @@ try {
   console.log(
     `2 clustered nodes (ack mode replicated), publisher on one, the session on the other: memory only ${cmem.perSec} msg/s, --data-dir ${cdisk.perSec} msg/s (${(N / Math.max(1, cdisk.batches)).toFixed(1)} messages per fsync on the session's node)`,
   );
+  if (mosqDefault === null)
+    console.log('  mosquitto               skipped: not installed (apt-get install mosquitto)');
+  else {
+    console.log(`  mosquitto, persistence true, ${MOSQ_DEFAULT.join(', ')} (default): ${mosqDefault} msg/s`);
+    console.log(`  mosquitto, persistence true, ${MOSQ_ON_CHANGES.join(', ')}: ${mosqChanges} msg/s`);
+  }
   console.log(
     `3 clustered nodes, memory only, session on the publisher's node (replicas to both peers): ${three.slice(0, 2).join(', ')} msg/s; session on another node: ${three.slice(2).join(', ')} msg/s`,
   );
