@@ -159,15 +159,15 @@ try {
   console.log(
     `  --data-dir (fsync/ack)  ${disk.perSec} msg/s, ${disk.batches} fsynced batches (${(N / Math.max(1, disk.batches)).toFixed(1)} messages per fsync)`,
   );
-  console.log(
-    `2 clustered nodes (ack mode replicated), publisher on one, the session on the other: memory only ${cmem.perSec} msg/s, --data-dir ${cdisk.perSec} msg/s (${(N / Math.max(1, cdisk.batches)).toFixed(1)} messages per fsync on the session's node)`,
-  );
   if (mosqDefault === null)
     console.log('  mosquitto               skipped: not installed (apt-get install mosquitto)');
   else {
     console.log(`  mosquitto, persistence true, ${MOSQ_DEFAULT.join(', ')} (default): ${mosqDefault} msg/s`);
     console.log(`  mosquitto, persistence true, ${MOSQ_ON_CHANGES.join(', ')}: ${mosqChanges} msg/s`);
   }
+  console.log(
+    `2 clustered nodes (ack mode replicated), publisher on one, the session on the other: memory only ${cmem.perSec} msg/s, --data-dir ${cdisk.perSec} msg/s (${(N / Math.max(1, cdisk.batches)).toFixed(1)} messages per fsync on the session's node)`,
+  );
   console.log(
     `3 clustered nodes, memory only, session on the publisher's node (replicas to both peers): ${three.slice(0, 2).join(', ')} msg/s; session on another node: ${three.slice(2).join(', ')} msg/s`,
   );
