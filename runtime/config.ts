@@ -133,8 +133,8 @@ export interface RuntimeClusterConfig {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   autocleanMs: number;
-  /** 'replicated': PUBACK/PUBREC once peers confirmed the message; 'local': once routed here. */
-  ackMode: 'replicated' | 'local';
+  /** 'replicated': PUBACK/PUBREC once peers confirmed the message; 'local': once routed here; 'quorum': once a majority holds it. */
+  ackMode: 'replicated' | 'local' | 'quorum';
   /** VerneMQ-style consistency switches: false refuses connects / publishes / subscribes during a netsplit. */
   allowRegisterDuringNetsplit: boolean;
   allowPublishDuringNetsplit: boolean;
@@ -241,7 +241,8 @@ export const runtimeSchema: Record<string, unknown> = {
     heartbeatIntervalMs: int(10, 600_000),
     heartbeatTimeoutMs: int(50, 3_600_000),
     autocleanMs: int(1000, 30 * 86_400_000),
-    ackMode: (v: unknown) => (v === 'replicated' || v === 'local' ? null : 'must be replicated or local'),
+    ackMode: (v: unknown) =>
+      v === 'replicated' || v === 'local' || v === 'quorum' ? null : 'must be replicated, local or quorum',
     allowRegisterDuringNetsplit: bool,
     allowPublishDuringNetsplit: bool,
     allowSubscribeDuringNetsplit: bool,

@@ -279,6 +279,12 @@ export async function renderMetrics(
       cs.netsplitsHealed,
     );
     e.metric('mqttlab_cluster_autocleaned_total', 'counter', 'Peers removed by autoclean.', cs.autocleaned);
+    e.metric(
+      'mqttlab_cluster_quorum_held_total',
+      'counter',
+      "Ack mode 'quorum': publishes whose acknowledgement was held for lack of a reachable majority.",
+      cs.quorumHeld,
+    );
     e.metric('mqttlab_cluster_handoffs_total', 'counter', 'Sessions handed between nodes, by direction.', [
       [{ direction: 'out' }, cs.handoffsOut],
       [{ direction: 'in' }, cs.handoffsIn],

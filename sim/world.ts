@@ -357,6 +357,18 @@ export class World extends SimKernel implements ScenarioWorld {
     this.record({ type: 'fault.skew', node: name, ms });
   }
 
+  /** The disk of `name`'s host is full (`on`) or has space again: its syncs fail meanwhile (sim/disk.ts). */
+  diskFull(name: string, on: boolean): void {
+    this.host(name).disk.full = on;
+    this.record({ type: 'fault.disk', node: name, fault: 'full', on });
+  }
+
+  /** The fsyncs of `name`'s host fail (`on`: EIO) or work again. */
+  fsyncFails(name: string, on: boolean): void {
+    this.host(name).disk.fsyncFails = on;
+    this.record({ type: 'fault.disk', node: name, fault: 'fsync', on });
+  }
+
   /** Sets a host's clock drift (0.001 = runs 0.1% fast). */
   drift(name: string, rate: number): void {
     const h = this.host(name);

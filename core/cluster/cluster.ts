@@ -75,7 +75,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     if (!env.crypto || !env.peers) throw new Error('a clustered broker needs env.crypto and env.peers');
     this.incarnation = randomHex(env.random, 8);
     const membership = (this.membership = new Membership(this.node, config.address, () => this.now()));
-    this.acks = new AckTracker(config);
+    this.acks = new AckTracker(config, () => membership.members.values(), this.stats);
     this.channel = new ReliableChannel(config, env.clock, this.acks, {
       dropped: (reason, n) => broker.countDropped(reason, n),
       peerAck: (peer, ms) => this.onPeerAck?.(peer, ms),

@@ -2,7 +2,7 @@
 // sides without duplicates), or it was unreachable for autocleanMs and is removed (EMQX autoclean).
 
 import type { Message } from '../message.ts';
-import { settle } from './ack-tracker.ts';
+import { settle, settleLost } from './ack-tracker.ts';
 import type { ClusterEvent, ClusterStats } from './events.ts';
 import type { OrphanKeeper } from './forwarding.ts';
 import type { Member } from './member.ts';
@@ -67,7 +67,7 @@ export class Failover {
       }
     }
     // Publishers waiting on the dead node's confirmation are answered: their messages live on here and at the backup.
-    for (const u of m.unacked) settle(u);
+    for (const u of m.unacked) settleLost(u);
     this.c.replicas.ownerDown(m.node);
     // Owners lost earlier whose backup this was: their sessions come alive at their next backup (maybe us),
     // so which node takes them over does not depend on the order the two losses were noticed in.

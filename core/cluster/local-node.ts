@@ -30,7 +30,11 @@ export interface LocalNode {
   readonly subscriptions: LocalRoutes;
   readonly retained: RetainStore;
   /** The data dir's store, if any: commit() syncs what was written, whenDurable() waits until it is on disk. */
-  readonly store: { commit(): boolean; whenDurable(fn: () => void): void } | null;
+  readonly store: {
+    commit(): boolean;
+    whenDurable(fn: () => void): void;
+    ended(clientId: string): void;
+  } | null;
 
   /** The cluster takes over routing, claims and replicas (called once, when it starts). */
   distribute(d: Distribution, journal: SessionJournal): void;

@@ -196,6 +196,7 @@ export class Registry {
     this.c.sendReliable(m, encodeJson(F.Handoff, body));
     this.c.emit({ type: 'handoff.out', clientId: s.clientId, to: node, msgs: body.msgs.length });
     this.local.dropSession(s);
+    this.local.store?.ended(s.clientId); // it lives there now: a restart here must not bring back this copy
     this.c.replicaEnded(s.clientId);
   }
 

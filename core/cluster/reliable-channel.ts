@@ -50,7 +50,8 @@ export class ReliableChannel {
     const u: Unacked = { seq, frame: f, msg, sentAt: this.clock.now() };
     if (groups?.length) u.groups = groups;
     // Only a running peer can make the message safe sooner; one cut off keeps it in our buffer either way.
-    if (this.acks.current && m.state === 'running') u.tracker = this.acks.hold();
+    // (Ack mode 'quorum': one cut off counts too, until it confirms: core/cluster/ack-tracker.ts.)
+    if (this.acks.current && this.acks.counts(m.state)) u.tracker = this.acks.hold(m.node);
     m.unacked.push(u);
     m.link?.write(f);
   }
@@ -71,7 +72,7 @@ export class ReliableChannel {
   acked(m: Member, seq: number): void {
     const u = m.unacked;
     let i = 0;
-    while (i < u.length && u[i].seq <= seq) settle(u[i++]);
+    while (i < u.length && u[i].seq <= seq) settle(u[i++], m.node);
     if (i === 0) return;
     this.hooks.peerAck(m.node, this.clock.now() - u[i - 1].sentAt);
     m.unacked = i === u.length ? [] : u.slice(i);

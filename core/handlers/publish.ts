@@ -8,6 +8,7 @@ import { RC } from '../reason-codes.ts';
 import { validateTopicName, TopicError, isValidUtf8 } from '../topic.ts';
 import type { Message, QoS } from '../message.ts';
 import { pickProps } from './connect.ts';
+import { faultCode, faultReason } from '../disk-fault.ts';
 
 export function handlePublish(conn: Connection, p: IPublishPacket): void {
   const broker = conn.broker;
@@ -101,6 +102,14 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     // 3.1.1 has no way to refuse a publish: close instead of acknowledging what was not taken.
     if (conn.version !== 5) return conn.protocolClose(RC.ServerUnavailable, 'cluster netsplit');
     conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, RC.UnspecifiedError, true);
+    return;
+  }
+  // A full or failing disk: refused rather than acknowledged without being kept (core/disk-fault.ts).
+  const fault = qos > 0 ? broker.store?.fault() : null;
+  if (fault) {
+    broker.countDropped(faultReason(fault));
+    if (conn.version !== 5) return conn.protocolClose(faultCode(fault), `data dir: ${faultReason(fault)}`);
+    conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, faultCode(fault), true);
     return;
   }
   const now = broker.env.clock.now();

@@ -69,3 +69,19 @@ describe('the Redis store scenario is not blind', () => {
     expect(writes).toBeGreaterThan(0); // the sessions went through Redis
   });
 });
+
+describe('the disk-faults scenario is not blind', () => {
+  it('nodes that never see their disk faults (a store swallowing its errors) are caught losing acknowledged messages', async () => {
+    const s = (await import('../../scenarios/disk-faults.ts')).default as Scenario;
+    const r = await runScenario(s, 1, { params: { blind: 1 } });
+    expect(r.violations.some((v) => v.property === 'no-acked-loss')).toBe(true);
+  });
+});
+
+describe("paused-node-acks: ack mode 'replicated' loses there, 'quorum' does not", () => {
+  it("a node woken from a long pause acknowledges with every peer taken for lost and is killed: 'replicated' is caught losing", async () => {
+    const s = (await import('../../scenarios/paused-node-acks.ts')).default as Scenario;
+    const r = await runScenario(s, 1, { params: { quorum: 0 } });
+    expect(r.violations.some((v) => v.property === 'no-acked-loss')).toBe(true);
+  });
+});
