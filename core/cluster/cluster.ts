@@ -231,9 +231,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   }
 
   emit(e: ClusterEvent): void {
-    if (!this.onEvent) return;
-    const { type, detail } = eventDetail(e);
-    this.onEvent(type, detail);
+    const d = this.onEvent ? eventDetail(e) : null;
+    if (d) this.onEvent!(d.type, d.detail);
   }
 
   /** PeerLinkHost: the handshake proof (peerProof). */
@@ -457,7 +456,9 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       case F.REnd:
         return this.replicator.onEnd(peer, f.body.clientId);
       case F.Orphan:
-        return this.replicator.orphans(f.body.owner, f.body.msgs);
+        return this.forwarding.onOrphan(peer, f.body);
+      case F.OrphanGiven:
+        return this.forwarding.onOrphanGiven(f.body);
       case F.RWill:
         return this.replicator.onWill(peer, f.body);
       case F.OrphanReq:

@@ -8,7 +8,7 @@ import type { Message } from '../message.ts';
 import { settle, type AckTracker } from './ack-tracker.ts';
 import type { ClusterConfig } from './config.ts';
 import type { Member, Unacked } from './member.ts';
-import { encodePing, encodeSeq } from './peer-protocol.ts';
+import { F, encodeMessage, encodePing, encodeSeq, knownOfSeq } from './peer-protocol.ts';
 
 /** How long a node may sit on received reliable frames before confirming them. */
 const ACK_DELAY_MS = 5;
@@ -105,4 +105,11 @@ export class ReliableChannel {
       m.link?.write(encodePing(this.clock.now(), m.confirmed));
     });
   }
+}
+
+/** An unconfirmed forward, sent again when its peer is back, now for share groups `left` of its groups only. */
+export function withGroups(u: Unacked, left: string[], now: number): void {
+  if (!u.msg || left.length === (u.groups?.length ?? 0)) return;
+  u.groups = left.length ? left : undefined;
+  u.frame = encodeSeq(u.seq, encodeMessage(F.Forward, u.msg, now, left, knownOfSeq(u.frame)));
 }

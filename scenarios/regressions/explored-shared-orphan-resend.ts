@@ -1,8 +1,8 @@
-// Found by `npm run test:faults` (SEED=1101, shrunk). OPEN (its test is it.fails; the documented shared-once
-// limit in docs/guarantees.md): n1 is paused 15.5 s with p0:9's forward for share group g1 unconfirmed; n4,
+// Found by `npm run test:faults` (SEED=1101, shrunk; the shared-once limit docs/guarantees.md named). n1 is
+// paused 15.5 s with p0:9's forward for share group g1 unconfirmed; n4,
 // which published it and is not n1's backup, fails n1 over and sends the orphan to the backup n2, which gives
 // it to s0's failed-over session; when n1 is back n4 resends the forward with g1 and n1 serves it to s1's copy
-// (which n1 failed over on waking). The fix it waits for: the backup tells the sender which groups it gave,
+// (which n1 failed over on waking). Fixed: the backup tells the sender which groups it gave (OrphanGiven),
 // and the sender takes them out of the resend.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
@@ -10,7 +10,8 @@ import { playSwarm } from '../../sim/swarm.ts';
 
 export default defineScenario({
   name: 'explored-shared-orphan-resend',
-  description: 'open: a non-backup sender resends a share-group forward the backup already gave to a member',
+  description:
+    'a non-backup sender does not resend a share-group forward the backup already gave to a member',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

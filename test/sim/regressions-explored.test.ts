@@ -1,7 +1,7 @@
 // Schedules found by `sim explore`'s swarm testing (generated workloads and
 // faults), shrunk and kept in scenarios/regressions/. Each asserts the right
 // behaviour: no violation, and the cluster converges. A bug still open is
-// an `it.fails` naming the fix it waits for.
+// an `it.fails` naming the fix it waits for (none today).
 import { describe, it, expect } from 'vitest';
 import { runScenario, type Scenario } from '../../sim/scenario.ts';
 
@@ -306,10 +306,7 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-disconnect-after-power.ts')).toEqual([]);
   });
   //
-  it.fails(
-    'explored-shared-orphan-resend: OPEN: a share-group orphan the backup gave a member is served again by the owner when it is back (non-backup sender)',
-    async () => {
-      expect(await verdict('explored-shared-orphan-resend.ts')).toEqual([]);
-    },
-  );
+  it('explored-shared-orphan-resend: a share-group orphan the backup gave a member is not served again by the owner when it is back: the backup tells the sender (OrphanGiven)', async () => {
+    expect(await verdict('explored-shared-orphan-resend.ts')).toEqual([]);
+  });
 });
