@@ -309,4 +309,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-shared-orphan-resend: a share-group orphan the backup gave a member is not served again by the owner when it is back: the backup tells the sender (OrphanGiven)', async () => {
     expect(await verdict('explored-shared-orphan-resend.ts')).toEqual([]);
   });
+  // Checker correction (order): per session
+  it('explored-new-session-order: a new session (session present 0) has no order with what the lost session got', async () => {
+    expect(await verdict('explored-new-session-order.ts')).toEqual([]);
+  });
 });
