@@ -5,6 +5,7 @@
 import { parse as parseYaml } from 'yaml';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 import { readText } from '../cli/errors.ts';
+import { DEFAULT_HELD_LIMITS } from '../core/external-storage.ts';
 import {
   brokerSchema,
   defaultBrokerConfig,
@@ -52,6 +53,10 @@ export interface RuntimeStoreConfig {
   keyPrefix: string;
   /** How long a CONNECT waits for its session from the store before CONNACK 0x88 (Server Unavailable). */
   loadTimeoutMs: number;
+  /** Acknowledgements held while the store is unreachable or slow; past it QoS 1/2 publishes are refused (v5: PUBACK 0x97, 3.1.1: closed). */
+  maxHeld: number;
+  /** Bytes written and not yet confirmed by the store; past it QoS 1/2 publishes are refused as with maxHeld. */
+  maxHeldBytes: number;
 }
 
 /** Graceful stop on SIGTERM/SIGINT (runtime/server.ts). */
@@ -260,6 +265,8 @@ export const runtimeSchema: Record<string, unknown> = {
         : 'must be a redis://host:port/db URL (or empty)',
     keyPrefix: str,
     loadTimeoutMs: int(10, 600_000),
+    maxHeld: int(1, 10_000_000),
+    maxHeldBytes: int(1024, 2 ** 40),
   },
   shutdown: { drainMs: int(0, 600_000), handoffTimeoutMs: int(0, 600_000), serverReference: str },
 };
@@ -300,7 +307,14 @@ export function defaultRuntimeConfig(): RuntimeConfig {
     },
     admin: { enabled: false, host: '127.0.0.1', port: 18083, token: '' },
     dataDir: '',
-    store: { kind: 'memory', url: '', keyPrefix: 'mqttlab:', loadTimeoutMs: 5000 },
+    store: {
+      kind: 'memory',
+      url: '',
+      keyPrefix: 'mqttlab:',
+      loadTimeoutMs: 5000,
+      maxHeld: DEFAULT_HELD_LIMITS.maxHeld,
+      maxHeldBytes: DEFAULT_HELD_LIMITS.maxHeldBytes,
+    },
     shutdown: { drainMs: 0, handoffTimeoutMs: 5000, serverReference: '' },
   };
 }

@@ -1,7 +1,7 @@
 // The session store in Redis (ioredis): the StoreLink of core/external-storage.ts. The core's
 // records map to Redis keys under the prefix:
 //   s/<clientId>           → string  <prefix>s:<clientId>        session state
-//   q/<clientId>\0<seq>    → hash    <prefix>q:<clientId>  field <seq, 13 hex digits>: one owed message
+//   q/<clientId>\0<seq>.<node> → hash <prefix>q:<clientId>  field <seq, 13 hex digits>.<node>: one owed message
 //   r/<topic>              → hash    <prefix>r             field <topic>: one retained message
 // A batch is one MULTI/EXEC (atomic, in order). Deleting a session deletes its whole queue hash too:
 // records another node left for it (a handoff, a split) do not outlive it. While Redis is unreachable

@@ -119,7 +119,8 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
     env.storage = store;
     store.onError = (e) => fatal(e);
   }
-  const redis = config.store.kind === 'redis' ? await openRedisStore(config.store, env, log) : undefined;
+  const redis =
+    config.store.kind === 'redis' ? await openRedisStore(config.store, env, log, config.node) : undefined;
   const broker = new Broker(env, brokerPart(config));
   if (redis) {
     const r = broker.restore(); // the retained messages (sessions come as their clients connect)

@@ -9,6 +9,7 @@ import type { SubSpec } from '../subscription.ts';
 import type { Distribution } from '../distribution.ts';
 import type { SessionJournal } from '../journal.ts';
 import type { RetainStore } from '../retain-store.ts';
+import type { SessionLoads } from '../session-load.ts';
 
 /** The node-local subscription index, as the route table follows it (core/subscription-index.ts). */
 export interface LocalRoutes {
@@ -28,6 +29,9 @@ export interface LocalNode {
   readonly retained: RetainStore;
   /** The data dir's store, if any: commit() syncs what was written, whenDurable() waits until it is on disk. */
   readonly store: { commit(): boolean; whenDurable(fn: () => void): void } | null;
+
+  /** Set with an external store (sessions loaded from it: core/session-load.ts; thin replicas). */
+  readonly loads?: SessionLoads | null;
 
   /** The cluster takes over routing, claims and replicas (called once, when it starts). */
   distribute(d: Distribution, journal: SessionJournal): void;
