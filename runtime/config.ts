@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 import { readText } from '../cli/errors.ts';
 import { DEFAULT_HELD_LIMITS } from '../core/external-storage.ts';
+import { redisOptions, SENTINEL_SCHEME } from './redis-url.ts';
 import {
   brokerSchema,
   defaultBrokerConfig,
@@ -47,7 +48,7 @@ export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
 export interface RuntimeStoreConfig {
   /** 'memory': this node only (or dataDir); 'redis': a Redis shared by every node (clustered or not). */
   kind: 'memory' | 'redis';
-  /** redis://[:password@]host:port/db of the Redis server. */
+  /** redis://[:password@]host:port/db of the Redis server, or redis+sentinel://[:password@]host:port[,host:port...]/<master>/db through Redis Sentinel. */
   url: string;
   /** Prepended to every Redis key: several brokers (or tests) can share one Redis. */
   keyPrefix: string;
@@ -259,10 +260,12 @@ export const runtimeSchema: Record<string, unknown> = {
   dataDir: str,
   store: {
     kind: (v: unknown) => (v === 'memory' || v === 'redis' ? null : 'must be memory or redis'),
-    url: (v: unknown) =>
-      typeof v === 'string' && (v === '' || /^rediss?:\/\/[^\s]+$/.test(v))
-        ? null
-        : 'must be a redis://host:port/db URL (or empty)',
+    url: (v: unknown) => {
+      if (typeof v !== 'string' || (v !== '' && !/^(rediss?|redis\+sentinel):\/\/[^\s]+$/.test(v)))
+        return 'must be a redis://host:port/db or redis+sentinel://host:port,.../master/db URL (or empty)';
+      const o = v.startsWith(SENTINEL_SCHEME) ? redisOptions(v, {}) : null;
+      return typeof o === 'string' ? o : null;
+    },
     keyPrefix: str,
     loadTimeoutMs: int(10, 600_000),
     maxHeld: int(1, 10_000_000),
