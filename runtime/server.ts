@@ -126,7 +126,8 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
           )
         : log.info(`[${config.node}] data dir ${dir}: writes succeed again`);
   }
-  const redis = config.store.kind === 'redis' ? await openRedisStore(config.store, env, log) : undefined;
+  const redis =
+    config.store.kind === 'redis' ? await openRedisStore(config.store, env, log, config.node) : undefined;
   const broker = new Broker(env, brokerPart(config));
   if (redis) {
     const r = broker.restore(); // the retained messages (sessions come as their clients connect)

@@ -10,6 +10,7 @@ import type { Distribution } from '../distribution.ts';
 import type { SessionJournal } from '../journal.ts';
 import type { RetainStore } from '../retain-store.ts';
 import type { ForwardScope } from '../subscription-index.ts';
+import type { SessionLoads } from '../session-load.ts';
 
 /** The node-local subscription index, as the route table follows it (core/subscription-index.ts). */
 export interface LocalRoutes {
@@ -35,6 +36,9 @@ export interface LocalNode {
     whenDurable(fn: () => void): void;
     ended(clientId: string): void;
   } | null;
+
+  /** Set with an external store (sessions loaded from it: core/session-load.ts; thin replicas). */
+  readonly loads?: SessionLoads | null;
 
   /** The cluster takes over routing, claims and replicas (called once, when it starts). */
   distribute(d: Distribution, journal: SessionJournal): void;
