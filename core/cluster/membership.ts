@@ -11,6 +11,10 @@ export class Membership {
   readonly everUp = new Set<string>();
   /** This node's own membership: 'left' after leave or being forced out, 'stopped' after stop(). */
   selfState: NodeState = 'running';
+  /** Peers that are replicants (their Hello said so): no part of netsplit, backups or the members told. */
+  readonly replicants = new Set<string>();
+  /** This node is a replicant: it backs up no one. */
+  selfReplicant = false;
 
   constructor(
     readonly node: string,
@@ -42,7 +46,8 @@ export class Membership {
 
   /** Some member of the cluster cannot be reached right now. */
   get netsplit(): boolean {
-    for (const m of this.members.values()) if (m.state === 'unreachable') return true;
+    for (const m of this.members.values())
+      if (m.state === 'unreachable' && !this.replicants.has(m.node)) return true;
     return false;
   }
 
@@ -53,8 +58,10 @@ export class Membership {
    */
   backupOf(owner: string): string {
     const o = this.members.get(owner);
-    const peers = this.runningPeers().filter((n) => !o || this.members.get(n)!.upSince <= o.lastHeard);
-    const up = [this.node, ...peers].filter((n) => n !== owner).sort();
+    const peers = this.runningPeers().filter(
+      (n) => !this.replicants.has(n) && (!o || this.members.get(n)!.upSince <= o.lastHeard),
+    );
+    const up = (this.selfReplicant ? peers : [this.node, ...peers]).filter((n) => n !== owner).sort();
     return up.find((n) => n > owner) ?? up[0];
   }
 
@@ -62,6 +69,7 @@ export class Membership {
   info(): MemberInfo[] {
     const out: MemberInfo[] = [{ node: this.node, address: this.address, state: 'running' }];
     for (const m of this.members.values()) {
+      if (this.replicants.has(m.node)) continue;
       if (m.state === 'left') out.push({ node: m.node, address: m.address, state: 'left' });
       else if (m.state !== 'stopped') out.push({ node: m.node, address: m.address, state: 'running' });
     }

@@ -27,6 +27,7 @@ import {
   type OrphanReplyBody,
   type HandoffBody,
   type RebalanceBody,
+  type RelayHeader,
 } from './peer-frames.ts';
 import { parseProps, propReplacer } from './wire-message.ts';
 
@@ -59,6 +60,18 @@ export function encodeJson(type: F, body: unknown): Buffer {
   out.writeUInt32BE(1 + json.length, 0);
   out[4] = type;
   json.copy(out, 5);
+  return out;
+}
+
+/** Relay (replicant.ts): `inner` is an encoded frame (with its length); the header says from or to whom. */
+export function encodeRelay(head: RelayHeader, inner: Buffer): Buffer {
+  const h = Buffer.from(JSON.stringify(head));
+  const out = Buffer.allocUnsafe(4 + 1 + 2 + h.length + inner.length - 4);
+  out.writeUInt32BE(out.length - 4, 0);
+  out[4] = F.Relay;
+  out.writeUInt16BE(h.length, 5);
+  h.copy(out, 7);
+  inner.copy(out, 7 + h.length, 4);
   return out;
 }
 
@@ -255,7 +268,13 @@ export function decode(f: Buffer, now: number): Frame {
         type,
         body: json<HelloBody>(
           body,
-          (x) => num(x.v) && str(x.node) && str(x.address) && str(x.nonce) && str(x.inc),
+          (x) =>
+            num(x.v) &&
+            str(x.node) &&
+            str(x.address) &&
+            str(x.nonce) &&
+            str(x.inc) &&
+            (x.role === undefined || x.role === 'replicant'),
         ),
       };
     case F.Auth:
@@ -399,6 +418,22 @@ export function decode(f: Buffer, now: number): Frame {
     case F.Seq: {
       if (body.length < 5 || body[4] === F.Seq) throw new FrameError('bad sequenced frame');
       return { type, seq: body.readUInt32BE(0), inner: decode(body.subarray(4), now) };
+    }
+    case F.Relay: {
+      if (body.length < 3) throw new FrameError('short relay frame');
+      const n = body.readUInt16BE(0);
+      if (2 + n >= body.length) throw new FrameError('relay header overruns frame');
+      const head = json<RelayHeader>(
+        body.subarray(2, 2 + n),
+        (x) =>
+          str(x.from) &&
+          (x.to === undefined ||
+            (Array.isArray(x.to) && x.to.every((t: any) => Array.isArray(t) && str(t[0]) && strs(t[1])))),
+      );
+      const raw = body.subarray(2 + n);
+      if (raw[0] === F.Seq || raw[0] === F.Relay || raw[0] === F.Hello || raw[0] === F.Auth)
+        throw new FrameError('bad relayed frame');
+      return { type, head, inner: decode(raw, now), raw: Buffer.from(raw) };
     }
     case F.Forward:
     case F.Retain: {
