@@ -139,6 +139,8 @@ export interface RuntimeClusterConfig {
   allowRegisterDuringNetsplit: boolean;
   allowPublishDuringNetsplit: boolean;
   allowSubscribeDuringNetsplit: boolean;
+  /** core: part of the full mesh and its membership; replicant: links to the cores (its seeds) only, added and removed freely (docs/replicants.md). */
+  role: 'core' | 'replicant';
   tls: RuntimePeerTlsConfig;
 }
 
@@ -245,6 +247,7 @@ export const runtimeSchema: Record<string, unknown> = {
     allowRegisterDuringNetsplit: bool,
     allowPublishDuringNetsplit: bool,
     allowSubscribeDuringNetsplit: bool,
+    role: (v: unknown) => (v === 'core' || v === 'replicant' ? null : 'must be core or replicant'),
     dnsName: str,
     dnsIntervalMs: int(100, 3_600_000),
     dnsForgetMs: int(0, 30 * 86_400_000),
@@ -293,6 +296,7 @@ export function defaultRuntimeConfig(): RuntimeConfig {
       allowRegisterDuringNetsplit: true,
       allowPublishDuringNetsplit: true,
       allowSubscribeDuringNetsplit: true,
+      role: 'core',
       dnsName: '',
       dnsIntervalMs: 5000,
       dnsForgetMs: 60_000,

@@ -25,7 +25,7 @@ import { Heartbeat, type HeartbeatHost } from './heartbeat.ts';
 import type { LocalNode } from './local-node.ts';
 import type { Member } from './member.ts';
 import { Maintenance } from './maintenance.ts';
-import { Membership } from './membership.ts';
+import { Membership, type MemberStatus } from './membership.ts';
 import { migrationLinks } from './migration.ts';
 import { MembershipChanges } from './membership-changes.ts';
 import { PeerLink, peerProof, randomHex, type PeerLinkHost } from './peer-link.ts';
@@ -287,7 +287,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     return this.membership.netsplit;
   }
 
-  status(): { node: string; state: NodeState; address: string }[] {
+  status(): MemberStatus[] {
     return this.membership.status();
   }
 
@@ -432,6 +432,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   private purge(node: string): number {
     const n = this.routeRep.table.purge(node);
     this.registry.purge(node);
+    this.relay.removed(node);
     return n;
   }
 

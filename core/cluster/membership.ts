@@ -5,6 +5,13 @@ import type { NodeState } from './config.ts';
 import { newMember, type Member } from './member.ts';
 import type { MemberInfo } from './peer-protocol.ts';
 
+export interface MemberStatus {
+  node: string;
+  state: NodeState;
+  address: string;
+  role?: 'replicant';
+}
+
 export class Membership {
   readonly members = new Map<string, Member>();
   /** Peers whose link came up at least once since this node started. */
@@ -76,11 +83,20 @@ export class Membership {
     return out;
   }
 
-  status(): { node: string; state: NodeState; address: string }[] {
-    const out: { node: string; state: NodeState; address: string }[] = [
-      { node: this.node, state: this.selfState, address: this.address },
+  /** Each node's state as seen here; replicants (this one included) are marked so (cores are not: output unchanged). */
+  status(): MemberStatus[] {
+    const role = (n: string, r: boolean): { role?: 'replicant' } =>
+      r || this.replicants.has(n) ? { role: 'replicant' } : {};
+    const out: MemberStatus[] = [
+      {
+        node: this.node,
+        state: this.selfState,
+        address: this.address,
+        ...role(this.node, this.selfReplicant),
+      },
     ];
-    for (const m of this.members.values()) out.push({ node: m.node, state: m.state, address: m.address });
+    for (const m of this.members.values())
+      out.push({ node: m.node, state: m.state, address: m.address, ...role(m.node, false) });
     return out.sort((a, b) => (a.node < b.node ? -1 : 1));
   }
 }

@@ -126,6 +126,13 @@ export class Replicants {
     return false;
   }
 
+  /** A replicant was removed here (autoclean, force-leave): the other replicants drop its routes too. */
+  removed(node: string): void {
+    if (this.self || !this.c.membership.replicants.has(node)) return;
+    const frame = encodeRelay({ from: node }, encodeJson(F.Routes, { full: true, add: [], del: [] }));
+    for (const m of this.otherReplicants(node)) m.link?.write(frame);
+  }
+
   /** F.Register from `peer`: a replicant's claim goes to the other replicants. */
   register(peer: string, body: RegisterBody): void {
     if (this.self || !this.c.membership.replicants.has(peer)) return;
