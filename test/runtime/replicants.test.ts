@@ -5,10 +5,12 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { RunningServer } from '../../runtime/server.ts';
 import { createRuntime, waitUntil, uniqueId, sleep } from '../helpers/runtime.ts';
-import { spawnRuntime, killAll, getJson, type Proc } from '../helpers/processes.ts';
+import { spawnRuntime, killAll, getJson, loopbackArgs, ROOT, type Proc } from '../helpers/processes.ts';
 import { freePorts } from '../helpers/ports.ts';
 
 const SECRET = 'loopback-test-secret';
@@ -35,18 +37,8 @@ describe('2 cores + 1 replicant as processes', () => {
     const port: Record<string, number> = { c1: p1, c2: p2, r1: p3 };
     const env = { ...process.env, MQTTLAB_CLUSTER_SECRET: SECRET };
     start = (name) => {
-      const args = [
-        '--config',
-        cfgFile,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--no-ws',
-        '--admin-port',
-        '0',
-      ];
-      args.push('--cluster-host', '127.0.0.1', '--cluster-port', String(port[name]), '--seeds', cores);
+      const args = [...loopbackArgs(cfgFile), '--admin-port', '0', '--cluster-port', String(port[name])];
+      args.push('--seeds', cores);
       if (name.startsWith('r')) args.push('--role', 'replicant');
       const p = spawnRuntime(name, args, env);
       procs.push(p);
@@ -75,6 +67,13 @@ describe('2 cores + 1 replicant as processes', () => {
       ['c2', 'core', 'running'],
       ['r1', 'replicant', 'running'],
     ]);
+    const ctl = await promisify(execFile)(
+      process.execPath,
+      ['bin/runtime.js', 'ctl', '--admin', `http://127.0.0.1:${c1.adminPort}`, 'cluster', 'status'],
+      { cwd: ROOT, timeout: 15_000 },
+    );
+    expect(ctl.stdout).toMatch(/NODE\s+STATE\s+ADDRESS\s+ROLE/);
+    expect(ctl.stdout).toMatch(/r1\s+running\s+\S+\s+replicant/);
     const coreView = (await getJson(c1.adminPort, '/api/cluster')).body.members;
     expect(coreView.find((m: any) => m.node === 'r1')?.role).toBe('replicant');
 
