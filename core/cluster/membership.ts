@@ -69,6 +69,13 @@ export class Membership {
       (n) => !this.replicants.has(n) && (!o || this.members.get(n)!.upSince <= o.lastHeard),
     );
     const up = (this.selfReplicant ? peers : [this.node, ...peers]).filter((n) => n !== owner).sort();
+    // A replicant is no candidate itself: with every core passed over, any running core (it merges).
+    if (this.selfReplicant && !up.length)
+      up.push(
+        ...this.runningPeers()
+          .filter((n) => n !== owner)
+          .sort(),
+      );
     return up.find((n) => n > owner) ?? up[0];
   }
 
