@@ -27,12 +27,13 @@ import {
   type OrphanReplyBody,
   type HandoffBody,
   type RebalanceBody,
-  type RelayHeader,
 } from './peer-frames.ts';
+import { decodeRelay } from './relay-frame.ts';
 import { parseProps, propReplacer } from './wire-message.ts';
 
 export * from './peer-frames.ts';
 export * from './wire-message.ts';
+export { encodeRelay } from './relay-frame.ts';
 
 /** Heartbeat (the most frequent frame on an idle cluster): binary [f64 t][u32 ack]. */
 export function encodePing(t: number, ack: number): Buffer {
@@ -60,18 +61,6 @@ export function encodeJson(type: F, body: unknown): Buffer {
   out.writeUInt32BE(1 + json.length, 0);
   out[4] = type;
   json.copy(out, 5);
-  return out;
-}
-
-/** Relay (replicant.ts): `inner` is an encoded frame (with its length); the header says from or to whom. */
-export function encodeRelay(head: RelayHeader, inner: Buffer): Buffer {
-  const h = Buffer.from(JSON.stringify(head));
-  const out = Buffer.allocUnsafe(4 + 1 + 2 + h.length + inner.length - 4);
-  out.writeUInt32BE(out.length - 4, 0);
-  out[4] = F.Relay;
-  out.writeUInt16BE(h.length, 5);
-  h.copy(out, 7);
-  inner.copy(out, 7 + h.length, 4);
   return out;
 }
 
@@ -419,22 +408,8 @@ export function decode(f: Buffer, now: number): Frame {
       if (body.length < 5 || body[4] === F.Seq) throw new FrameError('bad sequenced frame');
       return { type, seq: body.readUInt32BE(0), inner: decode(body.subarray(4), now) };
     }
-    case F.Relay: {
-      if (body.length < 3) throw new FrameError('short relay frame');
-      const n = body.readUInt16BE(0);
-      if (2 + n >= body.length) throw new FrameError('relay header overruns frame');
-      const head = json<RelayHeader>(
-        body.subarray(2, 2 + n),
-        (x) =>
-          str(x.from) &&
-          (x.to === undefined ||
-            (Array.isArray(x.to) && x.to.every((t: any) => Array.isArray(t) && str(t[0]) && strs(t[1])))),
-      );
-      const raw = body.subarray(2 + n);
-      if (raw[0] === F.Seq || raw[0] === F.Relay || raw[0] === F.Hello || raw[0] === F.Auth)
-        throw new FrameError('bad relayed frame');
-      return { type, head, inner: decode(raw, now), raw: Buffer.from(raw) };
-    }
+    case F.Relay:
+      return decodeRelay(body, (raw) => decode(raw, now));
     case F.Forward:
     case F.Retain: {
       try {
