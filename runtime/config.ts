@@ -374,6 +374,10 @@ export function runtimeConfig(overrides?: unknown): RuntimeConfig {
       errors.push(
         'cluster.secret: required when clustering is enabled (config file, --cluster-secret or MQTTLAB_CLUSTER_SECRET); every node of the cluster needs the same one',
       );
+    if (c.role === 'replicant' && (c.discovery !== 'static' || c.seeds.length === 0))
+      errors.push(
+        'cluster.role: a replicant needs static discovery with cluster.seeds (--seeds) naming the cores, and only them',
+      );
     if (c.discovery === 'dns' && c.dnsName === '')
       errors.push(
         'cluster.dnsName: required with cluster.discovery: dns (e.g. _cluster._tcp.mqttlab-headless.default.svc.cluster.local)',

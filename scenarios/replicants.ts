@@ -136,6 +136,8 @@ export default defineScenario({
         `no convergence after ${victim} came back: ${convergenceProblems(w).join('; ')}`,
       );
     const coreViewAtEnd = coreView();
+    if (coreViewAtEnd !== coreViewAtStart)
+      ctx.violation('liveness', `the cores' membership changed: ${coreViewAtStart} -> ${coreViewAtEnd}`);
     ctx.report(
       'cores’ membership',
       coreViewAtEnd === coreViewAtStart ? `unchanged (${coreViewAtEnd})` : 'CHANGED',
