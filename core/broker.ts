@@ -19,7 +19,7 @@ import type { AckWait, Distribution, Resumed, SplitOp } from './distribution.ts'
 import { Journals, type SessionJournal } from './journal.ts';
 import { Session, type Delivery, type DropReason, type SessionSink, type Subscription } from './session.ts';
 import type { Owed } from './delivery.ts';
-import { SubscriptionIndex } from './subscription-index.ts';
+import { SubscriptionIndex, type ForwardScope } from './subscription-index.ts';
 import { RetainStore } from './retain-store.ts';
 import type { Message, QoS } from './message.ts';
 import { isExpired } from './message.ts';
@@ -364,8 +364,8 @@ export class Broker implements BrokerApi {
   }
 
   /** Delivers to local sessions only; `groups` are the share groups this node serves for this message. */
-  dispatchLocal(msg: Message, groups: ReadonlySet<string>): number {
-    return this.subscriptions.dispatch(msg, this.deliverTo, groups);
+  dispatchLocal(msg: Message, groups: ReadonlySet<string>, scope?: ForwardScope): number {
+    return this.subscriptions.dispatch(msg, this.deliverTo, groups, scope);
   }
 
   /** A replicated retained message that the publishing node did not forward here: serve subscribers it did not know of. */
@@ -417,7 +417,7 @@ export class Broker implements BrokerApi {
     for (const x of subs) {
       if (s.subscriptions.has(x.key)) continue;
       const sub = fromSpec(s, x);
-      if (sub) this.subscribe(sub, undefined);
+      if (sub) this.subscribe(Object.assign(sub, { epoch: 0 }), undefined); // made before, elsewhere
     }
     for (const o of owed) s.deliverFront({ msg: o.msg, qos: o.qos, retain: o.msg.retain, sentAs: o.sentAs });
   }

@@ -23,6 +23,8 @@ export interface Subscription {
   retainAsPublished: boolean;
   retainHandling: 0 | 1 | 2;
   subId?: number;
+  /** Clustered: when a SUBSCRIBE made it here (route-replication.ts); 0 or absent: older than any forward. */
+  epoch?: number;
 }
 
 /** What a session needs of the connection its client is on (core/connection.ts implements it). */
@@ -198,11 +200,10 @@ export class Session {
   }
 
   /**
-   * Ids of messages this session already had elsewhere (delivered and
-   * acknowledged on its previous node): later copies are dropped, and so are
-   * the copies it holds but has not sent yet (collected while holding, or
-   * queued from a replica that missed the acknowledgements: a takeover
-   * right after the client acknowledged them on its old node).
+   * Ids of messages this session already had elsewhere (delivered and acknowledged on its previous node):
+   * later copies are dropped, and so are the copies it holds but has not sent yet (collected while holding,
+   * or queued from a replica that missed the acknowledgements: a takeover right after the client
+   * acknowledged them on its old node).
    */
   knownDone(mids: Iterable<string>): void {
     if (this.seen === null) return;

@@ -17,6 +17,14 @@ interface SharedGroup {
   next: number;
 }
 
+/** Which plain subscriptions a message forwarded by a peer may reach (core/cluster/forwarding.ts). */
+export interface ForwardScope {
+  /** The newest subscription epoch of ours the peer had heard of: newer subscriptions came after it. */
+  known?: number;
+  /** Sessions it must not reach. */
+  skip?: (s: Session) => boolean;
+}
+
 export interface FilterEntry {
   filter: string;
   subs: Map<string, Subscription>; // by client id
@@ -32,6 +40,8 @@ export class SubscriptionIndex {
 
   /** Told when this node gains its first or loses its last subscriber for a route key (the cluster replicates it). */
   onRouteChange: ((key: string, added: boolean) => void) | null = null;
+  /** Clustered: gives a new plain subscription without one its epoch (before onRouteChange announces its route). */
+  onSubscribed: (() => number) | null = null;
 
   constructor(
     private strategy: SharedStrategy,
@@ -74,7 +84,11 @@ export class SubscriptionIndex {
     }));
     const id = sub.session.clientId;
     if (sub.group === undefined) {
-      if (!e.subs.has(id)) {
+      const prev = e.subs.get(id);
+      // Subscribing again to a filter it holds: the subscription was in effect all along.
+      if (prev) sub.epoch = prev.epoch;
+      else {
+        if (sub.epoch === undefined && this.onSubscribed) sub.epoch = this.onSubscribed();
         this.subCount++;
         if (e.subs.size === 0) this.onRouteChange?.(sub.filter, true);
       }
@@ -128,12 +142,16 @@ export class SubscriptionIndex {
    * subscriptions of one client merge into one delivery at their highest
    * QoS carrying all their subscription identifiers. With `groups`, only
    * those share groups (keys `$share/{group}/{filter}`) are served here.
+   * `scope`: which plain subscriptions a forward from a peer may reach.
    */
   dispatch(
     msg: Message,
     deliver: (s: Session, d: Delivery) => void,
     groups: ReadonlySet<string> | null = null,
+    scope?: ForwardScope,
   ): number {
+    const known = scope?.known ?? Infinity;
+    const skip = scope?.skip;
     let entries = this.matchCache.get(msg.topic);
     if (entries === undefined) {
       entries = this.trie.match(msg.topic, []);
@@ -147,6 +165,7 @@ export class SubscriptionIndex {
       const e = entries[k];
       for (const sub of e.subs.values()) {
         if (sub.noLocal && sub.session.clientId === msg.from) continue;
+        if ((sub.epoch !== undefined && sub.epoch > known) || skip?.(sub.session)) continue;
         const qos = (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS;
         const retain = sub.retainAsPublished && msg.retain;
         if (single) {

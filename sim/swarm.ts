@@ -594,8 +594,20 @@ function willVerdicts(ev: Ev[], wl: Workload, ends: { i: number; at: number; cal
     const crash = ev.find(
       (x) => x.type === 'fault.crash' && x.node === conn?.node && x.t >= conn.t && x.t <= e.at,
     );
+    const ended = crash?.t ?? e.at;
+    // A peer cut off from the connection's node took it for dead and published the will already while it was
+    // live (split-will, counted by checkWills): that is this connection's will.
+    const early = ev.some(
+      (x) =>
+        x.type === 'cluster.will' &&
+        x.clientId === id &&
+        x.from === conn?.node &&
+        x.t >= conn.t &&
+        x.t < ended,
+    );
     const all = ev.filter(
-      (x) => x.type === 'deliver' && x.c === 'ww' && x.topic === `w/${id}` && x.t >= (crash?.t ?? e.at),
+      (x) =>
+        x.type === 'deliver' && x.c === 'ww' && x.topic === `w/${id}` && x.t >= (early ? conn!.t : ended),
     );
     const seen = all.filter((x) => x.t < until);
     // Under a fault the DISCONNECT or the return may never reach the node, which then rightly publishes the will.

@@ -65,6 +65,7 @@ export class Autoheal {
         this.c.cameBackEmpty(m.node);
       }
       m.inSeq = m.confirmed = 0;
+      m.epoch = undefined; // its epochs start again (its restored subscriptions have none)
       m.peerInc = l.peerInc;
       m.upSince = l.lastRx;
     }

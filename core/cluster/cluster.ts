@@ -93,6 +93,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.routeRep = new RouteReplication(
       membership,
       broker.subscriptions,
+      broker.env.clock,
       (frame) => this.broadcast(frame),
       (peer) => this.fullTableFrom(peer),
     );

@@ -7,7 +7,7 @@ import type { ClusterEvent, ClusterStats } from './events.ts';
 import type { OrphanKeeper } from './forwarding.ts';
 import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
-import { F, encodeJson, encodeMessage, encodeSeq, toOrphanWire } from './peer-protocol.ts';
+import { F, encodeJson, encodeMessage, encodeSeq, knownOfSeq, toOrphanWire } from './peer-protocol.ts';
 
 export interface FailoverLinks {
   readonly membership: Membership;
@@ -83,7 +83,7 @@ export class Failover {
       const left = this.c.groupsNotGiven(m.node, u.msg, u.groups);
       if (left.length === u.groups.length) continue;
       u.groups = left.length ? left : undefined;
-      u.frame = encodeSeq(u.seq, encodeMessage(F.Forward, u.msg, now, left));
+      u.frame = encodeSeq(u.seq, encodeMessage(F.Forward, u.msg, now, left, knownOfSeq(u.frame)));
     }
   }
 

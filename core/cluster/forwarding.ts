@@ -6,6 +6,7 @@
 // acknowledgements until it has.
 
 import type { Message } from '../message.ts';
+import type { Session } from '../session.ts';
 import { settle, type AckTracker, type Tracker } from './ack-tracker.ts';
 import type { ClusterEvent, ClusterStats } from './events.ts';
 import type { LocalNode } from './local-node.ts';
@@ -16,9 +17,12 @@ import {
   encodeJson,
   encodeMessage,
   encodeRetain,
+  restamp,
   toOrphanWire,
+  type ForwardFrame,
   type WireMessage,
 } from './peer-protocol.ts';
+import { laterSeen } from './orphan-rules.ts';
 import type { Registry } from './registry.ts';
 import type { RetainedReplicator } from './retained-replication.ts';
 import type { RouteTable } from './route-table.ts';
@@ -138,20 +142,25 @@ export class Forwarding {
       this.orphanNow(m.node, msg, groups, now);
       gs = this.groupsNotGiven(m.node, msg, groups); // served here: the peer, back, must not serve them again
     }
+    // Stamped with the newest of its subscription epochs we have heard of: a subscription it made
+    // since does not get this message, published before that subscription took effect here.
     const frame = gs.length
-      ? encodeMessage(F.Forward, msg, now, gs)
-      : (plain.frame ??= encodeMessage(F.Forward, msg, now));
+      ? encodeMessage(F.Forward, msg, now, gs, m.epoch)
+      : restamp((plain.frame ??= encodeMessage(F.Forward, msg, now, [], 0)), m.epoch);
     this.c.sendReliable(m, frame, msg, gs);
     this.c.stats.forwardedOut++;
     return true;
   }
 
-  /** F.Forward: a message published on `peer` for our sessions (`groups`: the share groups we serve). */
-  onForward(msg: Message, groups: string[] | undefined): void {
+  /** F.Forward: a message published on a peer for our sessions. */
+  onForward(f: ForwardFrame): void {
+    const { msg, groups, known } = f;
     this.c.stats.forwardedIn++;
-    this.local.dispatchLocal(msg, new Set(groups));
+    // Kept for us during a cut: it may be older than what a session moved here has had from its origin.
+    const skip = f.kept ? (s: Session) => s.seen !== null && laterSeen(s.seen, msg.mid) : undefined;
+    this.local.dispatchLocal(msg, new Set(groups), { known, skip });
     if (groups?.length) this.c.served.forwarded(msg.mid, groups);
-    if (this.c.registry.following) this.c.registry.forwardMoved(msg);
+    if (this.c.registry.following) this.c.registry.forwardMoved(msg, undefined, known);
   }
 
   /** `node` came back as a new incarnation: what we hold replicas for gets orphans until its restore is in. */
@@ -191,6 +200,8 @@ export class Forwarding {
         settle(st.shift()!);
         this.local.countDropped('peer-unreachable', 1);
       }
+      // Unstamped: its subscriptions made while we did not hear it are owed what was published since
+      // (subscribe-during-split), and which of them came before this message cannot be told here.
       const x: Stale = { msg };
       // Back but its table not in yet: the acknowledgement waits for it, as for any running peer.
       if (this.c.acks.current && m.state === 'running') x.tracker = this.c.acks.hold();
@@ -208,7 +219,7 @@ export class Forwarding {
     for (const x of st) {
       if (this.c.table.match(x.msg.topic).some((e) => e.nodes.has(m.node))) {
         this.c.acks.within(x.tracker ?? null, () =>
-          this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg),
+          this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now, [], undefined, true), x.msg),
         );
         this.c.stats.forwardedOut++;
         n++;
@@ -269,14 +280,7 @@ export class Forwarding {
             const m = node === this.node ? undefined : this.c.membership.get(node);
             if (!m && node !== this.node && this.c.relay) this.c.relay(p.msg, [[node, groups]], now);
             if (!m || m.state === 'left' || m.state === 'stopped') continue;
-            this.c.sendReliable(
-              m,
-              groups.length
-                ? encodeMessage(F.Forward, p.msg, now, groups)
-                : encodeMessage(F.Forward, p.msg, now),
-              p.msg,
-              groups,
-            );
+            this.c.sendReliable(m, encodeMessage(F.Forward, p.msg, now, groups, m.epoch), p.msg, groups);
             this.c.stats.forwardedOut++;
           }
         // Peers whose routes are still unknown (not back yet after a whole-cluster restart) get it when they are.

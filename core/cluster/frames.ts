@@ -28,7 +28,7 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
       if (!p.relay.routes(peer, f.body)) p.routeRep.onRoutes(peer, f.body);
       break;
     case F.Forward:
-      if (!p.relay.self || !p.relay.duplicate(f.msg)) p.forwarding.onForward(f.msg, f.groups);
+      if (!p.relay.self || !p.relay.duplicate(f.msg)) p.forwarding.onForward(f);
       break;
     case F.Moved:
       p.registry.onMoved(peer, f.body);

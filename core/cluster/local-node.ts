@@ -9,11 +9,14 @@ import type { SubSpec } from '../subscription.ts';
 import type { Distribution } from '../distribution.ts';
 import type { SessionJournal } from '../journal.ts';
 import type { RetainStore } from '../retain-store.ts';
+import type { ForwardScope } from '../subscription-index.ts';
 
 /** The node-local subscription index, as the route table follows it (core/subscription-index.ts). */
 export interface LocalRoutes {
   /** Called when the first subscription of a route key comes or the last one goes. */
   onRouteChange: ((key: string, added: boolean) => void) | null;
+  /** Gives a new plain subscription its epoch (called before its route change, if any). */
+  onSubscribed: (() => number) | null;
   routeKeys(): IterableIterator<string>;
   holds(key: string): boolean;
   /** Whether share group `key` (`$share/{group}/{filter}`) has a member here. */
@@ -33,7 +36,7 @@ export interface LocalNode {
   distribute(d: Distribution, journal: SessionJournal): void;
 
   /** Delivers to local sessions only; `groups` are the share groups this node serves the message to. */
-  dispatchLocal(msg: Message, groups: ReadonlySet<string>): number;
+  dispatchLocal(msg: Message, groups: ReadonlySet<string>, scope?: ForwardScope): number;
   /** Stores (or clears) a retained message here. */
   storeRetained(msg: Message): void;
   /** A replicated retained message the publishing node did not forward here: serve subscribers it did not know of. */

@@ -34,6 +34,11 @@ export interface Member {
   downSince: number;
   /** Incarnation of the peer our sequence state refers to. */
   peerInc: string;
+  /**
+   * The newest subscription epoch of that incarnation we have heard of (its routes carry it); our
+   * forwards to it say so, and reach only its subscriptions of at most that epoch. Unset: none heard.
+   */
+  epoch?: number;
   /** Monotonic ms: when the link to its current incarnation first came up here. */
   upSince: number;
   /** Monotonic ms: when we last heard its previous link (its last life, once it is lost or restarted). */

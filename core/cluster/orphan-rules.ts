@@ -1,5 +1,6 @@
 // Which session is owed an orphan (a message a failed peer never confirmed), and the order that
-// releases a held session's messages in (by where each entered the cluster).
+// releases a held session's messages in (by where each entered the cluster), and whether a message kept
+// during a cut is behind what a session already had from its origin.
 
 import type { Delivery } from '../session.ts';
 import type { Message, QoS } from '../message.ts';
@@ -11,6 +12,20 @@ export function midOrigin(d: Delivery): { from: string; seq: number } | undefine
   const mid = d.msg.mid;
   const dot = mid === undefined ? -1 : mid.lastIndexOf('.');
   return dot < 0 ? undefined : { from: mid!.slice(0, dot), seq: Number(mid!.slice(dot + 1)) };
+}
+
+/**
+ * Whether `seen` (ids a session was handed) holds a later message from the origin of `mid`. A message
+ * kept for this node during a cut that such a session was not given where it was then is older than
+ * its subscription there (the origin would have given it too): delivered now, it breaks the order.
+ */
+export function laterSeen(seen: ReadonlySet<string>, mid: string | undefined): boolean {
+  const dot = mid === undefined ? -1 : mid.lastIndexOf('.');
+  if (dot < 0) return false;
+  const from = mid!.slice(0, dot + 1);
+  const seq = Number(mid!.slice(dot + 1));
+  for (const m of seen) if (m.startsWith(from) && Number(m.slice(from.length)) > seq) return true;
+  return false;
 }
 
 /**

@@ -14,7 +14,8 @@ export type { SubSpec };
 // 4: Refused: a handoff the receiver did not take over tells the sender to stop passing that session's messages on.
 // 5: outbound QoS 2 state follows a session (ROut; sentAs on handed-off messages, rel on handoffs); noWill;
 // Rebalance (evacuation and rebalance, maintenance.ts); a Handoff with `migrate` moves an offline session.
-export const PROTOCOL_VERSION = 5;
+// 6: subscription epochs: Routes carry the node's epoch (`e`), a Forward the receiver's epoch its sender knew.
+export const PROTOCOL_VERSION = 6;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
 export const enum F {
@@ -154,12 +155,26 @@ export interface PingBody {
   ack: number;
 }
 /** Route changes of the sending node; `full` replaces everything known of it. */
+/** A message published on the sender for our sessions (message-record.ts). */
+export interface ForwardFrame {
+  type: F.Forward;
+  msg: Message;
+  /** The share groups we serve it to. */
+  groups: string[];
+  /** The newest of our subscription epochs the sender had heard of (route-replication.ts). */
+  known?: number;
+  /** Kept for us while the sender did not know our routes (a cut), sent once it did. */
+  kept?: boolean;
+}
+
 export interface RoutesBody {
   full: boolean;
   add: string[];
   del: string[];
   /** A full table of another node's routes, as the sender knows them (lets a restarted node learn the whole table from one peer). */
   of?: string;
+  /** The subscription epoch of the node the routes are of, as of this table or change (route-replication.ts). */
+  e?: number;
 }
 export interface MemberInfo {
   node: string;
@@ -235,7 +250,7 @@ export type Frame =
   | { type: F.Auth; body: AuthBody }
   | { type: F.Ping; body: PingBody }
   | { type: F.Routes; body: RoutesBody }
-  | { type: F.Forward; msg: Message; groups: string[] }
+  | ForwardFrame
   | { type: F.Retain; msg: Message; v: RetainVersion; deleted: boolean; notForwarded: boolean }
   | { type: F.Members; body: MembersBody }
   | { type: F.Leave; body: LeaveBody }

@@ -1,16 +1,15 @@
 // The peer protocol between cluster nodes: length-prefixed frames
 // [u32 length][u8 type][body]. Control frames carry JSON; the hot frame
-// (a forwarded message) is a compact binary record. Anything malformed,
+// (a forwarded message) is a compact binary record (message-record.ts). Anything malformed,
 // unknown or oversized closes the link; it never throws past decode().
 // The frames themselves are in core/cluster/peer-frames.ts.
 
-import type { Message, QoS } from '../message.ts';
+import type { QoS } from '../message.ts';
 import {
   F,
   MAX_FRAME,
   FrameError,
   type Frame,
-  type RetainVersion,
   type HelloBody,
   type AuthBody,
   type RoutesBody,
@@ -28,11 +27,12 @@ import {
   type HandoffBody,
   type RebalanceBody,
 } from './peer-frames.ts';
+import { decodeMessage, decodeRecord } from './message-record.ts';
 import { decodeRelay } from './relay-frame.ts';
-import { parseProps, propReplacer } from './wire-message.ts';
 
 export * from './peer-frames.ts';
 export * from './wire-message.ts';
+export { encodeMessage, encodeRMsg, encodeRetain, knownOfSeq, restamp } from './message-record.ts';
 export { encodeRelay } from './relay-frame.ts';
 
 /** Heartbeat (the most frequent frame on an idle cluster): binary [f64 t][u32 ack]. */
@@ -62,129 +62,6 @@ export function encodeJson(type: F, body: unknown): Buffer {
   out[4] = type;
   json.copy(out, 5);
   return out;
-}
-
-/**
- * Binary message record: flags, topic, from, receivedAt, [expiry], [props JSON],
- * group keys, payload. A Forward frame is one record.
- */
-export function encodeMessage(type: F.Forward, msg: Message, now: number, groups: string[] = []): Buffer {
-  return encodeRecord(type, 0, msg, now, groups, 0);
-}
-
-/**
- * Retain: `[f64 l][u32 c][node]` (the write's version) in front of the message record; `deleted` makes it a
- * tombstone (empty payload), `notForwarded` tells the receiver to serve subscribers the sender did not know of.
- */
-export function encodeRetain(
-  msg: Message,
-  v: RetainVersion,
-  now: number,
-  deleted: boolean,
-  notForwarded: boolean,
-): Buffer {
-  const rec = encodeRecord(F.Retain, 0, msg, now, [], (deleted ? 32 : 0) | (notForwarded ? 64 : 0));
-  const n = Buffer.from(v.n);
-  const len = 1 + 8 + 4 + 2 + n.length + rec.length - 5;
-  const out = Buffer.allocUnsafe(4 + len);
-  out.writeUInt32BE(len, 0);
-  out[4] = F.Retain;
-  out.writeDoubleBE(v.l, 5);
-  out.writeUInt32BE(v.c >>> 0, 13);
-  const o = putStr(out, 17, n);
-  rec.copy(out, o, 5);
-  return out;
-}
-
-/**
- * RMsg: one message queued for one replicated session, `[clientId][dq]` in
- * front of the message record. The record is built once per message and
- * shared by every session it is replicated for.
- */
-export function encodeRMsg(
-  clientId: string,
-  dq: QoS,
-  msg: Message,
-  now: number,
-  type: F.RMsg | F.Moved = F.RMsg,
-): Buffer {
-  let rec = lastRecord;
-  if (lastRecordMsg !== msg || lastRecordAt !== now) {
-    rec = encodeRecord(F.RMsg, 0, msg, now, [], 0);
-    lastRecord = rec;
-    lastRecordMsg = msg;
-    lastRecordAt = now;
-  }
-  const id = Buffer.from(clientId);
-  const recBody = rec!.length - 5;
-  const len = 1 + 2 + id.length + 1 + recBody;
-  const out = Buffer.allocUnsafe(4 + len);
-  out.writeUInt32BE(len, 0);
-  out[4] = type;
-  const o = putStr(out, 5, id);
-  out[o] = dq;
-  rec!.copy(out, o + 1, 5);
-  return out;
-}
-let lastRecord: Buffer | null = null;
-let lastRecordMsg: Message | null = null;
-let lastRecordAt = 0;
-
-function encodeRecord(
-  type: F,
-  _reserved: number,
-  msg: Message,
-  now: number,
-  groups: string[],
-  extraFlags: number,
-): Buffer {
-  const topic = Buffer.from(msg.topic);
-  const from = Buffer.from(msg.from);
-  const mid = Buffer.from(msg.mid ?? '');
-  const props = msg.props ? Buffer.from(JSON.stringify(msg.props, propReplacer)) : null;
-  const gs = groups.map((g) => Buffer.from(g));
-  let len = 1 + 1 + 2 + topic.length + 2 + from.length + 2 + mid.length + 8 + 1 + 4 + msg.payload.length;
-  if (msg.expiresAt !== undefined) len += 4;
-  if (props) len += 4 + props.length;
-  for (const g of gs) len += 2 + g.length;
-  const out = Buffer.allocUnsafe(4 + len);
-  let o = 0;
-  out.writeUInt32BE(len, o);
-  o += 4;
-  out[o++] = type;
-  out[o++] =
-    (msg.retain ? 1 : 0) |
-    (msg.qos << 1) |
-    (props ? 8 : 0) |
-    (msg.expiresAt !== undefined ? 16 : 0) |
-    extraFlags;
-  o = putStr(out, o, topic);
-  o = putStr(out, o, from);
-  o = putStr(out, o, mid);
-  out.writeDoubleBE(msg.receivedAt, o);
-  o += 8;
-  if (msg.expiresAt !== undefined) {
-    out.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.round(msg.expiresAt - now))), o);
-    o += 4;
-  }
-  if (props) {
-    out.writeUInt32BE(props.length, o);
-    o += 4;
-    props.copy(out, o);
-    o += props.length;
-  }
-  out[o++] = gs.length;
-  for (const g of gs) o = putStr(out, o, g);
-  out.writeUInt32BE(msg.payload.length, o);
-  o += 4;
-  msg.payload.copy(out, o);
-  return out;
-}
-
-function putStr(out: Buffer, o: number, b: Buffer): number {
-  out.writeUInt16BE(b.length, o);
-  b.copy(out, o + 2);
-  return o + 2 + b.length;
 }
 
 /** Splits a peer byte stream into frames. */
@@ -280,7 +157,8 @@ export function decode(f: Buffer, now: number): Frame {
             typeof x.full === 'boolean' &&
             strs(x.add) &&
             strs(x.del) &&
-            (x.of === undefined || (str(x.of) && x.full === true)),
+            (x.of === undefined || (str(x.of) && x.full === true)) &&
+            (x.e === undefined || (Number.isInteger(x.e) && x.e >= 0 && x.e <= 0xffffffff)),
         ),
       };
     case F.Members:
@@ -329,7 +207,7 @@ export function decode(f: Buffer, now: number): Frame {
       const dq = body[2 + n];
       if (dq > 2) throw new FrameError('bad QoS');
       const rec = decodeRecord(body.subarray(3 + n), now);
-      if (rec.groups.length || rec.flags & 96) throw new FrameError('bad RMsg record');
+      if (rec.groups.length || rec.flags & 224) throw new FrameError('bad RMsg record');
       return { type, body: { clientId, dq: dq as QoS, msg: rec.msg } };
     }
     case F.RDone:
@@ -422,70 +300,4 @@ export function decode(f: Buffer, now: number): Frame {
     default:
       throw new FrameError(`unknown frame type ${type}`);
   }
-}
-
-function decodeMessage(type: F.Forward | F.Retain, b: Buffer, now: number): Frame {
-  if (type === F.Forward) {
-    const { msg, groups } = decodeRecord(b, now);
-    return { type, msg, groups };
-  }
-  if (b.length < 14) throw new FrameError('short Retain frame');
-  const l = b.readDoubleBE(0);
-  const c = b.readUInt32BE(8);
-  const nl = b.readUInt16BE(12);
-  if (!Number.isFinite(l) || 14 + nl > b.length) throw new FrameError('bad retained version');
-  const v: RetainVersion = { l, c, n: b.toString('utf8', 14, 14 + nl) };
-  const { msg, groups, flags } = decodeRecord(b.subarray(14 + nl), now);
-  if (groups.length) throw new FrameError('bad Retain record');
-  return { type, msg, v, deleted: (flags & 32) !== 0, notForwarded: (flags & 64) !== 0 };
-}
-
-function decodeRecord(b: Buffer, now: number): { msg: Message; groups: string[]; flags: number } {
-  let o = 0;
-  if (b.length < 1 + 6 + 8 + 1 + 4) throw new FrameError('short message record');
-  const flags = b[o++];
-  const qos = ((flags >> 1) & 3) as QoS;
-  if (qos > 2) throw new FrameError('bad QoS');
-  const need = (n: number) => {
-    if (o + n > b.length) throw new FrameError('message record overruns frame');
-  };
-  const getStr = (): string => {
-    need(2);
-    const n = b.readUInt16BE(o);
-    need(2 + n);
-    const s = b.toString('utf8', o + 2, o + 2 + n);
-    o += 2 + n;
-    return s;
-  };
-  const topic = getStr();
-  const from = getStr();
-  const mid = getStr();
-  need(8);
-  const receivedAt = b.readDoubleBE(o);
-  o += 8;
-  const msg: Message = { topic, from, receivedAt, qos, retain: (flags & 1) === 1, payload: Buffer.alloc(0) };
-  if (mid) msg.mid = mid;
-  if (flags & 16) {
-    need(4);
-    msg.expiresAt = now + b.readUInt32BE(o);
-    o += 4;
-  }
-  if (flags & 8) {
-    need(4);
-    const n = b.readUInt32BE(o);
-    o += 4;
-    need(n);
-    msg.props = parseProps(b.toString('utf8', o, o + n));
-    o += n;
-  }
-  const groups: string[] = [];
-  need(1);
-  const ng = b[o++];
-  for (let i = 0; i < ng; i++) groups.push(getStr());
-  need(4);
-  const n = b.readUInt32BE(o);
-  o += 4;
-  if (o + n !== b.length) throw new FrameError('payload length mismatch');
-  msg.payload = Buffer.from(b.subarray(o, o + n));
-  return { msg, groups, flags };
 }

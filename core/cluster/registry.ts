@@ -59,6 +59,11 @@ export interface RegistryLinks {
   emit(e: ClusterEvent): void;
 }
 
+interface MovedSub {
+  qos: QoS;
+  epoch?: number;
+}
+
 interface Claim {
   node: string;
   at: number;
@@ -71,8 +76,9 @@ export class Registry {
   /** Sessions handed off from here: forwards still on their way to us follow them, until `until`. */
   private moved = new Map<string, { node: string; filters: string[]; until: number }>();
   /** Their plain subscriptions by filter (client id -> QoS): a forward finds them by topic, not by a scan. */
-  private movedSubs = new TopicTrie<Map<string, QoS>>();
-  private movedScratch: Map<string, QoS>[] = [];
+  /** Filter -> client id -> the moved subscription's QoS and epoch here. */
+  private movedSubs = new TopicTrie<Map<string, MovedSub>>();
+  private movedScratch: Map<string, MovedSub>[] = [];
   /**
    * Sessions here that took over a session handed off by a peer, by peer (the latest handoff from it): what
    * that peer passes on afterwards (F.Moved) is theirs. A session that started afresh with the same client id
@@ -206,7 +212,7 @@ export class Registry {
     for (const x of s.subscriptions.values()) {
       if (x.raw.startsWith('$share/') || x.raw.startsWith('$queue/')) continue;
       filters.push(x.raw);
-      this.movedSubs.getOrCreate(x.raw, () => new Map()).set(s.clientId, x.qos);
+      this.movedSubs.getOrCreate(x.raw, () => new Map()).set(s.clientId, { qos: x.qos, epoch: x.epoch });
     }
     // Kept without filters too: a handoff still on its way here follows the session.
     this.moved.set(s.clientId, { node, filters, until: now + MOVED_FOLLOW_MS });
@@ -242,15 +248,19 @@ export class Registry {
   /**
    * A forward that arrived after the session it was meant for moved on (the
    * sender routed it before it learned of the move): pass it to the new owner,
-   * whose session drops it if it already has it (message ids).
+   * whose session drops it if it already has it (message ids). `known`: as in
+   * Forwarding.onForward (a publish here: every subscription is older).
    */
-  forwardMoved(msg: Message, skip?: Map<string, string[]>): void {
+  forwardMoved(msg: Message, skip?: Map<string, string[]>, known = Infinity): void {
     const now = this.c.now();
     const matched = this.movedSubs.match(msg.topic, this.movedScratch);
     const dqs = new Map<string, number>();
     for (const subs of matched)
-      for (const [clientId, qos] of subs)
-        dqs.set(clientId, Math.max(dqs.get(clientId) ?? -1, Math.min(qos, msg.qos)));
+      for (const [clientId, x] of subs) {
+        // Made here after the sender routed it: the message came before the subscription (see dispatch).
+        if (x.epoch !== undefined && x.epoch > known) continue;
+        dqs.set(clientId, Math.max(dqs.get(clientId) ?? -1, Math.min(x.qos, msg.qos)));
+      }
     matched.length = 0;
     for (const [clientId, dq] of dqs) {
       const e = this.moved.get(clientId)!;

@@ -1,7 +1,8 @@
-// Found by `npm run test:faults` (SEED=606, shrunk). OPEN (its test is it.fails): n1-n2 clogged 1 s; c0
+// Found by `npm run test:faults` (SEED=606, shrunk). Fixed by subscription epochs: n1-n2 clogged 1 s; c0
 // connects to n3 and n1 at once, subscribes on both, and n1 hands its session to n3. p0:1, published on n2
 // before c0 subscribed and forwarded to n1 for s0, arrives when the clog ends; n1 passes it on to c0's new
-// home (moved-session follow), after p0:2 went there directly: c0 gets p0:1 after p0:2.
+// home (moved-session follow), after p0:2 went there directly: c0 got p0:1 after p0:2. Now the forward
+// carries the epoch of n1 that n2 knew, older than c0's subscription on n1, so n1 does not pass it on.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
@@ -9,7 +10,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-clog-moved-forward-order',
   description:
-    'open: a forward sent before the subscription reaches the moved session late, after newer ones',
+    'a forward sent before the subscription does not reach the moved session late, after newer ones',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

@@ -14,6 +14,8 @@ import {
   encodeRMsg,
   encodeRetain,
   encodeSeq,
+  knownOfSeq,
+  restamp,
   type Frame,
 } from '../../core/cluster/peer-protocol.ts';
 import { World } from '../../sim/world.ts';
@@ -57,6 +59,50 @@ describe('frames', () => {
     expect(ret.deleted).toBe(false);
     expect(ret.v).toEqual({ l: 1000.5, c: 3, n: 'n2' });
     expect(ret.msg.payload).toEqual(msg.payload);
+  });
+
+  it('Forward: the receiver epoch its sender knew and the kept flag travel; restamp gives another peer its own', () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.nat({ max: 0xffffffff }), { nil: undefined }),
+        fc.option(fc.nat({ max: 0xffffffff }), { nil: undefined }),
+        fc.boolean(),
+        fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
+        fc.uint8Array({ maxLength: 40 }),
+        (a, b, kept, groups, payload) => {
+          const msg: Message = {
+            topic: 't/x',
+            payload: Buffer.from(payload),
+            qos: 1,
+            retain: false,
+            from: 'p',
+            receivedAt: 7,
+            mid: 'n1.i.9',
+          };
+          const base = encodeMessage(F.Forward, msg, 0, groups, a, kept);
+          const read = (f: Buffer) => {
+            const out: Frame[] = [];
+            new FrameReader().push(f, 0, out);
+            return out[0] as Extract<Frame, { type: F.Forward }>;
+          };
+          for (const [frame, known] of [
+            [base, a],
+            [restamp(base, b), b],
+          ] as const) {
+            const f = read(frame);
+            expect(f.known).toBe(known);
+            expect(!!f.kept).toBe(kept);
+            expect(f.groups).toEqual(groups);
+            expect(f.msg.payload).toEqual(msg.payload);
+            expect(knownOfSeq(encodeSeq(3, frame))).toBe(known);
+          }
+        },
+      ),
+    );
+    // Other frames have no stamp to read back.
+    expect(knownOfSeq(encodeSeq(3, encodeJson(F.Routes, { full: false, add: [], del: [], e: 4 })))).toBe(
+      undefined,
+    );
   });
 
   it('RMsg: one record per message, shared by the sessions it is replicated for; truncation anywhere is a FrameError', () => {
