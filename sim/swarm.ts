@@ -612,7 +612,8 @@ function willVerdicts(ev: Ev[], wl: Workload, ends: { i: number; at: number; cal
     const seen = all.filter((x) => x.t < until);
     // Under a fault the DISCONNECT or the return may never reach the node, which then rightly publishes the will.
     if (s.end === 'disconnect') {
-      if (seen.length && e.calm)
+      // A split-will published before the DISCONNECT may arrive after it (its forward held by the same cut).
+      if (seen.length && e.calm && !early)
         out.push({
           property: 'will',
           detail: `${id}'s will published after its clean DISCONNECT at ${e.at.toFixed(1)} ms`,

@@ -22,7 +22,7 @@ import {
   type ForwardFrame,
   type WireMessage,
 } from './peer-protocol.ts';
-import { laterSeen } from './orphan-rules.ts';
+import { laterSeen, originMax } from './orphan-rules.ts';
 import type { Registry } from './registry.ts';
 import type { RetainedReplicator } from './retained-replication.ts';
 import type { RouteTable } from './route-table.ts';
@@ -71,6 +71,8 @@ export class Forwarding {
   routesKnown: boolean;
   /** QoS 1/2 publishes accepted before that, their acknowledgements held. */
   private parked: { msg: Message; tracker: Tracker }[] = [];
+  /** seenMax's per-session results, valid for one moment of the clock. */
+  private seenCache = new WeakMap<Session, { at: number; max: Map<string, number> }>();
   /** Round-robin position per share group key. */
   private rr = new Map<string, number>();
   /**
@@ -157,10 +159,20 @@ export class Forwarding {
     const { msg, groups, known } = f;
     this.c.stats.forwardedIn++;
     // Kept for us during a cut: it may be older than what a session moved here has had from its origin.
-    const skip = f.kept ? (s: Session) => s.seen !== null && laterSeen(s.seen, msg.mid) : undefined;
+    const skip = f.kept ? (s: Session) => s.seen !== null && laterSeen(this.seenMax(s), msg.mid) : undefined;
     this.local.dispatchLocal(msg, new Set(groups), { known, skip });
     if (groups?.length) this.c.served.forwarded(msg.mid, groups);
     if (this.c.registry.following) this.c.registry.forwardMoved(msg, undefined, known);
+  }
+
+  /** Per origin, the newest id a session was handed; reused for the kept forwards of one turn (a release). */
+  private seenMax(s: Session): Map<string, number> {
+    const now = this.c.now();
+    const c = this.seenCache.get(s);
+    if (c && c.at === now) return c.max;
+    const max = originMax(s.seen!);
+    this.seenCache.set(s, { at: now, max });
+    return max;
   }
 
   /** `node` came back as a new incarnation: what we hold replicas for gets orphans until its restore is in. */

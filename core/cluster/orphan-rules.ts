@@ -14,18 +14,27 @@ export function midOrigin(d: Delivery): { from: string; seq: number } | undefine
   return dot < 0 ? undefined : { from: mid!.slice(0, dot), seq: Number(mid!.slice(dot + 1)) };
 }
 
+/** The highest sequence per origin (`node.incarnation.`) among message ids (Cluster.nextMid). */
+export function originMax(mids: Iterable<string>): Map<string, number> {
+  const max = new Map<string, number>();
+  for (const m of mids) {
+    const dot = m.lastIndexOf('.');
+    if (dot < 0) continue;
+    const from = m.slice(0, dot + 1);
+    const seq = Number(m.slice(dot + 1));
+    if (!(seq <= (max.get(from) ?? -1))) max.set(from, seq);
+  }
+  return max;
+}
+
 /**
- * Whether `seen` (ids a session was handed) holds a later message from the origin of `mid`. A message
- * kept for this node during a cut that such a session was not given where it was then is older than
- * its subscription there (the origin would have given it too): delivered now, it breaks the order.
+ * Whether `max` (originMax of the ids a session was handed) holds a later message from the origin of `mid`.
+ * A message kept for this node during a cut that such a session was not given where it was then is older
+ * than its subscription there (the origin would have given it too): delivered now, it breaks the order.
  */
-export function laterSeen(seen: ReadonlySet<string>, mid: string | undefined): boolean {
+export function laterSeen(max: ReadonlyMap<string, number>, mid: string | undefined): boolean {
   const dot = mid === undefined ? -1 : mid.lastIndexOf('.');
-  if (dot < 0) return false;
-  const from = mid!.slice(0, dot + 1);
-  const seq = Number(mid!.slice(dot + 1));
-  for (const m of seen) if (m.startsWith(from) && Number(m.slice(from.length)) > seq) return true;
-  return false;
+  return dot >= 0 && (max.get(mid!.slice(0, dot + 1)) ?? -1) > Number(mid!.slice(dot + 1));
 }
 
 /**

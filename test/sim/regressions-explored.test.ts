@@ -289,4 +289,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-will-before-crash: the will a cut-off peer published while the connection was live (split-will) counts for that connection when its node crashes afterwards', async () => {
     expect(await verdict('explored-split-will-before-crash.ts')).toEqual([]);
   });
+  // Checker correction (swarm will verdict): split-will held past a clean DISCONNECT
+  it('explored-split-will-before-disconnect: a split-will published before a clean DISCONNECT and held by the clog until after it is not a will after a clean DISCONNECT', async () => {
+    expect(await verdict('explored-split-will-before-disconnect.ts')).toEqual([]);
+  });
 });
