@@ -4,7 +4,8 @@
 // (core/cluster/replicant.ts). Then a core restarts (kill -9, down a few seconds): no replicant's client may
 // be disconnected by it (EMQX #11310) and nothing acknowledged may be lost. Then a replicant crashes: its
 // clients reconnect on the others, the persistent ones resume the sessions the cores kept, and the replicant
-// comes back later. The cores' membership of cores never changes through any of it.
+// comes back later. A replicant cut off from every core keeps serving and catches up at the heal. The cores'
+// membership of cores never changes through any of it.
 import { defineScenario, judge, phaseStats, convergenceProblems, trafficPhases, simOnly } from 'mqttlab/sim';
 
 export default defineScenario({
@@ -107,6 +108,14 @@ export default defineScenario({
         'liveness',
         `the restart of core c2 disconnected ${reconnected.map((c) => c.id).join(', ')} (EMQX #11310)`,
       );
+
+    // A replicant is cut off from every core: it serves its clients alone, keeps what they publish for the
+    // others until the cores are back (acknowledged meanwhile, as any node cut off does), then catches up.
+    w.partition(['r3'], cores);
+    await traffic('r3 cut off', downMs * 2);
+    w.heal();
+    if (!(await trafficUntil('r3 back', () => converged() && allConnected(), 60_000)))
+      ctx.violation('liveness', `no convergence after r3's cut: ${convergenceProblems(w).join('; ')}`);
 
     // A replicant crashes: its clients move to the others; persistent sessions come from the cores.
     // The replicant holding the most persistent sessions (the first in name order among equals).

@@ -94,6 +94,7 @@ export class Replicants {
   /** A link finished its handshake: a replicant peer is known as one before the resyncs run. */
   linkUp(l: PeerLink): void {
     if (l.peerReplicant) this.c.membership.replicants.add(l.peer);
+    else this.coreUp(l.peer);
   }
 
   /** Whether frames of session replication go to `m` (a core replicates to cores only). */
@@ -180,12 +181,17 @@ export class Replicants {
 
   // ---- replicant side ------------------------------------------------------------------------
 
-  /** The running cores a replicant sends through, in a rotation of its own (spreads replicants over cores). */
+  /**
+   * The cores a replicant sends through, in a rotation of its own (spreads replicants over cores): running
+   * ones first; when fewer run, cores cut off make up the number (their frames wait in the reliable channel
+   * until the link is back, as a forward to any unreachable member does).
+   */
   private relayCores(n: number): Member[] {
-    const cores = [...this.c.membership.members.values()]
-      .filter((m) => m.state === 'running')
-      .sort((a, b) => (a.node < b.node ? -1 : 1));
-    if (cores.length <= n) return cores;
+    const byName = (a: Member, b: Member) => (a.node < b.node ? -1 : 1);
+    const all = [...this.c.membership.members.values()];
+    const cores = all.filter((m) => m.state === 'running').sort(byName);
+    if (cores.length < n)
+      return [...cores, ...all.filter((m) => m.state === 'unreachable').sort(byName)].slice(0, n);
     let h = 0;
     for (let i = 0; i < this.node.length; i++) h = (h * 31 + this.node.charCodeAt(i)) >>> 0;
     const start = h % cores.length;
@@ -239,16 +245,34 @@ export class Replicants {
     this.union(origin);
   }
 
-  private union(origin: string): void {
+  /**
+   * The table takes the union of what the running cores told of `origin` (`down`: a core whose link just
+   * went). With no core running, the table stays as it was: forwards relayed meanwhile wait in the reliable
+   * channel of a core cut off and go when it is back.
+   */
+  private union(origin: string, down?: string): void {
+    const ms = this.c.membership;
     const all = new Set<string>();
-    for (const keys of this.views.get(origin)?.values() ?? []) for (const k of keys) all.add(k);
-    if (all.size === 0) this.views.delete(origin);
+    let running = 0;
+    for (const [core, keys] of this.views.get(origin) ?? []) {
+      if (core === down || !ms.isRunning(core)) continue;
+      running++;
+      for (const k of keys) all.add(k);
+    }
+    const anyCore = [...ms.members.values()].some((m) => m.node !== down && m.state === 'running');
+    if (!running && !anyCore) return;
     this.c.table.replace(origin, all);
   }
 
-  /** The link to core `core` went down: what it told us of other replicants' routes goes with it. */
+  /** The link to core `core` went down: its view no longer counts (kept: with no core up, the table stays). */
   coreDown(core: string): void {
     if (!this.self) return;
-    for (const [origin, byCore] of [...this.views]) if (byCore.delete(core)) this.union(origin);
+    for (const [origin, byCore] of this.views) if (byCore.has(core)) this.union(origin, core);
+  }
+
+  /** The link to core `core` is up: its resync (which follows) tells its view afresh. */
+  coreUp(core: string): void {
+    if (!this.self) return;
+    for (const [origin, byCore] of this.views) if (byCore.delete(core)) this.union(origin, core);
   }
 }
