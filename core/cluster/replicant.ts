@@ -182,20 +182,22 @@ export class Replicants {
   // ---- replicant side ------------------------------------------------------------------------
 
   /**
-   * The cores a replicant sends through, in a rotation of its own (spreads replicants over cores): running
-   * ones first; when fewer run, cores cut off make up the number (their frames wait in the reliable channel
-   * until the link is back, as a forward to any unreachable member does).
+   * The cores a replicant sends through: a pair of its own (spreads replicants over cores), the same whatever
+   * their state, so every message takes both paths in order (a core cut off keeps them in the reliable channel
+   * until it is back). Only with neither of the pair running does a running core carry them too.
    */
   private relayCores(n: number): Member[] {
-    const byName = (a: Member, b: Member) => (a.node < b.node ? -1 : 1);
-    const all = [...this.c.membership.members.values()];
-    const cores = all.filter((m) => m.state === 'running').sort(byName);
-    if (cores.length < n)
-      return [...cores, ...all.filter((m) => m.state === 'unreachable').sort(byName)].slice(0, n);
+    const all = [...this.c.membership.members.values()]
+      .filter((m) => m.state === 'running' || m.state === 'unreachable')
+      .sort((a, b) => (a.node < b.node ? -1 : 1));
+    if (all.length <= n) return all;
     let h = 0;
     for (let i = 0; i < this.node.length; i++) h = (h * 31 + this.node.charCodeAt(i)) >>> 0;
-    const start = h % cores.length;
-    return Array.from({ length: n }, (_, i) => cores[(start + i) % cores.length]);
+    const start = h % all.length;
+    const pair = Array.from({ length: n }, (_, i) => all[(start + i) % all.length]);
+    if (pair.some((m) => m.state === 'running')) return pair;
+    const up = all.find((m) => m.state === 'running');
+    return up ? [...pair, up] : pair;
   }
 
   /** Forwarding.relay: a message for other replicants goes to two cores (one for QoS 0); returns the targets. */
