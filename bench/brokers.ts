@@ -3,7 +3,7 @@
 // with a generated config on a free loopback port.
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -115,8 +115,14 @@ async function waitListening(port: number, child: ChildProcess, what: string): P
   }
 }
 
-async function startMosquitto(): Promise<RunningBroker> {
+/**
+ * Mosquitto; `persistence`: with `persistence true` in its own directory and these autosave settings
+ * (e.g. ['autosave_interval 1800']), as the data dir benchmark compares (bench/store-bench.ts).
+ */
+export async function startMosquitto(persistence?: string[]): Promise<RunningBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'mqttlab-bench-'));
+  // Started as root, mosquitto drops to its own user: it must be able to write its database here.
+  if (persistence) chmodSync(dir, 0o777);
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   // Comparable to ours: in-memory only, Nagle off, same inflight window and queue bound.
@@ -125,7 +131,9 @@ async function startMosquitto(): Promise<RunningBroker> {
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
-      'persistence false',
+      ...(persistence
+        ? ['persistence true', `persistence_location ${dir}/`, ...persistence]
+        : ['persistence false']),
       'log_dest none',
       'set_tcp_nodelay true',
       'max_inflight_messages 100',

@@ -3,15 +3,20 @@
 // message a stored record; its PUBACK waits for the store), and the takeover: a node that never held
 // the session (a fresh process on the same Redis, or the replicated design's surviving peer) serving
 // it: time to CONNACK (Session Present) and until the last of the queued messages arrived.
-// Rows: mqttlab in memory, mqttlab --session-store redis, Aedes + aedes-persistence-redis, and
-// mqttlab's replicated 2-node cluster (no Redis). Brokers run in this process, each alike.
-// Run: npm run bench:redis [-- --quick]   (needs redis-server: apt-get install redis-server)
+// Rows: mqttlab in memory, mqttlab --session-store redis, Aedes + aedes-persistence-redis, mqttlab's
+// replicated 2-node cluster (no Redis) and a 2-node cluster on the Redis store (thin replicas: the
+// survivor reads the queue from Redis). Brokers run in this process, each alike. Then what a route
+// table in Redis would cost: one round trip per publish, against the in-memory route table's lookup.
+// Run: npm run bench:redis [-- --quick] [--json]   (needs redis-server: apt-get install redis-server)
+// `npm run bench` runs it too (--quick there) and puts its rows in its JSON (--json: one last line).
 
 import net from 'node:net';
 import mqtt from 'mqtt';
 import { Aedes } from 'aedes';
 import aedesPersistenceRedis from 'aedes-persistence-redis';
 import { startServer, type RunningServer } from '../runtime/server.ts';
+import { Redis } from 'ioredis';
+import { RouteTable } from '../core/cluster/route-table.ts';
 import { RedisServer, redisTool } from '../test/helpers/redis.ts';
 import { freePorts } from '../test/helpers/ports.ts';
 
@@ -129,11 +134,14 @@ async function resume(port: number, clientId: string, n: number): Promise<{ conn
   return { connack: Math.round(connack), all: Math.round(all) };
 }
 
-async function replicatedPair(): Promise<[Broker & { s: RunningServer }, Broker & { s: RunningServer }]> {
+async function clusterPair(
+  extra: Record<string, unknown> = {},
+): Promise<[Broker & { s: RunningServer }, Broker & { s: RunningServer }]> {
   const ports = await freePorts(2);
   const seeds = ports.map((p, i) => `b${i + 1}@127.0.0.1:${p}`);
   const node = (i: number) =>
     mqttlab({
+      ...extra,
       node: `b${i + 1}`,
       cluster: {
         enabled: true,
@@ -169,11 +177,39 @@ async function within(ms: number, what: string, fn: () => Promise<void>): Promis
   clearTimeout(timer);
 }
 
+/**
+ * Route lookups per second: `n` publishes each reading the nodes of a topic's routes, from Redis (one
+ * SMEMBERS round trip each, not pipelined: a publish cannot be routed before its answer) and from the
+ * in-memory route table the cluster protocol replicates (100 routes of 3 nodes).
+ */
+async function routeLookups(url: string, n: number): Promise<{ redis: number; memory: number }> {
+  const keys = Array.from({ length: 100 }, (_, i) => `b/${i}/#`);
+  const r = new Redis(url, { lazyConnect: true });
+  await r.connect();
+  for (const k of keys) await r.sadd(`bench:route:${k}`, 'b1', 'b2', 'b3');
+  let t0 = performance.now();
+  for (let i = 0; i < n; i++) await r.smembers(`bench:route:${keys[i % 100]}`);
+  const redis = n / ((performance.now() - t0) / 1000);
+  r.disconnect();
+  const table = new RouteTable();
+  for (const k of keys) for (const node of ['b1', 'b2', 'b3']) table.add(node, k);
+  const m = n * 100;
+  let found = 0;
+  t0 = performance.now();
+  for (let i = 0; i < m; i++) found += table.match(`b/${i % 100}/x`).length;
+  const memory = m / ((performance.now() - t0) / 1000);
+  if (found === 0) throw new Error('route table: no match');
+  return { redis: Math.round(redis), memory: Math.round(memory) };
+}
+
 const rows: string[][] = [];
+const json = process.argv.includes('--json');
 if (!redisTool.path) {
   console.log(redisTool.reason);
+  if (json) console.log(JSON.stringify({ skipped: redisTool.reason }));
   process.exit(0);
 }
+let routes: { redis: number; memory: number } | null = null;
 const redis = await RedisServer.start();
 const row = (what: string, perSec: string, t?: { connack: number; all: number }): void => {
   console.error(`${what}: ${perSec} msg/s${t ? `, takeover ${t.connack} / ${t.all} ms` : ''}`);
@@ -208,12 +244,21 @@ try {
     await a2.stop();
   });
 
-  const [b1, b2] = await replicatedPair();
+  const [b1, b2] = await clusterPair();
   const bPerSec = await fill(b1.port, 'b', N);
   await fill(b1.port, 'bt', QUEUED);
   await b1.stop(); // its peer holds a replica of the session
   row('mqttlab 2-node cluster, replicas (no Redis)', bPerSec, await resume(b2.port, 'bt', QUEUED));
   await b2.stop();
+
+  const [c1, c2] = await clusterPair({ store: { ...store, keyPrefix: 'bench-c:' } });
+  const cPerSec = await fill(c1.port, 'c', N);
+  await fill(c1.port, 'ct', QUEUED);
+  await c1.stop(); // its peer holds a thin replica: the queue is read from Redis
+  row('mqttlab 2-node cluster on --session-store redis', cPerSec, await resume(c2.port, 'ct', QUEUED));
+  await c2.stop();
+
+  routes = await routeLookups(redis.url, quick ? 2000 : 10_000);
 } finally {
   await redis.stop();
 }
@@ -223,4 +268,9 @@ console.log(
 console.log('| broker | QoS 1 msg/s | takeover: CONNACK ms | takeover: all queued ms |');
 console.log('|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+if (routes)
+  console.log(
+    `route lookups/s (one per publish): Redis SMEMBERS round trip ${routes.redis}, in-memory route table ${routes.memory}`,
+  );
+if (json) console.log(JSON.stringify({ n: N, queued: QUEUED, rows, routes }));
 process.exit(0); // nothing left to wait for (a client library's lingering timers)

@@ -1,8 +1,9 @@
 // Broker benchmark: our broker side by side with Mosquitto and Aedes, each
 // in its own process, driven by the same load generator (this process),
-// interleaved over several repetitions. Prints a table, writes JSON, then
-// runs the simulator benchmark (bench/sim-bench.ts).
-//   npm run bench [-- --quick] [--reps N] [--out FILE] [--only a,b] [--brokers a,b] [--no-sim] [--cpu-prof DIR]
+// interleaved over several repetitions. Prints a table, writes JSON, then runs the Redis session store
+// rows (bench/redis-bench.ts: skipped with the reason when redis-server is missing) and the simulator
+// benchmark (bench/sim-bench.ts).
+//   npm run bench [-- --quick] [--reps N] [--out FILE] [--only a,b] [--brokers a,b] [--no-redis] [--no-sim] [--cpu-prof DIR]
 // (--only offline: memory per offline persistent session with 0, 10 and 1,000 queued messages; not in the default set)
 
 import { spawnSync } from 'node:child_process';
@@ -254,22 +255,35 @@ console.log(
   `\nmedian (min..max) of ${reps} repetition(s); ratios are medians, ours / peer. ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
 );
 
-let sim: unknown = null;
-if (!flag('--no-sim')) {
-  console.log('\nsimulator benchmark (bench/sim-bench.ts):');
+/** Runs a bench script in its own process: its output lines (printed indented), its last line parsed as JSON. */
+function subBench(file: string, args: string[], what: string): unknown {
+  console.log(`\n${what} (bench/${file}):`);
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', new URL('./sim-bench.ts', import.meta.url).pathname, ...(quick ? ['--quick'] : [])],
-    { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname },
+    ['--import', 'tsx', new URL(`./${file}`, import.meta.url).pathname, ...args],
+    {
+      encoding: 'utf8',
+      cwd: new URL('..', import.meta.url).pathname,
+    },
   );
   const lines = r.stdout.trim().split('\n');
   for (const l of lines.slice(0, -1)) console.log('  ' + l);
   try {
-    sim = JSON.parse(lines[lines.length - 1]);
+    return JSON.parse(lines[lines.length - 1]);
   } catch {
-    console.log(`  simulator benchmark failed: ${r.stderr}`);
+    console.log(`  ${what} failed: ${r.stderr}`);
+    return null;
   }
 }
+
+// The Redis session store next to Aedes + aedes-persistence-redis and the replicated cluster (issue 16).
+const redis = flag('--no-redis')
+  ? null
+  : subBench('redis-bench.ts', ['--json', ...(quick ? ['--quick'] : [])], 'Redis session store');
+
+const sim = flag('--no-sim')
+  ? null
+  : subBench('sim-bench.ts', quick ? ['--quick'] : [], 'simulator benchmark');
 
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
@@ -290,6 +304,7 @@ writeFileSync(
       timing,
       rows,
       runs: raw,
+      redis,
       sim,
     },
     null,

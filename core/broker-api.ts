@@ -4,7 +4,7 @@
 
 import type { SessionLoads } from './session-load.ts';
 import type { BrokerConfig } from './config.ts';
-import type { Env } from './env.ts';
+import type { Env, StorageFault } from './env.ts';
 import type { Message } from './message.ts';
 import type { Delivery, DropReason, Session, SessionOutlet, Subscription } from './session.ts';
 import type { SessionJournal } from './journal.ts';
@@ -92,12 +92,14 @@ export type CloseCause =
   | 'connect-timeout'
   | 'rejected';
 
-/** What the publish handler asks of the data dir about inbound QoS 2 ids (core/session-store.ts). */
+/** What the handlers ask of the data dir: inbound QoS 2 ids, its fault (core/session-store.ts). */
 export interface Inbound2Journal {
   holdInbound2(s: Session, pid: number, msg: Message): void;
   routedInbound2(s: Session): void;
   releaseInbound2(s: Session, pid: number): boolean;
   resentMid(clientId: string, pid: number): string | undefined;
+  /** The fault the data dir's last write met: new persistent work is refused while it lasts (core/disk-fault.ts). */
+  fault(): StorageFault | null;
 }
 
 export interface BrokerApi {

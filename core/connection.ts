@@ -422,6 +422,7 @@ export class Connection implements SessionOutlet {
     else this.sink.close();
   }
 
+  refusing = false; // a 3.1.1 publish was refused: it closes after the acks before it (core/handlers/publish.ts)
   /** Acknowledgements of the client's QoS 1/2 publishes, in order (see PubAcks). Made on first use. */
   private pubAcks: PubAcks | null = null;
 
@@ -440,7 +441,8 @@ export class Connection implements SessionOutlet {
       this.pubAcks = null;
   }
 
-  sendAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void {
+  sendAck(cmd: PubAckCmd | 'pubrel', pid: number, rc: number): void {
+    if (cmd === 'close') return this.protocolClose(rc, 'session store backlog'); // see `refusing`
     if (this.version < 5 || rc === 0) {
       const b = encodeAck(cmd, pid, this.version === 5);
       if (b.length <= this.clientMaxPacketSize) this.writeRaw(b);

@@ -96,4 +96,12 @@ export interface Storage {
    * sync() is durable. A store without it is durable when sync() returns.
    */
   whenDurable?(fn: () => void): void;
+  /**
+   * The fault the store's last write met, null once one succeeded again (docs/durability.md, "Disk
+   * faults"): while it lasts the node refuses new persistent work. A store without it never fails.
+   */
+  fault?(): StorageFault | null;
 }
+
+/** 'full': no space left (ENOSPC); 'io': a write or fsync failed (EIO). */
+export type StorageFault = 'full' | 'io';

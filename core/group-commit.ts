@@ -50,6 +50,18 @@ export class GroupCommit {
     for (const fn of w) fn();
   }
 
+  /**
+   * The batch taken last could not be written (a full disk, a failed fsync): it goes back in front of
+   * the next one (whose newer values win), its waiters still waiting, to be taken again.
+   */
+  failed(b: Batch): void {
+    this.busy = false;
+    if (this.next) for (const [k, v] of this.next) b.set(k, v);
+    this.next = b;
+    this.nextWaiters = [...this.waiters, ...this.nextWaiters];
+    this.waiters = [];
+  }
+
   /** Calls `fn` once everything synced so far is durable. */
   whenDurable(fn: () => void): void {
     if (this.next) this.nextWaiters.push(fn);

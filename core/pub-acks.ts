@@ -2,7 +2,8 @@
 // [MQTT-4.6.0-2]: one may wait (cluster ack mode 'replicated', a disk sync) and holds back those
 // behind it.
 
-export type PubAckCmd = 'puback' | 'pubrec' | 'pubcomp';
+/** 'close': the connection closes there (a refused 3.1.1 publish, after the acknowledgements before it). */
+export type PubAckCmd = 'puback' | 'pubrec' | 'pubcomp' | 'close';
 
 export interface PubAck {
   cmd: PubAckCmd;

@@ -7,7 +7,8 @@
 
 import type { Clock, Env, Logger } from './env.ts';
 import { ExternalStorage, type StoreRecord } from './external-storage.ts';
-import { decodeOwed, decodeSession } from './persist-codec.ts';
+import { decodeOwed, decodeSession, type OwedRecord } from './persist-codec.ts';
+import { isExpired } from './message.ts';
 import type { LoadedState, SessionStore, StoredSession } from './session-store.ts';
 
 /** What a load needs of the broker it restores into (core/broker.ts). */
@@ -26,6 +27,9 @@ export interface LoadStats {
   failed: number;
 }
 
+/** An owed message of a session in the store, with its key there. */
+export type LoadedOwed = OwedRecord & { pk: number };
+
 interface Waiter {
   wanted: () => boolean;
   done: (ok: boolean) => void;
@@ -40,11 +44,16 @@ export class SessionLoads {
     private readonly store: SessionStore,
     private readonly target: LoadTarget,
     private readonly clock: Clock,
-    private readonly timeoutMs: number,
+    readonly timeoutMs: number,
     private readonly log?: Logger,
   ) {
     // Message keys of every node writing to the store must not collide: this node's start from its clock.
     store.seqAtLeast(Math.floor(clock.now()) * 1024);
+  }
+
+  /** The store holds as many acknowledgements (or bytes) as it may: QoS 1/2 publishes are refused. */
+  get backlogged(): boolean {
+    return this.storage.backlogged;
   }
 
   /** Whether a CONNECT of `clientId` must wait for its session from the store. */
@@ -92,9 +101,53 @@ export class SessionLoads {
     });
   }
 
+  /**
+   * The messages the session of `clientId` owes in the store, in order, with their keys (delivering
+   * them writes nothing new): for a session that came to this node without them (a replica of it
+   * carries none with an external store: core/cluster/store-fetch.ts). Expired ones are forgotten.
+   */
+  loadOwed(clientId: string, done: (r: LoadedOwed[] | Error) => void): void {
+    this.storage.loadSession(clientId, (r) => {
+      if (r instanceof Error) return done(r);
+      const now = this.clock.now();
+      const owed: LoadedOwed[] = [];
+      const kept = this.owedOf(clientId, r, (o) => {
+        // As on a restart (core/restore.ts): one in flight is resent whatever its expiry.
+        if (isExpired(o.msg, now) && o.pid === undefined) return false;
+        owed.push(o);
+        return true;
+      });
+      this.storage.adopt(kept);
+      done(owed.sort((a, b) => a.pk - b.pk));
+    });
+  }
+
+  /** The records of `clientId`'s owed messages among `records` that `take` took; the others are forgotten. */
+  private owedOf(
+    clientId: string,
+    records: StoreRecord[],
+    take: (o: LoadedOwed, key: string) => boolean,
+  ): StoreRecord[] {
+    const qk = 'q/' + clientId + '\0';
+    const kept: StoreRecord[] = [];
+    for (const r of records) {
+      if (!r.key.startsWith(qk)) continue;
+      const pk = parseInt(r.key.slice(qk.length), 16);
+      this.store.seqAtLeast(pk);
+      let o: LoadedOwed | null = null;
+      try {
+        o = { ...decodeOwed(r.value), pk };
+      } catch (e) {
+        this.log?.warn(`session store: discarding ${JSON.stringify(r.key)}: ${(e as Error).message}`);
+      }
+      if (o && take(o, r.key)) kept.push(r);
+      else this.store.forget(clientId, pk);
+    }
+    return kept;
+  }
+
   private restore(clientId: string, records: StoreRecord[]): void {
     const sk = 's/' + clientId;
-    const qk = 'q/' + clientId + '\0';
     const rec = records.find((r) => r.key === sk);
     const loaded: LoadedState = { sessions: [], retained: [], discarded: 0 };
     let s: StoredSession | undefined;
@@ -103,21 +156,12 @@ export class SessionLoads {
     } catch (e) {
       this.log?.warn(`session store: discarding ${JSON.stringify(sk)}: ${(e as Error).message}`);
     }
-    const kept: StoreRecord[] = [];
-    for (const r of records) {
-      if (!r.key.startsWith(qk)) continue;
-      const pk = parseInt(r.key.slice(qk.length), 16);
-      this.store.seqAtLeast(pk);
-      try {
-        if (!s) throw new Error('no session');
-        s.owed.push({ ...decodeOwed(r.value), pk });
-        kept.push(r);
-      } catch (e) {
-        this.log?.warn(`session store: discarding ${JSON.stringify(r.key)}: ${(e as Error).message}`);
-        this.store.forget(clientId, pk);
-        loaded.discarded++;
-      }
-    }
+    const kept = this.owedOf(clientId, records, (o, key) => {
+      if (s) return s.owed.push(o) > 0;
+      this.log?.warn(`session store: discarding ${JSON.stringify(key)}: no session`);
+      loaded.discarded++;
+      return false;
+    });
     if (!s) {
       this.stats.absent++;
       this.storage.knownAbsent(clientId);

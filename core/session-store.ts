@@ -17,12 +17,15 @@
 //  - clustered, before confirming a peer's frames (core/cluster/durable.ts);
 //  - as a QoS 2 PUBLISH or PUBREL goes to a persistent session's client;
 //  - otherwise at most SYNC_DELAY_MS after the first unsynced write
-//    (subscription changes, completed deliveries, QoS 0, retained via QoS 0).
+//    (subscription changes, completed deliveries, QoS 0, retained via QoS 0);
+//  - while a synchronous store's sync fails (a simulated disk fault), every
+//    FAULT_RETRY_MS, the durability callbacks held until one succeeds.
 // A power loss can therefore forget a completed delivery (sent again:
 // at least once) or a subscription change of the last SYNC_DELAY_MS,
 // never an acknowledged QoS 1/2 message.
 
-import type { Clock, Logger, Storage, Timer } from './env.ts';
+import type { Clock, Logger, Storage, StorageFault, Timer } from './env.ts';
+import { FAULT_RETRY_MS } from './disk-fault.ts';
 import type { Session, Delivery, Inflight, Qos2Step } from './session.ts';
 import type { Message } from './message.ts';
 import { specsOf } from './subscription.ts';
@@ -246,13 +249,23 @@ export class SessionStore implements SessionJournal {
   commit(): boolean {
     if (!this.unsynced) return false;
     this.sync();
-    return this.storage.whenDurable !== undefined;
+    return this.storage.whenDurable !== undefined || this.failing;
   }
 
   whenDurable(fn: () => void): void {
     if (this.storage.whenDurable) this.storage.whenDurable(fn);
+    else if (this.failing) this.heldDurable.push(fn);
     else fn();
   }
+
+  /** The fault the store's last write met (core/disk-fault.ts); null when none, or it cannot fail. */
+  fault(): StorageFault | null {
+    return this.storage.fault?.() ?? null;
+  }
+
+  /** A synchronous store's last sync failed: what it held stays unsynced and is retried. */
+  private failing = false;
+  private heldDurable: (() => void)[] = [];
 
   private put(key: string, value: Uint8Array): void {
     this.storage.put(key, value);
@@ -278,6 +291,16 @@ export class SessionStore implements SessionJournal {
     this.unsynced = false;
     this.syncs++;
     this.storage.sync();
+    // An asynchronous store retries and holds its callbacks itself (runtime/disk-store.ts).
+    if (!this.storage.whenDurable && this.storage.fault?.()) {
+      this.failing = this.unsynced = true;
+      this.timer = this.clock.setTimer(FAULT_RETRY_MS, this.sync);
+    } else if (this.failing) {
+      this.failing = false;
+      const held = this.heldDurable;
+      this.heldDurable = [];
+      for (const fn of held) fn();
+    }
   };
 
   // ---- restore --------------------------------------------------------------

@@ -50,7 +50,7 @@ export const START = defineCommand({
     'session-store': {
       type: 'string',
       arg: 'URL',
-      help: 'keep persistent sessions, their queues and retained messages in Redis (redis://host:port/db); nodes share it',
+      help: 'keep persistent sessions, their queues and retained messages in Redis (redis://host:port/db, or redis+sentinel://host:port,.../master/db); nodes share it',
     },
     'password-file': {
       type: 'string',

@@ -5,6 +5,8 @@
 import { parse as parseYaml } from 'yaml';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 import { readText } from '../cli/errors.ts';
+import { DEFAULT_HELD_LIMITS } from '../core/external-storage.ts';
+import { redisOptions, SENTINEL_SCHEME } from './redis-url.ts';
 import {
   brokerSchema,
   defaultBrokerConfig,
@@ -46,12 +48,16 @@ export interface RuntimeConfig extends Omit<BrokerConfig, 'security'> {
 export interface RuntimeStoreConfig {
   /** 'memory': this node only (or dataDir); 'redis': a Redis shared by every node (clustered or not). */
   kind: 'memory' | 'redis';
-  /** redis://[:password@]host:port/db of the Redis server. */
+  /** redis://[:password@]host:port/db of the Redis server, or redis+sentinel://[:password@]host:port[,host:port...]/<master>/db through Redis Sentinel. */
   url: string;
   /** Prepended to every Redis key: several brokers (or tests) can share one Redis. */
   keyPrefix: string;
   /** How long a CONNECT waits for its session from the store before CONNACK 0x88 (Server Unavailable). */
   loadTimeoutMs: number;
+  /** Acknowledgements held while the store is unreachable or slow; past it QoS 1/2 publishes are refused (v5: PUBACK 0x97, 3.1.1: closed). */
+  maxHeld: number;
+  /** Bytes written and not yet confirmed by the store; past it QoS 1/2 publishes are refused as with maxHeld. */
+  maxHeldBytes: number;
 }
 
 /** Graceful stop on SIGTERM/SIGINT (runtime/server.ts). */
@@ -133,8 +139,8 @@ export interface RuntimeClusterConfig {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   autocleanMs: number;
-  /** 'replicated': PUBACK/PUBREC once peers confirmed the message; 'local': once routed here. */
-  ackMode: 'replicated' | 'local';
+  /** 'replicated': PUBACK/PUBREC once peers confirmed the message; 'local': once routed here; 'quorum': once a majority holds it. */
+  ackMode: 'replicated' | 'local' | 'quorum';
   /** VerneMQ-style consistency switches: false refuses connects / publishes / subscribes during a netsplit. */
   allowRegisterDuringNetsplit: boolean;
   allowPublishDuringNetsplit: boolean;
@@ -243,7 +249,8 @@ export const runtimeSchema: Record<string, unknown> = {
     heartbeatIntervalMs: int(10, 600_000),
     heartbeatTimeoutMs: int(50, 3_600_000),
     autocleanMs: int(1000, 30 * 86_400_000),
-    ackMode: (v: unknown) => (v === 'replicated' || v === 'local' ? null : 'must be replicated or local'),
+    ackMode: (v: unknown) =>
+      v === 'replicated' || v === 'local' || v === 'quorum' ? null : 'must be replicated, local or quorum',
     allowRegisterDuringNetsplit: bool,
     allowPublishDuringNetsplit: bool,
     allowSubscribeDuringNetsplit: bool,
@@ -257,12 +264,16 @@ export const runtimeSchema: Record<string, unknown> = {
   dataDir: str,
   store: {
     kind: (v: unknown) => (v === 'memory' || v === 'redis' ? null : 'must be memory or redis'),
-    url: (v: unknown) =>
-      typeof v === 'string' && (v === '' || /^rediss?:\/\/[^\s]+$/.test(v))
-        ? null
-        : 'must be a redis://host:port/db URL (or empty)',
+    url: (v: unknown) => {
+      if (typeof v !== 'string' || (v !== '' && !/^(rediss?|redis\+sentinel):\/\/[^\s]+$/.test(v)))
+        return 'must be a redis://host:port/db or redis+sentinel://host:port,.../master/db URL (or empty)';
+      const o = v.startsWith(SENTINEL_SCHEME) ? redisOptions(v, {}) : null;
+      return typeof o === 'string' ? o : null;
+    },
     keyPrefix: str,
     loadTimeoutMs: int(10, 600_000),
+    maxHeld: int(1, 10_000_000),
+    maxHeldBytes: int(1024, 2 ** 40),
   },
   shutdown: { drainMs: int(0, 600_000), handoffTimeoutMs: int(0, 600_000), serverReference: str },
 };
@@ -304,7 +315,14 @@ export function defaultRuntimeConfig(): RuntimeConfig {
     },
     admin: { enabled: false, host: '127.0.0.1', port: 18083, token: '' },
     dataDir: '',
-    store: { kind: 'memory', url: '', keyPrefix: 'mqttlab:', loadTimeoutMs: 5000 },
+    store: {
+      kind: 'memory',
+      url: '',
+      keyPrefix: 'mqttlab:',
+      loadTimeoutMs: 5000,
+      maxHeld: DEFAULT_HELD_LIMITS.maxHeld,
+      maxHeldBytes: DEFAULT_HELD_LIMITS.maxHeldBytes,
+    },
     shutdown: { drainMs: 0, handoffTimeoutMs: 5000, serverReference: '' },
   };
 }

@@ -7,11 +7,18 @@
 // commit): one fsync covers every acknowledgement waiting at that moment.
 // whenDurable() calls back once the batch holding every earlier write is
 // on disk. LevelDB's LOCK file keeps a second process out of the data dir.
+// A batch that fails for lack of space (ENOSPC) or an I/O error (EIO) is
+// kept, its acknowledgements held, and written again every FAULT_RETRY_MS;
+// meanwhile fault() reports it and the broker refuses new persistent work
+// (core/disk-fault.ts). After a failed fsync LevelDB fails every later
+// write until it is reopened: the retry reopens it first. Other errors stop
+// the process (onError).
 
 import { mkdirSync } from 'node:fs';
 import { ClassicLevel } from 'classic-level';
-import type { Storage } from '../core/env.ts';
-import { GroupCommit, sortedKeys } from '../core/group-commit.ts';
+import type { Storage, StorageFault } from '../core/env.ts';
+import { GroupCommit, sortedKeys, type Batch } from '../core/group-commit.ts';
+import { FAULT_RETRY_MS } from '../core/disk-fault.ts';
 
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
@@ -19,11 +26,28 @@ export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
 
+/** A failed LevelDB write as a fault the store survives ('full': ENOSPC, 'io': EIO), or null: fatal. */
+export function classifyWriteError(e: Error & { code?: string; cause?: unknown }): StorageFault | null {
+  const text = `${e.message} ${(e.cause as Error | undefined)?.message ?? ''}`;
+  const codes = [e.code, (e.cause as { code?: string } | undefined)?.code];
+  if (codes.includes('ENOSPC') || /ENOSPC|No space left on device|EDQUOT|quota exceeded/i.test(text))
+    return 'full';
+  if (codes.includes('LEVEL_IO_ERROR') || codes.includes('EIO') || /\bEIO\b|I\/O error|IO error/i.test(text))
+    return 'io';
+  return null;
+}
+
 export class DiskStore implements Storage {
   private readonly mem = new Map<string, Uint8Array>();
   private readonly commit = new GroupCommit();
   private closed = false;
   private failed: Error | null = null;
+  private met: StorageFault | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Observer: a write met a fault (`e`) or, null, one succeeded again after it. */
+  onFault: ((fault: StorageFault | null, e?: Error) => void) | null = null;
+  /** Batches that failed with a fault and were kept for a retry. */
+  failedBatches = 0;
   /** Called when a write fails: durability is lost; the process should stop. */
   onError: (e: Error) => void = () => {};
   /** Observer: a batch of `ops` puts/deletes is on disk, `ms` after it was handed to LevelDB (write + fsync). */
@@ -33,13 +57,20 @@ export class DiskStore implements Storage {
 
   private constructor(
     readonly dir: string,
-    private readonly db: ClassicLevel<string, Uint8Array>,
+    private db: ClassicLevel<string, Uint8Array>,
   ) {}
+
+  /** Writes one batch with fsync (the seam a test replaces to inject ENOSPC or EIO). */
+  writeBatch = (ops: Op[]): Promise<void> => this.db.batch(ops, { sync: true });
+
+  fault(): StorageFault | null {
+    return this.met;
+  }
 
   /** Opens (creating) the store in `dir` and loads it. */
   static async open(dir: string): Promise<DiskStore> {
     mkdirSync(dir, { recursive: true });
-    const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    const db = level(dir);
     try {
       await db.open();
     } catch (e) {
@@ -99,8 +130,12 @@ export class DiskStore implements Storage {
     const t0 = performance.now();
     const ops: Op[] = [];
     for (const [key, value] of batch) ops.push(value ? { type: 'put', key, value } : { type: 'del', key });
-    this.db.batch(ops, { sync: true }).then(
+    this.writeBatch(ops).then(
       () => {
+        if (this.met) {
+          this.met = null;
+          this.onFault?.(null);
+        }
         this.batches++;
         this.opsWritten += ops.length;
         this.onBatch?.(performance.now() - t0, ops.length);
@@ -108,18 +143,51 @@ export class DiskStore implements Storage {
         this.pump();
       },
       (e: Error) => {
-        this.failed = e;
-        this.onError(e);
+        const fault = this.closed ? null : classifyWriteError(e);
+        if (!fault) {
+          this.failed = e;
+          return this.onError(e);
+        }
+        this.failedBatches++;
+        if (this.met !== fault) this.onFault?.(fault, e);
+        this.met = fault;
+        // Still busy: nothing else is written until this batch is, in order.
+        this.retryTimer = setTimeout(() => void this.retry(batch), FAULT_RETRY_MS);
+        this.retryTimer.unref?.();
       },
     );
+  }
+
+  private async retry(batch: Batch): Promise<void> {
+    this.retryTimer = null;
+    if (this.closed) return;
+    if (this.met === 'io') {
+      try {
+        await this.db.close();
+        this.db = level(this.dir);
+        await this.db.open();
+      } catch {
+        this.retryTimer = setTimeout(() => void this.retry(batch), FAULT_RETRY_MS);
+        this.retryTimer.unref?.();
+        return;
+      }
+    }
+    this.commit.failed(batch);
+    this.pump();
   }
 
   /** Syncs what is pending, waits for it, closes LevelDB (releasing the lock). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.sync();
-    if (!this.failed) await this.flushed();
+    // A disk still failing: what its last batches held was never acknowledged; it is given up.
+    if (!this.failed && !this.met) await this.flushed();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.closed = true;
     await this.db.close();
   }
+}
+
+function level(dir: string): ClassicLevel<string, Uint8Array> {
+  return new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
 }

@@ -8,6 +8,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from '../core/broker.ts';
 import type { Cluster } from '../core/cluster/cluster.ts';
 import type { DiskStore } from './disk-store.ts';
+import { ExternalStorage } from '../core/external-storage.ts';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -279,6 +280,12 @@ export async function renderMetrics(
       cs.netsplitsHealed,
     );
     e.metric('mqttlab_cluster_autocleaned_total', 'counter', 'Peers removed by autoclean.', cs.autocleaned);
+    e.metric(
+      'mqttlab_cluster_quorum_held_total',
+      'counter',
+      "Ack mode 'quorum': publishes whose acknowledgement was held for lack of a reachable majority.",
+      cs.quorumHeld,
+    );
     e.metric('mqttlab_cluster_handoffs_total', 'counter', 'Sessions handed between nodes, by direction.', [
       [{ direction: 'out' }, cs.handoffsOut],
       [{ direction: 'in' }, cs.handoffsIn],
@@ -321,6 +328,25 @@ export async function renderMetrics(
     );
     e.metric('mqttlab_store_batches_total', 'counter', 'Batches written with fsync.', store.batches);
     e.metric('mqttlab_store_ops_total', 'counter', 'Puts and deletes written.', store.opsWritten);
+  }
+  const ext = broker.env.storage instanceof ExternalStorage ? broker.env.storage.stats : null;
+  if (ext) {
+    const held = 'Session store (Redis): acknowledgements waiting for a write (store.maxHeld bounds it).';
+    e.metric('mqttlab_session_store_held', 'gauge', held, ext.held);
+    e.metric(
+      'mqttlab_session_store_held_peak',
+      'gauge',
+      'The most acknowledgements held at once.',
+      ext.heldPeak,
+    );
+    e.metric('mqttlab_session_store_held_bytes', 'gauge', 'Bytes written, not yet confirmed.', ext.heldBytes);
+    e.metric('mqttlab_session_store_batches_total', 'counter', 'Transactions written.', ext.batches);
+    e.metric(
+      'mqttlab_session_store_failures_total',
+      'counter',
+      'Transactions failed (retried).',
+      ext.failures,
+    );
   }
   if (observed) {
     const o = observed;

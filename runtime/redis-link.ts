@@ -1,15 +1,17 @@
 // The session store in Redis (ioredis): the StoreLink of core/external-storage.ts. The core's
 // records map to Redis keys under the prefix:
 //   s/<clientId>           → string  <prefix>s:<clientId>        session state
-//   q/<clientId>\0<seq>    → hash    <prefix>q:<clientId>  field <seq, 13 hex digits>: one owed message
+//   q/<clientId>\0<seq>.<node> → hash <prefix>q:<clientId>  field <seq, 13 hex digits>.<node>: one owed message
 //   r/<topic>              → hash    <prefix>r             field <topic>: one retained message
 // A batch is one MULTI/EXEC (atomic, in order). Deleting a session deletes its whole queue hash too:
 // records another node left for it (a handoff, a split) do not outlive it. While Redis is unreachable
 // ioredis queues the commands (maxRetriesPerRequest: null) and the core waits: PUBACKs are held,
 // CONNECTs that need a session time out with 0x88; everything resumes when Redis is back.
+// redis+sentinel:// URLs reach the master through Redis Sentinel (runtime/redis-url.ts).
 
 import { Redis } from 'ioredis';
 import type { Logger } from '../core/env.ts';
+import { redisOptions, SENTINEL_SCHEME } from './redis-url.ts';
 import type { StoreLink, StoreRecord, StoreResults, StoreWrite } from '../core/external-storage.ts';
 
 export class RedisLink implements StoreLink {
@@ -23,13 +25,16 @@ export class RedisLink implements StoreLink {
     keyPrefix: string,
     private readonly log?: Logger,
   ) {
-    this.redis = new Redis(url, {
+    const opts = redisOptions(url, {
       keyPrefix,
       lazyConnect: true,
       maxRetriesPerRequest: null,
       // Reconnect quickly at first, at most every 2 s.
       retryStrategy: (times) => Math.min(50 * times, 2000),
     });
+    if (typeof opts === 'string') throw new Error(opts);
+    // A Sentinel URL gives the options whole (ioredis then asks the sentinels where the master is).
+    this.redis = url.startsWith(SENTINEL_SCHEME) ? new Redis(opts) : new Redis(url, opts);
     this.redis.on('error', (e: Error) => this.state(`unreachable (${e.message})`));
     this.redis.on('ready', () => this.state('connected'));
   }

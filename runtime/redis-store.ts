@@ -17,7 +17,12 @@ export interface RedisStore {
 }
 
 /** Connects to Redis, reads the retained messages, and sets `env.storage`. */
-export async function openRedisStore(cfg: RuntimeStoreConfig, env: Env, log: Logger): Promise<RedisStore> {
+export async function openRedisStore(
+  cfg: RuntimeStoreConfig,
+  env: Env,
+  log: Logger,
+  node = '',
+): Promise<RedisStore> {
   const link = new RedisLink(cfg.url, cfg.keyPrefix, log);
   try {
     await link.open();
@@ -26,7 +31,10 @@ export async function openRedisStore(cfg: RuntimeStoreConfig, env: Env, log: Log
     throw new Error(`session store ${cfg.url}: cannot connect: ${(e as Error).message}`);
   }
   const retained = await link.loadRetained();
-  const storage = new ExternalStorage(link, env.clock, retained, cfg.loadTimeoutMs);
+  const storage = new ExternalStorage(link, env.clock, retained, cfg.loadTimeoutMs, node, {
+    maxHeld: cfg.maxHeld,
+    maxHeldBytes: cfg.maxHeldBytes,
+  });
   link.results = storage;
   env.storage = storage;
   let closed: Promise<void> | null = null;

@@ -118,8 +118,16 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
     store = await DiskStore.open(config.dataDir);
     env.storage = store;
     store.onError = (e) => fatal(e);
+    const dir = config.dataDir;
+    store.onFault = (f, e) =>
+      f
+        ? log.warn(
+            `[${config.node}] data dir ${dir}: ${f === 'full' ? 'no space left' : 'write failed'} (${e?.message}): QoS 1/2 publishes and new persistent sessions refused until a write succeeds (retried every second)`,
+          )
+        : log.info(`[${config.node}] data dir ${dir}: writes succeed again`);
   }
-  const redis = config.store.kind === 'redis' ? await openRedisStore(config.store, env, log) : undefined;
+  const redis =
+    config.store.kind === 'redis' ? await openRedisStore(config.store, env, log, config.node) : undefined;
   const broker = new Broker(env, brokerPart(config));
   if (redis) {
     const r = broker.restore(); // the retained messages (sessions come as their clients connect)

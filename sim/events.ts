@@ -165,7 +165,7 @@ export interface NodeConfigEvent {
   maxQueued: number;
   /** The broker's own drops and wills are in the history (the simulator), or not (live processes). */
   hooks: boolean;
-  ackMode?: 'replicated' | 'local';
+  ackMode?: 'replicated' | 'local' | 'quorum';
   downAfterMs?: number;
 }
 
@@ -302,6 +302,14 @@ export interface DriftEvent {
   rate: number;
 }
 
+/** A disk fault began (`on`) or ended on a node's host: no space left, or fsync failing (sim/disk.ts). */
+export interface DiskFaultEvent {
+  type: 'fault.disk';
+  node: string;
+  fault: 'full' | 'fsync';
+  on: boolean;
+}
+
 /** A fault the live world cannot inject (a real process's clock). */
 export interface SkippedFaultEvent {
   type: 'fault.skipped';
@@ -323,6 +331,7 @@ export type FaultEvent =
   | UnpauseEvent
   | SkewEvent
   | DriftEvent
+  | DiskFaultEvent
   | SkippedFaultEvent;
 
 // ---- verdicts and scenario events ----------------------------------------

@@ -114,6 +114,7 @@ export class SimHost implements Clock {
     this.deferred = [];
     // kill -9 leaves written data in the OS page cache; only a power loss loses what was not fsynced.
     if (mode === 'power') this.disk.crash();
+    this.disk.processGone();
     this.world.topologyChanged();
   }
 

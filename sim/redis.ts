@@ -27,6 +27,10 @@ export interface SimRedisOptions {
   aof?: boolean;
   /** Extra milliseconds before every answer (a slow or overloaded Redis). */
   slowMs?: number;
+  /** The brokers' bound on acknowledgements held for it (runtime: store.maxHeld; default 10000). */
+  maxHeld?: number;
+  /** The brokers' bound on bytes written and not yet confirmed (runtime: store.maxHeldBytes). */
+  maxHeldBytes?: number;
 }
 
 function encodeRecords(kind: K, id: number, recs: { key: string; value: Uint8Array | null }[]): Buffer {

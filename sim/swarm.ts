@@ -364,6 +364,8 @@ export async function playSwarm(
     const ok = ev.find((e) => e.type === 'sub.ok' && e.c === l.client && e.t >= l.invokedAt);
     // README, Guarantees: a subscription made during a split misses what the other side publishes before the heal.
     // A clogged link is a split no one detects: the route goes when it flows again.
+    // Acknowledged by a node that heard no peer and crashed before it did again: lost with it (ackedAlone).
+    if (ok && ackedAlone(ev, l.client, ok.t)) continue;
     const heal = l.split ? ev.find((e) => e.type === l.split && e.t > l.invokedAt) : ok;
     if (ok && heal && owed({ ...s, qos: 1 }) && (wiped === null || ok.t > wiped))
       expect.push({ client: l.client, filter: 'u/#', from: Math.max(ok.t, heal.t) });
@@ -543,6 +545,31 @@ function lostAlone(ev: Ev[], client: string): number {
 }
 
 /**
+ * Whether `client`'s SUBACK at `t` came from a node that took every peer for lost then (a pause or a cut) and
+ * crashed before it linked to one again: nothing could replicate the new subscription, so it was lost with
+ * the node, as a publish acknowledged alone in ack mode 'replicated' is (docs/guarantees.md).
+ */
+function ackedAlone(ev: Ev[], client: string, t: number): boolean {
+  const node = ev
+    .filter(is('client.connack'))
+    .filter((x) => x.c === client && x.t <= t && x.rc === 0)
+    .pop()?.node;
+  if (!node) return false;
+  const up = new Set<string>();
+  for (const e of ev) {
+    if (e.t > t) break;
+    if (e.type === 'node.start' && e.node === node) up.clear();
+    else if (e.type === 'cluster.peer.up' && e.node === node) up.add(String(e.peer));
+    else if (e.type === 'cluster.peer.down' && e.node === node) up.delete(String(e.peer));
+  }
+  if (up.size) return false;
+  const crash = ev.find((e) => e.type === 'fault.crash' && e.node === node && e.t > t);
+  return (
+    !!crash && !ev.some((e) => e.type === 'cluster.peer.up' && e.node === node && e.t > t && e.t < crash.t)
+  );
+}
+
+/**
  * Whether no peer of `node` still held a replica at `to` of a session made there at `from`: each peer linked
  * to `node` (from its view) at some point in [from, to] crashed after its last link-up before `to`.
  */
@@ -612,8 +639,9 @@ function willVerdicts(ev: Ev[], wl: Workload, ends: { i: number; at: number; cal
     const seen = all.filter((x) => x.t < until);
     // Under a fault the DISCONNECT or the return may never reach the node, which then rightly publishes the will.
     if (s.end === 'disconnect') {
-      // A split-will published before the DISCONNECT may arrive after it (its forward held by the same cut).
-      if (seen.length && e.calm && !early)
+      // A split-will published before the DISCONNECT may arrive after it (its forward held by the same cut);
+      // a DISCONNECT into a connection whose node had crashed is no clean end (checkWills): the will is due.
+      if (seen.length && e.calm && !early && !crash)
         out.push({
           property: 'will',
           detail: `${id}'s will published after its clean DISCONNECT at ${e.at.toFixed(1)} ms`,

@@ -29,7 +29,7 @@ import {
   type Maintenance,
   type RebalanceOptions,
 } from '../core/cluster/maintenance.ts';
-import { ExternalStorage } from '../core/external-storage.ts';
+import { DEFAULT_HELD_LIMITS, ExternalStorage } from '../core/external-storage.ts';
 import { REDIS_HOST, SimRedis, SimStoreLink, type SimRedisOptions } from './redis.ts';
 
 /**
@@ -210,7 +210,13 @@ export class World extends SimKernel implements ScenarioWorld {
   private redisStorage(host: SimHost): ExternalStorage {
     if (!this.redis) throw new Error("store 'redis' needs w.addRedis() first");
     const link = new SimStoreLink(host, this.redis.host, this.network);
-    const storage = new ExternalStorage(link, host);
+    const { maxHeld, maxHeldBytes } = this.redis.opts;
+    const limits = {
+      ...DEFAULT_HELD_LIMITS,
+      ...(maxHeld && { maxHeld }),
+      ...(maxHeldBytes && { maxHeldBytes }),
+    };
+    const storage = new ExternalStorage(link, host, [], undefined, host.name, limits);
     link.results = storage;
     return storage;
   }
@@ -355,6 +361,18 @@ export class World extends SimKernel implements ScenarioWorld {
   skew(name: string, ms: number): void {
     this.host(name).offset += ms;
     this.record({ type: 'fault.skew', node: name, ms });
+  }
+
+  /** The disk of `name`'s host is full (`on`) or has space again: its syncs fail meanwhile (sim/disk.ts). */
+  diskFull(name: string, on: boolean): void {
+    this.host(name).disk.full = on;
+    this.record({ type: 'fault.disk', node: name, fault: 'full', on });
+  }
+
+  /** The fsyncs of `name`'s host fail (`on`: EIO) or work again. */
+  fsyncFails(name: string, on: boolean): void {
+    this.host(name).disk.fsyncFails = on;
+    this.record({ type: 'fault.disk', node: name, fault: 'fsync', on });
   }
 
   /** Sets a host's clock drift (0.001 = runs 0.1% fast). */

@@ -359,6 +359,12 @@ export class ModelBuilder {
         return this.timeline(t, 'fault', `${ev.node} clock ${ev.ms >= 0 ? '+' : ''}${ev.ms} ms`);
       case 'fault.drift':
         return this.timeline(t, 'fault', `${ev.node} clock drift ${ev.rate}`);
+      case 'fault.disk':
+        return this.timeline(
+          t,
+          'fault',
+          `${ev.node} ${ev.fault === 'full' ? 'disk full' : 'fsync failing'}${ev.on ? '' : ': over'}`,
+        );
       case 'fault.reset':
         return this.timeline(t, 'fault', `${ev.n} connections reset ${ev.a} <-> ${ev.b}`);
       case 'lb.backend':

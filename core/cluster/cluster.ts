@@ -80,7 +80,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     if (!env.crypto || !env.peers) throw new Error('a clustered broker needs env.crypto and env.peers');
     this.incarnation = randomHex(env.random, 8);
     const membership = (this.membership = new Membership(this.node, config.address, () => this.now()));
-    this.acks = new AckTracker(config);
+    this.acks = new AckTracker(config, () => membership.members.values(), this.stats);
     this.channel = new ReliableChannel(config, env.clock, this.acks, {
       dropped: (reason, n) => broker.countDropped(reason, n),
       peerAck: (peer, ms) => this.onPeerAck?.(peer, ms),
@@ -261,9 +261,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   }
 
   emit(e: ClusterEvent): void {
-    if (!this.onEvent) return;
-    const { type, detail } = eventDetail(e);
-    this.onEvent(type, detail);
+    const d = this.onEvent ? eventDetail(e) : null;
+    if (d) this.onEvent!(d.type, d.detail);
   }
 
   /** PeerLinkHost: the handshake proof (peerProof). */

@@ -20,9 +20,10 @@ export interface ClusterConfig {
    * 'replicated': a QoS 1/2 publish is acknowledged to its publisher once every
    * node it was forwarded or replicated to has confirmed it (safe against the
    * loss of one node). 'local': as soon as it is routed here (faster, but lost
-   * if this node dies in that instant).
+   * if this node dies in that instant). 'quorum': once a majority of the cluster's
+   * members hold it; held while no majority is reachable (core/cluster/ack-tracker.ts).
    */
-  ackMode: 'replicated' | 'local';
+  ackMode: 'replicated' | 'local' | 'quorum';
   /** Frames kept per unreachable peer, sent when it comes back (ten times this for a running but slow one). */
   forwardBuffer: number;
   /**

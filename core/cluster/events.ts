@@ -10,6 +10,8 @@ export interface ClusterStats {
   handoffsIn: number;
   authFailures: number;
   badFrames: number;
+  /** Ack mode 'quorum': publishes whose acknowledgement was held for lack of a reachable majority. */
+  quorumHeld: number;
 }
 
 /** All counters at zero. */
@@ -24,6 +26,7 @@ export function newClusterStats(): ClusterStats {
     handoffsIn: 0,
     authFailures: 0,
     badFrames: 0,
+    quorumHeld: 0,
   };
 }
 

@@ -2,12 +2,13 @@
 // sides without duplicates), or it was unreachable for autocleanMs and is removed (EMQX autoclean).
 
 import type { Message } from '../message.ts';
-import { settle } from './ack-tracker.ts';
+import { settle, settleLost } from './ack-tracker.ts';
 import type { ClusterEvent, ClusterStats } from './events.ts';
 import type { OrphanKeeper } from './forwarding.ts';
 import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
-import { F, encodeJson, encodeMessage, encodeSeq, knownOfSeq, toOrphanWire } from './peer-protocol.ts';
+import { F, encodeJson, toOrphanWire } from './peer-protocol.ts';
+import { withGroups } from './reliable-channel.ts';
 
 export interface FailoverLinks {
   readonly membership: Membership;
@@ -69,7 +70,7 @@ export class Failover {
       }
     }
     // Publishers waiting on the dead node's confirmation are answered: their messages live on here and at the backup.
-    for (const u of m.unacked) settle(u);
+    for (const u of m.unacked) settleLost(u);
     this.c.claimedSinceLost?.(m.node);
     this.c.replicas.ownerDown(m.node);
     // Owners lost earlier whose backup this was: their sessions come alive at their next backup (maybe us),
@@ -78,13 +79,8 @@ export class Failover {
       if (o !== m && o.state === 'unreachable') this.c.replicas.ownerDown(o.node);
     // Only cut off, it gets these frames again when it is back: the share groups one of its sessions
     // here (the failed-over member) was given go no more, so the group gets the message once.
-    for (const u of m.unacked) {
-      if (!u.msg || !u.groups) continue;
-      const left = this.c.groupsNotGiven(m.node, u.msg, u.groups);
-      if (left.length === u.groups.length) continue;
-      u.groups = left.length ? left : undefined;
-      u.frame = encodeSeq(u.seq, encodeMessage(F.Forward, u.msg, now, left, knownOfSeq(u.frame)));
-    }
+    for (const u of m.unacked)
+      if (u.msg && u.groups) withGroups(u, this.c.groupsNotGiven(m.node, u.msg, u.groups), now);
   }
 
   /** `m` was unreachable for autocleanMs: it is removed, with its routes and claims. */

@@ -20,9 +20,12 @@ import {
   restamp,
   toOrphanWire,
   type ForwardFrame,
+  type OrphanBody,
+  type OrphanGivenBody,
   type WireMessage,
 } from './peer-protocol.ts';
 import { laterSeen, originMax } from './orphan-rules.ts';
+import { withGroups } from './reliable-channel.ts';
 import type { Registry } from './registry.ts';
 import type { RetainedReplicator } from './retained-replication.ts';
 import type { RouteTable } from './route-table.ts';
@@ -161,7 +164,13 @@ export class Forwarding {
     // Kept for us during a cut: it may be older than what a session moved here has had from its origin.
     const skip = f.kept ? (s: Session) => s.seen !== null && laterSeen(this.seenMax(s), msg.mid) : undefined;
     this.local.dispatchLocal(msg, new Set(groups), { known, skip });
-    if (groups?.length) this.c.served.forwarded(msg.mid, groups);
+    if (groups?.length) {
+      this.c.served.forwarded(msg.mid, groups);
+      // The member the sender picked us for moved on meanwhile: it follows, not lost.
+      for (const g of groups)
+        if (!this.local.subscriptions.servesGroup(g) && !this.c.registry.forwardMovedGroup(msg, g))
+          this.local.countDropped('no-member', 1);
+    }
     if (this.c.registry.following) this.c.registry.forwardMoved(msg, undefined, known);
   }
 
@@ -173,6 +182,41 @@ export class Forwarding {
     const max = originMax(s.seen!);
     this.seenCache.set(s, { at: now, max });
     return max;
+  }
+
+  /**
+   * F.Orphan from `peer`: messages for the sessions of a dead `owner` (we are its backup). Share groups given
+   * to a session failed over here are told back, so the sender does not serve them again when owner is back.
+   */
+  onOrphan(peer: string, b: OrphanBody): void {
+    this.c.replicas.orphans(b.owner, b.msgs);
+    const given: OrphanGivenBody['given'] = [];
+    for (const w of b.msgs) {
+      const gs =
+        w.mid === undefined
+          ? []
+          : (w.groups ?? []).filter((g) => this.c.replicas.groupGiven(b.owner, w.mid!, g));
+      if (gs.length) given.push({ mid: w.mid!, groups: gs });
+    }
+    const m = given.length ? this.c.membership.get(peer) : undefined;
+    if (m) this.c.sendReliable(m, encodeJson(F.OrphanGiven, { owner: b.owner, given }));
+  }
+
+  /** F.OrphanGiven: the owner's backup gave these groups of our orphans to members: not in our resends to it. */
+  onOrphanGiven(b: OrphanGivenBody): void {
+    const m = this.c.membership.get(b.owner);
+    if (!m) return;
+    const given = new Map(b.given.map((g) => [g.mid, new Set(g.groups)]));
+    const now = this.c.now();
+    for (const u of m.unacked) {
+      const gs = u.msg?.mid === undefined ? undefined : given.get(u.msg.mid);
+      if (gs && u.groups)
+        withGroups(
+          u,
+          u.groups.filter((g) => !gs.has(g)),
+          now,
+        );
+    }
   }
 
   /** `node` came back as a new incarnation: what we hold replicas for gets orphans until its restore is in. */

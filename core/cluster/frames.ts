@@ -71,7 +71,10 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
       r.onEnd(peer, f.body.clientId);
       break;
     case F.Orphan:
-      r.orphans(f.body.owner, f.body.msgs);
+      p.forwarding.onOrphan(peer, f.body);
+      break;
+    case F.OrphanGiven:
+      p.forwarding.onOrphanGiven(f.body);
       break;
     case F.RWill:
       r.onWill(peer, f.body);

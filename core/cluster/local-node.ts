@@ -10,6 +10,7 @@ import type { Distribution } from '../distribution.ts';
 import type { SessionJournal } from '../journal.ts';
 import type { RetainStore } from '../retain-store.ts';
 import type { ForwardScope } from '../subscription-index.ts';
+import type { SessionLoads } from '../session-load.ts';
 
 /** The node-local subscription index, as the route table follows it (core/subscription-index.ts). */
 export interface LocalRoutes {
@@ -30,7 +31,14 @@ export interface LocalNode {
   readonly subscriptions: LocalRoutes;
   readonly retained: RetainStore;
   /** The data dir's store, if any: commit() syncs what was written, whenDurable() waits until it is on disk. */
-  readonly store: { commit(): boolean; whenDurable(fn: () => void): void } | null;
+  readonly store: {
+    commit(): boolean;
+    whenDurable(fn: () => void): void;
+    ended(clientId: string): void;
+  } | null;
+
+  /** Set with an external store (sessions loaded from it: core/session-load.ts; thin replicas). */
+  readonly loads?: SessionLoads | null;
 
   /** The cluster takes over routing, claims and replicas (called once, when it starts). */
   distribute(d: Distribution, journal: SessionJournal): void;

@@ -14,7 +14,8 @@ export type { SubSpec };
 // 4: Refused: a handoff the receiver did not take over tells the sender to stop passing that session's messages on.
 // 5: outbound QoS 2 state follows a session (ROut; sentAs on handed-off messages, rel on handoffs); noWill;
 // Rebalance (evacuation and rebalance, maintenance.ts); a Handoff with `migrate` moves an offline session.
-// 6: subscription epochs: Routes carry the node's epoch (`e`), a Forward the receiver's epoch its sender knew.
+// 6: subscription epochs: Routes carry the node's epoch (`e`), a Forward the receiver's epoch its sender knew;
+// OrphanGiven.
 export const PROTOCOL_VERSION = 6;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
@@ -59,6 +60,13 @@ export const enum F {
    * core to pass the inner frame on (`to`); a core passes on what a replicant sent (`from`).
    */
   Relay = 24,
+  /** From a dead owner's backup to a node that sent it orphans: the share groups it gave failed-over members. */
+  OrphanGiven = 25,
+}
+
+export interface OrphanGivenBody {
+  owner: string;
+  given: { mid: string; groups: string[] }[];
 }
 
 export interface RelayHeader {
@@ -263,6 +271,7 @@ export type Frame =
   | { type: F.RDone; body: RDoneBody }
   | { type: F.REnd; body: REndBody }
   | { type: F.Orphan; body: OrphanBody }
+  | { type: F.OrphanGiven; body: OrphanGivenBody }
   | { type: F.OrphanReq; body: OrphanReqBody }
   | { type: F.OrphanReply; body: OrphanReplyBody }
   | { type: F.RWill; body: RWillBody }

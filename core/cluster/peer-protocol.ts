@@ -24,6 +24,7 @@ import {
   type RWillBody,
   type OrphanReqBody,
   type OrphanReplyBody,
+  type OrphanGivenBody,
   type HandoffBody,
   type RebalanceBody,
 } from './peer-frames.ts';
@@ -219,6 +220,17 @@ export function decode(f: Buffer, now: number): Frame {
       return {
         type,
         body: json<OrphanBody>(body, (x) => str(x.owner) && Array.isArray(x.msgs) && x.msgs.every(wireOk)),
+      };
+    case F.OrphanGiven:
+      return {
+        type,
+        body: json<OrphanGivenBody>(
+          body,
+          (x) =>
+            str(x.owner) &&
+            Array.isArray(x.given) &&
+            x.given.every((g: any) => str(g?.mid) && strs(g.groups)),
+        ),
       };
     case F.RWill:
       return {

@@ -74,9 +74,11 @@ export class Registry {
   /** Who holds each client id's session: node, connect time, connected or not (live, then newest, then name wins). */
   private claims = new Map<string, Claim>();
   /** Sessions handed off from here: forwards still on their way to us follow them, until `until`. */
-  private moved = new Map<string, { node: string; filters: string[]; until: number }>();
-  /** Their plain subscriptions by filter (client id -> QoS): a forward finds them by topic, not by a scan. */
-  /** Filter -> client id -> the moved subscription's QoS and epoch here. */
+  private moved = new Map<
+    string,
+    { node: string; filters: string[]; groups?: Map<string, QoS>; until: number }
+  >();
+  /** Their plain subscriptions by filter (client id -> QoS and epoch): a forward finds them by topic, not by a scan. */
   private movedSubs = new TopicTrie<Map<string, MovedSub>>();
   private movedScratch: Map<string, MovedSub>[] = [];
   /**
@@ -203,19 +205,40 @@ export class Registry {
     else this.c.sendReliableTo(node, encodeJson(F.Handoff, body)); // to another replicant, through a core
     this.c.emit({ type: 'handoff.out', clientId: s.clientId, to: node, msgs: body.msgs.length });
     this.local.dropSession(s);
+    this.local.store?.ended(s.clientId); // it lives there now: a restart here must not bring back this copy
     this.c.replicaEnded(s.clientId);
   }
 
   private followMoved(s: Session, node: string, now: number): void {
     this.unfollow(s.clientId);
     const filters: string[] = [];
+    let groups: Map<string, QoS> | undefined;
     for (const x of s.subscriptions.values()) {
-      if (x.raw.startsWith('$share/') || x.raw.startsWith('$queue/')) continue;
+      if (x.group !== undefined) {
+        (groups ??= new Map()).set(x.raw, x.qos);
+        continue;
+      }
       filters.push(x.raw);
       this.movedSubs.getOrCreate(x.raw, () => new Map()).set(s.clientId, { qos: x.qos, epoch: x.epoch });
     }
     // Kept without filters too: a handoff still on its way here follows the session.
-    this.moved.set(s.clientId, { node, filters, until: now + MOVED_FOLLOW_MS });
+    this.moved.set(s.clientId, { node, filters, groups, until: now + MOVED_FOLLOW_MS });
+  }
+
+  /**
+   * A forward for share group `key` that no member here serves any more: it goes to a member that moved on
+   * from here (the sender picked this node before it learned of the move). False: none did.
+   */
+  forwardMovedGroup(msg: Message, key: string): boolean {
+    for (const [clientId, e] of this.moved) {
+      const qos = e.groups?.get(key);
+      const m = qos === undefined ? undefined : this.movedTo(clientId);
+      if (!m) continue;
+      const dq = Math.min(qos!, msg.qos) as QoS;
+      this.c.sendReliable(m, encodeRMsg(clientId, dq, msg, this.c.now(), F.Moved), msg);
+      return true;
+    }
+    return false;
   }
 
   /** The node a session handed off from here went to, if it left recently and is not back. */

@@ -8,7 +8,7 @@ import type { Message } from '../message.ts';
 import { settle, type AckTracker } from './ack-tracker.ts';
 import type { ClusterConfig } from './config.ts';
 import type { Member, Unacked } from './member.ts';
-import { encodePing, encodeSeq } from './peer-protocol.ts';
+import { F, encodeMessage, encodePing, encodeSeq, knownOfSeq } from './peer-protocol.ts';
 
 /** How long a node may sit on received reliable frames before confirming them. */
 const ACK_DELAY_MS = 5;
@@ -50,7 +50,8 @@ export class ReliableChannel {
     const u: Unacked = { seq, frame: f, msg, sentAt: this.clock.now() };
     if (groups?.length) u.groups = groups;
     // Only a running peer can make the message safe sooner; one cut off keeps it in our buffer either way.
-    if (this.acks.current && m.state === 'running') u.tracker = this.acks.hold();
+    // (Ack mode 'quorum': one cut off counts too, until it confirms: core/cluster/ack-tracker.ts.)
+    if (this.acks.current && this.acks.counts(m.state)) u.tracker = this.acks.hold(m.node);
     m.unacked.push(u);
     m.link?.write(f);
   }
@@ -71,7 +72,7 @@ export class ReliableChannel {
   acked(m: Member, seq: number): void {
     const u = m.unacked;
     let i = 0;
-    while (i < u.length && u[i].seq <= seq) settle(u[i++]);
+    while (i < u.length && u[i].seq <= seq) settle(u[i++], m.node);
     if (i === 0) return;
     this.hooks.peerAck(m.node, this.clock.now() - u[i - 1].sentAt);
     m.unacked = i === u.length ? [] : u.slice(i);
@@ -104,4 +105,11 @@ export class ReliableChannel {
       m.link?.write(encodePing(this.clock.now(), m.confirmed));
     });
   }
+}
+
+/** An unconfirmed forward, sent again when its peer is back, now for share groups `left` of its groups only. */
+export function withGroups(u: Unacked, left: string[], now: number): void {
+  if (!u.msg || left.length === (u.groups?.length ?? 0)) return;
+  u.groups = left.length ? left : undefined;
+  u.frame = encodeSeq(u.seq, encodeMessage(F.Forward, u.msg, now, left, knownOfSeq(u.frame)));
 }

@@ -76,8 +76,9 @@ export function qos2Frame(clientId: string, pid: number, step: ROutBody['step'],
 }
 
 /** A full copy of `s` for a peer (after its link comes up): state, owed messages, outbound QoS 2 state. */
-export function replicaSnapshot(s: Session, state: RStateBody, now: number): Buffer[] {
+export function replicaSnapshot(s: Session, state: RStateBody, now: number, msgs = true): Buffer[] {
   const out = [encodeJson(F.RState, state)];
+  if (!msgs) return out; // a thin replica (core/cluster/store-fetch.ts)
   for (const d of s.pending())
     if (d.msg.mid !== undefined) out.push(encodeRMsg(s.clientId, d.qos, d.msg, now));
   for (const d of s.pending())

@@ -12,6 +12,7 @@ import type { SessionJournal } from '../journal.ts';
 import type { ClusterEvent } from './events.ts';
 import { WillReplicator } from './will-replication.ts';
 import { DoneBatch } from './done-batch.ts';
+import { StoreFetch } from './store-fetch.ts';
 import { midOrigin, orphanQos } from './orphan-rules.ts';
 import {
   qos2Frame,
@@ -46,6 +47,7 @@ import { matches, parseShare } from '../topic.ts';
 /** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
 const FETCH_TIMEOUT_MS = 3000;
 const NO_GROUPS: ReadonlySet<string> = new Set();
+type Fetching = { owner: string; failed: boolean; waiting: Set<string>; timer: Timer };
 
 /** What the replicator needs of the cluster it runs in (core/cluster/cluster.ts implements it). */
 export interface ReplicaLinks {
@@ -79,10 +81,7 @@ export class SessionReplicator implements SessionJournal {
   private adoptedFrom = new Map<string, { owner: string; session: Session }>();
   readonly wills: WillReplicator;
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
-  private fetching = new Map<
-    string,
-    { owner: string; failed: boolean; waiting: Set<string>; timer: Timer }
-  >();
+  private fetching = new Map<string, Fetching>();
   /** Share-group orphans of a failed owner given to a member so far: `owner mid group` -> client id (one member each). */
   private groupOrphans = new Map<string, string>();
 
@@ -91,15 +90,17 @@ export class SessionReplicator implements SessionJournal {
     private b: LocalNode,
   ) {
     this.wills = new WillReplicator(c, b);
+    this.store = new StoreFetch(b);
     this.doneBatch = new DoneBatch(b.env.clock, (clientId, mids) =>
       c.broadcastReliable(encodeJson(F.RDone, { clientId, mids } satisfies RDoneBody)),
     );
   }
 
   private readonly doneBatch: DoneBatch;
-
-  private replicated(s: Session): boolean {
-    return s.expiryInterval > 0;
+  /** With an external store, replicas are thin (no messages: `msgs` asks about those): store-fetch.ts. */
+  private readonly store: StoreFetch;
+  private replicated(s: Session, msgs = false): boolean {
+    return s.expiryInterval > 0 && !(msgs && this.store.thin);
   }
 
   // ---- owner side ------------------------------------------------------------
@@ -123,7 +124,7 @@ export class SessionReplicator implements SessionJournal {
   }
 
   accepted(s: Session, d: Delivery): void {
-    if (!this.replicated(s) || d.msg.mid === undefined) return;
+    if (!this.replicated(s, true) || d.msg.mid === undefined) return;
     this.c.broadcastReliable(encodeRMsg(s.clientId, d.qos, d.msg, this.b.env.clock.now()));
   }
 
@@ -135,7 +136,7 @@ export class SessionReplicator implements SessionJournal {
 
   /** Replicas follow outbound QoS 2 (sent under which id, PUBREL owed): a moved session resends under it. */
   outbound(s: Session, pid: number, step: Qos2Step, f?: Inflight): void {
-    if (!this.replicated(s) || (f && f.qos !== 2)) return;
+    if (!this.replicated(s, true) || (f && f.qos !== 2)) return;
     this.c.broadcastReliable(qos2Frame(s.clientId, pid, step, f?.msg.mid));
   }
 
@@ -157,7 +158,7 @@ export class SessionReplicator implements SessionJournal {
   /** Full snapshot of a session for one peer (after its link comes up). */
   snapshot(s: Session): Buffer[] {
     if (!this.replicated(s)) return [];
-    return replicaSnapshot(s, this.stateOf(s), this.b.env.clock.now());
+    return replicaSnapshot(s, this.stateOf(s), this.b.env.clock.now(), this.replicated(s, true));
   }
 
   // ---- replica side --------------------------------------------------------------
@@ -247,8 +248,6 @@ export class SessionReplicator implements SessionJournal {
     if (!r) return null;
     return { session: restoreReplica(this.b, r), owner: r.owner, done: r.done };
   }
-
-  // ---- wills (will-replication.ts) ----------------------------------------------------
 
   /** The will of a client connected here was set, discarded or published. */
   willChanged(s: Session): void {
@@ -429,6 +428,7 @@ export class SessionReplicator implements SessionJournal {
       if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
     }
     const waiting = new Set(this.c.runningPeers());
+    if (failed) this.store.fetch(s, waiting, () => this.finish(s.clientId, waiting));
     if (waiting.size === 0) return s.release(midOrigin);
     const prev = this.fetching.get(s.clientId);
     prev?.timer.cancel();
@@ -490,9 +490,9 @@ export class SessionReplicator implements SessionJournal {
     }
   }
 
-  private finish(clientId: string): void {
+  private finish(clientId: string, only?: Set<string>): void {
     const f = this.fetching.get(clientId);
-    if (!f) return;
+    if (!f || (only && f.waiting !== only)) return;
     f.timer.cancel();
     this.fetching.delete(clientId);
     this.b.sessions.get(clientId)?.release(midOrigin);

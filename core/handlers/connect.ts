@@ -10,6 +10,7 @@ import { validateTopicName, TopicError, isValidUtf8 } from '../topic.ts';
 import type { Message } from '../message.ts';
 import { NEVER_EXPIRE } from '../config.ts';
 import type { AuthResult } from '../auth.ts';
+import { faultCode, faultReason } from '../disk-fault.ts';
 
 export function handleConnect(conn: Connection, p: IConnectPacket): void {
   new ConnectAttempt(conn, p).run();
@@ -197,6 +198,10 @@ class ConnectAttempt {
       if (this.v5) return this.reject(RC.NotAuthorized, 'will topic not authorized');
       this.will = null;
     }
+    // A full or failing disk: no new persistent session (one held here resumes) (core/disk-fault.ts).
+    const fault =
+      this.expiry > 0 && (this.p.clean || !broker.sessions.has(clientId)) ? broker.store?.fault() : null;
+    if (fault) return this.reject(faultCode(fault), `data dir: ${faultReason(fault)}`); // counted by its CONNACK code
     // Its session may be in the external store: the CONNECT waits for it, as for an authenticator.
     const loads = broker.loads;
     if (!loads?.needed(clientId, !!this.p.clean)) return this.accept(username);

@@ -8,6 +8,7 @@ import { RC } from '../reason-codes.ts';
 import { validateTopicName, TopicError, isValidUtf8 } from '../topic.ts';
 import type { Message, QoS } from '../message.ts';
 import { pickProps } from './connect.ts';
+import { faultCode, faultReason } from '../disk-fault.ts';
 
 export function handlePublish(conn: Connection, p: IPublishPacket): void {
   const broker = conn.broker;
@@ -95,12 +96,36 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     return;
   }
 
-  if (broker.refuses('publish')) {
-    broker.countDropped('netsplit');
+  // Refused: during a netsplit (if so configured), or at QoS 1/2 while the external store (Redis) holds
+  // as many acknowledgements as it may (docs/redis-store.md): refused, not taken, so never lost.
+  const netsplit = broker.refuses('publish');
+  const backlog = !netsplit && qos > 0 && (conn.refusing || !!broker.loads?.backlogged);
+  if (netsplit || backlog) {
+    broker.countDropped(netsplit ? 'netsplit' : 'store-backlog');
     if (qos === 0) return;
-    // 3.1.1 has no way to refuse a publish: close instead of acknowledging what was not taken.
-    if (conn.version !== 5) return conn.protocolClose(RC.ServerUnavailable, 'cluster netsplit');
-    conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, RC.UnspecifiedError, true);
+    // 3.1.1 has no way to refuse a publish: close instead of acknowledging what was not taken (with the
+    // store backlogged, once the acknowledgements before it went out: the client then resends only the rest).
+    if (conn.version !== 5) {
+      if (netsplit) return conn.protocolClose(RC.ServerUnavailable, 'cluster netsplit');
+      // Its later QoS 1/2 publishes on this connection are not taken either.
+      if (!conn.refusing) conn.queuePubAck('close', 0, RC.ServerUnavailable, true);
+      conn.refusing = true;
+      return;
+    }
+    conn.queuePubAck(
+      qos === 1 ? 'puback' : 'pubrec',
+      pid,
+      netsplit ? RC.UnspecifiedError : RC.QuotaExceeded,
+      true,
+    );
+    return;
+  }
+  // A full or failing disk: refused rather than acknowledged without being kept (core/disk-fault.ts).
+  const fault = qos > 0 ? broker.store?.fault() : null;
+  if (fault) {
+    broker.countDropped(faultReason(fault));
+    if (conn.version !== 5) return conn.protocolClose(faultCode(fault), `data dir: ${faultReason(fault)}`);
+    conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, faultCode(fault), true);
     return;
   }
   const now = broker.env.clock.now();

@@ -183,7 +183,7 @@ export interface ClientConfig {
 export interface NodeConfig {
   node: string;
   maxQueued: number;
-  ackMode?: 'replicated' | 'local';
+  ackMode?: 'replicated' | 'local' | 'quorum';
   downAfterMs?: number;
   /** The broker's own drops and wills are in the history (simulator) or not (live). */
   hooks: boolean;

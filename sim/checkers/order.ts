@@ -1,5 +1,5 @@
-// Per publisher and topic, each subscriber first sees messages in publish
-// order. Redeliveries (DUP, or a second copy of a message already seen) are
+// Per publisher and topic, each subscriber session first sees messages in publish
+// order (a CONNACK with session present 0 starts a new session: no order with the old one's). Redeliveries (DUP, or a second copy of a message already seen) are
 // at-least-once duplicates, not reordering. With `parkedUntil` (a heal
 // time), a message published before it and first delivered at or after it
 // may come after newer ones: collected in `parked` and counted as
@@ -115,6 +115,8 @@ export class OrderChecker {
   feed(e: Ev): Violation | undefined {
     if (e.type === 'pub.invoke') this.invokedAt.set(e.id, e.t);
     else if (!this.overlaps && isConnectionEvent(e)) this.seen.push(e);
+    // A new session (session present 0) has no order with what the client's previous one got.
+    if (e.type === 'client.connack' && e.rc === 0 && !e.present) this.last.delete(e.c);
     if (e.type !== 'deliver' || e.dup || e.retain) return undefined;
     const { id, c } = e;
     // Only a message's first arrival at this client counts.

@@ -47,21 +47,8 @@ export class RedisServer {
   }
 
   /** Whether it answers PING. */
-  private async answers(): Promise<boolean> {
-    const r = new Redis(this.port, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    r.on('error', () => {});
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      r.disconnect();
-    }
+  private answers(): Promise<boolean> {
+    return redisAnswers(this.port, async (r) => (await r.ping()) === 'PONG');
   }
 
   /** SIGKILL (what the AOF holds survives) and wait for the exit. */
@@ -77,5 +64,23 @@ export class RedisServer {
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** What `check` says of the Redis (or sentinel) on `port`; false when it cannot be reached. */
+export async function redisAnswers(port: number, check: (r: Redis) => Promise<boolean>): Promise<boolean> {
+  const r = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return await check(r);
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
   }
 }

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redisTool } from '../helpers/redis.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -17,7 +18,7 @@ describe('npm run bench -- --quick', () => {
       const out = join(dir, 'quick.json');
       const r = spawnSync(
         process.execPath,
-        ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-sim', '--out', out],
+        ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-sim', '--no-redis', '--out', out],
         { cwd: root, encoding: 'utf8', timeout: 55_000 },
       );
       expect(r.status, r.stderr).toBe(0);
@@ -37,3 +38,26 @@ describe('npm run bench -- --quick', () => {
     }
   }, 60_000); // typically 15-25 s; room for a loaded CI machine
 });
+
+// The Redis rows `npm run bench` runs (bench/redis-bench.ts), on their own: the main smoke above has no room.
+describe.skipIf(!redisTool.path)('npm run bench: the Redis session store rows', () => {
+  it('QoS 1 msg/s and takeover ms for the Redis store, Aedes + Redis and both clusters; route lookups', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/redis-bench.ts', '--quick', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    const names = res.rows.map((x: string[]) => x[0]);
+    expect(names).toContain('Aedes + aedes-persistence-redis');
+    expect(names).toContain('mqttlab 2-node cluster on --session-store redis');
+    for (const [name, perSec, connack, all] of res.rows.slice(1) as string[][]) {
+      expect(Number(perSec), name).toBeGreaterThan(0);
+      expect(Number(all), name).toBeGreaterThanOrEqual(Number(connack));
+    }
+    expect(res.routes.memory).toBeGreaterThan(0);
+    expect(res.routes.redis).toBeGreaterThan(0);
+  }, 120_000);
+});
+if (!redisTool.path) console.log(redisTool.reason);

@@ -354,7 +354,7 @@ describe('cluster authentication', () => {
       errs({ enabled: true, secret: 's', heartbeatIntervalMs: 2000, heartbeatTimeoutMs: 1000 })[0],
     ).toMatch(/heartbeatTimeoutMs: must be greater/);
     const d = runtimeConfig().cluster;
-    expect(errs({ ackMode: 'fast' })[0]).toMatch(/^cluster\.ackMode: must be replicated or local/);
+    expect(errs({ ackMode: 'fast' })[0]).toMatch(/^cluster\.ackMode: must be replicated, local or quorum/);
     expect(d).toEqual({
       enabled: false,
       host: '0.0.0.0',

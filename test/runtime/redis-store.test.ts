@@ -2,7 +2,8 @@
 // a session, its queue and retained messages written by one node are resumed by another that never
 // held them; with Redis down, persistent CONNECTs get 0x88 (3.1.1: return code 3) after the timeout
 // and QoS 1 publishes to persistent subscribers are not acknowledged until Redis is back, then
-// delivered. Skips when redis-server (Debian package redis-server) is missing.
+// delivered; past store.maxHeld held acknowledgements, publishes are refused (v5: PUBACK 0x97), never
+// acknowledged and lost. Skips when redis-server (Debian package redis-server) is missing.
 
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { createRuntime, sleep, uniqueId, waitUntil } from '../helpers/runtime.ts';
@@ -21,10 +22,10 @@ d('session store in Redis (in-process nodes)', () => {
     await rt.cleanup();
     await redis?.stop();
   });
-  const node = (name: string, loadTimeoutMs = 5000) =>
+  const node = (name: string, loadTimeoutMs = 5000, maxHeld = 10_000) =>
     rt.server({
       node: name,
-      store: { kind: 'redis', url: redis.url, keyPrefix: `t${process.pid}:`, loadTimeoutMs },
+      store: { kind: 'redis', url: redis.url, keyPrefix: `t${process.pid}:`, loadTimeoutMs, maxHeld },
     });
 
   it('a node that never held a session resumes it from Redis: subscriptions, 30 queued QoS 1, retained', async () => {
@@ -117,5 +118,36 @@ d('session store in Redis (in-process nodes)', () => {
       properties: { sessionExpiryInterval: 60 },
     });
     expect(p5.connack!.sessionPresent).toBe(false);
+  });
+
+  it('Redis down: 3 PUBACKs held (store.maxHeld 3), the next publishes refused with 0x97; all 3 delivered after', async () => {
+    const n = await node('bound', 300, 3);
+    const opts = {
+      protocolVersion: 5 as const,
+      clientId: uniqueId('bound'),
+      clean: false,
+      properties: { sessionExpiryInterval: 600 },
+    };
+    const sub = await rt.client(n, opts);
+    await sub.subscribeAsync({ 'bound/#': { qos: 1 } });
+    await sub.endAsync();
+    const pub = await rt.client(n, { protocolVersion: 5 });
+    await redis.kill();
+    const rcs: (number | undefined)[] = [];
+    const sent = Array.from({ length: 5 }, (_, i) =>
+      pub.publishAsync(`bound/${i}`, `m${i}`, { qos: 1 }).then(
+        (p) => (rcs[i] = (p as { reasonCode?: number } | undefined)?.reasonCode ?? 0),
+        (e: { code?: number }) => (rcs[i] = e.code),
+      ),
+    );
+    await sleep(800);
+    expect(rcs.filter((x) => x !== undefined)).toEqual([]); // nothing answered while Redis is away
+    expect(n.broker.stats.dropped['store-backlog']).toBe(2);
+    await redis.run();
+    await Promise.all(sent);
+    expect(rcs).toEqual([0, 0, 0, 0x97, 0x97]);
+    const back = await rt.client(n, opts);
+    await waitUntil(() => back.inbox.length >= 3, 5000, 'the 3 acknowledged messages');
+    expect(back.inbox.messages.map((m) => m.payload.toString())).toEqual(['m0', 'm1', 'm2']);
   });
 });

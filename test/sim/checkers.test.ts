@@ -309,6 +309,18 @@ describe('single-connection', () => {
     expect(t2['split-connect-order']).toBe(1);
     expect(props(checkOrder(survivor(7000)))).toEqual(['order']);
   });
+  it('judges order per session: a CONNACK with session present 0 starts afresh, within a session order holds', () => {
+    const pubOn = (t: number, id: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
+    const got = (t: number, id: string) =>
+      e(t, 'deliver', { c: 'dev', id, topic: 'a/1', qos: 1, dup: false, retain: false, node: 'n1' });
+    const ack = (t: number, present: boolean) =>
+      e(t, 'client.connack', { c: 'dev', rc: 0, present, node: 'n1' });
+    const before = [ack(1, false), pubOn(10, 'p:1'), pubOn(20, 'p:2'), got(25, 'p:2')];
+    expect(checkOrder([...before, ack(100, false), got(110, 'p:1')])).toEqual([]);
+    expect(props(checkOrder([...before, ack(100, true), got(110, 'p:1')]))).toEqual(['order']);
+    expect(props(checkOrder([...before, got(110, 'p:1')]))).toEqual(['order']);
+  });
   it("counts as parked a restarted node's older messages arriving from the backup when the cut it restarted in heals", () => {
     const pubOn = (t: number, id: string) =>
       e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
