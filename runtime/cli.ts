@@ -173,6 +173,12 @@ export const START = defineCommand({
       group: 'cluster options',
       help: 'static (seeds are the cluster), manual (seeds only to join) or dns',
     },
+    role: {
+      type: 'string',
+      arg: 'ROLE',
+      group: 'cluster options',
+      help: 'core (the full mesh, default) or replicant (links to the cores in --seeds only)',
+    },
     'dns-name': {
       type: 'string',
       arg: 'NAME',
@@ -355,6 +361,7 @@ export function startOverrides(
     cl.enabled = true;
   }
   if (values.discovery !== undefined) cl.discovery = values.discovery;
+  if (values.role !== undefined) cl.role = values.role;
   if (values['dns-name'] !== undefined) {
     cl.dnsName = values['dns-name'];
     cl.discovery ??= 'dns';

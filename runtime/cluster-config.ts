@@ -18,6 +18,7 @@ const SHARED_FIELDS = [
   'allowRegisterDuringNetsplit',
   'allowPublishDuringNetsplit',
   'allowSubscribeDuringNetsplit',
+  'role',
 ] as const;
 
 type Shared = (typeof SHARED_FIELDS)[number];

@@ -145,6 +145,8 @@ export interface RuntimeClusterConfig {
   allowRegisterDuringNetsplit: boolean;
   allowPublishDuringNetsplit: boolean;
   allowSubscribeDuringNetsplit: boolean;
+  /** core: part of the full mesh and its membership; replicant: links to the cores (its seeds) only, added and removed freely (docs/replicants.md). */
+  role: 'core' | 'replicant';
   tls: RuntimePeerTlsConfig;
 }
 
@@ -252,6 +254,7 @@ export const runtimeSchema: Record<string, unknown> = {
     allowRegisterDuringNetsplit: bool,
     allowPublishDuringNetsplit: bool,
     allowSubscribeDuringNetsplit: bool,
+    role: (v: unknown) => (v === 'core' || v === 'replicant' ? null : 'must be core or replicant'),
     dnsName: str,
     dnsIntervalMs: int(100, 3_600_000),
     dnsForgetMs: int(0, 30 * 86_400_000),
@@ -304,6 +307,7 @@ export function defaultRuntimeConfig(): RuntimeConfig {
       allowRegisterDuringNetsplit: true,
       allowPublishDuringNetsplit: true,
       allowSubscribeDuringNetsplit: true,
+      role: 'core',
       dnsName: '',
       dnsIntervalMs: 5000,
       dnsForgetMs: 60_000,
@@ -387,6 +391,10 @@ export function runtimeConfig(overrides?: unknown): RuntimeConfig {
     if (c.secret === '')
       errors.push(
         'cluster.secret: required when clustering is enabled (config file, --cluster-secret or MQTTLAB_CLUSTER_SECRET); every node of the cluster needs the same one',
+      );
+    if (c.role === 'replicant' && (c.discovery !== 'static' || c.seeds.length === 0))
+      errors.push(
+        'cluster.role: a replicant needs static discovery with cluster.seeds (--seeds) naming the cores, and only them',
       );
     if (c.discovery === 'dns' && c.dnsName === '')
       errors.push(

@@ -190,11 +190,14 @@ function command(words: string[], prog: string, flags: CtlFlags = {}): CtlComman
   const arity = (n: number, usage: string) => {
     if (args.length !== n) throw new CtlError(`usage: ${prog} ${usage}`, EXIT.USAGE);
   };
-  const members = (r: any) =>
-    table(
-      ['NODE', 'STATE', 'ADDRESS'],
-      (r.members ?? []).map((m: any) => [m.node, m.state, m.address]),
+  const members = (r: any) => {
+    // A ROLE column once any node is a replicant (a cluster of cores prints as it always did).
+    const roles = (r.members ?? []).some((m: any) => m.role);
+    return table(
+      ['NODE', 'STATE', 'ADDRESS', ...(roles ? ['ROLE'] : [])],
+      (r.members ?? []).map((m: any) => [m.node, m.state, m.address, ...(roles ? [m.role ?? 'core'] : [])]),
     );
+  };
   switch (`${group ?? ''} ${verb ?? ''}`) {
     case 'cluster status':
       arity(0, 'cluster status');

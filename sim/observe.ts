@@ -51,6 +51,8 @@ export interface NodeSample {
   msgOut: number;
   /** How this node sees each peer (cluster membership), when it runs. */
   peers: Record<string, string>;
+  /** Set for a replicant (core/cluster/replicant.ts); cores have none. */
+  role?: 'replicant';
   /** Its evacuation (or rebalance donor part) in progress, one line (core/cluster/evacuation.ts progressText). */
   maintenance?: string;
 }
@@ -114,6 +116,7 @@ export function sampleWorld(w: World): WorldSample {
       msgOut: br?.stats.messagesOut ?? 0,
       peers: views.get(b.name)!,
     });
+    if (b.cluster?.role === 'replicant') nodes[nodes.length - 1].role = 'replicant';
     const ev = runningCluster(b)?.maintenance.status().evacuation;
     if (ev) nodes[nodes.length - 1].maintenance = progressText(ev);
   }

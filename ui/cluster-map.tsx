@@ -26,7 +26,7 @@ export function NodeBox({
 }) {
   const inner = width - 2;
   const up = n.state === 'stopped' ? 'down' : `up ${fmtUptime(n.uptimeMs)}`;
-  const head = `${n.name} ${GLYPH[n.state]} ${n.state}`;
+  const head = `${n.name}${n.role ? ' (replicant)' : ''} ${GLYPH[n.state]} ${n.state}`;
   const gap = Math.max(1, inner - head.length - up.length);
   const unreachable = Object.entries(n.peers)
     .filter(([, s]) => s !== 'running')

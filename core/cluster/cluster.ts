@@ -25,12 +25,14 @@ import { Heartbeat, type HeartbeatHost } from './heartbeat.ts';
 import type { LocalNode } from './local-node.ts';
 import type { Member } from './member.ts';
 import { Maintenance } from './maintenance.ts';
-import { Membership } from './membership.ts';
+import { Membership, type MemberStatus } from './membership.ts';
 import { migrationLinks } from './migration.ts';
 import { MembershipChanges } from './membership-changes.ts';
 import { PeerLink, peerProof, randomHex, type PeerLinkHost } from './peer-link.ts';
 import { F, encodeJson, type Frame } from './peer-protocol.ts';
 import { Registry } from './registry.ts';
+import { handleFrame, type FrameParts } from './frames.ts';
+import { Replicants } from './replicant.ts';
 import { ReliableChannel } from './reliable-channel.ts';
 import { RetainedReplicator } from './retained-replication.ts';
 import { RouteReplication } from './route-replication.ts';
@@ -50,6 +52,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   readonly replicator: SessionReplicator;
   readonly retainedReplicas: RetainedReplicator;
   readonly maintenance: Maintenance;
+  /** Core and replicant roles: what the cores pass on between replicants (replicant.ts). */
+  readonly relay: Replicants;
   private readonly acks: AckTracker;
   private readonly channel: ReliableChannel;
   private readonly routeRep: RouteReplication;
@@ -60,6 +64,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   private readonly served: ServedShared;
   private readonly changes: MembershipChanges;
   private readonly autoheal: Autoheal;
+  private readonly parts: FrameParts;
   private midSeq = 0;
   stopped = false;
   /** Observer of the events (the simulator's history, the runtime's log). */
@@ -92,6 +97,15 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       (frame) => this.broadcast(frame),
       (peer) => this.fullTableFrom(peer),
     );
+    this.relay = new Replicants(config.role === 'replicant', {
+      membership,
+      table: this.routes,
+      sendReliable: (m, frame) => this.channel.send(m, frame),
+      forwardTo: (node, groups, msg, now) => this.forwarding.forwardTo(node, groups, msg, now),
+      dispatch: (from, f) => handleFrame(this.parts, from, f),
+      countDropped: (reason, n) => broker.countDropped(reason, n),
+      now: () => this.now(),
+    });
     const send = (m: Member, frame: Buffer, msg?: Message, groups?: string[]): void =>
       this.channel.send(m, frame, msg, groups);
     const emit = (e: ClusterEvent): void => this.emit(e);
@@ -100,6 +114,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       membership,
       served: this.served,
       lingerMs: config.heartbeatTimeoutMs,
+      viaCore: config.role === 'replicant',
       stats: this.stats,
       now,
       sendReliable: send,
@@ -124,6 +139,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       forwardBuffer: config.forwardBuffer,
       now,
       sendReliable: send,
+      relay: this.relay.self ? (msg, targets, at) => this.relay.forward(msg, targets, at) : undefined,
       emit,
     });
     this.failover = new Failover({
@@ -136,6 +152,13 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       groupsNotGiven: (owner, msg, groups) => this.forwarding.groupsNotGiven(owner, msg, groups),
       purge: (node) => this.purge(node),
       countDropped: (reason, n) => broker.countDropped(reason, n),
+      claimedSinceLost: (o) =>
+        this.relay.lost(
+          o,
+          this.replicator.replicaClaims(o),
+          (id) => this.registry.liveClaim(id),
+          (id, n) => this.replicator.claimedElsewhere(id, n),
+        ),
       emit,
     });
     this.changes = new MembershipChanges({
@@ -179,13 +202,16 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     heal.add((m, l) => this.routeRep.resync(m.node).forEach((f) => l.write(f)));
     heal.add((_m, l) => [...this.retainedReplicas.resync(this.now())].forEach((f) => l.write(f)));
     heal.add((m) => {
-      // Replicas of our persistent sessions, and their wills.
+      // Replicas of our persistent sessions, and their wills (to cores only).
+      if (!this.relay.replicatesTo(m)) return;
       for (const s of this.broker.sessions.values()) {
         for (const f of this.replicator.snapshot(s)) this.channel.send(m, f);
         const will = this.replicator.willFor(s);
         if (will) this.channel.send(m, will);
       }
     });
+    const { routeRep, forwarding, registry, changes, maintenance, relay, replicator } = this;
+    this.parts = { routeRep, forwarding, registry, changes, maintenance, relay, replicator };
     this.heartbeat = new Heartbeat(config, env.clock, env.peers, membership, this, this);
     this.heartbeat.tick();
     broker.distribute(this, this.replicator);
@@ -199,6 +225,10 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
 
   get address(): string {
     return this.config.address;
+  }
+
+  get replicant(): boolean {
+    return this.config.role === 'replicant';
   }
 
   get handshakeTimeoutMs(): number {
@@ -257,7 +287,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     return this.membership.netsplit;
   }
 
-  status(): { node: string; state: NodeState; address: string }[] {
+  status(): MemberStatus[] {
     return this.membership.status();
   }
 
@@ -351,11 +381,13 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   sendReliableTo(node: string, frame: Buffer): void {
     const m = this.membership.get(node);
     if (m) this.channel.send(m, frame);
+    else if (this.relay.self) this.relay.sendTo(node, frame);
   }
 
   broadcastReliable(frame: Buffer): void {
     for (const m of this.membership.members.values())
-      if (m.state !== 'left' && m.state !== 'stopped') this.channel.send(m, frame);
+      if (m.state !== 'left' && m.state !== 'stopped' && this.relay.replicatesTo(m))
+        this.channel.send(m, frame);
   }
 
   // ---- links --------------------------------------------------------------------
@@ -367,6 +399,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
 
   /** A link finished its handshake: one link per pair, then the full resync (autoheal.ts). */
   linkUp(l: PeerLink): void {
+    this.relay.linkUp(l);
     this.autoheal.up(l);
   }
 
@@ -374,6 +407,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     const m = this.membership.get(l.peer);
     if (!m || m.link !== l) return;
     m.link = null;
+    this.relay.coreDown(m.node);
     m.lastHeard = Math.max(m.lastHeard, l.lastRx);
     m.dialStarted = -Infinity; // redial at the next heartbeat, whatever attempts still hang
     // Its routes may change while we cannot hear of them: from now on we keep what it may need.
@@ -398,6 +432,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   private purge(node: string): number {
     const n = this.routeRep.table.purge(node);
     this.registry.purge(node);
+    this.relay.removed(node);
     return n;
   }
 
@@ -424,52 +459,16 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
         if (!this.channel.received(m, f.seq)) return;
         return this.onFrame(l, f.inner);
       }
-      case F.Routes:
-        return this.routeRep.onRoutes(peer, f.body);
-      case F.Forward:
-        return this.forwarding.onForward(f);
-      case F.Moved:
-        return this.registry.onMoved(peer, f.body);
-      case F.Refused:
-        return this.registry.onRefused(peer, f.body.clientId);
       case F.Retain: {
         const reply = this.retainedReplicas.merge(f.msg, f.v, f.deleted, f.notForwarded);
         if (reply) l.write(reply);
-        return;
+        return this.relay.retain(peer, f.msg, f.v, f.deleted);
       }
-      case F.Members:
-        return this.changes.onMembers(f.body.members);
-      case F.Leave:
-        return this.changes.onLeave(peer, f.body);
-      case F.Register:
-        return this.registry.onRegister(f.body.clientId, f.body.node, f.body.at, f.body.live);
-      case F.Handoff:
-        return this.registry.onHandoff(peer, f.body);
-      case F.RState:
-        return this.replicator.onState(peer, f.body);
-      case F.RMsg:
-        return this.replicator.onMsg(peer, f.body);
-      case F.RDone:
-        return this.replicator.onDone(peer, f.body);
-      case F.ROut:
-        return this.replicator.onOut(peer, f.body);
-      case F.REnd:
-        return this.replicator.onEnd(peer, f.body.clientId);
-      case F.Orphan:
-        return this.forwarding.onOrphan(peer, f.body);
-      case F.OrphanGiven:
-        return this.forwarding.onOrphanGiven(f.body);
-      case F.RWill:
-        return this.replicator.onWill(peer, f.body);
-      case F.OrphanReq:
-        return this.replicator.onOrphanReq(peer, f.body.clientId, f.body.owner);
-      case F.OrphanReply:
-        return this.replicator.onOrphanReply(peer, f.body);
-      case F.Rebalance:
-        return this.maintenance.onFrame(peer, f.body);
       default:
-        this.stats.badFrames++;
-        l.close();
+        if (!handleFrame(this.parts, peer, f)) {
+          this.stats.badFrames++;
+          l.close();
+        }
     }
   }
 

@@ -33,6 +33,11 @@ export interface ClusterConfig {
   allowRegisterDuringNetsplit: boolean;
   allowPublishDuringNetsplit: boolean;
   allowSubscribeDuringNetsplit: boolean;
+  /**
+   * 'replicant' (core/cluster/replicant.ts): links to the cores only (its seeds), is not part of their
+   * membership decisions, and reaches other replicants through them. Absent: a core (the full mesh).
+   */
+  role?: 'core' | 'replicant';
 }
 
 export function defaultClusterConfig(address: string): ClusterConfig {

@@ -26,6 +26,8 @@ export interface FailoverLinks {
   /** Forgets a removed node's routes (returns how many) and claims. */
   purge(node: string): number;
   countDropped(reason: string, n: number): void;
+  /** Before `owner`'s sessions fail over: those whose client connected on another node since go there (replicant.ts). */
+  claimedSinceLost?(owner: string): void;
   emit(e: ClusterEvent): void;
 }
 
@@ -69,6 +71,7 @@ export class Failover {
     }
     // Publishers waiting on the dead node's confirmation are answered: their messages live on here and at the backup.
     for (const u of m.unacked) settleLost(u);
+    this.c.claimedSinceLost?.(m.node);
     this.c.replicas.ownerDown(m.node);
     // Owners lost earlier whose backup this was: their sessions come alive at their next backup (maybe us),
     // so which node takes them over does not depend on the order the two losses were noticed in.

@@ -64,6 +64,8 @@ export interface ForwardingLinks {
   readonly forwardBuffer: number;
   now(): number;
   sendReliable(m: Member, frame: Buffer, msg?: Message, groups?: string[]): void;
+  /** On a replicant: forwards to nodes that are not members go through the cores; returns how many nodes. */
+  relay?: (msg: Message, targets: [string, string[]][], now: number) => number;
   emit(e: ClusterEvent): void;
 }
 
@@ -112,7 +114,8 @@ export class Forwarding {
       this.orphanForRestarted(msg, targets, now);
     if (!targets) return 0;
     let n = 0;
-    let plain: Buffer | null = null;
+    const plain: { frame?: Buffer } = {};
+    let relayed: [string, string[]][] | null = null;
     for (const [node, groups] of targets) {
       if (node === this.node) {
         n += this.local.dispatchLocal(msg, new Set(groups));
@@ -120,24 +123,38 @@ export class Forwarding {
         if (this.c.registry.following) this.c.registry.forwardMoved(msg, targets);
         continue;
       }
-      const m = this.c.membership.get(node);
-      if (!m || m.state === 'left' || m.state === 'stopped') continue;
-      // Its sessions failed over when it went down: they get the message now (it may come back empty).
-      let gs = groups;
-      if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) {
-        this.orphanNow(m.node, msg, groups, now);
-        gs = this.groupsNotGiven(m.node, msg, groups); // served here: the peer, back, must not serve them again
-      }
-      // Stamped with the newest of its subscription epochs we have heard of: a subscription it made
-      // since does not get this message, published before that subscription took effect here.
-      const frame = gs.length
-        ? encodeMessage(F.Forward, msg, now, gs, m.epoch)
-        : restamp((plain ??= encodeMessage(F.Forward, msg, now, [], 0)), m.epoch);
-      this.c.sendReliable(m, frame, msg, gs);
-      this.c.stats.forwardedOut++;
-      n++;
+      // A node that is no member (another replicant, on a replicant): through the cores (replicant.ts).
+      if (this.c.relay && !this.c.membership.get(node)) (relayed ??= []).push([node, groups]);
+      else if (this.forwardTo(node, groups, msg, now, plain)) n++;
     }
+    if (relayed) n += this.c.relay!(msg, relayed, now);
     return n;
+  }
+
+  /** One forward of `msg` to `node` (for share `groups`); false when the node is no (longer a) member. */
+  forwardTo(
+    node: string,
+    groups: string[],
+    msg: Message,
+    now: number,
+    plain: { frame?: Buffer } = {},
+  ): boolean {
+    const m = this.c.membership.get(node);
+    if (!m || m.state === 'left' || m.state === 'stopped') return false;
+    // Its sessions failed over when it went down: they get the message now (it may come back empty).
+    let gs = groups;
+    if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) {
+      this.orphanNow(m.node, msg, groups, now);
+      gs = this.groupsNotGiven(m.node, msg, groups); // served here: the peer, back, must not serve them again
+    }
+    // Stamped with the newest of its subscription epochs we have heard of: a subscription it made
+    // since does not get this message, published before that subscription took effect here.
+    const frame = gs.length
+      ? encodeMessage(F.Forward, msg, now, gs, m.epoch)
+      : restamp((plain.frame ??= encodeMessage(F.Forward, msg, now, [], 0)), m.epoch);
+    this.c.sendReliable(m, frame, msg, gs);
+    this.c.stats.forwardedOut++;
+    return true;
   }
 
   /** F.Forward: a message published on a peer for our sessions. */
@@ -317,6 +334,7 @@ export class Forwarding {
         if (targets)
           for (const [node, groups] of targets) {
             const m = node === this.node ? undefined : this.c.membership.get(node);
+            if (!m && node !== this.node && this.c.relay) this.c.relay(p.msg, [[node, groups]], now);
             if (!m || m.state === 'left' || m.state === 'stopped') continue;
             this.c.sendReliable(m, encodeMessage(F.Forward, p.msg, now, groups, m.epoch), p.msg, groups);
             this.c.stats.forwardedOut++;

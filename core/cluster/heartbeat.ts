@@ -50,8 +50,10 @@ export class Heartbeat {
         continue;
       }
       if (m.state !== 'stopped' && now - m.downSince > this.config.autocleanMs) this.host.autoclean(m);
-      // The lower name dials; a node that joined by hand dials its seed whatever the names.
-      if (ms.node < m.node || !ms.everUp.has(m.node)) this.dial(m);
+      // The lower name dials; a node that joined by hand dials its seed whatever the names. A replicant
+      // dials every core; a core never dials a replicant.
+      if (ms.replicants.has(m.node)) continue;
+      if (ms.selfReplicant || ms.node < m.node || !ms.everUp.has(m.node)) this.dial(m);
     }
     this.host.housekeeping(now);
     this.timer = this.clock.setTimer(this.config.heartbeatIntervalMs, this.tick);

@@ -5,12 +5,23 @@ import type { NodeState } from './config.ts';
 import { newMember, type Member } from './member.ts';
 import type { MemberInfo } from './peer-protocol.ts';
 
+export interface MemberStatus {
+  node: string;
+  state: NodeState;
+  address: string;
+  role?: 'replicant';
+}
+
 export class Membership {
   readonly members = new Map<string, Member>();
   /** Peers whose link came up at least once since this node started. */
   readonly everUp = new Set<string>();
   /** This node's own membership: 'left' after leave or being forced out, 'stopped' after stop(). */
   selfState: NodeState = 'running';
+  /** Peers that are replicants (their Hello said so): no part of netsplit, backups or the members told. */
+  readonly replicants = new Set<string>();
+  /** This node is a replicant: it backs up no one. */
+  selfReplicant = false;
 
   constructor(
     readonly node: string,
@@ -42,7 +53,8 @@ export class Membership {
 
   /** Some member of the cluster cannot be reached right now. */
   get netsplit(): boolean {
-    for (const m of this.members.values()) if (m.state === 'unreachable') return true;
+    for (const m of this.members.values())
+      if (m.state === 'unreachable' && !this.replicants.has(m.node)) return true;
     return false;
   }
 
@@ -53,8 +65,17 @@ export class Membership {
    */
   backupOf(owner: string): string {
     const o = this.members.get(owner);
-    const peers = this.runningPeers().filter((n) => !o || this.members.get(n)!.upSince <= o.lastHeard);
-    const up = [this.node, ...peers].filter((n) => n !== owner).sort();
+    const peers = this.runningPeers().filter(
+      (n) => !this.replicants.has(n) && (!o || this.members.get(n)!.upSince <= o.lastHeard),
+    );
+    const up = (this.selfReplicant ? peers : [this.node, ...peers]).filter((n) => n !== owner).sort();
+    // A replicant is no candidate itself: with every core passed over, any running core (it merges).
+    if (this.selfReplicant && !up.length)
+      up.push(
+        ...this.runningPeers()
+          .filter((n) => n !== owner)
+          .sort(),
+      );
     return up.find((n) => n > owner) ?? up[0];
   }
 
@@ -62,17 +83,27 @@ export class Membership {
   info(): MemberInfo[] {
     const out: MemberInfo[] = [{ node: this.node, address: this.address, state: 'running' }];
     for (const m of this.members.values()) {
+      if (this.replicants.has(m.node)) continue;
       if (m.state === 'left') out.push({ node: m.node, address: m.address, state: 'left' });
       else if (m.state !== 'stopped') out.push({ node: m.node, address: m.address, state: 'running' });
     }
     return out;
   }
 
-  status(): { node: string; state: NodeState; address: string }[] {
-    const out: { node: string; state: NodeState; address: string }[] = [
-      { node: this.node, state: this.selfState, address: this.address },
+  /** Each node's state as seen here; replicants (this one included) are marked so (cores are not: output unchanged). */
+  status(): MemberStatus[] {
+    const role = (n: string, r: boolean): { role?: 'replicant' } =>
+      r || this.replicants.has(n) ? { role: 'replicant' } : {};
+    const out: MemberStatus[] = [
+      {
+        node: this.node,
+        state: this.selfState,
+        address: this.address,
+        ...role(this.node, this.selfReplicant),
+      },
     ];
-    for (const m of this.members.values()) out.push({ node: m.node, state: m.state, address: m.address });
+    for (const m of this.members.values())
+      out.push({ node: m.node, state: m.state, address: m.address, ...role(m.node, false) });
     return out.sort((a, b) => (a.node < b.node ? -1 : 1));
   }
 }

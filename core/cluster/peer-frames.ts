@@ -55,6 +55,11 @@ export const enum F {
   ROut = 22,
   /** Cluster rebalance: a participant's connection count asked and told, a donor's order, its release. */
   Rebalance = 23,
+  /**
+   * Core/replicant relay (replicant.ts): [u16 n][JSON RelayHeader][inner frame without length]. A replicant asks a
+   * core to pass the inner frame on (`to`); a core passes on what a replicant sent (`from`).
+   */
+  Relay = 24,
   /** From a dead owner's backup to a node that sent it orphans: the share groups it gave failed-over members. */
   OrphanGiven = 25,
 }
@@ -62,6 +67,13 @@ export const enum F {
 export interface OrphanGivenBody {
   owner: string;
   given: { mid: string; groups: string[] }[];
+}
+
+export interface RelayHeader {
+  /** The node the inner frame comes from (a replicant). */
+  from: string;
+  /** To a core: the nodes to pass it on to, each with the share groups a forward serves there. */
+  to?: [string, string[]][];
 }
 
 export interface ROutBody {
@@ -139,6 +151,8 @@ export interface HelloBody {
   nonce: string;
   /** Changes with every start of the node: sequence numbers are per incarnation. */
   inc: string;
+  /** Only a replicant says so (core/cluster/replicant.ts); a core's Hello is unchanged. */
+  role?: 'replicant';
 }
 export interface AuthBody {
   mac: string;
@@ -263,7 +277,8 @@ export type Frame =
   | { type: F.RWill; body: RWillBody }
   | { type: F.Refused; body: REndBody }
   | { type: F.ROut; body: ROutBody }
-  | { type: F.Rebalance; body: RebalanceBody };
+  | { type: F.Rebalance; body: RebalanceBody }
+  | { type: F.Relay; head: RelayHeader; inner: Frame; raw: Buffer };
 
 /** A malformed, unknown or oversized frame: the link is closed. */
 export class FrameError extends Error {}

@@ -13,6 +13,8 @@ export interface PeerLinkHost {
   readonly address: string;
   /** Changes at every start: peers tell a restart from a reconnect by it. */
   readonly incarnation: string;
+  /** Set on a replicant: its Hello says so. */
+  readonly replicant: boolean;
   readonly handshakeTimeoutMs: number;
   readonly clock: Clock;
   readonly random: Random;
@@ -32,6 +34,8 @@ export class PeerLink {
   peer = '';
   peerAddress = '';
   peerInc = '';
+  /** The peer said it is a replicant. */
+  peerReplicant = false;
   private reader = new FrameReader();
   private frames: Frame[] = [];
   readonly nonce: string;
@@ -56,6 +60,7 @@ export class PeerLink {
         address: c.address,
         nonce: this.nonce,
         inc: c.incarnation,
+        ...(c.replicant ? { role: 'replicant' } : {}),
       }),
     );
     // Heartbeats only watch authenticated links: one that never completes the handshake is cut here.
@@ -99,6 +104,7 @@ export class PeerLink {
         this.peer = f.body.node;
         this.peerAddress = f.body.address;
         this.peerInc = f.body.inc;
+        this.peerReplicant = f.body.role === 'replicant';
         this.write(
           encodeJson(F.Auth, { mac: this.c.mac(f.body.nonce, this.c.node, this.peer, this.outbound) }),
         );

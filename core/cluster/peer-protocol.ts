@@ -29,10 +29,12 @@ import {
   type RebalanceBody,
 } from './peer-frames.ts';
 import { decodeMessage, decodeRecord } from './message-record.ts';
+import { decodeRelay } from './relay-frame.ts';
 
 export * from './peer-frames.ts';
 export * from './wire-message.ts';
 export { encodeMessage, encodeRMsg, encodeRetain, knownOfSeq, restamp } from './message-record.ts';
+export { encodeRelay } from './relay-frame.ts';
 
 /** Heartbeat (the most frequent frame on an idle cluster): binary [f64 t][u32 ack]. */
 export function encodePing(t: number, ack: number): Buffer {
@@ -133,7 +135,13 @@ export function decode(f: Buffer, now: number): Frame {
         type,
         body: json<HelloBody>(
           body,
-          (x) => num(x.v) && str(x.node) && str(x.address) && str(x.nonce) && str(x.inc),
+          (x) =>
+            num(x.v) &&
+            str(x.node) &&
+            str(x.address) &&
+            str(x.nonce) &&
+            str(x.inc) &&
+            (x.role === undefined || x.role === 'replicant'),
         ),
       };
     case F.Auth:
@@ -290,6 +298,8 @@ export function decode(f: Buffer, now: number): Frame {
       if (body.length < 5 || body[4] === F.Seq) throw new FrameError('bad sequenced frame');
       return { type, seq: body.readUInt32BE(0), inner: decode(body.subarray(4), now) };
     }
+    case F.Relay:
+      return decodeRelay(body, (raw) => decode(raw, now));
     case F.Forward:
     case F.Retain: {
       try {

@@ -36,6 +36,8 @@ export interface RegistryLinks {
   readonly membership: Membership;
   /** How long a handed-off session's routes stay advertised here. */
   readonly lingerMs: number;
+  /** A replicant: nodes that are not members (other replicants) are reached through a core (replicant.ts). */
+  readonly viaCore?: boolean;
   readonly stats: ClusterStats;
   /** Share-group messages members here were already given. */
   readonly served: ServedShared;
@@ -129,6 +131,12 @@ export class Registry {
     return !!r && r.at > at;
   }
 
+  /** The live claim on `clientId`'s session, if the newest claim known here is one. */
+  liveClaim(clientId: string): { node: string; at: number } | undefined {
+    const r = this.claims.get(clientId);
+    return r?.live ? r : undefined;
+  }
+
   /** The running node other than `owner` and this one where the connection of `clientId` made at `at` is live. */
   liveElsewhere(clientId: string, at: number, owner: string): string | undefined {
     const r = this.claims.get(clientId);
@@ -172,7 +180,7 @@ export class Registry {
 
   private handOff(s: Session, node: string, migrate = false): void {
     const m = this.c.membership.get(node);
-    if (!m) return;
+    if (!m && !this.c.viaCore) return;
     const now = this.c.now();
     const body: HandoffBody = {
       clientId: s.clientId,
@@ -193,7 +201,8 @@ export class Registry {
     // Our routes for its filters stay up a while: a publisher that has not learned the new owner's
     // route yet still forwards here (and we pass it on) instead of to no one.
     this.c.linger(this.moved.get(s.clientId)!.filters, now + this.c.lingerMs);
-    this.c.sendReliable(m, encodeJson(F.Handoff, body));
+    if (m) this.c.sendReliable(m, encodeJson(F.Handoff, body));
+    else this.c.sendReliableTo(node, encodeJson(F.Handoff, body)); // to another replicant, through a core
     this.c.emit({ type: 'handoff.out', clientId: s.clientId, to: node, msgs: body.msgs.length });
     this.local.dropSession(s);
     this.local.store?.ended(s.clientId); // it lives there now: a restart here must not bring back this copy

@@ -10,6 +10,7 @@ import {
   encodeJson,
   encodeMessage,
   encodePing,
+  encodeRelay,
   encodeRMsg,
   encodeRetain,
   encodeSeq,
@@ -133,6 +134,53 @@ describe('frames', () => {
       const f = Buffer.from(a.subarray(0, cut));
       f.writeUInt32BE(cut - 4, 0);
       expect(() => new FrameReader().push(f, 0, [])).toThrow(FrameError);
+    }
+  });
+
+  it('Relay (core/replicant roles): header and inner frame round-trip; a relay of a relay, a bad header or a cut is a FrameError', () => {
+    const msg: Message = {
+      topic: 't',
+      payload: Buffer.from('p'),
+      qos: 1,
+      retain: false,
+      from: 'c',
+      receivedAt: 1,
+    };
+    const inner = encodeMessage(F.Forward, { ...msg, mid: 'r1.a.1' }, 0);
+    const relay = encodeRelay(
+      {
+        from: 'r1',
+        to: [
+          ['r2', []],
+          ['r3', ['$share/g/t']],
+        ],
+      },
+      inner,
+    );
+    const out: Frame[] = [];
+    new FrameReader().push(Buffer.concat([relay, encodeSeq(3, relay)]), 0, out);
+    const [f, seq] = out as [Extract<Frame, { type: F.Relay }>, Extract<Frame, { type: F.Seq }>];
+    expect(f.head).toEqual({
+      from: 'r1',
+      to: [
+        ['r2', []],
+        ['r3', ['$share/g/t']],
+      ],
+    });
+    expect(f.inner.type).toBe(F.Forward);
+    expect((f.inner as Extract<Frame, { type: F.Forward }>).msg.mid).toBe('r1.a.1');
+    expect(f.raw).toEqual(inner.subarray(4)); // passed on as it came
+    expect(seq.inner.type).toBe(F.Relay);
+    const bad = [
+      encodeRelay({ from: 'r1' }, relay), // a relay in a relay
+      encodeRelay({ from: 7 } as never, inner),
+      encodeRelay({ from: 'r1', to: [['r2']] } as never, inner),
+    ];
+    for (const b of bad) expect(() => new FrameReader().push(b, 0, [])).toThrow(FrameError);
+    for (let cut = 5; cut < relay.length; cut++) {
+      const c = Buffer.from(relay.subarray(0, cut));
+      c.writeUInt32BE(cut - 4, 0);
+      expect(() => new FrameReader().push(c, 0, [])).toThrow(FrameError);
     }
   });
 

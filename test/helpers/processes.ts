@@ -63,6 +63,21 @@ export async function getJson(port: number, p: string): Promise<{ status: number
   };
 }
 
+/** `runtime start` arguments of a clustered node on loopback (MQTT on a free port, no WebSocket) with `cfgFile`. */
+export function loopbackArgs(cfgFile: string): string[] {
+  return [
+    '--config',
+    cfgFile,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--no-ws',
+    '--cluster-host',
+    '127.0.0.1',
+  ];
+}
+
 /**
  * `runtime start` processes n1..nN clustered over loopback by static seeds (config `cfgFile`, `secret` in the
  * environment), each with `extra` arguments, pushed into `procs` (so afterAll kills them whatever happens);
@@ -78,17 +93,7 @@ export async function spawnCluster(
   const ports = await freePorts(n);
   const seeds = ports.map((p, i) => `n${i + 1}@127.0.0.1:${p}`).join(',');
   const env = { ...process.env, MQTTLAB_CLUSTER_SECRET: secret };
-  const common = [
-    '--config',
-    cfgFile,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--no-ws',
-    '--cluster-host',
-    '127.0.0.1',
-  ];
+  const common = loopbackArgs(cfgFile);
   for (const [i, port] of ports.entries())
     procs.push(
       spawnRuntime(`n${i + 1}`, [...common, '--cluster-port', String(port), '--seeds', seeds, ...extra], env),

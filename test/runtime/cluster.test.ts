@@ -342,6 +342,11 @@ describe('cluster authentication', () => {
         dnsName: '_cluster._tcp.mq.default.svc.cluster.local',
       }),
     ).toEqual([]);
+    expect(errs({ enabled: true, secret: 's', role: 'replicant' })[0]).toMatch(
+      /^cluster\.role: a replicant needs static discovery with cluster\.seeds/,
+    );
+    expect(errs({ enabled: true, secret: 's', role: 'replicant', seeds: ['c1@127.0.0.1:4370'] })).toEqual([]);
+    expect(errs({ role: 'edge' })[0]).toMatch(/^cluster\.role: must be core or replicant/);
     expect(errs({ port: 70000 })[0]).toMatch(/^cluster\.port:/);
     expect(errs({ heartbeatIntervalMs: 0 })[0]).toMatch(/^cluster\.heartbeatIntervalMs:/);
     expect(errs({ bogus: 1 })).toEqual(['cluster.bogus: unknown key']);

@@ -100,3 +100,22 @@ describe("paused-node-acks: ack mode 'replicated' loses there, 'quorum' does not
     expect(r.violations.some((v) => v.property === 'no-acked-loss')).toBe(true);
   });
 });
+
+describe('the replicants scenario is not blind', () => {
+  it('replicants that keep their persistent sessions to themselves (no replicas on the cores) lose acknowledged messages in the crash', async () => {
+    const { Replicants } = await import('../../core/cluster/replicant.ts');
+    const s = (await import('../../scenarios/replicants.ts')).default as Scenario;
+    const orig = Replicants.prototype.replicatesTo;
+    Replicants.prototype.replicatesTo = function (this: InstanceType<typeof Replicants>, m) {
+      return this.self ? false : orig.call(this, m);
+    };
+    try {
+      const r = await runScenario(s, 1);
+      expect(r.violations.some((v) => v.property === 'no-acked-loss')).toBe(true);
+    } finally {
+      Replicants.prototype.replicatesTo = orig;
+    }
+    // As shipped, the same seed passes.
+    expect((await runScenario(s, 1)).violations).toEqual([]);
+  });
+});
