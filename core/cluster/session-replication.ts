@@ -166,7 +166,8 @@ export class SessionReplicator implements SessionJournal {
   onState(from: string, st: RStateBody): void {
     if (this.b.sessions.has(st.clientId) && this.b.sessions.get(st.clientId)!.conn) return; // we own it live
     const r = this.replicas.get(st.clientId);
-    if (r && r.owner !== from && r.at > st.at) return; // a newer owner already replicates it
+    // A newer owner replicates it already, or this claim's owner still runs (`from` failed it over in a split).
+    if (r && r.owner !== from && (r.at > st.at || (r.at === st.at && this.c.isRunning(r.owner)))) return;
     if (r && r.owner === from) {
       r.at = st.at;
       r.expiry = st.expiry;
@@ -212,8 +213,7 @@ export class SessionReplicator implements SessionJournal {
   }
 
   onEnd(from: string, clientId: string): void {
-    const r = this.replicas.get(clientId);
-    if (r && r.owner === from) this.replicas.delete(clientId);
+    if (this.replicas.get(clientId)?.owner === from) this.replicas.delete(clientId);
   }
 
   /**

@@ -142,8 +142,10 @@ export class WillReplicator {
       const clientId = w.clientId;
       w.timer = this.b.env.clock.setTimer(0, () => {
         this.wills.delete(key);
-        // Reconnected somewhere: no will, unless it had no delay (due when the connection died with its node).
+        // Reconnected somewhere: no will, unless it had no delay (due when the connection died with its node);
+        // nor for a copy of a connection live on a node we hear (the owner had failed it over in a split).
         if (w.delay > 0 && this.c.claimedSince(clientId, w.at)) return;
+        if (this.c.liveElsewhere(clientId, w.at, owner) !== undefined) return;
         const now = this.b.env.clock.now();
         const msg: Message = { ...w.msg, receivedAt: now };
         if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;

@@ -313,4 +313,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-new-session-order: a new session (session present 0) has no order with what the lost session got', async () => {
     expect(await verdict('explored-new-session-order.ts')).toEqual([]);
   });
+  //
+  it('explored-failover-copy-replica: a failed-over copy of a session whose owner still runs does not replace the owner replicas on other nodes', async () => {
+    expect(await verdict('explored-failover-copy-replica.ts')).toEqual([]);
+  });
 });
