@@ -151,6 +151,8 @@ export class WillReplicator {
         if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
         this.c.emit({ type: 'will', clientId, from: owner });
         this.b.publishWillOf(clientId, msg);
+        // Published: the others drop their copies of that connection's will (one of them may be next backup).
+        this.c.broadcastReliable(encodeJson(F.RWill, { clientId, at: w.at }));
       });
     }
   }

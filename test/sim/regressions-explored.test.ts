@@ -317,4 +317,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-failover-copy-replica: a failed-over copy of a session whose owner still runs does not replace the owner replicas on other nodes', async () => {
     expect(await verdict('explored-failover-copy-replica.ts')).toEqual([]);
   });
+  //
+  it('explored-will-backup-chain: a will the backup of a lost node published is not published again by the next backup when the first dies', async () => {
+    expect(await verdict('explored-will-backup-chain.ts')).toEqual([]);
+  });
 });
