@@ -357,6 +357,7 @@ describe('cluster authentication', () => {
     expect(errs({ ackMode: 'fast' })[0]).toMatch(/^cluster\.ackMode: must be replicated, local or quorum/);
     expect(d).toEqual({
       enabled: false,
+      role: 'core',
       host: '0.0.0.0',
       port: 4370,
       advertise: '',

@@ -82,6 +82,11 @@ describe('evacuation', () => {
     await w.run(async (w) => {
       await settle(w, running(w), 10_000, 'cluster up');
       await settle(w, () => subs.every((s) => s.connected) && pub.connected, 10_000, 'clients up');
+      // Every subscription acknowledged and its announcement at the publisher's node: owed all that follows.
+      const subscribed = () =>
+        subs.every((s) => w.history.events.some((e) => e.type === 'sub.ok' && e.c === s.id));
+      await settle(w, subscribed, 10_000, 'subscribed');
+      await w.sleep(500);
       const onN1 = subs.filter((s) => s.node === 'n1');
       expect(onN1.length).toBeGreaterThan(0);
       w.evacuate('n1', { connEvictRate: 2, waitHealthCheckMs: 500, waitTakeoverMs: 2000 });
