@@ -1,6 +1,7 @@
-// Per publisher and topic, each subscriber session first sees messages in publish
-// order (a CONNACK with session present 0 starts a new session: no order with the old one's). Redeliveries (DUP, or a second copy of a message already seen) are
-// at-least-once duplicates, not reordering. With `parkedUntil` (a heal
+// Per publisher and topic, each subscriber session first sees messages in publish order (a CONNACK with
+// session present 0 starts a new session: no order with the old one's). Only a message's first arrival at
+// the client counts, a DUP copy too when it comes first (the original went to a connection taken over
+// meanwhile); later copies are at-least-once duplicates, not reordering. With `parkedUntil` (a heal
 // time), a message published before it and first delivered at or after it
 // may come after newer ones: collected in `parked` and counted as
 // `parked` in the tally, not a violation (the documented availability
@@ -117,7 +118,8 @@ export class OrderChecker {
     else if (!this.overlaps && isConnectionEvent(e)) this.seen.push(e);
     // A new session (session present 0) has no order with what the client's previous one got.
     if (e.type === 'client.connack' && e.rc === 0 && !e.present) this.last.delete(e.c);
-    if (e.type !== 'deliver' || e.dup || e.retain) return undefined;
+    // A DUP copy counts when it is the first to arrive (the original went to a connection taken over meanwhile).
+    if (e.type !== 'deliver' || e.retain) return undefined;
     const { id, c } = e;
     // Only a message's first arrival at this client counts.
     let got = this.got.get(id);

@@ -321,6 +321,26 @@ describe('single-connection', () => {
     expect(props(checkOrder([...before, ack(100, true), got(110, 'p:1')]))).toEqual(['order']);
     expect(props(checkOrder([...before, got(110, 'p:1')]))).toEqual(['order']);
   });
+  it('counts a DUP copy that arrives first as the first arrival; the original arriving later is a duplicate', () => {
+    const pubOn = (t: number, id: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
+    const got = (t: number, id: string, h: string, dup: boolean) =>
+      e(t, 'deliver', { c: 'dev', h, id, topic: 'a/1', qos: 1, dup, retain: false, node: 'n1' });
+    const pubs = [pubOn(1, 'p:1'), pubOn(2, 'p:2')];
+    // The new connection gets p:1 resent (DUP) then p:2; the old one's original p:1 lands after.
+    expect(
+      checkOrder([
+        ...pubs,
+        got(10, 'p:1', 'b', true),
+        got(11, 'p:2', 'b', false),
+        got(12, 'p:1', 'a', false),
+      ]),
+    ).toEqual([]);
+    // A DUP that is the first arrival of an older message after a newer one is out of order.
+    expect(props(checkOrder([...pubs, got(10, 'p:2', 'b', false), got(11, 'p:1', 'b', true)]))).toEqual([
+      'order',
+    ]);
+  });
   it("counts as parked a restarted node's older messages arriving from the backup when the cut it restarted in heals", () => {
     const pubOn = (t: number, id: string) =>
       e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });

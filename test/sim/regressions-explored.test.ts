@@ -336,4 +336,8 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-paused-failover-copy-order.ts')).toEqual([]);
     },
   );
+  // Checker correction (order): DUP first
+  it('explored-dup-first-order: a DUP copy that arrives first is the first arrival of the message for the order checker', async () => {
+    expect(await verdict('explored-dup-first-order.ts')).toEqual([]);
+  });
 });
