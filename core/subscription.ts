@@ -13,6 +13,8 @@ export interface SubSpec {
   rap: boolean;
   rh: 0 | 1 | 2;
   subId?: number;
+  /** Its epoch on the node it was made (Subscription.epoch): an orphan reaches it only if its sender knew it. */
+  e?: number;
 }
 
 export function toSpec(x: Subscription): SubSpec {
@@ -23,6 +25,7 @@ export function toSpec(x: Subscription): SubSpec {
     rap: x.retainAsPublished,
     rh: x.retainHandling,
     subId: x.subId,
+    ...(x.epoch ? { e: x.epoch } : {}),
   };
 }
 

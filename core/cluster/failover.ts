@@ -7,7 +7,7 @@ import type { ClusterEvent, ClusterStats } from './events.ts';
 import type { OrphanKeeper } from './forwarding.ts';
 import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
-import { F, encodeJson, toOrphanWire } from './peer-protocol.ts';
+import { F, encodeJson, knownOfSeq, toOrphanWire } from './peer-protocol.ts';
 import { withGroups } from './reliable-channel.ts';
 
 export interface FailoverLinks {
@@ -58,7 +58,9 @@ export class Failover {
    */
   failover(m: Member): void {
     const now = this.c.now();
-    const msgs = m.unacked.filter((u) => u.msg).map((u) => toOrphanWire(u.msg!, u.groups, now));
+    const msgs = m.unacked
+      .filter((u) => u.msg)
+      .map((u) => toOrphanWire(u.msg!, u.groups, now, knownOfSeq(u.frame)));
     const ms = this.c.membership;
     const backup = ms.backupOf(m.node);
     if (msgs.length) {

@@ -144,7 +144,7 @@ export class Forwarding {
     // Its sessions failed over when it went down: they get the message now (it may come back empty).
     let gs = groups;
     if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) {
-      this.orphanNow(m.node, msg, groups, now);
+      this.orphanNow(m.node, msg, groups, now, m.epoch);
       gs = this.groupsNotGiven(m.node, msg, groups); // served here: the peer, back, must not serve them again
     }
     // Stamped with the newest of its subscription epochs we have heard of: a subscription it made
@@ -285,9 +285,12 @@ export class Forwarding {
     if (n) this.c.emit({ type: 'stale.released', peer: m.node, messages: n });
   }
 
-  /** A message for a node that is down: into our replicas of its sessions, and to its backup. */
-  private orphanNow(owner: string, msg: Message, groups: string[], now: number): void {
-    const w = [toOrphanWire(msg, groups, now)];
+  /**
+   * A message for a node that is down: into our replicas of its sessions, and to its backup (`known`: the
+   * node's newest subscription epoch we heard of; absent for one that came back empty).
+   */
+  private orphanNow(owner: string, msg: Message, groups: string[], now: number, known?: number): void {
+    const w = [toOrphanWire(msg, groups, now, known)];
     this.c.replicas.orphans(owner, w);
     const backup = this.c.membership.backupOf(owner);
     const b = backup === this.node ? undefined : this.c.membership.get(backup);

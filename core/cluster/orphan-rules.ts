@@ -37,6 +37,11 @@ export function laterSeen(max: ReadonlyMap<string, number>, mid: string | undefi
   return dot >= 0 && (max.get(mid!.slice(0, dot + 1)) ?? -1) > Number(mid!.slice(dot + 1));
 }
 
+/** The subscriptions an orphan may reach: those its sender knew of (`known`: see WireMessage). */
+export function knownSubs(subs: SubSpec[], known: number | undefined): SubSpec[] {
+  return known === undefined ? subs : subs.filter((x) => (x.e ?? 0) <= known);
+}
+
 /**
  * The QoS an orphan is owed by a session with these subscriptions, or null: the highest among its
  * plain subscriptions matching the message, else that of its subscription in one of `groups` (the

@@ -251,6 +251,8 @@ export interface WireMessage {
   groups?: string[];
   /** Handoffs: QoS 2 sent to the client with this packet id, its PUBREC not received. */
   sentAs?: number;
+  /** Orphans: the owner's newest subscription epoch the forward's sender knew of (route-replication.ts). */
+  known?: number;
 }
 
 export type Frame =

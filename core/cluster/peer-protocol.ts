@@ -111,7 +111,8 @@ const subOk = (x: any) =>
   typeof x.nl === 'boolean' &&
   typeof x.rap === 'boolean' &&
   qosOk(x.rh) &&
-  (x.subId === undefined || num(x.subId));
+  (x.subId === undefined || num(x.subId)) &&
+  (x.e === undefined || num(x.e));
 const wireOk = (x: any) =>
   x &&
   str(x.topic) &&
@@ -123,7 +124,8 @@ const wireOk = (x: any) =>
   (x.dq === undefined || qosOk(x.dq)) &&
   (x.mid === undefined || str(x.mid)) &&
   (x.groups === undefined || (Array.isArray(x.groups) && x.groups.every(str))) &&
-  (x.sentAs === undefined || pids([x.sentAs]));
+  (x.sentAs === undefined || pids([x.sentAs])) &&
+  (x.known === undefined || num(x.known));
 const stepOk = (v: unknown) => v === 'sent' || v === 'released' || v === 'completed';
 
 export function decode(f: Buffer, now: number): Frame {

@@ -13,7 +13,7 @@ import type { ClusterEvent } from './events.ts';
 import { WillReplicator } from './will-replication.ts';
 import { DoneBatch } from './done-batch.ts';
 import { StoreFetch } from './store-fetch.ts';
-import { midOrigin, orphanQos } from './orphan-rules.ts';
+import { knownSubs, midOrigin, orphanQos } from './orphan-rules.ts';
 import {
   qos2Frame,
   replicaHandoff,
@@ -323,7 +323,7 @@ export class SessionReplicator implements SessionJournal {
       const groups = new Set(w.groups ?? []);
       for (const r of this.replicas.values()) {
         if (r.owner !== owner || msg.mid === undefined) continue;
-        const q = this.owed(owner, r.clientId, r.subs, msg, groups);
+        const q = this.owed(owner, r.clientId, knownSubs(r.subs, w.known), msg, groups);
         if (q !== null && !r.msgs.has(msg.mid) && !r.done.has(msg.mid)) r.msgs.set(msg.mid, { msg, qos: q });
       }
       for (const [clientId, a] of this.adoptedFrom) {

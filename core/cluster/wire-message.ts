@@ -21,10 +21,19 @@ export function toWire(msg: Message, now: number, dq?: QoS, sentAs?: number): Wi
   return w;
 }
 
-/** A message a failed peer never confirmed, with the share groups its forward was for (orphans). */
-export function toOrphanWire(msg: Message, groups: readonly string[] | undefined, now: number): WireMessage {
+/**
+ * A message a failed peer never confirmed, with the share groups its forward was for and the epoch of the
+ * peer's subscriptions its sender knew (orphans).
+ */
+export function toOrphanWire(
+  msg: Message,
+  groups: readonly string[] | undefined,
+  now: number,
+  known?: number,
+): WireMessage {
   const w = toWire(msg, now);
   if (groups?.length) w.groups = [...groups];
+  if (known !== undefined) w.known = known;
   return w;
 }
 
