@@ -4,6 +4,7 @@
 
 import type { Message } from './message.ts';
 import type { Session } from './session.ts';
+import type { SubSpec } from './subscription.ts';
 
 /** A publisher's acknowledgement waiting on other nodes: `done` is called when they confirmed. */
 export interface AckWait {
@@ -17,6 +18,8 @@ export interface Resumed {
   owner: string;
   /** Message ids that node had completed recently: not to be delivered again. */
   done: Set<string>;
+  /** Its subscriptions as that node made them (their epochs there: what orphans for it may reach). */
+  subs?: SubSpec[];
 }
 
 /** What a cluster may refuse while one of its members is unreachable (VerneMQ's allow_*_during_netsplit). */

@@ -33,7 +33,7 @@ import { F, encodeJson, type Frame } from './peer-protocol.ts';
 import { Registry } from './registry.ts';
 import { handleFrame, type FrameParts } from './frames.ts';
 import { Replicants } from './replicant.ts';
-import { ReliableChannel } from './reliable-channel.ts';
+import { ReliableChannel, type Unconfirmed } from './reliable-channel.ts';
 import { RetainedReplicator } from './retained-replication.ts';
 import { RouteReplication } from './route-replication.ts';
 import { ServedShared } from './served-shared.ts';
@@ -307,7 +307,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   }
 
   /** Messages forwarded to `node` that it has not confirmed yet, oldest first, with the share groups they were for. */
-  unconfirmedFor(node: string): { msg: Message; groups: string[] }[] {
+  unconfirmedFor(node: string): Unconfirmed[] {
     const m = this.membership.get(node);
     return m ? this.channel.unconfirmed(m) : [];
   }
@@ -344,7 +344,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
    * from that node's replica; what it was forwarded unconfirmed is fetched once the claim is out (after its handoff). */
   claim(s: Session, from?: Resumed): void {
     this.registry.claim(s);
-    if (from) this.replicator.fetchOrphans(s, from.owner, from.done);
+    if (from) this.replicator.fetchOrphans(s, from.owner, from.done, undefined, from.subs);
   }
 
   replicaOwner(clientId: string): { user: string | undefined } | undefined {

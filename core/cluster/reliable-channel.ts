@@ -28,6 +28,13 @@ export interface ChannelHooks {
   durable?: (then: () => void) => void;
 }
 
+/** A message forwarded to a peer unconfirmed: its share groups and the peer's epoch its forward said we knew. */
+export interface Unconfirmed {
+  msg: Message;
+  groups: string[];
+  known?: number;
+}
+
 export class ReliableChannel {
   constructor(
     private readonly config: ClusterConfig,
@@ -85,9 +92,10 @@ export class ReliableChannel {
   }
 
   /** Messages forwarded to `m` it has not confirmed yet, oldest first, with the share groups they were for. */
-  unconfirmed(m: Member): { msg: Message; groups: string[] }[] {
-    const out: { msg: Message; groups: string[] }[] = [];
-    for (const u of m.unacked) if (u.msg) out.push({ msg: u.msg, groups: u.groups ?? [] });
+  unconfirmed(m: Member): Unconfirmed[] {
+    const out: Unconfirmed[] = [];
+    for (const u of m.unacked)
+      if (u.msg) out.push({ msg: u.msg, groups: u.groups ?? [], known: knownOfSeq(u.frame) });
     return out;
   }
 

@@ -1,10 +1,9 @@
-// Replicated persistent sessions: the owner of a persistent session streams its state (subscriptions,
-// and every message it accepted that the client has not acknowledged yet) to every other node, which
-// keeps it as a replica, neither routed nor delivered. A client reconnecting on another node resumes
-// from that node's replica at once; when the owner becomes unreachable, one deterministic backup turns
-// its replicas into live offline sessions (routes, queue), so what is published meanwhile is kept too.
-// Copies that reach a session by two paths are dropped by message id. Cost: one small frame per peer
-// per accepted or acknowledged message (clusters are small: EMQX advises 3 core nodes).
+// Replicated persistent sessions: the owner of a persistent session streams its state (subscriptions, and
+// every message it accepted that the client has not acknowledged yet) to every other node, which keeps it
+// as a replica, neither routed nor delivered. A client reconnecting on another node resumes from that
+// node's replica at once; when the owner becomes unreachable, one deterministic backup turns its replicas
+// into live offline sessions (routes, queue), so what is published meanwhile is kept too. Copies reaching a
+// session by two paths are dropped by message id. Cost: a small frame per peer per message accepted or acked.
 
 import { RecentSet } from '../recent-set.ts';
 import { specsOf } from '../subscription.ts';
@@ -60,7 +59,7 @@ export interface ReplicaLinks {
   broadcastReliable(frame: Buffer): void;
   sendReliableTo(node: string, frame: Buffer): void;
   /** Messages forwarded to `node` it has not confirmed yet, oldest first, with their share groups. */
-  unconfirmedFor(node: string): { msg: Message; groups: string[] }[];
+  unconfirmedFor(node: string): { msg: Message; groups: string[]; known?: number }[];
   /** Tells the cluster this node holds the session now. */
   claim(s: Session): void;
   /** Whether the client connected again (anywhere) after `at`. */
@@ -78,7 +77,7 @@ export class SessionReplicator implements SessionJournal {
    * Sessions moved here from another owner (resumed from its replica, or failed over): clientId → that owner
    * and the session. Orphans of that owner go to that session only, never to one that replaced it afresh.
    */
-  private adoptedFrom = new Map<string, { owner: string; session: Session }>();
+  private adoptedFrom = new Map<string, { owner: string; session: Session; subs?: SubSpec[] }>();
   readonly wills: WillReplicator;
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
   private fetching = new Map<string, Fetching>();
@@ -246,7 +245,7 @@ export class SessionReplicator implements SessionJournal {
   resume(clientId: string): Resumed | null {
     const r = this.take(clientId);
     if (!r) return null;
-    return { session: restoreReplica(this.b, r), owner: r.owner, done: r.done };
+    return { session: restoreReplica(this.b, r), owner: r.owner, done: r.done, subs: r.subs };
   }
 
   /** The will of a client connected here was set, discarded or published. */
@@ -304,7 +303,7 @@ export class SessionReplicator implements SessionJournal {
       }
       const s = restoreReplica(this.b, r);
       this.c.claim(s);
-      this.fetchOrphans(s, owner, r.done, true);
+      this.fetchOrphans(s, owner, r.done, true, r.subs);
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);
       restored.push(s);
     }
@@ -323,13 +322,13 @@ export class SessionReplicator implements SessionJournal {
       const groups = new Set(w.groups ?? []);
       for (const r of this.replicas.values()) {
         if (r.owner !== owner || msg.mid === undefined) continue;
-        const q = this.owed(owner, r.clientId, knownSubs(r.subs, w.known), msg, groups);
+        const q = this.owed(owner, r.clientId, r.subs, msg, groups, w.known);
         if (q !== null && !r.msgs.has(msg.mid) && !r.done.has(msg.mid)) r.msgs.set(msg.mid, { msg, qos: q });
       }
       for (const [clientId, a] of this.adoptedFrom) {
         if (a.owner !== owner) continue;
         const s = this.adoptedSession(clientId, owner);
-        const q = s ? this.owed(owner, clientId, specsOf(s), msg, groups) : null;
+        const q = s ? this.owed(owner, clientId, a.subs ?? specsOf(s), msg, groups, w.known) : null;
         if (q !== null) s!.deliverFront({ msg, qos: q, retain: false });
       }
     }
@@ -391,8 +390,9 @@ export class SessionReplicator implements SessionJournal {
     subs: SubSpec[],
     msg: Message,
     groups: ReadonlySet<string>,
+    known?: number,
   ): QoS | null {
-    const q = orphanQos(subs, msg, groups);
+    const q = orphanQos(knownSubs(subs, known), msg, groups);
     if (q === null || q.group === undefined || msg.mid === undefined) return q?.qos ?? null;
     const key = `${owner} ${msg.mid} ${q.group}`;
     const given = this.groupOrphans.get(key);
@@ -417,21 +417,21 @@ export class SessionReplicator implements SessionJournal {
     owner: string,
     done: Iterable<string> = [],
     failed = !this.c.isRunning(owner),
+    subs: SubSpec[] = specsOf(s), // as the owner made them (epochs): what its orphans may reach
   ): void {
     // Forwards its old owner never confirmed may still come our way as orphans: for this session only.
-    this.adoptedFrom.set(s.clientId, { owner, session: s });
+    this.adoptedFrom.set(s.clientId, { owner, session: s, subs });
     s.hold();
     s.knownDone(done);
-    for (const { msg, groups } of this.c.unconfirmedFor(owner)) {
+    for (const { msg, groups, known } of this.c.unconfirmedFor(owner)) {
       // A running owner serves the share-group forwards it gets itself; only a failed one's are orphans.
-      const q = this.owed(owner, s.clientId, specsOf(s), msg, failed ? new Set(groups) : NO_GROUPS);
+      const q = this.owed(owner, s.clientId, subs, msg, failed ? new Set(groups) : NO_GROUPS, known);
       if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
     }
     const waiting = new Set(this.c.runningPeers());
     if (failed) this.store.fetch(s, waiting, () => this.finish(s.clientId, waiting));
     if (waiting.size === 0) return s.release(midOrigin);
-    const prev = this.fetching.get(s.clientId);
-    prev?.timer.cancel();
+    this.fetching.get(s.clientId)?.timer.cancel();
     const timer = this.b.env.clock.setTimer(FETCH_TIMEOUT_MS, () => this.finish(s.clientId));
     this.fetching.set(s.clientId, { owner, failed, waiting, timer });
     for (const n of waiting)
@@ -446,7 +446,7 @@ export class SessionReplicator implements SessionJournal {
     const ownerUp = this.c.isRunning(owner);
     const msgs = this.c
       .unconfirmedFor(owner)
-      .map(({ msg, groups }) => toOrphanWire(msg, ownerUp ? undefined : groups, now));
+      .map(({ msg, groups, known }) => toOrphanWire(msg, ownerUp ? undefined : groups, now, known));
     this.c.sendReliableTo(
       from,
       encodeJson(F.OrphanReply, { clientId, owner, msgs } satisfies OrphanReplyBody),
@@ -458,10 +458,11 @@ export class SessionReplicator implements SessionJournal {
     const s = this.adoptedSession(r.clientId, r.owner);
     if (s) {
       const now = this.b.env.clock.now();
-      const subs = specsOf(s);
+      const subs = this.adoptedFrom.get(r.clientId)?.subs ?? specsOf(s);
       for (const w of r.msgs) {
         const msg = fromWire(w, now);
-        const q = this.owed(r.owner, s.clientId, subs, msg, f?.failed ? new Set(w.groups ?? []) : NO_GROUPS);
+        const gs = f?.failed ? new Set(w.groups ?? []) : NO_GROUPS;
+        const q = this.owed(r.owner, s.clientId, subs, msg, gs, w.known);
         if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
       }
     }
@@ -485,9 +486,8 @@ export class SessionReplicator implements SessionJournal {
 
   /** A peer we were waiting for went away: stop waiting for it. */
   peerGone(node: string): void {
-    for (const [clientId, f] of this.fetching) {
+    for (const [clientId, f] of this.fetching)
       if (f.waiting.delete(node) && f.waiting.size === 0) this.finish(clientId);
-    }
   }
 
   private finish(clientId: string, only?: Set<string>): void {

@@ -1,16 +1,16 @@
-// Found by `npm run test:faults` (SEED=1404, shrunk). OPEN (its test is it.fails): a one-way cut keeps n1 from
+// Found by `npm run test:faults` (SEED=1404, shrunk). A one-way cut keeps n1 from
 // n2 while p0:7 and p0:8 wait on n1 for n2's confirmation; c0, a fresh id, then connects to both and lands on
 // n2. When n1 takes n2 for lost it turns those unconfirmed forwards into orphans for its replicas of n2's
 // sessions, c0's among them, though c0 subscribed after they were published; handed back at the heal, they
-// reach c0 after p0:9..13. The fix it waits for: replicas carry each subscription's epoch at its owner, and
-// an orphan (with the epoch stamp of its forward) reaches only the subscriptions its sender knew of.
+// reached c0 after p0:9..13. Fixed: replicas carry each subscription's epoch at its owner, and an orphan
+// (with the epoch stamp of its forward) reaches only the subscriptions its sender knew of.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
 
 export default defineScenario({
   name: 'explored-orphan-before-subscribe',
-  description: 'open: an orphan reaches a replica subscription made after the message was forwarded',
+  description: 'an orphan does not reach a replica subscription made after the message was forwarded',
   async run(w, ctx) {
     const r = await playSwarm(
       w,
