@@ -21,8 +21,6 @@ interface SharedGroup {
 export interface ForwardScope {
   /** The newest subscription epoch of ours the peer had heard of: newer subscriptions came after it. */
   known?: number;
-  /** Sessions it must not reach. */
-  skip?: (s: Session) => boolean;
 }
 
 export interface FilterEntry {
@@ -151,7 +149,6 @@ export class SubscriptionIndex {
     scope?: ForwardScope,
   ): number {
     const known = scope?.known ?? Infinity;
-    const skip = scope?.skip;
     let entries = this.matchCache.get(msg.topic);
     if (entries === undefined) {
       entries = this.trie.match(msg.topic, []);
@@ -165,7 +162,7 @@ export class SubscriptionIndex {
       const e = entries[k];
       for (const sub of e.subs.values()) {
         if (sub.noLocal && sub.session.clientId === msg.from) continue;
-        if ((sub.epoch !== undefined && sub.epoch > known) || skip?.(sub.session)) continue;
+        if (sub.epoch !== undefined && sub.epoch > known) continue;
         const qos = (sub.qos < msg.qos ? sub.qos : msg.qos) as QoS;
         const retain = sub.retainAsPublished && msg.retain;
         if (single) {

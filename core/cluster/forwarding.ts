@@ -6,7 +6,6 @@
 // acknowledgements until it has.
 
 import type { Message } from '../message.ts';
-import type { Session } from '../session.ts';
 import { settle, type AckTracker, type Tracker } from './ack-tracker.ts';
 import type { ClusterEvent, ClusterStats } from './events.ts';
 import type { LocalNode } from './local-node.ts';
@@ -24,7 +23,6 @@ import {
   type OrphanGivenBody,
   type WireMessage,
 } from './peer-protocol.ts';
-import { laterSeen, originMax } from './orphan-rules.ts';
 import { withGroups } from './reliable-channel.ts';
 import type { Registry } from './registry.ts';
 import type { RetainedReplicator } from './retained-replication.ts';
@@ -74,8 +72,6 @@ export class Forwarding {
   routesKnown: boolean;
   /** QoS 1/2 publishes accepted before that, their acknowledgements held. */
   private parked: { msg: Message; tracker: Tracker }[] = [];
-  /** seenMax's per-session results, valid for one moment of the clock. */
-  private seenCache = new WeakMap<Session, { at: number; max: Map<string, number> }>();
   /** Round-robin position per share group key. */
   private rr = new Map<string, number>();
   /**
@@ -161,9 +157,7 @@ export class Forwarding {
   onForward(f: ForwardFrame): void {
     const { msg, groups, known } = f;
     this.c.stats.forwardedIn++;
-    // Kept for us during a cut: it may be older than what a session moved here has had from its origin.
-    const skip = f.kept ? (s: Session) => s.seen !== null && laterSeen(this.seenMax(s), msg.mid) : undefined;
-    this.local.dispatchLocal(msg, new Set(groups), { known, skip });
+    this.local.dispatchLocal(msg, new Set(groups), { known });
     if (groups?.length) {
       this.c.served.forwarded(msg.mid, groups);
       // The member the sender picked us for moved on meanwhile: it follows, not lost.
@@ -172,16 +166,6 @@ export class Forwarding {
           this.local.countDropped('no-member', 1);
     }
     if (this.c.registry.following) this.c.registry.forwardMoved(msg, undefined, known);
-  }
-
-  /** Per origin, the newest id a session was handed; reused for the kept forwards of one turn (a release). */
-  private seenMax(s: Session): Map<string, number> {
-    const now = this.c.now();
-    const c = this.seenCache.get(s);
-    if (c && c.at === now) return c.max;
-    const max = originMax(s.seen!);
-    this.seenCache.set(s, { at: now, max });
-    return max;
   }
 
   /**

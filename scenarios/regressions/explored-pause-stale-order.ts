@@ -1,8 +1,8 @@
-// Found by `npm run test:faults` (SEED=404, shrunk). Fixed by subscription epochs: n2 is paused 9.5 s; c0
+// Found by `npm run test:faults` (SEED=404, shrunk). Checker correction: n2 is paused 9.5 s; c0
 // connects to n2 and n1 at once; n1 serves it (p0:29..32) while p0:28, published before c0 subscribed, is
 // kept for n2 (cut off, routes unknown). n2 wakes, c0's connection there wins, and n1 releases p0:28..32 to
-// n2 with the handoff: c0 got p0:28 after p0:32. Now p0:28 keeps the epoch of n2 that n1 knew when it
-// was published, older than c0's subscription on n2, which it does not reach.
+// n2 with the handoff: c0 got p0:28 after p0:32. The connection on n2 started a new session (session
+// present 0): order is judged per session, so what the old session got sets no order for it.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
