@@ -19,7 +19,7 @@ import type { AckWait, Distribution, Resumed, SplitOp } from './distribution.ts'
 import { Journals, type SessionJournal } from './journal.ts';
 import { Session, type Delivery, type DropReason, type SessionSink, type Subscription } from './session.ts';
 import type { Owed } from './delivery.ts';
-import { SubscriptionIndex, type ForwardScope } from './subscription-index.ts';
+import { SubscriptionIndex } from './subscription-index.ts';
 import { RetainStore } from './retain-store.ts';
 import type { Message, QoS } from './message.ts';
 import { isExpired } from './message.ts';
@@ -364,8 +364,8 @@ export class Broker implements BrokerApi {
   }
 
   /** Delivers to local sessions only; `groups` are the share groups this node serves for this message. */
-  dispatchLocal(msg: Message, groups: ReadonlySet<string>, scope?: ForwardScope): number {
-    return this.subscriptions.dispatch(msg, this.deliverTo, groups, scope);
+  dispatchLocal(msg: Message, groups: ReadonlySet<string>, known?: number): number {
+    return this.subscriptions.dispatch(msg, this.deliverTo, groups, known);
   }
 
   /** A replicated retained message that the publishing node did not forward here: serve subscribers it did not know of. */

@@ -17,12 +17,6 @@ interface SharedGroup {
   next: number;
 }
 
-/** Which plain subscriptions a message forwarded by a peer may reach (core/cluster/forwarding.ts). */
-export interface ForwardScope {
-  /** The newest subscription epoch of ours the peer had heard of: newer subscriptions came after it. */
-  known?: number;
-}
-
 export interface FilterEntry {
   filter: string;
   subs: Map<string, Subscription>; // by client id
@@ -140,15 +134,15 @@ export class SubscriptionIndex {
    * subscriptions of one client merge into one delivery at their highest
    * QoS carrying all their subscription identifiers. With `groups`, only
    * those share groups (keys `$share/{group}/{filter}`) are served here.
-   * `scope`: which plain subscriptions a forward from a peer may reach.
+   * `known` (a forward from a peer): the newest of our subscription epochs it had heard of; newer plain
+   * subscriptions came after the message and do not get it.
    */
   dispatch(
     msg: Message,
     deliver: (s: Session, d: Delivery) => void,
     groups: ReadonlySet<string> | null = null,
-    scope?: ForwardScope,
+    known = Infinity,
   ): number {
-    const known = scope?.known ?? Infinity;
     let entries = this.matchCache.get(msg.topic);
     if (entries === undefined) {
       entries = this.trie.match(msg.topic, []);

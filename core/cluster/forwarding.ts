@@ -157,7 +157,7 @@ export class Forwarding {
   onForward(f: ForwardFrame): void {
     const { msg, groups, known } = f;
     this.c.stats.forwardedIn++;
-    this.local.dispatchLocal(msg, new Set(groups), { known });
+    this.local.dispatchLocal(msg, new Set(groups), known);
     if (groups?.length) {
       this.c.served.forwarded(msg.mid, groups);
       // The member the sender picked us for moved on meanwhile: it follows, not lost.
@@ -259,7 +259,7 @@ export class Forwarding {
     for (const x of st) {
       if (this.c.table.match(x.msg.topic).some((e) => e.nodes.has(m.node))) {
         this.c.acks.within(x.tracker ?? null, () =>
-          this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now, [], undefined, true), x.msg),
+          this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg),
         );
         this.c.stats.forwardedOut++;
         n++;

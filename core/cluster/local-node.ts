@@ -9,7 +9,6 @@ import type { SubSpec } from '../subscription.ts';
 import type { Distribution } from '../distribution.ts';
 import type { SessionJournal } from '../journal.ts';
 import type { RetainStore } from '../retain-store.ts';
-import type { ForwardScope } from '../subscription-index.ts';
 import type { SessionLoads } from '../session-load.ts';
 
 /** The node-local subscription index, as the route table follows it (core/subscription-index.ts). */
@@ -44,7 +43,7 @@ export interface LocalNode {
   distribute(d: Distribution, journal: SessionJournal): void;
 
   /** Delivers to local sessions only; `groups` are the share groups this node serves the message to. */
-  dispatchLocal(msg: Message, groups: ReadonlySet<string>, scope?: ForwardScope): number;
+  dispatchLocal(msg: Message, groups: ReadonlySet<string>, known?: number): number;
   /** Stores (or clears) a retained message here. */
   storeRetained(msg: Message): void;
   /** A replicated retained message the publishing node did not forward here: serve subscribers it did not know of. */

@@ -9,8 +9,7 @@ import { parseProps, propReplacer } from './wire-message.ts';
 /**
  * Binary message record: flags, [known], topic, from, receivedAt, [expiry], [props JSON],
  * group keys, payload. A Forward frame is one record; `known` (flag 128) is the receiver's newest
- * subscription epoch the sender had heard of (route-replication.ts), absent when it had heard none;
- * `kept` (flag 64): kept for the receiver while its routes were unknown, sent when they were back.
+ * subscription epoch the sender had heard of (route-replication.ts), absent when it had heard none.
  */
 export function encodeMessage(
   type: F.Forward,
@@ -18,9 +17,8 @@ export function encodeMessage(
   now: number,
   groups: string[] = [],
   known?: number,
-  kept = false,
 ): Buffer {
-  return encodeRecord(type, known, msg, now, groups, kept ? 64 : 0);
+  return encodeRecord(type, known, msg, now, groups, 0);
 }
 
 /** Offset of `known` in a Forward frame (length, type, flags). */
@@ -177,10 +175,9 @@ function putStr(out: Buffer, o: number, b: Buffer): number {
 export function decodeMessage(type: F.Forward | F.Retain, b: Buffer, now: number): Frame {
   if (type === F.Forward) {
     const { msg, groups, known, flags } = decodeRecord(b, now);
-    if (flags & 32) throw new FrameError('bad Forward record');
+    if (flags & 96) throw new FrameError('bad Forward record');
     const f: ForwardFrame = { type, msg, groups };
     if (known !== undefined) f.known = known;
-    if (flags & 64) f.kept = true;
     return f;
   }
   if (b.length < 14) throw new FrameError('short Retain frame');

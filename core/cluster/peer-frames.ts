@@ -171,8 +171,6 @@ export interface ForwardFrame {
   groups: string[];
   /** The newest of our subscription epochs the sender had heard of (route-replication.ts). */
   known?: number;
-  /** Kept for us while the sender did not know our routes (a cut), sent once it did (for traces and debugging). */
-  kept?: boolean;
 }
 
 export interface RoutesBody {

@@ -61,15 +61,14 @@ describe('frames', () => {
     expect(ret.msg.payload).toEqual(msg.payload);
   });
 
-  it('Forward: the receiver epoch its sender knew and the kept flag travel; restamp gives another peer its own', () => {
+  it('Forward: the receiver epoch its sender knew travels; restamp gives another peer its own', () => {
     fc.assert(
       fc.property(
         fc.option(fc.nat({ max: 0xffffffff }), { nil: undefined }),
         fc.option(fc.nat({ max: 0xffffffff }), { nil: undefined }),
-        fc.boolean(),
         fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
         fc.uint8Array({ maxLength: 40 }),
-        (a, b, kept, groups, payload) => {
+        (a, b, groups, payload) => {
           const msg: Message = {
             topic: 't/x',
             payload: Buffer.from(payload),
@@ -79,7 +78,7 @@ describe('frames', () => {
             receivedAt: 7,
             mid: 'n1.i.9',
           };
-          const base = encodeMessage(F.Forward, msg, 0, groups, a, kept);
+          const base = encodeMessage(F.Forward, msg, 0, groups, a);
           const read = (f: Buffer) => {
             const out: Frame[] = [];
             new FrameReader().push(f, 0, out);
@@ -91,7 +90,6 @@ describe('frames', () => {
           ] as const) {
             const f = read(frame);
             expect(f.known).toBe(known);
-            expect(!!f.kept).toBe(kept);
             expect(f.groups).toEqual(groups);
             expect(f.msg.payload).toEqual(msg.payload);
             expect(knownOfSeq(encodeSeq(3, frame))).toBe(known);
