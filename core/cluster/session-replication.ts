@@ -94,7 +94,6 @@ export class SessionReplicator implements SessionJournal {
       c.broadcastReliable(encodeJson(F.RDone, { clientId, mids } satisfies RDoneBody)),
     );
   }
-
   private readonly doneBatch: DoneBatch;
   /** With an external store, replicas are thin (no messages: `msgs` asks about those): store-fetch.ts. */
   private readonly store: StoreFetch;
@@ -144,8 +143,7 @@ export class SessionReplicator implements SessionJournal {
     if (this.doneBatch.size) this.doneBatch.flush();
   }
 
-  /** The client went offline: nothing to send (its claim says so; the state is unchanged). */
-  wentOffline(): void {}
+  wentOffline(): void {} // the client went offline: its claim says so, the state is unchanged
 
   /** The session ended here: peers drop their replicas (only a persistent session had any). */
   ended(clientId: string, persistent = true): void {
@@ -165,8 +163,10 @@ export class SessionReplicator implements SessionJournal {
   onState(from: string, st: RStateBody): void {
     if (this.b.sessions.has(st.clientId) && this.b.sessions.get(st.clientId)!.conn) return; // we own it live
     const r = this.replicas.get(st.clientId);
-    // A newer owner replicates it already, or this claim's owner still runs (`from` failed it over in a split).
-    if (r && r.owner !== from && (r.at > st.at || (r.at === st.at && this.c.isRunning(r.owner)))) return;
+    // A newer owner replicates it already, or this claim's owner still runs (`from` failed it over in a split),
+    // unless the connection is live at `from` (r came from a split's copy first: claims rank live first too).
+    const keep = r && r.owner !== from && (r.at > st.at || (r.at === st.at && this.c.isRunning(r.owner)));
+    if (keep && this.c.liveElsewhere(st.clientId, st.at, r.owner) !== from) return;
     if (r && r.owner === from) {
       r.at = st.at;
       r.expiry = st.expiry;

@@ -348,4 +348,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-subscribe-kept: a message kept during a cut reaches a subscription made during it, although the session already had later messages from that origin on another topic', async () => {
     expect(await verdict('explored-split-subscribe-kept.ts')).toEqual([]);
   });
+  //
+  it('explored-live-owner-replica: a replica follows the node where its connection is live, not a failed-over copy that reached it first', async () => {
+    expect(await verdict('explored-live-owner-replica.ts')).toEqual([]);
+  });
 });
