@@ -18,6 +18,11 @@
 // heals, after newer ones: a message published before that heal and first
 // delivered by that node within PARK_MS after it is `parked` too.
 //
+// Two connections of one client id that raced (each was opened before the other's CONNACK arrived)
+// reach the broker in an order the client cannot see: while both are open, what one got sets no order
+// for what the other gets (counted as `connect-race-order`). The one taken over got its messages before
+// the takeover, the other after it, but each connection's packets arrive at their own pace.
+//
 // Incremental: fed one event at a time (the UI's live verdict), it keeps per client and stream
 // the highest sequence first seen. Whether two processes overlapped across a split is asked of
 // `overlaps` when a reordering needs it: the batch check passes the whole history's; fed alone,
@@ -74,6 +79,8 @@ export class OrderChecker {
   private splits: Overlap[] | null = null;
 
   private restarts: Map<string, number[]> | null = null;
+  /** Per connection (`keyOf`): when it was opened, CONNACKed and closed (Infinity: not yet). */
+  private readonly conns = new Map<string, { opened: number; acked: number; closed: number }>();
 
   constructor(
     private readonly opts: SafetyOptions = {},
@@ -112,10 +119,29 @@ export class OrderChecker {
     );
   }
 
+  /** Whether `prev` and `e` came over two connections of the client that raced and were both open at `e`. */
+  private raced(prev: At<DeliverEvent>, e: At<DeliverEvent>): boolean {
+    const a = this.conns.get(keyOf(prev));
+    const b = this.conns.get(keyOf(e));
+    if (!a || !b || a === b) return false;
+    return a.opened < b.acked && b.opened < a.acked && a.closed >= e.t;
+  }
+
+  private connection(e: Ev): void {
+    if (e.type === 'client.connect')
+      this.conns.set(keyOf(e), { opened: e.t, acked: Infinity, closed: Infinity });
+    const k = 'c' in e && typeof e.c === 'string' ? this.conns.get(keyOf(e as { c: string })) : undefined;
+    if (!k) return;
+    if (e.type === 'client.connack' && e.rc === 0) k.acked = e.t;
+    else if (e.type === 'client.closed' || e.type === 'client.kill' || e.type === 'client.disconnect')
+      k.closed = Math.min(k.closed, e.t);
+  }
+
   /** One event of the history, in order; returns the violation it shows, if any. */
   feed(e: Ev): Violation | undefined {
     if (e.type === 'pub.invoke') this.invokedAt.set(e.id, e.t);
-    else if (!this.overlaps && isConnectionEvent(e)) this.seen.push(e);
+    else if (e.type.startsWith('client.')) this.connection(e);
+    if (!this.overlaps && isConnectionEvent(e)) this.seen.push(e);
     // A new session (session present 0) has no order with what the client's previous one got.
     if (e.type === 'client.connack' && e.rc === 0 && !e.present) this.last.delete(e.c);
     // A DUP copy counts when it is the first to arrive (the original went to a connection taken over meanwhile).
@@ -143,6 +169,7 @@ export class OrderChecker {
         this.opts.parked?.push(e);
         count(this.opts.tally, 'parked');
       } else if (this.acrossSplit(prev.ev, e)) count(this.opts.tally, 'split-connect-order');
+      else if (this.raced(prev.ev, e)) count(this.opts.tally, 'connect-race-order');
       else {
         v = {
           property: 'order',

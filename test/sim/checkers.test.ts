@@ -341,6 +341,26 @@ describe('single-connection', () => {
       'order',
     ]);
   });
+  it('sets no order between two connections of one id that raced while both are open; within one, order holds', () => {
+    const pubOn = (t: number, id: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 0, retain: false });
+    const got = (t: number, id: string, h: string) =>
+      e(t, 'deliver', { c: 'dev', h, id, topic: 'a/1', qos: 0, dup: false, retain: false, node: 'n1' });
+    const open = (t: number, h: string) => e(t, 'client.connect', { c: 'dev', h, target: 'n1' });
+    const ack = (t: number, h: string) =>
+      e(t, 'client.connack', { c: 'dev', h, rc: 0, present: true, node: 'n1' });
+    const pubs = [pubOn(1, 'p:1'), pubOn(2, 'p:2')];
+    // b reached the broker first and got p:1; a took over and got p:2, whose packet arrived first.
+    const race = [open(3, 'a'), open(3, 'b'), ...pubs, ack(10, 'a'), got(11, 'p:2', 'a'), ack(12, 'b')];
+    const tally: Tally = {};
+    expect(checkOrder([...race, got(13, 'p:1', 'b')], { tally })).toEqual([]);
+    expect(tally['connect-race-order']).toBe(1);
+    // Within one connection the order holds.
+    expect(props(checkOrder([...race, got(13, 'p:1', 'a')]))).toEqual(['order']);
+    // b opened after a's CONNACK: no race, the broker took a over; an older message on b is out of order.
+    const late = [open(3, 'a'), ...pubs, ack(10, 'a'), got(11, 'p:2', 'a'), open(11, 'b'), ack(12, 'b')];
+    expect(props(checkOrder([...late, got(13, 'p:1', 'b')]))).toEqual(['order']);
+  });
   it("counts as parked a restarted node's older messages arriving from the backup when the cut it restarted in heals", () => {
     const pubOn = (t: number, id: string) =>
       e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });

@@ -352,4 +352,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-live-owner-replica: a replica follows the node where its connection is live, not a failed-over copy that reached it first', async () => {
     expect(await verdict('explored-live-owner-replica.ts')).toEqual([]);
   });
+  // Checker correction (order): connect race
+  it('explored-connect-race-order: two connections of one id that raced set no order for each other while both are open', async () => {
+    expect(await verdict('explored-connect-race-order.ts')).toEqual([]);
+  });
 });
