@@ -79,6 +79,8 @@ export class OrderChecker {
   private splits: Overlap[] | null = null;
 
   private restarts: Map<string, number[]> | null = null;
+  /** Per connection (`keyOf`): when the server said Session taken over (0x8E), before its close. */
+  private readonly takenOver = new Map<string, number[]>();
   /** Per connection (`keyOf`): when it was opened, CONNACKed and closed (Infinity: not yet). */
   private readonly conns = new Map<string, { opened: number; acked: number; closed: number }>();
 
@@ -115,8 +117,16 @@ export class OrderChecker {
         prev.t <= o.to &&
         (o.a.key === keyOf(prev) || o.b.key === keyOf(prev)) &&
         // The other process's, or the other copy's handed to the survivor at the takeover that ended the overlap.
-        (keyOf(prev) !== keyOf(e) || (o.to < e.t && e.t <= o.to + settle)),
+        (keyOf(prev) !== keyOf(e) || (this.takeoverOf(o) < e.t && e.t <= o.to + settle)),
     );
+  }
+
+  /** When the overlap's takeover began: the first Session taken over (0x8E) in it, else its end. */
+  private takeoverOf(o: Overlap): number {
+    let at = o.to;
+    for (const k of [o.a.key, o.b.key])
+      for (const t of this.takenOver.get(k) ?? []) if (t >= o.from && t < at) at = t;
+    return at;
   }
 
   /** Whether `prev` and `e` came over two connections of the client that raced and were both open at `e`. */
@@ -131,6 +141,10 @@ export class OrderChecker {
     if (e.type === 'client.connect')
       this.conns.set(keyOf(e), { opened: e.t, acked: Infinity, closed: Infinity });
     const k = 'c' in e && typeof e.c === 'string' ? this.conns.get(keyOf(e as { c: string })) : undefined;
+    if (e.type === 'client.server-disconnect' && e.rc === 0x8e) {
+      const l = this.takenOver.get(keyOf(e)) ?? [];
+      this.takenOver.set(keyOf(e), [...l, e.t]);
+    }
     if (!k) return;
     if (e.type === 'client.connack' && e.rc === 0) k.acked = e.t;
     else if (e.type === 'client.closed' || e.type === 'client.kill' || e.type === 'client.disconnect')

@@ -308,6 +308,15 @@ describe('single-connection', () => {
     expect(checkOrder(survivor(4700), { tally: t2 })).toEqual([]);
     expect(t2['split-connect-order']).toBe(1);
     expect(props(checkOrder(survivor(7000)))).toEqual(['order']);
+    // The handed copy may reach the survivor between the loser's Session taken over (0x8E) and its close.
+    const early = [
+      ...split.map((x) => (x.type === 'deliver' ? { ...x, h: 'a', node: 'n1' } : x)),
+      e(4550, 'client.server-disconnect', { c: 'dev', h: 'b', rc: 0x8e }),
+      got(4580, 'p:1', 'a', 'n1'),
+      e(4600, 'client.closed', { c: 'dev', h: 'b', reason: 'server-disconnect' }),
+    ];
+    expect(checkOrder(early)).toEqual([]);
+    expect(props(checkOrder(early.filter((x) => x.type !== 'client.server-disconnect')))).toEqual(['order']);
   });
   it('judges order per session: a CONNACK with session present 0 starts afresh, within a session order holds', () => {
     const pubOn = (t: number, id: string) =>
