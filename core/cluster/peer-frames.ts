@@ -222,6 +222,8 @@ export interface HandoffBody {
   migrate?: true;
   /** With migrate: the session's last connect (a live claim made after it is the client's, elsewhere). */
   at?: number;
+  /** Peers whose copies of the session the sender took in just before (their handoffs come inside this one). */
+  via?: string[];
 }
 /**
  * The version of a retained set or clear: the writer's clock, never below the version it replaces (a hybrid

@@ -91,7 +91,9 @@ export class Registry {
    * Live sessions here holding their sends until the peers that also held a copy handed them over: the
    * claimants, and how many handoffs are still due (a copy may come through another node: counted, not named).
    */
-  private awaiting = new Map<string, { from: Set<string>; due: number; timer: Timer }>();
+  private awaiting = new Map<string, { from: Set<string>; got: Set<string>; due: number; timer: Timer }>();
+  /** Per session here: the peers whose copies it took in by handoff, and when (passed on as `via`). */
+  private absorbed = new WeakMap<Session, Map<string, number>>();
 
   constructor(
     private readonly local: LocalNode,
@@ -196,6 +198,9 @@ export class Registry {
     // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
     if (s.owner !== undefined) body.user = s.owner;
     if (migrate) Object.assign(body, { migrate: true, at: s.connectedAt });
+    // Copies taken in lately: a receiver waiting for their holders' handoffs has them with this one.
+    const via = [...(this.absorbed.get(s) ?? [])].filter(([, t]) => t >= now - HANDOFF_WAIT_MS);
+    if (via.length) body.via = via.map(([n]) => n);
     this.c.stats.handoffsOut++;
     this.followMoved(s, node, now);
     // Our routes for its filters stay up a while: a publisher that has not learned the new owner's
@@ -326,13 +331,20 @@ export class Registry {
     if (a) return;
     s.hold();
     const timer = this.local.env.clock.setTimer(HANDOFF_WAIT_MS, () => this.handoffIn(s.clientId, true));
-    this.awaiting.set(s.clientId, { from: new Set([from]), due: 1, timer });
+    this.awaiting.set(s.clientId, { from: new Set([from]), got: new Set(), due: 1, timer });
   }
 
-  /** An awaited handoff is in (`all`: or they never came): once all are, the session sends, older first. */
-  private handoffIn(clientId: string, all = false): void {
+  /**
+   * An awaited handoff is in (`all`: or they never came): once all are, the session sends, older first. It came
+   * from `nodes[0]` with the copies of the others inside; one that no claimant sent counts for one.
+   */
+  private handoffIn(clientId: string, all = false, nodes: string[] = []): void {
     const a = this.awaiting.get(clientId);
-    if (!a || (--a.due > 0 && !all)) return;
+    if (!a) return;
+    const named = nodes.filter((n) => a.from.has(n) && !a.got.has(n));
+    for (const n of named) a.got.add(n);
+    a.due -= Math.max(1, named.length);
+    if (a.due > 0 && !all) return;
     a.timer.cancel();
     this.awaiting.delete(clientId);
     this.local.sessions.get(clientId)?.release(midOrigin);
@@ -378,6 +390,9 @@ export class Registry {
     let took = this.heirs.get(s);
     if (!took) this.heirs.set(s, (took = new Set()));
     took.add(from);
+    let abs = this.absorbed.get(s);
+    if (!abs) this.absorbed.set(s, (abs = new Map()));
+    for (const n of [from, ...(h.via ?? [])]) abs.set(n, now);
     // A share-group forward the peer failed over to this session while we served it to a member here
     // (we were paused or cut off, not down): the group had it.
     this.local.adoptSession(
@@ -394,7 +409,7 @@ export class Registry {
     }
     if (h.in2) for (const p of h.in2) s.addInboundQos2(p);
     if (h.rel) for (const p of h.rel) s.addReleasing(p);
-    this.handoffIn(h.clientId);
+    this.handoffIn(h.clientId, false, [from, ...(h.via ?? [])]);
     // The will we took over with this session from `from` (taking it for dead) went, or goes no more, there.
     if (h.noWill && s.will?.lostWith === from) this.local.discardWill(s);
     if (fresh) this.c.migrated(s, from);

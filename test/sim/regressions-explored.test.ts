@@ -360,4 +360,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-handed-before-close: the other copy handed to the survivor of a split-connect may arrive before the loser sees its close', async () => {
     expect(await verdict('explored-split-handed-before-close.ts')).toEqual([]);
   });
+  //
+  it('explored-handoff-via: a handoff carrying a copy taken in from another node counts as that node handoff too', async () => {
+    expect(await verdict('explored-handoff-via.ts')).toEqual([]);
+  });
 });
