@@ -110,15 +110,16 @@ export class OrderChecker {
     const splits = this.overlaps
       ? (this.splits ??= this.overlaps().filter((o) => o.split))
       : overlapsOf([...this.seen, e], this.settle).filter((o) => o.split);
-    return splits.some(
-      (o) =>
-        o.c === e.c &&
-        o.from <= prev.t &&
-        prev.t <= o.to &&
-        (o.a.key === keyOf(prev) || o.b.key === keyOf(prev)) &&
-        // The other process's, or the other copy's handed to the survivor at the takeover that ended the overlap.
-        (keyOf(prev) !== keyOf(e) || (this.takeoverOf(o) < e.t && e.t <= o.to + settle)),
-    );
+    return splits.some((o) => {
+      if (o.c !== e.c || prev.t < o.from || (o.a.key !== keyOf(prev) && o.b.key !== keyOf(prev)))
+        return false;
+      // The other process's, during the overlap.
+      if (keyOf(prev) !== keyOf(e)) return prev.t <= o.to;
+      // The survivor's: what the merge of the two copies brings, from the takeover that ended the overlap until
+      // it settled, comes by several paths (the handoff, forwards that follow it) in no order among them.
+      const end = o.to + settle;
+      return prev.t <= end && this.takeoverOf(o) < e.t && e.t <= end;
+    });
   }
 
   /** When the overlap's takeover began: the first Session taken over (0x8E) in it, else its end. */

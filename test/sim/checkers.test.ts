@@ -317,6 +317,16 @@ describe('single-connection', () => {
     ];
     expect(checkOrder(early)).toEqual([]);
     expect(props(checkOrder(early.filter((x) => x.type !== 'client.server-disconnect')))).toEqual(['order']);
+    // What the merge brings by several paths (the handoff, forwards following it) in its settle time: no order.
+    const merged = (t: number) => [
+      ...split.filter((x) => x.type !== 'deliver'),
+      pubOn(41, 'p:3'),
+      e(4600, 'client.closed', { c: 'dev', h: 'b', reason: 'server-disconnect' }),
+      got(t, 'p:3', 'a', 'n1'),
+      got(t + 10, 'p:1', 'a', 'n1'),
+    ];
+    expect(checkOrder(merged(4700))).toEqual([]);
+    expect(props(checkOrder(merged(5700)))).toEqual(['order']);
   });
   it('judges order per session: a CONNACK with session present 0 starts afresh, within a session order holds', () => {
     const pubOn = (t: number, id: string) =>

@@ -364,4 +364,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-handoff-via: a handoff carrying a copy taken in from another node counts as that node handoff too', async () => {
     expect(await verdict('explored-handoff-via.ts')).toEqual([]);
   });
+  // Checker correction (order): split-connect merge paths
+  it('explored-split-merge-paths: what the merge of split-connect copies brings to the survivor in the settle time after the takeover has no order among it', async () => {
+    expect(await verdict('explored-split-merge-paths.ts')).toEqual([]);
+  });
 });
