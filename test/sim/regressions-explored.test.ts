@@ -368,4 +368,11 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-merge-paths: what the merge of split-connect copies brings to the survivor in the settle time after the takeover has no order among it', async () => {
     expect(await verdict('explored-split-merge-paths.ts')).toEqual([]);
   });
+  //
+  it.fails(
+    'explored-two-path-heal-order: OPEN: messages of one origin reaching a session by two kept paths released at one heal arrive out of order',
+    async () => {
+      expect(await verdict('explored-two-path-heal-order.ts')).toEqual([]);
+    },
+  );
 });
