@@ -1,5 +1,6 @@
 // Per publisher and topic, each subscriber session first sees messages in publish order (a CONNACK with
-// session present 0 starts a new session: no order with the old one's). Only a message's first arrival at
+// session present 0 starts a new session: no order with the old one's, also for old messages passed on to
+// it later, which keep their order among themselves). Only a message's first arrival at
 // the client counts, a DUP copy too when it comes first (the original went to a connection taken over
 // meanwhile); later copies are at-least-once duplicates, not reordering. With `parkedUntil` (a heal
 // time), a message published before it and first delivered at or after it
@@ -71,6 +72,9 @@ export class OrderChecker {
   private readonly settle: number;
   /** Per client, per publisher|topic|qos stream: the highest sequence seen first so far. */
   private readonly last = new Map<string, Map<string, { seq: number; ev: At<DeliverEvent> }>>();
+  /** Per client: the last CONNACK with session present 0, and the old session's messages arriving since. */
+  private readonly freshAt = new Map<string, number>();
+  private readonly carried = new Map<string, Map<string, { seq: number; ev: At<DeliverEvent> }>>();
   /** Per message id: the clients that got a first copy (not retained, not DUP). */
   private readonly got = new Map<string, Set<string>>();
   private readonly invokedAt = new Map<string, number>();
@@ -158,7 +162,11 @@ export class OrderChecker {
     else if (e.type.startsWith('client.')) this.connection(e);
     if (!this.overlaps && isConnectionEvent(e)) this.seen.push(e);
     // A new session (session present 0) has no order with what the client's previous one got.
-    if (e.type === 'client.connack' && e.rc === 0 && !e.present) this.last.delete(e.c);
+    if (e.type === 'client.connack' && e.rc === 0 && !e.present) {
+      this.last.delete(e.c);
+      this.carried.delete(e.c);
+      this.freshAt.set(e.c, e.t);
+    }
     // A DUP copy counts when it is the first to arrive (the original went to a connection taken over meanwhile).
     if (e.type !== 'deliver' || e.retain) return undefined;
     const { id, c } = e;
@@ -171,8 +179,12 @@ export class OrderChecker {
     if (colon < 0) return undefined; // not a scenario publisher's message (a will)
     const seq = Number(id.slice(colon + 1));
     const k = `${id.slice(0, colon)}|${e.topic}|${e.qos}`;
-    let streams = this.last.get(c);
-    if (!streams) this.last.set(c, (streams = new Map()));
+    // Published before the new session began: the old session's, passed on to it (a copy held by a node
+    // that was paused or cut off); ordered among themselves, not against the new session's own.
+    const old = (this.invokedAt.get(id) ?? Infinity) < (this.freshAt.get(c) ?? -Infinity);
+    const book = old ? this.carried : this.last;
+    let streams = book.get(c);
+    if (!streams) book.set(c, (streams = new Map()));
     const prev = streams.get(k);
     let v: Violation | undefined;
     if (prev && seq < prev.seq) {

@@ -339,6 +339,13 @@ describe('single-connection', () => {
     expect(checkOrder([...before, ack(100, false), got(110, 'p:1')])).toEqual([]);
     expect(props(checkOrder([...before, ack(100, true), got(110, 'p:1')]))).toEqual(['order']);
     expect(props(checkOrder([...before, got(110, 'p:1')]))).toEqual(['order']);
+    // The old session's messages passed on to the new one later: no order against the new one's own, but
+    // among themselves.
+    const fresh = [ack(1, false), pubOn(10, 'p:1'), pubOn(20, 'p:2'), ack(100, false), pubOn(110, 'p:3')];
+    expect(checkOrder([...fresh, got(120, 'p:3'), got(130, 'p:1'), got(131, 'p:2')])).toEqual([]);
+    expect(props(checkOrder([...fresh, got(120, 'p:3'), got(130, 'p:2'), got(131, 'p:1')]))).toEqual([
+      'order',
+    ]);
   });
   it('counts a DUP copy that arrives first as the first arrival; the original arriving later is a duplicate', () => {
     const pubOn = (t: number, id: string) =>

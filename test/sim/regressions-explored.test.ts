@@ -375,4 +375,8 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-two-path-heal-order.ts')).toEqual([]);
     },
   );
+  // Checker correction (order): old session carried over
+  it('explored-old-session-carried: the old session messages a paused node passes on to the new session (present 0) have no order against its own', async () => {
+    expect(await verdict('explored-old-session-carried.ts')).toEqual([]);
+  });
 });
