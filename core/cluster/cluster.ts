@@ -4,11 +4,10 @@
 // retained messages replicated with versions and tombstones; a client id held by one node (newest
 // connect wins, its session handed over); persistent sessions replicated to every node. Autoheal is
 // each part's resync when a link comes up (autoheal.ts, in the order the constructor registers them);
-// autoclean drops a node that was unreachable for too long.
-//
-// This file is the composition root: it wires the parts (one concept per file, see
-// docs/ARCHITECTURE.md) and dispatches peer frames to them.
+// autoclean drops a node that was unreachable for too long. This file is the composition root: it wires
+// the parts (one concept per file, see docs/ARCHITECTURE.md) and dispatches peer frames to them.
 
+import { previousLife } from './replica.ts';
 import type { ByteSink, Clock, Random } from '../env.ts';
 import type { Message } from '../message.ts';
 import type { Session } from '../session.ts';
@@ -188,8 +187,12 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       ownerBack: (node) => this.replicator.ownerBack(node),
       restarted: (m) => this.failover.restarted(m),
       dropUnacked: (m) => this.channel.dropUnacked(m),
-      // Its claims went with its old life (it claims again what it restored): none may still point at it.
-      cameBackEmpty: (node) => (this.registry.purge(node), this.forwarding.cameBackEmpty(node)),
+      // Its claims and sessions went with its old life (it claims again what it restored): none may point at it.
+      cameBackEmpty: (node) => {
+        this.registry.purge(node);
+        this.forwarding.cameBackEmpty(node);
+        previousLife(this.replicator.replicas, node);
+      },
       emit,
     }));
     heal.add((_m, l) => l.write(encodeJson(F.Members, { members: membership.info() })));
@@ -218,7 +221,6 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     rejoinRestored(broker.sessions.values(), (s) => this.registry.claim(s));
   }
   // ---- getters --------------------------------------------------------------
-
   get node(): string {
     return this.broker.config.node;
   }
@@ -238,7 +240,6 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   get clock(): Clock {
     return this.broker.env.clock;
   }
-
   get random(): Random {
     return this.broker.env.random;
   }

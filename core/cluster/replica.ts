@@ -31,6 +31,13 @@ export interface Replica {
   /** The packet id the owner sent QoS 2 under last (Session.pidsAfter). */
   lastSent?: number;
   user?: string;
+  /** Made by the owner's previous life (it restarted since): unless it sends state again, it holds none. */
+  old?: boolean;
+}
+
+/** `owner` restarted: our replicas of its sessions are of its previous life. */
+export function previousLife(replicas: Map<string, Replica>, owner: string): void {
+  for (const r of replicas.values()) if (r.owner === owner) r.old = true;
 }
 
 /** The handoff of `r` to the node its session is on: the session there merges it (message ids drop what it has). */

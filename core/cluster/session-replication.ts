@@ -163,18 +163,15 @@ export class SessionReplicator implements SessionJournal {
   onState(from: string, st: RStateBody): void {
     if (this.b.sessions.has(st.clientId) && this.b.sessions.get(st.clientId)!.conn) return; // we own it live
     const r = this.replicas.get(st.clientId);
-    // A newer owner replicates it already, or this claim's owner still runs (`from` failed it over in a split),
-    // unless the connection is live at `from` (r came from a split's copy first: claims rank live first too).
-    const keep = r && r.owner !== from && (r.at > st.at || (r.at === st.at && this.c.isRunning(r.owner)));
+    // A newer owner replicates it already, or this claim's owner still runs (`from` failed it over in a split;
+    // not if it restarted since: that life has no session), unless the connection is live at `from` (r came
+    // from a split's copy first: claims rank live first too).
+    const runs = r && !r.old && this.c.isRunning(r.owner);
+    const keep = r && r.owner !== from && (r.at > st.at || (r.at === st.at && runs));
     if (keep && this.c.liveElsewhere(st.clientId, st.at, r.owner) !== from) return;
-    if (r && r.owner === from) {
-      r.at = st.at;
-      r.expiry = st.expiry;
-      r.subs = st.subs;
-      r.in2 = st.in2 ?? [];
-      r.user = st.user;
-      return;
-    }
+    // The owner's state (its new life's too, after a restart with its data: it holds the session again).
+    if (r && r.owner === from)
+      return void Object.assign(r, { ...st, in2: st.in2 ?? [], user: st.user, old: false });
     this.replicas.set(st.clientId, {
       clientId: st.clientId,
       owner: from,

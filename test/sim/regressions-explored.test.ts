@@ -379,4 +379,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-old-session-carried: the old session messages a paused node passes on to the new session (present 0) have no order against its own', async () => {
     expect(await verdict('explored-old-session-carried.ts')).toEqual([]);
   });
+  //
+  it('explored-restarted-owner-replica: a replica made by an owner that restarted since does not shut out the failed-over copy of the same claim', async () => {
+    expect(await verdict('explored-restarted-owner-replica.ts')).toEqual([]);
+  });
 });
