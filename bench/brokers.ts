@@ -23,7 +23,7 @@ export interface RunningBroker {
   pid: number;
   mem(): Promise<Memory>;
   /** Messages the broker dropped, by reason (ours only). */
-  dropped(): Promise<Record<string, number>>;
+  dropped(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 

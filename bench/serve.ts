@@ -11,17 +11,20 @@ import type { AddressInfo } from 'node:net';
 type Ctl = { cmd: 'mem' } | { cmd: 'stats' } | { cmd: 'stop' };
 
 const kind = process.argv[2];
-const silent = { info: () => {}, warn: () => {} };
+// BENCH_DEBUG: the broker's log (cluster events: links down, netsplits) on stderr.
+const say = (m: string) => process.stderr.write(`[serve ${process.pid}] ${m}\n`);
+const silent = process.env.BENCH_DEBUG ? { info: say, warn: say } : { info: () => {}, warn: () => {} };
 let stop: () => Promise<void>;
 let port: number;
-let dropped: () => Record<string, number> = () => ({});
+let dropped: () => Record<string, unknown> = () => ({});
 
 if (kind === 'mqttlab') {
   const { startServer } = await import('../runtime/server.ts');
   const overrides = JSON.parse(process.argv[3] ?? '{}');
   const s = await startServer(overrides, silent);
   port = s.tcpPort!;
-  dropped = () => ({ ...s.broker.stats.dropped });
+  // Drops, and on a cluster node its counters (resends and splits show up here).
+  dropped = () => ({ ...s.broker.stats.dropped, ...(s.cluster ? { cluster: { ...s.cluster.stats } } : {}) });
   stop = () => s.stop();
 } else if (kind === 'aedes') {
   const { Aedes } = await import('aedes');

@@ -31,7 +31,9 @@ describe('npm run bench -- --quick', () => {
       }
       for (const b of ['mqttlab', 'aedes'])
         expect(row('heapPerConn')?.brokers[b]?.median, `heap ${b}`).toBeTypeOf('number');
-      expect(row('cluster')?.brokers.mqttlab?.median).toBeTypeOf('number');
+      for (const m of ['cluster', 'clusterQos1', 'fanInCpu', 'clusterCpu', 'qos1Cpu', 'clusterQos1Cpu'])
+        expect(row(m)?.brokers.mqttlab?.median, m).toBeGreaterThan(0);
+      expect(r.stdout).toMatch(/QoS 0: cluster \/ fan-in per repetition: \d+%/);
       expect(row('fanIn').ratio.aedes).toBeTypeOf('number');
     } finally {
       rmSync(dir, { recursive: true, force: true });
