@@ -88,6 +88,7 @@ const METRICS: Metric[] = [
       higher: false,
     })),
   ),
+  { key: 'latCpu', label: 'broker CPU per message @ 1,000 msg/s', unit: 'us', higher: false },
   { key: 'connectRate', label: `connect rate (${timing.idleClients} clients)`, unit: 'conn/s', higher: true },
   { key: 'rssPerConn', label: 'RSS per idle connection', unit: 'B', higher: false },
   { key: 'heapPerConn', label: 'JS heap per idle connection', unit: 'B', higher: false },
@@ -142,6 +143,7 @@ async function runScenario(b: RunningBroker, sc: Scenario, r: Record<string, unk
       record(latKey(rate, 'P50'), kind, x.p50us);
       record(latKey(rate, 'P99'), kind, x.p99us);
       record(latKey(rate, 'P999'), kind, x.p999us);
+      if (rate === 1000) record('latCpu', kind, x.cpuUsPerMsg);
     }
     r.latency = xs;
   }

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BenchClient, qos0Batch, qos1Template, type Target } from './client.ts';
-import type { RunningBroker } from './brokers.ts';
+import type { GcPauses, RunningBroker } from './brokers.ts';
 
 export interface Timing {
   warmupMs: number;
@@ -288,6 +288,10 @@ export interface Latency {
   p99us: number;
   p999us: number;
   maxUs: number;
+  /** Broker CPU time per message over the measured window (µs): what each wake-up costs at this rate. */
+  cpuUsPerMsg: number;
+  /** The broker's garbage collection pauses in the measured window (Node brokers). */
+  gc?: GcPauses;
 }
 
 /** One publisher at a fixed 1,000 msg/s, QoS 0, a timestamp in the payload; end-to-end latency of each message. */
@@ -315,9 +319,13 @@ export async function latency(b: RunningBroker, t: Timing, rate = 1000): Promise
       }
     }, 1);
     await sleep(Math.min(500, t.latencyMs / 3));
+    await b.gc();
+    const c0 = cpuUsOf(b.pid);
     measuring = true;
     await sleep(t.latencyMs);
     measuring = false;
+    const c1 = cpuUsOf(b.pid);
+    const gc = await b.gc();
     clearInterval(timer);
     lat.sort((x, y) => x - y);
     const q = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN);
@@ -328,6 +336,10 @@ export async function latency(b: RunningBroker, t: Timing, rate = 1000): Promise
       p99us: q(0.99),
       p999us: q(0.999),
       maxUs: Math.round(lat[lat.length - 1] ?? NaN),
+      cpuUsPerMsg: +((c1 - c0) / Math.max(1, lat.length)).toFixed(1),
+      ...(gc
+        ? { gc: { count: gc.count, totalMs: +gc.totalMs.toFixed(2), maxMs: +gc.maxMs.toFixed(2) } }
+        : {}),
     };
   } finally {
     sub.close();

@@ -6,9 +6,10 @@
 //   tsx bench/serve.ts aedes
 
 import net from 'node:net';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 
-type Ctl = { cmd: 'mem' } | { cmd: 'stats' } | { cmd: 'stop' };
+type Ctl = { cmd: 'mem' } | { cmd: 'stats' } | { cmd: 'gc' } | { cmd: 'stop' };
 
 const kind = process.argv[2];
 // BENCH_DEBUG: the broker's log (cluster events: links down, netsplits) on stderr.
@@ -41,6 +42,15 @@ if (kind === 'mqttlab') {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
+// Garbage collection pauses, reported and reset on { cmd: 'gc' } (the latency rows ask around their window).
+let pauses = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    pauses.count++;
+    pauses.totalMs += e.duration;
+    if (e.duration > pauses.maxMs) pauses.maxMs = e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 process.on('message', async (m: Ctl) => {
   if (m.cmd === 'mem') {
     // Settle garbage first so the figure is live data only.
@@ -52,6 +62,9 @@ process.on('message', async (m: Ctl) => {
     process.send!({
       mem: { rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers },
     });
+  } else if (m.cmd === 'gc') {
+    process.send!({ gc: pauses });
+    pauses = { count: 0, totalMs: 0, maxMs: 0 };
   } else if (m.cmd === 'stats') {
     process.send!({ dropped: dropped() });
   } else if (m.cmd === 'stop') {

@@ -26,7 +26,16 @@ describe('npm run bench -- --quick', () => {
       const res = JSON.parse(readFileSync(out, 'utf8'));
       const brokers = ['mqttlab', 'aedes', ...(existsSync('/usr/sbin/mosquitto') ? ['mosquitto'] : [])];
       const row = (m: string) => res.rows.find((x: { metric: string }) => x.metric === m);
-      for (const m of ['fanIn', 'fanOut', 'qos1', 'latP50', 'latP99', 'connectRate', 'rssPerConn']) {
+      for (const m of [
+        'fanIn',
+        'fanOut',
+        'qos1',
+        'latP50',
+        'latP99',
+        'latCpu',
+        'connectRate',
+        'rssPerConn',
+      ]) {
         for (const b of brokers) expect(row(m)?.brokers[b]?.median, `${m} ${b}`).toBeTypeOf('number');
       }
       for (const b of ['mqttlab', 'aedes'])
