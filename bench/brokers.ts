@@ -23,8 +23,17 @@ export interface RunningBroker {
   pid: number;
   mem(): Promise<Memory>;
   /** Messages the broker dropped, by reason (ours only). */
-  dropped(): Promise<Record<string, number>>;
+  dropped(): Promise<Record<string, unknown>>;
+  /** Garbage collections since the last call (Node brokers; undefined for Mosquitto). */
+  gc(): Promise<GcPauses | undefined>;
   stop(): Promise<void>;
+}
+
+/** V8 garbage collection pauses of a broker process over some window. */
+export interface GcPauses {
+  count: number;
+  totalMs: number;
+  maxMs: number;
 }
 
 export interface StartOptions {
@@ -88,6 +97,11 @@ async function startNode(kind: 'mqttlab' | 'aedes', opts: StartOptions): Promise
         child.once('message', (m: { dropped: Record<string, number> }) => resolve(m.dropped));
         child.send({ cmd: 'stats' });
       }),
+    gc: () =>
+      new Promise((resolve) => {
+        child.once('message', (m: { gc: GcPauses }) => resolve(m.gc));
+        child.send({ cmd: 'gc' });
+      }),
     stop: () => stopChild(child, () => child.send({ cmd: 'stop' })),
   };
 }
@@ -150,6 +164,7 @@ export async function startMosquitto(persistence?: string[]): Promise<RunningBro
     pid: child.pid!,
     mem: async () => ({ rss: rssOf(child.pid!) }),
     dropped: async () => ({}),
+    gc: async () => undefined,
     stop: async () => {
       await stopChild(child, () => child.kill('SIGTERM'));
       rmSync(dir, { recursive: true, force: true });

@@ -88,10 +88,16 @@ const METRICS: Metric[] = [
       higher: false,
     })),
   ),
+  { key: 'latCpu', label: 'broker CPU per message @ 1,000 msg/s', unit: 'us', higher: false },
   { key: 'connectRate', label: `connect rate (${timing.idleClients} clients)`, unit: 'conn/s', higher: true },
   { key: 'rssPerConn', label: 'RSS per idle connection', unit: 'B', higher: false },
   { key: 'heapPerConn', label: 'JS heap per idle connection', unit: 'B', higher: false },
   { key: 'cluster', label: '3-node cluster, pub/sub on different nodes', unit: 'msg/s', higher: true },
+  { key: 'clusterQos1', label: '3-node cluster, QoS 1 (10 pairs)', unit: 'msg/s', higher: true },
+  { key: 'fanInCpu', label: 'fan-in broker CPU per message', unit: 'us', higher: false },
+  { key: 'clusterCpu', label: 'cluster CPU per message (3 nodes)', unit: 'us', higher: false },
+  { key: 'qos1Cpu', label: 'QoS 1 broker CPU per message', unit: 'us', higher: false },
+  { key: 'clusterQos1Cpu', label: 'cluster QoS 1 CPU per message (3 nodes)', unit: 'us', higher: false },
   ...OFFLINE.flatMap(([q, n]) => [
     {
       key: `offline${q}Rss`,
@@ -118,9 +124,17 @@ const SCENARIOS: Scenario[] = (
 
 async function runScenario(b: RunningBroker, sc: Scenario, r: Record<string, unknown>): Promise<void> {
   const kind = b.kind;
-  if (sc === 'fanin') record('fanIn', kind, (r.fanIn = await fanIn(b, timing)).msgsPerSec);
+  if (sc === 'fanin') {
+    const x = (r.fanIn = await fanIn(b, timing));
+    record('fanIn', kind, x.msgsPerSec);
+    record('fanInCpu', kind, x.cpuUsPerMsg?.[0]);
+  }
   if (sc === 'fanout') record('fanOut', kind, (r.fanOut = await fanOut(b, timing)).msgsPerSec);
-  if (sc === 'qos1') record('qos1', kind, (r.qos1 = await qos1(b, timing)).msgsPerSec);
+  if (sc === 'qos1') {
+    const x = (r.qos1 = await qos1(b, timing));
+    record('qos1', kind, x.msgsPerSec);
+    record('qos1Cpu', kind, x.cpuUsPerMsg?.[0]);
+  }
   if (sc === 'latency') {
     const xs = [];
     for (const rate of LATENCY_RATES) {
@@ -129,6 +143,7 @@ async function runScenario(b: RunningBroker, sc: Scenario, r: Record<string, unk
       record(latKey(rate, 'P50'), kind, x.p50us);
       record(latKey(rate, 'P99'), kind, x.p99us);
       record(latKey(rate, 'P999'), kind, x.p999us);
+      if (rate === 1000) record('latCpu', kind, x.cpuUsPerMsg);
     }
     r.latency = xs;
   }
@@ -164,14 +179,18 @@ async function measure(kind: BrokerKind, rep: number, scenarios: Scenario[]): Pr
   }
 }
 
-async function measureCluster(rep: number): Promise<void> {
+const sum = (xs: number[] | undefined) => (xs ? xs.reduce((a, b) => a + b, 0) : undefined);
+
+/** A cluster row on a fresh 3-node cluster: QoS 0 always, QoS 1 when the QoS 1 row runs too. */
+async function measureCluster(rep: number, qos: 0 | 1): Promise<void> {
   const nodes: RunningBroker[] = await startCluster(3, { cpuProfDir });
   try {
-    const x = await clusterFanIn(nodes, timing);
-    record('cluster', 'mqttlab', x.msgsPerSec);
+    const x = await clusterFanIn(nodes, timing, qos);
+    record(qos ? 'clusterQos1' : 'cluster', 'mqttlab', x.msgsPerSec);
+    record(qos ? 'clusterQos1Cpu' : 'clusterCpu', 'mqttlab', sum(x.cpuUsPerMsg));
     const brokerDropped = await Promise.all(nodes.map((n) => n.dropped()));
-    raw.push({ broker: 'mqttlab-cluster-3', rep, cluster: x, brokerDropped });
-    process.stderr.write(`  rep ${rep + 1} mqttlab 3-node cluster: ${JSON.stringify(x)}\n`);
+    raw.push({ broker: 'mqttlab-cluster-3', rep, qos, cluster: x, brokerDropped });
+    process.stderr.write(`  rep ${rep + 1} mqttlab 3-node cluster QoS ${qos}: ${JSON.stringify(x)}\n`);
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
   }
@@ -194,7 +213,10 @@ for (let rep = 0; rep < reps; rep++) {
   if (quick) for (const kind of order) await measure(kind, rep, SCENARIOS);
   // Full: a fresh broker per scenario, so no backlog or garbage carries over from the one before.
   else for (const sc of SCENARIOS) for (const kind of order) await measure(kind, rep, [sc]);
-  if (want('cluster') && brokers.includes('mqttlab')) await measureCluster(rep);
+  if (want('cluster') && brokers.includes('mqttlab')) {
+    await measureCluster(rep, 0);
+    if (want('qos1')) await measureCluster(rep, 1);
+  }
 }
 
 interface Row {
@@ -254,6 +276,21 @@ for (const r of table) console.log(line(r));
 console.log(
   `\nmedian (min..max) of ${reps} repetition(s); ratios are medians, ours / peer. ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
 );
+
+// The cluster against one node, repetition by repetition (each pair ran back to back: same load).
+for (const [c, single, what] of [
+  ['cluster', 'fanIn', 'QoS 0: cluster / fan-in'],
+  ['clusterQos1', 'qos1', 'QoS 1: cluster / single-node QoS 1'],
+] as const) {
+  const cs = samples[c]?.mqttlab;
+  const ss = samples[single]?.mqttlab;
+  if (!cs?.length || cs.length !== ss?.length) continue;
+  const rs = cs.map((v, i) => v / ss[i]);
+  console.log(
+    `${what} per repetition: ${rs.map((r) => `${(100 * r).toFixed(0)}%`).join(', ')} ` +
+      `(${(100 * Math.min(...rs)).toFixed(0)}%..${(100 * Math.max(...rs)).toFixed(0)}%)`,
+  );
+}
 
 /** Runs a bench script in its own process: its output lines (printed indented), its last line parsed as JSON. */
 function subBench(file: string, args: string[], what: string): unknown {

@@ -6,22 +6,26 @@
 //   tsx bench/serve.ts aedes
 
 import net from 'node:net';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 
-type Ctl = { cmd: 'mem' } | { cmd: 'stats' } | { cmd: 'stop' };
+type Ctl = { cmd: 'mem' } | { cmd: 'stats' } | { cmd: 'gc' } | { cmd: 'stop' };
 
 const kind = process.argv[2];
-const silent = { info: () => {}, warn: () => {} };
+// BENCH_DEBUG: the broker's log (cluster events: links down, netsplits) on stderr.
+const say = (m: string) => process.stderr.write(`[serve ${process.pid}] ${m}\n`);
+const silent = process.env.BENCH_DEBUG ? { info: say, warn: say } : { info: () => {}, warn: () => {} };
 let stop: () => Promise<void>;
 let port: number;
-let dropped: () => Record<string, number> = () => ({});
+let dropped: () => Record<string, unknown> = () => ({});
 
 if (kind === 'mqttlab') {
   const { startServer } = await import('../runtime/server.ts');
   const overrides = JSON.parse(process.argv[3] ?? '{}');
   const s = await startServer(overrides, silent);
   port = s.tcpPort!;
-  dropped = () => ({ ...s.broker.stats.dropped });
+  // Drops, and on a cluster node its counters (resends and splits show up here).
+  dropped = () => ({ ...s.broker.stats.dropped, ...(s.cluster ? { cluster: { ...s.cluster.stats } } : {}) });
   stop = () => s.stop();
 } else if (kind === 'aedes') {
   const { Aedes } = await import('aedes');
@@ -38,6 +42,15 @@ if (kind === 'mqttlab') {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
+// Garbage collection pauses, reported and reset on { cmd: 'gc' } (the latency rows ask around their window).
+let pauses = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    pauses.count++;
+    pauses.totalMs += e.duration;
+    if (e.duration > pauses.maxMs) pauses.maxMs = e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 process.on('message', async (m: Ctl) => {
   if (m.cmd === 'mem') {
     // Settle garbage first so the figure is live data only.
@@ -49,6 +62,9 @@ process.on('message', async (m: Ctl) => {
     process.send!({
       mem: { rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers },
     });
+  } else if (m.cmd === 'gc') {
+    process.send!({ gc: pauses });
+    pauses = { count: 0, totalMs: 0, maxMs: 0 };
   } else if (m.cmd === 'stats') {
     process.send!({ dropped: dropped() });
   } else if (m.cmd === 'stop') {

@@ -67,6 +67,9 @@ export interface ForwardingLinks {
   emit(e: ClusterEvent): void;
 }
 
+/** The share groups of a forward that serves none (most): shared, never written to. */
+const NO_GROUPS: ReadonlySet<string> = new Set();
+
 export class Forwarding {
   /** Whether this node has learned the cluster's routes since it started (or joined). */
   routesKnown: boolean;
@@ -145,9 +148,12 @@ export class Forwarding {
     }
     // Stamped with the newest of its subscription epochs we have heard of: a subscription it made
     // since does not get this message, published before that subscription took effect here.
+    // The first target's frame is encoded with its stamp; the next ones copy it with theirs.
     const frame = gs.length
       ? encodeMessage(F.Forward, msg, now, gs, m.epoch)
-      : restamp((plain.frame ??= encodeMessage(F.Forward, msg, now, [], 0)), m.epoch);
+      : plain.frame
+        ? restamp(plain.frame, m.epoch)
+        : (plain.frame = encodeMessage(F.Forward, msg, now, [], m.epoch));
     this.c.sendReliable(m, frame, msg, gs);
     this.c.stats.forwardedOut++;
     return true;
@@ -157,8 +163,8 @@ export class Forwarding {
   onForward(f: ForwardFrame): void {
     const { msg, groups, known } = f;
     this.c.stats.forwardedIn++;
-    this.local.dispatchLocal(msg, new Set(groups), known);
-    if (groups?.length) {
+    this.local.dispatchLocal(msg, groups.length ? new Set(groups) : NO_GROUPS, known);
+    if (groups.length) {
       this.c.served.forwarded(msg.mid, groups);
       // The member the sender picked us for moved on meanwhile: it follows, not lost.
       for (const g of groups)

@@ -117,16 +117,17 @@ function encodeRecord(
   groups: string[],
   extraFlags: number,
 ): Buffer {
-  const topic = Buffer.from(msg.topic);
-  const from = Buffer.from(msg.from);
-  const mid = Buffer.from(msg.mid ?? '');
+  // Strings are written into the record in place (no intermediate Buffer per string).
+  const topicLen = Buffer.byteLength(msg.topic);
+  const fromLen = Buffer.byteLength(msg.from);
+  const mid = msg.mid ?? '';
+  const midLen = Buffer.byteLength(mid);
   const props = msg.props ? Buffer.from(JSON.stringify(msg.props, propReplacer)) : null;
-  const gs = groups.map((g) => Buffer.from(g));
-  let len = 1 + 1 + 2 + topic.length + 2 + from.length + 2 + mid.length + 8 + 1 + 4 + msg.payload.length;
+  let len = 1 + 1 + 2 + topicLen + 2 + fromLen + 2 + midLen + 8 + 1 + 4 + msg.payload.length;
   if (known !== undefined) len += 4;
   if (msg.expiresAt !== undefined) len += 4;
   if (props) len += 4 + props.length;
-  for (const g of gs) len += 2 + g.length;
+  for (const g of groups) len += 2 + Buffer.byteLength(g);
   const out = Buffer.allocUnsafe(4 + len);
   let o = 0;
   out.writeUInt32BE(len, o);
@@ -143,9 +144,9 @@ function encodeRecord(
     out.writeUInt32BE(known, o);
     o += 4;
   }
-  o = putStr(out, o, topic);
-  o = putStr(out, o, from);
-  o = putStr(out, o, mid);
+  o = putString(out, o, msg.topic, topicLen);
+  o = putString(out, o, msg.from, fromLen);
+  o = putString(out, o, mid, midLen);
   out.writeDoubleBE(msg.receivedAt, o);
   o += 8;
   if (msg.expiresAt !== undefined) {
@@ -158,13 +159,24 @@ function encodeRecord(
     props.copy(out, o);
     o += props.length;
   }
-  out[o++] = gs.length;
-  for (const g of gs) o = putStr(out, o, g);
+  out[o++] = groups.length;
+  for (const g of groups) o = putString(out, o, g, Buffer.byteLength(g));
   out.writeUInt32BE(msg.payload.length, o);
   o += 4;
   msg.payload.copy(out, o);
   return out;
 }
+
+/** A string of `n` UTF-8 bytes with its u16 length. */
+function putString(out: Buffer, o: number, s: string, n: number): number {
+  out.writeUInt16BE(n, o);
+  if (n) out.write(s, o + 2, n, 'utf8');
+  return o + 2 + n;
+}
+
+const EMPTY = Buffer.alloc(0);
+/** The groups of a record that has none (most): shared, never written to. */
+const NO_GROUPS: string[] = Object.freeze([]) as unknown as string[];
 
 function putStr(out: Buffer, o: number, b: Buffer): number {
   out.writeUInt16BE(b.length, o);
@@ -191,61 +203,66 @@ export function decodeMessage(type: F.Forward | F.Retain, b: Buffer, now: number
   return { type, msg, v, deleted: (flags & 32) !== 0, notForwarded: (flags & 64) !== 0 };
 }
 
+/**
+ * Reads a record front to back. A class, not closures in decodeRecord: the hot path of every
+ * forwarded message allocates no function objects (tsx/esbuild also names each closure per call).
+ */
+class Cursor {
+  o = 0;
+  constructor(readonly b: Buffer) {}
+
+  need(n: number): void {
+    if (this.o + n > this.b.length) throw new FrameError('message record overruns frame');
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.b.readUInt32BE(this.o);
+    this.o += 4;
+    return v;
+  }
+
+  str(): string {
+    this.need(2);
+    const n = this.b.readUInt16BE(this.o);
+    this.need(2 + n);
+    const s = this.b.toString('utf8', this.o + 2, this.o + 2 + n);
+    this.o += 2 + n;
+    return s;
+  }
+}
+
 export function decodeRecord(
   b: Buffer,
   now: number,
 ): { msg: Message; groups: string[]; flags: number; known?: number } {
-  let o = 0;
   if (b.length < 1 + 6 + 8 + 1 + 4) throw new FrameError('short message record');
-  const flags = b[o++];
+  const c = new Cursor(b);
+  const flags = b[c.o++];
   const qos = ((flags >> 1) & 3) as QoS;
   if (qos > 2) throw new FrameError('bad QoS');
-  const need = (n: number) => {
-    if (o + n > b.length) throw new FrameError('message record overruns frame');
-  };
-  let known: number | undefined;
-  if (flags & 128) {
-    need(4);
-    known = b.readUInt32BE(o);
-    o += 4;
-  }
-  const getStr = (): string => {
-    need(2);
-    const n = b.readUInt16BE(o);
-    need(2 + n);
-    const s = b.toString('utf8', o + 2, o + 2 + n);
-    o += 2 + n;
-    return s;
-  };
-  const topic = getStr();
-  const from = getStr();
-  const mid = getStr();
-  need(8);
-  const receivedAt = b.readDoubleBE(o);
-  o += 8;
-  const msg: Message = { topic, from, receivedAt, qos, retain: (flags & 1) === 1, payload: Buffer.alloc(0) };
+  const known = flags & 128 ? c.u32() : undefined;
+  const topic = c.str();
+  const from = c.str();
+  const mid = c.str();
+  c.need(8);
+  const receivedAt = b.readDoubleBE(c.o);
+  c.o += 8;
+  const msg: Message = { topic, from, receivedAt, qos, retain: (flags & 1) === 1, payload: EMPTY };
   if (mid) msg.mid = mid;
-  if (flags & 16) {
-    need(4);
-    msg.expiresAt = now + b.readUInt32BE(o);
-    o += 4;
-  }
+  if (flags & 16) msg.expiresAt = now + c.u32();
   if (flags & 8) {
-    need(4);
-    const n = b.readUInt32BE(o);
-    o += 4;
-    need(n);
-    msg.props = parseProps(b.toString('utf8', o, o + n));
-    o += n;
+    const n = c.u32();
+    c.need(n);
+    msg.props = parseProps(b.toString('utf8', c.o, c.o + n));
+    c.o += n;
   }
-  const groups: string[] = [];
-  need(1);
-  const ng = b[o++];
-  for (let i = 0; i < ng; i++) groups.push(getStr());
-  need(4);
-  const n = b.readUInt32BE(o);
-  o += 4;
-  if (o + n !== b.length) throw new FrameError('payload length mismatch');
-  msg.payload = Buffer.from(b.subarray(o, o + n));
+  c.need(1);
+  const ng = b[c.o++];
+  const groups: string[] = ng ? [] : NO_GROUPS;
+  for (let i = 0; i < ng; i++) groups.push(c.str());
+  const n = c.u32();
+  if (c.o + n !== b.length) throw new FrameError('payload length mismatch');
+  msg.payload = Buffer.from(b.subarray(c.o, c.o + n));
   return known === undefined ? { msg, groups, flags } : { msg, groups, flags, known };
 }

@@ -26,12 +26,23 @@ describe('npm run bench -- --quick', () => {
       const res = JSON.parse(readFileSync(out, 'utf8'));
       const brokers = ['mqttlab', 'aedes', ...(existsSync('/usr/sbin/mosquitto') ? ['mosquitto'] : [])];
       const row = (m: string) => res.rows.find((x: { metric: string }) => x.metric === m);
-      for (const m of ['fanIn', 'fanOut', 'qos1', 'latP50', 'latP99', 'connectRate', 'rssPerConn']) {
+      for (const m of [
+        'fanIn',
+        'fanOut',
+        'qos1',
+        'latP50',
+        'latP99',
+        'latCpu',
+        'connectRate',
+        'rssPerConn',
+      ]) {
         for (const b of brokers) expect(row(m)?.brokers[b]?.median, `${m} ${b}`).toBeTypeOf('number');
       }
       for (const b of ['mqttlab', 'aedes'])
         expect(row('heapPerConn')?.brokers[b]?.median, `heap ${b}`).toBeTypeOf('number');
-      expect(row('cluster')?.brokers.mqttlab?.median).toBeTypeOf('number');
+      for (const m of ['cluster', 'clusterQos1', 'fanInCpu', 'clusterCpu', 'qos1Cpu', 'clusterQos1Cpu'])
+        expect(row(m)?.brokers.mqttlab?.median, m).toBeGreaterThan(0);
+      expect(r.stdout).toMatch(/QoS 0: cluster \/ fan-in per repetition: \d+%/);
       expect(row('fanIn').ratio.aedes).toBeTypeOf('number');
     } finally {
       rmSync(dir, { recursive: true, force: true });
