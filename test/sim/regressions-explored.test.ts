@@ -383,4 +383,11 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-restarted-owner-replica: a replica made by an owner that restarted since does not shut out the failed-over copy of the same claim', async () => {
     expect(await verdict('explored-restarted-owner-replica.ts')).toEqual([]);
   });
+  //
+  it.fails(
+    'explored-paused-copy-two-links: OPEN: the copy a paused node made of a session is handed back on a slower link than the forwards it sent meanwhile',
+    async () => {
+      expect(await verdict('explored-paused-copy-two-links.ts')).toEqual([]);
+    },
+  );
 });
