@@ -177,7 +177,7 @@ export class Broker implements BrokerApi {
     s.connectedAt = this.env.clock.now();
     this.stats.connectedCount++;
     // Claim first: the old owner then hands the session over before it answers the orphan request.
-    this.distribution?.claim(s, resumed ?? undefined);
+    this.distribution?.claim(s, resumed ?? undefined, !present);
     this.journal.stateChanged(s);
     this.hooks.onConnect?.(clientId, present);
     return { session: s, present };
@@ -269,7 +269,7 @@ export class Broker implements BrokerApi {
     this.journal.ended(s.clientId, replicated);
   }
 
-  private publishWill(s: Session): void {
+  publishWill(s: Session): void {
     const w = s.will;
     s.will = null;
     s.willTimer?.cancel();

@@ -34,8 +34,9 @@ export interface Distribution {
   tracked<T>(publish: () => T): { result: T; tracker: AckWait | null };
   /** Resumes `clientId`'s session from a replica another node made of it, if one is held here. */
   resume(clientId: string): Resumed | null;
-  /** This node holds the session of `s` now (connected, offline, or `from` a replica just resumed). */
-  claim(s: Session, from?: Resumed): void;
+  /** This node holds the session of `s` now (connected, offline, or `from` a replica just resumed); `fresh`:
+   * its connection was told session present 0. */
+  claim(s: Session, from?: Resumed, fresh?: boolean): void;
   /** The user a replica of `clientId`'s session belongs to, if a replica is held here. */
   replicaOwner(clientId: string): { user: string | undefined } | undefined;
   /** Whether `op` is refused now (a member is unreachable and the configuration says so). */

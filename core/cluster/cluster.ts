@@ -343,8 +343,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
 
   /** This node holds the session of `s.clientId` (connected, failed over, migrated here): say so. `from`: resumed
    * from that node's replica; what it was forwarded unconfirmed is fetched once the claim is out (after its handoff). */
-  claim(s: Session, from?: Resumed): void {
-    this.registry.claim(s);
+  claim(s: Session, from?: Resumed, fresh = false): void {
+    this.registry.claim(s, fresh);
     if (from) this.replicator.fetchOrphans(s, from.owner, from.done, undefined, from.subs);
   }
 

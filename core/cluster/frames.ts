@@ -43,7 +43,7 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
       p.changes.onLeave(peer, f.body);
       break;
     case F.Register:
-      p.registry.onRegister(f.body.clientId, f.body.node, f.body.at, f.body.live);
+      p.registry.onRegister(f.body.clientId, f.body.node, f.body.at, f.body.live, f.body.fresh === true);
       p.relay.register(peer, f.body);
       break;
     case F.Handoff:

@@ -60,6 +60,8 @@ export interface LocalNode {
   takenOver(s: Session): void;
   /** The will of `s` goes no more from here: published or discarded where its connection was. */
   discardWill(s: Session): void;
+  /** Publishes the will of `s` now (its session ended for the client), if it still has one. */
+  publishWill(s: Session): void;
   /** Arms the will of an offline session (its delay, or the session's end if sooner). */
   armWill(s: Session): void;
 

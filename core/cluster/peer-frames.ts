@@ -202,6 +202,8 @@ export interface RegisterBody {
   node: string;
   /** The client is connected there (a live claim beats an offline one). */
   live: boolean;
+  /** Its connection started a new session there (session present 0): any older one ended for the client. */
+  fresh?: true;
 }
 export interface HandoffBody {
   clientId: string;

@@ -183,7 +183,12 @@ export function decode(f: Buffer, now: number): Frame {
         type,
         body: json<RegisterBody>(
           body,
-          (x) => str(x.clientId) && num(x.at) && str(x.node) && typeof x.live === 'boolean',
+          (x) =>
+            str(x.clientId) &&
+            num(x.at) &&
+            str(x.node) &&
+            typeof x.live === 'boolean' &&
+            (x.fresh === undefined || x.fresh === true),
         ),
       };
     case F.RState:

@@ -94,6 +94,8 @@ export class Registry {
   private awaiting = new Map<string, { from: Set<string>; got: Set<string>; due: number; timer: Timer }>();
   /** Per session here: the peers whose copies it took in by handoff, and when (passed on as `via`). */
   private absorbed = new WeakMap<Session, Map<string, number>>();
+  /** Live sessions here whose connection was told session present 0 (their claims say `fresh`). */
+  private fresh = new WeakSet<Session>();
 
   constructor(
     private readonly local: LocalNode,
@@ -105,8 +107,10 @@ export class Registry {
   }
 
   /** This node holds the session of `s.clientId` (a client connected, or a session failed over here): say so. */
-  claim(s: Session): void {
+  claim(s: Session, fresh = false): void {
     const live = s.conn !== null;
+    if (fresh && live) this.fresh.add(s);
+    else this.fresh.delete(s);
     // A claim we already heard of was made before this connect, whatever the clocks say (they differ
     // between nodes by a millisecond or more): ours must order after it, or neither node gives way.
     const known = this.claims.get(s.clientId);
@@ -124,6 +128,7 @@ export class Registry {
       at: s.connectedAt,
       node: this.node,
       live: s.conn !== null,
+      ...(s.conn && this.fresh.has(s) ? { fresh: true } : {}),
     });
   }
 
@@ -147,7 +152,7 @@ export class Registry {
   }
 
   /** F.Register: `node` claims the session of `clientId`. */
-  onRegister(clientId: string, node: string, at: number, live: boolean): void {
+  onRegister(clientId: string, node: string, at: number, live: boolean, fresh = false): void {
     const s = this.local.sessions.get(clientId);
     if (s) {
       // Live beats offline, then the newer connect, then the node name: every node decides alike.
@@ -160,6 +165,8 @@ export class Registry {
       // The old connection's close claims the session as offline here: the winner's claim goes in after it,
       // or a later connect here would not order itself after that claim.
       if (s.conn) this.local.takenOver(s);
+      // Its client was told it has a new session: this one ended for it, so its will is due now [MQTT-3.1.2-8].
+      if (fresh && live && s.will) this.local.publishWill(s);
       this.claims.set(clientId, { node, at, live });
       // The session may have ended with its connection (Session Expiry 0).
       if (this.local.sessions.get(clientId) === s) this.handOff(s, node);

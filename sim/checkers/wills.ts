@@ -135,7 +135,9 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
           );
         }
         const serverKnew = !unheard && (k.end === 'kill' || k.end === 'disconnect');
-        if (serverKnew && w.t < k.endAt + dueMs - 1) {
+        // A next connection told session present 0 ended the session (for the client) sooner: due then too.
+        const endedAt = next && !next.present ? next.connackAt - settle : Infinity;
+        if (serverKnew && w.t < Math.min(k.endAt + dueMs, endedAt) - 1) {
           bad(
             'will-timing',
             `will published ${((w.t - k.endAt) / 1000).toFixed(1)} s after the connection ended, before the earlier of will delay ${will.delay} s and session expiry ${expiryMs / 1000} s`,

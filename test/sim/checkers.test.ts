@@ -472,6 +472,11 @@ describe('wills', () => {
     expect(
       props(checkWills([...killed, e(1050, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' }), newSession])),
     ).toEqual(['will-timing']);
+    // Unless the client connected again and was told session present 0 then: the session ended for it.
+    const fresh = e(1100, 'client.connack', { c: 'sub', rc: 0, present: false, node: 'n2' });
+    expect(
+      checkWills([...killed, fresh, e(1102, 'will', { node: 'n1', c: 'sub', topic: 'st/sub' })]),
+    ).toEqual([]);
     const longDelay = [
       ...base(3600, { will: { ...will.will, delay: 120 } }),
       e(50, 'client.kill', { c: 'sub' }),

@@ -397,4 +397,8 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-paused-stale-retained.ts')).toEqual([]);
     },
   );
+  //
+  it('explored-fresh-claim-will: a pending will is published when its client connects elsewhere and is told session present 0', async () => {
+    expect(await verdict('explored-fresh-claim-will.ts')).toEqual([]);
+  });
 });
