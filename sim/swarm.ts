@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import type { ClientOptions } from './client.ts';
 import { checkOrder, checkSafety, type Expectation, type Violation } from './checkers.ts';
 import { convergenceProblems } from './convergence.ts';
-import { connAt, keyOf, timelineOf } from './checkers/common.ts';
+import { connAt, faultsOf, keyOf, timelineOf, type FaultWindow } from './checkers/common.ts';
 import { FaultPlayer, foldFault, type Fault } from './faults.ts';
 import type { ScenarioClient, ScenarioWorld } from './scenario-world.ts';
 import { idOf, is, type At, type Ev, type PubOkEvent } from './events.ts';
@@ -397,7 +397,11 @@ export async function playSwarm(
     v.property === 'qos2-exactly-once' && crashes.some((t) => t >= v.excerpt[0].t && t <= v.excerpt[1].t);
   const violations = [
     ...safety.filter(
-      (v) => !excused(v) && !crashedBetween(v) && !player.wipes.some((at) => willLostInWipe(ev, v, at)),
+      (v) =>
+        !excused(v) &&
+        !crashedBetween(v) &&
+        !player.wipes.some((at) => willLostInWipe(ev, v, at)) &&
+        !willAlone(ev, v),
     ),
     // Order: parked messages after a heal are the documented exception.
     ...checkOrder(ev, { parkedUntil: healAt, parked }).filter(
@@ -494,6 +498,32 @@ function willLostInWipe(ev: Ev[], v: Violation, wiped: number): boolean {
   for (const n of tl.nodes.values()) downAfter = Math.max(downAfter, n.downAfterMs ?? 0);
   const dueMs = Math.min(cfg.will.delay, cfg.clean && cfg.version < 5 ? 0 : cfg.expiry) * 1000;
   return lostAt + dueMs + Math.max(2 * cfg.keepalive * 1000, downAfter) > wiped;
+}
+
+/**
+ * A missing will set on a node that could send to no peer from the CONNACK until it crashed (cut off, or
+ * every peer paused or down): nothing could replicate it, so it was lost with the node, as a subscription
+ * acknowledged alone is (ackedAlone; docs/guarantees.md, Wills).
+ */
+function willAlone(ev: Ev[], v: Violation): boolean {
+  if (v.property !== 'will-iff' || !v.detail.includes(': no will for ')) return false;
+  const tl = timelineOf(ev);
+  const conn = [...tl.conns.values()].flat().find((x) => x.connack === v.excerpt[0]);
+  const node = conn?.node;
+  if (!conn || !node) return false;
+  const crash = ev.find(
+    (e) => e.type === 'fault.crash' && e.node === node && e.t >= conn.connackAt && e.t <= conn.endAt,
+  );
+  if (!crash) return false;
+  const faults = faultsOf(ev);
+  const blocks = (f: FaultWindow, p: string) =>
+    f.kind === 'pause' || f.kind === 'crash'
+      ? f.a[0] === p
+      : (f.kind === 'partition' || f.kind === 'clog') &&
+        ((f.a.includes(node) && f.b.includes(p)) || (!f.oneWay && f.a.includes(p) && f.b.includes(node)));
+  return [...tl.nodes.keys()]
+    .filter((p) => p !== node)
+    .every((p) => faults.some((f) => f.from <= conn.connackAt && f.to >= crash.t && blocks(f, p)));
 }
 
 /** Acknowledged QoS 1/2 messages each owed share group (all members owed) must reach one member. */

@@ -401,4 +401,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-fresh-claim-will: a pending will is published when its client connects elsewhere and is told session present 0', async () => {
     expect(await verdict('explored-fresh-claim-will.ts')).toEqual([]);
   });
+  // Checker correction (wills): will alone
+  it('explored-will-alone: a will set on a node that could reach no peer until it crashed is lost with it (not demanded)', async () => {
+    expect(await verdict('explored-will-alone.ts')).toEqual([]);
+  });
 });
