@@ -6,6 +6,7 @@
 
 import type { Message, QoS } from '../message.ts';
 import type { Session } from '../session.ts';
+import type { WillState } from '../delivery.ts';
 import { specsOf } from '../subscription.ts';
 import { TopicTrie } from '../topic-trie.ts';
 import type { ClusterEvent, ClusterStats } from './events.ts';
@@ -96,6 +97,8 @@ export class Registry {
   private absorbed = new WeakMap<Session, Map<string, number>>();
   /** Live sessions here whose connection was told session present 0 (their claims say `fresh`). */
   private fresh = new WeakSet<Session>();
+  /** Wills taken over from a node that has restarted or left since (Registry.purge). */
+  private pastLife = new WeakSet<WillState>();
 
   constructor(
     private readonly local: LocalNode,
@@ -180,6 +183,8 @@ export class Registry {
   /** Forgets the claims of a node removed from the cluster. */
   purge(node: string): void {
     for (const [id, r] of this.claims) if (r.node === node) this.claims.delete(id);
+    // Wills we took over from its lost life: what its new life hands us (a copy it failed over) says nothing of them.
+    for (const s of this.local.sessions.values()) if (s.will?.lostWith === node) this.pastLife.add(s.will);
   }
 
   /** Evacuation: hands the offline session `s` over to `node`, where it becomes a session (evacuation.ts). */
@@ -418,7 +423,7 @@ export class Registry {
     if (h.rel) for (const p of h.rel) s.addReleasing(p);
     this.handoffIn(h.clientId, false, [from, ...(h.via ?? [])]);
     // The will we took over with this session from `from` (taking it for dead) went, or goes no more, there.
-    if (h.noWill && s.will?.lostWith === from) this.local.discardWill(s);
+    if (h.noWill && s.will?.lostWith === from && !this.pastLife.has(s.will)) this.local.discardWill(s);
     if (fresh) this.c.migrated(s, from);
   }
 }

@@ -405,4 +405,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-will-alone: a will set on a node that could reach no peer until it crashed is lost with it (not demanded)', async () => {
     expect(await verdict('explored-will-alone.ts')).toEqual([]);
   });
+  //
+  it('explored-past-life-nowill: the no-will word of a restarted node new life does not discard the will taken over from its old life', async () => {
+    expect(await verdict('explored-past-life-nowill.ts')).toEqual([]);
+  });
 });
