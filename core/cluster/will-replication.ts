@@ -71,12 +71,12 @@ export class WillReplicator {
   }
 
   /**
-   * The will of a client connected here, for a peer whose link just came up: a peer that took us for
-   * dead published (and forgot) it though the client stayed (split-will); it must hold it again for
-   * the client's real loss.
+   * The will of a client connected here, or of an offline session here whose will is still due, for a
+   * peer whose link just came up: a peer that took us for dead published (and forgot) it though the
+   * client stayed (split-will), or restarted empty; it must hold it again, should we be lost before it goes.
    */
   frameFor(s: Session): Buffer | null {
-    return s.will && s.conn ? this.frame(s) : null;
+    return s.will ? this.frame(s) : null;
   }
 
   /** F.RWill: the will of a client connected on `from` (absent: cleared). */

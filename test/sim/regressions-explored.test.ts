@@ -409,4 +409,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-past-life-nowill: the no-will word of a restarted node new life does not discard the will taken over from its old life', async () => {
     expect(await verdict('explored-past-life-nowill.ts')).toEqual([]);
   });
+  //
+  it('explored-offline-will-resent: a link-up resends the pending will of an offline session, so a peer that restarted empty holds it', async () => {
+    expect(await verdict('explored-offline-will-resent.ts')).toEqual([]);
+  });
 });
