@@ -279,7 +279,7 @@ export class Broker implements BrokerApi {
     const msg: Message = { ...w.msg, receivedAt: now };
     if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
     this.journal.willChanged(s);
-    if (w.lostWith !== undefined) this.distribution?.willPublished(s.clientId, w.lostWith);
+    if (w.lostWith !== undefined) this.distribution?.willPublished(s.clientId, w.origin ?? w.lostWith);
     this.publishWillOf(s.clientId, msg);
   }
 

@@ -29,8 +29,10 @@ export interface WillState {
   delay: number;
   /** Message Expiry Interval of the will, seconds. */
   expirySec?: number;
-  /** Set when the session failed over here: the lost node its client was connected to. */
+  /** Set when the session failed over here: the lost node it was taken over from. */
   lostWith?: string;
+  /** The node the client's connection was lost with, when another node had taken the will over first. */
+  origin?: string;
 }
 
 export type DropReason =

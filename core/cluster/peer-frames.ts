@@ -104,6 +104,8 @@ export interface RWillBody {
   will?: WireMessage;
   delay?: number;
   expirySec?: number;
+  /** A will the sender took over by failover: the node its client's connection was lost with. */
+  lost?: string;
 }
 
 export interface OrphanReqBody {

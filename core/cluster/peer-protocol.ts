@@ -244,7 +244,11 @@ export function decode(f: Buffer, now: number): Frame {
         type,
         body: json<RWillBody>(
           body,
-          (x) => str(x.clientId) && num(x.at) && (x.will === undefined || (wireOk(x.will) && num(x.delay))),
+          (x) =>
+            str(x.clientId) &&
+            num(x.at) &&
+            (x.will === undefined || (wireOk(x.will) && num(x.delay))) &&
+            (x.lost === undefined || str(x.lost)),
         ),
       };
     case F.OrphanReq:

@@ -28,6 +28,8 @@ interface HeldWill {
   msg: Message;
   delay: number;
   expirySec?: number;
+  /** Taken over by failover at `owner`: the node the client's connection was lost with. */
+  lost?: string;
   timer: Timer | null;
 }
 
@@ -65,6 +67,7 @@ export class WillReplicator {
             // the connection, so a reconnect (a new session) does not cancel it [MQTT-3.1.2-8, 3.1.3.2.2].
             delay: Math.min(w.delay, s.expiryInterval),
             expirySec: w.expirySec,
+            lost: w.origin ?? w.lostWith,
           }
         : { clientId: s.clientId, at: s.connectedAt },
     );
@@ -103,6 +106,7 @@ export class WillReplicator {
       msg: fromWire(b.will, this.b.env.clock.now()),
       delay: b.delay ?? 0,
       expirySec: b.expirySec,
+      lost: b.lost,
       timer: null,
     });
   }
@@ -133,7 +137,7 @@ export class WillReplicator {
       if (!w) continue;
       this.wills.delete(`${owner} ${s.clientId}`);
       w.timer?.cancel();
-      s.will = { msg: w.msg, delay: w.delay, expirySec: w.expirySec, lostWith: owner };
+      s.will = { msg: w.msg, delay: w.delay, expirySec: w.expirySec, lostWith: owner, origin: w.lost };
       this.changed(s); // held by the others now as ours, should we be lost too
       this.b.armWill(s);
     }
@@ -149,7 +153,7 @@ export class WillReplicator {
         const now = this.b.env.clock.now();
         const msg: Message = { ...w.msg, receivedAt: now };
         if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
-        this.c.emit({ type: 'will', clientId, from: owner });
+        this.c.emit({ type: 'will', clientId, from: w.lost ?? owner });
         this.b.publishWillOf(clientId, msg);
         // Published: the others drop their copies of that connection's will (one of them may be next backup).
         this.c.broadcastReliable(encodeJson(F.RWill, { clientId, at: w.at }));

@@ -413,4 +413,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-offline-will-resent: a link-up resends the pending will of an offline session, so a peer that restarted empty holds it', async () => {
     expect(await verdict('explored-offline-will-resent.ts')).toEqual([]);
   });
+  //
+  it('explored-will-origin: a will failed over twice is published as the will of the connection it belongs to', async () => {
+    expect(await verdict('explored-will-origin.ts')).toEqual([]);
+  });
 });
