@@ -417,4 +417,11 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-will-origin: a will failed over twice is published as the will of the connection it belongs to', async () => {
     expect(await verdict('explored-will-origin.ts')).toEqual([]);
   });
+  //
+  it.fails(
+    'explored-split-will-early: OPEN: a will armed by a failover during a cut is published before its delay after the real connection loss',
+    async () => {
+      expect(await verdict('explored-split-will-early.ts')).toEqual([]);
+    },
+  );
 });
