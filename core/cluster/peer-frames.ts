@@ -228,6 +228,8 @@ export interface HandoffBody {
   at?: number;
   /** Peers whose copies of the session the sender took in just before (their handoffs come inside this one). */
   via?: string[];
+  /** Its client's connection was lost on the sender: ms until the will there was due. */
+  willIn?: number;
 }
 /**
  * The version of a retained set or clear: the writer's clock, never below the version it replaces (a hybrid

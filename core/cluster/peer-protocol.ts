@@ -276,6 +276,7 @@ export function decode(f: Buffer, now: number): Frame {
             (x.seen === undefined || strs(x.seen)) &&
             (x.in2 === undefined || pids(x.in2)) &&
             (x.rel === undefined || pids(x.rel)) &&
+            (x.willIn === undefined || num(x.willIn)) &&
             (x.noWill === undefined || typeof x.noWill === 'boolean') &&
             (x.user === undefined || str(x.user)) &&
             (x.migrate === undefined || x.migrate === true) &&

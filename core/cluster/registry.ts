@@ -207,6 +207,9 @@ export class Registry {
     const rel = s.releasing();
     if (rel.length) body.rel = rel;
     if (!s.will) body.noWill = true;
+    // Lost here: the will is due by this connection's end, not by a peer's guess at it (a failover in a cut).
+    else if (!s.conn && s.will.lostWith === undefined)
+      body.willIn = Math.max(0, s.disconnectedAt + Math.min(s.will.delay, s.expiryInterval) * 1000 - now);
     // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
     if (s.owner !== undefined) body.user = s.owner;
     if (migrate) Object.assign(body, { migrate: true, at: s.connectedAt });
@@ -424,6 +427,14 @@ export class Registry {
     this.handoffIn(h.clientId, false, [from, ...(h.via ?? [])]);
     // The will we took over with this session from `from` (taking it for dead) went, or goes no more, there.
     if (h.noWill && s.will?.lostWith === from && !this.pastLife.has(s.will)) this.local.discardWill(s);
+    else if (h.willIn !== undefined && s.will?.lostWith === from && !s.conn) {
+      const will = s.will;
+      s.willTimer?.cancel();
+      s.willTimer = this.local.env.clock.setTimer(
+        h.willIn,
+        () => s.will === will && this.local.publishWill(s),
+      );
+    }
     if (fresh) this.c.migrated(s, from);
   }
 }

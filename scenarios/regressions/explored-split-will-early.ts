@@ -1,15 +1,17 @@
-// Found by `npm run test:faults` (SEED=1808, shrunk). OPEN (its test is it.fails): a clog makes n2 take n1 for
-// lost while w0 is connected there; n2 fails w0's session over and arms its will (delay 10 s) at once. w0 is
-// killed 0.5 s later, so n1 arms the real will then. At the heal n1 hands the session to n2 (same claim,
-// n2's name wins) and drops its timer; n2 keeps its own, armed 0.5 s too early: the will goes 9.5 s after
-// the connection ended. What would fix it: the handoff carrying the time left on the sender's will timer.
+// Found by `npm run test:faults` (SEED=1808, shrunk; SEED=1909 found the same after a pause). A clog makes n2
+// take n1 for lost while w0 is connected there; n2 fails w0's session over and arms its will (delay 10 s) at
+// once. w0 is killed 0.5 s later, so n1 arms the real will then. At the heal n1 handed the session to n2 (same
+// claim, n2's name wins) and dropped its timer; n2 kept its own, armed 0.5 s too early: the will went 9.5 s
+// after the connection ended. A handoff from the node the connection was lost on now carries the time left on
+// its will timer (`willIn`), and the receiver's copy of that will follows it.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
 
 export default defineScenario({
   name: 'explored-split-will-early',
-  description: 'open: a will armed by a split failover fires before its delay from the real connection loss',
+  description:
+    'a will armed by a split failover follows the will timer of the node the connection was lost on',
   async run(w, ctx) {
     const r = await playSwarm(
       w,
