@@ -168,8 +168,9 @@ export class Registry {
       // The old connection's close claims the session as offline here: the winner's claim goes in after it,
       // or a later connect here would not order itself after that claim.
       if (s.conn) this.local.takenOver(s);
-      // Its client was told it has a new session: this one ended for it, so its will is due now [MQTT-3.1.2-8].
-      if (fresh && live && s.will) this.local.publishWill(s);
+      // Its client was told it has a new session since this one's connect: this one ended for it, so its will
+      // is due now [MQTT-3.1.2-8]. (A copy of that same connection's session has its connect time.)
+      if (fresh && live && s.will && at > s.connectedAt) this.local.publishWill(s);
       this.claims.set(clientId, { node, at, live });
       // The session may have ended with its connection (Session Expiry 0).
       if (this.local.sessions.get(clientId) === s) this.handOff(s, node);

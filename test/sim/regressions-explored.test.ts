@@ -421,4 +421,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-will-early: a will armed by a failover during a cut follows the will timer of the node the connection was lost on', async () => {
     expect(await verdict('explored-split-will-early.ts')).toEqual([]);
   });
+  //
+  it('explored-fresh-same-claim: the fresh claim of the very connection a failed-over copy came from does not publish its will', async () => {
+    expect(await verdict('explored-fresh-same-claim.ts')).toEqual([]);
+  });
 });
