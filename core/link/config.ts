@@ -29,10 +29,15 @@ export function parseLinkFlag(s: string, secret: string): LinkConfig | string {
   const at = s.indexOf('@');
   const name = at > 0 ? s.slice(0, at) : '';
   const address = s.slice(at + 1);
-  if (!validClusterName(name) || !address || address.split(',').some((a) => !/^[^:\s]+:\d+$/.test(a)))
+  if (!validClusterName(name) || !validAddress(address))
     return `--link ${s}: expected NAME@HOST:PORT (NAME: letters, digits, - and _)`;
-  if (!secret) return `--link ${name}: no secret (set cluster.links[].secret or MQTTLAB_LINK_SECRET)`;
+  if (!secret)
+    return `--link ${name}: no secret (set MQTTLAB_LINK_SECRET, or list the link with its secret in cluster.links)`;
   return { name, address, secret };
+}
+
+function validAddress(a: unknown): boolean {
+  return typeof a === 'string' && /^[^:\s,]+:\d{1,5}(,[^:\s,]+:\d{1,5})*$/.test(a);
 }
 
 export function validClusterName(n: unknown): n is string {
@@ -48,8 +53,9 @@ export function linkConfigProblem(name: string | undefined, links: LinkConfig[])
     if (!validClusterName(l.name)) return `cluster.links: bad name ${JSON.stringify(l.name)}`;
     if (l.name === name) return `cluster.links: ${l.name} is this cluster's own name`;
     if (seen.has(l.name)) return `cluster.links: ${l.name} twice`;
-    if (!l.address) return `cluster.links: ${l.name} has no address`;
-    if (!l.secret) return `cluster.links: ${l.name} has no secret`;
+    if (!validAddress(l.address))
+      return `cluster.links: ${l.name}: address must be "host:port[,host:port...]"`;
+    if (typeof l.secret !== 'string' || !l.secret) return `cluster.links: ${l.name} has no secret`;
     seen.add(l.name);
   }
   return null;

@@ -209,7 +209,7 @@ export class ClusterLinks {
         name: o.name,
         state: o.state,
         peer: o.state === 'up' ? o.peer : '',
-        sinceMs: Math.max(0, now - o.since),
+        sinceMs: Math.max(0, Math.round(now - o.since)),
         routes: o.routes,
         buffered: o.buffered,
         ...o.stats,

@@ -1,0 +1,102 @@
+// Cluster linking between real processes over loopback (docs/cluster-linking.md): two single-node clusters,
+// A and B, linked through a fault proxy in front of each node's link port. A subscriber on B gets what is
+// published on A; while the link is cut, A's local subscriber keeps receiving and A keeps what B subscribes
+// to; at the heal the link comes back and B gets it, in order. `runtime ctl cluster status` shows the link.
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import type { RunningServer } from '../../runtime/server.ts';
+import { createRuntime, waitUntil, uniqueId } from '../helpers/runtime.ts';
+import { spawnRuntime, killAll, getJson, loopbackArgs, ROOT, type Proc } from '../helpers/processes.ts';
+import { freePorts } from '../helpers/ports.ts';
+import { FaultProxy } from '../../sim/live/fault-proxy.ts';
+
+describe('two linked clusters as processes', () => {
+  const rt = createRuntime();
+  const procs: Proc[] = [];
+  const proxy = new FaultProxy({ userTimeoutMs: 3000, connectTimeoutMs: 3000 });
+  let tmp = '';
+  const srv = (p: Proc) => ({ tcpPort: p.mqttPort }) as RunningServer;
+  const linkUps = (p: Proc) => p.out.split('cluster link.up').length - 1;
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mqttlab-links-'));
+    const cfgFile = path.join(tmp, 'node.yaml');
+    fs.writeFileSync(
+      cfgFile,
+      'sysInterval: 0\ncluster:\n  heartbeatIntervalMs: 200\n  heartbeatTimeoutMs: 2000\n',
+    );
+    const [ca, cb, la, lb] = await freePorts(4);
+    const fa = await proxy.front('a1', la);
+    const fb = await proxy.front('b1', lb);
+    const env = { ...process.env, MQTTLAB_CLUSTER_SECRET: 'inside', MQTTLAB_LINK_SECRET: 'between-a-and-b' };
+    const start = (node: string, name: string, port: number, linkPort: number, link: string) => {
+      const args = [...loopbackArgs(cfgFile), '--admin-port', '0', '--cluster-port', String(port)];
+      args.push('--cluster-name', name, '--link-port', String(linkPort), '--link', link);
+      const p = spawnRuntime(node, args, env);
+      procs.push(p);
+      return p;
+    };
+    const a1 = start('a1', 'A', ca, la, `B@127.0.0.1:${fb}`);
+    const b1 = start('b1', 'B', cb, lb, `A@127.0.0.1:${fa}`);
+    await waitUntil(
+      () => linkUps(a1) > 0 && linkUps(b1) > 0 && a1.adminPort > 0 && b1.adminPort > 0,
+      15_000,
+      `both links up (output: ${procs.map((p) => p.out).join(' | ')})`,
+    );
+  }, 30_000);
+
+  afterAll(async () => {
+    await rt.cleanup();
+    await killAll(procs);
+    await proxy.close();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a message crosses; a cut link catches up at the heal; ctl shows the link', async () => {
+    const [a1, b1] = procs;
+    const topic = `x/${uniqueId()}`;
+    const remote = await rt.client(srv(b1), { protocolVersion: 5 });
+    await remote.subscribeAsync(`${topic}/#`, { qos: 1 });
+    const local = await rt.client(srv(a1), { protocolVersion: 5 });
+    await local.subscribeAsync(`${topic}/#`, { qos: 1 });
+    const linkOfA = async () => (await getJson(a1.adminPort, '/api/cluster')).body.links[0];
+    // B's subscription reaches A's link as a route.
+    const deadline = Date.now() + 10_000;
+    while ((await linkOfA()).routes < 1 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await linkOfA()).toMatchObject({ name: 'B', state: 'up', peer: 'b1', routes: 1 });
+
+    const pub = await rt.client(srv(a1), { protocolVersion: 5 });
+    await pub.publishAsync(`${topic}/1`, 'before', { qos: 1 });
+    await remote.inbox.waitFor(1, 5000);
+
+    // The link is cut: A goes on serving locally and buffers for B.
+    const ups = linkUps(a1);
+    proxy.set('a1', 'b1', 'cut');
+    await waitUntil(() => a1.out.includes('cluster link.down'), 10_000, `A's link to go down (${a1.out})`);
+    for (const p of ['cut-1', 'cut-2', 'cut-3']) await pub.publishAsync(`${topic}/2`, p, { qos: 1 });
+    await local.inbox.waitFor(4, 5000);
+    expect((await linkOfA()).buffered).toBe(3);
+    expect(remote.inbox.payloads()).toEqual(['before']);
+
+    proxy.heal();
+    await waitUntil(() => linkUps(a1) > ups, 15_000, `A's link to come back (${a1.out})`);
+    await remote.inbox.waitFor(4, 10_000);
+    expect(remote.inbox.payloads()).toEqual(['before', 'cut-1', 'cut-2', 'cut-3']);
+    expect(local.inbox.payloads()).toEqual(['before', 'cut-1', 'cut-2', 'cut-3']);
+    expect(await linkOfA()).toMatchObject({ state: 'up', buffered: 0, dropped: 0 });
+
+    const ctl = await promisify(execFile)(
+      process.execPath,
+      ['bin/runtime.js', 'ctl', '--admin', `http://127.0.0.1:${a1.adminPort}`, 'cluster', 'status'],
+      { cwd: ROOT, timeout: 15_000 },
+    );
+    expect(ctl.stdout).toMatch(/cluster A, links:/);
+    expect(ctl.stdout).toMatch(/LINK\s+STATE\s+PEER\s+ROUTES\s+BUFFERED/);
+    expect(ctl.stdout).toMatch(/B\s+up\s+b1\s+1\s+0/);
+  }, 60_000);
+});
