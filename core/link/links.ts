@@ -66,6 +66,13 @@ export interface LinkStatus {
   received: number;
 }
 
+/** One line for a node box of the terminal UI: `⇄B up 3r 0b` (routes, buffered; dropped when any). */
+export function linksText(links: LinkStatus[]): string {
+  return links
+    .map((l) => `⇄${l.name} ${l.state} ${l.routes}r ${l.buffered}b${l.dropped ? ` ${l.dropped}✗` : ''}`)
+    .join(' ');
+}
+
 const SESSIONS_KEPT = 1024;
 const linkable = (filter: string): boolean => !filter.startsWith('$');
 

@@ -89,6 +89,10 @@ describe('two linked clusters as processes', () => {
     expect(remote.inbox.payloads()).toEqual(['before', 'cut-1', 'cut-2', 'cut-3']);
     expect(local.inbox.payloads()).toEqual(['before', 'cut-1', 'cut-2', 'cut-3']);
     expect(await linkOfA()).toMatchObject({ state: 'up', buffered: 0, dropped: 0 });
+    const metrics = (await getJson(a1.adminPort, '/metrics')).body as string;
+    expect(metrics).toMatch(/^mqttlab_link_up\{link="B"\} 1$/m);
+    expect(metrics).toMatch(/^mqttlab_link_buffered\{link="B"\} 0$/m);
+    expect(metrics).toMatch(/^mqttlab_link_messages_total\{link="B",direction="out"\} [4-9]$/m);
 
     const ctl = await promisify(execFile)(
       process.execPath,
