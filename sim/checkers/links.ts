@@ -99,21 +99,42 @@ export function checkLinkDelivery(events: Ev[], expect: LinkExpectation[], tally
   return out;
 }
 
+/** The cluster each publish entered: its acknowledging node's, else that of the publisher's last CONNACK before it. */
+function publishedIn(events: Ev[], clusters: Map<string, string>): Map<string, string> {
+  const at = new Map<string, string>();
+  const out = new Map<string, string>();
+  for (const e of events) {
+    if (e.type === 'client.connack' && e.rc === 0 && e.node) at.set(e.c, e.node);
+    else if (e.type === 'pub.invoke') {
+      const c = clusters.get(at.get(e.c) ?? '');
+      if (c) out.set(e.id, c);
+    } else if (e.type === 'pub.ok' && e.node) {
+      const c = clusters.get(e.node);
+      if (c) out.set(e.id, c);
+    }
+  }
+  return out;
+}
+
 export function checkLinkLoops(events: Ev[], tally?: Tally): Violation[] {
   const clusters = clustersOf(events);
+  if (clusters.size === 0) return [];
+  const home = publishedIn(events, clusters);
   const out: Violation[] = [];
   /** cluster|id → link.in events (first crossings and resends). */
   const crossings = new Map<string, At<LinkInEvent>[]>();
   for (const e of events) {
     if (e.type !== 'link.in') continue;
     const into = clusters.get(e.node) ?? '?';
-    if (e.origin !== e.from)
+    // Where it was published, as the history shows it (not as the sending node says).
+    const origin = home.get(e.id) ?? e.origin;
+    if (origin !== e.from)
       out.push({
         property: 'link-loop',
-        detail: `${e.id} published in ${e.origin} came on from ${e.from} into ${into}`,
+        detail: `${e.id} published in ${origin} came on from ${e.from} into ${into}`,
         excerpt: [e],
       });
-    if (into === e.origin)
+    if (into === origin)
       out.push({
         property: 'link-loop',
         detail: `${e.id} came back over a link into ${into}, where it was published`,

@@ -9,6 +9,22 @@ import type { Env } from '../../core/env.ts';
 import type { Ev } from '../../sim/events.ts';
 import type { Tally } from '../../sim/checkers/common.ts';
 import { settle } from '../helpers/sim.ts';
+import { runScenario, type Scenario } from '../../sim/scenario.ts';
+import { OutLink } from '../../core/link/out-link.ts';
+import { ClusterLinks } from '../../core/link/links.ts';
+import type { Message } from '../../core/message.ts';
+
+/** Replaces a method of a class's prototype while `body` runs. */
+async function patched<T extends object>(proto: T, name: string, fn: unknown, body: () => Promise<void>) {
+  const p = proto as Record<string, unknown>;
+  const orig = p[name];
+  p[name] = fn;
+  try {
+    await body();
+  } finally {
+    p[name] = orig;
+  }
+}
 
 type Spec = { name: string; nodes: string[] };
 
@@ -194,5 +210,54 @@ describe('link checkers', () => {
     const tally: Tally = {};
     expect(checkLinkLoops([...ev, into('b1', 'A', 'A'), into('b1', 'A', 'A', true, 30)], tally)).toEqual([]);
     expect(tally).toEqual({ 'link-resend': 1 });
+  });
+});
+
+describe('the link checks are not blind', () => {
+  it('linked-clusters: links that forget what they held across a cut are caught (link-delivery)', async () => {
+    const s = (await import('../../scenarios/linked-clusters.ts')).default as Scenario;
+    const welcome = (OutLink.prototype as unknown as Record<string, Function>).welcome!;
+    await patched(
+      OutLink.prototype,
+      'welcome',
+      function (this: { buffer: unknown[] }, acked: number, filters: string[]) {
+        this.buffer = [];
+        return welcome.call(this, acked, filters);
+      },
+      async () => {
+        const r = await runScenario(s, 1);
+        expect(r.violations.some((v) => v.property === 'link-delivery')).toBe(true);
+      },
+    );
+    expect((await runScenario(s, 1)).violations).toEqual([]);
+  });
+
+  it('a ring whose links send on what came over a link is caught (link-loop)', async () => {
+    const specs = [
+      { name: 'X', nodes: ['x1'] },
+      { name: 'Y', nodes: ['y1'] },
+      { name: 'Z', nodes: ['z1'] },
+    ];
+    await patched(
+      ClusterLinks.prototype,
+      'publish',
+      function (this: ClusterLinks, msg: Message) {
+        for (const o of this.outs) o.publish(msg);
+      },
+      async () => {
+        const w = world(specs);
+        await w.run(async (w) => {
+          for (const n of ['x1', 'y1', 'z1'])
+            w.client(`s-${n}`, { target: n, subscriptions: [{ filter: 't/#', qos: 1 }] });
+          const p = w.client('p', { target: 'x1' });
+          await settle(w, linksUp(w, ['x1', 'y1', 'z1']), 20_000, 'links up');
+          p.publish('t/1', 1);
+          // Unchecked, the copies multiply around the ring: stop at the first one back in X.
+          const back = () => w.history.events.some((e) => e.type === 'link.in' && e.node === 'x1');
+          await w.until(back, { timeoutMs: 2000 });
+        });
+        expect(checkLinkLoops(w.history.events).map((v) => v.property)).toContain('link-loop');
+      },
+    );
   });
 });
