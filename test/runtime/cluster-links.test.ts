@@ -21,6 +21,15 @@ describe('two linked clusters as processes', () => {
   let tmp = '';
   const srv = (p: Proc) => ({ tcpPort: p.mqttPort }) as RunningServer;
   const linkUps = (p: Proc) => p.out.split('cluster link.up').length - 1;
+  let startNode: (
+    node: string,
+    name: string,
+    port: number,
+    link: number,
+    to: string,
+    secret?: string,
+  ) => Proc;
+  let linkPortA = 0;
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mqttlab-links-'));
@@ -33,13 +42,22 @@ describe('two linked clusters as processes', () => {
     const fa = await proxy.front('a1', la);
     const fb = await proxy.front('b1', lb);
     const env = { ...process.env, MQTTLAB_CLUSTER_SECRET: 'inside', MQTTLAB_LINK_SECRET: 'between-a-and-b' };
-    const start = (node: string, name: string, port: number, linkPort: number, link: string) => {
+    const start = (
+      node: string,
+      name: string,
+      port: number,
+      linkPort: number,
+      link: string,
+      secret?: string,
+    ) => {
       const args = [...loopbackArgs(cfgFile), '--admin-port', '0', '--cluster-port', String(port)];
       args.push('--cluster-name', name, '--link-port', String(linkPort), '--link', link);
-      const p = spawnRuntime(node, args, env);
+      const p = spawnRuntime(node, args, secret ? { ...env, MQTTLAB_LINK_SECRET: secret } : env);
       procs.push(p);
       return p;
     };
+    startNode = start;
+    linkPortA = la;
     const a1 = start('a1', 'A', ca, la, `B@127.0.0.1:${fb}`);
     const b1 = start('b1', 'B', cb, lb, `A@127.0.0.1:${fa}`);
     await waitUntil(
@@ -103,4 +121,18 @@ describe('two linked clusters as processes', () => {
     expect(ctl.stdout).toMatch(/LINK\s+STATE\s+PEER\s+ROUTES\s+BUFFERED/);
     expect(ctl.stdout).toMatch(/B\s+up\s+b1\s+1\s+0/);
   }, 60_000);
+
+  it('refuses a node of B that does not know the secret, with one line on each side', async () => {
+    const a1 = procs[0];
+    const [port, link] = await freePorts(2);
+    const intruder = startNode('b9', 'B', port, link, `A@127.0.0.1:${linkPortA}`, 'not-the-secret');
+    await waitUntil(
+      () => intruder.out.includes('failed the secret check') && a1.out.includes('link from B (b9)'),
+      15_000,
+      `both sides to log the refusal (${intruder.out} | ${a1.out})`,
+    );
+    expect(intruder.out).toMatch(/link A: A \(a1\) failed the secret check\n/);
+    expect(a1.out).toMatch(/link from B \(b9\) ended by it: A \(a1\) failed the secret check\n/);
+    expect(intruder.out).not.toContain('cluster link.up');
+  }, 30_000);
 });
