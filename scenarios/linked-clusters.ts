@@ -36,6 +36,8 @@ export default defineScenario({
     lostMs: { default: 10_000, description: 'how long A keeps publishing after region B is lost (ms)' },
   },
   async run(w, ctx) {
+    // Before any node starts: a live run ends here (link addresses and the links' state are the simulator's).
+    const sim = simOnly(w, 'reads the links’ state of each node');
     const A = ['a1', 'a2', 'a3'];
     const B = ['b1', 'b2', 'b3'];
     const secret = 'a-b-link-secret';
@@ -55,7 +57,6 @@ export default defineScenario({
       links: [{ name: 'A', address: linkAddress(A), secret }],
       cluster,
     });
-    const sim = simOnly(w, 'reads the links’ state of each node');
     const reconnect = { minMs: 300, maxMs: 4000 };
     const sub = (id: string, node: string, filter: string) =>
       w.client(id, {
