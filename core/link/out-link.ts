@@ -44,6 +44,7 @@ export class OutLink {
   /** Filters the other cluster subscribes to, as it last told us (kept while the link is down). */
   private filters = new TopicTrie<true>();
   private filterSet = new Set<string>();
+  private scratch: true[] = [];
   private buffer: Pending[] = [];
   private seq = 0;
   private conn: { sink: ByteSink; gen: number; nonce: string; authed: boolean } | null = null;
@@ -84,7 +85,8 @@ export class OutLink {
 
   /** A message published on this node (not one that came over a link). */
   publish(msg: Message): void {
-    if (this.filters.match(msg.topic, []).length === 0) return;
+    this.scratch.length = 0;
+    if (this.filters.match(msg.topic, this.scratch).length === 0) return;
     if (this.buffer.length >= this.h.settings.buffer) {
       this.stats.dropped++;
       this.h.dropped(this.name, msg);

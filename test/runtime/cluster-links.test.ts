@@ -3,6 +3,7 @@
 // published on A; while the link is cut, A's local subscriber keeps receiving and A keeps what B subscribes
 // to; at the heal the link comes back and B gets it, in order. `runtime ctl cluster status` shows the link.
 import os from 'node:os';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -82,15 +83,17 @@ describe('two linked clusters as processes', () => {
     const local = await rt.client(srv(a1), { protocolVersion: 5 });
     await local.subscribeAsync(`${topic}/#`, { qos: 1 });
     const linkOfA = async () => (await getJson(a1.adminPort, '/api/cluster')).body.links[0];
-    // B's subscription reaches A's link as a route.
-    const deadline = Date.now() + 10_000;
-    while ((await linkOfA()).routes < 1 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    const poll = async (ok: (l: any) => boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!ok(await linkOfA()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+    await poll((l) => l.routes >= 1); // B's subscription reaches A's link as a route
     expect(await linkOfA()).toMatchObject({ name: 'B', state: 'up', peer: 'b1', routes: 1 });
 
     const pub = await rt.client(srv(a1), { protocolVersion: 5 });
     await pub.publishAsync(`${topic}/1`, 'before', { qos: 1 });
     await remote.inbox.waitFor(1, 5000);
+    await poll((l) => l.buffered === 0); // B's acknowledgement is in
 
     // The link is cut: A goes on serving locally and buffers for B.
     const ups = linkUps(a1);
@@ -135,4 +138,20 @@ describe('two linked clusters as processes', () => {
     expect(a1.out).toMatch(/link from B \(b9\) ended by it: A \(a1\) failed the secret check\n/);
     expect(intruder.out).not.toContain('cluster link.up');
   }, 30_000);
+
+  it('garbage on the link port closes that connection with one logged line; the node goes on', async () => {
+    const a1 = procs[0];
+    const sock = net.connect(linkPortA, '127.0.0.1');
+    await new Promise((r, j) => sock.once('connect', r).once('error', j));
+    const closed = new Promise((r) => sock.once('close', r));
+    sock.resume(); // reads the Reject frame, then the end
+    sock.write(Buffer.from([0, 0, 0, 3, 42, 1, 2]));
+    await waitUntil(
+      () => /link from an unknown cluster refused: .*unknown frame type 42/.test(a1.out),
+      5000,
+      a1.out,
+    );
+    await closed;
+    expect((await getJson(a1.adminPort, '/health')).status).toBe(200);
+  }, 20_000);
 });
