@@ -47,7 +47,9 @@ export class OutLink {
   private scratch: true[] = [];
   private buffer: Pending[] = [];
   private seq = 0;
-  private conn: { sink: ByteSink; gen: number; nonce: string; authed: boolean } | null = null;
+  /** `verified`: the acceptor proved the secret (its Challenge); `authed`: welcomed after our proof. */
+  private conn: { sink: ByteSink; gen: number; nonce: string; verified: boolean; authed: boolean } | null =
+    null;
   private gen = 0;
   private reader = new LinkReader();
   private addresses: string[];
@@ -121,7 +123,7 @@ export class OutLink {
       open: (sink) => {
         if (gen !== this.gen) return sink.close();
         const nonce = this.h.nonce();
-        this.conn = { sink, gen, nonce, authed: false };
+        this.conn = { sink, gen, nonce, verified: false, authed: false };
         this.reader = new LinkReader();
         this.lastRx = this.h.now();
         sink.write(
@@ -161,13 +163,14 @@ export class OutLink {
     const c = this.conn!;
     if (!c.authed) {
       if (f.type === L.Reject) return this.refused(`refused by ${this.name}: ${f.body.reason}`);
-      if (f.type === L.Challenge) {
+      if (f.type === L.Challenge && !c.verified) {
         const { cluster, node, nonce, proof } = f.body;
         if (cluster !== this.name)
           return this.refused(`${this.cfg.address} is cluster ${cluster}, not ${this.name}`);
         const want = linkProof(this.h.hmac, this.cfg.secret, c.nonce, cluster, this.h.settings.name);
         if (proof !== want) return this.refused(`${this.name} (${node}) failed the secret check`);
         this.peer = node;
+        c.verified = true;
         c.sink.write(
           encodeLink(L.Proof, {
             proof: linkProof(this.h.hmac, this.cfg.secret, nonce, this.h.settings.name, cluster),
@@ -175,8 +178,9 @@ export class OutLink {
         );
         return;
       }
-      if (f.type === L.Welcome) return this.welcome(f.body.acked, f.body.filters);
-      return this.drop(`unexpected frame ${f.type} before the handshake`);
+      // Only from an acceptor that proved the secret: nothing crosses to one that did not.
+      if (f.type === L.Welcome && c.verified) return this.welcome(f.body.acked, f.body.filters);
+      return this.refused(`unexpected frame ${f.type} before the handshake`);
     }
     switch (f.type) {
       case L.Ack:

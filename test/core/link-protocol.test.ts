@@ -8,10 +8,14 @@ import {
   decodeLink,
   encodeLink,
   encodeLinkMsg,
+  linkProof,
   type LinkFrame,
   type LinkMsg,
 } from '../../core/link/protocol.ts';
 import { linkConfigProblem, parseLinkFlag } from '../../core/link/config.ts';
+import { OutLink } from '../../core/link/out-link.ts';
+import type { LinkHost } from '../../core/link/link-host.ts';
+import type { PeerDialHandler } from '../../core/env.ts';
 
 const msg: LinkMsg = {
   seq: 7,
@@ -73,5 +77,62 @@ describe('link protocol', () => {
     });
     expect(parseLinkFlag('127.0.0.1:4380', 's')).toMatch(/expected NAME@HOST:PORT/);
     expect(parseLinkFlag('B@127.0.0.1:4380', '')).toMatch(/MQTTLAB_LINK_SECRET/);
+  });
+});
+
+describe('the dialing side of a link', () => {
+  function dialer() {
+    const logs: string[] = [];
+    const written: Buffer[] = [];
+    let handler: PeerDialHandler | null = null;
+    const host: LinkHost = {
+      node: 'a1',
+      session: 'a1.s',
+      settings: { name: 'A', links: [], buffer: 10, pingIntervalMs: 100, timeoutMs: 1000, reconnectMs: 100 },
+      now: () => 0,
+      nonce: () => 'n1',
+      hmac: (k, d) => `${k}:${d}`,
+      dial: (_a, h) => void (handler = h),
+      log: (m) => logs.push(m),
+      dropped: () => {},
+      changed: () => {},
+    };
+    const link = new OutLink({ name: 'B', address: 'b1:1', secret: 's' }, host);
+    link.tick(0);
+    handler!.open({ write: (b) => void written.push(Buffer.from(b)), close: () => {} });
+    return { link, logs, written, feed: (b: Buffer) => handler!.data(b) };
+  }
+
+  it('sends nothing to an acceptor that skips its proof (a Welcome before a valid Challenge)', () => {
+    const d = dialer();
+    d.feed(encodeLink(L.Welcome, { acked: 0, filters: ['#'] }));
+    expect(d.link.state).not.toBe('up');
+    expect(d.logs).toEqual(['link B: unexpected frame 4 before the handshake']);
+    d.link.publish({
+      topic: 'x',
+      payload: Buffer.from('p'),
+      qos: 1,
+      retain: false,
+      from: 'c',
+      receivedAt: 0,
+    });
+    expect(d.written.some((b) => b[4] === L.Msg)).toBe(false);
+  });
+
+  it('goes up after a valid Challenge and the Welcome', () => {
+    const d = dialer();
+    const proof = linkProof((k, x) => `${k}:${x}`, 's', 'n1', 'B', 'A');
+    d.feed(encodeLink(L.Challenge, { cluster: 'B', node: 'b1', nonce: 'n2', proof }));
+    d.feed(encodeLink(L.Welcome, { acked: 0, filters: ['x/#'] }));
+    expect(d.link.state).toBe('up');
+    d.link.publish({
+      topic: 'x/1',
+      payload: Buffer.from('p'),
+      qos: 1,
+      retain: false,
+      from: 'c',
+      receivedAt: 0,
+    });
+    expect(d.written.filter((b) => b[4] === L.Msg)).toHaveLength(1);
   });
 });
