@@ -255,6 +255,7 @@ function clusterOf(broker: Broker, cluster?: Cluster): Record<string, unknown> {
     members: cluster.status(),
     stats: { ...cluster.stats },
     evacuation,
+    ...(cluster.links && { name: cluster.links.settings.name, links: cluster.links.status() }),
   };
 }
 

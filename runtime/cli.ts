@@ -18,6 +18,7 @@ import { readConfigFile } from './config.ts';
 import { passwd } from './passwd.ts';
 import { startServer } from './server.ts';
 import { ctl } from './ctl.ts';
+import { parseLinkFlag } from '../core/link/config.ts';
 import { importMosquittoCommand } from './mosquitto-import.ts';
 
 export const START = defineCommand({
@@ -203,6 +204,25 @@ export const START = defineCommand({
       group: 'cluster options',
       help: 'mutual TLS on peer links: CA bundle',
     },
+    'cluster-name': {
+      type: 'string',
+      arg: 'NAME',
+      group: 'cluster options',
+      help: "this cluster's name, as linked clusters know it (cluster linking)",
+    },
+    link: {
+      type: 'strings',
+      arg: 'NAME@HOST:PORT',
+      group: 'cluster options',
+      help: 'link to another cluster (repeatable; secret from env MQTTLAB_LINK_SECRET); enables clustering',
+    },
+    'link-port': {
+      type: 'int',
+      arg: 'N',
+      min: 0,
+      group: 'cluster options',
+      help: "port where this node accepts other clusters' links (default 4380)",
+    },
     'admin-port': {
       type: 'int',
       arg: 'N',
@@ -380,6 +400,15 @@ export function startOverrides(
     for (const [k, v] of Object.entries(ctls)) if (v !== undefined) cl.tls[k] = v;
   }
   if (values.advertise !== undefined) cl.advertise = values.advertise;
+  if (values['cluster-name'] !== undefined) cl.name = values['cluster-name'];
+  if (values['link-port'] !== undefined) cl.linkPort = values['link-port'];
+  if (values.link.length) {
+    const links = values.link.map((l) => parseLinkFlag(l, env.MQTTLAB_LINK_SECRET ?? ''));
+    const bad = links.filter((l): l is string => typeof l === 'string');
+    if (bad.length) throw new ConfigError(bad);
+    cl.links = [...(Array.isArray(cl.links) ? cl.links : []), ...links];
+    cl.enabled = true;
+  }
   const envSecret = env.MQTTLAB_CLUSTER_SECRET;
   if (values['cluster-secret'] !== undefined) cl.secret = values['cluster-secret'];
   else if (envSecret) cl.secret = envSecret;

@@ -19,6 +19,9 @@ const SHARED_FIELDS = [
   'allowPublishDuringNetsplit',
   'allowSubscribeDuringNetsplit',
   'role',
+  'name',
+  'links',
+  'linkBuffer',
 ] as const;
 
 type Shared = (typeof SHARED_FIELDS)[number];

@@ -8,6 +8,12 @@ import { readText } from '../cli/errors.ts';
 import { DEFAULT_HELD_LIMITS } from '../core/external-storage.ts';
 import { redisOptions, SENTINEL_SCHEME } from './redis-url.ts';
 import {
+  DEFAULT_LINK_BUFFER,
+  linkConfigProblem,
+  validClusterName,
+  type LinkConfig,
+} from '../core/link/config.ts';
+import {
   brokerSchema,
   defaultBrokerConfig,
   mergeChecked,
@@ -148,6 +154,14 @@ export interface RuntimeClusterConfig {
   /** core: part of the full mesh and its membership; replicant: links to the cores (its seeds) only, added and removed freely (docs/replicants.md). */
   role: 'core' | 'replicant';
   tls: RuntimePeerTlsConfig;
+  /** Cluster linking (docs/cluster-linking.md): this cluster's name, as linked clusters know it. */
+  name: string;
+  /** Clusters this one exchanges messages with: { name, address: "host:port[,host:port...]", secret }. */
+  links: LinkConfig[];
+  /** Port on `host` where this node accepts links from the other clusters' nodes (0 = any free port). */
+  linkPort: number;
+  /** Messages kept per link while it is down or unacknowledged; newer ones beyond are dropped, counted. */
+  linkBuffer: number;
 }
 
 const port = (v: unknown) =>
@@ -259,6 +273,13 @@ export const runtimeSchema: Record<string, unknown> = {
     dnsIntervalMs: int(100, 3_600_000),
     dnsForgetMs: int(0, 30 * 86_400_000),
     tls: { enabled: bool, cert: str, key: str, ca: str },
+    name: (v: unknown) => (v === '' || validClusterName(v) ? null : 'must be letters, digits, - and _'),
+    links: (v: unknown) =>
+      Array.isArray(v) && v.every((l) => typeof l === 'object' && l !== null && !Array.isArray(l))
+        ? null
+        : 'must be a list of { name, address, secret }',
+    linkPort: port,
+    linkBuffer: int(1, 10_000_000),
   },
   admin: { enabled: bool, host, port, token: str },
   dataDir: str,
@@ -312,6 +333,10 @@ export function defaultRuntimeConfig(): RuntimeConfig {
       dnsIntervalMs: 5000,
       dnsForgetMs: 60_000,
       tls: { enabled: false, cert: '', key: '', ca: '' },
+      name: '',
+      links: [],
+      linkPort: 4380,
+      linkBuffer: DEFAULT_LINK_BUFFER,
     },
     admin: { enabled: false, host: '127.0.0.1', port: 18083, token: '' },
     dataDir: '',
@@ -406,11 +431,15 @@ export function runtimeConfig(overrides?: unknown): RuntimeConfig {
           errors.push(
             `cluster.tls.${k}: required when cluster.tls.enabled (peers verify each other against the CA)`,
           );
+    const lp = linkConfigProblem(c.name, c.links);
+    if (lp) errors.push(lp);
     if (c.heartbeatTimeoutMs <= c.heartbeatIntervalMs)
       errors.push(
         `cluster.heartbeatTimeoutMs: must be greater than cluster.heartbeatIntervalMs (${c.heartbeatIntervalMs}) (got ${c.heartbeatTimeoutMs})`,
       );
   }
+  if (!c.enabled && c.links.length)
+    errors.push('cluster.links: needs clustering enabled (cluster.enabled, --cluster-port or --link)');
   const st = value.store;
   if (st.kind === 'redis' && st.url === '')
     errors.push(

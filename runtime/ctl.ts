@@ -9,7 +9,7 @@ export const CTL = defineCommand({
   summary: `Operate a running broker through its admin HTTP API.
 
 commands:
-  cluster status                  members of the cluster and their state
+  cluster status                  members of the cluster and their state (and its links to other clusters)
   cluster join NODE HOST:PORT     contact NODE at HOST:PORT (its peer port) to join its cluster
   cluster leave                   leave the cluster
   cluster force-leave NODE        remove a (dead) node from the cluster
@@ -190,6 +190,39 @@ function command(words: string[], prog: string, flags: CtlFlags = {}): CtlComman
   const arity = (n: number, usage: string) => {
     if (args.length !== n) throw new CtlError(`usage: ${prog} ${usage}`, EXIT.USAGE);
   };
+  // Cluster linking (docs/cluster-linking.md): this node's link to each other cluster.
+  const linksTable = (r: any): string =>
+    r.links
+      ? `\n\ncluster ${r.name}, links:\n` +
+        table(
+          [
+            'LINK',
+            'STATE',
+            'PEER',
+            'ROUTES',
+            'BUFFERED',
+            'SENT',
+            'ACKED',
+            'RESENT',
+            'DROPPED',
+            'IN',
+            'RECEIVED',
+          ],
+          r.links.map((l: any) => [
+            l.name,
+            l.state,
+            l.peer || '-',
+            l.routes,
+            l.buffered,
+            l.sent,
+            l.acked,
+            l.resent,
+            l.dropped,
+            l.inbound,
+            l.received,
+          ]),
+        )
+      : '';
   const members = (r: any) => {
     // A ROLE column once any node is a replicant (a cluster of cores prints as it always did).
     const roles = (r.members ?? []).some((m: any) => m.role);
@@ -207,7 +240,7 @@ function command(words: string[], prog: string, flags: CtlFlags = {}): CtlComman
         render: (r) => {
           if (!r.clustered) return `node ${r.node}: not clustered`;
           const s = r.stats ?? {};
-          return `${members(r)}\n\nforwarded out/in ${s.forwardedOut}/${s.forwardedIn}, netsplits detected/healed ${s.netsplitsDetected}/${s.netsplitsHealed}, handoffs out/in ${s.handoffsOut}/${s.handoffsIn}, autocleaned ${s.autocleaned}, auth failures ${s.authFailures}`;
+          return `${members(r)}\n\nforwarded out/in ${s.forwardedOut}/${s.forwardedIn}, netsplits detected/healed ${s.netsplitsDetected}/${s.netsplitsHealed}, handoffs out/in ${s.handoffsOut}/${s.handoffsIn}, autocleaned ${s.autocleaned}, auth failures ${s.authFailures}${linksTable(r)}`;
         },
       };
     case 'cluster join':

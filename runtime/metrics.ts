@@ -8,6 +8,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from '../core/broker.ts';
 import type { Cluster } from '../core/cluster/cluster.ts';
 import type { DiskStore } from './disk-store.ts';
+import type { LinkStatus } from '../core/link/links.ts';
 import { ExternalStorage } from '../core/external-storage.ts';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -318,6 +319,7 @@ export async function renderMetrics(
         states.map((s): [Labels, number] => [{ peer: m.node, state: s }, m.state === s ? 1 : 0]),
       ),
     );
+    linkMetrics(e, cluster.links?.status() ?? []);
   }
   if (store) {
     e.metric(
@@ -372,4 +374,50 @@ export async function renderMetrics(
   }
   e.raw(await processMetrics());
   return e.text();
+}
+
+/** Cluster linking (docs/cluster-linking.md): this node's link to each other cluster. */
+function linkMetrics(e: Exposition, links: LinkStatus[]): void {
+  if (!links.length) return;
+  const per = (f: (l: LinkStatus) => number): [Labels, number][] =>
+    links.map((l) => [{ link: l.name }, f(l)]);
+  e.metric(
+    'mqttlab_link_up',
+    'gauge',
+    "1 while this node's link to the cluster is up, else 0.",
+    per((l) => +(l.state === 'up')),
+  );
+  e.metric(
+    'mqttlab_link_routes',
+    'gauge',
+    'Topic filters the linked cluster subscribes to.',
+    per((l) => l.routes),
+  );
+  e.metric(
+    'mqttlab_link_buffered',
+    'gauge',
+    'Messages waiting for the linked cluster (sent unacknowledged, or held while down).',
+    per((l) => l.buffered),
+  );
+  e.metric(
+    'mqttlab_link_messages_total',
+    'counter',
+    'Messages over the link, by direction (in: published here from it).',
+    links.flatMap((l): [Labels, number][] => [
+      [{ link: l.name, direction: 'out' }, l.sent],
+      [{ link: l.name, direction: 'in' }, l.received],
+    ]),
+  );
+  e.metric(
+    'mqttlab_link_resent_total',
+    'counter',
+    'Messages sent again after a connection ended unacknowledged.',
+    per((l) => l.resent),
+  );
+  e.metric(
+    'mqttlab_link_dropped_total',
+    'counter',
+    "Messages dropped: the link's buffer was full.",
+    per((l) => l.dropped),
+  );
 }

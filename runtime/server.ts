@@ -35,6 +35,8 @@ export interface RunningServer {
   /** Set when clustering is enabled. */
   cluster?: Cluster;
   clusterPort?: number;
+  /** Where this node accepts other clusters' links (with cluster.links: docs/cluster-linking.md). */
+  linkPort?: number;
   /** Set when the admin API is enabled. */
   admin?: AdminServer;
   adminPort?: number;
@@ -146,6 +148,7 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
   let tlsServer: net.Server | undefined;
   let wss: http.Server | undefined;
   let peers: PeerListener | undefined;
+  let linkListener: PeerListener | undefined;
   let cluster: Cluster | undefined;
   let admin: AdminServer | undefined;
   const events = new AdminEvents();
@@ -179,6 +182,20 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
           .join(' ');
         log.info(`[${node}] cluster ${type}${kv ? ' ' + kv : ''}`);
       };
+      const links = cluster.links;
+      if (links) {
+        linkListener = await listenPeers({
+          host: cc.host,
+          port: cc.linkPort,
+          log,
+          tls: peerTls,
+          accept: (sink) => links.accept(sink),
+        });
+        const names = links.settings.links.map((x) => x.name).join(', ');
+        log.info(
+          `[${node}] cluster ${cc.name}: accepting links on port ${linkListener.port}; linked to ${names}`,
+        );
+      }
       if (cc.discovery !== 'static')
         for (const s of seeds) if (s.node !== node) cluster.join(s.node, s.address);
       if (cc.discovery === 'dns') {
@@ -222,6 +239,7 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
     dialer?.close();
     for (const s of [tcp, ws, tlsServer, wss]) s?.close();
     await peers?.close();
+    await linkListener?.close();
     await admin?.close();
     throw e;
   }
@@ -236,6 +254,7 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
       stopping = true;
       discovery?.stop();
       broker.shutdown(config.shutdown.serverReference);
+      cluster?.links?.stop();
       dialer?.close();
       await Promise.all([
         ...[tcp, ws, tlsServer, wss].map(
@@ -247,6 +266,7 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
             }),
         ),
         peers?.close(),
+        linkListener?.close(),
         admin?.close(),
       ]);
       for (const s of [tcp, ws, tlsServer, wss]) (s as http.Server | undefined)?.closeAllConnections?.();
@@ -302,6 +322,7 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
     wssPort: addr(wss),
     cluster,
     clusterPort: peers?.port,
+    linkPort: linkListener?.port,
     admin,
     adminPort: admin?.port,
     stop,

@@ -22,6 +22,7 @@ import { checkRetainedReads } from './checkers/retained-reads.ts';
 import { checkWills } from './checkers/wills.ts';
 import { checkSharedOnce } from './checkers/shared-once.ts';
 import { checkClientProtocol } from './checkers/protocol.ts';
+import { checkLinkDelivery, checkLinkLoops, type LinkExpectation } from './checkers/links.ts';
 
 export type { Ev, Expectation, LossCategory, SafetyOptions, Tally, Violation } from './checkers/common.ts';
 export { DEFAULT_ACCEPTED } from './checkers/common.ts';
@@ -38,6 +39,9 @@ export {
   checkWills,
   checkSharedOnce,
   checkClientProtocol,
+  checkLinkDelivery,
+  checkLinkLoops,
+  type LinkExpectation,
   Qos2OnceChecker,
   OrderChecker,
   OnlySubscribedChecker,
@@ -61,6 +65,7 @@ export function checkSafety(events: Ev[], expect: Expectation[], opts: SafetyOpt
     ...checkWills(events, opts),
     ...checkSharedOnce(events, opts),
     ...checkClientProtocol(events),
+    ...checkLinkLoops(events, opts.tally),
   ];
 }
 

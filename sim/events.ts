@@ -211,6 +211,26 @@ export interface ClusterHistoryEvent {
   [field: string]: string | number;
 }
 
+/** A message that came over a cluster link was published on `node` (core/link/; simulator only). */
+export interface LinkInEvent {
+  type: 'link.in';
+  node: string;
+  /** The cluster it came from, and the one it was published in (the same, unless a link forwarded it on). */
+  from: string;
+  origin: string;
+  id: string;
+  /** Sent again after a connection ended without its acknowledgement (at least once across a link). */
+  resend: boolean;
+}
+
+/** The buffer of `node`'s link to cluster `link` was full: the message does not cross it (counted). */
+export interface LinkDropEvent {
+  type: 'link.drop';
+  node: string;
+  link: string;
+  id: string;
+}
+
 /** DNS discovery (core/cluster/discovery.ts) found a peer, or forgot one gone from the records. */
 export interface DnsJoinEvent {
   type: 'dns.join';
@@ -373,6 +393,8 @@ export type HistoryEvent =
   | DropEvent
   | WillEvent
   | ClusterHistoryEvent
+  | LinkInEvent
+  | LinkDropEvent
   | DnsJoinEvent
   | DnsForgetEvent
   | LbBackendEvent

@@ -34,6 +34,8 @@ export {
   checkWills,
   checkSharedOnce,
   checkClientProtocol,
+  checkLinkDelivery,
+  checkLinkLoops,
   DEFAULT_ACCEPTED,
   phaseStats,
   formatPhases,
@@ -47,7 +49,9 @@ export type {
   Tally,
   LossCategory,
   Verdicts,
+  LinkExpectation,
 } from './checkers.ts';
+export { linkAddress } from './links.ts';
 export { is, idOf, type Ev, type HistoryEvent, type EventOf, type At } from './events.ts';
 export { convergenceProblems } from './convergence.ts';
 export { deviceFleet, type Fleet } from './fleet.ts';

@@ -8,6 +8,7 @@
 import type { HistoryEvent } from './history.ts';
 import type { SimBroker, World } from './world.ts';
 import { progressText } from '../core/cluster/evacuation.ts';
+import { linksText } from '../core/link/links.ts';
 
 /** The running cluster part of a node, if any. */
 const runningCluster = (b: SimBroker) => (b.broker && b.host.state === 'up' ? (b.clustering ?? null) : null);
@@ -55,6 +56,8 @@ export interface NodeSample {
   role?: 'replicant';
   /** Its evacuation (or rebalance donor part) in progress, one line (core/cluster/evacuation.ts progressText). */
   maintenance?: string;
+  /** Its links to other clusters, one line (core/link/links.ts linksText). */
+  links?: string;
 }
 
 export interface LinkSample {
@@ -119,6 +122,8 @@ export function sampleWorld(w: World): WorldSample {
     if (b.cluster?.role === 'replicant') nodes[nodes.length - 1].role = 'replicant';
     const ev = runningCluster(b)?.maintenance.status().evacuation;
     if (ev) nodes[nodes.length - 1].maintenance = progressText(ev);
+    const cl = runningCluster(b)?.links;
+    if (cl) nodes[nodes.length - 1].links = linksText(cl.status());
   }
   const names = [...w.brokers.keys()];
   const links: LinkSample[] = [];

@@ -31,6 +31,8 @@ import {
 } from '../core/cluster/maintenance.ts';
 import { DEFAULT_HELD_LIMITS, ExternalStorage } from '../core/external-storage.ts';
 import { REDIS_HOST, SimRedis, SimStoreLink, type SimRedisOptions } from './redis.ts';
+import { wireLinks } from './links.ts';
+import type { LinkConfig } from '../core/link/config.ts';
 
 /**
  * The `node.config` history event: the configured trade-offs the checkers
@@ -82,6 +84,9 @@ export interface SimClusterOptions {
   /** Each node keeps its data on its host's disk (runtime: --data-dir) and restores it on restart. */
   persist?: boolean;
   store?: 'redis';
+  /** Cluster linking: this cluster's name and its links (addresses: sim/links.ts linkAddress). */
+  name?: string;
+  links?: LinkConfig[];
 }
 
 /** The simulator's world: what scenarios call (ScenarioWorld) over the kernel (sim/kernel.ts). */
@@ -130,7 +135,12 @@ export class World extends SimKernel implements ScenarioWorld {
       this.addBroker(
         n,
         opts.broker ?? {},
-        { secret: opts.secret ?? 'sim-secret', seeds, ...opts.cluster },
+        {
+          secret: opts.secret ?? 'sim-secret',
+          seeds,
+          ...(opts.name && { name: opts.name, links: opts.links }),
+          ...opts.cluster,
+        },
         { security: opts.security, persist: opts.persist, store: opts.store },
       ),
     );
@@ -189,6 +199,7 @@ export class World extends SimKernel implements ScenarioWorld {
         },
         'cluster',
       );
+      wireLinks(this.network, (ev) => this.record(ev), b.name, cluster);
     }
     this.network.listen(b.name, {
       accept: (sock: SimSocket): StreamEndpoint => {

@@ -57,6 +57,11 @@ export function NodeBox({
           {fit(n.maintenance, inner)}
         </Text>
       ) : null}
+      {n.links ? (
+        <Text wrap="truncate" color="cyan">
+          {fit(n.links, inner)}
+        </Text>
+      ) : null}
     </Box>
   );
 }

@@ -9,6 +9,7 @@ import https from 'node:https';
 import type { NodeSample, LinkSample } from '../sim/observe.ts';
 import { ModelBuilder, type UiState } from './model.ts';
 import { progressText, type EvacuationStatus } from '../core/cluster/evacuation.ts';
+import { linksText, type LinkStatus } from '../core/link/links.ts';
 import { Listeners, type KeyPress, type UiSource } from './source.ts';
 
 interface Poll {
@@ -21,6 +22,8 @@ interface Poll {
   clients?: { queued: number; inflight: number }[];
   /** Its evacuation or rebalance donor part in progress (GET /api/cluster). */
   evacuation?: EvacuationStatus | null;
+  /** Its links to other clusters (GET /api/cluster, with cluster.links). */
+  links?: LinkStatus[];
   error?: string;
 }
 
@@ -142,6 +145,7 @@ export class LiveSource implements UiSource {
         stats: s.body,
         clients: cl.body.clients ?? [],
         evacuation: c.body.evacuation,
+        links: c.body.links,
       };
     } catch (e) {
       return { url, ok: false, healthy: false, error: (e as Error).message };
@@ -212,6 +216,7 @@ export class LiveSource implements UiSource {
         msgOut: Number(st.messagesOut ?? 0),
         peers: views.get(n) ?? {},
         ...(p?.ok && p.evacuation ? { maintenance: progressText(p.evacuation) } : {}),
+        ...(p?.ok && p.links?.length ? { links: linksText(p.links) } : {}),
       };
     });
     const links: LinkSample[] = [];

@@ -417,6 +417,10 @@ export class ModelBuilder {
         'cluster',
         `${node} evacuation ${ev.phase}: ${ev.connections} connections, ${ev.sessions} sessions here`,
       );
+    if (what === 'link.up')
+      return this.timeline(t, 'cluster', `${node} link to cluster ${ev.link} up (${ev.peer})`);
+    if (what === 'link.down')
+      return this.timeline(t, 'cluster', `${node} link to cluster ${ev.link} down: ${ev.why}`);
     if (what === 'rebalance')
       return this.timeline(
         t,

@@ -38,9 +38,9 @@ import { RouteReplication } from './route-replication.ts';
 import { ServedShared } from './served-shared.ts';
 import type { RouteTable } from './route-table.ts';
 import { SessionReplicator, type ReplicaLinks } from './session-replication.ts';
+import { linksOf, type ClusterLinks } from '../link/links.ts';
 
-export { defaultClusterConfig } from './config.ts';
-export type { ClusterConfig, NodeState } from './config.ts';
+export { defaultClusterConfig, type ClusterConfig, type NodeState } from './config.ts';
 export type { ClusterStats, ClusterEvent } from './events.ts';
 export type { Tracker } from './ack-tracker.ts';
 
@@ -53,6 +53,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   readonly maintenance: Maintenance;
   /** Core and replicant roles: what the cores pass on between replicants (replicant.ts). */
   readonly relay: Replicants;
+  readonly links: ClusterLinks | null;
   private readonly acks: AckTracker;
   private readonly channel: ReliableChannel;
   private readonly routeRep: RouteReplication;
@@ -219,6 +220,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.heartbeat.tick();
     broker.distribute(this, this.replicator);
     rejoinRestored(broker.sessions.values(), (s) => this.registry.claim(s));
+    this.links = linksOf(this);
   }
   // ---- getters --------------------------------------------------------------
   get node(): string {
@@ -262,8 +264,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   }
 
   emit(e: ClusterEvent): void {
-    const d = this.onEvent ? eventDetail(e) : null;
-    if (d) this.onEvent!(d.type, d.detail);
+    if (this.onEvent) this.onEvent(e.type, eventDetail(e).detail);
   }
 
   /** PeerLinkHost: the handshake proof (peerProof). */
@@ -330,6 +331,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   }
 
   route(msg: Message): number {
+    this.links?.publish(msg);
     return this.forwarding.route(msg);
   }
 

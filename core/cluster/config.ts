@@ -1,6 +1,7 @@
 // A cluster node's settings (runtime: `cluster.*` in the config file; simulator: the world's options).
 
 import type { SplitOp } from '../distribution.ts';
+import type { LinkConfig } from '../link/config.ts';
 
 export interface ClusterConfig {
   /** Shared secret: peers prove they know it with an HMAC over a fresh nonce. */
@@ -38,6 +39,12 @@ export interface ClusterConfig {
    * membership decisions, and reaches other replicants through them. Absent: a core (the full mesh).
    */
   role?: 'core' | 'replicant';
+  /** Cluster linking (core/link/, docs/cluster-linking.md): this cluster's name, as linked clusters know it. */
+  name?: string;
+  /** The other clusters this one exchanges messages with (each must list this one too). */
+  links?: LinkConfig[];
+  /** Messages kept per link while it is down or unacknowledged; newer ones beyond are dropped and counted. */
+  linkBuffer?: number;
 }
 
 export function defaultClusterConfig(address: string): ClusterConfig {

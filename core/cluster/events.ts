@@ -49,7 +49,9 @@ export type ClusterEvent =
   | { type: 'will'; clientId: string; from: string }
   | { type: 'failover'; from: string; sessions: number }
   | { type: 'evacuation'; phase: string; connections: number; sessions: number }
-  | { type: 'rebalance'; phase: string; donors: string };
+  | { type: 'rebalance'; phase: string; donors: string }
+  | { type: 'link.up'; link: string; peer: string }
+  | { type: 'link.down'; link: string; why: string };
 
 export type ClusterEventType = ClusterEvent['type'];
 

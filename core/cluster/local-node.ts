@@ -49,6 +49,8 @@ export interface LocalNode {
   /** A replicated retained message the publishing node did not forward here: serve subscribers it did not know of. */
   retainedForLateSubscribers(msg: Message): void;
   publishWillOf(clientId: string, msg: Message): void;
+  /** Publishes a message as a client's publish is (retained, routed, forwarded): one that came over a cluster link. */
+  publish(msg: Message): number;
 
   /** Recreates an offline persistent session from a replica (failover, or a resume on this node). */
   restoreSession(clientId: string, expiry: number, at: number, subs: SubSpec[], owed: Owed[]): Session;

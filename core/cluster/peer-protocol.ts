@@ -88,7 +88,8 @@ export class FrameReader {
   }
 }
 
-function json<T>(body: Buffer, check: (x: any) => boolean): T {
+/** A JSON frame body that `check` accepts; FrameError otherwise (also used by core/link/protocol.ts). */
+export function json<T>(body: Buffer, check: (x: any) => boolean): T {
   let x: unknown;
   try {
     x = JSON.parse(body.toString('utf8'));

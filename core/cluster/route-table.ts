@@ -20,6 +20,8 @@ export class RouteTable {
   /** Route keys per node, as that node announced them. */
   private byNode = new Map<string, Set<string>>();
   private scratch: RouteEntry[] = [];
+  /** Observer (cluster links): a filter got its first route or lost its last. */
+  onFilter: ((filter: string, present: boolean) => void) | null = null;
 
   keysOf(node: string): Set<string> {
     return this.byNode.get(node) ?? new Set();
@@ -41,6 +43,7 @@ export class RouteTable {
     if (set.has(key)) return false;
     set.add(key);
     const { filter, group } = split(key);
+    const fresh = this.onFilter !== null && this.trie.get(filter) === undefined;
     const e = this.trie.getOrCreate(filter, () => ({ filter, nodes: new Set(), groups: null }));
     if (group === undefined) e.nodes.add(node);
     else {
@@ -49,6 +52,7 @@ export class RouteTable {
       if (!ns) g.set(group, (ns = new Set()));
       ns.add(node);
     }
+    if (fresh) this.onFilter!(filter, true);
     return true;
   }
 
@@ -64,7 +68,10 @@ export class RouteTable {
       ns?.delete(node);
       if (ns && ns.size === 0) e.groups!.delete(group);
     }
-    if (e.nodes.size === 0 && (!e.groups || e.groups.size === 0)) this.trie.delete(filter);
+    if (e.nodes.size === 0 && (!e.groups || e.groups.size === 0)) {
+      this.trie.delete(filter);
+      this.onFilter?.(filter, false);
+    }
     return true;
   }
 
@@ -81,6 +88,13 @@ export class RouteTable {
     for (const k of keys) this.remove(node, k);
     this.byNode.delete(node);
     return keys.length;
+  }
+
+  /** The filters with at least one route (share groups' filters without their prefix). */
+  filters(): Set<string> {
+    const out = new Set<string>();
+    for (const keys of this.byNode.values()) for (const k of keys) out.add(split(k).filter);
+    return out;
   }
 
   /** Route entries matching `topic` (reused array: consume before the next call). */
