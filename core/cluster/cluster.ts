@@ -226,7 +226,6 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   get node(): string {
     return this.broker.config.node;
   }
-
   get address(): string {
     return this.config.address;
   }
@@ -234,7 +233,6 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   get replicant(): boolean {
     return this.config.role === 'replicant';
   }
-
   get handshakeTimeoutMs(): number {
     return this.config.heartbeatTimeoutMs;
   }
