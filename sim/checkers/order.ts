@@ -19,6 +19,10 @@
 // heals, after newer ones: a message published before that heal and first
 // delivered by that node within PARK_MS after it is `parked` too.
 //
+// A message published before any subscription matching it was acknowledged (SUBACK) is not owed to the
+// client: if it arrives (a publisher's resend after the first copy raced the SUBSCRIBE), it sets and meets
+// no order (counted as `before-subscribe`).
+//
 // Two connections of one client id that raced (each was opened before the other's CONNACK arrived)
 // reach the broker in an order the client cannot see: while both are open, what one got sets no order
 // for what the other gets (counted as `connect-race-order`). The one taken over got its messages before
@@ -32,6 +36,7 @@
 import type { At, DeliverEvent } from '../events.ts';
 import { count, faultsOf, keyOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
 import { overlapsOf, type Overlap } from './single-connection.ts';
+import { matches } from '../../core/topic.ts';
 
 /** How long after a heal the backup's handoff of a restarted node's sessions may still be arriving. */
 const PARK_MS = 10_000;
@@ -75,6 +80,9 @@ export class OrderChecker {
   /** Per client: the last CONNACK with session present 0, and the old session's messages arriving since. */
   private readonly freshAt = new Map<string, number>();
   private readonly carried = new Map<string, Map<string, { seq: number; ev: At<DeliverEvent> }>>();
+  /** Per client: its filters and when each was acknowledged (SUBACK); the filters of SUBSCRIBEs in flight. */
+  private readonly subs = new Map<string, { filter: string; at: number }[]>();
+  private readonly asked = new Map<string, string[][]>();
   /** Per message id: the clients that got a first copy (not retained, not DUP). */
   private readonly got = new Map<string, Set<string>>();
   private readonly invokedAt = new Map<string, number>();
@@ -156,8 +164,29 @@ export class OrderChecker {
       k.closed = Math.min(k.closed, e.t);
   }
 
+  private subscribed(e: Ev): void {
+    if (e.type === 'sub.invoke') {
+      const l = this.asked.get(keyOf(e)) ?? [];
+      l.push(e.filters.split(','));
+      this.asked.set(keyOf(e), l);
+    } else if (e.type === 'sub.ok') {
+      const filters = this.asked.get(keyOf(e))?.shift() ?? [];
+      const l = this.subs.get(e.c) ?? [];
+      for (const f of filters) l.push({ filter: f.replace(/^\$share\/[^/]+\//, ''), at: e.t });
+      this.subs.set(e.c, l);
+    }
+  }
+
+  /** Whether a subscription of `c` matching `topic` was acknowledged by `t` (or none is known: judged). */
+  private owedAt(c: string, topic: string, t: number): boolean {
+    const l = this.subs.get(c);
+    const matching = l?.filter((x) => matches(x.filter, topic)) ?? [];
+    return !matching.length || matching.some((x) => x.at <= t);
+  }
+
   /** One event of the history, in order; returns the violation it shows, if any. */
   feed(e: Ev): Violation | undefined {
+    if (e.type === 'sub.invoke' || e.type === 'sub.ok') this.subscribed(e);
     if (e.type === 'pub.invoke') this.invokedAt.set(e.id, e.t);
     else if (e.type.startsWith('client.')) this.connection(e);
     if (!this.overlaps && isConnectionEvent(e)) this.seen.push(e);
@@ -177,6 +206,11 @@ export class OrderChecker {
     got.add(c);
     const colon = id.indexOf(':');
     if (colon < 0) return undefined; // not a scenario publisher's message (a will)
+    const invoked = this.invokedAt.get(id);
+    if (invoked !== undefined && !this.owedAt(c, e.topic, invoked)) {
+      count(this.opts.tally, 'before-subscribe');
+      return undefined;
+    }
     const seq = Number(id.slice(colon + 1));
     const k = `${id.slice(0, colon)}|${e.topic}|${e.qos}`;
     // Published before the new session began: the old session's, passed on to it (a copy held by a node

@@ -387,6 +387,24 @@ describe('single-connection', () => {
     const late = [open(3, 'a'), ...pubs, ack(10, 'a'), got(11, 'p:2', 'a'), open(11, 'b'), ack(12, 'b')];
     expect(props(checkOrder([...late, got(13, 'p:1', 'b')]))).toEqual(['order']);
   });
+  it('sets no order for a message published before any subscription matching it was acknowledged', () => {
+    const pubOn = (t: number, id: string, topic: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic, qos: 1, retain: false });
+    const got = (t: number, id: string, topic: string) =>
+      e(t, 'deliver', { c: 'dev', id, topic, qos: 1, dup: false, retain: false, node: 'n1' });
+    const subscribe = [
+      e(1, 'sub.invoke', { c: 'dev', filters: 'u/#' }),
+      e(5, 'sub.ok', { c: 'dev', granted: '1' }),
+    ];
+    // p:2 was published before the SUBACK: the copy a resend brings later is not owed, so not out of order.
+    const h = [pubOn(2, 'p:2', 'u/1'), ...subscribe, pubOn(10, 'p:5', 'u/1'), got(11, 'p:5', 'u/1')];
+    const tally: Tally = {};
+    expect(checkOrder([...h, got(20, 'p:2', 'u/1')], { tally })).toEqual([]);
+    expect(tally['before-subscribe']).toBe(1);
+    // Published after the SUBACK: owed, out of order.
+    const late = [...subscribe, pubOn(6, 'p:2', 'u/1'), pubOn(10, 'p:5', 'u/1'), got(11, 'p:5', 'u/1')];
+    expect(props(checkOrder([...late, got(20, 'p:2', 'u/1')]))).toEqual(['order']);
+  });
   it("counts as parked a restarted node's older messages arriving from the backup when the cut it restarted in heals", () => {
     const pubOn = (t: number, id: string) =>
       e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });

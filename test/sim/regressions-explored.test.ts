@@ -425,4 +425,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-fresh-same-claim: the fresh claim of the very connection a failed-over copy came from does not publish its will', async () => {
     expect(await verdict('explored-fresh-same-claim.ts')).toEqual([]);
   });
+  // Checker correction (order): before subscribe
+  it('explored-subscribe-race-resend: a message published before the matching subscription was acknowledged is not judged for order when a resend brings it', async () => {
+    expect(await verdict('explored-subscribe-race-resend.ts')).toEqual([]);
+  });
 });
