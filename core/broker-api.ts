@@ -139,7 +139,7 @@ export interface BrokerApi {
   /** Routes an application message; returns how many receivers it has. */
   publish(msg: Message): number;
   /** Runs `publish`; the publisher's acknowledgement waits for the returned AckWait when not null. */
-  tracked<T>(publish: () => T): { result: T; tracker: AckWait | null };
+  tracked<T>(publish: () => T, all?: boolean): { result: T; tracker: AckWait | null };
   /** The data dir, as a QoS 2 publish needs it (core/session-store.ts); null without one. */
   readonly store: Inbound2Journal | null;
   /** Syncs what the store holds unsynced; true when the caller must wait for whenDurable(). */

@@ -6,6 +6,7 @@ import { RecentSet } from './recent-set.ts';
 import type { ByteSink, Env } from './env.ts';
 import type { BrokerConfig } from './config.ts';
 import { brokerConfig, NEVER_EXPIRE } from './config.ts';
+import { guardOutbound } from './qos2-guard.ts';
 import { Connection } from './connection.ts';
 import {
   newStats,
@@ -21,8 +22,7 @@ import { Session, type Delivery, type DropReason, type SessionSink, type Subscri
 import type { Owed } from './delivery.ts';
 import { SubscriptionIndex } from './subscription-index.ts';
 import { RetainStore } from './retain-store.ts';
-import type { Message, QoS } from './message.ts';
-import { isExpired } from './message.ts';
+import { isExpired, type Message, type QoS } from './message.ts';
 import { RC } from './reason-codes.ts';
 import { SysPublisher } from './sys-topics.ts';
 import { SessionStore, type LoadedState } from './session-store.ts';
@@ -76,7 +76,7 @@ export class Broker implements BrokerApi {
       sent: (s, d) => this.hooks.onSent?.(s.clientId, d),
       accepted: (s, d) => journal.accepted(s, d),
       done: (s, d) => journal.done(s, d),
-      outbound: (s, pid, step, f) => journal.outbound(s, pid, step, f),
+      outbound: (s, pid, step, f) => guardOutbound(this, s, pid, step, f),
     };
     this.flapping = this.config.security.flapping.enabled
       ? new FlappingDetector(this.config.security.flapping, env.clock)
@@ -315,8 +315,8 @@ export class Broker implements BrokerApi {
     return this.distribution !== null && this.distribution.refuses(op);
   }
 
-  tracked<T>(publish: () => T): { result: T; tracker: AckWait | null } {
-    return this.distribution ? this.distribution.tracked(publish) : { result: publish(), tracker: null };
+  tracked<T>(publish: () => T, all?: boolean): { result: T; tracker: AckWait | null } {
+    return this.distribution ? this.distribution.tracked(publish, all) : { result: publish(), tracker: null };
   }
 
   commit(): boolean {

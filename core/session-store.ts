@@ -15,7 +15,7 @@
 //    callback when the store is asynchronous), so an acknowledged message
 //    is on disk; stores group concurrent syncs into one fsync;
 //  - clustered, before confirming a peer's frames (core/cluster/durable.ts);
-//  - as a QoS 2 PUBLISH or PUBREL goes to a persistent session's client;
+//  - before a QoS 2 PUBLISH or PUBREL goes to a persistent session's client (core/qos2-guard.ts);
 //  - otherwise at most SYNC_DELAY_MS after the first unsynced write
 //    (subscription changes, completed deliveries, QoS 0, retained via QoS 0);
 //  - while a synchronous store's sync fails (a simulated disk fault), every
@@ -186,10 +186,10 @@ export class SessionStore implements SessionJournal {
       pid,
       released: f.state === 'pubrel',
     };
+    // QoS 2 is synced before the PUBLISH goes (lost, the client could get it again under another packet
+    // id) and before the PUBREL (lost, the PUBLISH would be resent to a client that completed it): the
+    // packet waits for it (core/qos2-guard.ts).
     this.put(owedKey(s.clientId, f.pk), encodeOwed(o));
-    // QoS 2 is synced as it goes, before the PUBLISH (lost, the client could get it again under another
-    // packet id) and before the PUBREL (lost, the PUBLISH would be resent to a client that completed it).
-    if (f.qos === 2) this.sync();
   }
 
   /**

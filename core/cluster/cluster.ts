@@ -332,8 +332,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     return this.forwarding.route(msg);
   }
 
-  tracked<T>(publish: () => T): { result: T; tracker: Tracker | null } {
-    return this.acks.tracked(publish);
+  tracked<T>(publish: () => T, all?: boolean): { result: T; tracker: Tracker | null } {
+    return this.acks.tracked(publish, all);
   }
 
   resume(clientId: string): Resumed | null {

@@ -9,6 +9,7 @@ import { validateTopicName, TopicError, isValidUtf8 } from '../topic.ts';
 import type { Message, QoS } from '../message.ts';
 import { pickProps } from './connect.ts';
 import { faultCode, faultReason } from '../disk-fault.ts';
+import { whenKept } from '../qos2-guard.ts';
 
 export function handlePublish(conn: Connection, p: IPublishPacket): void {
   const broker = conn.broker;
@@ -184,16 +185,15 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
 
 export function handlePubrel(conn: Connection, pid: number): void {
   const s = conn.session!;
-  if (s.deleteInboundQos2(pid)) {
-    const broker = conn.broker;
-    broker.journal.stateChanged(s);
-    // A released id must not come back after a restart: the next message reusing it would be taken for a resend.
-    if (broker.commit()) {
-      const ack = conn.queuePubAck('pubcomp', pid, 0, false);
-      broker.whenDurable(() => {
-        ack.ready = true;
-        conn.flushPubAcks();
-      });
-    } else conn.sendAck('pubcomp', pid, 0);
-  } else conn.sendAck('pubcomp', pid, RC.PacketIdentifierNotFound);
+  if (!s.deleteInboundQos2(pid)) return conn.sendAck('pubcomp', pid, RC.PacketIdentifierNotFound);
+  const broker = conn.broker;
+  // The released id reaches the replicas and the disk before the PUBCOMP: after it the client may reuse the
+  // id for a new message, which a copy still holding it (after a failover or restart) would take for a resend.
+  const gate = whenKept(broker, () => broker.journal.stateChanged(s));
+  if (!gate) return conn.sendAck('pubcomp', pid, 0);
+  const ack = conn.queuePubAck('pubcomp', pid, 0, false);
+  gate(() => {
+    ack.ready = true;
+    conn.flushPubAcks();
+  });
 }
