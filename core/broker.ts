@@ -4,8 +4,7 @@
 
 import { RecentSet } from './recent-set.ts';
 import type { ByteSink, Env } from './env.ts';
-import type { BrokerConfig } from './config.ts';
-import { brokerConfig, NEVER_EXPIRE } from './config.ts';
+import { brokerConfig, NEVER_EXPIRE, type BrokerConfig } from './config.ts';
 import { guardOutbound } from './qos2-guard.ts';
 import { Connection } from './connection.ts';
 import {
@@ -233,10 +232,7 @@ export class Broker implements BrokerApi {
       this.journal.willChanged(s);
     }
 
-    if (s.expiryInterval === 0) {
-      this.endSession(s, 'session-expired');
-      return;
-    }
+    if (s.expiryInterval === 0) return this.endSession(s, 'session-expired');
     this.armWill(s);
     this.startExpiry(s);
     this.distribution?.claim(s);
@@ -339,6 +335,10 @@ export class Broker implements BrokerApi {
     this.stats.takeovers++;
     this.countClose(RC.SessionTakenOver);
     old.takenOver();
+  }
+
+  assignMid(msg: Message): void {
+    if (this.distribution) msg.mid ??= this.distribution.nextMid();
   }
 
   /** Routes an application message to every matching session (and, clustered, node); returns how many got it. */

@@ -110,21 +110,19 @@ export class SessionStore implements SessionJournal {
    * Inbound QoS 2 ids whose PUBREC waits for peers (clustered, ack mode 'replicated'): kept off the disk
    * until they confirmed. Only then do the peers hold the message durably; an id on disk before that
    * would, after a power loss of every node, make the publisher's resend look like a duplicate of a
-   * message no node kept. Until then a resend after a restart is routed again (at least once).
+   * message no node kept. Until then the id is on disk only with its message id (synced before the
+   * message is routed), so a resend after a restart is routed as the same message and its copies drop it.
    */
   private held2 = new WeakMap<Session, Map<number, Message>>();
   /** Restored: held ids of the last life, by client id: the publisher's resend goes out as the same message. */
   private resent = new Map<string, Map<number, string>>();
 
+  /** Clustered (the message has its id), the id and message id go to disk now, to be synced before it is routed. */
   holdInbound2(s: Session, pid: number, msg: Message): void {
     let h = this.held2.get(s);
     if (!h) this.held2.set(s, (h = new Map()));
     h.set(pid, msg);
-  }
-
-  /** The held message was routed (it has its message id now): the id and message id go to disk with it. */
-  routedInbound2(s: Session): void {
-    if (this.held2.has(s)) this.saveSession(s);
+    if (msg.mid !== undefined) this.saveSession(s);
   }
 
   /** The message id a publish with `pid` had before the restart, if its PUBREC was never sent (taken once). */
