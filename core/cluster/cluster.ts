@@ -456,7 +456,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       case F.Seq: {
         const m = this.membership.get(peer);
         if (!m || m.link !== l) return;
-        if (!this.channel.received(m, f.seq)) return;
+        if (!this.channel.received(m, f.seq, f.inner.type === F.ROut)) return;
         return this.onFrame(l, f.inner);
       }
       case F.Retain: {
