@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { startServer, type RunningServer } from '../runtime/server.ts';
-import { freePorts } from '../sim/live/ports.ts';
+import { group, type AckMode } from './cluster-group.ts';
 import { MOSQUITTO, startMosquitto } from './brokers.ts';
 import { existsSync } from 'node:fs';
 
@@ -17,32 +17,6 @@ const quick = process.argv.includes('--quick');
 const N = quick ? 5_000 : 50_000;
 const WINDOW = 100; // publishes in flight
 const silent = { info() {}, warn() {} };
-
-type AckMode = 'replicated' | 'quorum';
-
-/** `count` clustered nodes on free loopback ports; each its own data dir when `dataDir`. */
-async function group(dataDir: string, count = 2, ackMode: AckMode = 'replicated'): Promise<RunningServer[]> {
-  const ports = await freePorts(count);
-  const seeds = ports.map((p, i) => `b${i + 1}@127.0.0.1:${p}`);
-  const nodes = await Promise.all(
-    ports.map((port, i) =>
-      startServer(
-        {
-          node: `b${i + 1}`,
-          listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
-          sysInterval: 0,
-          dataDir: dataDir && path.join(dataDir, `b${i + 1}`),
-          limits: { maxQueuedMessages: N + 10 },
-          cluster: { enabled: true, host: '127.0.0.1', port, seeds, secret: 'bench-secret', ackMode },
-        },
-        silent,
-      ),
-    ),
-  );
-  while (nodes.some((n) => n.cluster!.runningNodes().length < count))
-    await new Promise((r) => setTimeout(r, 20));
-  return nodes;
-}
 
 /**
  * Publishes into an offline persistent session. Clustered: the publisher on the first node, the session
@@ -57,7 +31,7 @@ async function run(
   sameNode = false,
 ): Promise<{ perSec: number; batches: number }> {
   const servers = clustered
-    ? await group(dataDir, clustered, ackMode)
+    ? await group(dataDir, clustered, ackMode, N + 10)
     : [
         await startServer(
           {

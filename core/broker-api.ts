@@ -95,7 +95,6 @@ export type CloseCause =
 /** What the handlers ask of the data dir: inbound QoS 2 ids, its fault (core/session-store.ts). */
 export interface Inbound2Journal {
   holdInbound2(s: Session, pid: number, msg: Message): void;
-  routedInbound2(s: Session): void;
   releaseInbound2(s: Session, pid: number): boolean;
   resentMid(clientId: string, pid: number): string | undefined;
   /** The fault the data dir's last write met: new persistent work is refused while it lasts (core/disk-fault.ts). */
@@ -138,8 +137,10 @@ export interface BrokerApi {
 
   /** Routes an application message; returns how many receivers it has. */
   publish(msg: Message): number;
+  /** Clustered: gives `msg` its cluster-wide id now, before it is routed. */
+  assignMid(msg: Message): void;
   /** Runs `publish`; the publisher's acknowledgement waits for the returned AckWait when not null. */
-  tracked<T>(publish: () => T): { result: T; tracker: AckWait | null };
+  tracked<T>(publish: () => T, all?: boolean): { result: T; tracker: AckWait | null };
   /** The data dir, as a QoS 2 publish needs it (core/session-store.ts); null without one. */
   readonly store: Inbound2Journal | null;
   /** Syncs what the store holds unsynced; true when the caller must wait for whenDurable(). */

@@ -4,8 +4,8 @@
 
 import { RecentSet } from './recent-set.ts';
 import type { ByteSink, Env } from './env.ts';
-import type { BrokerConfig } from './config.ts';
-import { brokerConfig, NEVER_EXPIRE } from './config.ts';
+import { brokerConfig, NEVER_EXPIRE, type BrokerConfig } from './config.ts';
+import { guardOutbound } from './qos2-guard.ts';
 import { Connection } from './connection.ts';
 import {
   newStats,
@@ -21,8 +21,7 @@ import { Session, type Delivery, type DropReason, type SessionSink, type Subscri
 import type { Owed } from './delivery.ts';
 import { SubscriptionIndex } from './subscription-index.ts';
 import { RetainStore } from './retain-store.ts';
-import type { Message, QoS } from './message.ts';
-import { isExpired } from './message.ts';
+import { isExpired, type Message, type QoS } from './message.ts';
 import { RC } from './reason-codes.ts';
 import { SysPublisher } from './sys-topics.ts';
 import { SessionStore, type LoadedState } from './session-store.ts';
@@ -76,7 +75,7 @@ export class Broker implements BrokerApi {
       sent: (s, d) => this.hooks.onSent?.(s.clientId, d),
       accepted: (s, d) => journal.accepted(s, d),
       done: (s, d) => journal.done(s, d),
-      outbound: (s, pid, step, f) => journal.outbound(s, pid, step, f),
+      outbound: (s, pid, step, f) => guardOutbound(this, s, pid, step, f),
     };
     this.flapping = this.config.security.flapping.enabled
       ? new FlappingDetector(this.config.security.flapping, env.clock)
@@ -233,10 +232,7 @@ export class Broker implements BrokerApi {
       this.journal.willChanged(s);
     }
 
-    if (s.expiryInterval === 0) {
-      this.endSession(s, 'session-expired');
-      return;
-    }
+    if (s.expiryInterval === 0) return this.endSession(s, 'session-expired');
     this.armWill(s);
     this.startExpiry(s);
     this.distribution?.claim(s);
@@ -315,8 +311,8 @@ export class Broker implements BrokerApi {
     return this.distribution !== null && this.distribution.refuses(op);
   }
 
-  tracked<T>(publish: () => T): { result: T; tracker: AckWait | null } {
-    return this.distribution ? this.distribution.tracked(publish) : { result: publish(), tracker: null };
+  tracked<T>(publish: () => T, all?: boolean): { result: T; tracker: AckWait | null } {
+    return this.distribution ? this.distribution.tracked(publish, all) : { result: publish(), tracker: null };
   }
 
   commit(): boolean {
@@ -339,6 +335,10 @@ export class Broker implements BrokerApi {
     this.stats.takeovers++;
     this.countClose(RC.SessionTakenOver);
     old.takenOver();
+  }
+
+  assignMid(msg: Message): void {
+    if (this.distribution) msg.mid ??= this.distribution.nextMid();
   }
 
   /** Routes an application message to every matching session (and, clustered, node); returns how many got it. */

@@ -270,7 +270,6 @@ export class Connection implements SessionOutlet {
       case 'pubrec':
         if (!this.session!.received(p.messageId!, p.reasonCode ?? 0))
           this.sendAck('pubrel', p.messageId!, RC.PacketIdentifierNotFound);
-        else if ((p.reasonCode ?? 0) < 0x80) this.sendAck('pubrel', p.messageId!, 0);
         return;
       case 'pubcomp':
         this.session!.complete(p.messageId!, 2);

@@ -20,6 +20,8 @@ export interface Inflight extends Delivery {
   state: 'publish' | 'pubrel';
   /** Owed a resend on this connection but held back by the client's Receive Maximum. */
   deferred?: boolean;
+  /** QoS 2: its PUBLISH or PUBREL waits until the session's copies hold the step (core/qos2-guard.ts). */
+  held?: boolean;
 }
 
 export interface WillState {
@@ -37,6 +39,21 @@ export interface WillState {
 
 export type DropReason =
   'queue-full' | 'expired' | 'offline-qos0' | 'packet-too-large' | 'session-expired' | 'no-session';
+
+/** What a session needs of the connection its client is on (core/connection.ts implements it). */
+export interface SessionOutlet {
+  /** PUBLISHes go only once this is 'connected' (its CONNACK is out). */
+  readonly state: string;
+  /** The client's Receive Maximum: a bound on the inflight window. */
+  readonly clientReceiveMaximum: number;
+  /** Writes a PUBLISH; false when it is over the client's Maximum Packet Size (not sent). */
+  sendPublish(d: Delivery, pid: number, dup: boolean): boolean;
+  sendAck(kind: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void;
+  /** The client connected again (here or on another node): this connection ends with Session Taken Over. */
+  takenOver(): void;
+  /** Evacuation: the connection ends with Use Another Server (v5, with `serverReference`; 3.1.1 closed). */
+  evict(serverReference: string): void;
+}
 
 /** Outbound QoS 2: PUBLISH sent, PUBREC received (PUBREL owed; both with the delivery), PUBCOMP received. */
 export type Qos2Step = 'sent' | 'released' | 'completed';
@@ -59,6 +76,11 @@ export function inOriginOrder(
     g.ds.sort((a, b) => a.seq - b.seq);
     g.at.forEach((i, k) => (q[i] = g.ds[k].d));
   }
+}
+
+/** A delivery as it goes in flight (its PUBLISH sent, or about to be). */
+export function inFlight(d: Delivery): Inflight {
+  return { msg: d.msg, qos: d.qos, retain: d.retain, subIds: d.subIds, state: 'publish', pk: d.pk };
 }
 
 /** A message a session is owed as another copy of it (replica, handoff) knew it. */

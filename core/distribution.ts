@@ -31,7 +31,7 @@ export interface Distribution {
   /** Routes a message published here to local sessions and other nodes; returns the number of receivers. */
   route(msg: Message): number;
   /** Runs `publish`; the publisher's acknowledgement waits for the returned AckWait when not null. */
-  tracked<T>(publish: () => T): { result: T; tracker: AckWait | null };
+  tracked<T>(publish: () => T, all?: boolean): { result: T; tracker: AckWait | null };
   /** Resumes `clientId`'s session from a replica another node made of it, if one is held here. */
   resume(clientId: string): Resumed | null;
   /** This node holds the session of `s` now (connected, offline, or `from` a replica just resumed); `fresh`:

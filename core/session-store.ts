@@ -15,7 +15,7 @@
 //    callback when the store is asynchronous), so an acknowledged message
 //    is on disk; stores group concurrent syncs into one fsync;
 //  - clustered, before confirming a peer's frames (core/cluster/durable.ts);
-//  - as a QoS 2 PUBLISH or PUBREL goes to a persistent session's client;
+//  - before a QoS 2 PUBLISH or PUBREL goes to a persistent session's client (core/qos2-guard.ts);
 //  - otherwise at most SYNC_DELAY_MS after the first unsynced write
 //    (subscription changes, completed deliveries, QoS 0, retained via QoS 0);
 //  - while a synchronous store's sync fails (a simulated disk fault), every
@@ -110,21 +110,19 @@ export class SessionStore implements SessionJournal {
    * Inbound QoS 2 ids whose PUBREC waits for peers (clustered, ack mode 'replicated'): kept off the disk
    * until they confirmed. Only then do the peers hold the message durably; an id on disk before that
    * would, after a power loss of every node, make the publisher's resend look like a duplicate of a
-   * message no node kept. Until then a resend after a restart is routed again (at least once).
+   * message no node kept. Until then the id is on disk only with its message id (synced before the
+   * message is routed), so a resend after a restart is routed as the same message and its copies drop it.
    */
   private held2 = new WeakMap<Session, Map<number, Message>>();
   /** Restored: held ids of the last life, by client id: the publisher's resend goes out as the same message. */
   private resent = new Map<string, Map<number, string>>();
 
+  /** Clustered (the message has its id), the id and message id go to disk now, to be synced before it is routed. */
   holdInbound2(s: Session, pid: number, msg: Message): void {
     let h = this.held2.get(s);
     if (!h) this.held2.set(s, (h = new Map()));
     h.set(pid, msg);
-  }
-
-  /** The held message was routed (it has its message id now): the id and message id go to disk with it. */
-  routedInbound2(s: Session): void {
-    if (this.held2.has(s)) this.saveSession(s);
+    if (msg.mid !== undefined) this.saveSession(s);
   }
 
   /** The message id a publish with `pid` had before the restart, if its PUBREC was never sent (taken once). */
@@ -186,10 +184,10 @@ export class SessionStore implements SessionJournal {
       pid,
       released: f.state === 'pubrel',
     };
+    // QoS 2 is synced before the PUBLISH goes (lost, the client could get it again under another packet
+    // id) and before the PUBREL (lost, the PUBLISH would be resent to a client that completed it): the
+    // packet waits for it (core/qos2-guard.ts).
     this.put(owedKey(s.clientId, f.pk), encodeOwed(o));
-    // QoS 2 is synced as it goes, before the PUBLISH (lost, the client could get it again under another
-    // packet id) and before the PUBREL (lost, the PUBLISH would be resent to a client that completed it).
-    if (f.qos === 2) this.sync();
   }
 
   /**

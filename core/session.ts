@@ -4,12 +4,12 @@
 // state (inflight window, queue limit), not by the socket.
 
 import type { Timer } from './env.ts';
-import type { QoS } from './message.ts';
-import { isExpired } from './message.ts';
-import { inOriginOrder } from './delivery.ts';
-import type { Delivery, DropReason, Inflight, Qos2Step, WillState } from './delivery.ts';
+import { isExpired, type QoS } from './message.ts';
+import { inFlight, inOriginOrder } from './delivery.ts';
+import type { Delivery, DropReason, Inflight, Qos2Step, SessionOutlet, WillState } from './delivery.ts';
+import { HeldSends, type Gate } from './held-sends.ts';
 
-export type { Delivery, DropReason, Inflight, Qos2Step, WillState } from './delivery.ts';
+export type { Delivery, DropReason, Inflight, Qos2Step, SessionOutlet, WillState } from './delivery.ts';
 
 /** A subscription of a session: indexed by the node's subscription index (core/subscription-index.ts). */
 export interface Subscription {
@@ -27,21 +27,6 @@ export interface Subscription {
   epoch?: number;
 }
 
-/** What a session needs of the connection its client is on (core/connection.ts implements it). */
-export interface SessionOutlet {
-  /** PUBLISHes go only once this is 'connected' (its CONNACK is out). */
-  readonly state: string;
-  /** The client's Receive Maximum: a bound on the inflight window. */
-  readonly clientReceiveMaximum: number;
-  /** Writes a PUBLISH; false when it is over the client's Maximum Packet Size (not sent). */
-  sendPublish(d: Delivery, pid: number, dup: boolean): boolean;
-  sendAck(kind: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', pid: number, rc: number): void;
-  /** The client connected again (here or on another node): this connection ends with Session Taken Over. */
-  takenOver(): void;
-  /** Evacuation: the connection ends with Use Another Server (v5, with `serverReference`; 3.1.1 closed). */
-  evict(serverReference: string): void;
-}
-
 /** What a session reports to whoever keeps the books (broker stats, simulator history). */
 export interface SessionSink {
   dropped(session: Session, d: Delivery, reason: DropReason): void;
@@ -53,8 +38,9 @@ export interface SessionSink {
   /**
    * A message in flight under `pid` was sent (QoS 1/2), or moved to PUBREL, or completed (QoS 2; without `f`:
    * an owed PUBREL taken over): copies of the session (disk, replicas) resend under the same packet id.
+   * A gate: the PUBLISH (sent) or PUBREL (released) goes once it opens (core/qos2-guard.ts).
    */
-  outbound(session: Session, pid: number, step: Qos2Step, f?: Inflight): void;
+  outbound(session: Session, pid: number, step: Qos2Step, f?: Inflight): Gate | null;
 }
 
 export class Session {
@@ -67,6 +53,8 @@ export class Session {
   private rel: Set<number> | null = null;
   /** Packet ids queued messages were sent with before (sentAs): not given to others meanwhile. */
   private reserved: Set<number> | null = null;
+  /** QoS 2 PUBLISHes and PUBRELs waiting for their copies (Inflight.held). */
+  private sends: HeldSends | null = null;
   private queue: Delivery[] = [];
   private qHead = 0;
   private nextPid = 1;
@@ -296,24 +284,32 @@ export class Session {
     const again =
       id !== undefined && !!this.reserved?.delete(id) && !this.inflight.has(id) && !this.rel?.has(id);
     const pid = again ? id : this.allocPid();
-    if (c.sendPublish(d, pid, again)) {
-      const f: Inflight = {
-        msg: d.msg,
-        qos: d.qos,
-        retain: d.retain,
-        subIds: d.subIds,
-        state: 'publish',
-        pk: d.pk,
-      };
-      (this.inflightMap ??= new Map()).set(pid, f);
-      this.outstanding++;
-      this.books.sent(this, d);
-      if (!fromQueue) this.books.accepted(this, f);
-      this.books.outbound(this, pid, 'sent', f);
-    } else {
-      // Too large for this client: discarded as if delivered [MQTT-3.1.2-25].
-      this.books.dropped(this, d, 'packet-too-large');
-    }
+    const f = inFlight(d);
+    // QoS 2 is in flight at once, on the wire once the session's copies hold its packet id (hold2).
+    const two = d.qos === 2;
+    if (!two && !c.sendPublish(d, pid, again)) return this.books.dropped(this, d, 'packet-too-large'); // [MQTT-3.1.2-25]
+    (this.inflightMap ??= new Map()).set(pid, f);
+    this.outstanding++;
+    if (!two) this.books.sent(this, d);
+    if (!fromQueue) this.books.accepted(this, f);
+    const gate = this.books.outbound(this, pid, 'sent', f);
+    if (two) this.hold2(gate, pid, f, again);
+  }
+
+  /** The PUBLISH or PUBREL of `f` goes when `gate` opens (and those held before it went). */
+  private hold2(gate: Gate | null, pid: number, f: Inflight, dup: boolean): void {
+    f.held = true;
+    (this.sends ??= new HeldSends()).add(gate, () => {
+      f.held = false;
+      const c = this.live;
+      // Not owed any more (completed, handed over), or the client is off: resend() on its next connection.
+      if (!c || this.inflight.get(pid) !== f) return;
+      if (f.state === 'pubrel') return c.sendAck('pubrel', pid, 0);
+      if (c.sendPublish(f, pid, dup)) return this.books.sent(this, f);
+      this.inflightMap!.delete(pid);
+      this.outstanding--;
+      this.books.dropped(this, f, 'packet-too-large');
+    });
   }
 
   /** Moves queued messages into the inflight window while it has room. */
@@ -362,7 +358,9 @@ export class Session {
     const win = this.window();
     if (this.rel) for (const pid of this.rel) c.sendAck('pubrel', pid, 0);
     for (const [pid, f] of this.inflight) {
-      if (f.state === 'pubrel') {
+      if (f.held)
+        this.outstanding++; // goes when its gate opens (hold2)
+      else if (f.state === 'pubrel') {
         c.sendAck('pubrel', pid, 0);
         this.outstanding++;
       } else if (this.outstanding < win) {
@@ -392,7 +390,8 @@ export class Session {
       return true;
     }
     const f = this.inflight.get(pid);
-    if (!f || f.deferred || f.qos !== expect || (expect === 2 && f.state !== 'pubrel')) return false;
+    if (!f || f.deferred || f.held || f.qos !== expect || (expect === 2 && f.state !== 'pubrel'))
+      return false;
     this.inflightMap!.delete(pid);
     this.outstanding--;
     if (expect === 1) this.books.done(this, f);
@@ -401,21 +400,22 @@ export class Session {
     return true;
   }
 
-  /** PUBREC from the client. Returns false for an unknown packet id. */
+  /** PUBREC from the client: the PUBREL goes (once the copies know). Returns false for an unknown packet id. */
   received(pid: number, reasonCode: number): boolean {
     const f = this.inflight.get(pid);
-    if (!f || f.deferred || f.qos !== 2) return false;
+    if (!f || f.deferred || f.held || f.qos !== 2) return false;
     if (reasonCode >= 0x80) {
       this.inflightMap!.delete(pid);
       this.outstanding--;
       this.books.done(this, f);
       this.pump();
-    } else {
+    } else if (f.state === 'pubrel')
+      this.live?.sendAck('pubrel', pid, 0); // a PUBREC again
+    else {
       // The client has the message; what remains is the PUBREL/PUBCOMP bookkeeping.
-      const first = f.state === 'publish';
-      if (first) this.books.done(this, f);
+      this.books.done(this, f);
       f.state = 'pubrel';
-      if (first) this.books.outbound(this, pid, 'released', f);
+      this.hold2(this.books.outbound(this, pid, 'released', f), pid, f, false);
     }
     return true;
   }
@@ -462,7 +462,7 @@ export class Session {
 
   /** Forgets all owed messages without reporting them (they were handed to another node). */
   clear(): void {
-    this.rel = null;
+    this.rel = this.sends = null;
     this.reserved = null;
     if (this.front) this.front = [];
     this.inflightMap?.clear();
@@ -478,7 +478,7 @@ export class Session {
     for (const d of this.queuedDeliveries()) this.books.dropped(this, d, reason);
     if (this.front) for (const d of this.front.splice(0)) this.books.dropped(this, d, reason);
     this.inflightMap?.clear();
-    this.rel = this.reserved = null;
+    this.rel = this.reserved = this.sends = null;
     this.queue = [];
     this.qHead = 0;
     this.outstanding = 0;

@@ -85,18 +85,21 @@ export class AckTracker {
 
   /**
    * Runs `publish` and reports what the publisher's acknowledgement must wait
-   * for: null when it may go now (ack mode 'local', no peer involved).
+   * for: null when it may go now (ack mode 'local', no peer involved). `all`: every running peer's
+   * confirmation, whatever the ack mode (an outbound QoS 2 step: core/qos2-guard.ts). It may run within
+   * another publish's (a local delivery): that one's tracking goes on after it.
    */
-  tracked<T>(publish: () => T): { result: T; tracker: Tracker | null } {
-    if (this.config.ackMode === 'local') return { result: publish(), tracker: null };
+  tracked<T>(publish: () => T, all = false): { result: T; tracker: Tracker | null } {
+    if (this.config.ackMode === 'local' && !all) return { result: publish(), tracker: null };
     const t: Tracker = { pending: 0, done: null };
-    if (this.config.ackMode === 'quorum') t.quorum = this.newQuorum();
+    if (this.config.ackMode === 'quorum' && !all) t.quorum = this.newQuorum();
+    const outer = this.current;
     this.current = t;
     let result: T;
     try {
       result = publish();
     } finally {
-      this.current = null;
+      this.current = outer;
     }
     if (t.quorum?.short && t.pending > 0) countHeld(t.quorum);
     return { result, tracker: t.pending > 0 ? t : null };

@@ -333,8 +333,8 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     return this.forwarding.route(msg);
   }
 
-  tracked<T>(publish: () => T): { result: T; tracker: Tracker | null } {
-    return this.acks.tracked(publish);
+  tracked<T>(publish: () => T, all?: boolean): { result: T; tracker: Tracker | null } {
+    return this.acks.tracked(publish, all);
   }
 
   resume(clientId: string): Resumed | null {
@@ -457,7 +457,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       case F.Seq: {
         const m = this.membership.get(peer);
         if (!m || m.link !== l) return;
-        if (!this.channel.received(m, f.seq)) return;
+        if (!this.channel.received(m, f.seq, f.inner.type === F.ROut)) return;
         return this.onFrame(l, f.inner);
       }
       case F.Retain: {

@@ -63,15 +63,22 @@ export class ReliableChannel {
     m.link?.write(f);
   }
 
-  /** A Seq frame from `m`: true when it is new (its inner frame is then handled), false for a resend. */
-  received(m: Member, seq: number): boolean {
+  /**
+   * A Seq frame from `m`: true when it is new (its inner frame is then handled), false for a resend.
+   * `urgent`: a packet waits for its confirmation (an outbound QoS 2 step, core/qos2-guard.ts): confirmed
+   * as soon as its handler ran (and, with a data dir, its write is synced), not after the delay.
+   */
+  received(m: Member, seq: number, urgent = false): boolean {
     if (seq <= m.inSeq) return false; // already have it (resent after a link loss)
     m.inSeq = seq;
     if (!this.hooks.durable) m.confirmed = seq;
     // Delayed acknowledgement: publishers in ack mode 'replicated' wait for it. With a data dir, an
     // early one covers the frames before this one only: this one's handler has not written yet.
     if (++m.sinceAck >= ACK_EVERY) this.sendAck(m, this.hooks.durable ? seq - 1 : seq);
-    else m.ackTimer ??= this.clock.setTimer(ACK_DELAY_MS, () => this.sendAck(m));
+    else if (urgent) {
+      m.ackTimer?.cancel();
+      m.ackTimer = this.clock.setTimer(0, () => this.sendAck(m));
+    } else m.ackTimer ??= this.clock.setTimer(ACK_DELAY_MS, () => this.sendAck(m));
     return true;
   }
 

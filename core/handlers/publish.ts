@@ -9,6 +9,7 @@ import { validateTopicName, TopicError, isValidUtf8 } from '../topic.ts';
 import type { Message, QoS } from '../message.ts';
 import { pickProps } from './connect.ts';
 import { faultCode, faultReason } from '../disk-fault.ts';
+import { whenKept } from '../qos2-guard.ts';
 
 export function handlePublish(conn: Connection, p: IPublishPacket): void {
   const broker = conn.broker;
@@ -147,31 +148,39 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
     return;
   }
   if (qos === 2) session.addInboundQos2(pid);
-  // With a data dir, the id goes to disk once what the peers were sent is durable (SessionStore.held2);
-  // a resend of one never acknowledged before a restart goes out as the same message (its copies drop it).
+  // With a data dir the packet id and the message id (clustered) are on disk before the message is routed,
+  // the id counted as taken only once the peers confirmed (SessionStore.held2): a resend after a restart
+  // (no PUBREC came) is routed as the same message, which its copies drop, also if the disk failed between.
   const store = qos === 2 ? broker.store : null;
   if (store) {
     msg.mid = store.resentMid(session.clientId, pid);
+    broker.assignMid(msg);
     store.holdInbound2(session, pid, msg);
   }
+  const ack = conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, 0, false);
+  if (store && broker.commit()) broker.whenDurable(() => route(conn, msg, pid, ack));
+  else route(conn, msg, pid, ack);
+}
+
+/** Routes a QoS 1/2 message; its acknowledgement goes once the peers and the disk hold what it caused. */
+function route(conn: Connection, msg: Message, pid: number, ack: { ready: boolean; rc: number }): void {
+  const { broker, session } = conn;
+  const qos = msg.qos;
+  const store = qos === 2 ? broker.store : null;
   // Clustered with ack mode 'replicated', the acknowledgement waits until peers confirm the message and,
   // for QoS 2, that they know this packet id is taken (so a resend after a failover is not routed twice).
   const { result: receivers, tracker } = broker.tracked(() => {
-    if (qos === 2) broker.journal.stateChanged(session);
+    if (qos === 2) broker.journal.stateChanged(session!);
     return broker.publish(msg);
   });
-  if (!tracker)
-    store?.releaseInbound2(session, pid); // no peer to wait for: synced with the message
-  else store?.routedInbound2(session);
-  const rc = conn.version === 5 && receivers === 0 ? RC.NoMatchingSubscribers : 0;
+  if (!tracker) store?.releaseInbound2(session!, pid); // no peer to wait for: synced with the message
+  if (conn.version === 5 && receivers === 0) ack.rc = RC.NoMatchingSubscribers;
   // With a store, what this publish wrote (owed messages, retained, QoS 2 id) is synced before the acknowledgement.
   const onDisk = broker.commit();
-  let waits = (tracker ? 1 : 0) + (onDisk ? 1 : 0);
-  const ack = conn.queuePubAck(qos === 1 ? 'puback' : 'pubrec', pid, rc, waits === 0);
-  if (waits === 0) return;
+  let waits = 1 + (tracker ? 1 : 0) + (onDisk ? 1 : 0); // 1: this call, which goes on below
   const go = (): void => {
     if (--waits > 0) return;
-    if (tracker && store?.releaseInbound2(session, pid)) {
+    if (tracker && store?.releaseInbound2(session!, pid)) {
       waits = 1;
       return broker.whenDurable(go);
     }
@@ -180,20 +189,20 @@ export function handlePublish(conn: Connection, p: IPublishPacket): void {
   };
   if (tracker) tracker.done = go;
   if (onDisk) broker.whenDurable(go);
+  go();
 }
 
 export function handlePubrel(conn: Connection, pid: number): void {
   const s = conn.session!;
-  if (s.deleteInboundQos2(pid)) {
-    const broker = conn.broker;
-    broker.journal.stateChanged(s);
-    // A released id must not come back after a restart: the next message reusing it would be taken for a resend.
-    if (broker.commit()) {
-      const ack = conn.queuePubAck('pubcomp', pid, 0, false);
-      broker.whenDurable(() => {
-        ack.ready = true;
-        conn.flushPubAcks();
-      });
-    } else conn.sendAck('pubcomp', pid, 0);
-  } else conn.sendAck('pubcomp', pid, RC.PacketIdentifierNotFound);
+  if (!s.deleteInboundQos2(pid)) return conn.sendAck('pubcomp', pid, RC.PacketIdentifierNotFound);
+  const broker = conn.broker;
+  // The released id reaches the replicas and the disk before the PUBCOMP: after it the client may reuse the
+  // id for a new message, which a copy still holding it (after a failover or restart) would take for a resend.
+  const gate = whenKept(broker, () => broker.journal.stateChanged(s));
+  if (!gate) return conn.sendAck('pubcomp', pid, 0);
+  const ack = conn.queuePubAck('pubcomp', pid, 0, false);
+  gate(() => {
+    ack.ready = true;
+    conn.flushPubAcks();
+  });
 }

@@ -64,16 +64,16 @@ export type LossCategory =
 /**
  * Accepted unless a run says otherwise: what the spec allows (queue bound,
  * session expiry), the documented availability during a split, and a run
- * ending with the subscriber away, a QoS 2 redelivery across a crash of
- * the delivering node (the stated limit). `ackMode: 'local'` trades durability
+ * ending with the subscriber away. `ackMode: 'local'` trades durability
  * away on purpose: its losses are violations unless the run accepts them.
+ * `qos2-crash` is not accepted either: a QoS 2 PUBLISH or PUBREL waits until
+ * the session's copies hold its step (core/qos2-guard.ts).
  */
 export const DEFAULT_ACCEPTED: LossCategory[] = [
   'queue-overflow',
   'session-expired',
   'split-subscribe',
   'pending-offline',
-  'qos2-crash',
 ];
 
 const matchCache = new Map<string, boolean>();

@@ -1,8 +1,8 @@
-// QoS 2 is exactly once: no message delivered twice to one client at QoS 2.
-// The one named exception (docs/guarantees.md, "QoS 2 is exactly once while nodes stay up"):
-// `qos2-crash`, the node that made the first delivery crashed between the two. A killed process
-// takes the PUBREC state it had not replicated yet with it, and the replica delivers again (at
-// least once). Counted when the run accepts it (the default), a violation naming it otherwise.
+// QoS 2 is exactly once: no message delivered twice to one client at QoS 2, also across a crash
+// of the node that made the first delivery (docs/durability.md, "QoS 2 across a restart or a
+// failover"). A run may accept that case as `qos2-crash` (not by default; before issue 15 a killed
+// process took the PUBREC state it had not replicated yet with it): counted then, a violation
+// naming it otherwise.
 //
 // Incremental: fed one event at a time (the UI's live verdict), it judges each delivery against
 // the first QoS 2 copy the client got and the crashes seen so far, as the batch check does.

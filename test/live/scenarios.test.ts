@@ -119,9 +119,8 @@ describe('scenarios live on loopback', () => {
       const s = (await import('../../scenarios/full-cluster-restart.ts')).default as Scenario;
       const r = await runLive(s, 1, {
         timeScale: 1,
-        // A real fsync is asynchronous: a QoS 2 PUBLISH of the last milliseconds before the kill may be
-        // delivered again (qos2-crash, counted); the simulator's run is strict (docs/durability.md).
-        params: { gapMs: 10_000, strictQos2: 0 },
+        // QoS 2 judged strictly: a QoS 2 PUBLISH or PUBREL waits for its fsync (docs/durability.md).
+        params: { gapMs: 10_000 },
         keepLines: true,
         onWorld: (w) => worlds.push(w),
       });
