@@ -375,6 +375,10 @@ describe('cluster authentication', () => {
       dnsIntervalMs: 5000,
       dnsForgetMs: 60_000,
       tls: { enabled: false, cert: '', key: '', ca: '' },
+      name: '',
+      links: [],
+      linkPort: 4380,
+      linkBuffer: 10000,
     });
   });
 });
