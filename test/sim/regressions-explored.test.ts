@@ -429,4 +429,11 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-subscribe-race-resend: a message published before the matching subscription was acknowledged is not judged for order when a resend brings it', async () => {
     expect(await verdict('explored-subscribe-race-resend.ts')).toEqual([]);
   });
+  //
+  it.fails(
+    'explored-expired-in-pause-will: OPEN: a will published by a node waking from a pause is published again by the peer that failed its session over',
+    async () => {
+      expect(await verdict('explored-expired-in-pause-will.ts')).toEqual([]);
+    },
+  );
 });
