@@ -660,7 +660,7 @@ function willVerdicts(ev: Ev[], wl: Workload, ends: { i: number; at: number; cal
         x.clientId === id &&
         x.from === conn?.node &&
         x.t >= conn.t &&
-        x.t < ended,
+        x.t <= ended, // published in the same instant the connection ended: still while it was live
     );
     const all = ev.filter(
       (x) =>
@@ -682,7 +682,8 @@ function willVerdicts(ev: Ev[], wl: Workload, ends: { i: number; at: number; cal
     const delayed = s.version === 5 && s.delay > 0;
     const window = Math.min(s.delay, s.expiry) * 1000;
     if (delayed && back && !s.clean && back.present && back.t < e.at + window - 1000) {
-      if (seen.length && e.calm)
+      // A split-will published while the connection was live is not this loss's (checkWills counts it).
+      if (seen.length && e.calm && !early)
         out.push({
           property: 'will',
           detail: `${id}'s will published though it resumed its session ${(back.t - e.at).toFixed(0)} ms after the kill (delay ${s.delay} s)`,

@@ -4,6 +4,10 @@
 // process took the PUBREC state it had not replicated yet with it): counted then, a violation
 // naming it otherwise.
 //
+// A publisher that lost its session (a CONNACK with session present 0 between its PUBLISH and the
+// acknowledgement, as after its node crashed) resends the message as a new one: exactly once needs the
+// publisher's session too [MQTT-4.3.3], so that second copy is counted as `qos2-publisher-new-session`.
+//
 // Incremental: fed one event at a time (the UI's live verdict), it judges each delivery against
 // the first QoS 2 copy the client got and the crashes seen so far, as the batch check does.
 
@@ -16,6 +20,9 @@ export class Qos2OnceChecker {
   /** Per message id and client: its first QoS 2 delivery (not retained). */
   private readonly first = new Map<string, Map<string, At<DeliverEvent>>>();
   private readonly accepted: boolean;
+  /** Publishes not acknowledged yet (id -> invoke time), and ids a publisher sent again on a new session. */
+  private readonly pending = new Map<string, { c: string; t: number }>();
+  private readonly resent = new Set<string>();
 
   constructor(private readonly opts: SafetyOptions = {}) {
     this.accepted = (opts.accept ?? DEFAULT_ACCEPTED).includes('qos2-crash');
@@ -24,12 +31,20 @@ export class Qos2OnceChecker {
   /** One event of the history, in order; returns the violation it shows, if any. */
   feed(e: Ev): Violation | undefined {
     if (e.type === 'fault.crash') this.crashes.push(e);
+    else if (e.type === 'pub.invoke' && e.qos === 2) this.pending.set(e.id, { c: e.c, t: e.t });
+    else if (e.type === 'pub.ok') this.pending.delete(e.id);
+    else if (e.type === 'client.connack' && e.rc === 0 && !e.present)
+      for (const [id, p] of this.pending) if (p.c === e.c) this.resent.add(id);
     if (e.type !== 'deliver' || e.qos !== 2 || e.retain) return undefined;
     let byClient = this.first.get(e.id);
     if (!byClient) this.first.set(e.id, (byClient = new Map()));
     const prev = byClient.get(e.c);
     if (!prev) {
       byClient.set(e.c, e);
+      return undefined;
+    }
+    if (this.resent.has(e.id)) {
+      count(this.opts.tally, 'qos2-publisher-new-session');
       return undefined;
     }
     const crash = prev.node

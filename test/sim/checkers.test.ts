@@ -675,6 +675,19 @@ describe('shared-once', () => {
 describe('qos2-exactly-once', () => {
   const q2 = (t: number, node: string, dup = false) => deliver(t, 'p:1', { qos: 2, node, dup });
   const crash = (t: number, node: string) => e(t, 'fault.crash', { node, mode: 'process' });
+  it('counts a copy the publisher sent again on a new session (present 0 before its acknowledgement)', () => {
+    const pub = [
+      e(5, 'pub.invoke', { c: 'p', id: 'p:1', topic: 'a/1', qos: 2, retain: false }),
+      q2(20, 'n1', true),
+    ];
+    const again = e(30, 'client.connack', { c: 'p', rc: 0, present: false, node: 'n2' });
+    const tally: Tally = {};
+    expect(checkNoQos2Duplicates([...pub, again, q2(40, 'n2')], { tally })).toEqual([]);
+    expect(tally['qos2-publisher-new-session']).toBe(1);
+    // Acknowledged before the publisher's new session: a second copy is a broker's duplicate.
+    const acked = [...pub, e(25, 'pub.ok', { c: 'p', id: 'p:1', node: 'n1' }), again, q2(40, 'n2')];
+    expect(props(checkNoQos2Duplicates(acked))).toEqual(['qos2-exactly-once']);
+  });
   it('fails a second QoS 2 delivery, also across a crash of the delivering node; counts that as qos2-crash when accepted', () => {
     expect(props(checkNoQos2Duplicates([...base(), q2(20, 'n1'), q2(40, 'n2', true)]))).toEqual([
       'qos2-exactly-once',

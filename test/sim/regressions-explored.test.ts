@@ -436,4 +436,13 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-expired-in-pause-will.ts')).toEqual([]);
     },
   );
+  // Checker correction (qos2): publisher new session
+  it('explored-qos2-publisher-new-session: a QoS 2 message a Clean Start publisher sends again after its node crashed is counted as qos2-publisher-new-session', async () => {
+    expect(await verdict('explored-qos2-publisher-new-session.ts')).toEqual([]);
+  });
+
+  // Checker correction (wills): split-will same instant
+  it('explored-split-will-same-instant: a split-will published in the same instant the connection ends is not the will of that loss', async () => {
+    expect(await verdict('explored-split-will-same-instant.ts')).toEqual([]);
+  });
 });
