@@ -25,7 +25,8 @@
 //
 // Two connections of one client id that raced (each was opened before the other's CONNACK arrived)
 // reach the broker in an order the client cannot see: while both are open, what one got sets no order
-// for what the other gets (counted as `connect-race-order`). The one taken over got its messages before
+// for what the other gets (counted as `connect-race-order`); nor does what the older connection, still
+// open, gets after the newer one got a newer message (it was sent before the takeover). The one taken over got its messages before
 // the takeover, the other after it, but each connection's packets arrive at their own pace.
 //
 // Incremental: fed one event at a time (the UI's live verdict), it keeps per client and stream
@@ -147,7 +148,8 @@ export class OrderChecker {
     const a = this.conns.get(keyOf(prev));
     const b = this.conns.get(keyOf(e));
     if (!a || !b || a === b) return false;
-    return a.opened < b.acked && b.opened < a.acked && a.closed >= e.t;
+    // Raced, or `e` came late on the older connection, still open, that `prev`'s took over: sent before that.
+    return ((a.opened < b.acked && b.opened < a.acked) || b.acked <= a.opened) && a.closed >= e.t;
   }
 
   private connection(e: Ev): void {

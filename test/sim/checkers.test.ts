@@ -386,6 +386,9 @@ describe('single-connection', () => {
     // b opened after a's CONNACK: no race, the broker took a over; an older message on b is out of order.
     const late = [open(3, 'a'), ...pubs, ack(10, 'a'), got(11, 'p:2', 'a'), open(11, 'b'), ack(12, 'b')];
     expect(props(checkOrder([...late, got(13, 'p:1', 'b')]))).toEqual(['order']);
+    // The older connection a, still open, gets p:1 (sent before b took over) after b got p:2: no order.
+    const taken = [open(3, 'a'), ack(4, 'a'), ...pubs, open(11, 'b'), ack(12, 'b'), got(13, 'p:2', 'b')];
+    expect(checkOrder([...taken, got(14, 'p:1', 'a')])).toEqual([]);
   });
   it('sets no order for a message published before any subscription matching it was acknowledged', () => {
     const pubOn = (t: number, id: string, topic: string) =>

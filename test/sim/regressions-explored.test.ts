@@ -445,4 +445,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-will-same-instant: a split-will published in the same instant the connection ends is not the will of that loss', async () => {
     expect(await verdict('explored-split-will-same-instant.ts')).toEqual([]);
   });
+  // Checker correction (order): old connection late
+  it('explored-old-connection-late: what the older connection of an id gets late, sent before a newer one took it over, sets no order against it', async () => {
+    expect(await verdict('explored-old-connection-late.ts')).toEqual([]);
+  });
 });
