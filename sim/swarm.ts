@@ -368,7 +368,11 @@ export async function playSwarm(
     if (ok && ackedAlone(ev, l.client, ok.t)) continue;
     const heal = l.split ? ev.find((e) => e.type === l.split && e.t > l.invokedAt) : ok;
     if (ok && heal && owed({ ...s, qos: 1 }) && (wiped === null || ok.t > wiped))
-      expect.push({ client: l.client, filter: 'u/#', from: Math.max(ok.t, heal.t) });
+      expect.push({
+        client: l.client,
+        filter: 'u/#',
+        from: Math.max(ok.t, heal.t, routeBack(ev, ok, heal.t)),
+      });
   }
   wl.collisions.forEach((c, k) => {
     // An id that held its session through the run: the existing instance subscribed at the start.
@@ -572,6 +576,21 @@ function lostAlone(ev: Ev[], client: string): number {
     if (crash && replicasLost(ev, k.node, k.t, crash.t)) at = crash.t;
   });
   return at;
+}
+
+/**
+ * A subscription made during a cut whose node crashed before the cut ended: the announcement the cut held
+ * died with the node, and the route comes back only when a backup restores the session (its failover).
+ */
+function routeBack(ev: Ev[], ok: Ev, healAt: number): number {
+  const node = ev
+    .filter(is('client.connack'))
+    .filter((x) => 'c' in ok && x.c === ok.c && x.t <= ok.t && x.rc === 0)
+    .pop()?.node;
+  const crash = ev.find((e) => e.type === 'fault.crash' && e.node === node && e.t >= ok.t && e.t <= healAt);
+  if (!crash) return -Infinity;
+  const back = ev.find((e) => e.type === 'cluster.failover' && e.from === node && e.t >= crash.t);
+  return back?.t ?? -Infinity;
 }
 
 /**

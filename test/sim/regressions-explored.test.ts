@@ -449,4 +449,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-old-connection-late: what the older connection of an id gets late, sent before a newer one took it over, sets no order against it', async () => {
     expect(await verdict('explored-old-connection-late.ts')).toEqual([]);
   });
+  // Checker correction (swarm): late subscription, node crashed in the cut
+  it('explored-clog-sub-node-crash: a subscription made during a clog whose node crashed before it ended is owed from the backup failover', async () => {
+    expect(await verdict('explored-clog-sub-node-crash.ts')).toEqual([]);
+  });
 });
