@@ -371,7 +371,7 @@ export async function playSwarm(
       expect.push({
         client: l.client,
         filter: 'u/#',
-        from: Math.max(ok.t, heal.t, routeBack(ev, ok, heal.t)),
+        from: Math.max(ok.t, heal.t, routeBack(ev, l.client, ok.t, heal.t)),
       });
   }
   wl.collisions.forEach((c, k) => {
@@ -578,16 +578,21 @@ function lostAlone(ev: Ev[], client: string): number {
   return at;
 }
 
+/** The node of `client`'s last accepted CONNACK at or before `t` (where what it did then was acknowledged). */
+function ackNode(ev: Ev[], client: string, t: number): string | null | undefined {
+  return ev
+    .filter(is('client.connack'))
+    .filter((x) => x.c === client && x.t <= t && x.rc === 0)
+    .pop()?.node;
+}
+
 /**
  * A subscription made during a cut whose node crashed before the cut ended: the announcement the cut held
  * died with the node, and the route comes back only when a backup restores the session (its failover).
  */
-function routeBack(ev: Ev[], ok: Ev, healAt: number): number {
-  const node = ev
-    .filter(is('client.connack'))
-    .filter((x) => 'c' in ok && x.c === ok.c && x.t <= ok.t && x.rc === 0)
-    .pop()?.node;
-  const crash = ev.find((e) => e.type === 'fault.crash' && e.node === node && e.t >= ok.t && e.t <= healAt);
+function routeBack(ev: Ev[], client: string, okAt: number, healAt: number): number {
+  const node = ackNode(ev, client, okAt);
+  const crash = ev.find((e) => e.type === 'fault.crash' && e.node === node && e.t >= okAt && e.t <= healAt);
   if (!crash) return -Infinity;
   const back = ev.find((e) => e.type === 'cluster.failover' && e.from === node && e.t >= crash.t);
   return back?.t ?? -Infinity;
@@ -599,10 +604,7 @@ function routeBack(ev: Ev[], ok: Ev, healAt: number): number {
  * the node, as a publish acknowledged alone in ack mode 'replicated' is (docs/guarantees.md).
  */
 function ackedAlone(ev: Ev[], client: string, t: number): boolean {
-  const node = ev
-    .filter(is('client.connack'))
-    .filter((x) => x.c === client && x.t <= t && x.rc === 0)
-    .pop()?.node;
+  const node = ackNode(ev, client, t);
   if (!node) return false;
   const up = new Set<string>();
   for (const e of ev) {

@@ -3,7 +3,6 @@
 import type { Message } from '../message.ts';
 import type { PeerDialHandler } from '../env.ts';
 import type { LinkSettings } from './config.ts';
-import type { OutLink } from './out-link.ts';
 
 export interface LinkHost {
   readonly node: string;
@@ -17,5 +16,6 @@ export interface LinkHost {
   log(m: string): void;
   /** The buffer of `link` was full: `msg` will not cross it. */
   dropped(link: string, msg: Message): void;
-  changed(l: OutLink, state: 'up' | 'down', why?: string): void;
+  /** Link `l` (its name and the peer node it reached) went up or down. */
+  changed(l: { readonly name: string; readonly peer: string }, state: 'up' | 'down', why?: string): void;
 }

@@ -181,9 +181,13 @@ export class OrderChecker {
 
   /** Whether a subscription of `c` matching `topic` was acknowledged by `t` (or none is known: judged). */
   private owedAt(c: string, topic: string, t: number): boolean {
-    const l = this.subs.get(c);
-    const matching = l?.filter((x) => matches(x.filter, topic)) ?? [];
-    return !matching.length || matching.some((x) => x.at <= t);
+    let matching = false;
+    for (const x of this.subs.get(c) ?? []) {
+      if (!matches(x.filter, topic)) continue;
+      if (x.at <= t) return true;
+      matching = true;
+    }
+    return !matching;
   }
 
   /** One event of the history, in order; returns the violation it shows, if any. */
@@ -217,17 +221,16 @@ export class OrderChecker {
     const k = `${id.slice(0, colon)}|${e.topic}|${e.qos}`;
     // Published before the new session began: the old session's, passed on to it (a copy held by a node
     // that was paused or cut off); ordered among themselves, not against the new session's own.
-    const old = (this.invokedAt.get(id) ?? Infinity) < (this.freshAt.get(c) ?? -Infinity);
+    const old = (invoked ?? Infinity) < (this.freshAt.get(c) ?? -Infinity);
     const book = old ? this.carried : this.last;
     let streams = book.get(c);
     if (!streams) book.set(c, (streams = new Map()));
     const prev = streams.get(k);
     let v: Violation | undefined;
     if (prev && seq < prev.seq) {
-      const invokedAt = this.invokedAt.get(id);
       if (
-        invokedAt !== undefined &&
-        ((e.t >= this.parkedUntil && invokedAt < this.parkedUntil) || this.parkedAtHeal(e, invokedAt))
+        invoked !== undefined &&
+        ((e.t >= this.parkedUntil && invoked < this.parkedUntil) || this.parkedAtHeal(e, invoked))
       ) {
         this.opts.parked?.push(e);
         count(this.opts.tally, 'parked');
