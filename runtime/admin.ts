@@ -256,6 +256,8 @@ function clusterOf(broker: Broker, cluster?: Cluster): Record<string, unknown> {
     stats: { ...cluster.stats },
     evacuation,
     ...(cluster.links && { name: cluster.links.settings.name, links: cluster.links.status() }),
+    // A replicant's forwards relayed through the cores and second copies dropped (docs/replicants.md).
+    ...(cluster.relay.self && { relay: { ...cluster.relay.stats } }),
   };
 }
 

@@ -6,7 +6,7 @@
 // clients reconnect on the others, the persistent ones resume the sessions the cores kept, and the replicant
 // comes back later. A replicant cut off from every core keeps serving and catches up at the heal. The cores'
 // membership of cores never changes through any of it.
-import { defineScenario, judge, phaseStats, convergenceProblems, trafficPhases, simOnly } from 'mqttlab/sim';
+import { defineScenario, judge, phaseStats, convergenceProblems, trafficPhases } from 'mqttlab/sim';
 
 export default defineScenario({
   name: 'replicants',
@@ -58,30 +58,23 @@ export default defineScenario({
 
     const converged = () => convergenceProblems(w).length === 0;
     const allConnected = () => [...w.clients.values()].every((c) => c.connected);
-    if (!(await w.until(() => converged() && allConnected(), { timeoutMs: 30_000 })))
+    // The cores' membership as each reports it (`cluster status`; live: read from their admin APIs).
+    const coresReport = () => cores.every((n) => w.nodeStatus(n) !== null);
+    if (!(await w.until(() => converged() && allConnected() && coresReport(), { timeoutMs: 30_000 })))
       ctx.violation('liveness', `cluster or clients did not come up: ${convergenceProblems(w).join('; ')}`);
     await w.sleep(1000);
     const subscribedAt = w.now;
     await w.sleep(500);
 
-    const sim = simOnly(w, 'reads the cores’ membership and the clients’ connection counts');
     const coreView = () =>
       cores
-        .filter((n) => sim.brokers.get(n)!.host.state === 'up')
-        .map(
-          (n) =>
-            `${n}:${sim
-              .cluster(n)
-              .status()
-              .map((s) => s.node)
-              .join(',')}`,
-        )
+        .flatMap((n) => {
+          const st = w.nodeStatus(n);
+          return st ? [`${n}:${st.members.map((s) => s.node).join(',')}`] : [];
+        })
         .join(' ');
     const coreViewAtStart = coreView();
-    const nonReplicant = sim
-      .cluster('c1')
-      .status()
-      .filter((s) => !cores.includes(s.node));
+    const nonReplicant = (w.nodeStatus('c1')?.members ?? []).filter((s) => !cores.includes(s.node));
     if (nonReplicant.some((s) => s.state === 'running' && !replicants.includes(s.node)))
       ctx.violation('liveness', `c1 lists members that are neither cores nor replicants`);
 
@@ -152,6 +145,7 @@ export default defineScenario({
       coreViewAtEnd === coreViewAtStart ? `unchanged (${coreViewAtEnd})` : 'CHANGED',
     );
     await traffic('after', 3000);
+    replicants.forEach((r) => w.nodeStatus(r)); // live: read from now on, for the relay counts below
     await w.sleep(20_000); // queues drain, resends finish
 
     const spread = [...cores, ...replicants]
@@ -161,9 +155,15 @@ export default defineScenario({
       'clients',
       `${[...w.clients.values()].filter((c) => c.connected).length}/${w.clients.size} connected at the end (${spread})`,
     );
-    const relayed = replicants.reduce((n, r) => n + sim.cluster(r).relay.stats.relayedOut, 0);
-    const dropped = replicants.reduce((n, r) => n + sim.cluster(r).relay.stats.duplicatesDropped, 0);
-    ctx.report('relay', `${relayed} forwards relayed through the cores, ${dropped} second copies dropped`);
+    const relays = replicants.map((r) => w.nodeStatus(r)?.relay);
+    const relayed = relays.reduce((n, r) => n + (r?.relayedOut ?? 0), 0);
+    const dropped = relays.reduce((n, r) => n + (r?.duplicatesDropped ?? 0), 0);
+    const unread = replicants.filter((_, i) => !relays[i]);
+    ctx.report(
+      'relay',
+      `${relayed} forwards relayed through the cores, ${dropped} second copies dropped` +
+        (unread.length ? ` (not read: ${unread.join(', ')})` : ''),
+    );
     const events = w.history.events;
     const expect = subs.map((s) => ({ client: s.id, filter: 'site/#', from: subscribedAt }));
     ctx.phases(phaseStats(events, phases, expect));

@@ -14,6 +14,10 @@ import type { Rng } from './rng.ts';
 import type { ClientOptions, PublishOptions, ResolvedClientOptions } from './client.ts';
 import type { LoadBalancerOptions } from './load-balancer.ts';
 import type { SimClusterOptions, World } from './world.ts';
+import type { MemberStatus } from '../core/cluster/membership.ts';
+import type { LinkStatus } from '../core/link/links.ts';
+import type { EvacuationOptions, EvacuationStatus } from '../core/cluster/evacuation.ts';
+import type { RebalanceOptions, RebalanceStatus } from '../core/cluster/maintenance.ts';
 
 /** What a scenario may call that has no live equivalent. */
 export class LiveUnsupported extends Error {}
@@ -49,6 +53,21 @@ export interface ScenarioBalancer {
   healthyBackends(): string[];
 }
 
+/** A running clustered node's state, as its admin API shows it (`/api/cluster`, `/api/rebalance/status`, `/api/stats`). */
+export interface NodeStatus {
+  /** Its membership view (`cluster status`). */
+  members: MemberStatus[];
+  /** Its links to other clusters (cluster linking); empty without. */
+  links: LinkStatus[];
+  /** Sessions it holds (connected or not). */
+  sessions: number;
+  evacuation: EvacuationStatus | null;
+  /** The rebalance it coordinates. */
+  rebalance: RebalanceStatus | null;
+  /** A replicant's relaying through the cores; null on a core. */
+  relay: { relayedOut: number; relayedOn: number; duplicatesDropped: number } | null;
+}
+
 export interface ScenarioWorld {
   readonly seed: string;
   /** Virtual milliseconds since the start. */
@@ -77,6 +96,17 @@ export interface ScenarioWorld {
   connectedClients(): Promise<Map<string, string[]>>;
   /** Why the running nodes do not agree yet (membership, routes, retained); empty once converged. */
   convergenceProblems(): string[];
+  /**
+   * A running clustered node's state; null when it is not running. Live: the last reading of its admin API,
+   * taken from the first ask on in every sleep/until (null until the first one).
+   */
+  nodeStatus(node: string): NodeStatus | null;
+
+  // ---- planned maintenance (`runtime ctl rebalance ...`); rejects with why it cannot start
+  /** `rebalance start --evacuation` on `node`. */
+  startEvacuation(node: string, opts?: Partial<EvacuationOptions>): Promise<void>;
+  /** `rebalance start` coordinated by `node`. */
+  startRebalance(node: string, opts?: Partial<RebalanceOptions>): Promise<void>;
 
   // ---- faults
   partition(a: string[], b: string[], opts?: { oneWay?: boolean }): void;

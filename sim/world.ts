@@ -21,7 +21,8 @@ export type { WorldOptions } from './kernel.ts';
 import { SimClient, payloadId, type ClientOptions } from './client.ts';
 import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
 import { brokerConfig } from '../core/config.ts';
-import type { ScenarioWorld } from './scenario-world.ts';
+import type { NodeStatus, ScenarioWorld } from './scenario-world.ts';
+import { nodeStatusOf } from './node-status.ts';
 import { simProblems } from './convergence.ts';
 import { defaultEvacuationOptions, type EvacuationOptions } from '../core/cluster/evacuation.ts';
 import {
@@ -284,6 +285,22 @@ export class World extends SimKernel implements ScenarioWorld {
   /** `rebalance status` of `node`: its evacuation (or donor part) and the rebalance it coordinates. */
   rebalanceStatus(node: string): ReturnType<Maintenance['status']> {
     return this.cluster(node).maintenance.status();
+  }
+
+  /** evacuate(), as scenarios call it in both worlds (ScenarioWorld). */
+  async startEvacuation(node: string, opts: Partial<EvacuationOptions> = {}): Promise<void> {
+    this.evacuate(node, opts);
+  }
+
+  /** rebalance(), as scenarios call it in both worlds. */
+  async startRebalance(node: string, opts: Partial<RebalanceOptions> = {}): Promise<void> {
+    this.rebalance(node, opts);
+  }
+
+  /** A running clustered node's state (what its admin API would show); null when not running. */
+  nodeStatus(node: string): NodeStatus | null {
+    const c = this.clusterOrNull(node);
+    return c && this.brokers.get(node)!.host.state === 'up' ? nodeStatusOf(this.broker(node), c) : null;
   }
 
   /** `rebalance stop` on `node`; false when nothing ran there. */

@@ -33,6 +33,11 @@ import { freePorts } from './ports.ts';
 import { sharedClusterSettings } from '../../runtime/cluster-config.ts';
 import type { RuntimeClusterConfig } from '../../runtime/config.ts';
 import { ClientLocator } from './locator.ts';
+import type { NodeStatus } from '../scenario-world.ts';
+import type { EvacuationOptions } from '../../core/cluster/evacuation.ts';
+import type { RebalanceOptions } from '../../core/cluster/maintenance.ts';
+import { NodeStatusReader, evacuationBody, postJson, rebalanceBody } from './node-status.ts';
+import { liveLinks, liveSeeds } from './cluster-wiring.ts';
 
 const START_TIMEOUT_MS = 90_000;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,6 +71,9 @@ export interface LiveNode {
   /** The node's real peer port, and the fault proxy port in front of it (its advertised address). */
   clusterPort?: number;
   proxyPort?: number;
+  /** Cluster linking: the node's real link port, and the fault proxy port in front of it (its link address). */
+  linkPort?: number;
+  linkProxyPort?: number;
   configFile: string;
   child: ChildProcess | null;
   exited: Promise<void>;
@@ -133,6 +141,10 @@ export class LiveWorld implements ScenarioWorld {
     () => [...this.brokers.values()].filter((n) => n.state === 'up'),
     get,
   );
+  private readonly status = new NodeStatusReader((name) => {
+    const n = this.brokers.get(name);
+    return n && n.state === 'up' && !n.starting ? n.adminPort : null;
+  });
 
   private constructor(readonly opts: LiveOptions) {
     this.seed = String(opts.seed);
@@ -146,7 +158,7 @@ export class LiveWorld implements ScenarioWorld {
 
   static async create(opts: LiveOptions): Promise<LiveWorld> {
     const w = new LiveWorld(opts);
-    w.ports = await freePorts(48);
+    w.ports = await freePorts(64);
     return w;
   }
 
@@ -203,18 +215,31 @@ export class LiveWorld implements ScenarioWorld {
   }
 
   addCluster(names: string[], opts: SimClusterOptions = {}): LiveNode[] {
+    const linked = opts.name ? { name: opts.name, links: opts.links ?? [] } : {};
     const nodes = names.map((n) =>
       this.addNode(
         n,
         opts.broker ?? {},
-        { secret: opts.secret ?? 'live-secret', ...opts.cluster },
+        { secret: opts.secret ?? 'live-secret', ...linked, ...opts.cluster },
         opts.persist,
       ),
     );
-    const seeds = nodes.map((n) => `${n.name}@127.0.0.1:${n.proxyPort}`);
-    for (const n of nodes) this.writeConfig(n, seeds);
+    if (opts.name)
+      for (const n of nodes) {
+        n.linkPort = this.port();
+        n.linkProxyPort = this.port();
+        const links = (opts.links ?? []).map((l) => l.name).join(',');
+        this.record({ type: 'cluster.link.config', node: n.name, cluster: opts.name, links });
+      }
+    // The scenario's seeds (replicants: the cores), else every node of this cluster.
+    const seeds = liveSeeds(this.brokers, nodes, opts.cluster?.seeds);
     this.chain(async () => {
-      for (const n of nodes) await this.proxy.front(n.name, n.clusterPort!, n.proxyPort!);
+      // Written now: link addresses name the other clusters' nodes, which may be added after this one.
+      for (const n of nodes) this.writeConfig(n, seeds);
+      for (const n of nodes) {
+        await this.proxy.front(n.name, n.clusterPort!, n.proxyPort!);
+        if (n.linkPort) await this.proxy.front(n.name, n.linkPort, n.linkProxyPort!);
+      }
       await Promise.all(nodes.map((n) => this.spawn(n)));
     });
     return nodes;
@@ -284,6 +309,8 @@ export class LiveWorld implements ScenarioWorld {
         discovery: cluster.discovery ?? 'static',
         seeds,
         ...sharedClusterSettings(cluster),
+        ...(cluster.links && { links: liveLinks(this.brokers, cluster.links) }),
+        ...(n.linkPort && { linkPort: n.linkPort }),
         secret: cluster.secret ?? 'live-secret',
         heartbeatIntervalMs: hbi,
         heartbeatTimeoutMs: hbt,
@@ -427,6 +454,30 @@ export class LiveWorld implements ScenarioWorld {
     return out;
   }
 
+  nodeStatus(node: string): NodeStatus | null {
+    if (!this.brokers.has(node)) throw new Error(`no broker ${node}`);
+    return this.status.status(node);
+  }
+
+  async startEvacuation(node: string, opts: Partial<EvacuationOptions> = {}): Promise<void> {
+    await this.maintenance(node, '/api/rebalance/evacuation/start', evacuationBody(opts, this.timeScale));
+  }
+
+  async startRebalance(node: string, opts: Partial<RebalanceOptions> = {}): Promise<void> {
+    await this.maintenance(node, '/api/rebalance/start', rebalanceBody(opts, this.timeScale));
+  }
+
+  /** `runtime ctl rebalance start [--evacuation]` through the node's admin API; throws the node's reason. */
+  private async maintenance(node: string, path: string, body: Record<string, unknown>): Promise<void> {
+    await this.settle();
+    const n = this.node(node);
+    const r = await postJson(n.adminPort, path, body);
+    if (r.status !== 200)
+      throw new Error(`${path} on ${node}: ${r.body?.error ?? `HTTP ${r.status || 'no answer'}`}`);
+    this.status.note(node, r.body);
+    this.opts.log?.(`${path} on ${node}: ${r.body.result}`);
+  }
+
   isReady(node: string): boolean {
     return this.brokers.get(node)?.state === 'up';
   }
@@ -458,6 +509,7 @@ export class LiveWorld implements ScenarioWorld {
   private async refresh(): Promise<void> {
     const tasks: Promise<void>[] = [];
     if (this.wantViews) tasks.push(this.readViews());
+    if (this.status.active) tasks.push(this.status.refresh());
     tasks.push(this.readBalancers());
     await Promise.all(tasks);
     this.lastRefresh = performance.now();
@@ -587,6 +639,7 @@ export class LiveWorld implements ScenarioWorld {
       n.stopped = true;
     }
     n.state = 'crashed';
+    this.status.forget(name);
     this.record({ type: 'fault.crash', node: name, mode });
     this.opts.log?.(
       `crash ${name} (${mode === 'process' ? 'SIGKILL' : 'SIGSTOP: power loss, frozen until restart'})`,
@@ -662,7 +715,8 @@ export class LiveWorld implements ScenarioWorld {
       wall = this.opts.maxQuietMs;
     }
     if (wall > 0) await new Promise((r) => setTimeout(r, wall));
-    if (this.wantViews && performance.now() - this.lastRefresh > 500) await this.refresh();
+    if ((this.wantViews || this.status.active) && performance.now() - this.lastRefresh > 500)
+      await this.refresh();
   }
 
   /** Polls `pred` (over fresh node and balancer snapshots) until it holds or `timeoutMs` of virtual time passes. */
