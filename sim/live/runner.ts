@@ -69,6 +69,12 @@ export async function runLive(
   let phases: PhaseStats[] | undefined;
   const violations: { property: string; detail: string }[] = [];
   const params = { ...s.live?.params, ...opts.params };
+  // Said in the report: a live run differs from the simulator's by these.
+  for (const [k, v] of Object.entries(s.live?.params ?? {}))
+    if (opts.params?.[k] === undefined && v !== s.params?.[k]?.default)
+      world.notes.push(
+        `param ${k}=${v} from the scenario's live hints (simulator: ${s.params?.[k]?.default})`,
+      );
   const ctx: ScenarioContext = {
     param: (name, dflt) => paramValue(s, params, name, dflt),
     phases: (rows) => void (phases = rows),
