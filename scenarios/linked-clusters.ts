@@ -18,7 +18,6 @@ import {
   judge,
   phaseStats,
   trafficPhases,
-  simOnly,
   linkAddress,
   checkLinkDelivery,
   formatTally,
@@ -37,9 +36,10 @@ export default defineScenario({
     },
     lostMs: { default: 10_000, description: 'how long A keeps publishing after region B is lost (ms)' },
   },
+  // Live: the runtime counts what a full link buffer drops but does not say which messages (the simulator's
+  // history names each), so the checker could not excuse them: live runs keep a buffer the cut does not fill.
+  live: { timeScale: 1, maxQuietMs: 10_000, params: { linkBuffer: 10_000 } },
   async run(w, ctx) {
-    // Before any node starts: a live run ends here (link addresses and the links' state are the simulator's).
-    const sim = simOnly(w, 'reads the links’ state of each node');
     const A = ['a1', 'a2', 'a3'];
     const B = ['b1', 'b2', 'b3'];
     const secret = 'a-b-link-secret';
@@ -77,8 +77,13 @@ export default defineScenario({
     const pubs = ['a1', 'a3', 'b2', 'b3'].map((n, i) =>
       w.client(`pub-${n}`, { target: n, version: i % 2 ? 4 : 5, keepalive: 30, reconnect }),
     );
-    const links = (nodes: string[]) => nodes.flatMap((n) => sim.cluster(n).links!.status());
-    const linksUp = () => links([...A, ...B]).every((l) => l.state === 'up' && l.routes > 0);
+    // Each node's links as it reports them (`cluster status`; live: read from its admin API).
+    const links = (nodes: string[]) => nodes.flatMap((n) => w.nodeStatus(n)?.links ?? []);
+    const linksUp = () =>
+      [...A, ...B].every((n) => {
+        const ls = w.nodeStatus(n)?.links;
+        return !!ls?.length && ls.every((l) => l.state === 'up' && l.routes > 0);
+      });
     const allConnected = () => [...w.clients.values()].every((c) => c.connected);
     if (!(await w.until(() => linksUp() && allConnected(), { timeoutMs: 30_000 })))
       ctx.violation('liveness', 'the links or the clients did not come up');

@@ -224,6 +224,12 @@ export class LiveWorld implements ScenarioWorld {
         opts.persist,
       ),
     );
+    if (opts.name) {
+      this.note(
+        'cluster links: the runtime does not log each message crossing a link (the link.in events of the ' +
+          "simulator's history), so link-loop and link-once judge only the subscribers' deliveries",
+      );
+    }
     if (opts.name)
       for (const n of nodes) {
         n.linkPort = this.port();
