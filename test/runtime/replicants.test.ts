@@ -76,6 +76,10 @@ describe('2 cores + 1 replicant as processes', () => {
     expect(ctl.stdout).toMatch(/r1\s+running\s+\S+\s+replicant/);
     const coreView = (await getJson(c1.adminPort, '/api/cluster')).body.members;
     expect(coreView.find((m: any) => m.node === 'r1')?.role).toBe('replicant');
+    // A replicant's relay counts (forwards relayed through the cores, second copies dropped); none on a core.
+    const relay = (await getJson(r1.adminPort, '/api/cluster')).body.relay;
+    expect(Object.keys(relay).sort()).toEqual(['duplicatesDropped', 'relayedOn', 'relayedOut']);
+    expect((await getJson(c1.adminPort, '/api/cluster')).body.relay).toBeUndefined();
 
     const up = `up/${uniqueId()}`;
     const down = `down/${uniqueId()}`;
