@@ -453,4 +453,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-clog-sub-node-crash: a subscription made during a clog whose node crashed before it ended is owed from the backup failover', async () => {
     expect(await verdict('explored-clog-sub-node-crash.ts')).toEqual([]);
   });
+  // Broker fix (forwarding): parked share group
+  it('explored-parked-share-late-member: a parked publish serves each share group once at its release, by a peer member if none served it at publish', async () => {
+    expect(await verdict('explored-parked-share-late-member.ts')).toEqual([]);
+  });
 });
