@@ -457,4 +457,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-parked-share-late-member: a parked publish serves each share group once at its release, by a peer member if none served it at publish', async () => {
     expect(await verdict('explored-parked-share-late-member.ts')).toEqual([]);
   });
+  // Checker correction (order): unanswered subscribe
+  it('explored-unanswered-subscribe: a SUBSCRIBE read by a paused node after its client gave up on the connection sets no order on its topics', async () => {
+    expect(await verdict('explored-unanswered-subscribe.ts')).toEqual([]);
+  });
 });
