@@ -468,4 +468,11 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-copy-holder-crash.ts')).toEqual([]);
     },
   );
+  // Order: a copy failed over from a node lost at the heal arrives after newer messages (header: the options).
+  it.fails(
+    'explored-heal-crash-copy-order: OPEN: the copy of a node crashed at the heal reaches the live session after newer messages',
+    async () => {
+      expect(await verdict('explored-heal-crash-copy-order.ts')).toEqual([]);
+    },
+  );
 });
