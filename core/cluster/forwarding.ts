@@ -74,7 +74,8 @@ export class Forwarding {
   /** Whether this node has learned the cluster's routes since it started (or joined). */
   routesKnown: boolean;
   /** QoS 1/2 publishes accepted before that, their acknowledgements held. */
-  private parked: { msg: Message; tracker: Tracker }[] = [];
+  /** `here`: the share groups it was served to on this node when published (by its members then). */
+  private parked: { msg: Message; tracker: Tracker; here: ReadonlySet<string> }[] = [];
   /** Round-robin position per share group key. */
   private rr = new Map<string, number>();
   /**
@@ -107,7 +108,8 @@ export class Forwarding {
     if (msg.retain) this.replicateRetained(msg, targets, now);
     // Started as a cluster member and not synced with any peer yet: the route table is not
     // known, so "no remote subscriber" proves nothing. The acknowledgement waits for the sync.
-    if (!this.routesKnown && acks.current && msg.qos > 0) this.parked.push({ msg, tracker: acks.hold()! });
+    if (!this.routesKnown && acks.current && msg.qos > 0)
+      this.parked.push({ msg, tracker: acks.hold()!, here: new Set(targets?.get(this.node)) });
     if (msg.qos > 0) this.holdForStale(msg, targets);
     if (this.restarted.size && msg.qos > 0 && msg.mid !== undefined)
       this.orphanForRestarted(msg, targets, now);
@@ -287,8 +289,12 @@ export class Forwarding {
     if (b && b.state === 'running') this.c.sendReliable(b, encodeJson(F.Orphan, { owner, msgs: w }));
   }
 
-  /** Nodes with a matching route, each with the share groups it serves the message to. */
-  private targetsOf(msg: Message): Map<string, string[]> | null {
+  /**
+   * Nodes with a matching route, each with the share groups it serves the message to. `servedHere` (a
+   * parked publish, routed again): those groups had it here; the others go to a peer's member, never to
+   * one here, which subscribed after the message.
+   */
+  private targetsOf(msg: Message, servedHere?: ReadonlySet<string>): Map<string, string[]> | null {
     const entries = this.c.table.match(msg.topic);
     let targets: Map<string, string[]> | null = null;
     for (const e of entries) {
@@ -299,7 +305,9 @@ export class Forwarding {
       if (e.groups) {
         for (const [g, nodes] of e.groups) {
           const key = `$share/${g}/${e.filter}`;
-          const n = this.pickNode(key, nodes);
+          if (servedHere?.has(key)) continue;
+          const n = this.pickNode(key, servedHere ? this.peersOf(nodes) : nodes);
+          if (n === undefined) continue;
           targets ??= new Map();
           const gs = targets.get(n);
           if (gs) gs.push(key);
@@ -322,7 +330,7 @@ export class Forwarding {
     if (parked.length) this.c.emit({ type: 'parked.released', messages: parked.length });
     const now = this.c.now();
     for (const p of parked) {
-      const targets = this.targetsOf(p.msg);
+      const targets = this.targetsOf(p.msg, p.here);
       this.c.acks.within(p.tracker, () => {
         if (targets)
           for (const [node, groups] of targets) {
@@ -339,8 +347,13 @@ export class Forwarding {
     }
   }
 
+  private peersOf(nodes: ReadonlySet<string>): ReadonlySet<string> {
+    return nodes.has(this.node) ? new Set([...nodes].filter((n) => n !== this.node)) : nodes;
+  }
+
   /** Round robin over the nodes serving a share group, in name order (deterministic). */
-  private pickNode(key: string, nodes: Set<string>): string {
+  private pickNode(key: string, nodes: ReadonlySet<string>): string | undefined {
+    if (nodes.size === 0) return undefined;
     const ms = this.c.membership;
     const list = [...nodes].filter((n) => n === this.node || ms.get(n)?.state === 'running').sort();
     const pool = list.length ? list : [...nodes].sort();

@@ -21,7 +21,8 @@
 //
 // A message published before any subscription matching it was acknowledged (SUBACK) is not owed to the
 // client: if it arrives (a publisher's resend after the first copy raced the SUBSCRIBE), it sets and meets
-// no order (counted as `before-subscribe`).
+// no order (counted as `before-subscribe`). A SUBSCRIBE whose connection closed before its SUBACK was never
+// acknowledged: the broker may have made it (a node that read it late), but nothing on its topics is owed.
 //
 // Two connections of one client id that raced (each was opened before the other's CONNACK arrived)
 // reach the broker in an order the client cannot see: while both are open, what one got sets no order
@@ -84,6 +85,8 @@ export class OrderChecker {
   /** Per client: its filters and when each was acknowledged (SUBACK); the filters of SUBSCRIBEs in flight. */
   private readonly subs = new Map<string, { filter: string; at: number }[]>();
   private readonly asked = new Map<string, string[][]>();
+  /** Per client, filters whose SUBSCRIBE went unanswered on a connection that closed: never acknowledged. */
+  private readonly unanswered = new Map<string, string[]>();
   /** Per message id: the clients that got a first copy (not retained, not DUP). */
   private readonly got = new Map<string, Set<string>>();
   private readonly invokedAt = new Map<string, number>();
@@ -162,8 +165,10 @@ export class OrderChecker {
     }
     if (!k) return;
     if (e.type === 'client.connack' && e.rc === 0) k.acked = e.t;
-    else if (e.type === 'client.closed' || e.type === 'client.kill' || e.type === 'client.disconnect')
+    else if (e.type === 'client.closed' || e.type === 'client.kill' || e.type === 'client.disconnect') {
       k.closed = Math.min(k.closed, e.t);
+      this.unansweredOn(e as { c: string; h?: string });
+    }
   }
 
   private subscribed(e: Ev): void {
@@ -179,6 +184,16 @@ export class OrderChecker {
     }
   }
 
+  /** The SUBACKs still awaited on a connection that closed will not come. */
+  private unansweredOn(e: { c: string; h?: string }): void {
+    const pending = this.asked.get(keyOf(e));
+    if (!pending?.length) return;
+    const l = this.unanswered.get(e.c) ?? [];
+    for (const fs of pending) for (const f of fs) l.push(f.replace(/^\$share\/[^/]+\//, ''));
+    this.unanswered.set(e.c, l);
+    this.asked.delete(keyOf(e));
+  }
+
   /** Whether a subscription of `c` matching `topic` was acknowledged by `t` (or none is known: judged). */
   private owedAt(c: string, topic: string, t: number): boolean {
     let matching = false;
@@ -187,7 +202,7 @@ export class OrderChecker {
       if (x.at <= t) return true;
       matching = true;
     }
-    return !matching;
+    return !matching && !(this.unanswered.get(c) ?? []).some((f) => matches(f, topic));
   }
 
   /** One event of the history, in order; returns the violation it shows, if any. */

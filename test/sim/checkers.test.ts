@@ -408,6 +408,32 @@ describe('single-connection', () => {
     const late = [...subscribe, pubOn(6, 'p:2', 'u/1'), pubOn(10, 'p:5', 'u/1'), got(11, 'p:5', 'u/1')];
     expect(props(checkOrder([...late, got(20, 'p:2', 'u/1')]))).toEqual(['order']);
   });
+  it('sets no order on the topics of a SUBSCRIBE whose connection closed before its SUBACK', () => {
+    const pubOn = (t: number, id: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic: 'u/1', qos: 1, retain: false });
+    const got = (t: number, id: string) =>
+      e(t, 'deliver', { c: 'dev', id, topic: 'u/1', qos: 1, dup: false, retain: false, node: 'n2' });
+    const conn = [e(0, 'client.connect', { c: 'dev', target: 'n1' })];
+    conn.push(e(1, 'client.connack', { c: 'dev', rc: 0, present: false, node: 'n1' }));
+    const asked = [
+      ...conn,
+      e(2, 'sub.invoke', { c: 'dev', filters: 'u/#' }),
+      pubOn(3, 'p:1'),
+      pubOn(4, 'p:2'),
+    ];
+    // The node read the SUBSCRIBE late and the session moved on with it: never acknowledged, nothing owed.
+    const closed = [
+      ...asked,
+      e(5, 'client.closed', { c: 'dev', reason: 'keepalive', node: 'n1', was: 'connected' }),
+    ];
+    const again = [e(6, 'client.connect', { c: 'dev', target: 'n2' })];
+    again.push(e(7, 'client.connack', { c: 'dev', rc: 0, present: true, node: 'n2' }));
+    const tally: Tally = {};
+    expect(checkOrder([...closed, ...again, got(8, 'p:2'), got(9, 'p:1')], { tally })).toEqual([]);
+    expect(tally['before-subscribe']).toBe(2);
+    // Still open: its SUBACK may come, and what it gets is judged.
+    expect(props(checkOrder([...asked, got(8, 'p:2'), got(9, 'p:1')]))).toEqual(['order']);
+  });
   it("counts as parked a restarted node's older messages arriving from the backup when the cut it restarted in heals", () => {
     const pubOn = (t: number, id: string) =>
       e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
