@@ -573,9 +573,30 @@ function lostAlone(ev: Ev[], client: string): number {
     const next = acks[i + 1];
     if (!next || next.present || !k.node) return;
     const crash = ev.find((e) => e.type === 'fault.crash' && e.node === k.node && e.t > k.t && e.t < next.t);
-    if (crash && replicasLost(ev, k.node, k.t, crash.t)) at = crash.t;
+    if (!crash) return;
+    if (replicasLost(ev, k.node, k.t, crash.t)) at = crash.t;
+    else at = Math.max(at, copiesLost(ev, k.node, k.t, crash.t, next.t));
   });
   return at;
+}
+
+/**
+ * The other order of the same loss: `node` crashed at `crash` while peers held replicas; each of them failed the
+ * session over and then crashed too before `until`, its copy having reached no peer that outlived it (a cut kept
+ * the restarted `node` from getting it). When the last copy went; -Infinity if one survived.
+ */
+function copiesLost(ev: Ev[], node: string, from: number, crash: number, until: number): number {
+  let last = -Infinity;
+  for (const [p, linked] of replicaHolders(ev, node, from, crash)) {
+    if (ev.some((e) => e.type === 'fault.crash' && e.node === p && e.t >= linked && e.t <= crash)) continue;
+    const f = ev.find(
+      (e) => e.type === 'cluster.failover' && e.node === p && e.from === node && e.t >= crash,
+    );
+    const c = f && ev.find((e) => e.type === 'fault.crash' && e.node === p && e.t > f.t && e.t < until);
+    if (!f || !c || !replicasLost(ev, p, f.t, c.t)) return -Infinity;
+    last = Math.max(last, c.t);
+  }
+  return last;
 }
 
 /** The node of `client`'s last accepted CONNACK at or before `t` (where what it did then was acknowledged). */
@@ -625,6 +646,13 @@ function ackedAlone(ev: Ev[], client: string, t: number): boolean {
  * to `node` (from its view) at some point in [from, to] crashed after its last link-up before `to`.
  */
 function replicasLost(ev: Ev[], node: string, from: number, to: number): boolean {
+  return [...replicaHolders(ev, node, from, to)].every(([p, t]) =>
+    ev.some((e) => e.type === 'fault.crash' && e.node === p && e.t >= t && e.t <= to),
+  );
+}
+
+/** The peers linked to `node` (from its view) at some point in [from, to], each with its last link-up before `to`. */
+function replicaHolders(ev: Ev[], node: string, from: number, to: number): Map<string, number> {
   const up = new Map<string, number>(); // peer -> its last link-up, while up
   const held = new Map<string, number>(); // peers that held a replica -> their last link-up
   for (const e of ev) {
@@ -635,9 +663,7 @@ function replicasLost(ev: Ev[], node: string, from: number, to: number): boolean
     if (e.t >= from) for (const [p, t] of up) held.set(p, t);
   }
   for (const [p, t] of up) held.set(p, t);
-  return [...held].every(([p, t]) =>
-    ev.some((e) => e.type === 'fault.crash' && e.node === p && e.t >= t && e.t <= to),
-  );
+  return held;
 }
 
 /** After settling, at most one instance of a client id is connected. */

@@ -475,4 +475,8 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-heal-crash-copy-order.ts')).toEqual([]);
     },
   );
+  // Checker correction (swarm): copies lost after the owner
+  it('explored-copies-lost-after-owner: every copy of a session lost one after the other, the owner first, owes nothing from before', async () => {
+    expect(await verdict('explored-copies-lost-after-owner.ts')).toEqual([]);
+  });
 });
