@@ -13,7 +13,8 @@
 // completed messages while this node was down (those frames died with its last life). So until the owner
 // speaks again it is of the owner's previous life (`old`), and when the owner's link comes up:
 //   - the owner's claims (sent first at each link-up) name every session it still holds: at its full route
-//     table (sent after them) a restored replica it did not claim is dropped;
+//     table (sent after them) a restored replica it did not claim is dropped, if it claimed any (one that
+//     claims none may have come back without its data: its replicas here may be the last copies, kept);
 //   - its first state frame for a claimed one starts the replica afresh: the full snapshot follows it (the
 //     replica's messages are those the snapshot sends, not the disk's).
 // If the owner never comes back, the replica serves as any replica does: a client connecting here resumes
@@ -49,8 +50,10 @@ export function replicaDisk(replicas: Map<string, Replica>): DiskReplicas | null
 
 export class DiskReplicas extends Map<string, Replica> {
   private seq = 0;
-  /** Restored from the disk, their owner not heard from since: client id -> claimed again by it. */
+  /** Restored from the disk, their owner's claims not all in yet: client id -> claimed again by it. */
   private restored = new Map<string, boolean>();
+  /** Restored from the disk, their messages not replaced by their owner's snapshot yet. */
+  private stale = new Set<string>();
   /** How many replicas the last start read back. */
   loaded = 0;
 
@@ -66,7 +69,7 @@ export class DiskReplicas extends Map<string, Replica> {
   override set(clientId: string, r: Replica): this {
     const had = super.get(clientId);
     if (had && had !== r) this.drop(clientId, had);
-    this.restored.delete(clientId);
+    if (had !== r) this.forgetRestored(clientId);
     super.set(clientId, r);
     if (!(r.msgs instanceof DiskMsgs)) {
       const msgs = new DiskMsgs(this, clientId);
@@ -81,7 +84,7 @@ export class DiskReplicas extends Map<string, Replica> {
     const r = super.get(clientId);
     if (!r) return false;
     this.drop(clientId, r);
-    this.restored.delete(clientId);
+    this.forgetRestored(clientId);
     return super.delete(clientId);
   }
 
@@ -103,9 +106,14 @@ export class DiskReplicas extends Map<string, Replica> {
   /** An RState from `from` is about to be handled: a restored replica it owns starts afresh (its snapshot follows). */
   beforeState(from: string, clientId: string): void {
     const r = super.get(clientId);
-    if (!r || r.owner !== from || !this.restored.has(clientId)) return;
+    if (!r || r.owner !== from || !this.stale.delete(clientId)) return;
     this.restored.delete(clientId);
     r.msgs.clear();
+  }
+
+  private forgetRestored(clientId: string): void {
+    this.restored.delete(clientId);
+    this.stale.delete(clientId);
   }
 
   /** `node` claims `clientId` (its link-up claims): a restored replica of that session it owns is still its. */
@@ -113,10 +121,19 @@ export class DiskReplicas extends Map<string, Replica> {
     if (this.restored.has(clientId) && super.get(clientId)?.owner === node) this.restored.set(clientId, true);
   }
 
-  /** `peer`'s own full route table is in: it sent its claims before, so a restored replica it did not claim is gone. */
+  /**
+   * `peer`'s own full route table is in, after its claims. If it claimed some of the sessions restored here
+   * as its, it came back with its data: one it did not claim ended or moved while this node was down, and
+   * its replica goes. If it claimed none, it may have come back empty (its disk lost): they stay, as old
+   * replicas (the last copies, perhaps), as in-memory replicas do when their owner restarts.
+   */
   healed(peer: string): void {
-    for (const [id, claimed] of [...this.restored])
-      if (!claimed && super.get(id)?.owner === peer) this.delete(id);
+    const mine = [...this.restored].filter(([id]) => super.get(id)?.owner === peer);
+    const any = mine.some(([, claimed]) => claimed);
+    for (const [id, claimed] of mine) {
+      this.restored.delete(id);
+      if (any && !claimed) this.delete(id);
+    }
   }
 
   // ---- records ---------------------------------------------------------------------------------
@@ -186,6 +203,7 @@ export class DiskReplicas extends Map<string, Replica> {
     for (const r of byId.values()) {
       super.set(r.clientId, r);
       this.restored.set(r.clientId, false);
+      this.stale.add(r.clientId);
     }
     this.loaded = byId.size;
   }
