@@ -39,8 +39,8 @@ describe('kill -9 of every node of a cluster with data dirs', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  /** Starts n1..n3 (or those `which` names) on their cluster ports and data dirs; resolves once each sees the others. */
-  async function startCluster(ports: number[], which = [0, 1, 2]): Promise<Proc[]> {
+  /** Starts n1..n3 (or those `which` names) on their ports and data dirs (under `dirs`); resolves once each sees the others. */
+  async function startCluster(ports: number[], which = [0, 1, 2], dirs = 'a'): Promise<Proc[]> {
     const seeds = ports.map((p, i) => `n${i + 1}@127.0.0.1:${p}`).join(',');
     const env = { ...process.env, MQTTLAB_CLUSTER_SECRET: SECRET, MQTTLAB_ADMIN_TOKEN: '' };
     const nodes = which.map((i) =>
@@ -49,7 +49,7 @@ describe('kill -9 of every node of a cluster with data dirs', () => {
         [
           ...['--host', '127.0.0.1', '--port', '0', '--no-ws', '--admin-port', '0'],
           ...['--cluster-host', '127.0.0.1', '--cluster-port', String(ports[i]), '--seeds', seeds],
-          ...['--data-dir', path.join(root, `n${i + 1}`)],
+          ...['--data-dir', path.join(root, dirs, `n${i + 1}`)],
         ],
         env,
       ),
@@ -132,14 +132,14 @@ describe('kill -9 of every node of a cluster with data dirs', () => {
 
   it(`a session on n2 with ${N} queued QoS 1 messages resumes on n3 after every node was killed and n2 never came back`, async () => {
     const ports = await freePorts(3);
-    const [, n2] = await startCluster(ports);
+    const [, n2] = await startCluster(ports, [0, 1, 2], 'b');
     const opts = await offlineSession(n2, 'replica-disk');
     // Published on the session's node: each PUBACK once n1 and n3 confirmed its replica frame, which they
     // do once it is on their disks (ack mode 'replicated'; docs/durability.md, "Replicas on disk").
     const pub = await rt.client(srv(n2), { protocolVersion: 5 });
     await publishAndKill(pub);
 
-    const [, n3b] = await startCluster(ports, [0, 2]);
+    const [, n3b] = await startCluster(ports, [0, 2], 'b');
     const back = await rt.client(srv(n3b), opts);
     expect(back.connack.sessionPresent).toBe(true);
     const got = await back.inbox.waitFor(N, 15_000);
