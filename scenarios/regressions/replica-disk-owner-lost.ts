@@ -15,6 +15,10 @@ export default defineScenario({
   description:
     "the replicas of a lost node's sessions survive the restart of the nodes holding them (data dirs)",
   params: {
+    ownerBack: {
+      default: 0,
+      description: 'n1 restarts on its data dir after the subscribers resumed on n2 (1)',
+    },
     case: {
       default: 1,
       description:
@@ -81,6 +85,11 @@ export default defineScenario({
     for (const s of subs) s.connect();
     await w.until(() => subs.every((s) => s.connected), { timeoutMs: 30_000 });
     await w.sleep(15_000);
+    if (ctx.param('ownerBack') === 1) {
+      // n1 was only down: it comes back with its own copies, which the live sessions on n2 merge (ids drop twins).
+      w.restart('n1');
+      await w.sleep(15_000);
+    }
     for (const e of w.history.events)
       if (e.type === 'client.connack' && e.t >= at && e.rc === 0 && e.c.startsWith('sub-') && !e.present)
         ctx.violation('safety', `${e.c} resumed with session present 0`);

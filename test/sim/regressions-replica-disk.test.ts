@@ -21,4 +21,12 @@ describe('replicas on disk survive the restart of the nodes holding them', () =>
       expect(await violations('regressions/replica-disk-owner-lost.ts', seed, { case: 2 })).toEqual([]);
     },
   );
+  it.each([1, 2])(
+    'case %i, and the owner comes back after the clients resumed elsewhere: merged, once each',
+    async (c) => {
+      expect(
+        await violations('regressions/replica-disk-owner-lost.ts', 1, { case: c, ownerBack: 1 }),
+      ).toEqual([]);
+    },
+  );
 });
