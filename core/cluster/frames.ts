@@ -48,7 +48,7 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
     case F.Register:
       p.registry.onRegister(f.body.clientId, f.body.node, f.body.at, f.body.live, f.body.fresh === true);
       p.relay.register(peer, f.body);
-      disk?.claimed(f.body.node, f.body.clientId);
+      disk?.claimed(f.body.node, f.body.clientId, f.body.at, f.body.fresh === true);
       break;
     case F.Handoff:
       p.registry.onHandoff(peer, f.body);

@@ -103,11 +103,14 @@ export class DiskReplicas extends Map<string, Replica> {
     if (e && r.msgs instanceof DiskMsgs) r.msgs.write(mid!, e);
   }
 
-  /** An RState from `from` is about to be handled: a restored replica it owns starts afresh (its snapshot follows). */
+  /**
+   * An RState from `from` is about to be handled: a restored replica it owns and claimed again (it holds the
+   * session) starts afresh: its snapshot follows. One it did not claim keeps its messages (merged, as in memory).
+   */
   beforeState(from: string, clientId: string): void {
     const r = super.get(clientId);
-    if (!r || r.owner !== from || !this.stale.delete(clientId)) return;
-    this.restored.delete(clientId);
+    if (!r || r.owner !== from || !this.stale.has(clientId) || this.restored.get(clientId) === false) return;
+    this.forgetRestored(clientId);
     r.msgs.clear();
   }
 
@@ -116,9 +119,14 @@ export class DiskReplicas extends Map<string, Replica> {
     this.stale.delete(clientId);
   }
 
-  /** `node` claims `clientId` (its link-up claims): a restored replica of that session it owns is still its. */
-  claimed(node: string, clientId: string): void {
-    if (this.restored.has(clientId) && super.get(clientId)?.owner === node) this.restored.set(clientId, true);
+  /**
+   * `node` claims `clientId` at `at` (its link-up claims): a restored replica of that session it owns is still
+   * its, unless the claim is of a new session started after the one the replica copies (`fresh`, session present
+   * 0): that one does not hold what the replica holds.
+   */
+  claimed(node: string, clientId: string, at: number, fresh: boolean): void {
+    const r = this.restored.has(clientId) ? super.get(clientId) : undefined;
+    if (r?.owner === node && !(fresh && at > r.at)) this.restored.set(clientId, true);
   }
 
   /**
@@ -132,7 +140,9 @@ export class DiskReplicas extends Map<string, Replica> {
     const any = mine.some(([, claimed]) => claimed);
     for (const [id, claimed] of mine) {
       this.restored.delete(id);
-      if (any && !claimed) this.delete(id);
+      if (claimed) continue; // its snapshot follows (beforeState)
+      if (any) this.delete(id);
+      else this.stale.delete(id);
     }
   }
 
