@@ -8,6 +8,7 @@
 //   q/<clientId>\0<seq, 13 hex digits> one owed message (queued, or in flight with its packet id; QoS 2 after
 //                                     PUBREC: its PUBREL; clustered, after PUBCOMP: a marker of its message id)
 //   r/<topic>                         one retained message
+//   R/, M/                            clustered: the replicas held of other nodes' sessions (core/cluster/replica-disk.ts)
 //
 // Sync policy: every write goes to the store at once; sync() is called
 //  - before the PUBACK/PUBREC of a QoS 1/2 publish that wrote anything
@@ -300,6 +301,19 @@ export class SessionStore implements SessionJournal {
       for (const fn of held) fn();
     }
   };
+
+  // ---- records other parts keep in the same store ---------------------------
+
+  /** Writes (`null`: deletes) a record under a prefix of its own (core/cluster/replica-disk.ts); synced as these are. */
+  record(key: string, value: Uint8Array | null): void {
+    if (value) this.put(key, value);
+    else this.del(key);
+  }
+
+  /** Every record under `prefix`, in key order. */
+  records(prefix: string): [string, Uint8Array][] {
+    return this.storage.keys(prefix).map((k) => [k, this.storage.get(k)!]);
+  }
 
   // ---- restore --------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 import type { Maintenance } from './maintenance.ts';
 import type { MembershipChanges } from './membership-changes.ts';
 import { F, type Frame } from './peer-protocol.ts';
+import { replicaDisk } from './replica-disk.ts';
 import type { Registry } from './registry.ts';
 import type { Forwarding } from './forwarding.ts';
 import type { Replicants } from './replicant.ts';
@@ -23,9 +24,11 @@ export interface FrameParts {
 /** A frame from `peer` (directly, or passed on by a core: replicant.ts); false for one that has no place here. */
 export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
   const r = p.replicator;
+  const disk = replicaDisk(r.replicas); // replicas on disk: frames that change them in place (replica-disk.ts)
   switch (f.type) {
     case F.Routes:
       if (!p.relay.routes(peer, f.body)) p.routeRep.onRoutes(peer, f.body);
+      if (f.body.full && f.body.of === undefined) disk?.healed(peer); // after its claims
       break;
     case F.Forward:
       if (!p.relay.self || !p.relay.duplicate(f.msg)) p.forwarding.onForward(f);
@@ -45,6 +48,7 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
     case F.Register:
       p.registry.onRegister(f.body.clientId, f.body.node, f.body.at, f.body.live, f.body.fresh === true);
       p.relay.register(peer, f.body);
+      disk?.claimed(f.body.node, f.body.clientId, f.body.at, f.body.fresh === true);
       break;
     case F.Handoff:
       p.registry.onHandoff(peer, f.body);
@@ -56,7 +60,9 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
       p.relay.onRelay(peer, f);
       break;
     case F.RState:
+      disk?.beforeState(peer, f.body.clientId);
       r.onState(peer, f.body);
+      disk?.touched(f.body.clientId);
       break;
     case F.RMsg:
       r.onMsg(peer, f.body);
@@ -66,6 +72,7 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
       break;
     case F.ROut:
       r.onOut(peer, f.body);
+      disk?.touched(f.body.clientId, f.body.mid);
       break;
     case F.REnd:
       r.onEnd(peer, f.body.clientId);

@@ -34,6 +34,9 @@ export interface LocalNode {
     commit(): boolean;
     whenDurable(fn: () => void): void;
     ended(clientId: string): void;
+    /** Records of the cluster's own (replicas of other nodes' sessions: replica-disk.ts). */
+    record?(key: string, value: Uint8Array | null): void;
+    records?(prefix: string): [string, Uint8Array][];
   } | null;
 
   /** Set with an external store (sessions loaded from it: core/session-load.ts; thin replicas). */

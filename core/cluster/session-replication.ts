@@ -11,6 +11,7 @@ import type { SessionJournal } from '../journal.ts';
 import type { ClusterEvent } from './events.ts';
 import { WillReplicator } from './will-replication.ts';
 import { DoneBatch } from './done-batch.ts';
+import { replicaMap } from './replica-disk.ts';
 import { StoreFetch } from './store-fetch.ts';
 import { knownSubs, midOrigin, orphanQos } from './orphan-rules.ts';
 import {
@@ -72,7 +73,7 @@ export interface ReplicaLinks {
 }
 
 export class SessionReplicator implements SessionJournal {
-  readonly replicas = new Map<string, Replica>();
+  readonly replicas: Map<string, Replica>; // on disk with a data dir (replica-disk.ts)
   /**
    * Sessions moved here from another owner (resumed from its replica, or failed over): clientId → that owner
    * and the session. Orphans of that owner go to that session only, never to one that replaced it afresh.
@@ -88,6 +89,7 @@ export class SessionReplicator implements SessionJournal {
     private c: ReplicaLinks,
     private b: LocalNode,
   ) {
+    this.replicas = replicaMap(b);
     this.wills = new WillReplicator(c, b);
     this.store = new StoreFetch(b);
     this.doneBatch = new DoneBatch(b.env.clock, (clientId, mids) =>
