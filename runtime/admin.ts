@@ -93,6 +93,22 @@ function sse(ev: AdminEvent): string {
   return `event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`;
 }
 
+/** A reader's side of the stream: the `data` of each complete frame in `buf`, and what is left of it. */
+export function sseFrames(buf: string): { data: string[]; rest: string } {
+  const data: string[] = [];
+  for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+    const d = buf
+      .slice(0, i)
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6))
+      .join('\n');
+    buf = buf.slice(i + 2);
+    if (d) data.push(d);
+  }
+  return { data, rest: buf };
+}
+
 /** A response that is not JSON. */
 class Raw {
   constructor(

@@ -167,6 +167,12 @@ export interface NodeConfigEvent {
   hooks: boolean;
   ackMode?: 'replicated' | 'local' | 'quorum';
   downAfterMs?: number;
+  /**
+   * How long two connections of one client id may overlap (ms) before the takeover must have closed the older
+   * one (the checkers' settle): live processes record the bound their heartbeats guarantee (sim/live/live-world.ts);
+   * the simulator records none and the checkers allow 1 s, a few round trips of its modelled network.
+   */
+  settleMs?: number;
 }
 
 export interface NodeStartEvent {

@@ -11,6 +11,7 @@ import { ModelBuilder, type UiState } from './model.ts';
 import { progressText, type EvacuationStatus } from '../core/cluster/evacuation.ts';
 import { linksText, type LinkStatus } from '../core/link/links.ts';
 import { Listeners, type KeyPress, type UiSource } from './source.ts';
+import { sseFrames } from '../runtime/admin.ts';
 
 interface Poll {
   url: string;
@@ -92,17 +93,9 @@ export class LiveSource implements UiSource {
       res.setEncoding('utf8');
       let buf = '';
       res.on('data', (chunk: string) => {
-        buf += chunk;
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const data = block
-            .split('\n')
-            .filter((l) => l.startsWith('data: '))
-            .map((l) => l.slice(6))
-            .join('\n');
-          if (!data) continue;
+        const frames = sseFrames(buf + chunk);
+        buf = frames.rest;
+        for (const data of frames.data) {
           try {
             const ev = JSON.parse(data);
             const t = this.rel(Number(ev.t));

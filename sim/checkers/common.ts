@@ -50,8 +50,22 @@ export interface SafetyOptions {
   accept?: LossCategory[];
   /** Retained reads are judged for subscribes from this time on (default: 30 s after the last fault ended). */
   convergedAt?: number;
-  /** Two live connections for one client id longer than this (ms) is a violation (default 1000). */
+  /** Two live connections for one client id longer than this (ms) is a violation (default: settleOf). */
   settleMs?: number;
+}
+
+/** The checkers' settle when neither the options nor the nodes name one: a few round trips of the simulator's network. */
+export const DEFAULT_SETTLE_MS = 1000;
+
+/**
+ * How long a takeover may leave two connections of one client id open: the options' settleMs, else the longest
+ * a node of the history recorded (live processes: the bound their heartbeats guarantee), else DEFAULT_SETTLE_MS.
+ */
+export function settleOf(events: Ev[], opts: SafetyOptions = {}): number {
+  if (opts.settleMs !== undefined) return opts.settleMs;
+  let settle = 0;
+  for (const n of timelineOf(events).nodes.values()) settle = Math.max(settle, n.settleMs ?? 0);
+  return settle || DEFAULT_SETTLE_MS;
 }
 
 /**
@@ -185,6 +199,8 @@ export interface NodeConfig {
   maxQueued: number;
   ackMode?: 'replicated' | 'local' | 'quorum';
   downAfterMs?: number;
+  /** How long a takeover may take on this node (NodeConfigEvent.settleMs). */
+  settleMs?: number;
   /** The broker's own drops and wills are in the history (simulator) or not (live). */
   hooks: boolean;
 }
@@ -257,6 +273,7 @@ export const timelineOf = memo((events): Timeline => {
         maxQueued: e.maxQueued,
         ackMode: e.ackMode,
         downAfterMs: e.downAfterMs,
+        settleMs: e.settleMs,
         hooks: !!e.hooks,
       });
     }

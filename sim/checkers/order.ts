@@ -36,7 +36,7 @@
 // the checker keeps the connection and fault events seen so far and judges by those.
 
 import type { At, DeliverEvent } from '../events.ts';
-import { count, faultsOf, keyOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+import { count, faultsOf, keyOf, settleOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
 import { overlapsOf, type Overlap } from './single-connection.ts';
 import { matches } from '../../core/topic.ts';
 
@@ -69,6 +69,7 @@ function isConnectionEvent(e: Ev): boolean {
     e.type === 'client.kill' ||
     e.type === 'client.closed' ||
     e.type === 'node.start' ||
+    e.type === 'node.config' ||
     e.type.startsWith('fault.')
   );
 }
@@ -76,7 +77,7 @@ function isConnectionEvent(e: Ev): boolean {
 export class OrderChecker {
   readonly violations: Violation[] = [];
   private readonly parkedUntil: number;
-  private readonly settle: number;
+  private settleMs: number | null = null;
   /** Per client, per publisher|topic|qos stream: the highest sequence seen first so far. */
   private readonly last = new Map<string, Map<string, { seq: number; ev: At<DeliverEvent> }>>();
   /** Per client: the last CONNACK with session present 0, and the old session's messages arriving since. */
@@ -107,7 +108,11 @@ export class OrderChecker {
     private readonly history?: Ev[],
   ) {
     this.parkedUntil = opts.parkedUntil ?? Infinity;
-    this.settle = opts.settleMs ?? 1000;
+  }
+
+  /** settleOf the history (fed alone: of what came so far; the nodes' configuration comes first). */
+  private get settle(): number {
+    return (this.settleMs ??= settleOf(this.history ?? this.seen, this.opts));
   }
 
   /** A message published before the heal of a cut its node restarted in, delivered by it soon after. */
@@ -270,7 +275,7 @@ export class OrderChecker {
 }
 
 export function checkOrder(events: Ev[], opts: SafetyOptions = {}): Violation[] {
-  const checker = new OrderChecker(opts, () => overlapsOf(events, opts.settleMs ?? 1000), events);
+  const checker = new OrderChecker(opts, () => overlapsOf(events, settleOf(events, opts)), events);
   for (const e of events) checker.feed(e);
   return checker.violations;
 }

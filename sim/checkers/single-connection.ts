@@ -2,8 +2,9 @@
 // connection with the same client id is accepted, the server closes the
 // first. From the history: two client processes sharing an id whose
 // accepted connections (CONNACK 0 to the client's close) overlap for longer
-// than `settleMs` (default 1 s: a takeover closes the old one within a few
-// round trips). A connection ends at its node's crash at the latest: the
+// than the settle (settleOf: 1 s in the simulator, a takeover closes the old
+// one within a few round trips; live processes record the bound their
+// heartbeats guarantee, as the runtime's latency is not modelled). A connection ends at its node's crash at the latest: the
 // client may hold it half-open (power loss, no RST) until its keep alive
 // runs out, but no server holds it any more, so nothing can close it and
 // nothing comes over it (a connect elsewhere meanwhile is a second session
@@ -22,6 +23,7 @@ import {
   count,
   faultsOf,
   separates,
+  settleOf,
   timelineOf,
   type Conn,
   type Ev,
@@ -42,7 +44,7 @@ export interface Overlap {
 }
 
 export function checkSingleConnection(events: Ev[], opts: SafetyOptions = {}): Violation[] {
-  const settle = opts.settleMs ?? 1000;
+  const settle = settleOf(events, opts);
   const out: Violation[] = [];
   for (const o of overlapsOf(events, settle)) {
     if (o.to - o.from <= settle) continue;

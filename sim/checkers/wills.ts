@@ -34,6 +34,7 @@ import {
   count,
   faultsOf,
   separates,
+  settleOf,
   timelineOf,
   type Conn,
   type Ev,
@@ -61,7 +62,7 @@ export function checkWills(events: Ev[], opts: SafetyOptions = {}): Violation[] 
   let downAfter = 0;
   for (const n of tl.nodes.values()) downAfter = Math.max(downAfter, n.downAfterMs ?? 0);
   const faults = faultsOf(events);
-  const settle = opts.settleMs ?? 1000;
+  const settle = settleOf(events, opts);
   const out: Violation[] = [];
   for (const cfg of tl.clients.values()) {
     const will = cfg.will;

@@ -38,6 +38,8 @@ import type { EvacuationOptions } from '../../core/cluster/evacuation.ts';
 import type { RebalanceOptions } from '../../core/cluster/maintenance.ts';
 import { NodeStatusReader, evacuationBody, postJson, rebalanceBody } from './node-status.ts';
 import { liveLinks, liveSeeds } from './cluster-wiring.ts';
+import { NodeEventStream, clusterHistoryEvent } from './node-events.ts';
+import type { ClusterHistoryEvent } from '../events.ts';
 
 const START_TIMEOUT_MS = 90_000;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -83,6 +85,8 @@ export interface LiveNode {
   starts: number;
   /** A restart is under way. */
   starting?: boolean;
+  /** The running process's cluster events, read into the history (node-events.ts). */
+  events?: NodeEventStream;
 }
 
 export class LiveBalancer {
@@ -279,12 +283,33 @@ export class LiveWorld implements ScenarioWorld {
     };
     this.brokers.set(name, n);
     this.pending.set(name, { config, cluster, persist });
-    this.record(nodeConfigEvent(name, config, cluster, false));
+    // The heartbeat timeout the node really runs with (floored in wall time, writeConfig), in virtual ms.
+    const hb = cluster && this.heartbeats(cluster);
+    const down = cluster && hb && { ...cluster, heartbeatTimeoutMs: hb.timeoutMs / this.timeScale };
+    const ev = nodeConfigEvent(name, config, down || undefined, false);
+    // How long a takeover may leave two connections of one id open here. The claim that closes the older one
+    // is a frame on the peer link, so nothing but the link's latency bounds it, and on a loaded machine that is
+    // wall time, not scaled: the 1 s the simulator allows (a few of its round trips) would be 50 ms of wall
+    // time at a time scale of 0.05. What the runtime guarantees is its failure detector's bound: a link
+    // silent past the heartbeat timeout is cut (checked every interval), so a claim either arrives within
+    // timeout + interval or the receiver has its peer down, which the history shows (cluster.peer.down) and
+    // the checkers count as the split-connect trade-off.
+    if (hb) ev.settleMs = (hb.timeoutMs + hb.intervalMs) / this.timeScale;
+    this.record(ev);
     if (!cluster) {
       this.writeConfig(n, []);
       this.chain(() => this.spawn(n));
     }
     return n;
+  }
+
+  /** A node's heartbeat interval and timeout in wall ms: scaled, the timeout no shorter than 2 s (a busy machine). */
+  private heartbeats(cluster: Partial<ClusterConfig>): { intervalMs: number; timeoutMs: number } {
+    const intervalMs = this.scaled(cluster.heartbeatIntervalMs ?? 1000, 100);
+    return {
+      intervalMs,
+      timeoutMs: Math.max(this.scaled(cluster.heartbeatTimeoutMs ?? 5000, 2000), intervalMs * 3),
+    };
   }
 
   /** The runtime configuration of a node: the scenario's broker and cluster settings, time values scaled. */
@@ -304,8 +329,7 @@ export class LiveWorld implements ScenarioWorld {
     // The scenario's persist: the node's data dir, the same across its restarts.
     if (persist) cfg.dataDir = path.join(this.dir, `${n.name}-data`);
     if (cluster) {
-      const hbi = this.scaled(cluster.heartbeatIntervalMs ?? 1000, 100);
-      const hbt = Math.max(this.scaled(cluster.heartbeatTimeoutMs ?? 5000, 2000), hbi * 3);
+      const { intervalMs: hbi, timeoutMs: hbt } = this.heartbeats(cluster);
       // The scenario's settings by the runtime's one mapping; the times scaled, as every timer here.
       cfg.cluster = {
         enabled: true,
@@ -366,6 +390,14 @@ export class LiveWorld implements ScenarioWorld {
     }
     n.state = 'up';
     this.record({ type: 'node.start', node: n.name });
+    n.events?.close();
+    n.events = new NodeEventStream(n.adminPort, (e) => {
+      const ev = clusterHistoryEvent(e);
+      if (!ev || this.closed) return;
+      // At the virtual time it happened: now, less how long ago (wall) the node stamped it.
+      const lagMs = Math.max(0, Date.now() - e.t);
+      this.recordAt(this.now - lagMs / this.timeScale, ev as ClusterHistoryEvent);
+    });
     this.opts.log?.(
       `node ${n.name} up (mqtt ${n.mqttPort}, admin ${n.adminPort}${n.proxyPort ? `, peers via proxy ${n.proxyPort} -> ${n.clusterPort}` : ''})`,
     );
@@ -750,6 +782,7 @@ export class LiveWorld implements ScenarioWorld {
     if (this.closed) return;
     this.closed = true;
     if (this.lbPoll) clearInterval(this.lbPoll);
+    for (const n of this.brokers.values()) n.events?.close();
     await Promise.all([...this.clients.values(), ...this.extras].map((c) => c.close().catch(() => {})));
     await Promise.all([...this.balancers.values()].map((b) => b.proc.stop()));
     for (const n of this.brokers.values()) {

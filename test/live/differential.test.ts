@@ -3,6 +3,9 @@
 // processes with the same checkers; the verdicts must agree. The full
 // comparison (50 schedules, a table of differences) is `npm run test:diff`;
 // docs/sim-vs-live.md explains the differences it found.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
 import { diffOne, liveSchedules } from '../../sim/live/differential.ts';
 import type { LiveWorld } from '../../sim/live/live-world.ts';
@@ -23,8 +26,18 @@ describe('differential: simulator vs live processes', () => {
       { timeout: 240_000 },
       async () => {
         expect(s.workload!.balancer).toBe(false);
-        const row = await diffOne(s, i, 0.05, (w) => worlds.push(w));
-        expect(row.details).toEqual([]);
+        let live: LiveWorld | null = null;
+        const row = await diffOne(s, i, 0.05, (w) => worlds.push((live = w)));
+        let where = '';
+        if (row.details.length && live) {
+          // A live run cannot be replayed: keep its history (with the nodes' cluster events) for reading.
+          where = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mqttlab-diff-trace-')), `${s.seed}.jsonl`);
+          fs.writeFileSync(
+            where,
+            (live as LiveWorld).history.events.map((e) => JSON.stringify(e)).join('\n') + '\n',
+          );
+        }
+        expect(row.details, `live history in ${where}`).toEqual([]);
         expect(row.differs).toBe(false);
       },
     );

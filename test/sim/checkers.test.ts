@@ -206,6 +206,21 @@ describe('single-connection', () => {
     expect(props(checkSingleConnection(two(5000)))).toEqual(['single-connection']);
     expect(checkSingleConnection(two(25))).toEqual([]);
   });
+  it('takes the settle time the nodes recorded (live processes: their heartbeat timeout + interval), else 1 s', () => {
+    const node = (settleMs?: number) =>
+      e(0, 'node.config', { node: 'n1', maxQueued: 10, hooks: false, downAfterMs: 40_000, settleMs });
+    // 1015 ms: a loaded machine's takeover at a time scale of 0.05 (51 ms of wall time).
+    expect(props(checkSingleConnection([node(), ...two(1035)]))).toEqual(['single-connection']);
+    expect(checkSingleConnection([node(42_000), ...two(1035)])).toEqual([]);
+    // Past the bound the heartbeats guarantee: still a violation.
+    expect(
+      props(checkSingleConnection([node(42_000), ...two(45_000).slice(0, 3), e(46_000, 'fault.heal')])),
+    ).toEqual(['single-connection']);
+    // A scenario's own settleMs wins.
+    expect(props(checkSingleConnection([node(42_000), ...two(1035)], { settleMs: 1000 }))).toEqual([
+      'single-connection',
+    ]);
+  });
   it("ends a connection at its node's crash: a half-open one the client still holds is not a second live connection", () => {
     const crashed = (at: number) => [
       ...two(5000).slice(0, 1),
