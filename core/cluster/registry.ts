@@ -409,6 +409,9 @@ export class Registry {
     let abs = this.absorbed.get(s);
     if (!abs) this.absorbed.set(s, (abs = new Map()));
     for (const n of [from, ...(h.via ?? [])]) abs.set(n, now);
+    // The client started this session afresh (session present 0): packet ids of the old one mean nothing to it, so
+    // what the old one sent goes as new (DUP 0), and its QoS 2 ids must not drop the client's new packets.
+    const old = this.fresh.has(s);
     // A share-group forward the peer failed over to this session while we served it to a member here
     // (we were paused or cut off, not down): the group had it.
     this.local.adoptSession(
@@ -416,15 +419,19 @@ export class Registry {
       h.subs,
       h.msgs
         .filter((w) => !this.c.served.servedHere(w, h.subs))
-        .map((w) => ({ msg: fromWire(w, now), qos: (w.dq ?? w.qos) as 0 | 1 | 2, sentAs: w.sentAs })),
+        .map((w) => ({
+          msg: fromWire(w, now),
+          qos: (w.dq ?? w.qos) as 0 | 1 | 2,
+          sentAs: old ? undefined : w.sentAs,
+        })),
     );
     if (h.seen) {
       // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.
       const owed = new Set(h.msgs.map((w) => w.mid));
       s.knownDone(h.seen.filter((mid) => !owed.has(mid)));
     }
-    if (h.in2) for (const p of h.in2) s.addInboundQos2(p);
-    if (h.rel) for (const p of h.rel) s.addReleasing(p);
+    if (h.in2 && !old) for (const p of h.in2) s.addInboundQos2(p);
+    if (h.rel && !old) for (const p of h.rel) s.addReleasing(p);
     this.handoffIn(h.clientId, false, [from, ...(h.via ?? [])]);
     // The will we took over with this session from `from` (taking it for dead) went, or goes no more, there.
     if (h.noWill && s.will?.lostWith === from && !this.pastLife.has(s.will)) this.local.discardWill(s);

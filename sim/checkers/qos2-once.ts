@@ -7,6 +7,9 @@
 // A publisher that lost its session (a CONNACK with session present 0 between its PUBLISH and the
 // acknowledgement, as after its node crashed) resends the message as a new one: exactly once needs the
 // publisher's session too [MQTT-4.3.3], so that second copy is counted as `qos2-publisher-new-session`.
+// So does the subscriber's: a copy its old session got (PUBREC not received) that reaches it again after a
+// CONNACK with session present 0 (its old session's messages carried into the new one, which has no packet
+// ids to drop it by) is counted as `qos2-subscriber-new-session`.
 //
 // Incremental: fed one event at a time (the UI's live verdict), it judges each delivery against
 // the first QoS 2 copy the client got and the crashes seen so far, as the batch check does.
@@ -23,6 +26,8 @@ export class Qos2OnceChecker {
   /** Publishes not acknowledged yet (id -> invoke time), and ids a publisher sent again on a new session. */
   private readonly pending = new Map<string, { c: string; t: number }>();
   private readonly resent = new Set<string>();
+  /** Per client: its last CONNACK with session present 0. */
+  private readonly freshAt = new Map<string, number>();
 
   constructor(private readonly opts: SafetyOptions = {}) {
     this.accepted = (opts.accept ?? DEFAULT_ACCEPTED).includes('qos2-crash');
@@ -33,8 +38,10 @@ export class Qos2OnceChecker {
     if (e.type === 'fault.crash') this.crashes.push(e);
     else if (e.type === 'pub.invoke' && e.qos === 2) this.pending.set(e.id, { c: e.c, t: e.t });
     else if (e.type === 'pub.ok') this.pending.delete(e.id);
-    else if (e.type === 'client.connack' && e.rc === 0 && !e.present)
+    else if (e.type === 'client.connack' && e.rc === 0 && !e.present) {
       for (const [id, p] of this.pending) if (p.c === e.c) this.resent.add(id);
+      this.freshAt.set(e.c, e.t);
+    }
     if (e.type !== 'deliver' || e.qos !== 2 || e.retain) return undefined;
     let byClient = this.first.get(e.id);
     if (!byClient) this.first.set(e.id, (byClient = new Map()));
@@ -45,6 +52,10 @@ export class Qos2OnceChecker {
     }
     if (this.resent.has(e.id)) {
       count(this.opts.tally, 'qos2-publisher-new-session');
+      return undefined;
+    }
+    if (prev.t < (this.freshAt.get(e.c) ?? -Infinity)) {
+      count(this.opts.tally, 'qos2-subscriber-new-session');
       return undefined;
     }
     const crash = prev.node

@@ -732,6 +732,19 @@ describe('qos2-exactly-once', () => {
     const acked = [...pub, e(25, 'pub.ok', { c: 'p', id: 'p:1', node: 'n1' }), again, q2(40, 'n2')];
     expect(props(checkNoQos2Duplicates(acked))).toEqual(['qos2-exactly-once']);
   });
+  it('counts a copy of the old session carried into the subscriber new session (present 0 between the copies)', () => {
+    const fresh = (t: number, present: boolean) =>
+      e(t, 'client.connack', { c: 'sub', rc: 0, present, node: 'n1' });
+    const tally: Tally = {};
+    expect(checkNoQos2Duplicates([q2(20, 'n2'), fresh(30, false), q2(40, 'n1', true)], { tally })).toEqual(
+      [],
+    );
+    expect(tally['qos2-subscriber-new-session']).toBe(1);
+    // The same session resumed (present 1): its packet ids drop the copy, so a second delivery is a duplicate.
+    expect(props(checkNoQos2Duplicates([q2(20, 'n2'), fresh(30, true), q2(40, 'n1', true)]))).toEqual([
+      'qos2-exactly-once',
+    ]);
+  });
   it('fails a second QoS 2 delivery, also across a crash of the delivering node; counts that as qos2-crash when accepted', () => {
     expect(props(checkNoQos2Duplicates([...base(), q2(20, 'n1'), q2(40, 'n2', true)]))).toEqual([
       'qos2-exactly-once',

@@ -479,4 +479,8 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-copies-lost-after-owner: every copy of a session lost one after the other, the owner first, owes nothing from before', async () => {
     expect(await verdict('explored-copies-lost-after-owner.ts')).toEqual([]);
   });
+  // Broker fix (registry) and checker correction (qos2): fresh session carried
+  it('explored-fresh-session-carried-dup: messages of an old session handed to a session the client started afresh go with DUP 0', async () => {
+    expect(await verdict('explored-fresh-session-carried-dup.ts')).toEqual([]);
+  });
 });
