@@ -106,6 +106,8 @@ export interface RWillBody {
   expirySec?: number;
   /** A will the sender took over by failover: the node its client's connection was lost with. */
   lost?: string;
+  /** A clear (no `will`): published or discarded by a clean DISCONNECT, not moved with its session. */
+  gone?: boolean;
 }
 
 export interface OrphanReqBody {

@@ -249,7 +249,8 @@ export function decode(f: Buffer, now: number): Frame {
             str(x.clientId) &&
             num(x.at) &&
             (x.will === undefined || (wireOk(x.will) && num(x.delay))) &&
-            (x.lost === undefined || str(x.lost)),
+            (x.lost === undefined || str(x.lost)) &&
+            (x.gone === undefined || typeof x.gone === 'boolean'),
         ),
       };
     case F.OrphanReq:

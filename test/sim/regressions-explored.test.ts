@@ -429,13 +429,10 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-subscribe-race-resend: a message published before the matching subscription was acknowledged is not judged for order when a resend brings it', async () => {
     expect(await verdict('explored-subscribe-race-resend.ts')).toEqual([]);
   });
-  //
-  it.fails(
-    'explored-expired-in-pause-will: OPEN: a will published by a node waking from a pause is published again by the peer that failed its session over',
-    async () => {
-      expect(await verdict('explored-expired-in-pause-will.ts')).toEqual([]);
-    },
-  );
+  // A will clear says whether the will was published or discarded (`gone`) or moved with its session.
+  it('explored-expired-in-pause-will: a will published by a node waking from a pause is not published again by the peer that failed its session over', async () => {
+    expect(await verdict('explored-expired-in-pause-will.ts')).toEqual([]);
+  });
   // Checker correction (qos2): publisher new session
   it('explored-qos2-publisher-new-session: a QoS 2 message a Clean Start publisher sends again after its node crashed is counted as qos2-publisher-new-session', async () => {
     expect(await verdict('explored-qos2-publisher-new-session.ts')).toEqual([]);
