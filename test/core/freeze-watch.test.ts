@@ -27,23 +27,24 @@ describe('FreezeWatch', () => {
     expect(f.sentSince(t.now)).toBe(t.now);
   });
 
-  it('overdue tick, before it runs: a write read now may have been sent since the last tick that ran', () => {
-    const t = { now: 0 };
-    const f = new FreezeWatch(clockAt(t));
-    f.ticked(1000);
-    t.now = 1000;
-    f.ticked(1000);
-    t.now = 20_000; // frozen from about 1000 to 20000
-    expect(f.sentSince(t.now)).toBe(1000);
-  });
-
-  it('after the overdue tick ran: the backlog it read until the next tick is dated from before the freeze', () => {
+  /** Ticks at 0 and 1000, then frozen until 20000. */
+  function frozen(): { t: { now: number }; f: FreezeWatch } {
     const t = { now: 0 };
     const f = new FreezeWatch(clockAt(t));
     f.ticked(1000);
     t.now = 1000;
     f.ticked(1000);
     t.now = 20_000;
+    return { t, f };
+  }
+
+  it('overdue tick, before it runs: a write read now may have been sent since the last tick that ran', () => {
+    const { t, f } = frozen();
+    expect(f.sentSince(t.now)).toBe(1000);
+  });
+
+  it('after the overdue tick ran: the backlog it read until the next tick is dated from before the freeze', () => {
+    const { t, f } = frozen();
     f.ticked(1000); // found the freeze
     expect(f.sentSince(20_000)).toBe(1000);
     t.now = 20_600;
