@@ -169,8 +169,10 @@ export class Registry {
       // or a later connect here would not order itself after that claim.
       if (s.conn) this.local.takenOver(s);
       // Its client was told it has a new session since this one's connect: this one ended for it, so its will
-      // is due now [MQTT-3.1.2-8]. (A copy of that same connection's session has its connect time.)
-      if (fresh && live && s.will && at > s.connectedAt) this.local.publishWill(s);
+      // is due now [MQTT-3.1.2-8]. (A copy of that same connection's session has its connect time.) Not from a
+      // copy we failed over from a node we hear again (this life): that node knows its connection's fate.
+      if (fresh && live && s.will && at > s.connectedAt && !this.ownerDecides(s.will))
+        this.local.publishWill(s);
       this.claims.set(clientId, { node, at, live });
       // The session may have ended with its connection (Session Expiry 0).
       if (this.local.sessions.get(clientId) === s) this.handOff(s, node);
@@ -179,6 +181,11 @@ export class Registry {
     const cur = this.claims.get(clientId);
     if (!cur || live || !cur.live) this.claims.set(clientId, { node, at, live });
     if (live) this.c.claimedElsewhere(clientId, node);
+  }
+
+  /** A will we failed over from a node running again, in the same life: its will is that node's to publish. */
+  private ownerDecides(w: WillState): boolean {
+    return w.lostWith !== undefined && this.c.membership.isRunning(w.lostWith) && !this.pastLife.has(w);
   }
 
   /** Forgets the claims of a node removed from the cluster. */

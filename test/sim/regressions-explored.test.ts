@@ -430,6 +430,10 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-expired-in-pause-will: a will published by a node waking from a pause is not published again by the peer that failed its session over', async () => {
     expect(await verdict('explored-expired-in-pause-will.ts')).toEqual([]);
   });
+  // A will failed over from a node heard again is that node's to publish, also on a fresh claim of its id.
+  it('explored-paused-fresh-claim-will: a will published by its node is not published again by a node woken from a pause on the fresh claim of the id', async () => {
+    expect(await verdict('explored-paused-fresh-claim-will.ts')).toEqual([]);
+  });
   // Checker correction (qos2): publisher new session
   it('explored-qos2-publisher-new-session: a QoS 2 message a Clean Start publisher sends again after its node crashed is counted as qos2-publisher-new-session', async () => {
     expect(await verdict('explored-qos2-publisher-new-session.ts')).toEqual([]);
