@@ -12,10 +12,12 @@ const FROZEN_MS = 1000;
 export class FreezeWatch {
   /** Monotonic time the next tick is due; -1 before the first. */
   private due = -1;
-  /** Wall time of the last tick that ran on time: the node was running then. */
+  /** Wall time the last tick ran: the node was running then. */
   private ranAt: number;
   /** A freeze was found at the last tick: until the next one, reads are the backlog of the freeze. */
   private waking = false;
+  /** When the tick before the freeze ran (only while waking). */
+  private frozeAt = 0;
 
   constructor(private readonly clock: Clock) {
     this.ranAt = clock.now();
@@ -25,7 +27,10 @@ export class FreezeWatch {
   ticked(intervalMs: number): void {
     const mono = elapsed(this.clock);
     this.waking = this.due >= 0 && mono - this.due > FROZEN_MS;
-    if (!this.waking) this.ranAt = this.clock.now();
+    // The previous tick, not the last on-time one: a node late at every tick (overloaded, not frozen)
+    // dates its writes at most one late tick back.
+    if (this.waking) this.frozeAt = this.ranAt;
+    this.ranAt = this.clock.now();
     this.due = mono + intervalMs;
   }
 
@@ -34,7 +39,7 @@ export class FreezeWatch {
    * freeze (the tick is overdue, or found it overdue last), when it was last seen running.
    */
   sentSince(now: number): number {
-    const frozen = this.waking || (this.due >= 0 && elapsed(this.clock) - this.due > FROZEN_MS);
-    return frozen ? Math.min(now, this.ranAt) : now;
+    if (this.waking) return Math.min(now, this.frozeAt);
+    return this.due >= 0 && elapsed(this.clock) - this.due > FROZEN_MS ? Math.min(now, this.ranAt) : now;
   }
 }

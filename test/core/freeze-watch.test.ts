@@ -53,4 +53,15 @@ describe('FreezeWatch', () => {
     f.ticked(1000); // on time again
     expect(f.sentSince(t.now)).toBe(21_000);
   });
+
+  it('late at every tick (overloaded): a write is dated at most one tick back', () => {
+    const { t, f } = frozen();
+    f.ticked(1000); // late, ran at 20000
+    t.now = 22_500;
+    f.ticked(1000); // late again (due 21000)
+    expect(f.sentSince(t.now)).toBe(20_000);
+    t.now = 25_000;
+    f.ticked(1000); // due 23500
+    expect(f.sentSince(t.now)).toBe(22_500);
+  });
 });
