@@ -84,6 +84,8 @@ export class OrderChecker {
   /** Per client: its filters and when each was acknowledged (SUBACK); the filters of SUBSCRIBEs in flight. */
   private readonly subs = new Map<string, { filter: string; at: number }[]>();
   private readonly asked = new Map<string, string[][]>();
+  /** Per client: every filter it asked for, acknowledged or not (an unacknowledged one owes nothing). */
+  private readonly askedBy = new Map<string, string[]>();
   /** Per message id: the clients that got a first copy (not retained, not DUP). */
   private readonly got = new Map<string, Set<string>>();
   private readonly invokedAt = new Map<string, number>();
@@ -171,6 +173,9 @@ export class OrderChecker {
       const l = this.asked.get(keyOf(e)) ?? [];
       l.push(e.filters.split(','));
       this.asked.set(keyOf(e), l);
+      const all = this.askedBy.get(e.c) ?? [];
+      for (const f of e.filters.split(',')) all.push(f.replace(/^\$share\/[^/]+\//, ''));
+      this.askedBy.set(e.c, all);
     } else if (e.type === 'sub.ok') {
       const filters = this.asked.get(keyOf(e))?.shift() ?? [];
       const l = this.subs.get(e.c) ?? [];
@@ -179,7 +184,10 @@ export class OrderChecker {
     }
   }
 
-  /** Whether a subscription of `c` matching `topic` was acknowledged by `t` (or none is known: judged). */
+  /**
+   * Whether a subscription of `c` matching `topic` was acknowledged by `t` (or none is known: judged). One
+   * asked for and never acknowledged is known too: what it brings was published before any SUBACK.
+   */
   private owedAt(c: string, topic: string, t: number): boolean {
     let matching = false;
     for (const x of this.subs.get(c) ?? []) {
@@ -187,7 +195,7 @@ export class OrderChecker {
       if (x.at <= t) return true;
       matching = true;
     }
-    return !matching;
+    return !matching && !(this.askedBy.get(c) ?? []).some((f) => matches(f, topic));
   }
 
   /** One event of the history, in order; returns the violation it shows, if any. */

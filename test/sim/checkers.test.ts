@@ -407,6 +407,19 @@ describe('single-connection', () => {
     // Published after the SUBACK: owed, out of order.
     const late = [...subscribe, pubOn(6, 'p:2', 'u/1'), pubOn(10, 'p:5', 'u/1'), got(11, 'p:5', 'u/1')];
     expect(props(checkOrder([...late, got(20, 'p:2', 'u/1')]))).toEqual(['order']);
+    // A SUBSCRIBE never acknowledged (its connection died first; a paused node read it later): nothing it
+    // brings was published after a SUBACK, so nothing is owed or judged (test:faults SEED=2202).
+    const asked = [e(1, 'sub.invoke', { c: 'dev', filters: 'u/#' })];
+    const never = [...asked, pubOn(2, 'p:2', 'u/1'), pubOn(10, 'p:5', 'u/1'), got(11, 'p:5', 'u/1')];
+    const t2: Tally = {};
+    expect(checkOrder([...never, got(20, 'p:2', 'u/1')], { tally: t2 })).toEqual([]);
+    expect(t2['before-subscribe']).toBe(2);
+    // No subscription known at all (a history without subscribe events): judged.
+    const none = [pubOn(2, 'p:2', 'u/1'), pubOn(10, 'p:5', 'u/1'), got(11, 'p:5', 'u/1')];
+    expect(props(checkOrder([...none, got(20, 'p:2', 'u/1')]))).toEqual(['order']);
+    // Another filter asked and not acknowledged does not excuse a topic it does not match.
+    const other = [e(1, 'sub.invoke', { c: 'dev', filters: 'v/#' }), ...none];
+    expect(props(checkOrder([...other, got(20, 'p:2', 'u/1')]))).toEqual(['order']);
   });
   it("counts as parked a restarted node's older messages arriving from the backup when the cut it restarted in heals", () => {
     const pubOn = (t: number, id: string) =>

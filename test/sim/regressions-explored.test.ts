@@ -434,6 +434,10 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-paused-fresh-claim-will: a will published by its node is not published again by a node woken from a pause on the fresh claim of the id', async () => {
     expect(await verdict('explored-paused-fresh-claim-will.ts')).toEqual([]);
   });
+  // Checker correction (order): a SUBSCRIBE never acknowledged owes nothing (before-subscribe)
+  it('explored-unacked-subscribe-order: what a SUBSCRIBE never acknowledged brings (read by a paused node on waking) sets no order', async () => {
+    expect(await verdict('explored-unacked-subscribe-order.ts')).toEqual([]);
+  });
   // Checker correction (qos2): publisher new session
   it('explored-qos2-publisher-new-session: a QoS 2 message a Clean Start publisher sends again after its node crashed is counted as qos2-publisher-new-session', async () => {
     expect(await verdict('explored-qos2-publisher-new-session.ts')).toEqual([]);
