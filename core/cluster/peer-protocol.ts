@@ -279,6 +279,8 @@ export function decode(f: Buffer, now: number): Frame {
             (x.in2 === undefined || pids(x.in2)) &&
             (x.rel === undefined || pids(x.rel)) &&
             (x.willIn === undefined || num(x.willIn)) &&
+            (x.will === undefined || (wireOk(x.will) && num(x.willDelay))) &&
+            (x.willExpiry === undefined || num(x.willExpiry)) &&
             (x.noWill === undefined || typeof x.noWill === 'boolean') &&
             (x.user === undefined || str(x.user)) &&
             (x.migrate === undefined || x.migrate === true) &&

@@ -1,20 +1,17 @@
-// Found by `npm run test:faults` (SEED=2202 RUNS=400, after 70 schedules; fails the same on the code before this
-// branch). OPEN (its test is it.fails; read from the history and will-replication.ts, not yet traced step by
-// step): w0 (will delay 3 s) is connected on n1; n1 is paused 13 s. n2 fails n1
-// over, restores w0 and sends w0's will to n3 as its own (n3 drops n1's copy of that connection's will: one
-// holder counts), then n2 crashes before the will is due and restarts empty; n3 fails n1 over but finds no will
-// of n1's for w0, so its copy of the session has none. n1 wakes, reads w0's close, arms the will and hands the
-// session to n3 with the time left on it (willIn), but a handoff does not carry the will itself, and n3's copy
-// has none to re-arm: no node publishes it. What would fix it: a handoff carrying the pending will (not only
-// willIn), or n3 keeping the will of a node it failed over from under that node when its next holder dies.
+// Found by `npm run test:faults` (SEED=2202 RUNS=400, after 70 schedules; failed the same on the code before
+// this branch). w0 (will delay 3 s) is connected on n1; n1 is paused 13 s. n2 fails n1 over and restores w0,
+// then crashes before the will is due and restarts empty; n3 fails n1 over, but its copy of w0's session has no
+// will (from the history and will-replication.ts: n3 held that connection's will under n2 once n2 took it
+// over, not under n1). n1 wakes, reads w0's close, arms the will and hands the session to n3 with the time left
+// on it (willIn); the handoff did not carry the will itself, so no node published it. Fixed: a handoff with
+// willIn carries the will, and a receiving copy that has none takes it and arms it for the time left.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
 
 export default defineScenario({
   name: 'explored-pause-backup-crash-will',
-  description:
-    'open: a will taken over by a backup that crashed, then handed over by its woken node, is published by no node',
+  description: 'a will taken over by a backup that crashed, then handed over by its woken node, is published',
   async run(w, ctx) {
     const r = await playSwarm(
       w,
