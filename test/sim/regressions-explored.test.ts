@@ -442,6 +442,13 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-pause-backup-crash-will: a will taken over by a backup that crashed, then handed over by its woken node, is published', async () => {
     expect(await verdict('explored-pause-backup-crash-will.ts')).toEqual([]);
   });
+  // Found on this branch (SEED=2202 after 194 schedules); the two-path order class, still open.
+  it.fails(
+    'explored-paused-clog-two-paths: OPEN: forwards held on a clogged link arrive after newer ones that came by a woken node copy',
+    async () => {
+      expect(await verdict('explored-paused-clog-two-paths.ts')).toEqual([]);
+    },
+  );
   // Checker correction (qos2): publisher new session
   it('explored-qos2-publisher-new-session: a QoS 2 message a Clean Start publisher sends again after its node crashed is counted as qos2-publisher-new-session', async () => {
     expect(await verdict('explored-qos2-publisher-new-session.ts')).toEqual([]);
