@@ -449,6 +449,13 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-paused-clog-two-paths.ts')).toEqual([]);
     },
   );
+  // Found on this branch (SEED=1707 after 167 schedules), not analysed yet (see its header).
+  it.fails(
+    'explored-two-crashes-session-lost: OPEN: a session whose every copy was lost in two crashes 8.5 s apart is reported as acknowledged loss',
+    async () => {
+      expect(await verdict('explored-two-crashes-session-lost.ts')).toEqual([]);
+    },
+  );
   // Checker correction (qos2): publisher new session
   it('explored-qos2-publisher-new-session: a QoS 2 message a Clean Start publisher sends again after its node crashed is counted as qos2-publisher-new-session', async () => {
     expect(await verdict('explored-qos2-publisher-new-session.ts')).toEqual([]);
