@@ -229,7 +229,7 @@ export class Broker implements BrokerApi {
     this.hooks.onDisconnect?.(s.clientId, cause);
     if (cause === 'client-disconnect' && s.will) {
       s.will = null; // normal DISCONNECT discards the will [MQTT-3.1.2-10]
-      this.journal.willChanged(s);
+      this.journal.willChanged(s, true);
     }
 
     if (s.expiryInterval === 0) return this.endSession(s, 'session-expired');
@@ -274,7 +274,7 @@ export class Broker implements BrokerApi {
     const now = this.env.clock.now();
     const msg: Message = { ...w.msg, receivedAt: now };
     if (w.expirySec !== undefined) msg.expiresAt = now + w.expirySec * 1000;
-    this.journal.willChanged(s);
+    this.journal.willChanged(s, true);
     if (w.lostWith !== undefined) this.distribution?.willPublished(s.clientId, w.origin ?? w.lostWith);
     this.publishWillOf(s.clientId, msg);
   }

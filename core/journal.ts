@@ -14,8 +14,8 @@ export interface SessionJournal {
   accepted(s: Session, d: Delivery): void;
   /** A message it had accepted is done: acknowledged, sent at QoS 0, or dropped. */
   done(s: Session, d: Delivery): void;
-  /** Its will was set, cleared or published. */
-  willChanged(s: Session): void;
+  /** Its will was set, cleared or published. `gone`: published, or discarded by a clean DISCONNECT (not moved). */
+  willChanged(s: Session, gone?: boolean): void;
   /** A message in flight under `pid` was sent, released (PUBREC) or completed: see SessionSink.outbound. */
   outbound(s: Session, pid: number, step: Qos2Step, f?: Inflight): void;
   /** The session ended here. `persistent`: it had a Session Expiry above 0 until then. */
@@ -44,8 +44,8 @@ export class Journals implements SessionJournal {
   done(s: Session, d: Delivery): void {
     for (const j of this.list) j.done(s, d);
   }
-  willChanged(s: Session): void {
-    for (const j of this.list) j.willChanged(s);
+  willChanged(s: Session, gone?: boolean): void {
+    for (const j of this.list) j.willChanged(s, gone);
   }
   outbound(s: Session, pid: number, step: Qos2Step, f?: Inflight): void {
     for (const j of this.list) j.outbound(s, pid, step, f);

@@ -366,6 +366,8 @@ export async function playSwarm(
     // A clogged link is a split no one detects: the route goes when it flows again.
     // Acknowledged by a node that heard no peer and crashed before it did again: lost with it (ackedAlone).
     if (ok && ackedAlone(ev, l.client, ok.t)) continue;
+    // Every copy of its session lost since (lostAlone): the subscription went with them, and is not made again.
+    if (ok && lostAlone(ev, l.client) > ok.t) continue;
     const heal = l.split ? ev.find((e) => e.type === l.split && e.t > l.invokedAt) : ok;
     if (ok && heal && owed({ ...s, qos: 1 }) && (wiped === null || ok.t > wiped))
       expect.push({

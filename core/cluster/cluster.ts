@@ -87,7 +87,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       durable: confirmWhenDurable(broker.store),
     });
     this.replicator = new SessionReplicator(this, broker);
-    this.retainedReplicas = new RetainedReplicator(this.node, broker);
+    this.retainedReplicas = new RetainedReplicator(this.node, broker, (t) => this.heartbeat.sentSince(t));
     for (const s of config.seeds) if (s.node !== this.node) membership.add(s.node, s.address);
     this.served = new ServedShared(config.forwardBuffer, (key) => broker.subscriptions.servesGroup(key));
     this.routeRep = new RouteReplication(

@@ -8,6 +8,7 @@ import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
 import { PeerLink, elapsed, type PeerLinkHost } from './peer-link.ts';
 import { encodePing } from './peer-protocol.ts';
+import { FreezeWatch } from './freeze-watch.ts';
 
 export interface HeartbeatHost {
   /** The node stopped: no more ticks or dials. */
@@ -20,6 +21,8 @@ export interface HeartbeatHost {
 
 export class Heartbeat {
   private timer: Timer | null = null;
+  /** Whether the process is catching up after a freeze (the ticks tell). */
+  private readonly freeze: FreezeWatch;
 
   constructor(
     private readonly config: ClusterConfig,
@@ -28,11 +31,14 @@ export class Heartbeat {
     private readonly membership: Membership,
     private readonly links: PeerLinkHost,
     private readonly host: HeartbeatHost,
-  ) {}
+  ) {
+    this.freeze = new FreezeWatch(clock);
+  }
 
   /** Heartbeats, failure detection, redials, autoclean; then housekeeping. Runs until stop(). */
   tick = (): void => {
     if (this.host.stopped) return;
+    this.freeze.ticked(this.config.heartbeatIntervalMs);
     const now = this.clock.now();
     const mono = elapsed(this.clock);
     const ms = this.membership;
@@ -58,6 +64,11 @@ export class Heartbeat {
     this.host.housekeeping(now);
     this.timer = this.clock.setTimer(this.config.heartbeatIntervalMs, this.tick);
   };
+
+  /** The time from which a write read now may have been sent (FreezeWatch.sentSince). */
+  sentSince(now: number): number {
+    return this.freeze.sentSince(now);
+  }
 
   stop(): void {
     this.timer?.cancel();

@@ -106,6 +106,8 @@ export interface RWillBody {
   expirySec?: number;
   /** A will the sender took over by failover: the node its client's connection was lost with. */
   lost?: string;
+  /** A clear (no `will`): published or discarded by a clean DISCONNECT, not moved with its session. */
+  gone?: boolean;
 }
 
 export interface OrphanReqBody {
@@ -230,6 +232,10 @@ export interface HandoffBody {
   via?: string[];
   /** Its client's connection was lost on the sender: ms until the will there was due. */
   willIn?: number;
+  /** With willIn: that will, its Will Delay (s) and Message Expiry (s). */
+  will?: WireMessage;
+  willDelay?: number;
+  willExpiry?: number;
 }
 /**
  * The version of a retained set or clear: the writer's clock, never below the version it replaces (a hybrid

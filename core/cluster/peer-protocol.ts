@@ -249,7 +249,8 @@ export function decode(f: Buffer, now: number): Frame {
             str(x.clientId) &&
             num(x.at) &&
             (x.will === undefined || (wireOk(x.will) && num(x.delay))) &&
-            (x.lost === undefined || str(x.lost)),
+            (x.lost === undefined || str(x.lost)) &&
+            (x.gone === undefined || typeof x.gone === 'boolean'),
         ),
       };
     case F.OrphanReq:
@@ -278,6 +279,8 @@ export function decode(f: Buffer, now: number): Frame {
             (x.in2 === undefined || pids(x.in2)) &&
             (x.rel === undefined || pids(x.rel)) &&
             (x.willIn === undefined || num(x.willIn)) &&
+            (x.will === undefined || (wireOk(x.will) && num(x.willDelay))) &&
+            (x.willExpiry === undefined || num(x.willExpiry)) &&
             (x.noWill === undefined || typeof x.noWill === 'boolean') &&
             (x.user === undefined || str(x.user)) &&
             (x.migrate === undefined || x.migrate === true) &&

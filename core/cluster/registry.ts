@@ -169,8 +169,10 @@ export class Registry {
       // or a later connect here would not order itself after that claim.
       if (s.conn) this.local.takenOver(s);
       // Its client was told it has a new session since this one's connect: this one ended for it, so its will
-      // is due now [MQTT-3.1.2-8]. (A copy of that same connection's session has its connect time.)
-      if (fresh && live && s.will && at > s.connectedAt) this.local.publishWill(s);
+      // is due now [MQTT-3.1.2-8]. (A copy of that same connection's session has its connect time.) Not from a
+      // copy we failed over from a node we hear again (this life): that node knows its connection's fate.
+      if (fresh && live && s.will && at > s.connectedAt && !this.ownerDecides(s.will))
+        this.local.publishWill(s);
       this.claims.set(clientId, { node, at, live });
       // The session may have ended with its connection (Session Expiry 0).
       if (this.local.sessions.get(clientId) === s) this.handOff(s, node);
@@ -179,6 +181,11 @@ export class Registry {
     const cur = this.claims.get(clientId);
     if (!cur || live || !cur.live) this.claims.set(clientId, { node, at, live });
     if (live) this.c.claimedElsewhere(clientId, node);
+  }
+
+  /** A will we failed over from a node running again, in the same life: its will is that node's to publish. */
+  private ownerDecides(w: WillState): boolean {
+    return w.lostWith !== undefined && this.c.membership.isRunning(w.lostWith) && !this.pastLife.has(w);
   }
 
   /** Forgets the claims of a node removed from the cluster. */
@@ -209,8 +216,15 @@ export class Registry {
     if (rel.length) body.rel = rel;
     if (!s.will) body.noWill = true;
     // Lost here: the will is due by this connection's end, not by a peer's guess at it (a failover in a cut).
-    else if (!s.conn && s.will.lostWith === undefined)
+    else if (!s.conn && s.will.lostWith === undefined) {
       body.willIn = Math.max(0, s.disconnectedAt + Math.min(s.will.delay, s.expiryInterval) * 1000 - now);
+      // The will itself too: the receiver's copy may have none (its failover found none held for us).
+      Object.assign(body, {
+        will: toWire(s.will.msg, now),
+        willDelay: s.will.delay,
+        willExpiry: s.will.expirySec,
+      });
+    }
     // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
     if (s.owner !== undefined) body.user = s.owner;
     if (migrate) Object.assign(body, { migrate: true, at: s.connectedAt });
@@ -433,6 +447,14 @@ export class Registry {
     if (h.in2 && !old) for (const p of h.in2) s.addInboundQos2(p);
     if (h.rel && !old) for (const p of h.rel) s.addReleasing(p);
     this.handoffIn(h.clientId, false, [from, ...(h.via ?? [])]);
+    // A will lost on `from` that our copy lacks (no holder of it was left when we failed `from` over) comes along.
+    if (h.willIn !== undefined && h.will && !s.will && !s.conn)
+      s.will = {
+        msg: fromWire(h.will, now),
+        delay: h.willDelay ?? 0,
+        expirySec: h.willExpiry,
+        lostWith: from,
+      };
     // The will we took over with this session from `from` (taking it for dead) went, or goes no more, there.
     if (h.noWill && s.will?.lostWith === from && !this.pastLife.has(s.will)) this.local.discardWill(s);
     else if (h.willIn !== undefined && s.will?.lostWith === from && !s.conn) {

@@ -47,6 +47,8 @@ export class RetainedReplicator {
   constructor(
     private node: string,
     private broker: LocalNode,
+    /** The time from which a write read now may have been sent (earlier than now after a freeze). */
+    private sentSince: (now: number) => number = (now) => now,
   ) {}
 
   private now(): number {
@@ -56,11 +58,14 @@ export class RetainedReplicator {
   /** A set or clear published on this node (already in its store): its version, above anything seen for the topic. */
   local(msg: Message): RetainVersion {
     const now = this.now();
+    // A write read as a frozen node wakes may predate what its client did elsewhere meanwhile: it is
+    // versioned from the moment the node froze, so a write acknowledged elsewhere since wins.
+    const at = this.sentSince(now);
     const e = this.entries.get(msg.topic)?.v;
     const cur =
       e && this.horizon && compareVersions(this.horizon, e) > 0 ? this.horizon : (e ?? this.horizon);
     const v: RetainVersion =
-      cur && cur.l >= now ? { l: cur.l, c: cur.c + 1, n: this.node } : { l: now, c: 0, n: this.node };
+      cur && cur.l >= at ? { l: cur.l, c: cur.c + 1, n: this.node } : { l: at, c: 0, n: this.node };
     this.entries.set(msg.topic, { v, gone: msg.payload.length === 0 ? now : null });
     return v;
   }

@@ -248,8 +248,8 @@ export class SessionReplicator implements SessionJournal {
   }
 
   /** The will of a client connected here was set, discarded or published. */
-  willChanged(s: Session): void {
-    this.wills.changed(s);
+  willChanged(s: Session, gone?: boolean): void {
+    this.wills.changed(s, gone);
   }
 
   /** The will of a client connected here, for a peer whose link just came up (WillReplicator.frameFor). */

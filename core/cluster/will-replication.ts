@@ -48,12 +48,12 @@ export class WillReplicator {
     private readonly b: LocalNode,
   ) {}
 
-  /** The will of a client connected here was set, discarded or published. */
-  changed(s: Session): void {
-    this.c.broadcastReliable(this.frame(s));
+  /** The will of a client connected here was set, discarded or published (`gone`: not moved with its session). */
+  changed(s: Session, gone?: boolean): void {
+    this.c.broadcastReliable(this.frame(s, gone));
   }
 
-  private frame(s: Session): Buffer {
+  private frame(s: Session, gone?: boolean): Buffer {
     const now = this.b.env.clock.now();
     const w = s.will;
     return encodeJson(
@@ -69,7 +69,7 @@ export class WillReplicator {
             expirySec: w.expirySec,
             lost: w.origin ?? w.lostWith,
           }
-        : { clientId: s.clientId, at: s.connectedAt },
+        : { clientId: s.clientId, at: s.connectedAt, ...(gone ? { gone } : {}) },
     );
   }
 
@@ -96,6 +96,7 @@ export class WillReplicator {
     this.wills.get(key)?.timer?.cancel();
     if (!b.will) {
       this.wills.delete(key);
+      if (b.gone) this.goneElsewhere(b.clientId, b.at);
       return;
     }
     this.owners.add(from);
@@ -109,6 +110,17 @@ export class WillReplicator {
       lost: b.lost,
       timer: null,
     });
+  }
+
+  /**
+   * The will of `clientId`'s connection made at `at` was published or discarded on another node: the
+   * session we failed over from there (taking that node for lost while it was paused or cut off) holds
+   * the same will, which goes no more [MQTT-3.1.2-8: once]. A clear that only says the session moved
+   * on (handoff, `gone` unset) leaves it: the will follows that session.
+   */
+  private goneElsewhere(clientId: string, at: number): void {
+    const s = this.b.sessions.get(clientId);
+    if (s && !s.conn && s.will?.lostWith !== undefined && s.connectedAt === at) this.b.discardWill(s);
   }
 
   /**
@@ -156,7 +168,7 @@ export class WillReplicator {
         this.c.emit({ type: 'will', clientId, from: w.lost ?? owner });
         this.b.publishWillOf(clientId, msg);
         // Published: the others drop their copies of that connection's will (one of them may be next backup).
-        this.c.broadcastReliable(encodeJson(F.RWill, { clientId, at: w.at }));
+        this.c.broadcastReliable(encodeJson(F.RWill, { clientId, at: w.at, gone: true }));
       });
     }
   }

@@ -1,11 +1,11 @@
 // Found by `npm run test:faults` (SEED=1101: 400 passed at 73409e9; on the final code of 2026-12-03 it stopped
 // after 35 schedules and shrank to this, which fails on every commit checked back to 1353ebd: an older bug the
-// sweep now reaches). OPEN (its test is it.fails): w0 (will delay 3 s, session expiry 5 s) dies on n1; n1 is
+// sweep now reaches). w0 (will delay 3 s, session expiry 5 s) dies on n1; n1 is
 // paused 5 s, its session expires meanwhile, and at the unpause n1 publishes the will. n2 took n1 for lost at
-// that moment, failed the session over and publishes the will again 3 s later: n1's clear reaches n2 at the
-// link-up but only drops the held copy, not the will of the session n2 restored. Dropping it on that clear
-// breaks the handoff path (the clear that follows a handoff of a pending will looks the same); what would fix
-// it: a clear that says the will was published or discarded, not moved.
+// that moment, failed the session over and published the will again 3 s later: n1's clear reached n2 at the
+// link-up but only dropped the held copy, not the will of the session n2 restored (dropping it on any clear
+// would break the handoff path, whose clear looks the same). Fixed: a clear says `gone` when the will was
+// published or discarded, not moved, and a peer holding that connection's will in a failed-over session drops it.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
@@ -13,7 +13,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-expired-in-pause-will',
   description:
-    'open: a will published at the unpause of its node is published again by the peer that failed the session over',
+    'a will published at the unpause of its node is not published again by the peer that failed the session over',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

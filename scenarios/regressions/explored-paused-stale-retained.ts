@@ -1,9 +1,10 @@
-// Found by `npm run test:faults` (SEED=1707, shrunk). OPEN (its test is it.fails): n1 is paused 20 s with r0's
+// Found by `npm run test:faults` (SEED=1707, shrunk). n1 is paused 20 s with r0's
 // retained PUBLISH r0:1 in its inbox. r0 gives up on n1 (keep alive), connects to n2 and publishes r0:1 again
 // and then r0:2, both acknowledged. n1 wakes and reads the stale r0:1 (by design: what a client sent while the
-// node was frozen is still read, connection.ts), versions it by its clock (newer than r0:2) and every node
-// ends with r0:1. A duplicate of an older retained publish overwrote a newer one. What would fix it: a
-// retained write read after a freeze versioned no newer than the freeze began, or stale writes detected.
+// node was frozen is still read, connection.ts); it versioned it by its clock (newer than r0:2) and every node
+// ended with r0:1. A duplicate of an older retained publish overwrote a newer one. Fixed: the heartbeat tick
+// tells a node it is catching up after a freeze (core/cluster/freeze-watch.ts), and a retained write read
+// then is versioned from the last tick that ran on time, so r0:2 wins everywhere.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
@@ -11,7 +12,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-paused-stale-retained',
   description:
-    'open: a retained publish a paused node reads late overwrites the newer value published elsewhere',
+    'a retained publish a paused node reads late does not overwrite the newer value published elsewhere',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

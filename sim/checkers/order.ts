@@ -86,8 +86,8 @@ export class OrderChecker {
   /** Per client: its filters and when each was acknowledged (SUBACK); the filters of SUBSCRIBEs in flight. */
   private readonly subs = new Map<string, { filter: string; at: number }[]>();
   private readonly asked = new Map<string, string[][]>();
-  /** Per client, filters whose SUBSCRIBE went unanswered on a connection that closed: never acknowledged. */
-  private readonly unanswered = new Map<string, string[]>();
+  /** Per client: every filter it asked for, acknowledged or not (an unacknowledged one owes nothing). */
+  private readonly askedBy = new Map<string, string[]>();
   /** Per message id: the clients that got a first copy (not retained, not DUP). */
   private readonly got = new Map<string, Set<string>>();
   private readonly invokedAt = new Map<string, number>();
@@ -181,6 +181,9 @@ export class OrderChecker {
       const l = this.asked.get(keyOf(e)) ?? [];
       l.push(e.filters.split(','));
       this.asked.set(keyOf(e), l);
+      const all = this.askedBy.get(e.c) ?? [];
+      for (const f of e.filters.split(',')) all.push(f.replace(/^\$share\/[^/]+\//, ''));
+      this.askedBy.set(e.c, all);
     } else if (e.type === 'sub.ok') {
       const filters = this.asked.get(keyOf(e))?.shift() ?? [];
       const l = this.subs.get(e.c) ?? [];
@@ -189,17 +192,15 @@ export class OrderChecker {
     }
   }
 
-  /** The SUBACKs still awaited on a connection that closed will not come. */
+  /** The SUBACKs still awaited on a connection that closed will not come: a later SUBACK is not theirs. */
   private unansweredOn(e: { c: string; h?: string }): void {
-    const pending = this.asked.get(keyOf(e));
-    if (!pending?.length) return;
-    const l = this.unanswered.get(e.c) ?? [];
-    for (const fs of pending) for (const f of fs) l.push(f.replace(/^\$share\/[^/]+\//, ''));
-    this.unanswered.set(e.c, l);
     this.asked.delete(keyOf(e));
   }
 
-  /** Whether a subscription of `c` matching `topic` was acknowledged by `t` (or none is known: judged). */
+  /**
+   * Whether a subscription of `c` matching `topic` was acknowledged by `t` (or none is known: judged). One
+   * asked for and never acknowledged is known too: what it brings was published before any SUBACK.
+   */
   private owedAt(c: string, topic: string, t: number): boolean {
     let matching = false;
     for (const x of this.subs.get(c) ?? []) {
@@ -207,7 +208,7 @@ export class OrderChecker {
       if (x.at <= t) return true;
       matching = true;
     }
-    return !matching && !(this.unanswered.get(c) ?? []).some((f) => matches(f, topic));
+    return !matching && !(this.askedBy.get(c) ?? []).some((f) => matches(f, topic));
   }
 
   /** One event of the history, in order; returns the violation it shows, if any. */

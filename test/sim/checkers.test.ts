@@ -422,8 +422,21 @@ describe('single-connection', () => {
     // Published after the SUBACK: owed, out of order.
     const late = [...subscribe, pubOn(6, 'p:2', 'u/1'), pubOn(10, 'p:5', 'u/1'), got(11, 'p:5', 'u/1')];
     expect(props(checkOrder([...late, got(20, 'p:2', 'u/1')]))).toEqual(['order']);
+    // A SUBSCRIBE never acknowledged (its connection died first; a paused node read it later): nothing it
+    // brings was published after a SUBACK, so nothing is owed or judged (test:faults SEED=2202).
+    const asked = [e(1, 'sub.invoke', { c: 'dev', filters: 'u/#' })];
+    const never = [...asked, pubOn(2, 'p:2', 'u/1'), pubOn(10, 'p:5', 'u/1'), got(11, 'p:5', 'u/1')];
+    const t2: Tally = {};
+    expect(checkOrder([...never, got(20, 'p:2', 'u/1')], { tally: t2 })).toEqual([]);
+    expect(t2['before-subscribe']).toBe(2);
+    // No subscription known at all (a history without subscribe events): judged.
+    const none = [pubOn(2, 'p:2', 'u/1'), pubOn(10, 'p:5', 'u/1'), got(11, 'p:5', 'u/1')];
+    expect(props(checkOrder([...none, got(20, 'p:2', 'u/1')]))).toEqual(['order']);
+    // Another filter asked and not acknowledged does not excuse a topic it does not match.
+    const other = [e(1, 'sub.invoke', { c: 'dev', filters: 'v/#' }), ...none];
+    expect(props(checkOrder([...other, got(20, 'p:2', 'u/1')]))).toEqual(['order']);
   });
-  it('sets no order on the topics of a SUBSCRIBE whose connection closed before its SUBACK', () => {
+  it('sets no order on the topics of a SUBSCRIBE whose connection closed before its SUBACK, nor pairs a later SUBACK with it', () => {
     const pubOn = (t: number, id: string) =>
       e(t, 'pub.invoke', { c: 'p', id, topic: 'u/1', qos: 1, retain: false });
     const got = (t: number, id: string) =>
@@ -446,8 +459,15 @@ describe('single-connection', () => {
     const tally: Tally = {};
     expect(checkOrder([...closed, ...again, got(8, 'p:2'), got(9, 'p:1')], { tally })).toEqual([]);
     expect(tally['before-subscribe']).toBe(2);
-    // Still open: its SUBACK may come, and what it gets is judged.
-    expect(props(checkOrder([...asked, got(8, 'p:2'), got(9, 'p:1')]))).toEqual(['order']);
+    // A SUBACK on the next connection answers its own SUBSCRIBE, not the one lost with the old connection.
+    const resub = [...closed, ...again, e(8, 'sub.invoke', { c: 'dev', filters: 'v/#' })];
+    resub.push(e(9, 'sub.ok', { c: 'dev', granted: '1' }));
+    const onV = (t: number, id: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic: 'v/1', qos: 1, retain: false });
+    const gotV = (t: number, id: string) =>
+      e(t, 'deliver', { c: 'dev', id, topic: 'v/1', qos: 1, dup: false, retain: false, node: 'n2' });
+    const vs = [onV(10, 'p:3'), onV(11, 'p:4'), gotV(12, 'p:4'), gotV(13, 'p:3')];
+    expect(props(checkOrder([...resub, ...vs]))).toEqual(['order']);
   });
   it("counts as parked a restarted node's older messages arriving from the backup when the cut it restarted in heals", () => {
     const pubOn = (t: number, id: string) =>

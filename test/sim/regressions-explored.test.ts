@@ -390,13 +390,10 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-paused-copy-two-links.ts')).toEqual([]);
     },
   );
-  //
-  it.fails(
-    'explored-paused-stale-retained: OPEN: a stale retained publish read by a node woken from a pause overwrites the newer value acknowledged elsewhere',
-    async () => {
-      expect(await verdict('explored-paused-stale-retained.ts')).toEqual([]);
-    },
-  );
+  // A retained write read while a node catches up after a freeze is versioned from the moment it froze.
+  it('explored-paused-stale-retained: a stale retained publish read by a node woken from a pause does not overwrite the newer value acknowledged elsewhere', async () => {
+    expect(await verdict('explored-paused-stale-retained.ts')).toEqual([]);
+  });
   //
   it('explored-fresh-claim-will: a pending will is published when its client connects elsewhere and is told session present 0', async () => {
     expect(await verdict('explored-fresh-claim-will.ts')).toEqual([]);
@@ -429,13 +426,33 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-subscribe-race-resend: a message published before the matching subscription was acknowledged is not judged for order when a resend brings it', async () => {
     expect(await verdict('explored-subscribe-race-resend.ts')).toEqual([]);
   });
-  //
+  // A will clear says whether the will was published or discarded (`gone`) or moved with its session.
+  it('explored-expired-in-pause-will: a will published by a node waking from a pause is not published again by the peer that failed its session over', async () => {
+    expect(await verdict('explored-expired-in-pause-will.ts')).toEqual([]);
+  });
+  // A will failed over from a node heard again is that node's to publish, also on a fresh claim of its id.
+  it('explored-paused-fresh-claim-will: a will published by its node is not published again by a node woken from a pause on the fresh claim of the id', async () => {
+    expect(await verdict('explored-paused-fresh-claim-will.ts')).toEqual([]);
+  });
+  // Checker correction (order): a SUBSCRIBE never acknowledged owes nothing (before-subscribe)
+  it('explored-unacked-subscribe-order: what a SUBSCRIBE never acknowledged brings (read by a paused node on waking) sets no order', async () => {
+    expect(await verdict('explored-unacked-subscribe-order.ts')).toEqual([]);
+  });
+  // Found on this branch (SEED=2202): a handoff carried the time left on a will (willIn) but not the will itself.
+  it('explored-pause-backup-crash-will: a will taken over by a backup that crashed, then handed over by its woken node, is published', async () => {
+    expect(await verdict('explored-pause-backup-crash-will.ts')).toEqual([]);
+  });
+  // Found on this branch (SEED=2202 after 194 schedules); the two-path order class, still open.
   it.fails(
-    'explored-expired-in-pause-will: OPEN: a will published by a node waking from a pause is published again by the peer that failed its session over',
+    'explored-paused-clog-two-paths: OPEN: forwards held on a clogged link arrive after newer ones that came by a woken node copy',
     async () => {
-      expect(await verdict('explored-expired-in-pause-will.ts')).toEqual([]);
+      expect(await verdict('explored-paused-clog-two-paths.ts')).toEqual([]);
     },
   );
+  // Found on this branch (SEED=1707 after 167 schedules), not analysed yet (see its header).
+  it('explored-two-crashes-session-lost: a late subscription lost with every copy of its session is owed nothing after', async () => {
+    expect(await verdict('explored-two-crashes-session-lost.ts')).toEqual([]);
+  });
   // Checker correction (qos2): publisher new session
   it('explored-qos2-publisher-new-session: a QoS 2 message a Clean Start publisher sends again after its node crashed is counted as qos2-publisher-new-session', async () => {
     expect(await verdict('explored-qos2-publisher-new-session.ts')).toEqual([]);
@@ -456,10 +473,6 @@ describe('regressions found by sim explore (swarm)', () => {
   // Broker fix (forwarding): parked share group
   it('explored-parked-share-late-member: a parked publish serves each share group once at its release, by a peer member if none served it at publish', async () => {
     expect(await verdict('explored-parked-share-late-member.ts')).toEqual([]);
-  });
-  // Checker correction (order): unanswered subscribe
-  it('explored-unanswered-subscribe: a SUBSCRIBE read by a paused node after its client gave up on the connection sets no order on its topics', async () => {
-    expect(await verdict('explored-unanswered-subscribe.ts')).toEqual([]);
   });
   // Acknowledged loss: the copy's messages were held by its node alone (header of the scenario: the fix).
   it.fails(

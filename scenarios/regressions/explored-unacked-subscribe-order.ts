@@ -1,14 +1,17 @@
-// Found by test:faults SEED=2202 (after 42): a SUBSCRIBE sent to a paused node was read by it on waking, after
-// the client had given up on the connection (keepalive) and resumed on another node; the session moved there
-// with the subscription, and messages kept during the pause reached it after newer ones. The SUBSCRIBE was never
-// acknowledged: nothing on its topics is owed, so no order (the order checker counts them as before-subscribe).
+// Found by `npm run test:faults` (SEED=2202 RUNS=400, after 43 schedules; fails the same on the code before this
+// branch). Checker correction (order): s0's node n4 is paused 20 s; s0 sends SUBSCRIBE u/# into it, gives up on
+// the connection before any SUBACK (keep alive) and resumes its session on n1 from n5's failed-over copy. n4
+// wakes, reads the SUBSCRIBE (what a client sent while the node was frozen is still read), and hands the session
+// with u/# to n1; the u/ messages n5 kept while n4 was unreachable come after p0:59. The subscription was never
+// acknowledged, so nothing it brings was published after a SUBACK: not owed, not judged for order
+// (`before-subscribe`), as the order checker's rule says; it judged them because it only knew acknowledged filters.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
 
 export default defineScenario({
-  name: 'explored-unanswered-subscribe',
-  description: 'a subscription whose SUBACK never came sets no order on its topics',
+  name: 'explored-unacked-subscribe-order',
+  description: 'what a SUBSCRIBE never acknowledged brings (read by a paused node on waking) sets no order',
   async run(w, ctx) {
     const r = await playSwarm(
       w,
