@@ -35,7 +35,9 @@ describe('linked-clusters.ts live on loopback', () => {
       expect(Number(held![2])).toBe(0); // the live hints' buffer holds the whole cut
       const across = String(r.report['across the link']);
       expect(Number(/link-delivered (\d+)/.exec(across)?.[1] ?? 0), across).toBeGreaterThan(100);
-      expect(across).toMatch(/region-down \d+/);
+      // What A published while region B was down crossed when B came back if B's subscribers were back before
+      // A's link buffer (10,000 live) flushed, else it is counted as region-down: a race of wall time, so either
+      // count may be 0; that none is lost is the violations check above.
       for (const p of r.phases!) expect(p.lost, `phase ${p.phase}`).toBe(0);
       expect(r.live.notes.some((n) => n.startsWith('param linkBuffer=10000'))).toBe(true);
     },

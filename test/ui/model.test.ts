@@ -98,6 +98,7 @@ describe('ModelBuilder', () => {
   it('flags a QoS 2 duplicate, a reordering and a delivery without subscription at once, with the events that show it', () => {
     const m = new ModelBuilder('t', 'sim');
     m.event(0, { type: 'sub.invoke', c: 's', filters: 'a/#' });
+    m.event(0.5, { type: 'sub.ok', c: 's', granted: '2' }); // acknowledged: what follows is owed, in order
     for (const i of [1, 2])
       m.event(i, { type: 'pub.invoke', c: 'p', id: `p:${i}`, topic: 'a/b', qos: 2, retain: false });
     m.event(5, deliver('s', 'p:2', 'a/b', 2));
