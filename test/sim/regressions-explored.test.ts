@@ -496,4 +496,11 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-fresh-session-carried-dup: messages of an old session handed to a session the client started afresh go with DUP 0', async () => {
     expect(await verdict('explored-fresh-session-carried-dup.ts')).toEqual([]);
   });
+  // Order: copies from a pause and a power loss at once, merged out of sequence (header of the scenario).
+  it.fails(
+    'explored-paused-two-failovers-order: OPEN: the copies a woken node and its peer made of each other merge out of publish order',
+    async () => {
+      expect(await verdict('explored-paused-two-failovers-order.ts')).toEqual([]);
+    },
+  );
 });

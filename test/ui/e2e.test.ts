@@ -35,7 +35,8 @@ describe.skipIf(!tmuxTool.path)(titled('sim run --ui under tmux', tmuxTool), () 
     const cmd = `cd ${JSON.stringify(ROOT)} && env -u CI -u CONTINUOUS_INTEGRATION node bin/sim.js run scenarios/will-on-node-crash.ts --seed 2 --ui --speed max; echo EXIT=$?; sleep 10`;
     tmux('new-session', '-d', '-s', 'ui', '-x', '100', '-y', '30', cmd);
     try {
-      const screen = await screenUntil((s) => s.includes('verdict'), 45_000);
+      // The summary is printed after the last frame: wait for its history line, not only the frame's verdict.
+      const screen = await screenUntil((s) => s.includes('verdict') && /hash [0-9a-f]{16}/.test(s), 45_000);
       const lines = screen.split('\n');
       expect(lines[0]).toMatch(/mqttlab ▸ will-on-node-crash {2}seed 2 .* max {2}done/);
       expect(screen).toContain('verdict    PASS');
