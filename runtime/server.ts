@@ -184,6 +184,16 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
       };
       const links = cluster.links;
       if (links) {
+        // Which messages a full link buffer gave up (the count is in /metrics): the head of each payload, so a
+        // live run can name them as the simulator does.
+        links.hooks = {
+          ...links.hooks,
+          onDrop: (link, msg) =>
+            events.emit('link.drop', node, {
+              link,
+              head: msg.payload.toString('latin1', 0, Math.min(64, msg.payload.length)),
+            }),
+        };
         linkListener = await listenPeers({
           host: cc.host,
           port: cc.linkPort,

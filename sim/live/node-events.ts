@@ -8,6 +8,8 @@
 
 import http from 'node:http';
 import { sseFrames, type AdminEvent } from '../../runtime/admin.ts';
+import { payloadId } from '../client.ts';
+import type { LinkDropEvent } from '../events.ts';
 
 /** One node's stream, from one process start until that process ends (or `close()`). */
 export class NodeEventStream {
@@ -60,7 +62,12 @@ export class NodeEventStream {
  * The history event of a node's cluster event: `cluster.<type>` with the node and the fields core emitted, in
  * the simulator's order (sim/world.ts records `{ type, node, ...detail }`); null for the node's other events.
  */
-export function clusterHistoryEvent(e: AdminEvent): { type: `cluster.${string}`; node: string } | null {
+export function clusterHistoryEvent(
+  e: AdminEvent,
+): { type: `cluster.${string}`; node: string } | LinkDropEvent | null {
+  // A message a full link buffer gave up, named as the simulator names it (its publisher's id in the payload).
+  if (e.type === 'link.drop' && typeof e.link === 'string' && typeof e.head === 'string')
+    return { type: 'link.drop', node: e.node, link: e.link, id: payloadId(Buffer.from(e.head, 'latin1')) };
   if (!e.type.startsWith('cluster.')) return null;
   const { t: _t, type, node, ...detail } = e;
   return { type: type as `cluster.${string}`, node, ...detail };

@@ -8,6 +8,7 @@ import { defineScenario } from '../../sim/scenario.ts';
 import { convergenceProblems } from '../../sim/convergence.ts';
 import { runLive } from '../../sim/live/runner.ts';
 import type { LiveWorld } from '../../sim/live/live-world.ts';
+import { clusterHistoryEvent } from '../../sim/live/node-events.ts';
 import { isCluster, type At, type ClusterHistoryEvent } from '../../sim/events.ts';
 
 const worlds: LiveWorld[] = [];
@@ -16,6 +17,16 @@ afterAll(async () => {
 });
 
 describe('live histories: the nodes cluster events', () => {
+  it('names a message a full link buffer gave up as the simulator does; other node events are not history', () => {
+    const drop = { t: 1, type: 'link.drop', node: 'a1', link: 'B', head: 'p0:7|padding' };
+    expect(clusterHistoryEvent(drop)).toEqual({ type: 'link.drop', node: 'a1', link: 'B', id: 'p0:7' });
+    expect(clusterHistoryEvent({ t: 1, type: 'node.start', node: 'a1' })).toBeNull();
+    expect(clusterHistoryEvent({ t: 1, type: 'cluster.peer.up', node: 'a1', peer: 'a2' })).toEqual({
+      type: 'cluster.peer.up',
+      node: 'a1',
+      peer: 'a2',
+    });
+  });
   it(
     'a partition and its heal show as cluster.peer.down / cluster.peer.up of each node, in time order',
     { timeout: 90_000 },
