@@ -590,7 +590,7 @@ function lostAlone(ev: Ev[], client: string): number {
 function copiesLost(ev: Ev[], node: string, from: number, crash: number, until: number): number {
   let last = -Infinity;
   for (const [p, linked] of replicaHolders(ev, node, from, crash)) {
-    if (ev.some((e) => e.type === 'fault.crash' && e.node === p && e.t >= linked && e.t <= crash)) continue;
+    if (crashedIn(ev, p, linked, crash)) continue;
     const f = ev.find(
       (e) => e.type === 'cluster.failover' && e.node === p && e.from === node && e.t >= crash,
     );
@@ -648,9 +648,12 @@ function ackedAlone(ev: Ev[], client: string, t: number): boolean {
  * to `node` (from its view) at some point in [from, to] crashed after its last link-up before `to`.
  */
 function replicasLost(ev: Ev[], node: string, from: number, to: number): boolean {
-  return [...replicaHolders(ev, node, from, to)].every(([p, t]) =>
-    ev.some((e) => e.type === 'fault.crash' && e.node === p && e.t >= t && e.t <= to),
-  );
+  return [...replicaHolders(ev, node, from, to)].every(([p, t]) => crashedIn(ev, p, t, to));
+}
+
+/** Whether `node` crashed in [from, to] (a replica it got at `from` died with it). */
+function crashedIn(ev: Ev[], node: string, from: number, to: number): boolean {
+  return ev.some((e) => e.type === 'fault.crash' && e.node === node && e.t >= from && e.t <= to);
 }
 
 /** The peers linked to `node` (from its view) at some point in [from, to], each with its last link-up before `to`. */

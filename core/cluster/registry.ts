@@ -425,7 +425,7 @@ export class Registry {
     for (const n of [from, ...(h.via ?? [])]) abs.set(n, now);
     // The client started this session afresh (session present 0): packet ids of the old one mean nothing to it, so
     // what the old one sent goes as new (DUP 0), and its QoS 2 ids must not drop the client's new packets.
-    const old = this.fresh.has(s);
+    const afresh = this.fresh.has(s);
     // A share-group forward the peer failed over to this session while we served it to a member here
     // (we were paused or cut off, not down): the group had it.
     this.local.adoptSession(
@@ -436,7 +436,7 @@ export class Registry {
         .map((w) => ({
           msg: fromWire(w, now),
           qos: (w.dq ?? w.qos) as 0 | 1 | 2,
-          sentAs: old ? undefined : w.sentAs,
+          sentAs: afresh ? undefined : w.sentAs,
         })),
     );
     if (h.seen) {
@@ -444,8 +444,8 @@ export class Registry {
       const owed = new Set(h.msgs.map((w) => w.mid));
       s.knownDone(h.seen.filter((mid) => !owed.has(mid)));
     }
-    if (h.in2 && !old) for (const p of h.in2) s.addInboundQos2(p);
-    if (h.rel && !old) for (const p of h.rel) s.addReleasing(p);
+    if (h.in2 && !afresh) for (const p of h.in2) s.addInboundQos2(p);
+    if (h.rel && !afresh) for (const p of h.rel) s.addReleasing(p);
     this.handoffIn(h.clientId, false, [from, ...(h.via ?? [])]);
     // A will lost on `from` that our copy lacks (no holder of it was left when we failed `from` over) comes along.
     if (h.willIn !== undefined && h.will && !s.will && !s.conn)

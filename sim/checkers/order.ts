@@ -21,8 +21,8 @@
 //
 // A message published before any subscription matching it was acknowledged (SUBACK) is not owed to the
 // client: if it arrives (a publisher's resend after the first copy raced the SUBSCRIBE), it sets and meets
-// no order (counted as `before-subscribe`). A SUBSCRIBE whose connection closed before its SUBACK was never
-// acknowledged: the broker may have made it (a node that read it late), but nothing on its topics is owed.
+// no order (counted as `before-subscribe`). So is what a SUBSCRIBE never acknowledged brings (its connection
+// closed first; the broker may have made it, a node that read it late): nothing on its topics is owed.
 //
 // Two connections of one client id that raced (each was opened before the other's CONNACK arrived)
 // reach the broker in an order the client cannot see: while both are open, what one got sets no order
@@ -59,6 +59,11 @@ function restartsUnderCut(events: Ev[]): Map<string, number[]> {
     }
   }
   return out;
+}
+
+/** A filter as it matches topics: a share group's without its `$share/<group>/` prefix. */
+function unshared(f: string): string {
+  return f.replace(/^\$share\/[^/]+\//, '');
 }
 
 /** What a reordering across a split needs: connections, their ends and the faults. */
@@ -172,29 +177,25 @@ export class OrderChecker {
     if (e.type === 'client.connack' && e.rc === 0) k.acked = e.t;
     else if (e.type === 'client.closed' || e.type === 'client.kill' || e.type === 'client.disconnect') {
       k.closed = Math.min(k.closed, e.t);
-      this.unansweredOn(e as { c: string; h?: string });
+      this.asked.delete(keyOf(e as { c: string })); // the SUBACKs it awaited will not come: a later one is not theirs
     }
   }
 
   private subscribed(e: Ev): void {
     if (e.type === 'sub.invoke') {
+      const filters = e.filters.split(',').map(unshared);
       const l = this.asked.get(keyOf(e)) ?? [];
-      l.push(e.filters.split(','));
+      l.push(filters);
       this.asked.set(keyOf(e), l);
       const all = this.askedBy.get(e.c) ?? [];
-      for (const f of e.filters.split(',')) all.push(f.replace(/^\$share\/[^/]+\//, ''));
+      all.push(...filters);
       this.askedBy.set(e.c, all);
     } else if (e.type === 'sub.ok') {
       const filters = this.asked.get(keyOf(e))?.shift() ?? [];
       const l = this.subs.get(e.c) ?? [];
-      for (const f of filters) l.push({ filter: f.replace(/^\$share\/[^/]+\//, ''), at: e.t });
+      for (const f of filters) l.push({ filter: f, at: e.t });
       this.subs.set(e.c, l);
     }
-  }
-
-  /** The SUBACKs still awaited on a connection that closed will not come: a later SUBACK is not theirs. */
-  private unansweredOn(e: { c: string; h?: string }): void {
-    this.asked.delete(keyOf(e));
   }
 
   /**

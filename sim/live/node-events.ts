@@ -59,8 +59,9 @@ export class NodeEventStream {
 }
 
 /**
- * The history event of a node's cluster event: `cluster.<type>` with the node and the fields core emitted, in
- * the simulator's order (sim/world.ts records `{ type, node, ...detail }`); null for the node's other events.
+ * The history event of a node's event: a cluster event as `cluster.<type>` with the node and the fields core
+ * emitted, in the simulator's order (sim/world.ts records `{ type, node, ...detail }`), or a link buffer's drop
+ * as `link.drop` (sim/links.ts); null for the node's other events.
  */
 export function clusterHistoryEvent(
   e: AdminEvent,
