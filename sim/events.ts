@@ -237,6 +237,19 @@ export interface LinkDropEvent {
   id: string;
 }
 
+/**
+ * A copy of `c`'s session handed from `from` brought messages `ids` (space-separated) to its live session on
+ * `node`. If that session could not wait for the copy (one made across a cut or a pause, or one later than the
+ * wait), they come after newer ones it sent already (the availability case of docs/guarantees.md, Order).
+ */
+export interface HandoffMsgsEvent {
+  type: 'handoff.msgs';
+  node: string;
+  c: string;
+  from: string;
+  ids: string;
+}
+
 /** DNS discovery (core/cluster/discovery.ts) found a peer, or forgot one gone from the records. */
 export interface DnsJoinEvent {
   type: 'dns.join';
@@ -401,6 +414,7 @@ export type HistoryEvent =
   | ClusterHistoryEvent
   | LinkInEvent
   | LinkDropEvent
+  | HandoffMsgsEvent
   | DnsJoinEvent
   | DnsForgetEvent
   | LbBackendEvent

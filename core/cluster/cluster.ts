@@ -67,10 +67,11 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   private readonly parts: FrameParts;
   private midSeq = 0;
   stopped = false;
-  /** Observer of the events (the simulator's history, the runtime's log). */
+  // Observers (history, log, metrics): the events; a peer's ack of reliable frames, `ms` from sending the newest
+  // (with the delayed ack); messages a copy brought to a live session here (after what it sent already).
   onEvent: ((type: ClusterEventType, detail: ClusterEventDetail) => void) | null = null;
-  /** Observer: a peer acknowledged reliable frames; `ms` from sending the newest of them (includes the delayed ack). */
   onPeerAck: ((peer: string, ms: number) => void) | null = null;
+  onHandoffMsgs: ((clientId: string, from: string, msgs: Message[]) => void) | null = null;
 
   constructor(
     readonly broker: LocalNode,
@@ -123,6 +124,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       linger: (keys, until) => this.routeRep.linger(keys, until),
       replicaEnded: (clientId) => this.replicator.ended(clientId),
       claimedElsewhere: (clientId, node) => this.replicator.claimedElsewhere(clientId, node),
+      handedToLive: (clientId, from, msgs) => this.onHandoffMsgs?.(clientId, from, msgs),
       ...migrationLinks(broker, this),
       emit,
     });
@@ -273,11 +275,9 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   backupOf(owner: string): string {
     return this.membership.backupOf(owner);
   }
-
   isRunning(node: string): boolean {
     return this.membership.isRunning(node);
   }
-
   runningPeers(): string[] {
     return this.membership.runningPeers();
   }

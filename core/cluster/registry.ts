@@ -17,6 +17,8 @@ import type { ServedShared } from './served-shared.ts';
 import type { Timer } from '../env.ts';
 import { midOrigin } from './orphan-rules.ts';
 
+const msgOf = (o: { msg: Message }): Message => o.msg;
+
 /** How long a live session waits for the handoff of a peer's older copy before it sends again. */
 const HANDOFF_WAIT_MS = 3000;
 import {
@@ -57,6 +59,8 @@ export interface RegistryLinks {
   migrated(s: Session, from: string): void;
   /** A live claim by another node for a session we hold no live copy of. */
   claimedElsewhere(clientId: string, node: string): void;
+  /** A copy's messages went to a live session: if it sent newer ones already, they come after those. */
+  handedToLive(clientId: string, from: string, msgs: Message[]): void;
   emit(e: ClusterEvent): void;
 }
 
@@ -426,26 +430,29 @@ export class Registry {
     // The client started this session afresh (session present 0): packet ids of the old one mean nothing to it, so
     // what the old one sent goes as new (DUP 0), and its QoS 2 ids must not drop the client's new packets.
     const afresh = this.fresh.has(s);
+    // Not held for handoffs, with messages not sent yet: the copy's go among them in each origin's sequence (a
+    // failed-over copy got newer ones of an origin whose older ones this copy brings).
+    const sorted = !s.holding && s.queued > 0;
+    if (sorted) s.hold();
     // A share-group forward the peer failed over to this session while we served it to a member here
     // (we were paused or cut off, not down): the group had it.
-    this.local.adoptSession(
-      s,
-      h.subs,
-      h.msgs
-        .filter((w) => !this.c.served.servedHere(w, h.subs))
-        .map((w) => ({
-          msg: fromWire(w, now),
-          qos: (w.dq ?? w.qos) as 0 | 1 | 2,
-          sentAs: afresh ? undefined : w.sentAs,
-        })),
-    );
+    const owed = h.msgs
+      .filter((w) => !this.c.served.servedHere(w, h.subs))
+      .map((w) => ({
+        msg: fromWire(w, now),
+        qos: (w.dq ?? w.qos) as 0 | 1 | 2,
+        sentAs: afresh ? undefined : w.sentAs,
+      }));
+    this.local.adoptSession(s, h.subs, owed);
+    if (s.conn && owed.length > 0) this.c.handedToLive(h.clientId, from, owed.map(msgOf));
     if (h.seen) {
       // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.
-      const owed = new Set(h.msgs.map((w) => w.mid));
-      s.knownDone(h.seen.filter((mid) => !owed.has(mid)));
+      const due = new Set(h.msgs.map((w) => w.mid));
+      s.knownDone(h.seen.filter((mid) => !due.has(mid)));
     }
     if (h.in2 && !afresh) for (const p of h.in2) s.addInboundQos2(p);
     if (h.rel && !afresh) for (const p of h.rel) s.addReleasing(p);
+    if (sorted) s.release(midOrigin);
     this.handoffIn(h.clientId, false, [from, ...(h.via ?? [])]);
     // A will lost on `from` that our copy lacks (no holder of it was left when we failed `from` over) comes along.
     if (h.willIn !== undefined && h.will && !s.will && !s.conn)
