@@ -238,12 +238,13 @@ export interface LinkDropEvent {
 }
 
 /**
- * A copy of `c`'s session handed from `from` brought messages `ids` (space-separated) to its live session on
- * `node`. If that session could not wait for the copy (one made across a cut or a pause, or one later than the
- * wait), they come after newer ones it sent already (the availability case of docs/guarantees.md, Order).
+ * `from` passed messages `ids` (space-separated) on to `c`'s live session on `node`: in a copy of the session
+ * it handed over (`handoff.msgs`), or as a forward that reached it after the session left (`moved.msgs`). If
+ * the session could not wait for them (a copy made across a cut or a pause, forwards held by a cut), they come
+ * after newer ones it sent already (the availability cases of docs/guarantees.md, Order).
  */
-export interface HandoffMsgsEvent {
-  type: 'handoff.msgs';
+export interface PassedOnEvent {
+  type: 'handoff.msgs' | 'moved.msgs';
   node: string;
   c: string;
   from: string;
@@ -414,7 +415,7 @@ export type HistoryEvent =
   | ClusterHistoryEvent
   | LinkInEvent
   | LinkDropEvent
-  | HandoffMsgsEvent
+  | PassedOnEvent
   | DnsJoinEvent
   | DnsForgetEvent
   | LbBackendEvent

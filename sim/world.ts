@@ -190,9 +190,9 @@ export class World extends SimKernel implements ScenarioWorld {
         this.record({ type: `cluster.${type}`, node: b.name, ...detail });
         if (type === 'evacuation') this.topologyChanged(); // its health changed: balancers check again
       };
-      cluster.onHandoffMsgs = (c, from, msgs) =>
+      cluster.onPassedOn = (how, c, from, msgs) =>
         this.record({
-          type: 'handoff.msgs',
+          type: how === 'handoff' ? 'handoff.msgs' : 'moved.msgs',
           node: b.name,
           c,
           from,

@@ -29,7 +29,7 @@ import { migrationLinks } from './migration.ts';
 import { MembershipChanges } from './membership-changes.ts';
 import { PeerLink, peerProof, randomHex, type PeerLinkHost } from './peer-link.ts';
 import { F, encodeJson, type Frame } from './peer-protocol.ts';
-import { Registry } from './registry.ts';
+import { Registry, type PassedOn } from './registry.ts';
 import { handleFrame, type FrameParts } from './frames.ts';
 import { Replicants } from './replicant.ts';
 import { ReliableChannel, type Unconfirmed } from './reliable-channel.ts';
@@ -68,10 +68,10 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   private midSeq = 0;
   stopped = false;
   // Observers (history, log, metrics): the events; a peer's ack of reliable frames, `ms` from sending the newest
-  // (with the delayed ack); messages a copy brought to a live session here (after what it sent already).
+  // (with the delayed ack); messages a peer passed on to a live session here (after what it sent already).
   onEvent: ((type: ClusterEventType, detail: ClusterEventDetail) => void) | null = null;
   onPeerAck: ((peer: string, ms: number) => void) | null = null;
-  onHandoffMsgs: ((clientId: string, from: string, msgs: Message[]) => void) | null = null;
+  onPassedOn: ((how: PassedOn, clientId: string, from: string, msgs: Message[]) => void) | null = null;
 
   constructor(
     readonly broker: LocalNode,
@@ -124,7 +124,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       linger: (keys, until) => this.routeRep.linger(keys, until),
       replicaEnded: (clientId) => this.replicator.ended(clientId),
       claimedElsewhere: (clientId, node) => this.replicator.claimedElsewhere(clientId, node),
-      handedToLive: (clientId, from, msgs) => this.onHandoffMsgs?.(clientId, from, msgs),
+      passedOn: (how, clientId, from, msgs) => this.onPassedOn?.(how, clientId, from, msgs),
       ...migrationLinks(broker, this),
       emit,
     });

@@ -21,6 +21,8 @@ const msgOf = (o: { msg: Message }): Message => o.msg;
 
 /** How long a live session waits for the handoff of a peer's older copy before it sends again. */
 const HANDOFF_WAIT_MS = 3000;
+/** How long after a peer was lost the forwards passed on to a live session here are named (sim/checkers/order.ts). */
+const CUT_WATCH_MS = 10_000;
 import {
   F,
   encodeJson,
@@ -59,10 +61,16 @@ export interface RegistryLinks {
   migrated(s: Session, from: string): void;
   /** A live claim by another node for a session we hold no live copy of. */
   claimedElsewhere(clientId: string, node: string): void;
-  /** A copy's messages went to a live session: if it sent newer ones already, they come after those. */
-  handedToLive(clientId: string, from: string, msgs: Message[]): void;
+  /**
+   * Messages `from` passed on to a live session here: a copy's (`handoff`) or forwards that reached it after the
+   * session left (`moved`). If the session sent newer ones already, these come after them.
+   */
+  passedOn(how: PassedOn, clientId: string, from: string, msgs: Message[]): void;
   emit(e: ClusterEvent): void;
 }
+
+/** How a peer passed messages on to a session that moved here: in a copy of it, or as forwards that followed it. */
+export type PassedOn = 'handoff' | 'moved';
 
 interface MovedSub {
   qos: QoS;
@@ -340,8 +348,12 @@ export class Registry {
     const s = this.local.sessions.get(body.clientId);
     const next = s ? undefined : this.movedTo(body.clientId);
     // Owed to the session the sender handed over: only the session that took that one over gets it.
-    if (s && this.heirs.get(s)?.has(peer)) s.deliver({ msg: body.msg, qos: body.dq, retain: false });
-    else if (next)
+    if (s && this.heirs.get(s)?.has(peer)) {
+      s.deliver({ msg: body.msg, qos: body.dq, retain: false });
+      // Named only around a cut (where a second path may overtake or lag the direct one): not every follow.
+      if (s.conn && this.c.membership.cutWithin(CUT_WATCH_MS))
+        this.c.passedOn('moved', body.clientId, peer, [body.msg]);
+    } else if (next)
       this.c.sendReliable(
         next,
         encodeRMsg(body.clientId, body.dq, body.msg, this.c.now(), F.Moved),
@@ -444,7 +456,7 @@ export class Registry {
         sentAs: afresh ? undefined : w.sentAs,
       }));
     this.local.adoptSession(s, h.subs, owed);
-    if (s.conn && owed.length > 0) this.c.handedToLive(h.clientId, from, owed.map(msgOf));
+    if (s.conn && owed.length > 0) this.c.passedOn('handoff', h.clientId, from, owed.map(msgOf));
     if (h.seen) {
       // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.
       const due = new Set(h.msgs.map((w) => w.mid));

@@ -12,7 +12,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-paused-copy-two-links',
   description:
-    'open: a paused node copy of a session is handed back on a slower link than the forwards it sent meanwhile',
+    'a paused node copy of a session is handed back after the forwards it sent meanwhile: copy-late-order, none lost',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

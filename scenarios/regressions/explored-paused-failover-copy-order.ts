@@ -11,7 +11,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-paused-failover-copy-order',
   description:
-    'open: a failed-over copy made by a paused node behind a clog is handed back after newer messages',
+    'a failed-over copy made by a paused node behind a clog is handed back after newer messages: copy-late-order, none lost',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

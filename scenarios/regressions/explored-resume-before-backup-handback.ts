@@ -12,7 +12,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-resume-before-backup-handback',
   description:
-    'open: a session resumed while its failed-over copy is behind a clog gets the older messages after newer ones',
+    'a session resumed while its failed-over copy is behind a clog gets its older messages after newer ones: copy-late-order',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

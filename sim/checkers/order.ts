@@ -36,7 +36,16 @@
 // the checker keeps the connection and fault events seen so far and judges by those.
 
 import type { At, DeliverEvent } from '../events.ts';
-import { count, faultsOf, keyOf, settleOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+import {
+  count,
+  faultTouches,
+  faultsOf,
+  keyOf,
+  settleOf,
+  type Ev,
+  type SafetyOptions,
+  type Violation,
+} from './common.ts';
 import { overlapsOf, type Overlap } from './single-connection.ts';
 import { matches } from '../../core/topic.ts';
 
@@ -111,6 +120,9 @@ export class OrderChecker {
   /** Per client: the node of its last CONNACK, when; the nodes holding a copy of its session by failover. */
   private readonly home = new Map<string, { node: string; t: number }>();
   private readonly holders = new Map<string, Set<string>>();
+  /** Per client: the nodes it was connected on; the forwards passed on to it by one of them (`moved.msgs`). */
+  private readonly visited = new Map<string, Set<string>>();
+  private readonly relayed = new Map<string, Map<string, { node: string; from: string }>>();
   /** Per connection (`keyOf`): when it was opened, CONNACKed and closed (Infinity: not yet). */
   private readonly conns = new Map<string, { opened: number; acked: number; closed: number }>();
 
@@ -146,6 +158,9 @@ export class OrderChecker {
   private copies(e: Ev): void {
     if (e.type === 'client.connack' && e.rc === 0 && e.node) {
       this.home.set(e.c, { node: e.node, t: e.t });
+      const v = this.visited.get(e.c);
+      if (v) v.add(e.node);
+      else this.visited.set(e.c, new Set([e.node]));
       this.holders.get(e.c)?.delete(e.node); // the copy there is the live session now
     } else if (e.type === 'cluster.failover') {
       const from = String(e.from);
@@ -163,7 +178,26 @@ export class OrderChecker {
       let m = this.lateCopies.get(e.c);
       if (!m) this.lateCopies.set(e.c, (m = new Map()));
       for (const id of e.ids.split(' ')) m.set(id, e.node);
+    } else if (e.type === 'moved.msgs') {
+      if (!this.visited.get(e.c)?.has(e.from) && !this.holders.get(e.c)?.has(e.from)) return;
+      let m = this.relayed.get(e.c);
+      if (!m) this.relayed.set(e.c, (m = new Map()));
+      for (const id of e.ids.split(' ')) m.set(id, { node: e.node, from: e.from });
     }
+  }
+
+  /**
+   * Whether `e` is a forward a node the session left passed on to it while a fault held that node or the
+   * session's (a cut, a clog, a pause or a crash touching either, ending at most PARK_MS before): it came by a
+   * second path, which a cut delays apart from the direct one, so it sets no order with the direct path's.
+   * Without a fault a passed-on forward is judged.
+   */
+  private relayedUnderFault(e: At<DeliverEvent>): boolean {
+    const r = this.relayed.get(e.c)?.get(e.id);
+    if (!r || r.node !== e.node) return false;
+    const faults = faultsOf(this.history ?? [...this.seen]);
+    const since = e.t - PARK_MS;
+    return !!faultTouches(faults, r.from, since, e.t) || !!faultTouches(faults, r.node, since, e.t);
   }
 
   /** Whether `prev` and `e` came over two processes' connections open at once across a split. */
@@ -294,6 +328,8 @@ export class OrderChecker {
         this.opts.parked?.push(e);
         count(this.opts.tally, 'parked');
       } else if (this.lateCopies.get(c)?.get(id) === e.node) count(this.opts.tally, 'copy-late-order');
+      else if (this.relayedUnderFault(e) || this.relayedUnderFault(prev.ev))
+        count(this.opts.tally, 'moved-late-order');
       else if (this.acrossSplit(prev.ev, e)) count(this.opts.tally, 'split-connect-order');
       else if (this.raced(prev.ev, e)) count(this.opts.tally, 'connect-race-order');
       else {

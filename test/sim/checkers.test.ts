@@ -408,6 +408,31 @@ describe('single-connection', () => {
     const p0 = [pubOn(0.5, 'p:0'), ...split];
     expect(props(checkOrder([...p0, got(20, 'p:2'), late(30, 'n2'), got(31, 'p:0')]))).toEqual(['order']);
   });
+  it('sets no order between a forward passed on around a fault and the direct path; without a fault it judges', () => {
+    const pubOn = (t: number, id: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
+    const got = (t: number, id: string) =>
+      e(t, 'deliver', { c: 'dev', id, topic: 'a/1', qos: 1, dup: false, retain: false, node: 'n1' });
+    const ack = (t: number, node: string) => e(t, 'client.connack', { c: 'dev', rc: 0, present: true, node });
+    const moved = (t: number, id: string) =>
+      e(t, 'moved.msgs', { node: 'n1', c: 'dev', from: 'n2', ids: id });
+    // The session moved from n2 to n1; p:1 reached n2 and was passed on, p:2 came to n1 directly.
+    const base = [ack(0, 'n2'), ack(10, 'n1'), pubOn(20, 'p:1'), pubOn(21, 'p:2')];
+    const cut = [e(15, 'fault.partition', { a: 'n2', b: 'n1,n3', oneWay: false }), e(25, 'fault.heal', {})];
+    const tally: Tally = {};
+    expect(
+      checkOrder([...base, ...cut, got(30, 'p:2'), moved(31, 'p:1'), got(32, 'p:1')], { tally }),
+    ).toEqual([]);
+    expect(tally['moved-late-order']).toBe(1);
+    // The passed-on one first, then an older direct one: the same (the relayed one set no order).
+    const p0 = [pubOn(19, 'p:0'), ...base];
+    expect(checkOrder([...p0, ...cut, moved(30, 'p:2'), got(30, 'p:2'), got(31, 'p:0')])).toEqual([]);
+    // No fault near: a follow is judged.
+    expect(props(checkOrder([...base, got(30, 'p:2'), moved(31, 'p:1'), got(32, 'p:1')]))).toEqual(['order']);
+    // Not from a node the session was on: judged.
+    const other = e(31, 'moved.msgs', { node: 'n1', c: 'dev', from: 'n3', ids: 'p:1' });
+    expect(props(checkOrder([...base, ...cut, got(30, 'p:2'), other, got(32, 'p:1')]))).toEqual(['order']);
+  });
   it('sets no order between two connections of one id that raced while both are open; within one, order holds', () => {
     const pubOn = (t: number, id: string) =>
       e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 0, retain: false });
