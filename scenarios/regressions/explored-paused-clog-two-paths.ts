@@ -10,7 +10,8 @@ import { playSwarm } from '../../sim/swarm.ts';
 
 export default defineScenario({
   name: 'explored-paused-clog-two-paths',
-  description: 'forwards held on a clogged link arrive after a newer one a woken node passed on: moved-late-order, none lost',
+  description:
+    'forwards held on a clogged link arrive after a newer one a woken node passed on: moved-late-order, none lost',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

@@ -377,13 +377,10 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-split-merge-paths.ts')).toEqual([]);
   });
   //
-  it(
-    'explored-two-path-heal-order: forwards of one origin passed on by the node a session left, held by a cut, are the named moved-late-order case',
-    async () => {
-      expect(await verdict('explored-two-path-heal-order.ts')).toEqual([]);
-      expect(await excused('explored-two-path-heal-order.ts', 'moved-late-order')).toBeGreaterThan(0);
-    },
-  );
+  it('explored-two-path-heal-order: forwards of one origin passed on by the node a session left, held by a cut, are the named moved-late-order case', async () => {
+    expect(await verdict('explored-two-path-heal-order.ts')).toEqual([]);
+    expect(await excused('explored-two-path-heal-order.ts', 'moved-late-order')).toBeGreaterThan(0);
+  });
   // Checker correction (order): old session carried over
   it('explored-old-session-carried: the old session messages a paused node passes on to the new session (present 0) have no order against its own', async () => {
     expect(await verdict('explored-old-session-carried.ts')).toEqual([]);
@@ -450,13 +447,10 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-pause-backup-crash-will.ts')).toEqual([]);
   });
   // Found on this branch (SEED=2202 after 194 schedules); the two-path order class, still open.
-  it(
-    'explored-paused-clog-two-paths: forwards held on a clogged link after a newer one passed on by a woken node are the named moved-late-order case',
-    async () => {
-      expect(await verdict('explored-paused-clog-two-paths.ts')).toEqual([]);
-      expect(await excused('explored-paused-clog-two-paths.ts', 'moved-late-order')).toBeGreaterThan(0);
-    },
-  );
+  it('explored-paused-clog-two-paths: forwards held on a clogged link after a newer one passed on by a woken node are the named moved-late-order case', async () => {
+    expect(await verdict('explored-paused-clog-two-paths.ts')).toEqual([]);
+    expect(await excused('explored-paused-clog-two-paths.ts', 'moved-late-order')).toBeGreaterThan(0);
+  });
   // Found on this branch (SEED=1707 after 167 schedules), not analysed yet (see its header).
   it('explored-two-crashes-session-lost: a late subscription lost with every copy of its session is owed nothing after', async () => {
     expect(await verdict('explored-two-crashes-session-lost.ts')).toEqual([]);
