@@ -45,8 +45,10 @@ export class CopyKeeper {
     const mid = m.msg.mid;
     if (this.held.size === 0 || mid === undefined) return;
     const k = this.held.get(from)?.get(m.clientId);
-    if (k) k.msgs.set(mid, { msg: m.msg, qos: m.dq });
-    else if (this.replicas.get(m.clientId)?.owner === from) this.done(m.clientId, [mid]);
+    const r = this.replicas.get(m.clientId);
+    // Not one the client completed (a copy made from a replica that missed the owner's acknowledgements).
+    if (k && !r?.done.has(mid)) k.msgs.set(mid, { msg: m.msg, qos: m.dq });
+    else if (!k && r?.owner === from) this.done(m.clientId, [mid]);
   }
 
   /** F.Orphan from `from` for `owner`'s sessions, put into our replicas of them (`owner` runs: it does not get them). */
