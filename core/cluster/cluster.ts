@@ -147,6 +147,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.failover = new Failover({
       membership,
       stats: this.stats,
+      acks: this.acks,
       replicas: this.replicator,
       now,
       sendReliable: send,
@@ -231,7 +232,6 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   get address(): string {
     return this.config.address;
   }
-
   get replicant(): boolean {
     return this.config.role === 'replicant';
   }

@@ -476,13 +476,16 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-parked-share-late-member: a parked publish serves each share group once at its release, by a peer member if none served it at publish', async () => {
     expect(await verdict('explored-parked-share-late-member.ts')).toEqual([]);
   });
-  // Acknowledged loss: the copy's messages were held by its node alone (header of the scenario: the fix).
-  it.fails(
-    'explored-copy-holder-crash: OPEN: a failed-over copy made during a clog is lost with its node before the hand-back',
-    async () => {
-      expect(await verdict('explored-copy-holder-crash.ts')).toEqual([]);
-    },
-  );
+  // Acknowledged loss: the copy's messages were held by its node alone. Fixed: a peer keeps what a copy it does
+  // not follow replicates and hands it to the session if the copy's node is lost first (copy-keeper.ts).
+  it('explored-copy-holder-crash: a failed-over copy made during a clog survives its node crashing before the hand-back', async () => {
+    expect(await verdict('explored-copy-holder-crash.ts')).toEqual([]);
+  });
+  // Its mirror: the node that took the owner for lost is not its backup, so the forwards go to the backup as
+  // orphans, into its replica of the live owner's session; the backup hands them to the owner (copy-keeper.ts).
+  it('explored-orphan-holder-crash: orphans sent to the backup of an owner it still reaches reach the owner when their sender crashes before the heal', async () => {
+    expect(await verdict('explored-orphan-holder-crash.ts')).toEqual([]);
+  });
   // Order: a copy failed over from a node lost at the heal arrives after newer messages (header: the options).
   it('explored-heal-crash-copy-order: the copy of a node crashed at the heal, reaching the live session after newer messages, is the named copy-late-order case', async () => {
     expect(await verdict('explored-heal-crash-copy-order.ts')).toEqual([]);
