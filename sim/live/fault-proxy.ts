@@ -198,6 +198,7 @@ export class FaultProxy {
   private connectTimeoutMs: number;
   /** Connections reset by the user timeout, and dropped pending connects, for reports and tests. */
   stats = { connections: 0, userTimeouts: 0, connectTimeouts: 0 };
+  private closed = false;
 
   constructor(opts: FaultProxyOptions = {}) {
     this.identify = opts.identify ?? helloNode;
@@ -212,6 +213,7 @@ export class FaultProxy {
 
   /** Listens on a loopback port (0 = any) in front of `node`'s real port; resolves to the bound port. */
   async front(node: string, targetPort: number, listenPort = 0): Promise<number> {
+    if (this.closed) throw new Error(`no proxy for ${node}: the proxy is closed`);
     const server = net.createServer({ allowHalfOpen: true }, (sock) => {
       this.stats.connections++;
       const p = new Pipe(this, sock, node, targetPort);
@@ -221,7 +223,9 @@ export class FaultProxy {
       server.once('error', reject);
       server.listen(listenPort, '127.0.0.1', () => resolve());
     });
-    this.servers.push(server);
+    // Closed while it bound: it must not keep the process alive.
+    if (this.closed) server.close();
+    else this.servers.push(server);
     return (server.address() as net.AddressInfo).port;
   }
 
@@ -303,6 +307,7 @@ export class FaultProxy {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
     for (const p of [...this.pipes]) p.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));

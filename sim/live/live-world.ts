@@ -352,6 +352,8 @@ export class LiveWorld implements ScenarioWorld {
 
   /** Starts (or restarts) a node's process and waits until it listens. */
   private async spawn(n: LiveNode): Promise<void> {
+    // A start still under way when the run ended (a scenario that stopped early) must not leave a process behind.
+    if (this.closed) throw new Error(`node ${n.name} not started: the live run is over`);
     const args = [
       'bin/runtime.js',
       'start',
@@ -373,7 +375,8 @@ export class LiveWorld implements ScenarioWorld {
     const keep = (b: Buffer) => {
       const s = b.toString();
       n.log = (n.log + s).slice(-200_000);
-      fs.appendFileSync(logFile, s);
+      // A node killed at close may still print after its directory was removed: that output has nowhere to go.
+      if (!this.closed || fs.existsSync(this.dir)) fs.appendFileSync(logFile, s);
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
@@ -382,6 +385,10 @@ export class LiveWorld implements ScenarioWorld {
     while (!/mqttlab \S+ node \S+: mqtt:\/\//.test(n.log.slice(Math.min(start, n.log.length)))) {
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`node ${n.name} exited at start: ${n.log.slice(-2000)}`);
+      if (this.closed) {
+        child.kill('SIGKILL');
+        throw new Error(`node ${n.name} not started: the live run is over`);
+      }
       if (Date.now() > end)
         throw new Error(
           `node ${n.name} did not start within ${START_TIMEOUT_MS / 1000} s: ${n.log.slice(-2000)}`,
