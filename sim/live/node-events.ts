@@ -70,20 +70,18 @@ export function clusterHistoryEvent(
   // A message a full link buffer gave up, named as the simulator names it (its publisher's id in the payload).
   if (e.type === 'link.drop' && typeof e.link === 'string' && typeof e.head === 'string')
     return { type: 'link.drop', node: e.node, link: e.link, id: payloadId(Buffer.from(e.head, 'latin1')) };
-  // A message a peer passed on to a live session, one per event (runtime/server.ts), named as the simulator does.
-  if (
-    (e.type === 'handoff.msgs' || e.type === 'moved.msgs') &&
-    typeof e.clientId === 'string' &&
-    typeof e.from === 'string' &&
-    typeof e.head === 'string'
-  )
-    return {
-      type: e.type,
-      node: e.node,
-      c: e.clientId,
-      from: e.from,
-      ids: payloadId(Buffer.from(e.head, 'latin1')),
-    };
+  // Messages a peer passed on to a live session (runtime/server.ts), named as the simulator names them.
+  if ((e.type === 'handoff.msgs' || e.type === 'moved.msgs') && typeof e.heads === 'string') {
+    let heads: unknown;
+    try {
+      heads = JSON.parse(e.heads);
+    } catch {
+      return null; // not what the runtime sends: no history event
+    }
+    if (!Array.isArray(heads) || typeof e.clientId !== 'string' || typeof e.from !== 'string') return null;
+    const ids = heads.map((h) => payloadId(Buffer.from(String(h), 'latin1'))).join(' ');
+    return { type: e.type, node: e.node, c: e.clientId, from: e.from, ids };
+  }
   if (!e.type.startsWith('cluster.')) return null;
   const { t: _t, type, node, ...detail } = e;
   return { type: type as `cluster.${string}`, node, ...detail };
