@@ -503,4 +503,9 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-paused-two-failovers-order: the copies a woken node and its peer made of each other merge in publish order', async () => {
     expect(await verdict('explored-paused-two-failovers-order.ts')).toEqual([]);
   });
+  // Broker fix (copy-keeper): found by test:faults SEED=3303. A copy kept beside the replica of an owner that restarted
+  // empty since went to that owner, which dropped it (no-session); now the replica follows the copy's lost holder.
+  it("explored-restarted-owner-copy-lost: a failed-over copy kept beside the replica of an owner that restarted empty survives its holder's power loss", async () => {
+    expect(await verdict('explored-restarted-owner-copy-lost.ts')).toEqual([]);
+  });
 });
