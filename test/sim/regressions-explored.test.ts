@@ -313,6 +313,10 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-sub-acked-alone: a subscription a node acknowledged alone and lost with it in a crash before any link came back is not owed later messages (ackedAlone)', async () => {
     expect(await verdict('explored-sub-acked-alone.ts')).toEqual([]);
   });
+  // Checker correction (swarm): ackedAlone also when the node had not noticed the cut yet (SEED=3404)
+  it('explored-cut-sub-acked-alone: a subscription a node acknowledged while cut off from every peer, not noticed yet, and lost with it in a crash before the cut ended is not owed later messages', async () => {
+    expect(await verdict('explored-cut-sub-acked-alone.ts')).toEqual([]);
+  });
   // Checker correction (swarm will verdict): DISCONNECT into a crashed connection
   it('explored-disconnect-after-power: a DISCONNECT into a connection whose node lost power is no clean end for the swarm will verdict either', async () => {
     expect(await verdict('explored-disconnect-after-power.ts')).toEqual([]);
