@@ -60,6 +60,8 @@ export class Autoheal {
       // The peer restarted: its state is new, so is our sequence state with it (the
       // resync below rebuilds what it needs). On first contact, what we queued for it stays.
       if (m.peerInc) {
+        // Its new life came up now: no backup of an owner last heard before (it holds no replica of theirs).
+        m.upSince = l.lastRx;
         if (m.state === 'running') this.c.restarted(m);
         this.c.dropUnacked(m);
         this.c.cameBackEmpty(m.node);

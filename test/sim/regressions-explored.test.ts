@@ -512,4 +512,9 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-restarted-owner-copy-lost: a failed-over copy kept beside the replica of an owner that restarted empty survives its holder's power loss", async () => {
     expect(await verdict('explored-restarted-owner-copy-lost.ts')).toEqual([]);
   });
+  // Broker fix (autoheal): found by test:faults SEED=3303 once the copy-keeper fix was in. A backup seen restarted
+  // before anyone noticed its owner's loss was still chosen as that owner's backup by the peer failing it over.
+  it("explored-restart-hides-backup: an owner's sessions fail over at the next backup when its backup restarted empty before the owner's loss was noticed", async () => {
+    expect(await verdict('explored-restart-hides-backup.ts')).toEqual([]);
+  });
 });
