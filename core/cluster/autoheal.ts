@@ -40,8 +40,10 @@ export class Autoheal {
     const ms = this.c.membership;
     const m = ms.add(l.peer, l.peerAddress);
     if (m.link && m.link.state === 'authed') {
-      // One link per pair: the one dialed by the lower node name wins.
-      const keepNew = (l.outbound ? ms.node : l.peer) < (m.link.outbound ? ms.node : l.peer);
+      // One link per pair: the one dialed by the lower node name wins; a node dials again only when it takes its
+      // link for dead, and a new life has no other: the newer one from the same dialer or another incarnation.
+      const dialer = (x: PeerLink) => (x.outbound ? ms.node : l.peer);
+      const keepNew = dialer(l) <= dialer(m.link) || l.peerInc !== m.link.peerInc;
       if (!keepNew) {
         l.close();
         return;

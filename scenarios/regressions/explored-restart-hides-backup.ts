@@ -7,6 +7,9 @@
 // holds no replica. Nobody restored s0: p0's messages went to no one and s0 resumed with session present 0.
 // Fix (core/cluster/autoheal.ts): a peer seen restarted counts as up since its new link before its previous life
 // fails over, so the backup choice passes over it as over any node that came up after the owner went silent.
+// Since explored-restart-link-tie n2 takes n3's new link at once (n3 restarted, failed over with n1 as its
+// backup, n1 lost in the same instant): the owner runs again by the time n1 is seen restarted, so failover.ts
+// also brings back, at their next backup, the replicas of an owner's previous life that nobody took over (`old`).
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

@@ -517,4 +517,9 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-restart-hides-backup: an owner's sessions fail over at the next backup when its backup restarted empty before the owner's loss was noticed", async () => {
     expect(await verdict('explored-restart-hides-backup.ts')).toEqual([]);
   });
+  // Broker fix (autoheal): found by test:faults SEED=3303 after the two fixes above. The peer kept its dead link to a
+  // restarted node's old life (both dialed by that node) and closed the new one.
+  it("explored-restart-link-tie: a restarted node's new link replaces the dead one to its old life, so the node gets its peer's sessions", async () => {
+    expect(await verdict('explored-restart-link-tie.ts')).toEqual([]);
+  });
 });
