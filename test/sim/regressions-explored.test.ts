@@ -522,4 +522,12 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-restart-link-tie: a restarted node's new link replaces the dead one to its old life, so the node gets its peer's sessions", async () => {
     expect(await verdict('explored-restart-link-tie.ts')).toEqual([]);
   });
+  // OPEN (SEED=3404): the backup by name order was cut off from the owner and lacks the replica the only other
+  // holder keeps; the owner's will is never published (header: why the fix is a design change).
+  it.fails(
+    "explored-backup-missed-replica-will: a will is published when the owner's backup by name order never got its replica",
+    async () => {
+      expect(await verdict('explored-backup-missed-replica-will.ts')).toEqual([]);
+    },
+  );
 });
