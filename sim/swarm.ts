@@ -365,7 +365,7 @@ export async function playSwarm(
     // README, Guarantees: a subscription made during a split misses what the other side publishes before the heal.
     // A clogged link is a split no one detects: the route goes when it flows again.
     // Acknowledged by a node that heard no peer and crashed before it did again: lost with it (ackedAlone).
-    if (ok && ackedAlone(ev, l.client, ok.t)) continue;
+    if (ok && ackedAlone(ev, l.client, ok.t, l.invokedAt)) continue;
     // Every copy of its session lost since (lostAlone): the subscription went with them, and is not made again.
     if (ok && lostAlone(ev, l.client) > ok.t) continue;
     const heal = l.split ? ev.find((e) => e.type === l.split && e.t > l.invokedAt) : ok;
@@ -622,11 +622,13 @@ function routeBack(ev: Ev[], client: string, okAt: number, healAt: number): numb
 }
 
 /**
- * Whether `client`'s SUBACK at `t` came from a node that took every peer for lost then (a pause or a cut) and
- * crashed before it linked to one again: nothing could replicate the new subscription, so it was lost with
- * the node, as a publish acknowledged alone in ack mode 'replicated' is (docs/guarantees.md).
+ * Whether `client`'s SUBACK at `t` came from a node that could send to no peer then and crashed before it linked
+ * to one again: nothing could replicate the new subscription (a SUBACK does not wait for peers), so it was lost
+ * with the node, as a publish acknowledged alone in ack mode 'replicated' is (docs/guarantees.md). No peer: each
+ * one the node took for lost (a pause or a cut), or a cut from it (partition or clog) held from the SUBSCRIBE
+ * (`invokedAt`) until the crash though the node had not noticed it yet (the will's bound alike: willAlone).
  */
-function ackedAlone(ev: Ev[], client: string, t: number): boolean {
+function ackedAlone(ev: Ev[], client: string, t: number, invokedAt = t): boolean {
   const node = ackNode(ev, client, t);
   if (!node) return false;
   const up = new Set<string>();
@@ -636,11 +638,14 @@ function ackedAlone(ev: Ev[], client: string, t: number): boolean {
     else if (e.type === 'cluster.peer.up' && e.node === node) up.add(String(e.peer));
     else if (e.type === 'cluster.peer.down' && e.node === node) up.delete(String(e.peer));
   }
-  if (up.size) return false;
   const crash = ev.find((e) => e.type === 'fault.crash' && e.node === node && e.t > t);
-  return (
-    !!crash && !ev.some((e) => e.type === 'cluster.peer.up' && e.node === node && e.t > t && e.t < crash.t)
-  );
+  if (!crash || ev.some((e) => e.type === 'cluster.peer.up' && e.node === node && e.t > t && e.t < crash.t))
+    return false;
+  const faults = faultsOf(ev);
+  const cut = (f: FaultWindow, p: string) =>
+    (f.kind === 'partition' || f.kind === 'clog') &&
+    ((f.a.includes(node) && f.b.includes(p)) || (!f.oneWay && f.a.includes(p) && f.b.includes(node)));
+  return [...up].every((p) => faults.some((f) => f.from <= invokedAt && f.to >= crash.t && cut(f, p)));
 }
 
 /**

@@ -40,8 +40,10 @@ export class Autoheal {
     const ms = this.c.membership;
     const m = ms.add(l.peer, l.peerAddress);
     if (m.link && m.link.state === 'authed') {
-      // One link per pair: the one dialed by the lower node name wins.
-      const keepNew = (l.outbound ? ms.node : l.peer) < (m.link.outbound ? ms.node : l.peer);
+      // One link per pair: the one dialed by the lower node name wins; a node dials again only when it takes its
+      // link for dead, and a new life has no other: the newer one from the same dialer or another incarnation.
+      const dialer = (x: PeerLink) => (x.outbound ? ms.node : l.peer);
+      const keepNew = dialer(l) <= dialer(m.link) || l.peerInc !== m.link.peerInc;
       if (!keepNew) {
         l.close();
         return;
@@ -60,6 +62,8 @@ export class Autoheal {
       // The peer restarted: its state is new, so is our sequence state with it (the
       // resync below rebuilds what it needs). On first contact, what we queued for it stays.
       if (m.peerInc) {
+        // Its new life came up now: no backup of an owner last heard before (it holds no replica of theirs).
+        m.upSince = l.lastRx;
         if (m.state === 'running') this.c.restarted(m);
         this.c.dropUnacked(m);
         this.c.cameBackEmpty(m.node);

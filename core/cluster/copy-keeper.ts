@@ -90,6 +90,14 @@ export class CopyKeeper {
     }
     const r = this.replicas.get(clientId);
     if (!r || r.owner === holder) return;
+    if (r.old) {
+      // The owner restarted since (its new life has no such session): the holder's copy was the session.
+      // The replica follows the holder now, with what we kept, and fails over with its sessions.
+      r.owner = holder;
+      r.old = false;
+      for (const [mid, e] of k.msgs) if (!r.msgs.has(mid) && !r.done.has(mid)) r.msgs.set(mid, e);
+      return;
+    }
     if (!this.c.isRunning(r.owner)) {
       // Its owner is down too: they go with the replica when it fails over.
       for (const [mid, e] of k.msgs) if (!r.msgs.has(mid) && !r.done.has(mid)) r.msgs.set(mid, e);

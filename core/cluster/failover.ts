@@ -17,7 +17,9 @@ export interface FailoverLinks {
   readonly acks: Pick<AckTracker, 'tracked'>;
   readonly replicas: OrphanKeeper & {
     /** The replicas of `owner`'s sessions come alive here if we are its backup. */
-    ownerDown(owner: string): void;
+    ownerDown(owner: string, pastLife?: boolean): void;
+    /** Whether replicas of `owner`'s previous life (it restarted empty) are held here, taken over by nobody. */
+    pastLife(owner: string): boolean;
     peerGone(node: string): void;
   };
   now(): number;
@@ -89,8 +91,11 @@ export class Failover {
     this.c.replicas.ownerDown(m.node);
     // Owners lost earlier whose backup this was: their sessions come alive at their next backup (maybe us),
     // so which node takes them over does not depend on the order the two losses were noticed in.
+    // An owner that restarted empty meanwhile counts too: what we hold of its previous life nobody took over.
     for (const o of ms.members.values())
       if (o !== m && o.state === 'unreachable') this.c.replicas.ownerDown(o.node);
+      else if (o !== m && o.state === 'running' && this.c.replicas.pastLife(o.node))
+        this.c.replicas.ownerDown(o.node, true);
   }
 
   /** `m` was unreachable for autocleanMs: it is removed, with its routes and claims. */

@@ -284,13 +284,14 @@ export class SessionReplicator implements SessionJournal {
   /**
    * `owner` became unreachable. If this node is its backup (the first
    * running node after it in name order), its replicated sessions become
-   * live offline sessions here.
+   * live offline sessions here. `pastLife`: it runs again, restarted empty; only
+   * the replicas of its previous life nobody took over (`old`) come alive.
    */
-  ownerDown(owner: string): void {
+  ownerDown(owner: string, pastLife = false): void {
     if (this.c.backupOf(owner) !== this.c.node) return;
     const restored: Session[] = [];
     for (const r of [...this.replicas.values()]) {
-      if (r.owner !== owner) continue;
+      if (r.owner !== owner || (pastLife && !r.old)) continue;
       this.replicas.delete(r.clientId);
       if (this.b.sessions.has(r.clientId)) continue;
       // Connected elsewhere since (checked before our claim below overwrites the registry): no will, unless
@@ -463,6 +464,12 @@ export class SessionReplicator implements SessionJournal {
   }
 
   /** A peer we were waiting for went away: stop waiting for it. */
+  /** Whether we hold replicas of `owner`'s previous life (it restarted) that nobody took over. */
+  pastLife(owner: string): boolean {
+    for (const r of this.replicas.values()) if (r.owner === owner && r.old) return true;
+    return false;
+  }
+
   peerGone(node: string): void {
     this.kept.lost(node);
     for (const [clientId, f] of this.fetching)
