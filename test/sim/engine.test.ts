@@ -3,6 +3,7 @@
 
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import seedrandom from 'seedrandom';
 import { EventQueue, type EventHandler, type SimEvent } from '../../sim/event-queue.ts';
 import { Rng, sampleLatency } from '../../sim/rng.ts';
 import { makeWorld, events, connOf } from '../helpers/sim.ts';
@@ -223,6 +224,20 @@ describe('seeded streams', () => {
     expect(Array.from({ length: 20 }, () => b.next())).toEqual(xs);
     expect(Array.from({ length: 20 }, () => c.next())).not.toEqual(xs);
     expect(Array.from({ length: 20 }, () => d.next())).not.toEqual(xs);
+  });
+
+  it("draws what seedrandom's alea draws for the same seed (the port in sim/rng.ts)", () => {
+    for (const [root, label] of [
+      [42, 'link/a>b'],
+      ['scale', 'client/d99999'],
+      ['bench', 'host/n1'],
+      [7, ''],
+      ['ü', 'broker/n1/0'],
+    ] as const) {
+      const ours = new Rng(root, label);
+      const theirs = seedrandom.alea(`${root}/${label}`);
+      for (let i = 0; i < 1000; i++) expect(ours.next()).toBe(theirs());
+    }
   });
 
   it('int, pick, chance and the latency distributions stay in range', () => {
