@@ -158,7 +158,13 @@ export class SimClient implements StreamEndpoint {
   /** Judges every packet from the server as a strict client would. */
   private guard: ClientGuard;
   private sock: SimSocket | null = null;
-  private parser: ReturnType<typeof mqttPacket.parser>;
+  /**
+   * The streaming parser, made when a segment needs it and dropped once it
+   * holds nothing (a fresh parser is in the same state): a connected client
+   * keeps none (~1.6 KB each: the parser, its buffer list stream and their
+   * listeners; 100,000 clients kept 160 MB).
+   */
+  private parser: ReturnType<typeof mqttPacket.parser> | null = null;
   /** The parser holds the start of an incomplete packet. */
   private partial = false;
   private rng: Rng;
@@ -196,7 +202,6 @@ export class SimClient implements StreamEndpoint {
       maximumPacketSize: opts.maximumPacketSize,
     });
     world.record(clientConfigEvent(id, this.opts));
-    this.parser = this.newParser();
     if (this.opts.autoConnect) this.connect();
   }
 
@@ -358,7 +363,12 @@ export class SimClient implements StreamEndpoint {
         return;
       }
     }
-    this.partial = this.parser.parse(bytes) > 0;
+    const parser = (this.parser ??= this.newParser());
+    const left = parser.parse(bytes);
+    this.partial = left > 0;
+    // Nothing held: the next segment may start on a fresh parser. (A parser
+    // left with an error resets itself on its next parse, as a fresh one is.)
+    if (left === 0 && this.parser === parser) this.parser = null;
   }
 
   onClose(reason: CloseReason): void {
@@ -378,7 +388,7 @@ export class SimClient implements StreamEndpoint {
     this.kaTimer = null;
     this.pingOutstanding = false;
     this.rec({ type: 'client.closed', c: this.id, reason, node: this.node, was });
-    this.parser = this.newParser();
+    this.parser = null;
     this.partial = false;
     this.scheduleReconnect();
   }
