@@ -149,6 +149,25 @@ const ACKS: Record<number, 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'> = {
   0x70: 'pubcomp',
 };
 
+/**
+ * One connection attempt's transport endpoint (a class, not an object of
+ * three arrow functions: under tsx each named closure was a dictionary-mode
+ * object of ~250 bytes, per connection).
+ */
+class Attempt implements StreamEndpoint {
+  constructor(private readonly client: SimClient) {}
+  onOpen(sock: SimSocket): void {
+    if (this.client.attempt === this) this.client.onOpen(sock);
+    else sock.reset();
+  }
+  onData(bytes: Buffer): void {
+    if (this.client.attempt === this) this.client.onData(bytes);
+  }
+  onClose(reason: CloseReason): void {
+    if (this.client.attempt === this) this.client.onClose(reason);
+  }
+}
+
 type OutState = { pkt: IPublishPacket; id: string; state: 'publish' | 'pubrel' };
 
 export class SimClient implements StreamEndpoint {
@@ -181,7 +200,7 @@ export class SimClient implements StreamEndpoint {
   private pingOutstanding = false;
   private wantConnected = false;
   /** The transport endpoint of the current connection attempt; callbacks from older attempts are ignored. */
-  private attempt: StreamEndpoint | null = null;
+  attempt: StreamEndpoint | null = null;
   /** Node the current connection landed on. */
   node: string | null = null;
   connects = 0;
@@ -248,18 +267,7 @@ export class SimClient implements StreamEndpoint {
     this.rec({ type: 'client.connect', c: this.id, target });
     // One endpoint per attempt: an attempt abandoned by kill() or disconnect() while
     // connecting must neither connect later nor close a newer connection.
-    const attempt: StreamEndpoint = {
-      onOpen: (sock) => {
-        if (this.attempt === attempt) this.onOpen(sock);
-        else sock.reset();
-      },
-      onData: (bytes) => {
-        if (this.attempt === attempt) this.onData(bytes);
-      },
-      onClose: (reason) => {
-        if (this.attempt === attempt) this.onClose(reason);
-      },
-    };
+    const attempt = new Attempt(this);
     this.attempt = attempt;
     this.world.dial(this.host, target, attempt, this.id);
   }
