@@ -64,6 +64,28 @@ describe('EventQueue', () => {
     );
   });
 
+  it('keeps the order past its initial capacity (the key arrays grow), with pops between pushes', () => {
+    const q = new EventQueue();
+    const r = new Rng('eq', 'grow');
+    const ref: { at: number; seq: number }[] = [];
+    const popped: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const at = r.int(0, 500);
+      ref.push({ at, seq: q.push(at, nop, i).seq });
+      if (i % 3 === 0) popped.push(q.pop()!.seq);
+    }
+    for (let e = q.pop(); e; e = q.pop()) popped.push(e.seq);
+    // Every pop took the least (at, seq) then queued; the drain after the last push is sorted.
+    expect(new Set(popped).size).toBe(20_000);
+    const tail = popped.slice(-(20_000 - Math.ceil(20_000 / 3)));
+    const bySeq = new Map(ref.map((x) => [x.seq, x.at]));
+    for (let i = 1; i < tail.length; i++) {
+      const a = bySeq.get(tail[i - 1])!;
+      const b = bySeq.get(tail[i])!;
+      expect(a < b || (a === b && tail[i - 1] < tail[i])).toBe(true);
+    }
+  });
+
   it('is FIFO among events due at the same time, and keeps cancelled events (skipped by the world)', () => {
     const q = new EventQueue();
     const evs: SimEvent[] = [];
