@@ -16,12 +16,11 @@ export interface SimEvent {
 }
 
 /**
- * A 4-ary heap (half the levels of a binary one) that keeps each event's key,
- * (at, seq), in two typed arrays beside the array of events, so sifting
- * compares contiguous numbers instead of loading one event object per level
- * (with 100,000 clients the queue holds ~300,000 events, and ~1.4 million
- * while they all connect). The order is the total order (at, seq), so which
- * event pops next does not depend on the layout.
+ * The heap keeps each event's key, (at, seq), in two typed arrays beside the
+ * array of events, so sifting compares contiguous numbers instead of loading
+ * one event object per level (with 100,000 clients the queue holds ~300,000
+ * events, scattered over the heap). The order is the total order (at, seq),
+ * so which event pops next does not depend on the layout.
  */
 export class EventQueue {
   private evs: SimEvent[] = [];
@@ -43,7 +42,7 @@ export class EventQueue {
     const A = this.at;
     const S = this.sq;
     while (i > 0) {
-      const p = (i - 1) >> 2;
+      const p = (i - 1) >> 1;
       const pa = A[p];
       if (pa < at || (pa === at && S[p] < seq)) break;
       A[i] = pa;
@@ -74,23 +73,19 @@ export class EventQueue {
       const ls = S[n];
       let i = 0;
       for (;;) {
-        const c0 = 4 * i + 1;
-        if (c0 >= n) break;
-        let c = c0;
-        let ca = A[c0];
-        let cs = S[c0];
-        const end = c0 + 4 < n ? c0 + 4 : n;
-        for (let j = c0 + 1; j < end; j++) {
-          const ja = A[j];
-          if (ja < ca || (ja === ca && S[j] < cs)) {
-            c = j;
-            ca = ja;
-            cs = S[j];
-          }
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        let c = l;
+        if (r < n) {
+          const ra = A[r];
+          const lla = A[l];
+          if (ra < lla || (ra === lla && S[r] < S[l])) c = r;
         }
-        if (la < ca || (la === ca && ls < cs)) break;
+        const ca = A[c];
+        if (la < ca || (la === ca && ls < S[c])) break;
         A[i] = ca;
-        S[i] = cs;
+        S[i] = S[c];
         h[i] = h[c];
         i = c;
       }
