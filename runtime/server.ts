@@ -182,6 +182,17 @@ export async function startServer(overrides?: unknown, logger?: Logger): Promise
           .join(' ');
         log.info(`[${node}] cluster ${type}${kv ? ' ' + kv : ''}`);
       };
+      // Messages a peer passed on to a live session, in a copy of it or as forwards that followed it (after newer
+      // ones, if it could not wait for them: docs/guarantees.md, Order): one event per message, by the head of
+      // its payload, named live as the simulator names them.
+      cluster.onPassedOn = (how, clientId, from, msgs) => {
+        for (const m of msgs)
+          events.emit(how === 'handoff' ? 'handoff.msgs' : 'moved.msgs', node, {
+            clientId,
+            from,
+            head: m.payload.toString('latin1', 0, Math.min(64, m.payload.length)),
+          });
+      };
       const links = cluster.links;
       if (links) {
         // Which messages a full link buffer gave up (the count is in /metrics): the head of each payload, so a

@@ -237,6 +237,20 @@ export interface LinkDropEvent {
   id: string;
 }
 
+/**
+ * `from` passed messages `ids` (space-separated) on to `c`'s live session on `node`: in a copy of the session
+ * it handed over (`handoff.msgs`), or as a forward that reached it after the session left (`moved.msgs`). If
+ * the session could not wait for them (a copy made across a cut or a pause, forwards held by a cut), they come
+ * after newer ones it sent already (the availability cases of docs/guarantees.md, Order).
+ */
+export interface PassedOnEvent {
+  type: 'handoff.msgs' | 'moved.msgs';
+  node: string;
+  c: string;
+  from: string;
+  ids: string;
+}
+
 /** DNS discovery (core/cluster/discovery.ts) found a peer, or forgot one gone from the records. */
 export interface DnsJoinEvent {
   type: 'dns.join';
@@ -401,6 +415,7 @@ export type HistoryEvent =
   | ClusterHistoryEvent
   | LinkInEvent
   | LinkDropEvent
+  | PassedOnEvent
   | DnsJoinEvent
   | DnsForgetEvent
   | LbBackendEvent

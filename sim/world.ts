@@ -205,6 +205,14 @@ export class World extends SimKernel implements ScenarioWorld {
         this.record({ type: `cluster.${type}`, node: b.name, ...detail });
         if (type === 'evacuation') this.topologyChanged(); // its health changed: balancers check again
       };
+      cluster.onPassedOn = (how, c, from, msgs) =>
+        this.record({
+          type: how === 'handoff' ? 'handoff.msgs' : 'moved.msgs',
+          node: b.name,
+          c,
+          from,
+          ids: msgs.map((m) => payloadId(m.payload)).join(' '),
+        });
       this.network.listen(
         b.name,
         {

@@ -29,7 +29,7 @@ import { migrationLinks } from './migration.ts';
 import { MembershipChanges } from './membership-changes.ts';
 import { PeerLink, peerProof, randomHex, type PeerLinkHost } from './peer-link.ts';
 import { F, encodeJson, type Frame } from './peer-protocol.ts';
-import { Registry } from './registry.ts';
+import { Registry, type PassedOn } from './registry.ts';
 import { handleFrame, type FrameParts } from './frames.ts';
 import { Replicants } from './replicant.ts';
 import { ReliableChannel, type Unconfirmed } from './reliable-channel.ts';
@@ -67,10 +67,11 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   private readonly parts: FrameParts;
   private midSeq = 0;
   stopped = false;
-  /** Observer of the events (the simulator's history, the runtime's log). */
+  // Observers (history, log, metrics): the events; a peer's ack of reliable frames, `ms` from sending the newest
+  // (with the delayed ack); messages a peer passed on to a live session here (after what it sent already).
   onEvent: ((type: ClusterEventType, detail: ClusterEventDetail) => void) | null = null;
-  /** Observer: a peer acknowledged reliable frames; `ms` from sending the newest of them (includes the delayed ack). */
   onPeerAck: ((peer: string, ms: number) => void) | null = null;
+  onPassedOn: ((how: PassedOn, clientId: string, from: string, msgs: Message[]) => void) | null = null;
 
   constructor(
     readonly broker: LocalNode,
@@ -123,6 +124,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       linger: (keys, until) => this.routeRep.linger(keys, until),
       replicaEnded: (clientId) => this.replicator.ended(clientId),
       claimedElsewhere: (clientId, node) => this.replicator.claimedElsewhere(clientId, node),
+      passedOn: (how, clientId, from, msgs) => this.onPassedOn?.(how, clientId, from, msgs),
       ...migrationLinks(broker, this),
       emit,
     });
@@ -145,6 +147,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
     this.failover = new Failover({
       membership,
       stats: this.stats,
+      acks: this.acks,
       replicas: this.replicator,
       now,
       sendReliable: send,
@@ -229,7 +232,6 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   get address(): string {
     return this.config.address;
   }
-
   get replicant(): boolean {
     return this.config.role === 'replicant';
   }
@@ -273,11 +275,9 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
   backupOf(owner: string): string {
     return this.membership.backupOf(owner);
   }
-
   isRunning(node: string): boolean {
     return this.membership.isRunning(node);
   }
-
   runningPeers(): string[] {
     return this.membership.runningPeers();
   }

@@ -2,17 +2,19 @@
 // sides without duplicates), or it was unreachable for autocleanMs and is removed (EMQX autoclean).
 
 import type { Message } from '../message.ts';
-import { settle, settleLost } from './ack-tracker.ts';
+import { settle, settleLost, type AckTracker } from './ack-tracker.ts';
 import type { ClusterEvent, ClusterStats } from './events.ts';
 import type { OrphanKeeper } from './forwarding.ts';
 import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
-import { F, encodeJson, knownOfSeq, toOrphanWire } from './peer-protocol.ts';
+import { F, encodeJson, knownOfSeq, toOrphanWire, type WireMessage } from './peer-protocol.ts';
 import { withGroups } from './reliable-channel.ts';
 
 export interface FailoverLinks {
   readonly membership: Membership;
   readonly stats: ClusterStats;
+  /** Frames sent within `tracked` count for its tracker (ack-tracker.ts). */
+  readonly acks: Pick<AckTracker, 'tracked'>;
   readonly replicas: OrphanKeeper & {
     /** The replicas of `owner`'s sessions come alive here if we are its backup. */
     ownerDown(owner: string): void;
@@ -61,28 +63,34 @@ export class Failover {
     const msgs = m.unacked
       .filter((u) => u.msg)
       .map((u) => toOrphanWire(u.msg!, u.groups, now, knownOfSeq(u.frame)));
+    // Kept in our own replicas of its sessions too: the backup may itself have restarted empty.
+    if (msgs.length) this.c.replicas.orphans(m.node, msgs);
+    // Publishers waiting on the dead node's confirmation are answered once the running peers confirmed what we
+    // made of their messages: the backup its orphans, every peer the replicas of the sessions failed over here
+    // (one whose replica follows the live owner keeps ours beside it: copy-keeper.ts), not on our word alone.
+    // With no peer running, at once: they live on here. (In 'quorum' only the dead node's confirmation counts.)
+    const lost = [...m.unacked];
+    const { tracker } = this.c.acks.tracked(() => this.takeOver(m, msgs), true);
+    if (tracker) tracker.done = () => lost.forEach(settleLost);
+    else lost.forEach(settleLost);
+    // Only cut off, it gets these frames again when it is back: the share groups one of its sessions
+    // here (the failed-over member) was given go no more, so the group gets the message once.
+    for (const u of m.unacked)
+      if (u.msg && u.groups) withGroups(u, this.c.groupsNotGiven(m.node, u.msg, u.groups), now);
+  }
+
+  /** What `m` never confirmed goes to its backup (if not us), and the sessions we are the backup of come alive here. */
+  private takeOver(m: Member, msgs: WireMessage[]): void {
     const ms = this.c.membership;
     const backup = ms.backupOf(m.node);
-    if (msgs.length) {
-      // Kept in our own replicas of its sessions too: the backup may itself have restarted empty.
-      this.c.replicas.orphans(m.node, msgs);
-      if (backup !== ms.node) {
-        const b = ms.get(backup);
-        if (b) this.c.sendReliable(b, encodeJson(F.Orphan, { owner: m.node, msgs }));
-      }
-    }
-    // Publishers waiting on the dead node's confirmation are answered: their messages live on here and at the backup.
-    for (const u of m.unacked) settleLost(u);
+    const b = msgs.length && backup !== ms.node ? ms.get(backup) : undefined;
+    if (b) this.c.sendReliable(b, encodeJson(F.Orphan, { owner: m.node, msgs }));
     this.c.claimedSinceLost?.(m.node);
     this.c.replicas.ownerDown(m.node);
     // Owners lost earlier whose backup this was: their sessions come alive at their next backup (maybe us),
     // so which node takes them over does not depend on the order the two losses were noticed in.
     for (const o of ms.members.values())
       if (o !== m && o.state === 'unreachable') this.c.replicas.ownerDown(o.node);
-    // Only cut off, it gets these frames again when it is back: the share groups one of its sessions
-    // here (the failed-over member) was given go no more, so the group gets the message once.
-    for (const u of m.unacked)
-      if (u.msg && u.groups) withGroups(u, this.c.groupsNotGiven(m.node, u.msg, u.groups), now);
   }
 
   /** `m` was unreachable for autocleanMs: it is removed, with its routes and claims. */

@@ -62,13 +62,16 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
     case F.RState:
       disk?.beforeState(peer, f.body.clientId);
       r.onState(peer, f.body);
+      r.kept.state(peer, f.body);
       disk?.touched(f.body.clientId);
       break;
     case F.RMsg:
       r.onMsg(peer, f.body);
+      r.kept.msg(peer, f.body);
       break;
     case F.RDone:
       r.onDone(peer, f.body);
+      r.kept.done(f.body.clientId, f.body.mids);
       break;
     case F.ROut:
       r.onOut(peer, f.body);
@@ -79,6 +82,7 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
       break;
     case F.Orphan:
       p.forwarding.onOrphan(peer, f.body);
+      r.kept.orphans(peer, f.body.owner, f.body.msgs);
       break;
     case F.OrphanGiven:
       p.forwarding.onOrphanGiven(f.body);

@@ -51,6 +51,13 @@ export class Membership {
     return [...this.members.values()].filter((m) => m.state === 'running').map((m) => m.node);
   }
 
+  /** Some peer cannot be reached now, or was taken for lost within the last `ms`. */
+  cutWithin(ms: number): boolean {
+    const since = this.now() - ms;
+    for (const m of this.members.values()) if (m.state === 'unreachable' || m.downSince > since) return true;
+    return false;
+  }
+
   /** Some member of the cluster cannot be reached right now. */
   get netsplit(): boolean {
     for (const m of this.members.values())

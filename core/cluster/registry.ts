@@ -17,8 +17,12 @@ import type { ServedShared } from './served-shared.ts';
 import type { Timer } from '../env.ts';
 import { midOrigin } from './orphan-rules.ts';
 
+const msgOf = (o: { msg: Message }): Message => o.msg;
+
 /** How long a live session waits for the handoff of a peer's older copy before it sends again. */
 const HANDOFF_WAIT_MS = 3000;
+/** How long after a peer was lost the forwards passed on to a live session here are named (sim/checkers/order.ts). */
+const CUT_WATCH_MS = 10_000;
 import {
   F,
   encodeJson,
@@ -57,8 +61,16 @@ export interface RegistryLinks {
   migrated(s: Session, from: string): void;
   /** A live claim by another node for a session we hold no live copy of. */
   claimedElsewhere(clientId: string, node: string): void;
+  /**
+   * Messages `from` passed on to a live session here: a copy's (`handoff`) or forwards that reached it after the
+   * session left (`moved`). If the session sent newer ones already, these come after them.
+   */
+  passedOn(how: PassedOn, clientId: string, from: string, msgs: Message[]): void;
   emit(e: ClusterEvent): void;
 }
+
+/** How a peer passed messages on to a session that moved here: in a copy of it, or as forwards that followed it. */
+export type PassedOn = 'handoff' | 'moved';
 
 interface MovedSub {
   qos: QoS;
@@ -335,8 +347,12 @@ export class Registry {
     const s = this.local.sessions.get(body.clientId);
     const next = s ? undefined : this.movedTo(body.clientId);
     // Owed to the session the sender handed over: only the session that took that one over gets it.
-    if (s && this.heirs.get(s)?.has(peer)) s.deliver({ msg: body.msg, qos: body.dq, retain: false });
-    else if (next)
+    if (s && this.heirs.get(s)?.has(peer)) {
+      s.deliver({ msg: body.msg, qos: body.dq, retain: false });
+      // Named only around a cut (where a second path may overtake or lag the direct one): not every follow.
+      if (s.conn && this.c.membership.cutWithin(CUT_WATCH_MS))
+        this.c.passedOn('moved', body.clientId, peer, [body.msg]);
+    } else if (next)
       this.c.sendReliable(
         next,
         encodeRMsg(body.clientId, body.dq, body.msg, this.c.now(), F.Moved),
@@ -425,26 +441,29 @@ export class Registry {
     // The client started this session afresh (session present 0): packet ids of the old one mean nothing to it, so
     // what the old one sent goes as new (DUP 0), and its QoS 2 ids must not drop the client's new packets.
     const afresh = s.freshClaim;
+    // Not held for handoffs, with messages not sent yet: the copy's go among them in each origin's sequence (a
+    // failed-over copy got newer ones of an origin whose older ones this copy brings).
+    const sorted = !s.holding && s.queued > 0;
+    if (sorted) s.hold();
     // A share-group forward the peer failed over to this session while we served it to a member here
     // (we were paused or cut off, not down): the group had it.
-    this.local.adoptSession(
-      s,
-      h.subs,
-      h.msgs
-        .filter((w) => !this.c.served.servedHere(w, h.subs))
-        .map((w) => ({
-          msg: fromWire(w, now),
-          qos: (w.dq ?? w.qos) as 0 | 1 | 2,
-          sentAs: afresh ? undefined : w.sentAs,
-        })),
-    );
+    const owed = h.msgs
+      .filter((w) => !this.c.served.servedHere(w, h.subs))
+      .map((w) => ({
+        msg: fromWire(w, now),
+        qos: (w.dq ?? w.qos) as 0 | 1 | 2,
+        sentAs: afresh ? undefined : w.sentAs,
+      }));
+    this.local.adoptSession(s, h.subs, owed);
+    if (s.conn && owed.length > 0) this.c.passedOn('handoff', h.clientId, from, owed.map(msgOf));
     if (h.seen) {
       // What it still owed is in its seen set too, and not done: dropping those from what we hold would lose them.
-      const owed = new Set(h.msgs.map((w) => w.mid));
-      s.knownDone(h.seen.filter((mid) => !owed.has(mid)));
+      const due = new Set(h.msgs.map((w) => w.mid));
+      s.knownDone(h.seen.filter((mid) => !due.has(mid)));
     }
     if (h.in2 && !afresh) for (const p of h.in2) s.addInboundQos2(p);
     if (h.rel && !afresh) for (const p of h.rel) s.addReleasing(p);
+    if (sorted) s.release(midOrigin);
     this.handoffIn(h.clientId, false, [from, ...(h.via ?? [])]);
     // A will lost on `from` that our copy lacks (no holder of it was left when we failed `from` over) comes along.
     if (h.willIn !== undefined && h.will && !s.will && !s.conn)

@@ -3,6 +3,7 @@
 
 import type { Message, QoS } from '../message.ts';
 import type { Session } from '../session.ts';
+import { matches, parseShare } from '../topic.ts';
 import type { LocalNode } from './local-node.ts';
 import {
   encodeJson,
@@ -38,6 +39,37 @@ export interface Replica {
 /** `owner` restarted: our replicas of its sessions are of its previous life. */
 export function previousLife(replicas: Map<string, Replica>, owner: string): void {
   for (const r of replicas.values()) if (r.owner === owner) r.old = true;
+}
+
+/**
+ * What the replicas of `owner`'s sessions in `lost` (still of that claim) are owed of `msg` (their plain
+ * subscriptions, their share groups not in `served`); undefined: none is left (each re-owned is dropped).
+ */
+export function owedByReplicas(
+  replicas: ReadonlyMap<string, Replica>,
+  owner: string,
+  lost: Map<string, number>,
+  msg: Message,
+  served: ReadonlySet<string>,
+): { plain: boolean; groups: string[] } | undefined {
+  let any = false;
+  let plain = false;
+  const groups = new Set<string>();
+  for (const [clientId, at] of lost) {
+    const r = replicas.get(clientId);
+    if (!r || r.owner !== owner || r.at !== at) {
+      lost.delete(clientId);
+      continue;
+    }
+    any = true;
+    for (const sub of r.subs) {
+      const p = parseShare(sub.key);
+      if (!p || !matches(p.filter, msg.topic)) continue;
+      if (p.group === undefined) plain = true;
+      else if (!served.has(sub.key)) groups.add(sub.key);
+    }
+  }
+  return any ? { plain, groups: [...groups] } : undefined;
 }
 
 /** The handoff of `r` to the node its session is on: the session there merges it (message ids drop what it has). */

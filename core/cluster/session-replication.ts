@@ -14,7 +14,9 @@ import { DoneBatch } from './done-batch.ts';
 import { replicaMap } from './replica-disk.ts';
 import { StoreFetch } from './store-fetch.ts';
 import { knownSubs, midOrigin, orphanQos } from './orphan-rules.ts';
+import { CopyKeeper } from './copy-keeper.ts';
 import {
+  owedByReplicas,
   qos2Frame,
   replicaHandoff,
   replicaQos2,
@@ -42,7 +44,6 @@ import {
   type ROutBody,
 } from './peer-protocol.ts';
 import type { Timer } from '../env.ts';
-import { matches, parseShare } from '../topic.ts';
 
 /** How long a moved session waits for peers' unconfirmed forwards before it sends anything. */
 const FETCH_TIMEOUT_MS = 3000;
@@ -92,6 +93,7 @@ export class SessionReplicator implements SessionJournal {
     this.replicas = replicaMap(b);
     this.wills = new WillReplicator(c, b);
     this.store = new StoreFetch(b);
+    this.kept = new CopyKeeper(c, b, this.replicas);
     this.doneBatch = new DoneBatch(b.env.clock, (clientId, mids) =>
       c.broadcastReliable(encodeJson(F.RDone, { clientId, mids } satisfies RDoneBody)),
     );
@@ -99,6 +101,8 @@ export class SessionReplicator implements SessionJournal {
   private readonly doneBatch: DoneBatch;
   /** With an external store, replicas are thin (no messages: `msgs` asks about those): store-fetch.ts. */
   private readonly store: StoreFetch;
+  /** What peers' failed-over copies of sessions we replicate from another owner made us keep (copy-keeper.ts). */
+  readonly kept: CopyKeeper;
   private replicated(s: Session, msgs = false): boolean {
     return s.expiryInterval > 0 && !(msgs && this.store.thin);
   }
@@ -340,34 +344,9 @@ export class SessionReplicator implements SessionJournal {
     return out;
   }
 
-  /**
-   * What our replicas of `owner`'s sessions in `lost` (still of that claim) are owed of `msg` (their plain
-   * subscriptions, their share groups not in `served`); undefined: none is left (each re-owned is dropped).
-   */
-  owedByReplicas(
-    owner: string,
-    lost: Map<string, number>,
-    msg: Message,
-    served: ReadonlySet<string>,
-  ): { plain: boolean; groups: string[] } | undefined {
-    let any = false;
-    let plain = false;
-    const groups = new Set<string>();
-    for (const [clientId, at] of lost) {
-      const r = this.replicas.get(clientId);
-      if (!r || r.owner !== owner || r.at !== at) {
-        lost.delete(clientId);
-        continue;
-      }
-      any = true;
-      for (const sub of r.subs) {
-        const p = parseShare(sub.key);
-        if (!p || !matches(p.filter, msg.topic)) continue;
-        if (p.group === undefined) plain = true;
-        else if (!served.has(sub.key)) groups.add(sub.key);
-      }
-    }
-    return any ? { plain, groups: [...groups] } : undefined;
+  /** What our replicas of `owner`'s sessions in `lost` are owed of `msg` (replica.ts: owedByReplicas). */
+  owedByReplicas(owner: string, lost: Map<string, number>, msg: Message, served: ReadonlySet<string>) {
+    return owedByReplicas(this.replicas, owner, lost, msg, served);
   }
 
   /**
@@ -485,6 +464,7 @@ export class SessionReplicator implements SessionJournal {
 
   /** A peer we were waiting for went away: stop waiting for it. */
   peerGone(node: string): void {
+    this.kept.lost(node);
     for (const [clientId, f] of this.fetching)
       if (f.waiting.delete(node) && f.waiting.size === 0) this.finish(clientId);
   }

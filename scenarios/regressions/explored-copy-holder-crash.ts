@@ -1,9 +1,11 @@
-// Found by test:faults SEED=2303 (after 241). OPEN: n1 took n3 for lost during a clog between them (n2 reached
+// Found by test:faults SEED=2303 (after 241). FIXED: n1 took n3 for lost during a clog between them (n2 reached
 // both) and moved the forwards n3 had not confirmed into its failed-over copy of n3's session, then acknowledged
-// them: no other running node held them (n2's replica follows the live owner n3). n1 crashed 0.6 ms after the
-// link to n3 came back, before handing the copy back: the acknowledged messages were lost. The fix: orphans put
-// into a failed-over copy are confirmed by another replica holder before the acknowledgement, which keeps them
-// beside the live owner's state and hands them to the owner if the copy's node dies.
+// them (and what it published into the copy after): no other running node held them, for n2 dropped the copy's
+// replication (its replica follows the live owner n3). n1 crashed 0.6 ms after the link to n3 came back, before
+// handing the copy back: the acknowledged messages were lost. Now n2 keeps what a copy it does not follow
+// replicates (core/cluster/copy-keeper.ts, until the owner replicates or completes each message) and, when n1 is
+// lost, hands it to n3's session (a handoff via n1); and n1 answers the publishers of the forwards it took over
+// only once its running peers confirmed what it made of them (failover.ts), not at the failover.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

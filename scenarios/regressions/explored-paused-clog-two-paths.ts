@@ -1,17 +1,17 @@
-// Found by `npm run test:faults` (SEED=2202 RUNS=400, after 194 schedules on this branch; fails the same on the
-// code before it). OPEN (its test is it.fails), the class of explored-two-path-heal-order and
-// explored-paused-failover-copy-order: s0 on n1, publisher on n4; the n4-n1 link is clogged 6 s while n2 is
-// paused 5 s. n2 wakes taking n1 for lost and fails s0 over; n4 takes n1 for lost at 7000. p0:6-7 reach s0 by
-// way of n2's copy (handed back to n1 at once), p0:1-5 wait on the clogged n4-n1 link and arrive at its
-// link-up a second later: s0 gets p0:1-5 after p0:7. Two paths of one origin released independently; what
-// would fix it: the session ordering what it gets per origin against a path it has not heard from yet.
+// Found by `npm run test:faults` (SEED=2202 RUNS=400, after 194 schedules). The named availability case
+// `moved-late-order` (docs/guarantees.md, Order): s0 on n1, publisher on n4; the n4-n1 link is clogged 6 s while
+// n2 is paused 5 s. n2 wakes taking n1 for lost and fails s0 over; n4 takes n1 for lost at 7000. p0:7 reaches
+// s0 by way of n2's copy, passed on to n1 at once (`moved.msgs`), p0:1-5 wait on the clogged n4-n1 link and
+// arrive at its link-up a second later: s0 gets p0:1-5 after p0:7. Two paths of one origin released
+// independently around a cut; none is lost, and the checker counts the pair as `moved-late-order`.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
 
 export default defineScenario({
   name: 'explored-paused-clog-two-paths',
-  description: 'open: forwards held on a clogged link arrive after newer ones that came by a woken node copy',
+  description:
+    'forwards held on a clogged link arrive after a newer one a woken node passed on: moved-late-order, none lost',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

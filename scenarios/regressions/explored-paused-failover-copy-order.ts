@@ -1,10 +1,9 @@
-// Found by `npm run test:faults` (SEED=1303, shrunk). OPEN (its test is it.fails): the publisher's node n4
-// is paused 12.5 s with p0:14 in its inbox; it wakes taking n3 for lost, while the n3-n4 link is clogged, and
-// fails s2's session over (s2 is live on n3): p0:14 goes to that copy. Newer messages reach s2 on n3 by other
-// paths; at the unclog n4 hands its copy back and s2 gets p0:14 after p0:27. The live session cannot hold for
-// a copy it has not heard of; what would fix it: the copy's older messages ordered against what the live
-// session has from the same origin (like laterSeen for kept forwards), or not failing over a session whose
-// owner other nodes still hear.
+// Found by `npm run test:faults` (SEED=1303, shrunk). The named availability case `copy-late-order`
+// (docs/guarantees.md, Order): the publisher's node n4 is paused 12.5 s with p0:14 in its inbox; it wakes
+// taking n3 for lost, while the n3-n4 link is clogged, and fails s2's session over (s2 is live on n3): p0:14
+// goes to that copy. Newer messages reach s2 on n3 by other paths; at the unclog n4 hands its copy back and s2
+// gets p0:14 after p0:27. The live session cannot hold for a copy it has not heard of; none is lost, and the
+// checker counts the copy's messages (`handoff.msgs`) instead of failing.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
@@ -12,7 +11,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-paused-failover-copy-order',
   description:
-    'open: a failed-over copy made by a paused node behind a clog is handed back after newer messages',
+    'a failed-over copy made by a paused node behind a clog is handed back after newer messages: copy-late-order, none lost',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

@@ -1,8 +1,8 @@
-// Found by test:faults SEED=2707 (after 165) on the final code of this stop. OPEN, not analysed: 3 nodes behind
-// the balancer; n3 loses power and n1 is paused at the same instant; n1 wakes, takes both peers for lost and
-// fails both over, n2 fails n1 and n3 over, the copies are handed back and forth at the heal, and s2 resumes on
-// n2 with p0:1 queued after p0:2..7. Likely the paused-failover-copy family (explored-paused-failover-copy-order):
-// copies of one session from several paths merged with one origin out of sequence.
+// Found by test:faults SEED=2707 (after 165). FIXED: 3 nodes behind the balancer; n3 loses power and n1 is paused at
+// the same instant; n1 wakes, takes both peers for lost and fails both over, n2 fails n1 and n3 over. n2's copy of
+// s2 (its client offline) got p0:7 directly; n1's copy, handed to n2, brought p0:1..6 and was appended after it, so
+// s2 resumed on n2 with p0:1 queued after p0:7. A handoff merged into a session not held for handoffs now puts
+// what is not sent yet in each origin's sequence (core/cluster/registry.ts, as a held session's release does).
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

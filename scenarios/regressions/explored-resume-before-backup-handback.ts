@@ -1,10 +1,10 @@
-// Found by `npm run test:faults` (SEED=1202, shrunk). OPEN (its test is it.fails): n1 loses power, n2 fails
-// s0's session over; n1 restarts, links, and 500 ms later the n1-n2 link is clogged for 10 s. s0 notices its
-// dead connection only then and resumes on n1 from n3's replica (n2 is unreachable from n1 by now, so it is
-// not waited for); n1 delivers new messages at once, and n2's copy with the older ones arrives at the unclog:
-// s0 gets p1:11 after p1:21. The availability trade-off of restart-under-partition (docs/guarantees.md,
-// parked), but the checker's bound (a restart during the cut) does not cover a restart just before it. Either
-// widen that bound with a reason, or hold the resumed session for a backup cut off (at the cost of waiting).
+// Found by `npm run test:faults` (SEED=1202, shrunk). The named availability case `copy-late-order`
+// (docs/guarantees.md, Order): n1 loses power, n2 fails s0's session over; n1 restarts, links, and 500 ms later
+// the n1-n2 link is clogged for 10 s. s0 notices its dead connection only then and resumes on n1 from n3's
+// replica (n2 is unreachable from n1 by now, so it is not waited for); n1 delivers new messages at once, and
+// n2's copy with the older ones arrives at the unclog: s0 gets p1:11 after p1:21. Holding the resumed session
+// for a backup cut off would stop it for the whole cut; none is lost, and the checker counts the copy's
+// messages (`handoff.msgs`: the copy of n2, which failed over the session's node) instead of failing.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
@@ -12,7 +12,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-resume-before-backup-handback',
   description:
-    'open: a session resumed while its failed-over copy is behind a clog gets the older messages after newer ones',
+    'a session resumed while its failed-over copy is behind a clog gets its older messages after newer ones: copy-late-order',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

@@ -1,10 +1,11 @@
-// Found by `npm run test:faults` (SEED=1404, shrunk). OPEN (its test is it.fails): n1 is cut off from all, then
-// only n3 and n4 are (n1 and n2 link again). c0 connects on n2, is taken over on n3 at once and subscribes
-// there. n1's publishes reach n3 by two paths that each wait for the heal: kept at n1 for n3 (direct), and
-// kept at n2 for n3 after n2 passed them on to the session that moved from it (F.Moved). The two kept queues
-// are released independently at the heal: c0 gets p2:1-6 (the n2 path) after p2:7-9 (direct). Order, no loss.
-// What would fix it: one path per origin for a moved session (n2 hands what follows to n1 to resend), or the
-// receiving session ordering the two released queues by origin sequence before it sends.
+// Found by `npm run test:faults` (SEED=1404, shrunk). The named availability case `moved-late-order`
+// (docs/guarantees.md, Order): n1 is cut off from all, then only n3 and n4 are (n1 and n2 link again). c0
+// connects on n2, is taken over on n3 at once and subscribes there. n1's publishes reach n3 by two paths that
+// each wait for the heal: kept at n1 for n3 (direct), and kept at n2 for n3 after n2 passed them on to the
+// session that moved from it (F.Moved). The two kept queues are released independently at the heal: c0 gets
+// p2:3-8 (the n2 path) after p2:9 (direct). None is lost. The broker names forwards passed on to a live session
+// around a cut (`moved.msgs` in the history); the checker sets no order between them and the direct path's when a
+// fault touched the relay or the session's node (it still judges a follow without a fault).
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
@@ -12,7 +13,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-two-path-heal-order',
   description:
-    'open: messages of one origin reaching a session by two paths that both waited for a heal arrive out of order',
+    'messages of one origin reaching a session by two paths that both waited for a heal: moved-late-order, none lost',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

@@ -36,12 +36,24 @@
 // the checker keeps the connection and fault events seen so far and judges by those.
 
 import type { At, DeliverEvent } from '../events.ts';
-import { count, faultsOf, keyOf, settleOf, type Ev, type SafetyOptions, type Violation } from './common.ts';
+import {
+  count,
+  faultTouches,
+  faultsOf,
+  keyOf,
+  settleOf,
+  type Ev,
+  type SafetyOptions,
+  type Violation,
+} from './common.ts';
 import { overlapsOf, type Overlap } from './single-connection.ts';
 import { matches } from '../../core/topic.ts';
 
 /** How long after a heal the backup's handoff of a restarted node's sessions may still be arriving. */
 const PARK_MS = 10_000;
+
+/** How long a live session waits for the handoff of a copy it knows of (core/cluster/registry.ts HANDOFF_WAIT_MS). */
+const HANDOFF_WAIT_MS = 3000;
 
 /** Per node: the heals of cuts it restarted in (the node on one side of the cut). */
 function restartsUnderCut(events: Ev[]): Map<string, number[]> {
@@ -103,6 +115,14 @@ export class OrderChecker {
   private restarts: Map<string, number[]> | null = null;
   /** Per connection (`keyOf`): when the server said Session taken over (0x8E), before its close. */
   private readonly takenOver = new Map<string, number[]>();
+  /** Per client: the messages a copy brought that its live session could not wait for (from `handoff.msgs`). */
+  private readonly lateCopies = new Map<string, Map<string, string>>();
+  /** Per client: the node of its last CONNACK, when; the nodes holding a copy of its session by failover. */
+  private readonly home = new Map<string, { node: string; t: number }>();
+  private readonly holders = new Map<string, Set<string>>();
+  /** Per client: the nodes it was connected on; the forwards passed on to it by one of them (`moved.msgs`). */
+  private readonly visited = new Map<string, Set<string>>();
+  private readonly relayed = new Map<string, Map<string, { node: string; from: string }>>();
   /** Per connection (`keyOf`): when it was opened, CONNACKed and closed (Infinity: not yet). */
   private readonly conns = new Map<string, { opened: number; acked: number; closed: number }>();
 
@@ -128,6 +148,56 @@ export class OrderChecker {
     return (
       e.node !== null && !!restarts.get(e.node)?.some((h) => published < h && h <= e.t && e.t <= h + PARK_MS)
     );
+  }
+
+  /**
+   * Notes the copies a live session could not wait for: a copy handed by a node that failed over a node holding
+   * the session (made across a cut or a pause: the session did not know of it), or one that came after the
+   * session's wait for the copies it knows of was over. Not one a session that had just resumed waits for.
+   */
+  private copies(e: Ev): void {
+    if (e.type === 'client.connack' && e.rc === 0 && e.node) {
+      this.home.set(e.c, { node: e.node, t: e.t });
+      const v = this.visited.get(e.c);
+      if (v) v.add(e.node);
+      else this.visited.set(e.c, new Set([e.node]));
+      this.holders.get(e.c)?.delete(e.node); // the copy there is the live session now
+    } else if (e.type === 'cluster.failover') {
+      const from = String(e.from);
+      for (const [c, h] of this.home) {
+        const held = this.holders.get(c);
+        if (h.node !== from && !held?.has(from)) continue;
+        if (held) held.add(e.node);
+        else this.holders.set(c, new Set([e.node]));
+      }
+    } else if (e.type === 'handoff.msgs') {
+      const h = this.home.get(e.c);
+      const late =
+        !!this.holders.get(e.c)?.has(e.from) || (!!h && h.node === e.node && e.t - h.t >= HANDOFF_WAIT_MS);
+      if (!late) return;
+      let m = this.lateCopies.get(e.c);
+      if (!m) this.lateCopies.set(e.c, (m = new Map()));
+      for (const id of e.ids.split(' ')) m.set(id, e.node);
+    } else if (e.type === 'moved.msgs') {
+      if (!this.visited.get(e.c)?.has(e.from) && !this.holders.get(e.c)?.has(e.from)) return;
+      let m = this.relayed.get(e.c);
+      if (!m) this.relayed.set(e.c, (m = new Map()));
+      for (const id of e.ids.split(' ')) m.set(id, { node: e.node, from: e.from });
+    }
+  }
+
+  /**
+   * Whether `e` is a forward a node the session left passed on to it while a fault held that node or the
+   * session's (a cut, a clog, a pause or a crash touching either, ending at most PARK_MS before): it came by a
+   * second path, which a cut delays apart from the direct one, so it sets no order with the direct path's.
+   * Without a fault a passed-on forward is judged.
+   */
+  private relayedUnderFault(e: At<DeliverEvent>): boolean {
+    const r = this.relayed.get(e.c)?.get(e.id);
+    if (!r || r.node !== e.node) return false;
+    const faults = faultsOf(this.history ?? [...this.seen]);
+    const since = e.t - PARK_MS;
+    return !!faultTouches(faults, r.from, since, e.t) || !!faultTouches(faults, r.node, since, e.t);
   }
 
   /** Whether `prev` and `e` came over two processes' connections open at once across a split. */
@@ -215,6 +285,7 @@ export class OrderChecker {
   /** One event of the history, in order; returns the violation it shows, if any. */
   feed(e: Ev): Violation | undefined {
     if (e.type === 'sub.invoke' || e.type === 'sub.ok') this.subscribed(e);
+    this.copies(e);
     if (e.type === 'pub.invoke') this.invokedAt.set(e.id, e.t);
     else if (e.type.startsWith('client.')) this.connection(e);
     if (!this.overlaps && isConnectionEvent(e)) this.seen.push(e);
@@ -256,7 +327,10 @@ export class OrderChecker {
       ) {
         this.opts.parked?.push(e);
         count(this.opts.tally, 'parked');
-      } else if (this.acrossSplit(prev.ev, e)) count(this.opts.tally, 'split-connect-order');
+      } else if (this.lateCopies.get(c)?.get(id) === e.node) count(this.opts.tally, 'copy-late-order');
+      else if (this.relayedUnderFault(e) || this.relayedUnderFault(prev.ev))
+        count(this.opts.tally, 'moved-late-order');
+      else if (this.acrossSplit(prev.ev, e)) count(this.opts.tally, 'split-connect-order');
       else if (this.raced(prev.ev, e)) count(this.opts.tally, 'connect-race-order');
       else {
         v = {

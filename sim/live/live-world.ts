@@ -39,7 +39,7 @@ import type { RebalanceOptions } from '../../core/cluster/maintenance.ts';
 import { NodeStatusReader, evacuationBody, postJson, rebalanceBody } from './node-status.ts';
 import { liveLinks, liveSeeds } from './cluster-wiring.ts';
 import { NodeEventStream, clusterHistoryEvent } from './node-events.ts';
-import type { ClusterHistoryEvent, LinkDropEvent } from '../events.ts';
+import type { ClusterHistoryEvent, PassedOnEvent, LinkDropEvent } from '../events.ts';
 
 const START_TIMEOUT_MS = 90_000;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -396,7 +396,10 @@ export class LiveWorld implements ScenarioWorld {
       if (!ev || this.closed) return;
       // At the virtual time it happened: now, less how long ago (wall) the node stamped it.
       const lagMs = Math.max(0, Date.now() - e.t);
-      this.recordAt(this.now - lagMs / this.timeScale, ev as ClusterHistoryEvent | LinkDropEvent);
+      this.recordAt(
+        this.now - lagMs / this.timeScale,
+        ev as ClusterHistoryEvent | LinkDropEvent | PassedOnEvent,
+      );
     });
     this.opts.log?.(
       `node ${n.name} up (mqtt ${n.mqttPort}, admin ${n.adminPort}${n.proxyPort ? `, peers via proxy ${n.proxyPort} -> ${n.clusterPort}` : ''})`,

@@ -9,7 +9,7 @@
 import http from 'node:http';
 import { sseFrames, type AdminEvent } from '../../runtime/admin.ts';
 import { payloadId } from '../client.ts';
-import type { LinkDropEvent } from '../events.ts';
+import type { PassedOnEvent, LinkDropEvent } from '../events.ts';
 
 /** One node's stream, from one process start until that process ends (or `close()`). */
 export class NodeEventStream {
@@ -61,14 +61,29 @@ export class NodeEventStream {
 /**
  * The history event of a node's event: a cluster event as `cluster.<type>` with the node and the fields core
  * emitted, in the simulator's order (sim/world.ts records `{ type, node, ...detail }`), or a link buffer's drop
- * as `link.drop` (sim/links.ts); null for the node's other events.
+ * as `link.drop` (sim/links.ts), or a message a peer passed on to a live session as `handoff.msgs` / `moved.msgs`; null for
+ * the node's other events.
  */
 export function clusterHistoryEvent(
   e: AdminEvent,
-): { type: `cluster.${string}`; node: string } | LinkDropEvent | null {
+): { type: `cluster.${string}`; node: string } | LinkDropEvent | PassedOnEvent | null {
   // A message a full link buffer gave up, named as the simulator names it (its publisher's id in the payload).
   if (e.type === 'link.drop' && typeof e.link === 'string' && typeof e.head === 'string')
     return { type: 'link.drop', node: e.node, link: e.link, id: payloadId(Buffer.from(e.head, 'latin1')) };
+  // A message a peer passed on to a live session, one per event (runtime/server.ts), named as the simulator does.
+  if (
+    (e.type === 'handoff.msgs' || e.type === 'moved.msgs') &&
+    typeof e.clientId === 'string' &&
+    typeof e.from === 'string' &&
+    typeof e.head === 'string'
+  )
+    return {
+      type: e.type,
+      node: e.node,
+      c: e.clientId,
+      from: e.from,
+      ids: payloadId(Buffer.from(e.head, 'latin1')),
+    };
   if (!e.type.startsWith('cluster.')) return null;
   const { t: _t, type, node, ...detail } = e;
   return { type: type as `cluster.${string}`, node, ...detail };

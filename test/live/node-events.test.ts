@@ -20,6 +20,14 @@ describe('live histories: the nodes cluster events', () => {
   it('names a message a full link buffer gave up as the simulator does; other node events are not history', () => {
     const drop = { t: 1, type: 'link.drop', node: 'a1', link: 'B', head: 'p0:7|padding' };
     expect(clusterHistoryEvent(drop)).toEqual({ type: 'link.drop', node: 'a1', link: 'B', id: 'p0:7' });
+    const msgs = { t: 1, type: 'handoff.msgs', node: 'a1', clientId: 's0', from: 'a2', head: 'p1:3|padding' };
+    expect(clusterHistoryEvent(msgs)).toEqual({
+      type: 'handoff.msgs',
+      node: 'a1',
+      c: 's0',
+      from: 'a2',
+      ids: 'p1:3',
+    });
     expect(clusterHistoryEvent({ t: 1, type: 'node.start', node: 'a1' })).toBeNull();
     expect(clusterHistoryEvent({ t: 1, type: 'cluster.peer.up', node: 'a1', peer: 'a2' })).toEqual({
       type: 'cluster.peer.up',

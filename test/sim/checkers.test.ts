@@ -382,6 +382,57 @@ describe('single-connection', () => {
       'order',
     ]);
   });
+  it('sets no order for what a failed-over copy brings to the live session, but judges a takeover copy it waits for', () => {
+    const pubOn = (t: number, id: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
+    const got = (t: number, id: string) =>
+      e(t, 'deliver', { c: 'dev', id, topic: 'a/1', qos: 1, dup: false, retain: false, node: 'n1' });
+    const ack = (t: number, node: string) => e(t, 'client.connack', { c: 'dev', rc: 0, present: true, node });
+    const late = (t: number, from: string) =>
+      e(t, 'handoff.msgs', { node: 'n1', c: 'dev', from, ids: 'p:1' });
+    const pubs = [pubOn(1, 'p:1'), pubOn(2, 'p:2')];
+    // n2, cut off from n1 or paused, failed n1 over (the session's node) and collected p:1 in its copy.
+    const split = [ack(0, 'n1'), e(5, 'cluster.failover', { node: 'n2', from: 'n1', sessions: 1 }), ...pubs];
+    const tally: Tally = {};
+    expect(checkOrder([...split, got(20, 'p:2'), late(30, 'n2'), got(31, 'p:1')], { tally })).toEqual([]);
+    expect(tally['copy-late-order']).toBe(1);
+    // A copy of n3's, which failed over n2 holding the copy: the same.
+    const chain = [...split, e(6, 'cluster.failover', { node: 'n3', from: 'n2', sessions: 1 })];
+    expect(checkOrder([...chain, got(20, 'p:2'), late(30, 'n3'), got(31, 'p:1')])).toEqual([]);
+    // The takeover from n2 where the client was: the session waits for that copy; out of order is a violation.
+    const moved = [ack(0, 'n2'), ...pubs, ack(10, 'n1')];
+    expect(props(checkOrder([...moved, got(11, 'p:2'), late(12, 'n2'), got(13, 'p:1')]))).toEqual(['order']);
+    // ...unless it came after the wait for it was over (3 s).
+    expect(checkOrder([...moved, got(11, 'p:2'), late(3010, 'n2'), got(3011, 'p:1')])).toEqual([]);
+    // A message the copy did not bring is judged.
+    const p0 = [pubOn(0.5, 'p:0'), ...split];
+    expect(props(checkOrder([...p0, got(20, 'p:2'), late(30, 'n2'), got(31, 'p:0')]))).toEqual(['order']);
+  });
+  it('sets no order between a forward passed on around a fault and the direct path; without a fault it judges', () => {
+    const pubOn = (t: number, id: string) =>
+      e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 1, retain: false });
+    const got = (t: number, id: string) =>
+      e(t, 'deliver', { c: 'dev', id, topic: 'a/1', qos: 1, dup: false, retain: false, node: 'n1' });
+    const ack = (t: number, node: string) => e(t, 'client.connack', { c: 'dev', rc: 0, present: true, node });
+    const moved = (t: number, id: string) =>
+      e(t, 'moved.msgs', { node: 'n1', c: 'dev', from: 'n2', ids: id });
+    // The session moved from n2 to n1; p:1 reached n2 and was passed on, p:2 came to n1 directly.
+    const base = [ack(0, 'n2'), ack(10, 'n1'), pubOn(20, 'p:1'), pubOn(21, 'p:2')];
+    const cut = [e(15, 'fault.partition', { a: 'n2', b: 'n1,n3', oneWay: false }), e(25, 'fault.heal', {})];
+    const tally: Tally = {};
+    expect(
+      checkOrder([...base, ...cut, got(30, 'p:2'), moved(31, 'p:1'), got(32, 'p:1')], { tally }),
+    ).toEqual([]);
+    expect(tally['moved-late-order']).toBe(1);
+    // The passed-on one first, then an older direct one: the same (the relayed one set no order).
+    const p0 = [pubOn(19, 'p:0'), ...base];
+    expect(checkOrder([...p0, ...cut, moved(30, 'p:2'), got(30, 'p:2'), got(31, 'p:0')])).toEqual([]);
+    // No fault near: a follow is judged.
+    expect(props(checkOrder([...base, got(30, 'p:2'), moved(31, 'p:1'), got(32, 'p:1')]))).toEqual(['order']);
+    // Not from a node the session was on: judged.
+    const other = e(31, 'moved.msgs', { node: 'n1', c: 'dev', from: 'n3', ids: 'p:1' });
+    expect(props(checkOrder([...base, ...cut, got(30, 'p:2'), other, got(32, 'p:1')]))).toEqual(['order']);
+  });
   it('sets no order between two connections of one id that raced while both are open; within one, order holds', () => {
     const pubOn = (t: number, id: string) =>
       e(t, 'pub.invoke', { c: 'p', id, topic: 'a/1', qos: 0, retain: false });
