@@ -68,6 +68,8 @@ export class Session {
   owner: string | undefined = undefined;
   /** The last connect asked for (or was given) Clean Start: a handoff of an older session must not be merged in. */
   cleanStarted = false;
+  /** Clustered: claimed live with session present 0 (core/cluster/registry.ts: its claims say `fresh`). */
+  freshClaim = false;
   willTimer: Timer | null = null;
   expiryTimer: Timer | null = null;
   /** Broker clock when the last connection closed (for expiry accounting). */
@@ -102,11 +104,9 @@ export class Session {
   setSubscription(key: string, sub: Subscription): void {
     (this.subs ??= new Map()).set(key, sub);
   }
-
   deleteSubscription(key: string): void {
     this.subs?.delete(key);
   }
-
   clearSubscriptions(): void {
     this.subs?.clear();
   }

@@ -90,6 +90,21 @@ export interface SimClusterOptions {
   links?: LinkConfig[];
 }
 
+/**
+ * A client connection's socket endpoint on a broker (a class, not an object
+ * of two arrow functions: under tsx each named closure was a dictionary-mode
+ * object of ~250 bytes, per connection).
+ */
+class ConnEndpoint implements StreamEndpoint {
+  constructor(private readonly conn: { receive(bytes: Buffer): void; transportClosed(): void }) {}
+  onData(bytes: Buffer): void {
+    this.conn.receive(bytes);
+  }
+  onClose(): void {
+    this.conn.transportClosed();
+  }
+}
+
 /** The simulator's world: what scenarios call (ScenarioWorld) over the kernel (sim/kernel.ts). */
 export class World extends SimKernel implements ScenarioWorld {
   readonly brokers = new Map<string, SimBroker>();
@@ -212,8 +227,7 @@ export class World extends SimKernel implements ScenarioWorld {
     }
     this.network.listen(b.name, {
       accept: (sock: SimSocket): StreamEndpoint => {
-        const conn = broker.accept(sock, sock.peer.host.name);
-        return { onData: (bytes) => conn.receive(bytes), onClose: () => conn.transportClosed() };
+        return new ConnEndpoint(broker.accept(sock, sock.peer.host.name));
       },
     });
     this.record({ type: 'node.start', node: b.name });

@@ -107,8 +107,6 @@ export class Registry {
   private awaiting = new Map<string, { from: Set<string>; got: Set<string>; due: number; timer: Timer }>();
   /** Per session here: the peers whose copies it took in by handoff, and when (passed on as `via`). */
   private absorbed = new WeakMap<Session, Map<string, number>>();
-  /** Live sessions here whose connection was told session present 0 (their claims say `fresh`). */
-  private fresh = new WeakSet<Session>();
   /** Wills taken over from a node that has restarted or left since (Registry.purge). */
   private pastLife = new WeakSet<WillState>();
 
@@ -124,8 +122,9 @@ export class Registry {
   /** This node holds the session of `s.clientId` (a client connected, or a session failed over here): say so. */
   claim(s: Session, fresh = false): void {
     const live = s.conn !== null;
-    if (fresh && live) this.fresh.add(s);
-    else this.fresh.delete(s);
+    // A flag on the session, not a WeakSet of them: with 100,000 sessions the collector's ephemeron
+    // pass over such a set took seconds per full GC.
+    s.freshClaim = fresh && live;
     // A claim we already heard of was made before this connect, whatever the clocks say (they differ
     // between nodes by a millisecond or more): ours must order after it, or neither node gives way.
     const known = this.claims.get(s.clientId);
@@ -143,7 +142,7 @@ export class Registry {
       at: s.connectedAt,
       node: this.node,
       live: s.conn !== null,
-      ...(s.conn && this.fresh.has(s) ? { fresh: true } : {}),
+      ...(s.conn && s.freshClaim ? { fresh: true } : {}),
     });
   }
 
@@ -441,7 +440,7 @@ export class Registry {
     for (const n of [from, ...(h.via ?? [])]) abs.set(n, now);
     // The client started this session afresh (session present 0): packet ids of the old one mean nothing to it, so
     // what the old one sent goes as new (DUP 0), and its QoS 2 ids must not drop the client's new packets.
-    const afresh = this.fresh.has(s);
+    const afresh = s.freshClaim;
     // Not held for handoffs, with messages not sent yet: the copy's go among them in each origin's sequence (a
     // failed-over copy got newer ones of an origin whose older ones this copy brings).
     const sorted = !s.holding && s.queued > 0;

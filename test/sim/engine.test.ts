@@ -3,6 +3,7 @@
 
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import seedrandom from 'seedrandom';
 import { EventQueue, type EventHandler, type SimEvent } from '../../sim/event-queue.ts';
 import { Rng, sampleLatency } from '../../sim/rng.ts';
 import { makeWorld, events, connOf } from '../helpers/sim.ts';
@@ -61,6 +62,28 @@ describe('EventQueue', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('keeps the order past its initial capacity (the key arrays grow), with pops between pushes', () => {
+    const q = new EventQueue();
+    const r = new Rng('eq', 'grow');
+    const ref: { at: number; seq: number }[] = [];
+    const popped: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const at = r.int(0, 500);
+      ref.push({ at, seq: q.push(at, nop, i).seq });
+      if (i % 3 === 0) popped.push(q.pop()!.seq);
+    }
+    for (let e = q.pop(); e; e = q.pop()) popped.push(e.seq);
+    // Every pop took the least (at, seq) then queued; the drain after the last push is sorted.
+    expect(new Set(popped).size).toBe(20_000);
+    const tail = popped.slice(-(20_000 - Math.ceil(20_000 / 3)));
+    const bySeq = new Map(ref.map((x) => [x.seq, x.at]));
+    for (let i = 1; i < tail.length; i++) {
+      const a = bySeq.get(tail[i - 1])!;
+      const b = bySeq.get(tail[i])!;
+      expect(a < b || (a === b && tail[i - 1] < tail[i])).toBe(true);
+    }
   });
 
   it('is FIFO among events due at the same time, and keeps cancelled events (skipped by the world)', () => {
@@ -223,6 +246,20 @@ describe('seeded streams', () => {
     expect(Array.from({ length: 20 }, () => b.next())).toEqual(xs);
     expect(Array.from({ length: 20 }, () => c.next())).not.toEqual(xs);
     expect(Array.from({ length: 20 }, () => d.next())).not.toEqual(xs);
+  });
+
+  it("draws what seedrandom's alea draws for the same seed (the port in sim/rng.ts)", () => {
+    for (const [root, label] of [
+      [42, 'link/a>b'],
+      ['scale', 'client/d99999'],
+      ['bench', 'host/n1'],
+      [7, ''],
+      ['ü', 'broker/n1/0'],
+    ] as const) {
+      const ours = new Rng(root, label);
+      const theirs = seedrandom.alea(`${root}/${label}`);
+      for (let i = 0; i < 1000; i++) expect(ours.next()).toBe(theirs());
+    }
   });
 
   it('int, pick, chance and the latency distributions stay in range', () => {
