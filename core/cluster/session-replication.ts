@@ -463,13 +463,13 @@ export class SessionReplicator implements SessionJournal {
     return undefined;
   }
 
-  /** A peer we were waiting for went away: stop waiting for it. */
   /** Whether we hold replicas of `owner`'s previous life (it restarted) that nobody took over. */
   pastLife(owner: string): boolean {
     for (const r of this.replicas.values()) if (r.owner === owner && r.old) return true;
     return false;
   }
 
+  /** A peer we were waiting for went away: stop waiting for it. */
   peerGone(node: string): void {
     this.kept.lost(node);
     for (const [clientId, f] of this.fetching)
