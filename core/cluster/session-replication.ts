@@ -277,6 +277,7 @@ export class SessionReplicator implements SessionJournal {
       this.c.servedGroups(rest.slice(0, sp), [rest.slice(sp + 1)]);
     }
     this.wills.ownerBack(owner);
+    this.kept.back(owner);
   }
 
   // ---- failover --------------------------------------------------------------------
@@ -334,6 +335,12 @@ export class SessionReplicator implements SessionJournal {
         const q = s ? this.owed(owner, clientId, a.subs ?? specsOf(s), msg, groups, w.known) : null;
         if (q !== null) s!.deliverFront({ msg, qos: q, retain: false });
       }
+      // Copies `owner` held of sessions we replicate from another owner (copy-keeper.ts): those sessions get it.
+      this.kept.orphan(owner, msg, (clientId, subs) =>
+        this.replicas.get(clientId)?.owner === owner || this.adoptedFrom.get(clientId)?.owner === owner
+          ? null // given above
+          : this.owed(owner, clientId, subs, msg, groups, w.known),
+      );
     }
   }
 

@@ -119,4 +119,30 @@ describe('CopyKeeper', () => {
     keeper.lost('n2');
     expect(adopted).toHaveLength(1);
   });
+
+  it("a lost holder's orphans (forwards it never confirmed) go to the sessions it held copies of, as owed", () => {
+    const { keeper, replicas, sent } = setup(['n3']);
+    replicas.set('s0', replica('s0', 'n3')); // follows the live owner n3
+    replicas.set('s1', replica('s1', 'n3'));
+    keeper.state('n1', { ...state, subs: [{ key: '$share/g1/t/#', qos: 1, nl: false, rap: false, rh: 0 }] });
+    keeper.state('n1', { ...state, clientId: 's1' });
+    keeper.orphan('n1', msg('a'), () => 1); // n1 is not lost: it serves its copies itself
+    expect(sent).toEqual([]);
+    keeper.lost('n1');
+    const asked: [string, string][] = [];
+    keeper.orphan('n1', msg('b'), (clientId, subs) => {
+      asked.push([clientId, subs.map((x) => x.key).join()]);
+      return clientId === 's0' ? 1 : null; // the share group's member only
+    });
+    expect(asked).toEqual([
+      ['s0', '$share/g1/t/#'],
+      ['s1', ''], // no subscription stated: none is owed
+    ]);
+    expect(sent.map((x) => [x.to, x.body.clientId, x.body.msgs.map((w) => w.mid), x.body.via])).toEqual([
+      ['n3', 's0', ['b'], ['n1']],
+    ]);
+    keeper.back('n1'); // back: what it never confirmed goes to it again
+    keeper.orphan('n1', msg('c'), () => 1);
+    expect(sent).toHaveLength(1);
+  });
 });
