@@ -95,17 +95,24 @@ export class CopyKeeper {
   }
 
   /**
-   * An orphan of a lost `holder`: to each session it held a copy of that `owed` says is owed it (its
-   * subscriptions as the holder stated them; a share group to one member), wherever that session is.
+   * Orphans of a lost `holder`: to each session it held a copy of, those `owed` says it is owed (by its
+   * subscriptions as the holder stated them; a share group to one member), in one handoff wherever it is.
    */
-  orphan(holder: string, msg: Message, owed: (clientId: string, subs: SubSpec[]) => QoS | null): void {
-    const recs = msg.mid === undefined ? undefined : this.gone.get(holder);
+  holderOrphans(
+    holder: string,
+    msgs: Message[],
+    owed: (clientId: string, subs: SubSpec[], i: number) => QoS | null,
+  ): void {
+    const recs = this.gone.get(holder);
     if (!recs) return;
     for (const [clientId, k] of recs) {
       const subs = k.subs ?? this.replicas.get(clientId)?.subs;
-      const qos = subs ? owed(clientId, subs) : null;
-      if (qos !== null)
-        this.give(holder, clientId, { user: k.user, msgs: new Map([[msg.mid!, { msg, qos }]]) });
+      const got: Kept = { user: k.user, msgs: new Map() };
+      msgs.forEach((msg, i) => {
+        const qos = subs && msg.mid !== undefined ? owed(clientId, subs, i) : null;
+        if (qos !== null) got.msgs.set(msg.mid!, { msg, qos });
+      });
+      if (got.msgs.size) this.give(holder, clientId, got);
     }
   }
 

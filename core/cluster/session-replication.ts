@@ -321,9 +321,8 @@ export class SessionReplicator implements SessionJournal {
    */
   orphans(owner: string, msgs: WireMessage[]): void {
     const now = this.b.env.clock.now();
-    for (const w of msgs) {
-      const msg = fromWire(w, now);
-      const groups = new Set(w.groups ?? []);
+    const all = msgs.map((w) => ({ w, msg: fromWire(w, now), groups: new Set(w.groups ?? []) }));
+    for (const { w, msg, groups } of all) {
       for (const r of this.replicas.values()) {
         if (r.owner !== owner || msg.mid === undefined) continue;
         const q = this.owed(owner, r.clientId, r.subs, msg, groups, w.known);
@@ -335,13 +334,16 @@ export class SessionReplicator implements SessionJournal {
         const q = s ? this.owed(owner, clientId, a.subs ?? specsOf(s), msg, groups, w.known) : null;
         if (q !== null) s!.deliverFront({ msg, qos: q, retain: false });
       }
-      // Copies `owner` held of sessions we replicate from another owner (copy-keeper.ts): those sessions get it.
-      this.kept.orphan(owner, msg, (clientId, subs) =>
+    }
+    // Copies `owner` held of sessions we replicate from another owner (copy-keeper.ts): those sessions get theirs.
+    this.kept.holderOrphans(
+      owner,
+      all.map((x) => x.msg),
+      (clientId, subs, i) =>
         this.replicas.get(clientId)?.owner === owner || this.adoptedFrom.get(clientId)?.owner === owner
           ? null // given above
-          : this.owed(owner, clientId, subs, msg, groups, w.known),
-      );
-    }
+          : this.owed(owner, clientId, subs, all[i].msg, all[i].groups, all[i].w.known),
+    );
   }
 
   /** Our replicas of `owner`'s sessions: client id -> the time of the claim they replicate. */

@@ -126,23 +126,25 @@ describe('CopyKeeper', () => {
     replicas.set('s1', replica('s1', 'n3'));
     keeper.state('n1', { ...state, subs: [{ key: '$share/g1/t/#', qos: 1, nl: false, rap: false, rh: 0 }] });
     keeper.state('n1', { ...state, clientId: 's1' });
-    keeper.orphan('n1', msg('a'), () => 1); // n1 is not lost: it serves its copies itself
+    keeper.holderOrphans('n1', [msg('a')], () => 1); // n1 is not lost: it serves its copies itself
     expect(sent).toEqual([]);
     keeper.lost('n1');
     const asked: [string, string][] = [];
-    keeper.orphan('n1', msg('b'), (clientId, subs) => {
+    keeper.holderOrphans('n1', [msg('b'), msg('c')], (clientId, subs) => {
       asked.push([clientId, subs.map((x) => x.key).join()]);
       return clientId === 's0' ? 1 : null; // the share group's member only
     });
     expect(asked).toEqual([
       ['s0', '$share/g1/t/#'],
+      ['s0', '$share/g1/t/#'],
       ['s1', ''], // no subscription stated: none is owed
+      ['s1', ''],
     ]);
     expect(sent.map((x) => [x.to, x.body.clientId, x.body.msgs.map((w) => w.mid), x.body.via])).toEqual([
-      ['n3', 's0', ['b'], ['n1']],
+      ['n3', 's0', ['b', 'c'], ['n1']], // in one handoff
     ]);
     keeper.back('n1'); // back: what it never confirmed goes to it again
-    keeper.orphan('n1', msg('c'), () => 1);
+    keeper.holderOrphans('n1', [msg('d')], () => 1);
     expect(sent).toHaveLength(1);
   });
 });
