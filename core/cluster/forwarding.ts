@@ -142,6 +142,7 @@ export class Forwarding {
   ): boolean {
     const m = this.c.membership.get(node);
     if (!m || m.state === 'left' || m.state === 'stopped') return false;
+    if (m.stale?.length) this.sendStale(m, now);
     // Its sessions failed over when it went down: they get the message now (it may come back empty).
     let gs = groups;
     if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) {
@@ -254,6 +255,23 @@ export class Forwarding {
       // Back but its table not in yet: the acknowledgement waits for it, as for any running peer.
       if (this.c.acks.current && m.state === 'running') x.tracker = this.c.acks.hold();
       st.push(x);
+    }
+  }
+
+  /**
+   * A forward to `m` while messages are kept for it (its routes unknown): those go first, as its table would
+   * release them. The peer serves each of its subscriptions that matches a forward, those we do not know of
+   * too (this one may be for a share group only): the kept ones, older, must not reach them after it.
+   */
+  private sendStale(m: Member, now: number): void {
+    const st = m.stale!;
+    m.stale = [];
+    for (const x of st) {
+      this.c.acks.within(x.tracker ?? null, () =>
+        this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg),
+      );
+      this.c.stats.forwardedOut++;
+      settle(x);
     }
   }
 
