@@ -95,8 +95,8 @@ export class CopyKeeper {
   }
 
   /**
-   * Orphans of a lost `holder`: to each session it held a copy of, those `owed` says it is owed (by its
-   * subscriptions as the holder stated them; a share group to one member), in one handoff wherever it is.
+   * Orphans of a lost `holder`: to each session it held a copy of, those `owed` says it is owed through its
+   * share groups (as the holder stated them; one member each), in one handoff wherever the session is.
    */
   holderOrphans(
     holder: string,
@@ -106,7 +106,8 @@ export class CopyKeeper {
     const recs = this.gone.get(holder);
     if (!recs) return;
     for (const [clientId, k] of recs) {
-      const subs = k.subs ?? this.replicas.get(clientId)?.subs;
+      // Share groups only: a plain subscription has its route at the session's owner too, which got its own forward.
+      const subs = (k.subs ?? this.replicas.get(clientId)?.subs)?.filter((x) => x.key.startsWith('$share/'));
       const got: Kept = { user: k.user, msgs: new Map() };
       msgs.forEach((msg, i) => {
         const qos = subs && msg.mid !== undefined ? owed(clientId, subs, i) : null;

@@ -125,7 +125,11 @@ describe('CopyKeeper', () => {
     replicas.set('s0', replica('s0', 'n3')); // follows the live owner n3
     replicas.set('s1', replica('s1', 'n3'));
     keeper.state('n1', { ...state, subs: [{ key: '$share/g1/t/#', qos: 1, nl: false, rap: false, rh: 0 }] });
-    keeper.state('n1', { ...state, clientId: 's1' });
+    keeper.state('n1', {
+      ...state,
+      clientId: 's1',
+      subs: [{ key: 't/#', qos: 1, nl: false, rap: false, rh: 0 }],
+    });
     keeper.holderOrphans('n1', [msg('a')], () => 1); // n1 is not lost: it serves its copies itself
     expect(sent).toEqual([]);
     keeper.lost('n1');
@@ -137,7 +141,7 @@ describe('CopyKeeper', () => {
     expect(asked).toEqual([
       ['s0', '$share/g1/t/#'],
       ['s0', '$share/g1/t/#'],
-      ['s1', ''], // no subscription stated: none is owed
+      ['s1', ''], // a plain subscription: its owner's route had the forward
       ['s1', ''],
     ]);
     expect(sent.map((x) => [x.to, x.body.clientId, x.body.msgs.map((w) => w.mid), x.body.via])).toEqual([
