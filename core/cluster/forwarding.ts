@@ -373,8 +373,11 @@ export class Forwarding {
   private pickNode(key: string, nodes: ReadonlySet<string>): string | undefined {
     if (nodes.size === 0) return undefined;
     const ms = this.c.membership;
-    const list = [...nodes].filter((n) => n === this.node || ms.get(n)?.state === 'running').sort();
-    const pool = list.length ? list : [...nodes].sort();
+    const running = [...nodes].filter((n) => n === this.node || ms.get(n)?.state === 'running').sort();
+    // Not a peer whose routes we do not hold yet (back, its table on the way): its membership may be of a past
+    // life (it restarted empty: the group's member moved to us), while another serves the group for sure.
+    const known = running.filter((n) => n === this.node || !ms.get(n)!.stale);
+    const pool = known.length ? known : running.length ? running : [...nodes].sort();
     const i = this.rr.get(key) ?? 0;
     this.rr.set(key, i + 1);
     return pool[i % pool.length];
