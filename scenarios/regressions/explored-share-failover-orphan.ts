@@ -6,8 +6,8 @@
 // 1.4 ms later n3's link to n2 drops (n2 restarted) and n3 fails n2 over: the forward became its orphan, yet n3 held no
 // replica owned by n2 (only the copies kept beside its replicas of n1), so it reached no one; n3 restored s0
 // from n1's replica without it and acknowledged p0:30. s1 had it through n1's forward. Now the orphans of a lost
-// holder of copies (forwards it never confirmed, or sent it while it is lost) go to the sessions it held copies
-// of (copy-keeper.ts: CopyKeeper.orphan, one member per share group), wherever they are; they went to no one.
+// holder of copies for share groups (forwards it never confirmed, or sent it while lost) go to the sessions it held
+// copies of (copy-keeper.ts: CopyKeeper.holderOrphans, one member per group), wherever they are, not to no one.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

@@ -505,7 +505,7 @@ describe('regressions found by sim explore (swarm)', () => {
   });
   // Acknowledged loss, SEED=3101 after 58: the share-group forward to a node's failed-over copy, that node lost
   // (restarted) before confirming it, reached no member: no replica here was the lost node's. Fixed: the orphans
-  // of a lost copy holder go to the sessions it held copies of (copy-keeper.ts, CopyKeeper.orphan).
+  // of a lost copy holder go to the sessions it held copies of (copy-keeper.ts, CopyKeeper.holderOrphans).
   it('explored-share-failover-orphan: a share-group forward to a copy whose node restarts before confirming it reaches the member', async () => {
     expect(await verdict('explored-share-failover-orphan.ts')).toEqual([]);
   });
