@@ -107,11 +107,12 @@ export class AckTracker {
 
   /** Runs `send` on behalf of the publish `t` was made for (a message held, and sent later). */
   within(t: Tracker | null, send: () => void): void {
+    const outer = this.current; // a publish running now (its forward sends older ones first) goes on after it
     this.current = t;
     try {
       send();
     } finally {
-      this.current = null;
+      this.current = outer;
     }
   }
 

@@ -4,9 +4,12 @@
 // the peer acknowledged them to their publishers once we confirmed them (failover.ts): if the peer is lost
 // before its copy or its resends reach the owner, we hand what we kept to the session (at the replica's
 // owner, here, or into the replica of an owner that is down too), so nothing acknowledged dies with it.
-// What the owner holds since (it replicated the message) or completed goes from here.
+// What the owner holds since (it replicated the message) or completed goes from here. Forwards we sent the
+// peer for such a copy that it never confirmed (or sent it since it was lost: a share group picked it, its
+// route to the copy still in our table) are its orphans: they go that way too, not to no one.
 
 import type { Message, QoS } from '../message.ts';
+import type { SubSpec } from '../subscription.ts';
 import type { ClusterEvent } from './events.ts';
 import type { LocalNode } from './local-node.ts';
 import { F, encodeJson, toWire, type HandoffBody, type RMsgBody, type RStateBody } from './peer-protocol.ts';
@@ -21,12 +24,16 @@ export interface KeeperLinks {
 
 interface Kept {
   user?: string;
+  /** The copy's subscriptions, as its holder stated them. */
+  subs?: SubSpec[];
   msgs: Map<string, { msg: Message; qos: QoS }>;
 }
 
 export class CopyKeeper {
   /** Holder (the peer whose copy or orphans these are) -> client id -> what it made us keep. */
   private held = new Map<string, Map<string, Kept>>();
+  /** Holders lost (until they are back) -> the copies they held then: their orphans go to those sessions. */
+  private gone = new Map<string, Map<string, Kept>>();
 
   constructor(
     private readonly c: KeeperLinks,
@@ -37,7 +44,9 @@ export class CopyKeeper {
   /** After F.RState from `from`: taken by the replica (it follows `from` now), or kept beside it. */
   state(from: string, st: RStateBody): void {
     if (this.replicas.get(st.clientId)?.owner === from) return this.forget(from, st.clientId);
-    this.of(from, st.clientId).user = st.user;
+    const k = this.of(from, st.clientId);
+    k.user = st.user;
+    k.subs = st.subs;
   }
 
   /** F.RMsg: a message of a copy we keep; or the replica's owner holds it now (nobody needs ours). */
@@ -74,9 +83,38 @@ export class CopyKeeper {
   /** `holder` is lost (or restarted): what it made us keep goes to the session, wherever it is. */
   lost(holder: string): void {
     const recs = this.held.get(holder);
-    if (!recs) return;
+    if (!recs) return void this.gone.delete(holder);
     this.held.delete(holder);
+    this.gone.set(holder, recs);
     for (const [clientId, k] of recs) if (k.msgs.size) this.give(holder, clientId, k);
+  }
+
+  /** `holder` is back: the copies it holds are its to serve (what it never confirmed goes to it again). */
+  back(holder: string): void {
+    this.gone.delete(holder);
+  }
+
+  /**
+   * Orphans of a lost `holder`: to each session it held a copy of, those `owed` says it is owed through its
+   * share groups (as the holder stated them; one member each), in one handoff wherever the session is.
+   */
+  holderOrphans(
+    holder: string,
+    msgs: Message[],
+    owed: (clientId: string, subs: SubSpec[], i: number) => QoS | null,
+  ): void {
+    const recs = this.gone.get(holder);
+    if (!recs) return;
+    for (const [clientId, k] of recs) {
+      // Share groups only: a plain subscription has its route at the session's owner too, which got its own forward.
+      const subs = (k.subs ?? this.replicas.get(clientId)?.subs)?.filter((x) => x.key.startsWith('$share/'));
+      const got: Kept = { user: k.user, msgs: new Map() };
+      msgs.forEach((msg, i) => {
+        const qos = subs && msg.mid !== undefined ? owed(clientId, subs, i) : null;
+        if (qos !== null) got.msgs.set(msg.mid!, { msg, qos });
+      });
+      if (got.msgs.size) this.give(holder, clientId, got);
+    }
   }
 
   private give(holder: string, clientId: string, k: Kept): void {

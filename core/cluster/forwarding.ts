@@ -142,6 +142,7 @@ export class Forwarding {
   ): boolean {
     const m = this.c.membership.get(node);
     if (!m || m.state === 'left' || m.state === 'stopped') return false;
+    if (m.stale?.length) this.sendStale(m, now);
     // Its sessions failed over when it went down: they get the message now (it may come back empty).
     let gs = groups;
     if (m.state === 'unreachable' && msg.qos > 0 && msg.mid !== undefined) {
@@ -257,6 +258,23 @@ export class Forwarding {
     }
   }
 
+  /**
+   * A forward to `m` while messages are kept for it (its routes unknown): those go first, as its table would
+   * release them. The peer serves each of its subscriptions that matches a forward, those we do not know of
+   * too (this one may be for a share group only): the kept ones, older, must not reach them after it.
+   */
+  private sendStale(m: Member, now: number): void {
+    const st = m.stale!;
+    m.stale = [];
+    for (const x of st) {
+      this.c.acks.within(x.tracker ?? null, () =>
+        this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg),
+      );
+      this.c.stats.forwardedOut++;
+      settle(x);
+    }
+  }
+
   /** The peer's full route table is in: what we kept for it goes now if the table matches it (acknowledgements follow). */
   releaseStale(m: Member): void {
     const st = m.stale;
@@ -355,8 +373,11 @@ export class Forwarding {
   private pickNode(key: string, nodes: ReadonlySet<string>): string | undefined {
     if (nodes.size === 0) return undefined;
     const ms = this.c.membership;
-    const list = [...nodes].filter((n) => n === this.node || ms.get(n)?.state === 'running').sort();
-    const pool = list.length ? list : [...nodes].sort();
+    const running = [...nodes].filter((n) => n === this.node || ms.get(n)?.state === 'running').sort();
+    // Not a peer whose routes we do not hold yet (back, its table on the way): its membership may be of a past
+    // life (it restarted empty: the group's member moved to us), while another serves the group for sure.
+    const known = running.filter((n) => n === this.node || !ms.get(n)!.stale);
+    const pool = known.length ? known : running.length ? running : [...nodes].sort();
     const i = this.rr.get(key) ?? 0;
     this.rr.set(key, i + 1);
     return pool[i % pool.length];

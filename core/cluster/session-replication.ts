@@ -277,6 +277,7 @@ export class SessionReplicator implements SessionJournal {
       this.c.servedGroups(rest.slice(0, sp), [rest.slice(sp + 1)]);
     }
     this.wills.ownerBack(owner);
+    this.kept.back(owner);
   }
 
   // ---- failover --------------------------------------------------------------------
@@ -321,9 +322,8 @@ export class SessionReplicator implements SessionJournal {
    */
   orphans(owner: string, msgs: WireMessage[]): void {
     const now = this.b.env.clock.now();
-    for (const w of msgs) {
-      const msg = fromWire(w, now);
-      const groups = new Set(w.groups ?? []);
+    const all = msgs.map((w) => ({ w, msg: fromWire(w, now), groups: new Set(w.groups ?? []) }));
+    for (const { w, msg, groups } of all) {
       for (const r of this.replicas.values()) {
         if (r.owner !== owner || msg.mid === undefined) continue;
         const q = this.owed(owner, r.clientId, r.subs, msg, groups, w.known);
@@ -336,6 +336,15 @@ export class SessionReplicator implements SessionJournal {
         if (q !== null) s!.deliverFront({ msg, qos: q, retain: false });
       }
     }
+    // Copies `owner` held of sessions we replicate from another owner (copy-keeper.ts): those sessions get theirs.
+    this.kept.holderOrphans(
+      owner,
+      all.map((x) => x.msg),
+      (clientId, subs, i) =>
+        this.replicas.get(clientId)?.owner === owner || this.adoptedFrom.get(clientId)?.owner === owner
+          ? null // given above
+          : this.owed(owner, clientId, subs, all[i].msg, all[i].groups, all[i].w.known),
+    );
   }
 
   /** Our replicas of `owner`'s sessions: client id -> the time of the claim they replicate. */

@@ -119,4 +119,36 @@ describe('CopyKeeper', () => {
     keeper.lost('n2');
     expect(adopted).toHaveLength(1);
   });
+
+  it("a lost holder's orphans (forwards it never confirmed) go to the sessions it held copies of, as owed", () => {
+    const { keeper, replicas, sent } = setup(['n3']);
+    replicas.set('s0', replica('s0', 'n3')); // follows the live owner n3
+    replicas.set('s1', replica('s1', 'n3'));
+    keeper.state('n1', { ...state, subs: [{ key: '$share/g1/t/#', qos: 1, nl: false, rap: false, rh: 0 }] });
+    keeper.state('n1', {
+      ...state,
+      clientId: 's1',
+      subs: [{ key: 't/#', qos: 1, nl: false, rap: false, rh: 0 }],
+    });
+    keeper.holderOrphans('n1', [msg('a')], () => 1); // n1 is not lost: it serves its copies itself
+    expect(sent).toEqual([]);
+    keeper.lost('n1');
+    const asked: [string, string][] = [];
+    keeper.holderOrphans('n1', [msg('b'), msg('c')], (clientId, subs) => {
+      asked.push([clientId, subs.map((x) => x.key).join()]);
+      return clientId === 's0' ? 1 : null; // the share group's member only
+    });
+    expect(asked).toEqual([
+      ['s0', '$share/g1/t/#'],
+      ['s0', '$share/g1/t/#'],
+      ['s1', ''], // a plain subscription: its owner's route had the forward
+      ['s1', ''],
+    ]);
+    expect(sent.map((x) => [x.to, x.body.clientId, x.body.msgs.map((w) => w.mid), x.body.via])).toEqual([
+      ['n3', 's0', ['b', 'c'], ['n1']], // in one handoff
+    ]);
+    keeper.back('n1'); // back: what it never confirmed goes to it again
+    keeper.holderOrphans('n1', [msg('d')], () => 1);
+    expect(sent).toHaveLength(1);
+  });
 });
