@@ -51,19 +51,22 @@ export class Membership {
     return [...this.members.values()].filter((m) => m.state === 'running').map((m) => m.node);
   }
 
-  /** Some peer cannot be reached now, or was taken for lost or came back within the last `ms`. */
+  /**
+   * Some peer cannot be reached now, or was taken for lost, came back or fell silent (a cut shorter than the
+   * failure detector's timeout) within the last `ms`.
+   */
   cutWithin(ms: number): boolean {
     const since = this.now() - ms;
-    if (this.backAt > since) return true; // a cut that just ended: what it held back is still on its way
+    if (this.cutAt > since) return true; // a cut that just ended: what it held back is still on its way
     for (const m of this.members.values()) if (m.state === 'unreachable' || m.downSince > since) return true;
     return false;
   }
 
-  /** A peer that was unreachable is back. */
+  /** A peer that was unreachable is back, or one is silent past two heartbeats (Heartbeat). */
   back(): void {
-    this.backAt = this.now();
+    this.cutAt = this.now();
   }
-  private backAt = -Infinity;
+  private cutAt = -Infinity;
 
   /** Some member of the cluster cannot be reached right now. */
   get netsplit(): boolean {

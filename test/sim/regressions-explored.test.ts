@@ -555,4 +555,10 @@ describe('regressions found by sim explore (swarm)', () => {
     const r = await runScenario(s, 576061);
     expect(r.violations.map((v) => `${v.property}: ${v.detail}`)).toEqual([]);
   });
+  // Order, SEED=3303 after 102: a cut shorter than the failure detector's timeout; a pass-on by the node the
+  // session left overtook the direct path and was not named. Now a peer silent past two heartbeats names them.
+  it('explored-silent-cut-relay-order: a forward passed on after a short silent cut is the named moved-late-order case', async () => {
+    expect(await verdict('explored-silent-cut-relay-order.ts')).toEqual([]);
+    expect(await excused('explored-silent-cut-relay-order.ts', 'moved-late-order')).toBeGreaterThan(0);
+  });
 });
