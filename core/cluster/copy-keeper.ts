@@ -72,6 +72,11 @@ export class CopyKeeper {
     }
   }
 
+  /** F.REnd: `holder` holds that session no more (handed back, ended): neither its copy nor its orphans are owed. */
+  ended(holder: string, clientId: string): void {
+    this.forget(holder, clientId);
+  }
+
   /** The client completed these (F.RDone from any node). */
   done(clientId: string, mids: string[]): void {
     for (const recs of this.held.values()) {

@@ -79,6 +79,7 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
       break;
     case F.REnd:
       r.onEnd(peer, f.body.clientId);
+      r.kept.ended(peer, f.body.clientId);
       break;
     case F.Orphan:
       p.forwarding.onOrphan(peer, f.body);

@@ -561,4 +561,9 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-silent-cut-relay-order.ts')).toEqual([]);
     expect(await excused('explored-silent-cut-relay-order.ts', 'moved-late-order')).toBeGreaterThan(0);
   });
+  // Share once, SEED=3303 after 102 (merged code): what peers kept of a copy its holder had handed back long ago
+  // sent that holder's unconfirmed share-group forwards to another member when it was taken for lost. Fixed: F.REnd.
+  it('explored-handed-back-holder-orphans: a node that handed its failed-over copies back and is later taken for lost has its share-group forwards served once', async () => {
+    expect(await verdict('explored-handed-back-holder-orphans.ts')).toEqual([]);
+  });
 });
