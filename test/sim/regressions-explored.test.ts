@@ -7,16 +7,18 @@ import { runScenario, type Scenario } from '../../sim/scenario.ts';
 import { checkOrder } from '../../sim/checkers/order.ts';
 import type { Ev, Tally } from '../../sim/checkers/common.ts';
 
+async function load(file: string): Promise<Scenario> {
+  return (await import(`../../scenarios/regressions/${file}`)).default as Scenario;
+}
+
 async function verdict(file: string): Promise<string[]> {
-  const s = (await import(`../../scenarios/regressions/${file}`)).default as Scenario;
-  const r = await runScenario(s, 1);
+  const r = await runScenario(await load(file), 1);
   return r.violations.map((v) => `${v.property}: ${v.detail}`);
 }
 
 /** How many first deliveries of the scenario's seed 1 the order checker excused as `category`. */
 async function excused(file: string, category = 'copy-late-order'): Promise<number> {
-  const s = (await import(`../../scenarios/regressions/${file}`)).default as Scenario;
-  const r = await runScenario(s, 1, { keepLines: true });
+  const r = await runScenario(await load(file), 1, { keepLines: true });
   const events = (r.lines ?? []).map((l) => JSON.parse(l) as Ev).filter((e) => typeof e.type === 'string');
   const tally: Tally = {};
   checkOrder(events, { tally });
@@ -550,9 +552,7 @@ describe('regressions found by sim explore (swarm)', () => {
   // Acknowledged loss, SEED=3101 after 327: a share group served by a node back from a restart, by its past life's
   // route. Fixed: a peer whose table is not in yet serves a group only if no other node does (pickNode).
   it('explored-restart-share-old-route: a share group is not served by a restarted node by its old route while another member runs', async () => {
-    const s = (await import('../../scenarios/regressions/explored-restart-share-old-route.ts'))
-      .default as Scenario;
-    const r = await runScenario(s, 576061);
+    const r = await runScenario(await load('explored-restart-share-old-route.ts'), 576061);
     expect(r.violations.map((v) => `${v.property}: ${v.detail}`)).toEqual([]);
   });
   // Order, SEED=3303 after 102: a cut shorter than the failure detector's timeout; a pass-on by the node the
