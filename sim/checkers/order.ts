@@ -30,6 +30,11 @@
 // open, gets after the newer one got a newer message (it was sent before the takeover). The one taken over got its messages before
 // the takeover, the other after it, but each connection's packets arrive at their own pace.
 //
+// Two availability cases (docs/guarantees.md, Order), each by what the broker named in the history: a message a
+// copy of the session brought to its live session that could not wait for it (`handoff.msgs` from a node that
+// failed over a node holding the session, or after the 3 s wait: `copy-late-order`), and a forward the node the
+// session left passed on to it while a fault touched either node (`moved.msgs`: `moved-late-order`).
+//
 // Incremental: fed one event at a time (the UI's live verdict), it keeps per client and stream
 // the highest sequence first seen. Whether two processes overlapped across a split is asked of
 // `overlaps` when a reordering needs it: the batch check passes the whole history's; fed alone,
