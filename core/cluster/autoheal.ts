@@ -75,7 +75,7 @@ export class Autoheal {
     }
     const wasDown = m.state === 'unreachable' || m.state === 'stopped';
     const healed = wasDown && m.downSince > 0 && ms.everUp.has(m.node);
-    if (wasDown) ms.back();
+    if (wasDown) ms.cutSeen();
     m.state = 'running';
     ms.everUp.add(m.node);
     if (healed) this.c.stats.netsplitsHealed++;

@@ -29,6 +29,11 @@ interface Kept {
   msgs: Map<string, { msg: Message; qos: QoS }>;
 }
 
+/** What we kept goes into the replica: what it has or the client completed stays out. */
+function intoReplica(r: Replica, k: Kept): void {
+  for (const [mid, e] of k.msgs) if (!r.msgs.has(mid) && !r.done.has(mid)) r.msgs.set(mid, e);
+}
+
 export class CopyKeeper {
   /** Holder (the peer whose copy or orphans these are) -> client id -> what it made us keep. */
   private held = new Map<string, Map<string, Kept>>();
@@ -138,14 +143,10 @@ export class CopyKeeper {
       // The replica follows the holder now, with what we kept, and fails over with its sessions.
       r.owner = holder;
       r.old = false;
-      for (const [mid, e] of k.msgs) if (!r.msgs.has(mid) && !r.done.has(mid)) r.msgs.set(mid, e);
-      return;
+      return intoReplica(r, k);
     }
-    if (!this.c.isRunning(r.owner)) {
-      // Its owner is down too: they go with the replica when it fails over.
-      for (const [mid, e] of k.msgs) if (!r.msgs.has(mid) && !r.done.has(mid)) r.msgs.set(mid, e);
-      return;
-    }
+    // Its owner is down too: they go with the replica when it fails over.
+    if (!this.c.isRunning(r.owner)) return intoReplica(r, k);
     const now = this.b.env.clock.now();
     const body: HandoffBody = {
       clientId,

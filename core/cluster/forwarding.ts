@@ -267,12 +267,17 @@ export class Forwarding {
     const st = m.stale!;
     m.stale = [];
     for (const x of st) {
-      this.c.acks.within(x.tracker ?? null, () =>
-        this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg),
-      );
-      this.c.stats.forwardedOut++;
+      this.sendKept(m, x, now);
       settle(x);
     }
+  }
+
+  /** One message kept for `m` goes to it, on behalf of its publish (its acknowledgement follows `m`'s). */
+  private sendKept(m: Member, x: Stale, now: number): void {
+    this.c.acks.within(x.tracker ?? null, () =>
+      this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg),
+    );
+    this.c.stats.forwardedOut++;
   }
 
   /** The peer's full route table is in: what we kept for it goes now if the table matches it (acknowledgements follow). */
@@ -284,10 +289,7 @@ export class Forwarding {
     let n = 0;
     for (const x of st) {
       if (this.c.table.match(x.msg.topic).some((e) => e.nodes.has(m.node))) {
-        this.c.acks.within(x.tracker ?? null, () =>
-          this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg),
-        );
-        this.c.stats.forwardedOut++;
+        this.sendKept(m, x, now);
         n++;
       }
       settle(x);
@@ -373,11 +375,17 @@ export class Forwarding {
   private pickNode(key: string, nodes: ReadonlySet<string>): string | undefined {
     if (nodes.size === 0) return undefined;
     const ms = this.c.membership;
-    const running = [...nodes].filter((n) => n === this.node || ms.get(n)?.state === 'running').sort();
-    // Not a peer whose routes we do not hold yet (back, its table on the way): its membership may be of a past
-    // life (it restarted empty: the group's member moved to us), while another serves the group for sure.
-    const known = running.filter((n) => n === this.node || !ms.get(n)!.stale);
-    const pool = known.length ? known : running.length ? running : [...nodes].sort();
+    // Running, and of those the ones whose routes we hold: not a peer whose table is on the way (back: its
+    // membership may be of a past life, it restarted empty and the group's member moved to us).
+    const running: string[] = [];
+    const known: string[] = [];
+    for (const n of nodes) {
+      const m = n === this.node ? undefined : ms.get(n);
+      if (n !== this.node && m?.state !== 'running') continue;
+      running.push(n);
+      if (!m?.stale) known.push(n);
+    }
+    const pool = (known.length ? known : running.length ? running : [...nodes]).sort();
     const i = this.rr.get(key) ?? 0;
     this.rr.set(key, i + 1);
     return pool[i % pool.length];

@@ -51,7 +51,7 @@ export class Heartbeat {
           l.close();
         } else {
           // Silent past two beats: a cut the timeout may not see; what it holds back comes later by its own path.
-          if (mono - l.lastRx > 2 * this.config.heartbeatIntervalMs) ms.back();
+          if (mono - l.lastRx > 2 * this.config.heartbeatIntervalMs) ms.cutSeen();
           l.write(encodePing(now, m.confirmed));
           m.sinceAck = 0;
         }

@@ -62,8 +62,8 @@ export class Membership {
     return false;
   }
 
-  /** A peer that was unreachable is back, or one is silent past two heartbeats (Heartbeat). */
-  back(): void {
+  /** A cut was seen now: a peer that was unreachable is back (Autoheal), or one is silent past two heartbeats. */
+  cutSeen(): void {
     this.cutAt = this.now();
   }
   private cutAt = -Infinity;

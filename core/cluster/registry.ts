@@ -21,7 +21,7 @@ const msgOf = (o: { msg: Message }): Message => o.msg;
 
 /** How long a live session waits for the handoff of a peer's older copy before it sends again. */
 const HANDOFF_WAIT_MS = 3000;
-/** How long after a peer was lost the forwards passed on to a live session here are named (sim/checkers/order.ts). */
+/** How long after a cut (Membership.cutWithin) forwards passed on to a live session here are named (order.ts). */
 const CUT_WATCH_MS = 10_000;
 import {
   F,
