@@ -579,4 +579,11 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-split-pause-crash-will.ts')).toEqual([]);
     },
   );
+  // OPEN (SEED=3505 after 97, the same on main): header of the scenario; kept until analysed.
+  it.fails(
+    'explored-restart-split-share-fresh: a share-group member whose node restarted empty and was cut off gets what was acknowledged for the group (open)',
+    async () => {
+      expect(await verdict('explored-restart-split-share-fresh.ts')).toEqual([]);
+    },
+  );
 });
