@@ -579,6 +579,12 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-split-pause-crash-will.ts')).toEqual([]);
     },
   );
+  // SEED=3808 after 272: a retained write its writer gave up delivering to a peer declared down (a clog) was lost
+  // with the writer's power; the other peers never lost their link, so no resync. Fixed: a lost or restarted
+  // peer's retained writes go from each node to its running peers (core/cluster/failover.ts).
+  it('explored-power-retained-diverge: a retained set during a clog, then the writer loses power: the stores converge', async () => {
+    expect(await verdict('explored-power-retained-diverge.ts')).toEqual([]);
+  });
   // SEED=3505 after 97: messages kept for a cut-off peer went after the heal only to its plain routes, never to
   // a share group's member there (a session failed over to it during the cut). Fixed: releaseStale serves each
   // group with a member on the peer once (core/cluster/forwarding.ts).
