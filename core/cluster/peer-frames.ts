@@ -236,6 +236,11 @@ export interface HandoffBody {
   will?: WireMessage;
   willDelay?: number;
   willExpiry?: number;
+  /** With willIn: the will was taken over on the sender by a failover of this node (WillState.lostWith)... */
+  willLost?: string;
+  /** ...first taken over from this one (WillState.origin), for the connection made at willAt. */
+  willOrigin?: string;
+  willAt?: number;
 }
 /**
  * The version of a retained set or clear: the writer's clock, never below the version it replaces (a hybrid

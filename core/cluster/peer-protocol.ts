@@ -281,6 +281,8 @@ export function decode(f: Buffer, now: number): Frame {
             (x.willIn === undefined || num(x.willIn)) &&
             (x.will === undefined || (wireOk(x.will) && num(x.willDelay))) &&
             (x.willExpiry === undefined || num(x.willExpiry)) &&
+            (x.willLost === undefined || (str(x.willLost) && num(x.willAt))) &&
+            (x.willOrigin === undefined || str(x.willOrigin)) &&
             (x.noWill === undefined || typeof x.noWill === 'boolean') &&
             (x.user === undefined || str(x.user)) &&
             (x.migrate === undefined || x.migrate === true) &&

@@ -573,11 +573,10 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-oneway-pause-qos2-dup.ts')).toEqual([]);
     },
   );
-  // OPEN, found on the final code (header of the scenario): kept until analysed.
-  it.fails(
-    'explored-split-pause-crash-will: the will of a client lost across a split, a pause and a power loss is published (open)',
-    async () => {
-      expect(await verdict('explored-split-pause-crash-will.ts')).toEqual([]);
-    },
-  );
+  // Will lost, SEED=3606 after 321: two nodes restored one session (each took its owner for lost); the copy that
+  // gave way dropped the will it had taken over, the other had none (its holder had cleared it for the first's).
+  // Fixed: a handoff carries a will taken over by failover to a copy of the same connection that holds none.
+  it('explored-split-pause-crash-will: the will of a client lost across a split, a pause and a power loss is published', async () => {
+    expect(await verdict('explored-split-pause-crash-will.ts')).toEqual([]);
+  });
 });
