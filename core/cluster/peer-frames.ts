@@ -62,6 +62,27 @@ export const enum F {
   Relay = 24,
   /** From a dead owner's backup to a node that sent it orphans: the share groups it gave failed-over members. */
   OrphanGiven = 25,
+  /**
+   * From a node that failed `owner` over without being its backup, to that backup: the replicas and wills it
+   * held of `owner` (the backup may have been cut off from it: held-replicas.ts).
+   */
+  Held = 26,
+}
+
+export interface HeldBody {
+  owner: string;
+  /** The owner's life these are of, as the sender was linked to it... */
+  inc?: string;
+  /** ...or the sender saw it restart: that life is over. */
+  ended?: true;
+  replicas: HeldReplica[];
+  wills: RWillBody[];
+}
+
+/** A replica as held (replica.ts): its claim's time, its QoS 2 state, the packet id last sent under. */
+export interface HeldReplica extends HandoffBody {
+  at: number;
+  lastSent?: number;
 }
 
 export interface OrphanGivenBody {
@@ -291,6 +312,7 @@ export type Frame =
   | { type: F.REnd; body: REndBody }
   | { type: F.Orphan; body: OrphanBody }
   | { type: F.OrphanGiven; body: OrphanGivenBody }
+  | { type: F.Held; body: HeldBody }
   | { type: F.OrphanReq; body: OrphanReqBody }
   | { type: F.OrphanReply; body: OrphanReplyBody }
   | { type: F.RWill; body: RWillBody }

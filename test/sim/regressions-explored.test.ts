@@ -524,14 +524,12 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-restart-link-tie: a restarted node's new link replaces the dead one to its old life, so the node gets its peer's sessions", async () => {
     expect(await verdict('explored-restart-link-tie.ts')).toEqual([]);
   });
-  // OPEN (SEED=3404): the backup by name order was cut off from the owner and lacks the replica the only other
-  // holder keeps; the owner's will is never published (header: why the fix is a design change).
-  it.fails(
-    "explored-backup-missed-replica-will: a will is published when the owner's backup by name order never got its replica",
-    async () => {
-      expect(await verdict('explored-backup-missed-replica-will.ts')).toEqual([]);
-    },
-  );
+  // Will lost, SEED=3404: the backup by name order was cut off from the owner and lacked the replica the only other
+  // holder kept. Fixed (held-replicas.ts): a holder that fails the owner over hands the backup what it holds of it
+  // (F.Held); the backup takes a newer claim than it holds, with its will, and restores it.
+  it("explored-backup-missed-replica-will: a will is published when the owner's backup by name order never got its replica", async () => {
+    expect(await verdict('explored-backup-missed-replica-will.ts')).toEqual([]);
+  });
   // Acknowledged loss, SEED=3101 after 58: the share-group forward to a node's failed-over copy, that node lost
   // (restarted) before confirming it, reached no member: no replica here was the lost node's. Fixed: the orphans
   // of a lost copy holder go to the sessions it held copies of (copy-keeper.ts, CopyKeeper.holderOrphans).
