@@ -16,7 +16,9 @@ export type { SubSpec };
 // Rebalance (evacuation and rebalance, maintenance.ts); a Handoff with `migrate` moves an offline session.
 // 6: subscription epochs: Routes carry the node's epoch (`e`), a Forward the receiver's epoch its sender knew;
 // OrphanGiven.
-export const PROTOCOL_VERSION = 6;
+// 7: Held (what a holder of a lost owner's replicas and wills hands its backup); a Handoff carries a will its
+// sender took over by failover (willLost, willOrigin, willAt).
+export const PROTOCOL_VERSION = 7;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
 export const enum F {
