@@ -13,9 +13,10 @@ export function willOut(s: Session, now: number): Partial<HandoffBody> {
   if (s.conn) return {};
   const w = s.will;
   // Lost here: the will is due by this connection's end, not by a peer's guess at it (a failover in a cut).
-  // Taken over here by a failover (lostWith): the same will, still lost with that node. Two nodes that restored
-  // one session (each took its node for lost, on either side of a cut) merge by claims; the copy that stays may
-  // have found no will held for it (its holders cleared it for ours): it comes along (explored-split-pause-crash-will).
+  // Taken over here by a failover (lostWith): the same will, still lost with that node. Two nodes that
+  // restored one session (each took its node for lost, on either side of a cut) merge by claims; the copy
+  // that stays may have found no will held for it (its holders cleared it for ours): it comes along
+  // (explored-split-pause-crash-will).
   const body: Partial<HandoffBody> = {
     willIn: Math.max(0, s.disconnectedAt + Math.min(w.delay, s.expiryInterval) * 1000 - now),
     // The will itself too: the receiver's copy may have none (its failover found none held for us).

@@ -1,11 +1,11 @@
 // What a lost owner's backup may lack. The backup (membership.ts backupOf: by name order) restores the owner's
 // sessions from its own replicas, but a backup that was cut off from the owner never got the replicas of the
 // sessions that came to the owner meanwhile, nor their wills (explored-backup-missed-replica-will). So every
-// other node that fails the owner over hands the backup what it holds of it (F.Held), once per owner and backup;
-// the backup takes a replica only of a claim newer than anything it holds of that client (a session here, a
-// replica, one ended since), with its will, and only once the owner's life is over in its own view too (a peer
-// that still hears the owner gets the truth from it). It restores what it took as a failover does. Only the
-// backup restores, as before: one node per session; a second takeover in a cut merges by claims.
+// other node that fails the owner over hands the backup what it holds of it (F.Held), once per owner and loss;
+// the backup takes a replica only of a claim newer than anything it holds or knows of that client (a session
+// here, a replica, one ended or claimed since), with its will, and only once the owner's life is over in its own
+// view too (a peer that still hears the owner gets the truth from it). It restores what it took as a failover
+// does. Only the backup restores, as before: one node per session; a second takeover in a cut merges by claims.
 
 import { RecentSet } from '../recent-set.ts';
 import type { LocalNode } from './local-node.ts';
@@ -24,6 +24,8 @@ export interface HeldLinks {
   readonly membership?: Lives;
   backupOf(owner: string): string;
   isRunning(node: string): boolean;
+  /** Whether the client connected again (anywhere) after `at`. */
+  claimedSince(clientId: string, at: number): boolean;
   sendReliableTo(node: string, frame: Buffer): void;
 }
 
@@ -104,7 +106,8 @@ export class HeldReplicas {
       const s = this.b.sessions.get(x.clientId);
       const r = this.replicas.get(x.clientId);
       if ((s && (s.conn || s.connectedAt >= x.at)) || (r && r.at >= x.at)) continue;
-      if (this.gone.has(`${x.clientId} ${x.at}`)) continue;
+      // Nor a session that ended, or moved on to a newer claim (handed from here, or resumed elsewhere).
+      if (this.gone.has(`${x.clientId} ${x.at}`) || this.c.claimedSince(x.clientId, x.at)) continue;
       const msgs: Replica['msgs'] = new Map();
       for (const w of x.msgs)
         if (w.mid !== undefined)

@@ -591,4 +591,11 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-wake-unlinked-will.ts')).toEqual([]);
     },
   );
+  // OPEN, found by SEED=3606 on i13-backup, failing on main too (header of the scenario).
+  it.fails(
+    'explored-two-crashes-restart-loss: a message acknowledged just after two nodes restarted together reaches the failed-over subscriber (open)',
+    async () => {
+      expect(await verdict('explored-two-crashes-restart-loss.ts')).toEqual([]);
+    },
+  );
 });
