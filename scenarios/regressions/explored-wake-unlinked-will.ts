@@ -5,6 +5,8 @@
 // the will's RWill waited in n1's reliable channel and died with it; n2 never heard of that connection. Nothing
 // could publish it. Not the backup class (2 nodes). Either a checker case (willAlone counts only network faults,
 // not a cluster link still down after a pause) or a broker one (a node with every peer down replicates nothing).
+// On the branch's final code the same stop (schedule 305) shrank to a 3-node case of the class (same on main): w1
+// connects to n2 alone in a partition (20509); no link is back 500 ms after the heal when n2 loses its process.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
