@@ -14,6 +14,9 @@ import { replicaHandoff, type Replica } from './replica.ts';
 import { replicaDisk } from './replica-disk.ts';
 import type { WillReplicator } from './will-replication.ts';
 
+/** Sessions per F.Held frame. */
+const HELD_PER_FRAME = 256;
+
 /** The members as seen here: the incarnation of a peer we are (or were last) linked to. */
 export interface Lives {
   get(node: string): { peerInc: string; downSince: number } | undefined;
@@ -77,11 +80,17 @@ export class HeldReplicas {
     const wills = this.wills.heldOf(owner).filter((w) => !pastLife || ids.has(w.clientId));
     if (!replicas.length && !wills.length) return true;
     this.handed.set(owner, loss);
-    const body: HeldBody = { owner, replicas, wills };
     // A node still running in our view was seen restarted: that life is over for sure.
-    if (this.c.isRunning(owner)) body.ended = true;
-    else body.inc = m.peerInc;
-    this.c.sendReliableTo(backup, encodeJson(F.Held, body));
+    const life: Partial<HeldBody> = this.c.isRunning(owner) ? { ended: true } : { inc: m.peerInc };
+    // In frames of HELD_PER_FRAME sessions (bounded frames), each with its sessions' wills; the others last.
+    for (let i = 0; i === 0 || i < replicas.length; i += HELD_PER_FRAME) {
+      const part = replicas.slice(i, i + HELD_PER_FRAME);
+      const last = i + HELD_PER_FRAME >= replicas.length;
+      const mine = new Set(part.map((h) => h.clientId));
+      const ws = wills.filter((w) => mine.has(w.clientId) || (last && !ids.has(w.clientId)));
+      const body: HeldBody = { owner, ...life, replicas: part, wills: ws };
+      this.c.sendReliableTo(backup, encodeJson(F.Held, body));
+    }
     return true;
   }
 
