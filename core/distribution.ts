@@ -9,6 +9,11 @@ import type { SubSpec } from './subscription.ts';
 /** A publisher's acknowledgement waiting on other nodes: `done` is called when they confirmed. */
 export interface AckWait {
   done: (() => void) | null;
+  /**
+   * An outbound QoS 2 step's gate (core/qos2-guard.ts): a peer lost while it did not hear us (a one-way cut,
+   * core/cluster/deaf-peer.ts) does not answer it; only its own confirmation, its restart or its removal does.
+   */
+  untilHeard?: boolean;
 }
 
 /** A session resumed here from another node's replica, and where it came from. */

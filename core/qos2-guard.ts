@@ -39,10 +39,12 @@ export function guardOutbound(
 
 /**
  * Runs `write` (journal calls) and returns the gate that opens once the running peers confirmed the frames
- * it sent (`all`: every one, whatever the ack mode) and the disk synced what it wrote; null: nothing to wait.
+ * it sent (`all`: every one, whatever the ack mode, and one lost while deaf to us only once it heard them)
+ * and the disk synced what it wrote; null: nothing to wait.
  */
 export function whenKept(h: GuardHost, write: () => void, all = false): Gate | null {
   const peers = h.tracked(write, all).tracker;
+  if (peers && all) peers.untilHeard = true;
   const disk = h.commit();
   let waits = (peers ? 1 : 0) + (disk ? 1 : 0);
   if (waits === 0) return null;

@@ -12,15 +12,23 @@ export class RecentSet<T> extends Set<T> {
   }
 
   override add(v: T): this {
-    if (super.has(v)) return this;
+    this.insert(v);
+    return this;
+  }
+
+  /** Adds `v`; false when it was a member already (one lookup: the hot path of a session's dedupe). */
+  insert(v: T): boolean {
+    const n = super.size;
+    super.add(v);
+    if (super.size === n) return false;
     if (this.ring.length < this.capacity) this.ring.push(v);
     else {
       const old = this.ring[this.head];
       if (old !== undefined) super.delete(old);
       this.ring[this.head] = v;
-      this.head = (this.head + 1) % this.capacity;
+      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
     }
-    return super.add(v);
+    return true;
   }
 
   override clear(): void {

@@ -8,6 +8,7 @@ import { isExpired, type QoS } from './message.ts';
 import { inFlight, inOriginOrder } from './delivery.ts';
 import type { Delivery, DropReason, Inflight, Qos2Step, SessionOutlet, WillState } from './delivery.ts';
 import { HeldSends, type Gate } from './held-sends.ts';
+import type { RecentSet } from './recent-set.ts';
 
 export type { Delivery, DropReason, Inflight, Qos2Step, SessionOutlet, WillState } from './delivery.ts';
 
@@ -78,7 +79,7 @@ export class Session {
   /** Broker clock at the last CONNECT (orders competing claims on a client id across nodes). */
   connectedAt = 0;
   /** Clustered: ids of messages recently handed to this session, to drop copies arriving by a second path. */
-  seen: Set<string> | null = null;
+  seen: RecentSet<string> | null = null;
   /** While set, nothing is sent: older messages still being collected go here, ahead of later arrivals. */
   private front: Delivery[] | null = null;
   /** While holding: how many queued messages are older still (restored from a replica before the hold). */
@@ -159,9 +160,7 @@ export class Session {
     const was = d.sentAs === undefined ? undefined : this.inflight.get(d.sentAs);
     if ((was && was.msg.mid === mid) || (d.sentAs !== undefined && this.rel?.has(d.sentAs))) return false;
     if (this.seen === null || mid === undefined) return true;
-    if (this.seen.has(mid)) return false;
-    this.seen.add(mid);
-    return true;
+    return this.seen.insert(mid);
   }
 
   /**

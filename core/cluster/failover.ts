@@ -3,6 +3,7 @@
 
 import type { Message } from '../message.ts';
 import { settle, settleLost, type AckTracker } from './ack-tracker.ts';
+import { waitsForPeer } from './deaf-peer.ts';
 import type { ClusterEvent, ClusterStats } from './events.ts';
 import type { OrphanKeeper } from './forwarding.ts';
 import type { Member } from './member.ts';
@@ -71,7 +72,8 @@ export class Failover {
     // made of their messages: the backup its orphans, every peer the replicas of the sessions failed over here
     // (one whose replica follows the live owner keeps ours beside it: copy-keeper.ts), not on our word alone.
     // With no peer running, at once: they live on here. (In 'quorum' only the dead node's confirmation counts.)
-    const lost = [...m.unacked];
+    // Not an outbound QoS 2 step a peer deaf to us never heard: its copies lack it (deaf-peer.ts).
+    const lost = m.unacked.filter((u) => !waitsForPeer(m, u));
     const { tracker } = this.c.acks.tracked(() => this.takeOver(m, msgs), true);
     if (tracker) tracker.done = () => lost.forEach(settleLost);
     else lost.forEach(settleLost);

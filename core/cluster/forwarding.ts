@@ -69,6 +69,8 @@ export interface ForwardingLinks {
 
 /** The share groups of a forward that serves none (most): shared, never written to. */
 const NO_GROUPS: ReadonlySet<string> = new Set();
+/** Topics whose targets are kept between route table changes (then all are dropped). */
+const TARGETS_CACHED = 4096;
 
 export class Forwarding {
   /** Whether this node has learned the cluster's routes since it started (or joined). */
@@ -84,6 +86,12 @@ export class Forwarding {
    * or the client connecting again) no route leads to those sessions.
    */
   private restarted = new Map<string, Map<string, number>>();
+  /**
+   * Targets per topic without share groups (no round robin: the same until the table changes), at table
+   * version `cachedAt`: a publish then neither walks the trie nor builds a map. Callers only read them.
+   */
+  private cached = new Map<string, Map<string, string[]> | null>();
+  private cachedAt = -1;
 
   constructor(
     private readonly local: LocalNode,
@@ -315,14 +323,25 @@ export class Forwarding {
    * one here, which subscribed after the message.
    */
   private targetsOf(msg: Message, servedHere?: ReadonlySet<string>): Map<string, string[]> | null {
-    const entries = this.c.table.match(msg.topic);
+    const table = this.c.table;
+    if (servedHere === undefined) {
+      if (this.cachedAt !== table.version || this.cached.size >= TARGETS_CACHED) {
+        this.cached.clear();
+        this.cachedAt = table.version;
+      }
+      const hit = this.cached.get(msg.topic);
+      if (hit !== undefined) return hit;
+    }
+    const entries = table.match(msg.topic);
     let targets: Map<string, string[]> | null = null;
+    let grouped = false;
     for (const e of entries) {
       for (const n of e.nodes) {
         targets ??= new Map();
         if (!targets.has(n)) targets.set(n, []);
       }
       if (e.groups) {
+        grouped = true;
         for (const [g, nodes] of e.groups) {
           const key = `$share/${g}/${e.filter}`;
           if (servedHere?.has(key)) continue;
@@ -335,6 +354,7 @@ export class Forwarding {
         }
       }
     }
+    if (!grouped && servedHere === undefined) this.cached.set(msg.topic, targets);
     return targets;
   }
 

@@ -43,6 +43,8 @@ export interface Member {
   upSince: number;
   /** Monotonic ms: when we last heard its previous link (its last life, once it is lost or restarted). */
   lastHeard: number;
+  /** Its last acknowledgement left a frame of ours unconfirmed past two heartbeats: alive, not hearing us (deaf-peer.ts). */
+  deaf?: boolean;
   /** Reliable frames sent and not yet acknowledged, oldest first: resent when the link comes back. */
   unacked: Unacked[];
   outSeq: number;

@@ -8,6 +8,7 @@ import type { Message } from '../message.ts';
 import { settle, type AckTracker } from './ack-tracker.ts';
 import type { ClusterConfig } from './config.ts';
 import type { Member, Unacked } from './member.ts';
+import { noteAck } from './deaf-peer.ts';
 import { F, encodeMessage, encodePing, encodeSeq, knownOfSeq } from './peer-protocol.ts';
 
 /** How long a node may sit on received reliable frames before confirming them. */
@@ -87,9 +88,11 @@ export class ReliableChannel {
     const u = m.unacked;
     let i = 0;
     while (i < u.length && u[i].seq <= seq) settle(u[i++], m.node);
-    if (i === 0) return;
-    this.hooks.peerAck(m.node, this.clock.now() - u[i - 1].sentAt);
-    m.unacked = i === u.length ? [] : u.slice(i);
+    if (i > 0) {
+      this.hooks.peerAck(m.node, this.clock.now() - u[i - 1].sentAt);
+      m.unacked = i === u.length ? [] : u.slice(i);
+    }
+    noteAck(m, this.clock.now(), this.config.heartbeatIntervalMs);
   }
 
   /** Forgets what `m` never confirmed (it restarted, or left); publishers waiting on it are answered. */

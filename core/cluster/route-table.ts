@@ -20,6 +20,8 @@ export class RouteTable {
   /** Route keys per node, as that node announced them. */
   private byNode = new Map<string, Set<string>>();
   private scratch: RouteEntry[] = [];
+  /** Bumped by every change: what callers derived from match() is stale once it moves. */
+  version = 0;
   /** Observer (cluster links): a filter got its first route or lost its last. */
   onFilter: ((filter: string, present: boolean) => void) | null = null;
 
@@ -42,6 +44,7 @@ export class RouteTable {
     if (!set) this.byNode.set(node, (set = new Set()));
     if (set.has(key)) return false;
     set.add(key);
+    this.version++;
     const { filter, group } = split(key);
     const fresh = this.onFilter !== null && this.trie.get(filter) === undefined;
     const e = this.trie.getOrCreate(filter, () => ({ filter, nodes: new Set(), groups: null }));
@@ -59,6 +62,7 @@ export class RouteTable {
   remove(node: string, key: string): boolean {
     const set = this.byNode.get(node);
     if (!set || !set.delete(key)) return false;
+    this.version++;
     const { filter, group } = split(key);
     const e = this.trie.get(filter);
     if (!e) return true;

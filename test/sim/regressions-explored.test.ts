@@ -564,13 +564,12 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-handed-back-holder-orphans: a node that handed its failed-over copies back and is later taken for lost has its share-group forwards served once', async () => {
     expect(await verdict('explored-handed-back-holder-orphans.ts')).toEqual([]);
   });
-  // OPEN, found on the final code (header of the scenario): kept until analysed.
-  it.fails(
-    'explored-oneway-pause-qos2-dup: QoS 2 to a persistent session behind a one-way cut and a pause: each message once (open)',
-    async () => {
-      expect(await verdict('explored-oneway-pause-qos2-dup.ts')).toEqual([]);
-    },
-  );
+  // QoS 2 twice (SEED=3505): a node let go the QoS 2 PUBLISHes a peer deaf to it (one-way cut) never confirmed
+  // when it lost that peer, which had taken the session over without their packet ids. Fixed: they wait
+  // until that peer hears them, restarts or is removed (core/cluster/deaf-peer.ts).
+  it('explored-oneway-pause-qos2-dup: QoS 2 to a persistent session behind a one-way cut and a pause: each message once', async () => {
+    expect(await verdict('explored-oneway-pause-qos2-dup.ts')).toEqual([]);
+  });
   // Will lost, SEED=3606 after 321: two nodes restored one session (each took its owner for lost); the copy that
   // gave way dropped the will it had taken over, the other had none (its holder had cleared it for the first's).
   // Fixed: a handoff carries a will taken over by failover to a copy of the same connection that holds none.
@@ -596,6 +595,13 @@ describe('regressions found by sim explore (swarm)', () => {
     'explored-two-crashes-restart-loss: a message acknowledged just after two nodes restarted together reaches the failed-over subscriber (open)',
     async () => {
       expect(await verdict('explored-two-crashes-restart-loss.ts')).toEqual([]);
+    },
+  );
+  // OPEN (SEED=3505 after 97, the same on main): header of the scenario; kept until analysed.
+  it.fails(
+    'explored-restart-split-share-fresh: a share-group member whose node restarted empty and was cut off gets what was acknowledged for the group (open)',
+    async () => {
+      expect(await verdict('explored-restart-split-share-fresh.ts')).toEqual([]);
     },
   );
 });
