@@ -604,4 +604,11 @@ describe('regressions found by sim explore (swarm)', () => {
       expect(await verdict('explored-restart-split-share-fresh.ts')).toEqual([]);
     },
   );
+  // OPEN, found by a random-seed sweep on i13-backup (merged), failing on main too (header of the scenario).
+  it.fails(
+    'explored-late-sub-pause-loss: a late subscription made while a node sleeps gets what was acknowledged after it (open)',
+    async () => {
+      expect(await verdict('explored-late-sub-pause-loss.ts')).toEqual([]);
+    },
+  );
 });
