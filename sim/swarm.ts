@@ -423,7 +423,7 @@ export async function playSwarm(
       ev,
       readers.map((r) => r.id),
       wiped ?? -Infinity,
-      atRisk,
+      new Set([...atRisk, ...retainedCopiesLost(ev)]),
     ),
   ];
   // Read afresh (a live world observes nodes through their admin API): the readers added routes.
@@ -654,6 +654,27 @@ function ackedAlone(ev: Ev[], client: string, t: number, invokedAt = t): boolean
  */
 function replicasLost(ev: Ev[], node: string, from: number, to: number): boolean {
   return [...replicaHolders(ev, node, from, to)].every(([p, t]) => crashedIn(ev, p, t, to));
+}
+
+/**
+ * Retained writes every copy of which was lost one after the other, as a session's can be (lostAlone; docs/
+ * guarantees.md): the acknowledging node crashed later, and each peer linked to it from the acknowledgement on
+ * crashed after its last link-up before that (swarm nodes keep no disk). An older value is then the last one held.
+ */
+export function retainedCopiesLost(ev: Ev[]): string[] {
+  const retained = new Set(
+    ev
+      .filter(is('pub.invoke'))
+      .filter((e) => e.retain)
+      .map((e) => e.id),
+  );
+  const out: string[] = [];
+  for (const e of ev.filter(is('pub.ok'))) {
+    if (!retained.has(e.id) || !e.node) continue;
+    const crash = ev.find((x) => x.type === 'fault.crash' && x.node === e.node && x.t > e.t);
+    if (crash && replicasLost(ev, e.node, e.t, crash.t)) out.push(e.id);
+  }
+  return out;
 }
 
 /** Whether `node` crashed in [from, to] (a replica it got at `from` died with it). */
