@@ -507,8 +507,8 @@ function willLostInWipe(ev: Ev[], v: Violation, wiped: number): boolean {
 }
 
 /**
- * A missing will set on a node that could send to no peer from the CONNACK until it crashed (cut off, or
- * every peer paused or down): nothing could replicate it, so it was lost with the node, as a subscription
+ * A missing will set on a node that could send to no peer from the CONNACK until it crashed (cut off, every
+ * peer paused or down, or each down in its own view: woken from a pause, its links not back yet): nothing could replicate it, so it was lost with the node, as a subscription
  * acknowledged alone is (ackedAlone; docs/guarantees.md, Wills).
  */
 function willAlone(ev: Ev[], v: Violation): boolean {
@@ -527,9 +527,47 @@ function willAlone(ev: Ev[], v: Violation): boolean {
       ? f.a[0] === p
       : (f.kind === 'partition' || f.kind === 'clog') &&
         ((f.a.includes(node) && f.b.includes(p)) || (!f.oneWay && f.a.includes(p) && f.b.includes(node)));
+  // Each peer out of reach throughout: by faults, or down in the node's own view (its link not back after a
+  // pause or a heal: the will's frame waits in the reliable channel and dies with the node).
   return [...tl.nodes.keys()]
     .filter((p) => p !== node)
-    .every((p) => faults.some((f) => f.from <= conn.connackAt && f.to >= crash.t && blocks(f, p)));
+    .every((p) =>
+      covers(
+        [
+          ...faults.filter((f) => blocks(f, p)).map((f): [number, number] => [f.from, f.to]),
+          ...downInViewOf(ev, node, p),
+        ],
+        conn.connackAt,
+        crash.t,
+      ),
+    );
+}
+
+/** The spans in which `node` held `peer` down (from its start or a peer.down until the next peer.up). */
+function downInViewOf(ev: Ev[], node: string, peer: string): [number, number][] {
+  const out: [number, number][] = [];
+  let since: number | null = null;
+  for (const e of ev) {
+    if (e.type === 'node.start' && e.node === node) since ??= e.t;
+    else if (e.type === 'cluster.peer.down' && e.node === node && String(e.peer) === peer) since ??= e.t;
+    else if (e.type === 'cluster.peer.up' && e.node === node && String(e.peer) === peer && since !== null) {
+      out.push([since, e.t]);
+      since = null;
+    }
+  }
+  if (since !== null) out.push([since, Infinity]);
+  return out;
+}
+
+/** Whether the union of `spans` covers [from, to]. */
+function covers(spans: [number, number][], from: number, to: number): boolean {
+  let reached = from;
+  for (const [a, b] of [...spans].sort((x, y) => x[0] - y[0])) {
+    if (a > reached) break;
+    reached = Math.max(reached, b);
+    if (reached >= to) return true;
+  }
+  return reached >= to;
 }
 
 /** Acknowledged QoS 1/2 messages each owed share group (all members owed) must reach one member. */
@@ -630,7 +668,15 @@ function routeBack(ev: Ev[], client: string, okAt: number, healAt: number): numb
  */
 function ackedAlone(ev: Ev[], client: string, t: number, invokedAt = t): boolean {
   const node = ackNode(ev, client, t);
-  if (!node) return false;
+  return !!node && nodeAlone(ev, node, t, invokedAt);
+}
+
+/**
+ * Whether `node` could send to no peer from `t` until it next crashed: each peer it held up at `t` cut from it by
+ * a fault from `invokedAt` until the crash, the others down in its view (a pause, a cut it noticed), and no peer
+ * up again before the crash.
+ */
+function nodeAlone(ev: Ev[], node: string, t: number, invokedAt: number): boolean {
   const up = new Set<string>();
   for (const e of ev) {
     if (e.t > t) break;
