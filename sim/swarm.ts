@@ -511,7 +511,7 @@ function willLostInWipe(ev: Ev[], v: Violation, wiped: number): boolean {
  * peer paused or down, or each down in its own view: woken from a pause, its links not back yet): nothing could replicate it, so it was lost with the node, as a subscription
  * acknowledged alone is (ackedAlone; docs/guarantees.md, Wills).
  */
-function willAlone(ev: Ev[], v: Violation): boolean {
+export function willAlone(ev: Ev[], v: Violation): boolean {
   if (v.property !== 'will-iff' || !v.detail.includes(': no will for ')) return false;
   const tl = timelineOf(ev);
   const conn = [...tl.conns.values()].flat().find((x) => x.connack === v.excerpt[0]);

@@ -1,8 +1,8 @@
-// The swarm's excuse for a retained write every copy of which was lost one after the other (no data dirs):
-// excused only when the acknowledging node and every peer that could hold the write crashed in turn.
+// The swarm's excuses for what no node could keep (no data dirs): a retained write every copy of which was lost
+// in turn, a will set on a node that could reach no peer until it crashed. Each shown excused and still judged.
 import { describe, expect, it } from 'vitest';
 import type { Ev } from '../../sim/events.ts';
-import { retainedCopiesLost } from '../../sim/swarm.ts';
+import { retainedCopiesLost, willAlone } from '../../sim/swarm.ts';
 
 const base = (): Ev[] =>
   [
@@ -49,5 +49,48 @@ describe('swarm: retained write lost with every copy', () => {
       { t: 3002, type: 'fault.crash', node: 'n1', mode: 'process' },
     );
     expect(retainedCopiesLost(ev)).toEqual([]);
+  });
+});
+
+describe('swarm: a will set on a node that could reach no peer until it crashed', () => {
+  const connack = { t: 1000, type: 'client.connack', c: 'w0', rc: 0, present: false, node: 'n1' };
+  const run = (...more: Record<string, unknown>[]): Ev[] =>
+    [
+      { t: 0, type: 'node.config', node: 'n1', maxQueued: 1000, ackMode: 'replicated' },
+      { t: 0, type: 'node.config', node: 'n2', maxQueued: 1000, ackMode: 'replicated' },
+      { t: 0, type: 'node.start', node: 'n1' },
+      { t: 0, type: 'node.start', node: 'n2' },
+      { t: 1, type: 'cluster.peer.up', node: 'n1', peer: 'n2', healed: 0 },
+      { t: 999, type: 'client.connect', c: 'w0', target: 'n1' },
+      connack,
+      { t: 2000, type: 'fault.crash', node: 'n1', mode: 'process' },
+      ...more,
+    ].sort((a, b) => (a.t as number) - (b.t as number)) as unknown as Ev[];
+  const missing = {
+    property: 'will-iff',
+    detail: 'w0: no will for the connection lost at 2000 ms',
+    excerpt: [connack as unknown as Ev],
+  };
+
+  it('its peer down in its own view from before the CONNACK to the crash: not owed', () => {
+    expect(willAlone(run({ t: 900, type: 'cluster.peer.down', node: 'n1', peer: 'n2' }), missing)).toBe(true);
+  });
+
+  it('a partition, then the peer down in its view until the crash: not owed', () => {
+    const ev = run(
+      { t: 500, type: 'fault.partition', a: 'n1', b: 'n2', oneWay: false },
+      { t: 1500, type: 'cluster.peer.down', node: 'n1', peer: 'n2' },
+      { t: 1800, type: 'fault.heal' },
+    );
+    expect(willAlone(ev, missing)).toBe(true);
+  });
+
+  it('the peer reachable at some moment (up in its view, no fault): judged', () => {
+    expect(willAlone(run(), missing)).toBe(false);
+    const relinked = run(
+      { t: 900, type: 'cluster.peer.down', node: 'n1', peer: 'n2' },
+      { t: 1500, type: 'cluster.peer.up', node: 'n1', peer: 'n2', healed: 0 },
+    );
+    expect(willAlone(relinked, missing)).toBe(false);
   });
 });
