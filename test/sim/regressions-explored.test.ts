@@ -576,20 +576,20 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-pause-crash-will: the will of a client lost across a split, a pause and a power loss is published', async () => {
     expect(await verdict('explored-split-pause-crash-will.ts')).toEqual([]);
   });
-  // OPEN, found by the default-seed sweep on i13-backup, the same on main (header of the scenario).
-  it.fails(
-    'explored-retained-both-crash: a retained message whose every holder was lost before the other resynced (open)',
-    async () => {
-      expect(await verdict('explored-retained-both-crash.ts')).toEqual([]);
-    },
-  );
-  // OPEN, found by SEED=3404 on i13-backup, the same on main (header of the scenario).
-  it.fails(
-    'explored-wake-unlinked-will: the will of a connection made on a node woken from a pause, lost with it before it linked again (open)',
-    async () => {
-      expect(await verdict('explored-wake-unlinked-will.ts')).toEqual([]);
-    },
-  );
+  // A random-seed sweep (after 160) on i13-backup: a retained write lost with every copy one after the other (no
+  // data dirs), as a session's can be. A checker gap: the swarm now excuses it (retainedCopiesLost).
+  it('explored-retained-both-crash: a retained message whose every holder was lost before the other resynced: the older value is the last held', async () => {
+    expect(await verdict('explored-retained-both-crash.ts')).toEqual([]);
+  });
+  // SEED=3404 on i13-backup: a will set on a node whose links were down in its own view (woken from a pause, or
+  // just healed) until it lost its process: nothing could replicate it. A checker gap: willAlone now counts a
+  // peer down in the node's view as out of reach, as a fault is.
+  it('explored-wake-unlinked-will: the will of a connection made on a node woken from a pause, lost with it before it linked again: not owed', async () => {
+    expect(await verdict('explored-wake-unlinked-will.ts')).toEqual([]);
+  });
+  it('explored-heal-unlinked-will: the will of a connection made on a node cut off, lost with it before its links were back after the heal: not owed', async () => {
+    expect(await verdict('explored-heal-unlinked-will.ts')).toEqual([]);
+  });
   // OPEN, found by SEED=3606 on i13-backup, failing on main too (header of the scenario).
   it.fails(
     'explored-two-crashes-restart-loss: a message acknowledged just after two nodes restarted together reaches the failed-over subscriber (open)',
