@@ -572,6 +572,13 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-oneway-pause-qos2-dup: QoS 2 to a persistent session behind a one-way cut and a pause: each message once', async () => {
     expect(await verdict('explored-oneway-pause-qos2-dup.ts')).toEqual([]);
   });
+  // Will twice (SEED=3707 after 58, the same on main): a fresh claim reached a node woken from a pause before the
+  // node whose will it had failed over, and it published that will, which that node had published already.
+  // Fixed: such a will waits for its node a down detection (core/cluster/unheard-owner-will.ts).
+  // Replay: npx sim run scenarios/regressions/explored-pause-will-twice.ts --seed 1
+  it('explored-pause-will-twice: a will published while its backup was paused is not published again by the backup on a fresh claim that reaches it first', async () => {
+    expect(await verdict('explored-pause-will-twice.ts')).toEqual([]);
+  });
   // OPEN, found on the final code (header of the scenario): kept until analysed.
   it.fails(
     'explored-split-pause-crash-will: the will of a client lost across a split, a pause and a power loss is published (open)',
