@@ -508,10 +508,11 @@ function willLostInWipe(ev: Ev[], v: Violation, wiped: number): boolean {
 
 /**
  * A missing will set on a node that could send to no peer from the CONNACK until it crashed (cut off, or
- * every peer paused or down): nothing could replicate it, so it was lost with the node, as a subscription
- * acknowledged alone is (ackedAlone; docs/guarantees.md, Wills).
+ * every peer paused or down, or taken for lost by the node, which linked to none again before the crash):
+ * nothing could replicate it, so it was lost with the node, as a subscription acknowledged alone is
+ * (ackedAlone; docs/guarantees.md, Wills).
  */
-function willAlone(ev: Ev[], v: Violation): boolean {
+export function willAlone(ev: Ev[], v: Violation): boolean {
   if (v.property !== 'will-iff' || !v.detail.includes(': no will for ')) return false;
   const tl = timelineOf(ev);
   const conn = [...tl.conns.values()].flat().find((x) => x.connack === v.excerpt[0]);
@@ -520,16 +521,34 @@ function willAlone(ev: Ev[], v: Violation): boolean {
   const crash = ev.find(
     (e) => e.type === 'fault.crash' && e.node === node && e.t >= conn.connackAt && e.t <= conn.endAt,
   );
-  if (!crash) return false;
+  if (!crash || linkedBetween(ev, node, conn.connackAt, crash.t)) return false;
   const faults = faultsOf(ev);
   const blocks = (f: FaultWindow, p: string) =>
     f.kind === 'pause' || f.kind === 'crash'
       ? f.a[0] === p
       : (f.kind === 'partition' || f.kind === 'clog') &&
         ((f.a.includes(node) && f.b.includes(p)) || (!f.oneWay && f.a.includes(p) && f.b.includes(node)));
-  return [...tl.nodes.keys()]
-    .filter((p) => p !== node)
-    .every((p) => faults.some((f) => f.from <= conn.connackAt && f.to >= crash.t && blocks(f, p)));
+  // The peers it had a link to at the CONNACK (its view: one it took for lost, a paused one it woke from, has none).
+  return [...peersUp(ev, node, conn.connackAt)].every((p) =>
+    faults.some((f) => f.from <= conn.connackAt && f.to >= crash.t && blocks(f, p)),
+  );
+}
+
+/** The peers `node` had a link to at `t` (its view: cluster.peer.up and .down; none after its start). */
+function peersUp(ev: Ev[], node: string, t: number): Set<string> {
+  const up = new Set<string>();
+  for (const e of ev) {
+    if (e.t > t) break;
+    if (e.type === 'node.start' && e.node === node) up.clear();
+    else if (e.type === 'cluster.peer.up' && e.node === node) up.add(String(e.peer));
+    else if (e.type === 'cluster.peer.down' && e.node === node) up.delete(String(e.peer));
+  }
+  return up;
+}
+
+/** Whether `node` linked to a peer in (from, to). */
+function linkedBetween(ev: Ev[], node: string, from: number, to: number): boolean {
+  return ev.some((e) => e.type === 'cluster.peer.up' && e.node === node && e.t > from && e.t < to);
 }
 
 /** Acknowledged QoS 1/2 messages each owed share group (all members owed) must reach one member. */
@@ -631,16 +650,9 @@ function routeBack(ev: Ev[], client: string, okAt: number, healAt: number): numb
 function ackedAlone(ev: Ev[], client: string, t: number, invokedAt = t): boolean {
   const node = ackNode(ev, client, t);
   if (!node) return false;
-  const up = new Set<string>();
-  for (const e of ev) {
-    if (e.t > t) break;
-    if (e.type === 'node.start' && e.node === node) up.clear();
-    else if (e.type === 'cluster.peer.up' && e.node === node) up.add(String(e.peer));
-    else if (e.type === 'cluster.peer.down' && e.node === node) up.delete(String(e.peer));
-  }
+  const up = peersUp(ev, node, t);
   const crash = ev.find((e) => e.type === 'fault.crash' && e.node === node && e.t > t);
-  if (!crash || ev.some((e) => e.type === 'cluster.peer.up' && e.node === node && e.t > t && e.t < crash.t))
-    return false;
+  if (!crash || linkedBetween(ev, node, t, crash.t)) return false;
   const faults = faultsOf(ev);
   const cut = (f: FaultWindow, p: string) =>
     (f.kind === 'partition' || f.kind === 'clog') &&

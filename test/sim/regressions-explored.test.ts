@@ -579,6 +579,12 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-pause-will-twice: a will published while its backup was paused is not published again by the backup on a fresh claim that reaches it first', async () => {
     expect(await verdict('explored-pause-will-twice.ts')).toEqual([]);
   });
+  // Checker correction (swarm, willAlone; SEED=3707 after 148): a will set on a node that had taken its peers for
+  // lost (just woken from a pause) and crashed before it linked to one again is lost with it, as a subscription
+  // acknowledged alone is (ackedAlone). Replay: npx sim run scenarios/regressions/explored-pause-crash-nowill.ts --seed 1
+  it('explored-pause-crash-nowill: a will set on a node woken from a pause that linked to no peer before it crashed is not demanded', async () => {
+    expect(await verdict('explored-pause-crash-nowill.ts')).toEqual([]);
+  });
   // OPEN, found on the final code (header of the scenario): kept until analysed.
   it.fails(
     'explored-split-pause-crash-will: the will of a client lost across a split, a pause and a power loss is published (open)',
