@@ -155,6 +155,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       groupsNotGiven: (owner, msg, groups) => this.forwarding.groupsNotGiven(owner, msg, groups),
       purge: (node) => this.purge(node),
       countDropped: (reason, n) => broker.countDropped(reason, n),
+      retainedBy: (node) => this.retainedReplicas.writtenBy(node, now()),
       claimedSinceLost: (o) =>
         this.relay.lost(
           o,
@@ -175,8 +176,7 @@ export class Cluster implements Distribution, PeerLinkHost, ReplicaLinks, Heartb
       },
       purgeRoutes: (node) => this.routeRep.table.purge(node),
       wipe: () => {
-        const table = this.routeRep.table;
-        for (const n of table.nodes()) if (n !== this.node) table.purge(n);
+        for (const n of this.routeRep.table.nodes()) if (n !== this.node) this.routeRep.table.purge(n);
         this.replicator.replicas.clear();
         broker.retained.clear();
         this.retainedReplicas.clear();

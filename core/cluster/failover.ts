@@ -31,6 +31,8 @@ export interface FailoverLinks {
   /** Forgets a removed node's routes (returns how many) and claims. */
   purge(node: string): number;
   countDropped(reason: string, n: number): void;
+  /** The retained entries `node` wrote (retained-replication.ts writtenBy). */
+  retainedBy?(node: string): Buffer[];
   /** Before `owner`'s sessions fail over: those whose client connected on another node since go there (replicant.ts). */
   claimedSinceLost?(owner: string): void;
   emit(e: ClusterEvent): void;
@@ -81,6 +83,11 @@ export class Failover {
     // here (the failed-over member) was given go no more, so the group gets the message once.
     for (const u of m.unacked)
       if (u.msg && u.groups) withGroups(u, this.c.groupsNotGiven(m.node, u.msg, u.groups), now);
+    // Its retained writes it may not have delivered to every peer: from us to those still running.
+    const writes = this.c.retainedBy?.(m.node) ?? [];
+    if (writes.length)
+      for (const o of this.c.membership.members.values())
+        if (o !== m && o.state === 'running') for (const f of writes) this.c.sendReliable(o, f);
   }
 
   /** What `m` never confirmed goes to its backup (if not us), and the sessions we are the backup of come alive here. */

@@ -26,7 +26,7 @@ import {
 import { withGroups } from './reliable-channel.ts';
 import type { Registry } from './registry.ts';
 import type { RetainedReplicator } from './retained-replication.ts';
-import type { RouteTable } from './route-table.ts';
+import { groupKey, type RouteTable } from './route-table.ts';
 import type { ServedShared } from './served-shared.ts';
 
 /** What forwarding needs of the session replicas (core/cluster/session-replication.ts). */
@@ -65,6 +65,13 @@ export interface ForwardingLinks {
   /** On a replicant: forwards to nodes that are not members go through the cores; returns how many nodes. */
   relay?: (msg: Message, targets: [string, string[]][], now: number) => number;
   emit(e: ClusterEvent): void;
+}
+
+/** The share groups (keys) `targets` serve a message to. */
+function groupsIn(targets: Map<string, string[]> | null): Set<string> {
+  const out = new Set<string>();
+  for (const gs of targets?.values() ?? []) for (const g of gs) out.add(g);
+  return out;
 }
 
 /** The share groups of a forward that serves none (most): shared, never written to. */
@@ -250,6 +257,7 @@ export class Forwarding {
    */
   private holdForStale(msg: Message, targets: Map<string, string[]> | null): void {
     if (!this.routesKnown) return; // parked instead, for every peer (routesLearned)
+    let served: Set<string> | undefined;
     for (const m of this.c.membership.members.values()) {
       const st = m.stale;
       if (!st || m.state === 'left' || m.state === 'stopped' || targets?.has(m.node)) continue;
@@ -259,7 +267,7 @@ export class Forwarding {
       }
       // Unstamped: its subscriptions made while we did not hear it are owed what was published since
       // (subscribe-during-split), and which of them came before this message cannot be told here.
-      const x: Stale = { msg };
+      const x: Stale = { msg, served: (served ??= groupsIn(targets)) };
       // Back but its table not in yet: the acknowledgement waits for it, as for any running peer.
       if (this.c.acks.current && m.state === 'running') x.tracker = this.c.acks.hold();
       st.push(x);
@@ -281,14 +289,19 @@ export class Forwarding {
   }
 
   /** One message kept for `m` goes to it, on behalf of its publish (its acknowledgement follows `m`'s). */
-  private sendKept(m: Member, x: Stale, now: number): void {
+  private sendKept(m: Member, x: Stale, now: number, groups: string[] = []): void {
     this.c.acks.within(x.tracker ?? null, () =>
-      this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now), x.msg),
+      this.c.sendReliable(m, encodeMessage(F.Forward, x.msg, now, groups), x.msg, groups),
     );
     this.c.stats.forwardedOut++;
   }
 
-  /** The peer's full route table is in: what we kept for it goes now if the table matches it (acknowledgements follow). */
+  /**
+   * The peer's full route table is in: what we kept for it goes now if the table matches it (acknowledgements
+   * follow), to its plain subscriptions and to each share group with a member there that no one served yet:
+   * before, a group whose member the peer holds (made during the cut, or a session failed over to it) never
+   * got what was published here meanwhile, acknowledged all the same (explored-restart-split-share-fresh).
+   */
   releaseStale(m: Member): void {
     const st = m.stale;
     if (!st) return;
@@ -296,8 +309,20 @@ export class Forwarding {
     const now = this.c.now();
     let n = 0;
     for (const x of st) {
-      if (this.c.table.match(x.msg.topic).some((e) => e.nodes.has(m.node))) {
-        this.sendKept(m, x, now);
+      let plain = false;
+      const groups: string[] = [];
+      for (const e of this.c.table.match(x.msg.topic)) {
+        if (e.nodes.has(m.node)) plain = true;
+        if (e.groups)
+          for (const [g, nodes] of e.groups) {
+            const key = groupKey(g, e.filter);
+            if (!nodes.has(m.node) || x.served?.has(key)) continue;
+            groups.push(key);
+            (x.served ??= new Set()).add(key);
+          }
+      }
+      if (plain || groups.length) {
+        this.sendKept(m, x, now, groups);
         n++;
       }
       settle(x);

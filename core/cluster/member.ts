@@ -23,6 +23,11 @@ export interface Stale {
   msg: Message;
   /** Its publisher's acknowledgement, held when the peer was running (link up, routes on their way). */
   tracker?: Tracker;
+  /**
+   * The share groups (keys) the message went to, one object for all peers it is kept for: served at its
+   * publish, or released since to a peer whose table names a member (each group once).
+   */
+  served?: Set<string>;
 }
 
 export interface Member {

@@ -8,6 +8,10 @@
 // A clear leaves a tombstone with its version, so a node cut off during the clear cannot bring the old
 // value back: the link-up resync sends every entry, tombstones included, and the older version loses.
 //
+// A writer lost (or restarted) before every peer confirmed its write takes the frames with it: the peers
+// still running send each other what they hold of its writes (writtenBy), so one the writer had given up on
+// (declared down, its acknowledgement not waiting for it) gets it from another (explored-power-retained-diverge).
+//
 // Garbage collection: a tombstone (or the version of a message that expired) is dropped TOMBSTONE_MS
 // (24 h) after this node saw the message go, by this node's clock. The highest version dropped is the
 // horizon: a set from a peer for a topic we know nothing of, with a version at or below it, may be a value
@@ -94,9 +98,10 @@ export class RetainedReplicator {
   }
 
   /** The full resync a link-up sends: every entry, tombstones included ($SYS is per node). */
-  *resync(now: number): IterableIterator<Buffer> {
+  *resync(now: number, writer?: string): IterableIterator<Buffer> {
     for (const m of this.broker.retained.all()) if (!m.topic.startsWith('$SYS/')) this.entry(m.topic);
     for (const [topic, e] of this.entries) {
+      if (writer !== undefined && e.v.n !== writer) continue;
       const msg = e.gone === null ? this.broker.retained.get(topic) : undefined;
       if (msg) yield encodeRetain(msg, e.v, now, false, false);
       else {
@@ -104,6 +109,14 @@ export class RetainedReplicator {
         yield encodeRetain(tombstone(topic), e.v, now, true, false);
       }
     }
+  }
+
+  /**
+   * The entries `writer` wrote (tombstones included), for the running peers when it is lost or restarted: it
+   * took the writes it had not yet delivered with it, and a peer whose link to us never broke gets no resync.
+   */
+  writtenBy(writer: string, now: number): Buffer[] {
+    return [...this.resync(now, writer)];
   }
 
   /** Drops tombstones older than TOMBSTONE_MS (looked through once a minute). */

@@ -13,7 +13,9 @@
 // fault on it ended (waiting in its inbox through a pause, or on a clogged
 // link), while its sender had failed it over to another member: counted as
 // `shared-late-forward` when the first delivery came within 1 s of the end
-// of a fault on its node.
+// of a fault on its node, or (the other order: the failed-over member's
+// client came back first) when the second member's node was under a fault
+// at the first delivery and delivered within 1 s of that fault's end.
 
 import type { At, DeliverEvent } from '../events.ts';
 import {
@@ -26,6 +28,7 @@ import {
   keyOf,
   timelineOf,
   type Ev,
+  type FaultWindow,
   type SafetyOptions,
   type Violation,
 } from './common.ts';
@@ -88,7 +91,10 @@ export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violati
         if (broke) {
           count(opts.tally, 'shared-redelivery');
           first = d;
-        } else if (conn?.node && faultTouches(faults, conn.node, first.t - LATE_FORWARD_MS, first.t)) {
+        } else if (
+          (conn?.node && faultTouches(faults, conn.node, first.t - LATE_FORWARD_MS, first.t)) ||
+          lateAfter(faults, connAt(tl, d.c, keyOf(d), d.t)?.node, first.t, d.t)
+        ) {
           count(opts.tally, 'shared-late-forward');
           first = d;
         } else if (d.t >= resentAfter(id)) {
@@ -106,4 +112,21 @@ export function checkSharedOnce(events: Ev[], opts: SafetyOptions = {}): Violati
     }
   }
   return out;
+}
+
+/** A fault on `node` already on at `firstAt` ended within LATE_FORWARD_MS before `at`: a forward that waited it out. */
+function lateAfter(
+  faults: FaultWindow[],
+  node: string | null | undefined,
+  firstAt: number,
+  at: number,
+): boolean {
+  if (!node) return false;
+  return faults.some(
+    (f) =>
+      (f.a.includes(node) || f.b.includes(node)) &&
+      f.from <= firstAt &&
+      f.to <= at &&
+      f.to >= at - LATE_FORWARD_MS,
+  );
 }

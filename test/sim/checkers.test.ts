@@ -785,6 +785,22 @@ describe('shared-once', () => {
     // Resumed more than 1 s before the first delivery: a violation.
     expect(props(checkSharedOnce(paused(-1500)))).toEqual(['shared-once']);
   });
+  it("counts a second member's delivery within 1 s of the end of a fault on its node, on at the first delivery, as shared-late-forward", () => {
+    const paused = (from: number, to: number) => [
+      e(from, 'fault.pause', { node: 'n2' }),
+      e(to, 'fault.unpause', { node: 'n2' }),
+      ...h(50),
+    ];
+    const tally: Tally = {};
+    // n2 paused through m1's delivery (20) and resumed 10 ms before m2's (40): excused.
+    expect(checkSharedOnce(paused(0, 30), { tally })).toEqual([]);
+    expect(tally['shared-late-forward']).toBe(1);
+    // Without the fault, paused only after the first delivery, or resumed more than 1 s before: violations.
+    expect(props(checkSharedOnce(h(50)))).toEqual(['shared-once']);
+    expect(props(checkSharedOnce(paused(25, 30)))).toEqual(['shared-once']);
+    const early = [...h(50).map((x) => ({ ...x, t: x.t + 2000 })), ...paused(0, 1000).slice(0, 2)];
+    expect(props(checkSharedOnce(early))).toEqual(['shared-once']);
+  });
 });
 
 describe('qos2-exactly-once', () => {
