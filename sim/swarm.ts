@@ -423,7 +423,7 @@ export async function playSwarm(
       ev,
       readers.map((r) => r.id),
       wiped ?? -Infinity,
-      atRisk,
+      new Set([...atRisk, ...retainedCopiesLost(ev)]),
     ),
   ];
   // Read afresh (a live world observes nodes through their admin API): the readers added routes.
@@ -507,10 +507,9 @@ function willLostInWipe(ev: Ev[], v: Violation, wiped: number): boolean {
 }
 
 /**
- * A missing will set on a node that could send to no peer from the CONNACK until it crashed (cut off, or
- * every peer paused or down, or taken for lost by the node, which linked to none again before the crash):
- * nothing could replicate it, so it was lost with the node, as a subscription acknowledged alone is
- * (ackedAlone; docs/guarantees.md, Wills).
+ * A missing will set on a node that could send to no peer from the CONNACK until it crashed (cut off, every
+ * peer paused or down, or each down in its own view: woken from a pause, its links not back yet): nothing could replicate it, so it was lost with the node, as a subscription
+ * acknowledged alone is (ackedAlone; docs/guarantees.md, Wills).
  */
 export function willAlone(ev: Ev[], v: Violation): boolean {
   if (v.property !== 'will-iff' || !v.detail.includes(': no will for ')) return false;
@@ -521,34 +520,54 @@ export function willAlone(ev: Ev[], v: Violation): boolean {
   const crash = ev.find(
     (e) => e.type === 'fault.crash' && e.node === node && e.t >= conn.connackAt && e.t <= conn.endAt,
   );
-  if (!crash || linkedBetween(ev, node, conn.connackAt, crash.t)) return false;
+  if (!crash) return false;
   const faults = faultsOf(ev);
   const blocks = (f: FaultWindow, p: string) =>
     f.kind === 'pause' || f.kind === 'crash'
       ? f.a[0] === p
       : (f.kind === 'partition' || f.kind === 'clog') &&
         ((f.a.includes(node) && f.b.includes(p)) || (!f.oneWay && f.a.includes(p) && f.b.includes(node)));
-  // The peers it had a link to at the CONNACK (its view: one it took for lost, a paused one it woke from, has none).
-  return [...peersUp(ev, node, conn.connackAt)].every((p) =>
-    faults.some((f) => f.from <= conn.connackAt && f.to >= crash.t && blocks(f, p)),
-  );
+  // Each peer out of reach throughout: by faults, or down in the node's own view (its link not back after a
+  // pause or a heal: the will's frame waits in the reliable channel and dies with the node).
+  return [...tl.nodes.keys()]
+    .filter((p) => p !== node)
+    .every((p) =>
+      covers(
+        [
+          ...faults.filter((f) => blocks(f, p)).map((f): [number, number] => [f.from, f.to]),
+          ...downInViewOf(ev, node, p),
+        ],
+        conn.connackAt,
+        crash.t,
+      ),
+    );
 }
 
-/** The peers `node` had a link to at `t` (its view: cluster.peer.up and .down; none after its start). */
-function peersUp(ev: Ev[], node: string, t: number): Set<string> {
-  const up = new Set<string>();
+/** The spans in which `node` held `peer` down (from its start or a peer.down until the next peer.up). */
+function downInViewOf(ev: Ev[], node: string, peer: string): [number, number][] {
+  const out: [number, number][] = [];
+  let since: number | null = null;
   for (const e of ev) {
-    if (e.t > t) break;
-    if (e.type === 'node.start' && e.node === node) up.clear();
-    else if (e.type === 'cluster.peer.up' && e.node === node) up.add(String(e.peer));
-    else if (e.type === 'cluster.peer.down' && e.node === node) up.delete(String(e.peer));
+    if (e.type === 'node.start' && e.node === node) since ??= e.t;
+    else if (e.type === 'cluster.peer.down' && e.node === node && String(e.peer) === peer) since ??= e.t;
+    else if (e.type === 'cluster.peer.up' && e.node === node && String(e.peer) === peer && since !== null) {
+      out.push([since, e.t]);
+      since = null;
+    }
   }
-  return up;
+  if (since !== null) out.push([since, Infinity]);
+  return out;
 }
 
-/** Whether `node` linked to a peer in (from, to). */
-function linkedBetween(ev: Ev[], node: string, from: number, to: number): boolean {
-  return ev.some((e) => e.type === 'cluster.peer.up' && e.node === node && e.t > from && e.t < to);
+/** Whether the union of `spans` covers [from, to]. */
+function covers(spans: [number, number][], from: number, to: number): boolean {
+  let reached = from;
+  for (const [a, b] of [...spans].sort((x, y) => x[0] - y[0])) {
+    if (a > reached) break;
+    reached = Math.max(reached, b);
+    if (reached >= to) return true;
+  }
+  return reached >= to;
 }
 
 /** Acknowledged QoS 1/2 messages each owed share group (all members owed) must reach one member. */
@@ -649,10 +668,25 @@ function routeBack(ev: Ev[], client: string, okAt: number, healAt: number): numb
  */
 function ackedAlone(ev: Ev[], client: string, t: number, invokedAt = t): boolean {
   const node = ackNode(ev, client, t);
-  if (!node) return false;
-  const up = peersUp(ev, node, t);
+  return !!node && nodeAlone(ev, node, t, invokedAt);
+}
+
+/**
+ * Whether `node` could send to no peer from `t` until it next crashed: each peer it held up at `t` cut from it by
+ * a fault from `invokedAt` until the crash, the others down in its view (a pause, a cut it noticed), and no peer
+ * up again before the crash.
+ */
+function nodeAlone(ev: Ev[], node: string, t: number, invokedAt: number): boolean {
+  const up = new Set<string>();
+  for (const e of ev) {
+    if (e.t > t) break;
+    if (e.type === 'node.start' && e.node === node) up.clear();
+    else if (e.type === 'cluster.peer.up' && e.node === node) up.add(String(e.peer));
+    else if (e.type === 'cluster.peer.down' && e.node === node) up.delete(String(e.peer));
+  }
   const crash = ev.find((e) => e.type === 'fault.crash' && e.node === node && e.t > t);
-  if (!crash || linkedBetween(ev, node, t, crash.t)) return false;
+  if (!crash || ev.some((e) => e.type === 'cluster.peer.up' && e.node === node && e.t > t && e.t < crash.t))
+    return false;
   const faults = faultsOf(ev);
   const cut = (f: FaultWindow, p: string) =>
     (f.kind === 'partition' || f.kind === 'clog') &&
@@ -666,6 +700,27 @@ function ackedAlone(ev: Ev[], client: string, t: number, invokedAt = t): boolean
  */
 function replicasLost(ev: Ev[], node: string, from: number, to: number): boolean {
   return [...replicaHolders(ev, node, from, to)].every(([p, t]) => crashedIn(ev, p, t, to));
+}
+
+/**
+ * Retained writes every copy of which was lost one after the other, as a session's can be (lostAlone; docs/
+ * guarantees.md): the acknowledging node crashed later, and each peer linked to it from the acknowledgement on
+ * crashed after its last link-up before that (swarm nodes keep no disk). An older value is then the last one held.
+ */
+export function retainedCopiesLost(ev: Ev[]): string[] {
+  const retained = new Set(
+    ev
+      .filter(is('pub.invoke'))
+      .filter((e) => e.retain)
+      .map((e) => e.id),
+  );
+  const out: string[] = [];
+  for (const e of ev.filter(is('pub.ok'))) {
+    if (!retained.has(e.id) || !e.node) continue;
+    const crash = ev.find((x) => x.type === 'fault.crash' && x.node === e.node && x.t > e.t);
+    if (crash && replicasLost(ev, e.node, e.t, crash.t)) out.push(e.id);
+  }
+  return out;
 }
 
 /** Whether `node` crashed in [from, to] (a replica it got at `from` died with it). */

@@ -4,9 +4,9 @@
 // (present 1) and crashes 0.5 s later, before its redial reached n2. The new connection's will was set on a
 // node that had a link to no peer from the CONNACK until the crash: no peer heard of it, so it was lost with
 // n1, the documented bound (docs/guarantees.md, Wills; explored-will-alone.ts). willAlone judged "no peer" by
-// fault windows only (a cut, a paused or crashed peer) and demanded it; it now takes the node's own view, as
-// ackedAlone does for a subscription: a peer it took for lost and did not link to again before the crash
-// counts (test/sim/swarm-will-alone.test.ts has both sides).
+// fault windows only (a cut, a paused or crashed peer) and demanded it; corrected: a peer down in the node's own
+// view counts as out of reach too (main 19a0c7a made the same correction independently, more generally: faults
+// and down-in-view intervals one after the other; test/sim/swarm-will-alone.test.ts, swarm-excuses.test.ts).
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

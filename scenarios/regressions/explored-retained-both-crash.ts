@@ -1,9 +1,9 @@
-// Found by test:faults (default seed, after 160 schedules) on i13-backup; it fails the same, same history hash, on
-// main (8389404). OPEN (it.fails), not fixed: 2 nodes, r0's retained r/0 acknowledged at 1009 (n2 held it); n2 is
-// clogged from n1 and loses its process at 1502, restarts empty at 2502 behind the clog; n1 loses its process at
-// 3002, the instant the clog ends, before its resync reached n2. Every node that held the retained message was
-// lost (no data dirs), so both readers find nothing. Likely a checker gap (a retained write lost with every copy,
-// as swarm ackedAlone/crashedIn excuse sessions), not a broker bug; to be decided.
+// Found by test:faults (a random seed, after 160 schedules) on i13-backup; it failed the same, same history hash,
+// on main (8389404). 2 nodes, r0's retained r/0 acknowledged at 1009 (n2 held it); n2 is clogged from n1 and
+// loses its process at 1502, restarts empty at 2502 behind the clog; n1 loses its process at 3002, the instant
+// the clog ends, before it saw n2's new life. Every node that held the retained message was lost (swarm nodes keep
+// no data dirs), so both readers find nothing: the documented loss of every copy one after the other
+// (docs/guarantees.md), as for a session. A checker gap, corrected: sim/swarm.ts retainedCopiesLost.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

@@ -1,15 +1,11 @@
-// Found by test:faults SEED=3404 (after 305 schedules) on i13-backup; it fails the same, same history hash, on main
-// (8389404). OPEN (it.fails), not fixed: 2 nodes, n1 paused 1006..7006; w0 (delay 0) reconnects through the balancer
-// at 2006 to n1 and is answered when n1 wakes (CONNACK 7007, its session resumed from n1's replica). Both nodes took
-// each other for lost (n2 at 7000, n1 at its wake) and their link is not back when n1 loses its process at 7506:
-// the will's RWill waited in n1's reliable channel and died with it; n2 never heard of that connection. Nothing
-// could publish it. Not the backup class (2 nodes). Either a checker case (willAlone counts only network faults,
-// not a cluster link still down after a pause) or a broker one (a node with every peer down replicates nothing).
-// On the branch's final code the same stop (schedule 305) shrank to a 3-node case of the class (same on main): w1
-// connects to n2 alone in a partition (20509); no link is back 500 ms after the heal when n2 loses its process.
-// Resolved (i13-will2) as the checker case: willAlone takes the node's own view of its peers, as ackedAlone does;
-// a peer the node took for lost and did not link to again before the crash could not hear the will
-// (explored-pause-crash-nowill, SEED=3707; test/sim/swarm-will-alone.test.ts).
+// Found by test:faults SEED=3404 (after 305 schedules) on i13-backup; it failed the same, same history hash, on main
+// (8389404). 2 nodes, n1 paused 1006..7006; w0 (delay 0) reconnects through the balancer at 2006 to n1 and is
+// answered when n1 wakes (CONNACK 7007, its session resumed from n1's replica). Both nodes took each other for lost
+// (n2 at 7000, n1 at its wake) and their link is not back when n1 loses its process at 7506: the will's RWill waited
+// in n1's reliable channel and died with it; n2 never heard of that connection. Nothing could publish it: a will
+// set on a node that could reach no peer until it died (docs/guarantees.md, Wills). A checker gap, corrected: the
+// swarm's willAlone counted only faults, not a peer down in the node's own view (its link not back after a pause).
+// The 3-node shrink of the same stop: explored-heal-unlinked-will.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

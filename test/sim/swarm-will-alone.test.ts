@@ -1,9 +1,8 @@
 // The swarm does not demand a will set on a node that could send to no peer from the CONNACK until it crashed
-// (willAlone, docs/guarantees.md, Wills): nothing could replicate it. "No peer" is the node's own view, as for a
-// subscription acknowledged alone (ackedAlone): a peer it took for lost (it just woke from a pause) and did
-// not link to again before the crash counts (scenarios/regressions/explored-pause-crash-nowill.ts, SEED=3707);
-// a peer it had a link to counts only if a fault held it off from the CONNACK to the crash; a link that came
-// up before the crash carried the will, so the will is demanded.
+// (willAlone, docs/guarantees.md, Wills): nothing could replicate it. A peer the node took for lost (it just woke
+// from a pause) and did not link to again before the crash is out of reach, as one held off by a fault is
+// (scenarios/regressions/explored-pause-crash-nowill.ts, SEED=3707); a link back before the crash carried the
+// will, and a gap in the faults leaves it owed. (test/sim/swarm-excuses.test.ts has main's cases.)
 
 import { describe, it, expect } from 'vitest';
 import { willAlone } from '../../sim/swarm.ts';
