@@ -17,6 +17,7 @@ import type { ServedShared } from './served-shared.ts';
 import type { Timer } from '../env.ts';
 import { midOrigin } from './orphan-rules.ts';
 import { willIn, willOut } from './handoff-will.ts';
+import { awaitUnheardOwner } from './unheard-owner-will.ts';
 
 const msgOf = (o: { msg: Message }): Message => o.msg;
 
@@ -40,7 +41,7 @@ const MOVED_FOLLOW_MS = 5 * 60_000;
 /** What the registry needs of the rest of the cluster (core/cluster/cluster.ts wires it). */
 export interface RegistryLinks {
   readonly membership: Membership;
-  /** How long a handed-off session's routes stay advertised here. */
+  /** How long a handed-off session's routes stay advertised here: the down detection time (heartbeatTimeoutMs). */
   readonly lingerMs: number;
   /** A replicant: nodes that are not members (other replicants) are reached through a core (replicant.ts). */
   readonly viaCore?: boolean;
@@ -182,9 +183,11 @@ export class Registry {
       if (s.conn) this.local.takenOver(s);
       // Its client was told it has a new session since this one's connect: this one ended for it, so its will
       // is due now [MQTT-3.1.2-8]. (A copy of that same connection's session has its connect time.) Not from a
-      // copy we failed over from a node we hear again (this life): that node knows its connection's fate.
+      // copy we failed over from a node we hear again (this life): that node knows its connection's fate; one
+      // we do not hear yet waits for it a down detection (unheard-owner-will.ts).
       if (fresh && live && s.will && at > s.connectedAt && !this.ownerDecides(s.will))
-        this.local.publishWill(s);
+        if (this.pastLife.has(s.will) || !awaitUnheardOwner(this.local, this.c, s, this.c.lingerMs))
+          this.local.publishWill(s);
       this.claims.set(clientId, { node, at, live });
       // The session may have ended with its connection (Session Expiry 0).
       if (this.local.sessions.get(clientId) === s) this.handOff(s, node);

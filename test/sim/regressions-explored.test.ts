@@ -570,6 +570,19 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-oneway-pause-qos2-dup: QoS 2 to a persistent session behind a one-way cut and a pause: each message once', async () => {
     expect(await verdict('explored-oneway-pause-qos2-dup.ts')).toEqual([]);
   });
+  // Will twice (SEED=3707 after 58, the same on main): a fresh claim reached a node woken from a pause before the
+  // node whose will it had failed over, and it published that will, which that node had published already.
+  // Fixed: such a will waits for its node a down detection (core/cluster/unheard-owner-will.ts).
+  // Replay: npx sim run scenarios/regressions/explored-pause-will-twice.ts --seed 1
+  it('explored-pause-will-twice: a will published while its backup was paused is not published again by the backup on a fresh claim that reaches it first', async () => {
+    expect(await verdict('explored-pause-will-twice.ts')).toEqual([]);
+  });
+  // Checker case (swarm, willAlone; SEED=3707 after 148): a will set on a node that had taken its peers for lost
+  // (just woken from a pause) and crashed before it linked to one again is lost with it, as a subscription
+  // acknowledged alone is (ackedAlone); main's willAlone (19a0c7a) counts a peer down in the node's view. Replay: npx sim run scenarios/regressions/explored-pause-crash-nowill.ts --seed 1
+  it('explored-pause-crash-nowill: a will set on a node woken from a pause that linked to no peer before it crashed is not demanded', async () => {
+    expect(await verdict('explored-pause-crash-nowill.ts')).toEqual([]);
+  });
   // Will lost, SEED=3606 after 321: two nodes restored one session (each took its owner for lost); the copy that
   // gave way dropped the will it had taken over, the other had none (its holder had cleared it for the first's).
   // Fixed: a handoff carries a will taken over by failover to a copy of the same connection that holds none.
@@ -590,6 +603,20 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-heal-unlinked-will: the will of a connection made on a node cut off, lost with it before its links were back after the heal: not owed', async () => {
     expect(await verdict('explored-heal-unlinked-will.ts')).toEqual([]);
   });
+  // SEED=3707 after 148 (the same on main 30b6d16): a will sent to a peer paused from the CONNACK, which cut the
+  // link unread on waking while the node took it for lost, lost with the node's crash before a link came back:
+  // out of reach throughout (a pause, then down in the node's view), not owed (willAlone).
+  it('explored-paused-peer-will-unheard: the will of a connection on a node that crashed just after its paused peer woke, the link not back: not owed', async () => {
+    expect(await verdict('explored-paused-peer-will-unheard.ts')).toEqual([]);
+  });
+  // OPEN (SEED=3707 after 148 on the merged branch, the same on main): a will sent to a paused peer, which cut
+  // the link unread on waking; header of the scenario (fixed on branch i13-will2-thaw).
+  it.fails(
+    'explored-paused-both-will-unheard: the will of a connection on a node lost while paused, sent to a peer paused before, is published (open)',
+    async () => {
+      expect(await verdict('explored-paused-both-will-unheard.ts')).toEqual([]);
+    },
+  );
   // SEED=3606 after 72 on i13-backup (failed on main too): orphans a node gave the backup of a lost owner were
   // dropped, and their publishers answered, when that backup turned out to have restarted too. Fixed
   // (core/cluster/failover.ts): they go to the owner's next backup, and the publishers wait for it.
