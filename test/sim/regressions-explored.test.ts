@@ -617,6 +617,14 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-paused-both-will-unheard: the will of a connection on a node lost while paused, sent to a peer paused before, is published', async () => {
     expect(await verdict('explored-paused-both-will-unheard.ts')).toEqual([]);
   });
+  // OPEN, SEED=3707 after 215 on i13-will2-thaw, failing on main too: the class of explored-retained-both-crash
+  // in an order retainedCopiesLost does not excuse (header of the scenario).
+  it.fails(
+    'explored-retained-pause-both-crash: a retained message whose every holder was lost before they linked (open)',
+    async () => {
+      expect(await verdict('explored-retained-pause-both-crash.ts')).toEqual([]);
+    },
+  );
   // OPEN, found by SEED=3606 on i13-backup, failing on main too (header of the scenario).
   it.fails(
     'explored-two-crashes-restart-loss: a message acknowledged just after two nodes restarted together reaches the failed-over subscriber (open)',
