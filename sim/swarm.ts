@@ -704,8 +704,9 @@ function replicasLost(ev: Ev[], node: string, from: number, to: number): boolean
 
 /**
  * Retained writes every copy of which was lost one after the other, as a session's can be (lostAlone; docs/
- * guarantees.md): the acknowledging node crashed later, and each peer linked to it from the acknowledgement on
- * crashed after its last link-up before that (swarm nodes keep no disk). An older value is then the last one held.
+ * guarantees.md): the acknowledging node crashed later, and so did each peer linked to it from the acknowledgement
+ * on, with no link coming up at that peer between its copy and its crash (a resync there would have passed the
+ * write on; swarm nodes keep no disk). An older value is then the last one held.
  */
 export function retainedCopiesLost(ev: Ev[]): string[] {
   const retained = new Set(
@@ -714,11 +715,27 @@ export function retainedCopiesLost(ev: Ev[]): string[] {
       .filter((e) => e.retain)
       .map((e) => e.id),
   );
+  const crashAfter = (node: string, t: number) =>
+    ev.find((x) => x.type === 'fault.crash' && x.node === node && x.t >= t);
+  const linkedIn = (node: string, from: number, to: number) =>
+    ev.some(
+      (x) =>
+        x.type === 'cluster.peer.up' &&
+        (x.node === node || String(x.peer) === node) &&
+        x.t > from &&
+        x.t < to,
+    );
   const out: string[] = [];
   for (const e of ev.filter(is('pub.ok'))) {
     if (!retained.has(e.id) || !e.node) continue;
-    const crash = ev.find((x) => x.type === 'fault.crash' && x.node === e.node && x.t > e.t);
-    if (crash && replicasLost(ev, e.node, e.t, crash.t)) out.push(e.id);
+    const crash = crashAfter(e.node, e.t);
+    if (!crash) continue;
+    const held = [...replicaHolders(ev, e.node, e.t, crash.t)];
+    const lost = held.every(([p, up]) => {
+      const c = crashAfter(p, up);
+      return !!c && !linkedIn(p, Math.max(e.t, up), c.t);
+    });
+    if (lost) out.push(e.id);
   }
   return out;
 }

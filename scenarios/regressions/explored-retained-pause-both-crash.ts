@@ -1,9 +1,10 @@
-// OPEN. Found by `npm run test:faults` (SEED=3707 RUNS=400, after 215 schedules, on i13-will2-thaw once the
-// heartbeat fix let schedule 148 pass; fails the same on main 5ea2257). The class of explored-retained-both-crash:
-// r0's retained r/0 is acknowledged by n1 (n2 holds it); n2 loses its process at 1.5 s and restarts empty at
-// 2.5 s; n1, paused 1.5-2.5 s, loses its process at 3.0 s before it linked to n2's new life. Every node that held
-// the retained message was lost (no data dirs), so both readers find nothing; swarm retainedCopiesLost does not
-// excuse this order (the peer lost first, the acknowledging node paused, then lost). Likely the same checker gap.
+// Found by `npm run test:faults` (SEED=3707 RUNS=400, after 215 schedules, on i13-will2-thaw once the heartbeat fix
+// let schedule 148 pass; it failed the same on main 5ea2257). The class of explored-retained-both-crash in the other
+// order: r0's retained r/0 is acknowledged by n2 (n1 holds it); n2 loses its process at 1.5 s and restarts empty at
+// 2.5 s; n1, paused 1.5-2.5 s, loses its process at 3.0 s before any link came up at it. Every node that held the
+// retained message was lost in turn (no data dirs), so both readers find nothing. A checker gap, corrected: swarm
+// retainedCopiesLost follows each holder to its own crash (no link up at it in between), not only to the
+// acknowledging node's.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

@@ -42,6 +42,24 @@ describe('swarm: retained write lost with every copy', () => {
     expect(retainedCopiesLost(noCrash)).toEqual([]);
   });
 
+  it('the writer lost first, then the peer that held it before a link came up at it: excused; with one: judged', () => {
+    const writerFirst = at(
+      base(),
+      { t: 1502, type: 'fault.crash', node: 'n1', mode: 'process' },
+      { t: 2502, type: 'node.start', node: 'n1' },
+      { t: 3002, type: 'fault.crash', node: 'n2', mode: 'process' },
+    );
+    expect(retainedCopiesLost(writerFirst)).toEqual(['r0:1']);
+    const resynced = at(
+      base(),
+      { t: 1502, type: 'fault.crash', node: 'n1', mode: 'process' },
+      { t: 2502, type: 'node.start', node: 'n1' },
+      { t: 2600, type: 'cluster.peer.up', node: 'n2', peer: 'n1', healed: 0 },
+      { t: 3002, type: 'fault.crash', node: 'n2', mode: 'process' },
+    );
+    expect(retainedCopiesLost(resynced)).toEqual([]);
+  });
+
   it('a plain (not retained) publish is never counted here', () => {
     const ev = at(
       base().map((e) => (e.type === 'pub.invoke' ? ({ ...e, retain: false } as Ev) : e)),
