@@ -16,6 +16,7 @@ import { checkOrder, checkSafety, type Expectation, type Violation } from './che
 import { convergenceProblems } from './convergence.ts';
 import { connAt, faultsOf, keyOf, timelineOf, type FaultWindow } from './checkers/common.ts';
 import { FaultPlayer, foldFault, type Fault } from './faults.ts';
+import { retainedLost } from './retained-custody.ts';
 import type { ScenarioClient, ScenarioWorld } from './scenario-world.ts';
 import { idOf, is, type At, type Ev, type PubOkEvent } from './events.ts';
 import type { QoS } from '../core/message.ts';
@@ -419,11 +420,12 @@ export async function playSwarm(
       wl,
       willEnds.filter((e) => wiped === null || wiped < e.at - 15_000),
     ),
+    // A retained write every node that could hold it lost, one after the other, is gone as in a wipe.
     ...retainedReadBack(
       ev,
       readers.map((r) => r.id),
       wiped ?? -Infinity,
-      atRisk,
+      new Set([...atRisk, ...retainedLost(ev).keys()]),
     ),
   ];
   // Read afresh (a live world observes nodes through their admin API): the readers added routes.
