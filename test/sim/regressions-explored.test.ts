@@ -609,4 +609,13 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-will-after-return: a split-will of the return connection is not a will after the clean DISCONNECT before it', async () => {
     expect(await verdict('explored-split-will-after-return.ts')).toEqual([]);
   });
+  // OPEN, SEED=4111 after 339 (the same before today's merges): forwards to a restarted node's old life were
+  // orphaned to a backup cut off one way and acknowledged at once (autoheal's dropUnacked after restarted); the
+  // backup was then lost with the F.Orphan frame unconfirmed, and no copy got them (header: what a fix needs).
+  it.fails(
+    "explored-restart-oneway-orphans-lost: forwards to a restarted node's old life reach the session after its backup, cut off one way, is lost too (open)",
+    async () => {
+      expect(await verdict('explored-restart-oneway-orphans-lost.ts')).toEqual([]);
+    },
+  );
 });
