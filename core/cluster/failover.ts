@@ -9,6 +9,7 @@ import type { OrphanKeeper } from './forwarding.ts';
 import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
 import { F, encodeJson, knownOfSeq, toOrphanWire, type WireMessage } from './peer-protocol.ts';
+import { unconfirmedOrphans } from './orphan-frames.ts';
 import { withGroups } from './reliable-channel.ts';
 
 export interface FailoverLinks {
@@ -67,7 +68,8 @@ export class Failover {
     const now = this.c.now();
     const msgs = m.unacked
       .filter((u) => u.msg)
-      .map((u) => toOrphanWire(u.msg!, u.groups, now, knownOfSeq(u.frame)));
+      .map((u) => toOrphanWire(u.msg!, u.groups, now, knownOfSeq(u.frame)))
+      .concat(unconfirmedOrphans(m.unacked));
     // Kept in our own replicas of its sessions too: the backup may itself have restarted empty.
     if (msgs.length) this.c.replicas.orphans(m.node, msgs);
     // Publishers waiting on the dead node's confirmation are answered once the running peers confirmed what we

@@ -1,20 +1,17 @@
-// OPEN. Found by `npm run test:faults` (SEED=4111 after 339), the same on main before today's merges
-// (8389404): acknowledged loss, a broker bug not fixed yet. 4 nodes; s0 (persistent) on n1, p0 publishing on
-// n3. n1 loses power at 20 s and restarts empty at 25.5 s; at that instant a one-way partition blocks
-// n1,n3 -> n2,n4 (n2,n4 -> n1,n3 flows). n3's forwards p0:20..25 to n1's old life are unconfirmed; n3 hears
-// n1's new life first (autoheal: restarted) and fails n1 over (core/cluster/failover.ts): the six messages
-// become orphans, kept in n3's replica of s0 and sent as F.Orphan to n1's backup n2 (blocked), with the
-// publisher's acknowledgement meant to wait for that (tracker.done). But autoheal.ts calls dropUnacked(m)
-// right after restarted(m), which settles the same frames at once: p0 gets its PUBACKs at 25.5 s.
-// n2 fails s0 over at 26 s (its claim reaches n3, whose replica of s0 now follows n2: the orphans kept in
-// n3's n1-replica do not survive that). n3 takes n2 for lost at 31 s and restores s0 from n2's replica; its
-// unconfirmed F.Orphan frame to n2 is not a forward (no `msg`), so Failover.failover makes no orphans of it.
-// s0 resumes on n3 (session present) and never gets p0:20..25; n2's handoff after the heal has none.
-// What a fix needs (core/cluster/failover.ts + autoheal.ts, in a small new module): (1) after restarted(),
-// do not settle the frames the failover took over (their publishers wait for the orphans' confirmation),
-// and (2) when a peer is lost with an unconfirmed F.Orphan frame, its messages become orphans again for the
-// sessions that peer held (here the copy of s0 restored on n3), without a duplicate when the frame is
-// resent after the heal.
+// Found by `npm run test:faults` (SEED=4111 after 339), the same on main before today's merges (8389404):
+// acknowledged loss, a broker bug. 4 nodes; s0 (persistent) on n1, p0 publishing on n3. n1 loses power at
+// 20 s and restarts empty at 25.5 s; at that instant a one-way partition blocks n1,n3 -> n2,n4 (n2,n4 ->
+// n1,n3 flows). n3's forwards p0:20..25 to n1's old life are unconfirmed; n3 hears n1's new life first
+// (autoheal: restarted) and fails n1 over (core/cluster/failover.ts): the six messages become orphans, kept
+// in n3's replica of s0 and sent as F.Orphan to n1's backup n2 (blocked). autoheal.ts then drops the old
+// life's frames (dropUnacked), which answers p0 at once (25.5 s). n2 fails s0 over at 26 s (its claim reaches
+// n3, whose replica of s0 now follows n2, without those orphans). n3 takes n2 for lost at 31 s and restores
+// s0 from n2's replica; its unconfirmed F.Orphan frame to n2 was no forward (no `msg`), so the failover made
+// no orphans of it. s0 resumed on n3 and never got p0:20..25. Fix (core/cluster/orphan-frames.ts, used by
+// Failover.failover): the messages of a lost peer's unconfirmed F.Orphan frames are its orphans too (the
+// sessions it failed over are its own now), so they reach the copy restored here or at its backup.
+// Left as it was: the publisher is still answered when the restarted node's frames are dropped, before the
+// backup confirmed the orphans (changing that moves acknowledgements in the shipped scenarios).
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

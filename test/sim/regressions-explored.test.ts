@@ -609,13 +609,19 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-will-after-return: a split-will of the return connection is not a will after the clean DISCONNECT before it', async () => {
     expect(await verdict('explored-split-will-after-return.ts')).toEqual([]);
   });
-  // OPEN, SEED=4111 after 339 (the same before today's merges): forwards to a restarted node's old life were
-  // orphaned to a backup cut off one way and acknowledged at once (autoheal's dropUnacked after restarted); the
-  // backup was then lost with the F.Orphan frame unconfirmed, and no copy got them (header: what a fix needs).
+  // SEED=4111 after 339 (the same before today's merges): forwards to a restarted node's old life were orphaned
+  // to its backup, cut off one way; that backup was lost before confirming the F.Orphan frame, and no copy got
+  // them. Fixed: the messages of a lost peer's unconfirmed F.Orphan frames are its orphans (orphan-frames.ts).
+  it("explored-restart-oneway-orphans-lost: forwards to a restarted node's old life reach the session after its backup, cut off one way, is lost too", async () => {
+    expect(await verdict('explored-restart-oneway-orphans-lost.ts')).toEqual([]);
+  });
+  // OPEN, SEED=4111 after 339 (its shrink after the fix above; the same before today's merges): forwards to a node
+  // that had failed a restarted node's session over, lost itself behind a one-way cut, miss that session
+  // (header: what is known).
   it.fails(
-    "explored-restart-oneway-orphans-lost: forwards to a restarted node's old life reach the session after its backup, cut off one way, is lost too (open)",
+    'explored-restart-oneway-two-owners-loss: forwards to a restarted node holding a failed-over session behind a one-way cut reach it (open)',
     async () => {
-      expect(await verdict('explored-restart-oneway-orphans-lost.ts')).toEqual([]);
+      expect(await verdict('explored-restart-oneway-two-owners-loss.ts')).toEqual([]);
     },
   );
 });
