@@ -615,9 +615,9 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-restart-oneway-orphans-lost: forwards to a restarted node's old life reach the session after its backup, cut off one way, is lost too", async () => {
     expect(await verdict('explored-restart-oneway-orphans-lost.ts')).toEqual([]);
   });
-  // OPEN, SEED=4111 after 339 (its shrink after the fix above; the same before today's merges): forwards to a node
-  // that had failed a restarted node's session over, lost itself behind a one-way cut, miss that session
-  // (header: what is known).
+  // OPEN, SEED=4111 after 339 (its shrink after the fix above; the same before today's merges): orphans kept in a
+  // replica of a restarted node's session were dropped when a newer owner's copy replaced that replica
+  // (header: the sequence and what a fix needs).
   it.fails(
     'explored-restart-oneway-two-owners-loss: forwards to a restarted node holding a failed-over session behind a one-way cut reach it (open)',
     async () => {
