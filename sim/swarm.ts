@@ -16,7 +16,6 @@ import { checkOrder, checkSafety, type Expectation, type Violation } from './che
 import { convergenceProblems } from './convergence.ts';
 import { connAt, faultsOf, keyOf, timelineOf, type FaultWindow } from './checkers/common.ts';
 import { FaultPlayer, foldFault, type Fault } from './faults.ts';
-import { retainedLost } from './retained-custody.ts';
 import type { ScenarioClient, ScenarioWorld } from './scenario-world.ts';
 import { idOf, is, type At, type Ev, type PubOkEvent } from './events.ts';
 import type { QoS } from '../core/message.ts';
@@ -420,12 +419,11 @@ export async function playSwarm(
       wl,
       willEnds.filter((e) => wiped === null || wiped < e.at - 15_000),
     ),
-    // A retained write every node that could hold it lost, one after the other, is gone as in a wipe.
     ...retainedReadBack(
       ev,
       readers.map((r) => r.id),
       wiped ?? -Infinity,
-      new Set([...atRisk, ...retainedLost(ev).keys()]),
+      new Set([...atRisk, ...retainedCopiesLost(ev)]),
     ),
   ];
   // Read afresh (a live world observes nodes through their admin API): the readers added routes.
@@ -509,11 +507,11 @@ function willLostInWipe(ev: Ev[], v: Violation, wiped: number): boolean {
 }
 
 /**
- * A missing will set on a node that could send to no peer from the CONNACK until it crashed (cut off, or
- * every peer paused or down): nothing could replicate it, so it was lost with the node, as a subscription
+ * A missing will set on a node that could send to no peer from the CONNACK until it crashed (cut off, every
+ * peer paused or down, or each down in its own view: woken from a pause, its links not back yet): nothing could replicate it, so it was lost with the node, as a subscription
  * acknowledged alone is (ackedAlone; docs/guarantees.md, Wills).
  */
-function willAlone(ev: Ev[], v: Violation): boolean {
+export function willAlone(ev: Ev[], v: Violation): boolean {
   if (v.property !== 'will-iff' || !v.detail.includes(': no will for ')) return false;
   const tl = timelineOf(ev);
   const conn = [...tl.conns.values()].flat().find((x) => x.connack === v.excerpt[0]);
@@ -529,9 +527,47 @@ function willAlone(ev: Ev[], v: Violation): boolean {
       ? f.a[0] === p
       : (f.kind === 'partition' || f.kind === 'clog') &&
         ((f.a.includes(node) && f.b.includes(p)) || (!f.oneWay && f.a.includes(p) && f.b.includes(node)));
+  // Each peer out of reach throughout: by faults, or down in the node's own view (its link not back after a
+  // pause or a heal: the will's frame waits in the reliable channel and dies with the node).
   return [...tl.nodes.keys()]
     .filter((p) => p !== node)
-    .every((p) => faults.some((f) => f.from <= conn.connackAt && f.to >= crash.t && blocks(f, p)));
+    .every((p) =>
+      covers(
+        [
+          ...faults.filter((f) => blocks(f, p)).map((f): [number, number] => [f.from, f.to]),
+          ...downInViewOf(ev, node, p),
+        ],
+        conn.connackAt,
+        crash.t,
+      ),
+    );
+}
+
+/** The spans in which `node` held `peer` down (from its start or a peer.down until the next peer.up). */
+function downInViewOf(ev: Ev[], node: string, peer: string): [number, number][] {
+  const out: [number, number][] = [];
+  let since: number | null = null;
+  for (const e of ev) {
+    if (e.type === 'node.start' && e.node === node) since ??= e.t;
+    else if (e.type === 'cluster.peer.down' && e.node === node && String(e.peer) === peer) since ??= e.t;
+    else if (e.type === 'cluster.peer.up' && e.node === node && String(e.peer) === peer && since !== null) {
+      out.push([since, e.t]);
+      since = null;
+    }
+  }
+  if (since !== null) out.push([since, Infinity]);
+  return out;
+}
+
+/** Whether the union of `spans` covers [from, to]. */
+function covers(spans: [number, number][], from: number, to: number): boolean {
+  let reached = from;
+  for (const [a, b] of [...spans].sort((x, y) => x[0] - y[0])) {
+    if (a > reached) break;
+    reached = Math.max(reached, b);
+    if (reached >= to) return true;
+  }
+  return reached >= to;
 }
 
 /** Acknowledged QoS 1/2 messages each owed share group (all members owed) must reach one member. */
@@ -632,7 +668,15 @@ function routeBack(ev: Ev[], client: string, okAt: number, healAt: number): numb
  */
 function ackedAlone(ev: Ev[], client: string, t: number, invokedAt = t): boolean {
   const node = ackNode(ev, client, t);
-  if (!node) return false;
+  return !!node && nodeAlone(ev, node, t, invokedAt);
+}
+
+/**
+ * Whether `node` could send to no peer from `t` until it next crashed: each peer it held up at `t` cut from it by
+ * a fault from `invokedAt` until the crash, the others down in its view (a pause, a cut it noticed), and no peer
+ * up again before the crash.
+ */
+function nodeAlone(ev: Ev[], node: string, t: number, invokedAt: number): boolean {
   const up = new Set<string>();
   for (const e of ev) {
     if (e.t > t) break;
@@ -656,6 +700,27 @@ function ackedAlone(ev: Ev[], client: string, t: number, invokedAt = t): boolean
  */
 function replicasLost(ev: Ev[], node: string, from: number, to: number): boolean {
   return [...replicaHolders(ev, node, from, to)].every(([p, t]) => crashedIn(ev, p, t, to));
+}
+
+/**
+ * Retained writes every copy of which was lost one after the other, as a session's can be (lostAlone; docs/
+ * guarantees.md): the acknowledging node crashed later, and each peer linked to it from the acknowledgement on
+ * crashed after its last link-up before that (swarm nodes keep no disk). An older value is then the last one held.
+ */
+export function retainedCopiesLost(ev: Ev[]): string[] {
+  const retained = new Set(
+    ev
+      .filter(is('pub.invoke'))
+      .filter((e) => e.retain)
+      .map((e) => e.id),
+  );
+  const out: string[] = [];
+  for (const e of ev.filter(is('pub.ok'))) {
+    if (!retained.has(e.id) || !e.node) continue;
+    const crash = ev.find((x) => x.type === 'fault.crash' && x.node === e.node && x.t > e.t);
+    if (crash && replicasLost(ev, e.node, e.t, crash.t)) out.push(e.id);
+  }
+  return out;
 }
 
 /** Whether `node` crashed in [from, to] (a replica it got at `from` died with it). */

@@ -166,12 +166,15 @@ export class Forwarding {
     }
     // Stamped with the newest of its subscription epochs we have heard of: a subscription it made
     // since does not get this message, published before that subscription took effect here.
+    // Unstamped to a node we do not hear (it gets the message when it is back), as what is kept for it
+    // is (holdForStale): its subscriptions made meanwhile could not reach us, and are owed it.
     // The first target's frame is encoded with its stamp; the next ones copy it with theirs.
+    const known = m.state === 'unreachable' ? undefined : m.epoch;
     const frame = gs.length
-      ? encodeMessage(F.Forward, msg, now, gs, m.epoch)
+      ? encodeMessage(F.Forward, msg, now, gs, known)
       : plain.frame
-        ? restamp(plain.frame, m.epoch)
-        : (plain.frame = encodeMessage(F.Forward, msg, now, [], m.epoch));
+        ? restamp(plain.frame, known)
+        : (plain.frame = encodeMessage(F.Forward, msg, now, [], known));
     this.c.sendReliable(m, frame, msg, gs);
     this.c.stats.forwardedOut++;
     return true;

@@ -78,12 +78,16 @@ export function handleFrame(p: FrameParts, peer: string, f: Frame): boolean {
       disk?.touched(f.body.clientId, f.body.mid);
       break;
     case F.REnd:
+      r.held.ended(peer, f.body.clientId);
       r.onEnd(peer, f.body.clientId);
       r.kept.ended(peer, f.body.clientId);
       break;
     case F.Orphan:
       p.forwarding.onOrphan(peer, f.body);
       r.kept.orphans(peer, f.body.owner, f.body.msgs);
+      break;
+    case F.Held:
+      r.held.onHeld(f.body);
       break;
     case F.OrphanGiven:
       p.forwarding.onOrphanGiven(f.body);

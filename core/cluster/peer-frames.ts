@@ -16,7 +16,9 @@ export type { SubSpec };
 // Rebalance (evacuation and rebalance, maintenance.ts); a Handoff with `migrate` moves an offline session.
 // 6: subscription epochs: Routes carry the node's epoch (`e`), a Forward the receiver's epoch its sender knew;
 // OrphanGiven.
-export const PROTOCOL_VERSION = 6;
+// 7: Held (what a holder of a lost owner's replicas and wills hands its backup); a Handoff carries a will its
+// sender took over by failover (willLost, willOrigin, willAt).
+export const PROTOCOL_VERSION = 7;
 export const MAX_FRAME = 64 * 1024 * 1024;
 
 export const enum F {
@@ -62,6 +64,27 @@ export const enum F {
   Relay = 24,
   /** From a dead owner's backup to a node that sent it orphans: the share groups it gave failed-over members. */
   OrphanGiven = 25,
+  /**
+   * From a node that failed `owner` over without being its backup, to that backup: the replicas and wills it
+   * held of `owner` (the backup may have been cut off from it: held-replicas.ts).
+   */
+  Held = 26,
+}
+
+export interface HeldBody {
+  owner: string;
+  /** The owner's life these are of, as the sender was linked to it... */
+  inc?: string;
+  /** ...or the sender saw it restart: that life is over. */
+  ended?: true;
+  replicas: HeldReplica[];
+  wills: RWillBody[];
+}
+
+/** A replica as held (replica.ts): its claim's time, its QoS 2 state, the packet id last sent under. */
+export interface HeldReplica extends HandoffBody {
+  at: number;
+  lastSent?: number;
 }
 
 export interface OrphanGivenBody {
@@ -236,6 +259,11 @@ export interface HandoffBody {
   will?: WireMessage;
   willDelay?: number;
   willExpiry?: number;
+  /** With willIn: the will was taken over on the sender by a failover of this node (WillState.lostWith)... */
+  willLost?: string;
+  /** ...first taken over from this one (WillState.origin), for the connection made at willAt. */
+  willOrigin?: string;
+  willAt?: number;
 }
 /**
  * The version of a retained set or clear: the writer's clock, never below the version it replaces (a hybrid
@@ -286,6 +314,7 @@ export type Frame =
   | { type: F.REnd; body: REndBody }
   | { type: F.Orphan; body: OrphanBody }
   | { type: F.OrphanGiven; body: OrphanGivenBody }
+  | { type: F.Held; body: HeldBody }
   | { type: F.OrphanReq; body: OrphanReqBody }
   | { type: F.OrphanReply; body: OrphanReplyBody }
   | { type: F.RWill; body: RWillBody }

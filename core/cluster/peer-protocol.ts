@@ -27,6 +27,7 @@ import {
   type OrphanGivenBody,
   type HandoffBody,
   type RebalanceBody,
+  type HeldBody,
 } from './peer-frames.ts';
 import { decodeMessage, decodeRecord } from './message-record.ts';
 import { decodeRelay } from './relay-frame.ts';
@@ -127,6 +128,31 @@ const wireOk = (x: any) =>
   (x.groups === undefined || (Array.isArray(x.groups) && x.groups.every(str))) &&
   (x.sentAs === undefined || pids([x.sentAs])) &&
   (x.known === undefined || num(x.known));
+const handoffOk = (x: any) =>
+  str(x.clientId) &&
+  Array.isArray(x.subs) &&
+  x.subs.every(subOk) &&
+  Array.isArray(x.msgs) &&
+  x.msgs.every(wireOk) &&
+  num(x.expiry) &&
+  (x.seen === undefined || strs(x.seen)) &&
+  (x.in2 === undefined || pids(x.in2)) &&
+  (x.rel === undefined || pids(x.rel)) &&
+  (x.willIn === undefined || num(x.willIn)) &&
+  (x.will === undefined || (wireOk(x.will) && num(x.willDelay))) &&
+  (x.willExpiry === undefined || num(x.willExpiry)) &&
+  (x.willLost === undefined || (str(x.willLost) && num(x.willAt))) &&
+  (x.willOrigin === undefined || str(x.willOrigin)) &&
+  (x.noWill === undefined || typeof x.noWill === 'boolean') &&
+  (x.user === undefined || str(x.user)) &&
+  (x.migrate === undefined || x.migrate === true) &&
+  (x.at === undefined || num(x.at));
+const rwillOk = (x: any) =>
+  str(x.clientId) &&
+  num(x.at) &&
+  (x.will === undefined || (wireOk(x.will) && num(x.delay))) &&
+  (x.lost === undefined || str(x.lost)) &&
+  (x.gone === undefined || typeof x.gone === 'boolean');
 const stepOk = (v: unknown) => v === 'sent' || v === 'released' || v === 'completed';
 
 export function decode(f: Buffer, now: number): Frame {
@@ -241,18 +267,7 @@ export function decode(f: Buffer, now: number): Frame {
         ),
       };
     case F.RWill:
-      return {
-        type,
-        body: json<RWillBody>(
-          body,
-          (x) =>
-            str(x.clientId) &&
-            num(x.at) &&
-            (x.will === undefined || (wireOk(x.will) && num(x.delay))) &&
-            (x.lost === undefined || str(x.lost)) &&
-            (x.gone === undefined || typeof x.gone === 'boolean'),
-        ),
-      };
+      return { type, body: json<RWillBody>(body, rwillOk) };
     case F.OrphanReq:
       return { type, body: json<OrphanReqBody>(body, (x) => str(x.clientId) && str(x.owner)) };
     case F.OrphanReply:
@@ -264,27 +279,22 @@ export function decode(f: Buffer, now: number): Frame {
         ),
       };
     case F.Handoff:
+      return { type, body: json<HandoffBody>(body, handoffOk) };
+    case F.Held:
       return {
         type,
-        body: json<HandoffBody>(
+        body: json<HeldBody>(
           body,
           (x) =>
-            str(x.clientId) &&
-            Array.isArray(x.subs) &&
-            x.subs.every(subOk) &&
-            Array.isArray(x.msgs) &&
-            x.msgs.every(wireOk) &&
-            num(x.expiry) &&
-            (x.seen === undefined || strs(x.seen)) &&
-            (x.in2 === undefined || pids(x.in2)) &&
-            (x.rel === undefined || pids(x.rel)) &&
-            (x.willIn === undefined || num(x.willIn)) &&
-            (x.will === undefined || (wireOk(x.will) && num(x.willDelay))) &&
-            (x.willExpiry === undefined || num(x.willExpiry)) &&
-            (x.noWill === undefined || typeof x.noWill === 'boolean') &&
-            (x.user === undefined || str(x.user)) &&
-            (x.migrate === undefined || x.migrate === true) &&
-            (x.at === undefined || num(x.at)),
+            str(x.owner) &&
+            (x.inc === undefined || str(x.inc)) &&
+            (x.ended === undefined || x.ended === true) &&
+            Array.isArray(x.replicas) &&
+            x.replicas.every(
+              (r: any) => r && handoffOk(r) && num(r.at) && (r.lastSent === undefined || pids([r.lastSent])),
+            ) &&
+            Array.isArray(x.wills) &&
+            x.wills.every((w: any) => w && rwillOk(w) && w.will !== undefined),
         ),
       };
     case F.Rebalance:

@@ -16,6 +16,7 @@ import type { Membership } from './membership.ts';
 import type { ServedShared } from './served-shared.ts';
 import type { Timer } from '../env.ts';
 import { midOrigin } from './orphan-rules.ts';
+import { willIn, willOut } from './handoff-will.ts';
 
 const msgOf = (o: { msg: Message }): Message => o.msg;
 
@@ -225,17 +226,7 @@ export class Registry {
     };
     const rel = s.releasing();
     if (rel.length) body.rel = rel;
-    if (!s.will) body.noWill = true;
-    // Lost here: the will is due by this connection's end, not by a peer's guess at it (a failover in a cut).
-    else if (!s.conn && s.will.lostWith === undefined) {
-      body.willIn = Math.max(0, s.disconnectedAt + Math.min(s.will.delay, s.expiryInterval) * 1000 - now);
-      // The will itself too: the receiver's copy may have none (its failover found none held for us).
-      Object.assign(body, {
-        will: toWire(s.will.msg, now),
-        willDelay: s.will.delay,
-        willExpiry: s.will.expirySec,
-      });
-    }
+    Object.assign(body, willOut(s, now)); // its will (handoff-will.ts)
     // Another user connecting with this client id starts afresh there, even without a replica to tell it whose it was.
     if (s.owner !== undefined) body.user = s.owner;
     if (migrate) Object.assign(body, { migrate: true, at: s.connectedAt });
@@ -465,24 +456,7 @@ export class Registry {
     if (h.rel && !afresh) for (const p of h.rel) s.addReleasing(p);
     if (sorted) s.release(midOrigin);
     this.handoffIn(h.clientId, false, [from, ...(h.via ?? [])]);
-    // A will lost on `from` that our copy lacks (no holder of it was left when we failed `from` over) comes along.
-    if (h.willIn !== undefined && h.will && !s.will && !s.conn)
-      s.will = {
-        msg: fromWire(h.will, now),
-        delay: h.willDelay ?? 0,
-        expirySec: h.willExpiry,
-        lostWith: from,
-      };
-    // The will we took over with this session from `from` (taking it for dead) went, or goes no more, there.
-    if (h.noWill && s.will?.lostWith === from && !this.pastLife.has(s.will)) this.local.discardWill(s);
-    else if (h.willIn !== undefined && s.will?.lostWith === from && !s.conn) {
-      const will = s.will;
-      s.willTimer?.cancel();
-      s.willTimer = this.local.env.clock.setTimer(
-        h.willIn,
-        () => s.will === will && this.local.publishWill(s),
-      );
-    }
+    willIn(this.local, s, from, h, this.pastLife); // its will (handoff-will.ts)
     if (fresh) this.c.migrated(s, from);
   }
 }

@@ -15,6 +15,7 @@ import { replicaMap } from './replica-disk.ts';
 import { StoreFetch } from './store-fetch.ts';
 import { knownSubs, midOrigin, orphanQos } from './orphan-rules.ts';
 import { CopyKeeper } from './copy-keeper.ts';
+import { HeldReplicas, type Lives } from './held-replicas.ts';
 import {
   owedByReplicas,
   qos2Frame,
@@ -71,6 +72,7 @@ export interface ReplicaLinks {
   emit(e: ClusterEvent): void;
   /** Members here were given `mid` for these share groups. */
   servedGroups(mid: string, groups: string[]): void;
+  readonly membership?: Lives; // the members' lives as seen here (held-replicas.ts)
 }
 
 export class SessionReplicator implements SessionJournal {
@@ -94,6 +96,7 @@ export class SessionReplicator implements SessionJournal {
     this.wills = new WillReplicator(c, b);
     this.store = new StoreFetch(b);
     this.kept = new CopyKeeper(c, b, this.replicas);
+    this.held = new HeldReplicas(c, b, this.replicas, this.wills, (...a) => this.ownerDown(...a));
     this.doneBatch = new DoneBatch(b.env.clock, (clientId, mids) =>
       c.broadcastReliable(encodeJson(F.RDone, { clientId, mids } satisfies RDoneBody)),
     );
@@ -103,6 +106,8 @@ export class SessionReplicator implements SessionJournal {
   private readonly store: StoreFetch;
   /** What peers' failed-over copies of sessions we replicate from another owner made us keep (copy-keeper.ts). */
   readonly kept: CopyKeeper;
+  /** What a lost owner's backup may lack, from us, and what other holders hand us (held-replicas.ts). */
+  readonly held: HeldReplicas;
   private replicated(s: Session, msgs = false): boolean {
     return s.expiryInterval > 0 && !(msgs && this.store.thin);
   }
@@ -288,13 +293,13 @@ export class SessionReplicator implements SessionJournal {
    * live offline sessions here. `pastLife`: it runs again, restarted empty; only
    * the replicas of its previous life nobody took over (`old`) come alive.
    */
-  ownerDown(owner: string, pastLife = false): void {
-    if (this.c.backupOf(owner) !== this.c.node) return;
+  ownerDown(owner: string, pastLife = false, only?: Replica[], wills?: ReadonlySet<string>): void {
+    if (this.held.notBackup(owner, pastLife)) return; // the backup gets what we hold of `owner`: it may lack it
     const restored: Session[] = [];
-    for (const r of [...this.replicas.values()]) {
+    for (const r of only ?? [...this.replicas.values()]) {
       if (r.owner !== owner || (pastLife && !r.old)) continue;
       this.replicas.delete(r.clientId);
-      if (this.b.sessions.has(r.clientId)) continue;
+      if (!this.held.room(r)) continue;
       // Connected elsewhere since (checked before our claim below overwrites the registry): no will, unless
       // it had no delay: that one was due when the connection died with its node, before any reconnect.
       // Nor when the owner held a copy of a session whose connection is live on a node we hear (split-brain).
@@ -312,7 +317,7 @@ export class SessionReplicator implements SessionJournal {
       for (const f of this.snapshot(s)) this.c.broadcastReliable(f);
       restored.push(s);
     }
-    this.wills.arm(owner, restored);
+    this.wills.arm(owner, restored, wills);
     if (restored.length) this.c.emit({ type: 'failover', from: owner, sessions: restored.length });
   }
 

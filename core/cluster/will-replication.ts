@@ -5,6 +5,7 @@
 // back meanwhile.
 
 import type { Message } from '../message.ts';
+import { RecentSet } from '../recent-set.ts';
 import type { Session } from '../session.ts';
 import type { Timer } from '../env.ts';
 import type { ClusterEvent } from './events.ts';
@@ -42,6 +43,8 @@ export class WillReplicator {
   private wills = new Map<string, HeldWill>();
   /** The nodes wills came from (a handful: the cluster's members). */
   private owners = new Set<string>();
+  /** Connections (`clientId at`) whose will was cleared, published or taken into a session: not adopted again. */
+  private cleared = new RecentSet<string>(8192);
 
   constructor(
     private readonly c: WillLinks,
@@ -50,6 +53,7 @@ export class WillReplicator {
 
   /** The will of a client connected here was set, discarded or published (`gone`: not moved with its session). */
   changed(s: Session, gone?: boolean): void {
+    if (!s.will) this.cleared.add(`${s.clientId} ${s.connectedAt}`);
     this.c.broadcastReliable(this.frame(s, gone));
   }
 
@@ -95,6 +99,7 @@ export class WillReplicator {
     }
     this.wills.get(key)?.timer?.cancel();
     if (!b.will) {
+      this.cleared.add(`${b.clientId} ${b.at}`);
       this.wills.delete(key);
       if (b.gone) this.goneElsewhere(b.clientId, b.at);
       return;
@@ -143,7 +148,7 @@ export class WillReplicator {
    * others had no replicated session (Session Expiry 0): it ended with the lost connection, so their
    * wills go now, unless the client came back meanwhile.
    */
-  arm(owner: string, restored: Session[]): void {
+  arm(owner: string, restored: Session[], only?: ReadonlySet<string>): void {
     for (const s of restored) {
       const w = this.wills.get(`${owner} ${s.clientId}`);
       if (!w) continue;
@@ -154,10 +159,11 @@ export class WillReplicator {
       this.b.armWill(s);
     }
     for (const [key, w] of this.wills) {
-      if (w.owner !== owner || w.timer) continue;
+      if (w.owner !== owner || w.timer || (only && !only.has(w.clientId))) continue;
       const clientId = w.clientId;
       w.timer = this.b.env.clock.setTimer(0, () => {
         this.wills.delete(key);
+        this.cleared.add(`${clientId} ${w.at}`);
         // Reconnected somewhere: no will, unless it had no delay (due when the connection died with its node);
         // nor for a copy of a connection live on a node we hear (the owner had failed it over in a split).
         if (w.delay > 0 && this.c.claimedSince(clientId, w.at)) return;
@@ -171,6 +177,28 @@ export class WillReplicator {
         this.c.broadcastReliable(encodeJson(F.RWill, { clientId, at: w.at, gone: true }));
       });
     }
+  }
+
+  /** The wills held of `owner`'s clients (for its backup, which may lack them: held-replicas.ts). */
+  heldOf(owner: string): RWillBody[] {
+    const now = this.b.env.clock.now();
+    const out: RWillBody[] = [];
+    for (const w of this.wills.values()) {
+      if (w.owner !== owner) continue;
+      const b: RWillBody = { clientId: w.clientId, at: w.at, will: toWire(w.msg, now), delay: w.delay };
+      if (w.expirySec !== undefined) b.expirySec = w.expirySec;
+      if (w.lost !== undefined) b.lost = w.lost;
+      out.push(b);
+    }
+    return out;
+  }
+
+  /** A will a peer held of `owner` (held-replicas.ts): ours too, unless we hold that connection's or it went. */
+  adopt(owner: string, b: RWillBody): boolean {
+    if (!b.will || this.cleared.has(`${b.clientId} ${b.at}`)) return false;
+    for (const w of this.wills.values()) if (w.clientId === b.clientId && w.at >= b.at) return false;
+    this.onWill(owner, b);
+    return true;
   }
 
   /** The owner is back (it was cut off, not dead): its clients' wills stay with it. */

@@ -1,13 +1,16 @@
 // Found by test:faults SEED=3404 (after 206 schedules; shrunk again once explored-cut-sub-acked-alone was
-// excused and the SEED=3303 fixes were in). OPEN (it.fails): a will never published. n1 is paused 7 s and wakes
-// taking n2 and n3 for lost; w1 (delay 0) reconnects through the balancer to n3 at 9009 (its session handed from
-// n2), while n1 still has no link to n3; n3 loses power at 9505 and restarts 1 s later, empty. n2, the only peer
-// holding w1's replica, notices only the restart (peer.restarted at 10507) and leaves the failover to n3's backup
-// by name order, n1 (running in n2's view, up since before n3 was last heard), which never got that replica: its
-// link to n3 was down from its wake to n3's restart. Nobody restores w1's session or publishes its will. The backup
-// choice (membership.ts backupOf: the first running node after the owner, up since before the owner was last heard)
-// cannot tell which peer holds a replica; a fix needs the holder to learn that the backup lacks it (or a
-// per-session choice), which is a design change, not made here. Same family as explored-restart-hides-backup.
+// excused and the SEED=3303 fixes were in). A will never published: n1 is paused 7 s and wakes taking n2 and n3 for
+// lost; w1 (delay 0) reconnects through the balancer to n3 at 9009 (its session handed from n2), while n1 still has
+// no link to n3; n3 loses power at 9505 and restarts 1 s later, empty. n2, the only peer holding w1's replica,
+// notices only the restart (peer.restarted at 10507) and leaves the failover to n3's backup by name order, n1
+// (running in n2's view, up since before n3 was last heard), which never got that replica: its link to n3 was down
+// from its wake to n3's restart. Nobody restored w1's session or published its will: the backup choice
+// (membership.ts backupOf) cannot tell which peer holds a replica. Same family as explored-restart-hides-backup.
+// Fixed (held-replicas.ts): a node that fails an owner over without being its backup hands the backup the replicas
+// and wills it holds of that owner (F.Held, once per loss); the backup takes those of a claim newer than anything
+// it holds of the client (here n1's own offline copy of w1 from n2, of the older claim, gives way and merges in),
+// once that life of the owner is over in its own view too, and restores them as a failover does: n1 restores w1
+// and publishes its will at 10508. Only the backup restores: one node per session, as before.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
@@ -15,7 +18,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-backup-missed-replica-will',
   description:
-    "a backup by name order that was cut off from the owner lacks its replica: the owner's will is lost",
+    "a backup by name order that was cut off from the owner gets the replica from its holder: the owner's will goes",
   async run(w, ctx) {
     const r = await playSwarm(
       w,

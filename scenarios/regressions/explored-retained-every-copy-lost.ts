@@ -4,9 +4,9 @@
 // a 2-node run), so it cannot get the store again; n1 then crashes (36 s) and comes back empty too. Every
 // copy of the retained message is gone one after the other, and both readers read nothing after the heal.
 // Without data dirs that is a whole-cluster restart for the retained store (docs/guarantees.md, "Without data
-// dirs"), which the swarm excused only when every node was down at once (FaultPlayer.wipes). Fix
-// (sim/retained-custody.ts): a retained write each node that may hold it lost before a node that outlived it
-// linked to it is not owed to the readers, like a session whose copies were all lost (lostAlone).
+// dirs"), which the swarm excused only when every node was down at once (FaultPlayer.wipes). Corrected on
+// main by retainedCopiesLost (512bb13, explored-retained-both-crash; this branch's own correction was dropped
+// at the merge): a retained write every copy of which was lost in turn leaves the older value as the last held.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

@@ -182,6 +182,38 @@ describe('frames', () => {
     }
   });
 
+  it("Held (a holder of a lost owner's replicas, for its backup): round-trip; a malformed replica or will is a FrameError", () => {
+    const wire = {
+      topic: 'a',
+      payload: 'AA==',
+      qos: 1,
+      retain: false,
+      from: 'c',
+      receivedAt: 1,
+      mid: 'm1',
+      dq: 1,
+    };
+    const replica = { clientId: 'c1', subs: [], msgs: [wire], expiry: 60, seen: ['m0'], at: 5, lastSent: 3 };
+    const will = { clientId: 'c1', at: 5, will: wire, delay: 0 };
+    const read = (body: unknown) => {
+      const out: Frame[] = [];
+      new FrameReader().push(encodeJson(F.Held, body), 0, out);
+      return out[0];
+    };
+    const ok = read({ owner: 'n3', inc: 'abc', replicas: [replica], wills: [will] });
+    expect(ok.type).toBe(F.Held);
+    expect((ok as Extract<Frame, { type: F.Held }>).body.replicas[0].at).toBe(5);
+    for (const bad of [
+      { owner: 'n3', replicas: [null], wills: [] },
+      { owner: 'n3', replicas: [{ ...replica, at: undefined }], wills: [] },
+      { owner: 'n3', replicas: [], wills: [null] },
+      { owner: 'n3', replicas: [], wills: [{ clientId: 'c1', at: 5 }] }, // a will to hand on has its message
+      { owner: 'n3', ended: false, replicas: [], wills: [] },
+      { replicas: [], wills: [] },
+    ])
+      expect(() => read(bad)).toThrow(FrameError);
+  });
+
   it('never throws anything but FrameError on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
