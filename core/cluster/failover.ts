@@ -8,7 +8,16 @@ import type { ClusterEvent, ClusterStats } from './events.ts';
 import type { OrphanKeeper } from './forwarding.ts';
 import type { Member } from './member.ts';
 import type { Membership } from './membership.ts';
-import { F, encodeJson, knownOfSeq, toOrphanWire, type WireMessage } from './peer-protocol.ts';
+import type { Unacked } from './member.ts';
+import {
+  F,
+  decode,
+  encodeJson,
+  knownOfSeq,
+  toOrphanWire,
+  type OrphanBody,
+  type WireMessage,
+} from './peer-protocol.ts';
 import { unconfirmedOrphans } from './orphan-frames.ts';
 import { withGroups } from './reliable-channel.ts';
 
@@ -66,6 +75,7 @@ export class Failover {
    */
   failover(m: Member): void {
     const now = this.c.now();
+    // With the messages of the orphans it never confirmed: the sessions it failed over are its own now.
     const msgs = m.unacked
       .filter((u) => u.msg)
       .map((u) => toOrphanWire(u.msg!, u.groups, now, knownOfSeq(u.frame)))
@@ -77,8 +87,16 @@ export class Failover {
     // (one whose replica follows the live owner keeps ours beside it: copy-keeper.ts), not on our word alone.
     // With no peer running, at once: they live on here. (In 'quorum' only the dead node's confirmation counts.)
     // Not an outbound QoS 2 step a peer deaf to us never heard: its copies lack it (deaf-peer.ts).
-    const lost = m.unacked.filter((u) => !waitsForPeer(m, u));
-    const { tracker } = this.c.acks.tracked(() => this.takeOver(m, msgs), true);
+    // Orphans we gave it as an earlier lost owner's backup go to that owner's backup now; their publishers
+    // wait for it (their trackers move here, out of reach of the drop of its frames when it restarted).
+    const passed = orphansFor(m, now);
+    const carried = passed.map(({ u }) => {
+      const c = { tracker: u.tracker };
+      u.tracker = undefined;
+      return c;
+    });
+    const lost = [...m.unacked.filter((u) => !waitsForPeer(m, u)), ...carried];
+    const { tracker } = this.c.acks.tracked(() => this.takeOver(m, msgs, passed), true);
     if (tracker) tracker.done = () => lost.forEach(settleLost);
     else lost.forEach(settleLost);
     // Only cut off, it gets these frames again when it is back: the share groups one of its sessions
@@ -93,11 +111,17 @@ export class Failover {
   }
 
   /** What `m` never confirmed goes to its backup (if not us), and the sessions we are the backup of come alive here. */
-  private takeOver(m: Member, msgs: WireMessage[]): void {
+  private takeOver(m: Member, msgs: WireMessage[], passed: { body: OrphanBody }[] = []): void {
     const ms = this.c.membership;
     const backup = ms.backupOf(m.node);
     const b = msgs.length && backup !== ms.node ? ms.get(backup) : undefined;
     if (b) this.c.sendReliable(b, encodeJson(F.Orphan, { owner: m.node, msgs }));
+    // (Ours when we are that backup: kept in our replicas since we failed the owner over.)
+    for (const { body } of passed) {
+      const next = ms.backupOf(body.owner);
+      const n = next !== ms.node && next !== m.node ? ms.get(next) : undefined;
+      if (n) this.c.sendReliable(n, encodeJson(F.Orphan, body));
+    }
     this.c.claimedSinceLost?.(m.node);
     this.c.replicas.ownerDown(m.node);
     // Owners lost earlier whose backup this was: their sessions come alive at their next backup (maybe us),
@@ -127,4 +151,16 @@ export class Failover {
     if (m.stale.length) this.c.countDropped('peer-removed', m.stale.length);
     m.stale = null;
   }
+}
+
+/** The orphans for owners other than `m` among the frames `m` never confirmed (we gave them to it as their backup). */
+function orphansFor(m: Member, now: number): { u: Unacked; body: OrphanBody }[] {
+  const out: { u: Unacked; body: OrphanBody }[] = [];
+  for (const u of m.unacked) {
+    // A Seq frame: length, F.Seq, the sequence number, then the inner frame (type, body).
+    if (u.msg || u.frame[9] !== F.Orphan) continue;
+    const f = decode(u.frame.subarray(9), now);
+    if (f.type === F.Orphan && f.body.owner !== m.node) out.push({ u, body: f.body });
+  }
+  return out;
 }

@@ -1,9 +1,10 @@
-// Found by test:faults SEED=3606 (after 72 schedules) on i13-backup; it fails on main (8389404) too (there p2:1 and
-// p2:2, here p2:1). OPEN (it.fails), not analysed to the end: 4 nodes; s0 on n1; n1 loses its process and n2 its
-// power at 1005, both back at 2005. n3 and n4 took n1 for lost at once but its backup by name order was n2 (not
-// yet noticed dead); when they see n2 restarted (2007-2008) n3, the next backup, restores s0. p2:1, published on
-// n4 at 2009 just after those restarts, is acknowledged and never reaches s0 (where n4 sent it: n1's empty new
-// life, n2's, or n3 before its route arrived, is still to be traced). Acknowledged loss, not the will class.
+// Found by test:faults SEED=3606 (after 72 schedules) on i13-backup; it failed on main (8389404) too (there p2:1 and
+// p2:2, here p2:1). 4 nodes; s0 on n1; n1 loses its process and n2 its power at 1005, both back at 2005. p2:1,
+// published on n4 as n1 died, went to n1; n4 took n1 for lost and gave it to n1's backup by name order, n2, as an
+// orphan, not knowing n2 was dead too. When n4 saw n2's new life (2007.8) it dropped what n2 never confirmed, that
+// orphan with it, and answered the publisher (2009); n3, the next backup, restored s0 without p2:1. Fixed
+// (core/cluster/failover.ts orphansFor): the orphans a lost or restarted peer held for an earlier lost owner go to
+// that owner's backup now, and their publishers wait for its confirmation.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
@@ -11,7 +12,7 @@ import { playSwarm } from '../../sim/swarm.ts';
 export default defineScenario({
   name: 'explored-two-crashes-restart-loss',
   description:
-    'open: a message acknowledged just after two nodes restarted together reaches the failed-over subscriber (open)',
+    'a message acknowledged just after two nodes restarted together reaches the failed-over subscriber',
   async run(w, ctx) {
     const r = await playSwarm(
       w,
