@@ -776,14 +776,25 @@ function singleConnection(racers: SwarmClient[][]): Violation[] {
  * unless a persistent v5 session came back within the delay (judged with a
  * second's margin; v3.1.1 and no delay: at once, whatever comes next).
  */
-function willVerdicts(ev: Ev[], wl: Workload, ends: { i: number; at: number; calm: boolean }[]): Violation[] {
+export function willVerdicts(
+  ev: Ev[],
+  wl: Workload,
+  ends: { i: number; at: number; calm: boolean }[],
+): Violation[] {
   const out: Violation[] = [];
   for (const e of ends) {
     const s = wl.wills[e.i];
     const id = `w${e.i}`;
     const back = ev.filter(is('client.connack')).find((x) => x.c === id && x.t > e.at && x.rc === 0);
-    // Judged up to its return: a later fault may end the new connection and publish the will then.
-    const until = back ? back.t + 1000 : Infinity;
+    // Judged up to its return: a later fault may end the new connection and publish the will then. A peer cut
+    // off from the return's node that took it for dead publishes the new connection's will (a split-will,
+    // counted by checkWills): from then on a will is not told apart from this connection's.
+    const own = back
+      ? ev.find(
+          (x) => x.type === 'cluster.will' && x.clientId === id && x.from === back.node && x.t >= back.t,
+        )
+      : undefined;
+    const until = Math.min(back ? back.t + 1000 : Infinity, own?.t ?? Infinity);
     // A connection whose node crashed under it (power: the client noticed only later) ended at the crash.
     const conn = ev
       .filter(is('client.connack'))
