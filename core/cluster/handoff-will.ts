@@ -43,6 +43,9 @@ export function willIn(
   const now = local.env.clock.now();
   if (h.willLost !== undefined) {
     // A will the sender took over by a failover, for the connection our copy is of, that our copy lacks: ours now.
+    // Not when it took it over from us: that connection's will is ours to decide, and we did (published it, or
+    // the client came back: explored-pause-handback-will-twice).
+    if (h.willLost === local.config.node) return;
     if (!h.will || s.will || s.conn || h.willIn === undefined || s.connectedAt !== h.willAt) return;
     s.will = {
       msg: fromWire(h.will, now),

@@ -1,14 +1,14 @@
-// OPEN, NEW FROM TODAY'S MERGES. Found by `npm run test:faults` (SEED=3909 after 160) on this branch merged with
+// New from the i13-backup merge of 2026-12-03. Found by `npm run test:faults` (SEED=3909 after 160) on this branch merged with
 // main a71bbb5; it fails the same on main a71bbb5 and from the i13-backup merge (30b6d16) on, and passes on
-// 0fad2bb and 8389404. A will class (i13-backup's handoff-will.ts), left to that work: will-once, w0's will
+// 0fad2bb and 8389404. A will class (i13-backup's handoff-will.ts): will-once, w0's will
 // published twice for one connection. 2 nodes; w0 (v5, persistent, will delay 10 s) on n2, the watcher on n1.
 // n1 pauses from 1 s to 10 s; w0 is killed at 1 s. n2 takes n1 for lost at 7 s; n1, woken at 10 s, takes n2 for
 // lost and fails w0's session over, arming its will (due about 20 s). n2 publishes the will at 11.0 s (delay
 // over: right). At the heal (11.0 s) n1 hands w0's copy back to n2 with the will it took over (a handoff
 // carries a failed-over will since 30b6d16), and n2 arms it again though it had published that connection's
-// will 4 ms before: n2 publishes it a second time at 20.0 s (`cluster.will` from n2). What a fix needs: a node
-// that already published a connection's will does not take the same will again from a handoff (or the copy
-// handed back carries no will whose owner node has published it).
+// will 4 ms before: n2 published it a second time at 20.0 s (`cluster.will` from n2). Fixed (handoff-will.ts
+// willIn): a node takes no failed-over will from a handoff whose sender took it over from this node: that
+// connection's will was this node's to decide, and it did.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
