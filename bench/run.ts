@@ -4,6 +4,7 @@
 // rows (bench/redis-bench.ts: skipped with the reason when redis-server is missing) and the simulator
 // benchmark (bench/sim-bench.ts).
 //   npm run bench [-- --quick] [--reps N] [--out FILE] [--only a,b] [--brokers a,b] [--no-redis] [--no-sim] [--cpu-prof DIR]
+//   [--cluster-window N] (the QoS 0 cluster row's window per flow; default 200, fan-in's is 1000)
 // (--only offline: memory per offline persistent session with 0, 10 and 1,000 queued messages; not in the default set)
 
 import { spawnSync } from 'node:child_process';
@@ -36,6 +37,7 @@ const timing: Timing = quick ? QUICK : FULL;
 const reps = Number(opt('--reps') ?? (quick ? 1 : 3));
 const out = resolve(opt('--out') ?? new URL('./results/latest.json', import.meta.url).pathname);
 const only = opt('--only')?.split(',');
+const clusterWindow = opt('--cluster-window') ? Number(opt('--cluster-window')) : undefined;
 const cpuProfDir = opt('--cpu-prof') ? resolve(opt('--cpu-prof')!) : undefined;
 const want = (s: string) => !only || only.includes(s);
 let brokers: BrokerKind[] = (opt('--brokers')?.split(',') as BrokerKind[]) ?? [
@@ -185,7 +187,7 @@ const sum = (xs: number[] | undefined) => (xs ? xs.reduce((a, b) => a + b, 0) : 
 async function measureCluster(rep: number, qos: 0 | 1): Promise<void> {
   const nodes: RunningBroker[] = await startCluster(3, { cpuProfDir });
   try {
-    const x = await clusterFanIn(nodes, timing, qos);
+    const x = await clusterFanIn(nodes, timing, qos, clusterWindow);
     record(qos ? 'clusterQos1' : 'cluster', 'mqttlab', x.msgsPerSec);
     record(qos ? 'clusterQos1Cpu' : 'clusterCpu', 'mqttlab', sum(x.cpuUsPerMsg));
     const brokerDropped = await Promise.all(nodes.map((n) => n.dropped()));

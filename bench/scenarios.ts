@@ -267,14 +267,19 @@ export function qos1(b: RunningBroker, t: Timing): Promise<Throughput> {
  * stalls a flow for more than the watchdog's 500 ms now and then, which counts its window as lost
  * though every message arrives (published = received when checked), and the rate collapses.
  */
-export function clusterFanIn(nodes: RunningBroker[], t: Timing, qos: 0 | 1 = 0): Promise<Throughput> {
+export function clusterFanIn(
+  nodes: RunningBroker[],
+  t: Timing,
+  qos: 0 | 1 = 0,
+  window0 = 200,
+): Promise<Throughput> {
   return runFlows(
     (i) => target(nodes[i % nodes.length]),
     (i) => target(nodes[(i + 1) % nodes.length]),
     10,
     1,
     qos,
-    qos === 0 ? 200 : 100,
+    qos === 0 ? window0 : 100,
     t,
     qos === 0 ? 'cluster' : 'clusterq1',
     nodes.map((n) => n.pid),
