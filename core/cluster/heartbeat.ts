@@ -23,8 +23,6 @@ export class Heartbeat {
   private timer: Timer | null = null;
   /** Whether the process is catching up after a freeze (the ticks tell). */
   private readonly freeze: FreezeWatch;
-  /** The last tick cut no silent link because it found the process frozen. */
-  private spared = false;
 
   constructor(
     private readonly config: ClusterConfig,
@@ -41,11 +39,6 @@ export class Heartbeat {
   tick = (): void => {
     if (this.host.stopped) return;
     this.freeze.ticked(this.config.heartbeatIntervalMs);
-    // The tick that finds us frozen cuts no link as silent: what peers sent meanwhile is read after it, not
-    // dropped unread with the link (explored-paused-peer-will-unheard). One tick only: a process late at every
-    // tick (overloaded, not frozen) still detects dead peers.
-    const spare = this.freeze.thawing && !this.spared;
-    this.spared = spare;
     const now = this.clock.now();
     const mono = elapsed(this.clock);
     const ms = this.membership;
@@ -53,7 +46,7 @@ export class Heartbeat {
       if (m.state === 'left') continue;
       const l = m.link;
       if (l) {
-        if (mono - l.lastRx > this.config.heartbeatTimeoutMs && !spare) {
+        if (mono - l.lastRx > this.config.heartbeatTimeoutMs) {
           this.links.log(`no heartbeat from ${m.node} for ${Math.round(mono - l.lastRx)} ms`);
           l.close();
         } else {

@@ -4,8 +4,6 @@
 // s0 by way of n2's copy, passed on to n1 at once (`moved.msgs`), p0:1-5 wait on the clogged n4-n1 link and
 // arrive at its link-up a second later: s0 gets p0:1-5 after p0:7. Two paths of one origin released
 // independently around a cut; none is lost, and the checker counts the pair as `moved-late-order`.
-// Since the tick that finds a node frozen cuts no link as silent (core/cluster/heartbeat.ts, i13-will2-thaw), n2
-// reads n1's heartbeats on waking and takes nobody for lost: the run no longer reaches the case.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

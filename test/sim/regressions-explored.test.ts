@@ -453,10 +453,9 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-pause-backup-crash-will.ts')).toEqual([]);
   });
   // Found on this branch (SEED=2202 after 194 schedules); the two-path order class, still open.
-  // Since the tick that finds a node frozen cuts no link as silent, n2 (paused 4.5 s) reads n1's heartbeats on
-  // waking and fails nothing over: the case no longer arises here (explored-silent-cut-relay-order still has it).
-  it('explored-paused-clog-two-paths: forwards held on a clogged link while a peer was paused keep their order or are the named moved-late-order case', async () => {
+  it('explored-paused-clog-two-paths: forwards held on a clogged link after a newer one passed on by a woken node are the named moved-late-order case', async () => {
     expect(await verdict('explored-paused-clog-two-paths.ts')).toEqual([]);
+    expect(await excused('explored-paused-clog-two-paths.ts', 'moved-late-order')).toBeGreaterThan(0);
   });
   // Found on this branch (SEED=1707 after 167 schedules), not analysed yet (see its header).
   it('explored-two-crashes-session-lost: a late subscription lost with every copy of its session is owed nothing after', async () => {
@@ -610,13 +609,15 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-paused-peer-will-unheard: the will of a connection on a node that crashed just after its paused peer woke, the link not back: not owed', async () => {
     expect(await verdict('explored-paused-peer-will-unheard.ts')).toEqual([]);
   });
-  // SEED=3707 after 148 on the merged branch (the same on main): a will sent to a paused peer was lost with its
-  // node; the peer cut the link as silent on waking before it read what waited in it. Fixed: the tick that finds
-  // the process frozen cuts no link as silent, once (core/cluster/heartbeat.ts).
-  // Replay: npx sim run scenarios/regressions/explored-paused-both-will-unheard.ts --seed 1
-  it('explored-paused-both-will-unheard: the will of a connection on a node lost while paused, sent to a peer paused before, is published', async () => {
-    expect(await verdict('explored-paused-both-will-unheard.ts')).toEqual([]);
-  });
+  // OPEN (SEED=3707 after 148 on the merged branch, the same on main): a will sent to a paused peer, which cut
+  // the link unread on waking; header of the scenario (a fix, the tick that finds the process frozen cutting no link, was tried and reverted: it made woken
+  // nodes keep links whose peers had failed them over, and order broke).
+  it.fails(
+    'explored-paused-both-will-unheard: the will of a connection on a node lost while paused, sent to a peer paused before, is published (open)',
+    async () => {
+      expect(await verdict('explored-paused-both-will-unheard.ts')).toEqual([]);
+    },
+  );
   // SEED=3707 after 215 (on i13-will2-thaw; the same on main): a retained write whose acknowledging node was lost,
   // then its one other holder (paused meanwhile) before a link came up at it: every copy lost in turn, the
   // documented bound; retainedCopiesLost now follows each holder to its own crash.
