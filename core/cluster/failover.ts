@@ -18,7 +18,6 @@ import {
   type OrphanBody,
   type WireMessage,
 } from './peer-protocol.ts';
-import { unconfirmedOrphans } from './orphan-frames.ts';
 import { withGroups } from './reliable-channel.ts';
 
 export interface FailoverLinks {
@@ -78,8 +77,7 @@ export class Failover {
     // With the messages of the orphans it never confirmed: the sessions it failed over are its own now.
     const msgs = m.unacked
       .filter((u) => u.msg)
-      .map((u) => toOrphanWire(u.msg!, u.groups, now, knownOfSeq(u.frame)))
-      .concat(unconfirmedOrphans(m.unacked));
+      .map((u) => toOrphanWire(u.msg!, u.groups, now, knownOfSeq(u.frame)));
     // Kept in our own replicas of its sessions too: the backup may itself have restarted empty.
     if (msgs.length) this.c.replicas.orphans(m.node, msgs);
     // Publishers waiting on the dead node's confirmation are answered once the running peers confirmed what we

@@ -12,6 +12,9 @@
 // sessions it failed over are its own now), so they reach the copy restored here or at its backup.
 // Left as it was: the publisher is still answered when the restarted node's frames are dropped, before the
 // backup confirmed the orphans (changing that moves acknowledgements in the shipped scenarios).
+// OPEN again (2026-12-03 night): that fix (orphan-frames.ts) was taken out, because beside failover.ts's redirect of
+// such frames to the owner's next backup it gave share groups their messages twice (the SEED=3404 and SEED=4111
+// sweeps on the merged code); a fix must send each unconfirmed orphan one way only.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

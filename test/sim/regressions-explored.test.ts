@@ -610,8 +610,8 @@ describe('regressions found by sim explore (swarm)', () => {
     expect(await verdict('explored-paused-peer-will-unheard.ts')).toEqual([]);
   });
   // OPEN (SEED=3707 after 148 on the merged branch, the same on main): a will sent to a paused peer, which cut
-  // the link unread on waking; header of the scenario (a fix, the tick that finds the process frozen cutting no link, was tried and reverted: it made woken
-  // nodes keep links whose peers had failed them over, and order broke).
+  // the link unread on waking; header of the scenario (a fix, the tick that finds the process frozen cutting no link
+  // as silent, was merged and reverted: with it SEED=3909 and a random-seed sweep stopped at order violations).
   it.fails(
     'explored-paused-both-will-unheard: the will of a connection on a node lost while paused, sent to a peer paused before, is published (open)',
     async () => {
@@ -666,12 +666,17 @@ describe('regressions found by sim explore (swarm)', () => {
   it('explored-split-will-after-return: a split-will of the return connection is not a will after the clean DISCONNECT before it', async () => {
     expect(await verdict('explored-split-will-after-return.ts')).toEqual([]);
   });
-  // SEED=4111 after 339 (the same before today's merges): forwards to a restarted node's old life were orphaned
-  // to its backup, cut off one way; that backup was lost before confirming the F.Orphan frame, and no copy got
-  // them. Fixed: the messages of a lost peer's unconfirmed F.Orphan frames are its orphans (orphan-frames.ts).
-  it("explored-restart-oneway-orphans-lost: forwards to a restarted node's old life reach the session after its backup, cut off one way, is lost too", async () => {
-    expect(await verdict('explored-restart-oneway-orphans-lost.ts')).toEqual([]);
-  });
+  // OPEN, SEED=4111 after 339 (the same before today's merges): forwards to a restarted node's old life were
+  // orphaned to its backup, cut off one way; that backup was lost before confirming the F.Orphan frame, and no
+  // copy got them. A fix that made those messages the lost peer's orphans (orphan-frames.ts) was merged and
+  // taken out: with the redirect of such frames to the owner's next backup (failover.ts) share groups got their
+  // messages twice (SEED=3404, SEED=4111 sweeps on the merged code).
+  it.fails(
+    "explored-restart-oneway-orphans-lost: forwards to a restarted node's old life reach the session after its backup, cut off one way, is lost too (open)",
+    async () => {
+      expect(await verdict('explored-restart-oneway-orphans-lost.ts')).toEqual([]);
+    },
+  );
   // OPEN, SEED=4111 after 339 (its shrink after the fix above; the same before today's merges): orphans kept in a
   // replica of a restarted node's session were dropped when a newer owner's copy replaced that replica
   // (header: the sequence and what a fix needs).
