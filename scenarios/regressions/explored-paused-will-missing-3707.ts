@@ -1,0 +1,50 @@
+// Found by `npm run test:faults` SEED=3707 (after 148, with the heartbeat thaw reverted) on the final code of 2026-12-03 (88a82f2); it fails the same on
+// 8389404 (the code before this stop). OPEN (it.fails), not analysed: a will never published for a killed connection (will-iff); likely explored-paused-both-will-unheard's class.
+// Replay: npx sim run <this file> --seed 1
+import { defineScenario } from '../../sim/scenario.ts';
+import { playSwarm } from '../../sim/swarm.ts';
+
+export default defineScenario({
+  name: 'explored-paused-will-missing-3707',
+  description: 'open: a will never published for a killed connection (open)',
+  async run(w, ctx) {
+    const r = await playSwarm(
+      w,
+      {
+        nodes: 2,
+        balancer: true,
+        ackMode: 'replicated',
+        subs: [
+          { node: 0, version: 5, clean: false, expiry: 86400, qos: 1, group: null },
+          { node: 0, version: 5, clean: false, expiry: 86400, qos: 1, group: null },
+        ],
+        pubs: [{ node: 0, version: 5, qos: 1 }],
+        collisions: [],
+        lateSubs: [],
+        retained: [],
+        wills: [
+          { node: 0, version: 5, clean: false, delay: 0, expiry: 86400, at: 0, end: 'kill', backAfter: null },
+          {
+            node: 0,
+            version: 5,
+            clean: false,
+            delay: 0,
+            expiry: 86400,
+            at: 5501,
+            end: 'kill',
+            backAfter: 1000,
+          },
+        ],
+      },
+      [
+        { at: 0, kind: 'heal' },
+        { at: 6001, kind: 'pause', node: 'n2', resumeAfter: 4501 },
+        { at: 7001, kind: 'pause', node: 'n1', resumeAfter: 4001 },
+        { at: 11501, kind: 'crash', node: 'n1', mode: 'process', restartAfter: 1000 },
+      ],
+    );
+    for (const v of r.violations) ctx.violation(v.property, v.detail);
+    for (const c of r.convergence) ctx.violation('liveness', c);
+    ctx.report('parked', r.parked);
+  },
+});
