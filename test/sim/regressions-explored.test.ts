@@ -696,13 +696,6 @@ describe('regressions found by sim explore (swarm)', () => {
   it.fails('explored-kill-will-missing: a will never published for a killed connection (open)', async () => {
     expect(await verdict('explored-kill-will-missing.ts')).toEqual([]);
   });
-  // OPEN, SEED=3707 (after 148, with the heartbeat thaw reverted) on the final code of 2026-12-03, failing the same on 8389404 (header of the scenario).
-  it.fails(
-    'explored-paused-will-missing-3707: a will never published for a killed connection (open)',
-    async () => {
-      expect(await verdict('explored-paused-will-missing-3707.ts')).toEqual([]);
-    },
-  );
   // OPEN, SEED=3606 (after 72) on the final code of 2026-12-03, failing the same on 8389404 (header of the scenario).
   it.fails(
     'explored-restart-loss-3606: an acknowledged QoS 1 message never reached a persistent subscriber (open)',
