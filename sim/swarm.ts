@@ -668,15 +668,7 @@ function routeBack(ev: Ev[], client: string, okAt: number, healAt: number): numb
  */
 function ackedAlone(ev: Ev[], client: string, t: number, invokedAt = t): boolean {
   const node = ackNode(ev, client, t);
-  return !!node && nodeAlone(ev, node, t, invokedAt);
-}
-
-/**
- * Whether `node` could send to no peer from `t` until it next crashed: each peer it held up at `t` cut from it by
- * a fault from `invokedAt` until the crash, the others down in its view (a pause, a cut it noticed), and no peer
- * up again before the crash.
- */
-function nodeAlone(ev: Ev[], node: string, t: number, invokedAt: number): boolean {
+  if (!node) return false;
   const up = new Set<string>();
   for (const e of ev) {
     if (e.t > t) break;
