@@ -7,6 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import { freePorts } from '../sim/live/ports.ts';
 
 export type BrokerKind = 'mqttlab' | 'mosquitto' | 'aedes';
 
@@ -106,14 +107,6 @@ async function startNode(kind: 'mqttlab' | 'aedes', opts: StartOptions): Promise
   };
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 async function waitListening(port: number, child: ChildProcess, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -137,7 +130,7 @@ export async function startMosquitto(persistence?: string[]): Promise<RunningBro
   const dir = mkdtempSync(join(tmpdir(), 'mqttlab-bench-'));
   // Started as root, mosquitto drops to its own user: it must be able to write its database here.
   if (persistence) chmodSync(dir, 0o777);
-  const port = await freePort();
+  const [port] = await freePorts(1);
   const conf = join(dir, 'mosquitto.conf');
   // Comparable to ours: in-memory only, Nagle off, same inflight window and queue bound.
   writeFileSync(
@@ -186,8 +179,7 @@ function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
 
 /** A 3-node cluster of our broker, each node its own process, static seeds on free ports. */
 export async function startCluster(n: number, opts: StartOptions = {}): Promise<RunningBroker[]> {
-  const ports: number[] = [];
-  for (let i = 0; i < n; i++) ports.push(await freePort());
+  const ports = await freePorts(n);
   const seeds = ports.map((p, i) => `n${i + 1}@127.0.0.1:${p}`);
   const started = await Promise.allSettled(
     ports.map((p, i) =>
