@@ -64,7 +64,7 @@ export class Failover {
   restarted(m: Member): void {
     this.c.emit({ type: 'peer.restarted', peer: m.node });
     this.c.replicas.peerGone(m.node);
-    this.failover(m);
+    this.failover(m, true);
   }
 
   /**
@@ -72,7 +72,7 @@ export class Failover {
    * (which may be us), and if we are the backup its sessions come alive here.
    * If it was only cut off, the heal merges both sides without duplicates.
    */
-  failover(m: Member): void {
+  failover(m: Member, restarted = false): void {
     const now = this.c.now();
     // With the messages of the orphans it never confirmed: the sessions it failed over are its own now.
     const msgs = m.unacked
@@ -87,16 +87,20 @@ export class Failover {
     // Not an outbound QoS 2 step a peer deaf to us never heard: its copies lack it (deaf-peer.ts).
     // Orphans we gave it as an earlier lost owner's backup go to that owner's backup now; their publishers
     // wait for it (their trackers move here, out of reach of the drop of its frames when it restarted).
+    // All of them when it restarted: its frames are dropped next (autoheal), which would answer them now.
     const passed = orphansFor(m, now);
-    const carried = passed.map(({ u }) => {
+    const waiting = m.unacked.filter((u) => !waitsForPeer(m, u));
+    const carried = (restarted ? waiting : passed.map(({ u }) => u)).map((u) => {
       const c = { tracker: u.tracker };
       u.tracker = undefined;
       return c;
     });
-    const lost = [...m.unacked.filter((u) => !waitsForPeer(m, u)), ...carried];
+    const lost = restarted ? carried : [...waiting, ...carried];
+    // (A dropped frame ends the wait in 'quorum' too: settle, not settleLost.)
+    const answer = restarted ? settle : settleLost;
     const { tracker } = this.c.acks.tracked(() => this.takeOver(m, msgs, passed), true);
-    if (tracker) tracker.done = () => lost.forEach(settleLost);
-    else lost.forEach(settleLost);
+    if (tracker) tracker.done = () => lost.forEach((u) => answer(u));
+    else lost.forEach((u) => answer(u));
     // Only cut off, it gets these frames again when it is back: the share groups one of its sessions
     // here (the failed-over member) was given go no more, so the group gets the message once.
     for (const u of m.unacked)

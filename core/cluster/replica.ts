@@ -2,6 +2,7 @@
 // handoff that gives it to the node where the session lives.
 
 import type { Message, QoS } from '../message.ts';
+import { RecentSet } from '../recent-set.ts';
 import type { Session } from '../session.ts';
 import { matches, parseShare } from '../topic.ts';
 import type { LocalNode } from './local-node.ts';
@@ -22,8 +23,11 @@ export interface Replica {
   at: number;
   expiry: number;
   subs: SubSpec[];
-  /** Owed messages in order, by message id; `sentAs`: QoS 2 sent with that packet id, PUBREC not yet received. */
-  msgs: Map<string, { msg: Message; qos: QoS; sentAs?: number }>;
+  /**
+   * Owed messages in order, by message id; `sentAs`: QoS 2 sent with that packet id, PUBREC not yet received;
+   * `orphan`: put here as a failed owner's orphan (no share group), not replicated by the owner (`takenOver`).
+   */
+  msgs: Map<string, { msg: Message; qos: QoS; sentAs?: number; orphan?: boolean }>;
   /** Recently completed message ids: a copy still on its way (an orphan) must not be delivered again. */
   done: Set<string>;
   in2: number[];
@@ -39,6 +43,32 @@ export interface Replica {
 /** `owner` restarted: our replicas of its sessions are of its previous life. */
 export function previousLife(replicas: Map<string, Replica>, owner: string): void {
   for (const r of replicas.values()) if (r.owner === owner) r.old = true;
+}
+
+/**
+ * The replica of a session `from` replicates from now on, in place of `prev` (another owner's, or none).
+ * If `from` failed `prev`'s session over (the same claim), the orphans `prev` holds stay: its new copy may
+ * never have had them (the F.Orphan frame to it, as the old owner's backup, was cut off, and it was lost
+ * before confirming it), and the failover of that copy here is then their only way to the session
+ * (explored-restart-oneway-orphans-lost, explored-restart-oneway-two-owners-loss). What `from` replicates or
+ * completes of them replaces or drops them as any message of the replica.
+ */
+export function takenOver(from: string, st: RStateBody, prev?: Replica): Replica {
+  const msgs: Replica['msgs'] = new Map();
+  if (prev && prev.at === st.at)
+    for (const [mid, e] of prev.msgs) if (e.orphan && !prev.done.has(mid)) msgs.set(mid, e);
+  return {
+    clientId: st.clientId,
+    owner: from,
+    at: st.at,
+    expiry: st.expiry,
+    subs: st.subs,
+    msgs,
+    done: new RecentSet(8192),
+    in2: st.in2 ?? [],
+    rel: new Set(),
+    user: st.user,
+  };
 }
 
 /**

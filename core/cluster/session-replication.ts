@@ -5,7 +5,6 @@
 // into live offline sessions (routes, queue), so what is published meanwhile is kept too. Copies reaching a
 // session by two paths are dropped by message id. Cost: a small frame per peer per message accepted or acked.
 
-import { RecentSet } from '../recent-set.ts';
 import { specsOf } from '../subscription.ts';
 import type { SessionJournal } from '../journal.ts';
 import type { ClusterEvent } from './events.ts';
@@ -23,6 +22,7 @@ import {
   replicaQos2,
   replicaSnapshot,
   restoreReplica,
+  takenOver,
   type Replica,
 } from './replica.ts';
 import type { Resumed } from '../distribution.ts';
@@ -183,18 +183,7 @@ export class SessionReplicator implements SessionJournal {
     // The owner's state (its new life's too, after a restart with its data: it holds the session again).
     if (r && r.owner === from)
       return void Object.assign(r, { ...st, in2: st.in2 ?? [], user: st.user, old: false });
-    this.replicas.set(st.clientId, {
-      clientId: st.clientId,
-      owner: from,
-      at: st.at,
-      expiry: st.expiry,
-      subs: st.subs,
-      msgs: new Map(),
-      done: new RecentSet(8192),
-      in2: st.in2 ?? [],
-      rel: new Set(),
-      user: st.user,
-    });
+    this.replicas.set(st.clientId, takenOver(from, st, r)); // a failover's copy keeps our orphans (replica.ts)
   }
 
   onOut(from: string, o: ROutBody): void {
@@ -207,6 +196,7 @@ export class SessionReplicator implements SessionJournal {
     if (!r || r.owner !== from) return;
     const msg = m.msg;
     if (msg.mid === undefined) return;
+    if (r.msgs.get(msg.mid)?.orphan) r.msgs.delete(msg.mid); // kept by takenOver: in the owner's order now
     r.msgs.set(msg.mid, { msg, qos: m.dq });
   }
 
@@ -332,7 +322,8 @@ export class SessionReplicator implements SessionJournal {
       for (const r of this.replicas.values()) {
         if (r.owner !== owner || msg.mid === undefined) continue;
         const q = this.owed(owner, r.clientId, r.subs, msg, groups, w.known);
-        if (q !== null && !r.msgs.has(msg.mid) && !r.done.has(msg.mid)) r.msgs.set(msg.mid, { msg, qos: q });
+        if (q !== null && !r.msgs.has(msg.mid) && !r.done.has(msg.mid))
+          r.msgs.set(msg.mid, { msg, qos: q, orphan: groups.size === 0 });
       }
       for (const [clientId, a] of this.adoptedFrom) {
         if (a.owner !== owner) continue;

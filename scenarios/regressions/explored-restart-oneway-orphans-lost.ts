@@ -6,15 +6,18 @@
 // in n3's replica of s0 and sent as F.Orphan to n1's backup n2 (blocked). autoheal.ts then drops the old
 // life's frames (dropUnacked), which answers p0 at once (25.5 s). n2 fails s0 over at 26 s (its claim reaches
 // n3, whose replica of s0 now follows n2, without those orphans). n3 takes n2 for lost at 31 s and restores
-// s0 from n2's replica; its unconfirmed F.Orphan frame to n2 was no forward (no `msg`), so the failover made
-// no orphans of it. s0 resumed on n3 and never got p0:20..25. Fix (core/cluster/orphan-frames.ts, used by
-// Failover.failover): the messages of a lost peer's unconfirmed F.Orphan frames are its orphans too (the
-// sessions it failed over are its own now), so they reach the copy restored here or at its backup.
-// Left as it was: the publisher is still answered when the restarted node's frames are dropped, before the
-// backup confirmed the orphans (changing that moves acknowledgements in the shipped scenarios).
-// OPEN again (2026-12-03 night): that fix (orphan-frames.ts) was taken out, because beside failover.ts's redirect of
-// such frames to the owner's next backup it gave share groups their messages twice (the SEED=3404 and SEED=4111
-// sweeps on the merged code); a fix must send each unconfirmed orphan one way only.
+// s0 from n2's replica; its unconfirmed F.Orphan frame to n2 (owner n1) is redirected to n1's next backup
+// (failover.ts orphansFor), which is n3 itself, so nothing is sent: the orphans were to be in n3's replicas
+// already. They were not: n2's RState (26 s, the same claim, failed over) had replaced n3's replica of s0 by a
+// fresh one (session-replication.ts onState), dropping the orphans put into it at 25.5 s. s0 resumed on n3 at
+// 60.2 s and never got p0:20..25.
+// Fixed (core/cluster/replica.ts takenOver): a replica replaced by another owner's copy of the same claim (a
+// failover's: the new owner may never have had the orphans) keeps the plain orphans it was given; what the new
+// owner replicates of them replaces them (in its order), what it completes drops them. Each orphan goes one
+// way only: the F.Orphan redirect is unchanged, and no frame's messages are made the lost backup's orphans (an
+// earlier fix, orphan-frames.ts, did both and gave share groups their messages twice: SEED=3404, SEED=4111).
+// Left as it was: the publisher is still answered when the restarted node's frames are dropped (autoheal
+// dropUnacked), before the backup confirmed the orphans; here the sender's replica holds them meanwhile.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

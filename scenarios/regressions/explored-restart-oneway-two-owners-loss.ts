@@ -1,4 +1,4 @@
-// OPEN. Found by `npm run test:faults` (SEED=4111 after 339, the sweep's shrink once
+// Found by `npm run test:faults` (SEED=4111 after 339, the sweep's shrink once
 // explored-restart-oneway-orphans-lost was fixed), the same on main before today's merges (8389404):
 // acknowledged loss, a broker bug. 5 nodes; s0 (persistent) on n5, s1 on n1, p0 publishing on n3. n5 loses
 // power (21 s) and restarts empty (24.5 s): n1, its backup, fails s0 over. From 25.5 s a one-way partition
@@ -7,10 +7,10 @@
 // and as F.Orphan to n5's backup n1, which cannot get them. n1 loses power at 26 s and restarts at 27 s; n2
 // fails n1's sessions over (s0, s1) and replicates its copy of s0 to n3 (n2 -> n3 flows): that copy REPLACES
 // n3's replica of s0, and the two orphans in it are gone. n3 takes n2 for lost (31 s) and adopts s0 from n2's
-// copy; at 32 s it takes n1 for lost: the F.Orphan frame's messages (orphan-frames.ts) become n1's orphans,
-// but s0 here is n2's (adopted from n2), so they reach s1 only. s0 resumes on n3 at 92.8 s and gets every
-// message but p0:26 and p0:27. What a fix needs: a replica replaced by a newer owner's copy keeps the orphans
-// it held that the copy lacks (or they are re-matched by client id, not by owner).
+// copy; at 32 s it takes n1 for lost: the F.Orphan frame (owner n5) is redirected to n5's next backup, n3
+// itself, so nowhere. s0 resumes on n3 at 92.8 s and gets every message but p0:26 and p0:27.
+// Fixed (core/cluster/replica.ts takenOver): n3's replica of s0, replaced at 27 s by n2's copy of the same
+// claim, keeps the plain orphans it was given, and n3 restores s0 from it with them at 31 s.
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
