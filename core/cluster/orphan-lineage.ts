@@ -4,8 +4,9 @@
 // next backup took it over from the backup, not from the owner; the owner's orphans found no session of the owner
 // there (scenarios/regressions/explored-restart-loss-3606.ts). A replica that starts to follow the node that failed
 // it over (the same claim, its owner lost) keeps the lost owner's subscriptions here, so the owner's orphans
-// still reach the session, or its replica, that came from it. Plain subscriptions only: a share group's orphan
-// goes to one member where its owner's backup gave it (session-replication.ts owed), not again here.
+// still reach the session, or its replica, that came from it by way of a node lost in turn (one still running
+// got them itself, as the owner's backup). Until the owner is heard again. Plain subscriptions only: a share
+// group's orphan goes to one member where its owner's backup gave it (orphan-rules.ts GivenGroups), not again.
 
 import type { Message, QoS } from '../message.ts';
 import type { SubSpec } from '../subscription.ts';
@@ -29,6 +30,11 @@ export class OrphanLineage {
     let m = this.from.get(r.clientId);
     if (!m) this.from.set(r.clientId, (m = new Map()));
     m.set(r.owner, r.subs);
+  }
+
+  /** `owner` is heard again (back from a cut, or a new life): its orphans from now on are not of that loss. */
+  back(owner: string): void {
+    for (const [clientId, m] of this.from) if (m.delete(owner) && m.size === 0) this.from.delete(clientId);
   }
 
   /** The session ended (F.REnd): no orphan of an owner it came from is owed any more. */

@@ -282,6 +282,7 @@ export class SessionReplicator implements SessionJournal {
     this.given.drop(owner, (c, mid, g) => this.b.sessions.has(c) && this.c.servedGroups(mid, [g]));
     this.wills.ownerBack(owner);
     this.kept.back(owner);
+    this.lineage.back(owner);
   }
 
   // ---- failover --------------------------------------------------------------------
@@ -359,7 +360,7 @@ export class SessionReplicator implements SessionJournal {
     const a = this.adoptedFrom.get(clientId);
     if (r && r.owner !== owner && !this.c.isRunning(r.owner)) {
       if (!r.msgs.has(msg.mid!) && !r.done.has(msg.mid!)) r.msgs.set(msg.mid!, { msg, qos });
-    } else if (!r && a && a.owner !== owner)
+    } else if (!r && a && a.owner !== owner && !this.c.isRunning(a.owner))
       this.adoptedSession(clientId, a.owner)?.deliverFront({ msg, qos, retain: false });
   }
 

@@ -1,7 +1,7 @@
 // OrphanLineage (core/cluster/orphan-lineage.ts): a replica that starts to follow the node that failed its
 // session over (the same claim, its owner lost) keeps the lost owner's subscriptions, so that owner's orphans
 // still reach the session after it moved on (scenarios/regressions/explored-restart-loss-3606.ts). A new claim,
-// a running owner, or the session's end: no lineage.
+// a running owner, the owner heard again, or the session's end: none.
 import { describe, expect, it } from 'vitest';
 import { OrphanLineage } from '../../core/cluster/orphan-lineage.ts';
 import type { Replica } from '../../core/cluster/replica.ts';
@@ -50,6 +50,10 @@ describe('OrphanLineage', () => {
     reclaimed.followed(replica('n1'), 'n2', 10, false);
     reclaimed.followed(replica('n2', 10), 'n3', 20, true); // a new connection's claim on n3
     expect(given(reclaimed, 'n1', msg('n4.1.1'))).toEqual([]);
+    const back = new OrphanLineage();
+    back.followed(replica('n1'), 'n2', 10, false);
+    back.back('n1'); // heard again: its orphans from now on are not of that loss
+    expect(given(back, 'n1', msg('n4.1.1'))).toEqual([]);
     const ended = new OrphanLineage();
     ended.followed(replica('n1'), 'n2', 10, false);
     ended.ended('s0');
