@@ -4,9 +4,12 @@
 // next backup took it over from the backup, not from the owner; the owner's orphans found no session of the owner
 // there (scenarios/regressions/explored-restart-loss-3606.ts). A replica that starts to follow the node that failed
 // it over (the same claim, its owner lost) keeps the lost owner's subscriptions here, so the owner's orphans
-// still reach the session, or its replica, that came from it by way of a node lost in turn (one still running
-// got them itself, as the owner's backup). Until the owner is heard again. Plain subscriptions only: a share
-// group's orphan goes to one member where its owner's backup gave it (orphan-rules.ts GivenGroups), not again.
+// still reach the session failed over here, or the replica, that came from it by way of a node lost in turn (one
+// still running got them itself, as the owner's backup; a session resumed by its client asked its peers itself).
+// For as long as forwards follow a moved session (5 minutes): the orphans of a loss are passed on when the loss
+// of the backup that got them is noticed, which may come after the owner is back (a new life). Plain
+// subscriptions only: a share group's orphan goes to one member where its owner's backup gave it
+// (orphan-rules.ts GivenGroups), not again here.
 
 import type { Message, QoS } from '../message.ts';
 import type { SubSpec } from '../subscription.ts';
@@ -14,27 +17,24 @@ import { knownSubs, orphanQos } from './orphan-rules.ts';
 import type { Replica } from './replica.ts';
 
 const NO_GROUPS: ReadonlySet<string> = new Set();
+/** How long a lost owner's orphans follow a session that moved on from it (as forwards follow a moved session). */
+export const LINEAGE_MS = 5 * 60_000;
 
 export class OrphanLineage {
-  /** Client id -> each lost owner its replica here followed on from -> its subscriptions as that owner had them. */
-  private from = new Map<string, Map<string, SubSpec[]>>();
+  /** Client id -> each lost owner its replica here followed on from -> its subscriptions then, and when. */
+  private from = new Map<string, Map<string, { subs: SubSpec[]; at: number }>>();
 
   /**
    * Our replica `r` is replaced by `to`'s state of claim `at`: the same claim as `r`'s, its owner lost (not
    * `running`) or of a past life, means `to` failed the session over from it. A new claim (the client
    * connected again) starts afresh: a session resumed fetches its orphans itself, a new one is owed none.
    */
-  followed(r: Replica | undefined, to: string, at: number, running: boolean): void {
+  followed(r: Replica | undefined, to: string, at: number, running: boolean, now: number): void {
     if (r && r.at !== at) this.from.delete(r.clientId);
     if (!r || r.owner === to || r.at !== at || (running && !r.old)) return;
     let m = this.from.get(r.clientId);
     if (!m) this.from.set(r.clientId, (m = new Map()));
-    m.set(r.owner, r.subs);
-  }
-
-  /** `owner` is heard again (back from a cut, or a new life): its orphans from now on are not of that loss. */
-  back(owner: string): void {
-    for (const [clientId, m] of this.from) if (m.delete(owner) && m.size === 0) this.from.delete(clientId);
+    m.set(r.owner, { subs: r.subs, at: now });
   }
 
   /** The session ended (F.REnd): no orphan of an owner it came from is owed any more. */
@@ -46,13 +46,18 @@ export class OrphanLineage {
   orphans(
     owner: string,
     all: { msg: Message; w: { known?: number } }[],
+    now: number,
     give: (clientId: string, msg: Message, qos: QoS) => void,
   ): void {
     for (const [clientId, m] of this.from) {
-      const subs = m.get(owner);
-      if (!subs) continue;
+      const e = m.get(owner);
+      if (!e) continue;
+      if (now - e.at > LINEAGE_MS) {
+        if (m.delete(owner) && m.size === 0) this.from.delete(clientId);
+        continue;
+      }
       for (const { msg, w } of all) {
-        const q = msg.mid === undefined ? null : orphanQos(knownSubs(subs, w.known), msg, NO_GROUPS);
+        const q = msg.mid === undefined ? null : orphanQos(knownSubs(e.subs, w.known), msg, NO_GROUPS);
         if (q !== null) give(clientId, msg, q.qos);
       }
     }

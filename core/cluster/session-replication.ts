@@ -82,7 +82,10 @@ export class SessionReplicator implements SessionJournal {
    * Sessions moved here from another owner (resumed from its replica, or failed over): clientId → that owner
    * and the session. Orphans of that owner go to that session only, never to one that replaced it afresh.
    */
-  private adoptedFrom = new Map<string, { owner: string; session: Session; subs?: SubSpec[] }>();
+  private adoptedFrom = new Map<
+    string,
+    { owner: string; session: Session; subs?: SubSpec[]; failed?: boolean }
+  >();
   readonly wills: WillReplicator;
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
   private fetching = new Map<string, Fetching>();
@@ -186,7 +189,7 @@ export class SessionReplicator implements SessionJournal {
     // The owner's state (its new life's too, after a restart with its data: it holds the session again).
     if (r && r.owner === from)
       return void Object.assign(r, { ...st, in2: st.in2 ?? [], user: st.user, old: false });
-    this.lineage.followed(r, from, st.at, !!r && this.c.isRunning(r.owner));
+    this.lineage.followed(r, from, st.at, !!r && this.c.isRunning(r.owner), this.b.env.clock.now());
     this.replicas.set(st.clientId, {
       clientId: st.clientId,
       owner: from,
@@ -282,7 +285,6 @@ export class SessionReplicator implements SessionJournal {
     this.given.drop(owner, (c, mid, g) => this.b.sessions.has(c) && this.c.servedGroups(mid, [g]));
     this.wills.ownerBack(owner);
     this.kept.back(owner);
-    this.lineage.back(owner);
   }
 
   // ---- failover --------------------------------------------------------------------
@@ -342,7 +344,7 @@ export class SessionReplicator implements SessionJournal {
       }
     }
     // Sessions that came from `owner` by way of a node that failed them over and was lost in turn.
-    this.lineage.orphans(owner, all, (clientId, msg, qos) => this.movedOn(owner, clientId, msg, qos));
+    this.lineage.orphans(owner, all, now, (clientId, msg, qos) => this.movedOn(owner, clientId, msg, qos));
     // Copies `owner` held of sessions we replicate from another owner (copy-keeper.ts): those sessions get theirs.
     this.kept.holderOrphans(
       owner,
@@ -358,9 +360,9 @@ export class SessionReplicator implements SessionJournal {
   private movedOn(owner: string, clientId: string, msg: Message, qos: QoS): void {
     const r = this.replicas.get(clientId);
     const a = this.adoptedFrom.get(clientId);
-    if (r && r.owner !== owner && !this.c.isRunning(r.owner)) {
+    if (r && r.owner !== owner && (r.old || !this.c.isRunning(r.owner))) {
       if (!r.msgs.has(msg.mid!) && !r.done.has(msg.mid!)) r.msgs.set(msg.mid!, { msg, qos });
-    } else if (!r && a && a.owner !== owner && !this.c.isRunning(a.owner))
+    } else if (!r && a?.failed && a.owner !== owner)
       this.adoptedSession(clientId, a.owner)?.deliverFront({ msg, qos, retain: false });
   }
 
@@ -404,7 +406,7 @@ export class SessionReplicator implements SessionJournal {
     subs: SubSpec[] = specsOf(s), // as the owner made them (epochs): what its orphans may reach
   ): void {
     // Forwards its old owner never confirmed may still come our way as orphans: for this session only.
-    this.adoptedFrom.set(s.clientId, { owner, session: s, subs });
+    this.adoptedFrom.set(s.clientId, { owner, session: s, subs, failed });
     s.hold();
     s.knownDone(done);
     for (const { msg, groups, known } of this.c.unconfirmedFor(owner)) {

@@ -9,8 +9,8 @@
 // reached no one (nor n4's replica of s0, replaced by n3's state). Fixed (core/cluster/orphan-lineage.ts): a replica
 // that starts to follow the node that failed its session over (the same claim, its owner lost) keeps the lost
 // owner's subscriptions, and that owner's orphans go to the session (or its replica) that came from it by way of
-// that node, lost in turn (until the owner is heard again); plain subscriptions only (a share group's orphan stays
-// with the member its owner's backup picked).
+// that node, lost in turn (for 5 minutes, as forwards follow a moved session: explored-restart-power-loss-3606);
+// plain subscriptions only (a share group's orphan stays with the member its owner's backup picked).
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';

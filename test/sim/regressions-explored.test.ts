@@ -704,4 +704,9 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-restart-loss-3606: a lost owner's orphans reach its session failed over twice", async () => {
     expect(await verdict('explored-restart-loss-3606.ts')).toEqual([]);
   });
+  // The same schedule with n2's crash a power loss (SEED=3606 after 72 once the above was fixed): the orphans come
+  // to n3 when n2 is back, after n1's new life is: the lineage holds 5 minutes, not until the owner is heard again.
+  it("explored-restart-power-loss-3606: a lost owner's orphans passed on after it is back reach its session failed over twice", async () => {
+    expect(await verdict('explored-restart-power-loss-3606.ts')).toEqual([]);
+  });
 });
