@@ -709,4 +709,12 @@ describe('regressions found by sim explore (swarm)', () => {
   it("explored-restart-power-loss-3606: a lost owner's orphans passed on after it is back reach its session failed over twice", async () => {
     expect(await verdict('explored-restart-power-loss-3606.ts')).toEqual([]);
   });
+  // OPEN, SEED=3606 after 72 once both above were fixed (failing the same on main 8f25f03): an orphan reaching the
+  // backup after the session it failed over was handed off goes to no one (root cause in the scenario's header).
+  it.fails(
+    "explored-handoff-orphan-loss-3606: a lost owner's orphan reaching its backup after the session was handed off (open)",
+    async () => {
+      expect(await verdict('explored-handoff-orphan-loss-3606.ts')).toEqual([]);
+    },
+  );
 });
