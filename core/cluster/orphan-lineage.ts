@@ -6,7 +6,7 @@
 // it over (the same claim, its owner lost) keeps the lost owner's subscriptions here, so the owner's orphans
 // still reach the session, or the replica, that came from it by way of a node lost in turn: a session adopted
 // here from a lost node (failed over, or resumed while that node was down), a replica whose owner is lost or of
-// a past life. Not by way of a running node: that one got them itself, as the owner's backup, or hands them on.
+// a past life. Not by way of a running node: that one got them itself, as the owner's backup.
 // For as long as forwards follow a moved session (5 minutes): the orphans of a loss are passed on when the loss
 // of the backup that got them is noticed, which may come after the owner is back (a new life). Plain
 // subscriptions only: a share group's orphan goes to one member where its owner's backup gave it
