@@ -407,7 +407,8 @@ export async function playSwarm(
         !excused(v) &&
         !crashedBetween(v) &&
         !player.wipes.some((at) => willLostInWipe(ev, v, at)) &&
-        !willAlone(ev, v),
+        !willAlone(ev, v) &&
+        !willCopiesLost(ev, v),
     ),
     // Order: parked messages after a heal are the documented exception.
     ...checkOrder(ev, { parkedUntil: healAt, parked }).filter(
@@ -541,6 +542,23 @@ export function willAlone(ev: Ev[], v: Violation): boolean {
         crash.t,
       ),
     );
+}
+
+/**
+ * A missing will lost with every copy of its session, one after the other (lostAlone's bound; docs/guarantees.md,
+ * Wills): the connection's node crashed under it, and each peer that held the will's replica (linked to that node
+ * at some point from the CONNACK) had crashed since its last link to it, a cut keeping the restarted peer from
+ * getting it again. No node held the will any more (`explored-kill-will-missing`).
+ */
+export function willCopiesLost(ev: Ev[], v: Violation): boolean {
+  if (v.property !== 'will-iff' || !v.detail.includes(': no will for ')) return false;
+  const conn = [...timelineOf(ev).conns.values()].flat().find((x) => x.connack === v.excerpt[0]);
+  if (!conn?.node) return false;
+  const node = conn.node;
+  const crash = ev.find(
+    (e) => e.type === 'fault.crash' && e.node === node && e.t >= conn.connackAt && e.t <= conn.endAt,
+  );
+  return !!crash && replicasLost(ev, node, conn.connackAt, crash.t);
 }
 
 /** The spans in which `node` held `peer` down (from its start or a peer.down until the next peer.up). */
@@ -834,7 +852,8 @@ export function willVerdicts(
           excerpt: [back, seen[0]],
         });
     } else if (!delayed || !back) {
-      if (!all.length)
+      // Its node crashed under it after every peer holding the will's replica had (willCopiesLost): lost with them.
+      if (!all.length && !(crash && conn?.node && replicasLost(ev, conn.node, conn.t, crash.t)))
         out.push({
           property: 'will',
           detail: `${id} killed at ${e.at.toFixed(1)} ms: its will never reached the watcher`,

@@ -42,3 +42,45 @@ export function orphanQos(
   }
   return best !== null ? { qos: best } : shared;
 }
+
+/** Share-group orphans of failed owners given to a member so far: `owner mid group` -> client id (one member each). */
+export class GivenGroups {
+  private given = new Map<string, string>();
+
+  /** The client given `owner`'s orphan `mid` for share group `group`, if any. */
+  get(owner: string, mid: string, group: string): string | undefined {
+    return this.given.get(`${owner} ${mid} ${group}`);
+  }
+
+  /**
+   * The QoS a session (or replica) that came from `owner` is owed of an orphan, or null. A share-group
+   * orphan (`groups`: the groups its forward was for) goes to one member of the group: the first one asked.
+   */
+  owed(
+    owner: string,
+    clientId: string,
+    subs: SubSpec[],
+    msg: Message,
+    groups: ReadonlySet<string>,
+    known?: number,
+  ): QoS | null {
+    const q = orphanQos(knownSubs(subs, known), msg, groups);
+    if (q === null || q.group === undefined || msg.mid === undefined) return q?.qos ?? null;
+    const key = `${owner} ${msg.mid} ${q.group}`;
+    const given = this.given.get(key);
+    if (given !== undefined && given !== clientId) return null;
+    this.given.set(key, clientId);
+    return q.qos;
+  }
+
+  /** `owner` is back: forgets what was given of its orphans, each told to `each` (client id, mid, group). */
+  drop(owner: string, each: (clientId: string, mid: string, group: string) => void): void {
+    for (const [k, c] of this.given) {
+      if (!k.startsWith(`${owner} `)) continue;
+      this.given.delete(k);
+      const rest = k.slice(owner.length + 1);
+      const sp = rest.indexOf(' ');
+      each(c, rest.slice(0, sp), rest.slice(sp + 1));
+    }
+  }
+}

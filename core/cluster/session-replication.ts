@@ -12,8 +12,9 @@ import { WillReplicator } from './will-replication.ts';
 import { DoneBatch } from './done-batch.ts';
 import { replicaMap } from './replica-disk.ts';
 import { StoreFetch } from './store-fetch.ts';
-import { knownSubs, midOrigin, orphanQos } from './orphan-rules.ts';
+import { GivenGroups, midOrigin } from './orphan-rules.ts';
 import { CopyKeeper } from './copy-keeper.ts';
+import { OrphanLineage } from './orphan-lineage.ts';
 import { HeldReplicas, type Lives } from './held-replicas.ts';
 import {
   owedByReplicas,
@@ -81,12 +82,17 @@ export class SessionReplicator implements SessionJournal {
    * Sessions moved here from another owner (resumed from its replica, or failed over): clientId → that owner
    * and the session. Orphans of that owner go to that session only, never to one that replaced it afresh.
    */
-  private adoptedFrom = new Map<string, { owner: string; session: Session; subs?: SubSpec[] }>();
+  private adoptedFrom = new Map<
+    string,
+    { owner: string; session: Session; subs?: SubSpec[]; failed?: boolean }
+  >();
   readonly wills: WillReplicator;
   /** Moved sessions waiting for peers' unconfirmed forwards to their old owner. */
   private fetching = new Map<string, Fetching>();
-  /** Share-group orphans of a failed owner given to a member so far: `owner mid group` -> client id (one member each). */
-  private groupOrphans = new Map<string, string>();
+  /** Share-group orphans of a failed owner given to a member so far (one member each). */
+  private given = new GivenGroups();
+  /** The lost owners our replicas followed on from (to the node that failed them over): orphan-lineage.ts. */
+  private lineage = new OrphanLineage();
 
   constructor(
     private c: ReplicaLinks,
@@ -183,6 +189,7 @@ export class SessionReplicator implements SessionJournal {
     // The owner's state (its new life's too, after a restart with its data: it holds the session again).
     if (r && r.owner === from)
       return void Object.assign(r, { ...st, in2: st.in2 ?? [], user: st.user, old: false });
+    this.lineage.followed(r, from, st.at, !!r && this.c.isRunning(r.owner), this.b.env.clock.now());
     this.replicas.set(st.clientId, takenOver(from, st, r)); // a failover's copy keeps our orphans (replica.ts)
   }
 
@@ -210,7 +217,9 @@ export class SessionReplicator implements SessionJournal {
   }
 
   onEnd(from: string, clientId: string): void {
-    if (this.replicas.get(clientId)?.owner === from) this.replicas.delete(clientId);
+    if (this.replicas.get(clientId)?.owner !== from) return;
+    this.replicas.delete(clientId);
+    this.lineage.ended(clientId);
   }
 
   /**
@@ -262,15 +271,8 @@ export class SessionReplicator implements SessionJournal {
 
   /** The owner is back (it was cut off, not dead): its clients' wills stay with it. */
   ownerBack(owner: string): void {
-    for (const [k, c] of this.groupOrphans) {
-      if (!k.startsWith(`${owner} `)) continue;
-      this.groupOrphans.delete(k);
-      // Given to a session here: a member's copy the owner hands us later is not delivered again.
-      if (!this.b.sessions.has(c)) continue;
-      const rest = k.slice(owner.length + 1);
-      const sp = rest.indexOf(' ');
-      this.c.servedGroups(rest.slice(0, sp), [rest.slice(sp + 1)]);
-    }
+    // Given to a session here: a member's copy the owner hands us later is not delivered again.
+    this.given.drop(owner, (c, mid, g) => this.b.sessions.has(c) && this.c.servedGroups(mid, [g]));
     this.wills.ownerBack(owner);
     this.kept.back(owner);
   }
@@ -321,17 +323,19 @@ export class SessionReplicator implements SessionJournal {
     for (const { w, msg, groups } of all) {
       for (const r of this.replicas.values()) {
         if (r.owner !== owner || msg.mid === undefined) continue;
-        const q = this.owed(owner, r.clientId, r.subs, msg, groups, w.known);
+        const q = this.given.owed(owner, r.clientId, r.subs, msg, groups, w.known);
         if (q !== null && !r.msgs.has(msg.mid) && !r.done.has(msg.mid))
           r.msgs.set(msg.mid, { msg, qos: q, orphan: groups.size === 0 });
       }
       for (const [clientId, a] of this.adoptedFrom) {
         if (a.owner !== owner) continue;
         const s = this.adoptedSession(clientId, owner);
-        const q = s ? this.owed(owner, clientId, a.subs ?? specsOf(s), msg, groups, w.known) : null;
+        const q = s ? this.given.owed(owner, clientId, a.subs ?? specsOf(s), msg, groups, w.known) : null;
         if (q !== null) s!.deliverFront({ msg, qos: q, retain: false });
       }
     }
+    // Sessions that came from `owner` by way of a node that failed them over and was lost in turn.
+    this.lineage.orphans(owner, all, now, (clientId, msg, qos) => this.movedOn(owner, clientId, msg, qos));
     // Copies `owner` held of sessions we replicate from another owner (copy-keeper.ts): those sessions get theirs.
     this.kept.holderOrphans(
       owner,
@@ -339,8 +343,18 @@ export class SessionReplicator implements SessionJournal {
       (clientId, subs, i) =>
         this.replicas.get(clientId)?.owner === owner || this.adoptedFrom.get(clientId)?.owner === owner
           ? null // given above
-          : this.owed(owner, clientId, subs, all[i].msg, all[i].groups, all[i].w.known),
+          : this.given.owed(owner, clientId, subs, all[i].msg, all[i].groups, all[i].w.known),
     );
+  }
+
+  /** An orphan of `owner` for a session that came from it by way of another node lost too: here or its replica. */
+  private movedOn(owner: string, clientId: string, msg: Message, qos: QoS): void {
+    const r = this.replicas.get(clientId);
+    const a = this.adoptedFrom.get(clientId);
+    if (r && r.owner !== owner && (r.old || !this.c.isRunning(r.owner))) {
+      if (!r.msgs.has(msg.mid!) && !r.done.has(msg.mid!)) r.msgs.set(msg.mid!, { msg, qos });
+    } else if (!r && a?.failed && a.owner !== owner)
+      this.adoptedSession(clientId, a.owner)?.deliverFront({ msg, qos, retain: false });
   }
 
   /** Our replicas of `owner`'s sessions: client id -> the time of the claim they replicate. */
@@ -360,29 +374,8 @@ export class SessionReplicator implements SessionJournal {
    * A replica given it does not count: if the owner comes back with its session, the replica's copy goes.
    */
   groupGiven(owner: string, mid: string, group: string): boolean {
-    const c = this.groupOrphans.get(`${owner} ${mid} ${group}`);
+    const c = this.given.get(owner, mid, group);
     return c !== undefined && this.adoptedSession(c, owner) !== undefined;
-  }
-
-  /**
-   * The QoS a session (or replica) that came from `owner` is owed of an orphan, or null. A share-group
-   * orphan (`groups`: the groups its forward was for) goes to one member of the group: the first one asked.
-   */
-  private owed(
-    owner: string,
-    clientId: string,
-    subs: SubSpec[],
-    msg: Message,
-    groups: ReadonlySet<string>,
-    known?: number,
-  ): QoS | null {
-    const q = orphanQos(knownSubs(subs, known), msg, groups);
-    if (q === null || q.group === undefined || msg.mid === undefined) return q?.qos ?? null;
-    const key = `${owner} ${msg.mid} ${q.group}`;
-    const given = this.groupOrphans.get(key);
-    if (given !== undefined && given !== clientId) return null;
-    this.groupOrphans.set(key, clientId);
-    return q.qos;
   }
 
   /**
@@ -404,12 +397,12 @@ export class SessionReplicator implements SessionJournal {
     subs: SubSpec[] = specsOf(s), // as the owner made them (epochs): what its orphans may reach
   ): void {
     // Forwards its old owner never confirmed may still come our way as orphans: for this session only.
-    this.adoptedFrom.set(s.clientId, { owner, session: s, subs });
+    this.adoptedFrom.set(s.clientId, { owner, session: s, subs, failed });
     s.hold();
     s.knownDone(done);
     for (const { msg, groups, known } of this.c.unconfirmedFor(owner)) {
       // A running owner serves the share-group forwards it gets itself; only a failed one's are orphans.
-      const q = this.owed(owner, s.clientId, subs, msg, failed ? new Set(groups) : NO_GROUPS, known);
+      const q = this.given.owed(owner, s.clientId, subs, msg, failed ? new Set(groups) : NO_GROUPS, known);
       if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
     }
     const waiting = new Set(this.c.runningPeers());
@@ -446,7 +439,7 @@ export class SessionReplicator implements SessionJournal {
       for (const w of r.msgs) {
         const msg = fromWire(w, now);
         const gs = f?.failed ? new Set(w.groups ?? []) : NO_GROUPS;
-        const q = this.owed(r.owner, s.clientId, subs, msg, gs, w.known);
+        const q = this.given.owed(r.owner, s.clientId, subs, msg, gs, w.known);
         if (q !== null) s.deliverFront({ msg, qos: q, retain: false });
       }
     }

@@ -1,12 +1,20 @@
-// Found by `npm run test:faults` a random-seed sweep (after 125) on the final code of 2026-12-03 (88a82f2); it fails the same on
-// 8389404 (the code before this stop). OPEN (it.fails), not analysed: a will never published for a killed connection (will-iff).
+// Found by `npm run test:faults` a random-seed sweep (after 125) on the final code of 2026-12-03 (88a82f2); it failed the
+// same on 8389404. A checker gap, not a broker bug. With 2 nodes the faults fold onto n1/n2: w1 connects on n2 (CONNACK
+// at 4 ms), its will replicated to n1. n1 crashes at 14005 ms (process) and restarts empty at 15505 ms into a partition
+// from n2 that lasts until 71505 ms; n2 crashes at 16005 ms, the instant w1 is killed. Every copy of w1's session (and
+// its will) was lost one after the other, as lostAlone excuses for a session (docs/guarantees.md): no node could
+// publish it. The swarm failed it (will-iff, and `will: never reached the watcher`). Fixed in the checker
+// (sim/swarm.ts willCopiesLost, also in willVerdicts): a will whose node crashed under the connection after each peer
+// that held its replica had crashed since its last link to that node is not demanded
+// (test/sim/swarm-will-alone.test.ts shows it and the near cases still judged).
 // Replay: npx sim run <this file> --seed 1
 import { defineScenario } from '../../sim/scenario.ts';
 import { playSwarm } from '../../sim/swarm.ts';
 
 export default defineScenario({
   name: 'explored-kill-will-missing',
-  description: 'open: a will never published for a killed connection (open)',
+  description:
+    'a will lost with every copy of its session (its peer restarted in a cut, then its node crashed) is not demanded',
   async run(w, ctx) {
     const r = await playSwarm(
       w,

@@ -5,7 +5,7 @@
 // will, and a gap in the faults leaves it owed. (test/sim/swarm-excuses.test.ts has main's cases.)
 
 import { describe, it, expect } from 'vitest';
-import { willAlone } from '../../sim/swarm.ts';
+import { willAlone, willCopiesLost, willVerdicts, type Workload } from '../../sim/swarm.ts';
 import type { Ev } from '../../sim/events.ts';
 import type { Violation } from '../../sim/checkers/common.ts';
 
@@ -69,5 +69,46 @@ describe('willAlone: a will lost with a node that could send to no peer', () => 
   it('a link up at the CONNACK, the peer paused only after it: demanded', () => {
     const { ev, v } = history([{ t: 20, type: 'fault.pause', node: 'n2' } as Ev]);
     expect(willAlone(ev, v)).toBe(false);
+  });
+});
+
+// A will replicated to its peer, then lost with every copy of the session one after the other (willCopiesLost, the
+// bound of lostAlone; scenarios/regressions/explored-kill-will-missing.ts): the peer crashed and restarted empty, a
+// cut kept it from the will's node, which crashed under the connection. A peer that linked to the node again, or
+// outlived it, held the will: still owed.
+describe('willCopiesLost: a will lost with every copy of its session', () => {
+  const peerCrash = [
+    { t: 200, type: 'fault.crash', node: 'n2', mode: 'process' } as Ev,
+    { t: 201, type: 'cluster.peer.down', node: 'n1', peer: 'n2' } as Ev,
+    { t: 300, type: 'node.start', node: 'n2' } as Ev,
+  ];
+  const wl = {
+    wills: [
+      { node: 0, version: 5, clean: false, delay: 0, expiry: 3600, at: 0, end: 'kill', backAfter: null },
+    ],
+  } as unknown as Workload;
+  const ends = [{ i: 1, at: 500, calm: false }];
+  const wl2 = { wills: [wl.wills[0], wl.wills[0]] } as unknown as Workload;
+
+  it('the peer that held it crashed and did not link to the node again before its crash: not demanded', () => {
+    const { ev, v } = history(peerCrash);
+    expect(willCopiesLost(ev, v)).toBe(true);
+    expect(willVerdicts(ev, wl2, ends)).toEqual([]);
+  });
+
+  it('the same, but the restarted peer linked to the node again before its crash (it got the will back): demanded', () => {
+    const { ev, v } = history([
+      ...peerCrash,
+      { t: 400, type: 'cluster.peer.up', node: 'n1', peer: 'n2', healed: 1 } as Ev,
+    ]);
+    expect(willCopiesLost(ev, v)).toBe(false);
+    expect(willVerdicts(ev, wl2, ends).map((x) => x.property)).toEqual(['will']);
+  });
+
+  it('the peer crashed only after the node (it held the will when the node went): demanded', () => {
+    const { ev, v } = history([]);
+    const later = [...ev, { t: 600, type: 'fault.crash', node: 'n2', mode: 'process' } as Ev];
+    expect(willCopiesLost(later, v)).toBe(false);
+    expect(willVerdicts(later, wl2, ends).map((x) => x.property)).toEqual(['will']);
   });
 });
