@@ -39,9 +39,10 @@ export class Heartbeat {
   tick = (): void => {
     if (this.host.stopped) return;
     this.freeze.ticked(this.config.heartbeatIntervalMs);
-    // The tick that finds the process frozen runs before what peers sent meanwhile is read (a timer is
-    // due as soon as the process runs again; the sockets are read after it): a link silent past the
-    // timeout is judged once that backlog is in (a zero delay: after the sockets already readable).
+    // The tick that finds the process frozen runs before what peers sent meanwhile is read (a timer is due
+    // as soon as the process runs again; the sockets are read after it). The links silent past the timeout
+    // are picked now, as on any tick (the peers took us for lost too), but cut only once that backlog is read
+    // (a zero delay: after the sockets already readable), so nothing that waited in them is dropped unread.
     const thawing = this.freeze.thawing;
     let judge: PeerLink[] | undefined;
     const now = this.clock.now();
@@ -51,8 +52,10 @@ export class Heartbeat {
       if (m.state === 'left') continue;
       const l = m.link;
       if (l) {
-        if (mono - l.lastRx > this.config.heartbeatTimeoutMs && thawing) (judge ??= []).push(l);
-        else if (mono - l.lastRx > this.config.heartbeatTimeoutMs) {
+        if (mono - l.lastRx > this.config.heartbeatTimeoutMs && thawing) {
+          l.muted = true; // what we send it meanwhile waits with the reliable channel for the next link
+          (judge ??= []).push(l);
+        } else if (mono - l.lastRx > this.config.heartbeatTimeoutMs) {
           this.links.log(`no heartbeat from ${m.node} for ${Math.round(mono - l.lastRx)} ms`);
           l.close();
         } else {
