@@ -39,6 +39,8 @@ export class CopyKeeper {
   private held = new Map<string, Map<string, Kept>>();
   /** Holders lost (until they are back) -> the copies they held then: their orphans go to those sessions. */
   private gone = new Map<string, Map<string, Kept>>();
+  /** `holder clientId mid`: a lost holder's message given to the session itself (here or at its owner). */
+  private given = new Set<string>();
 
   constructor(
     private readonly c: KeeperLinks,
@@ -102,6 +104,15 @@ export class CopyKeeper {
   /** `holder` is back: the copies it holds are its to serve (what it never confirmed goes to it again). */
   back(holder: string): void {
     this.gone.delete(holder);
+    for (const k of this.given) if (k.startsWith(`${holder} `)) this.given.delete(k);
+  }
+
+  /**
+   * Whether `holder`'s message `mid` went to the session of `clientId` itself, not only into a replica: the
+   * holder, back, does not serve its share group again (failover.ts).
+   */
+  handed(holder: string, clientId: string, mid: string): boolean {
+    return this.given.has(`${holder} ${clientId} ${mid}`);
   }
 
   /**
@@ -129,11 +140,14 @@ export class CopyKeeper {
 
   private give(holder: string, clientId: string, k: Kept): void {
     const owed = [...k.msgs.values()].map((e) => ({ msg: e.msg, qos: e.qos }));
+    const handed = (): void => k.msgs.forEach((_e, mid) => this.given.add(`${holder} ${clientId} ${mid}`));
     const s = this.b.sessions.get(clientId);
     if (s) {
       // Not to a session started afresh, nor to another user's (a handoff would be refused alike).
-      if (s.expiryInterval > 0 && !s.cleanStarted && (k.user === undefined || k.user === s.owner))
+      if (s.expiryInterval > 0 && !s.cleanStarted && (k.user === undefined || k.user === s.owner)) {
         this.b.adoptSession(s, [], owed);
+        handed();
+      }
       return;
     }
     const r = this.replicas.get(clientId);
@@ -157,6 +171,7 @@ export class CopyKeeper {
     };
     if (k.user !== undefined) body.user = k.user;
     this.c.sendReliableTo(r.owner, encodeJson(F.Handoff, body));
+    handed();
     this.c.emit({ type: 'replica.handed', clientId, to: r.owner, msgs: body.msgs.length });
   }
 

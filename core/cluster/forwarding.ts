@@ -33,8 +33,8 @@ import type { ServedShared } from './served-shared.ts';
 export interface OrphanKeeper {
   /** Messages for sessions of a node that is down: into our replicas of them. */
   orphans(owner: string, msgs: WireMessage[]): void;
-  /** Whether a session failed over here from `owner` was given message `mid` for share group `group`. */
-  groupGiven(owner: string, mid: string, group: string): boolean;
+  /** Whether a session failed over here from `owner` (`adopted`), or one it held a copy of, got `mid` for `group`. */
+  groupGiven(owner: string, mid: string, group: string, adopted?: boolean): boolean;
   /** Our replicas of `owner`'s sessions: client id -> the time of the claim they replicate. */
   replicaClaims(owner: string): Map<string, number>;
   /**
@@ -247,10 +247,14 @@ export class Forwarding {
     }
   }
 
-  /** The share groups of a forward to `owner` that no session failed over here from it was given as an orphan. */
+  /**
+   * The share groups of a forward to `owner` that no session failed over here from it (or that it held a copy
+   * of) was given as an orphan.
+   */
   groupsNotGiven(owner: string, msg: Message, groups: string[]): string[] {
-    if (msg.mid === undefined || this.c.membership.backupOf(owner) !== this.node) return groups;
-    return groups.filter((g) => !this.c.replicas.groupGiven(owner, msg.mid!, g));
+    if (msg.mid === undefined) return groups;
+    const backup = this.c.membership.backupOf(owner) === this.node;
+    return groups.filter((g) => !this.c.replicas.groupGiven(owner, msg.mid!, g, backup));
   }
 
   /**

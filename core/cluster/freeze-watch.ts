@@ -34,6 +34,11 @@ export class FreezeWatch {
     this.due = mono + intervalMs;
   }
 
+  /** The last tick found the process frozen: what reached it meanwhile is still unread. */
+  get thawing(): boolean {
+    return this.waking;
+  }
+
   /**
    * The time from which a write read now may have been sent: now, or, while the node catches up after a
    * freeze (the tick is overdue, or found it overdue last), when it was last seen running.

@@ -39,6 +39,12 @@ export class Heartbeat {
   tick = (): void => {
     if (this.host.stopped) return;
     this.freeze.ticked(this.config.heartbeatIntervalMs);
+    // The tick that finds the process frozen runs before what peers sent meanwhile is read (a timer is due
+    // as soon as the process runs again; the sockets are read after it). The links silent past the timeout
+    // are picked now, as on any tick (the peers took us for lost too), but cut only once that backlog is read
+    // (a zero delay: after the sockets already readable), so nothing that waited in them is dropped unread.
+    const thawing = this.freeze.thawing;
+    let judge: PeerLink[] | undefined;
     const now = this.clock.now();
     const mono = elapsed(this.clock);
     const ms = this.membership;
@@ -46,7 +52,10 @@ export class Heartbeat {
       if (m.state === 'left') continue;
       const l = m.link;
       if (l) {
-        if (mono - l.lastRx > this.config.heartbeatTimeoutMs) {
+        if (mono - l.lastRx > this.config.heartbeatTimeoutMs && thawing) {
+          l.muted = true; // what we send it meanwhile waits with the reliable channel for the next link
+          (judge ??= []).push(l);
+        } else if (mono - l.lastRx > this.config.heartbeatTimeoutMs) {
           this.links.log(`no heartbeat from ${m.node} for ${Math.round(mono - l.lastRx)} ms`);
           l.close();
         } else {
@@ -64,7 +73,19 @@ export class Heartbeat {
       if (ms.selfReplicant || ms.node < m.node || !ms.everUp.has(m.node)) this.dial(m);
     }
     this.host.housekeeping(now);
+    if (judge) this.clock.setTimer(0, this.cutSilent, judge);
     this.timer = this.clock.setTimer(this.config.heartbeatIntervalMs, this.tick);
+  };
+
+  /** After a freeze, once the backlog is read: the links found silent past the timeout are cut. */
+  private cutSilent = (silent: PeerLink[]): void => {
+    if (this.host.stopped) return;
+    const mono = elapsed(this.clock);
+    for (const l of silent) {
+      if (l.state === 'closed') continue;
+      this.links.log(`no heartbeat from ${l.peer} for ${Math.round(mono - l.lastRx)} ms before a freeze`);
+      l.close();
+    }
   };
 
   /** The time from which a write read now may have been sent (FreezeWatch.sentSince). */

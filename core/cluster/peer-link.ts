@@ -36,6 +36,8 @@ export class PeerLink {
   peerInc = '';
   /** The peer said it is a replicant. */
   peerReplicant = false;
+  /** Judged silent on waking from a freeze (heartbeat.ts): read until it is cut, written to no more. */
+  muted = false;
   private reader = new FrameReader();
   private frames: Frame[] = [];
   readonly nonce: string;
@@ -71,7 +73,7 @@ export class PeerLink {
   }
 
   write(b: Buffer): void {
-    if (this.state !== 'closed') this.sink.write(b);
+    if (this.state !== 'closed' && !this.muted) this.sink.write(b);
   }
 
   receive(bytes: Buffer): void {

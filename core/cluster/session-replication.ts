@@ -369,13 +369,12 @@ export class SessionReplicator implements SessionJournal {
     return owedByReplicas(this.replicas, owner, lost, msg, served);
   }
 
-  /**
-   * Whether a session failed over here from `owner` was given its forward of `mid` for share group `group`.
-   * A replica given it does not count: if the owner comes back with its session, the replica's copy goes.
-   */
-  groupGiven(owner: string, mid: string, group: string): boolean {
+  /** Whether `mid` went for share `group` to a session failed over here from `owner` (`adopted`; not a replica:
+   * it goes if the owner is back with it) or to one `owner` held a copy of (copy-keeper.ts). */
+  groupGiven(owner: string, mid: string, group: string, adopted = true): boolean {
     const c = this.given.get(owner, mid, group);
-    return c !== undefined && this.adoptedSession(c, owner) !== undefined;
+    if (c === undefined) return false;
+    return (adopted && this.adoptedSession(c, owner) !== undefined) || this.kept.handed(owner, c, mid);
   }
 
   /**

@@ -57,13 +57,17 @@ describe('sim explore', () => {
   }, 120_000);
 
   it('swarm with ack mode local (opt-in): acknowledged loss is found, shrunk, kept as a scenario file that replays the same run', async () => {
-    const r = await explore(20, 6, { ackModes: ['local'], focus: ['no-acked-loss'] });
+    // Seed and budget: seed 6's find within 20 runs (run 10) was a woken node cutting a dead peer's link before it
+    // read the forwards waiting in it; it reads them first now (core/cluster/heartbeat.ts), and they are delivered.
+    // Seed 1 finds the ack-local loss itself within 30 (run 22: the publisher's node loses power just after the
+    // PUBACK; the same schedule in ackMode replicated passes).
+    const r = await explore(30, 1, { ackModes: ['local'], focus: ['no-acked-loss'] });
     expect(r.ok).toBe(false);
     expect(r.why).toContain('no-acked-loss');
     const s = r.schedule!;
     expect(s.workload!.ackMode).toBe('local');
-    // Shrunk: one subscriber, one publisher, two nodes, no extras.
-    expect(s.workload!.nodes).toBe(2);
+    // Shrunk: one subscriber, one publisher, at most three nodes, no extras.
+    expect(s.workload!.nodes).toBeLessThanOrEqual(3);
     expect(s.workload!.subs.length + s.workload!.pubs.length).toBe(2);
     expect(s.faults.length).toBeLessThanOrEqual(2);
     const file = toScenario(s, r.why!);
